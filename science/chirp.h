@@ -1,0 +1,16 @@
+/*
+ * chirp.h - dechirping, internal to science/ (see chirp.c).
+ */
+#ifndef OZMA_SCIENCE_CHIRP_H
+#define OZMA_SCIENCE_CHIRP_H
+
+#include <stddef.h>
+
+/* out[m] = x[m] * exp(-i*pi*chirp*t^2 - 2*pi*i*shift_hz*t), t = (first+m)/fs,
+ * for n complex samples (interleaved floats), x holding samples
+ * first..first+n-1 of the unit; x and out must not overlap.  A tone drifting
+ * at +chirp Hz/s comes out steady at its frequency at t = 0 minus shift_hz. */
+void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, double chirp,
+                double shift_hz);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * found.c - the list of found signals: best of each type, merged
+ * near-duplicates, and the cap that ends a unit drowned in interference.
+ *
+ * One physical signal is seen many times by the search: in every spectrum it
+ * spans, at neighbouring chirp rates and at every FFT length.  All those
+ * detections lie on the signal's frequency track, because reported
+ * frequencies are absolute at the detection's own time (dechirped bin plus
+ * chirp * t).  Two detections are the same signal when one lies on the
+ * other's track, extrapolated with the chirp of the finer-resolution one
+ * (longer FFT), within the bin widths involved, plus the smear of a detection
+ * made at another chirp (half the chirp difference times its duration: one
+ * spectrum, or a line's span), plus the chirp uncertainty of a single spectrum, (fs/L)^2 / 2,
+ * times the time between them.
+ *
+ * A single spectrum cannot tell neighbouring chirp steps apart (the drift
+ * over one spectrum differs by a tenth of a bin, far below the noise and the
+ * scalloping of a rectangular window), so the strongest spike's own chirp is
+ * only good to a few steps.  The spike's track is: every detection merged
+ * into a listed spike adds its (time, frequency) point to a weighted
+ * least-squares line, and once the points span more than one spectrum the
+ * line's slope is the spike's reported chirp.  That slope is a smooth
+ * function of the data, so replicas on different machines agree on it.
+ *
+ * Merging is online and greedy in the search's fixed step order, so it is
+ * deterministic: a candidate that matches a listed signal replaces it when
+ * stronger (and then absorbs any other listed signal it now matches);
+ * otherwise it is appended.  A strong drifting tone is seen at chirps far
+ * from its own, smeared, before the search reaches its chirp; those
+ * detections do not line up and stay apart until the tone's true detection
+ * absorbs them.  So the list keeps OZ_FOUND_SLACK times max_signals; only
+ * when that fills is the unit drowned in interference: the overflow flag is
+ * set and the search ends (SETI@home's behaviour).  The result reports the
+ * strongest max_signals, flagged as overflow when there were more.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int oz_found_init(oz_found *f, const oz_sci_config *cfg, double fs)
+{
+    memset(f, 0, sizeof *f);
+    /* room for the detections a strong signal leaves at wrong chirps before
+     * the search reaches its own chirp and they are absorbed */
+    f->cap = (size_t)cfg->max_signals * OZ_FOUND_SLACK;
+    if (f->cap > OZ_SCI_SIGNALS_MAX)
+        f->cap = cfg->max_signals > OZ_SCI_SIGNALS_MAX / OZ_FOUND_SLACK ? OZ_SCI_SIGNALS_MAX
+                                                                         : f->cap;
+    if (f->cap < cfg->max_signals)
+        f->cap = cfg->max_signals;
+    f->fs = fs;
+    f->chirp_resolution = cfg->chirp_resolution;
+    f->list = calloc(f->cap ? f->cap : 1, sizeof *f->list);
+    f->tracks = calloc(f->cap ? f->cap : 1, sizeof *f->tracks);
+    if (!f->list || !f->tracks) {
+        oz_found_free(f);
+        return OZ_SCI_ENOMEM;
+    }
+    return OZ_SCI_OK;
+}
+
+void oz_found_free(oz_found *f)
+{
+    free(f->list);
+    free(f->tracks);
+    memset(f, 0, sizeof *f);
+}
+
+/* Is a the finer-resolution reference of the pair?  Longer FFT first, then
+ * the stronger, then the lower frequency, so the choice does not depend on
+ * argument order. */
+static bool is_reference(const oz_signal *a, const oz_signal *b)
+{
+    if (a->fft_len != b->fft_len)
+        return a->fft_len > b->fft_len;
+    if (a->score != b->score)
+        return a->score > b->score;
+    return a->freq_hz <= b->freq_hz;
+}
+
+bool oz_sci_signal_same(const oz_signal *a, const oz_signal *b, double fs, double chirp_resolution)
+{
+    (void)chirp_resolution;
+    if (a->type != b->type)
+        return false;
+    const oz_signal *r = is_reference(a, b) ? a : b;
+    const oz_signal *o = r == a ? b : a;
+    double bin_r = fs / r->fft_len, bin_o = fs / o->fft_len;
+    double chirp_unc = 0.5 * bin_r * bin_r;
+    /* a detection made at a chirp off the reference's is smeared over the
+     * difference times its duration: one spectrum, or a line's span */
+    double dur = o->fft_len / fs;
+    if (o->type == OZ_SIG_LINE && o->end_s - o->start_s > dur)
+        dur = o->end_s - o->start_s;
+    double smear = 0.5 * fabs(r->chirp_hz_s - o->chirp_hz_s) * dur;
+    double dt = o->time_s - r->time_s;
+    double predicted = r->freq_hz + r->chirp_hz_s * dt;
+    return fabs(o->freq_hz - predicted) <= bin_r + bin_o + smear + fabs(dt) * chirp_unc;
+}
+
+static void track_add_point(oz_found *f, oz_track *tr, const oz_signal *s)
+{
+    double w = ((double)s->fft_len / f->fs) * ((double)s->fft_len / f->fs);
+    double df = s->freq_hz - f->fref;
+    tr->w += w;
+    tr->t += w * s->time_s;
+    tr->f += w * df;
+    tr->tt += w * s->time_s * s->time_s;
+    tr->tf += w * s->time_s * df;
+}
+
+static void track_merge(oz_track *into, const oz_track *from)
+{
+    into->w += from->w;
+    into->t += from->t;
+    into->f += from->f;
+    into->tt += from->tt;
+    into->tf += from->tf;
+}
+
+/* A spike's chirp from its track, once the points span more than one
+ * spectrum of the spike's own length (the time spread is then resolvable). */
+static void track_apply(const oz_found *f, const oz_track *tr, oz_signal *s)
+{
+    if (s->type != OZ_SIG_SPIKE || !(tr->w > 0))
+        return;
+    double tm = tr->t / tr->w;
+    double var_t = tr->tt / tr->w - tm * tm;
+    double tfft = (double)s->fft_len / f->fs;
+    if (!(var_t > tfft * tfft))
+        return;
+    double cov = tr->tf / tr->w - tm * (tr->f / tr->w);
+    s->chirp_hz_s = cov / var_t;
+}
+
+/* After list[i] was replaced by a stronger signal, fold in any other entry
+ * that now matches it, so that no two listed signals match. */
+static void absorb(oz_found *f, size_t i)
+{
+    for (size_t j = 0; j < f->n;) {
+        if (j != i && oz_sci_signal_same(&f->list[i], &f->list[j], f->fs, f->chirp_resolution)) {
+            if (f->list[j].score > f->list[i].score)
+                f->list[i] = f->list[j];
+            track_merge(&f->tracks[i], &f->tracks[j]);
+            track_apply(f, &f->tracks[i], &f->list[i]);
+            f->list[j] = f->list[f->n - 1];
+            f->tracks[j] = f->tracks[f->n - 1];
+            if (i == f->n - 1)
+                i = j;
+            f->n--;
+            j = 0; /* list[i] may have changed: check everything again */
+            continue;
+        }
+        j++;
+    }
+}
+
+void oz_found_offer(oz_found *f, const oz_signal *s)
+{
+    oz_sig_type t = s->type;
+    if (!f->has_best[t] || s->score > f->best[t].score) {
+        f->best[t] = *s;
+        f->has_best[t] = true;
+    }
+    if (!(s->score >= 1.0) || f->overflow)
+        return;
+    if (!f->has_fref) {
+        f->fref = s->freq_hz;
+        f->has_fref = true;
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        if (oz_sci_signal_same(&f->list[i], s, f->fs, f->chirp_resolution)) {
+            track_add_point(f, &f->tracks[i], s);
+            bool stronger = s->score > f->list[i].score;
+            if (stronger)
+                f->list[i] = *s;
+            track_apply(f, &f->tracks[i], &f->list[i]);
+            if (stronger)
+                absorb(f, i);
+            return;
+        }
+    }
+    if (f->n == f->cap) {
+        f->overflow = true;
+        return;
+    }
+    memset(&f->tracks[f->n], 0, sizeof f->tracks[f->n]);
+    track_add_point(f, &f->tracks[f->n], s);
+    f->list[f->n++] = *s;
+}

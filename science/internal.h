@@ -1,0 +1,120 @@
+/*
+ * internal.h - what the files of science/ share and nobody else may include.
+ *
+ * The search (search.c) turns each (chirp, FFT length) pair into an oz_block:
+ * nspec power spectra of L bins each, row-major, plus what is needed to turn
+ * a (spectrum, bin) position back into absolute frequency and time.  Each
+ * detector (spikes.c, gaussian.c, pulse.c, triplet.c) reads a block and
+ * offers candidate signals to an oz_found (found.c), which keeps the best of
+ * each type, merges near-duplicates and caps the list.  Detectors never
+ * allocate: search.c sizes one scratch buffer for all of them at plan time.
+ */
+#ifndef OZMA_SCIENCE_INTERNAL_H
+#define OZMA_SCIENCE_INTERNAL_H
+
+#include "ozma_science.h"
+
+#define OZ_PI 3.14159265358979323846
+
+/* One (chirp, L) block of power spectra. */
+typedef struct oz_block {
+    const float *power;         /* nspec rows of L powers, |X[k]|^2 */
+    const float *spec_mean;     /* nspec: mean power of each spectrum */
+    const float *spec_max;      /* nspec: strongest bin of each spectrum, DC excluded */
+    const uint32_t *spec_argmax;/* nspec: which bin that is */
+    double mean;                /* mean power of the whole block (> 0) */
+    uint32_t L;                 /* FFT length */
+    uint32_t nspec;             /* spectra in the block (n / L) */
+    double fs;                  /* sample rate, Hz */
+    double f0;                  /* centre frequency, Hz */
+    double chirp;               /* the dechirp rate of this block, Hz/s */
+    double chirp_step;          /* chirp step at this L (compare tolerance) */
+    const float *power_half;    /* lines: the same spectra half a bin up, or NULL */
+    double line_thr;            /* lines: threshold on a path's sum / noise level */
+    const oz_sci_config *cfg;
+} oz_block;
+
+/* Seconds per spectrum. */
+static inline double oz_block_tfft(const oz_block *b) { return (double)b->L / b->fs; }
+
+/* Frequency offset from the centre of bin k (FFTW order: k >= L/2 negative). */
+static inline double oz_bin_offset_hz(uint32_t k, uint32_t L, double fs)
+{
+    double kk = k < L / 2 ? (double)k : (double)k - (double)L;
+    return kk * fs / (double)L;
+}
+
+/* Absolute frequency of bin k at time t (s from unit start) in block b: the
+ * dechirped bin frequency plus the drift removed by dechirping. */
+static inline double oz_block_freq(const oz_block *b, uint32_t k, double t)
+{
+    return b->f0 + oz_bin_offset_hz(k, b->L, b->fs) + b->chirp * t;
+}
+
+/* ---- found.c: the signal list ---------------------------------------------- */
+
+/* Weighted least-squares sums of the (time, frequency) points merged into
+ * one listed spike, weight (L/fs)^2 = 1/bin^2, frequency relative to
+ * oz_found.fref.  Their slope is the spike's drift over the whole unit. */
+typedef struct oz_track {
+    double w, t, f, tt, tf;
+} oz_track;
+
+/* Best-of-type, merged detections, overflow.  Invariant: list holds at most
+ * cap = OZ_FOUND_SLACK * cfg->max_signals signals (at most
+ * OZ_SCI_SIGNALS_MAX), no two of which match (oz_sci_signal_same);
+ * tracks[i] belongs to list[i]. */
+#define OZ_FOUND_SLACK 8u
+typedef struct oz_found {
+    oz_signal *list;
+    oz_track *tracks;
+    double fref;                /* frequency origin of the tracks (first detection) */
+    bool has_fref;
+    size_t n, cap;              /* cap == cfg->max_signals */
+    bool overflow;
+    bool has_best[OZ_SIG_NTYPES];
+    oz_signal best[OZ_SIG_NTYPES];
+    double fs;                  /* for bin widths when merging */
+    double chirp_resolution;
+} oz_found;
+
+int oz_found_init(oz_found *f, const oz_sci_config *cfg, double fs);
+void oz_found_free(oz_found *f);
+/* Offers a candidate: updates the best of its type, and when score >= 1
+ * merges it into the list (keeping the stronger of two matches) or appends
+ * it, setting overflow when the list is full. */
+void oz_found_offer(oz_found *f, const oz_signal *s);
+
+/* ---- detectors ------------------------------------------------------------ */
+
+/* Spikes: per spectrum, the strongest bin (DC excluded) over the spectrum mean. */
+void oz_spikes_search(const oz_block *b, oz_found *found);
+
+/* Each PoT detector says how many floats of scratch it needs for a block of
+ * L bins and nspec spectra (0 when it does not run at this L), then searches. */
+size_t oz_gauss_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
+void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found);
+
+size_t oz_pulse_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
+void oz_pulse_search(const oz_block *b, float *scratch, oz_found *found);
+
+size_t oz_triplet_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
+void oz_triplet_search(const oz_block *b, float *scratch, oz_found *found);
+
+/* Lines (lines.c) run on the fft_max block only.  Their threshold depends on
+ * the plan alone (blocks: how many blocks of length L it searches), so the
+ * search computes it once. */
+size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
+double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks);
+void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
+
+/* The Taylor tree (dedoppler.c): n rows (a power of two) of L floats in buf
+ * become drift sums (row d: drift d bins over the n rows, bins wrapping);
+ * tmp is an n x L work area.  Returns whichever of buf/tmp holds the sums. */
+float *oz_taylor_tree(float *buf, float *tmp, uint32_t n, uint32_t L);
+
+/* Writes a sentence into why (if not NULL) and returns err. */
+int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif /* OZMA_SCIENCE_INTERNAL_H */

@@ -1,0 +1,262 @@
+/*
+ * ozma_science.h - the public interface of Ozma's signal-search kernel.
+ *
+ * The kernel is SETI@home's multibeam search (DESIGN.md §2): for every chirp
+ * rate in a configured range it dechirps N complex samples, takes power
+ * spectra at every FFT length of a configured set and looks for spikes,
+ * Gaussians, pulses and triplets; at the longest length it also sums power
+ * along drift lines across the whole unit (lines, lines.c).  It knows nothing of files, HTTP or SQL:
+ * callers hand it samples and get back a result, which they may turn into
+ * JSON (the contract between worker and scheduler) and compare with another
+ * replica's result (the validator).
+ *
+ * The search is a sequence of steps (one per chirp rate) whose whole state
+ * lives in one opaque struct; after any step it can be saved to a string and
+ * restored into a fresh search of the same unit, and finishes with exactly the
+ * result an uninterrupted run gives.
+ *
+ * Errors are negative oz_sci_err codes; functions that can fail for a reason a
+ * user must read also fill a caller-supplied `why` buffer with a sentence that
+ * names the field or limit at fault.
+ */
+#ifndef OZMA_SCIENCE_H
+#define OZMA_SCIENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define OZ_SCI_KERNEL_VERSION "ozma-kernel/1"
+
+/* Limits on what the kernel accepts; a unit or configuration beyond them is
+ * refused before any memory is allocated. */
+#define OZ_SCI_FFT_MIN 8u
+#define OZ_SCI_FFT_MAX 131072u
+#define OZ_SCI_SAMPLES_MAX (1u << 26)     /* 64 Mi samples, 512 MiB of cf32 */
+#define OZ_SCI_SIGNALS_MAX 1000u          /* upper bound for max_signals */
+#define OZ_SCI_CHIRP_MAX 1000.0           /* Hz/s, upper bound for chirp_max */
+
+typedef enum oz_sci_err {
+    OZ_SCI_OK = 0,
+    OZ_SCI_ENOMEM = -1,     /* out of memory */
+    OZ_SCI_EINVAL = -2,     /* bad argument or impossible configuration */
+    OZ_SCI_EPARSE = -3,     /* malformed JSON: config, result or checkpoint */
+    OZ_SCI_EMISMATCH = -4,  /* checkpoint belongs to another unit or config */
+    OZ_SCI_EFFT = -5,       /* FFTW could not make a plan */
+    OZ_SCI_EDISAGREE = -6,  /* compare: the two results do not agree */
+} oz_sci_err;
+
+/* A sentence for an error code, for messages and logs. */
+const char *oz_sci_strerror(int err);
+
+typedef enum oz_sig_type {
+    OZ_SIG_SPIKE = 0,
+    OZ_SIG_GAUSSIAN,
+    OZ_SIG_PULSE,
+    OZ_SIG_TRIPLET,
+    OZ_SIG_LINE,
+    OZ_SIG_NTYPES
+} oz_sig_type;
+
+/* "spike", "gaussian", "pulse", "triplet", "line" (the JSON names, DESIGN.md §4). */
+const char *oz_sig_type_name(oz_sig_type t);
+/* Parses a JSON type name; OZ_SCI_EINVAL for an unknown one. */
+int oz_sig_type_parse(const char *name, oz_sig_type *out);
+
+typedef enum oz_fft_planner {
+    OZ_FFT_ESTIMATE = 0,  /* FFTW_ESTIMATE: instant plans (tests, one-off runs) */
+    OZ_FFT_MEASURE,       /* FFTW_MEASURE: faster FFTs after seconds of planning */
+    OZ_FFT_PATIENT        /* FFTW_PATIENT */
+} oz_fft_planner;
+
+/*
+ * The analysis configuration.  Every field has a JSON key of the same name
+ * (oz_sci_config_from_json).  Thresholds are in the units of each type's
+ * detection statistic; a signal's `score` is statistic / threshold, so
+ * score >= 1 means "detected" whatever the type.
+ */
+typedef struct oz_sci_config {
+    uint32_t fft_min;           /* smallest FFT length, power of two >= 8 */
+    uint32_t fft_max;           /* largest FFT length, power of two <= 131072 */
+    double chirp_max;           /* Hz/s, the search covers [-chirp_max, +chirp_max] */
+    double chirp_resolution;    /* chirp step at length L is this * (fs/L)^2 */
+
+    double spike_thresh;        /* peak power / spectrum mean (SETI: 24) */
+
+    uint32_t gauss_fft_max;     /* Gaussians searched at L <= this (0: off) */
+    uint32_t gauss_pot_len;     /* power-over-time rebinned to this many points */
+    double gauss_sigma_s;       /* beam-crossing sigma in seconds */
+    double gauss_snr_thresh;    /* matched-filter SNR of the fitted Gaussian */
+    double gauss_chisq_max;     /* reduced chi-square of the fit must be <= this */
+    double gauss_null_chisq_min;/* reduced chi-square of a flat fit must be >= this */
+
+    uint32_t pulse_fft_max;     /* pulses searched at L <= this (0: off) */
+    uint32_t pulse_pot_len;     /* power-over-time rebinned to at most this many points */
+    uint32_t pulse_period_min;  /* shortest folding period, in PoT points (>= 2) */
+    double pulse_thresh;        /* folded peak, as Gaussian-equivalent sigma */
+
+    uint32_t triplet_fft_max;   /* triplets searched at L <= this (0: off) */
+    double triplet_thresh;      /* a peak is power >= this * block mean */
+    uint32_t triplet_max_peaks; /* a bin with more peaks is a steady signal, skipped */
+
+    double line_pfa;            /* lines: false-alarm probability per unit (0: off) */
+    uint32_t line_half_bin;     /* lines: also search spectra shifted half a bin (1) or not (0) */
+
+    uint32_t max_signals;       /* reported signals cap; more sets overflow (SETI: 30) */
+    double compare_power_rel;   /* compare: relative tolerance on power (0.01) */
+    oz_fft_planner planner;
+} oz_sci_config;
+
+/* Fills the SETI@home-like defaults (FFT 8..131072, chirp ±100 Hz/s). */
+void oz_sci_config_default(oz_sci_config *cfg);
+
+/* Checks a configuration on its own (sizes, ranges, powers of two).
+ * Returns 0 or OZ_SCI_EINVAL with a sentence in why. */
+int oz_sci_config_check(const oz_sci_config *cfg, char *why, size_t whylen);
+
+/* Overlays the keys present in `obj` onto *cfg (absent keys keep their
+ * value).  Unknown keys, wrong types and out-of-range values are rejected
+ * with OZ_SCI_EPARSE / OZ_SCI_EINVAL and a sentence naming the key; *cfg is
+ * left untouched on failure. */
+int oz_sci_config_from_json(const json_t *obj, oz_sci_config *cfg, char *why, size_t whylen);
+
+/* The whole configuration as a new JSON object (every key), or NULL on ENOMEM. */
+json_t *oz_sci_config_to_json(const oz_sci_config *cfg);
+
+/* One reported signal.  Frequencies are absolute and in double precision:
+ * freq_hz is the signal's frequency at time_s, which counts from the unit's
+ * first sample. */
+typedef struct oz_signal {
+    oz_sig_type type;
+    uint32_t fft_len;
+    double freq_hz;     /* absolute, at time_s */
+    double chirp_hz_s;  /* drift rate the signal was found at */
+    double time_s;      /* seconds from unit start (spike: centre of its spectrum) */
+    double power;       /* the type's detection statistic */
+    double score;       /* power / the type's threshold; >= 1 is a detection */
+    double period_s;    /* pulse, triplet: repetition period; 0 otherwise */
+    double sigma_s;     /* gaussian: fitted beam sigma; 0 otherwise */
+    double chisq;       /* gaussian: reduced chi-square of the fit; 0 otherwise */
+    double start_s;     /* line: when it starts, s from unit start; 0 otherwise */
+    double end_s;       /* line: when it ends; 0 otherwise */
+} oz_signal;
+
+typedef struct oz_sci_result {
+    oz_signal *signals;             /* nsignals reported signals, owned */
+    size_t nsignals;
+    bool overflow;                  /* more than max_signals: search ended early */
+    bool has_best[OZ_SIG_NTYPES];   /* whether best[t] holds a signal */
+    oz_signal best[OZ_SIG_NTYPES];  /* strongest of each type, even below threshold */
+    uint64_t flops;                 /* deterministic FLOP count of the search plan */
+    double cpu_s;                   /* CPU seconds spent in the kernel */
+    double fft_s;                   /* of which inside fftwf_execute */
+    char kernel_version[32];
+} oz_sci_result;
+
+/* Frees the signals of a result (not the struct itself) and zeroes it. */
+void oz_sci_result_clear(oz_sci_result *r);
+
+/* The result as JSON (DESIGN.md §4 shape), or NULL on ENOMEM. */
+json_t *oz_sci_result_to_json(const oz_sci_result *r);
+
+/* Strict parser for results from strangers: unknown types, absurd counts,
+ * non-finite numbers and out-of-range values are rejected with a sentence.
+ * On success *out owns its signals (free with oz_sci_result_clear). */
+int oz_sci_result_from_json(const json_t *obj, oz_sci_result *out, char *why, size_t whylen);
+
+/* Could a and b be the same physical signal?  Same type, and each lies on the
+ * other's frequency track (frequency extrapolated along the chirp of the one
+ * with the finer resolution) within the bin widths and chirp steps involved.
+ * The kernel merges such pairs into the stronger; callers merging results of
+ * overlapping units (times on one clock) use it too. */
+bool oz_sci_signal_same(const oz_signal *a, const oz_signal *b, double fs, double chirp_resolution);
+
+/* Do two results of the same unit agree (DESIGN.md §2)?  Every signal of each
+ * must have a partner in the other (same type and FFT length, frequency within
+ * one bin, chirp within one step, time within one spectrum, power within
+ * cfg->compare_power_rel) and the per-type counts and overflow flags must
+ * match.  Returns 0, or OZ_SCI_EDISAGREE with the first difference in why. */
+int oz_sci_result_compare(const oz_sci_result *a, const oz_sci_result *b,
+                          const oz_sci_config *cfg, double sample_rate,
+                          char *why, size_t whylen);
+
+/* ---- the search ---------------------------------------------------------- */
+
+typedef struct oz_sci_search oz_sci_search;
+
+/*
+ * Plans a search of n complex samples (2n interleaved floats, I then Q) at
+ * sample_rate Hz around center_hz.  The search borrows `iq`: it must stay
+ * valid and unchanged until oz_sci_search_free.  FFTW plans are made here,
+ * once per FFT length.  Samples must be finite (checked here).
+ */
+int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n,
+                      double sample_rate, double center_hz,
+                      oz_sci_search **out, char *why, size_t whylen);
+void oz_sci_search_free(oz_sci_search *s);
+
+/* Steps in the plan, and steps done so far. */
+size_t oz_sci_search_steps(const oz_sci_search *s);
+size_t oz_sci_search_done(const oz_sci_search *s);
+/* True once every step ran or the signal list overflowed. */
+bool oz_sci_search_finished(const oz_sci_search *s);
+
+/* Runs the next step; 0, or OZ_SCI_EINVAL when already finished. */
+int oz_sci_search_step(oz_sci_search *s);
+
+/* Runs all remaining steps, calling progress(arg, done, total) after each
+ * step when progress is not NULL. */
+int oz_sci_search_run(oz_sci_search *s, void (*progress)(void *arg, size_t done, size_t total),
+                      void *arg);
+
+/* A copy of the result so far (complete once finished); free with
+ * oz_sci_result_clear. */
+int oz_sci_search_result(const oz_sci_search *s, oz_sci_result *out);
+
+/* The deterministic FLOP count of the whole plan (same on every machine). */
+uint64_t oz_sci_search_flops(const oz_sci_search *s);
+
+/* Serialises the search state (not the samples) as a NUL-terminated JSON
+ * string, malloc'd into *out; the caller frees it. */
+int oz_sci_search_save(const oz_sci_search *s, char **out);
+
+/* Restores a state saved by oz_sci_search_save into a search made for the
+ * same samples and configuration (checked: OZ_SCI_EMISMATCH otherwise). */
+int oz_sci_search_restore(oz_sci_search *s, const char *state, char *why, size_t whylen);
+
+/* ---- test signals --------------------------------------------------------- */
+
+/* A deterministic random source (xoshiro256**) for noise and injections, so a
+ * seed names one recording on every machine. */
+typedef struct oz_rng {
+    uint64_t s[4];
+} oz_rng;
+void oz_rng_seed(oz_rng *r, uint64_t seed);
+uint64_t oz_rng_next(oz_rng *r);
+double oz_rng_uniform(oz_rng *r);   /* [0, 1) */
+double oz_rng_gauss(oz_rng *r);     /* N(0, 1) */
+
+/* Adds complex Gaussian noise of total power `power` (E|z|^2) to n samples. */
+void oz_sci_add_noise(float *iq, size_t n, double power, oz_rng *rng);
+
+/*
+ * Adds a tone of amplitude `amp` (noise rms units are up to the caller) at
+ * offset `freq_hz` from the centre at time 0, drifting at chirp_hz_s, present
+ * from t_start to t_end seconds, multiplied by an envelope:
+ *  - OZ_ENV_CONST: constant;
+ *  - OZ_ENV_GAUSS: exp(-(t-t0)^2 / (2 sigma^2)) in power (a beam crossing);
+ *  - OZ_ENV_PULSES: on for `width_s` every `period_s`, first pulse at t0.
+ */
+typedef enum oz_envelope { OZ_ENV_CONST = 0, OZ_ENV_GAUSS, OZ_ENV_PULSES } oz_envelope;
+typedef struct oz_tone {
+    double freq_hz, chirp_hz_s, amp;
+    double t_start, t_end;          /* seconds; t_end <= t_start means whole unit */
+    oz_envelope env;
+    double t0, sigma_s;             /* OZ_ENV_GAUSS centre/sigma; OZ_ENV_PULSES first pulse */
+    double period_s, width_s;       /* OZ_ENV_PULSES */
+} oz_tone;
+void oz_sci_add_tone(float *iq, size_t n, double sample_rate, const oz_tone *tone);
+
+#endif /* OZMA_SCIENCE_H */

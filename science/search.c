@@ -1,0 +1,669 @@
+/*
+ * search.c - the search plan and its step loop.
+ *
+ * Plan.  FFT lengths L run over the powers of two fft_min..fft_max.  The
+ * chirp step at length L is chirp_resolution * (fs/L)^2, so a tone drifts
+ * well under a bin over one spectrum at the nearest searched rate.  Every
+ * step is a multiple of the finest one, `base` (at fft_max): step_L =
+ * base * (fft_max/L)^2.  Chirp rates are i * base for |i| <= imax =
+ * floor(chirp_max / base), visited in the order 0, +1, -1, +2, -2, ...; at
+ * rate i the lengths searched are those whose step divides it
+ * (i % (fft_max/L)^2 == 0).  One step is one chirp rate: for each of its
+ * lengths, the unit is dechirped (chirp.c), transformed by a batched
+ * in-place FFTW plan (made once at plan time) and squared chunk by chunk, so
+ * that the samples cross memory once per length instead of five times; the
+ * squaring also finds each spectrum's peak for the spikes.  Then the
+ * detectors run on the block of power spectra.
+ *
+ * State.  What changes from step to step (steps done, the found list, the
+ * best of each type, CPU time) is all there is to save: the samples belong
+ * to the caller, and the plans and work arrays are rebuilt by
+ * oz_sci_search_new.  A saved state names the unit by a fingerprint of its
+ * samples and carries the configuration, so it cannot be restored onto
+ * another unit.  Signals are saved with the result JSON writer, whose
+ * doubles print with 17 significant digits, so a restored search continues
+ * bit-identically.
+ *
+ * FLOPs are counted from the plan alone (5 L log2 L per FFT, 6 per sample
+ * per dechirp, 3 per power), so every host reports the same number for the
+ * same unit and configuration.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <fftw3.h>
+
+#include "chirp.h"
+#include "internal.h"
+
+#define OZ_SEARCH_STATE_FORMAT "ozma-search-state/1"
+#define OZ_NLENS_MAX 18 /* 8 .. 131072 */
+
+struct len_plan {
+    uint32_t L;
+    uint32_t nspec;         /* n / L spectra */
+    uint32_t batch;         /* spectra per chunk: OZ_CHUNK / L, at least 1 */
+    int64_t every;          /* searched at chirp index i when i % every == 0 */
+    uint64_t runs;          /* steps this length is searched at */
+    double line_thr;        /* lines (fft_max only): threshold, oz_lines_threshold */
+    fftwf_plan plan;        /* batch transforms in place on the chunk */
+    fftwf_plan tail;        /* one transform, for nspec % batch leftover spectra */
+};
+
+/* Samples per chunk: dechirp, FFT and squaring run chunk by chunk so the data
+ * stays in cache (256 KiB of complex floats; one spectrum when L is longer). */
+#define OZ_CHUNK 32768u
+
+struct oz_sci_search {
+    oz_sci_config cfg;
+    const float *iq;        /* borrowed */
+    size_t n;
+    double fs, f0;
+    uint64_t fingerprint;   /* FNV-1a of the sample bytes */
+
+    double base;            /* finest chirp step, Hz/s */
+    int64_t imax;
+    size_t nsteps;          /* 2 * imax + 1 */
+    unsigned nlens;
+    struct len_plan lens[OZ_NLENS_MAX];
+    uint64_t flops;
+
+    /* work arrays, rebuilt by _new, never saved */
+    fftwf_complex *chunk;   /* max(OZ_CHUNK, fft_max) samples */
+    float *power, *power_half, *spec_mean, *spec_max, *scratch;
+    uint32_t *spec_argmax;
+
+    /* the state */
+    size_t done;
+    oz_found found;
+    double cpu_s, fft_s;
+};
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static unsigned log2u(uint32_t x)
+{
+    unsigned r = 0;
+    while (x > 1) {
+        x >>= 1;
+        r++;
+    }
+    return r;
+}
+
+static int64_t chirp_index(size_t step)
+{
+    if (step == 0)
+        return 0;
+    int64_t k = (int64_t)((step + 1) / 2);
+    return step % 2 ? k : -k;
+}
+
+/* Checks the samples and fingerprints them in one pass. */
+static int scan_samples(const float *iq, size_t n, uint64_t *fp, char *why, size_t whylen)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < 2 * n; i++) {
+        if (!isfinite(iq[i]))
+            return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                               "sample %zu is not a finite number (%s part)", i / 2,
+                               i % 2 ? "imaginary" : "real");
+        uint32_t bits;
+        memcpy(&bits, &iq[i], sizeof bits);
+        for (int b = 0; b < 4; b++) {
+            h ^= (bits >> (8 * b)) & 0xffu;
+            h *= 0x100000001b3ULL;
+        }
+    }
+    *fp = h;
+    return OZ_SCI_OK;
+}
+
+static unsigned planner_flags(oz_fft_planner p)
+{
+    switch (p) {
+    case OZ_FFT_MEASURE: return FFTW_MEASURE;
+    case OZ_FFT_PATIENT: return FFTW_PATIENT;
+    case OZ_FFT_ESTIMATE:
+    default: return FFTW_ESTIMATE;
+    }
+}
+
+static size_t scratch_floats(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
+{
+    size_t g = oz_gauss_scratch(cfg, L, nspec);
+    size_t p = oz_pulse_scratch(cfg, L, nspec);
+    size_t t = oz_triplet_scratch(cfg, L, nspec);
+    size_t l = oz_lines_scratch(cfg, L, nspec);
+    size_t m = g > p ? g : p;
+    m = m > t ? m : t;
+    return m > l ? m : l;
+}
+
+static int make_plan(oz_sci_search *s, char *why, size_t whylen)
+{
+    const oz_sci_config *cfg = &s->cfg;
+    double bin_min = s->fs / cfg->fft_max;
+    s->base = cfg->chirp_resolution * bin_min * bin_min;
+    double imax = floor(cfg->chirp_max / s->base);
+    if (imax > 1e7)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "chirp_max %g Hz/s at a chirp step of %g Hz/s needs %.0f chirp rates "
+                           "(limit 2e7)", cfg->chirp_max, s->base, 2 * imax + 1);
+    s->imax = (int64_t)imax;
+    s->nsteps = (size_t)(2 * s->imax + 1);
+
+    s->flops = 0;
+    s->nlens = 0;
+    for (uint32_t L = cfg->fft_min; L <= cfg->fft_max; L *= 2) {
+        struct len_plan *lp = &s->lens[s->nlens++];
+        lp->L = L;
+        lp->nspec = (uint32_t)(s->n / L);
+        int64_t r = (int64_t)(cfg->fft_max / L);
+        lp->every = r * r;
+        /* steps at which this L runs: i = 0 and +-every, +-2 every, ...;
+         * all but i = 0 dechirp */
+        uint64_t runs = 1 + 2 * (uint64_t)(s->imax / lp->every);
+        uint64_t samples = (uint64_t)lp->nspec * L;
+        lp->runs = runs;
+        s->flops += runs * samples * (5u * log2u(L) + 3u) + (runs - 1) * 6u * samples;
+        if (oz_lines_scratch(cfg, L, lp->nspec)) {
+            /* two Taylor trees (both drift signs) of nspec rounded up to a
+             * power of two rows; with half-bin spectra, everything twice,
+             * the second pass always dechirping (it shifts frequency) */
+            uint64_t rows = 1;
+            while (rows < lp->nspec)
+                rows *= 2;
+            uint64_t tree = 2 * rows * L * log2u((uint32_t)rows);
+            s->flops += runs * tree;
+            if (cfg->line_half_bin)
+                s->flops += runs * (samples * (5u * log2u(L) + 3u + 6u) + tree);
+            lp->line_thr = oz_lines_threshold(cfg, L, lp->nspec, runs);
+        }
+    }
+    return OZ_SCI_OK;
+}
+
+static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
+{
+    size_t maxscratch = 0;
+    for (unsigned i = 0; i < s->nlens; i++) {
+        size_t f = scratch_floats(&s->cfg, s->lens[i].L, s->lens[i].nspec);
+        if (f > maxscratch)
+            maxscratch = f;
+    }
+    size_t nspec_max = s->n / s->cfg.fft_min;
+    size_t chunk = s->cfg.fft_max > OZ_CHUNK ? s->cfg.fft_max : OZ_CHUNK;
+    s->chunk = fftwf_alloc_complex(chunk);
+    s->power = fftwf_alloc_real(s->n);
+    if (s->cfg.line_half_bin && oz_lines_scratch(&s->cfg, s->cfg.fft_max, (uint32_t)(s->n / s->cfg.fft_max)) &&
+        !(s->power_half = fftwf_alloc_real(s->n)))
+        return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
+    s->spec_mean = fftwf_alloc_real(nspec_max);
+    s->spec_max = fftwf_alloc_real(nspec_max);
+    s->spec_argmax = calloc(nspec_max, sizeof *s->spec_argmax);
+    s->scratch = maxscratch ? fftwf_alloc_real(maxscratch) : NULL;
+    if (!s->chunk || !s->power || !s->spec_mean || !s->spec_max || !s->spec_argmax ||
+        (maxscratch && !s->scratch))
+        return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
+
+    fftwf_make_planner_thread_safe();
+    unsigned flags = planner_flags(s->cfg.planner);
+    for (unsigned i = 0; i < s->nlens; i++) {
+        struct len_plan *lp = &s->lens[i];
+        int L = (int)lp->L;
+        lp->batch = lp->L >= OZ_CHUNK ? 1 : OZ_CHUNK / lp->L;
+        if (lp->batch > lp->nspec)
+            lp->batch = lp->nspec;
+        lp->plan = fftwf_plan_many_dft(1, &L, (int)lp->batch, s->chunk, NULL, 1, L,
+                                       s->chunk, NULL, 1, L, FFTW_FORWARD, flags);
+        if (lp->nspec % lp->batch)
+            lp->tail = fftwf_plan_dft_1d(L, s->chunk, s->chunk, FFTW_FORWARD, flags);
+        if (!lp->plan || (lp->nspec % lp->batch && !lp->tail))
+            return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %d points",
+                               lp->batch, L);
+    }
+    return OZ_SCI_OK;
+}
+
+int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n,
+                      double sample_rate, double center_hz,
+                      oz_sci_search **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    int rc = oz_sci_config_check(cfg, why, whylen);
+    if (rc)
+        return rc;
+    if (!iq)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "no samples");
+    if (!(isfinite(sample_rate) && sample_rate > 0 && sample_rate <= 1e10))
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "sample rate %g Hz is not in (0, 1e10]", sample_rate);
+    if (!(isfinite(center_hz) && fabs(center_hz) <= 1e12))
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "centre frequency %g Hz is not within +-1e12", center_hz);
+    if (n > OZ_SCI_SAMPLES_MAX)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "%zu samples is more than the limit of %u",
+                           n, OZ_SCI_SAMPLES_MAX);
+    if (n < cfg->fft_max)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "fft_max %u is longer than the unit's %zu samples", cfg->fft_max, n);
+
+    oz_sci_search *s = calloc(1, sizeof *s);
+    if (!s)
+        return OZ_SCI_ENOMEM;
+    s->cfg = *cfg;
+    s->iq = iq;
+    s->n = n;
+    s->fs = sample_rate;
+    s->f0 = center_hz;
+    if ((rc = scan_samples(iq, n, &s->fingerprint, why, whylen)) ||
+        (rc = make_plan(s, why, whylen)) ||
+        (rc = oz_found_init(&s->found, cfg, sample_rate)) ||
+        (rc = make_workspace(s, why, whylen)))
+        goto fail;
+    *out = s;
+    return OZ_SCI_OK;
+fail:
+    oz_sci_search_free(s);
+    return rc;
+}
+
+void oz_sci_search_free(oz_sci_search *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->nlens; i++) {
+        if (s->lens[i].plan)
+            fftwf_destroy_plan(s->lens[i].plan);
+        if (s->lens[i].tail)
+            fftwf_destroy_plan(s->lens[i].tail);
+    }
+    fftwf_free(s->chunk);
+    fftwf_free(s->power);
+    fftwf_free(s->power_half);
+    fftwf_free(s->spec_mean);
+    fftwf_free(s->spec_max);
+    free(s->spec_argmax);
+    fftwf_free(s->scratch);
+    oz_found_free(&s->found);
+    free(s);
+}
+
+size_t oz_sci_search_steps(const oz_sci_search *s) { return s->nsteps; }
+size_t oz_sci_search_done(const oz_sci_search *s) { return s->done; }
+uint64_t oz_sci_search_flops(const oz_sci_search *s) { return s->flops; }
+
+bool oz_sci_search_finished(const oz_sci_search *s)
+{
+    return s->done >= s->nsteps || s->found.overflow;
+}
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* Four complex values at x squared into p; returns the powers. */
+static inline v4f square4(const float *x, float *p)
+{
+    v4f lo, hi;
+    memcpy(&lo, x, sizeof lo);
+    memcpy(&hi, x + 4, sizeof hi);
+    v4f re = __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
+    v4f im = __builtin_shufflevector(lo, hi, 1, 3, 5, 7);
+    v4f v = re * re + im * im;
+    memcpy(p, &v, sizeof v);
+    return v;
+}
+
+static inline v4f vmax4(v4f a, v4f b)
+{
+    v4i gt = b > a;
+    return (v4f)(((v4i)a & ~gt) | ((v4i)b & gt));
+}
+
+/* |X|^2 of `rows` spectra into power, each spectrum's mean, strongest bin
+ * (DC excluded) and its index into the per-spectrum arrays; returns the sum
+ * of all powers.  Four-float vector values (GCC/clang vector extensions) keep
+ * this a single SIMD pass, with two accumulators so consecutive iterations do
+ * not wait on each other; sums are combined in double in a fixed order. */
+static double square(const float *x, float *power, float *mean, float *max, uint32_t *argmax,
+                     uint32_t L, uint32_t rows)
+{
+    double total = 0;
+    for (uint32_t s = 0; s < rows; s++) {
+        const float *row = x + 2 * (size_t)s * L;
+        float *p = power + (size_t)s * L;
+        v4f a0 = square4(row, p), a1 = square4(row + 8, p + 4);
+        v4f m0 = a0, m1 = a1;
+        m0[0] = -1;  /* DC is never the peak */
+        for (uint32_t k = 8; k < L; k += 8) {   /* L is a power of two >= 8 */
+            v4f v0 = square4(row + 2 * k, p + k);
+            v4f v1 = square4(row + 2 * k + 8, p + k + 4);
+            a0 += v0;
+            a1 += v1;
+            m0 = vmax4(m0, v0);
+            m1 = vmax4(m1, v1);
+        }
+        m0 = vmax4(m0, m1);
+        float m = m0[0];
+        for (int j = 1; j < 4; j++)
+            m = m0[j] > m ? m0[j] : m;
+        uint32_t km = 1;   /* the first bin holding the peak, four at a time */
+        v4f mv = {m, m, m, m};
+        for (uint32_t k = 0; k < L; k += 4) {
+            v4f v;
+            memcpy(&v, p + k, sizeof v);
+            v4i eq = v == mv;
+            if (eq[0] | eq[1] | eq[2] | eq[3]) {
+                uint32_t j = 0;
+                while (j < 4 && (!eq[j] || k + j == 0))
+                    j++;
+                if (j < 4) {
+                    km = k + j;
+                    break;
+                }
+            }
+        }
+        a0 += a1;
+        double sum = ((double)a0[0] + a0[1]) + ((double)a0[2] + a0[3]);
+        mean[s] = (float)(sum / L);
+        max[s] = m;
+        argmax[s] = km;
+        total += sum;
+    }
+    return total;
+}
+
+/* Dechirps (and shifts by shift_hz), transforms and squares the unit at
+ * length lp->L into power, chunk by chunk; returns the block's mean power. */
+static double spectra(oz_sci_search *s, const struct len_plan *lp, double chirp, double shift_hz,
+                      float *power)
+{
+    const uint32_t L = lp->L;
+    double total = 0;
+    for (uint32_t first = 0; first < lp->nspec;) {
+        uint32_t rows = lp->nspec - first >= lp->batch ? lp->batch : 1;
+        size_t at = (size_t)first * L;
+        oz_dechirp(s->iq + 2 * at, (float *)s->chunk, at, (size_t)rows * L, s->fs, chirp, shift_hz);
+        double f0 = thread_cpu_s();
+        fftwf_execute(rows == lp->batch ? lp->plan : lp->tail);
+        s->fft_s += thread_cpu_s() - f0;
+        total += square((const float *)s->chunk, power + at, s->spec_mean + first,
+                        s->spec_max + first, s->spec_argmax + first, L, rows);
+        first += rows;
+    }
+    return total / ((double)L * lp->nspec);
+}
+
+int oz_sci_search_step(oz_sci_search *s)
+{
+    if (oz_sci_search_finished(s))
+        return OZ_SCI_EINVAL;
+    double t0 = thread_cpu_s();
+    int64_t i = chirp_index(s->done);
+    double chirp = (double)i * s->base;
+    for (unsigned li = 0; li < s->nlens; li++) {
+        struct len_plan *lp = &s->lens[li];
+        if (i % lp->every != 0)
+            continue;
+        double bin = s->fs / lp->L;
+        oz_block b = {
+            .power = s->power,
+            .spec_mean = s->spec_mean,
+            .spec_max = s->spec_max,
+            .spec_argmax = s->spec_argmax,
+            .mean = spectra(s, lp, chirp, 0.0, s->power),
+            .L = lp->L,
+            .nspec = lp->nspec,
+            .fs = s->fs,
+            .f0 = s->f0,
+            .chirp = chirp,
+            .chirp_step = s->cfg.chirp_resolution * bin * bin,
+            .cfg = &s->cfg,
+            .line_thr = lp->line_thr,
+        };
+        if (!(b.mean > 0))  /* an all-zero unit has nothing to find */
+            continue;
+        oz_spikes_search(&b, &s->found);
+        if (oz_gauss_scratch(&s->cfg, lp->L, lp->nspec))
+            oz_gauss_search(&b, s->scratch, &s->found);
+        if (oz_pulse_scratch(&s->cfg, lp->L, lp->nspec))
+            oz_pulse_search(&b, s->scratch, &s->found);
+        if (oz_triplet_scratch(&s->cfg, lp->L, lp->nspec))
+            oz_triplet_search(&b, s->scratch, &s->found);
+        if (oz_lines_scratch(&s->cfg, lp->L, lp->nspec)) {
+            if (s->power_half) {  /* the same spectra half a bin up (lines.c) */
+                spectra(s, lp, chirp, 0.5 * bin, s->power_half);
+                b.power_half = s->power_half;
+            }
+            oz_lines_search(&b, s->scratch, &s->found);
+        }
+    }
+    s->done++;
+    s->cpu_s += thread_cpu_s() - t0;
+    return OZ_SCI_OK;
+}
+
+int oz_sci_search_run(oz_sci_search *s, void (*progress)(void *arg, size_t done, size_t total),
+                      void *arg)
+{
+    while (!oz_sci_search_finished(s)) {
+        int rc = oz_sci_search_step(s);
+        if (rc)
+            return rc;
+        if (progress)
+            progress(arg, s->done, s->nsteps);
+    }
+    return OZ_SCI_OK;
+}
+
+/* Signals in a canonical order (type, then frequency, then time), so that two
+ * runs that found the same signals list them the same way. */
+static int signal_order(const void *pa, const void *pb)
+{
+    const oz_signal *a = pa, *b = pb;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    if (a->freq_hz != b->freq_hz)
+        return a->freq_hz < b->freq_hz ? -1 : 1;
+    if (a->time_s != b->time_s)
+        return a->time_s < b->time_s ? -1 : 1;
+    return 0;
+}
+
+/* Signals by score, strongest first (ties by the canonical order). */
+static int score_order(const void *pa, const void *pb)
+{
+    const oz_signal *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    return signal_order(pa, pb);
+}
+
+/* The result: the found list as it stands (all of it, in merge order, which
+ * restore must rebuild exactly or later merges could differ) or as reported
+ * (the strongest max_signals, canonical order). */
+static int make_result(const oz_sci_search *s, oz_sci_result *out, bool reported)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = s->found.n;
+    if (n) {
+        out->signals = malloc(n * sizeof *out->signals);
+        if (!out->signals)
+            return OZ_SCI_ENOMEM;
+        memcpy(out->signals, s->found.list, n * sizeof *out->signals);
+    }
+    out->overflow = s->found.overflow;
+    if (reported) {
+        if (n > s->cfg.max_signals) {
+            qsort(out->signals, n, sizeof *out->signals, score_order);
+            n = s->cfg.max_signals;
+            out->overflow = true;
+        }
+        if (n)
+            qsort(out->signals, n, sizeof *out->signals, signal_order);
+    }
+    out->nsignals = n;
+    memcpy(out->has_best, s->found.has_best, sizeof out->has_best);
+    memcpy(out->best, s->found.best, sizeof out->best);
+    out->flops = s->flops;
+    out->cpu_s = s->cpu_s;
+    out->fft_s = s->fft_s;
+    snprintf(out->kernel_version, sizeof out->kernel_version, "%s", OZ_SCI_KERNEL_VERSION);
+    return OZ_SCI_OK;
+}
+
+int oz_sci_search_result(const oz_sci_search *s, oz_sci_result *out)
+{
+    return make_result(s, out, true);
+}
+
+int oz_sci_search_save(const oz_sci_search *s, char **out)
+{
+    *out = NULL;
+    oz_sci_result r;
+    char fp[17];
+    int rc = make_result(s, &r, false);
+    if (rc)
+        return rc;
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)s->fingerprint);
+    json_t *res = oz_sci_result_to_json(&r);
+    json_t *cfg = oz_sci_config_to_json(&s->cfg);
+    json_t *state = NULL, *tracks = NULL;
+    rc = OZ_SCI_ENOMEM;
+    if (!res || !cfg)
+        goto out;
+    tracks = json_array();
+    for (size_t i = 0; tracks && i < s->found.n; i++) {
+        const oz_track *t = &s->found.tracks[i];
+        if (json_array_append_new(tracks, json_pack("[f,f,f,f,f]", t->w, t->t, t->f, t->tt, t->tf)))
+            goto out;
+    }
+    if (!tracks)
+        goto out;
+    state = json_pack("{s:s, s:I, s:f, s:f, s:s, s:I, s:O, s:O, s:f, s:b, s:O}",
+                      "format", OZ_SEARCH_STATE_FORMAT,
+                      "samples", (json_int_t)s->n,
+                      "sample_rate", s->fs,
+                      "center_hz", s->f0,
+                      "fingerprint", fp,
+                      "done", (json_int_t)s->done,
+                      "config", cfg,
+                      "result", res,
+                      "fref", s->found.fref,
+                      "has_fref", s->found.has_fref,
+                      "tracks", tracks);
+    if (!state)
+        goto out;
+    *out = json_dumps(state, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    rc = *out ? OZ_SCI_OK : OZ_SCI_ENOMEM;
+out:
+    json_decref(state);
+    json_decref(tracks);
+    json_decref(cfg);
+    json_decref(res);
+    oz_sci_result_clear(&r);
+    return rc;
+}
+
+int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t whylen)
+{
+    json_error_t jerr;
+    oz_sci_result r = {0};
+    json_t *cfg_now = NULL;
+    json_t *state = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    int rc;
+    if (!state) {
+        rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %s (line %d, column %d)",
+                         jerr.text, jerr.line, jerr.column);
+        goto out;
+    }
+    const char *format = NULL, *fp = NULL;
+    json_int_t n = 0, done = 0;
+    double fs = 0, f0 = 0;
+    double fref = 0;
+    int has_fref = 0;
+    json_t *cfg = NULL, *res = NULL, *tracks = NULL;
+    if (json_unpack_ex(state, &jerr, JSON_STRICT,
+                       "{s:s, s:I, s:F, s:F, s:s, s:I, s:o, s:o, s:F, s:b, s:o}",
+                       "format", &format, "samples", &n, "sample_rate", &fs,
+                       "center_hz", &f0, "fingerprint", &fp, "done", &done,
+                       "config", &cfg, "result", &res, "fref", &fref, "has_fref", &has_fref,
+                       "tracks", &tracks)) {
+        rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %s", jerr.text);
+        goto out;
+    }
+    if (strcmp(format, OZ_SEARCH_STATE_FORMAT) != 0) {
+        rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: format \"%s\", expected \"%s\"",
+                         format, OZ_SEARCH_STATE_FORMAT);
+        goto out;
+    }
+    char fp_now[17];
+    snprintf(fp_now, sizeof fp_now, "%016llx", (unsigned long long)s->fingerprint);
+    cfg_now = oz_sci_config_to_json(&s->cfg);
+    if (!cfg_now) {
+        rc = OZ_SCI_ENOMEM;
+        goto out;
+    }
+    if (n != (json_int_t)s->n || fs != s->fs || f0 != s->f0 || strcmp(fp, fp_now) != 0) {
+        rc = oz_sci_fail(OZ_SCI_EMISMATCH, why, whylen,
+                         "search state is for another unit (%lld samples, fingerprint %s; "
+                         "this one has %zu, %s)", (long long)n, fp, s->n, fp_now);
+        goto out;
+    }
+    if (!json_equal(cfg, cfg_now)) {
+        rc = oz_sci_fail(OZ_SCI_EMISMATCH, why, whylen,
+                         "search state was made with another analysis configuration");
+        goto out;
+    }
+    if (done < 0 || (uint64_t)done > s->nsteps) {
+        rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %lld steps done of %zu",
+                         (long long)done, s->nsteps);
+        goto out;
+    }
+    if ((rc = oz_sci_result_from_json(res, &r, why, whylen)))
+        goto out;
+    if (r.nsignals > s->found.cap) {
+        rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %zu signals, cap is %zu",
+                         r.nsignals, s->found.cap);
+        goto out;
+    }
+    if (!json_is_array(tracks) || json_array_size(tracks) != r.nsignals) {
+        rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: tracks do not match signals");
+        goto out;
+    }
+    for (size_t i = 0; i < r.nsignals; i++) {
+        oz_track *t = &s->found.tracks[i];
+        if (json_unpack_ex(json_array_get(tracks, i), &jerr, JSON_STRICT, "[F,F,F,F,F]",
+                           &t->w, &t->t, &t->f, &t->tt, &t->tf) ||
+            !isfinite(t->w + t->t + t->f + t->tt + t->tf)) {
+            rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: tracks[%zu] is malformed", i);
+            goto out;
+        }
+    }
+    s->found.fref = fref;
+    s->found.has_fref = has_fref;
+    if (r.nsignals)
+        memcpy(s->found.list, r.signals, r.nsignals * sizeof *r.signals);
+    s->found.n = r.nsignals;
+    s->found.overflow = r.overflow;
+    memcpy(s->found.has_best, r.has_best, sizeof r.has_best);
+    memcpy(s->found.best, r.best, sizeof r.best);
+    s->done = (size_t)done;
+    s->cpu_s = r.cpu_s;
+    s->fft_s = r.fft_s;
+    rc = OZ_SCI_OK;
+out:
+    oz_sci_result_clear(&r);
+    json_decref(cfg_now);
+    json_decref(state);
+    return rc;
+}

@@ -1,0 +1,375 @@
+/*
+ * test_search.c - the kernel end to end on synthetic units: tones found where
+ * they were injected (frequency, chirp, time, sign conventions), pure noise
+ * quiet, one strong tone reported once, checkpoint/resume bit-identical, FLOP
+ * count deterministic, bad input refused with a reason.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+#define N 65536u
+
+static double bin_hz(uint32_t L) { return OZ_TEST_FS / L; }
+static double chirp_step(const oz_sci_config *c, uint32_t L)
+{
+    return c->chirp_resolution * bin_hz(L) * bin_hz(L);
+}
+
+/* Injects one tone into noise, searches, and checks the strongest spike near
+ * it: frequency (at its reported time) within one bin of the truth at that
+ * time, chirp within one step. */
+static void check_tone(double offset, double chirp, double amp, uint64_t seed)
+{
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *iq = oz_test_noise(N, seed, 1.0);
+    oz_tone tone = {.freq_hz = offset, .chirp_hz_s = chirp, .amp = amp};
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
+    oz_sci_result r;
+    oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
+
+    const oz_signal *s = NULL;
+    for (size_t i = 0; i < r.nsignals; i++)
+        if (r.signals[i].type == OZ_SIG_SPIKE && (!s || r.signals[i].score > s->score))
+            s = &r.signals[i];
+    if (!s) {
+        oz_test_dump(&r);
+        fail_msg("tone at %+.2f Hz, %+.2f Hz/s, amp %.2f: no spike", offset, chirp, amp);
+    }
+    double truth = OZ_TEST_F0 + offset + chirp * s->time_s;
+    double bin = bin_hz(s->fft_len);
+    if (fabs(s->freq_hz - truth) > bin || fabs(s->chirp_hz_s - chirp) > chirp_step(&cfg, s->fft_len) ||
+        s->time_s < 0 || s->time_s > N / OZ_TEST_FS) {
+        oz_test_dump(&r);
+        fail_msg("tone at %+.2f Hz, %+.2f Hz/s: spike at %.3f Hz (truth %.3f, bin %.3f), "
+                 "chirp %.3f, t %.3f", offset, chirp, s->freq_hz, truth, bin, s->chirp_hz_s, s->time_s);
+    }
+    /* The tone is one physical signal: reported once as a spike. */
+    if (oz_test_count(&r, OZ_SIG_SPIKE) != 1) {
+        oz_test_dump(&r);
+        fail_msg("tone reported as %zu spikes", oz_test_count(&r, OZ_SIG_SPIKE));
+    }
+    assert_true(r.flops > 0);
+    oz_sci_result_clear(&r);
+    free(iq);
+}
+
+static void steady_tones_are_found_at_their_frequency(void **state)
+{
+    (void)state;
+    check_tone(1000.3, 0.0, 0.3, 1);
+    check_tone(-2345.6, 0.0, 0.15, 2);
+    check_tone(37.1, 0.0, 0.1, 3);
+    check_tone(4500.0, 0.0, 0.12, 4);
+}
+
+static void drifting_tones_are_found_with_their_chirp(void **state)
+{
+    (void)state;
+    check_tone(800.0, 3.3, 0.2, 5);
+    check_tone(-1500.0, -2.1, 0.2, 6);
+    check_tone(2222.2, 4.6, 0.15, 7);
+    check_tone(-10.0, -4.9, 0.25, 8);
+}
+
+/* Pins FFTW's sign convention to ours: a tone above the centre rising in
+ * frequency is reported above the centre with a positive chirp. */
+static void positive_frequency_and_chirp_mean_above_and_rising(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *iq = oz_test_noise(N, 9, 0.0);
+    oz_tone tone = {.freq_hz = 500.0, .chirp_hz_s = 3.0, .amp = 1.0};
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
+    oz_sci_result r;
+    oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
+    assert_int_equal(oz_test_count(&r, OZ_SIG_SPIKE), 1);
+    const oz_signal *s = oz_test_find(&r, OZ_SIG_SPIKE, OZ_TEST_F0 + 500.0 + 3.0 * r.signals[0].time_s,
+                                      bin_hz(4096));
+    assert_non_null(s);
+    assert_true(s->freq_hz > OZ_TEST_F0);
+    assert_true(s->chirp_hz_s > 2.0 && s->chirp_hz_s < 4.0);
+    oz_sci_result_clear(&r);
+    free(iq);
+}
+
+/* A burst of tone in the middle of the unit is timed within one spectrum. */
+static void a_burst_is_timed_within_one_spectrum(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *iq = oz_test_noise(N, 10, 1.0);
+    double start = 3.0, len = 0.45;  /* just over one 4096-point spectrum */
+    oz_tone tone = {.freq_hz = -700.0, .amp = 0.5, .t_start = start, .t_end = start + len};
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
+    oz_sci_result r;
+    oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
+    const oz_signal *s = oz_test_find(&r, OZ_SIG_SPIKE, OZ_TEST_F0 - 700.0, 2 * bin_hz(cfg.fft_min));
+    if (!s) {
+        oz_test_dump(&r);
+        fail_msg("burst not found");
+    }
+    double tfft = s->fft_len / OZ_TEST_FS;
+    assert_true(s->time_s >= start - tfft && s->time_s <= start + len + tfft);
+    oz_sci_result_clear(&r);
+    free(iq);
+}
+
+/* Pure noise at the default spike threshold: measured 0 units of 40 with a
+ * spike above threshold (each unit: 21 chirp rates x 7 FFT lengths, about
+ * 4e6 bin trials; the expected rate at 24 x mean is ~1e-4 per unit). */
+static void pure_noise_gives_no_spike(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    int noisy = 0;
+    for (uint64_t seed = 100; seed < 140; seed++) {
+        float *iq = oz_test_noise(N, seed, 1.0);
+        oz_sci_result r;
+        oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
+        if (oz_test_count(&r, OZ_SIG_SPIKE)) {
+            noisy++;
+            oz_test_dump(&r);
+        }
+        /* the best spike is still reported, below threshold */
+        assert_true(r.has_best[OZ_SIG_SPIKE]);
+        assert_true(r.best[OZ_SIG_SPIKE].score < 1.0 || oz_test_count(&r, OZ_SIG_SPIKE));
+        oz_sci_result_clear(&r);
+        free(iq);
+    }
+    assert_true(noisy <= 1);
+}
+
+/* Many strong tones: the reported list is capped and flagged, and once the
+ * internal list (OZ_FOUND_SLACK x max_signals) fills, the search ends. */
+static void interference_overflows_cleanly(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    cfg.max_signals = 5;
+    float *iq = oz_test_noise(N, 11, 1.0);
+    for (int k = 0; k < 30; k++) {
+        oz_tone tone = {.freq_hz = -4400.0 + 300.0 * k, .amp = 0.5};
+        oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
+    }
+    char why[256];
+    oz_sci_search *s = NULL;
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_run(s, NULL, NULL), 0);
+    assert_true(oz_sci_search_finished(s));
+    assert_true(oz_sci_search_done(s) < oz_sci_search_steps(s));
+    oz_sci_result r;
+    assert_int_equal(oz_sci_search_result(s, &r), 0);
+    assert_true(r.overflow);
+    assert_int_equal(r.nsignals, 5);
+    oz_sci_result_clear(&r);
+    oz_sci_search_free(s);
+    free(iq);
+}
+
+static void assert_same_result(const oz_sci_result *a, const oz_sci_result *b)
+{
+    assert_int_equal(a->nsignals, b->nsignals);
+    assert_int_equal(a->overflow, b->overflow);
+    for (size_t i = 0; i < a->nsignals; i++)
+        assert_memory_equal(&a->signals[i], &b->signals[i], sizeof(oz_signal));
+    for (int t = 0; t < OZ_SIG_NTYPES; t++) {
+        assert_int_equal(a->has_best[t], b->has_best[t]);
+        if (a->has_best[t])
+            assert_memory_equal(&a->best[t], &b->best[t], sizeof(oz_signal));
+    }
+    assert_true(a->flops == b->flops);
+}
+
+/* Save after a random step, restore into a fresh search, finish: the result
+ * is bit-identical to an uninterrupted run's. */
+static void resume_from_any_step_is_bit_identical(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *iq = oz_test_noise(N, 12, 1.0);
+    oz_tone t1 = {.freq_hz = 300.0, .chirp_hz_s = 1.7, .amp = 0.15};
+    oz_tone t2 = {.freq_hz = -2000.0, .amp = 0.5, .env = OZ_ENV_PULSES, .t0 = 0.5,
+                  .period_s = 0.8, .width_s = 0.1};
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &t1);
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &t2);
+    oz_sci_result whole;
+    oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &whole);
+    assert_true(whole.nsignals >= 2);
+
+    oz_rng rng;
+    oz_rng_seed(&rng, 77);
+    char why[256];
+    for (int trial = 0; trial < 4; trial++) {
+        oz_sci_search *a = NULL, *b = NULL;
+        assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &a, why, sizeof why), 0);
+        size_t total = oz_sci_search_steps(a);
+        size_t k = trial == 0 ? 0 : trial == 3 ? total : (size_t)(oz_rng_uniform(&rng) * (double)total);
+        for (size_t i = 0; i < k; i++)
+            assert_int_equal(oz_sci_search_step(a), 0);
+        char *saved = NULL;
+        assert_int_equal(oz_sci_search_save(a, &saved), 0);
+        oz_sci_search_free(a);
+
+        assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &b, why, sizeof why), 0);
+        int rc = oz_sci_search_restore(b, saved, why, sizeof why);
+        if (rc)
+            fail_msg("restore after step %zu: %s", k, why);
+        assert_int_equal(oz_sci_search_done(b), k);
+        assert_int_equal(oz_sci_search_run(b, NULL, NULL), 0);
+        oz_sci_result r;
+        assert_int_equal(oz_sci_search_result(b, &r), 0);
+        assert_same_result(&whole, &r);
+        oz_sci_result_clear(&r);
+        oz_sci_search_free(b);
+        free(saved);
+    }
+    oz_sci_result_clear(&whole);
+    free(iq);
+}
+
+/* A state restores only onto its own unit and configuration, and garbage is
+ * refused with a reason. */
+static void restore_refuses_other_units_and_garbage(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *iq = oz_test_noise(N, 13, 1.0);
+    float *other = oz_test_noise(N, 14, 1.0);
+    char why[256] = "";
+    oz_sci_search *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &a, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_step(a), 0);
+    char *saved = NULL;
+    assert_int_equal(oz_sci_search_save(a, &saved), 0);
+
+    assert_int_equal(oz_sci_search_new(&cfg, other, N, OZ_TEST_FS, OZ_TEST_F0, &b, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_restore(b, saved, why, sizeof why), OZ_SCI_EMISMATCH);
+    assert_non_null(strstr(why, "another unit"));
+
+    oz_sci_config cfg2 = cfg;
+    cfg2.spike_thresh = 30;
+    assert_int_equal(oz_sci_search_new(&cfg2, iq, N, OZ_TEST_FS, OZ_TEST_F0, &c, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_restore(c, saved, why, sizeof why), OZ_SCI_EMISMATCH);
+    assert_non_null(strstr(why, "configuration"));
+
+    assert_int_equal(oz_sci_search_restore(a, "{\"format\": 3", why, sizeof why), OZ_SCI_EPARSE);
+    assert_int_equal(oz_sci_search_restore(a, "[]", why, sizeof why), OZ_SCI_EPARSE);
+    /* a truncated state is refused, and the search is untouched */
+    saved[strlen(saved) / 2] = '\0';
+    assert_int_equal(oz_sci_search_restore(a, saved, why, sizeof why), OZ_SCI_EPARSE);
+    assert_int_equal(oz_sci_search_done(a), 1);
+
+    free(saved);
+    oz_sci_search_free(a);
+    oz_sci_search_free(b);
+    oz_sci_search_free(c);
+    free(iq);
+    free(other);
+}
+
+/* FLOPs depend on the plan only: same unit size and configuration, same count,
+ * whatever the samples; and the count matches the documented formula. */
+static void flop_count_is_deterministic(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *a = oz_test_noise(N, 15, 1.0), *b = oz_test_noise(N, 16, 3.0);
+    char why[256];
+    oz_sci_search *sa = NULL, *sb = NULL;
+    assert_int_equal(oz_sci_search_new(&cfg, a, N, OZ_TEST_FS, 0, &sa, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_new(&cfg, b, N, OZ_TEST_FS, 5e9, &sb, why, sizeof why), 0);
+    assert_true(oz_sci_search_flops(sa) == oz_sci_search_flops(sb));
+
+    double base = cfg.chirp_resolution * pow(OZ_TEST_FS / cfg.fft_max, 2);
+    long imax = (long)floor(cfg.chirp_max / base);
+    assert_int_equal(oz_sci_search_steps(sa), 2 * imax + 1);
+    uint64_t expect = 0;
+    for (uint32_t L = cfg.fft_min; L <= cfg.fft_max; L *= 2) {
+        long every = (long)(cfg.fft_max / L) * (long)(cfg.fft_max / L);
+        uint64_t runs = 1 + 2 * (uint64_t)(imax / every);
+        expect += runs * (uint64_t)N * (uint64_t)(5 * log2(L) + 3) + (runs - 1) * 6u * N;
+        if (L == cfg.fft_max) /* lines: two Taylor trees of N/L rows */
+            expect += runs * 2u * N * (uint64_t)log2(N / L);
+    }
+    assert_true(oz_sci_search_flops(sa) == expect);
+    oz_sci_search_free(sa);
+    oz_sci_search_free(sb);
+    free(a);
+    free(b);
+}
+
+static void bad_input_is_refused_with_a_reason(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *iq = oz_test_noise(N, 17, 1.0);
+    char why[256] = "";
+    oz_sci_search *s = NULL;
+
+    iq[2 * 1234 + 1] = NAN;
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(why, "sample 1234"));
+    iq[2 * 1234 + 1] = INFINITY;
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    iq[2 * 1234 + 1] = 0;
+
+    assert_int_equal(oz_sci_search_new(&cfg, iq, 1000, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_non_null(strstr(why, "fft_max"));
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, 0.0, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_non_null(strstr(why, "sample rate"));
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, NAN, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, INFINITY, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&cfg, NULL, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+
+    oz_sci_config bad = cfg;
+    bad.fft_max = 3000;
+    assert_int_equal(oz_sci_search_new(&bad, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_non_null(strstr(why, "fft_max"));
+    /* a chirp range needing more rates than the limit */
+    bad = cfg;
+    bad.fft_max = 131072;
+    bad.chirp_max = 10;  /* at 100 Hz sampling the finest step is 1e-7 Hz/s */
+    float *big = oz_test_noise(131072, 1, 0.0);
+    assert_int_equal(oz_sci_search_new(&bad, big, 131072, 100.0, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_non_null(strstr(why, "chirp"));
+    free(big);
+
+    /* stepping a finished search is an error, not a crash */
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_run(s, NULL, NULL), 0);
+    assert_int_equal(oz_sci_search_step(s), OZ_SCI_EINVAL);
+    oz_sci_search_free(s);
+    free(iq);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(steady_tones_are_found_at_their_frequency),
+        cmocka_unit_test(drifting_tones_are_found_with_their_chirp),
+        cmocka_unit_test(positive_frequency_and_chirp_mean_above_and_rising),
+        cmocka_unit_test(a_burst_is_timed_within_one_spectrum),
+        cmocka_unit_test(pure_noise_gives_no_spike),
+        cmocka_unit_test(interference_overflows_cleanly),
+        cmocka_unit_test(resume_from_any_step_is_bit_identical),
+        cmocka_unit_test(restore_refuses_other_units_and_garbage),
+        cmocka_unit_test(flop_count_is_deterministic),
+        cmocka_unit_test(bad_input_is_refused_with_a_reason),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
