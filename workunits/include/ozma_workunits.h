@@ -1,0 +1,490 @@
+/*
+ * ozma_workunits.h - recordings, work units and result files (DESIGN.md §3).
+ *
+ * This is the contract between the operator's data, the scheduler and the
+ * worker.  A recording (SigMF, or headerless raw baseband described by flags)
+ * is opened behind one reader interface that streams samples in constant
+ * memory.  The splitter cuts it into overlapping units of 2^k samples; each
+ * unit becomes an .ozwu file (a versioned JSON header and the payload, see
+ * workunits/FORMAT.md) that the worker searches, and the worker answers with
+ * a result file (the kernel's result plus the unit's id and hash).  Every
+ * parser here assumes its input comes from a stranger: sizes are checked
+ * against the file's length and hard limits, and hashes are verified, before
+ * a single sample is handed out.
+ *
+ * Errors are negative oz_wu_err codes (oz_wu_strerror turns them into
+ * words); functions that can fail for a reason a person must read also fill
+ * a caller-supplied `why` buffer with a sentence naming the file, the field
+ * and the limit, e.g. "unit.ozwu: header says 1048576 samples but payload
+ * holds 1000".  `why` may be NULL.
+ *
+ * Samples handed out as complex float32 are interleaved I, Q.  Integer
+ * formats are scaled so that full scale is 1.0: a ci8 value v reads as
+ * v/128, a ci16 value as v/32768 (the usual SigMF/GNU Radio convention);
+ * the kernel's thresholds are ratios, so the scale does not matter to it.
+ */
+#ifndef OZMA_WORKUNITS_H
+#define OZMA_WORKUNITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ozma_science.h"
+
+/* ---- errors ---------------------------------------------------------------- */
+
+typedef enum oz_wu_err {
+    OZ_WU_OK = 0,
+    OZ_WU_ENOMEM = -1,   /* out of memory */
+    OZ_WU_EINVAL = -2,   /* bad argument or option */
+    OZ_WU_EIO = -3,      /* a system call failed (open, read, write, fsync, rename) */
+    OZ_WU_EFORMAT = -4,  /* malformed input: magic, sizes, JSON, SigMF metadata */
+    OZ_WU_EVERSION = -5, /* a format version this build does not read */
+    OZ_WU_ELIMIT = -6,   /* a size beyond a hard limit */
+    OZ_WU_EHASH = -7,    /* the data does not match its SHA-256 */
+    OZ_WU_ESCIENCE = -8, /* the kernel refused (configuration, samples) */
+} oz_wu_err;
+
+/* A sentence for an error code, for messages and logs. */
+const char *oz_wu_strerror(int err);
+
+/* ---- limits ------------------------------------------------------------------ */
+
+#define OZ_WU_FORMAT_VERSION 1u /* .ozwu version written and read */
+#define OZ_WU_MAGIC "OZWU"
+#define OZ_WU_PREFIX_BYTES 52u  /* magic, version, lengths, header SHA-256 */
+#define OZ_WU_HEADER_MAX 65536u /* JSON header bytes */
+#define OZ_WU_UNIT_SAMPLES_MAX OZ_SCI_SAMPLES_MAX
+#define OZ_WU_UNIT_SAMPLES_MIN 256u
+#define OZ_WU_UNIT_SAMPLES_DEFAULT (1u << 20) /* SETI@home's unit */
+#define OZ_WU_OVERLAP_DEFAULT 0.125           /* fraction of a unit */
+#define OZ_WU_OVERLAP_MAX 0.75
+#define OZ_WU_ID_MAX 96u            /* unit id characters */
+#define OZ_WU_DATASET_MAX 64u       /* dataset id characters */
+#define OZ_WU_META_MAX (1u << 20)   /* .sigmf-meta bytes */
+#define OZ_WU_RESULT_MAX (4u << 20) /* result file bytes */
+#define OZ_WU_SAMPLE_RATE_MAX 1e10  /* Hz */
+#define OZ_WU_FREQ_MAX 1e12         /* Hz, |centre frequency| */
+
+/* ---- sample formats ---------------------------------------------------------- */
+
+/* How samples are stored: interleaved I, Q, little-endian. */
+typedef enum oz_wu_format {
+    OZ_WU_CI8 = 0, /* int8 I, int8 Q: 2 bytes a sample */
+    OZ_WU_CI16,    /* int16 LE I, Q: 4 bytes */
+    OZ_WU_CF32,    /* float32 LE I, Q: 8 bytes */
+} oz_wu_format;
+
+/* "ci8", "ci16", "cf32" (the .ozwu and --format names). */
+const char *oz_wu_format_name(oz_wu_format f);
+/* Parses "ci8", "ci16", "cf32" (also "ci16_le", "cf32_le"); OZ_WU_EINVAL
+ * for anything else. */
+int oz_wu_format_parse(const char *name, oz_wu_format *out);
+/* Bytes per complex sample: 2, 4 or 8. */
+size_t oz_wu_format_size(oz_wu_format f);
+/* Converts n stored samples to complex float32 (integers scaled to full
+ * scale 1.0); for cf32, src may be iq itself. */
+void oz_wu_format_to_cf32(oz_wu_format f, const void *src, size_t n, float *iq);
+/* Quantises n complex float32 samples (full scale 1.0) into format f with
+ * round-to-nearest, clipping to the integer range; returns how many values
+ * (I or Q) were clipped.  For cf32 it is a plain little-endian copy. */
+uint64_t oz_wu_format_from_cf32(oz_wu_format f, const float *iq, size_t n, void *dst);
+
+/* ---- UTC times ----------------------------------------------------------------- */
+
+/* Parses an ISO 8601 UTC time as SigMF writes it, "2024-05-01T12:00:00Z" with
+ * optional fraction (up to nanoseconds), into nanoseconds since 1970
+ * (years 1900..2200). */
+int oz_wu_time_parse(const char *iso, int64_t *ns, char *why, size_t whylen);
+/* Formats nanoseconds since 1970 as "YYYY-MM-DDTHH:MM:SS.fffffffffZ" with
+ * `digits` (0..9) fractional digits; OZ_WU_EINVAL if buf is too small. */
+int oz_wu_time_format(int64_t ns, int digits, char *buf, size_t len);
+/* The UTC time `offset_s` seconds after `start_ns`, for time_utc fields. */
+int64_t oz_wu_time_add(int64_t start_ns, double offset_s);
+
+/* Is s a valid dataset or unit id: 1..max characters of [A-Za-z0-9._-],
+ * not starting with '.' or '-' (safe in file names and URLs)? */
+bool oz_wu_id_valid(const char *s, size_t max);
+
+/* ---- recordings: the reader interface ------------------------------------------ */
+
+/* What a reader knows about its input.  Times and positions are those of the
+ * input's first sample: for an .ozwu file, the unit's first sample. */
+typedef struct oz_wu_info {
+    oz_wu_format format; /* the stored format (what read_native returns) */
+    double sample_rate;  /* Hz, > 0 */
+    double center_hz;    /* centre frequency, Hz */
+    uint64_t nsamples;   /* complex samples in the input */
+    bool has_time;
+    int64_t start_ns; /* UTC of sample 0, ns since 1970 (if has_time) */
+    bool has_sky;
+    double ra_deg, dec_deg;           /* sky position (if has_sky) */
+    char name[OZ_WU_DATASET_MAX + 1]; /* a dataset id made from the file name */
+} oz_wu_info;
+
+/* Parameters of a headerless raw recording (--format --sample-rate
+ * --center-freq [--datetime]). */
+typedef struct oz_wu_raw_params {
+    oz_wu_format format;
+    double sample_rate;
+    double center_hz;
+    const char *datetime; /* ISO 8601 UTC of the first sample, or NULL */
+} oz_wu_raw_params;
+
+typedef struct oz_wu_reader oz_wu_reader;
+
+/* Opens a SigMF recording.  `path` may name the .sigmf-meta or .sigmf-data
+ * file or their common stem.  Reads datatype (ci8, ci16_le, ci16_be, cf32_le,
+ * cf32_be), core:sample_rate, captures[0].core:frequency and
+ * captures[0].core:datetime (optional); a missing or unusable field is
+ * OZ_WU_EFORMAT naming it.  Optional global keys ozma:ra_deg/ozma:dec_deg
+ * give a sky position. */
+int oz_wu_open_sigmf(const char *path, oz_wu_reader **out, char *why, size_t whylen);
+
+/* Opens a headerless interleaved raw recording; the file length must be a
+ * whole number of samples. */
+int oz_wu_open_raw(const char *path, const oz_wu_raw_params *p, oz_wu_reader **out, char *why,
+                   size_t whylen);
+
+/* Opens an .ozwu unit file as a reader: it is loaded and fully verified
+ * (magic, version, sizes, hashes) here, before any sample can be read.  The
+ * verified samples are held as floats, so info->format is OZ_WU_CF32; the
+ * payload's own format is in oz_wu_reader_unit(r)->format. */
+int oz_wu_open_unit(const char *path, oz_wu_reader **out, char *why, size_t whylen);
+
+/* Opens any input: raw when `raw` is not NULL; otherwise an .ozwu file (by
+ * its magic) or a SigMF recording (by its .sigmf-meta/.sigmf-data name or
+ * stem).  Anything else is OZ_WU_EFORMAT suggesting --format for raw data. */
+int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out, char *why,
+               size_t whylen);
+
+const oz_wu_info *oz_wu_reader_info(const oz_wu_reader *r);
+
+struct oz_wu_header;
+/* The verified header when the reader is an .ozwu file, else NULL. */
+const struct oz_wu_header *oz_wu_reader_unit(const oz_wu_reader *r);
+
+/* Reads the next up to n samples as complex float32 (2n floats).  *got is
+ * less than n only at the end of the input; a file shorter than its metadata
+ * promised is OZ_WU_EFORMAT, not a short read. */
+int oz_wu_reader_read(oz_wu_reader *r, float *iq, size_t n, size_t *got, char *why, size_t whylen);
+
+/* As oz_wu_reader_read, but in the stored format (info->format,
+ * little-endian): n * oz_wu_format_size bytes.  Big-endian SigMF data comes
+ * out byte-swapped; cf32 samples are checked to be finite. */
+int oz_wu_reader_read_native(oz_wu_reader *r, void *buf, size_t n, size_t *got, char *why,
+                             size_t whylen);
+
+/* Moves the read position to sample `sample` (<= nsamples). */
+int oz_wu_reader_seek(oz_wu_reader *r, uint64_t sample, char *why, size_t whylen);
+
+void oz_wu_reader_close(oz_wu_reader *r);
+
+/* ---- SigMF writing (ozma-synth, tests) ------------------------------------------ */
+
+typedef struct oz_wu_sigmf_writer oz_wu_sigmf_writer;
+
+/* Starts STEM.sigmf-data (through a temporary file) for a recording
+ * described by `info` (sample_rate, center_hz, start time and sky position
+ * if set; nsamples and format are ignored) in SigMF datatype `datatype`
+ * ("ci8", "ci16_le", "ci16_be", "cf32_le", "cf32_be"). */
+int oz_wu_sigmf_create(const char *stem, const char *datatype, const oz_wu_info *info,
+                       const char *description, oz_wu_sigmf_writer **out, char *why, size_t whylen);
+/* Appends n samples (full scale 1.0), quantising for integer datatypes. */
+int oz_wu_sigmf_append(oz_wu_sigmf_writer *w, const float *iq, size_t n, char *why, size_t whylen);
+/* Values (I or Q) clipped so far. */
+uint64_t oz_wu_sigmf_clipped(const oz_wu_sigmf_writer *w);
+/* Makes the data durable, then writes the .sigmf-meta (so a meta file never
+ * describes missing data), and frees w in every case. */
+int oz_wu_sigmf_finish(oz_wu_sigmf_writer *w, char *why, size_t whylen);
+/* Drops a recording being written (removes the temporary file), frees w. */
+void oz_wu_sigmf_abort(oz_wu_sigmf_writer *w);
+
+/* ---- the splitter ---------------------------------------------------------------- */
+
+/*
+ * Unit boundaries of a recording: pure arithmetic.  Regular units start at
+ * multiples of step = unit - overlap; when they do not end exactly at the
+ * recording's end, one more unit is aligned to the end, so every sample is
+ * searched and any stretch of at most `overlap` samples lies whole inside
+ * some unit.  A recording shorter than one unit is an error (use smaller
+ * units).
+ */
+typedef struct oz_wu_plan {
+    uint64_t nsamples; /* recording length */
+    uint64_t unit;     /* samples per unit */
+    uint64_t overlap;  /* samples shared by consecutive regular units */
+    uint64_t step;     /* unit - overlap, > 0 */
+    uint64_t nregular; /* units at multiples of step */
+    uint64_t nunits;   /* nregular, plus one tail unit if needed */
+} oz_wu_plan;
+
+/* Plans units of unit_samples (a power of two in [OZ_WU_UNIT_SAMPLES_MIN,
+ * OZ_WU_UNIT_SAMPLES_MAX]) overlapping by round(overlap_frac * unit) samples
+ * (overlap_frac in [0, OZ_WU_OVERLAP_MAX]). */
+int oz_wu_plan_make(uint64_t nsamples, uint64_t unit_samples, double overlap_frac, oz_wu_plan *out,
+                    char *why, size_t whylen);
+/* One unit covering the whole input (searching one .ozwu file). */
+int oz_wu_plan_whole(uint64_t nsamples, oz_wu_plan *out, char *why, size_t whylen);
+/* First sample of unit i (i < nunits). */
+uint64_t oz_wu_plan_start(const oz_wu_plan *p, uint64_t i);
+/* Parses "65536" or "2^16" into a unit size; OZ_WU_EINVAL otherwise. */
+int oz_wu_parse_unit_samples(const char *s, uint64_t *out, char *why, size_t whylen);
+
+/* Streams the units of a plan out of a reader, holding one unit in memory
+ * (plus its float conversion when asked).  Reads the recording once, in
+ * order: the overlap is kept from the previous unit. */
+typedef struct oz_wu_units oz_wu_units;
+
+typedef struct oz_wu_unit_view {
+    uint64_t index;        /* 0 .. nunits-1 */
+    uint64_t start_sample; /* in the recording */
+    uint64_t nsamples;     /* plan->unit */
+    double start_s;        /* start_sample / sample_rate */
+    const void *native;    /* the samples in the reader's stored format */
+    size_t native_bytes;
+} oz_wu_unit_view;
+
+/* Borrows r (positioned at sample 0 by this call) until oz_wu_units_free. */
+int oz_wu_units_new(oz_wu_reader *r, const oz_wu_plan *p, oz_wu_units **out, char *why,
+                    size_t whylen);
+/* Loads the next unit: returns 1 with *v filled, 0 after the last, < 0 on
+ * error.  The view is valid until the next call. */
+int oz_wu_units_next(oz_wu_units *u, oz_wu_unit_view *v, char *why, size_t whylen);
+/* The current unit as complex float32 (2 * unit floats, owned by u). */
+const float *oz_wu_units_cf32(oz_wu_units *u);
+void oz_wu_units_free(oz_wu_units *u);
+
+/* ---- .ozwu unit files (FORMAT.md) ------------------------------------------------ */
+
+typedef struct oz_wu_header {
+    uint32_t version;                    /* OZ_WU_FORMAT_VERSION */
+    char dataset[OZ_WU_DATASET_MAX + 1]; /* dataset id */
+    char unit_id[OZ_WU_ID_MAX + 1];      /* unit id, unique in the project */
+    uint64_t unit_index;                 /* position in the dataset's plan */
+    double sample_rate;                  /* Hz */
+    double center_hz;                    /* Hz */
+    uint64_t start_sample;               /* first sample's index in the recording */
+    double start_s;                      /* start_sample / sample_rate */
+    bool has_time;
+    int64_t start_ns; /* UTC of the unit's first sample */
+    bool has_sky;
+    double ra_deg, dec_deg;
+    oz_wu_format format;
+    uint64_t nsamples;                /* samples in the payload */
+    oz_sci_config config;             /* the analysis configuration */
+    unsigned char payload_sha256[32]; /* SHA-256 of the payload bytes */
+} oz_wu_header;
+
+/* Writes an .ozwu file durably (temporary file, fsync, rename, fsync of the
+ * directory).  Computes and stores h->payload_sha256 and h->version;
+ * checks every field first.  `payload` holds h->nsamples samples in
+ * h->format.  file_sha256 (may be NULL) receives the hash of the whole file,
+ * the unit's hash that schedulers hand out and results quote. */
+int oz_wu_unit_write(const char *path, oz_wu_header *h, const void *payload,
+                     unsigned char file_sha256[32], char *why, size_t whylen);
+
+/* A loaded, verified unit. */
+typedef struct oz_wu_unit oz_wu_unit;
+
+/* Parses and verifies an .ozwu image held in memory: magic, version, header
+ * and payload lengths against len and the limits, the header's every field,
+ * and the payload hash, before any sample is converted.  `name` labels
+ * messages.  The unit does not keep buf. */
+int oz_wu_unit_parse(const void *buf, size_t len, const char *name, oz_wu_unit **out, char *why,
+                     size_t whylen);
+/* Reads and verifies an .ozwu file (its size is checked against the limits
+ * before anything is allocated). */
+int oz_wu_unit_load(const char *path, oz_wu_unit **out, char *why, size_t whylen);
+const oz_wu_header *oz_wu_unit_header(const oz_wu_unit *u);
+/* The samples as complex float32, 2 * nsamples floats owned by u. */
+const float *oz_wu_unit_samples(const oz_wu_unit *u);
+/* SHA-256 of the whole file (the unit's hash). */
+const unsigned char *oz_wu_unit_file_sha256(const oz_wu_unit *u);
+void oz_wu_unit_free(oz_wu_unit *u);
+
+/* SHA-256 as 64 lowercase hex digits (out holds 65 bytes), and back
+ * (OZ_WU_EFORMAT unless exactly 64 hex digits). */
+void oz_wu_sha256_hex(const unsigned char sha[32], char out[65]);
+int oz_wu_sha256_unhex(const char *hex, unsigned char sha[32]);
+
+/* ---- splitting a recording into .ozwu files -------------------------------------- */
+
+typedef struct oz_wu_unit_written {
+    const oz_wu_header *header;
+    const char *path; /* OUT_DIR/UNIT_ID.ozwu */
+    unsigned char file_sha256[32];
+    uint64_t file_bytes;
+} oz_wu_unit_written;
+
+typedef struct oz_wu_split_opts {
+    const char *out_dir;         /* must exist */
+    const char *dataset;         /* dataset id; NULL: info->name */
+    uint64_t unit_samples;       /* 0: OZ_WU_UNIT_SAMPLES_DEFAULT */
+    double overlap;              /* fraction of a unit */
+    const oz_sci_config *config; /* stored in every header; checked */
+    bool has_sky;                /* overrides the recording's sky position */
+    double ra_deg, dec_deg;
+    /* Called in unit order, from the calling thread, after each unit is
+     * durable; a non-zero return stops the split with that value (units
+     * already being written when it stops are finished but not reported). */
+    int (*on_unit)(void *arg, const oz_wu_unit_written *w, uint64_t nunits);
+    void *arg;
+    unsigned threads; /* hashing/writing threads; 0: one per CPU */
+} oz_wu_split_opts;
+
+/* Cuts the recording into units and writes OUT_DIR/DATASET-NNNNNN.ozwu for
+ * each.  The recording is read once, in order, by the calling thread; units
+ * are hashed and written by `threads` threads, so at most threads + 1 units
+ * are in memory.  Unit ids are DATASET-%06u.  *nunits (may be NULL) counts
+ * units written and reported. */
+int oz_wu_split_write(oz_wu_reader *r, const oz_wu_split_opts *o, uint64_t *nunits, char *why,
+                      size_t whylen);
+
+/* ---- searching a whole input ----------------------------------------------------- */
+
+/* Progress: unit `unit` of `nunits`, kernel step `step` of `nsteps`. */
+typedef void (*oz_wu_progress_fn)(void *arg, uint64_t unit, uint64_t nunits, size_t step,
+                                  size_t nsteps);
+
+/*
+ * Searches every unit of plan p with the kernel, one unit of samples in memory
+ * at a time, and returns one result on the recording's clock: time_s counts
+ * from the input's first sample, signals found twice in overlapping units
+ * are merged (oz_sci_signal_same, the stronger kept), best-of-type is the
+ * best over all units, flops/cpu_s/fft_s are sums and overflow is set when
+ * any unit overflowed.  The list is not capped across units (each unit is,
+ * by cfg->max_signals).  For an .ozwu reader use oz_wu_plan_whole.
+ */
+int oz_wu_search_plan(oz_wu_reader *r, const oz_wu_plan *p, const oz_sci_config *cfg,
+                      oz_wu_progress_fn progress, void *arg, oz_sci_result *out, char *why,
+                      size_t whylen);
+
+/* The one call for a search program: an .ozwu reader is searched whole with
+ * its header's configuration unless `cfg` is given; any other input is cut as
+ * the splitter would (unit_samples 0: default size; overlap < 0: default
+ * overlap) and searched with cfg (NULL: defaults). */
+int oz_wu_search(oz_wu_reader *r, const oz_sci_config *cfg, uint64_t unit_samples, double overlap,
+                 oz_wu_progress_fn progress, void *arg, oz_sci_result *out, char *why,
+                 size_t whylen);
+
+/* The result of a search of r's input as JSON: the kernel's shape
+ * (oz_sci_result_to_json), plus "time_utc" (microseconds, Z) in every signal
+ * and best entry and a top-level "start_utc" when the input has a start
+ * time.  NULL on ENOMEM. */
+json_t *oz_wu_search_json(const oz_sci_result *res, const oz_wu_reader *r);
+
+/* Sets one analysis configuration key from a command-line flag: `key` is a
+ * configuration JSON key with '-' or '_' ("fft-max"), `value` its text
+ * ("4096", "5.5", "measure").  OZ_WU_EINVAL naming the flag otherwise. */
+int oz_wu_config_set(oz_sci_config *cfg, const char *key, const char *value, char *why,
+                     size_t whylen);
+/* Overlays a JSON configuration file onto *cfg (oz_sci_config_from_json). */
+int oz_wu_config_load(const char *path, oz_sci_config *cfg, char *why, size_t whylen);
+
+/* ---- result files ------------------------------------------------------------------ */
+
+/* {"version": 1, "unit_id": ..., "unit_sha256": HEX, "result": KERNEL RESULT} */
+#define OZ_WU_RESULT_VERSION 1
+
+typedef struct oz_wu_result {
+    char unit_id[OZ_WU_ID_MAX + 1];
+    unsigned char unit_sha256[32]; /* the unit file's hash */
+    oz_sci_result result;          /* owned */
+} oz_wu_result;
+
+/* New JSON object for a result file, or NULL on ENOMEM. */
+json_t *oz_wu_result_to_json(const oz_wu_result *r);
+/* Strict: exactly the keys above, a valid id, 64 hex digits, the kernel's
+ * strict result parser.  On success *out owns its signals. */
+int oz_wu_result_from_json(const json_t *obj, oz_wu_result *out, char *why, size_t whylen);
+/* Parses result-file text from a stranger: at most OZ_WU_RESULT_MAX bytes,
+ * duplicate keys rejected. */
+int oz_wu_result_parse(const char *text, size_t len, oz_wu_result *out, char *why, size_t whylen);
+/* Is the result plausible for this unit?  Same id and hash, every signal's
+ * FFT length within the configured range, frequency within the band the
+ * unit can hold (centre ± fs/2 plus the largest drift over the unit), chirp
+ * within ±chirp_max, time within the unit. */
+int oz_wu_result_check(const oz_wu_result *r, const oz_wu_header *unit,
+                       const unsigned char unit_sha256[32], char *why, size_t whylen);
+/* Writes and reads result files (write is durable). */
+int oz_wu_result_write(const char *path, const oz_wu_result *r, char *why, size_t whylen);
+int oz_wu_result_read(const char *path, oz_wu_result *out, char *why, size_t whylen);
+void oz_wu_result_clear(oz_wu_result *r);
+
+/* ---- durable files ------------------------------------------------------------------ */
+
+/* A file being written: PATH.tmp.XXXXXX in the same directory, renamed over
+ * PATH on commit after fsync, then the directory is fsynced.  Mode 0644. */
+typedef struct oz_wu_dfile oz_wu_dfile;
+int oz_wu_dfile_open(const char *path, oz_wu_dfile **out, char *why, size_t whylen);
+int oz_wu_dfile_write(oz_wu_dfile *f, const void *buf, size_t len, char *why, size_t whylen);
+/* Makes the file durable under its final name; frees f in every case. */
+int oz_wu_dfile_commit(oz_wu_dfile *f, char *why, size_t whylen);
+/* Removes the temporary file and frees f (NULL is fine). */
+void oz_wu_dfile_abort(oz_wu_dfile *f);
+/* The whole of buf as PATH, durably. */
+int oz_wu_write_file(const char *path, const void *buf, size_t len, char *why, size_t whylen);
+
+/* ---- synthetic recordings (ozma-synth) ------------------------------------------------ */
+
+/* One injected signal.  Frequencies are offsets from the centre at t = 0 of
+ * the recording; the signal's frequency at time t is
+ * center + offset_hz + chirp_hz_s * t. */
+typedef struct oz_wu_inject {
+    oz_sig_type type; /* SPIKE: drifting tone; GAUSSIAN: beam crossing;
+                         PULSE: pulse train; TRIPLET: three pulses */
+    double offset_hz;
+    double chirp_hz_s;
+    double snr;            /* per-sample power over noise power (linear) */
+    double t_start, t_end; /* SPIKE, PULSE: when present (t_end <= t_start: all) */
+    double t0;             /* GAUSSIAN: centre; PULSE, TRIPLET: first pulse */
+    double sigma_s;        /* GAUSSIAN: beam sigma in power */
+    double period_s;       /* PULSE, TRIPLET: spacing of pulses */
+    double width_s;        /* PULSE, TRIPLET: length of one pulse */
+} oz_wu_inject;
+
+typedef struct oz_wu_synth {
+    double sample_rate, center_hz;
+    uint64_t nsamples;
+    uint64_t seed;
+    double noise_power; /* E|z|^2 of the noise (0: none; SNRs then relative to 1) */
+    const oz_wu_inject *inj;
+    size_t ninj;
+    bool has_sky; /* written as ozma:ra_deg/ozma:dec_deg */
+    double ra_deg, dec_deg;
+} oz_wu_synth;
+
+/* Checks a synth description: positive rates, SNRs, periods, offsets inside
+ * the band, times inside the recording. */
+int oz_wu_synth_check(const oz_wu_synth *s, char *why, size_t whylen);
+
+/* A generator of the recording's samples, chunk by chunk, in constant memory
+ * (the same samples, up to float rounding, whatever the chunk sizes: the
+ * noise is one random sequence and tones keep their phase across chunks). */
+typedef struct oz_wu_synth_gen oz_wu_synth_gen;
+int oz_wu_synth_gen_new(const oz_wu_synth *s, oz_wu_synth_gen **out, char *why, size_t whylen);
+/* The next n samples (at most the remaining ones; *got says how many), all
+ * multiplied by `scale`. */
+int oz_wu_synth_gen_next(oz_wu_synth_gen *g, float *iq, size_t n, float scale, size_t *got);
+void oz_wu_synth_gen_free(oz_wu_synth_gen *g);
+
+/* The factor oz_wu_synth_write applies to the generator's samples for a
+ * datatype: integer types put the noise at rms_lsb LSBs per component
+ * (0: an eighth of full scale) in full-scale-1.0 floats; cf32 is 1. */
+double oz_wu_synth_scale(const oz_wu_synth *s, const char *datatype, double rms_lsb);
+
+/* The truth file: recording parameters and every injected signal with its
+ * absolute frequency at its reference time (time_s), extent and SNR. */
+json_t *oz_wu_synth_truth(const oz_wu_synth *s, const char *datatype, const char *datetime);
+
+/* Writes STEM.sigmf-{meta,data} in `datatype` at oz_wu_synth_scale;
+ * datetime (may be NULL) is the start time; *clipped (may be NULL) counts
+ * values clipped by quantisation. */
+int oz_wu_synth_write(const oz_wu_synth *s, const char *stem, const char *datatype, double rms_lsb,
+                      const char *datetime, uint64_t *clipped, char *why, size_t whylen);
+
+#endif /* OZMA_WORKUNITS_H */

@@ -1,0 +1,318 @@
+/*
+ * ozma_synth.c - `ozma-synth`: write a synthetic SigMF recording of complex
+ * Gaussian noise with injected signals, and a truth file listing them.
+ *
+ * Tests, the demo and the benchmarks build their recordings with it, so it
+ * is exact and reproducible: a seed names the samples, every signal is given
+ * as key=value pairs (frequency offset from the centre, drift, SNR, times,
+ * period...), and the truth file (JSON) gives each injected signal's absolute
+ * frequency at its reference time, its extent and SNR, for comparison with a
+ * search result.  Samples are generated and written in chunks
+ * (workunits/synth.c), so a recording of any length takes constant memory.
+ *
+ * Exit status: 0 written; 1 a runtime failure (I/O, memory); 2 bad usage or
+ * a bad signal description, with one line on stderr naming the flag.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ozma_workunits.h"
+
+#define PROG "ozma-synth"
+#define MAX_SIGNALS 256
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
+
+static const char usage_text[] =
+    "NAME\n"
+    "    ozma-synth - write a synthetic SigMF recording with injected signals\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    ozma-synth --out STEM [options] [--spike SPEC]... [--gaussian SPEC]...\n"
+    "               [--pulse SPEC]... [--triplet SPEC]...\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes STEM.sigmf-meta and STEM.sigmf-data: complex Gaussian noise plus\n"
+    "    the signals given, and STEM.truth.json listing them (absolute frequency\n"
+    "    at the reference time time_s, drift, extent t_start..t_end, SNR).\n"
+    "\n"
+    "OPTIONS\n"
+    "    --out STEM            recording name (required)\n"
+    "    --samples N           length in samples, decimal or 2^k (default 2^20)\n"
+    "    --sample-rate HZ      default 9765.625 (SETI@home)\n"
+    "    --center-freq HZ      default 1420e6\n"
+    "    --datatype T          ci8, ci16_le, ci16_be, cf32_le (default), cf32_be\n"
+    "    --rms-lsb X           integer types: noise rms per component in LSBs\n"
+    "                          (default full scale / 8: 16 for ci8, 4096 for ci16)\n"
+    "    --noise-power P       E|z|^2 of the noise (default 1; 0 for none)\n"
+    "    --seed N              random seed (default 1)\n"
+    "    --datetime ISO        start time, e.g. 2024-05-01T12:00:00Z\n"
+    "    --ra DEG --dec DEG    sky position (written as ozma:ra_deg/ozma:dec_deg)\n"
+    "    --truth FILE          truth file (default STEM.truth.json)\n"
+    "    -h, --help            this text\n"
+    "\n"
+    "SIGNALS (SPEC is comma-separated key=value)\n"
+    "    --spike f=HZ,drift=HZ_S,snr=S[,start=S,end=S]     drifting tone (also --tone;\n"
+    "                                                      --line: the same, listed\n"
+    "                                                      as a line in the truth)\n"
+    "    --gaussian f=HZ,drift=HZ_S,snr=S,t=S[,sigma=S]    beam crossing centred at t\n"
+    "                                                      (sigma default 4 s)\n"
+    "    --pulse f=HZ,drift=HZ_S,snr=S,t=S,period=S,width=S[,end=S]\n"
+    "                                                      pulses from t, every period\n"
+    "    --triplet f=HZ,drift=HZ_S,snr=S,t=S,period=S,width=S   three pulses\n"
+    "    f is the offset from the centre frequency at t = 0; snr is the signal's\n"
+    "    per-sample power over the noise power (a tone stands snr * L above the\n"
+    "    noise in an FFT of length L).\n"
+    "\n"
+    "EXAMPLE\n"
+    "    ozma-synth --out rec --samples 2^20 --datatype ci16_le \\\n"
+    "        --datetime 2024-05-01T12:00:00Z --spike f=1200,drift=0.5,snr=0.02\n";
+
+static int complain(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int complain(int status, const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return status;
+}
+
+static int parse_double(const char *flag, const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0')
+        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a number", flag, text);
+    if (errno == ERANGE || !isfinite(v))
+        return complain(EXIT_BADINPUT, "%s: %s is not a finite number in range", flag, text);
+    *out = v;
+    return EXIT_OK;
+}
+
+static int parse_u64(const char *flag, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (text[0] == '2' && text[1] == '^') {
+        unsigned long k = strtoul(text + 2, &end, 10);
+        if (end == text + 2 || *end || errno || k > 62)
+            return complain(EXIT_BADINPUT, "%s: \"%s\" is not 2^k with k <= 62", flag, text);
+        *out = (uint64_t)1 << k;
+        return EXIT_OK;
+    }
+    if (text[0] < '0' || text[0] > '9')
+        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a whole number", flag, text);
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || errno)
+        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a whole number", flag, text);
+    *out = v;
+    return EXIT_OK;
+}
+
+/* Parses "f=1200,drift=0.5,snr=0.02,..." into *in for type t. */
+static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_inject *in)
+{
+    memset(in, 0, sizeof *in);
+    in->type = t;
+    /* spikes and persistent lines are both drifting tones */
+    bool tone = t != OZ_SIG_GAUSSIAN && t != OZ_SIG_PULSE && t != OZ_SIG_TRIPLET;
+    in->sigma_s = 4.0;
+    bool have_f = false, have_snr = false, have_t = false, have_period = false, have_width = false;
+    char buf[512];
+    if (strlen(spec) >= sizeof buf)
+        return complain(EXIT_BADINPUT, "%s: description too long", flag);
+    memcpy(buf, spec, strlen(spec) + 1);
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return complain(EXIT_BADINPUT, "%s: \"%s\" is not key=value", flag, kv);
+        *eq = '\0';
+        const char *k = kv, *v = eq + 1;
+        char what[64];
+        snprintf(what, sizeof what, "%s %s", flag, k);
+        double *dst = NULL;
+        if (strcmp(k, "f") == 0) {
+            dst = &in->offset_hz;
+            have_f = true;
+        } else if (strcmp(k, "drift") == 0) {
+            dst = &in->chirp_hz_s;
+        } else if (strcmp(k, "snr") == 0) {
+            dst = &in->snr;
+            have_snr = true;
+        } else if (strcmp(k, "t") == 0 && !tone) {
+            dst = &in->t0;
+            have_t = true;
+        } else if (strcmp(k, "start") == 0 && tone) {
+            dst = &in->t_start;
+        } else if (strcmp(k, "end") == 0 && (tone || t == OZ_SIG_PULSE)) {
+            dst = &in->t_end;
+        } else if (strcmp(k, "sigma") == 0 && t == OZ_SIG_GAUSSIAN) {
+            dst = &in->sigma_s;
+        } else if (strcmp(k, "period") == 0 && (t == OZ_SIG_PULSE || t == OZ_SIG_TRIPLET)) {
+            dst = &in->period_s;
+            have_period = true;
+        } else if (strcmp(k, "width") == 0 && (t == OZ_SIG_PULSE || t == OZ_SIG_TRIPLET)) {
+            dst = &in->width_s;
+            have_width = true;
+        } else {
+            return complain(EXIT_BADINPUT, "%s: unknown key \"%s\" for a %s", flag, k,
+                            oz_sig_type_name(t));
+        }
+        int rc = parse_double(what, v, dst);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    if (!have_f || !have_snr)
+        return complain(EXIT_BADINPUT, "%s: f= and snr= are required", flag);
+    if (!tone && !have_t)
+        return complain(EXIT_BADINPUT, "%s: t= is required", flag);
+    if (t == OZ_SIG_PULSE && in->t_end > 0)
+        in->t_start = in->t0;
+    if ((t == OZ_SIG_PULSE || t == OZ_SIG_TRIPLET) && (!have_period || !have_width))
+        return complain(EXIT_BADINPUT, "%s: period= and width= are required", flag);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static oz_wu_inject inj[MAX_SIGNALS];
+    oz_wu_synth s = {.sample_rate = 9765.625,
+                     .center_hz = 1420e6,
+                     .nsamples = 1u << 20,
+                     .seed = 1,
+                     .noise_power = 1.0,
+                     .inj = inj};
+    const char *out = NULL, *datatype = "cf32_le", *datetime = NULL, *truth = NULL;
+    double rms_lsb = 0;
+    bool have_ra = false, have_dec = false;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        }
+        if (a[0] != '-' || a[1] != '-')
+            return complain(EXIT_BADINPUT, "unexpected argument \"%s\" (see --help)", a);
+        if (i + 1 >= argc)
+            return complain(EXIT_BADINPUT, "%s needs a value", a);
+        const char *v = argv[++i];
+        oz_sig_type t;
+        if (strcmp(a, "--out") == 0) {
+            out = v;
+        } else if (strcmp(a, "--samples") == 0) {
+            if ((rc = parse_u64(a, v, &s.nsamples)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(a, "--sample-rate") == 0) {
+            if ((rc = parse_double(a, v, &s.sample_rate)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(a, "--center-freq") == 0) {
+            if ((rc = parse_double(a, v, &s.center_hz)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(a, "--noise-power") == 0) {
+            if ((rc = parse_double(a, v, &s.noise_power)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(a, "--rms-lsb") == 0) {
+            if ((rc = parse_double(a, v, &rms_lsb)) != EXIT_OK)
+                return rc;
+            if (!(rms_lsb > 0))
+                return complain(EXIT_BADINPUT, "--rms-lsb: must be > 0");
+        } else if (strcmp(a, "--seed") == 0) {
+            if ((rc = parse_u64(a, v, &s.seed)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(a, "--datatype") == 0) {
+            datatype = v;
+        } else if (strcmp(a, "--datetime") == 0) {
+            datetime = v;
+        } else if (strcmp(a, "--truth") == 0) {
+            truth = v;
+        } else if (strcmp(a, "--ra") == 0) {
+            if ((rc = parse_double(a, v, &s.ra_deg)) != EXIT_OK)
+                return rc;
+            have_ra = true;
+        } else if (strcmp(a, "--dec") == 0) {
+            if ((rc = parse_double(a, v, &s.dec_deg)) != EXIT_OK)
+                return rc;
+            have_dec = true;
+        } else if ((strcmp(a, "--spike") == 0 || strcmp(a, "--tone") == 0 ||
+                    strcmp(a, "--gaussian") == 0 || strcmp(a, "--pulse") == 0 ||
+                    strcmp(a, "--triplet") == 0 || strcmp(a, "--line") == 0) &&
+                   oz_sig_type_parse(strcmp(a, "--tone") == 0 ? "spike" : a + 2, &t) == 0) {
+            if (s.ninj == MAX_SIGNALS)
+                return complain(EXIT_BADINPUT, "more than %d signals", MAX_SIGNALS);
+            if ((rc = parse_spec(a, t, v, &inj[s.ninj])) != EXIT_OK)
+                return rc;
+            s.ninj++;
+        } else {
+            return complain(EXIT_BADINPUT, "unknown option %s (see --help)", a);
+        }
+    }
+    if (!out)
+        return complain(EXIT_BADINPUT, "--out STEM is required (see --help)");
+    if (have_ra != have_dec)
+        return complain(EXIT_BADINPUT, "give both --ra and --dec");
+    s.has_sky = have_ra;
+
+    char why[512] = "";
+    if (oz_wu_synth_check(&s, why, sizeof why) != OZ_WU_OK)
+        return complain(EXIT_BADINPUT, "%s", why);
+    char *truth_path = NULL;
+    if (!truth) {
+        size_t n = strlen(out) + sizeof ".truth.json";
+        truth_path = malloc(n);
+        if (!truth_path)
+            return complain(EXIT_RUNTIME, "out of memory");
+        snprintf(truth_path, n, "%s.truth.json", out);
+        truth = truth_path;
+    }
+    uint64_t clipped = 0;
+    rc = oz_wu_synth_write(&s, out, datatype, rms_lsb, datetime, &clipped, why, sizeof why);
+    if (rc != OZ_WU_OK) {
+        free(truth_path);
+        return complain(rc == OZ_WU_EIO || rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s",
+                        why);
+    }
+    json_t *tj = oz_wu_synth_truth(&s, datatype, datetime);
+    char *text = NULL;
+    if (tj) {
+        json_object_set_new(tj, "rms_lsb",
+                            json_real(oz_wu_synth_scale(&s, datatype, rms_lsb) *
+                                      sqrt((s.noise_power > 0 ? s.noise_power : 1.0) / 2) *
+                                      (strcmp(datatype, "ci8") == 0 ? 128.0 : 32768.0)));
+        json_object_set_new(tj, "clipped_values", json_integer((json_int_t)clipped));
+        if (strncmp(datatype, "cf32", 4) == 0)
+            json_object_del(tj, "rms_lsb");
+        text = json_dumps(tj, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    }
+    json_decref(tj);
+    if (!text) {
+        free(truth_path);
+        return complain(EXIT_RUNTIME, "out of memory");
+    }
+    size_t len = strlen(text);
+    char *nl = realloc(text, len + 2);
+    if (nl) {
+        text = nl;
+        text[len++] = '\n';
+        text[len] = '\0';
+    }
+    rc = oz_wu_write_file(truth, text, len, why, sizeof why);
+    free(text);
+    free(truth_path);
+    if (rc != OZ_WU_OK)
+        return complain(EXIT_RUNTIME, "%s", why);
+    if (clipped > 0)
+        fprintf(stderr, PROG ": warning: %llu values clipped by quantisation to %s\n",
+                (unsigned long long)clipped, datatype);
+    return EXIT_OK;
+}
