@@ -108,10 +108,11 @@ size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
 double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks);
 void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
 
-/* The Taylor tree (dedoppler.c): n rows (a power of two) of L floats in buf
- * become drift sums (row d: drift d bins over the n rows, bins wrapping);
- * tmp is an n x L work area.  Returns whichever of buf/tmp holds the sums. */
-float *oz_taylor_tree(float *buf, float *tmp, uint32_t n, uint32_t L);
+/* The Taylor tree (dedoppler.c): n rows (a power of two) of `width` floats
+ * in buf become drift sums (row d: drift d columns over the n rows), complete
+ * for columns k < width - (n - 1); tmp is an n x width work area.  Returns
+ * whichever of buf/tmp holds the sums. */
+float *oz_taylor_tree(float *buf, float *tmp, uint32_t n, uint32_t width);
 
 /* Writes a sentence into why (if not NULL) and returns err. */
 int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)

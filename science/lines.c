@@ -64,11 +64,24 @@ static uint32_t drift_rows(const oz_sci_config *cfg, uint32_t nspec, uint32_t n)
     return d >= n - 1 ? n - 1 : (uint32_t)d;
 }
 
+/* Columns per tree tile: two tiles of n rows stay within a few hundred KiB
+ * so the tree's passes run in cache; each tile carries n - 1 columns of
+ * margin for the paths leaving it. */
+static uint32_t tile_width(uint32_t n, uint32_t L)
+{
+    uint32_t w = 65536u / n;
+    if (w < 64)
+        w = 64;
+    return w < L ? w : L;
+}
+
 size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
 {
     if (!(cfg->line_pfa > 0) || L != cfg->fft_max || nspec < 4)
         return 0;
-    return 2 * (size_t)next_pow2(nspec) * L + L;
+    uint32_t n = next_pow2(nspec);
+    size_t tile = (size_t)n * (tile_width(n, L) + n - 1);
+    return 2 * tile + L;
 }
 
 /* Noise of one path point: one bin (1) or a half-bin pair (2 with variance
@@ -194,24 +207,53 @@ static float point(const oz_block *b, int combo, uint32_t s, uint32_t k)
     }
 }
 
-/* Row s of path points for the combo, all bins at once (vectorisable). */
-static void combo_row(const oz_block *b, int combo, uint32_t s, float *out)
+/* out[j] = path point of row s at bin `first + j` for j < len, no wrap. */
+static void fill_span(const oz_block *b, int combo, uint32_t s, uint32_t first, uint32_t len,
+                      float *restrict out)
 {
     const uint32_t L = b->L;
-    const float *p = b->power + (size_t)s * L;
-    const float *h = combo ? b->power_half + (size_t)s * L : NULL;
+    const float *restrict p = b->power + (size_t)s * L + first;
+    const float *restrict h = combo ? b->power_half + (size_t)s * L + first : NULL;
     switch (combo) {
     case 1:
-        for (uint32_t k = 0; k < L; k++)
-            out[k] = p[k] + h[k];
+        for (uint32_t j = 0; j < len; j++)
+            out[j] = p[j] + h[j];
         break;
-    case 2:
-        for (uint32_t k = 0; k + 1 < L; k++)
-            out[k] = h[k] + p[k + 1];
-        out[L - 1] = h[L - 1] + p[0];
+    case 2:  /* h[k] + p[k+1]; the caller keeps first + len < L */
+        for (uint32_t j = 0; j < len; j++)
+            out[j] = h[j] + p[j + 1];
         break;
     default:
-        memcpy(out, p, L * sizeof *out);
+        memcpy(out, p, len * sizeof *out);
+    }
+}
+
+/* Columns k0 .. k0+width-1 of row s of path points for the combo; bins
+ * wrap modulo L (the FFT's bins are circular). */
+static void fill_tile_row(const oz_block *b, int combo, uint32_t s, uint32_t k0, uint32_t width,
+                          float *out)
+{
+    const uint32_t L = b->L;
+    uint32_t j = 0, k = k0 % L;
+    while (j < width) {
+        /* a contiguous run up to the end of the band; combo 2 reads one bin
+         * ahead, so its run stops a bin early and the last bin wraps alone */
+        uint32_t stop = combo == 2 ? L - 1 : L;
+        uint32_t len = k < stop ? stop - k : 0;
+        if (len > width - j)
+            len = width - j;
+        if (len) {
+            fill_span(b, combo, s, k, len, out + j);
+            j += len;
+            k += len;
+        }
+        if (j < width && k >= stop) {
+            if (combo == 2 && k == L - 1) {
+                const float *p = b->power + (size_t)s * L, *h = b->power_half + (size_t)s * L;
+                out[j++] = h[L - 1] + p[0];
+            }
+            k = 0;
+        }
     }
 }
 
@@ -280,17 +322,54 @@ static void offer_line(const struct search_ctx *c, uint32_t k, int64_t dd, doubl
 }
 
 /* Robust noise level: the median over bins of the straight sums of the
- * unshifted spectra, over the median of Gamma(n). */
+ * unshifted spectra, over the median of Gamma(n).  At most NOISE_BINS
+ * evenly spaced bins are used: plenty for a median, and it keeps the cost
+ * well below the tree's. */
+#define NOISE_BINS 8192u
 static double noise_level(const oz_block *b, float *col)
 {
     const uint32_t L = b->L;
-    memset(col, 0, L * sizeof *col);
+    const uint32_t stride = L > NOISE_BINS ? L / NOISE_BINS : 1, m = L / stride;
+    memset(col, 0, m * sizeof *col);
     for (uint32_t s = 0; s < b->nspec; s++) {
         const float *row = b->power + (size_t)s * L;
-        for (uint32_t k = 0; k < L; k++)
-            col[k] += row[k];
+        for (uint32_t i = 0; i < m; i++)
+            col[i] += row[(size_t)i * stride];
     }
-    return median(col, L) / ((double)b->nspec - 1.0 / 3.0);
+    return median(col, m) / ((double)b->nspec - 1.0 / 3.0);
+}
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* Does any of row[0..L) exceed thr?  Four at a time (L is a power of two). */
+static bool any_above(const float *row, uint32_t L, float thr)
+{
+    v4f t = {thr, thr, thr, thr};
+    v4i acc = {0, 0, 0, 0};
+    for (uint32_t k = 0; k < L; k += 4) {
+        v4f v;
+        memcpy(&v, row + k, sizeof v);
+        acc |= v > t;
+    }
+    return (acc[0] | acc[1] | acc[2] | acc[3]) != 0;
+}
+
+/* Largest value of row[0..L). */
+static float row_max(const float *row, uint32_t L)
+{
+    v4f m;
+    memcpy(&m, row, sizeof m);
+    for (uint32_t k = 4; k < L; k += 4) {
+        v4f v;
+        memcpy(&v, row + k, sizeof v);
+        v4i gt = v > m;
+        m = (v4f)(((v4i)m & ~gt) | ((v4i)v & gt));
+    }
+    float x = m[0];
+    for (int j = 1; j < 4; j++)
+        x = m[j] > x ? m[j] : x;
+    return x;
 }
 
 void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
@@ -298,7 +377,8 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
     const uint32_t L = b->L, nspec = b->nspec;
     const uint32_t n = next_pow2(nspec);
     const uint32_t D = drift_rows(b->cfg, nspec, n);
-    float *A = scratch, *B = scratch + (size_t)n * L, *col = scratch + 2 * (size_t)n * L;
+    const uint32_t W = tile_width(n, L), width = W + n - 1;
+    float *A = scratch, *B = scratch + (size_t)n * width, *col = scratch + 2 * (size_t)n * width;
     struct search_ctx c = {.b = b, .found = found, .n = n};
 
     c.mu = noise_level(b, col);
@@ -310,33 +390,46 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
     const float thr = (float)(b->line_thr * c.mu);
 
     for (c.combo = pairs ? 1 : 0; c.combo <= (pairs ? 2 : 0); c.combo++) {
+        /* sign +1: rows in time order, tree drift d is +d; sign -1: rows in
+         * reverse time order, so the tree's path from column k drifting d
+         * is, forwards in time, a path from bin k + d drifting -d */
         for (int sign = 1; sign >= -1; sign -= 2) {
-            /* the spectrogram of path points, mirrored in frequency for
-             * negative drifts */
-            for (uint32_t s = 0; s < nspec; s++) {
-                float *a = A + (size_t)s * L;
-                combo_row(b, c.combo, s, sign > 0 ? a : col);
-                if (sign < 0) {
-                    a[0] = col[0];
-                    for (uint32_t k = 1; k < L; k++)
-                        a[k] = col[L - k];
+            float vbest = -1;  /* the strongest path, offered whatever its value */
+            uint32_t dbest = 0, kbest = 0;
+            for (uint32_t k0 = 0; k0 < L; k0 += W) {
+                for (uint32_t s = 0; s < n; s++) {
+                    uint32_t slot = sign > 0 ? s : n - 1 - s;
+                    float *row = A + (size_t)slot * width;
+                    if (s < nspec)
+                        fill_tile_row(b, c.combo, s, k0, width, row);
+                    else
+                        memset(row, 0, width * sizeof *row);
                 }
-            }
-            memset(A + (size_t)nspec * L, 0, (size_t)(n - nspec) * L * sizeof *A);
-            const float *R = oz_taylor_tree(A, B, n, L);
-            for (uint32_t d = sign > 0 ? 0 : 1; d <= D; d++) {
-                const float *row = R + (size_t)d * L;
-                uint32_t kbest = 0;
-                for (uint32_t k = 1; k < L; k++)
-                    if (row[k] > row[kbest])
-                        kbest = k;
-                for (uint32_t k = 0; k < L; k++) {
-                    if (row[k] > thr || k == kbest) {
-                        uint32_t kt = sign > 0 ? k : (L - k) % L;
-                        offer_line(&c, kt, sign * (int64_t)d, row[k] / c.mu);
+                const float *R = oz_taylor_tree(A, B, n, width);
+                for (uint32_t d = sign > 0 ? 0 : 1; d <= D; d++) {
+                    const float *row = R + (size_t)d * width;
+                    float m = row_max(row, W);
+                    if (m > vbest) {
+                        vbest = m;
+                        dbest = d;
+                        kbest = k0;
+                        while (row[kbest - k0] != m)
+                            kbest++;
+                    }
+                    if (!any_above(row, W, thr))
+                        continue;
+                    for (uint32_t j = 0; j < W; j++) {
+                        if (row[j] > thr) {
+                            uint32_t k = k0 + j;
+                            uint32_t start = sign > 0 ? k : (k + d) % L;
+                            offer_line(&c, start, sign * (int64_t)d, row[j] / c.mu);
+                        }
                     }
                 }
             }
+            if (vbest >= 0 && !(vbest > thr))
+                offer_line(&c, sign > 0 ? kbest : (kbest + dbest) % L, sign * (int64_t)dbest,
+                           vbest / c.mu);
         }
     }
 }

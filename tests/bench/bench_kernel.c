@@ -11,7 +11,7 @@
  * worker runs one unit per core).  Ratios within one run, never absolute
  * times, because the machines are shared.
  *
- *   bench_kernel [--chirp-max HZ_S] [--fft-min N] [--fft-max N] [--measure]
+ *   bench_kernel [--chirp-max HZ_S] [--fft-min N] [--fft-max N] [--measure] [--no-lines]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -83,8 +83,10 @@ int main(int argc, char **argv)
             cfg.fft_max = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--measure"))
             cfg.planner = OZ_FFT_MEASURE;
+        else if (!strcmp(argv[i], "--no-lines"))
+            cfg.line_pfa = 0;
         else {
-            fprintf(stderr, "usage: bench_kernel [--chirp-max HZ_S] [--fft-min N] [--fft-max N] [--measure]\n");
+            fprintf(stderr, "usage: bench_kernel [--chirp-max HZ_S] [--fft-min N] [--fft-max N] [--measure] [--no-lines]\n");
             return 2;
         }
     }
@@ -93,9 +95,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_kernel: %s\n", why);
         return 2;
     }
-    printf("unit: 2^20 complex samples at %.3f Hz; FFT %u..%u; chirp +-%g Hz/s; planner %s\n",
-           OZ_TEST_FS, cfg.fft_min, cfg.fft_max, cfg.chirp_max,
-           cfg.planner == OZ_FFT_MEASURE ? "measure" : "estimate");
+    printf("unit: 2^20 complex samples at %.3f Hz; FFT %u..%u; chirp +-%g Hz/s; planner %s; "
+           "lines %s\n", OZ_TEST_FS, cfg.fft_min, cfg.fft_max, cfg.chirp_max,
+           cfg.planner == OZ_FFT_MEASURE ? "measure" : "estimate", cfg.line_pfa > 0 ? "on" : "off");
 
     struct job one = {.cfg = &cfg, .iq = make_unit(1)};
     run_job(&one);
