@@ -38,7 +38,7 @@ void oz_sci_config_default(oz_sci_config *cfg)
     cfg->gauss_sigma_s = 4.0;
     cfg->gauss_snr_thresh = 7.0;
     cfg->gauss_chisq_max = 1.42;
-    cfg->gauss_null_chisq_min = 2.225;
+    cfg->gauss_null_chisq_min = 1.5;
     cfg->pulse_fft_max = 8192;
     cfg->pulse_pot_len = 256;
     cfg->pulse_period_min = 3;

@@ -88,7 +88,7 @@ typedef struct oz_sci_config {
     uint32_t gauss_fft_max;     /* Gaussians searched at L <= this (0: off) */
     uint32_t gauss_pot_len;     /* power-over-time rebinned to this many points */
     double gauss_sigma_s;       /* beam-crossing sigma in seconds */
-    double gauss_snr_thresh;    /* matched-filter SNR of the fitted Gaussian */
+    double gauss_snr_thresh;    /* fitted Gaussian's matched-filter SNR, as Gaussian-equivalent sigma */
     double gauss_chisq_max;     /* reduced chi-square of the fit must be <= this */
     double gauss_null_chisq_min;/* reduced chi-square of a flat fit must be >= this */
 

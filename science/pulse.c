@@ -170,7 +170,7 @@ void oz_pulse_search(const oz_block *b, float *scratch, oz_found *found)
             col[i] = pot[(size_t)i * L + k];
         struct best bp = fold_all(col, M, m, cfg->pulse_period_min, fold);
         if (bp.P == 0)
-            continue;   /* an all-zero bin */
+            continue; /* an all-zero bin */
         double score = bp.z / cfg->pulse_thresh;
         if (score > 0.99 && !(without_strongest(col, M, m, bp) >= 0.5 * bp.z))
             score = 0.99;

@@ -6,56 +6,57 @@
  * >= triplet_thresh * block mean in bin k of spectrum s.  One row-wise pass
  * over the block records each bin's peaks in spectrum order, at most
  * triplet_max_peaks per bin; a bin with more is a steady or drifting signal
- * (or interference) rather than three pulses, and is skipped.  Its count keeps
- * running so it is known to be over.  DC (k = 0) is never searched.
+ * (or interference) rather than three pulses, and is skipped (its count
+ * stops at triplet_max_peaks + 1).  DC (k = 0) is never searched.
  *
- * Triplets.  Among a bin's peaks s_a < s_b < s_c with s_b - s_a = s_c - s_b,
- * the three must be separate pulses over a quiet bin:
- *  - between consecutive members there is at least one spectrum that is not
- *    a peak, so one burst lasting several spectra is not a triplet (for
- *    sorted distinct peaks, a and b lie in one run of consecutive peak
- *    spectra exactly when s_b - s_a == b - a), and each member's run of
- *    consecutive peaks is at most half the spacing long: pulses wider than a
- *    spectrum still count, a swell that stays above the threshold for many
- *    spectra with a dip or two does not;
- *  - the bin is quiet around them: the mean power of its non-peak spectra
- *    from one spacing before s_a to one spacing after s_c (n_in of them)
- *    must not exceed the mean of its other non-peak spectra (n_out) by more
- *    than TRIPLET_QUIET_SIGMA (3) standard errors, i.e. by a factor
- *    1 + 3 sqrt(1/n_in + 1/n_out) (noise powers have sd = mean; with
- *    n_out = 0 the block mean is the reference).  So a swell whose power
- *    only dips below the threshold now and then (a beam crossing, a tone
- *    drifting through the bin at a wrong chirp) is not read as pulses, while
- *    the comparison within the bin keeps a bin whose noise floor sits above
- *    or below the block mean (a bandpass ripple) searchable.  The window
- *    reaches beyond the triplet so that even the closest triplets (spacing
- *    2) are judged on several spectra; more pulses of a longer train are
- *    peaks and do not count.  Noise triplets nearly always pass (3 standard
- *    errors).  The test uses prefix sums of the bin's quiet power, made with one
- *    walk down the bin the first time it has a candidate.
- *  - the three clear the threshold over the bin's own level too, when that
- *    is above the block mean (the mean of its non-peak spectra): next to a
- *    strong carrier a bin's floor rises several-fold, and noise there
- *    crosses the block-level threshold many times more often;
- *  - none of the three is weaker than a TRIPLET_SPREAD_MAX-th (10) of the
- *    strongest peak in the bin.  A strong tone drifting through the bin at
- *    a wrong chirp rate passes its sidelobes and main lobe at equal
- *    intervals with nulls between (sinc^2: first sidelobes 0.047, second
- *    0.016 of the main lobe): equally spaced peaks over a quiet bin, and
- *    sidelobe triplets that straddle or sit beside the main lobe.  That is
- *    one signal seen through the FFT's response, not three pulses; pulses of
- *    one transmitter vary far less, and noise peaks (T + Exp(1)) never
- *    fail.  The price: a bin that also holds a burst ten times stronger
- *    hides its triplets.  (A tone so strong, S/N above about 1000 per
- *    spectrum, that its far sidelobes alone clear the threshold in bins it
- *    never reaches can still make triplets there.)
+ * Triplets.  Among a bin's peaks s_a < s_b < s_c with s_b - s_a = s_c - s_b
+ * = d, a triplet is three separate pulses of one source over a quiet bin:
+ *  1. separate: between consecutive members at least one spectrum is not a
+ *     peak (for sorted distinct peaks, a and b lie in one run of consecutive
+ *     peak spectra exactly when s_b - s_a == b - a), and each member's run
+ *     is at most d/2 long.  Pulses wider than a spectrum still count; one
+ *     burst lasting several spectra, or a swell that stays above the
+ *     threshold for many spectra with a dip or two, does not.
+ *  2. similar: no member is weaker than a TRIPLET_SPREAD_MAX-th (10) of the
+ *     bin's strongest peak.  A strong tone drifting through the bin at a
+ *     wrong chirp rate passes its sidelobes and main lobe at equal intervals
+ *     with nulls between (sinc^2: first sidelobes 0.047, second 0.016 of the
+ *     main lobe): equally spaced peaks over a quiet bin, one signal seen
+ *     through the FFT's response.  Pulses of one transmitter vary far less,
+ *     and noise peaks (T + Exp(1)) never fail.  The price: a bin that also
+ *     holds a burst ten times stronger hides its triplets.
+ *  3. over the bin's own floor: when the bin's level (the mean of its
+ *     non-peak spectra) is above the block mean by more than
+ *     TRIPLET_QUIET_SIGMA (3) standard errors, the members must clear the
+ *     threshold times that level.  Next to a strong carrier a bin's floor
+ *     rises several-fold, and its noise crosses the block-level threshold
+ *     many times more often.
+ *  4. quiet around: the mean power of the bin's non-peak spectra from one
+ *     spacing before s_a to one after s_c (n_in of them) must not exceed
+ *     the mean of its other non-peak spectra (n_out) by more than 3
+ *     standard errors, a factor 1 + 3 sqrt(1/n_in + 1/n_out) (noise powers
+ *     have sd = mean; with n_out = 0 the block mean is the reference).  A
+ *     swell whose power only dips below the threshold now and then (a beam
+ *     crossing, a tone drifting through the bin) is not read as pulses,
+ *     while a bin whose floor sits above or below the block mean (bandpass
+ *     ripple) stays searchable.  The window reaches past the triplet so that
+ *     even the closest (d = 2) are judged on several spectra; more pulses of
+ *     a longer train are peaks and do not count.
+ * Rules 1, 2 and 4 came from whole searches of units holding strong tones:
+ * each removed a kind of false triplet the others let through; noise
+ * triplets pass them nearly always (test_triplet.c: the noise rate still
+ * follows the law below).  Tests 3 and 4 use prefix sums of the bin's quiet
+ * power, made with one walk down the bin the first time it has a candidate.
  * All pairs (a, c) are tried; the midpoint's peak is found with a pointer
  * that only moves forward as c grows, so a bin with n peaks costs O(n^2).
+ * Known gap: a tone so strong (S/N above about 1000 per spectrum) that its
+ * far sidelobes alone clear the threshold, in bins it never reaches, can
+ * still make triplets there.
  *
  * Reported per bin: its strongest triplet (largest sum of the three powers;
  * the first found on ties), power = mean of the three powers / block mean,
  * score = power / triplet_thresh (>= 1: every member cleared the threshold),
- * period_s = spacing * L / fs, time_s = centre of the middle peak's spectrum,
+ * period_s = d L / fs, time_s = centre of the middle peak's spectrum,
  * freq_hz at that time.  Only bins with a triplet offer one, so on a quiet
  * unit there is no best triplet.
  *
@@ -64,8 +65,9 @@
  * spaced triples, so it shows about N^2 p^3 / 4 noise triplets (fewer when
  * N p nears triplet_max_peaks and bins start being skipped), and a block of
  * L bins and N = n / L spectra about n^2 p^3 / (4 L): the short FFTs, with
- * many spectra per bin, dominate.  test_triplet.c gives the rate measured
- * against this estimate and the count for a whole default unit.
+ * many spectra per bin, dominate.  Summed over a default unit (2^20
+ * samples, L = 8 .. 8192 and their chirp rates) that is 0.012 per unit at
+ * the default T = 10 and 0.95 at SETI@home's 8.5 (test_triplet.c).
  *
  * Cost per block: one compare per power (n in all), O(n_k^2) for each bin
  * with 3 <= n_k <= triplet_max_peaks peaks, and a walk down each bin that
@@ -82,7 +84,8 @@
 
 /* Around a triplet the bin must be quiet: the mean of its non-peak spectra
  * there may exceed the mean elsewhere in the bin by at most this many
- * standard errors (noise powers have sd = mean). */
+ * standard errors (noise powers have sd = mean); and a bin's floor counts as
+ * raised above the block mean beyond this many. */
 #define TRIPLET_QUIET_SIGMA 3.0
 
 /* The strongest peak of a bin is at most this many times the weakest member
@@ -101,8 +104,8 @@ size_t oz_triplet_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
 }
 
 struct trip {
-    float sum;          /* sum of the three powers, -1 when none */
-    uint32_t mid, d;    /* middle spectrum, spacing */
+    float sum;       /* sum of the three powers, -1 when none */
+    uint32_t mid, d; /* middle spectrum, spacing */
 };
 
 /* Prefix sums over one bin's quiet (non-peak) spectra: qsum[i] and qcnt[i]
@@ -160,7 +163,7 @@ static struct trip best_triplet(const oz_block *b, uint32_t k, const uint32_t *s
     for (uint32_t i = 0; i < n; i++)
         pmax = fmaxf(pmax, pw[s[i] * L + k]);
     bool have_prefix = false;
-    float bin_thr = thr;    /* thr, raised once the bin's level is known */
+    float bin_thr = thr; /* thr, raised once the bin's level is known */
     for (uint32_t a = 0; a + 2 < n; a++) {
         uint32_t m = a + 1;
         for (uint32_t c = a + 2; c < n; c++) {
@@ -171,28 +174,28 @@ static struct trip best_triplet(const oz_block *b, uint32_t k, const uint32_t *s
             while (m < c && s[m] < want)
                 m++;
             if (m == c || s[m] != want || s[m] - s[a] == m - a || s[c] - s[m] == c - m)
-                continue;       /* no peak there, or not separate pulses */
+                continue; /* no peak there, or not separate pulses */
             float pa = pw[s[a] * L + k], pm = pw[s[m] * L + k], pc = pw[s[c] * L + k];
             float sum = pa + pm + pc;
             if (!(sum > t.sum))
                 continue;
             if (!(fminf(pa, fminf(pm, pc)) * TRIPLET_SPREAD_MAX >= pmax))
-                continue;       /* sidelobes of a far stronger signal */
+                continue; /* sidelobes of a far stronger signal */
             uint32_t d = span / 2;
             if (2 * run_len(s, n, a) > d || 2 * run_len(s, n, m) > d || 2 * run_len(s, n, c) > d)
-                continue;       /* pulses longer than half the period: a swell */
+                continue; /* pulses longer than half the period: a swell */
             if (!have_prefix) {
                 quiet_prefix(b, k, thr, b->nspec, qsum, qcnt);
                 have_prefix = true;
-                double level = (double)qsum[b->nspec] / qcnt[b->nspec];
-                if (level > b->mean)
+                double nq = qcnt[b->nspec], level = (double)qsum[b->nspec] / nq;
+                if (level > b->mean * (1.0 + TRIPLET_QUIET_SIGMA / sqrt(nq)))
                     bin_thr = (float)(thr / b->mean * level);
             }
             if (!(fminf(pa, fminf(pm, pc)) >= bin_thr))
-                continue;       /* not peaks over this bin's own, higher floor */
+                continue; /* not peaks over this bin's own, higher floor */
             if (!quiet_around(b, qsum, qcnt, s[a] > d ? s[a] - d : 0,
                               s[c] + d < b->nspec ? s[c] + d + 1 : b->nspec))
-                continue;       /* a swell, not pulses over a quiet bin */
+                continue; /* a swell, not pulses over a quiet bin */
             t = (struct trip){sum, s[m], d};
         }
     }
@@ -220,7 +223,7 @@ void oz_triplet_search(const oz_block *b, float *scratch, oz_found *found)
                 if (c < maxp)
                     idx[(size_t)k * maxp + c] = s;
                 if (c <= maxp)
-                    cnt[k] = c + 1;  /* stops at maxp + 1: "too many" */
+                    cnt[k] = c + 1; /* stops at maxp + 1: "too many" */
             }
         }
     }

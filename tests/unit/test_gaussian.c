@@ -1,10 +1,11 @@
 /*
  * test_gaussian.c - the Gaussian search: a beam-crossing bump in one bin is
- * found at its bin, time and width with the SNR the fit promises; pure noise,
- * steady tones, one-spectrum bursts and tones sweeping across bins are not
- * Gaussians; the detector stays off where the beam cannot be resolved;
- * results are deterministic; and end
- * to end, a Gaussian-enveloped tone in a noise unit comes back as a
+ * found at its bin, time and width with the power the fit promises; pure
+ * noise (with its tail pinned to the calibration), steady tones, bursts of
+ * one or two spectra, flat-topped bumps, tones sweeping across bins, their
+ * leakage and bumps beyond the unit's end are not Gaussians; the detector
+ * stays off where the beam cannot be resolved; results are deterministic;
+ * and end to end, a Gaussian-enveloped tone in a noise unit comes back as a
  * Gaussian at its frequency and time.
  *
  * Blocks are built by hand: exponential noise of mean 1 (the power of
@@ -15,76 +16,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support.h"
-#include "internal.h"
+#include "blocks.h"
 
 #define FS OZ_TEST_FS
 #define F0 OZ_TEST_F0
 
-/* A synthetic block and the arrays it points into. */
-typedef struct blk {
-    float *power, *spec_mean;
-    oz_block b;
-    oz_rng rng;
-} blk;
-
-static void blk_noise(blk *x, const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t seed)
-{
-    x->power = malloc(sizeof(float) * L * nspec);
-    x->spec_mean = malloc(sizeof(float) * nspec);
-    assert_non_null(x->power);
-    assert_non_null(x->spec_mean);
-    oz_rng_seed(&x->rng, seed);
-    for (size_t i = 0; i < (size_t)L * nspec; i++)
-        x->power[i] = (float)-log(1.0 - oz_rng_uniform(&x->rng));
-    x->b = (oz_block){.power = x->power, .spec_mean = x->spec_mean, .L = L, .nspec = nspec,
-                      .fs = FS, .f0 = F0, .chirp = 0.0, .chirp_step = 1.0, .cfg = cfg};
-}
-
-/* Bin k of spectrum s becomes a tone of power S in unit noise. */
-static void blk_tone(blk *x, uint32_t k, uint32_t s, double S)
-{
-    double re = oz_rng_gauss(&x->rng) / sqrt(2.0) + sqrt(S);
-    double im = oz_rng_gauss(&x->rng) / sqrt(2.0);
-    x->power[(size_t)s * x->b.L + k] = (float)(re * re + im * im);
-}
-
-static void blk_finish(blk *x)
-{
-    double total = 0;
-    for (uint32_t s = 0; s < x->b.nspec; s++) {
-        double sum = 0;
-        for (uint32_t k = 0; k < x->b.L; k++)
-            sum += x->power[(size_t)s * x->b.L + k];
-        x->spec_mean[s] = (float)(sum / x->b.L);
-        total += sum;
-    }
-    x->b.mean = total / ((double)x->b.L * x->b.nspec);
-}
-
-static void blk_free(blk *x)
-{
-    free(x->power);
-    free(x->spec_mean);
-}
-
 /* Runs the detector on a block with a fresh found list. */
 static void run(const blk *x, oz_found *f)
 {
-    const oz_sci_config *cfg = x->b.cfg;
-    assert_int_equal(oz_found_init(f, cfg, FS), 0);
-    size_t n = oz_gauss_scratch(cfg, x->b.L, x->b.nspec);
-    float *scratch = malloc(sizeof(float) * (n ? n : 1));
-    assert_non_null(scratch);
-    oz_gauss_search(&x->b, scratch, f);
-    free(scratch);
+    static const blk_detector det = {oz_gauss_scratch, oz_gauss_search};
+    blk_run(x, &det, f);
 }
 
 /* The configuration of these tests: 64 PoT points of 16 spectra at L = 64
  * (0.105 s each), beam sigma 3 points. */
 #define L0 64u
 #define NSPEC0 1024u
-static double point_s(void) { return 16.0 * L0 / FS; }
+static double point_s(void)
+{
+    return 16.0 * L0 / FS;
+}
 
 static void config(oz_sci_config *cfg)
 {
@@ -108,13 +59,13 @@ static void bump_is_found_at_its_bin_time_and_width(void **state)
     (void)state;
     oz_sci_config cfg;
     config(&cfg);
-    const uint32_t bins[] = {17, 50};          /* a positive and a negative frequency */
+    const uint32_t bins[] = {17, 50}; /* a positive and a negative frequency */
     const double centres[] = {2.0, 3.31, 5.0};
     for (int bi = 0; bi < 2; bi++) {
         for (int ci = 0; ci < 3; ci++) {
             blk x;
             blk_noise(&x, &cfg, L0, NSPEC0, 100 + (uint64_t)(bi * 3 + ci));
-            x.b.chirp = 1.5;   /* the frequency must include chirp * t */
+            x.b.chirp = 1.5; /* the frequency must include chirp * t */
             add_bump(&x, bins[bi], 2.0, centres[ci], cfg.gauss_sigma_s);
             blk_finish(&x);
             oz_found f;
@@ -160,12 +111,12 @@ static void noiseless_bump_has_the_predicted_snr(void **state)
     for (uint32_t s = 0; s < NSPEC0; s++) {
         for (uint32_t k = 0; k < L0; k++)
             x.power[s * L0 + k] = 1.0f;
-        double d = fabs((double)(s / m) - t0);    /* the kernel is cut at 4 sigma */
+        double d = fabs((double)(s / m) - t0); /* the kernel is cut at 4 sigma */
         double g = d <= ceil(4 * sig) ? exp(-0.5 * d * d / (sig * sig)) : 0.0;
         x.power[s * L0 + k0] = (float)(1.0 + A * g);
     }
     blk_finish(&x);
-    x.b.mean = 1.0;     /* the baseline, not the mean with the bump */
+    x.b.mean = 1.0; /* the baseline, not the mean with the bump */
     oz_found f;
     run(&x, &f);
     double g[64], s1 = 0, s2 = 0, w2 = 0, w3 = 0;
@@ -195,21 +146,79 @@ static void noiseless_bump_has_the_predicted_snr(void **state)
     blk_free(&x);
 }
 
+/* A flat-topped rise and fall (interference switched on for a while) is
+ * a bump of the right scale but the wrong shape: the fit's chi-square
+ * fails. */
+static void flat_topped_bump_fails_the_fit(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    config(&cfg);
+    for (uint64_t seed = 0; seed < 5; seed++) {
+        blk x;
+        blk_noise(&x, &cfg, L0, NSPEC0, 110 + seed);
+        for (uint32_t s = 20 * 16; s < 34 * 16; s++) /* 14 points, about 4.7 sigma */
+            blk_tone(&x, 27, s, 1.5);
+        blk_finish(&x);
+        oz_found f;
+        run(&x, &f);
+        assert_int_equal(f.n, 0);
+        const oz_signal *b = &f.best[OZ_SIG_GAUSSIAN];
+        assert_true(b->power > cfg.gauss_snr_thresh && b->chisq > cfg.gauss_chisq_max);
+        oz_found_free(&f);
+        blk_free(&x);
+    }
+}
+
+/* The flat-line test decides for clean bumps: without noise a flat line's
+ * reduced chi-square is only m A^2 D / ((M - 1) ybar^2), so a bump of SNR
+ * 8.4 (power about 8, above threshold) leaves it at 1.0, under
+ * gauss_null_chisq_min, and is not listed; one of SNR 16.8 (2.9) is. */
+static void flat_line_test_decides_clean_bumps(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    config(&cfg);
+    const double amps[] = {1.0, 2.0};
+    for (int i = 0; i < 2; i++) {
+        blk x;
+        blk_noise(&x, &cfg, L0, NSPEC0, 1);
+        for (uint32_t s = 0; s < NSPEC0; s++) {
+            for (uint32_t k = 0; k < L0; k++)
+                x.power[s * L0 + k] = 1.0f;
+            double d = ((double)(s / 16) - 30) / 3.0;
+            x.power[s * L0 + 9] = (float)(1.0 + amps[i] * exp(-0.5 * d * d));
+        }
+        blk_finish(&x);
+        x.b.mean = 1.0;
+        oz_found f;
+        run(&x, &f);
+        const oz_signal *b = &f.best[OZ_SIG_GAUSSIAN];
+        assert_true(b->power > cfg.gauss_snr_thresh);
+        assert_true(b->chisq < 1e-3);
+        assert_int_equal(f.n, (size_t)i);
+        oz_found_free(&f);
+        blk_free(&x);
+    }
+}
+
 /*
  * Pure noise at the default thresholds (power 7, chi-square <= 1.42, null
- * chi-square >= 2.225) gives no Gaussian.  Two block shapes: m = 16 spectra
- * per PoT point and m = 1 (the longest FFTs, heaviest tails), both with the
- * default unit's beam sigma of 2.38 PoT points.
+ * chi-square >= 1.5, plus the edge, peak, sweep and width tests) gives no
+ * Gaussian.  Two block shapes: m = 16 spectra per PoT point and m = 1 (the
+ * longest FFTs, heaviest tails), both with the default unit's beam sigma of
+ * 2.38 PoT points.
  *
  * Calibration (a harness running this detector on exponential noise, see the
- * report): on 2e8 bins of m = 1 the probability that a bin offers a
- * candidate that passes both chi-square tests with power >= z is 3.6e-6 at
- * z = 5.0, 4.7e-7 at 5.5, 2.4e-8 at 6.0 and below 1.5e-8 at 6.5 (none
- * seen); extrapolating by at most a decade per half sigma, 2.4e-10 at 7.0.
- * A default unit (2^20 samples) searches 5.5e7 bins at m = 1 (L = 16384,
- * 3379 chirps) and 7.9e6 at m >= 2, so about 0.015 false Gaussians per unit
- * at 7.0 (0.13 at 6.5; at the old SNR threshold 8 without the sigma
- * transform it was about 4000).  Here: 400 blocks of 64 bins.
+ * report): on 1.2e8 bins of m = 1 the probability that a bin offers a
+ * candidate that passes every test with power >= z is 1.3e-4 at z = 4.0,
+ * 2.6e-5 at 4.5, 3.8e-6 at 5.0, 3.3e-7 at 5.5, 2.4e-8 at 6.0 (3 bins) and
+ * none at 6.5; falling tenfold (at least sixfold) per half sigma, that is
+ * 2.4e-10 (6.7e-10) at 7.0.  A default unit (2^20 samples) searches 5.5e7
+ * bins at m = 1 (L = 16384, 3379 chirps) and 7.9e6 at m >= 2 (lighter
+ * tails), so 0.01 (at most 0.04) false Gaussians per unit at 7.0, ten times
+ * that at 6.5.  (With a plain SNR threshold of 8 and only the chi-square
+ * tests it was about 4000.)  Here: 400 blocks of 64 bins.
  */
 static void pure_noise_gives_no_gaussians(void **state)
 {
@@ -307,11 +316,12 @@ static void tone_sweeping_across_bins_is_not_a_gaussian(void **state)
     for (int i = 0; i < 5; i++) {
         blk x;
         blk_noise(&x, &cfg, L0, NSPEC0, 90 + (uint64_t)i);
+        double S = 500.0 * rates[i]; /* the same energy in each bin it crosses */
         for (uint32_t s = 0; s < NSPEC0; s++) {
             double f = 10.2 + rates[i] * s;
-            for (uint32_t k = 2; k < 30; k++) {
+            for (uint32_t k = 2; k < L0 / 2; k++) {
                 double d = k - f, sinc = fabs(d) < 1e-9 ? 1.0 : sin(OZ_PI * d) / (OZ_PI * d);
-                blk_tone(&x, k, s, 4.0 * sinc * sinc);
+                blk_tone(&x, k, s, S * sinc * sinc);
             }
         }
         blk_finish(&x);
@@ -324,6 +334,39 @@ static void tone_sweeping_across_bins_is_not_a_gaussian(void **state)
         assert_true(f.best[OZ_SIG_GAUSSIAN].power > cfg.gauss_snr_thresh);
         oz_found_free(&f);
         blk_free(&x);
+    }
+}
+
+/* The same at m = 1 (PoT points are spectra), where the chi-square tests
+ * are weakest: sweeps of a third of a bin to two bins per point. */
+static void tone_sweeping_fast_is_not_a_gaussian(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_sci_config_default(&cfg);
+    cfg.gauss_sigma_s = 2.38 * 64 / FS;
+    const double rates[] = {0.33, 0.5, 0.7, 1.0, 2.0};
+    for (int i = 0; i < 5; i++) {
+        for (uint64_t seed = 0; seed < 4; seed++) {
+            blk x;
+            blk_noise(&x, &cfg, 64, 64, 100 + 10 * (uint64_t)i + seed);
+            double S = 40.0 * rates[i];
+            for (uint32_t s = 0; s < 64; s++) {
+                double f = 3.3 + rates[i] * s;
+                for (uint32_t k = 1; k < 64; k++) {
+                    double d = k - f, sinc = fabs(d) < 1e-9 ? 1.0 : sin(OZ_PI * d) / (OZ_PI * d);
+                    blk_tone(&x, k, s, S * sinc * sinc);
+                }
+            }
+            blk_finish(&x);
+            oz_found f;
+            run(&x, &f);
+            if (f.n)
+                fail_msg("rate %.2f seed %u: a Gaussian at %.1f Hz, t %.2f s", rates[i],
+                         (unsigned)seed, f.list[0].freq_hz - F0, f.list[0].time_s);
+            oz_found_free(&f);
+            blk_free(&x);
+        }
     }
 }
 
@@ -356,16 +399,42 @@ static void leakage_beside_spikes_is_not_a_gaussian(void **state)
 }
 
 /* A tone drifting into the bin as the unit ends: its bump peaks after the
- * last searched centre, and half a bump is not a beam crossing. */
+ * last searched centre, and half a bump is not a beam crossing.  (m = 1,
+ * where the chi-square tests are weakest.) */
 static void bump_beyond_the_end_is_not_a_gaussian(void **state)
 {
     (void)state;
     oz_sci_config cfg;
-    config(&cfg);
-    for (uint64_t seed = 0; seed < 5; seed++) {
+    oz_sci_config_default(&cfg);
+    cfg.gauss_sigma_s = 2.38 * 64 / FS;
+    for (uint64_t seed = 0; seed < 10; seed++) {
         blk x;
-        blk_noise(&x, &cfg, L0, NSPEC0, 70 + seed);
-        add_bump(&x, 25, 2.0, 64 * point_s(), cfg.gauss_sigma_s);   /* 0.5 points after the end */
+        blk_noise(&x, &cfg, 64, 64, 70 + seed);
+        /* centred on PoT point 60.5, past the last centre searched (58) */
+        add_bump(&x, 25, 12.0, 61 * 64 / FS, cfg.gauss_sigma_s);
+        blk_finish(&x);
+        oz_found f;
+        run(&x, &f);
+        if (f.n)
+            fail_msg("seed %u: a Gaussian at t %.2f s", (unsigned)seed, f.list[0].time_s);
+        oz_found_free(&f);
+        blk_free(&x);
+    }
+}
+
+/* A burst over two spectra at m = 1: two loud PoT points, a bump far
+ * narrower than the beam, which the chi-square tests let through there. */
+static void two_point_burst_is_not_a_gaussian(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_sci_config_default(&cfg);
+    cfg.gauss_sigma_s = 2.38 * 64 / FS;
+    for (uint64_t seed = 0; seed < 10; seed++) {
+        blk x;
+        blk_noise(&x, &cfg, 64, 64, 80 + seed);
+        blk_tone(&x, 40, 30, 12.0);
+        blk_tone(&x, 40, 31, 12.0);
         blk_finish(&x);
         oz_found f;
         run(&x, &f);
@@ -454,33 +523,38 @@ static void same_block_gives_identical_results(void **state)
 
 /* ---- end to end ----------------------------------------------------------- */
 
-#define N 65536u    /* 6.7 s */
+#define N 65536u /* 6.7 s */
 
 static void gaussian_tone_in_a_unit_is_found(void **state)
 {
     (void)state;
     oz_sci_config cfg;
     oz_test_config_small(&cfg);
-    cfg.gauss_sigma_s = 0.4;   /* 3.8 PoT points of 0.105 s */
+    cfg.gauss_sigma_s = 0.4; /* 3.8 PoT points of 0.105 s */
     const struct {
         double f, c, amp, t0;
     } cases[] = {{1234.5, 0.0, 0.15, 3.4}, {-2500.0, 2.0, 0.15, 2.5}};
     for (int i = 0; i < 2; i++) {
         float *iq = oz_test_noise(N, 77 + (uint64_t)i, 1.0);
-        oz_tone tone = {.freq_hz = cases[i].f, .chirp_hz_s = cases[i].c, .amp = cases[i].amp,
-                        .env = OZ_ENV_GAUSS, .t0 = cases[i].t0, .sigma_s = cfg.gauss_sigma_s};
+        oz_tone tone = {.freq_hz = cases[i].f,
+                        .chirp_hz_s = cases[i].c,
+                        .amp = cases[i].amp,
+                        .env = OZ_ENV_GAUSS,
+                        .t0 = cases[i].t0,
+                        .sigma_s = cfg.gauss_sigma_s};
         oz_sci_add_tone(iq, N, FS, &tone);
         oz_sci_result r;
         oz_test_search(&cfg, iq, N, FS, F0, &r);
-        const oz_signal *s = oz_test_find(&r, OZ_SIG_GAUSSIAN, F0 + cases[i].f + cases[i].c * cases[i].t0, 50.0);
+        const oz_signal *s =
+            oz_test_find(&r, OZ_SIG_GAUSSIAN, F0 + cases[i].f + cases[i].c * cases[i].t0, 50.0);
         if (!s) {
             oz_test_dump(&r);
             fail_msg("case %d: no Gaussian", i);
         }
         double truth = F0 + cases[i].f + cases[i].c * s->time_s;
-        double tpoint = (double)N / 64 / FS;   /* one PoT point at any L */
-        if (fabs(s->freq_hz - truth) > FS / s->fft_len || fabs(s->time_s - cases[i].t0) > 1.5 * tpoint ||
-            s->sigma_s != cfg.gauss_sigma_s) {
+        double tpoint = (double)N / 64 / FS; /* one PoT point at any L */
+        if (fabs(s->freq_hz - truth) > FS / s->fft_len ||
+            fabs(s->time_s - cases[i].t0) > 1.5 * tpoint || s->sigma_s != cfg.gauss_sigma_s) {
             oz_test_dump(&r);
             fail_msg("case %d: Gaussian at %.3f Hz t %.3f s (truth %.3f Hz, %.3f s)", i, s->freq_hz,
                      s->time_s, truth, cases[i].t0);
@@ -517,13 +591,17 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bump_is_found_at_its_bin_time_and_width),
         cmocka_unit_test(noiseless_bump_has_the_predicted_snr),
+        cmocka_unit_test(flat_topped_bump_fails_the_fit),
+        cmocka_unit_test(flat_line_test_decides_clean_bumps),
         cmocka_unit_test(pure_noise_gives_no_gaussians),
         cmocka_unit_test(noise_tail_matches_the_calibration),
         cmocka_unit_test(steady_tone_is_not_a_gaussian),
         cmocka_unit_test(one_spectrum_burst_is_not_a_gaussian),
         cmocka_unit_test(tone_sweeping_across_bins_is_not_a_gaussian),
+        cmocka_unit_test(tone_sweeping_fast_is_not_a_gaussian),
         cmocka_unit_test(leakage_beside_spikes_is_not_a_gaussian),
         cmocka_unit_test(bump_beyond_the_end_is_not_a_gaussian),
+        cmocka_unit_test(two_point_burst_is_not_a_gaussian),
         cmocka_unit_test(detector_is_off_where_the_beam_cannot_be_resolved),
         cmocka_unit_test(same_block_gives_identical_results),
         cmocka_unit_test(gaussian_tone_in_a_unit_is_found),

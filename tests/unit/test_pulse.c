@@ -13,66 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support.h"
-#include "internal.h"
+#include "blocks.h"
 
 #define FS OZ_TEST_FS
 #define F0 OZ_TEST_F0
 
-typedef struct blk {
-    float *power, *spec_mean;
-    oz_block b;
-    oz_rng rng;
-} blk;
-
-static void blk_noise(blk *x, const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t seed)
-{
-    x->power = malloc(sizeof(float) * L * nspec);
-    x->spec_mean = malloc(sizeof(float) * nspec);
-    assert_non_null(x->power);
-    assert_non_null(x->spec_mean);
-    oz_rng_seed(&x->rng, seed);
-    for (size_t i = 0; i < (size_t)L * nspec; i++)
-        x->power[i] = (float)-log(1.0 - oz_rng_uniform(&x->rng));
-    x->b = (oz_block){.power = x->power, .spec_mean = x->spec_mean, .L = L, .nspec = nspec,
-                      .fs = FS, .f0 = F0, .chirp = 0.0, .chirp_step = 1.0, .cfg = cfg};
-}
-
-static void blk_tone(blk *x, uint32_t k, uint32_t s, double S)
-{
-    double re = oz_rng_gauss(&x->rng) / sqrt(2.0) + sqrt(S);
-    double im = oz_rng_gauss(&x->rng) / sqrt(2.0);
-    x->power[(size_t)s * x->b.L + k] = (float)(re * re + im * im);
-}
-
-static void blk_finish(blk *x)
-{
-    double total = 0;
-    for (uint32_t s = 0; s < x->b.nspec; s++) {
-        double sum = 0;
-        for (uint32_t k = 0; k < x->b.L; k++)
-            sum += x->power[(size_t)s * x->b.L + k];
-        x->spec_mean[s] = (float)(sum / x->b.L);
-        total += sum;
-    }
-    x->b.mean = total / ((double)x->b.L * x->b.nspec);
-}
-
-static void blk_free(blk *x)
-{
-    free(x->power);
-    free(x->spec_mean);
-}
-
+/* Runs the detector on a block with a fresh found list. */
 static void run(const blk *x, oz_found *f)
 {
-    const oz_sci_config *cfg = x->b.cfg;
-    assert_int_equal(oz_found_init(f, cfg, FS), 0);
-    size_t n = oz_pulse_scratch(cfg, x->b.L, x->b.nspec);
-    float *scratch = malloc(sizeof(float) * (n ? n : 1));
-    assert_non_null(scratch);
-    oz_pulse_search(&x->b, scratch, f);
-    free(scratch);
+    static const blk_detector det = {oz_pulse_scratch, oz_pulse_search};
+    blk_run(x, &det, f);
 }
 
 /* L = 64, 1024 spectra: a PoT of 256 points of m = 4 spectra (26 ms each),
@@ -80,7 +30,10 @@ static void run(const blk *x, oz_found *f)
 #define L0 64u
 #define NSPEC0 1024u
 #define MPT 4u
-static double point_s(void) { return MPT * L0 / FS; }
+static double point_s(void)
+{
+    return MPT * L0 / FS;
+}
 
 /* Pulses of power S in bin k: one PoT point (4 spectra) wide, every P
  * points from point j0 to the end of the block. */
@@ -100,9 +53,9 @@ static void pulse_train_is_found_with_its_period_and_phase(void **state)
         uint32_t k, P, j0;
         double S;
     } cases[] = {
-        {17, 5, 2, 1.5},    /* short period, 51 pulses */
-        {50, 37, 30, 3.0},  /* a negative-frequency bin */
-        {3, 80, 71, 6.0},   /* the longest periods: only 3 pulses */
+        {17, 5, 2, 1.5},   /* short period, 51 pulses */
+        {50, 37, 30, 3.0}, /* a negative-frequency bin */
+        {3, 80, 71, 6.0},  /* the longest periods: only 3 pulses */
         {31, 12, 0, 2.0},
     };
     for (int i = 0; i < 4; i++) {
@@ -123,7 +76,8 @@ static void pulse_train_is_found_with_its_period_and_phase(void **state)
         if (fabs(s->period_s - cases[i].P * point_s()) > 1e-9 || fabs(s->time_s - t) > 1e-9)
             fail_msg("case %d: period %.4f s at %.4f s, truth %.4f s at %.4f s", i, s->period_s,
                      s->time_s, cases[i].P * point_s(), t);
-        assert_true(fabs(s->freq_hz - (F0 + oz_bin_offset_hz(cases[i].k, L0, FS) - 2.5 * t)) < 1e-6);
+        assert_true(fabs(s->freq_hz - (F0 + oz_bin_offset_hz(cases[i].k, L0, FS) - 2.5 * t)) <
+                    1e-6);
         assert_true(s->chirp_hz_s == -2.5);
         assert_true(s->score >= 1.0 && s->score == s->power / cfg.pulse_thresh);
         assert_true(s->sigma_s == 0.0 && s->chisq == 0.0);
@@ -328,7 +282,7 @@ static void single_burst_is_not_a_pulse(void **state)
     for (uint64_t seed = 0; seed < 4; seed++) {
         blk x;
         blk_noise(&x, &cfg, L0, NSPEC0, 60 + seed);
-        for (uint32_t s = 400; s < 412; s++)     /* 3 PoT points */
+        for (uint32_t s = 400; s < 412; s++) /* 3 PoT points */
             blk_tone(&x, 40, s, 50.0);
         blk_finish(&x);
         oz_found f;
@@ -350,7 +304,7 @@ static void gaussian_swell_is_not_a_pulse(void **state)
     (void)state;
     oz_sci_config cfg;
     oz_sci_config_default(&cfg);
-    const double sigmas[] = {0.05, 0.2, 0.8};   /* 2, 8 and 30 PoT points */
+    const double sigmas[] = {0.05, 0.2, 0.8}; /* 2, 8 and 30 PoT points */
     for (int i = 0; i < 3; i++) {
         blk x;
         blk_noise(&x, &cfg, L0, NSPEC0, 70 + (uint64_t)i);
@@ -406,7 +360,7 @@ static void same_block_gives_identical_results(void **state)
 
 /* ---- end to end ----------------------------------------------------------- */
 
-#define N 65536u    /* 6.7 s */
+#define N 65536u /* 6.7 s */
 
 static void pulsed_tone_in_a_unit_is_found(void **state)
 {
@@ -418,27 +372,32 @@ static void pulsed_tone_in_a_unit_is_found(void **state)
     } cases[] = {{1500.0, 0.0, 0.2, 0.3, 0.5, 0.05}, {-800.0, 1.0, 0.2, 0.12, 0.21, 0.03}};
     for (int i = 0; i < 2; i++) {
         float *iq = oz_test_noise(N, 90 + (uint64_t)i, 1.0);
-        oz_tone tone = {.freq_hz = cases[i].f, .chirp_hz_s = cases[i].c, .amp = cases[i].amp,
-                        .env = OZ_ENV_PULSES, .t0 = cases[i].t0, .period_s = cases[i].period,
+        oz_tone tone = {.freq_hz = cases[i].f,
+                        .chirp_hz_s = cases[i].c,
+                        .amp = cases[i].amp,
+                        .env = OZ_ENV_PULSES,
+                        .t0 = cases[i].t0,
+                        .period_s = cases[i].period,
                         .width_s = cases[i].width};
         oz_sci_add_tone(iq, N, FS, &tone);
         oz_sci_result r;
         oz_test_search(&cfg, iq, N, FS, F0, &r);
-        const oz_signal *s = oz_test_find(&r, OZ_SIG_PULSE, F0 + cases[i].f + cases[i].c * cases[i].t0, 60.0);
+        const oz_signal *s =
+            oz_test_find(&r, OZ_SIG_PULSE, F0 + cases[i].f + cases[i].c * cases[i].t0, 60.0);
         if (!s) {
             oz_test_dump(&r);
             fail_msg("case %d: no pulse", i);
         }
         double truth = F0 + cases[i].f + cases[i].c * s->time_s;
-        double M = s->fft_len >= 256 ? N / s->fft_len : 256;        /* PoT points */
+        double M = s->fft_len >= 256 ? N / s->fft_len : 256; /* PoT points */
         double tpoint = (double)N / M / FS;
         if (fabs(s->freq_hz - truth) > FS / s->fft_len ||
             fabs(s->period_s - cases[i].period) > tpoint ||
             fabs(s->time_s - cases[i].t0) > cases[i].width + tpoint) {
             oz_test_dump(&r);
             fail_msg("case %d: pulse at %.3f Hz, period %.4f s, first at %.3f s (truth %.3f Hz, "
-                     "%.4f s, %.3f s)", i, s->freq_hz, s->period_s, s->time_s, truth,
-                     cases[i].period, cases[i].t0);
+                     "%.4f s, %.3f s)",
+                     i, s->freq_hz, s->period_s, s->time_s, truth, cases[i].period, cases[i].t0);
         }
         assert_int_equal(oz_test_count(&r, OZ_SIG_PULSE), 1);
         oz_sci_result_clear(&r);

@@ -14,66 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support.h"
-#include "internal.h"
+#include "blocks.h"
 
 #define FS OZ_TEST_FS
 #define F0 OZ_TEST_F0
 
-typedef struct blk {
-    float *power, *spec_mean;
-    oz_block b;
-    oz_rng rng;
-} blk;
-
-static void blk_noise(blk *x, const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t seed)
-{
-    x->power = malloc(sizeof(float) * L * nspec);
-    x->spec_mean = malloc(sizeof(float) * nspec);
-    assert_non_null(x->power);
-    assert_non_null(x->spec_mean);
-    oz_rng_seed(&x->rng, seed);
-    for (size_t i = 0; i < (size_t)L * nspec; i++)
-        x->power[i] = (float)-log(1.0 - oz_rng_uniform(&x->rng));
-    x->b = (oz_block){.power = x->power, .spec_mean = x->spec_mean, .L = L, .nspec = nspec,
-                      .fs = FS, .f0 = F0, .chirp = 0.0, .chirp_step = 1.0, .cfg = cfg};
-}
-
-static void blk_tone(blk *x, uint32_t k, uint32_t s, double S)
-{
-    double re = oz_rng_gauss(&x->rng) / sqrt(2.0) + sqrt(S);
-    double im = oz_rng_gauss(&x->rng) / sqrt(2.0);
-    x->power[(size_t)s * x->b.L + k] = (float)(re * re + im * im);
-}
-
-static void blk_finish(blk *x)
-{
-    double total = 0;
-    for (uint32_t s = 0; s < x->b.nspec; s++) {
-        double sum = 0;
-        for (uint32_t k = 0; k < x->b.L; k++)
-            sum += x->power[(size_t)s * x->b.L + k];
-        x->spec_mean[s] = (float)(sum / x->b.L);
-        total += sum;
-    }
-    x->b.mean = total / ((double)x->b.L * x->b.nspec);
-}
-
-static void blk_free(blk *x)
-{
-    free(x->power);
-    free(x->spec_mean);
-}
-
+/* Runs the detector on a block with a fresh found list. */
 static void run(const blk *x, oz_found *f)
 {
-    const oz_sci_config *cfg = x->b.cfg;
-    assert_int_equal(oz_found_init(f, cfg, FS), 0);
-    size_t n = oz_triplet_scratch(cfg, x->b.L, x->b.nspec);
-    float *scratch = malloc(sizeof(float) * (n ? n : 1));
-    assert_non_null(scratch);
-    oz_triplet_search(&x->b, scratch, f);
-    free(scratch);
+    static const blk_detector det = {oz_triplet_scratch, oz_triplet_search};
+    blk_run(x, &det, f);
 }
 
 #define L0 64u
@@ -98,8 +48,8 @@ static void three_equally_spaced_peaks_are_a_triplet(void **state)
         uint32_t k, at[3];
     } cases[] = {
         {17, {100, 137, 174}},
-        {50, {0, 511, 1022}},     /* negative frequency, widest spacing */
-        {1, {600, 602, 604}},     /* closest separate pulses */
+        {50, {0, 511, 1022}}, /* negative frequency, widest spacing */
+        {1, {600, 602, 604}}, /* closest separate pulses */
         {63, {3, 400, 797}},
     };
     for (int i = 0; i < 4; i++) {
@@ -116,7 +66,8 @@ static void three_equally_spaced_peaks_are_a_triplet(void **state)
         assert_int_equal(s->fft_len, L0);
         assert_true(fabs(s->period_s - (cases[i].at[1] - cases[i].at[0]) * tfft) < 1e-12);
         assert_true(fabs(s->time_s - t) < 1e-12);
-        assert_true(fabs(s->freq_hz - (F0 + oz_bin_offset_hz(cases[i].k, L0, FS) + 3.0 * t)) < 1e-6);
+        assert_true(fabs(s->freq_hz - (F0 + oz_bin_offset_hz(cases[i].k, L0, FS) + 3.0 * t)) <
+                    1e-6);
         /* power: the mean of the three peaks over the block mean */
         double sum = 0;
         for (int j = 0; j < 3; j++)
@@ -142,7 +93,7 @@ static void strongest_triplet_of_a_bin_is_reported(void **state)
         x.power[weak[i] * L0 + 9] = 12.0f;
         x.power[strong[i] * L0 + 9] = 30.0f;
     }
-    x.power[700 * L0 + 9] = 50.0f;      /* a lone peak, in no triplet */
+    x.power[700 * L0 + 9] = 50.0f; /* a lone peak, in no triplet */
     blk_finish(&x);
     oz_found f;
     run(&x, &f);
@@ -435,7 +386,7 @@ static void same_block_gives_identical_results(void **state)
     (void)state;
     oz_sci_config cfg;
     oz_sci_config_default(&cfg);
-    cfg.triplet_thresh = 6.0;   /* plenty of noise triplets */
+    cfg.triplet_thresh = 6.0; /* plenty of noise triplets */
     blk x;
     blk_noise(&x, &cfg, L0, NSPEC0, 26);
     blk_finish(&x);
@@ -453,7 +404,7 @@ static void same_block_gives_identical_results(void **state)
 
 /* ---- end to end ----------------------------------------------------------- */
 
-#define N 65536u    /* 6.7 s */
+#define N 65536u /* 6.7 s */
 
 static void three_pulses_in_a_unit_are_a_triplet(void **state)
 {
@@ -466,27 +417,32 @@ static void three_pulses_in_a_unit_are_a_triplet(void **state)
     for (int i = 0; i < 2; i++) {
         float *iq = oz_test_noise(N, 80 + (uint64_t)i, 1.0);
         /* pulses at t0, t0 + P, t0 + 2P only */
-        oz_tone tone = {.freq_hz = cases[i].f, .chirp_hz_s = cases[i].c, .amp = cases[i].amp,
-                        .env = OZ_ENV_PULSES, .t0 = cases[i].t0, .period_s = cases[i].period,
-                        .width_s = 0.02, .t_start = cases[i].t0 - 0.1,
+        oz_tone tone = {.freq_hz = cases[i].f,
+                        .chirp_hz_s = cases[i].c,
+                        .amp = cases[i].amp,
+                        .env = OZ_ENV_PULSES,
+                        .t0 = cases[i].t0,
+                        .period_s = cases[i].period,
+                        .width_s = 0.02,
+                        .t_start = cases[i].t0 - 0.1,
                         .t_end = cases[i].t0 + 2 * cases[i].period + 0.1};
         oz_sci_add_tone(iq, N, FS, &tone);
         oz_sci_result r;
         oz_test_search(&cfg, iq, N, FS, F0, &r);
         double mid = cases[i].t0 + cases[i].period;
-        const oz_signal *s = oz_test_find(&r, OZ_SIG_TRIPLET, F0 + cases[i].f + cases[i].c * mid, 80.0);
+        const oz_signal *s =
+            oz_test_find(&r, OZ_SIG_TRIPLET, F0 + cases[i].f + cases[i].c * mid, 80.0);
         if (!s) {
             oz_test_dump(&r);
             fail_msg("case %d: no triplet", i);
         }
         double truth = F0 + cases[i].f + cases[i].c * s->time_s, tfft = s->fft_len / FS;
         if (fabs(s->freq_hz - truth) > FS / s->fft_len ||
-            fabs(s->period_s - cases[i].period) > tfft ||
-            fabs(s->time_s - (mid + 0.01)) > tfft) {
+            fabs(s->period_s - cases[i].period) > tfft || fabs(s->time_s - (mid + 0.01)) > tfft) {
             oz_test_dump(&r);
             fail_msg("case %d: triplet at %.3f Hz, period %.4f s, middle %.3f s (truth %.3f Hz, "
-                     "%.4f s, %.3f s)", i, s->freq_hz, s->period_s, s->time_s, truth,
-                     cases[i].period, mid);
+                     "%.4f s, %.3f s)",
+                     i, s->freq_hz, s->period_s, s->time_s, truth, cases[i].period, mid);
         }
         assert_int_equal(oz_test_count(&r, OZ_SIG_TRIPLET), 1);
         oz_sci_result_clear(&r);
