@@ -223,9 +223,15 @@ static void every_type_is_found_at_its_frequency_drift_and_time(void **state)
             spikes_at_tone++;
     }
     assert_int_equal(spikes_at_tone, 1);
-    /* times on the recording's clock, sorted, sums over units */
+    /* times on the recording's clock, sorted, sums over units; a line's
+     * stretch is on that clock too and holds its time */
     for (size_t i = 1; i < r.nsignals; i++)
         assert_true(r.signals[i - 1].time_s <= r.signals[i].time_s);
+    for (size_t i = 0; i < r.nsignals; i++)
+        if (r.signals[i].end_s > 0) {
+            const oz_signal *s = &r.signals[i];
+            assert_true(s->start_s <= s->time_s && s->time_s <= s->end_s && s->end_s <= T);
+        }
     assert_true(r.flops > 0 && r.cpu_s > 0);
     assert_string_equal(r.kernel_version, OZ_SCI_KERNEL_VERSION);
     assert_false(r.overflow);

@@ -4,13 +4,14 @@
  *
  * Each unit is searched by the kernel exactly as a worker would search its
  * .ozwu file (same samples, same configuration), one unit of samples in
- * memory at a time.  Signal times are shifted by the unit's start, so every
- * time counts from the input's first sample; frequencies are absolute and
- * need no shift.  Merging follows the kernel's own rule (found.c): a signal
- * that oz_sci_signal_same pairs with a listed one replaces it when stronger
- * and is dropped otherwise, and a replacement absorbs any other listed
- * signal it now matches - so a signal seen in two overlapping units, or a
- * persistent tone seen in every unit, is reported once, at its strongest.
+ * memory at a time.  Signal times (and a line's start_s/end_s) are shifted
+ * by the unit's start, so every time counts from the input's first sample;
+ * frequencies are absolute and need no shift.  Merging follows the kernel's
+ * own rule (found.c): a signal that oz_sci_signal_same pairs with a listed
+ * one replaces it when stronger and is dropped otherwise, and a replacement
+ * absorbs any other listed signal it now matches - so a signal seen in two
+ * overlapping units, or a persistent tone seen in every unit, is reported
+ * once, at its strongest.
  * The merged list is not capped (each unit is); overflow says whether any
  * unit was cut short.  A one-unit plan (an .ozwu file) returns exactly the
  * kernel's result, signal order included, as a worker would report it;
@@ -92,6 +93,17 @@ static void on_step(void *arg, size_t done, size_t total)
     p->fn(p->arg, p->unit, p->nunits, done, total);
 }
 
+/* Moves a unit's signal onto the input's clock: its time and, for a line,
+ * the stretch it spans (all counted from the unit's first sample). */
+static void shift_time(oz_signal *s, double t0)
+{
+    s->time_s += t0;
+    if (s->type == OZ_SIG_LINE) {
+        s->start_s += t0;
+        s->end_s += t0;
+    }
+}
+
 /* Searches n samples of one unit and folds its result into the totals. */
 static int search_unit(const oz_sci_config *cfg, const float *iq, size_t n, const oz_wu_info *info,
                        double t0, struct progress_ctx *pc, struct merged *m, oz_sci_result *out,
@@ -116,14 +128,14 @@ static int search_unit(const oz_sci_config *cfg, const float *iq, size_t n, cons
                           oz_sci_strerror(rc));
     for (size_t i = 0; i < ur.nsignals && rc == OZ_WU_OK; i++) {
         oz_signal sig = ur.signals[i];
-        sig.time_s += t0;
+        shift_time(&sig, t0);
         rc = merge_one(m, &sig);
     }
     for (int t = 0; t < OZ_SIG_NTYPES; t++) {
         if (!ur.has_best[t])
             continue;
         oz_signal b = ur.best[t];
-        b.time_s += t0;
+        shift_time(&b, t0);
         if (!out->has_best[t] || b.score > out->best[t].score) {
             out->best[t] = b;
             out->has_best[t] = true;

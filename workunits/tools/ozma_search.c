@@ -1,23 +1,47 @@
 /*
- * ozma_search.c - `ozma-search`: run the search kernel on a recording file.
+ * ozma_search.c - `ozma-search`: run the search kernel on a recording or a
+ * work unit.
  *
- * The command-line face of science/ (DESIGN.md §2): it reads a headerless
- * file of interleaved complex float32 samples (I then Q, little-endian), builds
- * the analysis configuration from the defaults, an optional JSON file and
- * flags, runs oz_sci_search to the end and prints the result JSON (DESIGN.md
- * §4) to stdout or writes it durably to --out.  Scientists use it to try
- * configurations on their own data; tests use it to drive the kernel as a real
- * process.  Work-unit files (.ozwu) and SigMF come later through workunits/.
+ * The command-line face of science/ and workunits/ (DESIGN.md §2-3).  The
+ * input is one of three things, told apart before anything is searched:
+ *
+ *   - a SigMF recording (NAME, NAME.sigmf-meta or NAME.sigmf-data), whose
+ *     metadata gives the sample rate, centre frequency and start time;
+ *   - an .ozwu work unit (recognised by its magic), verified in full by the
+ *     library and searched whole with the analysis configuration in its
+ *     header, as a worker would search it;
+ *   - headerless interleaved samples, when --sample-rate is given (--format
+ *     ci8|ci16|cf32, cf32 by default: the program's original input).
+ *
+ * A recording (SigMF or headerless) longer than one unit is searched unit by
+ * unit exactly as the splitter would cut it (oz_wu_search_plan): times come
+ * back on the recording's clock and a signal seen in two overlapping units
+ * is reported once.  A recording of at most one unit is searched whole, as
+ * before units existed: a short headerless file still works with no unit
+ * options, and nothing is gained by refusing it.  The result is the kernel's
+ * JSON plus time_utc/start_utc when the input has a start time
+ * (oz_wu_search_json), on stdout or written durably to --out.
+ *
+ * The analysis configuration starts from the defaults (or the unit's
+ * header), then --config FILE.json, then the flags, whatever their order.
+ * Besides --chirp-max, --fft-min, --fft-max and --planner (parsed here, with
+ * their own messages), every other configuration key is a flag too
+ * (--gauss-sigma-s 0.4): the list is taken from oz_sci_config_to_json, so
+ * the kernel stays the only place that knows the keys.
  *
  * Exit status: 0 success; 1 a runtime failure (out of memory, I/O error
- * while writing); 2 bad input or usage, always with exactly one line on
- * stderr that starts "ozma-search: " and names the file or flag at fault.
- * Everything is checked before the search starts: the file's size before a
- * byte is allocated, every number with strtod/strtoul and an end check, the
- * configuration with oz_sci_config_check, the samples by oz_sci_search_new.
+ * while reading or writing); 2 bad input or usage, always with exactly one
+ * line on stderr that starts "ozma-search: " and names the file or flag at
+ * fault.  Everything is checked before the search starts: a headerless
+ * file's size before it is opened as samples, SigMF metadata and .ozwu
+ * headers and hashes by the library, every number with strtod/strtoul and an
+ * end check, the configuration with oz_sci_config_check and against the
+ * unit length.  Samples are streamed one unit at a time, so memory does not
+ * grow with the recording.
  *
- * The progress bar goes to stderr only when stderr is a terminal (and not
- * with --quiet), so logs and pipes stay clean.
+ * The progress bar (unit i/n, kernel steps, elapsed time, ETA) goes to
+ * stderr only when stderr is a terminal (and not with --quiet), so logs and
+ * pipes stay clean.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +60,7 @@
 #include <jansson.h>
 
 #include "ozma_science.h"
+#include "ozma_workunits.h"
 
 #ifndef OZMA_VERSION
 #define OZMA_VERSION "0.1.0" /* keep in step with project() in CMakeLists.txt */
@@ -45,68 +70,129 @@
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
 
-#define BYTES_PER_SAMPLE 8u /* complex float32: I and Q, 4 bytes each */
+/* One analysis flag other than the four parsed here: --KEY VALUE. */
+typedef struct key_flag {
+    const char *key;   /* flag name without "--" (owned by the flag table) */
+    const char *value; /* argv text */
+} key_flag;
 
 typedef struct options {
-    const char *input;       /* the recording */
+    const char *input;       /* the recording or unit */
     const char *config_path; /* --config, or NULL */
     const char *out_path;    /* --out, or NULL for stdout */
-    double sample_rate;      /* --sample-rate, required (> 0 once parsed) */
-    double center_hz;        /* --center-freq */
-    bool have_chirp_max;
+    const char *datetime;    /* --datetime, checked, or NULL */
+    key_flag *keys;          /* other analysis flags in command-line order */
+    size_t nkeys;
+    double sample_rate;        /* --sample-rate (> 0 once parsed), when raw */
+    double center_hz;          /* --center-freq, when have_center */
+    double overlap;            /* --overlap, when have_overlap */
     double chirp_max;          /* --chirp-max, when have_chirp_max */
+    uint64_t unit_samples;     /* --unit-samples, 0 when not given */
     uint32_t fft_min, fft_max; /* --fft-min / --fft-max, 0 when not given */
-    bool have_planner;
-    oz_fft_planner planner;
+    oz_wu_format format;       /* --format, OZ_WU_CF32 when not given */
+    oz_fft_planner planner;    /* --planner, when have_planner */
+    bool raw;                  /* --sample-rate given: FILE is headerless samples */
+    bool have_center, have_format, have_overlap, have_chirp_max, have_planner;
     bool quiet;
 } options;
 
-static const char usage_text[] =
+/* In parts: C99 promises string literals of 4095 characters only. */
+static const char *const usage_text[] = {
     "NAME\n"
-    "    ozma-search - search a recording for narrowband signals (Ozma kernel)\n"
+    "    ozma-search - search a recording or a work unit for narrowband signals\n"
     "\n"
     "SYNOPSIS\n"
-    "    ozma-search --sample-rate HZ [options] FILE\n"
+    "    ozma-search [options] RECORDING\n"
+    "    ozma-search [options] UNIT.ozwu\n"
+    "    ozma-search --sample-rate HZ [--format F] [options] FILE\n"
     "\n"
     "DESCRIPTION\n"
-    "    Reads FILE, a headerless recording of interleaved complex float32\n"
-    "    samples (I then Q, little-endian, 8 bytes per sample), and runs the\n"
-    "    SETI@home-style search: for every chirp rate in [-chirp_max, chirp_max]\n"
-    "    the samples are dechirped and power spectra at every FFT length from\n"
-    "    fft_min to fft_max are searched for spikes, Gaussians, pulses and\n"
-    "    triplets.  The result is written as JSON: the signals found (absolute\n"
-    "    frequency, chirp rate, time, FFT length, power, score), the best signal\n"
-    "    of each type, counts, the FLOP count and CPU time.\n"
+    "    Runs the Ozma kernel's SETI@home-style search: for every chirp rate in\n"
+    "    [-chirp_max, chirp_max] the samples are dechirped and power spectra at\n"
+    "    every FFT length from fft_min to fft_max are searched for spikes,\n"
+    "    Gaussians, pulses, triplets and persistent drifting lines.  The result\n"
+    "    is written as JSON: the signals found (absolute frequency, chirp rate,\n"
+    "    time, FFT length, power, score), the best signal of each type, counts,\n"
+    "    the FLOP count and CPU time.\n"
+    "\n"
+    "    The input is one of:\n",
+    "\n"
+    "    RECORDING   a SigMF recording, named by NAME, NAME.sigmf-meta or\n"
+    "                NAME.sigmf-data (datatypes ci8, ci16_le/be, cf32_le/be);\n"
+    "                the sample rate, centre frequency and start time come from\n"
+    "                its metadata.\n"
+    "    UNIT.ozwu   a work unit written by ozma-split (recognised by its\n"
+    "                contents, whatever its name).  Its sizes and SHA-256 hashes\n"
+    "                are verified, then it is searched whole with the analysis\n"
+    "                configuration in its header, as a worker would; time_s\n"
+    "                counts from the unit's first sample.\n"
+    "    FILE        headerless interleaved samples (I then Q, little-endian),\n"
+    "                when --sample-rate is given; --format says how they are\n"
+    "                stored (cf32 by default).\n"
+    "\n"
+    "    A recording (SigMF or headerless) longer than one unit is searched as\n"
+    "    the splitter cuts it: units of --unit-samples samples, consecutive ones\n"
+    "    sharing --overlap of a unit, the last aligned to the recording's end.\n"
+    "    Each unit is searched on its own, exactly as a worker searches its\n"
+    "    .ozwu file; the signals are put on the recording's clock (time_s from\n"
+    "    its first sample) and a signal found in two overlapping units, or a\n"
+    "    tone found in every unit, is reported once, at its strongest.  A\n"
+    "    recording of at most one unit is searched whole, as one unit.\n"
+    "\n"
+    "    When the input has a start time (SigMF core:datetime, --datetime, an\n"
+    "    .ozwu start_utc), every signal also carries time_utc, the UTC of its\n"
+    "    time_s, and the result carries start_utc.\n"
     "\n"
     "    The analysis configuration starts from the built-in defaults (FFT 8 to\n"
-    "    131072, chirp +-100 Hz/s), then --config, then the flags below.\n"
-    "\n"
+    "    131072, chirp +-100 Hz/s) or from the .ozwu header, then --config,\n"
+    "    then the flags below, whatever their order.\n"
+    "\n",
     "OPTIONS\n"
-    "    --sample-rate HZ      sample rate of FILE in Hz (required)\n"
+    "    --unit-samples N      unit size for recordings, a power of two from 2^8\n"
+    "                          to 2^26, as 65536 or 2^16 (default 2^20)\n"
+    "    --overlap F           fraction of a unit shared by consecutive units,\n"
+    "                          0 to 0.75 (default 0.125)\n"
+    "    -o, --out FILE        write the result to FILE (atomically) instead of\n"
+    "                          standard output\n"
+    "    -q, --quiet           no progress bar (otherwise shown on standard error\n"
+    "                          when it is a terminal: unit i/n, steps, ETA)\n"
+    "    -h, --help            print this text and exit\n"
+    "    -V, --version         print the version and exit\n"
+    "\n"
+    "  Headerless samples (--sample-rate makes FILE headerless):\n"
+    "    --sample-rate HZ      sample rate of FILE in Hz\n"
+    "    --format F            ci8, ci16 or cf32: int8, int16 or float32 I and Q,\n"
+    "                          2, 4 or 8 bytes a sample (default cf32)\n"
     "    --center-freq HZ      centre frequency in Hz, added to every reported\n"
     "                          frequency (default 0)\n"
+    "    --datetime ISO8601    UTC of the first sample, e.g. 2024-05-01T12:00:00Z\n"
+    "\n"
+    "  Analysis:\n"
     "    --config FILE.json    JSON object of configuration keys to override the\n"
     "                          defaults, e.g. {\"fft_max\": 4096, \"spike_thresh\": 30}\n"
     "    --chirp-max HZ_PER_S  largest drift rate searched, both signs\n"
     "    --fft-min N           smallest FFT length (a power of two, >= 8)\n"
     "    --fft-max N           largest FFT length (a power of two, <= 131072 and\n"
-    "                          at most the number of samples in FILE)\n"
+    "                          at most the samples in a unit)\n"
     "    --planner P           FFTW planning: estimate (default), measure, patient\n"
-    "    -o, --out FILE        write the result to FILE (atomically) instead of\n"
-    "                          standard output\n"
-    "    -q, --quiet           no progress bar\n"
-    "    -h, --help            print this text and exit\n"
-    "    -V, --version         print the version and exit\n"
-    "\n"
+    "    --KEY VALUE           any other configuration key, '_' written '-', e.g.\n"
+    "                          --spike-thresh 30 --gauss-sigma-s 0.4\n"
+    "\n",
     "EXIT STATUS\n"
     "    0  the search ran and the result was written\n"
-    "    1  a runtime failure (out of memory, error writing the result)\n"
-    "    2  bad usage or input (unreadable file, bad numbers, bad configuration,\n"
-    "       non-finite samples); one line on standard error says what\n"
+    "    1  a runtime failure (out of memory, error reading the input or writing\n"
+    "       the result)\n"
+    "    2  bad usage or input (unreadable or malformed file, bad SigMF metadata,\n"
+    "       a damaged .ozwu unit, bad numbers, bad configuration, non-finite\n"
+    "       samples); one line on standard error says what\n"
     "\n"
     "EXAMPLES\n"
-    "    ozma-search --sample-rate 9765.625 --center-freq 1420e6 \\\n"
-    "        --fft-max 4096 --chirp-max 10 unit.cf32 --out result.json\n";
+    "    ozma-search --fft-max 4096 --chirp-max 10 rec.sigmf-meta --out result.json\n"
+    "    ozma-search --unit-samples 2^16 --fft-max 4096 --chirp-max 5 rec\n"
+    "    ozma-search units/rec-000003.ozwu > result.json\n"
+    "    ozma-search --sample-rate 9765.625 --center-freq 1420e6 --format ci16 \\\n"
+    "        --datetime 2024-05-01T12:00:00Z --fft-max 4096 capture.bin\n",
+};
 
 /* Prints "ozma-search: <message>" on stderr and returns `status`. */
 static int complain(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -119,6 +205,13 @@ static int complain(int status, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return status;
+}
+
+/* The exit status for a library error: the input's fault unless memory or
+ * the system failed. */
+static int status_of(int rc)
+{
+    return rc == OZ_WU_ENOMEM || rc == OZ_WU_EIO ? EXIT_RUNTIME : EXIT_BADINPUT;
 }
 
 /* ---- arguments ------------------------------------------------------------- */
@@ -170,42 +263,156 @@ static int parse_planner(const char *text, oz_fft_planner *out)
     return EXIT_OK;
 }
 
-/* Fills *opt from argv.  Returns EXIT_OK to go on, or an exit status; -1
- * means "done, exit 0" (--help, --version). */
-static int parse_args(int argc, char **argv, options *opt)
+/* --format, once parsed. */
+static int parse_format(const char *text, oz_wu_format *out)
 {
-    enum { O_RATE = 256, O_CENTER, O_CONFIG, O_CHIRP, O_FFTMIN, O_FFTMAX, O_PLANNER };
-    static const struct option longopts[] = {
-        {"sample-rate", required_argument, NULL, O_RATE},
-        {"center-freq", required_argument, NULL, O_CENTER},
-        {"config", required_argument, NULL, O_CONFIG},
-        {"chirp-max", required_argument, NULL, O_CHIRP},
-        {"fft-min", required_argument, NULL, O_FFTMIN},
-        {"fft-max", required_argument, NULL, O_FFTMAX},
-        {"planner", required_argument, NULL, O_PLANNER},
-        {"out", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    bool have_rate = false;
-    int c, rc = EXIT_OK;
+    if (oz_wu_format_parse(text, out) != OZ_WU_OK)
+        return complain(EXIT_BADINPUT, "--format: \"%s\" is not ci8, ci16 or cf32", text);
+    return EXIT_OK;
+}
+
+enum {
+    O_RATE = 256,
+    O_CENTER,
+    O_FORMAT,
+    O_DATETIME,
+    O_UNIT,
+    O_OVERLAP,
+    O_CONFIG,
+    O_CHIRP,
+    O_FFTMIN,
+    O_FFTMAX,
+    O_PLANNER,
+    O_KEY, /* any other analysis key */
+};
+
+static const struct option fixed_opts[] = {
+    {"sample-rate", required_argument, NULL, O_RATE},
+    {"center-freq", required_argument, NULL, O_CENTER},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"datetime", required_argument, NULL, O_DATETIME},
+    {"unit-samples", required_argument, NULL, O_UNIT},
+    {"overlap", required_argument, NULL, O_OVERLAP},
+    {"config", required_argument, NULL, O_CONFIG},
+    {"chirp-max", required_argument, NULL, O_CHIRP},
+    {"fft-min", required_argument, NULL, O_FFTMIN},
+    {"fft-max", required_argument, NULL, O_FFTMAX},
+    {"planner", required_argument, NULL, O_PLANNER},
+    {"out", required_argument, NULL, 'o'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+};
+
+/* The long options: the fixed ones above, then one O_KEY option per other
+ * key of the kernel's configuration, spelt with '-' for '_'. */
+typedef struct flag_table {
+    struct option *opts; /* ends with a zero entry */
+    char *names;         /* the O_KEY options' names, NUL-separated */
+} flag_table;
+
+static void flag_table_free(flag_table *t)
+{
+    free(t->opts);
+    free(t->names);
+    t->opts = NULL;
+    t->names = NULL;
+}
+
+static int flag_table_make(flag_table *t)
+{
+    const size_t nfixed = sizeof fixed_opts / sizeof fixed_opts[0];
+    oz_sci_config def;
+    oz_sci_config_default(&def);
+    json_t *keys = oz_sci_config_to_json(&def);
+    const char *k;
+    json_t *v;
+    size_t bytes = 1;
+
+    t->opts = NULL;
+    t->names = NULL;
+    json_object_foreach(keys, k, v)
+    {
+        (void)v;
+        bytes += strlen(k) + 1;
+    }
+    if (keys) {
+        t->opts = calloc(nfixed + json_object_size(keys) + 1, sizeof *t->opts);
+        t->names = malloc(bytes);
+    }
+    if (!keys || !t->opts || !t->names) {
+        json_decref(keys);
+        flag_table_free(t);
+        return complain(EXIT_RUNTIME, "out of memory");
+    }
+    memcpy(t->opts, fixed_opts, sizeof fixed_opts);
+    size_t n = nfixed;
+    char *p = t->names;
+    json_object_foreach(keys, k, v)
+    {
+        size_t len = strlen(k);
+        bool fixed = false;
+        for (size_t i = 0; i <= len; i++)
+            p[i] = k[i] == '_' ? '-' : k[i];
+        for (size_t i = 0; i < nfixed; i++)
+            fixed |= strcmp(fixed_opts[i].name, p) == 0;
+        if (!fixed)
+            t->opts[n++] = (struct option){p, required_argument, NULL, O_KEY};
+        p += len + 1;
+    }
+    json_decref(keys);
+    return EXIT_OK;
+}
+
+/* Fills *opt from argv.  Returns EXIT_OK to go on, or an exit status; -1
+ * means "done, exit 0" (--help, --version).  opt->keys is allocated here
+ * and freed by the caller, whatever the return. */
+static int parse_args(int argc, char **argv, const flag_table *t, options *opt)
+{
+    char why[256];
+    int c, li = 0, rc = EXIT_OK;
 
     memset(opt, 0, sizeof *opt);
+    opt->format = OZ_WU_CF32;
+    opt->keys = calloc((size_t)argc + 1, sizeof *opt->keys); /* at most one per argument */
+    if (!opt->keys)
+        return complain(EXIT_RUNTIME, "out of memory");
     opterr = 0; /* we word the messages ourselves */
-    while ((c = getopt_long(argc, argv, ":o:qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qhV", t->opts, &li)) != -1) {
         switch (c) {
         case O_RATE:
             rc = parse_double("--sample-rate", optarg, &opt->sample_rate);
             if (rc == EXIT_OK && !(opt->sample_rate > 0))
                 rc = complain(EXIT_BADINPUT, "--sample-rate: %s must be greater than 0", optarg);
-            have_rate = true;
+            opt->raw = true;
             break;
         case O_CENTER:
             rc = parse_double("--center-freq", optarg, &opt->center_hz);
-            if (rc == EXIT_OK && fabs(opt->center_hz) > 1e12)
+            if (rc == EXIT_OK && fabs(opt->center_hz) > OZ_WU_FREQ_MAX)
                 rc = complain(EXIT_BADINPUT, "--center-freq: %s is beyond +-1e12 Hz", optarg);
+            opt->have_center = true;
+            break;
+        case O_FORMAT:
+            rc = parse_format(optarg, &opt->format);
+            opt->have_format = true;
+            break;
+        case O_DATETIME: {
+            int64_t ns;
+            if (oz_wu_time_parse(optarg, &ns, why, sizeof why) != OZ_WU_OK)
+                rc = complain(EXIT_BADINPUT, "--datetime: %s", why);
+            opt->datetime = optarg;
+            break;
+        }
+        case O_UNIT:
+            if (oz_wu_parse_unit_samples(optarg, &opt->unit_samples, why, sizeof why) != OZ_WU_OK)
+                rc = complain(EXIT_BADINPUT, "%s", why);
+            break;
+        case O_OVERLAP:
+            rc = parse_double("--overlap", optarg, &opt->overlap);
+            if (rc == EXIT_OK && !(opt->overlap >= 0 && opt->overlap <= OZ_WU_OVERLAP_MAX))
+                rc = complain(EXIT_BADINPUT, "--overlap: %s is not a fraction from 0 to %g", optarg,
+                              OZ_WU_OVERLAP_MAX);
+            opt->have_overlap = true;
             break;
         case O_CONFIG:
             opt->config_path = optarg;
@@ -224,6 +431,11 @@ static int parse_args(int argc, char **argv, options *opt)
             rc = parse_planner(optarg, &opt->planner);
             opt->have_planner = true;
             break;
+        case O_KEY: /* applied after --config, in build_config */
+            opt->keys[opt->nkeys].key = t->opts[li].name;
+            opt->keys[opt->nkeys].value = optarg;
+            opt->nkeys++;
+            break;
         case 'o':
             opt->out_path = optarg;
             break;
@@ -231,7 +443,8 @@ static int parse_args(int argc, char **argv, options *opt)
             opt->quiet = true;
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            for (size_t i = 0; i < sizeof usage_text / sizeof usage_text[0]; i++)
+                fputs(usage_text[i], stdout);
             return -1;
         case 'V':
             printf("%s %s (%s)\n", PROG, OZMA_VERSION, OZ_SCI_KERNEL_VERSION);
@@ -252,19 +465,21 @@ static int parse_args(int argc, char **argv, options *opt)
     if (optind + 1 < argc)
         return complain(EXIT_BADINPUT, "one input file expected, got %d (see --help)",
                         argc - optind);
-    if (!have_rate)
-        return complain(EXIT_BADINPUT, "--sample-rate is required (see --help)");
+    if (!opt->raw && (opt->have_format || opt->have_center || opt->datetime))
+        return complain(EXIT_BADINPUT, "--format, --center-freq and --datetime describe "
+                                       "headerless samples: give --sample-rate too");
     opt->input = argv[optind];
     return EXIT_OK;
 }
 
 /* ---- configuration --------------------------------------------------------- */
 
-/* Defaults, then --config, then the flags; checked as a whole at the end. */
-static int build_config(const options *opt, oz_sci_config *cfg)
+/* `base` (the defaults, or an .ozwu unit's header), then --config, then the
+ * flags; checked as a whole at the end. */
+static int build_config(const options *opt, const oz_sci_config *base, oz_sci_config *cfg)
 {
     char why[256];
-    oz_sci_config_default(cfg);
+    *cfg = *base;
     if (opt->config_path) {
         json_error_t err;
         json_t *obj = json_load_file(opt->config_path, JSON_REJECT_DUPLICATES, &err);
@@ -287,102 +502,141 @@ static int build_config(const options *opt, oz_sci_config *cfg)
         cfg->fft_max = opt->fft_max;
     if (opt->have_planner)
         cfg->planner = opt->planner;
+    for (size_t i = 0; i < opt->nkeys; i++)
+        if (oz_wu_config_set(cfg, opt->keys[i].key, opt->keys[i].value, why, sizeof why) !=
+            OZ_WU_OK)
+            return complain(EXIT_BADINPUT, "%s", why);
     if (oz_sci_config_check(cfg, why, sizeof why) != OZ_SCI_OK)
         return complain(EXIT_BADINPUT, "configuration: %s", why);
     return EXIT_OK;
 }
 
-/* ---- samples --------------------------------------------------------------- */
+/* ---- the input ------------------------------------------------------------- */
 
-static bool host_is_little_endian(void)
+static bool ends_with(const char *s, const char *suffix)
 {
-    const uint32_t one = 1;
-    unsigned char first;
-    memcpy(&first, &one, 1);
-    return first == 1;
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static void swap_bytes32(float *v, size_t count)
+/* Would oz_wu_open take PATH for SigMF: a .sigmf-meta, .sigmf-data or
+ * .sigmf (archive) name, or a stem with STEM.sigmf-meta beside it? */
+static bool sigmf_named(const char *path)
 {
-    for (size_t i = 0; i < count; i++) {
-        uint32_t u;
-        memcpy(&u, &v[i], sizeof u);
-        u = (u >> 24) | ((u >> 8) & 0xff00u) | ((u << 8) & 0xff0000u) | (u << 24);
-        memcpy(&v[i], &u, sizeof u);
+    if (ends_with(path, ".sigmf-meta") || ends_with(path, ".sigmf-data") ||
+        ends_with(path, ".sigmf-") || ends_with(path, ".sigmf"))
+        return true;
+    size_t n = strlen(path);
+    char *meta = malloc(n + sizeof ".sigmf-meta");
+    if (!meta)
+        return false;
+    memcpy(meta, path, n);
+    memcpy(meta + n, ".sigmf-meta", sizeof ".sigmf-meta");
+    struct stat st;
+    bool found = stat(meta, &st) == 0;
+    free(meta);
+    return found;
+}
+
+/* Does the open file start with the .ozwu magic? */
+static bool has_unit_magic(int fd)
+{
+    unsigned char magic[4];
+    ssize_t got;
+    do
+        got = pread(fd, magic, sizeof magic, 0);
+    while (got < 0 && errno == EINTR);
+    return got == (ssize_t)sizeof magic && memcmp(magic, OZ_WU_MAGIC, sizeof magic) == 0;
+}
+
+/* "complex float32 samples (8 bytes each)", for size messages. */
+static const char *format_words(oz_wu_format f)
+{
+    switch (f) {
+    case OZ_WU_CI8:
+        return "complex int8 samples (2 bytes each)";
+    case OZ_WU_CI16:
+        return "complex int16 samples (4 bytes each)";
+    default:
+        return "complex float32 samples (8 bytes each)";
     }
 }
 
-/* Reads the whole recording into a new buffer; sizes are checked before the
- * allocation. */
-static int read_samples(const char *path, float **iq_out, size_t *n_out)
+/* Headerless samples (--sample-rate): the file is checked here, with this
+ * program's words, before the library opens it - it exists, is a regular
+ * non-empty file of whole samples, and is not a SigMF or .ozwu file whose
+ * own metadata would contradict the flags. */
+static int check_headerless(const char *path, oz_wu_format f)
 {
     struct stat st;
-    float *iq = NULL;
     int status = EXIT_BADINPUT;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    *iq_out = NULL;
-    *n_out = 0;
+    if (ends_with(path, ".sigmf-meta") || ends_with(path, ".sigmf-data"))
+        return complain(EXIT_BADINPUT,
+                        "%s: a SigMF file's metadata gives its sample rate and format: drop "
+                        "--sample-rate",
+                        path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return complain(EXIT_BADINPUT, "%s: %s", path, strerror(errno));
     if (fstat(fd, &st) != 0) {
         complain(EXIT_BADINPUT, "%s: %s", path, strerror(errno));
-        goto fail;
+        goto out;
     }
     if (S_ISDIR(st.st_mode)) {
         complain(EXIT_BADINPUT, "%s: is a directory", path);
-        goto fail;
+        goto out;
     }
     if (!S_ISREG(st.st_mode)) {
         complain(EXIT_BADINPUT, "%s: not a regular file (its size must be known)", path);
-        goto fail;
+        goto out;
     }
     if (st.st_size == 0) {
         complain(EXIT_BADINPUT, "%s: the file is empty", path);
-        goto fail;
+        goto out;
     }
-    if (st.st_size % BYTES_PER_SAMPLE != 0) {
+    if (has_unit_magic(fd)) {
         complain(EXIT_BADINPUT,
-                 "%s: %jd bytes is not a whole number of complex float32 samples (8 bytes each)",
-                 path, (intmax_t)st.st_size);
-        goto fail;
+                 "%s: an .ozwu unit carries its own sample rate and format: drop --sample-rate",
+                 path);
+        goto out;
     }
-    if ((uintmax_t)st.st_size / BYTES_PER_SAMPLE > OZ_SCI_SAMPLES_MAX) {
-        complain(EXIT_BADINPUT, "%s: %jd samples is more than the limit of %u", path,
-                 (intmax_t)(st.st_size / BYTES_PER_SAMPLE), OZ_SCI_SAMPLES_MAX);
-        goto fail;
+    if ((uintmax_t)st.st_size % oz_wu_format_size(f) != 0) {
+        complain(EXIT_BADINPUT, "%s: %jd bytes is not a whole number of %s", path,
+                 (intmax_t)st.st_size, format_words(f));
+        goto out;
     }
-    size_t bytes = (size_t)st.st_size;
-    iq = malloc(bytes);
-    if (!iq) {
-        status = complain(EXIT_RUNTIME, "%s: out of memory for %zu bytes", path, bytes);
-        goto fail;
-    }
-    for (size_t got = 0; got < bytes;) {
-        ssize_t r = read(fd, (char *)iq + got, bytes - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            status = complain(EXIT_RUNTIME, "%s: read failed: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (r == 0) {
-            status =
-                complain(EXIT_RUNTIME, "%s: file shrank to %zu bytes while being read", path, got);
-            goto fail;
-        }
-        got += (size_t)r;
-    }
-    if (!host_is_little_endian())
-        swap_bytes32(iq, bytes / sizeof *iq);
-    close(fd);
-    *iq_out = iq;
-    *n_out = bytes / BYTES_PER_SAMPLE;
-    return EXIT_OK;
-fail:
-    free(iq);
+    status = EXIT_OK;
+out:
     close(fd);
     return status;
+}
+
+/* Without --sample-rate the input must be SigMF or an .ozwu unit.  The
+ * library tells them apart and checks them (oz_wu_open); this only catches
+ * what it would refuse as neither, to say it in this program's terms (its
+ * own refusal names ozma-split's raw flags).  Keep in step with oz_wu_open
+ * when it learns a format. */
+static int check_recorded(const char *path)
+{
+    struct stat st;
+    if (sigmf_named(path))
+        return EXIT_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return complain(EXIT_BADINPUT, "%s: %s", path, strerror(errno));
+    bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    bool unit = !dir && has_unit_magic(fd);
+    close(fd);
+    if (dir)
+        return complain(EXIT_BADINPUT, "%s: is a directory", path);
+    if (!unit)
+        return complain(EXIT_BADINPUT,
+                        "%s: neither a SigMF recording (no .sigmf-meta beside it) nor an .ozwu "
+                        "unit; for headerless samples --sample-rate is required (and --format "
+                        "unless cf32)",
+                        path);
+    return EXIT_OK;
 }
 
 /* ---- progress -------------------------------------------------------------- */
@@ -410,29 +664,38 @@ static void format_duration(char *buf, size_t len, double s)
         snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
 }
 
-/* Redraws the bar at most ten times a second, and always at the end. */
-static void show_progress(void *arg, size_t done, size_t total)
+/* Redraws the bar at most ten times a second, and always at the end.  Every
+ * unit has the same number of steps, so the fraction done is
+ * (unit + step/nsteps) / nunits and the ETA is linear in it. */
+static void show_progress(void *arg, uint64_t unit, uint64_t nunits, size_t done, size_t total)
 {
     progress *p = arg;
     double t = now_s();
-    if (done < total && t - p->last < 0.1)
+    bool end = unit + 1 >= nunits && done >= total;
+    if (!end && t - p->last < 0.1)
         return;
     p->last = t;
-    double frac = total ? (double)done / (double)total : 1.0;
+    double in_unit = total ? (double)done / (double)total : 1.0;
+    double frac = nunits ? ((double)unit + in_unit) / (double)nunits : 1.0;
     double elapsed = t - p->start;
-    char el[32], eta[32], bar[31];
+    char el[32], eta[32], bar[31], units[48] = "";
     format_duration(el, sizeof el, elapsed);
-    if (done > 0)
+    if (frac > 0)
         format_duration(eta, sizeof eta, elapsed / frac - elapsed);
     else
         snprintf(eta, sizeof eta, "?");
-    size_t fill = (size_t)(frac * (double)(sizeof bar - 1));
-    for (size_t i = 0; i < sizeof bar - 1; i++)
+    /* a narrower bar when the unit count shares the line */
+    size_t width = nunits > 1 ? 20 : sizeof bar - 1;
+    size_t fill = (size_t)(frac * (double)width);
+    for (size_t i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
-    bar[sizeof bar - 1] = '\0';
-    fprintf(stderr, "\r%5.1f%% [%s] %zu/%zu steps, %s elapsed, ETA %s ", 100.0 * frac, bar, done,
-            total, el, eta);
-    if (done >= total)
+    bar[width] = '\0';
+    if (nunits > 1)
+        snprintf(units, sizeof units, "unit %llu/%llu, ", (unsigned long long)(unit + 1),
+                 (unsigned long long)nunits);
+    fprintf(stderr, "\r%5.1f%% [%s] %s%zu/%zu steps, %s elapsed, ETA %s ", 100.0 * frac, bar, units,
+            done, total, el, eta);
+    if (end)
         fputc('\n', stderr);
     fflush(stderr);
 }
@@ -447,85 +710,28 @@ static int write_stdout(const json_t *result)
     return EXIT_OK;
 }
 
-/* Writes to a temporary file beside `path`, syncs it, renames it over path
- * and syncs the directory, so a crash leaves the old file or the new one,
- * never half of one. */
+/* Writes the result durably (oz_wu_write_file: a temporary file beside
+ * `path`, fsync, rename over it, fsync of the directory), so a crash leaves
+ * the old file or the new one, never half of one. */
 static int write_durably(const json_t *result, const char *path)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + sizeof ".tmp.XXXXXX");
-    char *dir = malloc(len + 2);
-    FILE *f = NULL;
-    int fd = -1, status = EXIT_RUNTIME;
-    bool tmp_exists = false; /* the temporary file is on disk and ours to remove */
-
-    if (!tmp || !dir) {
-        complain(EXIT_RUNTIME, "%s: out of memory", path);
-        goto out;
+    char why[512];
+    char *text = json_dumps(result, JSON_INDENT(2));
+    if (!text)
+        return complain(EXIT_RUNTIME, "%s: out of memory", path);
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (!line) {
+        free(text);
+        return complain(EXIT_RUNTIME, "%s: out of memory", path);
     }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    const char *slash = strrchr(path, '/');
-    if (slash) {
-        size_t dlen = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, dlen);
-        dir[dlen] = '\0';
-    } else {
-        memcpy(dir, ".", 2);
-    }
-
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        complain(EXIT_RUNTIME, "%s: cannot create a file beside it: %s", path, strerror(errno));
-        goto out;
-    }
-    tmp_exists = true;
-    /* mkstemp makes 0600; give the result the usual mode under the umask. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        complain(EXIT_RUNTIME, "%s: chmod: %s", tmp, strerror(errno));
-        goto out;
-    }
-    f = fdopen(fd, "w");
-    if (!f) {
-        complain(EXIT_RUNTIME, "%s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1; /* f owns it now */
-    if (json_dumpf(result, f, JSON_INDENT(2)) != 0 || fputc('\n', f) == EOF || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0) {
-        complain(EXIT_RUNTIME, "%s: write failed: %s", tmp, strerror(errno));
-        goto out;
-    }
-    int rc = fclose(f);
-    f = NULL;
-    if (rc != 0) {
-        complain(EXIT_RUNTIME, "%s: write failed: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        complain(EXIT_RUNTIME, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-        goto out;
-    }
-    tmp_exists = false; /* renamed: nothing to clean up */
-    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (dfd >= 0) {
-        /* Best effort: some file systems refuse fsync on directories. */
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    status = EXIT_OK;
-out:
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    if (tmp_exists)
-        unlink(tmp);
-    free(tmp);
-    free(dir);
-    return status;
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    int rc = oz_wu_write_file(path, line, len + 1, why, sizeof why);
+    free(line);
+    if (rc != OZ_WU_OK)
+        return complain(EXIT_RUNTIME, "%s", why);
+    return EXIT_OK;
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -533,48 +739,97 @@ out:
 int main(int argc, char **argv)
 {
     options opt;
-    oz_sci_config cfg;
-    oz_sci_search *search = NULL;
+    flag_table flags;
+    oz_sci_config base, cfg;
+    oz_wu_raw_params raw;
+    oz_wu_reader *r = NULL;
+    const oz_wu_header *unit_header;
+    oz_wu_plan plan;
     oz_sci_result result;
     json_t *json = NULL;
-    float *iq = NULL;
-    size_t n = 0;
-    char why[256] = "";
+    char why[512] = "";
     progress prog;
+    uint64_t n, unit;
     int status, rc;
 
     memset(&result, 0, sizeof result);
-    status = parse_args(argc, argv, &opt);
-    if (status != EXIT_OK)
-        return status < 0 ? EXIT_OK : status;
-    if ((status = build_config(&opt, &cfg)) != EXIT_OK)
+    if ((status = flag_table_make(&flags)) != EXIT_OK)
         return status;
-    if ((status = read_samples(opt.input, &iq, &n)) != EXIT_OK)
-        return status;
-    if (cfg.fft_max > n) {
-        status = complain(EXIT_BADINPUT,
-                          "%s: fft_max %u is larger than the file's %zu samples (lower --fft-max)",
-                          opt.input, cfg.fft_max, n);
+    status = parse_args(argc, argv, &flags, &opt);
+    if (status != EXIT_OK) {
+        status = status < 0 ? EXIT_OK : status;
         goto out;
     }
 
-    rc = oz_sci_search_new(&cfg, iq, n, opt.sample_rate, opt.center_hz, &search, why, sizeof why);
-    if (rc != OZ_SCI_OK) {
-        status = complain(rc == OZ_SCI_EINVAL ? EXIT_BADINPUT : EXIT_RUNTIME, "%s: %s", opt.input,
-                          why[0] ? why : oz_sci_strerror(rc));
+    /* The input: what it is, then opened (and for a unit, verified). */
+    status = opt.raw ? check_headerless(opt.input, opt.format) : check_recorded(opt.input);
+    if (status != EXIT_OK)
+        goto out;
+    raw = (oz_wu_raw_params){.format = opt.format,
+                             .sample_rate = opt.sample_rate,
+                             .center_hz = opt.center_hz,
+                             .datetime = opt.datetime};
+    rc = oz_wu_open(opt.input, opt.raw ? &raw : NULL, &r, why, sizeof why);
+    if (rc != OZ_WU_OK) { /* an unreadable input is bad input */
+        status = complain(rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s", why);
         goto out;
     }
+    unit_header = oz_wu_reader_unit(r);
+    if (unit_header && (opt.unit_samples || opt.have_overlap)) {
+        status = complain(EXIT_BADINPUT,
+                          "%s: an .ozwu unit is searched whole; --unit-samples and --overlap "
+                          "cut recordings",
+                          opt.input);
+        goto out;
+    }
+
+    /* The configuration: a unit's own, or the defaults, under the flags. */
+    if (unit_header)
+        base = unit_header->config;
+    else
+        oz_sci_config_default(&base);
+    if ((status = build_config(&opt, &base, &cfg)) != EXIT_OK)
+        goto out;
+
+    /* The plan: a unit, or a recording of at most one unit, whole; a longer
+     * recording as the splitter cuts it. */
+    n = oz_wu_reader_info(r)->nsamples;
+    unit = opt.unit_samples ? opt.unit_samples : OZ_WU_UNIT_SAMPLES_DEFAULT;
+    if (unit_header || n <= unit) {
+        if (cfg.fft_max > n) {
+            status = complain(EXIT_BADINPUT,
+                              "%s: fft_max %u is larger than the file's %llu samples (lower "
+                              "--fft-max)",
+                              opt.input, cfg.fft_max, (unsigned long long)n);
+            goto out;
+        }
+        rc = oz_wu_plan_whole(n, &plan, why, sizeof why);
+    } else {
+        if (cfg.fft_max > unit) {
+            status = complain(EXIT_BADINPUT,
+                              "%s: units of %llu samples are shorter than fft_max %u (raise "
+                              "--unit-samples or lower --fft-max)",
+                              opt.input, (unsigned long long)unit, cfg.fft_max);
+            goto out;
+        }
+        rc = oz_wu_plan_make(n, unit, opt.have_overlap ? opt.overlap : OZ_WU_OVERLAP_DEFAULT, &plan,
+                             why, sizeof why);
+    }
+    if (rc != OZ_WU_OK) {
+        status = complain(status_of(rc), "%s: %s", opt.input, why);
+        goto out;
+    }
+
     prog.start = now_s();
     prog.last = 0;
-    rc = oz_sci_search_run(search, !opt.quiet && isatty(STDERR_FILENO) ? show_progress : NULL,
-                           &prog);
-    if (rc == OZ_SCI_OK)
-        rc = oz_sci_search_result(search, &result);
-    if (rc != OZ_SCI_OK) {
-        status = complain(EXIT_RUNTIME, "%s: search failed: %s", opt.input, oz_sci_strerror(rc));
+    rc = oz_wu_search_plan(r, &plan, &cfg,
+                           !opt.quiet && isatty(STDERR_FILENO) ? show_progress : NULL, &prog,
+                           &result, why, sizeof why);
+    if (rc != OZ_WU_OK) {
+        status = complain(status_of(rc), "%s", why);
         goto out;
     }
-    json = oz_sci_result_to_json(&result);
+    json = oz_wu_search_json(&result, r);
     if (!json) {
         status = complain(EXIT_RUNTIME, "out of memory for the result");
         goto out;
@@ -583,7 +838,8 @@ int main(int argc, char **argv)
 out:
     json_decref(json);
     oz_sci_result_clear(&result);
-    oz_sci_search_free(search);
-    free(iq);
+    oz_wu_reader_close(r);
+    free(opt.keys);
+    flag_table_free(&flags);
     return status;
 }
