@@ -12,8 +12,11 @@
  * k < width - (n - 1), which is why callers feed tiles with an n - 1 column
  * margin (lines.c); the last columns hold partial sums.
  *
- * Callers run it on tiles of a few hundred kilobytes so that all log2 n
- * passes stay in cache.
+ * Only drifts 0..dmax are wanted by the line search (its residual drift
+ * range), and row d of a group needs only row d/2 of its halves, so each
+ * pass computes just the rows the next one reads: for dmax = n/2 that is
+ * two thirds of the full tree, for small dmax far less.  Callers run it on
+ * tiles of a few hundred kilobytes so that all log2 n passes stay in cache.
  */
 #include "internal.h"
 
@@ -25,13 +28,18 @@ static void add_rows(float *restrict o, const float *restrict a, const float *re
         o[k] = a[k] + b[k];
 }
 
-float *oz_taylor_tree(float *buf, float *tmp, uint32_t n, uint32_t width)
+float *oz_taylor_tree(float *buf, float *tmp, uint32_t n, uint32_t width, uint32_t dmax)
 {
+    /* need[w]: the rows a group of w needs, 0..need; halving from the top
+     * because row d of a group uses row d/2 of its halves */
+    uint32_t need[32], levels = 0;
+    for (uint32_t w = n, d = dmax < n ? dmax : n - 1; w >= 2; w /= 2, d /= 2)
+        need[levels++] = d;
     float *in = buf, *out = tmp;
-    for (uint32_t w = 2; w <= n; w *= 2) {
-        uint32_t h = w / 2;
+    for (uint32_t w = 2, level = levels; w <= n; w *= 2) {
+        uint32_t h = w / 2, top = need[--level];
         for (uint32_t g = 0; g < n; g += w) {
-            for (uint32_t d = 0; d < w; d++) {
+            for (uint32_t d = 0; d <= top; d++) {
                 const float *a = in + (size_t)(g + d / 2) * width;
                 const float *b = in + (size_t)(g + h + d / 2) * width;
                 uint32_t shift = d / 2 + (d & 1);

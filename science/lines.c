@@ -405,7 +405,7 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
                     else
                         memset(row, 0, width * sizeof *row);
                 }
-                const float *R = oz_taylor_tree(A, B, n, width);
+                const float *R = oz_taylor_tree(A, B, n, width, D);
                 for (uint32_t d = sign > 0 ? 0 : 1; d <= D; d++) {
                     const float *row = R + (size_t)d * width;
                     float m = row_max(row, W);

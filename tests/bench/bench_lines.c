@@ -140,7 +140,7 @@ static bool taylor_search(struct taylor *t, const float *iq, double f, double d,
             for (uint32_t k = 0; k < LEN; k++)
                 t->a[s * LEN + k] = t->power[s * LEN + (k + (uint32_t)sh) % LEN];
         }
-        const float *R = oz_taylor_tree(t->a, t->b, NSPEC, LEN);
+        const float *R = oz_taylor_tree(t->a, t->b, NSPEC, LEN, NSPEC - 1);
         for (uint32_t dd = 0; dd < NSPEC; dd++) {
             for (uint32_t k = 0; k < LEN; k++) {
                 if (R[dd * LEN + k] < thr)
