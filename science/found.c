@@ -13,6 +13,10 @@
  * spectrum, or a line's span), plus the chirp uncertainty of a single spectrum, (fs/L)^2 / 2,
  * times the time between them.
  *
+ * Lines carry their span (start_s..end_s): two lines whose spans overlap
+ * are the same when their tracks cross, or come within three bins, inside
+ * the overlap.
+ *
  * A single spectrum cannot tell neighbouring chirp steps apart (the drift
  * over one spectrum differs by a tenth of a bin, far below the noise and the
  * scalloping of a rectangular window), so the strongest spike's own chirp is
@@ -80,11 +84,36 @@ static bool is_reference(const oz_signal *a, const oz_signal *b)
     return a->freq_hz <= b->freq_hz;
 }
 
+/* Two lines whose spans overlap are the same when their tracks come within
+ * the bins involved somewhere in the overlap: paths through one signal at
+ * different drifts cross it (a burst seen along several drift lines). */
+static bool lines_cross(const oz_signal *a, const oz_signal *b, double fs, bool *decided)
+{
+    double t0 = a->start_s > b->start_s ? a->start_s : b->start_s;
+    double t1 = a->end_s < b->end_s ? a->end_s : b->end_s;
+    *decided = t1 > t0;
+    if (!*decided)
+        return false;
+    double d0 = (a->freq_hz + a->chirp_hz_s * (t0 - a->time_s)) -
+                (b->freq_hz + b->chirp_hz_s * (t0 - b->time_s));
+    double d1 = (a->freq_hz + a->chirp_hz_s * (t1 - a->time_s)) -
+                (b->freq_hz + b->chirp_hz_s * (t1 - b->time_s));
+    double gap = (d0 > 0) != (d1 > 0) ? 0 : fmin(fabs(d0), fabs(d1));
+    /* a wideband burst lights neighbouring paths a bin or two apart */
+    return gap <= 1.5 * (fs / a->fft_len + fs / b->fft_len);
+}
+
 bool oz_sci_signal_same(const oz_signal *a, const oz_signal *b, double fs, double chirp_resolution)
 {
     (void)chirp_resolution;
     if (a->type != b->type)
         return false;
+    if (a->type == OZ_SIG_LINE) {
+        bool decided;
+        bool same = lines_cross(a, b, fs, &decided);
+        if (decided)
+            return same;
+    }
     const oz_signal *r = is_reference(a, b) ? a : b;
     const oz_signal *o = r == a ? b : a;
     double bin_r = fs / r->fft_len, bin_o = fs / o->fft_len;
