@@ -108,12 +108,13 @@ size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
 double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks);
 void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
 
-/* The Taylor tree (dedoppler.c): n rows (a power of two) of `width` floats
- * in buf become drift sums (row d: drift d columns over the n rows, for
- * d <= dmax; other rows are scratch), complete for columns
- * k < width - (n - 1); tmp is an n x width work area.  Returns whichever of
- * buf/tmp holds the sums. */
-float *oz_taylor_tree(float *buf, float *tmp, uint32_t n, uint32_t width, uint32_t dmax);
+/* The Taylor tree (dedoppler.c): n rows (a power of two >= 2) of `width`
+ * floats, rows[s] each, become drift sums (row d: drift d columns over the n
+ * rows, for d <= dmax; other rows are scratch), complete for columns
+ * k < width - (n - 1); buf and tmp are n x width work areas.  Returns
+ * whichever of them holds the sums. */
+float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n,
+                      uint32_t width, uint32_t dmax);
 
 /* Writes a sentence into why (if not NULL) and returns err. */
 int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)

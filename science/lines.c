@@ -48,6 +48,11 @@
 
 #include "internal.h"
 
+/* Lines need at least 4 spectra to be more than a spike, and at most this
+ * many (a unit cut into more, shorter spectra than this is searched by the
+ * other detectors only): the tree's tiles grow with the square of it. */
+#define OZ_LINES_NSPEC_MAX 1024u
+
 static uint32_t next_pow2(uint32_t v)
 {
     uint32_t p = 1;
@@ -77,11 +82,11 @@ static uint32_t tile_width(uint32_t n, uint32_t L)
 
 size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
 {
-    if (!(cfg->line_pfa > 0) || L != cfg->fft_max || nspec < 4)
+    if (!(cfg->line_pfa > 0) || L != cfg->fft_max || nspec < 4 || nspec > OZ_LINES_NSPEC_MAX)
         return 0;
     uint32_t n = next_pow2(nspec);
     size_t tile = (size_t)n * (tile_width(n, L) + n - 1);
-    return 2 * tile + L;
+    return 3 * tile + L;
 }
 
 /* Noise of one path point: one bin (1) or a half-bin pair (2 with variance
@@ -378,7 +383,9 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
     const uint32_t n = next_pow2(nspec);
     const uint32_t D = drift_rows(b->cfg, nspec, n);
     const uint32_t W = tile_width(n, L), width = W + n - 1;
-    float *A = scratch, *B = scratch + (size_t)n * width, *col = scratch + 2 * (size_t)n * width;
+    const size_t tile = (size_t)n * width;
+    float *A = scratch, *B = scratch + tile, *C = scratch + 2 * tile, *col = scratch + 3 * tile;
+    const float *rows[OZ_LINES_NSPEC_MAX];
     struct search_ctx c = {.b = b, .found = found, .n = n};
 
     c.mu = noise_level(b, col);
@@ -397,15 +404,22 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
             float vbest = -1;  /* the strongest path, offered whatever its value */
             uint32_t dbest = 0, kbest = 0;
             for (uint32_t k0 = 0; k0 < L; k0 += W) {
+                /* single bins inside the band are read in place; pairs,
+                 * the band's wrap-around and padding rows are built in A */
                 for (uint32_t s = 0; s < n; s++) {
                     uint32_t slot = sign > 0 ? s : n - 1 - s;
                     float *row = A + (size_t)slot * width;
-                    if (s < nspec)
-                        fill_tile_row(b, c.combo, s, k0, width, row);
-                    else
+                    if (s >= nspec) {
                         memset(row, 0, width * sizeof *row);
+                        rows[slot] = row;
+                    } else if (c.combo == 0 && k0 + width <= L) {
+                        rows[slot] = b->power + (size_t)s * L + k0;
+                    } else {
+                        fill_tile_row(b, c.combo, s, k0, width, row);
+                        rows[slot] = row;
+                    }
                 }
-                const float *R = oz_taylor_tree(A, B, n, width, D);
+                const float *R = oz_taylor_tree(rows, B, C, n, width, D);
                 for (uint32_t d = sign > 0 ? 0 : 1; d <= D; d++) {
                     const float *row = R + (size_t)d * width;
                     float m = row_max(row, W);

@@ -90,7 +90,7 @@ static bool ozma_found(const oz_sci_result *r, double f, double d)
 
 struct taylor {
     float *power;   /* NSPEC x LEN */
-    float *a, *b;   /* NSPEC x LEN tree buffers */
+    float *a, *b, *c; /* NSPEC x LEN: the shifted spectrogram, tree work areas */
     fftwf_complex *buf;
     fftwf_plan plan;
 };
@@ -140,7 +140,10 @@ static bool taylor_search(struct taylor *t, const float *iq, double f, double d,
             for (uint32_t k = 0; k < LEN; k++)
                 t->a[s * LEN + k] = t->power[s * LEN + (k + (uint32_t)sh) % LEN];
         }
-        const float *R = oz_taylor_tree(t->a, t->b, NSPEC, LEN, NSPEC - 1);
+        const float *rows[NSPEC];
+        for (uint32_t s = 0; s < NSPEC; s++)
+            rows[s] = t->a + (size_t)s * LEN;
+        const float *R = oz_taylor_tree(rows, t->b, t->c, NSPEC, LEN, NSPEC - 1);
         for (uint32_t dd = 0; dd < NSPEC; dd++) {
             for (uint32_t k = 0; k < LEN; k++) {
                 if (R[dd * LEN + k] < thr)
@@ -196,6 +199,7 @@ int main(int argc, char **argv)
         .power = fftwf_alloc_real(UNIT),
         .a = fftwf_alloc_real(UNIT),
         .b = fftwf_alloc_real(UNIT),
+        .c = fftwf_alloc_real(UNIT),
         .buf = fftwf_alloc_complex(UNIT),
     };
     int L = LEN;
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
     fftwf_free(t.buf);
     fftwf_free(t.a);
     fftwf_free(t.b);
+    fftwf_free(t.c);
     fftwf_free(t.power);
     fftwf_free(iq);
     return 0;
