@@ -116,7 +116,7 @@ static void lanes_next(struct lanes *l)
 static void dechirp_block(const float *restrict x, float *restrict out, size_t len,
                           const struct lanes *l, float rr, float ri)
 {
-    v4f ar, ai, awr, awi, br, bi, bwr, bwi;
+    v4f ar = {0}, ai = {0}, awr = {0}, awi = {0}, br = {0}, bi = {0}, bwr = {0}, bwi = {0};
     for (int j = 0; j < 4; j++) {
         ar[j] = (float)l->P[j].re;
         ai[j] = (float)l->P[j].im;

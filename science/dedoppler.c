@@ -33,7 +33,7 @@ float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t
 {
     /* need[w]: the rows a group of w needs, 0..need; halving from the top
      * because row d of a group uses row d/2 of its halves */
-    uint32_t need[32], levels = 0;
+    uint32_t need[32] = {0}, levels = 0;
     for (uint32_t w = n, d = dmax < n ? dmax : n - 1; w >= 2; w /= 2, d /= 2)
         need[levels++] = d;
     float *in = NULL, *out = tmp;
