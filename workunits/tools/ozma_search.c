@@ -61,14 +61,13 @@
 
 #include "ozma_science.h"
 #include "ozma_workunits.h"
+#include "cli/cli.h"
 
 #ifndef OZMA_VERSION
 #define OZMA_VERSION "0.1.0" /* keep in step with project() in CMakeLists.txt */
 #endif
 
 #define PROG "ozma-search"
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
 
 /* One analysis flag other than the four parsed here: --KEY VALUE. */
 typedef struct key_flag {
@@ -194,40 +193,7 @@ static const char *const usage_text[] = {
     "        --datetime 2024-05-01T12:00:00Z --fft-max 4096 capture.bin\n",
 };
 
-/* Prints "ozma-search: <message>" on stderr and returns `status`. */
-static int complain(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int complain(int status, const char *fmt, ...)
-{
-    va_list ap;
-    fputs(PROG ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return status;
-}
-
-/* The exit status for a library error: the input's fault unless memory or
- * the system failed. */
-static int status_of(int rc)
-{
-    return rc == OZ_WU_ENOMEM || rc == OZ_WU_EIO ? EXIT_RUNTIME : EXIT_BADINPUT;
-}
-
 /* ---- arguments ------------------------------------------------------------- */
-
-static int parse_double(const char *flag, const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0')
-        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a number", flag, text);
-    if (errno == ERANGE || !isfinite(v))
-        return complain(EXIT_BADINPUT, "%s: %s is not a finite number in range", flag, text);
-    *out = v;
-    return EXIT_OK;
-}
 
 /* An FFT length: a decimal power of two in [OZ_SCI_FFT_MIN, OZ_SCI_FFT_MAX]. */
 static int parse_fft_len(const char *flag, const char *text, uint32_t *out)
@@ -236,15 +202,17 @@ static int parse_fft_len(const char *flag, const char *text, uint32_t *out)
     errno = 0;
     /* strtoul accepts a sign and wraps negative numbers; allow digits only. */
     if (text[0] < '0' || text[0] > '9')
-        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a positive whole number", flag, text);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: \"%s\" is not a positive whole number",
+                               flag, text);
     unsigned long v = strtoul(text, &end, 10);
     if (*end != '\0')
-        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a positive whole number", flag, text);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: \"%s\" is not a positive whole number",
+                               flag, text);
     if (errno == ERANGE || v < OZ_SCI_FFT_MIN || v > OZ_SCI_FFT_MAX)
-        return complain(EXIT_BADINPUT, "%s: %s is outside the FFT lengths %u to %u", flag, text,
-                        OZ_SCI_FFT_MIN, OZ_SCI_FFT_MAX);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %s is outside the FFT lengths %u to %u",
+                               flag, text, OZ_SCI_FFT_MIN, OZ_SCI_FFT_MAX);
     if ((v & (v - 1)) != 0)
-        return complain(EXIT_BADINPUT, "%s: %lu is not a power of two", flag, v);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %lu is not a power of two", flag, v);
     *out = (uint32_t)v;
     return EXIT_OK;
 }
@@ -258,8 +226,8 @@ static int parse_planner(const char *text, oz_fft_planner *out)
     else if (strcmp(text, "patient") == 0)
         *out = OZ_FFT_PATIENT;
     else
-        return complain(EXIT_BADINPUT, "--planner: \"%s\" is not estimate, measure or patient",
-                        text);
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "--planner: \"%s\" is not estimate, measure or patient", text);
     return EXIT_OK;
 }
 
@@ -267,7 +235,8 @@ static int parse_planner(const char *text, oz_fft_planner *out)
 static int parse_format(const char *text, oz_wu_format *out)
 {
     if (oz_wu_format_parse(text, out) != OZ_WU_OK)
-        return complain(EXIT_BADINPUT, "--format: \"%s\" is not ci8, ci16 or cf32", text);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "--format: \"%s\" is not ci8, ci16 or cf32",
+                               text);
     return EXIT_OK;
 }
 
@@ -343,7 +312,7 @@ static int flag_table_make(flag_table *t)
     if (!keys || !t->opts || !t->names) {
         json_decref(keys);
         flag_table_free(t);
-        return complain(EXIT_RUNTIME, "out of memory");
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
     }
     memcpy(t->opts, fixed_opts, sizeof fixed_opts);
     size_t n = nfixed;
@@ -376,20 +345,22 @@ static int parse_args(int argc, char **argv, const flag_table *t, options *opt)
     opt->format = OZ_WU_CF32;
     opt->keys = calloc((size_t)argc + 1, sizeof *opt->keys); /* at most one per argument */
     if (!opt->keys)
-        return complain(EXIT_RUNTIME, "out of memory");
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
     opterr = 0; /* we word the messages ourselves */
     while ((c = getopt_long(argc, argv, ":o:qhV", t->opts, &li)) != -1) {
         switch (c) {
         case O_RATE:
-            rc = parse_double("--sample-rate", optarg, &opt->sample_rate);
+            rc = oz_cli_parse_double(PROG, "--sample-rate", optarg, &opt->sample_rate);
             if (rc == EXIT_OK && !(opt->sample_rate > 0))
-                rc = complain(EXIT_BADINPUT, "--sample-rate: %s must be greater than 0", optarg);
+                rc = oz_cli_complain(PROG, EXIT_BADINPUT,
+                                     "--sample-rate: %s must be greater than 0", optarg);
             opt->raw = true;
             break;
         case O_CENTER:
-            rc = parse_double("--center-freq", optarg, &opt->center_hz);
+            rc = oz_cli_parse_double(PROG, "--center-freq", optarg, &opt->center_hz);
             if (rc == EXIT_OK && fabs(opt->center_hz) > OZ_WU_FREQ_MAX)
-                rc = complain(EXIT_BADINPUT, "--center-freq: %s is beyond +-1e12 Hz", optarg);
+                rc = oz_cli_complain(PROG, EXIT_BADINPUT, "--center-freq: %s is beyond +-1e12 Hz",
+                                     optarg);
             opt->have_center = true;
             break;
         case O_FORMAT:
@@ -399,26 +370,27 @@ static int parse_args(int argc, char **argv, const flag_table *t, options *opt)
         case O_DATETIME: {
             int64_t ns;
             if (oz_wu_time_parse(optarg, &ns, why, sizeof why) != OZ_WU_OK)
-                rc = complain(EXIT_BADINPUT, "--datetime: %s", why);
+                rc = oz_cli_complain(PROG, EXIT_BADINPUT, "--datetime: %s", why);
             opt->datetime = optarg;
             break;
         }
         case O_UNIT:
             if (oz_wu_parse_unit_samples(optarg, &opt->unit_samples, why, sizeof why) != OZ_WU_OK)
-                rc = complain(EXIT_BADINPUT, "%s", why);
+                rc = oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
             break;
         case O_OVERLAP:
-            rc = parse_double("--overlap", optarg, &opt->overlap);
+            rc = oz_cli_parse_double(PROG, "--overlap", optarg, &opt->overlap);
             if (rc == EXIT_OK && !(opt->overlap >= 0 && opt->overlap <= OZ_WU_OVERLAP_MAX))
-                rc = complain(EXIT_BADINPUT, "--overlap: %s is not a fraction from 0 to %g", optarg,
-                              OZ_WU_OVERLAP_MAX);
+                rc = oz_cli_complain(PROG, EXIT_BADINPUT,
+                                     "--overlap: %s is not a fraction from 0 to %g", optarg,
+                                     OZ_WU_OVERLAP_MAX);
             opt->have_overlap = true;
             break;
         case O_CONFIG:
             opt->config_path = optarg;
             break;
         case O_CHIRP:
-            rc = parse_double("--chirp-max", optarg, &opt->chirp_max);
+            rc = oz_cli_parse_double(PROG, "--chirp-max", optarg, &opt->chirp_max);
             opt->have_chirp_max = true;
             break;
         case O_FFTMIN:
@@ -450,24 +422,27 @@ static int parse_args(int argc, char **argv, const flag_table *t, options *opt)
             printf("%s %s (%s)\n", PROG, OZMA_VERSION, OZ_SCI_KERNEL_VERSION);
             return -1;
         case ':':
-            return complain(EXIT_BADINPUT, "%s needs a value (see --help)", argv[optind - 1]);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s needs a value (see --help)",
+                                   argv[optind - 1]);
         default:
             if (strncmp(argv[optind - 1], "--", 2) == 0)
-                return complain(EXIT_BADINPUT, "unknown option '%s' (see --help)",
-                                argv[optind - 1]);
-            return complain(EXIT_BADINPUT, "unknown option '-%c' (see --help)", optopt);
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option '%s' (see --help)",
+                                       argv[optind - 1]);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option '-%c' (see --help)",
+                                   optopt);
         }
         if (rc != EXIT_OK)
             return rc;
     }
     if (optind >= argc)
-        return complain(EXIT_BADINPUT, "no input file given (see --help)");
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "no input file given (see --help)");
     if (optind + 1 < argc)
-        return complain(EXIT_BADINPUT, "one input file expected, got %d (see --help)",
-                        argc - optind);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "one input file expected, got %d (see --help)",
+                               argc - optind);
     if (!opt->raw && (opt->have_format || opt->have_center || opt->datetime))
-        return complain(EXIT_BADINPUT, "--format, --center-freq and --datetime describe "
-                                       "headerless samples: give --sample-rate too");
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "--format, --center-freq and --datetime describe "
+                               "headerless samples: give --sample-rate too");
     opt->input = argv[optind];
     return EXIT_OK;
 }
@@ -485,14 +460,14 @@ static int build_config(const options *opt, const oz_sci_config *base, oz_sci_co
         json_t *obj = json_load_file(opt->config_path, JSON_REJECT_DUPLICATES, &err);
         if (!obj) {
             if (err.line < 0) /* could not open or read it; the text names the file */
-                return complain(EXIT_BADINPUT, "--config: %s", err.text);
-            return complain(EXIT_BADINPUT, "%s:%d:%d: %s", opt->config_path, err.line, err.column,
-                            err.text);
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "--config: %s", err.text);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s:%d:%d: %s", opt->config_path, err.line,
+                                   err.column, err.text);
         }
         int rc = oz_sci_config_from_json(obj, cfg, why, sizeof why);
         json_decref(obj);
         if (rc != OZ_SCI_OK)
-            return complain(EXIT_BADINPUT, "%s: %s", opt->config_path, why);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %s", opt->config_path, why);
     }
     if (opt->have_chirp_max)
         cfg->chirp_max = opt->chirp_max;
@@ -505,9 +480,9 @@ static int build_config(const options *opt, const oz_sci_config *base, oz_sci_co
     for (size_t i = 0; i < opt->nkeys; i++)
         if (oz_wu_config_set(cfg, opt->keys[i].key, opt->keys[i].value, why, sizeof why) !=
             OZ_WU_OK)
-            return complain(EXIT_BADINPUT, "%s", why);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
     if (oz_sci_config_check(cfg, why, sizeof why) != OZ_SCI_OK)
-        return complain(EXIT_BADINPUT, "configuration: %s", why);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "configuration: %s", why);
     return EXIT_OK;
 }
 
@@ -572,38 +547,39 @@ static int check_headerless(const char *path, oz_wu_format f)
     int status = EXIT_BADINPUT;
 
     if (ends_with(path, ".sigmf-meta") || ends_with(path, ".sigmf-data"))
-        return complain(EXIT_BADINPUT,
-                        "%s: a SigMF file's metadata gives its sample rate and format: drop "
-                        "--sample-rate",
-                        path);
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "%s: a SigMF file's metadata gives its sample rate and format: drop "
+                               "--sample-rate",
+                               path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return complain(EXIT_BADINPUT, "%s: %s", path, strerror(errno));
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %s", path, strerror(errno));
     if (fstat(fd, &st) != 0) {
-        complain(EXIT_BADINPUT, "%s: %s", path, strerror(errno));
+        oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %s", path, strerror(errno));
         goto out;
     }
     if (S_ISDIR(st.st_mode)) {
-        complain(EXIT_BADINPUT, "%s: is a directory", path);
+        oz_cli_complain(PROG, EXIT_BADINPUT, "%s: is a directory", path);
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        complain(EXIT_BADINPUT, "%s: not a regular file (its size must be known)", path);
+        oz_cli_complain(PROG, EXIT_BADINPUT, "%s: not a regular file (its size must be known)",
+                        path);
         goto out;
     }
     if (st.st_size == 0) {
-        complain(EXIT_BADINPUT, "%s: the file is empty", path);
+        oz_cli_complain(PROG, EXIT_BADINPUT, "%s: the file is empty", path);
         goto out;
     }
     if (has_unit_magic(fd)) {
-        complain(EXIT_BADINPUT,
-                 "%s: an .ozwu unit carries its own sample rate and format: drop --sample-rate",
-                 path);
+        oz_cli_complain(
+            PROG, EXIT_BADINPUT,
+            "%s: an .ozwu unit carries its own sample rate and format: drop --sample-rate", path);
         goto out;
     }
     if ((uintmax_t)st.st_size % oz_wu_format_size(f) != 0) {
-        complain(EXIT_BADINPUT, "%s: %jd bytes is not a whole number of %s", path,
-                 (intmax_t)st.st_size, format_words(f));
+        oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %jd bytes is not a whole number of %s", path,
+                        (intmax_t)st.st_size, format_words(f));
         goto out;
     }
     status = EXIT_OK;
@@ -624,18 +600,19 @@ static int check_recorded(const char *path)
         return EXIT_OK;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return complain(EXIT_BADINPUT, "%s: %s", path, strerror(errno));
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %s", path, strerror(errno));
     bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
     bool unit = !dir && has_unit_magic(fd);
     close(fd);
     if (dir)
-        return complain(EXIT_BADINPUT, "%s: is a directory", path);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: is a directory", path);
     if (!unit)
-        return complain(EXIT_BADINPUT,
-                        "%s: neither a SigMF recording (no .sigmf-meta beside it) nor an .ozwu "
-                        "unit; for headerless samples --sample-rate is required (and --format "
-                        "unless cf32)",
-                        path);
+        return oz_cli_complain(
+            PROG, EXIT_BADINPUT,
+            "%s: neither a SigMF recording (no .sigmf-meta beside it) nor an .ozwu "
+            "unit; for headerless samples --sample-rate is required (and --format "
+            "unless cf32)",
+            path);
     return EXIT_OK;
 }
 
@@ -706,7 +683,8 @@ static int write_stdout(const json_t *result)
 {
     if (json_dumpf(result, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF ||
         fflush(stdout) != 0 || ferror(stdout))
-        return complain(EXIT_RUNTIME, "standard output: write failed: %s", strerror(errno));
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "standard output: write failed: %s",
+                               strerror(errno));
     return EXIT_OK;
 }
 
@@ -718,19 +696,19 @@ static int write_durably(const json_t *result, const char *path)
     char why[512];
     char *text = json_dumps(result, JSON_INDENT(2));
     if (!text)
-        return complain(EXIT_RUNTIME, "%s: out of memory", path);
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: out of memory", path);
     size_t len = strlen(text);
     char *line = realloc(text, len + 2);
     if (!line) {
         free(text);
-        return complain(EXIT_RUNTIME, "%s: out of memory", path);
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: out of memory", path);
     }
     line[len] = '\n';
     line[len + 1] = '\0';
     int rc = oz_wu_write_file(path, line, len + 1, why, sizeof why);
     free(line);
     if (rc != OZ_WU_OK)
-        return complain(EXIT_RUNTIME, "%s", why);
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
     return EXIT_OK;
 }
 
@@ -771,15 +749,17 @@ int main(int argc, char **argv)
                              .datetime = opt.datetime};
     rc = oz_wu_open(opt.input, opt.raw ? &raw : NULL, &r, why, sizeof why);
     if (rc != OZ_WU_OK) { /* an unreadable input is bad input */
-        status = complain(rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s", why);
+        status =
+            oz_cli_complain(PROG, rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s", why);
         goto out;
     }
     unit_header = oz_wu_reader_unit(r);
     if (unit_header && (opt.unit_samples || opt.have_overlap)) {
-        status = complain(EXIT_BADINPUT,
-                          "%s: an .ozwu unit is searched whole; --unit-samples and --overlap "
-                          "cut recordings",
-                          opt.input);
+        status =
+            oz_cli_complain(PROG, EXIT_BADINPUT,
+                            "%s: an .ozwu unit is searched whole; --unit-samples and --overlap "
+                            "cut recordings",
+                            opt.input);
         goto out;
     }
 
@@ -797,26 +777,26 @@ int main(int argc, char **argv)
     unit = opt.unit_samples ? opt.unit_samples : OZ_WU_UNIT_SAMPLES_DEFAULT;
     if (unit_header || n <= unit) {
         if (cfg.fft_max > n) {
-            status = complain(EXIT_BADINPUT,
-                              "%s: fft_max %u is larger than the file's %llu samples (lower "
-                              "--fft-max)",
-                              opt.input, cfg.fft_max, (unsigned long long)n);
+            status = oz_cli_complain(PROG, EXIT_BADINPUT,
+                                     "%s: fft_max %u is larger than the file's %llu samples (lower "
+                                     "--fft-max)",
+                                     opt.input, cfg.fft_max, (unsigned long long)n);
             goto out;
         }
         rc = oz_wu_plan_whole(n, &plan, why, sizeof why);
     } else {
         if (cfg.fft_max > unit) {
-            status = complain(EXIT_BADINPUT,
-                              "%s: units of %llu samples are shorter than fft_max %u (raise "
-                              "--unit-samples or lower --fft-max)",
-                              opt.input, (unsigned long long)unit, cfg.fft_max);
+            status = oz_cli_complain(PROG, EXIT_BADINPUT,
+                                     "%s: units of %llu samples are shorter than fft_max %u (raise "
+                                     "--unit-samples or lower --fft-max)",
+                                     opt.input, (unsigned long long)unit, cfg.fft_max);
             goto out;
         }
         rc = oz_wu_plan_make(n, unit, opt.have_overlap ? opt.overlap : OZ_WU_OVERLAP_DEFAULT, &plan,
                              why, sizeof why);
     }
     if (rc != OZ_WU_OK) {
-        status = complain(status_of(rc), "%s: %s", opt.input, why);
+        status = oz_cli_complain(PROG, oz_cli_status_of(rc), "%s: %s", opt.input, why);
         goto out;
     }
 
@@ -826,12 +806,12 @@ int main(int argc, char **argv)
                            !opt.quiet && isatty(STDERR_FILENO) ? show_progress : NULL, &prog,
                            &result, why, sizeof why);
     if (rc != OZ_WU_OK) {
-        status = complain(status_of(rc), "%s", why);
+        status = oz_cli_complain(PROG, oz_cli_status_of(rc), "%s", why);
         goto out;
     }
     json = oz_wu_search_json(&result, r);
     if (!json) {
-        status = complain(EXIT_RUNTIME, "out of memory for the result");
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory for the result");
         goto out;
     }
     status = opt.out_path ? write_durably(json, opt.out_path) : write_stdout(json);

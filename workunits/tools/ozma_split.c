@@ -27,10 +27,9 @@
 #include <unistd.h>
 
 #include "ozma_workunits.h"
+#include "cli/cli.h"
 
 #define PROG "ozma-split"
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
 
 static const char usage_text[] =
     "NAME\n"
@@ -63,36 +62,6 @@ static const char usage_text[] =
     "    --config FILE.json    configuration keys over the defaults\n"
     "    --KEY VALUE           any configuration key, '_' written '-', e.g.\n"
     "                          --fft-max 4096 --chirp-max 5 --planner measure\n";
-
-static int complain(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int complain(int status, const char *fmt, ...)
-{
-    va_list ap;
-    fputs(PROG ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return status;
-}
-
-static int status_of(int rc)
-{
-    return rc == OZ_WU_EIO || rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT;
-}
-
-static int parse_double(const char *flag, const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0')
-        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a number", flag, text);
-    if (errno == ERANGE || !isfinite(v))
-        return complain(EXIT_BADINPUT, "%s: %s is not a finite number in range", flag, text);
-    *out = v;
-    return EXIT_OK;
-}
 
 static double now_s(void)
 {
@@ -157,7 +126,7 @@ int main(int argc, char **argv)
         else if (strncmp(argv[i], "--config=", 9) == 0)
             file = argv[i] + 9;
         if (file && oz_wu_config_load(file, &cfg, why, sizeof why) != OZ_WU_OK)
-            return complain(EXIT_BADINPUT, "--config: %s", why);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "--config: %s", why);
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -171,7 +140,8 @@ int main(int argc, char **argv)
         }
         if (a[0] != '-' || strcmp(a, "-") == 0) {
             if (input)
-                return complain(EXIT_BADINPUT, "more than one recording given (\"%s\")", a);
+                return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                       "more than one recording given (\"%s\")", a);
             input = a;
             continue;
         }
@@ -182,87 +152,92 @@ int main(int argc, char **argv)
         if (eq) {
             size_t n = (size_t)(eq - a);
             if (n >= sizeof flag)
-                return complain(EXIT_BADINPUT, "unknown option %.40s", a);
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option %.40s", a);
             memcpy(flag, a, n);
             flag[n] = '\0';
             v = eq + 1;
         } else {
             if (strlen(a) >= sizeof flag)
-                return complain(EXIT_BADINPUT, "unknown option %.40s", a);
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option %.40s", a);
             memcpy(flag, a, strlen(a) + 1);
             if (i + 1 >= argc)
-                return complain(EXIT_BADINPUT, "%s needs a value", a);
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "%s needs a value", a);
             v = argv[++i];
         }
         if (strcmp(flag, "--out") == 0) {
             out_dir = v;
         } else if (strcmp(flag, "--unit-samples") == 0) {
             if (oz_wu_parse_unit_samples(v, &unit_samples, why, sizeof why) != OZ_WU_OK)
-                return complain(EXIT_BADINPUT, "%s", why);
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
         } else if (strcmp(flag, "--overlap") == 0) {
-            if ((rc = parse_double(flag, v, &overlap)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &overlap)) != EXIT_OK)
                 return rc;
         } else if (strcmp(flag, "--dataset") == 0) {
             dataset = v;
         } else if (strcmp(flag, "--format") == 0) {
             format = v;
         } else if (strcmp(flag, "--sample-rate") == 0) {
-            if ((rc = parse_double(flag, v, &rate)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &rate)) != EXIT_OK)
                 return rc;
         } else if (strcmp(flag, "--center-freq") == 0) {
-            if ((rc = parse_double(flag, v, &center)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &center)) != EXIT_OK)
                 return rc;
         } else if (strcmp(flag, "--datetime") == 0) {
             datetime = v;
         } else if (strcmp(flag, "--ra") == 0) {
-            if ((rc = parse_double(flag, v, &ra)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &ra)) != EXIT_OK)
                 return rc;
             have_ra = true;
         } else if (strcmp(flag, "--dec") == 0) {
-            if ((rc = parse_double(flag, v, &dec)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &dec)) != EXIT_OK)
                 return rc;
             have_dec = true;
         } else if (strcmp(flag, "--config") == 0) {
             /* loaded above */
         } else if (oz_wu_config_set(&cfg, flag, v, why, sizeof why) != OZ_WU_OK) {
-            return complain(EXIT_BADINPUT, "%s", why);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
         }
     }
     if (!input)
-        return complain(EXIT_BADINPUT, "no recording given (see --help)");
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "no recording given (see --help)");
     if (!out_dir)
-        return complain(EXIT_BADINPUT, "--out DIR is required");
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "--out DIR is required");
     if (have_ra != have_dec)
-        return complain(EXIT_BADINPUT, "give both --ra and --dec");
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "give both --ra and --dec");
     if (have_ra && (!(ra >= 0 && ra < 360) || !(dec >= -90 && dec <= 90)))
-        return complain(EXIT_BADINPUT, "--ra %g --dec %g is outside [0, 360) x [-90, 90]", ra, dec);
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "--ra %g --dec %g is outside [0, 360) x [-90, 90]", ra, dec);
     if (!(overlap >= 0 && overlap <= OZ_WU_OVERLAP_MAX))
-        return complain(EXIT_BADINPUT, "--overlap %g must be in [0, %g]", overlap,
-                        OZ_WU_OVERLAP_MAX);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "--overlap %g must be in [0, %g]", overlap,
+                               OZ_WU_OVERLAP_MAX);
     oz_wu_raw_params raw, *rawp = NULL;
     if (format) {
         memset(&raw, 0, sizeof raw);
         if (oz_wu_format_parse(format, &raw.format) != OZ_WU_OK)
-            return complain(EXIT_BADINPUT, "--format \"%s\" is not ci8, ci16 or cf32", format);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "--format \"%s\" is not ci8, ci16 or cf32",
+                                   format);
         if (isnan(rate) || isnan(center))
-            return complain(EXIT_BADINPUT, "--format needs --sample-rate and --center-freq");
+            return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                   "--format needs --sample-rate and --center-freq");
         raw.sample_rate = rate;
         raw.center_hz = center;
         raw.datetime = datetime;
         rawp = &raw;
     } else if (!isnan(rate) || !isnan(center) || datetime) {
-        return complain(EXIT_BADINPUT,
-                        "--sample-rate, --center-freq and --datetime describe raw input: give "
-                        "--format too");
+        return oz_cli_complain(
+            PROG, EXIT_BADINPUT,
+            "--sample-rate, --center-freq and --datetime describe raw input: give "
+            "--format too");
     }
 
     oz_wu_reader *r = NULL;
     rc = oz_wu_open(input, rawp, &r, why, sizeof why);
     if (rc != OZ_WU_OK) /* an unreadable input is bad input */
-        return complain(rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s", why);
+        return oz_cli_complain(PROG, rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s", why);
     if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
         oz_wu_reader_close(r);
-        return complain(EXIT_RUNTIME, "%s: cannot create directory: %s", out_dir, strerror(errno));
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: cannot create directory: %s", out_dir,
+                               strerror(errno));
     }
     const oz_wu_info *info = oz_wu_reader_info(r);
     struct run run = {.units = json_array(),
@@ -285,8 +260,8 @@ int main(int argc, char **argv)
     if (run.bar)
         fputc('\n', stderr);
     if (rc != OZ_WU_OK) {
-        status = run.failed || !run.units ? complain(EXIT_RUNTIME, "out of memory")
-                                          : complain(status_of(rc), "%s", why);
+        status = run.failed || !run.units ? oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory")
+                                          : oz_cli_complain(PROG, oz_cli_status_of(rc), "%s", why);
         goto out;
     }
 
@@ -309,14 +284,14 @@ int main(int argc, char **argv)
         char *text = m ? json_dumps(m, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(m);
         if (!text) {
-            status = complain(EXIT_RUNTIME, "out of memory");
+            status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
             goto out;
         }
         size_t n = strlen(out_dir) + sizeof "/manifest.json";
         char *path = malloc(n);
         if (!path) {
             free(text);
-            status = complain(EXIT_RUNTIME, "out of memory");
+            status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
             goto out;
         }
         snprintf(path, n, "%s/manifest.json", out_dir);
@@ -326,7 +301,7 @@ int main(int argc, char **argv)
         free(text);
         free(path);
         if (rc != OZ_WU_OK) {
-            status = complain(EXIT_RUNTIME, "%s", why);
+            status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
             goto out;
         }
     }

@@ -21,11 +21,10 @@
 #include <string.h>
 
 #include "ozma_workunits.h"
+#include "cli/cli.h"
 
 #define PROG "ozma-synth"
 #define MAX_SIGNALS 256
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
 
 static const char usage_text[] =
     "NAME\n"
@@ -72,31 +71,6 @@ static const char usage_text[] =
     "    ozma-synth --out rec --samples 2^20 --datatype ci16_le \\\n"
     "        --datetime 2024-05-01T12:00:00Z --spike f=1200,drift=0.5,snr=0.02\n";
 
-static int complain(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int complain(int status, const char *fmt, ...)
-{
-    va_list ap;
-    fputs(PROG ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return status;
-}
-
-static int parse_double(const char *flag, const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0')
-        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a number", flag, text);
-    if (errno == ERANGE || !isfinite(v))
-        return complain(EXIT_BADINPUT, "%s: %s is not a finite number in range", flag, text);
-    *out = v;
-    return EXIT_OK;
-}
-
 static int parse_u64(const char *flag, const char *text, uint64_t *out)
 {
     char *end;
@@ -104,15 +78,16 @@ static int parse_u64(const char *flag, const char *text, uint64_t *out)
     if (text[0] == '2' && text[1] == '^') {
         unsigned long k = strtoul(text + 2, &end, 10);
         if (end == text + 2 || *end || errno || k > 62)
-            return complain(EXIT_BADINPUT, "%s: \"%s\" is not 2^k with k <= 62", flag, text);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: \"%s\" is not 2^k with k <= 62", flag,
+                                   text);
         *out = (uint64_t)1 << k;
         return EXIT_OK;
     }
     if (text[0] < '0' || text[0] > '9')
-        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a whole number", flag, text);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: \"%s\" is not a whole number", flag, text);
     unsigned long long v = strtoull(text, &end, 10);
     if (*end || errno)
-        return complain(EXIT_BADINPUT, "%s: \"%s\" is not a whole number", flag, text);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: \"%s\" is not a whole number", flag, text);
     *out = v;
     return EXIT_OK;
 }
@@ -128,13 +103,13 @@ static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_i
     bool have_f = false, have_snr = false, have_t = false, have_period = false, have_width = false;
     char buf[512];
     if (strlen(spec) >= sizeof buf)
-        return complain(EXIT_BADINPUT, "%s: description too long", flag);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: description too long", flag);
     memcpy(buf, spec, strlen(spec) + 1);
     char *save = NULL;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         if (!eq)
-            return complain(EXIT_BADINPUT, "%s: \"%s\" is not key=value", flag, kv);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: \"%s\" is not key=value", flag, kv);
         *eq = '\0';
         const char *k = kv, *v = eq + 1;
         char what[64];
@@ -164,21 +139,21 @@ static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_i
             dst = &in->width_s;
             have_width = true;
         } else {
-            return complain(EXIT_BADINPUT, "%s: unknown key \"%s\" for a %s", flag, k,
-                            oz_sig_type_name(t));
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: unknown key \"%s\" for a %s", flag, k,
+                                   oz_sig_type_name(t));
         }
-        int rc = parse_double(what, v, dst);
+        int rc = oz_cli_parse_double(PROG, what, v, dst);
         if (rc != EXIT_OK)
             return rc;
     }
     if (!have_f || !have_snr)
-        return complain(EXIT_BADINPUT, "%s: f= and snr= are required", flag);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: f= and snr= are required", flag);
     if (!tone && !have_t)
-        return complain(EXIT_BADINPUT, "%s: t= is required", flag);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: t= is required", flag);
     if (t == OZ_SIG_PULSE && in->t_end > 0)
         in->t_start = in->t0;
     if ((t == OZ_SIG_PULSE || t == OZ_SIG_TRIPLET) && (!have_period || !have_width))
-        return complain(EXIT_BADINPUT, "%s: period= and width= are required", flag);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: period= and width= are required", flag);
     return EXIT_OK;
 }
 
@@ -203,9 +178,10 @@ int main(int argc, char **argv)
             return EXIT_OK;
         }
         if (a[0] != '-' || a[1] != '-')
-            return complain(EXIT_BADINPUT, "unexpected argument \"%s\" (see --help)", a);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "unexpected argument \"%s\" (see --help)",
+                                   a);
         if (i + 1 >= argc)
-            return complain(EXIT_BADINPUT, "%s needs a value", a);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s needs a value", a);
         const char *v = argv[++i];
         oz_sig_type t;
         if (strcmp(a, "--out") == 0) {
@@ -214,19 +190,19 @@ int main(int argc, char **argv)
             if ((rc = parse_u64(a, v, &s.nsamples)) != EXIT_OK)
                 return rc;
         } else if (strcmp(a, "--sample-rate") == 0) {
-            if ((rc = parse_double(a, v, &s.sample_rate)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, a, v, &s.sample_rate)) != EXIT_OK)
                 return rc;
         } else if (strcmp(a, "--center-freq") == 0) {
-            if ((rc = parse_double(a, v, &s.center_hz)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, a, v, &s.center_hz)) != EXIT_OK)
                 return rc;
         } else if (strcmp(a, "--noise-power") == 0) {
-            if ((rc = parse_double(a, v, &s.noise_power)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, a, v, &s.noise_power)) != EXIT_OK)
                 return rc;
         } else if (strcmp(a, "--rms-lsb") == 0) {
-            if ((rc = parse_double(a, v, &rms_lsb)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, a, v, &rms_lsb)) != EXIT_OK)
                 return rc;
             if (!(rms_lsb > 0))
-                return complain(EXIT_BADINPUT, "--rms-lsb: must be > 0");
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "--rms-lsb: must be > 0");
         } else if (strcmp(a, "--seed") == 0) {
             if ((rc = parse_u64(a, v, &s.seed)) != EXIT_OK)
                 return rc;
@@ -237,11 +213,11 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--truth") == 0) {
             truth = v;
         } else if (strcmp(a, "--ra") == 0) {
-            if ((rc = parse_double(a, v, &s.ra_deg)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, a, v, &s.ra_deg)) != EXIT_OK)
                 return rc;
             have_ra = true;
         } else if (strcmp(a, "--dec") == 0) {
-            if ((rc = parse_double(a, v, &s.dec_deg)) != EXIT_OK)
+            if ((rc = oz_cli_parse_double(PROG, a, v, &s.dec_deg)) != EXIT_OK)
                 return rc;
             have_dec = true;
         } else if ((strcmp(a, "--spike") == 0 || strcmp(a, "--tone") == 0 ||
@@ -249,29 +225,29 @@ int main(int argc, char **argv)
                     strcmp(a, "--triplet") == 0 || strcmp(a, "--line") == 0) &&
                    oz_sig_type_parse(strcmp(a, "--tone") == 0 ? "spike" : a + 2, &t) == 0) {
             if (s.ninj == MAX_SIGNALS)
-                return complain(EXIT_BADINPUT, "more than %d signals", MAX_SIGNALS);
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "more than %d signals", MAX_SIGNALS);
             if ((rc = parse_spec(a, t, v, &inj[s.ninj])) != EXIT_OK)
                 return rc;
             s.ninj++;
         } else {
-            return complain(EXIT_BADINPUT, "unknown option %s (see --help)", a);
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option %s (see --help)", a);
         }
     }
     if (!out)
-        return complain(EXIT_BADINPUT, "--out STEM is required (see --help)");
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "--out STEM is required (see --help)");
     if (have_ra != have_dec)
-        return complain(EXIT_BADINPUT, "give both --ra and --dec");
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "give both --ra and --dec");
     s.has_sky = have_ra;
 
     char why[512] = "";
     if (oz_wu_synth_check(&s, why, sizeof why) != OZ_WU_OK)
-        return complain(EXIT_BADINPUT, "%s", why);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
     char *truth_path = NULL;
     if (!truth) {
         size_t n = strlen(out) + sizeof ".truth.json";
         truth_path = malloc(n);
         if (!truth_path)
-            return complain(EXIT_RUNTIME, "out of memory");
+            return oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
         snprintf(truth_path, n, "%s.truth.json", out);
         truth = truth_path;
     }
@@ -279,8 +255,8 @@ int main(int argc, char **argv)
     rc = oz_wu_synth_write(&s, out, datatype, rms_lsb, datetime, &clipped, why, sizeof why);
     if (rc != OZ_WU_OK) {
         free(truth_path);
-        return complain(rc == OZ_WU_EIO || rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s",
-                        why);
+        return oz_cli_complain(
+            PROG, rc == OZ_WU_EIO || rc == OZ_WU_ENOMEM ? EXIT_RUNTIME : EXIT_BADINPUT, "%s", why);
     }
     json_t *tj = oz_wu_synth_truth(&s, datatype, datetime);
     char *text = NULL;
@@ -297,7 +273,7 @@ int main(int argc, char **argv)
     json_decref(tj);
     if (!text) {
         free(truth_path);
-        return complain(EXIT_RUNTIME, "out of memory");
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
     }
     size_t len = strlen(text);
     char *nl = realloc(text, len + 2);
@@ -310,7 +286,7 @@ int main(int argc, char **argv)
     free(text);
     free(truth_path);
     if (rc != OZ_WU_OK)
-        return complain(EXIT_RUNTIME, "%s", why);
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
     if (clipped > 0)
         fprintf(stderr, PROG ": warning: %llu values clipped by quantisation to %s\n",
                 (unsigned long long)clipped, datatype);

@@ -1,0 +1,24 @@
+/*
+ * cli.h - what Ozma's command-line programs share: their exit statuses, the
+ * one-line complaint that names the program, the flag and the problem, and
+ * strict number parsing.  Every program says bad input the same way
+ * (exit 2, one line on stderr: "ozma-split: --overlap: ..."), so scripts and
+ * people can rely on it.
+ */
+#ifndef OZMA_CLI_H
+#define OZMA_CLI_H
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_BADINPUT = 2 };
+
+/* Prints "PROG: <message>" on stderr and returns `status`. */
+int oz_cli_complain(const char *prog, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The exit status for a workunits error: the input's fault unless memory or
+ * the system failed. */
+int oz_cli_status_of(int rc);
+
+/* A finite double, the whole of `text`; complains naming `flag` otherwise. */
+int oz_cli_parse_double(const char *prog, const char *flag, const char *text, double *out);
+
+#endif
