@@ -327,38 +327,30 @@ static void offer_line(const struct search_ctx *c, uint32_t k, int64_t dd, doubl
 }
 
 /* Robust noise level: the median over bins of the straight sums of the
- * unshifted spectra, over the median of Gamma(n).  At most NOISE_BINS
- * evenly spaced bins are used: plenty for a median, and it keeps the cost
- * well below the tree's. */
+ * unshifted spectra, over the median of Gamma(n).  At most NOISE_BINS bins
+ * are used, in NOISE_RUNS contiguous runs spread evenly over the band (so
+ * memory is read in whole cache lines): plenty for a median, well below the
+ * tree's cost, and still robust to strong signals anywhere in the band. */
 #define NOISE_BINS 8192u
+#define NOISE_RUNS 64u
 static double noise_level(const oz_block *b, float *col)
 {
     const uint32_t L = b->L;
-    const uint32_t stride = L > NOISE_BINS ? L / NOISE_BINS : 1, m = L / stride;
+    const uint32_t runs = L > NOISE_BINS ? NOISE_RUNS : 1;
+    const uint32_t len = L > NOISE_BINS ? NOISE_BINS / NOISE_RUNS : L, gap = L / runs;
+    const uint32_t m = runs * len;
     memset(col, 0, m * sizeof *col);
     for (uint32_t s = 0; s < b->nspec; s++) {
         const float *row = b->power + (size_t)s * L;
-        for (uint32_t i = 0; i < m; i++)
-            col[i] += row[(size_t)i * stride];
+        for (uint32_t r = 0; r < runs; r++)
+            for (uint32_t i = 0; i < len; i++)
+                col[r * len + i] += row[(size_t)r * gap + i];
     }
     return median(col, m) / ((double)b->nspec - 1.0 / 3.0);
 }
 
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
-
-/* Does any of row[0..L) exceed thr?  Four at a time (L is a power of two). */
-static bool any_above(const float *row, uint32_t L, float thr)
-{
-    v4f t = {thr, thr, thr, thr};
-    v4i acc = {0, 0, 0, 0};
-    for (uint32_t k = 0; k < L; k += 4) {
-        v4f v;
-        memcpy(&v, row + k, sizeof v);
-        acc |= v > t;
-    }
-    return (acc[0] | acc[1] | acc[2] | acc[3]) != 0;
-}
 
 /* Largest value of row[0..L). */
 static float row_max(const float *row, uint32_t L)
@@ -430,7 +422,7 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
                         while (row[kbest - k0] != m)
                             kbest++;
                     }
-                    if (!any_above(row, W, thr))
+                    if (!(m > thr))
                         continue;
                     for (uint32_t j = 0; j < W; j++) {
                         if (row[j] > thr) {

@@ -329,33 +329,87 @@ static inline v4f vmax4(v4f a, v4f b)
     return (v4f)(((v4i)a & ~gt) | ((v4i)b & gt));
 }
 
+/* One spectrum of L complex values at row squared into p, with eight running
+ * sums and maxima: lane j covers bins k = j (mod 8); bin 0 (DC) is left out
+ * of the maxima.  Four lanes to a register, two registers apart so that
+ * consecutive iterations do not wait on each other. */
+static void square_row(const float *row, float *p, uint32_t L, float acc[8], float mx[8])
+{
+    v4f a0 = square4(row, p), a1 = square4(row + 8, p + 4);
+    v4f m0 = a0, m1 = a1;
+    m0[0] = -1;
+    for (uint32_t k = 8; k < L; k += 8) {   /* L is a power of two >= 8 */
+        v4f v0 = square4(row + 2 * k, p + k);
+        v4f v1 = square4(row + 2 * k + 8, p + k + 4);
+        a0 += v0;
+        a1 += v1;
+        m0 = vmax4(m0, v0);
+        m1 = vmax4(m1, v1);
+    }
+    memcpy(acc, &a0, sizeof a0);
+    memcpy(acc + 4, &a1, sizeof a1);
+    memcpy(mx, &m0, sizeof m0);
+    memcpy(mx + 4, &m1, sizeof m1);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OZ_SQUARE_AVX2 1
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+/* square_row with AVX2: the same eight lanes in one register, each lane doing
+ * the same operations in the same order, so the sums and maxima are
+ * bit-identical to the four-lane path. */
+__attribute__((target("avx2"))) static void square_row_avx2(const float *row, float *p, uint32_t L,
+                                                             float acc[8], float mx[8])
+{
+    v8f a = {0}, m = {0};
+    for (uint32_t k = 0; k < L; k += 8) {
+        v8f lo, hi;
+        memcpy(&lo, row + 2 * k, sizeof lo);
+        memcpy(&hi, row + 2 * k + 8, sizeof hi);
+        v8f re = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+        v8f im = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+        v8f v = re * re + im * im;
+        memcpy(p + k, &v, sizeof v);
+        if (k == 0) {
+            a = v;
+            m = v;
+            m[0] = -1;
+            continue;
+        }
+        a += v;
+        v8i gt = v > m;
+        m = (v8f)(((v8i)m & ~gt) | ((v8i)v & gt));
+    }
+    memcpy(acc, &a, sizeof a);
+    memcpy(mx, &m, sizeof m);
+}
+#endif
+
 /* |X|^2 of `rows` spectra into power, each spectrum's mean, strongest bin
  * (DC excluded) and its index into the per-spectrum arrays; returns the sum
- * of all powers.  Four-float vector values (GCC/clang vector extensions) keep
- * this a single SIMD pass, with two accumulators so consecutive iterations do
- * not wait on each other; sums are combined in double in a fixed order. */
+ * of all powers.  The pass over the bins is SIMD (square_row, AVX2 where the
+ * CPU has it); its eight lane sums are combined in double in a fixed order. */
 static double square(const float *x, float *power, float *mean, float *max, uint32_t *argmax,
                      uint32_t L, uint32_t rows)
 {
+#ifdef OZ_SQUARE_AVX2
+    const bool avx2 = __builtin_cpu_supports("avx2");
+#endif
     double total = 0;
     for (uint32_t s = 0; s < rows; s++) {
         const float *row = x + 2 * (size_t)s * L;
         float *p = power + (size_t)s * L;
-        v4f a0 = square4(row, p), a1 = square4(row + 8, p + 4);
-        v4f m0 = a0, m1 = a1;
-        m0[0] = -1;  /* DC is never the peak */
-        for (uint32_t k = 8; k < L; k += 8) {   /* L is a power of two >= 8 */
-            v4f v0 = square4(row + 2 * k, p + k);
-            v4f v1 = square4(row + 2 * k + 8, p + k + 4);
-            a0 += v0;
-            a1 += v1;
-            m0 = vmax4(m0, v0);
-            m1 = vmax4(m1, v1);
-        }
-        m0 = vmax4(m0, m1);
-        float m = m0[0];
-        for (int j = 1; j < 4; j++)
-            m = m0[j] > m ? m0[j] : m;
+        float acc[8], mx[8];
+#ifdef OZ_SQUARE_AVX2
+        if (avx2)
+            square_row_avx2(row, p, L, acc, mx);
+        else
+#endif
+            square_row(row, p, L, acc, mx);
+        float m = mx[0];
+        for (int j = 1; j < 8; j++)
+            m = mx[j] > m ? mx[j] : m;
         uint32_t km = 1;   /* the first bin holding the peak, four at a time */
         v4f mv = {m, m, m, m};
         for (uint32_t k = 0; k < L; k += 4) {
@@ -372,8 +426,9 @@ static double square(const float *x, float *power, float *mean, float *max, uint
                 }
             }
         }
-        a0 += a1;
-        double sum = ((double)a0[0] + a0[1]) + ((double)a0[2] + a0[3]);
+        for (int j = 0; j < 4; j++)
+            acc[j] += acc[j + 4];
+        double sum = ((double)acc[0] + acc[1]) + ((double)acc[2] + acc[3]);
         mean[s] = (float)(sum / L);
         max[s] = m;
         argmax[s] = km;
