@@ -202,7 +202,7 @@ void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, d
     struct lanes l;
     lanes_seed(&l, a, b, (double)first);
 #ifdef OZ_DECHIRP_AVX2
-    const bool avx2 = __builtin_cpu_supports("avx2");
+    const bool avx2 = oz_cpu_avx2();
 #endif
     for (size_t m = 0; m < whole; m += OZ_DECHIRP_BLOCK) {
         size_t len = whole - m < OZ_DECHIRP_BLOCK ? whole - m : OZ_DECHIRP_BLOCK;

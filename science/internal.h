@@ -12,9 +12,23 @@
 #ifndef OZMA_SCIENCE_INTERNAL_H
 #define OZMA_SCIENCE_INTERNAL_H
 
+#include <stdlib.h>
+
 #include "ozma_science.h"
 
 #define OZ_PI 3.14159265358979323846
+
+/* Whether the AVX2 paths of chirp.c and search.c run: the CPU has AVX2 and
+ * OZ_NO_AVX2 is not set in the environment (tests compare both paths; a
+ * volunteer can rule it out).  Both paths give bit-identical results. */
+static inline bool oz_cpu_avx2(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx2") && !getenv("OZ_NO_AVX2");
+#else
+    return false;
+#endif
+}
 
 /* One (chirp, L) block of power spectra. */
 typedef struct oz_block {

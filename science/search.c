@@ -394,7 +394,7 @@ static double square(const float *x, float *power, float *mean, float *max, uint
                      uint32_t L, uint32_t rows)
 {
 #ifdef OZ_SQUARE_AVX2
-    const bool avx2 = __builtin_cpu_supports("avx2");
+    const bool avx2 = oz_cpu_avx2();
 #endif
     double total = 0;
     for (uint32_t s = 0; s < rows; s++) {
