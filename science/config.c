@@ -226,28 +226,6 @@ static const char *const planner_names[] = {
 };
 #define NPLANNERS (sizeof planner_names / sizeof planner_names[0])
 
-static const char *json_type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "an unknown value";
-}
-
 /* Field access by offset; memcpy keeps it free of aliasing and alignment
  * questions. */
 static uint32_t u32_get(const oz_sci_config *cfg, const struct field *f)
@@ -283,7 +261,7 @@ static int set_field(oz_sci_config *cfg, const struct field *f, const json_t *v,
     case K_U32: {
         if (!json_is_integer(v))
             return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "%s: expected an integer, got %s",
-                               f->name, json_type_name(v));
+                               f->name, oz_sci_json_type(v));
         json_int_t i = json_integer_value(v);
         if (i < 0)
             return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
@@ -297,7 +275,7 @@ static int set_field(oz_sci_config *cfg, const struct field *f, const json_t *v,
     case K_DOUBLE: {
         if (!json_is_number(v))
             return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "%s: expected a number, got %s", f->name,
-                               json_type_name(v));
+                               oz_sci_json_type(v));
         double_set(cfg, f, json_number_value(v));
         return OZ_SCI_OK;
     }
@@ -305,7 +283,7 @@ static int set_field(oz_sci_config *cfg, const struct field *f, const json_t *v,
         if (!json_is_string(v))
             return oz_sci_fail(OZ_SCI_EPARSE, why, whylen,
                                "%s: expected \"estimate\", \"measure\" or \"patient\", got %s",
-                               f->name, json_type_name(v));
+                               f->name, oz_sci_json_type(v));
         const char *s = json_string_value(v);
         for (size_t p = 0; p < NPLANNERS; p++) {
             if (strlen(planner_names[p]) == json_string_length(v) &&
@@ -328,7 +306,7 @@ int oz_sci_config_from_json(const json_t *obj, oz_sci_config *cfg, char *why, si
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "no configuration given");
     if (!obj || !json_is_object(obj))
         return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "configuration: expected an object, got %s",
-                           obj ? json_type_name(obj) : "nothing");
+                           oz_sci_json_type(obj));
 
     oz_sci_config tmp = *cfg;
     const char *key;

@@ -1,5 +1,5 @@
 /*
- * errors.c - error codes and signal-type names as words.
+ * errors.c - error codes, signal-type names and JSON value types as words.
  *
  * Every part of Ozma turns its error enum into sentences here-style
  * (curl_easy_strerror); oz_sci_fail is the one place that formats a `why`
@@ -58,4 +58,21 @@ int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)
         va_end(ap);
     }
     return err;
+}
+
+const char *oz_sci_json_type(const json_t *v)
+{
+    if (!v)
+        return "nothing";
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a real number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "an unknown value";
 }

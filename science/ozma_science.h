@@ -65,6 +65,10 @@ const char *oz_sig_type_name(oz_sig_type t);
 /* Parses a JSON type name; OZ_SCI_EINVAL for an unknown one. */
 int oz_sig_type_parse(const char *name, oz_sig_type *out);
 
+/* "an object", "a string", ... ("nothing" for NULL): for the messages of
+ * every strict JSON parser ("fft_max: expected an integer, got a string"). */
+const char *oz_sci_json_type(const json_t *v);
+
 typedef enum oz_fft_planner {
     OZ_FFT_ESTIMATE = 0,  /* FFTW_ESTIMATE: instant plans (tests, one-off runs) */
     OZ_FFT_MEASURE,       /* FFTW_MEASURE: faster FFTs after seconds of planning */

@@ -101,9 +101,6 @@ size_t oz_wu_first_nonfinite(const void *cf32_le, size_t n);
 int oz_wu_read_small(const char *path, size_t max, char **out, size_t *len, char *why,
                      size_t whylen);
 
-/* JSON type as words ("a string"), for messages. */
-const char *oz_wu_json_type(const json_t *v);
-
 /* The loaded samples of an .ozwu reader (searched in place), or NULL. */
 const float *oz_wu_reader_unit_samples(const oz_wu_reader *r);
 

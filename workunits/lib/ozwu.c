@@ -137,7 +137,7 @@ static int get_count(const json_t *v, const char *name, const char *key, uint64_
 {
     if (!json_is_integer(v))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: %s: expected an integer, got %s", name,
-                          key, oz_wu_json_type(v));
+                          key, oz_sci_json_type(v));
     json_int_t i = json_integer_value(v);
     if (i < 0 || (uint64_t)i > max)
         return oz_wu_fail(OZ_WU_ELIMIT, why, whylen,
@@ -152,7 +152,7 @@ static int get_number(const json_t *v, const char *name, const char *key, double
 {
     if (!json_is_number(v))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: %s: expected a number, got %s", name,
-                          key, oz_wu_json_type(v));
+                          key, oz_sci_json_type(v));
     *out = json_number_value(v);
     return OZ_WU_OK;
 }
@@ -162,7 +162,7 @@ static int get_id(const json_t *v, const char *name, const char *key, char *out,
 {
     if (!json_is_string(v))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: %s: expected a string, got %s", name,
-                          key, oz_wu_json_type(v));
+                          key, oz_sci_json_type(v));
     const char *s = json_string_value(v);
     if (json_string_length(v) != strlen(s) || !oz_wu_id_valid(s, max))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
@@ -177,7 +177,7 @@ int oz_wu_header_from_json(const json_t *obj, const char *name, oz_wu_header *h,
 {
     if (!json_is_object(obj))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: header: expected an object, got %s",
-                          name, oz_wu_json_type(obj));
+                          name, oz_sci_json_type(obj));
     oz_wu_header t;
     memset(&t, 0, sizeof t);
     oz_sci_config_default(&t.config);
@@ -250,7 +250,7 @@ int oz_wu_header_from_json(const json_t *obj, const char *name, oz_wu_header *h,
             if (!json_is_string(v))
                 return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                                   "%s: start_utc: expected a string, got %s", name,
-                                  oz_wu_json_type(v));
+                                  oz_sci_json_type(v));
             if (oz_wu_time_parse(json_string_value(v), &t.start_ns, sub, sizeof sub) != 0)
                 return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: start_utc: %s", name, sub);
             t.has_time = true;

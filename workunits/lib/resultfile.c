@@ -50,7 +50,7 @@ int oz_wu_result_from_json(const json_t *obj, oz_wu_result *out, char *why, size
     memset(out, 0, sizeof *out);
     if (!json_is_object(obj))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "result file: expected an object, got %s",
-                          oz_wu_json_type(obj));
+                          oz_sci_json_type(obj));
     json_int_t version;
     json_t *id, *sha, *res;
     json_error_t err;

@@ -105,7 +105,7 @@ static int get(const json_t *obj, const char *where, const char *key, json_type 
                            : type == JSON_ARRAY   ? "an array"
                                                   : "a boolean";
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: %s.%s: expected %s, got %s", mpath,
-                          where, key, want, oz_wu_json_type(v));
+                          where, key, want, oz_sci_json_type(v));
     }
     *out = v;
     return OZ_WU_OK;
@@ -132,7 +132,7 @@ static int parse_captures(const json_t *caps, const char *mpath, struct meta *m,
         snprintf(where, sizeof where, "captures[%zu]", i);
         if (!json_is_object(c))
             return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: %s: expected an object, got %s",
-                              mpath, where, oz_wu_json_type(c));
+                              mpath, where, oz_sci_json_type(c));
         json_t *v;
         GET(c, where, "core:sample_start", JSON_INTEGER, i > 0, v);
         json_int_t start = v ? json_integer_value(v) : 0;
@@ -201,7 +201,7 @@ static int parse_meta(const json_t *root, const char *mpath, struct meta *m, cha
     memset(m, 0, sizeof *m);
     if (!json_is_object(root))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: expected a JSON object, got %s", mpath,
-                          oz_wu_json_type(root));
+                          oz_sci_json_type(root));
     json_t *global, *caps, *v;
     GET(root, "meta", "global", JSON_OBJECT, true, global);
     GET(root, "meta", "captures", JSON_ARRAY, true, caps);
