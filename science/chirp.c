@@ -85,7 +85,7 @@ static inline void advance(v4f *pr, v4f *pi, v4f *wr, v4f *wi, float rr, float r
  * block.  Phase of sample m: a m^2 + b m cycles. */
 struct lanes {
     cplx P[LANES], W[LANES], E[LANES];
-    cplx G, H;  /* E and W advance by these per block */
+    cplx G, H; /* E and W advance by these per block */
 };
 
 static void lanes_seed(struct lanes *l, double a, double b, double m0)
@@ -145,9 +145,9 @@ static void dechirp_block(const float *restrict x, float *restrict out, size_t l
  * not inline, and eight-float values must not cross a call. */
 typedef float v8f __attribute__((vector_size(32)));
 __attribute__((target("avx2"))) static void dechirp_block_avx2(const float *restrict x,
-                                                                float *restrict out, size_t len,
-                                                                const struct lanes *l, float rr,
-                                                                float ri)
+                                                               float *restrict out, size_t len,
+                                                               const struct lanes *l, float rr,
+                                                               float ri)
 {
     v8f pr[2] = {{0}}, pi[2] = {{0}}, wr[2] = {{0}}, wi[2] = {{0}};
     for (int c = 0; c < 2; c++) {
@@ -214,7 +214,7 @@ void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, d
             dechirp_block(x + 2 * m, out + 2 * m, len, &l, rr, ri);
         lanes_next(&l);
     }
-    for (size_t m = whole; m < n; m++) {   /* a ragged end, exactly */
+    for (size_t m = whole; m < n; m++) { /* a ragged end, exactly */
         double t = (double)(first + m);
         cplx p = expc(a * t * t + b * t);
         float pr = (float)p.re, pi = (float)p.im;

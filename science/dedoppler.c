@@ -3,8 +3,8 @@
  * spectrogram in n log2 n row operations instead of n^2.
  *
  * Input: n rows (n a power of two, at least 2) of `width` powers, row s the
- * spectrum at time s, read where they lie (no copy).  Output: row d (0 <= d < n) holds, for each start column k, the sum
- * over s of row s at column k + (a path drifting d columns from the first
+ * spectrum at time s, read where they lie (no copy).  Output: row d (0 <= d < n) holds, for each
+ * start column k, the sum over s of row s at column k + (a path drifting d columns from the first
  * row to the last).  The path is Taylor's: a group of w rows drifting d is
  * the first half drifting d/2 (rounded down) from k, then the second half
  * drifting d/2 from k + ceil(d/2); it stays within about a column of the
@@ -28,8 +28,8 @@ static void add_rows(float *restrict o, const float *restrict a, const float *re
         o[k] = a[k] + b[k];
 }
 
-float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n,
-                      uint32_t width, uint32_t dmax)
+float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n, uint32_t width,
+                      uint32_t dmax)
 {
     /* need[w]: the rows a group of w needs, 0..need; halving from the top
      * because row d of a group uses row d/2 of its halves */

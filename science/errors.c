@@ -14,23 +14,28 @@
 const char *oz_sci_strerror(int err)
 {
     switch (err) {
-    case OZ_SCI_OK: return "success";
-    case OZ_SCI_ENOMEM: return "out of memory";
-    case OZ_SCI_EINVAL: return "invalid argument or configuration";
-    case OZ_SCI_EPARSE: return "malformed JSON";
-    case OZ_SCI_EMISMATCH: return "checkpoint belongs to another unit or configuration";
-    case OZ_SCI_EFFT: return "FFTW could not make a plan";
-    case OZ_SCI_EDISAGREE: return "results disagree";
-    default: return "unknown error";
+    case OZ_SCI_OK:
+        return "success";
+    case OZ_SCI_ENOMEM:
+        return "out of memory";
+    case OZ_SCI_EINVAL:
+        return "invalid argument or configuration";
+    case OZ_SCI_EPARSE:
+        return "malformed JSON";
+    case OZ_SCI_EMISMATCH:
+        return "checkpoint belongs to another unit or configuration";
+    case OZ_SCI_EFFT:
+        return "FFTW could not make a plan";
+    case OZ_SCI_EDISAGREE:
+        return "results disagree";
+    default:
+        return "unknown error";
     }
 }
 
 static const char *const type_names[OZ_SIG_NTYPES] = {
-    [OZ_SIG_SPIKE] = "spike",
-    [OZ_SIG_GAUSSIAN] = "gaussian",
-    [OZ_SIG_PULSE] = "pulse",
-    [OZ_SIG_TRIPLET] = "triplet",
-    [OZ_SIG_LINE] = "line",
+    [OZ_SIG_SPIKE] = "spike",     [OZ_SIG_GAUSSIAN] = "gaussian", [OZ_SIG_PULSE] = "pulse",
+    [OZ_SIG_TRIPLET] = "triplet", [OZ_SIG_LINE] = "line",
 };
 
 const char *oz_sig_type_name(oz_sig_type t)
@@ -65,14 +70,21 @@ const char *oz_sci_json_type(const json_t *v)
     if (!v)
         return "nothing";
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "an unknown value";
 }

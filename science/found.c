@@ -50,8 +50,8 @@ int oz_found_init(oz_found *f, const oz_sci_config *cfg, double fs)
      * the search reaches its own chirp and they are absorbed */
     f->cap = (size_t)cfg->max_signals * OZ_FOUND_SLACK;
     if (f->cap > OZ_SCI_SIGNALS_MAX)
-        f->cap = cfg->max_signals > OZ_SCI_SIGNALS_MAX / OZ_FOUND_SLACK ? OZ_SCI_SIGNALS_MAX
-                                                                         : f->cap;
+        f->cap =
+            cfg->max_signals > OZ_SCI_SIGNALS_MAX / OZ_FOUND_SLACK ? OZ_SCI_SIGNALS_MAX : f->cap;
     if (f->cap < cfg->max_signals)
         f->cap = cfg->max_signals;
     f->fs = fs;

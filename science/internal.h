@@ -32,24 +32,27 @@ static inline bool oz_cpu_avx2(void)
 
 /* One (chirp, L) block of power spectra. */
 typedef struct oz_block {
-    const float *power;         /* nspec rows of L powers, |X[k]|^2 */
-    const float *spec_mean;     /* nspec: mean power of each spectrum */
-    const float *spec_max;      /* nspec: strongest bin of each spectrum, DC excluded */
-    const uint32_t *spec_argmax;/* nspec: which bin that is */
-    double mean;                /* mean power of the whole block (> 0) */
-    uint32_t L;                 /* FFT length */
-    uint32_t nspec;             /* spectra in the block (n / L) */
-    double fs;                  /* sample rate, Hz */
-    double f0;                  /* centre frequency, Hz */
-    double chirp;               /* the dechirp rate of this block, Hz/s */
-    double chirp_step;          /* chirp step at this L (compare tolerance) */
-    const float *power_half;    /* lines: the same spectra half a bin up, or NULL */
-    double line_thr;            /* lines: threshold on a path's sum / noise level */
+    const float *power;          /* nspec rows of L powers, |X[k]|^2 */
+    const float *spec_mean;      /* nspec: mean power of each spectrum */
+    const float *spec_max;       /* nspec: strongest bin of each spectrum, DC excluded */
+    const uint32_t *spec_argmax; /* nspec: which bin that is */
+    double mean;                 /* mean power of the whole block (> 0) */
+    uint32_t L;                  /* FFT length */
+    uint32_t nspec;              /* spectra in the block (n / L) */
+    double fs;                   /* sample rate, Hz */
+    double f0;                   /* centre frequency, Hz */
+    double chirp;                /* the dechirp rate of this block, Hz/s */
+    double chirp_step;           /* chirp step at this L (compare tolerance) */
+    const float *power_half;     /* lines: the same spectra half a bin up, or NULL */
+    double line_thr;             /* lines: threshold on a path's sum / noise level */
     const oz_sci_config *cfg;
 } oz_block;
 
 /* Seconds per spectrum. */
-static inline double oz_block_tfft(const oz_block *b) { return (double)b->L / b->fs; }
+static inline double oz_block_tfft(const oz_block *b)
+{
+    return (double)b->L / b->fs;
+}
 
 /* Frequency offset from the centre of bin k (FFTW order: k >= L/2 negative). */
 static inline double oz_bin_offset_hz(uint32_t k, uint32_t L, double fs)
@@ -82,13 +85,13 @@ typedef struct oz_track {
 typedef struct oz_found {
     oz_signal *list;
     oz_track *tracks;
-    double fref;                /* frequency origin of the tracks (first detection) */
+    double fref; /* frequency origin of the tracks (first detection) */
     bool has_fref;
-    size_t n, cap;              /* cap == cfg->max_signals */
+    size_t n, cap; /* cap == cfg->max_signals */
     bool overflow;
     bool has_best[OZ_SIG_NTYPES];
     oz_signal best[OZ_SIG_NTYPES];
-    double fs;                  /* for bin widths when merging */
+    double fs; /* for bin widths when merging */
     double chirp_resolution;
 } oz_found;
 
@@ -127,8 +130,8 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
  * rows, for d <= dmax; other rows are scratch), complete for columns
  * k < width - (n - 1); buf and tmp are n x width work areas.  Returns
  * whichever of them holds the sums. */
-float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n,
-                      uint32_t width, uint32_t dmax);
+float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n, uint32_t width,
+                      uint32_t dmax);
 
 /* Writes a sentence into why (if not NULL) and returns err. */
 int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)

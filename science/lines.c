@@ -193,10 +193,10 @@ static float median(float *v, uint32_t n)
 struct search_ctx {
     const oz_block *b;
     oz_found *found;
-    uint32_t n;         /* tree rows (power of two >= nspec) */
-    int combo;          /* 0: one set; 1: pairs (k, k+1/2); 2: pairs (k+1/2, k+1) */
-    double mu;          /* noise power per bin per spectrum */
-    double mean1, sd1;  /* noise mean and sd of one path point, in mu */
+    uint32_t n;        /* tree rows (power of two >= nspec) */
+    int combo;         /* 0: one set; 1: pairs (k, k+1/2); 2: pairs (k+1/2, k+1) */
+    double mu;         /* noise power per bin per spectrum */
+    double mean1, sd1; /* noise mean and sd of one path point, in mu */
 };
 
 /* The path point of spectrum s at bin k (true bin order) for the combo:
@@ -206,9 +206,12 @@ static float point(const oz_block *b, int combo, uint32_t s, uint32_t k)
     const uint32_t L = b->L;
     const float *p = b->power + (size_t)s * L, *h = b->power_half + (size_t)s * L;
     switch (combo) {
-    case 1: return p[k] + h[k];
-    case 2: return h[k] + p[(k + 1) % L];
-    default: return p[k];
+    case 1:
+        return p[k] + h[k];
+    case 2:
+        return h[k] + p[(k + 1) % L];
+    default:
+        return p[k];
     }
 }
 
@@ -224,7 +227,7 @@ static void fill_span(const oz_block *b, int combo, uint32_t s, uint32_t first, 
         for (uint32_t j = 0; j < len; j++)
             out[j] = p[j] + h[j];
         break;
-    case 2:  /* h[k] + p[k+1]; the caller keeps first + len < L */
+    case 2: /* h[k] + p[k+1]; the caller keeps first + len < L */
         for (uint32_t j = 0; j < len; j++)
             out[j] = h[j] + p[j + 1];
         break;
@@ -309,7 +312,7 @@ static void offer_line(const struct search_ctx *c, uint32_t k, int64_t dd, doubl
     }
     double start_s = s1 * tfft, end_s = (s2 + 1) * tfft;
     double t = 0.5 * (start_s + end_s);
-    double drift = (double)dd * bin / ((double)(c->n - 1) * tfft);  /* residual, Hz/s */
+    double drift = (double)dd * bin / ((double)(c->n - 1) * tfft); /* residual, Hz/s */
     /* a pair's tone lies between its two points: a quarter bin up */
     double centre = c->combo == 1 ? 0.25 * bin : c->combo == 2 ? 0.75 * bin : 0;
     oz_signal sig = {
@@ -393,7 +396,7 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
          * reverse time order, so the tree's path from column k drifting d
          * is, forwards in time, a path from bin k + d drifting -d */
         for (int sign = 1; sign >= -1; sign -= 2) {
-            float vbest = -1;  /* the strongest path, offered whatever its value */
+            float vbest = -1; /* the strongest path, offered whatever its value */
             uint32_t dbest = 0, kbest = 0;
             for (uint32_t k0 = 0; k0 < L; k0 += W) {
                 /* single bins inside the band are read in place; pairs,

@@ -5,10 +5,9 @@
  * rate in a configured range it dechirps N complex samples, takes power
  * spectra at every FFT length of a configured set and looks for spikes,
  * Gaussians, pulses and triplets; at the longest length it also sums power
- * along drift lines across the whole unit (lines, lines.c).  It knows nothing of files, HTTP or SQL:
- * callers hand it samples and get back a result, which they may turn into
- * JSON (the contract between worker and scheduler) and compare with another
- * replica's result (the validator).
+ * along drift lines across the whole unit (lines, lines.c).  It knows nothing of files, HTTP or
+ * SQL: callers hand it samples and get back a result, which they may turn into JSON (the contract
+ * between worker and scheduler) and compare with another replica's result (the validator).
  *
  * The search is a sequence of steps (one per chirp rate) whose whole state
  * lives in one opaque struct; after any step it can be saved to a string and
@@ -34,18 +33,18 @@
  * refused before any memory is allocated. */
 #define OZ_SCI_FFT_MIN 8u
 #define OZ_SCI_FFT_MAX 131072u
-#define OZ_SCI_SAMPLES_MAX (1u << 26)     /* 64 Mi samples, 512 MiB of cf32 */
-#define OZ_SCI_SIGNALS_MAX 1000u          /* upper bound for max_signals */
-#define OZ_SCI_CHIRP_MAX 1000.0           /* Hz/s, upper bound for chirp_max */
+#define OZ_SCI_SAMPLES_MAX (1u << 26) /* 64 Mi samples, 512 MiB of cf32 */
+#define OZ_SCI_SIGNALS_MAX 1000u      /* upper bound for max_signals */
+#define OZ_SCI_CHIRP_MAX 1000.0       /* Hz/s, upper bound for chirp_max */
 
 typedef enum oz_sci_err {
     OZ_SCI_OK = 0,
-    OZ_SCI_ENOMEM = -1,     /* out of memory */
-    OZ_SCI_EINVAL = -2,     /* bad argument or impossible configuration */
-    OZ_SCI_EPARSE = -3,     /* malformed JSON: config, result or checkpoint */
-    OZ_SCI_EMISMATCH = -4,  /* checkpoint belongs to another unit or config */
-    OZ_SCI_EFFT = -5,       /* FFTW could not make a plan */
-    OZ_SCI_EDISAGREE = -6,  /* compare: the two results do not agree */
+    OZ_SCI_ENOMEM = -1,    /* out of memory */
+    OZ_SCI_EINVAL = -2,    /* bad argument or impossible configuration */
+    OZ_SCI_EPARSE = -3,    /* malformed JSON: config, result or checkpoint */
+    OZ_SCI_EMISMATCH = -4, /* checkpoint belongs to another unit or config */
+    OZ_SCI_EFFT = -5,      /* FFTW could not make a plan */
+    OZ_SCI_EDISAGREE = -6, /* compare: the two results do not agree */
 } oz_sci_err;
 
 /* A sentence for an error code, for messages and logs. */
@@ -70,9 +69,9 @@ int oz_sig_type_parse(const char *name, oz_sig_type *out);
 const char *oz_sci_json_type(const json_t *v);
 
 typedef enum oz_fft_planner {
-    OZ_FFT_ESTIMATE = 0,  /* FFTW_ESTIMATE: instant plans (tests, one-off runs) */
-    OZ_FFT_MEASURE,       /* FFTW_MEASURE: faster FFTs after seconds of planning */
-    OZ_FFT_PATIENT        /* FFTW_PATIENT */
+    OZ_FFT_ESTIMATE = 0, /* FFTW_ESTIMATE: instant plans (tests, one-off runs) */
+    OZ_FFT_MEASURE,      /* FFTW_MEASURE: faster FFTs after seconds of planning */
+    OZ_FFT_PATIENT       /* FFTW_PATIENT */
 } oz_fft_planner;
 
 /*
@@ -82,34 +81,35 @@ typedef enum oz_fft_planner {
  * score >= 1 means "detected" whatever the type.
  */
 typedef struct oz_sci_config {
-    uint32_t fft_min;           /* smallest FFT length, power of two >= 8 */
-    uint32_t fft_max;           /* largest FFT length, power of two <= 131072 */
-    double chirp_max;           /* Hz/s, the search covers [-chirp_max, +chirp_max] */
-    double chirp_resolution;    /* chirp step at length L is this * (fs/L)^2 */
+    uint32_t fft_min;        /* smallest FFT length, power of two >= 8 */
+    uint32_t fft_max;        /* largest FFT length, power of two <= 131072 */
+    double chirp_max;        /* Hz/s, the search covers [-chirp_max, +chirp_max] */
+    double chirp_resolution; /* chirp step at length L is this * (fs/L)^2 */
 
-    double spike_thresh;        /* peak power / spectrum mean (SETI: 24) */
+    double spike_thresh; /* peak power / spectrum mean (SETI: 24) */
 
-    uint32_t gauss_fft_max;     /* Gaussians searched at L <= this (0: off) */
-    uint32_t gauss_pot_len;     /* power-over-time rebinned to this many points */
-    double gauss_sigma_s;       /* beam-crossing sigma in seconds */
-    double gauss_snr_thresh;    /* fitted Gaussian's matched-filter SNR, as Gaussian-equivalent sigma */
-    double gauss_chisq_max;     /* reduced chi-square of the fit must be <= this */
-    double gauss_null_chisq_min;/* reduced chi-square of a flat fit must be >= this */
+    uint32_t gauss_fft_max; /* Gaussians searched at L <= this (0: off) */
+    uint32_t gauss_pot_len; /* power-over-time rebinned to this many points */
+    double gauss_sigma_s;   /* beam-crossing sigma in seconds */
+    double
+        gauss_snr_thresh;   /* fitted Gaussian's matched-filter SNR, as Gaussian-equivalent sigma */
+    double gauss_chisq_max; /* reduced chi-square of the fit must be <= this */
+    double gauss_null_chisq_min; /* reduced chi-square of a flat fit must be >= this */
 
-    uint32_t pulse_fft_max;     /* pulses searched at L <= this (0: off) */
-    uint32_t pulse_pot_len;     /* power-over-time rebinned to at most this many points */
-    uint32_t pulse_period_min;  /* shortest folding period, in PoT points (>= 2) */
-    double pulse_thresh;        /* folded peak, as Gaussian-equivalent sigma */
+    uint32_t pulse_fft_max;    /* pulses searched at L <= this (0: off) */
+    uint32_t pulse_pot_len;    /* power-over-time rebinned to at most this many points */
+    uint32_t pulse_period_min; /* shortest folding period, in PoT points (>= 2) */
+    double pulse_thresh;       /* folded peak, as Gaussian-equivalent sigma */
 
     uint32_t triplet_fft_max;   /* triplets searched at L <= this (0: off) */
     double triplet_thresh;      /* a peak is power >= this * block mean */
     uint32_t triplet_max_peaks; /* a bin with more peaks is a steady signal, skipped */
 
-    double line_pfa;            /* lines: false-alarm probability per unit (0: off) */
-    uint32_t line_half_bin;     /* lines: also search spectra shifted half a bin (1) or not (0) */
+    double line_pfa;        /* lines: false-alarm probability per unit (0: off) */
+    uint32_t line_half_bin; /* lines: also search spectra shifted half a bin (1) or not (0) */
 
-    uint32_t max_signals;       /* reported signals cap; more sets overflow (SETI: 30) */
-    double compare_power_rel;   /* compare: relative tolerance on power (0.01) */
+    uint32_t max_signals;     /* reported signals cap; more sets overflow (SETI: 30) */
+    double compare_power_rel; /* compare: relative tolerance on power (0.01) */
     oz_fft_planner planner;
 } oz_sci_config;
 
@@ -135,27 +135,27 @@ json_t *oz_sci_config_to_json(const oz_sci_config *cfg);
 typedef struct oz_signal {
     oz_sig_type type;
     uint32_t fft_len;
-    double freq_hz;     /* absolute, at time_s */
-    double chirp_hz_s;  /* drift rate the signal was found at */
-    double time_s;      /* seconds from unit start (spike: centre of its spectrum) */
-    double power;       /* the type's detection statistic */
-    double score;       /* power / the type's threshold; >= 1 is a detection */
-    double period_s;    /* pulse, triplet: repetition period; 0 otherwise */
-    double sigma_s;     /* gaussian: fitted beam sigma; 0 otherwise */
-    double chisq;       /* gaussian: reduced chi-square of the fit; 0 otherwise */
-    double start_s;     /* line: when it starts, s from unit start; 0 otherwise */
-    double end_s;       /* line: when it ends; 0 otherwise */
+    double freq_hz;    /* absolute, at time_s */
+    double chirp_hz_s; /* drift rate the signal was found at */
+    double time_s;     /* seconds from unit start (spike: centre of its spectrum) */
+    double power;      /* the type's detection statistic */
+    double score;      /* power / the type's threshold; >= 1 is a detection */
+    double period_s;   /* pulse, triplet: repetition period; 0 otherwise */
+    double sigma_s;    /* gaussian: fitted beam sigma; 0 otherwise */
+    double chisq;      /* gaussian: reduced chi-square of the fit; 0 otherwise */
+    double start_s;    /* line: when it starts, s from unit start; 0 otherwise */
+    double end_s;      /* line: when it ends; 0 otherwise */
 } oz_signal;
 
 typedef struct oz_sci_result {
-    oz_signal *signals;             /* nsignals reported signals, owned */
+    oz_signal *signals; /* nsignals reported signals, owned */
     size_t nsignals;
-    bool overflow;                  /* more than max_signals: search ended early */
-    bool has_best[OZ_SIG_NTYPES];   /* whether best[t] holds a signal */
-    oz_signal best[OZ_SIG_NTYPES];  /* strongest of each type, even below threshold */
-    uint64_t flops;                 /* deterministic FLOP count of the search plan */
-    double cpu_s;                   /* CPU seconds spent in the kernel */
-    double fft_s;                   /* of which inside fftwf_execute */
+    bool overflow;                 /* more than max_signals: search ended early */
+    bool has_best[OZ_SIG_NTYPES];  /* whether best[t] holds a signal */
+    oz_signal best[OZ_SIG_NTYPES]; /* strongest of each type, even below threshold */
+    uint64_t flops;                /* deterministic FLOP count of the search plan */
+    double cpu_s;                  /* CPU seconds spent in the kernel */
+    double fft_s;                  /* of which inside fftwf_execute */
     char kernel_version[32];
 } oz_sci_result;
 
@@ -182,9 +182,8 @@ bool oz_sci_signal_same(const oz_signal *a, const oz_signal *b, double fs, doubl
  * one bin, chirp within one step, time within one spectrum, power within
  * cfg->compare_power_rel) and the per-type counts and overflow flags must
  * match.  Returns 0, or OZ_SCI_EDISAGREE with the first difference in why. */
-int oz_sci_result_compare(const oz_sci_result *a, const oz_sci_result *b,
-                          const oz_sci_config *cfg, double sample_rate,
-                          char *why, size_t whylen);
+int oz_sci_result_compare(const oz_sci_result *a, const oz_sci_result *b, const oz_sci_config *cfg,
+                          double sample_rate, char *why, size_t whylen);
 
 /* ---- the search ---------------------------------------------------------- */
 
@@ -196,9 +195,8 @@ typedef struct oz_sci_search oz_sci_search;
  * valid and unchanged until oz_sci_search_free.  FFTW plans are made here,
  * once per FFT length.  Samples must be finite (checked here).
  */
-int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n,
-                      double sample_rate, double center_hz,
-                      oz_sci_search **out, char *why, size_t whylen);
+int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n, double sample_rate,
+                      double center_hz, oz_sci_search **out, char *why, size_t whylen);
 void oz_sci_search_free(oz_sci_search *s);
 
 /* Steps in the plan, and steps done so far. */
@@ -239,8 +237,8 @@ typedef struct oz_rng {
 } oz_rng;
 void oz_rng_seed(oz_rng *r, uint64_t seed);
 uint64_t oz_rng_next(oz_rng *r);
-double oz_rng_uniform(oz_rng *r);   /* [0, 1) */
-double oz_rng_gauss(oz_rng *r);     /* N(0, 1) */
+double oz_rng_uniform(oz_rng *r); /* [0, 1) */
+double oz_rng_gauss(oz_rng *r);   /* N(0, 1) */
 
 /* Adds complex Gaussian noise of total power `power` (E|z|^2) to n samples. */
 void oz_sci_add_noise(float *iq, size_t n, double power, oz_rng *rng);
@@ -256,10 +254,10 @@ void oz_sci_add_noise(float *iq, size_t n, double power, oz_rng *rng);
 typedef enum oz_envelope { OZ_ENV_CONST = 0, OZ_ENV_GAUSS, OZ_ENV_PULSES } oz_envelope;
 typedef struct oz_tone {
     double freq_hz, chirp_hz_s, amp;
-    double t_start, t_end;          /* seconds; t_end <= t_start means whole unit */
+    double t_start, t_end; /* seconds; t_end <= t_start means whole unit */
     oz_envelope env;
-    double t0, sigma_s;             /* OZ_ENV_GAUSS centre/sigma; OZ_ENV_PULSES first pulse */
-    double period_s, width_s;       /* OZ_ENV_PULSES */
+    double t0, sigma_s;       /* OZ_ENV_GAUSS centre/sigma; OZ_ENV_PULSES first pulse */
+    double period_s, width_s; /* OZ_ENV_PULSES */
 } oz_tone;
 void oz_sci_add_tone(float *iq, size_t n, double sample_rate, const oz_tone *tone);
 

@@ -44,13 +44,13 @@
 
 struct len_plan {
     uint32_t L;
-    uint32_t nspec;         /* n / L spectra */
-    uint32_t batch;         /* spectra per chunk: OZ_CHUNK / L, at least 1 */
-    int64_t every;          /* searched at chirp index i when i % every == 0 */
-    uint64_t runs;          /* steps this length is searched at */
-    double line_thr;        /* lines (fft_max only): threshold, oz_lines_threshold */
-    fftwf_plan plan;        /* batch transforms in place on the chunk */
-    fftwf_plan tail;        /* one transform, for nspec % batch leftover spectra */
+    uint32_t nspec;  /* n / L spectra */
+    uint32_t batch;  /* spectra per chunk: OZ_CHUNK / L, at least 1 */
+    int64_t every;   /* searched at chirp index i when i % every == 0 */
+    uint64_t runs;   /* steps this length is searched at */
+    double line_thr; /* lines (fft_max only): threshold, oz_lines_threshold */
+    fftwf_plan plan; /* batch transforms in place on the chunk */
+    fftwf_plan tail; /* one transform, for nspec % batch leftover spectra */
 };
 
 /* Samples per chunk: dechirp, FFT and squaring run chunk by chunk so the data
@@ -59,20 +59,20 @@ struct len_plan {
 
 struct oz_sci_search {
     oz_sci_config cfg;
-    const float *iq;        /* borrowed */
+    const float *iq; /* borrowed */
     size_t n;
     double fs, f0;
-    uint64_t fingerprint;   /* FNV-1a of the sample bytes */
+    uint64_t fingerprint; /* FNV-1a of the sample bytes */
 
-    double base;            /* finest chirp step, Hz/s */
+    double base; /* finest chirp step, Hz/s */
     int64_t imax;
-    size_t nsteps;          /* 2 * imax + 1 */
+    size_t nsteps; /* 2 * imax + 1 */
     unsigned nlens;
     struct len_plan lens[OZ_NLENS_MAX];
     uint64_t flops;
 
     /* work arrays, rebuilt by _new, never saved */
-    fftwf_complex *chunk;   /* max(OZ_CHUNK, fft_max) samples */
+    fftwf_complex *chunk; /* max(OZ_CHUNK, fft_max) samples */
     float *power, *power_half, *spec_mean, *spec_max, *scratch;
     uint32_t *spec_argmax;
 
@@ -130,10 +130,13 @@ static int scan_samples(const float *iq, size_t n, uint64_t *fp, char *why, size
 static unsigned planner_flags(oz_fft_planner p)
 {
     switch (p) {
-    case OZ_FFT_MEASURE: return FFTW_MEASURE;
-    case OZ_FFT_PATIENT: return FFTW_PATIENT;
+    case OZ_FFT_MEASURE:
+        return FFTW_MEASURE;
+    case OZ_FFT_PATIENT:
+        return FFTW_PATIENT;
     case OZ_FFT_ESTIMATE:
-    default: return FFTW_ESTIMATE;
+    default:
+        return FFTW_ESTIMATE;
     }
 }
 
@@ -157,7 +160,8 @@ static int make_plan(oz_sci_search *s, char *why, size_t whylen)
     if (imax > 1e7)
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
                            "chirp_max %g Hz/s at a chirp step of %g Hz/s needs %.0f chirp rates "
-                           "(limit 2e7)", cfg->chirp_max, s->base, 2 * imax + 1);
+                           "(limit 2e7)",
+                           cfg->chirp_max, s->base, 2 * imax + 1);
     s->imax = (int64_t)imax;
     s->nsteps = (size_t)(2 * s->imax + 1);
 
@@ -204,7 +208,8 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     size_t chunk = s->cfg.fft_max > OZ_CHUNK ? s->cfg.fft_max : OZ_CHUNK;
     s->chunk = fftwf_alloc_complex(chunk);
     s->power = fftwf_alloc_real(s->n);
-    if (s->cfg.line_half_bin && oz_lines_scratch(&s->cfg, s->cfg.fft_max, (uint32_t)(s->n / s->cfg.fft_max)) &&
+    if (s->cfg.line_half_bin &&
+        oz_lines_scratch(&s->cfg, s->cfg.fft_max, (uint32_t)(s->n / s->cfg.fft_max)) &&
         !(s->power_half = fftwf_alloc_real(s->n)))
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
     s->spec_mean = fftwf_alloc_real(nspec_max);
@@ -223,8 +228,8 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
         lp->batch = lp->L >= OZ_CHUNK ? 1 : OZ_CHUNK / lp->L;
         if (lp->batch > lp->nspec)
             lp->batch = lp->nspec;
-        lp->plan = fftwf_plan_many_dft(1, &L, (int)lp->batch, s->chunk, NULL, 1, L,
-                                       s->chunk, NULL, 1, L, FFTW_FORWARD, flags);
+        lp->plan = fftwf_plan_many_dft(1, &L, (int)lp->batch, s->chunk, NULL, 1, L, s->chunk, NULL,
+                                       1, L, FFTW_FORWARD, flags);
         if (lp->nspec % lp->batch)
             lp->tail = fftwf_plan_dft_1d(L, s->chunk, s->chunk, FFTW_FORWARD, flags);
         if (!lp->plan || (lp->nspec % lp->batch && !lp->tail))
@@ -234,9 +239,8 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     return OZ_SCI_OK;
 }
 
-int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n,
-                      double sample_rate, double center_hz,
-                      oz_sci_search **out, char *why, size_t whylen)
+int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n, double sample_rate,
+                      double center_hz, oz_sci_search **out, char *why, size_t whylen)
 {
     *out = NULL;
     int rc = oz_sci_config_check(cfg, why, whylen);
@@ -245,8 +249,8 @@ int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n,
     if (!iq)
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "no samples");
     if (!(isfinite(sample_rate) && sample_rate > 0 && sample_rate <= 1e10))
-        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
-                           "sample rate %g Hz is not in (0, 1e10]", sample_rate);
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "sample rate %g Hz is not in (0, 1e10]",
+                           sample_rate);
     if (!(isfinite(center_hz) && fabs(center_hz) <= 1e12))
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
                            "centre frequency %g Hz is not within +-1e12", center_hz);
@@ -266,8 +270,7 @@ int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n,
     s->fs = sample_rate;
     s->f0 = center_hz;
     if ((rc = scan_samples(iq, n, &s->fingerprint, why, whylen)) ||
-        (rc = make_plan(s, why, whylen)) ||
-        (rc = oz_found_init(&s->found, cfg, sample_rate)) ||
+        (rc = make_plan(s, why, whylen)) || (rc = oz_found_init(&s->found, cfg, sample_rate)) ||
         (rc = make_workspace(s, why, whylen)))
         goto fail;
     *out = s;
@@ -298,9 +301,18 @@ void oz_sci_search_free(oz_sci_search *s)
     free(s);
 }
 
-size_t oz_sci_search_steps(const oz_sci_search *s) { return s->nsteps; }
-size_t oz_sci_search_done(const oz_sci_search *s) { return s->done; }
-uint64_t oz_sci_search_flops(const oz_sci_search *s) { return s->flops; }
+size_t oz_sci_search_steps(const oz_sci_search *s)
+{
+    return s->nsteps;
+}
+size_t oz_sci_search_done(const oz_sci_search *s)
+{
+    return s->done;
+}
+uint64_t oz_sci_search_flops(const oz_sci_search *s)
+{
+    return s->flops;
+}
 
 bool oz_sci_search_finished(const oz_sci_search *s)
 {
@@ -338,7 +350,7 @@ static void square_row(const float *row, float *p, uint32_t L, float acc[8], flo
     v4f a0 = square4(row, p), a1 = square4(row + 8, p + 4);
     v4f m0 = a0, m1 = a1;
     m0[0] = -1;
-    for (uint32_t k = 8; k < L; k += 8) {   /* L is a power of two >= 8 */
+    for (uint32_t k = 8; k < L; k += 8) { /* L is a power of two >= 8 */
         v4f v0 = square4(row + 2 * k, p + k);
         v4f v1 = square4(row + 2 * k + 8, p + k + 4);
         a0 += v0;
@@ -360,7 +372,7 @@ typedef int32_t v8i __attribute__((vector_size(32)));
  * the same operations in the same order, so the sums and maxima are
  * bit-identical to the four-lane path. */
 __attribute__((target("avx2"))) static void square_row_avx2(const float *row, float *p, uint32_t L,
-                                                             float acc[8], float mx[8])
+                                                            float acc[8], float mx[8])
 {
     v8f a = {0}, m = {0};
     for (uint32_t k = 0; k < L; k += 8) {
@@ -410,7 +422,7 @@ static double square(const float *x, float *power, float *mean, float *max, uint
         float m = mx[0];
         for (int j = 1; j < 8; j++)
             m = mx[j] > m ? mx[j] : m;
-        uint32_t km = 1;   /* the first bin holding the peak, four at a time */
+        uint32_t km = 1; /* the first bin holding the peak, four at a time */
         v4f mv = {m, m, m, m};
         for (uint32_t k = 0; k < L; k += 4) {
             v4f v;
@@ -485,7 +497,7 @@ int oz_sci_search_step(oz_sci_search *s)
             .cfg = &s->cfg,
             .line_thr = lp->line_thr,
         };
-        if (!(b.mean > 0))  /* an all-zero unit has nothing to find */
+        if (!(b.mean > 0)) /* an all-zero unit has nothing to find */
             continue;
         oz_spikes_search(&b, &s->found);
         if (oz_gauss_scratch(&s->cfg, lp->L, lp->nspec))
@@ -495,7 +507,7 @@ int oz_sci_search_step(oz_sci_search *s)
         if (oz_triplet_scratch(&s->cfg, lp->L, lp->nspec))
             oz_triplet_search(&b, s->scratch, &s->found);
         if (oz_lines_scratch(&s->cfg, lp->L, lp->nspec)) {
-            if (s->power_half) {  /* the same spectra half a bin up (lines.c) */
+            if (s->power_half) { /* the same spectra half a bin up (lines.c) */
                 spectra(s, lp, chirp, 0.5 * bin, s->power_half);
                 b.power_half = s->power_half;
             }
@@ -604,17 +616,10 @@ int oz_sci_search_save(const oz_sci_search *s, char **out)
     }
     if (!tracks)
         goto out;
-    state = json_pack("{s:s, s:I, s:f, s:f, s:s, s:I, s:O, s:O, s:f, s:b, s:O}",
-                      "format", OZ_SEARCH_STATE_FORMAT,
-                      "samples", (json_int_t)s->n,
-                      "sample_rate", s->fs,
-                      "center_hz", s->f0,
-                      "fingerprint", fp,
-                      "done", (json_int_t)s->done,
-                      "config", cfg,
-                      "result", res,
-                      "fref", s->found.fref,
-                      "has_fref", s->found.has_fref,
+    state = json_pack("{s:s, s:I, s:f, s:f, s:s, s:I, s:O, s:O, s:f, s:b, s:O}", "format",
+                      OZ_SEARCH_STATE_FORMAT, "samples", (json_int_t)s->n, "sample_rate", s->fs,
+                      "center_hz", s->f0, "fingerprint", fp, "done", (json_int_t)s->done, "config",
+                      cfg, "result", res, "fref", s->found.fref, "has_fref", s->found.has_fref,
                       "tracks", tracks);
     if (!state)
         goto out;
@@ -648,11 +653,10 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
     int has_fref = 0;
     json_t *cfg = NULL, *res = NULL, *tracks = NULL;
     if (json_unpack_ex(state, &jerr, JSON_STRICT,
-                       "{s:s, s:I, s:F, s:F, s:s, s:I, s:o, s:o, s:F, s:b, s:o}",
-                       "format", &format, "samples", &n, "sample_rate", &fs,
-                       "center_hz", &f0, "fingerprint", &fp, "done", &done,
-                       "config", &cfg, "result", &res, "fref", &fref, "has_fref", &has_fref,
-                       "tracks", &tracks)) {
+                       "{s:s, s:I, s:F, s:F, s:s, s:I, s:o, s:o, s:F, s:b, s:o}", "format", &format,
+                       "samples", &n, "sample_rate", &fs, "center_hz", &f0, "fingerprint", &fp,
+                       "done", &done, "config", &cfg, "result", &res, "fref", &fref, "has_fref",
+                       &has_fref, "tracks", &tracks)) {
         rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %s", jerr.text);
         goto out;
     }
@@ -671,7 +675,8 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
     if (n != (json_int_t)s->n || fs != s->fs || f0 != s->f0 || strcmp(fp, fp_now) != 0) {
         rc = oz_sci_fail(OZ_SCI_EMISMATCH, why, whylen,
                          "search state is for another unit (%lld samples, fingerprint %s; "
-                         "this one has %zu, %s)", (long long)n, fp, s->n, fp_now);
+                         "this one has %zu, %s)",
+                         (long long)n, fp, s->n, fp_now);
         goto out;
     }
     if (!json_equal(cfg, cfg_now)) {
@@ -697,10 +702,11 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
     }
     for (size_t i = 0; i < r.nsignals; i++) {
         oz_track *t = &s->found.tracks[i];
-        if (json_unpack_ex(json_array_get(tracks, i), &jerr, JSON_STRICT, "[F,F,F,F,F]",
-                           &t->w, &t->t, &t->f, &t->tt, &t->tf) ||
+        if (json_unpack_ex(json_array_get(tracks, i), &jerr, JSON_STRICT, "[F,F,F,F,F]", &t->w,
+                           &t->t, &t->f, &t->tt, &t->tf) ||
             !isfinite(t->w + t->t + t->f + t->tt + t->tf)) {
-            rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: tracks[%zu] is malformed", i);
+            rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: tracks[%zu] is malformed",
+                             i);
             goto out;
         }
     }

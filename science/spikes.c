@@ -5,8 +5,8 @@
  * Bin 0 (DC, where receivers leave their offset) is never a spike.  The mean
  * includes the peak, so the statistic cannot exceed L: spikes at threshold 24
  * need L > 24.  The peak of each spectrum is found while squaring (search.c),
- * so this file only turns peaks into signals.  Every spectrum's peak is offered, so the best spike of the
- * unit is known even when nothing crosses the threshold.
+ * so this file only turns peaks into signals.  Every spectrum's peak is offered, so the best spike
+ * of the unit is known even when nothing crosses the threshold.
  */
 #include "internal.h"
 

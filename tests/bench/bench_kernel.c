@@ -86,7 +86,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-lines"))
             cfg.line_pfa = 0;
         else {
-            fprintf(stderr, "usage: bench_kernel [--chirp-max HZ_S] [--fft-min N] [--fft-max N] [--measure] [--no-lines]\n");
+            fprintf(stderr, "usage: bench_kernel [--chirp-max HZ_S] [--fft-min N] [--fft-max N] "
+                            "[--measure] [--no-lines]\n");
             return 2;
         }
     }
@@ -96,7 +97,8 @@ int main(int argc, char **argv)
         return 2;
     }
     printf("unit: 2^20 complex samples at %.3f Hz; FFT %u..%u; chirp +-%g Hz/s; planner %s; "
-           "lines %s\n", OZ_TEST_FS, cfg.fft_min, cfg.fft_max, cfg.chirp_max,
+           "lines %s\n",
+           OZ_TEST_FS, cfg.fft_min, cfg.fft_max, cfg.chirp_max,
            cfg.planner == OZ_FFT_MEASURE ? "measure" : "estimate", cfg.line_pfa > 0 ? "on" : "off");
 
     struct job one = {.cfg = &cfg, .iq = make_unit(1)};

@@ -89,7 +89,7 @@ static bool ozma_found(const oz_sci_result *r, double f, double d)
 /* ---- the Taylor-tree baseline ----------------------------------------------- */
 
 struct taylor {
-    float *power;   /* NSPEC x LEN */
+    float *power;     /* NSPEC x LEN */
     float *a, *b, *c; /* NSPEC x LEN: the shifted spectrogram, tree work areas */
     fftwf_complex *buf;
     fftwf_plan plan;
@@ -128,7 +128,7 @@ static bool taylor_search(struct taylor *t, const float *iq, double f, double d,
         t->power[i] = t->buf[i][0] * t->buf[i][0] + t->buf[i][1] * t->buf[i][1];
     double mu = taylor_mu(t);
     const float thr = (float)((NSPEC + 10.0 * sqrt(NSPEC)) * mu);
-    int jmax = (int)ceil(5.0 * tfft / bin);  /* bins per spectrum at 5 Hz/s */
+    int jmax = (int)ceil(5.0 * tfft / bin); /* bins per spectrum at 5 Hz/s */
     bool near = false;
     *nhits = 0;
     for (int j = -jmax - 1; j <= jmax; j++) {
@@ -151,7 +151,8 @@ static bool taylor_search(struct taylor *t, const float *iq, double f, double d,
                 (*nhits)++;
                 double rate = (j + dd / (NSPEC - 1.0)) * bin / tfft;
                 double fk = (k < LEN / 2 ? (double)k : (double)k - LEN) * bin;
-                if (fabs(fk - (f + d * 0.5 * tfft)) <= 2 * bin && fabs(rate - d) <= bin / (NSPEC * tfft) + 0.05)
+                if (fabs(fk - (f + d * 0.5 * tfft)) <= 2 * bin &&
+                    fabs(rate - d) <= bin / (NSPEC * tfft) + 0.05)
                     near = true;
             }
         }
@@ -208,7 +209,8 @@ int main(int argc, char **argv)
 
     printf("units: 2^20 samples at %.3f Hz; resolution %u points; drift range +-5 Hz/s\n",
            OZ_TEST_FS, LEN);
-    printf("ozma: chirp_resolution %g, half-bin spectra %s, line_pfa %g; baseline: Taylor tree, SNR 10\n",
+    printf("ozma: chirp_resolution %g, half-bin spectra %s, line_pfa %g; baseline: Taylor tree, "
+           "SNR 10\n",
            res, half_bin ? "on" : "off", cfg.line_pfa);
 
     /* false alarms and time on pure noise */
@@ -232,7 +234,8 @@ int main(int argc, char **argv)
         taylor_false += hits > 0;
         oz_sci_result_clear(&r);
     }
-    printf("pure noise, %d units: ozma false lines %d, false spikes %d; baseline units with a hit %d\n",
+    printf("pure noise, %d units: ozma false lines %d, false spikes %d; baseline units with a hit "
+           "%d\n",
            nnoise, ozma_false_lines, ozma_false_spikes, taylor_false);
     printf("CPU seconds per unit: ozma %.3f (lines + spikes), baseline %.3f\n", ozma_cpu / nnoise,
            taylor_cpu / nnoise);
@@ -241,8 +244,9 @@ int main(int argc, char **argv)
     const double drifts[] = {0.0, 0.4, 1.3, 2.6, 4.1, 5.0};
     size_t na = quick ? 3 : sizeof amps / sizeof amps[0];
     int nseeds = quick ? 2 : seeds;
-    printf("\nrecall over %d seeds (random frequency, sign of drift alternating): ozma / baseline\n",
-           nseeds);
+    printf(
+        "\nrecall over %d seeds (random frequency, sign of drift alternating): ozma / baseline\n",
+        nseeds);
     printf("   a \\ |d|");
     for (size_t j = 0; j < sizeof drifts / sizeof drifts[0]; j++)
         printf("   %4.1f Hz/s", drifts[j]);

@@ -31,8 +31,8 @@ void oz_test_config_small(oz_sci_config *cfg)
     cfg->planner = OZ_FFT_ESTIMATE;
 }
 
-void oz_test_search(const oz_sci_config *cfg, const float *iq, size_t n,
-                    double fs, double f0, oz_sci_result *out)
+void oz_test_search(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
+                    oz_sci_result *out)
 {
     char why[256] = "";
     oz_sci_search *s = NULL;
@@ -69,9 +69,11 @@ void oz_test_dump(const oz_sci_result *r)
     fprintf(stderr, "%zu signals%s\n", r->nsignals, r->overflow ? " (overflow)" : "");
     for (size_t i = 0; i < r->nsignals; i++) {
         const oz_signal *s = &r->signals[i];
-        fprintf(stderr, "  %-8s L=%-6u f=%.4f c=%.4f t=%.3f power=%.3f score=%.3f P=%.4f sig=%.3f chi=%.3f\n",
-                oz_sig_type_name(s->type), s->fft_len, s->freq_hz, s->chirp_hz_s, s->time_s,
-                s->power, s->score, s->period_s, s->sigma_s, s->chisq);
+        fprintf(
+            stderr,
+            "  %-8s L=%-6u f=%.4f c=%.4f t=%.3f power=%.3f score=%.3f P=%.4f sig=%.3f chi=%.3f\n",
+            oz_sig_type_name(s->type), s->fft_len, s->freq_hz, s->chirp_hz_s, s->time_s, s->power,
+            s->score, s->period_s, s->sigma_s, s->chisq);
     }
     for (int t = 0; t < OZ_SIG_NTYPES; t++)
         if (r->has_best[t])

@@ -13,8 +13,8 @@
 
 #include "ozma_science.h"
 
-#define OZ_TEST_FS 9765.625   /* SETI@home's sample rate */
-#define OZ_TEST_F0 1420.0e6   /* the hydrogen line, a plausible centre */
+#define OZ_TEST_FS 9765.625 /* SETI@home's sample rate */
+#define OZ_TEST_F0 1420.0e6 /* the hydrogen line, a plausible centre */
 
 /* n complex samples of unit-power complex Gaussian noise from seed (zeros
  * when noise_power is 0); the caller frees. */
@@ -26,8 +26,8 @@ float *oz_test_noise(size_t n, uint64_t seed, double noise_power);
 void oz_test_config_small(oz_sci_config *cfg);
 
 /* Runs a whole search; fails the test on error. */
-void oz_test_search(const oz_sci_config *cfg, const float *iq, size_t n,
-                    double fs, double f0, oz_sci_result *out);
+void oz_test_search(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
+                    oz_sci_result *out);
 
 /* The strongest reported signal of type t with |freq_hz - freq| <= tol Hz
  * (freq absolute), or NULL. */

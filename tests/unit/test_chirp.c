@@ -27,7 +27,8 @@ static void dechirp_matches_the_exact_phase(void **state)
             double t = (double)i / fs;
             double cyc = 0.5 * rates[r] * t * t;
             cyc -= floor(cyc);
-            double c = cos(-2 * 3.14159265358979323846 * cyc), s = sin(-2 * 3.14159265358979323846 * cyc);
+            double c = cos(-2 * 3.14159265358979323846 * cyc),
+                   s = sin(-2 * 3.14159265358979323846 * cyc);
             double er = x[2 * i] * c - x[2 * i + 1] * s;
             double ei = x[2 * i] * s + x[2 * i + 1] * c;
             double d = hypot(y[2 * i] - er, y[2 * i + 1] - ei); /* noise rms is 1 */
@@ -79,7 +80,8 @@ static void dechirp_in_pieces_matches_whole(void **state)
     oz_dechirp(x, whole, 0, n, fs, -3.3, 1.5);
     const size_t cuts[] = {0, 7, 4096, 4097, 33333, n};
     for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
-        oz_dechirp(x + 2 * cuts[c], parts + 2 * cuts[c], cuts[c], cuts[c + 1] - cuts[c], fs, -3.3, 1.5);
+        oz_dechirp(x + 2 * cuts[c], parts + 2 * cuts[c], cuts[c], cuts[c + 1] - cuts[c], fs, -3.3,
+                   1.5);
     for (size_t i = 0; i < 2 * n; i++)
         if (fabsf(whole[i] - parts[i]) > 2e-4f)
             fail_msg("sample %zu: %g whole, %g in pieces", i / 2, whole[i], parts[i]);

@@ -14,8 +14,13 @@
 
 static oz_signal spike(double f, double c, double t, uint32_t L, double score)
 {
-    oz_signal s = {.type = OZ_SIG_SPIKE, .fft_len = L, .freq_hz = f, .chirp_hz_s = c,
-                   .time_s = t, .power = 24 * score, .score = score};
+    oz_signal s = {.type = OZ_SIG_SPIKE,
+                   .fft_len = L,
+                   .freq_hz = f,
+                   .chirp_hz_s = c,
+                   .time_s = t,
+                   .power = 24 * score,
+                   .score = score};
     return s;
 }
 
@@ -74,8 +79,8 @@ static void a_stronger_detection_absorbs_what_it_matches(void **state)
     oz_signal a = spike(1000.0, 0.0, 1.0, 256, 2), b = spike(1100.0, 0.0, 1.0, 256, 2);
     oz_found_offer(&f, &a);
     oz_found_offer(&f, &b);
-    assert_int_equal(f.n, 2);  /* 100 Hz apart at 38 Hz bins: distinct */
-    oz_signal wide = spike(1050.0, 0.0, 1.0, 64, 5);  /* 152 Hz bins cover both */
+    assert_int_equal(f.n, 2);                        /* 100 Hz apart at 38 Hz bins: distinct */
+    oz_signal wide = spike(1050.0, 0.0, 1.0, 64, 5); /* 152 Hz bins cover both */
     oz_found_offer(&f, &wide);
     assert_int_equal(f.n, 1);
     assert_true(f.list[0].score == 5);
@@ -117,7 +122,7 @@ static void a_spike_chirp_is_its_track_slope(void **state)
     for (int k = 0; k < 16; k++) {
         double t = (k + 0.5) * tfft;
         double truth = 2000.0 + 3.3 * t;
-        double quantised = round(truth / bin) * bin;  /* what a bin centre reports */
+        double quantised = round(truth / bin) * bin; /* what a bin centre reports */
         oz_signal s = spike(quantised, 1.9, t, 4096, 5 + 0.01 * (k % 3));
         oz_found_offer(&f, &s);
     }

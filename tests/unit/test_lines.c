@@ -61,7 +61,7 @@ static void weak_drifting_lines_are_found_where_spikes_see_nothing(void **state)
     const double drifts[] = {0.0, 1.1, -2.3, 3.7, -4.9};
     for (size_t i = 0; i < sizeof drifts / sizeof drifts[0]; i++) {
         double f = (-1500.0 + 700.0 * (double)i) / BIN;
-        f = round(f) * BIN;  /* on a bin centre at t = 0 */
+        f = round(f) * BIN; /* on a bin centre at t = 0 */
         oz_tone tone = {.freq_hz = f, .chirp_hz_s = drifts[i], .amp = 0.02};
         float *iq = unit_with_tone(20 + i, &tone);
         oz_sci_result r;
@@ -70,8 +70,9 @@ static void weak_drifting_lines_are_found_where_spikes_see_nothing(void **state)
         if (!s || fabs(s->chirp_hz_s - drifts[i]) > 0.05 || oz_test_count(&r, OZ_SIG_LINE) != 1 ||
             oz_test_count(&r, OZ_SIG_SPIKE) != 0) {
             oz_test_dump(&r);
-            fail_msg("line at %.2f Hz drifting %.2f Hz/s: not found once as a line, or seen as a spike",
-                     f, drifts[i]);
+            fail_msg(
+                "line at %.2f Hz drifting %.2f Hz/s: not found once as a line, or seen as a spike",
+                f, drifts[i]);
         }
         assert_true(s->score >= 1.0);
         assert_int_equal(s->fft_len, LEN);
@@ -139,12 +140,14 @@ static void lines_resume_bit_identically(void **state)
 
     char why[256];
     oz_sci_search *s = NULL;
-    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why),
+                     0);
     while (!oz_sci_search_finished(s)) {
         char *saved = NULL;
         assert_int_equal(oz_sci_search_save(s, &saved), 0);
         oz_sci_search_free(s);
-        assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why), 0);
+        assert_int_equal(
+            oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why), 0);
         assert_int_equal(oz_sci_search_restore(s, saved, why, sizeof why), 0);
         free(saved);
         assert_int_equal(oz_sci_search_step(s), 0);

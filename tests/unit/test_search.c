@@ -13,7 +13,10 @@
 
 #define N 65536u
 
-static double bin_hz(uint32_t L) { return OZ_TEST_FS / L; }
+static double bin_hz(uint32_t L)
+{
+    return OZ_TEST_FS / L;
+}
 static double chirp_step(const oz_sci_config *c, uint32_t L)
 {
     return c->chirp_resolution * bin_hz(L) * bin_hz(L);
@@ -42,11 +45,13 @@ static void check_tone(double offset, double chirp, double amp, uint64_t seed)
     }
     double truth = OZ_TEST_F0 + offset + chirp * s->time_s;
     double bin = bin_hz(s->fft_len);
-    if (fabs(s->freq_hz - truth) > bin || fabs(s->chirp_hz_s - chirp) > chirp_step(&cfg, s->fft_len) ||
-        s->time_s < 0 || s->time_s > N / OZ_TEST_FS) {
+    if (fabs(s->freq_hz - truth) > bin ||
+        fabs(s->chirp_hz_s - chirp) > chirp_step(&cfg, s->fft_len) || s->time_s < 0 ||
+        s->time_s > N / OZ_TEST_FS) {
         oz_test_dump(&r);
         fail_msg("tone at %+.2f Hz, %+.2f Hz/s: spike at %.3f Hz (truth %.3f, bin %.3f), "
-                 "chirp %.3f, t %.3f", offset, chirp, s->freq_hz, truth, bin, s->chirp_hz_s, s->time_s);
+                 "chirp %.3f, t %.3f",
+                 offset, chirp, s->freq_hz, truth, bin, s->chirp_hz_s, s->time_s);
     }
     /* The tone is one physical signal: reported once as a spike. */
     if (oz_test_count(&r, OZ_SIG_SPIKE) != 1) {
@@ -89,8 +94,8 @@ static void positive_frequency_and_chirp_mean_above_and_rising(void **state)
     oz_sci_result r;
     oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
     assert_int_equal(oz_test_count(&r, OZ_SIG_SPIKE), 1);
-    const oz_signal *s = oz_test_find(&r, OZ_SIG_SPIKE, OZ_TEST_F0 + 500.0 + 3.0 * r.signals[0].time_s,
-                                      bin_hz(4096));
+    const oz_signal *s = oz_test_find(&r, OZ_SIG_SPIKE,
+                                      OZ_TEST_F0 + 500.0 + 3.0 * r.signals[0].time_s, bin_hz(4096));
     assert_non_null(s);
     assert_true(s->freq_hz > OZ_TEST_F0);
     assert_true(s->chirp_hz_s > 2.0 && s->chirp_hz_s < 4.0);
@@ -105,12 +110,13 @@ static void a_burst_is_timed_within_one_spectrum(void **state)
     oz_sci_config cfg;
     oz_test_config_small(&cfg);
     float *iq = oz_test_noise(N, 10, 1.0);
-    double start = 3.0, len = 0.45;  /* just over one 4096-point spectrum */
+    double start = 3.0, len = 0.45; /* just over one 4096-point spectrum */
     oz_tone tone = {.freq_hz = -700.0, .amp = 0.5, .t_start = start, .t_end = start + len};
     oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
     oz_sci_result r;
     oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
-    const oz_signal *s = oz_test_find(&r, OZ_SIG_SPIKE, OZ_TEST_F0 - 700.0, 2 * bin_hz(cfg.fft_min));
+    const oz_signal *s =
+        oz_test_find(&r, OZ_SIG_SPIKE, OZ_TEST_F0 - 700.0, 2 * bin_hz(cfg.fft_min));
     if (!s) {
         oz_test_dump(&r);
         fail_msg("burst not found");
@@ -162,7 +168,8 @@ static void interference_overflows_cleanly(void **state)
     }
     char why[256];
     oz_sci_search *s = NULL;
-    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why),
+                     0);
     assert_int_equal(oz_sci_search_run(s, NULL, NULL), 0);
     assert_true(oz_sci_search_finished(s));
     assert_true(oz_sci_search_done(s) < oz_sci_search_steps(s));
@@ -198,8 +205,12 @@ static void resume_from_any_step_is_bit_identical(void **state)
     oz_test_config_small(&cfg);
     float *iq = oz_test_noise(N, 12, 1.0);
     oz_tone t1 = {.freq_hz = 300.0, .chirp_hz_s = 1.7, .amp = 0.15};
-    oz_tone t2 = {.freq_hz = -2000.0, .amp = 0.5, .env = OZ_ENV_PULSES, .t0 = 0.5,
-                  .period_s = 0.8, .width_s = 0.1};
+    oz_tone t2 = {.freq_hz = -2000.0,
+                  .amp = 0.5,
+                  .env = OZ_ENV_PULSES,
+                  .t0 = 0.5,
+                  .period_s = 0.8,
+                  .width_s = 0.1};
     oz_sci_add_tone(iq, N, OZ_TEST_FS, &t1);
     oz_sci_add_tone(iq, N, OZ_TEST_FS, &t2);
     oz_sci_result whole;
@@ -211,16 +222,20 @@ static void resume_from_any_step_is_bit_identical(void **state)
     char why[256];
     for (int trial = 0; trial < 4; trial++) {
         oz_sci_search *a = NULL, *b = NULL;
-        assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &a, why, sizeof why), 0);
+        assert_int_equal(
+            oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &a, why, sizeof why), 0);
         size_t total = oz_sci_search_steps(a);
-        size_t k = trial == 0 ? 0 : trial == 3 ? total : (size_t)(oz_rng_uniform(&rng) * (double)total);
+        size_t k = trial == 0   ? 0
+                   : trial == 3 ? total
+                                : (size_t)(oz_rng_uniform(&rng) * (double)total);
         for (size_t i = 0; i < k; i++)
             assert_int_equal(oz_sci_search_step(a), 0);
         char *saved = NULL;
         assert_int_equal(oz_sci_search_save(a, &saved), 0);
         oz_sci_search_free(a);
 
-        assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &b, why, sizeof why), 0);
+        assert_int_equal(
+            oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &b, why, sizeof why), 0);
         int rc = oz_sci_search_restore(b, saved, why, sizeof why);
         if (rc)
             fail_msg("restore after step %zu: %s", k, why);
@@ -270,18 +285,21 @@ static void restore_refuses_other_units_and_garbage(void **state)
     float *other = oz_test_noise(N, 14, 1.0);
     char why[256] = "";
     oz_sci_search *a = NULL, *b = NULL, *c = NULL;
-    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &a, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &a, why, sizeof why),
+                     0);
     assert_int_equal(oz_sci_search_step(a), 0);
     char *saved = NULL;
     assert_int_equal(oz_sci_search_save(a, &saved), 0);
 
-    assert_int_equal(oz_sci_search_new(&cfg, other, N, OZ_TEST_FS, OZ_TEST_F0, &b, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_new(&cfg, other, N, OZ_TEST_FS, OZ_TEST_F0, &b, why, sizeof why),
+                     0);
     assert_int_equal(oz_sci_search_restore(b, saved, why, sizeof why), OZ_SCI_EMISMATCH);
     assert_non_null(strstr(why, "another unit"));
 
     oz_sci_config cfg2 = cfg;
     cfg2.spike_thresh = 30;
-    assert_int_equal(oz_sci_search_new(&cfg2, iq, N, OZ_TEST_FS, OZ_TEST_F0, &c, why, sizeof why), 0);
+    assert_int_equal(oz_sci_search_new(&cfg2, iq, N, OZ_TEST_FS, OZ_TEST_F0, &c, why, sizeof why),
+                     0);
     assert_int_equal(oz_sci_search_restore(c, saved, why, sizeof why), OZ_SCI_EMISMATCH);
     assert_non_null(strstr(why, "configuration"));
 
@@ -342,32 +360,38 @@ static void bad_input_is_refused_with_a_reason(void **state)
     oz_sci_search *s = NULL;
 
     iq[2 * 1234 + 1] = NAN;
-    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
     assert_null(s);
     assert_non_null(strstr(why, "sample 1234"));
     iq[2 * 1234 + 1] = INFINITY;
-    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
     iq[2 * 1234 + 1] = 0;
 
-    assert_int_equal(oz_sci_search_new(&cfg, iq, 1000, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&cfg, iq, 1000, OZ_TEST_FS, 0, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
     assert_non_null(strstr(why, "fft_max"));
     assert_int_equal(oz_sci_search_new(&cfg, iq, N, 0.0, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
     assert_non_null(strstr(why, "sample rate"));
     assert_int_equal(oz_sci_search_new(&cfg, iq, N, NAN, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
     assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, INFINITY, &s, why, sizeof why),
                      OZ_SCI_EINVAL);
-    assert_int_equal(oz_sci_search_new(&cfg, NULL, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&cfg, NULL, N, OZ_TEST_FS, 0, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
 
     oz_sci_config bad = cfg;
     bad.fft_max = 3000;
-    assert_int_equal(oz_sci_search_new(&bad, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&bad, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
     assert_non_null(strstr(why, "fft_max"));
     /* a chirp range needing more rates than the limit */
     bad = cfg;
     bad.fft_max = 131072;
-    bad.chirp_max = 10;  /* at 100 Hz sampling the finest step is 1e-7 Hz/s */
+    bad.chirp_max = 10; /* at 100 Hz sampling the finest step is 1e-7 Hz/s */
     float *big = oz_test_noise(131072, 1, 0.0);
-    assert_int_equal(oz_sci_search_new(&bad, big, 131072, 100.0, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
+    assert_int_equal(oz_sci_search_new(&bad, big, 131072, 100.0, 0, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
     assert_non_null(strstr(why, "chirp"));
     free(big);
 
