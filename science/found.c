@@ -24,7 +24,11 @@
  * into a listed spike adds its (time, frequency) point to a weighted
  * least-squares line, and once the points span more than one spectrum the
  * line's slope is the spike's reported chirp.  That slope is a smooth
- * function of the data, so replicas on different machines agree on it.
+ * function of the data, so replicas on different machines agree on it.  A
+ * spike also joins a track when it continues it from its latest point in
+ * the next spectrum, moved by no more than the chirp range allows: that is
+ * how the detections of a strong tone at chirps far from its own come
+ * together before the search reaches the tone's chirp.
  *
  * Merging is online and greedy in the search's fixed step order, so it is
  * deterministic: a candidate that matches a listed signal replaces it when
@@ -56,6 +60,7 @@ int oz_found_init(oz_found *f, const oz_sci_config *cfg, double fs)
         f->cap = cfg->max_signals;
     f->fs = fs;
     f->chirp_resolution = cfg->chirp_resolution;
+    f->chirp_max = cfg->chirp_max;
     f->list = calloc(f->cap ? f->cap : 1, sizeof *f->list);
     f->tracks = calloc(f->cap ? f->cap : 1, sizeof *f->tracks);
     if (!f->list || !f->tracks) {
@@ -138,6 +143,28 @@ static void track_add_point(oz_found *f, oz_track *tr, const oz_signal *s)
     tr->f += w * df;
     tr->tt += w * s->time_s * s->time_s;
     tr->tf += w * s->time_s * df;
+    tr->t_last = s->time_s;
+    tr->f_last = s->freq_hz;
+    tr->len_last = s->fft_len;
+}
+
+/* Does spike s continue the track from its latest point: the next spectrum
+ * or so, moved by no more than the searched chirp range allows?  Detections
+ * of a strong tone at a chirp far from its own move by (c - c_tone) * T per
+ * spectrum, beyond what a listed signal's own chirp predicts, and would
+ * otherwise each be listed apart until the search reaches the tone's chirp. */
+static bool continues(const oz_found *f, const oz_signal *listed, const oz_track *tr,
+                      const oz_signal *s)
+{
+    if (s->type != OZ_SIG_SPIKE || listed->type != OZ_SIG_SPIKE || !(tr->len_last > 0))
+        return false;
+    double t_s = s->fft_len / f->fs, t_l = tr->len_last / f->fs;
+    double dt = fabs(s->time_s - tr->t_last);
+    if (dt > 1.5 * (t_s > t_l ? t_s : t_l))
+        return false;
+    double bin_s = f->fs / s->fft_len, bin_l = f->fs / tr->len_last;
+    double step = f->chirp_resolution * bin_s * bin_s;
+    return fabs(s->freq_hz - tr->f_last) <= bin_s + bin_l + dt * (f->chirp_max + step);
 }
 
 static void track_merge(oz_track *into, const oz_track *from)
@@ -147,6 +174,11 @@ static void track_merge(oz_track *into, const oz_track *from)
     into->f += from->f;
     into->tt += from->tt;
     into->tf += from->tf;
+    if (from->t_last > into->t_last) {
+        into->t_last = from->t_last;
+        into->f_last = from->f_last;
+        into->len_last = from->len_last;
+    }
 }
 
 /* A spike's chirp from its track, once the points span more than one
@@ -161,7 +193,13 @@ static void track_apply(const oz_found *f, const oz_track *tr, oz_signal *s)
     if (!(var_t > tfft * tfft))
         return;
     double cov = tr->tf / tr->w - tm * (tr->f / tr->w);
-    s->chirp_hz_s = cov / var_t;
+    double slope = cov / var_t;
+    /* a slope outside the searched range is bin-centre bias, not a drift */
+    double bin = f->fs / s->fft_len, limit = f->chirp_max + f->chirp_resolution * bin * bin;
+    if (limit > OZ_SCI_CHIRP_MAX)
+        limit = OZ_SCI_CHIRP_MAX;
+    if (isfinite(slope) && fabs(slope) <= limit)
+        s->chirp_hz_s = slope;
 }
 
 /* After list[i] was replaced by a stronger signal, fold in any other entry
@@ -189,6 +227,8 @@ static void absorb(oz_found *f, size_t i)
 void oz_found_offer(oz_found *f, const oz_signal *s)
 {
     oz_sig_type t = s->type;
+    if (!isfinite(s->score) || !isfinite(s->power) || !isfinite(s->freq_hz))
+        return;
     if (!f->has_best[t] || s->score > f->best[t].score) {
         f->best[t] = *s;
         f->has_best[t] = true;
@@ -200,7 +240,8 @@ void oz_found_offer(oz_found *f, const oz_signal *s)
         f->has_fref = true;
     }
     for (size_t i = 0; i < f->n; i++) {
-        if (oz_sci_signal_same(&f->list[i], s, f->fs, f->chirp_resolution)) {
+        if (oz_sci_signal_same(&f->list[i], s, f->fs, f->chirp_resolution) ||
+            continues(f, &f->list[i], &f->tracks[i], s)) {
             track_add_point(f, &f->tracks[i], s);
             bool stronger = s->score > f->list[i].score;
             if (stronger)

@@ -75,6 +75,7 @@ static inline double oz_block_freq(const oz_block *b, uint32_t k, double t)
  * oz_found.fref.  Their slope is the spike's drift over the whole unit. */
 typedef struct oz_track {
     double w, t, f, tt, tf;
+    double t_last, f_last, len_last; /* the latest point (time, frequency, FFT length) */
 } oz_track;
 
 /* Best-of-type, merged detections, overflow.  Invariant: list holds at most
@@ -93,6 +94,7 @@ typedef struct oz_found {
     oz_signal best[OZ_SIG_NTYPES];
     double fs; /* for bin widths when merging */
     double chirp_resolution;
+    double chirp_max; /* a spike's track slope is kept within the searched range */
 } oz_found;
 
 int oz_found_init(oz_found *f, const oz_sci_config *cfg, double fs);

@@ -65,7 +65,11 @@ static uint32_t next_pow2(uint32_t v)
  * plus one for the tree's rounding. */
 static uint32_t drift_rows(const oz_sci_config *cfg, uint32_t nspec, uint32_t n)
 {
-    double d = ceil(0.5 * cfg->chirp_resolution * (double)(nspec - 1)) + 1.0;
+    /* the tree's drift d spans its n rows (nspec padded to a power of two),
+     * so the residual rate chirp_resolution/2 bins per spectrum is d = that
+     * times n - 1 */
+    (void)nspec;
+    double d = ceil(0.5 * cfg->chirp_resolution * (double)(n - 1)) + 1.0;
     return d >= n - 1 ? n - 1 : (uint32_t)d;
 }
 
@@ -315,11 +319,18 @@ static void offer_line(const struct search_ctx *c, uint32_t k, int64_t dd, doubl
     double drift = (double)dd * bin / ((double)(c->n - 1) * tfft); /* residual, Hz/s */
     /* a pair's tone lies between its two points: a quarter bin up */
     double centre = c->combo == 1 ? 0.25 * bin : c->combo == 2 ? 0.75 * bin : 0;
+    /* a residual drift past the searched range is not a line this search
+     * looks for (wide bins whose chirp step exceeds chirp_max) */
+    double chirp = b->chirp + drift, limit = b->cfg->chirp_max + 0.5 * b->chirp_step;
+    if (limit > OZ_SCI_CHIRP_MAX)
+        limit = OZ_SCI_CHIRP_MAX;
+    if (fabs(chirp) > limit)
+        return;
     oz_signal sig = {
         .type = OZ_SIG_LINE,
         .fft_len = b->L,
         .freq_hz = oz_block_freq(b, k, t) + centre + drift * (t - 0.5 * tfft),
-        .chirp_hz_s = b->chirp + drift,
+        .chirp_hz_s = chirp,
         .time_s = t,
         .power = snr,
         .score = snr_thr > 0 ? snr / snr_thr : 0,

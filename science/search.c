@@ -40,6 +40,9 @@
 #include "internal.h"
 
 #define OZ_SEARCH_STATE_FORMAT "ozma-search-state/1"
+/* Largest sample magnitude: |X|^2 of a 131072-point FFT, summed over a
+ * spectrum, stays well inside float range (receivers give ~1e4 at most). */
+#define OZ_SAMPLE_ABS_MAX 1e10
 #define OZ_NLENS_MAX 18 /* 8 .. 131072 */
 
 struct len_plan {
@@ -116,6 +119,11 @@ static int scan_samples(const float *iq, size_t n, uint64_t *fp, char *why, size
             return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
                                "sample %zu is not a finite number (%s part)", i / 2,
                                i % 2 ? "imaginary" : "real");
+        if (fabsf(iq[i]) > OZ_SAMPLE_ABS_MAX)
+            return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                               "sample %zu is %g, beyond the kernel's range of +-%g (float powers "
+                               "of an FFT of it would overflow)",
+                               i / 2, (double)iq[i], OZ_SAMPLE_ABS_MAX);
         uint32_t bits;
         memcpy(&bits, &iq[i], sizeof bits);
         for (int b = 0; b < 4; b++) {
@@ -257,6 +265,11 @@ int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n, doubl
     if (n > OZ_SCI_SAMPLES_MAX)
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "%zu samples is more than the limit of %u",
                            n, OZ_SCI_SAMPLES_MAX);
+    if ((double)n / sample_rate > 1e7 || fabs(center_hz) + sample_rate > 1e12)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "a unit of %zu samples at %g Hz around %g Hz reaches beyond 1e7 s or "
+                           "1e12 Hz, which results cannot carry",
+                           n, sample_rate, center_hz);
     if (n < cfg->fft_max)
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
                            "fft_max %u is longer than the unit's %zu samples", cfg->fft_max, n);
@@ -497,7 +510,7 @@ int oz_sci_search_step(oz_sci_search *s)
             .cfg = &s->cfg,
             .line_thr = lp->line_thr,
         };
-        if (!(b.mean > 0)) /* an all-zero unit has nothing to find */
+        if (!(b.mean > 0) || !isfinite(b.mean)) /* all zero: nothing to find */
             continue;
         oz_spikes_search(&b, &s->found);
         if (oz_gauss_scratch(&s->cfg, lp->L, lp->nspec))
@@ -611,7 +624,8 @@ int oz_sci_search_save(const oz_sci_search *s, char **out)
     tracks = json_array();
     for (size_t i = 0; tracks && i < s->found.n; i++) {
         const oz_track *t = &s->found.tracks[i];
-        if (json_array_append_new(tracks, json_pack("[f,f,f,f,f]", t->w, t->t, t->f, t->tt, t->tf)))
+        if (json_array_append_new(tracks, json_pack("[f,f,f,f,f,f,f,f]", t->w, t->t, t->f, t->tt,
+                                                    t->tf, t->t_last, t->f_last, t->len_last)))
             goto out;
     }
     if (!tracks)
@@ -638,6 +652,7 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
 {
     json_error_t jerr;
     oz_sci_result r = {0};
+    oz_track *parsed = NULL;
     json_t *cfg_now = NULL;
     json_t *state = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     int rc;
@@ -700,16 +715,29 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
         rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: tracks do not match signals");
         goto out;
     }
+    if (r.nsignals && !has_fref) {
+        rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen,
+                         "search state: signals listed but no track origin");
+        goto out;
+    }
+    /* parsed aside, so that a bad entry leaves the search untouched */
+    if (r.nsignals && !(parsed = calloc(r.nsignals, sizeof *parsed))) {
+        rc = OZ_SCI_ENOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < r.nsignals; i++) {
-        oz_track *t = &s->found.tracks[i];
-        if (json_unpack_ex(json_array_get(tracks, i), &jerr, JSON_STRICT, "[F,F,F,F,F]", &t->w,
-                           &t->t, &t->f, &t->tt, &t->tf) ||
-            !isfinite(t->w + t->t + t->f + t->tt + t->tf)) {
+        oz_track *t = &parsed[i];
+        if (json_unpack_ex(json_array_get(tracks, i), &jerr, JSON_STRICT, "[F,F,F,F,F,F,F,F]",
+                           &t->w, &t->t, &t->f, &t->tt, &t->tf, &t->t_last, &t->f_last,
+                           &t->len_last) ||
+            !isfinite(t->w + t->t + t->f + t->tt + t->tf + t->t_last + t->f_last + t->len_last)) {
             rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: tracks[%zu] is malformed",
                              i);
             goto out;
         }
     }
+    if (r.nsignals)
+        memcpy(s->found.tracks, parsed, r.nsignals * sizeof *parsed);
     s->found.fref = fref;
     s->found.has_fref = has_fref;
     if (r.nsignals)
@@ -723,6 +751,7 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
     s->fft_s = r.fft_s;
     rc = OZ_SCI_OK;
 out:
+    free(parsed);
     oz_sci_result_clear(&r);
     json_decref(cfg_now);
     json_decref(state);

@@ -126,6 +126,32 @@ static void a_line_that_starts_and_ends_mid_unit_is_timed(void **state)
     free(iq);
 }
 
+/* A unit of 80 spectra (the tree pads to 128 rows): a line drifting 0.4 bin
+ * per spectrum, near the edge of the residual range chirp_resolution / 2,
+ * is still found (review finding: the range was scaled by the real, not the
+ * padded, row count). */
+static void lines_cover_the_residual_range_in_padded_trees(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    config(&cfg);
+    cfg.chirp_max = 0;
+    const size_t n = 80u * LEN;
+    const double tfft = LEN / OZ_TEST_FS, drift = 0.4 * BIN / tfft, f = round(-600.0 / BIN) * BIN;
+    oz_tone tone = {.freq_hz = f, .chirp_hz_s = drift, .amp = 0.03};
+    float *iq = oz_test_noise(n, 70, 1.0);
+    oz_sci_add_tone(iq, n, OZ_TEST_FS, &tone);
+    oz_sci_result r;
+    oz_test_search(&cfg, iq, n, OZ_TEST_FS, OZ_TEST_F0, &r);
+    const oz_signal *s = find_line(&r, f, drift);
+    if (!s || fabs(s->chirp_hz_s - drift) > 0.05) {
+        oz_test_dump(&r);
+        fail_msg("line drifting %.3f Hz/s in 80 spectra not found", drift);
+    }
+    oz_sci_result_clear(&r);
+    free(iq);
+}
+
 /* Save and restore at every step with a line in the unit: bit-identical. */
 static void lines_resume_bit_identically(void **state)
 {
@@ -217,6 +243,7 @@ int main(void)
         cmocka_unit_test(weak_drifting_lines_are_found_where_spikes_see_nothing),
         cmocka_unit_test(pure_noise_gives_no_line),
         cmocka_unit_test(a_line_that_starts_and_ends_mid_unit_is_timed),
+        cmocka_unit_test(lines_cover_the_residual_range_in_padded_trees),
         cmocka_unit_test(lines_resume_bit_identically),
         cmocka_unit_test(compare_accepts_replicas_and_rejects_moved_or_invented_lines),
     };

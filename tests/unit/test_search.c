@@ -182,6 +182,40 @@ static void interference_overflows_cleanly(void **state)
     free(iq);
 }
 
+/* A strong tone drifting at 20 Hz/s, searched with the default (SETI@home)
+ * configuration: the first steps run at chirps far from the tone's, where it
+ * moves 8 Hz per 4096-point spectrum.  Its detections chain into one track
+ * instead of filling the list and ending the unit (review finding). */
+static void a_strong_drifting_tone_does_not_flood_the_list(void **state)
+{
+    (void)state;
+    const size_t n = 1u << 20;
+    oz_sci_config cfg;
+    oz_sci_config_default(&cfg);
+    float *iq = oz_test_noise(n, 19, 1.0);
+    oz_tone tone = {.freq_hz = 1000.0, .chirp_hz_s = 20.0, .amp = 0.3};
+    oz_sci_add_tone(iq, n, OZ_TEST_FS, &tone);
+    char why[256];
+    oz_sci_search *s = NULL;
+    assert_int_equal(oz_sci_search_new(&cfg, iq, n, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why),
+                     0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(oz_sci_search_step(s), 0);
+    oz_sci_result r;
+    assert_int_equal(oz_sci_search_result(s, &r), 0);
+    /* before 240 spikes; now one track per FFT length that sees it (their
+     * smeared peaks sit up to half a smear apart until the search reaches
+     * 20 Hz/s, where the tone's own detections absorb them) */
+    if (r.overflow || oz_test_count(&r, OZ_SIG_SPIKE) > 5) {
+        oz_test_dump(&r);
+        fail_msg("one drifting tone: %zu spikes after 5 steps%s", oz_test_count(&r, OZ_SIG_SPIKE),
+                 r.overflow ? ", overflow" : "");
+    }
+    oz_sci_result_clear(&r);
+    oz_sci_search_free(s);
+    free(iq);
+}
+
 static void assert_same_result(const oz_sci_result *a, const oz_sci_result *b)
 {
     assert_int_equal(a->nsignals, b->nsignals);
@@ -318,6 +352,77 @@ static void restore_refuses_other_units_and_garbage(void **state)
     free(other);
 }
 
+/* A state with one bad track entry is refused and leaves the search as it
+ * was: saving again gives the same state (review finding). */
+static void a_refused_restore_changes_nothing(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    float *iq = oz_test_noise(N, 20, 1.0);
+    oz_tone tone = {.freq_hz = 700.0, .chirp_hz_s = 1.3, .amp = 0.3};
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
+    char why[256];
+    oz_sci_search *s = NULL;
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &s, why, sizeof why),
+                     0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(oz_sci_search_step(s), 0);
+    char *early = NULL, *before = NULL, *after = NULL;
+    assert_int_equal(oz_sci_search_save(s, &early), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(oz_sci_search_step(s), 0);
+    assert_int_equal(oz_sci_search_save(s, &before), 0);
+
+    json_error_t jerr;
+    json_t *j = json_loads(early, 0, &jerr);
+    assert_non_null(j);
+    json_t *tracks = json_object_get(j, "tracks");
+    assert_true(json_array_size(tracks) >= 1);
+    json_array_set_new(tracks, json_array_size(tracks) - 1, json_string("x"));
+    char *bad = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    assert_int_equal(oz_sci_search_restore(s, bad, why, sizeof why), OZ_SCI_EPARSE);
+    assert_int_equal(oz_sci_search_save(s, &after), 0);
+    assert_string_equal(before, after);
+    free(bad);
+    free(early);
+    free(before);
+    free(after);
+    oz_sci_search_free(s);
+    free(iq);
+}
+
+/* Wide bins make the chirp step far larger than a small chirp_max; nothing
+ * reported may lie outside what the result parser accepts, and the search's
+ * own state must restore (review finding). */
+static void results_stay_within_the_searched_chirp_range(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    cfg.fft_min = 8;
+    cfg.fft_max = 64;
+    cfg.chirp_max = 5;
+    float *iq = oz_test_noise(N, 21, 1.0);
+    oz_tone tone = {.freq_hz = -1200.0, .amp = 0.2};
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
+    oz_sci_result r, back;
+    oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
+    double step = cfg.chirp_resolution * pow(OZ_TEST_FS / cfg.fft_max, 2);
+    for (size_t i = 0; i < r.nsignals; i++)
+        assert_true(fabs(r.signals[i].chirp_hz_s) <= cfg.chirp_max + step);
+    json_t *j = oz_sci_result_to_json(&r);
+    assert_non_null(j);
+    char why[256] = "";
+    if (oz_sci_result_from_json(j, &back, why, sizeof why) != 0)
+        fail_msg("the kernel's own result is refused: %s", why);
+    oz_sci_result_clear(&back);
+    json_decref(j);
+    oz_sci_result_clear(&r);
+    free(iq);
+}
+
 /* FLOPs depend on the plan only: same unit size and configuration, same count,
  * whatever the samples; and the count matches the documented formula. */
 static void flop_count_is_deterministic(void **state)
@@ -377,6 +482,12 @@ static void bad_input_is_refused_with_a_reason(void **state)
     assert_int_equal(oz_sci_search_new(&cfg, iq, N, NAN, 0, &s, why, sizeof why), OZ_SCI_EINVAL);
     assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, INFINITY, &s, why, sizeof why),
                      OZ_SCI_EINVAL);
+    /* a sample so large its FFT powers would overflow float */
+    iq[2 * 77] = 1e12f;
+    assert_int_equal(oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, 0, &s, why, sizeof why),
+                     OZ_SCI_EINVAL);
+    assert_non_null(strstr(why, "sample 77"));
+    iq[2 * 77] = 0;
     assert_int_equal(oz_sci_search_new(&cfg, NULL, N, OZ_TEST_FS, 0, &s, why, sizeof why),
                      OZ_SCI_EINVAL);
 
@@ -412,9 +523,12 @@ int main(void)
         cmocka_unit_test(a_burst_is_timed_within_one_spectrum),
         cmocka_unit_test(pure_noise_gives_no_spike),
         cmocka_unit_test(interference_overflows_cleanly),
+        cmocka_unit_test(a_strong_drifting_tone_does_not_flood_the_list),
         cmocka_unit_test(resume_from_any_step_is_bit_identical),
         cmocka_unit_test(simd_paths_agree_bit_for_bit),
         cmocka_unit_test(restore_refuses_other_units_and_garbage),
+        cmocka_unit_test(a_refused_restore_changes_nothing),
+        cmocka_unit_test(results_stay_within_the_searched_chirp_range),
         cmocka_unit_test(flop_count_is_deterministic),
         cmocka_unit_test(bad_input_is_refused_with_a_reason),
     };
