@@ -243,11 +243,14 @@ void oz_found_offer(oz_found *f, const oz_signal *s)
         if (oz_sci_signal_same(&f->list[i], s, f->fs, f->chirp_resolution) ||
             continues(f, &f->list[i], &f->tracks[i], s)) {
             track_add_point(f, &f->tracks[i], s);
+            double chirp = f->list[i].chirp_hz_s;
             bool stronger = s->score > f->list[i].score;
             if (stronger)
                 f->list[i] = *s;
             track_apply(f, &f->tracks[i], &f->list[i]);
-            if (stronger)
+            /* a new representative or a refitted chirp moves the track: fold
+             * in whatever it now meets, keeping no two listed signals alike */
+            if (stronger || f->list[i].chirp_hz_s != chirp)
                 absorb(f, i);
             return;
         }
