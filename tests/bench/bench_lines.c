@@ -19,7 +19,7 @@
  * resolution (a bin per unit).
  *
  *   bench_lines [--seeds N] [--noise-units N] [--half-bin 0|1]
- *               [--chirp-resolution R] [--amp A] [--quick]
+ *               [--chirp-resolution R] [--amp A] [--line-pfa P] [--quick]
  */
 #include <math.h>
 #include <stdio.h>
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     uint32_t half_bin = 1;
     double res = 1.0;
     bool quick = false;
-    double only_amp = 0;
+    double only_amp = 0, pfa = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
             seeds = (int)strtol(argv[++i], NULL, 10);
@@ -176,13 +176,15 @@ int main(int argc, char **argv)
             half_bin = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--chirp-resolution") && i + 1 < argc)
             res = strtod(argv[++i], NULL);
+        else if (!strcmp(argv[i], "--line-pfa") && i + 1 < argc)
+            pfa = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--amp") && i + 1 < argc)
             only_amp = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--quick"))
             quick = true;
         else {
             fprintf(stderr, "usage: bench_lines [--seeds N] [--noise-units N] [--half-bin 0|1] "
-                            "[--chirp-resolution R] [--amp A] [--quick]\n");
+                            "[--chirp-resolution R] [--amp A] [--line-pfa P] [--quick]\n");
             return 2;
         }
     }
@@ -194,6 +196,8 @@ int main(int argc, char **argv)
     cfg.gauss_fft_max = cfg.pulse_fft_max = cfg.triplet_fft_max = 0;
     cfg.line_half_bin = half_bin;
     cfg.planner = OZ_FFT_MEASURE;
+    if (pfa > 0)
+        cfg.line_pfa = pfa;
 
     float *iq = fftwf_alloc_real(2 * (size_t)UNIT);
     struct taylor t = {

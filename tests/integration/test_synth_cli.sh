@@ -129,6 +129,17 @@ expect_bad "bad datetime" "--datetime" --out "$B" --datetime yesterday
 expect_bad "missing value" "--seed needs a value" --out "$B" --seed
 if ls "$WORK"/bad* >/dev/null 2>&1; then fail "a refused run left files"; else pass "refusals leave no files"; fi
 
+# The metadata cannot be put in place (a directory holds its name): the run
+# fails and leaves no data file without metadata (review finding).
+mkdir "$WORK/blocked.sigmf-meta"
+if "$SYNTH" --out "$WORK/blocked" --samples 4096 2>/dev/null; then
+    fail "a run whose metadata cannot be written succeeded"
+elif [[ -e "$WORK/blocked.sigmf-data" ]]; then
+    fail "a failed run left blocked.sigmf-data without its metadata"
+else
+    pass "a failed metadata write leaves no data behind"
+fi
+
 "$SYNTH" --help | grep -q "SYNOPSIS" && pass "--help" || fail "--help"
 
 if [[ $FAILURES -ne 0 ]]; then

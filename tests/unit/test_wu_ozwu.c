@@ -373,6 +373,34 @@ static void header_lies_are_refused(void **state)
     expect_field_refused("unit_index", json_real(1.5), OZ_WU_EFORMAT, "unit_index");
     expect_field_refused("analysis", NULL, OZ_WU_EFORMAT, "header key \"analysis\" is missing");
     expect_field_refused("payload_sha256", NULL, OZ_WU_EFORMAT, "\"payload_sha256\" is missing");
+    /* review findings: a partial analysis would take each kernel's own
+     * defaults; a vanishing rate makes times infinite; a start the header's
+     * start_utc cannot say */
+    oz_sci_config def;
+    oz_sci_config_default(&def);
+    json_t *partial = oz_sci_config_to_json(&def);
+    json_object_del(partial, "line_pfa");
+    expect_field_refused("analysis", partial, OZ_WU_EFORMAT, "analysis: key \"line_pfa\" is missing");
+    expect_field_refused("sample_rate_hz", json_real(5e-324), OZ_WU_EFORMAT, "sample_rate_hz");
+}
+
+/* A unit starting in 2200 whose time would run past the years start_utc can
+ * say: the header is refused before anything is written. */
+static void start_times_beyond_2200_are_refused(void **state)
+{
+    (void)state;
+    oz_wu_header h = sample_header(OZ_WU_CF32, 64);
+    h.has_time = true;
+    h.start_ns = OZ_WU_TIME_MAX_NS;
+    h.start_ns = oz_wu_time_add(h.start_ns, 3.0e9); /* saturates, no overflow */
+    assert_true(h.start_ns == INT64_MAX);
+    unsigned char *payload = pattern(OZ_WU_CF32, 64);
+    char path[128], why[256] = "";
+    snprintf(path, sizeof path, "%s/late.ozwu", dir);
+    assert_int_equal(oz_wu_unit_write(path, &h, payload, NULL, why, sizeof why), OZ_WU_ELIMIT);
+    assert_non_null(strstr(why, "1900..2200"));
+    assert_int_equal(access(path, F_OK), -1);
+    free(payload);
 }
 
 static void malformed_headers_are_refused(void **state)
@@ -525,6 +553,7 @@ int main(void)
         cmocka_unit_test(every_truncation_and_trailing_byte_is_detected),
         cmocka_unit_test(a_crafted_valid_unit_is_accepted),
         cmocka_unit_test(header_lies_are_refused),
+        cmocka_unit_test(start_times_beyond_2200_are_refused),
         cmocka_unit_test(malformed_headers_are_refused),
         cmocka_unit_test(prefix_lies_are_refused_before_allocating),
         cmocka_unit_test(huge_claimed_file_is_refused_by_size_first),

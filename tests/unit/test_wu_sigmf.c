@@ -332,6 +332,11 @@ static void bad_meta_files_are_refused_naming_the_field(void **state)
          OZ_WU_EFORMAT, "captures[1].core:sample_start is missing"},
         {"{\"global\": {" G_OK ", \"core:sample_rate\": 2000}, \"captures\": [" C_OK "]}",
          OZ_WU_EFORMAT, "invalid JSON"}, /* duplicate key */
+        /* review finding: a capture past the end of the data (64 bytes of
+         * ci8 are 32 samples) */
+        {"{\"global\": {" G_OK "}, \"captures\": [" C_OK
+         ", {\"core:sample_start\": 9999999}]}",
+         OZ_WU_EFORMAT, "a capture starts at sample 9999999"},
     };
     write_bytes("bad.sigmf-data", 64);
     char p[256];

@@ -67,6 +67,11 @@ const char *oz_wu_strerror(int err);
 #define OZ_WU_META_MAX (1u << 20)   /* .sigmf-meta bytes */
 #define OZ_WU_RESULT_MAX (4u << 20) /* result file bytes */
 #define OZ_WU_SAMPLE_RATE_MAX 1e10  /* Hz */
+#define OZ_WU_SAMPLE_RATE_MIN 1e-3  /* Hz: below, times and bands stop being finite */
+/* Start times a unit may carry: 1900-01-01T00:00:00Z .. 2200-12-31T23:59:59.999999999Z,
+ * the years start_utc can say, in ns since 1970. */
+#define OZ_WU_TIME_MIN_NS (-2208988800LL * 1000000000LL)
+#define OZ_WU_TIME_MAX_NS (7289654400LL * 1000000000LL - 1)
 #define OZ_WU_FREQ_MAX 1e12         /* Hz, |centre frequency| */
 
 /* ---- sample formats ---------------------------------------------------------- */

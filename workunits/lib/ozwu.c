@@ -101,9 +101,10 @@ static int check_header(const oz_wu_header *h, const char *name, char *why, size
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: unit_id \"%.100s\" must be 1..%u characters of [A-Za-z0-9._-]", name,
                           h->unit_id, OZ_WU_ID_MAX);
-    if (!isfinite(h->sample_rate) || h->sample_rate <= 0 || h->sample_rate > OZ_WU_SAMPLE_RATE_MAX)
-        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: sample_rate_hz %g must be in (0, %g]",
-                          name, h->sample_rate, OZ_WU_SAMPLE_RATE_MAX);
+    if (!isfinite(h->sample_rate) || h->sample_rate < OZ_WU_SAMPLE_RATE_MIN ||
+        h->sample_rate > OZ_WU_SAMPLE_RATE_MAX)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: sample_rate_hz %g must be in [%g, %g]",
+                          name, h->sample_rate, OZ_WU_SAMPLE_RATE_MIN, OZ_WU_SAMPLE_RATE_MAX);
     if (!isfinite(h->center_hz) || fabs(h->center_hz) > OZ_WU_FREQ_MAX)
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: center_freq_hz %g is outside ±%g", name,
                           h->center_hz, OZ_WU_FREQ_MAX);
@@ -116,7 +117,8 @@ static int check_header(const oz_wu_header *h, const char *name, char *why, size
         return oz_wu_fail(OZ_WU_ELIMIT, why, whylen, "%s: start_sample or unit_index is absurd",
                           name);
     double expect = (double)h->start_sample / h->sample_rate;
-    if (!isfinite(h->start_s) || fabs(h->start_s - expect) > 1e-9 * fmax(1.0, expect))
+    if (!isfinite(expect) || !isfinite(h->start_s) ||
+        fabs(h->start_s - expect) > 1e-9 * fmax(1.0, expect))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: start_s %.17g disagrees with start_sample / sample_rate_hz = %.17g",
                           name, h->start_s, expect);
@@ -125,10 +127,38 @@ static int check_header(const oz_wu_header *h, const char *name, char *why, size
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: sky position ra_deg %g, dec_deg %g is outside [0, 360) x [-90, 90]",
                           name, h->ra_deg, h->dec_deg);
+    if (h->has_time && (h->start_ns < OZ_WU_TIME_MIN_NS || h->start_ns > OZ_WU_TIME_MAX_NS))
+        return oz_wu_fail(OZ_WU_ELIMIT, why, whylen,
+                          "%s: start time is outside the years 1900..2200 that start_utc can say",
+                          name);
     char sub[200];
     if (oz_sci_config_check(&h->config, sub, sizeof sub) != OZ_SCI_OK)
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: analysis: %s", name, sub);
     return OZ_WU_OK;
+}
+
+/* The analysis object must name every configuration key (unknown keys are
+ * refused by oz_sci_config_from_json). */
+static int require_every_key(const json_t *analysis, const char *name, char *why, size_t whylen)
+{
+    oz_sci_config def;
+    oz_sci_config_default(&def);
+    json_t *all = oz_sci_config_to_json(&def);
+    if (!all)
+        return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", name);
+    const char *key;
+    json_t *v;
+    int rc = OZ_WU_OK;
+    json_object_foreach(all, key, v)
+    {
+        if (!json_object_get(analysis, key)) {
+            rc = oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: analysis: key \"%s\" is missing",
+                            name, key);
+            break;
+        }
+    }
+    json_decref(all);
+    return rc;
 }
 
 /* A JSON integer in [0, max] into *out. */
@@ -276,6 +306,9 @@ int oz_wu_header_from_json(const json_t *obj, const char *name, oz_wu_header *h,
         } else if (strcmp(key, "analysis") == 0) {
             if (oz_sci_config_from_json(v, &t.config, sub, sizeof sub) != OZ_SCI_OK)
                 return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: analysis: %s", name, sub);
+            /* every key: a unit fixes its search, whatever a kernel's defaults */
+            if ((rc = require_every_key(v, name, why, whylen)) != OZ_WU_OK)
+                return rc;
             seen |= K_ANALYSIS;
         } else if (strcmp(key, "payload_sha256") == 0) {
             if (!json_is_string(v) ||

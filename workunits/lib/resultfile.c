@@ -115,10 +115,17 @@ static int check_signal(const oz_signal *s, const char *where, const oz_wu_heade
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: fft_len %u is not a searched length (%u..%u)", where, L, c->fft_min,
                           c->fft_max);
-    /* Every searched rate is within ±chirp_max; a spike's chirp comes from a
-     * fit along its track and may stray beyond it, but not twice as far. */
-    double bin_min = fs / c->fft_min;
-    double chirp_lim = 2.0 * c->chirp_max + 1.0;
+    /* Every searched rate is within ±chirp_max; a spike's track slope or a
+     * line's residual drift may go one chirp step (at its length) beyond,
+     * never past OZ_SCI_CHIRP_MAX - the bound the kernel keeps to. */
+    double bin_min = fs / c->fft_min, bin = fs / L;
+    double chirp_lim = c->chirp_max + c->chirp_resolution * bin * bin;
+    if (chirp_lim > OZ_SCI_CHIRP_MAX)
+        chirp_lim = OZ_SCI_CHIRP_MAX;
+    chirp_lim *= 1 + 1e-9;
+    if (!isfinite(dur) || !isfinite(bin_min))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: the unit's rate %g Hz is unusable",
+                          where, fs);
     if (!(fabs(s->chirp_hz_s) <= chirp_lim))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: chirp_hz_s %g is beyond the searched ±%g Hz/s", where, s->chirp_hz_s,

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -81,6 +82,7 @@ struct meta {
     double ra_deg, dec_deg;
     uint64_t header_bytes;
     const char *dataset; /* borrowed from the JSON, or NULL */
+    uint64_t last_start; /* the last capture's core:sample_start */
 };
 
 /* The member `key` of obj when it exists, with a type check. */
@@ -141,6 +143,7 @@ static int parse_captures(const json_t *caps, const char *mpath, struct meta *m,
                               "%s: %s.core:sample_start %" JSON_INTEGER_FORMAT " must be %s", mpath,
                               where, start, i == 0 ? "0" : "larger than the previous capture's");
         prev_start = (uint64_t)start;
+        m->last_start = prev_start;
 
         GET(c, where, "core:frequency", JSON_REAL, i == 0, v);
         if (v) {
@@ -334,6 +337,14 @@ int oz_wu_open_sigmf(const char *path, oz_wu_reader **out, char *why, size_t why
                                whylen);
     if (rc != OZ_WU_OK)
         goto out;
+    if (m.last_start > 0 && m.last_start >= r->info.nsamples) {
+        rc = oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                        "%s: a capture starts at sample %llu but %s holds %llu samples", mpath,
+                        (unsigned long long)m.last_start, dpath,
+                        (unsigned long long)r->info.nsamples);
+        oz_wu_reader_close(r);
+        goto out;
+    }
     r->info.sample_rate = m.sample_rate;
     r->info.center_hz = m.center_hz;
     r->info.has_time = m.has_time;
@@ -358,7 +369,7 @@ out:
 struct oz_wu_sigmf_writer {
     const struct datatype *dt;
     oz_wu_dfile *data;
-    char *mpath;
+    char *mpath, *dpath;
     json_t *meta;       /* written at finish */
     unsigned char *buf; /* WRITE_CHUNK samples in the datatype */
     uint64_t clipped;
@@ -445,27 +456,24 @@ int oz_wu_sigmf_create(const char *stem, const char *datatype, const oz_wu_info 
         return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "centre frequency %g is outside ±%g Hz",
                           info->center_hz, OZ_WU_FREQ_MAX);
     int rc;
-    char *dpath = NULL;
     oz_wu_sigmf_writer *w = calloc(1, sizeof *w);
     if (!w)
         return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", stem);
     w->dt = dt;
     w->mpath = concat(stem, strlen(stem), ".sigmf-meta");
-    dpath = concat(stem, strlen(stem), ".sigmf-data");
+    w->dpath = concat(stem, strlen(stem), ".sigmf-data");
     w->buf = malloc(WRITE_CHUNK * oz_wu_format_size(dt->format));
     w->meta = build_meta(dt, info, description);
-    if (!w->mpath || !dpath || !w->buf || !w->meta) {
+    if (!w->mpath || !w->dpath || !w->buf || !w->meta) {
         rc = oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", stem);
         goto fail;
     }
-    rc = oz_wu_dfile_open(dpath, &w->data, why, whylen);
+    rc = oz_wu_dfile_open(w->dpath, &w->data, why, whylen);
     if (rc != OZ_WU_OK)
         goto fail;
-    free(dpath);
     *out = w;
     return OZ_WU_OK;
 fail:
-    free(dpath);
     oz_wu_sigmf_abort(w);
     return rc;
 }
@@ -507,11 +515,11 @@ int oz_wu_sigmf_finish(oz_wu_sigmf_writer *w, char *why, size_t whylen)
         rc = oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", w->mpath);
         goto fail;
     }
-    rc = oz_wu_dfile_commit(w->data, why, whylen);
-    w->data = NULL;
-    if (rc != OZ_WU_OK)
-        goto fail;
-    oz_wu_dfile *mf;
+    /* The metadata is written (to its temporary file) before the data is
+     * put in place, so a failure leaves no data without its metadata; if
+     * the metadata's own rename fails after the data's, the new data is
+     * removed rather than left beside an older, different metadata file. */
+    oz_wu_dfile *mf = NULL;
     rc = oz_wu_dfile_open(w->mpath, &mf, why, whylen);
     if (rc != OZ_WU_OK)
         goto fail;
@@ -520,7 +528,15 @@ int oz_wu_sigmf_finish(oz_wu_sigmf_writer *w, char *why, size_t whylen)
         oz_wu_dfile_abort(mf);
         goto fail;
     }
+    rc = oz_wu_dfile_commit(w->data, why, whylen);
+    w->data = NULL;
+    if (rc != OZ_WU_OK) {
+        oz_wu_dfile_abort(mf);
+        goto fail;
+    }
     rc = oz_wu_dfile_commit(mf, why, whylen);
+    if (rc != OZ_WU_OK && w->dpath)
+        unlink(w->dpath);
 fail:
     free(text);
     oz_wu_sigmf_abort(w);
@@ -535,5 +551,6 @@ void oz_wu_sigmf_abort(oz_wu_sigmf_writer *w)
     json_decref(w->meta);
     free(w->buf);
     free(w->mpath);
+    free(w->dpath);
     free(w);
 }

@@ -155,5 +155,8 @@ int64_t oz_wu_time_add(int64_t start_ns, double offset_s)
         offset_s = 3.2e9;
     if (offset_s < -3.2e9)
         offset_s = -3.2e9;
-    return start_ns + (int64_t)llround(offset_s * 1e9);
+    int64_t add = (int64_t)llround(offset_s * 1e9), sum;
+    if (__builtin_add_overflow(start_ns, add, &sum))
+        sum = add > 0 ? INT64_MAX : INT64_MIN;
+    return sum;
 }
