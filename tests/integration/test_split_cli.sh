@@ -189,6 +189,17 @@ then pass "--config under flags"; else fail "--config under flags"; fi
 echo '{"fft_max": 2048,' >"$WORK/badcfg.json"
 expect_bad "bad --config file" "--config: " "$WORK/rec" --out "$O" --config "$WORK/badcfg.json"
 
+# A unit that cannot be put in place (a directory holds its name): the split
+# fails and removes the units it wrote, leaving no partial set (review finding).
+mkdir -p "$WORK/partial/rec-000003.ozwu"
+if "$SPLIT" "$WORK/rec" --out "$WORK/partial" --unit-samples 1024 --fft-max 256 -q 2>/dev/null; then
+    fail "a split that cannot write unit 3 succeeded"
+elif ls "$WORK/partial"/*.ozwu 2>/dev/null | grep -qv "rec-000003.ozwu"; then
+    fail "a failed split left units behind: $(ls "$WORK/partial")"
+else
+    pass "a failed split leaves no units behind"
+fi
+
 "$SPLIT" --help | grep -q "SYNOPSIS" && pass "--help" || fail "--help"
 
 if [[ $FAILURES -ne 0 ]]; then

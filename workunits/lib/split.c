@@ -324,5 +324,15 @@ int oz_wu_split_write(oz_wu_reader *r, const oz_wu_split_opts *o, uint64_t *nuni
     }
     pool_stop(&pool);
     oz_wu_units_free(units);
+    if (rc != OZ_WU_OK) {
+        /* a failed split leaves no partial set of units behind: remove the
+         * ones this run wrote (units are numbered from 0 in order) */
+        char *p = malloc(pathcap);
+        for (uint64_t i = 0; p && i < submitted; i++) {
+            snprintf(p, pathcap, "%s/%s-%06llu.ozwu", o->out_dir, dataset, (unsigned long long)i);
+            unlink(p);
+        }
+        free(p);
+    }
     return rc != OZ_WU_OK ? rc : stop; /* 0 once every unit is written */
 }
