@@ -53,6 +53,8 @@
 #              pulsed signals are also reported as spikes and lines at
 #              neighbouring drifts, which cross them.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 BINDIR=${1:?usage: $0 BINDIR}
 SEARCH="$BINDIR/ozma-search"
@@ -64,9 +66,6 @@ done
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-FAILURES=0
-fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
-pass() { echo "ok: $*"; }
 
 FS=9765.625
 CENTER=1420000000
@@ -377,23 +376,7 @@ fi
 # ---- 4. bad inputs: exit 2, one line naming the problem ---------------------------
 # expect_bad WHAT PATTERN ARGS...: exit 2, one stderr line "ozma-search: ..." with PATTERN.
 expect_bad() {
-    local what=$1 pattern=$2
-    shift 2
-    local rc=0
-    "$SEARCH" "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
-    local err
-    err=$(cat "$WORK/err.txt")
-    if [[ $rc -ne 2 ]]; then
-        fail "$what: exit status $rc, expected 2 (stderr: $err)"
-    elif [[ $(wc -l <"$WORK/err.txt") -ne 1 ]]; then
-        fail "$what: expected one line on stderr, got: $err"
-    elif [[ $err != "ozma-search: "* ]] || ! grep -qF -- "$pattern" "$WORK/err.txt"; then
-        fail "$what: stderr \"$err\" lacks \"$pattern\""
-    elif [[ -s "$WORK/out.txt" ]]; then
-        fail "$what: wrote to stdout on failure"
-    else
-        pass "$what -> $err"
-    fi
+    expect_exit2 "$SEARCH" "$@" && pass "$1"
 }
 
 # SigMF metadata without its sample rate

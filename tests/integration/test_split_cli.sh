@@ -11,6 +11,8 @@
 # truncated unit, a header that lies, bad SigMF meta, bad flags - each must
 # exit 2 with one line on stderr that starts "ozma-split: " and names it.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 BINDIR=${1:?usage: $0 BINDIR}
 SPLIT="$BINDIR/ozma-split"
@@ -21,9 +23,6 @@ done
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-FAILURES=0
-fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
-pass() { echo "ok: $*"; }
 
 N=$((3 * 65536 + 12345))
 "$SYNTH" --out "$WORK/rec" --samples $N --datatype ci8 --seed 3 \
@@ -87,21 +86,7 @@ fi
 
 # expect_bad WHAT PATTERN ARGS...: exit 2, one stderr line "ozma-split: ..." with PATTERN.
 expect_bad() {
-    local what=$1 pattern=$2
-    shift 2
-    local rc=0
-    "$SPLIT" "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
-    local err
-    err=$(cat "$WORK/err.txt")
-    if [[ $rc -ne 2 ]]; then
-        fail "$what: exit status $rc, expected 2 (stderr: $err)"
-    elif [[ $(wc -l <"$WORK/err.txt") -ne 1 ]]; then
-        fail "$what: expected one line on stderr, got: $err"
-    elif [[ $err != "ozma-split: "* ]] || ! grep -qF -- "$pattern" "$WORK/err.txt"; then
-        fail "$what: stderr \"$err\" lacks \"$pattern\""
-    else
-        pass "$what"
-    fi
+    expect_exit2 "$SPLIT" "$@" && pass "$1"
 }
 
 O="$WORK/out-bad"
@@ -202,8 +187,4 @@ fi
 
 "$SPLIT" --help | grep -q "SYNOPSIS" && pass "--help" || fail "--help"
 
-if [[ $FAILURES -ne 0 ]]; then
-    echo "$FAILURES failure(s)" >&2
-    exit 1
-fi
-echo "all ozma-split checks passed"
+finish "ozma-split"

@@ -10,6 +10,8 @@
 # then that every kind of bad usage exits 2 with one line on stderr that
 # starts "ozma-synth: " and names the problem.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 BINDIR=${1:?usage: $0 BINDIR}
 SYNTH="$BINDIR/ozma-synth"
@@ -17,9 +19,6 @@ SYNTH="$BINDIR/ozma-synth"
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-FAILURES=0
-fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
-pass() { echo "ok: $*"; }
 
 N=100003
 SIGNALS=(--spike f=1200,drift=0.5,snr=0.02
@@ -96,21 +95,7 @@ fi
 
 # expect_bad WHAT PATTERN ARGS...: exit 2, one stderr line "ozma-synth: ..." with PATTERN.
 expect_bad() {
-    local what=$1 pattern=$2
-    shift 2
-    local rc=0
-    "$SYNTH" "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
-    local err
-    err=$(cat "$WORK/err.txt")
-    if [[ $rc -ne 2 ]]; then
-        fail "$what: exit status $rc, expected 2 (stderr: $err)"
-    elif [[ $(wc -l <"$WORK/err.txt") -ne 1 ]]; then
-        fail "$what: expected one line on stderr, got: $err"
-    elif [[ $err != "ozma-synth: "* ]] || ! grep -qF -- "$pattern" "$WORK/err.txt"; then
-        fail "$what: stderr \"$err\" lacks \"$pattern\""
-    else
-        pass "$what"
-    fi
+    expect_exit2 "$SYNTH" "$@" && pass "$1"
 }
 
 B="$WORK/bad"
@@ -142,8 +127,4 @@ fi
 
 "$SYNTH" --help | grep -q "SYNOPSIS" && pass "--help" || fail "--help"
 
-if [[ $FAILURES -ne 0 ]]; then
-    echo "$FAILURES failure(s)" >&2
-    exit 1
-fi
-echo "all ozma-synth checks passed"
+finish "ozma-synth"
