@@ -11,11 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 deploy/install-deps.sh
-if [ ! -x build/release/workunits/ozma-search ]; then
+if [ ! -x build/release/bin/ozma-search ]; then
   cmake --preset release >/dev/null
   cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 fi
-bin=build/release/workunits
+bin=build/release/bin
 
 dir=${1:-$(mktemp -d -t ozma-demo.XXXXXX)}
 mkdir -p "$dir"

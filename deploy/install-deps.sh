@@ -9,6 +9,10 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # libraries (DESIGN.md: fftw3 single precision, jansson; STYLE.md: libsodium, cmocka)
   libfftw3-dev libjansson-dev libsodium-dev libcmocka-dev
+  # scheduler (HTTP server, SQLite) and worker (HTTP client, INI preferences)
+  libmicrohttpd-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libinih-dev
+  # benchmarks: the HTTP load generator
+  wrk
   # tests drive the programs with bash and python3
   python3
 )
