@@ -1,0 +1,349 @@
+/*
+ * jobs.c - the transitioner, validator and assimilator threads (jobs.h).
+ *
+ * Each thread owns one store connection and loops: do every piece of work
+ * its flags show (one short transaction each), then sleep until the tick
+ * or a kick.  The decisions that need science live here - the validator
+ * parses results with the strict parser and compares them with
+ * oz_sci_result_compare; the assimilator turns the canonical result into
+ * signal rows on the dataset's clock - and the store only records them.
+ *
+ * Validation (BOINC's rule with science/ compare as the equality): among a
+ * unit's successful results that are not already INVALID, a result agreed
+ * with by at least min_quorum results (itself included) becomes canonical;
+ * results that agree with it are VALID (and earn credit), the others
+ * INVALID.  Without such a result all are INCONCLUSIVE and the unit asks
+ * for one more replica.  Results arriving after a unit is validated are
+ * compared with its canonical result alone.
+ */
+#include "jobs.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "credit.h"
+
+enum { JOB_TRANSITION, JOB_VALIDATE, JOB_ASSIMILATE, JOB_COUNT };
+static const char *const job_names[JOB_COUNT] = {"transitioner", "validator", "assimilator"};
+
+struct oz_jobs;
+
+typedef struct job {
+    struct oz_jobs *owner;
+    int kind;
+    pthread_t thread;
+    bool started;
+} job;
+
+struct oz_jobs {
+    oz_db *db;
+    double tick_s;
+    int quiet;
+    pthread_mutex_t lock; /* guards stop and kicks */
+    pthread_cond_t wake;
+    bool stop;
+    unsigned kicks; /* bumped by oz_jobs_kick; threads compare with what they saw */
+    job jobs[JOB_COUNT];
+};
+
+static void job_log(const oz_jobs *j, const char *who, const char *fmt, const char *arg)
+{
+    if (!j->quiet)
+        fprintf(stderr, "ozma-server: %s: %s%s\n", who, fmt, arg ? arg : "");
+}
+
+/* ---- the validator's decision -------------------------------------------------------------- */
+
+/* Parses every replica's result; parsed[i] false when it fails (an
+ * upload is checked already, so that means the stored bytes are bad). */
+static void parse_all(const oz_validate_unit *v, oz_wu_result *res, bool *parsed)
+{
+    for (size_t i = 0; i < v->nreplicas; i++) {
+        char why[256];
+        const char *text = v->replicas[i].json;
+        parsed[i] = oz_wu_result_parse(text, strlen(text), &res[i], why, sizeof why) == OZ_WU_OK;
+    }
+}
+
+static bool agree(const oz_wu_result *a, const oz_wu_result *b, const oz_sci_config *cfg,
+                  double fs)
+{
+    char why[256];
+    return oz_sci_result_compare(&a->result, &b->result, cfg, fs, why, sizeof why) == OZ_SCI_OK;
+}
+
+/* Fills states[] and *canonical for v (see the file comment). */
+static int decide(const oz_validate_unit *v, int *states, int64_t *canonical)
+{
+    *canonical = 0;
+    size_t n = v->nreplicas;
+    oz_sci_config cfg;
+    oz_sci_config_default(&cfg);
+    json_error_t jerr;
+    json_t *cj = json_loads(v->config_json, 0, &jerr);
+    char why[256];
+    int rc = cj ? oz_sci_config_from_json(cj, &cfg, why, sizeof why) : OZ_SCI_EINVAL;
+    json_decref(cj);
+    if (rc != OZ_SCI_OK)
+        return OZ_SCHED_EINVAL;
+    oz_wu_result *res = calloc(n, sizeof *res);
+    bool *parsed = calloc(n, sizeof *parsed);
+    if (!res || !parsed) {
+        free(res);
+        free(parsed);
+        return OZ_SCHED_ENOMEM;
+    }
+    parse_all(v, res, parsed);
+    size_t canon = n;
+    if (v->canonical) {
+        for (size_t i = 0; i < n; i++)
+            if (v->replicas[i].replica_id == v->canonical)
+                canon = i;
+        *canonical = v->canonical;
+    } else {
+        size_t best = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!parsed[i])
+                continue;
+            size_t votes = 1;
+            for (size_t k = 0; k < n; k++)
+                if (k != i && parsed[k] && agree(&res[i], &res[k], &cfg, v->sample_rate))
+                    votes++;
+            if (votes >= (size_t)v->min_quorum && votes > best) {
+                best = votes;
+                canon = i;
+            }
+        }
+        if (canon < n)
+            *canonical = v->replicas[canon].replica_id;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (canon == n)
+            states[i] = parsed[i] ? OZ_VALIDATE_INCONCLUSIVE : OZ_VALIDATE_INVALID;
+        else if (i == canon)
+            states[i] = OZ_VALIDATE_VALID;
+        else if (v->replicas[i].validate_state != OZ_VALIDATE_INIT &&
+                 v->replicas[i].validate_state != OZ_VALIDATE_INCONCLUSIVE)
+            states[i] = v->replicas[i].validate_state; /* judged before */
+        else
+            states[i] = parsed[i] && parsed[canon] &&
+                                agree(&res[canon], &res[i], &cfg, v->sample_rate)
+                            ? OZ_VALIDATE_VALID
+                            : OZ_VALIDATE_INVALID;
+    }
+    for (size_t i = 0; i < n; i++)
+        oz_wu_result_clear(&res[i]);
+    free(res);
+    free(parsed);
+    return OZ_SCHED_OK;
+}
+
+/* ---- one round of each job ------------------------------------------------------------------- */
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Runs job kind once over all its work; returns the number of items done,
+ * or a negative error. */
+static int round_transition(oz_jobs *j, oz_store *s)
+{
+    char why[512];
+    size_t done, total = 0;
+    do {
+        int rc = oz_store_transition(s, now_s(), 256, &done, why, sizeof why);
+        if (rc != OZ_SCHED_OK) {
+            job_log(j, "transitioner", "", why);
+            return rc;
+        }
+        total += done;
+    } while (done > 0);
+    return (int)(total > 1000000 ? 1000000 : total);
+}
+
+static int round_validate(oz_jobs *j, oz_store *s)
+{
+    char why[512];
+    int total = 0;
+    for (;;) {
+        oz_validate_unit v;
+        int rc = oz_store_validate_next(s, &v, why, sizeof why);
+        if (rc == OZ_SCHED_ENOTFOUND)
+            return total;
+        if (rc != OZ_SCHED_OK) {
+            job_log(j, "validator", "", why);
+            return rc;
+        }
+        int *states = calloc(v.nreplicas, sizeof *states);
+        int64_t canonical = 0;
+        rc = states ? decide(&v, states, &canonical) : OZ_SCHED_ENOMEM;
+        if (rc == OZ_SCHED_OK)
+            rc = oz_store_validate_commit(s, &v, states, canonical, oz_credit_from_flops(v.flops),
+                                          now_s(), why, sizeof why);
+        else
+            snprintf(why, sizeof why, "unit %lld: %s", (long long)v.unit_rowid,
+                     oz_sched_strerror(rc));
+        free(states);
+        oz_validate_unit_clear(&v);
+        if (rc != OZ_SCHED_OK) {
+            job_log(j, "validator", "", why);
+            return rc;
+        }
+        total++;
+    }
+}
+
+static int round_assimilate(oz_jobs *j, oz_store *s)
+{
+    char why[512];
+    int total = 0;
+    for (;;) {
+        oz_assimilate_unit a;
+        int rc = oz_store_assimilate_next(s, &a, why, sizeof why);
+        if (rc == OZ_SCHED_ENOTFOUND)
+            return total;
+        if (rc != OZ_SCHED_OK) {
+            job_log(j, "assimilator", "", why);
+            return rc;
+        }
+        oz_wu_result res;
+        oz_signal_row *rows = NULL;
+        size_t n = 0;
+        rc = oz_wu_result_parse(a.json, strlen(a.json), &res, why, sizeof why) == OZ_WU_OK
+                 ? OZ_SCHED_OK
+                 : OZ_SCHED_EINVAL;
+        if (rc == OZ_SCHED_OK) {
+            n = res.result.nsignals;
+            rows = calloc(n ? n : 1, sizeof *rows);
+            if (!rows)
+                rc = OZ_SCHED_ENOMEM;
+            for (size_t i = 0; rows && i < n; i++) {
+                const oz_signal *g = &res.result.signals[i];
+                oz_signal_row *r = &rows[i];
+                r->type = oz_sig_type_name(g->type);
+                r->freq_hz = g->freq_hz;
+                r->chirp_hz_s = g->chirp_hz_s;
+                r->time_s = a.unit_start_s + g->time_s;
+                r->score = g->score;
+                r->power = g->power;
+                r->period_s = g->period_s;
+                r->fft_len = g->fft_len;
+                r->has_time = a.has_time;
+                if (a.has_time)
+                    r->time_ns = oz_wu_time_add(a.dataset_start_ns, r->time_s);
+            }
+            if (rc == OZ_SCHED_OK)
+                rc = oz_store_assimilate_commit(s, &a, rows, n, why, sizeof why);
+            oz_wu_result_clear(&res);
+        }
+        free(rows);
+        oz_assimilate_unit_clear(&a);
+        if (rc != OZ_SCHED_OK) {
+            job_log(j, "assimilator", "", why);
+            return rc;
+        }
+        total++;
+    }
+}
+
+/* ---- threads ---------------------------------------------------------------------------------- */
+
+static void *job_main(void *arg)
+{
+    job *me = arg;
+    oz_jobs *j = me->owner;
+    const char *name = job_names[me->kind];
+    char why[512];
+    oz_store *s;
+    if (oz_store_open(j->db, &s, why, sizeof why) != OZ_SCHED_OK) {
+        job_log(j, name, "cannot open the database: ", why);
+        return NULL;
+    }
+    pthread_mutex_lock(&j->lock);
+    while (!j->stop) {
+        unsigned seen = j->kicks;
+        pthread_mutex_unlock(&j->lock);
+        int rc;
+        switch (me->kind) {
+        case JOB_TRANSITION: rc = round_transition(j, s); break;
+        case JOB_VALIDATE: rc = round_validate(j, s); break;
+        default: rc = round_assimilate(j, s); break;
+        }
+        pthread_mutex_lock(&j->lock);
+        /* Work done may be work for the others (a validation needs an
+         * assimilation): wake them.  A failure waits for the tick. */
+        if (rc > 0) {
+            j->kicks++;
+            pthread_cond_broadcast(&j->wake);
+        }
+        if (j->stop || j->kicks != seen)
+            continue;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        double t = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + j->tick_s;
+        until.tv_sec = (time_t)t;
+        until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
+        while (!j->stop && j->kicks == seen &&
+               pthread_cond_timedwait(&j->wake, &j->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&j->lock);
+    oz_store_close(s);
+    return NULL;
+}
+
+int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    oz_jobs *j = calloc(1, sizeof *j);
+    if (!j)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    j->db = o->db;
+    j->tick_s = o->tick_s > 0 ? o->tick_s : 1.0;
+    j->quiet = o->quiet;
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->wake, NULL);
+    for (int k = 0; k < JOB_COUNT; k++) {
+        j->jobs[k].owner = j;
+        j->jobs[k].kind = k;
+        if (pthread_create(&j->jobs[k].thread, NULL, job_main, &j->jobs[k]) != 0) {
+            oz_jobs_stop(j);
+            return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot start the %s thread",
+                                 job_names[k]);
+        }
+        j->jobs[k].started = true;
+    }
+    *out = j;
+    return OZ_SCHED_OK;
+}
+
+void oz_jobs_kick(oz_jobs *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->lock);
+    j->kicks++;
+    pthread_cond_broadcast(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+}
+
+void oz_jobs_stop(oz_jobs *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->lock);
+    j->stop = true;
+    pthread_cond_broadcast(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+    for (int k = 0; k < JOB_COUNT; k++)
+        if (j->jobs[k].started)
+            pthread_join(j->jobs[k].thread, NULL);
+    pthread_cond_destroy(&j->wake);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}

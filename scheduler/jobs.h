@@ -1,0 +1,32 @@
+/*
+ * jobs.h - the server's background work: the transitioner (deadlines,
+ * reissue, units ending in error), the validator (quorum, canonical result
+ * by science/ compare, credit) and the assimilator (canonical signals into
+ * the signals table).  Each is one thread with its own store connection,
+ * woken by a timer and by oz_jobs_kick() when an upload or error report
+ * arrives; each step is one short transaction, so a crash at any point
+ * loses nothing and counts nothing twice.
+ */
+#ifndef OZ_SCHED_JOBS_H
+#define OZ_SCHED_JOBS_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+typedef struct oz_jobs oz_jobs;
+
+typedef struct oz_jobs_opts {
+    oz_db *db;
+    double tick_s; /* timer period of every job (deadlines are checked this often); 0: 1 s */
+    /* Log lines go to stderr unless quiet. */
+    int quiet;
+} oz_jobs_opts;
+
+int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen);
+/* Something changed (a result or error arrived): run the jobs now. */
+void oz_jobs_kick(oz_jobs *j);
+/* Stops the threads after their current transaction and frees j. */
+void oz_jobs_stop(oz_jobs *j);
+
+#endif

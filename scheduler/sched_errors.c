@@ -1,0 +1,38 @@
+/*
+ * sched_errors.c - words for the scheduler's error codes, and the helper
+ * every function uses to return an error with its sentence.
+ */
+#include "sched_errors.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+const char *oz_sched_strerror(int err)
+{
+    switch (err) {
+    case OZ_SCHED_OK: return "ok";
+    case OZ_SCHED_EINVAL: return "invalid argument";
+    case OZ_SCHED_ENOMEM: return "out of memory";
+    case OZ_SCHED_EDB: return "database error";
+    case OZ_SCHED_ENOTFOUND: return "not found";
+    case OZ_SCHED_EEXIST: return "already exists";
+    case OZ_SCHED_EFORBIDDEN: return "forbidden";
+    case OZ_SCHED_ECONFLICT: return "conflict";
+    case OZ_SCHED_EBUSY: return "database busy";
+    case OZ_SCHED_ELIMIT: return "limit exceeded";
+    case OZ_SCHED_EAUTH: return "not authenticated";
+    case OZ_SCHED_EIO: return "input/output error";
+    default: return "unknown error";
+    }
+}
+
+int oz_sched_fail(int err, char *why, size_t whylen, const char *fmt, ...)
+{
+    if (why && whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}

@@ -1,0 +1,367 @@
+/*
+ * store.c - the database file: schema, migrations, connections, the
+ * statement cache and write transactions (store.h explains the model).
+ *
+ * The schema is versioned in PRAGMA user_version.  Version 1 is created in
+ * one transaction by oz_db_create; later versions add a migration step to
+ * `migrations` and bump OZ_STORE_SCHEMA_VERSION, and oz_db_open applies the
+ * missing steps in order, each in its own transaction.
+ *
+ * Every connection sets: WAL journal (on create), foreign_keys=ON,
+ * busy_timeout (another process, such as a load, may hold the write lock for
+ * one batch), and synchronous per transaction (FULL for what clients were
+ * promised is durable, NORMAL for dispatch).  Replica, unit and signal rows
+ * carry small integer states (store.h enums); the partial indexes below
+ * make each job's "what needs doing" query a short index walk.
+ */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "credit.h"
+
+static const char schema_v1[] =
+    "CREATE TABLE teams("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',"
+    "  founder INTEGER, total_credit REAL NOT NULL DEFAULT 0,"
+    "  recent_credit REAL NOT NULL DEFAULT 0, recent_time INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE accounts("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT,"
+    "  team_id INTEGER REFERENCES teams(id), auth_hash BLOB NOT NULL UNIQUE,"
+    "  total_credit REAL NOT NULL DEFAULT 0, recent_credit REAL NOT NULL DEFAULT 0,"
+    "  recent_time INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE INDEX accounts_team ON accounts(team_id);"
+    "CREATE INDEX accounts_total ON accounts(total_credit DESC, id);"
+    "CREATE TABLE hosts("
+    "  id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    "  name TEXT NOT NULL, os TEXT NOT NULL, ncpus INTEGER NOT NULL, flops REAL NOT NULL,"
+    "  memory_mb INTEGER NOT NULL, key_hash BLOB NOT NULL UNIQUE,"
+    "  total_credit REAL NOT NULL DEFAULT 0, recent_credit REAL NOT NULL DEFAULT 0,"
+    "  recent_time INTEGER NOT NULL DEFAULT 0, in_progress INTEGER NOT NULL DEFAULT 0,"
+    "  last_rpc INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE INDEX hosts_account ON hosts(account_id);"
+    "CREATE TABLE datasets("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, recording TEXT NOT NULL,"
+    "  sample_rate REAL NOT NULL, center_hz REAL NOT NULL, start_ns INTEGER,"
+    "  config TEXT NOT NULL, min_quorum INTEGER NOT NULL, target_nresults INTEGER NOT NULL,"
+    "  max_error_results INTEGER NOT NULL, max_total_results INTEGER NOT NULL,"
+    "  delay_bound INTEGER NOT NULL, ready INTEGER NOT NULL DEFAULT 0,"
+    "  nunits INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    /* target: target_nresults, raised by one each time validation finds no
+     * consensus.  need_*: work flags for the jobs, cleared as they finish. */
+    "CREATE TABLE units("
+    "  id INTEGER PRIMARY KEY,"
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL UNIQUE, file TEXT NOT NULL, bytes INTEGER NOT NULL,"
+    "  sha256 BLOB NOT NULL, flops INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    "  start_s REAL NOT NULL, nsamples INTEGER NOT NULL, target INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0, error TEXT, canonical INTEGER,"
+    "  need_transition INTEGER NOT NULL DEFAULT 0, need_validate INTEGER NOT NULL DEFAULT 0,"
+    "  assimilated INTEGER NOT NULL DEFAULT 0, finished INTEGER);"
+    "CREATE INDEX units_dataset ON units(dataset_id, idx);"
+    "CREATE INDEX units_state ON units(state);"
+    "CREATE INDEX units_transition ON units(id) WHERE need_transition = 1;"
+    "CREATE INDEX units_validate ON units(id) WHERE need_validate = 1;"
+    "CREATE INDEX units_assimilate ON units(id) WHERE state = 1 AND assimilated = 0;"
+    "CREATE TABLE replicas("
+    "  id INTEGER PRIMARY KEY,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  state INTEGER NOT NULL DEFAULT 0, outcome INTEGER NOT NULL DEFAULT 0,"
+    "  validate_state INTEGER NOT NULL DEFAULT 0, host_id INTEGER REFERENCES hosts(id),"
+    "  account_id INTEGER, sent INTEGER, deadline INTEGER, received INTEGER,"
+    "  result TEXT, result_sha256 BLOB, error TEXT, credit REAL NOT NULL DEFAULT 0);"
+    "CREATE INDEX replicas_unit ON replicas(unit_id);"
+    "CREATE INDEX replicas_unsent ON replicas(id) WHERE state = 0;"
+    "CREATE INDEX replicas_deadline ON replicas(deadline) WHERE state = 1;"
+    "CREATE INDEX replicas_received ON replicas(received) WHERE received IS NOT NULL;"
+    "CREATE TABLE signals("
+    "  id INTEGER PRIMARY KEY,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  replica_id INTEGER NOT NULL, type TEXT NOT NULL, freq_hz REAL NOT NULL,"
+    "  chirp_hz_s REAL NOT NULL, time_s REAL NOT NULL, time_ns INTEGER,"
+    "  score REAL NOT NULL, power REAL NOT NULL, fft_len INTEGER NOT NULL,"
+    "  period_s REAL NOT NULL DEFAULT 0);"
+    "CREATE INDEX signals_unit ON signals(unit_id);"
+    "CREATE INDEX signals_dataset ON signals(dataset_id, id);";
+
+/* Migrations from version i+1 to i+2 go here; none yet. */
+static const char *const migrations[] = {NULL};
+
+int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
+{
+    int code = sqlite3_errcode(s->conn);
+    int err = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? OZ_SCHED_EBUSY : OZ_SCHED_EDB;
+    return oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what,
+                         sqlite3_errmsg(s->conn));
+}
+
+const char *oz_store_col_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}
+
+/* The SQL function decay(rac, then, now): recent credit seen at now. */
+static void sql_decay(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_double(ctx, oz_credit_decay(sqlite3_value_double(argv[0]),
+                                               sqlite3_value_int64(argv[1]),
+                                               sqlite3_value_int64(argv[2])));
+}
+
+static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size_t whylen)
+{
+    sqlite3 *c = NULL;
+    int rc = sqlite3_open_v2(path, &c, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot open the database: %s", path,
+                      c ? sqlite3_errmsg(c) : sqlite3_errstr(rc));
+        sqlite3_close(c);
+        return OZ_SCHED_EDB;
+    }
+    sqlite3_busy_timeout(c, 10000);
+    char *err = NULL;
+    if (sqlite3_exec(c,
+                     "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
+                     NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_create_function(c, "decay", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                sql_decay, NULL, NULL) != SQLITE_OK) {
+        oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot configure the database: %s", path,
+                      err ? err : sqlite3_errmsg(c));
+        sqlite3_free(err);
+        sqlite3_close(c);
+        return OZ_SCHED_EDB;
+    }
+    *out = c;
+    return OZ_SCHED_OK;
+}
+
+static int exec_all(sqlite3 *c, const char *path, const char *sql, char *why, size_t whylen)
+{
+    char *err = NULL;
+    if (sqlite3_exec(c, sql, NULL, NULL, &err) != SQLITE_OK) {
+        int busy = sqlite3_errcode(c) == SQLITE_BUSY;
+        oz_sched_fail(busy ? OZ_SCHED_EBUSY : OZ_SCHED_EDB, why, whylen, "%s: %s", path,
+                      err ? err : sqlite3_errmsg(c));
+        sqlite3_free(err);
+        return busy ? OZ_SCHED_EBUSY : OZ_SCHED_EDB;
+    }
+    return OZ_SCHED_OK;
+}
+
+int oz_db_create(const char *path, char *why, size_t whylen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return oz_sched_fail(OZ_SCHED_EEXIST, why, whylen, "%s: already exists", path);
+    sqlite3 *c;
+    int rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE, &c,
+                       why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    char version[64];
+    snprintf(version, sizeof version, "PRAGMA user_version=%d; COMMIT;", OZ_STORE_SCHEMA_VERSION);
+    if ((rc = exec_all(c, path, "PRAGMA journal_mode=WAL; BEGIN IMMEDIATE;", why, whylen)) ||
+        (rc = exec_all(c, path, schema_v1, why, whylen)) ||
+        (rc = exec_all(c, path, version, why, whylen))) {
+        sqlite3_close(c);
+        remove(path);
+        return rc;
+    }
+    if (sqlite3_close(c) != SQLITE_OK)
+        return oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot close", path);
+    return OZ_SCHED_OK;
+}
+
+static int user_version(sqlite3 *c, int *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0)
+        *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int migrate(const char *path, char *why, size_t whylen)
+{
+    sqlite3 *c;
+    int rc = conn_open(path, SQLITE_OPEN_READWRITE, &c, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    int v = 0;
+    if (user_version(c, &v) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: not an Ozma database: %s", path,
+                           sqlite3_errmsg(c));
+        goto out;
+    }
+    if (v < 1 || v > OZ_STORE_SCHEMA_VERSION) {
+        rc = oz_sched_fail(OZ_SCHED_EDB, why, whylen,
+                           "%s: schema version %d, this program knows 1 to %d", path, v,
+                           OZ_STORE_SCHEMA_VERSION);
+        goto out;
+    }
+    for (; v < OZ_STORE_SCHEMA_VERSION; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d; COMMIT;", v + 1);
+        if ((rc = exec_all(c, path, "BEGIN IMMEDIATE;", why, whylen)) ||
+            (rc = exec_all(c, path, migrations[v - 1], why, whylen)) ||
+            (rc = exec_all(c, path, bump, why, whylen))) {
+            sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+    }
+out:
+    sqlite3_close(c);
+    return rc;
+}
+
+int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "%s: %s", path, strerror(errno));
+    int rc = migrate(path, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    oz_db *db = calloc(1, sizeof *db);
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    }
+    pthread_mutex_init(&db->write_lock, NULL);
+    *out = db;
+    return OZ_SCHED_OK;
+}
+
+void oz_db_close(oz_db *db)
+{
+    if (!db)
+        return;
+    pthread_mutex_destroy(&db->write_lock);
+    free(db->path);
+    free(db);
+}
+
+int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    oz_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    s->db = db;
+    int rc = conn_open(db->path, SQLITE_OPEN_READWRITE, &s->conn, why, whylen);
+    if (rc != OZ_SCHED_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return OZ_SCHED_OK;
+}
+
+void oz_store_close(oz_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nstmts; i++)
+        sqlite3_finalize(s->stmts[i]);
+    sqlite3_close(s->conn);
+    free(s);
+}
+
+sqlite3_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen)
+{
+    for (int i = 0; i < s->nstmts; i++) {
+        if (s->keys[i] == sql) {
+            sqlite3_reset(s->stmts[i]);
+            sqlite3_clear_bindings(s->stmts[i]);
+            return s->stmts[i];
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    unsigned flags = s->nstmts < OZ_STORE_STMTS ? SQLITE_PREPARE_PERSISTENT : 0;
+    if (sqlite3_prepare_v3(s->conn, sql, -1, flags, &st, NULL) != SQLITE_OK) {
+        oz_store_dberr(s, "prepare", why, whylen);
+        return NULL;
+    }
+    if (s->nstmts < OZ_STORE_STMTS) {
+        s->keys[s->nstmts] = sql;
+        s->stmts[s->nstmts++] = st;
+        return st;
+    }
+    /* The cache is full (a programming error: raise OZ_STORE_STMTS). */
+    sqlite3_finalize(st);
+    oz_sched_fail(OZ_SCHED_EDB, why, whylen, "statement cache full");
+    return NULL;
+}
+
+int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        int err = oz_store_dberr(s, "write", why, whylen);
+        sqlite3_reset(st);
+        return err;
+    }
+    sqlite3_reset(st);
+    return OZ_SCHED_OK;
+}
+
+static int exec_literal(oz_store *s, const char *sql, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    return st ? oz_store_exec_stmt(s, st, why, whylen) : OZ_SCHED_EDB;
+}
+
+int oz_store_wbegin(oz_store *s, int full, char *why, size_t whylen)
+{
+    pthread_mutex_lock(&s->db->write_lock);
+    int rc = OZ_SCHED_OK;
+    if (full != s->sync_full) {
+        rc = exec_literal(s, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", why,
+                          whylen);
+        if (rc == OZ_SCHED_OK)
+            s->sync_full = full;
+    }
+    if (rc == OZ_SCHED_OK)
+        rc = exec_literal(s, "BEGIN IMMEDIATE", why, whylen);
+    if (rc != OZ_SCHED_OK)
+        pthread_mutex_unlock(&s->db->write_lock);
+    return rc;
+}
+
+int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
+{
+    int rc = exec_literal(s, "COMMIT", why, whylen);
+    if (rc != OZ_SCHED_OK)
+        exec_literal(s, "ROLLBACK", NULL, 0);
+    pthread_mutex_unlock(&s->db->write_lock);
+    return rc;
+}
+
+void oz_store_wrollback(oz_store *s)
+{
+    exec_literal(s, "ROLLBACK", NULL, 0);
+    pthread_mutex_unlock(&s->db->write_lock);
+}
+
+int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
+{
+    return exec_literal(s, "BEGIN", why, whylen);
+}
+
+void oz_store_rend(oz_store *s)
+{
+    exec_literal(s, "COMMIT", NULL, 0);
+}

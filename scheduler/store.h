@@ -1,0 +1,304 @@
+/*
+ * store.h - the scheduler's database, behind one narrow interface.
+ *
+ * Everything the scheduler remembers lives in one SQLite file (WAL mode):
+ * datasets, units, replicas, accounts, teams, hosts and signals.  The HTTP
+ * handlers, the jobs (transitioner, validator, assimilator) and the
+ * command-line subcommands all go through these functions and never write
+ * SQL of their own, so that another database can serve at scale later
+ * (DESIGN.md §7).
+ *
+ * Threads: an oz_db is the shared handle of one database file in this
+ * process (path plus the write lock); each thread opens its own oz_store
+ * connection from it (STYLE.md §9: one connection per thread).  Writes
+ * serialise on the oz_db's mutex rather than on SQLite's busy handler,
+ * whose sleeps would ruin latency; other processes (a `load` while serving)
+ * are covered by busy_timeout.  Every write is one short BEGIN IMMEDIATE
+ * transaction, committed before the function returns: when it returns 0
+ * the change is in the database.
+ *
+ * Durability: result uploads and loads commit with synchronous=FULL (the WAL
+ * is fsynced at each commit: an accepted result survives power loss); work
+ * dispatch commits with synchronous=NORMAL (survives a crash of the server,
+ * and after a power loss the worst case is a replica sent twice).
+ *
+ * State machine (BOINC's, DESIGN.md §4): a unit is ACTIVE until it is
+ * VALIDATED (a canonical result chosen) or ERROR (too many errors or
+ * replicas; reason kept).  A replica is UNSENT -> IN_PROGRESS -> OVER, with
+ * an outcome (SUCCESS, CLIENT_ERROR, NO_REPLY, DIDNT_NEED) and a validate
+ * state (INIT, VALID, INVALID, INCONCLUSIVE).
+ */
+#ifndef OZ_SCHED_STORE_H
+#define OZ_SCHED_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ozma_workunits.h"
+#include "sched_errors.h"
+
+/* Schema version kept in PRAGMA user_version; migrations run on open. */
+#define OZ_STORE_SCHEMA_VERSION 1
+
+enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
+enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
+enum oz_replica_outcome {
+    OZ_OUTCOME_INIT = 0,
+    OZ_OUTCOME_SUCCESS = 1,
+    OZ_OUTCOME_CLIENT_ERROR = 2,
+    OZ_OUTCOME_NO_REPLY = 3,
+    OZ_OUTCOME_DIDNT_NEED = 4,
+};
+enum oz_validate_state {
+    OZ_VALIDATE_INIT = 0,
+    OZ_VALIDATE_VALID = 1,
+    OZ_VALIDATE_INVALID = 2,
+    OZ_VALIDATE_INCONCLUSIVE = 3,
+};
+
+typedef struct oz_db oz_db;       /* one database file, shared by the process's threads */
+typedef struct oz_store oz_store; /* one thread's connection */
+
+/* Creates a new database at path with the current schema.  Refuses
+ * (OZ_SCHED_EEXIST) when the file exists. */
+int oz_db_create(const char *path, char *why, size_t whylen);
+/* Opens the shared handle of an existing database (checks the schema version,
+ * runs migrations).  OZ_SCHED_ENOTFOUND when the file does not exist. */
+int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen);
+void oz_db_close(oz_db *db);
+
+/* A connection for the calling thread (close it on the same thread). */
+int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen);
+void oz_store_close(oz_store *s);
+
+/* ---- accounts, teams, hosts ------------------------------------------------------------ */
+
+/* team_id 0: none.  auth_hash is the keyed hash of the authenticator.
+ * OZ_SCHED_ENOTFOUND when the team does not exist. */
+int oz_store_account_create(oz_store *s, const char *name, const char *email, int64_t team_id,
+                            const unsigned char auth_hash[32], int64_t now, int64_t *account_id,
+                            char *why, size_t whylen);
+/* OZ_SCHED_ENOTFOUND when no account has this authenticator hash. */
+int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int64_t *account_id);
+/* The founder joins the new team.  OZ_SCHED_EEXIST when the name is taken. */
+int oz_store_team_create(oz_store *s, int64_t account_id, const char *name, const char *description,
+                         int64_t now, int64_t *team_id, char *why, size_t whylen);
+/* OZ_SCHED_ENOTFOUND when the team does not exist. */
+int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *why, size_t whylen);
+
+typedef struct oz_host_info {
+    const char *name, *os;
+    int ncpus;        /* 1..1024 */
+    double flops;     /* FLOP/s per core, measured by the host */
+    int64_t memory_mb;
+} oz_host_info;
+
+int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
+                         const unsigned char key_hash[32], int64_t now, int64_t *host_id,
+                         char *why, size_t whylen);
+
+/* What a host key authenticates. */
+typedef struct oz_host_auth {
+    int64_t host_id, account_id;
+    int ncpus;
+    double flops;
+} oz_host_auth;
+/* OZ_SCHED_ENOTFOUND when no host has this key hash. */
+int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_auth *out);
+
+/* ---- datasets and units (ozma-server load) ---------------------------------------------- */
+
+typedef struct oz_dataset_info {
+    const char *name;      /* dataset id, unique */
+    const char *recording; /* where it came from (path as given) */
+    double sample_rate, center_hz;
+    bool has_time;
+    int64_t start_ns;        /* UTC of the recording's first sample */
+    const char *config_json; /* the analysis configuration every unit carries */
+    /* Replication policy for its units (DESIGN.md §4 defaults 2, 2, 3, 6). */
+    int min_quorum, target_nresults, max_error_results, max_total_results;
+    int64_t delay_bound; /* seconds from dispatch to deadline */
+} oz_dataset_info;
+
+/* Starts a dataset in state "loading": its units get no replicas, so nothing
+ * is sent, until oz_store_dataset_finish.  OZ_SCHED_EEXIST when the name is
+ * taken by a finished dataset; a stale half-loaded one of the same name is
+ * reported the same way (remove it with oz_store_dataset_remove). */
+int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, int64_t *dataset_id,
+                           char *why, size_t whylen);
+
+typedef struct oz_unit_row {
+    const char *name; /* the unit id, as in its header */
+    const char *file; /* file name under the project's units/ folder */
+    uint64_t bytes;
+    unsigned char sha256[32]; /* the whole file's hash */
+    uint64_t flops;           /* deterministic FLOP count of its search */
+    uint64_t index;           /* position in the dataset */
+    double start_s;           /* from the dataset's start */
+    uint64_t nsamples;
+} oz_unit_row;
+
+/* Adds units in one transaction (a batch of the load). */
+int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows, size_t n,
+                       char *why, size_t whylen);
+/* Creates target_nresults UNSENT replicas per unit and marks the dataset
+ * ready, in one transaction: after this its units are sent out. */
+int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t whylen);
+/* Deletes a dataset and everything of it (a failed load's cleanup).  Lists
+ * its unit file names through each_file (may be NULL) first. */
+int oz_store_dataset_remove(oz_store *s, const char *name,
+                            void (*each_file)(void *arg, const char *file), void *arg, char *why,
+                            size_t whylen);
+
+/* ---- work ----------------------------------------------------------------------------------- */
+
+typedef struct oz_assignment {
+    int64_t replica_id;
+    char unit_id[OZ_WU_ID_MAX + 1];
+    char file[OZ_WU_ID_MAX + 8];
+    uint64_t bytes;
+    char sha256[65];
+    int64_t deadline;
+    uint64_t flops;
+} oz_assignment;
+
+/*
+ * Sends work to a host: UNSENT replicas of ready datasets, oldest first,
+ * until their estimated seconds (flops / (host flops * ncpus)) cover
+ * want_seconds (at least one when want_seconds > 0), at most `max` and at
+ * most cap - (host's replicas in progress).  Never two replicas of one unit
+ * to one account.  Marks them IN_PROGRESS with deadline now + delay_bound
+ * and records the host's RPC time, in one transaction.  *n may be 0.
+ */
+int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
+                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
+                         size_t whylen);
+
+/* A replica and what a result upload must be checked against. */
+typedef struct oz_replica_info {
+    int64_t replica_id, unit_rowid, host_id;
+    int state, outcome, validate_state;
+    int unit_state;
+    bool has_result;
+    unsigned char result_sha256[32]; /* of the accepted upload's bytes */
+    oz_wu_header unit;               /* rebuilt from the database (no samples) */
+    unsigned char unit_sha256[32];
+} oz_replica_info;
+
+/* OZ_SCHED_ENOTFOUND when there is no such replica. */
+int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, char *why,
+                         size_t whylen);
+
+/*
+ * Records a checked result for a replica sent to host_id: outcome SUCCESS,
+ * the JSON text and its hash kept, the unit flagged for the validator, in
+ * one synchronous=FULL transaction.  Idempotent: the same bytes again return
+ * 0 with *duplicate set.  OZ_SCHED_EFORBIDDEN (another host's replica),
+ * OZ_SCHED_ENOTFOUND, OZ_SCHED_ECONFLICT (another result already accepted,
+ * or the replica is over without one, or the unit has ended).
+ */
+int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, const char *json,
+                           size_t len, const unsigned char sha256[32], int64_t now, bool *duplicate,
+                           char *why, size_t whylen);
+
+/* A host reports it could not compute a replica: outcome CLIENT_ERROR with
+ * its message; the unit is flagged for the transitioner.  Same errors as
+ * above; reporting the same error twice is 0. */
+int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
+                           int64_t now, char *why, size_t whylen);
+
+/* ---- the jobs (jobs.c) ------------------------------------------------------------------- */
+
+/* Transitioner: replicas IN_PROGRESS past their deadline become OVER /
+ * NO_REPLY; then every unit flagged for transition is brought up to date:
+ * ends in ERROR when errors reach max_error_results or replicas reach
+ * max_total_results (reason kept), otherwise gets new UNSENT replicas until
+ * target_nresults are live (unsent, in progress, or succeeded and not
+ * invalid).  At most `max` units per call; *done counts them. */
+int oz_store_transition(oz_store *s, int64_t now, size_t max, size_t *done, char *why,
+                        size_t whylen);
+
+/* One unit awaiting validation: its replicas with results. */
+typedef struct oz_validate_replica {
+    int64_t replica_id;
+    int validate_state;
+    char *json; /* owned */
+} oz_validate_replica;
+typedef struct oz_validate_unit {
+    int64_t unit_rowid;
+    int min_quorum;
+    uint64_t flops; /* the unit's deterministic FLOP count: its credit */
+    double sample_rate;
+    char *config_json; /* owned */
+    int64_t canonical; /* replica id, or 0 */
+    oz_validate_replica *replicas;
+    size_t nreplicas;
+} oz_validate_unit;
+void oz_validate_unit_clear(oz_validate_unit *v);
+
+/* The next unit flagged for validation with at least min_quorum successful
+ * replicas (flags of units with fewer are cleared); OZ_SCHED_ENOTFOUND when
+ * none. */
+int oz_store_validate_next(oz_store *s, oz_validate_unit *out, char *why, size_t whylen);
+
+/*
+ * Writes the validator's verdict in one transaction: states[i] for
+ * v->replicas[i] (VALID, INVALID, INCONCLUSIVE), canonical replica id (0:
+ * no consensus yet; the unit is flagged for the transitioner, which adds a
+ * replica), credit granted to each newly VALID replica's host, account and
+ * team (recent averages decayed to now).  When canonical != 0 the unit
+ * becomes VALIDATED, unsent replicas become OVER/DIDNT_NEED, and the unit
+ * is queued for assimilation.
+ */
+int oz_store_validate_commit(oz_store *s, const oz_validate_unit *v, const int *states,
+                             int64_t canonical, double credit, int64_t now, char *why,
+                             size_t whylen);
+
+/* The next validated, unassimilated unit's canonical result. */
+typedef struct oz_assimilate_unit {
+    int64_t unit_rowid, dataset_id, replica_id;
+    double unit_start_s; /* from the dataset's start */
+    bool has_time;
+    int64_t dataset_start_ns;
+    char *json; /* owned: the canonical result file */
+} oz_assimilate_unit;
+void oz_assimilate_unit_clear(oz_assimilate_unit *a);
+int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, size_t whylen);
+
+typedef struct oz_signal_row {
+    const char *type;
+    double freq_hz, chirp_hz_s, time_s, score, power, period_s;
+    uint32_t fft_len;
+    bool has_time;
+    int64_t time_ns; /* UTC, when has_time */
+} oz_signal_row;
+/* Inserts the unit's signals and marks it assimilated, in one transaction
+ * (a crash before it commits repeats the whole unit, never half of it). */
+int oz_store_assimilate_commit(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
+                               size_t n, char *why, size_t whylen);
+
+/* ---- reading, for the web API and the status/signals subcommands ------------------------- */
+
+/* The JSON objects of API.md, new references; NULL `*out` never on 0.
+ * limit is clamped to 1..500; after is the cursor from a previous "next"
+ * (NULL: first page).  OZ_SCHED_ENOTFOUND for an unknown id. */
+int oz_store_status_json(oz_store *s, int64_t now, json_t **out);
+int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
+                        json_t **out);
+int oz_store_user_json(oz_store *s, int64_t id, int64_t now, json_t **out);
+int oz_store_host_json(oz_store *s, int64_t id, int64_t now, json_t **out);
+int oz_store_teams_json(oz_store *s, int limit, const char *after, int64_t now, json_t **out);
+int oz_store_team_json(oz_store *s, int64_t id, int64_t now, json_t **out);
+typedef struct oz_signal_query {
+    const char *dataset; /* NULL: all */
+    const char *type;    /* NULL: all */
+    double min_score;
+    int limit;
+    const char *after;
+} oz_signal_query;
+int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * store_accounts.c - accounts, teams and hosts in the database (store.h).
+ * Credentials are never stored: only their keyed hashes, which are unique
+ * and indexed, so authenticating a request is one index lookup.
+ */
+#include <string.h>
+
+#include "store_internal.h"
+
+int oz_store_account_create(oz_store *s, const char *name, const char *email, int64_t team_id,
+                            const unsigned char auth_hash[32], int64_t now, int64_t *account_id,
+                            char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st;
+    if (team_id) {
+        if (!(st = oz_store_stmt(s, "SELECT 1 FROM teams WHERE id = ?", why, whylen)))
+            goto dberr;
+        sqlite3_bind_int64(st, 1, team_id);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_ROW) {
+            rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "team %lld does not exist",
+                               (long long)team_id);
+            goto fail;
+        }
+    }
+    if (!(st = oz_store_stmt(s,
+                             "INSERT INTO accounts(name, email, team_id, auth_hash, created)"
+                             " VALUES(?, ?, ?, ?, ?)",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (email)
+        sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
+    if (team_id)
+        sqlite3_bind_int64(st, 3, team_id);
+    sqlite3_bind_blob(st, 4, auth_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    *account_id = sqlite3_last_insert_rowid(s->conn);
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+/* Looks up a 32-byte hash in `sql` (one blob parameter, selecting columns). */
+static sqlite3_stmt *by_hash(oz_store *s, const char *sql, const unsigned char hash[32])
+{
+    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    if (!st)
+        return NULL;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return NULL;
+    }
+    return st;
+}
+
+int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int64_t *account_id)
+{
+    sqlite3_stmt *st = by_hash(s, "SELECT id FROM accounts WHERE auth_hash = ?", auth_hash);
+    if (!st)
+        return OZ_SCHED_ENOTFOUND;
+    *account_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return OZ_SCHED_OK;
+}
+
+int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_auth *out)
+{
+    sqlite3_stmt *st =
+        by_hash(s, "SELECT id, account_id, ncpus, flops FROM hosts WHERE key_hash = ?", key_hash);
+    if (!st)
+        return OZ_SCHED_ENOTFOUND;
+    out->host_id = sqlite3_column_int64(st, 0);
+    out->account_id = sqlite3_column_int64(st, 1);
+    out->ncpus = sqlite3_column_int(st, 2);
+    out->flops = sqlite3_column_double(st, 3);
+    sqlite3_reset(st);
+    return OZ_SCHED_OK;
+}
+
+int oz_store_team_create(oz_store *s, int64_t account_id, const char *name, const char *description,
+                         int64_t now, int64_t *team_id, char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s, "SELECT 1 FROM teams WHERE name = ?", why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW) {
+        rc = oz_sched_fail(OZ_SCHED_EEXIST, why, whylen, "team name \"%s\" is taken", name);
+        goto fail;
+    }
+    if (!(st = oz_store_stmt(s,
+                             "INSERT INTO teams(name, description, founder, created)"
+                             " VALUES(?, ?, ?, ?)",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, account_id);
+    sqlite3_bind_int64(st, 4, now);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    *team_id = sqlite3_last_insert_rowid(s->conn);
+    if (!(st = oz_store_stmt(s, "UPDATE accounts SET team_id = ? WHERE id = ?", why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, *team_id);
+    sqlite3_bind_int64(st, 2, account_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(
+        s, "UPDATE accounts SET team_id = ?1 WHERE id = ?2 AND EXISTS(SELECT 1 FROM teams WHERE id = ?1)",
+        why, whylen);
+    if (!st) {
+        oz_store_wrollback(s);
+        return OZ_SCHED_EDB;
+    }
+    sqlite3_bind_int64(st, 1, team_id);
+    sqlite3_bind_int64(st, 2, account_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK) {
+        oz_store_wrollback(s);
+        return rc;
+    }
+    if (sqlite3_changes(s->conn) == 0) {
+        oz_store_wrollback(s);
+        return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "team %lld does not exist",
+                             (long long)team_id);
+    }
+    return oz_store_wcommit(s, why, whylen);
+}
+
+int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
+                         const unsigned char key_hash[32], int64_t now, int64_t *host_id,
+                         char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "INSERT INTO hosts(account_id, name, os, ncpus, flops,"
+                                     " memory_mb, key_hash, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                                     why, whylen);
+    if (!st) {
+        oz_store_wrollback(s);
+        return OZ_SCHED_EDB;
+    }
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_text(st, 2, h->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, h->os, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, h->ncpus);
+    sqlite3_bind_double(st, 5, h->flops);
+    sqlite3_bind_int64(st, 6, h->memory_mb);
+    sqlite3_bind_blob(st, 7, key_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, now);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK) {
+        oz_store_wrollback(s);
+        return rc;
+    }
+    *host_id = sqlite3_last_insert_rowid(s->conn);
+    return oz_store_wcommit(s, why, whylen);
+}

@@ -1,0 +1,56 @@
+/*
+ * store_internal.h - what the store_*.c files share and nothing else sees:
+ * the connection struct, its statement cache and the write-transaction
+ * helpers that take the process-wide write lock.
+ */
+#ifndef OZ_SCHED_STORE_INTERNAL_H
+#define OZ_SCHED_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define OZ_STORE_STMTS 128 /* cached prepared statements per connection */
+
+struct oz_db {
+    char *path;
+    pthread_mutex_t write_lock; /* held for the whole of every write transaction */
+};
+
+struct oz_store {
+    oz_db *db;
+    sqlite3 *conn;
+    int sync_full; /* the connection's current synchronous setting: 1 FULL, 0 NORMAL */
+    /* Statement cache keyed by the SQL text's address: every caller passes a
+     * string literal, so the pointer identifies the statement. */
+    const char *keys[OZ_STORE_STMTS];
+    sqlite3_stmt *stmts[OZ_STORE_STMTS];
+    int nstmts;
+};
+
+/* The cached statement for sql (prepared on first use), reset and with its
+ * bindings cleared; NULL after writing why. */
+sqlite3_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen);
+
+/* Takes the write lock and begins an IMMEDIATE transaction with the given
+ * durability (full: synchronous=FULL).  On failure the lock is released. */
+int oz_store_wbegin(oz_store *s, int full, char *why, size_t whylen);
+/* Commits and releases the lock. */
+int oz_store_wcommit(oz_store *s, char *why, size_t whylen);
+/* Rolls back (ignoring errors) and releases the lock. */
+void oz_store_wrollback(oz_store *s);
+
+/* A read transaction (a consistent snapshot across several statements). */
+int oz_store_rbegin(oz_store *s, char *why, size_t whylen);
+void oz_store_rend(oz_store *s);
+
+/* Runs a statement to completion (no rows expected). */
+int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen);
+/* The database's error as OZ_SCHED_EDB / EBUSY with a sentence. */
+int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
+
+/* Text column or "" (never NULL). */
+const char *oz_store_col_text(sqlite3_stmt *st, int col);
+
+#endif

@@ -1,0 +1,511 @@
+/*
+ * store_jobs.c - the database side of the transitioner, validator and
+ * assimilator (store.h; the threads are in jobs.c).
+ *
+ * Work is found through flags on units (need_transition, need_validate,
+ * state VALIDATED and not assimilated), set in the same transaction as the
+ * change that calls for the work and cleared in the same transaction as the
+ * work itself, so a crash in between only means the work is done again, and
+ * every job's step is written so that doing it again changes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "credit.h"
+#include "store_internal.h"
+
+/* ---- transitioner ----------------------------------------------------------------------------- */
+
+#define TIMEOUTS_PER_CALL 256
+
+/* Replicas past their deadline: OVER / NO_REPLY, host count lowered, unit flagged. */
+static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
+{
+    sqlite3_stmt *sel = oz_store_stmt(s,
+                                      "SELECT id, unit_id, host_id FROM replicas"
+                                      " WHERE state = 1 AND deadline < ? LIMIT ?",
+                                      why, whylen);
+    if (!sel)
+        return OZ_SCHED_EDB;
+    int64_t rows[TIMEOUTS_PER_CALL][3];
+    size_t n = 0;
+    sqlite3_bind_int64(sel, 1, now);
+    sqlite3_bind_int(sel, 2, TIMEOUTS_PER_CALL);
+    while (n < TIMEOUTS_PER_CALL && sqlite3_step(sel) == SQLITE_ROW) {
+        for (int c = 0; c < 3; c++)
+            rows[n][c] = sqlite3_column_int64(sel, c);
+        n++;
+    }
+    sqlite3_reset(sel);
+    sqlite3_stmt *rep = oz_store_stmt(s,
+                                      "UPDATE replicas SET state = 2, outcome = 3 WHERE id = ?",
+                                      why, whylen);
+    sqlite3_stmt *host = oz_store_stmt(s,
+                                       "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
+                                       " WHERE id = ?",
+                                       why, whylen);
+    sqlite3_stmt *unit = oz_store_stmt(s, "UPDATE units SET need_transition = 1 WHERE id = ?", why,
+                                       whylen);
+    if (!rep || !host || !unit)
+        return OZ_SCHED_EDB;
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        sqlite3_bind_int64(rep, 1, rows[i][0]);
+        sqlite3_bind_int64(host, 1, rows[i][2]);
+        sqlite3_bind_int64(unit, 1, rows[i][1]);
+        if ((rc = oz_store_exec_stmt(s, rep, why, whylen)) != OZ_SCHED_OK ||
+            (rc = oz_store_exec_stmt(s, host, why, whylen)) != OZ_SCHED_OK ||
+            (rc = oz_store_exec_stmt(s, unit, why, whylen)) != OZ_SCHED_OK)
+            return rc;
+    }
+    return OZ_SCHED_OK;
+}
+
+/* The unit ends in error: reason kept, unsent replicas no longer needed. */
+static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t now, char *why,
+                        size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "UPDATE units SET state = 2, error = ?, finished = ?"
+                                     " WHERE id = ?",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_text(st, 1, reason, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, unit);
+    int rc = oz_store_exec_stmt(s, st, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?"
+                             " AND state = 0",
+                             why, whylen)))
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    return oz_store_exec_stmt(s, st, why, whylen);
+}
+
+/* Brings one flagged unit up to date (store.h: oz_store_transition). */
+static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
+        " count(r.id), coalesce(sum(r.outcome = 2), 0), coalesce(sum(r.state < 2), 0),"
+        " coalesce(sum(r.outcome = 1 AND r.validate_state != 2), 0),"
+        " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = 2"
+        "   ORDER BY received DESC, id DESC LIMIT 1)"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
+        why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return OZ_SCHED_OK; /* deleted meanwhile */
+    }
+    int state = sqlite3_column_int(st, 0);
+    int64_t target = sqlite3_column_int64(st, 1), max_err = sqlite3_column_int64(st, 2);
+    int64_t max_total = sqlite3_column_int64(st, 3), total = sqlite3_column_int64(st, 4);
+    int64_t errors = sqlite3_column_int64(st, 5), live = sqlite3_column_int64(st, 6);
+    live += sqlite3_column_int64(st, 7);
+    char last[160];
+    snprintf(last, sizeof last, "%s", oz_store_col_text(st, 8));
+    sqlite3_reset(st);
+    int rc = OZ_SCHED_OK;
+    if (state == OZ_UNIT_ACTIVE) {
+        char reason[320];
+        int64_t need = target - live;
+        if (errors >= max_err) {
+            snprintf(reason, sizeof reason,
+                     "%lld client errors reached max_error_results %lld; last: %s",
+                     (long long)errors, (long long)max_err, last[0] ? last : "(no message)");
+            rc = end_in_error(s, unit, reason, now, why, whylen);
+        } else if (need > 0 && total + need > max_total) {
+            snprintf(reason, sizeof reason,
+                     "no consensus after %lld replicas (max_total_results %lld)",
+                     (long long)total, (long long)max_total);
+            rc = end_in_error(s, unit, reason, now, why, whylen);
+        } else if (need > 0) {
+            sqlite3_stmt *ins = oz_store_stmt(s, "INSERT INTO replicas(unit_id) VALUES(?)", why,
+                                              whylen);
+            if (!ins)
+                return OZ_SCHED_EDB;
+            for (int64_t i = 0; i < need && rc == OZ_SCHED_OK; i++) {
+                sqlite3_bind_int64(ins, 1, unit);
+                rc = oz_store_exec_stmt(s, ins, why, whylen);
+            }
+        }
+        if (rc != OZ_SCHED_OK)
+            return rc;
+    }
+    if (!(st = oz_store_stmt(s, "UPDATE units SET need_transition = 0 WHERE id = ?", why, whylen)))
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    return oz_store_exec_stmt(s, st, why, whylen);
+}
+
+int oz_store_transition(oz_store *s, int64_t now, size_t max, size_t *done, char *why,
+                        size_t whylen)
+{
+    *done = 0;
+    int rc = oz_store_wbegin(s, 0, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    if ((rc = time_out(s, now, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    sqlite3_stmt *st = oz_store_stmt(s, "SELECT id FROM units WHERE need_transition = 1 LIMIT ?",
+                                     why, whylen);
+    if (!st) {
+        rc = OZ_SCHED_EDB;
+        goto fail;
+    }
+    int64_t units[TIMEOUTS_PER_CALL];
+    size_t n = 0;
+    if (max > TIMEOUTS_PER_CALL)
+        max = TIMEOUTS_PER_CALL;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    while (n < max && sqlite3_step(st) == SQLITE_ROW)
+        units[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    for (size_t i = 0; i < n; i++)
+        if ((rc = transition_unit(s, units[i], now, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+    if ((rc = oz_store_wcommit(s, why, whylen)) == OZ_SCHED_OK)
+        *done = n;
+    return rc;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+/* ---- validator -------------------------------------------------------------------------------- */
+
+void oz_validate_unit_clear(oz_validate_unit *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->nreplicas; i++)
+        free(v->replicas[i].json);
+    free(v->replicas);
+    free(v->config_json);
+    memset(v, 0, sizeof *v);
+}
+
+/* Loads unit `unit` for validation into v; *ready is false when there is
+ * nothing to decide yet (too few results, or nothing new for a validated
+ * unit). */
+static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *ready, char *why,
+                         size_t whylen)
+{
+    *ready = false;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
+                                     " d.sample_rate, d.config, u.flops FROM units u"
+                                     " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return OZ_SCHED_OK;
+    }
+    int state = sqlite3_column_int(st, 0);
+    v->unit_rowid = unit;
+    v->canonical = sqlite3_column_int64(st, 1);
+    v->min_quorum = sqlite3_column_int(st, 2);
+    v->sample_rate = sqlite3_column_double(st, 3);
+    v->config_json = strdup(oz_store_col_text(st, 4));
+    v->flops = (uint64_t)sqlite3_column_int64(st, 5);
+    sqlite3_reset(st);
+    if (!v->config_json)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    if (state == OZ_UNIT_ERROR)
+        return OZ_SCHED_OK;
+    if (!(st = oz_store_stmt(s,
+                             "SELECT id, validate_state, result FROM replicas WHERE unit_id = ?"
+                             " AND outcome = 1 AND validate_state != 2 ORDER BY id",
+                             why, whylen)))
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    size_t fresh = 0;
+    int rc = OZ_SCHED_OK;
+    while (rc == OZ_SCHED_OK && sqlite3_step(st) == SQLITE_ROW) {
+        oz_validate_replica *grown =
+            realloc(v->replicas, (v->nreplicas + 1) * sizeof *v->replicas);
+        if (!grown) {
+            rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+            break;
+        }
+        v->replicas = grown;
+        oz_validate_replica *r = &v->replicas[v->nreplicas];
+        r->replica_id = sqlite3_column_int64(st, 0);
+        r->validate_state = sqlite3_column_int(st, 1);
+        if (!(r->json = strdup(oz_store_col_text(st, 2))))
+            rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        else
+            v->nreplicas++;
+        fresh += r->validate_state == OZ_VALIDATE_INIT;
+    }
+    sqlite3_reset(st);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    if (state == OZ_UNIT_VALIDATED)
+        *ready = fresh > 0;
+    else
+        *ready = fresh > 0 && v->nreplicas >= (size_t)v->min_quorum;
+    return OZ_SCHED_OK;
+}
+
+int oz_store_validate_next(oz_store *s, oz_validate_unit *out, char *why, size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    for (;;) {
+        int rc = oz_store_wbegin(s, 0, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+        sqlite3_stmt *st = oz_store_stmt(s, "SELECT id FROM units WHERE need_validate = 1 LIMIT 1",
+                                         why, whylen);
+        if (!st) {
+            oz_store_wrollback(s);
+            return OZ_SCHED_EDB;
+        }
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_reset(st);
+            oz_store_wrollback(s);
+            return OZ_SCHED_ENOTFOUND;
+        }
+        int64_t unit = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        bool ready;
+        rc = validate_load(s, unit, out, &ready, why, whylen);
+        if (rc == OZ_SCHED_OK && ready) {
+            oz_store_wrollback(s); /* nothing written: just let go of the lock */
+            return OZ_SCHED_OK;
+        }
+        oz_validate_unit_clear(out);
+        if (rc == OZ_SCHED_OK) {
+            /* Nothing to decide: clear the flag under the same lock that
+             * uploads take, so none can slip in between. */
+            if (!(st = oz_store_stmt(s, "UPDATE units SET need_validate = 0 WHERE id = ?", why,
+                                     whylen))) {
+                oz_store_wrollback(s);
+                return OZ_SCHED_EDB;
+            }
+            sqlite3_bind_int64(st, 1, unit);
+            rc = oz_store_exec_stmt(s, st, why, whylen);
+        }
+        if (rc != OZ_SCHED_OK) {
+            oz_store_wrollback(s);
+            return rc;
+        }
+        if ((rc = oz_store_wcommit(s, why, whylen)) != OZ_SCHED_OK)
+            return rc;
+    }
+}
+
+/* Adds credit to the replica's host, account and the account's team. */
+static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char *why,
+                 size_t whylen)
+{
+    static const char *const sql[] = {
+        "UPDATE replicas SET credit = ?1 WHERE id = ?4",
+        "UPDATE hosts SET total_credit = total_credit + ?1,"
+        " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
+        " WHERE id = (SELECT host_id FROM replicas WHERE id = ?4)",
+        "UPDATE accounts SET total_credit = total_credit + ?1,"
+        " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
+        " WHERE id = (SELECT account_id FROM replicas WHERE id = ?4)",
+        "UPDATE teams SET total_credit = total_credit + ?1,"
+        " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
+        " WHERE id = (SELECT a.team_id FROM replicas r JOIN accounts a ON a.id = r.account_id"
+        " WHERE r.id = ?4)",
+    };
+    double rac = oz_credit_rac_add(0, now, now, credit);
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st = oz_store_stmt(s, sql[i], why, whylen);
+        if (!st)
+            return OZ_SCHED_EDB;
+        sqlite3_bind_double(st, 1, credit);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_double(st, 3, rac);
+        sqlite3_bind_int64(st, 4, replica);
+        int rc = oz_store_exec_stmt(s, st, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+    }
+    return OZ_SCHED_OK;
+}
+
+int oz_store_validate_commit(oz_store *s, const oz_validate_unit *v, const int *states,
+                             int64_t canonical, double credit, int64_t now, char *why,
+                             size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "UPDATE replicas SET validate_state = ?2 WHERE id = ?1"
+                                     " AND validate_state = ?3",
+                                     why, whylen);
+    if (!st)
+        goto dberr;
+    for (size_t i = 0; i < v->nreplicas; i++) {
+        const oz_validate_replica *r = &v->replicas[i];
+        if (states[i] == r->validate_state)
+            continue;
+        sqlite3_bind_int64(st, 1, r->replica_id);
+        sqlite3_bind_int(st, 2, states[i]);
+        sqlite3_bind_int(st, 3, r->validate_state);
+        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+        /* Changed by nobody else meanwhile (the validator is one thread),
+         * but never grant twice even if it were. */
+        if (sqlite3_changes(s->conn) == 1 && states[i] == OZ_VALIDATE_VALID &&
+            (rc = grant(s, r->replica_id, credit, now, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+    }
+    if (canonical && !v->canonical) {
+        if (!(st = oz_store_stmt(s,
+                                 "UPDATE units SET state = 1, canonical = ?2, finished = ?3,"
+                                 " need_transition = 0 WHERE id = ?1 AND state = 0",
+                                 why, whylen)))
+            goto dberr;
+        sqlite3_bind_int64(st, 1, v->unit_rowid);
+        sqlite3_bind_int64(st, 2, canonical);
+        sqlite3_bind_int64(st, 3, now);
+        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+        if (!(st = oz_store_stmt(s,
+                                 "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?"
+                                 " AND state = 0",
+                                 why, whylen)))
+            goto dberr;
+        sqlite3_bind_int64(st, 1, v->unit_rowid);
+        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+    } else if (!canonical) {
+        /* No consensus: one more result than there are now (BOINC). */
+        if (!(st = oz_store_stmt(s,
+                                 "UPDATE units SET target = max(target, ?2), need_transition = 1"
+                                 " WHERE id = ?1 AND state = 0",
+                                 why, whylen)))
+            goto dberr;
+        sqlite3_bind_int64(st, 1, v->unit_rowid);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)v->nreplicas + 1);
+        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+    }
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE units SET need_validate = EXISTS(SELECT 1 FROM replicas"
+                             " WHERE unit_id = ?1 AND outcome = 1 AND validate_state = 0)"
+                             " WHERE id = ?1",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, v->unit_rowid);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+/* ---- assimilator ------------------------------------------------------------------------------ */
+
+void oz_assimilate_unit_clear(oz_assimilate_unit *a)
+{
+    if (!a)
+        return;
+    free(a->json);
+    memset(a, 0, sizeof *a);
+}
+
+int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result FROM units u"
+        " JOIN datasets d ON d.id = u.dataset_id JOIN replicas r ON r.id = u.canonical"
+        " WHERE u.state = 1 AND u.assimilated = 0 ORDER BY u.id LIMIT 1",
+        why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        int rc = step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND : oz_store_dberr(s, "assimilate", why, whylen);
+        sqlite3_reset(st);
+        return rc;
+    }
+    out->unit_rowid = sqlite3_column_int64(st, 0);
+    out->dataset_id = sqlite3_column_int64(st, 1);
+    out->replica_id = sqlite3_column_int64(st, 2);
+    out->unit_start_s = sqlite3_column_double(st, 3);
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+        out->has_time = true;
+        out->dataset_start_ns = sqlite3_column_int64(st, 4);
+    }
+    out->json = strdup(oz_store_col_text(st, 5));
+    sqlite3_reset(st);
+    if (!out->json)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    return OZ_SCHED_OK;
+}
+
+int oz_store_assimilate_commit(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
+                               size_t n, char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_int64(st, 1, a->unit_rowid);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    if (!(st = oz_store_stmt(s,
+                             "INSERT INTO signals(unit_id, dataset_id, replica_id, type, freq_hz,"
+                             " chirp_hz_s, time_s, time_ns, score, power, fft_len, period_s)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             why, whylen)))
+        goto dberr;
+    for (size_t i = 0; i < n; i++) {
+        const oz_signal_row *r = &rows[i];
+        sqlite3_bind_int64(st, 1, a->unit_rowid);
+        sqlite3_bind_int64(st, 2, a->dataset_id);
+        sqlite3_bind_int64(st, 3, a->replica_id);
+        sqlite3_bind_text(st, 4, r->type, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 5, r->freq_hz);
+        sqlite3_bind_double(st, 6, r->chirp_hz_s);
+        sqlite3_bind_double(st, 7, r->time_s);
+        if (r->has_time)
+            sqlite3_bind_int64(st, 8, r->time_ns);
+        else
+            sqlite3_bind_null(st, 8);
+        sqlite3_bind_double(st, 9, r->score);
+        sqlite3_bind_double(st, 10, r->power);
+        sqlite3_bind_int64(st, 11, r->fft_len);
+        sqlite3_bind_double(st, 12, r->period_s);
+        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+    }
+    if (!(st = oz_store_stmt(s, "UPDATE units SET assimilated = 1 WHERE id = ?", why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, a->unit_rowid);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}

@@ -1,0 +1,430 @@
+/*
+ * store_read.c - the read-only views of API.md as JSON: project status,
+ * leaderboards, user/host/team pages and the signal browser.  Every list is
+ * bounded (limit 1..500) and paginated by an opaque cursor: an offset for
+ * lists ordered by credit, the last id for signals (stable while new
+ * signals arrive).  Recent credit is decayed to `now` as it is read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "credit.h"
+#include "store_internal.h"
+
+#define LIMIT_MAX 500
+#define CURSOR_MAX 1000000000LL
+
+static int clamp_limit(int limit)
+{
+    return limit < 1 ? 50 : limit > LIMIT_MAX ? LIMIT_MAX : limit;
+}
+
+/* A cursor is decimal digits; NULL or "" is the start.  -1 when malformed. */
+static long long cursor_parse(const char *after)
+{
+    if (!after || !*after)
+        return 0;
+    if (strlen(after) > 12)
+        return -1;
+    for (const char *p = after; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    long long v = strtoll(after, NULL, 10);
+    return v > CURSOR_MAX ? -1 : v;
+}
+
+static json_t *cursor_json(long long next)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", next);
+    return json_string(buf);
+}
+
+static int nomem(json_t *j)
+{
+    json_decref(j);
+    return OZ_SCHED_ENOMEM;
+}
+
+static int64_t count_of(oz_store *s, const char *sql, int64_t arg)
+{
+    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    if (!st)
+        return -1;
+    if (arg)
+        sqlite3_bind_int64(st, 1, arg);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
+{
+    *out = NULL;
+    if (oz_store_rbegin(s, NULL, 0) != OZ_SCHED_OK)
+        return OZ_SCHED_EDB;
+    int rc = OZ_SCHED_EDB;
+    json_t *o = NULL;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT count(*), coalesce(sum(state = 0), 0),"
+                                     " coalesce(sum(state = 1), 0), coalesce(sum(state = 2), 0)"
+                                     " FROM units",
+                                     NULL, 0);
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    json_t *units = json_pack("{sI sI sI sI}", "total", (json_int_t)sqlite3_column_int64(st, 0),
+                              "pending", (json_int_t)sqlite3_column_int64(st, 1), "validated",
+                              (json_int_t)sqlite3_column_int64(st, 2), "error",
+                              (json_int_t)sqlite3_column_int64(st, 3));
+    sqlite3_reset(st);
+    st = oz_store_stmt(s,
+                       "SELECT coalesce(sum(state = 0), 0), coalesce(sum(state = 1), 0),"
+                       " coalesce(sum(state = 2), 0) FROM replicas",
+                       NULL, 0);
+    if (!st || sqlite3_step(st) != SQLITE_ROW) {
+        json_decref(units);
+        goto out;
+    }
+    json_t *reps = json_pack("{sI sI sI}", "unsent", (json_int_t)sqlite3_column_int64(st, 0),
+                             "in_progress", (json_int_t)sqlite3_column_int64(st, 1), "over",
+                             (json_int_t)sqlite3_column_int64(st, 2));
+    sqlite3_reset(st);
+    int64_t active = count_of(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
+                              now - 86400 > 0 ? now - 86400 : 1);
+    int64_t hosts = count_of(s, "SELECT count(*) FROM hosts", 0);
+    int64_t accounts = count_of(s, "SELECT count(*) FROM accounts", 0);
+    int64_t teams = count_of(s, "SELECT count(*) FROM teams", 0);
+    int64_t signals = count_of(s, "SELECT count(*) FROM signals", 0);
+    int64_t datasets = count_of(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0);
+    int64_t hour = count_of(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
+                            now - 3600 > 0 ? now - 3600 : 1);
+    int64_t day = count_of(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
+                           now - 86400 > 0 ? now - 86400 : 1);
+    double credit = 0;
+    if ((st = oz_store_stmt(s, "SELECT coalesce(sum(total_credit), 0) FROM accounts", NULL, 0)) &&
+        sqlite3_step(st) == SQLITE_ROW)
+        credit = sqlite3_column_double(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    o = json_pack("{so so sI sI sI sI sI sI s{sI sI} sf}", "units", units, "replicas", reps,
+                  "hosts_active", (json_int_t)active, "hosts", (json_int_t)hosts, "accounts",
+                  (json_int_t)accounts, "teams", (json_int_t)teams, "signals",
+                  (json_int_t)signals, "datasets", (json_int_t)datasets, "results",
+                  "last_hour", (json_int_t)hour, "last_day", (json_int_t)day, "credit_total",
+                  credit);
+    rc = o ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
+out:
+    oz_store_rend(s);
+    *out = o;
+    return rc;
+}
+
+/* {"id", "name", "total_credit", "recent_credit"} from columns 0..4 (id, name,
+ * total, recent, recent_time). */
+static json_t *credit_row(sqlite3_stmt *st, int64_t now)
+{
+    return json_pack("{sI ss sf sf}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
+                     oz_store_col_text(st, 1), "total_credit", sqlite3_column_double(st, 2),
+                     "recent_credit",
+                     oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4),
+                                     now));
+}
+
+/* A user object: credit_row plus team_id (column 5) and created (6). */
+static json_t *user_row(sqlite3_stmt *st, int64_t now)
+{
+    json_t *u = credit_row(st, now);
+    if (!u)
+        return NULL;
+    json_t *team = sqlite3_column_type(st, 5) == SQLITE_NULL
+                       ? json_null()
+                       : json_integer(sqlite3_column_int64(st, 5));
+    if (json_object_set_new(u, "team_id", team) ||
+        json_object_set_new(u, "created", json_integer(sqlite3_column_int64(st, 6)))) {
+        json_decref(u);
+        return NULL;
+    }
+    return u;
+}
+
+/* Runs a list statement whose last two parameters are limit+1 and offset,
+ * appending make(row) to a new array; *more when a further page exists. */
+static int list_rows(sqlite3_stmt *st, int limit, json_t *(*make)(sqlite3_stmt *, int64_t),
+                     int64_t now, json_t **arr, bool *more)
+{
+    *more = false;
+    json_t *a = json_array();
+    if (!a)
+        return OZ_SCHED_ENOMEM;
+    int n = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = true;
+            break;
+        }
+        json_t *row = make(st, now);
+        if (!row || json_array_append_new(a, row)) {
+            sqlite3_reset(st);
+            return nomem(a);
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        json_decref(a);
+        return OZ_SCHED_EDB;
+    }
+    *arr = a;
+    return OZ_SCHED_OK;
+}
+
+static int paged(const char *key, json_t *arr, bool more, long long next, json_t **out)
+{
+    *out = json_pack("{so so}", key, arr, "next", more ? cursor_json(next) : json_null());
+    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
+}
+
+int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
+                        json_t **out)
+{
+    *out = NULL;
+    limit = clamp_limit(limit);
+    long long off = cursor_parse(after);
+    if (off < 0)
+        return OZ_SCHED_EINVAL;
+    sqlite3_stmt *st =
+        by_recent ? oz_store_stmt(s,
+                                  "SELECT id, name, total_credit, recent_credit, recent_time,"
+                                  " team_id, created FROM accounts ORDER BY"
+                                  " decay(recent_credit, recent_time, ?1) DESC, id LIMIT ?2 OFFSET ?3",
+                                  NULL, 0)
+                  : oz_store_stmt(s,
+                                  "SELECT id, name, total_credit, recent_credit, recent_time,"
+                                  " team_id, created FROM accounts WHERE ?1 IS NOT NULL"
+                                  " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
+                                  NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, limit + 1);
+    sqlite3_bind_int64(st, 3, off);
+    json_t *arr;
+    bool more;
+    int rc = list_rows(st, limit, user_row, now, &arr, &more);
+    return rc == OZ_SCHED_OK ? paged("users", arr, more, off + limit, out) : rc;
+}
+
+/* Appends the list `sql` (one id parameter) yields to obj[key]. */
+static int add_list(oz_store *s, json_t *obj, const char *key, const char *sql, int64_t id,
+                    json_t *(*make)(sqlite3_stmt *, int64_t), int64_t now)
+{
+    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, LIMIT_MAX + 1);
+    sqlite3_bind_int(st, 3, 0);
+    json_t *arr;
+    bool more;
+    int rc = list_rows(st, LIMIT_MAX, make, now, &arr, &more);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    return json_object_set_new(obj, key, arr) ? OZ_SCHED_ENOMEM : OZ_SCHED_OK;
+}
+
+/* Runs a one-row statement (one id parameter) into make(row). */
+static int one_row(oz_store *s, const char *sql, int64_t id,
+                   json_t *(*make)(sqlite3_stmt *, int64_t), int64_t now, json_t **out)
+{
+    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND : OZ_SCHED_EDB;
+    }
+    *out = make(st, now);
+    sqlite3_reset(st);
+    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
+}
+
+int oz_store_user_json(oz_store *s, int64_t id, int64_t now, json_t **out)
+{
+    *out = NULL;
+    json_t *u;
+    int rc = one_row(s,
+                     "SELECT id, name, total_credit, recent_credit, recent_time, team_id, created"
+                     " FROM accounts WHERE id = ?",
+                     id, user_row, now, &u);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    rc = add_list(s, u, "hosts",
+                  "SELECT id, name, total_credit, recent_credit, recent_time FROM hosts"
+                  " WHERE account_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
+                  id, credit_row, now);
+    if (rc != OZ_SCHED_OK) {
+        json_decref(u);
+        return rc;
+    }
+    *out = u;
+    return OZ_SCHED_OK;
+}
+
+static json_t *host_row(sqlite3_stmt *st, int64_t now)
+{
+    json_t *h = credit_row(st, now);
+    if (h && json_object_update_new(
+                 h, json_pack("{ss sI sf sI sI sI sI}", "os", oz_store_col_text(st, 5), "ncpus",
+                              (json_int_t)sqlite3_column_int64(st, 6), "flops",
+                              sqlite3_column_double(st, 7), "user_id",
+                              (json_int_t)sqlite3_column_int64(st, 8), "last_rpc",
+                              (json_int_t)sqlite3_column_int64(st, 9), "in_progress",
+                              (json_int_t)sqlite3_column_int64(st, 10), "created",
+                              (json_int_t)sqlite3_column_int64(st, 11)))) {
+        json_decref(h);
+        return NULL;
+    }
+    return h;
+}
+
+int oz_store_host_json(oz_store *s, int64_t id, int64_t now, json_t **out)
+{
+    *out = NULL;
+    return one_row(s,
+                   "SELECT id, name, total_credit, recent_credit, recent_time, os, ncpus, flops,"
+                   " account_id, last_rpc, in_progress, created FROM hosts WHERE id = ?",
+                   id, host_row, now, out);
+}
+
+static json_t *team_row(sqlite3_stmt *st, int64_t now)
+{
+    json_t *t = credit_row(st, now);
+    if (t && (json_object_set_new(t, "nusers", json_integer(sqlite3_column_int64(st, 5))) ||
+              json_object_set_new(t, "description", json_string(oz_store_col_text(st, 6))))) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
+int oz_store_teams_json(oz_store *s, int limit, const char *after, int64_t now, json_t **out)
+{
+    *out = NULL;
+    limit = clamp_limit(limit);
+    long long off = cursor_parse(after);
+    if (off < 0)
+        return OZ_SCHED_EINVAL;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT id, name, total_credit, recent_credit, recent_time,"
+                                     " (SELECT count(*) FROM accounts a WHERE a.team_id = t.id),"
+                                     " description FROM teams t WHERE ?1 IS NOT NULL"
+                                     " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
+                                     NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, limit + 1);
+    sqlite3_bind_int64(st, 3, off);
+    json_t *arr;
+    bool more;
+    int rc = list_rows(st, limit, team_row, now, &arr, &more);
+    return rc == OZ_SCHED_OK ? paged("teams", arr, more, off + limit, out) : rc;
+}
+
+int oz_store_team_json(oz_store *s, int64_t id, int64_t now, json_t **out)
+{
+    *out = NULL;
+    json_t *t;
+    int rc = one_row(s,
+                     "SELECT id, name, total_credit, recent_credit, recent_time,"
+                     " (SELECT count(*) FROM accounts a WHERE a.team_id = t.id), description"
+                     " FROM teams t WHERE id = ?",
+                     id, team_row, now, &t);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    rc = add_list(s, t, "users",
+                  "SELECT id, name, total_credit, recent_credit, recent_time, team_id, created"
+                  " FROM accounts WHERE team_id = ?1 ORDER BY total_credit DESC, id"
+                  " LIMIT ?2 OFFSET ?3",
+                  id, user_row, now);
+    if (rc != OZ_SCHED_OK) {
+        json_decref(t);
+        return rc;
+    }
+    *out = t;
+    return OZ_SCHED_OK;
+}
+
+static json_t *signal_row(sqlite3_stmt *st, int64_t now)
+{
+    (void)now;
+    json_t *utc = json_null();
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+        char buf[48];
+        if (oz_wu_time_format(sqlite3_column_int64(st, 6), 6, buf, sizeof buf) == OZ_WU_OK)
+            utc = json_string(buf);
+    }
+    return json_pack("{sI ss sf sf sf so sf sf sI ss ss sf}", "id",
+                     (json_int_t)sqlite3_column_int64(st, 0), "type", oz_store_col_text(st, 1),
+                     "freq_hz", sqlite3_column_double(st, 2), "chirp_hz_s",
+                     sqlite3_column_double(st, 3), "time_s", sqlite3_column_double(st, 4),
+                     "time_utc", utc, "score", sqlite3_column_double(st, 7), "power",
+                     sqlite3_column_double(st, 8), "fft_len",
+                     (json_int_t)sqlite3_column_int64(st, 9), "unit_id",
+                     oz_store_col_text(st, 10), "dataset", oz_store_col_text(st, 11), "period_s",
+                     sqlite3_column_double(st, 5));
+}
+
+int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)
+{
+    *out = NULL;
+    int limit = clamp_limit(q->limit);
+    long long after = cursor_parse(q->after);
+    if (after < 0)
+        return OZ_SCHED_EINVAL;
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
+        " g.power, g.fft_len, u.name, d.name FROM signals g JOIN units u ON u.id = g.unit_id"
+        " JOIN datasets d ON d.id = g.dataset_id WHERE g.id > ?1 AND g.score >= ?2"
+        " AND (?3 IS NULL OR d.name = ?3) AND (?4 IS NULL OR g.type = ?4)"
+        " ORDER BY g.id LIMIT ?5",
+        NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_double(st, 2, q->min_score);
+    if (q->dataset)
+        sqlite3_bind_text(st, 3, q->dataset, -1, SQLITE_STATIC);
+    if (q->type)
+        sqlite3_bind_text(st, 4, q->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, limit + 1);
+    json_t *arr = json_array();
+    if (!arr)
+        return OZ_SCHED_ENOMEM;
+    int n = 0, step;
+    long long last = after;
+    bool more = false;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            more = true;
+            break;
+        }
+        last = sqlite3_column_int64(st, 0);
+        json_t *row = signal_row(st, 0);
+        if (!row || json_array_append_new(arr, row)) {
+            sqlite3_reset(st);
+            return nomem(arr);
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        json_decref(arr);
+        return OZ_SCHED_EDB;
+    }
+    return paged("signals", arr, more, last, out);
+}

@@ -1,0 +1,541 @@
+/*
+ * store_work.c - datasets and units coming in (load), work going out
+ * (dispatch) and results coming back (upload, error report): the store.h
+ * calls on the request path.
+ *
+ * Invariants kept here and by store_jobs.c:
+ * - a replica exists only for a unit of a ready dataset, so every UNSENT
+ *   replica may be sent (dispatch needs no join on datasets' state);
+ * - hosts.in_progress counts the host's replicas in state IN_PROGRESS: it
+ *   is raised on dispatch and lowered whenever one leaves that state;
+ * - a replica has a result (result_sha256 not NULL) exactly when its
+ *   outcome is SUCCESS, and then it never changes again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* ---- load ------------------------------------------------------------------------------------ */
+
+int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, int64_t *dataset_id,
+                           char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s, "SELECT ready FROM datasets WHERE name = ?", why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int ready = sqlite3_column_int(st, 0);
+        sqlite3_reset(st);
+        rc = oz_sched_fail(OZ_SCHED_EEXIST, why, whylen,
+                           ready ? "dataset \"%s\" is already loaded"
+                                 : "dataset \"%s\" was left half-loaded by an earlier load",
+                           d->name);
+        goto fail;
+    }
+    sqlite3_reset(st);
+    if (!(st = oz_store_stmt(s,
+                             "INSERT INTO datasets(name, recording, sample_rate, center_hz,"
+                             " start_ns, config, min_quorum, target_nresults, max_error_results,"
+                             " max_total_results, delay_bound, created)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d->recording, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, d->sample_rate);
+    sqlite3_bind_double(st, 4, d->center_hz);
+    if (d->has_time)
+        sqlite3_bind_int64(st, 5, d->start_ns);
+    sqlite3_bind_text(st, 6, d->config_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, d->min_quorum);
+    sqlite3_bind_int(st, 8, d->target_nresults);
+    sqlite3_bind_int(st, 9, d->max_error_results);
+    sqlite3_bind_int(st, 10, d->max_total_results);
+    sqlite3_bind_int64(st, 11, d->delay_bound);
+    sqlite3_bind_int64(st, 12, now);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    *dataset_id = sqlite3_last_insert_rowid(s->conn);
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows, size_t n,
+                       char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "INSERT INTO units(dataset_id, name, file, bytes, sha256, flops, idx, start_s, nsamples,"
+        " target) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, target_nresults FROM datasets"
+        " WHERE id = ?1 AND ready = 0",
+        why, whylen);
+    if (!st)
+        goto dberr;
+    for (size_t i = 0; i < n; i++) {
+        const oz_unit_row *u = &rows[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, dataset_id);
+        sqlite3_bind_text(st, 2, u->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, u->file, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)u->bytes);
+        sqlite3_bind_blob(st, 5, u->sha256, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)u->flops);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)u->index);
+        sqlite3_bind_double(st, 8, u->start_s);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64)u->nsamples);
+        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+        if (sqlite3_changes(s->conn) != 1) {
+            rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
+                               "dataset %lld is not being loaded", (long long)dataset_id);
+            goto fail;
+        }
+    }
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+                                     " WHERE i < (SELECT target_nresults FROM datasets WHERE id = ?1))"
+                                     " INSERT INTO replicas(unit_id) SELECT u.id FROM units u, k"
+                                     " WHERE u.dataset_id = ?1 ORDER BY u.idx, k.i",
+                                     why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_int64(st, 1, dataset_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE datasets SET ready = 1, nunits = (SELECT count(*) FROM units"
+                             " WHERE dataset_id = ?1) WHERE id = ?1 AND ready = 0",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, dataset_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    if (sqlite3_changes(s->conn) != 1) {
+        rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "dataset %lld is not being loaded",
+                           (long long)dataset_id);
+        goto fail;
+    }
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+int oz_store_dataset_remove(oz_store *s, const char *name,
+                            void (*each_file)(void *arg, const char *file), void *arg, char *why,
+                            size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s, "SELECT id FROM datasets WHERE name = ?", why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no dataset \"%s\"", name);
+        goto fail;
+    }
+    int64_t id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (each_file) {
+        if (!(st = oz_store_stmt(s, "SELECT file FROM units WHERE dataset_id = ?", why, whylen)))
+            goto dberr;
+        sqlite3_bind_int64(st, 1, id);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            each_file(arg, oz_store_col_text(st, 0));
+        sqlite3_reset(st);
+    }
+    /* Cascades to units, their replicas and signals. */
+    if (!(st = oz_store_stmt(s, "DELETE FROM datasets WHERE id = ?", why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+/* ---- dispatch --------------------------------------------------------------------------------- */
+
+/* Candidates per unit wanted: replicas the account already holds a sibling
+ * of are skipped, so look a little further than needed. */
+#define CANDIDATES_PER_WANTED 4
+#define CANDIDATES_MIN 16
+#define CANDIDATES_MAX 512
+
+int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
+                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
+                         size_t whylen)
+{
+    *n = 0;
+    int rc = oz_store_wbegin(s, 0, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(s, "SELECT in_progress FROM hosts WHERE id = ?", why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_int64(st, 1, h->host_id);
+    int64_t in_progress = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    size_t room = in_progress >= cap ? 0 : (size_t)(cap - in_progress);
+    if (room > max)
+        room = max;
+    double rate = h->flops * (h->ncpus > 0 ? h->ncpus : 1);
+    double covered = 0;
+    size_t got = 0;
+    if (want_seconds > 0 && room > 0) {
+        /* Phase 1: the oldest unsent replicas (ids only; the scan is
+         * finished before any row it walks is changed). */
+        sqlite3_stmt *cand = oz_store_stmt(
+            s, "SELECT id, unit_id FROM replicas WHERE state = 0 ORDER BY id LIMIT ?", why, whylen);
+        if (!cand)
+            goto dberr;
+        int64_t ids[CANDIDATES_MAX][2];
+        size_t ncand = 0, limit = room * CANDIDATES_PER_WANTED + CANDIDATES_MIN;
+        if (limit > CANDIDATES_MAX)
+            limit = CANDIDATES_MAX;
+        sqlite3_bind_int64(cand, 1, (sqlite3_int64)limit);
+        while (ncand < limit && sqlite3_step(cand) == SQLITE_ROW) {
+            ids[ncand][0] = sqlite3_column_int64(cand, 0);
+            ids[ncand][1] = sqlite3_column_int64(cand, 1);
+            ncand++;
+        }
+        sqlite3_reset(cand);
+        /* Phase 2: give out those whose unit this account holds nothing of. */
+        sqlite3_stmt *sib = oz_store_stmt(
+            s, "SELECT 1 FROM replicas WHERE unit_id = ? AND account_id = ? LIMIT 1", why, whylen);
+        sqlite3_stmt *unit = oz_store_stmt(s,
+                                           "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
+                                           " d.delay_bound FROM units u"
+                                           " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
+                                           why, whylen);
+        sqlite3_stmt *upd = oz_store_stmt(s,
+                                          "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
+                                          " sent = ?, deadline = ? WHERE id = ?",
+                                          why, whylen);
+        if (!sib || !unit || !upd)
+            goto dberr;
+        for (size_t c = 0; c < ncand && got < room && covered < want_seconds; c++) {
+            sqlite3_bind_int64(sib, 1, ids[c][1]);
+            sqlite3_bind_int64(sib, 2, h->account_id);
+            int held = sqlite3_step(sib) == SQLITE_ROW;
+            sqlite3_reset(sib);
+            if (held)
+                continue;
+            sqlite3_bind_int64(unit, 1, ids[c][1]);
+            if (sqlite3_step(unit) != SQLITE_ROW) {
+                rc = oz_store_dberr(s, "unit of replica", why, whylen);
+                sqlite3_reset(unit);
+                goto fail;
+            }
+            oz_assignment *a = &out[got];
+            memset(a, 0, sizeof *a);
+            a->replica_id = ids[c][0];
+            snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
+            snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
+            a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
+            if (sqlite3_column_bytes(unit, 3) == 32)
+                oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
+            a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
+            a->deadline = now + sqlite3_column_int64(unit, 5);
+            sqlite3_reset(unit);
+            sqlite3_bind_int64(upd, 1, h->host_id);
+            sqlite3_bind_int64(upd, 2, h->account_id);
+            sqlite3_bind_int64(upd, 3, now);
+            sqlite3_bind_int64(upd, 4, a->deadline);
+            sqlite3_bind_int64(upd, 5, a->replica_id);
+            if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK)
+                goto fail;
+            covered += rate > 0 ? (double)a->flops / rate : want_seconds;
+            got++;
+        }
+    }
+    if (!(st = oz_store_stmt(s, "UPDATE hosts SET in_progress = in_progress + ?, last_rpc = ?"
+                                " WHERE id = ?",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)got);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, h->host_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    if ((rc = oz_store_wcommit(s, why, whylen)) != OZ_SCHED_OK)
+        return rc;
+    *n = got;
+    return OZ_SCHED_OK;
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+/* ---- uploads ---------------------------------------------------------------------------------- */
+
+int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, char *why,
+                         size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT r.unit_id, r.host_id, r.state, r.outcome, r.validate_state, r.result_sha256,"
+        " u.state, u.name, u.sha256, u.idx, u.start_s, u.nsamples, d.name, d.sample_rate,"
+        " d.center_hz, d.start_ns, d.config FROM replicas r JOIN units u ON u.id = r.unit_id"
+        " JOIN datasets d ON d.id = u.dataset_id WHERE r.id = ?",
+        why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, replica_id);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        int rc = step == SQLITE_DONE
+                     ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no replica %lld",
+                                     (long long)replica_id)
+                     : oz_store_dberr(s, "replica", why, whylen);
+        sqlite3_reset(st);
+        return rc;
+    }
+    out->replica_id = replica_id;
+    out->unit_rowid = sqlite3_column_int64(st, 0);
+    out->host_id = sqlite3_column_int64(st, 1);
+    out->state = sqlite3_column_int(st, 2);
+    out->outcome = sqlite3_column_int(st, 3);
+    out->validate_state = sqlite3_column_int(st, 4);
+    if (sqlite3_column_bytes(st, 5) == 32) {
+        out->has_result = true;
+        memcpy(out->result_sha256, sqlite3_column_blob(st, 5), 32);
+    }
+    out->unit_state = sqlite3_column_int(st, 6);
+    oz_wu_header *h = &out->unit;
+    h->version = OZ_WU_FORMAT_VERSION;
+    snprintf(h->unit_id, sizeof h->unit_id, "%s", oz_store_col_text(st, 7));
+    if (sqlite3_column_bytes(st, 8) == 32)
+        memcpy(out->unit_sha256, sqlite3_column_blob(st, 8), 32);
+    h->unit_index = (uint64_t)sqlite3_column_int64(st, 9);
+    h->start_s = sqlite3_column_double(st, 10);
+    h->nsamples = (uint64_t)sqlite3_column_int64(st, 11);
+    snprintf(h->dataset, sizeof h->dataset, "%s", oz_store_col_text(st, 12));
+    h->sample_rate = sqlite3_column_double(st, 13);
+    h->center_hz = sqlite3_column_double(st, 14);
+    if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+        h->has_time = true;
+        h->start_ns = oz_wu_time_add(sqlite3_column_int64(st, 15), h->start_s);
+    }
+    json_error_t jerr;
+    json_t *cfg = json_loads(oz_store_col_text(st, 16), 0, &jerr);
+    sqlite3_reset(st);
+    oz_sci_config_default(&h->config);
+    char sub[200];
+    int rc = cfg ? oz_sci_config_from_json(cfg, &h->config, sub, sizeof sub) : OZ_SCI_EINVAL;
+    json_decref(cfg);
+    if (rc != OZ_SCI_OK)
+        return oz_sched_fail(OZ_SCHED_EDB, why, whylen,
+                             "unit %s: the stored analysis configuration is unreadable",
+                             h->unit_id);
+    return OZ_SCHED_OK;
+}
+
+/* Reads the replica row an upload or error report is about, inside the
+ * write transaction, and checks it belongs to host_id. */
+typedef struct replica_row {
+    int64_t unit;
+    int state, outcome, unit_state;
+    bool has_result;
+    unsigned char sha[32];
+} replica_row;
+
+static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, replica_row *r, char *why,
+                        size_t whylen)
+{
+    memset(r, 0, sizeof *r);
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT r.unit_id, r.host_id, r.state, r.outcome,"
+                                     " r.result_sha256, u.state FROM replicas r"
+                                     " JOIN units u ON u.id = r.unit_id WHERE r.id = ?",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, replica_id);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        int rc = step == SQLITE_DONE
+                     ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no replica %lld",
+                                     (long long)replica_id)
+                     : oz_store_dberr(s, "replica", why, whylen);
+        sqlite3_reset(st);
+        return rc;
+    }
+    int64_t owner = sqlite3_column_int64(st, 1);
+    r->unit = sqlite3_column_int64(st, 0);
+    r->state = sqlite3_column_int(st, 2);
+    r->outcome = sqlite3_column_int(st, 3);
+    if (sqlite3_column_bytes(st, 4) == 32) {
+        r->has_result = true;
+        memcpy(r->sha, sqlite3_column_blob(st, 4), 32);
+    }
+    r->unit_state = sqlite3_column_int(st, 5);
+    sqlite3_reset(st);
+    if (r->state == OZ_REPLICA_UNSENT || owner != host_id)
+        return oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
+                             "replica %lld was not sent to this host", (long long)replica_id);
+    return OZ_SCHED_OK;
+}
+
+/* The replica leaves IN_PROGRESS: state OVER with `outcome`, the host's
+ * in-progress count lowered, the unit flagged for the jobs. */
+static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const replica_row *r,
+                         int outcome, int64_t now, char *why, size_t whylen)
+{
+    sqlite3_stmt *st;
+    if (r->state == OZ_REPLICA_IN_PROGRESS) {
+        if (!(st = oz_store_stmt(s,
+                                 "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
+                                 " WHERE id = ?",
+                                 why, whylen)))
+            return OZ_SCHED_EDB;
+        sqlite3_bind_int64(st, 1, host_id);
+        int rc = oz_store_exec_stmt(s, st, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+    }
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE replicas SET state = 2, outcome = ?, received = ? WHERE id = ?",
+                             why, whylen)))
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int(st, 1, outcome);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, replica_id);
+    int rc = oz_store_exec_stmt(s, st, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE units SET need_transition = 1,"
+                             " need_validate = need_validate OR ?2 WHERE id = ?1",
+                             why, whylen)))
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, r->unit);
+    sqlite3_bind_int(st, 2, outcome == OZ_OUTCOME_SUCCESS);
+    return oz_store_exec_stmt(s, st, why, whylen);
+}
+
+int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, const char *json,
+                           size_t len, const unsigned char sha256[32], int64_t now, bool *duplicate,
+                           char *why, size_t whylen)
+{
+    *duplicate = false;
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    replica_row r;
+    if ((rc = replica_lock(s, replica_id, host_id, &r, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    if (r.has_result) {
+        if (memcmp(r.sha, sha256, 32) == 0) {
+            *duplicate = true;
+            oz_store_wrollback(s);
+            return OZ_SCHED_OK;
+        }
+        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen,
+                           "replica %lld already has a different result",
+                           (long long)replica_id);
+        goto fail;
+    }
+    if (r.outcome == OZ_OUTCOME_CLIENT_ERROR || r.outcome == OZ_OUTCOME_DIDNT_NEED) {
+        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is over (%s)",
+                           (long long)replica_id,
+                           r.outcome == OZ_OUTCOME_CLIENT_ERROR ? "reported as an error"
+                                                                : "no longer needed");
+        goto fail;
+    }
+    if (r.unit_state == OZ_UNIT_ERROR) {
+        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld's unit ended in error",
+                           (long long)replica_id);
+        goto fail;
+    }
+    sqlite3_stmt *st = oz_store_stmt(s, "UPDATE replicas SET result = ?, result_sha256 = ? WHERE id = ?",
+                                     why, whylen);
+    if (!st) {
+        rc = OZ_SCHED_EDB;
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, json, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, sha256, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, replica_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK ||
+        (rc = replica_close(s, replica_id, host_id, &r, OZ_OUTCOME_SUCCESS, now, why, whylen)) !=
+            OZ_SCHED_OK)
+        goto fail;
+    return oz_store_wcommit(s, why, whylen);
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}
+
+int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
+                           int64_t now, char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(s, 1, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    replica_row r;
+    if ((rc = replica_lock(s, replica_id, host_id, &r, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    if (r.outcome == OZ_OUTCOME_CLIENT_ERROR) { /* reported before */
+        oz_store_wrollback(s);
+        return OZ_SCHED_OK;
+    }
+    if (r.has_result || r.outcome == OZ_OUTCOME_DIDNT_NEED) {
+        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is already over",
+                           (long long)replica_id);
+        goto fail;
+    }
+    sqlite3_stmt *st = oz_store_stmt(s, "UPDATE replicas SET error = ? WHERE id = ?", why, whylen);
+    if (!st) {
+        rc = OZ_SCHED_EDB;
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, replica_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK ||
+        (rc = replica_close(s, replica_id, host_id, &r, OZ_OUTCOME_CLIENT_ERROR, now, why,
+                            whylen)) != OZ_SCHED_OK)
+        goto fail;
+    return oz_store_wcommit(s, why, whylen);
+fail:
+    oz_store_wrollback(s);
+    return rc;
+}

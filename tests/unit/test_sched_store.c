@@ -1,0 +1,583 @@
+/*
+ * test_sched_store.c - the scheduler's state machine through the store and
+ * the validator/assimilator logic, on a real database file: dispatch rules,
+ * uploads and their refusals, timeouts and reissue, quorum validation with
+ * a cheater, units ending in error, credit and the signals table.  The jobs
+ * run as threads (jobs.c) and the tests wait for them, as the server does.
+ * The HTTP layer on top is tested by tests/integration/test_sched_*.sh.
+ */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "credit.h"
+#include "jobs.h"
+#include "store.h"
+#include "support.h"
+
+#define FS 9765.625
+#define F0 1420e6
+#define NSAMPLES 65536
+#define UNIT_FLOPS 4000000000000ull /* 4 TFLOP: 9.259... credits */
+
+typedef struct world {
+    char dir[64], path[96];
+    oz_db *db;
+    oz_store *s;
+    int64_t dataset;
+    int64_t accounts[4], hosts[4];
+    oz_host_auth auth[4];
+    int64_t expect_signals; /* what the signals table should reach */
+} world;
+
+static int64_t now0;
+
+static void make_world(world *w, int nunits, int quorum, int max_err, int max_total,
+                       int64_t delay)
+{
+    memset(w, 0, sizeof *w);
+    snprintf(w->dir, sizeof w->dir, "/tmp/oz-store-XXXXXX");
+    assert_non_null(mkdtemp(w->dir));
+    snprintf(w->path, sizeof w->path, "%s/ozma.db", w->dir);
+    char why[512];
+    assert_int_equal(oz_db_create(w->path, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_db_create(w->path, why, sizeof why), OZ_SCHED_EEXIST);
+    assert_int_equal(oz_db_open(w->path, &w->db, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_store_open(w->db, &w->s, why, sizeof why), OZ_SCHED_OK);
+    now0 = (int64_t)time(NULL);
+
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    json_t *cj = oz_sci_config_to_json(&cfg);
+    char *ctext = json_dumps(cj, JSON_COMPACT);
+    json_decref(cj);
+    oz_dataset_info d = {.name = "ds", .recording = "test", .sample_rate = FS,
+                         .center_hz = F0, .has_time = true, .start_ns = 1700000000000000000LL,
+                         .config_json = ctext, .min_quorum = quorum, .target_nresults = quorum,
+                         .max_error_results = max_err, .max_total_results = max_total,
+                         .delay_bound = delay};
+    assert_int_equal(oz_store_dataset_begin(w->s, &d, now0, &w->dataset, why, sizeof why),
+                     OZ_SCHED_OK);
+    free(ctext);
+    for (int i = 0; i < nunits; i++) {
+        char name[32], file[40];
+        snprintf(name, sizeof name, "ds-%06d", i);
+        snprintf(file, sizeof file, "%s.ozwu", name);
+        oz_unit_row r = {.name = name, .file = file, .bytes = 1000, .flops = UNIT_FLOPS,
+                         .index = (uint64_t)i, .start_s = i * 5.0, .nsamples = NSAMPLES};
+        memset(r.sha256, i + 1, 32);
+        assert_int_equal(oz_store_units_add(w->s, w->dataset, &r, 1, why, sizeof why),
+                         OZ_SCHED_OK);
+    }
+    /* Nothing is sent before the dataset is finished. */
+    for (int a = 0; a < 4; a++) {
+        char name[16];
+        snprintf(name, sizeof name, "user%d", a);
+        unsigned char h[32];
+        memset(h, 0x10 + a, 32);
+        assert_int_equal(oz_store_account_create(w->s, name, NULL, 0, h, now0, &w->accounts[a],
+                                                 why, sizeof why),
+                         OZ_SCHED_OK);
+        memset(h, 0x40 + a, 32);
+        oz_host_info hi = {.name = name, .os = "Linux", .ncpus = 2, .flops = 1e9,
+                           .memory_mb = 4096};
+        assert_int_equal(oz_store_host_create(w->s, w->accounts[a], &hi, h, now0, &w->hosts[a],
+                                              why, sizeof why),
+                         OZ_SCHED_OK);
+        assert_int_equal(oz_store_host_by_key(w->s, h, &w->auth[a]), OZ_SCHED_OK);
+        assert_int_equal(w->auth[a].host_id, w->hosts[a]);
+    }
+    oz_assignment a[4];
+    size_t n;
+    assert_int_equal(oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 4, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(oz_store_dataset_finish(w->s, w->dataset, why, sizeof why), OZ_SCHED_OK);
+}
+
+static void free_world(world *w)
+{
+    oz_store_close(w->s);
+    oz_db_close(w->db);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Result text for a unit: one spike, moved by df Hz (a cheater's lie). */
+static char *result_text(const char *unit, int unit_index, double df, bool extra)
+{
+    oz_wu_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.unit_id, sizeof r.unit_id, "%s", unit);
+    memset(r.unit_sha256, unit_index + 1, 32);
+    r.result.nsignals = extra ? 2 : 1;
+    r.result.signals = calloc(2, sizeof(oz_signal));
+    r.result.signals[0] = (oz_signal){.type = OZ_SIG_SPIKE, .fft_len = 1024,
+                                      .freq_hz = F0 + 1234.5 + df, .chirp_hz_s = 0.5,
+                                      .time_s = 2.0, .power = 60, .score = 2.5};
+    r.result.signals[1] = (oz_signal){.type = OZ_SIG_SPIKE, .fft_len = 256,
+                                      .freq_hz = F0 - 2000, .time_s = 1.0, .power = 70,
+                                      .score = 2.9};
+    r.result.flops = UNIT_FLOPS;
+    snprintf(r.result.kernel_version, sizeof r.result.kernel_version, "%s",
+             OZ_SCI_KERNEL_VERSION);
+    json_t *j = oz_wu_result_to_json(&r);
+    char *t = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    oz_wu_result_clear(&r);
+    assert_non_null(t);
+    return t;
+}
+
+static int upload(world *w, int host, const oz_assignment *a, double df, bool extra)
+{
+    int idx = atoi(strchr(a->unit_id, '-') + 1);
+    char *t = result_text(a->unit_id, idx, df, extra);
+    unsigned char sha[32];
+    memset(sha, 0, 32);
+    for (size_t i = 0; t[i]; i++) /* any stable digest of the bytes will do here */
+        sha[i % 32] = (unsigned char)(sha[i % 32] * 31 + (unsigned char)t[i]);
+    bool dup;
+    char why[256];
+    int rc = oz_store_result_accept(w->s, a->replica_id, w->hosts[host], t, strlen(t), sha,
+                                    (int64_t)time(NULL), &dup, why, sizeof why);
+    free(t);
+    return rc;
+}
+
+/* Runs the jobs in threads until cond(w) holds (at most 10 s). */
+static void settle(world *w, bool (*cond)(world *))
+{
+    oz_jobs *j;
+    char why[256];
+    oz_jobs_opts o = {.db = w->db, .tick_s = 0.05, .quiet = 1};
+    assert_int_equal(oz_jobs_start(&o, &j, why, sizeof why), OZ_SCHED_OK);
+    oz_jobs_kick(j);
+    for (int i = 0; i < 400 && !cond(w); i++)
+        nanosleep(&(struct timespec){0, 25000000}, NULL);
+    oz_jobs_stop(j);
+    assert_true(cond(w));
+}
+
+static json_t *status(world *w)
+{
+    json_t *st;
+    assert_int_equal(oz_store_status_json(w->s, (int64_t)time(NULL), &st), OZ_SCHED_OK);
+    return st;
+}
+
+static int64_t units_in(world *w, const char *state)
+{
+    json_t *st = status(w);
+    int64_t v = json_integer_value(json_object_get(json_object_get(st, "units"), state));
+    json_decref(st);
+    return v;
+}
+
+static bool all_validated_and_assimilated(world *w)
+{
+    json_t *st = status(w);
+    json_t *u = json_object_get(st, "units");
+    bool ok = json_integer_value(json_object_get(u, "validated")) ==
+                  json_integer_value(json_object_get(u, "total")) &&
+              json_integer_value(json_object_get(st, "signals")) == w->expect_signals;
+    json_decref(st);
+    return ok;
+}
+
+static double credit_of(world *w, int who, const char *field)
+{
+    json_t *u;
+    assert_int_equal(oz_store_user_json(w->s, w->accounts[who], (int64_t)time(NULL), &u),
+                     OZ_SCHED_OK);
+    double v = json_real_value(json_object_get(u, field));
+    json_decref(u);
+    return v;
+}
+
+static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 3, 2, 3, 6, 3600);
+    char why[256];
+    oz_assignment a0[8], a1[8], a2[8];
+    size_t n0, n1, n2;
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a0, 8, &n0, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    /* One replica of each unit for the first account, never two. */
+    assert_int_equal(n0, 3);
+    for (size_t i = 0; i < n0; i++)
+        for (size_t k = i + 1; k < n0; k++)
+            assert_string_not_equal(a0[i].unit_id, a0[k].unit_id);
+    assert_int_equal(a0[0].deadline, now0 + 3600);
+    assert_int_equal(a0[0].flops, UNIT_FLOPS);
+    assert_int_equal(strlen(a0[0].sha256), 64);
+    /* It asks again: the other replicas are not for it. */
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a2, 8, &n2, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n2, 0);
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1e9, 100, now0, a1, 8, &n1, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n1, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(upload(&w, 0, &a0[i], 0, true), OZ_SCHED_OK);
+        assert_int_equal(upload(&w, 1, &a1[i], 0, true), OZ_SCHED_OK);
+    }
+    w.expect_signals = 6;
+    settle(&w, all_validated_and_assimilated);
+    double expect = oz_credit_from_flops(UNIT_FLOPS) * 3;
+    assert_true(fabs(expect - 3 * 4000.0 / 86400 * 200) < 1e-9);
+    assert_true(fabs(credit_of(&w, 0, "total_credit") - expect) < 1e-9);
+    assert_true(fabs(credit_of(&w, 1, "total_credit") - expect) < 1e-9);
+    assert_true(credit_of(&w, 0, "recent_credit") > 0);
+    assert_true(credit_of(&w, 2, "total_credit") == 0);
+
+    /* The signals table holds them on the dataset's clock. */
+    oz_signal_query q = {.dataset = "ds", .limit = 500};
+    json_t *sig;
+    assert_int_equal(oz_store_signals_json(w.s, &q, &sig), OZ_SCHED_OK);
+    json_t *arr = json_object_get(sig, "signals");
+    assert_int_equal(json_array_size(arr), 6);
+    json_t *first = json_array_get(arr, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "type")), "spike");
+    assert_string_equal(json_string_value(json_object_get(first, "unit_id")), "ds-000000");
+    double f = json_real_value(json_object_get(first, "freq_hz"));
+    assert_true(fabs(f - (F0 + 1234.5)) < 1e-6);
+    assert_true(json_is_string(json_object_get(first, "time_utc")));
+    json_t *third = json_array_get(arr, 2); /* unit 1 starts 5 s into the dataset */
+    assert_true(fabs(json_real_value(json_object_get(third, "time_s")) - 7.0) < 1e-9);
+    assert_true(json_is_null(json_object_get(sig, "next")));
+    json_decref(sig);
+    /* Pages of two join up to the whole list. */
+    q.limit = 2;
+    size_t seen = 0;
+    char cursor[32] = "";
+    for (int page = 0; page < 5; page++) {
+        q.after = cursor[0] ? cursor : NULL;
+        assert_int_equal(oz_store_signals_json(w.s, &q, &sig), OZ_SCHED_OK);
+        seen += json_array_size(json_object_get(sig, "signals"));
+        json_t *next = json_object_get(sig, "next");
+        bool last = json_is_null(next);
+        if (!last)
+            snprintf(cursor, sizeof cursor, "%s", json_string_value(next));
+        json_decref(sig);
+        if (last)
+            break;
+    }
+    assert_int_equal(seen, 6);
+    free_world(&w);
+}
+
+static void uploads_are_refused_unless_they_belong(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 1, 2, 3, 6, 3600);
+    char why[256];
+    oz_assignment a0[2], a1[2];
+    size_t n;
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a0, 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 1);
+    /* Another host's replica, an unknown one. */
+    assert_int_equal(upload(&w, 1, &a0[0], 0, false), OZ_SCHED_EFORBIDDEN);
+    oz_assignment ghost = a0[0];
+    ghost.replica_id = 999999;
+    assert_int_equal(upload(&w, 0, &ghost, 0, false), OZ_SCHED_ENOTFOUND);
+    /* An unsent replica belongs to nobody. */
+    ghost.replica_id = a0[0].replica_id + 1;
+    assert_int_equal(upload(&w, 0, &ghost, 0, false), OZ_SCHED_EFORBIDDEN);
+    /* Accepted once; the same bytes again are fine; different ones are not. */
+    assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a0[0], 5, false), OZ_SCHED_ECONFLICT);
+    assert_int_equal(oz_store_replica_error(w.s, a0[0].replica_id, w.hosts[0], "late", now0, why,
+                                            sizeof why),
+                     OZ_SCHED_ECONFLICT);
+    /* The host's in-progress count came back down: the cap admits more. */
+    json_t *h;
+    assert_int_equal(oz_store_host_json(w.s, w.hosts[0], now0, &h), OZ_SCHED_OK);
+    assert_int_equal(json_integer_value(json_object_get(h, "in_progress")), 0);
+    json_decref(h);
+    /* Cap: host 1 may hold one replica at most. */
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1e9, 0, now0, a1, 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 0);
+    oz_replica_info ri;
+    assert_int_equal(oz_store_replica_get(w.s, a0[0].replica_id, &ri, why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_string_equal(ri.unit.unit_id, "ds-000000");
+    assert_true(ri.has_result);
+    assert_true(ri.unit.has_time);
+    assert_int_equal(ri.unit.nsamples, NSAMPLES);
+    free_world(&w);
+}
+
+static bool one_in_error(world *w)
+{
+    return units_in(w, "error") == 1;
+}
+
+static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 1, 2, 3, 6, 3600);
+    char why[256];
+    for (int round = 0; round < 3; round++) {
+        oz_assignment a[2];
+        size_t n;
+        assert_int_equal(oz_store_work_assign(w.s, &w.auth[round], 1, 100, now0, a, 2, &n, why,
+                                              sizeof why),
+                         OZ_SCHED_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
+                                                "fftw plan failed", now0, why, sizeof why),
+                         OZ_SCHED_OK);
+        /* Reporting twice changes nothing. */
+        assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
+                                                "fftw plan failed", now0, why, sizeof why),
+                         OZ_SCHED_OK);
+        size_t done;
+        assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why),
+                         OZ_SCHED_OK);
+    }
+    settle(&w, one_in_error);
+    sqlite3 *c;
+    assert_int_equal(sqlite3_open(w.path, &c), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(c, "SELECT error FROM units", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *reason = (const char *)sqlite3_column_text(st, 0);
+    assert_non_null(strstr(reason, "max_error_results 3"));
+    assert_non_null(strstr(reason, "fftw plan failed"));
+    sqlite3_finalize(st);
+    /* Nothing of it is sent any more. */
+    assert_int_equal(sqlite3_prepare_v2(c, "SELECT count(*) FROM replicas WHERE state = 0", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+    free_world(&w);
+}
+
+static void a_silent_hosts_replica_times_out_and_is_reissued(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 1, 2, 3, 6, 100);
+    char why[256];
+    oz_assignment a[2], b[2], c[2];
+    size_t n;
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a, 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1, 100, now0, b, 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 1);
+    /* No work left until host 1's deadline passes. */
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, c, 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    size_t done;
+    assert_int_equal(oz_store_transition(w.s, now0 + 50, 100, &done, why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 50, c, 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(oz_store_transition(w.s, now0 + 101, 100, &done, why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 101, c, 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(upload(&w, 2, &c[0], 0, false), OZ_SCHED_OK);
+    w.expect_signals = 1;
+    settle(&w, all_validated_and_assimilated);
+    /* The silent host earned nothing and holds nothing. */
+    assert_true(credit_of(&w, 1, "total_credit") == 0);
+    assert_true(credit_of(&w, 2, "total_credit") > 0);
+    json_t *h;
+    assert_int_equal(oz_store_host_json(w.s, w.hosts[1], now0, &h), OZ_SCHED_OK);
+    assert_int_equal(json_integer_value(json_object_get(h, "in_progress")), 0);
+    json_decref(h);
+    free_world(&w);
+}
+
+static double credit_of(world *w, int who, const char *field);
+
+static bool second_account_credited(world *w)
+{
+    return credit_of(w, 1, "total_credit") > 0;
+}
+
+static int64_t count_sql(world *w, const char *sql)
+{
+    sqlite3 *c;
+    assert_int_equal(sqlite3_open(w->path, &c), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+    return v;
+}
+
+static bool inconclusive_pair(world *w)
+{
+    return count_sql(w, "SELECT count(*) FROM replicas WHERE validate_state = 3") == 2 &&
+           count_sql(w, "SELECT count(*) FROM replicas WHERE state = 0") == 1;
+}
+
+/* A cheater moves, drops or invents a signal: it never becomes canonical,
+ * is INVALID, earns nothing, and the unit completes through an extra
+ * replica; a late honest result after validation is checked against the
+ * canonical one and credited. */
+static void cheat(double df, bool extra, bool drop)
+{
+    world w;
+    make_world(&w, 1, 2, 3, 6, 3600);
+    char why[256];
+    oz_assignment a[4][2];
+    size_t n;
+    for (int h = 0; h < 2; h++) {
+        assert_int_equal(oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why,
+                                              sizeof why),
+                         OZ_SCHED_OK);
+        assert_int_equal(n, 1);
+    }
+    /* Host 0 cheats; host 1 is honest.  Honest results carry one signal. */
+    if (drop) {
+        oz_wu_result r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.unit_id, sizeof r.unit_id, "%s", a[0][0].unit_id);
+        memset(r.unit_sha256, 1, 32);
+        snprintf(r.result.kernel_version, sizeof r.result.kernel_version, "%s",
+                 OZ_SCI_KERNEL_VERSION);
+        json_t *j = oz_wu_result_to_json(&r);
+        char *t = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        json_decref(j);
+        unsigned char sha[32] = {7};
+        bool dup;
+        assert_int_equal(oz_store_result_accept(w.s, a[0][0].replica_id, w.hosts[0], t,
+                                                strlen(t), sha, now0, &dup, why, sizeof why),
+                         OZ_SCHED_OK);
+        free(t);
+    } else {
+        assert_int_equal(upload(&w, 0, &a[0][0], df, extra), OZ_SCHED_OK);
+    }
+    assert_int_equal(upload(&w, 1, &a[1][0], 0, false), OZ_SCHED_OK);
+    settle(&w, inconclusive_pair);
+    assert_int_equal(units_in(&w, "validated"), 0);
+    /* The extra replica goes to a third account, which is honest. */
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, a[2], 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
+    w.expect_signals = 1;
+    settle(&w, all_validated_and_assimilated);
+    double one = oz_credit_from_flops(UNIT_FLOPS);
+    assert_true(credit_of(&w, 0, "total_credit") == 0);
+    assert_true(fabs(credit_of(&w, 1, "total_credit") - one) < 1e-9);
+    assert_true(fabs(credit_of(&w, 2, "total_credit") - one) < 1e-9);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = 2"), 1);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM units WHERE canonical IN"
+                                   " (SELECT id FROM replicas WHERE host_id = 1)"),
+                     0);
+    /* The signal in the table is the honest one. */
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM signals WHERE abs(freq_hz - 1420001234.5)"
+                                   " < 1e-6"),
+                     1);
+    free_world(&w);
+}
+
+static void a_cheater_who_moves_a_signal_gets_nothing(void **state)
+{
+    (void)state;
+    cheat(50.0, false, false);
+}
+
+static void a_cheater_who_invents_a_signal_gets_nothing(void **state)
+{
+    (void)state;
+    cheat(0, true, false);
+}
+
+static void a_cheater_who_drops_a_signal_gets_nothing(void **state)
+{
+    (void)state;
+    cheat(0, false, true);
+}
+
+static void a_late_result_is_checked_against_the_canonical_one(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 1, 2, 3, 6, 100);
+    char why[256];
+    oz_assignment a[4][2];
+    size_t n, done;
+    for (int h = 0; h < 2; h++)
+        assert_int_equal(oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why,
+                                              sizeof why),
+                         OZ_SCHED_OK);
+    /* Host 1 is late: its replica times out and host 2 gets a new one. */
+    assert_int_equal(oz_store_transition(w.s, now0 + 200, 100, &done, why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 200, a[2], 2, &n, why,
+                                          sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 2 - 1);
+    assert_int_equal(upload(&w, 0, &a[0][0], 0, false), OZ_SCHED_OK); /* late too, but accepted */
+    assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
+    w.expect_signals = 1;
+    settle(&w, all_validated_and_assimilated);
+    /* Host 1 wakes up with the right answer after validation: credited. */
+    assert_int_equal(upload(&w, 1, &a[1][0], 0, false), OZ_SCHED_OK);
+    settle(&w, second_account_credited);
+    assert_true(fabs(credit_of(&w, 1, "total_credit") - oz_credit_from_flops(UNIT_FLOPS)) < 1e-9);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = 1"), 3);
+    free_world(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(honest_hosts_validate_every_unit_and_share_the_credit),
+        cmocka_unit_test(uploads_are_refused_unless_they_belong),
+        cmocka_unit_test(a_unit_that_keeps_failing_ends_in_error_with_its_reason),
+        cmocka_unit_test(a_silent_hosts_replica_times_out_and_is_reissued),
+        cmocka_unit_test(a_cheater_who_moves_a_signal_gets_nothing),
+        cmocka_unit_test(a_cheater_who_invents_a_signal_gets_nothing),
+        cmocka_unit_test(a_cheater_who_drops_a_signal_gets_nothing),
+        cmocka_unit_test(a_late_result_is_checked_against_the_canonical_one),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
