@@ -17,10 +17,12 @@
  * transaction, committed before the function returns: when it returns 0
  * the change is in the database.
  *
- * Durability: result uploads and loads commit with synchronous=FULL (the WAL
- * is fsynced at each commit: an accepted result survives power loss); work
- * dispatch commits with synchronous=NORMAL (survives a crash of the server,
- * and after a power loss the worst case is a replica sent twice).
+ * Durability: what a client is told is stored (accounts, hosts, result
+ * uploads, error reports, loads, validation and credit) returns only after
+ * the WAL holding it is fsynced (group commit: one fsync covers every
+ * thread waiting); work dispatch and the transitioner's bookkeeping survive
+ * a crash of the server, and after a power loss the worst case is a replica
+ * sent twice.
  *
  * State machine (BOINC's, DESIGN.md §4): a unit is ACTIVE until it is
  * VALIDATED (a canonical result chosen) or ERROR (too many errors or
@@ -125,8 +127,9 @@ typedef struct oz_dataset_info {
 
 /* Starts a dataset in state "loading": its units get no replicas, so nothing
  * is sent, until oz_store_dataset_finish.  OZ_SCHED_EEXIST when the name is
- * taken by a finished dataset; a stale half-loaded one of the same name is
- * reported the same way (remove it with oz_store_dataset_remove). */
+ * taken by a finished dataset; OZ_SCHED_ECONFLICT when a half-loaded one of
+ * that name exists (a failed load's leftovers - or a load running now in
+ * another process: the caller decides; oz_store_dataset_remove clears it). */
 int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, int64_t *dataset_id,
                            char *why, size_t whylen);
 

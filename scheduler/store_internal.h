@@ -16,12 +16,18 @@
 struct oz_db {
     char *path;
     pthread_mutex_t write_lock; /* held for the whole of every write transaction */
+    uint64_t commits;           /* write transactions committed (under write_lock) */
+    /* Group commit: one fsync of the WAL makes every commit before it
+     * durable, so threads waiting for durability share it (store.c). */
+    pthread_mutex_t sync_lock;
+    uint64_t synced; /* commits known durable (under sync_lock) */
+    int wal_fd;      /* the -wal file, opened on first need (under sync_lock) */
 };
 
 struct oz_store {
     oz_db *db;
     sqlite3 *conn;
-    int sync_full; /* the connection's current synchronous setting: 1 FULL, 0 NORMAL */
+    int durable; /* the open write transaction must be durable before it returns */
     /* Statement cache keyed by the SQL text's address: every caller passes a
      * string literal, so the pointer identifies the statement. */
     const char *keys[OZ_STORE_STMTS];
@@ -33,10 +39,13 @@ struct oz_store {
  * bindings cleared; NULL after writing why. */
 sqlite3_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen);
 
-/* Takes the write lock and begins an IMMEDIATE transaction with the given
- * durability (full: synchronous=FULL).  On failure the lock is released. */
+/* Takes the write lock and begins an IMMEDIATE transaction.  durable: the
+ * commit returns only once the WAL holding it is fsynced (group commit);
+ * otherwise it survives a crash of the process but not of the machine.  On
+ * failure the lock is released. */
 int oz_store_wbegin(oz_store *s, int full, char *why, size_t whylen);
-/* Commits and releases the lock. */
+/* Commits, releases the lock and, for a durable transaction, waits for the
+ * fsync that covers it. */
 int oz_store_wcommit(oz_store *s, char *why, size_t whylen);
 /* Rolls back (ignoring errors) and releases the lock. */
 void oz_store_wrollback(oz_store *s);

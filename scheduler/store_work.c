@@ -32,7 +32,7 @@ int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, i
     if (sqlite3_step(st) == SQLITE_ROW) {
         int ready = sqlite3_column_int(st, 0);
         sqlite3_reset(st);
-        rc = oz_sched_fail(OZ_SCHED_EEXIST, why, whylen,
+        rc = oz_sched_fail(ready ? OZ_SCHED_EEXIST : OZ_SCHED_ECONFLICT, why, whylen,
                            ready ? "dataset \"%s\" is already loaded"
                                  : "dataset \"%s\" was left half-loaded by an earlier load",
                            d->name);
@@ -191,10 +191,10 @@ fail:
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
 
-/* Candidates per unit wanted: replicas the account already holds a sibling
- * of are skipped, so look a little further than needed. */
-#define CANDIDATES_PER_WANTED 4
-#define CANDIDATES_MIN 16
+/* Candidates per unit wanted: two unsent replicas of one unit both qualify
+ * until one is given out, so look a little further than needed. */
+#define CANDIDATES_PER_WANTED 2
+#define CANDIDATES_MIN 4
 #define CANDIDATES_MAX 512
 
 int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
@@ -218,17 +218,25 @@ int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds
     double covered = 0;
     size_t got = 0;
     if (want_seconds > 0 && room > 0) {
-        /* Phase 1: the oldest unsent replicas (ids only; the scan is
-         * finished before any row it walks is changed). */
+        /* Phase 1: the oldest unsent replicas of units this account holds
+         * nothing of (ids only; the scan is finished before any row it
+         * walks is changed).  Skipping held units in SQL means an account
+         * with many hosts never starves while work remains; the skipped
+         * rows are bounded by what the account has in progress. */
         sqlite3_stmt *cand = oz_store_stmt(
-            s, "SELECT id, unit_id FROM replicas WHERE state = 0 ORDER BY id LIMIT ?", why, whylen);
+            s,
+            "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND NOT EXISTS"
+            " (SELECT 1 FROM replicas x WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
+            " ORDER BY r.id LIMIT ?2",
+            why, whylen);
         if (!cand)
             goto dberr;
         int64_t ids[CANDIDATES_MAX][2];
         size_t ncand = 0, limit = room * CANDIDATES_PER_WANTED + CANDIDATES_MIN;
         if (limit > CANDIDATES_MAX)
             limit = CANDIDATES_MAX;
-        sqlite3_bind_int64(cand, 1, (sqlite3_int64)limit);
+        sqlite3_bind_int64(cand, 1, h->account_id);
+        sqlite3_bind_int64(cand, 2, (sqlite3_int64)limit);
         while (ncand < limit && sqlite3_step(cand) == SQLITE_ROW) {
             ids[ncand][0] = sqlite3_column_int64(cand, 0);
             ids[ncand][1] = sqlite3_column_int64(cand, 1);

@@ -567,6 +567,29 @@ static void a_late_result_is_checked_against_the_canonical_one(void **state)
     free_world(&w);
 }
 
+/* A lab running many hosts under one account gets every unit once, however
+ * many of the oldest unsent replicas are siblings of units it holds. */
+static void one_account_is_never_starved_while_units_remain(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 600, 2, 3, 6, 3600);
+    char why[256];
+    size_t total = 0, n;
+    oz_assignment a[1];
+    do {
+        assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e-9, 100000, now0, a, 1, &n,
+                                              why, sizeof why),
+                         OZ_SCHED_OK);
+        total += n;
+    } while (n > 0 && total < 1000);
+    assert_int_equal(total, 600);
+    assert_int_equal(count_sql(&w, "SELECT count(DISTINCT unit_id) FROM replicas"
+                                   " WHERE account_id IS NOT NULL"),
+                     600);
+    free_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +601,7 @@ int main(void)
         cmocka_unit_test(a_cheater_who_invents_a_signal_gets_nothing),
         cmocka_unit_test(a_cheater_who_drops_a_signal_gets_nothing),
         cmocka_unit_test(a_late_result_is_checked_against_the_canonical_one),
+        cmocka_unit_test(one_account_is_never_starved_while_units_remain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

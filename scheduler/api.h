@@ -1,0 +1,132 @@
+/*
+ * api.h - what the HTTP layer's files share (internal to scheduler/).
+ *
+ * http.c owns the libmicrohttpd daemon: it routes each request (method and
+ * path, per the table there), bounds and collects its body, authenticates
+ * it, applies the rate limits and then calls one handler from api_*.c or
+ * units_file.c.  A handler reads the request from an oz_req and queues
+ * exactly one response with the oz_reply_* functions; every error reply
+ * has API.md's shape {"error": {"code", "message"}} and one log line.
+ *
+ * Invariants: a handler runs on a pool thread with r->store that thread's
+ * own store connection; r->body holds r->len bytes plus a NUL; for host
+ * routes r->host is the authenticated host, for account routes
+ * r->account_id the authenticated account.
+ */
+#ifndef OZ_SCHED_API_H
+#define OZ_SCHED_API_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "auth.h"
+#include "jobs.h"
+#include "project.h"
+#include "ratelimit.h"
+#include "store.h"
+
+#define OZ_WORK_BATCH_MAX 64 /* assignments in one reply */
+
+/* The state every request shares; read-only after start except where noted. */
+typedef struct oz_server {
+    oz_project_config cfg;
+    oz_db *db;
+    oz_jobs *jobs;
+    unsigned char secret[OZ_AUTH_KEY_BYTES];
+    int units_fd;            /* DIR/units, opened once (O_DIRECTORY) */
+    oz_ratelimit *rl;        /* its own mutex */
+    pthread_key_t store_key; /* each pool thread's oz_store */
+    atomic_int inflight;     /* requests begun and not completed */
+    atomic_bool draining;    /* set once by oz_http_drain */
+    bool quiet;
+} oz_server;
+
+typedef struct oz_req oz_req;
+typedef enum MHD_Result (*oz_handler)(oz_req *r);
+
+struct oz_req {
+    oz_server *srv;
+    struct MHD_Connection *conn;
+    const char *method, *url; /* MHD's, valid for the request */
+    const void *route;        /* http.c's route, NULL until routed */
+    int64_t id;               /* the {id} of the path, or 0 */
+    const char *file;         /* the {file} of the path (in url), or NULL */
+    oz_store *store;
+    int64_t account_id;
+    oz_host_auth host;
+    char *body; /* small, or the heap once it grows; NUL-terminated */
+    size_t len, cap, limit;
+    size_t discarded; /* bytes dropped after the limit was passed */
+    bool too_large;
+    bool replied;        /* a response is queued */
+    bool admitted;       /* authenticated and charged */
+    enum MHD_Result ret; /* what the last oz_reply_* returned */
+    char small[1024];
+};
+
+/* Replies: each queues the response and returns MHD's verdict (also kept in
+ * r->ret).  oz_reply_json steals obj; oz_reply_text takes a malloc'd
+ * buffer. */
+enum MHD_Result oz_reply_json(oz_req *r, unsigned status, json_t *obj);
+enum MHD_Result oz_reply_text(oz_req *r, unsigned status, char *text, size_t len);
+enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The status for a store error (sched_errors.h's table), with why. */
+enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why);
+/* 429 with Retry-After. */
+enum MHD_Result oz_reply_limited(oz_req *r, int retry_after);
+
+/* The body as a JSON object: NULL after a 400 has been queued (malformed,
+ * invalid UTF-8, not an object, duplicate keys, keys other than `allowed`,
+ * a NULL-terminated list).  An empty body is {} when empty_ok. */
+json_t *oz_req_json(oz_req *r, bool empty_ok, const char *const *allowed);
+/* Field readers: each returns 0 with the value, 1 when the key is absent
+ * and !required, or queues a 400 naming the key and returns -1.  Strings
+ * follow text.h's rule with max_chars; numbers must lie in [min, max]. */
+int oz_req_str(oz_req *r, const json_t *obj, const char *key, bool required, size_t max_chars,
+               const char **out);
+int oz_req_int(oz_req *r, const json_t *obj, const char *key, bool required, int64_t min,
+               int64_t max, int64_t *out);
+int oz_req_num(oz_req *r, const json_t *obj, const char *key, bool required, double min, double max,
+               double *out);
+
+/* The calling thread's store connection, opened on first use; NULL after a
+ * 503/500 has been queued. */
+oz_store *oz_req_store(oz_req *r);
+
+/* ---- handlers ---- */
+enum MHD_Result oz_api_accounts_create(oz_req *r);
+enum MHD_Result oz_api_teams_create(oz_req *r);
+enum MHD_Result oz_api_teams_join(oz_req *r);
+enum MHD_Result oz_api_hosts_create(oz_req *r);
+enum MHD_Result oz_api_work(oz_req *r);
+enum MHD_Result oz_api_result_put(oz_req *r);
+enum MHD_Result oz_api_error_post(oz_req *r);
+enum MHD_Result oz_api_status(oz_req *r);
+enum MHD_Result oz_api_users_list(oz_req *r);
+enum MHD_Result oz_api_users_get(oz_req *r);
+enum MHD_Result oz_api_hosts_get(oz_req *r);
+enum MHD_Result oz_api_teams_list(oz_req *r);
+enum MHD_Result oz_api_teams_get(oz_req *r);
+enum MHD_Result oz_api_signals(oz_req *r);
+enum MHD_Result oz_units_file_get(oz_req *r);
+
+/* ---- pure pieces, unit-tested ---- */
+
+/* A Range header against a file of `size` bytes.  Returns 1 with
+ * [*first, *last] for one satisfiable range ("bytes=N-", "bytes=N-M",
+ * "bytes=-N"), 0 when the header should be ignored (absent, malformed,
+ * several ranges: the whole file is sent), -1 when unsatisfiable (416). */
+int oz_http_range_parse(const char *value, uint64_t size, uint64_t *first, uint64_t *last);
+/* Is name a unit file name: [A-Za-z0-9._-]+ ending ".ozwu", not starting
+ * with '.', at most OZ_WU_ID_MAX + 5 characters? */
+bool oz_units_file_name_valid(const char *name);
+/* A positive decimal id (no sign, no leading zero, <= 2^53); 0 otherwise. */
+int64_t oz_http_id_parse(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,477 @@
+/*
+ * http.c - the libmicrohttpd daemon and the life of a request (http.h,
+ * api.h).
+ *
+ * The daemon runs MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL with a
+ * thread pool; each pool thread handles its connections start to finish.
+ * libmicrohttpd calls on_request several times per request:
+ *
+ *  1. headers read (upload size 0, *con_cls NULL): the request context is
+ *     made and the request is routed (404/405) and its declared length
+ *     checked against the route's limit (413); for result uploads (up to
+ *     4 MiB) the token is authenticated (401) and the host's bucket charged
+ *     (429) here too.  These answer at once, before the body is read
+ *     ("early" response: libmicrohttpd then closes the connection instead
+ *     of reading the body).
+ *  2. body pieces: appended to the context's buffer, which grows up to the
+ *     route's limit and no further; past it the rest is discarded (for a
+ *     chunked body with no length) and the request ends in 413, or the
+ *     connection is dropped once the excess passes four limits.
+ *  3. upload size 0 again: the request is authenticated and charged (if
+ *     not done in 1: small bodies are read first so that the answer, even
+ *     a 401 or 429, leaves the connection open for the next request), then
+ *     the handler runs and queues one response.
+ *
+ * on_completed frees the context.  Requests in flight are counted, so
+ * oz_http_drain can wait for them after it stops accepting.
+ *
+ * Store connections: each pool thread's oz_store sits in a pthread key that
+ * the server owns; the key's destructor closes it when the thread ends
+ * (MHD_stop_daemon joins the pool before the database is closed).
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "sched_errors.h"
+
+struct oz_http {
+    oz_server srv;
+    struct MHD_Daemon *daemon;
+    MHD_socket quiesced; /* the listening socket after quiesce, closed at stop */
+    int port;
+};
+
+enum auth { A_NONE, A_ADDR, A_ACCOUNT, A_HOST };
+
+struct route {
+    const char *method;  /* "GET" answers HEAD too */
+    const char *pattern; /* "/"-separated; "{id}" an id, "{file}" a last segment */
+    oz_handler fn;
+    enum auth auth;
+    bool result_body; /* the result-upload limit instead of the JSON one */
+};
+
+static const struct route routes[] = {
+    {"POST", "/api/v1/work", oz_api_work, A_HOST, false},
+    {"PUT", "/api/v1/replicas/{id}/result", oz_api_result_put, A_HOST, true},
+    {"POST", "/api/v1/replicas/{id}/error", oz_api_error_post, A_HOST, false},
+    {"GET", "/units/{file}", oz_units_file_get, A_NONE, false},
+    {"POST", "/api/v1/accounts", oz_api_accounts_create, A_ADDR, false},
+    {"POST", "/api/v1/teams", oz_api_teams_create, A_ACCOUNT, false},
+    {"GET", "/api/v1/teams", oz_api_teams_list, A_NONE, false},
+    {"GET", "/api/v1/teams/{id}", oz_api_teams_get, A_NONE, false},
+    {"POST", "/api/v1/teams/{id}/join", oz_api_teams_join, A_ACCOUNT, false},
+    {"POST", "/api/v1/hosts", oz_api_hosts_create, A_ACCOUNT, false},
+    {"GET", "/api/v1/hosts/{id}", oz_api_hosts_get, A_NONE, false},
+    {"GET", "/api/v1/status", oz_api_status, A_NONE, false},
+    {"GET", "/api/v1/users", oz_api_users_list, A_NONE, false},
+    {"GET", "/api/v1/users/{id}", oz_api_users_get, A_NONE, false},
+    {"GET", "/api/v1/signals", oz_api_signals, A_NONE, false},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+int64_t oz_http_id_parse(const char *s, size_t len)
+{
+    if (len == 0 || len > 16 || s[0] == '0')
+        return 0;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v <= ((int64_t)1 << 53) ? v : 0;
+}
+
+static bool match(const char *pat, const char *url, int64_t *id, const char **file)
+{
+    const char *p = pat, *u = url;
+    while (*p && *u) {
+        if (*p != '/' || *u != '/')
+            return false;
+        p++, u++;
+        const char *pe = strchr(p, '/'), *ue = strchr(u, '/');
+        if (!pe)
+            pe = p + strlen(p);
+        if (!ue)
+            ue = u + strlen(u);
+        size_t pl = (size_t)(pe - p), ul = (size_t)(ue - u);
+        if (pl == 4 && memcmp(p, "{id}", 4) == 0) {
+            if (!(*id = oz_http_id_parse(u, ul)))
+                return false;
+        } else if (pl == 6 && memcmp(p, "{file}", 6) == 0) {
+            if (ul == 0 || *ue)
+                return false;
+            *file = u;
+        } else if (pl != ul || memcmp(p, u, pl) != 0) {
+            return false;
+        }
+        p = pe, u = ue;
+    }
+    return !*p && !*u;
+}
+
+static void store_close_cb(void *p)
+{
+    oz_store_close(p);
+}
+
+oz_store *oz_req_store(oz_req *r)
+{
+    if (r->store)
+        return r->store;
+    oz_store *s = pthread_getspecific(r->srv->store_key);
+    if (!s) {
+        char why[256];
+        int rc = oz_store_open(r->srv->db, &s, why, sizeof why);
+        if (rc != 0) {
+            oz_reply_store(r, rc == OZ_SCHED_EBUSY ? rc : OZ_SCHED_EDB, why);
+            return NULL;
+        }
+        if (pthread_setspecific(r->srv->store_key, s) != 0) {
+            oz_store_close(s);
+            oz_reply_error(r, 500, "cannot keep a store connection for this thread");
+            return NULL;
+        }
+    }
+    return r->store = s;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t addr_key(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const unsigned char *b = NULL;
+    size_t n = 0;
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)ci->client_addr)
+                ->sin_addr;
+        n = 4;
+    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+        b = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)ci->client_addr)
+                ->sin6_addr;
+        n = 16;
+    }
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return OZ_RL_ADDR(h >> 2);
+}
+
+/* Authenticates r for its route and charges its bucket; false once an
+ * error is queued. */
+static bool admit(oz_req *r, const struct route *rt)
+{
+    oz_server *srv = r->srv;
+    uint64_t key = 0;
+    if (rt->auth == A_ACCOUNT || rt->auth == A_HOST) {
+        unsigned char token[OZ_AUTH_TOKEN_BYTES], hash[OZ_AUTH_HASH_BYTES];
+        char why[128];
+        const char *h =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (oz_auth_bearer_parse(h, token, why, sizeof why) != 0) {
+            oz_reply_error(r, 401, "%s", why);
+            return false;
+        }
+        oz_auth_token_hash(srv->secret, token, hash);
+        oz_store *s = oz_req_store(r);
+        if (!s)
+            return false;
+        int rc;
+        if (rt->auth == A_ACCOUNT) {
+            rc = oz_store_account_by_auth(s, hash, &r->account_id);
+            key = OZ_RL_ACCOUNT(r->account_id);
+        } else {
+            rc = oz_store_host_by_key(s, hash, &r->host);
+            key = OZ_RL_HOST(r->host.host_id);
+        }
+        if (rc == OZ_SCHED_ENOTFOUND) {
+            oz_reply_error(r, 401, "unknown %s",
+                           rt->auth == A_ACCOUNT ? "authenticator" : "host key");
+            return false;
+        }
+        if (rc != 0) {
+            oz_reply_store(r, rc, "authentication lookup failed");
+            return false;
+        }
+    } else if (rt->auth == A_ADDR) {
+        key = addr_key(r->conn);
+    }
+    int retry = 1;
+    if (key && !oz_ratelimit_take(srv->rl, key, mono_now(), &retry)) {
+        oz_reply_limited(r, retry);
+        return false;
+    }
+    return true;
+}
+
+/* First call: route, bound, authenticate.  Returns MHD's verdict. */
+static enum MHD_Result begin(oz_req *r)
+{
+    oz_server *srv = r->srv;
+    if (atomic_load_explicit(&srv->draining, memory_order_relaxed))
+        return oz_reply_error(r, 503, "the server is shutting down");
+    const bool head = strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
+    const struct route *rt = NULL;
+    char allow[32] = "";
+    for (size_t i = 0; i < NROUTES && !rt; i++) {
+        int64_t id = 0;
+        const char *file = NULL;
+        if (!match(routes[i].pattern, r->url, &id, &file))
+            continue;
+        if (strcmp(routes[i].method, r->method) == 0 ||
+            (head && strcmp(routes[i].method, "GET") == 0)) {
+            rt = &routes[i];
+            r->id = id;
+            r->file = file;
+        } else {
+            size_t n = strlen(allow);
+            snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
+        }
+    }
+    if (!rt) {
+        if (!*allow)
+            return oz_reply_error(r, 404, "no such resource");
+        oz_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);
+        return r->ret;
+    }
+    r->route = rt;
+    r->limit = (size_t)(rt->result_body ? srv->cfg.body_limit_result : srv->cfg.body_limit_json);
+    const char *cl =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end == cl || *end || errno || n > r->limit)
+            return oz_reply_error(r, 413, "the body is larger than %zu bytes", r->limit);
+    }
+    /* A result upload may be megabytes: refuse a stranger before reading
+     * it.  Other bodies are small, and answering after the body keeps the
+     * connection open (libmicrohttpd closes it after an early answer). */
+    if (rt->result_body) {
+        if (!admit(r, rt))
+            return r->ret;
+        r->admitted = true;
+    }
+    return MHD_YES;
+}
+
+/* Appends a body piece; false when the connection should be dropped. */
+static bool append(oz_req *r, const char *data, size_t n)
+{
+    if (r->too_large || n > r->limit - r->len) {
+        r->too_large = true;
+        r->discarded += n;
+        return r->discarded <= 4 * r->limit;
+    }
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap * 2;
+        if (cap < r->len + n + 1)
+            cap = r->len + n + 1;
+        if (cap > r->limit + 1)
+            cap = r->limit + 1;
+        char *b = r->body == r->small ? malloc(cap) : realloc(r->body, cap);
+        if (!b)
+            return false;
+        if (r->body == r->small)
+            memcpy(b, r->small, r->len);
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len += n;
+    return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    oz_server *srv = cls;
+    oz_req *r = *con_cls;
+    if (!r) {
+        r = malloc(sizeof *r);
+        if (!r)
+            return MHD_NO;
+        memset(r, 0, offsetof(oz_req, small));
+        r->small[0] = '\0';
+        r->srv = srv;
+        r->conn = conn;
+        r->method = method;
+        r->url = url;
+        r->body = r->small;
+        r->cap = sizeof r->small;
+        r->ret = MHD_YES;
+        *con_cls = r;
+        atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_relaxed);
+        return begin(r);
+    }
+    if (r->replied) { /* an early answer is queued: nothing more to read */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        return append(r, upload_data, n) ? MHD_YES : MHD_NO;
+    }
+    if (r->too_large)
+        return oz_reply_error(r, 413, "the body is larger than %zu bytes", r->limit);
+    r->body[r->len] = '\0';
+    const struct route *rt = r->route;
+    if (!r->admitted && !admit(r, rt))
+        return r->ret;
+    return rt->fn(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn, (void)toe;
+    oz_server *srv = cls;
+    oz_req *r = *con_cls;
+    if (!r)
+        return;
+    if (r->body != r->small)
+        free(r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub_explicit(&srv->inflight, 1, memory_order_relaxed);
+}
+
+int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen)
+{
+    int rc = 0;
+    bool key_made = false;
+    oz_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    oz_server *srv = &h->srv;
+    srv->cfg = *o->cfg;
+    srv->db = o->db;
+    srv->jobs = o->jobs;
+    memcpy(srv->secret, o->secret, sizeof srv->secret);
+    srv->quiet = o->quiet;
+    srv->units_fd = -1;
+    atomic_init(&srv->inflight, 0);
+    atomic_init(&srv->draining, false);
+    h->quiesced = MHD_INVALID_SOCKET;
+
+    char units[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(o->dir, "units", units, sizeof units) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "project path too long");
+        goto fail;
+    }
+    srv->units_fd = open(units, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (srv->units_fd < 0) {
+        rc = oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", units, strerror(errno));
+        goto fail;
+    }
+    if (oz_ratelimit_new(srv->cfg.rate_per_host, srv->cfg.rate_burst, 1 << 16, &srv->rl) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        goto fail;
+    }
+    if (pthread_key_create(&srv->store_key, store_close_cb) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot create a thread key");
+        goto fail;
+    }
+    key_made = true;
+
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    const struct sockaddr *sa;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    memset(&a4, 0, sizeof a4);
+    memset(&a6, 0, sizeof a6);
+    if (inet_pton(AF_INET, srv->cfg.bind, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((uint16_t)srv->cfg.port);
+        sa = (const struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, srv->cfg.bind, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((uint16_t)srv->cfg.port);
+        sa = (const struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "\"%s\" is not an IPv4 or IPv6 address",
+                           srv->cfg.bind);
+        goto fail;
+    }
+    h->daemon = MHD_start_daemon(
+        flags, (uint16_t)srv->cfg.port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->cfg.http_threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)srv->cfg.connection_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)srv->cfg.per_ip_connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)srv->cfg.connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.connection_memory_limit,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_END);
+    if (!h->daemon) {
+        rc = oz_sched_fail(OZ_SCHED_EIO, why, whylen,
+                           "cannot listen on %s port %d (in use, or not an address of this host)",
+                           srv->cfg.bind, srv->cfg.port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : srv->cfg.port;
+    *out = h;
+    return 0;
+
+fail:
+    if (key_made)
+        pthread_key_delete(srv->store_key);
+    oz_ratelimit_free(srv->rl);
+    if (srv->units_fd >= 0)
+        close(srv->units_fd);
+    free(h);
+    return rc;
+}
+
+int oz_http_port(const oz_http *h)
+{
+    return h->port;
+}
+
+void oz_http_drain(oz_http *h, double timeout_s)
+{
+    atomic_store(&h->srv.draining, true);
+    if (h->quiesced == MHD_INVALID_SOCKET)
+        h->quiesced = MHD_quiesce_daemon(h->daemon);
+    double end = mono_now() + timeout_s;
+    while (atomic_load(&h->srv.inflight) > 0 && mono_now() < end) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void oz_http_stop(oz_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->daemon); /* joins the pool: their store connections close */
+    if (h->quiesced != MHD_INVALID_SOCKET)
+        close(h->quiesced);
+    pthread_key_delete(h->srv.store_key);
+    oz_ratelimit_free(h->srv.rl);
+    close(h->srv.units_fd);
+    free(h);
+}

@@ -1,0 +1,383 @@
+/*
+ * load.c - `ozma-server load` (see load.h).
+ *
+ * Order of work, chosen so that a failure at any point leaves nothing:
+ *  1. everything that can be checked without touching the project is
+ *     checked (options, the recording, the unit plan, the configuration,
+ *     the dataset name), so bad input changes nothing at all;
+ *  2. the dataset row is begun in state "loading" (a stale half-load of the
+ *     same name is removed first);
+ *  3. the splitter writes units; each durable unit is queued as a row and
+ *     every OZ_LOAD_BATCH rows go in as one transaction;
+ *  4. the dataset is finished (its replicas made) in one transaction.
+ * From step 2 on, a failure or a stop removes the dataset's rows and every
+ * file of the name DATASET-<digits>.ozwu (and the splitter's temporary
+ * files of those names) from units/: the splitter may have finished units
+ * it never reported, so the folder is scanned rather than trusted.
+ *
+ * FLOP counts: a unit's credit comes from the FLOP count of its search
+ * plan, which depends only on the configuration, the sample rate and the
+ * unit length.  The plan is built once per distinct length (a search over
+ * zeros; plans are FFTW_ESTIMATE whatever the configuration asks, the count
+ * does not depend on it) and the count reused for every unit.
+ */
+#include "load.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "project.h"
+#include "sched_errors.h"
+#include "store.h"
+
+void oz_load_opts_default(oz_load_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->min_quorum = 2;
+    o->target_nresults = 2;
+    o->max_error_results = 3;
+    o->max_total_results = 6;
+    o->delay_bound = 7 * 86400;
+    oz_sci_config_default(&o->config);
+    o->unit_samples = OZ_WU_UNIT_SAMPLES_DEFAULT;
+    o->overlap = OZ_WU_OVERLAP_DEFAULT;
+}
+
+int oz_load_duration_parse(const char *s, int64_t *seconds)
+{
+    if (!s || *s < '0' || *s > '9')
+        return OZ_SCHED_EINVAL;
+    int64_t v = 0;
+    const char *p = s;
+    while (*p >= '0' && *p <= '9') {
+        if (v > OZ_LOAD_DEADLINE_MAX)
+            return OZ_SCHED_EINVAL;
+        v = v * 10 + (*p++ - '0');
+    }
+    int64_t mult = 1;
+    switch (*p) {
+    case '\0':
+        break;
+    case 's':
+        mult = 1;
+        break;
+    case 'm':
+        mult = 60;
+        break;
+    case 'h':
+        mult = 3600;
+        break;
+    case 'd':
+        mult = 86400;
+        break;
+    default:
+        return OZ_SCHED_EINVAL;
+    }
+    if (*p && p[1])
+        return OZ_SCHED_EINVAL;
+    if (v < 1 || v > OZ_LOAD_DEADLINE_MAX / mult)
+        return OZ_SCHED_EINVAL;
+    *seconds = v * mult;
+    return 0;
+}
+
+/* A workunits error as a scheduler one: the input's fault unless the
+ * system or memory failed. */
+static int from_wu(int rc)
+{
+    return rc == OZ_WU_ENOMEM ? OZ_SCHED_ENOMEM : rc == OZ_WU_EIO ? OZ_SCHED_EIO : OZ_SCHED_EINVAL;
+}
+
+/* Is f "NAME-<digits>.ozwu", optionally followed by ".tmp.<anything>"? */
+static bool unit_file_of(const char *f, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(f, name, n) != 0 || f[n] != '-')
+        return false;
+    const char *p = f + n + 1;
+    if (*p < '0' || *p > '9')
+        return false;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (strncmp(p, ".ozwu", 5) != 0)
+        return false;
+    return p[5] == '\0' || strncmp(p + 5, ".tmp.", 5) == 0;
+}
+
+/* Removes every unit file (and temporary) of dataset `name` from units/. */
+static void remove_files(const char *units, const char *name)
+{
+    DIR *d = opendir(units);
+    if (!d)
+        return;
+    int dfd = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (unit_file_of(e->d_name, name))
+            unlinkat(dfd, e->d_name, 0);
+    closedir(d);
+}
+
+struct load {
+    const oz_load_opts *o;
+    oz_store *store;
+    int64_t dataset_id;
+    double sample_rate, center_hz;
+    oz_unit_row *rows; /* OZ_LOAD_BATCH */
+    char (*names)[OZ_WU_ID_MAX + 1];
+    char (*files)[OZ_WU_ID_MAX + 8];
+    size_t nrows;
+    uint64_t flops_len, flops; /* the cached count and its unit length */
+    uint64_t done;
+    int rc; /* why the split was stopped */
+    char *why;
+    size_t whylen;
+    double t0;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int unit_flops(struct load *L, uint64_t nsamples, uint64_t *out)
+{
+    if (L->flops_len == nsamples) {
+        *out = L->flops;
+        return 0;
+    }
+    if (nsamples > SIZE_MAX / (2 * sizeof(float)))
+        return oz_sched_fail(OZ_SCHED_ELIMIT, L->why, L->whylen, "unit too large");
+    float *zeros = calloc((size_t)nsamples * 2, sizeof *zeros);
+    if (!zeros)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, L->why, L->whylen, "out of memory");
+    oz_sci_config cfg = L->o->config;
+    cfg.planner = OZ_FFT_ESTIMATE;
+    oz_sci_search *s = NULL;
+    char why[256];
+    int rc = oz_sci_search_new(&cfg, zeros, (size_t)nsamples, L->sample_rate, L->center_hz, &s, why,
+                               sizeof why);
+    if (rc != OZ_SCI_OK) {
+        free(zeros);
+        return oz_sched_fail(rc == OZ_SCI_ENOMEM ? OZ_SCHED_ENOMEM : OZ_SCHED_EINVAL, L->why,
+                             L->whylen, "planning the search of a unit: %s", why);
+    }
+    L->flops = oz_sci_search_flops(s);
+    L->flops_len = nsamples;
+    oz_sci_search_free(s);
+    free(zeros);
+    *out = L->flops;
+    return 0;
+}
+
+static int flush(struct load *L)
+{
+    if (L->nrows == 0)
+        return 0;
+    int rc = oz_store_units_add(L->store, L->dataset_id, L->rows, L->nrows, L->why, L->whylen);
+    L->nrows = 0;
+    return rc;
+}
+
+static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
+{
+    struct load *L = arg;
+    if (L->o->stop && *L->o->stop) {
+        L->rc = oz_sched_fail(OZ_SCHED_ECONFLICT, L->why, L->whylen, "interrupted");
+        return 1;
+    }
+    const oz_wu_header *h = w->header;
+    size_t i = L->nrows;
+    oz_unit_row *row = &L->rows[i];
+    memset(row, 0, sizeof *row);
+    snprintf(L->names[i], sizeof L->names[i], "%s", h->unit_id);
+    snprintf(L->files[i], sizeof L->files[i], "%s.ozwu", h->unit_id);
+    row->name = L->names[i];
+    row->file = L->files[i];
+    row->bytes = w->file_bytes;
+    memcpy(row->sha256, w->file_sha256, sizeof row->sha256);
+    row->index = h->unit_index;
+    row->start_s = h->start_s;
+    row->nsamples = h->nsamples;
+    int rc = unit_flops(L, h->nsamples, &row->flops);
+    if (rc == 0 && ++L->nrows == OZ_LOAD_BATCH)
+        rc = flush(L);
+    if (rc != 0) {
+        L->rc = rc;
+        return 1;
+    }
+    L->done++;
+    if (L->o->progress) {
+        int width = 30, fill = (int)((double)width * (double)L->done / (double)nunits);
+        double dt = now_s() - L->t0;
+        fprintf(stderr, "\rozma-server: load [%.*s%*s] %" PRIu64 "/%" PRIu64 " units  %.0f/s ",
+                fill, "##############################", width - fill, "", L->done, nunits,
+                dt > 0 ? (double)L->done / dt : 0.0);
+        fflush(stderr);
+    }
+    return 0;
+}
+
+int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whylen)
+{
+    int rc;
+    oz_wu_reader *r = NULL;
+    oz_db *db = NULL;
+    struct load L = {.o = o, .why = why, .whylen = whylen, .t0 = now_s()};
+    char *config_json = NULL;
+    bool begun = false;
+    char dbpath[OZ_PROJECT_PATH_MAX], units[OZ_PROJECT_PATH_MAX], wwhy[512];
+    if (nunits)
+        *nunits = 0;
+
+    /* 1. everything that can be checked before the project is touched */
+    if (o->min_quorum < 1 || o->target_nresults < o->min_quorum ||
+        o->target_nresults > OZ_LOAD_REPLICAS_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "--replicas %d must be at least --quorum %d (1..%d)",
+                             o->target_nresults, o->min_quorum, OZ_LOAD_REPLICAS_MAX);
+    if (o->max_error_results < 1 || o->max_error_results > OZ_LOAD_REPLICAS_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "--max-errors %d is outside 1..%d",
+                             o->max_error_results, OZ_LOAD_REPLICAS_MAX);
+    if (o->max_total_results < o->target_nresults || o->max_total_results > OZ_LOAD_REPLICAS_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "--max-total %d must be at least --replicas %d (..%d)",
+                             o->max_total_results, o->target_nresults, OZ_LOAD_REPLICAS_MAX);
+    if (o->delay_bound < 1 || o->delay_bound > OZ_LOAD_DEADLINE_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "--deadline is outside 1s..365d");
+    if (oz_sci_config_check(&o->config, wwhy, sizeof wwhy) != OZ_SCI_OK)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "analysis configuration: %s", wwhy);
+    if (oz_project_path(o->dir, "ozma.db", dbpath, sizeof dbpath) ||
+        oz_project_path(o->dir, "units", units, sizeof units))
+        return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "project path too long");
+    if (access(dbpath, F_OK) != 0)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "%s: not a project (no ozma.db; see ozma-server init)", o->dir);
+
+    if ((rc = oz_wu_open(o->recording, o->raw, &r, wwhy, sizeof wwhy)) != OZ_WU_OK)
+        return oz_sched_fail(rc == OZ_WU_ENOMEM ? OZ_SCHED_ENOMEM : OZ_SCHED_EINVAL, why, whylen,
+                             "%s", wwhy); /* an unreadable recording is bad input */
+    const oz_wu_info *info = oz_wu_reader_info(r);
+    const char *name = o->name ? o->name : info->name;
+    oz_wu_plan plan;
+    if (!oz_wu_id_valid(name, OZ_WU_DATASET_MAX)) {
+        rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                           "dataset name \"%.64s\" must be 1..%u of [A-Za-z0-9._-], not starting "
+                           "with '.' or '-'",
+                           name, OZ_WU_DATASET_MAX);
+        goto out;
+    }
+    if ((rc = oz_wu_plan_make(info->nsamples,
+                              o->unit_samples ? o->unit_samples : OZ_WU_UNIT_SAMPLES_DEFAULT,
+                              o->overlap, &plan, wwhy, sizeof wwhy)) != OZ_WU_OK) {
+        rc = oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
+        goto out;
+    }
+    L.sample_rate = info->sample_rate;
+    L.center_hz = info->center_hz;
+    {
+        json_t *cj = oz_sci_config_to_json(&o->config);
+        config_json =
+            cj ? json_dumps(cj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(cj);
+    }
+    L.rows = calloc(OZ_LOAD_BATCH, sizeof *L.rows);
+    L.names = calloc(OZ_LOAD_BATCH, sizeof *L.names);
+    L.files = calloc(OZ_LOAD_BATCH, sizeof *L.files);
+    if (!config_json || !L.rows || !L.names || !L.files) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        goto out;
+    }
+    /* The first unit's FLOP count now: a configuration the kernel refuses
+     * for this sample rate is bad input, found before anything is written. */
+    uint64_t f0;
+    if ((rc = unit_flops(&L, plan.unit, &f0)) != 0)
+        goto out;
+
+    /* 2. the dataset row */
+    if ((rc = oz_db_open(dbpath, &db, why, whylen)) != 0 ||
+        (rc = oz_store_open(db, &L.store, why, whylen)) != 0)
+        goto out;
+    oz_dataset_info d = {.name = name,
+                         .recording = o->recording,
+                         .sample_rate = info->sample_rate,
+                         .center_hz = info->center_hz,
+                         .has_time = info->has_time,
+                         .start_ns = info->start_ns,
+                         .config_json = config_json,
+                         .min_quorum = o->min_quorum,
+                         .target_nresults = o->target_nresults,
+                         .max_error_results = o->max_error_results,
+                         .max_total_results = o->max_total_results,
+                         .delay_bound = o->delay_bound};
+    rc = oz_store_dataset_begin(L.store, &d, (int64_t)time(NULL), &L.dataset_id, wwhy, sizeof wwhy);
+    if (rc == OZ_SCHED_ECONFLICT) {
+        fprintf(stderr,
+                "ozma-server: removing dataset \"%s\" left half-loaded by an earlier load\n", name);
+        if ((rc = oz_store_dataset_remove(L.store, name, NULL, NULL, why, whylen)) != 0)
+            goto out;
+        remove_files(units, name);
+        rc = oz_store_dataset_begin(L.store, &d, (int64_t)time(NULL), &L.dataset_id, wwhy,
+                                    sizeof wwhy);
+    }
+    if (rc != 0) {
+        rc = oz_sched_fail(rc == OZ_SCHED_EEXIST ? OZ_SCHED_EINVAL : rc, why, whylen, "%s", wwhy);
+        goto out;
+    }
+    begun = true;
+
+    /* 3. the units */
+    oz_wu_split_opts so = {.out_dir = units,
+                           .dataset = name,
+                           .unit_samples = plan.unit,
+                           .overlap = o->overlap,
+                           .config = &o->config,
+                           .on_unit = on_unit,
+                           .arg = &L};
+    uint64_t n = 0;
+    rc = oz_wu_split_write(r, &so, &n, wwhy, sizeof wwhy);
+    if (o->progress && L.done)
+        fputc('\n', stderr);
+    if (rc != OZ_WU_OK) {
+        rc = L.rc ? L.rc : oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
+        goto out;
+    }
+    if (o->stop && *o->stop) {
+        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "interrupted");
+        goto out;
+    }
+    if ((rc = flush(&L)) != 0)
+        goto out;
+
+    /* 4. ready to send */
+    if ((rc = oz_store_dataset_finish(L.store, L.dataset_id, why, whylen)) != 0)
+        goto out;
+    begun = false;
+    if (nunits)
+        *nunits = n;
+
+out:
+    if (begun) { /* undo: rows, then every file of the name */
+        char rwhy[256];
+        if (oz_store_dataset_remove(L.store, name, NULL, NULL, rwhy, sizeof rwhy) != 0)
+            fprintf(stderr, "ozma-server: could not remove the failed load's rows: %s\n", rwhy);
+        remove_files(units, name);
+    }
+    if (L.store)
+        oz_store_close(L.store);
+    oz_db_close(db);
+    free(L.rows);
+    free(L.names);
+    free(L.files);
+    free(config_json);
+    oz_wu_reader_close(r);
+    return rc;
+}

@@ -1,0 +1,743 @@
+/*
+ * ozma_server.c - `ozma-server`: the project server's command line.
+ *
+ *   ozma-server init DIR       create a project directory
+ *   ozma-server load DIR REC   a recording becomes a dataset of work units
+ *   ozma-server serve DIR      the HTTP API and the background jobs
+ *   ozma-server status DIR     progress of the project
+ *   ozma-server signals DIR    the canonical signals found, as JSON or CSV
+ *
+ * This file only parses arguments and wires the parts together: the
+ * project directory (project.c), loading (load.c), the HTTP server
+ * (http.c), the jobs (jobs.c) and the store (store.h).  The one global is
+ * the signal flag (STYLE.md §8): SIGINT/SIGTERM set it; `serve` waits for
+ * it in sigsuspend and then drains, `load` polls it between units and
+ * undoes itself.
+ *
+ * Exit status: 0 done; 1 a runtime failure (I/O, database, memory, a port
+ * in use); 2 bad usage or input, with one line on stderr
+ * "ozma-server: message".
+ */
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "http.h"
+#include "jobs.h"
+#include "load.h"
+#include "project.h"
+#include "sched_errors.h"
+#include "store.h"
+
+#define PROG "ozma-server"
+
+static volatile sig_atomic_t stop_flag; /* set by SIGINT/SIGTERM */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static const char usage_main[] =
+    "NAME\n"
+    "    ozma-server - the Ozma project server\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    ozma-server init DIR [--name NAME]\n"
+    "    ozma-server load DIR RECORDING [options]\n"
+    "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N] [--quiet]\n"
+    "    ozma-server status DIR [--json]\n"
+    "    ozma-server signals DIR [--format json|csv] [filters]\n"
+    "    ozma-server COMMAND --help\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    A project is one directory: project.json (configuration), ozma.db (the\n"
+    "    database), units/ (the work-unit files served to workers) and secret.key.\n"
+    "    `init` makes one, `load` cuts recordings into work units, `serve` runs\n"
+    "    the HTTP API (scheduler/API.md) with the transitioner, validator and\n"
+    "    assimilator, `status` and `signals` read the results.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 success, 1 runtime failure, 2 bad usage or input (one line on stderr).\n";
+
+static const char usage_init[] =
+    "SYNOPSIS\n"
+    "    ozma-server init DIR [--name NAME]\n"
+    "\n"
+    "    Creates DIR (which must not exist or be empty) with project.json holding\n"
+    "    the default configuration, an empty database ozma.db, units/ and\n"
+    "    secret.key (32 random bytes, mode 0600, the key of the stored token\n"
+    "    hashes).  --name is the project's name (default: DIR's name).\n";
+
+static const char usage_load[] =
+    "SYNOPSIS\n"
+    "    ozma-server load DIR RECORDING [options] [analysis options]\n"
+    "\n"
+    "    Cuts RECORDING (SigMF, or raw with --format) into units of 2^k samples in\n"
+    "    DIR/units/ and records them as a dataset; its units are sent out once\n"
+    "    the whole load succeeded.  A failed or interrupted load leaves nothing.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --name ID             dataset id (default: the recording's name)\n"
+    "    --quorum N            valid results that agree before a unit is done (2)\n"
+    "    --replicas N          replicas sent at first (2)\n"
+    "    --max-errors N        failed replicas before a unit ends in error (3)\n"
+    "    --max-total N         replicas before a unit ends in error (6)\n"
+    "    --deadline T          time a host has for a replica: 3600, 90m, 12h, 7d (7d)\n"
+    "    --unit-samples N      unit size, a power of two: 1048576 or 2^20 (default)\n"
+    "    --overlap F           overlap as a fraction of a unit (0.125)\n"
+    "    -q, --quiet           no progress bar, no summary\n"
+    "  raw recordings:\n"
+    "    --format F            ci8, ci16_le or cf32_le\n"
+    "    --sample-rate HZ      required with --format\n"
+    "    --center-freq HZ      required with --format\n"
+    "    --datetime ISO        start time, e.g. 2024-05-01T12:00:00Z\n"
+    "  analysis (stored in every unit, as ozma-split):\n"
+    "    --config FILE.json    configuration keys over the defaults\n"
+    "    --KEY VALUE           any configuration key, e.g. --fft-max 4096\n"
+    "                          --fft-min 8 --chirp-max 5\n";
+
+static const char usage_serve[] =
+    "SYNOPSIS\n"
+    "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N] [--quiet]\n"
+    "\n"
+    "    Serves the HTTP API of scheduler/API.md and the unit files, and runs the\n"
+    "    background jobs.  Prints \"ozma-server: serving DIR on http://ADDR:PORT/\"\n"
+    "    on stderr once it accepts connections (with --port 0, the port chosen).\n"
+    "    SIGTERM or SIGINT: stop accepting, finish the requests in flight, stop the\n"
+    "    jobs, exit 0.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --bind ADDR           IPv4 or IPv6 address (project.json \"bind\")\n"
+    "    --port P              TCP port, 0 for any free one (project.json \"port\")\n"
+    "    --threads N           HTTP threads (project.json \"http_threads\")\n"
+    "    -q, --quiet           no log line per error response or job\n";
+
+static const char usage_status[] =
+    "SYNOPSIS\n"
+    "    ozma-server status DIR [--json]\n"
+    "\n"
+    "    Units and replicas by state, hosts active in the last 24 hours, results\n"
+    "    returned recently, accounts, teams, signals and credit; --json prints the\n"
+    "    object of GET /api/v1/status.\n";
+
+static const char usage_signals[] =
+    "SYNOPSIS\n"
+    "    ozma-server signals DIR [--format json|csv] [--min-score X] [--dataset ID]\n"
+    "                        [--type T] [--limit N]\n"
+    "\n"
+    "    The canonical signals found so far, oldest first: all of them, or the\n"
+    "    first N with --limit (1..500).  --type is spike, gaussian, pulse, triplet\n"
+    "    or line.  JSON is {\"signals\": [...]} as GET /api/v1/signals; CSV has a\n"
+    "    header line.\n";
+
+/* --flag VALUE or --flag=VALUE at argv[*i]: the flag into buf, its value
+ * into *value (NULL for a flag that takes none, when want_value is false).
+ * Returns 0, or EXIT_BADINPUT after complaining. */
+static int flag_split(int argc, char **argv, int *i, bool want_value, char *buf, size_t len,
+                      const char **value)
+{
+    const char *a = argv[*i];
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    if (n >= len)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option %.40s", a);
+    memcpy(buf, a, n);
+    buf[n] = '\0';
+    *value = NULL;
+    if (!want_value)
+        return eq ? oz_cli_complain(PROG, EXIT_BADINPUT, "%s takes no value", buf) : 0;
+    if (eq) {
+        *value = eq + 1;
+    } else {
+        if (*i + 1 >= argc)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s needs a value", buf);
+        *value = argv[++*i];
+    }
+    return 0;
+}
+
+static bool is_help(const char *a)
+{
+    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+static int parse_int(const char *flag, const char *v, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < min || x > max)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: \"%s\" is not an integer in %ld..%ld",
+                               flag, v, min, max);
+    *out = (int)x;
+    return 0;
+}
+
+static int status_of(int rc)
+{
+    return rc == OZ_SCHED_EINVAL || rc == OZ_SCHED_EEXIST || rc == OZ_SCHED_ENOTFOUND
+               ? EXIT_BADINPUT
+               : EXIT_RUNTIME;
+}
+
+/* ---- init ---- */
+
+static int cmd_init(int argc, char **argv)
+{
+    const char *dir = NULL, *name = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        char flag[32];
+        if (is_help(a)) {
+            fputs(usage_init, stdout);
+            return EXIT_OK;
+        }
+        if (a[0] != '-') {
+            if (dir)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "init takes one DIR");
+            dir = a;
+            continue;
+        }
+        int rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v);
+        if (rc)
+            return rc;
+        if (strcmp(flag, "--name") == 0)
+            name = v;
+        else
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "init: unknown option %s", flag);
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "init: no DIR given (see init --help)");
+    char why[512];
+    int rc = oz_project_init(dir, name, why, sizeof why);
+    if (rc != 0)
+        return oz_cli_complain(PROG, status_of(rc), "%s", why);
+    printf("created project %s\n", dir);
+    return EXIT_OK;
+}
+
+/* ---- load ---- */
+
+static int set_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ? -1 : 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    oz_load_opts o;
+    oz_load_opts_default(&o);
+    const char *format = NULL, *datetime = NULL;
+    double rate = NAN, center = NAN;
+    bool quiet = false;
+    char why[512] = "";
+    int rc;
+
+    for (int i = 2; i < argc; i++) { /* --config first: flags override it */
+        const char *file = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+        if (file && oz_wu_config_load(file, &o.config, why, sizeof why) != OZ_WU_OK)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "--config: %s", why);
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        char flag[64];
+        if (is_help(a)) {
+            fputs(usage_load, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = true;
+            continue;
+        }
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (!o.dir)
+                o.dir = a;
+            else if (!o.recording)
+                o.recording = a;
+            else
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "load: unexpected argument \"%s\"", a);
+            continue;
+        }
+        if ((rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
+            return rc;
+        if (strcmp(flag, "--name") == 0) {
+            o.name = v;
+        } else if (strcmp(flag, "--quorum") == 0) {
+            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.min_quorum)))
+                return rc;
+        } else if (strcmp(flag, "--replicas") == 0) {
+            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.target_nresults)))
+                return rc;
+        } else if (strcmp(flag, "--max-errors") == 0) {
+            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.max_error_results)))
+                return rc;
+        } else if (strcmp(flag, "--max-total") == 0) {
+            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.max_total_results)))
+                return rc;
+        } else if (strcmp(flag, "--deadline") == 0) {
+            if (oz_load_duration_parse(v, &o.delay_bound) != 0)
+                return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                       "--deadline: \"%s\" is not a duration in 1s..365d "
+                                       "(e.g. 3600, 90m, 12h, 7d)",
+                                       v);
+        } else if (strcmp(flag, "--unit-samples") == 0) {
+            if (oz_wu_parse_unit_samples(v, &o.unit_samples, why, sizeof why) != OZ_WU_OK)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
+        } else if (strcmp(flag, "--overlap") == 0) {
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &o.overlap)) != EXIT_OK)
+                return rc;
+            if (!(o.overlap >= 0 && o.overlap <= OZ_WU_OVERLAP_MAX))
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "--overlap %g must be in [0, %g]",
+                                       o.overlap, OZ_WU_OVERLAP_MAX);
+        } else if (strcmp(flag, "--format") == 0) {
+            format = v;
+        } else if (strcmp(flag, "--sample-rate") == 0) {
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &rate)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(flag, "--center-freq") == 0) {
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &center)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(flag, "--datetime") == 0) {
+            datetime = v;
+        } else if (strcmp(flag, "--config") == 0) {
+            /* loaded above */
+        } else if (oz_wu_config_set(&o.config, flag, v, why, sizeof why) != OZ_WU_OK) {
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
+        }
+    }
+    if (!o.dir || !o.recording)
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "load: give DIR and RECORDING (see load --help)");
+    oz_wu_raw_params raw;
+    if (format) {
+        memset(&raw, 0, sizeof raw);
+        if (oz_wu_format_parse(format, &raw.format) != OZ_WU_OK)
+            return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                   "--format \"%s\" is not ci8, ci16_le or cf32_le", format);
+        if (isnan(rate) || isnan(center))
+            return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                   "--format needs --sample-rate and --center-freq");
+        raw.sample_rate = rate;
+        raw.center_hz = center;
+        raw.datetime = datetime;
+        o.raw = &raw;
+    } else if (!isnan(rate) || !isnan(center) || datetime) {
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "--sample-rate, --center-freq and --datetime describe raw input: "
+                               "give --format too");
+    }
+    o.progress = !quiet && isatty(STDERR_FILENO);
+    o.stop = &stop_flag;
+    if (set_sigint() != 0)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
+    uint64_t n = 0;
+    rc = oz_load_run(&o, &n, why, sizeof why);
+    if (rc == OZ_SCHED_ECONFLICT && stop_flag)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "interrupted; nothing was loaded");
+    if (rc != 0)
+        return oz_cli_complain(PROG, status_of(rc), "%s", why);
+    if (!quiet)
+        printf("loaded %" PRIu64 " units into %s\n", n, o.dir);
+    return EXIT_OK;
+}
+
+/* ---- serve ---- */
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *dir = NULL, *bind = NULL;
+    int port = -1, threads = -1;
+    bool quiet = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        char flag[32];
+        int rc;
+        if (is_help(a)) {
+            fputs(usage_serve, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = true;
+            continue;
+        }
+        if (a[0] != '-') {
+            if (dir)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "serve takes one DIR");
+            dir = a;
+            continue;
+        }
+        if ((rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
+            return rc;
+        if (strcmp(flag, "--bind") == 0)
+            bind = v;
+        else if (strcmp(flag, "--port") == 0) {
+            if ((rc = parse_int(flag, v, 0, 65535, &port)))
+                return rc;
+        } else if (strcmp(flag, "--threads") == 0) {
+            if ((rc = parse_int(flag, v, 1, 256, &threads)))
+                return rc;
+        } else
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "serve: unknown option %s", flag);
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "serve: no DIR given (see serve --help)");
+
+    char why[512], path[OZ_PROJECT_PATH_MAX];
+    oz_project_config cfg;
+    oz_project_config_default(&cfg);
+    if (oz_project_path(dir, "project.json", path, sizeof path) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%.64s...: path too long", dir);
+    int rc = oz_project_config_load(path, &cfg, why, sizeof why);
+    if (rc != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
+    if (bind) {
+        json_t *ov = json_pack("{s:s}", "bind", bind);
+        char w2[256];
+        rc = ov ? oz_project_config_from_json(ov, &cfg, w2, sizeof w2) : OZ_SCHED_ENOMEM;
+        json_decref(ov);
+        if (rc != 0)
+            return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                   "--bind: \"%s\" is not an IPv4 or IPv6 address", bind);
+    }
+    if (port >= 0)
+        cfg.port = port;
+    if (threads > 0)
+        cfg.http_threads = threads;
+
+    oz_http_opts ho = {.dir = dir, .cfg = &cfg, .quiet = quiet};
+    if (oz_auth_init() != 0)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "libsodium failed to initialise");
+    if ((rc = oz_project_secret_load(dir, ho.secret, why, sizeof why)) != 0)
+        return oz_cli_complain(PROG, status_of(rc), "%s", why);
+    if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+
+    /* SIGINT/SIGTERM blocked in every thread (the pool and the jobs inherit
+     * the mask); the main thread takes them in sigsuspend below. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signal(SIGPIPE, SIG_IGN);
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+        pthread_sigmask(SIG_BLOCK, &block, &old) != 0)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
+
+    int status = EXIT_OK;
+    oz_db *db = NULL;
+    oz_jobs *jobs = NULL;
+    oz_http *http = NULL;
+    if ((rc = oz_db_open(path, &db, why, sizeof why)) != 0) {
+        status = oz_cli_complain(PROG, status_of(rc), "%s", why);
+        goto out;
+    }
+    oz_jobs_opts jo = {.db = db, .tick_s = cfg.job_tick_s, .quiet = quiet};
+    if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
+        goto out;
+    }
+    ho.db = db;
+    ho.jobs = jobs;
+    if ((rc = oz_http_start(&ho, &http, why, sizeof why)) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
+        goto out;
+    }
+    bool v6 = strchr(cfg.bind, ':') != NULL;
+    fprintf(stderr, PROG ": serving %s on http://%s%s%s:%d/\n", dir, v6 ? "[" : "", cfg.bind,
+            v6 ? "]" : "", oz_http_port(http));
+    fflush(stderr);
+    sigset_t waitmask = old; /* as before, but SIGINT/SIGTERM surely open */
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGTERM);
+    while (!stop_flag)
+        sigsuspend(&waitmask);
+    if (!quiet)
+        fprintf(stderr, PROG ": stopping: finishing requests in flight\n");
+    oz_http_drain(http, cfg.drain_timeout_s);
+
+out:
+    oz_http_stop(http);
+    if (jobs)
+        oz_jobs_stop(jobs);
+    oz_db_close(db);
+    return status;
+}
+
+/* ---- status and signals ---- */
+
+/* Opens DIR's database and one connection; complains on failure. */
+static int open_store(const char *dir, oz_db **db, oz_store **s)
+{
+    char why[512], path[OZ_PROJECT_PATH_MAX];
+    *db = NULL;
+    *s = NULL;
+    if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+    if (access(path, F_OK) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: not a project (no ozma.db)", dir);
+    int rc = oz_db_open(path, db, why, sizeof why);
+    if (rc == 0 && (rc = oz_store_open(*db, s, why, sizeof why)) != 0) {
+        oz_db_close(*db);
+        *db = NULL;
+    }
+    return rc ? oz_cli_complain(PROG, status_of(rc), "%s", why) : 0;
+}
+
+static void print_value(const json_t *v)
+{
+    if (json_is_integer(v))
+        printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        printf("%.6g", json_real_value(v));
+    else if (json_is_string(v))
+        printf("%s", json_string_value(v));
+    else if (json_is_null(v))
+        printf("-");
+    else
+        printf("%s", json_is_true(v) ? "yes" : json_is_false(v) ? "no" : "...");
+}
+
+static int cmd_status(int argc, char **argv)
+{
+    const char *dir = NULL;
+    bool as_json = false;
+    for (int i = 2; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(usage_status, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--json") == 0)
+            as_json = true;
+        else if (argv[i][0] == '-')
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "status: unknown option %.40s", argv[i]);
+        else if (dir)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "status takes one DIR");
+        else
+            dir = argv[i];
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "status: no DIR given (see status --help)");
+    oz_db *db;
+    oz_store *s;
+    int rc = open_store(dir, &db, &s);
+    if (rc)
+        return rc;
+    json_t *o = NULL;
+    int status = EXIT_OK;
+    if ((rc = oz_store_status_json(s, (int64_t)time(NULL), &o)) != 0) {
+        status =
+            oz_cli_complain(PROG, EXIT_RUNTIME, "reading the status: %s", oz_sched_strerror(rc));
+        goto out;
+    }
+    if (as_json) {
+        char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        if (text)
+            puts(text);
+        free(text);
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v)
+        {
+            printf("%-14s", k);
+            if (json_is_object(v)) {
+                const char *k2;
+                json_t *v2;
+                int first = 1;
+                json_object_foreach(v, k2, v2)
+                {
+                    printf("%s%s ", first ? "" : ", ", k2);
+                    print_value(v2);
+                    first = 0;
+                }
+            } else {
+                print_value(v);
+            }
+            putchar('\n');
+        }
+    }
+out:
+    json_decref(o);
+    oz_store_close(s);
+    oz_db_close(db);
+    return status;
+}
+
+static void csv_row(const json_t *g)
+{
+    static const char *const cols[] = {"id",      "type",     "freq_hz", "chirp_hz_s",
+                                       "time_s",  "time_utc", "score",   "power",
+                                       "fft_len", "unit_id",  "dataset"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        const json_t *v = json_object_get(g, cols[i]);
+        if (i)
+            putchar(',');
+        if (json_is_integer(v))
+            printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else if (json_is_real(v))
+            printf("%.17g", json_real_value(v));
+        else if (json_is_string(v)) { /* quoted, quotes doubled (RFC 4180) */
+            putchar('"');
+            for (const char *p = json_string_value(v); *p; p++) {
+                if (*p == '"')
+                    putchar('"');
+                putchar(*p);
+            }
+            putchar('"');
+        }
+    }
+    putchar('\n');
+}
+
+static int cmd_signals(int argc, char **argv)
+{
+    const char *dir = NULL, *format = "json";
+    oz_signal_query q = {.min_score = -DBL_MAX};
+    int limit = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        char flag[32];
+        int rc;
+        if (is_help(a)) {
+            fputs(usage_signals, stdout);
+            return EXIT_OK;
+        }
+        if (a[0] != '-') {
+            if (dir)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "signals takes one DIR");
+            dir = a;
+            continue;
+        }
+        if ((rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
+            return rc;
+        if (strcmp(flag, "--format") == 0) {
+            if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "--format must be json or csv");
+            format = v;
+        } else if (strcmp(flag, "--min-score") == 0) {
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &q.min_score)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(flag, "--dataset") == 0) {
+            if (!oz_wu_id_valid(v, OZ_WU_DATASET_MAX))
+                return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                       "--dataset: \"%.64s\" is not a dataset id", v);
+            q.dataset = v;
+        } else if (strcmp(flag, "--type") == 0) {
+            oz_sig_type t;
+            if (oz_sig_type_parse(v, &t) != OZ_SCI_OK)
+                return oz_cli_complain(
+                    PROG, EXIT_BADINPUT,
+                    "--type: \"%.20s\" is not spike, gaussian, pulse, triplet or line", v);
+            q.type = v;
+        } else if (strcmp(flag, "--limit") == 0) {
+            if ((rc = parse_int(flag, v, 1, 500, &limit)))
+                return rc;
+        } else
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: unknown option %s", flag);
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: no DIR given (see signals --help)");
+    oz_db *db;
+    oz_store *s;
+    int rc = open_store(dir, &db, &s);
+    if (rc)
+        return rc;
+    int status = EXIT_OK;
+    bool csv = strcmp(format, "csv") == 0;
+    json_t *all = json_array(), *page = NULL;
+    char cursor[64] = "";
+    q.limit = limit ? limit : 500;
+    if (!all) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
+        goto out;
+    }
+    if (csv)
+        puts("id,type,freq_hz,chirp_hz_s,time_s,time_utc,score,power,fft_len,unit_id,dataset");
+    for (;;) { /* page through with the cursor unless --limit */
+        q.after = *cursor ? cursor : NULL;
+        if ((rc = oz_store_signals_json(s, &q, &page)) != 0) {
+            status =
+                oz_cli_complain(PROG, EXIT_RUNTIME, "reading signals: %s", oz_sched_strerror(rc));
+            goto out;
+        }
+        json_t *arr = json_object_get(page, "signals"), *next = json_object_get(page, "next");
+        size_t i;
+        json_t *g;
+        json_array_foreach(arr, i, g)
+        {
+            if (csv)
+                csv_row(g);
+            else
+                json_array_append(all, g);
+        }
+        const char *nx = json_string_value(next);
+        if (limit || !nx || !*nx || strlen(nx) >= sizeof cursor)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", nx);
+        json_decref(page);
+        page = NULL;
+    }
+    if (!csv) {
+        json_t *o = json_pack("{s:O, s:O}", "signals", all, "next",
+                              limit ? json_object_get(page, "next") : json_null());
+        char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(o);
+        if (!text) {
+            status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
+            goto out;
+        }
+        puts(text);
+        free(text);
+    }
+out:
+    json_decref(page);
+    json_decref(all);
+    oz_store_close(s);
+    oz_db_close(db);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "no command given (see --help)");
+    const char *cmd = argv[1];
+    if (is_help(cmd) || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(argc, argv);
+    if (strcmp(cmd, "load") == 0)
+        return cmd_load(argc, argv);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc, argv);
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status(argc, argv);
+    if (strcmp(cmd, "signals") == 0)
+        return cmd_signals(argc, argv);
+    return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);
+}

@@ -1,0 +1,79 @@
+/*
+ * project.h - a project directory and its configuration.
+ *
+ * Everything one scheduler needs lives in one directory, made by
+ * `ozma-server init DIR`:
+ *
+ *   DIR/project.json   the configuration below (strictly parsed: an unknown
+ *                      key or a value out of range is an error naming it)
+ *   DIR/ozma.db        the SQLite database (store.h)
+ *   DIR/units/         the .ozwu files served at /units/NAME.ozwu
+ *   DIR/secret.key     32 random bytes, mode 0600: the key of the hashes
+ *                      under which tokens are stored (auth.h)
+ *
+ * The configuration is a plain struct passed by pointer to whoever needs it
+ * (no globals); defaults come from oz_project_config_default and the file
+ * overlays the keys it has.
+ */
+#ifndef OZ_SCHED_PROJECT_H
+#define OZ_SCHED_PROJECT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+
+#define OZ_PROJECT_CONFIG_VERSION 1
+#define OZ_PROJECT_NAME_MAX 64
+#define OZ_PROJECT_BIND_MAX 63
+#define OZ_PROJECT_CONFIG_MAX 65536 /* project.json bytes */
+#define OZ_PROJECT_PATH_MAX 4096
+
+typedef struct oz_project_config {
+    char name[OZ_PROJECT_NAME_MAX * 4 + 1]; /* 1..64 UTF-8 characters */
+    char bind[OZ_PROJECT_BIND_MAX + 1];     /* IPv4 or IPv6 literal; default 127.0.0.1 */
+    int port;                               /* 0..65535 (0: any free port); 8080 */
+    int http_threads;                       /* libmicrohttpd pool threads, 1..256; 4 */
+    int connection_limit;                   /* open connections, 1..100000; 4096 */
+    int per_ip_connection_limit;            /* 0 (no limit) .. 100000; 0 */
+    int connection_timeout_s;               /* idle connection timeout, 1..3600; 30 */
+    int connection_memory_limit;            /* bytes per connection, 8192..1048576; 65536 */
+    double rate_per_host;                   /* requests/s per host on average, > 0; 20 */
+    double rate_burst;                      /* bucket size, >= 1; 100 */
+    int max_in_progress_per_cpu;            /* host's cap = this * ncpus, 1..1000; 4 */
+    int next_rpc_delay;                     /* seconds, 1..86400; 60 */
+    int body_limit_json;                    /* bytes, 1024..65536; 65536 */
+    int body_limit_result;                  /* bytes, 1024..OZ_WU_RESULT_MAX; OZ_WU_RESULT_MAX */
+    double job_tick_s;                      /* jobs' timer, 0.01..3600; 1 */
+    double drain_timeout_s;                 /* SIGTERM waits this long for requests, 0..600; 10 */
+} oz_project_config;
+
+void oz_project_config_default(oz_project_config *c);
+
+/* Overlays the keys of obj onto *c; every key must be known ("version" must
+ * be 1) and in range.  *c is untouched on failure (OZ_SCHED_EINVAL, why
+ * naming the key). */
+int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *why, size_t whylen);
+/* Reads a project.json (at most OZ_PROJECT_CONFIG_MAX bytes, duplicate keys
+ * refused) over the defaults.  Messages start with the path. */
+int oz_project_config_load(const char *path, oz_project_config *c, char *why, size_t whylen);
+/* Every key as a new JSON object (with "version"), NULL on ENOMEM. */
+json_t *oz_project_config_to_json(const oz_project_config *c);
+
+/* DIR/leaf into buf; OZ_SCHED_ELIMIT when it does not fit. */
+int oz_project_path(const char *dir, const char *leaf, char *buf, size_t len);
+
+/*
+ * Creates a project: DIR (which may exist only if empty), project.json with
+ * name (NULL: the directory's name) and the defaults, ozma.db, units/ and
+ * secret.key.  OZ_SCHED_EEXIST when DIR is not empty.  On failure whatever
+ * it created is removed again.
+ */
+int oz_project_init(const char *dir, const char *name, char *why, size_t whylen);
+
+/* Loads DIR/secret.key: a regular file of exactly 32 bytes. */
+int oz_project_secret_load(const char *dir, unsigned char key[OZ_AUTH_KEY_BYTES], char *why,
+                           size_t whylen);
+
+#endif

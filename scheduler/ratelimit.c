@@ -1,0 +1,117 @@
+/*
+ * ratelimit.c - see ratelimit.h.
+ *
+ * Invariants: slot.key == 0 means an empty slot (a caller's key 0 is
+ * taken as 1, so no real key is 0); slot.tokens <= burst; slot.when is the
+ * time slot.tokens was last brought up to date.
+ */
+#include "ratelimit.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "sched_errors.h"
+
+#define PROBE 8 /* slots a key may live in */
+
+struct slot {
+    uint64_t key;
+    double tokens;
+    double when;
+};
+
+struct oz_ratelimit {
+    pthread_mutex_t lock; /* guards slots */
+    double rate, burst;
+    size_t mask;
+    struct slot *slots;
+};
+
+int oz_ratelimit_new(double rate, double burst, size_t slots, oz_ratelimit **out)
+{
+    size_t n = 64;
+    while (n < slots && n < ((size_t)1 << 30))
+        n <<= 1;
+    oz_ratelimit *rl = calloc(1, sizeof *rl);
+    if (!rl)
+        return OZ_SCHED_ENOMEM;
+    rl->slots = calloc(n, sizeof *rl->slots);
+    if (!rl->slots || pthread_mutex_init(&rl->lock, NULL) != 0) {
+        free(rl->slots);
+        free(rl);
+        return OZ_SCHED_ENOMEM;
+    }
+    rl->rate = rate;
+    rl->burst = burst;
+    rl->mask = n - 1;
+    *out = rl;
+    return 0;
+}
+
+void oz_ratelimit_free(oz_ratelimit *rl)
+{
+    if (!rl)
+        return;
+    pthread_mutex_destroy(&rl->lock);
+    free(rl->slots);
+    free(rl);
+}
+
+static uint64_t mix(uint64_t x) /* splitmix64's finaliser */
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_after)
+{
+    if (key == 0)
+        key = 1;
+    size_t h = (size_t)mix(key);
+    bool ok;
+    pthread_mutex_lock(&rl->lock);
+    struct slot *found = NULL, *spare = NULL;
+    double spare_when = INFINITY;
+    for (size_t i = 0; i < PROBE; i++) {
+        struct slot *s = &rl->slots[(h + i) & rl->mask];
+        if (s->key == key) {
+            found = s;
+            break;
+        }
+        /* an empty or refilled slot is free; otherwise remember the stalest */
+        double level = s->key ? s->tokens + (now - s->when) * rl->rate : rl->burst;
+        double rank = level >= rl->burst ? -INFINITY : s->when;
+        if (rank < spare_when) {
+            spare_when = rank;
+            spare = s;
+        }
+    }
+    if (!found) {
+        found = spare;
+        found->key = key;
+        found->tokens = rl->burst;
+        found->when = now;
+    }
+    double t = found->tokens + (now - found->when) * rl->rate;
+    if (t > rl->burst)
+        t = rl->burst;
+    found->when = now;
+    if (t >= 1.0 - 1e-9) { /* rounding of the refill must not refuse a due token */
+        found->tokens = t - 1.0;
+        ok = true;
+    } else {
+        found->tokens = t;
+        ok = false;
+        if (retry_after) {
+            double wait = ceil((1.0 - t) / rl->rate);
+            *retry_after = wait < 1 ? 1 : wait > 86400 ? 86400 : (int)wait;
+        }
+    }
+    pthread_mutex_unlock(&rl->lock);
+    return ok;
+}

@@ -1,0 +1,40 @@
+/*
+ * ratelimit.h - token buckets per client, in memory.
+ *
+ * Each client (a host after authentication, an account, or an IP address
+ * for account creation) has a bucket of `burst` tokens refilled at `rate`
+ * tokens a second; a request takes one token or is refused with the number
+ * of seconds until one is back (the 429's Retry-After).
+ *
+ * The table has a fixed number of slots, allocated once: no allocation per
+ * request, and memory that no crowd of clients can grow.  A key lives in
+ * one of a few slots after its hash (open addressing with a short probe
+ * window); a bucket that has refilled completely is indistinguishable from
+ * no bucket at all, so such slots are reused freely, and when every slot of
+ * the window is busy the stalest is evicted (which can only ever forgive a
+ * client, never punish one that has not asked).  One mutex guards the table.
+ */
+#ifndef OZ_SCHED_RATELIMIT_H
+#define OZ_SCHED_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct oz_ratelimit oz_ratelimit;
+
+/* Key spaces, so an account id and a host id never share a bucket. */
+#define OZ_RL_HOST(id) ((uint64_t)(id) << 2 | 0u)
+#define OZ_RL_ACCOUNT(id) ((uint64_t)(id) << 2 | 1u)
+#define OZ_RL_ADDR(hash) ((uint64_t)(hash) << 2 | 2u)
+
+/* slots: table size (rounded up to a power of two, at least 64). */
+int oz_ratelimit_new(double rate, double burst, size_t slots, oz_ratelimit **out);
+void oz_ratelimit_free(oz_ratelimit *rl);
+
+/* Takes a token for key at time now (seconds, monotonic): true when
+ * allowed; otherwise false with *retry_after the whole seconds (>= 1) until
+ * a token is back. */
+bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_after);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * reply.c - how handlers read a request body and answer (api.h).
+ *
+ * Every response the server sends is made here: JSON bodies compact
+ * (json_dumps with JSON_COMPACT, handed to libmicrohttpd with
+ * MHD_RESPMEM_MUST_FREE, so the text is never copied), and every error in
+ * API.md's shape {"error": {"code", "message"}} with exactly one log line.
+ * Messages may quote what a client sent; unless they are valid UTF-8
+ * without control characters they are cut to printable ASCII before they
+ * reach the log or the response, so a hostile string can neither forge log
+ * lines nor break the JSON.
+ *
+ * The field readers turn a parsed body into values, refusing (400, naming
+ * the key) anything of the wrong type, out of range, or a user string that
+ * breaks text.h's rule.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "sched_errors.h"
+#include "text.h"
+
+static const char *code_of(unsigned status)
+{
+    switch (status) {
+    case 400:
+        return "bad_request";
+    case 401:
+        return "unauthorized";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 409:
+        return "conflict";
+    case 413:
+        return "too_large";
+    case 416:
+        return "range_not_satisfiable";
+    case 429:
+        return "rate_limited";
+    case 503:
+        return "unavailable";
+    default:
+        return "internal";
+    }
+}
+
+/* src itself when it is valid UTF-8 without control characters and fits;
+ * otherwise printable ASCII only (anything else becomes '?'), at most
+ * len - 1 bytes. */
+static void clean(char *dst, size_t len, const char *src)
+{
+    if (src && strlen(src) < len && oz_text_valid(src, len)) {
+        memcpy(dst, src, strlen(src) + 1);
+        return;
+    }
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    dst[i] = '\0';
+}
+
+static enum MHD_Result queue(oz_req *r, unsigned status, struct MHD_Response *resp)
+{
+    if (!resp)
+        return r->ret = MHD_NO;
+    if (atomic_load_explicit(&r->srv->draining, memory_order_relaxed))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    r->replied = true;
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return r->ret = ret;
+}
+
+enum MHD_Result oz_reply_text(oz_req *r, unsigned status, char *text, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return r->ret = MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    return queue(r, status, resp);
+}
+
+enum MHD_Result oz_reply_json(oz_req *r, unsigned status, json_t *obj)
+{
+    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(obj);
+    if (!text)
+        return oz_reply_error(r, 500, "out of memory");
+    return oz_reply_text(r, status, text, strlen(text));
+}
+
+static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header,
+                                  const char *hvalue, const char *message)
+{
+    char msg[512], method[16], url[128];
+    clean(msg, sizeof msg, message);
+    clean(method, sizeof method, r->method);
+    clean(url, sizeof url, r->url);
+    if (!r->srv->quiet)
+        fprintf(stderr, "ozma-server: %s %s: %u %s: %s\n", method, url, status, code_of(status),
+                msg);
+    json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", code_of(status), "message", msg);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text)
+        return r->ret = MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return r->ret = MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (header)
+        MHD_add_response_header(resp, header, hvalue);
+    if (status == 503)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    return queue(r, status, resp);
+}
+
+enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return error_with(r, status, NULL, NULL, msg);
+}
+
+enum MHD_Result oz_reply_limited(oz_req *r, int retry_after)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%d", retry_after);
+    return error_with(r, 429, MHD_HTTP_HEADER_RETRY_AFTER, v,
+                      "too many requests; retry after the Retry-After seconds");
+}
+
+enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why)
+{
+    const char *m = why && *why ? why : oz_sched_strerror(err);
+    switch (err) {
+    case OZ_SCHED_ENOTFOUND:
+        return oz_reply_error(r, 404, "%s", m);
+    case OZ_SCHED_EEXIST:
+    case OZ_SCHED_ECONFLICT:
+        return oz_reply_error(r, 409, "%s", m);
+    case OZ_SCHED_EFORBIDDEN:
+        return oz_reply_error(r, 403, "%s", m);
+    case OZ_SCHED_EAUTH:
+        return oz_reply_error(r, 401, "%s", m);
+    case OZ_SCHED_ELIMIT:
+        return oz_reply_error(r, 413, "%s", m);
+    case OZ_SCHED_EINVAL:
+        return oz_reply_error(r, 400, "%s", m);
+    case OZ_SCHED_EBUSY:
+        return oz_reply_error(r, 503, "the database is busy: %s", m);
+    default:
+        return oz_reply_error(r, 500, "%s: %s", oz_sched_strerror(err), m);
+    }
+}
+
+json_t *oz_req_json(oz_req *r, bool empty_ok, const char *const *allowed)
+{
+    if (r->len == 0) {
+        if (empty_ok)
+            return json_object();
+        oz_reply_error(r, 400, "the body must be a JSON object");
+        return NULL;
+    }
+    json_error_t err;
+    json_t *o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &err);
+    if (!o) {
+        oz_reply_error(r, 400, "body: %s (byte %d)", err.text, err.position);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        oz_reply_error(r, 400, "the body must be a JSON object, not %s", oz_sci_json_type(o));
+        json_decref(o);
+        return NULL;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        size_t i = 0;
+        while (allowed && allowed[i] && strcmp(allowed[i], k) != 0)
+            i++;
+        if (!allowed || !allowed[i]) {
+            char key[48];
+            clean(key, sizeof key, k);
+            oz_reply_error(r, 400, "unknown key \"%s\"", key);
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static int field(oz_req *r, const json_t *obj, const char *key, bool required, json_t **v)
+{
+    *v = json_object_get(obj, key);
+    if (*v && !json_is_null(*v))
+        return 0;
+    if (!required)
+        return 1;
+    oz_reply_error(r, 400, "%s is required", key);
+    return -1;
+}
+
+int oz_req_str(oz_req *r, const json_t *obj, const char *key, bool required, size_t max_chars,
+               const char **out)
+{
+    json_t *v;
+    int rc = field(r, obj, key, required, &v);
+    if (rc != 0)
+        return rc;
+    const char *s = json_string_value(v);
+    if (!s) {
+        oz_reply_error(r, 400, "%s: expected a string, got %s", key, oz_sci_json_type(v));
+        return -1;
+    }
+    if (strlen(s) != json_string_length(v) || !oz_text_valid(s, max_chars)) {
+        oz_reply_error(r, 400, "%s: must be 1..%zu characters without control characters", key,
+                       max_chars);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int oz_req_int(oz_req *r, const json_t *obj, const char *key, bool required, int64_t min,
+               int64_t max, int64_t *out)
+{
+    json_t *v;
+    int rc = field(r, obj, key, required, &v);
+    if (rc != 0)
+        return rc;
+    if (!json_is_integer(v)) {
+        oz_reply_error(r, 400, "%s: expected an integer, got %s", key, oz_sci_json_type(v));
+        return -1;
+    }
+    json_int_t x = json_integer_value(v);
+    if (x < min || x > max) {
+        oz_reply_error(r, 400, "%s: %lld is outside %lld..%lld", key, (long long)x, (long long)min,
+                       (long long)max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int oz_req_num(oz_req *r, const json_t *obj, const char *key, bool required, double min, double max,
+               double *out)
+{
+    json_t *v;
+    int rc = field(r, obj, key, required, &v);
+    if (rc != 0)
+        return rc;
+    if (!json_is_number(v)) {
+        oz_reply_error(r, 400, "%s: expected a number, got %s", key, oz_sci_json_type(v));
+        return -1;
+    }
+    double x = json_number_value(v);
+    if (!isfinite(x) || x < min || x > max) {
+        oz_reply_error(r, 400, "%s: %g is outside %g..%g", key, x, min, max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}

@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""sched_flow.py - the scheduler's life cycle, end to end, over real HTTP.
+
+Run by test_sched_flow.sh with the folder holding ozma-server, ozma-synth and
+ozma-search.  Every scenario makes its own project, loads a small synthetic
+recording with injected signals, starts a real `ozma-server serve` on a free
+loopback port, and plays volunteer hosts with urllib: they ask for work,
+download units (checking the SHA-256), compute real results with ozma-search
+(or fabricate them, for the cheaters), and upload them.  Scenarios:
+
+  honest     two accounts complete a dataset with quorum 2: every unit gets
+             two replicas on different accounts, validates, the signals
+             table holds the injected signals, both accounts get the same
+             credit and it equals the FLOP-based formula.
+  timeout    a silent host's replica passes its deadline and is reissued to
+             another host.
+  cheating   a host that moves, drops or invents a signal never becomes
+             canonical, is marked invalid, earns nothing; the units complete
+             through an extra replica.
+  errors     a unit whose replicas keep failing ends in error after
+             max_error_results, with its reason.
+  crash      kill -9 the server straight after uploads were acknowledged,
+             restart: no accepted result is lost, none counted twice, and
+             PRAGMA integrity_check is ok.
+"""
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BIN = sys.argv[1]
+ONLY = sys.argv[2:]  # scenario names to run (default: all)
+SERVER = os.path.join(BIN, "ozma-server")
+SEARCH = os.path.join(BIN, "ozma-search")
+SYNTH = os.path.join(BIN, "ozma-synth")
+FS = 9765.625
+F0 = 1420e6
+FAILURES = []
+
+
+def check(cond, what):
+    if cond:
+        print("ok:", what)
+    else:
+        print("FAIL:", what, file=sys.stderr)
+        FAILURES.append(what)
+    return cond
+
+
+class Server:
+    """A real ozma-server serve on a free port; stop() or kill9()."""
+
+    def __init__(self, project):
+        self.project = project
+        self.start()
+
+    def start(self):
+        self.err = open(os.path.join(self.project, "serve.log"), "ab")
+        self.proc = subprocess.Popen(
+            [SERVER, "serve", self.project, "--port", "0"],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        line = self.proc.stderr.readline().decode()
+        self.err.write(line.encode())
+        if "http://" not in line:
+            raise SystemExit("server did not start: " + line)
+        self.url = line.split("on ", 1)[1].strip().rstrip("/")
+        # Keep its stderr flowing into the log.
+        self.pump = subprocess.Popen(["cat"], stdin=self.proc.stderr, stdout=self.err)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=20)
+        self.pump.wait(timeout=5)
+        return rc
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=20)
+        self.pump.wait(timeout=5)
+
+
+def call(url, method="GET", body=None, key=None, raw=None):
+    """(status, parsed JSON or bytes)."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if key:
+        req.add_header("Authorization", "Bearer " + key)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            payload = r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        payload = e.read()
+        status = e.code
+    try:
+        return status, json.loads(payload)
+    except ValueError:
+        return status, payload
+
+
+class Host:
+    """One volunteer host under its own account (or a given one)."""
+
+    def __init__(self, srv, name, account_key=None):
+        self.srv = srv
+        if account_key is None:
+            st, r = call(srv.url + "/api/v1/accounts", "POST", {"name": name})
+            assert st == 200, r
+            self.account_id, account_key = r["account_id"], r["authenticator"]
+        self.account_key = account_key
+        st, r = call(srv.url + "/api/v1/hosts", "POST",
+                     {"name": name, "os": "Linux", "ncpus": 1, "flops": 1e9, "memory_mb": 1024},
+                     key=account_key)
+        assert st == 200, r
+        self.host_id, self.key = r["host_id"], r["host_key"]
+        self.work = []
+
+    def ask(self, seconds=86400):
+        st, r = call(self.srv.url + "/api/v1/work", "POST", {"want_seconds": seconds}, key=self.key)
+        assert st == 200, r
+        self.work += r["assignments"]
+        return r["assignments"]
+
+    def download(self, a, folder):
+        st, data = call(self.srv.url + a["url"])
+        assert st == 200 and isinstance(data, bytes), st
+        assert len(data) == a["bytes"]
+        assert hashlib.sha256(data).hexdigest() == a["sha256"]
+        path = os.path.join(folder, "%s-%d.ozwu" % (a["unit_id"], a["replica_id"]))
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def compute(self, a, folder):
+        """The result file JSON a worker would upload, computed for real."""
+        path = self.download(a, folder)
+        out = subprocess.run([SEARCH, "--quiet", path], check=True, capture_output=True).stdout
+        result = json.loads(out)
+        # The kernel's shape only: drop the human conveniences ozma-search adds.
+        result.pop("start_utc", None)
+        for s in result["signals"]:
+            s.pop("time_utc", None)
+        for s in result["best"].values():
+            s.pop("time_utc", None)
+        return {"version": 1, "unit_id": a["unit_id"], "unit_sha256": a["sha256"], "result": result}
+
+    def upload(self, a, result):
+        body = json.dumps(result).encode()
+        return call(self.srv.url + "/api/v1/replicas/%d/result" % a["replica_id"], "PUT",
+                    raw=body, key=self.key)
+
+
+def project(tmp, name, recording, *load_args):
+    d = os.path.join(tmp, name)
+    subprocess.run([SERVER, "init", d], check=True, capture_output=True)
+    # Fast jobs for tests: deadlines are checked every 0.2 s.
+    with open(os.path.join(d, "project.json")) as f:
+        cfg = json.load(f)
+    cfg["job_tick_s"] = 0.2
+    with open(os.path.join(d, "project.json"), "w") as f:
+        json.dump(cfg, f)
+    subprocess.run([SERVER, "load", d, recording, "--name", name, "--unit-samples", "2^15",
+                    "--fft-max", "1024", "--chirp-max", "2", "--quiet"] + list(load_args),
+                   check=True, capture_output=True)
+    return d
+
+
+def wait_for(what, cond, timeout=60):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return check(False, "timed out waiting for " + what)
+
+
+def status(srv):
+    st, r = call(srv.url + "/api/v1/status")
+    assert st == 200, r
+    return r
+
+
+def db(project_dir, sql, args=()):
+    c = sqlite3.connect(os.path.join(project_dir, "ozma.db"), timeout=30)
+    try:
+        return c.execute(sql, args).fetchall()
+    finally:
+        c.close()
+
+
+def credit_formula(flops):
+    return flops / 1e9 / 86400 * 200
+
+
+def user(srv, account_id):
+    st, r = call(srv.url + "/api/v1/users/%d" % account_id)
+    assert st == 200, r
+    return r
+
+
+def run_all(host, tmp, results=None):
+    """Asks for work until none is left, computing and uploading everything."""
+    done = 0
+    while True:
+        got = host.ask()
+        if not got:
+            return done
+        for a in got:
+            r = host.compute(a, tmp)
+            st, body = host.upload(a, r)
+            assert st == 200, body
+            if results is not None:
+                results[a["replica_id"]] = r
+            done += 1
+
+
+def scenario_honest(tmp, rec, truth):
+    d = project(tmp, "honest", rec)
+    srv = Server(d)
+    try:
+        a, b = Host(srv, "alice"), Host(srv, "bob")
+        total = status(srv)["units"]["total"]
+        check(total >= 4, "the recording was cut into %d units" % total)
+        na = run_all(a, tmp)
+        nb = run_all(b, tmp)
+        check(na == total and nb == total, "each account computed every unit once (%d, %d)" % (na, nb))
+        units_a = {w["unit_id"] for w in a.work}
+        check(len(units_a) == len(a.work), "no account got two replicas of one unit")
+        wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
+        wait_for("assimilation", lambda: db(d, "SELECT count(*) FROM units WHERE assimilated = 0") == [(0,)])
+        flops = sum(w["flops"] for w in a.work)
+        ca, cb = user(srv, a.account_id), user(srv, b.account_id)
+        check(abs(ca["total_credit"] - cb["total_credit"]) < 1e-9, "both accounts got the same credit")
+        check(abs(ca["total_credit"] - credit_formula(flops)) < 1e-6 * credit_formula(flops),
+              "credit %.6f equals flops/1e9/86400*200 = %.6f" % (ca["total_credit"], credit_formula(flops)))
+        check(ca["recent_credit"] > 0, "recent credit is positive")
+        st, sig = call(srv.url + "/api/v1/signals?dataset=honest&limit=500")
+        tones = [s for s in sig["signals"] if s["type"] in ("spike", "line")]
+        for t in truth["signals"]:
+            # The injected track at the time each reported signal was seen,
+            # within one bin of the FFT it was seen in.
+            hit = [s for s in tones
+                   if abs(s["freq_hz"] - (t["freq_hz"] + t["chirp_hz_s"] * (s["time_s"] - t["time_s"])))
+                   < FS / s["fft_len"]]
+            check(hit, "signals table holds the injected spike at %.3f Hz" % t["freq_hz"])
+        check(all(s["time_utc"] for s in sig["signals"]), "signals carry their UTC time")
+        check(srv.stop() == 0, "SIGTERM stops the server with status 0")
+    finally:
+        if srv.proc.poll() is None:
+            srv.kill9()
+
+
+def scenario_timeout(tmp, rec, truth):
+    d = project(tmp, "timeout", rec, "--deadline", "2s")
+    srv = Server(d)
+    try:
+        silent, b, c = Host(srv, "silent"), Host(srv, "bob"), Host(srv, "carol")
+        got = silent.ask(seconds=0.001)
+        check(len(got) == 1, "the silent host got one unit")
+        unit = got[0]["unit_id"]
+        # Bob takes everything else; the silent host's replica is still out.
+        run_all(b, tmp)
+        first = c.ask()
+        check(all(a["unit_id"] != unit for a in first),
+              "before the deadline the silent host's unit is not sent again")
+        for a in first:
+            st, body = c.upload(a, c.compute(a, tmp))
+            assert st == 200, body
+        # After the deadline the transitioner reissues it.
+        def reissued():
+            return any(a["unit_id"] == unit for a in c.ask())
+        check(wait_for("the reissue", reissued, timeout=30), "the late replica of %s was reissued to another host" % unit)
+        rows = db(d, "SELECT outcome FROM replicas WHERE host_id = ?", (silent.host_id,))
+        check(rows == [(3,)], "the silent host's replica is over with outcome NO_REPLY")
+    finally:
+        srv.kill9()
+
+
+def fabricate(result, how):
+    r = json.loads(json.dumps(result))
+    sigs = r["result"]["signals"]
+    if how == "moved" and sigs:
+        sigs[0]["freq_hz"] += 37.0
+    elif how == "dropped" and sigs:
+        sigs.pop(0)
+    else:
+        fake = dict(sigs[0]) if sigs else {
+            "type": "spike", "fft_len": 1024, "chirp_hz_s": 0.0, "time_s": 1.0, "power": 40.0,
+            "score": 1.5}
+        fake["freq_hz"] = F0 + 1111.0
+        fake["power"] = fake.get("power", 40.0) * 2
+        sigs.append(fake)
+    # A careful cheater keeps the per-type counts consistent.
+    counts = r["result"].get("counts")
+    if isinstance(counts, dict):
+        for t in counts:
+            counts[t] = sum(1 for s in sigs if s["type"] == t)
+    return r
+
+
+def scenario_cheating(tmp, rec, truth):
+    d = project(tmp, "cheat", rec)
+    srv = Server(d)
+    try:
+        cheater, honest, third = Host(srv, "mallory"), Host(srv, "bob"), Host(srv, "carol")
+        got = cheater.ask()
+        kinds = ["moved", "dropped", "invented"]
+        for i, a in enumerate(got):
+            real = cheater.compute(a, tmp)
+            st, body = cheater.upload(a, fabricate(real, kinds[i % 3]))
+            check(st == 200, "the fabricated result is accepted as plausible (%s): %s" % (kinds[i % 3], body))
+        run_all(honest, tmp)
+        total = status(srv)["units"]["total"]
+        # No consensus on the cheated units: one more replica each, for carol.
+        wait_for("extra replicas", lambda: db(d, "SELECT count(*) FROM replicas WHERE state = 0")[0][0] == total)
+        run_all(third, tmp)
+        wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
+        check(user(srv, cheater.account_id)["total_credit"] == 0, "the cheater earned no credit")
+        check(user(srv, third.account_id)["total_credit"] > 0, "the honest third host earned credit")
+        states = db(d, "SELECT DISTINCT validate_state FROM replicas WHERE host_id = ?", (cheater.host_id,))
+        check(states == [(2,)], "every fabricated result is INVALID")
+        canon = db(d, "SELECT count(*) FROM units u JOIN replicas r ON r.id = u.canonical WHERE r.host_id = ?",
+                   (cheater.host_id,))
+        check(canon == [(0,)], "no fabricated result became canonical")
+        wait_for("assimilation", lambda: db(d, "SELECT count(*) FROM units WHERE assimilated = 0") == [(0,)])
+        fake = db(d, "SELECT count(*) FROM signals WHERE abs(freq_hz - ?) < 1", (F0 + 1111.0,))
+        check(fake == [(0,)], "the invented signal is not in the signals table")
+    finally:
+        srv.kill9()
+
+
+def scenario_errors(tmp, rec, truth):
+    one = os.path.join(tmp, "one")
+    subprocess.run([SYNTH, "--out", one, "--samples", "32768", "--seed", "3"], check=True,
+                   capture_output=True)
+    d = project(tmp, "errors", one, "--max-errors", "3")
+    srv = Server(d)
+    try:
+        hosts = [Host(srv, "h%d" % i) for i in range(6)]
+        check(status(srv)["units"]["total"] == 1, "a one-unit dataset")
+        target = "errors-000000"
+        # Host 0 keeps its replica; hosts 1, 2, 3 each get one and fail.
+        check(len(hosts[0].ask()) == 1, "host 0 holds the first replica")
+        for h in hosts[1:4]:
+            got = []
+            wait_for("a replica for host %d" % h.host_id, lambda: got.extend(h.ask()) or got)
+            a = got[0]
+            check(a["unit_id"] == target, "host %d got a replica of the failing unit" % h.host_id)
+            st, r = call(srv.url + "/api/v1/replicas/%d/error" % a["replica_id"], "POST",
+                         {"message": "segfault in fftwf_execute"}, key=h.key)
+            check(st == 200, "the error report is taken")
+        wait_for("the unit to end in error", lambda: status(srv)["units"]["error"] == 1)
+        row = db(d, "SELECT error FROM units WHERE name = ?", (target,))
+        check(row and "max_error_results 3" in row[0][0] and "segfault" in row[0][0],
+              "the unit's reason names the limit and the last error: %s" % (row,))
+        more = hosts[4].ask()
+        check(all(a["unit_id"] != target for a in more), "the failed unit is not sent again")
+    finally:
+        srv.kill9()
+
+
+def scenario_crash(tmp, rec, truth):
+    d = project(tmp, "crash", rec)
+    srv = Server(d)
+    a, b = Host(srv, "alice"), Host(srv, "bob")
+    accepted = {}
+    got_a, got_b = a.ask(), b.ask()
+    results = {}
+    for h, got in ((a, got_a), (b, got_b)):
+        for w in got:
+            results[w["replica_id"]] = (h, w, h.compute(w, tmp))
+    # Upload everything, then kill -9 at once: validation has had no time.
+    for rid, (h, w, r) in results.items():
+        st, body = h.upload(w, r)
+        assert st == 200, body
+        accepted[rid] = hashlib.sha256(json.dumps(r).encode()).hexdigest()
+    srv.kill9()
+    srv.start()
+    try:
+        rows = db(d, "SELECT id, hex(result_sha256) FROM replicas WHERE outcome = 1")
+        have = {rid: sha.lower() for rid, sha in rows}
+        check(have == accepted, "every acknowledged result survived kill -9 (%d of %d)" % (len(have), len(accepted)))
+        both = {w["unit_id"] for w in got_a} & {w["unit_id"] for w in got_b}
+        check(len(both) >= 2, "%d units have both results" % len(both))
+        wait_for("validation after restart", lambda: status(srv)["units"]["validated"] == len(both))
+        # Upload again after the restart: idempotent, nothing counted twice.
+        for rid, (h, w, r) in list(results.items())[:3]:
+            st, body = h.upload(w, r)
+            check(st == 200, "re-uploading replica %d after the restart is accepted idempotently" % rid)
+        time.sleep(1.0)
+        flops = sum(w["flops"] for w in got_a if w["unit_id"] in both)
+        c = user(srv, a.account_id)["total_credit"]
+        check(abs(c - credit_formula(flops)) < 1e-6 * credit_formula(flops), "credit counted exactly once")
+        n = db(d, "SELECT count(*) FROM signals")[0][0]
+        m = db(d, "SELECT count(*) FROM (SELECT DISTINCT unit_id, type, freq_hz, time_s FROM signals)")[0][0]
+        check(n == m, "no signal stored twice")
+        srv.kill9()
+        ok = db(d, "PRAGMA integrity_check")
+        check(ok == [("ok",)], "PRAGMA integrity_check is ok")
+    finally:
+        if srv.proc.poll() is None:
+            srv.kill9()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="oz-flow-")
+    rec = os.path.join(tmp, "rec")
+    # Two drifting tones over ~17 s (5 units of 2^15 samples with overlap).
+    subprocess.run([SYNTH, "--out", rec, "--samples", "163840", "--datatype", "ci16_le", "--seed", "7",
+                    "--datetime", "2026-11-25T12:00:00Z",
+                    "--spike", "f=1000.5,drift=0.5,snr=0.05",
+                    "--spike", "f=-2000.25,drift=-1,snr=0.05"],
+                   check=True, capture_output=True)
+    with open(rec + ".truth.json") as f:
+        truth = json.load(f)
+    scenarios = {"honest": scenario_honest, "timeout": scenario_timeout,
+                 "cheating": scenario_cheating, "errors": scenario_errors, "crash": scenario_crash}
+    for name, fn in scenarios.items():
+        if ONLY and name not in ONLY:
+            continue
+        print("== %s" % name)
+        fn(tmp, rec, truth)
+    if FAILURES:
+        print("%d failure(s); projects kept in %s" % (len(FAILURES), tmp), file=sys.stderr)
+        sys.exit(1)
+    subprocess.run(["rm", "-rf", tmp])
+    print("all scheduler flow checks passed")
+
+
+main()
