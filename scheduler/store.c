@@ -99,8 +99,14 @@ static const char schema_v1[] =
     "CREATE INDEX signals_unit ON signals(unit_id);"
     "CREATE INDEX signals_dataset ON signals(dataset_id, id);";
 
-/* Migrations from version i+1 to i+2 go here; none yet. */
-static const char *const migrations[] = {NULL};
+/* migrations[i] takes a database from version i + 1 to i + 2. */
+static const char *const migrations[] = {
+    /* 2: credit granted per day, for the credit-history charts. */
+    "CREATE TABLE credit_daily("
+    "  kind TEXT NOT NULL CHECK(kind IN ('host', 'user', 'team')), owner INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL, credit REAL NOT NULL, PRIMARY KEY(kind, owner, day))"
+    "  WITHOUT ROWID;",
+};
 
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
 {
@@ -179,8 +185,20 @@ int oz_db_create(const char *path, char *why, size_t whylen)
     char version[64];
     snprintf(version, sizeof version, "PRAGMA user_version=%d; COMMIT;", OZ_STORE_SCHEMA_VERSION);
     if ((rc = exec_all(c, path, "PRAGMA journal_mode=WAL; BEGIN IMMEDIATE;", why, whylen)) ||
-        (rc = exec_all(c, path, schema_v1, why, whylen)) ||
-        (rc = exec_all(c, path, version, why, whylen))) {
+        (rc = exec_all(c, path, schema_v1, why, whylen))) {
+        sqlite3_close(c);
+        remove(path);
+        return rc;
+    }
+    /* A new database is version 1 plus every migration, in one transaction. */
+    for (int v = 1; v < OZ_STORE_SCHEMA_VERSION; v++) {
+        if ((rc = exec_all(c, path, migrations[v - 1], why, whylen)) != OZ_SCHED_OK) {
+            sqlite3_close(c);
+            remove(path);
+            return rc;
+        }
+    }
+    if ((rc = exec_all(c, path, version, why, whylen))) {
         sqlite3_close(c);
         remove(path);
         return rc;

@@ -324,6 +324,17 @@ static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char 
         " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
         " WHERE id = (SELECT a.team_id FROM replicas r JOIN accounts a ON a.id = r.account_id"
         " WHERE r.id = ?4)",
+        /* The day's line in each owner's credit history. */
+        "INSERT INTO credit_daily(kind, owner, day, credit)"
+        " SELECT 'host', host_id, ?2 / 86400, ?1 FROM replicas WHERE id = ?4 AND ?3 IS NOT NULL"
+        " ON CONFLICT(kind, owner, day) DO UPDATE SET credit = credit + excluded.credit",
+        "INSERT INTO credit_daily(kind, owner, day, credit)"
+        " SELECT 'user', account_id, ?2 / 86400, ?1 FROM replicas WHERE id = ?4 AND ?3 IS NOT NULL"
+        " ON CONFLICT(kind, owner, day) DO UPDATE SET credit = credit + excluded.credit",
+        "INSERT INTO credit_daily(kind, owner, day, credit)"
+        " SELECT 'team', a.team_id, ?2 / 86400, ?1 FROM replicas r JOIN accounts a"
+        " ON a.id = r.account_id WHERE r.id = ?4 AND a.team_id IS NOT NULL AND ?3 IS NOT NULL"
+        " ON CONFLICT(kind, owner, day) DO UPDATE SET credit = credit + excluded.credit",
     };
     double rac = oz_credit_rac_add(0, now, now, credit);
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {

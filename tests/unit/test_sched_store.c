@@ -508,6 +508,12 @@ static void cheat(double df, bool extra, bool drop)
     assert_true(fabs(credit_of(&w, 1, "total_credit") - one) < 1e-9);
     assert_true(fabs(credit_of(&w, 2, "total_credit") - one) < 1e-9);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = 2"), 1);
+    /* Each credited account and host has today's line in its history. */
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM credit_daily WHERE kind = 'user'"), 2);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM credit_daily WHERE kind = 'host'"), 2);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM credit_daily WHERE kind = 'user'"
+                                   " AND owner = 1"),
+                     0);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM units WHERE canonical IN"
                                    " (SELECT id FROM replicas WHERE host_id = 1)"),
                      0);

@@ -1,0 +1,892 @@
+/*
+ * run.c - `ozma-worker run`, the service loop (DESIGN.md §5).
+ *
+ * One loop thread owns everything: the task list, the account, the
+ * preferences, the HTTP handle.  Compute threads (compute.c) each own one
+ * task's search and share only an oz_wk_compute with the loop.  The loop
+ * turns about ten times a second:
+ *
+ *   housekeeping  reload worker.conf after SIGHUP; decide whether computing
+ *                 is suspended (user active, on battery); reap finished
+ *                 compute threads (result.json -> DONE, failure -> ERROR);
+ *                 start a thread for each queued task while fewer than the
+ *                 allowed CPUs run, or ask the newest to checkpoint and quit
+ *                 when fewer are allowed now; rewrite status.json.
+ *   network       at most one scheduler call per turn, in this order: upload
+ *                 a finished result, report a failed task, download (or
+ *                 resume) a unit, ask for work when the queue holds less
+ *                 than work_buffer_s of estimated work.
+ *
+ * Network failures never stop computing: a failed call (no answer, 5xx, 429)
+ * sets one retry time for all calls, jittered and doubling from
+ * backoff_min_s to backoff_max_s (backoff.c), and Retry-After when the
+ * server gives one; a success resets it.  Work requests also wait for the
+ * scheduler's next_rpc_delay.  Results, errors and partial downloads are on
+ * disk, so nothing is lost however long the outage or however the worker
+ * ends.  While a transfer runs, libcurl ticks housekeeping every 100 ms
+ * (http.c), so compute threads are fed and SIGTERM is seen at once.
+ *
+ * On stop (SIGTERM/SIGINT) every compute thread is asked to quit; each
+ * finishes its current kernel step (milliseconds to a fraction of a second),
+ * writes its checkpoint and returns; the loop joins them, writes status.json
+ * and returns.  A thread that cannot finish within STOP_GRACE_S (starved at
+ * SCHED_IDLE on a busy machine) is left behind: its last periodic checkpoint
+ * is on disk, so the promise "exit within a second" holds and at most one
+ * interval of its work is lost.  Tasks resume from their checkpoints on the
+ * next run.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+#define TASKS_MAX 256u   /* tasks held at once; the server caps far lower */
+#define STOP_GRACE_S 0.7 /* on SIGTERM, wait this long for final checkpoints */
+
+typedef struct job {
+    oz_wk_task t;
+    char dir[OZ_WK_PATH_MAX];
+    oz_wk_compute *c; /* non-NULL while a compute thread runs this task */
+    pthread_t thread;
+    size_t done, steps; /* last known progress */
+    double elapsed_s;
+    bool held;         /* its thread is holding (suspended) */
+    bool busy;         /* the loop is transferring it now */
+    double started_at; /* monotonic time its thread started (newest quits first) */
+} job;
+
+typedef struct runner {
+    const oz_wk_run_opts *o;
+    char conf_path[OZ_WK_PATH_MAX];
+    char status_path[OZ_WK_PATH_MAX];
+    oz_wk_prefs prefs;
+    oz_wk_account acct;
+    oz_wk_host_info host;
+    unsigned ncpus; /* compute threads allowed */
+    oz_wk_http *http;
+    job *jobs; /* sorted by deadline */
+    size_t njobs, cap;
+    atomic_int suspend;   /* oz_wk_suspend, read by compute threads */
+    double retry_at;      /* monotonic: no scheduler call before this */
+    double retry_wall;    /* the same as wall-clock time, for status */
+    unsigned failures;    /* consecutive failed calls */
+    char last_error[512]; /* the last failure, for status */
+    double work_at;       /* monotonic: no work request before this */
+    double work_wall;
+    double last_status, last_probe;
+    bool idle_unreadable_logged, no_work_logged, disk_full_logged, priority_logged;
+    bool in_housekeeping;
+} runner;
+
+/* ---- status.json ---------------------------------------------------------------- */
+
+static double job_fraction(const job *j)
+{
+    if (j->t.state == OZ_TASK_DONE)
+        return 1.0;
+    return j->steps ? (double)j->done / (double)j->steps : 0.0;
+}
+
+/* Seconds of computing left for one task: from its own pace once it has
+ * some, else from its FLOP count and the benchmark. */
+static double job_remaining(const runner *r, const job *j)
+{
+    if (j->t.state == OZ_TASK_DONE || j->t.state == OZ_TASK_ERROR)
+        return 0;
+    double f = job_fraction(j);
+    if (j->done > 0 && j->elapsed_s > 0 && f > 0)
+        return j->elapsed_s * (1.0 - f) / f;
+    double fl = r->acct.flops > 0 ? r->acct.flops : 1e9;
+    return (double)j->t.flops / fl * (1.0 - f);
+}
+
+static const char *job_state(const runner *r, const job *j, const char **why)
+{
+    *why = NULL;
+    bool waiting = r->retry_at > oz_wk_mono();
+    switch (j->t.state) {
+    case OZ_TASK_DOWNLOADING:
+        return waiting && !j->busy ? "download pending" : "downloading";
+    case OZ_TASK_READY:
+        if (j->c && (j->held || atomic_load(&r->suspend))) {
+            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
+            return "suspended";
+        }
+        if (j->c)
+            return "running";
+        if (atomic_load(&r->suspend)) {
+            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
+            return "suspended";
+        }
+        return "queued";
+    case OZ_TASK_DONE:
+        return waiting && !j->busy ? "upload pending" : "uploading";
+    default:
+        return waiting && !j->busy ? "error report pending" : "reporting error";
+    }
+}
+
+static json_t *status_json(runner *r, bool running)
+{
+    json_t *tasks = json_array();
+    for (size_t i = 0; tasks && i < r->njobs; i++) {
+        job *j = &r->jobs[i];
+        const char *why;
+        const char *state = job_state(r, j, &why);
+        json_t *t = json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:f, s:f, s:I, s:I}", "replica_id",
+                              (json_int_t)j->t.replica_id, "unit_id", j->t.unit_id, "state", state,
+                              "progress", job_fraction(j), "done", (json_int_t)j->done, "steps",
+                              (json_int_t)j->steps, "elapsed_s", j->elapsed_s, "remaining_s",
+                              job_remaining(r, j), "deadline", (json_int_t)j->t.deadline, "flops",
+                              (json_int_t)j->t.flops);
+        if (t && why)
+            json_object_set_new(t, "why", json_string(why));
+        if (t && j->t.state == OZ_TASK_ERROR)
+            json_object_set_new(t, "error", json_string(j->t.error));
+        if (t && !running && j->t.state == OZ_TASK_READY)
+            json_object_set_new(t, "state", json_string("stopped"));
+        json_array_append_new(tasks, t);
+    }
+    double now = oz_wk_mono();
+    json_t *st = json_pack("{s:i, s:b, s:I, s:f, s:s, s:I, s:I, s:i, s:o}", "version", 1, "running",
+                           running, "pid", (json_int_t)getpid(), "updated", oz_wk_wall(), "url",
+                           r->acct.url, "account_id", (json_int_t)r->acct.account_id, "host_id",
+                           (json_int_t)r->acct.host_id, "ncpus", (int)r->ncpus, "tasks", tasks);
+    if (!st)
+        return NULL;
+    int s = atomic_load(&r->suspend);
+    json_object_set_new(st, "suspended", s ? json_string(oz_wk_suspend_name(s)) : json_null());
+    json_object_set_new(st, "backoff_until",
+                        r->retry_at > now ? json_real(r->retry_wall) : json_null());
+    json_object_set_new(st, "failures", json_integer(r->failures));
+    json_object_set_new(st, "last_error",
+                        r->last_error[0] ? json_string(r->last_error) : json_null());
+    json_object_set_new(st, "next_work_request",
+                        r->work_at > now ? json_real(r->work_wall) : json_null());
+    json_object_set_new(st, "cpu_throttle", json_real(r->prefs.cpu_throttle));
+    return st;
+}
+
+static void status_write(runner *r, bool running)
+{
+    json_t *st = status_json(r, running);
+    char *text = st ? json_dumps(st, JSON_INDENT(2)) : NULL;
+    json_decref(st);
+    char why[512];
+    if (!text ||
+        oz_wk_write_private(r->status_path, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
+        oz_wk_log("status.json: %s", text ? why : "out of memory");
+    free(text);
+    r->last_status = oz_wk_mono();
+}
+
+/* ---- the task list ---------------------------------------------------------------- */
+
+static void job_remove(runner *r, size_t i)
+{
+    oz_wk_remove_tree(r->jobs[i].dir);
+    memmove(&r->jobs[i], &r->jobs[i + 1], (r->njobs - i - 1) * sizeof *r->jobs);
+    r->njobs--;
+}
+
+static job *job_add(runner *r, const oz_wk_task *t)
+{
+    if (r->njobs == r->cap) {
+        size_t nc = r->cap ? 2 * r->cap : 16;
+        job *nj = realloc(r->jobs, nc * sizeof *nj);
+        if (!nj)
+            return NULL;
+        r->jobs = nj;
+        r->cap = nc;
+    }
+    size_t at = r->njobs;
+    while (at > 0 && r->jobs[at - 1].t.deadline > t->deadline)
+        at--;
+    memmove(&r->jobs[at + 1], &r->jobs[at], (r->njobs - at) * sizeof *r->jobs);
+    r->njobs++;
+    job *j = &r->jobs[at];
+    memset(j, 0, sizeof *j);
+    j->t = *t;
+    if (oz_wk_task_dir(r->o->dir, t->replica_id, j->dir, sizeof j->dir) != OZ_WK_OK)
+        j->dir[0] = '\0';
+    return j;
+}
+
+static job *job_find(runner *r, int64_t replica_id)
+{
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i].t.replica_id == replica_id)
+            return &r->jobs[i];
+    return NULL;
+}
+
+static void job_save(job *j)
+{
+    char why[512];
+    if (oz_wk_task_save(j->dir, &j->t, why, sizeof why) != OZ_WK_OK)
+        oz_wk_log("replica %lld: %s", (long long)j->t.replica_id, why);
+}
+
+static void job_fail(job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void job_fail(job *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    j->t.state = OZ_TASK_ERROR;
+    vsnprintf(j->t.error, sizeof j->t.error, fmt, ap);
+    va_end(ap);
+    oz_wk_log("replica %lld: %s", (long long)j->t.replica_id, j->t.error);
+    job_save(j);
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+    char p[OZ_WK_PATH_MAX];
+    return oz_wk_path(p, sizeof p, "%s/%s", dir, name) == OZ_WK_OK && access(p, F_OK) == 0;
+}
+
+/* Brings a task found on disk to a consistent state: a crash may have come
+ * between a file's rename and task.json's update. */
+static void job_recover(job *j)
+{
+    if (j->t.state == OZ_TASK_READY && file_exists(j->dir, "result.json")) {
+        j->t.state = OZ_TASK_DONE;
+        job_save(j);
+    } else if (j->t.state == OZ_TASK_READY && !file_exists(j->dir, "unit.ozwu")) {
+        j->t.state = OZ_TASK_DOWNLOADING;
+        job_save(j);
+    } else if (j->t.state == OZ_TASK_DOWNLOADING && file_exists(j->dir, "unit.ozwu")) {
+        char p[OZ_WK_PATH_MAX], hex[65];
+        if (oz_wk_path(p, sizeof p, "%s/unit.ozwu", j->dir) == OZ_WK_OK &&
+            oz_wk_file_sha256(p, hex, NULL, 0) == OZ_WK_OK && strcmp(hex, j->t.sha256) == 0) {
+            j->t.state = OZ_TASK_READY;
+            job_save(j);
+        } else
+            unlink(p);
+    }
+    if (j->t.state == OZ_TASK_READY)
+        oz_wk_checkpoint_progress(j->dir, &j->done, &j->steps, &j->elapsed_s);
+}
+
+/* ---- compute threads ---------------------------------------------------------------- */
+
+static void *compute_main(void *arg)
+{
+    oz_wk_compute *c = arg;
+    oz_wk_thread_name("ozma-compute");
+    char why[256];
+    if (oz_wk_priority_lower(why, sizeof why) != OZ_WK_OK)
+        oz_wk_log("replica %lld: could not lower the compute thread's priority: %s",
+                  (long long)c->replica_id, why);
+    oz_wk_compute_run(c);
+    return NULL;
+}
+
+static void apply_prefs(runner *r, oz_wk_compute *c)
+{
+    int pct = (int)(r->prefs.cpu_throttle + 0.5);
+    atomic_store(&c->throttle_pct, pct < 1 ? 1 : pct > 100 ? 100 : pct);
+    atomic_store(&c->checkpoint_ms, (int)(r->prefs.checkpoint_interval_s * 1000.0 + 0.5));
+}
+
+static void job_start(runner *r, job *j)
+{
+    oz_wk_compute *c = malloc(sizeof *c);
+    if (!c || oz_wk_compute_init(c, j->dir, j->t.replica_id, r->o->stop, &r->suspend) != OZ_WK_OK) {
+        free(c);
+        oz_wk_log("replica %lld: cannot start a compute thread: out of memory",
+                  (long long)j->t.replica_id);
+        return;
+    }
+    apply_prefs(r, c);
+    /* compute threads never take the signals: the loop thread must */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int e = pthread_create(&j->thread, NULL, compute_main, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        oz_wk_compute_destroy(c);
+        free(c);
+        oz_wk_log("replica %lld: cannot start a compute thread: %s", (long long)j->t.replica_id,
+                  strerror(e));
+        return;
+    }
+    j->c = c;
+    j->started_at = oz_wk_mono();
+}
+
+/* Joins a finished compute thread and moves its task on. */
+static void job_reap(job *j)
+{
+    oz_wk_compute *c = j->c;
+    pthread_join(j->thread, NULL);
+    j->c = NULL;
+    pthread_mutex_lock(&c->lock);
+    j->done = c->done;
+    j->steps = c->steps;
+    j->elapsed_s = c->elapsed_s;
+    pthread_mutex_unlock(&c->lock);
+    j->held = false;
+    if (c->rc == OZ_WK_OK) {
+        j->t.state = OZ_TASK_DONE;
+        job_save(j);
+    } else if (c->rc == OZ_WK_ESTOPPED || c->rc == OZ_WK_ENOMEM) {
+        if (c->rc == OZ_WK_ENOMEM)
+            oz_wk_log("replica %lld: %s; will retry", (long long)j->t.replica_id, c->why);
+    } else
+        job_fail(j, "search failed: %s", c->why);
+    oz_wk_compute_destroy(c);
+    free(c);
+}
+
+static unsigned count_running(const runner *r)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < r->njobs; i++)
+        n += r->jobs[i].c != NULL && !atomic_load(&r->jobs[i].c->quit);
+    return n;
+}
+
+static void schedule(runner *r)
+{
+    for (size_t i = 0; i < r->njobs; i++) {
+        job *j = &r->jobs[i];
+        if (j->c && atomic_load(&j->c->finished))
+            job_reap(j);
+        else if (j->c) {
+            pthread_mutex_lock(&j->c->lock);
+            j->done = j->c->done;
+            j->steps = j->c->steps;
+            j->elapsed_s = j->c->elapsed_s;
+            j->held = j->c->held;
+            pthread_mutex_unlock(&j->c->lock);
+        }
+    }
+    unsigned running = count_running(r);
+    while (running > r->ncpus) { /* fewer CPUs allowed now: the newest checkpoints and quits */
+        job *newest = NULL;
+        for (size_t i = 0; i < r->njobs; i++) {
+            job *j = &r->jobs[i];
+            if (j->c && !atomic_load(&j->c->quit) &&
+                (!newest || j->started_at > newest->started_at))
+                newest = j;
+        }
+        if (!newest)
+            break;
+        atomic_store(&newest->c->quit, 1);
+        running--;
+    }
+    if (atomic_load(&r->suspend))
+        return;
+    unsigned busy = 0;
+    for (size_t i = 0; i < r->njobs; i++)
+        busy += r->jobs[i].c != NULL;
+    for (size_t i = 0; i < r->njobs && busy < r->ncpus; i++) {
+        job *j = &r->jobs[i];
+        if (j->t.state == OZ_TASK_READY && !j->c) {
+            job_start(r, j);
+            busy += j->c != NULL;
+        }
+    }
+}
+
+/* ---- preferences and suspension ------------------------------------------------------- */
+
+static void reload_prefs(runner *r)
+{
+    oz_wk_prefs p;
+    char why[512];
+    if (oz_wk_prefs_load(r->conf_path, &p, why, sizeof why) != OZ_WK_OK) {
+        oz_wk_log("SIGHUP: keeping the current preferences: %s", why);
+        return;
+    }
+    r->prefs = p;
+    r->ncpus = oz_wk_prefs_ncpus(&p, r->host.ncpus);
+    oz_wk_http_set_timeout(r->http, p.net_timeout_s);
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i].c)
+            apply_prefs(r, r->jobs[i].c);
+    oz_wk_log("preferences reloaded from %s: %u CPUs, throttle %g%%, buffer %g s", r->conf_path,
+              r->ncpus, p.cpu_throttle, p.work_buffer_s);
+}
+
+static void probe_suspend(runner *r)
+{
+    int reason = OZ_SUSPEND_NONE;
+    if (r->prefs.suspend_on_battery && oz_wk_on_battery(r->prefs.power_supply_dir))
+        reason = OZ_SUSPEND_BATTERY;
+    if (!reason && r->prefs.idle_minutes > 0) {
+        double idle;
+        if (oz_wk_idle_seconds(r->prefs.idle_watch, &idle) == OZ_WK_OK) {
+            if (idle < r->prefs.idle_minutes * 60.0)
+                reason = OZ_SUSPEND_USER_ACTIVE;
+        } else if (!r->idle_unreadable_logged) {
+            oz_wk_log("idle_watch: nothing readable in \"%s\"; treating the host as idle",
+                      r->prefs.idle_watch);
+            r->idle_unreadable_logged = true;
+        }
+    }
+    int old = atomic_exchange(&r->suspend, reason);
+    if (old != reason) {
+        if (reason)
+            oz_wk_log("suspending computation: %s", oz_wk_suspend_name(reason));
+        else
+            oz_wk_log("resuming computation");
+    }
+}
+
+/* Everything but the network; also libcurl's tick during transfers.  Returns
+ * non-zero when the worker must stop. */
+static int housekeeping(void *arg)
+{
+    runner *r = arg;
+    if (atomic_load(r->o->stop))
+        return 1;
+    if (r->in_housekeeping)
+        return 0;
+    r->in_housekeeping = true;
+    if (r->o->reload && atomic_exchange(r->o->reload, 0))
+        reload_prefs(r);
+    double now = oz_wk_mono();
+    if (now - r->last_probe >= 1.0) {
+        probe_suspend(r);
+        r->last_probe = now;
+    }
+    schedule(r);
+    if (now - r->last_status >= r->prefs.status_interval_s)
+        status_write(r, true);
+    r->in_housekeeping = false;
+    return atomic_load(r->o->stop) ? 1 : 0;
+}
+
+/* ---- the scheduler ------------------------------------------------------------------- */
+
+static void call_failed(runner *r, const char *what, const char *why, double retry_after)
+{
+    r->failures++;
+    double d = oz_wk_backoff_delay(r->prefs.backoff_min_s, r->prefs.backoff_max_s, r->failures,
+                                   oz_wk_backoff_random());
+    if (retry_after > d)
+        d = retry_after;
+    r->retry_at = oz_wk_mono() + d;
+    r->retry_wall = oz_wk_wall() + d;
+    snprintf(r->last_error, sizeof r->last_error, "%.150s: %.350s", what, why);
+    oz_wk_log("%s failed: %s; retrying in %.2f s (failure %u)", what, why, d, r->failures);
+}
+
+static void call_worked(runner *r)
+{
+    if (r->failures)
+        oz_wk_log("the scheduler answers again after %u failed call%s", r->failures,
+                  r->failures == 1 ? "" : "s");
+    r->failures = 0;
+    r->retry_at = 0;
+    r->last_error[0] = '\0';
+}
+
+/* Statuses worth retrying: the server or the path to it is unwell. */
+static bool transient(long status)
+{
+    return status == 408 || status == 429 || status >= 500 || status == 401;
+}
+
+static void keep_copy(runner *r, const job *j, const char *text, const char *suffix)
+{
+    if (!r->prefs.keep_results)
+        return;
+    char d[OZ_WK_PATH_MAX], p[OZ_WK_PATH_MAX], why[512];
+    if (oz_wk_path(d, sizeof d, "%s/uploaded", r->o->dir) != OZ_WK_OK ||
+        oz_wk_path(p, sizeof p, "%s/%lld%s.json", d, (long long)j->t.replica_id, suffix) !=
+            OZ_WK_OK)
+        return;
+    if (mkdir(d, 0700) != 0 && errno != EEXIST)
+        return;
+    if (oz_wk_write_private(p, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
+        oz_wk_log("keep_results: %s", why);
+}
+
+static void upload(runner *r, size_t i)
+{
+    job *j = &r->jobs[i];
+    char path[OZ_WK_PATH_MAX], url[128], why[1024], what[96];
+    char *text = NULL;
+    json_t *body = NULL, *reply = NULL;
+    snprintf(what, sizeof what, "uploading replica %lld", (long long)j->t.replica_id);
+    if (oz_wk_path(path, sizeof path, "%s/result.json", j->dir) != OZ_WK_OK ||
+        oz_wk_read_file(path, OZ_WU_RESULT_MAX, &text, NULL, why, sizeof why) != OZ_WK_OK ||
+        !(body = json_loads(text, JSON_REJECT_DUPLICATES, NULL))) {
+        /* the result is gone or damaged: compute it again */
+        oz_wk_log("replica %lld: result.json unreadable, searching again",
+                  (long long)j->t.replica_id);
+        unlink(path);
+        j->t.state = OZ_TASK_READY;
+        job_save(j);
+        goto out;
+    }
+    snprintf(url, sizeof url, "/api/v1/replicas/%lld/result", (long long)j->t.replica_id);
+    long status;
+    double ra;
+    j->busy = true;
+    int rc = oz_wk_http_call(r->http, "PUT", url, r->acct.host_key, body, &status, &reply, &ra, why,
+                             sizeof why);
+    j = &r->jobs[i];
+    j->busy = false;
+    if (rc == OZ_WK_ESTOPPED)
+        goto out;
+    if (rc != OZ_WK_OK || transient(status)) {
+        call_failed(r, what, why, ra);
+        goto out;
+    }
+    call_worked(r);
+    if (status == 200) {
+        oz_wk_log("replica %lld: result for %s uploaded", (long long)j->t.replica_id, j->t.unit_id);
+        keep_copy(r, j, text, "");
+    } else {
+        oz_wk_log("replica %lld: the scheduler refused the result (%s); dropping it",
+                  (long long)j->t.replica_id, why);
+        keep_copy(r, j, text, ".refused");
+    }
+    job_remove(r, i);
+out:
+    json_decref(body);
+    json_decref(reply);
+    free(text);
+}
+
+static void report_error(runner *r, size_t i)
+{
+    job *j = &r->jobs[i];
+    char url[128], why[1024], what[96];
+    snprintf(what, sizeof what, "reporting replica %lld's error", (long long)j->t.replica_id);
+    snprintf(url, sizeof url, "/api/v1/replicas/%lld/error", (long long)j->t.replica_id);
+    json_t *body = json_pack("{s:s}", "message", j->t.error[0] ? j->t.error : "failed"), *reply;
+    long status;
+    double ra;
+    j->busy = true;
+    int rc = oz_wk_http_call(r->http, "POST", url, r->acct.host_key, body, &status, &reply, &ra,
+                             why, sizeof why);
+    json_decref(body);
+    json_decref(reply);
+    j = &r->jobs[i];
+    j->busy = false;
+    if (rc == OZ_WK_ESTOPPED)
+        return;
+    if (rc != OZ_WK_OK || transient(status)) {
+        call_failed(r, what, why, ra);
+        return;
+    }
+    call_worked(r);
+    oz_wk_log("replica %lld: error reported%s%s", (long long)j->t.replica_id,
+              status == 200 ? "" : ", the scheduler said: ", status == 200 ? "" : why);
+    job_remove(r, i);
+}
+
+static void download(runner *r, size_t i)
+{
+    job *j = &r->jobs[i];
+    char part[OZ_WK_PATH_MAX], dest[OZ_WK_PATH_MAX], why[1024], what[160], hex[65];
+    snprintf(what, sizeof what, "downloading %s", j->t.unit_id);
+    if (oz_wk_path(part, sizeof part, "%s/unit.ozwu.part", j->dir) != OZ_WK_OK ||
+        oz_wk_path(dest, sizeof dest, "%s/unit.ozwu", j->dir) != OZ_WK_OK) {
+        job_fail(j, "%s: path too long", j->dir);
+        return;
+    }
+    long status;
+    j->busy = true;
+    int rc = oz_wk_http_download(r->http, j->t.url, part, j->t.bytes, &status, why, sizeof why);
+    j = &r->jobs[i];
+    j->busy = false;
+    if (rc == OZ_WK_ESTOPPED)
+        return;
+    if (rc == OZ_WK_ENET || rc == OZ_WK_EIO || (rc == OZ_WK_EHTTP && transient(status))) {
+        call_failed(r, what, why, 0);
+        return;
+    }
+    call_worked(r);
+    if (rc == OZ_WK_EHTTP && status == 416) { /* our part is longer than theirs: start over */
+        unlink(part);
+        return;
+    }
+    if (rc == OZ_WK_EHTTP) {
+        job_fail(j, "unit download failed: %s", why);
+        return;
+    }
+    if (rc == OZ_WK_OK) {
+        rc = oz_wk_file_sha256(part, hex, why, sizeof why);
+        if (rc != OZ_WK_OK) {
+            call_failed(r, what, why, 0);
+            return;
+        }
+        if (strcmp(hex, j->t.sha256) == 0) {
+            if (rename(part, dest) != 0) {
+                job_fail(j, "cannot keep the unit: %s", strerror(errno));
+                return;
+            }
+            j->t.state = OZ_TASK_READY;
+            job_save(j);
+            oz_wk_log("replica %lld: %s downloaded, SHA-256 verified", (long long)j->t.replica_id,
+                      j->t.unit_id);
+            return;
+        }
+        snprintf(why, sizeof why, "SHA-256 %s, the assignment says %s", hex, j->t.sha256);
+    }
+    /* a file that is not the unit (wrong hash, too long): never searched */
+    unlink(part);
+    j->t.bad_downloads++;
+    if (j->t.bad_downloads >= 2) {
+        char msg[1000];
+        snprintf(msg, sizeof msg, "%s: download %u does not verify: %.700s", j->t.unit_id,
+                 j->t.bad_downloads, why);
+        job_fail(j, "%s", msg);
+        return;
+    }
+    oz_wk_log("replica %lld: %s does not verify (%s); fetching it again",
+              (long long)j->t.replica_id, j->t.unit_id, why);
+    job_save(j);
+}
+
+/* Estimated seconds of computing queued, spread over the allowed CPUs. */
+static double queued_seconds(const runner *r, unsigned *unfinished)
+{
+    double s = 0;
+    *unfinished = 0;
+    for (size_t i = 0; i < r->njobs; i++) {
+        const job *j = &r->jobs[i];
+        if (j->t.state == OZ_TASK_DOWNLOADING || j->t.state == OZ_TASK_READY) {
+            s += job_remaining(r, j);
+            (*unfinished)++;
+        }
+    }
+    return s / (r->ncpus ? r->ncpus : 1);
+}
+
+static bool want_work(runner *r, double *want)
+{
+    unsigned unfinished;
+    double queued = queued_seconds(r, &unfinished);
+    *want = r->prefs.work_buffer_s - queued;
+    if (r->njobs >= TASKS_MAX)
+        return false;
+    if (!(unfinished < r->ncpus ||
+          *want >= (r->prefs.work_buffer_s * 0.1 > 1 ? r->prefs.work_buffer_s * 0.1 : 1)))
+        return false;
+    char tasks[OZ_WK_PATH_MAX];
+    if (oz_wk_path(tasks, sizeof tasks, "%s/tasks", r->o->dir) == OZ_WK_OK &&
+        (double)oz_wk_disk_usage(tasks) >= r->prefs.disk_limit_mb * 1048576.0) {
+        if (!r->disk_full_logged)
+            oz_wk_log("disk_limit_mb (%g) reached: no new work until tasks finish",
+                      r->prefs.disk_limit_mb);
+        r->disk_full_logged = true;
+        return false;
+    }
+    r->disk_full_logged = false;
+    if (*want < 1)
+        *want = 1;
+    return true;
+}
+
+static void request_work(runner *r, double want)
+{
+    char why[1024];
+    json_t *body = json_pack("{s:I}", "want_seconds", (json_int_t)(want + 0.5)), *reply = NULL;
+    long status;
+    double ra;
+    int rc = oz_wk_http_call(r->http, "POST", "/api/v1/work", r->acct.host_key, body, &status,
+                             &reply, &ra, why, sizeof why);
+    json_decref(body);
+    if (rc == OZ_WK_ESTOPPED)
+        goto out;
+    if (rc != OZ_WK_OK || status != 200) {
+        call_failed(r, "asking for work", rc == OZ_WK_OK && !why[0] ? "no reason given" : why, ra);
+        goto out;
+    }
+    json_t *list;
+    double delay = 0;
+    json_t *d;
+    json_error_t err;
+    if (!reply || json_unpack_ex(reply, &err, 0, "{s:o}", "assignments", &list) != 0 ||
+        !json_is_array(list)) {
+        call_failed(r, "asking for work", "the reply has no assignments list", 0);
+        goto out;
+    }
+    call_worked(r);
+    if ((d = json_object_get(reply, "next_rpc_delay")) && json_is_number(d))
+        delay = json_number_value(d);
+    if (!(delay >= 0))
+        delay = 0;
+    if (delay > 86400)
+        delay = 86400;
+    r->work_at = oz_wk_mono() + delay;
+    r->work_wall = oz_wk_wall() + delay;
+    size_t idx, added = 0;
+    json_t *a;
+    json_array_foreach(list, idx, a)
+    {
+        oz_wk_task t;
+        if (oz_wk_task_from_json(a, &t, why, sizeof why) != OZ_WK_OK) {
+            oz_wk_log("ignoring an assignment: %s", why);
+            continue;
+        }
+        if (job_find(r, t.replica_id) || r->njobs >= TASKS_MAX)
+            continue;
+        job *j = job_add(r, &t);
+        if (!j) {
+            oz_wk_log("out of memory for replica %lld", (long long)t.replica_id);
+            continue;
+        }
+        if (!j->dir[0] || (mkdir(j->dir, 0700) != 0 && errno != EEXIST) ||
+            oz_wk_task_save(j->dir, &j->t, why, sizeof why) != OZ_WK_OK) {
+            oz_wk_log("replica %lld: cannot store the task: %s", (long long)t.replica_id,
+                      j->dir[0] ? why : "path too long");
+            job_remove(r, (size_t)(j - r->jobs));
+            continue;
+        }
+        added++;
+    }
+    if (added) {
+        oz_wk_log("got %zu task%s (asked for %.0f s of work); next request in %g s", added,
+                  added == 1 ? "" : "s", want, delay);
+        r->no_work_logged = false;
+    } else if (!r->no_work_logged) {
+        oz_wk_log("no work available; asking again in %g s", delay);
+        r->no_work_logged = true;
+    }
+out:
+    json_decref(reply);
+}
+
+/* At most one scheduler call; true when one was made. */
+static bool network(runner *r)
+{
+    double now = oz_wk_mono();
+    if (now < r->retry_at)
+        return false;
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i].t.state == OZ_TASK_DONE) {
+            upload(r, i);
+            return true;
+        }
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i].t.state == OZ_TASK_ERROR) {
+            report_error(r, i);
+            return true;
+        }
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i].t.state == OZ_TASK_DOWNLOADING) {
+            download(r, i);
+            return true;
+        }
+    double want;
+    if (now >= r->work_at && want_work(r, &want)) {
+        request_work(r, want);
+        return true;
+    }
+    return false;
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
+{
+    runner *r = calloc(1, sizeof *r);
+    oz_wk_http *http_h = NULL;
+    int lock_fd = -1, rc;
+    if (!r)
+        return oz_wk_fail(OZ_WK_ENOMEM, why, whylen, "out of memory");
+    r->o = o;
+    atomic_init(&r->suspend, 0);
+    if ((o->config_path ? oz_wk_path(r->conf_path, sizeof r->conf_path, "%s", o->config_path)
+                        : oz_wk_path(r->conf_path, sizeof r->conf_path, "%s/worker.conf",
+                                     o->dir)) != OZ_WK_OK ||
+        oz_wk_path(r->status_path, sizeof r->status_path, "%s/status.json", o->dir) != OZ_WK_OK) {
+        rc = oz_wk_fail(OZ_WK_EINVAL, why, whylen, "%s: path too long", o->dir);
+        goto out;
+    }
+    if ((rc = oz_wk_account_load(o->dir, &r->acct, why, whylen)) != OZ_WK_OK ||
+        (rc = oz_wk_prefs_load(r->conf_path, &r->prefs, why, whylen)) != OZ_WK_OK ||
+        (rc = oz_wk_dir_prepare(o->dir, why, whylen)) != OZ_WK_OK ||
+        (rc = oz_wk_lock(o->dir, &lock_fd, why, whylen)) != OZ_WK_OK ||
+        (rc = oz_wk_http_new(r->acct.url, r->prefs.net_timeout_s, &r->http, why, whylen)) !=
+            OZ_WK_OK)
+        goto out;
+    oz_wk_http_set_tick(r->http, housekeeping, r);
+    oz_wk_host_probe(&r->host);
+    r->ncpus = oz_wk_prefs_ncpus(&r->prefs, r->host.ncpus);
+
+    oz_wk_task *found = NULL;
+    size_t nfound = 0;
+    if ((rc = oz_wk_tasks_scan(o->dir, &found, &nfound, why, whylen)) != OZ_WK_OK)
+        goto out;
+    for (size_t i = 0; i < nfound; i++) {
+        job *j = job_add(r, &found[i]);
+        if (j)
+            job_recover(j);
+    }
+    free(found);
+    oz_wk_log("running for %s as host %lld: %u of %u CPUs, %zu task%s on disk, state in %s",
+              r->acct.url, (long long)r->acct.host_id, r->ncpus, r->host.ncpus, r->njobs,
+              r->njobs == 1 ? "" : "s", o->dir);
+
+    while (!atomic_load(o->stop)) {
+        if (housekeeping(r))
+            break;
+        if (!network(r))
+            oz_wk_nap(0.1, o->stop, NULL);
+    }
+
+    /* stop: every thread checkpoints and returns, normally in milliseconds */
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i].c)
+            atomic_store(&r->jobs[i].c->quit, 1);
+    unsigned stuck = 0;
+    double deadline = oz_wk_mono() + STOP_GRACE_S;
+    for (size_t i = 0; i < r->njobs; i++) {
+        job *j = &r->jobs[i];
+        while (j->c && !atomic_load(&j->c->finished) && oz_wk_mono() < deadline)
+            oz_wk_nap(0.01, NULL, NULL);
+        if (j->c && atomic_load(&j->c->finished))
+            job_reap(j);
+        else if (j->c)
+            stuck++;
+    }
+    status_write(r, false);
+    if (stuck) {
+        /* A SCHED_IDLE thread on a busy machine may not get the CPU to finish
+         * its step in time.  Its last periodic checkpoint is on disk (written
+         * atomically), so exiting now loses at most one interval; the runner
+         * stays allocated for the threads still using it, and exit ends them. */
+        oz_wk_log("stopped; %u task%s will resume from %s last periodic checkpoint", stuck,
+                  stuck == 1 ? "" : "s", stuck == 1 ? "its" : "their");
+        http_h = r->http;
+        r = NULL;
+        rc = OZ_WK_OK;
+        goto out;
+    }
+    oz_wk_log("stopped; every task checkpointed");
+    rc = OZ_WK_OK;
+out:
+    if (!r) {
+        oz_wk_http_free(http_h);
+        if (lock_fd >= 0)
+            close(lock_fd);
+        return rc;
+    }
+    if (r->jobs)
+        for (size_t i = 0; i < r->njobs; i++)
+            if (r->jobs[i].c)
+                job_reap(&r->jobs[i]);
+    free(r->jobs);
+    oz_wk_http_free(r->http);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    free(r);
+    return rc;
+}

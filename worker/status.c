@@ -1,0 +1,223 @@
+/*
+ * status.c - what `ozma-worker status` shows.
+ *
+ * A running worker rewrites status.json every status_interval_s (run.c);
+ * when the lock says one runs, that file is the truth.  When none runs, the
+ * task files are: each task's state from task.json and its progress from its
+ * checkpoint.  Credit is the scheduler's to say (API.md: GET /api/v1/hosts/ID
+ * and /api/v1/users/ID, no authentication); it is fetched with a short
+ * timeout and left out, with the reason, when the scheduler does not answer,
+ * so status works offline.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "worker.h"
+
+static json_t *from_tasks(const char *dir, const oz_wk_account *a, char *why, size_t whylen)
+{
+    oz_wk_task *t = NULL;
+    size_t n = 0;
+    if (oz_wk_tasks_scan(dir, &t, &n, why, whylen) != OZ_WK_OK)
+        return NULL;
+    json_t *tasks = json_array();
+    for (size_t i = 0; tasks && i < n; i++) {
+        char td[OZ_WK_PATH_MAX];
+        size_t done = 0, steps = 0;
+        double elapsed = 0;
+        if (oz_wk_task_dir(dir, t[i].replica_id, td, sizeof td) == OZ_WK_OK)
+            oz_wk_checkpoint_progress(td, &done, &steps, &elapsed);
+        double frac = t[i].state == OZ_TASK_DONE ? 1.0 : steps ? (double)done / (double)steps : 0;
+        double rem = 0;
+        if (t[i].state == OZ_TASK_DOWNLOADING || t[i].state == OZ_TASK_READY)
+            rem = done && elapsed > 0 ? elapsed * (1 - frac) / frac
+                                      : (double)t[i].flops / (a->flops > 0 ? a->flops : 1e9);
+        const char *state = t[i].state == OZ_TASK_DOWNLOADING ? "download pending"
+                            : t[i].state == OZ_TASK_READY     ? "stopped"
+                            : t[i].state == OZ_TASK_DONE      ? "upload pending"
+                                                              : "error report pending";
+        json_t *o =
+            json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:f, s:f, s:I, s:I}", "replica_id",
+                      (json_int_t)t[i].replica_id, "unit_id", t[i].unit_id, "state", state,
+                      "progress", frac, "done", (json_int_t)done, "steps", (json_int_t)steps,
+                      "elapsed_s", elapsed, "remaining_s", rem, "deadline",
+                      (json_int_t)t[i].deadline, "flops", (json_int_t)t[i].flops);
+        if (o && t[i].state == OZ_TASK_ERROR)
+            json_object_set_new(o, "error", json_string(t[i].error));
+        json_array_append_new(tasks, o);
+    }
+    free(t);
+    json_t *st = json_pack("{s:i, s:b, s:s, s:I, s:I, s:o}", "version", 1, "running", 0, "url",
+                           a->url, "account_id", (json_int_t)a->account_id, "host_id",
+                           (json_int_t)a->host_id, "tasks", tasks);
+    if (!st)
+        oz_wk_fail(OZ_WK_ENOMEM, why, whylen, "out of memory");
+    return st;
+}
+
+/* Credit, best effort: "host" and "account" objects, or "credit_error". */
+static void add_credit(json_t *st, const oz_wk_account *a, double timeout_s)
+{
+    oz_wk_http *h = NULL;
+    char why[512], path[96];
+    json_t *host = NULL, *user = NULL;
+    long status = 0;
+    if (oz_wk_http_new(a->url, timeout_s, &h, why, sizeof why) != OZ_WK_OK)
+        goto fail;
+    snprintf(path, sizeof path, "/api/v1/hosts/%lld", (long long)a->host_id);
+    if (oz_wk_http_call(h, "GET", path, NULL, NULL, &status, &host, NULL, why, sizeof why) !=
+            OZ_WK_OK ||
+        status != 200 || !json_is_object(host))
+        goto fail;
+    json_object_set(st, "host", host);
+    json_int_t uid = a->account_id;
+    json_t *u = json_object_get(host, "user_id");
+    if (json_is_integer(u))
+        uid = json_integer_value(u);
+    if (uid > 0) {
+        snprintf(path, sizeof path, "/api/v1/users/%lld", (long long)uid);
+        if (oz_wk_http_call(h, "GET", path, NULL, NULL, &status, &user, NULL, why, sizeof why) ==
+                OZ_WK_OK &&
+            status == 200 && json_is_object(user)) {
+            json_object_del(user, "hosts");
+            json_object_set(st, "account", user);
+        }
+    }
+    goto out;
+fail:
+    if (!why[0] || status == 200)
+        snprintf(why, sizeof why, "unexpected reply");
+    json_object_set_new(st, "credit_error", json_string(why));
+out:
+    json_decref(host);
+    json_decref(user);
+    oz_wk_http_free(h);
+}
+
+int oz_wk_status_collect(const char *dir, double timeout_s, json_t **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    oz_wk_account a;
+    int rc = oz_wk_account_load(dir, &a, why, whylen);
+    if (rc != OZ_WK_OK)
+        return rc;
+    json_t *st = NULL;
+    long pid = oz_wk_lock_holder(dir);
+    if (pid > 0) {
+        char p[OZ_WK_PATH_MAX];
+        json_error_t err;
+        if (oz_wk_path(p, sizeof p, "%s/status.json", dir) == OZ_WK_OK)
+            st = json_load_file(p, JSON_REJECT_DUPLICATES, &err);
+        if (st && !json_is_object(st)) {
+            json_decref(st);
+            st = NULL;
+        }
+        if (st) {
+            json_object_set_new(st, "running", json_true());
+            json_object_set_new(st, "pid", json_integer(pid));
+        }
+    }
+    if (!st && !(st = from_tasks(dir, &a, why, whylen)))
+        return OZ_WK_ENOMEM;
+    if (pid > 0 && !json_object_get(st, "pid"))
+        json_object_set_new(st, "pid", json_integer(pid));
+    json_object_set_new(st, "host_name", json_string(a.host_name));
+    json_object_set_new(st, "flops", json_real(a.flops));
+    if (timeout_s > 0)
+        add_credit(st, &a, timeout_s);
+    *out = st;
+    return OZ_WK_OK;
+}
+
+static void duration(char *buf, size_t len, double s)
+{
+    if (!isfinite(s) || s < 0)
+        s = 0;
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
+}
+
+static void utc(char *buf, size_t len, double unix_s)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm))
+        snprintf(buf, len, "?");
+}
+
+static double num(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static const char *str(const json_t *o, const char *key, const char *dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+void oz_wk_status_print(const json_t *st, FILE *f)
+{
+    char b1[64], b2[64], b3[64];
+    fprintf(f, "Project    %s\n", str(st, "url", "?"));
+    fprintf(f, "Host       %s (id %.0f), %.2f GFLOPS per core\n", str(st, "host_name", "?"),
+            num(st, "host_id"), num(st, "flops") / 1e9);
+    if (json_is_true(json_object_get(st, "running")))
+        fprintf(f, "Worker     running (pid %.0f), %.0f CPU%s, throttle %.0f%%\n", num(st, "pid"),
+                num(st, "ncpus"), num(st, "ncpus") == 1 ? "" : "s", num(st, "cpu_throttle"));
+    else
+        fprintf(f, "Worker     not running\n");
+    const char *susp = str(st, "suspended", NULL);
+    if (susp)
+        fprintf(f, "Computing  suspended: %s\n", susp);
+    json_t *bo = json_object_get(st, "backoff_until");
+    if (json_is_number(bo)) {
+        utc(b1, sizeof b1, json_number_value(bo));
+        fprintf(f, "Scheduler  backing off until %s after %.0f failed call%s: %s\n", b1,
+                num(st, "failures"), num(st, "failures") == 1 ? "" : "s",
+                str(st, "last_error", "?"));
+    }
+    json_t *host = json_object_get(st, "host"), *acct = json_object_get(st, "account");
+    if (host)
+        fprintf(f, "Credit     host %.6g total, %.6g recent average", num(host, "total_credit"),
+                num(host, "recent_credit"));
+    if (host && acct)
+        fprintf(f, "; account %s %.6g total, %.6g recent average", str(acct, "name", "?"),
+                num(acct, "total_credit"), num(acct, "recent_credit"));
+    if (host)
+        fputc('\n', f);
+    else
+        fprintf(f, "Credit     unknown (%s)\n", str(st, "credit_error", "not asked"));
+    json_t *tasks = json_object_get(st, "tasks");
+    if (!json_array_size(tasks)) {
+        fprintf(f, "Tasks      none\n");
+        return;
+    }
+    fprintf(f, "\n%-9s %-28s %-22s %8s %9s %9s  %s\n", "REPLICA", "UNIT", "STATE", "PROGRESS",
+            "ELAPSED", "REMAINING", "DEADLINE");
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t)
+    {
+        char state[64];
+        const char *why = str(t, "why", NULL);
+        if (why)
+            snprintf(state, sizeof state, "%s (%s)", str(t, "state", "?"), why);
+        else
+            snprintf(state, sizeof state, "%s", str(t, "state", "?"));
+        duration(b1, sizeof b1, num(t, "elapsed_s"));
+        duration(b2, sizeof b2, num(t, "remaining_s"));
+        utc(b3, sizeof b3, num(t, "deadline"));
+        fprintf(f, "%-9.0f %-28s %-22s %7.1f%% %9s %9s  %s\n", num(t, "replica_id"),
+                str(t, "unit_id", "?"), state, 100.0 * num(t, "progress"), b1, b2, b3);
+        if (json_object_get(t, "error"))
+            fprintf(f, "          error: %s\n", str(t, "error", ""));
+    }
+}
