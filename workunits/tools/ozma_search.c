@@ -421,15 +421,8 @@ static int parse_args(int argc, char **argv, const flag_table *t, options *opt)
         case 'V':
             printf("%s %s (%s)\n", PROG, OZMA_VERSION, OZ_SCI_KERNEL_VERSION);
             return -1;
-        case ':':
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s needs a value (see --help)",
-                                   argv[optind - 1]);
-        default:
-            if (strncmp(argv[optind - 1], "--", 2) == 0)
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option '%s' (see --help)",
-                                       argv[optind - 1]);
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option '-%c' (see --help)",
-                                   optopt);
+        default: /* ':' or '?' */
+            return oz_cli_getopt_complain(PROG, c, argv);
         }
         if (rc != EXIT_OK)
             return rc;

@@ -2,10 +2,12 @@
  * cli.c - see cli.h.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "ozma_workunits.h"
@@ -38,4 +40,14 @@ int oz_cli_parse_double(const char *prog, const char *flag, const char *text, do
                                text);
     *out = v;
     return EXIT_OK;
+}
+
+int oz_cli_getopt_complain(const char *prog, int c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    if (c == ':')
+        return oz_cli_complain(prog, EXIT_BADINPUT, "%s needs a value (see --help)", arg);
+    if (strncmp(arg, "--", 2) == 0)
+        return oz_cli_complain(prog, EXIT_BADINPUT, "unknown option '%s' (see --help)", arg);
+    return oz_cli_complain(prog, EXIT_BADINPUT, "unknown option '-%c' (see --help)", optopt);
 }

@@ -18,6 +18,10 @@ int oz_cli_complain(const char *prog, int status, const char *fmt, ...)
  * the system failed. */
 int oz_cli_status_of(int rc);
 
+/* getopt_long returned ':' (a flag without its value) or '?' (an unknown
+ * flag) for argv: complains naming the flag, returns EXIT_BADINPUT. */
+int oz_cli_getopt_complain(const char *prog, int c, char **argv);
+
 /* A finite double, the whole of `text`; complains naming `flag` otherwise. */
 int oz_cli_parse_double(const char *prog, const char *flag, const char *text, double *out);
 
