@@ -13,9 +13,17 @@ packages=(
   libmicrohttpd-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libinih-dev
   # benchmarks: the HTTP load generator
   wrk
-  # tests drive the programs with bash and python3
-  python3
+  # tests drive the programs with bash and python3; the demo calls the API with curl
+  python3 curl
+  # web pages: Chart.js is embedded in ozma-server; the browser tests drive
+  # Debian's headless Chromium with playwright-core (npm)
+  libjs-chart.js chromium
 )
+# Node.js and npm for the browser tests, unless a Node.js is installed already
+# (NodeSource's nodejs package carries its own npm and conflicts with Debian's).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

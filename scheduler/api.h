@@ -26,6 +26,8 @@
 
 #include "auth.h"
 #include "jobs.h"
+#include "log.h"
+#include "metrics.h"
 #include "project.h"
 #include "ratelimit.h"
 #include "store.h"
@@ -44,6 +46,9 @@ typedef struct oz_server {
     atomic_int inflight;     /* requests begun and not completed */
     atomic_bool draining;    /* set once by oz_http_drain */
     bool quiet;
+    oz_log_level log_level; /* lines below it are not written (OZ_LOG_OFF when quiet) */
+    oz_metrics *metrics;    /* lock-free counters (metrics.h) */
+    int64_t started;        /* Unix seconds */
 } oz_server;
 
 typedef struct oz_req oz_req;
@@ -66,6 +71,8 @@ struct oz_req {
     bool replied;        /* a response is queued */
     bool admitted;       /* authenticated and charged */
     enum MHD_Result ret; /* what the last oz_reply_* returned */
+    unsigned status;     /* of the queued response (for /metrics and the log) */
+    double t0;           /* monotonic seconds when the request began */
     char small[1024];
 };
 
@@ -80,6 +87,9 @@ enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
 enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why);
 /* 429 with Retry-After. */
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after);
+/* Queues a response the caller made (and destroys it): for bodies other
+ * than JSON (pages, /metrics).  NULL resp: MHD_NO. */
+enum MHD_Result oz_reply_response(oz_req *r, unsigned status, struct MHD_Response *resp);
 
 /* The body as a JSON object: NULL after a 400 has been queued (malformed,
  * invalid UTF-8, not an object, duplicate keys, keys other than `allowed`,
@@ -94,6 +104,14 @@ int oz_req_int(oz_req *r, const json_t *obj, const char *key, bool required, int
                int64_t max, int64_t *out);
 int oz_req_num(oz_req *r, const json_t *obj, const char *key, bool required, double min, double max,
                double *out);
+
+/* Query parameters: 0, or -1 with a 400 queued for a parameter not in
+ * allowed (NULL-terminated). */
+int oz_req_args_check(oz_req *r, const char *const *allowed);
+/* limit (1..500, default 50) and after (an opaque cursor); -1 after a 400. */
+int oz_req_args_page(oz_req *r, int *limit, const char **after);
+/* A query parameter's value, or NULL. */
+const char *oz_req_arg(oz_req *r, const char *key);
 
 /* The calling thread's store connection, opened on first use; NULL after a
  * 503/500 has been queued. */
@@ -115,6 +133,19 @@ enum MHD_Result oz_api_teams_list(oz_req *r);
 enum MHD_Result oz_api_teams_get(oz_req *r);
 enum MHD_Result oz_api_signals(oz_req *r);
 enum MHD_Result oz_units_file_get(oz_req *r);
+/* the web pages and operators (pages.c, api_web.c; API.md "Web pages") */
+enum MHD_Result oz_pages_get(oz_req *r);
+enum MHD_Result oz_api_metrics(oz_req *r);
+enum MHD_Result oz_api_datasets(oz_req *r);
+enum MHD_Result oz_api_throughput(oz_req *r);
+enum MHD_Result oz_api_hosts_list(oz_req *r);
+enum MHD_Result oz_api_users_credit(oz_req *r);
+enum MHD_Result oz_api_hosts_credit(oz_req *r);
+enum MHD_Result oz_api_teams_credit(oz_req *r);
+enum MHD_Result oz_api_users_results(oz_req *r);
+enum MHD_Result oz_api_hosts_results(oz_req *r);
+enum MHD_Result oz_api_signals_latest(oz_req *r);
+enum MHD_Result oz_api_server(oz_req *r);
 
 /* ---- pure pieces, unit-tested ---- */
 

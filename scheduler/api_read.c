@@ -38,8 +38,7 @@ static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_NO;
 }
 
-/* 0, or -1 with a 400 queued for a parameter not in allowed. */
-static int args_check(oz_req *r, const char *const *allowed)
+int oz_req_args_check(oz_req *r, const char *const *allowed)
 {
     struct args a = {allowed, NULL};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_arg, &a);
@@ -50,15 +49,14 @@ static int args_check(oz_req *r, const char *const *allowed)
     return 0;
 }
 
-static const char *arg(oz_req *r, const char *key)
+const char *oz_req_arg(oz_req *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* limit (1..500, default 50) and after (an opaque cursor). */
-static int args_page(oz_req *r, int *limit, const char **after)
+int oz_req_args_page(oz_req *r, int *limit, const char **after)
 {
-    const char *l = arg(r, "limit");
+    const char *l = oz_req_arg(r, "limit");
     *limit = 50;
     if (l) {
         char *end;
@@ -70,7 +68,7 @@ static int args_page(oz_req *r, int *limit, const char **after)
         }
         *limit = (int)v;
     }
-    *after = arg(r, "after");
+    *after = oz_req_arg(r, "after");
     if (*after) {
         size_t n = strlen(*after);
         bool ok = n >= 1 && n <= CURSOR_MAX;
@@ -98,7 +96,7 @@ static enum MHD_Result reply_read(oz_req *r, int rc, json_t *obj, const char *wh
 enum MHD_Result oz_api_status(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_status_json(r->store, (int64_t)time(NULL), &o);
@@ -110,9 +108,9 @@ enum MHD_Result oz_api_users_list(oz_req *r)
     static const char *const allowed[] = {"order", "limit", "after", NULL};
     int limit;
     const char *after;
-    if (args_check(r, allowed) < 0 || args_page(r, &limit, &after) < 0)
+    if (oz_req_args_check(r, allowed) < 0 || oz_req_args_page(r, &limit, &after) < 0)
         return r->ret;
-    const char *order = arg(r, "order");
+    const char *order = oz_req_arg(r, "order");
     bool by_recent = false;
     if (order && strcmp(order, "rac") == 0)
         by_recent = true;
@@ -128,7 +126,7 @@ enum MHD_Result oz_api_users_list(oz_req *r)
 enum MHD_Result oz_api_users_get(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_user_json(r->store, r->id, (int64_t)time(NULL), &o);
@@ -138,7 +136,7 @@ enum MHD_Result oz_api_users_get(oz_req *r)
 enum MHD_Result oz_api_hosts_get(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_host_json(r->store, r->id, (int64_t)time(NULL), &o);
@@ -147,20 +145,29 @@ enum MHD_Result oz_api_hosts_get(oz_req *r)
 
 enum MHD_Result oz_api_teams_list(oz_req *r)
 {
-    static const char *const allowed[] = {"limit", "after", NULL};
+    static const char *const allowed[] = {"order", "limit", "after", NULL};
     int limit;
     const char *after;
-    if (args_check(r, allowed) < 0 || args_page(r, &limit, &after) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || oz_req_args_page(r, &limit, &after) < 0)
+        return r->ret;
+    const char *order = oz_req_arg(r, "order");
+    bool by_recent = false;
+    if (order && strcmp(order, "rac") == 0)
+        by_recent = true;
+    else if (order && strcmp(order, "total") != 0)
+        return oz_reply_error(r, 400, "order: must be \"total\" or \"rac\"");
+    if (!oz_req_store(r))
         return r->ret;
     json_t *o = NULL;
-    int rc = oz_store_teams_json(r->store, limit, after, (int64_t)time(NULL), &o);
+    int rc = by_recent ? oz_store_teams_rac_json(r->store, limit, after, (int64_t)time(NULL), &o)
+                       : oz_store_teams_json(r->store, limit, after, (int64_t)time(NULL), &o);
     return reply_read(r, rc, o, "teams");
 }
 
 enum MHD_Result oz_api_teams_get(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_team_json(r->store, r->id, (int64_t)time(NULL), &o);
@@ -171,16 +178,16 @@ enum MHD_Result oz_api_signals(oz_req *r)
 {
     static const char *const allowed[] = {"dataset", "min_score", "type", "limit", "after", NULL};
     oz_signal_query q = {.min_score = -DBL_MAX};
-    if (args_check(r, allowed) < 0 || args_page(r, &q.limit, &q.after) < 0)
+    if (oz_req_args_check(r, allowed) < 0 || oz_req_args_page(r, &q.limit, &q.after) < 0)
         return r->ret;
-    q.dataset = arg(r, "dataset");
+    q.dataset = oz_req_arg(r, "dataset");
     if (q.dataset && !oz_wu_id_valid(q.dataset, OZ_WU_DATASET_MAX))
         return oz_reply_error(r, 400, "dataset: not a valid dataset id");
-    q.type = arg(r, "type");
+    q.type = oz_req_arg(r, "type");
     oz_sig_type t;
     if (q.type && oz_sig_type_parse(q.type, &t) != OZ_SCI_OK)
         return oz_reply_error(r, 400, "type: not a signal type");
-    const char *ms = arg(r, "min_score");
+    const char *ms = oz_req_arg(r, "min_score");
     if (ms) {
         char *end;
         errno = 0;

@@ -22,7 +22,9 @@
  *     a 401 or 429, leaves the connection open for the next request), then
  *     the handler runs and queues one response.
  *
- * on_completed frees the context.  Requests in flight are counted, so
+ * on_completed counts the request in the server's metrics (route, status,
+ * and the latency of dispatches and uploads: relaxed atomics, metrics.h)
+ * and frees the context.  Requests in flight are counted, so
  * oz_http_drain can wait for them after it stops accepting.
  *
  * Store connections: each pool thread's oz_store sits in a pthread key that
@@ -77,6 +79,28 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users", oz_api_users_list, A_NONE, false},
     {"GET", "/api/v1/users/{id}", oz_api_users_get, A_NONE, false},
     {"GET", "/api/v1/signals", oz_api_signals, A_NONE, false},
+    /* The web pages and operators (pages.h, api_web.c, metrics.h). */
+    {"GET", "/api/v1/datasets", oz_api_datasets, A_NONE, false},
+    {"GET", "/api/v1/throughput", oz_api_throughput, A_NONE, false},
+    {"GET", "/api/v1/hosts", oz_api_hosts_list, A_NONE, false},
+    {"GET", "/api/v1/users/{id}/credit", oz_api_users_credit, A_NONE, false},
+    {"GET", "/api/v1/hosts/{id}/credit", oz_api_hosts_credit, A_NONE, false},
+    {"GET", "/api/v1/teams/{id}/credit", oz_api_teams_credit, A_NONE, false},
+    {"GET", "/api/v1/users/{id}/results", oz_api_users_results, A_NONE, false},
+    {"GET", "/api/v1/hosts/{id}/results", oz_api_hosts_results, A_NONE, false},
+    {"GET", "/api/v1/signals/latest", oz_api_signals_latest, A_NONE, false},
+    {"GET", "/api/v1/server", oz_api_server, A_NONE, false},
+    {"GET", "/metrics", oz_api_metrics, A_NONE, false},
+    {"GET", "/", oz_pages_get, A_NONE, false},
+    {"GET", "/users", oz_pages_get, A_NONE, false},
+    {"GET", "/users/{id}", oz_pages_get, A_NONE, false},
+    {"GET", "/hosts", oz_pages_get, A_NONE, false},
+    {"GET", "/hosts/{id}", oz_pages_get, A_NONE, false},
+    {"GET", "/teams", oz_pages_get, A_NONE, false},
+    {"GET", "/teams/{id}", oz_pages_get, A_NONE, false},
+    {"GET", "/signals", oz_pages_get, A_NONE, false},
+    {"GET", "/status", oz_pages_get, A_NONE, false},
+    {"GET", "/static/{file}", oz_pages_get, A_NONE, false},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -321,6 +345,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body = r->small;
         r->cap = sizeof r->small;
         r->ret = MHD_YES;
+        r->t0 = mono_now();
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_relaxed);
         return begin(r);
@@ -343,6 +368,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return rt->fn(r);
 }
 
+/* Metrics and the debug log of a finished request: a few relaxed atomic
+ * additions (metrics.h); the debug line is built only when asked for. */
+static void observe(oz_server *srv, const oz_req *r)
+{
+    const struct route *rt = r->route;
+    double dt = mono_now() - r->t0;
+    oz_metrics_request(srv->metrics, rt ? (size_t)(rt - routes) : NROUTES, r->status);
+    if (rt && rt->fn == oz_api_work)
+        oz_metrics_observe(srv->metrics, OZ_HIST_DISPATCH, dt);
+    else if (rt && rt->fn == oz_api_result_put)
+        oz_metrics_observe(srv->metrics, OZ_HIST_UPLOAD, dt);
+    if (srv->log_level <= OZ_LOG_DEBUG) {
+        char st[8], ms[32];
+        snprintf(st, sizeof st, "%u", r->status);
+        snprintf(ms, sizeof ms, "%.3f", dt * 1e3);
+        oz_log(srv->log_level, OZ_LOG_DEBUG, "request", "method", r->method, "path", r->url,
+               "status", st, "ms", ms, (const char *)NULL);
+    }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -351,6 +396,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     oz_req *r = *con_cls;
     if (!r)
         return;
+    observe(srv, r);
     if (r->body != r->small)
         free(r->body);
     free(r);
@@ -371,6 +417,8 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     srv->jobs = o->jobs;
     memcpy(srv->secret, o->secret, sizeof srv->secret);
     srv->quiet = o->quiet;
+    srv->log_level = o->quiet ? OZ_LOG_OFF : o->log_level;
+    srv->started = (int64_t)time(NULL);
     srv->units_fd = -1;
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->draining, false);
@@ -390,6 +438,12 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto fail;
     }
+    if (oz_metrics_new(NROUTES, srv->started, &srv->metrics) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < NROUTES; i++)
+        oz_metrics_route_label(srv->metrics, i, routes[i].method, routes[i].pattern);
     if (pthread_key_create(&srv->store_key, store_close_cb) != 0) {
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot create a thread key");
         goto fail;
@@ -440,6 +494,7 @@ fail:
     if (key_made)
         pthread_key_delete(srv->store_key);
     oz_ratelimit_free(srv->rl);
+    oz_metrics_free(srv->metrics);
     if (srv->units_fd >= 0)
         close(srv->units_fd);
     free(h);
@@ -472,6 +527,7 @@ void oz_http_stop(oz_http *h)
         close(h->quiesced);
     pthread_key_delete(h->srv.store_key);
     oz_ratelimit_free(h->srv.rl);
+    oz_metrics_free(h->srv.metrics);
     close(h->srv.units_fd);
     free(h);
 }

@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "jobs.h"
+#include "log.h"
 #include "project.h"
 #include "store.h"
 
@@ -27,7 +28,8 @@ typedef struct oz_http_opts {
     oz_db *db;                    /* borrowed */
     oz_jobs *jobs;                /* borrowed, may be NULL: kicked when results arrive */
     unsigned char secret[OZ_AUTH_KEY_BYTES];
-    bool quiet; /* no log line per error */
+    bool quiet; /* no log lines at all (log_level is then OZ_LOG_OFF) */
+    oz_log_level log_level; /* log.h: lines below it are not written */
 } oz_http_opts;
 
 int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen);

@@ -3,8 +3,11 @@
  *
  * Each thread owns one store connection and loops: do every piece of work
  * its flags show (one short transaction each), then sleep until the tick
- * or a kick.  The decisions that need science live here - the validator
- * parses results with the strict parser and compares them with
+ * or a kick.  A fourth thread, the checkpointer, copies the WAL into the
+ * database every 0.2 s, off the request path.  While the jobs run, the
+ * database's writer thread runs too (store.h: oz_db_writer_start), so the
+ * jobs' and the requests' transactions are batched on one connection.  The decisions that need
+ * science live here - the validator parses results with the strict parser and compares them with
  * oz_sci_result_compare; the assimilator turns the canonical result into
  * signal rows on the dataset's clock - and the store only records them.
  *
@@ -27,8 +30,13 @@
 
 #include "credit.h"
 
-enum { JOB_TRANSITION, JOB_VALIDATE, JOB_ASSIMILATE, JOB_COUNT };
-static const char *const job_names[JOB_COUNT] = {"transitioner", "validator", "assimilator"};
+enum { JOB_TRANSITION, JOB_VALIDATE, JOB_ASSIMILATE, JOB_CHECKPOINT, JOB_COUNT };
+static const char *const job_names[JOB_COUNT] = {"transitioner", "validator", "assimilator",
+                                                 "checkpointer"};
+
+/* The checkpointer copies the WAL into the database this often, so that no
+ * commit on the request path has to (store.h: oz_db_checkpoint_manually). */
+#define CHECKPOINT_PERIOD_S 0.2
 
 struct oz_jobs;
 
@@ -42,18 +50,20 @@ typedef struct job {
 struct oz_jobs {
     oz_db *db;
     double tick_s;
-    int quiet;
-    pthread_mutex_t lock; /* guards stop and kicks */
+    oz_log_level log_level; /* OZ_LOG_OFF when quiet */
+    pthread_mutex_t lock;   /* guards stop and kicks */
     pthread_cond_t wake;
     bool stop;
     unsigned kicks; /* bumped by oz_jobs_kick; threads compare with what they saw */
     job jobs[JOB_COUNT];
 };
 
-static void job_log(const oz_jobs *j, const char *who, const char *fmt, const char *arg)
+/* A job's failure: one error line (log.h), `what` the message and arg the
+ * reason. */
+static void job_log(const oz_jobs *j, const char *who, const char *what, const char *arg)
 {
-    if (!j->quiet)
-        fprintf(stderr, "ozma-server: %s: %s%s\n", who, fmt, arg ? arg : "");
+    oz_log(j->log_level, OZ_LOG_ERROR, *what ? what : "job step failed", "job", who, "error", arg,
+           (const char *)NULL);
 }
 
 /* ---- the validator's decision -------------------------------------------------------------- */
@@ -69,8 +79,7 @@ static void parse_all(const oz_validate_unit *v, oz_wu_result *res, bool *parsed
     }
 }
 
-static bool agree(const oz_wu_result *a, const oz_wu_result *b, const oz_sci_config *cfg,
-                  double fs)
+static bool agree(const oz_wu_result *a, const oz_wu_result *b, const oz_sci_config *cfg, double fs)
 {
     char why[256];
     return oz_sci_result_compare(&a->result, &b->result, cfg, fs, why, sizeof why) == OZ_SCI_OK;
@@ -130,10 +139,10 @@ static int decide(const oz_validate_unit *v, int *states, int64_t *canonical)
                  v->replicas[i].validate_state != OZ_VALIDATE_INCONCLUSIVE)
             states[i] = v->replicas[i].validate_state; /* judged before */
         else
-            states[i] = parsed[i] && parsed[canon] &&
-                                agree(&res[canon], &res[i], &cfg, v->sample_rate)
-                            ? OZ_VALIDATE_VALID
-                            : OZ_VALIDATE_INVALID;
+            states[i] =
+                parsed[i] && parsed[canon] && agree(&res[canon], &res[i], &cfg, v->sample_rate)
+                    ? OZ_VALIDATE_VALID
+                    : OZ_VALIDATE_INVALID;
     }
     for (size_t i = 0; i < n; i++)
         oz_wu_result_clear(&res[i]);
@@ -251,7 +260,17 @@ static int round_assimilate(oz_jobs *j, oz_store *s)
     }
 }
 
-/* ---- threads ---------------------------------------------------------------------------------- */
+static int round_checkpoint(oz_jobs *j, oz_store *s)
+{
+    char why[512];
+    int rc = oz_store_checkpoint(s, why, sizeof why);
+    if (rc != OZ_SCHED_OK)
+        job_log(j, "checkpointer", "", why);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- threads ----------------------------------------------------------------------------------
+ */
 
 static void *job_main(void *arg)
 {
@@ -261,7 +280,7 @@ static void *job_main(void *arg)
     char why[512];
     oz_store *s;
     if (oz_store_open(j->db, &s, why, sizeof why) != OZ_SCHED_OK) {
-        job_log(j, name, "cannot open the database: ", why);
+        job_log(j, name, "cannot open the database", why);
         return NULL;
     }
     pthread_mutex_lock(&j->lock);
@@ -270,9 +289,18 @@ static void *job_main(void *arg)
         pthread_mutex_unlock(&j->lock);
         int rc;
         switch (me->kind) {
-        case JOB_TRANSITION: rc = round_transition(j, s); break;
-        case JOB_VALIDATE: rc = round_validate(j, s); break;
-        default: rc = round_assimilate(j, s); break;
+        case JOB_TRANSITION:
+            rc = round_transition(j, s);
+            break;
+        case JOB_VALIDATE:
+            rc = round_validate(j, s);
+            break;
+        case JOB_ASSIMILATE:
+            rc = round_assimilate(j, s);
+            break;
+        default:
+            rc = round_checkpoint(j, s);
+            break;
         }
         pthread_mutex_lock(&j->lock);
         /* Work done may be work for the others (a validation needs an
@@ -281,14 +309,16 @@ static void *job_main(void *arg)
             j->kicks++;
             pthread_cond_broadcast(&j->wake);
         }
-        if (j->stop || j->kicks != seen)
+        bool timer_only = me->kind == JOB_CHECKPOINT;
+        if (j->stop || (!timer_only && j->kicks != seen))
             continue;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        double t = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + j->tick_s;
+        double t = (double)until.tv_sec + (double)until.tv_nsec / 1e9 +
+                   (timer_only ? CHECKPOINT_PERIOD_S : j->tick_s);
         until.tv_sec = (time_t)t;
         until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
-        while (!j->stop && j->kicks == seen &&
+        while (!j->stop && (timer_only || j->kicks == seen) &&
                pthread_cond_timedwait(&j->wake, &j->lock, &until) != ETIMEDOUT)
             ;
     }
@@ -305,9 +335,16 @@ int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     j->db = o->db;
     j->tick_s = o->tick_s > 0 ? o->tick_s : 1.0;
-    j->quiet = o->quiet;
+    j->log_level = o->quiet ? OZ_LOG_OFF : o->log_level;
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->wake, NULL);
+    oz_db_checkpoint_manually(j->db);
+    if (oz_db_writer_start(j->db, why, whylen) != OZ_SCHED_OK) {
+        pthread_cond_destroy(&j->wake);
+        pthread_mutex_destroy(&j->lock);
+        free(j);
+        return OZ_SCHED_ENOMEM;
+    }
     for (int k = 0; k < JOB_COUNT; k++) {
         j->jobs[k].owner = j;
         j->jobs[k].kind = k;
@@ -343,6 +380,7 @@ void oz_jobs_stop(oz_jobs *j)
     for (int k = 0; k < JOB_COUNT; k++)
         if (j->jobs[k].started)
             pthread_join(j->jobs[k].thread, NULL);
+    oz_db_writer_stop(j->db);
     pthread_cond_destroy(&j->wake);
     pthread_mutex_destroy(&j->lock);
     free(j);

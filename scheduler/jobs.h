@@ -2,7 +2,7 @@
  * jobs.h - the server's background work: the transitioner (deadlines,
  * reissue, units ending in error), the validator (quorum, canonical result
  * by science/ compare, credit) and the assimilator (canonical signals into
- * the signals table).  Each is one thread with its own store connection,
+ * the signals table), plus the WAL checkpointer.  Each is one thread with its own store connection,
  * woken by a timer and by oz_jobs_kick() when an upload or error report
  * arrives; each step is one short transaction, so a crash at any point
  * loses nothing and counts nothing twice.
@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "log.h"
 #include "store.h"
 
 typedef struct oz_jobs oz_jobs;
@@ -19,8 +20,10 @@ typedef struct oz_jobs oz_jobs;
 typedef struct oz_jobs_opts {
     oz_db *db;
     double tick_s; /* timer period of every job (deadlines are checked this often); 0: 1 s */
-    /* Log lines go to stderr unless quiet. */
+    /* Log lines (log.h) go to stderr at log_level and above, none when
+     * quiet. */
     int quiet;
+    oz_log_level log_level;
 } oz_jobs_opts;
 
 int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen);

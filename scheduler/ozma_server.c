@@ -54,7 +54,8 @@ static const char usage_main[] =
     "SYNOPSIS\n"
     "    ozma-server init DIR [--name NAME]\n"
     "    ozma-server load DIR RECORDING [options]\n"
-    "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N] [--quiet]\n"
+    "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N]\n"
+    "                      [--log-level debug|info|warn|error] [--quiet]\n"
     "    ozma-server status DIR [--json]\n"
     "    ozma-server signals DIR [--format json|csv] [filters]\n"
     "    ozma-server COMMAND --help\n"
@@ -108,11 +109,14 @@ static const char usage_load[] =
 
 static const char usage_serve[] =
     "SYNOPSIS\n"
-    "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N] [--quiet]\n"
+    "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N]\n"
+    "                      [--log-level debug|info|warn|error] [--quiet]\n"
     "\n"
-    "    Serves the HTTP API of scheduler/API.md and the unit files, and runs the\n"
+    "    Serves the HTTP API of scheduler/API.md, the unit files, the web pages\n"
+    "    (/, /users, /hosts, /teams, /signals, /status) and /metrics, and runs the\n"
     "    background jobs.  Prints \"ozma-server: serving DIR on http://ADDR:PORT/\"\n"
-    "    on stderr once it accepts connections (with --port 0, the port chosen).\n"
+    "    on stderr once it accepts connections (with --port 0, the port chosen);\n"
+    "    after that, single-line structured logs: ts=... level=... msg=... k=v.\n"
     "    SIGTERM or SIGINT: stop accepting, finish the requests in flight, stop the\n"
     "    jobs, exit 0.\n"
     "\n"
@@ -120,7 +124,9 @@ static const char usage_serve[] =
     "    --bind ADDR           IPv4 or IPv6 address (project.json \"bind\")\n"
     "    --port P              TCP port, 0 for any free one (project.json \"port\")\n"
     "    --threads N           HTTP threads (project.json \"http_threads\")\n"
-    "    -q, --quiet           no log line per error response or job\n";
+    "    --log-level L         debug (every request), info (default: client errors,\n"
+    "                          start, stop), warn, error (server errors, job failures)\n"
+    "    -q, --quiet           no log lines at all (the serving line stays)\n";
 
 static const char usage_status[] =
     "SYNOPSIS\n"
@@ -367,6 +373,7 @@ static int cmd_serve(int argc, char **argv)
     const char *dir = NULL, *bind = NULL;
     int port = -1, threads = -1;
     bool quiet = false;
+    oz_log_level level = OZ_LOG_INFO;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
         char flag[32];
@@ -395,6 +402,11 @@ static int cmd_serve(int argc, char **argv)
         } else if (strcmp(flag, "--threads") == 0) {
             if ((rc = parse_int(flag, v, 1, 256, &threads)))
                 return rc;
+        } else if (strcmp(flag, "--log-level") == 0) {
+            if (oz_log_level_parse(v, &level) != 0 || level == OZ_LOG_OFF)
+                return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                       "--log-level: \"%.20s\" is not debug, info, warn or error",
+                                       v);
         } else
             return oz_cli_complain(PROG, EXIT_BADINPUT, "serve: unknown option %s", flag);
     }
@@ -423,7 +435,7 @@ static int cmd_serve(int argc, char **argv)
     if (threads > 0)
         cfg.http_threads = threads;
 
-    oz_http_opts ho = {.dir = dir, .cfg = &cfg, .quiet = quiet};
+    oz_http_opts ho = {.dir = dir, .cfg = &cfg, .quiet = quiet, .log_level = level};
     if (oz_auth_init() != 0)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "libsodium failed to initialise");
     if ((rc = oz_project_secret_load(dir, ho.secret, why, sizeof why)) != 0)
@@ -454,7 +466,7 @@ static int cmd_serve(int argc, char **argv)
         status = oz_cli_complain(PROG, status_of(rc), "%s", why);
         goto out;
     }
-    oz_jobs_opts jo = {.db = db, .tick_s = cfg.job_tick_s, .quiet = quiet};
+    oz_jobs_opts jo = {.db = db, .tick_s = cfg.job_tick_s, .quiet = quiet, .log_level = level};
     if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;
@@ -474,8 +486,8 @@ static int cmd_serve(int argc, char **argv)
     sigdelset(&waitmask, SIGTERM);
     while (!stop_flag)
         sigsuspend(&waitmask);
-    if (!quiet)
-        fprintf(stderr, PROG ": stopping: finishing requests in flight\n");
+    oz_log(quiet ? OZ_LOG_OFF : level, OZ_LOG_INFO, "stopping: finishing requests in flight",
+           (const char *)NULL);
     oz_http_drain(http, cfg.drain_timeout_s);
 
 out:

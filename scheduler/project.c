@@ -66,7 +66,7 @@ void oz_project_config_default(oz_project_config *c)
     snprintf(c->name, sizeof c->name, "ozma");
     snprintf(c->bind, sizeof c->bind, "127.0.0.1");
     c->port = 8080;
-    c->http_threads = 4;
+    c->http_threads = 16;
     c->connection_limit = 4096;
     c->per_ip_connection_limit = 0;
     c->connection_timeout_s = 30;

@@ -34,7 +34,7 @@ typedef struct oz_project_config {
     char name[OZ_PROJECT_NAME_MAX * 4 + 1]; /* 1..64 UTF-8 characters */
     char bind[OZ_PROJECT_BIND_MAX + 1];     /* IPv4 or IPv6 literal; default 127.0.0.1 */
     int port;                               /* 0..65535 (0: any free port); 8080 */
-    int http_threads;                       /* libmicrohttpd pool threads, 1..256; 4 */
+    int http_threads;                       /* libmicrohttpd pool threads, 1..256; 16 */
     int connection_limit;                   /* open connections, 1..100000; 4096 */
     int per_ip_connection_limit;            /* 0 (no limit) .. 100000; 0 */
     int connection_timeout_s;               /* idle connection timeout, 1..3600; 30 */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "sched_errors.h"
@@ -76,9 +77,15 @@ static enum MHD_Result queue(oz_req *r, unsigned status, struct MHD_Response *re
     if (atomic_load_explicit(&r->srv->draining, memory_order_relaxed))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->replied = true;
+    r->status = status;
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     return r->ret = ret;
+}
+
+enum MHD_Result oz_reply_response(oz_req *r, unsigned status, struct MHD_Response *resp)
+{
+    return queue(r, status, resp);
 }
 
 enum MHD_Result oz_reply_text(oz_req *r, unsigned status, char *text, size_t len)
@@ -108,9 +115,19 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header
     clean(msg, sizeof msg, message);
     clean(method, sizeof method, r->method);
     clean(url, sizeof url, r->url);
-    if (!r->srv->quiet)
-        fprintf(stderr, "ozma-server: %s %s: %u %s: %s\n", method, url, status, code_of(status),
-                msg);
+    /* Client errors are routine (info); the server's own are errors and are
+     * kept for the status page. */
+    char st[8];
+    snprintf(st, sizeof st, "%u", status);
+    oz_log_level level = OZ_LOG_INFO;
+    if (status == 503 || status == 429)
+        level = OZ_LOG_WARN;
+    else if (status >= 500)
+        level = OZ_LOG_ERROR;
+    oz_log(r->srv->log_level, level, "request failed", "method", method, "path", url, "status", st,
+           "code", code_of(status), "error", msg, (const char *)NULL);
+    if (status >= 500 && r->srv->metrics)
+        oz_metrics_error_note(r->srv->metrics, (int64_t)time(NULL), status, method, url, msg);
     json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", code_of(status), "message", msg);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);

@@ -10,19 +10,32 @@
 const char *oz_sched_strerror(int err)
 {
     switch (err) {
-    case OZ_SCHED_OK: return "ok";
-    case OZ_SCHED_EINVAL: return "invalid argument";
-    case OZ_SCHED_ENOMEM: return "out of memory";
-    case OZ_SCHED_EDB: return "database error";
-    case OZ_SCHED_ENOTFOUND: return "not found";
-    case OZ_SCHED_EEXIST: return "already exists";
-    case OZ_SCHED_EFORBIDDEN: return "forbidden";
-    case OZ_SCHED_ECONFLICT: return "conflict";
-    case OZ_SCHED_EBUSY: return "database busy";
-    case OZ_SCHED_ELIMIT: return "limit exceeded";
-    case OZ_SCHED_EAUTH: return "not authenticated";
-    case OZ_SCHED_EIO: return "input/output error";
-    default: return "unknown error";
+    case OZ_SCHED_OK:
+        return "ok";
+    case OZ_SCHED_EINVAL:
+        return "invalid argument";
+    case OZ_SCHED_ENOMEM:
+        return "out of memory";
+    case OZ_SCHED_EDB:
+        return "database error";
+    case OZ_SCHED_ENOTFOUND:
+        return "not found";
+    case OZ_SCHED_EEXIST:
+        return "already exists";
+    case OZ_SCHED_EFORBIDDEN:
+        return "forbidden";
+    case OZ_SCHED_ECONFLICT:
+        return "conflict";
+    case OZ_SCHED_EBUSY:
+        return "database busy";
+    case OZ_SCHED_ELIMIT:
+        return "limit exceeded";
+    case OZ_SCHED_EAUTH:
+        return "not authenticated";
+    case OZ_SCHED_EIO:
+        return "input/output error";
+    default:
+        return "unknown error";
     }
 }
 

@@ -106,6 +106,10 @@ static const char *const migrations[] = {
     "  kind TEXT NOT NULL CHECK(kind IN ('host', 'user', 'team')), owner INTEGER NOT NULL,"
     "  day INTEGER NOT NULL, credit REAL NOT NULL, PRIMARY KEY(kind, owner, day))"
     "  WITHOUT ROWID;",
+    /* 3: the web pages' per-owner result lists and recent host errors. */
+    "CREATE INDEX replicas_host ON replicas(host_id, id) WHERE host_id IS NOT NULL;"
+    "CREATE INDEX replicas_account ON replicas(account_id, id) WHERE account_id IS NOT NULL;"
+    "CREATE INDEX replicas_errors ON replicas(received) WHERE outcome = 2;",
 };
 
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
@@ -145,10 +149,10 @@ static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size
     char *err = NULL;
     if (sqlite3_exec(c,
                      "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-                     " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
+                     " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;",
                      NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_create_function(c, "decay", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                sql_decay, NULL, NULL) != SQLITE_OK) {
+        sqlite3_create_function(c, "decay", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_decay,
+                                NULL, NULL) != SQLITE_OK) {
         oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot configure the database: %s", path,
                       err ? err : sqlite3_errmsg(c));
         sqlite3_free(err);
@@ -269,7 +273,10 @@ int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
     }
     pthread_mutex_init(&db->write_lock, NULL);
     pthread_mutex_init(&db->sync_lock, NULL);
+    pthread_mutex_init(&db->q_lock, NULL);
+    pthread_cond_init(&db->q_work, NULL);
     db->wal_fd = -1;
+    db->auth = oz_auth_cache_new();
     *out = db;
     return OZ_SCHED_OK;
 }
@@ -279,11 +286,20 @@ void oz_db_close(oz_db *db)
     if (!db)
         return;
     pthread_mutex_destroy(&db->write_lock);
+    oz_db_writer_stop(db);
     pthread_mutex_destroy(&db->sync_lock);
+    pthread_mutex_destroy(&db->q_lock);
+    pthread_cond_destroy(&db->q_work);
+    oz_auth_cache_free(db->auth);
     if (db->wal_fd >= 0)
         close(db->wal_fd);
     free(db->path);
     free(db);
+}
+
+void oz_db_checkpoint_manually(oz_db *db)
+{
+    atomic_store(&db->manual_checkpoint, true);
 }
 
 int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
@@ -298,7 +314,18 @@ int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
         free(s);
         return rc;
     }
+    if (atomic_load(&db->manual_checkpoint))
+        sqlite3_wal_autocheckpoint(s->conn, 0);
     *out = s;
+    return OZ_SCHED_OK;
+}
+
+int oz_store_checkpoint(oz_store *s, char *why, size_t whylen)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return oz_store_dberr(s, "checkpoint", why, whylen);
     return OZ_SCHED_OK;
 }
 
@@ -379,9 +406,8 @@ static int wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen)
     char wal[4200];
     snprintf(wal, sizeof wal, "%s-wal", db->path);
     struct stat now, held;
-    if (db->wal_fd >= 0 &&
-        (stat(wal, &now) != 0 || fstat(db->wal_fd, &held) != 0 || now.st_ino != held.st_ino ||
-         now.st_dev != held.st_dev)) {
+    if (db->wal_fd >= 0 && (stat(wal, &now) != 0 || fstat(db->wal_fd, &held) != 0 ||
+                            now.st_ino != held.st_ino || now.st_dev != held.st_dev)) {
         close(db->wal_fd);
         db->wal_fd = -1;
     }
@@ -406,7 +432,7 @@ int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
     if (rc != OZ_SCHED_OK)
         exec_literal(s, "ROLLBACK", NULL, 0);
     else
-        seq = ++s->db->commits;
+        seq = s->last_seq = ++s->db->commits;
     pthread_mutex_unlock(&s->db->write_lock);
     if (rc == OZ_SCHED_OK && s->durable)
         rc = wal_sync(s->db, seq, why, whylen);
@@ -427,4 +453,119 @@ int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
 void oz_store_rend(oz_store *s)
 {
     exec_literal(s, "COMMIT", NULL, 0);
+}
+
+/* ---- the writer: one thread, one connection, batched transactions -------------------------- */
+
+/* Runs one queued body inside the batch's transaction. */
+static void writer_run_one(oz_store *ws, oz_wop *op)
+{
+    char sub[256];
+    if (exec_literal(ws, "SAVEPOINT op", sub, sizeof sub) != OZ_SCHED_OK) {
+        op->rc = oz_sched_fail(OZ_SCHED_EDB, op->why, op->whylen, "%s", sub);
+        return;
+    }
+    op->rc = op->body(ws, op->arg, op->why, op->whylen);
+    if (op->rc != OZ_SCHED_OK)
+        exec_literal(ws, "ROLLBACK TO op", NULL, 0);
+    exec_literal(ws, "RELEASE op", NULL, 0);
+}
+
+static void *writer_main(void *arg)
+{
+    oz_db *db = arg;
+    oz_store *ws = NULL;
+    char why[512];
+    int open_rc = oz_store_open(db, &ws, why, sizeof why);
+    pthread_mutex_lock(&db->q_lock);
+    for (;;) {
+        while (!db->q_head && !db->writer_stop)
+            pthread_cond_wait(&db->q_work, &db->q_lock);
+        if (!db->q_head)
+            break;
+        oz_wop *batch = db->q_head;
+        db->q_head = db->q_tail = NULL;
+        pthread_mutex_unlock(&db->q_lock);
+        int rc = open_rc != OZ_SCHED_OK ? open_rc : oz_store_wbegin(ws, 0, why, sizeof why);
+        if (rc == OZ_SCHED_OK) {
+            for (oz_wop *op = batch; op; op = op->next)
+                writer_run_one(ws, op);
+            rc = oz_store_wcommit(ws, why, sizeof why);
+        }
+        pthread_mutex_lock(&db->q_lock);
+        for (oz_wop *op = batch, *next; op; op = next) {
+            next = op->next; /* op belongs to its waiter once done is set */
+            if (rc != OZ_SCHED_OK && op->rc == OZ_SCHED_OK)
+                op->rc = oz_sched_fail(rc, op->why, op->whylen, "%s", why);
+            op->seq = ws ? ws->last_seq : 0;
+            op->done = true;
+            pthread_cond_signal(&op->got);
+        }
+    }
+    pthread_mutex_unlock(&db->q_lock);
+    oz_store_close(ws);
+    return NULL;
+}
+
+int oz_db_writer_start(oz_db *db, char *why, size_t whylen)
+{
+    pthread_mutex_lock(&db->q_lock);
+    int rc = OZ_SCHED_OK;
+    if (!db->writer_on) {
+        db->writer_stop = false;
+        if (pthread_create(&db->writer, NULL, writer_main, db) != 0)
+            rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot start the writer thread");
+        else
+            db->writer_on = true;
+    }
+    pthread_mutex_unlock(&db->q_lock);
+    return rc;
+}
+
+void oz_db_writer_stop(oz_db *db)
+{
+    pthread_mutex_lock(&db->q_lock);
+    bool on = db->writer_on;
+    db->writer_stop = true;
+    pthread_cond_broadcast(&db->q_work);
+    pthread_mutex_unlock(&db->q_lock);
+    if (!on)
+        return;
+    pthread_join(db->writer, NULL); /* it empties the queue first */
+    pthread_mutex_lock(&db->q_lock);
+    db->writer_on = false;
+    pthread_mutex_unlock(&db->q_lock);
+}
+
+int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
+                   size_t whylen)
+{
+    oz_db *db = s->db;
+    oz_wop op = {.body = body, .arg = arg, .why = why, .whylen = whylen};
+    pthread_mutex_lock(&db->q_lock);
+    if (db->writer_on && !db->writer_stop) {
+        pthread_cond_init(&op.got, NULL);
+        if (db->q_tail)
+            db->q_tail->next = &op;
+        else
+            db->q_head = &op;
+        db->q_tail = &op;
+        pthread_cond_signal(&db->q_work);
+        while (!op.done)
+            pthread_cond_wait(&op.got, &db->q_lock);
+        pthread_mutex_unlock(&db->q_lock);
+        pthread_cond_destroy(&op.got);
+        if (op.rc == OZ_SCHED_OK && durable)
+            return wal_sync(db, op.seq, why, whylen);
+        return op.rc;
+    }
+    pthread_mutex_unlock(&db->q_lock);
+    int rc = oz_store_wbegin(s, durable, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    if ((rc = body(s, arg, why, whylen)) != OZ_SCHED_OK) {
+        oz_store_wrollback(s);
+        return rc;
+    }
+    return oz_store_wcommit(s, why, whylen);
 }

@@ -43,7 +43,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 2
+#define OZ_STORE_SCHEMA_VERSION 3
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -72,6 +72,24 @@ int oz_db_create(const char *path, char *why, size_t whylen);
 int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen);
 void oz_db_close(oz_db *db);
 
+/* From now on connections opened from db leave WAL checkpoints to
+ * oz_store_checkpoint (a background thread of the server) instead of
+ * running one inside whichever commit crosses the threshold, which would
+ * stall every writer behind it.  Programs without such a thread (load,
+ * status) keep SQLite's automatic checkpoints. */
+void oz_db_checkpoint_manually(oz_db *db);
+/* A PASSIVE checkpoint: copies what it can of the WAL into the database
+ * without blocking writers or readers. */
+int oz_store_checkpoint(oz_store *s, char *why, size_t whylen);
+
+/* Starts the writer thread: from now on the request path's and the jobs'
+ * transactions run there in batches, one transaction for as many as are
+ * waiting, on one connection whose page cache no other commit disturbs.
+ * (A program without it - load, status - runs each on its own.)  Stopped by
+ * oz_db_writer_stop or oz_db_close, after it has run what was queued. */
+int oz_db_writer_start(oz_db *db, char *why, size_t whylen);
+void oz_db_writer_stop(oz_db *db);
+
 /* A connection for the calling thread (close it on the same thread). */
 int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen);
 void oz_store_close(oz_store *s);
@@ -93,14 +111,14 @@ int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *w
 
 typedef struct oz_host_info {
     const char *name, *os;
-    int ncpus;        /* 1..1024 */
-    double flops;     /* FLOP/s per core, measured by the host */
+    int ncpus;    /* 1..1024 */
+    double flops; /* FLOP/s per core, measured by the host */
     int64_t memory_mb;
 } oz_host_info;
 
 int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
-                         const unsigned char key_hash[32], int64_t now, int64_t *host_id,
-                         char *why, size_t whylen);
+                         const unsigned char key_hash[32], int64_t now, int64_t *host_id, char *why,
+                         size_t whylen);
 
 /* What a host key authenticates. */
 typedef struct oz_host_auth {
@@ -303,5 +321,65 @@ typedef struct oz_signal_query {
     const char *after;
 } oz_signal_query;
 int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out);
+
+/* ---- reading, for the web pages and /metrics (store_web.c) -------------------------------- */
+
+/* Ready datasets with their units by progress: {"datasets": [{"id", "name",
+ * "recording", "sample_rate", "center_hz", "created", "units", "validated",
+ * "validating" (a result is in, no canonical yet), "in_progress", "unsent",
+ * "error", "signals"}], "next"}; a cursor is the last dataset id. */
+int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **out);
+/* Results returned (outcome SUCCESS) per bucket of bucket_s seconds, the
+ * n buckets up to now, oldest first, empty ones included: {"bucket_s",
+ * "buckets": [{"t" (bucket start, Unix seconds), "results"}]}. */
+int oz_store_throughput_json(oz_store *s, int64_t now, int bucket_s, int n, json_t **out);
+/* The hosts leaderboard: {"hosts": [{"id", "name", "user_id", "user_name",
+ * "os", "ncpus", "total_credit", "recent_credit", "last_rpc"}], "next"}. */
+int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
+                        json_t **out);
+/* The teams leaderboard ordered by recent credit (oz_store_teams_json
+ * orders by total). */
+int oz_store_teams_rac_json(oz_store *s, int limit, const char *after, int64_t now, json_t **out);
+
+typedef enum oz_credit_owner {
+    OZ_CREDIT_HOST,
+    OZ_CREDIT_USER,
+    OZ_CREDIT_TEAM,
+} oz_credit_owner;
+/* Credit granted per UTC day to one owner, the `days` days up to now,
+ * oldest first, days without credit as 0: {"kind", "id", "days": [{"day"
+ * (Unix days), "date" (YYYY-MM-DD), "credit"}]}.  OZ_SCHED_ENOTFOUND for an
+ * unknown owner. */
+int oz_store_credit_history_json(oz_store *s, oz_credit_owner kind, int64_t id, int64_t now,
+                                 int days, json_t **out);
+/* The newest replicas sent to a host (of_host) or an account, newest
+ * first: {"results": [{"replica_id", "unit_id", "dataset", "host_id",
+ * "user_id", "state", "outcome", "validate_state", "sent", "received",
+ * "deadline", "credit"}], "next"} with the states as names (store.h's enums
+ * in lower case: "in_progress", "success", "valid", ...); a cursor is the
+ * last replica id.  OZ_SCHED_ENOTFOUND for an unknown host or account. */
+int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, const char *after,
+                          json_t **out);
+/* The newest canonical signals, newest first: {"signals": [S...]} with S
+ * as oz_store_signals_json's. */
+int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_t **out);
+
+/* What /metrics and the status page show of the database. */
+typedef struct oz_store_gauges {
+    int64_t units[3];                                        /* by enum oz_unit_state */
+    int64_t replicas[3];                                     /* by enum oz_replica_state */
+    int64_t need_transition, need_validate, need_assimilate; /* the jobs' backlogs */
+    int64_t hosts, hosts_active; /* active: an RPC in the last 24 hours */
+    int64_t accounts, teams, signals, datasets;
+    double credit_total;         /* granted to accounts, all time */
+    int64_t db_bytes, wal_bytes; /* the database file and its -wal, 0 when absent */
+} oz_store_gauges;
+int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *out, char *why, size_t whylen);
+/* The database's side of the status page: {"database": {"path", "bytes",
+ * "wal_bytes"}, "queues": {"transition", "validate", "assimilate",
+ * "unsent", "in_progress"}, "replica_errors": [{"replica_id", "unit_id",
+ * "host_id", "time", "message"}], "unit_errors": [{"unit_id", "dataset",
+ * "time", "reason"}]} (the newest `limit` of each). */
+int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out);
 
 #endif

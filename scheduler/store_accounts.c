@@ -1,11 +1,86 @@
 /*
  * store_accounts.c - accounts, teams and hosts in the database (store.h).
  * Credentials are never stored: only their keyed hashes, which are unique
- * and indexed, so authenticating a request is one index lookup.
+ * and indexed, so authenticating a request is one index lookup - or none,
+ * for a host key seen before (the cache below).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
+
+/* ---- the host-key cache ------------------------------------------------------------------- */
+
+/* A direct-mapped table of the host keys seen: the slot is chosen by the
+ * key hash's first bytes (already uniform: it is a keyed BLAKE2b), and a
+ * newer key simply replaces an older one in its slot.  Hosts cannot change
+ * their key, limits or account, so an entry never goes stale.  Striped
+ * locks keep the pool threads from queueing on one mutex. */
+#define AUTH_SLOTS 65536u
+#define AUTH_STRIPES 64u
+
+typedef struct auth_slot {
+    bool used;
+    unsigned char hash[32];
+    oz_host_auth auth;
+} auth_slot;
+
+struct oz_auth_cache {
+    pthread_mutex_t stripe[AUTH_STRIPES];
+    auth_slot slot[AUTH_SLOTS];
+};
+
+struct oz_auth_cache *oz_auth_cache_new(void)
+{
+    struct oz_auth_cache *c = calloc(1, sizeof *c);
+    if (c)
+        for (unsigned i = 0; i < AUTH_STRIPES; i++)
+            pthread_mutex_init(&c->stripe[i], NULL);
+    return c;
+}
+
+void oz_auth_cache_free(struct oz_auth_cache *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < AUTH_STRIPES; i++)
+        pthread_mutex_destroy(&c->stripe[i]);
+    free(c);
+}
+
+static unsigned auth_index(const unsigned char hash[32])
+{
+    return ((unsigned)hash[0] | (unsigned)hash[1] << 8) % AUTH_SLOTS;
+}
+
+static bool auth_get(struct oz_auth_cache *c, const unsigned char hash[32], oz_host_auth *out)
+{
+    if (!c)
+        return false;
+    unsigned i = auth_index(hash);
+    pthread_mutex_t *m = &c->stripe[i % AUTH_STRIPES];
+    pthread_mutex_lock(m);
+    bool hit = c->slot[i].used && memcmp(c->slot[i].hash, hash, 32) == 0;
+    if (hit)
+        *out = c->slot[i].auth;
+    pthread_mutex_unlock(m);
+    return hit;
+}
+
+static void auth_put(struct oz_auth_cache *c, const unsigned char hash[32], const oz_host_auth *a)
+{
+    if (!c)
+        return;
+    unsigned i = auth_index(hash);
+    pthread_mutex_t *m = &c->stripe[i % AUTH_STRIPES];
+    pthread_mutex_lock(m);
+    c->slot[i].used = true;
+    memcpy(c->slot[i].hash, hash, 32);
+    c->slot[i].auth = *a;
+    pthread_mutex_unlock(m);
+}
+
+/* ---- accounts, teams, hosts --------------------------------------------------------------- */
 
 int oz_store_account_create(oz_store *s, const char *name, const char *email, int64_t team_id,
                             const unsigned char auth_hash[32], int64_t now, int64_t *account_id,
@@ -76,6 +151,8 @@ int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int
 
 int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_auth *out)
 {
+    if (auth_get(s->db->auth, key_hash, out))
+        return OZ_SCHED_OK;
     sqlite3_stmt *st =
         by_hash(s, "SELECT id, account_id, ncpus, flops FROM hosts WHERE key_hash = ?", key_hash);
     if (!st)
@@ -85,6 +162,7 @@ int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_
     out->ncpus = sqlite3_column_int(st, 2);
     out->flops = sqlite3_column_double(st, 3);
     sqlite3_reset(st);
+    auth_put(s->db->auth, key_hash, out);
     return OZ_SCHED_OK;
 }
 
@@ -135,9 +213,10 @@ int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *w
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(
-        s, "UPDATE accounts SET team_id = ?1 WHERE id = ?2 AND EXISTS(SELECT 1 FROM teams WHERE id = ?1)",
-        why, whylen);
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "UPDATE accounts SET team_id = ?1 WHERE id = ?2 AND "
+                                     "EXISTS(SELECT 1 FROM teams WHERE id = ?1)",
+                                     why, whylen);
     if (!st) {
         oz_store_wrollback(s);
         return OZ_SCHED_EDB;
@@ -157,16 +236,17 @@ int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *w
 }
 
 int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
-                         const unsigned char key_hash[32], int64_t now, int64_t *host_id,
-                         char *why, size_t whylen)
+                         const unsigned char key_hash[32], int64_t now, int64_t *host_id, char *why,
+                         size_t whylen)
 {
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "INSERT INTO hosts(account_id, name, os, ncpus, flops,"
-                                     " memory_mb, key_hash, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "INSERT INTO hosts(account_id, name, os, ncpus, flops,"
+                      " memory_mb, key_hash, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                      why, whylen);
     if (!st) {
         oz_store_wrollback(s);
         return OZ_SCHED_EDB;

@@ -7,6 +7,7 @@
 #define OZ_SCHED_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -20,14 +21,50 @@ struct oz_db {
     /* Group commit: one fsync of the WAL makes every commit before it
      * durable, so threads waiting for durability share it (store.c). */
     pthread_mutex_t sync_lock;
-    uint64_t synced; /* commits known durable (under sync_lock) */
-    int wal_fd;      /* the -wal file, opened on first need (under sync_lock) */
+    uint64_t synced;               /* commits known durable (under sync_lock) */
+    int wal_fd;                    /* the -wal file, opened on first need (under sync_lock) */
+    atomic_bool manual_checkpoint; /* oz_db_checkpoint_manually was called */
+    /* The writer thread (oz_db_writer_start): transactions submitted with
+     * oz_store_write queue here and run in batches on its connection. */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_work; /* the writer waits for submissions */
+    struct oz_wop *q_head, *q_tail;
+    bool writer_on;   /* submissions go to the writer (under q_lock) */
+    bool writer_stop; /* asked to finish (under q_lock) */
+    pthread_t writer;
+    /* Host keys seen, so that authenticating a request needs no query
+     * (hosts' keys and limits never change once registered). */
+    struct oz_auth_cache *auth;
 };
+
+/* The host-key cache (store_accounts.c); NULL-safe, lookups fall back to
+ * the database when it could not be made. */
+struct oz_auth_cache *oz_auth_cache_new(void);
+void oz_auth_cache_free(struct oz_auth_cache *c);
+
+/* A transaction's body: runs inside an open write transaction on s and
+ * returns a status; on failure its writes are undone (it may leave partial
+ * writes: the caller rolls back to before it). */
+typedef int (*oz_store_body)(oz_store *s, void *arg, char *why, size_t whylen);
+
+/* One submitted transaction. */
+typedef struct oz_wop {
+    oz_store_body body;
+    void *arg;
+    char *why;
+    size_t whylen;
+    int rc;
+    bool done;
+    uint64_t seq;       /* the commit that holds it */
+    pthread_cond_t got; /* signalled when done (one waiter each: no herd) */
+    struct oz_wop *next;
+} oz_wop;
 
 struct oz_store {
     oz_db *db;
     sqlite3 *conn;
-    int durable; /* the open write transaction must be durable before it returns */
+    int durable;       /* the open write transaction must be durable before it returns */
+    uint64_t last_seq; /* the number of this connection's last commit */
     /* Statement cache keyed by the SQL text's address: every caller passes a
      * string literal, so the pointer identifies the statement. */
     const char *keys[OZ_STORE_STMTS];
@@ -49,6 +86,15 @@ int oz_store_wbegin(oz_store *s, int full, char *why, size_t whylen);
 int oz_store_wcommit(oz_store *s, char *why, size_t whylen);
 /* Rolls back (ignoring errors) and releases the lock. */
 void oz_store_wrollback(oz_store *s);
+
+/* Runs body in a write transaction and commits it (durable: and waits for
+ * the fsync that covers it).  With the writer thread running, the body runs
+ * there, batched with others' in one transaction - each inside its own
+ * SAVEPOINT, so one body's failure undoes only its own writes - and the
+ * caller waits; otherwise it runs on s.  Bodies must use only the oz_store
+ * they are given. */
+int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
+                   size_t whylen);
 
 /* A read transaction (a consistent snapshot across several statements). */
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen);

@@ -6,7 +6,9 @@
  * state VALIDATED and not assimilated), set in the same transaction as the
  * change that calls for the work and cleared in the same transaction as the
  * work itself, so a crash in between only means the work is done again, and
- * every job's step is written so that doing it again changes nothing.
+ * every job's step is written so that doing it again changes nothing.  For
+ * the same reason the jobs' transactions do not wait for an fsync (store.h):
+ * one lost to a power cut is simply done again from the durable uploads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,8 @@
 #include "credit.h"
 #include "store_internal.h"
 
-/* ---- transitioner ----------------------------------------------------------------------------- */
+/* ---- transitioner -----------------------------------------------------------------------------
+ */
 
 #define TIMEOUTS_PER_CALL 256
 
@@ -38,15 +41,14 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
         n++;
     }
     sqlite3_reset(sel);
-    sqlite3_stmt *rep = oz_store_stmt(s,
-                                      "UPDATE replicas SET state = 2, outcome = 3 WHERE id = ?",
-                                      why, whylen);
+    sqlite3_stmt *rep =
+        oz_store_stmt(s, "UPDATE replicas SET state = 2, outcome = 3 WHERE id = ?", why, whylen);
     sqlite3_stmt *host = oz_store_stmt(s,
                                        "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
                                        " WHERE id = ?",
                                        why, whylen);
-    sqlite3_stmt *unit = oz_store_stmt(s, "UPDATE units SET need_transition = 1 WHERE id = ?", why,
-                                       whylen);
+    sqlite3_stmt *unit =
+        oz_store_stmt(s, "UPDATE units SET need_transition = 1 WHERE id = ?", why, whylen);
     if (!rep || !host || !unit)
         return OZ_SCHED_EDB;
     for (size_t i = 0; i < n; i++) {
@@ -126,12 +128,12 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
             rc = end_in_error(s, unit, reason, now, why, whylen);
         } else if (need > 0 && total + need > max_total) {
             snprintf(reason, sizeof reason,
-                     "no consensus after %lld replicas (max_total_results %lld)",
-                     (long long)total, (long long)max_total);
+                     "no consensus after %lld replicas (max_total_results %lld)", (long long)total,
+                     (long long)max_total);
             rc = end_in_error(s, unit, reason, now, why, whylen);
         } else if (need > 0) {
-            sqlite3_stmt *ins = oz_store_stmt(s, "INSERT INTO replicas(unit_id) VALUES(?)", why,
-                                              whylen);
+            sqlite3_stmt *ins =
+                oz_store_stmt(s, "INSERT INTO replicas(unit_id) VALUES(?)", why, whylen);
             if (!ins)
                 return OZ_SCHED_EDB;
             for (int64_t i = 0; i < need && rc == OZ_SCHED_OK; i++) {
@@ -148,41 +150,46 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
-int oz_store_transition(oz_store *s, int64_t now, size_t max, size_t *done, char *why,
-                        size_t whylen)
+typedef struct transition_args {
+    int64_t now;
+    size_t max, *done;
+} transition_args;
+
+static int transition_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
-    *done = 0;
-    int rc = oz_store_wbegin(s, 0, why, whylen);
+    transition_args *A = arg;
+    int rc = time_out(s, A->now, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    if ((rc = time_out(s, now, why, whylen)) != OZ_SCHED_OK)
-        goto fail;
-    sqlite3_stmt *st = oz_store_stmt(s, "SELECT id FROM units WHERE need_transition = 1 LIMIT ?",
-                                     why, whylen);
-    if (!st) {
-        rc = OZ_SCHED_EDB;
-        goto fail;
-    }
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "SELECT id FROM units WHERE need_transition = 1 LIMIT ?", why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
     int64_t units[TIMEOUTS_PER_CALL];
-    size_t n = 0;
-    if (max > TIMEOUTS_PER_CALL)
-        max = TIMEOUTS_PER_CALL;
+    size_t n = 0, max = A->max > TIMEOUTS_PER_CALL ? TIMEOUTS_PER_CALL : A->max;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
     while (n < max && sqlite3_step(st) == SQLITE_ROW)
         units[n++] = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     for (size_t i = 0; i < n; i++)
-        if ((rc = transition_unit(s, units[i], now, why, whylen)) != OZ_SCHED_OK)
-            goto fail;
-    if ((rc = oz_store_wcommit(s, why, whylen)) == OZ_SCHED_OK)
-        *done = n;
-    return rc;
-fail:
-    oz_store_wrollback(s);
+        if ((rc = transition_unit(s, units[i], A->now, why, whylen)) != OZ_SCHED_OK)
+            return rc;
+    *A->done = n;
+    return OZ_SCHED_OK;
+}
+
+int oz_store_transition(oz_store *s, int64_t now, size_t max, size_t *done, char *why,
+                        size_t whylen)
+{
+    size_t n = 0;
+    transition_args A = {.now = now, .max = max, .done = &n};
+    int rc = oz_store_write(s, 0, transition_body, &A, why, whylen);
+    *done = rc == OZ_SCHED_OK ? n : 0;
     return rc;
 }
 
-/* ---- validator -------------------------------------------------------------------------------- */
+/* ---- validator --------------------------------------------------------------------------------
+ */
 
 void oz_validate_unit_clear(oz_validate_unit *v)
 {
@@ -235,8 +242,7 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     size_t fresh = 0;
     int rc = OZ_SCHED_OK;
     while (rc == OZ_SCHED_OK && sqlite3_step(st) == SQLITE_ROW) {
-        oz_validate_replica *grown =
-            realloc(v->replicas, (v->nreplicas + 1) * sizeof *v->replicas);
+        oz_validate_replica *grown = realloc(v->replicas, (v->nreplicas + 1) * sizeof *v->replicas);
         if (!grown) {
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
             break;
@@ -261,56 +267,62 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     return OZ_SCHED_OK;
 }
 
+/* Clears a unit's need_validate unless it became ready meanwhile. */
+static int unflag_body(oz_store *s, void *arg, char *why, size_t whylen)
+{
+    int64_t unit = *(int64_t *)arg;
+    oz_validate_unit v;
+    memset(&v, 0, sizeof v);
+    bool ready;
+    int rc = validate_load(s, unit, &v, &ready, why, whylen);
+    oz_validate_unit_clear(&v);
+    if (rc != OZ_SCHED_OK || ready)
+        return rc;
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "UPDATE units SET need_validate = 0 WHERE id = ?", why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    return oz_store_exec_stmt(s, st, why, whylen);
+}
+
 int oz_store_validate_next(oz_store *s, oz_validate_unit *out, char *why, size_t whylen)
 {
     memset(out, 0, sizeof *out);
     for (;;) {
-        int rc = oz_store_wbegin(s, 0, why, whylen);
+        /* Look in a read transaction: uploads flag a unit only once it has
+         * a quorum, so the unit found is nearly always ready. */
+        int rc = oz_store_rbegin(s, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
-        sqlite3_stmt *st = oz_store_stmt(s, "SELECT id FROM units WHERE need_validate = 1 LIMIT 1",
-                                         why, whylen);
+        sqlite3_stmt *st =
+            oz_store_stmt(s, "SELECT id FROM units WHERE need_validate = 1 LIMIT 1", why, whylen);
         if (!st) {
-            oz_store_wrollback(s);
+            oz_store_rend(s);
             return OZ_SCHED_EDB;
         }
         if (sqlite3_step(st) != SQLITE_ROW) {
             sqlite3_reset(st);
-            oz_store_wrollback(s);
+            oz_store_rend(s);
             return OZ_SCHED_ENOTFOUND;
         }
         int64_t unit = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         bool ready;
         rc = validate_load(s, unit, out, &ready, why, whylen);
-        if (rc == OZ_SCHED_OK && ready) {
-            oz_store_wrollback(s); /* nothing written: just let go of the lock */
-            return OZ_SCHED_OK;
-        }
-        oz_validate_unit_clear(out);
-        if (rc == OZ_SCHED_OK) {
-            /* Nothing to decide: clear the flag under the same lock that
-             * uploads take, so none can slip in between. */
-            if (!(st = oz_store_stmt(s, "UPDATE units SET need_validate = 0 WHERE id = ?", why,
-                                     whylen))) {
-                oz_store_wrollback(s);
-                return OZ_SCHED_EDB;
-            }
-            sqlite3_bind_int64(st, 1, unit);
-            rc = oz_store_exec_stmt(s, st, why, whylen);
-        }
-        if (rc != OZ_SCHED_OK) {
-            oz_store_wrollback(s);
+        oz_store_rend(s);
+        if (rc != OZ_SCHED_OK || ready)
             return rc;
-        }
-        if ((rc = oz_store_wcommit(s, why, whylen)) != OZ_SCHED_OK)
+        oz_validate_unit_clear(out);
+        /* Nothing to decide: clear the flag, looking again inside the write
+         * transaction so that no upload slips in between. */
+        if ((rc = oz_store_write(s, 0, unflag_body, &unit, why, whylen)) != OZ_SCHED_OK)
             return rc;
     }
 }
 
 /* Adds credit to the replica's host, account and the account's team. */
-static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char *why,
-                 size_t whylen)
+static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char *why, size_t whylen)
 {
     static const char *const sql[] = {
         "UPDATE replicas SET credit = ?1 WHERE id = ?4",
@@ -352,13 +364,21 @@ static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char 
     return OZ_SCHED_OK;
 }
 
-int oz_store_validate_commit(oz_store *s, const oz_validate_unit *v, const int *states,
-                             int64_t canonical, double credit, int64_t now, char *why,
-                             size_t whylen)
+typedef struct verdict_args {
+    const oz_validate_unit *v;
+    const int *states;
+    int64_t canonical, now;
+    double credit;
+} verdict_args;
+
+static int verdict_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
-    int rc = oz_store_wbegin(s, 1, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
+    verdict_args *A = arg;
+    const oz_validate_unit *v = A->v;
+    const int *states = A->states;
+    int64_t canonical = A->canonical, now = A->now;
+    double credit = A->credit;
+    int rc;
     sqlite3_stmt *st = oz_store_stmt(s,
                                      "UPDATE replicas SET validate_state = ?2 WHERE id = ?1"
                                      " AND validate_state = ?3",
@@ -420,15 +440,24 @@ int oz_store_validate_commit(oz_store *s, const oz_validate_unit *v, const int *
     sqlite3_bind_int64(st, 1, v->unit_rowid);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    return oz_store_wcommit(s, why, whylen);
+    return OZ_SCHED_OK;
 dberr:
     rc = OZ_SCHED_EDB;
 fail:
-    oz_store_wrollback(s);
     return rc;
 }
 
-/* ---- assimilator ------------------------------------------------------------------------------ */
+int oz_store_validate_commit(oz_store *s, const oz_validate_unit *v, const int *states,
+                             int64_t canonical, double credit, int64_t now, char *why,
+                             size_t whylen)
+{
+    verdict_args A = {
+        .v = v, .states = states, .canonical = canonical, .now = now, .credit = credit};
+    return oz_store_write(s, 0, verdict_body, &A, why, whylen);
+}
+
+/* ---- assimilator ------------------------------------------------------------------------------
+ */
 
 void oz_assimilate_unit_clear(oz_assimilate_unit *a)
 {
@@ -443,15 +472,19 @@ int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, si
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = oz_store_stmt(
         s,
+        /* INDEXED BY: the planner would otherwise walk every validated
+         * unit through units_state, a cost growing with the project. */
         "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result FROM units u"
-        " JOIN datasets d ON d.id = u.dataset_id JOIN replicas r ON r.id = u.canonical"
+        " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
+        " JOIN replicas r ON r.id = u.canonical"
         " WHERE u.state = 1 AND u.assimilated = 0 ORDER BY u.id LIMIT 1",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
-        int rc = step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND : oz_store_dberr(s, "assimilate", why, whylen);
+        int rc =
+            step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND : oz_store_dberr(s, "assimilate", why, whylen);
         sqlite3_reset(st);
         return rc;
     }
@@ -470,12 +503,19 @@ int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, si
     return OZ_SCHED_OK;
 }
 
-int oz_store_assimilate_commit(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
-                               size_t n, char *why, size_t whylen)
+typedef struct signals_args {
+    const oz_assimilate_unit *a;
+    const oz_signal_row *rows;
+    size_t n;
+} signals_args;
+
+static int signals_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
-    int rc = oz_store_wbegin(s, 1, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
+    signals_args *A = arg;
+    const oz_assimilate_unit *a = A->a;
+    const oz_signal_row *rows = A->rows;
+    size_t n = A->n;
+    int rc;
     sqlite3_stmt *st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen);
     if (!st)
         goto dberr;
@@ -513,10 +553,16 @@ int oz_store_assimilate_commit(oz_store *s, const oz_assimilate_unit *a, const o
     sqlite3_bind_int64(st, 1, a->unit_rowid);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    return oz_store_wcommit(s, why, whylen);
+    return OZ_SCHED_OK;
 dberr:
     rc = OZ_SCHED_EDB;
 fail:
-    oz_store_wrollback(s);
     return rc;
+}
+
+int oz_store_assimilate_commit(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
+                               size_t n, char *why, size_t whylen)
+{
+    signals_args A = {.a = a, .rows = rows, .n = n};
+    return oz_store_write(s, 0, signals_body, &A, why, whylen);
 }

@@ -109,10 +109,9 @@ int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
         sqlite3_reset(st);
     o = json_pack("{so so sI sI sI sI sI sI s{sI sI} sf}", "units", units, "replicas", reps,
                   "hosts_active", (json_int_t)active, "hosts", (json_int_t)hosts, "accounts",
-                  (json_int_t)accounts, "teams", (json_int_t)teams, "signals",
-                  (json_int_t)signals, "datasets", (json_int_t)datasets, "results",
-                  "last_hour", (json_int_t)hour, "last_day", (json_int_t)day, "credit_total",
-                  credit);
+                  (json_int_t)accounts, "teams", (json_int_t)teams, "signals", (json_int_t)signals,
+                  "datasets", (json_int_t)datasets, "results", "last_hour", (json_int_t)hour,
+                  "last_day", (json_int_t)day, "credit_total", credit);
     rc = o ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
 out:
     oz_store_rend(s);
@@ -124,11 +123,10 @@ out:
  * total, recent, recent_time). */
 static json_t *credit_row(sqlite3_stmt *st, int64_t now)
 {
-    return json_pack("{sI ss sf sf}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
-                     oz_store_col_text(st, 1), "total_credit", sqlite3_column_double(st, 2),
-                     "recent_credit",
-                     oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4),
-                                     now));
+    return json_pack(
+        "{sI ss sf sf}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
+        oz_store_col_text(st, 1), "total_credit", sqlite3_column_double(st, 2), "recent_credit",
+        oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now));
 }
 
 /* A user object: credit_row plus team_id (column 5) and created (6). */
@@ -194,16 +192,17 @@ int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *afte
     if (off < 0)
         return OZ_SCHED_EINVAL;
     sqlite3_stmt *st =
-        by_recent ? oz_store_stmt(s,
-                                  "SELECT id, name, total_credit, recent_credit, recent_time,"
-                                  " team_id, created FROM accounts ORDER BY"
-                                  " decay(recent_credit, recent_time, ?1) DESC, id LIMIT ?2 OFFSET ?3",
-                                  NULL, 0)
-                  : oz_store_stmt(s,
-                                  "SELECT id, name, total_credit, recent_credit, recent_time,"
-                                  " team_id, created FROM accounts WHERE ?1 IS NOT NULL"
-                                  " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
-                                  NULL, 0);
+        by_recent
+            ? oz_store_stmt(s,
+                            "SELECT id, name, total_credit, recent_credit, recent_time,"
+                            " team_id, created FROM accounts ORDER BY"
+                            " decay(recent_credit, recent_time, ?1) DESC, id LIMIT ?2 OFFSET ?3",
+                            NULL, 0)
+            : oz_store_stmt(s,
+                            "SELECT id, name, total_credit, recent_credit, recent_time,"
+                            " team_id, created FROM accounts WHERE ?1 IS NOT NULL"
+                            " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
+                            NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, now);
@@ -367,15 +366,13 @@ static json_t *signal_row(sqlite3_stmt *st, int64_t now)
         if (oz_wu_time_format(sqlite3_column_int64(st, 6), 6, buf, sizeof buf) == OZ_WU_OK)
             utc = json_string(buf);
     }
-    return json_pack("{sI ss sf sf sf so sf sf sI ss ss sf}", "id",
-                     (json_int_t)sqlite3_column_int64(st, 0), "type", oz_store_col_text(st, 1),
-                     "freq_hz", sqlite3_column_double(st, 2), "chirp_hz_s",
-                     sqlite3_column_double(st, 3), "time_s", sqlite3_column_double(st, 4),
-                     "time_utc", utc, "score", sqlite3_column_double(st, 7), "power",
-                     sqlite3_column_double(st, 8), "fft_len",
-                     (json_int_t)sqlite3_column_int64(st, 9), "unit_id",
-                     oz_store_col_text(st, 10), "dataset", oz_store_col_text(st, 11), "period_s",
-                     sqlite3_column_double(st, 5));
+    return json_pack(
+        "{sI ss sf sf sf so sf sf sI ss ss sf}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+        "type", oz_store_col_text(st, 1), "freq_hz", sqlite3_column_double(st, 2), "chirp_hz_s",
+        sqlite3_column_double(st, 3), "time_s", sqlite3_column_double(st, 4), "time_utc", utc,
+        "score", sqlite3_column_double(st, 7), "power", sqlite3_column_double(st, 8), "fft_len",
+        (json_int_t)sqlite3_column_int64(st, 9), "unit_id", oz_store_col_text(st, 10), "dataset",
+        oz_store_col_text(st, 11), "period_s", sqlite3_column_double(st, 5));
 }
 
 int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)

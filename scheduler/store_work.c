@@ -99,8 +99,8 @@ int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows,
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
         if (sqlite3_changes(s->conn) != 1) {
-            rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
-                               "dataset %lld is not being loaded", (long long)dataset_id);
+            rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "dataset %lld is not being loaded",
+                               (long long)dataset_id);
             goto fail;
         }
     }
@@ -117,12 +117,13 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
-                                     " WHERE i < (SELECT target_nresults FROM datasets WHERE id = ?1))"
-                                     " INSERT INTO replicas(unit_id) SELECT u.id FROM units u, k"
-                                     " WHERE u.dataset_id = ?1 ORDER BY u.idx, k.i",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+                      " WHERE i < (SELECT target_nresults FROM datasets WHERE id = ?1))"
+                      " INSERT INTO replicas(unit_id) SELECT u.id FROM units u, k"
+                      " WHERE u.dataset_id = ?1 ORDER BY u.idx, k.i",
+                      why, whylen);
     if (!st)
         goto dberr;
     sqlite3_bind_int64(st, 1, dataset_id);
@@ -189,22 +190,39 @@ fail:
     return rc;
 }
 
-/* ---- dispatch --------------------------------------------------------------------------------- */
+/* ---- dispatch ---------------------------------------------------------------------------------
+ */
 
-/* Candidates per unit wanted: two unsent replicas of one unit both qualify
+/* The sibling checks below name replicas_unit: a unit has a handful of
+ * replicas, an account may have millions, and the planner cannot tell
+ * which index is the short walk.
+ *
+ * Candidates per unit wanted: two unsent replicas of one unit both qualify
  * until one is given out, so look a little further than needed. */
 #define CANDIDATES_PER_WANTED 2
-#define CANDIDATES_MIN 4
-#define CANDIDATES_MAX 512
+#define CANDIDATES_FIRST 4 /* the first batch: most requests want one unit */
+#define CANDIDATES_MAX 128
 
-int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
-                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
-                         size_t whylen)
+typedef struct assign_args {
+    const oz_host_auth *h;
+    double want_seconds;
+    int cap;
+    int64_t now;
+    oz_assignment *out;
+    size_t max, *n;
+} assign_args;
+
+static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
-    *n = 0;
-    int rc = oz_store_wbegin(s, 0, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
+    assign_args *A = arg;
+    const oz_host_auth *h = A->h;
+    double want_seconds = A->want_seconds;
+    int cap = A->cap;
+    int64_t now = A->now;
+    oz_assignment *out = A->out;
+    size_t max = A->max;
+    *A->n = 0;
+    int rc;
     sqlite3_stmt *st = oz_store_stmt(s, "SELECT in_progress FROM hosts WHERE id = ?", why, whylen);
     if (!st)
         goto dberr;
@@ -218,101 +236,133 @@ int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds
     double covered = 0;
     size_t got = 0;
     if (want_seconds > 0 && room > 0) {
-        /* Phase 1: the oldest unsent replicas of units this account holds
-         * nothing of (ids only; the scan is finished before any row it
-         * walks is changed).  Skipping held units in SQL means an account
-         * with many hosts never starves while work remains; the skipped
-         * rows are bounded by what the account has in progress. */
-        sqlite3_stmt *cand = oz_store_stmt(
-            s,
-            "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND NOT EXISTS"
-            " (SELECT 1 FROM replicas x WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
-            " ORDER BY r.id LIMIT ?2",
-            why, whylen);
-        if (!cand)
-            goto dberr;
-        int64_t ids[CANDIDATES_MAX][2];
-        size_t ncand = 0, limit = room * CANDIDATES_PER_WANTED + CANDIDATES_MIN;
-        if (limit > CANDIDATES_MAX)
-            limit = CANDIDATES_MAX;
-        sqlite3_bind_int64(cand, 1, h->account_id);
-        sqlite3_bind_int64(cand, 2, (sqlite3_int64)limit);
-        while (ncand < limit && sqlite3_step(cand) == SQLITE_ROW) {
-            ids[ncand][0] = sqlite3_column_int64(cand, 0);
-            ids[ncand][1] = sqlite3_column_int64(cand, 1);
-            ncand++;
-        }
-        sqlite3_reset(cand);
-        /* Phase 2: give out those whose unit this account holds nothing of. */
+        sqlite3_stmt *cand =
+            oz_store_stmt(s,
+                          "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND r.id > ?3"
+                          " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
+                          " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
+                          " ORDER BY r.id LIMIT ?2",
+                          why, whylen);
         sqlite3_stmt *sib = oz_store_stmt(
-            s, "SELECT 1 FROM replicas WHERE unit_id = ? AND account_id = ? LIMIT 1", why, whylen);
+            s,
+            "SELECT 1 FROM replicas INDEXED BY replicas_unit WHERE unit_id = ? AND account_id = ?"
+            " LIMIT 1",
+            why, whylen);
         sqlite3_stmt *unit = oz_store_stmt(s,
                                            "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
                                            " d.delay_bound FROM units u"
                                            " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
                                            why, whylen);
-        sqlite3_stmt *upd = oz_store_stmt(s,
-                                          "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
-                                          " sent = ?, deadline = ? WHERE id = ?",
-                                          why, whylen);
-        if (!sib || !unit || !upd)
+        sqlite3_stmt *upd =
+            oz_store_stmt(s,
+                          "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
+                          " sent = ?, deadline = ? WHERE id = ?",
+                          why, whylen);
+        if (!cand || !sib || !unit || !upd)
             goto dberr;
-        for (size_t c = 0; c < ncand && got < room && covered < want_seconds; c++) {
-            sqlite3_bind_int64(sib, 1, ids[c][1]);
-            sqlite3_bind_int64(sib, 2, h->account_id);
-            int held = sqlite3_step(sib) == SQLITE_ROW;
-            sqlite3_reset(sib);
-            if (held)
-                continue;
-            sqlite3_bind_int64(unit, 1, ids[c][1]);
-            if (sqlite3_step(unit) != SQLITE_ROW) {
-                rc = oz_store_dberr(s, "unit of replica", why, whylen);
-                sqlite3_reset(unit);
-                goto fail;
+        int64_t after = 0;
+        bool more = true;
+        while (more && got < room && covered < want_seconds) {
+            /* A batch of the oldest unsent replicas of units this account
+             * holds nothing of, after the last batch (ids only: the scan
+             * ends before any row it walks is changed).  Skipping held
+             * units in SQL means an account with many hosts never starves
+             * while work remains.  Batches start small: most requests want
+             * one unit or a few. */
+            int64_t ids[CANDIDATES_MAX][2];
+            size_t ncand = 0, limit = (room - got) * CANDIDATES_PER_WANTED;
+            if (limit > CANDIDATES_MAX)
+                limit = CANDIDATES_MAX;
+            if (got == 0 && limit > CANDIDATES_FIRST)
+                limit = CANDIDATES_FIRST;
+            sqlite3_bind_int64(cand, 1, h->account_id);
+            sqlite3_bind_int64(cand, 2, (sqlite3_int64)limit);
+            sqlite3_bind_int64(cand, 3, after);
+            while (ncand < limit && sqlite3_step(cand) == SQLITE_ROW) {
+                ids[ncand][0] = sqlite3_column_int64(cand, 0);
+                ids[ncand][1] = sqlite3_column_int64(cand, 1);
+                ncand++;
             }
-            oz_assignment *a = &out[got];
-            memset(a, 0, sizeof *a);
-            a->replica_id = ids[c][0];
-            snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
-            snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
-            a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
-            if (sqlite3_column_bytes(unit, 3) == 32)
-                oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
-            a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
-            a->deadline = now + sqlite3_column_int64(unit, 5);
-            sqlite3_reset(unit);
-            sqlite3_bind_int64(upd, 1, h->host_id);
-            sqlite3_bind_int64(upd, 2, h->account_id);
-            sqlite3_bind_int64(upd, 3, now);
-            sqlite3_bind_int64(upd, 4, a->deadline);
-            sqlite3_bind_int64(upd, 5, a->replica_id);
-            if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK)
-                goto fail;
-            covered += rate > 0 ? (double)a->flops / rate : want_seconds;
-            got++;
+            sqlite3_reset(cand);
+            more = ncand == limit;
+            if (ncand)
+                after = ids[ncand - 1][0];
+            /* Give them out; two unsent replicas of one unit may both be in
+             * the batch, so each is checked again as the account takes
+             * one. */
+            for (size_t c = 0; c < ncand && got < room && covered < want_seconds; c++) {
+                sqlite3_bind_int64(sib, 1, ids[c][1]);
+                sqlite3_bind_int64(sib, 2, h->account_id);
+                int held = sqlite3_step(sib) == SQLITE_ROW;
+                sqlite3_reset(sib);
+                if (held)
+                    continue;
+                sqlite3_bind_int64(unit, 1, ids[c][1]);
+                if (sqlite3_step(unit) != SQLITE_ROW) {
+                    rc = oz_store_dberr(s, "unit of replica", why, whylen);
+                    sqlite3_reset(unit);
+                    goto fail;
+                }
+                oz_assignment *a = &out[got];
+                memset(a, 0, sizeof *a);
+                a->replica_id = ids[c][0];
+                snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
+                snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
+                a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
+                if (sqlite3_column_bytes(unit, 3) == 32)
+                    oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
+                a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
+                a->deadline = now + sqlite3_column_int64(unit, 5);
+                sqlite3_reset(unit);
+                sqlite3_bind_int64(upd, 1, h->host_id);
+                sqlite3_bind_int64(upd, 2, h->account_id);
+                sqlite3_bind_int64(upd, 3, now);
+                sqlite3_bind_int64(upd, 4, a->deadline);
+                sqlite3_bind_int64(upd, 5, a->replica_id);
+                if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK)
+                    goto fail;
+                covered += rate > 0 ? (double)a->flops / rate : want_seconds;
+                got++;
+            }
         }
     }
-    if (!(st = oz_store_stmt(s, "UPDATE hosts SET in_progress = in_progress + ?, last_rpc = ?"
-                                " WHERE id = ?",
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE hosts SET in_progress = in_progress + ?, last_rpc = ?"
+                             " WHERE id = ?",
                              why, whylen)))
         goto dberr;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)got);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, h->host_id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-        goto fail;
-    if ((rc = oz_store_wcommit(s, why, whylen)) != OZ_SCHED_OK)
         return rc;
-    *n = got;
+    *A->n = got;
     return OZ_SCHED_OK;
 dberr:
-    rc = OZ_SCHED_EDB;
+    return OZ_SCHED_EDB;
 fail:
-    oz_store_wrollback(s);
     return rc;
 }
 
-/* ---- uploads ---------------------------------------------------------------------------------- */
+int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
+                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
+                         size_t whylen)
+{
+    size_t got = 0;
+    assign_args A = {.h = h,
+                     .want_seconds = want_seconds,
+                     .cap = cap,
+                     .now = now,
+                     .out = out,
+                     .max = max,
+                     .n = &got};
+    int rc = oz_store_write(s, 0, assign_body, &A, why, whylen);
+    *n = rc == OZ_SCHED_OK ? got : 0;
+    return rc;
+}
+
+/* ---- uploads ----------------------------------------------------------------------------------
+ */
 
 int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, char *why,
                          size_t whylen)
@@ -330,10 +380,9 @@ int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, 
     sqlite3_bind_int64(st, 1, replica_id);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
-        int rc = step == SQLITE_DONE
-                     ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no replica %lld",
-                                     (long long)replica_id)
-                     : oz_store_dberr(s, "replica", why, whylen);
+        int rc = step == SQLITE_DONE ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
+                                                     "no replica %lld", (long long)replica_id)
+                                     : oz_store_dberr(s, "replica", why, whylen);
         sqlite3_reset(st);
         return rc;
     }
@@ -400,10 +449,9 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, replic
     sqlite3_bind_int64(st, 1, replica_id);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
-        int rc = step == SQLITE_DONE
-                     ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no replica %lld",
-                                     (long long)replica_id)
-                     : oz_store_dberr(s, "replica", why, whylen);
+        int rc = step == SQLITE_DONE ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
+                                                     "no replica %lld", (long long)replica_id)
+                                     : oz_store_dberr(s, "replica", why, whylen);
         sqlite3_reset(st);
         return rc;
     }
@@ -440,9 +488,9 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
         if (rc != OZ_SCHED_OK)
             return rc;
     }
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE replicas SET state = 2, outcome = ?, received = ? WHERE id = ?",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s, "UPDATE replicas SET state = 2, outcome = ?, received = ? WHERE id = ?", why,
+              whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int(st, 1, outcome);
     sqlite3_bind_int64(st, 2, now);
@@ -450,9 +498,17 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     int rc = oz_store_exec_stmt(s, st, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
+    /* A failure calls for the transitioner (a new replica, or the end); a
+     * success calls for the validator once the unit has a quorum of them
+     * (or is validated already: a late result is checked against the
+     * canonical one).  Flagging no sooner spares the jobs a transaction
+     * per upload. */
     if (!(st = oz_store_stmt(s,
-                             "UPDATE units SET need_transition = 1,"
-                             " need_validate = need_validate OR ?2 WHERE id = ?1",
+                             "UPDATE units SET need_transition = need_transition OR NOT ?2,"
+                             " need_validate = need_validate OR (?2 AND (state = 1 OR"
+                             " (SELECT count(*) FROM replicas WHERE unit_id = ?1 AND outcome = 1"
+                             " AND validate_state != 2) >= (SELECT min_quorum FROM datasets d"
+                             " WHERE d.id = units.dataset_id))) WHERE id = ?1",
                              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, r->unit);
@@ -460,90 +516,95 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
+typedef struct accept_args {
+    int64_t replica_id, host_id, now;
+    const char *json;
+    size_t len;
+    const unsigned char *sha256;
+    bool *duplicate;
+} accept_args;
+
+static int accept_body(oz_store *s, void *arg, char *why, size_t whylen)
+{
+    accept_args *A = arg;
+    replica_row r;
+    int rc = replica_lock(s, A->replica_id, A->host_id, &r, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    if (r.has_result) {
+        if (memcmp(r.sha, A->sha256, 32) == 0) {
+            *A->duplicate = true;
+            return OZ_SCHED_OK;
+        }
+        return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen,
+                             "replica %lld already has a different result",
+                             (long long)A->replica_id);
+    }
+    if (r.outcome == OZ_OUTCOME_CLIENT_ERROR || r.outcome == OZ_OUTCOME_DIDNT_NEED)
+        return oz_sched_fail(
+            OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is over (%s)", (long long)A->replica_id,
+            r.outcome == OZ_OUTCOME_CLIENT_ERROR ? "reported as an error" : "no longer needed");
+    if (r.unit_state == OZ_UNIT_ERROR)
+        return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld's unit ended in error",
+                             (long long)A->replica_id);
+    sqlite3_stmt *st = oz_store_stmt(
+        s, "UPDATE replicas SET result = ?, result_sha256 = ? WHERE id = ?", why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_text(st, 1, A->json, (int)A->len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, A->sha256, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, A->replica_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        return rc;
+    return replica_close(s, A->replica_id, A->host_id, &r, OZ_OUTCOME_SUCCESS, A->now, why, whylen);
+}
+
 int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, const char *json,
                            size_t len, const unsigned char sha256[32], int64_t now, bool *duplicate,
                            char *why, size_t whylen)
 {
     *duplicate = false;
-    int rc = oz_store_wbegin(s, 1, why, whylen);
+    accept_args A = {.replica_id = replica_id,
+                     .host_id = host_id,
+                     .now = now,
+                     .json = json,
+                     .len = len,
+                     .sha256 = sha256,
+                     .duplicate = duplicate};
+    return oz_store_write(s, 1, accept_body, &A, why, whylen);
+}
+
+typedef struct error_args {
+    int64_t replica_id, host_id, now;
+    const char *message;
+} error_args;
+
+static int error_body(oz_store *s, void *arg, char *why, size_t whylen)
+{
+    error_args *A = arg;
+    replica_row r;
+    int rc = replica_lock(s, A->replica_id, A->host_id, &r, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    replica_row r;
-    if ((rc = replica_lock(s, replica_id, host_id, &r, why, whylen)) != OZ_SCHED_OK)
-        goto fail;
-    if (r.has_result) {
-        if (memcmp(r.sha, sha256, 32) == 0) {
-            *duplicate = true;
-            oz_store_wrollback(s);
-            return OZ_SCHED_OK;
-        }
-        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen,
-                           "replica %lld already has a different result",
-                           (long long)replica_id);
-        goto fail;
-    }
-    if (r.outcome == OZ_OUTCOME_CLIENT_ERROR || r.outcome == OZ_OUTCOME_DIDNT_NEED) {
-        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is over (%s)",
-                           (long long)replica_id,
-                           r.outcome == OZ_OUTCOME_CLIENT_ERROR ? "reported as an error"
-                                                                : "no longer needed");
-        goto fail;
-    }
-    if (r.unit_state == OZ_UNIT_ERROR) {
-        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld's unit ended in error",
-                           (long long)replica_id);
-        goto fail;
-    }
-    sqlite3_stmt *st = oz_store_stmt(s, "UPDATE replicas SET result = ?, result_sha256 = ? WHERE id = ?",
-                                     why, whylen);
-    if (!st) {
-        rc = OZ_SCHED_EDB;
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, json, (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, sha256, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, replica_id);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK ||
-        (rc = replica_close(s, replica_id, host_id, &r, OZ_OUTCOME_SUCCESS, now, why, whylen)) !=
-            OZ_SCHED_OK)
-        goto fail;
-    return oz_store_wcommit(s, why, whylen);
-fail:
-    oz_store_wrollback(s);
-    return rc;
+    if (r.outcome == OZ_OUTCOME_CLIENT_ERROR) /* reported before */
+        return OZ_SCHED_OK;
+    if (r.has_result || r.outcome == OZ_OUTCOME_DIDNT_NEED)
+        return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is already over",
+                             (long long)A->replica_id);
+    sqlite3_stmt *st = oz_store_stmt(s, "UPDATE replicas SET error = ? WHERE id = ?", why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_text(st, 1, A->message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, A->replica_id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        return rc;
+    return replica_close(s, A->replica_id, A->host_id, &r, OZ_OUTCOME_CLIENT_ERROR, A->now, why,
+                         whylen);
 }
 
 int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
                            int64_t now, char *why, size_t whylen)
 {
-    int rc = oz_store_wbegin(s, 1, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
-    replica_row r;
-    if ((rc = replica_lock(s, replica_id, host_id, &r, why, whylen)) != OZ_SCHED_OK)
-        goto fail;
-    if (r.outcome == OZ_OUTCOME_CLIENT_ERROR) { /* reported before */
-        oz_store_wrollback(s);
-        return OZ_SCHED_OK;
-    }
-    if (r.has_result || r.outcome == OZ_OUTCOME_DIDNT_NEED) {
-        rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is already over",
-                           (long long)replica_id);
-        goto fail;
-    }
-    sqlite3_stmt *st = oz_store_stmt(s, "UPDATE replicas SET error = ? WHERE id = ?", why, whylen);
-    if (!st) {
-        rc = OZ_SCHED_EDB;
-        goto fail;
-    }
-    sqlite3_bind_text(st, 1, message, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, replica_id);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK ||
-        (rc = replica_close(s, replica_id, host_id, &r, OZ_OUTCOME_CLIENT_ERROR, now, why,
-                            whylen)) != OZ_SCHED_OK)
-        goto fail;
-    return oz_store_wcommit(s, why, whylen);
-fail:
-    oz_store_wrollback(s);
-    return rc;
+    error_args A = {.replica_id = replica_id, .host_id = host_id, .now = now, .message = message};
+    return oz_store_write(s, 1, error_body, &A, why, whylen);
 }

@@ -114,10 +114,7 @@ enum MHD_Result oz_units_file_get(oz_req *r)
         char cr[48];
         snprintf(cr, sizeof cr, "bytes */%" PRIu64, size);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-        r->replied = true;
-        enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
-        MHD_destroy_response(resp);
-        return r->ret = ret;
+        return oz_reply_response(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
     }
     uint64_t len = rr > 0 ? last - first + 1 : size;
     /* takes ownership of fd */
@@ -135,8 +132,5 @@ enum MHD_Result oz_units_file_get(oz_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
         status = MHD_HTTP_PARTIAL_CONTENT;
     }
-    r->replied = true;
-    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    return r->ret = ret;
+    return oz_reply_response(r, status, resp);
 }

@@ -15,7 +15,13 @@
  * request, then the ratio of the two sizes.
  *
  *   bench_sched_load [--units N,N...] [--seconds S] [--connections C]
- *                    [--server PATH] [--keep DIR]
+ *                    [--threads T] [--server PATH] [--keep DIR] [--no-upload]
+ *
+ * Defaults: 256 connections (hosts, two per account), 64 server threads
+ * (project.json http_threads), 10 s per size after a 1 s warm-up.
+ *
+ * --no-upload: hosts only ask for work (dispatch alone, no uploads, no
+ * validation); --keep DIR keeps the projects.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -73,7 +79,7 @@ static void run_or_die(char *const argv[])
 }
 
 /* Raises the limits a benchmark from one address would hit. */
-static void tune_config(const char *dir, int connections)
+static void tune_config(const char *dir, int connections, int threads)
 {
     char path[4200];
     snprintf(path, sizeof path, "%.4100s/project.json", dir);
@@ -85,7 +91,7 @@ static void tune_config(const char *dir, int connections)
     json_object_set_new(c, "rate_burst", json_real(1e6));
     json_object_set_new(c, "max_in_progress_per_cpu", json_integer(1000));
     json_object_set_new(c, "connection_limit", json_integer(connections * 2 + 64));
-    json_object_set_new(c, "http_threads", json_integer(16));
+    json_object_set_new(c, "http_threads", json_integer(threads));
     if (json_dump_file(c, path, JSON_INDENT(2)) != 0)
         die("cannot write %s", path);
     json_decref(c);
@@ -107,9 +113,15 @@ static void fill(const char *dir, long nunits)
     json_t *cj = oz_sci_config_to_json(&cfg);
     char *ctext = json_dumps(cj, JSON_COMPACT);
     json_decref(cj);
-    oz_dataset_info d = {.name = "bench", .recording = "synthetic rows", .sample_rate = 9765.625,
-                         .center_hz = 1420e6, .config_json = ctext, .min_quorum = 2,
-                         .target_nresults = 2, .max_error_results = 3, .max_total_results = 6,
+    oz_dataset_info d = {.name = "bench",
+                         .recording = "synthetic rows",
+                         .sample_rate = 9765.625,
+                         .center_hz = 1420e6,
+                         .config_json = ctext,
+                         .min_quorum = 2,
+                         .target_nresults = 2,
+                         .max_error_results = 3,
+                         .max_total_results = 6,
                          .delay_bound = 7 * 86400};
     int64_t id;
     if (oz_store_dataset_begin(s, &d, (int64_t)time(NULL), &id, why, sizeof why))
@@ -123,9 +135,13 @@ static void fill(const char *dir, long nunits)
         for (long i = base; i < nunits && n < BATCH; i++, n++) {
             snprintf(names[n], sizeof names[n], "bench-%07ld", i);
             snprintf(files[n], sizeof files[n], "%s.ozwu", names[n]);
-            rows[n] = (oz_unit_row){.name = names[n], .file = files[n], .bytes = 9000,
-                                    .flops = 3000000000ull, .index = (uint64_t)i,
-                                    .start_s = (double)i * 0.1, .nsamples = 1024};
+            rows[n] = (oz_unit_row){.name = names[n],
+                                    .file = files[n],
+                                    .bytes = 9000,
+                                    .flops = 3000000000ull,
+                                    .index = (uint64_t)i,
+                                    .start_s = (double)i * 0.1,
+                                    .nsamples = 1024};
             memset(rows[n].sha256, (int)(i & 0xff), 32);
         }
         if (oz_store_units_add(s, id, rows, n, why, sizeof why))
@@ -259,20 +275,46 @@ typedef struct stats {
 } stats;
 
 static const char *base_url;
+static bool no_upload; /* --no-upload: work requests only */
 
-static char *result_body(const pending *p)
+/* The result file a host uploads for p: the kernel's JSON of an empty
+ * result, made once with placeholders by the library (so its shape is the
+ * real one) and filled in per upload with two substitutions, keeping the
+ * load generator's own CPU cost small on a machine it shares. */
+#define UNIT_MARK "@UNIT@"
+#define SHA_MARK "@SHA@"
+static char result_head[4096], result_mid[4096], result_tail[4096];
+
+static void result_template(void)
 {
     oz_wu_result r;
     memset(&r, 0, sizeof r);
-    snprintf(r.unit_id, sizeof r.unit_id, "%s", p->unit);
-    oz_wu_sha256_unhex(p->sha, r.unit_sha256);
+    snprintf(r.unit_id, sizeof r.unit_id, "bench-0000000");
     r.result.flops = 3000000000ull;
     r.result.cpu_s = 0.5;
-    snprintf(r.result.kernel_version, sizeof r.result.kernel_version, "%s",
-             OZ_SCI_KERNEL_VERSION);
+    snprintf(r.result.kernel_version, sizeof r.result.kernel_version, "%s", OZ_SCI_KERNEL_VERSION);
     json_t *j = oz_wu_result_to_json(&r);
+    json_object_set_new(j, "unit_id", json_string(UNIT_MARK));
+    json_object_set_new(j, "unit_sha256", json_string(SHA_MARK));
     char *t = json_dumps(j, JSON_COMPACT);
     json_decref(j);
+    char *u = t ? strstr(t, UNIT_MARK) : NULL, *h = t ? strstr(t, SHA_MARK) : NULL;
+    if (!u || !h || u > h)
+        die("%s", "cannot make the result template");
+    snprintf(result_head, sizeof result_head, "%.*s", (int)(u - t), t);
+    snprintf(result_mid, sizeof result_mid, "%.*s", (int)(h - u) - (int)strlen(UNIT_MARK),
+             u + strlen(UNIT_MARK));
+    snprintf(result_tail, sizeof result_tail, "%s", h + strlen(SHA_MARK));
+    free(t);
+}
+
+static char *result_body(const pending *p)
+{
+    size_t n =
+        strlen(result_head) + strlen(p->unit) + strlen(result_mid) + 64 + strlen(result_tail) + 1;
+    char *t = malloc(n);
+    if (t)
+        snprintf(t, n, "%s%s%s%s%s", result_head, p->unit, result_mid, p->sha, result_tail);
     return t;
 }
 
@@ -314,6 +356,12 @@ static void conn_done(conn *c, stats *st, double lat)
         return;
     json_t *r = json_loads(c->reply.data, 0, NULL);
     json_t *as = json_object_get(r, "assignments");
+    st->dispatched += (long)json_array_size(as);
+    st->empty += json_array_size(as) == 0;
+    if (no_upload) {
+        json_decref(r);
+        return;
+    }
     size_t i;
     json_t *a;
     json_array_foreach(as, i, a)
@@ -325,8 +373,6 @@ static void conn_done(conn *c, stats *st, double lat)
         snprintf(p->unit, sizeof p->unit, "%s", json_string_value(json_object_get(a, "unit_id")));
         snprintf(p->sha, sizeof p->sha, "%s", json_string_value(json_object_get(a, "sha256")));
     }
-    st->dispatched += (long)json_array_size(as);
-    st->empty += json_array_size(as) == 0;
     json_decref(r);
 }
 
@@ -415,14 +461,14 @@ static figures drive(conn *conns, int nconn, double seconds)
     return f;
 }
 
-static figures one_size(const char *server, const char *root, long nunits, int nconn,
+static figures one_size(const char *server, const char *root, long nunits, int nconn, int nthreads,
                         double seconds)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%.4000s/p%ld", root, nunits);
     char *init[] = {(char *)server, "init", dir, NULL};
     run_or_die(init);
-    tune_config(dir, nconn);
+    tune_config(dir, nconn, nthreads);
     fill(dir, nunits);
     int port;
     pid_t pid = serve(server, dir, &port);
@@ -486,7 +532,7 @@ int main(int argc, char **argv)
 {
     const char *sizes = "100000,1000000", *keep = NULL;
     double seconds = 10;
-    int nconn = 64;
+    int nconn = 256, nthreads = 64;
     char server[4096] = "";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--units") && i + 1 < argc)
@@ -495,18 +541,23 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--connections") && i + 1 < argc)
             nconn = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            nthreads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--server") && i + 1 < argc)
             snprintf(server, sizeof server, "%s", argv[++i]);
         else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
             keep = argv[++i];
+        else if (!strcmp(argv[i], "--no-upload"))
+            no_upload = true;
         else {
             fprintf(stderr, "usage: bench_sched_load [--units N,N...] [--seconds S]"
-                            " [--connections C] [--server PATH] [--keep DIR]\n");
+                            " [--connections C] [--threads T] [--server PATH] [--keep DIR]"
+                            " [--no-upload]\n");
             return 2;
         }
     }
-    if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0))
-        die("%s", "--connections 2..512 and --seconds > 0");
+    if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0) || nthreads < 1 || nthreads > 256)
+        die("%s", "--connections 2..512, --threads 1..256 and --seconds > 0");
     if (!server[0]) {
         char self[4000];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -526,15 +577,17 @@ int main(int argc, char **argv)
             die("%s", strerror(errno));
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    printf("bench_sched_load: %d connections (hosts), %.0f s per size, server %s\n", nconn,
-           seconds, server);
+    result_template();
+    printf("bench_sched_load: %d connections (hosts), %d server threads, %.0f s per size%s,"
+           " server %s\n",
+           nconn, nthreads, seconds, no_upload ? ", no uploads" : "", server);
     figures first = {0}, last = {0};
     int nsizes = 0;
     for (const char *p = sizes; *p;) {
         long n = strtol(p, (char **)&p, 10);
         if (n <= 0)
             die("bad --units %s", sizes);
-        figures f = one_size(server, root, n, nconn, seconds);
+        figures f = one_size(server, root, n, nconn, nthreads, seconds);
         if (nsizes++ == 0)
             first = f;
         last = f;

@@ -23,6 +23,7 @@ download units (checking the SHA-256), compute real results with ozma-search
              restart: no accepted result is lost, none counted twice, and
              PRAGMA integrity_check is ok.
 """
+import glob
 import hashlib
 import json
 import os
@@ -429,6 +430,12 @@ def main():
             continue
         print("== %s" % name)
         fn(tmp, rec, truth)
+    # Under ASan/UBSan a report goes to the server's stderr, not its exit status.
+    for log in sorted(glob.glob(os.path.join(tmp, "*", "serve.log"))):
+        with open(log, errors="replace") as f:
+            text = f.read()
+        check("Sanitizer" not in text and "runtime error" not in text,
+              "no sanitizer report in %s" % os.path.relpath(log, tmp))
     if FAILURES:
         print("%d failure(s); projects kept in %s" % (len(FAILURES), tmp), file=sys.stderr)
         sys.exit(1)

@@ -139,7 +139,8 @@ if [[ $rc -ne 0 ]]; then
     cat "$WORK/client.err" >&2
     fail "HTTP checks (sched_client.py exit $rc)"
 fi
-grep -q 'ozma-server: POST /api/v1/work: 401 unauthorized' "$WORK/serve.err" \
+grep -q 'level=info msg="request failed" method=POST path=/api/v1/work status=401 code=unauthorized' \
+    "$WORK/serve.err" \
     && pass "errors are logged, one line each" || fail "no error log line"
 
 "$SERVER" status "$P" --json >"$WORK/status.json" \

@@ -237,7 +237,7 @@ static void project_config_is_strict(void **state)
     oz_project_config_default(&c);
     assert_string_equal(c.bind, "127.0.0.1");
     assert_int_equal(c.port, 8080);
-    assert_int_equal(c.http_threads, 4);
+    assert_int_equal(c.http_threads, 16);
     assert_int_equal(c.max_in_progress_per_cpu, 4);
     assert_true(c.rate_per_host == 20 && c.rate_burst == 100);
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,7 @@ typedef struct world {
 
 static int64_t now0;
 
-static void make_world(world *w, int nunits, int quorum, int max_err, int max_total,
-                       int64_t delay)
+static void make_world(world *w, int nunits, int quorum, int max_err, int max_total, int64_t delay)
 {
     memset(w, 0, sizeof *w);
     snprintf(w->dir, sizeof w->dir, "/tmp/oz-store-XXXXXX");
@@ -62,10 +62,17 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
     json_t *cj = oz_sci_config_to_json(&cfg);
     char *ctext = json_dumps(cj, JSON_COMPACT);
     json_decref(cj);
-    oz_dataset_info d = {.name = "ds", .recording = "test", .sample_rate = FS,
-                         .center_hz = F0, .has_time = true, .start_ns = 1700000000000000000LL,
-                         .config_json = ctext, .min_quorum = quorum, .target_nresults = quorum,
-                         .max_error_results = max_err, .max_total_results = max_total,
+    oz_dataset_info d = {.name = "ds",
+                         .recording = "test",
+                         .sample_rate = FS,
+                         .center_hz = F0,
+                         .has_time = true,
+                         .start_ns = 1700000000000000000LL,
+                         .config_json = ctext,
+                         .min_quorum = quorum,
+                         .target_nresults = quorum,
+                         .max_error_results = max_err,
+                         .max_total_results = max_total,
                          .delay_bound = delay};
     assert_int_equal(oz_store_dataset_begin(w->s, &d, now0, &w->dataset, why, sizeof why),
                      OZ_SCHED_OK);
@@ -74,11 +81,15 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
         char name[32], file[40];
         snprintf(name, sizeof name, "ds-%06d", i);
         snprintf(file, sizeof file, "%s.ozwu", name);
-        oz_unit_row r = {.name = name, .file = file, .bytes = 1000, .flops = UNIT_FLOPS,
-                         .index = (uint64_t)i, .start_s = i * 5.0, .nsamples = NSAMPLES};
+        oz_unit_row r = {.name = name,
+                         .file = file,
+                         .bytes = 1000,
+                         .flops = UNIT_FLOPS,
+                         .index = (uint64_t)i,
+                         .start_s = i * 5.0,
+                         .nsamples = NSAMPLES};
         memset(r.sha256, i + 1, 32);
-        assert_int_equal(oz_store_units_add(w->s, w->dataset, &r, 1, why, sizeof why),
-                         OZ_SCHED_OK);
+        assert_int_equal(oz_store_units_add(w->s, w->dataset, &r, 1, why, sizeof why), OZ_SCHED_OK);
     }
     /* Nothing is sent before the dataset is finished. */
     for (int a = 0; a < 4; a++) {
@@ -86,23 +97,23 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
         snprintf(name, sizeof name, "user%d", a);
         unsigned char h[32];
         memset(h, 0x10 + a, 32);
-        assert_int_equal(oz_store_account_create(w->s, name, NULL, 0, h, now0, &w->accounts[a],
-                                                 why, sizeof why),
-                         OZ_SCHED_OK);
+        assert_int_equal(
+            oz_store_account_create(w->s, name, NULL, 0, h, now0, &w->accounts[a], why, sizeof why),
+            OZ_SCHED_OK);
         memset(h, 0x40 + a, 32);
-        oz_host_info hi = {.name = name, .os = "Linux", .ncpus = 2, .flops = 1e9,
-                           .memory_mb = 4096};
-        assert_int_equal(oz_store_host_create(w->s, w->accounts[a], &hi, h, now0, &w->hosts[a],
-                                              why, sizeof why),
-                         OZ_SCHED_OK);
+        oz_host_info hi = {
+            .name = name, .os = "Linux", .ncpus = 2, .flops = 1e9, .memory_mb = 4096};
+        assert_int_equal(
+            oz_store_host_create(w->s, w->accounts[a], &hi, h, now0, &w->hosts[a], why, sizeof why),
+            OZ_SCHED_OK);
         assert_int_equal(oz_store_host_by_key(w->s, h, &w->auth[a]), OZ_SCHED_OK);
         assert_int_equal(w->auth[a].host_id, w->hosts[a]);
     }
     oz_assignment a[4];
     size_t n;
-    assert_int_equal(oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 4, &n, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 4, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(oz_store_dataset_finish(w->s, w->dataset, why, sizeof why), OZ_SCHED_OK);
 }
@@ -125,15 +136,21 @@ static char *result_text(const char *unit, int unit_index, double df, bool extra
     memset(r.unit_sha256, unit_index + 1, 32);
     r.result.nsignals = extra ? 2 : 1;
     r.result.signals = calloc(2, sizeof(oz_signal));
-    r.result.signals[0] = (oz_signal){.type = OZ_SIG_SPIKE, .fft_len = 1024,
-                                      .freq_hz = F0 + 1234.5 + df, .chirp_hz_s = 0.5,
-                                      .time_s = 2.0, .power = 60, .score = 2.5};
-    r.result.signals[1] = (oz_signal){.type = OZ_SIG_SPIKE, .fft_len = 256,
-                                      .freq_hz = F0 - 2000, .time_s = 1.0, .power = 70,
+    r.result.signals[0] = (oz_signal){.type = OZ_SIG_SPIKE,
+                                      .fft_len = 1024,
+                                      .freq_hz = F0 + 1234.5 + df,
+                                      .chirp_hz_s = 0.5,
+                                      .time_s = 2.0,
+                                      .power = 60,
+                                      .score = 2.5};
+    r.result.signals[1] = (oz_signal){.type = OZ_SIG_SPIKE,
+                                      .fft_len = 256,
+                                      .freq_hz = F0 - 2000,
+                                      .time_s = 1.0,
+                                      .power = 70,
                                       .score = 2.9};
     r.result.flops = UNIT_FLOPS;
-    snprintf(r.result.kernel_version, sizeof r.result.kernel_version, "%s",
-             OZ_SCI_KERNEL_VERSION);
+    snprintf(r.result.kernel_version, sizeof r.result.kernel_version, "%s", OZ_SCI_KERNEL_VERSION);
     json_t *j = oz_wu_result_to_json(&r);
     char *t = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(j);
@@ -216,9 +233,9 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
     char why[256];
     oz_assignment a0[8], a1[8], a2[8];
     size_t n0, n1, n2;
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a0, 8, &n0, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a0, 8, &n0, why, sizeof why),
+        OZ_SCHED_OK);
     /* One replica of each unit for the first account, never two. */
     assert_int_equal(n0, 3);
     for (size_t i = 0; i < n0; i++)
@@ -228,13 +245,13 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
     assert_int_equal(a0[0].flops, UNIT_FLOPS);
     assert_int_equal(strlen(a0[0].sha256), 64);
     /* It asks again: the other replicas are not for it. */
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a2, 8, &n2, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a2, 8, &n2, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n2, 0);
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1e9, 100, now0, a1, 8, &n1, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, 100, now0, a1, 8, &n1, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n1, 3);
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(upload(&w, 0, &a0[i], 0, true), OZ_SCHED_OK);
@@ -293,9 +310,9 @@ static void uploads_are_refused_unless_they_belong(void **state)
     char why[256];
     oz_assignment a0[2], a1[2];
     size_t n;
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a0, 2, &n, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a0, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 1);
     /* Another host's replica, an unknown one. */
     assert_int_equal(upload(&w, 1, &a0[0], 0, false), OZ_SCHED_EFORBIDDEN);
@@ -309,18 +326,18 @@ static void uploads_are_refused_unless_they_belong(void **state)
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 5, false), OZ_SCHED_ECONFLICT);
-    assert_int_equal(oz_store_replica_error(w.s, a0[0].replica_id, w.hosts[0], "late", now0, why,
-                                            sizeof why),
-                     OZ_SCHED_ECONFLICT);
+    assert_int_equal(
+        oz_store_replica_error(w.s, a0[0].replica_id, w.hosts[0], "late", now0, why, sizeof why),
+        OZ_SCHED_ECONFLICT);
     /* The host's in-progress count came back down: the cap admits more. */
     json_t *h;
     assert_int_equal(oz_store_host_json(w.s, w.hosts[0], now0, &h), OZ_SCHED_OK);
     assert_int_equal(json_integer_value(json_object_get(h, "in_progress")), 0);
     json_decref(h);
     /* Cap: host 1 may hold one replica at most. */
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1e9, 0, now0, a1, 2, &n, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, 0, now0, a1, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 0);
     oz_replica_info ri;
     assert_int_equal(oz_store_replica_get(w.s, a0[0].replica_id, &ri, why, sizeof why),
@@ -346,9 +363,9 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
     for (int round = 0; round < 3; round++) {
         oz_assignment a[2];
         size_t n;
-        assert_int_equal(oz_store_work_assign(w.s, &w.auth[round], 1, 100, now0, a, 2, &n, why,
-                                              sizeof why),
-                         OZ_SCHED_OK);
+        assert_int_equal(
+            oz_store_work_assign(w.s, &w.auth[round], 1, 100, now0, a, 2, &n, why, sizeof why),
+            OZ_SCHED_OK);
         assert_int_equal(n, 1);
         assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
                                                 "fftw plan failed", now0, why, sizeof why),
@@ -358,8 +375,7 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
                                                 "fftw plan failed", now0, why, sizeof why),
                          OZ_SCHED_OK);
         size_t done;
-        assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why),
-                         OZ_SCHED_OK);
+        assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
     }
     settle(&w, one_in_error);
     sqlite3 *c;
@@ -372,9 +388,9 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
     assert_non_null(strstr(reason, "fftw plan failed"));
     sqlite3_finalize(st);
     /* Nothing of it is sent any more. */
-    assert_int_equal(sqlite3_prepare_v2(c, "SELECT count(*) FROM replicas WHERE state = 0", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(c, "SELECT count(*) FROM replicas WHERE state = 0", -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
@@ -390,31 +406,27 @@ static void a_silent_hosts_replica_times_out_and_is_reissued(void **state)
     char why[256];
     oz_assignment a[2], b[2], c[2];
     size_t n;
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a, 2, &n, why,
-                                          sizeof why),
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a, 2, &n, why, sizeof why),
                      OZ_SCHED_OK);
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1, 100, now0, b, 2, &n, why,
-                                          sizeof why),
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1, 100, now0, b, 2, &n, why, sizeof why),
                      OZ_SCHED_OK);
     assert_int_equal(n, 1);
     /* No work left until host 1's deadline passes. */
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, c, 2, &n, why,
-                                          sizeof why),
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, c, 2, &n, why, sizeof why),
                      OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
     size_t done;
-    assert_int_equal(oz_store_transition(w.s, now0 + 50, 100, &done, why, sizeof why),
-                     OZ_SCHED_OK);
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 50, c, 2, &n, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(oz_store_transition(w.s, now0 + 50, 100, &done, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 50, c, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(oz_store_transition(w.s, now0 + 101, 100, &done, why, sizeof why),
                      OZ_SCHED_OK);
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 101, c, 2, &n, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 101, c, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 1);
     assert_int_equal(upload(&w, 2, &c[0], 0, false), OZ_SCHED_OK);
     w.expect_signals = 1;
@@ -467,9 +479,9 @@ static void cheat(double df, bool extra, bool drop)
     oz_assignment a[4][2];
     size_t n;
     for (int h = 0; h < 2; h++) {
-        assert_int_equal(oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why,
-                                              sizeof why),
-                         OZ_SCHED_OK);
+        assert_int_equal(
+            oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why, sizeof why),
+            OZ_SCHED_OK);
         assert_int_equal(n, 1);
     }
     /* Host 0 cheats; host 1 is honest.  Honest results carry one signal. */
@@ -485,8 +497,8 @@ static void cheat(double df, bool extra, bool drop)
         json_decref(j);
         unsigned char sha[32] = {7};
         bool dup;
-        assert_int_equal(oz_store_result_accept(w.s, a[0][0].replica_id, w.hosts[0], t,
-                                                strlen(t), sha, now0, &dup, why, sizeof why),
+        assert_int_equal(oz_store_result_accept(w.s, a[0][0].replica_id, w.hosts[0], t, strlen(t),
+                                                sha, now0, &dup, why, sizeof why),
                          OZ_SCHED_OK);
         free(t);
     } else {
@@ -496,9 +508,9 @@ static void cheat(double df, bool extra, bool drop)
     settle(&w, inconclusive_pair);
     assert_int_equal(units_in(&w, "validated"), 0);
     /* The extra replica goes to a third account, which is honest. */
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, a[2], 2, &n, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, a[2], 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 1);
     assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
     w.expect_signals = 1;
@@ -551,15 +563,15 @@ static void a_late_result_is_checked_against_the_canonical_one(void **state)
     oz_assignment a[4][2];
     size_t n, done;
     for (int h = 0; h < 2; h++)
-        assert_int_equal(oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why,
-                                              sizeof why),
-                         OZ_SCHED_OK);
+        assert_int_equal(
+            oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why, sizeof why),
+            OZ_SCHED_OK);
     /* Host 1 is late: its replica times out and host 2 gets a new one. */
     assert_int_equal(oz_store_transition(w.s, now0 + 200, 100, &done, why, sizeof why),
                      OZ_SCHED_OK);
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 200, a[2], 2, &n, why,
-                                          sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 200, a[2], 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 2 - 1);
     assert_int_equal(upload(&w, 0, &a[0][0], 0, false), OZ_SCHED_OK); /* late too, but accepted */
     assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
@@ -584,15 +596,71 @@ static void one_account_is_never_starved_while_units_remain(void **state)
     size_t total = 0, n;
     oz_assignment a[1];
     do {
-        assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e-9, 100000, now0, a, 1, &n,
-                                              why, sizeof why),
-                         OZ_SCHED_OK);
+        assert_int_equal(
+            oz_store_work_assign(w.s, &w.auth[0], 1e-9, 100000, now0, a, 1, &n, why, sizeof why),
+            OZ_SCHED_OK);
         total += n;
     } while (n > 0 && total < 1000);
     assert_int_equal(total, 600);
     assert_int_equal(count_sql(&w, "SELECT count(DISTINCT unit_id) FROM replicas"
                                    " WHERE account_id IS NOT NULL"),
                      600);
+    free_world(&w);
+}
+
+/* Four hosts on four accounts ask for work at once from their own threads
+ * and connections while the writer thread batches their transactions:
+ * every replica goes out exactly once, never two of a unit to one account. */
+typedef struct racer {
+    world *w;
+    int who;
+    size_t got;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    oz_store *s;
+    char why[256];
+    if (oz_store_open(r->w->db, &s, why, sizeof why) != OZ_SCHED_OK)
+        return NULL;
+    size_t n;
+    oz_assignment a[3];
+    do {
+        if (oz_store_work_assign(s, &r->w->auth[r->who], 1e-9, 1000000, now0, a, 3, &n, why,
+                                 sizeof why) != OZ_SCHED_OK)
+            break;
+        r->got += n;
+    } while (n > 0);
+    oz_store_close(s);
+    return NULL;
+}
+
+static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 400, 2, 3, 6, 3600);
+    char why[256];
+    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
+    pthread_t t[4];
+    racer r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (racer){.w = &w, .who = i};
+        assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+    }
+    size_t total = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        total += r[i].got;
+    }
+    oz_db_writer_stop(w.db);
+    assert_int_equal(total, 800);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = 1"), 800);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM (SELECT unit_id, account_id FROM replicas"
+                                   " GROUP BY 1, 2 HAVING count(*) > 1)"),
+                     0);
+    assert_int_equal(count_sql(&w, "SELECT sum(in_progress) FROM hosts"), 800);
     free_world(&w);
 }
 
@@ -608,6 +676,7 @@ int main(void)
         cmocka_unit_test(a_cheater_who_drops_a_signal_gets_nothing),
         cmocka_unit_test(a_late_result_is_checked_against_the_canonical_one),
         cmocka_unit_test(one_account_is_never_starved_while_units_remain),
+        cmocka_unit_test(concurrent_dispatch_through_the_writer_gives_each_replica_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,621 @@
+/*
+ * store_web.c - the read-only views the web pages and /metrics need beyond
+ * API.md's first set (store_read.c): dataset progress, throughput, the
+ * hosts leaderboard, credit histories, a host's or account's recent
+ * results, the newest signals, and the database's gauges and health.
+ *
+ * Like store_read.c, every list is bounded (limit 1..500) and paged by an
+ * opaque decimal cursor (an offset for lists ordered by credit, the last id
+ * for lists ordered by id), recent credit is decayed to `now` as it is
+ * read, and nothing here writes.  Each query walks an index or a small
+ * table except where noted at the query (the dataset progress looks at each
+ * active unit's replicas; a project with millions of units would keep
+ * counters instead).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "credit.h"
+#include "store_internal.h"
+
+#define LIMIT_MAX 500
+#define CURSOR_MAX 1000000000000LL
+
+static int clamp(int v, int lo, int hi, int dflt)
+{
+    return v < lo ? dflt : v > hi ? hi : v;
+}
+
+/* A cursor is 1..13 decimal digits; NULL or "" is the start.  -1 when
+ * malformed. */
+static long long cursor_parse(const char *after)
+{
+    if (!after || !*after)
+        return 0;
+    if (strlen(after) > 13)
+        return -1;
+    for (const char *p = after; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    long long v = strtoll(after, NULL, 10);
+    return v > CURSOR_MAX ? -1 : v;
+}
+
+static json_t *cursor_json(bool more, long long next)
+{
+    if (!more)
+        return json_null();
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", next);
+    return json_string(buf);
+}
+
+/* Runs st (bound by the caller) and appends make(st, now) for each row, at
+ * most limit rows; *more when another row exists, *last the int64 of
+ * column 0 of the last row taken.  Resets st. */
+static int rows_json(sqlite3_stmt *st, int limit, json_t *(*make)(sqlite3_stmt *, int64_t),
+                     int64_t now, json_t **arr, bool *more, long long *last)
+{
+    *more = false;
+    json_t *a = json_array();
+    if (!a) {
+        sqlite3_reset(st);
+        return OZ_SCHED_ENOMEM;
+    }
+    int n = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = true;
+            break;
+        }
+        if (last)
+            *last = sqlite3_column_int64(st, 0);
+        json_t *row = make(st, now);
+        if (!row || json_array_append_new(a, row)) {
+            sqlite3_reset(st);
+            json_decref(a);
+            return OZ_SCHED_ENOMEM;
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        json_decref(a);
+        return OZ_SCHED_EDB;
+    }
+    *arr = a;
+    return OZ_SCHED_OK;
+}
+
+static int paged(const char *key, json_t *arr, bool more, long long next, json_t **out)
+{
+    *out = json_pack("{so so}", key, arr, "next", cursor_json(more, next));
+    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
+}
+
+static int64_t one_int(oz_store *s, const char *sql, int64_t arg, bool bind)
+{
+    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    if (!st)
+        return -1;
+    if (bind)
+        sqlite3_bind_int64(st, 1, arg);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+/* ---- datasets ------------------------------------------------------------------------------ */
+
+static json_t *dataset_row(sqlite3_stmt *st, int64_t now)
+{
+    (void)now;
+    return json_pack(
+        "{sI ss ss sf sf sI sI sI sI sI sI sI sI}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+        "name", oz_store_col_text(st, 1), "recording", oz_store_col_text(st, 2), "sample_rate",
+        sqlite3_column_double(st, 3), "center_hz", sqlite3_column_double(st, 4), "created",
+        (json_int_t)sqlite3_column_int64(st, 5), "units", (json_int_t)sqlite3_column_int64(st, 6),
+        "validated", (json_int_t)sqlite3_column_int64(st, 7), "error",
+        (json_int_t)sqlite3_column_int64(st, 8), "validating",
+        (json_int_t)sqlite3_column_int64(st, 9), "in_progress",
+        (json_int_t)sqlite3_column_int64(st, 10), "unsent",
+        (json_int_t)sqlite3_column_int64(st, 11), "signals",
+        (json_int_t)sqlite3_column_int64(st, 12));
+}
+
+int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **out)
+{
+    *out = NULL;
+    limit = clamp(limit, 1, LIMIT_MAX, 50);
+    long long from = cursor_parse(after);
+    if (from < 0)
+        return OZ_SCHED_EINVAL;
+    /* Each unit falls in one class, the first that holds: validated,
+     * error, validating (a successful result waits for the validator or a
+     * quorum), in progress, unsent. */
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
+        " count(c.cls), coalesce(sum(c.cls = 1), 0), coalesce(sum(c.cls = 2), 0),"
+        " coalesce(sum(c.cls = 3), 0), coalesce(sum(c.cls = 4), 0), coalesce(sum(c.cls = 5), 0),"
+        " (SELECT count(*) FROM signals g WHERE g.dataset_id = d.id)"
+        " FROM datasets d LEFT JOIN (SELECT u.dataset_id AS dataset_id, CASE"
+        "   WHEN u.state = 1 THEN 1 WHEN u.state = 2 THEN 2"
+        "   WHEN EXISTS(SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.outcome = 1) THEN 3"
+        "   WHEN EXISTS(SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.state = 1) THEN 4"
+        "   ELSE 5 END AS cls FROM units u) c ON c.dataset_id = d.id"
+        " WHERE d.ready = 1 AND d.id > ?1 GROUP BY d.id ORDER BY d.id LIMIT ?2",
+        NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int(st, 2, limit + 1);
+    json_t *arr;
+    bool more;
+    long long last = from;
+    int rc = rows_json(st, limit, dataset_row, 0, &arr, &more, &last);
+    return rc == OZ_SCHED_OK ? paged("datasets", arr, more, last, out) : rc;
+}
+
+/* ---- throughput ---------------------------------------------------------------------------- */
+
+int oz_store_throughput_json(oz_store *s, int64_t now, int bucket_s, int n, json_t **out)
+{
+    *out = NULL;
+    bucket_s = clamp(bucket_s, 1, 86400 * 7, 3600);
+    n = clamp(n, 1, LIMIT_MAX, 48);
+    int64_t last = now / bucket_s; /* the bucket now is in */
+    int64_t first = last - n + 1;
+    int64_t *counts = calloc((size_t)n, sizeof *counts);
+    json_t *buckets = json_array();
+    int rc = OZ_SCHED_ENOMEM;
+    if (!counts || !buckets)
+        goto fail;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT received / ?1, count(*) FROM replicas"
+                                     " WHERE received >= ?2 AND outcome = 1 GROUP BY 1",
+                                     NULL, 0);
+    rc = OZ_SCHED_EDB;
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, bucket_s);
+    sqlite3_bind_int64(st, 2, first * bucket_s);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t b = sqlite3_column_int64(st, 0);
+        if (b >= first && b <= last)
+            counts[b - first] += sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        goto fail;
+    rc = OZ_SCHED_ENOMEM;
+    for (int i = 0; i < n; i++)
+        if (json_array_append_new(buckets,
+                                  json_pack("{sI sI}", "t", (json_int_t)((first + i) * bucket_s),
+                                            "results", (json_int_t)counts[i])))
+            goto fail;
+    free(counts);
+    *out = json_pack("{sI so}", "bucket_s", (json_int_t)bucket_s, "buckets", buckets);
+    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
+fail:
+    free(counts);
+    json_decref(buckets);
+    return rc;
+}
+
+/* ---- leaderboards -------------------------------------------------------------------------- */
+
+static json_t *host_row(sqlite3_stmt *st, int64_t now)
+{
+    return json_pack(
+        "{sI ss sI ss ss sI sf sf sI}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
+        oz_store_col_text(st, 1), "user_id", (json_int_t)sqlite3_column_int64(st, 5), "user_name",
+        oz_store_col_text(st, 6), "os", oz_store_col_text(st, 7), "ncpus",
+        (json_int_t)sqlite3_column_int64(st, 8), "total_credit", sqlite3_column_double(st, 2),
+        "recent_credit",
+        oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now), "last_rpc",
+        (json_int_t)sqlite3_column_int64(st, 9));
+}
+
+int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
+                        json_t **out)
+{
+    *out = NULL;
+    limit = clamp(limit, 1, LIMIT_MAX, 50);
+    long long off = cursor_parse(after);
+    if (off < 0)
+        return OZ_SCHED_EINVAL;
+    sqlite3_stmt *st =
+        by_recent
+            ? oz_store_stmt(s,
+                            "SELECT h.id, h.name, h.total_credit, h.recent_credit, h.recent_time,"
+                            " h.account_id, a.name, h.os, h.ncpus, h.last_rpc FROM hosts h"
+                            " JOIN accounts a ON a.id = h.account_id ORDER BY"
+                            " decay(h.recent_credit, h.recent_time, ?1) DESC, h.id"
+                            " LIMIT ?2 OFFSET ?3",
+                            NULL, 0)
+            : oz_store_stmt(s,
+                            "SELECT h.id, h.name, h.total_credit, h.recent_credit, h.recent_time,"
+                            " h.account_id, a.name, h.os, h.ncpus, h.last_rpc FROM hosts h"
+                            " JOIN accounts a ON a.id = h.account_id WHERE ?1 IS NOT NULL"
+                            " ORDER BY h.total_credit DESC, h.id LIMIT ?2 OFFSET ?3",
+                            NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, limit + 1);
+    sqlite3_bind_int64(st, 3, off);
+    json_t *arr;
+    bool more;
+    int rc = rows_json(st, limit, host_row, now, &arr, &more, NULL);
+    return rc == OZ_SCHED_OK ? paged("hosts", arr, more, off + limit, out) : rc;
+}
+
+static json_t *team_row(sqlite3_stmt *st, int64_t now)
+{
+    return json_pack(
+        "{sI ss sf sf sI ss}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
+        oz_store_col_text(st, 1), "total_credit", sqlite3_column_double(st, 2), "recent_credit",
+        oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now), "nusers",
+        (json_int_t)sqlite3_column_int64(st, 5), "description", oz_store_col_text(st, 6));
+}
+
+int oz_store_teams_rac_json(oz_store *s, int limit, const char *after, int64_t now, json_t **out)
+{
+    *out = NULL;
+    limit = clamp(limit, 1, LIMIT_MAX, 50);
+    long long off = cursor_parse(after);
+    if (off < 0)
+        return OZ_SCHED_EINVAL;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT id, name, total_credit, recent_credit, recent_time,"
+                                     " (SELECT count(*) FROM accounts a WHERE a.team_id = t.id),"
+                                     " description FROM teams t ORDER BY"
+                                     " decay(recent_credit, recent_time, ?1) DESC, id"
+                                     " LIMIT ?2 OFFSET ?3",
+                                     NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, limit + 1);
+    sqlite3_bind_int64(st, 3, off);
+    json_t *arr;
+    bool more;
+    int rc = rows_json(st, limit, team_row, now, &arr, &more, NULL);
+    return rc == OZ_SCHED_OK ? paged("teams", arr, more, off + limit, out) : rc;
+}
+
+/* ---- credit history ------------------------------------------------------------------------ */
+
+static const char *const owner_kind[] = {"host", "user", "team"};
+static const char *const owner_exists[] = {
+    "SELECT count(*) FROM hosts WHERE id = ?",
+    "SELECT count(*) FROM accounts WHERE id = ?",
+    "SELECT count(*) FROM teams WHERE id = ?",
+};
+
+int oz_store_credit_history_json(oz_store *s, oz_credit_owner kind, int64_t id, int64_t now,
+                                 int days, json_t **out)
+{
+    *out = NULL;
+    if (kind < OZ_CREDIT_HOST || kind > OZ_CREDIT_TEAM)
+        return OZ_SCHED_EINVAL;
+    days = clamp(days, 1, 3650, 90);
+    int64_t found = one_int(s, owner_exists[kind], id, true);
+    if (found < 0)
+        return OZ_SCHED_EDB;
+    if (found == 0)
+        return OZ_SCHED_ENOTFOUND;
+    int64_t today = now / 86400, first = today - days + 1;
+    double *credit = calloc((size_t)days, sizeof *credit);
+    json_t *arr = json_array();
+    int rc = OZ_SCHED_ENOMEM;
+    if (!credit || !arr)
+        goto fail;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT day, credit FROM credit_daily"
+                                     " WHERE kind = ?1 AND owner = ?2 AND day >= ?3 AND day <= ?4",
+                                     NULL, 0);
+    rc = OZ_SCHED_EDB;
+    if (!st)
+        goto fail;
+    sqlite3_bind_text(st, 1, owner_kind[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, first);
+    sqlite3_bind_int64(st, 4, today);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        credit[sqlite3_column_int64(st, 0) - first] += sqlite3_column_double(st, 1);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        goto fail;
+    rc = OZ_SCHED_ENOMEM;
+    for (int i = 0; i < days; i++) {
+        char date[32];
+        if (oz_wu_time_format((first + i) * 86400 * (int64_t)1000000000, 0, date, sizeof date) !=
+            OZ_WU_OK)
+            snprintf(date, sizeof date, "?");
+        if (strlen(date) > 10)
+            date[10] = '\0'; /* YYYY-MM-DD */
+        if (json_array_append_new(arr, json_pack("{sI ss sf}", "day", (json_int_t)(first + i),
+                                                 "date", date, "credit", credit[i])))
+            goto fail;
+    }
+    free(credit);
+    *out = json_pack("{ss sI so}", "kind", owner_kind[kind], "id", (json_int_t)id, "days", arr);
+    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
+fail:
+    free(credit);
+    json_decref(arr);
+    return rc;
+}
+
+/* ---- recent results ------------------------------------------------------------------------ */
+
+static const char *name_of(const char *const *names, size_t n, int64_t v)
+{
+    return v >= 0 && (size_t)v < n ? names[v] : "unknown";
+}
+
+static json_t *result_row(sqlite3_stmt *st, int64_t now)
+{
+    (void)now;
+    static const char *const states[] = {"unsent", "in_progress", "over"};
+    static const char *const outcomes[] = {"init", "success", "client_error", "no_reply",
+                                           "didnt_need"};
+    static const char *const validate[] = {"init", "valid", "invalid", "inconclusive"};
+    json_t *o = json_pack(
+        "{sI ss ss sI sI ss ss ss sf}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
+        "unit_id", oz_store_col_text(st, 1), "dataset", oz_store_col_text(st, 2), "host_id",
+        (json_int_t)sqlite3_column_int64(st, 3), "user_id", (json_int_t)sqlite3_column_int64(st, 4),
+        "state", name_of(states, 3, sqlite3_column_int64(st, 5)), "outcome",
+        name_of(outcomes, 5, sqlite3_column_int64(st, 6)), "validate_state",
+        name_of(validate, 4, sqlite3_column_int64(st, 7)), "credit", sqlite3_column_double(st, 11));
+    /* sent, received, deadline: Unix seconds or null */
+    static const char *const times[] = {"sent", "received", "deadline"};
+    static const int cols[] = {8, 9, 10};
+    for (int i = 0; o && i < 3; i++)
+        if (json_object_set_new(o, times[i],
+                                sqlite3_column_type(st, cols[i]) == SQLITE_NULL
+                                    ? json_null()
+                                    : json_integer(sqlite3_column_int64(st, cols[i])))) {
+            json_decref(o);
+            o = NULL;
+        }
+    return o;
+}
+
+int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, const char *after,
+                          json_t **out)
+{
+    *out = NULL;
+    limit = clamp(limit, 1, LIMIT_MAX, 50);
+    long long before = cursor_parse(after);
+    if (before < 0)
+        return OZ_SCHED_EINVAL;
+    int64_t found = one_int(s, owner_exists[of_host ? OZ_CREDIT_HOST : OZ_CREDIT_USER], id, true);
+    if (found < 0)
+        return OZ_SCHED_EDB;
+    if (found == 0)
+        return OZ_SCHED_ENOTFOUND;
+    /* Newest first by replica id.  (No index on host_id/account_id yet:
+     * this walks replicas from the newest until it has a page.) */
+    sqlite3_stmt *st =
+        of_host ? oz_store_stmt(s,
+                                "SELECT r.id, u.name, d.name, r.host_id, r.account_id, r.state,"
+                                " r.outcome, r.validate_state, r.sent, r.received, r.deadline,"
+                                " r.credit FROM replicas r JOIN units u ON u.id = r.unit_id"
+                                " JOIN datasets d ON d.id = u.dataset_id"
+                                " WHERE r.host_id = ?1 AND (?2 = 0 OR r.id < ?2)"
+                                " ORDER BY r.id DESC LIMIT ?3",
+                                NULL, 0)
+                : oz_store_stmt(s,
+                                "SELECT r.id, u.name, d.name, r.host_id, r.account_id, r.state,"
+                                " r.outcome, r.validate_state, r.sent, r.received, r.deadline,"
+                                " r.credit FROM replicas r JOIN units u ON u.id = r.unit_id"
+                                " JOIN datasets d ON d.id = u.dataset_id"
+                                " WHERE r.account_id = ?1 AND (?2 = 0 OR r.id < ?2)"
+                                " ORDER BY r.id DESC LIMIT ?3",
+                                NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, before);
+    sqlite3_bind_int(st, 3, limit + 1);
+    json_t *arr;
+    bool more;
+    long long last = before;
+    int rc = rows_json(st, limit, result_row, 0, &arr, &more, &last);
+    return rc == OZ_SCHED_OK ? paged("results", arr, more, last, out) : rc;
+}
+
+/* ---- signals ------------------------------------------------------------------------------- */
+
+static json_t *signal_row(sqlite3_stmt *st, int64_t now)
+{
+    (void)now;
+    json_t *utc = json_null();
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+        char buf[48];
+        if (oz_wu_time_format(sqlite3_column_int64(st, 6), 6, buf, sizeof buf) == OZ_WU_OK)
+            utc = json_string(buf);
+    }
+    return json_pack(
+        "{sI ss sf sf sf so sf sf sI ss ss sf}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+        "type", oz_store_col_text(st, 1), "freq_hz", sqlite3_column_double(st, 2), "chirp_hz_s",
+        sqlite3_column_double(st, 3), "time_s", sqlite3_column_double(st, 4), "time_utc", utc,
+        "score", sqlite3_column_double(st, 7), "power", sqlite3_column_double(st, 8), "fft_len",
+        (json_int_t)sqlite3_column_int64(st, 9), "unit_id", oz_store_col_text(st, 10), "dataset",
+        oz_store_col_text(st, 11), "period_s", sqlite3_column_double(st, 5));
+}
+
+int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_t **out)
+{
+    *out = NULL;
+    limit = clamp(limit, 1, LIMIT_MAX, 10);
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
+        " g.power, g.fft_len, u.name, d.name FROM signals g JOIN units u ON u.id = g.unit_id"
+        " JOIN datasets d ON d.id = g.dataset_id WHERE g.score >= ?1"
+        " ORDER BY g.id DESC LIMIT ?2",
+        NULL, 0);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_double(st, 1, min_score);
+    sqlite3_bind_int(st, 2, limit);
+    json_t *arr;
+    bool more;
+    int rc = rows_json(st, limit, signal_row, 0, &arr, &more, NULL);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    *out = json_pack("{so}", "signals", arr);
+    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
+}
+
+/* ---- gauges and health --------------------------------------------------------------------- */
+
+static int64_t file_bytes(const char *path, const char *suffix)
+{
+    char p[4096];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s%s", path, suffix) >= (int)sizeof p || stat(p, &st) != 0)
+        return 0;
+    return (int64_t)st.st_size;
+}
+
+int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *g, char *why, size_t whylen)
+{
+    memset(g, 0, sizeof *g);
+    int rc = oz_store_rbegin(s, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    rc = OZ_SCHED_EDB;
+    /* units by state walks the units_state index; the replica counts use
+     * the partial indexes, "over" is the rest */
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "SELECT state, count(*) FROM units GROUP BY state", why, whylen);
+    if (!st)
+        goto out;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t k = sqlite3_column_int64(st, 0);
+        if (k >= 0 && k < 3)
+            g->units[k] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        rc = oz_store_dberr(s, "units by state", why, whylen);
+        goto out;
+    }
+    int64_t total = one_int(s, "SELECT count(*) FROM replicas", 0, false);
+    g->replicas[0] = one_int(s, "SELECT count(*) FROM replicas WHERE state = 0", 0, false);
+    g->replicas[1] = one_int(s, "SELECT count(*) FROM replicas WHERE state = 1", 0, false);
+    g->replicas[2] = total - g->replicas[0] - g->replicas[1];
+    g->need_transition =
+        one_int(s, "SELECT count(*) FROM units WHERE need_transition = 1", 0, false);
+    g->need_validate = one_int(s, "SELECT count(*) FROM units WHERE need_validate = 1", 0, false);
+    g->need_assimilate =
+        one_int(s, "SELECT count(*) FROM units WHERE state = 1 AND assimilated = 0", 0, false);
+    g->hosts = one_int(s, "SELECT count(*) FROM hosts", 0, false);
+    g->hosts_active = one_int(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
+                              now - 86400 > 0 ? now - 86400 : 1, true);
+    g->accounts = one_int(s, "SELECT count(*) FROM accounts", 0, false);
+    g->teams = one_int(s, "SELECT count(*) FROM teams", 0, false);
+    g->signals = one_int(s, "SELECT count(*) FROM signals", 0, false);
+    g->datasets = one_int(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0, false);
+    if (total < 0 || g->replicas[0] < 0 || g->replicas[1] < 0 || g->need_transition < 0 ||
+        g->need_validate < 0 || g->need_assimilate < 0 || g->hosts < 0 || g->hosts_active < 0 ||
+        g->accounts < 0 || g->teams < 0 || g->signals < 0 || g->datasets < 0) {
+        rc = oz_store_dberr(s, "counting", why, whylen);
+        goto out;
+    }
+    st = oz_store_stmt(s, "SELECT coalesce(sum(total_credit), 0) FROM accounts", why, whylen);
+    if (!st)
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        g->credit_total = sqlite3_column_double(st, 0);
+    sqlite3_reset(st);
+    g->db_bytes = file_bytes(s->db->path, "");
+    g->wal_bytes = file_bytes(s->db->path, "-wal");
+    rc = OZ_SCHED_OK;
+out:
+    oz_store_rend(s);
+    return rc;
+}
+
+static json_t *replica_error_row(sqlite3_stmt *st, int64_t now)
+{
+    (void)now;
+    return json_pack("{sI ss sI sI ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
+                     "unit_id", oz_store_col_text(st, 1), "host_id",
+                     (json_int_t)sqlite3_column_int64(st, 2), "time",
+                     (json_int_t)sqlite3_column_int64(st, 3), "message", oz_store_col_text(st, 4));
+}
+
+static json_t *unit_error_row(sqlite3_stmt *st, int64_t now)
+{
+    (void)now;
+    return json_pack("{ss ss sI ss}", "unit_id", oz_store_col_text(st, 1), "dataset",
+                     oz_store_col_text(st, 2), "time", (json_int_t)sqlite3_column_int64(st, 3),
+                     "reason", oz_store_col_text(st, 4));
+}
+
+int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out)
+{
+    *out = NULL;
+    limit = clamp(limit, 1, 100, 10);
+    oz_store_gauges g;
+    char why[256];
+    int rc = oz_store_gauges_read(s, now, &g, why, sizeof why);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    json_t *o =
+        json_pack("{s{ss sI sI} s{sI sI sI sI sI}}", "database", "path", s->db->path, "bytes",
+                  (json_int_t)g.db_bytes, "wal_bytes", (json_int_t)g.wal_bytes, "queues",
+                  "transition", (json_int_t)g.need_transition, "validate",
+                  (json_int_t)g.need_validate, "assimilate", (json_int_t)g.need_assimilate,
+                  "unsent", (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1]);
+    if (!o)
+        return OZ_SCHED_ENOMEM;
+    /* Client errors, newest first: the partial index on received walks
+     * back from now (error reports set received). */
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT r.id, u.name, r.host_id, r.received, r.error"
+                                     " FROM replicas r JOIN units u ON u.id = r.unit_id"
+                                     " WHERE r.received IS NOT NULL AND r.outcome = 2"
+                                     " ORDER BY r.received DESC, r.id DESC LIMIT ?1",
+                                     NULL, 0);
+    json_t *arr;
+    bool more;
+    if (!st) {
+        json_decref(o);
+        return OZ_SCHED_EDB;
+    }
+    sqlite3_bind_int(st, 1, limit);
+    if ((rc = rows_json(st, limit, replica_error_row, now, &arr, &more, NULL)) != OZ_SCHED_OK ||
+        json_object_set_new(o, "replica_errors", arr)) {
+        json_decref(o);
+        return rc != OZ_SCHED_OK ? rc : OZ_SCHED_ENOMEM;
+    }
+    st = oz_store_stmt(s,
+                       "SELECT u.id, u.name, d.name, coalesce(u.finished, 0), coalesce(u.error, '')"
+                       " FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE u.state = 2"
+                       " ORDER BY u.finished DESC, u.id DESC LIMIT ?1",
+                       NULL, 0);
+    if (!st) {
+        json_decref(o);
+        return OZ_SCHED_EDB;
+    }
+    sqlite3_bind_int(st, 1, limit);
+    if ((rc = rows_json(st, limit, unit_error_row, now, &arr, &more, NULL)) != OZ_SCHED_OK ||
+        json_object_set_new(o, "unit_errors", arr)) {
+        json_decref(o);
+        return rc != OZ_SCHED_OK ? rc : OZ_SCHED_ENOMEM;
+    }
+    *out = o;
+    return OZ_SCHED_OK;
+}

@@ -1,0 +1,140 @@
+/*
+ * signals.js - the signal browser: the canonical signals of a dataset as a
+ * frequency-time plot, one colour per type and opacity by score (within
+ * its type), with filters (dataset, type, minimum score, frequency range)
+ * kept in the page's URL, a table, and the details of the signal clicked.
+ *
+ * Signals are fetched a page (500) at a time, up to MAX_SIGNALS; the
+ * frequency range is applied here, the rest by the API.
+ */
+'use strict';
+
+(() => {
+  const {el, api, fill, num, mhz, table, chart, typeColor, once, showError, clearError} = OZ;
+  const MAX_SIGNALS = 10000;
+  const TABLE_ROWS = 500;
+  const form = document.getElementById('filters');
+  const fields = {dataset: 'f-dataset', type: 'f-type', min_score: 'f-score', fmin: 'f-fmin', fmax: 'f-fmax'};
+  let shown = [];
+
+  function readURL() {
+    const q = new URLSearchParams(location.search);
+    for (const [k, id] of Object.entries(fields)) document.getElementById(id).value = q.get(k) || '';
+  }
+
+  function writeURL() {
+    const q = new URLSearchParams();
+    for (const [k, id] of Object.entries(fields)) {
+      const v = document.getElementById(id).value.trim();
+      if (v) q.set(k, v);
+    }
+    history.replaceState(null, '', location.pathname + (q.toString() ? '?' + q : ''));
+  }
+
+  function detail(s) {
+    const dl = el('dl', {class: 'details'});
+    const rows = [
+      ['Type', s.type], ['Frequency', mhz(s.freq_hz) + ' (' + s.freq_hz.toFixed(3) + ' Hz)'],
+      ['Chirp rate', s.chirp_hz_s.toFixed(4) + ' Hz/s'], ['Time', s.time_s.toFixed(3) + ' s from the start'],
+      ['Time (UTC)', s.time_utc || '-'], ['Score', s.score.toFixed(3)], ['Power', s.power.toFixed(3)],
+      ['FFT length', num(s.fft_len)], ['Period', s.period_s ? s.period_s.toFixed(4) + ' s' : '-'],
+      ['Unit', s.unit_id], ['Dataset', s.dataset], ['Signal id', String(s.id)],
+    ];
+    for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
+    fill('detail', el('h2', {}, 'Signal ' + s.id), dl);
+    document.querySelectorAll('#table tr.selected').forEach((tr) => tr.classList.remove('selected'));
+    const tr = document.querySelector('#table tr[data-id="' + s.id + '"]');
+    if (tr) tr.classList.add('selected');
+  }
+
+  /* One scatter dataset per type; each point's opacity grows with its
+   * score's rank among the signals of that type. */
+  function plot(list) {
+    const byType = new Map();
+    for (const s of list) {
+      if (!byType.has(s.type)) byType.set(s.type, []);
+      byType.get(s.type).push(s);
+    }
+    const datasets = [];
+    for (const [type, sigs] of byType) {
+      const scores = sigs.map((s) => s.score).sort((a, b) => a - b);
+      const alpha = (s) => sigs.length < 2 ? 0.9
+        : 0.3 + 0.7 * scores.indexOf(s.score) / (sigs.length - 1);
+      datasets.push({
+        label: type, data: sigs.map((s) => ({x: s.time_s, y: s.freq_hz, s: s})),
+        backgroundColor: sigs.map((s) => typeColor(type, alpha(s))),
+        borderColor: typeColor(type), pointRadius: 5, pointHoverRadius: 8,
+      });
+    }
+    chart('plot', {
+      type: 'scatter',
+      data: {datasets: datasets},
+      options: {
+        onClick: (ev, items) => { if (items.length) detail(datasets[items[0].datasetIndex].data[items[0].index].s); },
+        plugins: {tooltip: {callbacks: {label: (c) => c.raw.s.type + ' ' + mhz(c.raw.s.freq_hz) + ' at ' +
+                                                      c.raw.s.time_s.toFixed(2) + ' s, score ' + c.raw.s.score.toFixed(2)}}},
+        scales: {
+          x: {title: {display: true, text: 'time from the dataset start (s)'}},
+          y: {title: {display: true, text: 'frequency (MHz)'}, ticks: {callback: (v) => (v / 1e6).toFixed(4)}},
+        },
+      },
+    });
+  }
+
+  function tableOf(list) {
+    const t = table([
+      {label: 'Type', cell: (s) => s.type},
+      {label: 'Frequency', num: true, cell: (s) => mhz(s.freq_hz)},
+      {label: 'Chirp (Hz/s)', num: true, cell: (s) => s.chirp_hz_s.toFixed(3)},
+      {label: 'Time (s)', num: true, cell: (s) => s.time_s.toFixed(2)},
+      {label: 'Score', num: true, cell: (s) => s.score.toFixed(2)},
+      {label: 'FFT', num: true, cell: (s) => num(s.fft_len)},
+      {label: 'Unit', cell: (s) => s.unit_id},
+    ], list.slice(0, TABLE_ROWS), {onClick: detail, empty: 'No signal matches.'});
+    t.querySelectorAll('tbody tr').forEach((tr, i) => { if (list[i]) tr.dataset.id = list[i].id; });
+    fill('table', t);
+  }
+
+  async function datasets() {
+    const d = await api('/api/v1/datasets?limit=500');
+    const sel = document.getElementById('f-dataset');
+    const want = new URLSearchParams(location.search).get('dataset') || '';
+    for (const x of d.datasets) sel.append(el('option', {value: x.name}, x.name));
+    sel.value = want;
+  }
+
+  async function load() {
+    const v = (id) => document.getElementById(id).value.trim();
+    const q = new URLSearchParams({limit: '500'});
+    if (v('f-dataset')) q.set('dataset', v('f-dataset'));
+    if (v('f-type')) q.set('type', v('f-type'));
+    if (v('f-score')) q.set('min_score', v('f-score'));
+    const fmin = v('f-fmin') ? parseFloat(v('f-fmin')) * 1e6 : -Infinity;
+    const fmax = v('f-fmax') ? parseFloat(v('f-fmax')) * 1e6 : Infinity;
+    let all = [], after = null;
+    do {
+      const page = await api('/api/v1/signals?' + q + (after ? '&after=' + encodeURIComponent(after) : ''));
+      all = all.concat(page.signals);
+      after = page.next;
+    } while (after && all.length < MAX_SIGNALS);
+    shown = all.filter((s) => s.freq_hz >= fmin && s.freq_hz <= fmax);
+    document.getElementById('count').textContent =
+      num(shown.length) + ' signal' + (shown.length === 1 ? '' : 's') +
+      (after ? ' (the first ' + num(all.length) + ' fetched)' : '') +
+      (shown.length > TABLE_ROWS ? '; the table lists the first ' + TABLE_ROWS : '');
+    document.body.dataset.signals = String(shown.length);
+    plot(shown);
+    tableOf(shown);
+  }
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    writeURL();
+    load().then(clearError, showError);
+  });
+  readURL();
+  once(async () => {
+    await datasets();
+    await load();
+  });
+})();

@@ -1,0 +1,57 @@
+/*
+ * status.js - server status: uptime and requests, the background jobs'
+ * backlogs, queue lengths, the database's size and recent errors (the
+ * server's own 5xx answers, hosts' error reports, units that ended in
+ * error).  Refreshes every 5 seconds.
+ */
+'use strict';
+
+(() => {
+  const {el, api, fill, num, time, duration, bytes, card, table, every} = OZ;
+
+  function health(n) {
+    return n === 0 ? el('span', {class: 'ok'}, 'idle') : el('span', {class: 'busy'}, num(n) + ' waiting');
+  }
+
+  async function load() {
+    const s = await api('/api/v1/server');
+    fill('cards',
+         card('server', s.draining ? el('span', {class: 'bad'}, 'stopping') : el('span', {class: 'ok'}, 'serving')),
+         card('up for', duration(s.uptime_s)),
+         card('requests answered', num(s.requests)),
+         card('requests in flight', num(s.in_flight)),
+         card('HTTP threads', num(s.http_threads)),
+         card('log level', s.log_level));
+    fill('jobs', table([
+      {label: 'Job', cell: (j) => j[0]},
+      {label: 'What it does', cell: (j) => j[1]},
+      {label: 'Backlog', cell: (j) => health(j[2])},
+    ], [
+      ['transitioner', 'deadlines, reissues, units ending in error', s.queues.transition],
+      ['validator', 'quorum, canonical result, credit', s.queues.validate],
+      ['assimilator', 'canonical signals into the signals table', s.queues.assimilate],
+    ]));
+    fill('queues', table([
+      {label: 'What', cell: (q) => q[0]}, {label: 'Size', num: true, cell: (q) => q[1]},
+    ], [
+      ['replicas waiting to be sent', num(s.queues.unsent)],
+      ['replicas in progress on hosts', num(s.queues.in_progress)],
+      ['database file (' + s.database.path + ')', bytes(s.database.bytes)],
+      ['write-ahead log', bytes(s.database.wal_bytes)],
+    ]));
+    fill('server-errors', table([
+      {label: 'Time', cell: (e) => time(e.time)}, {label: 'Status', num: true, cell: (e) => String(e.status)},
+      {label: 'Request', cell: (e) => e.method + ' ' + e.path}, {label: 'Message', cell: (e) => e.message},
+    ], s.errors, {empty: 'None since the server started.'}));
+    fill('replica-errors', table([
+      {label: 'Time', cell: (e) => time(e.time)}, {label: 'Result', num: true, cell: (e) => String(e.replica_id)},
+      {label: 'Unit', cell: (e) => e.unit_id}, {label: 'Host', cell: (e) => OZ.link('/hosts/' + e.host_id, 'host ' + e.host_id)},
+      {label: 'Message', cell: (e) => e.message},
+    ], s.replica_errors, {empty: 'None.'}));
+    fill('unit-errors', table([
+      {label: 'Time', cell: (e) => time(e.time)}, {label: 'Unit', cell: (e) => e.unit_id},
+      {label: 'Dataset', cell: (e) => e.dataset}, {label: 'Reason', cell: (e) => e.reason},
+    ], s.unit_errors, {empty: 'None.'}));
+  }
+  every(5, load);
+})();

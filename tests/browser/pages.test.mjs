@@ -1,0 +1,279 @@
+// pages.test.mjs - Ozma's web pages in headless Chromium, against the
+// demo's finished run (run.sh starts it: deploy/demo.sh --headless --then).
+//
+// Environment: OZ_URL (the server), OZ_TRUTH (the injected signals),
+// OZ_ARTIFACTS (where screenshots go), OZ_CHROMIUM (the browser),
+// OZ_NODE_MODULES (where playwright-core is installed).
+//
+// Checks: every page loads without console errors, page errors or failed
+// requests; the leaderboards show alice and bob; account, host and team
+// pages show their totals, charts and results; the signal browser plots
+// every injected signal, its filters work and a click shows a signal's
+// details; an account named <script>alert(1)</script> (and a team named
+// <img src=x onerror=...>) render as text and run nothing; a page whose
+// data is missing shows the error visibly.  A screenshot of every page is
+// saved in OZ_ARTIFACTS.
+import {createRequire} from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(path.join(process.env.OZ_NODE_MODULES, 'x.js'));
+const {chromium} = require('playwright-core');
+
+const URL = process.env.OZ_URL;
+const ART = process.env.OZ_ARTIFACTS;
+const truth = JSON.parse(fs.readFileSync(process.env.OZ_TRUTH, 'utf8')).signals;
+const FS = 9765.625;
+const XSS = '<script>alert(1)</script>';
+const XSS_TEAM = '<img src=x onerror=alert(2)>';
+let failures = 0;
+
+function check(cond, what) {
+  if (cond) console.log('ok: ' + what);
+  else { console.error('FAIL: ' + what); failures++; }
+  return cond;
+}
+
+async function api(p, opts) {
+  const res = await fetch(URL + p, opts);
+  const body = await res.json();
+  if (!res.ok) throw new Error(p + ': ' + res.status + ' ' + JSON.stringify(body));
+  return body;
+}
+
+function post(p, body, token) {
+  const headers = {'Content-Type': 'application/json'};
+  if (token) headers.Authorization = 'Bearer ' + token;
+  return api(p, {method: 'POST', headers, body: JSON.stringify(body)});
+}
+
+// The hostile names, created before the pages are looked at.
+const xss = await post('/api/v1/accounts', {name: XSS});
+const xssTeam = await post('/api/v1/teams', {name: XSS_TEAM}, xss.authenticator);
+const users = (await api('/api/v1/users?limit=500')).users;
+const alice = users.find((u) => u.name === 'alice');
+const bob = users.find((u) => u.name === 'bob');
+const team = await api('/api/v1/teams/' + alice.team_id);
+const host = (await api('/api/v1/hosts')).hosts.find((h) => h.user_name === 'bob');
+
+fs.mkdirSync(ART, {recursive: true});
+const browser = await chromium.launch({
+  executablePath: process.env.OZ_CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  timeout: 60000,
+});
+const context = await browser.newContext({viewport: {width: 1280, height: 900}});
+context.setDefaultTimeout(20000);
+
+// Opens a page and returns it with the problems it reports; `expect(page)`
+// waits for what the page must show.  expectErrors: console errors that
+// are the point of the test (a 404 fetch).
+async function visit(name, p, expect, expectErrors = false) {
+  const page = await context.newPage();
+  const problems = [];
+  const dialogs = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('requestfailed', (r) => problems.push('request failed: ' + r.url()));
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  let ok = true;
+  try {
+    const res = await page.goto(URL + p, {waitUntil: 'load'});
+    ok = check(res.status() === 200, name + ': ' + p + ' answers 200');
+    await expect(page);
+  } catch (e) {
+    ok = check(false, name + ': ' + p + ': ' + e.message.split('\n')[0]);
+  }
+  await page.waitForTimeout(300); // late console errors (a chart's second draw)
+  await page.screenshot({path: path.join(ART, name + '.png'), fullPage: true});
+  check(dialogs.length === 0, name + ': no dialog opened' + (dialogs.length ? ': ' + dialogs : ''));
+  if (!expectErrors)
+    check(problems.length === 0, name + ': no console errors' + (problems.length ? ': ' + problems.join('; ') : ''));
+  return {page, problems, ok};
+}
+
+const text = (page, sel) => page.locator(sel).innerText();
+
+// ---- home ----
+{
+  const {page} = await visit('home', '/', async (pg) => {
+    await pg.locator('#datasets td a', {hasText: 'demo'}).waitFor();
+    await pg.locator('#signals tbody tr td', {hasText: /spike|gaussian|pulse|triplet|line/}).first().waitFor();
+  });
+  const cards = await text(page, '#cards');
+  check(/3\s*\/\s*3\s*units validated/.test(cards), 'home: 3 / 3 units validated');
+  check((await text(page, '#title')) === 'Ozma demo', 'home: the project name');
+  const bars = await page.locator('#datasets .bar span.validated').count();
+  check(bars === 1, 'home: the dataset progress bar is all validated');
+  const results = await page.evaluate(() => {
+    const c = window.Chart && window.Chart.getChart(document.getElementById('throughput'));
+    return c ? c.data.datasets[0].data.reduce((a, b) => a + b, 0) : -1;
+  });
+  check(results === 6, 'home: the throughput chart counts the 6 results (' + results + ')');
+  await page.close();
+}
+
+// ---- leaderboards ----
+for (const order of ['total', 'rac']) {
+  const {page} = await visit('users-' + order, '/users?order=' + order, async (pg) => {
+    await pg.locator('#board td a', {hasText: 'alice'}).waitFor();
+  });
+  const names = await page.locator('#board tbody td:nth-child(2)').allInnerTexts();
+  check(names.includes('alice') && names.includes('bob'), 'users?order=' + order + ': alice and bob listed');
+  check(names.includes(XSS), 'users?order=' + order + ': the ' + XSS + ' account is listed as text');
+  check(await page.locator('#tabs a[aria-current="page"]').innerText() ===
+        (order === 'total' ? 'Total credit' : 'Recent average credit'), 'users: the order tab');
+  await page.close();
+}
+{
+  const {page} = await visit('hosts', '/hosts', async (pg) => {
+    await pg.locator('#board td a', {hasText: 'bob'}).waitFor();
+  });
+  const owners = await page.locator('#board tbody td:nth-child(3)').allInnerTexts();
+  check(owners.includes('alice') && owners.includes('bob'), 'hosts: a host of alice and one of bob');
+  await page.close();
+}
+{
+  const {page} = await visit('teams', '/teams', async (pg) => {
+    await pg.locator('#board td a', {hasText: 'Demo team'}).waitFor();
+  });
+  const names = await page.locator('#board tbody td:nth-child(2)').allInnerTexts();
+  check(names.includes(XSS_TEAM), 'teams: the ' + XSS_TEAM + ' team is listed as text');
+  check(await page.locator('#board img').count() === 0, 'teams: no <img> element was made from a name');
+  await page.close();
+}
+
+// ---- account, host, team ----
+{
+  const {page} = await visit('user-alice', '/users/' + alice.id, async (pg) => {
+    await pg.locator('#results td', {hasText: 'Valid'}).first().waitFor();
+  });
+  check((await text(page, '#title')) === 'Account: alice', 'user page: the name');
+  check((await page.locator('#results tbody tr').count()) === 3, 'user page: 3 recent results, valid');
+  check(await page.locator('#about a', {hasText: 'Demo team'}).count() === 1, 'user page: the team');
+  check(await page.locator('#list a').count() === 1, 'user page: one host');
+  const credit = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('credit'));
+    return c.data.datasets[0].data.reduce((a, b) => a + b, 0);
+  });
+  check(Math.abs(credit - alice.total_credit) <= 1e-9 * alice.total_credit,
+        'user page: the credit chart adds up to the total');
+  await page.close();
+}
+{
+  const {page} = await visit('user-xss', '/users/' + xss.account_id, async (pg) => {
+    await pg.locator('#title', {hasText: 'Account:'}).waitFor();
+  });
+  check((await page.locator('#title').textContent()) === 'Account: ' + XSS,
+        'the ' + XSS + ' account page shows its name as text');
+  const scripts = await page.evaluate(() => [...document.scripts].map((s) => s.src || 'inline:' + s.text));
+  check(scripts.length === 3 && scripts.every((s) => s.startsWith(URL + '/static/')),
+        'no script element was made from the name (' + scripts.join(', ') + ')');
+  check(await page.evaluate(() => document.title) === 'Account ' + XSS + ' - Ozma', 'the tab title is the text');
+  await page.close();
+}
+{
+  const {page} = await visit('host', '/hosts/' + host.id, async (pg) => {
+    await pg.locator('#about a', {hasText: 'bob'}).waitFor();
+    await pg.locator('#results td', {hasText: 'Valid'}).first().waitFor();
+  });
+  check((await text(page, '#about')).includes('GFLOPS'), 'host page: its speed and owner');
+  await page.close();
+}
+{
+  const {page} = await visit('team', '/teams/' + team.id, async (pg) => {
+    await pg.locator('#list td a', {hasText: 'bob'}).waitFor();
+  });
+  const members = await page.locator('#list tbody td:nth-child(1)').allInnerTexts();
+  check(members.includes('alice') && members.includes('bob'), 'team page: alice and bob are members');
+  await page.close();
+}
+{
+  const {page} = await visit('team-xss', '/teams/' + xssTeam.team_id, async (pg) => {
+    await pg.locator('#title', {hasText: 'Team:'}).waitFor();
+  });
+  check((await page.locator('#title').textContent()) === 'Team: ' + XSS_TEAM, 'the hostile team name is text');
+  await page.close();
+}
+{
+  const {page, problems} = await visit('user-missing', '/users/999999', async (pg) => {
+    await pg.locator('#error:not([hidden])').waitFor();
+  }, true);
+  check((await text(page, '#error')).includes('no user 999999'), 'a missing account: the API error is shown');
+  check(problems.every((p) => p.includes('404')), 'a missing account: only the 404 is reported');
+  await page.close();
+}
+
+// ---- the signal browser ----
+{
+  const {page} = await visit('signals', '/signals?dataset=demo', async (pg) => {
+    await pg.waitForFunction(() => document.body.dataset.signals !== undefined);
+    await pg.locator('#table tbody tr.clickable').first().waitFor();
+  });
+  const pts = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('plot'));
+    const area = c.chartArea;
+    const out = [];
+    c.data.datasets.forEach((d, i) => {
+      const meta = c.getDatasetMeta(i);
+      d.data.forEach((p, j) => {
+        const e = meta.data[j];
+        out.push({type: p.s.type, f: p.s.freq_hz, t: p.s.time_s, fft: p.s.fft_len, id: p.s.id,
+                  x: e.x, y: e.y, inside: e.x >= area.left - 1 && e.x <= area.right + 1 &&
+                  e.y >= area.top - 1 && e.y <= area.bottom + 1});
+      });
+    });
+    return out;
+  });
+  const shown = Number(await page.evaluate(() => document.body.dataset.signals));
+  check(pts.length === shown && shown > 0, 'signals: the plot has every signal listed (' + shown + ')');
+  check(pts.every((p) => p.inside), 'signals: every point is drawn inside the plot area');
+  const missing = truth.filter((t) => !pts.some((p) => p.type === t.type &&
+      Math.abs(p.f - (t.freq_hz + t.chirp_hz_s * (p.t - t.time_s))) <= Math.max(1, FS / p.fft)));
+  check(missing.length === 0, 'signals: every injected signal is plotted' +
+        (missing.length ? ' (missing ' + missing.map((t) => t.type).join(', ') + ')' : ''));
+  // click a point of the plot: its details appear
+  const spike = pts.find((p) => p.type === 'spike');
+  const box = await page.locator('#plot').boundingBox();
+  await page.mouse.click(box.x + spike.x, box.y + spike.y);
+  await page.locator('#detail h2').waitFor();
+  const detail = await text(page, '#detail');
+  check(detail.includes('spike'), 'signals: clicking a point shows its details');
+  // a table row too
+  await page.locator('#table tbody tr.clickable').nth(1).click();
+  check((await page.locator('#table tr.selected').count()) === 1, 'signals: clicking a row selects it');
+  // filters: type and frequency range
+  await page.selectOption('#f-type', 'spike');
+  await page.click('#filters button');
+  await page.waitForFunction(() => {
+    const c = window.Chart.getChart(document.getElementById('plot'));
+    return c && c.data.datasets.length === 1 && c.data.datasets[0].label === 'spike';
+  });
+  check(page.url().includes('type=spike'), 'signals: the filter is kept in the URL');
+  await page.fill('#f-fmin', '1421');
+  await page.click('#filters button');
+  await page.waitForFunction(() => document.body.dataset.signals === '0');
+  check((await text(page, '#table')).includes('No signal matches'), 'signals: a frequency range with nothing in it');
+  await page.screenshot({path: path.join(ART, 'signals-filtered.png'), fullPage: true});
+  await page.close();
+}
+
+// ---- server status ----
+{
+  const {page} = await visit('status', '/status', async (pg) => {
+    await pg.locator('#cards .ok', {hasText: 'serving'}).waitFor();
+    await pg.locator('#jobs td', {hasText: 'validator'}).waitFor();
+  });
+  check((await text(page, '#queues')).includes('ozma.db'), 'status: the database and its size');
+  check((await page.locator('#jobs .ok').count()) === 3, 'status: every job idle');
+  await page.close();
+}
+
+await browser.close();
+console.log('screenshots in ' + ART);
+if (failures) {
+  console.error(failures + ' failure(s)');
+  process.exit(1);
+}
+console.log('all browser checks passed');
