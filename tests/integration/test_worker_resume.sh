@@ -4,7 +4,7 @@
 #
 # Usage: test_worker_resume.sh BINDIR
 #
-# One unit sized to take about 4 s here (calibrated with ozma-search), quorum
+# One unit of 2^18 samples sized to take about 4 s here (calibrated with ozma-search), quorum
 # 1.  The worker checkpoints every 0.5 s.  Killed (-9) part way, the restarted
 # worker must resume at a step no earlier than the progress it had shown
 # less one checkpoint interval of work; stopped with SIGTERM (exit 0 within a
@@ -16,10 +16,12 @@ BINDIR=${1:?usage: $0 BINDIR}
 source "$(dirname "$0")/worker_lib.sh"
 wl_setup
 
-CHIRP=$(calibrate_chirp 4)
-make_recording "$WORK/rec" 65536
+# 2^18 samples: on a fast machine even the widest chirp range (1000 Hz/s)
+# searches a 2^16 unit in under 2 s, too short to stop it part way reliably.
+CHIRP=$(calibrate_chirp 4 18)
+make_recording "$WORK/rec" 262144
 make_project proj
-"$SERVER" load "$PROJ" "$WORK/rec" --name one --unit-samples 2^16 "${ANALYSIS[@]}" \
+"$SERVER" load "$PROJ" "$WORK/rec" --name one --unit-samples 2^18 "${ANALYSIS[@]}" \
     --chirp-max "$CHIRP" --quorum 1 --replicas 1 -q
 start_server
 attach_worker "$WORK/w" carol "checkpoint_interval_s = 0.5" "status_interval_s = 0.1" ||
