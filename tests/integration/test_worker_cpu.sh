@@ -90,7 +90,10 @@ kill -HUP "$WPID"
 sleep 1
 S0=$(steps_done)
 P=$(probe 3)
-S1=$(steps_done)
+# Progress shows through checkpoints, which a throttled thread writes less
+# often in wall time: wait for the next one rather than a fixed window.
+progressed() { [[ $(steps_done) -gt $S0 ]]; }
+wait_until 20 progressed && S1=$(steps_done) || S1=$S0
 echo "cpu_throttle = 30: $P"
 if python3 - "$P" "$S0" "$S1" <<'PY'
 import json, sys
