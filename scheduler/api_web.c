@@ -194,7 +194,8 @@ enum MHD_Result oz_api_server(oz_req *r)
         json_object_set_new(o, "draining", json_boolean(atomic_load(&srv->draining))) ||
         json_object_set_new(o, "in_flight", json_integer(atomic_load(&srv->inflight))) ||
         json_object_set_new(o, "http_threads", json_integer(srv->cfg.http_threads)) ||
-        json_object_set_new(o, "log_level", json_string(oz_log_level_name(srv->log_level)))) {
+        json_object_set_new(o, "log_level", json_string(oz_log_level_name(srv->log_level))) ||
+        json_object_set_new(o, "jobs", srv->jobs ? oz_jobs_health_json(srv->jobs) : json_null())) {
         json_decref(o);
         return oz_reply_error(r, 500, "out of memory");
     }

@@ -45,13 +45,19 @@ typedef struct job {
     int kind;
     pthread_t thread;
     bool started;
+    /* Health, for the status page (under the owner's lock). */
+    int64_t last_pass;     /* Unix time its last pass over its work ended; 0: none yet */
+    uint64_t passes, done; /* passes made, items done in them */
+    uint64_t errors;       /* failed steps */
+    int64_t last_error_at;
+    char last_error[256];
 } job;
 
 struct oz_jobs {
     oz_db *db;
     double tick_s;
     oz_log_level log_level; /* OZ_LOG_OFF when quiet */
-    pthread_mutex_t lock;   /* guards stop and kicks */
+    pthread_mutex_t lock;   /* guards stop, kicks and the jobs' health */
     pthread_cond_t wake;
     bool stop;
     unsigned kicks; /* bumped by oz_jobs_kick; threads compare with what they saw */
@@ -59,11 +65,21 @@ struct oz_jobs {
 };
 
 /* A job's failure: one error line (log.h), `what` the message and arg the
- * reason. */
-static void job_log(const oz_jobs *j, const char *who, const char *what, const char *arg)
+ * reason; kept as the job's last error for the status page. */
+static void job_log(oz_jobs *j, const char *who, const char *what, const char *arg)
 {
     oz_log(j->log_level, OZ_LOG_ERROR, *what ? what : "job step failed", "job", who, "error", arg,
            (const char *)NULL);
+    pthread_mutex_lock(&j->lock);
+    for (int k = 0; k < JOB_COUNT; k++) {
+        if (strcmp(job_names[k], who) != 0)
+            continue;
+        j->jobs[k].errors++;
+        j->jobs[k].last_error_at = (int64_t)time(NULL);
+        snprintf(j->jobs[k].last_error, sizeof j->jobs[k].last_error, "%s%s%s", what,
+                 *what && arg ? ": " : "", arg ? arg : "");
+    }
+    pthread_mutex_unlock(&j->lock);
 }
 
 /* ---- the validator's decision -------------------------------------------------------------- */
@@ -303,6 +319,11 @@ static void *job_main(void *arg)
             break;
         }
         pthread_mutex_lock(&j->lock);
+        if (rc >= 0) {
+            me->last_pass = (int64_t)time(NULL);
+            me->passes++;
+            me->done += (uint64_t)rc;
+        }
         /* Work done may be work for the others (a validation needs an
          * assimilation): wake them.  A failure waits for the tick. */
         if (rc > 0) {
@@ -357,6 +378,33 @@ int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen
     }
     *out = j;
     return OZ_SCHED_OK;
+}
+
+json_t *oz_jobs_health_json(oz_jobs *j)
+{
+    json_t *o = json_object();
+    if (!j || !o)
+        return o;
+    pthread_mutex_lock(&j->lock);
+    for (int k = 0; k < JOB_COUNT; k++) {
+        const job *b = &j->jobs[k];
+        json_t *h = json_pack("{sI sI sI sI}", "last_pass", (json_int_t)b->last_pass, "passes",
+                              (json_int_t)b->passes, "done", (json_int_t)b->done, "errors",
+                              (json_int_t)b->errors);
+        if (h && b->errors &&
+            (json_object_set_new(h, "last_error", json_string(b->last_error)) ||
+             json_object_set_new(h, "last_error_at", json_integer(b->last_error_at)))) {
+            json_decref(h);
+            h = NULL;
+        }
+        if (!h || json_object_set_new(o, job_names[k], h)) {
+            json_decref(o);
+            o = NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&j->lock);
+    return o;
 }
 
 void oz_jobs_kick(oz_jobs *j)

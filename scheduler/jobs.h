@@ -27,6 +27,13 @@ typedef struct oz_jobs_opts {
 } oz_jobs_opts;
 
 int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen);
+/* Each job's health for the status page, a new object
+ * {NAME: {"last_pass", "passes", "done", "errors"[, "last_error",
+ * "last_error_at"]}} (times in Unix seconds; last_pass 0 until the first
+ * pass ends), or NULL on ENOMEM.  A job whose last_pass falls behind its
+ * tick while it has a backlog is stuck, not busy. */
+json_t *oz_jobs_health_json(oz_jobs *j);
+
 /* Something changed (a result or error arrived): run the jobs now. */
 void oz_jobs_kick(oz_jobs *j);
 /* Stops the threads after their current transaction and frees j. */

@@ -22,10 +22,23 @@
          card('requests in flight', num(s.in_flight)),
          card('HTTP threads', num(s.http_threads)),
          card('log level', s.log_level));
+    const jobs = s.jobs || {};
+    const pass = (name) => {
+      const h = jobs[name];
+      if (!h || !h.last_pass) return 'not yet';
+      return duration(Math.max(0, s.now - h.last_pass)) + ' ago (' + num(h.passes) + ' passes)';
+    };
+    const failures = (name) => {
+      const h = jobs[name];
+      if (!h || !h.errors) return '0';
+      return num(h.errors) + ', last: ' + h.last_error;
+    };
     fill('jobs', table([
       {label: 'Job', cell: (j) => j[0]},
       {label: 'What it does', cell: (j) => j[1]},
       {label: 'Backlog', cell: (j) => health(j[2])},
+      {label: 'Last pass', cell: (j) => pass(j[0])},
+      {label: 'Failed steps', cell: (j) => failures(j[0])},
     ], [
       ['transitioner', 'deadlines, reissues, units ending in error', s.queues.transition],
       ['validator', 'quorum, canonical result, credit', s.queues.validate],

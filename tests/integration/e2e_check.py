@@ -63,6 +63,12 @@ check(all(srv["queues"][k] == 0 for k in ("transition", "validate", "assimilate"
       "no backlog left: %s" % srv["queues"])
 check(srv["name"] == "Ozma demo" and srv["database"]["bytes"] > 0 and srv["errors"] == [],
       "server status: name, database size, no server errors")
+jobs = srv.get("jobs") or {}
+check(all(jobs.get(k, {}).get("last_pass", 0) >= srv["now"] - 60 and jobs[k]["passes"] > 0 and
+          jobs[k]["errors"] == 0 for k in ("transitioner", "validator", "assimilator")) and
+      jobs["validator"]["done"] >= 3 and jobs["assimilator"]["done"] >= 3,
+      "server status: every job passed lately, without failures, the validator and assimilator"
+      " over all 3 units: %s" % jobs)
 
 # ---- the injected signals are in the signal table ----------------------------------------------
 truth = json.load(open(TRUTH))["signals"]
