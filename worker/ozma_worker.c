@@ -449,7 +449,7 @@ static int cmd_attach(const args *a)
     if (oz_wk_path(conf, sizeof conf, "%s/worker.conf", a->dir) == OZ_WK_OK &&
         access(conf, F_OK) != 0) {
         const char *t = oz_wk_prefs_template();
-        if (oz_wk_write_private(conf, t, strlen(t), 0644, why, sizeof why) != OZ_WK_OK)
+        if (oz_wk_file_write(conf, t, strlen(t), 0644, why, sizeof why) != OZ_WK_OK)
             fprintf(stderr, "%s: %s\n", PROG, why);
     }
     printf("attached to %s: account %lld, host %lld (%s, %u CPUs, %.2f GFLOPS per core)\n",

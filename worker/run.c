@@ -181,7 +181,7 @@ static void status_write(runner *r, bool running)
     json_decref(st);
     char why[512];
     if (!text ||
-        oz_wk_write_private(r->status_path, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
+        oz_wk_file_write(r->status_path, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
         oz_wk_log("status.json: %s", text ? why : "out of memory");
     free(text);
     r->last_status = oz_wk_mono();
@@ -509,7 +509,7 @@ static void keep_copy(runner *r, const job *j, const char *text, const char *suf
         return;
     if (mkdir(d, 0700) != 0 && errno != EEXIST)
         return;
-    if (oz_wk_write_private(p, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
+    if (oz_wk_file_write(p, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
         oz_wk_log("keep_results: %s", why);
 }
 

@@ -128,52 +128,11 @@ out:
     return rc;
 }
 
-int oz_wk_write_private(const char *path, const void *buf, size_t len, unsigned mode, char *why,
-                        size_t whylen)
+int oz_wk_file_write(const char *path, const void *buf, size_t len, unsigned mode, char *why,
+                     size_t whylen)
 {
-    char tmp[OZ_WK_PATH_MAX + 16], dir[OZ_WK_PATH_MAX];
-    if (oz_wk_path(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) != OZ_WK_OK ||
-        oz_wk_path(dir, sizeof dir, "%s", path) != OZ_WK_OK)
-        return oz_wk_fail(OZ_WK_EINVAL, why, whylen, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
-    if (fd < 0)
-        return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: %s", tmp, strerror(errno));
-    const char *p = buf;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0)
-        goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        int dfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
-    }
-    return OZ_WK_OK;
-fail:;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: cannot write: %s", path, strerror(e));
+    return oz_wu_write_file_mode(path, buf, len, mode, why, whylen) == OZ_WU_OK ? OZ_WK_OK
+                                                                                : OZ_WK_EIO;
 }
 
 int oz_wk_account_save(const char *dir, const oz_wk_account *a, char *why, size_t whylen)
@@ -189,7 +148,7 @@ int oz_wk_account_save(const char *dir, const oz_wk_account *a, char *why, size_
     json_decref(o);
     if (!text)
         return oz_wk_fail(OZ_WK_ENOMEM, why, whylen, "%s: out of memory", path);
-    int rc = oz_wk_write_private(path, text, strlen(text), 0600, why, whylen);
+    int rc = oz_wk_file_write(path, text, strlen(text), 0600, why, whylen);
     free(text);
     return rc;
 }

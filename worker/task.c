@@ -135,7 +135,7 @@ int oz_wk_task_save(const char *taskdir, const oz_wk_task *t, char *why, size_t 
     json_decref(o);
     if (!text)
         return oz_wk_fail(OZ_WK_ENOMEM, why, whylen, "%s: out of memory", path);
-    int rc = oz_wk_write_private(path, text, strlen(text), 0644, why, whylen);
+    int rc = oz_wk_file_write(path, text, strlen(text), 0644, why, whylen);
     free(text);
     return rc;
 }

@@ -156,9 +156,10 @@ typedef struct oz_wk_account {
 int oz_wk_account_load(const char *dir, oz_wk_account *a, char *why, size_t whylen);
 int oz_wk_account_save(const char *dir, const oz_wk_account *a, char *why, size_t whylen);
 
-/* Writes buf as path durably with the given mode (temporary file beside it,
- * fsync, rename, fsync of the directory). */
-int oz_wk_write_private(const char *path, const void *buf, size_t len, unsigned mode, char *why,
+/* Writes buf as path durably with the given mode (workunits' durable file:
+ * temporary file beside it, fsync, rename, fsync of the directory); the
+ * worker's error code. */
+int oz_wk_file_write(const char *path, const void *buf, size_t len, unsigned mode, char *why,
                         size_t whylen);
 
 /* Takes DIR/lock (flock, non-blocking) and writes our pid in it; *fd keeps

@@ -426,6 +426,9 @@ void oz_wu_result_clear(oz_wu_result *r);
  * PATH on commit after fsync, then the directory is fsynced.  Mode 0644. */
 typedef struct oz_wu_dfile oz_wu_dfile;
 int oz_wu_dfile_open(const char *path, oz_wu_dfile **out, char *why, size_t whylen);
+/* The same with the file's permission bits (0600 for secrets). */
+int oz_wu_dfile_open_mode(const char *path, unsigned mode, oz_wu_dfile **out, char *why,
+                          size_t whylen);
 int oz_wu_dfile_write(oz_wu_dfile *f, const void *buf, size_t len, char *why, size_t whylen);
 /* Makes the file durable under its final name; frees f in every case. */
 int oz_wu_dfile_commit(oz_wu_dfile *f, char *why, size_t whylen);
@@ -433,6 +436,8 @@ int oz_wu_dfile_commit(oz_wu_dfile *f, char *why, size_t whylen);
 void oz_wu_dfile_abort(oz_wu_dfile *f);
 /* The whole of buf as PATH, durably. */
 int oz_wu_write_file(const char *path, const void *buf, size_t len, char *why, size_t whylen);
+int oz_wu_write_file_mode(const char *path, const void *buf, size_t len, unsigned mode,
+                          char *why, size_t whylen);
 
 /* ---- synthetic recordings (ozma-synth) ------------------------------------------------ */
 

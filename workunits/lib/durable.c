@@ -36,6 +36,12 @@ static char *dup_str(const char *s)
 
 int oz_wu_dfile_open(const char *path, oz_wu_dfile **out, char *why, size_t whylen)
 {
+    return oz_wu_dfile_open_mode(path, 0644, out, why, whylen);
+}
+
+int oz_wu_dfile_open_mode(const char *path, unsigned mode, oz_wu_dfile **out, char *why,
+                          size_t whylen)
+{
     *out = NULL;
     if (!path || !*path)
         return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no output file name given");
@@ -58,8 +64,13 @@ int oz_wu_dfile_open(const char *path, oz_wu_dfile **out, char *why, size_t whyl
         return oz_wu_fail(OZ_WU_EIO, why, whylen, "%s: cannot create a temporary file: %s", path,
                           strerror(e));
     }
-    /* mkstemp makes 0600; unit files are served to others. */
-    (void)fchmod(f->fd, 0644);
+    /* mkstemp makes 0600: the file gets its mode before it has a byte in it. */
+    if (fchmod(f->fd, (mode_t)mode) != 0) {
+        int e = errno;
+        oz_wu_dfile_abort(f);
+        return oz_wu_fail(OZ_WU_EIO, why, whylen, "%s: cannot set mode %o: %s", path, mode,
+                          strerror(e));
+    }
     *out = f;
     return OZ_WU_OK;
 }
@@ -160,8 +171,14 @@ void oz_wu_dfile_abort(oz_wu_dfile *f)
 
 int oz_wu_write_file(const char *path, const void *buf, size_t len, char *why, size_t whylen)
 {
+    return oz_wu_write_file_mode(path, buf, len, 0644, why, whylen);
+}
+
+int oz_wu_write_file_mode(const char *path, const void *buf, size_t len, unsigned mode, char *why,
+                          size_t whylen)
+{
     oz_wu_dfile *f;
-    int rc = oz_wu_dfile_open(path, &f, why, whylen);
+    int rc = oz_wu_dfile_open_mode(path, mode, &f, why, whylen);
     if (rc != OZ_WU_OK)
         return rc;
     rc = oz_wu_dfile_write(f, buf, len, why, whylen);
