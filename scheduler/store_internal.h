@@ -105,6 +105,32 @@ int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen);
 /* The database's error as OZ_SCHED_EDB / EBUSY with a sentence. */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
 
+/* ---- what the read-only views share (store_json.c) ---- */
+
+#define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */
+
+/* v within [lo, hi]; dflt when below lo (absent or zero). */
+int oz_store_clamp(int v, int lo, int hi, int dflt);
+/* A pagination cursor: decimal digits, NULL or "" for the start; -1 when
+ * malformed. */
+long long oz_store_cursor_parse(const char *after);
+typedef json_t *(*oz_store_row_fn)(sqlite3_stmt *st, int64_t now);
+/* Runs st (bound by the caller, asking for limit + 1 rows) and makes a
+ * JSON array of make(st, now) for at most limit rows; *more when another
+ * row exists; *last (may be NULL) the int64 of column 0 of the last row
+ * taken.  Resets st. */
+int oz_store_rows_json(sqlite3_stmt *st, int limit, oz_store_row_fn make, int64_t now, json_t **arr,
+                       bool *more, long long *last);
+/* {key: arr, "next": cursor or null}; steals arr. */
+int oz_store_paged(const char *key, json_t *arr, bool more, long long next, json_t **out);
+/* The first column of a one-number query (bind: arg is its one
+ * parameter); -1 on failure. */
+int64_t oz_store_one_int(oz_store *s, const char *sql, int64_t arg, bool bind);
+/* A signal as API.md shows it, from the columns id, type, freq_hz,
+ * chirp_hz_s, time_s, period_s, time_ns, score, power, fft_len, unit name,
+ * dataset name. */
+json_t *oz_store_signal_row(sqlite3_stmt *st, int64_t now);
+
 /* Text column or "" (never NULL). */
 const char *oz_store_col_text(sqlite3_stmt *st, int col);
 

@@ -12,53 +12,6 @@
 #include "credit.h"
 #include "store_internal.h"
 
-#define LIMIT_MAX 500
-#define CURSOR_MAX 1000000000LL
-
-static int clamp_limit(int limit)
-{
-    return limit < 1 ? 50 : limit > LIMIT_MAX ? LIMIT_MAX : limit;
-}
-
-/* A cursor is decimal digits; NULL or "" is the start.  -1 when malformed. */
-static long long cursor_parse(const char *after)
-{
-    if (!after || !*after)
-        return 0;
-    if (strlen(after) > 12)
-        return -1;
-    for (const char *p = after; *p; p++)
-        if (*p < '0' || *p > '9')
-            return -1;
-    long long v = strtoll(after, NULL, 10);
-    return v > CURSOR_MAX ? -1 : v;
-}
-
-static json_t *cursor_json(long long next)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "%lld", next);
-    return json_string(buf);
-}
-
-static int nomem(json_t *j)
-{
-    json_decref(j);
-    return OZ_SCHED_ENOMEM;
-}
-
-static int64_t count_of(oz_store *s, const char *sql, int64_t arg)
-{
-    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
-    if (!st)
-        return -1;
-    if (arg)
-        sqlite3_bind_int64(st, 1, arg);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
 int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
 {
     *out = NULL;
@@ -90,17 +43,20 @@ int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
                              "in_progress", (json_int_t)sqlite3_column_int64(st, 1), "over",
                              (json_int_t)sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
-    int64_t active = count_of(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
-                              now - 86400 > 0 ? now - 86400 : 1);
-    int64_t hosts = count_of(s, "SELECT count(*) FROM hosts", 0);
-    int64_t accounts = count_of(s, "SELECT count(*) FROM accounts", 0);
-    int64_t teams = count_of(s, "SELECT count(*) FROM teams", 0);
-    int64_t signals = count_of(s, "SELECT count(*) FROM signals", 0);
-    int64_t datasets = count_of(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0);
-    int64_t hour = count_of(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
-                            now - 3600 > 0 ? now - 3600 : 1);
-    int64_t day = count_of(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
-                           now - 86400 > 0 ? now - 86400 : 1);
+    int64_t active = oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
+                                      now - 86400 > 0 ? now - 86400 : 1, true);
+    int64_t hosts = oz_store_one_int(s, "SELECT count(*) FROM hosts", 0, false);
+    int64_t accounts = oz_store_one_int(s, "SELECT count(*) FROM accounts", 0, false);
+    int64_t teams = oz_store_one_int(s, "SELECT count(*) FROM teams", 0, false);
+    int64_t signals = oz_store_one_int(s, "SELECT count(*) FROM signals", 0, false);
+    int64_t datasets =
+        oz_store_one_int(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0, false);
+    int64_t hour =
+        oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
+                         now - 3600 > 0 ? now - 3600 : 1, true);
+    int64_t day =
+        oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
+                         now - 86400 > 0 ? now - 86400 : 1, true);
     double credit = 0;
     if ((st = oz_store_stmt(s, "SELECT coalesce(sum(total_credit), 0) FROM accounts", NULL, 0)) &&
         sqlite3_step(st) == SQLITE_ROW)
@@ -146,49 +102,12 @@ static json_t *user_row(sqlite3_stmt *st, int64_t now)
     return u;
 }
 
-/* Runs a list statement whose last two parameters are limit+1 and offset,
- * appending make(row) to a new array; *more when a further page exists. */
-static int list_rows(sqlite3_stmt *st, int limit, json_t *(*make)(sqlite3_stmt *, int64_t),
-                     int64_t now, json_t **arr, bool *more)
-{
-    *more = false;
-    json_t *a = json_array();
-    if (!a)
-        return OZ_SCHED_ENOMEM;
-    int n = 0, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == limit) {
-            *more = true;
-            break;
-        }
-        json_t *row = make(st, now);
-        if (!row || json_array_append_new(a, row)) {
-            sqlite3_reset(st);
-            return nomem(a);
-        }
-        n++;
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        json_decref(a);
-        return OZ_SCHED_EDB;
-    }
-    *arr = a;
-    return OZ_SCHED_OK;
-}
-
-static int paged(const char *key, json_t *arr, bool more, long long next, json_t **out)
-{
-    *out = json_pack("{so so}", key, arr, "next", more ? cursor_json(next) : json_null());
-    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
-}
-
 int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
                         json_t **out)
 {
     *out = NULL;
-    limit = clamp_limit(limit);
-    long long off = cursor_parse(after);
+    limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 50);
+    long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
     sqlite3_stmt *st =
@@ -210,8 +129,8 @@ int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *afte
     sqlite3_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
-    int rc = list_rows(st, limit, user_row, now, &arr, &more);
-    return rc == OZ_SCHED_OK ? paged("users", arr, more, off + limit, out) : rc;
+    int rc = oz_store_rows_json(st, limit, user_row, now, &arr, &more, NULL);
+    return rc == OZ_SCHED_OK ? oz_store_paged("users", arr, more, off + limit, out) : rc;
 }
 
 /* Appends the list `sql` (one id parameter) yields to obj[key]. */
@@ -222,11 +141,11 @@ static int add_list(oz_store *s, json_t *obj, const char *key, const char *sql, 
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, LIMIT_MAX + 1);
+    sqlite3_bind_int(st, 2, OZ_STORE_LIMIT_MAX + 1);
     sqlite3_bind_int(st, 3, 0);
     json_t *arr;
     bool more;
-    int rc = list_rows(st, LIMIT_MAX, make, now, &arr, &more);
+    int rc = oz_store_rows_json(st, OZ_STORE_LIMIT_MAX, make, now, &arr, &more, NULL);
     if (rc != OZ_SCHED_OK)
         return rc;
     return json_object_set_new(obj, key, arr) ? OZ_SCHED_ENOMEM : OZ_SCHED_OK;
@@ -312,8 +231,8 @@ static json_t *team_row(sqlite3_stmt *st, int64_t now)
 int oz_store_teams_json(oz_store *s, int limit, const char *after, int64_t now, json_t **out)
 {
     *out = NULL;
-    limit = clamp_limit(limit);
-    long long off = cursor_parse(after);
+    limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 50);
+    long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
     sqlite3_stmt *st = oz_store_stmt(s,
@@ -329,8 +248,8 @@ int oz_store_teams_json(oz_store *s, int limit, const char *after, int64_t now, 
     sqlite3_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
-    int rc = list_rows(st, limit, team_row, now, &arr, &more);
-    return rc == OZ_SCHED_OK ? paged("teams", arr, more, off + limit, out) : rc;
+    int rc = oz_store_rows_json(st, limit, team_row, now, &arr, &more, NULL);
+    return rc == OZ_SCHED_OK ? oz_store_paged("teams", arr, more, off + limit, out) : rc;
 }
 
 int oz_store_team_json(oz_store *s, int64_t id, int64_t now, json_t **out)
@@ -357,29 +276,11 @@ int oz_store_team_json(oz_store *s, int64_t id, int64_t now, json_t **out)
     return OZ_SCHED_OK;
 }
 
-static json_t *signal_row(sqlite3_stmt *st, int64_t now)
-{
-    (void)now;
-    json_t *utc = json_null();
-    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-        char buf[48];
-        if (oz_wu_time_format(sqlite3_column_int64(st, 6), 6, buf, sizeof buf) == OZ_WU_OK)
-            utc = json_string(buf);
-    }
-    return json_pack(
-        "{sI ss sf sf sf so sf sf sI ss ss sf}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-        "type", oz_store_col_text(st, 1), "freq_hz", sqlite3_column_double(st, 2), "chirp_hz_s",
-        sqlite3_column_double(st, 3), "time_s", sqlite3_column_double(st, 4), "time_utc", utc,
-        "score", sqlite3_column_double(st, 7), "power", sqlite3_column_double(st, 8), "fft_len",
-        (json_int_t)sqlite3_column_int64(st, 9), "unit_id", oz_store_col_text(st, 10), "dataset",
-        oz_store_col_text(st, 11), "period_s", sqlite3_column_double(st, 5));
-}
-
 int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)
 {
     *out = NULL;
-    int limit = clamp_limit(q->limit);
-    long long after = cursor_parse(q->after);
+    int limit = oz_store_clamp(q->limit, 1, OZ_STORE_LIMIT_MAX, 50);
+    long long after = oz_store_cursor_parse(q->after);
     if (after < 0)
         return OZ_SCHED_EINVAL;
     sqlite3_stmt *st = oz_store_stmt(
@@ -399,29 +300,9 @@ int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)
     if (q->type)
         sqlite3_bind_text(st, 4, q->type, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, limit + 1);
-    json_t *arr = json_array();
-    if (!arr)
-        return OZ_SCHED_ENOMEM;
-    int n = 0, step;
+    json_t *arr;
+    bool more;
     long long last = after;
-    bool more = false;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == limit) {
-            more = true;
-            break;
-        }
-        last = sqlite3_column_int64(st, 0);
-        json_t *row = signal_row(st, 0);
-        if (!row || json_array_append_new(arr, row)) {
-            sqlite3_reset(st);
-            return nomem(arr);
-        }
-        n++;
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        json_decref(arr);
-        return OZ_SCHED_EDB;
-    }
-    return paged("signals", arr, more, last, out);
+    int rc = oz_store_rows_json(st, limit, oz_store_signal_row, 0, &arr, &more, &last);
+    return rc == OZ_SCHED_OK ? oz_store_paged("signals", arr, more, last, out) : rc;
 }

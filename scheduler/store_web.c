@@ -20,93 +20,6 @@
 #include "credit.h"
 #include "store_internal.h"
 
-#define LIMIT_MAX 500
-#define CURSOR_MAX 1000000000000LL
-
-static int clamp(int v, int lo, int hi, int dflt)
-{
-    return v < lo ? dflt : v > hi ? hi : v;
-}
-
-/* A cursor is 1..13 decimal digits; NULL or "" is the start.  -1 when
- * malformed. */
-static long long cursor_parse(const char *after)
-{
-    if (!after || !*after)
-        return 0;
-    if (strlen(after) > 13)
-        return -1;
-    for (const char *p = after; *p; p++)
-        if (*p < '0' || *p > '9')
-            return -1;
-    long long v = strtoll(after, NULL, 10);
-    return v > CURSOR_MAX ? -1 : v;
-}
-
-static json_t *cursor_json(bool more, long long next)
-{
-    if (!more)
-        return json_null();
-    char buf[24];
-    snprintf(buf, sizeof buf, "%lld", next);
-    return json_string(buf);
-}
-
-/* Runs st (bound by the caller) and appends make(st, now) for each row, at
- * most limit rows; *more when another row exists, *last the int64 of
- * column 0 of the last row taken.  Resets st. */
-static int rows_json(sqlite3_stmt *st, int limit, json_t *(*make)(sqlite3_stmt *, int64_t),
-                     int64_t now, json_t **arr, bool *more, long long *last)
-{
-    *more = false;
-    json_t *a = json_array();
-    if (!a) {
-        sqlite3_reset(st);
-        return OZ_SCHED_ENOMEM;
-    }
-    int n = 0, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == limit) {
-            *more = true;
-            break;
-        }
-        if (last)
-            *last = sqlite3_column_int64(st, 0);
-        json_t *row = make(st, now);
-        if (!row || json_array_append_new(a, row)) {
-            sqlite3_reset(st);
-            json_decref(a);
-            return OZ_SCHED_ENOMEM;
-        }
-        n++;
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        json_decref(a);
-        return OZ_SCHED_EDB;
-    }
-    *arr = a;
-    return OZ_SCHED_OK;
-}
-
-static int paged(const char *key, json_t *arr, bool more, long long next, json_t **out)
-{
-    *out = json_pack("{so so}", key, arr, "next", cursor_json(more, next));
-    return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
-}
-
-static int64_t one_int(oz_store *s, const char *sql, int64_t arg, bool bind)
-{
-    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
-    if (!st)
-        return -1;
-    if (bind)
-        sqlite3_bind_int64(st, 1, arg);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
 /* ---- datasets ------------------------------------------------------------------------------ */
 
 static json_t *dataset_row(sqlite3_stmt *st, int64_t now)
@@ -128,8 +41,8 @@ static json_t *dataset_row(sqlite3_stmt *st, int64_t now)
 int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **out)
 {
     *out = NULL;
-    limit = clamp(limit, 1, LIMIT_MAX, 50);
-    long long from = cursor_parse(after);
+    limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 50);
+    long long from = oz_store_cursor_parse(after);
     if (from < 0)
         return OZ_SCHED_EINVAL;
     /* Each unit falls in one class, the first that holds: validated,
@@ -155,8 +68,8 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
     json_t *arr;
     bool more;
     long long last = from;
-    int rc = rows_json(st, limit, dataset_row, 0, &arr, &more, &last);
-    return rc == OZ_SCHED_OK ? paged("datasets", arr, more, last, out) : rc;
+    int rc = oz_store_rows_json(st, limit, dataset_row, 0, &arr, &more, &last);
+    return rc == OZ_SCHED_OK ? oz_store_paged("datasets", arr, more, last, out) : rc;
 }
 
 /* ---- throughput ---------------------------------------------------------------------------- */
@@ -164,8 +77,8 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
 int oz_store_throughput_json(oz_store *s, int64_t now, int bucket_s, int n, json_t **out)
 {
     *out = NULL;
-    bucket_s = clamp(bucket_s, 1, 86400 * 7, 3600);
-    n = clamp(n, 1, LIMIT_MAX, 48);
+    bucket_s = oz_store_clamp(bucket_s, 1, 86400 * 7, 3600);
+    n = oz_store_clamp(n, 1, OZ_STORE_LIMIT_MAX, 48);
     int64_t last = now / bucket_s; /* the bucket now is in */
     int64_t first = last - n + 1;
     int64_t *counts = calloc((size_t)n, sizeof *counts);
@@ -224,8 +137,8 @@ int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *afte
                         json_t **out)
 {
     *out = NULL;
-    limit = clamp(limit, 1, LIMIT_MAX, 50);
-    long long off = cursor_parse(after);
+    limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 50);
+    long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
     sqlite3_stmt *st =
@@ -250,8 +163,8 @@ int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *afte
     sqlite3_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
-    int rc = rows_json(st, limit, host_row, now, &arr, &more, NULL);
-    return rc == OZ_SCHED_OK ? paged("hosts", arr, more, off + limit, out) : rc;
+    int rc = oz_store_rows_json(st, limit, host_row, now, &arr, &more, NULL);
+    return rc == OZ_SCHED_OK ? oz_store_paged("hosts", arr, more, off + limit, out) : rc;
 }
 
 static json_t *team_row(sqlite3_stmt *st, int64_t now)
@@ -266,8 +179,8 @@ static json_t *team_row(sqlite3_stmt *st, int64_t now)
 int oz_store_teams_rac_json(oz_store *s, int limit, const char *after, int64_t now, json_t **out)
 {
     *out = NULL;
-    limit = clamp(limit, 1, LIMIT_MAX, 50);
-    long long off = cursor_parse(after);
+    limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 50);
+    long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
     sqlite3_stmt *st = oz_store_stmt(s,
@@ -284,8 +197,8 @@ int oz_store_teams_rac_json(oz_store *s, int limit, const char *after, int64_t n
     sqlite3_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
-    int rc = rows_json(st, limit, team_row, now, &arr, &more, NULL);
-    return rc == OZ_SCHED_OK ? paged("teams", arr, more, off + limit, out) : rc;
+    int rc = oz_store_rows_json(st, limit, team_row, now, &arr, &more, NULL);
+    return rc == OZ_SCHED_OK ? oz_store_paged("teams", arr, more, off + limit, out) : rc;
 }
 
 /* ---- credit history ------------------------------------------------------------------------ */
@@ -303,8 +216,8 @@ int oz_store_credit_history_json(oz_store *s, oz_credit_owner kind, int64_t id, 
     *out = NULL;
     if (kind < OZ_CREDIT_HOST || kind > OZ_CREDIT_TEAM)
         return OZ_SCHED_EINVAL;
-    days = clamp(days, 1, 3650, 90);
-    int64_t found = one_int(s, owner_exists[kind], id, true);
+    days = oz_store_clamp(days, 1, 3650, 90);
+    int64_t found = oz_store_one_int(s, owner_exists[kind], id, true);
     if (found < 0)
         return OZ_SCHED_EDB;
     if (found == 0)
@@ -392,11 +305,12 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
                           json_t **out)
 {
     *out = NULL;
-    limit = clamp(limit, 1, LIMIT_MAX, 50);
-    long long before = cursor_parse(after);
+    limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 50);
+    long long before = oz_store_cursor_parse(after);
     if (before < 0)
         return OZ_SCHED_EINVAL;
-    int64_t found = one_int(s, owner_exists[of_host ? OZ_CREDIT_HOST : OZ_CREDIT_USER], id, true);
+    int64_t found =
+        oz_store_one_int(s, owner_exists[of_host ? OZ_CREDIT_HOST : OZ_CREDIT_USER], id, true);
     if (found < 0)
         return OZ_SCHED_EDB;
     if (found == 0)
@@ -428,34 +342,16 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
     json_t *arr;
     bool more;
     long long last = before;
-    int rc = rows_json(st, limit, result_row, 0, &arr, &more, &last);
-    return rc == OZ_SCHED_OK ? paged("results", arr, more, last, out) : rc;
+    int rc = oz_store_rows_json(st, limit, result_row, 0, &arr, &more, &last);
+    return rc == OZ_SCHED_OK ? oz_store_paged("results", arr, more, last, out) : rc;
 }
 
 /* ---- signals ------------------------------------------------------------------------------- */
 
-static json_t *signal_row(sqlite3_stmt *st, int64_t now)
-{
-    (void)now;
-    json_t *utc = json_null();
-    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-        char buf[48];
-        if (oz_wu_time_format(sqlite3_column_int64(st, 6), 6, buf, sizeof buf) == OZ_WU_OK)
-            utc = json_string(buf);
-    }
-    return json_pack(
-        "{sI ss sf sf sf so sf sf sI ss ss sf}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-        "type", oz_store_col_text(st, 1), "freq_hz", sqlite3_column_double(st, 2), "chirp_hz_s",
-        sqlite3_column_double(st, 3), "time_s", sqlite3_column_double(st, 4), "time_utc", utc,
-        "score", sqlite3_column_double(st, 7), "power", sqlite3_column_double(st, 8), "fft_len",
-        (json_int_t)sqlite3_column_int64(st, 9), "unit_id", oz_store_col_text(st, 10), "dataset",
-        oz_store_col_text(st, 11), "period_s", sqlite3_column_double(st, 5));
-}
-
 int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_t **out)
 {
     *out = NULL;
-    limit = clamp(limit, 1, LIMIT_MAX, 10);
+    limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 10);
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
@@ -469,7 +365,7 @@ int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_
     sqlite3_bind_int(st, 2, limit);
     json_t *arr;
     bool more;
-    int rc = rows_json(st, limit, signal_row, 0, &arr, &more, NULL);
+    int rc = oz_store_rows_json(st, limit, oz_store_signal_row, 0, &arr, &more, NULL);
     if (rc != OZ_SCHED_OK)
         return rc;
     *out = json_pack("{so}", "signals", arr);
@@ -511,22 +407,23 @@ int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *g, char *why
         rc = oz_store_dberr(s, "units by state", why, whylen);
         goto out;
     }
-    int64_t total = one_int(s, "SELECT count(*) FROM replicas", 0, false);
-    g->replicas[0] = one_int(s, "SELECT count(*) FROM replicas WHERE state = 0", 0, false);
-    g->replicas[1] = one_int(s, "SELECT count(*) FROM replicas WHERE state = 1", 0, false);
+    int64_t total = oz_store_one_int(s, "SELECT count(*) FROM replicas", 0, false);
+    g->replicas[0] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 0", 0, false);
+    g->replicas[1] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 1", 0, false);
     g->replicas[2] = total - g->replicas[0] - g->replicas[1];
     g->need_transition =
-        one_int(s, "SELECT count(*) FROM units WHERE need_transition = 1", 0, false);
-    g->need_validate = one_int(s, "SELECT count(*) FROM units WHERE need_validate = 1", 0, false);
-    g->need_assimilate =
-        one_int(s, "SELECT count(*) FROM units WHERE state = 1 AND assimilated = 0", 0, false);
-    g->hosts = one_int(s, "SELECT count(*) FROM hosts", 0, false);
-    g->hosts_active = one_int(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
-                              now - 86400 > 0 ? now - 86400 : 1, true);
-    g->accounts = one_int(s, "SELECT count(*) FROM accounts", 0, false);
-    g->teams = one_int(s, "SELECT count(*) FROM teams", 0, false);
-    g->signals = one_int(s, "SELECT count(*) FROM signals", 0, false);
-    g->datasets = one_int(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0, false);
+        oz_store_one_int(s, "SELECT count(*) FROM units WHERE need_transition = 1", 0, false);
+    g->need_validate =
+        oz_store_one_int(s, "SELECT count(*) FROM units WHERE need_validate = 1", 0, false);
+    g->need_assimilate = oz_store_one_int(
+        s, "SELECT count(*) FROM units WHERE state = 1 AND assimilated = 0", 0, false);
+    g->hosts = oz_store_one_int(s, "SELECT count(*) FROM hosts", 0, false);
+    g->hosts_active = oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
+                                       now - 86400 > 0 ? now - 86400 : 1, true);
+    g->accounts = oz_store_one_int(s, "SELECT count(*) FROM accounts", 0, false);
+    g->teams = oz_store_one_int(s, "SELECT count(*) FROM teams", 0, false);
+    g->signals = oz_store_one_int(s, "SELECT count(*) FROM signals", 0, false);
+    g->datasets = oz_store_one_int(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0, false);
     if (total < 0 || g->replicas[0] < 0 || g->replicas[1] < 0 || g->need_transition < 0 ||
         g->need_validate < 0 || g->need_assimilate < 0 || g->hosts < 0 || g->hosts_active < 0 ||
         g->accounts < 0 || g->teams < 0 || g->signals < 0 || g->datasets < 0) {
@@ -567,7 +464,7 @@ static json_t *unit_error_row(sqlite3_stmt *st, int64_t now)
 int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out)
 {
     *out = NULL;
-    limit = clamp(limit, 1, 100, 10);
+    limit = oz_store_clamp(limit, 1, 100, 10);
     oz_store_gauges g;
     char why[256];
     int rc = oz_store_gauges_read(s, now, &g, why, sizeof why);
@@ -596,7 +493,8 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out)
         return OZ_SCHED_EDB;
     }
     sqlite3_bind_int(st, 1, limit);
-    if ((rc = rows_json(st, limit, replica_error_row, now, &arr, &more, NULL)) != OZ_SCHED_OK ||
+    if ((rc = oz_store_rows_json(st, limit, replica_error_row, now, &arr, &more, NULL)) !=
+            OZ_SCHED_OK ||
         json_object_set_new(o, "replica_errors", arr)) {
         json_decref(o);
         return rc != OZ_SCHED_OK ? rc : OZ_SCHED_ENOMEM;
@@ -611,7 +509,8 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out)
         return OZ_SCHED_EDB;
     }
     sqlite3_bind_int(st, 1, limit);
-    if ((rc = rows_json(st, limit, unit_error_row, now, &arr, &more, NULL)) != OZ_SCHED_OK ||
+    if ((rc = oz_store_rows_json(st, limit, unit_error_row, now, &arr, &more, NULL)) !=
+            OZ_SCHED_OK ||
         json_object_set_new(o, "unit_errors", arr)) {
         json_decref(o);
         return rc != OZ_SCHED_OK ? rc : OZ_SCHED_ENOMEM;
