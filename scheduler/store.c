@@ -277,6 +277,7 @@ int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
     pthread_cond_init(&db->q_work, NULL);
     db->wal_fd = -1;
     db->auth = oz_auth_cache_new();
+    pthread_mutex_init(&db->cfg_lock, NULL);
     *out = db;
     return OZ_SCHED_OK;
 }
@@ -291,6 +292,9 @@ void oz_db_close(oz_db *db)
     pthread_mutex_destroy(&db->q_lock);
     pthread_cond_destroy(&db->q_work);
     oz_auth_cache_free(db->auth);
+    for (size_t i = 0; i < sizeof db->cfg_cache / sizeof db->cfg_cache[0]; i++)
+        free(db->cfg_cache[i].text);
+    pthread_mutex_destroy(&db->cfg_lock);
     if (db->wal_fd >= 0)
         close(db->wal_fd);
     free(db->path);

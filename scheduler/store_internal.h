@@ -35,6 +35,13 @@ struct oz_db {
     /* Host keys seen, so that authenticating a request needs no query
      * (hosts' keys and limits never change once registered). */
     struct oz_auth_cache *auth;
+    /* Parsed analysis configurations by their stored text, so that checking
+     * an upload does not parse its dataset's JSON again (under cfg_lock). */
+    pthread_mutex_t cfg_lock;
+    struct oz_cfg_slot {
+        char *text; /* malloc'd, NULL when empty */
+        oz_sci_config cfg;
+    } cfg_cache[8];
 };
 
 /* The host-key cache (store_accounts.c); NULL-safe, lookups fall back to

@@ -364,6 +364,39 @@ int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds
 /* ---- uploads ----------------------------------------------------------------------------------
  */
 
+/* The analysis configuration stored as `text`, parsed once per text (a
+ * dataset's never changes; the cache is keyed by the text itself, so a
+ * dataset removed and loaded again under the same id cannot be confused). */
+static int config_of(oz_db *db, const char *text, oz_sci_config *out)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = text; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct oz_cfg_slot *slot = &db->cfg_cache[h % (sizeof db->cfg_cache / sizeof db->cfg_cache[0])];
+    pthread_mutex_lock(&db->cfg_lock);
+    bool hit = slot->text && strcmp(slot->text, text) == 0;
+    if (hit)
+        *out = slot->cfg;
+    pthread_mutex_unlock(&db->cfg_lock);
+    if (hit)
+        return OZ_SCI_OK;
+    json_error_t jerr;
+    json_t *cfg = json_loads(text, 0, &jerr);
+    oz_sci_config_default(out);
+    char sub[200];
+    int rc = cfg ? oz_sci_config_from_json(cfg, out, sub, sizeof sub) : OZ_SCI_EINVAL;
+    json_decref(cfg);
+    char *copy = rc == OZ_SCI_OK ? strdup(text) : NULL;
+    if (copy) {
+        pthread_mutex_lock(&db->cfg_lock);
+        free(slot->text);
+        slot->text = copy;
+        slot->cfg = *out;
+        pthread_mutex_unlock(&db->cfg_lock);
+    }
+    return rc;
+}
+
 int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, char *why,
                          size_t whylen)
 {
@@ -412,13 +445,8 @@ int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, 
         h->has_time = true;
         h->start_ns = oz_wu_time_add(sqlite3_column_int64(st, 15), h->start_s);
     }
-    json_error_t jerr;
-    json_t *cfg = json_loads(oz_store_col_text(st, 16), 0, &jerr);
+    int rc = config_of(s->db, oz_store_col_text(st, 16), &h->config);
     sqlite3_reset(st);
-    oz_sci_config_default(&h->config);
-    char sub[200];
-    int rc = cfg ? oz_sci_config_from_json(cfg, &h->config, sub, sizeof sub) : OZ_SCI_EINVAL;
-    json_decref(cfg);
     if (rc != OZ_SCI_OK)
         return oz_sched_fail(OZ_SCHED_EDB, why, whylen,
                              "unit %s: the stored analysis configuration is unreadable",
