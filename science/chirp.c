@@ -149,13 +149,17 @@ __attribute__((target("avx2"))) static void dechirp_block_avx2(const float *rest
                                                                const struct lanes *l, float rr,
                                                                float ri)
 {
+    /* Register position q holds sample 8c + order[q]: the order that the
+     * in-lane shuffles below produce, so no shuffle crosses 128-bit halves. */
+    static const int order[8] = {0, 1, 4, 5, 2, 3, 6, 7};
     v8f pr[2] = {{0}}, pi[2] = {{0}}, wr[2] = {{0}}, wi[2] = {{0}};
     for (int c = 0; c < 2; c++) {
-        for (int j = 0; j < 8; j++) {
-            pr[c][j] = (float)l->P[8 * c + j].re;
-            pi[c][j] = (float)l->P[8 * c + j].im;
-            wr[c][j] = (float)l->W[8 * c + j].re;
-            wi[c][j] = (float)l->W[8 * c + j].im;
+        for (int q = 0; q < 8; q++) {
+            int j = 8 * c + order[q];
+            pr[c][q] = (float)l->P[j].re;
+            pi[c][q] = (float)l->P[j].im;
+            wr[c][q] = (float)l->W[j].re;
+            wi[c][q] = (float)l->W[j].im;
         }
     }
     for (size_t i = 0; i < len; i += LANES) {
@@ -166,12 +170,13 @@ __attribute__((target("avx2"))) static void dechirp_block_avx2(const float *rest
             v8f lo, hi;
             memcpy(&lo, xs, sizeof lo);
             memcpy(&hi, xs + 8, sizeof hi);
-            v8f xr = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
-            v8f xi = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+            /* xr = samples 0 1 4 5 | 2 3 6 7 (shufps), and back (unpck) */
+            v8f xr = __builtin_shufflevector(lo, hi, 0, 2, 8, 10, 4, 6, 12, 14);
+            v8f xi = __builtin_shufflevector(lo, hi, 1, 3, 9, 11, 5, 7, 13, 15);
             v8f yr = xr * pr[c] - xi * pi[c];
             v8f yi = xr * pi[c] + xi * pr[c];
-            lo = __builtin_shufflevector(yr, yi, 0, 8, 1, 9, 2, 10, 3, 11);
-            hi = __builtin_shufflevector(yr, yi, 4, 12, 5, 13, 6, 14, 7, 15);
+            lo = __builtin_shufflevector(yr, yi, 0, 8, 1, 9, 4, 12, 5, 13);
+            hi = __builtin_shufflevector(yr, yi, 2, 10, 3, 11, 6, 14, 7, 15);
             memcpy(os, &lo, sizeof lo);
             memcpy(os + 8, &hi, sizeof hi);
             v8f npr = pr[c] * wr[c] - pi[c] * wi[c];

@@ -354,11 +354,21 @@ static inline v4f vmax4(v4f a, v4f b)
     return (v4f)(((v4i)a & ~gt) | ((v4i)b & gt));
 }
 
+/* The largest of the eight lane maxima. */
+static inline float lane_max(const float mx[8])
+{
+    float m = mx[0];
+    for (int j = 1; j < 8; j++)
+        m = mx[j] > m ? mx[j] : m;
+    return m;
+}
+
 /* One spectrum of L complex values at row squared into p, with eight running
  * sums and maxima: lane j covers bins k = j (mod 8); bin 0 (DC) is left out
  * of the maxima.  Four lanes to a register, two registers apart so that
- * consecutive iterations do not wait on each other. */
-static void square_row(const float *row, float *p, uint32_t L, float acc[8], float mx[8])
+ * consecutive iterations do not wait on each other.  Returns the first bin
+ * holding the maximum (a second pass, four bins at a time). */
+static uint32_t square_row(const float *row, float *p, uint32_t L, float acc[8], float mx[8])
 {
     v4f a0 = square4(row, p), a1 = square4(row + 8, p + 4);
     v4f m0 = a0, m1 = a1;
@@ -375,6 +385,19 @@ static void square_row(const float *row, float *p, uint32_t L, float acc[8], flo
     memcpy(acc + 4, &a1, sizeof a1);
     memcpy(mx, &m0, sizeof m0);
     memcpy(mx + 4, &m1, sizeof m1);
+    float m = lane_max(mx);
+    v4f mv = {m, m, m, m};
+    for (uint32_t k = 0; k < L; k += 4) {
+        v4f v;
+        memcpy(&v, p + k, sizeof v);
+        v4i eq = v == mv;
+        if (eq[0] | eq[1] | eq[2] | eq[3]) {
+            for (uint32_t j = 0; j < 4; j++)
+                if (eq[j] && k + j != 0)
+                    return k + j;
+        }
+    }
+    return 1;
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -383,31 +406,46 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 /* square_row with AVX2: the same eight lanes in one register, each lane doing
  * the same operations in the same order, so the sums and maxima are
- * bit-identical to the four-lane path. */
-__attribute__((target("avx2"))) static void square_row_avx2(const float *row, float *p, uint32_t L,
-                                                            float acc[8], float mx[8])
+ * bit-identical to the four-lane path.  The deinterleave uses in-lane
+ * shuffles (bins 0 1 4 5 2 3 6 7) and one permute back to bin order; each
+ * lane also keeps the first bin holding its maximum, so the peak's bin comes
+ * out of the same pass instead of a second scan. */
+__attribute__((target("avx2"))) static uint32_t square_row_avx2(const float *row, float *p,
+                                                                uint32_t L, float acc[8],
+                                                                float mx[8])
 {
+    const v8i step = {8, 8, 8, 8, 8, 8, 8, 8};
     v8f a = {0}, m = {0};
+    v8i at = {0, 1, 2, 3, 4, 5, 6, 7}, best = at;
     for (uint32_t k = 0; k < L; k += 8) {
         v8f lo, hi;
         memcpy(&lo, row + 2 * k, sizeof lo);
         memcpy(&hi, row + 2 * k + 8, sizeof hi);
-        v8f re = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
-        v8f im = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
-        v8f v = re * re + im * im;
+        v8f re = __builtin_shufflevector(lo, hi, 0, 2, 8, 10, 4, 6, 12, 14);
+        v8f im = __builtin_shufflevector(lo, hi, 1, 3, 9, 11, 5, 7, 13, 15);
+        v8f q = re * re + im * im;
+        v8f v = __builtin_shufflevector(q, q, 0, 1, 4, 5, 2, 3, 6, 7);
         memcpy(p + k, &v, sizeof v);
         if (k == 0) {
             a = v;
             m = v;
             m[0] = -1;
-            continue;
+        } else {
+            a += v;
+            v8i gt = v > m;
+            m = (v8f)(((v8i)m & ~gt) | ((v8i)v & gt));
+            best = (best & ~gt) | (at & gt);
         }
-        a += v;
-        v8i gt = v > m;
-        m = (v8f)(((v8i)m & ~gt) | ((v8i)v & gt));
+        at += step;
     }
     memcpy(acc, &a, sizeof a);
     memcpy(mx, &m, sizeof m);
+    float top = lane_max(mx);
+    uint32_t km = L;
+    for (int j = 0; j < 8; j++)
+        if (mx[j] == top && (uint32_t)best[j] < km)
+            km = (uint32_t)best[j];
+    return km;
 }
 #endif
 
@@ -426,36 +464,18 @@ static double square(const float *x, float *power, float *mean, float *max, uint
         const float *row = x + 2 * (size_t)s * L;
         float *p = power + (size_t)s * L;
         float acc[8], mx[8];
+        uint32_t km;
 #ifdef OZ_SQUARE_AVX2
         if (avx2)
-            square_row_avx2(row, p, L, acc, mx);
+            km = square_row_avx2(row, p, L, acc, mx);
         else
 #endif
-            square_row(row, p, L, acc, mx);
-        float m = mx[0];
-        for (int j = 1; j < 8; j++)
-            m = mx[j] > m ? mx[j] : m;
-        uint32_t km = 1; /* the first bin holding the peak, four at a time */
-        v4f mv = {m, m, m, m};
-        for (uint32_t k = 0; k < L; k += 4) {
-            v4f v;
-            memcpy(&v, p + k, sizeof v);
-            v4i eq = v == mv;
-            if (eq[0] | eq[1] | eq[2] | eq[3]) {
-                uint32_t j = 0;
-                while (j < 4 && (!eq[j] || k + j == 0))
-                    j++;
-                if (j < 4) {
-                    km = k + j;
-                    break;
-                }
-            }
-        }
+            km = square_row(row, p, L, acc, mx);
         for (int j = 0; j < 4; j++)
             acc[j] += acc[j + 4];
         double sum = ((double)acc[0] + acc[1]) + ((double)acc[2] + acc[3]);
         mean[s] = (float)(sum / L);
-        max[s] = m;
+        max[s] = lane_max(mx);
         argmax[s] = km;
         total += sum;
     }
