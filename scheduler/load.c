@@ -5,8 +5,11 @@
  *  1. everything that can be checked without touching the project is
  *     checked (options, the recording, the unit plan, the configuration,
  *     the dataset name), so bad input changes nothing at all;
- *  2. the dataset row is begun in state "loading" (a stale half-load of the
- *     same name is removed first);
+ *  2. the project's load lock is taken (DIR/load.lock, flock: one load at a
+ *     time, released by the kernel even when a load is killed), then the
+ *     dataset row is begun in state "loading"; since no other load can be
+ *     running, a dataset of the same name still "loading" is a stale
+ *     half-load and is removed first;
  *  3. the splitter writes units; each durable unit is queued as a row and
  *     every OZ_LOAD_BATCH rows go in as one transaction;
  *  4. the dataset is finished (its replicas made) in one transaction.
@@ -25,10 +28,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -226,6 +231,27 @@ static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
     return 0;
 }
 
+/* Takes the project's load lock into *fd (the lock lives as long as the
+ * descriptor is open). */
+static int load_lock(const char *dir, int *fd, char *why, size_t whylen)
+{
+    char path[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "load.lock", path, sizeof path))
+        return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "project path too long");
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    int e = errno;
+    if (e == EWOULDBLOCK)
+        return oz_sched_fail(OZ_SCHED_EBUSY, why, whylen,
+                             "another `ozma-server load` is running on %s; load one recording at "
+                             "a time",
+                             dir);
+    return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", path, strerror(e));
+}
+
 int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whylen)
 {
     int rc;
@@ -234,6 +260,7 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     struct load L = {.o = o, .why = why, .whylen = whylen, .t0 = now_s()};
     char *config_json = NULL;
     bool begun = false;
+    int lock = -1;
     char dbpath[OZ_PROJECT_PATH_MAX], units[OZ_PROJECT_PATH_MAX], wwhy[512];
     if (nunits)
         *nunits = 0;
@@ -302,8 +329,9 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     if ((rc = unit_flops(&L, plan.unit, &f0)) != 0)
         goto out;
 
-    /* 2. the dataset row */
-    if ((rc = oz_db_open(dbpath, &db, why, whylen)) != 0 ||
+    /* 2. the lock, then the dataset row */
+    if ((rc = load_lock(o->dir, &lock, why, whylen)) != 0 ||
+        (rc = oz_db_open(dbpath, &db, why, whylen)) != 0 ||
         (rc = oz_store_open(db, &L.store, why, whylen)) != 0)
         goto out;
     oz_dataset_info d = {.name = name,
@@ -379,5 +407,7 @@ out:
     free(L.files);
     free(config_json);
     oz_wu_reader_close(r);
+    if (lock >= 0)
+        close(lock);
     return rc;
 }

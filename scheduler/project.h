@@ -10,6 +10,7 @@
  *   DIR/units/         the .ozwu files served at /units/NAME.ozwu
  *   DIR/secret.key     32 random bytes, mode 0600: the key of the hashes
  *                      under which tokens are stored (auth.h)
+ *   DIR/load.lock      flock()ed by a running `load` (load.c), made by it
  *
  * The configuration is a plain struct passed by pointer to whoever needs it
  * (no globals); defaults come from oz_project_config_default and the file

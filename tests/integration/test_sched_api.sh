@@ -95,6 +95,15 @@ start_load() { # a slow load (4096 tiny units, each fsynced); returns once units
     done
 }
 start_load
+# a second load while the first runs is refused and touches nothing (the
+# checks below find the database and units/ as before the first)
+"$SERVER" load "$Q" "$WORK/rec" --name other --unit-samples 2^15 --fft-max 1024 --quiet \
+    2>"$WORK/load2.err"
+rc=$?
+[[ $rc -eq 1 ]] && grep -q "another \`ozma-server load\` is running" "$WORK/load2.err" \
+    && kill -0 $LOAD_PID 2>/dev/null \
+    && pass "a second load during a load is refused (exit 1) and the first goes on" \
+    || fail "second load during a load: exit $rc, $(cat "$WORK/load2.err")"
 kill -INT $LOAD_PID
 wait $LOAD_PID
 rc=$?
