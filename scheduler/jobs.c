@@ -31,6 +31,7 @@
 #include "credit.h"
 
 enum { JOB_TRANSITION, JOB_VALIDATE, JOB_ASSIMILATE, JOB_CHECKPOINT, JOB_COUNT };
+_Static_assert(JOB_COUNT == OZ_JOBS_COUNT, "jobs.h counts the jobs");
 static const char *const job_names[JOB_COUNT] = {"transitioner", "validator", "assimilator",
                                                  "checkpointer"};
 
@@ -380,30 +381,44 @@ int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen
     return OZ_SCHED_OK;
 }
 
+void oz_jobs_health(oz_jobs *j, oz_job_health h[OZ_JOBS_COUNT])
+{
+    pthread_mutex_lock(&j->lock);
+    for (int k = 0; k < JOB_COUNT; k++) {
+        const job *b = &j->jobs[k];
+        h[k] = (oz_job_health){.name = job_names[k],
+                               .last_pass = b->last_pass,
+                               .passes = b->passes,
+                               .done = b->done,
+                               .errors = b->errors,
+                               .last_error_at = b->last_error_at};
+        memcpy(h[k].last_error, b->last_error, sizeof h[k].last_error);
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
 json_t *oz_jobs_health_json(oz_jobs *j)
 {
     json_t *o = json_object();
     if (!j || !o)
         return o;
-    pthread_mutex_lock(&j->lock);
+    oz_job_health h[OZ_JOBS_COUNT];
+    oz_jobs_health(j, h);
     for (int k = 0; k < JOB_COUNT; k++) {
-        const job *b = &j->jobs[k];
-        json_t *h = json_pack("{sI sI sI sI}", "last_pass", (json_int_t)b->last_pass, "passes",
-                              (json_int_t)b->passes, "done", (json_int_t)b->done, "errors",
-                              (json_int_t)b->errors);
-        if (h && b->errors &&
-            (json_object_set_new(h, "last_error", json_string(b->last_error)) ||
-             json_object_set_new(h, "last_error_at", json_integer(b->last_error_at)))) {
-            json_decref(h);
-            h = NULL;
+        json_t *x = json_pack("{sI sI sI sI}", "last_pass", (json_int_t)h[k].last_pass, "passes",
+                              (json_int_t)h[k].passes, "done", (json_int_t)h[k].done, "errors",
+                              (json_int_t)h[k].errors);
+        if (x && h[k].errors &&
+            (json_object_set_new(x, "last_error", json_string(h[k].last_error)) ||
+             json_object_set_new(x, "last_error_at", json_integer(h[k].last_error_at)))) {
+            json_decref(x);
+            x = NULL;
         }
-        if (!h || json_object_set_new(o, job_names[k], h)) {
+        if (!x || json_object_set_new(o, h[k].name, x)) {
             json_decref(o);
-            o = NULL;
-            break;
+            return NULL;
         }
     }
-    pthread_mutex_unlock(&j->lock);
     return o;
 }
 

@@ -27,6 +27,19 @@ typedef struct oz_jobs_opts {
 } oz_jobs_opts;
 
 int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen);
+/* One job's health (a copy, taken under the jobs' lock). */
+#define OZ_JOBS_COUNT 4
+typedef struct oz_job_health {
+    const char *name;      /* "transitioner", "validator", "assimilator", "checkpointer" */
+    int64_t last_pass;     /* Unix time its last pass ended; 0 until the first */
+    uint64_t passes, done; /* passes made, items done in them */
+    uint64_t errors;       /* failed steps */
+    int64_t last_error_at; /* Unix time of the last failure; 0: none */
+    char last_error[256];
+} oz_job_health;
+
+/* Copies each job's health into h (for /metrics and the status page). */
+void oz_jobs_health(oz_jobs *j, oz_job_health h[OZ_JOBS_COUNT]);
 /* Each job's health for the status page, a new object
  * {NAME: {"last_pass", "passes", "done", "errors"[, "last_error",
  * "last_error_at"]}} (times in Unix seconds; last_pass 0 until the first

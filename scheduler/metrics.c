@@ -252,8 +252,36 @@ static void gauge(struct buf *b, const char *name, const char *text, double v)
     add(b, "%s %.17g\n", name, v);
 }
 
-int oz_metrics_render(oz_metrics *m, int inflight, const oz_store_gauges *g, int64_t now,
-                      char **text, size_t *len)
+/* The ozma_job_* series: one per job for each field of its health. */
+static const struct {
+    const char *name, *type, *help;
+} job_series[] = {
+    {"ozma_job_passes_total", "counter", "Passes each background job made over its work."},
+    {"ozma_job_items_total", "counter",
+     "Items (units, replicas, checkpoints) each background job handled."},
+    {"ozma_job_errors_total", "counter",
+     "Failed steps of each background job (the status page shows the last)."},
+    {"ozma_job_last_pass_seconds", "gauge",
+     "When each job last finished a pass, Unix seconds (0: not yet); a job whose last pass lags "
+     "its tick while it has a backlog is stuck."},
+};
+
+static long long job_field(const oz_job_health *h, size_t series)
+{
+    switch (series) {
+    case 0:
+        return (long long)h->passes;
+    case 1:
+        return (long long)h->done;
+    case 2:
+        return (long long)h->errors;
+    default:
+        return (long long)h->last_pass;
+    }
+}
+
+int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_JOBS_COUNT],
+                      const oz_store_gauges *g, int64_t now, char **text, size_t *len)
 {
     struct buf b = {malloc(16384), 0, 16384, false};
     if (!b.text)
@@ -303,6 +331,12 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_store_gauges *g, int
           (double)m->started);
     gauge(&b, "ozma_uptime_seconds", "Seconds since this server started.",
           (double)(now - m->started));
+    for (size_t f = 0; jobs && f < sizeof job_series / sizeof job_series[0]; f++) {
+        help(&b, job_series[f].name, job_series[f].type, job_series[f].help);
+        for (int k = 0; k < OZ_JOBS_COUNT; k++)
+            add(&b, "%s{job=\"%s\"} %lld\n", job_series[f].name, jobs[k].name,
+                job_field(&jobs[k], f));
+    }
     gauge(&b, "ozma_database_up", "1 when the gauges below could be read from the database.",
           g ? 1 : 0);
     if (g) {

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "jobs.h"
 #include "store.h"
 
 typedef struct oz_metrics oz_metrics;
@@ -62,10 +63,11 @@ void oz_metrics_error_note(oz_metrics *m, int64_t now, unsigned status, const ch
  * newest first, plus "requests": total answered.  NULL when out of memory. */
 json_t *oz_metrics_json(oz_metrics *m);
 
-/* The exposition: the counters and histograms, inflight, and the store's
+/* The exposition: the counters and histograms, inflight, the background
+ * jobs' health (jobs may be NULL: no ozma_job_* series) and the store's
  * gauges (g may be NULL when the database could not be read; then
  * ozma_database_up is 0).  *text is malloc'd. */
-int oz_metrics_render(oz_metrics *m, int inflight, const oz_store_gauges *g, int64_t now,
-                      char **text, size_t *len);
+int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_JOBS_COUNT],
+                      const oz_store_gauges *g, int64_t now, char **text, size_t *len);
 
 #endif

@@ -218,6 +218,11 @@ if parsed:
           math.isclose(m2[("ozma_credit_granted_total", "")], 2 * expect, rel_tol=1e-9) and
           m2[("ozma_database_up", "")] == 1,
           "gauges: units validated, backlog, active hosts, credit granted")
+    check(m2[("ozma_job_passes_total", 'job="validator"')] >= 1 and
+          m2[("ozma_job_items_total", 'job="validator"')] >= 3 and
+          m2[("ozma_job_errors_total", 'job="assimilator"')] == 0 and
+          m2[("ozma_job_last_pass_seconds", 'job="transitioner"')] > 0,
+          "job health series: the validator's passes and items, no assimilator errors")
     check(types.get("ozma_http_requests_total") == "counter" and
           types.get("ozma_dispatch_seconds") == "histogram", "metric types")
 

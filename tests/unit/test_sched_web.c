@@ -105,9 +105,15 @@ static void metrics_count_routes_statuses_and_latency(void **state)
     memset(&g, 0, sizeof g);
     g.units[1] = 3;
     g.credit_total = 1.5;
+    oz_job_health jobs[OZ_JOBS_COUNT] = {
+        {.name = "transitioner", .last_pass = 1059, .passes = 60, .done = 4},
+        {.name = "validator", .last_pass = 1058, .passes = 59, .done = 7, .errors = 2},
+        {.name = "assimilator"},
+        {.name = "checkpointer", .last_pass = 1000, .passes = 1, .done = 1},
+    };
     char *text;
     size_t len;
-    assert_int_equal(oz_metrics_render(m, 1, &g, 1060, &text, &len), 0);
+    assert_int_equal(oz_metrics_render(m, 1, jobs, &g, 1060, &text, &len), 0);
     assert_int_equal(strlen(text), len);
     assert_non_null(strstr(text, "# TYPE ozma_http_requests_total counter\n"));
     assert_non_null(strstr(
@@ -124,10 +130,17 @@ static void metrics_count_routes_statuses_and_latency(void **state)
     assert_non_null(strstr(text, "ozma_credit_granted_total 1.5\n"));
     assert_non_null(strstr(text, "ozma_uptime_seconds 60\n"));
     assert_non_null(strstr(text, "ozma_database_up 1\n"));
+    assert_non_null(strstr(text, "# TYPE ozma_job_errors_total counter\n"));
+    assert_non_null(strstr(text, "ozma_job_errors_total{job=\"validator\"} 2\n"));
+    assert_non_null(strstr(text, "ozma_job_items_total{job=\"validator\"} 7\n"));
+    assert_non_null(strstr(text, "ozma_job_passes_total{job=\"transitioner\"} 60\n"));
+    assert_non_null(strstr(text, "ozma_job_last_pass_seconds{job=\"assimilator\"} 0\n"));
+    assert_non_null(strstr(text, "ozma_job_last_pass_seconds{job=\"checkpointer\"} 1000\n"));
     free(text);
-    assert_int_equal(oz_metrics_render(m, 0, NULL, 1060, &text, &len), 0);
+    assert_int_equal(oz_metrics_render(m, 0, NULL, NULL, 1060, &text, &len), 0);
     assert_non_null(strstr(text, "ozma_database_up 0\n"));
     assert_null(strstr(text, "ozma_units"));
+    assert_null(strstr(text, "ozma_job_"));
     free(text);
     oz_metrics_free(m);
 }
