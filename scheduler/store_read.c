@@ -15,64 +15,33 @@
 int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
 {
     *out = NULL;
+    oz_store_gauges g;
+    int rc = oz_store_gauges_read(s, now, &g, NULL, 0);
+    if (rc != OZ_SCHED_OK)
+        return rc;
     if (oz_store_rbegin(s, NULL, 0) != OZ_SCHED_OK)
         return OZ_SCHED_EDB;
-    int rc = OZ_SCHED_EDB;
-    json_t *o = NULL;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT count(*), coalesce(sum(state = 0), 0),"
-                                     " coalesce(sum(state = 1), 0), coalesce(sum(state = 2), 0)"
-                                     " FROM units",
-                                     NULL, 0);
-    if (!st || sqlite3_step(st) != SQLITE_ROW)
-        goto out;
-    json_t *units = json_pack("{sI sI sI sI}", "total", (json_int_t)sqlite3_column_int64(st, 0),
-                              "pending", (json_int_t)sqlite3_column_int64(st, 1), "validated",
-                              (json_int_t)sqlite3_column_int64(st, 2), "error",
-                              (json_int_t)sqlite3_column_int64(st, 3));
-    sqlite3_reset(st);
-    st = oz_store_stmt(s,
-                       "SELECT coalesce(sum(state = 0), 0), coalesce(sum(state = 1), 0),"
-                       " coalesce(sum(state = 2), 0) FROM replicas",
-                       NULL, 0);
-    if (!st || sqlite3_step(st) != SQLITE_ROW) {
-        json_decref(units);
-        goto out;
-    }
-    json_t *reps = json_pack("{sI sI sI}", "unsent", (json_int_t)sqlite3_column_int64(st, 0),
-                             "in_progress", (json_int_t)sqlite3_column_int64(st, 1), "over",
-                             (json_int_t)sqlite3_column_int64(st, 2));
-    sqlite3_reset(st);
-    int64_t active = oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
-                                      now - 86400 > 0 ? now - 86400 : 1, true);
-    int64_t hosts = oz_store_one_int(s, "SELECT count(*) FROM hosts", 0, false);
-    int64_t accounts = oz_store_one_int(s, "SELECT count(*) FROM accounts", 0, false);
-    int64_t teams = oz_store_one_int(s, "SELECT count(*) FROM teams", 0, false);
-    int64_t signals = oz_store_one_int(s, "SELECT count(*) FROM signals", 0, false);
-    int64_t datasets =
-        oz_store_one_int(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0, false);
     int64_t hour =
         oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
                          now - 3600 > 0 ? now - 3600 : 1, true);
     int64_t day =
         oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
                          now - 86400 > 0 ? now - 86400 : 1, true);
-    double credit = 0;
-    if ((st = oz_store_stmt(s, "SELECT coalesce(sum(total_credit), 0) FROM accounts", NULL, 0)) &&
-        sqlite3_step(st) == SQLITE_ROW)
-        credit = sqlite3_column_double(st, 0);
-    if (st)
-        sqlite3_reset(st);
-    o = json_pack("{so so sI sI sI sI sI sI s{sI sI} sf}", "units", units, "replicas", reps,
-                  "hosts_active", (json_int_t)active, "hosts", (json_int_t)hosts, "accounts",
-                  (json_int_t)accounts, "teams", (json_int_t)teams, "signals", (json_int_t)signals,
-                  "datasets", (json_int_t)datasets, "results", "last_hour", (json_int_t)hour,
-                  "last_day", (json_int_t)day, "credit_total", credit);
-    rc = o ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
-out:
     oz_store_rend(s);
+    if (hour < 0 || day < 0)
+        return OZ_SCHED_EDB;
+    json_t *o = json_pack(
+        "{s{sI sI sI sI} s{sI sI sI} sI sI sI sI sI sI s{sI sI} sf}", "units", "total",
+        (json_int_t)(g.units[0] + g.units[1] + g.units[2]), "pending", (json_int_t)g.units[0],
+        "validated", (json_int_t)g.units[1], "error", (json_int_t)g.units[2], "replicas", "unsent",
+        (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1], "over",
+        (json_int_t)g.replicas[2], "hosts_active", (json_int_t)g.hosts_active, "hosts",
+        (json_int_t)g.hosts, "accounts", (json_int_t)g.accounts, "teams", (json_int_t)g.teams,
+        "signals", (json_int_t)g.signals, "datasets", (json_int_t)g.datasets, "results",
+        "last_hour", (json_int_t)hour, "last_day", (json_int_t)day, "credit_total",
+        g.credit_total);
     *out = o;
-    return rc;
+    return o ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
 }
 
 /* {"id", "name", "total_credit", "recent_credit"} from columns 0..4 (id, name,

@@ -45,21 +45,14 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
     long long from = oz_store_cursor_parse(after);
     if (from < 0)
         return OZ_SCHED_EINVAL;
-    /* Each unit falls in one class, the first that holds: validated,
-     * error, validating (a successful result waits for the validator or a
-     * quorum), in progress, unsent. */
+    /* The per-class counters are kept by triggers (store.c, migration 4). */
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
-        " count(c.cls), coalesce(sum(c.cls = 1), 0), coalesce(sum(c.cls = 2), 0),"
-        " coalesce(sum(c.cls = 3), 0), coalesce(sum(c.cls = 4), 0), coalesce(sum(c.cls = 5), 0),"
+        " d.n_validated + d.n_error + d.n_validating + d.n_running + d.n_unsent,"
+        " d.n_validated, d.n_error, d.n_validating, d.n_running, d.n_unsent,"
         " (SELECT count(*) FROM signals g WHERE g.dataset_id = d.id)"
-        " FROM datasets d LEFT JOIN (SELECT u.dataset_id AS dataset_id, CASE"
-        "   WHEN u.state = 1 THEN 1 WHEN u.state = 2 THEN 2"
-        "   WHEN EXISTS(SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.outcome = 1) THEN 3"
-        "   WHEN EXISTS(SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.state = 1) THEN 4"
-        "   ELSE 5 END AS cls FROM units u) c ON c.dataset_id = d.id"
-        " WHERE d.ready = 1 AND d.id > ?1 GROUP BY d.id ORDER BY d.id LIMIT ?2",
+        " FROM datasets d WHERE d.ready = 1 AND d.id > ?1 ORDER BY d.id LIMIT ?2",
         NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
@@ -390,23 +383,23 @@ int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *g, char *why
     if (rc != OZ_SCHED_OK)
         return rc;
     rc = OZ_SCHED_EDB;
-    /* units by state walks the units_state index; the replica counts use
-     * the partial indexes, "over" is the rest */
-    sqlite3_stmt *st =
-        oz_store_stmt(s, "SELECT state, count(*) FROM units GROUP BY state", why, whylen);
+    /* units by state from the datasets' class counters (migration 4); the
+     * replica counts use the partial indexes, "over" is the rest */
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT coalesce(sum(n_validating + n_running + n_unsent), 0),"
+                                     " coalesce(sum(n_validated), 0), coalesce(sum(n_error), 0)"
+                                     " FROM datasets",
+                                     why, whylen);
     if (!st)
         goto out;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t k = sqlite3_column_int64(st, 0);
-        if (k >= 0 && k < 3)
-            g->units[k] = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
         rc = oz_store_dberr(s, "units by state", why, whylen);
         goto out;
     }
+    for (int k = 0; k < 3; k++)
+        g->units[k] = sqlite3_column_int64(st, k);
+    sqlite3_reset(st);
     int64_t total = oz_store_one_int(s, "SELECT count(*) FROM replicas", 0, false);
     g->replicas[0] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 0", 0, false);
     g->replicas[1] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 1", 0, false);

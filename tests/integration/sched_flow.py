@@ -198,6 +198,47 @@ def db(project_dir, sql, args=()):
         c.close()
 
 
+# Each unit's progress class, computed from scratch; the server keeps these
+# counts with triggers (store.c, schema 4) and must agree at every moment.
+CLASS_SQL = """SELECT coalesce(sum(c = 1), 0), coalesce(sum(c = 2), 0), coalesce(sum(c = 3), 0),
+                      coalesce(sum(c = 4), 0), coalesce(sum(c = 5), 0), count(*)
+  FROM (SELECT CASE WHEN u.state = 1 THEN 1 WHEN u.state = 2 THEN 2
+    WHEN EXISTS(SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.outcome = 1) THEN 3
+    WHEN EXISTS(SELECT 1 FROM replicas r WHERE r.unit_id = u.id AND r.state = 1) THEN 4
+    ELSE 5 END AS c FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE d.name = ?)"""
+
+
+def check_progress(srv, d, name, when):
+    """The dataset's progress as served equals a count from scratch."""
+    st, r = call(srv.url + "/api/v1/datasets")
+    assert st == 200, r
+    got = [x for x in r["datasets"] if x["name"] == name]
+    want = db(d, CLASS_SQL, (name,))[0]
+    have = tuple(got[0][k] for k in ("validated", "error", "validating", "in_progress", "unsent",
+                                     "units")) if got else None
+    return check(have == want, "dataset progress %s: %s equals the count from scratch %s"
+                 % (when, have, want))
+
+
+def downgrade_to_v3(d):
+    """Turns a project's database back into schema 3 (no progress counters),
+    as a server from before them left it."""
+    c = sqlite3.connect(os.path.join(d, "ozma.db"), timeout=30)
+    try:
+        for t in ("replicas_count_insert", "replicas_count_update", "replicas_count_delete",
+                  "units_count_insert", "units_count_update", "units_count_delete"):
+            c.execute("DROP TRIGGER " + t)
+        for table, col in (("units", "n_running"), ("units", "n_success"),
+                           ("datasets", "n_validated"), ("datasets", "n_error"),
+                           ("datasets", "n_validating"), ("datasets", "n_running"),
+                           ("datasets", "n_unsent")):
+            c.execute("ALTER TABLE %s DROP COLUMN %s" % (table, col))
+        c.execute("PRAGMA user_version = 3")
+        c.commit()
+    finally:
+        c.close()
+
+
 def credit_formula(flops):
     return flops / 1e9 / 86400 * 200
 
@@ -231,13 +272,16 @@ def scenario_honest(tmp, rec, truth):
         a, b = Host(srv, "alice"), Host(srv, "bob")
         total = status(srv)["units"]["total"]
         check(total >= 4, "the recording was cut into %d units" % total)
+        check_progress(srv, d, "honest", "before any work")
         na = run_all(a, tmp)
+        check_progress(srv, d, "honest", "after one account's results")
         nb = run_all(b, tmp)
         check(na == total and nb == total, "each account computed every unit once (%d, %d)" % (na, nb))
         units_a = {w["unit_id"] for w in a.work}
         check(len(units_a) == len(a.work), "no account got two replicas of one unit")
         wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
         wait_for("assimilation", lambda: db(d, "SELECT count(*) FROM units WHERE assimilated = 0") == [(0,)])
+        check_progress(srv, d, "honest", "when every unit is validated")
         flops = sum(w["flops"] for w in a.work)
         ca, cb = user(srv, a.account_id), user(srv, b.account_id)
         check(abs(ca["total_credit"] - cb["total_credit"]) < 1e-9, "both accounts got the same credit")
@@ -267,6 +311,7 @@ def scenario_timeout(tmp, rec, truth):
         silent, b, c = Host(srv, "silent"), Host(srv, "bob"), Host(srv, "carol")
         got = silent.ask(seconds=0.001)
         check(len(got) == 1, "the silent host got one unit")
+        check_progress(srv, d, "timeout", "with one replica out")
         unit = got[0]["unit_id"]
         # Bob takes everything else; the silent host's replica is still out.
         run_all(b, tmp)
@@ -282,6 +327,7 @@ def scenario_timeout(tmp, rec, truth):
         check(wait_for("the reissue", reissued, timeout=30), "the late replica of %s was reissued to another host" % unit)
         rows = db(d, "SELECT outcome FROM replicas WHERE host_id = ?", (silent.host_id,))
         check(rows == [(3,)], "the silent host's replica is over with outcome NO_REPLY")
+        check_progress(srv, d, "timeout", "after a timeout and a reissue")
     finally:
         srv.kill9()
 
@@ -323,6 +369,14 @@ def scenario_cheating(tmp, rec, truth):
         total = status(srv)["units"]["total"]
         # No consensus on the cheated units: one more replica each, for carol.
         wait_for("extra replicas", lambda: db(d, "SELECT count(*) FROM replicas WHERE state = 0")[0][0] == total)
+        check_progress(srv, d, "cheat", "waiting for a third result")
+        # The same database as a schema-3 server left it: migration 4 counts
+        # every unit into its class, and the triggers go on from there.
+        srv.kill9()
+        downgrade_to_v3(d)
+        srv.start()
+        check(db(d, "PRAGMA user_version") == [(4,)], "a schema-3 database is migrated to 4")
+        check_progress(srv, d, "cheat", "after migrating from schema 3")
         run_all(third, tmp)
         wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
         check(user(srv, cheater.account_id)["total_credit"] == 0, "the cheater earned no credit")
@@ -335,6 +389,7 @@ def scenario_cheating(tmp, rec, truth):
         wait_for("assimilation", lambda: db(d, "SELECT count(*) FROM units WHERE assimilated = 0") == [(0,)])
         fake = db(d, "SELECT count(*) FROM signals WHERE abs(freq_hz - ?) < 1", (F0 + 1111.0,))
         check(fake == [(0,)], "the invented signal is not in the signals table")
+        check_progress(srv, d, "cheat", "after the extra replicas")
     finally:
         srv.kill9()
 
@@ -363,6 +418,7 @@ def scenario_errors(tmp, rec, truth):
         row = db(d, "SELECT error FROM units WHERE name = ?", (target,))
         check(row and "max_error_results 3" in row[0][0] and "segfault" in row[0][0],
               "the unit's reason names the limit and the last error: %s" % (row,))
+        check_progress(srv, d, "errors", "with the unit in error")
         more = hosts[4].ask()
         check(all(a["unit_id"] != target for a in more), "the failed unit is not sent again")
     finally:
@@ -393,6 +449,7 @@ def scenario_crash(tmp, rec, truth):
         both = {w["unit_id"] for w in got_a} & {w["unit_id"] for w in got_b}
         check(len(both) >= 2, "%d units have both results" % len(both))
         wait_for("validation after restart", lambda: status(srv)["units"]["validated"] == len(both))
+        check_progress(srv, d, "crash", "after kill -9 and validation")
         # Upload again after the restart: idempotent, nothing counted twice.
         for rid, (h, w, r) in list(results.items())[:3]:
             st, body = h.upload(w, r)
