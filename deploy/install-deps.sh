@@ -7,8 +7,9 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config
-  # libraries (DESIGN.md: fftw3 single precision, jansson; STYLE.md: libsodium, cmocka)
-  libfftw3-dev libjansson-dev libsodium-dev libcmocka-dev
+  # libraries (DESIGN.md: fftw3 single precision, jansson; STYLE.md: libsodium, cmocka;
+  # libssl-dev for libcrypto's SHA-NI SHA-256 of unit files, workunits/lib/sha256.c)
+  libfftw3-dev libjansson-dev libsodium-dev libcmocka-dev libssl-dev
   # scheduler (HTTP server, SQLite) and worker (HTTP client, INI preferences)
   libmicrohttpd-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libinih-dev
   # benchmarks: the HTTP load generator

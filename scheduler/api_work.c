@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
 
 #include "api.h"
 #include "sched_errors.h"
@@ -125,7 +124,8 @@ enum MHD_Result oz_api_result_put(oz_req *r)
         return oz_reply_error(r, 400, "result does not fit replica %" PRId64 ": %s", r->id, why);
 
     unsigned char sha[32];
-    crypto_hash_sha256(sha, (const unsigned char *)r->body, r->len);
+    if (oz_wu_sha256(r->body, r->len, sha) != OZ_WU_OK)
+        return oz_reply_error(r, 500, "out of memory");
     bool dup = false;
     rc = oz_store_result_accept(r->store, r->id, r->host.host_id, r->body, r->len, sha,
                                 (int64_t)time(NULL), &dup, why, sizeof why);

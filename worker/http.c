@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <sodium.h>
 
 #include "worker.h"
 
@@ -418,13 +417,14 @@ out:
 
 int oz_wk_file_sha256(const char *path, char hex[65], char *why, size_t whylen)
 {
-    if (sodium_init() < 0)
-        return oz_wk_fail(OZ_WK_EIO, why, whylen, "libsodium failed to initialise");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: %s", path, strerror(errno));
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    oz_wu_sha256_ctx *st = oz_wu_sha256_begin();
+    if (!st) {
+        close(fd);
+        return oz_wk_fail(OZ_WK_ENOMEM, why, whylen, "%s: out of memory", path);
+    }
     unsigned char buf[1 << 16];
     for (;;) {
         ssize_t r = read(fd, buf, sizeof buf);
@@ -433,15 +433,17 @@ int oz_wk_file_sha256(const char *path, char hex[65], char *why, size_t whylen)
         if (r < 0) {
             int e = errno;
             close(fd);
+            oz_wu_sha256_end(st, NULL);
             return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: %s", path, strerror(e));
         }
         if (r == 0)
             break;
-        crypto_hash_sha256_update(&st, buf, (unsigned long long)r);
+        oz_wu_sha256_add(st, buf, (size_t)r);
     }
     close(fd);
     unsigned char sha[32];
-    crypto_hash_sha256_final(&st, sha);
+    if (oz_wu_sha256_end(st, sha) != OZ_WU_OK)
+        return oz_wk_fail(OZ_WK_ENOMEM, why, whylen, "%s: out of memory", path);
     oz_wu_sha256_hex(sha, hex);
     return OZ_WK_OK;
 }

@@ -14,7 +14,10 @@
  *             rename) with a dummy header: everything but SHA-256;
  *   split     oz_wu_split_write: the real thing (payload and file hashes),
  *             with one thread and with one per CPU;
- *   sha256    libsodium's SHA-256 alone on a 64 MiB buffer, for reference.
+ *   disk      the same bytes written to one file in --out and fsynced: the
+ *             disk's durable write rate, which bounds no-hash and split;
+ *   sha256    SHA-256 alone on a 64 MiB buffer: workunits' own (libcrypto,
+ *             SHA-NI where the CPU has it) and libsodium's, for reference.
  * Rates are MB/s of input (10^6 bytes); units go to --out (default: a fresh
  * directory under DIR; pass /dev/shm to leave the disk out of it).  The
  * target is split >= 50% of cat.
@@ -164,6 +167,33 @@ static double time_nohash(const char *stem, const char *out, uint64_t unit)
     return t;
 }
 
+/* The disk alone: `bytes` written to one file under out in 4 MiB writes,
+ * then fsynced, as the durable writer does. */
+static double time_disk(const char *out, uint64_t bytes)
+{
+    char why[512], path[600];
+    fmt(path, sizeof path, "%s/disk.bin", out);
+    size_t chunk = 4u << 20;
+    unsigned char *buf = calloc(1, chunk);
+    if (!buf)
+        die("disk", "out of memory");
+    double t0 = now_s();
+    oz_wu_dfile *f;
+    if (oz_wu_dfile_open(path, &f, why, sizeof why))
+        die(path, why);
+    for (uint64_t done = 0; done < bytes; done += chunk) {
+        size_t n = bytes - done < chunk ? (size_t)(bytes - done) : chunk;
+        if (oz_wu_dfile_write(f, buf, n, why, sizeof why))
+            die(path, why);
+    }
+    if (oz_wu_dfile_commit(f, why, sizeof why))
+        die(path, why);
+    double t = now_s() - t0;
+    free(buf);
+    remove(path);
+    return t;
+}
+
 static double time_split(const char *stem, const char *out, uint64_t unit, unsigned threads,
                          uint64_t *nunits)
 {
@@ -234,13 +264,18 @@ int main(int argc, char **argv)
     run(cmd);
     double split = time_split(stem, outdir, unit, 0, &nunits);
 
+    double disk = time_disk(outdir, bytes);
     size_t hb = 64u << 20;
     unsigned char *buf = calloc(1, hb), sha[32];
     if (!buf)
         die("sha256", "out of memory");
     double t0 = now_s();
-    crypto_hash_sha256(sha, buf, hb);
+    if (oz_wu_sha256(buf, hb, sha) != OZ_WU_OK)
+        die("sha256", "libcrypto failed");
     double tsha = now_s() - t0;
+    t0 = now_s();
+    crypto_hash_sha256(sha, buf, hb);
+    double tsodium = now_s() - t0;
     free(buf);
 
     double in_mb = (double)bytes / 1e6;
@@ -256,8 +291,12 @@ int main(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("  %-9s %8.0f MB/s  %5.1f%% of cat   (oz_wu_split_write, with SHA-256, %ld threads)\n",
            "split", in_mb / split, 100 * cat / split, ncpu);
-    printf("  %-9s %8.0f MB/s               (libsodium SHA-256 alone)\n", "sha256",
+    printf("  %-9s %8.0f MB/s  %5.1f%% of cat   (one file of the same bytes, fsynced: the disk)\n",
+           "disk", in_mb / disk, 100 * cat / disk);
+    printf("  %-9s %8.0f MB/s               (workunits' SHA-256 alone: libcrypto)\n", "sha256",
            (double)hb / 1e6 / tsha);
+    printf("  %-9s %8.0f MB/s               (libsodium's SHA-256, for reference)\n", "sodium",
+           (double)hb / 1e6 / tsodium);
 
     fmt(cmd, sizeof cmd, "rm -rf '%s' '%s.sigmf-meta' '%s'", outdir, stem, data);
     run(cmd);

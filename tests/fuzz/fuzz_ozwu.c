@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
 
 #include "ozma_workunits.h"
 
@@ -20,12 +19,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *copy = NULL;
-    if (size % 2 == 1 && size >= OZ_WU_PREFIX_BYTES && sodium_init() >= 0) {
+    if (size % 2 == 1 && size >= OZ_WU_PREFIX_BYTES) {
         size_t hlen = (size_t)data[8] | (size_t)data[9] << 8 | (size_t)data[10] << 16 |
                       (size_t)data[11] << 24;
         if (hlen <= size - OZ_WU_PREFIX_BYTES && (copy = malloc(size)) != NULL) {
             memcpy(copy, data, size);
-            crypto_hash_sha256(copy + 20, copy + OZ_WU_PREFIX_BYTES, hlen);
+            oz_wu_sha256(copy + OZ_WU_PREFIX_BYTES, hlen, copy + 20);
             data = copy;
         }
     }

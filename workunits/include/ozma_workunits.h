@@ -311,6 +311,18 @@ const float *oz_wu_unit_samples(const oz_wu_unit *u);
 const unsigned char *oz_wu_unit_file_sha256(const oz_wu_unit *u);
 void oz_wu_unit_free(oz_wu_unit *u);
 
+/* SHA-256 (sha256.c: libcrypto, on the CPU's SHA instructions where it has
+ * them) of n bytes; OZ_WU_ENOMEM when libcrypto cannot allocate. */
+int oz_wu_sha256(const void *data, size_t n, unsigned char out[32]);
+/* A running SHA-256 over pieces: begin (NULL when out of memory), add, end
+ * (writes out unless out is NULL, frees c either way; OZ_WU_ENOMEM for a
+ * NULL c or a failed step). */
+typedef struct oz_wu_sha256_ctx oz_wu_sha256_ctx;
+oz_wu_sha256_ctx *oz_wu_sha256_begin(void);
+void oz_wu_sha256_add(oz_wu_sha256_ctx *c, const void *data, size_t n);
+int oz_wu_sha256_end(oz_wu_sha256_ctx *c, unsigned char out[32]);
+/* Constant-time comparison of two digests. */
+bool oz_wu_sha256_equal(const unsigned char a[32], const unsigned char b[32]);
 /* SHA-256 as 64 lowercase hex digits (out holds 65 bytes), and back
  * (OZ_WU_EFORMAT unless exactly 64 hex digits). */
 void oz_wu_sha256_hex(const unsigned char sha[32], char out[65]);

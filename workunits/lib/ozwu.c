@@ -37,7 +37,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "internal.h"
 
@@ -337,13 +336,6 @@ int oz_wu_header_from_json(const json_t *obj, const char *name, oz_wu_header *h,
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-static int sodium_ready(char *why, size_t whylen)
-{
-    if (sodium_init() < 0)
-        return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "libsodium could not be initialised");
-    return OZ_WU_OK;
-}
-
 int oz_wu_unit_write(const char *path, oz_wu_header *h, const void *payload,
                      unsigned char file_sha256[32], char *why, size_t whylen)
 {
@@ -354,20 +346,18 @@ int oz_wu_unit_write_ex(const char *path, oz_wu_header *h, const void *payload,
                         unsigned char file_sha256[32], uint64_t *file_bytes, char *why,
                         size_t whylen)
 {
-    int rc = sodium_ready(why, whylen);
-    if (rc != OZ_WU_OK)
-        return rc;
     if (!path || !h || !payload)
         return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no unit file, header or payload given");
     h->version = OZ_WU_FORMAT_VERSION;
     if (isfinite(h->sample_rate) && h->sample_rate > 0)
         h->start_s = (double)h->start_sample / h->sample_rate;
-    rc = check_header(h, path, why, whylen);
+    int rc = check_header(h, path, why, whylen);
     if (rc != OZ_WU_OK)
         return rc == OZ_WU_EFORMAT ? OZ_WU_EINVAL : rc;
 
     uint64_t plen = h->nsamples * oz_wu_format_size(h->format);
-    crypto_hash_sha256(h->payload_sha256, payload, (unsigned long long)plen);
+    if (oz_wu_sha256(payload, plen, h->payload_sha256) != OZ_WU_OK)
+        return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", path);
 
     json_t *obj = oz_wu_header_to_json(h);
     char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
@@ -385,15 +375,21 @@ int oz_wu_unit_write_ex(const char *path, oz_wu_header *h, const void *payload,
     oz_wu_put_le32(prefix + 4, OZ_WU_FORMAT_VERSION);
     oz_wu_put_le32(prefix + 8, (uint32_t)hlen);
     oz_wu_put_le64(prefix + 12, plen);
-    crypto_hash_sha256(prefix + 20, (const unsigned char *)text, hlen);
-
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, prefix, sizeof prefix);
-    crypto_hash_sha256_update(&st, (const unsigned char *)text, hlen);
-    crypto_hash_sha256_update(&st, payload, (unsigned long long)plen);
     unsigned char fsha[32];
-    crypto_hash_sha256_final(&st, fsha);
+    oz_wu_sha256_ctx *st = oz_wu_sha256_begin();
+    if (st && oz_wu_sha256(text, hlen, prefix + 20) == OZ_WU_OK) {
+        oz_wu_sha256_add(st, prefix, sizeof prefix);
+        oz_wu_sha256_add(st, text, hlen);
+        oz_wu_sha256_add(st, payload, plen);
+        rc = oz_wu_sha256_end(st, fsha);
+    } else {
+        oz_wu_sha256_end(st, NULL);
+        rc = OZ_WU_ENOMEM;
+    }
+    if (rc != OZ_WU_OK) {
+        free(text);
+        return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", path);
+    }
 
     oz_wu_dfile *f;
     rc = oz_wu_dfile_open(path, &f, why, whylen);
@@ -461,15 +457,16 @@ static int parse_image(unsigned char *buf, size_t len, bool owned, const char *n
     oz_wu_unit *u = NULL;
     uint32_t hlen;
     uint64_t plen;
-    if ((rc = sodium_ready(why, whylen)) != OZ_WU_OK)
-        goto out;
     rc = check_prefix(buf, len, name, &hlen, &plen, why, whylen);
     if (rc != OZ_WU_OK)
         goto out;
     const char *htext = (const char *)buf + OZ_WU_PREFIX_BYTES;
     unsigned char hsha[32];
-    crypto_hash_sha256(hsha, (const unsigned char *)htext, hlen);
-    if (sodium_memcmp(hsha, buf + 20, 32) != 0) {
+    if (oz_wu_sha256(htext, hlen, hsha) != OZ_WU_OK) {
+        rc = oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", name);
+        goto out;
+    }
+    if (!oz_wu_sha256_equal(hsha, buf + 20)) {
         rc = oz_wu_fail(OZ_WU_EHASH, why, whylen,
                         "%s: header does not match its SHA-256: the file is corrupt or was "
                         "tampered with",
@@ -504,8 +501,12 @@ static int parse_image(unsigned char *buf, size_t len, bool owned, const char *n
     }
     const unsigned char *payload = buf + OZ_WU_PREFIX_BYTES + hlen;
     unsigned char sha[32];
-    crypto_hash_sha256(sha, payload, plen);
-    if (sodium_memcmp(sha, u->h.payload_sha256, 32) != 0) {
+    if (oz_wu_sha256(payload, plen, sha) != OZ_WU_OK ||
+        oz_wu_sha256(buf, len, u->file_sha256) != OZ_WU_OK) {
+        rc = oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", name);
+        goto out;
+    }
+    if (!oz_wu_sha256_equal(sha, u->h.payload_sha256)) {
         char got[65], want[65];
         oz_wu_sha256_hex(sha, got);
         oz_wu_sha256_hex(u->h.payload_sha256, want);
@@ -515,7 +516,6 @@ static int parse_image(unsigned char *buf, size_t len, bool owned, const char *n
                         name, got, want);
         goto out;
     }
-    crypto_hash_sha256(u->file_sha256, buf, len);
     size_t n = (size_t)u->h.nsamples;
     if (u->h.format == OZ_WU_CF32) {
         size_t bad = oz_wu_first_nonfinite(payload, n);

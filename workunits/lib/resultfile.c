@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
 
 #include "internal.h"
 
@@ -150,7 +149,7 @@ int oz_wu_result_check(const oz_wu_result *r, const oz_wu_header *unit,
     if (strcmp(r->unit_id, unit->unit_id) != 0)
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "result is for unit \"%s\", not \"%s\"",
                           r->unit_id, unit->unit_id);
-    if (unit_sha256 && sodium_memcmp(r->unit_sha256, unit_sha256, 32) != 0)
+    if (unit_sha256 && !oz_wu_sha256_equal(r->unit_sha256, unit_sha256))
         return oz_wu_fail(OZ_WU_EHASH, why, whylen,
                           "result for unit \"%s\" quotes another unit file's SHA-256",
                           unit->unit_id);

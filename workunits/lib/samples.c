@@ -165,38 +165,3 @@ size_t oz_wu_first_nonfinite(const void *cf32_le, size_t n)
     return SIZE_MAX;
 }
 
-void oz_wu_sha256_hex(const unsigned char sha[32], char out[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[sha[i] >> 4];
-        out[2 * i + 1] = digits[sha[i] & 15];
-    }
-    out[64] = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int oz_wu_sha256_unhex(const char *hex, unsigned char sha[32])
-{
-    if (!hex || strlen(hex) != 64)
-        return OZ_WU_EFORMAT;
-    unsigned char tmp[32];
-    for (int i = 0; i < 32; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return OZ_WU_EFORMAT;
-        tmp[i] = (unsigned char)(hi << 4 | lo);
-    }
-    memcpy(sha, tmp, sizeof tmp);
-    return OZ_WU_OK;
-}

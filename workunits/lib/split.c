@@ -30,7 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "internal.h"
 
@@ -253,9 +252,6 @@ int oz_wu_split_write(oz_wu_reader *r, const oz_wu_split_opts *o, uint64_t *nuni
     if (rc != OZ_WU_OK)
         return rc;
 
-    /* libsodium picks its implementations once, before any thread hashes */
-    if (sodium_init() < 0)
-        return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "libsodium could not be initialised");
     size_t pathcap = strlen(o->out_dir) + OZ_WU_ID_MAX + 16;
     size_t unit_bytes = (size_t)plan.unit * oz_wu_format_size(r->info.format);
     struct pool pool;
