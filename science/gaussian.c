@@ -7,9 +7,8 @@
  * points, point j the mean of the m = nspec / M spectra j*m .. j*m+m-1 (a
  * tail of fewer than m spectra, possible only when nspec is not a multiple
  * of M, is left out), and divided by the block mean.  For noise a point is
- * then Gamma(m)/m: mean about 1, variance about 1/m.  The PoT of all bins is
- * built in one row-wise pass (pot[j*L + k]) and every later pass also runs
- * along rows, over chunks of bins small enough to stay in cache.
+ * then Gamma(m)/m: mean about 1, variance about 1/m.  It is built and
+ * searched sixteen bins at a time (see How it runs).
  *
  * Model and fit.  y_i = b + a g_i, g_i = exp(-(i - t0)^2 / (2 s^2)) with s
  * the configured beam sigma in PoT points, cut to zero beyond 4 s (e^-8),
@@ -93,53 +92,118 @@
  * show; in practice no centre is 2 s inside both ends a little before
  * that), nor where nspec < M.
  *
- * Cost per block: n adds for the PoT, about (M - 4s) (8s + 1) L
- * multiply-adds for the kernel sums, about 25 M L flops for the per-centre
- * fits and the chi-squares; tests 5 and 6 only for candidates.  With the
- * defaults (M = 64, s = 2.4 points for a 107 s unit) that is about 3000 L
- * flops, 5e7 at L = 16384, where it takes 12-20 ms against the block's 2-5
- * ms of FFTs (one core of a shared 2-core test machine).
+ * How it runs.  Bins go sixteen at a time (one cache line of each
+ * spectrum): their PoT is built straight into two buffers of eight bins,
+ * point i of lane w at [i * 8 + w], and while those are in L1 every centre's
+ * kernel sums, fit and best-so-far update run across the bins, a vector of
+ * lanes at a time (GCC vector extensions: four lanes to an SSE register, or
+ * eight to an AVX2 register where the CPU has it, chosen at run time).  Each
+ * lane does the scalar operations in the scalar order, so both paths give
+ * bit-identical results.  The buffers, kept side by side, are the PoT (bin
+ * k's column at (k - k % 8) M + k % 8, every eighth float).
  *
- * Scratch (floats): the PoT (M L), seven per-bin rows (L each) and five
- * per-centre tables (M each).  Small integers (centres) are stored in floats,
- * exactly.  Everything is computed in a fixed order: deterministic.
+ * An offer changes the found list only when it beats the best Gaussian so
+ * far or is listed (oz_found_offer, internal.h), so a bin whose score can do
+ * neither is passed over before its cube root (a bound on its SNR, with a
+ * margin far above rounding), its chi-squares (one walk down its column) and
+ * its offer: the list comes out exactly as if every bin had been offered.
+ *
+ * Cost per block: n adds for the PoT, about (M - 4s) (8s + 1) L
+ * multiply-adds for the kernel sums and about 12 (M - 4s) L flops for the
+ * per-centre fits, four or eight bins to a vector; the chi-squares (about
+ * 15 M flops), the tests and the offer only for the few bins that can
+ * matter.  With the defaults (M = 64, s = 2.4 points for a 107 s unit) that
+ * is about 2800 L flops, 4.6e7 at L = 16384, where it takes about 2 ms with
+ * AVX2 and 5 ms without, against the block's 2-5 ms of FFTs (one core of a
+ * shared 2-core test machine).
+ *
+ * Scratch (floats): the PoT (M L), five per-bin rows (L each; both with L
+ * rounded up to a multiple of 8) and five per-centre tables (M each).  Small
+ * integers (centres) are stored in floats, exactly.  Everything is computed
+ * in a fixed order: deterministic.
  */
 #include <math.h>
+#include <string.h>
 
 #include "internal.h"
 
-#define GAUSS_TAIL 4.0           /* the kernel is cut at this many sigma */
-#define GAUSS_CHUNK_FLOATS 32768 /* PoT floats per bin chunk: 128 KiB, in L2 */
+#define GAUSS_TAIL 4.0 /* the kernel is cut at this many sigma */
+#define LANES 8        /* bins to a column buffer: point i of lane w at [i * LANES + w] */
+#define GROUP 16       /* bins built at once: one cache line of each spectrum */
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+#define LOAD(v, p) memcpy(&(v), (p), sizeof(v))
 
 size_t oz_gauss_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
 {
     uint32_t M = cfg->gauss_pot_len;
     if (cfg->gauss_fft_max == 0 || L > cfg->gauss_fft_max || M < 8 || nspec < M)
         return 0;
-    return ((size_t)M + 7) * L + 5 * (size_t)M;
+    return ((size_t)M + 5) * (((size_t)L + LANES - 1) / LANES * LANES) + 5 * (size_t)M;
 }
 
-/* The PoT of every bin, divided by the block mean, and its per-bin sums. */
-static void build_pot(const oz_block *b, uint32_t M, uint32_t m, float *pot, float *sy)
+/* The PoT of nq quads of bins from k0 into the column buffers (see
+ * build_cols); nq is a constant where it is inlined, so the sums stay in
+ * registers. */
+static inline __attribute__((always_inline)) void build_quads(const oz_block *b, uint32_t k0,
+                                                              uint32_t nq, uint32_t M, uint32_t m,
+                                                              float *cols, float *sy)
 {
-    const uint32_t L = b->L;
-    for (size_t i = 0; i < (size_t)M * L; i++)
-        pot[i] = 0.0f;
-    for (uint32_t s = 0; s < M * m; s++) {
-        const float *row = b->power + (size_t)s * L;
-        float *p = pot + (size_t)(s / m) * L;
-        for (uint32_t k = 0; k < L; k++)
-            p[k] += row[k];
+    const float scale = (float)(1.0 / ((double)m * b->mean));
+    const v4f sc = {scale, scale, scale, scale};
+    v4f t[4] = {{0}};
+    for (uint32_t j = 0; j < M; j++) {
+        v4f p[4] = {{0}}, x[4];
+        for (uint32_t s = j * m; s < (j + 1) * m; s++) {
+            const float *row = b->power + (size_t)s * b->L + k0;
+            for (uint32_t q = 0; q < nq; q++) {
+                LOAD(x[q], row + 4 * q);
+                p[q] += x[q];
+            }
+        }
+        for (uint32_t q = 0; q < nq; q++) {
+            p[q] *= sc;
+            t[q] += p[q];
+            memcpy(cols + (size_t)(q / 2) * LANES * M + (size_t)j * LANES + 4 * (q % 2), &p[q],
+                   sizeof p[q]);
+        }
+    }
+    for (uint32_t q = 0; q < nq; q++)
+        memcpy(sy + 4 * q, &t[q], sizeof t[q]);
+}
+
+/* The PoT of bins k0 .. k0 + nb - 1 (nb <= GROUP) into the column buffers
+ * (the second at cols + LANES * M, written only when nb > LANES): each
+ * point the sum of its m spectra from 0 in spectrum order, times 1 / (m *
+ * block mean); lanes past nb hold zeros.  sy[w] gets lane w's sum over the M
+ * points, from 0 in point order.  A full group reads one cache line of each
+ * spectrum. */
+static void build_cols(const oz_block *b, uint32_t k0, uint32_t nb, uint32_t M, uint32_t m,
+                       float *cols, float *sy)
+{
+    if (nb == GROUP) {
+        build_quads(b, k0, GROUP / 4, M, m, cols, sy);
+        return;
+    }
+    if (nb == LANES) { /* L = 8 */
+        build_quads(b, k0, LANES / 4, M, m, cols, sy);
+        return;
     }
     const float scale = (float)(1.0 / ((double)m * b->mean));
-    for (uint32_t k = 0; k < L; k++)
-        sy[k] = 0.0f;
-    for (uint32_t j = 0; j < M; j++) {
-        float *p = pot + (size_t)j * L;
-        for (uint32_t k = 0; k < L; k++) {
-            p[k] *= scale;
-            sy[k] += p[k];
+    const uint32_t nl = nb > LANES ? GROUP : LANES;
+    for (uint32_t w = 0; w < nl; w++) {
+        float t = 0.0f;
+        for (uint32_t j = 0; j < M; j++) {
+            float p = 0.0f;
+            for (uint32_t s = j * m; w < nb && s < (j + 1) * m; s++)
+                p += b->power[(size_t)s * b->L + k0 + w];
+            p *= scale;
+            cols[(size_t)(w / LANES) * LANES * M + (size_t)j * LANES + w % LANES] = p;
+            t += p;
         }
+        sy[w] = t;
     }
 }
 
@@ -155,6 +219,18 @@ static double sigma(double snr, double k)
     if (!isfinite(k))
         return snr;
     return (cbrt(1.0 + snr / sqrt(k)) - 1.0 + 1.0 / (9.0 * k)) * 3.0 * sqrt(k);
+}
+
+/* Is sigma(snr, k) surely at most z?  sigma grows with snr and inverts
+ * without a cube root; z is lowered by a margin far above the rounding of
+ * either side.  False when unsure (then sigma is computed). */
+static bool sigma_below(double snr, double k, double z)
+{
+    if (!isfinite(k) || !isfinite(z))
+        return false;
+    z -= 1e-6 * (1.0 + fabs(z));
+    double sk = sqrt(k), u = z / (3.0 * sk) + 1.0 - 1.0 / (9.0 * k);
+    return u >= 0.5 && snr <= (u * u * u - 1.0) * sk; /* u >= 0.5: cbrt's slope is tame */
 }
 
 /* Is bin k's best SNR at least its neighbours'?  (Bins wrap: FFT order.) */
@@ -181,22 +257,21 @@ static bool sweeps(const float *best, const float *bt0, uint32_t L, uint32_t k, 
     return slo && shi && fabs((double)bt0[hi] - bt0[lo]) >= 2.0;
 }
 
-/* The SNR of bin k's fit at centre t0 with a Gaussian of sigma sn points
- * instead of the configured one (the same least squares; column access,
- * only for candidates). */
-static double narrow_snr(const float *pot, uint32_t L, uint32_t k, uint32_t M, uint32_t m,
-                         uint32_t t0, double sn)
+/* The SNR of a bin's fit at centre t0 with a Gaussian of sigma sn points
+ * instead of the configured one (the same least squares; only for
+ * candidates).  y is the bin's column, point i at y[i * LANES]. */
+static double narrow_snr(const float *y, uint32_t M, uint32_t m, uint32_t t0, double sn)
 {
     double sy = 0, sgy = 0, s1 = 0, s2 = 0;
     uint32_t h = (uint32_t)ceil(GAUSS_TAIL * sn);
     for (uint32_t i = 0; i < M; i++) {
-        double y = pot[(size_t)i * L + k];
-        sy += y;
+        double yi = y[(size_t)i * LANES];
+        sy += yi;
         uint32_t d = udist(i, t0);
         if (d > h)
             continue;
         double g = exp(-0.5 * (double)d * d / (sn * sn));
-        sgy += g * y;
+        sgy += g * yi;
         s1 += g;
         s2 += g * g;
     }
@@ -204,6 +279,171 @@ static double narrow_snr(const float *pot, uint32_t L, uint32_t k, uint32_t M, u
     double a = (sgy - s1 * ybar) / dn, base = ybar - a * s1 / M;
     return base > 0 ? a * sqrt(m * dn) / (base > 1.0 ? base : 1.0) : -INFINITY;
 }
+
+/* Sums of a bin's fit with amplitude a and baseline base at centre t0: the
+ * weighted squared residuals (fit chi-square) and the squared deviations
+ * from the mean (flat line).  y is the bin's column, point i at
+ * y[i * LANES], walked in row order. */
+static void chisqs(const float *y, uint32_t M, uint32_t m, const float *gk, float sy, float a,
+                   float base, uint32_t t0, float *fit, float *flat)
+{
+    const float fm = (float)m, invM = 1.0f / (float)M;
+    float acc = 0.0f, nul = 0.0f;
+    for (uint32_t i = 0; i < M; i++) {
+        const float p = y[(size_t)i * LANES];
+        float g = gk[udist(i, t0)];
+        float sgl = a * g;
+        float r = p - (base + sgl);
+        float var = base * (base + 2.0f * (sgl > 0.0f ? sgl : 0.0f));
+        acc += fm * r * r / var;
+        float dy = p - sy * invM;
+        nul += dy * dy;
+    }
+    *fit = acc;
+    *flat = nul;
+}
+
+/* The per-centre tables of one block. */
+struct centres {
+    const float *gk;           /* g at distance d, 0 beyond the cut */
+    const float *sg, *id, *cs; /* per centre: Sg, 1/D, sqrt(m D) */
+    uint32_t M, h, lo, hi;     /* PoT length, kernel half-width, centre range */
+};
+
+/* Fits four lanes of a column buffer (col points at the first; sy their
+ * sums) at every centre and keeps each lane's best SNR (the first centre on
+ * ties), its centre, amplitude and baseline: out[q * LANES + w], q = 0..3.
+ * Centres go four at a time, so that their kernel sums (each over its own
+ * window, in row order) do not wait on each other; their fits then update
+ * the best in centre order (past the last centre, a sum is left unused). */
+static void fit4(const float *col, const float *sy, const struct centres *c, float *out)
+{
+#define SPLAT4(x) ((v4f){(x), (x), (x), (x)})
+#define SEL4(mask, a, b) ((v4f)(((v4i)(a) & (mask)) | ((v4i)(b) & ~(mask))))
+#define TAP4(acc, q)                                                                               \
+    do {                                                                                           \
+        const uint32_t d_ = udist(i, t0 + (q));                                                    \
+        if (d_ <= c->h)                                                                            \
+            acc += SPLAT4(c->gk[d_]) * p;                                                          \
+    } while (0)
+#define FIT4(acc, q)                                                                               \
+    do {                                                                                           \
+        const uint32_t t_ = t0 + (q);                                                              \
+        const v4f g1 = SPLAT4(c->sg[t_]);                                                          \
+        v4f a = (acc - g1 * ybar) * SPLAT4(c->id[t_]);                                             \
+        v4f base = ybar - a * g1 * SPLAT4(invM);                                                   \
+        v4f snr = a * SPLAT4(c->cs[t_]) / SEL4(base > SPLAT4(1.0f), base, SPLAT4(1.0f));           \
+        snr = SEL4(base > SPLAT4(0.0f), snr, SPLAT4(-INFINITY));                                   \
+        v4i up = snr > best;                                                                       \
+        best = SEL4(up, snr, best);                                                                \
+        bt0 = SEL4(up, SPLAT4((float)t_), bt0);                                                    \
+        ba = SEL4(up, a, ba);                                                                      \
+        bb = SEL4(up, base, bb);                                                                   \
+    } while (0)
+    const float invM = 1.0f / (float)c->M;
+    v4f ybar, best = SPLAT4(-INFINITY), bt0 = SPLAT4((float)c->lo), ba = SPLAT4(0.0f),
+              bb = SPLAT4(1.0f), p;
+    LOAD(ybar, sy);
+    ybar *= SPLAT4(invM);
+    for (uint32_t t0 = c->lo; t0 <= c->hi; t0 += 4) {
+        const uint32_t nc = c->hi - t0 < 3 ? c->hi - t0 + 1 : 4; /* centres t0 .. t0 + nc - 1 */
+        const uint32_t i0 = t0 > c->h ? t0 - c->h : 0;
+        const uint32_t i1 = t0 + nc - 1 + c->h < c->M - 1 ? t0 + nc - 1 + c->h : c->M - 1;
+        v4f acc0 = SPLAT4(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (uint32_t i = i0; i <= i1; i++) {
+            LOAD(p, col + (size_t)i * LANES);
+            TAP4(acc0, 0u);
+            TAP4(acc1, 1u);
+            TAP4(acc2, 2u);
+            TAP4(acc3, 3u);
+        }
+        FIT4(acc0, 0u);
+        if (nc > 1)
+            FIT4(acc1, 1u);
+        if (nc > 2)
+            FIT4(acc2, 2u);
+        if (nc > 3)
+            FIT4(acc3, 3u);
+    }
+    memcpy(out, &best, sizeof best);
+    memcpy(out + LANES, &bt0, sizeof bt0);
+    memcpy(out + 2 * LANES, &ba, sizeof ba);
+    memcpy(out + 3 * LANES, &bb, sizeof bb);
+#undef SPLAT4
+#undef SEL4
+#undef TAP4
+#undef FIT4
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OZ_GAUSS_AVX2 1
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+/* fit4 over all eight lanes with AVX2: every lane does exactly the
+ * operations of fit4 in the same order (no fused multiply-add), so both
+ * paths give bit-identical results.  Kept in one function: helpers with
+ * another target would not inline, and eight-float values must not cross a
+ * call. */
+__attribute__((target("avx2"))) static void fit8_avx2(const float *col, const float *sy,
+                                                      const struct centres *c, float *out)
+{
+#define SPLAT8(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define SEL8(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
+#define TAP8(acc, q)                                                                               \
+    do {                                                                                           \
+        const uint32_t d_ = udist(i, t0 + (q));                                                    \
+        if (d_ <= c->h)                                                                            \
+            acc += SPLAT8(c->gk[d_]) * p;                                                          \
+    } while (0)
+#define FIT8(acc, q)                                                                               \
+    do {                                                                                           \
+        const uint32_t t_ = t0 + (q);                                                              \
+        const v8f g1 = SPLAT8(c->sg[t_]);                                                          \
+        v8f a = (acc - g1 * ybar) * SPLAT8(c->id[t_]);                                             \
+        v8f base = ybar - a * g1 * SPLAT8(invM);                                                   \
+        v8f snr = a * SPLAT8(c->cs[t_]) / SEL8(base > SPLAT8(1.0f), base, SPLAT8(1.0f));           \
+        snr = SEL8(base > SPLAT8(0.0f), snr, SPLAT8(-INFINITY));                                   \
+        v8i up = snr > best;                                                                       \
+        best = SEL8(up, snr, best);                                                                \
+        bt0 = SEL8(up, SPLAT8((float)t_), bt0);                                                    \
+        ba = SEL8(up, a, ba);                                                                      \
+        bb = SEL8(up, base, bb);                                                                   \
+    } while (0)
+    const float invM = 1.0f / (float)c->M;
+    v8f ybar, best = SPLAT8(-INFINITY), bt0 = SPLAT8((float)c->lo), ba = SPLAT8(0.0f),
+              bb = SPLAT8(1.0f), p;
+    LOAD(ybar, sy);
+    ybar *= SPLAT8(invM);
+    for (uint32_t t0 = c->lo; t0 <= c->hi; t0 += 4) {
+        const uint32_t nc = c->hi - t0 < 3 ? c->hi - t0 + 1 : 4;
+        const uint32_t i0 = t0 > c->h ? t0 - c->h : 0;
+        const uint32_t i1 = t0 + nc - 1 + c->h < c->M - 1 ? t0 + nc - 1 + c->h : c->M - 1;
+        v8f acc0 = SPLAT8(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (uint32_t i = i0; i <= i1; i++) {
+            LOAD(p, col + (size_t)i * LANES);
+            TAP8(acc0, 0u);
+            TAP8(acc1, 1u);
+            TAP8(acc2, 2u);
+            TAP8(acc3, 3u);
+        }
+        FIT8(acc0, 0u);
+        if (nc > 1)
+            FIT8(acc1, 1u);
+        if (nc > 2)
+            FIT8(acc2, 2u);
+        if (nc > 3)
+            FIT8(acc3, 3u);
+    }
+    memcpy(out, &best, sizeof best);
+    memcpy(out + LANES, &bt0, sizeof bt0);
+    memcpy(out + 2 * LANES, &ba, sizeof ba);
+    memcpy(out + 3 * LANES, &bb, sizeof bb);
+#undef SPLAT8
+#undef SEL8
+#undef TAP8
+#undef FIT8
+}
+#endif
 
 void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found)
 {
@@ -217,17 +457,17 @@ void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found)
     if (!(sig >= 0.5 && sig <= (double)M / 4.0))
         return;
 
-    float *pot = scratch;
-    float *sy = pot + (size_t)M * L;  /* sum_i y_i */
-    float *acc = sy + L;              /* sum_i g_i y_i for one centre; then fit chi^2 */
-    float *best = acc + L;            /* best SNR so far */
-    float *bt0 = best + L;            /* its centre */
-    float *ba = bt0 + L;              /* its amplitude */
-    float *bb = ba + L;               /* its baseline */
-    float *nul = bb + L;              /* sum_i (y_i - ybar)^2 */
-    float *gk = nul + L;              /* g at distance d, 0 beyond the cut */
-    float *sg = gk + M, *dd = sg + M; /* per-centre Sg and D */
-    float *cs = dd + M;               /* per-centre sqrt(m D) */
+    /* Per-bin rows are padded to whole buffers of LANES bins. */
+    const size_t Lp = ((size_t)L + LANES - 1) / LANES * LANES;
+    float *pot = scratch;             /* bin k's column at pot + (k - k % 8) M + k % 8 */
+    float *sy = pot + (size_t)M * Lp; /* sum_i y_i */
+    float *best = sy + Lp;            /* best SNR */
+    float *bt0 = best + Lp;           /* its centre */
+    float *ba = bt0 + Lp;             /* its amplitude */
+    float *bb = ba + Lp;              /* its baseline */
+    float *gk = bb + Lp;              /* g at distance d, 0 beyond the cut */
+    float *sg = gk + M, *id = sg + M; /* per-centre Sg and 1/D */
+    float *cs = id + M;               /* per-centre sqrt(m D) */
     float *ck = cs + M;               /* per-centre Gamma shape of the SNR / m */
 
     uint32_t h = (uint32_t)ceil(GAUSS_TAIL * sig);
@@ -252,86 +492,64 @@ void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found)
             w3 += w * w * w;
         }
         sg[t0] = (float)s1;
-        dd[t0] = (float)(s2 - s1 * s1 / M);
+        id[t0] = 1.0f / (float)(s2 - s1 * s1 / M);
         cs[t0] = (float)sqrt((double)m * (s2 - s1 * s1 / M));
         ck[t0] = w3 > 0 ? (float)(w2 * w2 * w2 / (w3 * w3)) : INFINITY;
     }
+    const struct centres cen = {gk, sg, id, cs, M, h, lo, hi};
 
-    build_pot(b, M, m, pot, sy);
-    for (uint32_t k = 0; k < L; k++) {
-        best[k] = -INFINITY; /* stays so only for an all-zero bin */
-        bt0[k] = (float)lo;
-        ba[k] = 0.0f;
-        bb[k] = 1.0f;
-    }
-
-    /* Every centre, every bin: fit and keep each bin's best SNR.  Bins go in
-     * chunks whose PoT columns stay in cache across all centres; within a
-     * chunk the loops run along rows (the kernel sums vectorise). */
-    const float invM = 1.0f / (float)M;
-    uint32_t chunk = GAUSS_CHUNK_FLOATS / M;
-    if (chunk < 8)
-        chunk = 8;
-    if (chunk > L)
-        chunk = L;
-    for (uint32_t k0 = 0; k0 < L; k0 += chunk) {
-        const uint32_t k1 = k0 + chunk < L ? k0 + chunk : L;
-        for (uint32_t t0 = lo; t0 <= hi; t0++) {
-            for (uint32_t k = k0; k < k1; k++)
-                acc[k] = 0.0f;
-            uint32_t i0 = t0 > h ? t0 - h : 0, i1 = t0 + h < M - 1 ? t0 + h : M - 1;
-            for (uint32_t i = i0; i <= i1; i++) {
-                const float g = gk[udist(i, t0)];
-                const float *p = pot + (size_t)i * L;
-                for (uint32_t k = k0; k < k1; k++)
-                    acc[k] += g * p[k];
+    /* Every centre, every bin: fit and keep each bin's best SNR (see the
+     * header).  A lane past the last bin fits zeros: its best stays -inf. */
+#ifdef OZ_GAUSS_AVX2
+    const bool avx2 = oz_cpu_avx2();
+#endif
+    for (uint32_t k0 = 0; k0 < L; k0 += GROUP) {
+        build_cols(b, k0, L - k0 < GROUP ? L - k0 : GROUP, M, m, pot + (size_t)k0 * M, sy + k0);
+        for (uint32_t kb = k0; kb < k0 + GROUP && kb < L; kb += LANES) {
+            const float *col = pot + (size_t)kb * M;
+            float out[4 * LANES];
+#ifdef OZ_GAUSS_AVX2
+            if (avx2)
+                fit8_avx2(col, sy + kb, &cen, out);
+            else
+#endif
+            {
+                fit4(col, sy + kb, &cen, out);
+                fit4(col + 4, sy + kb + 4, &cen, out + 4);
             }
-            const float g1 = sg[t0], invD = 1.0f / dd[t0], c = cs[t0], ft0 = (float)t0;
-            for (uint32_t k = k0; k < k1; k++) {
-                float ybar = sy[k] * invM;
-                float a = (acc[k] - g1 * ybar) * invD;
-                float base = ybar - a * g1 * invM;
-                float snr = a * c / (base > 1.0f ? base : 1.0f);
-                snr = base > 0.0f ? snr : -INFINITY;
-                bool up = snr > best[k];
-                best[k] = up ? snr : best[k];
-                bt0[k] = up ? ft0 : bt0[k];
-                ba[k] = up ? a : ba[k];
-                bb[k] = up ? base : bb[k];
-            }
-        }
-    }
-
-    /* Chi-squares of each bin's best fit and of the flat line, row-wise. */
-    const float fm = (float)m;
-    for (uint32_t k = 0; k < L; k++)
-        acc[k] = nul[k] = 0.0f;
-    for (uint32_t i = 0; i < M; i++) {
-        const float *p = pot + (size_t)i * L;
-        for (uint32_t k = 0; k < L; k++) {
-            float g = gk[udist(i, (uint32_t)bt0[k])];
-            float sgl = ba[k] * g;
-            float r = p[k] - (bb[k] + sgl);
-            float var = bb[k] * (bb[k] + 2.0f * (sgl > 0.0f ? sgl : 0.0f));
-            acc[k] += fm * r * r / var;
-            float dy = p[k] - sy[k] * invM;
-            nul[k] += dy * dy;
+            memcpy(best + kb, out, LANES * sizeof *out);
+            memcpy(bt0 + kb, out + LANES, LANES * sizeof *out);
+            memcpy(ba + kb, out + 2 * LANES, LANES * sizeof *out);
+            memcpy(bb + kb, out + 3 * LANES, LANES * sizeof *out);
         }
     }
 
     for (uint32_t k = 1; k < L; k++) {
         if (!(best[k] > -INFINITY))
-            continue;
-        double ybar = (double)sy[k] / M;
-        double chisq = (double)acc[k] / (M - 2);
-        double null = (double)nul[k] * m / (ybar * ybar * (M - 1));
+            continue; /* an all-zero bin */
         const uint32_t t0 = (uint32_t)bt0[k];
-        double z = sigma((double)best[k], (double)m * ck[t0]);
+        const double shape = (double)m * ck[t0];
+        /* An offer that neither beats the best Gaussian so far nor can be
+         * listed (score <= 0.99) changes nothing: skip the bin. */
+        const oz_signal *top = &found->best[OZ_SIG_GAUSSIAN];
+        const bool has_top = found->has_best[OZ_SIG_GAUSSIAN];
+        if (has_top &&
+            sigma_below((double)best[k], shape, fmin(0.99, top->score) * cfg->gauss_snr_thresh))
+            continue;
+        double z = sigma((double)best[k], shape);
         double score = z / cfg->gauss_snr_thresh;
+        if (has_top && !(score > 0.99) && !(score > top->score))
+            continue;
+        const float *col = pot + (size_t)(k - k % LANES) * M + k % LANES;
+        float fit, flat;
+        chisqs(col, M, m, gk, sy[k], ba[k], bb[k], t0, &fit, &flat);
+        double ybar = (double)sy[k] / M;
+        double chisq = (double)fit / (M - 2);
+        double null = (double)flat * m / (ybar * ybar * (M - 1));
         if (score > 0.99) { /* the tests, cheapest first (header, 1-6) */
             bool ok = chisq <= cfg->gauss_chisq_max && null >= cfg->gauss_null_chisq_min &&
                       t0 != lo && t0 != hi && peak(best, L, k) && !sweeps(best, bt0, L, k, sig) &&
-                      narrow_snr(pot, L, k, M, m, t0, sig / 3.0) <= best[k];
+                      narrow_snr(col, M, m, t0, sig / 3.0) <= best[k];
             if (!ok)
                 score = 0.99;
         }

@@ -3,8 +3,9 @@
  * period, first pulse and frequency; the reported sigma is the documented
  * Wilson–Hilferty transform and errs on the safe side of the exact Gamma
  * tail; pure noise, steady tones, single bursts and beam-crossing swells are
- * not pulses; results are deterministic; and end to end, a pulsed tone in a
- * noise unit comes back as a pulse with its period.
+ * not pulses; results are deterministic and the same on the AVX2 and the
+ * portable paths; and end to end, a pulsed tone in a noise unit comes back
+ * as a pulse with its period.
  *
  * Blocks are built by hand: exponential noise of mean 1, and a tone of power
  * S in noise as |n + sqrt(S)|^2 with n complex Gaussian.
@@ -358,6 +359,55 @@ static void same_block_gives_identical_results(void **state)
     blk_free(&x);
 }
 
+/* The AVX2 and the portable paths (OZ_NO_AVX2) give the same best pulse to
+ * the bit, block by block on fresh lists, and over all the blocks on one
+ * list.  L = 256: sixteen groups of bins per block. */
+static void simd_paths_agree_bit_for_bit(void **state)
+{
+    (void)state;
+    enum { NBLK = 12, LB = 256 };
+    oz_sci_config cfg;
+    oz_sci_config_default(&cfg);
+    blk x[NBLK];
+    for (uint32_t i = 0; i < NBLK; i++) {
+        blk_noise(&x[i], &cfg, LB, NSPEC0, 31 + i);
+        for (uint32_t j = 3 + i; j < NSPEC0 / MPT; j += 9 + 2 * i)
+            for (uint32_t s = j * MPT; s < (j + 1) * MPT; s++)
+                blk_tone(&x[i], 7 + 19 * i, s, 1.5);
+        blk_finish(&x[i]);
+    }
+    size_t n = oz_pulse_scratch(&cfg, LB, NSPEC0);
+    float *scratch = malloc(sizeof(float) * n);
+    assert_non_null(scratch);
+    oz_found one[2][NBLK], all[2];
+    for (int p = 0; p < 2; p++) {
+        if (p == 1)
+            assert_int_equal(setenv("OZ_NO_AVX2", "1", 1), 0);
+        assert_int_equal(oz_found_init(&all[p], &cfg, FS), 0);
+        for (uint32_t i = 0; i < NBLK; i++) {
+            assert_int_equal(oz_found_init(&one[p][i], &cfg, FS), 0);
+            oz_pulse_search(&x[i].b, scratch, &one[p][i]);
+            oz_pulse_search(&x[i].b, scratch, &all[p]);
+        }
+    }
+    assert_int_equal(unsetenv("OZ_NO_AVX2"), 0);
+    for (uint32_t i = 0; i <= NBLK; i++) {
+        const oz_found *a = i < NBLK ? &one[0][i] : &all[0], *b = i < NBLK ? &one[1][i] : &all[1];
+        assert_true(a->has_best[OZ_SIG_PULSE]);
+        assert_memory_equal(&a->best[OZ_SIG_PULSE], &b->best[OZ_SIG_PULSE], sizeof(oz_signal));
+        assert_int_equal(a->n, b->n);
+        assert_memory_equal(a->list, b->list, a->n * sizeof *a->list);
+    }
+    for (int p = 0; p < 2; p++) {
+        oz_found_free(&all[p]);
+        for (uint32_t i = 0; i < NBLK; i++)
+            oz_found_free(&one[p][i]);
+    }
+    free(scratch);
+    for (uint32_t i = 0; i < NBLK; i++)
+        blk_free(&x[i]);
+}
+
 /* ---- end to end ----------------------------------------------------------- */
 
 #define N 65536u /* 6.7 s */
@@ -437,6 +487,7 @@ int main(void)
         cmocka_unit_test(gaussian_swell_is_not_a_pulse),
         cmocka_unit_test(detector_runs_only_where_configured),
         cmocka_unit_test(same_block_gives_identical_results),
+        cmocka_unit_test(simd_paths_agree_bit_for_bit),
         cmocka_unit_test(pulsed_tone_in_a_unit_is_found),
         cmocka_unit_test(noise_unit_has_no_pulse),
     };
