@@ -127,13 +127,23 @@ size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
 double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks);
 void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
 
-/* The Taylor tree (dedoppler.c): n rows (a power of two >= 2) of `width`
- * floats, rows[s] each, become drift sums (row d: drift d columns over the n
- * rows, for d <= dmax; other rows are scratch), complete for columns
- * k < width - (n - 1); buf and tmp are n x width work areas.  Returns
+/* The Taylor tree (dedoppler.c): n rows (a power of two, 2 to 1024) of
+ * `width` floats, rows[s] each, become drift sums (row d: drift d columns
+ * over the n rows, for d <= dmax; other rows are scratch), complete for
+ * columns k < width - d; buf and tmp are n x width work areas.  Returns
  * whichever of them holds the sums. */
 float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n, uint32_t width,
                       uint32_t dmax);
+/* Both signs at once: plus[d] and minus[d] (d <= dmax, d < n) point at the
+ * drift sums of the rows in order and in reverse order, bit-identical to
+ * oz_taylor_tree's; work is 4 n x width floats; avx2 from oz_cpu_avx2(). */
+void oz_taylor_tree_both(const float *const *rows, float *work, uint32_t n, uint32_t width,
+                         uint32_t dmax, bool avx2, const float **plus, const float **minus);
+/* The same for n = 8, dmax = 2 in one pass: out receives W columns (W a
+ * multiple of 8; rows read W + 2 columns) of forward drifts 0, 1, 2 and
+ * reversed drifts 1, 2 as five rows of W floats, mx the largest of each
+ * (the rows hold powers: never negative). */
+void oz_taylor_tree8(const float *const *rows, uint32_t W, bool avx2, float *out, float mx[5]);
 
 /* Writes a sentence into why (if not NULL) and returns err. */
 int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)

@@ -73,24 +73,73 @@ static uint32_t drift_rows(const oz_sci_config *cfg, uint32_t nspec, uint32_t n)
     return d >= n - 1 ? n - 1 : (uint32_t)d;
 }
 
-/* Columns per tree tile: two tiles of n rows stay within a few hundred KiB
- * so the tree's passes run in cache; each tile carries n - 1 columns of
- * margin for the paths leaving it. */
-static uint32_t tile_width(uint32_t n, uint32_t L)
+/*
+ * Tiles.  The trees run on tiles of W columns (a power of two, so tiles
+ * divide L) plus a margin of D columns for the paths leaving them (the
+ * tree's row d is complete for columns k < width - d): TILE_FLOATS / n
+ * columns, so that both trees' log2 n passes run in the first levels of
+ * cache, but at least four times the margin; TREE8_W for the eight-row
+ * kernel, which keeps nothing but its output.  Lines are offered in a fixed
+ * order, tile by tile (offer tiles of OFFER_FLOATS / n columns, at least
+ * 64), drift by drift, bin by bin: the signal list merges greedily
+ * (found.c), so that order is part of the result, and it stays the order of
+ * the search's first tiling whatever W is.
+ */
+#define TILE_FLOATS 8192u
+#define TREE8_W 2048u
+#define OFFER_FLOATS 65536u
+
+struct tiling {
+    uint32_t n, D;       /* tree rows (nspec padded to a power of two), drift rows */
+    bool tree8;          /* n = 8, D = 2: oz_taylor_tree8, on tiles of TREE8_W */
+    uint32_t W, width;   /* search tiles: columns, row length (with the margin) */
+    uint32_t Wo, owidth; /* offer tiles: the same */
+    size_t area;         /* floats of tree work: the larger of 5 search and 3 offer tiles */
+};
+
+/* Row length of a tile: W columns and the margin, in whole 64-byte lines. */
+static uint32_t tile_stride(uint32_t W, uint32_t D)
 {
-    uint32_t w = 65536u / n;
+    return (W + D + 15u) & ~15u;
+}
+
+static struct tiling tiling(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
+{
+    struct tiling t = {.n = next_pow2(nspec)};
+    t.D = drift_rows(cfg, nspec, t.n);
+    t.tree8 = t.n == 8 && t.D == 2;
+    uint32_t w = t.tree8 ? TREE8_W : TILE_FLOATS / t.n, wo = OFFER_FLOATS / t.n;
     if (w < 64)
         w = 64;
-    return w < L ? w : L;
+    while (w < 4 * t.D)
+        w *= 2;
+    if (wo < 64)
+        wo = 64;
+    t.W = w < L ? w : L;
+    t.Wo = wo < L ? wo : L;
+    t.width = tile_stride(t.W, t.D);
+    t.owidth = tile_stride(t.Wo, t.D);
+    size_t search = 5 * (size_t)t.n * t.width, offer = 3 * (size_t)t.n * t.owidth;
+    t.area = search > offer ? search : offer;
+    return t;
+}
+
+/* Floats of noise_level's column sums. */
+#define NOISE_BINS 8192u
+static uint32_t noise_bins(uint32_t L)
+{
+    return L > NOISE_BINS ? NOISE_BINS : L;
 }
 
 size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
 {
     if (!(cfg->line_pfa > 0) || L != cfg->fft_max || nspec < 4 || nspec > OZ_LINES_NSPEC_MAX)
         return 0;
-    uint32_t n = next_pow2(nspec);
-    size_t tile = (size_t)n * (tile_width(n, L) + n - 1);
-    return 3 * tile + L;
+    struct tiling t = tiling(cfg, L, nspec);
+    uint32_t zero = t.width > t.owidth ? t.width : t.owidth;
+    /* tree work, a zero row, the noise columns, the strongest path of each
+     * (combination, sign, search tile) */
+    return t.area + zero + noise_bins(L) + 4 * (L / t.W);
 }
 
 /* Noise of one path point: one bin (1) or a half-bin pair (2 with variance
@@ -162,36 +211,44 @@ double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, 
     return hi;
 }
 
-/* Median of v[0..n) by quickselect; reorders v. */
-static float median(float *v, uint32_t n)
+/* Median of v[0..n) (n <= NOISE_BINS): the (n/2)-th smallest.  The values
+ * are sums of powers, never negative or NaN, and such floats order as their
+ * bit patterns do, so three counting passes over the top 11, middle 11 and
+ * low 10 bits find its bits exactly, without the unpredictable branches of
+ * a quickselect.  Four interleaved counts keep the increments of a run of
+ * equal values from waiting on each other. */
+static float median(const float *v, uint32_t n)
 {
-    uint32_t lo = 0, hi = n - 1, k = n / 2;
-    while (lo < hi) {
-        float pivot = v[lo + (hi - lo) / 2];
-        uint32_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                float t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                if (j == 0)
-                    break;
-                j--;
-            }
+    static const uint32_t shift[3] = {21, 10, 0}, bits[3] = {11, 11, 10};
+    uint16_t count[4][2048]; /* n / 4 <= 2048 per count */
+    uint32_t k = n / 2, prefix = 0;
+    for (int p = 0; p < 3; p++) {
+        const uint32_t sh = shift[p], nb = 1u << bits[p];
+        /* bits above this pass's are fixed: elements that differ there do
+         * not count (they add 0) */
+        const uint32_t fixed = p == 0 ? 0 : ~0u << shift[p - 1];
+        for (int j = 0; j < 4; j++)
+            memset(count[j], 0, nb * sizeof count[j][0]);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, &v[i], sizeof u);
+            uint16_t *c = &count[i & 3][(u >> sh) & (nb - 1)];
+            *c = (uint16_t)(*c + ((u & fixed) == prefix));
         }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            break;
+        uint32_t below = 0, bucket = 0;
+        for (; bucket < nb; bucket++) {
+            uint32_t c =
+                (uint32_t)count[0][bucket] + count[1][bucket] + count[2][bucket] + count[3][bucket];
+            if (below + c > k)
+                break;
+            below += c;
+        }
+        k -= below;
+        prefix |= bucket << sh;
     }
-    return v[k];
+    float x;
+    memcpy(&x, &prefix, sizeof x);
+    return x;
 }
 
 struct search_ctx {
@@ -344,112 +401,324 @@ static void offer_line(const struct search_ctx *c, uint32_t k, int64_t dd, doubl
  * unshifted spectra, over the median of Gamma(n).  At most NOISE_BINS bins
  * are used, in NOISE_RUNS contiguous runs spread evenly over the band (so
  * memory is read in whole cache lines): plenty for a median, well below the
- * tree's cost, and still robust to strong signals anywhere in the band. */
-#define NOISE_BINS 8192u
+ * tree's cost, and still robust to strong signals anywhere in the band.
+ * The sums are taken tile by tile while the search reads the spectra
+ * (noise_add), each bin's spectrum by spectrum. */
 #define NOISE_RUNS 64u
-static double noise_level(const oz_block *b, float *col)
+struct noise_runs {
+    uint32_t runs, len, gap; /* runs of len bins, gap apart */
+};
+
+static struct noise_runs noise_runs(uint32_t L)
+{
+    const uint32_t runs = L > NOISE_BINS ? NOISE_RUNS : 1;
+    return (struct noise_runs){
+        .runs = runs, .len = L > NOISE_BINS ? NOISE_BINS / NOISE_RUNS : L, .gap = L / runs};
+}
+
+/* c[i] += x[i] for i < len. */
+static void add_to(float *restrict c, const float *restrict x, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        c[i] += x[i];
+}
+
+/* Adds the noise bins among bins k0 .. k0 + W - 1 of every spectrum to col
+ * (zeroed before the first tile). */
+static void noise_add(const oz_block *b, uint32_t k0, uint32_t W, float *col)
 {
     const uint32_t L = b->L;
-    const uint32_t runs = L > NOISE_BINS ? NOISE_RUNS : 1;
-    const uint32_t len = L > NOISE_BINS ? NOISE_BINS / NOISE_RUNS : L, gap = L / runs;
-    const uint32_t m = runs * len;
-    memset(col, 0, m * sizeof *col);
+    const struct noise_runs nr = noise_runs(L);
     for (uint32_t s = 0; s < b->nspec; s++) {
         const float *row = b->power + (size_t)s * L;
-        for (uint32_t r = 0; r < runs; r++)
-            for (uint32_t i = 0; i < len; i++)
-                col[r * len + i] += row[(size_t)r * gap + i];
+        for (uint32_t r = k0 / nr.gap; r < nr.runs && r * nr.gap < k0 + W; r++) {
+            uint32_t lo = r * nr.gap > k0 ? r * nr.gap : k0;
+            uint32_t hi = r * nr.gap + nr.len < k0 + W ? r * nr.gap + nr.len : k0 + W;
+            if (lo < hi)
+                add_to(col + r * nr.len + (lo - r * nr.gap), row + lo, hi - lo);
+        }
     }
-    return median(col, m) / ((double)b->nspec - 1.0 / 3.0);
+}
+
+static double noise_level(const oz_block *b, float *col)
+{
+    const struct noise_runs nr = noise_runs(b->L);
+    return median(col, nr.runs * nr.len) / ((double)b->nspec - 1.0 / 3.0);
 }
 
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 
-/* Largest value of row[0..L). */
-static float row_max(const float *row, uint32_t L)
+static inline v4f vmax4(v4f a, v4f b)
 {
-    v4f m;
-    memcpy(&m, row, sizeof m);
-    for (uint32_t k = 4; k < L; k += 4) {
-        v4f v;
-        memcpy(&v, row + k, sizeof v);
-        v4i gt = v > m;
-        m = (v4f)(((v4i)m & ~gt) | ((v4i)v & gt));
+    v4i gt = b > a;
+    return (v4f)(((v4i)a & ~gt) | ((v4i)b & gt));
+}
+
+/* Largest value of row[0..len): four independent maxima, so the loop is
+ * not one long dependency chain (powers are never NaN, so the order in
+ * which maxima are taken does not change the result). */
+static float row_max(const float *row, uint32_t len)
+{
+    float x = row[0];
+    uint32_t k = 0;
+    if (len >= 16) {
+        v4f m0, m1, m2, m3;
+        memcpy(&m0, row, sizeof m0);
+        memcpy(&m1, row + 4, sizeof m1);
+        memcpy(&m2, row + 8, sizeof m2);
+        memcpy(&m3, row + 12, sizeof m3);
+        for (k = 16; k + 16 <= len; k += 16) {
+            v4f v0, v1, v2, v3;
+            memcpy(&v0, row + k, sizeof v0);
+            memcpy(&v1, row + k + 4, sizeof v1);
+            memcpy(&v2, row + k + 8, sizeof v2);
+            memcpy(&v3, row + k + 12, sizeof v3);
+            m0 = vmax4(m0, v0);
+            m1 = vmax4(m1, v1);
+            m2 = vmax4(m2, v2);
+            m3 = vmax4(m3, v3);
+        }
+        m0 = vmax4(vmax4(m0, m1), vmax4(m2, m3));
+        for (int j = 0; j < 4; j++)
+            x = m0[j] > x ? m0[j] : x;
     }
-    float x = m[0];
-    for (int j = 1; j < 4; j++)
-        x = m[j] > x ? m[j] : x;
+    for (; k < len; k++)
+        x = row[k] > x ? row[k] : x;
     return x;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OZ_LINES_AVX2 1
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+/* row_max with AVX2; the same largest value. */
+__attribute__((target("avx2"))) static float row_max_avx2(const float *row, uint32_t len)
+{
+    float x = row[0];
+    uint32_t k = 0;
+    if (len >= 32) {
+        v8f m[4];
+        memcpy(m, row, sizeof m);
+        for (k = 32; k + 32 <= len; k += 32) {
+            for (int i = 0; i < 4; i++) {
+                v8f v;
+                memcpy(&v, row + k + 8 * i, sizeof v);
+                v8i gt = v > m[i];
+                m[i] = (v8f)(((v8i)m[i] & ~gt) | ((v8i)v & gt));
+            }
+        }
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 8; j++)
+                x = m[i][j] > x ? m[i][j] : x;
+    }
+    for (; k < len; k++)
+        x = row[k] > x ? row[k] : x;
+    return x;
+}
+#endif
+
+static float row_max_any(const float *row, uint32_t len, bool avx2)
+{
+#ifdef OZ_LINES_AVX2
+    if (avx2)
+        return row_max_avx2(row, len);
+#endif
+    (void)avx2;
+    return row_max(row, len);
+}
+
+/* Is any of v[0..len) (len <= 16) over thr?  Whole vectors when len is 16. */
+static bool any_over(const float *v, uint32_t len, float thr)
+{
+    if (len == 16) {
+        v4f a, b, c, d, t = {thr, thr, thr, thr};
+        memcpy(&a, v, sizeof a);
+        memcpy(&b, v + 4, sizeof b);
+        memcpy(&c, v + 8, sizeof c);
+        memcpy(&d, v + 12, sizeof d);
+        v4i over = (a > t) | (b > t) | (c > t) | (d > t);
+        return (over[0] | over[1] | over[2] | over[3]) != 0;
+    }
+    for (uint32_t j = 0; j < len; j++)
+        if (v[j] > thr)
+            return true;
+    return false;
+}
+
+/* The tree's input rows for the tile at k0 of the combination: single bins
+ * inside the band are read in place; pairs, the band's wrap-around and
+ * padding rows (zero) are built in A. */
+static void tile_rows(const oz_block *b, int combo, uint32_t n, uint32_t k0, uint32_t width,
+                      float *A, const float *zero, const float **rows)
+{
+    for (uint32_t s = 0; s < n; s++) {
+        if (s >= b->nspec) {
+            rows[s] = zero;
+        } else if (combo == 0 && k0 + width <= b->L) {
+            rows[s] = b->power + (size_t)s * b->L + k0;
+        } else {
+            float *row = A + (size_t)s * width;
+            fill_tile_row(b, combo, s, k0, width, row);
+            rows[s] = row;
+        }
+    }
+}
+
+/* The strongest path of one (combination, sign), offered whatever its
+ * value: the first in the offer order among equals. */
+struct path_best {
+    float v; /* -1: none yet */
+    uint32_t d, k;
+};
+
+/* Is the path (d, k) before pb's in the offer order? */
+static bool offered_before(const struct path_best *pb, uint32_t d, uint32_t k, uint32_t Wo)
+{
+    if (k / Wo != pb->k / Wo)
+        return k / Wo < pb->k / Wo;
+    return d != pb->d ? d < pb->d : k < pb->k;
+}
+
+/* Offers the paths over thr of one (combination, sign) in the offer tile
+ * at k0 (c->combo set). */
+static void offer_tile(const struct search_ctx *c, const struct tiling *t, bool neg, uint32_t k0,
+                       float thr, bool avx2, float *area, const float *zero)
+{
+    const uint32_t L = c->b->L, n = t->n, width = t->owidth;
+    const size_t tile = (size_t)n * width;
+    const float *rows[OZ_LINES_NSPEC_MAX];
+    const float *R; /* row d at R + d * stride */
+    size_t stride;
+    tile_rows(c->b, c->combo, n, k0, width, area, zero, rows);
+    if (t->tree8) {
+        float mx[5], *out = area + tile;
+        oz_taylor_tree8(rows, t->Wo, avx2, out, mx);
+        /* rows 3 and 4 are the reversed drifts 1 and 2 */
+        R = neg ? out + 2 * (size_t)t->Wo : out;
+        stride = t->Wo;
+    } else {
+        if (neg)
+            for (uint32_t s = 0; s < n / 2; s++) {
+                const float *r = rows[s];
+                rows[s] = rows[n - 1 - s];
+                rows[n - 1 - s] = r;
+            }
+        R = oz_taylor_tree(rows, area + tile, area + 2 * tile, n, width, t->D);
+        stride = width;
+    }
+    for (uint32_t d = neg ? 1 : 0; d <= t->D; d++) {
+        const float *row = R + d * stride;
+        for (uint32_t j0 = 0; j0 < t->Wo; j0 += 16) {
+            if (!any_over(row + j0, t->Wo - j0 < 16 ? t->Wo - j0 : 16, thr))
+                continue;
+            for (uint32_t j = j0; j < j0 + 16 && j < t->Wo; j++) {
+                if (row[j] > thr) {
+                    uint32_t k = k0 + j;
+                    uint32_t start = neg ? (k + d) % L : k;
+                    offer_line(c, start, (neg ? -1 : 1) * (int64_t)d, row[j] / c->mu);
+                }
+            }
+        }
+    }
+}
+
+/*
+ * Two phases.  The first runs the trees of every combination and both signs
+ * on each search tile while its rows are in cache (the spectra are read from
+ * memory once, the noise bins summed on the way), keeping the strongest path
+ * of each (combination, sign) and of each tile.  The noise level then gives
+ * the threshold, and the second phase offers the paths over it,
+ * (combination, sign) after (combination, sign) in the offer order,
+ * recomputing the offer tiles that hold search tiles with such paths - few,
+ * unless the unit is full of signals.
+ */
 void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
 {
-    const uint32_t L = b->L, nspec = b->nspec;
-    const uint32_t n = next_pow2(nspec);
-    const uint32_t D = drift_rows(b->cfg, nspec, n);
-    const uint32_t W = tile_width(n, L), width = W + n - 1;
+    const uint32_t L = b->L;
+    const struct tiling t = tiling(b->cfg, L, b->nspec);
+    const uint32_t n = t.n, D = t.D, W = t.W, width = t.width, ntiles = L / W;
     const size_t tile = (size_t)n * width;
-    float *A = scratch, *B = scratch + tile, *C = scratch + 2 * tile, *col = scratch + 3 * tile;
-    const float *rows[OZ_LINES_NSPEC_MAX];
-    struct search_ctx c = {.b = b, .found = found, .n = n};
+    float *work = scratch, *A = scratch + 4 * tile, *zero = scratch + t.area;
+    float *col = zero + (width > t.owidth ? width : t.owidth);
+    float *tmax = col + noise_bins(L); /* [combination, sign][tile]: strongest path */
+    const float *rows[OZ_LINES_NSPEC_MAX], *plus[OZ_LINES_NSPEC_MAX], *minus[OZ_LINES_NSPEC_MAX];
+    const bool avx2 = oz_cpu_avx2();
+    const bool pairs = b->power_half != NULL;
+    const bool tree8 = t.tree8; /* the default unit's tree (dedoppler.c) */
+    /* combinations 0 (one set) or 1 and 2 (pairs); index (combo - c0) * 2
+     * + (sign < 0) */
+    const int c0 = pairs ? 1 : 0, c1 = pairs ? 2 : 0;
+    struct path_best best[4];
+    for (int i = 0; i < 4; i++)
+        best[i] = (struct path_best){.v = -1};
+    memset(zero, 0, (width > t.owidth ? width : t.owidth) * sizeof *zero);
+    memset(col, 0, noise_bins(L) * sizeof *col);
 
+    for (uint32_t ti = 0; ti < ntiles; ti++) {
+        const uint32_t k0 = ti * W;
+        for (int combo = c0; combo <= c1; combo++) {
+            tile_rows(b, combo, n, k0, width, A, zero, rows);
+            float mx[5];
+            if (tree8) {
+                oz_taylor_tree8(rows, W, avx2, work, mx);
+                for (uint32_t d = 0; d < 3; d++)
+                    plus[d] = work + (size_t)d * W;
+                minus[1] = work + 3 * (size_t)W;
+                minus[2] = work + 4 * (size_t)W;
+            } else {
+                oz_taylor_tree_both(rows, work, n, width, D, avx2, plus, minus);
+            }
+            /* sign +1: rows in time order, tree drift d is +d; sign -1: rows
+             * in reverse time order, so the tree's path from column k
+             * drifting d is, forwards in time, a path from bin k + d
+             * drifting -d (and d = 0 is sign +1's) */
+            for (int neg = 0; neg < 2; neg++) {
+                const int i = (combo - c0) * 2 + neg;
+                const float *const *R = neg ? minus : plus;
+                struct path_best *pb = &best[i];
+                float top = 0;
+                for (uint32_t d = neg ? 1 : 0; d <= D; d++) {
+                    const float *row = R[d];
+                    float m = tree8 ? mx[neg ? 2 + d : d] : row_max_any(row, W, avx2);
+                    if (m >= pb->v) {
+                        uint32_t j = 0;
+                        while (row[j] != m)
+                            j++;
+                        if (m > pb->v || offered_before(pb, d, k0 + j, t.Wo))
+                            *pb = (struct path_best){.v = m, .d = d, .k = k0 + j};
+                    }
+                    top = m > top ? m : top;
+                }
+                tmax[(size_t)i * ntiles + ti] = top;
+            }
+        }
+        noise_add(b, k0, W, col);
+    }
+
+    struct search_ctx c = {.b = b, .found = found, .n = n};
     c.mu = noise_level(b, col);
     if (!(c.mu > 0))
         return;
-    const bool pairs = b->power_half != NULL;
     c.mean1 = pairs ? 2.0 : 1.0;
     c.sd1 = pairs ? sqrt(PAIR_VAR) : 1.0;
     const float thr = (float)(b->line_thr * c.mu);
-
-    for (c.combo = pairs ? 1 : 0; c.combo <= (pairs ? 2 : 0); c.combo++) {
-        /* sign +1: rows in time order, tree drift d is +d; sign -1: rows in
-         * reverse time order, so the tree's path from column k drifting d
-         * is, forwards in time, a path from bin k + d drifting -d */
-        for (int sign = 1; sign >= -1; sign -= 2) {
-            float vbest = -1; /* the strongest path, offered whatever its value */
-            uint32_t dbest = 0, kbest = 0;
-            for (uint32_t k0 = 0; k0 < L; k0 += W) {
-                /* single bins inside the band are read in place; pairs,
-                 * the band's wrap-around and padding rows are built in A */
-                for (uint32_t s = 0; s < n; s++) {
-                    uint32_t slot = sign > 0 ? s : n - 1 - s;
-                    float *row = A + (size_t)slot * width;
-                    if (s >= nspec) {
-                        memset(row, 0, width * sizeof *row);
-                        rows[slot] = row;
-                    } else if (c.combo == 0 && k0 + width <= L) {
-                        rows[slot] = b->power + (size_t)s * L + k0;
-                    } else {
-                        fill_tile_row(b, c.combo, s, k0, width, row);
-                        rows[slot] = row;
-                    }
-                }
-                const float *R = oz_taylor_tree(rows, B, C, n, width, D);
-                for (uint32_t d = sign > 0 ? 0 : 1; d <= D; d++) {
-                    const float *row = R + (size_t)d * width;
-                    float m = row_max(row, W);
-                    if (m > vbest) {
-                        vbest = m;
-                        dbest = d;
-                        kbest = k0;
-                        while (row[kbest - k0] != m)
-                            kbest++;
-                    }
-                    if (!(m > thr))
-                        continue;
-                    for (uint32_t j = 0; j < W; j++) {
-                        if (row[j] > thr) {
-                            uint32_t k = k0 + j;
-                            uint32_t start = sign > 0 ? k : (k + d) % L;
-                            offer_line(&c, start, sign * (int64_t)d, row[j] / c.mu);
-                        }
-                    }
-                }
+    for (c.combo = c0; c.combo <= c1; c.combo++) {
+        for (int neg = 0; neg < 2; neg++) {
+            const int i = (c.combo - c0) * 2 + neg;
+            const float *tm = tmax + (size_t)i * ntiles;
+            for (uint32_t k0 = 0; k0 < L; k0 += t.Wo) {
+                /* the search tiles overlapping this offer tile */
+                bool over = false;
+                for (uint32_t ti = k0 / W; ti <= (k0 + t.Wo - 1) / W; ti++)
+                    over |= tm[ti] > thr;
+                if (over)
+                    offer_tile(&c, &t, neg, k0, thr, avx2, scratch, zero);
             }
-            if (vbest >= 0 && !(vbest > thr))
-                offer_line(&c, sign > 0 ? kbest : (kbest + dbest) % L, sign * (int64_t)dbest,
-                           vbest / c.mu);
+            const struct path_best *pb = &best[i];
+            if (pb->v >= 0 && !(pb->v > thr))
+                offer_line(&c, neg ? (pb->k + pb->d) % L : pb->k, (neg ? -1 : 1) * (int64_t)pb->d,
+                           pb->v / c.mu);
         }
     }
 }

@@ -1,8 +1,9 @@
 /*
  * test_lines.c - the semi-coherent line search: weak persistent tones that
  * no single spectrum shows are found at the right frequency and drift, pure
- * noise gives no line, a line that starts and ends mid-unit is timed, and
- * lines take part in checkpoint/resume and compare like every type.
+ * noise gives no line, a line that starts and ends mid-unit is timed,
+ * lines take part in checkpoint/resume and compare like every type, and the
+ * Taylor tree's fast kernels (dedoppler.c) sum exactly as the plain tree.
  *
  * Units: 2^19 samples at 9765.625 Hz (53.7 s), lines at 8192 points (1.19 Hz
  * x 0.84 s, 64 spectra), chirp +-5 Hz/s at chirp_resolution 1 (7 coarse
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "support.h"
 
 #define N (1u << 19)
@@ -237,6 +239,70 @@ static void compare_accepts_replicas_and_rejects_moved_or_invented_lines(void **
     free(iq);
 }
 
+/* The Taylor tree's kernels agree bit for bit with the plain tree of the
+ * rows in order and reversed: both signs at once (oz_taylor_tree_both, whose
+ * reversed drift-0 rows are the forward ones) and the eight-row kernel of
+ * the default unit (oz_taylor_tree8), portable and AVX2. */
+static void tree_kernels_agree_bit_for_bit(void **state)
+{
+    (void)state;
+    enum { WIDTH = 264, NMAX = 64 };
+    float *in = malloc((size_t)NMAX * WIDTH * sizeof *in);
+    float *ref = malloc(2 * (size_t)NMAX * WIDTH * sizeof *ref);
+    float *tmp = malloc(4 * (size_t)NMAX * WIDTH * sizeof *tmp);
+    float *work = malloc(4 * (size_t)NMAX * WIDTH * sizeof *work);
+    assert_non_null(in);
+    assert_non_null(ref);
+    assert_non_null(tmp);
+    assert_non_null(work);
+    oz_rng rng;
+    oz_rng_seed(&rng, 7);
+    for (size_t i = 0; i < (size_t)NMAX * WIDTH; i++) /* exponential powers, some ties */
+        in[i] = (float)(i % 5 ? -log(1.0 - oz_rng_uniform(&rng)) : floor(4 * oz_rng_uniform(&rng)));
+    const uint32_t ns[] = {2, 4, 8, 8, 16, 64}, ds[] = {1, 3, 2, 7, 3, 33};
+    const bool avx2[] = {false, oz_cpu_avx2()};
+    for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
+        const uint32_t n = ns[c], dmax = ds[c];
+        const float *rows[NMAX], *rev[NMAX], *plus[NMAX], *minus[NMAX];
+        for (uint32_t s = 0; s < n; s++) {
+            rows[s] = in + (size_t)s * WIDTH;
+            rev[n - 1 - s] = rows[s];
+        }
+        /* reference rows d of the forward and the reversed tree */
+        const float *f = oz_taylor_tree(rows, tmp, tmp + (size_t)n * WIDTH, n, WIDTH, dmax);
+        memcpy(ref, f, (dmax + 1) * (size_t)WIDTH * sizeof *ref);
+        const float *r = oz_taylor_tree(rev, tmp, tmp + (size_t)n * WIDTH, n, WIDTH, dmax);
+        memcpy(ref + (size_t)NMAX * WIDTH, r, (dmax + 1) * (size_t)WIDTH * sizeof *ref);
+        for (int a = 0; a < 2; a++) {
+            oz_taylor_tree_both(rows, work, n, WIDTH, dmax, avx2[a], plus, minus);
+            for (uint32_t d = 0; d <= dmax; d++) {
+                assert_memory_equal(plus[d], ref + (size_t)d * WIDTH, WIDTH * sizeof(float));
+                assert_memory_equal(minus[d], ref + (size_t)(NMAX + d) * WIDTH,
+                                    WIDTH * sizeof(float));
+            }
+            if (n != 8 || dmax != 2)
+                continue;
+            /* its five rows: forward 0, 1, 2, reversed 1, 2, and their maxima */
+            const uint32_t W = WIDTH - 8;
+            float mx[5];
+            oz_taylor_tree8(rows, W, avx2[a], tmp, mx);
+            const size_t want[5] = {0, 1, 2, NMAX + 1, NMAX + 2};
+            for (int i = 0; i < 5; i++) {
+                const float *got = tmp + (size_t)i * W, *expect = ref + want[i] * WIDTH;
+                assert_memory_equal(got, expect, W * sizeof(float));
+                float m = expect[0];
+                for (uint32_t k = 1; k < W; k++)
+                    m = expect[k] > m ? expect[k] : m;
+                assert_true(mx[i] == m);
+            }
+        }
+    }
+    free(in);
+    free(ref);
+    free(tmp);
+    free(work);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +312,7 @@ int main(void)
         cmocka_unit_test(lines_cover_the_residual_range_in_padded_trees),
         cmocka_unit_test(lines_resume_bit_identically),
         cmocka_unit_test(compare_accepts_replicas_and_rejects_moved_or_invented_lines),
+        cmocka_unit_test(tree_kernels_agree_bit_for_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
