@@ -128,8 +128,8 @@
 #include "internal.h"
 
 #define GAUSS_TAIL 4.0 /* the kernel is cut at this many sigma */
-#define LANES 8        /* bins to a column buffer: point i of lane w at [i * LANES + w] */
-#define GROUP 16       /* bins built at once: one cache line of each spectrum */
+#define LANES OZ_POT_LANES
+#define GROUP OZ_POT_GROUP
 
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
@@ -142,69 +142,6 @@ size_t oz_gauss_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
     if (cfg->gauss_fft_max == 0 || L > cfg->gauss_fft_max || M < 8 || nspec < M)
         return 0;
     return ((size_t)M + 5) * (((size_t)L + LANES - 1) / LANES * LANES) + 5 * (size_t)M;
-}
-
-/* The PoT of nq quads of bins from k0 into the column buffers (see
- * build_cols); nq is a constant where it is inlined, so the sums stay in
- * registers. */
-static inline __attribute__((always_inline)) void build_quads(const oz_block *b, uint32_t k0,
-                                                              uint32_t nq, uint32_t M, uint32_t m,
-                                                              float *cols, float *sy)
-{
-    const float scale = (float)(1.0 / ((double)m * b->mean));
-    const v4f sc = {scale, scale, scale, scale};
-    v4f t[4] = {{0}};
-    for (uint32_t j = 0; j < M; j++) {
-        v4f p[4] = {{0}}, x[4];
-        for (uint32_t s = j * m; s < (j + 1) * m; s++) {
-            const float *row = b->power + (size_t)s * b->L + k0;
-            for (uint32_t q = 0; q < nq; q++) {
-                LOAD(x[q], row + 4 * q);
-                p[q] += x[q];
-            }
-        }
-        for (uint32_t q = 0; q < nq; q++) {
-            p[q] *= sc;
-            t[q] += p[q];
-            memcpy(cols + (size_t)(q / 2) * LANES * M + (size_t)j * LANES + 4 * (q % 2), &p[q],
-                   sizeof p[q]);
-        }
-    }
-    for (uint32_t q = 0; q < nq; q++)
-        memcpy(sy + 4 * q, &t[q], sizeof t[q]);
-}
-
-/* The PoT of bins k0 .. k0 + nb - 1 (nb <= GROUP) into the column buffers
- * (the second at cols + LANES * M, written only when nb > LANES): each
- * point the sum of its m spectra from 0 in spectrum order, times 1 / (m *
- * block mean); lanes past nb hold zeros.  sy[w] gets lane w's sum over the M
- * points, from 0 in point order.  A full group reads one cache line of each
- * spectrum. */
-static void build_cols(const oz_block *b, uint32_t k0, uint32_t nb, uint32_t M, uint32_t m,
-                       float *cols, float *sy)
-{
-    if (nb == GROUP) {
-        build_quads(b, k0, GROUP / 4, M, m, cols, sy);
-        return;
-    }
-    if (nb == LANES) { /* L = 8 */
-        build_quads(b, k0, LANES / 4, M, m, cols, sy);
-        return;
-    }
-    const float scale = (float)(1.0 / ((double)m * b->mean));
-    const uint32_t nl = nb > LANES ? GROUP : LANES;
-    for (uint32_t w = 0; w < nl; w++) {
-        float t = 0.0f;
-        for (uint32_t j = 0; j < M; j++) {
-            float p = 0.0f;
-            for (uint32_t s = j * m; w < nb && s < (j + 1) * m; s++)
-                p += b->power[(size_t)s * b->L + k0 + w];
-            p *= scale;
-            cols[(size_t)(w / LANES) * LANES * M + (size_t)j * LANES + w % LANES] = p;
-            t += p;
-        }
-        sy[w] = t;
-    }
 }
 
 static uint32_t udist(uint32_t a, uint32_t b)
@@ -504,7 +441,7 @@ void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found)
     const bool avx2 = oz_cpu_avx2();
 #endif
     for (uint32_t k0 = 0; k0 < L; k0 += GROUP) {
-        build_cols(b, k0, L - k0 < GROUP ? L - k0 : GROUP, M, m, pot + (size_t)k0 * M, sy + k0);
+        oz_pot_build(b, k0, L - k0 < GROUP ? L - k0 : GROUP, M, m, pot + (size_t)k0 * M, sy + k0);
         for (uint32_t kb = k0; kb < k0 + GROUP && kb < L; kb += LANES) {
             const float *col = pot + (size_t)kb * M;
             float out[4 * LANES];

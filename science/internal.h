@@ -49,6 +49,17 @@ typedef struct oz_block {
 } oz_block;
 
 /* Seconds per spectrum. */
+/* Power over time (pot.c) for the Gaussian and pulse searches: bins k0 ..
+ * k0 + nb - 1 (nb <= OZ_POT_GROUP) rebinned to M points of m spectra each,
+ * over m times the block mean, into column buffers of OZ_POT_LANES bins
+ * (point i of lane w at cols[i * OZ_POT_LANES + w]; the second buffer at
+ * cols + OZ_POT_LANES * M, written only when nb > OZ_POT_LANES; lanes past nb
+ * hold zeros).  sy (may be NULL) gets each lane's sum over the M points. */
+#define OZ_POT_LANES 8
+#define OZ_POT_GROUP 16
+void oz_pot_build(const oz_block *b, uint32_t k0, uint32_t nb, uint32_t M, uint32_t m, float *cols,
+                  float *sy);
+
 static inline double oz_block_tfft(const oz_block *b)
 {
     return (double)b->L / b->fs;
