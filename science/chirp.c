@@ -21,6 +21,7 @@
  * amplitude over any unit (tests/unit/test_chirp.c).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "internal.h"
@@ -39,32 +40,49 @@ static cplx cmul(cplx x, cplx y)
     return (cplx){x.re * y.re - x.im * y.im, x.re * y.im + x.im * y.re};
 }
 
-/* exp(-2*pi*i*cycles), cycles reduced to [0, 1) first. */
+/* exp(-2*pi*i*cycles), |cycles| reduced to [0, 1) first.  Odd in cycles
+ * to the last bit (expc(-c) is exactly the conjugate of expc(c)), so that a
+ * negative rate's phasors are exactly the conjugates of the positive one's
+ * and oz_dechirp_pair gives what two oz_dechirp calls give. */
 static cplx expc(double cycles)
 {
-    cycles -= floor(cycles);
-    double ph = -2.0 * OZ_PI * cycles;
-    return (cplx){cos(ph), sin(ph)};
+    bool neg = cycles < 0;
+    double c = neg ? -cycles : cycles;
+    c -= floor(c);
+    double ph = -2.0 * OZ_PI * c;
+    cplx r = {cos(ph), sin(ph)};
+    if (neg)
+        r.im = -r.im;
+    return r;
 }
 
 /* Four floats as one value: GCC and clang lower it to the target's SIMD
  * (one SSE register on baseline x86-64, NEON on arm64). */
 typedef float v4f __attribute__((vector_size(16)));
 
-/* Multiplies 4 interleaved complex samples at x by the phasors (pr, pi). */
-static inline void apply(const float *restrict x, float *restrict out, v4f pr, v4f pi)
+/* Multiplies 4 interleaved complex samples at x by the phasors (pr, pi)
+ * into out and, when out2 is not NULL, by their conjugates into out2. */
+static inline void apply(const float *restrict x, float *restrict out, float *restrict out2,
+                         v4f pr, v4f pi)
 {
     v4f lo, hi;
     memcpy(&lo, x, sizeof lo);
     memcpy(&hi, x + 4, sizeof hi);
     v4f xr = __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
     v4f xi = __builtin_shufflevector(lo, hi, 1, 3, 5, 7);
-    v4f yr = xr * pr - xi * pi;
-    v4f yi = xr * pi + xi * pr;
+    v4f a = xr * pr, b = xi * pi, c = xr * pi, d = xi * pr;
+    v4f yr = a - b, yi = c + d;
     lo = __builtin_shufflevector(yr, yi, 0, 4, 1, 5);
     hi = __builtin_shufflevector(yr, yi, 2, 6, 3, 7);
     memcpy(out, &lo, sizeof lo);
     memcpy(out + 4, &hi, sizeof hi);
+    if (out2) { /* x times conj(p): (a + b, d - c), exactly as with -pi */
+        v4f zr = a + b, zi = d - c;
+        lo = __builtin_shufflevector(zr, zi, 0, 4, 1, 5);
+        hi = __builtin_shufflevector(zr, zi, 2, 6, 3, 7);
+        memcpy(out2, &lo, sizeof lo);
+        memcpy(out2 + 4, &hi, sizeof hi);
+    }
 }
 
 /* (p, w) <- (p * w, w * R) for four lanes. */
@@ -114,9 +132,9 @@ static void lanes_next(struct lanes *l)
 
 /* One block of len samples (len a multiple of LANES) with the lanes' start
  * phasors, as four independent chains of four lanes so the multiplier
- * pipeline stays full. */
-static void dechirp_block(const float *restrict x, float *restrict out, size_t len,
-                          const struct lanes *l, float rr, float ri)
+ * pipeline stays full; out2 (may be NULL) gets the conjugate rate. */
+static void dechirp_block(const float *restrict x, float *restrict out, float *restrict out2,
+                          size_t len, const struct lanes *l, float rr, float ri)
 {
     v4f pr[4] = {{0}}, pi[4] = {{0}}, wr[4] = {{0}}, wi[4] = {{0}};
     for (int c = 0; c < 4; c++) {
@@ -129,7 +147,8 @@ static void dechirp_block(const float *restrict x, float *restrict out, size_t l
     }
     for (size_t i = 0; i < len; i += LANES) {
         for (int c = 0; c < 4; c++) {
-            apply(x + 2 * i + 8 * c, out + 2 * i + 8 * c, pr[c], pi[c]);
+            apply(x + 2 * i + 8 * c, out + 2 * i + 8 * c, out2 ? out2 + 2 * i + 8 * c : NULL,
+                  pr[c], pi[c]);
             advance(&pr[c], &pi[c], &wr[c], &wi[c], rr, ri);
         }
     }
@@ -145,7 +164,8 @@ static void dechirp_block(const float *restrict x, float *restrict out, size_t l
  * not inline, and eight-float values must not cross a call. */
 typedef float v8f __attribute__((vector_size(32)));
 __attribute__((target("avx2"))) static void dechirp_block_avx2(const float *restrict x,
-                                                               float *restrict out, size_t len,
+                                                               float *restrict out,
+                                                               float *restrict out2, size_t len,
                                                                const struct lanes *l, float rr,
                                                                float ri)
 {
@@ -173,12 +193,19 @@ __attribute__((target("avx2"))) static void dechirp_block_avx2(const float *rest
             /* xr = samples 0 1 4 5 | 2 3 6 7 (shufps), and back (unpck) */
             v8f xr = __builtin_shufflevector(lo, hi, 0, 2, 8, 10, 4, 6, 12, 14);
             v8f xi = __builtin_shufflevector(lo, hi, 1, 3, 9, 11, 5, 7, 13, 15);
-            v8f yr = xr * pr[c] - xi * pi[c];
-            v8f yi = xr * pi[c] + xi * pr[c];
+            v8f a = xr * pr[c], b = xi * pi[c], d = xi * pr[c], e = xr * pi[c];
+            v8f yr = a - b, yi = e + d;
             lo = __builtin_shufflevector(yr, yi, 0, 8, 1, 9, 4, 12, 5, 13);
             hi = __builtin_shufflevector(yr, yi, 2, 10, 3, 11, 6, 14, 7, 15);
             memcpy(os, &lo, sizeof lo);
             memcpy(os + 8, &hi, sizeof hi);
+            if (out2) { /* the conjugate rate: (a + b, d - e), as apply() */
+                v8f zr = a + b, zi = d - e;
+                lo = __builtin_shufflevector(zr, zi, 0, 8, 1, 9, 4, 12, 5, 13);
+                hi = __builtin_shufflevector(zr, zi, 2, 10, 3, 11, 6, 14, 7, 15);
+                memcpy(out2 + 2 * i + 16 * c, &lo, sizeof lo);
+                memcpy(out2 + 2 * i + 16 * c + 8, &hi, sizeof hi);
+            }
             v8f npr = pr[c] * wr[c] - pi[c] * wi[c];
             v8f npi = pr[c] * wi[c] + pi[c] * wr[c];
             v8f nwr = wr[c] * rr - wi[c] * ri;
@@ -192,11 +219,14 @@ __attribute__((target("avx2"))) static void dechirp_block_avx2(const float *rest
 }
 #endif
 
-void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, double chirp,
-                double shift_hz)
+/* oz_dechirp, and with out2 (shift 0 only) the rate -chirp as well. */
+static void dechirp(const float *x, float *out, float *out2, size_t first, size_t n, double fs,
+                    double chirp, double shift_hz)
 {
     if (chirp == 0.0 && shift_hz == 0.0) {
         memcpy(out, x, 2 * n * sizeof *x);
+        if (out2)
+            memcpy(out2, x, 2 * n * sizeof *x);
         return;
     }
     /* phase in cycles of sample m: a m^2 + b m, a = c / (2 fs^2), b = shift / fs */
@@ -211,12 +241,13 @@ void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, d
 #endif
     for (size_t m = 0; m < whole; m += OZ_DECHIRP_BLOCK) {
         size_t len = whole - m < OZ_DECHIRP_BLOCK ? whole - m : OZ_DECHIRP_BLOCK;
+        float *o2 = out2 ? out2 + 2 * m : NULL;
 #ifdef OZ_DECHIRP_AVX2
         if (avx2)
-            dechirp_block_avx2(x + 2 * m, out + 2 * m, len, &l, rr, ri);
+            dechirp_block_avx2(x + 2 * m, out + 2 * m, o2, len, &l, rr, ri);
         else
 #endif
-            dechirp_block(x + 2 * m, out + 2 * m, len, &l, rr, ri);
+            dechirp_block(x + 2 * m, out + 2 * m, o2, len, &l, rr, ri);
         lanes_next(&l);
     }
     for (size_t m = whole; m < n; m++) { /* a ragged end, exactly */
@@ -224,7 +255,24 @@ void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, d
         cplx p = expc(a * t * t + b * t);
         float pr = (float)p.re, pi = (float)p.im;
         float xr = x[2 * m], xi = x[2 * m + 1];
-        out[2 * m] = xr * pr - xi * pi;
-        out[2 * m + 1] = xr * pi + xi * pr;
+        float pa = xr * pr, pb = xi * pi, pc = xr * pi, pd = xi * pr;
+        out[2 * m] = pa - pb;
+        out[2 * m + 1] = pc + pd;
+        if (out2) {
+            out2[2 * m] = pa + pb;
+            out2[2 * m + 1] = pd - pc;
+        }
     }
+}
+
+void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, double chirp,
+                double shift_hz)
+{
+    dechirp(x, out, NULL, first, n, fs, chirp, shift_hz);
+}
+
+void oz_dechirp_pair(const float *x, float *out, float *out_neg, size_t first, size_t n, double fs,
+                     double chirp)
+{
+    dechirp(x, out, out_neg, first, n, fs, chirp, 0.0);
 }

@@ -12,5 +12,11 @@
  * at +chirp Hz/s comes out steady at its frequency at t = 0 minus shift_hz. */
 void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, double chirp,
                 double shift_hz);
+/* x dechirped at +chirp into out and at -chirp into out_neg in one pass (the
+ * second rate's phasors are the first's conjugates), bit-identical to
+ * oz_dechirp at each rate with no shift, for half the reads and about half
+ * the arithmetic. */
+void oz_dechirp_pair(const float *x, float *out, float *out_neg, size_t first, size_t n, double fs,
+                     double chirp);
 
 #endif

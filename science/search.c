@@ -60,6 +60,13 @@ struct len_plan {
  * stays in cache (256 KiB of complex floats; one spectrum when L is longer). */
 #define OZ_CHUNK 32768u
 
+/* Where a block's spectra go: powers, and each spectrum's mean, strongest
+ * bin (DC excluded) and its index. */
+struct spec_out {
+    float *power, *mean, *max;
+    uint32_t *argmax;
+};
+
 struct oz_sci_search {
     oz_sci_config cfg;
     const float *iq; /* borrowed */
@@ -78,6 +85,14 @@ struct oz_sci_search {
     fftwf_complex *chunk; /* max(OZ_CHUNK, fft_max) samples */
     float *power, *power_half, *spec_mean, *spec_max, *scratch;
     uint32_t *spec_argmax;
+    /* The rate -i's spectra at fft_max, made with +i's in one dechirp pass
+     * (oz_dechirp_pair) for the step after; pair_i names the rate they hold
+     * (0: none).  A function of the unit and the rate only, so a restored
+     * search may use or ignore them alike. */
+    fftwf_complex *chunk2;
+    struct spec_out pair;
+    double pair_mean;
+    int64_t pair_i;
 
     /* the state */
     size_t done;
@@ -227,6 +242,17 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     if (!s->chunk || !s->power || !s->spec_mean || !s->spec_max || !s->spec_argmax ||
         (maxscratch && !s->scratch))
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
+    if (s->imax > 0) { /* rates come in +-i pairs */
+        size_t nspec_top = s->n / s->cfg.fft_max;
+        s->chunk2 = fftwf_alloc_complex(chunk);
+        s->pair.power = fftwf_alloc_real(s->n);
+        s->pair.mean = fftwf_alloc_real(nspec_top);
+        s->pair.max = fftwf_alloc_real(nspec_top);
+        s->pair.argmax = calloc(nspec_top, sizeof *s->pair.argmax);
+        if (!s->chunk2 || !s->pair.power || !s->pair.mean || !s->pair.max || !s->pair.argmax)
+            return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit",
+                               s->n);
+    }
 
     fftwf_make_planner_thread_safe();
     unsigned flags = planner_flags(s->cfg.planner);
@@ -310,6 +336,11 @@ void oz_sci_search_free(oz_sci_search *s)
     fftwf_free(s->spec_max);
     free(s->spec_argmax);
     fftwf_free(s->scratch);
+    fftwf_free(s->chunk2);
+    fftwf_free(s->pair.power);
+    fftwf_free(s->pair.mean);
+    fftwf_free(s->pair.max);
+    free(s->pair.argmax);
     oz_found_free(&s->found);
     free(s);
 }
@@ -483,23 +514,40 @@ static double square(const float *x, float *power, float *mean, float *max, uint
 }
 
 /* Dechirps (and shifts by shift_hz), transforms and squares the unit at
- * length lp->L into power, chunk by chunk; returns the block's mean power. */
+ * length lp->L into o, chunk by chunk; returns the block's mean power.
+ * With neg (shift 0 only), the rate -chirp goes into neg at the same time,
+ * its mean into *neg_mean: one pass over the samples for both. */
 static double spectra(oz_sci_search *s, const struct len_plan *lp, double chirp, double shift_hz,
-                      float *power)
+                      const struct spec_out *o, const struct spec_out *neg, double *neg_mean)
 {
     const uint32_t L = lp->L;
-    double total = 0;
+    double total = 0, total_neg = 0;
     for (uint32_t first = 0; first < lp->nspec;) {
         uint32_t rows = lp->nspec - first >= lp->batch ? lp->batch : 1;
         size_t at = (size_t)first * L;
-        oz_dechirp(s->iq + 2 * at, (float *)s->chunk, at, (size_t)rows * L, s->fs, chirp, shift_hz);
+        fftwf_plan plan = rows == lp->batch ? lp->plan : lp->tail;
+        if (neg)
+            oz_dechirp_pair(s->iq + 2 * at, (float *)s->chunk, (float *)s->chunk2, at,
+                            (size_t)rows * L, s->fs, chirp);
+        else
+            oz_dechirp(s->iq + 2 * at, (float *)s->chunk, at, (size_t)rows * L, s->fs, chirp,
+                       shift_hz);
         double f0 = thread_cpu_s();
-        fftwf_execute(rows == lp->batch ? lp->plan : lp->tail);
+        fftwf_execute(plan);
         s->fft_s += thread_cpu_s() - f0;
-        total += square((const float *)s->chunk, power + at, s->spec_mean + first,
-                        s->spec_max + first, s->spec_argmax + first, L, rows);
+        total += square((const float *)s->chunk, o->power + at, o->mean + first, o->max + first,
+                        o->argmax + first, L, rows);
+        if (neg) {
+            f0 = thread_cpu_s();
+            fftwf_execute_dft(plan, s->chunk2, s->chunk2); /* same alignment as chunk */
+            s->fft_s += thread_cpu_s() - f0;
+            total_neg += square((const float *)s->chunk2, neg->power + at, neg->mean + first,
+                                neg->max + first, neg->argmax + first, L, rows);
+        }
         first += rows;
     }
+    if (neg)
+        *neg_mean = total_neg / ((double)L * lp->nspec);
     return total / ((double)L * lp->nspec);
 }
 
@@ -515,12 +563,24 @@ int oz_sci_search_step(oz_sci_search *s)
         if (i % lp->every != 0)
             continue;
         double bin = s->fs / lp->L;
+        struct spec_out o = {s->power, s->spec_mean, s->spec_max, s->spec_argmax};
+        double mean;
+        if (li + 1 == s->nlens && i < 0 && s->pair_i == i) { /* made with +i's */
+            o = s->pair;
+            mean = s->pair_mean;
+            s->pair_i = 0;
+        } else if (li + 1 == s->nlens && i > 0 && s->pair.power) { /* -i comes next */
+            mean = spectra(s, lp, chirp, 0.0, &o, &s->pair, &s->pair_mean);
+            s->pair_i = -i;
+        } else {
+            mean = spectra(s, lp, chirp, 0.0, &o, NULL, NULL);
+        }
         oz_block b = {
-            .power = s->power,
-            .spec_mean = s->spec_mean,
-            .spec_max = s->spec_max,
-            .spec_argmax = s->spec_argmax,
-            .mean = spectra(s, lp, chirp, 0.0, s->power),
+            .power = o.power,
+            .spec_mean = o.mean,
+            .spec_max = o.max,
+            .spec_argmax = o.argmax,
+            .mean = mean,
             .L = lp->L,
             .nspec = lp->nspec,
             .fs = s->fs,
@@ -541,7 +601,8 @@ int oz_sci_search_step(oz_sci_search *s)
             oz_triplet_search(&b, s->scratch, &s->found);
         if (oz_lines_scratch(&s->cfg, lp->L, lp->nspec)) {
             if (s->power_half) { /* the same spectra half a bin up (lines.c) */
-                spectra(s, lp, chirp, 0.5 * bin, s->power_half);
+                struct spec_out h = {s->power_half, s->spec_mean, s->spec_max, s->spec_argmax};
+                spectra(s, lp, chirp, 0.5 * bin, &h, NULL, NULL);
                 b.power_half = s->power_half;
             }
             oz_lines_search(&b, s->scratch, &s->found);
@@ -767,6 +828,7 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
     memcpy(s->found.has_best, r.has_best, sizeof r.has_best);
     memcpy(s->found.best, r.best, sizeof r.best);
     s->done = (size_t)done;
+    s->pair_i = 0;
     s->cpu_s = r.cpu_s;
     s->fft_s = r.fft_s;
     rc = OZ_SCI_OK;

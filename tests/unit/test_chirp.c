@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "support.h"
 #include "chirp.h"
@@ -113,9 +114,47 @@ static void shift_moves_a_tone_down(void **state)
     free(y);
 }
 
+/* One pass at +c and -c gives, bit for bit, what two oz_dechirp calls
+ * give, on both code paths, for whole and ragged lengths anywhere in a unit
+ * (the search computes a rate's pair ahead and must match a resumed search
+ * that dechirps -c alone). */
+static void pair_equals_two_single_rates(void **state)
+{
+    (void)state;
+    const size_t n = 70001;
+    const double fs = 9765.625;
+    float *x = oz_test_noise(n, 5, 1.0);
+    float *y = malloc(2 * n * sizeof *y), *z = malloc(2 * n * sizeof *z);
+    float *p = malloc(2 * n * sizeof *p), *q = malloc(2 * n * sizeof *q);
+    assert_true(x && y && z && p && q);
+    const double rates[] = {0.000924, 0.37, 12.5, 99.9};
+    const size_t firsts[] = {0, 3, 131072}, lens[] = {n, 131, 65536};
+    for (int path = 0; path < 2; path++) {
+        if (path == 1)
+            assert_int_equal(setenv("OZ_NO_AVX2", "1", 1), 0);
+        for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++)
+            for (size_t f = 0; f < 3; f++) {
+                size_t len = lens[f] < n ? lens[f] : n;
+                oz_dechirp(x, y, firsts[f], len, fs, rates[r], 0.0);
+                oz_dechirp(x, z, firsts[f], len, fs, -rates[r], 0.0);
+                oz_dechirp_pair(x, p, q, firsts[f], len, fs, rates[r]);
+                if (memcmp(y, p, 2 * len * sizeof *y) || memcmp(z, q, 2 * len * sizeof *z))
+                    fail_msg("rate %g, first %zu, %zu samples, %s path: the pair differs", rates[r],
+                             firsts[f], len, path ? "portable" : "default");
+            }
+    }
+    assert_int_equal(unsetenv("OZ_NO_AVX2"), 0);
+    free(x);
+    free(y);
+    free(z);
+    free(p);
+    free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pair_equals_two_single_rates),
         cmocka_unit_test(dechirp_matches_the_exact_phase),
         cmocka_unit_test(dechirped_tone_is_steady),
         cmocka_unit_test(dechirp_in_pieces_matches_whole),
