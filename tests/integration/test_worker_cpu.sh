@@ -18,6 +18,7 @@ BINDIR=${1:?usage: $0 BINDIR}
 source "$(dirname "$0")/worker_lib.sh"
 wl_setup
 
+slow_units
 CHIRP=$(calibrate_chirp 12 18)
 make_recording "$WORK/rec" $((229376 * 2 + 262144))
 make_project proj

@@ -13,6 +13,7 @@ BINDIR=${1:?usage: $0 BINDIR}
 source "$(dirname "$0")/worker_lib.sh"
 wl_setup
 
+slow_units
 CHIRP=$(calibrate_chirp 1.5)
 make_recording "$WORK/rec" $((57344 * 5 + 65536))
 make_project proj

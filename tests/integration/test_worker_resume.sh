@@ -18,6 +18,7 @@ wl_setup
 
 # 2^18 samples: on a fast machine even the widest chirp range (1000 Hz/s)
 # searches a 2^16 unit in under 2 s, too short to stop it part way reliably.
+slow_units
 CHIRP=$(calibrate_chirp 4 18)
 make_recording "$WORK/rec" 262144
 make_project proj
