@@ -20,14 +20,17 @@ enum MHD_Result oz_api_accounts_create(oz_req *r)
 {
     static const char *const keys[] = {"name", "email", "team", NULL};
     enum MHD_Result ret;
-    const char *name = NULL, *email = NULL;
+    const char *name = NULL, *email = NULL, *team_name = NULL;
     int64_t team = 0;
     json_t *o = oz_req_json(r, false, keys);
     if (!o)
         return r->ret;
+    /* "team": a team's id, or its name */
+    bool by_name = json_is_string(json_object_get(o, "team"));
     if (oz_req_str(r, o, "name", true, OZ_TEXT_NAME_MAX, &name) < 0 ||
         oz_req_str(r, o, "email", false, OZ_TEXT_NAME_MAX, &email) < 0 ||
-        oz_req_int(r, o, "team", false, 1, INT64_MAX, &team) < 0) {
+        (by_name ? oz_req_str(r, o, "team", false, OZ_TEXT_NAME_MAX, &team_name)
+                 : oz_req_int(r, o, "team", false, 1, INT64_MAX, &team)) < 0) {
         ret = r->ret;
         goto out;
     }
@@ -40,8 +43,8 @@ enum MHD_Result oz_api_accounts_create(oz_req *r)
     unsigned char hash[OZ_AUTH_HASH_BYTES];
     oz_auth_token_new(r->srv->secret, hex, hash);
     int64_t id = 0;
-    int rc = oz_store_account_create(s, name, email, team, hash, (int64_t)time(NULL), &id, why,
-                                     sizeof why);
+    int rc = oz_store_account_create(s, name, email, team, team_name, hash, (int64_t)time(NULL),
+                                     &id, why, sizeof why);
     if (rc != 0) {
         ret = oz_reply_store(r, rc, why);
         goto out;

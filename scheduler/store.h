@@ -96,11 +96,12 @@ void oz_store_close(oz_store *s);
 
 /* ---- accounts, teams, hosts ------------------------------------------------------------ */
 
-/* team_id 0: none.  auth_hash is the keyed hash of the authenticator.
- * OZ_SCHED_ENOTFOUND when the team does not exist. */
+/* The team is team_name when not NULL, else team_id (0: none).  auth_hash
+ * is the keyed hash of the authenticator.  OZ_SCHED_ENOTFOUND when the team
+ * does not exist. */
 int oz_store_account_create(oz_store *s, const char *name, const char *email, int64_t team_id,
-                            const unsigned char auth_hash[32], int64_t now, int64_t *account_id,
-                            char *why, size_t whylen);
+                            const char *team_name, const unsigned char auth_hash[32], int64_t now,
+                            int64_t *account_id, char *why, size_t whylen);
 /* OZ_SCHED_ENOTFOUND when no account has this authenticator hash. */
 int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int64_t *account_id);
 /* The founder joins the new team.  OZ_SCHED_EEXIST when the name is taken. */

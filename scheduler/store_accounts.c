@@ -83,22 +83,32 @@ static void auth_put(struct oz_auth_cache *c, const unsigned char hash[32], cons
 /* ---- accounts, teams, hosts --------------------------------------------------------------- */
 
 int oz_store_account_create(oz_store *s, const char *name, const char *email, int64_t team_id,
-                            const unsigned char auth_hash[32], int64_t now, int64_t *account_id,
-                            char *why, size_t whylen)
+                            const char *team_name, const unsigned char auth_hash[32], int64_t now,
+                            int64_t *account_id, char *why, size_t whylen)
 {
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
     sqlite3_stmt *st;
-    if (team_id) {
-        if (!(st = oz_store_stmt(s, "SELECT 1 FROM teams WHERE id = ?", why, whylen)))
+    if (team_name || team_id) {
+        if (!(st = oz_store_stmt(s,
+                                 team_name ? "SELECT id FROM teams WHERE name = ?"
+                                           : "SELECT id FROM teams WHERE id = ?",
+                                 why, whylen)))
             goto dberr;
-        sqlite3_bind_int64(st, 1, team_id);
+        if (team_name)
+            sqlite3_bind_text(st, 1, team_name, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, 1, team_id);
         int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            team_id = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         if (step != SQLITE_ROW) {
-            rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "team %lld does not exist",
-                               (long long)team_id);
+            rc = team_name ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
+                                           "no team is named \"%s\"", team_name)
+                           : oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
+                                           "team %lld does not exist", (long long)team_id);
             goto fail;
         }
     }

@@ -1,7 +1,7 @@
 /*
  * ozma_worker.c - `ozma-worker`, the volunteer's program (DESIGN.md §5).
  *
- *   ozma-worker attach URL (--name NAME [--email E] [--team ID] | --key KEY) [--dir DIR]
+ *   ozma-worker attach URL (--name NAME [--email E] [--team TEAM] | --key KEY) [--dir DIR]
  *   ozma-worker run [--dir DIR] [--config FILE]
  *   ozma-worker status [--dir DIR] [--json]
  *   ozma-worker detach [--dir DIR]
@@ -64,7 +64,7 @@ static const char *const usage_text[] = {
     "    ozma-worker - compute Ozma work units on this machine, at idle priority\n"
     "\n"
     "SYNOPSIS\n"
-    "    ozma-worker attach URL (--name NAME [--email E] [--team ID] | --key KEY) [--dir DIR]\n"
+    "    ozma-worker attach URL (--name NAME [--email E] [--team TEAM] | --key KEY) [--dir DIR]\n"
     "    ozma-worker run [--dir DIR] [--config FILE]\n"
     "    ozma-worker status [--dir DIR] [--json]\n"
     "    ozma-worker detach [--dir DIR]\n"
@@ -92,7 +92,7 @@ static const char *const usage_text[] = {
     "                    $XDG_DATA_HOME/ozma-worker or ~/.local/share/ozma-worker)\n"
     "    --name NAME     attach: the new account's name (1..64 characters)\n"
     "    --email E       attach: the new account's e-mail address\n"
-    "    --team ID       attach: join team ID (a number)\n"
+    "    --team TEAM     attach: join the team TEAM (its number, or its name)\n"
     "    --key KEY       attach: an existing account's authenticator (64 hex digits)\n"
     "    --config FILE   run: preferences file (default DIR/worker.conf)\n"
     "    --json          status: print JSON instead of a table\n"
@@ -357,13 +357,17 @@ static int cmd_attach(const args *a)
     if (a->email && !text_ok(a->email, 64))
         return oz_cli_complain(PROG, EXIT_BADINPUT,
                                "--email: 1 to 64 characters without control characters");
-    long team = 0;
+    long team = 0; /* --team: a number is a team's id, anything else its name */
     if (a->team) {
         char *end;
         errno = 0;
         team = strtol(a->team, &end, 10);
         if (end == a->team || *end || errno || team <= 0)
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "--team: \"%s\" is not a team id", a->team);
+            team = 0;
+        if (!team && !text_ok(a->team, 64))
+            return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                   "--team: a team's number, or its name of 1 to 64 characters "
+                                   "without control characters");
     }
     if (oz_wk_account_load(a->dir, &acct, why, sizeof why) == OZ_WK_OK)
         return oz_cli_complain(PROG, EXIT_BADINPUT,
@@ -385,8 +389,8 @@ static int cmd_attach(const args *a)
         body = json_pack("{s:s}", "name", a->name);
         if (body && a->email)
             json_object_set_new(body, "email", json_string(a->email));
-        if (body && team)
-            json_object_set_new(body, "team", json_integer(team));
+        if (body && a->team)
+            json_object_set_new(body, "team", team ? json_integer(team) : json_string(a->team));
         if ((st = call(h, "POST", "/api/v1/accounts", NULL, body, &reply, "creating the account")))
             goto out;
         json_int_t id;

@@ -246,8 +246,11 @@ expect(400, "POST", "/api/v1/accounts", b'{"name": "a\xffb"}', None, "invalid UT
 expect(400, "POST", "/api/v1/accounts", b'{"name": "\xc0\xaf"}', None, "overlong UTF-8")
 expect(400, "POST", "/api/v1/accounts", '{"name": "\\ud800"}', None, "lone surrogate")
 expect(400, "POST", "/api/v1/accounts", {"name": 5}, None, "name not a string")
-expect(400, "POST", "/api/v1/accounts", {"name": "n", "team": "x"}, None, "team not an id")
+expect(400, "POST", "/api/v1/accounts", {"name": "n", "team": [1]}, None, "team neither id nor name")
+expect(400, "POST", "/api/v1/accounts", {"name": "n", "team": "a\tb"}, None, "team name with a tab")
 expect(404, "POST", "/api/v1/accounts", {"name": "n", "team": 999}, None, "unknown team")
+expect(404, "POST", "/api/v1/accounts", {"name": "n", "team": "no such team"}, None,
+       "unknown team name")
 expect(400, "POST", "/api/v1/accounts", {"name": "n", "email": "e" * 100}, None, "long email")
 expect(400, "POST", "/api/v1/teams", {"name": "t\tt"}, A, "team name with a tab")
 expect(400, "POST", "/api/v1/teams", {"name": "t", "description": "d" * 1001}, A,
@@ -361,6 +364,11 @@ check(st == 200 and len(ts["teams"]) == 1 and ts["next"] is None and
       ts["teams"][0]["nusers"] == 2, "teams list")
 st, tm = cl.json("GET", "/api/v1/teams/%d" % t["team_id"])
 check(st == 200 and len(tm.get("users", [])) == 2, "team with users")
+# (after the counts above) an account made with a team's name joins it
+st, c = cl.json("POST", "/api/v1/accounts", {"name": "carol", "team": "seekers"})
+st2, cu = cl.json("GET", "/api/v1/users/%d" % c.get("account_id", 0)) if st == 200 else (st, {})
+check(st == 200 and st2 == 200 and cu.get("team_id") == t["team_id"],
+      "an account made with a team's name is in that team")
 st, sg = cl.json("GET", "/api/v1/signals?dataset=rec&min_score=1&type=spike&limit=10")
 check(st == 200 and isinstance(sg.get("signals"), list) and "next" in sg, "signals shape")
 st, r, _ = cl.req("HEAD", x["url"])

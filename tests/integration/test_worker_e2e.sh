@@ -130,6 +130,24 @@ else
     fail "detach: $(cat "$WORK/c.out")"
 fi
 refuses "status after detach" "not attached" status --dir "$WORK/c"
+
+# --team by name: alice founds a team, a new account joins it by its name
+curl -sf -X POST -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
+    -d '{"name": "Arecibo Alumni"}' "$URL/api/v1/teams" >"$WORK/team.json" ||
+    fail "creating a team"
+team_id=$(json_field "$WORK/team.json" team_id)
+if "$WORKER" attach "$URL" --name dora --team "Arecibo Alumni" --dir "$WORK/d" \
+    >"$WORK/d.out" 2>&1 &&
+    [[ $(curl -sf "$URL/api/v1/users/$(json_field "$WORK/d/account.json" account_id)" |
+        python3 -c "import json,sys; print(json.load(sys.stdin)['team_id'])") == "$team_id" ]]; then
+    pass "attach --team NAME joins the team of that name"
+else
+    fail "attach --team NAME: $(cat "$WORK/d.out")"
+fi
+refuses "an unknown team name" "no team is named" attach "$URL" --name erin --team "Nobody" \
+    --dir "$WORK/e"
+refuses "a team name with a tab" "--team" attach "$URL" --name erin --team "$(printf 'a\tb')" \
+    --dir "$WORK/e"
 grep -q "ERROR\|AddressSanitizer\|runtime error" "$WORK/a.log" "$WORK/b.log" &&
     fail "sanitizer reports in the worker logs"
 stop_server

@@ -98,7 +98,8 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
         unsigned char h[32];
         memset(h, 0x10 + a, 32);
         assert_int_equal(
-            oz_store_account_create(w->s, name, NULL, 0, h, now0, &w->accounts[a], why, sizeof why),
+            oz_store_account_create(w->s, name, NULL, 0, NULL, h, now0, &w->accounts[a], why,
+                                    sizeof why),
             OZ_SCHED_OK);
         memset(h, 0x40 + a, 32);
         oz_host_info hi = {
