@@ -48,9 +48,14 @@ assert all(0.25 <= x <= 2 for x in d), "outside [backoff_min_s, backoff_max_s]"
 assert d[0] < d[1] < d[2] < d[3], "not growing"
 PY
 then pass "backoff delays grow from backoff_min_s to backoff_max_s"; else fail "backoff above"; fi
-st=$("$WORKER" status --dir "$WORK/w")
-[[ $st == *"backing off until"* && $st == *"upload pending"* ]] &&
-    pass "status: backing off, uploads pending" || fail "status during the outage: $st"
+# status.json is rewritten every status interval, between retries and during
+# them: look until a snapshot taken in a wait shows up (the outage goes on).
+backing_off() {
+    st=$("$WORKER" status --dir "$WORK/w")
+    [[ $st == *"backing off until"* && $st == *"upload pending"* ]]
+}
+wait_until 10 backing_off && pass "status: backing off, uploads pending" ||
+    fail "status during the outage: $st"
 
 start_server "$PORT"
 if wait_until 30 units_validated 6; then pass "all six results uploaded once the scheduler was back"
