@@ -19,6 +19,11 @@
  * at three double complex products per lane per block; only the first block
  * of a call needs sin/cos.  The error stays below 1e-4 of the sample
  * amplitude over any unit (tests/unit/test_chirp.c).
+ *
+ * Rates +c and -c: every phasor of -c is exactly the conjugate of +c's (the
+ * seeds come from an odd expc, and conjugation commutes with each rounded
+ * product), so oz_dechirp_pair makes both outputs from one set of lanes,
+ * x*p and x*conj(p) sharing their four products.
  */
 #include <math.h>
 #include <stdbool.h>

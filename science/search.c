@@ -13,7 +13,10 @@
  * in-place FFTW plan (made once at plan time) and squared chunk by chunk, so
  * that the samples cross memory once per length instead of five times; the
  * squaring also finds each spectrum's peak for the spikes.  Then the
- * detectors run on the block of power spectra.
+ * detectors run on the block of power spectra.  fft_max runs at every rate,
+ * and rate -i always follows +i: step +i dechirps the unit at both in one
+ * pass (oz_dechirp_pair) and keeps -i's spectra at fft_max for the next
+ * step, which would make them bit for bit the same itself.
  *
  * State.  What changes from step to step (steps done, the found list, the
  * best of each type, CPU time) is all there is to save: the samples belong
