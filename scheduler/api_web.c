@@ -232,8 +232,7 @@ enum MHD_Result oz_api_metrics(oz_req *r)
     if (r->srv->jobs)
         oz_jobs_health(r->srv->jobs, jobs);
     if (oz_metrics_render(r->srv->metrics, atomic_load(&r->srv->inflight),
-                          r->srv->jobs ? jobs : NULL, have ? &g : NULL, now_s(), &text,
-                          &len) != 0)
+                          r->srv->jobs ? jobs : NULL, have ? &g : NULL, now_s(), &text, &len) != 0)
         return oz_reply_error(r, 500, "out of memory");
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {

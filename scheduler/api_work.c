@@ -22,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-
 #include "api.h"
 #include "sched_errors.h"
 #include "text.h"

@@ -101,6 +101,8 @@ static const char schema_v1[] =
     "CREATE INDEX signals_unit ON signals(unit_id);"
     "CREATE INDEX signals_dataset ON signals(dataset_id, id);";
 
+/* SQL built from macros: laid out by hand. */
+/* clang-format off */
 /* A unit row's progress class (migration 4): 1 validated, 2 error,
  * 3 validating, 4 running, 5 unsent. */
 #define UNIT_CLASS(u)                                                                          \
@@ -175,6 +177,7 @@ static const char *const migration_4[] = {
     "  UPDATE datasets SET " CLASS_MOVES(UNIT_CLASS("old"), "0") " WHERE id = old.dataset_id;"
     "  END;",
     NULL};
+/* clang-format on */
 static const char *const *const migrations[] = {migration_2, migration_3, migration_4};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");

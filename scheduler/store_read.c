@@ -38,8 +38,7 @@ int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
         (json_int_t)g.replicas[2], "hosts_active", (json_int_t)g.hosts_active, "hosts",
         (json_int_t)g.hosts, "accounts", (json_int_t)g.accounts, "teams", (json_int_t)g.teams,
         "signals", (json_int_t)g.signals, "datasets", (json_int_t)g.datasets, "results",
-        "last_hour", (json_int_t)hour, "last_day", (json_int_t)day, "credit_total",
-        g.credit_total);
+        "last_hour", (json_int_t)hour, "last_day", (json_int_t)day, "credit_total", g.credit_total);
     *out = o;
     return o ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
 }

@@ -46,14 +46,14 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
     if (from < 0)
         return OZ_SCHED_EINVAL;
     /* The per-class counters are kept by triggers (store.c, migration 4). */
-    sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
-        " d.n_validated + d.n_error + d.n_validating + d.n_running + d.n_unsent,"
-        " d.n_validated, d.n_error, d.n_validating, d.n_running, d.n_unsent,"
-        " (SELECT count(*) FROM signals g WHERE g.dataset_id = d.id)"
-        " FROM datasets d WHERE d.ready = 1 AND d.id > ?1 ORDER BY d.id LIMIT ?2",
-        NULL, 0);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
+                      " d.n_validated + d.n_error + d.n_validating + d.n_running + d.n_unsent,"
+                      " d.n_validated, d.n_error, d.n_validating, d.n_running, d.n_unsent,"
+                      " (SELECT count(*) FROM signals g WHERE g.dataset_id = d.id)"
+                      " FROM datasets d WHERE d.ready = 1 AND d.id > ?1 ORDER BY d.id LIMIT ?2",
+                      NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, from);

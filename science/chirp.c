@@ -67,8 +67,8 @@ typedef float v4f __attribute__((vector_size(16)));
 
 /* Multiplies 4 interleaved complex samples at x by the phasors (pr, pi)
  * into out and, when out2 is not NULL, by their conjugates into out2. */
-static inline void apply(const float *restrict x, float *restrict out, float *restrict out2,
-                         v4f pr, v4f pi)
+static inline void apply(const float *restrict x, float *restrict out, float *restrict out2, v4f pr,
+                         v4f pi)
 {
     v4f lo, hi;
     memcpy(&lo, x, sizeof lo);
@@ -152,8 +152,8 @@ static void dechirp_block(const float *restrict x, float *restrict out, float *r
     }
     for (size_t i = 0; i < len; i += LANES) {
         for (int c = 0; c < 4; c++) {
-            apply(x + 2 * i + 8 * c, out + 2 * i + 8 * c, out2 ? out2 + 2 * i + 8 * c : NULL,
-                  pr[c], pi[c]);
+            apply(x + 2 * i + 8 * c, out + 2 * i + 8 * c, out2 ? out2 + 2 * i + 8 * c : NULL, pr[c],
+                  pi[c]);
             advance(&pr[c], &pi[c], &wr[c], &wi[c], rr, ri);
         }
     }
@@ -168,11 +168,9 @@ static void dechirp_block(const float *restrict x, float *restrict out, float *r
  * dispatches to.  Kept in one function: helpers with another target would
  * not inline, and eight-float values must not cross a call. */
 typedef float v8f __attribute__((vector_size(32)));
-__attribute__((target("avx2"))) static void dechirp_block_avx2(const float *restrict x,
-                                                               float *restrict out,
-                                                               float *restrict out2, size_t len,
-                                                               const struct lanes *l, float rr,
-                                                               float ri)
+__attribute__((target("avx2"))) static void
+dechirp_block_avx2(const float *restrict x, float *restrict out, float *restrict out2, size_t len,
+                   const struct lanes *l, float rr, float ri)
 {
     /* Register position q holds sample 8c + order[q]: the order that the
      * in-lane shuffles below produce, so no shuffle crosses 128-bit halves. */

@@ -20,9 +20,8 @@ typedef float v4f __attribute__((vector_size(16)));
 /* The PoT of nq quads of bins from k0 into the column buffers (see
  * oz_pot_build); nq is a constant where it is inlined, so the sums stay in
  * registers. */
-static inline __attribute__((always_inline)) void quads(const oz_block *b, uint32_t k0, uint32_t nq,
-                                                        uint32_t M, uint32_t m, float *cols,
-                                                        float *sy)
+static inline __attribute__((always_inline)) void
+quads(const oz_block *b, uint32_t k0, uint32_t nq, uint32_t M, uint32_t m, float *cols, float *sy)
 {
     const float scale = (float)(1.0 / ((double)m * b->mean));
     const v4f sc = {scale, scale, scale, scale};
@@ -80,4 +79,3 @@ void oz_pot_build(const oz_block *b, uint32_t k0, uint32_t nb, uint32_t M, uint3
             sy[w] = t;
     }
 }
-

@@ -444,9 +444,8 @@ typedef int32_t v8i __attribute__((vector_size(32)));
  * shuffles (bins 0 1 4 5 2 3 6 7) and one permute back to bin order; each
  * lane also keeps the first bin holding its maximum, so the peak's bin comes
  * out of the same pass instead of a second scan. */
-__attribute__((target("avx2"))) static uint32_t square_row_avx2(const float *row, float *p,
-                                                                uint32_t L, float acc[8],
-                                                                float mx[8])
+__attribute__((target("avx2"))) static uint32_t
+square_row_avx2(const float *row, float *p, uint32_t L, float acc[8], float mx[8])
 {
     const v8i step = {8, 8, 8, 8, 8, 8, 8, 8};
     v8f a = {0}, m = {0};

@@ -417,7 +417,8 @@ static void conn_done(conn *c, stats *st, int status, double lat)
     if (c->kind != REQ_WORK)
         return;
     long got = 0;
-    for (const char *a = strstr(c->in, "\"replica_id\":"); a; a = strstr(a + 1, "\"replica_id\":")) {
+    for (const char *a = strstr(c->in, "\"replica_id\":"); a;
+         a = strstr(a + 1, "\"replica_id\":")) {
         got++;
         const char *u = strstr(a, "\"unit_id\":\""), *h = strstr(a, "\"sha256\":\"");
         if (no_upload || !u || !h || c->ntodo >= 64)

@@ -97,10 +97,9 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
         snprintf(name, sizeof name, "user%d", a);
         unsigned char h[32];
         memset(h, 0x10 + a, 32);
-        assert_int_equal(
-            oz_store_account_create(w->s, name, NULL, 0, NULL, h, now0, &w->accounts[a], why,
-                                    sizeof why),
-            OZ_SCHED_OK);
+        assert_int_equal(oz_store_account_create(w->s, name, NULL, 0, NULL, h, now0,
+                                                 &w->accounts[a], why, sizeof why),
+                         OZ_SCHED_OK);
         memset(h, 0x40 + a, 32);
         oz_host_info hi = {
             .name = name, .os = "Linux", .ncpus = 2, .flops = 1e9, .memory_mb = 4096};

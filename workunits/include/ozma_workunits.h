@@ -72,7 +72,7 @@ const char *oz_wu_strerror(int err);
  * the years start_utc can say, in ns since 1970. */
 #define OZ_WU_TIME_MIN_NS (-2208988800LL * 1000000000LL)
 #define OZ_WU_TIME_MAX_NS (7289654400LL * 1000000000LL - 1)
-#define OZ_WU_FREQ_MAX 1e12         /* Hz, |centre frequency| */
+#define OZ_WU_FREQ_MAX 1e12 /* Hz, |centre frequency| */
 
 /* ---- sample formats ---------------------------------------------------------- */
 
@@ -448,8 +448,8 @@ int oz_wu_dfile_commit(oz_wu_dfile *f, char *why, size_t whylen);
 void oz_wu_dfile_abort(oz_wu_dfile *f);
 /* The whole of buf as PATH, durably. */
 int oz_wu_write_file(const char *path, const void *buf, size_t len, char *why, size_t whylen);
-int oz_wu_write_file_mode(const char *path, const void *buf, size_t len, unsigned mode,
-                          char *why, size_t whylen);
+int oz_wu_write_file_mode(const char *path, const void *buf, size_t len, unsigned mode, char *why,
+                          size_t whylen);
 
 /* ---- synthetic recordings (ozma-synth) ------------------------------------------------ */
 

@@ -37,7 +37,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include "internal.h"
 
 #define PAYLOAD_MAX ((uint64_t)OZ_WU_UNIT_SAMPLES_MAX * 8u)
@@ -151,8 +150,8 @@ static int require_every_key(const json_t *analysis, const char *name, char *why
     json_object_foreach(all, key, v)
     {
         if (!json_object_get(analysis, key)) {
-            rc = oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: analysis: key \"%s\" is missing",
-                            name, key);
+            rc = oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: analysis: key \"%s\" is missing", name,
+                            key);
             break;
         }
     }

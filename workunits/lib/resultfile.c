@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "internal.h"
 
 json_t *oz_wu_result_to_json(const oz_wu_result *r)

@@ -164,4 +164,3 @@ size_t oz_wu_first_nonfinite(const void *cf32_le, size_t n)
     }
     return SIZE_MAX;
 }
-

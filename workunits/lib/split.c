@@ -30,7 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "internal.h"
 
 #define THREADS_MAX 16
