@@ -17,11 +17,13 @@
  * returns at once, so N uploads cost one fsync, not N, and no fsync happens
  * under the write lock.  (On Linux fsync flushes the file's every dirty
  * page whichever descriptor wrote them, so our own descriptor of the -wal
- * file serves; it is reopened if the file was replaced.)  Replica, unit and signal rows
- * carry small integer states (store.h enums); the partial indexes below
- * make each job's "what needs doing" query a short index walk, and triggers
- * (migration 4) keep each dataset's units counted by progress class, so the
- * public progress views cost a row per dataset, not a walk over every unit.
+ * file serves; it is reopened if the file was replaced.)  A background
+ * thread checkpoints the WAL, and the writer thread makes it start over
+ * once it is long (wal_restart), so it stays near 16 MiB under any load.
+ * Replica, unit and signal rows carry small integer states (store.h enums); the partial indexes
+ * below make each job's "what needs doing" query a short index walk, and triggers (migration 4)
+ * keep each dataset's units counted by progress class, so the public progress views cost a row per
+ * dataset, not a walk over every unit.
  */
 #include "store_internal.h"
 
@@ -31,9 +33,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "credit.h"
+
+/* How long a connection waits for another process's write lock. */
+#define OZ_STORE_BUSY_MS 10000
 
 static const char schema_v1[] =
     "CREATE TABLE teams("
@@ -215,7 +221,7 @@ static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size
         sqlite3_close(c);
         return OZ_SCHED_EDB;
     }
-    sqlite3_busy_timeout(c, 10000);
+    sqlite3_busy_timeout(c, OZ_STORE_BUSY_MS);
     char *err = NULL;
     if (sqlite3_exec(c,
                      "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
@@ -554,12 +560,63 @@ static void writer_run_one(oz_store *ws, oz_wop *op)
     exec_literal(ws, "RELEASE op", NULL, 0);
 }
 
+/* The WAL's length in frames after the writer's last commit (its
+ * sqlite3_wal_hook). */
+static int wal_frames_note(void *arg, sqlite3 *conn, const char *name, int frames)
+{
+    (void)conn;
+    (void)name;
+    *(int *)arg = frames;
+    return SQLITE_OK;
+}
+
+/* Past this many frames (4 KiB pages) the writer checkpoints, so that the
+ * WAL starts over; it tries again each WAL_RETRY_FRAMES more. */
+#define WAL_RESTART_FRAMES 4096
+#define WAL_RETRY_FRAMES 1024
+
+/* While restarting the WAL: a few short naps, then give up. */
+static int wal_restart_busy(void *arg, int tries)
+{
+    (void)arg;
+    if (tries >= 40)
+        return 0;
+    struct timespec nap = {0, 50000}; /* 50 us: readers' transactions are short */
+    nanosleep(&nap, NULL);
+    return 1;
+}
+
+/* SQLite writes a WAL from its start again only when a write transaction
+ * begins with every frame copied into the database and no reader still on
+ * a frame.  Under steady load the checkpointer's PASSIVE checkpoints never
+ * get there (a newer batch is always being written, a reader always
+ * running), so the WAL grew without end: 2 GB in 20 s of the load
+ * benchmark, every commit extending the file.  So once it is long, the
+ * writer itself - between batches, none of its commits pending - runs a
+ * RESTART checkpoint: it copies what the checkpointer has not, then waits
+ * for the readers still on WAL frames to finish (new ones read the
+ * database file), so the next batch starts the WAL over.  It waits 2 ms at
+ * most: SQLite's own busy handler stalled it for 10 s behind two readers
+ * that never paused together.  Giving up costs only a longer WAL; it tries
+ * again WAL_RETRY_FRAMES later.  *next: the frame count of the next try. */
+static void wal_restart(oz_store *ws, int frames, int *next)
+{
+    int log = 0, done = 0;
+    sqlite3_busy_handler(ws->conn, wal_restart_busy, NULL);
+    sqlite3_wal_checkpoint_v2(ws->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    sqlite3_busy_timeout(ws->conn, OZ_STORE_BUSY_MS);
+    *next = frames + WAL_RETRY_FRAMES;
+}
+
 static void *writer_main(void *arg)
 {
     oz_db *db = arg;
     oz_store *ws = NULL;
     char why[512];
+    int frames = 0, next_restart = WAL_RESTART_FRAMES;
     int open_rc = oz_store_open(db, &ws, why, sizeof why);
+    if (open_rc == OZ_SCHED_OK)
+        sqlite3_wal_hook(ws->conn, wal_frames_note, &frames);
     pthread_mutex_lock(&db->q_lock);
     for (;;) {
         while (!db->q_head && !db->writer_stop)
@@ -583,6 +640,13 @@ static void *writer_main(void *arg)
             op->seq = ws ? ws->last_seq : 0;
             op->done = true;
             pthread_cond_signal(&op->got);
+        }
+        if (frames < WAL_RESTART_FRAMES) {
+            next_restart = WAL_RESTART_FRAMES; /* it started over */
+        } else if (open_rc == OZ_SCHED_OK && frames >= next_restart) {
+            pthread_mutex_unlock(&db->q_lock);
+            wal_restart(ws, frames, &next_restart);
+            pthread_mutex_lock(&db->q_lock);
         }
     }
     pthread_mutex_unlock(&db->q_lock);
