@@ -499,11 +499,23 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, replic
     return OZ_SCHED_OK;
 }
 
-/* The replica leaves IN_PROGRESS: state OVER with `outcome`, the host's
- * in-progress count lowered, the unit flagged for the jobs. */
+/* What a host sends to close its replica: a result (its text and SHA-256)
+ * or an error message. */
+typedef struct replica_end {
+    int outcome;
+    const char *json; /* OZ_OUTCOME_SUCCESS */
+    size_t len;
+    const unsigned char *sha256;
+    const char *message; /* OZ_OUTCOME_CLIENT_ERROR */
+} replica_end;
+
+/* The replica leaves IN_PROGRESS: state OVER with e's outcome and what came
+ * with it (one row write), the host's in-progress count lowered, the unit
+ * flagged for the jobs. */
 static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const replica_row *r,
-                         int outcome, int64_t now, char *why, size_t whylen)
+                         const replica_end *e, int64_t now, char *why, size_t whylen)
 {
+    int outcome = e->outcome;
     sqlite3_stmt *st;
     if (r->state == OZ_REPLICA_IN_PROGRESS) {
         if (!(st = oz_store_stmt(s,
@@ -516,13 +528,20 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
         if (rc != OZ_SCHED_OK)
             return rc;
     }
-    if (!(st = oz_store_stmt(
-              s, "UPDATE replicas SET state = 2, outcome = ?, received = ? WHERE id = ?", why,
-              whylen)))
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE replicas SET state = 2, outcome = ?, received = ?, result = ?,"
+                             " result_sha256 = ?, error = ? WHERE id = ?",
+                             why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int(st, 1, outcome);
     sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, replica_id);
+    if (e->json) {
+        sqlite3_bind_text(st, 3, e->json, (int)e->len, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, e->sha256, 32, SQLITE_STATIC);
+    }
+    if (e->message)
+        sqlite3_bind_text(st, 5, e->message, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, replica_id);
     int rc = oz_store_exec_stmt(s, st, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
@@ -575,16 +594,9 @@ static int accept_body(oz_store *s, void *arg, char *why, size_t whylen)
     if (r.unit_state == OZ_UNIT_ERROR)
         return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld's unit ended in error",
                              (long long)A->replica_id);
-    sqlite3_stmt *st = oz_store_stmt(
-        s, "UPDATE replicas SET result = ?, result_sha256 = ? WHERE id = ?", why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_text(st, 1, A->json, (int)A->len, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, A->sha256, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, A->replica_id);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-        return rc;
-    return replica_close(s, A->replica_id, A->host_id, &r, OZ_OUTCOME_SUCCESS, A->now, why, whylen);
+    replica_end e = {
+        .outcome = OZ_OUTCOME_SUCCESS, .json = A->json, .len = A->len, .sha256 = A->sha256};
+    return replica_close(s, A->replica_id, A->host_id, &r, &e, A->now, why, whylen);
 }
 
 int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, const char *json,
@@ -619,15 +631,8 @@ static int error_body(oz_store *s, void *arg, char *why, size_t whylen)
     if (r.has_result || r.outcome == OZ_OUTCOME_DIDNT_NEED)
         return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is already over",
                              (long long)A->replica_id);
-    sqlite3_stmt *st = oz_store_stmt(s, "UPDATE replicas SET error = ? WHERE id = ?", why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_text(st, 1, A->message, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, A->replica_id);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-        return rc;
-    return replica_close(s, A->replica_id, A->host_id, &r, OZ_OUTCOME_CLIENT_ERROR, A->now, why,
-                         whylen);
+    replica_end e = {.outcome = OZ_OUTCOME_CLIENT_ERROR, .message = A->message};
+    return replica_close(s, A->replica_id, A->host_id, &r, &e, A->now, why, whylen);
 }
 
 int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
