@@ -19,10 +19,11 @@
  * page whichever descriptor wrote them, so our own descriptor of the -wal
  * file serves; it is reopened if the file was replaced.)  A background
  * thread checkpoints the WAL, and the writer thread makes it start over
- * once it is long (wal_restart), so it stays near 16 MiB under any load.
- * Replica, unit and signal rows carry small integer states (store.h enums); the partial indexes
- * below make each job's "what needs doing" query a short index walk, and triggers (migration 4)
- * keep each dataset's units counted by progress class, so the public progress views cost a row per
+ * once it is long (wal_restart), so under steady load it stays near 16 MiB.
+ * Replica, unit and signal rows carry small integer states (store.h enums);
+ * the partial indexes below make each job's "what needs doing" query a
+ * short index walk, and triggers (migration 4) keep each dataset's units
+ * counted by progress class, so the public progress views cost a row per
  * dataset, not a walk over every unit.
  */
 #include "store_internal.h"

@@ -594,6 +594,10 @@ static figures one_size(const char *server, const char *root, long nunits, int n
            "  | upload %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  | errors %ld, empty %ld\n",
            nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99, f.upload_rps, f.up_p50,
            f.up_p99, f.errors, f.empty);
+    if (f.empty)
+        printf("%8s note: %ld work requests got no unit (every replica was sent): the figures"
+               " above are not all dispatches; run fewer --seconds or load more --units\n",
+               "", f.empty);
     fflush(stdout);
     return f;
 }
