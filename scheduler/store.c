@@ -561,26 +561,34 @@ static void writer_run_one(oz_store *ws, oz_wop *op)
     exec_literal(ws, "RELEASE op", NULL, 0);
 }
 
-/* The WAL's length in frames after the writer's last commit (its
- * sqlite3_wal_hook). */
+/* What the writer knows of the WAL: its length in frames after the last
+ * commit (sqlite3_wal_hook), the length at which to try restarting it,
+ * and how many tries in a row have not (yet) made it start over. */
+typedef struct wal_watch {
+    int frames, next, misses;
+} wal_watch;
+
 static int wal_frames_note(void *arg, sqlite3 *conn, const char *name, int frames)
 {
     (void)conn;
     (void)name;
-    *(int *)arg = frames;
+    ((wal_watch *)arg)->frames = frames;
     return SQLITE_OK;
 }
 
-/* Past this many frames (4 KiB pages) the writer checkpoints, so that the
- * WAL starts over; it tries again each WAL_RETRY_FRAMES more. */
+/* Past this many frames (4 KiB pages) the writer restarts the WAL; after a
+ * miss it tries again each WAL_RETRY_FRAMES more, waiting for readers
+ * WAL_WAIT_NAPS naps of 50 us the first time and twice as long each next
+ * time, up to 64 times as long (128 ms). */
 #define WAL_RESTART_FRAMES 4096
 #define WAL_RETRY_FRAMES 1024
+#define WAL_WAIT_NAPS 40
+#define WAL_WAIT_DOUBLINGS 6
 
-/* While restarting the WAL: a few short naps, then give up. */
+/* While restarting the WAL: short naps, then give up. */
 static int wal_restart_busy(void *arg, int tries)
 {
-    (void)arg;
-    if (tries >= 40)
+    if (tries >= *(int *)arg)
         return 0;
     struct timespec nap = {0, 50000}; /* 50 us: readers' transactions are short */
     nanosleep(&nap, NULL);
@@ -597,16 +605,18 @@ static int wal_restart_busy(void *arg, int tries)
  * RESTART checkpoint: it copies what the checkpointer has not, then waits
  * for the readers still on WAL frames to finish (new ones read the
  * database file), so the next batch starts the WAL over.  It waits 2 ms at
- * most: SQLite's own busy handler stalled it for 10 s behind two readers
- * that never paused together.  Giving up costs only a longer WAL; it tries
- * again WAL_RETRY_FRAMES later.  *next: the frame count of the next try. */
-static void wal_restart(oz_store *ws, int frames, int *next)
+ * first: SQLite's own busy handler stalled it for 10 s behind two readers
+ * that never paused together.  A miss costs only a longer WAL; the next try
+ * waits longer, for readers that the CPU's other work keeps from finishing. */
+static void wal_restart(oz_store *ws, wal_watch *w)
 {
+    int naps = WAL_WAIT_NAPS << (w->misses < WAL_WAIT_DOUBLINGS ? w->misses : WAL_WAIT_DOUBLINGS);
     int log = 0, done = 0;
-    sqlite3_busy_handler(ws->conn, wal_restart_busy, NULL);
+    sqlite3_busy_handler(ws->conn, wal_restart_busy, &naps);
     sqlite3_wal_checkpoint_v2(ws->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     sqlite3_busy_timeout(ws->conn, OZ_STORE_BUSY_MS);
-    *next = frames + WAL_RETRY_FRAMES;
+    w->next = w->frames + WAL_RETRY_FRAMES;
+    w->misses++; /* until a commit shows the WAL short again */
 }
 
 static void *writer_main(void *arg)
@@ -614,10 +624,10 @@ static void *writer_main(void *arg)
     oz_db *db = arg;
     oz_store *ws = NULL;
     char why[512];
-    int frames = 0, next_restart = WAL_RESTART_FRAMES;
+    wal_watch wal = {.next = WAL_RESTART_FRAMES};
     int open_rc = oz_store_open(db, &ws, why, sizeof why);
     if (open_rc == OZ_SCHED_OK)
-        sqlite3_wal_hook(ws->conn, wal_frames_note, &frames);
+        sqlite3_wal_hook(ws->conn, wal_frames_note, &wal);
     pthread_mutex_lock(&db->q_lock);
     for (;;) {
         while (!db->q_head && !db->writer_stop)
@@ -642,11 +652,12 @@ static void *writer_main(void *arg)
             op->done = true;
             pthread_cond_signal(&op->got);
         }
-        if (frames < WAL_RESTART_FRAMES) {
-            next_restart = WAL_RESTART_FRAMES; /* it started over */
-        } else if (open_rc == OZ_SCHED_OK && frames >= next_restart) {
+        if (wal.frames < WAL_RESTART_FRAMES) { /* short, or it started over */
+            wal.next = WAL_RESTART_FRAMES;
+            wal.misses = 0;
+        } else if (open_rc == OZ_SCHED_OK && wal.frames >= wal.next) {
             pthread_mutex_unlock(&db->q_lock);
-            wal_restart(ws, frames, &next_restart);
+            wal_restart(ws, &wal);
             pthread_mutex_lock(&db->q_lock);
         }
     }

@@ -671,8 +671,10 @@ static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void 
  * end: hosts keep asking for work through the writer while readers keep a
  * read transaction open nearly all the time, as the server's request
  * threads do.  Before the writer restarted the WAL itself this run grew it
- * past 100 MB (the benchmark's server reached 2 GB in 20 s); the writer
- * restarts it past 4096 frames, 16 MiB. */
+ * to 160-170 MB (the benchmark's server reached 2 GB in 20 s).  The writer
+ * restarts it past 16 MiB and, when a reader keeps it from doing so, tries
+ * again 4 MiB later: 21-25 MB seen here, also under ASan with two runs at
+ * once; the bound leaves room for a few misses on a busy CI machine. */
 typedef struct wal_watch {
     world *w;
     atomic_bool stop;
@@ -741,7 +743,7 @@ static void the_wal_is_reused_under_steady_load(void **state)
            (double)max_bytes / 1e6);
     assert_int_equal(total, 8000);
     assert_true(reads > 0);
-    assert_true(max_bytes < (off_t)32 << 20);
+    assert_true(max_bytes < (off_t)48 << 20);
     free_world(&w);
 }
 
