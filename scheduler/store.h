@@ -261,22 +261,29 @@ typedef struct oz_validate_unit {
 } oz_validate_unit;
 void oz_validate_unit_clear(oz_validate_unit *v);
 
-/* The next unit flagged for validation with at least min_quorum successful
- * replicas (flags of units with fewer are cleared); OZ_SCHED_ENOTFOUND when
- * none. */
-int oz_store_validate_next(oz_store *s, oz_validate_unit *out, char *why, size_t whylen);
+/* The first unit after unit id `after` (0: from the start) flagged for
+ * validation with at least min_quorum successful replicas (flags of units
+ * with fewer are cleared); OZ_SCHED_ENOTFOUND when none. */
+int oz_store_validate_next(oz_store *s, int64_t after, oz_validate_unit *out, char *why,
+                           size_t whylen);
 
-/*
- * Writes the validator's verdict in one transaction: states[i] for
- * v->replicas[i] (VALID, INVALID, INCONCLUSIVE), canonical replica id (0:
- * no consensus yet; the unit is flagged for the transitioner, which adds a
- * replica), credit granted to each newly VALID replica's host, account and
- * team (recent averages decayed to now).  When canonical != 0 the unit
- * becomes VALIDATED, unsent replicas become OVER/DIDNT_NEED, and the unit
- * is queued for assimilation.
- */
-int oz_store_validate_commit(oz_store *s, const oz_validate_unit *v, const int *states,
-                             int64_t canonical, double credit, int64_t now, char *why,
+/* The validator's verdict on one unit: states[i] for v->replicas[i]
+ * (VALID, INVALID, INCONCLUSIVE), the canonical replica id (0: no
+ * consensus yet; the unit is flagged for the transitioner, which adds a
+ * replica), and the credit each newly VALID replica's host, account and
+ * team get (recent averages decayed to now).  With a canonical replica
+ * the unit becomes VALIDATED, unsent replicas become OVER/DIDNT_NEED, and
+ * the unit is queued for assimilation. */
+typedef struct oz_verdict {
+    const oz_validate_unit *v;
+    const int *states;
+    int64_t canonical;
+    double credit;
+} oz_verdict;
+/* Writes n verdicts in one transaction: the validator decides a batch of
+ * units and then waits for the writer once, not once per unit, so it keeps
+ * up with uploads (one round trip per unit held it to ~900 units/s). */
+int oz_store_validate_commit(oz_store *s, const oz_verdict *d, size_t n, int64_t now, char *why,
                              size_t whylen);
 
 /* The next validated, unassimilated unit's canonical result. */
@@ -288,7 +295,9 @@ typedef struct oz_assimilate_unit {
     char *json; /* owned: the canonical result file */
 } oz_assimilate_unit;
 void oz_assimilate_unit_clear(oz_assimilate_unit *a);
-int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, size_t whylen);
+/* The first such unit after unit id `after` (0: from the start). */
+int oz_store_assimilate_next(oz_store *s, int64_t after, oz_assimilate_unit *out, char *why,
+                             size_t whylen);
 
 typedef struct oz_signal_row {
     const char *type;
@@ -297,10 +306,16 @@ typedef struct oz_signal_row {
     bool has_time;
     int64_t time_ns; /* UTC, when has_time */
 } oz_signal_row;
-/* Inserts the unit's signals and marks it assimilated, in one transaction
- * (a crash before it commits repeats the whole unit, never half of it). */
-int oz_store_assimilate_commit(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
-                               size_t n, char *why, size_t whylen);
+/* One unit's signals to insert. */
+typedef struct oz_assimilation {
+    const oz_assimilate_unit *a;
+    const oz_signal_row *rows;
+    size_t n;
+} oz_assimilation;
+/* Inserts n units' signals and marks them assimilated, in one transaction
+ * (a crash before it commits repeats those units, never half of one). */
+int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n, char *why,
+                               size_t whylen);
 
 /* ---- reading, for the web API and the status/signals subcommands ------------------------- */
 

@@ -286,7 +286,8 @@ static int unflag_body(oz_store *s, void *arg, char *why, size_t whylen)
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
-int oz_store_validate_next(oz_store *s, oz_validate_unit *out, char *why, size_t whylen)
+int oz_store_validate_next(oz_store *s, int64_t after, oz_validate_unit *out, char *why,
+                           size_t whylen)
 {
     memset(out, 0, sizeof *out);
     for (;;) {
@@ -295,12 +296,14 @@ int oz_store_validate_next(oz_store *s, oz_validate_unit *out, char *why, size_t
         int rc = oz_store_rbegin(s, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
-        sqlite3_stmt *st =
-            oz_store_stmt(s, "SELECT id FROM units WHERE need_validate = 1 LIMIT 1", why, whylen);
+        sqlite3_stmt *st = oz_store_stmt(
+            s, "SELECT id FROM units WHERE need_validate = 1 AND id > ? ORDER BY id LIMIT 1", why,
+            whylen);
         if (!st) {
             oz_store_rend(s);
             return OZ_SCHED_EDB;
         }
+        sqlite3_bind_int64(st, 1, after);
         if (sqlite3_step(st) != SQLITE_ROW) {
             sqlite3_reset(st);
             oz_store_rend(s);
@@ -364,20 +367,13 @@ static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char 
     return OZ_SCHED_OK;
 }
 
-typedef struct verdict_args {
-    const oz_validate_unit *v;
-    const int *states;
-    int64_t canonical, now;
-    double credit;
-} verdict_args;
-
-static int verdict_body(oz_store *s, void *arg, char *why, size_t whylen)
+/* One unit's verdict (oz_store_validate_commit). */
+static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, char *why, size_t whylen)
 {
-    verdict_args *A = arg;
-    const oz_validate_unit *v = A->v;
-    const int *states = A->states;
-    int64_t canonical = A->canonical, now = A->now;
-    double credit = A->credit;
+    const oz_validate_unit *v = d->v;
+    const int *states = d->states;
+    int64_t canonical = d->canonical;
+    double credit = d->credit;
     int rc;
     sqlite3_stmt *st = oz_store_stmt(s,
                                      "UPDATE replicas SET validate_state = ?2 WHERE id = ?1"
@@ -447,13 +443,28 @@ fail:
     return rc;
 }
 
-int oz_store_validate_commit(oz_store *s, const oz_validate_unit *v, const int *states,
-                             int64_t canonical, double credit, int64_t now, char *why,
+typedef struct verdicts_args {
+    const oz_verdict *d;
+    size_t n;
+    int64_t now;
+} verdicts_args;
+
+static int verdicts_body(oz_store *s, void *arg, char *why, size_t whylen)
+{
+    verdicts_args *A = arg;
+    for (size_t i = 0; i < A->n; i++) {
+        int rc = verdict_write(s, &A->d[i], A->now, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+    }
+    return OZ_SCHED_OK;
+}
+
+int oz_store_validate_commit(oz_store *s, const oz_verdict *d, size_t n, int64_t now, char *why,
                              size_t whylen)
 {
-    verdict_args A = {
-        .v = v, .states = states, .canonical = canonical, .now = now, .credit = credit};
-    return oz_store_write(s, 0, verdict_body, &A, why, whylen);
+    verdicts_args A = {.d = d, .n = n, .now = now};
+    return oz_store_write(s, 0, verdicts_body, &A, why, whylen);
 }
 
 /* ---- assimilator ------------------------------------------------------------------------------
@@ -467,7 +478,8 @@ void oz_assimilate_unit_clear(oz_assimilate_unit *a)
     memset(a, 0, sizeof *a);
 }
 
-int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, size_t whylen)
+int oz_store_assimilate_next(oz_store *s, int64_t after, oz_assimilate_unit *out, char *why,
+                             size_t whylen)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = oz_store_stmt(
@@ -477,10 +489,11 @@ int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, si
         "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
         " JOIN replicas r ON r.id = u.canonical"
-        " WHERE u.state = 1 AND u.assimilated = 0 ORDER BY u.id LIMIT 1",
+        " WHERE u.state = 1 AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT 1",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, after);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
         int rc =
@@ -503,18 +516,12 @@ int oz_store_assimilate_next(oz_store *s, oz_assimilate_unit *out, char *why, si
     return OZ_SCHED_OK;
 }
 
-typedef struct signals_args {
-    const oz_assimilate_unit *a;
-    const oz_signal_row *rows;
-    size_t n;
-} signals_args;
-
-static int signals_body(oz_store *s, void *arg, char *why, size_t whylen)
+/* One unit's signals (oz_store_assimilate_commit). */
+static int signals_write(oz_store *s, const oz_assimilation *item, char *why, size_t whylen)
 {
-    signals_args *A = arg;
-    const oz_assimilate_unit *a = A->a;
-    const oz_signal_row *rows = A->rows;
-    size_t n = A->n;
+    const oz_assimilate_unit *a = item->a;
+    const oz_signal_row *rows = item->rows;
+    size_t n = item->n;
     int rc;
     sqlite3_stmt *st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen);
     if (!st)
@@ -560,9 +567,25 @@ fail:
     return rc;
 }
 
-int oz_store_assimilate_commit(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
-                               size_t n, char *why, size_t whylen)
+typedef struct assimilations_args {
+    const oz_assimilation *items;
+    size_t n;
+} assimilations_args;
+
+static int assimilations_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
-    signals_args A = {.a = a, .rows = rows, .n = n};
-    return oz_store_write(s, 0, signals_body, &A, why, whylen);
+    assimilations_args *A = arg;
+    for (size_t i = 0; i < A->n; i++) {
+        int rc = signals_write(s, &A->items[i], why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+    }
+    return OZ_SCHED_OK;
+}
+
+int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n, char *why,
+                               size_t whylen)
+{
+    assimilations_args A = {.items = items, .n = n};
+    return oz_store_write(s, 0, assimilations_body, &A, why, whylen);
 }

@@ -254,6 +254,29 @@ static json_t *post(CURL *c, const char *url, const char *auth, const char *body
     return NULL;
 }
 
+/* Units validated so far, from GET /api/v1/status; -1 when unreadable. */
+static long validated_units(const char *base)
+{
+    CURL *c = curl_easy_init();
+    char url[128];
+    snprintf(url, sizeof url, "%s/api/v1/status", base);
+    buf b = {.len = 0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    long status = 0, n = -1;
+    if (curl_easy_perform(c) == CURLE_OK &&
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200) {
+        json_t *r = json_loads(b.data, 0, NULL);
+        json_t *v = json_object_get(json_object_get(r, "units"), "validated");
+        if (json_is_integer(v))
+            n = (long)json_integer_value(v);
+        json_decref(r);
+    }
+    curl_easy_cleanup(c);
+    return n;
+}
+
 /* ---- the load ------------------------------------------------------------------------------ */
 
 enum { REQ_WORK, REQ_UPLOAD, REQ_KINDS };
@@ -586,7 +609,10 @@ static figures one_size(const char *server, const char *root, long nunits, int n
     }
     curl_easy_cleanup(setup);
 
+    double t0 = now_s();
     figures f = drive(conns, nconn, seconds);
+    double run_s = now_s() - t0;
+    long validated = validated_units(url);
     kill(pid, SIGTERM);
     int st;
     waitpid(pid, &st, 0);
@@ -594,6 +620,13 @@ static figures one_size(const char *server, const char *root, long nunits, int n
            "  | upload %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  | errors %ld, empty %ld\n",
            nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99, f.upload_rps, f.up_p50,
            f.up_p99, f.errors, f.empty);
+    if (f.upload_rps > 0 && validated >= 0)
+        printf("%8s validator: %.0f units/s validated during the run, while hosts returned"
+               " results for %.0f units/s (quorum 2)%s\n",
+               "", (double)validated / run_s, f.upload_rps / 2,
+               (double)validated / run_s < 0.9 * f.upload_rps / 2
+                   ? ": validation lags, and the rest waits for it"
+                   : "");
     if (f.empty)
         printf("%8s note: %ld work requests got no unit (every replica was sent): the figures"
                " above are not all dispatches; run fewer --seconds or load more --units\n",
