@@ -221,34 +221,36 @@ static int round_validate(oz_jobs *j, oz_store *s)
             after = v[n].unit_rowid;
             states[n] = calloc(v[n].nreplicas ? v[n].nreplicas : 1, sizeof *states[n]);
             int64_t canonical = 0;
-            rc = states[n] ? decide(&v[n], states[n], &canonical) : OZ_SCHED_ENOMEM;
+            int drc = states[n] ? decide(&v[n], states[n], &canonical) : OZ_SCHED_ENOMEM;
+            if (drc != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
+                char msg[96];
+                snprintf(msg, sizeof msg, "unit %lld: %s", (long long)v[n].unit_rowid,
+                         oz_sched_strerror(drc));
+                job_log(j, "validator", "", msg);
+                free(states[n]);
+                oz_validate_unit_clear(&v[n]);
+                continue;
+            }
             d[n] = (oz_verdict){.v = &v[n],
                                 .states = states[n],
                                 .canonical = canonical,
                                 .credit = oz_credit_from_flops(v[n].flops)};
             n++;
-            if (rc != OZ_SCHED_OK) { /* that unit's verdict is not written */
-                snprintf(why, sizeof why, "unit %lld: %s", (long long)v[n - 1].unit_rowid,
-                         oz_sched_strerror(rc));
-                break;
-            }
         }
-        bool end = rc == OZ_SCHED_ENOTFOUND;
-        size_t good = rc == OZ_SCHED_OK || end ? n : n - 1;
-        int wrc = OZ_SCHED_OK;
-        if (good > 0)
-            wrc = oz_store_validate_commit(s, d, good, now_s(), why, sizeof why);
+        int wrc = n ? oz_store_validate_commit(s, d, n, now_s(), why, sizeof why) : OZ_SCHED_OK;
         for (size_t i = 0; i < n; i++) {
             free(states[i]);
             oz_validate_unit_clear(&v[i]);
         }
-        if (wrc != OZ_SCHED_OK || (rc != OZ_SCHED_OK && !end)) {
+        if (wrc != OZ_SCHED_OK)
+            rc = wrc;
+        if (rc == OZ_SCHED_ENOTFOUND)
+            return total + (int)n;
+        if (rc != OZ_SCHED_OK) { /* a read or the write failed: the next round tries again */
             job_log(j, "validator", "", why);
-            return wrc != OZ_SCHED_OK ? wrc : rc;
+            return rc;
         }
-        total += (int)good;
-        if (end)
-            return total;
+        total += (int)n;
     }
 }
 
@@ -304,30 +306,36 @@ static int round_assimilate(oz_jobs *j, oz_store *s)
             }
             after = a[n].unit_rowid;
             size_t nrows;
+            char msg[256];
             memset(&res[n], 0, sizeof res[n]);
-            rc = assimilation_rows(&a[n], &rows[n], &nrows, &res[n], why, sizeof why);
+            if (assimilation_rows(&a[n], &rows[n], &nrows, &res[n], msg, sizeof msg) !=
+                OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
+                char line[320];
+                snprintf(line, sizeof line, "unit %lld: %s", (long long)a[n].unit_rowid, msg);
+                job_log(j, "assimilator", "", line);
+                free(rows[n]);
+                oz_wu_result_clear(&res[n]);
+                oz_assimilate_unit_clear(&a[n]);
+                continue;
+            }
             items[n] = (oz_assimilation){.a = &a[n], .rows = rows[n], .n = nrows};
             n++;
-            if (rc != OZ_SCHED_OK)
-                break;
         }
-        bool end = rc == OZ_SCHED_ENOTFOUND;
-        size_t good = rc == OZ_SCHED_OK || end ? n : n - 1;
-        int wrc = OZ_SCHED_OK;
-        if (good > 0)
-            wrc = oz_store_assimilate_commit(s, items, good, why, sizeof why);
+        int wrc = n ? oz_store_assimilate_commit(s, items, n, why, sizeof why) : OZ_SCHED_OK;
         for (size_t i = 0; i < n; i++) {
             free(rows[i]);
             oz_wu_result_clear(&res[i]);
             oz_assimilate_unit_clear(&a[i]);
         }
-        if (wrc != OZ_SCHED_OK || (rc != OZ_SCHED_OK && !end)) {
+        if (wrc != OZ_SCHED_OK)
+            rc = wrc;
+        if (rc == OZ_SCHED_ENOTFOUND)
+            return total + (int)n;
+        if (rc != OZ_SCHED_OK) { /* a read or the write failed: the next round tries again */
             job_log(j, "assimilator", "", why);
-            return wrc != OZ_SCHED_OK ? wrc : rc;
+            return rc;
         }
-        total += (int)good;
-        if (end)
-            return total;
+        total += (int)n;
     }
 }
 

@@ -490,9 +490,7 @@ static int wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen)
     int rc = OZ_SCHED_OK;
     if (db->synced >= seq)
         goto out;
-    pthread_mutex_lock(&db->write_lock);
-    uint64_t target = db->commits; /* every commit up to here is in the WAL */
-    pthread_mutex_unlock(&db->write_lock);
+    uint64_t target = atomic_load(&db->commits); /* every commit up to here is in the WAL */
     char wal[4200];
     snprintf(wal, sizeof wal, "%s-wal", db->path);
     struct stat now, held;
@@ -522,7 +520,7 @@ int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
     if (rc != OZ_SCHED_OK)
         exec_literal(s, "ROLLBACK", NULL, 0);
     else
-        seq = s->last_seq = ++s->db->commits;
+        seq = s->last_seq = atomic_fetch_add(&s->db->commits, 1) + 1;
     pthread_mutex_unlock(&s->db->write_lock);
     if (rc == OZ_SCHED_OK && s->durable)
         rc = wal_sync(s->db, seq, why, whylen);
@@ -578,8 +576,9 @@ static int wal_frames_note(void *arg, sqlite3 *conn, const char *name, int frame
 
 /* Past this many frames (4 KiB pages) the writer restarts the WAL; after a
  * miss it tries again each WAL_RETRY_FRAMES more, waiting for readers
- * WAL_WAIT_NAPS naps of 50 us the first time and twice as long each next
- * time, up to 64 times as long (128 ms). */
+ * WAL_WAIT_NAPS naps of 50 us (about 100 us each with the kernel's timer
+ * slack) the first time and twice as long each next time, up to 64 times
+ * as long. */
 #define WAL_RESTART_FRAMES 4096
 #define WAL_RETRY_FRAMES 1024
 #define WAL_WAIT_NAPS 40
@@ -604,17 +603,28 @@ static int wal_restart_busy(void *arg, int tries)
  * writer itself - between batches, none of its commits pending - runs a
  * RESTART checkpoint: it copies what the checkpointer has not, then waits
  * for the readers still on WAL frames to finish (new ones read the
- * database file), so the next batch starts the WAL over.  It waits 2 ms at
- * first: SQLite's own busy handler stalled it for 10 s behind two readers
- * that never paused together.  A miss costs only a longer WAL; the next try
- * waits longer, for readers that the CPU's other work keeps from finishing. */
+ * database file), so the next batch starts the WAL over.  It waits about
+ * 4 ms at first: SQLite's own busy handler stalled it for 10 s behind two
+ * readers that never paused together.  A miss costs only a longer WAL; the
+ * next try waits longer, for readers that the CPU's other work keeps from
+ * finishing.  When the checkpointer thread is checkpointing, SQLite says
+ * so at once (log -1): that is no miss, and the writer tries again after
+ * its next batch.  It holds the process's write lock meanwhile, so that a
+ * transaction begun on another connection of this process waits on the
+ * lock instead of sleeping in SQLite's busy handler. */
 static void wal_restart(oz_store *ws, wal_watch *w)
 {
     int naps = WAL_WAIT_NAPS << (w->misses < WAL_WAIT_DOUBLINGS ? w->misses : WAL_WAIT_DOUBLINGS);
     int log = 0, done = 0;
+    pthread_mutex_lock(&ws->db->write_lock);
     sqlite3_busy_handler(ws->conn, wal_restart_busy, &naps);
-    sqlite3_wal_checkpoint_v2(ws->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    int rc = sqlite3_wal_checkpoint_v2(ws->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     sqlite3_busy_timeout(ws->conn, OZ_STORE_BUSY_MS);
+    pthread_mutex_unlock(&ws->db->write_lock);
+    if (rc == SQLITE_BUSY && log < 0) { /* the checkpoint lock was taken */
+        w->next = w->frames + 1;
+        return;
+    }
     w->next = w->frames + WAL_RETRY_FRAMES;
     w->misses++; /* until a commit shows the WAL short again */
 }

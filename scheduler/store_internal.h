@@ -17,7 +17,8 @@
 struct oz_db {
     char *path;
     pthread_mutex_t write_lock; /* held for the whole of every write transaction */
-    uint64_t commits;           /* write transactions committed (under write_lock) */
+    /* Write transactions committed: counted under write_lock, read without. */
+    atomic_uint_fast64_t commits;
     /* Group commit: one fsync of the WAL makes every commit before it
      * durable, so threads waiting for durability share it (store.c). */
     pthread_mutex_t sync_lock;
