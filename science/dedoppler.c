@@ -40,9 +40,13 @@
 #include "internal.h"
 
 /* One row of a pass: o[k] = a[k] + b[k + shift] where column k + shift
- * exists, else a[k] (a partial sum; see the header comment). */
-static void tree_row(float *restrict o, const float *restrict a, const float *restrict b,
-                     uint32_t shift, uint32_t width)
+ * exists, else a[k] (a partial sum; see the header comment).  Written once
+ * and inlined into both entry points below, so each is compiled for its
+ * own instruction set. */
+static inline __attribute__((always_inline)) void tree_row_body(float *restrict o,
+                                                                const float *restrict a,
+                                                                const float *restrict b,
+                                                                uint32_t shift, uint32_t width)
 {
     if (shift > width)
         shift = width;
@@ -54,6 +58,12 @@ static void tree_row(float *restrict o, const float *restrict a, const float *re
         o[k] = a[k];
 }
 
+static void tree_row(float *restrict o, const float *restrict a, const float *restrict b,
+                     uint32_t shift, uint32_t width)
+{
+    tree_row_body(o, a, b, shift, width);
+}
+
 /* The same with AVX2 (eight columns at a time); the sums are the same
  * single additions, so the result is bit-identical. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -63,14 +73,7 @@ __attribute__((target("avx2"))) static void tree_row_avx2(float *restrict o,
                                                           const float *restrict b, uint32_t shift,
                                                           uint32_t width)
 {
-    if (shift > width)
-        shift = width;
-    const uint32_t len = width - shift;
-    b += shift;
-    for (uint32_t k = 0; k < len; k++)
-        o[k] = a[k] + b[k];
-    for (uint32_t k = len; k < width; k++)
-        o[k] = a[k];
+    tree_row_body(o, a, b, shift, width);
 }
 #endif
 
