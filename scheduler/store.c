@@ -15,16 +15,17 @@
  * loads) also waits for an fsync of the WAL after its commit - group commit:
  * a thread that finds its commit already covered by another thread's fsync
  * returns at once, so N uploads cost one fsync, not N, and no fsync happens
- * under the write lock.  (On Linux fsync flushes the file's every dirty
- * page whichever descriptor wrote them, so our own descriptor of the -wal
- * file serves; it is reopened if the file was replaced.)  A background
- * thread checkpoints the WAL, and the writer thread makes it start over
- * once it is long (wal_restart), so under steady load it stays near 16 MiB.
- * Replica, unit and signal rows carry small integer states (store.h enums);
- * the partial indexes below make each job's "what needs doing" query a
- * short index walk, and triggers (migration 4) keep each dataset's units
- * counted by progress class, so the public progress views cost a row per
- * dataset, not a walk over every unit.
+ * under the write lock.  With the writer thread running, a durable
+ * submission is handed from the writer to a syncer thread, which fsyncs
+ * for all that are waiting and only then wakes them: the request's thread
+ * waits once, and the writer runs the next batch meanwhile.  (On Linux fsync flushes the file's
+ * every dirty page whichever descriptor wrote them, so our own descriptor of the -wal file serves;
+ * it is reopened if the file was replaced.)  A background thread checkpoints the WAL, and the
+ * writer thread makes it start over once it is long (wal_restart), so under steady load it stays
+ * near 16 MiB. Replica, unit and signal rows carry small integer states (store.h enums); the
+ * partial indexes below make each job's "what needs doing" query a short index walk, and triggers
+ * (migration 4) keep each dataset's units counted by progress class, so the public progress views
+ * cost a row per dataset, not a walk over every unit.
  */
 #include "store_internal.h"
 
@@ -361,6 +362,8 @@ int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
     pthread_mutex_init(&db->sync_lock, NULL);
     pthread_mutex_init(&db->q_lock, NULL);
     pthread_cond_init(&db->q_work, NULL);
+    pthread_mutex_init(&db->s_lock, NULL);
+    pthread_cond_init(&db->s_work, NULL);
     db->wal_fd = -1;
     db->auth = oz_auth_cache_new();
     pthread_mutex_init(&db->cfg_lock, NULL);
@@ -372,11 +375,13 @@ void oz_db_close(oz_db *db)
 {
     if (!db)
         return;
-    pthread_mutex_destroy(&db->write_lock);
     oz_db_writer_stop(db);
+    pthread_mutex_destroy(&db->write_lock);
     pthread_mutex_destroy(&db->sync_lock);
     pthread_mutex_destroy(&db->q_lock);
     pthread_cond_destroy(&db->q_work);
+    pthread_mutex_destroy(&db->s_lock);
+    pthread_cond_destroy(&db->s_work);
     oz_auth_cache_free(db->auth);
     for (size_t i = 0; i < sizeof db->cfg_cache / sizeof db->cfg_cache[0]; i++)
         free(db->cfg_cache[i].text);
@@ -653,14 +658,35 @@ static void *writer_main(void *arg)
                 writer_run_one(ws, op);
             rc = oz_store_wcommit(ws, why, sizeof why);
         }
+        oz_wop *to_sync = NULL, *to_sync_tail = NULL;
         pthread_mutex_lock(&db->q_lock);
         for (oz_wop *op = batch, *next; op; op = next) {
             next = op->next; /* op belongs to its waiter once done is set */
             if (rc != OZ_SCHED_OK && op->rc == OZ_SCHED_OK)
                 op->rc = oz_sched_fail(rc, op->why, op->whylen, "%s", why);
             op->seq = ws ? ws->last_seq : 0;
+            if (op->durable && rc == OZ_SCHED_OK) { /* the syncer finishes it */
+                op->next = NULL;
+                if (to_sync_tail)
+                    to_sync_tail->next = op;
+                else
+                    to_sync = op;
+                to_sync_tail = op;
+                continue;
+            }
             op->done = true;
-            pthread_cond_signal(&op->got);
+            if (op->got)
+                pthread_cond_signal(op->got);
+        }
+        if (to_sync) {
+            pthread_mutex_lock(&db->s_lock);
+            if (db->s_tail)
+                db->s_tail->next = to_sync;
+            else
+                db->s_head = to_sync;
+            db->s_tail = to_sync_tail;
+            pthread_cond_signal(&db->s_work);
+            pthread_mutex_unlock(&db->s_lock);
         }
         if (wal.frames < WAL_RESTART_FRAMES) { /* short, or it started over */
             wal.next = WAL_RESTART_FRAMES;
@@ -676,16 +702,61 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* The syncer: takes the durable submissions the writer has committed, makes
+ * them durable with one fsync of the WAL (wal_sync: none when another has
+ * covered them), and wakes their waiters.  So a durable request's thread
+ * waits once, and the writer goes on with the next batch meanwhile. */
+static void *syncer_main(void *arg)
+{
+    oz_db *db = arg;
+    char why[512];
+    pthread_mutex_lock(&db->s_lock);
+    for (;;) {
+        while (!db->s_head && !db->syncer_stop)
+            pthread_cond_wait(&db->s_work, &db->s_lock);
+        if (!db->s_head)
+            break;
+        oz_wop *list = db->s_head;
+        db->s_head = db->s_tail = NULL;
+        pthread_mutex_unlock(&db->s_lock);
+        uint64_t seq = 0;
+        for (oz_wop *op = list; op; op = op->next)
+            seq = op->seq > seq ? op->seq : seq;
+        int rc = wal_sync(db, seq, why, sizeof why);
+        pthread_mutex_lock(&db->q_lock);
+        for (oz_wop *op = list, *next; op; op = next) {
+            next = op->next;
+            if (rc != OZ_SCHED_OK)
+                op->sync_rc = oz_sched_fail(rc, op->sync_why, op->sync_whylen, "%s", why);
+            op->done = true;
+            pthread_cond_signal(op->got);
+        }
+        pthread_mutex_unlock(&db->q_lock);
+        pthread_mutex_lock(&db->s_lock);
+    }
+    pthread_mutex_unlock(&db->s_lock);
+    return NULL;
+}
+
 int oz_db_writer_start(oz_db *db, char *why, size_t whylen)
 {
     pthread_mutex_lock(&db->q_lock);
     int rc = OZ_SCHED_OK;
     if (!db->writer_on) {
         db->writer_stop = false;
-        if (pthread_create(&db->writer, NULL, writer_main, db) != 0)
+        db->syncer_stop = false;
+        if (pthread_create(&db->syncer, NULL, syncer_main, db) != 0) {
+            rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot start the syncer thread");
+        } else if (pthread_create(&db->writer, NULL, writer_main, db) != 0) {
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot start the writer thread");
-        else
+            pthread_mutex_lock(&db->s_lock);
+            db->syncer_stop = true;
+            pthread_cond_signal(&db->s_work);
+            pthread_mutex_unlock(&db->s_lock);
+            pthread_join(db->syncer, NULL);
+        } else {
             db->writer_on = true;
+        }
     }
     pthread_mutex_unlock(&db->q_lock);
     return rc;
@@ -701,34 +772,20 @@ void oz_db_writer_stop(oz_db *db)
     if (!on)
         return;
     pthread_join(db->writer, NULL); /* it empties the queue first */
+    pthread_mutex_lock(&db->s_lock);
+    db->syncer_stop = true;
+    pthread_cond_signal(&db->s_work);
+    pthread_mutex_unlock(&db->s_lock);
+    pthread_join(db->syncer, NULL); /* and so does the syncer */
     pthread_mutex_lock(&db->q_lock);
     db->writer_on = false;
     pthread_mutex_unlock(&db->q_lock);
 }
 
-int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
-                   size_t whylen)
+/* Runs body in its own transaction on s (no writer thread). */
+static int write_alone(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
+                       size_t whylen)
 {
-    oz_db *db = s->db;
-    oz_wop op = {.body = body, .arg = arg, .why = why, .whylen = whylen};
-    pthread_mutex_lock(&db->q_lock);
-    if (db->writer_on && !db->writer_stop) {
-        pthread_cond_init(&op.got, NULL);
-        if (db->q_tail)
-            db->q_tail->next = &op;
-        else
-            db->q_head = &op;
-        db->q_tail = &op;
-        pthread_cond_signal(&db->q_work);
-        while (!op.done)
-            pthread_cond_wait(&op.got, &db->q_lock);
-        pthread_mutex_unlock(&db->q_lock);
-        pthread_cond_destroy(&op.got);
-        if (op.rc == OZ_SCHED_OK && durable)
-            return wal_sync(db, op.seq, why, whylen);
-        return op.rc;
-    }
-    pthread_mutex_unlock(&db->q_lock);
     int rc = oz_store_wbegin(s, durable, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
@@ -737,4 +794,59 @@ int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char
         return rc;
     }
     return oz_store_wcommit(s, why, whylen);
+}
+
+#define JOBS_MAX 128
+
+int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, char *why,
+                        size_t whylen)
+{
+    oz_db *db = s->db;
+    if (n == 0)
+        return OZ_SCHED_OK;
+    if (n > JOBS_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "more than %d writes at once", JOBS_MAX);
+    oz_wop ops[JOBS_MAX];
+    pthread_cond_t got;
+    pthread_mutex_lock(&db->q_lock);
+    if (db->writer_on && !db->writer_stop) {
+        pthread_cond_init(&got, NULL);
+        for (size_t i = 0; i < n; i++)
+            ops[i] = (oz_wop){.body = jobs[i].body,
+                              .arg = jobs[i].arg,
+                              .why = jobs[i].why,
+                              .whylen = jobs[i].whylen,
+                              .got = i + 1 == n ? &got : NULL,
+                              .durable = i + 1 == n && durable,
+                              .sync_why = why,
+                              .sync_whylen = whylen,
+                              .next = i + 1 < n ? &ops[i + 1] : NULL};
+        if (db->q_tail)
+            db->q_tail->next = &ops[0];
+        else
+            db->q_head = &ops[0];
+        db->q_tail = &ops[n - 1];
+        pthread_cond_signal(&db->q_work);
+        while (!ops[n - 1].done) /* the writer finishes them in order */
+            pthread_cond_wait(&got, &db->q_lock);
+        pthread_mutex_unlock(&db->q_lock);
+        pthread_cond_destroy(&got);
+        for (size_t i = 0; i < n; i++)
+            jobs[i].rc = ops[i].rc;
+        /* a failed batch never reached the syncer: nothing to be durable */
+        return ops[n - 1].sync_rc;
+    }
+    pthread_mutex_unlock(&db->q_lock);
+    for (size_t i = 0; i < n; i++)
+        jobs[i].rc =
+            write_alone(s, durable, jobs[i].body, jobs[i].arg, jobs[i].why, jobs[i].whylen);
+    return OZ_SCHED_OK;
+}
+
+int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
+                   size_t whylen)
+{
+    oz_store_job job = {.body = body, .arg = arg, .why = why, .whylen = whylen};
+    int rc = oz_store_write_jobs(s, durable, &job, 1, why, whylen);
+    return rc != OZ_SCHED_OK ? rc : job.rc;
 }

@@ -33,6 +33,13 @@ struct oz_db {
     bool writer_on;   /* submissions go to the writer (under q_lock) */
     bool writer_stop; /* asked to finish (under q_lock) */
     pthread_t writer;
+    /* The syncer thread: durable submissions the writer has committed wait
+     * here for the fsync that covers them, then their waiters are woken. */
+    pthread_mutex_t s_lock;
+    pthread_cond_t s_work;
+    struct oz_wop *s_head, *s_tail; /* under s_lock */
+    bool syncer_stop;               /* under s_lock */
+    pthread_t syncer;
     /* Host keys seen, so that authenticating a request needs no query
      * (hosts' keys and limits never change once registered). */
     struct oz_auth_cache *auth;
@@ -63,8 +70,12 @@ typedef struct oz_wop {
     size_t whylen;
     int rc;
     bool done;
-    uint64_t seq;       /* the commit that holds it */
-    pthread_cond_t got; /* signalled when done (one waiter each: no herd) */
+    uint64_t seq;        /* the commit that holds it */
+    pthread_cond_t *got; /* the last op of a group: signalled when done */
+    bool durable;        /* the last op of a durable group: done after the fsync */
+    int sync_rc;         /* OZ_SCHED_OK, or why the fsync failed, in sync_why */
+    char *sync_why;
+    size_t sync_whylen;
     struct oz_wop *next;
 } oz_wop;
 
@@ -103,6 +114,21 @@ void oz_store_wrollback(oz_store *s);
  * they are given. */
 int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
                    size_t whylen);
+
+/* Several bodies that one request needs, each its own unit of success or
+ * failure (a savepoint in the writer's batch, or its own transaction),
+ * submitted at once so they share one wait and one fsync.  Each job's rc
+ * says how its body went; the return is OZ_SCHED_OK or why the durable wait
+ * failed (then no job may be reported as done). */
+typedef struct oz_store_job {
+    oz_store_body body;
+    void *arg;
+    char *why;
+    size_t whylen;
+    int rc; /* out */
+} oz_store_job;
+int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, char *why,
+                        size_t whylen);
 
 /* A read transaction (a consistent snapshot across several statements). */
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen);
