@@ -85,6 +85,9 @@ enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The status for a store error (sched_errors.h's table), with why. */
 enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why);
+/* That status alone, and API.md's error code for a status. */
+unsigned oz_reply_store_status(int err);
+const char *oz_reply_code(unsigned status);
 /* 429 with Retry-After. */
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after);
 /* Queues a response the caller made (and destroys it): for bodies other

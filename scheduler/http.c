@@ -8,9 +8,11 @@
  *
  *  1. headers read (upload size 0, *con_cls NULL): the request context is
  *     made and the request is routed (404/405) and its declared length
- *     checked against the route's limit (413); for result uploads (up to
- *     4 MiB) the token is authenticated (401) and the host's bucket charged
- *     (429) here too.  These answer at once, before the body is read
+ *     checked against the route's limit (413); for a body that may carry
+ *     results (a result upload or a work request, up to 4 MiB) declared
+ *     longer than the JSON limit, or of unknown length, the token is
+ *     authenticated (401) and the host's bucket charged (429) here too.
+ *     These answer at once, before the body is read
  *     ("early" response: libmicrohttpd then closes the connection instead
  *     of reading the body).
  *  2. body pieces: appended to the context's buffer, which grows up to the
@@ -64,7 +66,7 @@ struct route {
 };
 
 static const struct route routes[] = {
-    {"POST", "/api/v1/work", oz_api_work, A_HOST, false},
+    {"POST", "/api/v1/work", oz_api_work, A_HOST, true},
     {"PUT", "/api/v1/replicas/{id}/result", oz_api_result_put, A_HOST, true},
     {"POST", "/api/v1/replicas/{id}/error", oz_api_error_post, A_HOST, false},
     {"GET", "/units/{file}", oz_units_file_get, A_NONE, false},
@@ -280,17 +282,19 @@ static enum MHD_Result begin(oz_req *r)
     r->limit = (size_t)(rt->result_body ? srv->cfg.body_limit_result : srv->cfg.body_limit_json);
     const char *cl =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = 0;
     if (cl) {
         char *end;
         errno = 0;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (end == cl || *end || errno || n > r->limit)
+        declared = strtoull(cl, &end, 10);
+        if (end == cl || *end || errno || declared > r->limit)
             return oz_reply_error(r, 413, "the body is larger than %zu bytes", r->limit);
     }
-    /* A result upload may be megabytes: refuse a stranger before reading
-     * it.  Other bodies are small, and answering after the body keeps the
-     * connection open (libmicrohttpd closes it after an early answer). */
-    if (rt->result_body) {
+    /* A body with results may be megabytes: refuse a stranger before
+     * reading it.  Small bodies are read first, since answering after the
+     * body keeps the connection open (libmicrohttpd closes it after an
+     * early answer). */
+    if (rt->result_body && (!cl || declared > (unsigned long long)srv->cfg.body_limit_json)) {
         if (!admit(r, rt))
             return r->ret;
         r->admitted = true;

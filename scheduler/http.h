@@ -28,7 +28,7 @@ typedef struct oz_http_opts {
     oz_db *db;                    /* borrowed */
     oz_jobs *jobs;                /* borrowed, may be NULL: kicked when results arrive */
     unsigned char secret[OZ_AUTH_KEY_BYTES];
-    bool quiet; /* no log lines at all (log_level is then OZ_LOG_OFF) */
+    bool quiet;             /* no log lines at all (log_level is then OZ_LOG_OFF) */
     oz_log_level log_level; /* log.h: lines below it are not written */
 } oz_http_opts;
 

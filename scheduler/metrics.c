@@ -54,6 +54,7 @@ struct oz_metrics {
     int64_t started;
     _Atomic uint64_t (*requests)[NSLOTS]; /* [nroutes + 1][NSLOTS] */
     struct hist hist[OZ_HIST_COUNT];
+    _Atomic uint64_t results[2]; /* accepted: [0] by PUT, [1] in work requests */
     pthread_mutex_t errors_lock; /* guards errors, nerrors, next_error */
     struct error_note errors[OZ_METRICS_ERRORS];
     size_t nerrors, next_error;
@@ -132,6 +133,11 @@ uint64_t oz_metrics_count(const oz_metrics *m, size_t route, unsigned status)
     if (route > m->nroutes)
         route = m->nroutes;
     return atomic_load_explicit(&m->requests[route][slot_of(status)], memory_order_relaxed);
+}
+
+void oz_metrics_results(oz_metrics *m, bool carried, uint64_t n)
+{
+    atomic_fetch_add_explicit(&m->results[carried], n, memory_order_relaxed);
 }
 
 void oz_metrics_observe(oz_metrics *m, enum oz_metrics_hist h, double seconds)
@@ -309,6 +315,11 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_J
         }
     gauge(&b, "ozma_http_requests_in_flight", "HTTP requests begun and not yet completed.",
           inflight);
+    help(&b, "ozma_results_accepted_total", "counter",
+         "Results newly accepted, by how they came: a PUT upload, or carried in a work request.");
+    for (int k = 0; k < 2; k++)
+        add(&b, "ozma_results_accepted_total{via=\"%s\"} %llu\n", k ? "work" : "upload",
+            (unsigned long long)atomic_load_explicit(&m->results[k], memory_order_relaxed));
 
     for (size_t h = 0; h < OZ_HIST_COUNT; h++) {
         const struct hist *x = &m->hist[h];

@@ -19,6 +19,7 @@
 #ifndef OZ_SCHED_METRICS_H
 #define OZ_SCHED_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,9 @@ void oz_metrics_free(oz_metrics *m);
 /* One request answered with status (0: the connection closed before an
  * answer).  Lock-free. */
 void oz_metrics_request(oz_metrics *m, size_t route, unsigned status);
+/* n results newly accepted, returned by PUT (carried false) or in a work
+ * request (carried true).  Lock-free. */
+void oz_metrics_results(oz_metrics *m, bool carried, uint64_t n);
 /* One latency observation.  Lock-free. */
 void oz_metrics_observe(oz_metrics *m, enum oz_metrics_hist h, double seconds);
 /* The number of requests answered with status on route (tests). */

@@ -25,7 +25,7 @@
 #include "sched_errors.h"
 #include "text.h"
 
-static const char *code_of(unsigned status)
+const char *oz_reply_code(unsigned status)
 {
     switch (status) {
     case 400:
@@ -125,10 +125,10 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header
     else if (status >= 500)
         level = OZ_LOG_ERROR;
     oz_log(r->srv->log_level, level, "request failed", "method", method, "path", url, "status", st,
-           "code", code_of(status), "error", msg, (const char *)NULL);
+           "code", oz_reply_code(status), "error", msg, (const char *)NULL);
     if (status >= 500 && r->srv->metrics)
         oz_metrics_error_note(r->srv->metrics, (int64_t)time(NULL), status, method, url, msg);
-    json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", code_of(status), "message", msg);
+    json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", oz_reply_code(status), "message", msg);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!text)
@@ -165,28 +165,38 @@ enum MHD_Result oz_reply_limited(oz_req *r, int retry_after)
                       "too many requests; retry after the Retry-After seconds");
 }
 
+unsigned oz_reply_store_status(int err)
+{
+    switch (err) {
+    case OZ_SCHED_ENOTFOUND:
+        return 404;
+    case OZ_SCHED_EEXIST:
+    case OZ_SCHED_ECONFLICT:
+        return 409;
+    case OZ_SCHED_EFORBIDDEN:
+        return 403;
+    case OZ_SCHED_EAUTH:
+        return 401;
+    case OZ_SCHED_ELIMIT:
+        return 413;
+    case OZ_SCHED_EINVAL:
+        return 400;
+    case OZ_SCHED_EBUSY:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
 enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why)
 {
     const char *m = why && *why ? why : oz_sched_strerror(err);
-    switch (err) {
-    case OZ_SCHED_ENOTFOUND:
-        return oz_reply_error(r, 404, "%s", m);
-    case OZ_SCHED_EEXIST:
-    case OZ_SCHED_ECONFLICT:
-        return oz_reply_error(r, 409, "%s", m);
-    case OZ_SCHED_EFORBIDDEN:
-        return oz_reply_error(r, 403, "%s", m);
-    case OZ_SCHED_EAUTH:
-        return oz_reply_error(r, 401, "%s", m);
-    case OZ_SCHED_ELIMIT:
-        return oz_reply_error(r, 413, "%s", m);
-    case OZ_SCHED_EINVAL:
-        return oz_reply_error(r, 400, "%s", m);
-    case OZ_SCHED_EBUSY:
+    unsigned status = oz_reply_store_status(err);
+    if (status == 503)
         return oz_reply_error(r, 503, "the database is busy: %s", m);
-    default:
+    if (status == 500)
         return oz_reply_error(r, 500, "%s: %s", oz_sched_strerror(err), m);
-    }
+    return oz_reply_error(r, status, "%s", m);
 }
 
 json_t *oz_req_json(oz_req *r, bool empty_ok, const char *const *allowed)

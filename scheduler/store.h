@@ -226,6 +226,31 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
                            size_t len, const unsigned char sha256[32], int64_t now, bool *duplicate,
                            char *why, size_t whylen);
 
+/* A result carried in a work request: its exact text and SHA-256 in, how
+ * its acceptance went out (OZ_SCHED_OK, or the error
+ * oz_store_result_accept would give, with why). */
+#define OZ_WORK_RESULTS_MAX 64 /* results in one work request */
+typedef struct oz_result_in {
+    int64_t replica_id;
+    const char *json;
+    size_t len;
+    unsigned char sha256[32];
+    int rc;         /* out */
+    bool duplicate; /* out: this text was accepted before */
+    char why[256];  /* out */
+} oz_result_in;
+
+/*
+ * A host's visit: accepts each of res (at most OZ_WORK_RESULTS_MAX) as
+ * oz_store_result_accept would, each succeeding or failing on its own, then
+ * assigns work as oz_store_work_assign - one wait for the writer and, when a
+ * result was accepted, one fsync for all.  Returns the assignment's status,
+ * or the fsync's failure (then no result may be reported as accepted).
+ */
+int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
+                         double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
+                         size_t *n, char *why, size_t whylen);
+
 /* A host reports it could not compute a replica: outcome CLIENT_ERROR with
  * its message; the unit is flagged for the transitioner.  Same errors as
  * above; reporting the same error twice is 0. */

@@ -348,17 +348,7 @@ int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds
                          int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
                          size_t whylen)
 {
-    size_t got = 0;
-    assign_args A = {.h = h,
-                     .want_seconds = want_seconds,
-                     .cap = cap,
-                     .now = now,
-                     .out = out,
-                     .max = max,
-                     .n = &got};
-    int rc = oz_store_write(s, 0, assign_body, &A, why, whylen);
-    *n = rc == OZ_SCHED_OK ? got : 0;
-    return rc;
+    return oz_store_work_report(s, h, NULL, 0, want_seconds, cap, now, out, max, n, why, whylen);
 }
 
 /* ---- uploads ----------------------------------------------------------------------------------
@@ -612,6 +602,47 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
                      .sha256 = sha256,
                      .duplicate = duplicate};
     return oz_store_write(s, 1, accept_body, &A, why, whylen);
+}
+
+int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
+                         double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
+                         size_t *n, char *why, size_t whylen)
+{
+    *n = 0;
+    if (nres > OZ_WORK_RESULTS_MAX)
+        return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "more than %d results in one request",
+                             OZ_WORK_RESULTS_MAX);
+    accept_args acc[OZ_WORK_RESULTS_MAX];
+    oz_store_job jobs[OZ_WORK_RESULTS_MAX + 1];
+    for (size_t i = 0; i < nres; i++) {
+        oz_result_in *r = &res[i];
+        r->duplicate = false;
+        r->why[0] = '\0';
+        acc[i] = (accept_args){.replica_id = r->replica_id,
+                               .host_id = h->host_id,
+                               .now = now,
+                               .json = r->json,
+                               .len = r->len,
+                               .sha256 = r->sha256,
+                               .duplicate = &r->duplicate};
+        jobs[i] = (oz_store_job){
+            .body = accept_body, .arg = &acc[i], .why = r->why, .whylen = sizeof r->why};
+    }
+    size_t got = 0;
+    assign_args A = {.h = h,
+                     .want_seconds = want_seconds,
+                     .cap = cap,
+                     .now = now,
+                     .out = out,
+                     .max = max,
+                     .n = &got};
+    jobs[nres] = (oz_store_job){.body = assign_body, .arg = &A, .why = why, .whylen = whylen};
+    int rc = oz_store_write_jobs(s, nres > 0, jobs, nres + 1, why, whylen);
+    for (size_t i = 0; i < nres; i++)
+        res[i].rc = rc == OZ_SCHED_OK ? jobs[i].rc : rc;
+    if (rc == OZ_SCHED_OK && (rc = jobs[nres].rc) == OZ_SCHED_OK)
+        *n = got;
+    return rc;
 }
 
 typedef struct error_args {

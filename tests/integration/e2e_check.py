@@ -211,8 +211,12 @@ if parsed:
     buckets = [v for (n, l), v in sorted(m2.items(), key=lambda kv: float(
         kv[0][1][4:-1].replace("+Inf", "inf")) if kv[0][0] == "ozma_upload_seconds_bucket" else 0)
         if n == "ozma_upload_seconds_bucket"]
-    check(m2[("ozma_upload_seconds_count", "")] == 6 and buckets == sorted(buckets),
-          "the upload histogram: 6 uploads, cumulative buckets")
+    uploads = m2[("ozma_upload_seconds_count", "")]
+    by_put = m2[("ozma_results_accepted_total", 'via="upload"')]
+    carried = m2[("ozma_results_accepted_total", 'via="work"')]
+    check(buckets == sorted(buckets) and uploads == by_put and by_put + carried == 6,
+          "6 results accepted (%d carried in work requests, %d by PUT, each in the upload "
+          "histogram), cumulative buckets" % (carried, by_put))
     check(m2[("ozma_units", 'state="validated"')] == 3 and
           m2[("ozma_backlog", 'job="validator"')] == 0 and m2[("ozma_hosts_active", "")] == 2 and
           math.isclose(m2[("ozma_credit_granted_total", "")], 2 * expect, rel_tol=1e-9) and

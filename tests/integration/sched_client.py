@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -206,21 +207,26 @@ expect(404, "PUT", "/api/v1/replicas/0/result", body, HA1, "replica id 0")
 expect(404, "PUT", "/api/v1/replicas/-1/result", body, HA1, "negative replica id")
 expect(405, "GET", "/api/v1/work", None, HA1, "GET on work")
 expect(404, "GET", "/api/v1/nothing", None, None, "unknown path")
-expect(413, "POST", "/api/v1/work", "{" + " " * 70000 + "}", HA1, "oversized JSON body")
-# a 5 MiB upload is refused from its Content-Length, before it is sent
-c = http.client.HTTPConnection(HOSTPORT, timeout=10)
-c.putrequest("PUT", "/api/v1/replicas/%d/result" % x["replica_id"])
-c.putheader("Authorization", "Bearer " + HA1)
-c.putheader("Content-Length", str(5 << 20))
-c.endheaders()
-rr = c.getresponse()
-check(rr.status == 413 and json.loads(rr.read())["error"]["code"] == "too_large",
-      "5 MiB result upload: 413 before the body is read")
-c.close()
+expect(413, "POST", "/api/v1/replicas/%d/error" % x["replica_id"], "{" + " " * 70000 + "}", HA1,
+       "oversized JSON body")
+# bodies that may carry results (an upload, a work request) may be up to the
+# result limit: 5 MiB is refused from its Content-Length, before it is sent
+for method, path, what in (("PUT", "/api/v1/replicas/%d/result" % x["replica_id"], "upload"),
+                           ("POST", "/api/v1/work", "work request")):
+    c = http.client.HTTPConnection(HOSTPORT, timeout=10)
+    c.putrequest(method, path)
+    c.putheader("Authorization", "Bearer " + HA1)
+    c.putheader("Content-Length", str(5 << 20))
+    c.endheaders()
+    rr = c.getresponse()
+    check(rr.status == 413 and json.loads(rr.read())["error"]["code"] == "too_large",
+          "5 MiB %s: 413 before the body is read" % what)
+    c.close()
 # a chunked body past the limit
 c = http.client.HTTPConnection(HOSTPORT, timeout=10)
 try:
-    c.request("POST", "/api/v1/work", body=iter([b"{" + b" " * 40000] * 2 + [b"}"]),
+    c.request("POST", "/api/v1/replicas/%d/error" % x["replica_id"],
+              body=iter([b"{" + b" " * 40000] * 2 + [b"}"]),
               headers={"Authorization": "Bearer " + HA1, "Transfer-Encoding": "chunked"},
               encode_chunked=True)
     rr = c.getresponse()
@@ -373,6 +379,162 @@ st, sg = cl.json("GET", "/api/v1/signals?dataset=rec&min_score=1&type=spike&limi
 check(st == 200 and isinstance(sg.get("signals"), list) and "next" in sg, "signals shape")
 st, r, _ = cl.req("HEAD", x["url"])
 check(st == 200 and int(r.getheader("Content-Length")) == x["bytes"], "HEAD on a unit")
+
+# ---- results carried in a work request ----
+# Checked against the database itself (python's sqlite3 beside the server's
+# connection), not only against the replies.
+
+
+def result_text(a):
+    """The result file's text for assignment a, computed for real."""
+    path = os.path.join(UNITS, a["unit_id"] + ".ozwu")
+    res = json.loads(subprocess.run([SEARCH, "--quiet", path], check=True,
+                                    capture_output=True).stdout)
+    return json.dumps({"version": 1, "unit_id": a["unit_id"], "unit_sha256": a["sha256"],
+                       "result": strip_utc(res)})
+
+
+def db(sql, *args):
+    c = sqlite3.connect(os.path.join(PROJECT, "ozma.db"), timeout=10)
+    try:
+        return c.execute(sql, args).fetchall()
+    finally:
+        c.close()
+
+
+def replica(rid):
+    """(state, outcome, host_id, received, result) of replica rid."""
+    return db("SELECT state, outcome, host_id, received, result FROM replicas WHERE id = ?", rid)[0]
+
+
+def successes(rid):
+    """The SUCCESS replicas of rid's unit, as the replicas and the unit's counter have them."""
+    return db("SELECT (SELECT count(*) FROM replicas o"
+              "         WHERE o.unit_id = r.unit_id AND o.outcome = 1), u.n_success"
+              " FROM replicas r JOIN units u ON u.id = r.unit_id WHERE r.id = ?", rid)[0]
+
+
+def work(key, results=None):
+    req = {"want_seconds": 800000}
+    if results is not None:
+        req["results"] = results
+    return cl.json("POST", "/api/v1/work", req, key)
+
+
+def refused(e, rid, status, code):
+    return (e.get("replica_id") == rid and e.get("accepted") is False and
+            isinstance(e.get("error"), dict) and e["error"].get("status") == status and
+            e["error"].get("code") == code and isinstance(e["error"].get("message"), str))
+
+
+IN_PROGRESS, OVER, SUCCESS = 1, 2, 1
+# b1 fills up to its cap of 4, which leaves two units for its account
+st, w = work(HB)
+mine = asgb + (w["assignments"] if st == 200 else [])
+_, h = cl.json("GET", "/api/v1/hosts/%d" % HB_ID)
+if not check(st == 200 and "results" not in w and len(mine) == 4 and h.get("in_progress") == 4,
+             "work without \"results\": no \"results\" in the reply, b1 at its cap of 4 (%d %s)"
+             % (st, str(w)[:200])):
+    sys.exit(1)
+# results first for units whose other replica has no result yet, so no
+# validation moves their rows under the checks below
+mine.sort(key=lambda a: a["unit_id"] in (x["unit_id"], y["unit_id"]))
+r1, r2, r3 = mine[0]["replica_id"], mine[1]["replica_id"], mine[2]["replica_id"]
+t1, t2 = result_text(mine[0]), result_text(mine[1])
+item1 = {"replica_id": r1, "result": t1}
+
+# structural garbage: a 400 for the whole request, nothing changes (each
+# carries r1's valid result, which would be accepted and free a slot for a
+# new unit if any of it were acted on)
+before = dump()
+for results, what in [
+        (item1, "results not an array"),
+        ([item1] + [{"replica_id": 900000 + i, "result": "x"} for i in range(64)], "65 results"),
+        ([dict(item1, extra=1)], "a result with an extra key"),
+        ([{"result": t1}], "a result without replica_id"),
+        ([item1, 5], "a result that is not an object"),
+        ([item1, {"replica_id": 0, "result": t2}], "replica_id 0"),
+        ([item1, {"replica_id": -r2, "result": t2}], "negative replica_id"),
+        ([item1, {"replica_id": r2 + 0.5, "result": t2}], "fractional replica_id"),
+        ([item1, {"replica_id": str(r2), "result": t2}], "replica_id a string"),
+        ([item1, {"replica_id": r2, "result": json.loads(t2)}], "result an object"),
+        ([item1, {"replica_id": r2, "result": None}], "result null"),
+        ([item1, dict(item1)], "the same replica twice"),
+        ([item1, {"replica_id": r2, "result": t2}, {"replica_id": r1, "result": "x"}],
+         "the same replica twice, apart")]:
+    expect(400, "POST", "/api/v1/work", {"want_seconds": 800000, "results": results}, HB,
+           "work: " + what)
+after = dump()
+check(before == after and replica(r1)[0] == IN_PROGRESS,
+      "refused work requests left the database unchanged (no result, no assignment)")
+
+# a valid result in the next work request: accepted, durable, and the slot
+# it frees is filled in the same request
+st, w = work(HB, [item1])
+check(st == 200 and w.get("results") == [{"replica_id": r1, "accepted": True}] and
+      isinstance(w.get("next_rpc_delay"), int),
+      "work with a result: 200, accepted (%d %s)" % (st, str(w)[:300]))
+row = replica(r1)
+check(row[:3] == (OVER, SUCCESS, HB_ID) and row[3] is not None and row[4] == t1,
+      "the result is in the database, OVER/success with its exact text, by the reply")
+new = w.get("assignments", []) if st == 200 else []
+st, h = cl.json("GET", "/api/v1/hosts/%d" % HB_ID)
+check(len(new) == 1 and new[0]["unit_id"] not in {a["unit_id"] for a in mine} and
+      h.get("in_progress") == 4,
+      "a host at its cap that returns a result gets a new unit in the same request (%s, %s)"
+      % ([a["unit_id"] for a in new], h.get("in_progress")))
+
+# repeated: accepted again by either way, counted once; a different text is
+# a conflict, for that result only
+st, w = work(HB, [item1])
+check(st == 200 and w.get("results") == [{"replica_id": r1, "accepted": True}],
+      "the same result in another work request: accepted again (%d %s)" % (st, str(w)[:300]))
+st, j = cl.json("PUT", "/api/v1/replicas/%d/result" % r1, t1, HB)
+check(st == 200 and j == {"replica_id": r1, "accepted": True},
+      "then the same bytes by PUT: 200 (%d %s)" % (st, str(j)[:300]))
+changed = json.loads(t1)
+changed["result"]["cpu_s"] = changed["result"].get("cpu_s", 0) + 1.0
+st, w = work(HB, [{"replica_id": r1, "result": json.dumps(changed)}])
+check(st == 200 and len(w.get("results", [])) == 1 and
+      refused(w["results"][0], r1, 409, "conflict") and isinstance(w.get("assignments"), list),
+      "a different result in a work request: 409 conflict for it, the request 200 (%d %s)"
+      % (st, str(w)[:300]))
+st, h = cl.json("GET", "/api/v1/hosts/%d" % HB_ID)
+check(replica(r1) == row and successes(r1) == (1, 1) and h.get("in_progress") == 4,
+      "the repeated result is counted once, the conflicting one not at all (%s, %s)"
+      % (successes(r1), h.get("in_progress")))
+xrow = replica(x["replica_id"])
+st, w = work(HA1, [{"replica_id": x["replica_id"], "result": body.decode()}])
+check(st == 200 and w.get("results") == [{"replica_id": x["replica_id"], "accepted": True}] and
+      replica(x["replica_id"]) == xrow and successes(x["replica_id"]) == (1, 1),
+      "a result first accepted by PUT, again in a work request: accepted, counted once "
+      "(%d %s)" % (st, str(w)[:300]))
+
+# each result stands alone: refusals are named in order, the valid one among
+# them is accepted
+theirs = asg1[2]["replica_id"]
+theirs_row = replica(theirs)
+st, w = work(HB, [{"replica_id": 987654, "result": t2}, {"replica_id": r2, "result": t2},
+                   {"replica_id": theirs, "result": result_text(asg1[2])},
+                   {"replica_id": r3, "result": "not json"}])
+res = w.get("results", []) if st == 200 else []
+check(len(res) == 4 and refused(res[0], 987654, 404, "not_found") and
+      res[1] == {"replica_id": r2, "accepted": True} and
+      refused(res[2], theirs, 403, "forbidden") and refused(res[3], r3, 400, "bad_request"),
+      "work with an unknown, a valid, another host's and a garbage result: 404, accepted, "
+      "403, 400, in order (%d %s)" % (st, str(w)[:600]))
+check(replica(r2)[:3] == (OVER, SUCCESS, HB_ID) and replica(r2)[4] == t2 and
+      replica(theirs) == theirs_row and theirs_row[0] == IN_PROGRESS and
+      replica(r3)[:2] == (IN_PROGRESS, 0) and replica(r3)[4] is None,
+      "only the valid one changed the database")
+
+# 64 results is not too many
+st, w = work(HB, [{"replica_id": r2, "result": t2}] +
+             [{"replica_id": 900000 + i, "result": "x"} for i in range(63)])
+res = w.get("results", []) if st == 200 else []
+check(len(res) == 64 and res[0] == {"replica_id": r2, "accepted": True} and
+      all(refused(e, 900000 + i, 404, "not_found") for i, e in enumerate(res[1:])),
+      "64 results in one request: each answered (%d %s)" % (st, str(w)[:200]))
 
 # ---- account creation is limited per address ----
 codes = [cl.req("POST", "/api/v1/accounts", "{}")[0] for i in range(160)]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_sched_api.sh - ozma-server end to end: init, load (and failed loads
 # that must leave nothing), serve on a free port with real HTTP clients on
-# loopback (sched_client.py: every endpoint, hostile input, Range
-# downloads, the per-host cap, rate limits, pagination), the status and
+# loopback (sched_client.py: every endpoint, hostile input, results
+# carried in work requests, Range downloads, the per-host cap, rate limits,
+# pagination), the status and
 # signals subcommands, and a prompt SIGTERM.  KEEP=1 keeps the scratch
 # directory for a post-mortem.
 #
