@@ -12,10 +12,16 @@
  *                 start a thread for each queued task while fewer than the
  *                 allowed CPUs run, or ask the newest to checkpoint and quit
  *                 when fewer are allowed now; rewrite status.json.
- *   network       at most one scheduler call per turn, in this order: upload
- *                 a finished result, report a failed task, download (or
+ *   network       at most one scheduler call per turn, in this order: return
+ *                 finished results, report a failed task, download (or
  *                 resume) a unit, ask for work when the queue holds less
- *                 than work_buffer_s of estimated work.
+ *                 than work_buffer_s of estimated work.  Finished results
+ *                 ride in the next work request (as in BOINC, one call
+ *                 reports and asks: DESIGN.md §4), asking for no work if
+ *                 the queue is full, when next_rpc_delay lets one be made
+ *                 within CARRY_WAIT_S; otherwise, or when one is too large
+ *                 to carry, or the scheduler refuses results there, each
+ *                 goes up by itself (PUT).
  *
  * Network failures never stop computing: a failed call (no answer, 5xx, 429)
  * sets one retry time for all calls, jittered and doubling from
@@ -82,6 +88,7 @@ typedef struct runner {
     double work_wall;
     double last_status, last_probe;
     bool idle_unreadable_logged, no_work_logged, disk_full_logged, priority_logged;
+    bool no_carry; /* the scheduler refused results in work requests: PUT them */
     bool in_housekeeping;
 } runner;
 
@@ -693,15 +700,119 @@ static bool want_work(runner *r, double *want)
     return true;
 }
 
-static void request_work(runner *r, double want)
+#define CARRY_MAX 64           /* results in one work request (API.md) */
+#define CARRY_BYTES (1u << 20) /* of result text in one; a larger result goes by itself */
+#define CARRY_WAIT_S 60.0      /* a finished result waits at most this for a work request */
+
+/* Finished results to return with a work request. */
+typedef struct carried {
+    int64_t id[CARRY_MAX];
+    char *text[CARRY_MAX];
+    size_t n;
+} carried;
+
+/* Adds the finished results that fit to body's "results" (and to c); a
+ * result that cannot be read is left for upload(), which deals with it. */
+static void carry_results(runner *r, json_t *body, carried *c)
+{
+    json_t *list = json_array();
+    size_t bytes = 0;
+    c->n = 0;
+    for (size_t i = 0; list && i < r->njobs && c->n < CARRY_MAX; i++) {
+        job *j = &r->jobs[i];
+        char path[OZ_WK_PATH_MAX], why[512];
+        char *text = NULL;
+        size_t len = 0;
+        if (j->t.state != OZ_TASK_DONE ||
+            oz_wk_path(path, sizeof path, "%s/result.json", j->dir) != OZ_WK_OK ||
+            oz_wk_read_file(path, OZ_WU_RESULT_MAX, &text, &len, why, sizeof why) != OZ_WK_OK)
+            continue;
+        json_t *item = NULL;
+        if (bytes + len > CARRY_BYTES ||
+            !(item = json_pack("{s:I, s:s%}", "replica_id", (json_int_t)j->t.replica_id, "result",
+                               text, len)) ||
+            json_array_append_new(list, item) != 0) {
+            free(text);
+            continue;
+        }
+        bytes += len;
+        j->busy = true;
+        c->id[c->n] = j->t.replica_id;
+        c->text[c->n++] = text;
+    }
+    if (c->n && list)
+        json_object_set_new(body, "results", list);
+    else
+        json_decref(list);
+}
+
+/* What the scheduler said of each carried result (the reply's "results"):
+ * accepted or refused, the task ends; a transient refusal (busy) leaves
+ * it to be returned again. */
+static void carried_done(runner *r, const json_t *reply, const carried *c)
+{
+    const json_t *list = json_object_get(reply, "results");
+    for (size_t k = 0; k < c->n; k++) {
+        job *j = job_find(r, c->id[k]);
+        if (j)
+            j->busy = false;
+        size_t i;
+        const json_t *e;
+        json_array_foreach(list, i, e)
+        {
+            const json_t *id = json_object_get(e, "replica_id");
+            if (!j || !json_is_integer(id) || json_integer_value(id) != c->id[k])
+                continue;
+            const json_t *err = json_object_get(e, "error");
+            json_int_t status = json_integer_value(json_object_get(err, "status"));
+            const char *msg = json_string_value(json_object_get(err, "message"));
+            if (json_is_true(json_object_get(e, "accepted"))) {
+                oz_wk_log("replica %lld: result for %s returned with the work request",
+                          (long long)j->t.replica_id, j->t.unit_id);
+                keep_copy(r, j, c->text[k], "");
+            } else if (status < 400 || transient((long)status)) {
+                break; /* busy, or no reason given: it goes again */
+            } else {
+                oz_wk_log("replica %lld: the scheduler refused the result (HTTP %lld: %s); "
+                          "dropping it",
+                          (long long)j->t.replica_id, (long long)status, msg ? msg : "no reason");
+                keep_copy(r, j, c->text[k], ".refused");
+            }
+            job_remove(r, (size_t)(j - r->jobs));
+            break;
+        }
+    }
+}
+
+/* Asks for want seconds of work (0: none, only returning results),
+ * carrying the finished results that fit when carry is true.  False when
+ * it made no call: carry was asked and no result could go. */
+static bool request_work(runner *r, double want, bool carry)
 {
     char why[1024];
     json_t *body = json_pack("{s:I}", "want_seconds", (json_int_t)(want + 0.5)), *reply = NULL;
+    carried c = {.n = 0};
+    if (carry && body)
+        carry_results(r, body, &c);
+    if (carry && c.n == 0) {
+        json_decref(body);
+        return false;
+    }
     long status;
     double ra;
     int rc = oz_wk_http_call(r->http, "POST", "/api/v1/work", r->acct.host_key, body, &status,
                              &reply, &ra, why, sizeof why);
     json_decref(body);
+    if (c.n && rc == OZ_WK_OK && (status == 400 || status == 413)) {
+        /* an older scheduler, or a lower body limit: return them one by one */
+        oz_wk_log("the scheduler refused results in a work request (HTTP %ld: %s); uploading "
+                  "them one by one",
+                  status, why);
+        r->no_carry = true;
+        carried_done(r, NULL, &c);
+        goto out;
+    }
+    carried_done(r, rc == OZ_WK_OK && status == 200 ? reply : NULL, &c);
     if (rc == OZ_WK_ESTOPPED)
         goto out;
     if (rc != OZ_WK_OK || status != 200) {
@@ -751,7 +862,9 @@ static void request_work(runner *r, double want)
         }
         added++;
     }
-    if (added) {
+    if (want <= 0) {
+        /* only returning results: no news about work */
+    } else if (added) {
         oz_wk_log("got %zu task%s (asked for %.0f s of work); next request in %g s", added,
                   added == 1 ? "" : "s", want, delay);
         r->no_work_logged = false;
@@ -760,7 +873,10 @@ static void request_work(runner *r, double want)
         r->no_work_logged = true;
     }
 out:
+    for (size_t k = 0; k < c.n; k++)
+        free(c.text[k]);
     json_decref(reply);
+    return true;
 }
 
 /* At most one scheduler call; true when one was made. */
@@ -769,11 +885,18 @@ static bool network(runner *r)
     double now = oz_wk_mono();
     if (now < r->retry_at)
         return false;
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].t.state == OZ_TASK_DONE) {
-            upload(r, i);
+    double want = 0;
+    bool due = now >= r->work_at, wanted = due && want_work(r, &want);
+    for (size_t i = 0; i < r->njobs; i++) {
+        if (r->jobs[i].t.state != OZ_TASK_DONE)
+            continue;
+        if (due && !r->no_carry && request_work(r, wanted ? want : 0, true))
             return true;
-        }
+        if (!due && !r->no_carry && r->work_at - now <= CARRY_WAIT_S)
+            break;    /* it waits for the work request, due soon */
+        upload(r, i); /* it cannot be carried: it goes by itself */
+        return true;
+    }
     for (size_t i = 0; i < r->njobs; i++)
         if (r->jobs[i].t.state == OZ_TASK_ERROR) {
             report_error(r, i);
@@ -784,9 +907,8 @@ static bool network(runner *r)
             download(r, i);
             return true;
         }
-    double want;
-    if (now >= r->work_at && want_work(r, &want)) {
-        request_work(r, want);
+    if (wanted) {
+        request_work(r, want, false);
         return true;
     }
     return false;

@@ -70,6 +70,10 @@ fi
 for w in a b; do
     n=$(ls "$WORK/$w/uploaded" | wc -l)
     [[ $n -eq 3 ]] && pass "worker $w uploaded 3 results" || fail "worker $w uploaded $n results"
+    # results ride in the next work request when one is due (next_rpc_delay 1 s)
+    grep -q "returned with the work request" "$WORK/$w.log" &&
+        pass "worker $w returned results with its work requests" ||
+        fail "worker $w never returned a result with a work request: $(grep replica "$WORK/$w.log")"
 done
 
 # every injected signal is in the signals table, at its frequency track
