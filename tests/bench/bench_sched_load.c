@@ -11,13 +11,16 @@
  * drives it with a lean HTTP/1.1 client of its own over epoll, so that the
  * generator leaves the server most of the 2 cores they share (libcurl-multi
  * took a third of them): every connection is one host that asks for
- * work (POST /api/v1/work) and uploads a result for each unit it got (PUT
- * /api/v1/replicas/ID/result), so the validator and assimilator run too.
- * It prints requests/s, dispatches/s and p50/p99 latency for each kind of
- * request, then the ratio of the two sizes.
+ * work (POST /api/v1/work) and returns a result for each unit it got, so
+ * the validator and assimilator run too.  As ozma-worker does, it returns
+ * them in its next work request (DESIGN.md §4); with --put-results it
+ * uploads each with its own PUT /api/v1/replicas/ID/result instead.  It
+ * prints requests/s, dispatches/s, results returned/s and p50/p99 latency
+ * for each kind of request, then the ratio of the two sizes.
  *
  *   bench_sched_load [--units N,N...] [--seconds S] [--connections C]
  *                    [--threads T] [--server PATH] [--keep DIR] [--no-upload]
+ *                    [--put-results]
  *
  * Defaults: 256 connections (hosts, two per account), 64 server threads
  * (project.json http_threads), 10 s per size after a 1 s warm-up.
@@ -296,7 +299,7 @@ typedef struct conn {
     char key[65];
     int kind;
     double started;
-    char out[8192];
+    char out[32768];
     size_t out_len, out_off;
     char in[16384];
     size_t in_len;
@@ -307,11 +310,12 @@ typedef struct conn {
 typedef struct stats {
     double *lat[REQ_KINDS];
     size_t n[REQ_KINDS];
-    long dispatched, errors, empty;
+    long dispatched, returned, errors, empty;
 } stats;
 
 static const char *base_url;
-static bool no_upload; /* --no-upload: work requests only */
+static bool no_upload;   /* --no-upload: work requests only */
+static bool put_results; /* --put-results: a PUT per result, not in work requests */
 
 /* The result file a host uploads for p: the kernel's JSON of an empty
  * result, made once with placeholders by the library (so its shape is the
@@ -320,6 +324,22 @@ static bool no_upload; /* --no-upload: work requests only */
 #define UNIT_MARK "@UNIT@"
 #define SHA_MARK "@SHA@"
 static char result_head[4096], result_mid[4096], result_tail[4096];
+/* The same three pieces escaped as a JSON string's content, for results
+ * carried in a work request. */
+static char carried_head[8192], carried_mid[8192], carried_tail[8192];
+
+static void escape(char *dst, size_t len, const char *src)
+{
+    size_t o = 0;
+    for (; *src && o + 3 < len; src++) {
+        if (*src == '"' || *src == '\\')
+            dst[o++] = '\\';
+        dst[o++] = *src;
+    }
+    if (*src)
+        die("%s", "the result template does not fit");
+    dst[o] = 0;
+}
 
 static void result_template(void)
 {
@@ -342,6 +362,9 @@ static void result_template(void)
              u + strlen(UNIT_MARK));
     snprintf(result_tail, sizeof result_tail, "%s", h + strlen(SHA_MARK));
     free(t);
+    escape(carried_head, sizeof carried_head, result_head);
+    escape(carried_mid, sizeof carried_mid, result_mid);
+    escape(carried_tail, sizeof carried_tail, result_tail);
 }
 
 static int port_of(const char *url)
@@ -363,13 +386,13 @@ static int conn_connect(conn *c)
     return 0;
 }
 
-/* Formats the connection's next request: an upload of what it holds, else
- * a work request. */
+/* Formats the connection's next request: with --put-results an upload of
+ * what it holds, else a work request (carrying what it holds). */
 static void conn_next(conn *c)
 {
-    char body[4096];
+    char body[24576];
     int n;
-    if (c->ntodo > 0) {
+    if (put_results && c->ntodo > 0) {
         pending *p = &c->todo[--c->ntodo];
         c->kind = REQ_UPLOAD;
         int blen = snprintf(body, sizeof body, "%s%s%s%s%s", result_head, p->unit, result_mid,
@@ -380,13 +403,25 @@ static void conn_next(conn *c)
                      "Content-Length: %d\r\n\r\n%s",
                      (long long)p->replica, c->key, blen, body);
     } else {
-        static const char want[] = "{\"want_seconds\":0.001}";
         c->kind = REQ_WORK;
+        size_t blen = (size_t)snprintf(body, sizeof body, "{\"want_seconds\":0.001");
+        for (int i = 0; i < c->ntodo; i++) {
+            const pending *p = &c->todo[i];
+            int k = snprintf(body + blen, sizeof body - blen,
+                             "%s{\"replica_id\":%lld,\"result\":\"%s%s%s%s%s\"}",
+                             i ? "," : ",\"results\":[", (long long)p->replica, carried_head,
+                             p->unit, carried_mid, p->sha, carried_tail);
+            if (k < 0 || (size_t)k + 3 >= sizeof body - blen)
+                die("%s", "the carried results do not fit the request buffer");
+            blen += (size_t)k;
+        }
+        blen += (size_t)snprintf(body + blen, sizeof body - blen, "%s}", c->ntodo ? "]" : "");
+        c->ntodo = 0;
         n = snprintf(c->out, sizeof c->out,
                      "POST /api/v1/work HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n\r\n%s",
-                     c->key, sizeof want - 1, want);
+                     c->key, blen, body);
     }
     if (n < 0 || (size_t)n >= sizeof c->out)
         die("%s", "a request does not fit the connection's buffer");
@@ -437,8 +472,18 @@ static void conn_done(conn *c, stats *st, int status, double lat)
     }
     if (st->n[c->kind] < LAT_MAX)
         st->lat[c->kind][st->n[c->kind]++] = lat;
-    if (c->kind != REQ_WORK)
+    if (c->kind != REQ_WORK) {
+        st->returned++;
         return;
+    }
+    /* "results" (what it carried) follows "assignments" */
+    char *carried = strstr(c->in, "],\"results\":[");
+    if (carried) {
+        for (const char *a = strstr(carried, "\"accepted\":true"); a;
+             a = strstr(a + 1, "\"accepted\":true"))
+            st->returned++;
+        *carried = 0;
+    }
     long got = 0;
     for (const char *a = strstr(c->in, "\"replica_id\":"); a;
          a = strstr(a + 1, "\"replica_id\":")) {
@@ -470,7 +515,7 @@ static double pct(double *v, size_t n, double p)
 }
 
 typedef struct figures {
-    double work_rps, dispatch_rps, upload_rps, work_p50, work_p99, up_p50, up_p99;
+    double work_rps, dispatch_rps, returned_rps, work_p50, work_p99, up_p50, up_p99;
     long errors, empty;
 } figures;
 
@@ -525,7 +570,7 @@ static figures drive(conn *conns, int nconn, double seconds)
                 if (!measuring && t >= warm) { /* the first second warms caches up */
                     measuring = true;
                     memset(st.n, 0, sizeof st.n);
-                    st.dispatched = st.errors = st.empty = 0;
+                    st.dispatched = st.returned = st.errors = st.empty = 0;
                     t0 = t;
                 }
                 conn_done(c, &st, status, t - c->started);
@@ -555,8 +600,8 @@ static figures drive(conn *conns, int nconn, double seconds)
     close(ep);
     figures f = {.errors = st.errors, .empty = st.empty};
     f.work_rps = (double)st.n[REQ_WORK] / dt;
-    f.upload_rps = (double)st.n[REQ_UPLOAD] / dt;
     f.dispatch_rps = (double)st.dispatched / dt;
+    f.returned_rps = (double)st.returned / dt;
     for (int k = 0; k < REQ_KINDS; k++)
         qsort(st.lat[k], st.n[k], sizeof(double), cmp_double);
     f.work_p50 = pct(st.lat[REQ_WORK], st.n[REQ_WORK], 0.50) * 1e3;
@@ -617,14 +662,18 @@ static figures one_size(const char *server, const char *root, long nunits, int n
     int st;
     waitpid(pid, &st, 0);
     printf("%8ld units  work %8.0f req/s  dispatch %8.0f units/s  p50 %6.2f ms  p99 %6.2f ms"
-           "  | upload %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  | errors %ld, empty %ld\n",
-           nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99, f.upload_rps, f.up_p50,
-           f.up_p99, f.errors, f.empty);
-    if (f.upload_rps > 0 && validated >= 0)
+           "  | results returned %7.0f/s",
+           nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99, f.returned_rps);
+    if (put_results)
+        printf(" by PUT: p50 %6.2f ms  p99 %6.2f ms", f.up_p50, f.up_p99);
+    else if (!no_upload)
+        printf(" in the work requests");
+    printf("  | errors %ld, empty %ld\n", f.errors, f.empty);
+    if (f.returned_rps > 0 && validated >= 0)
         printf("%8s validator: %.0f units/s validated during the run, while hosts returned"
                " results for %.0f units/s (quorum 2)%s\n",
-               "", (double)validated / run_s, f.upload_rps / 2,
-               (double)validated / run_s < 0.9 * f.upload_rps / 2
+               "", (double)validated / run_s, f.returned_rps / 2,
+               (double)validated / run_s < 0.9 * f.returned_rps / 2
                    ? ": validation lags, and the rest waits for it"
                    : "");
     if (f.empty)
@@ -656,10 +705,12 @@ int main(int argc, char **argv)
             keep = argv[++i];
         else if (!strcmp(argv[i], "--no-upload"))
             no_upload = true;
+        else if (!strcmp(argv[i], "--put-results"))
+            put_results = true;
         else {
             fprintf(stderr, "usage: bench_sched_load [--units N,N...] [--seconds S]"
                             " [--connections C] [--threads T] [--server PATH] [--keep DIR]"
-                            " [--no-upload]\n");
+                            " [--no-upload] [--put-results]\n");
             return 2;
         }
     }
@@ -687,7 +738,11 @@ int main(int argc, char **argv)
     result_template();
     printf("bench_sched_load: %d connections (hosts), %d server threads, %.0f s per size%s,"
            " server %s\n",
-           nconn, nthreads, seconds, no_upload ? ", no uploads" : "", server);
+           nconn, nthreads, seconds,
+           no_upload     ? ", no uploads"
+           : put_results ? ", results by PUT"
+                         : ", results in work requests",
+           server);
     figures first = {0}, last = {0};
     int nsizes = 0;
     for (const char *p = sizes; *p;) {
