@@ -85,6 +85,10 @@ enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The status for a store error (sched_errors.h's table), with why. */
 enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why);
+/* src itself when it is valid UTF-8 without control characters and fits;
+ * otherwise printable ASCII only (anything else becomes '?'), at most
+ * len - 1 bytes: what a message may quote of a client's input. */
+void oz_reply_clean(char *dst, size_t len, const char *src);
 /* That status alone, and API.md's error code for a status. */
 unsigned oz_reply_store_status(int err);
 const char *oz_reply_code(unsigned status);

@@ -193,11 +193,13 @@ static char *results_reply(oz_req *r, const reported *rep, size_t n)
     json_t *list = json_array();
     for (size_t i = 0; list && i < n; i++) {
         const reported *p = &rep[i];
+        char why[sizeof p->why]; /* it may quote the host's bytes: valid UTF-8 for JSON */
+        oz_reply_clean(why, sizeof why, p->why);
         json_t *e =
             p->status
                 ? json_pack("{s:I, s:b, s:{s:i, s:s, s:s}}", "replica_id",
                             (json_int_t)p->replica_id, "accepted", 0, "error", "status",
-                            (int)p->status, "code", oz_reply_code(p->status), "message", p->why)
+                            (int)p->status, "code", oz_reply_code(p->status), "message", why)
                 : json_pack("{s:I, s:b}", "replica_id", (json_int_t)p->replica_id, "accepted", 1);
         if (!e || json_array_append_new(list, e) != 0) {
             json_decref(list);
@@ -208,7 +210,7 @@ static char *results_reply(oz_req *r, const reported *rep, size_t n)
             snprintf(id, sizeof id, "%" PRId64, p->replica_id);
             snprintf(st, sizeof st, "%u", p->status);
             oz_log(r->srv->log_level, p->status >= 500 ? OZ_LOG_ERROR : OZ_LOG_INFO,
-                   "reported result refused", "replica", id, "status", st, "error", p->why,
+                   "reported result refused", "replica", id, "status", st, "error", why,
                    (const char *)NULL);
         }
     }
@@ -261,10 +263,6 @@ enum MHD_Result oz_api_work(oz_req *r)
     char why[256] = "";
     int rc = oz_store_work_report(r->store, &r->host, in, nin, want, cap, (int64_t)time(NULL), a,
                                   OZ_WORK_BATCH_MAX, &n, why, sizeof why);
-    if (rc != 0) {
-        ret = oz_reply_store(r, rc, why);
-        goto out;
-    }
     uint64_t fresh = 0;
     for (size_t i = 0, j = 0; i < nrep; i++) {
         if (rep[i].status)
@@ -280,6 +278,10 @@ enum MHD_Result oz_api_work(oz_req *r)
         oz_metrics_results(r->srv->metrics, true, fresh);
     if (fresh && r->srv->jobs)
         oz_jobs_kick(r->srv->jobs);
+    if (rc != 0) { /* the results it took count; the host sends them again */
+        ret = oz_reply_store(r, rc, why);
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         if (!oz_wu_id_valid(a[i].unit_id, OZ_WU_ID_MAX) || !oz_units_file_name_valid(a[i].file) ||
             !hex64(a[i].sha256)) {

@@ -53,10 +53,7 @@ const char *oz_reply_code(unsigned status)
     }
 }
 
-/* src itself when it is valid UTF-8 without control characters and fits;
- * otherwise printable ASCII only (anything else becomes '?'), at most
- * len - 1 bytes. */
-static void clean(char *dst, size_t len, const char *src)
+void oz_reply_clean(char *dst, size_t len, const char *src)
 {
     if (src && strlen(src) < len && oz_text_valid(src, len)) {
         memcpy(dst, src, strlen(src) + 1);
@@ -112,9 +109,9 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header
                                   const char *hvalue, const char *message)
 {
     char msg[512], method[16], url[128];
-    clean(msg, sizeof msg, message);
-    clean(method, sizeof method, r->method);
-    clean(url, sizeof url, r->url);
+    oz_reply_clean(msg, sizeof msg, message);
+    oz_reply_clean(method, sizeof method, r->method);
+    oz_reply_clean(url, sizeof url, r->url);
     /* Client errors are routine (info); the server's own are errors and are
      * kept for the status page. */
     char st[8];
@@ -227,7 +224,7 @@ json_t *oz_req_json(oz_req *r, bool empty_ok, const char *const *allowed)
             i++;
         if (!allowed || !allowed[i]) {
             char key[48];
-            clean(key, sizeof key, k);
+            oz_reply_clean(key, sizeof key, k);
             oz_reply_error(r, 400, "unknown key \"%s\"", key);
             json_decref(o);
             return NULL;

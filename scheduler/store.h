@@ -244,8 +244,9 @@ typedef struct oz_result_in {
  * A host's visit: accepts each of res (at most OZ_WORK_RESULTS_MAX) as
  * oz_store_result_accept would, each succeeding or failing on its own, then
  * assigns work as oz_store_work_assign - one wait for the writer and, when a
- * result was accepted, one fsync for all.  Returns the assignment's status,
- * or the fsync's failure (then no result may be reported as accepted).
+ * result was accepted, one fsync for all.  Returns the assignment's status;
+ * when the fsync fails, each result's rc says so (it must not be reported
+ * as accepted), and the assignments stand.
  */
 int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
                          double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,

@@ -637,10 +637,17 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
                      .max = max,
                      .n = &got};
     jobs[nres] = (oz_store_job){.body = assign_body, .arg = &A, .why = why, .whylen = whylen};
-    int rc = oz_store_write_jobs(s, nres > 0, jobs, nres + 1, why, whylen);
-    for (size_t i = 0; i < nres; i++)
-        res[i].rc = rc == OZ_SCHED_OK ? jobs[i].rc : rc;
-    if (rc == OZ_SCHED_OK && (rc = jobs[nres].rc) == OZ_SCHED_OK)
+    int sync = oz_store_write_jobs(s, nres > 0, jobs, nres + 1, why, whylen);
+    for (size_t i = 0; i < nres; i++) {
+        res[i].rc = jobs[i].rc;
+        if (sync != OZ_SCHED_OK && res[i].rc == OZ_SCHED_OK) { /* committed, maybe not durable */
+            res[i].rc = sync;
+            snprintf(res[i].why, sizeof res[i].why, "%s", why);
+        }
+    }
+    /* The assignments stand either way: dispatch is never promised durable. */
+    int rc = jobs[nres].rc;
+    if (rc == OZ_SCHED_OK)
         *n = got;
     return rc;
 }

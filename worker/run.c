@@ -65,6 +65,7 @@ typedef struct job {
     double elapsed_s;
     bool held;         /* its thread is holding (suspended) */
     bool busy;         /* the loop is transferring it now */
+    bool solo;         /* its result cannot ride in a work request: it goes by PUT */
     double started_at; /* monotonic time its thread started (newest quits first) */
 } job;
 
@@ -711,8 +712,9 @@ typedef struct carried {
     size_t n;
 } carried;
 
-/* Adds the finished results that fit to body's "results" (and to c); a
- * result that cannot be read is left for upload(), which deals with it. */
+/* Adds the finished results that fit to body's "results" (and to c).  One
+ * that can never go this way - unreadable (upload() deals with that), over
+ * CARRY_BYTES by itself, not UTF-8 - is marked to go by itself. */
 static void carry_results(runner *r, json_t *body, carried *c)
 {
     json_t *list = json_array();
@@ -723,15 +725,24 @@ static void carry_results(runner *r, json_t *body, carried *c)
         char path[OZ_WK_PATH_MAX], why[512];
         char *text = NULL;
         size_t len = 0;
-        if (j->t.state != OZ_TASK_DONE ||
-            oz_wk_path(path, sizeof path, "%s/result.json", j->dir) != OZ_WK_OK ||
-            oz_wk_read_file(path, OZ_WU_RESULT_MAX, &text, &len, why, sizeof why) != OZ_WK_OK)
+        if (j->t.state != OZ_TASK_DONE || j->solo)
             continue;
+        if (oz_wk_path(path, sizeof path, "%s/result.json", j->dir) != OZ_WK_OK ||
+            oz_wk_read_file(path, OZ_WU_RESULT_MAX, &text, &len, why, sizeof why) != OZ_WK_OK ||
+            len > CARRY_BYTES) {
+            j->solo = true;
+            free(text);
+            continue;
+        }
         json_t *item = NULL;
-        if (bytes + len > CARRY_BYTES ||
-            !(item = json_pack("{s:I, s:s%}", "replica_id", (json_int_t)j->t.replica_id, "result",
+        if (bytes + len > CARRY_BYTES) { /* the next request takes it */
+            free(text);
+            continue;
+        }
+        if (!(item = json_pack("{s:I, s:s%}", "replica_id", (json_int_t)j->t.replica_id, "result",
                                text, len)) ||
             json_array_append_new(list, item) != 0) {
+            j->solo = true;
             free(text);
             continue;
         }
@@ -886,17 +897,20 @@ static bool network(runner *r)
     if (now < r->retry_at)
         return false;
     double want = 0;
-    bool due = now >= r->work_at, wanted = due && want_work(r, &want);
+    bool due = now >= r->work_at, finished = false;
     for (size_t i = 0; i < r->njobs; i++) {
-        if (r->jobs[i].t.state != OZ_TASK_DONE)
+        const job *j = &r->jobs[i];
+        if (j->t.state != OZ_TASK_DONE)
             continue;
-        if (due && !r->no_carry && request_work(r, wanted ? want : 0, true))
+        /* one that cannot ride in a work request, or cannot wait for one */
+        if (j->solo || r->no_carry || (!due && r->work_at - now > CARRY_WAIT_S)) {
+            upload(r, i);
             return true;
-        if (!due && !r->no_carry && r->work_at - now <= CARRY_WAIT_S)
-            break;    /* it waits for the work request, due soon */
-        upload(r, i); /* it cannot be carried: it goes by itself */
-        return true;
+        }
+        finished = true; /* it waits for the work request, due soon */
     }
+    if (finished && due && request_work(r, want_work(r, &want) ? want : 0, true))
+        return true; /* else none could go: each is marked to go by itself */
     for (size_t i = 0; i < r->njobs; i++)
         if (r->jobs[i].t.state == OZ_TASK_ERROR) {
             report_error(r, i);
@@ -907,7 +921,7 @@ static bool network(runner *r)
             download(r, i);
             return true;
         }
-    if (wanted) {
+    if (due && want_work(r, &want)) {
         request_work(r, want, false);
         return true;
     }
