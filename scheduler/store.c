@@ -659,9 +659,8 @@ static void *writer_main(void *arg)
             rc = oz_store_wcommit(ws, why, sizeof why);
         }
         oz_wop *to_sync = NULL, *to_sync_tail = NULL;
-        pthread_mutex_lock(&db->q_lock);
         for (oz_wop *op = batch, *next; op; op = next) {
-            next = op->next; /* op belongs to its waiter once done is set */
+            next = op->next; /* a group belongs to its waiter once got is posted */
             if (rc != OZ_SCHED_OK && op->rc == OZ_SCHED_OK)
                 op->rc = oz_sched_fail(rc, op->why, op->whylen, "%s", why);
             op->seq = ws ? ws->last_seq : 0;
@@ -674,9 +673,8 @@ static void *writer_main(void *arg)
                 to_sync_tail = op;
                 continue;
             }
-            op->done = true;
             if (op->got)
-                pthread_cond_signal(op->got);
+                sem_post(op->got);
         }
         if (to_sync) {
             pthread_mutex_lock(&db->s_lock);
@@ -692,10 +690,9 @@ static void *writer_main(void *arg)
             wal.next = WAL_RESTART_FRAMES;
             wal.misses = 0;
         } else if (open_rc == OZ_SCHED_OK && wal.frames >= wal.next) {
-            pthread_mutex_unlock(&db->q_lock);
             wal_restart(ws, &wal);
-            pthread_mutex_lock(&db->q_lock);
         }
+        pthread_mutex_lock(&db->q_lock);
     }
     pthread_mutex_unlock(&db->q_lock);
     oz_store_close(ws);
@@ -723,15 +720,12 @@ static void *syncer_main(void *arg)
         for (oz_wop *op = list; op; op = op->next)
             seq = op->seq > seq ? op->seq : seq;
         int rc = wal_sync(db, seq, why, sizeof why);
-        pthread_mutex_lock(&db->q_lock);
         for (oz_wop *op = list, *next; op; op = next) {
             next = op->next;
             if (rc != OZ_SCHED_OK)
                 op->sync_rc = oz_sched_fail(rc, op->sync_why, op->sync_whylen, "%s", why);
-            op->done = true;
-            pthread_cond_signal(op->got);
+            sem_post(op->got);
         }
-        pthread_mutex_unlock(&db->q_lock);
         pthread_mutex_lock(&db->s_lock);
     }
     pthread_mutex_unlock(&db->s_lock);
@@ -807,10 +801,10 @@ int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, 
     if (n > JOBS_MAX)
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "more than %d writes at once", JOBS_MAX);
     oz_wop ops[JOBS_MAX];
-    pthread_cond_t got;
+    sem_t got;
     pthread_mutex_lock(&db->q_lock);
     if (db->writer_on && !db->writer_stop) {
-        pthread_cond_init(&got, NULL);
+        sem_init(&got, 0, 0);
         for (size_t i = 0; i < n; i++)
             ops[i] = (oz_wop){.body = jobs[i].body,
                               .arg = jobs[i].arg,
@@ -827,10 +821,10 @@ int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, 
             db->q_head = &ops[0];
         db->q_tail = &ops[n - 1];
         pthread_cond_signal(&db->q_work);
-        while (!ops[n - 1].done) /* the writer finishes them in order */
-            pthread_cond_wait(&got, &db->q_lock);
         pthread_mutex_unlock(&db->q_lock);
-        pthread_cond_destroy(&got);
+        while (sem_wait(&got) != 0) /* the writer finishes them in order; EINTR */
+            ;
+        sem_destroy(&got);
         for (size_t i = 0; i < n; i++)
             jobs[i].rc = ops[i].rc;
         /* a failed batch never reached the syncer: nothing to be durable */

@@ -7,6 +7,7 @@
 #define OZ_SCHED_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sqlite3.h>
 
@@ -69,11 +70,14 @@ typedef struct oz_wop {
     char *why;
     size_t whylen;
     int rc;
-    bool done;
-    uint64_t seq;        /* the commit that holds it */
-    pthread_cond_t *got; /* the last op of a group: signalled when done */
-    bool durable;        /* the last op of a durable group: done after the fsync */
-    int sync_rc;         /* OZ_SCHED_OK, or why the fsync failed, in sync_why */
+    uint64_t seq; /* the commit that holds it */
+    /* The last op of a group: posted when the group is done.  A semaphore,
+     * not a condition variable, so that it is posted without a lock and the
+     * woken waiter does not then queue for one (sem_post never touches it
+     * after the waiter may have returned). */
+    sem_t *got;
+    bool durable; /* the last op of a durable group: done after the fsync */
+    int sync_rc;  /* OZ_SCHED_OK, or why the fsync failed, in sync_why */
     char *sync_why;
     size_t sync_whylen;
     struct oz_wop *next;
