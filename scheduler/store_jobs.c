@@ -324,47 +324,66 @@ int oz_store_validate_next(oz_store *s, int64_t after, oz_validate_unit *out, ch
     }
 }
 
-/* Adds credit to the replica's host, account and the account's team. */
+/* Adds credit to the replica's host, account and the account's team, and
+ * to each one's line for the day in the credit history: the owners looked
+ * up once, each row written once. */
 static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char *why, size_t whylen)
 {
-    static const char *const sql[] = {
-        "UPDATE replicas SET credit = ?1 WHERE id = ?4",
+    static const char *const owners[] = {
         "UPDATE hosts SET total_credit = total_credit + ?1,"
         " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
-        " WHERE id = (SELECT host_id FROM replicas WHERE id = ?4)",
+        " WHERE id = ?4",
         "UPDATE accounts SET total_credit = total_credit + ?1,"
         " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
-        " WHERE id = (SELECT account_id FROM replicas WHERE id = ?4)",
+        " WHERE id = ?4",
         "UPDATE teams SET total_credit = total_credit + ?1,"
         " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
-        " WHERE id = (SELECT a.team_id FROM replicas r JOIN accounts a ON a.id = r.account_id"
-        " WHERE r.id = ?4)",
-        /* The day's line in each owner's credit history. */
-        "INSERT INTO credit_daily(kind, owner, day, credit)"
-        " SELECT 'host', host_id, ?2 / 86400, ?1 FROM replicas WHERE id = ?4 AND ?3 IS NOT NULL"
-        " ON CONFLICT(kind, owner, day) DO UPDATE SET credit = credit + excluded.credit",
-        "INSERT INTO credit_daily(kind, owner, day, credit)"
-        " SELECT 'user', account_id, ?2 / 86400, ?1 FROM replicas WHERE id = ?4 AND ?3 IS NOT NULL"
-        " ON CONFLICT(kind, owner, day) DO UPDATE SET credit = credit + excluded.credit",
-        "INSERT INTO credit_daily(kind, owner, day, credit)"
-        " SELECT 'team', a.team_id, ?2 / 86400, ?1 FROM replicas r JOIN accounts a"
-        " ON a.id = r.account_id WHERE r.id = ?4 AND a.team_id IS NOT NULL AND ?3 IS NOT NULL"
-        " ON CONFLICT(kind, owner, day) DO UPDATE SET credit = credit + excluded.credit",
+        " WHERE id = ?4",
     };
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "UPDATE replicas SET credit = ?2 WHERE id = ?1 RETURNING"
+                                     " host_id, account_id,"
+                                     " (SELECT team_id FROM accounts WHERE id = account_id)",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, replica);
+    sqlite3_bind_double(st, 2, credit);
+    int64_t id[3] = {0, 0, 0}; /* host, account, team (0: none) */
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        for (int k = 0; k < 3; k++)
+            id[k] = sqlite3_column_int64(st, k);
+    int rc = step == SQLITE_ROW ? oz_store_exec_stmt(s, st, why, whylen)
+                                : oz_store_dberr(s, "replica to credit", why, whylen);
+    if (rc != OZ_SCHED_OK) {
+        sqlite3_reset(st);
+        return rc;
+    }
     double rac = oz_credit_rac_add(0, now, now, credit);
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        sqlite3_stmt *st = oz_store_stmt(s, sql[i], why, whylen);
-        if (!st)
+    for (int k = 0; k < 3 && id[k]; k++) {
+        if (!(st = oz_store_stmt(s, owners[k], why, whylen)))
             return OZ_SCHED_EDB;
         sqlite3_bind_double(st, 1, credit);
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_double(st, 3, rac);
-        sqlite3_bind_int64(st, 4, replica);
-        int rc = oz_store_exec_stmt(s, st, why, whylen);
-        if (rc != OZ_SCHED_OK)
+        sqlite3_bind_int64(st, 4, id[k]);
+        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             return rc;
     }
-    return OZ_SCHED_OK;
+    if (!(st = oz_store_stmt(s,
+                             "INSERT INTO credit_daily(kind, owner, day, credit)"
+                             " SELECT column1, column2, ?4 / 86400, ?5 FROM (VALUES"
+                             " ('host', ?1), ('user', ?2), ('team', ?3)) WHERE column2 != 0"
+                             " ON CONFLICT(kind, owner, day) DO UPDATE"
+                             " SET credit = credit + excluded.credit",
+                             why, whylen)))
+        return OZ_SCHED_EDB;
+    for (int k = 0; k < 3; k++)
+        sqlite3_bind_int64(st, k + 1, id[k]);
+    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_double(st, 5, credit);
+    return oz_store_exec_stmt(s, st, why, whylen);
 }
 
 /* One unit's verdict (oz_store_validate_commit). */
