@@ -661,13 +661,13 @@ static figures one_size(const char *server, const char *root, long nunits, int n
     kill(pid, SIGTERM);
     int st;
     waitpid(pid, &st, 0);
-    printf("%8ld units  work %8.0f req/s  dispatch %8.0f units/s  p50 %6.2f ms  p99 %6.2f ms"
-           "  | results returned %7.0f/s",
-           nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99, f.returned_rps);
+    printf("%8ld units  work %8.0f req/s  dispatch %8.0f units/s  p50 %6.2f ms  p99 %6.2f ms",
+           nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99);
     if (put_results)
-        printf(" by PUT: p50 %6.2f ms  p99 %6.2f ms", f.up_p50, f.up_p99);
+        printf("  | results returned %7.0f/s by PUT: p50 %6.2f ms  p99 %6.2f ms", f.returned_rps,
+               f.up_p50, f.up_p99);
     else if (!no_upload)
-        printf(" in the work requests");
+        printf("  | results returned %7.0f/s in the work requests", f.returned_rps);
     printf("  | errors %ld, empty %ld\n", f.errors, f.empty);
     if (f.returned_rps > 0 && validated >= 0)
         printf("%8s validator: %.0f units/s validated during the run, while hosts returned"
