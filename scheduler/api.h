@@ -100,8 +100,12 @@ enum MHD_Result oz_reply_response(oz_req *r, unsigned status, struct MHD_Respons
 
 /* The body as a JSON object: NULL after a 400 has been queued (malformed,
  * invalid UTF-8, not an object, duplicate keys, keys other than `allowed`,
- * a NULL-terminated list).  An empty body is {} when empty_ok. */
-json_t *oz_req_json(oz_req *r, bool empty_ok, const char *const *allowed);
+ * a NULL-terminated list).  Flags: OZ_REQ_EMPTY_OK, an empty body is {};
+ * OZ_REQ_ALLOW_NUL, strings may hold \u0000 (for a caller that reads them
+ * with their length and judges them itself, like carried results). */
+#define OZ_REQ_EMPTY_OK 1u
+#define OZ_REQ_ALLOW_NUL 2u
+json_t *oz_req_json(oz_req *r, unsigned flags, const char *const *allowed);
 /* Field readers: each returns 0 with the value, 1 when the key is absent
  * and !required, or queues a 400 naming the key and returns -1.  Strings
  * follow text.h's rule with max_chars; numbers must lie in [min, max]. */

@@ -22,7 +22,7 @@ enum MHD_Result oz_api_accounts_create(oz_req *r)
     enum MHD_Result ret;
     const char *name = NULL, *email = NULL, *team_name = NULL;
     int64_t team = 0;
-    json_t *o = oz_req_json(r, false, keys);
+    json_t *o = oz_req_json(r, 0, keys);
     if (!o)
         return r->ret;
     /* "team": a team's id, or its name */
@@ -61,7 +61,7 @@ enum MHD_Result oz_api_teams_create(oz_req *r)
     static const char *const keys[] = {"name", "description", NULL};
     enum MHD_Result ret;
     const char *name = NULL, *desc = NULL;
-    json_t *o = oz_req_json(r, false, keys);
+    json_t *o = oz_req_json(r, 0, keys);
     if (!o)
         return r->ret;
     if (oz_req_str(r, o, "name", true, OZ_TEXT_NAME_MAX, &name) < 0 ||
@@ -85,7 +85,7 @@ out:
 
 enum MHD_Result oz_api_teams_join(oz_req *r)
 {
-    json_t *o = oz_req_json(r, true, NULL); /* no body, or {} */
+    json_t *o = oz_req_json(r, OZ_REQ_EMPTY_OK, NULL); /* no body, or {} */
     if (!o)
         return r->ret;
     json_decref(o);
@@ -102,7 +102,7 @@ enum MHD_Result oz_api_hosts_create(oz_req *r)
     enum MHD_Result ret;
     oz_host_info hi = {0};
     int64_t ncpus = 0;
-    json_t *o = oz_req_json(r, false, keys);
+    json_t *o = oz_req_json(r, 0, keys);
     if (!o)
         return r->ret;
     if (oz_req_str(r, o, "name", true, OZ_TEXT_NAME_MAX, &hi.name) < 0 ||

@@ -223,7 +223,7 @@ enum MHD_Result oz_api_work(oz_req *r)
 {
     static const char *const keys[] = {"want_seconds", "results", NULL};
     double want = 0;
-    json_t *o = oz_req_json(r, false, keys);
+    json_t *o = oz_req_json(r, OZ_REQ_ALLOW_NUL, keys); /* a result's NUL is its own 400 */
     if (!o)
         return r->ret;
     enum MHD_Result ret = r->ret;
@@ -332,7 +332,7 @@ enum MHD_Result oz_api_error_post(oz_req *r)
 {
     static const char *const keys[] = {"message", NULL};
     const char *msg = NULL;
-    json_t *o = oz_req_json(r, false, keys);
+    json_t *o = oz_req_json(r, 0, keys);
     if (!o)
         return r->ret;
     enum MHD_Result ret;

@@ -196,16 +196,18 @@ enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why)
     return oz_reply_error(r, status, "%s", m);
 }
 
-json_t *oz_req_json(oz_req *r, bool empty_ok, const char *const *allowed)
+json_t *oz_req_json(oz_req *r, unsigned flags, const char *const *allowed)
 {
     if (r->len == 0) {
-        if (empty_ok)
+        if (flags & OZ_REQ_EMPTY_OK)
             return json_object();
         oz_reply_error(r, 400, "the body must be a JSON object");
         return NULL;
     }
     json_error_t err;
-    json_t *o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &err);
+    json_t *o = json_loadb(
+        r->body, r->len,
+        JSON_REJECT_DUPLICATES | ((flags & OZ_REQ_ALLOW_NUL) ? (size_t)JSON_ALLOW_NUL : 0), &err);
     if (!o) {
         oz_reply_error(r, 400, "body: %s (byte %d)", err.text, err.position);
         return NULL;

@@ -527,6 +527,14 @@ check(replica(r2)[:3] == (OVER, SUCCESS, HB_ID) and replica(r2)[4] == t2 and
       replica(theirs) == theirs_row and theirs_row[0] == IN_PROGRESS and
       replica(r3)[:2] == (IN_PROGRESS, 0) and replica(r3)[4] is None,
       "only the valid one changed the database")
+# a NUL in a result's text is that result's own 400, not the whole request's
+st, w = work(HB, [{"replica_id": r2, "result": t2},
+                  {"replica_id": r3, "result": result_text(mine[2]) + "\u0000"}])
+res = w.get("results", []) if st == 200 else []
+check(len(res) == 2 and res[0] == {"replica_id": r2, "accepted": True} and
+      refused(res[1], r3, 400, "bad_request") and replica(r3)[4] is None,
+      "a result text holding a NUL: its own 400, the other accepted (%d %s)"
+      % (st, str(w)[:400]))
 
 # 64 results is not too many
 st, w = work(HB, [{"replica_id": r2, "result": t2}] +
