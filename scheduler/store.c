@@ -550,7 +550,24 @@ void oz_store_rend(oz_store *s)
 
 /* ---- the writer: one thread, one connection, batched transactions -------------------------- */
 
-/* Runs one queued body inside the batch's transaction. */
+/* Runs the batch's bodies in its transaction, each without a savepoint:
+ * the savepoint's copy of every page a body touches cost about a fifth of
+ * a dispatch.  A body that fails before it writes (a refusal: the usual
+ * failure) needs nothing undone.  False when one failed after writing:
+ * then the caller undoes the batch and runs it again with writer_run_one. */
+static bool writer_run_fast(oz_store *ws, oz_wop *batch)
+{
+    for (oz_wop *op = batch; op; op = op->next) {
+        sqlite3_int64 before = sqlite3_total_changes64(ws->conn);
+        op->rc = op->body(ws, op->arg, op->why, op->whylen);
+        if (op->rc != OZ_SCHED_OK && sqlite3_total_changes64(ws->conn) != before)
+            return false;
+    }
+    return true;
+}
+
+/* Runs one queued body inside the batch's transaction, in a savepoint, so
+ * that its failure undoes only its own writes. */
 static void writer_run_one(oz_store *ws, oz_wop *op)
 {
     char sub[256];
@@ -653,11 +670,15 @@ static void *writer_main(void *arg)
         db->q_head = db->q_tail = NULL;
         pthread_mutex_unlock(&db->q_lock);
         int rc = open_rc != OZ_SCHED_OK ? open_rc : oz_store_wbegin(ws, 0, why, sizeof why);
-        if (rc == OZ_SCHED_OK) {
-            for (oz_wop *op = batch; op; op = op->next)
-                writer_run_one(ws, op);
-            rc = oz_store_wcommit(ws, why, sizeof why);
+        if (rc == OZ_SCHED_OK && !writer_run_fast(ws, batch)) {
+            /* a body failed half-way: the batch again, each body in a savepoint */
+            oz_store_wrollback(ws);
+            if ((rc = oz_store_wbegin(ws, 0, why, sizeof why)) == OZ_SCHED_OK)
+                for (oz_wop *op = batch; op; op = op->next)
+                    writer_run_one(ws, op);
         }
+        if (rc == OZ_SCHED_OK)
+            rc = oz_store_wcommit(ws, why, sizeof why);
         oz_wop *to_sync = NULL, *to_sync_tail = NULL;
         for (oz_wop *op = batch, *next; op; op = next) {
             next = op->next; /* a group belongs to its waiter once got is posted */

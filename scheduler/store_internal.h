@@ -112,10 +112,12 @@ void oz_store_wrollback(oz_store *s);
 
 /* Runs body in a write transaction and commits it (durable: and waits for
  * the fsync that covers it).  With the writer thread running, the body runs
- * there, batched with others' in one transaction - each inside its own
- * SAVEPOINT, so one body's failure undoes only its own writes - and the
- * caller waits; otherwise it runs on s.  Bodies must use only the oz_store
- * they are given. */
+ * there, batched with others' in one transaction, and the caller waits;
+ * otherwise it runs on s.  One body's failure undoes only its own writes:
+ * a body that fails after writing makes the writer undo the batch and run
+ * it again with a SAVEPOINT per body.  So bodies must use only the
+ * oz_store they are given, and set their results afresh each run (a body
+ * may run twice). */
 int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
                    size_t whylen);
 

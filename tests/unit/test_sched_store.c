@@ -814,6 +814,54 @@ static void the_wal_is_reused_under_steady_load(void **state)
     free_world(&w);
 }
 
+/* The writer runs a batch's bodies without savepoints.  One that fails
+ * after it has written must still undo its own writes and no one else's:
+ * here a returned result whose row write fails (a trigger refuses its text)
+ * after its host's in-progress count was lowered, beside a good result and
+ * an assignment in the same request. */
+static void a_result_that_fails_half_written_undoes_only_itself(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 8, 2, 3, 6, 3600);
+    char why[256];
+    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
+    oz_assignment a[2], more[1];
+    size_t n = 0;
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_int_equal(n, 2);
+    exec_sql(&w, "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
+                 " WHEN new.result = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    char *good = result_text(a[1].unit_id, atoi(strchr(a[1].unit_id, '-') + 1), 0, false);
+    oz_result_in res[2] = {{.replica_id = a[0].replica_id, .json = "poison", .len = 6},
+                           {.replica_id = a[1].replica_id, .json = good, .len = strlen(good)}};
+    memset(res[0].sha256, 1, 32);
+    memset(res[1].sha256, 2, 32);
+    assert_int_equal(
+        oz_store_work_report(w.s, &w.auth[0], res, 2, 1e9, 100, now0, more, 1, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
+    assert_non_null(strstr(res[0].why, "poisoned"));
+    assert_int_equal(res[1].rc, OZ_SCHED_OK);
+    assert_int_equal(n, 1);
+    oz_db_writer_stop(w.db);
+    /* the host holds a[0] and the new unit, and its count says so */
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT in_progress FROM hosts WHERE id = %lld",
+             (long long)w.hosts[0]);
+    assert_int_equal(count_sql(&w, sql), 2);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = 1",
+             (long long)w.hosts[0]);
+    assert_int_equal(count_sql(&w, sql), 2);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE id = %lld AND result IS NULL",
+             (long long)a[0].replica_id);
+    assert_int_equal(count_sql(&w, sql), 1);
+    free(good);
+    free_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +877,7 @@ int main(void)
         cmocka_unit_test(concurrent_dispatch_through_the_writer_gives_each_replica_once),
         cmocka_unit_test(the_wal_is_reused_under_steady_load),
         cmocka_unit_test(a_job_whose_read_fails_loses_nothing_and_crashes_nothing),
+        cmocka_unit_test(a_result_that_fails_half_written_undoes_only_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
