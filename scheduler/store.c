@@ -12,20 +12,22 @@
  * one batch), and synchronous=NORMAL: a commit is in the WAL (safe from a
  * crash of the process) when it returns, and the WAL is fsynced before every
  * checkpoint.  What a client is promised is durable (results, accounts,
- * loads) also waits for an fsync of the WAL after its commit - group commit:
- * a thread that finds its commit already covered by another thread's fsync
- * returns at once, so N uploads cost one fsync, not N, and no fsync happens
- * under the write lock.  With the writer thread running, a durable
- * submission is handed from the writer to a syncer thread, which fsyncs
- * for all that are waiting and only then wakes them: the request's thread
- * waits once, and the writer runs the next batch meanwhile.  (On Linux fsync flushes the file's
- * every dirty page whichever descriptor wrote them, so our own descriptor of the -wal file serves;
- * it is reopened if the file was replaced.)  A background thread checkpoints the WAL, and the
- * writer thread makes it start over once it is long (wal_restart), so under steady load it stays
- * near 16 MiB. Replica, unit and signal rows carry small integer states (store.h enums); the
- * partial indexes below make each job's "what needs doing" query a short index walk, and triggers
- * (migration 4) keep each dataset's units counted by progress class, so the public progress views
- * cost a row per dataset, not a walk over every unit.
+ * loads) also waits for an fsync of the WAL after its commit - group
+ * commit: a thread that finds its commit already covered by another
+ * thread's fsync returns at once, so N uploads cost one fsync, not N, and
+ * no fsync happens under the write lock.  With the writer thread running, a
+ * durable submission is handed from the writer to a syncer thread, which
+ * fsyncs for all that are waiting and only then wakes them: the request's
+ * thread waits once, and the writer runs the next batch meanwhile.  (On
+ * Linux fsync flushes the file's every dirty page whichever descriptor
+ * wrote them, so our own descriptor of the -wal file serves; it is reopened
+ * if the file was replaced.)  A background thread checkpoints the WAL, and
+ * the writer thread makes it start over once it is long (wal_restart), so
+ * under steady load it stays near 16 MiB.  Replica, unit and signal rows
+ * carry small integer states (store.h enums); the partial indexes below
+ * make each job's "what needs doing" query a short index walk, and triggers
+ * (migration 4) keep each dataset's units counted by progress class, so the
+ * public progress views cost a row per dataset, not a walk over every unit.
  */
 #include "store_internal.h"
 
