@@ -555,32 +555,37 @@ void oz_store_rend(oz_store *s)
 /* Runs the batch's bodies in its transaction, each without a savepoint:
  * the savepoint's copy of every page a body touches cost about a fifth of
  * a dispatch.  A body that fails before it writes (a refusal: the usual
- * failure) needs nothing undone.  False when one failed after writing:
- * then the caller undoes the batch and runs it again with writer_run_one. */
+ * failure) needs nothing undone.  False when one failed after writing, or
+ * with an error that made SQLite roll the transaction back itself (disk
+ * full, I/O): then the caller undoes the batch and runs it again with
+ * writer_run_one. */
 static bool writer_run_fast(oz_store *ws, oz_wop *batch)
 {
     for (oz_wop *op = batch; op; op = op->next) {
         sqlite3_int64 before = sqlite3_total_changes64(ws->conn);
         op->rc = op->body(ws, op->arg, op->why, op->whylen);
-        if (op->rc != OZ_SCHED_OK && sqlite3_total_changes64(ws->conn) != before)
+        if (op->rc != OZ_SCHED_OK &&
+            (sqlite3_total_changes64(ws->conn) != before || sqlite3_get_autocommit(ws->conn)))
             return false;
     }
     return true;
 }
 
 /* Runs one queued body inside the batch's transaction, in a savepoint, so
- * that its failure undoes only its own writes. */
-static void writer_run_one(oz_store *ws, oz_wop *op)
+ * that its failure undoes only its own writes.  False when the transaction
+ * is gone (SQLite rolled it back after an error): the batch has failed. */
+static bool writer_run_one(oz_store *ws, oz_wop *op)
 {
     char sub[256];
     if (exec_literal(ws, "SAVEPOINT op", sub, sizeof sub) != OZ_SCHED_OK) {
         op->rc = oz_sched_fail(OZ_SCHED_EDB, op->why, op->whylen, "%s", sub);
-        return;
+        return !sqlite3_get_autocommit(ws->conn);
     }
     op->rc = op->body(ws, op->arg, op->why, op->whylen);
     if (op->rc != OZ_SCHED_OK)
         exec_literal(ws, "ROLLBACK TO op", NULL, 0);
     exec_literal(ws, "RELEASE op", NULL, 0);
+    return !sqlite3_get_autocommit(ws->conn);
 }
 
 /* What the writer knows of the WAL: its length in frames after the last
@@ -676,8 +681,13 @@ static void *writer_main(void *arg)
             /* a body failed half-way: the batch again, each body in a savepoint */
             oz_store_wrollback(ws);
             if ((rc = oz_store_wbegin(ws, 0, why, sizeof why)) == OZ_SCHED_OK)
-                for (oz_wop *op = batch; op; op = op->next)
-                    writer_run_one(ws, op);
+                for (oz_wop *op = batch; op && rc == OZ_SCHED_OK; op = op->next)
+                    if (!writer_run_one(ws, op)) { /* the batch's writes are gone */
+                        pthread_mutex_unlock(&ws->db->write_lock);
+                        rc = oz_sched_fail(OZ_SCHED_EDB, why, sizeof why, "%s",
+                                           op->rc != OZ_SCHED_OK ? op->why
+                                                                 : "the transaction was lost");
+                    }
         }
         if (rc == OZ_SCHED_OK)
             rc = oz_store_wcommit(ws, why, sizeof why);

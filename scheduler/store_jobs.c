@@ -355,13 +355,18 @@ static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char 
         for (int k = 0; k < 3; k++)
             id[k] = sqlite3_column_int64(st, k);
     int rc = step == SQLITE_ROW ? oz_store_exec_stmt(s, st, why, whylen)
-                                : oz_store_dberr(s, "replica to credit", why, whylen);
+             : step == SQLITE_DONE
+                 ? oz_sched_fail(OZ_SCHED_EDB, why, whylen, "replica %lld to credit is gone",
+                                 (long long)replica)
+                 : oz_store_dberr(s, "replica to credit", why, whylen);
     if (rc != OZ_SCHED_OK) {
         sqlite3_reset(st);
         return rc;
     }
     double rac = oz_credit_rac_add(0, now, now, credit);
-    for (int k = 0; k < 3 && id[k]; k++) {
+    for (int k = 0; k < 3; k++) {
+        if (!id[k])
+            continue;
         if (!(st = oz_store_stmt(s, owners[k], why, whylen)))
             return OZ_SCHED_EDB;
         sqlite3_bind_double(st, 1, credit);

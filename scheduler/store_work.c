@@ -564,6 +564,7 @@ typedef struct accept_args {
 static int accept_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     accept_args *A = arg;
+    *A->duplicate = false; /* afresh: the writer may run a body twice */
     replica_row r;
     int rc = replica_lock(s, A->replica_id, A->host_id, &r, why, whylen);
     if (rc != OZ_SCHED_OK)

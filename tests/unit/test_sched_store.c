@@ -862,6 +862,50 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     free_world(&w);
 }
 
+/* An error after which SQLite rolls the whole transaction back itself
+ * (disk full, an I/O error; here a trigger's RAISE(ROLLBACK), on the first
+ * write of a returned result) takes the batch's writes with it: nothing
+ * may then be reported done, and no later body may run outside the
+ * transaction - the assignment after it would commit on its own and never
+ * reach the host. */
+static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 8, 2, 3, 6, 3600);
+    char why[256];
+    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
+    oz_assignment a[2], more[1];
+    size_t n = 0;
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_int_equal(n, 2);
+    /* the result's first write lowers the host's count from 2 */
+    exec_sql(&w, "CREATE TRIGGER doom BEFORE UPDATE OF in_progress ON hosts"
+                 " WHEN new.in_progress = 1 BEGIN SELECT RAISE(ROLLBACK, 'doomed'); END");
+    char *text = result_text(a[0].unit_id, atoi(strchr(a[0].unit_id, '-') + 1), 0, false);
+    oz_result_in res[1] = {{.replica_id = a[0].replica_id, .json = text, .len = strlen(text)}};
+    memset(res[0].sha256, 1, 32);
+    int rc =
+        oz_store_work_report(w.s, &w.auth[0], res, 1, 1e9, 100, now0, more, 1, &n, why, sizeof why);
+    oz_db_writer_stop(w.db);
+    assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
+    assert_int_not_equal(rc, OZ_SCHED_OK);
+    assert_int_equal(n, 0);
+    /* as before the request: two in progress, counted so, no result */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = 1",
+             (long long)w.hosts[0]);
+    assert_int_equal(count_sql(&w, sql), 2);
+    snprintf(sql, sizeof sql, "SELECT in_progress FROM hosts WHERE id = %lld",
+             (long long)w.hosts[0]);
+    assert_int_equal(count_sql(&w, sql), 2);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE result IS NOT NULL"), 0);
+    free(text);
+    free_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -878,6 +922,7 @@ int main(void)
         cmocka_unit_test(the_wal_is_reused_under_steady_load),
         cmocka_unit_test(a_job_whose_read_fails_loses_nothing_and_crashes_nothing),
         cmocka_unit_test(a_result_that_fails_half_written_undoes_only_itself),
+        cmocka_unit_test(a_batch_that_sqlite_rolls_back_reports_nothing_done),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
