@@ -814,6 +814,33 @@ static void the_wal_is_reused_under_steady_load(void **state)
     free_world(&w);
 }
 
+/* A world whose writer runs, host 0 holding two replicas (a), and a
+ * trigger (sql) set to make one of the writes that follow fail. */
+static void trapped_world(world *w, oz_assignment a[2], const char *sql)
+{
+    make_world(w, 8, 2, 3, 6, 3600);
+    char why[256];
+    assert_int_equal(oz_db_writer_start(w->db, why, sizeof why), OZ_SCHED_OK);
+    size_t n = 0;
+    assert_int_equal(
+        oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_int_equal(n, 2);
+    exec_sql(w, sql);
+}
+
+/* Host 0's in-progress count, and its replicas in progress. */
+static void host0_counts(world *w, int64_t *count, int64_t *running)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT in_progress FROM hosts WHERE id = %lld",
+             (long long)w->hosts[0]);
+    *count = count_sql(w, sql);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = 1",
+             (long long)w->hosts[0]);
+    *running = count_sql(w, sql);
+}
+
 /* The writer runs a batch's bodies without savepoints.  One that fails
  * after it has written must still undo its own writes and no one else's:
  * here a returned result whose row write fails (a trigger refuses its text)
@@ -823,17 +850,12 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
 {
     (void)state;
     world w;
-    make_world(&w, 8, 2, 3, 6, 3600);
-    char why[256];
-    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
     oz_assignment a[2], more[1];
     size_t n = 0;
-    assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a, 2, &n, why, sizeof why),
-        OZ_SCHED_OK);
-    assert_int_equal(n, 2);
-    exec_sql(&w, "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
-                 " WHEN new.result = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    char why[256];
+    trapped_world(&w, a,
+                  "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
+                  " WHEN new.result = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
     char *good = result_text(a[1].unit_id, atoi(strchr(a[1].unit_id, '-') + 1), 0, false);
     oz_result_in res[2] = {{.replica_id = a[0].replica_id, .json = "poison", .len = 6},
                            {.replica_id = a[1].replica_id, .json = good, .len = strlen(good)}};
@@ -848,13 +870,11 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     assert_int_equal(n, 1);
     oz_db_writer_stop(w.db);
     /* the host holds a[0] and the new unit, and its count says so */
+    int64_t count, running;
+    host0_counts(&w, &count, &running);
+    assert_int_equal(count, 2);
+    assert_int_equal(running, 2);
     char sql[160];
-    snprintf(sql, sizeof sql, "SELECT in_progress FROM hosts WHERE id = %lld",
-             (long long)w.hosts[0]);
-    assert_int_equal(count_sql(&w, sql), 2);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = 1",
-             (long long)w.hosts[0]);
-    assert_int_equal(count_sql(&w, sql), 2);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE id = %lld AND result IS NULL",
              (long long)a[0].replica_id);
     assert_int_equal(count_sql(&w, sql), 1);
@@ -872,18 +892,13 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
 {
     (void)state;
     world w;
-    make_world(&w, 8, 2, 3, 6, 3600);
-    char why[256];
-    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
     oz_assignment a[2], more[1];
     size_t n = 0;
-    assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a, 2, &n, why, sizeof why),
-        OZ_SCHED_OK);
-    assert_int_equal(n, 2);
+    char why[256];
     /* the result's first write lowers the host's count from 2 */
-    exec_sql(&w, "CREATE TRIGGER doom BEFORE UPDATE OF in_progress ON hosts"
-                 " WHEN new.in_progress = 1 BEGIN SELECT RAISE(ROLLBACK, 'doomed'); END");
+    trapped_world(&w, a,
+                  "CREATE TRIGGER doom BEFORE UPDATE OF in_progress ON hosts"
+                  " WHEN new.in_progress = 1 BEGIN SELECT RAISE(ROLLBACK, 'doomed'); END");
     char *text = result_text(a[0].unit_id, atoi(strchr(a[0].unit_id, '-') + 1), 0, false);
     oz_result_in res[1] = {{.replica_id = a[0].replica_id, .json = text, .len = strlen(text)}};
     memset(res[0].sha256, 1, 32);
@@ -894,13 +909,10 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     assert_int_not_equal(rc, OZ_SCHED_OK);
     assert_int_equal(n, 0);
     /* as before the request: two in progress, counted so, no result */
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = 1",
-             (long long)w.hosts[0]);
-    assert_int_equal(count_sql(&w, sql), 2);
-    snprintf(sql, sizeof sql, "SELECT in_progress FROM hosts WHERE id = %lld",
-             (long long)w.hosts[0]);
-    assert_int_equal(count_sql(&w, sql), 2);
+    int64_t count, running;
+    host0_counts(&w, &count, &running);
+    assert_int_equal(running, 2);
+    assert_int_equal(count, 2);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE result IS NOT NULL"), 0);
     free(text);
     free_world(&w);
