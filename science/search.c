@@ -13,10 +13,14 @@
  * in-place FFTW plan (made once at plan time) and squared chunk by chunk, so
  * that the samples cross memory once per length instead of five times; the
  * squaring also finds each spectrum's peak for the spikes.  Then the
- * detectors run on the block of power spectra.  fft_max runs at every rate,
- * and rate -i always follows +i: step +i dechirps the unit at both in one
- * pass (oz_dechirp_pair) and keeps -i's spectra at fft_max for the next
- * step, which would make them bit for bit the same itself.
+ * detectors run on the block of power spectra; a length that only the
+ * spikes search keeps no powers, just each spectrum's mean and peak.
+ * fft_max runs at every rate, and rate -i always follows +i: step +i
+ * dechirps the unit at both in one pass (oz_dechirp_pair) and keeps -i's
+ * spectra for the next step, which would make them bit for bit the same
+ * itself.  It does so at fft_max and at the lengths that keep no powers;
+ * the others (below fft_max, searched at -i only for large i) would need
+ * their whole powers kept.
  *
  * State.  What changes from step to step (steps done, the found list, the
  * best of each type, CPU time) is all there is to save: the samples belong
@@ -48,6 +52,13 @@
 #define OZ_SAMPLE_ABS_MAX 1e10
 #define OZ_NLENS_MAX 18 /* 8 .. 131072 */
 
+/* Where a block's spectra go: powers (none when no detector reads them),
+ * and each spectrum's mean, strongest bin (DC excluded) and its index. */
+struct spec_out {
+    float *power, *mean, *max;
+    uint32_t *argmax;
+};
+
 struct len_plan {
     uint32_t L;
     uint32_t nspec;  /* n / L spectra */
@@ -57,18 +68,18 @@ struct len_plan {
     double line_thr; /* lines (fft_max only): threshold, oz_lines_threshold */
     fftwf_plan plan; /* batch transforms in place on the chunk */
     fftwf_plan tail; /* one transform, for nspec % batch leftover spectra */
+    bool power;      /* a detector besides the spikes reads the powers */
+    /* The rate -i's spectra, made with +i's in one dechirp pass
+     * (oz_dechirp_pair) for the step after: for fft_max and for the lengths
+     * that keep no powers, whose spectra are a few numbers each.  Work
+     * arrays, rebuilt by _new. */
+    struct spec_out pair;
+    double pair_mean;
 };
 
 /* Samples per chunk: dechirp, FFT and squaring run chunk by chunk so the data
  * stays in cache (256 KiB of complex floats; one spectrum when L is longer). */
 #define OZ_CHUNK 32768u
-
-/* Where a block's spectra go: powers, and each spectrum's mean, strongest
- * bin (DC excluded) and its index. */
-struct spec_out {
-    float *power, *mean, *max;
-    uint32_t *argmax;
-};
 
 struct oz_sci_search {
     oz_sci_config cfg;
@@ -87,14 +98,12 @@ struct oz_sci_search {
     /* work arrays, rebuilt by _new, never saved */
     fftwf_complex *chunk; /* max(OZ_CHUNK, fft_max) samples */
     float *power, *power_half, *spec_mean, *spec_max, *scratch;
+    float *row; /* one spectrum's powers when the block keeps none */
     uint32_t *spec_argmax;
-    /* The rate -i's spectra at fft_max, made with +i's in one dechirp pass
-     * (oz_dechirp_pair) for the step after; pair_i names the rate they hold
-     * (0: none).  A function of the unit and the rate only, so a restored
-     * search may use or ignore them alike. */
+    /* The second dechirp output, for the lengths' pair spectra; pair_i names
+     * the rate they hold (0: none).  A function of the unit and the rate
+     * only, so a restored search may use or ignore them alike. */
     fftwf_complex *chunk2;
-    struct spec_out pair;
-    double pair_mean;
     int64_t pair_i;
 
     /* the state */
@@ -227,6 +236,7 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     size_t maxscratch = 0;
     for (unsigned i = 0; i < s->nlens; i++) {
         size_t f = scratch_floats(&s->cfg, s->lens[i].L, s->lens[i].nspec);
+        s->lens[i].power = f > 0;
         if (f > maxscratch)
             maxscratch = f;
     }
@@ -234,6 +244,7 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     size_t chunk = s->cfg.fft_max > OZ_CHUNK ? s->cfg.fft_max : OZ_CHUNK;
     s->chunk = fftwf_alloc_complex(chunk);
     s->power = fftwf_alloc_real(s->n);
+    s->row = fftwf_alloc_real(s->cfg.fft_max);
     if (s->cfg.line_half_bin &&
         oz_lines_scratch(&s->cfg, s->cfg.fft_max, (uint32_t)(s->n / s->cfg.fft_max)) &&
         !(s->power_half = fftwf_alloc_real(s->n)))
@@ -242,17 +253,19 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     s->spec_max = fftwf_alloc_real(nspec_max);
     s->spec_argmax = calloc(nspec_max, sizeof *s->spec_argmax);
     s->scratch = maxscratch ? fftwf_alloc_real(maxscratch) : NULL;
-    if (!s->chunk || !s->power || !s->spec_mean || !s->spec_max || !s->spec_argmax ||
+    if (!s->chunk || !s->power || !s->row || !s->spec_mean || !s->spec_max || !s->spec_argmax ||
         (maxscratch && !s->scratch))
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
-    if (s->imax > 0) { /* rates come in +-i pairs */
-        size_t nspec_top = s->n / s->cfg.fft_max;
-        s->chunk2 = fftwf_alloc_complex(chunk);
-        s->pair.power = fftwf_alloc_real(s->n);
-        s->pair.mean = fftwf_alloc_real(nspec_top);
-        s->pair.max = fftwf_alloc_real(nspec_top);
-        s->pair.argmax = calloc(nspec_top, sizeof *s->pair.argmax);
-        if (!s->chunk2 || !s->pair.power || !s->pair.mean || !s->pair.max || !s->pair.argmax)
+    if (s->imax > 0 && !(s->chunk2 = fftwf_alloc_complex(chunk))) /* rates come in +-i pairs */
+        return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
+    for (unsigned i = 0; s->imax > 0 && i < s->nlens; i++) {
+        struct len_plan *lp = &s->lens[i];
+        struct spec_out *o = &lp->pair;
+        if (lp->power && i + 1 < s->nlens)
+            continue;
+        if ((lp->power && !(o->power = fftwf_alloc_real(s->n))) ||
+            !(o->mean = fftwf_alloc_real(lp->nspec)) || !(o->max = fftwf_alloc_real(lp->nspec)) ||
+            !(o->argmax = calloc(lp->nspec, sizeof *o->argmax)))
             return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit",
                                s->n);
     }
@@ -327,23 +340,25 @@ void oz_sci_search_free(oz_sci_search *s)
     if (!s)
         return;
     for (unsigned i = 0; i < s->nlens; i++) {
-        if (s->lens[i].plan)
-            fftwf_destroy_plan(s->lens[i].plan);
-        if (s->lens[i].tail)
-            fftwf_destroy_plan(s->lens[i].tail);
+        struct len_plan *lp = &s->lens[i];
+        if (lp->plan)
+            fftwf_destroy_plan(lp->plan);
+        if (lp->tail)
+            fftwf_destroy_plan(lp->tail);
+        fftwf_free(lp->pair.power);
+        fftwf_free(lp->pair.mean);
+        fftwf_free(lp->pair.max);
+        free(lp->pair.argmax);
     }
     fftwf_free(s->chunk);
     fftwf_free(s->power);
     fftwf_free(s->power_half);
+    fftwf_free(s->row);
     fftwf_free(s->spec_mean);
     fftwf_free(s->spec_max);
     free(s->spec_argmax);
     fftwf_free(s->scratch);
     fftwf_free(s->chunk2);
-    fftwf_free(s->pair.power);
-    fftwf_free(s->pair.mean);
-    fftwf_free(s->pair.max);
-    free(s->pair.argmax);
     oz_found_free(&s->found);
     free(s);
 }
@@ -482,12 +497,13 @@ square_row_avx2(const float *row, float *p, uint32_t L, float acc[8], float mx[8
 }
 #endif
 
-/* |X|^2 of `rows` spectra into power, each spectrum's mean, strongest bin
- * (DC excluded) and its index into the per-spectrum arrays; returns the sum
- * of all powers.  The pass over the bins is SIMD (square_row, AVX2 where the
- * CPU has it); its eight lane sums are combined in double in a fixed order. */
-static double square(const float *x, float *power, float *mean, float *max, uint32_t *argmax,
-                     uint32_t L, uint32_t rows)
+/* |X|^2 of `rows` spectra into power (or, when it is NULL, each in turn into
+ * row), each spectrum's mean, strongest bin (DC excluded) and its index into
+ * the per-spectrum arrays; returns the sum of all powers.  The pass over the
+ * bins is SIMD (square_row, AVX2 where the CPU has it); its eight lane sums
+ * are combined in double in a fixed order. */
+static double square(const float *x, float *power, float *row_out, float *mean, float *max,
+                     uint32_t *argmax, uint32_t L, uint32_t rows)
 {
 #ifdef OZ_SQUARE_AVX2
     const bool avx2 = oz_cpu_avx2();
@@ -495,7 +511,7 @@ static double square(const float *x, float *power, float *mean, float *max, uint
     double total = 0;
     for (uint32_t s = 0; s < rows; s++) {
         const float *row = x + 2 * (size_t)s * L;
-        float *p = power + (size_t)s * L;
+        float *p = power ? power + (size_t)s * L : row_out;
         float acc[8], mx[8];
         uint32_t km;
 #ifdef OZ_SQUARE_AVX2
@@ -537,14 +553,15 @@ static double spectra(oz_sci_search *s, const struct len_plan *lp, double chirp,
         double f0 = thread_cpu_s();
         fftwf_execute(plan);
         s->fft_s += thread_cpu_s() - f0;
-        total += square((const float *)s->chunk, o->power + at, o->mean + first, o->max + first,
-                        o->argmax + first, L, rows);
+        total += square((const float *)s->chunk, o->power ? o->power + at : NULL, s->row,
+                        o->mean + first, o->max + first, o->argmax + first, L, rows);
         if (neg) {
             f0 = thread_cpu_s();
             fftwf_execute_dft(plan, s->chunk2, s->chunk2); /* same alignment as chunk */
             s->fft_s += thread_cpu_s() - f0;
-            total_neg += square((const float *)s->chunk2, neg->power + at, neg->mean + first,
-                                neg->max + first, neg->argmax + first, L, rows);
+            total_neg +=
+                square((const float *)s->chunk2, neg->power ? neg->power + at : NULL, s->row,
+                       neg->mean + first, neg->max + first, neg->argmax + first, L, rows);
         }
         first += rows;
     }
@@ -565,14 +582,14 @@ int oz_sci_search_step(oz_sci_search *s)
         if (i % lp->every != 0)
             continue;
         double bin = s->fs / lp->L;
-        struct spec_out o = {s->power, s->spec_mean, s->spec_max, s->spec_argmax};
+        struct spec_out o = {lp->power ? s->power : NULL, s->spec_mean, s->spec_max,
+                             s->spec_argmax};
         double mean;
-        if (li + 1 == s->nlens && i < 0 && s->pair_i == i) { /* made with +i's */
-            o = s->pair;
-            mean = s->pair_mean;
-            s->pair_i = 0;
-        } else if (li + 1 == s->nlens && i > 0 && s->pair.power) { /* -i comes next */
-            mean = spectra(s, lp, chirp, 0.0, &o, &s->pair, &s->pair_mean);
+        if (i < 0 && s->pair_i == i && lp->pair.mean) { /* made with +i's */
+            o = lp->pair;
+            mean = lp->pair_mean;
+        } else if (i > 0 && lp->pair.mean) { /* -i comes next */
+            mean = spectra(s, lp, chirp, 0.0, &o, &lp->pair, &lp->pair_mean);
             s->pair_i = -i;
         } else {
             mean = spectra(s, lp, chirp, 0.0, &o, NULL, NULL);
@@ -610,6 +627,8 @@ int oz_sci_search_step(oz_sci_search *s)
             oz_lines_search(&b, s->scratch, &s->found);
         }
     }
+    if (i < 0)
+        s->pair_i = 0;
     s->done++;
     s->cpu_s += thread_cpu_s() - t0;
     return OZ_SCI_OK;

@@ -231,7 +231,11 @@ static void assert_same_result(const oz_sci_result *a, const oz_sci_result *b)
 }
 
 /* Save after a random step, restore into a fresh search, finish: the result
- * is bit-identical to an uninterrupted run's. */
+ * is bit-identical to an uninterrupted run's.  One save falls after step +4
+ * (the order is 0, +1, -1, ..., +4), where the rate -4's spectra at fft_max
+ * and fft_max / 2 were made with +4's: the restored search makes them
+ * itself, and t3 sits at that rate, a burst as long as fft_max / 2, so
+ * that they count. */
 static void resume_from_any_step_is_bit_identical(void **state)
 {
     (void)state;
@@ -245,8 +249,16 @@ static void resume_from_any_step_is_bit_identical(void **state)
                   .t0 = 0.5,
                   .period_s = 0.8,
                   .width_s = 0.1};
+    oz_tone t3 = {.freq_hz = 1500.0,
+                  .chirp_hz_s = -3.78,
+                  .amp = 1.0,
+                  .env = OZ_ENV_PULSES,
+                  .t0 = 3.0,
+                  .period_s = 100.0,
+                  .width_s = 0.2}; /* one burst, best seen at fft_max / 2 */
     oz_sci_add_tone(iq, N, OZ_TEST_FS, &t1);
     oz_sci_add_tone(iq, N, OZ_TEST_FS, &t2);
+    oz_sci_add_tone(iq, N, OZ_TEST_FS, &t3);
     oz_sci_result whole;
     oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &whole);
     assert_true(whole.nsignals >= 2);
@@ -254,13 +266,15 @@ static void resume_from_any_step_is_bit_identical(void **state)
     oz_rng rng;
     oz_rng_seed(&rng, 77);
     char why[256];
-    for (int trial = 0; trial < 4; trial++) {
+    for (int trial = 0; trial < 5; trial++) {
         oz_sci_search *a = NULL, *b = NULL;
         assert_int_equal(
             oz_sci_search_new(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &a, why, sizeof why), 0);
         size_t total = oz_sci_search_steps(a);
+        assert_true(total > 9);
         size_t k = trial == 0   ? 0
                    : trial == 3 ? total
+                   : trial == 4 ? 8
                                 : (size_t)(oz_rng_uniform(&rng) * (double)total);
         for (size_t i = 0; i < k; i++)
             assert_int_equal(oz_sci_search_step(a), 0);
