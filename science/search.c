@@ -9,18 +9,22 @@
  * floor(chirp_max / base), visited in the order 0, +1, -1, +2, -2, ...; at
  * rate i the lengths searched are those whose step divides it
  * (i % (fft_max/L)^2 == 0).  One step is one chirp rate: for each of its
- * lengths, the unit is dechirped (chirp.c), transformed by a batched
- * in-place FFTW plan (made once at plan time) and squared chunk by chunk, so
- * that the samples cross memory once per length instead of five times; the
- * squaring also finds each spectrum's peak for the spikes.  Then the
- * detectors run on the block of power spectra; a length that only the
- * spikes search keeps no powers, just each spectrum's mean and peak.
- * fft_max runs at every rate, and rate -i always follows +i: step +i
- * dechirps the unit at both in one pass (oz_dechirp_pair) and keeps -i's
- * spectra for the next step, which would make them bit for bit the same
- * itself.  It does so at fft_max and at the lengths that keep no powers;
- * the others (below fft_max, searched at -i only for large i) would need
- * their whole powers kept.
+ * lengths, the unit is dechirped (chirp.c), transformed by a batched FFTW
+ * plan (made once at plan time) and squared chunk by chunk, so that the
+ * samples cross memory once per length instead of five times; the squaring
+ * also finds each spectrum's peak for the spikes.  Then the detectors run
+ * on the block of power spectra; a length that only the spikes search keeps
+ * no powers, just each spectrum's mean and peak.
+ *
+ * Pairs.  Rate -i always follows +i, and fft_max runs at every rate.  Step
+ * +i makes the spectra of both rates at fft_max and at every length that
+ * keeps no powers (pair_spectra): one dechirp pass (oz_dechirp_pair) gives
+ * the chunk at +i and -i, and each of those lengths transforms it in turn,
+ * out of place into a work chunk, fft_max last and in place.  Step -i uses
+ * what +i left, or makes it again after a restore, so a resumed search
+ * computes every rate as an uninterrupted one does, bit for bit.  Lengths
+ * below fft_max that keep powers (searched away from rate 0 only for large
+ * i) go their own way at each rate.
  *
  * State.  What changes from step to step (steps done, the found list, the
  * best of each type, CPU time) is all there is to save: the samples belong
@@ -69,12 +73,15 @@ struct len_plan {
     fftwf_plan plan; /* batch transforms in place on the chunk */
     fftwf_plan tail; /* one transform, for nspec % batch leftover spectra */
     bool power;      /* a detector besides the spikes reads the powers */
-    /* The rate -i's spectra, made with +i's in one dechirp pass
-     * (oz_dechirp_pair) for the step after: for fft_max and for the lengths
-     * that keep no powers, whose spectra are a few numbers each.  Work
-     * arrays, rebuilt by _new. */
-    struct spec_out pair;
-    double pair_mean;
+    /* Paired lengths (pair_spectra): the spectra at rates +i and -i, made in
+     * one dechirp pass at step +i, and (below fft_max) the transforms from
+     * the chunk into work that leave the chunk for the next length.  Work
+     * arrays, rebuilt by _new; mean NULL when the length is not paired. */
+    struct spec_out cur, pair;
+    double cur_mean, pair_mean;
+    uint32_t obatch;   /* spectra per out-of-place batch */
+    fftwf_plan apart;  /* obatch transforms, chunk to work */
+    fftwf_plan apart1; /* one transform, chunk to work */
 };
 
 /* Samples per chunk: dechirp, FFT and squaring run chunk by chunk so the data
@@ -100,10 +107,10 @@ struct oz_sci_search {
     float *power, *power_half, *spec_mean, *spec_max, *scratch;
     float *row; /* one spectrum's powers when the block keeps none */
     uint32_t *spec_argmax;
-    /* The second dechirp output, for the lengths' pair spectra; pair_i names
-     * the rate they hold (0: none).  A function of the unit and the rate
-     * only, so a restored search may use or ignore them alike. */
-    fftwf_complex *chunk2;
+    /* For the paired lengths: chunk2, the second dechirp output; work, the
+     * out-of-place transforms' output; pair_i, the rate whose spectra each
+     * lp->pair holds (0: none). */
+    fftwf_complex *chunk2, *work;
     int64_t pair_i;
 
     /* the state */
@@ -258,16 +265,37 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
     if (s->imax > 0 && !(s->chunk2 = fftwf_alloc_complex(chunk))) /* rates come in +-i pairs */
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
-    for (unsigned i = 0; s->imax > 0 && i < s->nlens; i++) {
+    /* Paired: searched at some rate but 0, and fft_max or keeping no powers.
+     * fft_max's powers at +i go to s->power, unless a length that uses it
+     * at such a rate comes after a paired one: the step runs pair_spectra
+     * at its first paired length, and every length in turn. */
+    bool paired = false, shared = true;
+    for (unsigned i = 0; i < s->nlens; i++) {
         struct len_plan *lp = &s->lens[i];
-        struct spec_out *o = &lp->pair;
-        if (lp->power && i + 1 < s->nlens)
+        bool top = i + 1 == s->nlens;
+        if (s->imax < lp->every)
             continue;
-        if ((lp->power && !(o->power = fftwf_alloc_real(s->n))) ||
-            !(o->mean = fftwf_alloc_real(lp->nspec)) || !(o->max = fftwf_alloc_real(lp->nspec)) ||
-            !(o->argmax = calloc(lp->nspec, sizeof *o->argmax)))
+        if (lp->power && !top) {
+            shared &= !paired;
+            continue;
+        }
+        paired = true;
+        if (!top && !s->work && !(s->work = fftwf_alloc_complex(chunk)))
             return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit",
                                s->n);
+        for (int neg = 0; neg < 2; neg++) {
+            struct spec_out *o = neg ? &lp->pair : &lp->cur;
+            if (lp->power && top && !neg && shared)
+                o->power = s->power;
+            else if (lp->power && !(o->power = fftwf_alloc_real(s->n)))
+                return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen,
+                                   "out of memory for a %zu-sample unit", s->n);
+            if (!(o->mean = fftwf_alloc_real(lp->nspec)) ||
+                !(o->max = fftwf_alloc_real(lp->nspec)) ||
+                !(o->argmax = calloc(lp->nspec, sizeof *o->argmax)))
+                return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen,
+                                   "out of memory for a %zu-sample unit", s->n);
+        }
     }
 
     fftwf_make_planner_thread_safe();
@@ -285,6 +313,16 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
         if (!lp->plan || (lp->nspec % lp->batch && !lp->tail))
             return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %d points",
                                lp->batch, L);
+        if (!lp->cur.mean || i + 1 == s->nlens)
+            continue;
+        lp->obatch = (uint32_t)(chunk / lp->L < lp->nspec ? chunk / lp->L : lp->nspec);
+        lp->apart = fftwf_plan_many_dft(1, &L, (int)lp->obatch, s->chunk, NULL, 1, L, s->work, NULL,
+                                        1, L, FFTW_FORWARD, flags);
+        if (lp->nspec % lp->obatch)
+            lp->apart1 = fftwf_plan_dft_1d(L, s->chunk, s->work, FFTW_FORWARD, flags);
+        if (!lp->apart || (lp->nspec % lp->obatch && !lp->apart1))
+            return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %d points",
+                               lp->obatch, L);
     }
     return OZ_SCI_OK;
 }
@@ -345,10 +383,18 @@ void oz_sci_search_free(oz_sci_search *s)
             fftwf_destroy_plan(lp->plan);
         if (lp->tail)
             fftwf_destroy_plan(lp->tail);
-        fftwf_free(lp->pair.power);
-        fftwf_free(lp->pair.mean);
-        fftwf_free(lp->pair.max);
-        free(lp->pair.argmax);
+        if (lp->apart)
+            fftwf_destroy_plan(lp->apart);
+        if (lp->apart1)
+            fftwf_destroy_plan(lp->apart1);
+        for (int neg = 0; neg < 2; neg++) {
+            struct spec_out *o = neg ? &lp->pair : &lp->cur;
+            if (o->power != s->power)
+                fftwf_free(o->power);
+            fftwf_free(o->mean);
+            fftwf_free(o->max);
+            free(o->argmax);
+        }
     }
     fftwf_free(s->chunk);
     fftwf_free(s->power);
@@ -359,6 +405,7 @@ void oz_sci_search_free(oz_sci_search *s)
     free(s->spec_argmax);
     fftwf_free(s->scratch);
     fftwf_free(s->chunk2);
+    fftwf_free(s->work);
     oz_found_free(&s->found);
     free(s);
 }
@@ -531,43 +578,91 @@ static double square(const float *x, float *power, float *row_out, float *mean, 
     return total;
 }
 
+/* Runs plan on in and out (the plan's own arrays or ones aligned alike),
+ * adding its CPU time to the FFTW time. */
+static void fft_run(oz_sci_search *s, fftwf_plan plan, fftwf_complex *in, fftwf_complex *out)
+{
+    double f0 = thread_cpu_s();
+    fftwf_execute_dft(plan, in, out);
+    s->fft_s += thread_cpu_s() - f0;
+}
+
 /* Dechirps (and shifts by shift_hz), transforms and squares the unit at
- * length lp->L into o, chunk by chunk; returns the block's mean power.
- * With neg (shift 0 only), the rate -chirp goes into neg at the same time,
- * its mean into *neg_mean: one pass over the samples for both. */
+ * length lp->L into o, chunk by chunk; returns the block's mean power. */
 static double spectra(oz_sci_search *s, const struct len_plan *lp, double chirp, double shift_hz,
-                      const struct spec_out *o, const struct spec_out *neg, double *neg_mean)
+                      const struct spec_out *o)
 {
     const uint32_t L = lp->L;
-    double total = 0, total_neg = 0;
+    double total = 0;
     for (uint32_t first = 0; first < lp->nspec;) {
         uint32_t rows = lp->nspec - first >= lp->batch ? lp->batch : 1;
         size_t at = (size_t)first * L;
-        fftwf_plan plan = rows == lp->batch ? lp->plan : lp->tail;
-        if (neg)
-            oz_dechirp_pair(s->iq + 2 * at, (float *)s->chunk, (float *)s->chunk2, at,
-                            (size_t)rows * L, s->fs, chirp);
-        else
-            oz_dechirp(s->iq + 2 * at, (float *)s->chunk, at, (size_t)rows * L, s->fs, chirp,
-                       shift_hz);
-        double f0 = thread_cpu_s();
-        fftwf_execute(plan);
-        s->fft_s += thread_cpu_s() - f0;
+        oz_dechirp(s->iq + 2 * at, (float *)s->chunk, at, (size_t)rows * L, s->fs, chirp, shift_hz);
+        fft_run(s, rows == lp->batch ? lp->plan : lp->tail, s->chunk, s->chunk);
         total += square((const float *)s->chunk, o->power ? o->power + at : NULL, s->row,
                         o->mean + first, o->max + first, o->argmax + first, L, rows);
-        if (neg) {
-            f0 = thread_cpu_s();
-            fftwf_execute_dft(plan, s->chunk2, s->chunk2); /* same alignment as chunk */
-            s->fft_s += thread_cpu_s() - f0;
-            total_neg +=
-                square((const float *)s->chunk2, neg->power ? neg->power + at : NULL, s->row,
-                       neg->mean + first, neg->max + first, neg->argmax + first, L, rows);
-        }
         first += rows;
     }
-    if (neg)
-        *neg_mean = total_neg / ((double)L * lp->nspec);
     return total / ((double)L * lp->nspec);
+}
+
+/* Transforms `rows` spectra of x (a chunk's worth or fewer) at the paired
+ * length lp: out of place into work, leaving x for the next length, or in
+ * place at fft_max, the last.  Returns where the spectra are. */
+static const float *pair_transform(oz_sci_search *s, const struct len_plan *lp, bool top,
+                                   fftwf_complex *x, uint32_t rows)
+{
+    fftwf_complex *y = top ? x : s->work;
+    if (rows == (top ? lp->batch : lp->obatch)) {
+        fft_run(s, top ? lp->plan : lp->apart, x, y);
+    } else {
+        for (uint32_t r = 0; r < rows; r++)
+            fft_run(s, top ? lp->tail : lp->apart1, x + (size_t)r * lp->L, y + (size_t)r * lp->L);
+    }
+    return (const float *)y;
+}
+
+/* The spectra at rates +i and -i (i > 0) of every paired length searched at
+ * i, into each one's cur and pair, from one dechirp pass (oz_dechirp_pair):
+ * chunk by chunk, the lengths in turn transform the chunk (pair_transform),
+ * so the samples are read and dechirped once for all of them. */
+static void pair_spectra(oz_sci_search *s, int64_t i)
+{
+    const size_t G = s->cfg.fft_max > OZ_CHUNK ? s->cfg.fft_max : OZ_CHUNK;
+    double total[OZ_NLENS_MAX][2] = {{0}};
+    size_t end = 0; /* the samples that some length transforms */
+    for (unsigned li = 0; li < s->nlens; li++) {
+        const struct len_plan *lp = &s->lens[li];
+        if (lp->cur.mean && i % lp->every == 0 && (size_t)lp->nspec * lp->L > end)
+            end = (size_t)lp->nspec * lp->L;
+    }
+    for (size_t at = 0; at < end; at += G) {
+        size_t len = end - at < G ? end - at : G;
+        oz_dechirp_pair(s->iq + 2 * at, (float *)s->chunk, (float *)s->chunk2, at, len, s->fs,
+                        (double)i * s->base);
+        for (unsigned li = 0; li < s->nlens; li++) {
+            const struct len_plan *lp = &s->lens[li];
+            size_t have = (size_t)lp->nspec * lp->L;
+            if (!lp->cur.mean || i % lp->every != 0 || at >= have)
+                continue;
+            const uint32_t L = lp->L, first = (uint32_t)(at / L);
+            const uint32_t rows = (uint32_t)((have - at < G ? have - at : G) / L);
+            for (int neg = 0; neg < 2; neg++) {
+                const struct spec_out *o = neg ? &lp->pair : &lp->cur;
+                const float *y =
+                    pair_transform(s, lp, li + 1 == s->nlens, neg ? s->chunk2 : s->chunk, rows);
+                total[li][neg] +=
+                    square(y, o->power ? o->power + at : NULL, s->row, o->mean + first,
+                           o->max + first, o->argmax + first, L, rows);
+            }
+        }
+    }
+    for (unsigned li = 0; li < s->nlens; li++) {
+        struct len_plan *lp = &s->lens[li];
+        lp->cur_mean = total[li][0] / ((double)lp->L * lp->nspec);
+        lp->pair_mean = total[li][1] / ((double)lp->L * lp->nspec);
+    }
+    s->pair_i = -i;
 }
 
 int oz_sci_search_step(oz_sci_search *s)
@@ -577,6 +672,7 @@ int oz_sci_search_step(oz_sci_search *s)
     double t0 = thread_cpu_s();
     int64_t i = chirp_index(s->done);
     double chirp = (double)i * s->base;
+    bool made = i == 0 || (i < 0 && s->pair_i == i); /* else -i after a restore */
     for (unsigned li = 0; li < s->nlens; li++) {
         struct len_plan *lp = &s->lens[li];
         if (i % lp->every != 0)
@@ -585,14 +681,14 @@ int oz_sci_search_step(oz_sci_search *s)
         struct spec_out o = {lp->power ? s->power : NULL, s->spec_mean, s->spec_max,
                              s->spec_argmax};
         double mean;
-        if (i < 0 && s->pair_i == i && lp->pair.mean) { /* made with +i's */
-            o = lp->pair;
-            mean = lp->pair_mean;
-        } else if (i > 0 && lp->pair.mean) { /* -i comes next */
-            mean = spectra(s, lp, chirp, 0.0, &o, &lp->pair, &lp->pair_mean);
-            s->pair_i = -i;
+        if (i != 0 && lp->cur.mean) { /* made by pair_spectra */
+            if (!made)
+                pair_spectra(s, i > 0 ? i : -i);
+            made = true;
+            o = i > 0 ? lp->cur : lp->pair;
+            mean = i > 0 ? lp->cur_mean : lp->pair_mean;
         } else {
-            mean = spectra(s, lp, chirp, 0.0, &o, NULL, NULL);
+            mean = spectra(s, lp, chirp, 0.0, &o);
         }
         oz_block b = {
             .power = o.power,
@@ -621,7 +717,7 @@ int oz_sci_search_step(oz_sci_search *s)
         if (oz_lines_scratch(&s->cfg, lp->L, lp->nspec)) {
             if (s->power_half) { /* the same spectra half a bin up (lines.c) */
                 struct spec_out h = {s->power_half, s->spec_mean, s->spec_max, s->spec_argmax};
-                spectra(s, lp, chirp, 0.5 * bin, &h, NULL, NULL);
+                spectra(s, lp, chirp, 0.5 * bin, &h);
                 b.power_half = s->power_half;
             }
             oz_lines_search(&b, s->scratch, &s->found);
