@@ -151,6 +151,8 @@ static void dechirp_block(const float *restrict x, float *restrict out, float *r
         }
     }
     for (size_t i = 0; i < len; i += LANES) {
+        __builtin_prefetch(x + 2 * i + 1024); /* as in the AVX2 block below */
+        __builtin_prefetch(x + 2 * i + 1024 + 16);
         for (int c = 0; c < 4; c++) {
             apply(x + 2 * i + 8 * c, out + 2 * i + 8 * c, out2 ? out2 + 2 * i + 8 * c : NULL, pr[c],
                   pi[c]);
@@ -186,6 +188,10 @@ dechirp_block_avx2(const float *restrict x, float *restrict out, float *restrict
         }
     }
     for (size_t i = 0; i < len; i += LANES) {
+        /* 4 KiB ahead: on a loaded machine the hardware's own prefetch
+         * alone leaves the loop waiting on memory (bench_kernel) */
+        __builtin_prefetch(x + 2 * i + 1024);
+        __builtin_prefetch(x + 2 * i + 1024 + 16);
         for (int c = 0; c < 2; c++) {
             /* lanes 8c..8c+7 are samples i+8c .. i+8c+7: 16 floats */
             const float *xs = x + 2 * i + 16 * c;
