@@ -199,28 +199,17 @@ int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds
                          int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
                          size_t whylen);
 
-/* A replica and what a result upload must be checked against. */
-typedef struct oz_replica_info {
-    int64_t replica_id, unit_rowid, host_id;
-    int state, outcome, validate_state;
-    int unit_state;
-    bool has_result;
-    unsigned char result_sha256[32]; /* of the accepted upload's bytes */
-    oz_wu_header unit;               /* rebuilt from the database (no samples) */
-    unsigned char unit_sha256[32];
-} oz_replica_info;
-
-/* OZ_SCHED_ENOTFOUND when there is no such replica. */
-int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, char *why,
-                         size_t whylen);
-
 /*
- * Records a checked result for a replica sent to host_id: outcome SUCCESS,
- * the JSON text and its hash kept, the unit flagged for the validator, in
- * one synchronous=FULL transaction.  Idempotent: the same bytes again return
- * 0 with *duplicate set.  OZ_SCHED_EFORBIDDEN (another host's replica),
- * OZ_SCHED_ENOTFOUND, OZ_SCHED_ECONFLICT (another result already accepted,
- * or the replica is over without one, or the unit has ended).
+ * Checks and records a result for a replica sent to host_id: outcome
+ * SUCCESS, the JSON text and its hash (sha256, of exactly those bytes) kept,
+ * the unit flagged for the validator, in one durable transaction.  The text
+ * is parsed with the strict result parser in the calling thread, and checked
+ * against the unit in the writer, after the replica: OZ_SCHED_ENOTFOUND,
+ * OZ_SCHED_EFORBIDDEN (another host's replica), then OZ_SCHED_EINVAL (not a
+ * result file, or not one of this unit: "result: ..." or "result does not
+ * fit replica N: ..."), then OZ_SCHED_ECONFLICT (another result already
+ * accepted, or the replica is over without one, or the unit has ended).
+ * Idempotent: the same bytes again return 0 with *duplicate set.
  */
 int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, const char *json,
                            size_t len, const unsigned char sha256[32], int64_t now, bool *duplicate,

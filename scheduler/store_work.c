@@ -387,57 +387,31 @@ static int config_of(oz_db *db, const char *text, oz_sci_config *out)
     return rc;
 }
 
-int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, char *why,
-                         size_t whylen)
+/* The columns a unit's header is rebuilt from (a result is checked against
+ * it), from units u joined with datasets d. */
+#define UNIT_HEADER_COLS                                                                           \
+    "u.name, u.sha256, u.idx, u.start_s, u.nsamples, d.name, d.sample_rate, d.center_hz,"          \
+    " d.start_ns, d.config"
+
+/* The header of a unit from UNIT_HEADER_COLS at column `at` of st. */
+static int unit_header(oz_store *s, sqlite3_stmt *st, int at, oz_wu_header *h,
+                       unsigned char sha[32], char *why, size_t whylen)
 {
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT r.unit_id, r.host_id, r.state, r.outcome, r.validate_state, r.result_sha256,"
-        " u.state, u.name, u.sha256, u.idx, u.start_s, u.nsamples, d.name, d.sample_rate,"
-        " d.center_hz, d.start_ns, d.config FROM replicas r JOIN units u ON u.id = r.unit_id"
-        " JOIN datasets d ON d.id = u.dataset_id WHERE r.id = ?",
-        why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, replica_id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        int rc = step == SQLITE_DONE ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
-                                                     "no replica %lld", (long long)replica_id)
-                                     : oz_store_dberr(s, "replica", why, whylen);
-        sqlite3_reset(st);
-        return rc;
-    }
-    out->replica_id = replica_id;
-    out->unit_rowid = sqlite3_column_int64(st, 0);
-    out->host_id = sqlite3_column_int64(st, 1);
-    out->state = sqlite3_column_int(st, 2);
-    out->outcome = sqlite3_column_int(st, 3);
-    out->validate_state = sqlite3_column_int(st, 4);
-    if (sqlite3_column_bytes(st, 5) == 32) {
-        out->has_result = true;
-        memcpy(out->result_sha256, sqlite3_column_blob(st, 5), 32);
-    }
-    out->unit_state = sqlite3_column_int(st, 6);
-    oz_wu_header *h = &out->unit;
     h->version = OZ_WU_FORMAT_VERSION;
-    snprintf(h->unit_id, sizeof h->unit_id, "%s", oz_store_col_text(st, 7));
-    if (sqlite3_column_bytes(st, 8) == 32)
-        memcpy(out->unit_sha256, sqlite3_column_blob(st, 8), 32);
-    h->unit_index = (uint64_t)sqlite3_column_int64(st, 9);
-    h->start_s = sqlite3_column_double(st, 10);
-    h->nsamples = (uint64_t)sqlite3_column_int64(st, 11);
-    snprintf(h->dataset, sizeof h->dataset, "%s", oz_store_col_text(st, 12));
-    h->sample_rate = sqlite3_column_double(st, 13);
-    h->center_hz = sqlite3_column_double(st, 14);
-    if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+    snprintf(h->unit_id, sizeof h->unit_id, "%s", oz_store_col_text(st, at));
+    if (sqlite3_column_bytes(st, at + 1) == 32)
+        memcpy(sha, sqlite3_column_blob(st, at + 1), 32);
+    h->unit_index = (uint64_t)sqlite3_column_int64(st, at + 2);
+    h->start_s = sqlite3_column_double(st, at + 3);
+    h->nsamples = (uint64_t)sqlite3_column_int64(st, at + 4);
+    snprintf(h->dataset, sizeof h->dataset, "%s", oz_store_col_text(st, at + 5));
+    h->sample_rate = sqlite3_column_double(st, at + 6);
+    h->center_hz = sqlite3_column_double(st, at + 7);
+    if (sqlite3_column_type(st, at + 8) != SQLITE_NULL) {
         h->has_time = true;
-        h->start_ns = oz_wu_time_add(sqlite3_column_int64(st, 15), h->start_s);
+        h->start_ns = oz_wu_time_add(sqlite3_column_int64(st, at + 8), h->start_s);
     }
-    int rc = config_of(s->db, oz_store_col_text(st, 16), &h->config);
-    sqlite3_reset(st);
-    if (rc != OZ_SCI_OK)
+    if (config_of(s->db, oz_store_col_text(st, at + 9), &h->config) != OZ_SCI_OK)
         return oz_sched_fail(OZ_SCHED_EDB, why, whylen,
                              "unit %s: the stored analysis configuration is unreadable",
                              h->unit_id);
@@ -445,22 +419,26 @@ int oz_store_replica_get(oz_store *s, int64_t replica_id, oz_replica_info *out, 
 }
 
 /* Reads the replica row an upload or error report is about, inside the
- * write transaction, and checks it belongs to host_id. */
+ * write transaction, and checks it belongs to host_id; with `header`, its
+ * unit's header too (unit_header), for a result to be checked against. */
 typedef struct replica_row {
     int64_t unit;
     int state, outcome, unit_state;
     bool has_result;
     unsigned char sha[32];
+    oz_wu_header header;
+    unsigned char unit_sha[32];
 } replica_row;
 
-static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, replica_row *r, char *why,
-                        size_t whylen)
+static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, bool header,
+                        replica_row *r, char *why, size_t whylen)
 {
     memset(r, 0, sizeof *r);
     sqlite3_stmt *st = oz_store_stmt(s,
                                      "SELECT r.unit_id, r.host_id, r.state, r.outcome,"
-                                     " r.result_sha256, u.state FROM replicas r"
-                                     " JOIN units u ON u.id = r.unit_id WHERE r.id = ?",
+                                     " r.result_sha256, u.state, " UNIT_HEADER_COLS
+                                     " FROM replicas r JOIN units u ON u.id = r.unit_id"
+                                     " JOIN datasets d ON d.id = u.dataset_id WHERE r.id = ?",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
@@ -482,11 +460,14 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, replic
         memcpy(r->sha, sqlite3_column_blob(st, 4), 32);
     }
     r->unit_state = sqlite3_column_int(st, 5);
-    sqlite3_reset(st);
+    int rc = OZ_SCHED_OK;
     if (r->state == OZ_REPLICA_UNSENT || owner != host_id)
-        return oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
-                             "replica %lld was not sent to this host", (long long)replica_id);
-    return OZ_SCHED_OK;
+        rc = oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
+                           "replica %lld was not sent to this host", (long long)replica_id);
+    else if (header)
+        rc = unit_header(s, st, 6, &r->header, r->unit_sha, why, whylen);
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* What a host sends to close its replica: a result (its text and SHA-256)
@@ -553,21 +534,49 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
+/* A result as the caller's thread read it (result_read), so that the
+ * writer only checks it against its unit. */
 typedef struct accept_args {
     int64_t replica_id, host_id, now;
     const char *json;
     size_t len;
     const unsigned char *sha256;
     bool *duplicate;
+    const oz_wu_result *parsed; /* NULL when the text is not a result file: */
+    char bad[300];              /* why */
 } accept_args;
+
+/* Parses A's text with the strict result parser, outside the writer. */
+static void result_read(accept_args *A, oz_wu_result *res)
+{
+    char sub[256] = "";
+    A->parsed = NULL;
+    if (oz_wu_result_parse(A->json, A->len, res, sub, sizeof sub) == OZ_WU_OK)
+        A->parsed = res;
+    else
+        snprintf(A->bad, sizeof A->bad, "result: %s", sub);
+}
+
+/* Does the parsed result fit the unit of replica r (read with its
+ * header)?  OZ_SCHED_EINVAL (400) when it does not. */
+static int result_fits(const accept_args *A, const replica_row *r, char *why, size_t whylen)
+{
+    if (!A->parsed)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s", A->bad);
+    char sub[256] = "";
+    if (oz_wu_result_check(A->parsed, &r->header, r->unit_sha, sub, sizeof sub) != OZ_WU_OK)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "result does not fit replica %lld: %s",
+                             (long long)A->replica_id, sub);
+    return OZ_SCHED_OK;
+}
 
 static int accept_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     accept_args *A = arg;
     *A->duplicate = false; /* afresh: the writer may run a body twice */
     replica_row r;
-    int rc = replica_lock(s, A->replica_id, A->host_id, &r, why, whylen);
-    if (rc != OZ_SCHED_OK)
+    int rc = replica_lock(s, A->replica_id, A->host_id, true, &r, why, whylen);
+    if (rc != OZ_SCHED_OK || (rc = result_fits(A, &r, why, whylen)) != OZ_SCHED_OK)
         return rc;
     if (r.has_result) {
         if (memcmp(r.sha, A->sha256, 32) == 0) {
@@ -602,7 +611,11 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
                      .len = len,
                      .sha256 = sha256,
                      .duplicate = duplicate};
-    return oz_store_write(s, 1, accept_body, &A, why, whylen);
+    oz_wu_result res;
+    result_read(&A, &res);
+    int rc = oz_store_write(s, 1, accept_body, &A, why, whylen);
+    oz_wu_result_clear(&res);
+    return rc;
 }
 
 int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
@@ -614,6 +627,7 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
         return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "more than %d results in one request",
                              OZ_WORK_RESULTS_MAX);
     accept_args acc[OZ_WORK_RESULTS_MAX];
+    oz_wu_result parsed[OZ_WORK_RESULTS_MAX];
     oz_store_job jobs[OZ_WORK_RESULTS_MAX + 1];
     for (size_t i = 0; i < nres; i++) {
         oz_result_in *r = &res[i];
@@ -626,6 +640,7 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
                                .len = r->len,
                                .sha256 = r->sha256,
                                .duplicate = &r->duplicate};
+        result_read(&acc[i], &parsed[i]);
         jobs[i] = (oz_store_job){
             .body = accept_body, .arg = &acc[i], .why = r->why, .whylen = sizeof r->why};
     }
@@ -640,6 +655,7 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
     jobs[nres] = (oz_store_job){.body = assign_body, .arg = &A, .why = why, .whylen = whylen};
     int sync = oz_store_write_jobs(s, nres > 0, jobs, nres + 1, why, whylen);
     for (size_t i = 0; i < nres; i++) {
+        oz_wu_result_clear(&parsed[i]);
         res[i].rc = jobs[i].rc;
         if (sync != OZ_SCHED_OK && res[i].rc == OZ_SCHED_OK) { /* committed, maybe not durable */
             res[i].rc = sync;
@@ -662,7 +678,7 @@ static int error_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     error_args *A = arg;
     replica_row r;
-    int rc = replica_lock(s, A->replica_id, A->host_id, &r, why, whylen);
+    int rc = replica_lock(s, A->replica_id, A->host_id, false, &r, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
     if (r.outcome == OZ_OUTCOME_CLIENT_ERROR) /* reported before */

@@ -161,6 +161,20 @@ static char *result_text(const char *unit, int unit_index, double df, bool extra
     return t;
 }
 
+/* The one number a query gives, read on a connection of its own. */
+static int64_t count_sql(world *w, const char *sql)
+{
+    sqlite3 *c;
+    assert_int_equal(sqlite3_open(w->path, &c), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+    return v;
+}
+
 static int upload(world *w, int host, const oz_assignment *a, double df, bool extra)
 {
     int idx = atoi(strchr(a->unit_id, '-') + 1);
@@ -324,7 +338,25 @@ static void uploads_are_refused_unless_they_belong(void **state)
     /* An unsent replica belongs to nobody. */
     ghost.replica_id = a0[0].replica_id + 1;
     assert_int_equal(upload(&w, 0, &ghost, 0, false), OZ_SCHED_EFORBIDDEN);
-    /* Accepted once; the same bytes again are fine; different ones are not. */
+    /* Text that is not a result file, and a result of another unit: 400s
+     * that change nothing. */
+    bool dup;
+    unsigned char sha[32] = {3};
+    const char *junk = "{\"version\": 1}";
+    assert_int_equal(oz_store_result_accept(w.s, a0[0].replica_id, w.hosts[0], junk, strlen(junk),
+                                            sha, now0, &dup, why, sizeof why),
+                     OZ_SCHED_EINVAL);
+    assert_non_null(strstr(why, "result: "));
+    char *other = result_text("ds-000001", 1, 0, false);
+    assert_int_equal(oz_store_result_accept(w.s, a0[0].replica_id, w.hosts[0], other, strlen(other),
+                                            sha, now0, &dup, why, sizeof why),
+                     OZ_SCHED_EINVAL);
+    assert_non_null(strstr(why, "does not fit"));
+    free(other);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE result IS NOT NULL"), 0);
+    /* Accepted once (so the unit's header rebuilt from the database, times
+     * and all, fits its own result); the same bytes again are fine;
+     * different ones are not. */
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 5, false), OZ_SCHED_ECONFLICT);
@@ -341,13 +373,6 @@ static void uploads_are_refused_unless_they_belong(void **state)
         oz_store_work_assign(w.s, &w.auth[1], 1e9, 0, now0, a1, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 0);
-    oz_replica_info ri;
-    assert_int_equal(oz_store_replica_get(w.s, a0[0].replica_id, &ri, why, sizeof why),
-                     OZ_SCHED_OK);
-    assert_string_equal(ri.unit.unit_id, "ds-000000");
-    assert_true(ri.has_result);
-    assert_true(ri.unit.has_time);
-    assert_int_equal(ri.unit.nsamples, NSAMPLES);
     free_world(&w);
 }
 
@@ -448,19 +473,6 @@ static double credit_of(world *w, int who, const char *field);
 static bool second_account_credited(world *w)
 {
     return credit_of(w, 1, "total_credit") > 0;
-}
-
-static int64_t count_sql(world *w, const char *sql)
-{
-    sqlite3 *c;
-    assert_int_equal(sqlite3_open(w->path, &c), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(c);
-    return v;
 }
 
 static bool inconclusive_pair(world *w)
@@ -843,9 +855,9 @@ static void host0_counts(world *w, int64_t *count, int64_t *running)
 
 /* The writer runs a batch's bodies without savepoints.  One that fails
  * after it has written must still undo its own writes and no one else's:
- * here a returned result whose row write fails (a trigger refuses its text)
- * after its host's in-progress count was lowered, beside a good result and
- * an assignment in the same request. */
+ * here a returned result whose row write fails (a trigger refuses a[0]'s,
+ * the lowest replica in progress) after its host's in-progress count was
+ * lowered, beside a good result and an assignment in the same request. */
 static void a_result_that_fails_half_written_undoes_only_itself(void **state)
 {
     (void)state;
@@ -855,9 +867,12 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     char why[256];
     trapped_world(&w, a,
                   "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
-                  " WHEN new.result = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+                  " WHEN new.result IS NOT NULL AND new.id = (SELECT min(id) FROM replicas"
+                  " WHERE state = 1) BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    assert_true(a[0].replica_id < a[1].replica_id);
+    char *bad = result_text(a[0].unit_id, atoi(strchr(a[0].unit_id, '-') + 1), 0, false);
     char *good = result_text(a[1].unit_id, atoi(strchr(a[1].unit_id, '-') + 1), 0, false);
-    oz_result_in res[2] = {{.replica_id = a[0].replica_id, .json = "poison", .len = 6},
+    oz_result_in res[2] = {{.replica_id = a[0].replica_id, .json = bad, .len = strlen(bad)},
                            {.replica_id = a[1].replica_id, .json = good, .len = strlen(good)}};
     memset(res[0].sha256, 1, 32);
     memset(res[1].sha256, 2, 32);
@@ -878,6 +893,7 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE id = %lld AND result IS NULL",
              (long long)a[0].replica_id);
     assert_int_equal(count_sql(&w, sql), 1);
+    free(bad);
     free(good);
     free_world(&w);
 }
