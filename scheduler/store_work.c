@@ -613,7 +613,7 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
                      .duplicate = duplicate};
     oz_wu_result res;
     result_read(&A, &res);
-    int rc = oz_store_write(s, 1, accept_body, &A, why, whylen);
+    int rc = oz_store_write(s, A.parsed != NULL, accept_body, &A, why, whylen);
     oz_wu_result_clear(&res);
     return rc;
 }
@@ -653,7 +653,10 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
                      .max = max,
                      .n = &got};
     jobs[nres] = (oz_store_job){.body = assign_body, .arg = &A, .why = why, .whylen = whylen};
-    int sync = oz_store_write_jobs(s, nres > 0, jobs, nres + 1, why, whylen);
+    bool durable = false; /* a text that is not a result is refused: no fsync for it */
+    for (size_t i = 0; i < nres; i++)
+        durable |= acc[i].parsed != NULL;
+    int sync = oz_store_write_jobs(s, durable, jobs, nres + 1, why, whylen);
     for (size_t i = 0; i < nres; i++) {
         oz_wu_result_clear(&parsed[i]);
         res[i].rc = jobs[i].rc;

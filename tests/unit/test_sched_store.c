@@ -354,9 +354,13 @@ static void uploads_are_refused_unless_they_belong(void **state)
     assert_non_null(strstr(why, "does not fit"));
     free(other);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE result IS NOT NULL"), 0);
-    /* Accepted once (so the unit's header rebuilt from the database, times
-     * and all, fits its own result); the same bytes again are fine;
-     * different ones are not. */
+    /* Text that is not a result, for another host's replica: 403 first. */
+    assert_int_equal(oz_store_result_accept(w.s, a0[0].replica_id, w.hosts[1], junk, strlen(junk),
+                                            sha, now0, &dup, why, sizeof why),
+                     OZ_SCHED_EFORBIDDEN);
+    /* Accepted once (so the unit's header rebuilt from the database fits
+     * its own result); the same bytes again are fine; different ones are
+     * not. */
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 5, false), OZ_SCHED_ECONFLICT);
