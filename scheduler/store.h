@@ -178,7 +178,7 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
 /* ---- work ----------------------------------------------------------------------------------- */
 
 typedef struct oz_assignment {
-    int64_t replica_id;
+    int64_t replica_id, unit_rowid;
     char unit_id[OZ_WU_ID_MAX + 1];
     char file[OZ_WU_ID_MAX + 8];
     uint64_t bytes;

@@ -243,11 +243,6 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                           " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
                           " ORDER BY r.id LIMIT ?2",
                           why, whylen);
-        sqlite3_stmt *sib = oz_store_stmt(
-            s,
-            "SELECT 1 FROM replicas INDEXED BY replicas_unit WHERE unit_id = ? AND account_id = ?"
-            " LIMIT 1",
-            why, whylen);
         sqlite3_stmt *unit = oz_store_stmt(s,
                                            "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
                                            " d.delay_bound FROM units u"
@@ -258,7 +253,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                           "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
                           " sent = ?, deadline = ? WHERE id = ?",
                           why, whylen);
-        if (!cand || !sib || !unit || !upd)
+        if (!cand || !unit || !upd)
             goto dberr;
         int64_t after = 0;
         bool more = true;
@@ -288,13 +283,12 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
             if (ncand)
                 after = ids[ncand - 1][0];
             /* Give them out; two unsent replicas of one unit may both be in
-             * the batch, so each is checked again as the account takes
-             * one. */
+             * the batch, so each is checked against the units this visit
+             * has taken (the scan saw everything else the account holds). */
             for (size_t c = 0; c < ncand && got < room && covered < want_seconds; c++) {
-                sqlite3_bind_int64(sib, 1, ids[c][1]);
-                sqlite3_bind_int64(sib, 2, h->account_id);
-                int held = sqlite3_step(sib) == SQLITE_ROW;
-                sqlite3_reset(sib);
+                bool held = false;
+                for (size_t k = 0; k < got && !held; k++)
+                    held = out[k].unit_rowid == ids[c][1];
                 if (held)
                     continue;
                 sqlite3_bind_int64(unit, 1, ids[c][1]);
@@ -306,6 +300,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                 oz_assignment *a = &out[got];
                 memset(a, 0, sizeof *a);
                 a->replica_id = ids[c][0];
+                a->unit_rowid = ids[c][1];
                 snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
                 snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
                 a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
