@@ -324,10 +324,11 @@ int oz_store_validate_next(oz_store *s, int64_t after, oz_validate_unit *out, ch
     }
 }
 
-/* Adds credit to the replica's host, account and the account's team, and
- * to each one's line for the day in the credit history: the owners looked
- * up once, each row written once. */
-static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char *why, size_t whylen)
+/* Adds credit to a replica's host, account and the account's team (id[],
+ * 0: none), and to each one's line for the day in the credit history: each
+ * row written once. */
+static int grant(oz_store *s, const int64_t id[3], double credit, int64_t now, char *why,
+                 size_t whylen)
 {
     static const char *const owners[] = {
         "UPDATE hosts SET total_credit = total_credit + ?1,"
@@ -340,29 +341,8 @@ static int grant(oz_store *s, int64_t replica, double credit, int64_t now, char 
         " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
         " WHERE id = ?4",
     };
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "UPDATE replicas SET credit = ?2 WHERE id = ?1 RETURNING"
-                                     " host_id, account_id,"
-                                     " (SELECT team_id FROM accounts WHERE id = account_id)",
-                                     why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, replica);
-    sqlite3_bind_double(st, 2, credit);
-    int64_t id[3] = {0, 0, 0}; /* host, account, team (0: none) */
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        for (int k = 0; k < 3; k++)
-            id[k] = sqlite3_column_int64(st, k);
-    int rc = step == SQLITE_ROW ? oz_store_exec_stmt(s, st, why, whylen)
-             : step == SQLITE_DONE
-                 ? oz_sched_fail(OZ_SCHED_EDB, why, whylen, "replica %lld to credit is gone",
-                                 (long long)replica)
-                 : oz_store_dberr(s, "replica to credit", why, whylen);
-    if (rc != OZ_SCHED_OK) {
-        sqlite3_reset(st);
-        return rc;
-    }
+    sqlite3_stmt *st;
+    int rc;
     double rac = oz_credit_rac_add(0, now, now, credit);
     for (int k = 0; k < 3; k++) {
         if (!id[k])
@@ -399,9 +379,14 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, char *wh
     int64_t canonical = d->canonical;
     double credit = d->credit;
     int rc;
+    /* A valid replica's credit is set with its state, which names its
+     * owners (host, account, team) for grant in the same statement. */
     sqlite3_stmt *st = oz_store_stmt(s,
-                                     "UPDATE replicas SET validate_state = ?2 WHERE id = ?1"
-                                     " AND validate_state = ?3",
+                                     "UPDATE replicas SET validate_state = ?2,"
+                                     " credit = iif(?4, ?5, credit)"
+                                     " WHERE id = ?1 AND validate_state = ?3"
+                                     " RETURNING host_id, account_id,"
+                                     " (SELECT team_id FROM accounts WHERE id = account_id)",
                                      why, whylen);
     if (!st)
         goto dberr;
@@ -409,15 +394,29 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, char *wh
         const oz_validate_replica *r = &v->replicas[i];
         if (states[i] == r->validate_state)
             continue;
+        bool valid = states[i] == OZ_VALIDATE_VALID;
         sqlite3_bind_int64(st, 1, r->replica_id);
         sqlite3_bind_int(st, 2, states[i]);
         sqlite3_bind_int(st, 3, r->validate_state);
-        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        sqlite3_bind_int(st, 4, valid);
+        sqlite3_bind_double(st, 5, credit);
+        int64_t id[3] = {0, 0, 0};
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            for (int k = 0; k < 3; k++)
+                id[k] = sqlite3_column_int64(st, k);
+            rc = oz_store_exec_stmt(s, st, why, whylen); /* to its end */
+        } else {
+            rc = step == SQLITE_DONE ? OZ_SCHED_OK
+                                     : oz_store_dberr(s, "replica verdict", why, whylen);
+            sqlite3_reset(st);
+        }
+        if (rc != OZ_SCHED_OK)
             goto fail;
         /* Changed by nobody else meanwhile (the validator is one thread),
-         * but never grant twice even if it were. */
-        if (sqlite3_changes(s->conn) == 1 && states[i] == OZ_VALIDATE_VALID &&
-            (rc = grant(s, r->replica_id, credit, now, why, whylen)) != OZ_SCHED_OK)
+         * but never grant twice even if it were: no row, no grant. */
+        if (step == SQLITE_ROW && valid &&
+            (rc = grant(s, id, credit, now, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }
     if (canonical && !v->canonical) {
