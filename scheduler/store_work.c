@@ -552,6 +552,22 @@ static void result_read(accept_args *A, oz_wu_result *res)
         snprintf(A->bad, sizeof A->bad, "result: %s", sub);
 }
 
+/* A's fields for the result `in` that host_id returns, and its text
+ * parsed into res (result_read). */
+static void accept_prepare(accept_args *A, oz_result_in *in, int64_t host_id, int64_t now,
+                           oz_wu_result *res)
+{
+    in->duplicate = false;
+    *A = (accept_args){.replica_id = in->replica_id,
+                       .host_id = host_id,
+                       .now = now,
+                       .json = in->json,
+                       .len = in->len,
+                       .sha256 = in->sha256,
+                       .duplicate = &in->duplicate};
+    result_read(A, res);
+}
+
 /* Does the parsed result fit the unit of replica r (read with its
  * header)?  OZ_SCHED_EINVAL (400) when it does not. */
 static int result_fits(const accept_args *A, const replica_row *r, char *why, size_t whylen)
@@ -598,17 +614,13 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
                            size_t len, const unsigned char sha256[32], int64_t now, bool *duplicate,
                            char *why, size_t whylen)
 {
-    *duplicate = false;
-    accept_args A = {.replica_id = replica_id,
-                     .host_id = host_id,
-                     .now = now,
-                     .json = json,
-                     .len = len,
-                     .sha256 = sha256,
-                     .duplicate = duplicate};
+    oz_result_in in = {.replica_id = replica_id, .json = json, .len = len};
+    memcpy(in.sha256, sha256, sizeof in.sha256);
+    accept_args A;
     oz_wu_result res;
-    result_read(&A, &res);
+    accept_prepare(&A, &in, host_id, now, &res);
     int rc = oz_store_write(s, A.parsed != NULL, accept_body, &A, why, whylen);
+    *duplicate = in.duplicate;
     oz_wu_result_clear(&res);
     return rc;
 }
@@ -626,16 +638,8 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
     oz_store_job jobs[OZ_WORK_RESULTS_MAX + 1];
     for (size_t i = 0; i < nres; i++) {
         oz_result_in *r = &res[i];
-        r->duplicate = false;
         r->why[0] = '\0';
-        acc[i] = (accept_args){.replica_id = r->replica_id,
-                               .host_id = h->host_id,
-                               .now = now,
-                               .json = r->json,
-                               .len = r->len,
-                               .sha256 = r->sha256,
-                               .duplicate = &r->duplicate};
-        result_read(&acc[i], &parsed[i]);
+        accept_prepare(&acc[i], r, h->host_id, now, &parsed[i]);
         jobs[i] = (oz_store_job){
             .body = accept_body, .arg = &acc[i], .why = r->why, .whylen = sizeof r->why};
     }
