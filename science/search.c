@@ -659,6 +659,8 @@ static void pair_spectra(oz_sci_search *s, int64_t i)
     }
     for (unsigned li = 0; li < s->nlens; li++) {
         struct len_plan *lp = &s->lens[li];
+        if (!lp->cur.mean || i % lp->every != 0)
+            continue;
         lp->cur_mean = total[li][0] / ((double)lp->L * lp->nspec);
         lp->pair_mean = total[li][1] / ((double)lp->L * lp->nspec);
     }
