@@ -175,10 +175,15 @@ static int64_t count_sql(world *w, const char *sql)
     return v;
 }
 
+/* result_text for the unit an assignment names ("ds-NNNNNN": index NNNNNN). */
+static char *assigned_text(const oz_assignment *a, double df, bool extra)
+{
+    return result_text(a->unit_id, atoi(strchr(a->unit_id, '-') + 1), df, extra);
+}
+
 static int upload(world *w, int host, const oz_assignment *a, double df, bool extra)
 {
-    int idx = atoi(strchr(a->unit_id, '-') + 1);
-    char *t = result_text(a->unit_id, idx, df, extra);
+    char *t = assigned_text(a, df, extra);
     unsigned char sha[32];
     memset(sha, 0, 32);
     for (size_t i = 0; t[i]; i++) /* any stable digest of the bytes will do here */
@@ -874,8 +879,8 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
                   " WHEN new.result IS NOT NULL AND new.id = (SELECT min(id) FROM replicas"
                   " WHERE state = 1) BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
     assert_true(a[0].replica_id < a[1].replica_id);
-    char *bad = result_text(a[0].unit_id, atoi(strchr(a[0].unit_id, '-') + 1), 0, false);
-    char *good = result_text(a[1].unit_id, atoi(strchr(a[1].unit_id, '-') + 1), 0, false);
+    char *bad = assigned_text(&a[0], 0, false);
+    char *good = assigned_text(&a[1], 0, false);
     oz_result_in res[2] = {{.replica_id = a[0].replica_id, .json = bad, .len = strlen(bad)},
                            {.replica_id = a[1].replica_id, .json = good, .len = strlen(good)}};
     memset(res[0].sha256, 1, 32);
@@ -919,7 +924,7 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     trapped_world(&w, a,
                   "CREATE TRIGGER doom BEFORE UPDATE OF in_progress ON hosts"
                   " WHEN new.in_progress = 1 BEGIN SELECT RAISE(ROLLBACK, 'doomed'); END");
-    char *text = result_text(a[0].unit_id, atoi(strchr(a[0].unit_id, '-') + 1), 0, false);
+    char *text = assigned_text(&a[0], 0, false);
     oz_result_in res[1] = {{.replica_id = a[0].replica_id, .json = text, .len = strlen(text)}};
     memset(res[0].sha256, 1, 32);
     int rc =
