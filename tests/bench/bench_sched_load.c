@@ -16,14 +16,17 @@
  * them in its next work request (DESIGN.md §4); with --put-results it
  * uploads each with its own PUT /api/v1/replicas/ID/result instead.  It
  * prints requests/s, dispatches/s, results returned/s and p50/p99 latency
- * for each kind of request, then the ratio of the two sizes.
+ * for each kind of request, the server's CPU time per work request (on a
+ * shared machine steadier than the rates: compare changes by it too), then
+ * the ratio of the two sizes.
  *
  *   bench_sched_load [--units N,N...] [--seconds S] [--connections C]
  *                    [--threads T] [--server PATH] [--keep DIR] [--no-upload]
  *                    [--put-results]
  *
- * Defaults: 256 connections (hosts, two per account), 64 server threads
- * (project.json http_threads), 10 s per size after a 1 s warm-up.
+ * Defaults: 256 connections (hosts, two per account), the server's own
+ * number of HTTP threads (project.json http_threads, 16; --threads sets
+ * it), 10 s per size after a 1 s warm-up.
  *
  * --no-upload: hosts only ask for work (dispatch alone, no uploads, no
  * validation); --keep DIR keeps the projects.
@@ -102,7 +105,12 @@ static void tune_config(const char *dir, int connections, int threads)
     json_object_set_new(c, "rate_burst", json_real(1e6));
     json_object_set_new(c, "max_in_progress_per_cpu", json_integer(1000));
     json_object_set_new(c, "connection_limit", json_integer(connections * 2 + 64));
-    json_object_set_new(c, "http_threads", json_integer(threads));
+    if (threads) /* else the project's default */
+        json_object_set_new(c, "http_threads", json_integer(threads));
+    json_t *t = json_object_get(c, "http_threads");
+    if (!json_is_integer(t))
+        die("%s has no http_threads", path);
+    printf("bench_sched_load: %lld server threads\n", (long long)json_integer_value(t));
     if (json_dump_file(c, path, JSON_INDENT(2)) != 0)
         die("cannot write %s", path);
     json_decref(c);
@@ -516,11 +524,32 @@ static double pct(double *v, size_t n, double p)
 
 typedef struct figures {
     double work_rps, dispatch_rps, returned_rps, work_p50, work_p99, up_p50, up_p99;
+    double server_cores; /* the server's CPU time over the run's wall time */
     long errors, empty;
 } figures;
 
-static figures drive(conn *conns, int nconn, double seconds)
+/* The CPU seconds (user + system) process pid has used so far, or -1. */
+static double cpu_seconds(pid_t pid)
 {
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *p = strrchr(line, ')'); /* the name may hold spaces */
+    unsigned long long ut, stt;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                     &stt) != 2)
+        return -1;
+    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static figures drive(conn *conns, int nconn, double seconds, pid_t server)
+{
+    double cpu0 = 0;
     stats st = {.dispatched = 0};
     for (int k = 0; k < REQ_KINDS; k++)
         st.lat[k] = malloc(LAT_MAX * sizeof(double));
@@ -572,6 +601,7 @@ static figures drive(conn *conns, int nconn, double seconds)
                     memset(st.n, 0, sizeof st.n);
                     st.dispatched = st.returned = st.errors = st.empty = 0;
                     t0 = t;
+                    cpu0 = cpu_seconds(server);
                 }
                 conn_done(c, &st, status, t - c->started);
                 if (t >= end) {
@@ -597,8 +627,10 @@ static figures drive(conn *conns, int nconn, double seconds)
         }
     }
     double dt = now_s() - t0;
+    double cpu1 = cpu_seconds(server);
     close(ep);
     figures f = {.errors = st.errors, .empty = st.empty};
+    f.server_cores = cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) / dt : -1;
     f.work_rps = (double)st.n[REQ_WORK] / dt;
     f.dispatch_rps = (double)st.dispatched / dt;
     f.returned_rps = (double)st.returned / dt;
@@ -655,7 +687,7 @@ static figures one_size(const char *server, const char *root, long nunits, int n
     curl_easy_cleanup(setup);
 
     double t0 = now_s();
-    figures f = drive(conns, nconn, seconds);
+    figures f = drive(conns, nconn, seconds, pid);
     double run_s = now_s() - t0;
     long validated = validated_units(url);
     kill(pid, SIGTERM);
@@ -669,6 +701,9 @@ static figures one_size(const char *server, const char *root, long nunits, int n
     else if (!no_upload)
         printf("  | results returned %7.0f/s in the work requests", f.returned_rps);
     printf("  | errors %ld, empty %ld\n", f.errors, f.empty);
+    if (f.server_cores >= 0 && f.work_rps > 0)
+        printf("%8s server CPU: %.2f cores, %.0f us per work request\n", "", f.server_cores,
+               f.server_cores / f.work_rps * 1e6);
     if (f.returned_rps > 0 && validated >= 0)
         printf("%8s validator: %.0f units/s validated during the run, while hosts returned"
                " results for %.0f units/s (quorum 2)%s\n",
@@ -688,7 +723,7 @@ int main(int argc, char **argv)
 {
     const char *sizes = "100000,1000000", *keep = NULL;
     double seconds = 10;
-    int nconn = 256, nthreads = 64;
+    int nconn = 256, nthreads = 0;
     char server[4096] = "";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--units") && i + 1 < argc)
@@ -714,7 +749,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0) || nthreads < 1 || nthreads > 256)
+    if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0) || nthreads < 0 || nthreads > 256)
         die("%s", "--connections 2..512, --threads 1..256 and --seconds > 0");
     if (!server[0]) {
         char self[4000];
@@ -736,9 +771,9 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     result_template();
-    printf("bench_sched_load: %d connections (hosts), %d server threads, %.0f s per size%s,"
+    printf("bench_sched_load: %d connections (hosts), %.0f s per size%s,"
            " server %s\n",
-           nconn, nthreads, seconds,
+           nconn, seconds,
            no_upload     ? ", no uploads"
            : put_results ? ", results by PUT"
                          : ", results in work requests",
