@@ -44,6 +44,7 @@ typedef struct oz_server {
     oz_ratelimit *rl;        /* its own mutex */
     pthread_key_t store_key; /* each pool thread's oz_store */
     atomic_int inflight;     /* requests begun and not completed */
+    atomic_int suspended;    /* requests waiting for the store (oz_req_suspend) */
     atomic_bool draining;    /* set once by oz_http_drain */
     bool quiet;
     oz_log_level log_level; /* lines below it are not written (OZ_LOG_OFF when quiet) */
@@ -73,8 +74,19 @@ struct oz_req {
     enum MHD_Result ret; /* what the last oz_reply_* returned */
     unsigned status;     /* of the queued response (for /metrics and the log) */
     double t0;           /* monotonic seconds when the request began */
+    oz_handler then;     /* runs when a suspended request is resumed */
+    void *work;          /* the handler's state while suspended, */
+    void (*work_free)(void *work); /* freed with this when the request ends */
     char small[1024];
 };
+
+/* For a handler whose store work is queued (oz_store_visit_submit): stops
+ * serving r's connection, so that its thread serves others meanwhile,
+ * until oz_req_resume(r) - the store's done callback, called once from any
+ * thread; then then(r) runs on a pool thread and replies.  Call it before
+ * submitting. */
+void oz_req_suspend(oz_req *r, oz_handler then);
+void oz_req_resume(void *r);
 
 /* Replies: each queues the response and returns MHD's verdict (also kept in
  * r->ret).  oz_reply_json steals obj; oz_reply_text takes a malloc'd

@@ -197,112 +197,168 @@ static char *results_reply(oz_req *r, const reported *rep, size_t n)
     return text;
 }
 
+/* A work request or an upload while the writer has it (r->work). */
+typedef struct visit_state {
+    json_t *body;     /* the parsed body, which rep's texts point into */
+    reported *rep;    /* the results reported, with what became of them */
+    oz_result_in *in; /* those passed to the store */
+    size_t nrep, nin;
+    oz_visit *visit;
+} visit_state;
+
+static void visit_state_free(void *p)
+{
+    visit_state *w = p;
+    if (!w)
+        return;
+    oz_store_visit_free(w->visit);
+    free(w->in);
+    free(w->rep);
+    json_decref(w->body);
+    free(w);
+}
+
+/* Hands r's visit to the writer; the reply comes from then(r) once it is
+ * done (oz_req_suspend). */
+static enum MHD_Result visit_submit(oz_req *r, visit_state *w, oz_handler then)
+{
+    r->work = w;
+    r->work_free = visit_state_free;
+    oz_req_suspend(r, then);
+    oz_store_visit_submit(r->store, w->visit, oz_req_resume, r);
+    return MHD_YES;
+}
+
+/* Results that became new (not re-sent) counted and announced to the jobs. */
+static void results_arrived(oz_req *r, uint64_t fresh, bool in_work)
+{
+    if (fresh && r->srv->metrics)
+        oz_metrics_results(r->srv->metrics, in_work, fresh);
+    if (fresh && r->srv->jobs)
+        oz_jobs_kick(r->srv->jobs);
+}
+
+/* The second half of a work request: the reply once the writer is done. */
+static enum MHD_Result work_done(oz_req *r)
+{
+    visit_state *w = r->work;
+    oz_assignment a[OZ_WORK_BATCH_MAX];
+    size_t n = 0;
+    char why[256] = "";
+    int rc = oz_store_visit_end(w->visit, a, &n, why, sizeof why);
+    uint64_t fresh = 0;
+    for (size_t i = 0, j = 0; i < w->nrep; i++) {
+        if (w->rep[i].status)
+            continue;
+        oz_result_in *q = &w->in[j++];
+        fresh += q->rc == OZ_SCHED_OK && !q->duplicate;
+        if (q->rc != OZ_SCHED_OK) {
+            w->rep[i].status = oz_reply_store_status(q->rc);
+            store_why(q->rc, q->why, w->rep[i].why, sizeof w->rep[i].why);
+        }
+    }
+    results_arrived(r, fresh, true);
+    if (rc != 0) /* the results it took count; the host sends them again */
+        return oz_reply_store(r, rc, why);
+    for (size_t i = 0; i < n; i++) {
+        if (!oz_wu_id_valid(a[i].unit_id, OZ_WU_ID_MAX) || !oz_units_file_name_valid(a[i].file) ||
+            !hex64(a[i].sha256))
+            return oz_reply_error(r, 500, "replica %" PRId64 " has a malformed unit row",
+                                  a[i].replica_id);
+    }
+    char *results = NULL;
+    if (w->rep && !(results = results_reply(r, w->rep, w->nrep)))
+        return oz_reply_error(r, 500, "out of memory");
+    size_t len = 0;
+    char *text = work_reply(a, n, results, r->srv->cfg.next_rpc_delay, &len);
+    free(results);
+    return text ? oz_reply_text(r, 200, text, len) : oz_reply_error(r, 500, "out of memory");
+}
+
 enum MHD_Result oz_api_work(oz_req *r)
 {
     static const char *const keys[] = {"want_seconds", "results", NULL};
     double want = 0;
-    json_t *o = oz_req_json(r, OZ_REQ_ALLOW_NUL, keys); /* a result's NUL is its own 400 */
-    if (!o)
-        return r->ret;
-    enum MHD_Result ret = r->ret;
-    reported *rep = NULL;
-    oz_result_in *in = NULL;
-    char *results = NULL;
-    size_t nrep = 0, nin = 0;
-    if (oz_req_num(r, o, "want_seconds", true, 0, WANT_SECONDS_MAX, &want) < 0)
+    visit_state *w = calloc(1, sizeof *w);
+    if (!w)
+        return oz_reply_error(r, 500, "out of memory");
+    if (!(w->body = oz_req_json(r, OZ_REQ_ALLOW_NUL, keys))) /* a result's NUL is its own 400 */
         goto out_replied;
-    if (json_object_get(o, "results")) {
-        rep = calloc(OZ_WORK_RESULTS_MAX, sizeof *rep);
-        in = calloc(OZ_WORK_RESULTS_MAX, sizeof *in);
-        if (!rep || !in) {
-            ret = oz_reply_error(r, 500, "out of memory");
-            goto out;
+    if (oz_req_num(r, w->body, "want_seconds", true, 0, WANT_SECONDS_MAX, &want) < 0)
+        goto out_replied;
+    const json_t *list = json_object_get(w->body, "results");
+    if (list) {
+        size_t most = json_is_array(list) ? json_array_size(list) : 0;
+        most = most < OZ_WORK_RESULTS_MAX ? most : OZ_WORK_RESULTS_MAX;
+        w->rep = calloc(most + 1, sizeof *w->rep);
+        w->in = calloc(most + 1, sizeof *w->in);
+        if (!w->rep || !w->in) {
+            oz_reply_error(r, 500, "out of memory");
+            goto out_replied;
         }
+        if (results_read(r, w->body, w->rep, &w->nrep) < 0)
+            goto out_replied;
     }
-    if (rep && results_read(r, o, rep, &nrep) < 0)
-        goto out_replied;
-    for (size_t i = 0; i < nrep; i++) {
-        reported *p = &rep[i];
-        oz_result_in *q = &in[nin];
+    for (size_t i = 0; i < w->nrep; i++) {
+        reported *p = &w->rep[i];
+        oz_result_in *q = &w->in[w->nin];
         p->status = result_sha(p->text, p->len, q->sha256, p->why, sizeof p->why);
         if (p->status)
             continue;
         q->replica_id = p->replica_id;
         q->json = p->text;
         q->len = p->len;
-        nin++;
+        w->nin++;
     }
-
     const oz_project_config *cfg = &r->srv->cfg;
-    int cap = cfg->max_in_progress_per_cpu * r->host.ncpus;
-    oz_assignment a[OZ_WORK_BATCH_MAX];
-    size_t n = 0;
     char why[256] = "";
-    int rc = oz_store_work_report(r->store, &r->host, in, nin, want, cap, (int64_t)time(NULL), a,
-                                  OZ_WORK_BATCH_MAX, &n, why, sizeof why);
-    uint64_t fresh = 0;
-    for (size_t i = 0, j = 0; i < nrep; i++) {
-        if (rep[i].status)
-            continue;
-        oz_result_in *q = &in[j++];
-        fresh += q->rc == OZ_SCHED_OK && !q->duplicate;
-        if (q->rc != OZ_SCHED_OK) {
-            rep[i].status = oz_reply_store_status(q->rc);
-            store_why(q->rc, q->why, rep[i].why, sizeof rep[i].why);
-        }
+    int rc = oz_store_visit_new(&r->host, w->in, w->nin, true, want,
+                                cfg->max_in_progress_per_cpu * r->host.ncpus, (int64_t)time(NULL),
+                                OZ_WORK_BATCH_MAX, &w->visit, why, sizeof why);
+    if (rc != 0) {
+        oz_reply_store(r, rc, why);
+        goto out_replied;
     }
-    if (fresh && r->srv->metrics)
-        oz_metrics_results(r->srv->metrics, true, fresh);
-    if (fresh && r->srv->jobs)
-        oz_jobs_kick(r->srv->jobs);
-    if (rc != 0) { /* the results it took count; the host sends them again */
-        ret = oz_reply_store(r, rc, why);
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!oz_wu_id_valid(a[i].unit_id, OZ_WU_ID_MAX) || !oz_units_file_name_valid(a[i].file) ||
-            !hex64(a[i].sha256)) {
-            ret = oz_reply_error(r, 500, "replica %" PRId64 " has a malformed unit row",
-                                 a[i].replica_id);
-            goto out;
-        }
-    }
-    if (rep && !(results = results_reply(r, rep, nrep))) {
-        ret = oz_reply_error(r, 500, "out of memory");
-        goto out;
-    }
-    size_t len = 0;
-    char *text = work_reply(a, n, results, cfg->next_rpc_delay, &len);
-    ret = text ? oz_reply_text(r, 200, text, len) : oz_reply_error(r, 500, "out of memory");
-    goto out;
+    return visit_submit(r, w, work_done);
 out_replied:
-    ret = r->ret;
-out:
-    free(results);
-    free(in);
-    free(rep);
-    json_decref(o);
-    return ret;
+    visit_state_free(w);
+    return r->ret;
+}
+
+/* The second half of an upload: the reply once the writer is done. */
+static enum MHD_Result upload_done(oz_req *r)
+{
+    visit_state *w = r->work;
+    size_t n;
+    char why[256] = "";
+    oz_store_visit_end(w->visit, NULL, &n, why, sizeof why); /* no dispatch: its rc is 0 */
+    const oz_result_in *q = &w->in[0];
+    if (q->rc != 0)
+        return oz_reply_store(r, q->rc, q->why);
+    results_arrived(r, !q->duplicate, false);
+    return oz_reply_json(r, 200,
+                         json_pack("{s:I, s:b}", "replica_id", (json_int_t)r->id, "accepted", 1));
 }
 
 enum MHD_Result oz_api_result_put(oz_req *r)
 {
     char why[512] = "";
-    unsigned char sha[32];
-    unsigned status = result_sha(r->body, r->len, sha, why, sizeof why);
-    if (status)
-        return oz_reply_error(r, status, "%s", why);
-    bool dup = false;
-    int rc = oz_store_result_accept(r->store, r->id, r->host.host_id, r->body, r->len, sha,
-                                    (int64_t)time(NULL), &dup, why, sizeof why);
-    if (rc != 0)
-        return oz_reply_store(r, rc, why);
-    if (!dup && r->srv->metrics)
-        oz_metrics_results(r->srv->metrics, false, 1);
-    if (!dup && r->srv->jobs)
-        oz_jobs_kick(r->srv->jobs);
-    return oz_reply_json(r, 200,
-                         json_pack("{s:I, s:b}", "replica_id", (json_int_t)r->id, "accepted", 1));
+    visit_state *w = calloc(1, sizeof *w);
+    if (!w || !(w->in = calloc(1, sizeof *w->in))) {
+        visit_state_free(w);
+        return oz_reply_error(r, 500, "out of memory");
+    }
+    oz_result_in *q = w->in;
+    *q = (oz_result_in){.replica_id = r->id, .json = r->body, .len = r->len};
+    unsigned status = result_sha(r->body, r->len, q->sha256, why, sizeof why);
+    int rc = status ? 0
+                    : oz_store_visit_new(&r->host, q, 1, false, 0, 0, (int64_t)time(NULL), 0,
+                                         &w->visit, why, sizeof why);
+    if (status || rc) {
+        visit_state_free(w);
+        return status ? oz_reply_error(r, status, "%s", why) : oz_reply_store(r, rc, why);
+    }
+    return visit_submit(r, w, upload_done);
 }
 
 enum MHD_Result oz_api_error_post(oz_req *r)

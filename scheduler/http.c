@@ -22,7 +22,12 @@
  *  3. upload size 0 again: the request is authenticated and charged (if
  *     not done in 1: small bodies are read first so that the answer, even
  *     a 401 or 429, leaves the connection open for the next request), then
- *     the handler runs and queues one response.
+ *     the handler runs and queues one response.  A work request or a result
+ *     upload instead hands its writes to the store's writer and suspends
+ *     the connection (oz_req_suspend), so that its thread serves others
+ *     while the writer batches and fsyncs; the writer's done callback
+ *     resumes it, and libmicrohttpd calls on_request once more, which runs
+ *     the handler's second half (r->then) to reply.
  *
  * on_completed counts the request in the server's metrics (route, status,
  * and the latency of dispatches and uploads: relaxed atomics, metrics.h)
@@ -329,6 +334,21 @@ static bool append(oz_req *r, const char *data, size_t n)
     return true;
 }
 
+void oz_req_suspend(oz_req *r, oz_handler then)
+{
+    r->then = then;
+    atomic_fetch_add_explicit(&r->srv->suspended, 1, memory_order_relaxed);
+    MHD_suspend_connection(r->conn);
+}
+
+void oz_req_resume(void *arg)
+{
+    oz_req *r = arg;
+    oz_server *srv = r->srv;
+    MHD_resume_connection(r->conn); /* r may be gone once this returns */
+    atomic_fetch_sub_explicit(&srv->suspended, 1, memory_order_release);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -353,6 +373,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_relaxed);
         return begin(r);
+    }
+    if (r->then) { /* resumed: its handler's second half */
+        oz_handler then = r->then;
+        r->then = NULL;
+        return then(r);
     }
     if (r->replied) { /* an early answer is queued: nothing more to read */
         *upload_data_size = 0;
@@ -401,6 +426,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     observe(srv, r);
+    if (r->work_free)
+        r->work_free(r->work);
     if (r->body != r->small)
         free(r->body);
     free(r);
@@ -425,6 +452,7 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     srv->started = (int64_t)time(NULL);
     srv->units_fd = -1;
     atomic_init(&srv->inflight, 0);
+    atomic_init(&srv->suspended, 0);
     atomic_init(&srv->draining, false);
     h->quiesced = MHD_INVALID_SOCKET;
 
@@ -457,7 +485,8 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     const struct sockaddr *sa;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                         MHD_ALLOW_SUSPEND_RESUME;
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     if (inet_pton(AF_INET, srv->cfg.bind, &a4.sin_addr) == 1) {
@@ -526,6 +555,12 @@ void oz_http_stop(oz_http *h)
 {
     if (!h)
         return;
+    /* libmicrohttpd aborts when stopped with a connection suspended; the
+     * writer, still running, resumes each soon. */
+    while (atomic_load_explicit(&h->srv.suspended, memory_order_acquire) > 0) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(h->daemon); /* joins the pool: their store connections close */
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);

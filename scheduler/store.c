@@ -693,7 +693,7 @@ static void *writer_main(void *arg)
             rc = oz_store_wcommit(ws, why, sizeof why);
         oz_wop *to_sync = NULL, *to_sync_tail = NULL;
         for (oz_wop *op = batch, *next; op; op = next) {
-            next = op->next; /* a group belongs to its waiter once got is posted */
+            next = op->next; /* a group is its submitter's once done is called */
             if (rc != OZ_SCHED_OK && op->rc == OZ_SCHED_OK)
                 op->rc = oz_sched_fail(rc, op->why, op->whylen, "%s", why);
             op->seq = ws ? ws->last_seq : 0;
@@ -706,8 +706,8 @@ static void *writer_main(void *arg)
                 to_sync_tail = op;
                 continue;
             }
-            if (op->got)
-                sem_post(op->got);
+            if (op->done)
+                op->done(op->done_arg);
         }
         if (to_sync) {
             pthread_mutex_lock(&db->s_lock);
@@ -734,7 +734,7 @@ static void *writer_main(void *arg)
 
 /* The syncer: takes the durable submissions the writer has committed, makes
  * them durable with one fsync of the WAL (wal_sync: none when another has
- * covered them), and wakes their waiters.  So a durable request's thread
+ * covered them), and tells their submitters (done).  So a durable request
  * waits once, and the writer goes on with the next batch meanwhile. */
 static void *syncer_main(void *arg)
 {
@@ -757,7 +757,7 @@ static void *syncer_main(void *arg)
             next = op->next;
             if (rc != OZ_SCHED_OK)
                 op->sync_rc = oz_sched_fail(rc, op->sync_why, op->sync_whylen, "%s", why);
-            sem_post(op->got);
+            op->done(op->done_arg);
         }
         pthread_mutex_lock(&db->s_lock);
     }
@@ -823,31 +823,23 @@ static int write_alone(oz_store *s, int durable, oz_store_body body, void *arg, 
     return oz_store_wcommit(s, why, whylen);
 }
 
-#define JOBS_MAX 128
-
-int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, char *why,
-                        size_t whylen)
+void oz_store_write_submit(oz_store *s, int durable, oz_store_job *jobs, oz_wop *ops, size_t n,
+                           char *why, size_t whylen, void (*done)(void *arg), void *arg)
 {
     oz_db *db = s->db;
-    if (n == 0)
-        return OZ_SCHED_OK;
-    if (n > JOBS_MAX)
-        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "more than %d writes at once", JOBS_MAX);
-    oz_wop ops[JOBS_MAX];
-    sem_t got;
+    for (size_t i = 0; i < n; i++)
+        ops[i] = (oz_wop){.body = jobs[i].body,
+                          .arg = jobs[i].arg,
+                          .why = jobs[i].why,
+                          .whylen = jobs[i].whylen,
+                          .done = i + 1 == n ? done : NULL,
+                          .done_arg = i + 1 == n ? arg : NULL,
+                          .durable = i + 1 == n && durable,
+                          .sync_why = why,
+                          .sync_whylen = whylen,
+                          .next = i + 1 < n ? &ops[i + 1] : NULL};
     pthread_mutex_lock(&db->q_lock);
-    if (db->writer_on && !db->writer_stop) {
-        sem_init(&got, 0, 0);
-        for (size_t i = 0; i < n; i++)
-            ops[i] = (oz_wop){.body = jobs[i].body,
-                              .arg = jobs[i].arg,
-                              .why = jobs[i].why,
-                              .whylen = jobs[i].whylen,
-                              .got = i + 1 == n ? &got : NULL,
-                              .durable = i + 1 == n && durable,
-                              .sync_why = why,
-                              .sync_whylen = whylen,
-                              .next = i + 1 < n ? &ops[i + 1] : NULL};
+    if (n && db->writer_on && !db->writer_stop) {
         if (db->q_tail)
             db->q_tail->next = &ops[0];
         else
@@ -855,19 +847,46 @@ int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, 
         db->q_tail = &ops[n - 1];
         pthread_cond_signal(&db->q_work);
         pthread_mutex_unlock(&db->q_lock);
-        while (sem_wait(&got) != 0) /* the writer finishes them in order; EINTR */
-            ;
-        sem_destroy(&got);
-        for (size_t i = 0; i < n; i++)
-            jobs[i].rc = ops[i].rc;
-        /* a failed batch never reached the syncer: nothing to be durable */
-        return ops[n - 1].sync_rc;
+        return; /* the writer finishes them in order */
     }
     pthread_mutex_unlock(&db->q_lock);
     for (size_t i = 0; i < n; i++)
-        jobs[i].rc =
-            write_alone(s, durable, jobs[i].body, jobs[i].arg, jobs[i].why, jobs[i].whylen);
-    return OZ_SCHED_OK;
+        ops[i].rc = write_alone(s, durable, ops[i].body, ops[i].arg, ops[i].why, ops[i].whylen);
+    done(arg);
+}
+
+int oz_store_write_collect(oz_store_job *jobs, const oz_wop *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jobs[i].rc = ops[i].rc;
+    /* a failed batch never reached the syncer: nothing to be durable */
+    return n ? ops[n - 1].sync_rc : OZ_SCHED_OK;
+}
+
+/* A semaphore, not a condition variable, so that it is posted without a
+ * lock and the woken waiter does not then queue for one (sem_post never
+ * touches it after the waiter may have returned). */
+static void post_sem(void *arg)
+{
+    sem_post(arg);
+}
+
+#define JOBS_MAX 128
+
+int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, char *why,
+                        size_t whylen)
+{
+    if (n > JOBS_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "more than %d writes at once",
+                             JOBS_MAX);
+    oz_wop ops[JOBS_MAX];
+    sem_t got;
+    sem_init(&got, 0, 0);
+    oz_store_write_submit(s, durable, jobs, ops, n, why, whylen, post_sem, &got);
+    while (n && sem_wait(&got) != 0) /* EINTR */
+        ;
+    sem_destroy(&got);
+    return oz_store_write_collect(jobs, ops, n);
 }
 
 int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,

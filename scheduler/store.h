@@ -241,6 +241,27 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
                          double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
                          size_t *n, char *why, size_t whylen);
 
+/*
+ * The same without waiting for the writer, so that a request's thread can
+ * serve other connections meanwhile.  oz_store_visit_new parses res (at most
+ * OZ_WORK_RESULTS_MAX, kept by the caller until the visit is freed) in the
+ * calling thread and prepares the writes: each result's acceptance and, when
+ * dispatch is set, the assignment as above (without it an upload alone, as
+ * oz_store_result_accept: no RPC is recorded).  oz_store_visit_submit queues
+ * them and calls done(arg) once, when they are done (and durable): from the
+ * writer's or the syncer's thread, or from this one before it returns when
+ * no writer runs.  Then oz_store_visit_end fills each result's rc and returns
+ * what oz_store_work_report does; oz_store_visit_free frees the visit, at
+ * any time but between submit and done.
+ */
+typedef struct oz_visit oz_visit;
+int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
+                       double want_seconds, int cap, int64_t now, size_t max, oz_visit **out,
+                       char *why, size_t whylen);
+void oz_store_visit_submit(oz_store *s, oz_visit *v, void (*done)(void *arg), void *arg);
+int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, size_t whylen);
+void oz_store_visit_free(oz_visit *v);
+
 /* A host reports it could not compute a replica: outcome CLIENT_ERROR with
  * its message; the unit is flagged for the transitioner.  Same errors as
  * above; reporting the same error twice is 0. */

@@ -35,7 +35,7 @@ struct oz_db {
     bool writer_stop; /* asked to finish (under q_lock) */
     pthread_t writer;
     /* The syncer thread: durable submissions the writer has committed wait
-     * here for the fsync that covers them, then their waiters are woken. */
+     * here for the fsync that covers them, then their submitters are told. */
     pthread_mutex_t s_lock;
     pthread_cond_t s_work;
     struct oz_wop *s_head, *s_tail; /* under s_lock */
@@ -71,11 +71,11 @@ typedef struct oz_wop {
     size_t whylen;
     int rc;
     uint64_t seq; /* the commit that holds it */
-    /* The last op of a group: posted when the group is done.  A semaphore,
-     * not a condition variable, so that it is posted without a lock and the
-     * woken waiter does not then queue for one (sem_post never touches it
-     * after the waiter may have returned). */
-    sem_t *got;
+    /* The last op of a group: called once the group is done (by the
+     * writer, or by the syncer after the fsync), the group then belonging
+     * to its submitter again; NULL for the others. */
+    void (*done)(void *arg);
+    void *done_arg;
     bool durable; /* the last op of a durable group: done after the fsync */
     int sync_rc;  /* OZ_SCHED_OK, or why the fsync failed, in sync_why */
     char *sync_why;
@@ -135,6 +135,15 @@ typedef struct oz_store_job {
 } oz_store_job;
 int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, char *why,
                         size_t whylen);
+/* The same without waiting: queues the jobs with ops (the caller's, one
+ * per job) and calls done(arg) once they are done - from the writer's or
+ * the syncer's thread, or on this one before returning when no writer
+ * runs.  Jobs, ops and why belong to the writer until then; then
+ * oz_store_write_collect sets each job's rc and returns what
+ * oz_store_write_jobs would. */
+void oz_store_write_submit(oz_store *s, int durable, oz_store_job *jobs, oz_wop *ops, size_t n,
+                           char *why, size_t whylen, void (*done)(void *arg), void *arg);
+int oz_store_write_collect(oz_store_job *jobs, const oz_wop *ops, size_t n);
 
 /* A read transaction (a consistent snapshot across several statements). */
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen);

@@ -610,18 +610,149 @@ static int accept_body(oz_store *s, void *arg, char *why, size_t whylen)
     return replica_close(s, A->replica_id, A->host_id, &r, &e, A->now, why, whylen);
 }
 
+/* A host's visit in flight: what the writer works on and fills in. */
+struct oz_visit {
+    oz_result_in *res; /* the caller's */
+    size_t nres, njobs;
+    bool durable; /* a text that is not a result is refused: no fsync for it */
+    accept_args *acc;
+    oz_wu_result *parsed;
+    oz_store_job *jobs; /* an accept per result, then the dispatch if asked for */
+    oz_wop *ops;
+    assign_args assign;
+    size_t got;
+    oz_assignment *out;
+    char why[sizeof ((oz_result_in *)0)->why]; /* the dispatch's failure, or the fsync's */
+};
+
+void oz_store_visit_free(oz_visit *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; v->parsed && i < v->nres; i++)
+        oz_wu_result_clear(&v->parsed[i]);
+    free(v->acc);
+    free(v->parsed);
+    free(v->jobs);
+    free(v->ops);
+    free(v->out);
+    free(v);
+}
+
+int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
+                       double want_seconds, int cap, int64_t now, size_t max, oz_visit **out,
+                       char *why, size_t whylen)
+{
+    *out = NULL;
+    if (nres > OZ_WORK_RESULTS_MAX)
+        return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "more than %d results in one request",
+                             OZ_WORK_RESULTS_MAX);
+    oz_visit *v = calloc(1, sizeof *v);
+    size_t njobs = nres + dispatch;
+    if (!v || !(v->acc = calloc(nres + 1, sizeof *v->acc)) ||
+        !(v->parsed = calloc(nres + 1, sizeof *v->parsed)) ||
+        !(v->jobs = calloc(njobs + 1, sizeof *v->jobs)) ||
+        !(v->ops = calloc(njobs + 1, sizeof *v->ops)) ||
+        !(v->out = calloc(max + 1, sizeof *v->out))) {
+        oz_store_visit_free(v);
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    }
+    v->res = res;
+    v->nres = nres;
+    v->njobs = njobs;
+    for (size_t i = 0; i < nres; i++) {
+        oz_result_in *r = &res[i];
+        r->why[0] = '\0';
+        accept_prepare(&v->acc[i], r, h->host_id, now, &v->parsed[i]);
+        v->jobs[i] = (oz_store_job){
+            .body = accept_body, .arg = &v->acc[i], .why = r->why, .whylen = sizeof r->why};
+        v->durable |= v->acc[i].parsed != NULL;
+    }
+    if (dispatch) {
+        v->assign = (assign_args){.h = h,
+                                  .want_seconds = want_seconds,
+                                  .cap = cap,
+                                  .now = now,
+                                  .out = v->out,
+                                  .max = max,
+                                  .n = &v->got};
+        v->jobs[nres] = (oz_store_job){
+            .body = assign_body, .arg = &v->assign, .why = v->why, .whylen = sizeof v->why};
+    }
+    *out = v;
+    return OZ_SCHED_OK;
+}
+
+void oz_store_visit_submit(oz_store *s, oz_visit *v, void (*done)(void *arg), void *arg)
+{
+    oz_store_write_submit(s, v->durable, v->jobs, v->ops, v->njobs, v->why, sizeof v->why, done,
+                          arg);
+}
+
+/* Each result's rc and the dispatch's, once the writes are done; sync is
+ * OZ_SCHED_OK or why the fsync failed (in v->why). */
+static int visit_finish(oz_visit *v, int sync, oz_assignment *out, size_t *n, char *why,
+                        size_t whylen)
+{
+    *n = 0;
+    for (size_t i = 0; i < v->nres; i++) {
+        oz_result_in *r = &v->res[i];
+        r->rc = v->jobs[i].rc;
+        if (sync != OZ_SCHED_OK && r->rc == OZ_SCHED_OK) { /* committed, maybe not durable */
+            r->rc = sync;
+            snprintf(r->why, sizeof r->why, "%s", v->why);
+        }
+    }
+    if (v->njobs == v->nres) /* no dispatch */
+        return OZ_SCHED_OK;
+    /* The assignments stand either way: dispatch is never promised durable. */
+    int rc = v->jobs[v->nres].rc;
+    if (rc != OZ_SCHED_OK) {
+        snprintf(why, whylen, "%s", v->why);
+        return rc;
+    }
+    memcpy(out, v->out, v->got * sizeof *out);
+    *n = v->got;
+    return OZ_SCHED_OK;
+}
+
+int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, size_t whylen)
+{
+    return visit_finish(v, oz_store_write_collect(v->jobs, v->ops, v->njobs), out, n, why,
+                        whylen);
+}
+
+/* A visit, waiting for it. */
+static int visit(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
+                 bool dispatch, double want_seconds, int cap, int64_t now, oz_assignment *out,
+                 size_t max, size_t *n, char *why, size_t whylen)
+{
+    oz_visit *v;
+    *n = 0;
+    int rc = oz_store_visit_new(h, res, nres, dispatch, want_seconds, cap, now, max, &v, why,
+                                whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    int sync = oz_store_write_jobs(s, v->durable, v->jobs, v->njobs, v->why, sizeof v->why);
+    rc = visit_finish(v, sync, out, n, why, whylen);
+    oz_store_visit_free(v);
+    return rc;
+}
+
 int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, const char *json,
                            size_t len, const unsigned char sha256[32], int64_t now, bool *duplicate,
                            char *why, size_t whylen)
 {
     oz_result_in in = {.replica_id = replica_id, .json = json, .len = len};
     memcpy(in.sha256, sha256, sizeof in.sha256);
-    accept_args A;
-    oz_wu_result res;
-    accept_prepare(&A, &in, host_id, now, &res);
-    int rc = oz_store_write(s, A.parsed != NULL, accept_body, &A, why, whylen);
+    oz_host_auth h = {.host_id = host_id};
+    size_t n;
+    int rc = visit(s, &h, &in, 1, false, 0, 0, now, NULL, 0, &n, why, whylen);
     *duplicate = in.duplicate;
-    oz_wu_result_clear(&res);
+    if (rc == OZ_SCHED_OK && in.rc != OZ_SCHED_OK) {
+        snprintf(why, whylen, "%s", in.why);
+        rc = in.rc;
+    }
     return rc;
 }
 
@@ -629,46 +760,7 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
                          double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
                          size_t *n, char *why, size_t whylen)
 {
-    *n = 0;
-    if (nres > OZ_WORK_RESULTS_MAX)
-        return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "more than %d results in one request",
-                             OZ_WORK_RESULTS_MAX);
-    accept_args acc[OZ_WORK_RESULTS_MAX];
-    oz_wu_result parsed[OZ_WORK_RESULTS_MAX];
-    oz_store_job jobs[OZ_WORK_RESULTS_MAX + 1];
-    for (size_t i = 0; i < nres; i++) {
-        oz_result_in *r = &res[i];
-        r->why[0] = '\0';
-        accept_prepare(&acc[i], r, h->host_id, now, &parsed[i]);
-        jobs[i] = (oz_store_job){
-            .body = accept_body, .arg = &acc[i], .why = r->why, .whylen = sizeof r->why};
-    }
-    size_t got = 0;
-    assign_args A = {.h = h,
-                     .want_seconds = want_seconds,
-                     .cap = cap,
-                     .now = now,
-                     .out = out,
-                     .max = max,
-                     .n = &got};
-    jobs[nres] = (oz_store_job){.body = assign_body, .arg = &A, .why = why, .whylen = whylen};
-    bool durable = false; /* a text that is not a result is refused: no fsync for it */
-    for (size_t i = 0; i < nres; i++)
-        durable |= acc[i].parsed != NULL;
-    int sync = oz_store_write_jobs(s, durable, jobs, nres + 1, why, whylen);
-    for (size_t i = 0; i < nres; i++) {
-        oz_wu_result_clear(&parsed[i]);
-        res[i].rc = jobs[i].rc;
-        if (sync != OZ_SCHED_OK && res[i].rc == OZ_SCHED_OK) { /* committed, maybe not durable */
-            res[i].rc = sync;
-            snprintf(res[i].why, sizeof res[i].why, "%s", why);
-        }
-    }
-    /* The assignments stand either way: dispatch is never promised durable. */
-    int rc = jobs[nres].rc;
-    if (rc == OZ_SCHED_OK)
-        *n = got;
-    return rc;
+    return visit(s, h, res, nres, true, want_seconds, cap, now, out, max, n, why, whylen);
 }
 
 typedef struct error_args {

@@ -22,6 +22,11 @@ download units (checking the SHA-256), compute real results with ozma-search
   crash      kill -9 the server straight after uploads were acknowledged,
              restart: no accepted result is lost, none counted twice, and
              PRAGMA integrity_check is ok.
+  busy       one HTTP thread serves 16 hosts asking at once (a work
+             request waits for the database without holding its thread):
+             each replica goes out once, results returned together in work
+             requests are all accepted and validated, and SIGTERM with
+             requests in flight answers them and exits 0.
 """
 import glob
 import hashlib
@@ -32,6 +37,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -469,6 +475,95 @@ def scenario_crash(tmp, rec, truth):
             srv.kill9()
 
 
+def scenario_busy(tmp, rec, truth):
+    d = project(tmp, "busy", rec)
+    with open(os.path.join(d, "project.json")) as f:
+        cfg = json.load(f)
+    cfg["http_threads"] = 1
+    with open(os.path.join(d, "project.json"), "w") as f:
+        json.dump(cfg, f)
+    srv = Server(d)
+    try:
+        st, info = call(srv.url + "/api/v1/server")
+        check(st == 200 and info.get("http_threads") == 1, "the server runs one HTTP thread")
+        hosts = [Host(srv, "busy%d" % i) for i in range(16)]
+        nunits = db(d, "SELECT count(*) FROM units")[0][0]
+        assert 2 * nunits < len(hosts), nunits  # some hosts get nothing
+
+        def together(fn):
+            """fn(host) for every host at once; their results in order."""
+            out = [None] * len(hosts)
+            start = threading.Barrier(len(hosts))
+
+            def run(i):
+                start.wait()
+                try:
+                    out[i] = fn(hosts[i])
+                except Exception as e:  # reported below, not lost in a thread
+                    out[i] = e
+            ts = [threading.Thread(target=run, args=(i,)) for i in range(len(hosts))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(120)
+            return out
+
+        got = together(lambda h: h.ask(1))
+        check(not any(isinstance(g, Exception) for g in got),
+              "%d hosts asking at once all get answers" % len(hosts))
+        sent = [a for g in got if isinstance(g, list) for a in g]
+        ids = [a["replica_id"] for a in sent]
+        units = sorted(a["unit_id"] for a in sent)
+        check(len(ids) == len(set(ids)) == 2 * nunits and all(units.count(u) == 2 for u in units),
+              "each of the %d replicas went out once, two per unit (%d sent)" % (2 * nunits, len(ids)))
+        done = {h.host_id: [(a, h.compute(a, tmp)) for a in h.work] for h in hosts}
+
+        def report(h):
+            body = {"want_seconds": 1,
+                    "results": [{"replica_id": a["replica_id"], "result": json.dumps(r)}
+                                for a, r in done[h.host_id]]}
+            return call(srv.url + "/api/v1/work", "POST", body, key=h.key)
+        replies = together(report)
+        accepted = [x for rep in replies if isinstance(rep, tuple) and rep[0] == 200
+                    for x in rep[1].get("results", []) if x.get("accepted")]
+        check(len(accepted) == 2 * nunits, "the %d results returned at once in work requests were "
+              "all accepted (%d)" % (2 * nunits, len(accepted)))
+        wait_for("validation of the busy dataset", lambda: status(srv)["units"]["validated"] == nunits)
+        check_progress(srv, d, "busy", "after the burst")
+
+        # SIGTERM while the hosts keep asking: each request is answered
+        # (200, or 503 once draining) or its connection closed, and the
+        # server exits 0, promptly.
+        stop = threading.Event()
+        bad = []
+
+        def keep_asking(h):
+            while not stop.is_set():
+                try:
+                    st, r = call(srv.url + "/api/v1/work", "POST", {"want_seconds": 1}, key=h.key)
+                except (urllib.error.URLError, ConnectionError, OSError):
+                    return
+                if st not in (200, 503):
+                    bad.append((st, r))
+        asking = [threading.Thread(target=keep_asking, args=(h,)) for h in hosts]
+        for t in asking:
+            t.start()
+        time.sleep(0.5)
+        t0 = time.time()
+        rc = srv.stop()
+        ms = (time.time() - t0) * 1000
+        stop.set()
+        for t in asking:
+            t.join(60)
+        check(rc == 0, "SIGTERM with work requests in flight: exit 0 (got %s)" % rc)
+        check(ms < 5000, "SIGTERM with work requests in flight: stopped in %.0f ms" % ms)
+        check(not bad, "every request in flight answered 200 or 503 (%s)" % bad[:3])
+        check(db(d, "PRAGMA integrity_check") == [("ok",)], "PRAGMA integrity_check is ok")
+    finally:
+        if srv.proc.poll() is None:
+            srv.kill9()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="oz-flow-")
     rec = os.path.join(tmp, "rec")
@@ -481,7 +576,8 @@ def main():
     with open(rec + ".truth.json") as f:
         truth = json.load(f)
     scenarios = {"honest": scenario_honest, "timeout": scenario_timeout,
-                 "cheating": scenario_cheating, "errors": scenario_errors, "crash": scenario_crash}
+                 "cheating": scenario_cheating, "errors": scenario_errors, "crash": scenario_crash,
+                 "busy": scenario_busy}
     for name, fn in scenarios.items():
         if ONLY and name not in ONLY:
             continue
