@@ -297,11 +297,14 @@ typedef struct oz_validate_unit {
 } oz_validate_unit;
 void oz_validate_unit_clear(oz_validate_unit *v);
 
-/* The first unit after unit id `after` (0: from the start) flagged for
- * validation with at least min_quorum successful replicas (flags of units
- * with fewer are cleared); OZ_SCHED_ENOTFOUND when none. */
-int oz_store_validate_next(oz_store *s, int64_t after, oz_validate_unit *out, char *why,
-                           size_t whylen);
+/* The first units (at most max, up to OZ_STORE_BATCH_MAX) after unit id
+ * `after` (0: from the start) flagged for validation with at least
+ * min_quorum successful replicas (flags of units with fewer are cleared),
+ * read in one snapshot, in order, into out[0 .. *n); OZ_SCHED_ENOTFOUND
+ * when none.  After an error, *n units were read before it. */
+#define OZ_STORE_BATCH_MAX 256
+int oz_store_validate_batch(oz_store *s, int64_t after, oz_validate_unit *out, size_t max,
+                            size_t *n, char *why, size_t whylen);
 
 /* The validator's verdict on one unit: states[i] for v->replicas[i]
  * (VALID, INVALID, INCONCLUSIVE), the canonical replica id (0: no
@@ -331,9 +334,11 @@ typedef struct oz_assimilate_unit {
     char *json; /* owned: the canonical result file */
 } oz_assimilate_unit;
 void oz_assimilate_unit_clear(oz_assimilate_unit *a);
-/* The first such unit after unit id `after` (0: from the start). */
-int oz_store_assimilate_next(oz_store *s, int64_t after, oz_assimilate_unit *out, char *why,
-                             size_t whylen);
+/* The first such units (at most max) after unit id `after` (0: from the
+ * start), in order, into out[0 .. *n); OZ_SCHED_ENOTFOUND when none.
+ * After an error, *n units were read before it. */
+int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *out, size_t max,
+                              size_t *n, char *why, size_t whylen);
 
 typedef struct oz_signal_row {
     const char *type;

@@ -286,42 +286,59 @@ static int unflag_body(oz_store *s, void *arg, char *why, size_t whylen)
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
-int oz_store_validate_next(oz_store *s, int64_t after, oz_validate_unit *out, char *why,
-                           size_t whylen)
+int oz_store_validate_batch(oz_store *s, int64_t after, oz_validate_unit *out, size_t max,
+                            size_t *n, char *why, size_t whylen)
 {
-    memset(out, 0, sizeof *out);
-    for (;;) {
-        /* Look in a read transaction: uploads flag a unit only once it has
-         * a quorum, so the unit found is nearly always ready. */
+    *n = 0;
+    if (max > OZ_STORE_BATCH_MAX)
+        max = OZ_STORE_BATCH_MAX;
+    while (*n < max) {
+        /* Look in one read transaction (a snapshot: a connection reads its
+         * pages afresh at each one, after the writer's commits): uploads
+         * flag a unit only once it has a quorum, so a unit found is nearly
+         * always ready. */
+        int64_t ids[OZ_STORE_BATCH_MAX], idle[OZ_STORE_BATCH_MAX];
+        size_t want = max - *n, nids = 0, nidle = 0;
         int rc = oz_store_rbegin(s, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
         sqlite3_stmt *st = oz_store_stmt(
-            s, "SELECT id FROM units WHERE need_validate = 1 AND id > ? ORDER BY id LIMIT 1", why,
+            s, "SELECT id FROM units WHERE need_validate = 1 AND id > ? ORDER BY id LIMIT ?", why,
             whylen);
         if (!st) {
             oz_store_rend(s);
             return OZ_SCHED_EDB;
         }
         sqlite3_bind_int64(st, 1, after);
-        if (sqlite3_step(st) != SQLITE_ROW) {
-            sqlite3_reset(st);
-            oz_store_rend(s);
-            return OZ_SCHED_ENOTFOUND;
-        }
-        int64_t unit = sqlite3_column_int64(st, 0);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)want);
+        while (nids < want && sqlite3_step(st) == SQLITE_ROW)
+            ids[nids++] = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
-        bool ready;
-        rc = validate_load(s, unit, out, &ready, why, whylen);
+        for (size_t i = 0; i < nids && rc == OZ_SCHED_OK; i++) {
+            bool ready = false;
+            oz_validate_unit *v = &out[*n];
+            memset(v, 0, sizeof *v);
+            rc = validate_load(s, ids[i], v, &ready, why, whylen);
+            after = ids[i];
+            if (rc == OZ_SCHED_OK && ready) {
+                (*n)++;
+                continue;
+            }
+            oz_validate_unit_clear(v);
+            if (rc == OZ_SCHED_OK)
+                idle[nidle++] = ids[i];
+        }
         oz_store_rend(s);
-        if (rc != OZ_SCHED_OK || ready)
-            return rc;
-        oz_validate_unit_clear(out);
         /* Nothing to decide: clear the flag, looking again inside the write
          * transaction so that no upload slips in between. */
-        if ((rc = oz_store_write(s, 0, unflag_body, &unit, why, whylen)) != OZ_SCHED_OK)
+        for (size_t i = 0; i < nidle && rc == OZ_SCHED_OK; i++)
+            rc = oz_store_write(s, 0, unflag_body, &idle[i], why, whylen);
+        if (rc != OZ_SCHED_OK)
             return rc;
+        if (nids < want) /* no more: else fill the places of the units not ready */
+            break;
     }
+    return *n ? OZ_SCHED_OK : OZ_SCHED_ENOTFOUND;
 }
 
 /* Adds credit to a replica's host, account and the account's team (id[],
@@ -501,10 +518,10 @@ void oz_assimilate_unit_clear(oz_assimilate_unit *a)
     memset(a, 0, sizeof *a);
 }
 
-int oz_store_assimilate_next(oz_store *s, int64_t after, oz_assimilate_unit *out, char *why,
-                             size_t whylen)
+int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *out, size_t max,
+                              size_t *n, char *why, size_t whylen)
 {
-    memset(out, 0, sizeof *out);
+    *n = 0;
     sqlite3_stmt *st = oz_store_stmt(
         s,
         /* INDEXED BY: the planner would otherwise walk every validated
@@ -512,31 +529,36 @@ int oz_store_assimilate_next(oz_store *s, int64_t after, oz_assimilate_unit *out
         "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
         " JOIN replicas r ON r.id = u.canonical"
-        " WHERE u.state = 1 AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT 1",
+        " WHERE u.state = 1 AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT ?",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, after);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        int rc =
-            step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND : oz_store_dberr(s, "assimilate", why, whylen);
-        sqlite3_reset(st);
-        return rc;
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    int step = SQLITE_DONE, rc = OZ_SCHED_OK;
+    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        oz_assimilate_unit *a = &out[*n];
+        memset(a, 0, sizeof *a);
+        a->unit_rowid = sqlite3_column_int64(st, 0);
+        a->dataset_id = sqlite3_column_int64(st, 1);
+        a->replica_id = sqlite3_column_int64(st, 2);
+        a->unit_start_s = sqlite3_column_double(st, 3);
+        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+            a->has_time = true;
+            a->dataset_start_ns = sqlite3_column_int64(st, 4);
+        }
+        if (!(a->json = strdup(oz_store_col_text(st, 5)))) {
+            rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+            break;
+        }
+        (*n)++;
     }
-    out->unit_rowid = sqlite3_column_int64(st, 0);
-    out->dataset_id = sqlite3_column_int64(st, 1);
-    out->replica_id = sqlite3_column_int64(st, 2);
-    out->unit_start_s = sqlite3_column_double(st, 3);
-    if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-        out->has_time = true;
-        out->dataset_start_ns = sqlite3_column_int64(st, 4);
-    }
-    out->json = strdup(oz_store_col_text(st, 5));
+    if (rc == OZ_SCHED_OK && *n < max && step != SQLITE_DONE)
+        rc = oz_store_dberr(s, "assimilate", why, whylen);
     sqlite3_reset(st);
-    if (!out->json)
-        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-    return OZ_SCHED_OK;
+    if (rc == OZ_SCHED_OK && *n == 0)
+        rc = OZ_SCHED_ENOTFOUND;
+    return rc;
 }
 
 /* One unit's signals (oz_store_assimilate_commit). */
