@@ -45,6 +45,7 @@ typedef struct oz_server {
     pthread_key_t store_key; /* each pool thread's oz_store */
     atomic_int inflight;     /* requests begun and not completed */
     atomic_int suspended;    /* requests waiting for the store (oz_req_suspend) */
+    atomic_bool stopping;    /* set once by oz_http_stop: no more suspending */
     atomic_bool draining;    /* set once by oz_http_drain */
     bool quiet;
     oz_log_level log_level; /* lines below it are not written (OZ_LOG_OFF when quiet) */
@@ -83,9 +84,11 @@ struct oz_req {
 /* For a handler whose store work is queued (oz_store_visit_submit): stops
  * serving r's connection, so that its thread serves others meanwhile,
  * until oz_req_resume(r) - the store's done callback, called once from any
- * thread; then then(r) runs on a pool thread and replies.  Call it before
- * submitting. */
-void oz_req_suspend(oz_req *r, oz_handler then);
+ * thread; then then(r) runs on the connection's thread and replies.  Call
+ * it before submitting.  False when the server is stopping (libmicrohttpd
+ * must not stop with a connection suspended): then the handler waits for
+ * the store itself and replies at once. */
+bool oz_req_suspend(oz_req *r, oz_handler then);
 void oz_req_resume(void *r);
 
 /* Replies: each queues the response and returns MHD's verdict (also kept in

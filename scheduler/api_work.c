@@ -115,7 +115,7 @@ typedef struct reported {
     const char *text;
     size_t len;
     unsigned status; /* 0: accepted */
-    char why[512];
+    char why[640];   /* the store's why (512) with a prefix */
 } reported;
 
 /* The body's "results": [{"replica_id": N, "result": "TEXT"}, ...] into
@@ -219,14 +219,17 @@ static void visit_state_free(void *p)
 }
 
 /* Hands r's visit to the writer; the reply comes from then(r) once it is
- * done (oz_req_suspend). */
+ * done (oz_req_suspend), or at once while the server stops. */
 static enum MHD_Result visit_submit(oz_req *r, visit_state *w, oz_handler then)
 {
     r->work = w;
     r->work_free = visit_state_free;
-    oz_req_suspend(r, then);
-    oz_store_visit_submit(r->store, w->visit, oz_req_resume, r);
-    return MHD_YES;
+    if (oz_req_suspend(r, then)) {
+        oz_store_visit_submit(r->store, w->visit, oz_req_resume, r);
+        return MHD_YES;
+    }
+    oz_store_visit_wait(r->store, w->visit);
+    return then(r);
 }
 
 /* Results that became new (not re-sent) counted and announced to the jobs. */

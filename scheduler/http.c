@@ -334,11 +334,19 @@ static bool append(oz_req *r, const char *data, size_t n)
     return true;
 }
 
-void oz_req_suspend(oz_req *r, oz_handler then)
+bool oz_req_suspend(oz_req *r, oz_handler then)
 {
+    /* Counted before stopping is read, as oz_http_stop sets it before it
+     * reads the count (both sequentially consistent): one of the two sees
+     * the other. */
+    atomic_fetch_add(&r->srv->suspended, 1);
+    if (atomic_load(&r->srv->stopping)) {
+        atomic_fetch_sub(&r->srv->suspended, 1);
+        return false;
+    }
     r->then = then;
-    atomic_fetch_add_explicit(&r->srv->suspended, 1, memory_order_relaxed);
     MHD_suspend_connection(r->conn);
+    return true;
 }
 
 void oz_req_resume(void *arg)
@@ -453,6 +461,7 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     srv->units_fd = -1;
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->suspended, 0);
+    atomic_init(&srv->stopping, false);
     atomic_init(&srv->draining, false);
     h->quiesced = MHD_INVALID_SOCKET;
 
@@ -555,9 +564,16 @@ void oz_http_stop(oz_http *h)
 {
     if (!h)
         return;
-    /* libmicrohttpd aborts when stopped with a connection suspended; the
-     * writer, still running, resumes each soon. */
-    while (atomic_load_explicit(&h->srv.suspended, memory_order_acquire) > 0) {
+    /* libmicrohttpd aborts when stopped with a connection suspended: none
+     * is suspended from now on, and the writer, still running, resumes
+     * those that are.  Then the requests resumed get a moment to reply. */
+    atomic_store(&h->srv.stopping, true);
+    while (atomic_load(&h->srv.suspended) > 0) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    double end = mono_now() + 1.0;
+    while (atomic_load(&h->srv.inflight) > 0 && mono_now() < end) {
         struct timespec ts = {0, 1000 * 1000};
         nanosleep(&ts, NULL);
     }

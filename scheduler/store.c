@@ -871,6 +871,17 @@ static void post_sem(void *arg)
     sem_post(arg);
 }
 
+void oz_store_write_wait(oz_store *s, int durable, oz_store_job *jobs, oz_wop *ops, size_t n,
+                         char *why, size_t whylen)
+{
+    sem_t got;
+    sem_init(&got, 0, 0);
+    oz_store_write_submit(s, durable, jobs, ops, n, why, whylen, post_sem, &got);
+    while (sem_wait(&got) != 0) /* EINTR */
+        ;
+    sem_destroy(&got);
+}
+
 #define JOBS_MAX 128
 
 int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, char *why,
@@ -880,12 +891,7 @@ int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, 
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "more than %d writes at once",
                              JOBS_MAX);
     oz_wop ops[JOBS_MAX];
-    sem_t got;
-    sem_init(&got, 0, 0);
-    oz_store_write_submit(s, durable, jobs, ops, n, why, whylen, post_sem, &got);
-    while (n && sem_wait(&got) != 0) /* EINTR */
-        ;
-    sem_destroy(&got);
+    oz_store_write_wait(s, durable, jobs, ops, n, why, whylen);
     return oz_store_write_collect(jobs, ops, n);
 }
 

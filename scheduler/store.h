@@ -226,7 +226,7 @@ typedef struct oz_result_in {
     unsigned char sha256[32];
     int rc;         /* out */
     bool duplicate; /* out: this text was accepted before */
-    char why[256];  /* out */
+    char why[512];  /* out */
 } oz_result_in;
 
 /*
@@ -259,6 +259,8 @@ int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bo
                        double want_seconds, int cap, int64_t now, size_t max, oz_visit **out,
                        char *why, size_t whylen);
 void oz_store_visit_submit(oz_store *s, oz_visit *v, void (*done)(void *arg), void *arg);
+/* oz_store_visit_submit, waiting here until they are done. */
+void oz_store_visit_wait(oz_store *s, oz_visit *v);
 int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, size_t whylen);
 void oz_store_visit_free(oz_visit *v);
 

@@ -144,6 +144,9 @@ int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, 
 void oz_store_write_submit(oz_store *s, int durable, oz_store_job *jobs, oz_wop *ops, size_t n,
                            char *why, size_t whylen, void (*done)(void *arg), void *arg);
 int oz_store_write_collect(oz_store_job *jobs, const oz_wop *ops, size_t n);
+/* oz_store_write_submit, waiting here until they are done. */
+void oz_store_write_wait(oz_store *s, int durable, oz_store_job *jobs, oz_wop *ops, size_t n,
+                         char *why, size_t whylen);
 
 /* A read transaction (a consistent snapshot across several statements). */
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen);

@@ -689,12 +689,15 @@ void oz_store_visit_submit(oz_store *s, oz_visit *v, void (*done)(void *arg), vo
                           arg);
 }
 
-/* Each result's rc and the dispatch's, once the writes are done; sync is
- * OZ_SCHED_OK or why the fsync failed (in v->why). */
-static int visit_finish(oz_visit *v, int sync, oz_assignment *out, size_t *n, char *why,
-                        size_t whylen)
+void oz_store_visit_wait(oz_store *s, oz_visit *v)
+{
+    oz_store_write_wait(s, v->durable, v->jobs, v->ops, v->njobs, v->why, sizeof v->why);
+}
+
+int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, size_t whylen)
 {
     *n = 0;
+    int sync = oz_store_write_collect(v->jobs, v->ops, v->njobs);
     for (size_t i = 0; i < v->nres; i++) {
         oz_result_in *r = &v->res[i];
         r->rc = v->jobs[i].rc;
@@ -716,12 +719,6 @@ static int visit_finish(oz_visit *v, int sync, oz_assignment *out, size_t *n, ch
     return OZ_SCHED_OK;
 }
 
-int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, size_t whylen)
-{
-    return visit_finish(v, oz_store_write_collect(v->jobs, v->ops, v->njobs), out, n, why,
-                        whylen);
-}
-
 /* A visit, waiting for it. */
 static int visit(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
                  bool dispatch, double want_seconds, int cap, int64_t now, oz_assignment *out,
@@ -733,8 +730,8 @@ static int visit(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t n
                                 whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    int sync = oz_store_write_jobs(s, v->durable, v->jobs, v->njobs, v->why, sizeof v->why);
-    rc = visit_finish(v, sync, out, n, why, whylen);
+    oz_store_visit_wait(s, v);
+    rc = oz_store_visit_end(v, out, n, why, whylen);
     oz_store_visit_free(v);
     return rc;
 }

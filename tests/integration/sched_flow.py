@@ -22,11 +22,13 @@ download units (checking the SHA-256), compute real results with ozma-search
   crash      kill -9 the server straight after uploads were acknowledged,
              restart: no accepted result is lost, none counted twice, and
              PRAGMA integrity_check is ok.
-  busy       one HTTP thread serves 16 hosts asking at once (a work
-             request waits for the database without holding its thread):
-             each replica goes out once, results returned together in work
-             requests are all accepted and validated, and SIGTERM with
-             requests in flight answers them and exits 0.
+  busy       one HTTP thread serves 16 hosts asking at once: a work
+             request waiting for the database (its write lock held by
+             another process) does not hold the thread, which answers a
+             status request meanwhile; each replica goes out once, results
+             returned together in work requests are all accepted and
+             validated; SIGTERM with requests in flight answers them and
+             exits 0, also with no drain time while they wait for the lock.
 """
 import glob
 import hashlib
@@ -490,6 +492,25 @@ def scenario_busy(tmp, rec, truth):
         nunits = db(d, "SELECT count(*) FROM units")[0][0]
         assert 2 * nunits < len(hosts), nunits  # some hosts get nothing
 
+        # Another process holds the database's write lock: a work request
+        # waits for it, and the one HTTP thread answers a status request
+        # meanwhile.
+        lock = hold_write_lock(d)
+        held = {}
+        t = threading.Thread(target=lambda: held.update(
+            r=call(srv.url + "/api/v1/work", "POST", {"want_seconds": 0}, key=hosts[0].key)))
+        t.start()
+        time.sleep(0.3)
+        t0 = time.time()
+        st, _ = call(srv.url + "/api/v1/status")
+        ms = (time.time() - t0) * 1000
+        check(st == 200 and t.is_alive(), "while a work request waits for the write lock, the one "
+              "HTTP thread answers a status request (%d in %.0f ms)" % (st, ms))
+        lock.rollback()
+        lock.close()
+        t.join(30)
+        check(held.get("r", (0,))[0] == 200, "the work request is answered once the lock is free")
+
         def together(fn):
             """fn(host) for every host at once; their results in order."""
             out = [None] * len(hosts)
@@ -558,10 +579,46 @@ def scenario_busy(tmp, rec, truth):
         check(rc == 0, "SIGTERM with work requests in flight: exit 0 (got %s)" % rc)
         check(ms < 5000, "SIGTERM with work requests in flight: stopped in %.0f ms" % ms)
         check(not bad, "every request in flight answered 200 or 503 (%s)" % bad[:3])
+
+        # No drain time, and the requests in flight wait for a write lock
+        # held elsewhere: the server stops only once they are answered.
+        with open(os.path.join(d, "project.json")) as f:
+            cfg = json.load(f)
+        cfg["drain_timeout_s"] = 0
+        with open(os.path.join(d, "project.json"), "w") as f:
+            json.dump(cfg, f)
+        srv.start()
+        lock = hold_write_lock(d)
+        answers = [None] * 4
+
+        def one(i):
+            answers[i] = call(srv.url + "/api/v1/work", "POST", {"want_seconds": 0},
+                              key=hosts[i].key)[0]
+        waiting = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        for t in waiting:
+            t.start()
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        lock.rollback()
+        lock.close()
+        rc = srv.stop()
+        for t in waiting:
+            t.join(30)
+        check(rc == 0, "SIGTERM with no drain time while requests wait for the lock: exit 0 "
+              "(got %s)" % rc)
+        check(answers == [200] * 4, "those requests were answered: %s" % answers)
         check(db(d, "PRAGMA integrity_check") == [("ok",)], "PRAGMA integrity_check is ok")
     finally:
         if srv.proc.poll() is None:
             srv.kill9()
+
+
+def hold_write_lock(project_dir):
+    """A connection of this process holding the database's write lock."""
+    c = sqlite3.connect(os.path.join(project_dir, "ozma.db"), timeout=30, isolation_level=None)
+    c.execute("BEGIN IMMEDIATE")
+    return c
 
 
 def main():
