@@ -341,11 +341,38 @@ int oz_store_validate_batch(oz_store *s, int64_t after, oz_validate_unit *out, s
     return *n ? OZ_SCHED_OK : OZ_SCHED_ENOTFOUND;
 }
 
-/* Adds credit to a replica's host, account and the account's team (id[],
- * 0: none), and to each one's line for the day in the credit history: each
- * row written once. */
-static int grant(oz_store *s, const int64_t id[3], double credit, int64_t now, char *why,
-                 size_t whylen)
+/* Credit granted by one batch of verdicts, summed per owner (host, user
+ * or team) before it is written: an owner with several valid replicas in
+ * the batch costs one row update and one credit-history row, not one each.
+ * Recent credit adds linearly at one time, so the sums are exact. */
+typedef struct credit_sum {
+    int kind; /* 0 host, 1 user (account), 2 team; -1: an empty slot */
+    int64_t owner;
+    double credit;
+} credit_sum;
+
+typedef struct credit_sums {
+    credit_sum *slot; /* open addressing, cap a power of two */
+    size_t cap, n;
+} credit_sums;
+
+static void credit_sums_add(credit_sums *c, int kind, int64_t owner, double credit)
+{
+    uint64_t mix = ((uint64_t)owner * UINT64_C(0x9E3779B97F4A7C15) + (uint64_t)(unsigned)kind) >> 20;
+    size_t h = (size_t)mix & (c->cap - 1);
+    while (c->slot[h].kind >= 0 && (c->slot[h].kind != kind || c->slot[h].owner != owner))
+        h = (h + 1) & (c->cap - 1);
+    if (c->slot[h].kind < 0) {
+        c->slot[h] = (credit_sum){.kind = kind, .owner = owner};
+        c->n++;
+    }
+    c->slot[h].credit += credit;
+}
+
+/* Writes each owner's summed credit: its totals and recent average, and
+ * its line for the day in the credit history. */
+static int credit_sums_write(oz_store *s, const credit_sums *c, int64_t now, char *why,
+                             size_t whylen)
 {
     static const char *const owners[] = {
         "UPDATE hosts SET total_credit = total_credit + ?1,"
@@ -358,38 +385,41 @@ static int grant(oz_store *s, const int64_t id[3], double credit, int64_t now, c
         " recent_credit = decay(recent_credit, recent_time, ?2) + ?3, recent_time = ?2"
         " WHERE id = ?4",
     };
-    sqlite3_stmt *st;
-    int rc;
-    double rac = oz_credit_rac_add(0, now, now, credit);
-    for (int k = 0; k < 3; k++) {
-        if (!id[k])
+    static const char *const kinds[] = {"host", "user", "team"};
+    for (size_t i = 0; i < c->cap; i++) {
+        const credit_sum *e = &c->slot[i];
+        if (e->kind < 0)
             continue;
-        if (!(st = oz_store_stmt(s, owners[k], why, whylen)))
+        sqlite3_stmt *st = oz_store_stmt(s, owners[e->kind], why, whylen);
+        if (!st)
             return OZ_SCHED_EDB;
-        sqlite3_bind_double(st, 1, credit);
+        sqlite3_bind_double(st, 1, e->credit);
         sqlite3_bind_int64(st, 2, now);
-        sqlite3_bind_double(st, 3, rac);
-        sqlite3_bind_int64(st, 4, id[k]);
+        sqlite3_bind_double(st, 3, oz_credit_rac_add(0, now, now, e->credit));
+        sqlite3_bind_int64(st, 4, e->owner);
+        int rc = oz_store_exec_stmt(s, st, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+        if (!(st = oz_store_stmt(s,
+                                 "INSERT INTO credit_daily(kind, owner, day, credit)"
+                                 " VALUES(?, ?, ? / 86400, ?) ON CONFLICT(kind, owner, day)"
+                                 " DO UPDATE SET credit = credit + excluded.credit",
+                                 why, whylen)))
+            return OZ_SCHED_EDB;
+        sqlite3_bind_text(st, 1, kinds[e->kind], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, e->owner);
+        sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_double(st, 4, e->credit);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             return rc;
     }
-    if (!(st = oz_store_stmt(s,
-                             "INSERT INTO credit_daily(kind, owner, day, credit)"
-                             " SELECT column1, column2, ?4 / 86400, ?5 FROM (VALUES"
-                             " ('host', ?1), ('user', ?2), ('team', ?3)) WHERE column2 != 0"
-                             " ON CONFLICT(kind, owner, day) DO UPDATE"
-                             " SET credit = credit + excluded.credit",
-                             why, whylen)))
-        return OZ_SCHED_EDB;
-    for (int k = 0; k < 3; k++)
-        sqlite3_bind_int64(st, k + 1, id[k]);
-    sqlite3_bind_int64(st, 4, now);
-    sqlite3_bind_double(st, 5, credit);
-    return oz_store_exec_stmt(s, st, why, whylen);
+    return OZ_SCHED_OK;
 }
 
-/* One unit's verdict (oz_store_validate_commit). */
-static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, char *why, size_t whylen)
+/* One unit's verdict (oz_store_validate_commit); the credit it grants
+ * goes into sums. */
+static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_sums *sums,
+                         char *why, size_t whylen)
 {
     const oz_validate_unit *v = d->v;
     const int *states = d->states;
@@ -432,9 +462,9 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, char *wh
             goto fail;
         /* Changed by nobody else meanwhile (the validator is one thread),
          * but never grant twice even if it were: no row, no grant. */
-        if (step == SQLITE_ROW && valid &&
-            (rc = grant(s, id, credit, now, why, whylen)) != OZ_SCHED_OK)
-            goto fail;
+        for (int k = 0; step == SQLITE_ROW && valid && k < 3; k++)
+            if (id[k])
+                credit_sums_add(sums, k, id[k], credit);
     }
     if (canonical && !v->canonical) {
         if (!(st = oz_store_stmt(s,
@@ -492,12 +522,23 @@ typedef struct verdicts_args {
 static int verdicts_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     verdicts_args *A = arg;
-    for (size_t i = 0; i < A->n; i++) {
-        int rc = verdict_write(s, &A->d[i], A->now, why, whylen);
-        if (rc != OZ_SCHED_OK)
-            return rc;
-    }
-    return OZ_SCHED_OK;
+    size_t most = 0; /* owners credited at most: three per replica */
+    for (size_t i = 0; i < A->n; i++)
+        most += 3 * A->d[i].v->nreplicas;
+    credit_sums sums = {.cap = 16};
+    while (sums.cap < 2 * most)
+        sums.cap *= 2;
+    if (!(sums.slot = malloc(sums.cap * sizeof *sums.slot)))
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    for (size_t i = 0; i < sums.cap; i++)
+        sums.slot[i].kind = -1;
+    int rc = OZ_SCHED_OK;
+    for (size_t i = 0; i < A->n && rc == OZ_SCHED_OK; i++)
+        rc = verdict_write(s, &A->d[i], A->now, &sums, why, whylen);
+    if (rc == OZ_SCHED_OK)
+        rc = credit_sums_write(s, &sums, A->now, why, whylen);
+    free(sums.slot);
+    return rc;
 }
 
 int oz_store_validate_commit(oz_store *s, const oz_verdict *d, size_t n, int64_t now, char *why,
