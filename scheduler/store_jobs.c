@@ -48,7 +48,10 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
                                        " WHERE id = ?",
                                        why, whylen);
     sqlite3_stmt *unit =
-        oz_store_stmt(s, "UPDATE units SET need_transition = 1 WHERE id = ?", why, whylen);
+        oz_store_stmt(s,
+                      "UPDATE units SET need_transition = 1, n_running = n_running - 1"
+                      " WHERE id = ?",
+                      why, whylen);
     if (!rep || !host || !unit)
         return OZ_SCHED_EDB;
     for (size_t i = 0; i < n; i++) {

@@ -253,7 +253,10 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                           "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
                           " sent = ?, deadline = ? WHERE id = ?",
                           why, whylen);
-        if (!cand || !unit || !upd)
+        sqlite3_stmt *running =
+            oz_store_stmt(s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why,
+                          whylen);
+        if (!cand || !unit || !upd || !running)
             goto dberr;
         int64_t after = 0;
         bool more = true;
@@ -314,7 +317,9 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                 sqlite3_bind_int64(upd, 3, now);
                 sqlite3_bind_int64(upd, 4, a->deadline);
                 sqlite3_bind_int64(upd, 5, a->replica_id);
-                if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK)
+                sqlite3_bind_int64(running, 1, a->unit_rowid);
+                if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK ||
+                    (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK)
                     goto fail;
                 covered += rate > 0 ? (double)a->flops / rate : want_seconds;
                 got++;
@@ -515,17 +520,21 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
      * success calls for the validator once the unit has a quorum of them
      * (or is validated already: a late result is checked against the
      * canonical one).  Flagging no sooner spares the jobs a transaction
-     * per upload. */
+     * per upload.  The unit's counts of running and successful replicas
+     * move with it (migration 5). */
     if (!(st = oz_store_stmt(s,
                              "UPDATE units SET need_transition = need_transition OR NOT ?2,"
                              " need_validate = need_validate OR (?2 AND (state = 1 OR"
                              " (SELECT count(*) FROM replicas WHERE unit_id = ?1 AND outcome = 1"
                              " AND validate_state != 2) >= (SELECT min_quorum FROM datasets d"
-                             " WHERE d.id = units.dataset_id))) WHERE id = ?1",
+                             " WHERE d.id = units.dataset_id))),"
+                             " n_running = n_running - ?3, n_success = n_success + ?2"
+                             " WHERE id = ?1",
                              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, r->unit);
     sqlite3_bind_int(st, 2, outcome == OZ_OUTCOME_SUCCESS);
+    sqlite3_bind_int(st, 3, r->state == OZ_REPLICA_IN_PROGRESS);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
