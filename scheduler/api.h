@@ -70,14 +70,14 @@ struct oz_req {
     size_t len, cap, limit;
     size_t discarded; /* bytes dropped after the limit was passed */
     bool too_large;
-    bool replied;        /* a response is queued */
-    bool admitted;       /* authenticated and charged */
-    enum MHD_Result ret; /* what the last oz_reply_* returned */
-    unsigned status;     /* of the queued response (for /metrics and the log) */
-    double t0;           /* monotonic seconds when the request began */
-    oz_handler then;     /* runs when a suspended request is resumed */
-    void *work;          /* the handler's state while suspended, */
-    void (*work_free)(void *work); /* freed with this when the request ends */
+    bool replied;                  /* a response is queued */
+    bool admitted;                 /* authenticated and charged */
+    enum MHD_Result ret;           /* what the last oz_reply_* returned */
+    unsigned status;               /* of the queued response (for /metrics and the log) */
+    double t0;                     /* monotonic seconds when the request began */
+    oz_handler then;               /* runs when a suspended request is resumed */
+    void *work;                    /* the handler's state while suspended */
+    void (*work_free)(void *work); /* frees work when the request ends */
     char small[1024];
 };
 

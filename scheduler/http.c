@@ -494,8 +494,8 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     const struct sockaddr *sa;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                         MHD_ALLOW_SUSPEND_RESUME;
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     if (inet_pton(AF_INET, srv->cfg.bind, &a4.sin_addr) == 1) {
@@ -566,7 +566,9 @@ void oz_http_stop(oz_http *h)
         return;
     /* libmicrohttpd aborts when stopped with a connection suspended: none
      * is suspended from now on, and the writer, still running, resumes
-     * those that are.  Then the requests resumed get a moment to reply. */
+     * those that are.  Then the requests resumed get a moment to reply
+     * (a second: one whose writes take longer is committed, but its host
+     * may hear nothing and send its results again, taken as re-sent). */
     atomic_store(&h->srv.stopping, true);
     while (atomic_load(&h->srv.suspended) > 0) {
         struct timespec ts = {0, 1000 * 1000};

@@ -190,12 +190,11 @@ static const char *const migration_4[] = {
 /* clang-format on */
 /* A unit's running and successful replicas are counted by the statements
  * that move a replica in or out of those (dispatch, a result or error, a
- * timeout: store_work.c, store_jobs.c), in the unit update each makes
- * anyway: the trigger doing it cost a nested update of the unit per
- * dispatch and per result, a sixth of the writer's time. */
+ * timeout: store_work.c, store_jobs.c), the last two in the unit update
+ * each makes anyway: the trigger doing it cost a nested update of the
+ * unit per dispatch and per result, a sixth of the writer's time. */
 static const char *const migration_5[] = {"DROP TRIGGER replicas_count_update;", NULL};
-static const char *const *const migrations[] = {migration_2, migration_3, migration_4,
-                                                migration_5};
+static const char *const *const migrations[] = {migration_2, migration_3, migration_4, migration_5};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 
@@ -895,8 +894,7 @@ int oz_store_write_jobs(oz_store *s, int durable, oz_store_job *jobs, size_t n, 
                         size_t whylen)
 {
     if (n > JOBS_MAX)
-        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "more than %d writes at once",
-                             JOBS_MAX);
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "more than %d writes at once", JOBS_MAX);
     oz_wop ops[JOBS_MAX];
     oz_store_write_wait(s, durable, jobs, ops, n, why, whylen);
     return oz_store_write_collect(jobs, ops, n);

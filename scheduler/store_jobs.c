@@ -361,8 +361,8 @@ typedef struct credit_sums {
 
 static void credit_sums_add(credit_sums *c, int kind, int64_t owner, double credit)
 {
-    uint64_t mix = ((uint64_t)owner * UINT64_C(0x9E3779B97F4A7C15) + (uint64_t)(unsigned)kind) >> 20;
-    size_t h = (size_t)mix & (c->cap - 1);
+    uint64_t key = (uint64_t)owner << 2 | (uint64_t)(unsigned)kind;
+    size_t h = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (c->cap - 1);
     while (c->slot[h].kind >= 0 && (c->slot[h].kind != kind || c->slot[h].owner != owner))
         h = (h + 1) & (c->cap - 1);
     if (c->slot[h].kind < 0) {

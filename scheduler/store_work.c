@@ -253,9 +253,8 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                           "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
                           " sent = ?, deadline = ? WHERE id = ?",
                           why, whylen);
-        sqlite3_stmt *running =
-            oz_store_stmt(s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why,
-                          whylen);
+        sqlite3_stmt *running = oz_store_stmt(
+            s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
         if (!cand || !unit || !upd || !running)
             goto dberr;
         int64_t after = 0;
@@ -631,7 +630,7 @@ struct oz_visit {
     assign_args assign;
     size_t got;
     oz_assignment *out;
-    char why[sizeof ((oz_result_in *)0)->why]; /* the dispatch's failure, or the fsync's */
+    char why[sizeof((oz_result_in *)0)->why]; /* the dispatch's failure, or the fsync's */
 };
 
 void oz_store_visit_free(oz_visit *v)
@@ -729,14 +728,14 @@ int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, si
 }
 
 /* A visit, waiting for it. */
-static int visit(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
-                 bool dispatch, double want_seconds, int cap, int64_t now, oz_assignment *out,
-                 size_t max, size_t *n, char *why, size_t whylen)
+static int visit(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
+                 double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
+                 size_t *n, char *why, size_t whylen)
 {
     oz_visit *v;
     *n = 0;
-    int rc = oz_store_visit_new(h, res, nres, dispatch, want_seconds, cap, now, max, &v, why,
-                                whylen);
+    int rc =
+        oz_store_visit_new(h, res, nres, dispatch, want_seconds, cap, now, max, &v, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
     oz_store_visit_wait(s, v);

@@ -541,8 +541,8 @@ static double cpu_seconds(pid_t pid)
     line[n] = '\0';
     const char *p = strrchr(line, ')'); /* the name may hold spaces */
     unsigned long long ut, stt;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                     &stt) != 2)
+    if (!p ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2)
         return -1;
     return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
 }

@@ -345,6 +345,11 @@ def scenario_timeout(tmp, rec, truth):
         rows = db(d, "SELECT outcome FROM replicas WHERE host_id = ?", (silent.host_id,))
         check(rows == [(3,)], "the silent host's replica is over with outcome NO_REPLY")
         check_progress(srv, d, "timeout", "after a timeout and a reissue")
+        # The silent host wakes up and returns its result after all: taken
+        # (a late result is checked like any other), and counted once.
+        st, body = silent.upload(got[0], silent.compute(got[0], tmp))
+        check(st == 200, "the silent host's late result is taken (%s)" % st)
+        check_progress(srv, d, "timeout", "after the late result")
     finally:
         srv.kill9()
 
