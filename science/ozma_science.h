@@ -56,10 +56,11 @@ typedef enum oz_sig_type {
     OZ_SIG_PULSE,
     OZ_SIG_TRIPLET,
     OZ_SIG_LINE,
+    OZ_SIG_AUTOCORR, /* an echo at a fixed delay (SETI@home v8's autocorrelation) */
     OZ_SIG_NTYPES
 } oz_sig_type;
 
-/* "spike", "gaussian", "pulse", "triplet", "line" (the JSON names, DESIGN.md §4). */
+/* "spike", "gaussian", "pulse", "triplet", "line", "autocorr" (the JSON names, DESIGN.md §4). */
 const char *oz_sig_type_name(oz_sig_type t);
 /* Parses a JSON type name; OZ_SCI_EINVAL for an unknown one. */
 int oz_sig_type_parse(const char *name, oz_sig_type *out);
@@ -73,6 +74,43 @@ typedef enum oz_fft_planner {
     OZ_FFT_MEASURE,      /* FFTW_MEASURE: faster FFTs after seconds of planning */
     OZ_FFT_PATIENT       /* FFTW_PATIENT */
 } oz_fft_planner;
+
+/*
+ * SETI@home v8's analysis parameters, for the "seti" mode (mode ==
+ * OZ_MODE_SETI), named as in a work unit's <analysis_cfg> and read from one
+ * by workunits/ (.sah reader).  Together with the unit's length and sample
+ * rate they decide v8's whole plan: which chirp rates each FFT length is
+ * searched at, where Gaussians, pulses and triplets are looked for, and their
+ * thresholds.  The mode's spike threshold, chirp resolution, FFT lengths and
+ * signal cap are the configuration's own fields.
+ */
+typedef struct oz_sci_seti {
+    /* the telescope's motion over the unit (the work unit's header) */
+    double angle_range; /* degrees the beam moved (true_angle_range) */
+    double beam_width;  /* degrees */
+
+    double autocorr_thresh;
+    uint32_t autocorr_fftlen; /* autocorrelation runs at this length only */
+
+    double gauss_null_chi_sq_thresh, gauss_chi_sq_thresh;
+    double gauss_power_thresh, gauss_peak_power_thresh;
+    uint32_t gauss_pot_length;
+
+    double pulse_thresh, pulse_display_thresh;
+    uint32_t pulse_max, pulse_min, pulse_fft_max, pulse_pot_length;
+    double pulse_beams;
+
+    double triplet_thresh;
+    uint32_t triplet_max, triplet_min, triplet_pot_length;
+
+    double pot_overlap_factor, pot_t_offset, pot_min_slew, pot_max_slew;
+} oz_sci_seti;
+
+/* What a search looks for and how it reports it. */
+typedef enum oz_sci_mode {
+    OZ_MODE_OZMA = 0, /* Ozma's plan and statistics; detections of one signal merged */
+    OZ_MODE_SETI      /* SETI@home v8's plan, statistics and reporting, detection by detection */
+} oz_sci_mode;
 
 /*
  * The analysis configuration.  Every field has a JSON key of the same name
@@ -107,6 +145,18 @@ typedef struct oz_sci_config {
 
     double line_pfa;        /* lines: false-alarm probability per unit (0: off) */
     uint32_t line_half_bin; /* lines: also search spectra shifted half a bin (1) or not (0) */
+
+    /* Per-length chirp limits, Hz/s: chirp_limit[j] caps the rates searched
+     * at length 8 << j (0: chirp_max).  v8's <chirps> table. */
+    double chirp_limit[18];
+
+    /* Band flattening (v8's baseline smoothing): the spectrum of each chunk
+     * of bsmooth_chunk samples is divided by the square root of a running
+     * mean of bsmooth_boxcar bins of its power (0: off). */
+    uint32_t bsmooth_boxcar, bsmooth_chunk;
+
+    oz_sci_mode mode;
+    oz_sci_seti seti; /* the seti mode's parameters */
 
     uint32_t max_signals;     /* reported signals cap; more sets overflow (SETI: 30) */
     double compare_power_rel; /* compare: relative tolerance on power (0.01) */
@@ -145,6 +195,15 @@ typedef struct oz_signal {
     double chisq;      /* gaussian: reduced chi-square of the fit; 0 otherwise */
     double start_s;    /* line: when it starts, s from unit start; 0 otherwise */
     double end_s;      /* line: when it ends; 0 otherwise */
+    /* The fields SETI@home v8 reports besides those above (the "seti" mode
+     * fills them; 0 when absent).  In that mode `power` is v8's peak_power. */
+    double mean_power; /* v8's mean_power: the mean the peak was measured against */
+    double delay_s;    /* autocorr: the echo's delay */
+    double null_chisq; /* gaussian: reduced chi-square of a flat fit */
+    double max_power;  /* gaussian: the largest point of its power-over-time */
+    double snr;        /* pulse: v8's folded signal-to-noise */
+    double thresh;     /* pulse: v8's threshold for that fold */
+    double len_prof;   /* pulse: points in the folded profile */
 } oz_signal;
 
 typedef struct oz_sci_result {

@@ -47,18 +47,26 @@ static const struct sigfield {
     size_t off;
     unsigned types; /* TYPE_BIT mask of the types that carry this key */
     double lo, hi;
+    bool optional; /* written when not 0, read as 0 when absent (the v8 fields) */
 } sigfields[] = {
-    {"freq_hz", offsetof(oz_signal, freq_hz), ALL_TYPES, -FREQ_ABS_MAX, FREQ_ABS_MAX},
-    {"chirp_hz_s", offsetof(oz_signal, chirp_hz_s), ALL_TYPES, -OZ_SCI_CHIRP_MAX, OZ_SCI_CHIRP_MAX},
-    {"time_s", offsetof(oz_signal, time_s), ALL_TYPES, 0.0, TIME_MAX},
-    {"power", offsetof(oz_signal, power), ALL_TYPES, 0.0, HUGE_VAL},
-    {"score", offsetof(oz_signal, score), ALL_TYPES, 0.0, HUGE_VAL},
+    {"freq_hz", offsetof(oz_signal, freq_hz), ALL_TYPES, -FREQ_ABS_MAX, FREQ_ABS_MAX, false},
+    {"chirp_hz_s", offsetof(oz_signal, chirp_hz_s), ALL_TYPES, -OZ_SCI_CHIRP_MAX, OZ_SCI_CHIRP_MAX, false},
+    {"time_s", offsetof(oz_signal, time_s), ALL_TYPES, 0.0, TIME_MAX, false},
+    {"power", offsetof(oz_signal, power), ALL_TYPES, 0.0, HUGE_VAL, false},
+    {"score", offsetof(oz_signal, score), ALL_TYPES, 0.0, HUGE_VAL, false},
     {"period_s", offsetof(oz_signal, period_s), TYPE_BIT(OZ_SIG_PULSE) | TYPE_BIT(OZ_SIG_TRIPLET),
-     0.0, HUGE_VAL},
-    {"sigma_s", offsetof(oz_signal, sigma_s), TYPE_BIT(OZ_SIG_GAUSSIAN), 0.0, HUGE_VAL},
-    {"chisq", offsetof(oz_signal, chisq), TYPE_BIT(OZ_SIG_GAUSSIAN), 0.0, HUGE_VAL},
-    {"start_s", offsetof(oz_signal, start_s), TYPE_BIT(OZ_SIG_LINE), 0.0, TIME_MAX},
-    {"end_s", offsetof(oz_signal, end_s), TYPE_BIT(OZ_SIG_LINE), 0.0, TIME_MAX},
+     0.0, HUGE_VAL, false},
+    {"sigma_s", offsetof(oz_signal, sigma_s), TYPE_BIT(OZ_SIG_GAUSSIAN), 0.0, HUGE_VAL, false},
+    {"chisq", offsetof(oz_signal, chisq), TYPE_BIT(OZ_SIG_GAUSSIAN), 0.0, HUGE_VAL, false},
+    {"start_s", offsetof(oz_signal, start_s), TYPE_BIT(OZ_SIG_LINE), 0.0, TIME_MAX, false},
+    {"end_s", offsetof(oz_signal, end_s), TYPE_BIT(OZ_SIG_LINE), 0.0, TIME_MAX, false},
+    {"mean_power", offsetof(oz_signal, mean_power), ALL_TYPES, 0.0, HUGE_VAL, true},
+    {"delay_s", offsetof(oz_signal, delay_s), TYPE_BIT(OZ_SIG_AUTOCORR), 0.0, TIME_MAX, true},
+    {"null_chisq", offsetof(oz_signal, null_chisq), TYPE_BIT(OZ_SIG_GAUSSIAN), 0.0, HUGE_VAL, true},
+    {"max_power", offsetof(oz_signal, max_power), TYPE_BIT(OZ_SIG_GAUSSIAN), 0.0, HUGE_VAL, true},
+    {"snr", offsetof(oz_signal, snr), TYPE_BIT(OZ_SIG_PULSE), 0.0, HUGE_VAL, true},
+    {"thresh", offsetof(oz_signal, thresh), TYPE_BIT(OZ_SIG_PULSE), 0.0, HUGE_VAL, true},
+    {"len_prof", offsetof(oz_signal, len_prof), TYPE_BIT(OZ_SIG_PULSE), 0.0, 1e9, true},
 };
 #define NSIGFIELDS (sizeof sigfields / sizeof sigfields[0])
 
@@ -95,6 +103,7 @@ static json_t *signal_to_json(const oz_signal *s)
     for (size_t i = 0; i < NSIGFIELDS; i++) {
         const struct sigfield *f = &sigfields[i];
         if ((unsigned)s->type < OZ_SIG_NTYPES && (f->types & TYPE_BIT(s->type)) &&
+            !(f->optional && sig_get(s, f) == 0.0) &&
             json_object_set_new(o, f->key, json_real(sig_get(s, f))))
             goto fail;
     }
@@ -260,6 +269,8 @@ static int parse_signal(const json_t *v, const char *where, oz_signal *out, char
             continue;
         const json_t *fv = json_object_get(v, f->key);
         double d = 0;
+        if (!fv && f->optional)
+            continue;
         if (!fv)
             return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "%s: missing key \"%s\"", where, f->key);
         if ((rc = check_number(fv, where, f->key, f->lo, f->hi, &d, why, whylen)) != OZ_SCI_OK)
@@ -319,7 +330,8 @@ static int parse_best(const json_t *obj, oz_sci_result *r, char *why, size_t why
     return OZ_SCI_OK;
 }
 
-/* counts must name every type once, each equal to the entries of signals. */
+/* counts must name every type once, each equal to the entries of signals;
+ * "autocorr", younger than the rest, may be left out when there are none. */
 static int check_counts(const json_t *obj, const oz_sci_result *r, char *why, size_t whylen)
 {
     if (!json_is_object(obj))
@@ -338,13 +350,15 @@ static int check_counts(const json_t *obj, const oz_sci_result *r, char *why, si
         const json_t *v = json_object_get(obj, name);
         json_error_t err;
         json_int_t c = 0;
+        size_t have = 0;
+        for (size_t i = 0; i < r->nsignals; i++)
+            have += r->signals[i].type == (oz_sig_type)t;
+        if (!v && t == OZ_SIG_AUTOCORR && have == 0)
+            continue;
         if (!v)
             return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "counts: missing key \"%s\"", name);
         if (json_unpack_ex((json_t *)v, &err, 0, "I", &c) != 0)
             return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "counts.%s: %s", name, err.text);
-        size_t have = 0;
-        for (size_t i = 0; i < r->nsignals; i++)
-            have += r->signals[i].type == (oz_sig_type)t;
         if (c < 0 || (uint64_t)c != have)
             return oz_sci_fail(OZ_SCI_EPARSE, why, whylen,
                                "counts.%s: %" JSON_INTEGER_FORMAT

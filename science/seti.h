@@ -1,0 +1,76 @@
+/*
+ * seti.h - what the files of the "seti" mode share (internal to science/).
+ *
+ * The seti mode is SETI@home v8's search, reproduced detection for detection
+ * (DESIGN.md §2, the v8 reference): v8's plan of (chirp rate, FFT length)
+ * pairs, its band flattening, and its detectors with v8's own statistics and
+ * thresholds.  For each pair the search makes a block of nspec = n / L power
+ * spectra of L bins (row-major, bin k in FFTW order: k >= L/2 are negative
+ * offsets), from samples that were conjugated where needed so that bin k is
+ * v8's bin k.  Each detector reads a block and hands what it finds to an
+ * emit callback as an oz_seti_hit, in v8's order; the search turns hits into
+ * signals (absolute frequency, chirp), keeps v8's best of each type and caps
+ * the list where v8 does.
+ *
+ * Detectors keep no state between calls and allocate only what their
+ * *_scratch function asks for; they never read the configuration's Ozma
+ * fields, only the v8 parameters in oz_sci_seti and the unit's size.
+ */
+#ifndef OZMA_SCIENCE_SETI_H
+#define OZMA_SCIENCE_SETI_H
+
+#include "internal.h"
+
+/* What a seti detector found, in v8's own units. */
+typedef struct oz_seti_hit {
+    oz_sig_type type;
+    uint32_t bin;      /* frequency bin of the block, FFTW order; autocorr: 0 */
+    double time_s;     /* the detection's centre, s from the unit's first sample */
+    double peak_power; /* v8's peak_power */
+    double mean_power; /* v8's mean_power */
+    double period_s;   /* pulse, triplet */
+    double sigma_s;    /* gaussian: v8's sigma (in PoT bins, as v8 reports it) */
+    double chisq, null_chisq, max_power; /* gaussian */
+    double snr, thresh, len_prof;        /* pulse */
+    double delay_s;                      /* autocorr */
+    double score;      /* what v8 ranks its best-of-type by (higher is better) */
+    bool report;       /* v8 reports it as a signal (not only as a best-of candidate) */
+} oz_seti_hit;
+
+typedef void (*oz_seti_emit)(void *ctx, const oz_seti_hit *hit);
+
+/* One block: the powers of nspec spectra of L bins, and the unit around it. */
+typedef struct oz_seti_block {
+    const float *power; /* nspec * L, row-major */
+    uint32_t L, nspec;
+    size_t n;  /* samples in the unit (nspec * L) */
+    double fs; /* sample rate, Hz */
+    const oz_sci_seti *p;
+} oz_seti_block;
+
+/* Autocorrelation (autocorr.c), at p->autocorr_fftlen only: v8's
+ * autocorrelation of one spectrum's powers, its strongest delay over the
+ * mean, one hit per spectrum (report when over p->autocorr_thresh).  The
+ * FFTW plan is made in _new (under the caller's planner lock); _search may
+ * run concurrently on different objects. */
+typedef struct oz_seti_autocorr oz_seti_autocorr;
+int oz_seti_autocorr_new(uint32_t L, unsigned fftw_flags, oz_seti_autocorr **out);
+void oz_seti_autocorr_free(oz_seti_autocorr *a);
+/* Row ifft of block b (b->L == the length given to _new). */
+void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, uint32_t ifft,
+                             oz_seti_emit emit, void *ctx);
+
+/* Gaussians (seti_gauss.c): v8's power-over-time fit for every bin 1..L-1 of
+ * a block the plan marks GaussFit. */
+size_t oz_seti_gauss_scratch(const oz_seti_block *b);
+void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit emit, void *ctx);
+
+/* Pulses and triplets (seti_pulse.c): for every bin 1..L-1 and every
+ * overlapping power-over-time segment, v8's triplets then pulses; pulses
+ * only when the plan marks the pair PulseFind, triplets whenever v8's
+ * segment length allows them. */
+size_t oz_seti_pulse_scratch(const oz_seti_block *b);
+void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratch,
+                          oz_seti_emit emit, void *ctx);
+
+#endif /* OZMA_SCIENCE_SETI_H */
