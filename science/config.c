@@ -50,9 +50,46 @@ void oz_sci_config_default(oz_sci_config *cfg)
     cfg->line_half_bin = 0;
     /* ---- end of detector defaults ---- */
 
+    /* The seti mode: SETI@home v8's analysis_cfg as its reference unit has
+     * it, for a telescope that does not move (a .sah unit brings its own). */
+    cfg->seti = (oz_sci_seti){
+        .angle_range = 0.0,
+        .beam_width = 0.1,
+        .autocorr_thresh = 17.8,
+        .autocorr_fftlen = 131072,
+        .gauss_null_chi_sq_thresh = 2.1,
+        .gauss_chi_sq_thresh = 1.42,
+        .gauss_power_thresh = 3.0,
+        .gauss_peak_power_thresh = 3.2,
+        .gauss_pot_length = 64,
+        .pulse_thresh = 20.0,
+        .pulse_display_thresh = 0.5,
+        .pulse_max = 40960,
+        .pulse_min = 16,
+        .pulse_fft_max = 8192,
+        .pulse_pot_length = 256,
+        .pulse_beams = 1.0,
+        .triplet_thresh = 8.25,
+        .triplet_max = 131072,
+        .triplet_min = 16,
+        .triplet_pot_length = 256,
+        .pot_overlap_factor = 0.5,
+        .pot_t_offset = 1.0,
+        .pot_min_slew = 0.0021,
+        .pot_max_slew = 0.0105,
+    };
+
     cfg->max_signals = 30;
     cfg->compare_power_rel = 0.01;
     cfg->planner = OZ_FFT_ESTIMATE;
+}
+
+double oz_sci_chirp_limit(const oz_sci_config *cfg, uint32_t L)
+{
+    for (unsigned j = 0; j < OZ_SCI_NLENS; j++)
+        if ((OZ_SCI_FFT_MIN << j) == L && cfg->chirp_limit[j] > 0.0)
+            return cfg->chirp_limit[j];
+    return cfg->chirp_max;
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -115,6 +152,49 @@ static int check_positive(double v, const char *name, char *why, size_t whylen)
     return check_double(v, name, 0.0, true, HUGE_VAL, why, whylen);
 }
 
+/* The seti mode's parameters: what v8's plan and detectors divide by or
+ * size arrays with must be in range. */
+static int check_seti(const oz_sci_seti *p, char *why, size_t whylen)
+{
+    int rc;
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        if ((rc = (expr)) != OZ_SCI_OK)                                                            \
+            return rc;                                                                             \
+    } while (0)
+    CHECK(check_double(p->angle_range, "seti.angle_range", 0.0, false, 360.0, why, whylen));
+    CHECK(check_double(p->beam_width, "seti.beam_width", 0.0, true, 180.0, why, whylen));
+    CHECK(check_positive(p->autocorr_thresh, "seti.autocorr_thresh", why, whylen));
+    CHECK(check_fft_len(p->autocorr_fftlen, "seti.autocorr_fftlen", true, why, whylen));
+    CHECK(
+        check_positive(p->gauss_null_chi_sq_thresh, "seti.gauss_null_chi_sq_thresh", why, whylen));
+    CHECK(check_positive(p->gauss_chi_sq_thresh, "seti.gauss_chi_sq_thresh", why, whylen));
+    CHECK(check_positive(p->gauss_power_thresh, "seti.gauss_power_thresh", why, whylen));
+    CHECK(check_positive(p->gauss_peak_power_thresh, "seti.gauss_peak_power_thresh", why, whylen));
+    CHECK(check_u32(p->gauss_pot_length, "seti.gauss_pot_length", 4, 4096, why, whylen));
+    CHECK(check_positive(p->pulse_thresh, "seti.pulse_thresh", why, whylen));
+    CHECK(check_double(p->pulse_display_thresh, "seti.pulse_display_thresh", 0.0, true, 1.0, why,
+                       whylen));
+    CHECK(check_u32(p->pulse_min, "seti.pulse_min", 1, OZ_SCI_SAMPLES_MAX, why, whylen));
+    CHECK(check_u32(p->pulse_max, "seti.pulse_max", p->pulse_min, OZ_SCI_SAMPLES_MAX, why, whylen));
+    CHECK(check_fft_len(p->pulse_fft_max, "seti.pulse_fft_max", true, why, whylen));
+    CHECK(check_u32(p->pulse_pot_length, "seti.pulse_pot_length", 4, 1u << 20, why, whylen));
+    CHECK(check_double(p->pulse_beams, "seti.pulse_beams", 0.0, true, 1000.0, why, whylen));
+    CHECK(check_positive(p->triplet_thresh, "seti.triplet_thresh", why, whylen));
+    CHECK(check_u32(p->triplet_min, "seti.triplet_min", 3, OZ_SCI_SAMPLES_MAX, why, whylen));
+    CHECK(check_u32(p->triplet_max, "seti.triplet_max", p->triplet_min, OZ_SCI_SAMPLES_MAX, why,
+                    whylen));
+    CHECK(check_u32(p->triplet_pot_length, "seti.triplet_pot_length", 4, 1u << 20, why, whylen));
+    CHECK(check_double(p->pot_overlap_factor, "seti.pot_overlap_factor", 0.0, false, 0.99, why,
+                       whylen));
+    CHECK(check_double(p->pot_t_offset, "seti.pot_t_offset", 0.0, false, 1e3, why, whylen));
+    CHECK(check_double(p->pot_min_slew, "seti.pot_min_slew", 0.0, true, 1e3, why, whylen));
+    CHECK(check_double(p->pot_max_slew, "seti.pot_max_slew", p->pot_min_slew, false, 1e3, why,
+                       whylen));
+#undef CHECK
+    return OZ_SCI_OK;
+}
+
 int oz_sci_config_check(const oz_sci_config *cfg, char *why, size_t whylen)
 {
     int rc;
@@ -162,6 +242,34 @@ int oz_sci_config_check(const oz_sci_config *cfg, char *why, size_t whylen)
     CHECK(check_double(cfg->line_pfa, "line_pfa", 0.0, false, 0.5, why, whylen));
     CHECK(check_u32(cfg->line_half_bin, "line_half_bin", 0, 1, why, whylen));
 
+    for (unsigned j = 0; j < OZ_SCI_NLENS; j++) {
+        char name[32];
+        snprintf(name, sizeof name, "chirp_limit.%u", OZ_SCI_FFT_MIN << j);
+        CHECK(check_double(cfg->chirp_limit[j], name, 0.0, false, OZ_SCI_CHIRP_MAX, why, whylen));
+    }
+    if (cfg->bsmooth_boxcar || cfg->bsmooth_chunk) {
+        CHECK(check_fft_len(cfg->bsmooth_chunk, "bsmooth_chunk", false, why, whylen));
+        CHECK(check_u32(cfg->bsmooth_boxcar, "bsmooth_boxcar", 2, cfg->bsmooth_chunk, why, whylen));
+        if (cfg->bsmooth_boxcar % 2)
+            return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                               "bsmooth_boxcar: %" PRIu32 " must be even (its centre is a bin)",
+                               cfg->bsmooth_boxcar);
+    }
+    if (cfg->mode != OZ_MODE_OZMA && cfg->mode != OZ_MODE_SETI)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "mode: %d is not a known mode",
+                           (int)cfg->mode);
+    if (cfg->mode == OZ_MODE_SETI)
+        CHECK(check_seti(&cfg->seti, why, whylen));
+    for (uint32_t L = cfg->fft_min; cfg->mode == OZ_MODE_OZMA && L < cfg->fft_max; L *= 2)
+        if (oz_sci_chirp_limit(cfg, L) > oz_sci_chirp_limit(cfg, cfg->fft_max))
+            return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                               "chirp_limit: %g Hz/s at length %" PRIu32
+                               " is wider than the %g Hz/s of fft_max %" PRIu32
+                               "; Ozma's own search needs its longest length to have the widest "
+                               "range (mode \"seti\" takes any)",
+                               oz_sci_chirp_limit(cfg, L), L, oz_sci_chirp_limit(cfg, cfg->fft_max),
+                               cfg->fft_max);
+
     CHECK(check_u32(cfg->max_signals, "max_signals", 1, OZ_SCI_SIGNALS_MAX, why, whylen));
     CHECK(check_double(cfg->compare_power_rel, "compare_power_rel", 0.0, true, 1.0, why, whylen));
 
@@ -180,7 +288,7 @@ int oz_sci_config_check(const oz_sci_config *cfg, char *why, size_t whylen)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-typedef enum field_kind { K_U32, K_DOUBLE, K_PLANNER } field_kind;
+typedef enum field_kind { K_U32, K_DOUBLE, K_PLANNER, K_MODE, K_LIMITS, K_SETI } field_kind;
 
 /* Every configuration field, in the order to_json writes them. */
 static const struct field {
@@ -212,12 +320,57 @@ static const struct field {
     F(triplet_max_peaks, K_U32),
     F(line_pfa, K_DOUBLE),
     F(line_half_bin, K_U32),
+    F(chirp_limit, K_LIMITS),
+    F(bsmooth_boxcar, K_U32),
+    F(bsmooth_chunk, K_U32),
+    F(mode, K_MODE),
+    F(seti, K_SETI),
     F(max_signals, K_U32),
     F(compare_power_rel, K_DOUBLE),
     F(planner, K_PLANNER),
 #undef F
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
+
+/* The keys of the "seti" object (oz_sci_seti), named as in v8's analysis_cfg. */
+static const struct field seti_fields[] = {
+#define S(name, kind)                                                                              \
+    {                                                                                              \
+        "seti." #name, kind, offsetof(oz_sci_config, seti.name)                                    \
+    }
+    S(angle_range, K_DOUBLE),
+    S(beam_width, K_DOUBLE),
+    S(autocorr_thresh, K_DOUBLE),
+    S(autocorr_fftlen, K_U32),
+    S(gauss_null_chi_sq_thresh, K_DOUBLE),
+    S(gauss_chi_sq_thresh, K_DOUBLE),
+    S(gauss_power_thresh, K_DOUBLE),
+    S(gauss_peak_power_thresh, K_DOUBLE),
+    S(gauss_pot_length, K_U32),
+    S(pulse_thresh, K_DOUBLE),
+    S(pulse_display_thresh, K_DOUBLE),
+    S(pulse_max, K_U32),
+    S(pulse_min, K_U32),
+    S(pulse_fft_max, K_U32),
+    S(pulse_pot_length, K_U32),
+    S(pulse_beams, K_DOUBLE),
+    S(triplet_thresh, K_DOUBLE),
+    S(triplet_max, K_U32),
+    S(triplet_min, K_U32),
+    S(triplet_pot_length, K_U32),
+    S(pot_overlap_factor, K_DOUBLE),
+    S(pot_t_offset, K_DOUBLE),
+    S(pot_min_slew, K_DOUBLE),
+    S(pot_max_slew, K_DOUBLE),
+#undef S
+};
+#define NSETI_FIELDS (sizeof seti_fields / sizeof seti_fields[0])
+
+static const char *const mode_names[] = {
+    [OZ_MODE_OZMA] = "ozma",
+    [OZ_MODE_SETI] = "seti",
+};
+#define NMODES (sizeof mode_names / sizeof mode_names[0])
 
 static const char *const planner_names[] = {
     [OZ_FFT_ESTIMATE] = "estimate",
@@ -251,6 +404,9 @@ static void double_set(oz_sci_config *cfg, const struct field *f, double v)
 {
     memcpy((char *)cfg + f->off, &v, sizeof v);
 }
+
+static int set_limits(oz_sci_config *cfg, const json_t *v, char *why, size_t whylen);
+static int set_seti(oz_sci_config *cfg, const json_t *v, char *why, size_t whylen);
 
 /* Stores one JSON value into the field it names, checking its JSON type and
  * that it fits the C type; ranges are oz_sci_config_check's business. */
@@ -296,8 +452,82 @@ static int set_field(oz_sci_config *cfg, const struct field *f, const json_t *v,
                            "%s: \"%.40s\" is not \"estimate\", \"measure\" or \"patient\"", f->name,
                            s);
     }
+    case K_MODE: {
+        const char *m = json_is_string(v) ? json_string_value(v) : NULL;
+        for (size_t i = 0; m && i < NMODES; i++) {
+            if (strlen(mode_names[i]) == json_string_length(v) && strcmp(m, mode_names[i]) == 0) {
+                cfg->mode = (oz_sci_mode)i;
+                return OZ_SCI_OK;
+            }
+        }
+        if (!m)
+            return oz_sci_fail(OZ_SCI_EPARSE, why, whylen,
+                               "%s: expected \"ozma\" or \"seti\", got %s", f->name,
+                               oz_sci_json_type(v));
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "%s: \"%.40s\" is not \"ozma\" or \"seti\"",
+                           f->name, m);
+    }
+    case K_LIMITS:
+        return set_limits(cfg, v, why, whylen);
+    case K_SETI:
+        return set_seti(cfg, v, why, whylen);
     }
     return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "%s: internal error", f->name);
+}
+
+/* "chirp_limit": {"LENGTH": Hz/s, ...}; lengths not named keep no limit of
+ * their own. */
+static int set_limits(oz_sci_config *cfg, const json_t *v, char *why, size_t whylen)
+{
+    if (!json_is_object(v))
+        return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "chirp_limit: expected an object, got %s",
+                           oz_sci_json_type(v));
+    double lim[OZ_SCI_NLENS] = {0};
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)v, key, value)
+    {
+        char *end;
+        unsigned long L = strtoul(key, &end, 10);
+        unsigned j = 0;
+        while (j < OZ_SCI_NLENS && (OZ_SCI_FFT_MIN << j) != L)
+            j++;
+        if (*key < '0' || *key > '9' || *end || j == OZ_SCI_NLENS)
+            return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                               "chirp_limit: \"%.20s\" is not an FFT length (a power of two from "
+                               "%u to %u)",
+                               key, OZ_SCI_FFT_MIN, OZ_SCI_FFT_MAX);
+        if (!json_is_number(value))
+            return oz_sci_fail(OZ_SCI_EPARSE, why, whylen,
+                               "chirp_limit.%s: expected a number, got %s", key,
+                               oz_sci_json_type(value));
+        lim[j] = json_number_value(value);
+    }
+    memcpy(cfg->chirp_limit, lim, sizeof lim);
+    return OZ_SCI_OK;
+}
+
+/* "seti": {...}: overlays the keys present onto cfg->seti. */
+static int set_seti(oz_sci_config *cfg, const json_t *v, char *why, size_t whylen)
+{
+    if (!json_is_object(v))
+        return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "seti: expected an object, got %s",
+                           oz_sci_json_type(v));
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)v, key, value)
+    {
+        const struct field *f = NULL;
+        for (size_t i = 0; i < NSETI_FIELDS && !f; i++)
+            if (strcmp(key, seti_fields[i].name + 5) == 0)
+                f = &seti_fields[i];
+        if (!f)
+            return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "seti: unknown key \"%.60s\"", key);
+        int rc = set_field(cfg, f, value, why, whylen);
+        if (rc != OZ_SCI_OK)
+            return rc;
+    }
+    return OZ_SCI_OK;
 }
 
 int oz_sci_config_from_json(const json_t *obj, oz_sci_config *cfg, char *why, size_t whylen)
@@ -335,6 +565,58 @@ int oz_sci_config_from_json(const json_t *obj, oz_sci_config *cfg, char *why, si
     return OZ_SCI_OK;
 }
 
+/* One field's value as JSON; *skip when the field is left out (the seti
+ * mode's keys in an Ozma configuration, which would only bloat unit headers). */
+static json_t *field_to_json(const oz_sci_config *cfg, const struct field *f, bool *skip)
+{
+    json_t *v = NULL;
+    *skip = false;
+    switch (f->kind) {
+    case K_U32:
+        *skip = (f->off == offsetof(oz_sci_config, bsmooth_boxcar) ||
+                 f->off == offsetof(oz_sci_config, bsmooth_chunk)) &&
+                u32_get(cfg, f) == 0;
+        return json_integer((json_int_t)u32_get(cfg, f));
+    case K_DOUBLE:
+        return json_real(double_get(cfg, f));
+    case K_PLANNER:
+        return (unsigned)cfg->planner < NPLANNERS ? json_string(planner_names[cfg->planner]) : NULL;
+    case K_MODE:
+        *skip = cfg->mode == OZ_MODE_OZMA;
+        return (unsigned)cfg->mode < NMODES ? json_string(mode_names[cfg->mode]) : NULL;
+    case K_LIMITS:
+        *skip = true;
+        if (!(v = json_object()))
+            return NULL;
+        for (unsigned j = 0; j < OZ_SCI_NLENS; j++) {
+            char key[16];
+            if (cfg->chirp_limit[j] == 0.0)
+                continue;
+            *skip = false;
+            snprintf(key, sizeof key, "%u", OZ_SCI_FFT_MIN << j);
+            if (json_object_set_new(v, key, json_real(cfg->chirp_limit[j]))) {
+                json_decref(v);
+                return NULL;
+            }
+        }
+        return v;
+    case K_SETI:
+        *skip = cfg->mode != OZ_MODE_SETI;
+        if (!(v = json_object()))
+            return NULL;
+        for (size_t i = 0; i < NSETI_FIELDS; i++) {
+            bool ignored;
+            if (json_object_set_new(v, seti_fields[i].name + 5,
+                                    field_to_json(cfg, &seti_fields[i], &ignored))) {
+                json_decref(v);
+                return NULL;
+            }
+        }
+        return v;
+    }
+    return NULL;
+}
+
 json_t *oz_sci_config_to_json(const oz_sci_config *cfg)
 {
     json_t *obj = json_object();
@@ -342,18 +624,11 @@ json_t *oz_sci_config_to_json(const oz_sci_config *cfg)
         return NULL;
     for (size_t i = 0; i < NFIELDS; i++) {
         const struct field *f = &fields[i];
-        json_t *v = NULL;
-        switch (f->kind) {
-        case K_U32:
-            v = json_integer((json_int_t)u32_get(cfg, f));
-            break;
-        case K_DOUBLE:
-            v = json_real(double_get(cfg, f));
-            break;
-        case K_PLANNER:
-            v = (unsigned)cfg->planner < NPLANNERS ? json_string(planner_names[cfg->planner])
-                                                   : NULL;
-            break;
+        bool skip;
+        json_t *v = field_to_json(cfg, f, &skip);
+        if (skip) {
+            json_decref(v);
+            continue;
         }
         /* json_object_set_new fails on a NULL value and releases v otherwise. */
         if (json_object_set_new(obj, f->name, v) != 0)

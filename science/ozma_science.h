@@ -33,6 +33,7 @@
  * refused before any memory is allocated. */
 #define OZ_SCI_FFT_MIN 8u
 #define OZ_SCI_FFT_MAX 131072u
+#define OZ_SCI_NLENS 15u              /* FFT lengths 8 .. 131072 */
 #define OZ_SCI_SAMPLES_MAX (1u << 26) /* 64 Mi samples, 512 MiB of cf32 */
 #define OZ_SCI_SIGNALS_MAX 1000u      /* upper bound for max_signals */
 #define OZ_SCI_CHIRP_MAX 1000.0       /* Hz/s, upper bound for chirp_max */
@@ -147,8 +148,9 @@ typedef struct oz_sci_config {
     uint32_t line_half_bin; /* lines: also search spectra shifted half a bin (1) or not (0) */
 
     /* Per-length chirp limits, Hz/s: chirp_limit[j] caps the rates searched
-     * at length 8 << j (0: chirp_max).  v8's <chirps> table. */
-    double chirp_limit[18];
+     * at length 8 << j, as well as chirp_max (0: chirp_max alone).  v8's
+     * <chirps> table.  JSON: {"LENGTH": limit, ...}. */
+    double chirp_limit[OZ_SCI_NLENS];
 
     /* Band flattening (v8's baseline smoothing): the spectrum of each chunk
      * of bsmooth_chunk samples is divided by the square root of a running
@@ -162,6 +164,10 @@ typedef struct oz_sci_config {
     double compare_power_rel; /* compare: relative tolerance on power (0.01) */
     oz_fft_planner planner;
 } oz_sci_config;
+
+/* The chirp range searched at FFT length L: chirp_limit's entry for L when
+ * it has one, else chirp_max. */
+double oz_sci_chirp_limit(const oz_sci_config *cfg, uint32_t L);
 
 /* Fills the SETI@home-like defaults (FFT 8..131072, chirp ±100 Hz/s). */
 void oz_sci_config_default(oz_sci_config *cfg);

@@ -50,7 +50,8 @@ static const struct sigfield {
     bool optional; /* written when not 0, read as 0 when absent (the v8 fields) */
 } sigfields[] = {
     {"freq_hz", offsetof(oz_signal, freq_hz), ALL_TYPES, -FREQ_ABS_MAX, FREQ_ABS_MAX, false},
-    {"chirp_hz_s", offsetof(oz_signal, chirp_hz_s), ALL_TYPES, -OZ_SCI_CHIRP_MAX, OZ_SCI_CHIRP_MAX, false},
+    {"chirp_hz_s", offsetof(oz_signal, chirp_hz_s), ALL_TYPES, -OZ_SCI_CHIRP_MAX, OZ_SCI_CHIRP_MAX,
+     false},
     {"time_s", offsetof(oz_signal, time_s), ALL_TYPES, 0.0, TIME_MAX, false},
     {"power", offsetof(oz_signal, power), ALL_TYPES, 0.0, HUGE_VAL, false},
     {"score", offsetof(oz_signal, score), ALL_TYPES, 0.0, HUGE_VAL, false},

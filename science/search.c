@@ -6,9 +6,10 @@
  * well under a bin over one spectrum at the nearest searched rate.  Every
  * step is a multiple of the finest one, `base` (at fft_max): step_L =
  * base * (fft_max/L)^2.  Chirp rates are i * base for |i| <= imax =
- * floor(chirp_max / base), visited in the order 0, +1, -1, +2, -2, ...; at
+ * floor(limit / base), visited in the order 0, +1, -1, +2, -2, ...; at
  * rate i the lengths searched are those whose step divides it
- * (i % (fft_max/L)^2 == 0).  One step is one chirp rate: for each of its
+ * (i % (fft_max/L)^2 == 0) and whose own chirp limit (chirp_limit, at most
+ * fft_max's) reaches it.  One step is one chirp rate: for each of its
  * lengths, the unit is dechirped (chirp.c), transformed by a batched FFTW
  * plan (made once at plan time) and squared chunk by chunk, so that the
  * samples cross memory once per length instead of five times; the squaring
@@ -67,7 +68,8 @@ struct len_plan {
     uint32_t L;
     uint32_t nspec;  /* n / L spectra */
     uint32_t batch;  /* spectra per chunk: OZ_CHUNK / L, at least 1 */
-    int64_t every;   /* searched at chirp index i when i % every == 0 */
+    int64_t every;   /* searched at chirp index i when i % every == 0 ... */
+    int64_t ilim;    /* ... and |i| <= ilim (its chirp limit) */
     uint64_t runs;   /* steps this length is searched at */
     double line_thr; /* lines (fft_max only): threshold, oz_lines_threshold */
     fftwf_plan plan; /* batch transforms in place on the chunk */
@@ -136,6 +138,12 @@ static unsigned log2u(uint32_t x)
     return r;
 }
 
+/* Whether length lp is searched at chirp index i. */
+static bool runs_at(const struct len_plan *lp, int64_t i)
+{
+    return i % lp->every == 0 && (i < 0 ? -i : i) <= lp->ilim;
+}
+
 static int64_t chirp_index(size_t step)
 {
     if (step == 0)
@@ -198,12 +206,14 @@ static int make_plan(oz_sci_search *s, char *why, size_t whylen)
     const oz_sci_config *cfg = &s->cfg;
     double bin_min = s->fs / cfg->fft_max;
     s->base = cfg->chirp_resolution * bin_min * bin_min;
-    double imax = floor(cfg->chirp_max / s->base);
+    /* fft_max has the widest range (oz_sci_config_check), so it runs at
+     * every step, as the pairing of rates needs */
+    double imax = floor(oz_sci_chirp_limit(cfg, cfg->fft_max) / s->base);
     if (imax > 1e7)
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
                            "chirp_max %g Hz/s at a chirp step of %g Hz/s needs %.0f chirp rates "
                            "(limit 2e7)",
-                           cfg->chirp_max, s->base, 2 * imax + 1);
+                           oz_sci_chirp_limit(cfg, cfg->fft_max), s->base, 2 * imax + 1);
     s->imax = (int64_t)imax;
     s->nsteps = (size_t)(2 * s->imax + 1);
 
@@ -215,9 +225,12 @@ static int make_plan(oz_sci_search *s, char *why, size_t whylen)
         lp->nspec = (uint32_t)(s->n / L);
         int64_t r = (int64_t)(cfg->fft_max / L);
         lp->every = r * r;
-        /* steps at which this L runs: i = 0 and +-every, +-2 every, ...;
-         * all but i = 0 dechirp */
-        uint64_t runs = 1 + 2 * (uint64_t)(s->imax / lp->every);
+        lp->ilim = (int64_t)floor(oz_sci_chirp_limit(cfg, L) / s->base);
+        if (lp->ilim > s->imax)
+            lp->ilim = s->imax;
+        /* steps at which this L runs: i = 0 and +-every, +-2 every, ... up
+         * to its limit; all but i = 0 dechirp */
+        uint64_t runs = 1 + 2 * (uint64_t)(lp->ilim / lp->every);
         uint64_t samples = (uint64_t)lp->nspec * L;
         lp->runs = runs;
         s->flops += runs * samples * (5u * log2u(L) + 3u) + (runs - 1) * 6u * samples;
@@ -273,7 +286,7 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     for (unsigned i = 0; i < s->nlens; i++) {
         struct len_plan *lp = &s->lens[i];
         bool top = i + 1 == s->nlens;
-        if (s->imax < lp->every)
+        if (lp->ilim < lp->every)
             continue;
         if (lp->power && !top) {
             shared &= !paired;
@@ -633,7 +646,7 @@ static void pair_spectra(oz_sci_search *s, int64_t i)
     size_t end = 0; /* the samples that some length transforms */
     for (unsigned li = 0; li < s->nlens; li++) {
         const struct len_plan *lp = &s->lens[li];
-        if (lp->cur.mean && i % lp->every == 0 && (size_t)lp->nspec * lp->L > end)
+        if (lp->cur.mean && runs_at(lp, i) && (size_t)lp->nspec * lp->L > end)
             end = (size_t)lp->nspec * lp->L;
     }
     for (size_t at = 0; at < end; at += G) {
@@ -643,7 +656,7 @@ static void pair_spectra(oz_sci_search *s, int64_t i)
         for (unsigned li = 0; li < s->nlens; li++) {
             const struct len_plan *lp = &s->lens[li];
             size_t have = (size_t)lp->nspec * lp->L;
-            if (!lp->cur.mean || i % lp->every != 0 || at >= have)
+            if (!lp->cur.mean || !runs_at(lp, i) || at >= have)
                 continue;
             const uint32_t L = lp->L, first = (uint32_t)(at / L);
             const uint32_t rows = (uint32_t)((have - at < G ? have - at : G) / L);
@@ -659,7 +672,7 @@ static void pair_spectra(oz_sci_search *s, int64_t i)
     }
     for (unsigned li = 0; li < s->nlens; li++) {
         struct len_plan *lp = &s->lens[li];
-        if (!lp->cur.mean || i % lp->every != 0)
+        if (!lp->cur.mean || !runs_at(lp, i))
             continue;
         lp->cur_mean = total[li][0] / ((double)lp->L * lp->nspec);
         lp->pair_mean = total[li][1] / ((double)lp->L * lp->nspec);
@@ -677,7 +690,7 @@ int oz_sci_search_step(oz_sci_search *s)
     bool made = i == 0 || (i < 0 && s->pair_i == i); /* else -i after a restore */
     for (unsigned li = 0; li < s->nlens; li++) {
         struct len_plan *lp = &s->lens[li];
-        if (i % lp->every != 0)
+        if (!runs_at(lp, i))
             continue;
         double bin = s->fs / lp->L;
         struct spec_out o = {lp->power ? s->power : NULL, s->spec_mean, s->spec_max,

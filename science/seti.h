@@ -33,8 +33,8 @@ typedef struct oz_seti_hit {
     double chisq, null_chisq, max_power; /* gaussian */
     double snr, thresh, len_prof;        /* pulse */
     double delay_s;                      /* autocorr */
-    double score;      /* what v8 ranks its best-of-type by (higher is better) */
-    bool report;       /* v8 reports it as a signal (not only as a best-of candidate) */
+    double score;                        /* what v8 ranks its best-of-type by (higher is better) */
+    bool report; /* v8 reports it as a signal (not only as a best-of candidate) */
 } oz_seti_hit;
 
 typedef void (*oz_seti_emit)(void *ctx, const oz_seti_hit *hit);

@@ -55,6 +55,35 @@ static void assert_same_config(const oz_sci_config *a, const oz_sci_config *b)
     SAME_U(max_signals);
     SAME_D(compare_power_rel);
     SAME_U(planner);
+    for (unsigned j = 0; j < OZ_SCI_NLENS; j++)
+        SAME_D(chirp_limit[j]);
+    SAME_U(bsmooth_boxcar);
+    SAME_U(bsmooth_chunk);
+    SAME_U(mode);
+    SAME_D(seti.angle_range);
+    SAME_D(seti.beam_width);
+    SAME_D(seti.autocorr_thresh);
+    SAME_U(seti.autocorr_fftlen);
+    SAME_D(seti.gauss_null_chi_sq_thresh);
+    SAME_D(seti.gauss_chi_sq_thresh);
+    SAME_D(seti.gauss_power_thresh);
+    SAME_D(seti.gauss_peak_power_thresh);
+    SAME_U(seti.gauss_pot_length);
+    SAME_D(seti.pulse_thresh);
+    SAME_D(seti.pulse_display_thresh);
+    SAME_U(seti.pulse_max);
+    SAME_U(seti.pulse_min);
+    SAME_U(seti.pulse_fft_max);
+    SAME_U(seti.pulse_pot_length);
+    SAME_D(seti.pulse_beams);
+    SAME_D(seti.triplet_thresh);
+    SAME_U(seti.triplet_max);
+    SAME_U(seti.triplet_min);
+    SAME_U(seti.triplet_pot_length);
+    SAME_D(seti.pot_overlap_factor);
+    SAME_D(seti.pot_t_offset);
+    SAME_D(seti.pot_min_slew);
+    SAME_D(seti.pot_max_slew);
 #undef SAME_U
 #undef SAME_D
 }
@@ -396,6 +425,65 @@ static void json_non_object_is_rejected(void **state)
     assert_int_equal(oz_sci_config_from_json(NULL, &cfg, why, sizeof why), OZ_SCI_EPARSE);
 }
 
+/* The seti mode's keys: a whole v8 configuration survives JSON, an Ozma one
+ * carries none of them. */
+static void seti_mode_round_trips_and_ozma_mode_omits_it(void **state)
+{
+    (void)state;
+    oz_sci_config cfg, back;
+    char why[256] = "";
+    oz_sci_config_default(&cfg);
+    json_t *plain = oz_sci_config_to_json(&cfg);
+    assert_null(json_object_get(plain, "seti"));
+    assert_null(json_object_get(plain, "mode"));
+    assert_null(json_object_get(plain, "chirp_limit"));
+    json_decref(plain);
+
+    cfg.mode = OZ_MODE_SETI;
+    cfg.seti.angle_range = 0.775;
+    cfg.seti.pulse_thresh = 19.5;
+    cfg.seti.triplet_min = 17;
+    cfg.chirp_limit[14] = 20.0; /* 131072 */
+    cfg.chirp_limit[12] = 50.0; /* 32768 */
+    cfg.bsmooth_boxcar = 8192;
+    cfg.bsmooth_chunk = 32768;
+    assert_int_equal(oz_sci_config_check(&cfg, why, sizeof why), 0);
+    json_t *obj = oz_sci_config_to_json(&cfg);
+    assert_non_null(obj);
+    assert_string_equal(json_string_value(json_object_get(obj, "mode")), "seti");
+    assert_true(json_real_value(json_object_get(json_object_get(obj, "chirp_limit"), "32768")) ==
+                50.0);
+    oz_sci_config_default(&back);
+    assert_int_equal(oz_sci_config_from_json(obj, &back, why, sizeof why), 0);
+    assert_same_config(&cfg, &back);
+    assert_true(oz_sci_chirp_limit(&back, 131072) == 20.0);
+    assert_true(oz_sci_chirp_limit(&back, 8) == back.chirp_max);
+    json_decref(obj);
+}
+
+static void seti_mode_keys_are_checked(void **state)
+{
+    (void)state;
+    expect_json_bad("{\"mode\": \"boinc\"}", OZ_SCI_EINVAL, "mode");
+    expect_json_bad("{\"mode\": 1}", OZ_SCI_EPARSE, "mode");
+    expect_json_bad("{\"chirp_limit\": {\"1000\": 5}}", OZ_SCI_EINVAL, "\"1000\"");
+    expect_json_bad("{\"chirp_limit\": {\"64\": \"x\"}}", OZ_SCI_EPARSE, "chirp_limit.64");
+    expect_json_bad("{\"chirp_limit\": {\"64\": -1}}", OZ_SCI_EINVAL, "chirp_limit.64");
+    expect_json_bad("{\"seti\": {\"spike_thresh\": 3}}", OZ_SCI_EPARSE, "seti: unknown key");
+    expect_json_bad("{\"mode\": \"seti\", \"seti\": {\"beam_width\": 0}}", OZ_SCI_EINVAL,
+                    "seti.beam_width");
+    expect_json_bad("{\"mode\": \"seti\", \"seti\": {\"pulse_min\": 50000}}", OZ_SCI_EINVAL,
+                    "seti.pulse_max");
+    expect_json_bad("{\"bsmooth_boxcar\": 8192, \"bsmooth_chunk\": 1000}", OZ_SCI_EINVAL,
+                    "bsmooth_chunk");
+    expect_json_bad("{\"bsmooth_boxcar\": 65536, \"bsmooth_chunk\": 32768}", OZ_SCI_EINVAL,
+                    "bsmooth_boxcar");
+    /* Ozma's own search pairs its rates on fft_max: it must reach furthest. */
+    expect_json_bad("{\"chirp_limit\": {\"8\": 150}}", OZ_SCI_EINVAL, "chirp_limit");
+    EXPECT_GOOD(c.mode = OZ_MODE_SETI; c.chirp_limit[0] = 150);
+    EXPECT_GOOD(c.chirp_limit[0] = 50);
+}
+
 static void why_may_be_null_or_short(void **state)
 {
     (void)state;
@@ -429,6 +517,8 @@ int main(void)
         cmocka_unit_test(json_negative_and_huge_integers_are_rejected),
         cmocka_unit_test(json_values_are_range_checked),
         cmocka_unit_test(json_non_object_is_rejected),
+        cmocka_unit_test(seti_mode_round_trips_and_ozma_mode_omits_it),
+        cmocka_unit_test(seti_mode_keys_are_checked),
         cmocka_unit_test(why_may_be_null_or_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
