@@ -1,0 +1,166 @@
+/*
+ * autocorr.c - SETI@home v8's autocorrelation search, for the seti mode: an
+ * echo, the signal plus a delayed copy of itself, found in one spectrum.
+ *
+ * An echo x(t) + a x(t - tau) multiplies the power spectrum by
+ * 1 + a^2 + 2a cos(2 pi f tau): the powers ripple across the band with a
+ * period of N / tau bins.  v8 looks for that ripple by transforming the
+ * spectrum's L powers once more, with FFTW's REDFT10 (a DCT-II, unnormalised:
+ * Y[k] = 2 sum_n P[n] cos(pi (n + 1/2) k / L)), on the powers in FFTW order
+ * just as they come out of the FFT, and takes the strongest delay over the
+ * mean.  Y[k] is the autocorrelation of the samples at a lag of k/2 samples,
+ * so a ripple of N / tau bins lands on k = 2 tau.  What v8 does, step by step
+ * (client/autocorr.cpp, FindAutoCorrelation):
+ *
+ *  - squares Y[k] for k < L/2 only (positive and negative delays are alike)
+ *    and sums the squares in float, in blocks of v8's summing size
+ *    (4 <= blksize <= 512, see summing_block), zero delay included;
+ *  - takes that sum over L, not over the L/2 squares summed, as the mean: the
+ *    zero-delay square alone, (2 sum P)^2, is about four fifths of it in
+ *    noise, so a noise peak is about 0.4 times the largest of L/2 chi-square
+ *    (1 degree) draws, near 7.6 at L = 131072, and v8's threshold of 17.8
+ *    sits well above it;
+ *  - finds the largest square for 1 <= k < L/2 (first of equals): delays of
+ *    up to L/2 bins, so echoes of lags below L/4 samples;
+ *  - peak_power = that square / the mean, mean_power = 1, delay = k / fs in
+ *    seconds: v8's delay counts DCT bins, which are half-sample lags, so it
+ *    is twice the echo's lag (the reference unit's 2.6452 s is k = 25832 at
+ *    its 9765.62 Hz, an echo of 12916 samples);
+ *  - time = the spectrum's centre, (ifft + 0.5) L / fs, bin 0 (the
+ *    subband's centre frequency);
+ *  - score = log10(peak_power / 40), or -12 for a zero peak, which ranks its
+ *    best autocorr (higher is better); every spectrum's peak is a best-of
+ *    candidate;
+ *  - reports a signal when peak_power > autocorr_thresh (strictly).
+ *
+ * v8 loops autocorr_per_spectrum times (1 in every v8 unit); this is the one
+ * pass.  Its sanity check that no delayed square exceeds the zero-delay one
+ * cannot fail (the powers are non-negative, so |Y[k]| <= Y[0]) and is left
+ * out.  A spectrum of zeros, where v8 divides 0 by 0, gives peak_power 0.
+ *
+ * The object owns one REDFT10 plan and its two aligned buffers; the row is
+ * copied in so the plan's alignment never depends on the caller's array.
+ * _search touches nothing else, so searches on different objects may run
+ * concurrently.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <fftw3.h>
+
+#include "seti.h"
+
+#define AUTOCORR_SCORE_HIGH 40.0 /* v8's "high number" its score is relative to */
+
+struct oz_seti_autocorr {
+    uint32_t L;       /* power of two, 8 <= L <= OZ_SCI_FFT_MAX */
+    uint32_t blksize; /* v8's summing block; divides L / 2 */
+    float *in;        /* L: the spectrum's powers */
+    float *out;       /* L: their REDFT10, then its squares below L / 2 */
+    fftwf_plan plan;  /* REDFT10 of length L, in -> out */
+};
+
+/* v8's pow2(): the largest power of two strictly below x (0 for x <= 1). */
+static uint32_t pow2_below(uint32_t x)
+{
+    uint32_t p = 1;
+    if (x <= 1)
+        return 0;
+    while (p <= (x - 1) / 2)
+        p *= 2;
+    return p;
+}
+
+/* v8's block size for summing len squares: a power of two from 4 to 512
+ * (512 at L = 131072), which for power-of-two len >= 4 divides len. */
+static uint32_t summing_block(uint32_t len)
+{
+    uint32_t b = pow2_below((uint32_t)sqrtf((float)(len / 32))) * 32;
+    if (b > 512)
+        b = 512;
+    return b < 4 ? 4 : b;
+}
+
+int oz_seti_autocorr_new(uint32_t L, unsigned fftw_flags, oz_seti_autocorr **out)
+{
+    *out = NULL;
+    if (L < 8 || L > OZ_SCI_FFT_MAX || (L & (L - 1)) != 0)
+        return OZ_SCI_EINVAL;
+    int err = OZ_SCI_ENOMEM;
+    oz_seti_autocorr *a = calloc(1, sizeof *a);
+    if (!a)
+        return OZ_SCI_ENOMEM;
+    a->L = L;
+    a->blksize = summing_block(L / 2);
+    a->in = fftwf_malloc(sizeof(float) * L);
+    a->out = fftwf_malloc(sizeof(float) * L);
+    if (!a->in || !a->out)
+        goto fail;
+    /* Planning may scribble on the buffers; they are filled per search. */
+    a->plan = fftwf_plan_r2r_1d((int)L, a->in, a->out, FFTW_REDFT10, fftw_flags);
+    if (!a->plan) {
+        err = OZ_SCI_EFFT;
+        goto fail;
+    }
+    *out = a;
+    return OZ_SCI_OK;
+fail:
+    oz_seti_autocorr_free(a);
+    return err;
+}
+
+void oz_seti_autocorr_free(oz_seti_autocorr *a)
+{
+    if (!a)
+        return;
+    if (a->plan)
+        fftwf_destroy_plan(a->plan);
+    fftwf_free(a->in);
+    fftwf_free(a->out);
+    free(a);
+}
+
+void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, uint32_t ifft,
+                             oz_seti_emit emit, void *ctx)
+{
+    const uint32_t L = a->L, len = L / 2;
+    memcpy(a->in, b->power + (size_t)ifft * L, sizeof(float) * L);
+    fftwf_execute(a->plan);
+
+    /* v8's mean: float squares summed per block, then over blocks, over L. */
+    float *y = a->out, total = 0.0f;
+    for (uint32_t k0 = 0; k0 < len; k0 += a->blksize) {
+        float partial = 0.0f;
+        for (uint32_t k = k0; k < k0 + a->blksize; k++) {
+            y[k] *= y[k];
+            partial += y[k];
+        }
+        total += partial;
+    }
+    float mean = total / (float)L;
+
+    float peak = 0.0f;
+    uint32_t kpeak = 0;
+    for (uint32_t k = 1; k < len; k++) {
+        if (y[k] > peak) {
+            peak = y[k];
+            kpeak = k;
+        }
+    }
+    float ratio = mean > 0.0f ? peak / mean : 0.0f;
+
+    double score = -12.0; /* v8's score of a zero peak */
+    if (ratio > 0.0f)
+        score = log10((double)ratio / AUTOCORR_SCORE_HIGH);
+    oz_seti_hit hit = {
+        .type = OZ_SIG_AUTOCORR,
+        .bin = 0,
+        .time_s = ((double)ifft + 0.5) * (double)L / b->fs,
+        .peak_power = (double)ratio,
+        .mean_power = 1.0,
+        .delay_s = (double)kpeak / b->fs,
+        .score = score,
+        .report = (double)ratio > b->p->autocorr_thresh,
+    };
+    emit(ctx, &hit);
+}
