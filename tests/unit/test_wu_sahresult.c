@@ -520,6 +520,8 @@ static void the_parser_refuses_what_a_stranger_might_send(void **state)
         {"<fft_len>128<", "<fft_len>100<", "power of two"},
         {"<fft_len>128<", "<fft_len>12.5<", "not an integer"},
         {"<time>2451606.8595251<", "<time>1234<", "Julian date"},
+        /* A stranger's text in a message is shown on one line. */
+        {"<time>2451606.8595251<", "<time>245160\n6.8595251<", "\"245160?6.8595251\""},
         {"<delay>2.6451981543415</delay>", "", "lacks <delay>"},
         {"<sigma>", "<sigma x=\"1\">", "takes no attributes"},
         {"<pot length=183 encoding=\"x-csv\">\n    7,9,", "<pot length=183>\n    7,<b>9,",

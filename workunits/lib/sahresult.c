@@ -598,25 +598,40 @@ static int elem_text(struct scan *s, const char *name, size_t n, const char **t,
     return close_tag(s, name, n);
 }
 
+/* Up to 24 characters of a stranger's text for a message, anything outside
+ * printable ASCII shown as '?', so that a message stays one line. */
+static const char *shown(const char *t, size_t n, char out[28])
+{
+    size_t k = 0;
+    for (; k < n && k < 24; k++)
+        out[k] = t[k] >= 0x20 && t[k] < 0x7f ? t[k] : '?';
+    if (k < n)
+        out[k++] = '.', out[k++] = '.', out[k++] = '.';
+    out[k] = '\0';
+    return out;
+}
+
 /* A finite number from the text of <name>: only the characters a decimal
  * number has, at most NUM_TEXT_MAX of them, all consumed by strtod. */
 static int number(const struct scan *s, const char *at, const char *name, size_t n, const char *t,
                   size_t tn, double *v)
 {
-    char text[NUM_TEXT_MAX + 1];
+    char text[NUM_TEXT_MAX + 1], show[28];
     if (tn == 0 || tn > NUM_TEXT_MAX)
         return bad(s, at, "<%.*s> holds %s", (int)n, name, tn ? "a text too long" : "no number");
     for (size_t i = 0; i < tn; i++) {
         char c = t[i];
         if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
-            return bad(s, at, "<%.*s> holds \"%.*s\", not a number", (int)n, name, (int)tn, t);
+            return bad(s, at, "<%.*s> holds \"%s\", not a number", (int)n, name,
+                       shown(t, tn, show));
     }
     memcpy(text, t, tn);
     text[tn] = '\0';
     char *endp;
     *v = strtod(text, &endp);
     if (endp != text + tn || !isfinite(*v))
-        return bad(s, at, "<%.*s> holds \"%s\", not a finite number", (int)n, name, text);
+        return bad(s, at, "<%.*s> holds \"%s\", not a finite number", (int)n, name,
+                   shown(t, tn, show));
     return OZ_WU_OK;
 }
 
@@ -631,7 +646,7 @@ static int skip_pot(struct scan *s, const char *at)
         char c = *q;
         if (!(is_space(c) || c == ',' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
               (c >= 'A' && c <= 'F')))
-            return bad(s, q, "<pot> holds '%c', not a byte value", c);
+            return bad(s, q, "<pot> holds '%c', not a byte value", c >= 0x20 && c < 0x7f ? c : '?');
     }
     s->p = e + 6;
     return OZ_WU_OK;
