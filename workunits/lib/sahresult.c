@@ -137,18 +137,18 @@ static const enum field order_triplet[] = {COMMON_HEAD, COMMON_TAIL, F_PERIOD, F
 /* The v8 types, in the order v8 writes its best-of-type elements. */
 struct sahtype {
     oz_sig_type type;
+    bool has_pot;     /* v8 may attach <pot> */
     const char *name; /* signal element */
     const char *best; /* best-of-type element */
     const enum field *order;
-    bool has_pot; /* v8 may attach <pot> */
 };
 
 static const struct sahtype types[] = {
-    {OZ_SIG_SPIKE, "spike", "best_spike", order_spike, false},
-    {OZ_SIG_AUTOCORR, "autocorr", "best_autocorr", order_autocorr, false},
-    {OZ_SIG_GAUSSIAN, "gaussian", "best_gaussian", order_gaussian, true},
-    {OZ_SIG_PULSE, "pulse", "best_pulse", order_pulse, true},
-    {OZ_SIG_TRIPLET, "triplet", "best_triplet", order_triplet, false},
+    {OZ_SIG_SPIKE, false, "spike", "best_spike", order_spike},
+    {OZ_SIG_AUTOCORR, false, "autocorr", "best_autocorr", order_autocorr},
+    {OZ_SIG_GAUSSIAN, true, "gaussian", "best_gaussian", order_gaussian},
+    {OZ_SIG_PULSE, true, "pulse", "best_pulse", order_pulse},
+    {OZ_SIG_TRIPLET, false, "triplet", "best_triplet", order_triplet},
 };
 #define NTYPES (sizeof types / sizeof types[0])
 
@@ -547,6 +547,9 @@ static int skip_blank(struct scan *s, bool comments)
 static int open_tag(struct scan *s, bool attrs_ok, const char **name, size_t *n, bool *attrs)
 {
     const char *at = s->p;
+    *name = s->p;
+    *n = 0;
+    *attrs = false;
     if (s->p >= s->end || *s->p != '<')
         return bad(s, at, s->p >= s->end ? "the text ends early" : "expected an element");
     s->p++;
