@@ -509,4 +509,56 @@ json_t *oz_wu_synth_truth(const oz_wu_synth *s, const char *datatype, const char
 int oz_wu_synth_write(const oz_wu_synth *s, const char *stem, const char *datatype, double rms_lsb,
                       const char *datetime, uint64_t *clipped, char *why, size_t whylen);
 
+/* ---- SETI@home v8 result files (sahresult.c) -------------------------------------- */
+
+/* Ozma's result as SETI@home v8's result XML and back, so v8's tools can read
+ * what Ozma finds and Ozma can compare itself with v8's reference results.
+ * v8 counts time as a Julian date at the detection's centre and reports two
+ * frequencies: <detection_freq> (at the detection: Ozma's freq_hz) and <freq>
+ * (dechirped to the unit's start, freq_hz - chirp * time_s; for autocorr the
+ * subband centre, as v8 does).  The <pot> bytes are not kept by Ozma: the
+ * writer omits them and the parser skips them. */
+
+#define OZ_WU_SAH_VERSION "8.00" /* what v8's validator requires in <setiathome_version> */
+#define OZ_WU_SAH_COORDS_MAX 100000u
+
+/* One point of the telescope's track: v8's <coordinate_t>. */
+typedef struct oz_wu_sah_coord {
+    double jd;       /* Julian date */
+    double ra_hours; /* right ascension, 0..24 h */
+    double dec_deg;  /* declination, degrees */
+} oz_wu_sah_coord;
+
+/* What the signals alone do not say about the unit. */
+typedef struct oz_wu_sah_result_info {
+    double start_jd;               /* the unit's first sample (v8's time_recorded_jd) */
+    double subband_hz;             /* centre of the band (v8's subband_desc/center) */
+    const oz_wu_sah_coord *coords; /* track in ascending jd, or NULL: <ra>, <decl> are 0 */
+    size_t ncoords;
+    /* "<workunit_header>...</workunit_header>" to copy verbatim after
+     * <result>, or NULL for none. */
+    const char *workunit_header;
+    size_t workunit_header_len;
+} oz_wu_sah_result_info;
+
+/* Writes r as v8 result XML into *out (malloc'd, NUL-terminated, *len bytes
+ * without the NUL; the caller frees it): signals in list order, the best of
+ * each type present, <ozma_kernel_version>, <setiathome_version>.  Lines
+ * have no v8 element: they are left out, counted, and noted in a comment.
+ * Returns how many were left out (>= 0; the best line counts too), or a
+ * negative oz_wu_err (OZ_WU_EINVAL naming a non-finite field or a bad info;
+ * *out is NULL then). */
+int oz_wu_sah_result_write(const oz_sci_result *r, const oz_wu_sah_result_info *info, char **out,
+                           size_t *len, char *why, size_t whylen);
+
+/* Parses v8 result XML from a stranger (at most OZ_WU_RESULT_MAX bytes and
+ * OZ_SCI_SIGNALS_MAX signals; unknown elements, duplicate or missing fields
+ * and malformed numbers are OZ_WU_EFORMAT naming the line and element) into
+ * Ozma's conventions: time_s from info's start_jd, or when info is NULL from
+ * the file's <workunit_header><time_recorded_jd>; freq_hz = <detection_freq>;
+ * score from <score> where v8 has one (gaussian, pulse), else 0.  On success
+ * *out owns its signals (free with oz_sci_result_clear). */
+int oz_wu_sah_result_parse(const char *xml, size_t len, const oz_wu_sah_result_info *info,
+                           oz_sci_result *out, char *why, size_t whylen);
+
 #endif /* OZMA_WORKUNITS_H */
