@@ -343,6 +343,60 @@ static void peaks_without_gaps_are_no_triplet(void **state)
     tblk_free(&x);
 }
 
+/*
+ * v8's pair rules spectrum by spectrum, on a background of 1 (every
+ * segment's on spectra are those set to 40 or more):
+ * - bin 30, on at 300, 301, 303, 305: only the pair (301, 305) has an off
+ *   spectrum before and after its middle 303; (300, 305) has none before
+ *   302 (its first off spectrum is 302 itself).  One triplet, period 2,
+ *   centred on 303.
+ * - bin 40, on at 400 (40), 420 (50), 421 (45), 441 (40): the pair (400,
+ *   441) has its middle between 420 and 421, both on: two triplets of
+ *   period 20.5 centred on 420.5, the second keeping the first's peak 50
+ *   (v8's running maximum) although its own cell holds 45.
+ * Each in the two segments that hold it (starting at 132 and 264, and at
+ * 264 and 396), in v8's order: bins, segments, then pairs.
+ */
+static void triplet_pairs_follow_v8s_rules(void **state)
+{
+    (void)state;
+    tblk x;
+    tblk_new(&x, L_REF, 0);
+    for (size_t i = 0; i < NSAMP; i++)
+        x.power[i] = 1.0f;
+    const uint32_t t30[] = {300, 301, 303, 305};
+    for (int i = 0; i < 4; i++)
+        x.power[(size_t)t30[i] * L_REF + 30] = 40.0f;
+    const uint32_t t40[] = {400, 420, 421, 441};
+    const float p40[] = {40, 50, 45, 40};
+    for (int i = 0; i < 4; i++)
+        x.power[(size_t)t40[i] * L_REF + 40] = p40[i];
+    hits *c = run(&x, false);
+    assert_int_equal(c->n, 6);
+    const struct {
+        uint32_t bin, toff;
+        double mid, period;
+        float peak, total;
+    } want[] = {
+        {30, 132, 303, 2, 40, 264 + 4 * 39},   {30, 264, 303, 2, 40, 264 + 4 * 39},
+        {40, 264, 420.5, 20.5, 50, 264 + 171}, {40, 264, 420.5, 20.5, 50, 264 + 171},
+        {40, 396, 420.5, 20.5, 50, 264 + 171}, {40, 396, 420.5, 20.5, 50, 264 + 171},
+    };
+    for (int i = 0; i < 6; i++) {
+        const oz_seti_hit *h = &c->h[i];
+        float mean = want[i].total / 264.0f;
+        assert_int_equal(h->type, OZ_SIG_TRIPLET);
+        assert_int_equal(h->bin, want[i].bin);
+        if (fabs(h->time_s - spectra_s(want[i].mid + 0.5)) > 1e-9 ||
+            h->period_s != (float)spectra_s(want[i].period) || !near(h->mean_power, mean, 1e-6) ||
+            !near(h->peak_power, want[i].peak / mean, 1e-6))
+            fail_msg("triplet %d: bin %u at %.4f s, period %.4f s, peak %.4f, mean %.4f", i, h->bin,
+                     h->time_s, h->period_s, h->peak_power, h->mean_power);
+    }
+    free(c);
+    tblk_free(&x);
+}
+
 /* At L = 8192 a segment is 17 spectra, under v8's TripletMin
  * (ceil(3 * 8.25) = 25): no triplet search, however clear the peaks. */
 static void short_segments_get_no_triplet_search(void **state)
@@ -399,6 +453,7 @@ int main(void)
         cmocka_unit_test(pulses_only_when_the_plan_asks),
         cmocka_unit_test(three_peaks_are_a_triplet),
         cmocka_unit_test(peaks_without_gaps_are_no_triplet),
+        cmocka_unit_test(triplet_pairs_follow_v8s_rules),
         cmocka_unit_test(short_segments_get_no_triplet_search),
         cmocka_unit_test(pure_noise_reports_nothing),
     };
