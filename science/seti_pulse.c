@@ -45,7 +45,26 @@
  *
  * Hits go out in v8's order: bins in order, segments in time order, within
  * a segment its triplets, then its pulse candidates in fold order and
- * finally its reported pulse (a repeat of one of those candidates).
+ * finally its reported pulse (a repeat of one of those candidates, ties
+ * in excess going to the first).  Every hit carries v8's ranking score:
+ * peak power for triplets (all reported), snr / thresh for pulses (every
+ * candidate, report or not).  v8's best of a type starts at score 0 and is
+ * replaced only by a strictly higher score, so the caller keeps the first
+ * hit of the highest score.  Pulse candidates are plentiful even in noise
+ * (thousands per block: the display threshold is half-way to the full
+ * one); the reported pulses are not.
+ *
+ * Where this differs from v8: v8 caches its thresholds in a table indexed
+ * by profile length plus an offset per (adds, halving), checking only the
+ * adds, so a later segment length could reuse another length's value; for
+ * the reference configuration's lengths (17 .. 16913) no two lengths share
+ * an entry, so computing every threshold afresh (once per block, into the
+ * scratch) gives v8's.  v8 restarts from its checkpoint when a pulse's peak
+ * exceeds 1.4 periods or a triplet's its segment length (taken for a
+ * hardware fault); neither can happen in exact arithmetic and this search
+ * just reports.  v8's folding routines add their odd last point as
+ * (a + b) + (c + d) where the rest are ((a + b) + c) + d: this file adds
+ * all in the latter order, a difference of float rounding only.
  *
  * Time and period follow ReportPulseEvent and ReportTripletEvent: a time of
  * spectrum t (fractional for triplets) is (t + 0.5) L / fs s from the first
@@ -391,9 +410,9 @@ static void fill_thresholds(const oz_seti_block *b, const fold_plan *fp, float *
 
 /* ---- the search ---------------------------------------------------------- */
 
-/* Scratch layout, in floats: the bin's PoT (nspec), the triplets' on and
- * next lists (len and len + 1, as uint32_t), two profile buffers, the
- * threshold table. */
+/* Scratch layout, in floats: the bin's PoT (nspec), two profile buffers,
+ * the threshold table, then the triplets' on and next lists (len and
+ * len + 1 words, as uint32_t). */
 size_t oz_seti_pulse_scratch(const oz_seti_block *b)
 {
     seg_plan sp = plan_segments(b);
@@ -411,13 +430,14 @@ void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratc
         return;
     fold_plan fp = plan_folds(sp.len);
     float *col = scratch;
-    /* scratch comes from the caller's allocation: its words take the type
-     * they are written with, so the uint32_t lists may live in it */
-    uint32_t *on = (uint32_t *)(col + b->nspec);
-    uint32_t *next = on + sp.len;
-    float *fa = (float *)(next + sp.len + 1);
+    float *fa = col + b->nspec;
     float *fb = fa + fp.foldlen;
     float *thr = fb + fp.foldlen;
+    /* the scratch is the caller's allocation, whose words take the type
+     * they are written with: the uint32_t lists may live in its tail */
+    void *tail = thr + fp.nthr;
+    uint32_t *on = tail;
+    uint32_t *next = on + sp.len;
     if (pulse_find)
         fill_thresholds(b, &fp, thr);
 
