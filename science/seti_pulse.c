@@ -1,0 +1,463 @@
+/*
+ * seti_pulse.c - SETI@home v8's pulse and triplet searches (the seti mode's
+ * oz_seti_pulse_search, seti.h), detection for detection.
+ *
+ * Segments.  v8 does not search a bin's whole power over time (PoT): it
+ * cuts it into segments of one beam crossing (GetPulsePoTLen), so that a
+ * source drifting through the beam is searched while it is in it.  The
+ * unit lasts T = n / fs s (rounded to float); the beam moves angle_range /
+ * T deg/s, i.e. R = that / beam_width beams/s (both floats); a beam then
+ * spans B = nspec / T / R spectra, or the whole PoT when the unit covers
+ * less than pulse_beams beams.  Segments are round(B * pulse_beams) spectra
+ * long (at most nspec), start every len - round(B * pot_overlap_factor)
+ * spectra, and the last is moved back to end at the last spectrum.  For
+ * each bin 1 .. L-1, each segment in time order gets the triplet search
+ * (when TripletMin <= len <= triplet_max, TripletMin being at least
+ * ceil(3 triplet_thresh), the shortest PoT that can hold a reportable
+ * triplet), then the pulse search (when the plan marks the pair PulseFind).
+ * Each normalises by its segment's mean power, summed in blocks as v8 does.
+ *
+ * Triplets (find_triplets).  The spectra of the segment at or above
+ * triplet_thresh times its mean are "on".  Every pair of on spectra a < c
+ * whose span holds an off spectrum strictly between a and floor(mid), and
+ * another from floor(mid) + 1 to before c (mid = (a + c) / 2), is a triplet
+ * when the spectrum at floor(mid) is on; when mid falls between two spectra
+ * each of floor(mid) and floor(mid) + 1 that is on gives one, in that
+ * order, its peak the running maximum of the powers involved.  Peak power
+ * is that peak over the mean, period (c - a) / 2 spectra, time the
+ * midpoint.  v8 reports every triplet and ranks best_triplet by peak power.
+ *
+ * Pulses (find_pulse).  A segment of len points is folded at periods P =
+ * p / (na - 1) for na = 3, 4, 5 adds and p from the largest of 2/3, 3/4,
+ * 4/5 of len down to, exclusively, 1/2, 3/5, 2/3 of len: profile point i
+ * (i < floor(P)) is the sum of the points i + round(k P), k < na.  Each
+ * profile is then folded in half again and again (point i plus point i +
+ * floor(P/2^j) + (the previous length's oddness)), doubling the adds, for
+ * as many halvings as len has powers of two from 32 up.  A fold's largest
+ * sum is compared with tfactor(m, n) times the mean (n adds, m = its
+ * profile length, seti_gamma.h): over it, the fold is a candidate (v8
+ * hands it to ReportPulseEvent as a best_pulse contender); the candidate
+ * whose mean folded power most exceeds the full threshold (tfactor with
+ * display 1) is the segment's reported pulse.  Peak power is the mean
+ * folded power over the mean, minus 1; snr and thresh are that excess and
+ * the threshold's, in units of mean / sqrt(n); v8 ranks best_pulse by snr /
+ * thresh.  Its time is the segment's middle spectrum.
+ *
+ * Hits go out in v8's order: bins in order, segments in time order, within
+ * a segment its triplets, then its pulse candidates in fold order and
+ * finally its reported pulse (a repeat of one of those candidates, ties
+ * in excess going to the first).  Every hit carries v8's ranking score:
+ * peak power for triplets (all reported), snr / thresh for pulses (every
+ * candidate, report or not).  v8's best of a type starts at score 0 and is
+ * replaced only by a strictly higher score, so the caller keeps the first
+ * hit of the highest score.  Pulse candidates are plentiful even in noise
+ * (thousands per block: the display threshold is half-way to the full
+ * one); the reported pulses are not.
+ *
+ * Where this differs from v8: v8 caches its thresholds in a table indexed
+ * by profile length plus an offset per (adds, halving), checking only the
+ * adds, so a later segment length could reuse another length's value; for
+ * the reference configuration's lengths (17 .. 16913) no two lengths share
+ * an entry, so computing every threshold afresh (once per block, into the
+ * scratch) gives v8's.  v8 restarts from its checkpoint when a pulse's peak
+ * exceeds 1.4 periods or a triplet's its segment length (taken for a
+ * hardware fault); neither can happen in exact arithmetic and this search
+ * just reports.  v8's folding routines add their odd last point as
+ * (a + b) + (c + d) where the rest are ((a + b) + c) + d: this file adds
+ * all in the latter order, a difference of float rounding only.
+ *
+ * Time and period follow ReportPulseEvent and ReportTripletEvent: a time of
+ * spectrum t (fractional for triplets) is (t + 0.5) L / fs s from the first
+ * sample, a period of P spectra is P L / fs s rounded to float.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "seti.h"
+#include "seti_gamma.h"
+
+/* Halvings of a fold: one per power of two from 32 to len; 2^32 bounds it. */
+#define MAXDIVS 32u
+
+/* How v8 cuts each bin's PoT of a block (GetPulsePoTLen). */
+typedef struct seg_plan {
+    uint32_t len;     /* spectra per segment; 0: no segments */
+    uint32_t advance; /* spectra from one segment's start to the next (>= 1) */
+    bool triplets;    /* v8's segment length admits triplets */
+} seg_plan;
+
+/* The folds of one segment length (find_pulse's periods) and where each
+ * level's thresholds sit in the table.  na index a = na - 3; level j is the
+ * j-th halving; a fold at level j with profile length di has its threshold
+ * at thr[base[a][j] + di - dmin[a][j]]. */
+typedef struct fold_plan {
+    uint32_t ndivs;             /* levels per period, 1 + halvings */
+    uint32_t first[3], last[3]; /* p runs from last down to first + 1 */
+    uint32_t base[3][MAXDIVS];  /* table offset of each level */
+    uint32_t dmin[3][MAXDIVS];  /* smallest profile length of each level */
+    uint32_t dmax[3][MAXDIVS];  /* largest */
+    size_t nthr;                /* table entries */
+    size_t foldlen;             /* floats of each of the two profile buffers */
+} fold_plan;
+
+/* Everything one segment's searches need besides its powers. */
+typedef struct seg_ctx {
+    const oz_seti_block *b;
+    uint32_t bin, toff, len;
+    oz_seti_emit emit;
+    void *ctx;
+} seg_ctx;
+
+static uint32_t umax(uint32_t x, uint32_t y)
+{
+    return x > y ? x : y;
+}
+
+static uint32_t umin(uint32_t x, uint32_t y)
+{
+    return x < y ? x : y;
+}
+
+static seg_plan plan_segments(const oz_seti_block *b)
+{
+    seg_plan s = {0, 1, false};
+    const oz_sci_seti *p = b->p;
+    if (b->nspec == 0 || b->fs <= 0)
+        return s;
+    double full = (double)b->nspec;
+    double wud = (float)((double)b->n / b->fs);
+    double beam_rate = 0;
+    if (p->angle_range != 0.0 && p->beam_width > 0) {
+        double slew = (float)(p->angle_range / wud);
+        beam_rate = (float)(slew / p->beam_width);
+    }
+    double per_beam =
+        beam_rate * wud < p->pulse_beams ? (double)(float)full : full / wud / beam_rate;
+    double len = per_beam * p->pulse_beams + 0.5f;
+    double ovl = per_beam * p->pot_overlap_factor + 0.5f;
+    if (!(len >= 1.0))
+        return s;
+    s.len = len >= full ? b->nspec : (uint32_t)len;
+    /* v8 would loop forever on an overlap of a whole segment: step by one */
+    uint32_t overlap = ovl >= (double)s.len ? s.len - 1 : ovl > 0 ? (uint32_t)ovl : 0;
+    s.advance = s.len - overlap;
+    double tmin = ceil(3.0 * p->triplet_thresh);
+    uint32_t trip_min = tmin > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)tmin;
+    trip_min = umax(p->triplet_min, trip_min);
+    s.triplets = s.len >= trip_min && s.len <= p->triplet_max;
+    return s;
+}
+
+static fold_plan plan_folds(uint32_t len)
+{
+    fold_plan f;
+    memset(&f, 0, sizeof f);
+    f.ndivs = 1;
+    for (uint64_t i = 32; i <= len; i *= 2)
+        f.ndivs++;
+    /* p ranges: (len/2, 2len/3], (3len/5, 3len/4], (2len/3, 4len/5] */
+    static const uint32_t lo_num[3] = {1, 3, 4}, lo_den[3] = {2, 5, 6};
+    static const uint32_t hi_num[3] = {2, 3, 4}, hi_den[3] = {3, 4, 5};
+    size_t n = 0;
+    for (uint32_t a = 0; a < 3; a++) {
+        uint32_t div = a + 2;
+        f.first[a] = (uint32_t)((uint64_t)len * lo_num[a] / lo_den[a]);
+        f.last[a] = (uint32_t)((uint64_t)len * hi_num[a] / hi_den[a]);
+        if (f.last[a] <= f.first[a])
+            continue;
+        uint32_t d0 = (f.first[a] + 1) / div, d1 = f.last[a] / div;
+        for (uint32_t j = 0; j < f.ndivs; j++) {
+            f.base[a][j] = (uint32_t)n;
+            f.dmin[a][j] = d0 >> j;
+            f.dmax[a][j] = d1 >> j;
+            n += (d1 >> j) - (d0 >> j) + 1;
+        }
+    }
+    f.nthr = n;
+    f.foldlen = len / 3 + 1;
+    return f;
+}
+
+/* v8's pow2: the largest power of two below num (0 for num <= 1). */
+static uint32_t pow2_below(uint32_t num)
+{
+    uint32_t x = num > 0 ? num - 1 : 0;
+    x |= x >> 1;
+    x |= x >> 2;
+    x |= x >> 4;
+    x |= x >> 8;
+    x |= x >> 16;
+    return (x + 1) >> 1;
+}
+
+/* The mean of x[0..len), summed in v8's blocks (their size grows with
+ * sqrt(len), at least minblk, at most 512) so that it rounds as v8's. */
+static float blocked_mean(const float *x, uint32_t len, uint32_t minblk)
+{
+    uint32_t blk = pow2_below((uint32_t)sqrt((double)(float)(len / 32)) * 32);
+    blk = umax(minblk, umin(blk, 512));
+    float total = 0.0f;
+    uint32_t i = 0;
+    for (; i + blk <= len; i += blk) {
+        float partial = 0.0f;
+        for (uint32_t k = 0; k < blk; k++)
+            partial += x[i + k];
+        total += partial;
+    }
+    for (; i < len; i++)
+        total += x[i];
+    return total / (float)len;
+}
+
+static double seg_seconds(const seg_ctx *s, double spectra)
+{
+    return spectra * (double)s->b->L / s->b->fs;
+}
+
+/* ---- triplets ------------------------------------------------------------ */
+
+static void emit_triplet(const seg_ctx *s, float peak, float mean, float period, float mid)
+{
+    oz_seti_hit h;
+    memset(&h, 0, sizeof h);
+    h.type = OZ_SIG_TRIPLET;
+    h.bin = s->bin;
+    float power = peak / mean;
+    h.time_s = seg_seconds(s, (double)mid + s->toff + 0.5);
+    h.peak_power = power;
+    h.mean_power = mean;
+    h.period_s = (float)seg_seconds(s, period);
+    h.score = power;
+    h.report = true;
+    s->emit(s->ctx, &h);
+}
+
+/* One segment's triplets.  on and next hold len and len + 1 entries:
+ * next[x] is the first off spectrum at or after x (len if none), which
+ * answers v8's two scans for an off spectrum in constant time. */
+static void triplet_segment(const seg_ctx *s, const float *pot, uint32_t *on, uint32_t *next)
+{
+    uint32_t len = s->len;
+    float mean = blocked_mean(pot, len, 1);
+    float thr = (float)s->b->p->triplet_thresh * mean;
+    uint32_t non = 0;
+    for (uint32_t i = 0; i < len; i++)
+        if (pot[i] >= thr)
+            on[non++] = i;
+    if (non <= 2)
+        return;
+    next[len] = len;
+    for (uint32_t x = len; x-- > 0;)
+        next[x] = pot[x] >= thr ? next[x + 1] : x;
+    for (uint32_t i = 0; i + 1 < non; i++) {
+        for (uint32_t n = i + 1; n < non; n++) {
+            uint32_t a = on[i], c = on[n];
+            float mid = (float)(a + c) / 2.0f;
+            float period = (float)(c - a) / 2.0f;
+            float peak = pot[c] > pot[a] ? pot[c] : pot[a];
+            uint32_t fm = (a + c) / 2;
+            /* an off spectrum in (a, fm) and another in (fm, c) */
+            if (next[a] >= fm || next[fm + 1] >= c)
+                continue;
+            uint32_t last = (a + c) % 2 ? fm + 1 : fm;
+            for (uint32_t m = fm; m <= last; m++) {
+                if (pot[m] >= thr) {
+                    if (pot[m] > peak)
+                        peak = pot[m];
+                    emit_triplet(s, peak, mean, period, mid);
+                }
+            }
+        }
+    }
+}
+
+/* ---- pulses -------------------------------------------------------------- */
+
+/* A fold of src by na adds at offsets off[0..na) (off[0] = 0) into dest[0..di);
+ * returns the largest sum (0 if none is larger).  Sums in v8's order. */
+static float fold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di,
+                       float *dest)
+{
+    float mx = 0.0f;
+    const float *one = src, *two = src + off[1], *three = src + off[2];
+    const float *four = src + off[na > 3 ? 3 : 2], *five = src + off[na > 4 ? 4 : 2];
+    for (uint32_t i = 0; i < di; i++) {
+        float sum = one[i] + two[i];
+        sum += three[i];
+        if (na > 3)
+            sum += four[i];
+        if (na > 4)
+            sum += five[i];
+        dest[i] = sum;
+        if (sum > mx)
+            mx = sum;
+    }
+    return mx;
+}
+
+/* A profile folded in half: dest[i] = src[i] + src[i + off], i < di. */
+static float fold_half(const float *src, uint32_t off, uint32_t di, float *dest)
+{
+    float mx = 0.0f;
+    for (uint32_t i = 0; i < di; i++) {
+        float sum = src[i] + src[i + off];
+        dest[i] = sum;
+        if (sum > mx)
+            mx = sum;
+    }
+    return mx;
+}
+
+/* The segment's reported pulse so far (v8's maxp ... fthresh). */
+typedef struct pulse_best {
+    float excess; /* mean folded power over the full threshold; 0: none yet */
+    float max, period, snr, thresh;
+} pulse_best;
+
+static void emit_pulse(const seg_ctx *s, float max, float avg, float period, float snr,
+                       float thresh, bool report)
+{
+    oz_seti_hit h;
+    memset(&h, 0, sizeof h);
+    h.type = OZ_SIG_PULSE;
+    h.bin = s->bin;
+    h.time_s = seg_seconds(s, (double)(s->toff + s->len / 2) + 0.5);
+    h.peak_power = max / avg - 1.0f;
+    h.mean_power = avg;
+    h.period_s = (float)seg_seconds(s, period);
+    h.snr = snr;
+    h.thresh = thresh;
+    h.len_prof = floor(period);
+    h.score = snr / thresh;
+    h.report = report;
+    s->emit(s->ctx, &h);
+}
+
+/* A fold's largest sum tmax of n adds at period (in spectra), against its
+ * display threshold factor tf: a candidate when over it, and the segment's
+ * pulse when furthest over the full threshold. */
+static void pulse_check(const seg_ctx *s, float tmax, float tf, uint32_t n, float period, float avg,
+                        pulse_best *best)
+{
+    float dis = tf * avg;
+    if (!(tmax > dis))
+        return;
+    float nf = (float)n, rootn = (float)sqrt((double)(float)n);
+    float rdis = 1.0f / (float)s->b->p->pulse_display_thresh;
+    tmax /= nf;
+    float cur = (dis / nf - avg) * rdis + avg;
+    float snr = (tmax - avg) * rootn / avg;
+    float thresh = (cur - avg) * rootn / avg;
+    emit_pulse(s, tmax, avg, period, snr, thresh, false);
+    float t1;
+    if (tmax > cur && (t1 = tmax - cur) > best->excess) {
+        best->excess = t1;
+        best->max = tmax;
+        best->period = period;
+        best->snr = snr;
+        best->thresh = thresh;
+    }
+}
+
+/* One segment's folds; fa and fb are fp->foldlen floats each. */
+static void pulse_segment(const seg_ctx *s, const fold_plan *fp, const float *thr, const float *pot,
+                          float *fa, float *fb)
+{
+    float avg = blocked_mean(pot, s->len, 4);
+    pulse_best best = {0};
+    for (uint32_t a = 0; a < 3; a++) {
+        uint32_t na = a + 3, div = a + 2;
+        for (uint32_t p = fp->last[a]; p > fp->first[a]; p--) {
+            /* offsets round(k p / div), in v8's twelfths */
+            uint32_t off[5] = {0};
+            uint64_t mper = (uint64_t)p * (12 / div);
+            for (uint32_t k = 1; k < na; k++)
+                off[k] = (uint32_t)((mper * k + 6) / 12);
+            uint32_t di = p / div, perdiv = div;
+            float tmax = fold_adds(pot, na, off, di, fa);
+            float tf = thr[fp->base[a][0] + di - fp->dmin[a][0]];
+            pulse_check(s, tmax, tf, na, (float)p / (float)perdiv, avg, &best);
+            float *src = fa, *dst = fb;
+            for (uint32_t j = 1; j < fp->ndivs; j++) {
+                uint32_t half = di / 2, shift = (di & 1) + half;
+                di = half;
+                perdiv *= 2;
+                tmax = fold_half(src, shift, di, dst);
+                tf = thr[fp->base[a][j] + di - fp->dmin[a][j]];
+                pulse_check(s, tmax, tf, na << j, (float)p / (float)perdiv, avg, &best);
+                float *t = src;
+                src = dst;
+                dst = t;
+            }
+        }
+    }
+    if (best.period != 0)
+        emit_pulse(s, best.max, avg, best.period, best.snr, best.thresh, true);
+}
+
+/* Every threshold factor a segment of this length can ask for. */
+static void fill_thresholds(const oz_seti_block *b, const fold_plan *fp, float *thr)
+{
+    for (uint32_t a = 0; a < 3; a++) {
+        if (fp->last[a] <= fp->first[a])
+            continue;
+        for (uint32_t j = 0; j < fp->ndivs; j++)
+            for (uint32_t d = fp->dmin[a][j]; d <= fp->dmax[a][j]; d++)
+                thr[fp->base[a][j] + d - fp->dmin[a][j]] = oz_seti_pulse_tfactor(
+                    b->p->pulse_thresh, b->p->pulse_display_thresh, d, (a + 3) << j);
+    }
+}
+
+/* ---- the search ---------------------------------------------------------- */
+
+/* Scratch layout, in floats: the bin's PoT (nspec), two profile buffers,
+ * the threshold table, then the triplets' on and next lists (len and
+ * len + 1 words, as uint32_t). */
+size_t oz_seti_pulse_scratch(const oz_seti_block *b)
+{
+    seg_plan sp = plan_segments(b);
+    if (sp.len == 0 || b->L < 2)
+        return 0;
+    fold_plan fp = plan_folds(sp.len);
+    return (size_t)b->nspec + 2 * (size_t)sp.len + 1 + 2 * fp.foldlen + fp.nthr;
+}
+
+void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratch,
+                          oz_seti_emit emit, void *ctx)
+{
+    seg_plan sp = plan_segments(b);
+    if (sp.len == 0 || b->L < 2 || (!pulse_find && !sp.triplets))
+        return;
+    fold_plan fp = plan_folds(sp.len);
+    float *col = scratch;
+    float *fa = col + b->nspec;
+    float *fb = fa + fp.foldlen;
+    float *thr = fb + fp.foldlen;
+    /* the scratch is the caller's allocation, whose words take the type
+     * they are written with: the uint32_t lists may live in its tail */
+    void *tail = thr + fp.nthr;
+    uint32_t *on = tail;
+    uint32_t *next = on + sp.len;
+    if (pulse_find)
+        fill_thresholds(b, &fp, thr);
+
+    seg_ctx s = {b, 0, 0, sp.len, emit, ctx};
+    for (uint32_t bin = 1; bin < b->L; bin++) {
+        for (uint32_t t = 0; t < b->nspec; t++)
+            col[t] = b->power[(size_t)t * b->L + bin];
+        s.bin = bin;
+        bool more = true;
+        for (uint32_t toff = 0; more; toff += sp.advance) {
+            if ((uint64_t)toff + sp.len >= b->nspec) {
+                more = false;
+                toff = b->nspec - sp.len;
+            }
+            s.toff = toff;
+            const float *pot = col + toff;
+            if (sp.triplets)
+                triplet_segment(&s, pot, on, next);
+            if (pulse_find)
+                pulse_segment(&s, &fp, thr, pot, fa, fb);
+        }
+    }
+}
