@@ -55,6 +55,7 @@ void oz_sci_config_default(oz_sci_config *cfg)
     cfg->seti = (oz_sci_seti){
         .angle_range = 0.0,
         .beam_width = 0.1,
+        .ifft_len = 1,
         .autocorr_thresh = 17.8,
         .autocorr_fftlen = 131072,
         .gauss_null_chi_sq_thresh = 2.1,
@@ -164,6 +165,9 @@ static int check_seti(const oz_sci_seti *p, char *why, size_t whylen)
     } while (0)
     CHECK(check_double(p->angle_range, "seti.angle_range", 0.0, false, 360.0, why, whylen));
     CHECK(check_double(p->beam_width, "seti.beam_width", 0.0, true, 180.0, why, whylen));
+    CHECK(check_u32(p->ifft_len, "seti.ifft_len", 1, 64, why, whylen));
+    CHECK(check_double(p->center_offset_hz, "seti.center_offset_hz", -1e10, false, 1e10, why,
+                       whylen));
     CHECK(check_positive(p->autocorr_thresh, "seti.autocorr_thresh", why, whylen));
     CHECK(check_fft_len(p->autocorr_fftlen, "seti.autocorr_fftlen", true, why, whylen));
     CHECK(
@@ -340,6 +344,8 @@ static const struct field seti_fields[] = {
     }
     S(angle_range, K_DOUBLE),
     S(beam_width, K_DOUBLE),
+    S(ifft_len, K_U32),
+    S(center_offset_hz, K_DOUBLE),
     S(autocorr_thresh, K_DOUBLE),
     S(autocorr_fftlen, K_U32),
     S(gauss_null_chi_sq_thresh, K_DOUBLE),

@@ -89,6 +89,13 @@ typedef struct oz_sci_seti {
     /* the telescope's motion over the unit (the work unit's header) */
     double angle_range; /* degrees the beam moved (true_angle_range) */
     double beam_width;  /* degrees */
+    /* The band: the samples' zero frequency is the configuration's centre
+     * (a .sah's subband_base), and bins below L - L/(2 ifft_len) are
+     * positive offsets (v8's splitter leaves 1/(2 ifft_len) of the band below
+     * zero; 1: the usual halves). */
+    uint32_t ifft_len;
+    double center_offset_hz; /* the band's centre minus the zero frequency, where
+                                autocorrelations are reported (subband_center - base) */
 
     double autocorr_thresh;
     uint32_t autocorr_fftlen; /* autocorrelation runs at this length only */

@@ -49,7 +49,7 @@
 #include <fftw3.h>
 
 #include "chirp.h"
-#include "internal.h"
+#include "seti.h"
 
 #define OZ_SEARCH_STATE_FORMAT "ozma-search-state/1"
 /* Largest sample magnitude: |X|^2 of a 131072-point FFT, summed over a
@@ -114,6 +114,9 @@ struct oz_sci_search {
      * lp->pair holds (0: none). */
     fftwf_complex *chunk2, *work;
     int64_t pair_i;
+
+    float *flat;       /* band-flattened copy of the samples, owned (NULL: none) */
+    oz_seti_run *seti; /* the seti mode's search; then nothing else above is used */
 
     /* the state */
     size_t done;
@@ -340,6 +343,27 @@ static int make_workspace(oz_sci_search *s, char *why, size_t whylen)
     return OZ_SCI_OK;
 }
 
+/* Band flattening (bsmooth.c) into a copy the search owns, when asked. */
+static int flatten(oz_sci_search *s, char *why, size_t whylen)
+{
+    const oz_sci_config *cfg = &s->cfg;
+    if (!cfg->bsmooth_boxcar)
+        return OZ_SCI_OK;
+    if (s->n % cfg->bsmooth_chunk)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "bsmooth_chunk %u does not divide the unit's %zu samples",
+                           cfg->bsmooth_chunk, s->n);
+    if (!(s->flat = fftwf_alloc_real(2 * s->n)))
+        return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
+    fftwf_make_planner_thread_safe();
+    int rc = oz_bsmooth(s->iq, s->flat, s->n, cfg->bsmooth_chunk, cfg->bsmooth_boxcar,
+                        planner_flags(cfg->planner));
+    if (rc)
+        return oz_sci_fail(rc, why, whylen, "band flattening: %s", oz_sci_strerror(rc));
+    s->iq = s->flat;
+    return OZ_SCI_OK;
+}
+
 int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n, double sample_rate,
                       double center_hz, oz_sci_search **out, char *why, size_t whylen)
 {
@@ -375,9 +399,16 @@ int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n, doubl
     s->n = n;
     s->fs = sample_rate;
     s->f0 = center_hz;
-    if ((rc = scan_samples(iq, n, &s->fingerprint, why, whylen)) ||
-        (rc = make_plan(s, why, whylen)) || (rc = oz_found_init(&s->found, cfg, sample_rate)) ||
-        (rc = make_workspace(s, why, whylen)))
+    if ((rc = scan_samples(iq, n, &s->fingerprint, why, whylen)))
+        goto fail;
+    if (cfg->mode == OZ_MODE_SETI) { /* flattens the band itself, as v8 does */
+        if ((rc = oz_seti_run_new(cfg, iq, n, sample_rate, center_hz, &s->seti, why, whylen)))
+            goto fail;
+        *out = s;
+        return OZ_SCI_OK;
+    }
+    if ((rc = flatten(s, why, whylen)) || (rc = make_plan(s, why, whylen)) ||
+        (rc = oz_found_init(&s->found, cfg, sample_rate)) || (rc = make_workspace(s, why, whylen)))
         goto fail;
     *out = s;
     return OZ_SCI_OK;
@@ -390,6 +421,8 @@ void oz_sci_search_free(oz_sci_search *s)
 {
     if (!s)
         return;
+    oz_seti_run_free(s->seti);
+    fftwf_free(s->flat);
     for (unsigned i = 0; i < s->nlens; i++) {
         struct len_plan *lp = &s->lens[i];
         if (lp->plan)
@@ -423,21 +456,28 @@ void oz_sci_search_free(oz_sci_search *s)
     free(s);
 }
 
+oz_seti_run *oz_sci_search_seti(oz_sci_search *s)
+{
+    return s->seti;
+}
+
 size_t oz_sci_search_steps(const oz_sci_search *s)
 {
-    return s->nsteps;
+    return s->seti ? oz_seti_run_steps(s->seti) : s->nsteps;
 }
 size_t oz_sci_search_done(const oz_sci_search *s)
 {
-    return s->done;
+    return s->seti ? oz_seti_run_done(s->seti) : s->done;
 }
 uint64_t oz_sci_search_flops(const oz_sci_search *s)
 {
-    return s->flops;
+    return s->seti ? oz_seti_run_flops(s->seti) : s->flops;
 }
 
 bool oz_sci_search_finished(const oz_sci_search *s)
 {
+    if (s->seti)
+        return oz_seti_run_finished(s->seti);
     return s->done >= s->nsteps || s->found.overflow;
 }
 
@@ -682,6 +722,8 @@ static void pair_spectra(oz_sci_search *s, int64_t i)
 
 int oz_sci_search_step(oz_sci_search *s)
 {
+    if (s->seti)
+        return oz_seti_run_step(s->seti);
     if (oz_sci_search_finished(s))
         return OZ_SCI_EINVAL;
     double t0 = thread_cpu_s();
@@ -753,7 +795,7 @@ int oz_sci_search_run(oz_sci_search *s, void (*progress)(void *arg, size_t done,
         if (rc)
             return rc;
         if (progress)
-            progress(arg, s->done, s->nsteps);
+            progress(arg, oz_sci_search_done(s), oz_sci_search_steps(s));
     }
     return OZ_SCI_OK;
 }
@@ -816,12 +858,74 @@ static int make_result(const oz_sci_search *s, oz_sci_result *out, bool reported
 
 int oz_sci_search_result(const oz_sci_search *s, oz_sci_result *out)
 {
-    return make_result(s, out, true);
+    return s->seti ? oz_seti_run_result(s->seti, out) : make_result(s, out, true);
+}
+
+#define OZ_SETI_STATE_FORMAT "ozma-seti-state/1"
+
+/* The seti mode's state: the unit's identity and configuration, as Ozma's,
+ * with what seti_search.c saves. */
+static int save_seti(const oz_sci_search *s, char **out)
+{
+    char fp[17];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)s->fingerprint);
+    json_t *state =
+        json_pack("{s:s, s:I, s:f, s:f, s:s, s:o, s:o}", "format", OZ_SETI_STATE_FORMAT, "samples",
+                  (json_int_t)s->n, "sample_rate", s->fs, "center_hz", s->f0, "fingerprint", fp,
+                  "config", oz_sci_config_to_json(&s->cfg), "seti", oz_seti_run_save(s->seti));
+    if (!state)
+        return OZ_SCI_ENOMEM;
+    *out = json_dumps(state, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(state);
+    return *out ? OZ_SCI_OK : OZ_SCI_ENOMEM;
+}
+
+/* Whether a saved state's unit and configuration are this search's. */
+static int check_unit(const oz_sci_search *s, json_int_t n, double fs, double f0, const char *fp,
+                      const json_t *cfg, char *why, size_t whylen)
+{
+    char fp_now[17];
+    snprintf(fp_now, sizeof fp_now, "%016llx", (unsigned long long)s->fingerprint);
+    if (n != (json_int_t)s->n || fs != s->fs || f0 != s->f0 || strcmp(fp, fp_now) != 0)
+        return oz_sci_fail(OZ_SCI_EMISMATCH, why, whylen,
+                           "search state is for another unit (%lld samples, fingerprint %s; "
+                           "this one has %zu, %s)",
+                           (long long)n, fp, s->n, fp_now);
+    json_t *cfg_now = oz_sci_config_to_json(&s->cfg);
+    if (!cfg_now)
+        return OZ_SCI_ENOMEM;
+    bool same = json_equal(cfg, cfg_now);
+    json_decref(cfg_now);
+    if (!same)
+        return oz_sci_fail(OZ_SCI_EMISMATCH, why, whylen,
+                           "search state was made with another analysis configuration");
+    return OZ_SCI_OK;
+}
+
+static int restore_seti(oz_sci_search *s, json_t *state, char *why, size_t whylen)
+{
+    json_error_t jerr;
+    const char *format = NULL, *fp = NULL;
+    json_int_t n = 0;
+    double fs = 0, f0 = 0;
+    json_t *cfg = NULL, *seti = NULL;
+    if (json_unpack_ex(state, &jerr, JSON_STRICT, "{s:s, s:I, s:F, s:F, s:s, s:o, s:o}", "format",
+                       &format, "samples", &n, "sample_rate", &fs, "center_hz", &f0, "fingerprint",
+                       &fp, "config", &cfg, "seti", &seti))
+        return oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %s", jerr.text);
+    if (strcmp(format, OZ_SETI_STATE_FORMAT) != 0)
+        return oz_sci_fail(OZ_SCI_EPARSE, why, whylen,
+                           "search state: format \"%s\", expected \"%s\"", format,
+                           OZ_SETI_STATE_FORMAT);
+    int rc = check_unit(s, n, fs, f0, fp, cfg, why, whylen);
+    return rc ? rc : oz_seti_run_restore(s->seti, seti, why, whylen);
 }
 
 int oz_sci_search_save(const oz_sci_search *s, char **out)
 {
     *out = NULL;
+    if (s->seti)
+        return save_seti(s, out);
     oz_sci_result r;
     char fp[17];
     int rc = make_result(s, &r, false);
@@ -866,12 +970,15 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
     json_error_t jerr;
     oz_sci_result r = {0};
     oz_track *parsed = NULL;
-    json_t *cfg_now = NULL;
     json_t *state = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     int rc;
     if (!state) {
         rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %s (line %d, column %d)",
                          jerr.text, jerr.line, jerr.column);
+        goto out;
+    }
+    if (s->seti) {
+        rc = restore_seti(s, state, why, whylen);
         goto out;
     }
     const char *format = NULL, *fp = NULL;
@@ -893,25 +1000,8 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
                          format, OZ_SEARCH_STATE_FORMAT);
         goto out;
     }
-    char fp_now[17];
-    snprintf(fp_now, sizeof fp_now, "%016llx", (unsigned long long)s->fingerprint);
-    cfg_now = oz_sci_config_to_json(&s->cfg);
-    if (!cfg_now) {
-        rc = OZ_SCI_ENOMEM;
+    if ((rc = check_unit(s, n, fs, f0, fp, cfg, why, whylen)))
         goto out;
-    }
-    if (n != (json_int_t)s->n || fs != s->fs || f0 != s->f0 || strcmp(fp, fp_now) != 0) {
-        rc = oz_sci_fail(OZ_SCI_EMISMATCH, why, whylen,
-                         "search state is for another unit (%lld samples, fingerprint %s; "
-                         "this one has %zu, %s)",
-                         (long long)n, fp, s->n, fp_now);
-        goto out;
-    }
-    if (!json_equal(cfg, cfg_now)) {
-        rc = oz_sci_fail(OZ_SCI_EMISMATCH, why, whylen,
-                         "search state was made with another analysis configuration");
-        goto out;
-    }
     if (done < 0 || (uint64_t)done > s->nsteps) {
         rc = oz_sci_fail(OZ_SCI_EPARSE, why, whylen, "search state: %lld steps done of %zu",
                          (long long)done, s->nsteps);
@@ -967,7 +1057,6 @@ int oz_sci_search_restore(oz_sci_search *s, const char *text, char *why, size_t 
 out:
     free(parsed);
     oz_sci_result_clear(&r);
-    json_decref(cfg_now);
     json_decref(state);
     return rc;
 }

@@ -73,4 +73,32 @@ size_t oz_seti_pulse_scratch(const oz_seti_block *b);
 void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratch,
                           oz_seti_emit emit, void *ctx);
 
+/* ---- the seti mode's search (seti_search.c), behind oz_sci_search ---------- */
+
+typedef struct oz_seti_run oz_seti_run;
+/* Plans v8's search of n samples (borrowed, as oz_sci_search_new's). */
+int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
+                    oz_seti_run **out, char *why, size_t whylen);
+void oz_seti_run_free(oz_seti_run *r);
+size_t oz_seti_run_steps(const oz_seti_run *r);
+size_t oz_seti_run_done(const oz_seti_run *r);
+uint64_t oz_seti_run_flops(const oz_seti_run *r);
+bool oz_seti_run_finished(const oz_seti_run *r);
+int oz_seti_run_step(oz_seti_run *r);
+int oz_seti_run_result(const oz_seti_run *r, oz_sci_result *out);
+/* For tests: the step that searches chirp index `ind` (rates are ind times
+ * the plan's smallest step), or oz_seti_run_steps() when none does; and
+ * moving the search to a step, so that a test can run the few steps that
+ * matter (steps skipped are not searched). */
+size_t oz_seti_run_find(const oz_seti_run *r, int32_t ind);
+double oz_seti_run_min_step(const oz_seti_run *r);
+int oz_seti_run_goto(oz_seti_run *r, size_t step);
+/* The seti run behind a search in the seti mode, else NULL. */
+oz_seti_run *oz_sci_search_seti(oz_sci_search *s);
+
+/* The state's mode-specific part as a JSON object (NULL on ENOMEM), and
+ * back; the caller checks that the state belongs to this unit. */
+json_t *oz_seti_run_save(const oz_seti_run *r);
+int oz_seti_run_restore(oz_seti_run *r, const json_t *state, char *why, size_t whylen);
+
 #endif /* OZMA_SCIENCE_SETI_H */
