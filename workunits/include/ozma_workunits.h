@@ -215,6 +215,14 @@ void oz_wu_reader_close(oz_wu_reader *r);
 #define OZ_WU_SAH_TEXT_MAX 128u          /* names, versions, dates */
 #define OZ_WU_TRACK_MAX 512u             /* sky track points (.sah coords, .ozwu sky_track) */
 
+/* One point of a sky track: where the beam pointed, when (an .ozwu
+ * header's sky_track). */
+typedef struct oz_wu_track_point {
+    double jd;      /* Julian date (UTC) */
+    double ra_deg;  /* right ascension, degrees [0, 360) */
+    double dec_deg; /* declination, degrees [-90, 90] */
+} oz_wu_track_point;
+
 /* One point of a .sah's <coords>: where the beam pointed, when. */
 typedef struct oz_wu_sah_coord {
     double time_jd;  /* Julian date (UTC) */
@@ -399,6 +407,8 @@ typedef struct oz_wu_header {
     int64_t start_ns; /* UTC of the unit's first sample */
     bool has_sky;
     double ra_deg, dec_deg;
+    uint32_t ntrack;                          /* sky_track points, 0 (none) .. OZ_WU_TRACK_MAX */
+    oz_wu_track_point track[OZ_WU_TRACK_MAX]; /* in time order (a .sah's coords) */
     oz_wu_format format;
     uint64_t nsamples;                /* samples in the payload */
     oz_sci_config config;             /* the analysis configuration */
