@@ -170,6 +170,19 @@ int oz_wu_open_unit(const char *path, oz_wu_reader **out, char *why, size_t whyl
 int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out, char *why,
                size_t whylen);
 
+/* The formats oz_wu_open tells apart on its own. */
+typedef enum oz_wu_kind {
+    OZ_WU_KIND_UNKNOWN = 0, /* none of these (raw samples need their parameters) */
+    OZ_WU_KIND_SIGMF,       /* by its .sigmf-meta/.sigmf-data name or stem */
+    OZ_WU_KIND_OZWU,        /* by its magic */
+    OZ_WU_KIND_SAH,         /* by its <workunit_header> */
+} oz_wu_kind;
+
+/* What oz_wu_open(path, NULL, ...) would open path as, without verifying
+ * it (a program's own words for "none of these"); an unreadable file is
+ * OZ_WU_KIND_UNKNOWN. */
+oz_wu_kind oz_wu_probe(const char *path);
+
 const oz_wu_info *oz_wu_reader_info(const oz_wu_reader *r);
 
 struct oz_wu_header;

@@ -143,21 +143,19 @@ static bool has_meta(const char *path)
     return ok;
 }
 
-int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out, char *why,
-               size_t whylen)
+oz_wu_kind oz_wu_probe(const char *path)
 {
-    *out = NULL;
-    if (!path || !*path)
-        return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no input file given");
-    if (raw)
-        return oz_wu_open_raw(path, raw, out, why, whylen);
     if (ends_with(path, ".sigmf-meta") || ends_with(path, ".sigmf-data") ||
         ends_with(path, ".sigmf-") || ends_with(path, ".sigmf") || has_meta(path))
-        return oz_wu_open_sigmf(path, out, why, whylen);
-
+        return OZ_WU_KIND_SIGMF;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return oz_wu_fail(OZ_WU_EIO, why, whylen, "%s: cannot open: %s", path, strerror(errno));
+        return OZ_WU_KIND_UNKNOWN;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return OZ_WU_KIND_UNKNOWN;
+    }
     /* The first bytes say the format: the .ozwu magic, or a .sah's
      * <workunit_header> near the top (whatever the file's name). */
     unsigned char head[SNIFF_BYTES];
@@ -172,9 +170,32 @@ int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out
     }
     close(fd);
     if (have >= 4 && memcmp(head, OZ_WU_MAGIC, 4) == 0)
-        return oz_wu_open_unit(path, out, why, whylen);
+        return OZ_WU_KIND_OZWU;
     if (oz_wu_sah_sniff(head, have))
+        return OZ_WU_KIND_SAH;
+    return OZ_WU_KIND_UNKNOWN;
+}
+
+int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out, char *why,
+               size_t whylen)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no input file given");
+    if (raw)
+        return oz_wu_open_raw(path, raw, out, why, whylen);
+    switch (oz_wu_probe(path)) {
+    case OZ_WU_KIND_SIGMF:
+        return oz_wu_open_sigmf(path, out, why, whylen);
+    case OZ_WU_KIND_OZWU:
+        return oz_wu_open_unit(path, out, why, whylen);
+    case OZ_WU_KIND_SAH:
         return oz_wu_open_sah(path, out, why, whylen);
+    case OZ_WU_KIND_UNKNOWN:
+        break;
+    }
+    if (access(path, R_OK) != 0)
+        return oz_wu_fail(OZ_WU_EIO, why, whylen, "%s: cannot open: %s", path, strerror(errno));
     return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                       "%s: neither a SigMF recording (.sigmf-meta/.sigmf-data), an .ozwu unit nor "
                       "a SETI@home .sah unit; for raw samples give --format, --sample-rate and "
