@@ -30,10 +30,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,6 +133,7 @@ static void remove_files(const char *units, const char *name)
 
 struct load {
     const oz_load_opts *o;
+    const oz_sci_config *config; /* every unit's: the options', or the .sah files' */
     oz_store *store;
     int64_t dataset_id;
     double sample_rate, center_hz;
@@ -164,7 +167,7 @@ static int unit_flops(struct load *L, uint64_t nsamples, uint64_t *out)
     float *zeros = calloc((size_t)nsamples * 2, sizeof *zeros);
     if (!zeros)
         return oz_sched_fail(OZ_SCHED_ENOMEM, L->why, L->whylen, "out of memory");
-    oz_sci_config cfg = L->o->config;
+    oz_sci_config cfg = *L->config;
     cfg.planner = OZ_FFT_ESTIMATE;
     oz_sci_search *s = NULL;
     char why[256];
@@ -231,6 +234,259 @@ static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
     return 0;
 }
 
+/* ---- SETI@home units ---------------------------------------------------------------------- */
+
+/* The .sah files of a load and what they share.  Each file is one unit as
+ * it is; the dataset's row holds one sample rate, centre and configuration
+ * (the store rebuilds a unit's header from it to check results), so files
+ * that differ in any of them are refused, naming the first that differs. */
+struct sah_set {
+    char **paths; /* owned, in unit order */
+    size_t n;
+    double fs, center;
+    uint64_t nsamples0; /* the first unit's length */
+    int64_t start_ns;   /* the earliest unit's start: the dataset's */
+    oz_sci_config config;
+    char *config_json; /* owned */
+    char name[OZ_WU_DATASET_MAX + 1];
+};
+
+static void sah_set_free(struct sah_set *S)
+{
+    for (size_t i = 0; i < S->n; i++)
+        free(S->paths[i]);
+    free(S->paths);
+    free(S->config_json);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_sah_load(const oz_load_opts *o)
+{
+    return !o->raw &&
+           (o->nmore > 0 || is_dir(o->recording) || oz_wu_probe(o->recording) == OZ_WU_KIND_SAH);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int sah_add(struct sah_set *S, size_t *cap, const char *dir, const char *file)
+{
+    if (S->n == OZ_LOAD_SAH_FILES_MAX)
+        return OZ_SCHED_ELIMIT;
+    if (S->n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        char **p = realloc(S->paths, c * sizeof *p);
+        if (!p)
+            return OZ_SCHED_ENOMEM;
+        S->paths = p;
+        *cap = c;
+    }
+    size_t len = (dir ? strlen(dir) + 1 : 0) + strlen(file) + 1;
+    char *path = malloc(len);
+    if (!path)
+        return OZ_SCHED_ENOMEM;
+    snprintf(path, len, "%s%s%s", dir ? dir : "", dir ? "/" : "", file);
+    S->paths[S->n++] = path;
+    return 0;
+}
+
+/* The files: every .sah unit in a directory (by name), or the list given. */
+static int sah_list(const oz_load_opts *o, struct sah_set *S, char *why, size_t whylen)
+{
+    size_t cap = 0;
+    int rc = 0;
+    if (o->nmore == 0 && is_dir(o->recording)) {
+        DIR *d = opendir(o->recording);
+        if (!d)
+            return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: %s", o->recording,
+                                 strerror(errno));
+        struct dirent *e;
+        while (rc == 0 && (e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            size_t before = S->n;
+            if ((rc = sah_add(S, &cap, o->recording, e->d_name)) == 0 &&
+                oz_wu_probe(S->paths[before]) != OZ_WU_KIND_SAH)
+                free(S->paths[--S->n]); /* not a .sah: not ours to load */
+        }
+        closedir(d);
+        if (rc == 0 && S->n == 0)
+            return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: holds no SETI@home .sah units",
+                                 o->recording);
+        qsort(S->paths, S->n, sizeof *S->paths, cmp_path);
+    } else {
+        for (size_t i = 0; rc == 0 && i <= o->nmore; i++) {
+            const char *p = i == 0 ? o->recording : o->more[i - 1];
+            if (oz_wu_probe(p) != OZ_WU_KIND_SAH)
+                return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                                     "%s: not a SETI@home .sah unit (a load of several files "
+                                     "takes .sah units only)",
+                                     p);
+            rc = sah_add(S, &cap, NULL, p);
+        }
+    }
+    if (rc == OZ_SCHED_ELIMIT)
+        return oz_sched_fail(rc, why, whylen, "more than %d .sah files in one load",
+                             OZ_LOAD_SAH_FILES_MAX);
+    if (rc != 0)
+        return oz_sched_fail(rc, why, whylen, "out of memory");
+    return 0;
+}
+
+/* Opens every file once (so a damaged one is found before anything is
+ * written) and checks that they can share a dataset. */
+static int sah_check(const oz_load_opts *o, struct sah_set *S, char *why, size_t whylen)
+{
+    int rc = sah_list(o, S, why, whylen);
+    if (rc != 0)
+        return rc;
+    if (o->tuned)
+        return oz_sched_fail(
+            OZ_SCHED_EINVAL, why, whylen,
+            "%s: a SETI@home unit is loaded as it is, with its own length and "
+            "analysis_cfg: drop --unit-samples, --overlap and the analysis options",
+            S->paths[0]);
+    char wwhy[512];
+    for (size_t i = 0; i < S->n; i++) {
+        oz_wu_reader *r = NULL;
+        oz_sci_config cfg;
+        char *json = NULL;
+        int wrc = oz_wu_open_sah(S->paths[i], &r, wwhy, sizeof wwhy);
+        if (wrc == OZ_WU_OK)
+            wrc = oz_wu_sah_config(oz_wu_reader_sah(r), &cfg, wwhy, sizeof wwhy);
+        if (wrc != OZ_WU_OK) {
+            oz_wu_reader_close(r);
+            return oz_sched_fail(from_wu(wrc), why, whylen, "%s", wwhy);
+        }
+        const oz_wu_info *info = oz_wu_reader_info(r);
+        json_t *cj = oz_sci_config_to_json(&cfg);
+        json = cj ? json_dumps(cj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(cj);
+        if (!json)
+            rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        else if (i == 0) {
+            S->fs = info->sample_rate;
+            S->center = info->center_hz;
+            S->start_ns = info->start_ns;
+            S->nsamples0 = info->nsamples;
+            S->config = cfg;
+            S->config_json = json;
+            json = NULL;
+            snprintf(S->name, sizeof S->name, "%s", info->name);
+        } else if (info->sample_rate != S->fs)
+            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                               "%s: sample rate %.17g Hz differs from %s's %.17g Hz; one dataset "
+                               "has one sample rate",
+                               S->paths[i], info->sample_rate, S->paths[0], S->fs);
+        else if (info->center_hz != S->center)
+            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                               "%s: centre (subband_base) %.17g Hz differs from %s's %.17g Hz; "
+                               "the store keeps one centre per dataset: load it as another one",
+                               S->paths[i], info->center_hz, S->paths[0], S->center);
+        else if (strcmp(json, S->config_json) != 0)
+            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                               "%s: its analysis_cfg gives another configuration than %s's; the "
+                               "store keeps one per dataset: load it as another one",
+                               S->paths[i], S->paths[0]);
+        else if (info->start_ns < S->start_ns)
+            S->start_ns = info->start_ns;
+        free(json);
+        oz_wu_reader_close(r);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Writes each .sah as one unit, as it is (ci8: the 2-bit values exactly),
+ * with its own start time and sky track; start_sample is its start's
+ * offset from the dataset's, in samples, so the store's clock agrees. */
+static int sah_write(struct load *L, const struct sah_set *S, const char *units, const char *name,
+                     char *why, size_t whylen)
+{
+    int rc = 0;
+    char wwhy[512];
+    oz_wu_header *h = malloc(sizeof *h);
+    size_t pathcap = strlen(units) + OZ_WU_ID_MAX + 16;
+    char *path = malloc(pathcap);
+    if (!h || !path) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < S->n && rc == 0; i++) {
+        oz_wu_reader *r = NULL;
+        void *buf = NULL;
+        int wrc = oz_wu_open_sah(S->paths[i], &r, wwhy, sizeof wwhy);
+        const oz_wu_info *info = wrc == OZ_WU_OK ? oz_wu_reader_info(r) : NULL;
+        size_t got = 0;
+        if (info && !(buf = malloc((size_t)info->nsamples * oz_wu_format_size(info->format))))
+            wrc = OZ_WU_ENOMEM;
+        if (buf)
+            wrc = oz_wu_reader_read_native(r, buf, (size_t)info->nsamples, &got, wwhy, sizeof wwhy);
+        if (wrc == OZ_WU_OK) {
+            const oz_wu_sah *sah = oz_wu_reader_sah(r);
+            memset(h, 0, sizeof *h);
+            snprintf(h->dataset, sizeof h->dataset, "%s", name);
+            snprintf(h->unit_id, sizeof h->unit_id, "%s-%06zu", name, i);
+            h->unit_index = i;
+            h->sample_rate = info->sample_rate;
+            h->center_hz = info->center_hz;
+            h->start_sample =
+                (uint64_t)llround((double)(info->start_ns - S->start_ns) * 1e-9 * S->fs);
+            h->start_s = (double)h->start_sample / h->sample_rate;
+            h->has_time = true;
+            h->start_ns = info->start_ns;
+            h->has_sky = info->has_sky;
+            h->ra_deg = info->ra_deg;
+            h->dec_deg = info->dec_deg;
+            h->ntrack = sah->ncoords;
+            for (uint32_t k = 0; k < sah->ncoords; k++)
+                h->track[k] = (oz_wu_track_point){
+                    sah->coords[k].time_jd, sah->coords[k].ra_hours * 15.0, sah->coords[k].dec_deg};
+            h->format = info->format;
+            h->nsamples = got;
+            h->config = S->config;
+            snprintf(path, pathcap, "%s/%s.ozwu", units, h->unit_id);
+            oz_wu_unit_written w = {.header = h, .path = path};
+            struct stat st;
+            wrc = oz_wu_unit_write(path, h, buf, w.file_sha256, wwhy, sizeof wwhy);
+            if (wrc == OZ_WU_OK && stat(path, &st) != 0) {
+                snprintf(wwhy, sizeof wwhy, "%s: %s", path, strerror(errno));
+                wrc = OZ_WU_EIO;
+            }
+            w.file_bytes = wrc == OZ_WU_OK ? (uint64_t)st.st_size : 0;
+            if (wrc == OZ_WU_OK && on_unit(L, &w, S->n) != 0)
+                rc = L->rc;
+        }
+        if (wrc != OZ_WU_OK)
+            rc = oz_sched_fail(from_wu(wrc), why, whylen, "%s",
+                               wrc == OZ_WU_ENOMEM ? "out of memory" : wwhy);
+        free(buf);
+        oz_wu_reader_close(r);
+    }
+out:
+    free(h);
+    free(path);
+    return rc;
+}
+
+static int check_name(const char *name, char *why, size_t whylen)
+{
+    if (oz_wu_id_valid(name, OZ_WU_DATASET_MAX))
+        return 0;
+    return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                         "dataset name \"%.64s\" must be 1..%u of [A-Za-z0-9._-], not starting "
+                         "with '.' or '-'",
+                         name, OZ_WU_DATASET_MAX);
+}
+
 /* Takes the project's load lock into *fd (the lock lives as long as the
  * descriptor is open). */
 static int load_lock(const char *dir, int *fd, char *why, size_t whylen)
@@ -262,6 +518,8 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     bool begun = false;
     int lock = -1;
     char dbpath[OZ_PROJECT_PATH_MAX], units[OZ_PROJECT_PATH_MAX], wwhy[512];
+    struct sah_set S;
+    memset(&S, 0, sizeof S);
     if (nunits)
         *nunits = 0;
 
@@ -288,34 +546,59 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     if (access(dbpath, F_OK) != 0)
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
                              "%s: not a project (no ozma.db; see ozma-server init)", o->dir);
+    bool sah = is_sah_load(o);
 
-    if ((rc = oz_wu_open(o->recording, o->raw, &r, wwhy, sizeof wwhy)) != OZ_WU_OK)
-        return oz_sched_fail(rc == OZ_WU_ENOMEM ? OZ_SCHED_ENOMEM : OZ_SCHED_EINVAL, why, whylen,
-                             "%s", wwhy); /* an unreadable recording is bad input */
-    const oz_wu_info *info = oz_wu_reader_info(r);
-    const char *name = o->name ? o->name : info->name;
+    /* The units' source: .sah files taken whole, or a recording to cut. */
+    const char *name;
     oz_wu_plan plan;
-    if (!oz_wu_id_valid(name, OZ_WU_DATASET_MAX)) {
-        rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                           "dataset name \"%.64s\" must be 1..%u of [A-Za-z0-9._-], not starting "
-                           "with '.' or '-'",
-                           name, OZ_WU_DATASET_MAX);
-        goto out;
-    }
-    if ((rc = oz_wu_plan_make(info->nsamples,
-                              o->unit_samples ? o->unit_samples : OZ_WU_UNIT_SAMPLES_DEFAULT,
-                              o->overlap, &plan, wwhy, sizeof wwhy)) != OZ_WU_OK) {
-        rc = oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
-        goto out;
-    }
-    L.sample_rate = info->sample_rate;
-    L.center_hz = info->center_hz;
-    {
+    oz_dataset_info d = {.recording = o->recording,
+                         .min_quorum = o->min_quorum,
+                         .target_nresults = o->target_nresults,
+                         .max_error_results = o->max_error_results,
+                         .max_total_results = o->max_total_results,
+                         .delay_bound = o->delay_bound};
+    if (sah) {
+        if ((rc = sah_check(o, &S, why, whylen)) != 0)
+            goto out;
+        name = o->name ? o->name : S.name;
+        d.sample_rate = S.fs;
+        d.center_hz = S.center;
+        d.has_time = true;
+        d.start_ns = S.start_ns;
+        L.config = &S.config;
+        config_json = S.config_json; /* taken */
+        S.config_json = NULL;
+        plan.unit = S.nsamples0;
+    } else {
+        if ((rc = oz_wu_open(o->recording, o->raw, &r, wwhy, sizeof wwhy)) != OZ_WU_OK)
+            return oz_sched_fail(rc == OZ_WU_ENOMEM ? OZ_SCHED_ENOMEM : OZ_SCHED_EINVAL, why,
+                                 whylen, "%s", wwhy); /* an unreadable recording is bad input */
+        const oz_wu_info *info = oz_wu_reader_info(r);
+        name = o->name ? o->name : info->name;
+        if ((rc = check_name(name, why, whylen)) != 0)
+            goto out;
+        if ((rc = oz_wu_plan_make(info->nsamples,
+                                  o->unit_samples ? o->unit_samples : OZ_WU_UNIT_SAMPLES_DEFAULT,
+                                  o->overlap, &plan, wwhy, sizeof wwhy)) != OZ_WU_OK) {
+            rc = oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
+            goto out;
+        }
+        d.sample_rate = info->sample_rate;
+        d.center_hz = info->center_hz;
+        d.has_time = info->has_time;
+        d.start_ns = info->start_ns;
+        L.config = &o->config;
         json_t *cj = oz_sci_config_to_json(&o->config);
         config_json =
             cj ? json_dumps(cj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(cj);
     }
+    if ((rc = check_name(name, why, whylen)) != 0)
+        goto out;
+    d.name = name;
+    d.config_json = config_json;
+    L.sample_rate = d.sample_rate;
+    L.center_hz = d.center_hz;
     L.rows = calloc(OZ_LOAD_BATCH, sizeof *L.rows);
     L.names = calloc(OZ_LOAD_BATCH, sizeof *L.names);
     L.files = calloc(OZ_LOAD_BATCH, sizeof *L.files);
@@ -334,18 +617,6 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
         (rc = oz_db_open(dbpath, &db, why, whylen)) != 0 ||
         (rc = oz_store_open(db, &L.store, why, whylen)) != 0)
         goto out;
-    oz_dataset_info d = {.name = name,
-                         .recording = o->recording,
-                         .sample_rate = info->sample_rate,
-                         .center_hz = info->center_hz,
-                         .has_time = info->has_time,
-                         .start_ns = info->start_ns,
-                         .config_json = config_json,
-                         .min_quorum = o->min_quorum,
-                         .target_nresults = o->target_nresults,
-                         .max_error_results = o->max_error_results,
-                         .max_total_results = o->max_total_results,
-                         .delay_bound = o->delay_bound};
     rc = oz_store_dataset_begin(L.store, &d, (int64_t)time(NULL), &L.dataset_id, wwhy, sizeof wwhy);
     if (rc == OZ_SCHED_ECONFLICT) {
         fprintf(stderr,
@@ -363,21 +634,26 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     begun = true;
 
     /* 3. the units */
-    oz_wu_split_opts so = {.out_dir = units,
-                           .dataset = name,
-                           .unit_samples = plan.unit,
-                           .overlap = o->overlap,
-                           .config = &o->config,
-                           .on_unit = on_unit,
-                           .arg = &L};
     uint64_t n = 0;
-    rc = oz_wu_split_write(r, &so, &n, wwhy, sizeof wwhy);
+    if (sah) {
+        rc = sah_write(&L, &S, units, name, why, whylen);
+        n = L.done;
+    } else {
+        oz_wu_split_opts so = {.out_dir = units,
+                               .dataset = name,
+                               .unit_samples = plan.unit,
+                               .overlap = o->overlap,
+                               .config = &o->config,
+                               .on_unit = on_unit,
+                               .arg = &L};
+        rc = oz_wu_split_write(r, &so, &n, wwhy, sizeof wwhy);
+        if (rc != OZ_WU_OK)
+            rc = L.rc ? L.rc : oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
+    }
     if (o->progress && L.done)
         fputc('\n', stderr);
-    if (rc != OZ_WU_OK) {
-        rc = L.rc ? L.rc : oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
+    if (rc != 0)
         goto out;
-    }
     if (o->stop && *o->stop) {
         rc = oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "interrupted");
         goto out;
@@ -406,6 +682,7 @@ out:
     free(L.names);
     free(L.files);
     free(config_json);
+    sah_set_free(&S);
     oz_wu_reader_close(r);
     if (lock >= 0)
         close(lock);

@@ -1,7 +1,8 @@
 /*
  * load.h - `ozma-server load`: a recording becomes a dataset of units.
  *
- * The recording is cut by the workunits splitter into DIR/units/ and every
+ * The recording is cut by the workunits splitter into DIR/units/ (SETI@home
+ * .sah units are taken whole, one unit per file, load_sah.c) and every
  * unit durably written is recorded in the database, in batches of
  * OZ_LOAD_BATCH rows per transaction, with its file hash, size and the
  * deterministic FLOP count of its search (the basis of its credit).  The
@@ -24,6 +25,7 @@
 #define OZ_LOAD_BATCH 1000
 #define OZ_LOAD_DEADLINE_MAX (365LL * 86400) /* seconds */
 #define OZ_LOAD_REPLICAS_MAX 100
+#define OZ_LOAD_SAH_FILES_MAX 100000 /* .sah files in one dataset */
 
 typedef struct oz_load_opts {
     const char *dir;             /* the project directory */
@@ -35,7 +37,14 @@ typedef struct oz_load_opts {
     oz_sci_config config;  /* analysis configuration for every unit */
     uint64_t unit_samples; /* 0: default */
     double overlap;        /* fraction of a unit */
-    bool progress;         /* a progress bar on stderr */
+    /* SETI@home units: `recording` is a directory of .sah files or the first
+     * of `more` further .sah files; each file becomes one unit as it is (its
+     * samples, rate, centre, start, sky track and oz_wu_sah_config), so
+     * `tuned` (unit size, overlap or analysis options given) is refused. */
+    const char *const *more; /* further .sah paths */
+    size_t nmore;
+    bool tuned;
+    bool progress; /* a progress bar on stderr */
     /* Polled between units; non-zero stops the load (which is undone). */
     const volatile sig_atomic_t *stop;
 } oz_load_opts;

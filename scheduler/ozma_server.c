@@ -53,7 +53,7 @@ static const char usage_main[] =
     "\n"
     "SYNOPSIS\n"
     "    ozma-server init DIR [--name NAME]\n"
-    "    ozma-server load DIR RECORDING [options]\n"
+    "    ozma-server load DIR RECORDING|UNIT.sah... [options]\n"
     "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N]\n"
     "                      [--log-level debug|info|warn|error] [--quiet]\n"
     "    ozma-server status DIR [--json]\n"
@@ -82,10 +82,15 @@ static const char usage_init[] =
 static const char usage_load[] =
     "SYNOPSIS\n"
     "    ozma-server load DIR RECORDING [options] [analysis options]\n"
+    "    ozma-server load DIR UNIT.sah... | SAHDIR [replication options]\n"
     "\n"
     "    Cuts RECORDING (SigMF, or raw with --format) into units of 2^k samples in\n"
     "    DIR/units/ and records them as a dataset; its units are sent out once\n"
     "    the whole load succeeded.  A failed or interrupted load leaves nothing.\n"
+    "    SETI@home units (.sah, or a directory of them) are not cut: each becomes\n"
+    "    one unit with its own samples, rate, centre, start, sky track and the\n"
+    "    configuration of its analysis_cfg; they must share the sample rate,\n"
+    "    centre and configuration (one dataset has one of each).\n"
     "\n"
     "OPTIONS\n"
     "    --name ID             dataset id (default: the recording's name)\n"
@@ -244,15 +249,33 @@ static int set_sigint(void)
     return sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ? -1 : 0;
 }
 
+static int load_args(int argc, char **argv, oz_load_opts *op, const char **more);
+
 static int cmd_load(int argc, char **argv)
 {
     oz_load_opts o;
     oz_load_opts_default(&o);
+    int rc;
+
+    /* at most argc - 4 further files (after the command, DIR and the first) */
+    const char **more = calloc((size_t)argc, sizeof *more);
+    if (!more)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
+    rc = load_args(argc, argv, &o, more);
+    free(more);
+    return rc;
+}
+
+/* cmd_load's work, with `more` (argc entries) for the further files. */
+static int load_args(int argc, char **argv, oz_load_opts *op, const char **more)
+{
+    oz_load_opts o = *op;
     const char *format = NULL, *datetime = NULL;
     double rate = NAN, center = NAN;
     bool quiet = false;
     char why[512] = "";
     int rc;
+    o.more = more;
 
     for (int i = 2; i < argc; i++) { /* --config first: flags override it */
         const char *file = NULL;
@@ -262,6 +285,7 @@ static int cmd_load(int argc, char **argv)
             file = argv[i] + 9;
         if (file && oz_wu_config_load(file, &o.config, why, sizeof why) != OZ_WU_OK)
             return oz_cli_complain(PROG, EXIT_BADINPUT, "--config: %s", why);
+        o.tuned |= file != NULL;
     }
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -279,8 +303,8 @@ static int cmd_load(int argc, char **argv)
                 o.dir = a;
             else if (!o.recording)
                 o.recording = a;
-            else
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "load: unexpected argument \"%s\"", a);
+            else /* further .sah units (load.c checks that they are) */
+                more[o.nmore++] = a;
             continue;
         }
         if ((rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
@@ -306,9 +330,11 @@ static int cmd_load(int argc, char **argv)
                                        "(e.g. 3600, 90m, 12h, 7d)",
                                        v);
         } else if (strcmp(flag, "--unit-samples") == 0) {
+            o.tuned = true;
             if (oz_wu_parse_unit_samples(v, &o.unit_samples, why, sizeof why) != OZ_WU_OK)
                 return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
         } else if (strcmp(flag, "--overlap") == 0) {
+            o.tuned = true;
             if ((rc = oz_cli_parse_double(PROG, flag, v, &o.overlap)) != EXIT_OK)
                 return rc;
             if (!(o.overlap >= 0 && o.overlap <= OZ_WU_OVERLAP_MAX))
@@ -328,6 +354,8 @@ static int cmd_load(int argc, char **argv)
             /* loaded above */
         } else if (oz_wu_config_set(&o.config, flag, v, why, sizeof why) != OZ_WU_OK) {
             return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
+        } else {
+            o.tuned = true;
         }
     }
     if (!o.dir || !o.recording)

@@ -59,6 +59,9 @@ static oz_wu_header sample_header(oz_wu_format f, uint64_t n)
     h.has_sky = true;
     h.ra_deg = 266.4168;
     h.dec_deg = -29.0078;
+    h.ntrack = 3;
+    for (uint32_t i = 0; i < h.ntrack; i++)
+        h.track[i] = (oz_wu_track_point){2460432.0 + 1e-4 * i, 266.4168 + 0.01 * i, -29.0078};
     h.format = f;
     h.nsamples = n;
     small_config(&h.config);
@@ -134,6 +137,8 @@ static void write_and_load(oz_wu_format f)
     assert_true(g->start_s == h.start_s);
     assert_true(g->has_time && g->start_ns == h.start_ns);
     assert_true(g->has_sky && g->ra_deg == h.ra_deg && g->dec_deg == h.dec_deg);
+    assert_int_equal(g->ntrack, 3);
+    assert_memory_equal(g->track, h.track, 3 * sizeof h.track[0]);
     assert_int_equal(g->format, f);
     assert_int_equal(g->nsamples, n);
     assert_memory_equal(&g->config, &h.config, sizeof h.config);
@@ -316,6 +321,53 @@ static void expect_field_refused(const char *key, json_t *value, int code, const
     json_decref(h);
 }
 
+/* A SETI@home unit's track survives the header whole, up to the largest
+ * one the header may hold; anything else in sky_track is refused. */
+static void the_sky_track_round_trips_and_is_checked(void **state)
+{
+    (void)state;
+    char path[256], why[512] = "";
+    snprintf(path, sizeof path, "%s/track.ozwu", dir);
+    size_t n = 256;
+    oz_wu_header *h = malloc(sizeof *h);
+    assert_non_null(h);
+    *h = sample_header(OZ_WU_CI8, n);
+    h->ntrack = OZ_WU_TRACK_MAX;
+    for (uint32_t i = 0; i < h->ntrack; i++)
+        h->track[i] = (oz_wu_track_point){2451606.85836 + 1e-5 * i, 359.999999999, -89.123456789};
+    unsigned char *payload = pattern(OZ_WU_CI8, n);
+    if (oz_wu_unit_write(path, h, payload, NULL, why, sizeof why) != 0)
+        fail_msg("%s", why);
+    oz_wu_unit *u;
+    if (oz_wu_unit_load(path, &u, why, sizeof why) != 0)
+        fail_msg("%s", why);
+    assert_int_equal(oz_wu_unit_header(u)->ntrack, OZ_WU_TRACK_MAX);
+    assert_memory_equal(oz_wu_unit_header(u)->track, h->track, sizeof h->track);
+    oz_wu_unit_free(u);
+    h->ntrack = OZ_WU_TRACK_MAX + 1;
+    assert_int_equal(oz_wu_unit_write(path, h, payload, NULL, why, sizeof why), OZ_WU_ELIMIT);
+    free(payload);
+    free(h);
+
+    expect_field_refused("sky_track", json_array(), OZ_WU_EFORMAT, "array of 1..512 points");
+    expect_field_refused("sky_track", json_pack("{s:i}", "a", 1), OZ_WU_EFORMAT, "sky_track");
+    expect_field_refused("sky_track", json_pack("[[f, f]]", 2451545.0, 1.0), OZ_WU_EFORMAT,
+                         "point 0 must be [jd, ra_deg, dec_deg]");
+    expect_field_refused("sky_track", json_pack("[[f, f, f]]", 2451545.0, 360.0, 0.0),
+                         OZ_WU_EFORMAT, "sky_track point 0");
+    expect_field_refused("sky_track", json_pack("[[f, f, f]]", 2451545.0, 1.0, 90.5), OZ_WU_EFORMAT,
+                         "sky_track point 0");
+    expect_field_refused("sky_track", json_pack("[[f, f, f]]", 1e9, 1.0, 0.0), OZ_WU_EFORMAT,
+                         "sky_track point 0");
+    expect_field_refused(
+        "sky_track", json_pack("[[f, f, f], [f, f, f]]", 2451545.0, 1.0, 0.0, 2451544.0, 1.0, 0.0),
+        OZ_WU_EFORMAT, "sky_track point 1");
+    json_t *big = json_array();
+    for (unsigned i = 0; i <= OZ_WU_TRACK_MAX; i++)
+        json_array_append_new(big, json_pack("[f, f, f]", 2451545.0, 1.0, 0.0));
+    expect_field_refused("sky_track", big, OZ_WU_EFORMAT, "array of 1..512 points");
+}
+
 static void a_crafted_valid_unit_is_accepted(void **state)
 {
     (void)state;
@@ -380,7 +432,8 @@ static void header_lies_are_refused(void **state)
     oz_sci_config_default(&def);
     json_t *partial = oz_sci_config_to_json(&def);
     json_object_del(partial, "line_pfa");
-    expect_field_refused("analysis", partial, OZ_WU_EFORMAT, "analysis: key \"line_pfa\" is missing");
+    expect_field_refused("analysis", partial, OZ_WU_EFORMAT,
+                         "analysis: key \"line_pfa\" is missing");
     expect_field_refused("sample_rate_hz", json_real(5e-324), OZ_WU_EFORMAT, "sample_rate_hz");
 }
 
@@ -552,6 +605,7 @@ int main(void)
         cmocka_unit_test(every_flipped_byte_is_detected),
         cmocka_unit_test(every_truncation_and_trailing_byte_is_detected),
         cmocka_unit_test(a_crafted_valid_unit_is_accepted),
+        cmocka_unit_test(the_sky_track_round_trips_and_is_checked),
         cmocka_unit_test(header_lies_are_refused),
         cmocka_unit_test(start_times_beyond_2200_are_refused),
         cmocka_unit_test(malformed_headers_are_refused),

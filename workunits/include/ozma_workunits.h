@@ -109,6 +109,9 @@ int oz_wu_time_parse(const char *iso, int64_t *ns, char *why, size_t whylen);
 int oz_wu_time_format(int64_t ns, int digits, char *buf, size_t len);
 /* The UTC time `offset_s` seconds after `start_ns`, for time_utc fields. */
 int64_t oz_wu_time_add(int64_t start_ns, double offset_s);
+/* A Julian date (UTC, as SETI@home writes them) as ns since 1970;
+ * OZ_WU_EINVAL unless finite and within the years 1900..2200. */
+int oz_wu_time_from_jd(double jd, int64_t *ns);
 
 /* Is s a valid dataset or unit id: 1..max characters of [A-Za-z0-9._-],
  * not starting with '.' or '-' (safe in file names and URLs)? */
@@ -161,10 +164,24 @@ int oz_wu_open_raw(const char *path, const oz_wu_raw_params *p, oz_wu_reader **o
 int oz_wu_open_unit(const char *path, oz_wu_reader **out, char *why, size_t whylen);
 
 /* Opens any input: raw when `raw` is not NULL; otherwise an .ozwu file (by
- * its magic) or a SigMF recording (by its .sigmf-meta/.sigmf-data name or
- * stem).  Anything else is OZ_WU_EFORMAT suggesting --format for raw data. */
+ * its magic), a SETI@home .sah unit (by its <workunit_header>) or a SigMF
+ * recording (by its .sigmf-meta/.sigmf-data name or stem).  Anything else is OZ_WU_EFORMAT
+ * suggesting --format for raw data. */
 int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out, char *why,
                size_t whylen);
+
+/* The formats oz_wu_open tells apart on its own. */
+typedef enum oz_wu_kind {
+    OZ_WU_KIND_UNKNOWN = 0, /* none of these (raw samples need their parameters) */
+    OZ_WU_KIND_SIGMF,       /* by its .sigmf-meta/.sigmf-data name or stem */
+    OZ_WU_KIND_OZWU,        /* by its magic */
+    OZ_WU_KIND_SAH,         /* by its <workunit_header> */
+} oz_wu_kind;
+
+/* What oz_wu_open(path, NULL, ...) would open path as, without verifying
+ * it (a program's own words for "none of these"); an unreadable file is
+ * OZ_WU_KIND_UNKNOWN. */
+oz_wu_kind oz_wu_probe(const char *path);
 
 const oz_wu_info *oz_wu_reader_info(const oz_wu_reader *r);
 
@@ -187,6 +204,131 @@ int oz_wu_reader_read_native(oz_wu_reader *r, void *buf, size_t n, size_t *got, 
 int oz_wu_reader_seek(oz_wu_reader *r, uint64_t sample, char *why, size_t whylen);
 
 void oz_wu_reader_close(oz_wu_reader *r);
+
+/* ---- SETI@home work units (.sah) ------------------------------------------------ */
+
+/*
+ * A SETI@home work unit: an XML header (the recording's sky track, receiver,
+ * splitter and v8's <analysis_cfg>), then <data encoding="x-setiathome">
+ * holding 2-bit complex samples (1 bit I, 1 bit Q) as printable text
+ * (sah.c has the encoding).  The reader is strict: every number is checked,
+ * every length must agree, and a damaged file is refused with one sentence
+ * naming the file, the place and the problem.
+ *
+ * Conventions (measured against v8): the samples' zero frequency is
+ * subband_base (v8's "centre of bin 0"), so a reader's center_hz is
+ * subband_base; and v8 transforms with FFTW's backward sign, so a reader
+ * hands out the complex conjugate of v8's decoded samples, putting every
+ * signal at the frequency v8 reports.  The samples are stored as ci8 with
+ * the values ±1 (they read as ±1/128 in cf32): lossless.
+ */
+#define OZ_WU_SAH_MAX (8u << 20)         /* .sah file bytes */
+#define OZ_WU_SAH_SAMPLES_MAX (1u << 22) /* nsamples */
+#define OZ_WU_SAH_CHIRPS_MAX 32u         /* <chirp_parameter_t> entries */
+#define OZ_WU_SAH_TEXT_MAX 128u          /* names, versions, dates */
+#define OZ_WU_TRACK_MAX 512u             /* sky track points (.sah coords, .ozwu sky_track) */
+
+/* One point of a sky track: where the beam pointed, when (an .ozwu
+ * header's sky_track). */
+typedef struct oz_wu_track_point {
+    double jd;      /* Julian date (UTC) */
+    double ra_deg;  /* right ascension, degrees [0, 360) */
+    double dec_deg; /* declination, degrees [-90, 90] */
+} oz_wu_track_point;
+
+/* One point of a .sah's <coords>: where the beam pointed, when. */
+typedef struct oz_wu_sah_coord {
+    double time_jd;  /* Julian date (UTC) */
+    double ra_hours; /* right ascension, hours [0, 24) */
+    double dec_deg;  /* declination, degrees [-90, 90] */
+} oz_wu_sah_coord;
+
+/* One row of <chirps>: FFT lengths (bit j set: length 2^j) searched up to
+ * |chirp| <= chirp_limit Hz/s. */
+typedef struct oz_wu_sah_chirp {
+    double chirp_limit;
+    uint32_t fft_len_flags;
+} oz_wu_sah_chirp;
+
+/* <analysis_cfg>, every field v8 reads, named as there. */
+typedef struct oz_wu_sah_analysis {
+    double spike_thresh;
+    uint32_t spikes_per_spectrum;
+    double autocorr_thresh;
+    uint32_t autocorr_per_spectrum, autocorr_fftlen;
+    double gauss_null_chi_sq_thresh, gauss_chi_sq_thresh;
+    double gauss_power_thresh, gauss_peak_power_thresh;
+    uint32_t gauss_pot_length;
+    double pulse_thresh, pulse_display_thresh;
+    uint32_t pulse_max, pulse_min, pulse_fft_max, pulse_pot_length;
+    double triplet_thresh;
+    uint32_t triplet_min, triplet_max, triplet_pot_length;
+    double pot_overlap_factor, pot_t_offset, pot_min_slew, pot_max_slew;
+    double chirp_resolution;
+    uint32_t analysis_fft_lengths; /* bit j set: FFT length 2^j is searched */
+    uint32_t bsmooth_boxcar_length, bsmooth_chunk_size;
+    double pulse_beams;
+    uint32_t max_signals;
+    uint32_t nchirps; /* 1 .. OZ_WU_SAH_CHIRPS_MAX */
+    oz_wu_sah_chirp chirps[OZ_WU_SAH_CHIRPS_MAX];
+} oz_wu_sah_analysis;
+
+/* The parsed header of a .sah work unit. */
+typedef struct oz_wu_sah {
+    char name[OZ_WU_SAH_TEXT_MAX + 1]; /* <workunit_header><name> */
+    /* <subband_desc> */
+    int32_t subband_number;
+    double subband_center;      /* Hz */
+    double subband_base;        /* Hz: the samples' zero frequency */
+    double subband_sample_rate; /* Hz, as written (9765.62) */
+    double sample_rate;         /* Hz, used: see sah.c (9765.625) */
+    /* <data_desc> */
+    double start_ra, start_dec, end_ra, end_dec; /* hours, degrees */
+    double true_angle_range;                     /* degrees the beam moved */
+    char time_recorded[OZ_WU_SAH_TEXT_MAX + 1];
+    double time_recorded_jd;
+    int64_t start_ns; /* time_recorded_jd as UTC ns since 1970 */
+    uint32_t nsamples;
+    uint32_t ncoords; /* 1 .. OZ_WU_TRACK_MAX */
+    oz_wu_sah_coord coords[OZ_WU_TRACK_MAX];
+    /* <receiver_cfg> */
+    char receiver[OZ_WU_SAH_TEXT_MAX + 1];
+    int32_t s4_id;
+    double beam_width;    /* degrees */
+    double receiver_freq; /* MHz (<center_freq>) */
+    double latitude;      /* degrees north */
+    double longitude;     /* degrees east */
+    double elevation;     /* m */
+    double diameter;      /* m */
+    /* <recorder_cfg> */
+    char recorder[OZ_WU_SAH_TEXT_MAX + 1];
+    double recorder_sample_rate; /* Hz */
+    uint32_t recorder_bits;
+    /* <splitter_cfg> */
+    char splitter_version[OZ_WU_SAH_TEXT_MAX + 1];
+    uint32_t fft_len, ifft_len, samples_per_wu;
+    uint32_t wu_bits_per_sample; /* 2: the only encoding read */
+    oz_wu_sah_analysis analysis;
+} oz_wu_sah;
+
+/* Parses and decodes a .sah image held in memory (`name` labels messages):
+ * fills *hdr and, when iq is not NULL, *iq with 2 * hdr->nsamples int8
+ * values (I, Q: ±1, already conjugated), malloc'd, the caller's to free. */
+int oz_wu_sah_parse(const void *buf, size_t len, const char *name, oz_wu_sah *hdr, int8_t **iq,
+                    char *why, size_t whylen);
+
+/* Opens a .sah work unit as a reader (read whole and verified here, at most
+ * OZ_WU_SAH_MAX bytes): format ci8, sample_rate and start time of the unit,
+ * center_hz = subband_base, the first coordinate as the sky position. */
+int oz_wu_open_sah(const char *path, oz_wu_reader **out, char *why, size_t whylen);
+
+/* The parsed header when r reads a .sah, else NULL. */
+const oz_wu_sah *oz_wu_reader_sah(const oz_wu_reader *r);
+
+/* The analysis configuration of a .sah unit, derived from its
+ * <analysis_cfg> (sah_config.c); OZ_WU_EFORMAT with a sentence when it has
+ * no Ozma equivalent. */
+int oz_wu_sah_config(const oz_wu_sah *sah, oz_sci_config *cfg, char *why, size_t whylen);
 
 /* ---- SigMF writing (ozma-synth, tests) ------------------------------------------ */
 
@@ -278,6 +420,8 @@ typedef struct oz_wu_header {
     int64_t start_ns; /* UTC of the unit's first sample */
     bool has_sky;
     double ra_deg, dec_deg;
+    uint32_t ntrack;                          /* sky_track points, 0 (none) .. OZ_WU_TRACK_MAX */
+    oz_wu_track_point track[OZ_WU_TRACK_MAX]; /* in time order (a .sah's coords) */
     oz_wu_format format;
     uint64_t nsamples;                /* samples in the payload */
     oz_sci_config config;             /* the analysis configuration */

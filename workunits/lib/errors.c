@@ -80,7 +80,7 @@ void oz_wu_name_from_path(const char *path, char *out, size_t outlen)
 {
     static const char *const exts[] = {".sigmf-meta", ".sigmf-data", ".sigmf", ".ozwu",
                                        ".cf32",       ".ci16",       ".ci8",   ".raw",
-                                       ".bin",        ".iq",         ".dat"};
+                                       ".bin",        ".iq",         ".dat",   ".sah"};
     if (outlen == 0)
         return;
     const char *base = oz_wu_basename(path);

@@ -2,7 +2,7 @@
  * internal.h - what the files of workunits/ share and nobody else includes.
  *
  * A reader is a struct oz_wu_reader with an ops table: each format (sigmf.c,
- * raw.c, ozwu.c) supplies read_native/seek/close, and reader.c builds the
+ * raw.c, ozwu.c, sah.c) supplies read_native/seek/close, and reader.c builds the
  * float interface and the position bookkeeping on top.  File-backed formats
  * (SigMF data, raw) share one implementation, filestream.c, parameterised by
  * data offset, stored format and byte order.
@@ -100,6 +100,10 @@ size_t oz_wu_first_nonfinite(const void *cf32_le, size_t n);
 /* Reads a whole small file (at most max bytes, NUL-terminated). */
 int oz_wu_read_small(const char *path, size_t max, char **out, size_t *len, char *why,
                      size_t whylen);
+
+/* Does the start of a file look like a SETI@home work unit (<workunit> or
+ * <workunit_header> first, after whitespace and an <?xml ..?>)? */
+bool oz_wu_sah_sniff(const void *head, size_t n);
 
 /* The loaded samples of an .ozwu reader (searched in place), or NULL. */
 const float *oz_wu_reader_unit_samples(const oz_wu_reader *r);

@@ -74,6 +74,13 @@ json_t *oz_wu_header_to_json(const oz_wu_header *h)
     if (h->has_sky)
         bad |= json_object_set_new(
             obj, "sky", json_pack("{s:f, s:f}", "ra_deg", h->ra_deg, "dec_deg", h->dec_deg));
+    if (h->ntrack > 0) {
+        json_t *track = json_array();
+        bad |= json_object_set_new(obj, "sky_track", track);
+        for (uint32_t i = 0; track && i < h->ntrack && i < OZ_WU_TRACK_MAX; i++)
+            bad |= json_array_append_new(track, json_pack("[f, f, f]", h->track[i].jd,
+                                                          h->track[i].ra_deg, h->track[i].dec_deg));
+    }
     bad |= json_object_set_new(obj, "sample_format", json_string(oz_wu_format_name(h->format)));
     bad |= json_object_set_new(obj, "sample_count", json_integer((json_int_t)h->nsamples));
     bad |= json_object_set_new(obj, "analysis", cfg);
@@ -125,6 +132,20 @@ static int check_header(const oz_wu_header *h, const char *name, char *why, size
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: sky position ra_deg %g, dec_deg %g is outside [0, 360) x [-90, 90]",
                           name, h->ra_deg, h->dec_deg);
+    if (h->ntrack > OZ_WU_TRACK_MAX)
+        return oz_wu_fail(OZ_WU_ELIMIT, why, whylen, "%s: sky_track has %u points (at most %u)",
+                          name, h->ntrack, OZ_WU_TRACK_MAX);
+    for (uint32_t i = 0; i < h->ntrack; i++) {
+        const oz_wu_track_point *k = &h->track[i];
+        int64_t ns;
+        if (oz_wu_time_from_jd(k->jd, &ns) != OZ_WU_OK || !(k->ra_deg >= 0 && k->ra_deg < 360) ||
+            !(k->dec_deg >= -90 && k->dec_deg <= 90) || (i > 0 && k->jd < h->track[i - 1].jd))
+            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                              "%s: sky_track point %u (%.10g, %g, %g) is not a time in "
+                              "1900..2200 after the previous one, ra_deg in [0, 360), dec_deg in "
+                              "[-90, 90]",
+                              name, i, k->jd, k->ra_deg, k->dec_deg);
+    }
     if (h->has_time && (h->start_ns < OZ_WU_TIME_MIN_NS || h->start_ns > OZ_WU_TIME_MAX_NS))
         return oz_wu_fail(OZ_WU_ELIMIT, why, whylen,
                           "%s: start time is outside the years 1900..2200 that start_utc can say",
@@ -200,6 +221,28 @@ static int get_id(const json_t *v, const char *name, const char *key, char *out,
     return OZ_WU_OK;
 }
 
+/* "sky_track": [[jd, ra_deg, dec_deg], ...], 1 .. OZ_WU_TRACK_MAX points of
+ * three numbers (their ranges are check_header's). */
+static int get_track(const json_t *v, const char *name, oz_wu_header *t, char *why, size_t whylen)
+{
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > OZ_WU_TRACK_MAX)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: sky_track must be an array of 1..%u points", name, OZ_WU_TRACK_MAX);
+    size_t i;
+    json_t *p;
+    json_array_foreach(v, i, p)
+    {
+        oz_wu_track_point *k = &t->track[i];
+        json_error_t err;
+        if (json_unpack_ex(p, &err, JSON_STRICT, "[F, F, F]", &k->jd, &k->ra_deg, &k->dec_deg) != 0)
+            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                              "%s: sky_track point %zu must be [jd, ra_deg, dec_deg]: %s", name, i,
+                              err.text);
+    }
+    t->ntrack = (uint32_t)json_array_size(v);
+    return OZ_WU_OK;
+}
+
 int oz_wu_header_from_json(const json_t *obj, const char *name, oz_wu_header *h, char *why,
                            size_t whylen)
 {
@@ -225,6 +268,7 @@ int oz_wu_header_from_json(const json_t *obj, const char *name, oz_wu_header *h,
         K_REQUIRED = (1 << 12) - 1,
         K_UTC = 1 << 12,
         K_SKY = 1 << 13,
+        K_TRACK = 1 << 14,
     };
     static const char *const required[] = {"version",      "dataset",        "unit_id",
                                            "unit_index",   "sample_rate_hz", "center_freq_hz",
@@ -290,6 +334,10 @@ int oz_wu_header_from_json(const json_t *obj, const char *name, oz_wu_header *h,
                 return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: sky: %s", name, err.text);
             t.has_sky = true;
             seen |= K_SKY;
+        } else if (strcmp(key, "sky_track") == 0) {
+            if ((rc = get_track(v, name, &t, why, whylen)) != OZ_WU_OK)
+                return rc;
+            seen |= K_TRACK;
         } else if (strcmp(key, "sample_format") == 0) {
             if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
                 oz_wu_format_parse(json_string_value(v), &t.format) != OZ_WU_OK ||

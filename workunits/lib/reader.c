@@ -6,7 +6,8 @@
  * to the input's end, checks float samples for NaN/Inf (a recording with
  * them would poison every spectrum it touches), converts to complex float32
  * through a fixed-size chunk buffer (so reading any amount takes constant
- * memory), and picks the format for oz_wu_open.
+ * memory), and picks the format for oz_wu_open: by name for SigMF, by the
+ * first bytes for .ozwu (its magic) and .sah (its <workunit_header>).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include "internal.h"
 
 #define CHUNK_SAMPLES 16384u
+#define SNIFF_BYTES 4096u /* a .sah's <workunit_header> lies within them */
 
 struct oz_wu_reader *oz_wu_reader_alloc(const struct oz_wu_reader_ops *ops, const char *label)
 {
@@ -141,6 +143,39 @@ static bool has_meta(const char *path)
     return ok;
 }
 
+oz_wu_kind oz_wu_probe(const char *path)
+{
+    if (ends_with(path, ".sigmf-meta") || ends_with(path, ".sigmf-data") ||
+        ends_with(path, ".sigmf-") || ends_with(path, ".sigmf") || has_meta(path))
+        return OZ_WU_KIND_SIGMF;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return OZ_WU_KIND_UNKNOWN;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return OZ_WU_KIND_UNKNOWN;
+    }
+    /* The first bytes say the format: the .ozwu magic, or a .sah's
+     * <workunit_header> near the top (whatever the file's name). */
+    unsigned char head[SNIFF_BYTES];
+    size_t have = 0;
+    while (have < sizeof head) {
+        ssize_t got = read(fd, head + have, sizeof head - have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        have += (size_t)got;
+    }
+    close(fd);
+    if (have >= 4 && memcmp(head, OZ_WU_MAGIC, 4) == 0)
+        return OZ_WU_KIND_OZWU;
+    if (oz_wu_sah_sniff(head, have))
+        return OZ_WU_KIND_SAH;
+    return OZ_WU_KIND_UNKNOWN;
+}
+
 int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out, char *why,
                size_t whylen)
 {
@@ -149,23 +184,21 @@ int oz_wu_open(const char *path, const oz_wu_raw_params *raw, oz_wu_reader **out
         return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no input file given");
     if (raw)
         return oz_wu_open_raw(path, raw, out, why, whylen);
-    if (ends_with(path, ".sigmf-meta") || ends_with(path, ".sigmf-data") ||
-        ends_with(path, ".sigmf-") || ends_with(path, ".sigmf") || has_meta(path))
+    switch (oz_wu_probe(path)) {
+    case OZ_WU_KIND_SIGMF:
         return oz_wu_open_sigmf(path, out, why, whylen);
-
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return oz_wu_fail(OZ_WU_EIO, why, whylen, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char magic[4] = {0};
-    ssize_t got;
-    do
-        got = read(fd, magic, sizeof magic);
-    while (got < 0 && errno == EINTR);
-    close(fd);
-    if (got == 4 && memcmp(magic, OZ_WU_MAGIC, 4) == 0)
+    case OZ_WU_KIND_OZWU:
         return oz_wu_open_unit(path, out, why, whylen);
+    case OZ_WU_KIND_SAH:
+        return oz_wu_open_sah(path, out, why, whylen);
+    case OZ_WU_KIND_UNKNOWN:
+        break;
+    }
+    if (access(path, R_OK) != 0)
+        return oz_wu_fail(OZ_WU_EIO, why, whylen, "%s: cannot open: %s", path, strerror(errno));
     return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
-                      "%s: neither a SigMF recording (.sigmf-meta/.sigmf-data) nor an .ozwu "
-                      "unit; for raw samples give --format, --sample-rate and --center-freq",
+                      "%s: neither a SigMF recording (.sigmf-meta/.sigmf-data), an .ozwu unit nor "
+                      "a SETI@home .sah unit; for raw samples give --format, --sample-rate and "
+                      "--center-freq",
                       path);
 }

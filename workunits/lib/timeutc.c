@@ -160,3 +160,17 @@ int64_t oz_wu_time_add(int64_t start_ns, double offset_s)
         sum = add > 0 ? INT64_MAX : INT64_MIN;
     return sum;
 }
+
+/* JD 2440587.5 is 1970-01-01T00:00:00Z.  The subtraction is exact for
+ * dates near the epoch, so the day fraction keeps the double's precision
+ * (tens of microseconds for a JD near 2.45e6). */
+int oz_wu_time_from_jd(double jd, int64_t *ns)
+{
+    if (!isfinite(jd))
+        return OZ_WU_EINVAL;
+    double s = (jd - 2440587.5) * 86400.0;
+    if (!(s * 1e9 >= (double)OZ_WU_TIME_MIN_NS && s * 1e9 <= (double)OZ_WU_TIME_MAX_NS))
+        return OZ_WU_EINVAL;
+    *ns = (int64_t)llround(s * 1e9);
+    return OZ_WU_OK;
+}

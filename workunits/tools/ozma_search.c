@@ -10,6 +10,8 @@
  *   - an .ozwu work unit (recognised by its magic), verified in full by the
  *     library and searched whole with the analysis configuration in its
  *     header, as a worker would search it;
+ *   - a SETI@home work unit (.sah, recognised by its content), searched
+ *     whole with the configuration its analysis_cfg gives (oz_wu_sah_config);
  *   - headerless interleaved samples, when --sample-rate is given (--format
  *     ci8|ci16|cf32, cf32 by default: the program's original input).
  *
@@ -103,6 +105,7 @@ static const char *const usage_text[] = {
     "SYNOPSIS\n"
     "    ozma-search [options] RECORDING\n"
     "    ozma-search [options] UNIT.ozwu\n"
+    "    ozma-search [options] UNIT.sah\n"
     "    ozma-search --sample-rate HZ [--format F] [options] FILE\n"
     "\n"
     "DESCRIPTION\n"
@@ -125,6 +128,10 @@ static const char *const usage_text[] = {
     "                are verified, then it is searched whole with the analysis\n"
     "                configuration in its header, as a worker would; time_s\n"
     "                counts from the unit's first sample.\n"
+    "    UNIT.sah    a SETI@home work unit (recognised by its <workunit_header>,\n"
+    "                whatever its name), checked strictly and searched whole: its\n"
+    "                2-bit samples, sample rate, start time, subband_base as the\n"
+    "                centre, and the configuration derived from its analysis_cfg.\n"
     "    FILE        headerless interleaved samples (I then Q, little-endian),\n"
     "                when --sample-rate is given; --format says how they are\n"
     "                stored (cf32 by default).\n"
@@ -143,8 +150,8 @@ static const char *const usage_text[] = {
     "    time_s, and the result carries start_utc.\n"
     "\n"
     "    The analysis configuration starts from the built-in defaults (FFT 8 to\n"
-    "    131072, chirp +-100 Hz/s) or from the .ozwu header, then --config,\n"
-    "    then the flags below, whatever their order.\n"
+    "    131072, chirp +-100 Hz/s), the .ozwu header or the .sah analysis_cfg,\n"
+    "    then --config, then the flags below, whatever their order.\n"
     "\n",
     "OPTIONS\n"
     "    --unit-samples N      unit size for recordings, a power of two from 2^8\n"
@@ -182,7 +189,7 @@ static const char *const usage_text[] = {
     "    1  a runtime failure (out of memory, error reading the input or writing\n"
     "       the result)\n"
     "    2  bad usage or input (unreadable or malformed file, bad SigMF metadata,\n"
-    "       a damaged .ozwu unit, bad numbers, bad configuration, non-finite\n"
+    "       a damaged .ozwu or .sah unit, bad numbers, bad configuration, non-finite\n"
     "       samples); one line on standard error says what\n"
     "\n"
     "EXAMPLES\n"
@@ -487,36 +494,6 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Would oz_wu_open take PATH for SigMF: a .sigmf-meta, .sigmf-data or
- * .sigmf (archive) name, or a stem with STEM.sigmf-meta beside it? */
-static bool sigmf_named(const char *path)
-{
-    if (ends_with(path, ".sigmf-meta") || ends_with(path, ".sigmf-data") ||
-        ends_with(path, ".sigmf-") || ends_with(path, ".sigmf"))
-        return true;
-    size_t n = strlen(path);
-    char *meta = malloc(n + sizeof ".sigmf-meta");
-    if (!meta)
-        return false;
-    memcpy(meta, path, n);
-    memcpy(meta + n, ".sigmf-meta", sizeof ".sigmf-meta");
-    struct stat st;
-    bool found = stat(meta, &st) == 0;
-    free(meta);
-    return found;
-}
-
-/* Does the open file start with the .ozwu magic? */
-static bool has_unit_magic(int fd)
-{
-    unsigned char magic[4];
-    ssize_t got;
-    do
-        got = pread(fd, magic, sizeof magic, 0);
-    while (got < 0 && errno == EINTR);
-    return got == (ssize_t)sizeof magic && memcmp(magic, OZ_WU_MAGIC, sizeof magic) == 0;
-}
-
 /* "complex float32 samples (8 bytes each)", for size messages. */
 static const char *format_words(oz_wu_format f)
 {
@@ -564,10 +541,11 @@ static int check_headerless(const char *path, oz_wu_format f)
         oz_cli_complain(PROG, EXIT_BADINPUT, "%s: the file is empty", path);
         goto out;
     }
-    if (has_unit_magic(fd)) {
-        oz_cli_complain(
-            PROG, EXIT_BADINPUT,
-            "%s: an .ozwu unit carries its own sample rate and format: drop --sample-rate", path);
+    oz_wu_kind kind = oz_wu_probe(path);
+    if (kind == OZ_WU_KIND_OZWU || kind == OZ_WU_KIND_SAH) {
+        oz_cli_complain(PROG, EXIT_BADINPUT,
+                        "%s: %s carries its own sample rate and format: drop --sample-rate", path,
+                        kind == OZ_WU_KIND_OZWU ? "an .ozwu unit" : "a SETI@home .sah unit");
         goto out;
     }
     if ((uintmax_t)st.st_size % oz_wu_format_size(f) != 0) {
@@ -581,32 +559,25 @@ out:
     return status;
 }
 
-/* Without --sample-rate the input must be SigMF or an .ozwu unit.  The
- * library tells them apart and checks them (oz_wu_open); this only catches
- * what it would refuse as neither, to say it in this program's terms (its
- * own refusal names ozma-split's raw flags).  Keep in step with oz_wu_open
- * when it learns a format. */
+/* Without --sample-rate the input must be SigMF, an .ozwu unit or a
+ * SETI@home .sah unit: the library tells them apart (oz_wu_probe) and
+ * checks them (oz_wu_open); this only catches what it would refuse as
+ * none of them, to say it in this program's terms (its own refusal names
+ * ozma-split's raw flags). */
 static int check_recorded(const char *path)
 {
     struct stat st;
-    if (sigmf_named(path))
+    if (oz_wu_probe(path) != OZ_WU_KIND_UNKNOWN)
         return EXIT_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (stat(path, &st) != 0)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: %s", path, strerror(errno));
-    bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-    bool unit = !dir && has_unit_magic(fd);
-    close(fd);
-    if (dir)
+    if (S_ISDIR(st.st_mode))
         return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: is a directory", path);
-    if (!unit)
-        return oz_cli_complain(
-            PROG, EXIT_BADINPUT,
-            "%s: neither a SigMF recording (no .sigmf-meta beside it) nor an .ozwu "
-            "unit; for headerless samples --sample-rate is required (and --format "
-            "unless cf32)",
-            path);
-    return EXIT_OK;
+    return oz_cli_complain(PROG, EXIT_BADINPUT,
+                           "%s: neither a SigMF recording (no .sigmf-meta beside it) nor an .ozwu "
+                           "unit; for headerless samples --sample-rate is required (and --format "
+                           "unless cf32)",
+                           path);
 }
 
 /* ---- progress -------------------------------------------------------------- */
@@ -715,6 +686,7 @@ int main(int argc, char **argv)
     oz_wu_raw_params raw;
     oz_wu_reader *r = NULL;
     const oz_wu_header *unit_header;
+    const oz_wu_sah *sah;
     oz_wu_plan plan;
     oz_sci_result result;
     json_t *json = NULL;
@@ -747,20 +719,27 @@ int main(int argc, char **argv)
         goto out;
     }
     unit_header = oz_wu_reader_unit(r);
-    if (unit_header && (opt.unit_samples || opt.have_overlap)) {
-        status =
-            oz_cli_complain(PROG, EXIT_BADINPUT,
-                            "%s: an .ozwu unit is searched whole; --unit-samples and --overlap "
-                            "cut recordings",
-                            opt.input);
+    sah = oz_wu_reader_sah(r);
+    if ((unit_header || sah) && (opt.unit_samples || opt.have_overlap)) {
+        status = oz_cli_complain(PROG, EXIT_BADINPUT,
+                                 "%s: %s is searched whole; --unit-samples and --overlap "
+                                 "cut recordings",
+                                 opt.input, unit_header ? "an .ozwu unit" : "a .sah unit");
         goto out;
     }
 
-    /* The configuration: a unit's own, or the defaults, under the flags. */
-    if (unit_header)
+    /* The configuration: a unit's own (an .ozwu header's, a .sah's
+     * analysis_cfg), or the defaults, under the flags. */
+    if (unit_header) {
         base = unit_header->config;
-    else
+    } else if (sah) {
+        if ((rc = oz_wu_sah_config(sah, &base, why, sizeof why)) != OZ_WU_OK) {
+            status = oz_cli_complain(PROG, oz_cli_status_of(rc), "%s: %s", opt.input, why);
+            goto out;
+        }
+    } else {
         oz_sci_config_default(&base);
+    }
     if ((status = build_config(&opt, &base, &cfg)) != EXIT_OK)
         goto out;
 
@@ -768,7 +747,7 @@ int main(int argc, char **argv)
      * recording as the splitter cuts it. */
     n = oz_wu_reader_info(r)->nsamples;
     unit = opt.unit_samples ? opt.unit_samples : OZ_WU_UNIT_SAMPLES_DEFAULT;
-    if (unit_header || n <= unit) {
+    if (unit_header || sah || n <= unit) {
         if (cfg.fft_max > n) {
             status = oz_cli_complain(PROG, EXIT_BADINPUT,
                                      "%s: fft_max %u is larger than the file's %llu samples (lower "
