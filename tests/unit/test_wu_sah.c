@@ -225,8 +225,8 @@ static void reference_unit_reads_with_its_header_values(void **state)
     assert_non_null(h);
     assert_int_equal(info->format, OZ_WU_CI8);
     assert_int_equal(info->nsamples, 1048576);
-    /* 2.5 MHz * 8 / 2048 exactly, not the header's rounded 9765.62 */
-    assert_true(info->sample_rate == 9765.625);
+    /* the header's printed rate, which v8 computes everything from (sah.c) */
+    assert_true(info->sample_rate == 9765.62); /* as v8 reads it */
     assert_true(h->subband_sample_rate == 9765.62);
     assert_true(info->center_hz == 1418916015.62); /* subband_base, not center */
     assert_true(h->subband_center == 1418920288.09);
@@ -304,14 +304,45 @@ static void reference_unit_reads_with_its_header_values(void **state)
         assert_true(count[k] > n / 5);
     free(iq);
 
-    /* the stand-in configuration */
+    /* its configuration: v8's, read as v8 reads it */
     oz_sci_config cfg;
     assert_int_equal(oz_wu_sah_config(h, &cfg, why, sizeof why), 0);
+    assert_int_equal(cfg.mode, OZ_MODE_SETI);
     assert_int_equal(cfg.fft_min, 8);
     assert_int_equal(cfg.fft_max, 131072);
     assert_true(cfg.chirp_max == 50.0 && cfg.spike_thresh == 22.0);
+    /* <chirps>: 20 Hz/s for every length (262136), 50 for 8..32768 (65528) */
+    assert_true(oz_sci_chirp_limit(&cfg, 32768) == 50.0);
+    assert_true(oz_sci_chirp_limit(&cfg, 8) == 50.0);
+    assert_true(oz_sci_chirp_limit(&cfg, 65536) == 20.0);
+    assert_true(oz_sci_chirp_limit(&cfg, 131072) == 20.0);
     assert_true(cfg.chirp_resolution == 0.333);
     assert_int_equal(cfg.max_signals, 30);
+    assert_int_equal(cfg.bsmooth_boxcar, 8192);
+    assert_int_equal(cfg.bsmooth_chunk, 32768);
+    /* v8 scales the beam by receiver / subband frequency (seti_header.cpp) */
+    assert_true(fabs(cfg.seti.beam_width - 0.1 * 1420e6 / 1418920288.09) < 1e-15);
+    assert_true(cfg.seti.angle_range == 0.775);
+    assert_int_equal(cfg.seti.ifft_len, 8);
+    assert_true(fabs(cfg.seti.center_offset_hz - (1418920288.09 - 1418916015.62)) < 1e-6);
+    assert_true(cfg.seti.pulse_thresh == 20 && cfg.seti.triplet_thresh == 8.25);
+    assert_int_equal(cfg.seti.autocorr_fftlen, 131072);
+    assert_true(cfg.seti.pot_min_slew == 0.0021 && cfg.seti.pot_max_slew == 0.0105);
+
+    /* what Ozma's seti mode cannot do is refused, not searched otherwise */
+    oz_wu_sah bad = *h;
+    bad.analysis.analysis_fft_lengths = 262136 & ~(1u << 10);
+    assert_int_equal(oz_wu_sah_config(&bad, &cfg, why, sizeof why), OZ_WU_EFORMAT);
+    assert_non_null(strstr(why, "skips lengths"));
+    bad = *h;
+    bad.analysis.spikes_per_spectrum = 2;
+    assert_int_equal(oz_wu_sah_config(&bad, &cfg, why, sizeof why), OZ_WU_EFORMAT);
+    assert_non_null(strstr(why, "spikes_per_spectrum"));
+    bad = *h;
+    bad.analysis.nchirps = 1;
+    bad.analysis.chirps[0].fft_len_flags = 65528;
+    assert_int_equal(oz_wu_sah_config(&bad, &cfg, why, sizeof why), OZ_WU_EFORMAT);
+    assert_non_null(strstr(why, "no row in <chirps>"));
     oz_wu_reader_close(r);
 }
 
@@ -340,7 +371,7 @@ static void a_tone_comes_out_where_v8_reports_it(void **state)
         fail_msg("%s", why);
     assert_non_null(oz_wu_reader_sah(r));
     const oz_wu_info *info = oz_wu_reader_info(r);
-    assert_true(info->sample_rate == OZ_TEST_FS);
+    assert_true(info->sample_rate == 9765.62);
     assert_true(info->center_hz == BASE_HZ);
     assert_string_equal(info->name, "tone");
     float *iq = malloc(2 * n * sizeof *iq);
@@ -427,7 +458,7 @@ static void the_test_unit_itself_reads(void **state)
     if (rc != OZ_WU_OK)
         fail_msg("%s", why);
     assert_int_equal(h->ncoords, NCOORDS);
-    assert_true(h->sample_rate == OZ_TEST_FS);
+    assert_true(h->sample_rate == 9765.62);
     assert_non_null(iq);
     free(iq);
     free(h);

@@ -68,7 +68,7 @@ static size_t ref_coords(const char *xml, oz_wu_sah_coord *c, size_t max)
     while ((p = strstr(p, "<coordinate_t>")) != NULL && n < max) {
         const char *t = strstr(p, "<time>"), *r = strstr(p, "<ra>"), *d = strstr(p, "<dec>");
         assert_true(t && r && d);
-        c[n].jd = strtod(t + 6, NULL);
+        c[n].time_jd = strtod(t + 6, NULL);
         c[n].ra_hours = strtod(r + 4, NULL);
         c[n].dec_deg = strtod(d + 5, NULL);
         n++;

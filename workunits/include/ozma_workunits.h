@@ -281,7 +281,7 @@ typedef struct oz_wu_sah {
     double subband_center;      /* Hz */
     double subband_base;        /* Hz: the samples' zero frequency */
     double subband_sample_rate; /* Hz, as written (9765.62) */
-    double sample_rate;         /* Hz, used: see sah.c (9765.625) */
+    double sample_rate;         /* Hz, used: the printed one, as v8 (sah.c) */
     /* <data_desc> */
     double start_ra, start_dec, end_ra, end_dec; /* hours, degrees */
     double true_angle_range;                     /* degrees the beam moved */
@@ -664,14 +664,8 @@ int oz_wu_synth_write(const oz_wu_synth *s, const char *stem, const char *dataty
  * writer omits them and the parser skips them. */
 
 #define OZ_WU_SAH_VERSION "8.00" /* what v8's validator requires in <setiathome_version> */
-#define OZ_WU_SAH_COORDS_MAX 100000u
+#define OZ_WU_SAH_COORDS_MAX 100000u /* track points a result's info may give */
 
-/* One point of the telescope's track: v8's <coordinate_t>. */
-typedef struct oz_wu_sah_coord {
-    double jd;       /* Julian date */
-    double ra_hours; /* right ascension, 0..24 h */
-    double dec_deg;  /* declination, degrees */
-} oz_wu_sah_coord;
 
 /* What the signals alone do not say about the unit. */
 typedef struct oz_wu_sah_result_info {

@@ -36,9 +36,11 @@
  * The sample rate: <subband_desc><sample_rate> is printed with two decimals
  * (9765.62), while the real rate is the recorder's divided by the
  * splitter's fft_len / ifft_len (2.5 MHz * 8 / 2048 = 9765.625 Hz exactly).
- * When both are in the header and agree to 0.01 Hz, the exact one is used
- * (it makes times and chirp rates exact over the unit); otherwise the
- * header's own value.
+ * v8 computes everything from the printed value: its chirp grid (rates
+ * rounded to a multiple of the smallest step, where a rate on a .5
+ * boundary goes one way or the other with the last bit of the arithmetic),
+ * its times and its frequencies.  To give v8's signals, the unit's rate is
+ * the printed one; it is 5e-7 off, which moves nothing else measurably.
  *
  * Bounds: the file (OZ_WU_SAH_MAX), every text field, every count (coords,
  * chirps), nsamples (a power of two, OZ_WU_UNIT_SAMPLES_MIN ..
@@ -539,11 +541,6 @@ static int check_header(const struct ctx *c, struct span at, oz_wu_sah *h)
                           "%s: line %u: subband sample_rate %g is outside [%g, %g]", c->name, line,
                           fs, OZ_WU_SAMPLE_RATE_MIN, OZ_WU_SAMPLE_RATE_MAX);
     h->sample_rate = fs;
-    if (h->recorder_sample_rate > 0 && h->fft_len > 0 && h->ifft_len > 0) {
-        double exact = h->recorder_sample_rate * (double)h->ifft_len / (double)h->fft_len;
-        if (fabs(exact - fs) <= 0.01)
-            h->sample_rate = exact;
-    }
     if (fabs(h->subband_base) > OZ_WU_FREQ_MAX || fabs(h->subband_center) > OZ_WU_FREQ_MAX)
         return oz_wu_fail(OZ_WU_EFORMAT, c->why, c->whylen,
                           "%s: line %u: subband base %g or center %g is beyond ±%g Hz", c->name,

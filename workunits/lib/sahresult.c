@@ -274,10 +274,10 @@ static void radec_at(const oz_wu_sah_result_info *info, double jd, double *ra, d
         return;
     }
     size_t i = 0;
-    while (i + 2 < n && c[i + 1].jd < jd)
+    while (i + 2 < n && c[i + 1].time_jd < jd)
         i++;
-    double span = c[i + 1].jd - c[i].jd;
-    double t = span > 0 ? (jd - c[i].jd) / span : 0;
+    double span = c[i + 1].time_jd - c[i].time_jd;
+    double t = span > 0 ? (jd - c[i].time_jd) / span : 0;
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     double dra = c[i + 1].ra_hours - c[i].ra_hours;
     if (dra > 12)
@@ -387,11 +387,11 @@ static int check_info(const oz_wu_sah_result_info *info, char *why, size_t whyle
                           OZ_WU_SAH_COORDS_MAX);
     for (size_t i = 0; info->coords && i < info->ncoords; i++) {
         const oz_wu_sah_coord *c = &info->coords[i];
-        if (!jd_ok(c->jd) || !(c->ra_hours >= 0 && c->ra_hours <= 24) ||
+        if (!jd_ok(c->time_jd) || !(c->ra_hours >= 0 && c->ra_hours <= 24) ||
             !(c->dec_deg >= -90 && c->dec_deg <= 90))
             return oz_wu_fail(OZ_WU_EINVAL, why, whylen,
                               "coords[%zu]: jd, RA (0..24 h) or Dec (-90..90 deg) out of range", i);
-        if (i > 0 && c->jd < info->coords[i - 1].jd)
+        if (i > 0 && c->time_jd < info->coords[i - 1].time_jd)
             return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "coords[%zu]: jd goes backwards", i);
     }
     if (info->workunit_header) {
