@@ -572,23 +572,20 @@ int oz_sci_config_from_json(const json_t *obj, oz_sci_config *cfg, char *why, si
 }
 
 /* One field's value as JSON; *skip when the field is left out (the seti
- * mode's keys in an Ozma configuration, which would only bloat unit headers). */
+ * object in an Ozma configuration and an empty chirp_limit, which would only
+ * bloat unit headers). */
 static json_t *field_to_json(const oz_sci_config *cfg, const struct field *f, bool *skip)
 {
     json_t *v = NULL;
     *skip = false;
     switch (f->kind) {
     case K_U32:
-        *skip = (f->off == offsetof(oz_sci_config, bsmooth_boxcar) ||
-                 f->off == offsetof(oz_sci_config, bsmooth_chunk)) &&
-                u32_get(cfg, f) == 0;
         return json_integer((json_int_t)u32_get(cfg, f));
     case K_DOUBLE:
         return json_real(double_get(cfg, f));
     case K_PLANNER:
         return (unsigned)cfg->planner < NPLANNERS ? json_string(planner_names[cfg->planner]) : NULL;
     case K_MODE:
-        *skip = cfg->mode == OZ_MODE_OZMA;
         return (unsigned)cfg->mode < NMODES ? json_string(mode_names[cfg->mode]) : NULL;
     case K_LIMITS:
         *skip = true;

@@ -82,7 +82,7 @@ assert files == ["ref-000000.ozwu"], files
 b = open(os.path.join(units, files[0]), "rb").read()
 hl = struct.unpack("<I", b[8:12])[0]
 h = json.loads(b[52:52 + hl])
-assert h["sample_rate_hz"] == 9765.625, h["sample_rate_hz"]
+assert h["sample_rate_hz"] == 9765.62, h["sample_rate_hz"]
 assert h["center_freq_hz"] == 1418916015.62, h["center_freq_hz"]
 assert h["sample_count"] == 1048576 and h["sample_format"] == "ci8"
 assert h["start_utc"].startswith("2000-03-03T08:36:02.30"), h["start_utc"]

@@ -11,7 +11,8 @@
  * one replaces it when stronger and is dropped otherwise, and a replacement
  * absorbs any other listed signal it now matches - so a signal seen in two
  * overlapping units, or a persistent tone seen in every unit, is reported
- * once, at its strongest.
+ * once, at its strongest.  The seti mode merges nothing: v8 lists every
+ * detection, and so does Ozma in that mode.
  * The merged list is not capped (each unit is); overflow says whether any
  * unit was cut short.  A one-unit plan (an .ozwu file) returns exactly the
  * kernel's result, signal order included, as a worker would report it;
@@ -26,6 +27,7 @@ struct merged {
     oz_signal *list;
     size_t n, cap;
     double fs, chirp_resolution;
+    bool keep_all; /* the seti mode: every detection is a signal, as in v8 */
 };
 
 /* Folds list entries that now match list[i] into it. */
@@ -48,7 +50,7 @@ static void absorb(struct merged *m, size_t i)
 
 static int merge_one(struct merged *m, const oz_signal *s)
 {
-    for (size_t i = 0; i < m->n; i++) {
+    for (size_t i = 0; i < m->n && !m->keep_all; i++) {
         if (oz_sci_signal_same(&m->list[i], s, m->fs, m->chirp_resolution)) {
             if (s->score > m->list[i].score) {
                 m->list[i] = *s;
@@ -160,7 +162,9 @@ int oz_wu_search_plan(oz_wu_reader *r, const oz_wu_plan *p, const oz_sci_config 
     memset(out, 0, sizeof *out);
     if (!r || !p || !cfg)
         return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no input, plan or configuration given");
-    struct merged m = {.fs = r->info.sample_rate, .chirp_resolution = cfg->chirp_resolution};
+    struct merged m = {.fs = r->info.sample_rate,
+                       .chirp_resolution = cfg->chirp_resolution,
+                       .keep_all = cfg->mode == OZ_MODE_SETI};
     struct progress_ctx pc = {progress, arg, 0, p->nunits};
     oz_wu_units *units = NULL;
     int rc;

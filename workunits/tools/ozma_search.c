@@ -92,8 +92,10 @@ typedef struct options {
     uint32_t fft_min, fft_max; /* --fft-min / --fft-max, 0 when not given */
     oz_wu_format format;       /* --format, OZ_WU_CF32 when not given */
     oz_fft_planner planner;    /* --planner, when have_planner */
+    oz_sci_mode mode;          /* --report, when have_mode */
+    bool sah_out;              /* --result-format sah */
     bool raw;                  /* --sample-rate given: FILE is headerless samples */
-    bool have_center, have_format, have_overlap, have_chirp_max, have_planner;
+    bool have_center, have_format, have_overlap, have_chirp_max, have_planner, have_mode;
     bool quiet;
 } options;
 
@@ -181,6 +183,12 @@ static const char *const usage_text[] = {
     "    --fft-max N           largest FFT length (a power of two, <= 131072 and\n"
     "                          at most the samples in a unit)\n"
     "    --planner P           FFTW planning: estimate (default), measure, patient\n"
+    "    --report R            ozma: Ozma's search, each signal reported once at its\n"
+    "                          strongest (default for recordings and .ozwu units);\n"
+    "                          seti: SETI@home v8's search, every detection as v8\n"
+    "                          reports it (default for .sah units)\n"
+    "    --result-format F     json (default) or sah: SETI@home's result XML, as\n"
+    "                          v8's reference_result_unit.sah (needs a start time)\n"
     "    --KEY VALUE           any other configuration key, '_' written '-', e.g.\n"
     "                          --spike-thresh 30 --gauss-sigma-s 0.4\n"
     "\n",
@@ -259,6 +267,8 @@ enum {
     O_FFTMIN,
     O_FFTMAX,
     O_PLANNER,
+    O_REPORT,
+    O_RESULT_FORMAT,
     O_KEY, /* any other analysis key */
 };
 
@@ -274,6 +284,9 @@ static const struct option fixed_opts[] = {
     {"fft-min", required_argument, NULL, O_FFTMIN},
     {"fft-max", required_argument, NULL, O_FFTMAX},
     {"planner", required_argument, NULL, O_PLANNER},
+    {"report", required_argument, NULL, O_REPORT},
+    {"mode", required_argument, NULL, O_REPORT},
+    {"result-format", required_argument, NULL, O_RESULT_FORMAT},
     {"out", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -410,6 +423,22 @@ static int parse_args(int argc, char **argv, const flag_table *t, options *opt)
             rc = parse_planner(optarg, &opt->planner);
             opt->have_planner = true;
             break;
+        case O_REPORT:
+            if (strcmp(optarg, "seti") == 0 || strcmp(optarg, "ozma") == 0) {
+                opt->mode = optarg[0] == 's' ? OZ_MODE_SETI : OZ_MODE_OZMA;
+                opt->have_mode = true;
+            } else {
+                rc = oz_cli_complain(PROG, EXIT_BADINPUT, "--report: \"%s\" is not ozma or seti",
+                                     optarg);
+            }
+            break;
+        case O_RESULT_FORMAT:
+            if (strcmp(optarg, "sah") == 0 || strcmp(optarg, "json") == 0)
+                opt->sah_out = optarg[0] == 's';
+            else
+                rc = oz_cli_complain(PROG, EXIT_BADINPUT,
+                                     "--result-format: \"%s\" is not json or sah", optarg);
+            break;
         case O_KEY: /* applied after --config, in build_config */
             opt->keys[opt->nkeys].key = t->opts[li].name;
             opt->keys[opt->nkeys].value = optarg;
@@ -477,6 +506,8 @@ static int build_config(const options *opt, const oz_sci_config *base, oz_sci_co
         cfg->fft_max = opt->fft_max;
     if (opt->have_planner)
         cfg->planner = opt->planner;
+    if (opt->have_mode)
+        cfg->mode = opt->mode;
     for (size_t i = 0; i < opt->nkeys; i++)
         if (oz_wu_config_set(cfg, opt->keys[i].key, opt->keys[i].value, why, sizeof why) !=
             OZ_WU_OK)
@@ -655,12 +686,28 @@ static int write_stdout(const json_t *result)
 /* Writes the result durably (oz_wu_write_file: a temporary file beside
  * `path`, fsync, rename over it, fsync of the directory), so a crash leaves
  * the old file or the new one, never half of one. */
+static int write_text(char *text, const char *path);
+
 static int write_durably(const json_t *result, const char *path)
 {
-    char why[512];
     char *text = json_dumps(result, JSON_INDENT(2));
     if (!text)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: out of memory", path);
+    return write_text(text, path);
+}
+
+/* Writes text (malloc'd, taken) and a newline to path durably, or to
+ * standard output when path is NULL. */
+static int write_text(char *text, const char *path)
+{
+    char why[512];
+    if (!path) {
+        int bad = fputs(text, stdout) == EOF || fflush(stdout) != 0 || ferror(stdout);
+        free(text);
+        return bad ? oz_cli_complain(PROG, EXIT_RUNTIME, "standard output: write failed: %s",
+                                     strerror(errno))
+                   : EXIT_OK;
+    }
     size_t len = strlen(text);
     char *line = realloc(text, len + 2);
     if (!line) {
@@ -674,6 +721,36 @@ static int write_durably(const json_t *result, const char *path)
     if (rc != OZ_WU_OK)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
     return EXIT_OK;
+}
+
+/* The result as SETI@home's result XML (oz_wu_sah_result_write): times as
+ * Julian dates from the input's start, the sky track of a .sah unit. */
+static int write_sah(const oz_sci_result *result, const oz_wu_reader *r, const char *path)
+{
+    char why[512];
+    const oz_wu_info *info = oz_wu_reader_info(r);
+    const oz_wu_sah *sah = oz_wu_reader_sah(r);
+    oz_wu_sah_result_info ri = {0};
+    if (sah) {
+        ri.start_jd = sah->time_recorded_jd;
+        ri.subband_hz = sah->subband_center;
+        ri.coords = sah->coords;
+        ri.ncoords = sah->ncoords;
+    } else if (info->has_time) {
+        ri.start_jd = 2440587.5 + (double)info->start_ns / 86400e9;
+        ri.subband_hz = info->center_hz;
+    } else {
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "--result-format sah: %s has no start time for <time> (give "
+                               "--datetime)",
+                               info->name);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    int rc = oz_wu_sah_result_write(result, &ri, &text, &len, why, sizeof why);
+    if (rc < 0)
+        return oz_cli_complain(PROG, oz_cli_status_of(rc), "--result-format sah: %s", why);
+    return write_text(text, path);
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -779,6 +856,10 @@ int main(int argc, char **argv)
                            &result, why, sizeof why);
     if (rc != OZ_WU_OK) {
         status = oz_cli_complain(PROG, oz_cli_status_of(rc), "%s", why);
+        goto out;
+    }
+    if (opt.sah_out) {
+        status = write_sah(&result, r, opt.out_path);
         goto out;
     }
     json = oz_wu_search_json(&result, r);
