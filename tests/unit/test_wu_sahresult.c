@@ -4,7 +4,7 @@
  * matching what v8 wrote for the same signals, round trips, and a strict
  * parser for files from strangers.
  *
- * OZ_SETI_DIR (tests/CMakeLists.txt) is the folder holding
+ * OZ_TEST_SETI_DIR (tests/CMakeLists.txt) is the folder holding
  * reference_result_unit.sah, the result v8's client reported for its
  * reference unit.
  */
@@ -34,9 +34,9 @@ static char *slurp(const char *path, size_t *len)
 
 static char *reference(size_t *len)
 {
-    char *p = slurp(OZ_SETI_DIR "/reference_result_unit.sah", len);
+    char *p = slurp(OZ_TEST_SETI_DIR "/reference_result_unit.sah", len);
     if (!p)
-        fprintf(stderr, "cannot read %s\n", OZ_SETI_DIR "/reference_result_unit.sah");
+        fprintf(stderr, "cannot read %s\n", OZ_TEST_SETI_DIR "/reference_result_unit.sah");
     assert_non_null(p);
     return p;
 }
