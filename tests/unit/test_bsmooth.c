@@ -251,7 +251,7 @@ static void a_boxcar_longer_than_half_the_chunk_wraps(void **state)
             mean += power[k] / chunk;
         double scale = 1.0 / sqrt(mean / 2);
         for (size_t i = 2 * c * chunk; i < 2 * (c + 1) * chunk; i++)
-            if (fabs(out[i] - iq[i] * scale) > 1e-3 * scale * (fabs(iq[i]) + 0.1))
+            if (!(fabs(out[i] - iq[i] * scale) <= 1e-3 * scale * (fabs(iq[i]) + 0.1)))
                 fail_msg("boxcar = chunk: sample %zu is %g, expected %g", i / 2, out[i],
                          iq[i] * scale);
     }
