@@ -52,10 +52,11 @@ int oz_bsmooth(const float *in, float *out, size_t n, uint32_t chunk, uint32_t b
             power[k] = buf[k][0] * buf[k][0] + buf[k][1] * buf[k][1];
 
         /* the boxcar i..k (exclusive) with centre j, starting at the lowest
-         * negative frequency (bin chunk/2) */
-        uint32_t i = half, j = half + hb, k = half + boxcar;
+         * negative frequency (bin chunk/2); k wraps from the start, as a
+         * boxcar longer than half the chunk ends past bin chunk - 1 */
+        uint32_t i = half, j = half + hb, k = (half + boxcar) % chunk;
         float total = 0;
-        for (uint32_t h = i; h < k; h++)
+        for (uint32_t h = i; h < half + boxcar; h++)
             total += power[h % chunk];
         float mean = total / (float)boxcar;
         float scale = (float)(1.0 / sqrt(mean * 0.5));
@@ -75,7 +76,7 @@ int oz_bsmooth(const float *in, float *out, size_t n, uint32_t chunk, uint32_t b
             buf[j][0] *= scale;
             buf[j][1] *= scale;
         }
-        for (uint32_t h = j; h != k; h = (h + 1) % chunk) {
+        for (uint32_t h = j % chunk; h != k; h = (h + 1) % chunk) {
             buf[h][0] *= scale;
             buf[h][1] *= scale;
         }

@@ -638,11 +638,14 @@ int oz_seti_run_restore(oz_seti_run *r, const json_t *state, char *why, size_t w
     }
     if ((rc = oz_sci_result_from_json(res, &parsed, why, whylen)))
         return rc;
+    /* the list overflows exactly when it is full: a full list that did not
+     * would take the next signal past its end */
     if (parsed.nsignals > r->cfg.max_signals ||
-        (parsed.overflow && parsed.nsignals != r->cfg.max_signals)) {
+        parsed.overflow != (parsed.nsignals == r->cfg.max_signals)) {
         oz_sci_result_clear(&parsed);
         return oz_sci_fail(OZ_SCI_EPARSE, why, whylen,
-                           "search state: %zu signals does not fit max_signals %u", parsed.nsignals,
+                           "search state: %zu signals%s does not fit max_signals %u",
+                           parsed.nsignals, parsed.overflow ? " and overflow" : " without overflow",
                            r->cfg.max_signals);
     }
     if (parsed.nsignals)
