@@ -120,11 +120,11 @@ void oz_seti_autocorr_free(oz_seti_autocorr *a)
     free(a);
 }
 
-void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, uint32_t ifft,
-                             oz_seti_emit emit, void *ctx)
+void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, const float *row,
+                             uint32_t ifft, oz_seti_emit emit, void *ctx)
 {
     const uint32_t L = a->L, len = L / 2;
-    memcpy(a->in, b->power + (size_t)ifft * L, sizeof(float) * L);
+    memcpy(a->in, row, sizeof(float) * L);
     fftwf_execute(a->plan);
 
     /* v8's mean: float squares summed per block, then over blocks, over L. */

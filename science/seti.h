@@ -56,9 +56,10 @@ typedef struct oz_seti_block {
 typedef struct oz_seti_autocorr oz_seti_autocorr;
 int oz_seti_autocorr_new(uint32_t L, unsigned fftw_flags, oz_seti_autocorr **out);
 void oz_seti_autocorr_free(oz_seti_autocorr *a);
-/* Row ifft of block b (b->L == the length given to _new). */
-void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, uint32_t ifft,
-                             oz_seti_emit emit, void *ctx);
+/* Spectrum ifft of block b, whose L powers are at row (b->power need not
+ * hold the block: b->L == the length given to _new). */
+void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, const float *row,
+                             uint32_t ifft, oz_seti_emit emit, void *ctx);
 
 /* Gaussians (seti_gauss.c): v8's power-over-time fit for every bin 1..L-1 of
  * a block the plan marks GaussFit. */
@@ -70,6 +71,9 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
  * only when the plan marks the pair PulseFind, triplets whenever v8's
  * segment length allows them. */
 size_t oz_seti_pulse_scratch(const oz_seti_block *b);
+/* Whether oz_seti_pulse_search would search this block at all (so that a
+ * block no power-over-time detector reads need not be kept). */
+bool oz_seti_pulse_runs(const oz_seti_block *b, bool pulse_find);
 void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratch,
                           oz_seti_emit emit, void *ctx);
 

@@ -461,3 +461,9 @@ void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratc
         }
     }
 }
+
+bool oz_seti_pulse_runs(const oz_seti_block *b, bool pulse_find)
+{
+    seg_plan sp = plan_segments(b);
+    return sp.len != 0 && b->L >= 2 && (pulse_find || sp.triplets);
+}

@@ -55,8 +55,15 @@ struct seti_pair {
 
 struct seti_len {
     uint32_t L, nspec;
-    fftwf_plan plan; /* nspec transforms, chirped -> spec */
+    fftwf_plan plan;  /* nspec transforms, chirped -> spec */
+    uint32_t batch;   /* spectra per chunk: SETI_CHUNK / L, at least 1 */
+    fftwf_plan chunk; /* batch transforms, a chunk of chirped -> r->row */
 };
+
+/* Samples per chunk where only the spectrum-by-spectrum detectors run (the
+ * spikes, the autocorrelation): each chunk is transformed and searched
+ * while it is in cache, and no block of powers is written. */
+#define SETI_CHUNK 32768u
 
 struct oz_seti_run {
     oz_sci_config cfg;
@@ -79,6 +86,8 @@ struct oz_seti_run {
     /* work arrays */
     fftwf_complex *chirped, *spec;
     float *power, *scratch;
+    fftwf_complex *row; /* max(SETI_CHUNK, fft_max) transformed samples */
+    float *rowp;        /* one spectrum's powers */
 
     /* the state */
     size_t done;
@@ -290,8 +299,11 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
     r->chirped = fftwf_alloc_complex(r->n);
     r->spec = fftwf_alloc_complex(r->n);
     r->power = fftwf_alloc_real(r->n);
+    size_t chunk = cfg->fft_max > SETI_CHUNK ? cfg->fft_max : SETI_CHUNK;
+    r->row = fftwf_alloc_complex(chunk);
+    r->rowp = fftwf_alloc_real(cfg->fft_max);
     r->list = calloc(cfg->max_signals, sizeof *r->list);
-    if (!r->chirped || !r->spec || !r->power || !r->list)
+    if (!r->chirped || !r->spec || !r->power || !r->row || !r->rowp || !r->list)
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", r->n);
     size_t scratch = 0;
     fftwf_make_planner_thread_safe();
@@ -302,7 +314,11 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
         int len = (int)L;
         sl->plan = fftwf_plan_many_dft(1, &len, (int)sl->nspec, r->chirped, NULL, 1, len, r->spec,
                                        NULL, 1, len, FFTW_FORWARD, flags);
-        if (!sl->plan)
+        sl->batch = L >= SETI_CHUNK ? 1 : SETI_CHUNK / L;
+        sl->batch = sl->batch < sl->nspec ? sl->batch : sl->nspec;
+        sl->chunk = fftwf_plan_many_dft(1, &len, (int)sl->batch, r->chirped, NULL, 1, len, r->row,
+                                        NULL, 1, len, FFTW_FORWARD, flags);
+        if (!sl->plan || !sl->chunk)
             return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %u points",
                                sl->nspec, L);
         oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti};
@@ -341,6 +357,11 @@ int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double 
     oz_seti_run *r = calloc(1, sizeof *r);
     if (!r)
         return OZ_SCI_ENOMEM;
+    if (n & (n - 1)) {
+        free(r);
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "seti mode: a unit of %zu samples; v8's units are a power of two", n);
+    }
     r->cfg = *cfg;
     r->iq = iq;
     r->n = n;
@@ -359,9 +380,14 @@ void oz_seti_run_free(oz_seti_run *r)
 {
     if (!r)
         return;
-    for (unsigned i = 0; i < r->nlens; i++)
+    for (unsigned i = 0; i < r->nlens; i++) {
         if (r->lens[i].plan)
             fftwf_destroy_plan(r->lens[i].plan);
+        if (r->lens[i].chunk)
+            fftwf_destroy_plan(r->lens[i].chunk);
+    }
+    fftwf_free(r->row);
+    fftwf_free(r->rowp);
     oz_seti_autocorr_free(r->ac);
     fftwf_free(r->chirped);
     fftwf_free(r->spec);
@@ -536,6 +562,53 @@ static void spikes_row(oz_seti_run *r, const float *row, uint32_t L, uint32_t if
     on_hit(r, &h);
 }
 
+/* The spectrum-by-spectrum detectors on spectrum i, whose powers are row. */
+static void search_row(oz_seti_run *r, const oz_seti_block *b, const float *row, uint32_t i)
+{
+    if (b->L >= r->spike_min)
+        spikes_row(r, row, b->L, i);
+    if (r->ac && b->L == r->cfg.seti.autocorr_fftlen && !r->overflow)
+        oz_seti_autocorr_search(r->ac, b, row, i, on_hit, r);
+}
+
+/* A length where a power-over-time detector runs: the whole block of
+ * powers, searched spectrum by spectrum, then for Gaussians, then for pulses
+ * and triplets. */
+static void search_block(oz_seti_run *r, const struct seti_len *sl, const struct seti_pair *pp,
+                         const oz_seti_block *b)
+{
+    double f0 = cpu_now();
+    fftwf_execute(sl->plan);
+    r->fft_s += cpu_now() - f0;
+    const float *x = (const float *)r->spec;
+    for (size_t k = 0; k < r->n; k++)
+        r->power[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+    for (uint32_t i = 0; i < sl->nspec && !r->overflow; i++)
+        search_row(r, b, r->power + (size_t)i * sl->L, i);
+    if (pp->gauss && !r->overflow)
+        oz_seti_gauss_search(b, r->scratch, on_hit, r);
+    if (!r->overflow)
+        oz_seti_pulse_search(b, pp->pulse, r->scratch, on_hit, r);
+}
+
+/* A length where only spikes and autocorrelations are looked for: chunk by
+ * chunk, each spectrum squared into one row as it is searched. */
+static void search_rows(oz_seti_run *r, const struct seti_len *sl, const oz_seti_block *b)
+{
+    const uint32_t L = sl->L;
+    for (uint32_t i0 = 0; i0 < sl->nspec && !r->overflow; i0 += sl->batch) {
+        double f0 = cpu_now();
+        fftwf_execute_dft(sl->chunk, r->chirped + (size_t)i0 * L, r->row);
+        r->fft_s += cpu_now() - f0;
+        for (uint32_t j = 0; j < sl->batch && !r->overflow; j++) {
+            const float *x = (const float *)(r->row + (size_t)j * L);
+            for (uint32_t k = 0; k < L; k++)
+                r->rowp[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+            search_row(r, b, r->rowp, i0 + j);
+        }
+    }
+}
+
 int oz_seti_run_step(oz_seti_run *r)
 {
     if (oz_seti_run_finished(r))
@@ -550,25 +623,12 @@ int oz_seti_run_step(oz_seti_run *r)
         oz_dechirp(r->iq, (float *)r->chirped, 0, r->n, r->fs, r->chirp, 0.0);
     for (const struct seti_pair *pp = first; pp < end && !r->overflow; pp++) {
         const struct seti_len *sl = &r->lens[log2u(pp->L) - log2u(r->cfg.fft_min)];
-        const uint32_t L = sl->L;
-        double f0 = cpu_now();
-        fftwf_execute(sl->plan);
-        r->fft_s += cpu_now() - f0;
-        const float *x = (const float *)r->spec;
-        for (size_t k = 0; k < r->n; k++)
-            r->power[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
-        r->cur_L = L;
-        oz_seti_block b = {r->power, L, sl->nspec, r->n, r->fs, &r->cfg.seti};
-        for (uint32_t i = 0; i < sl->nspec && !r->overflow; i++) {
-            if (L >= r->spike_min)
-                spikes_row(r, r->power + (size_t)i * L, L, i);
-            if (r->ac && L == r->cfg.seti.autocorr_fftlen && !r->overflow)
-                oz_seti_autocorr_search(r->ac, &b, i, on_hit, r);
-        }
-        if (pp->gauss && !r->overflow)
-            oz_seti_gauss_search(&b, r->scratch, on_hit, r);
-        if (!r->overflow)
-            oz_seti_pulse_search(&b, pp->pulse, r->scratch, on_hit, r);
+        oz_seti_block b = {r->power, sl->L, sl->nspec, r->n, r->fs, &r->cfg.seti};
+        r->cur_L = sl->L;
+        if (pp->gauss || oz_seti_pulse_runs(&b, pp->pulse))
+            search_block(r, sl, pp, &b);
+        else
+            search_rows(r, sl, &b);
     }
     r->done++;
     r->cpu_s += cpu_now() - t0;
