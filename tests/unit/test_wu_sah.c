@@ -318,6 +318,7 @@ static void reference_unit_reads_with_its_header_values(void **state)
     assert_true(oz_sci_chirp_limit(&cfg, 131072) == 20.0);
     assert_true(cfg.chirp_resolution == 0.333);
     assert_int_equal(cfg.max_signals, 30);
+    assert_int_equal(cfg.planner, OZ_FFT_MEASURE);
     assert_int_equal(cfg.bsmooth_boxcar, 8192);
     assert_int_equal(cfg.bsmooth_chunk, 32768);
     /* v8 scales the beam by receiver / subband frequency (seti_header.cpp) */

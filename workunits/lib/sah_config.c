@@ -14,6 +14,7 @@
  *    from true_angle_range;
  *  - the band: ifft_len and the subband centre, for v8's frequencies;
  *  - band flattening with v8's boxcar and chunk;
+ *  - FFTW plans measured, not estimated: the plan is long enough to repay it;
  *  - everything else by name.
  * Anything v8 can do that Ozma's seti mode does not (several spikes or
  * autocorrelations per spectrum, gaps in the FFT lengths) is refused with a
@@ -69,6 +70,8 @@ int oz_wu_sah_config(const oz_wu_sah *sah, oz_sci_config *cfg, char *why, size_t
     c.chirp_resolution = a->chirp_resolution;
     c.spike_thresh = a->spike_thresh;
     c.max_signals = a->max_signals;
+    /* 31,523 steps of 2^20 samples: seconds of FFTW measuring pay back */
+    c.planner = OZ_FFT_MEASURE;
     c.bsmooth_boxcar = a->bsmooth_boxcar_length;
     c.bsmooth_chunk = a->bsmooth_boxcar_length ? a->bsmooth_chunk_size : 0;
 
