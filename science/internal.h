@@ -13,6 +13,7 @@
 #define OZMA_SCIENCE_INTERNAL_H
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "ozma_science.h"
 
@@ -28,6 +29,25 @@ static inline bool oz_cpu_avx2(void)
 #else
     return false;
 #endif
+}
+
+/* CPU seconds this thread has used (the kernel's own cpu_s and fft_s). */
+static inline double oz_thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* floor(log2(x)) for x >= 1: an FFT length's exponent. */
+static inline unsigned oz_log2u(uint32_t x)
+{
+    unsigned r = 0;
+    while (x > 1) {
+        x >>= 1;
+        r++;
+    }
+    return r;
 }
 
 /* One (chirp, L) block of power spectra. */

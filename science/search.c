@@ -124,23 +124,6 @@ struct oz_sci_search {
     double cpu_s, fft_s;
 };
 
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static unsigned log2u(uint32_t x)
-{
-    unsigned r = 0;
-    while (x > 1) {
-        x >>= 1;
-        r++;
-    }
-    return r;
-}
-
 /* Whether length lp is searched at chirp index i. */
 static bool runs_at(const struct len_plan *lp, int64_t i)
 {
@@ -236,7 +219,7 @@ static int make_plan(oz_sci_search *s, char *why, size_t whylen)
         uint64_t runs = 1 + 2 * (uint64_t)(lp->ilim / lp->every);
         uint64_t samples = (uint64_t)lp->nspec * L;
         lp->runs = runs;
-        s->flops += runs * samples * (5u * log2u(L) + 3u) + (runs - 1) * 6u * samples;
+        s->flops += runs * samples * (5u * oz_log2u(L) + 3u) + (runs - 1) * 6u * samples;
         if (oz_lines_scratch(cfg, L, lp->nspec)) {
             /* two Taylor trees (both drift signs) of nspec rounded up to a
              * power of two rows; with half-bin spectra, everything twice,
@@ -244,10 +227,10 @@ static int make_plan(oz_sci_search *s, char *why, size_t whylen)
             uint64_t rows = 1;
             while (rows < lp->nspec)
                 rows *= 2;
-            uint64_t tree = 2 * rows * L * log2u((uint32_t)rows);
+            uint64_t tree = 2 * rows * L * oz_log2u((uint32_t)rows);
             s->flops += runs * tree;
             if (cfg->line_half_bin)
-                s->flops += runs * (samples * (5u * log2u(L) + 3u + 6u) + tree);
+                s->flops += runs * (samples * (5u * oz_log2u(L) + 3u + 6u) + tree);
             lp->line_thr = oz_lines_threshold(cfg, L, lp->nspec, runs);
         }
     }
@@ -635,9 +618,9 @@ static double square(const float *x, float *power, float *row_out, float *mean, 
  * adding its CPU time to the FFTW time. */
 static void fft_run(oz_sci_search *s, fftwf_plan plan, fftwf_complex *in, fftwf_complex *out)
 {
-    double f0 = thread_cpu_s();
+    double f0 = oz_thread_cpu_s();
     fftwf_execute_dft(plan, in, out);
-    s->fft_s += thread_cpu_s() - f0;
+    s->fft_s += oz_thread_cpu_s() - f0;
 }
 
 /* Dechirps (and shifts by shift_hz), transforms and squares the unit at
@@ -726,7 +709,7 @@ int oz_sci_search_step(oz_sci_search *s)
         return oz_seti_run_step(s->seti);
     if (oz_sci_search_finished(s))
         return OZ_SCI_EINVAL;
-    double t0 = thread_cpu_s();
+    double t0 = oz_thread_cpu_s();
     int64_t i = chirp_index(s->done);
     double chirp = (double)i * s->base;
     bool made = i == 0 || (i < 0 && s->pair_i == i); /* else -i after a restore */
@@ -783,7 +766,7 @@ int oz_sci_search_step(oz_sci_search *s)
     if (i < 0)
         s->pair_i = 0;
     s->done++;
-    s->cpu_s += thread_cpu_s() - t0;
+    s->cpu_s += oz_thread_cpu_s() - t0;
     return OZ_SCI_OK;
 }
 

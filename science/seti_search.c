@@ -102,23 +102,6 @@ struct oz_seti_run {
     uint32_t cur_L;
 };
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static unsigned log2u(uint32_t x)
-{
-    unsigned r = 0;
-    while (x > 1) {
-        x >>= 1;
-        r++;
-    }
-    return r;
-}
-
 /* ---- the plan -------------------------------------------------------------- */
 
 /* What v8 derives from the unit and its analysis_cfg (chirpfft.cpp). */
@@ -276,14 +259,14 @@ static int make_plan(oz_seti_run *r, char *why, size_t whylen)
             r->flops += 6u * (uint64_t)r->n;
         for (size_t i = r->step_first[k]; i < r->step_first[k + 1]; i++) {
             uint32_t L = r->pairs[i].L;
-            uint64_t per = (uint64_t)r->n * (5u * log2u(L) + 4u);
+            uint64_t per = (uint64_t)r->n * (5u * oz_log2u(L) + 4u);
             r->flops += per;
             if (L == cfg->seti.autocorr_fftlen)
                 r->flops += per;
         }
     }
     if (cfg->bsmooth_boxcar)
-        r->flops += (uint64_t)r->n * (10u * log2u(cfg->bsmooth_chunk) + 10u);
+        r->flops += (uint64_t)r->n * (10u * oz_log2u(cfg->bsmooth_chunk) + 10u);
     return OZ_SCI_OK;
 }
 
@@ -577,9 +560,9 @@ static void search_row(oz_seti_run *r, const oz_seti_block *b, const float *row,
 static void search_block(oz_seti_run *r, const struct seti_len *sl, const struct seti_pair *pp,
                          const oz_seti_block *b)
 {
-    double f0 = cpu_now();
+    double f0 = oz_thread_cpu_s();
     fftwf_execute(sl->plan);
-    r->fft_s += cpu_now() - f0;
+    r->fft_s += oz_thread_cpu_s() - f0;
     const float *x = (const float *)r->spec;
     for (size_t k = 0; k < r->n; k++)
         r->power[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
@@ -597,9 +580,9 @@ static void search_rows(oz_seti_run *r, const struct seti_len *sl, const oz_seti
 {
     const uint32_t L = sl->L;
     for (uint32_t i0 = 0; i0 < sl->nspec && !r->overflow; i0 += sl->batch) {
-        double f0 = cpu_now();
+        double f0 = oz_thread_cpu_s();
         fftwf_execute_dft(sl->chunk, r->chirped + (size_t)i0 * L, r->row);
-        r->fft_s += cpu_now() - f0;
+        r->fft_s += oz_thread_cpu_s() - f0;
         for (uint32_t j = 0; j < sl->batch && !r->overflow; j++) {
             const float *x = (const float *)(r->row + (size_t)j * L);
             for (uint32_t k = 0; k < L; k++)
@@ -613,7 +596,7 @@ int oz_seti_run_step(oz_seti_run *r)
 {
     if (oz_seti_run_finished(r))
         return OZ_SCI_EINVAL;
-    double t0 = cpu_now();
+    double t0 = oz_thread_cpu_s();
     const struct seti_pair *first = &r->pairs[r->step_first[r->done]];
     const struct seti_pair *end = &r->pairs[r->step_first[r->done + 1]];
     r->chirp = first->ind * r->min_step;
@@ -622,7 +605,7 @@ int oz_seti_run_step(oz_seti_run *r)
     else
         oz_dechirp(r->iq, (float *)r->chirped, 0, r->n, r->fs, r->chirp, 0.0);
     for (const struct seti_pair *pp = first; pp < end && !r->overflow; pp++) {
-        const struct seti_len *sl = &r->lens[log2u(pp->L) - log2u(r->cfg.fft_min)];
+        const struct seti_len *sl = &r->lens[oz_log2u(pp->L) - oz_log2u(r->cfg.fft_min)];
         oz_seti_block b = {r->power, sl->L, sl->nspec, r->n, r->fs, &r->cfg.seti};
         r->cur_L = sl->L;
         if (pp->gauss || oz_seti_pulse_runs(&b, pp->pulse))
@@ -631,7 +614,7 @@ int oz_seti_run_step(oz_seti_run *r)
             search_rows(r, sl, &b);
     }
     r->done++;
-    r->cpu_s += cpu_now() - t0;
+    r->cpu_s += oz_thread_cpu_s() - t0;
     return OZ_SCI_OK;
 }
 
