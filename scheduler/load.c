@@ -51,7 +51,7 @@ void oz_load_opts_default(oz_load_opts *o)
     o->max_error_results = 3;
     o->max_total_results = 6;
     o->delay_bound = 7 * 86400;
-    oz_sci_config_default(&o->config);
+    oz_wu_config_recording(&o->config);
     o->unit_samples = OZ_WU_UNIT_SAMPLES_DEFAULT;
     o->overlap = OZ_WU_OVERLAP_DEFAULT;
 }

@@ -251,7 +251,7 @@ int oz_sci_config_check(const oz_sci_config *cfg, char *why, size_t whylen)
         snprintf(name, sizeof name, "chirp_limit.%u", OZ_SCI_FFT_MIN << j);
         CHECK(check_double(cfg->chirp_limit[j], name, 0.0, false, OZ_SCI_CHIRP_MAX, why, whylen));
     }
-    if (cfg->bsmooth_boxcar || cfg->bsmooth_chunk) {
+    if (cfg->bsmooth_boxcar) { /* 0 is off, whatever the chunk */
         CHECK(check_fft_len(cfg->bsmooth_chunk, "bsmooth_chunk", false, why, whylen));
         CHECK(check_u32(cfg->bsmooth_boxcar, "bsmooth_boxcar", 2, cfg->bsmooth_chunk, why, whylen));
         if (cfg->bsmooth_boxcar % 2)

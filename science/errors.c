@@ -35,7 +35,7 @@ const char *oz_sci_strerror(int err)
 
 static const char *const type_names[OZ_SIG_NTYPES] = {
     [OZ_SIG_SPIKE] = "spike",     [OZ_SIG_GAUSSIAN] = "gaussian", [OZ_SIG_PULSE] = "pulse",
-    [OZ_SIG_TRIPLET] = "triplet", [OZ_SIG_LINE] = "line", [OZ_SIG_AUTOCORR] = "autocorr",
+    [OZ_SIG_TRIPLET] = "triplet", [OZ_SIG_LINE] = "line",         [OZ_SIG_AUTOCORR] = "autocorr",
 };
 
 const char *oz_sig_type_name(oz_sig_type t)

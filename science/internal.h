@@ -176,8 +176,9 @@ void oz_taylor_tree_both(const float *const *rows, float *work, uint32_t n, uint
  * (the rows hold powers: never negative). */
 void oz_taylor_tree8(const float *const *rows, uint32_t W, bool avx2, float *out, float mx[5]);
 
-/* Band flattening (bsmooth.c, v8's baseline smoothing): n complex samples
- * in, flattened copies out (in == out allowed), chunk by chunk; plans made
+/* Band flattening (bsmooth.c, v8's baseline smoothing): n >= chunk complex
+ * samples in, flattened copies out (in == out allowed), chunk by chunk, the
+ * last chunk overlapping the one before when n is not a multiple; plans made
  * here with fftw_flags (call where planning is allowed).  0, or
  * OZ_SCI_EINVAL / ENOMEM / EFFT. */
 int oz_bsmooth(const float *in, float *out, size_t n, uint32_t chunk, uint32_t boxcar,

@@ -332,15 +332,20 @@ static int flatten(oz_sci_search *s, char *why, size_t whylen)
     const oz_sci_config *cfg = &s->cfg;
     if (!cfg->bsmooth_boxcar)
         return OZ_SCI_OK;
-    if (s->n % cfg->bsmooth_chunk)
+    /* a unit shorter than a chunk is one chunk, its boxcar shrunk alike */
+    uint32_t chunk = cfg->bsmooth_chunk, boxcar = cfg->bsmooth_boxcar;
+    while (chunk > s->n && chunk > 8 && boxcar > 2) {
+        chunk /= 2;
+        boxcar = (boxcar / 2 + 1) & ~1u;
+    }
+    if (s->n < chunk)
         return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
-                           "bsmooth_chunk %u does not divide the unit's %zu samples",
+                           "bsmooth_chunk %u is longer than the unit's %zu samples",
                            cfg->bsmooth_chunk, s->n);
     if (!(s->flat = fftwf_alloc_real(2 * s->n)))
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", s->n);
     fftwf_make_planner_thread_safe();
-    int rc = oz_bsmooth(s->iq, s->flat, s->n, cfg->bsmooth_chunk, cfg->bsmooth_boxcar,
-                        planner_flags(cfg->planner));
+    int rc = oz_bsmooth(s->iq, s->flat, s->n, chunk, boxcar, planner_flags(cfg->planner));
     if (rc)
         return oz_sci_fail(rc, why, whylen, "band flattening: %s", oz_sci_strerror(rc));
     s->iq = s->flat;

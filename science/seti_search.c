@@ -318,9 +318,9 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
     if (scratch && !(r->scratch = fftwf_alloc_real(scratch)))
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", r->n);
     if (cfg->bsmooth_boxcar) {
-        if (r->n % cfg->bsmooth_chunk)
+        if (r->n < cfg->bsmooth_chunk)
             return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
-                               "bsmooth_chunk %u does not divide the unit's %zu samples",
+                               "bsmooth_chunk %u is longer than the unit's %zu samples",
                                cfg->bsmooth_chunk, r->n);
         if (!(r->flat = fftwf_alloc_real(2 * r->n)))
             return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit",

@@ -20,6 +20,7 @@
 
 #include "support.h"
 #include "internal.h"
+#include "ozma_workunits.h"
 
 #define N (1u << 17)
 #define CHUNK 8192u
@@ -201,12 +202,12 @@ static void bad_arguments_are_refused_and_in_place_works(void **state)
         size_t n;
         uint32_t chunk, boxcar;
     } bad[] = {
-        {4 * 1024, 1000, 100},    /* chunk not a power of two */
-        {4 * 1024, 4, 2},         /* chunk below 8 */
-        {4 * 1024, 1024, 65},     /* boxcar odd */
-        {4 * 1024, 1024, 2048},   /* boxcar longer than the chunk */
-        {4 * 1024, 1024, 0},      /* no boxcar */
-        {4 * 1024 - 8, 1024, 64}, /* n not a multiple of the chunk */
+        {4 * 1024, 1000, 100},  /* chunk not a power of two */
+        {4 * 1024, 4, 2},       /* chunk below 8 */
+        {4 * 1024, 1024, 65},   /* boxcar odd */
+        {4 * 1024, 1024, 2048}, /* boxcar longer than the chunk */
+        {4 * 1024, 1024, 0},    /* no boxcar */
+        {1000, 1024, 64},       /* fewer samples than one chunk */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memcpy(out, sentinel, 2 * n * sizeof *out);
@@ -222,6 +223,27 @@ static void bad_arguments_are_refused_and_in_place_works(void **state)
     assert_int_equal(oz_bsmooth(in_place, in_place, n, 1024, 64, FFTW_ESTIMATE), OZ_SCI_OK);
     assert_memory_equal(in_place, out, 2 * n * sizeof *out);
     free(in_place);
+
+    /* not a whole number of chunks: the last window overlaps the one
+     * before, and only its new samples are written, in place as well */
+    const size_t m = n - 300;
+    float *tail = malloc(2 * n * sizeof *tail);
+    assert_non_null(tail);
+    memcpy(tail, sentinel, 2 * n * sizeof *tail);
+    assert_int_equal(oz_bsmooth(iq, tail, m, 1024, 64, FFTW_ESTIMATE), OZ_SCI_OK);
+    assert_memory_equal(tail, out, 2 * 3 * 1024 * sizeof *out); /* the whole chunks */
+    assert_memory_equal(tail + 2 * m, sentinel + 2 * m, 2 * 300 * sizeof *tail);
+    double p = 0;
+    for (size_t k = 3 * 1024; k < m; k++)
+        p += (double)tail[2 * k] * tail[2 * k] + (double)tail[2 * k + 1] * tail[2 * k + 1];
+    p /= (double)(m - 3 * 1024);
+    if (!(p > 1.5 / 1024 && p < 2.5 / 1024)) /* 2 per bin over a 1024-point chunk */
+        fail_msg("the tail's power per sample is %g, not about %g", p, 2.0 / 1024);
+    in_place = copy_of(iq, m);
+    assert_int_equal(oz_bsmooth(in_place, in_place, m, 1024, 64, FFTW_ESTIMATE), OZ_SCI_OK);
+    assert_memory_equal(in_place, tail, 2 * m * sizeof *tail);
+    free(in_place);
+    free(tail);
     free(sentinel);
     free(out);
     free(iq);
@@ -316,6 +338,43 @@ static void flattening_keeps_a_bright_band_edge_from_raising_signals(void **stat
     }
 }
 
+/* What a user gets: a recording's configuration (oz_wu_config_recording,
+ * what ozma-search, ozma-split and ozma-server load start from) flattens
+ * the band, so a band whose gain falls 6x across it, which raises a list
+ * full of signals without flattening, raises none; --bsmooth-boxcar 0 gives
+ * the old behaviour back.  (A steeper edge still leaves the line search a
+ * few false lines at the band's bright end: v8's boxcar is a quarter of the
+ * band.) */
+static void a_recording_is_flattened_by_default(void **state)
+{
+    (void)state;
+    const size_t n = 1u << 16;
+    oz_sci_config rec, small;
+    oz_wu_config_recording(&rec);
+    assert_true(rec.bsmooth_boxcar == 8192 && rec.bsmooth_chunk == 32768);
+    oz_test_config_small(&small);
+    rec.fft_min = small.fft_min;
+    rec.fft_max = small.fft_max;
+    rec.chirp_max = small.chirp_max;
+    rec.gauss_fft_max = small.gauss_fft_max;
+    rec.pulse_fft_max = small.pulse_fft_max;
+    rec.triplet_fft_max = small.triplet_fft_max;
+    float *iq = oz_test_noise(n, 4, 1.0);
+    shape_band(iq, n, CHUNK, 1.0);
+    char why[200];
+    oz_sci_result flat, raw;
+    oz_test_search(&rec, iq, n, OZ_TEST_FS, OZ_TEST_F0, &flat);
+    assert_int_equal(oz_wu_config_set(&rec, "bsmooth-boxcar", "0", why, sizeof why), 0);
+    oz_test_search(&rec, iq, n, OZ_TEST_FS, OZ_TEST_F0, &raw);
+    if (flat.nsignals != 0 || raw.nsignals == 0) {
+        oz_test_dump(&flat);
+        fail_msg("%zu signals by default, %zu with flattening off", flat.nsignals, raw.nsignals);
+    }
+    oz_sci_result_clear(&flat);
+    oz_sci_result_clear(&raw);
+    free(iq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +383,7 @@ int main(void)
         cmocka_unit_test(bad_arguments_are_refused_and_in_place_works),
         cmocka_unit_test(a_boxcar_longer_than_half_the_chunk_wraps),
         cmocka_unit_test(flattening_keeps_a_bright_band_edge_from_raising_signals),
+        cmocka_unit_test(a_recording_is_flattened_by_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -477,6 +477,7 @@ static void seti_mode_keys_are_checked(void **state)
                     "seti.beam_width");
     expect_json_bad("{\"mode\": \"seti\", \"seti\": {\"pulse_min\": 50000}}", OZ_SCI_EINVAL,
                     "seti.pulse_max");
+    EXPECT_GOOD(c.bsmooth_boxcar = 0; c.bsmooth_chunk = 32768); /* off */
     expect_json_bad("{\"bsmooth_boxcar\": 8192, \"bsmooth_chunk\": 1000}", OZ_SCI_EINVAL,
                     "bsmooth_chunk");
     expect_json_bad("{\"bsmooth_boxcar\": 65536, \"bsmooth_chunk\": 32768}", OZ_SCI_EINVAL,

@@ -538,6 +538,12 @@ int oz_wu_search(oz_wu_reader *r, const oz_sci_config *cfg, uint64_t unit_sample
  * time.  NULL on ENOMEM. */
 json_t *oz_wu_search_json(const oz_sci_result *res, const oz_wu_reader *r);
 
+/* The configuration a real recording (SigMF, headerless samples) starts
+ * from: the kernel's defaults with band flattening on, as SETI@home's v8
+ * (boxcar 8192 bins of 32768-sample chunks): receivers have a bandpass and
+ * the thresholds assume flat noise.  --bsmooth-boxcar 0 turns it off. */
+void oz_wu_config_recording(oz_sci_config *cfg);
+
 /* Sets one analysis configuration key from a command-line flag: `key` is a
  * configuration JSON key with '-' or '_' ("fft-max"), `value` its text
  * ("4096", "5.5", "measure").  OZ_WU_EINVAL naming the flag otherwise. */

@@ -7,12 +7,20 @@
  * plus --config FILE.json.  Each flag becomes a one-key JSON object overlaid
  * with oz_sci_config_from_json, so the kernel's parser stays the only place
  * that knows the keys, their types and their ranges, and a new key needs no
- * change here.
+ * change here.  A recording's configuration starts from the kernel's
+ * defaults with band flattening on (oz_wu_config_recording).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+void oz_wu_config_recording(oz_sci_config *cfg)
+{
+    oz_sci_config_default(cfg);
+    cfg->bsmooth_boxcar = 8192;
+    cfg->bsmooth_chunk = 32768;
+}
 
 int oz_wu_config_set(oz_sci_config *cfg, const char *key, const char *value, char *why,
                      size_t whylen)

@@ -815,7 +815,7 @@ int main(int argc, char **argv)
             goto out;
         }
     } else {
-        oz_sci_config_default(&base);
+        oz_wu_config_recording(&base);
     }
     if ((status = build_config(&opt, &base, &cfg)) != EXIT_OK)
         goto out;

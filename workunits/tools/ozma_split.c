@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     double overlap = OZ_WU_OVERLAP_DEFAULT, rate = NAN, center = NAN, ra = 0, dec = 0;
     bool have_ra = false, have_dec = false, quiet = false;
     oz_sci_config cfg;
-    oz_sci_config_default(&cfg);
+    oz_wu_config_recording(&cfg);
     char why[512] = "";
     int rc;
 
