@@ -360,7 +360,7 @@ static void a_recording_is_flattened_by_default(void **state)
     rec.pulse_fft_max = small.pulse_fft_max;
     rec.triplet_fft_max = small.triplet_fft_max;
     float *iq = oz_test_noise(n, 4, 1.0);
-    shape_band(iq, n, CHUNK, 1.0);
+    shape_band(iq, n, CHUNK, 0.8);
     char why[200];
     oz_sci_result flat, raw;
     oz_test_search(&rec, iq, n, OZ_TEST_FS, OZ_TEST_F0, &flat);
