@@ -87,6 +87,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "seti.h"
 
@@ -96,6 +97,11 @@
 #define HPBW_SIGMA 2.35482f
 /* v8's limit on continued-fraction terms in lcgf. */
 #define LQ_ITMAX 10000
+
+/* lq for one a, what does not depend on x worked out once (lq_a_init). */
+typedef struct lq_a {
+    double a, lga, at_clamp;
+} lq_a;
 
 /* What stays the same for every bin of a block. */
 typedef struct gconst {
@@ -111,6 +117,9 @@ typedef struct gconst {
     double null_thresh;
     double score_offset;
     double duration; /* the unit's length in s, a float value */
+    lq_a lq_fit;     /* lq's a for the fit's chi-square, (M - 2) / 2 */
+    lq_a lq_null;    /* and for the flat line's, (M - 1) / 2 */
+    float over;      /* a float p is over gauss_power_thresh iff p >= over */
 } gconst;
 
 /* v8's pow2(): the smallest power of two >= v (1 for 0). */
@@ -128,7 +137,7 @@ static uint32_t next_pow2(uint32_t v)
 /* log Q(a, x), Q the regularised upper incomplete gamma function, by the
  * continued fraction for Gamma(a, x) (modified Lentz), rounded to float as
  * v8's lcgf rounds it.  Valid for x >= a + 1: callers clamp. */
-static double log_gamma_q(double a, double x)
+static double log_gamma_q(double a, double x, double lga)
 {
     const double tiny = DBL_MIN / DBL_EPSILON;
     double b = x + 1.0 - a;
@@ -150,12 +159,27 @@ static double log_gamma_q(double a, double x)
         if (fabs(del - 1.0) < DBL_EPSILON)
             break;
     }
-    return (double)(float)(log(h) - x + a * log(x) - lgamma(a));
+    return (double)(float)(log(h) - x + a * log(x) - lga);
 }
 
 static double lq(double a, double x)
 {
-    return log_gamma_q(a, fmax(x, a + 1.0));
+    return log_gamma_q(a, fmax(x, a + 1.0), lgamma(a));
+}
+
+/* lq for one a with what does not depend on x worked out once: lgamma(a),
+ * and the value at the clamp (x <= a + 1, or NaN, which fmax also clamps),
+ * where most of the fits to noise land. */
+static void lq_a_init(lq_a *c, double a)
+{
+    c->a = a;
+    c->lga = lgamma(a);
+    c->at_clamp = log_gamma_q(a, a + 1.0, c->lga);
+}
+
+static double lq_at(const lq_a *c, double x)
+{
+    return x > c->a + 1.0 ? log_gamma_q(c->a, x, c->lga) : c->at_clamp;
 }
 
 /* v8's EXP(d, 0, sq) as a float weight. */
@@ -198,6 +222,16 @@ static bool gconst_init(const oz_seti_block *b, gconst *g)
     g->score_offset = lq(0.5 * ndof, g->null_thresh * 0.5 * bins) -
                       lq(0.5 * gdof, p->gauss_chi_sq_thresh * 0.5 * bins);
     g->duration = (double)(float)((double)b->n / b->fs);
+    lq_a_init(&g->lq_fit, 0.5 * gdof);
+    lq_a_init(&g->lq_null, 0.5 * ndof);
+    /* (double)p > thresh for a float p, as one float comparison: the
+     * nearest float to thresh if it is above, else the next one up (none,
+     * NaN, when thresh is NaN or not below the largest float). */
+    double thr = p->gauss_power_thresh;
+    float over = (float)thr;
+    if (!((double)over > thr))
+        over = isnan(thr) || over == INFINITY ? NAN : nextafterf(over, INFINITY);
+    g->over = over;
     return true;
 }
 
@@ -280,7 +314,6 @@ static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, f
     if (!((double)chisq <= p->gauss_chi_sq_thresh))
         return;
     double bins = (double)(float)g->M;
-    double gdof = bins - 2.0, ndof = bins - 1.0;
     oz_seti_hit h = {0};
     h.type = OZ_SIG_GAUSSIAN;
     h.bin = k;
@@ -291,8 +324,8 @@ static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, f
     h.chisq = (double)chisq;
     h.null_chisq = (double)null_chisq;
     h.max_power = (double)max_power;
-    h.score = g->score_offset + lq(0.5 * gdof, h.chisq * 0.5 * bins) -
-              lq(0.5 * ndof, h.null_chisq * 0.5 * bins);
+    h.score = g->score_offset + lq_at(&g->lq_fit, h.chisq * 0.5 * bins) -
+              lq_at(&g->lq_null, h.null_chisq * 0.5 * bins);
     h.report =
         h.peak_power >= h.mean_power * p->gauss_peak_power_thresh && h.null_chisq >= g->null_thresh;
     emit(ctx, &h);
@@ -353,9 +386,354 @@ static void fit_bin(const oz_seti_block *b, const gconst *g, uint32_t k, float *
     }
 }
 
+/* ---- eight bins at a time ------------------------------------------------
+ *
+ * Every bin does the same arithmetic in the same order, and the block is
+ * row-major, so eight adjacent bins at one PoT point are eight adjacent
+ * floats: one lane each.  Each lane does exactly the scalar code's
+ * operations in its order (IEEE add, multiply, divide, square root and
+ * conversions round the same in a lane as alone; no fused multiply-add), so
+ * a lane's numbers are bit for bit the scalar code's.  The early outs of
+ * fit_bin become lane masks; the centres' true means and peaks are worked
+ * out for every centre (the pre-check reads its centre's from them).
+ *
+ * The chi-squares are the costly part, needed only for the (bin, centre)
+ * pairs past step 3, about one per bin in noise, scattered over the
+ * centres.  Pairs queue in v8's order, each with its own copy of its bin's
+ * points and its weights, and run eight to a vector (one pair a lane, the
+ * sums over points in the scalar order); when the queue is full or the
+ * block ends they are reported in queue order.  Bins past the last whole
+ * group of eight (none when L is a multiple of 8) go through fit_bin. */
+
+#define LANES 8
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4l __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* Macros, not functions: a 32-byte vector must not cross a call in code
+ * built for the baseline ABI. */
+#define LD8(v, p) memcpy(&(v), (p), sizeof(v8f))
+#define ST8(p, v) memcpy((p), &(v), sizeof(v8f))
+#define SEL(m, a, b) ((v8f)(((v8i)(a) & (m)) | ((v8i)(b) & ~(m)))) /* m ? a : b */
+#define LO4D(v) __builtin_convertvector(__builtin_shufflevector((v), (v), 0, 1, 2, 3), v4d)
+#define HI4D(v) __builtin_convertvector(__builtin_shufflevector((v), (v), 4, 5, 6, 7), v4d)
+#define TO8F(lo, hi)                                                                               \
+    __builtin_shufflevector(__builtin_convertvector((lo), v4f),                                    \
+                            __builtin_convertvector((hi), v4f), 0, 1, 2, 3, 4, 5, 6, 7)
+#define TO8I(lo, hi)                                                                               \
+    __builtin_shufflevector(__builtin_convertvector((lo), v4i),                                    \
+                            __builtin_convertvector((hi), v4i), 0, 1, 2, 3, 4, 5, 6, 7)
+
+/* Step 3's true means and peaks at centres t .. t+3, none of whose windows
+ * reaches an end of the PoT. */
+static inline __attribute__((always_inline)) void centres4(const float *potv, const v8f *total,
+                                                           const float *w, int t, int ex, int h,
+                                                           int M, float scale, float *tmv,
+                                                           float *pkv)
+{
+    v8f e0 = {0}, e1 = {0}, e2 = {0}, e3 = {0};
+    const float *pc = potv + (size_t)(t - ex) * LANES;
+    for (int d = 0; d <= 2 * ex; d++) {
+        v8f p0, p1, p2, p3;
+        LD8(p0, pc + (size_t)d * LANES);
+        LD8(p1, pc + (size_t)(d + 1) * LANES);
+        LD8(p2, pc + (size_t)(d + 2) * LANES);
+        LD8(p3, pc + (size_t)(d + 3) * LANES);
+        e0 += p0;
+        e1 += p1;
+        e2 += p2;
+        e3 += p3;
+    }
+    const float cnt = (float)(M - (2 * ex + 1));
+    v8f tm0 = (*total - e0) / cnt, tm1 = (*total - e1) / cnt;
+    v8f tm2 = (*total - e2) / cnt, tm3 = (*total - e3) / cnt;
+    v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    pc = potv + (size_t)(t - h) * LANES;
+    for (int d = 0; d <= 2 * h; d++) {
+        const float wd = w[abs(d - h)];
+        v8f p0, p1, p2, p3;
+        LD8(p0, pc + (size_t)d * LANES);
+        LD8(p1, pc + (size_t)(d + 1) * LANES);
+        LD8(p2, pc + (size_t)(d + 2) * LANES);
+        LD8(p3, pc + (size_t)(d + 3) * LANES);
+        s0 += (p0 - tm0) * wd;
+        s1 += (p1 - tm1) * wd;
+        s2 += (p2 - tm2) * wd;
+        s3 += (p3 - tm3) * wd;
+    }
+    s0 *= scale;
+    s1 *= scale;
+    s2 *= scale;
+    s3 *= scale;
+    float *tp = tmv + (size_t)t * LANES, *pp = pkv + (size_t)t * LANES;
+    ST8(tp, tm0);
+    ST8(tp + LANES, tm1);
+    ST8(tp + 2 * LANES, tm2);
+    ST8(tp + 3 * LANES, tm3);
+    ST8(pp, s0);
+    ST8(pp + LANES, s1);
+    ST8(pp + 2 * LANES, s2);
+    ST8(pp + 3 * LANES, s3);
+}
+
+/* Steps 1 to 3 for bins k0 .. k0+7: potv gets their normalised points,
+ * tmv and pkv every centre's true mean and peak, pass[t] the lanes whose
+ * centre t reaches the chi-square, maxp their largest points.  Returns
+ * whether any lane got that far. */
+static inline __attribute__((always_inline)) bool
+scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w, float *potv,
+           float *tmv, float *pkv, uint8_t *pass, float *maxp)
+{
+    const int M = (int)g->M;
+    const size_t L = b->L;
+    const float *col = b->power + k0;
+    v8f total = {0};
+    size_t s = 0;
+    for (int j = 0; j < M; j++) {
+        v8f v;
+        if (g->m == 1) {
+            /* the next line of this row, two groups on: the rows are far
+             * apart and the hardware's prefetch does not follow */
+            __builtin_prefetch(col + s * L + 2 * LANES);
+            LD8(v, col + s++ * L);
+        } else {
+            size_t lim = s + g->m;
+            v8f tot = {0};
+            for (uint32_t blk = 0; blk < g->m / g->bs; blk++) {
+                v8f part = {0};
+                for (uint32_t c = 0; c < g->bs; c++) {
+                    __builtin_prefetch(col + (s + c) * L + 2 * LANES);
+                    LD8(v, col + (s + c) * L);
+                    part += v;
+                }
+                s += g->bs;
+                tot += part;
+            }
+            for (; s < lim; s++) {
+                __builtin_prefetch(col + s * L + 2 * LANES);
+                LD8(v, col + s * L);
+                tot += v;
+            }
+            v = tot;
+        }
+        ST8(potv + (size_t)j * LANES, v);
+        total += v;
+    }
+    v8i alive = total > 0.0f;
+    if (k0 == 0)
+        alive[0] = 0; /* DC */
+    v8i none = {0};
+    if (!__builtin_memcmp(&alive, &none, sizeof alive))
+        return false;
+
+    /* step 1: normalise in double, as v8 does */
+    v8f mean = total / (float)M;
+    v4d rlo = 1.0 / LO4D(mean), rhi = 1.0 / HI4D(mean);
+    v8i any = {0};
+    for (int i = 0; i < M; i++) {
+        v8f p;
+        LD8(p, potv + (size_t)i * LANES);
+        p = TO8F(LO4D(p) * rlo, HI4D(p) * rhi);
+        ST8(potv + (size_t)i * LANES, p);
+        any |= p >= g->over;
+    }
+    alive &= any;
+    if (!__builtin_memcmp(&alive, &none, sizeof alive))
+        return false;
+
+    /* step 2 */
+    v8f mx = {0}, gsum = {0}, gmax = {0};
+    v8i loc = {0};
+    total = (v8f){0};
+    for (int i = 0; i < M; i++) {
+        v8f p, prev = {0};
+        LD8(p, potv + (size_t)i * LANES);
+        if (i - g->isigma >= 0)
+            LD8(prev, potv + (size_t)(i - g->isigma) * LANES);
+        total += p;
+        mx = SEL(p > mx, p, mx);
+        gsum += p - prev;
+        v8i up = gsum > gmax;
+        gmax = SEL(up, gsum, gmax);
+        loc = (loc & ~up) | ((i - g->isigma / 2) & up);
+    }
+    ST8(maxp, mx);
+
+    /* step 3's numbers for every centre */
+    const int ex = 2 * g->isigma, h = g->isigma;
+    for (int t = g->t_start; t < g->t_stop;) {
+        /* four centres at a time where no window is cut by the ends: the
+         * same sums, four chains side by side */
+        if (t + 3 < g->t_stop && t - ex >= 0 && t + 3 + ex < M) {
+            centres4(potv, &total, w, t, ex, h, M, g->scale, tmv, pkv);
+            t += 4;
+            continue;
+        }
+        int i0 = t - ex > 0 ? t - ex : 0;
+        int i1 = t + ex + 1 < M ? t + ex + 1 : M;
+        v8f excl = {0}, p;
+        for (int i = i0; i < i1; i++) {
+            LD8(p, potv + (size_t)i * LANES);
+            excl += p;
+        }
+        v8f tm = (total - excl) / (float)(M - (i1 - i0));
+        v8f sum = {0};
+        for (int i = t - h; i <= t + h; i++) {
+            if (i < 0 || i >= M)
+                continue;
+            LD8(p, potv + (size_t)i * LANES);
+            sum += (p - tm) * w[abs(i - t)];
+        }
+        v8f pk = sum * g->scale;
+        ST8(tmv + (size_t)t * LANES, tm);
+        ST8(pkv + (size_t)t * LANES, pk);
+        t++;
+    }
+
+    /* the pre-check, at each lane's own centre */
+    if (g->display != 0.0) {
+        for (int j = 0; j < LANES; j++) {
+            int c = loc[j] < g->t_stop - 1 ? loc[j] : g->t_stop - 1;
+            c = c > g->t_start ? c : g->t_start;
+            double tm = (double)tmv[(size_t)c * LANES + (size_t)j];
+            double pk = (double)pkv[(size_t)c * LANES + (size_t)j];
+            if (pk < tm * g->display * 0.5)
+                alive[j] = 0;
+        }
+    }
+    v8i out = {0};
+    for (int t = g->t_start; t < g->t_stop; t++) {
+        v8f tm, pk;
+        LD8(tm, tmv + (size_t)t * LANES);
+        LD8(pk, pkv + (size_t)t * LANES);
+        v4l flo = LO4D(pk) < LO4D(tm) * g->display;
+        v4l fhi = HI4D(pk) < HI4D(tm) * g->display;
+        v8i ok = alive & ~TO8I(flo, fhi);
+        unsigned bits = 0;
+        for (int j = 0; j < LANES; j++)
+            bits |= ok[j] ? 1u << j : 0u;
+        pass[t] = (uint8_t)bits;
+        out |= ok;
+    }
+    return __builtin_memcmp(&out, &none, sizeof out) != 0;
+}
+
+/* Eight lanes of square roots (IEEE, as sqrtf). */
+#if defined(__SSE__)
+#include <immintrin.h>
+#define VSQRT8(v)                                                                                  \
+    __builtin_shufflevector(                                                                       \
+        (v4f)_mm_sqrt_ps((__m128)__builtin_shufflevector((v), (v), 0, 1, 2, 3)),                   \
+        (v4f)_mm_sqrt_ps((__m128)__builtin_shufflevector((v), (v), 4, 5, 6, 7)), 0, 1, 2, 3, 4, 5, \
+        6, 7)
+#else
+#define VSQRT8(v)                                                                                  \
+    __extension__({                                                                                \
+        v8f r_ = (v);                                                                              \
+        for (int j_ = 0; j_ < LANES; j_++)                                                         \
+            r_[j_] = sqrtf(r_[j_]);                                                                \
+        r_;                                                                                        \
+    })
+#endif
+
+/* chi_sq for one pair: x its bin's M points, wt its weights (wt[i] =
+ * w[|i - t|]), terms scratch for 2 M floats.  Eight points to a vector, the
+ * terms summed afterwards in the scalar order.  Where no point of eight has
+ * pred > 1, noise is exactly 1 and dividing by it changes nothing: the
+ * divisions are left out. */
+static inline __attribute__((always_inline)) float chi_pair(const gconst *g, const float *x,
+                                                            const float *wt, float mean, float peak,
+                                                            float *terms, float *null_out)
+{
+    const int M = (int)g->M;
+    const double rebin = (double)g->m;
+    float *tc = terms, *tn = terms + M;
+    int i = 0;
+    for (; i + LANES <= M; i += LANES) {
+        v8f wv, xv;
+        LD8(wv, wt + i);
+        LD8(xv, x + i);
+        v8f pred = mean + peak * wv;
+        pred /= mean;
+        v8i gt = pred > 1.0f;
+        v8f r = xv / mean;
+        v4d dlo = LO4D(r) - LO4D(pred), dhi = HI4D(r) - HI4D(pred);
+        v8f dn = r - 1.0f;
+        dn = dn * dn;
+        v8f c, n;
+        v8i none = {0};
+        if (__builtin_memcmp(&gt, &none, sizeof gt)) {
+            v8f root = SEL(gt, pred, (v8f){0} + 1.0f) - 1.0f;
+            root = VSQRT8(root);
+            v4d nlo = 2.0 * LO4D(root) + 1.0, nhi = 2.0 * HI4D(root) + 1.0;
+            c = TO8F(rebin * (dlo * dlo) / nlo, rebin * (dhi * dhi) / nhi);
+            n = TO8F(rebin * LO4D(dn) / nlo, rebin * HI4D(dn) / nhi);
+        } else {
+            c = TO8F(rebin * (dlo * dlo), rebin * (dhi * dhi));
+            n = TO8F(rebin * LO4D(dn), rebin * HI4D(dn));
+        }
+        ST8(tc + i, c);
+        ST8(tn + i, n);
+    }
+    for (; i < M; i++) { /* chi_sq's own steps */
+        float pred = mean + peak * wt[i];
+        pred /= mean;
+        double signal = (double)pred;
+        double noise = 2.0 * (double)sqrtf(fmaxf(pred, 1.0f) - 1.0f) + 1.0;
+        float r = x[i] / mean;
+        double dfit = (double)r - signal;
+        float dnul = r - 1.0f;
+        tc[i] = (float)(rebin * (dfit * dfit) / noise);
+        tn[i] = (float)(rebin * (double)(dnul * dnul) / noise);
+    }
+    float chi = 0.0f, nul = 0.0f;
+    for (i = 0; i < M; i++) {
+        chi += tc[i];
+        nul += tn[i];
+    }
+    *null_out = nul / (float)M;
+    return chi / (float)M;
+}
+
+static bool scan_group_base(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
+                            float *potv, float *tmv, float *pkv, uint8_t *pass, float *maxp)
+{
+    return scan_group(b, g, k0, w, potv, tmv, pkv, pass, maxp);
+}
+
+static float chi_pair_base(const gconst *g, const float *x, const float *wt, float mean, float peak,
+                           float *terms, float *null_out)
+{
+    return chi_pair(g, x, wt, mean, peak, terms, null_out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OZ_GAUSS_AVX2 1
+/* The same code built for AVX2: eight lanes to a register. */
+__attribute__((target("avx2"))) static bool scan_group_avx2(const oz_seti_block *b, const gconst *g,
+                                                            uint32_t k0, const float *w,
+                                                            float *potv, float *tmv, float *pkv,
+                                                            uint8_t *pass, float *maxp)
+{
+    return scan_group(b, g, k0, w, potv, tmv, pkv, pass, maxp);
+}
+
+__attribute__((target("avx2"))) static float chi_pair_avx2(const gconst *g, const float *x,
+                                                           const float *wt, float mean, float peak,
+                                                           float *terms, float *null_out)
+{
+    return chi_pair(g, x, wt, mean, peak, terms, null_out);
+}
+#endif
+
 size_t oz_seti_gauss_scratch(const oz_seti_block *b)
 {
-    return 2 * (size_t)b->p->gauss_pot_length;
+    /* w, wm, pot, terms; potv, tmv, pkv, pott; pass */
+    size_t M = b->p->gauss_pot_length;
+    return 6 * M + 4 * LANES * M + M / sizeof(float) + 1;
 }
 
 void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit emit, void *ctx)
@@ -363,12 +741,64 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
     gconst g;
     if (!gconst_init(b, &g))
         return;
-    float *pot = scratch;
-    float *w = scratch + g.M;
+    const size_t M = g.M;
+    float *w = scratch;
+    float *wm = w + M; /* 2 M - 1: wm[M - 1 + d] = w[|d|] */
+    float *pot = wm + 2 * M;
+    float *terms = pot + M;
+    float *potv = terms + 2 * M;
+    float *tmv = potv + LANES * M;
+    float *pkv = tmv + LANES * M;
+    float *pott = pkv + LANES * M; /* potv, lane by lane */
+    uint8_t *pass = (uint8_t *)(pott + LANES * M);
     float fsq = (float)(g.sigma * g.sigma);
     for (uint32_t d = 0; d < g.M; d++)
         w[d] = weight((int)d, fsq);
-    for (uint32_t k = 1; k < b->L; k++) {
+    for (size_t j = 0; j + 1 < 2 * M; j++)
+        wm[j] = w[j < M ? M - 1 - j : j - (M - 1)];
+#ifdef OZ_GAUSS_AVX2
+    const bool avx2 = oz_cpu_avx2();
+#endif
+    uint32_t k = 0;
+    if (g.t_start < g.t_stop) {
+        for (; k + LANES <= b->L; k += LANES) {
+            float maxp[LANES];
+            bool some;
+#ifdef OZ_GAUSS_AVX2
+            if (avx2)
+                some = scan_group_avx2(b, &g, k, w, potv, tmv, pkv, pass, maxp);
+            else
+#endif
+                some = scan_group_base(b, &g, k, w, potv, tmv, pkv, pass, maxp);
+            if (!some)
+                continue;
+            for (size_t j = 0; j < LANES; j++) {
+                bool lane = false;
+                for (int t = g.t_start; t < g.t_stop && !lane; t++)
+                    lane = pass[t] >> j & 1;
+                if (!lane)
+                    continue;
+                float *x = pott + j * M;
+                for (size_t i = 0; i < M; i++)
+                    x[i] = potv[i * LANES + j];
+                for (int t = g.t_start; t < g.t_stop; t++) {
+                    if (!(pass[t] >> j & 1))
+                        continue;
+                    const float *wt = wm + (M - 1 - (size_t)t);
+                    float tm = tmv[(size_t)t * LANES + j], pk = pkv[(size_t)t * LANES + j];
+                    float chi, nul;
+#ifdef OZ_GAUSS_AVX2
+                    if (avx2)
+                        chi = chi_pair_avx2(&g, x, wt, tm, pk, terms, &nul);
+                    else
+#endif
+                        chi = chi_pair_base(&g, x, wt, tm, pk, terms, &nul);
+                    choose(b, &g, k + (uint32_t)j, t, pk, tm, chi, nul, maxp[j], emit, ctx);
+                }
+            }
+        }
+    }
+    for (k = k ? k : 1; k < b->L; k++) {
         pot_build(b, &g, k, pot);
         fit_bin(b, &g, k, pot, w, emit, ctx);
     }
