@@ -99,7 +99,7 @@ static bool is_reference(const oz_signal *a, const oz_signal *b)
  * between bins, whose main lobe scallops): a weaker detection within
  * sqrt(OZ_LEAK_MARGIN * ratio) / pi bins of a stronger one's track may be
  * its leakage, ratio being their score ratio. */
-#define OZ_LEAK_MARGIN 4.0
+#define OZ_LEAK_MARGIN 8.0
 /* A line at a chirp clearly off a stronger one's crosses its track and picks
  * up its power for about one bin's worth of that crossing: bin / (dchirp *
  * span) of the stronger's integrated power in theory (the crossing share),
