@@ -106,9 +106,9 @@ static bool is_reference(const oz_signal *a, const oz_signal *b)
  * measured 2.4 to 2.8 times that (the stronger's own line loses to
  * scalloping and its residual drift; the crossing path gets sidelobes too).
  * A weaker line holding more than OZ_ECHO_MARGIN crossing shares has power
- * of its own; one holding less than one share cannot be a track that
- * crossed; in between, its span tells: an echo's power, so its span, is
- * where the tracks meet, a crossing track's lasts beyond. */
+ * of its own; one holding at most a share, plus the threshold's worth noise
+ * may add, is an echo (near threshold its span is noise's); in between, its span tells: an echo's
+ * power, so its span, is where the tracks meet, a crossing track's lasts beyond. */
 #define OZ_ECHO_MARGIN 4.0
 
 /* Two lines whose spans overlap: decided (*decided) by their tracks inside
@@ -148,7 +148,7 @@ static bool lines_cross(const oz_signal *a, const oz_signal *b, double fs, bool 
     double share = fmin(1.0, 0.5 * (bin_r + bin_w) / (dchirp * span_r)) * r->score;
     if (w->score > OZ_ECHO_MARGIN * share)
         return false;
-    if (w->score <= share)
+    if (w->score <= share + 1.0) /* noise adds up to a threshold's worth */
         return true;
     /* the tracks' closest approach in the overlap, and how long they stay
      * within a wideband burst's reach of it */
