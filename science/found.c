@@ -14,8 +14,13 @@
  * times the time between them.
  *
  * Lines carry their span (start_s..end_s): two lines whose spans overlap
- * are the same when their tracks cross, or come within three bins, inside
- * the overlap.
+ * are decided inside the overlap.  A strong line leaks into lines beside it
+ * (window sidelobes, falling as 1/k^2 over k bins) and into every path that
+ * crosses its track at another drift (an echo holding about a bin's worth of
+ * the crossing); the weaker of two is the stronger's when it lies within
+ * the leakage envelope (wider the weaker it is) at the stronger's chirp, or
+ * is no more than an echo at a clearly different chirp.  Two crossing tracks
+ * each with power of its own are two signals (lines_cross).
  *
  * A single spectrum cannot tell neighbouring chirp steps apart (the drift
  * over one spectrum differs by a tenth of a bin, far below the noise and the
@@ -89,9 +94,31 @@ static bool is_reference(const oz_signal *a, const oz_signal *b)
     return a->freq_hz <= b->freq_hz;
 }
 
-/* Two lines whose spans overlap are the same when their tracks come within
- * the bins involved somewhere in the overlap: paths through one signal at
- * different drifts cross it (a burst seen along several drift lines). */
+/* Sidelobe power of a rectangular window k bins from a tone is at most about
+ * 1 / (pi k)^2 of its main lobe (2.5 / (pi k)^2 against a tone half-way
+ * between bins, whose main lobe scallops): a weaker detection within
+ * sqrt(OZ_LEAK_MARGIN * ratio) / pi bins of a stronger one's track may be
+ * its leakage, ratio being their score ratio. */
+#define OZ_LEAK_MARGIN 8.0
+/* A line at a chirp clearly off a stronger one's crosses its track and picks
+ * up its power for about one bin's worth of that crossing: bin / (dchirp *
+ * span) of the stronger's integrated power in theory (the crossing share),
+ * measured 2.4 to 2.8 times that (the stronger's own line loses to
+ * scalloping and its residual drift; the crossing path gets sidelobes too).
+ * A weaker line holding more than OZ_ECHO_MARGIN crossing shares has power
+ * of its own; one holding at most a share, plus the threshold's worth noise
+ * may add, is an echo (near threshold its span is noise's); in between, its span tells: an echo's
+ * power, so its span, is where the tracks meet, a crossing track's lasts beyond. */
+#define OZ_ECHO_MARGIN 4.0
+
+/* Two lines whose spans overlap: decided (*decided) by their tracks inside
+ * the overlap.  The weaker w is the stronger r's when its track comes
+ * within r's leakage envelope (a few bins, more the weaker it is) and either
+ * follows r's chirp within the lines' chirp resolution (r's sidelobes and
+ * its detections at neighbouring drifts) or, at a clearly different chirp,
+ * is what crossing r's track gives a path (a wrong-drift echo).  Two tracks
+ * with clearly different chirps each carrying power of their own are two
+ * signals, even where they cross. */
 static bool lines_cross(const oz_signal *a, const oz_signal *b, double fs, bool *decided)
 {
     double t0 = a->start_s > b->start_s ? a->start_s : b->start_s;
@@ -99,13 +126,37 @@ static bool lines_cross(const oz_signal *a, const oz_signal *b, double fs, bool 
     *decided = t1 > t0;
     if (!*decided)
         return false;
-    double d0 = (a->freq_hz + a->chirp_hz_s * (t0 - a->time_s)) -
-                (b->freq_hz + b->chirp_hz_s * (t0 - b->time_s));
-    double d1 = (a->freq_hz + a->chirp_hz_s * (t1 - a->time_s)) -
-                (b->freq_hz + b->chirp_hz_s * (t1 - b->time_s));
+    const oz_signal *r = a->score >= b->score ? a : b;
+    const oz_signal *w = r == a ? b : a;
+    double d0 = (r->freq_hz + r->chirp_hz_s * (t0 - r->time_s)) -
+                (w->freq_hz + w->chirp_hz_s * (t0 - w->time_s));
+    double d1 = (r->freq_hz + r->chirp_hz_s * (t1 - r->time_s)) -
+                (w->freq_hz + w->chirp_hz_s * (t1 - w->time_s));
     double gap = (d0 > 0) != (d1 > 0) ? 0 : fmin(fabs(d0), fabs(d1));
+    double bin_r = fs / r->fft_len, bin_w = fs / w->fft_len;
     /* a wideband burst lights neighbouring paths a bin or two apart */
-    return gap <= 1.5 * (fs / a->fft_len + fs / b->fft_len);
+    double near = 1.5 * (bin_r + bin_w);
+    double ratio = w->score > 0 ? r->score / w->score : HUGE_VAL;
+    double envelope = fmax(near, bin_r * sqrt(OZ_LEAK_MARGIN * ratio) / OZ_PI);
+    if (gap > envelope)
+        return false;
+    double span_r = fmax(r->end_s - r->start_s, r->fft_len / fs);
+    double span_w = fmax(w->end_s - w->start_s, w->fft_len / fs);
+    double dchirp = fabs(r->chirp_hz_s - w->chirp_hz_s);
+    if (dchirp <= bin_r / span_r + bin_w / span_w)
+        return true;
+    double share = fmin(1.0, 0.5 * (bin_r + bin_w) / (dchirp * span_r)) * r->score;
+    if (w->score > OZ_ECHO_MARGIN * share)
+        return false;
+    if (w->score <= share + 1.0) /* noise adds up to a threshold's worth */
+        return true;
+    /* the tracks' closest approach in the overlap, and how long they stay
+     * within a wideband burst's reach of it */
+    double slope = (d1 - d0) / (t1 - t0);
+    double tx = slope != 0 ? t0 - d0 / slope : t0;
+    tx = fmin(t1, fmax(t0, tx));
+    double reach = (gap + near) / dchirp + 2.0 * w->fft_len / fs; /* spans are whole spectra */
+    return w->start_s >= tx - reach && w->end_s <= tx + reach;
 }
 
 bool oz_sci_signal_same(const oz_signal *a, const oz_signal *b, double fs, double chirp_resolution)

@@ -216,6 +216,107 @@ static void a_strong_drifting_tone_does_not_flood_the_list(void **state)
     free(iq);
 }
 
+/* Is s on the tone's track: frequency within 1.5 bins of the tone's at
+ * s's time, chirp within one step of its length? */
+static bool on_track(const oz_sci_config *cfg, const oz_signal *s, const oz_tone *t)
+{
+    double truth = OZ_TEST_F0 + t->freq_hz + t->chirp_hz_s * s->time_s;
+    return fabs(s->freq_hz - truth) <= 1.5 * bin_hz(s->fft_len) &&
+           fabs(s->chirp_hz_s - t->chirp_hz_s) <= chirp_step(cfg, s->fft_len);
+}
+
+/* A strong tone (spike power 1e3 to 1e5 over the mean at fft_max) leaks into
+ * lines beside it (window sidelobes) and into every drift path crossing its
+ * track.  It is one physical signal: one signal of each type that fires, on
+ * its track, and nothing else anywhere (before: up to 23 stray lines per
+ * unit, most within 50 Hz). */
+static void a_strong_tone_gives_no_stray_signal(void **state)
+{
+    (void)state;
+    const double amps[] = {0.5, 1.5, 5.0}, offsets[] = {1000.3, -2345.6, 37.1},
+                 chirps[] = {0.0, 3.3, -2.1, 4.6};
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    cfg.max_signals = 200;
+    for (unsigned a = 0; a < 3; a++)
+        for (unsigned o = 0; o < 3; o++)
+            for (unsigned c = 0; c < 4; c++) {
+                uint64_t seed = 100 + 10 * o + c + 100 * (a % 2);
+                float *iq = oz_test_noise(N, seed, 1.0);
+                oz_tone tone = {.freq_hz = offsets[o], .chirp_hz_s = chirps[c], .amp = amps[a]};
+                oz_sci_add_tone(iq, N, OZ_TEST_FS, &tone);
+                oz_sci_result r;
+                oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
+                size_t per[OZ_SIG_NTYPES] = {0};
+                bool off = false;
+                for (size_t i = 0; i < r.nsignals; i++) {
+                    per[r.signals[i].type]++;
+                    off |= !on_track(&cfg, &r.signals[i], &tone);
+                }
+                bool bad = off || per[OZ_SIG_SPIKE] != 1 || per[OZ_SIG_LINE] != 1;
+                for (int t = 0; t < OZ_SIG_NTYPES; t++)
+                    bad |= per[t] > 1;
+                if (bad) {
+                    oz_test_dump(&r);
+                    fail_msg("tone amp %.1f at %+.1f Hz, %+.1f Hz/s (seed %llu): %zu signals, "
+                             "%zu spikes, %zu lines%s",
+                             amps[a], offsets[o], chirps[c], (unsigned long long)seed, r.nsignals,
+                             per[OZ_SIG_SPIKE], per[OZ_SIG_LINE],
+                             off ? ", some off its track" : "");
+                }
+                oz_sci_result_clear(&r);
+                free(iq);
+            }
+}
+
+/* Two drifting tones whose tracks cross (same frequency at t_cross) at
+ * clearly different chirps: both are reported as lines, each with its own
+ * chirp, although a path along the weaker also picks up the stronger where
+ * they cross (before: the weaker was folded into the stronger). */
+static void two_crossing_tracks_are_both_reported(void **state)
+{
+    (void)state;
+    static const struct {
+        double c1, c2, a1, a2, t_cross;
+    } geo[] = {
+        {3.0, -2.0, 0.5, 0.2, 3.3}, {2.0, -1.0, 0.3, 0.2, 3.0},  {-1.5, 1.5, 0.5, 0.25, 5.0},
+        {4.5, -3.0, 0.4, 0.2, 2.5}, {0.0, -4.0, 0.3, 0.15, 4.0},
+    };
+    oz_sci_config cfg;
+    oz_test_config_small(&cfg);
+    cfg.max_signals = 200;
+    for (unsigned g = 0; g < sizeof geo / sizeof geo[0]; g++)
+        for (uint64_t seed = 1; seed <= 4; seed++) {
+            double fc = 1500.0 + 100.0 * (double)seed;
+            oz_tone t[2] = {
+                {.freq_hz = fc - geo[g].c1 * geo[g].t_cross,
+                 .chirp_hz_s = geo[g].c1,
+                 .amp = geo[g].a1},
+                {.freq_hz = fc - geo[g].c2 * geo[g].t_cross,
+                 .chirp_hz_s = geo[g].c2,
+                 .amp = geo[g].a2},
+            };
+            float *iq = oz_test_noise(N, 1000 + 10 * g + seed, 1.0);
+            oz_sci_add_tone(iq, N, OZ_TEST_FS, &t[0]);
+            oz_sci_add_tone(iq, N, OZ_TEST_FS, &t[1]);
+            oz_sci_result r;
+            oz_test_search(&cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
+            bool found[2] = {false, false};
+            for (size_t i = 0; i < r.nsignals; i++)
+                for (int k = 0; k < 2; k++)
+                    found[k] |=
+                        r.signals[i].type == OZ_SIG_LINE && on_track(&cfg, &r.signals[i], &t[k]);
+            if (!found[0] || !found[1]) {
+                oz_test_dump(&r);
+                fail_msg("tracks %+.1f and %+.1f Hz/s crossing at %.1f s (seed %llu): %s lost",
+                         geo[g].c1, geo[g].c2, geo[g].t_cross, (unsigned long long)seed,
+                         found[0] ? "the weaker" : "the stronger");
+            }
+            oz_sci_result_clear(&r);
+            free(iq);
+        }
+}
+
 static void assert_same_result(const oz_sci_result *a, const oz_sci_result *b)
 {
     assert_int_equal(a->nsignals, b->nsignals);
@@ -568,6 +669,8 @@ int main(void)
         cmocka_unit_test(pure_noise_gives_no_spike),
         cmocka_unit_test(interference_overflows_cleanly),
         cmocka_unit_test(a_strong_drifting_tone_does_not_flood_the_list),
+        cmocka_unit_test(a_strong_tone_gives_no_stray_signal),
+        cmocka_unit_test(two_crossing_tracks_are_both_reported),
         cmocka_unit_test(resume_from_any_step_is_bit_identical),
         cmocka_unit_test(simd_paths_agree_bit_for_bit),
         cmocka_unit_test(restore_refuses_other_units_and_garbage),
