@@ -124,6 +124,40 @@ else
     fail "--config exited with an error: $(cat "$WORK/err.txt")"
 fi
 
+# ---- SETI@home's search and result XML ----------------------------------------
+# --report seti runs v8's search (every detection, v8's statistics);
+# --result-format sah writes SETI@home's result XML, which needs a start time.
+if "$SEARCH" "${SMALL[@]}" --report seti --result-format sah --datetime 2000-03-03T08:36:01Z \
+    "$WORK/tone.cf32" >"$WORK/seti.xml" 2>"$WORK/err.txt"; then
+    if msg=$(python3 - "$WORK/seti.xml" "$CENTER" "$OFFSET" "$FS" 2>&1 <<'EOF'
+import re, sys
+path, center, offset, fs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+t = open(path).read()
+assert "<setiathome_version>" in t, "no <setiathome_version>"
+spikes = re.findall(r"<spike>(.*?)</spike>", t, re.S)
+assert spikes, "no <spike> in the result XML"
+def field(s, name):
+    return float(re.search(r"<%s>([^<]+)<" % name, s).group(1))
+truth = center + offset
+# v8 reports every spectrum's spike in its order (rate 0, the shortest
+# length first): the strong tone fills the list there, each spike within
+# one bin of its own length
+for s in spikes:
+    err = abs(field(s, "detection_freq") - truth)
+    assert err <= fs / field(s, "fft_len"), "a spike %.3f Hz from the tone at L=%d" % (err, field(s, "fft_len"))
+    assert 2451606.85 < field(s, "time") < 2451606.87, "<time> is not a Julian date from the start"
+print("%d spikes at L=%d, each within a bin of the tone" % (len(spikes), field(spikes[0], "fft_len")))
+EOF
+    ); then pass "--report seti --result-format sah: $msg"; else fail "--result-format sah: $msg"; fi
+else
+    fail "--report seti --result-format sah exited $? : $(cat "$WORK/err.txt")"
+fi
+expect_bad "--result-format sah without a start time" "no start time" "${SMALL[@]}" \
+    --result-format sah "$WORK/tone.cf32"
+expect_bad "an unknown --report" "--report" "${SMALL[@]}" --report boinc "$WORK/tone.cf32"
+expect_bad "an unknown --result-format" "--result-format" "${SMALL[@]}" --result-format csv \
+    "$WORK/tone.cf32"
+
 # ---- --help and --version ------------------------------------------------------
 if "$SEARCH" --help >"$WORK/help.txt" 2>&1; then
     if grep -q SYNOPSIS "$WORK/help.txt" && grep -q -- --sample-rate "$WORK/help.txt" &&
