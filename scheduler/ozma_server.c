@@ -147,9 +147,9 @@ static const char usage_signals[] =
     "                        [--type T] [--limit N]\n"
     "\n"
     "    The canonical signals found so far, oldest first: all of them, or the\n"
-    "    first N with --limit (1..500).  --type is spike, gaussian, pulse, triplet\n"
-    "    or line.  JSON is {\"signals\": [...]} as GET /api/v1/signals; CSV has a\n"
-    "    header line.\n";
+    "    first N with --limit (1..500).  --type is spike, gaussian, pulse, triplet,\n"
+    "    autocorr or line.  JSON is {\"signals\": [...]} as GET /api/v1/signals; CSV\n"
+    "    has a header line.\n";
 
 /* --flag VALUE or --flag=VALUE at argv[*i]: the flag into buf, its value
  * into *value (NULL for a flag that takes none, when want_value is false).
@@ -690,7 +690,8 @@ static int cmd_signals(int argc, char **argv)
             if (oz_sig_type_parse(v, &t) != OZ_SCI_OK)
                 return oz_cli_complain(
                     PROG, EXIT_BADINPUT,
-                    "--type: \"%.20s\" is not spike, gaussian, pulse, triplet or line", v);
+                    "--type: \"%.20s\" is not spike, gaussian, pulse, triplet, autocorr or line",
+                    v);
             q.type = v;
         } else if (strcmp(flag, "--limit") == 0) {
             if ((rc = parse_int(flag, v, 1, 500, &limit)))
