@@ -271,17 +271,92 @@ static void triplet_segment(const seg_ctx *s, const float *pot, uint32_t *on, ui
     }
 }
 
-/* ---- pulses -------------------------------------------------------------- */
+/* ---- pulses: the folds, eight at a time ------------------------------------ */
+
+/*
+ * The folds run eight lanes to a vector (GCC/clang vector extensions; an
+ * AVX2 copy of the same code is chosen at run time by oz_cpu_avx2()).  Each
+ * lane does the scalar sum's adds in the scalar order, and a fold's largest
+ * sum is the largest of a set whatever the order of comparison (strict >
+ * from 0, so NaN and -0 never win), so every lane is bit-identical to one
+ * scalar fold.  Two layouts:
+ * - along time (tfold_*): one bin's segment, lanes are eight consecutive
+ *   profile points; for long segments (small L), whose profiles are long;
+ * - across bins (xfold_*): a segment of eight adjacent bins interleaved
+ *   (point t of lane l at 8 t + l), lanes are bins; for short segments
+ *   (large L), where one bin's profiles are too short to fill vectors.
+ */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define AI static inline __attribute__((always_inline))
+/* Vectors pass by value only between always_inline functions, never through
+ * a call, so GCC's note that the 32-byte vector ABI depends on AVX is moot. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+AI v8f ld(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+AI void st(float *p, v8f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* Lane by lane, s where s > m, else m. */
+AI v8f vmax(v8f m, v8f s)
+{
+    v8i gt = s > m;
+    return (v8f)(((v8i)m & ~gt) | ((v8i)s & gt));
+}
+
+AI float hmax(v8f m, float mx)
+{
+    for (int l = 0; l < 8; l++)
+        if (m[l] > mx)
+            mx = m[l];
+    return mx;
+}
 
 /* A fold of src by na adds at offsets off[0..na) (off[0] = 0) into dest[0..di);
  * returns the largest sum (0 if none is larger).  Sums in v8's order. */
-static float fold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di,
-                       float *dest)
+AI float tfold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
 {
-    float mx = 0.0f;
     const float *one = src, *two = src + off[1], *three = src + off[2];
     const float *four = src + off[na > 3 ? 3 : 2], *five = src + off[na > 4 ? 4 : 2];
-    for (uint32_t i = 0; i < di; i++) {
+    v8f vm = {0};
+    uint32_t i = 0;
+    if (na == 3) {
+        for (; i + 8 <= di; i += 8) {
+            v8f s = ld(one + i) + ld(two + i);
+            s += ld(three + i);
+            st(dest + i, s);
+            vm = vmax(vm, s);
+        }
+    } else if (na == 4) {
+        for (; i + 8 <= di; i += 8) {
+            v8f s = ld(one + i) + ld(two + i);
+            s += ld(three + i);
+            s += ld(four + i);
+            st(dest + i, s);
+            vm = vmax(vm, s);
+        }
+    } else {
+        for (; i + 8 <= di; i += 8) {
+            v8f s = ld(one + i) + ld(two + i);
+            s += ld(three + i);
+            s += ld(four + i);
+            s += ld(five + i);
+            st(dest + i, s);
+            vm = vmax(vm, s);
+        }
+    }
+    float mx = hmax(vm, 0.0f);
+    for (; i < di; i++) {
         float sum = one[i] + two[i];
         sum += three[i];
         if (na > 3)
@@ -296,10 +371,17 @@ static float fold_adds(const float *src, uint32_t na, const uint32_t off[5], uin
 }
 
 /* A profile folded in half: dest[i] = src[i] + src[i + off], i < di. */
-static float fold_half(const float *src, uint32_t off, uint32_t di, float *dest)
+AI float tfold_half(const float *src, uint32_t off, uint32_t di, float *dest)
 {
-    float mx = 0.0f;
-    for (uint32_t i = 0; i < di; i++) {
+    v8f vm = {0};
+    uint32_t i = 0;
+    for (; i + 8 <= di; i += 8) {
+        v8f s = ld(src + i) + ld(src + i + off);
+        st(dest + i, s);
+        vm = vmax(vm, s);
+    }
+    float mx = hmax(vm, 0.0f);
+    for (; i < di; i++) {
         float sum = src[i] + src[i + off];
         dest[i] = sum;
         if (sum > mx)
@@ -307,6 +389,55 @@ static float fold_half(const float *src, uint32_t off, uint32_t di, float *dest)
     }
     return mx;
 }
+
+/* tfold_adds across bins: src and dest hold eight lanes per point. */
+AI v8f xfold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
+{
+    const float *one = src, *two = src + 8 * (size_t)off[1], *three = src + 8 * (size_t)off[2];
+    const float *four = src + 8 * (size_t)off[na > 3 ? 3 : 2];
+    const float *five = src + 8 * (size_t)off[na > 4 ? 4 : 2];
+    v8f vm = {0};
+    if (na == 3) {
+        for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
+            v8f s = ld(one + i) + ld(two + i);
+            s += ld(three + i);
+            st(dest + i, s);
+            vm = vmax(vm, s);
+        }
+    } else if (na == 4) {
+        for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
+            v8f s = ld(one + i) + ld(two + i);
+            s += ld(three + i);
+            s += ld(four + i);
+            st(dest + i, s);
+            vm = vmax(vm, s);
+        }
+    } else {
+        for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
+            v8f s = ld(one + i) + ld(two + i);
+            s += ld(three + i);
+            s += ld(four + i);
+            s += ld(five + i);
+            st(dest + i, s);
+            vm = vmax(vm, s);
+        }
+    }
+    return vm;
+}
+
+AI v8f xfold_half(const float *src, uint32_t off, uint32_t di, float *dest)
+{
+    const float *two = src + 8 * (size_t)off;
+    v8f vm = {0};
+    for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
+        v8f s = ld(src + i) + ld(two + i);
+        st(dest + i, s);
+        vm = vmax(vm, s);
+    }
+    return vm;
+}
+
+/* ---- pulses: candidates and the reported pulse ----------------------------- */
 
 /* The segment's reported pulse so far (v8's maxp ... fthresh). */
 typedef struct pulse_best {
@@ -359,40 +490,62 @@ static void pulse_check(const seg_ctx *s, float tmax, float tf, uint32_t n, floa
     }
 }
 
-/* One segment's folds; fa and fb are fp->foldlen floats each. */
-static void pulse_segment(const seg_ctx *s, const fold_plan *fp, const float *thr, const float *pot,
-                          float *fa, float *fb)
+static void pulse_report(const seg_ctx *s, float avg, const pulse_best *best)
+{
+    if (best->period != 0)
+        emit_pulse(s, best->max, avg, best->period, best->snr, best->thresh, true);
+}
+
+/* Offsets round(k p / div) of a fold at p, in v8's twelfths. */
+static void fold_offsets(uint32_t p, uint32_t a, uint32_t off[5])
+{
+    uint32_t na = a + 3, div = a + 2;
+    uint64_t mper = (uint64_t)p * (12 / div);
+    off[0] = 0;
+    for (uint32_t k = 1; k < 5; k++)
+        off[k] = k < na ? (uint32_t)((mper * k + 6) / 12) : 0;
+}
+
+/* Threshold factor, adds and period of the fold at (a, p, level j), whose
+ * profile is di points long. */
+static float fold_tf(const fold_plan *fp, const float *thr, uint32_t a, uint32_t j, uint32_t di)
+{
+    return thr[fp->base[a][j] + di - fp->dmin[a][j]];
+}
+
+static float fold_period(uint32_t p, uint32_t a, uint32_t j)
+{
+    return (float)p / (float)((a + 2) << j);
+}
+
+/* One segment's folds along time; fa and fb are fp->foldlen floats each. */
+AI void pulse_segment_t(const seg_ctx *s, const fold_plan *fp, const float *thr, const float *pot,
+                        float *fa, float *fb)
 {
     float avg = blocked_mean(pot, s->len, 4);
     pulse_best best = {0};
     for (uint32_t a = 0; a < 3; a++) {
         uint32_t na = a + 3, div = a + 2;
         for (uint32_t p = fp->last[a]; p > fp->first[a]; p--) {
-            /* offsets round(k p / div), in v8's twelfths */
-            uint32_t off[5] = {0};
-            uint64_t mper = (uint64_t)p * (12 / div);
-            for (uint32_t k = 1; k < na; k++)
-                off[k] = (uint32_t)((mper * k + 6) / 12);
-            uint32_t di = p / div, perdiv = div;
-            float tmax = fold_adds(pot, na, off, di, fa);
-            float tf = thr[fp->base[a][0] + di - fp->dmin[a][0]];
-            pulse_check(s, tmax, tf, na, (float)p / (float)perdiv, avg, &best);
+            uint32_t off[5];
+            fold_offsets(p, a, off);
+            uint32_t di = p / div;
+            float tmax = tfold_adds(pot, na, off, di, fa);
+            pulse_check(s, tmax, fold_tf(fp, thr, a, 0, di), na, fold_period(p, a, 0), avg, &best);
             float *src = fa, *dst = fb;
             for (uint32_t j = 1; j < fp->ndivs; j++) {
                 uint32_t half = di / 2, shift = (di & 1) + half;
                 di = half;
-                perdiv *= 2;
-                tmax = fold_half(src, shift, di, dst);
-                tf = thr[fp->base[a][j] + di - fp->dmin[a][j]];
-                pulse_check(s, tmax, tf, na << j, (float)p / (float)perdiv, avg, &best);
+                tmax = tfold_half(src, shift, di, dst);
+                pulse_check(s, tmax, fold_tf(fp, thr, a, j, di), na << j, fold_period(p, a, j), avg,
+                            &best);
                 float *t = src;
                 src = dst;
                 dst = t;
             }
         }
     }
-    if (best.period != 0)
-        emit_pulse(s, best.max, avg, best.period, best.snr, best.thresh, true);
+    pulse_report(s, avg, &best);
 }
 
 /* Every threshold factor a segment of this length can ask for. */
@@ -408,56 +561,328 @@ static void fill_thresholds(const oz_seti_block *b, const fold_plan *fp, float *
     }
 }
 
-/* ---- the search ---------------------------------------------------------- */
+/* ---- the search ------------------------------------------------------------ */
 
-/* Scratch layout, in floats: the bin's PoT (nspec), two profile buffers,
- * the threshold table, then the triplets' on and next lists (len and
- * len + 1 words, as uint32_t). */
+/*
+ * Across bins, a group of eight bins (g .. g + 7, g a multiple of 8) is
+ * folded segment by segment, but v8's order is bin by bin: the candidates
+ * (fold, lane, largest sum) are kept in the scratch, segment after segment,
+ * and handed out bin by bin once the group is done, each bin's segments
+ * getting their triplet search (when the group pass saw at least three on
+ * spectra, as find_triplets needs) and their pulse checks in v8's order.
+ * Noise gives a few hundred candidates per group at the lengths that take
+ * this path; a group with more than the scratch holds (a strong signal)
+ * is searched again along time, bin by bin, to the same hits.
+ */
+#define ACROSS_MAX_LEN 1100u /* longest segment searched across bins */
+#define MAXCAND 16384u       /* candidates a group may keep */
+
+typedef struct cand {
+    float tmax;
+    uint32_t p;
+    uint8_t a, j, lane;
+} cand;
+
+/* Where the scratch's parts start (oz_seti_pulse_scratch sums them). */
+typedef struct layout {
+    bool across;              /* the group path is taken */
+    uint32_t nseg;            /* segments per bin */
+    size_t col, fa, fb, thr;  /* float offsets: the bin's PoT, profiles, thresholds */
+    size_t seg8, avg8, tflag; /* across: interleaved segment, means, triplet flags */
+    size_t start, cands, on;  /* across: candidates' segment starts, candidates; on/next */
+    size_t total;
+} layout;
+
+static uint32_t seg_count(const seg_plan *sp, uint32_t nspec)
+{
+    if ((uint64_t)sp->len >= nspec)
+        return 1;
+    /* starts 0, advance, ... while start + len < nspec, then the last */
+    return (nspec - sp->len - 1) / sp->advance + 2;
+}
+
+static uint32_t seg_start(const seg_plan *sp, uint32_t nspec, uint32_t k, uint32_t nseg)
+{
+    return k + 1 == nseg ? nspec - sp->len : k * sp->advance;
+}
+
+static layout plan_layout(const oz_seti_block *b, const seg_plan *sp, const fold_plan *fp)
+{
+    layout y;
+    memset(&y, 0, sizeof y);
+    y.nseg = seg_count(sp, b->nspec);
+    y.across = b->L % 8 == 0 && b->L >= 16 && sp->len <= ACROSS_MAX_LEN;
+    size_t lanes = y.across ? 8 : 1, n = 0;
+    y.col = n;
+    n += b->nspec;
+    y.fa = n;
+    n += lanes * fp->foldlen;
+    y.fb = n;
+    n += lanes * fp->foldlen;
+    y.thr = n;
+    n += fp->nthr;
+    if (y.across) {
+        y.seg8 = n;
+        n += 8 * (size_t)sp->len;
+        y.avg8 = n;
+        n += 8 * (size_t)y.nseg;
+        y.tflag = n;
+        n += y.nseg;
+        y.start = n;
+        n += (size_t)y.nseg + 1;
+        y.cands = n;
+        n += (MAXCAND * sizeof(cand) + sizeof(float) - 1) / sizeof(float);
+    }
+    y.on = n;
+    n += 2 * (size_t)sp->len + 1;
+    y.total = n;
+    return y;
+}
+
+/* The means of eight interleaved lanes, each as blocked_mean's. */
+AI v8f blocked_mean8(const float *x, uint32_t len, uint32_t minblk)
+{
+    uint32_t blk = pow2_below((uint32_t)sqrt((double)(float)(len / 32)) * 32);
+    blk = umax(minblk, umin(blk, 512));
+    v8f total = {0};
+    uint32_t i = 0;
+    for (; i + blk <= len; i += blk) {
+        v8f partial = {0};
+        for (uint32_t k = 0; k < blk; k++)
+            partial += ld(x + 8 * (size_t)(i + k));
+        total += partial;
+    }
+    for (; i < len; i++)
+        total += ld(x + 8 * (size_t)i);
+    return total / (float)len;
+}
+
+/* Everything the per-bin and per-group passes share. */
+typedef struct search {
+    const oz_seti_block *b;
+    seg_plan sp;
+    fold_plan fp;
+    layout y;
+    bool pulse_find;
+    float *scratch;
+    oz_seti_emit emit;
+    void *ctx;
+} search;
+
+static float *part(const search *x, size_t off)
+{
+    return x->scratch + off;
+}
+
+/* The scratch is the caller's allocation, whose words take the type they
+ * are written with: the uint32_t and cand arrays may live in it. */
+static void *part_raw(const search *x, size_t off)
+{
+    return x->scratch + off;
+}
+
+static void gather_column(const oz_seti_block *b, uint32_t bin, float *col)
+{
+    for (uint32_t t = 0; t < b->nspec; t++)
+        col[t] = b->power[(size_t)t * b->L + bin];
+}
+
+/* Bins [lo, hi) one at a time, folding along time. */
+AI void search_bins(const search *x, uint32_t lo, uint32_t hi)
+{
+    const oz_seti_block *b = x->b;
+    float *col = part(x, x->y.col), *fa = part(x, x->y.fa), *fb = part(x, x->y.fb);
+    const float *thr = part(x, x->y.thr);
+    uint32_t *on = part_raw(x, x->y.on);
+    uint32_t *next = on + x->sp.len;
+    seg_ctx s = {b, 0, 0, x->sp.len, x->emit, x->ctx};
+    for (uint32_t bin = lo; bin < hi; bin++) {
+        gather_column(b, bin, col);
+        s.bin = bin;
+        for (uint32_t k = 0; k < x->y.nseg; k++) {
+            s.toff = seg_start(&x->sp, b->nspec, k, x->y.nseg);
+            const float *pot = col + s.toff;
+            if (x->sp.triplets)
+                triplet_segment(&s, pot, on, next);
+            if (x->pulse_find)
+                pulse_segment_t(&s, &x->fp, thr, pot, fa, fb);
+        }
+    }
+}
+
+/* The group pass over one segment of bins g .. g + 7: its means, whether
+ * each lane needs a triplet search, and its candidates appended at cands +
+ * *nc.  False when they do not fit. */
+AI bool group_segment(const search *x, uint32_t g, uint32_t k, cand *cands, uint32_t *nc)
+{
+    const oz_seti_block *b = x->b;
+    const fold_plan *fp = &x->fp;
+    uint32_t len = x->sp.len, toff = seg_start(&x->sp, b->nspec, k, x->y.nseg);
+    float *seg = part(x, x->y.seg8), *fa = part(x, x->y.fa), *fb = part(x, x->y.fb);
+    const float *thr = part(x, x->y.thr);
+    uint32_t *tflag = part_raw(x, x->y.tflag);
+    for (uint32_t t = 0; t < len; t++)
+        st(seg + 8 * (size_t)t, ld(b->power + (size_t)(toff + t) * b->L + g));
+    tflag[k] = 0;
+    if (x->sp.triplets) {
+        /* find_triplets' first test: more than two on spectra */
+        v8f mean = blocked_mean8(seg, len, 1);
+        v8f thr8 = (float)b->p->triplet_thresh * mean;
+        v8i non = {0};
+        for (uint32_t t = 0; t < len; t++)
+            non -= ld(seg + 8 * (size_t)t) >= thr8;
+        for (uint32_t l = 0; l < 8; l++)
+            tflag[k] |= (uint32_t)(non[l] > 2) << l;
+    }
+    if (!x->pulse_find)
+        return true;
+    v8f avg = blocked_mean8(seg, len, 4);
+    st(part(x, x->y.avg8) + 8 * (size_t)k, avg);
+    unsigned live = g == 0 ? 0xfeu : 0xffu; /* bin 0 is not searched */
+    for (uint32_t a = 0; a < 3; a++) {
+        uint32_t na = a + 3, div = a + 2;
+        for (uint32_t p = fp->last[a]; p > fp->first[a]; p--) {
+            uint32_t off[5];
+            fold_offsets(p, a, off);
+            uint32_t di = p / div;
+            v8f tmax = xfold_adds(seg, na, off, di, fa);
+            float *src = fa, *dst = fb;
+            for (uint32_t j = 0;; j++) {
+                v8i over = tmax > fold_tf(fp, thr, a, j, di) * avg;
+                unsigned bits = 0;
+                for (uint32_t l = 0; l < 8; l++)
+                    bits |= (unsigned)(over[l] & 1) << l;
+                bits &= live;
+                for (uint32_t l = 0; bits; l++, bits >>= 1) {
+                    if (!(bits & 1))
+                        continue;
+                    if (*nc == MAXCAND)
+                        return false;
+                    cands[(*nc)++] = (cand){tmax[l], p, (uint8_t)a, (uint8_t)j, (uint8_t)l};
+                }
+                if (j + 1 == fp->ndivs)
+                    break;
+                uint32_t half = di / 2, shift = (di & 1) + half;
+                di = half;
+                tmax = xfold_half(src, shift, di, dst);
+                float *t = src;
+                src = dst;
+                dst = t;
+            }
+        }
+    }
+    return true;
+}
+
+/* Hands out a finished group's hits bin by bin, in v8's order. */
+static void group_emit(const search *x, uint32_t g, const cand *cands)
+{
+    const oz_seti_block *b = x->b;
+    const fold_plan *fp = &x->fp;
+    float *col = part(x, x->y.col);
+    const float *thr = part(x, x->y.thr), *avg8 = part(x, x->y.avg8);
+    const uint32_t *tflag = part_raw(x, x->y.tflag), *start = part_raw(x, x->y.start);
+    uint32_t *on = part_raw(x, x->y.on);
+    uint32_t *next = on + x->sp.len;
+    seg_ctx s = {b, 0, 0, x->sp.len, x->emit, x->ctx};
+    for (uint32_t l = g == 0 ? 1 : 0; l < 8; l++) {
+        s.bin = g + l;
+        bool have_col = false;
+        for (uint32_t k = 0; k < x->y.nseg; k++) {
+            s.toff = seg_start(&x->sp, b->nspec, k, x->y.nseg);
+            if (tflag[k] >> l & 1) {
+                if (!have_col)
+                    gather_column(b, s.bin, col);
+                have_col = true;
+                triplet_segment(&s, col + s.toff, on, next);
+            }
+            if (!x->pulse_find)
+                continue;
+            float avg = avg8[8 * (size_t)k + l];
+            pulse_best best = {0};
+            for (uint32_t c = start[k]; c < start[k + 1]; c++) {
+                const cand *cd = &cands[c];
+                if (cd->lane != l)
+                    continue;
+                uint32_t di = (cd->p / (cd->a + 2u)) >> cd->j;
+                pulse_check(&s, cd->tmax, fold_tf(fp, thr, cd->a, cd->j, di), (cd->a + 3u) << cd->j,
+                            fold_period(cd->p, cd->a, cd->j), avg, &best);
+            }
+            pulse_report(&s, avg, &best);
+        }
+    }
+}
+
+/* Bins 1 .. L-1 in groups of eight folded across bins. */
+AI void search_groups(const search *x)
+{
+    cand *cands = part_raw(x, x->y.cands);
+    uint32_t *start = part_raw(x, x->y.start);
+    for (uint32_t g = 0; g < x->b->L; g += 8) {
+        uint32_t nc = 0;
+        bool fit = true;
+        for (uint32_t k = 0; k < x->y.nseg && fit; k++) {
+            start[k] = nc;
+            fit = group_segment(x, g, k, cands, &nc);
+        }
+        start[x->y.nseg] = nc;
+        if (fit)
+            group_emit(x, g, cands);
+        else
+            search_bins(x, g == 0 ? 1 : g, g + 8);
+    }
+}
+
+static void search_generic(const search *x)
+{
+    if (x->y.across)
+        search_groups(x);
+    else
+        search_bins(x, 1, x->b->L);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OZ_PULSE_AVX2 1
+/* The same code compiled for AVX2: the same operations lane by lane. */
+__attribute__((target("avx2"))) static void search_avx2(const search *x)
+{
+    if (x->y.across)
+        search_groups(x);
+    else
+        search_bins(x, 1, x->b->L);
+}
+#endif
+
 size_t oz_seti_pulse_scratch(const oz_seti_block *b)
 {
     seg_plan sp = plan_segments(b);
     if (sp.len == 0 || b->L < 2)
         return 0;
     fold_plan fp = plan_folds(sp.len);
-    return (size_t)b->nspec + 2 * (size_t)sp.len + 1 + 2 * fp.foldlen + fp.nthr;
+    return plan_layout(b, &sp, &fp).total;
 }
 
 void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratch,
                           oz_seti_emit emit, void *ctx)
 {
-    seg_plan sp = plan_segments(b);
-    if (sp.len == 0 || b->L < 2 || (!pulse_find && !sp.triplets))
+    search x;
+    x.sp = plan_segments(b);
+    if (x.sp.len == 0 || b->L < 2 || (!pulse_find && !x.sp.triplets))
         return;
-    fold_plan fp = plan_folds(sp.len);
-    float *col = scratch;
-    float *fa = col + b->nspec;
-    float *fb = fa + fp.foldlen;
-    float *thr = fb + fp.foldlen;
-    /* the scratch is the caller's allocation, whose words take the type
-     * they are written with: the uint32_t lists may live in its tail */
-    void *tail = thr + fp.nthr;
-    uint32_t *on = tail;
-    uint32_t *next = on + sp.len;
+    x.b = b;
+    x.fp = plan_folds(x.sp.len);
+    x.y = plan_layout(b, &x.sp, &x.fp);
+    x.pulse_find = pulse_find;
+    x.scratch = scratch;
+    x.emit = emit;
+    x.ctx = ctx;
     if (pulse_find)
-        fill_thresholds(b, &fp, thr);
-
-    seg_ctx s = {b, 0, 0, sp.len, emit, ctx};
-    for (uint32_t bin = 1; bin < b->L; bin++) {
-        for (uint32_t t = 0; t < b->nspec; t++)
-            col[t] = b->power[(size_t)t * b->L + bin];
-        s.bin = bin;
-        bool more = true;
-        for (uint32_t toff = 0; more; toff += sp.advance) {
-            if ((uint64_t)toff + sp.len >= b->nspec) {
-                more = false;
-                toff = b->nspec - sp.len;
-            }
-            s.toff = toff;
-            const float *pot = col + toff;
-            if (sp.triplets)
-                triplet_segment(&s, pot, on, next);
-            if (pulse_find)
-                pulse_segment(&s, &fp, thr, pot, fa, fb);
-        }
+        fill_thresholds(b, &x.fp, part(&x, x.y.thr));
+#ifdef OZ_PULSE_AVX2
+    if (oz_cpu_avx2()) {
+        search_avx2(&x);
+        return;
     }
+#endif
+    search_generic(&x);
 }
