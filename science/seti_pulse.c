@@ -322,119 +322,217 @@ AI float hmax(v8f m, float mx)
     return mx;
 }
 
+/* The sums of na (2 .. 5) points at q[0..na) + i, in v8's order. */
+AI v8f addn(const float *const q[5], uint32_t na, size_t i)
+{
+    v8f s = ld(q[0] + i) + ld(q[1] + i);
+    if (na > 2)
+        s += ld(q[2] + i);
+    if (na > 3)
+        s += ld(q[3] + i);
+    if (na > 4)
+        s += ld(q[4] + i);
+    return s;
+}
+
+/* dest[i] = the sums at q + i for i < n (floats, a multiple of 8), and their
+ * lane maxima (four running maxima, so that iterations do not wait on each
+ * other's comparisons). */
+AI v8f vfold_n(const float *const q[5], uint32_t na, size_t n, float *dest)
+{
+    v8f m0 = {0}, m1 = {0}, m2 = {0}, m3 = {0};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        v8f s0 = addn(q, na, i), s1 = addn(q, na, i + 8);
+        v8f s2 = addn(q, na, i + 16), s3 = addn(q, na, i + 24);
+        st(dest + i, s0);
+        st(dest + i + 8, s1);
+        st(dest + i + 16, s2);
+        st(dest + i + 24, s3);
+        m0 = vmax(m0, s0);
+        m1 = vmax(m1, s1);
+        m2 = vmax(m2, s2);
+        m3 = vmax(m3, s3);
+    }
+    for (; i < n; i += 8) {
+        v8f s0 = addn(q, na, i);
+        st(dest + i, s0);
+        m0 = vmax(m0, s0);
+    }
+    return vmax(vmax(m0, m1), vmax(m2, m3));
+}
+
+/* vfold_n with na a constant in each copy. */
+AI v8f vfold(const float *const q[5], uint32_t na, size_t n, float *dest)
+{
+    switch (na) {
+    case 2:
+        return vfold_n(q, 2, n, dest);
+    case 3:
+        return vfold_n(q, 3, n, dest);
+    case 4:
+        return vfold_n(q, 4, n, dest);
+    default:
+        return vfold_n(q, 5, n, dest);
+    }
+}
+
+/* A fold and its first halving in one pass: the level-0 sums at q + i and
+ * q + sh + i (sh = the halving's shift) go into the running maxima mx[0..3]
+ * and their sum into dest[i] (i < n floats, a multiple of 8) and mx[4..5];
+ * level 0 is never stored. */
+AI void vfold01_n(const float *const q[5], uint32_t na, size_t sh, size_t n, float *dest, v8f mx[6])
+{
+    v8f a0 = mx[0], a1 = mx[1], a2 = mx[2], a3 = mx[3], b0 = mx[4], b1 = mx[5];
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v8f x0 = addn(q, na, i), y0 = addn(q, na, i + sh);
+        v8f x1 = addn(q, na, i + 8), y1 = addn(q, na, i + 8 + sh);
+        v8f h0 = x0 + y0, h1 = x1 + y1;
+        st(dest + i, h0);
+        st(dest + i + 8, h1);
+        a0 = vmax(a0, x0);
+        a1 = vmax(a1, y0);
+        a2 = vmax(a2, x1);
+        a3 = vmax(a3, y1);
+        b0 = vmax(b0, h0);
+        b1 = vmax(b1, h1);
+    }
+    for (; i < n; i += 8) {
+        v8f x0 = addn(q, na, i), y0 = addn(q, na, i + sh);
+        v8f h0 = x0 + y0;
+        st(dest + i, h0);
+        a0 = vmax(a0, x0);
+        a1 = vmax(a1, y0);
+        b0 = vmax(b0, h0);
+    }
+    mx[0] = a0;
+    mx[1] = a1;
+    mx[2] = a2;
+    mx[3] = a3;
+    mx[4] = b0;
+    mx[5] = b1;
+}
+
+AI void vfold01(const float *const q[5], uint32_t na, size_t sh, size_t n, float *dest, v8f mx[6])
+{
+    switch (na) {
+    case 3:
+        vfold01_n(q, 3, sh, n, dest, mx);
+        break;
+    case 4:
+        vfold01_n(q, 4, sh, n, dest, mx);
+        break;
+    default:
+        vfold01_n(q, 5, sh, n, dest, mx);
+        break;
+    }
+}
+
+/* One level-0 sum along time, as v8 adds it. */
+AI float tsum(const float *const q[5], uint32_t na, size_t i)
+{
+    float sum = q[0][i] + q[1][i];
+    for (uint32_t k = 2; k < na; k++)
+        sum += q[k][i];
+    return sum;
+}
+
+/* Along time, a fold of di points and its first halving (into dest, di / 2
+ * points): their largest sums in m[0] and m[1]. */
+AI void tfold01(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest,
+                float m[2])
+{
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + off[k < na ? k : 0];
+    uint32_t half = di / 2, sh = di - half, i = half & ~7u;
+    v8f mx[6] = {{0}, {0}, {0}, {0}, {0}, {0}};
+    vfold01(q, na, sh, i, dest, mx);
+    float m0 = hmax(vmax(vmax(mx[0], mx[1]), vmax(mx[2], mx[3])), 0.0f);
+    float m1 = hmax(vmax(mx[4], mx[5]), 0.0f);
+    for (; i < half; i++) {
+        float x = tsum(q, na, i), y = tsum(q, na, i + sh), h = x + y;
+        dest[i] = h;
+        m0 = x > m0 ? x : m0;
+        m0 = y > m0 ? y : m0;
+        m1 = h > m1 ? h : m1;
+    }
+    if (di & 1) {
+        float x = tsum(q, na, half);
+        m0 = x > m0 ? x : m0;
+    }
+    m[0] = m0;
+    m[1] = m1;
+}
+
+/* Across bins, the same: lane maxima of the fold in m[0], of its halving in
+ * m[1]. */
+AI void xfold01(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest,
+                v8f m[2])
+{
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + 8 * (size_t)off[k < na ? k : 0];
+    uint32_t half = di / 2, sh = di - half;
+    v8f mx[6] = {{0}, {0}, {0}, {0}, {0}, {0}};
+    vfold01(q, na, 8 * (size_t)sh, 8 * (size_t)half, dest, mx);
+    if (di & 1)
+        mx[0] = vmax(mx[0], addn(q, na, 8 * (size_t)half));
+    m[0] = vmax(vmax(mx[0], mx[1]), vmax(mx[2], mx[3]));
+    m[1] = vmax(mx[4], mx[5]);
+}
+
 /* A fold of src by na adds at offsets off[0..na) (off[0] = 0) into dest[0..di);
- * returns the largest sum (0 if none is larger).  Sums in v8's order. */
+ * returns the largest sum (0 if none is larger).  Sums in v8's order.  A
+ * profile folded in half is the same with na = 2 and off[1] the shift. */
+AI float tfold(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
+{
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + off[k < na ? k : 0];
+    uint32_t i = di & ~7u;
+    float mx = hmax(vfold(q, na, i, dest), 0.0f);
+    for (; i < di; i++) {
+        float sum = q[0][i] + q[1][i];
+        for (uint32_t k = 2; k < na; k++)
+            sum += q[k][i];
+        dest[i] = sum;
+        if (sum > mx)
+            mx = sum;
+    }
+    return mx;
+}
+
 AI float tfold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
 {
-    const float *one = src, *two = src + off[1], *three = src + off[2];
-    const float *four = src + off[na > 3 ? 3 : 2], *five = src + off[na > 4 ? 4 : 2];
-    v8f vm = {0};
-    uint32_t i = 0;
-    if (na == 3) {
-        for (; i + 8 <= di; i += 8) {
-            v8f s = ld(one + i) + ld(two + i);
-            s += ld(three + i);
-            st(dest + i, s);
-            vm = vmax(vm, s);
-        }
-    } else if (na == 4) {
-        for (; i + 8 <= di; i += 8) {
-            v8f s = ld(one + i) + ld(two + i);
-            s += ld(three + i);
-            s += ld(four + i);
-            st(dest + i, s);
-            vm = vmax(vm, s);
-        }
-    } else {
-        for (; i + 8 <= di; i += 8) {
-            v8f s = ld(one + i) + ld(two + i);
-            s += ld(three + i);
-            s += ld(four + i);
-            s += ld(five + i);
-            st(dest + i, s);
-            vm = vmax(vm, s);
-        }
-    }
-    float mx = hmax(vm, 0.0f);
-    for (; i < di; i++) {
-        float sum = one[i] + two[i];
-        sum += three[i];
-        if (na > 3)
-            sum += four[i];
-        if (na > 4)
-            sum += five[i];
-        dest[i] = sum;
-        if (sum > mx)
-            mx = sum;
-    }
-    return mx;
+    return tfold(src, na, off, di, dest);
 }
 
-/* A profile folded in half: dest[i] = src[i] + src[i + off], i < di. */
-AI float tfold_half(const float *src, uint32_t off, uint32_t di, float *dest)
+AI float tfold_half(const float *src, uint32_t shift, uint32_t di, float *dest)
 {
-    v8f vm = {0};
-    uint32_t i = 0;
-    for (; i + 8 <= di; i += 8) {
-        v8f s = ld(src + i) + ld(src + i + off);
-        st(dest + i, s);
-        vm = vmax(vm, s);
-    }
-    float mx = hmax(vm, 0.0f);
-    for (; i < di; i++) {
-        float sum = src[i] + src[i + off];
-        dest[i] = sum;
-        if (sum > mx)
-            mx = sum;
-    }
-    return mx;
+    const uint32_t off[5] = {0, shift, 0, 0, 0};
+    return tfold(src, 2, off, di, dest);
 }
 
-/* tfold_adds across bins: src and dest hold eight lanes per point. */
+/* The same across bins: src and dest hold eight lanes per point. */
+AI v8f xfold(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
+{
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + 8 * (size_t)off[k < na ? k : 0];
+    return vfold(q, na, 8 * (size_t)di, dest);
+}
+
 AI v8f xfold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
 {
-    const float *one = src, *two = src + 8 * (size_t)off[1], *three = src + 8 * (size_t)off[2];
-    const float *four = src + 8 * (size_t)off[na > 3 ? 3 : 2];
-    const float *five = src + 8 * (size_t)off[na > 4 ? 4 : 2];
-    v8f vm = {0};
-    if (na == 3) {
-        for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
-            v8f s = ld(one + i) + ld(two + i);
-            s += ld(three + i);
-            st(dest + i, s);
-            vm = vmax(vm, s);
-        }
-    } else if (na == 4) {
-        for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
-            v8f s = ld(one + i) + ld(two + i);
-            s += ld(three + i);
-            s += ld(four + i);
-            st(dest + i, s);
-            vm = vmax(vm, s);
-        }
-    } else {
-        for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
-            v8f s = ld(one + i) + ld(two + i);
-            s += ld(three + i);
-            s += ld(four + i);
-            s += ld(five + i);
-            st(dest + i, s);
-            vm = vmax(vm, s);
-        }
-    }
-    return vm;
+    return xfold(src, na, off, di, dest);
 }
 
-AI v8f xfold_half(const float *src, uint32_t off, uint32_t di, float *dest)
+AI v8f xfold_half(const float *src, uint32_t shift, uint32_t di, float *dest)
 {
-    const float *two = src + 8 * (size_t)off;
-    v8f vm = {0};
-    for (size_t i = 0; i < 8 * (size_t)di; i += 8) {
-        v8f s = ld(src + i) + ld(two + i);
-        st(dest + i, s);
-        vm = vmax(vm, s);
-    }
-    return vm;
+    const uint32_t off[5] = {0, shift, 0, 0, 0};
+    return xfold(src, 2, off, di, dest);
 }
 
 /* ---- pulses: candidates and the reported pulse ----------------------------- */
@@ -530,13 +628,22 @@ AI void pulse_segment_t(const seg_ctx *s, const fold_plan *fp, const float *thr,
             uint32_t off[5];
             fold_offsets(p, a, off);
             uint32_t di = p / div;
-            float tmax = tfold_adds(pot, na, off, di, fa);
-            pulse_check(s, tmax, fold_tf(fp, thr, a, 0, di), na, fold_period(p, a, 0), avg, &best);
+            float m[2] = {0, 0};
+            if (fp->ndivs > 1)
+                tfold01(pot, na, off, di, fa, m);
+            else
+                m[0] = tfold_adds(pot, na, off, di, fa);
+            pulse_check(s, m[0], fold_tf(fp, thr, a, 0, di), na, fold_period(p, a, 0), avg, &best);
+            if (fp->ndivs == 1)
+                continue;
+            di /= 2;
+            pulse_check(s, m[1], fold_tf(fp, thr, a, 1, di), na << 1, fold_period(p, a, 1), avg,
+                        &best);
             float *src = fa, *dst = fb;
-            for (uint32_t j = 1; j < fp->ndivs; j++) {
+            for (uint32_t j = 2; j < fp->ndivs; j++) {
                 uint32_t half = di / 2, shift = (di & 1) + half;
                 di = half;
-                tmax = tfold_half(src, shift, di, dst);
+                float tmax = tfold_half(src, shift, di, dst);
                 pulse_check(s, tmax, fold_tf(fp, thr, a, j, di), na << j, fold_period(p, a, j), avg,
                             &best);
                 float *t = src;
@@ -745,9 +852,26 @@ AI bool group_segment(const search *x, uint32_t g, uint32_t k, cand *cands, uint
             uint32_t off[5];
             fold_offsets(p, a, off);
             uint32_t di = p / div;
-            v8f tmax = xfold_adds(seg, na, off, di, fa);
+            v8f m[2];
+            if (fp->ndivs > 1)
+                xfold01(seg, na, off, di, fa, m);
+            else
+                m[0] = xfold_adds(seg, na, off, di, fa);
+            const uint32_t d01[2] = {di, di / 2};
             float *src = fa, *dst = fb;
-            for (uint32_t j = 0;; j++) {
+            for (uint32_t j = 0; j < fp->ndivs; j++) {
+                v8f tmax;
+                if (j < 2) {
+                    tmax = m[j];
+                    di = d01[j];
+                } else {
+                    uint32_t half = di / 2, shift = (di & 1) + half;
+                    di = half;
+                    tmax = xfold_half(src, shift, di, dst);
+                    float *t = src;
+                    src = dst;
+                    dst = t;
+                }
                 v8i over = tmax > fold_tf(fp, thr, a, j, di) * avg;
                 unsigned bits = 0;
                 for (uint32_t l = 0; l < 8; l++)
@@ -760,14 +884,6 @@ AI bool group_segment(const search *x, uint32_t g, uint32_t k, cand *cands, uint
                         return false;
                     cands[(*nc)++] = (cand){tmax[l], p, (uint8_t)a, (uint8_t)j, (uint8_t)l};
                 }
-                if (j + 1 == fp->ndivs)
-                    break;
-                uint32_t half = di / 2, shift = (di & 1) + half;
-                di = half;
-                tmax = xfold_half(src, shift, di, dst);
-                float *t = src;
-                src = dst;
-                dst = t;
             }
         }
     }
