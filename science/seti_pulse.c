@@ -192,10 +192,15 @@ static uint32_t pow2_below(uint32_t num)
 
 /* The mean of x[0..len), summed in v8's blocks (their size grows with
  * sqrt(len), at least minblk, at most 512) so that it rounds as v8's. */
-static float blocked_mean(const float *x, uint32_t len, uint32_t minblk)
+static uint32_t mean_block(uint32_t len, uint32_t minblk)
 {
     uint32_t blk = pow2_below((uint32_t)sqrt((double)(float)(len / 32)) * 32);
-    blk = umax(minblk, umin(blk, 512));
+    return umax(minblk, umin(blk, 512));
+}
+
+static float blocked_mean(const float *x, uint32_t len, uint32_t minblk)
+{
+    uint32_t blk = mean_block(len, minblk);
     float total = 0.0f;
     uint32_t i = 0;
     for (; i + blk <= len; i += blk) {
@@ -730,7 +735,7 @@ static layout plan_layout(const oz_seti_block *b, const seg_plan *sp, const fold
     n += fp->nthr;
     if (y.across) {
         y.seg8 = n;
-        n += 8 * (size_t)sp->len;
+        n += 8 * (size_t)b->nspec;
         y.avg8 = n;
         n += 8 * (size_t)y.nseg;
         y.tflag = n;
@@ -749,8 +754,7 @@ static layout plan_layout(const oz_seti_block *b, const seg_plan *sp, const fold
 /* The means of eight interleaved lanes, each as blocked_mean's. */
 AI v8f blocked_mean8(const float *x, uint32_t len, uint32_t minblk)
 {
-    uint32_t blk = pow2_below((uint32_t)sqrt((double)(float)(len / 32)) * 32);
-    blk = umax(minblk, umin(blk, 512));
+    uint32_t blk = mean_block(len, minblk);
     v8f total = {0};
     uint32_t i = 0;
     for (; i + blk <= len; i += blk) {
@@ -825,15 +829,15 @@ AI bool group_segment(const search *x, uint32_t g, uint32_t k, cand *cands, uint
     const oz_seti_block *b = x->b;
     const fold_plan *fp = &x->fp;
     uint32_t len = x->sp.len, toff = seg_start(&x->sp, b->nspec, k, x->y.nseg);
-    float *seg = part(x, x->y.seg8), *fa = part(x, x->y.fa), *fb = part(x, x->y.fb);
+    const float *seg = part(x, x->y.seg8) + 8 * (size_t)toff;
+    float *fa = part(x, x->y.fa), *fb = part(x, x->y.fb);
     const float *thr = part(x, x->y.thr);
     uint32_t *tflag = part_raw(x, x->y.tflag);
-    for (uint32_t t = 0; t < len; t++)
-        st(seg + 8 * (size_t)t, ld(b->power + (size_t)(toff + t) * b->L + g));
     tflag[k] = 0;
+    v8f mean = {0};
     if (x->sp.triplets) {
         /* find_triplets' first test: more than two on spectra */
-        v8f mean = blocked_mean8(seg, len, 1);
+        mean = blocked_mean8(seg, len, 1);
         v8f thr8 = (float)b->p->triplet_thresh * mean;
         v8i non = {0};
         for (uint32_t t = 0; t < len; t++)
@@ -843,7 +847,10 @@ AI bool group_segment(const search *x, uint32_t g, uint32_t k, cand *cands, uint
     }
     if (!x->pulse_find)
         return true;
-    v8f avg = blocked_mean8(seg, len, 4);
+    /* the pulses' mean sums in blocks of at least 4: often the same blocks */
+    v8f avg = x->sp.triplets && mean_block(len, 1) == mean_block(len, 4)
+                  ? mean
+                  : blocked_mean8(seg, len, 4);
     st(part(x, x->y.avg8) + 8 * (size_t)k, avg);
     unsigned live = g == 0 ? 0xfeu : 0xffu; /* bin 0 is not searched */
     for (uint32_t a = 0; a < 3; a++) {
@@ -873,6 +880,10 @@ AI bool group_segment(const search *x, uint32_t g, uint32_t k, cand *cands, uint
                     dst = t;
                 }
                 v8i over = tmax > fold_tf(fp, thr, a, j, di) * avg;
+                uint64_t w[4];
+                memcpy(w, &over, sizeof w);
+                if (!(w[0] | w[1] | w[2] | w[3]))
+                    continue;
                 unsigned bits = 0;
                 for (uint32_t l = 0; l < 8; l++)
                     bits |= (unsigned)(over[l] & 1) << l;
@@ -929,6 +940,19 @@ static void group_emit(const search *x, uint32_t g, const cand *cands)
     }
 }
 
+/* Bins g .. g + 7 of every spectrum into blk, eight lanes per spectrum;
+ * the next group's columns are fetched meanwhile (a spectrum a line). */
+AI void copy_group(const oz_seti_block *b, uint32_t g, float *blk)
+{
+    bool more = g + 16 < b->L;
+    for (uint32_t t = 0; t < b->nspec; t++) {
+        const float *row = b->power + (size_t)t * b->L + g;
+        if (more)
+            __builtin_prefetch(row + 16);
+        st(blk + 8 * (size_t)t, ld(row));
+    }
+}
+
 /* Bins 1 .. L-1 in groups of eight folded across bins. */
 AI void search_groups(const search *x)
 {
@@ -937,6 +961,7 @@ AI void search_groups(const search *x)
     for (uint32_t g = 0; g < x->b->L; g += 8) {
         uint32_t nc = 0;
         bool fit = true;
+        copy_group(x->b, g, part(x, x->y.seg8));
         for (uint32_t k = 0; k < x->y.nseg && fit; k++) {
             start[k] = nc;
             fit = group_segment(x, g, k, cands, &nc);
