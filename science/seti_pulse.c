@@ -69,6 +69,14 @@
  * Time and period follow ReportPulseEvent and ReportTripletEvent: a time of
  * spectrum t (fractional for triplets) is (t + 0.5) L / fs s from the first
  * sample, a period of P spectra is P L / fs s rounded to float.
+ *
+ * Speed.  The folds are most of the seti mode's time (quadratic in the
+ * segment length), so they run eight sums to a vector, each lane doing the
+ * scalar adds in the scalar order (the pulses section says why that keeps
+ * every bit): along time for long segments, across eight bins for short
+ * ones, whose hits are then put back in v8's bin-by-bin order (the search
+ * section); each fold is computed together with its first halving.  The
+ * scratch's size depends on which layout the block's segment length takes.
  */
 #include <math.h>
 #include <string.h>
@@ -296,7 +304,7 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 #define AI static inline __attribute__((always_inline))
 /* Vectors pass by value only between always_inline functions, never through
  * a call, so GCC's note that the 32-byte vector ABI depends on AVX is moot. */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
@@ -682,11 +690,12 @@ static void fill_thresholds(const oz_seti_block *b, const fold_plan *fp, float *
  * and handed out bin by bin once the group is done, each bin's segments
  * getting their triplet search (when the group pass saw at least three on
  * spectra, as find_triplets needs) and their pulse checks in v8's order.
- * Noise gives a few hundred candidates per group at the lengths that take
- * this path; a group with more than the scratch holds (a strong signal)
- * is searched again along time, bin by bin, to the same hits.
+ * Noise gives up to a few thousand candidates per group at the lengths that
+ * take this path (segments of 2200 spectra at most: L >= 64 in the reference
+ * unit); a group with more than the scratch holds (a strong signal) is
+ * searched again along time, bin by bin, to the same hits.
  */
-#define ACROSS_MAX_LEN 1100u /* longest segment searched across bins */
+#define ACROSS_MAX_LEN 2200u /* longest segment searched across bins */
 #define MAXCAND 16384u       /* candidates a group may keep */
 
 typedef struct cand {
