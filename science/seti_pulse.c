@@ -69,6 +69,14 @@
  * Time and period follow ReportPulseEvent and ReportTripletEvent: a time of
  * spectrum t (fractional for triplets) is (t + 0.5) L / fs s from the first
  * sample, a period of P spectra is P L / fs s rounded to float.
+ *
+ * Speed.  The folds are most of the seti mode's time (quadratic in the
+ * segment length), so they run eight sums to a vector, each lane doing the
+ * scalar adds in the scalar order (the pulses section says why that keeps
+ * every bit): along time for long segments, across eight bins for short
+ * ones, whose hits are then put back in v8's bin-by-bin order (the search
+ * section); each fold is computed together with its first halving.  The
+ * scratch's size depends on which layout the block's segment length takes.
  */
 #include <math.h>
 #include <string.h>
@@ -192,10 +200,15 @@ static uint32_t pow2_below(uint32_t num)
 
 /* The mean of x[0..len), summed in v8's blocks (their size grows with
  * sqrt(len), at least minblk, at most 512) so that it rounds as v8's. */
-static float blocked_mean(const float *x, uint32_t len, uint32_t minblk)
+static uint32_t mean_block(uint32_t len, uint32_t minblk)
 {
     uint32_t blk = pow2_below((uint32_t)sqrt((double)(float)(len / 32)) * 32);
-    blk = umax(minblk, umin(blk, 512));
+    return umax(minblk, umin(blk, 512));
+}
+
+static float blocked_mean(const float *x, uint32_t len, uint32_t minblk)
+{
+    uint32_t blk = mean_block(len, minblk);
     float total = 0.0f;
     uint32_t i = 0;
     for (; i + blk <= len; i += blk) {
@@ -271,23 +284,232 @@ static void triplet_segment(const seg_ctx *s, const float *pot, uint32_t *on, ui
     }
 }
 
-/* ---- pulses -------------------------------------------------------------- */
+/* ---- pulses: the folds, eight at a time ------------------------------------ */
+
+/*
+ * The folds run eight lanes to a vector (GCC/clang vector extensions; an
+ * AVX2 copy of the same code is chosen at run time by oz_cpu_avx2()).  Each
+ * lane does the scalar sum's adds in the scalar order, and a fold's largest
+ * sum is the largest of a set whatever the order of comparison (strict >
+ * from 0, so NaN and -0 never win), so every lane is bit-identical to one
+ * scalar fold.  Two layouts:
+ * - along time (tfold_*): one bin's segment, lanes are eight consecutive
+ *   profile points; for long segments (small L), whose profiles are long;
+ * - across bins (xfold_*): a segment of eight adjacent bins interleaved
+ *   (point t of lane l at 8 t + l), lanes are bins; for short segments
+ *   (large L), where one bin's profiles are too short to fill vectors.
+ */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define AI static inline __attribute__((always_inline))
+/* Vectors pass by value only between always_inline functions, never through
+ * a call, so GCC's note that the 32-byte vector ABI depends on AVX is moot. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+AI v8f ld(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+AI void st(float *p, v8f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* Lane by lane, s where s > m, else m. */
+AI v8f vmax(v8f m, v8f s)
+{
+    v8i gt = s > m;
+    return (v8f)(((v8i)m & ~gt) | ((v8i)s & gt));
+}
+
+AI float hmax(v8f m, float mx)
+{
+    for (int l = 0; l < 8; l++)
+        if (m[l] > mx)
+            mx = m[l];
+    return mx;
+}
+
+/* The sums of na (2 .. 5) points at q[0..na) + i, in v8's order. */
+AI v8f addn(const float *const q[5], uint32_t na, size_t i)
+{
+    v8f s = ld(q[0] + i) + ld(q[1] + i);
+    if (na > 2)
+        s += ld(q[2] + i);
+    if (na > 3)
+        s += ld(q[3] + i);
+    if (na > 4)
+        s += ld(q[4] + i);
+    return s;
+}
+
+/* dest[i] = the sums at q + i for i < n (floats, a multiple of 8), and their
+ * lane maxima (four running maxima, so that iterations do not wait on each
+ * other's comparisons). */
+AI v8f vfold_n(const float *const q[5], uint32_t na, size_t n, float *dest)
+{
+    v8f m0 = {0}, m1 = {0}, m2 = {0}, m3 = {0};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        v8f s0 = addn(q, na, i), s1 = addn(q, na, i + 8);
+        v8f s2 = addn(q, na, i + 16), s3 = addn(q, na, i + 24);
+        st(dest + i, s0);
+        st(dest + i + 8, s1);
+        st(dest + i + 16, s2);
+        st(dest + i + 24, s3);
+        m0 = vmax(m0, s0);
+        m1 = vmax(m1, s1);
+        m2 = vmax(m2, s2);
+        m3 = vmax(m3, s3);
+    }
+    for (; i < n; i += 8) {
+        v8f s0 = addn(q, na, i);
+        st(dest + i, s0);
+        m0 = vmax(m0, s0);
+    }
+    return vmax(vmax(m0, m1), vmax(m2, m3));
+}
+
+/* vfold_n with na a constant in each copy. */
+AI v8f vfold(const float *const q[5], uint32_t na, size_t n, float *dest)
+{
+    switch (na) {
+    case 2:
+        return vfold_n(q, 2, n, dest);
+    case 3:
+        return vfold_n(q, 3, n, dest);
+    case 4:
+        return vfold_n(q, 4, n, dest);
+    default:
+        return vfold_n(q, 5, n, dest);
+    }
+}
+
+/* A fold and its first halving in one pass: the level-0 sums at q + i and
+ * q + sh + i (sh = the halving's shift) go into the running maxima mx[0..3]
+ * and their sum into dest[i] (i < n floats, a multiple of 8) and mx[4..5];
+ * level 0 is never stored. */
+AI void vfold01_n(const float *const q[5], uint32_t na, size_t sh, size_t n, float *dest, v8f mx[6])
+{
+    v8f a0 = mx[0], a1 = mx[1], a2 = mx[2], a3 = mx[3], b0 = mx[4], b1 = mx[5];
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v8f x0 = addn(q, na, i), y0 = addn(q, na, i + sh);
+        v8f x1 = addn(q, na, i + 8), y1 = addn(q, na, i + 8 + sh);
+        v8f h0 = x0 + y0, h1 = x1 + y1;
+        st(dest + i, h0);
+        st(dest + i + 8, h1);
+        a0 = vmax(a0, x0);
+        a1 = vmax(a1, y0);
+        a2 = vmax(a2, x1);
+        a3 = vmax(a3, y1);
+        b0 = vmax(b0, h0);
+        b1 = vmax(b1, h1);
+    }
+    for (; i < n; i += 8) {
+        v8f x0 = addn(q, na, i), y0 = addn(q, na, i + sh);
+        v8f h0 = x0 + y0;
+        st(dest + i, h0);
+        a0 = vmax(a0, x0);
+        a1 = vmax(a1, y0);
+        b0 = vmax(b0, h0);
+    }
+    mx[0] = a0;
+    mx[1] = a1;
+    mx[2] = a2;
+    mx[3] = a3;
+    mx[4] = b0;
+    mx[5] = b1;
+}
+
+AI void vfold01(const float *const q[5], uint32_t na, size_t sh, size_t n, float *dest, v8f mx[6])
+{
+    switch (na) {
+    case 3:
+        vfold01_n(q, 3, sh, n, dest, mx);
+        break;
+    case 4:
+        vfold01_n(q, 4, sh, n, dest, mx);
+        break;
+    default:
+        vfold01_n(q, 5, sh, n, dest, mx);
+        break;
+    }
+}
+
+/* One level-0 sum along time, as v8 adds it. */
+AI float tsum(const float *const q[5], uint32_t na, size_t i)
+{
+    float sum = q[0][i] + q[1][i];
+    for (uint32_t k = 2; k < na; k++)
+        sum += q[k][i];
+    return sum;
+}
+
+/* Along time, a fold of di points and its first halving (into dest, di / 2
+ * points): their largest sums in m[0] and m[1]. */
+AI void tfold01(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest,
+                float m[2])
+{
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + off[k < na ? k : 0];
+    uint32_t half = di / 2, sh = di - half, i = half & ~7u;
+    v8f mx[6] = {{0}, {0}, {0}, {0}, {0}, {0}};
+    vfold01(q, na, sh, i, dest, mx);
+    float m0 = hmax(vmax(vmax(mx[0], mx[1]), vmax(mx[2], mx[3])), 0.0f);
+    float m1 = hmax(vmax(mx[4], mx[5]), 0.0f);
+    for (; i < half; i++) {
+        float x = tsum(q, na, i), y = tsum(q, na, i + sh), h = x + y;
+        dest[i] = h;
+        m0 = x > m0 ? x : m0;
+        m0 = y > m0 ? y : m0;
+        m1 = h > m1 ? h : m1;
+    }
+    if (di & 1) {
+        float x = tsum(q, na, half);
+        m0 = x > m0 ? x : m0;
+    }
+    m[0] = m0;
+    m[1] = m1;
+}
+
+/* Across bins, the same: lane maxima of the fold in m[0], of its halving in
+ * m[1]. */
+AI void xfold01(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest,
+                v8f m[2])
+{
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + 8 * (size_t)off[k < na ? k : 0];
+    uint32_t half = di / 2, sh = di - half;
+    v8f mx[6] = {{0}, {0}, {0}, {0}, {0}, {0}};
+    vfold01(q, na, 8 * (size_t)sh, 8 * (size_t)half, dest, mx);
+    if (di & 1)
+        mx[0] = vmax(mx[0], addn(q, na, 8 * (size_t)half));
+    m[0] = vmax(vmax(mx[0], mx[1]), vmax(mx[2], mx[3]));
+    m[1] = vmax(mx[4], mx[5]);
+}
 
 /* A fold of src by na adds at offsets off[0..na) (off[0] = 0) into dest[0..di);
- * returns the largest sum (0 if none is larger).  Sums in v8's order. */
-static float fold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di,
-                       float *dest)
+ * returns the largest sum (0 if none is larger).  Sums in v8's order.  A
+ * profile folded in half is the same with na = 2 and off[1] the shift. */
+AI float tfold(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
 {
-    float mx = 0.0f;
-    const float *one = src, *two = src + off[1], *three = src + off[2];
-    const float *four = src + off[na > 3 ? 3 : 2], *five = src + off[na > 4 ? 4 : 2];
-    for (uint32_t i = 0; i < di; i++) {
-        float sum = one[i] + two[i];
-        sum += three[i];
-        if (na > 3)
-            sum += four[i];
-        if (na > 4)
-            sum += five[i];
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + off[k < na ? k : 0];
+    uint32_t i = di & ~7u;
+    float mx = hmax(vfold(q, na, i, dest), 0.0f);
+    for (; i < di; i++) {
+        float sum = q[0][i] + q[1][i];
+        for (uint32_t k = 2; k < na; k++)
+            sum += q[k][i];
         dest[i] = sum;
         if (sum > mx)
             mx = sum;
@@ -295,18 +517,38 @@ static float fold_adds(const float *src, uint32_t na, const uint32_t off[5], uin
     return mx;
 }
 
-/* A profile folded in half: dest[i] = src[i] + src[i + off], i < di. */
-static float fold_half(const float *src, uint32_t off, uint32_t di, float *dest)
+AI float tfold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
 {
-    float mx = 0.0f;
-    for (uint32_t i = 0; i < di; i++) {
-        float sum = src[i] + src[i + off];
-        dest[i] = sum;
-        if (sum > mx)
-            mx = sum;
-    }
-    return mx;
+    return tfold(src, na, off, di, dest);
 }
+
+AI float tfold_half(const float *src, uint32_t shift, uint32_t di, float *dest)
+{
+    const uint32_t off[5] = {0, shift, 0, 0, 0};
+    return tfold(src, 2, off, di, dest);
+}
+
+/* The same across bins: src and dest hold eight lanes per point. */
+AI v8f xfold(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
+{
+    const float *q[5];
+    for (uint32_t k = 0; k < 5; k++)
+        q[k] = src + 8 * (size_t)off[k < na ? k : 0];
+    return vfold(q, na, 8 * (size_t)di, dest);
+}
+
+AI v8f xfold_adds(const float *src, uint32_t na, const uint32_t off[5], uint32_t di, float *dest)
+{
+    return xfold(src, na, off, di, dest);
+}
+
+AI v8f xfold_half(const float *src, uint32_t shift, uint32_t di, float *dest)
+{
+    const uint32_t off[5] = {0, shift, 0, 0, 0};
+    return xfold(src, 2, off, di, dest);
+}
+
+/* ---- pulses: candidates and the reported pulse ----------------------------- */
 
 /* The segment's reported pulse so far (v8's maxp ... fthresh). */
 typedef struct pulse_best {
@@ -359,40 +601,71 @@ static void pulse_check(const seg_ctx *s, float tmax, float tf, uint32_t n, floa
     }
 }
 
-/* One segment's folds; fa and fb are fp->foldlen floats each. */
-static void pulse_segment(const seg_ctx *s, const fold_plan *fp, const float *thr, const float *pot,
-                          float *fa, float *fb)
+static void pulse_report(const seg_ctx *s, float avg, const pulse_best *best)
+{
+    if (best->period != 0)
+        emit_pulse(s, best->max, avg, best->period, best->snr, best->thresh, true);
+}
+
+/* Offsets round(k p / div) of a fold at p, in v8's twelfths. */
+static void fold_offsets(uint32_t p, uint32_t a, uint32_t off[5])
+{
+    uint32_t na = a + 3, div = a + 2;
+    uint64_t mper = (uint64_t)p * (12 / div);
+    off[0] = 0;
+    for (uint32_t k = 1; k < 5; k++)
+        off[k] = k < na ? (uint32_t)((mper * k + 6) / 12) : 0;
+}
+
+/* Threshold factor, adds and period of the fold at (a, p, level j), whose
+ * profile is di points long. */
+static float fold_tf(const fold_plan *fp, const float *thr, uint32_t a, uint32_t j, uint32_t di)
+{
+    return thr[fp->base[a][j] + di - fp->dmin[a][j]];
+}
+
+static float fold_period(uint32_t p, uint32_t a, uint32_t j)
+{
+    return (float)p / (float)((a + 2) << j);
+}
+
+/* One segment's folds along time; fa and fb are fp->foldlen floats each. */
+AI void pulse_segment_t(const seg_ctx *s, const fold_plan *fp, const float *thr, const float *pot,
+                        float *fa, float *fb)
 {
     float avg = blocked_mean(pot, s->len, 4);
     pulse_best best = {0};
     for (uint32_t a = 0; a < 3; a++) {
         uint32_t na = a + 3, div = a + 2;
         for (uint32_t p = fp->last[a]; p > fp->first[a]; p--) {
-            /* offsets round(k p / div), in v8's twelfths */
-            uint32_t off[5] = {0};
-            uint64_t mper = (uint64_t)p * (12 / div);
-            for (uint32_t k = 1; k < na; k++)
-                off[k] = (uint32_t)((mper * k + 6) / 12);
-            uint32_t di = p / div, perdiv = div;
-            float tmax = fold_adds(pot, na, off, di, fa);
-            float tf = thr[fp->base[a][0] + di - fp->dmin[a][0]];
-            pulse_check(s, tmax, tf, na, (float)p / (float)perdiv, avg, &best);
+            uint32_t off[5];
+            fold_offsets(p, a, off);
+            uint32_t di = p / div;
+            float m[2] = {0, 0};
+            if (fp->ndivs > 1)
+                tfold01(pot, na, off, di, fa, m);
+            else
+                m[0] = tfold_adds(pot, na, off, di, fa);
+            pulse_check(s, m[0], fold_tf(fp, thr, a, 0, di), na, fold_period(p, a, 0), avg, &best);
+            if (fp->ndivs == 1)
+                continue;
+            di /= 2;
+            pulse_check(s, m[1], fold_tf(fp, thr, a, 1, di), na << 1, fold_period(p, a, 1), avg,
+                        &best);
             float *src = fa, *dst = fb;
-            for (uint32_t j = 1; j < fp->ndivs; j++) {
+            for (uint32_t j = 2; j < fp->ndivs; j++) {
                 uint32_t half = di / 2, shift = (di & 1) + half;
                 di = half;
-                perdiv *= 2;
-                tmax = fold_half(src, shift, di, dst);
-                tf = thr[fp->base[a][j] + di - fp->dmin[a][j]];
-                pulse_check(s, tmax, tf, na << j, (float)p / (float)perdiv, avg, &best);
+                float tmax = tfold_half(src, shift, di, dst);
+                pulse_check(s, tmax, fold_tf(fp, thr, a, j, di), na << j, fold_period(p, a, j), avg,
+                            &best);
                 float *t = src;
                 src = dst;
                 dst = t;
             }
         }
     }
-    if (best.period != 0)
-        emit_pulse(s, best.max, avg, best.period, best.snr, best.thresh, true);
+    pulse_report(s, avg, &best);
 }
 
 /* Every threshold factor a segment of this length can ask for. */
@@ -408,58 +681,360 @@ static void fill_thresholds(const oz_seti_block *b, const fold_plan *fp, float *
     }
 }
 
-/* ---- the search ---------------------------------------------------------- */
+/* ---- the search ------------------------------------------------------------ */
 
-/* Scratch layout, in floats: the bin's PoT (nspec), two profile buffers,
- * the threshold table, then the triplets' on and next lists (len and
- * len + 1 words, as uint32_t). */
+/*
+ * Across bins, a group of eight bins (g .. g + 7, g a multiple of 8) is
+ * folded segment by segment, but v8's order is bin by bin: the candidates
+ * (fold, lane, largest sum) are kept in the scratch, segment after segment,
+ * and handed out bin by bin once the group is done, each bin's segments
+ * getting their triplet search (when the group pass saw at least three on
+ * spectra, as find_triplets needs) and their pulse checks in v8's order.
+ * Noise gives up to a few thousand candidates per group at the lengths that
+ * take this path (segments of 2200 spectra at most: L >= 64 in the reference
+ * unit); a group with more than the scratch holds (a strong signal) is
+ * searched again along time, bin by bin, to the same hits.
+ */
+#define ACROSS_MAX_LEN 2200u /* longest segment searched across bins */
+#define MAXCAND 16384u       /* candidates a group may keep */
+
+typedef struct cand {
+    float tmax;
+    uint32_t p;
+    uint8_t a, j, lane;
+} cand;
+
+/* Where the scratch's parts start (oz_seti_pulse_scratch sums them). */
+typedef struct layout {
+    bool across;              /* the group path is taken */
+    uint32_t nseg;            /* segments per bin */
+    size_t col, fa, fb, thr;  /* float offsets: the bin's PoT, profiles, thresholds */
+    size_t seg8, avg8, tflag; /* across: interleaved segment, means, triplet flags */
+    size_t start, cands, on;  /* across: candidates' segment starts, candidates; on/next */
+    size_t total;
+} layout;
+
+static uint32_t seg_count(const seg_plan *sp, uint32_t nspec)
+{
+    if ((uint64_t)sp->len >= nspec)
+        return 1;
+    /* starts 0, advance, ... while start + len < nspec, then the last */
+    return (nspec - sp->len - 1) / sp->advance + 2;
+}
+
+static uint32_t seg_start(const seg_plan *sp, uint32_t nspec, uint32_t k, uint32_t nseg)
+{
+    return k + 1 == nseg ? nspec - sp->len : k * sp->advance;
+}
+
+static layout plan_layout(const oz_seti_block *b, const seg_plan *sp, const fold_plan *fp)
+{
+    layout y;
+    memset(&y, 0, sizeof y);
+    y.nseg = seg_count(sp, b->nspec);
+    y.across = b->L % 8 == 0 && b->L >= 16 && sp->len <= ACROSS_MAX_LEN;
+    size_t lanes = y.across ? 8 : 1, n = 0;
+    y.col = n;
+    n += b->nspec;
+    y.fa = n;
+    n += lanes * fp->foldlen;
+    y.fb = n;
+    n += lanes * fp->foldlen;
+    y.thr = n;
+    n += fp->nthr;
+    if (y.across) {
+        y.seg8 = n;
+        n += 8 * (size_t)b->nspec;
+        y.avg8 = n;
+        n += 8 * (size_t)y.nseg;
+        y.tflag = n;
+        n += y.nseg;
+        y.start = n;
+        n += (size_t)y.nseg + 1;
+        y.cands = n;
+        n += (MAXCAND * sizeof(cand) + sizeof(float) - 1) / sizeof(float);
+    }
+    y.on = n;
+    n += 2 * (size_t)sp->len + 1;
+    y.total = n;
+    return y;
+}
+
+/* The means of eight interleaved lanes, each as blocked_mean's. */
+AI v8f blocked_mean8(const float *x, uint32_t len, uint32_t minblk)
+{
+    uint32_t blk = mean_block(len, minblk);
+    v8f total = {0};
+    uint32_t i = 0;
+    for (; i + blk <= len; i += blk) {
+        v8f partial = {0};
+        for (uint32_t k = 0; k < blk; k++)
+            partial += ld(x + 8 * (size_t)(i + k));
+        total += partial;
+    }
+    for (; i < len; i++)
+        total += ld(x + 8 * (size_t)i);
+    return total / (float)len;
+}
+
+/* Everything the per-bin and per-group passes share. */
+typedef struct search {
+    const oz_seti_block *b;
+    seg_plan sp;
+    fold_plan fp;
+    layout y;
+    bool pulse_find;
+    float *scratch;
+    oz_seti_emit emit;
+    void *ctx;
+} search;
+
+static float *part(const search *x, size_t off)
+{
+    return x->scratch + off;
+}
+
+/* The scratch is the caller's allocation, whose words take the type they
+ * are written with: the uint32_t and cand arrays may live in it. */
+static void *part_raw(const search *x, size_t off)
+{
+    return x->scratch + off;
+}
+
+static void gather_column(const oz_seti_block *b, uint32_t bin, float *col)
+{
+    for (uint32_t t = 0; t < b->nspec; t++)
+        col[t] = b->power[(size_t)t * b->L + bin];
+}
+
+/* Bins [lo, hi) one at a time, folding along time. */
+AI void search_bins(const search *x, uint32_t lo, uint32_t hi)
+{
+    const oz_seti_block *b = x->b;
+    float *col = part(x, x->y.col), *fa = part(x, x->y.fa), *fb = part(x, x->y.fb);
+    const float *thr = part(x, x->y.thr);
+    uint32_t *on = part_raw(x, x->y.on);
+    uint32_t *next = on + x->sp.len;
+    seg_ctx s = {b, 0, 0, x->sp.len, x->emit, x->ctx};
+    for (uint32_t bin = lo; bin < hi; bin++) {
+        gather_column(b, bin, col);
+        s.bin = bin;
+        for (uint32_t k = 0; k < x->y.nseg; k++) {
+            s.toff = seg_start(&x->sp, b->nspec, k, x->y.nseg);
+            const float *pot = col + s.toff;
+            if (x->sp.triplets)
+                triplet_segment(&s, pot, on, next);
+            if (x->pulse_find)
+                pulse_segment_t(&s, &x->fp, thr, pot, fa, fb);
+        }
+    }
+}
+
+/* The group pass over one segment of bins g .. g + 7: its means, whether
+ * each lane needs a triplet search, and its candidates appended at cands +
+ * *nc.  False when they do not fit. */
+AI bool group_segment(const search *x, uint32_t g, uint32_t k, cand *cands, uint32_t *nc)
+{
+    const oz_seti_block *b = x->b;
+    const fold_plan *fp = &x->fp;
+    uint32_t len = x->sp.len, toff = seg_start(&x->sp, b->nspec, k, x->y.nseg);
+    const float *seg = part(x, x->y.seg8) + 8 * (size_t)toff;
+    float *fa = part(x, x->y.fa), *fb = part(x, x->y.fb);
+    const float *thr = part(x, x->y.thr);
+    uint32_t *tflag = part_raw(x, x->y.tflag);
+    tflag[k] = 0;
+    v8f mean = {0};
+    if (x->sp.triplets) {
+        /* find_triplets' first test: more than two on spectra */
+        mean = blocked_mean8(seg, len, 1);
+        v8f thr8 = (float)b->p->triplet_thresh * mean;
+        v8i non = {0};
+        for (uint32_t t = 0; t < len; t++)
+            non -= ld(seg + 8 * (size_t)t) >= thr8;
+        for (uint32_t l = 0; l < 8; l++)
+            tflag[k] |= (uint32_t)(non[l] > 2) << l;
+    }
+    if (!x->pulse_find)
+        return true;
+    /* the pulses' mean sums in blocks of at least 4: often the same blocks */
+    v8f avg = x->sp.triplets && mean_block(len, 1) == mean_block(len, 4)
+                  ? mean
+                  : blocked_mean8(seg, len, 4);
+    st(part(x, x->y.avg8) + 8 * (size_t)k, avg);
+    unsigned live = g == 0 ? 0xfeu : 0xffu; /* bin 0 is not searched */
+    for (uint32_t a = 0; a < 3; a++) {
+        uint32_t na = a + 3, div = a + 2;
+        for (uint32_t p = fp->last[a]; p > fp->first[a]; p--) {
+            uint32_t off[5];
+            fold_offsets(p, a, off);
+            uint32_t di = p / div;
+            v8f m[2];
+            if (fp->ndivs > 1)
+                xfold01(seg, na, off, di, fa, m);
+            else
+                m[0] = xfold_adds(seg, na, off, di, fa);
+            const uint32_t d01[2] = {di, di / 2};
+            float *src = fa, *dst = fb;
+            for (uint32_t j = 0; j < fp->ndivs; j++) {
+                v8f tmax;
+                if (j < 2) {
+                    tmax = m[j];
+                    di = d01[j];
+                } else {
+                    uint32_t half = di / 2, shift = (di & 1) + half;
+                    di = half;
+                    tmax = xfold_half(src, shift, di, dst);
+                    float *t = src;
+                    src = dst;
+                    dst = t;
+                }
+                v8i over = tmax > fold_tf(fp, thr, a, j, di) * avg;
+                uint64_t w[4];
+                memcpy(w, &over, sizeof w);
+                if (!(w[0] | w[1] | w[2] | w[3]))
+                    continue;
+                unsigned bits = 0;
+                for (uint32_t l = 0; l < 8; l++)
+                    bits |= (unsigned)(over[l] & 1) << l;
+                bits &= live;
+                for (uint32_t l = 0; bits; l++, bits >>= 1) {
+                    if (!(bits & 1))
+                        continue;
+                    if (*nc == MAXCAND)
+                        return false;
+                    cands[(*nc)++] = (cand){tmax[l], p, (uint8_t)a, (uint8_t)j, (uint8_t)l};
+                }
+            }
+        }
+    }
+    return true;
+}
+
+/* Hands out a finished group's hits bin by bin, in v8's order. */
+static void group_emit(const search *x, uint32_t g, const cand *cands)
+{
+    const oz_seti_block *b = x->b;
+    const fold_plan *fp = &x->fp;
+    float *col = part(x, x->y.col);
+    const float *thr = part(x, x->y.thr), *avg8 = part(x, x->y.avg8);
+    const uint32_t *tflag = part_raw(x, x->y.tflag), *start = part_raw(x, x->y.start);
+    uint32_t *on = part_raw(x, x->y.on);
+    uint32_t *next = on + x->sp.len;
+    seg_ctx s = {b, 0, 0, x->sp.len, x->emit, x->ctx};
+    for (uint32_t l = g == 0 ? 1 : 0; l < 8; l++) {
+        s.bin = g + l;
+        bool have_col = false;
+        for (uint32_t k = 0; k < x->y.nseg; k++) {
+            s.toff = seg_start(&x->sp, b->nspec, k, x->y.nseg);
+            if (tflag[k] >> l & 1) {
+                if (!have_col)
+                    gather_column(b, s.bin, col);
+                have_col = true;
+                triplet_segment(&s, col + s.toff, on, next);
+            }
+            if (!x->pulse_find)
+                continue;
+            float avg = avg8[8 * (size_t)k + l];
+            pulse_best best = {0};
+            for (uint32_t c = start[k]; c < start[k + 1]; c++) {
+                const cand *cd = &cands[c];
+                if (cd->lane != l)
+                    continue;
+                uint32_t di = (cd->p / (cd->a + 2u)) >> cd->j;
+                pulse_check(&s, cd->tmax, fold_tf(fp, thr, cd->a, cd->j, di), (cd->a + 3u) << cd->j,
+                            fold_period(cd->p, cd->a, cd->j), avg, &best);
+            }
+            pulse_report(&s, avg, &best);
+        }
+    }
+}
+
+/* Bins g .. g + 7 of every spectrum into blk, eight lanes per spectrum;
+ * the next group's columns are fetched meanwhile (a spectrum a line). */
+AI void copy_group(const oz_seti_block *b, uint32_t g, float *blk)
+{
+    bool more = g + 16 < b->L;
+    for (uint32_t t = 0; t < b->nspec; t++) {
+        const float *row = b->power + (size_t)t * b->L + g;
+        if (more)
+            __builtin_prefetch(row + 16);
+        st(blk + 8 * (size_t)t, ld(row));
+    }
+}
+
+/* Bins 1 .. L-1 in groups of eight folded across bins. */
+AI void search_groups(const search *x)
+{
+    cand *cands = part_raw(x, x->y.cands);
+    uint32_t *start = part_raw(x, x->y.start);
+    for (uint32_t g = 0; g < x->b->L; g += 8) {
+        uint32_t nc = 0;
+        bool fit = true;
+        copy_group(x->b, g, part(x, x->y.seg8));
+        for (uint32_t k = 0; k < x->y.nseg && fit; k++) {
+            start[k] = nc;
+            fit = group_segment(x, g, k, cands, &nc);
+        }
+        start[x->y.nseg] = nc;
+        if (fit)
+            group_emit(x, g, cands);
+        else
+            search_bins(x, g == 0 ? 1 : g, g + 8);
+    }
+}
+
+static void search_generic(const search *x)
+{
+    if (x->y.across)
+        search_groups(x);
+    else
+        search_bins(x, 1, x->b->L);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OZ_PULSE_AVX2 1
+/* The same code compiled for AVX2: the same operations lane by lane. */
+__attribute__((target("avx2"))) static void search_avx2(const search *x)
+{
+    if (x->y.across)
+        search_groups(x);
+    else
+        search_bins(x, 1, x->b->L);
+}
+#endif
+
 size_t oz_seti_pulse_scratch(const oz_seti_block *b)
 {
     seg_plan sp = plan_segments(b);
     if (sp.len == 0 || b->L < 2)
         return 0;
     fold_plan fp = plan_folds(sp.len);
-    return (size_t)b->nspec + 2 * (size_t)sp.len + 1 + 2 * fp.foldlen + fp.nthr;
+    return plan_layout(b, &sp, &fp).total;
 }
 
 void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratch,
                           oz_seti_emit emit, void *ctx)
 {
-    seg_plan sp = plan_segments(b);
-    if (sp.len == 0 || b->L < 2 || (!pulse_find && !sp.triplets))
+    search x;
+    x.sp = plan_segments(b);
+    if (x.sp.len == 0 || b->L < 2 || (!pulse_find && !x.sp.triplets))
         return;
-    fold_plan fp = plan_folds(sp.len);
-    float *col = scratch;
-    float *fa = col + b->nspec;
-    float *fb = fa + fp.foldlen;
-    float *thr = fb + fp.foldlen;
-    /* the scratch is the caller's allocation, whose words take the type
-     * they are written with: the uint32_t lists may live in its tail */
-    void *tail = thr + fp.nthr;
-    uint32_t *on = tail;
-    uint32_t *next = on + sp.len;
+    x.b = b;
+    x.fp = plan_folds(x.sp.len);
+    x.y = plan_layout(b, &x.sp, &x.fp);
+    x.pulse_find = pulse_find;
+    x.scratch = scratch;
+    x.emit = emit;
+    x.ctx = ctx;
     if (pulse_find)
-        fill_thresholds(b, &fp, thr);
-
-    seg_ctx s = {b, 0, 0, sp.len, emit, ctx};
-    for (uint32_t bin = 1; bin < b->L; bin++) {
-        for (uint32_t t = 0; t < b->nspec; t++)
-            col[t] = b->power[(size_t)t * b->L + bin];
-        s.bin = bin;
-        bool more = true;
-        for (uint32_t toff = 0; more; toff += sp.advance) {
-            if ((uint64_t)toff + sp.len >= b->nspec) {
-                more = false;
-                toff = b->nspec - sp.len;
-            }
-            s.toff = toff;
-            const float *pot = col + toff;
-            if (sp.triplets)
-                triplet_segment(&s, pot, on, next);
-            if (pulse_find)
-                pulse_segment(&s, &fp, thr, pot, fa, fb);
-        }
+        fill_thresholds(b, &x.fp, part(&x, x.y.thr));
+#ifdef OZ_PULSE_AVX2
+    if (oz_cpu_avx2()) {
+        search_avx2(&x);
+        return;
     }
+#endif
+    search_generic(&x);
 }
 
 bool oz_seti_pulse_runs(const oz_seti_block *b, bool pulse_find)
