@@ -14,7 +14,7 @@
  *
  *  - squares Y[k] for k < L/2 only (positive and negative delays are alike)
  *    and sums the squares in float, in blocks of v8's summing size
- *    (4 <= blksize <= 512, see summing_block), zero delay included;
+ *    (4 <= blksize <= 512, oz_seti_sum_block), zero delay included;
  *  - takes that sum over L, not over the L/2 squares summed, as the mean: the
  *    zero-delay square alone, (2 sum P)^2, is about four fifths of it in
  *    noise, so a noise peak is about 0.4 times the largest of L/2 chi-square
@@ -60,27 +60,6 @@ struct oz_seti_autocorr {
     fftwf_plan plan;  /* REDFT10 of length L, in -> out */
 };
 
-/* v8's pow2(): the largest power of two strictly below x (0 for x <= 1). */
-static uint32_t pow2_below(uint32_t x)
-{
-    uint32_t p = 1;
-    if (x <= 1)
-        return 0;
-    while (p <= (x - 1) / 2)
-        p *= 2;
-    return p;
-}
-
-/* v8's block size for summing len squares: a power of two from 4 to 512
- * (512 at L = 131072), which for power-of-two len >= 4 divides len. */
-static uint32_t summing_block(uint32_t len)
-{
-    uint32_t b = pow2_below((uint32_t)sqrtf((float)(len / 32))) * 32;
-    if (b > 512)
-        b = 512;
-    return b < 4 ? 4 : b;
-}
-
 int oz_seti_autocorr_new(uint32_t L, unsigned fftw_flags, oz_seti_autocorr **out)
 {
     *out = NULL;
@@ -91,7 +70,7 @@ int oz_seti_autocorr_new(uint32_t L, unsigned fftw_flags, oz_seti_autocorr **out
     if (!a)
         return OZ_SCI_ENOMEM;
     a->L = L;
-    a->blksize = summing_block(L / 2);
+    a->blksize = oz_seti_sum_block(L / 2, 4);
     a->in = fftwf_malloc(sizeof(float) * L);
     a->out = fftwf_malloc(sizeof(float) * L);
     if (!a->in || !a->out)

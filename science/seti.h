@@ -19,7 +19,26 @@
 #ifndef OZMA_SCIENCE_SETI_H
 #define OZMA_SCIENCE_SETI_H
 
+#include <math.h>
+
 #include "internal.h"
+
+/* v8's summing block for a mean or total over len values: its pow2()
+ * (the largest power of two strictly below its argument) of
+ * floor(sqrt(len / 32)) * 32, clamped to [lo, 512].  Every v8 detector sums
+ * in such blocks (spike.cpp, autocorr.cpp, analyzePoT.cpp, pulsefind.cpp,
+ * each with its own lo), and the float rounding of its means follows. */
+static inline uint32_t oz_seti_sum_block(uint32_t len, uint32_t lo)
+{
+    uint32_t x = (uint32_t)sqrtf((float)(len / 32)) * 32u, p = 1;
+    if (x <= 1)
+        p = 0;
+    else
+        while (p <= (x - 1) / 2)
+            p *= 2;
+    p = p < 512 ? p : 512;
+    return p > lo ? p : lo;
+}
 
 /* What a seti detector found, in v8's own units. */
 typedef struct oz_seti_hit {

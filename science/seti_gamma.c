@@ -22,7 +22,7 @@
 #define ITMAX 10000
 
 /* log Gamma(a), a > 0: Lanczos' approximation, relative error below 2e-10. */
-static double gammln(double a)
+double oz_seti_gammln(double a)
 {
     static const double cof[6] = {76.18009172947146,  -86.50532032941677,    24.01409824083091,
                                   -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5};
@@ -37,10 +37,9 @@ static double gammln(double a)
     return -tmp + log(2.5066282746310005 * ser / a);
 }
 
-double oz_seti_lcgf(double a, double x)
+double oz_seti_lcgf_g(double a, double x, double gln)
 {
     const double eps = DBL_EPSILON, fpmin = DBL_MIN / DBL_EPSILON;
-    double gln = gammln(a);
     /* Lentz's method for the continued fraction
      * Q(a,x) Gamma(a) e^x x^-a = 1/(x+1-a-) 1(1-a)/(x+3-a-) 2(2-a)/(x+5-a-) ... */
     double b = x + 1.0 - a, c = 1.0 / fpmin, d = 1.0 / b, h = d;
@@ -60,6 +59,11 @@ double oz_seti_lcgf(double a, double x)
             break;
     }
     return (float)(log(h) - x + a * log(x) - gln);
+}
+
+double oz_seti_lcgf(double a, double x)
+{
+    return oz_seti_lcgf_g(a, x, oz_seti_gammln(a));
 }
 
 /* d/dx log Q(a, x) by a central difference, as v8 takes it. */

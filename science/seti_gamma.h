@@ -19,6 +19,11 @@
 /* log Q(a, x), Q the regularised upper incomplete gamma function, for
  * x >= a + 1 (a continued fraction), rounded to float as v8's lcgf is. */
 double oz_seti_lcgf(double a, double x);
+/* The same with log Gamma(a) given (oz_seti_gammln), for callers that
+ * evaluate many x at one a (the Gaussian score). */
+double oz_seti_lcgf_g(double a, double x, double gln);
+/* log Gamma(a), a > 0, as v8 computes it (Lanczos, six terms). */
+double oz_seti_gammln(double a);
 
 /* The x > a + 1 at which log Q(a, x) = y (y < 0), to within |frac_err * y|
  * in y: v8's invert_lcgf, bracketed Newton steps from the same start.

@@ -23,7 +23,7 @@
  * Power over time (GetFixedPoT).  With m = nspec / M spectra per point (v8
  * runs Gaussians only where nspec >= M; other blocks yield nothing here),
  * point j is the float sum of spectra j*m .. j*m+m-1 of the bin, added in
- * blocks of bs = clamp(next_pow2(floor(sqrt(m / 32)) * 32), 1, 512) (each
+ * blocks of bs = oz_seti_sum_block(m, 1) (v8's pow2: below, not above; each
  * block summed from 0 then added to the running total, then the leftover),
  * a plain copy when m = 1.  Sums, not means: GaussFit normalises anyway.
  *
@@ -90,13 +90,13 @@
 #include <string.h>
 
 #include "seti.h"
+#include "seti_gamma.h"
 
 /* v8's EXP macro's constant (its "NEG_LN_ONE_HALF"). */
 #define LN_HALF_V8 0.693
 /* v8's HPBW-to-sigma factor, a float constant. */
 #define HPBW_SIGMA 2.35482f
 /* v8's limit on continued-fraction terms in lcgf. */
-#define LQ_ITMAX 10000
 
 /* lq for one a, what does not depend on x worked out once (lq_a_init). */
 typedef struct lq_a {
@@ -122,64 +122,24 @@ typedef struct gconst {
     float over;      /* a float p is over gauss_power_thresh iff p >= over */
 } gconst;
 
-/* v8's pow2(): the smallest power of two >= v (1 for 0). */
-static uint32_t next_pow2(uint32_t v)
-{
-    v = v ? v - 1 : 0;
-    v |= v >> 1;
-    v |= v >> 2;
-    v |= v >> 4;
-    v |= v >> 8;
-    v |= v >> 16;
-    return v + 1;
-}
-
-/* log Q(a, x), Q the regularised upper incomplete gamma function, by the
- * continued fraction for Gamma(a, x) (modified Lentz), rounded to float as
- * v8's lcgf rounds it.  Valid for x >= a + 1: callers clamp. */
-static double log_gamma_q(double a, double x, double lga)
-{
-    const double tiny = DBL_MIN / DBL_EPSILON;
-    double b = x + 1.0 - a;
-    double c = 1.0 / tiny;
-    double d = 1.0 / b;
-    double h = d;
-    for (int i = 1; i <= LQ_ITMAX; i++) {
-        double an = -(double)i * ((double)i - a);
-        b += 2.0;
-        d = an * d + b;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = b + an / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        double del = d * c;
-        h *= del;
-        if (fabs(del - 1.0) < DBL_EPSILON)
-            break;
-    }
-    return (double)(float)(log(h) - x + a * log(x) - lga);
-}
-
 static double lq(double a, double x)
 {
-    return log_gamma_q(a, fmax(x, a + 1.0), lgamma(a));
+    return oz_seti_lcgf(a, fmax(x, a + 1.0));
 }
 
-/* lq for one a with what does not depend on x worked out once: lgamma(a),
+/* lq for one a with what does not depend on x worked out once: log Gamma(a),
  * and the value at the clamp (x <= a + 1, or NaN, which fmax also clamps),
  * where most of the fits to noise land. */
 static void lq_a_init(lq_a *c, double a)
 {
     c->a = a;
-    c->lga = lgamma(a);
-    c->at_clamp = log_gamma_q(a, a + 1.0, c->lga);
+    c->lga = oz_seti_gammln(a);
+    c->at_clamp = oz_seti_lcgf_g(a, a + 1.0, c->lga);
 }
 
 static double lq_at(const lq_a *c, double x)
 {
-    return x > c->a + 1.0 ? log_gamma_q(c->a, x, c->lga) : c->at_clamp;
+    return x > c->a + 1.0 ? oz_seti_lcgf_g(c->a, x, c->lga) : c->at_clamp;
 }
 
 /* v8's EXP(d, 0, sq) as a float weight. */
@@ -198,8 +158,7 @@ static bool gconst_init(const oz_seti_block *b, gconst *g)
         return false;
     g->M = M;
     g->m = b->nspec / M;
-    g->bs = next_pow2((uint32_t)sqrtf((float)(g->m / 32)) * 32);
-    g->bs = g->bs > 512 ? 512 : g->bs < 1 ? 1 : g->bs;
+    g->bs = oz_seti_sum_block(g->m, 1);
 
     double deg_per_point = p->angle_range / (double)M;
     g->sigma = (double)(float)((p->beam_width / (double)HPBW_SIGMA) / deg_per_point);

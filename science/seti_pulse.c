@@ -121,11 +121,6 @@ static uint32_t umax(uint32_t x, uint32_t y)
     return x > y ? x : y;
 }
 
-static uint32_t umin(uint32_t x, uint32_t y)
-{
-    return x < y ? x : y;
-}
-
 static seg_plan plan_segments(const oz_seti_block *b)
 {
     seg_plan s = {0, 1, false};
@@ -186,24 +181,11 @@ static fold_plan plan_folds(uint32_t len)
     return f;
 }
 
-/* v8's pow2: the largest power of two below num (0 for num <= 1). */
-static uint32_t pow2_below(uint32_t num)
-{
-    uint32_t x = num > 0 ? num - 1 : 0;
-    x |= x >> 1;
-    x |= x >> 2;
-    x |= x >> 4;
-    x |= x >> 8;
-    x |= x >> 16;
-    return (x + 1) >> 1;
-}
-
 /* The mean of x[0..len), summed in v8's blocks (their size grows with
  * sqrt(len), at least minblk, at most 512) so that it rounds as v8's. */
 static uint32_t mean_block(uint32_t len, uint32_t minblk)
 {
-    uint32_t blk = pow2_below((uint32_t)sqrt((double)(float)(len / 32)) * 32);
-    return umax(minblk, umin(blk, 512));
+    return oz_seti_sum_block(len, minblk);
 }
 
 static float blocked_mean(const float *x, uint32_t len, uint32_t minblk)

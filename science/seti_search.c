@@ -512,12 +512,7 @@ static void on_hit(void *ctx, const oz_seti_hit *h)
  * v8's size), the first strongest bin from 1 up, peak over mean. */
 static void spikes_row(oz_seti_run *r, const float *row, uint32_t L, uint32_t ifft)
 {
-    unsigned q = (unsigned)sqrtf((float)(L / 32)) * 32u;
-    unsigned p2 = 1;
-    while (p2 < q)
-        p2 *= 2;
-    uint32_t blk = p2 < 512 ? p2 : 512;
-    blk = blk > 8 ? blk : 8;
+    uint32_t blk = oz_seti_sum_block(L, 8);
     float total = 0;
     for (uint32_t b = 0; b < L / blk; b++) {
         float part = 0;
