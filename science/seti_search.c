@@ -55,14 +55,14 @@ struct seti_pair {
 
 struct seti_len {
     uint32_t L, nspec;
-    fftwf_plan plan;  /* nspec transforms, chirped -> spec */
     uint32_t batch;   /* spectra per chunk: SETI_CHUNK / L, at least 1 */
     fftwf_plan chunk; /* batch transforms, a chunk of chirped -> r->row */
 };
 
-/* Samples per chunk where only the spectrum-by-spectrum detectors run (the
- * spikes, the autocorrelation): each chunk is transformed and searched
- * while it is in cache, and no block of powers is written. */
+/* Samples per chunk: each chunk of the dechirped unit is transformed into a
+ * buffer that stays in cache and squared from there, into the block of
+ * powers where a power-over-time detector reads them, else into one row
+ * searched at once (spikes, autocorrelation). */
 #define SETI_CHUNK 32768u
 
 struct oz_seti_run {
@@ -84,7 +84,7 @@ struct oz_seti_run {
     uint64_t flops;
 
     /* work arrays */
-    fftwf_complex *chirped, *spec;
+    fftwf_complex *chirped;
     float *power, *scratch;
     fftwf_complex *row; /* max(SETI_CHUNK, fft_max) transformed samples */
     float *rowp;        /* one spectrum's powers */
@@ -280,13 +280,12 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
     const oz_sci_config *cfg = &r->cfg;
     unsigned flags = fftw_flags(cfg->planner);
     r->chirped = fftwf_alloc_complex(r->n);
-    r->spec = fftwf_alloc_complex(r->n);
     r->power = fftwf_alloc_real(r->n);
     size_t chunk = cfg->fft_max > SETI_CHUNK ? cfg->fft_max : SETI_CHUNK;
     r->row = fftwf_alloc_complex(chunk);
     r->rowp = fftwf_alloc_real(cfg->fft_max);
     r->list = calloc(cfg->max_signals, sizeof *r->list);
-    if (!r->chirped || !r->spec || !r->power || !r->row || !r->rowp || !r->list)
+    if (!r->chirped || !r->power || !r->row || !r->rowp || !r->list)
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", r->n);
     size_t scratch = 0;
     fftwf_make_planner_thread_safe();
@@ -295,15 +294,13 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
         sl->L = L;
         sl->nspec = (uint32_t)(r->n / L);
         int len = (int)L;
-        sl->plan = fftwf_plan_many_dft(1, &len, (int)sl->nspec, r->chirped, NULL, 1, len, r->spec,
-                                       NULL, 1, len, FFTW_FORWARD, flags);
         sl->batch = L >= SETI_CHUNK ? 1 : SETI_CHUNK / L;
         sl->batch = sl->batch < sl->nspec ? sl->batch : sl->nspec;
         sl->chunk = fftwf_plan_many_dft(1, &len, (int)sl->batch, r->chirped, NULL, 1, len, r->row,
                                         NULL, 1, len, FFTW_FORWARD, flags);
-        if (!sl->plan || !sl->chunk)
+        if (!sl->chunk)
             return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %u points",
-                               sl->nspec, L);
+                               sl->batch, L);
         oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti};
         size_t g = oz_seti_gauss_scratch(&b), p = oz_seti_pulse_scratch(&b);
         scratch = g > scratch ? g : scratch;
@@ -364,8 +361,6 @@ void oz_seti_run_free(oz_seti_run *r)
     if (!r)
         return;
     for (unsigned i = 0; i < r->nlens; i++) {
-        if (r->lens[i].plan)
-            fftwf_destroy_plan(r->lens[i].plan);
         if (r->lens[i].chunk)
             fftwf_destroy_plan(r->lens[i].chunk);
     }
@@ -373,7 +368,6 @@ void oz_seti_run_free(oz_seti_run *r)
     fftwf_free(r->rowp);
     oz_seti_autocorr_free(r->ac);
     fftwf_free(r->chirped);
-    fftwf_free(r->spec);
     fftwf_free(r->power);
     fftwf_free(r->scratch);
     fftwf_free(r->flat);
@@ -555,12 +549,16 @@ static void search_row(oz_seti_run *r, const oz_seti_block *b, const float *row,
 static void search_block(oz_seti_run *r, const struct seti_len *sl, const struct seti_pair *pp,
                          const oz_seti_block *b)
 {
-    double f0 = oz_thread_cpu_s();
-    fftwf_execute(sl->plan);
-    r->fft_s += oz_thread_cpu_s() - f0;
-    const float *x = (const float *)r->spec;
-    for (size_t k = 0; k < r->n; k++)
-        r->power[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+    const size_t chunk = (size_t)sl->batch * sl->L;
+    for (size_t at = 0; at < r->n; at += chunk) { /* transformed and squared in cache */
+        double f0 = oz_thread_cpu_s();
+        fftwf_execute_dft(sl->chunk, r->chirped + at, r->row);
+        r->fft_s += oz_thread_cpu_s() - f0;
+        const float *x = (const float *)r->row;
+        float *pw = r->power + at;
+        for (size_t k = 0; k < chunk; k++)
+            pw[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+    }
     for (uint32_t i = 0; i < sl->nspec && !r->overflow; i++)
         search_row(r, b, r->power + (size_t)i * sl->L, i);
     if (pp->gauss && !r->overflow)
