@@ -264,15 +264,11 @@ static float chi_sq(const float *pot, const gconst *g, int t, float peak, float 
     return chi / (float)g->M;
 }
 
-/* ChooseGaussEvent: thresholds and score; emits what can matter to v8. */
-static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, float peak,
-                   float mean, float chisq, float null_chisq, float max_power, oz_seti_emit emit,
-                   void *ctx)
+/* The hit of a pair past ChooseGaussEvent's chi-square test, all but its
+ * score. */
+static oz_seti_hit gauss_hit(const oz_seti_block *b, const gconst *g, uint32_t k, int t, float peak,
+                             float mean, float chisq, float null_chisq, float max_power)
 {
-    const oz_sci_seti *p = b->p;
-    if (!((double)chisq <= p->gauss_chi_sq_thresh))
-        return;
-    double bins = (double)(float)g->M;
     oz_seti_hit h = {0};
     h.type = OZ_SIG_GAUSSIAN;
     h.bin = k;
@@ -283,10 +279,22 @@ static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, f
     h.chisq = (double)chisq;
     h.null_chisq = (double)null_chisq;
     h.max_power = (double)max_power;
+    h.report = h.peak_power >= h.mean_power * b->p->gauss_peak_power_thresh &&
+               h.null_chisq >= g->null_thresh;
+    return h;
+}
+
+/* ChooseGaussEvent: thresholds and score; emits what can matter to v8. */
+static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, float peak,
+                   float mean, float chisq, float null_chisq, float max_power, oz_seti_emit emit,
+                   void *ctx)
+{
+    if (!((double)chisq <= b->p->gauss_chi_sq_thresh))
+        return;
+    double bins = (double)(float)g->M;
+    oz_seti_hit h = gauss_hit(b, g, k, t, peak, mean, chisq, null_chisq, max_power);
     h.score = g->score_offset + lq_at(&g->lq_fit, h.chisq * 0.5 * bins) -
               lq_at(&g->lq_null, h.null_chisq * 0.5 * bins);
-    h.report =
-        h.peak_power >= h.mean_power * p->gauss_peak_power_thresh && h.null_chisq >= g->null_thresh;
     emit(ctx, &h);
 }
 
@@ -385,6 +393,36 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 #define TO8I(lo, hi)                                                                               \
     __builtin_shufflevector(__builtin_convertvector((lo), v4i),                                    \
                             __builtin_convertvector((hi), v4i), 0, 1, 2, 3, 4, 5, 6, 7)
+
+/* r0 .. r7, rows of an 8 x 8 block, become its columns. */
+#define SHUF(a, b, ...) __builtin_shufflevector((a), (b), __VA_ARGS__)
+#define TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7)                                                 \
+    do {                                                                                           \
+        v8f t0_ = SHUF(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13),                                          \
+            t1_ = SHUF(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15);                                        \
+        v8f t2_ = SHUF(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13),                                          \
+            t3_ = SHUF(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15);                                        \
+        v8f t4_ = SHUF(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13),                                          \
+            t5_ = SHUF(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15);                                        \
+        v8f t6_ = SHUF(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13),                                          \
+            t7_ = SHUF(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);                                        \
+        v8f u0_ = SHUF(t0_, t2_, 0, 1, 8, 9, 4, 5, 12, 13),                                        \
+            u1_ = SHUF(t0_, t2_, 2, 3, 10, 11, 6, 7, 14, 15);                                      \
+        v8f u2_ = SHUF(t1_, t3_, 0, 1, 8, 9, 4, 5, 12, 13),                                        \
+            u3_ = SHUF(t1_, t3_, 2, 3, 10, 11, 6, 7, 14, 15);                                      \
+        v8f u4_ = SHUF(t4_, t6_, 0, 1, 8, 9, 4, 5, 12, 13),                                        \
+            u5_ = SHUF(t4_, t6_, 2, 3, 10, 11, 6, 7, 14, 15);                                      \
+        v8f u6_ = SHUF(t5_, t7_, 0, 1, 8, 9, 4, 5, 12, 13),                                        \
+            u7_ = SHUF(t5_, t7_, 2, 3, 10, 11, 6, 7, 14, 15);                                      \
+        r0 = SHUF(u0_, u4_, 0, 1, 2, 3, 8, 9, 10, 11);                                             \
+        r4 = SHUF(u0_, u4_, 4, 5, 6, 7, 12, 13, 14, 15);                                           \
+        r1 = SHUF(u1_, u5_, 0, 1, 2, 3, 8, 9, 10, 11);                                             \
+        r5 = SHUF(u1_, u5_, 4, 5, 6, 7, 12, 13, 14, 15);                                           \
+        r2 = SHUF(u2_, u6_, 0, 1, 2, 3, 8, 9, 10, 11);                                             \
+        r6 = SHUF(u2_, u6_, 4, 5, 6, 7, 12, 13, 14, 15);                                           \
+        r3 = SHUF(u3_, u7_, 0, 1, 2, 3, 8, 9, 10, 11);                                             \
+        r7 = SHUF(u3_, u7_, 4, 5, 6, 7, 12, 13, 14, 15);                                           \
+    } while (0)
 
 /* Step 3's true means and peaks at centres t .. t+3, none of whose windows
  * reaches an end of the PoT. */
@@ -598,63 +636,103 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
     })
 #endif
 
-/* chi_sq for one pair: x its bin's M points, wt its weights (wt[i] =
- * w[|i - t|]), terms scratch for 2 M floats.  Eight points to a vector, the
- * terms summed afterwards in the scalar order.  Where no point of eight has
+/* chi_sq for n <= 8 pairs: pair q's points at x + q M, its weights at
+ * wt[q] (wt[q][i] = w[|i - t|]), its true mean and peak in mean[q] and
+ * peak[q]; terms scratch for 2 LANES M floats.  Each pair's terms are worked
+ * out eight points to a vector; the sums over points then run with one pair
+ * a lane (eight 8 x 8 blocks of terms turned over), in the scalar order,
+ * eight chains side by side instead of one.  Where no point of eight has
  * pred > 1, noise is exactly 1 and dividing by it changes nothing: the
  * divisions are left out. */
-static inline __attribute__((always_inline)) float chi_pair(const gconst *g, const float *x,
-                                                            const float *wt, float mean, float peak,
-                                                            float *terms, float *null_out)
+static inline __attribute__((always_inline)) void
+chi_pairs(const gconst *g, size_t n, const float *x, const float *const *wt, const float *mean,
+          const float *peak, float *terms, float *chi_out, float *null_out)
 {
     const int M = (int)g->M;
     const double rebin = (double)g->m;
-    float *tc = terms, *tn = terms + M;
-    int i = 0;
-    for (; i + LANES <= M; i += LANES) {
-        v8f wv, xv;
-        LD8(wv, wt + i);
-        LD8(xv, x + i);
-        v8f pred = mean + peak * wv;
-        pred /= mean;
-        v8i gt = pred > 1.0f;
-        v8f r = xv / mean;
-        v4d dlo = LO4D(r) - LO4D(pred), dhi = HI4D(r) - HI4D(pred);
-        v8f dn = r - 1.0f;
-        dn = dn * dn;
-        v8f c, n;
-        v8i none = {0};
-        if (__builtin_memcmp(&gt, &none, sizeof gt)) {
-            v8f root = SEL(gt, pred, (v8f){0} + 1.0f) - 1.0f;
-            root = VSQRT8(root);
-            v4d nlo = 2.0 * LO4D(root) + 1.0, nhi = 2.0 * HI4D(root) + 1.0;
-            c = TO8F(rebin * (dlo * dlo) / nlo, rebin * (dhi * dhi) / nhi);
-            n = TO8F(rebin * LO4D(dn) / nlo, rebin * HI4D(dn) / nhi);
-        } else {
-            c = TO8F(rebin * (dlo * dlo), rebin * (dhi * dhi));
-            n = TO8F(rebin * LO4D(dn), rebin * HI4D(dn));
+    for (size_t q = 0; q < LANES; q++) {
+        float *tc = terms + q * (size_t)M, *tn = tc + (size_t)LANES * (size_t)M;
+        if (q >= n) {
+            memset(tc, 0, sizeof(float) * (size_t)M);
+            memset(tn, 0, sizeof(float) * (size_t)M);
+            continue;
         }
-        ST8(tc + i, c);
-        ST8(tn + i, n);
+        const float *xq = x + q * (size_t)M, *wq = wt[q];
+        const float mn = mean[q], pk = peak[q];
+        int i = 0;
+        for (; i + LANES <= M; i += LANES) {
+            v8f wv, xv;
+            LD8(wv, wq + i);
+            LD8(xv, xq + i);
+            v8f pred = mn + pk * wv;
+            pred /= mn;
+            v8i gt = pred > 1.0f;
+            v8f r = xv / mn;
+            v4d dlo = LO4D(r) - LO4D(pred), dhi = HI4D(r) - HI4D(pred);
+            v8f dn = r - 1.0f;
+            dn = dn * dn;
+            v8f c, nv;
+            v8i none = {0};
+            if (__builtin_memcmp(&gt, &none, sizeof gt)) {
+                v8f root = SEL(gt, pred, (v8f){0} + 1.0f) - 1.0f;
+                root = VSQRT8(root);
+                v4d nlo = 2.0 * LO4D(root) + 1.0, nhi = 2.0 * HI4D(root) + 1.0;
+                c = TO8F(rebin * (dlo * dlo) / nlo, rebin * (dhi * dhi) / nhi);
+                nv = TO8F(rebin * LO4D(dn) / nlo, rebin * HI4D(dn) / nhi);
+            } else {
+                c = TO8F(rebin * (dlo * dlo), rebin * (dhi * dhi));
+                nv = TO8F(rebin * LO4D(dn), rebin * HI4D(dn));
+            }
+            ST8(tc + i, c);
+            ST8(tn + i, nv);
+        }
+        for (; i < M; i++) { /* chi_sq's own steps */
+            float pred = mn + pk * wq[i];
+            pred /= mn;
+            double signal = (double)pred;
+            double noise = 2.0 * (double)sqrtf(fmaxf(pred, 1.0f) - 1.0f) + 1.0;
+            float r = xq[i] / mn;
+            double dfit = (double)r - signal;
+            float dnul = r - 1.0f;
+            tc[i] = (float)(rebin * (dfit * dfit) / noise);
+            tn[i] = (float)(rebin * (double)(dnul * dnul) / noise);
+        }
     }
-    for (; i < M; i++) { /* chi_sq's own steps */
-        float pred = mean + peak * wt[i];
-        pred /= mean;
-        double signal = (double)pred;
-        double noise = 2.0 * (double)sqrtf(fmaxf(pred, 1.0f) - 1.0f) + 1.0;
-        float r = x[i] / mean;
-        double dfit = (double)r - signal;
-        float dnul = r - 1.0f;
-        tc[i] = (float)(rebin * (dfit * dfit) / noise);
-        tn[i] = (float)(rebin * (double)(dnul * dnul) / noise);
+    v8f sum[2] = {{0}, {0}};
+    for (int k = 0; k < 2; k++) {
+        const float *tk = terms + (size_t)k * LANES * (size_t)M;
+        v8f acc = {0};
+        int i = 0;
+        for (; i + LANES <= M; i += LANES) {
+            v8f r0, r1, r2, r3, r4, r5, r6, r7;
+            LD8(r0, tk + i);
+            LD8(r1, tk + (size_t)M + i);
+            LD8(r2, tk + 2 * (size_t)M + i);
+            LD8(r3, tk + 3 * (size_t)M + i);
+            LD8(r4, tk + 4 * (size_t)M + i);
+            LD8(r5, tk + 5 * (size_t)M + i);
+            LD8(r6, tk + 6 * (size_t)M + i);
+            LD8(r7, tk + 7 * (size_t)M + i);
+            TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
+            acc += r0;
+            acc += r1;
+            acc += r2;
+            acc += r3;
+            acc += r4;
+            acc += r5;
+            acc += r6;
+            acc += r7;
+        }
+        for (; i < M; i++) {
+            v8f col;
+            for (int q = 0; q < LANES; q++)
+                col[q] = tk[(size_t)q * (size_t)M + (size_t)i];
+            acc += col;
+        }
+        sum[k] = acc / (float)M;
     }
-    float chi = 0.0f, nul = 0.0f;
-    for (i = 0; i < M; i++) {
-        chi += tc[i];
-        nul += tn[i];
-    }
-    *null_out = nul / (float)M;
-    return chi / (float)M;
+    ST8(chi_out, sum[0]);
+    ST8(null_out, sum[1]);
 }
 
 static bool scan_group_base(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
@@ -663,10 +741,11 @@ static bool scan_group_base(const oz_seti_block *b, const gconst *g, uint32_t k0
     return scan_group(b, g, k0, w, potv, tmv, pkv, pass, maxp);
 }
 
-static float chi_pair_base(const gconst *g, const float *x, const float *wt, float mean, float peak,
-                           float *terms, float *null_out)
+static void chi_pairs_base(const gconst *g, size_t n, const float *x, const float *const *wt,
+                           const float *mean, const float *peak, float *terms, float *chi_out,
+                           float *null_out)
 {
-    return chi_pair(g, x, wt, mean, peak, terms, null_out);
+    chi_pairs(g, n, x, wt, mean, peak, terms, chi_out, null_out);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -680,19 +759,81 @@ __attribute__((target("avx2"))) static bool scan_group_avx2(const oz_seti_block 
     return scan_group(b, g, k0, w, potv, tmv, pkv, pass, maxp);
 }
 
-__attribute__((target("avx2"))) static float chi_pair_avx2(const gconst *g, const float *x,
-                                                           const float *wt, float mean, float peak,
-                                                           float *terms, float *null_out)
+__attribute__((target("avx2"))) static void
+chi_pairs_avx2(const gconst *g, size_t n, const float *x, const float *const *wt, const float *mean,
+               const float *peak, float *terms, float *chi_out, float *null_out)
 {
-    return chi_pair(g, x, wt, mean, peak, terms, null_out);
+    chi_pairs(g, n, x, wt, mean, peak, terms, chi_out, null_out);
 }
 #endif
 
+/* Pairs past step 3 waiting for their chi-squares, in v8's order, each with
+ * its own copy of its bin's points. */
+typedef struct pairq {
+    size_t n;
+    float *x; /* LANES M */
+    uint32_t k[LANES];
+    int t[LANES];
+    float tm[LANES], pk[LANES], mx[LANES];
+} pairq;
+
+/* The queue's chi-squares, then ChooseGaussEvent for each pair in order,
+ * the scores' continued fractions for all of them at once. */
+static void flush(const oz_seti_block *b, const gconst *g, pairq *q, const float *wm, float *terms,
+                  bool avx2, oz_seti_emit emit, void *ctx)
+{
+    if (!q->n)
+        return;
+    const size_t M = g->M;
+    const float *wt[LANES];
+    for (size_t j = 0; j < q->n; j++)
+        wt[j] = wm + (M - 1 - (size_t)q->t[j]);
+    float chi[LANES], nul[LANES];
+#ifdef OZ_GAUSS_AVX2
+    if (avx2)
+        chi_pairs_avx2(g, q->n, q->x, wt, q->tm, q->pk, terms, chi, nul);
+    else
+#endif
+        chi_pairs_base(g, q->n, q->x, wt, q->tm, q->pk, terms, chi, nul);
+    const double bins = (double)(float)g->M;
+    oz_seti_hit h[LANES];
+    double a[2 * LANES], x[2 * LANES], gln[2 * LANES], lq_v[2 * LANES];
+    size_t nh = 0, nj = 0;
+    int slot[2 * LANES]; /* which job gives each lq, -1 when at the clamp */
+    for (size_t j = 0; j < q->n; j++) {
+        if (!((double)chi[j] <= b->p->gauss_chi_sq_thresh))
+            continue;
+        h[nh] = gauss_hit(b, g, q->k[j], q->t[j], q->pk[j], q->tm[j], chi[j], nul[j], q->mx[j]);
+        const lq_a *c[2] = {&g->lq_fit, &g->lq_null};
+        double xs[2] = {h[nh].chisq * 0.5 * bins, h[nh].null_chisq * 0.5 * bins};
+        for (int f = 0; f < 2; f++) {
+            slot[2 * nh + (size_t)f] = -1;
+            lq_v[2 * nh + (size_t)f] = c[f]->at_clamp;
+            if (xs[f] > c[f]->a + 1.0) {
+                a[nj] = c[f]->a;
+                x[nj] = xs[f];
+                gln[nj] = c[f]->lga;
+                slot[2 * nh + (size_t)f] = (int)nj++;
+            }
+        }
+        nh++;
+    }
+    double out[2 * LANES];
+    oz_seti_lcgf_many(a, x, gln, out, nj, avx2);
+    for (size_t j = 0; j < nh; j++) {
+        double lf = slot[2 * j] < 0 ? lq_v[2 * j] : out[slot[2 * j]];
+        double ln = slot[2 * j + 1] < 0 ? lq_v[2 * j + 1] : out[slot[2 * j + 1]];
+        h[j].score = g->score_offset + lf - ln;
+        emit(ctx, &h[j]);
+    }
+    q->n = 0;
+}
+
 size_t oz_seti_gauss_scratch(const oz_seti_block *b)
 {
-    /* w, wm, pot, terms; potv, tmv, pkv, pott; pass */
+    /* w, wm, pot; terms; potv, tmv, pkv, pott, queue; pass */
     size_t M = b->p->gauss_pot_length;
-    return 6 * M + 4 * LANES * M + M / sizeof(float) + 1;
+    return 4 * M + 2 * LANES * M + 5 * LANES * M + M / sizeof(float) + 1;
 }
 
 void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit emit, void *ctx)
@@ -705,18 +846,20 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
     float *wm = w + M; /* 2 M - 1: wm[M - 1 + d] = w[|d|] */
     float *pot = wm + 2 * M;
     float *terms = pot + M;
-    float *potv = terms + 2 * M;
+    float *potv = terms + 2 * LANES * M;
     float *tmv = potv + LANES * M;
     float *pkv = tmv + LANES * M;
     float *pott = pkv + LANES * M; /* potv, lane by lane */
-    uint8_t *pass = (uint8_t *)(pott + LANES * M);
+    pairq q = {.x = pott + LANES * M};
+    uint8_t *pass = (uint8_t *)(q.x + LANES * M);
     float fsq = (float)(g.sigma * g.sigma);
     for (uint32_t d = 0; d < g.M; d++)
         w[d] = weight((int)d, fsq);
     for (size_t j = 0; j + 1 < 2 * M; j++)
         wm[j] = w[j < M ? M - 1 - j : j - (M - 1)];
+    bool avx2 = false;
 #ifdef OZ_GAUSS_AVX2
-    const bool avx2 = oz_cpu_avx2();
+    avx2 = oz_cpu_avx2();
 #endif
     uint32_t k = 0;
     if (g.t_start < g.t_stop) {
@@ -743,20 +886,20 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
                 for (int t = g.t_start; t < g.t_stop; t++) {
                     if (!(pass[t] >> j & 1))
                         continue;
-                    const float *wt = wm + (M - 1 - (size_t)t);
-                    float tm = tmv[(size_t)t * LANES + j], pk = pkv[(size_t)t * LANES + j];
-                    float chi, nul;
-#ifdef OZ_GAUSS_AVX2
-                    if (avx2)
-                        chi = chi_pair_avx2(&g, x, wt, tm, pk, terms, &nul);
-                    else
-#endif
-                        chi = chi_pair_base(&g, x, wt, tm, pk, terms, &nul);
-                    choose(b, &g, k + (uint32_t)j, t, pk, tm, chi, nul, maxp[j], emit, ctx);
+                    size_t n = q.n++;
+                    memcpy(q.x + n * M, x, sizeof(float) * M);
+                    q.k[n] = k + (uint32_t)j;
+                    q.t[n] = t;
+                    q.tm[n] = tmv[(size_t)t * LANES + j];
+                    q.pk[n] = pkv[(size_t)t * LANES + j];
+                    q.mx[n] = maxp[j];
+                    if (q.n == LANES)
+                        flush(b, &g, &q, wm, terms, avx2, emit, ctx);
                 }
             }
         }
     }
+    flush(b, &g, &q, wm, terms, avx2, emit, ctx);
     for (k = k ? k : 1; k < b->L; k++) {
         pot_build(b, &g, k, pot);
         fit_bin(b, &g, k, pot, w, emit, ctx);
