@@ -424,6 +424,15 @@ typedef int32_t v4i __attribute__((vector_size(16)));
         r7 = SHUF(u3_, u7_, 4, 5, 6, 7, 12, 13, 14, 15);                                           \
     } while (0)
 
+/* Step 3's test in float.  With d = float(display), prod = fl(tm d) and
+ * dlt = fl(pk - prod), dlt = (pk - tm d (1 + e1)) (1 + e2), |e1|, |e2| <=
+ * 2^-24, while the exact test compares pk with tm display (1 + e3), |e3| <=
+ * 2^-53, and |display - d| <= 2^-24 |d|: the two differences pk - ... are
+ * within 2^-22 |tm d| of each other, so where |dlt| >= 2^-18 |prod| (and
+ * FLT_MIN, for subnormal rounding) their signs agree and the float test
+ * gives the exact one's answer; NaN and infinities fall to the exact test. */
+#define PASS_MARGIN 0x1p-18f
+
 /* Step 3's true means and peaks at centres t .. t+3, none of whose windows
  * reaches an end of the PoT. */
 static inline __attribute__((always_inline)) void centres4(const float *potv, const v8f *total,
@@ -601,18 +610,31 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
                 alive[j] = 0;
         }
     }
+    /* step 3's test, (double)pk < (double)tm * display, first in float:
+     * outside the margin the float test decides (see PASS_MARGIN) */
+    const float df = (float)g->display;
+    const v8i lane_bit = {1, 2, 4, 8, 16, 32, 64, 128}, all_ones = ~(v8i){0};
     v8i out = {0};
     for (int t = g->t_start; t < g->t_stop; t++) {
         v8f tm, pk;
         LD8(tm, tmv + (size_t)t * LANES);
         LD8(pk, pkv + (size_t)t * LANES);
-        v4l flo = LO4D(pk) < LO4D(tm) * g->display;
-        v4l fhi = HI4D(pk) < HI4D(tm) * g->display;
-        v8i ok = alive & ~TO8I(flo, fhi);
-        unsigned bits = 0;
-        for (int j = 0; j < LANES; j++)
-            bits |= ok[j] ? 1u << j : 0u;
-        pass[t] = (uint8_t)bits;
+        v8f prod = tm * df;
+        v8f dlt = pk - prod;
+        v8f marg = (v8f)((v8i)prod & INT32_MAX) * PASS_MARGIN + FLT_MIN;
+        v8i ok = dlt >= marg;
+        v8i sure = ok | (dlt < -marg);
+        if (__builtin_memcmp(&sure, &all_ones, sizeof sure)) {
+            v4l flo = LO4D(pk) < LO4D(tm) * g->display;
+            v4l fhi = HI4D(pk) < HI4D(tm) * g->display;
+            ok = ~TO8I(flo, fhi);
+        }
+        ok &= alive;
+        v8i m = ok & lane_bit;
+        m |= __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
+        m |= __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
+        m |= __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6);
+        pass[t] = (uint8_t)m[0];
         out |= ok;
     }
     return __builtin_memcmp(&out, &none, sizeof out) != 0;
