@@ -853,9 +853,9 @@ static void flush(const oz_seti_block *b, const gconst *g, pairq *q, const float
 
 size_t oz_seti_gauss_scratch(const oz_seti_block *b)
 {
-    /* w, wm, pot; terms; potv, tmv, pkv, pott, queue; pass */
+    /* w, wm, pot; terms; potv, tmv, pkv, pott, queue; ts; pass */
     size_t M = b->p->gauss_pot_length;
-    return 4 * M + 2 * LANES * M + 5 * LANES * M + M / sizeof(float) + 1;
+    return 5 * M + 2 * LANES * M + 5 * LANES * M + M / sizeof(float) + 1;
 }
 
 void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit emit, void *ctx)
@@ -873,7 +873,8 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
     float *pkv = tmv + LANES * M;
     float *pott = pkv + LANES * M; /* potv, lane by lane */
     pairq q = {.x = pott + LANES * M};
-    uint8_t *pass = (uint8_t *)(q.x + LANES * M);
+    int *ts = (int *)(q.x + LANES * M); /* M: centres with a pass */
+    uint8_t *pass = (uint8_t *)(ts + M);
     float fsq = (float)(g.sigma * g.sigma);
     for (uint32_t d = 0; d < g.M; d++)
         w[d] = weight((int)d, fsq);
@@ -896,16 +897,22 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
                 some = scan_group_base(b, &g, k, w, potv, tmv, pkv, pass, maxp);
             if (!some)
                 continue;
+            /* the centres some lane passes, then each lane's, in order */
+            int nt = 0;
+            unsigned lanes = 0;
+            for (int t = g.t_start; t < g.t_stop; t++) {
+                ts[nt] = t;
+                nt += pass[t] != 0;
+                lanes |= pass[t];
+            }
             for (size_t j = 0; j < LANES; j++) {
-                bool lane = false;
-                for (int t = g.t_start; t < g.t_stop && !lane; t++)
-                    lane = pass[t] >> j & 1;
-                if (!lane)
+                if (!(lanes >> j & 1))
                     continue;
                 float *x = pott + j * M;
                 for (size_t i = 0; i < M; i++)
                     x[i] = potv[i * LANES + j];
-                for (int t = g.t_start; t < g.t_stop; t++) {
+                for (int c = 0; c < nt; c++) {
+                    int t = ts[c];
                     if (!(pass[t] >> j & 1))
                         continue;
                     size_t n = q.n++;
