@@ -16,6 +16,8 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "seti_gamma.h"
 
@@ -59,6 +61,92 @@ double oz_seti_lcgf_g(double a, double x, double gln)
             break;
     }
     return (float)(log(h) - x + a * log(x) - gln);
+}
+
+/* lcgf_g for eight (a, x, gln) at once, a lane each: every lane does the
+ * scalar loop's operations in its order (IEEE, no fused multiply-add) and
+ * stops updating its h at the iteration where the scalar loop breaks, so
+ * each result is bit for bit the scalar one; the loop runs until every lane
+ * has stopped.  The chains of divisions are what the scalar loop waits on;
+ * eight side by side (two vectors of four) fill the divider.  Lanes past n
+ * are ignored. */
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4l __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) void lcgf8(const double *a, const double *x,
+                                                        const double *gln, double *out, size_t n)
+{
+    const double eps = DBL_EPSILON, fpmin = DBL_MIN / DBL_EPSILON;
+    v4d va[2], b[2], c[2], d[2], h[2];
+    v4l done[2];
+    for (int v = 0; v < 2; v++)
+        for (size_t l = 0; l < 4; l++) {
+            size_t j = 4 * (size_t)v + l;
+            va[v][l] = j < n ? a[j] : 1.0;
+            b[v][l] = j < n ? x[j] : 3.0;
+            done[v][l] = j < n ? 0 : -1;
+        }
+    const v4l sign = (v4l){0} + INT64_MAX;
+    const v4d vmin = (v4d){0} + fpmin;
+    for (int v = 0; v < 2; v++) {
+        b[v] = b[v] + 1.0 - va[v];
+        c[v] = (v4d){0} + 1.0 / fpmin;
+        d[v] = 1.0 / b[v];
+        h[v] = d[v];
+    }
+    for (int i = 1; i <= ITMAX; i++) {
+        v4l all = done[0] & done[1];
+        for (int v = 0; v < 2; v++) {
+            v4d an = (double)-i * ((double)i - va[v]);
+            b[v] += 2.0;
+            v4d dv = an * d[v] + b[v];
+            v4l small = (v4d)((v4l)dv & sign) < fpmin;
+            dv = (v4d)(((v4l)vmin & small) | ((v4l)dv & ~small));
+            v4d cv = b[v] + an / c[v];
+            small = (v4d)((v4l)cv & sign) < fpmin;
+            c[v] = (v4d)(((v4l)vmin & small) | ((v4l)cv & ~small));
+            d[v] = 1.0 / dv;
+            v4d del = d[v] * c[v];
+            v4d hd = h[v] * del;
+            h[v] = (v4d)(((v4l)h[v] & done[v]) | ((v4l)hd & ~done[v]));
+            done[v] |= (v4d)((v4l)(del - 1.0) & sign) < eps;
+        }
+        all = done[0] & done[1];
+        if ((all[0] & all[1] & all[2] & all[3]) != 0)
+            break;
+    }
+    for (size_t j = 0; j < n && j < 8; j++) {
+        double hj = h[j / 4][j % 4];
+        out[j] = (float)(log(hj) - x[j] + a[j] * log(x[j]) - gln[j]);
+    }
+}
+
+static void lcgf8_base(const double *a, const double *x, const double *gln, double *out, size_t n)
+{
+    lcgf8(a, x, gln, out, n);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OZ_GAMMA_AVX2 1
+__attribute__((target("avx2"))) static void lcgf8_avx2(const double *a, const double *x,
+                                                       const double *gln, double *out, size_t n)
+{
+    lcgf8(a, x, gln, out, n);
+}
+#endif
+
+void oz_seti_lcgf_many(const double *a, const double *x, const double *gln, double *out, size_t n,
+                       bool avx2)
+{
+    (void)avx2;
+    for (size_t j = 0; j < n; j += 8) {
+#ifdef OZ_GAMMA_AVX2
+        if (avx2)
+            lcgf8_avx2(a + j, x + j, gln + j, out + j, n - j);
+        else
+#endif
+            lcgf8_base(a + j, x + j, gln + j, out + j, n - j);
+    }
 }
 
 double oz_seti_lcgf(double a, double x)

@@ -264,15 +264,11 @@ static float chi_sq(const float *pot, const gconst *g, int t, float peak, float 
     return chi / (float)g->M;
 }
 
-/* ChooseGaussEvent: thresholds and score; emits what can matter to v8. */
-static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, float peak,
-                   float mean, float chisq, float null_chisq, float max_power, oz_seti_emit emit,
-                   void *ctx)
+/* The hit of a pair past ChooseGaussEvent's chi-square test, all but its
+ * score. */
+static oz_seti_hit gauss_hit(const oz_seti_block *b, const gconst *g, uint32_t k, int t, float peak,
+                             float mean, float chisq, float null_chisq, float max_power)
 {
-    const oz_sci_seti *p = b->p;
-    if (!((double)chisq <= p->gauss_chi_sq_thresh))
-        return;
-    double bins = (double)(float)g->M;
     oz_seti_hit h = {0};
     h.type = OZ_SIG_GAUSSIAN;
     h.bin = k;
@@ -283,10 +279,22 @@ static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, f
     h.chisq = (double)chisq;
     h.null_chisq = (double)null_chisq;
     h.max_power = (double)max_power;
+    h.report = h.peak_power >= h.mean_power * b->p->gauss_peak_power_thresh &&
+               h.null_chisq >= g->null_thresh;
+    return h;
+}
+
+/* ChooseGaussEvent: thresholds and score; emits what can matter to v8. */
+static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, float peak,
+                   float mean, float chisq, float null_chisq, float max_power, oz_seti_emit emit,
+                   void *ctx)
+{
+    if (!((double)chisq <= b->p->gauss_chi_sq_thresh))
+        return;
+    double bins = (double)(float)g->M;
+    oz_seti_hit h = gauss_hit(b, g, k, t, peak, mean, chisq, null_chisq, max_power);
     h.score = g->score_offset + lq_at(&g->lq_fit, h.chisq * 0.5 * bins) -
               lq_at(&g->lq_null, h.null_chisq * 0.5 * bins);
-    h.report =
-        h.peak_power >= h.mean_power * p->gauss_peak_power_thresh && h.null_chisq >= g->null_thresh;
     emit(ctx, &h);
 }
 
@@ -359,32 +367,23 @@ static void fit_bin(const oz_seti_block *b, const gconst *g, uint32_t k, float *
  * The chi-squares are the costly part, needed only for the (bin, centre)
  * pairs past step 3, about one per bin in noise, scattered over the
  * centres.  Pairs queue in v8's order, each with its own copy of its bin's
- * points and its weights, and run eight to a vector (one pair a lane, the
- * sums over points in the scalar order); when the queue is full or the
- * block ends they are reported in queue order.  Bins past the last whole
- * group of eight (none when L is a multiple of 8) go through fit_bin. */
+ * points, and when eight have queued (or the block ends) their terms are
+ * worked out and summed one pair a lane, in the scalar order
+ * (seti_gauss_chi.h); the scores' continued fractions of the pairs that
+ * pass then run eight side by side (oz_seti_lcgf_many), and the hits go out
+ * in queue order.  Bins past the last whole group of eight (none when L is
+ * a multiple of 8) go through fit_bin. */
 
-#define LANES 8
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef double v4d __attribute__((vector_size(32)));
-typedef int64_t v4l __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
+#include "seti_gauss_chi.h"
 
-/* Macros, not functions: a 32-byte vector must not cross a call in code
- * built for the baseline ABI. */
-#define LD8(v, p) memcpy(&(v), (p), sizeof(v8f))
-#define ST8(p, v) memcpy((p), &(v), sizeof(v8f))
-#define SEL(m, a, b) ((v8f)(((v8i)(a) & (m)) | ((v8i)(b) & ~(m)))) /* m ? a : b */
-#define LO4D(v) __builtin_convertvector(__builtin_shufflevector((v), (v), 0, 1, 2, 3), v4d)
-#define HI4D(v) __builtin_convertvector(__builtin_shufflevector((v), (v), 4, 5, 6, 7), v4d)
-#define TO8F(lo, hi)                                                                               \
-    __builtin_shufflevector(__builtin_convertvector((lo), v4f),                                    \
-                            __builtin_convertvector((hi), v4f), 0, 1, 2, 3, 4, 5, 6, 7)
-#define TO8I(lo, hi)                                                                               \
-    __builtin_shufflevector(__builtin_convertvector((lo), v4i),                                    \
-                            __builtin_convertvector((hi), v4i), 0, 1, 2, 3, 4, 5, 6, 7)
+/* Step 3's test in float.  With d = float(display), prod = fl(tm d) and
+ * dlt = fl(pk - prod), dlt = (pk - tm d (1 + e1)) (1 + e2), |e1|, |e2| <=
+ * 2^-24, while the exact test compares pk with tm display (1 + e3), |e3| <=
+ * 2^-53, and |display - d| <= 2^-24 |d|: the two differences pk - ... are
+ * within 2^-22 |tm d| of each other, so where |dlt| >= 2^-18 |prod| (and
+ * FLT_MIN, for subnormal rounding) their signs agree and the float test
+ * gives the exact one's answer; NaN and infinities fall to the exact test. */
+#define PASS_MARGIN 0x1p-18f
 
 /* Step 3's true means and peaks at centres t .. t+3, none of whose windows
  * reaches an end of the PoT. */
@@ -563,98 +562,34 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
                 alive[j] = 0;
         }
     }
+    /* step 3's test, (double)pk < (double)tm * display, first in float:
+     * outside the margin the float test decides (see PASS_MARGIN) */
+    const float df = (float)g->display;
+    const v8i lane_bit = {1, 2, 4, 8, 16, 32, 64, 128}, all_ones = ~(v8i){0};
     v8i out = {0};
     for (int t = g->t_start; t < g->t_stop; t++) {
         v8f tm, pk;
         LD8(tm, tmv + (size_t)t * LANES);
         LD8(pk, pkv + (size_t)t * LANES);
-        v4l flo = LO4D(pk) < LO4D(tm) * g->display;
-        v4l fhi = HI4D(pk) < HI4D(tm) * g->display;
-        v8i ok = alive & ~TO8I(flo, fhi);
-        unsigned bits = 0;
-        for (int j = 0; j < LANES; j++)
-            bits |= ok[j] ? 1u << j : 0u;
-        pass[t] = (uint8_t)bits;
+        v8f prod = tm * df;
+        v8f dlt = pk - prod;
+        v8f marg = (v8f)((v8i)prod & INT32_MAX) * PASS_MARGIN + FLT_MIN;
+        v8i ok = dlt >= marg;
+        v8i sure = ok | (dlt < -marg);
+        if (__builtin_memcmp(&sure, &all_ones, sizeof sure)) {
+            v4l flo = LO4D(pk) < LO4D(tm) * g->display;
+            v4l fhi = HI4D(pk) < HI4D(tm) * g->display;
+            ok = ~TO8I(flo, fhi);
+        }
+        ok &= alive;
+        v8i m = ok & lane_bit;
+        m |= __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
+        m |= __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
+        m |= __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6);
+        pass[t] = (uint8_t)m[0];
         out |= ok;
     }
     return __builtin_memcmp(&out, &none, sizeof out) != 0;
-}
-
-/* Eight lanes of square roots (IEEE, as sqrtf). */
-#if defined(__SSE__)
-#include <immintrin.h>
-#define VSQRT8(v)                                                                                  \
-    __builtin_shufflevector(                                                                       \
-        (v4f)_mm_sqrt_ps((__m128)__builtin_shufflevector((v), (v), 0, 1, 2, 3)),                   \
-        (v4f)_mm_sqrt_ps((__m128)__builtin_shufflevector((v), (v), 4, 5, 6, 7)), 0, 1, 2, 3, 4, 5, \
-        6, 7)
-#else
-#define VSQRT8(v)                                                                                  \
-    __extension__({                                                                                \
-        v8f r_ = (v);                                                                              \
-        for (int j_ = 0; j_ < LANES; j_++)                                                         \
-            r_[j_] = sqrtf(r_[j_]);                                                                \
-        r_;                                                                                        \
-    })
-#endif
-
-/* chi_sq for one pair: x its bin's M points, wt its weights (wt[i] =
- * w[|i - t|]), terms scratch for 2 M floats.  Eight points to a vector, the
- * terms summed afterwards in the scalar order.  Where no point of eight has
- * pred > 1, noise is exactly 1 and dividing by it changes nothing: the
- * divisions are left out. */
-static inline __attribute__((always_inline)) float chi_pair(const gconst *g, const float *x,
-                                                            const float *wt, float mean, float peak,
-                                                            float *terms, float *null_out)
-{
-    const int M = (int)g->M;
-    const double rebin = (double)g->m;
-    float *tc = terms, *tn = terms + M;
-    int i = 0;
-    for (; i + LANES <= M; i += LANES) {
-        v8f wv, xv;
-        LD8(wv, wt + i);
-        LD8(xv, x + i);
-        v8f pred = mean + peak * wv;
-        pred /= mean;
-        v8i gt = pred > 1.0f;
-        v8f r = xv / mean;
-        v4d dlo = LO4D(r) - LO4D(pred), dhi = HI4D(r) - HI4D(pred);
-        v8f dn = r - 1.0f;
-        dn = dn * dn;
-        v8f c, n;
-        v8i none = {0};
-        if (__builtin_memcmp(&gt, &none, sizeof gt)) {
-            v8f root = SEL(gt, pred, (v8f){0} + 1.0f) - 1.0f;
-            root = VSQRT8(root);
-            v4d nlo = 2.0 * LO4D(root) + 1.0, nhi = 2.0 * HI4D(root) + 1.0;
-            c = TO8F(rebin * (dlo * dlo) / nlo, rebin * (dhi * dhi) / nhi);
-            n = TO8F(rebin * LO4D(dn) / nlo, rebin * HI4D(dn) / nhi);
-        } else {
-            c = TO8F(rebin * (dlo * dlo), rebin * (dhi * dhi));
-            n = TO8F(rebin * LO4D(dn), rebin * HI4D(dn));
-        }
-        ST8(tc + i, c);
-        ST8(tn + i, n);
-    }
-    for (; i < M; i++) { /* chi_sq's own steps */
-        float pred = mean + peak * wt[i];
-        pred /= mean;
-        double signal = (double)pred;
-        double noise = 2.0 * (double)sqrtf(fmaxf(pred, 1.0f) - 1.0f) + 1.0;
-        float r = x[i] / mean;
-        double dfit = (double)r - signal;
-        float dnul = r - 1.0f;
-        tc[i] = (float)(rebin * (dfit * dfit) / noise);
-        tn[i] = (float)(rebin * (double)(dnul * dnul) / noise);
-    }
-    float chi = 0.0f, nul = 0.0f;
-    for (i = 0; i < M; i++) {
-        chi += tc[i];
-        nul += tn[i];
-    }
-    *null_out = nul / (float)M;
-    return chi / (float)M;
 }
 
 static bool scan_group_base(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
@@ -663,10 +598,11 @@ static bool scan_group_base(const oz_seti_block *b, const gconst *g, uint32_t k0
     return scan_group(b, g, k0, w, potv, tmv, pkv, pass, maxp);
 }
 
-static float chi_pair_base(const gconst *g, const float *x, const float *wt, float mean, float peak,
-                           float *terms, float *null_out)
+static void chi_pairs_base(const gconst *g, size_t n, const float *x, const float *const *wt,
+                           const float *mean, const float *peak, float *terms, float *chi_out,
+                           float *null_out)
 {
-    return chi_pair(g, x, wt, mean, peak, terms, null_out);
+    chi_pairs((int)g->M, (double)g->m, n, x, wt, mean, peak, terms, chi_out, null_out);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -680,19 +616,81 @@ __attribute__((target("avx2"))) static bool scan_group_avx2(const oz_seti_block 
     return scan_group(b, g, k0, w, potv, tmv, pkv, pass, maxp);
 }
 
-__attribute__((target("avx2"))) static float chi_pair_avx2(const gconst *g, const float *x,
-                                                           const float *wt, float mean, float peak,
-                                                           float *terms, float *null_out)
+__attribute__((target("avx2"))) static void
+chi_pairs_avx2(const gconst *g, size_t n, const float *x, const float *const *wt, const float *mean,
+               const float *peak, float *terms, float *chi_out, float *null_out)
 {
-    return chi_pair(g, x, wt, mean, peak, terms, null_out);
+    chi_pairs((int)g->M, (double)g->m, n, x, wt, mean, peak, terms, chi_out, null_out);
 }
 #endif
 
+/* Pairs past step 3 waiting for their chi-squares, in v8's order, each with
+ * its own copy of its bin's points. */
+typedef struct pairq {
+    size_t n;
+    float *x; /* LANES M */
+    uint32_t k[LANES];
+    int t[LANES];
+    float tm[LANES], pk[LANES], mx[LANES];
+} pairq;
+
+/* The queue's chi-squares, then ChooseGaussEvent for each pair in order,
+ * the scores' continued fractions for all of them at once. */
+static void flush(const oz_seti_block *b, const gconst *g, pairq *q, const float *wm, float *terms,
+                  bool avx2, oz_seti_emit emit, void *ctx)
+{
+    if (!q->n)
+        return;
+    const size_t M = g->M;
+    const float *wt[LANES];
+    for (size_t j = 0; j < q->n; j++)
+        wt[j] = wm + (M - 1 - (size_t)q->t[j]);
+    float chi[LANES], nul[LANES];
+#ifdef OZ_GAUSS_AVX2
+    if (avx2)
+        chi_pairs_avx2(g, q->n, q->x, wt, q->tm, q->pk, terms, chi, nul);
+    else
+#endif
+        chi_pairs_base(g, q->n, q->x, wt, q->tm, q->pk, terms, chi, nul);
+    const double bins = (double)(float)g->M;
+    oz_seti_hit h[LANES];
+    double a[2 * LANES], x[2 * LANES], gln[2 * LANES], lq_v[2 * LANES];
+    size_t nh = 0, nj = 0;
+    int slot[2 * LANES]; /* which job gives each lq, -1 when at the clamp */
+    for (size_t j = 0; j < q->n; j++) {
+        if (!((double)chi[j] <= b->p->gauss_chi_sq_thresh))
+            continue;
+        h[nh] = gauss_hit(b, g, q->k[j], q->t[j], q->pk[j], q->tm[j], chi[j], nul[j], q->mx[j]);
+        const lq_a *c[2] = {&g->lq_fit, &g->lq_null};
+        double xs[2] = {h[nh].chisq * 0.5 * bins, h[nh].null_chisq * 0.5 * bins};
+        for (int f = 0; f < 2; f++) {
+            slot[2 * nh + (size_t)f] = -1;
+            lq_v[2 * nh + (size_t)f] = c[f]->at_clamp;
+            if (xs[f] > c[f]->a + 1.0) {
+                a[nj] = c[f]->a;
+                x[nj] = xs[f];
+                gln[nj] = c[f]->lga;
+                slot[2 * nh + (size_t)f] = (int)nj++;
+            }
+        }
+        nh++;
+    }
+    double out[2 * LANES];
+    oz_seti_lcgf_many(a, x, gln, out, nj, avx2);
+    for (size_t j = 0; j < nh; j++) {
+        double lf = slot[2 * j] < 0 ? lq_v[2 * j] : out[slot[2 * j]];
+        double ln = slot[2 * j + 1] < 0 ? lq_v[2 * j + 1] : out[slot[2 * j + 1]];
+        h[j].score = g->score_offset + lf - ln;
+        emit(ctx, &h[j]);
+    }
+    q->n = 0;
+}
+
 size_t oz_seti_gauss_scratch(const oz_seti_block *b)
 {
-    /* w, wm, pot, terms; potv, tmv, pkv, pott; pass */
+    /* w, wm, pot; terms; potv, tmv, pkv, pott, queue; ts; pass */
     size_t M = b->p->gauss_pot_length;
-    return 6 * M + 4 * LANES * M + M / sizeof(float) + 1;
+    return 5 * M + 2 * LANES * M + 5 * LANES * M + M / sizeof(float) + 1;
 }
 
 void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit emit, void *ctx)
@@ -705,18 +703,21 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
     float *wm = w + M; /* 2 M - 1: wm[M - 1 + d] = w[|d|] */
     float *pot = wm + 2 * M;
     float *terms = pot + M;
-    float *potv = terms + 2 * M;
+    float *potv = terms + 2 * LANES * M;
     float *tmv = potv + LANES * M;
     float *pkv = tmv + LANES * M;
     float *pott = pkv + LANES * M; /* potv, lane by lane */
-    uint8_t *pass = (uint8_t *)(pott + LANES * M);
+    pairq q = {.x = pott + LANES * M};
+    int *ts = (int *)(q.x + LANES * M); /* M: centres with a pass */
+    uint8_t *pass = (uint8_t *)(ts + M);
     float fsq = (float)(g.sigma * g.sigma);
     for (uint32_t d = 0; d < g.M; d++)
         w[d] = weight((int)d, fsq);
     for (size_t j = 0; j + 1 < 2 * M; j++)
         wm[j] = w[j < M ? M - 1 - j : j - (M - 1)];
+    bool avx2 = false;
 #ifdef OZ_GAUSS_AVX2
-    const bool avx2 = oz_cpu_avx2();
+    avx2 = oz_cpu_avx2();
 #endif
     uint32_t k = 0;
     if (g.t_start < g.t_stop) {
@@ -731,32 +732,38 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
                 some = scan_group_base(b, &g, k, w, potv, tmv, pkv, pass, maxp);
             if (!some)
                 continue;
+            /* the centres some lane passes, then each lane's, in order */
+            int nt = 0;
+            unsigned lanes = 0;
+            for (int t = g.t_start; t < g.t_stop; t++) {
+                ts[nt] = t;
+                nt += pass[t] != 0;
+                lanes |= pass[t];
+            }
             for (size_t j = 0; j < LANES; j++) {
-                bool lane = false;
-                for (int t = g.t_start; t < g.t_stop && !lane; t++)
-                    lane = pass[t] >> j & 1;
-                if (!lane)
+                if (!(lanes >> j & 1))
                     continue;
                 float *x = pott + j * M;
                 for (size_t i = 0; i < M; i++)
                     x[i] = potv[i * LANES + j];
-                for (int t = g.t_start; t < g.t_stop; t++) {
+                for (int c = 0; c < nt; c++) {
+                    int t = ts[c];
                     if (!(pass[t] >> j & 1))
                         continue;
-                    const float *wt = wm + (M - 1 - (size_t)t);
-                    float tm = tmv[(size_t)t * LANES + j], pk = pkv[(size_t)t * LANES + j];
-                    float chi, nul;
-#ifdef OZ_GAUSS_AVX2
-                    if (avx2)
-                        chi = chi_pair_avx2(&g, x, wt, tm, pk, terms, &nul);
-                    else
-#endif
-                        chi = chi_pair_base(&g, x, wt, tm, pk, terms, &nul);
-                    choose(b, &g, k + (uint32_t)j, t, pk, tm, chi, nul, maxp[j], emit, ctx);
+                    size_t n = q.n++;
+                    memcpy(q.x + n * M, x, sizeof(float) * M);
+                    q.k[n] = k + (uint32_t)j;
+                    q.t[n] = t;
+                    q.tm[n] = tmv[(size_t)t * LANES + j];
+                    q.pk[n] = pkv[(size_t)t * LANES + j];
+                    q.mx[n] = maxp[j];
+                    if (q.n == LANES)
+                        flush(b, &g, &q, wm, terms, avx2, emit, ctx);
                 }
             }
         }
     }
+    flush(b, &g, &q, wm, terms, avx2, emit, ctx);
     for (k = k ? k : 1; k < b->L; k++) {
         pot_build(b, &g, k, pot);
         fit_bin(b, &g, k, pot, w, emit, ctx);
