@@ -17,8 +17,10 @@
  *
  * Steps.  A step is one rate with all its lengths: the unit (band-flattened
  * once at plan time when the configuration asks, as v8 does) is dechirped,
- * and for each length transformed into nspec = n / L spectra and squared;
- * then, spectrum by spectrum, the spike search (lengths from
+ * and for each length transformed into nspec = n / L spectra and squared,
+ * chunk by chunk through a cache-sized buffer (into a block of powers where
+ * a power-over-time detector will read them, else one spectrum at a time,
+ * searched at once); then, spectrum by spectrum, the spike search (lengths from
  * ceil(spike_thresh) up) and the autocorrelation (at autocorr_fftlen), then
  * the Gaussians over the whole block, then pulses and triplets.  That is v8's
  * order of detections, which matters: v8 stops at its max_signals-th
