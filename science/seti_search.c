@@ -15,11 +15,11 @@
  * when Gaussians are fitted, only every other rate of the length).  The pairs
  * are visited in v8's order: by |rate|, positive before negative, then by L.
  *
- * Steps.  A step is one rate with all its lengths: the unit (band-flattened
- * once at plan time when the configuration asks, as v8 does) is dechirped,
- * and for each length transformed into nspec = n / L spectra and squared,
- * chunk by chunk through a cache-sized buffer (into a block of powers where
- * a power-over-time detector will read them, else one spectrum at a time,
+ * Steps.  A step is one rate with all its lengths: for each length the
+ * unit (band-flattened once at plan time when the configuration asks, as v8
+ * does) is dechirped and transformed into nspec = n / L spectra and squared,
+ * chunk by chunk in a cache-sized buffer (into a block of powers where a
+ * power-over-time detector will read them, else one spectrum at a time,
  * searched at once); then, spectrum by spectrum, the spike search (lengths from
  * ceil(spike_thresh) up) and the autocorrelation (at autocorr_fftlen), then
  * the Gaussians over the whole block, then pulses and triplets.  That is v8's
@@ -34,7 +34,8 @@
  *
  * FLOPs come from the plan alone: 5 L log2 L + 4 L per spectrum (transform,
  * power, spike mean), the same again for the autocorrelation's transform,
- * 6 per sample per dechirp, and the band flattening's two transforms.
+ * 6 per sample per dechirp (one per pair at a rate other than 0), and the
+ * band flattening's two transforms.
  */
 #include <fftw3.h>
 #include <math.h>
@@ -58,11 +59,11 @@ struct seti_pair {
 struct seti_len {
     uint32_t L, nspec;
     uint32_t batch;   /* spectra per chunk: SETI_CHUNK / L, at least 1 */
-    fftwf_plan chunk; /* batch transforms, a chunk of chirped -> r->row */
+    fftwf_plan chunk; /* batch transforms in place in r->row */
 };
 
-/* Samples per chunk: each chunk of the dechirped unit is transformed into a
- * buffer that stays in cache and squared from there, into the block of
+/* Samples per chunk: each chunk of the unit is dechirped and transformed in
+ * a buffer that stays in cache and squared from there, into the block of
  * powers where a power-over-time detector reads them, else into one row
  * searched at once (spikes, autocorrelation). */
 #define SETI_CHUNK 32768u
@@ -86,7 +87,6 @@ struct oz_seti_run {
     uint64_t flops;
 
     /* work arrays */
-    fftwf_complex *chirped;
     float *power, *scratch;
     fftwf_complex *row; /* max(SETI_CHUNK, fft_max) transformed samples */
     float *rowp;        /* one spectrum's powers */
@@ -256,16 +256,12 @@ static int make_plan(oz_seti_run *r, char *why, size_t whylen)
 
     r->spike_min = (uint32_t)ceil(cfg->spike_thresh);
     r->flops = 0;
-    for (size_t k = 0; k < r->nsteps; k++) {
-        if (r->pairs[r->step_first[k]].ind != 0)
-            r->flops += 6u * (uint64_t)r->n;
-        for (size_t i = r->step_first[k]; i < r->step_first[k + 1]; i++) {
-            uint32_t L = r->pairs[i].L;
-            uint64_t per = (uint64_t)r->n * (5u * oz_log2u(L) + 4u);
+    for (size_t i = 0; i < r->npairs; i++) {
+        uint32_t L = r->pairs[i].L;
+        uint64_t per = (uint64_t)r->n * (5u * oz_log2u(L) + 4u);
+        r->flops += per + (r->pairs[i].ind != 0 ? 6u * (uint64_t)r->n : 0u);
+        if (L == cfg->seti.autocorr_fftlen)
             r->flops += per;
-            if (L == cfg->seti.autocorr_fftlen)
-                r->flops += per;
-        }
     }
     if (cfg->bsmooth_boxcar)
         r->flops += (uint64_t)r->n * (10u * oz_log2u(cfg->bsmooth_chunk) + 10u);
@@ -281,13 +277,12 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
 {
     const oz_sci_config *cfg = &r->cfg;
     unsigned flags = fftw_flags(cfg->planner);
-    r->chirped = fftwf_alloc_complex(r->n);
     r->power = fftwf_alloc_real(r->n);
     size_t chunk = cfg->fft_max > SETI_CHUNK ? cfg->fft_max : SETI_CHUNK;
     r->row = fftwf_alloc_complex(chunk);
     r->rowp = fftwf_alloc_real(cfg->fft_max);
     r->list = calloc(cfg->max_signals, sizeof *r->list);
-    if (!r->chirped || !r->power || !r->row || !r->rowp || !r->list)
+    if (!r->power || !r->row || !r->rowp || !r->list)
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", r->n);
     size_t scratch = 0;
     fftwf_make_planner_thread_safe();
@@ -298,8 +293,8 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
         int len = (int)L;
         sl->batch = L >= SETI_CHUNK ? 1 : SETI_CHUNK / L;
         sl->batch = sl->batch < sl->nspec ? sl->batch : sl->nspec;
-        sl->chunk = fftwf_plan_many_dft(1, &len, (int)sl->batch, r->chirped, NULL, 1, len, r->row,
-                                        NULL, 1, len, FFTW_FORWARD, flags);
+        sl->chunk = fftwf_plan_many_dft(1, &len, (int)sl->batch, r->row, NULL, 1, len, r->row, NULL,
+                                        1, len, FFTW_FORWARD, flags);
         if (!sl->chunk)
             return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %u points",
                                sl->batch, L);
@@ -369,7 +364,6 @@ void oz_seti_run_free(oz_seti_run *r)
     fftwf_free(r->row);
     fftwf_free(r->rowp);
     oz_seti_autocorr_free(r->ac);
-    fftwf_free(r->chirped);
     fftwf_free(r->power);
     fftwf_free(r->scratch);
     fftwf_free(r->flat);
@@ -536,6 +530,21 @@ static void spikes_row(oz_seti_run *r, const float *row, uint32_t L, uint32_t if
     on_hit(r, &h);
 }
 
+/* The chunk of batch spectra from sample `at`, dechirped into r->row and
+ * transformed there, in cache: the unit is read once per length and no
+ * dechirped copy of it is written. */
+static void spectra(oz_seti_run *r, const struct seti_len *sl, size_t at)
+{
+    const size_t len = (size_t)sl->batch * sl->L;
+    if (r->chirp == 0.0)
+        memcpy(r->row, r->iq + 2 * at, len * sizeof *r->row);
+    else
+        oz_dechirp(r->iq + 2 * at, (float *)r->row, at, len, r->fs, r->chirp, 0.0);
+    double f0 = oz_thread_cpu_s();
+    fftwf_execute(sl->chunk);
+    r->fft_s += oz_thread_cpu_s() - f0;
+}
+
 /* The spectrum-by-spectrum detectors on spectrum i, whose powers are row. */
 static void search_row(oz_seti_run *r, const oz_seti_block *b, const float *row, uint32_t i)
 {
@@ -553,9 +562,7 @@ static void search_block(oz_seti_run *r, const struct seti_len *sl, const struct
 {
     const size_t chunk = (size_t)sl->batch * sl->L;
     for (size_t at = 0; at < r->n; at += chunk) { /* transformed and squared in cache */
-        double f0 = oz_thread_cpu_s();
-        fftwf_execute_dft(sl->chunk, r->chirped + at, r->row);
-        r->fft_s += oz_thread_cpu_s() - f0;
+        spectra(r, sl, at);
         const float *x = (const float *)r->row;
         float *pw = r->power + at;
         for (size_t k = 0; k < chunk; k++)
@@ -575,9 +582,7 @@ static void search_rows(oz_seti_run *r, const struct seti_len *sl, const oz_seti
 {
     const uint32_t L = sl->L;
     for (uint32_t i0 = 0; i0 < sl->nspec && !r->overflow; i0 += sl->batch) {
-        double f0 = oz_thread_cpu_s();
-        fftwf_execute_dft(sl->chunk, r->chirped + (size_t)i0 * L, r->row);
-        r->fft_s += oz_thread_cpu_s() - f0;
+        spectra(r, sl, (size_t)i0 * L);
         for (uint32_t j = 0; j < sl->batch && !r->overflow; j++) {
             const float *x = (const float *)(r->row + (size_t)j * L);
             for (uint32_t k = 0; k < L; k++)
@@ -595,10 +600,6 @@ int oz_seti_run_step(oz_seti_run *r)
     const struct seti_pair *first = &r->pairs[r->step_first[r->done]];
     const struct seti_pair *end = &r->pairs[r->step_first[r->done + 1]];
     r->chirp = first->ind * r->min_step;
-    if (first->ind == 0)
-        memcpy(r->chirped, r->iq, r->n * sizeof *r->chirped);
-    else
-        oz_dechirp(r->iq, (float *)r->chirped, 0, r->n, r->fs, r->chirp, 0.0);
     for (const struct seti_pair *pp = first; pp < end && !r->overflow; pp++) {
         const struct seti_len *sl = &r->lens[oz_log2u(pp->L) - oz_log2u(r->cfg.fft_min)];
         oz_seti_block b = {r->power, sl->L, sl->nspec, r->n, r->fs, &r->cfg.seti};
