@@ -36,11 +36,11 @@
  * The sample rate: <subband_desc><sample_rate> is printed with two decimals
  * (9765.62), while the real rate is the recorder's divided by the
  * splitter's fft_len / ifft_len (2.5 MHz * 8 / 2048 = 9765.625 Hz exactly).
- * v8 computes everything from the printed value: its chirp grid (rates
- * rounded to a multiple of the smallest step, where a rate on a .5
- * boundary goes one way or the other with the last bit of the arithmetic),
- * its times and its frequencies.  To give v8's signals, the unit's rate is
- * the printed one; it is 5e-7 off, which moves nothing else measurably.
+ * v8 computes its chirp steps, times and frequencies from the printed
+ * value, so the unit's rate is the printed one: the reference unit's spikes
+ * then come out at v8's frequencies to 0.1 mHz (with the exact rate they
+ * are 2 mHz off, 5e-7 of their offset from the band's zero).  The 5e-7 it
+ * is off by moves nothing else measurably.
  *
  * Bounds: the file (OZ_WU_SAH_MAX), every text field, every count (coords,
  * chirps), nsamples (a power of two, OZ_WU_UNIT_SAMPLES_MIN ..
