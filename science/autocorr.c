@@ -107,25 +107,12 @@ void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, const 
     fftwf_execute(a->plan);
 
     /* v8's mean: float squares summed per block, then over blocks, over L. */
-    float *y = a->out, total = 0.0f;
-    for (uint32_t k0 = 0; k0 < len; k0 += a->blksize) {
-        float partial = 0.0f;
-        for (uint32_t k = k0; k < k0 + a->blksize; k++) {
-            y[k] *= y[k];
-            partial += y[k];
-        }
-        total += partial;
-    }
-    float mean = total / (float)L;
-
-    float peak = 0.0f;
-    uint32_t kpeak = 0;
-    for (uint32_t k = 1; k < len; k++) {
-        if (y[k] > peak) {
-            peak = y[k];
-            kpeak = k;
-        }
-    }
+    float *y = a->out;
+    for (uint32_t k = 0; k < len; k++)
+        y[k] *= y[k];
+    float mean = oz_seti_blocked_total(y, len / a->blksize, a->blksize) / (float)L;
+    uint32_t kpeak;
+    float peak = oz_seti_first_max(y, len, &kpeak);
     float ratio = mean > 0.0f ? peak / mean : 0.0f;
 
     double score = -12.0; /* v8's score of a zero peak */

@@ -40,6 +40,67 @@ static inline uint32_t oz_seti_sum_block(uint32_t len, uint32_t lo)
     return p > lo ? p : lo;
 }
 
+/* v8's blocked total of x[0 .. nb * blk): each block summed in float from 0
+ * in order, the blocks' sums added in order.  Eight blocks at a time, each
+ * its own chain of adds in its own lane, so the sum is v8's to the bit and
+ * not one long chain of dependent adds. */
+static inline float oz_seti_blocked_total(const float *x, uint32_t nb, uint32_t blk)
+{
+    float total = 0.0f;
+    uint32_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+        float part[8] = {0};
+        for (uint32_t i = 0; i < blk; i++)
+            for (uint32_t j = 0; j < 8; j++)
+                part[j] += x[(size_t)(b + j) * blk + i];
+        for (uint32_t j = 0; j < 8; j++)
+            total += part[j];
+    }
+    for (; b < nb; b++) {
+        float part = 0.0f;
+        for (uint32_t i = 0; i < blk; i++)
+            part += x[(size_t)b * blk + i];
+        total += part;
+    }
+    return total;
+}
+
+/* The first strongest of x[1 .. len) above 0, as v8's scans find it (a
+ * strictly greater value replaces, starting from 0 at index 0): eight lanes
+ * keep their own first maximum, and of equal maxima the lowest index wins,
+ * which is the first.  *at is 0 when nothing is above 0. */
+static inline float oz_seti_first_max(const float *x, uint32_t len, uint32_t *at)
+{
+    float top[8] = {0};
+    uint32_t idx[8] = {0};
+    uint32_t k = 1;
+    for (; k < len && k < 8; k++)
+        if (x[k] > top[k]) {
+            top[k] = x[k];
+            idx[k] = k;
+        }
+    for (; k + 8 <= len; k += 8)
+        for (uint32_t j = 0; j < 8; j++)
+            if (x[k + j] > top[j]) {
+                top[j] = x[k + j];
+                idx[j] = k + j;
+            }
+    for (; k < len; k++)
+        if (x[k] > top[k % 8]) {
+            top[k % 8] = x[k];
+            idx[k % 8] = k;
+        }
+    float best = 0.0f;
+    uint32_t where = 0;
+    for (uint32_t j = 0; j < 8; j++)
+        if (top[j] > best || (top[j] == best && best > 0.0f && idx[j] < where)) {
+            best = top[j];
+            where = idx[j];
+        }
+    *at = where;
+    return best;
+}
+
 /* What a seti detector found, in v8's own units. */
 typedef struct oz_seti_hit {
     oz_sig_type type;

@@ -502,22 +502,9 @@ static void on_hit(void *ctx, const oz_seti_hit *h)
  * v8's size), the first strongest bin from 1 up, peak over mean. */
 static void spikes_row(oz_seti_run *r, const float *row, uint32_t L, uint32_t ifft)
 {
-    uint32_t blk = oz_seti_sum_block(L, 8);
-    float total = 0;
-    for (uint32_t b = 0; b < L / blk; b++) {
-        float part = 0;
-        for (uint32_t i = 0; i < blk; i++)
-            part += row[b * blk + i];
-        total += part;
-    }
-    float mean = total / (float)L, top = 0;
-    uint32_t at = 0;
-    for (uint32_t k = 1; k < L; k++)
-        if (row[k] > top) {
-            top = row[k];
-            at = k;
-        }
-    float peak = top / mean;
+    uint32_t blk = oz_seti_sum_block(L, 8), at;
+    float mean = oz_seti_blocked_total(row, L / blk, blk) / (float)L;
+    float peak = oz_seti_first_max(row, L, &at) / mean;
     oz_seti_hit h = {
         .type = OZ_SIG_SPIKE,
         .bin = at,
