@@ -217,13 +217,21 @@ CLASS_SQL = """SELECT coalesce(sum(c = 1), 0), coalesce(sum(c = 2), 0), coalesce
 
 
 def check_progress(srv, d, name, when):
-    """The dataset's progress as served equals a count from scratch."""
-    st, r = call(srv.url + "/api/v1/datasets")
-    assert st == 200, r
-    got = [x for x in r["datasets"] if x["name"] == name]
-    want = db(d, CLASS_SQL, (name,))[0]
-    have = tuple(got[0][k] for k in ("validated", "error", "validating", "in_progress", "unsent",
-                                     "units")) if got else None
+    """The dataset's progress as served equals a count from scratch.  The two
+    are read one after the other while the validator may be moving a unit
+    (a result just returned), so a difference must be gone within seconds:
+    a counter that is wrong stays wrong."""
+    t0 = time.time()
+    while True:
+        st, r = call(srv.url + "/api/v1/datasets")
+        assert st == 200, r
+        got = [x for x in r["datasets"] if x["name"] == name]
+        want = db(d, CLASS_SQL, (name,))[0]
+        have = tuple(got[0][k] for k in ("validated", "error", "validating", "in_progress",
+                                         "unsent", "units")) if got else None
+        if have == want or time.time() - t0 > 10:
+            break
+        time.sleep(0.1)
     off = db(d, UNIT_COUNTS_SQL)[0][0]
     check(off == 0, "each unit's counts of running and successful replicas are right %s (%d "
           "wrong)" % (when, off))
