@@ -137,8 +137,9 @@ typedef struct oz_seti_autocorr oz_seti_autocorr;
 int oz_seti_autocorr_new(uint32_t L, unsigned fftw_flags, oz_seti_autocorr **out);
 void oz_seti_autocorr_free(oz_seti_autocorr *a);
 /* Spectrum ifft of block b, whose L powers are at row (b->power need not
- * hold the block: b->L == the length given to _new). */
-void oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, const float *row,
+ * hold the block: b->L == the length given to _new).  Returns the thread
+ * CPU seconds spent inside FFTW (the run's fft_s). */
+double oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, const float *row,
                              uint32_t ifft, oz_seti_emit emit, void *ctx);
 
 /* Gaussians (seti_gauss.c): v8's power-over-time fit for every bin 1..L-1 of

@@ -538,7 +538,7 @@ static void search_row(oz_seti_run *r, const oz_seti_block *b, const float *row,
     if (b->L >= r->spike_min)
         spikes_row(r, row, b->L, i);
     if (r->ac && b->L == r->cfg.seti.autocorr_fftlen && !r->overflow)
-        oz_seti_autocorr_search(r->ac, b, row, i, on_hit, r);
+        r->fft_s += oz_seti_autocorr_search(r->ac, b, row, i, on_hit, r);
 }
 
 /* A length where a power-over-time detector runs: the whole block of
