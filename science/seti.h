@@ -101,6 +101,13 @@ static inline float oz_seti_first_max(const float *x, uint32_t len, uint32_t *at
     return best;
 }
 
+/* Both of the above in one pass over a row of L floats in blocks of blk
+ * (seti_rowstats.c): *total = oz_seti_blocked_total(x, L / blk, blk),
+ * returns oz_seti_first_max(x, L, at), the same to the bit; avx2 from
+ * oz_cpu_avx2(). */
+float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
+                        uint32_t *at);
+
 /* What a seti detector found, in v8's own units. */
 typedef struct oz_seti_hit {
     oz_sig_type type;

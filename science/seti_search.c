@@ -83,6 +83,7 @@ struct oz_seti_run {
     unsigned nlens;
     struct seti_len lens[OZ_SCI_NLENS];
     uint32_t spike_min;
+    bool avx2;            /* oz_cpu_avx2() */
     oz_seti_autocorr *ac; /* NULL when no length is autocorr_fftlen */
     uint64_t flops;
 
@@ -255,6 +256,7 @@ static int make_plan(oz_seti_run *r, char *why, size_t whylen)
     r->step_first[r->nsteps] = r->npairs;
 
     r->spike_min = (uint32_t)ceil(cfg->spike_thresh);
+    r->avx2 = oz_cpu_avx2();
     r->flops = 0;
     for (size_t i = 0; i < r->npairs; i++) {
         uint32_t L = r->pairs[i].L;
@@ -502,9 +504,10 @@ static void on_hit(void *ctx, const oz_seti_hit *h)
  * v8's size), the first strongest bin from 1 up, peak over mean. */
 static void spikes_row(oz_seti_run *r, const float *row, uint32_t L, uint32_t ifft)
 {
-    uint32_t blk = oz_seti_sum_block(L, 8), at;
-    float mean = oz_seti_blocked_total(row, L / blk, blk) / (float)L;
-    float peak = oz_seti_first_max(row, L, &at) / mean;
+    uint32_t at;
+    float total, peak = oz_seti_row_stats(row, L, oz_seti_sum_block(L, 8), r->avx2, &total, &at);
+    float mean = total / (float)L;
+    peak /= mean;
     oz_seti_hit h = {
         .type = OZ_SIG_SPIKE,
         .bin = at,
