@@ -15,13 +15,8 @@
  * canonical result into signal rows on the dataset's clock - and the store
  * only records them.
  *
- * Validation (BOINC's rule with science/ compare as the equality): among a
- * unit's successful results that are not already INVALID, a result agreed
- * with by at least min_quorum results (itself included) becomes canonical;
- * results that agree with it are VALID (and earn credit), the others
- * INVALID.  Without such a result all are INCONCLUSIVE and the unit asks
- * for one more replica.  Results arriving after a unit is validated are
- * compared with its canonical result alone.
+ * The validator's rule is validate.c's; the transitioner's and the
+ * dispatcher's rules are transition.c's and dispatch.c's.
  */
 #include "jobs.h"
 
@@ -33,6 +28,7 @@
 #include <time.h>
 
 #include "credit.h"
+#include "validate.h"
 
 enum { JOB_TRANSITION, JOB_VALIDATE, JOB_ASSIMILATE, JOB_CHECKPOINT, JOB_COUNT };
 _Static_assert(JOB_COUNT == OZ_JOBS_COUNT, "jobs.h counts the jobs");
@@ -87,91 +83,6 @@ static void job_log(oz_jobs *j, const char *who, const char *what, const char *a
     pthread_mutex_unlock(&j->lock);
 }
 
-/* ---- the validator's decision -------------------------------------------------------------- */
-
-/* Parses every replica's result; parsed[i] false when it fails (an
- * upload is checked already, so that means the stored bytes are bad). */
-static void parse_all(const oz_validate_unit *v, oz_wu_result *res, bool *parsed)
-{
-    for (size_t i = 0; i < v->nreplicas; i++) {
-        char why[256];
-        const char *text = v->replicas[i].json;
-        parsed[i] = oz_wu_result_parse(text, strlen(text), &res[i], why, sizeof why) == OZ_WU_OK;
-    }
-}
-
-static bool agree(const oz_wu_result *a, const oz_wu_result *b, const oz_sci_config *cfg, double fs)
-{
-    char why[256];
-    return oz_sci_result_compare(&a->result, &b->result, cfg, fs, why, sizeof why) == OZ_SCI_OK;
-}
-
-/* Fills states[] and *canonical for v (see the file comment). */
-static int decide(const oz_validate_unit *v, int *states, int64_t *canonical)
-{
-    *canonical = 0;
-    size_t n = v->nreplicas;
-    oz_sci_config cfg;
-    oz_sci_config_default(&cfg);
-    json_error_t jerr;
-    json_t *cj = json_loads(v->config_json, 0, &jerr);
-    char why[256];
-    int rc = cj ? oz_sci_config_from_json(cj, &cfg, why, sizeof why) : OZ_SCI_EINVAL;
-    json_decref(cj);
-    if (rc != OZ_SCI_OK)
-        return OZ_SCHED_EINVAL;
-    oz_wu_result *res = calloc(n, sizeof *res);
-    bool *parsed = calloc(n, sizeof *parsed);
-    if (!res || !parsed) {
-        free(res);
-        free(parsed);
-        return OZ_SCHED_ENOMEM;
-    }
-    parse_all(v, res, parsed);
-    size_t canon = n;
-    if (v->canonical) {
-        for (size_t i = 0; i < n; i++)
-            if (v->replicas[i].replica_id == v->canonical)
-                canon = i;
-        *canonical = v->canonical;
-    } else {
-        size_t best = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!parsed[i])
-                continue;
-            size_t votes = 1;
-            for (size_t k = 0; k < n; k++)
-                if (k != i && parsed[k] && agree(&res[i], &res[k], &cfg, v->sample_rate))
-                    votes++;
-            if (votes >= (size_t)v->min_quorum && votes > best) {
-                best = votes;
-                canon = i;
-            }
-        }
-        if (canon < n)
-            *canonical = v->replicas[canon].replica_id;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (canon == n)
-            states[i] = parsed[i] ? OZ_VALIDATE_INCONCLUSIVE : OZ_VALIDATE_INVALID;
-        else if (i == canon)
-            states[i] = OZ_VALIDATE_VALID;
-        else if (v->replicas[i].validate_state != OZ_VALIDATE_INIT &&
-                 v->replicas[i].validate_state != OZ_VALIDATE_INCONCLUSIVE)
-            states[i] = v->replicas[i].validate_state; /* judged before */
-        else
-            states[i] =
-                parsed[i] && parsed[canon] && agree(&res[canon], &res[i], &cfg, v->sample_rate)
-                    ? OZ_VALIDATE_VALID
-                    : OZ_VALIDATE_INVALID;
-    }
-    for (size_t i = 0; i < n; i++)
-        oz_wu_result_clear(&res[i]);
-    free(res);
-    free(parsed);
-    return OZ_SCHED_OK;
-}
-
 /* ---- one round of each job ------------------------------------------------------------------- */
 
 static int64_t now_s(void)
@@ -221,7 +132,7 @@ static int round_validate(oz_jobs *j, oz_store *s)
                 v[n] = v[i];
             states[n] = calloc(v[n].nreplicas ? v[n].nreplicas : 1, sizeof *states[n]);
             int64_t canonical = 0;
-            int drc = states[n] ? decide(&v[n], states[n], &canonical) : OZ_SCHED_ENOMEM;
+            int drc = states[n] ? oz_validate_decide(&v[n], states[n], &canonical) : OZ_SCHED_ENOMEM;
             if (drc != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
                 char msg[96];
                 snprintf(msg, sizeof msg, "unit %lld: %s", (long long)v[n].unit_rowid,

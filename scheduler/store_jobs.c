@@ -16,6 +16,7 @@
 
 #include "credit.h"
 #include "store_internal.h"
+#include "transition.h"
 
 /* ---- transitioner -----------------------------------------------------------------------------
  */
@@ -113,33 +114,29 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
         return OZ_SCHED_OK; /* deleted meanwhile */
     }
     int state = sqlite3_column_int(st, 0);
-    int64_t target = sqlite3_column_int64(st, 1), max_err = sqlite3_column_int64(st, 2);
-    int64_t max_total = sqlite3_column_int64(st, 3), total = sqlite3_column_int64(st, 4);
-    int64_t errors = sqlite3_column_int64(st, 5), live = sqlite3_column_int64(st, 6);
-    live += sqlite3_column_int64(st, 7);
+    oz_unit_tally t = {
+        .target = sqlite3_column_int64(st, 1),
+        .max_error = sqlite3_column_int64(st, 2),
+        .max_total = sqlite3_column_int64(st, 3),
+        .total = sqlite3_column_int64(st, 4),
+        .errors = sqlite3_column_int64(st, 5),
+        .live = sqlite3_column_int64(st, 6) + sqlite3_column_int64(st, 7),
+    };
     char last[160];
     snprintf(last, sizeof last, "%s", oz_store_col_text(st, 8));
     sqlite3_reset(st);
     int rc = OZ_SCHED_OK;
     if (state == OZ_UNIT_ACTIVE) {
-        char reason[320];
-        int64_t need = target - live;
-        if (errors >= max_err) {
-            snprintf(reason, sizeof reason,
-                     "%lld client errors reached max_error_results %lld; last: %s",
-                     (long long)errors, (long long)max_err, last[0] ? last : "(no message)");
-            rc = end_in_error(s, unit, reason, now, why, whylen);
-        } else if (need > 0 && total + need > max_total) {
-            snprintf(reason, sizeof reason,
-                     "no consensus after %lld replicas (max_total_results %lld)", (long long)total,
-                     (long long)max_total);
-            rc = end_in_error(s, unit, reason, now, why, whylen);
-        } else if (need > 0) {
+        oz_transition tr;
+        oz_transition_decide(&t, last, &tr);
+        if (tr.kind == OZ_TRANSITION_ERROR) {
+            rc = end_in_error(s, unit, tr.reason, now, why, whylen);
+        } else if (tr.kind == OZ_TRANSITION_ADD) {
             sqlite3_stmt *ins =
                 oz_store_stmt(s, "INSERT INTO replicas(unit_id) VALUES(?)", why, whylen);
             if (!ins)
                 return OZ_SCHED_EDB;
-            for (int64_t i = 0; i < need && rc == OZ_SCHED_OK; i++) {
+            for (int64_t i = 0; i < tr.add && rc == OZ_SCHED_OK; i++) {
                 sqlite3_bind_int64(ins, 1, unit);
                 rc = oz_store_exec_stmt(s, ins, why, whylen);
             }

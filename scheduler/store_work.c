@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "store_internal.h"
 
 /* ---- load ------------------------------------------------------------------------------------ */
@@ -229,13 +230,9 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     sqlite3_bind_int64(st, 1, h->host_id);
     int64_t in_progress = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    size_t room = in_progress >= cap ? 0 : (size_t)(cap - in_progress);
-    if (room > max)
-        room = max;
-    double rate = h->flops * (h->ncpus > 0 ? h->ncpus : 1);
-    double covered = 0;
-    size_t got = 0;
-    if (want_seconds > 0 && room > 0) {
+    oz_dispatch d;
+    oz_dispatch_begin(&d, in_progress, cap, max, want_seconds, h->flops, h->ncpus);
+    if (oz_dispatch_wants_more(&d)) {
         sqlite3_stmt *cand =
             oz_store_stmt(s,
                           "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND r.id > ?3"
@@ -259,7 +256,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
             goto dberr;
         int64_t after = 0;
         bool more = true;
-        while (more && got < room && covered < want_seconds) {
+        while (more && oz_dispatch_wants_more(&d)) {
             /* A batch of the oldest unsent replicas of units this account
              * holds nothing of, after the last batch (ids only: the scan
              * ends before any row it walks is changed).  Skipping held
@@ -267,10 +264,10 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
              * while work remains.  Batches start small: most requests want
              * one unit or a few. */
             int64_t ids[CANDIDATES_MAX][2];
-            size_t ncand = 0, limit = (room - got) * CANDIDATES_PER_WANTED;
+            size_t ncand = 0, limit = (d.room - d.got) * CANDIDATES_PER_WANTED;
             if (limit > CANDIDATES_MAX)
                 limit = CANDIDATES_MAX;
-            if (got == 0 && limit > CANDIDATES_FIRST)
+            if (d.got == 0 && limit > CANDIDATES_FIRST)
                 limit = CANDIDATES_FIRST;
             sqlite3_bind_int64(cand, 1, h->account_id);
             sqlite3_bind_int64(cand, 2, (sqlite3_int64)limit);
@@ -287,9 +284,9 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
             /* Give them out; two unsent replicas of one unit may both be in
              * the batch, so each is checked against the units this visit
              * has taken (the scan saw everything else the account holds). */
-            for (size_t c = 0; c < ncand && got < room && covered < want_seconds; c++) {
+            for (size_t c = 0; c < ncand && oz_dispatch_wants_more(&d); c++) {
                 bool held = false;
-                for (size_t k = 0; k < got && !held; k++)
+                for (size_t k = 0; k < d.got && !held; k++)
                     held = out[k].unit_rowid == ids[c][1];
                 if (held)
                     continue;
@@ -299,7 +296,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                     sqlite3_reset(unit);
                     goto fail;
                 }
-                oz_assignment *a = &out[got];
+                oz_assignment *a = &out[d.got];
                 memset(a, 0, sizeof *a);
                 a->replica_id = ids[c][0];
                 a->unit_rowid = ids[c][1];
@@ -320,8 +317,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                 if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK ||
                     (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK)
                     goto fail;
-                covered += rate > 0 ? (double)a->flops / rate : want_seconds;
-                got++;
+                oz_dispatch_take(&d, a->flops);
             }
         }
     }
@@ -330,12 +326,12 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                              " WHERE id = ?",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)got);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)d.got);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, h->host_id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         return rc;
-    *A->n = got;
+    *A->n = d.got;
     return OZ_SCHED_OK;
 dberr:
     return OZ_SCHED_EDB;

@@ -1,0 +1,92 @@
+/*
+ * validate.c - the validator's rule (validate.h): results parsed with the
+ * strict parser, compared with oz_sci_result_compare, a canonical result
+ * chosen by quorum.  No SQL here.
+ */
+#include "validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses every replica's result; parsed[i] false when it fails (an
+ * upload is checked already, so that means the stored bytes are bad). */
+static void parse_all(const oz_validate_unit *v, oz_wu_result *res, bool *parsed)
+{
+    for (size_t i = 0; i < v->nreplicas; i++) {
+        char why[256];
+        const char *text = v->replicas[i].json;
+        parsed[i] = oz_wu_result_parse(text, strlen(text), &res[i], why, sizeof why) == OZ_WU_OK;
+    }
+}
+
+static bool agree(const oz_wu_result *a, const oz_wu_result *b, const oz_sci_config *cfg, double fs)
+{
+    char why[256];
+    return oz_sci_result_compare(&a->result, &b->result, cfg, fs, why, sizeof why) == OZ_SCI_OK;
+}
+
+int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical)
+{
+    *canonical = 0;
+    size_t n = v->nreplicas;
+    oz_sci_config cfg;
+    oz_sci_config_default(&cfg);
+    json_error_t jerr;
+    json_t *cj = json_loads(v->config_json, 0, &jerr);
+    char why[256];
+    int rc = cj ? oz_sci_config_from_json(cj, &cfg, why, sizeof why) : OZ_SCI_EINVAL;
+    json_decref(cj);
+    if (rc != OZ_SCI_OK)
+        return OZ_SCHED_EINVAL;
+    oz_wu_result *res = calloc(n, sizeof *res);
+    bool *parsed = calloc(n, sizeof *parsed);
+    if (!res || !parsed) {
+        free(res);
+        free(parsed);
+        return OZ_SCHED_ENOMEM;
+    }
+    parse_all(v, res, parsed);
+    size_t canon = n;
+    if (v->canonical) {
+        for (size_t i = 0; i < n; i++)
+            if (v->replicas[i].replica_id == v->canonical)
+                canon = i;
+        *canonical = v->canonical;
+    } else {
+        size_t best = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!parsed[i])
+                continue;
+            size_t votes = 1;
+            for (size_t k = 0; k < n; k++)
+                if (k != i && parsed[k] && agree(&res[i], &res[k], &cfg, v->sample_rate))
+                    votes++;
+            if (votes >= (size_t)v->min_quorum && votes > best) {
+                best = votes;
+                canon = i;
+            }
+        }
+        if (canon < n)
+            *canonical = v->replicas[canon].replica_id;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (canon == n)
+            states[i] = parsed[i] ? OZ_VALIDATE_INCONCLUSIVE : OZ_VALIDATE_INVALID;
+        else if (i == canon)
+            states[i] = OZ_VALIDATE_VALID;
+        else if (v->replicas[i].validate_state != OZ_VALIDATE_INIT &&
+                 v->replicas[i].validate_state != OZ_VALIDATE_INCONCLUSIVE)
+            states[i] = v->replicas[i].validate_state; /* judged before */
+        else
+            states[i] =
+                parsed[i] && parsed[canon] && agree(&res[canon], &res[i], &cfg, v->sample_rate)
+                    ? OZ_VALIDATE_VALID
+                    : OZ_VALIDATE_INVALID;
+    }
+    for (size_t i = 0; i < n; i++)
+        oz_wu_result_clear(&res[i]);
+    free(res);
+    free(parsed);
+    return OZ_SCHED_OK;
+}
+

@@ -1,0 +1,26 @@
+/*
+ * validate.h - the validator's rule, plain C with no database: BOINC's
+ * quorum rule with science/'s result comparison as the equality.  jobs.c
+ * reads a batch of units (store.h: oz_store_validate_batch), asks this for
+ * each, and has the store record the verdicts.
+ *
+ * Among a unit's successful results that parse, a result agreed with by at
+ * least min_quorum results (itself included; the most agreed-with wins,
+ * the first on ties) becomes canonical; results that agree with it are
+ * VALID (and earn credit), the others INVALID.  Without such a result every
+ * parsed result is INCONCLUSIVE (the unit asks for one more replica) and an
+ * unparseable one INVALID.  Once a unit has a canonical result, later
+ * results are compared with it alone, and results judged before keep their
+ * verdict.
+ */
+#ifndef OZ_SCHED_VALIDATE_H
+#define OZ_SCHED_VALIDATE_H
+
+#include "store.h"
+
+/* Fills states[i] for v->replicas[i] (enum oz_validate_state) and
+ * *canonical (a replica id, 0: none).  OZ_SCHED_EINVAL when the unit's
+ * analysis configuration does not parse, OZ_SCHED_ENOMEM. */
+int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical);
+
+#endif
