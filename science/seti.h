@@ -101,6 +101,10 @@ static inline float oz_seti_first_max(const float *x, uint32_t len, uint32_t *at
     return best;
 }
 
+/* out[k] = |iq[k]|^2 (re^2 + im^2 in float) for k < n (seti_rowstats.c);
+ * avx2 from oz_cpu_avx2(). */
+void oz_seti_powers(const float *restrict iq, float *restrict out, size_t n, bool avx2);
+
 /* Both of the above in one pass over a row of L floats in blocks of blk
  * (seti_rowstats.c): *total = oz_seti_blocked_total(x, L / blk, blk),
  * returns oz_seti_first_max(x, L, at), the same to the bit; avx2 from

@@ -1,6 +1,11 @@
 /*
- * seti_rowstats.c - a spectrum's blocked total and first maximum, v8's to
- * the bit, in one pass.
+ * seti_rowstats.c - a spectrum's powers, and their blocked total and first
+ * maximum, v8's to the bit, in one pass.
+ *
+ * Powers: |X|^2 = re^2 + im^2 of every transformed sample, in float, as v8
+ * squares them.  The compiler's own vectorisation of that loop fell back to
+ * scalar code at run time (it cannot know the rows do not overlap); the
+ * AVX2 route deinterleaves eight samples at a time.
  *
  * Every spectrum the seti mode computes is searched for a spike: v8 sums its
  * powers in blocks (each block in float from 0, in order; the blocks' sums
@@ -48,6 +53,22 @@ __attribute__((target("avx2"))) static inline void transpose8(__m256 r[8])
     r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+__attribute__((target("avx2"))) static void powers_avx2(const float *restrict iq,
+                                                         float *restrict out, size_t n)
+{
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m256 a = _mm256_loadu_ps(iq + 2 * k), b = _mm256_loadu_ps(iq + 2 * k + 8);
+        __m256 a2 = _mm256_mul_ps(a, a), b2 = _mm256_mul_ps(b, b);
+        /* hadd pairs (re^2 + im^2) within 128-bit halves: a0 b0 a1 b1 */
+        __m256 h = _mm256_hadd_ps(a2, b2);
+        h = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xd8));
+        _mm256_storeu_ps(out + k, h);
+    }
+    for (; k < n; k++)
+        out[k] = iq[2 * k] * iq[2 * k] + iq[2 * k + 1] * iq[2 * k + 1];
 }
 
 __attribute__((target("avx2"))) static float row_stats_avx2(const float *x, uint32_t L,
@@ -104,6 +125,20 @@ __attribute__((target("avx2"))) static float row_stats_avx2(const float *x, uint
     return best;
 }
 #endif
+
+void oz_seti_powers(const float *restrict iq, float *restrict out, size_t n, bool avx2)
+{
+#ifdef ROWSTATS_AVX2
+    if (avx2) {
+        powers_avx2(iq, out, n);
+        return;
+    }
+#else
+    (void)avx2;
+#endif
+    for (size_t k = 0; k < n; k++)
+        out[k] = iq[2 * k] * iq[2 * k] + iq[2 * k + 1] * iq[2 * k + 1];
+}
 
 float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
                         uint32_t *at)

@@ -553,10 +553,7 @@ static void search_block(oz_seti_run *r, const struct seti_len *sl, const struct
     const size_t chunk = (size_t)sl->batch * sl->L;
     for (size_t at = 0; at < r->n; at += chunk) { /* transformed and squared in cache */
         spectra(r, sl, at);
-        const float *x = (const float *)r->row;
-        float *pw = r->power + at;
-        for (size_t k = 0; k < chunk; k++)
-            pw[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+        oz_seti_powers((const float *)r->row, r->power + at, chunk, r->avx2);
     }
     for (uint32_t i = 0; i < sl->nspec && !r->overflow; i++)
         search_row(r, b, r->power + (size_t)i * sl->L, i);
@@ -574,9 +571,7 @@ static void search_rows(oz_seti_run *r, const struct seti_len *sl, const oz_seti
     for (uint32_t i0 = 0; i0 < sl->nspec && !r->overflow; i0 += sl->batch) {
         spectra(r, sl, (size_t)i0 * L);
         for (uint32_t j = 0; j < sl->batch && !r->overflow; j++) {
-            const float *x = (const float *)(r->row + (size_t)j * L);
-            for (uint32_t k = 0; k < L; k++)
-                r->rowp[k] = x[2 * k] * x[2 * k] + x[2 * k + 1] * x[2 * k + 1];
+            oz_seti_powers((const float *)(r->row + (size_t)j * L), r->rowp, L, r->avx2);
             search_row(r, b, r->rowp, i0 + j);
         }
     }

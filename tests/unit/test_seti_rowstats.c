@@ -1,6 +1,7 @@
 /*
- * test_seti_rowstats.c - a spectrum's blocked total and first maximum
- * (seti_rowstats.c), the numbers behind every spike's mean and peak: the
+ * test_seti_rowstats.c - a spectrum's powers, blocked total and first
+ * maximum (seti_rowstats.c), the numbers behind every spike's mean and
+ * peak.  The powers are re^2 + im^2 in float on every route, in order.  The
  * one-pass AVX2 route must give v8's scalar answer to the bit, for every
  * length and block size the seti mode uses, on noise, on rows whose maximum
  * repeats (the first must win), whose maximum is bin 0 (not searched), and
@@ -145,9 +146,33 @@ static void bin_zero_is_not_searched_and_zeros_have_no_peak(void **state)
     free(x);
 }
 
+static void powers_are_the_squares_in_order(void **state)
+{
+    (void)state;
+    const size_t n = 1000 + 5; /* not a multiple of eight */
+    float *iq = oz_test_noise(n, 3, 1.0), *out = malloc(sizeof(float) * n);
+    assert_non_null(out);
+    for (int v = 0; v < 2; v++) {
+        if (v == 1 && !have_avx2())
+            continue;
+        memset(out, 0, sizeof(float) * n);
+        oz_seti_powers(iq, out, n, v == 1);
+        for (size_t k = 0; k < n; k++) {
+            volatile float re2 = iq[2 * k] * iq[2 * k], im2 = iq[2 * k + 1] * iq[2 * k + 1];
+            float want = re2 + im2;
+            if (memcmp(&out[k], &want, sizeof want) != 0)
+                fail_msg("%s: power %zu is %.9g, want %.9g", v ? "avx2" : "scalar", k, out[k],
+                         want);
+        }
+    }
+    free(iq);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(powers_are_the_squares_in_order),
         cmocka_unit_test(every_length_and_block_size),
         cmocka_unit_test(the_first_of_equal_maxima_wins),
         cmocka_unit_test(bin_zero_is_not_searched_and_zeros_have_no_peak),
