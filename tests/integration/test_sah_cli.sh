@@ -21,7 +21,7 @@ SETI=${OZ_SETI_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/seti}
 REF="$SETI/reference_work_unit.sah"
 if [[ ! -r "$REF" ]]; then
     echo "skipped: $REF is not here"
-    exit 0
+    exit 77
 fi
 
 WORK=$(mktemp -d)

@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 SERVER=$BIN/ozma-server
 for tool in sqlite3 python3; do
-    command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 0; }
+    command -v $tool >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
 done
 WORK=$(mktemp -d)
 SERVER_PID=

@@ -259,6 +259,12 @@ static void the_result_round_trips_through_setis_xml(void **state)
 
 int main(void)
 {
+    /* Without the pair nothing here can be checked: ctest shows the test
+     * as skipped (SKIP_RETURN_CODE, tests/CMakeLists.txt), not passed. */
+    if (access(UNIT, R_OK) != 0 || access(RESULT, R_OK) != 0) {
+        fprintf(stderr, "skipped: SETI@home's reference pair is not in %s\n", OZ_TEST_SETI_DIR);
+        return 77;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_reference_signals_come_out_as_v8_reports_them),
         cmocka_unit_test(the_result_round_trips_through_setis_xml),
