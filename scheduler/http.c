@@ -189,21 +189,7 @@ static uint64_t addr_key(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const unsigned char *b = NULL;
-    size_t n = 0;
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-        b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)ci->client_addr)
-                ->sin_addr;
-        n = 4;
-    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
-        b = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)ci->client_addr)
-                ->sin6_addr;
-        n = 16;
-    }
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return OZ_RL_ADDR(h >> 2);
+    return OZ_RL_ADDR(oz_ratelimit_addr_hash(ci ? ci->client_addr : NULL));
 }
 
 /* Authenticates r for its route and charges its bucket; false once an

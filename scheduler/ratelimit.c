@@ -8,6 +8,7 @@
 #include "ratelimit.h"
 
 #include <math.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -114,4 +115,21 @@ bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_af
     }
     pthread_mutex_unlock(&rl->lock);
     return ok;
+}
+
+uint64_t oz_ratelimit_addr_hash(const struct sockaddr *sa)
+{
+    const unsigned char *b = NULL;
+    size_t n = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        n = 4;
+    } else if (sa && sa->sa_family == AF_INET6) {
+        b = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        n = 16;
+    }
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h >> 2;
 }

@@ -21,12 +21,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 typedef struct oz_ratelimit oz_ratelimit;
 
 /* Key spaces, so an account id and a host id never share a bucket. */
 #define OZ_RL_HOST(id) ((uint64_t)(id) << 2 | 0u)
 #define OZ_RL_ACCOUNT(id) ((uint64_t)(id) << 2 | 1u)
 #define OZ_RL_ADDR(hash) ((uint64_t)(hash) << 2 | 2u)
+
+/* The client address sa as a 62-bit hash for OZ_RL_ADDR: the whole
+ * address.  A family other than IPv4 and IPv6 (NULL too) hashes to one
+ * constant, so such clients share a bucket. */
+uint64_t oz_ratelimit_addr_hash(const struct sockaddr *sa);
 
 /* slots: table size (rounded up to a power of two, at least 64). */
 int oz_ratelimit_new(double rate, double burst, size_t slots, oz_ratelimit **out);
