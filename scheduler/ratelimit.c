@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sched_errors.h"
 
@@ -119,14 +120,24 @@ bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_af
 
 uint64_t oz_ratelimit_addr_hash(const struct sockaddr *sa)
 {
-    const unsigned char *b = NULL;
+    /* a tag byte for the family, then the bytes that name the client */
+    unsigned char b[1 + 8];
     size_t n = 0;
     if (sa && sa->sa_family == AF_INET) {
-        b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-        n = 4;
+        b[0] = 4;
+        memcpy(b + 1, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        n = 1 + 4;
     } else if (sa && sa->sa_family == AF_INET6) {
-        b = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        n = 16;
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) { /* ::ffff:a.b.c.d, a dual-stack socket's IPv4 client */
+            b[0] = 4;
+            memcpy(b + 1, a->s6_addr + 12, 4);
+            n = 1 + 4;
+        } else { /* the /64: the least any IPv6 subscriber is given */
+            b[0] = 6;
+            memcpy(b + 1, a->s6_addr, 8);
+            n = 1 + 8;
+        }
     }
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < n; i++)

@@ -1,8 +1,8 @@
 /*
  * ratelimit.h - token buckets per client, in memory.
  *
- * Each client (a host after authentication, an account, or an IP address
- * for account creation) has a bucket of `burst` tokens refilled at `rate`
+ * Each client (a host after authentication, an account, or a client
+ * address - an IPv6 /64 - for account creation) has a bucket of `burst` tokens refilled at `rate`
  * tokens a second; a request takes one token or is refused with the number
  * of seconds until one is back (the 429's Retry-After).
  *
@@ -30,9 +30,11 @@ typedef struct oz_ratelimit oz_ratelimit;
 #define OZ_RL_ACCOUNT(id) ((uint64_t)(id) << 2 | 1u)
 #define OZ_RL_ADDR(hash) ((uint64_t)(hash) << 2 | 2u)
 
-/* The client address sa as a 62-bit hash for OZ_RL_ADDR: the whole
- * address.  A family other than IPv4 and IPv6 (NULL too) hashes to one
- * constant, so such clients share a bucket. */
+/* The client address sa as a 62-bit hash for OZ_RL_ADDR: an IPv4 address
+ * whole (also when it arrives IPv4-mapped, ::ffff:a.b.c.d), an IPv6
+ * address by its /64, since a subscriber is given a /64 at least and could
+ * otherwise have a bucket per address.  A family other than IPv4 and IPv6
+ * (NULL too) hashes to one constant, so such clients share a bucket. */
 uint64_t oz_ratelimit_addr_hash(const struct sockaddr *sa);
 
 /* slots: table size (rounded up to a power of two, at least 64). */
