@@ -185,28 +185,45 @@ static double mono_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static uint64_t addr_key(struct MHD_Connection *c)
+static uint64_t addr_hash(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    return OZ_RL_ADDR(oz_ratelimit_addr_hash(ci ? ci->client_addr : NULL));
+    return oz_ratelimit_addr_hash(ci ? ci->client_addr : NULL);
+}
+
+/* A failed authentication: charged to its address's bucket (fails), 401,
+ * or 429 once that bucket is empty.  Always false. */
+static bool refuse(oz_req *r, uint64_t fails, const char *why)
+{
+    int retry = 1;
+    if (oz_ratelimit_take(r->srv->rl, fails, mono_now(), &retry))
+        oz_reply_error(r, 401, "%s", why);
+    else
+        oz_reply_limited(r, retry);
+    return false;
 }
 
 /* Authenticates r for its route and charges its bucket; false once an
- * error is queued. */
+ * error is queued.  An address that has failed authentication rate_burst
+ * times lately is refused before its token is even looked up. */
 static bool admit(oz_req *r, const struct route *rt)
 {
     oz_server *srv = r->srv;
     uint64_t key = 0;
+    int retry = 1;
     if (rt->auth == A_ACCOUNT || rt->auth == A_HOST) {
         unsigned char token[OZ_AUTH_TOKEN_BYTES], hash[OZ_AUTH_HASH_BYTES];
         char why[128];
-        const char *h =
-            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (oz_auth_bearer_parse(h, token, why, sizeof why) != 0) {
-            oz_reply_error(r, 401, "%s", why);
+        uint64_t fails = OZ_RL_AUTHFAIL(addr_hash(r->conn));
+        if (!oz_ratelimit_peek(srv->rl, fails, mono_now(), &retry)) {
+            oz_reply_limited(r, retry);
             return false;
         }
+        const char *h =
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (oz_auth_bearer_parse(h, token, why, sizeof why) != 0)
+            return refuse(r, fails, why);
         oz_auth_token_hash(srv->secret, token, hash);
         oz_store *s = oz_req_store(r);
         if (!s)
@@ -219,19 +236,16 @@ static bool admit(oz_req *r, const struct route *rt)
             rc = oz_store_host_by_key(s, hash, &r->host);
             key = OZ_RL_HOST(r->host.host_id);
         }
-        if (rc == OZ_SCHED_ENOTFOUND) {
-            oz_reply_error(r, 401, "unknown %s",
-                           rt->auth == A_ACCOUNT ? "authenticator" : "host key");
-            return false;
-        }
+        if (rc == OZ_SCHED_ENOTFOUND)
+            return refuse(r, fails,
+                          rt->auth == A_ACCOUNT ? "unknown authenticator" : "unknown host key");
         if (rc != 0) {
             oz_reply_store(r, rc, "authentication lookup failed");
             return false;
         }
     } else if (rt->auth == A_ADDR) {
-        key = addr_key(r->conn);
+        key = OZ_RL_ADDR(addr_hash(r->conn));
     }
-    int retry = 1;
     if (key && !oz_ratelimit_take(srv->rl, key, mono_now(), &retry)) {
         oz_reply_limited(r, retry);
         return false;

@@ -70,6 +70,26 @@ static uint64_t mix(uint64_t x) /* splitmix64's finaliser */
     return x;
 }
 
+/* The seconds until a bucket at level t has a whole token again. */
+static int wait_s(const oz_ratelimit *rl, double t)
+{
+    double wait = ceil((1.0 - t) / rl->rate);
+    return wait < 1 ? 1 : wait > 86400 ? 86400 : (int)wait;
+}
+
+/* The level of slot s at time now, refilled up to the burst. */
+static double level(const oz_ratelimit *rl, const struct slot *s, double now)
+{
+    double t = s->tokens + (now - s->when) * rl->rate;
+    return t > rl->burst ? rl->burst : t;
+}
+
+/* A token is due at level t (rounding of the refill must not refuse one). */
+static bool due(double t)
+{
+    return t >= 1.0 - 1e-9;
+}
+
 bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_after)
 {
     if (key == 0)
@@ -86,8 +106,8 @@ bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_af
             break;
         }
         /* an empty or refilled slot is free; otherwise remember the stalest */
-        double level = s->key ? s->tokens + (now - s->when) * rl->rate : rl->burst;
-        double rank = level >= rl->burst ? -INFINITY : s->when;
+        double lv = s->key ? s->tokens + (now - s->when) * rl->rate : rl->burst;
+        double rank = lv >= rl->burst ? -INFINITY : s->when;
         if (rank < spare_when) {
             spare_when = rank;
             spare = s;
@@ -99,19 +119,36 @@ bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_af
         found->tokens = rl->burst;
         found->when = now;
     }
-    double t = found->tokens + (now - found->when) * rl->rate;
-    if (t > rl->burst)
-        t = rl->burst;
+    double t = level(rl, found, now);
     found->when = now;
-    if (t >= 1.0 - 1e-9) { /* rounding of the refill must not refuse a due token */
+    if (due(t)) {
         found->tokens = t - 1.0;
         ok = true;
     } else {
         found->tokens = t;
         ok = false;
-        if (retry_after) {
-            double wait = ceil((1.0 - t) / rl->rate);
-            *retry_after = wait < 1 ? 1 : wait > 86400 ? 86400 : (int)wait;
+        if (retry_after)
+            *retry_after = wait_s(rl, t);
+    }
+    pthread_mutex_unlock(&rl->lock);
+    return ok;
+}
+
+bool oz_ratelimit_peek(oz_ratelimit *rl, uint64_t key, double now, int *retry_after)
+{
+    if (key == 0)
+        key = 1;
+    size_t h = (size_t)mix(key);
+    bool ok = true;
+    pthread_mutex_lock(&rl->lock);
+    for (size_t i = 0; i < PROBE; i++) {
+        const struct slot *s = &rl->slots[(h + i) & rl->mask];
+        if (s->key == key) {
+            double t = level(rl, s, now);
+            ok = due(t);
+            if (!ok && retry_after)
+                *retry_after = wait_s(rl, t);
+            break;
         }
     }
     pthread_mutex_unlock(&rl->lock);

@@ -25,10 +25,13 @@
 
 typedef struct oz_ratelimit oz_ratelimit;
 
-/* Key spaces, so an account id and a host id never share a bucket. */
+/* Key spaces, so an account id and a host id never share a bucket.  An
+ * address has two: the accounts it creates, and the authentications it
+ * fails (tokens that are missing, malformed or unknown). */
 #define OZ_RL_HOST(id) ((uint64_t)(id) << 2 | 0u)
 #define OZ_RL_ACCOUNT(id) ((uint64_t)(id) << 2 | 1u)
 #define OZ_RL_ADDR(hash) ((uint64_t)(hash) << 2 | 2u)
+#define OZ_RL_AUTHFAIL(hash) ((uint64_t)(hash) << 2 | 3u)
 
 /* The client address sa as a 62-bit hash for OZ_RL_ADDR: an IPv4 address
  * whole (also when it arrives IPv4-mapped, ::ffff:a.b.c.d), an IPv6
@@ -45,5 +48,11 @@ void oz_ratelimit_free(oz_ratelimit *rl);
  * allowed; otherwise false with *retry_after the whole seconds (>= 1) until
  * a token is back. */
 bool oz_ratelimit_take(oz_ratelimit *rl, uint64_t key, double now, int *retry_after);
+
+/* Would a take succeed now?  Takes nothing (a key never charged has a full
+ * bucket); false with *retry_after as oz_ratelimit_take.  For a cost
+ * charged only after the request is judged (a failed authentication),
+ * checked before the work of judging it. */
+bool oz_ratelimit_peek(oz_ratelimit *rl, uint64_t key, double now, int *retry_after);
 
 #endif

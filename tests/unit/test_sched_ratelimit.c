@@ -1,7 +1,7 @@
 /*
  * test_sched_ratelimit.c - the token buckets (scheduler/ratelimit.c): a
  * bucket gives its burst and then refuses with the seconds until a token is
- * back; and the key of a client address, which is
+ * back; peeking takes nothing; and the key of a client address, which is
  * the whole address for IPv4 (an IPv4-mapped IPv6 address counting as its
  * IPv4 address) and the /64 for IPv6, since one IPv6 subscriber holds a
  * /64 at least and could otherwise make a bucket per address (issue 21).
@@ -87,6 +87,28 @@ static void a_bucket_gives_its_burst_then_says_when(void **state)
     oz_ratelimit_free(rl);
 }
 
+static void peeking_takes_nothing(void **state)
+{
+    (void)state;
+    oz_ratelimit *rl;
+    assert_int_equal(oz_ratelimit_new(0.25, 2, 64, &rl), 0);
+    int retry = 0;
+    for (int i = 0; i < 10; i++)
+        assert_true(oz_ratelimit_peek(rl, 9, 50.0, &retry)); /* unknown key: full */
+    assert_true(oz_ratelimit_take(rl, 9, 50.0, &retry));
+    assert_true(oz_ratelimit_peek(rl, 9, 50.0, &retry));
+    assert_true(oz_ratelimit_take(rl, 9, 50.0, &retry));
+    retry = 0;
+    assert_false(oz_ratelimit_peek(rl, 9, 50.0, &retry));
+    assert_int_equal(retry, 4);
+    assert_false(oz_ratelimit_peek(rl, 9, 52.0, &retry));
+    assert_int_equal(retry, 2);
+    assert_true(oz_ratelimit_peek(rl, 9, 54.0, &retry));
+    assert_true(oz_ratelimit_take(rl, 9, 54.0, &retry));
+    assert_false(oz_ratelimit_take(rl, 9, 54.0, &retry));
+    oz_ratelimit_free(rl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +117,7 @@ int main(void)
         cmocka_unit_test(ipv4_mapped_ipv6_is_its_ipv4_address),
         cmocka_unit_test(other_families_share_one_key),
         cmocka_unit_test(a_bucket_gives_its_burst_then_says_when),
+        cmocka_unit_test(peeking_takes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
