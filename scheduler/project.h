@@ -43,6 +43,7 @@ typedef struct oz_project_config {
     double rate_per_host;                   /* requests/s per host on average, > 0; 20 */
     double rate_burst;                      /* bucket size, >= 1; 100 */
     int max_in_progress_per_cpu;            /* host's cap = this * ncpus, 1..1000; 4 */
+    int max_hosts_per_account;              /* hosts an account may register, 1..10^6; 100 */
     int next_rpc_delay;                     /* seconds, 1..86400; 60 */
     int body_limit_json;                    /* bytes, 1024..65536; 65536 */
     int body_limit_result;                  /* bytes, 1024..OZ_WU_RESULT_MAX; OZ_WU_RESULT_MAX */

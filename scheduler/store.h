@@ -117,7 +117,10 @@ typedef struct oz_host_info {
     int64_t memory_mb;
 } oz_host_info;
 
-int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
+/* OZ_SCHED_EFORBIDDEN when the account has max_hosts hosts already (the
+ * project's max_hosts_per_account: hosts cost the project a key, a row and
+ * a share of the work each, and are never deleted). */
+int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h, int max_hosts,
                          const unsigned char key_hash[32], int64_t now, int64_t *host_id, char *why,
                          size_t whylen);
 

@@ -245,22 +245,39 @@ int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *w
     return oz_store_wcommit(s, why, whylen);
 }
 
-int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
+int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h, int max_hosts,
                          const unsigned char key_hash[32], int64_t now, int64_t *host_id, char *why,
                          size_t whylen)
 {
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
+    /* counted inside the write transaction, so two at once cannot both pass */
     sqlite3_stmt *st =
-        oz_store_stmt(s,
-                      "INSERT INTO hosts(account_id, name, os, ncpus, flops,"
-                      " memory_mb, key_hash, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                      why, whylen);
-    if (!st) {
-        oz_store_wrollback(s);
-        return OZ_SCHED_EDB;
+        oz_store_stmt(s, "SELECT count(*) FROM hosts WHERE account_id = ?", why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_int64(st, 1, account_id);
+    int step = sqlite3_step(st);
+    int64_t nhosts = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW) {
+        rc = oz_sched_fail(OZ_SCHED_EDB, why, whylen, "counting account %lld's hosts failed",
+                           (long long)account_id);
+        goto fail;
     }
+    if (nhosts >= max_hosts) {
+        rc = oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
+                           "account %lld has %lld hosts already, the project's "
+                           "max_hosts_per_account",
+                           (long long)account_id, (long long)nhosts);
+        goto fail;
+    }
+    if (!(st = oz_store_stmt(s,
+                             "INSERT INTO hosts(account_id, name, os, ncpus, flops,"
+                             " memory_mb, key_hash, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                             why, whylen)))
+        goto dberr;
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_text(st, 2, h->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, h->os, -1, SQLITE_STATIC);
@@ -269,10 +286,13 @@ int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
     sqlite3_bind_int64(st, 6, h->memory_mb);
     sqlite3_bind_blob(st, 7, key_hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, now);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK) {
-        oz_store_wrollback(s);
-        return rc;
-    }
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
     *host_id = sqlite3_last_insert_rowid(s->conn);
     return oz_store_wcommit(s, why, whylen);
+dberr:
+    rc = OZ_SCHED_EDB;
+fail:
+    oz_store_wrollback(s);
+    return rc;
 }

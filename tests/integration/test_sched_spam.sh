@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_sched_spam.sh - the limits on spam and guessing (issue 21, hole 5)
-# through a real ozma-server on loopback: failed authentications are
+# through a real ozma-server on loopback: an account may register
+# max_hosts_per_account hosts and no more; failed authentications are
 # charged to the client address, so guessing tokens on one connection gets
 # 429 with Retry-After after rate_burst failures, before any token is
 # looked up, while account creation from that address keeps its own bucket.
@@ -29,7 +30,7 @@ P=$WORK/proj
 python3 - "$P/project.json" <<'EOF' || fail "editing project.json"
 import json, sys
 c = json.load(open(sys.argv[1]))
-c.update(rate_per_host=0.05, rate_burst=10)
+c.update(rate_per_host=0.05, rate_burst=10, max_hosts_per_account=3)
 json.dump(c, open(sys.argv[1], "w"))
 EOF
 
@@ -82,6 +83,20 @@ check(st == 200, "account created (%d)" % st)
 A = a["authenticator"]
 HOST = {"name": "h", "os": "Linux", "ncpus": 1, "flops": 1e9, "memory_mb": 1024}
 
+# ---- hosts per account: max_hosts_per_account, then 403 ----
+ids = []
+for i in range(3):
+    st, _, h = req("POST", "/api/v1/hosts", dict(HOST, name="h%d" % i), A)
+    ids.append(h.get("host_id") if st == 200 else st)
+check(all(isinstance(x, int) for x in ids), "an account registers 3 hosts (%s)" % ids)
+st, _, j = req("POST", "/api/v1/hosts", dict(HOST, name="h3"), A)
+msg = j["error"]["message"] if st >= 400 and j else ""
+check(st == 403 and j["error"]["code"] == "forbidden" and "max_hosts_per_account" in msg and
+      "3 hosts" in msg, "the 4th host of an account: 403 naming the limit (%d %s)" % (st, msg))
+st, _, b = req("POST", "/api/v1/accounts", {"name": "bob"})
+st, _, h = req("POST", "/api/v1/hosts", HOST, b["authenticator"]) if st == 200 else (st, 0, 0)
+check(st == 200, "another account still registers its own host (%d)" % st)
+
 # ---- guessing: charged to the address, 429 after rate_burst failures ----
 codes = []
 for i in range(10):
@@ -107,7 +122,7 @@ check(codes.count(429) == 200, "200 more guesses: all 429 (%d)" % codes.count(42
 st, _, _ = req("POST", "/api/v1/hosts", HOST, A)
 check(st == 429, "a valid authenticator from the address meanwhile: 429 (%d)" % st)
 # account creation keeps its own bucket per address
-st, _, _ = req("POST", "/api/v1/accounts", {"name": "bob"})
+st, _, _ = req("POST", "/api/v1/accounts", {"name": "carol"})
 check(st == 200, "account creation from the address is not refused by the guessing (%d)" % st)
 sys.exit(1 if failures else 0)
 EOF

@@ -239,6 +239,7 @@ static void project_config_is_strict(void **state)
     assert_int_equal(c.port, 8080);
     assert_int_equal(c.http_threads, 16);
     assert_int_equal(c.max_in_progress_per_cpu, 4);
+    assert_int_equal(c.max_hosts_per_account, 100);
     assert_true(c.rate_per_host == 20 && c.rate_burst == 100);
 
     /* what init writes reads back the same */
@@ -269,6 +270,7 @@ static void project_config_is_strict(void **state)
         {"{\"port\": \"80\"}", "port"},
         {"{\"port\": 80.5}", "port"},
         {"{\"http_threads\": 0}", "http_threads"},
+        {"{\"max_hosts_per_account\": 0}", "max_hosts_per_account"},
         {"{\"rate_per_host\": 0}", "rate_per_host"},
         {"{\"rate_burst\": 0.5}", "rate_burst"},
         {"{\"bind\": \"localhost\"}", "bind"},

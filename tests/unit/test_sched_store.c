@@ -105,9 +105,9 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
         memset(h, 0x40 + a, 32);
         oz_host_info hi = {
             .name = name, .os = "Linux", .ncpus = 2, .flops = 1e9, .memory_mb = 4096};
-        assert_int_equal(
-            oz_store_host_create(w->s, w->accounts[a], &hi, h, now0, &w->hosts[a], why, sizeof why),
-            OZ_SCHED_OK);
+        assert_int_equal(oz_store_host_create(w->s, w->accounts[a], &hi, 100, h, now0,
+                                              &w->hosts[a], why, sizeof why),
+                         OZ_SCHED_OK);
         assert_int_equal(oz_store_host_by_key(w->s, h, &w->auth[a]), OZ_SCHED_OK);
         assert_int_equal(w->auth[a].host_id, w->hosts[a]);
     }
