@@ -81,7 +81,7 @@ static void a_bucket_gives_its_burst_then_says_when(void **state)
     for (int i = 0; i < 3; i++)
         assert_true(oz_ratelimit_take(rl, 7, 100.0, &retry));
     assert_false(oz_ratelimit_take(rl, 7, 100.0, &retry));
-    assert_int_equal(retry, 2); /* 0.5 a second */
+    assert_int_equal(retry, 2);                           /* 0.5 a second */
     assert_true(oz_ratelimit_take(rl, 8, 100.0, &retry)); /* another key: its own bucket */
     assert_true(oz_ratelimit_take(rl, 7, 102.0, &retry));
     oz_ratelimit_free(rl);
