@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "credit.h"
+#include "name.h"
 
 /* How long a connection waits for another process's write lock. */
 #define OZ_STORE_BUSY_MS 10000
@@ -194,7 +195,18 @@ static const char *const migration_4[] = {
  * each makes anyway: the trigger doing it cost a nested update of the
  * unit per dispatch and per result, a sixth of the writer's time. */
 static const char *const migration_5[] = {"DROP TRIGGER replicas_count_update;", NULL};
-static const char *const *const migrations[] = {migration_2, migration_3, migration_4, migration_5};
+/* Team names are compared on their key (name.h: NFKC, case-folded), unique,
+ * so no team can be made to read as another.  Of the teams an older server
+ * let look alike, the oldest gets the key; the others, and names the rule
+ * refuses, keep none: they stay, and are joined by id only. */
+static const char *const migration_6[] = {
+    "ALTER TABLE teams ADD COLUMN name_key TEXT;"
+    "UPDATE teams SET name_key = oz_name_key(name)"
+    " WHERE id IN (SELECT min(id) FROM teams GROUP BY oz_name_key(name));"
+    "CREATE UNIQUE INDEX teams_name_key ON teams(name_key);",
+    NULL};
+static const char *const *const migrations[] = {migration_2, migration_3, migration_4, migration_5,
+                                                migration_6};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 
@@ -221,6 +233,24 @@ static void sql_decay(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                                sqlite3_value_int64(argv[2])));
 }
 
+/* The SQL function oz_name_key(name): the key of name normalised (name.h),
+ * or NULL for a name the rule refuses; for migration 6. */
+static void sql_name_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *name = (const char *)sqlite3_value_text(argv[0]);
+    char norm[OZ_NAME_BYTES], key[OZ_NAME_KEY_BYTES];
+    int rc = name ? oz_name_normalize(name, norm, sizeof norm, NULL, 0) : OZ_SCHED_EINVAL;
+    if (rc == 0)
+        rc = oz_name_key(norm, key, sizeof key);
+    if (rc == 0)
+        sqlite3_result_text(ctx, key, -1, SQLITE_TRANSIENT);
+    else if (rc == OZ_SCHED_ENOMEM)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_null(ctx);
+}
+
 static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size_t whylen)
 {
     sqlite3 *c = NULL;
@@ -238,7 +268,9 @@ static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size
                      " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;",
                      NULL, NULL, &err) != SQLITE_OK ||
         sqlite3_create_function(c, "decay", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_decay,
-                                NULL, NULL) != SQLITE_OK) {
+                                NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(c, "oz_name_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                sql_name_key, NULL, NULL) != SQLITE_OK) {
         oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot configure the database: %s", path,
                       err ? err : sqlite3_errmsg(c));
         sqlite3_free(err);

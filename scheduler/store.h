@@ -43,7 +43,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 5
+#define OZ_STORE_SCHEMA_VERSION 6
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -96,15 +96,18 @@ void oz_store_close(oz_store *s);
 
 /* ---- accounts, teams, hosts ------------------------------------------------------------ */
 
-/* The team is team_name when not NULL, else team_id (0: none).  auth_hash
- * is the keyed hash of the authenticator.  OZ_SCHED_ENOTFOUND when the team
- * does not exist. */
+/* Names (name, team_name) arrive normalised (oz_name_normalize), and a team
+ * name is compared on its key (oz_name_key).  The team is the one whose
+ * name reads as team_name when that is not NULL, else team_id (0: none).
+ * auth_hash is the keyed hash of the authenticator.  OZ_SCHED_ENOTFOUND
+ * when the team does not exist. */
 int oz_store_account_create(oz_store *s, const char *name, const char *email, int64_t team_id,
                             const char *team_name, const unsigned char auth_hash[32], int64_t now,
                             int64_t *account_id, char *why, size_t whylen);
 /* OZ_SCHED_ENOTFOUND when no account has this authenticator hash. */
 int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int64_t *account_id);
-/* The founder joins the new team.  OZ_SCHED_EEXIST when the name is taken. */
+/* The founder joins the new team.  OZ_SCHED_EEXIST when the name is taken:
+ * when another team's name has the same key. */
 int oz_store_team_create(oz_store *s, int64_t account_id, const char *name, const char *description,
                          int64_t now, int64_t *team_id, char *why, size_t whylen);
 /* OZ_SCHED_ENOTFOUND when the team does not exist. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "name.h"
 #include "store_internal.h"
 
 /* ---- the host-key cache ------------------------------------------------------------------- */
@@ -90,14 +91,19 @@ int oz_store_account_create(oz_store *s, const char *name, const char *email, in
     if (rc != OZ_SCHED_OK)
         return rc;
     sqlite3_stmt *st;
+    char key[OZ_NAME_KEY_BYTES];
+    if (team_name && (rc = oz_name_key(team_name, key, sizeof key)) != 0) {
+        rc = oz_sched_fail(rc, why, whylen, "cannot compare the team name");
+        goto fail;
+    }
     if (team_name || team_id) {
         if (!(st = oz_store_stmt(s,
-                                 team_name ? "SELECT id FROM teams WHERE name = ?"
+                                 team_name ? "SELECT id FROM teams WHERE name_key = ?"
                                            : "SELECT id FROM teams WHERE id = ?",
                                  why, whylen)))
             goto dberr;
         if (team_name)
-            sqlite3_bind_text(st, 1, team_name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         else
             sqlite3_bind_int64(st, 1, team_id);
         int step = sqlite3_step(st);
@@ -179,28 +185,35 @@ int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_
 int oz_store_team_create(oz_store *s, int64_t account_id, const char *name, const char *description,
                          int64_t now, int64_t *team_id, char *why, size_t whylen)
 {
-    int rc = oz_store_wbegin(s, 1, why, whylen);
-    if (rc != OZ_SCHED_OK)
+    char key[OZ_NAME_KEY_BYTES];
+    int rc = oz_name_key(name, key, sizeof key);
+    if (rc != 0)
+        return oz_sched_fail(rc, why, whylen, "cannot compare the team name");
+    if ((rc = oz_store_wbegin(s, 1, why, whylen)) != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s, "SELECT 1 FROM teams WHERE name = ?", why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "SELECT id, name FROM teams WHERE name_key = ?", why, whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step == SQLITE_ROW) {
-        rc = oz_sched_fail(OZ_SCHED_EEXIST, why, whylen, "team name \"%s\" is taken", name);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        rc = oz_sched_fail(OZ_SCHED_EEXIST, why, whylen,
+                           "team name \"%s\" is taken: it reads as team %lld, \"%s\"", name,
+                           (long long)sqlite3_column_int64(st, 0), oz_store_col_text(st, 1));
+        sqlite3_reset(st);
         goto fail;
     }
+    sqlite3_reset(st);
     if (!(st = oz_store_stmt(s,
-                             "INSERT INTO teams(name, description, founder, created)"
-                             " VALUES(?, ?, ?, ?)",
+                             "INSERT INTO teams(name, name_key, description, founder, created)"
+                             " VALUES(?, ?, ?, ?, ?)",
                              why, whylen)))
         goto dberr;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, description ? description : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, account_id);
-    sqlite3_bind_int64(st, 4, now);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, description ? description : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, account_id);
+    sqlite3_bind_int64(st, 5, now);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     *team_id = sqlite3_last_insert_rowid(s->conn);

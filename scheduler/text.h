@@ -4,8 +4,9 @@
  * Names, emails, team names, operating systems and error messages arrive
  * from strangers and end up in logs, the database and web pages.  API.md
  * allows 1..64 UTF-8 characters (messages: up to 1000) and no control
- * characters; everything else is refused (400) rather than cleaned, so what
- * is stored is exactly what was sent.
+ * characters; everything else is refused (400) rather than cleaned.  Names
+ * people see (accounts', teams') pass name.h's stricter rule after this
+ * one and are stored normalised; other strings are stored as sent.
  */
 #ifndef OZ_SCHED_TEXT_H
 #define OZ_SCHED_TEXT_H

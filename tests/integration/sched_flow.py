@@ -258,6 +258,8 @@ def downgrade_to_v3(d):
                            ("datasets", "n_validating"), ("datasets", "n_running"),
                            ("datasets", "n_unsent")):
             c.execute("ALTER TABLE %s DROP COLUMN %s" % (table, col))
+        c.execute("DROP INDEX teams_name_key")  # migration 6 (test_sched_names.sh tests it)
+        c.execute("ALTER TABLE teams DROP COLUMN name_key")
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -402,12 +404,12 @@ def scenario_cheating(tmp, rec, truth):
         check_progress(srv, d, "cheat", "waiting for a third result")
         # The same database as a schema-3 server left it: migration 4 counts
         # every unit into its class, migration 5 leaves the counting of
-        # running and successful replicas to the server's statements, and
-        # the counts go on from there.
+        # running and successful replicas to the server's statements
+        # (migration 6 keys team names), and the counts go on from there.
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(5,)], "a schema-3 database is migrated to 5")
+        check(db(d, "PRAGMA user_version") == [(6,)], "a schema-3 database is migrated to 6")
         check_progress(srv, d, "cheat", "after migrating from schema 3")
         run_all(third, tmp)
         wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
