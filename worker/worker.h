@@ -15,6 +15,7 @@
  *   compute.c   searching one task with checkpoints (one thread per task)
  *   bench.c     the FLOPS benchmark
  *   run.c       the service loop: buffer, downloads, threads, uploads
+ *   jobs.c      the loop's task table (runner.h, internal to the loop)
  *   status.c    status.json for `ozma-worker status`
  *
  * State directory layout (every file written durably: temporary file, fsync,

@@ -1,0 +1,94 @@
+/*
+ * runner.h - the state of `ozma-worker run` (run.c), shared by the files
+ * that make up the service loop:
+ *
+ *   run.c       the loop: housekeeping, compute threads, the order of calls
+ *   jobs.c      the task table: the tasks held, sorted by deadline
+ *
+ * Internal to worker/: everything here belongs to the one loop thread
+ * (compute threads see only their oz_wk_compute), so nothing here locks.
+ */
+#ifndef OZMA_WORKER_RUNNER_H
+#define OZMA_WORKER_RUNNER_H
+
+#include "worker.h"
+
+/* A task as the loop holds it: the assignment (task.c), where it lives and
+ * what its compute thread last said. */
+typedef struct oz_wk_job {
+    oz_wk_task t;
+    char dir[OZ_WK_PATH_MAX];
+    oz_wk_compute *c; /* non-NULL while a compute thread runs this task */
+    pthread_t thread;
+    size_t done, steps; /* last known progress */
+    double elapsed_s;
+    bool held;         /* its thread is holding (suspended) */
+    bool busy;         /* the loop is transferring it now */
+    bool solo;         /* its result cannot ride in a work request: it goes by PUT */
+    double started_at; /* monotonic time its thread started (newest quits first) */
+} oz_wk_job;
+
+/* The task table (jobs.c): every task held, sorted by deadline, earliest
+ * first.  A pointer into v is good until the next add or remove. */
+typedef struct oz_wk_jobs {
+    oz_wk_job *v;
+    size_t n, cap;
+} oz_wk_jobs;
+
+typedef struct oz_wk_runner {
+    const oz_wk_run_opts *o;
+    char conf_path[OZ_WK_PATH_MAX];
+    char status_path[OZ_WK_PATH_MAX];
+    oz_wk_prefs prefs;
+    oz_wk_account acct;
+    oz_wk_host_info host;
+    unsigned ncpus; /* compute threads allowed */
+    oz_wk_http *http;
+    oz_wk_jobs jobs;
+    atomic_int suspend;   /* oz_wk_suspend, read by compute threads */
+    double retry_at;      /* monotonic: no scheduler call before this */
+    double retry_wall;    /* the same as wall-clock time, for status */
+    unsigned failures;    /* consecutive failed calls */
+    char last_error[512]; /* the last failure, for status */
+    double work_at;       /* monotonic: no work request before this */
+    double work_wall;
+    double last_status, last_probe;
+    bool idle_unreadable_logged, no_work_logged, disk_full_logged, priority_logged;
+    bool no_carry; /* the scheduler refused results in work requests: PUT them */
+    bool in_housekeeping;
+} oz_wk_runner;
+
+/* ---- the task table (jobs.c) ------------------------------------------------------- */
+
+/* Adds a copy of t in deadline order, its directory under DIR/tasks (empty
+ * when the path does not fit); NULL when out of memory. */
+oz_wk_job *oz_wk_jobs_add(oz_wk_jobs *tab, const char *dir, const oz_wk_task *t);
+
+/* Removes entry i and its task directory. */
+void oz_wk_jobs_remove(oz_wk_jobs *tab, size_t i);
+
+/* The entry for a replica, or NULL. */
+oz_wk_job *oz_wk_jobs_find(oz_wk_jobs *tab, int64_t replica_id);
+
+/* Frees the table (not the tasks on disk). */
+void oz_wk_jobs_free(oz_wk_jobs *tab);
+
+/* Rewrites the task's task.json, logging a failure. */
+void oz_wk_job_save(oz_wk_job *j);
+
+/* Moves the task to OZ_TASK_ERROR with the formatted message, logs and
+ * saves it. */
+void oz_wk_job_fail(oz_wk_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Brings a task found on disk to a consistent state: a crash may have come
+ * between a file's rename and task.json's update. */
+void oz_wk_job_recover(oz_wk_job *j);
+
+/* The fraction computed, 0..1. */
+double oz_wk_job_fraction(const oz_wk_job *j);
+
+/* Seconds of computing left: from the task's own pace once it has some,
+ * else from its FLOP count and the benchmark's flops (FLOP/s per core). */
+double oz_wk_job_remaining(const oz_wk_job *j, double flops);
+
+#endif /* OZMA_WORKER_RUNNER_H */
