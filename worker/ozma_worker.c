@@ -569,7 +569,7 @@ static int cmd_detach(const args *a)
     char p[OZ_WK_PATH_MAX];
     if (oz_wk_path(p, sizeof p, "%s/tasks", a->dir) == OZ_WK_OK)
         oz_wk_remove_tree(p);
-    if (oz_wk_path(p, sizeof p, "%s/status.json", a->dir) == OZ_WK_OK)
+    if (oz_wk_status_path(a->dir, p, sizeof p) == OZ_WK_OK)
         unlink(p);
     if (oz_wk_path(p, sizeof p, "%s/account.json", a->dir) != OZ_WK_OK || unlink(p) != 0)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: %s", p, strerror(errno));

@@ -56,88 +56,6 @@
 #define TASKS_MAX 256u   /* tasks held at once; the server caps far lower */
 #define STOP_GRACE_S 0.7 /* on SIGTERM, wait this long for final checkpoints */
 
-/* ---- status.json ---------------------------------------------------------------- */
-
-static const char *job_state(const oz_wk_runner *r, const oz_wk_job *j, const char **why)
-{
-    *why = NULL;
-    bool waiting = r->retry_at > oz_wk_mono();
-    switch (j->t.state) {
-    case OZ_TASK_DOWNLOADING:
-        return waiting && !j->busy ? "download pending" : "downloading";
-    case OZ_TASK_READY:
-        if (j->c && (j->held || atomic_load(&r->suspend))) {
-            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
-            return "suspended";
-        }
-        if (j->c)
-            return "running";
-        if (atomic_load(&r->suspend)) {
-            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
-            return "suspended";
-        }
-        return "queued";
-    case OZ_TASK_DONE:
-        return waiting && !j->busy ? "upload pending" : "uploading";
-    default:
-        return waiting && !j->busy ? "error report pending" : "reporting error";
-    }
-}
-
-static json_t *status_json(oz_wk_runner *r, bool running)
-{
-    json_t *tasks = json_array();
-    for (size_t i = 0; tasks && i < r->jobs.n; i++) {
-        oz_wk_job *j = &r->jobs.v[i];
-        const char *why;
-        const char *state = job_state(r, j, &why);
-        json_t *t = json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:f, s:f, s:I, s:I}", "replica_id",
-                              (json_int_t)j->t.replica_id, "unit_id", j->t.unit_id, "state", state,
-                              "progress", oz_wk_job_fraction(j), "done", (json_int_t)j->done,
-                              "steps", (json_int_t)j->steps, "elapsed_s", j->elapsed_s,
-                              "remaining_s", oz_wk_job_remaining(j, r->acct.flops), "deadline",
-                              (json_int_t)j->t.deadline, "flops", (json_int_t)j->t.flops);
-        if (t && why)
-            json_object_set_new(t, "why", json_string(why));
-        if (t && j->t.state == OZ_TASK_ERROR)
-            json_object_set_new(t, "error", json_string(j->t.error));
-        if (t && !running && j->t.state == OZ_TASK_READY)
-            json_object_set_new(t, "state", json_string("stopped"));
-        json_array_append_new(tasks, t);
-    }
-    double now = oz_wk_mono();
-    json_t *st = json_pack("{s:i, s:b, s:I, s:f, s:s, s:I, s:I, s:i, s:o}", "version", 1, "running",
-                           running, "pid", (json_int_t)getpid(), "updated", oz_wk_wall(), "url",
-                           r->acct.url, "account_id", (json_int_t)r->acct.account_id, "host_id",
-                           (json_int_t)r->acct.host_id, "ncpus", (int)r->ncpus, "tasks", tasks);
-    if (!st)
-        return NULL;
-    int s = atomic_load(&r->suspend);
-    json_object_set_new(st, "suspended", s ? json_string(oz_wk_suspend_name(s)) : json_null());
-    json_object_set_new(st, "backoff_until",
-                        r->retry_at > now ? json_real(r->retry_wall) : json_null());
-    json_object_set_new(st, "failures", json_integer(r->failures));
-    json_object_set_new(st, "last_error",
-                        r->last_error[0] ? json_string(r->last_error) : json_null());
-    json_object_set_new(st, "next_work_request",
-                        r->work_at > now ? json_real(r->work_wall) : json_null());
-    json_object_set_new(st, "cpu_throttle", json_real(r->prefs.cpu_throttle));
-    return st;
-}
-
-static void status_write(oz_wk_runner *r, bool running)
-{
-    json_t *st = status_json(r, running);
-    char *text = st ? json_dumps(st, JSON_INDENT(2)) : NULL;
-    json_decref(st);
-    char why[512];
-    if (!text ||
-        oz_wk_file_write(r->status_path, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
-        oz_wk_log("status.json: %s", text ? why : "out of memory");
-    free(text);
-    r->last_status = oz_wk_mono();
-}
-
 /* ---- compute threads ---------------------------------------------------------------- */
 
 static void *compute_main(void *arg)
@@ -325,7 +243,7 @@ static int housekeeping(void *arg)
     }
     schedule(r);
     if (now - r->last_status >= r->prefs.status_interval_s)
-        status_write(r, true);
+        oz_wk_status_write(r, true);
     r->in_housekeeping = false;
     return atomic_load(r->o->stop) ? 1 : 0;
 }
@@ -797,7 +715,7 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
     if ((o->config_path ? oz_wk_path(r->conf_path, sizeof r->conf_path, "%s", o->config_path)
                         : oz_wk_path(r->conf_path, sizeof r->conf_path, "%s/worker.conf",
                                      o->dir)) != OZ_WK_OK ||
-        oz_wk_path(r->status_path, sizeof r->status_path, "%s/status.json", o->dir) != OZ_WK_OK) {
+        oz_wk_status_path(o->dir, r->status_path, sizeof r->status_path) != OZ_WK_OK) {
         rc = oz_wk_fail(OZ_WK_EINVAL, why, whylen, "%s: path too long", o->dir);
         goto out;
     }
@@ -848,7 +766,7 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
         else if (j->c)
             stuck++;
     }
-    status_write(r, false);
+    oz_wk_status_write(r, false);
     if (stuck) {
         /* A SCHED_IDLE thread on a busy machine may not get the CPU to finish
          * its step in time.  Its last periodic checkpoint is on disk (written

@@ -4,6 +4,7 @@
  *
  *   run.c       the loop: housekeeping, compute threads, the order of calls
  *   jobs.c      the task table: the tasks held, sorted by deadline
+ *   status.c    status.json, written every status_interval_s
  *
  * Internal to worker/: everything here belongs to the one loop thread
  * (compute threads see only their oz_wk_compute), so nothing here locks.
@@ -90,5 +91,12 @@ double oz_wk_job_fraction(const oz_wk_job *j);
 /* Seconds of computing left: from the task's own pace once it has some,
  * else from its FLOP count and the benchmark's flops (FLOP/s per core). */
 double oz_wk_job_remaining(const oz_wk_job *j, double flops);
+
+/* ---- status.json (status.c) ------------------------------------------------------- */
+
+/* Rewrites status.json (durably) from the loop's state; running false once
+ * the loop is stopping.  A failure is logged: status is never worth
+ * stopping for. */
+void oz_wk_status_write(oz_wk_runner *r, bool running);
 
 #endif /* OZMA_WORKER_RUNNER_H */

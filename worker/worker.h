@@ -16,7 +16,7 @@
  *   bench.c     the FLOPS benchmark
  *   run.c       the service loop: buffer, downloads, threads, uploads
  *   jobs.c      the loop's task table (runner.h, internal to the loop)
- *   status.c    status.json for `ozma-worker status`
+ *   status.c    status.json: written by `run`, read by `ozma-worker status`
  *
  * State directory layout (every file written durably: temporary file, fsync,
  * rename):
@@ -362,6 +362,9 @@ typedef struct oz_wk_run_opts {
 int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen);
 
 /* ---- status (status.c) ------------------------------------------------------------- */
+
+/* DIR/status.json into buf: the one place its name is spelled. */
+int oz_wk_status_path(const char *dir, char *buf, size_t len);
 
 /* What `ozma-worker status` shows, as JSON: status.json when a worker is
  * running, else what the task files say; plus account and host credit from
