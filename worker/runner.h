@@ -5,6 +5,7 @@
  *   run.c       the loop: housekeeping, compute threads, the order of calls
  *   jobs.c      the task table: the tasks held, sorted by deadline
  *   status.c    status.json, written every status_interval_s
+ *   transfer.c  the scheduler calls: downloads, uploads, error reports, work
  *
  * Internal to worker/: everything here belongs to the one loop thread
  * (compute threads see only their oz_wk_compute), so nothing here locks.
@@ -13,6 +14,8 @@
 #define OZMA_WORKER_RUNNER_H
 
 #include "worker.h"
+
+#define OZ_WK_TASKS_MAX 256u /* tasks held at once; the server caps far lower */
 
 /* A task as the loop holds it: the assignment (task.c), where it lives and
  * what its compute thread last said. */
@@ -98,5 +101,19 @@ double oz_wk_job_remaining(const oz_wk_job *j, double flops);
  * the loop is stopping.  A failure is logged: status is never worth
  * stopping for. */
 void oz_wk_status_write(oz_wk_runner *r, bool running);
+
+/* ---- the scheduler calls (transfer.c) ---------------------------------------------- */
+
+/* Each makes one call for task i of the table, and on success moves the
+ * task on (or removes it); a failure sets the shared retry time. */
+void oz_wk_unit_download(oz_wk_runner *r, size_t i);
+void oz_wk_result_upload(oz_wk_runner *r, size_t i);
+void oz_wk_error_report(oz_wk_runner *r, size_t i);
+
+/* Asks for want seconds of work (0: none, only returning results),
+ * carrying the finished results that fit when carry is true.  False when
+ * it made no call: carry was asked and no result could go (each is then
+ * marked to go by itself). */
+bool oz_wk_work_request(oz_wk_runner *r, double want, bool carry);
 
 #endif /* OZMA_WORKER_RUNNER_H */
