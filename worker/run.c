@@ -20,7 +20,7 @@
  *                 ride in the next work request (as in BOINC, one call
  *                 reports and asks: DESIGN.md §4), asking for no work if
  *                 the queue is full, when next_rpc_delay lets one be made
- *                 within CARRY_WAIT_S; otherwise, or when one is too large
+ *                 within OZ_WK_CARRY_WAIT_S (fetch.c); otherwise, or when one is too large
  *                 to carry, or the scheduler refuses results there, each
  *                 goes up by itself (PUT).  The calls themselves are
  *                 transfer.c's.
@@ -244,68 +244,26 @@ static int housekeeping(void *arg)
     return atomic_load(r->o->stop) ? 1 : 0;
 }
 
-/* Estimated seconds of computing queued, spread over the allowed CPUs. */
-static double queued_seconds(const oz_wk_runner *r, unsigned *unfinished)
-{
-    double s = 0;
-    *unfinished = 0;
-    for (size_t i = 0; i < r->jobs.n; i++) {
-        const oz_wk_job *j = &r->jobs.v[i];
-        if (j->t.state == OZ_TASK_DOWNLOADING || j->t.state == OZ_TASK_READY) {
-            s += oz_wk_job_remaining(j, r->acct.flops);
-            (*unfinished)++;
-        }
-    }
-    return s / (r->ncpus ? r->ncpus : 1);
-}
-
-static bool want_work(oz_wk_runner *r, double *want)
-{
-    unsigned unfinished;
-    double queued = queued_seconds(r, &unfinished);
-    *want = r->prefs.work_buffer_s - queued;
-    if (r->jobs.n >= OZ_WK_TASKS_MAX)
-        return false;
-    if (!(unfinished < r->ncpus ||
-          *want >= (r->prefs.work_buffer_s * 0.1 > 1 ? r->prefs.work_buffer_s * 0.1 : 1)))
-        return false;
-    char tasks[OZ_WK_PATH_MAX];
-    if (oz_wk_path(tasks, sizeof tasks, "%s/tasks", r->o->dir) == OZ_WK_OK &&
-        (double)oz_wk_disk_usage(tasks) >= r->prefs.disk_limit_mb * 1048576.0) {
-        if (!r->disk_full_logged)
-            oz_wk_log("disk_limit_mb (%g) reached: no new work until tasks finish",
-                      r->prefs.disk_limit_mb);
-        r->disk_full_logged = true;
-        return false;
-    }
-    r->disk_full_logged = false;
-    if (*want < 1)
-        *want = 1;
-    return true;
-}
-
-#define CARRY_WAIT_S 60.0 /* a finished result waits at most this for a work request */
-
 /* At most one scheduler call; true when one was made. */
 static bool network(oz_wk_runner *r)
 {
     double now = oz_wk_mono();
-    if (now < r->retry_at)
+    if (!oz_wk_fetch_may_call(&r->fetch, now))
         return false;
     double want = 0;
-    bool due = now >= r->work_at, finished = false;
+    bool due = oz_wk_fetch_work_due(&r->fetch, now), finished = false;
     for (size_t i = 0; i < r->jobs.n; i++) {
         const oz_wk_job *j = &r->jobs.v[i];
         if (j->t.state != OZ_TASK_DONE)
             continue;
         /* one that cannot ride in a work request, or cannot wait for one */
-        if (j->solo || r->no_carry || (!due && r->work_at - now > CARRY_WAIT_S)) {
+        if (j->solo || r->no_carry || !oz_wk_fetch_result_waits(&r->fetch, now)) {
             oz_wk_result_upload(r, i);
             return true;
         }
         finished = true; /* it waits for the work request, due soon */
     }
-    if (finished && due && oz_wk_work_request(r, want_work(r, &want) ? want : 0, true))
+    if (finished && due && oz_wk_work_request(r, oz_wk_work_want(r, &want) ? want : 0, true))
         return true; /* else none could go: each is marked to go by itself */
     for (size_t i = 0; i < r->jobs.n; i++)
         if (r->jobs.v[i].t.state == OZ_TASK_ERROR) {
@@ -317,7 +275,7 @@ static bool network(oz_wk_runner *r)
             oz_wk_unit_download(r, i);
             return true;
         }
-    if (due && want_work(r, &want)) {
+    if (due && oz_wk_work_want(r, &want)) {
         oz_wk_work_request(r, want, false);
         return true;
     }

@@ -4,6 +4,7 @@
  *
  *   run.c       the loop: housekeeping, compute threads, the order of calls
  *   jobs.c      the task table: the tasks held, sorted by deadline
+ *   fetch.c     the work-fetch policy applied to the table
  *   status.c    status.json, written every status_interval_s
  *   transfer.c  the scheduler calls: downloads, uploads, error reports, work
  *
@@ -14,8 +15,6 @@
 #define OZMA_WORKER_RUNNER_H
 
 #include "worker.h"
-
-#define OZ_WK_TASKS_MAX 256u /* tasks held at once; the server caps far lower */
 
 /* A task as the loop holds it: the assignment (task.c), where it lives and
  * what its compute thread last said. */
@@ -50,12 +49,8 @@ typedef struct oz_wk_runner {
     oz_wk_http *http;
     oz_wk_jobs jobs;
     atomic_int suspend;   /* oz_wk_suspend, read by compute threads */
-    double retry_at;      /* monotonic: no scheduler call before this */
-    double retry_wall;    /* the same as wall-clock time, for status */
-    unsigned failures;    /* consecutive failed calls */
+    oz_wk_fetch fetch;    /* when calls may be made (fetch.c) */
     char last_error[512]; /* the last failure, for status */
-    double work_at;       /* monotonic: no work request before this */
-    double work_wall;
     double last_status, last_probe;
     bool idle_unreadable_logged, no_work_logged, disk_full_logged, priority_logged;
     bool no_carry; /* the scheduler refused results in work requests: PUT them */
@@ -94,6 +89,12 @@ double oz_wk_job_fraction(const oz_wk_job *j);
 /* Seconds of computing left: from the task's own pace once it has some,
  * else from its FLOP count and the benchmark's flops (FLOP/s per core). */
 double oz_wk_job_remaining(const oz_wk_job *j, double flops);
+
+/* ---- the work-fetch policy (fetch.c) ----------------------------------------------- */
+
+/* oz_wk_fetch_want on the table, then the disk limit: should the worker ask
+ * for work now, and for how many seconds? */
+bool oz_wk_work_want(oz_wk_runner *r, double *want_s);
 
 /* ---- status.json (status.c) ------------------------------------------------------- */
 

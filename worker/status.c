@@ -48,7 +48,7 @@ static json_t *task_row(const oz_wk_task *t, const char *state, double progress,
 static const char *job_state(const oz_wk_runner *r, const oz_wk_job *j, const char **why)
 {
     *why = NULL;
-    bool waiting = r->retry_at > oz_wk_mono();
+    bool waiting = r->fetch.retry_at > oz_wk_mono();
     switch (j->t.state) {
     case OZ_TASK_DOWNLOADING:
         return waiting && !j->busy ? "download pending" : "downloading";
@@ -96,12 +96,12 @@ static json_t *status_json(oz_wk_runner *r, bool running)
     int s = atomic_load(&r->suspend);
     json_object_set_new(st, "suspended", s ? json_string(oz_wk_suspend_name(s)) : json_null());
     json_object_set_new(st, "backoff_until",
-                        r->retry_at > now ? json_real(r->retry_wall) : json_null());
-    json_object_set_new(st, "failures", json_integer(r->failures));
+                        r->fetch.retry_at > now ? json_real(r->fetch.retry_wall) : json_null());
+    json_object_set_new(st, "failures", json_integer(r->fetch.failures));
     json_object_set_new(st, "last_error",
                         r->last_error[0] ? json_string(r->last_error) : json_null());
     json_object_set_new(st, "next_work_request",
-                        r->work_at > now ? json_real(r->work_wall) : json_null());
+                        r->fetch.work_at > now ? json_real(r->fetch.work_wall) : json_null());
     json_object_set_new(st, "cpu_throttle", json_real(r->prefs.cpu_throttle));
     return st;
 }

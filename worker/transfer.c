@@ -35,24 +35,18 @@
 
 static void call_failed(oz_wk_runner *r, const char *what, const char *why, double retry_after)
 {
-    r->failures++;
-    double d = oz_wk_backoff_delay(r->prefs.backoff_min_s, r->prefs.backoff_max_s, r->failures,
-                                   oz_wk_backoff_random());
-    if (retry_after > d)
-        d = retry_after;
-    r->retry_at = oz_wk_mono() + d;
-    r->retry_wall = oz_wk_wall() + d;
+    double d = oz_wk_fetch_failed(&r->fetch, &r->prefs, retry_after, oz_wk_backoff_random(),
+                                  oz_wk_mono(), oz_wk_wall());
     snprintf(r->last_error, sizeof r->last_error, "%.150s: %.350s", what, why);
-    oz_wk_log("%s failed: %s; retrying in %.2f s (failure %u)", what, why, d, r->failures);
+    oz_wk_log("%s failed: %s; retrying in %.2f s (failure %u)", what, why, d, r->fetch.failures);
 }
 
 static void call_worked(oz_wk_runner *r)
 {
-    if (r->failures)
-        oz_wk_log("the scheduler answers again after %u failed call%s", r->failures,
-                  r->failures == 1 ? "" : "s");
-    r->failures = 0;
-    r->retry_at = 0;
+    unsigned failures = oz_wk_fetch_worked(&r->fetch);
+    if (failures)
+        oz_wk_log("the scheduler answers again after %u failed call%s", failures,
+                  failures == 1 ? "" : "s");
     r->last_error[0] = '\0';
 }
 
@@ -357,12 +351,7 @@ bool oz_wk_work_request(oz_wk_runner *r, double want, bool carry)
     call_worked(r);
     if ((d = json_object_get(reply, "next_rpc_delay")) && json_is_number(d))
         delay = json_number_value(d);
-    if (!(delay >= 0))
-        delay = 0;
-    if (delay > 86400)
-        delay = 86400;
-    r->work_at = oz_wk_mono() + delay;
-    r->work_wall = oz_wk_wall() + delay;
+    delay = oz_wk_fetch_replied(&r->fetch, delay, oz_wk_mono(), oz_wk_wall());
     size_t idx, added = 0;
     json_t *a;
     json_array_foreach(list, idx, a)
