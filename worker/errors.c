@@ -1,6 +1,6 @@
 /*
- * errors.c - the worker's error codes as sentences, the `why` filler every
- * fallible function uses, and the single-line log (DESIGN.md §6: logs are one
+ * errors.c - the worker's error codes as sentences (failing with one is
+ * oz_wk_fail, worker.h), and the single-line log (DESIGN.md §6: logs are one
  * line each, to stderr, so journald and `2>file` both keep them whole).
  *
  * Also the two clocks and the interruptible nap the loop and the compute
@@ -42,17 +42,6 @@ const char *oz_wk_strerror(int err)
     default:
         return "unknown error";
     }
-}
-
-int oz_wk_fail(int err, char *why, size_t whylen, const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return err;
 }
 
 void oz_wk_log(const char *fmt, ...)

@@ -67,9 +67,9 @@ typedef enum oz_wk_err {
 
 const char *oz_wk_strerror(int err);
 
-/* Fills why (if not NULL) with the formatted sentence and returns err. */
-int oz_wk_fail(int err, char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Fills why and returns err: oz_sci_fail (ozma_science.h), the one shape
+ * every part fails with, under the worker's name. */
+#define oz_wk_fail oz_sci_fail
 
 /* One log line on stderr: "2026-11-25T17:00:00Z ozma-worker: message". */
 void oz_wk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -2,9 +2,8 @@
  * errors.c - error codes as words, the `why` formatter, and the small
  * helpers every file of workunits/ uses for names and small files.
  *
- * oz_wu_why is the one place that formats a `why` sentence; oz_wu_fail
- * (internal.h) wraps it so callers can write
- * `return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "...")`.
+ * Failing with a sentence is oz_wu_fail (internal.h), which is science's
+ * oz_sci_fail: every part fails the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,16 +39,6 @@ const char *oz_wu_strerror(int err)
         return "the search kernel refused";
     default:
         return "unknown error";
-    }
-}
-
-void oz_wu_why(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (why && whylen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
     }
 }
 
