@@ -4,7 +4,9 @@
  * outside worker/ and tests/ includes it.
  *
  * The pieces, one file each:
- *   errors.c    the oz_wk_err codes and their sentences, the log line
+ *   errors.c    the oz_wk_err codes and their sentences
+ *   log.c       the one-line log on stderr
+ *   clock.c     monotonic and wall-clock seconds, the interruptible nap
  *   prefs.c     worker.conf (libinih): the volunteer's preferences
  *   backoff.c   the jittered exponential retry schedule
  *   fetch.c     the work-fetch policy: how much work to ask for, and when
@@ -49,7 +51,7 @@
 
 #include "ozma_workunits.h"
 
-/* ---- errors and logging -------------------------------------------------------- */
+/* ---- errors (errors.c) ---------------------------------------------------------- */
 
 typedef enum oz_wk_err {
     OZ_WK_OK = 0,
@@ -70,6 +72,8 @@ const char *oz_wk_strerror(int err);
 /* Fills why and returns err: oz_sci_fail (ozma_science.h), the one shape
  * every part fails with, under the worker's name. */
 #define oz_wk_fail oz_sci_fail
+
+/* ---- the log line (log.c) and the clocks (clock.c) ------------------------------ */
 
 /* One log line on stderr: "2026-11-25T17:00:00Z ozma-worker: message". */
 void oz_wk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
