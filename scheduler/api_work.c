@@ -36,15 +36,6 @@
 
 #define WANT_SECONDS_MAX 864000.0
 
-static bool hex64(const char *s)
-{
-    size_t i = 0;
-    for (; s[i]; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return i == 64;
-}
-
 /* {"assignments":[...],"results":RESULTS,"next_rpc_delay":N} into a
  * malloc'd buffer; RESULTS (JSON text) only when results is not NULL. */
 static char *work_reply(const oz_assignment *a, size_t n, const char *results, int delay,
@@ -265,7 +256,7 @@ static enum MHD_Result work_done(oz_req *r)
         return oz_reply_store(r, rc, why);
     for (size_t i = 0; i < n; i++) {
         if (!oz_wu_id_valid(a[i].unit_id, OZ_WU_ID_MAX) || !oz_units_file_name_valid(a[i].file) ||
-            !hex64(a[i].sha256))
+            !oz_wu_hex64_valid(a[i].sha256))
             return oz_reply_error(r, 500, "replica %" PRId64 " has a malformed unit row",
                                   a[i].replica_id);
     }

@@ -1,11 +1,9 @@
 /*
- * sched_errors.c - words for the scheduler's error codes, and the helper
- * every function uses to return an error with its sentence.
+ * sched_errors.c - words for the scheduler's error codes.  Failing with a
+ * sentence is oz_sched_fail (sched_errors.h), which is science's
+ * oz_sci_fail: every part fails the same way.
  */
 #include "sched_errors.h"
-
-#include <stdarg.h>
-#include <stdio.h>
 
 const char *oz_sched_strerror(int err)
 {
@@ -37,15 +35,4 @@ const char *oz_sched_strerror(int err)
     default:
         return "unknown error";
     }
-}
-
-int oz_sched_fail(int err, char *why, size_t whylen, const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return err;
 }

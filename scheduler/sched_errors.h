@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "ozma_science.h"
+
 typedef enum oz_sched_err {
     OZ_SCHED_OK = 0,
     OZ_SCHED_EINVAL = -1,     /* bad argument or input */
@@ -26,8 +28,8 @@ typedef enum oz_sched_err {
 
 const char *oz_sched_strerror(int err);
 
-/* Formats a message into why (may be NULL) and returns err. */
-int oz_sched_fail(int err, char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Fills why and returns err: oz_sci_fail (ozma_science.h), the one shape
+ * every part fails with, under the scheduler's name. */
+#define oz_sched_fail oz_sci_fail
 
 #endif

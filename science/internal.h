@@ -184,8 +184,4 @@ void oz_taylor_tree8(const float *const *rows, uint32_t W, bool avx2, float *out
 int oz_bsmooth(const float *in, float *out, size_t n, uint32_t chunk, uint32_t boxcar,
                unsigned fftw_flags);
 
-/* Writes a sentence into why (if not NULL) and returns err. */
-int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 #endif /* OZMA_SCIENCE_INTERNAL_H */

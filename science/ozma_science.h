@@ -51,6 +51,19 @@ typedef enum oz_sci_err {
 /* A sentence for an error code, for messages and logs. */
 const char *oz_sci_strerror(int err);
 
+/*
+ * How every part of Ozma fails with a reason (STYLE.md §5), written once
+ * here, in the layer every other part builds on: writes the printf-style
+ * sentence into why (when why is not NULL and whylen > 0; truncated to fit)
+ * and returns err, so failures read
+ *     return oz_sci_fail(OZ_SCI_EINVAL, why, whylen, "fft_min %u: ...", n);
+ * and a caller that must go on to clean up can ignore the value.  The other
+ * parts spell it for their own codes: oz_wu_fail (workunits), oz_sched_fail
+ * (scheduler), oz_wk_fail (worker) are this function.
+ */
+int oz_sci_fail(int err, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 typedef enum oz_sig_type {
     OZ_SIG_SPIKE = 0,
     OZ_SIG_GAUSSIAN,

@@ -8,7 +8,7 @@
  * lengthens, so a delay never drops below the minimum and each is at least
  * 4/3 of the one before until the cap: the growth is visible however the
  * jitter falls (the integration test watches it).  The scheduler's own
- * next_rpc_delay and Retry-After are honoured on top (run.c takes the later).
+ * next_rpc_delay and Retry-After are honoured on top (fetch.c takes the later).
  */
 #include <math.h>
 

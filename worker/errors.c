@@ -1,17 +1,7 @@
 /*
- * errors.c - the worker's error codes as sentences, the `why` filler every
- * fallible function uses, and the single-line log (DESIGN.md §6: logs are one
- * line each, to stderr, so journald and `2>file` both keep them whole).
- *
- * Also the two clocks and the interruptible nap the loop and the compute
- * threads share: the monotonic clock schedules, the wall clock is only ever
- * shown to people or sent to the scheduler.
+ * errors.c - the worker's error codes as sentences (curl_easy_strerror's
+ * shape).  Failing with one and its reason is oz_wk_fail (worker.h).
  */
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
-
 #include "worker.h"
 
 const char *oz_wk_strerror(int err)
@@ -41,66 +31,5 @@ const char *oz_wk_strerror(int err)
         return "the unit could not be searched";
     default:
         return "unknown error";
-    }
-}
-
-int oz_wk_fail(int err, char *why, size_t whylen, const char *fmt, ...)
-{
-    if (why && whylen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, whylen, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
-
-void oz_wk_log(const char *fmt, ...)
-{
-    char stamp[32] = "";
-    time_t now = time(NULL);
-    struct tm tm;
-    if (gmtime_r(&now, &tm))
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    /* one line whatever the message holds */
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    fprintf(stderr, "%s ozma-worker: %s\n", stamp, line);
-    fflush(stderr);
-}
-
-double oz_wk_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-double oz_wk_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void oz_wk_nap(double seconds, const atomic_int *stop, const atomic_int *quit)
-{
-    double end = oz_wk_mono() + seconds;
-    for (;;) {
-        if ((stop && atomic_load(stop)) || (quit && atomic_load(quit)))
-            return;
-        double left = end - oz_wk_mono();
-        if (left <= 0)
-            return;
-        if (left > 0.05)
-            left = 0.05;
-        struct timespec ts = {0, (long)(left * 1e9)};
-        nanosleep(&ts, NULL);
     }
 }

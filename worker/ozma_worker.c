@@ -290,16 +290,6 @@ static int parse_args(int argc, char **argv, args *a)
 
 /* ---- attach ----------------------------------------------------------------------- */
 
-static bool is_hex64(const char *s)
-{
-    if (strlen(s) != 64)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
 static bool text_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -348,7 +338,7 @@ static int cmd_attach(const args *a)
     if (a->key && (a->email || a->team))
         return oz_cli_complain(PROG, EXIT_BADINPUT,
                                "attach: --email and --team are for a new account (--name)");
-    if (a->key && !is_hex64(a->key))
+    if (a->key && !oz_wu_hex64_valid(a->key))
         return oz_cli_complain(PROG, EXIT_BADINPUT,
                                "--key: expected the account's 64 lowercase hex digits");
     if (a->name && !text_ok(a->name, 64))
@@ -396,7 +386,7 @@ static int cmd_attach(const args *a)
         json_int_t id;
         const char *auth;
         if (json_unpack(reply, "{s:I, s:s}", "account_id", &id, "authenticator", &auth) != 0 ||
-            !is_hex64(auth)) {
+            !oz_wu_hex64_valid(auth)) {
             st = oz_cli_complain(PROG, EXIT_RUNTIME, "creating the account: unexpected reply");
             goto out;
         }
@@ -425,7 +415,7 @@ static int cmd_attach(const args *a)
     json_int_t hid;
     const char *hkey;
     if (json_unpack(reply, "{s:I, s:s}", "host_id", &hid, "host_key", &hkey) != 0 || hid <= 0 ||
-        !is_hex64(hkey)) {
+        !oz_wu_hex64_valid(hkey)) {
         st = oz_cli_complain(PROG, EXIT_RUNTIME, "registering the host: unexpected reply");
         goto out;
     }
@@ -569,7 +559,7 @@ static int cmd_detach(const args *a)
     char p[OZ_WK_PATH_MAX];
     if (oz_wk_path(p, sizeof p, "%s/tasks", a->dir) == OZ_WK_OK)
         oz_wk_remove_tree(p);
-    if (oz_wk_path(p, sizeof p, "%s/status.json", a->dir) == OZ_WK_OK)
+    if (oz_wk_status_path(a->dir, p, sizeof p) == OZ_WK_OK)
         unlink(p);
     if (oz_wk_path(p, sizeof p, "%s/account.json", a->dir) != OZ_WK_OK || unlink(p) != 0)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: %s", p, strerror(errno));

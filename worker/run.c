@@ -1,8 +1,8 @@
 /*
  * run.c - `ozma-worker run`, the service loop (DESIGN.md §5).
  *
- * One loop thread owns everything: the task list, the account, the
- * preferences, the HTTP handle.  Compute threads (compute.c) each own one
+ * One loop thread owns everything (runner.h): the task table (jobs.c), the
+ * account, the preferences, the HTTP handle.  Compute threads (compute.c) each own one
  * task's search and share only an oz_wk_compute with the loop.  The loop
  * turns about ten times a second:
  *
@@ -11,7 +11,8 @@
  *                 compute threads (result.json -> DONE, failure -> ERROR);
  *                 start a thread for each queued task while fewer than the
  *                 allowed CPUs run, or ask the newest to checkpoint and quit
- *                 when fewer are allowed now; rewrite status.json.
+ *                 when fewer are allowed now; rewrite status.json
+ *                 (status.c).
  *   network       at most one scheduler call per turn, in this order: return
  *                 finished results, report a failed task, download (or
  *                 resume) a unit, ask for work when the queue holds less
@@ -19,9 +20,10 @@
  *                 ride in the next work request (as in BOINC, one call
  *                 reports and asks: DESIGN.md §4), asking for no work if
  *                 the queue is full, when next_rpc_delay lets one be made
- *                 within CARRY_WAIT_S; otherwise, or when one is too large
+ *                 within OZ_WK_CARRY_WAIT_S (fetch.c); otherwise, or when one is too large
  *                 to carry, or the scheduler refuses results there, each
- *                 goes up by itself (PUT).
+ *                 goes up by itself (PUT).  The calls themselves are
+ *                 transfer.c's.
  *
  * Network failures never stop computing: a failed call (no answer, 5xx, 429)
  * sets one retry time for all calls, jittered and doubling from
@@ -41,247 +43,14 @@
  * interval of its work is lost.  Tasks resume from their checkpoints on the
  * next run.
  */
-#include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "runner.h"
 
-#define TASKS_MAX 256u   /* tasks held at once; the server caps far lower */
 #define STOP_GRACE_S 0.7 /* on SIGTERM, wait this long for final checkpoints */
-
-typedef struct job {
-    oz_wk_task t;
-    char dir[OZ_WK_PATH_MAX];
-    oz_wk_compute *c; /* non-NULL while a compute thread runs this task */
-    pthread_t thread;
-    size_t done, steps; /* last known progress */
-    double elapsed_s;
-    bool held;         /* its thread is holding (suspended) */
-    bool busy;         /* the loop is transferring it now */
-    bool solo;         /* its result cannot ride in a work request: it goes by PUT */
-    double started_at; /* monotonic time its thread started (newest quits first) */
-} job;
-
-typedef struct runner {
-    const oz_wk_run_opts *o;
-    char conf_path[OZ_WK_PATH_MAX];
-    char status_path[OZ_WK_PATH_MAX];
-    oz_wk_prefs prefs;
-    oz_wk_account acct;
-    oz_wk_host_info host;
-    unsigned ncpus; /* compute threads allowed */
-    oz_wk_http *http;
-    job *jobs; /* sorted by deadline */
-    size_t njobs, cap;
-    atomic_int suspend;   /* oz_wk_suspend, read by compute threads */
-    double retry_at;      /* monotonic: no scheduler call before this */
-    double retry_wall;    /* the same as wall-clock time, for status */
-    unsigned failures;    /* consecutive failed calls */
-    char last_error[512]; /* the last failure, for status */
-    double work_at;       /* monotonic: no work request before this */
-    double work_wall;
-    double last_status, last_probe;
-    bool idle_unreadable_logged, no_work_logged, disk_full_logged, priority_logged;
-    bool no_carry; /* the scheduler refused results in work requests: PUT them */
-    bool in_housekeeping;
-} runner;
-
-/* ---- status.json ---------------------------------------------------------------- */
-
-static double job_fraction(const job *j)
-{
-    if (j->t.state == OZ_TASK_DONE)
-        return 1.0;
-    return j->steps ? (double)j->done / (double)j->steps : 0.0;
-}
-
-/* Seconds of computing left for one task: from its own pace once it has
- * some, else from its FLOP count and the benchmark. */
-static double job_remaining(const runner *r, const job *j)
-{
-    if (j->t.state == OZ_TASK_DONE || j->t.state == OZ_TASK_ERROR)
-        return 0;
-    double f = job_fraction(j);
-    if (j->done > 0 && j->elapsed_s > 0 && f > 0)
-        return j->elapsed_s * (1.0 - f) / f;
-    double fl = r->acct.flops > 0 ? r->acct.flops : 1e9;
-    return (double)j->t.flops / fl * (1.0 - f);
-}
-
-static const char *job_state(const runner *r, const job *j, const char **why)
-{
-    *why = NULL;
-    bool waiting = r->retry_at > oz_wk_mono();
-    switch (j->t.state) {
-    case OZ_TASK_DOWNLOADING:
-        return waiting && !j->busy ? "download pending" : "downloading";
-    case OZ_TASK_READY:
-        if (j->c && (j->held || atomic_load(&r->suspend))) {
-            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
-            return "suspended";
-        }
-        if (j->c)
-            return "running";
-        if (atomic_load(&r->suspend)) {
-            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
-            return "suspended";
-        }
-        return "queued";
-    case OZ_TASK_DONE:
-        return waiting && !j->busy ? "upload pending" : "uploading";
-    default:
-        return waiting && !j->busy ? "error report pending" : "reporting error";
-    }
-}
-
-static json_t *status_json(runner *r, bool running)
-{
-    json_t *tasks = json_array();
-    for (size_t i = 0; tasks && i < r->njobs; i++) {
-        job *j = &r->jobs[i];
-        const char *why;
-        const char *state = job_state(r, j, &why);
-        json_t *t = json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:f, s:f, s:I, s:I}", "replica_id",
-                              (json_int_t)j->t.replica_id, "unit_id", j->t.unit_id, "state", state,
-                              "progress", job_fraction(j), "done", (json_int_t)j->done, "steps",
-                              (json_int_t)j->steps, "elapsed_s", j->elapsed_s, "remaining_s",
-                              job_remaining(r, j), "deadline", (json_int_t)j->t.deadline, "flops",
-                              (json_int_t)j->t.flops);
-        if (t && why)
-            json_object_set_new(t, "why", json_string(why));
-        if (t && j->t.state == OZ_TASK_ERROR)
-            json_object_set_new(t, "error", json_string(j->t.error));
-        if (t && !running && j->t.state == OZ_TASK_READY)
-            json_object_set_new(t, "state", json_string("stopped"));
-        json_array_append_new(tasks, t);
-    }
-    double now = oz_wk_mono();
-    json_t *st = json_pack("{s:i, s:b, s:I, s:f, s:s, s:I, s:I, s:i, s:o}", "version", 1, "running",
-                           running, "pid", (json_int_t)getpid(), "updated", oz_wk_wall(), "url",
-                           r->acct.url, "account_id", (json_int_t)r->acct.account_id, "host_id",
-                           (json_int_t)r->acct.host_id, "ncpus", (int)r->ncpus, "tasks", tasks);
-    if (!st)
-        return NULL;
-    int s = atomic_load(&r->suspend);
-    json_object_set_new(st, "suspended", s ? json_string(oz_wk_suspend_name(s)) : json_null());
-    json_object_set_new(st, "backoff_until",
-                        r->retry_at > now ? json_real(r->retry_wall) : json_null());
-    json_object_set_new(st, "failures", json_integer(r->failures));
-    json_object_set_new(st, "last_error",
-                        r->last_error[0] ? json_string(r->last_error) : json_null());
-    json_object_set_new(st, "next_work_request",
-                        r->work_at > now ? json_real(r->work_wall) : json_null());
-    json_object_set_new(st, "cpu_throttle", json_real(r->prefs.cpu_throttle));
-    return st;
-}
-
-static void status_write(runner *r, bool running)
-{
-    json_t *st = status_json(r, running);
-    char *text = st ? json_dumps(st, JSON_INDENT(2)) : NULL;
-    json_decref(st);
-    char why[512];
-    if (!text ||
-        oz_wk_file_write(r->status_path, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
-        oz_wk_log("status.json: %s", text ? why : "out of memory");
-    free(text);
-    r->last_status = oz_wk_mono();
-}
-
-/* ---- the task list ---------------------------------------------------------------- */
-
-static void job_remove(runner *r, size_t i)
-{
-    oz_wk_remove_tree(r->jobs[i].dir);
-    memmove(&r->jobs[i], &r->jobs[i + 1], (r->njobs - i - 1) * sizeof *r->jobs);
-    r->njobs--;
-}
-
-static job *job_add(runner *r, const oz_wk_task *t)
-{
-    if (r->njobs == r->cap) {
-        size_t nc = r->cap ? 2 * r->cap : 16;
-        job *nj = realloc(r->jobs, nc * sizeof *nj);
-        if (!nj)
-            return NULL;
-        r->jobs = nj;
-        r->cap = nc;
-    }
-    size_t at = r->njobs;
-    while (at > 0 && r->jobs[at - 1].t.deadline > t->deadline)
-        at--;
-    memmove(&r->jobs[at + 1], &r->jobs[at], (r->njobs - at) * sizeof *r->jobs);
-    r->njobs++;
-    job *j = &r->jobs[at];
-    memset(j, 0, sizeof *j);
-    j->t = *t;
-    if (oz_wk_task_dir(r->o->dir, t->replica_id, j->dir, sizeof j->dir) != OZ_WK_OK)
-        j->dir[0] = '\0';
-    return j;
-}
-
-static job *job_find(runner *r, int64_t replica_id)
-{
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].t.replica_id == replica_id)
-            return &r->jobs[i];
-    return NULL;
-}
-
-static void job_save(job *j)
-{
-    char why[512];
-    if (oz_wk_task_save(j->dir, &j->t, why, sizeof why) != OZ_WK_OK)
-        oz_wk_log("replica %lld: %s", (long long)j->t.replica_id, why);
-}
-
-static void job_fail(job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void job_fail(job *j, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    j->t.state = OZ_TASK_ERROR;
-    vsnprintf(j->t.error, sizeof j->t.error, fmt, ap);
-    va_end(ap);
-    oz_wk_log("replica %lld: %s", (long long)j->t.replica_id, j->t.error);
-    job_save(j);
-}
-
-static bool file_exists(const char *dir, const char *name)
-{
-    char p[OZ_WK_PATH_MAX];
-    return oz_wk_path(p, sizeof p, "%s/%s", dir, name) == OZ_WK_OK && access(p, F_OK) == 0;
-}
-
-/* Brings a task found on disk to a consistent state: a crash may have come
- * between a file's rename and task.json's update. */
-static void job_recover(job *j)
-{
-    if (j->t.state == OZ_TASK_READY && file_exists(j->dir, "result.json")) {
-        j->t.state = OZ_TASK_DONE;
-        job_save(j);
-    } else if (j->t.state == OZ_TASK_READY && !file_exists(j->dir, "unit.ozwu")) {
-        j->t.state = OZ_TASK_DOWNLOADING;
-        job_save(j);
-    } else if (j->t.state == OZ_TASK_DOWNLOADING && file_exists(j->dir, "unit.ozwu")) {
-        char p[OZ_WK_PATH_MAX], hex[65];
-        if (oz_wk_path(p, sizeof p, "%s/unit.ozwu", j->dir) == OZ_WK_OK &&
-            oz_wk_file_sha256(p, hex, NULL, 0) == OZ_WK_OK && strcmp(hex, j->t.sha256) == 0) {
-            j->t.state = OZ_TASK_READY;
-            job_save(j);
-        } else
-            unlink(p);
-    }
-    if (j->t.state == OZ_TASK_READY)
-        oz_wk_checkpoint_progress(j->dir, &j->done, &j->steps, &j->elapsed_s);
-}
 
 /* ---- compute threads ---------------------------------------------------------------- */
 
@@ -297,14 +66,14 @@ static void *compute_main(void *arg)
     return NULL;
 }
 
-static void apply_prefs(runner *r, oz_wk_compute *c)
+static void apply_prefs(oz_wk_runner *r, oz_wk_compute *c)
 {
     int pct = (int)(r->prefs.cpu_throttle + 0.5);
     atomic_store(&c->throttle_pct, pct < 1 ? 1 : pct > 100 ? 100 : pct);
     atomic_store(&c->checkpoint_ms, (int)(r->prefs.checkpoint_interval_s * 1000.0 + 0.5));
 }
 
-static void job_start(runner *r, job *j)
+static void job_start(oz_wk_runner *r, oz_wk_job *j)
 {
     oz_wk_compute *c = malloc(sizeof *c);
     if (!c || oz_wk_compute_init(c, j->dir, j->t.replica_id, r->o->stop, &r->suspend) != OZ_WK_OK) {
@@ -332,7 +101,7 @@ static void job_start(runner *r, job *j)
 }
 
 /* Joins a finished compute thread and moves its task on. */
-static void job_reap(job *j)
+static void job_reap(oz_wk_job *j)
 {
     oz_wk_compute *c = j->c;
     pthread_join(j->thread, NULL);
@@ -345,28 +114,28 @@ static void job_reap(job *j)
     j->held = false;
     if (c->rc == OZ_WK_OK) {
         j->t.state = OZ_TASK_DONE;
-        job_save(j);
+        oz_wk_job_save(j);
     } else if (c->rc == OZ_WK_ESTOPPED || c->rc == OZ_WK_ENOMEM) {
         if (c->rc == OZ_WK_ENOMEM)
             oz_wk_log("replica %lld: %s; will retry", (long long)j->t.replica_id, c->why);
     } else
-        job_fail(j, "search failed: %s", c->why);
+        oz_wk_job_fail(j, "search failed: %s", c->why);
     oz_wk_compute_destroy(c);
     free(c);
 }
 
-static unsigned count_running(const runner *r)
+static unsigned count_running(const oz_wk_runner *r)
 {
     unsigned n = 0;
-    for (size_t i = 0; i < r->njobs; i++)
-        n += r->jobs[i].c != NULL && !atomic_load(&r->jobs[i].c->quit);
+    for (size_t i = 0; i < r->jobs.n; i++)
+        n += r->jobs.v[i].c != NULL && !atomic_load(&r->jobs.v[i].c->quit);
     return n;
 }
 
-static void schedule(runner *r)
+static void schedule(oz_wk_runner *r)
 {
-    for (size_t i = 0; i < r->njobs; i++) {
-        job *j = &r->jobs[i];
+    for (size_t i = 0; i < r->jobs.n; i++) {
+        oz_wk_job *j = &r->jobs.v[i];
         if (j->c && atomic_load(&j->c->finished))
             job_reap(j);
         else if (j->c) {
@@ -380,9 +149,9 @@ static void schedule(runner *r)
     }
     unsigned running = count_running(r);
     while (running > r->ncpus) { /* fewer CPUs allowed now: the newest checkpoints and quits */
-        job *newest = NULL;
-        for (size_t i = 0; i < r->njobs; i++) {
-            job *j = &r->jobs[i];
+        oz_wk_job *newest = NULL;
+        for (size_t i = 0; i < r->jobs.n; i++) {
+            oz_wk_job *j = &r->jobs.v[i];
             if (j->c && !atomic_load(&j->c->quit) &&
                 (!newest || j->started_at > newest->started_at))
                 newest = j;
@@ -395,10 +164,10 @@ static void schedule(runner *r)
     if (atomic_load(&r->suspend))
         return;
     unsigned busy = 0;
-    for (size_t i = 0; i < r->njobs; i++)
-        busy += r->jobs[i].c != NULL;
-    for (size_t i = 0; i < r->njobs && busy < r->ncpus; i++) {
-        job *j = &r->jobs[i];
+    for (size_t i = 0; i < r->jobs.n; i++)
+        busy += r->jobs.v[i].c != NULL;
+    for (size_t i = 0; i < r->jobs.n && busy < r->ncpus; i++) {
+        oz_wk_job *j = &r->jobs.v[i];
         if (j->t.state == OZ_TASK_READY && !j->c) {
             job_start(r, j);
             busy += j->c != NULL;
@@ -408,7 +177,7 @@ static void schedule(runner *r)
 
 /* ---- preferences and suspension ------------------------------------------------------- */
 
-static void reload_prefs(runner *r)
+static void reload_prefs(oz_wk_runner *r)
 {
     oz_wk_prefs p;
     char why[512];
@@ -419,14 +188,14 @@ static void reload_prefs(runner *r)
     r->prefs = p;
     r->ncpus = oz_wk_prefs_ncpus(&p, r->host.ncpus);
     oz_wk_http_set_timeout(r->http, p.net_timeout_s);
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].c)
-            apply_prefs(r, r->jobs[i].c);
+    for (size_t i = 0; i < r->jobs.n; i++)
+        if (r->jobs.v[i].c)
+            apply_prefs(r, r->jobs.v[i].c);
     oz_wk_log("preferences reloaded from %s: %u CPUs, throttle %g%%, buffer %g s", r->conf_path,
               r->ncpus, p.cpu_throttle, p.work_buffer_s);
 }
 
-static void probe_suspend(runner *r)
+static void probe_suspend(oz_wk_runner *r)
 {
     int reason = OZ_SUSPEND_NONE;
     if (r->prefs.suspend_on_battery && oz_wk_on_battery(r->prefs.power_supply_dir))
@@ -455,7 +224,7 @@ static void probe_suspend(runner *r)
  * non-zero when the worker must stop. */
 static int housekeeping(void *arg)
 {
-    runner *r = arg;
+    oz_wk_runner *r = arg;
     if (atomic_load(r->o->stop))
         return 1;
     if (r->in_housekeeping)
@@ -470,459 +239,44 @@ static int housekeeping(void *arg)
     }
     schedule(r);
     if (now - r->last_status >= r->prefs.status_interval_s)
-        status_write(r, true);
+        oz_wk_status_write(r, true);
     r->in_housekeeping = false;
     return atomic_load(r->o->stop) ? 1 : 0;
 }
 
-/* ---- the scheduler ------------------------------------------------------------------- */
-
-static void call_failed(runner *r, const char *what, const char *why, double retry_after)
-{
-    r->failures++;
-    double d = oz_wk_backoff_delay(r->prefs.backoff_min_s, r->prefs.backoff_max_s, r->failures,
-                                   oz_wk_backoff_random());
-    if (retry_after > d)
-        d = retry_after;
-    r->retry_at = oz_wk_mono() + d;
-    r->retry_wall = oz_wk_wall() + d;
-    snprintf(r->last_error, sizeof r->last_error, "%.150s: %.350s", what, why);
-    oz_wk_log("%s failed: %s; retrying in %.2f s (failure %u)", what, why, d, r->failures);
-}
-
-static void call_worked(runner *r)
-{
-    if (r->failures)
-        oz_wk_log("the scheduler answers again after %u failed call%s", r->failures,
-                  r->failures == 1 ? "" : "s");
-    r->failures = 0;
-    r->retry_at = 0;
-    r->last_error[0] = '\0';
-}
-
-/* Statuses worth retrying: the server or the path to it is unwell. */
-static bool transient(long status)
-{
-    return status == 408 || status == 429 || status >= 500 || status == 401;
-}
-
-static void keep_copy(runner *r, const job *j, const char *text, const char *suffix)
-{
-    if (!r->prefs.keep_results)
-        return;
-    char d[OZ_WK_PATH_MAX], p[OZ_WK_PATH_MAX], why[512];
-    if (oz_wk_path(d, sizeof d, "%s/uploaded", r->o->dir) != OZ_WK_OK ||
-        oz_wk_path(p, sizeof p, "%s/%lld%s.json", d, (long long)j->t.replica_id, suffix) !=
-            OZ_WK_OK)
-        return;
-    if (mkdir(d, 0700) != 0 && errno != EEXIST)
-        return;
-    if (oz_wk_file_write(p, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
-        oz_wk_log("keep_results: %s", why);
-}
-
-static void upload(runner *r, size_t i)
-{
-    job *j = &r->jobs[i];
-    char path[OZ_WK_PATH_MAX], url[128], why[1024], what[96];
-    char *text = NULL;
-    json_t *body = NULL, *reply = NULL;
-    snprintf(what, sizeof what, "uploading replica %lld", (long long)j->t.replica_id);
-    if (oz_wk_path(path, sizeof path, "%s/result.json", j->dir) != OZ_WK_OK ||
-        oz_wk_read_file(path, OZ_WU_RESULT_MAX, &text, NULL, why, sizeof why) != OZ_WK_OK ||
-        !(body = json_loads(text, JSON_REJECT_DUPLICATES, NULL))) {
-        /* the result is gone or damaged: compute it again */
-        oz_wk_log("replica %lld: result.json unreadable, searching again",
-                  (long long)j->t.replica_id);
-        unlink(path);
-        j->t.state = OZ_TASK_READY;
-        job_save(j);
-        goto out;
-    }
-    snprintf(url, sizeof url, "/api/v1/replicas/%lld/result", (long long)j->t.replica_id);
-    long status;
-    double ra;
-    j->busy = true;
-    int rc = oz_wk_http_call(r->http, "PUT", url, r->acct.host_key, body, &status, &reply, &ra, why,
-                             sizeof why);
-    j = &r->jobs[i];
-    j->busy = false;
-    if (rc == OZ_WK_ESTOPPED)
-        goto out;
-    if (rc != OZ_WK_OK || transient(status)) {
-        call_failed(r, what, why, ra);
-        goto out;
-    }
-    call_worked(r);
-    if (status == 200) {
-        oz_wk_log("replica %lld: result for %s uploaded", (long long)j->t.replica_id, j->t.unit_id);
-        keep_copy(r, j, text, "");
-    } else {
-        oz_wk_log("replica %lld: the scheduler refused the result (%s); dropping it",
-                  (long long)j->t.replica_id, why);
-        keep_copy(r, j, text, ".refused");
-    }
-    job_remove(r, i);
-out:
-    json_decref(body);
-    json_decref(reply);
-    free(text);
-}
-
-static void report_error(runner *r, size_t i)
-{
-    job *j = &r->jobs[i];
-    char url[128], why[1024], what[96];
-    snprintf(what, sizeof what, "reporting replica %lld's error", (long long)j->t.replica_id);
-    snprintf(url, sizeof url, "/api/v1/replicas/%lld/error", (long long)j->t.replica_id);
-    json_t *body = json_pack("{s:s}", "message", j->t.error[0] ? j->t.error : "failed"), *reply;
-    long status;
-    double ra;
-    j->busy = true;
-    int rc = oz_wk_http_call(r->http, "POST", url, r->acct.host_key, body, &status, &reply, &ra,
-                             why, sizeof why);
-    json_decref(body);
-    json_decref(reply);
-    j = &r->jobs[i];
-    j->busy = false;
-    if (rc == OZ_WK_ESTOPPED)
-        return;
-    if (rc != OZ_WK_OK || transient(status)) {
-        call_failed(r, what, why, ra);
-        return;
-    }
-    call_worked(r);
-    oz_wk_log("replica %lld: error reported%s%s", (long long)j->t.replica_id,
-              status == 200 ? "" : ", the scheduler said: ", status == 200 ? "" : why);
-    job_remove(r, i);
-}
-
-static void download(runner *r, size_t i)
-{
-    job *j = &r->jobs[i];
-    char part[OZ_WK_PATH_MAX], dest[OZ_WK_PATH_MAX], why[1024], what[160], hex[65];
-    snprintf(what, sizeof what, "downloading %s", j->t.unit_id);
-    if (oz_wk_path(part, sizeof part, "%s/unit.ozwu.part", j->dir) != OZ_WK_OK ||
-        oz_wk_path(dest, sizeof dest, "%s/unit.ozwu", j->dir) != OZ_WK_OK) {
-        job_fail(j, "%s: path too long", j->dir);
-        return;
-    }
-    long status;
-    j->busy = true;
-    int rc = oz_wk_http_download(r->http, j->t.url, part, j->t.bytes, &status, why, sizeof why);
-    j = &r->jobs[i];
-    j->busy = false;
-    if (rc == OZ_WK_ESTOPPED)
-        return;
-    if (rc == OZ_WK_ENET || rc == OZ_WK_EIO || (rc == OZ_WK_EHTTP && transient(status))) {
-        call_failed(r, what, why, 0);
-        return;
-    }
-    call_worked(r);
-    if (rc == OZ_WK_EHTTP && status == 416) { /* our part is longer than theirs: start over */
-        unlink(part);
-        return;
-    }
-    if (rc == OZ_WK_EHTTP) {
-        job_fail(j, "unit download failed: %s", why);
-        return;
-    }
-    if (rc == OZ_WK_OK) {
-        rc = oz_wk_file_sha256(part, hex, why, sizeof why);
-        if (rc != OZ_WK_OK) {
-            call_failed(r, what, why, 0);
-            return;
-        }
-        if (strcmp(hex, j->t.sha256) == 0) {
-            if (rename(part, dest) != 0) {
-                job_fail(j, "cannot keep the unit: %s", strerror(errno));
-                return;
-            }
-            j->t.state = OZ_TASK_READY;
-            job_save(j);
-            oz_wk_log("replica %lld: %s downloaded, SHA-256 verified", (long long)j->t.replica_id,
-                      j->t.unit_id);
-            return;
-        }
-        snprintf(why, sizeof why, "SHA-256 %s, the assignment says %s", hex, j->t.sha256);
-    }
-    /* a file that is not the unit (wrong hash, too long): never searched */
-    unlink(part);
-    j->t.bad_downloads++;
-    if (j->t.bad_downloads >= 2) {
-        char msg[1000];
-        snprintf(msg, sizeof msg, "%s: download %u does not verify: %.700s", j->t.unit_id,
-                 j->t.bad_downloads, why);
-        job_fail(j, "%s", msg);
-        return;
-    }
-    oz_wk_log("replica %lld: %s does not verify (%s); fetching it again",
-              (long long)j->t.replica_id, j->t.unit_id, why);
-    job_save(j);
-}
-
-/* Estimated seconds of computing queued, spread over the allowed CPUs. */
-static double queued_seconds(const runner *r, unsigned *unfinished)
-{
-    double s = 0;
-    *unfinished = 0;
-    for (size_t i = 0; i < r->njobs; i++) {
-        const job *j = &r->jobs[i];
-        if (j->t.state == OZ_TASK_DOWNLOADING || j->t.state == OZ_TASK_READY) {
-            s += job_remaining(r, j);
-            (*unfinished)++;
-        }
-    }
-    return s / (r->ncpus ? r->ncpus : 1);
-}
-
-static bool want_work(runner *r, double *want)
-{
-    unsigned unfinished;
-    double queued = queued_seconds(r, &unfinished);
-    *want = r->prefs.work_buffer_s - queued;
-    if (r->njobs >= TASKS_MAX)
-        return false;
-    if (!(unfinished < r->ncpus ||
-          *want >= (r->prefs.work_buffer_s * 0.1 > 1 ? r->prefs.work_buffer_s * 0.1 : 1)))
-        return false;
-    char tasks[OZ_WK_PATH_MAX];
-    if (oz_wk_path(tasks, sizeof tasks, "%s/tasks", r->o->dir) == OZ_WK_OK &&
-        (double)oz_wk_disk_usage(tasks) >= r->prefs.disk_limit_mb * 1048576.0) {
-        if (!r->disk_full_logged)
-            oz_wk_log("disk_limit_mb (%g) reached: no new work until tasks finish",
-                      r->prefs.disk_limit_mb);
-        r->disk_full_logged = true;
-        return false;
-    }
-    r->disk_full_logged = false;
-    if (*want < 1)
-        *want = 1;
-    return true;
-}
-
-#define CARRY_MAX 64           /* results in one work request (API.md) */
-#define CARRY_BYTES (1u << 20) /* of result text in one; a larger result goes by itself */
-#define CARRY_WAIT_S 60.0      /* a finished result waits at most this for a work request */
-
-/* Finished results to return with a work request. */
-typedef struct carried {
-    int64_t id[CARRY_MAX];
-    char *text[CARRY_MAX];
-    size_t n;
-} carried;
-
-/* Adds the finished results that fit to body's "results" (and to c).  One
- * that can never go this way - unreadable (upload() deals with that), over
- * CARRY_BYTES by itself, not UTF-8 - is marked to go by itself. */
-static void carry_results(runner *r, json_t *body, carried *c)
-{
-    json_t *list = json_array();
-    size_t bytes = 0;
-    c->n = 0;
-    for (size_t i = 0; list && i < r->njobs && c->n < CARRY_MAX; i++) {
-        job *j = &r->jobs[i];
-        char path[OZ_WK_PATH_MAX], why[512];
-        char *text = NULL;
-        size_t len = 0;
-        if (j->t.state != OZ_TASK_DONE || j->solo)
-            continue;
-        if (oz_wk_path(path, sizeof path, "%s/result.json", j->dir) != OZ_WK_OK ||
-            oz_wk_read_file(path, OZ_WU_RESULT_MAX, &text, &len, why, sizeof why) != OZ_WK_OK ||
-            len > CARRY_BYTES) {
-            j->solo = true;
-            free(text);
-            continue;
-        }
-        json_t *item = NULL;
-        if (bytes + len > CARRY_BYTES) { /* the next request takes it */
-            free(text);
-            continue;
-        }
-        if (!(item = json_pack("{s:I, s:s%}", "replica_id", (json_int_t)j->t.replica_id, "result",
-                               text, len)) ||
-            json_array_append_new(list, item) != 0) {
-            j->solo = true;
-            free(text);
-            continue;
-        }
-        bytes += len;
-        j->busy = true;
-        c->id[c->n] = j->t.replica_id;
-        c->text[c->n++] = text;
-    }
-    if (c->n && list)
-        json_object_set_new(body, "results", list);
-    else
-        json_decref(list);
-}
-
-/* What the scheduler said of each carried result (the reply's "results"):
- * accepted or refused, the task ends; a transient refusal (busy) leaves
- * it to be returned again. */
-static void carried_done(runner *r, const json_t *reply, const carried *c)
-{
-    const json_t *list = json_object_get(reply, "results");
-    for (size_t k = 0; k < c->n; k++) {
-        job *j = job_find(r, c->id[k]);
-        if (j)
-            j->busy = false;
-        size_t i;
-        const json_t *e;
-        json_array_foreach(list, i, e)
-        {
-            const json_t *id = json_object_get(e, "replica_id");
-            if (!j || !json_is_integer(id) || json_integer_value(id) != c->id[k])
-                continue;
-            const json_t *err = json_object_get(e, "error");
-            json_int_t status = json_integer_value(json_object_get(err, "status"));
-            const char *msg = json_string_value(json_object_get(err, "message"));
-            if (json_is_true(json_object_get(e, "accepted"))) {
-                oz_wk_log("replica %lld: result for %s returned with the work request",
-                          (long long)j->t.replica_id, j->t.unit_id);
-                keep_copy(r, j, c->text[k], "");
-            } else if (status < 400 || transient((long)status)) {
-                break; /* busy, or no reason given: it goes again */
-            } else {
-                oz_wk_log("replica %lld: the scheduler refused the result (HTTP %lld: %s); "
-                          "dropping it",
-                          (long long)j->t.replica_id, (long long)status, msg ? msg : "no reason");
-                keep_copy(r, j, c->text[k], ".refused");
-            }
-            job_remove(r, (size_t)(j - r->jobs));
-            break;
-        }
-    }
-}
-
-/* Asks for want seconds of work (0: none, only returning results),
- * carrying the finished results that fit when carry is true.  False when
- * it made no call: carry was asked and no result could go. */
-static bool request_work(runner *r, double want, bool carry)
-{
-    char why[1024];
-    json_t *body = json_pack("{s:I}", "want_seconds", (json_int_t)(want + 0.5)), *reply = NULL;
-    carried c = {.n = 0};
-    if (carry && body)
-        carry_results(r, body, &c);
-    if (carry && c.n == 0) {
-        json_decref(body);
-        return false;
-    }
-    long status;
-    double ra;
-    int rc = oz_wk_http_call(r->http, "POST", "/api/v1/work", r->acct.host_key, body, &status,
-                             &reply, &ra, why, sizeof why);
-    json_decref(body);
-    if (c.n && rc == OZ_WK_OK && (status == 400 || status == 413)) {
-        /* an older scheduler, or a lower body limit: return them one by one */
-        oz_wk_log("the scheduler refused results in a work request (HTTP %ld: %s); uploading "
-                  "them one by one",
-                  status, why);
-        r->no_carry = true;
-        carried_done(r, NULL, &c);
-        goto out;
-    }
-    carried_done(r, rc == OZ_WK_OK && status == 200 ? reply : NULL, &c);
-    if (rc == OZ_WK_ESTOPPED)
-        goto out;
-    if (rc != OZ_WK_OK || status != 200) {
-        call_failed(r, "asking for work", rc == OZ_WK_OK && !why[0] ? "no reason given" : why, ra);
-        goto out;
-    }
-    json_t *list;
-    double delay = 0;
-    json_t *d;
-    json_error_t err;
-    if (!reply || json_unpack_ex(reply, &err, 0, "{s:o}", "assignments", &list) != 0 ||
-        !json_is_array(list)) {
-        call_failed(r, "asking for work", "the reply has no assignments list", 0);
-        goto out;
-    }
-    call_worked(r);
-    if ((d = json_object_get(reply, "next_rpc_delay")) && json_is_number(d))
-        delay = json_number_value(d);
-    if (!(delay >= 0))
-        delay = 0;
-    if (delay > 86400)
-        delay = 86400;
-    r->work_at = oz_wk_mono() + delay;
-    r->work_wall = oz_wk_wall() + delay;
-    size_t idx, added = 0;
-    json_t *a;
-    json_array_foreach(list, idx, a)
-    {
-        oz_wk_task t;
-        if (oz_wk_task_from_json(a, &t, why, sizeof why) != OZ_WK_OK) {
-            oz_wk_log("ignoring an assignment: %s", why);
-            continue;
-        }
-        if (job_find(r, t.replica_id) || r->njobs >= TASKS_MAX)
-            continue;
-        job *j = job_add(r, &t);
-        if (!j) {
-            oz_wk_log("out of memory for replica %lld", (long long)t.replica_id);
-            continue;
-        }
-        if (!j->dir[0] || (mkdir(j->dir, 0700) != 0 && errno != EEXIST) ||
-            oz_wk_task_save(j->dir, &j->t, why, sizeof why) != OZ_WK_OK) {
-            oz_wk_log("replica %lld: cannot store the task: %s", (long long)t.replica_id,
-                      j->dir[0] ? why : "path too long");
-            job_remove(r, (size_t)(j - r->jobs));
-            continue;
-        }
-        added++;
-    }
-    if (want <= 0) {
-        /* only returning results: no news about work */
-    } else if (added) {
-        oz_wk_log("got %zu task%s (asked for %.0f s of work); next request in %g s", added,
-                  added == 1 ? "" : "s", want, delay);
-        r->no_work_logged = false;
-    } else if (!r->no_work_logged) {
-        oz_wk_log("no work available; asking again in %g s", delay);
-        r->no_work_logged = true;
-    }
-out:
-    for (size_t k = 0; k < c.n; k++)
-        free(c.text[k]);
-    json_decref(reply);
-    return true;
-}
-
 /* At most one scheduler call; true when one was made. */
-static bool network(runner *r)
+static bool network(oz_wk_runner *r)
 {
     double now = oz_wk_mono();
-    if (now < r->retry_at)
+    if (!oz_wk_fetch_may_call(&r->fetch, now))
         return false;
     double want = 0;
-    bool due = now >= r->work_at, finished = false;
-    for (size_t i = 0; i < r->njobs; i++) {
-        const job *j = &r->jobs[i];
+    bool due = oz_wk_fetch_work_due(&r->fetch, now), finished = false;
+    for (size_t i = 0; i < r->jobs.n; i++) {
+        const oz_wk_job *j = &r->jobs.v[i];
         if (j->t.state != OZ_TASK_DONE)
             continue;
         /* one that cannot ride in a work request, or cannot wait for one */
-        if (j->solo || r->no_carry || (!due && r->work_at - now > CARRY_WAIT_S)) {
-            upload(r, i);
+        if (j->solo || r->no_carry || !oz_wk_fetch_result_waits(&r->fetch, now)) {
+            oz_wk_result_upload(r, i);
             return true;
         }
         finished = true; /* it waits for the work request, due soon */
     }
-    if (finished && due && request_work(r, want_work(r, &want) ? want : 0, true))
+    if (finished && due && oz_wk_work_request(r, oz_wk_work_want(r, &want) ? want : 0, true))
         return true; /* else none could go: each is marked to go by itself */
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].t.state == OZ_TASK_ERROR) {
-            report_error(r, i);
+    for (size_t i = 0; i < r->jobs.n; i++)
+        if (r->jobs.v[i].t.state == OZ_TASK_ERROR) {
+            oz_wk_error_report(r, i);
             return true;
         }
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].t.state == OZ_TASK_DOWNLOADING) {
-            download(r, i);
+    for (size_t i = 0; i < r->jobs.n; i++)
+        if (r->jobs.v[i].t.state == OZ_TASK_DOWNLOADING) {
+            oz_wk_unit_download(r, i);
             return true;
         }
-    if (due && want_work(r, &want)) {
-        request_work(r, want, false);
+    if (due && oz_wk_work_want(r, &want)) {
+        oz_wk_work_request(r, want, false);
         return true;
     }
     return false;
@@ -932,7 +286,7 @@ static bool network(runner *r)
 
 int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
 {
-    runner *r = calloc(1, sizeof *r);
+    oz_wk_runner *r = calloc(1, sizeof *r);
     oz_wk_http *http_h = NULL;
     int lock_fd = -1, rc;
     if (!r)
@@ -942,7 +296,7 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
     if ((o->config_path ? oz_wk_path(r->conf_path, sizeof r->conf_path, "%s", o->config_path)
                         : oz_wk_path(r->conf_path, sizeof r->conf_path, "%s/worker.conf",
                                      o->dir)) != OZ_WK_OK ||
-        oz_wk_path(r->status_path, sizeof r->status_path, "%s/status.json", o->dir) != OZ_WK_OK) {
+        oz_wk_status_path(o->dir, r->status_path, sizeof r->status_path) != OZ_WK_OK) {
         rc = oz_wk_fail(OZ_WK_EINVAL, why, whylen, "%s: path too long", o->dir);
         goto out;
     }
@@ -962,14 +316,14 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
     if ((rc = oz_wk_tasks_scan(o->dir, &found, &nfound, why, whylen)) != OZ_WK_OK)
         goto out;
     for (size_t i = 0; i < nfound; i++) {
-        job *j = job_add(r, &found[i]);
+        oz_wk_job *j = oz_wk_jobs_add(&r->jobs, r->o->dir, &found[i]);
         if (j)
-            job_recover(j);
+            oz_wk_job_recover(j);
     }
     free(found);
     oz_wk_log("running for %s as host %lld: %u of %u CPUs, %zu task%s on disk, state in %s",
-              r->acct.url, (long long)r->acct.host_id, r->ncpus, r->host.ncpus, r->njobs,
-              r->njobs == 1 ? "" : "s", o->dir);
+              r->acct.url, (long long)r->acct.host_id, r->ncpus, r->host.ncpus, r->jobs.n,
+              r->jobs.n == 1 ? "" : "s", o->dir);
 
     while (!atomic_load(o->stop)) {
         if (housekeeping(r))
@@ -979,13 +333,13 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
     }
 
     /* stop: every thread checkpoints and returns, normally in milliseconds */
-    for (size_t i = 0; i < r->njobs; i++)
-        if (r->jobs[i].c)
-            atomic_store(&r->jobs[i].c->quit, 1);
+    for (size_t i = 0; i < r->jobs.n; i++)
+        if (r->jobs.v[i].c)
+            atomic_store(&r->jobs.v[i].c->quit, 1);
     unsigned stuck = 0;
     double deadline = oz_wk_mono() + STOP_GRACE_S;
-    for (size_t i = 0; i < r->njobs; i++) {
-        job *j = &r->jobs[i];
+    for (size_t i = 0; i < r->jobs.n; i++) {
+        oz_wk_job *j = &r->jobs.v[i];
         while (j->c && !atomic_load(&j->c->finished) && oz_wk_mono() < deadline)
             oz_wk_nap(0.01, NULL, NULL);
         if (j->c && atomic_load(&j->c->finished))
@@ -993,7 +347,7 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
         else if (j->c)
             stuck++;
     }
-    status_write(r, false);
+    oz_wk_status_write(r, false);
     if (stuck) {
         /* A SCHED_IDLE thread on a busy machine may not get the CPU to finish
          * its step in time.  Its last periodic checkpoint is on disk (written
@@ -1015,11 +369,11 @@ out:
             close(lock_fd);
         return rc;
     }
-    if (r->jobs)
-        for (size_t i = 0; i < r->njobs; i++)
-            if (r->jobs[i].c)
-                job_reap(&r->jobs[i]);
-    free(r->jobs);
+    if (r->jobs.v)
+        for (size_t i = 0; i < r->jobs.n; i++)
+            if (r->jobs.v[i].c)
+                job_reap(&r->jobs.v[i]);
+    oz_wk_jobs_free(&r->jobs);
     oz_wk_http_free(r->http);
     if (lock_fd >= 0)
         close(lock_fd);

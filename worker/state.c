@@ -153,16 +153,6 @@ int oz_wk_account_save(const char *dir, const oz_wk_account *a, char *why, size_
     return rc;
 }
 
-static bool hex64(const char *s)
-{
-    if (strlen(s) != 64)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
 int oz_wk_account_load(const char *dir, oz_wk_account *a, char *why, size_t whylen)
 {
     char path[OZ_WK_PATH_MAX];
@@ -187,8 +177,9 @@ int oz_wk_account_load(const char *dir, oz_wk_account *a, char *why, size_t whyl
         rc = oz_wk_fail(OZ_WK_EFORMAT, why, whylen, "%s: %s", path, err.text);
         goto out;
     }
-    if (version != 1 || host_id <= 0 || account_id < 0 || !hex64(auth) || !hex64(key) ||
-        strlen(url) >= sizeof a->url || strlen(name) >= sizeof a->host_name) {
+    if (version != 1 || host_id <= 0 || account_id < 0 || !oz_wu_hex64_valid(auth) ||
+        !oz_wu_hex64_valid(key) || strlen(url) >= sizeof a->url ||
+        strlen(name) >= sizeof a->host_name) {
         rc = oz_wk_fail(OZ_WK_EFORMAT, why, whylen, "%s: a field is out of range", path);
         goto out;
     }

@@ -1,21 +1,125 @@
 /*
- * status.c - what `ozma-worker status` shows.
+ * status.c - status.json, both sides: the running worker writes it, and
+ * `ozma-worker status` reads it.
  *
- * A running worker rewrites status.json every status_interval_s (run.c);
- * when the lock says one runs, that file is the truth.  When none runs, the
+ * A running worker rewrites DIR/status.json every status_interval_s, and
+ * once more as it stops (run.c calls oz_wk_status_write): every task held
+ * with its state as a person would say it, its progress and estimates, and
+ * the loop's own state (suspension, backoff, the next work request).  When
+ * the lock says a worker runs, that file is the truth.  When none runs, the
  * task files are: each task's state from task.json and its progress from its
- * checkpoint.  Credit is the scheduler's to say (API.md: GET /api/v1/hosts/ID
- * and /api/v1/users/ID, no authentication); it is fetched with a short
- * timeout and left out, with the reason, when the scheduler does not answer,
- * so status works offline.
+ * checkpoint, in the same shape of row.  Credit is the scheduler's to say
+ * (API.md: GET /api/v1/hosts/ID and /api/v1/users/ID, no authentication); it
+ * is fetched with a short timeout and left out, with the reason, when the
+ * scheduler does not answer, so status works offline.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "worker.h"
+#include "runner.h"
+
+int oz_wk_status_path(const char *dir, char *buf, size_t len)
+{
+    return oz_wk_path(buf, len, "%s/status.json", dir);
+}
+
+/* One task's row, whichever side writes it. */
+static json_t *task_row(const oz_wk_task *t, const char *state, double progress, size_t done,
+                        size_t steps, double elapsed_s, double remaining_s)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:f, s:f, s:I, s:I}", "replica_id",
+                          (json_int_t)t->replica_id, "unit_id", t->unit_id, "state", state,
+                          "progress", progress, "done", (json_int_t)done, "steps",
+                          (json_int_t)steps, "elapsed_s", elapsed_s, "remaining_s", remaining_s,
+                          "deadline", (json_int_t)t->deadline, "flops", (json_int_t)t->flops);
+    if (o && t->state == OZ_TASK_ERROR)
+        json_object_set_new(o, "error", json_string(t->error));
+    return o;
+}
+
+/* ---- writing: the running worker -------------------------------------------------------- */
+
+/* A task's state as a person would say it; *why gets the reason when it is
+ * suspended. */
+static const char *job_state(const oz_wk_runner *r, const oz_wk_job *j, const char **why)
+{
+    *why = NULL;
+    bool waiting = r->fetch.retry_at > oz_wk_mono();
+    switch (j->t.state) {
+    case OZ_TASK_DOWNLOADING:
+        return waiting && !j->busy ? "download pending" : "downloading";
+    case OZ_TASK_READY:
+        if (j->c && (j->held || atomic_load(&r->suspend))) {
+            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
+            return "suspended";
+        }
+        if (j->c)
+            return "running";
+        if (atomic_load(&r->suspend)) {
+            *why = oz_wk_suspend_name(atomic_load(&r->suspend));
+            return "suspended";
+        }
+        return "queued";
+    case OZ_TASK_DONE:
+        return waiting && !j->busy ? "upload pending" : "uploading";
+    default:
+        return waiting && !j->busy ? "error report pending" : "reporting error";
+    }
+}
+
+static json_t *status_json(oz_wk_runner *r, bool running)
+{
+    json_t *tasks = json_array();
+    for (size_t i = 0; tasks && i < r->jobs.n; i++) {
+        oz_wk_job *j = &r->jobs.v[i];
+        const char *why;
+        const char *state = job_state(r, j, &why);
+        json_t *t = task_row(&j->t, state, oz_wk_job_fraction(j), j->done, j->steps, j->elapsed_s,
+                             oz_wk_job_remaining(j, r->acct.flops));
+        if (t && why)
+            json_object_set_new(t, "why", json_string(why));
+        if (t && !running && j->t.state == OZ_TASK_READY)
+            json_object_set_new(t, "state", json_string("stopped"));
+        json_array_append_new(tasks, t);
+    }
+    double now = oz_wk_mono();
+    json_t *st = json_pack("{s:i, s:b, s:I, s:f, s:s, s:I, s:I, s:i, s:o}", "version", 1, "running",
+                           running, "pid", (json_int_t)getpid(), "updated", oz_wk_wall(), "url",
+                           r->acct.url, "account_id", (json_int_t)r->acct.account_id, "host_id",
+                           (json_int_t)r->acct.host_id, "ncpus", (int)r->ncpus, "tasks", tasks);
+    if (!st)
+        return NULL;
+    int s = atomic_load(&r->suspend);
+    json_object_set_new(st, "suspended", s ? json_string(oz_wk_suspend_name(s)) : json_null());
+    json_object_set_new(st, "backoff_until",
+                        r->fetch.retry_at > now ? json_real(r->fetch.retry_wall) : json_null());
+    json_object_set_new(st, "failures", json_integer(r->fetch.failures));
+    json_object_set_new(st, "last_error",
+                        r->last_error[0] ? json_string(r->last_error) : json_null());
+    json_object_set_new(st, "next_work_request",
+                        r->fetch.work_at > now ? json_real(r->fetch.work_wall) : json_null());
+    json_object_set_new(st, "cpu_throttle", json_real(r->prefs.cpu_throttle));
+    return st;
+}
+
+void oz_wk_status_write(oz_wk_runner *r, bool running)
+{
+    json_t *st = status_json(r, running);
+    char *text = st ? json_dumps(st, JSON_INDENT(2)) : NULL;
+    json_decref(st);
+    char why[512];
+    if (!text ||
+        oz_wk_file_write(r->status_path, text, strlen(text), 0644, why, sizeof why) != OZ_WK_OK)
+        oz_wk_log("status.json: %s", text ? why : "out of memory");
+    free(text);
+    r->last_status = oz_wk_mono();
+}
+
+/* ---- reading: `ozma-worker status` ------------------------------------------------------ */
 
 static json_t *from_tasks(const char *dir, const oz_wk_account *a, char *why, size_t whylen)
 {
@@ -39,14 +143,7 @@ static json_t *from_tasks(const char *dir, const oz_wk_account *a, char *why, si
                             : t[i].state == OZ_TASK_READY     ? "stopped"
                             : t[i].state == OZ_TASK_DONE      ? "upload pending"
                                                               : "error report pending";
-        json_t *o =
-            json_pack("{s:I, s:s, s:s, s:f, s:I, s:I, s:f, s:f, s:I, s:I}", "replica_id",
-                      (json_int_t)t[i].replica_id, "unit_id", t[i].unit_id, "state", state,
-                      "progress", frac, "done", (json_int_t)done, "steps", (json_int_t)steps,
-                      "elapsed_s", elapsed, "remaining_s", rem, "deadline",
-                      (json_int_t)t[i].deadline, "flops", (json_int_t)t[i].flops);
-        if (o && t[i].state == OZ_TASK_ERROR)
-            json_object_set_new(o, "error", json_string(t[i].error));
+        json_t *o = task_row(&t[i], state, frac, done, steps, elapsed, rem);
         json_array_append_new(tasks, o);
     }
     free(t);
@@ -109,7 +206,7 @@ int oz_wk_status_collect(const char *dir, double timeout_s, json_t **out, char *
     if (pid > 0) {
         char p[OZ_WK_PATH_MAX];
         json_error_t err;
-        if (oz_wk_path(p, sizeof p, "%s/status.json", dir) == OZ_WK_OK)
+        if (oz_wk_status_path(dir, p, sizeof p) == OZ_WK_OK)
             st = json_load_file(p, JSON_REJECT_DUPLICATES, &err);
         if (st && !json_is_object(st)) {
             json_decref(st);

@@ -35,16 +35,6 @@ static int state_parse(const char *name, oz_wk_task_state *out)
     return OZ_WK_EFORMAT;
 }
 
-static bool hex64(const char *s)
-{
-    if (strlen(s) != 64)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
 /* A request path on the scheduler: '/' then printable characters that need
  * no escaping, no "..". */
 static bool url_path_ok(const char *u)
@@ -96,7 +86,7 @@ int oz_wk_task_from_json(const json_t *a, oz_wk_task *t, char *why, size_t whyle
         return oz_wk_fail(OZ_WK_EFORMAT, why, whylen,
                           "assignment %lld: bytes %lld is not a unit's size", (long long)replica,
                           (long long)bytes);
-    if (!hex64(sha))
+    if (!oz_wu_hex64_valid(sha))
         return oz_wk_fail(OZ_WK_EFORMAT, why, whylen,
                           "assignment %lld: sha256 is not 64 lowercase hex digits",
                           (long long)replica);

@@ -4,9 +4,12 @@
  * outside worker/ and tests/ includes it.
  *
  * The pieces, one file each:
- *   errors.c    the oz_wk_err codes and their sentences, the log line
+ *   errors.c    the oz_wk_err codes and their sentences
+ *   log.c       the one-line log on stderr
+ *   clock.c     monotonic and wall-clock seconds, the interruptible nap
  *   prefs.c     worker.conf (libinih): the volunteer's preferences
  *   backoff.c   the jittered exponential retry schedule
+ *   fetch.c     the work-fetch policy: how much work to ask for, and when
  *   state.c     the state directory: where it is, account.json, the lock
  *   task.c      one assignment on disk: tasks/REPLICA/task.json
  *   http.c      libcurl: JSON calls to the scheduler and resumable downloads
@@ -14,8 +17,10 @@
  *   priority.c  lowering a compute thread to nice 19 and SCHED_IDLE
  *   compute.c   searching one task with checkpoints (one thread per task)
  *   bench.c     the FLOPS benchmark
- *   run.c       the service loop: buffer, downloads, threads, uploads
- *   status.c    status.json for `ozma-worker status`
+ *   run.c       the service loop: housekeeping, threads, the order of calls
+ *   jobs.c      the loop's task table (runner.h, internal to the loop)
+ *   transfer.c  the loop's scheduler calls: downloads, uploads, error reports
+ *   status.c    status.json: written by `run`, read by `ozma-worker status`
  *
  * State directory layout (every file written durably: temporary file, fsync,
  * rename):
@@ -46,7 +51,7 @@
 
 #include "ozma_workunits.h"
 
-/* ---- errors and logging -------------------------------------------------------- */
+/* ---- errors (errors.c) ---------------------------------------------------------- */
 
 typedef enum oz_wk_err {
     OZ_WK_OK = 0,
@@ -64,9 +69,11 @@ typedef enum oz_wk_err {
 
 const char *oz_wk_strerror(int err);
 
-/* Fills why (if not NULL) with the formatted sentence and returns err. */
-int oz_wk_fail(int err, char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Fills why and returns err: oz_sci_fail (ozma_science.h), the one shape
+ * every part fails with, under the worker's name. */
+#define oz_wk_fail oz_sci_fail
+
+/* ---- the log line (log.c) and the clocks (clock.c) ------------------------------ */
 
 /* One log line on stderr: "2026-11-25T17:00:00Z ozma-worker: message". */
 void oz_wk_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -128,6 +135,59 @@ double oz_wk_backoff_delay(double min_s, double max_s, unsigned failures, double
 
 /* A uniform number in [0, 1) from libsodium's generator. */
 double oz_wk_backoff_random(void);
+
+/* ---- the work-fetch policy (fetch.c) ---------------------------------------------- */
+
+#define OZ_WK_TASKS_MAX 256u     /* tasks held at once; the server caps far lower */
+#define OZ_WK_CARRY_WAIT_S 60.0 /* a finished result waits at most this for a work request */
+
+/* When the scheduler may be called: the retry time every call waits for
+ * after failures, and the next_rpc_delay work requests wait for.  Monotonic
+ * times schedule; the wall-clock copies are only shown (status.json). */
+typedef struct oz_wk_fetch {
+    double retry_at;   /* monotonic: no scheduler call before this (0: none) */
+    double retry_wall; /* the same, wall-clock */
+    unsigned failures; /* consecutive failed calls */
+    double work_at;    /* monotonic: no work request before this */
+    double work_wall;  /* the same, wall-clock */
+} oz_wk_fetch;
+
+/* The tasks held, as the buffer rule sees them. */
+typedef struct oz_wk_fetch_queue {
+    size_t held;          /* tasks held, in any state */
+    unsigned unfinished;  /* of them, still to download or compute */
+    double queued_s;      /* their estimated computing, spread over the allowed CPUs */
+    unsigned ncpus;       /* compute threads allowed */
+    double work_buffer_s; /* seconds of queued work to keep (preferences) */
+} oz_wk_fetch_queue;
+
+/* Should the worker ask for work, and for how many seconds (*want_s, at
+ * least 1 when it should)?  Yes when a CPU would otherwise go idle, or the
+ * shortfall is at least a tenth of the buffer; never at OZ_WK_TASKS_MAX. */
+bool oz_wk_fetch_want(const oz_wk_fetch_queue *q, double *want_s);
+
+/* A call failed: counts it and sets the retry time `mono`/`wall` plus the
+ * backoff delay for this many failures (jitter u in [0, 1)), or
+ * retry_after when longer.  Returns the delay. */
+double oz_wk_fetch_failed(oz_wk_fetch *f, const oz_wk_prefs *p, double retry_after, double u,
+                          double mono, double wall);
+
+/* A call worked: clears the retry time.  Returns the failures it ends. */
+unsigned oz_wk_fetch_worked(oz_wk_fetch *f);
+
+/* A work reply came: the next work request waits next_rpc_delay (clamped
+ * to 0..one day; NaN is 0) from mono/wall.  Returns the delay. */
+double oz_wk_fetch_replied(oz_wk_fetch *f, double next_rpc_delay, double mono, double wall);
+
+/* May any call be made at monotonic time now (the backoff is over)? */
+bool oz_wk_fetch_may_call(const oz_wk_fetch *f, double now);
+
+/* Is a work request due at now (next_rpc_delay has passed)? */
+bool oz_wk_fetch_work_due(const oz_wk_fetch *f, double now);
+
+/* Does a finished result wait for the work request (due, or due within
+ * OZ_WK_CARRY_WAIT_S) rather than go up by itself now? */
+bool oz_wk_fetch_result_waits(const oz_wk_fetch *f, double now);
 
 /* ---- state directory (state.c) ------------------------------------------------- */
 
@@ -361,6 +421,9 @@ typedef struct oz_wk_run_opts {
 int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen);
 
 /* ---- status (status.c) ------------------------------------------------------------- */
+
+/* DIR/status.json into buf: the one place its name is spelled. */
+int oz_wk_status_path(const char *dir, char *buf, size_t len);
 
 /* What `ozma-worker status` shows, as JSON: status.json when a worker is
  * running, else what the task files say; plus account and host credit from

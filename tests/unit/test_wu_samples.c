@@ -120,6 +120,30 @@ static void sha256_hex_round_trips_and_rejects_garbage(void **state)
     assert_int_equal(oz_wu_sha256_unhex(NULL, back), OZ_WU_EFORMAT);
 }
 
+static void hex64_is_exactly_64_lowercase_hex_digits(void **state)
+{
+    (void)state;
+    unsigned char sha[32];
+    for (int i = 0; i < 32; i++)
+        sha[i] = (unsigned char)(i * 37 + 5);
+    char hex[65];
+    oz_wu_sha256_hex(sha, hex);
+    assert_true(oz_wu_hex64_valid(hex));
+    hex[63] = 'A'; /* tokens and hashes are written lowercase */
+    assert_false(oz_wu_hex64_valid(hex));
+    hex[63] = 'g';
+    assert_false(oz_wu_hex64_valid(hex));
+    hex[63] = '\0';
+    assert_false(oz_wu_hex64_valid(hex));
+    assert_false(oz_wu_hex64_valid(""));
+    assert_false(oz_wu_hex64_valid(NULL));
+    char longer[66];
+    oz_wu_sha256_hex(sha, longer);
+    longer[64] = '0';
+    longer[65] = '\0';
+    assert_false(oz_wu_hex64_valid(longer));
+}
+
 static void ids_are_file_and_url_safe(void **state)
 {
     (void)state;
@@ -150,6 +174,7 @@ int main(void)
         cmocka_unit_test(quantising_rounds_to_nearest_and_round_trips),
         cmocka_unit_test(quantising_clips_and_counts),
         cmocka_unit_test(sha256_hex_round_trips_and_rejects_garbage),
+        cmocka_unit_test(hex64_is_exactly_64_lowercase_hex_digits),
         cmocka_unit_test(ids_are_file_and_url_safe),
         cmocka_unit_test(strerror_names_every_code),
     };

@@ -471,6 +471,9 @@ bool oz_wu_sha256_equal(const unsigned char a[32], const unsigned char b[32]);
  * (OZ_WU_EFORMAT unless exactly 64 hex digits). */
 void oz_wu_sha256_hex(const unsigned char sha[32], char out[65]);
 int oz_wu_sha256_unhex(const char *hex, unsigned char sha[32]);
+/* Is s (may be NULL) exactly 64 lowercase hex digits: a SHA-256 or a
+ * 32-byte token as every part of Ozma writes them? */
+bool oz_wu_hex64_valid(const char *s);
 
 /* ---- splitting a recording into .ozwu files -------------------------------------- */
 

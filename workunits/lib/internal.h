@@ -49,15 +49,9 @@ struct oz_wu_reader *oz_wu_reader_alloc(const struct oz_wu_reader_ops *ops, cons
 int oz_wu_filestream_open(const char *path, const char *label, uint64_t data_offset, oz_wu_format f,
                           bool swap, struct oz_wu_reader **out, char *why, size_t whylen);
 
-/* Writes a sentence into why (if not NULL and whylen > 0). */
-void oz_wu_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Writes a sentence into why and evaluates to err, so that failures read
- * `return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "...", ...)`.  A macro so
- * that the value returned is visible where it is used (static analysers
- * see that a failure path never returns OZ_WU_OK). */
-#define oz_wu_fail(err, why, whylen, ...) (oz_wu_why((why), (whylen), __VA_ARGS__), (err))
+/* Fills why and returns err: oz_sci_fail (ozma_science.h), the one shape
+ * every part fails with, under workunits' name. */
+#define oz_wu_fail oz_sci_fail
 
 /* The last path component of a path (no allocation). */
 const char *oz_wu_basename(const char *path);

@@ -33,16 +33,6 @@ json_t *oz_wu_result_to_json(const oz_wu_result *r)
                      "unit_sha256", hex, "result", res);
 }
 
-static bool lower_hex64(const char *s)
-{
-    if (strlen(s) != 64)
-        return false;
-    for (int i = 0; i < 64; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 int oz_wu_result_from_json(const json_t *obj, oz_wu_result *out, char *why, size_t whylen)
 {
     memset(out, 0, sizeof *out);
@@ -64,7 +54,7 @@ int oz_wu_result_from_json(const json_t *obj, oz_wu_result *out, char *why, size
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "result file: unit_id must be 1..%u characters of [A-Za-z0-9._-]",
                           OZ_WU_ID_MAX);
-    if (!json_is_string(sha) || !lower_hex64(json_string_value(sha)))
+    if (!json_is_string(sha) || !oz_wu_hex64_valid(json_string_value(sha)))
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "result file: unit_sha256 must be 64 lowercase hex digits");
     oz_wu_result t;

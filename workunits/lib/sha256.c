@@ -1,6 +1,7 @@
 /*
  * sha256.c - SHA-256 of unit payloads, unit files and result bodies, their
- * hex form, and constant-time digest comparison.
+ * hex form (and the check of it that tokens share), and constant-time
+ * digest comparison.
  *
  * The digests come from OpenSSL's libcrypto rather than libsodium (which the
  * rest of Ozma uses for tokens): libcrypto's SHA-256 runs on the CPU's SHA
@@ -77,6 +78,16 @@ void oz_wu_sha256_hex(const unsigned char sha[32], char out[65])
         out[2 * i + 1] = digits[sha[i] & 15];
     }
     out[64] = '\0';
+}
+
+bool oz_wu_hex64_valid(const char *s)
+{
+    if (!s || strlen(s) != 64)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
 }
 
 static int hexval(char c)

@@ -1,8 +1,9 @@
 /*
- * split.c - a recording into .ozwu files, a few units in memory at a time.
+ * unitwriter.c - writing a dataset's units: a recording into .ozwu files, a
+ * few units in memory at a time.
  *
  * This is what `ozma-split` and the scheduler's `load` run.  Units come from
- * the streaming iterator (units.c) in the reader's stored format, so a ci8
+ * the streaming iterator (unitstream.c) in the reader's stored format, so a ci8
  * or ci16 recording stays compact in its units; each is written durably
  * (ozwu.c) and reported to the caller's on_unit callback with its file hash,
  * which is the moment a scheduler may record it.  Unit ids are DATASET-NNNNNN

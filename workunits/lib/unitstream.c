@@ -1,5 +1,5 @@
 /*
- * units.c - streaming the units of a plan out of a reader.
+ * unitstream.c - streaming the units of a plan out of a reader.
  *
  * The recording is read once, front to back.  One buffer holds the current
  * unit in the reader's stored format; moving to the next unit slides the

@@ -1,5 +1,5 @@
 /*
- * test_wu_split.c - a recording into .ozwu files (workunits/split.c): unit
+ * test_wu_unitwriter.c - a recording into .ozwu files (workunits/unitwriter.c): unit
  * count, ids, start samples and times, compact sample formats, payloads equal
  * to the recording's samples, the callback's view of each file, and the
  * errors that stop a split before it writes anything.

@@ -1,5 +1,5 @@
 /*
- * test_wu_splitter.c - unit boundaries (workunits/splitter.c), checked
+ * test_wu_plan.c - unit boundaries (workunits/plan.c), checked
  * against their promises by brute force on many odd lengths: every sample is
  * in some unit, every stretch no longer than the overlap lies whole inside
  * some unit, units never run past the end, regular units share exactly the

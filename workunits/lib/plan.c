@@ -1,5 +1,6 @@
 /*
- * splitter.c - where units start: pure arithmetic, no files.
+ * plan.c - the plan of a recording's units: where each starts, pure
+ * arithmetic, no files.
  *
  * Regular unit i covers [i*step, i*step + unit) with step = unit - overlap,
  * for every i whose unit fits inside the recording.  Consecutive regular

@@ -1,5 +1,5 @@
 /*
- * test_wu_units.c - streaming units out of a reader (workunits/units.c):
+ * test_wu_unitstream.c - streaming units out of a reader (workunits/unitstream.c):
  * each unit holds exactly the recording's samples at its plan position,
  * tail included, and a recording far larger than a memory bound streams
  * through with flat peak memory (VmHWM measured).
