@@ -2,7 +2,7 @@
  * load.h - `ozma-server load`: a recording becomes a dataset of units.
  *
  * The recording is cut by the workunits splitter into DIR/units/ (SETI@home
- * .sah units are taken whole, one unit per file, load_sah.c) and every
+ * .sah units are taken whole, one unit per file, in load.c) and every
  * unit durably written is recorded in the database, in batches of
  * OZ_LOAD_BATCH rows per transaction, with its file hash, size and the
  * deterministic FLOP count of its search (the basis of its credit).  The

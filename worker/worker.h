@@ -26,7 +26,7 @@
  * rename):
  *   DIR/worker.conf               preferences (optional; defaults otherwise)
  *   DIR/account.json              url, account and host ids and keys (0600)
- *   DIR/lock                      flock()ed by the running worker, holds its pid
+ *   DIR/lock                      fcntl-locked by the running worker, holds its pid
  *   DIR/status.json               written by the running worker every few seconds
  *   DIR/tasks/REPLICA/task.json   the assignment and its state
  *   DIR/tasks/REPLICA/unit.ozwu   the verified unit (unit.ozwu.part while downloading)
@@ -222,7 +222,7 @@ int oz_wk_account_save(const char *dir, const oz_wk_account *a, char *why, size_
 int oz_wk_file_write(const char *path, const void *buf, size_t len, unsigned mode, char *why,
                         size_t whylen);
 
-/* Takes DIR/lock (flock, non-blocking) and writes our pid in it; *fd keeps
+/* Takes DIR/lock (an fcntl record lock, non-blocking) and writes our pid in it; *fd keeps
  * it.  OZ_WK_ESTATE naming the holder's pid when another worker has it. */
 int oz_wk_lock(const char *dir, int *fd, char *why, size_t whylen);
 /* The pid holding DIR/lock, or 0 when nobody does. */

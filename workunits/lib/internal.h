@@ -2,10 +2,10 @@
  * internal.h - what the files of workunits/ share and nobody else includes.
  *
  * A reader is a struct oz_wu_reader with an ops table: each format (sigmf.c,
- * raw.c, ozwu.c, sah.c) supplies read_native/seek/close, and reader.c builds the
+ * raw.c, ozwu.c, sah.c) supplies read_at/close, and reader.c builds the
  * float interface and the position bookkeeping on top.  File-backed formats
- * (SigMF data, raw) share one implementation, filestream.c, parameterised by
- * data offset, stored format and byte order.
+ * (SigMF data, raw) share one implementation, the file stream in raw.c,
+ * parameterised by data offset, stored format and byte order.
  */
 #ifndef OZMA_WORKUNITS_INTERNAL_H
 #define OZMA_WORKUNITS_INTERNAL_H

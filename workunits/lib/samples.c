@@ -3,7 +3,7 @@
  * float32, byte order, and SHA-256 digests as hex.
  *
  * Stored formats are always little-endian (.ozwu payloads, what readers'
- * read_native returns); big-endian SigMF data is swapped on the way in.
+ * read_at returns); big-endian SigMF data is swapped on the way in.
  * Integer samples scale to full scale 1.0 (v/128, v/32768) so that a ci8
  * recording and its cf32 conversion read alike; quantising is the inverse
  * with round-to-nearest and clipping, and reports what it clipped.

@@ -8,7 +8,7 @@
  * period...), and the truth file (JSON) gives each injected signal's absolute
  * frequency at its reference time, its extent and SNR, for comparison with a
  * search result.  Samples are generated and written in chunks
- * (workunits/synth.c), so a recording of any length takes constant memory.
+ * (workunits/lib/synth.c), so a recording of any length takes constant memory.
  *
  * Exit status: 0 written; 1 a runtime failure (I/O, memory); 2 bad usage or
  * a bad signal description, with one line on stderr naming the flag.
