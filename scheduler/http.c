@@ -7,14 +7,15 @@
  * libmicrohttpd calls on_request several times per request:
  *
  *  1. headers read (upload size 0, *con_cls NULL): the request context is
- *     made and the request is routed (404/405) and its declared length
- *     checked against the route's limit (413); for a body that may carry
- *     results (a result upload or a work request, up to 4 MiB) declared
- *     longer than the JSON limit, or of unknown length, the token is
- *     authenticated (401) and the host's bucket charged (429) here too.
- *     These answer at once, before the body is read
- *     ("early" response: libmicrohttpd then closes the connection instead
- *     of reading the body).
+ *     made, its framing checked (http_framing.c: conflicting lengths,
+ *     transfer codings, Host; 400/501), the request routed (404/405) and
+ *     its declared length checked against the route's limit (413); for a
+ *     body that may carry results (a result upload or a work request, up
+ *     to 4 MiB) declared longer than the JSON limit, or of unknown length,
+ *     the token is authenticated (401) and the host's bucket charged (429)
+ *     here too.  These answer at once, before the body is read ("early"
+ *     response: libmicrohttpd then closes the connection instead of
+ *     reading the body).
  *  2. body pieces: appended to the context's buffer, which grows up to the
  *     route's limit and no further; past it the rest is discarded (for a
  *     chunked body with no length) and the request ends in 413, or the
@@ -253,10 +254,13 @@ static bool admit(oz_req *r, const struct route *rt)
     return true;
 }
 
-/* First call: route, bound, authenticate.  Returns MHD's verdict. */
-static enum MHD_Result begin(oz_req *r)
+/* First call: framing, route, bound, authenticate.  Returns MHD's
+ * verdict. */
+static enum MHD_Result begin(oz_req *r, const char *version)
 {
     oz_server *srv = r->srv;
+    if (!oz_req_framing_ok(r, version))
+        return r->ret;
     if (atomic_load_explicit(&srv->draining, memory_order_relaxed))
         return oz_reply_error(r, 503, "the server is shutting down");
     const bool head = strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -361,7 +365,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     oz_server *srv = cls;
     oz_req *r = *con_cls;
     if (!r) {
@@ -380,7 +383,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->t0 = mono_now();
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_relaxed);
-        return begin(r);
+        return begin(r, version);
     }
     if (r->then) { /* resumed: its handler's second half */
         oz_handler then = r->then;
