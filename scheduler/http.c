@@ -61,7 +61,8 @@ struct oz_http {
     int port;
 };
 
-enum auth { A_NONE, A_ADDR, A_ACCOUNT, A_HOST };
+/* A_OPERATOR: the server's own machine only (operator(), below). */
+enum auth { A_NONE, A_ADDR, A_ACCOUNT, A_HOST, A_OPERATOR };
 
 struct route {
     const char *method;  /* "GET" answers HEAD too */
@@ -97,7 +98,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users/{id}/results", oz_api_users_results, A_NONE, false},
     {"GET", "/api/v1/hosts/{id}/results", oz_api_hosts_results, A_NONE, false},
     {"GET", "/api/v1/signals/latest", oz_api_signals_latest, A_NONE, false},
-    {"GET", "/api/v1/server", oz_api_server, A_NONE, false},
+    {"GET", "/api/v1/server", oz_api_server, A_OPERATOR, false},
     {"GET", "/metrics", oz_api_metrics, A_NONE, false},
     {"GET", "/", oz_pages_get, A_NONE, false},
     {"GET", "/users", oz_pages_get, A_NONE, false},
@@ -207,6 +208,35 @@ static uint64_t addr_key(struct MHD_Connection *c)
     return OZ_RL_ADDR(h >> 2);
 }
 
+/* Is the request an operator's?  It is when it comes over loopback
+ * (127.0.0.0/8, ::1, or 127/8 mapped into IPv6) from this machine and was
+ * not relayed: a request carrying Forwarded, X-Forwarded-For or X-Real-IP
+ * came through a proxy, which on this machine would make every stranger's
+ * request a loopback one.  The project has no operator token; operators
+ * elsewhere reach the server through an SSH tunnel, or use `ozma-server
+ * status`. */
+static bool operator(struct MHD_Connection *c)
+{
+    static const char *const relayed[] = {"Forwarded", "X-Forwarded-For", "X-Real-IP"};
+    for (size_t i = 0; i < sizeof relayed / sizeof relayed[0]; i++)
+        if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, relayed[i]))
+            return false;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    if (ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)ci->client_addr;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ci->client_addr->sa_family == AF_INET6) {
+        const struct in6_addr *a =
+            &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
 /* Authenticates r for its route and charges its bucket; false once an
  * error is queued. */
 static bool admit(oz_req *r, const struct route *rt)
@@ -245,6 +275,11 @@ static bool admit(oz_req *r, const struct route *rt)
         }
     } else if (rt->auth == A_ADDR) {
         key = addr_key(r->conn);
+    } else if (rt->auth == A_OPERATOR && !operator(r->conn)) {
+        oz_reply_error(r, 403,
+                       "operators only: ask from the server's own machine (loopback, not through "
+                       "a proxy), or run `ozma-server status`");
+        return false;
     }
     int retry = 1;
     if (key && !oz_ratelimit_take(srv->rl, key, mono_now(), &retry)) {
