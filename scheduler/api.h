@@ -72,6 +72,7 @@ struct oz_req {
     bool too_large;
     bool replied;                  /* a response is queued */
     bool admitted;                 /* authenticated and charged */
+    bool close;                    /* the response says Connection: close */
     enum MHD_Result ret;           /* what the last oz_reply_* returned */
     unsigned status;               /* of the queued response (for /metrics and the log) */
     double t0;                     /* monotonic seconds when the request began */
@@ -90,6 +91,12 @@ struct oz_req {
  * the store itself and replies at once. */
 bool oz_req_suspend(oz_req *r, oz_handler then);
 void oz_req_resume(void *r);
+
+/* Checks what libmicrohttpd leaves unchecked in a request's framing
+ * (http_framing.c): Content-Length, Transfer-Encoding and Host.  True when
+ * the request may be served; false once a 400 or 501 is queued, with
+ * Connection: close. */
+bool oz_req_framing_ok(oz_req *r, const char *version);
 
 /* Replies: each queues the response and returns MHD's verdict (also kept in
  * r->ret).  oz_reply_json steals obj; oz_reply_text takes a malloc'd

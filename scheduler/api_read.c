@@ -100,6 +100,10 @@ enum MHD_Result oz_api_status(oz_req *r)
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_status_json(r->store, (int64_t)time(NULL), &o);
+    if (rc == OZ_SCHED_OK && json_object_set_new(o, "name", json_string(r->srv->cfg.name))) {
+        json_decref(o);
+        return oz_reply_error(r, 500, "out of memory");
+    }
     return reply_read(r, rc, o, "status");
 }
 

@@ -7,14 +7,15 @@
  * libmicrohttpd calls on_request several times per request:
  *
  *  1. headers read (upload size 0, *con_cls NULL): the request context is
- *     made and the request is routed (404/405) and its declared length
- *     checked against the route's limit (413); for a body that may carry
- *     results (a result upload or a work request, up to 4 MiB) declared
- *     longer than the JSON limit, or of unknown length, the token is
- *     authenticated (401) and the host's bucket charged (429) here too.
- *     These answer at once, before the body is read
- *     ("early" response: libmicrohttpd then closes the connection instead
- *     of reading the body).
+ *     made, its framing checked (http_framing.c: conflicting lengths,
+ *     transfer codings, Host; 400/501), the request routed (404/405) and
+ *     its declared length checked against the route's limit (413); for a
+ *     body that may carry results (a result upload or a work request, up
+ *     to 4 MiB) declared longer than the JSON limit, or of unknown length,
+ *     the token is authenticated (401) and the host's bucket charged (429)
+ *     here too.  These answer at once, before the body is read ("early"
+ *     response: libmicrohttpd then closes the connection instead of
+ *     reading the body).
  *  2. body pieces: appended to the context's buffer, which grows up to the
  *     route's limit and no further; past it the rest is discarded (for a
  *     chunked body with no length) and the request ends in 413, or the
@@ -60,7 +61,8 @@ struct oz_http {
     int port;
 };
 
-enum auth { A_NONE, A_ADDR, A_ACCOUNT, A_HOST };
+/* A_OPERATOR: the server's own machine only (operator(), below). */
+enum auth { A_NONE, A_ADDR, A_ACCOUNT, A_HOST, A_OPERATOR };
 
 struct route {
     const char *method;  /* "GET" answers HEAD too */
@@ -96,7 +98,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users/{id}/results", oz_api_users_results, A_NONE, false},
     {"GET", "/api/v1/hosts/{id}/results", oz_api_hosts_results, A_NONE, false},
     {"GET", "/api/v1/signals/latest", oz_api_signals_latest, A_NONE, false},
-    {"GET", "/api/v1/server", oz_api_server, A_NONE, false},
+    {"GET", "/api/v1/server", oz_api_server, A_OPERATOR, false},
     {"GET", "/metrics", oz_api_metrics, A_NONE, false},
     {"GET", "/", oz_pages_get, A_NONE, false},
     {"GET", "/users", oz_pages_get, A_NONE, false},
@@ -204,6 +206,35 @@ static bool refuse(oz_req *r, uint64_t fails, const char *why)
     return false;
 }
 
+/* Is the request an operator's?  It is when it comes over loopback
+ * (127.0.0.0/8, ::1, or 127/8 mapped into IPv6) from this machine and was
+ * not relayed: a request carrying Forwarded, X-Forwarded-For or X-Real-IP
+ * came through a proxy, which on this machine would make every stranger's
+ * request a loopback one.  The project has no operator token; operators
+ * elsewhere reach the server through an SSH tunnel, or use `ozma-server
+ * status`. */
+static bool operator(struct MHD_Connection *c)
+{
+    static const char *const relayed[] = {"Forwarded", "X-Forwarded-For", "X-Real-IP"};
+    for (size_t i = 0; i < sizeof relayed / sizeof relayed[0]; i++)
+        if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, relayed[i]))
+            return false;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    if (ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)ci->client_addr;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ci->client_addr->sa_family == AF_INET6) {
+        const struct in6_addr *a =
+            &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
 /* Authenticates r for its route and charges its bucket; false once an
  * error is queued.  An address that has failed authentication rate_burst
  * times lately is refused before its token is even looked up. */
@@ -245,6 +276,11 @@ static bool admit(oz_req *r, const struct route *rt)
         }
     } else if (rt->auth == A_ADDR) {
         key = OZ_RL_ADDR(addr_hash(r->conn));
+    } else if (rt->auth == A_OPERATOR && !operator(r->conn)) {
+        oz_reply_error(r, 403,
+                       "operators only: ask from the server's own machine (loopback, not through "
+                       "a proxy), or run `ozma-server status`");
+        return false;
     }
     if (key && !oz_ratelimit_take(srv->rl, key, mono_now(), &retry)) {
         oz_reply_limited(r, retry);
@@ -253,10 +289,13 @@ static bool admit(oz_req *r, const struct route *rt)
     return true;
 }
 
-/* First call: route, bound, authenticate.  Returns MHD's verdict. */
-static enum MHD_Result begin(oz_req *r)
+/* First call: framing, route, bound, authenticate.  Returns MHD's
+ * verdict. */
+static enum MHD_Result begin(oz_req *r, const char *version)
 {
     oz_server *srv = r->srv;
+    if (!oz_req_framing_ok(r, version))
+        return r->ret;
     if (atomic_load_explicit(&srv->draining, memory_order_relaxed))
         return oz_reply_error(r, 503, "the server is shutting down");
     const bool head = strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -361,7 +400,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     oz_server *srv = cls;
     oz_req *r = *con_cls;
     if (!r) {
@@ -380,7 +418,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->t0 = mono_now();
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_relaxed);
-        return begin(r);
+        return begin(r, version);
     }
     if (r->then) { /* resumed: its handler's second half */
         oz_handler then = r->then;

@@ -46,6 +46,8 @@ const char *oz_reply_code(unsigned status)
         return "range_not_satisfiable";
     case 429:
         return "rate_limited";
+    case 501:
+        return "not_implemented";
     case 503:
         return "unavailable";
     default:
@@ -71,7 +73,7 @@ static enum MHD_Result queue(oz_req *r, unsigned status, struct MHD_Response *re
 {
     if (!resp)
         return r->ret = MHD_NO;
-    if (atomic_load_explicit(&r->srv->draining, memory_order_relaxed))
+    if (r->close || atomic_load_explicit(&r->srv->draining, memory_order_relaxed))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->replied = true;
     r->status = status;
@@ -113,17 +115,18 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header
     oz_reply_clean(method, sizeof method, r->method);
     oz_reply_clean(url, sizeof url, r->url);
     /* Client errors are routine (info); the server's own are errors and are
-     * kept for the status page. */
+     * kept for the status page.  501 (a transfer coding the client chose and
+     * the server does not do) is the client's. */
     char st[8];
     snprintf(st, sizeof st, "%u", status);
     oz_log_level level = OZ_LOG_INFO;
     if (status == 503 || status == 429)
         level = OZ_LOG_WARN;
-    else if (status >= 500)
+    else if (status >= 500 && status != 501)
         level = OZ_LOG_ERROR;
     oz_log(r->srv->log_level, level, "request failed", "method", method, "path", url, "status", st,
            "code", oz_reply_code(status), "error", msg, (const char *)NULL);
-    if (status >= 500 && r->srv->metrics)
+    if (status >= 500 && status != 501 && r->srv->metrics)
         oz_metrics_error_note(r->srv->metrics, (int64_t)time(NULL), status, method, url, msg);
     json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", oz_reply_code(status), "message", msg);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

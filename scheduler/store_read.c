@@ -39,6 +39,19 @@ int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
         (json_int_t)g.hosts, "accounts", (json_int_t)g.accounts, "teams", (json_int_t)g.teams,
         "signals", (json_int_t)g.signals, "datasets", (json_int_t)g.datasets, "results",
         "last_hour", (json_int_t)hour, "last_day", (json_int_t)day, "credit_total", g.credit_total);
+    /* The public face of the status page: the jobs' backlogs and the
+     * replicas waiting, as counts (the rest of /api/v1/server is the
+     * operator's). */
+    json_t *q =
+        json_pack("{sI sI sI sI sI}", "transition", (json_int_t)g.need_transition, "validate",
+                  (json_int_t)g.need_validate, "assimilate", (json_int_t)g.need_assimilate,
+                  "unsent", (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1]);
+    if (!o || !q || json_object_set_new(o, "queues", q)) {
+        if (!o)
+            json_decref(q);
+        json_decref(o);
+        return OZ_SCHED_ENOMEM;
+    }
     *out = o;
     return o ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
 }

@@ -382,17 +382,37 @@ __attribute__((target("avx2"))) static void fit8_avx2(const float *col, const fl
 }
 #endif
 
+/* sigma in PoT points at length L, or 0 where the detector does not run
+ * (the header's last paragraph before "How it runs"). */
+static double sigma_points(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, double fs)
+{
+    const uint32_t M = cfg->gauss_pot_len;
+    if (oz_gauss_scratch(cfg, L, nspec) == 0)
+        return 0;
+    const double tpoint = (double)(nspec / M) * ((double)L / fs); /* seconds per PoT point */
+    const double sig = cfg->gauss_sigma_s / tpoint;
+    if (!(sig >= 0.5 && sig <= (double)M / 4.0))
+        return 0;
+    const uint32_t lo = (uint32_t)ceil(2.0 * sig);
+    if (lo > M - 1 - lo)
+        return 0; /* no centre 2 sigma inside both ends */
+    return sig;
+}
+
+bool oz_gauss_runs(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, double fs)
+{
+    return sigma_points(cfg, L, nspec, fs) > 0;
+}
+
 void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found)
 {
     const oz_sci_config *cfg = b->cfg;
     const uint32_t L = b->L, M = cfg->gauss_pot_len;
-    if (oz_gauss_scratch(cfg, L, b->nspec) == 0)
+    const double sig = sigma_points(cfg, L, b->nspec, b->fs); /* sigma in PoT points */
+    if (!(sig > 0))
         return;
     const uint32_t m = b->nspec / M;
     const double tpoint = (double)m * oz_block_tfft(b); /* seconds per PoT point */
-    const double sig = cfg->gauss_sigma_s / tpoint;     /* sigma in PoT points */
-    if (!(sig >= 0.5 && sig <= (double)M / 4.0))
-        return;
 
     /* Per-bin rows are padded to whole buffers of LANES bins. */
     const size_t Lp = ((size_t)L + LANES - 1) / LANES * LANES;
@@ -412,9 +432,7 @@ void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found)
         h = M - 1;
     for (uint32_t d = 0; d < M; d++)
         gk[d] = d <= h ? (float)exp(-0.5 * (double)d * d / (sig * sig)) : 0.0f;
-    const uint32_t lo = (uint32_t)ceil(2.0 * sig);
-    if (lo > M - 1 - lo)
-        return; /* no centre 2 sigma inside both ends */
+    const uint32_t lo = (uint32_t)ceil(2.0 * sig); /* sigma_points: lo <= M - 1 - lo */
     const uint32_t hi = M - 1 - lo;
     for (uint32_t t0 = lo; t0 <= hi; t0++) {
         double s1 = 0, s2 = 0, w2 = 0, w3 = 0;

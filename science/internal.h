@@ -143,6 +143,9 @@ void oz_spikes_search(const oz_block *b, oz_found *found);
 /* Each PoT detector says how many floats of scratch it needs for a block of
  * L bins and nspec spectra (0 when it does not run at this L), then searches. */
 size_t oz_gauss_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
+/* Whether Gaussians are searched at length L (the beam's sigma fits the
+ * unit's PoT there), so that every bin offers its best. */
+bool oz_gauss_runs(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, double fs);
 void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found);
 
 size_t oz_pulse_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);

@@ -290,6 +290,16 @@ size_t oz_sci_search_done(const oz_sci_search *s);
 /* True once every step ran or the signal list overflowed. */
 bool oz_sci_search_finished(const oz_sci_search *s);
 
+/* The types (bit 1u << type) whose best a search of n samples at
+ * sample_rate under cfg always reports, unless the samples give the
+ * detectors nothing at all (all zero): every spectrum offers its strongest
+ * bin as a spike, and in Ozma's mode every bin but DC its best Gaussian and
+ * pulse at the lengths where the plan searches them.  Triplets, lines and
+ * autocorrelations (and the seti mode's Gaussians and pulses) have a best
+ * only when one was found.  For checking uploads: a result of data that
+ * lacks one of these was not computed by this kernel. */
+unsigned oz_sci_best_types(const oz_sci_config *cfg, uint64_t n, double sample_rate);
+
 /* Runs the next step; 0, or OZ_SCI_EINVAL when already finished. */
 int oz_sci_search_step(oz_sci_search *s);
 

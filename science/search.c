@@ -187,6 +187,23 @@ static size_t scratch_floats(const oz_sci_config *cfg, uint32_t L, uint32_t nspe
     return m > l ? m : l;
 }
 
+unsigned oz_sci_best_types(const oz_sci_config *cfg, uint64_t n, double sample_rate)
+{
+    if (cfg->mode == OZ_MODE_SETI) /* seti_search.c: spikes from ceil(spike_thresh) up */
+        return cfg->fft_max >= ceil(cfg->spike_thresh) ? 1u << OZ_SIG_SPIKE : 0;
+    unsigned types = 1u << OZ_SIG_SPIKE;
+    for (uint32_t L = cfg->fft_min; L >= OZ_SCI_FFT_MIN && L <= cfg->fft_max; L *= 2) {
+        uint64_t nspec = n / L;
+        if (nspec == 0 || nspec > UINT32_MAX)
+            continue;
+        if (oz_gauss_runs(cfg, L, (uint32_t)nspec, sample_rate))
+            types |= 1u << OZ_SIG_GAUSSIAN;
+        if (oz_pulse_scratch(cfg, L, (uint32_t)nspec))
+            types |= 1u << OZ_SIG_PULSE;
+    }
+    return types;
+}
+
 static int make_plan(oz_sci_search *s, char *why, size_t whylen)
 {
     const oz_sci_config *cfg = &s->cfg;

@@ -30,7 +30,8 @@ const OZ = (() => {
   }
 
   /* GET path as JSON; throws an Error naming the path and the server's
-   * message for any failure. */
+   * message for any failure (its `status` the HTTP status, when there was
+   * an answer). */
   async function api(path) {
     let res;
     try {
@@ -46,7 +47,9 @@ const OZ = (() => {
     }
     if (!res.ok) {
       const msg = body && body.error ? body.error.message : res.status + ' ' + res.statusText;
-      throw new Error(path + ': ' + msg);
+      const err = new Error(path + ': ' + msg);
+      err.status = res.status;
+      throw err;
     }
     if (body === null) throw new Error(path + ': the answer is not JSON');
     return body;

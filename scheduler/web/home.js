@@ -64,12 +64,12 @@
   const range = document.getElementById('range');
   async function load() {
     const [bucket, n] = range.value.split(',');
-    const [server, status, ds, tp, sig] = await Promise.all([
-      api('/api/v1/server'), api('/api/v1/status'), api('/api/v1/datasets?limit=500'),
+    const [status, ds, tp, sig] = await Promise.all([
+      api('/api/v1/status'), api('/api/v1/datasets?limit=500'),
       api('/api/v1/throughput?bucket=' + bucket + '&n=' + n), api('/api/v1/signals/latest?limit=10'),
     ]);
-    document.getElementById('title').textContent = server.name;
-    document.title = server.name + ' - Ozma';
+    document.getElementById('title').textContent = status.name;
+    document.title = status.name + ' - Ozma';
     fill('cards',
          card('units validated', num(status.units.validated) + ' / ' + num(status.units.total)),
          card('units in error', num(status.units.error)),

@@ -1,20 +1,70 @@
 /*
- * status.js - server status: uptime and requests, the background jobs'
- * backlogs, queue lengths, the database's size and recent errors (the
+ * status.js - server status.  Everyone sees the public counts of
+ * GET /api/v1/status: units, the background jobs' backlogs and the replicas
+ * waiting and in progress.  An operator (the server's own machine, API.md)
+ * also sees GET /api/v1/server: uptime and requests, each job's last pass
+ * and failures, the database's path and size, and recent errors (the
  * server's own 5xx answers, hosts' error reports, units that ended in
- * error).  Refreshes every 5 seconds.
+ * error).  For anyone else /api/v1/server is 403: the page says so once and
+ * asks no more.  Refreshes every 5 seconds.
  */
 'use strict';
 
 (() => {
   const {el, api, fill, num, time, duration, bytes, card, table, every} = OZ;
+  let operator = null; /* unknown until /api/v1/server answers */
 
   function health(n) {
     return n === 0 ? el('span', {class: 'ok'}, 'idle') : el('span', {class: 'busy'}, num(n) + ' waiting');
   }
 
+  const JOBS = [
+    ['transitioner', 'deadlines, reissues, units ending in error', 'transition'],
+    ['validator', 'quorum, canonical result, credit', 'validate'],
+    ['assimilator', 'canonical signals into the signals table', 'assimilate'],
+  ];
+
+  /* The operator's view, or null for anyone else. */
+  async function server() {
+    if (operator === false) return null;
+    try {
+      const s = await api('/api/v1/server');
+      operator = true;
+      return s;
+    } catch (e) {
+      if (e.status !== 403) throw e;
+      operator = false;
+      return null;
+    }
+  }
+
+  function publicView(st) {
+    document.getElementById('operator-only').hidden = false;
+    document.getElementById('operator-sections').hidden = true;
+    fill('cards',
+         card('units validated', num(st.units.validated) + ' / ' + num(st.units.total)),
+         card('units in error', num(st.units.error)),
+         card('active hosts (24 h)', num(st.hosts_active)),
+         card('results in the last hour', num(st.results.last_hour)));
+    fill('jobs', table([
+      {label: 'Job', cell: (j) => j[0]},
+      {label: 'What it does', cell: (j) => j[1]},
+      {label: 'Backlog', cell: (j) => health(st.queues[j[2]])},
+    ], JOBS));
+    fill('queues', table([
+      {label: 'What', cell: (q) => q[0]}, {label: 'Size', num: true, cell: (q) => q[1]},
+    ], [
+      ['replicas waiting to be sent', num(st.queues.unsent)],
+      ['replicas in progress on hosts', num(st.queues.in_progress)],
+    ]));
+  }
+
   async function load() {
-    const s = await api('/api/v1/server');
+    const s = await server();
+    if (!s) {
+      publicView(await api('/api/v1/status'));
+      return;
+    }
     fill('cards',
          card('server', s.draining ? el('span', {class: 'bad'}, 'stopping') : el('span', {class: 'ok'}, 'serving')),
          card('up for', duration(s.uptime_s)),
@@ -36,14 +86,10 @@
     fill('jobs', table([
       {label: 'Job', cell: (j) => j[0]},
       {label: 'What it does', cell: (j) => j[1]},
-      {label: 'Backlog', cell: (j) => health(j[2])},
+      {label: 'Backlog', cell: (j) => health(s.queues[j[2]])},
       {label: 'Last pass', cell: (j) => pass(j[0])},
       {label: 'Failed steps', cell: (j) => failures(j[0])},
-    ], [
-      ['transitioner', 'deadlines, reissues, units ending in error', s.queues.transition],
-      ['validator', 'quorum, canonical result, credit', s.queues.validate],
-      ['assimilator', 'canonical signals into the signals table', s.queues.assimilate],
-    ]));
+    ], JOBS));
     fill('queues', table([
       {label: 'What', cell: (q) => q[0]}, {label: 'Size', num: true, cell: (q) => q[1]},
     ], [

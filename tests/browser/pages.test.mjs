@@ -11,8 +11,11 @@
 // every injected signal, its filters work and a click shows a signal's
 // details; an account named <script>alert(1)</script> (and a team named
 // <img src=x onerror=...>) render as text and run nothing; a page whose
-// data is missing shows the error visibly.  A screenshot of every page is
-// saved in OZ_ARTIFACTS.
+// data is missing shows the error visibly; the home and status pages work
+// for the public too, who are not shown the operator's data (a browser
+// context whose requests carry X-Forwarded-For, as a proxy's would: the
+// server takes them for a stranger's, not the loopback operator's).  A
+// screenshot of every page is saved in OZ_ARTIFACTS.
 import {createRequire} from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,8 +72,8 @@ context.setDefaultTimeout(20000);
 // Opens a page and returns it with the problems it reports; `expect(page)`
 // waits for what the page must show.  expectErrors: console errors that
 // are the point of the test (a 404 fetch).
-async function visit(name, p, expect, expectErrors = false) {
-  const page = await context.newPage();
+async function visit(name, p, expect, expectErrors = false, ctx = context) {
+  const page = await ctx.newPage();
   const problems = [];
   const dialogs = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
@@ -267,7 +270,34 @@ for (const order of ['total', 'rac']) {
   });
   check((await text(page, '#queues')).includes('ozma.db'), 'status: the database and its size');
   check((await page.locator('#jobs .ok').count()) === 3, 'status: every job idle');
+  check(await page.locator('#operator-only').isHidden(), 'status: no operators-only note for the operator');
   await page.close();
+}
+
+// ---- the public: home and status without the operator's data ----
+{
+  const pub = await browser.newContext({viewport: {width: 1280, height: 900},
+                                        extraHTTPHeaders: {'X-Forwarded-For': '203.0.113.7'}});
+  pub.setDefaultTimeout(20000);
+  const home = await visit('public-home', '/', async (pg) => {
+    await pg.locator('#datasets td a', {hasText: 'demo'}).waitFor();
+  }, false, pub);
+  check((await text(home.page, '#title')) === 'Ozma demo', 'public home: the project name');
+  await home.page.close();
+  const {page, problems} = await visit('public-status', '/status', async (pg) => {
+    await pg.locator('#operator-only').waitFor();
+    await pg.locator('#jobs td', {hasText: 'validator'}).waitFor();
+  }, true, pub);
+  check(problems.every((m) => m.includes('403')) && problems.length <= 1,
+        'public status: nothing wrong but the one 403 of /api/v1/server' +
+        (problems.length ? ': ' + problems.join('; ') : ''));
+  check((await page.locator('#jobs .ok').count()) === 3, 'public status: every job idle');
+  const shown = await text(page, 'main');
+  check(!shown.includes('ozma.db') && (await page.locator('#operator-sections').isHidden()),
+        'public status: no database path, no error lists');
+  check(await page.locator('#error').isHidden(), 'public status: no error banner');
+  await page.close();
+  await pub.close();
 }
 
 await browser.close();

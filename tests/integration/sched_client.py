@@ -284,6 +284,31 @@ counts = bad_sig["result"].get("counts", {})
 counts["spike"] = counts.get("spike", 0) + 1
 expect(400, "PUT", "/api/v1/replicas/%d/result" % x["replica_id"], bad_sig, HA1,
        "result: a signal outside the unit's band")
+
+
+# Results that mean nothing (issue 21): each edit of the real result is one
+# the kernel cannot produce, and must be refused naming the field.
+def lie(what, edit, needle):
+    r = json.loads(json.dumps(result))
+    edit(r["result"])
+    j = expect(400, "PUT", "/api/v1/replicas/%d/result" % x["replica_id"], r, HA1, "result: " + what)
+    msg = j["error"]["message"] if isinstance(j, dict) and isinstance(j.get("error"), dict) else ""
+    check(needle in msg, "result: %s: the refusal names %s (%s)" % (what, needle, msg[:160]))
+
+
+def late_line(res):
+    s0 = res["best"]["spike"]
+    res["signals"].append({"type": "line", "fft_len": s0["fft_len"], "freq_hz": s0["freq_hz"],
+                           "chirp_hz_s": 0.0, "time_s": s0["time_s"], "power": 10.0, "score": 1.5,
+                           "start_s": 923012.0, "end_s": 923012.1})
+    res["counts"]["line"] = res["counts"].get("line", 0) + 1
+
+
+check("pulse" in result["result"]["best"] and "spike" in result["result"]["best"],
+      "the real result has a best spike and a best pulse")
+lie("a line starting at 923012 s in a 3.4 s unit", late_line, "start_s")
+lie("no best.pulse", lambda res: res["best"].pop("pulse"), "best.pulse")
+lie("a score of 725919", lambda res: res["best"]["spike"].update(score=725919.0), "score")
 expect(400, "POST", "/api/v1/replicas/%d/error" % x["replica_id"], {"message": ""}, HA1,
        "error: empty message")
 expect(400, "POST", "/api/v1/replicas/%d/error" % x["replica_id"], {"message": "m" * 1001},

@@ -374,9 +374,12 @@ def fabricate(result, how):
     else:
         fake = dict(sigs[0]) if sigs else {
             "type": "spike", "fft_len": 1024, "chirp_hz_s": 0.0, "time_s": 1.0, "power": 40.0,
-            "score": 1.5}
+            "score": 40.0 / 24}  # the default spike threshold
         fake["freq_hz"] = F0 + 1111.0
-        fake["power"] = fake.get("power", 40.0) * 2
+        # score is power over the type's threshold (a listed signal's is
+        # never capped): the server refuses a result where it is not
+        fake["power"] *= 2
+        fake["score"] *= 2
         sigs.append(fake)
     # A careful cheater keeps the per-type counts consistent.
     counts = r["result"].get("counts")

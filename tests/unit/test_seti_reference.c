@@ -257,6 +257,45 @@ static void the_result_round_trips_through_setis_xml(void **state)
     oz_sci_result_clear(&got);
 }
 
+/* The seti mode's result, uploaded as a worker would (JSON, the strict
+ * parser), fits the unit as the scheduler checks it (oz_wu_result_check):
+ * its v8 fields, Gaussians, pulses, triplets and autocorrelations are all
+ * things the kernel produces, and none may be refused. */
+static void the_result_fits_its_unit_as_the_scheduler_checks_it(void **state)
+{
+    fixture *fx = *state;
+    if (!fx)
+        skip();
+    bool full = getenv("OZ_SETI_FULL") && strcmp(getenv("OZ_SETI_FULL"), "1") == 0;
+    oz_wu_header h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.dataset, sizeof h.dataset, "ref");
+    snprintf(h.unit_id, sizeof h.unit_id, "ref-000000");
+    h.sample_rate = fx->fs;
+    h.center_hz = fx->f0;
+    h.nsamples = fx->n;
+    h.config = fx->cfg;
+    oz_wu_result up, back;
+    memset(&up, 0, sizeof up);
+    snprintf(up.unit_id, sizeof up.unit_id, "ref-000000");
+    run(fx, full, &up.result);
+    json_t *j = oz_wu_result_to_json(&up);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(j);
+    assert_non_null(text);
+    char why[512] = "";
+    if (oz_wu_result_parse(text, strlen(text), &back, why, sizeof why))
+        fail_msg("the seti mode's result does not parse: %s", why);
+    free(text);
+    for (int t = 0; t < OZ_SIG_NTYPES; t++)
+        print_message("best %s: %s\n", oz_sig_type_name((oz_sig_type)t),
+                      back.result.has_best[t] ? "yes" : "no");
+    if (oz_wu_result_check(&back, &h, NULL, why, sizeof why))
+        fail_msg("the scheduler would refuse the seti mode's result: %s", why);
+    oz_wu_result_clear(&back);
+    oz_wu_result_clear(&up);
+}
+
 int main(void)
 {
     /* Without the pair nothing here can be checked: ctest shows the test
@@ -268,6 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_reference_signals_come_out_as_v8_reports_them),
         cmocka_unit_test(the_result_round_trips_through_setis_xml),
+        cmocka_unit_test(the_result_fits_its_unit_as_the_scheduler_checks_it),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,10 @@
 /*
  * test_wu_resultfile.c - result files (workunits/resultfile.c): exact round
  * trips through text and disk, a strict parser for uploads from strangers,
- * and the plausibility check of a result against the unit it claims.
+ * and the plausibility check of a result against the unit it claims: a real
+ * search's result passes it, and each field the kernel could not have
+ * produced is refused (issue 21: a line starting 923012 s into a 0.1 s
+ * unit, a result without best.pulse, a score of 725919).
  */
 #include <math.h>
 #include <stdio.h>
@@ -47,10 +50,12 @@ static void sample(oz_wu_result *r)
                                        .freq_hz = 1419999000.125,
                                        .time_s = 1.0,
                                        .power = 9,
-                                       .score = 1.125,
+                                       .score = 9 / 6.5,
                                        .period_s = 0.5};
     r->result.has_best[OZ_SIG_SPIKE] = true;
     r->result.best[OZ_SIG_SPIKE] = r->result.signals[0];
+    r->result.has_best[OZ_SIG_PULSE] = true;
+    r->result.best[OZ_SIG_PULSE] = r->result.signals[1];
     r->result.flops = 123456789012ull;
     r->result.cpu_s = 1.5;
     snprintf(r->result.kernel_version, sizeof r->result.kernel_version, "%s",
@@ -219,12 +224,188 @@ static void the_check_holds_a_result_to_its_unit(void **state)
     oz_wu_result_clear(&a);
 }
 
+/* ---- a real search's result, and lies about it ---------------------------- */
+
+#define REAL_N (1u << 16)
+
+/* The header of a 2^16-sample unit searched with the small configuration,
+ * Gaussians made narrow enough to run at this length (sigma 0.4 s). */
+static oz_wu_header real_header(void)
+{
+    oz_wu_header h = unit_header();
+    h.nsamples = REAL_N;
+    h.config.gauss_sigma_s = 0.4;
+    return h;
+}
+
+/* The kernel's result for noise plus a drifting tone (scale 0 for a unit of
+ * zeros), through JSON text and the strict parser as an upload goes. */
+static void real_result(const oz_wu_header *h, double scale, oz_wu_result *out)
+{
+    float *iq = oz_test_noise(REAL_N, 7, scale);
+    oz_tone tone = {.freq_hz = 1200.0, .chirp_hz_s = 0.5, .amp = 0.5 * scale, .env = OZ_ENV_CONST};
+    oz_sci_add_tone(iq, REAL_N, h->sample_rate, &tone);
+    oz_wu_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.unit_id, sizeof r.unit_id, "%s", h->unit_id);
+    oz_test_search(&h->config, iq, REAL_N, h->sample_rate, h->center_hz, &r.result);
+    free(iq);
+    char *text = dump(&r);
+    char why[512] = "";
+    if (oz_wu_result_parse(text, strlen(text), out, why, sizeof why) != OZ_WU_OK)
+        fail_msg("the kernel's own result does not parse: %s", why);
+    free(text);
+    oz_wu_result_clear(&r);
+}
+
+static const oz_signal *first_of(const oz_wu_result *r, oz_sig_type t)
+{
+    for (size_t i = 0; i < r->result.nsignals; i++)
+        if (r->result.signals[i].type == t)
+            return &r->result.signals[i];
+    return NULL;
+}
+
+static void a_real_result_fits_its_unit(void **state)
+{
+    (void)state;
+    oz_wu_header h = real_header();
+    oz_wu_result r;
+    real_result(&h, 1.0, &r);
+    char why[512] = "";
+    if (oz_wu_result_check(&r, &h, NULL, why, sizeof why) != OZ_WU_OK) {
+        oz_test_dump(&r.result);
+        fail_msg("%s", why);
+    }
+    /* what the lies below edit is there */
+    assert_true(r.result.has_best[OZ_SIG_SPIKE] && r.result.has_best[OZ_SIG_GAUSSIAN] &&
+                r.result.has_best[OZ_SIG_PULSE]);
+    assert_non_null(first_of(&r, OZ_SIG_SPIKE));
+    assert_non_null(first_of(&r, OZ_SIG_LINE));
+    oz_wu_result_clear(&r);
+    /* a unit of zeros: nothing found, not even a best, and that is right */
+    real_result(&h, 0.0, &r);
+    assert_int_equal(r.result.nsignals, 0);
+    if (oz_wu_result_check(&r, &h, NULL, why, sizeof why) != OZ_WU_OK)
+        fail_msg("%s", why);
+    oz_wu_result_clear(&r);
+}
+
+/* The field edit(r) makes impossible is refused, naming `needle`; returns
+ * 1 (after printing why) when it is not. */
+static int refused_after(const char *what, void (*edit)(oz_wu_result *r), const char *needle)
+{
+    oz_wu_header h = real_header();
+    oz_wu_result r;
+    real_result(&h, 1.0, &r);
+    edit(&r);
+    char why[512] = "";
+    int rc = oz_wu_result_check(&r, &h, NULL, why, sizeof why);
+    oz_wu_result_clear(&r);
+    if (rc != OZ_WU_EFORMAT || !strstr(why, needle)) {
+        print_message("%s: got %d \"%s\", expected a refusal naming \"%s\"\n", what, rc, why,
+                      needle);
+        return 1;
+    }
+    return 0;
+}
+
+static oz_signal *listed(oz_wu_result *r, oz_sig_type t)
+{
+    oz_signal *s = (oz_signal *)first_of(r, t);
+    assert_non_null(s);
+    return s;
+}
+
+static void line_starts_after_the_unit(oz_wu_result *r)
+{
+    listed(r, OZ_SIG_LINE)->start_s = 923012;
+}
+static void line_ends_after_the_unit(oz_wu_result *r)
+{
+    listed(r, OZ_SIG_LINE)->end_s = 923012;
+}
+static void line_ends_before_it_starts(oz_wu_result *r)
+{
+    oz_signal *s = listed(r, OZ_SIG_LINE);
+    double t = s->start_s;
+    s->start_s = s->end_s;
+    s->end_s = t;
+}
+static void no_best_pulse(oz_wu_result *r)
+{
+    r->result.has_best[OZ_SIG_PULSE] = false;
+}
+static void no_best_spike(oz_wu_result *r)
+{
+    r->result.has_best[OZ_SIG_SPIKE] = false;
+}
+static void spike_score_725919(oz_wu_result *r)
+{
+    listed(r, OZ_SIG_SPIKE)->score = 725919;
+}
+static void best_gaussian_score_725919(oz_wu_result *r)
+{
+    r->result.best[OZ_SIG_GAUSSIAN].score = 725919;
+}
+static void spike_power_and_score_725919(oz_wu_result *r)
+{
+    oz_signal *s = listed(r, OZ_SIG_SPIKE);
+    s->power = 725919 * r->result.best[OZ_SIG_SPIKE].power / r->result.best[OZ_SIG_SPIKE].score;
+    s->score = 725919;
+}
+static void pulse_power_and_score_huge(oz_wu_result *r)
+{
+    oz_signal *s = &r->result.best[OZ_SIG_PULSE];
+    s->power = 1e9;
+    s->score = 1e9 / 6.5;
+}
+static void pulse_period_past_the_unit(oz_wu_result *r)
+{
+    r->result.best[OZ_SIG_PULSE].period_s = 100;
+}
+static void gaussian_of_another_width(oz_wu_result *r)
+{
+    r->result.best[OZ_SIG_GAUSSIAN].sigma_s = 7;
+}
+static void autocorr_in_ozmas_mode(oz_wu_result *r)
+{
+    r->result.best[OZ_SIG_AUTOCORR] = *listed(r, OZ_SIG_SPIKE);
+    r->result.best[OZ_SIG_AUTOCORR].type = OZ_SIG_AUTOCORR;
+    r->result.has_best[OZ_SIG_AUTOCORR] = true;
+}
+
+static void what_the_kernel_cannot_produce_is_refused(void **state)
+{
+    (void)state;
+    int accepted = 0;
+    accepted += refused_after("a line starting at 923012 s", line_starts_after_the_unit, "start_s");
+    accepted += refused_after("a line ending at 923012 s", line_ends_after_the_unit, "end_s");
+    accepted +=
+        refused_after("a line ending before it starts", line_ends_before_it_starts, "start_s");
+    accepted += refused_after("no best pulse", no_best_pulse, "best.pulse");
+    accepted += refused_after("no best spike", no_best_spike, "best.spike");
+    accepted += refused_after("a spike scored 725919", spike_score_725919, "score");
+    accepted += refused_after("a best Gaussian scored 725919", best_gaussian_score_725919, "score");
+    accepted +=
+        refused_after("a spike of power 725919 thresholds", spike_power_and_score_725919, "power");
+    accepted += refused_after("a pulse of power 1e9", pulse_power_and_score_huge, "power");
+    accepted +=
+        refused_after("a pulse period past the unit", pulse_period_past_the_unit, "period_s");
+    accepted += refused_after("a Gaussian of another width", gaussian_of_another_width, "sigma_s");
+    accepted +=
+        refused_after("an autocorrelation in Ozma's mode", autocorr_in_ozmas_mode, "autocorr");
+    assert_int_equal(accepted, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips_exactly_through_text_and_disk),
         cmocka_unit_test(the_parser_refuses_what_a_stranger_might_send),
         cmocka_unit_test(the_check_holds_a_result_to_its_unit),
+        cmocka_unit_test(a_real_result_fits_its_unit),
+        cmocka_unit_test(what_the_kernel_cannot_produce_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

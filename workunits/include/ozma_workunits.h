@@ -588,7 +588,11 @@ void oz_wu_result_clear(oz_wu_result *r);
 /* ---- durable files ------------------------------------------------------------------ */
 
 /* A file being written: PATH.tmp.XXXXXX in the same directory, renamed over
- * PATH on commit after fsync, then the directory is fsynced.  Mode 0644. */
+ * PATH on commit after fsync, then the directory is fsynced.  Mode 0644.
+ * Only a regular file or a new name is replaced so (through a symbolic link,
+ * its file); a character device or FIFO (/dev/null, /dev/stdout on a pipe)
+ * is written straight through, and a directory, block device or socket is
+ * refused with OZ_WU_EINVAL: nothing but a file is ever renamed over. */
 typedef struct oz_wu_dfile oz_wu_dfile;
 int oz_wu_dfile_open(const char *path, oz_wu_dfile **out, char *why, size_t whylen);
 /* The same with the file's permission bits (0600 for secrets). */
@@ -603,6 +607,10 @@ void oz_wu_dfile_abort(oz_wu_dfile *f);
 int oz_wu_write_file(const char *path, const void *buf, size_t len, char *why, size_t whylen);
 int oz_wu_write_file_mode(const char *path, const void *buf, size_t len, unsigned mode, char *why,
                           size_t whylen);
+/* Whether path may be written as above (OZ_WU_EINVAL and a sentence naming
+ * the path and what it is when not): for programs to refuse a bad output
+ * path before their work, not after it. */
+int oz_wu_out_check(const char *path, char *why, size_t whylen);
 
 /* ---- synthetic recordings (ozma-synth) ------------------------------------------------ */
 

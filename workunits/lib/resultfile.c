@@ -12,8 +12,41 @@
  * and the kernel's strict parser handles the result itself (unknown types,
  * absurd counts, non-finite numbers).  oz_wu_result_check then holds the
  * result against the unit it claims: the right id and hash, no more signals
- * than the unit's cap, and every signal inside what that unit could have
- * produced (FFT lengths, chirps, times and frequencies).
+ * than the unit's cap, every signal inside what that unit could have
+ * produced, and the bests every search of it reports (check_signal,
+ * check_bests).
+ *
+ * What "could have produced" means is read off the kernel (science/), for
+ * each listed and each best signal:
+ *
+ *   - FFT length a searched power of two; chirp within the searched range
+ *     (a step beyond for a spike's track or a line's residual drift);
+ *     frequency within the band and the drift the unit allows;
+ *   - times within the unit and a spectrum's margin: time_s; a line's
+ *     start_s <= time_s <= end_s; a pulse's or triplet's period_s; an
+ *     autocorrelation's delay_s;
+ *   - the types the unit's mode searches: autocorrelations only in the seti
+ *     mode, lines only in Ozma's; a Gaussian of Ozma's mode has the unit's
+ *     gauss_sigma_s;
+ *   - power within what the statistic can reach, from its normalisation: a
+ *     spike's or autocorrelation's peak over a mean that includes it is at
+ *     most L; a triplet's three peaks over the block mean at most N / 3 (N
+ *     samples); Ozma's Gaussian and pulse sigmas at most 3 N + 1 (their SNR
+ *     is at most N: an amplitude fitted to power that sums to L M over the
+ *     PoT, gaussian.c and pulse.c); 1 % slack for float sums;
+ *   - score what the kernel computes from power: power / the type's
+ *     threshold in the unit's configuration (Ozma's Gaussians and pulses
+ *     may instead be capped at 0.99 when that is above 0.99; the seti
+ *     mode's pulses score snr / thresh, and a seti score that is not a
+ *     positive number is 0).  Lines score over a threshold the plan derives,
+ *     which is not recomputed here: their score is only bounded by the
+ *     parser.
+ *
+ * Bests: a search of data that is not all zero reports a best of the types
+ * oz_sci_best_types names (spikes; in Ozma's mode Gaussians and pulses where
+ * they are searched), all of them from its first step on; a result with a
+ * best or a signal must have them.  A result with neither is a unit of
+ * zeros.
  */
 #include <math.h>
 #include <stdio.h>
@@ -91,6 +124,136 @@ int oz_wu_result_parse(const char *text, size_t len, oz_wu_result *out, char *wh
     return rc;
 }
 
+/* A float sum's rounding, on a bound reached only by power all in one place. */
+#define SUM_SLACK 1.01
+
+/* The type-specific times: within the unit (dur seconds) and a spectrum
+ * (tspec) around it. */
+static int check_times(const oz_signal *s, const char *where, double dur, double tspec, char *why,
+                       size_t whylen)
+{
+    if (s->type == OZ_SIG_LINE) {
+        if (!(s->start_s <= s->end_s))
+            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: start_s %g is after end_s %g", where,
+                              s->start_s, s->end_s);
+        if (!(s->end_s <= dur + tspec))
+            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                              "%s: start_s %.9g .. end_s %.9g is past the unit's %g s", where,
+                              s->start_s, s->end_s, dur);
+        double eps = 1e-9 * (dur + tspec);
+        if (!(s->time_s >= s->start_s - eps && s->time_s <= s->end_s + eps))
+            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                              "%s: time_s %g is outside the line's start_s %g .. end_s %g", where,
+                              s->time_s, s->start_s, s->end_s);
+    }
+    if ((s->type == OZ_SIG_PULSE || s->type == OZ_SIG_TRIPLET) && !(s->period_s <= dur + tspec))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: period_s %g is longer than the unit's %g s", where, s->period_s,
+                          dur);
+    if (s->type == OZ_SIG_AUTOCORR && !(s->delay_s <= dur))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: delay_s %g is longer than the unit's %g s", where, s->delay_s, dur);
+    return OZ_WU_OK;
+}
+
+/* The types the unit's mode searches, and what its configuration fixes. */
+static int check_kind(const oz_signal *s, const char *where, const oz_sci_config *c, char *why,
+                      size_t whylen)
+{
+    const bool seti = c->mode == OZ_MODE_SETI;
+    if (s->type == OZ_SIG_AUTOCORR && !seti)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: an autocorr signal, but autocorrelations are searched in the seti "
+                          "mode only",
+                          where);
+    if (s->type == OZ_SIG_LINE && seti)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: a line, but the seti mode searches no lines", where);
+    if (s->type == OZ_SIG_GAUSSIAN && !seti &&
+        !(fabs(s->sigma_s - c->gauss_sigma_s) <= 1e-9 * c->gauss_sigma_s))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: sigma_s %g is not the unit's gauss_sigma_s %g", where, s->sigma_s,
+                          c->gauss_sigma_s);
+    return OZ_WU_OK;
+}
+
+/* power within what its statistic can reach in a unit of n samples. */
+static int check_power(const oz_signal *s, const char *where, double n, char *why, size_t whylen)
+{
+    double L = (double)s->fft_len, most = HUGE_VAL;
+    const char *what = "";
+    switch (s->type) {
+    case OZ_SIG_SPIKE:
+    case OZ_SIG_AUTOCORR:
+        most = L * SUM_SLACK;
+        what = "a peak over a mean that includes it reaches L";
+        break;
+    case OZ_SIG_TRIPLET:
+        most = n / 3 * SUM_SLACK;
+        what = "three peaks over the block's mean reach a third of its samples";
+        break;
+    case OZ_SIG_GAUSSIAN:
+    case OZ_SIG_PULSE:
+        most = 3 * n + 1;
+        what = "the SNR of power summing to the unit's samples reaches their number";
+        break;
+    default:
+        break;
+    }
+    if (!(s->power <= most))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: power %g is more than the kernel can compute, %g (%s)", where,
+                          s->power, most, what);
+    return OZ_WU_OK;
+}
+
+/* score as the kernel computes it from power (or, for the seti mode's
+ * pulses, from snr and thresh). */
+static int check_score(const oz_signal *s, const char *where, const oz_sci_config *c, char *why,
+                       size_t whylen)
+{
+    const bool seti = c->mode == OZ_MODE_SETI;
+    double thr = 0, want;
+    bool capped = false; /* 0.99 allowed too (gaussian.c, pulse.c) */
+    switch (s->type) {
+    case OZ_SIG_SPIKE:
+        thr = c->spike_thresh;
+        break;
+    case OZ_SIG_GAUSSIAN:
+        thr = seti ? c->seti.gauss_peak_power_thresh : c->gauss_snr_thresh;
+        capped = !seti;
+        break;
+    case OZ_SIG_PULSE:
+        thr = seti ? 0 : c->pulse_thresh;
+        capped = !seti;
+        break;
+    case OZ_SIG_TRIPLET:
+        thr = seti ? c->seti.triplet_thresh : c->triplet_thresh;
+        break;
+    case OZ_SIG_AUTOCORR:
+        thr = c->seti.autocorr_thresh;
+        break;
+    default:
+        return OZ_WU_OK; /* lines: over the plan's own threshold */
+    }
+    if (seti) {
+        want = s->type == OZ_SIG_PULSE ? (s->thresh > 0 ? s->snr / s->thresh : 0) : s->power / thr;
+        if (!(isfinite(want) && want > 0))
+            want = 0;
+    } else {
+        want = s->power / thr;
+    }
+    if (fabs(s->score - want) <= 1e-9 * fabs(want) || (capped && s->score == 0.99 && want > 0.99))
+        return OZ_WU_OK;
+    if (seti && s->type == OZ_SIG_PULSE)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: score %.17g is not snr %g over thresh %g (%.17g)", where, s->score,
+                          s->snr, s->thresh, want);
+    return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                      "%s: score %.17g is not power %g over the unit's %s threshold %g (%.17g)",
+                      where, s->score, s->power, oz_sig_type_name(s->type), thr, want);
+}
+
 /* Is one signal possible in this unit? */
 static int check_signal(const oz_signal *s, const char *where, const oz_wu_header *u, char *why,
                         size_t whylen)
@@ -127,7 +290,14 @@ static int check_signal(const oz_signal *s, const char *where, const oz_wu_heade
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: freq_hz %.17g is outside the unit's band %.17g ± %g Hz", where,
                           s->freq_hz, u->center_hz, band);
-    return OZ_WU_OK;
+    int rc = check_times(s, where, dur, tspec, why, whylen);
+    if (rc == OZ_WU_OK)
+        rc = check_kind(s, where, c, why, whylen);
+    if (rc == OZ_WU_OK)
+        rc = check_power(s, where, (double)u->nsamples, why, whylen);
+    if (rc == OZ_WU_OK)
+        rc = check_score(s, where, c, why, whylen);
+    return rc;
 }
 
 int oz_wu_result_check(const oz_wu_result *r, const oz_wu_header *unit,
@@ -153,14 +323,24 @@ int oz_wu_result_check(const oz_wu_result *r, const oz_wu_header *unit,
         if (rc != OZ_WU_OK)
             return rc;
     }
+    bool any = r->result.nsignals > 0;
     for (int t = 0; t < OZ_SIG_NTYPES; t++) {
         if (!r->result.has_best[t])
             continue;
+        any = true;
         snprintf(where, sizeof where, "best.%s", oz_sig_type_name((oz_sig_type)t));
         int rc = check_signal(&r->result.best[t], where, unit, why, whylen);
         if (rc != OZ_WU_OK)
             return rc;
     }
+    /* the bests every search of this unit reports, unless its data is all
+     * zero (then nothing at all is reported) */
+    unsigned need = oz_sci_best_types(&unit->config, unit->nsamples, unit->sample_rate);
+    for (int t = 0; t < OZ_SIG_NTYPES && any; t++)
+        if ((need & (1u << t)) && !r->result.has_best[t])
+            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                              "result has no best.%s, which every search of unit \"%s\" reports",
+                              oz_sig_type_name((oz_sig_type)t), unit->unit_id);
     return OZ_WU_OK;
 }
 

@@ -468,6 +468,10 @@ int oz_wu_sigmf_create(const char *stem, const char *datatype, const oz_wu_info 
         rc = oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "%s: out of memory", stem);
         goto fail;
     }
+    /* the meta file is written last: a path it cannot take is refused now,
+     * before the samples */
+    if ((rc = oz_wu_out_check(w->mpath, why, whylen)) != OZ_WU_OK)
+        goto fail;
     rc = oz_wu_dfile_open(w->dpath, &w->data, why, whylen);
     if (rc != OZ_WU_OK)
         goto fail;

@@ -161,7 +161,8 @@ static const char *const usage_text[] = {
     "    --overlap F           fraction of a unit shared by consecutive units,\n"
     "                          0 to 0.75 (default 0.125)\n"
     "    -o, --out FILE        write the result to FILE (atomically) instead of\n"
-    "                          standard output\n"
+    "                          standard output; a device or FIFO is written\n"
+    "                          straight through, a directory is refused\n"
     "    -q, --quiet           no progress bar (otherwise shown on standard error\n"
     "                          when it is a terminal: unit i/n, steps, ETA)\n"
     "    -h, --help            print this text and exit\n"
@@ -780,6 +781,10 @@ int main(int argc, char **argv)
         status = status < 0 ? EXIT_OK : status;
         goto out;
     }
+    /* A bad --out (a directory, a socket) is refused before the search, not
+     * after it. */
+    if (opt.out_path && (status = oz_cli_out_file_check(PROG, "--out", opt.out_path)) != EXIT_OK)
+        goto out;
 
     /* The input: what it is, then opened (and for a unit, verified). */
     status = opt.raw ? check_headerless(opt.input, opt.format) : check_recorded(opt.input);

@@ -202,6 +202,8 @@ int main(int argc, char **argv)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "no recording given (see --help)");
     if (!out_dir)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "--out DIR is required");
+    if ((rc = oz_cli_out_dir_check(PROG, "--out", out_dir)) != EXIT_OK)
+        return rc;
     if (have_ra != have_dec)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "give both --ra and --dec");
     if (have_ra && (!(ra >= 0 && ra < 360) || !(dec >= -90 && dec <= 90)))

@@ -251,6 +251,11 @@ int main(int argc, char **argv)
         snprintf(truth_path, n, "%s.truth.json", out);
         truth = truth_path;
     }
+    /* A truth path that cannot be written is refused before the recording. */
+    if ((rc = oz_cli_out_file_check(PROG, "--truth", truth)) != EXIT_OK) {
+        free(truth_path);
+        return rc;
+    }
     uint64_t clipped = 0;
     rc = oz_wu_synth_write(&s, out, datatype, rms_lsb, datetime, &clipped, why, sizeof why);
     if (rc != OZ_WU_OK) {

@@ -22,6 +22,16 @@ int oz_cli_status_of(int rc);
  * flag) for argv: complains naming the flag, returns EXIT_BADINPUT. */
 int oz_cli_getopt_complain(const char *prog, int c, char **argv);
 
+/* An output file path given by `flag`: complains (EXIT_BADINPUT) when it
+ * names a directory, block device or socket (oz_wu_out_check), so a program
+ * refuses it before its work rather than after. */
+int oz_cli_out_file_check(const char *prog, const char *flag, const char *path);
+
+/* An output directory given by `flag`: complains (EXIT_BADINPUT) when it
+ * exists and is not a directory ("is a character device, not a
+ * directory"). */
+int oz_cli_out_dir_check(const char *prog, const char *flag, const char *dir);
+
 /* A finite double, the whole of `text`; complains naming `flag` otherwise. */
 int oz_cli_parse_double(const char *prog, const char *flag, const char *text, double *out);
 
