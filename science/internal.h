@@ -19,18 +19,6 @@
 
 #define OZ_PI 3.14159265358979323846
 
-/* Whether the AVX2 paths of chirp.c and search.c run: the CPU has AVX2 and
- * OZ_NO_AVX2 is not set in the environment (tests compare both paths; a
- * volunteer can rule it out).  Both paths give bit-identical results. */
-static inline bool oz_cpu_avx2(void)
-{
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    return __builtin_cpu_supports("avx2") && !getenv("OZ_NO_AVX2");
-#else
-    return false;
-#endif
-}
-
 /* CPU seconds this thread has used (the kernel's own cpu_s and fft_s). */
 static inline double oz_thread_cpu_s(void)
 {
@@ -164,10 +152,11 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
  * columns k < width - d; buf and tmp are n x width work areas.  Returns
  * whichever of them holds the sums. */
 float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n, uint32_t width,
-                      uint32_t dmax);
+                      uint32_t dmax, bool avx2);
 /* Both signs at once: plus[d] and minus[d] (d <= dmax, d < n) point at the
  * drift sums of the rows in order and in reverse order, bit-identical to
- * oz_taylor_tree's; work is 4 n x width floats; avx2 from oz_cpu_avx2(). */
+ * oz_taylor_tree's; work is 4 n x width floats.  avx2 (oz_simd_avx2) picks
+ * the AVX2 copies in all three trees; the sums are the same. */
 void oz_taylor_tree_both(const float *const *rows, float *work, uint32_t n, uint32_t width,
                          uint32_t dmax, bool avx2, const float **plus, const float **minus);
 /* The same for n = 8, dmax = 2 in one pass: out receives W columns (W a

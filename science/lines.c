@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "simd.h"
 
 /* Lines need at least 4 spectra to be more than a spike, and at most this
  * many (a unit cut into more, shorter spectra than this is searched by the
@@ -446,9 +447,6 @@ static double noise_level(const oz_block *b, float *col)
     return median(col, nr.runs * nr.len) / ((double)b->nspec - 1.0 / 3.0);
 }
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
 static inline v4f vmax4(v4f a, v4f b)
 {
     v4i gt = b > a;
@@ -488,12 +486,9 @@ static float row_max(const float *row, uint32_t len)
     return x;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_LINES_AVX2 1
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+#ifdef OZ_SIMD_AVX2
 /* row_max with AVX2; the same largest value. */
-__attribute__((target("avx2"))) static float row_max_avx2(const float *row, uint32_t len)
+OZ_AVX2 static float row_max_avx2(const float *row, uint32_t len)
 {
     float x = row[0];
     uint32_t k = 0;
@@ -520,7 +515,7 @@ __attribute__((target("avx2"))) static float row_max_avx2(const float *row, uint
 
 static float row_max_any(const float *row, uint32_t len, bool avx2)
 {
-#ifdef OZ_LINES_AVX2
+#ifdef OZ_SIMD_AVX2
     if (avx2)
         return row_max_avx2(row, len);
 #endif
@@ -604,7 +599,7 @@ static void offer_tile(const struct search_ctx *c, const struct tiling *t, bool 
                 rows[s] = rows[n - 1 - s];
                 rows[n - 1 - s] = r;
             }
-        R = oz_taylor_tree(rows, area + tile, area + 2 * tile, n, width, t->D);
+        R = oz_taylor_tree(rows, area + tile, area + 2 * tile, n, width, t->D, avx2);
         stride = width;
     }
     for (uint32_t d = neg ? 1 : 0; d <= t->D; d++) {
@@ -643,7 +638,7 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
     float *col = zero + (width > t.owidth ? width : t.owidth);
     float *tmax = col + noise_bins(L); /* [combination, sign][tile]: strongest path */
     const float *rows[OZ_LINES_NSPEC_MAX], *plus[OZ_LINES_NSPEC_MAX], *minus[OZ_LINES_NSPEC_MAX];
-    const bool avx2 = oz_cpu_avx2();
+    const bool avx2 = oz_simd_avx2(b->cfg);
     const bool pairs = b->power_half != NULL;
     const bool tree8 = t.tree8; /* the default unit's tree (dedoppler.c) */
     /* combinations 0 (one set) or 1 and 2 (pairs); index (combo - c0) * 2

@@ -121,8 +121,8 @@ typedef enum oz_sci_mode {
 } oz_sci_mode;
 
 /*
- * The analysis configuration.  Every field has a JSON key of the same name
- * (oz_sci_config_from_json).  Thresholds are in the units of each type's
+ * The analysis configuration.  Every field but no_avx2 has a JSON key of the
+ * same name (oz_sci_config_from_json).  Thresholds are in the units of each type's
  * detection statistic; a signal's `score` is statistic / threshold, so
  * score >= 1 means "detected" whatever the type.
  */
@@ -170,6 +170,12 @@ typedef struct oz_sci_config {
     uint32_t max_signals;     /* reported signals cap; more sets overflow (SETI: 30) */
     double compare_power_rel; /* compare: relative tolerance on power (0.01) */
     oz_fft_planner planner;
+
+    /* The host's choice, not the analysis's (no JSON key, not saved with a
+     * checkpoint): true runs the portable vector code even where the CPU
+     * has AVX2.  Both give bit-identical results; the CLIs and the worker
+     * set it when OZ_NO_AVX2 is in their environment (default false). */
+    bool no_avx2;
 } oz_sci_config;
 
 /* The chirp range searched at FFT length L: chirp_limit's entry for L when

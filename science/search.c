@@ -50,6 +50,7 @@
 
 #include "chirp.h"
 #include "seti.h"
+#include "simd.h"
 
 #define OZ_SEARCH_STATE_FORMAT "ozma-search-state/1"
 /* Largest sample magnitude: |X|^2 of a 131072-point FFT, summed over a
@@ -96,6 +97,7 @@ struct oz_sci_search {
     size_t n;
     double fs, f0;
     uint64_t fingerprint; /* FNV-1a of the sample bytes */
+    bool avx2;            /* the AVX2 copies run (oz_simd_avx2) */
 
     double base; /* finest chirp step, Hz/s */
     int64_t imax;
@@ -387,6 +389,7 @@ int oz_sci_search_new(const oz_sci_config *cfg, const float *iq, size_t n, doubl
     s->n = n;
     s->fs = sample_rate;
     s->f0 = center_hz;
+    s->avx2 = oz_simd_avx2(cfg);
     if ((rc = scan_samples(iq, n, &s->fingerprint, why, whylen)))
         goto fail;
     if (cfg->mode == OZ_MODE_SETI) { /* flattens the band itself, as v8 does */
@@ -469,9 +472,6 @@ bool oz_sci_search_finished(const oz_sci_search *s)
     return s->done >= s->nsteps || s->found.overflow;
 }
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
 /* Four complex values at x squared into p; returns the powers. */
 static inline v4f square4(const float *x, float *p)
 {
@@ -537,18 +537,15 @@ static uint32_t square_row(const float *row, float *p, uint32_t L, float acc[8],
     return 1;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_SQUARE_AVX2 1
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+#ifdef OZ_SIMD_AVX2
 /* square_row with AVX2: the same eight lanes in one register, each lane doing
  * the same operations in the same order, so the sums and maxima are
  * bit-identical to the four-lane path.  The deinterleave uses in-lane
  * shuffles (bins 0 1 4 5 2 3 6 7) and one permute back to bin order; each
  * lane also keeps the first bin holding its maximum, so the peak's bin comes
  * out of the same pass instead of a second scan. */
-__attribute__((target("avx2"))) static uint32_t
-square_row_avx2(const float *row, float *p, uint32_t L, float acc[8], float mx[8])
+OZ_AVX2 static uint32_t square_row_avx2(const float *row, float *p, uint32_t L, float acc[8],
+                                        float mx[8])
 {
     const v8i step = {8, 8, 8, 8, 8, 8, 8, 8};
     v8f a = {0}, m = {0};
@@ -591,18 +588,16 @@ square_row_avx2(const float *row, float *p, uint32_t L, float acc[8], float mx[8
  * bins is SIMD (square_row, AVX2 where the CPU has it); its eight lane sums
  * are combined in double in a fixed order. */
 static double square(const float *x, float *power, float *row_out, float *mean, float *max,
-                     uint32_t *argmax, uint32_t L, uint32_t rows)
+                     uint32_t *argmax, uint32_t L, uint32_t rows, bool avx2)
 {
-#ifdef OZ_SQUARE_AVX2
-    const bool avx2 = oz_cpu_avx2();
-#endif
+    (void)avx2; /* without AVX2 copies (simd.h) */
     double total = 0;
     for (uint32_t s = 0; s < rows; s++) {
         const float *row = x + 2 * (size_t)s * L;
         float *p = power ? power + (size_t)s * L : row_out;
         float acc[8], mx[8];
         uint32_t km;
-#ifdef OZ_SQUARE_AVX2
+#ifdef OZ_SIMD_AVX2
         if (avx2)
             km = square_row_avx2(row, p, L, acc, mx);
         else
@@ -638,10 +633,11 @@ static double spectra(oz_sci_search *s, const struct len_plan *lp, double chirp,
     for (uint32_t first = 0; first < lp->nspec;) {
         uint32_t rows = lp->nspec - first >= lp->batch ? lp->batch : 1;
         size_t at = (size_t)first * L;
-        oz_dechirp(s->iq + 2 * at, (float *)s->chunk, at, (size_t)rows * L, s->fs, chirp, shift_hz);
+        oz_dechirp(s->iq + 2 * at, (float *)s->chunk, at, (size_t)rows * L, s->fs, chirp, shift_hz,
+                   s->avx2);
         fft_run(s, rows == lp->batch ? lp->plan : lp->tail, s->chunk, s->chunk);
         total += square((const float *)s->chunk, o->power ? o->power + at : NULL, s->row,
-                        o->mean + first, o->max + first, o->argmax + first, L, rows);
+                        o->mean + first, o->max + first, o->argmax + first, L, rows, s->avx2);
         first += rows;
     }
     return total / ((double)L * lp->nspec);
@@ -680,7 +676,7 @@ static void pair_spectra(oz_sci_search *s, int64_t i)
     for (size_t at = 0; at < end; at += G) {
         size_t len = end - at < G ? end - at : G;
         oz_dechirp_pair(s->iq + 2 * at, (float *)s->chunk, (float *)s->chunk2, at, len, s->fs,
-                        (double)i * s->base);
+                        (double)i * s->base, s->avx2);
         for (unsigned li = 0; li < s->nlens; li++) {
             const struct len_plan *lp = &s->lens[li];
             size_t have = (size_t)lp->nspec * lp->L;
@@ -694,7 +690,7 @@ static void pair_spectra(oz_sci_search *s, int64_t i)
                     pair_transform(s, lp, li + 1 == s->nlens, neg ? s->chunk2 : s->chunk, rows);
                 total[li][neg] +=
                     square(y, o->power ? o->power + at : NULL, s->row, o->mean + first,
-                           o->max + first, o->argmax + first, L, rows);
+                           o->max + first, o->argmax + first, L, rows, s->avx2);
             }
         }
     }

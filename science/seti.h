@@ -103,8 +103,8 @@ static inline float oz_seti_first_max(const float *x, uint32_t len, uint32_t *at
 
 /* Both of the above in one pass over a row of L floats in blocks of blk
  * (seti_rowstats.c): *total = oz_seti_blocked_total(x, L / blk, blk),
- * returns oz_seti_first_max(x, L, at), the same to the bit; avx2 from
- * oz_cpu_avx2(). */
+ * returns oz_seti_first_max(x, L, at), the same to the bit; avx2 picks the
+ * AVX2 pass (simd.h). */
 float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
                         uint32_t *at);
 
@@ -133,6 +133,7 @@ typedef struct oz_seti_block {
     size_t n;  /* samples in the unit (nspec * L) */
     double fs; /* sample rate, Hz */
     const oz_sci_seti *p;
+    bool avx2; /* the detectors' AVX2 copies run (oz_simd_avx2 of the configuration) */
 } oz_seti_block;
 
 /* Autocorrelation (autocorr.c), at p->autocorr_fftlen only: v8's

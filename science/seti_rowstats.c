@@ -19,14 +19,11 @@
  * than eight blocks, or blocks not a multiple of eight floats, take the
  * scalar route, which gives the same answer.
  */
-#include <immintrin.h>
-
 #include "seti.h"
+#include "simd.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ROWSTATS_AVX2 1
-
-__attribute__((target("avx2"))) static inline void transpose8(__m256 r[8])
+#ifdef OZ_SIMD_AVX2
+OZ_AVX2 static inline void transpose8(__m256 r[8])
 {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
@@ -50,9 +47,8 @@ __attribute__((target("avx2"))) static inline void transpose8(__m256 r[8])
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-__attribute__((target("avx2"))) static float row_stats_avx2(const float *x, uint32_t L,
-                                                             uint32_t blk, float *total,
-                                                             uint32_t *at)
+OZ_AVX2 static float row_stats_avx2(const float *x, uint32_t L, uint32_t blk, float *total,
+                                    uint32_t *at)
 {
     const __m256i jb = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                           _mm256_set1_epi32((int)blk));
@@ -108,7 +104,7 @@ __attribute__((target("avx2"))) static float row_stats_avx2(const float *x, uint
 float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
                         uint32_t *at)
 {
-#ifdef ROWSTATS_AVX2
+#ifdef OZ_SIMD_AVX2
     if (avx2 && blk % 8 == 0 && L % (8 * blk) == 0)
         return row_stats_avx2(x, L, blk, total, at);
 #else

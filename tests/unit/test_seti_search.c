@@ -412,6 +412,26 @@ static void resume_is_bit_identical(void **state)
     free(iq);
 }
 
+/* The configuration's no_avx2 reaches the seti mode's dechirp, spectra and
+ * autocorrelation: the portable code gives the AVX2 result bit for bit. */
+static void the_portable_path_gives_the_same_result(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    small_config(&cfg);
+    cfg.seti.autocorr_fftlen = 8192;
+    float *iq = two_tones(41);
+    oz_sci_result fast, portable;
+    oz_test_search(&cfg, iq, N, FS, F0, &fast);
+    cfg.no_avx2 = true;
+    oz_test_search(&cfg, iq, N, FS, F0, &portable);
+    assert_true(fast.nsignals >= 2);
+    assert_same_result(&fast, &portable);
+    oz_sci_result_clear(&fast);
+    oz_sci_result_clear(&portable);
+    free(iq);
+}
+
 /* The saved state with one field of its seti part replaced. */
 static char *edit_state(const char *saved, const char *key, json_t *value)
 {
@@ -629,6 +649,7 @@ int main(void)
         cmocka_unit_test(the_list_is_cut_at_max_signals_in_v8_order),
         cmocka_unit_test(pure_noise_reports_nothing_but_keeps_best_of),
         cmocka_unit_test(resume_is_bit_identical),
+        cmocka_unit_test(the_portable_path_gives_the_same_result),
         cmocka_unit_test(damaged_or_foreign_states_are_refused),
         cmocka_unit_test(a_full_list_without_overflow_is_refused),
         cmocka_unit_test(flops_are_deterministic_and_grow_with_the_chirp_range),
