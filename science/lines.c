@@ -8,7 +8,7 @@
  * today's SETI surveys) do that on a spectrogram, but a tone drifting more
  * than a bin during one spectrum is smeared and lost.  Ozma has the complex
  * samples, so it does both: the search already dechirps coherently at every
- * chirp step (search.c); at the longest FFT length the step is
+ * chirp step (plan.c); at the longest FFT length the step is
  * chirp_resolution * bin^2, so the residual drift within one spectrum is at
  * most chirp_resolution / 2 bins, and this file sums the power of the block
  * along every residual drift line up to that rate, both signs, with the
@@ -32,7 +32,7 @@
  * The threshold is the value that sum exceeds with probability
  * line_pfa / trials, where trials counts every (block, combination, bin,
  * drift) the plan searches, so line_pfa is the false-alarm probability per
- * unit; it is computed once per plan (oz_lines_threshold) from the exact
+ * unit; it is computed once per plan (oz_lines_plan) from the exact
  * integer-shape Gamma tail, integrated over G2 for pairs.  A line reports
  * power = its integrated SNR, (sum/mu - mean) / sd, and score = SNR over the
  * threshold's SNR.
@@ -190,7 +190,7 @@ static double tail(uint32_t n, bool pairs, double x)
     return pairs ? pair_q(n, x) : gamma_q(n, x);
 }
 
-double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks)
+static double threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks)
 {
     const uint32_t D = drift_rows(cfg, nspec, next_pow2(nspec));
     const bool pairs = cfg->line_half_bin != 0;
@@ -210,6 +210,24 @@ double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, 
             hi = mid;
     }
     return hi;
+}
+
+void oz_lines_plan(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks,
+                   oz_det_plan *out)
+{
+    /* two Taylor trees (both drift signs) of nspec rounded up to a power of
+     * two rows a block; with half-bin spectra, twice (the search counts
+     * those spectra themselves) */
+    uint64_t rows = 1;
+    while (rows < nspec)
+        rows *= 2;
+    uint64_t tree = 2 * rows * L * oz_log2u((uint32_t)rows);
+    const bool half = cfg->line_half_bin != 0;
+    *out = (oz_det_plan){
+        .flops = (half ? 2u : 1u) * blocks * tree,
+        .thr = threshold(cfg, L, nspec, blocks),
+        .half_bin = half,
+    };
 }
 
 /* Median of v[0..n) (n <= NOISE_BINS): the (n/2)-th smallest.  The values
@@ -349,7 +367,7 @@ static void offer_line(const struct search_ctx *c, uint32_t k, int64_t dd, doubl
     const double bin = b->fs / b->L;
     const double mean = c->mean1 * nspec, sd = c->sd1 * sqrt((double)nspec);
     double snr = (x - mean) / sd;
-    double snr_thr = (b->line_thr - mean) / sd;
+    double snr_thr = (b->plan_thr - mean) / sd;
 
     /* where along the path the tone is: a maximum-sum run of spectra */
     double excess = (x - mean) / nspec, cut = excess > 0 ? 0.5 * excess : 0;
@@ -697,7 +715,7 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
         return;
     c.mean1 = pairs ? 2.0 : 1.0;
     c.sd1 = pairs ? sqrt(PAIR_VAR) : 1.0;
-    const float thr = (float)(b->line_thr * c.mu);
+    const float thr = (float)(b->plan_thr * c.mu);
     for (c.combo = c0; c.combo <= c1; c.combo++) {
         for (int neg = 0; neg < 2; neg++) {
             const int i = (c.combo - c0) * 2 + neg;
