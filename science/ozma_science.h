@@ -298,6 +298,15 @@ int oz_sci_search_result(const oz_sci_search *s, oz_sci_result *out);
 /* The deterministic FLOP count of the whole plan (same on every machine). */
 uint64_t oz_sci_search_flops(const oz_sci_search *s);
 
+/* The same count without a search: what oz_sci_search_flops would give for
+ * a unit of n samples at sample_rate around center_hz, in either mode, from
+ * the plan alone (no samples, FFTW plans or work arrays: for a scheduler
+ * pricing units).  Refuses, with the same sentence in why, what
+ * oz_sci_search_new would refuse for such a unit whatever its samples;
+ * 0, OZ_SCI_EINVAL or OZ_SCI_ENOMEM. */
+int oz_sci_plan_flops(const oz_sci_config *cfg, size_t n, double sample_rate, double center_hz,
+                      uint64_t *flops, char *why, size_t whylen);
+
 /* Serialises the search state (not the samples) as a NUL-terminated JSON
  * string, malloc'd into *out; the caller frees it. */
 int oz_sci_search_save(const oz_sci_search *s, char **out);

@@ -16,11 +16,13 @@
  *
  * FLOPs are counted from the plan alone (5 L log2 L per FFT, 6 per sample
  * per dechirp, 3 per power, and what each detector's plan adds), so every
- * host reports the same number for the same unit and configuration.  The
- * plan allocates nothing; oz_sci_search_new builds the work arrays and FFTW
- * plans for it.
+ * host reports the same number for the same unit and configuration, and
+ * oz_sci_plan_flops gives it without samples: it fills the plan of a search
+ * that is never run.  The plan allocates nothing; oz_sci_search_new builds
+ * the work arrays and FFTW plans for it.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "search.h"
 
@@ -141,4 +143,26 @@ int oz_search_plan_make(oz_sci_search *s, char *why, size_t whylen)
         plan_detectors(cfg, lp, &s->flops);
     }
     return OZ_SCI_OK;
+}
+
+int oz_sci_plan_flops(const oz_sci_config *cfg, size_t n, double sample_rate, double center_hz,
+                      uint64_t *flops, char *why, size_t whylen)
+{
+    *flops = 0;
+    int rc = oz_search_check_unit(cfg, n, sample_rate, center_hz, why, whylen);
+    if (rc)
+        return rc;
+    if (cfg->mode == OZ_MODE_SETI)
+        return oz_seti_plan_flops(cfg, n, sample_rate, flops, why, whylen);
+    oz_sci_search *s = calloc(1, sizeof *s);
+    if (!s)
+        return OZ_SCI_ENOMEM;
+    s->cfg = *cfg;
+    s->n = n;
+    s->fs = sample_rate;
+    rc = oz_search_plan_make(s, why, whylen);
+    if (rc == OZ_SCI_OK)
+        *flops = s->flops;
+    oz_sci_search_free(s);
+    return rc;
 }

@@ -173,6 +173,10 @@ typedef struct oz_seti_run oz_seti_run;
 int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
                     oz_seti_run **out, char *why, size_t whylen);
 void oz_seti_run_free(oz_seti_run *r);
+/* The FLOPs of v8's plan for n samples at fs, as oz_seti_run_flops of a
+ * run would give, without samples or work arrays (oz_sci_plan_flops). */
+int oz_seti_plan_flops(const oz_sci_config *cfg, size_t n, double fs, uint64_t *flops, char *why,
+                       size_t whylen);
 size_t oz_seti_run_steps(const oz_seti_run *r);
 size_t oz_seti_run_done(const oz_seti_run *r);
 uint64_t oz_seti_run_flops(const oz_seti_run *r);

@@ -313,11 +313,7 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
     }
     if (scratch && !(r->scratch = fftwf_alloc_real(scratch)))
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", r->n);
-    if (cfg->bsmooth_boxcar) {
-        if (r->n < cfg->bsmooth_chunk)
-            return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
-                               "bsmooth_chunk %u is longer than the unit's %zu samples",
-                               cfg->bsmooth_chunk, r->n);
+    if (cfg->bsmooth_boxcar) { /* the unit is a chunk long at least (check_unit) */
         if (!(r->flat = fftwf_alloc_real(2 * r->n)))
             return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit",
                                r->n);
@@ -329,25 +325,54 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
     return OZ_SCI_OK;
 }
 
+/* What v8 takes beyond oz_search_check_unit: units of a power of two
+ * samples, at least one band-flattening chunk long. */
+static int check_unit(const oz_sci_config *cfg, size_t n, char *why, size_t whylen)
+{
+    if (n & (n - 1))
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "seti mode: a unit of %zu samples; v8's units are a power of two", n);
+    if (cfg->bsmooth_boxcar && n < cfg->bsmooth_chunk)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "bsmooth_chunk %u is longer than the unit's %zu samples",
+                           cfg->bsmooth_chunk, n);
+    return OZ_SCI_OK;
+}
+
+int oz_seti_plan_flops(const oz_sci_config *cfg, size_t n, double fs, uint64_t *flops, char *why,
+                       size_t whylen)
+{
+    int rc = check_unit(cfg, n, why, whylen);
+    if (rc)
+        return rc;
+    oz_seti_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return OZ_SCI_ENOMEM;
+    r->cfg = *cfg;
+    r->n = n;
+    r->fs = fs;
+    if ((rc = make_plan(r, why, whylen)) == OZ_SCI_OK)
+        *flops = r->flops;
+    oz_seti_run_free(r);
+    return rc;
+}
+
 int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
                     oz_seti_run **out, char *why, size_t whylen)
 {
     *out = NULL;
+    int rc = check_unit(cfg, n, why, whylen);
+    if (rc)
+        return rc;
     oz_seti_run *r = calloc(1, sizeof *r);
     if (!r)
         return OZ_SCI_ENOMEM;
-    if (n & (n - 1)) {
-        free(r);
-        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
-                           "seti mode: a unit of %zu samples; v8's units are a power of two", n);
-    }
     r->cfg = *cfg;
     r->iq = iq;
     r->n = n;
     r->fs = fs;
     r->f0 = f0;
     r->avx2 = oz_simd_avx2(cfg);
-    int rc;
     if ((rc = make_plan(r, why, whylen)) || (rc = make_workspace(r, why, whylen))) {
         oz_seti_run_free(r);
         return rc;
