@@ -339,26 +339,10 @@ static int check_unit(const oz_sci_config *cfg, size_t n, char *why, size_t whyl
     return OZ_SCI_OK;
 }
 
-int oz_seti_plan_flops(const oz_sci_config *cfg, size_t n, double fs, uint64_t *flops, char *why,
-                       size_t whylen)
-{
-    int rc = check_unit(cfg, n, why, whylen);
-    if (rc)
-        return rc;
-    oz_seti_run *r = calloc(1, sizeof *r);
-    if (!r)
-        return OZ_SCI_ENOMEM;
-    r->cfg = *cfg;
-    r->n = n;
-    r->fs = fs;
-    if ((rc = make_plan(r, why, whylen)) == OZ_SCI_OK)
-        *flops = r->flops;
-    oz_seti_run_free(r);
-    return rc;
-}
-
-int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
-                    oz_seti_run **out, char *why, size_t whylen)
+/* A run with its plan for n samples at fs, and no samples or work arrays
+ * yet. */
+static int plan_run(const oz_sci_config *cfg, size_t n, double fs, oz_seti_run **out, char *why,
+                    size_t whylen)
 {
     *out = NULL;
     int rc = check_unit(cfg, n, why, whylen);
@@ -368,16 +352,42 @@ int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double 
     if (!r)
         return OZ_SCI_ENOMEM;
     r->cfg = *cfg;
-    r->iq = iq;
     r->n = n;
     r->fs = fs;
-    r->f0 = f0;
-    r->avx2 = oz_simd_avx2(cfg);
-    if ((rc = make_plan(r, why, whylen)) || (rc = make_workspace(r, why, whylen))) {
+    if ((rc = make_plan(r, why, whylen))) {
         oz_seti_run_free(r);
         return rc;
     }
     *out = r;
+    return OZ_SCI_OK;
+}
+
+int oz_seti_plan_flops(const oz_sci_config *cfg, size_t n, double fs, uint64_t *flops, char *why,
+                       size_t whylen)
+{
+    oz_seti_run *r;
+    int rc = plan_run(cfg, n, fs, &r, why, whylen);
+    if (rc == OZ_SCI_OK)
+        *flops = r->flops;
+    oz_seti_run_free(r);
+    return rc;
+}
+
+int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
+                    oz_seti_run **out, char *why, size_t whylen)
+{
+    int rc = plan_run(cfg, n, fs, out, why, whylen);
+    if (rc)
+        return rc;
+    oz_seti_run *r = *out;
+    r->iq = iq;
+    r->f0 = f0;
+    r->avx2 = oz_simd_avx2(cfg);
+    if ((rc = make_workspace(r, why, whylen))) {
+        oz_seti_run_free(r);
+        *out = NULL;
+        return rc;
+    }
     return OZ_SCI_OK;
 }
 

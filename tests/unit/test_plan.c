@@ -98,15 +98,7 @@ static void seti_mode_plan_counts_what_a_search_counts(void **state)
 {
     (void)state;
     oz_sci_config cfg;
-    oz_sci_config_default(&cfg);
-    cfg.mode = OZ_MODE_SETI;
-    cfg.fft_min = 64;
-    cfg.fft_max = 8192;
-    cfg.chirp_max = 4.0;
-    cfg.chirp_resolution = 0.333;
-    cfg.spike_thresh = 22.0;
-    cfg.seti.angle_range = 0.0;
-    cfg.seti.pulse_fft_max = 0;
+    oz_test_config_seti_small(&cfg);
     cfg.seti.autocorr_fftlen = 8192;
     uint64_t fixed = assert_plan_matches(&cfg, N, FS, "seti, fixed pointing");
 
