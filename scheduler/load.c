@@ -20,9 +20,9 @@
  *
  * FLOP counts: a unit's credit comes from the FLOP count of its search
  * plan, which depends only on the configuration, the sample rate and the
- * unit length.  The plan is built once per distinct length (a search over
- * zeros; plans are FFTW_ESTIMATE whatever the configuration asks, the count
- * does not depend on it) and the count reused for every unit.
+ * unit length.  The kernel counts it from the plan alone (oz_sci_plan_flops:
+ * no samples, no FFTW plans), once per distinct length, and the count is
+ * reused for every unit; a unit the kernel would refuse is refused here.
  */
 #include "load.h"
 
@@ -164,25 +164,16 @@ static int unit_flops(struct load *L, uint64_t nsamples, uint64_t *out)
     }
     if (nsamples > SIZE_MAX / (2 * sizeof(float)))
         return oz_sched_fail(OZ_SCHED_ELIMIT, L->why, L->whylen, "unit too large");
-    float *zeros = calloc((size_t)nsamples * 2, sizeof *zeros);
-    if (!zeros)
-        return oz_sched_fail(OZ_SCHED_ENOMEM, L->why, L->whylen, "out of memory");
-    oz_sci_config cfg = *L->config;
-    cfg.planner = OZ_FFT_ESTIMATE;
-    oz_sci_search *s = NULL;
     char why[256];
-    int rc = oz_sci_search_new(&cfg, zeros, (size_t)nsamples, L->sample_rate, L->center_hz, &s, why,
-                               sizeof why);
-    if (rc != OZ_SCI_OK) {
-        free(zeros);
+    uint64_t flops;
+    int rc = oz_sci_plan_flops(L->config, (size_t)nsamples, L->sample_rate, L->center_hz, &flops,
+                               why, sizeof why);
+    if (rc != OZ_SCI_OK)
         return oz_sched_fail(rc == OZ_SCI_ENOMEM ? OZ_SCHED_ENOMEM : OZ_SCHED_EINVAL, L->why,
                              L->whylen, "planning the search of a unit: %s", why);
-    }
-    L->flops = oz_sci_search_flops(s);
+    L->flops = flops;
     L->flops_len = nsamples;
-    oz_sci_search_free(s);
-    free(zeros);
-    *out = L->flops;
+    *out = flops;
     return 0;
 }
 

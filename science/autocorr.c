@@ -68,7 +68,6 @@ struct oz_seti_autocorr {
                            squares of their DCT-II below L / 2 */
     fftwf_complex *out; /* L/2 + 1: their transform */
     float *tw;          /* L: cos, sin of pi k / 2L for k < L / 2 */
-    bool avx2;          /* oz_cpu_avx2() */
     fftwf_plan plan;    /* r2c of length L, in -> out */
 };
 
@@ -83,7 +82,6 @@ int oz_seti_autocorr_new(uint32_t L, unsigned fftw_flags, oz_seti_autocorr **out
         return OZ_SCI_ENOMEM;
     a->L = L;
     a->blksize = oz_seti_sum_block(L / 2, 4);
-    a->avx2 = oz_cpu_avx2();
     a->in = fftwf_malloc(sizeof(float) * L);
     a->out = fftwf_malloc(sizeof(fftwf_complex) * (L / 2 + 1));
     a->tw = fftwf_malloc(sizeof(float) * L);
@@ -142,7 +140,7 @@ double oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, cons
 
     /* v8's mean: float squares summed per block, then over blocks, over L. */
     uint32_t kpeak;
-    float total, peak = oz_seti_row_stats(y, len, a->blksize, a->avx2, &total, &kpeak);
+    float total, peak = oz_seti_row_stats(y, len, a->blksize, b->avx2, &total, &kpeak);
     float mean = total / (float)L;
     float ratio = mean > 0.0f ? peak / mean : 0.0f;
 

@@ -7,8 +7,8 @@
  * Sixteen independent lanes (samples n, n+16, n+32, ...) each keep a phasor
  * p and a step w with p(n+16) = p(n) * w(n) and w(n+16) = w(n) * R, R
  * constant, because the phase difference over 16 samples grows linearly in
- * n.  Where the CPU has AVX2 the lanes run eight to a register (chosen at run
- * time), else four.  The
+ * n.  Where the CPU has AVX2 the lanes run eight to a register (the caller
+ * says, simd.h), else four.  The
  * lanes are GCC/clang vector values (real and imaginary parts apart), so the
  * loop is SIMD on any target without intrinsics.
  *
@@ -31,6 +31,7 @@
 
 #include "internal.h"
 #include "chirp.h"
+#include "simd.h"
 
 #define LANES 16
 #define OZ_DECHIRP_BLOCK 512
@@ -60,10 +61,6 @@ static cplx expc(double cycles)
         r.im = -r.im;
     return r;
 }
-
-/* Four floats as one value: GCC and clang lower it to the target's SIMD
- * (one SSE register on baseline x86-64, NEON on arm64). */
-typedef float v4f __attribute__((vector_size(16)));
 
 /* Multiplies 4 interleaved complex samples at x by the phasors (pr, pi)
  * into out and, when out2 is not NULL, by their conjugates into out2. */
@@ -161,18 +158,16 @@ static void dechirp_block(const float *restrict x, float *restrict out, float *r
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_DECHIRP_AVX2 1
+#ifdef OZ_SIMD_AVX2
 /* The same block with AVX2: two chains of eight lanes.  Every lane does
  * exactly the operations of the four-lane path in the same order (no fused
  * multiply-add), so both paths give bit-identical samples and a checkpoint
  * taken on one machine resumes identically on the same machine whatever it
  * dispatches to.  Kept in one function: helpers with another target would
  * not inline, and eight-float values must not cross a call. */
-typedef float v8f __attribute__((vector_size(32)));
-__attribute__((target("avx2"))) static void
-dechirp_block_avx2(const float *restrict x, float *restrict out, float *restrict out2, size_t len,
-                   const struct lanes *l, float rr, float ri)
+OZ_AVX2 static void dechirp_block_avx2(const float *restrict x, float *restrict out,
+                                       float *restrict out2, size_t len, const struct lanes *l,
+                                       float rr, float ri)
 {
     /* Register position q holds sample 8c + order[q]: the order that the
      * in-lane shuffles below produce, so no shuffle crosses 128-bit halves. */
@@ -230,7 +225,7 @@ dechirp_block_avx2(const float *restrict x, float *restrict out, float *restrict
 
 /* oz_dechirp, and with out2 (shift 0 only) the rate -chirp as well. */
 static void dechirp(const float *x, float *out, float *out2, size_t first, size_t n, double fs,
-                    double chirp, double shift_hz)
+                    double chirp, double shift_hz, bool avx2)
 {
     if (chirp == 0.0 && shift_hz == 0.0) {
         memcpy(out, x, 2 * n * sizeof *x);
@@ -245,13 +240,11 @@ static void dechirp(const float *x, float *out, float *out2, size_t first, size_
     size_t whole = n / LANES * LANES;
     struct lanes l;
     lanes_seed(&l, a, b, (double)first);
-#ifdef OZ_DECHIRP_AVX2
-    const bool avx2 = oz_cpu_avx2();
-#endif
+    (void)avx2; /* without AVX2 copies (simd.h) */
     for (size_t m = 0; m < whole; m += OZ_DECHIRP_BLOCK) {
         size_t len = whole - m < OZ_DECHIRP_BLOCK ? whole - m : OZ_DECHIRP_BLOCK;
         float *o2 = out2 ? out2 + 2 * m : NULL;
-#ifdef OZ_DECHIRP_AVX2
+#ifdef OZ_SIMD_AVX2
         if (avx2)
             dechirp_block_avx2(x + 2 * m, out + 2 * m, o2, len, &l, rr, ri);
         else
@@ -275,13 +268,13 @@ static void dechirp(const float *x, float *out, float *out2, size_t first, size_
 }
 
 void oz_dechirp(const float *x, float *out, size_t first, size_t n, double fs, double chirp,
-                double shift_hz)
+                double shift_hz, bool avx2)
 {
-    dechirp(x, out, NULL, first, n, fs, chirp, shift_hz);
+    dechirp(x, out, NULL, first, n, fs, chirp, shift_hz, avx2);
 }
 
 void oz_dechirp_pair(const float *x, float *out, float *out_neg, size_t first, size_t n, double fs,
-                     double chirp)
+                     double chirp, bool avx2)
 {
-    dechirp(x, out, out_neg, first, n, fs, chirp, 0.0);
+    dechirp(x, out, out_neg, first, n, fs, chirp, 0.0, avx2);
 }

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "simd.h"
 
 /* One row of a pass: o[k] = a[k] + b[k + shift] where column k + shift
  * exists, else a[k] (a partial sum; see the header comment).  Written once
@@ -66,12 +67,9 @@ static void tree_row(float *restrict o, const float *restrict a, const float *re
 
 /* The same with AVX2 (eight columns at a time); the sums are the same
  * single additions, so the result is bit-identical. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_TREE_AVX2 1
-__attribute__((target("avx2"))) static void tree_row_avx2(float *restrict o,
-                                                          const float *restrict a,
-                                                          const float *restrict b, uint32_t shift,
-                                                          uint32_t width)
+#ifdef OZ_SIMD_AVX2
+OZ_AVX2 static void tree_row_avx2(float *restrict o, const float *restrict a,
+                                  const float *restrict b, uint32_t shift, uint32_t width)
 {
     tree_row_body(o, a, b, shift, width);
 }
@@ -111,7 +109,7 @@ static void tree_level(const float **in, const float *const *plus, const float *
             const float *a = in[g + d / 2], *b = in[g + h + d / 2];
             float *o = buf + (size_t)(g + d) * width;
             uint32_t shift = d / 2 + (d & 1);
-#ifdef OZ_TREE_AVX2
+#ifdef OZ_SIMD_AVX2
             if (avx2)
                 tree_row_avx2(o, a, b, shift, width);
             else
@@ -128,23 +126,13 @@ static void tree_level(const float **in, const float *const *plus, const float *
     (void)avx2;
 }
 
-static bool use_avx2(void)
-{
-#ifdef OZ_TREE_AVX2
-    return oz_cpu_avx2();
-#else
-    return false;
-#endif
-}
-
 float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n, uint32_t width,
-                      uint32_t dmax)
+                      uint32_t dmax, bool avx2)
 {
     if (n < 2 || n > TREE_ROWS_MAX)
         return NULL;
     uint32_t need[32] = {0};
     uint32_t level = tree_need(n, dmax, need);
-    const bool avx2 = use_avx2();
     const float *in[TREE_ROWS_MAX], *out[TREE_ROWS_MAX];
     float *area[2] = {tmp, buf};
     for (uint32_t s = 0; s < n; s++)
@@ -251,18 +239,14 @@ void oz_taylor_tree_both(const float *const *rows, float *work, uint32_t n, uint
         }                                                                                          \
     }
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
 TREE8(tree8, v4f, v4i, 4, )
-#ifdef OZ_TREE_AVX2
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-TREE8(tree8_avx2, v8f, v8i, 8, __attribute__((target("avx2"))))
+#ifdef OZ_SIMD_AVX2
+TREE8(tree8_avx2, v8f, v8i, 8, OZ_AVX2)
 #endif
 
 void oz_taylor_tree8(const float *const *rows, uint32_t W, bool avx2, float *out, float mx[5])
 {
-#ifdef OZ_TREE_AVX2
+#ifdef OZ_SIMD_AVX2
     if (avx2) {
         tree8_avx2(rows, W, out, mx);
         return;

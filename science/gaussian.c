@@ -126,15 +126,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "simd.h"
 
 #define GAUSS_TAIL 4.0 /* the kernel is cut at this many sigma */
 #define LANES OZ_POT_LANES
 #define GROUP OZ_POT_GROUP
-
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
-#define LOAD(v, p) memcpy(&(v), (p), sizeof(v))
 
 size_t oz_gauss_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec)
 {
@@ -280,7 +276,7 @@ static void fit4(const float *col, const float *sy, const struct centres *c, flo
     const float invM = 1.0f / (float)c->M;
     v4f ybar, best = SPLAT4(-INFINITY), bt0 = SPLAT4((float)c->lo), ba = SPLAT4(0.0f),
               bb = SPLAT4(1.0f), p;
-    LOAD(ybar, sy);
+    OZ_LOAD(ybar, sy);
     ybar *= SPLAT4(invM);
     for (uint32_t t0 = c->lo; t0 <= c->hi; t0 += 4) {
         const uint32_t nc = c->hi - t0 < 3 ? c->hi - t0 + 1 : 4; /* centres t0 .. t0 + nc - 1 */
@@ -288,7 +284,7 @@ static void fit4(const float *col, const float *sy, const struct centres *c, flo
         const uint32_t i1 = t0 + nc - 1 + c->h < c->M - 1 ? t0 + nc - 1 + c->h : c->M - 1;
         v4f acc0 = SPLAT4(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (uint32_t i = i0; i <= i1; i++) {
-            LOAD(p, col + (size_t)i * LANES);
+            OZ_LOAD(p, col + (size_t)i * LANES);
             TAP4(acc0, 0u);
             TAP4(acc1, 1u);
             TAP4(acc2, 2u);
@@ -312,17 +308,14 @@ static void fit4(const float *col, const float *sy, const struct centres *c, flo
 #undef FIT4
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_GAUSS_AVX2 1
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+#ifdef OZ_SIMD_AVX2
 /* fit4 over all eight lanes with AVX2: every lane does exactly the
  * operations of fit4 in the same order (no fused multiply-add), so both
  * paths give bit-identical results.  Kept in one function: helpers with
  * another target would not inline, and eight-float values must not cross a
  * call. */
-__attribute__((target("avx2"))) static void fit8_avx2(const float *col, const float *sy,
-                                                      const struct centres *c, float *out)
+OZ_AVX2 static void fit8_avx2(const float *col, const float *sy, const struct centres *c,
+                              float *out)
 {
 #define SPLAT8(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
 #define SEL8(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
@@ -349,7 +342,7 @@ __attribute__((target("avx2"))) static void fit8_avx2(const float *col, const fl
     const float invM = 1.0f / (float)c->M;
     v8f ybar, best = SPLAT8(-INFINITY), bt0 = SPLAT8((float)c->lo), ba = SPLAT8(0.0f),
               bb = SPLAT8(1.0f), p;
-    LOAD(ybar, sy);
+    OZ_LOAD(ybar, sy);
     ybar *= SPLAT8(invM);
     for (uint32_t t0 = c->lo; t0 <= c->hi; t0 += 4) {
         const uint32_t nc = c->hi - t0 < 3 ? c->hi - t0 + 1 : 4;
@@ -357,7 +350,7 @@ __attribute__((target("avx2"))) static void fit8_avx2(const float *col, const fl
         const uint32_t i1 = t0 + nc - 1 + c->h < c->M - 1 ? t0 + nc - 1 + c->h : c->M - 1;
         v8f acc0 = SPLAT8(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (uint32_t i = i0; i <= i1; i++) {
-            LOAD(p, col + (size_t)i * LANES);
+            OZ_LOAD(p, col + (size_t)i * LANES);
             TAP8(acc0, 0u);
             TAP8(acc1, 1u);
             TAP8(acc2, 2u);
@@ -455,15 +448,15 @@ void oz_gauss_search(const oz_block *b, float *scratch, oz_found *found)
 
     /* Every centre, every bin: fit and keep each bin's best SNR (see the
      * header).  A lane past the last bin fits zeros: its best stays -inf. */
-#ifdef OZ_GAUSS_AVX2
-    const bool avx2 = oz_cpu_avx2();
+#ifdef OZ_SIMD_AVX2
+    const bool avx2 = oz_simd_avx2(b->cfg);
 #endif
     for (uint32_t k0 = 0; k0 < L; k0 += GROUP) {
         oz_pot_build(b, k0, L - k0 < GROUP ? L - k0 : GROUP, M, m, pot + (size_t)k0 * M, sy + k0);
         for (uint32_t kb = k0; kb < k0 + GROUP && kb < L; kb += LANES) {
             const float *col = pot + (size_t)kb * M;
             float out[4 * LANES];
-#ifdef OZ_GAUSS_AVX2
+#ifdef OZ_SIMD_AVX2
             if (avx2)
                 fit8_avx2(col, sy + kb, &cen, out);
             else

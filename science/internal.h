@@ -4,10 +4,11 @@
  * The search (search.c) turns each (chirp, FFT length) pair into an oz_block:
  * nspec power spectra of L bins each, row-major, plus what is needed to turn
  * a (spectrum, bin) position back into absolute frequency and time.  Each
- * detector (spikes.c, gaussian.c, pulse.c, triplet.c) reads a block and
- * offers candidate signals to an oz_found (found.c), which keeps the best of
- * each type, merges near-duplicates and caps the list.  Detectors never
- * allocate: search.c sizes one scratch buffer for all of them at plan time.
+ * detector (spikes.c, gaussian.c, pulse.c, triplet.c, lines.c: the rows of
+ * search.c's table, oz_detector) reads a block and offers candidate signals
+ * to an oz_found (found.c), which keeps the best of each type, merges
+ * near-duplicates and caps the list.  Detectors never allocate: the search
+ * sizes one scratch buffer for all of them from its plan.
  */
 #ifndef OZMA_SCIENCE_INTERNAL_H
 #define OZMA_SCIENCE_INTERNAL_H
@@ -18,18 +19,6 @@
 #include "ozma_science.h"
 
 #define OZ_PI 3.14159265358979323846
-
-/* Whether the AVX2 paths of chirp.c and search.c run: the CPU has AVX2 and
- * OZ_NO_AVX2 is not set in the environment (tests compare both paths; a
- * volunteer can rule it out).  Both paths give bit-identical results. */
-static inline bool oz_cpu_avx2(void)
-{
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    return __builtin_cpu_supports("avx2") && !getenv("OZ_NO_AVX2");
-#else
-    return false;
-#endif
-}
 
 /* CPU seconds this thread has used (the kernel's own cpu_s and fft_s). */
 static inline double oz_thread_cpu_s(void)
@@ -63,8 +52,8 @@ typedef struct oz_block {
     double f0;                   /* centre frequency, Hz */
     double chirp;                /* the dechirp rate of this block, Hz/s */
     double chirp_step;           /* chirp step at this L (compare tolerance) */
-    const float *power_half;     /* lines: the same spectra half a bin up, or NULL */
-    double line_thr;             /* lines: threshold on a path's sum / noise level */
+    const float *power_half;     /* the spectra half a bin up (oz_det_plan), or NULL */
+    double plan_thr;             /* the running detector's oz_det_plan.thr */
     const oz_sci_config *cfg;
 } oz_block;
 
@@ -137,8 +126,38 @@ void oz_found_offer(oz_found *f, const oz_signal *s);
 
 /* ---- detectors ------------------------------------------------------------ */
 
-/* Spikes: per spectrum, the strongest bin (DC excluded) over the spectrum mean. */
-void oz_spikes_search(const oz_block *b, oz_found *found);
+/* What a detector adds to the plan at a length it runs at (all zero when it
+ * has no plan function). */
+typedef struct oz_det_plan {
+    uint64_t flops; /* its own work over all the plan's blocks at this length */
+    double thr;     /* a constant of the plan, read back as oz_block.plan_thr */
+    bool half_bin;  /* it also reads the spectra half a bin up (oz_block.power_half) */
+} oz_det_plan;
+
+/*
+ * A detector of Ozma's search: one row of search.c's table (oz_detectors),
+ * which runs the rows in order on every block, so adding one is its own
+ * file, a row, its configuration fields and its signal type.
+ *   - type: the signals it offers (their fields: oz_signal);
+ *   - scratch: the floats of scratch it needs for a block of L bins and
+ *     nspec spectra, 0 where the configuration has it not run; NULL for one
+ *     that runs at every length reading only each spectrum's mean and peak
+ *     (the spikes), so that a length only it searches keeps no powers;
+ *   - plan: what it adds to the plan (oz_det_plan), blocks being how many
+ *     blocks of length L the plan searches; NULL for nothing;
+ *   - search: reads a block and offers what it finds.
+ */
+typedef struct oz_detector {
+    oz_sig_type type;
+    size_t (*scratch)(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
+    void (*plan)(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks,
+                 oz_det_plan *out);
+    void (*search)(const oz_block *b, float *scratch, oz_found *found);
+} oz_detector;
+
+/* Spikes: per spectrum, the strongest bin (DC excluded) over the spectrum
+ * mean (no scratch: it takes the row's argument and ignores it). */
+void oz_spikes_search(const oz_block *b, float *scratch, oz_found *found);
 
 /* Each PoT detector says how many floats of scratch it needs for a block of
  * L bins and nspec spectra (0 when it does not run at this L), then searches. */
@@ -156,9 +175,11 @@ void oz_triplet_search(const oz_block *b, float *scratch, oz_found *found);
 
 /* Lines (lines.c) run on the fft_max block only.  Their threshold depends on
  * the plan alone (blocks: how many blocks of length L it searches), so the
- * search computes it once. */
+ * plan computes it once (oz_lines_plan: also the Taylor trees' FLOPs, and
+ * the half-bin spectra when line_half_bin asks). */
 size_t oz_lines_scratch(const oz_sci_config *cfg, uint32_t L, uint32_t nspec);
-double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks);
+void oz_lines_plan(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks,
+                   oz_det_plan *out);
 void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
 
 /* The Taylor tree (dedoppler.c): n rows (a power of two, 2 to 1024) of
@@ -167,10 +188,11 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found);
  * columns k < width - d; buf and tmp are n x width work areas.  Returns
  * whichever of them holds the sums. */
 float *oz_taylor_tree(const float *const *rows, float *buf, float *tmp, uint32_t n, uint32_t width,
-                      uint32_t dmax);
+                      uint32_t dmax, bool avx2);
 /* Both signs at once: plus[d] and minus[d] (d <= dmax, d < n) point at the
  * drift sums of the rows in order and in reverse order, bit-identical to
- * oz_taylor_tree's; work is 4 n x width floats; avx2 from oz_cpu_avx2(). */
+ * oz_taylor_tree's; work is 4 n x width floats.  avx2 (oz_simd_avx2) picks
+ * the AVX2 copies in all three trees; the sums are the same. */
 void oz_taylor_tree_both(const float *const *rows, float *work, uint32_t n, uint32_t width,
                          uint32_t dmax, bool avx2, const float **plus, const float **minus);
 /* The same for n = 8, dmax = 2 in one pass: out receives W columns (W a

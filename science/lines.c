@@ -8,7 +8,7 @@
  * today's SETI surveys) do that on a spectrogram, but a tone drifting more
  * than a bin during one spectrum is smeared and lost.  Ozma has the complex
  * samples, so it does both: the search already dechirps coherently at every
- * chirp step (search.c); at the longest FFT length the step is
+ * chirp step (plan.c); at the longest FFT length the step is
  * chirp_resolution * bin^2, so the residual drift within one spectrum is at
  * most chirp_resolution / 2 bins, and this file sums the power of the block
  * along every residual drift line up to that rate, both signs, with the
@@ -32,7 +32,7 @@
  * The threshold is the value that sum exceeds with probability
  * line_pfa / trials, where trials counts every (block, combination, bin,
  * drift) the plan searches, so line_pfa is the false-alarm probability per
- * unit; it is computed once per plan (oz_lines_threshold) from the exact
+ * unit; it is computed once per plan (oz_lines_plan) from the exact
  * integer-shape Gamma tail, integrated over G2 for pairs.  A line reports
  * power = its integrated SNR, (sum/mu - mean) / sd, and score = SNR over the
  * threshold's SNR.
@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "simd.h"
 
 /* Lines need at least 4 spectra to be more than a spike, and at most this
  * many (a unit cut into more, shorter spectra than this is searched by the
@@ -189,7 +190,7 @@ static double tail(uint32_t n, bool pairs, double x)
     return pairs ? pair_q(n, x) : gamma_q(n, x);
 }
 
-double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks)
+static double threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks)
 {
     const uint32_t D = drift_rows(cfg, nspec, next_pow2(nspec));
     const bool pairs = cfg->line_half_bin != 0;
@@ -209,6 +210,24 @@ double oz_lines_threshold(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, 
             hi = mid;
     }
     return hi;
+}
+
+void oz_lines_plan(const oz_sci_config *cfg, uint32_t L, uint32_t nspec, uint64_t blocks,
+                   oz_det_plan *out)
+{
+    /* two Taylor trees (both drift signs) of nspec rounded up to a power of
+     * two rows a block; with half-bin spectra, twice (the search counts
+     * those spectra themselves) */
+    uint64_t rows = 1;
+    while (rows < nspec)
+        rows *= 2;
+    uint64_t tree = 2 * rows * L * oz_log2u((uint32_t)rows);
+    const bool half = cfg->line_half_bin != 0;
+    *out = (oz_det_plan){
+        .flops = (half ? 2u : 1u) * blocks * tree,
+        .thr = threshold(cfg, L, nspec, blocks),
+        .half_bin = half,
+    };
 }
 
 /* Median of v[0..n) (n <= NOISE_BINS): the (n/2)-th smallest.  The values
@@ -348,7 +367,7 @@ static void offer_line(const struct search_ctx *c, uint32_t k, int64_t dd, doubl
     const double bin = b->fs / b->L;
     const double mean = c->mean1 * nspec, sd = c->sd1 * sqrt((double)nspec);
     double snr = (x - mean) / sd;
-    double snr_thr = (b->line_thr - mean) / sd;
+    double snr_thr = (b->plan_thr - mean) / sd;
 
     /* where along the path the tone is: a maximum-sum run of spectra */
     double excess = (x - mean) / nspec, cut = excess > 0 ? 0.5 * excess : 0;
@@ -446,9 +465,6 @@ static double noise_level(const oz_block *b, float *col)
     return median(col, nr.runs * nr.len) / ((double)b->nspec - 1.0 / 3.0);
 }
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
 static inline v4f vmax4(v4f a, v4f b)
 {
     v4i gt = b > a;
@@ -488,12 +504,9 @@ static float row_max(const float *row, uint32_t len)
     return x;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_LINES_AVX2 1
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+#ifdef OZ_SIMD_AVX2
 /* row_max with AVX2; the same largest value. */
-__attribute__((target("avx2"))) static float row_max_avx2(const float *row, uint32_t len)
+OZ_AVX2 static float row_max_avx2(const float *row, uint32_t len)
 {
     float x = row[0];
     uint32_t k = 0;
@@ -520,7 +533,7 @@ __attribute__((target("avx2"))) static float row_max_avx2(const float *row, uint
 
 static float row_max_any(const float *row, uint32_t len, bool avx2)
 {
-#ifdef OZ_LINES_AVX2
+#ifdef OZ_SIMD_AVX2
     if (avx2)
         return row_max_avx2(row, len);
 #endif
@@ -604,7 +617,7 @@ static void offer_tile(const struct search_ctx *c, const struct tiling *t, bool 
                 rows[s] = rows[n - 1 - s];
                 rows[n - 1 - s] = r;
             }
-        R = oz_taylor_tree(rows, area + tile, area + 2 * tile, n, width, t->D);
+        R = oz_taylor_tree(rows, area + tile, area + 2 * tile, n, width, t->D, avx2);
         stride = width;
     }
     for (uint32_t d = neg ? 1 : 0; d <= t->D; d++) {
@@ -643,7 +656,7 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
     float *col = zero + (width > t.owidth ? width : t.owidth);
     float *tmax = col + noise_bins(L); /* [combination, sign][tile]: strongest path */
     const float *rows[OZ_LINES_NSPEC_MAX], *plus[OZ_LINES_NSPEC_MAX], *minus[OZ_LINES_NSPEC_MAX];
-    const bool avx2 = oz_cpu_avx2();
+    const bool avx2 = oz_simd_avx2(b->cfg);
     const bool pairs = b->power_half != NULL;
     const bool tree8 = t.tree8; /* the default unit's tree (dedoppler.c) */
     /* combinations 0 (one set) or 1 and 2 (pairs); index (combo - c0) * 2
@@ -702,7 +715,7 @@ void oz_lines_search(const oz_block *b, float *scratch, oz_found *found)
         return;
     c.mean1 = pairs ? 2.0 : 1.0;
     c.sd1 = pairs ? sqrt(PAIR_VAR) : 1.0;
-    const float thr = (float)(b->line_thr * c.mu);
+    const float thr = (float)(b->plan_thr * c.mu);
     for (c.combo = c0; c.combo <= c1; c.combo++) {
         for (int neg = 0; neg < 2; neg++) {
             const int i = (c.combo - c0) * 2 + neg;

@@ -9,13 +9,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "simd.h"
 
 #define LANES OZ_POT_LANES
 #define GROUP OZ_POT_GROUP
-
-typedef float v4f __attribute__((vector_size(16)));
-
-#define LOAD(v, p) memcpy(&(v), (p), sizeof(v))
 
 /* The PoT of nq quads of bins from k0 into the column buffers (see
  * oz_pot_build); nq is a constant where it is inlined, so the sums stay in
@@ -31,7 +28,7 @@ quads(const oz_block *b, uint32_t k0, uint32_t nq, uint32_t M, uint32_t m, float
         for (uint32_t s = j * m; s < (j + 1) * m; s++) {
             const float *row = b->power + (size_t)s * b->L + k0;
             for (uint32_t q = 0; q < nq; q++) {
-                LOAD(x[q], row + 4 * q);
+                OZ_LOAD(x[q], row + 4 * q);
                 p[q] += x[q];
             }
         }

@@ -75,16 +75,10 @@
 #include <string.h>
 
 #include "internal.h"
+#include "simd.h"
 
 #define LANES OZ_POT_LANES
 #define GROUP OZ_POT_GROUP
-
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-typedef double v2d __attribute__((vector_size(16)));
-typedef int64_t v2l __attribute__((vector_size(16)));
-
-#define LOAD(v, p) memcpy(&(v), (p), sizeof(v))
 
 /* What judging a period needs, computed once a block.  z = (cbrt(r) - 1 +
  * 1/(9k)) 3 sqrt(k) beats a best z0 only if cbrt(r) > t = z0 inv + c with
@@ -169,7 +163,7 @@ static inline void judge2(v2d s, v2d f, const float *fold, uint32_t w, uint32_t 
     v2l over = lev > one; /* level(): never below 1 */
     lev = (v2d)(((v2l)lev & over) | ((v2l)one & ~over));
     v2d r = f / ((v2d){pp->K, pp->K} * lev);
-    LOAD(z0, bs->z + w);
+    OZ_LOAD(z0, bs->z + w);
     v2d t = z0 * (v2d){pp->inv, pp->inv} + (v2d){pp->c, pp->c};
     v2l need = (s > zero) & ~((t > zero) & (r < t * t * t));
     for (uint32_t e = 0; e < 2; e++)
@@ -204,9 +198,9 @@ static void fold4(const float *buf, uint32_t w0, uint32_t M, uint32_t pmin,
         const size_t step = (size_t)P * LANES;
         v2d s0 = {0}, s1 = {0};
         v4f f, x, fmax;
-        LOAD(f, col);
+        OZ_LOAD(f, col);
         for (uint32_t i = 1; i < K; i++) {
-            LOAD(x, col + i * step);
+            OZ_LOAD(x, col + i * step);
             f += x;
         }
         fmax = f;
@@ -215,16 +209,16 @@ static void fold4(const float *buf, uint32_t w0, uint32_t M, uint32_t pmin,
         for (; j + 4 <= P; j += 4) {
             const float *c = col + (size_t)j * LANES;
             v4f f0, f1, f2, f3, x0, x1, x2, x3;
-            LOAD(f0, c);
-            LOAD(f1, c + LANES);
-            LOAD(f2, c + 2 * LANES);
-            LOAD(f3, c + 3 * LANES);
+            OZ_LOAD(f0, c);
+            OZ_LOAD(f1, c + LANES);
+            OZ_LOAD(f2, c + 2 * LANES);
+            OZ_LOAD(f3, c + 3 * LANES);
             for (uint32_t i = 1; i < K; i++) {
                 c += step;
-                LOAD(x0, c);
-                LOAD(x1, c + LANES);
-                LOAD(x2, c + 2 * LANES);
-                LOAD(x3, c + 3 * LANES);
+                OZ_LOAD(x0, c);
+                OZ_LOAD(x1, c + LANES);
+                OZ_LOAD(x2, c + 2 * LANES);
+                OZ_LOAD(x3, c + 3 * LANES);
                 f0 += x0;
                 f1 += x1;
                 f2 += x2;
@@ -238,9 +232,9 @@ static void fold4(const float *buf, uint32_t w0, uint32_t M, uint32_t pmin,
         }
         for (; j < P; j++) {
             const float *c = col + (size_t)j * LANES;
-            LOAD(f, c);
+            OZ_LOAD(f, c);
             for (uint32_t i = 1; i < K; i++) {
-                LOAD(x, c + i * step);
+                OZ_LOAD(x, c + i * step);
                 f += x;
             }
             take4(f, fold + (size_t)j * LANES + w0, &s0, &s1, &fmax);
@@ -253,21 +247,15 @@ static void fold4(const float *buf, uint32_t w0, uint32_t M, uint32_t pmin,
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_PULSE_AVX2 1
-#include <immintrin.h>
-typedef float v8f __attribute__((vector_size(32)));
-typedef double v4d __attribute__((vector_size(32)));
-typedef int64_t v4l __attribute__((vector_size(32)));
+#ifdef OZ_SIMD_AVX2
 /* fold4 over all eight lanes with AVX2: every lane does exactly the
  * operations of fold4 and judge2 in the same order (no fused multiply-add;
  * max_ps(f, m) is f > m ? f : m), so both paths give bit-identical results.
  * Kept in one function: helpers with another target would not inline, and
  * eight-float values must not cross a call.  GCC widens floats to doubles
  * piecewise; the intrinsic converts four at once, exactly as well. */
-__attribute__((target("avx2"))) static void fold8_avx2(const float *col, uint32_t M, uint32_t pmin,
-                                                       const struct period *per, float *fold,
-                                                       struct bests *bs)
+OZ_AVX2 static void fold8_avx2(const float *col, uint32_t M, uint32_t pmin,
+                               const struct period *per, float *fold, struct bests *bs)
 {
 #define TAKE8(f, at)                                                                               \
     do {                                                                                           \
@@ -283,9 +271,9 @@ __attribute__((target("avx2"))) static void fold8_avx2(const float *col, uint32_
         const size_t step = (size_t)P * LANES;
         v4d s0 = {0}, s1 = {0};
         v8f f, x, fmax;
-        LOAD(f, col);
+        OZ_LOAD(f, col);
         for (uint32_t i = 1; i < K; i++) {
-            LOAD(x, col + i * step);
+            OZ_LOAD(x, col + i * step);
             f += x;
         }
         fmax = f;
@@ -294,16 +282,16 @@ __attribute__((target("avx2"))) static void fold8_avx2(const float *col, uint32_
         for (; j + 4 <= P; j += 4) {
             const float *c = col + (size_t)j * LANES;
             v8f f0, f1, f2, f3, x0, x1, x2, x3;
-            LOAD(f0, c);
-            LOAD(f1, c + LANES);
-            LOAD(f2, c + 2 * LANES);
-            LOAD(f3, c + 3 * LANES);
+            OZ_LOAD(f0, c);
+            OZ_LOAD(f1, c + LANES);
+            OZ_LOAD(f2, c + 2 * LANES);
+            OZ_LOAD(f3, c + 3 * LANES);
             for (uint32_t i = 1; i < K; i++) {
                 c += step;
-                LOAD(x0, c);
-                LOAD(x1, c + LANES);
-                LOAD(x2, c + 2 * LANES);
-                LOAD(x3, c + 3 * LANES);
+                OZ_LOAD(x0, c);
+                OZ_LOAD(x1, c + LANES);
+                OZ_LOAD(x2, c + 2 * LANES);
+                OZ_LOAD(x3, c + 3 * LANES);
                 f0 += x0;
                 f1 += x1;
                 f2 += x2;
@@ -317,9 +305,9 @@ __attribute__((target("avx2"))) static void fold8_avx2(const float *col, uint32_
         }
         for (; j < P; j++) {
             const float *c = col + (size_t)j * LANES;
-            LOAD(f, c);
+            OZ_LOAD(f, c);
             for (uint32_t i = 1; i < K; i++) {
-                LOAD(x, c + i * step);
+                OZ_LOAD(x, c + i * step);
                 f += x;
             }
             TAKE8(f, fold + (size_t)j * LANES);
@@ -338,7 +326,7 @@ __attribute__((target("avx2"))) static void fold8_avx2(const float *col, uint32_
             v4l over = lev > one;
             lev = (v4d)(((v4l)lev & over) | ((v4l)one & ~over));
             r[h] = fd / (kk * lev);
-            LOAD(z0, bs->z + 4 * h);
+            OZ_LOAD(z0, bs->z + 4 * h);
             v4d t = z0 * inv + c;
             need[h] = (s[h] > zero) & ~((t > zero) & (r[h] < t * t * t));
         }
@@ -392,8 +380,8 @@ void oz_pulse_search(const oz_block *b, float *scratch, oz_found *found)
                                         .inv = 1.0 / (3.0 * sqrt(k)),
                                         .c = 1.0 - 1.0 / (9.0 * k) - 1e-9};
     }
-#ifdef OZ_PULSE_AVX2
-    const bool avx2 = oz_cpu_avx2();
+#ifdef OZ_SIMD_AVX2
+    const bool avx2 = oz_simd_avx2(b->cfg);
 #endif
 
     for (uint32_t k0 = 0; k0 < L; k0 += GROUP) {
@@ -405,7 +393,7 @@ void oz_pulse_search(const oz_block *b, float *scratch, oz_found *found)
                 bs.z[w] = -INFINITY;
                 bs.P[w] = bs.j[w] = 0;
             }
-#ifdef OZ_PULSE_AVX2
+#ifdef OZ_SIMD_AVX2
             if (avx2)
                 fold8_avx2(col, M, pmin, per, fold, &bs);
             else

@@ -107,8 +107,8 @@ void oz_seti_powers(const float *restrict iq, float *restrict out, size_t n, boo
 
 /* Both of the above in one pass over a row of L floats in blocks of blk
  * (seti_rowstats.c): *total = oz_seti_blocked_total(x, L / blk, blk),
- * returns oz_seti_first_max(x, L, at), the same to the bit; avx2 from
- * oz_cpu_avx2(). */
+ * returns oz_seti_first_max(x, L, at), the same to the bit; avx2 picks the
+ * AVX2 pass (simd.h). */
 float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
                         uint32_t *at);
 
@@ -137,6 +137,7 @@ typedef struct oz_seti_block {
     size_t n;  /* samples in the unit (nspec * L) */
     double fs; /* sample rate, Hz */
     const oz_sci_seti *p;
+    bool avx2; /* the detectors' AVX2 copies run (oz_simd_avx2 of the configuration) */
 } oz_seti_block;
 
 /* Autocorrelation (autocorr.c), at p->autocorr_fftlen only: v8's
@@ -176,6 +177,10 @@ typedef struct oz_seti_run oz_seti_run;
 int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
                     oz_seti_run **out, char *why, size_t whylen);
 void oz_seti_run_free(oz_seti_run *r);
+/* The FLOPs of v8's plan for n samples at fs, as oz_seti_run_flops of a
+ * run would give, without samples or work arrays (oz_sci_plan_flops). */
+int oz_seti_plan_flops(const oz_sci_config *cfg, size_t n, double fs, uint64_t *flops, char *why,
+                       size_t whylen);
 size_t oz_seti_run_steps(const oz_seti_run *r);
 size_t oz_seti_run_done(const oz_seti_run *r);
 uint64_t oz_seti_run_flops(const oz_seti_run *r);

@@ -5,7 +5,7 @@
  * search gets its own instructions).
  *
  * The folds run eight lanes to a vector (GCC/clang vector extensions; an
- * AVX2 copy of the same code is chosen at run time by oz_cpu_avx2()).  Each
+ * AVX2 copy of the same code is chosen at run time, simd.h).  Each
  * lane does the scalar sum's adds in the scalar order, and a fold's largest
  * sum is the largest of a set whatever the order of comparison (strict >
  * from 0, so NaN and -0 never win), so every lane is bit-identical to one
@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+#include "simd.h"
+
 #define AI static inline __attribute__((always_inline))
 /* Vectors pass by value only between always_inline functions, never through
  * a call, so GCC's note that the 32-byte vector ABI depends on AVX is moot. */

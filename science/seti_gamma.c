@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "seti_gamma.h"
+#include "simd.h"
 
 #define ITMAX 10000
 
@@ -70,9 +71,6 @@ double oz_seti_lcgf_g(double a, double x, double gln)
  * has stopped.  The chains of divisions are what the scalar loop waits on;
  * eight side by side (two vectors of four) fill the divider.  Lanes past n
  * are ignored. */
-typedef double v4d __attribute__((vector_size(32)));
-typedef int64_t v4l __attribute__((vector_size(32)));
-
 static inline __attribute__((always_inline)) void lcgf8(const double *a, const double *x,
                                                         const double *gln, double *out, size_t n)
 {
@@ -126,10 +124,9 @@ static void lcgf8_base(const double *a, const double *x, const double *gln, doub
     lcgf8(a, x, gln, out, n);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_GAMMA_AVX2 1
-__attribute__((target("avx2"))) static void lcgf8_avx2(const double *a, const double *x,
-                                                       const double *gln, double *out, size_t n)
+#ifdef OZ_SIMD_AVX2
+OZ_AVX2 static void lcgf8_avx2(const double *a, const double *x, const double *gln, double *out,
+                               size_t n)
 {
     lcgf8(a, x, gln, out, n);
 }
@@ -140,7 +137,7 @@ void oz_seti_lcgf_many(const double *a, const double *x, const double *gln, doub
 {
     (void)avx2;
     for (size_t j = 0; j < n; j += 8) {
-#ifdef OZ_GAMMA_AVX2
+#ifdef OZ_SIMD_AVX2
         if (avx2)
             lcgf8_avx2(a + j, x + j, gln + j, out + j, n - j);
         else

@@ -25,7 +25,7 @@ double oz_seti_lcgf(double a, double x);
  * evaluate many x at one a (the Gaussian score). */
 double oz_seti_lcgf_g(double a, double x, double gln);
 /* oz_seti_lcgf_g for n (a[j], x[j], gln[j]) into out[j], bit for bit the
- * same values, eight at a time side by side (avx2 from oz_cpu_avx2()). */
+ * same values, eight at a time side by side (avx2 picks the AVX2 copy). */
 void oz_seti_lcgf_many(const double *a, const double *x, const double *gln, double *out, size_t n,
                        bool avx2);
 /* log Gamma(a), a > 0, as v8 computes it (Lanczos, six terms). */

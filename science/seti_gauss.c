@@ -91,6 +91,7 @@
 
 #include "seti.h"
 #include "seti_gamma.h"
+#include "simd.h"
 
 /* v8's EXP macro's constant (its "NEG_LN_ONE_HALF"). */
 #define LN_HALF_V8 0.693
@@ -396,10 +397,10 @@ static inline __attribute__((always_inline)) void centres4(const float *potv, co
     const float *pc = potv + (size_t)(t - ex) * LANES;
     for (int d = 0; d <= 2 * ex; d++) {
         v8f p0, p1, p2, p3;
-        LD8(p0, pc + (size_t)d * LANES);
-        LD8(p1, pc + (size_t)(d + 1) * LANES);
-        LD8(p2, pc + (size_t)(d + 2) * LANES);
-        LD8(p3, pc + (size_t)(d + 3) * LANES);
+        OZ_LOAD(p0, pc + (size_t)d * LANES);
+        OZ_LOAD(p1, pc + (size_t)(d + 1) * LANES);
+        OZ_LOAD(p2, pc + (size_t)(d + 2) * LANES);
+        OZ_LOAD(p3, pc + (size_t)(d + 3) * LANES);
         e0 += p0;
         e1 += p1;
         e2 += p2;
@@ -413,10 +414,10 @@ static inline __attribute__((always_inline)) void centres4(const float *potv, co
     for (int d = 0; d <= 2 * h; d++) {
         const float wd = w[abs(d - h)];
         v8f p0, p1, p2, p3;
-        LD8(p0, pc + (size_t)d * LANES);
-        LD8(p1, pc + (size_t)(d + 1) * LANES);
-        LD8(p2, pc + (size_t)(d + 2) * LANES);
-        LD8(p3, pc + (size_t)(d + 3) * LANES);
+        OZ_LOAD(p0, pc + (size_t)d * LANES);
+        OZ_LOAD(p1, pc + (size_t)(d + 1) * LANES);
+        OZ_LOAD(p2, pc + (size_t)(d + 2) * LANES);
+        OZ_LOAD(p3, pc + (size_t)(d + 3) * LANES);
         s0 += (p0 - tm0) * wd;
         s1 += (p1 - tm1) * wd;
         s2 += (p2 - tm2) * wd;
@@ -427,14 +428,14 @@ static inline __attribute__((always_inline)) void centres4(const float *potv, co
     s2 *= scale;
     s3 *= scale;
     float *tp = tmv + (size_t)t * LANES, *pp = pkv + (size_t)t * LANES;
-    ST8(tp, tm0);
-    ST8(tp + LANES, tm1);
-    ST8(tp + 2 * LANES, tm2);
-    ST8(tp + 3 * LANES, tm3);
-    ST8(pp, s0);
-    ST8(pp + LANES, s1);
-    ST8(pp + 2 * LANES, s2);
-    ST8(pp + 3 * LANES, s3);
+    OZ_STORE(tp, tm0);
+    OZ_STORE(tp + LANES, tm1);
+    OZ_STORE(tp + 2 * LANES, tm2);
+    OZ_STORE(tp + 3 * LANES, tm3);
+    OZ_STORE(pp, s0);
+    OZ_STORE(pp + LANES, s1);
+    OZ_STORE(pp + 2 * LANES, s2);
+    OZ_STORE(pp + 3 * LANES, s3);
 }
 
 /* Steps 1 to 3 for bins k0 .. k0+7: potv gets their normalised points,
@@ -456,7 +457,7 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
             /* the next line of this row, two groups on: the rows are far
              * apart and the hardware's prefetch does not follow */
             __builtin_prefetch(col + s * L + 2 * LANES);
-            LD8(v, col + s++ * L);
+            OZ_LOAD(v, col + s++ * L);
         } else {
             size_t lim = s + g->m;
             v8f tot = {0};
@@ -464,7 +465,7 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
                 v8f part = {0};
                 for (uint32_t c = 0; c < g->bs; c++) {
                     __builtin_prefetch(col + (s + c) * L + 2 * LANES);
-                    LD8(v, col + (s + c) * L);
+                    OZ_LOAD(v, col + (s + c) * L);
                     part += v;
                 }
                 s += g->bs;
@@ -472,12 +473,12 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
             }
             for (; s < lim; s++) {
                 __builtin_prefetch(col + s * L + 2 * LANES);
-                LD8(v, col + s * L);
+                OZ_LOAD(v, col + s * L);
                 tot += v;
             }
             v = tot;
         }
-        ST8(potv + (size_t)j * LANES, v);
+        OZ_STORE(potv + (size_t)j * LANES, v);
         total += v;
     }
     v8i alive = total > 0.0f;
@@ -493,9 +494,9 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
     v8i any = {0};
     for (int i = 0; i < M; i++) {
         v8f p;
-        LD8(p, potv + (size_t)i * LANES);
+        OZ_LOAD(p, potv + (size_t)i * LANES);
         p = TO8F(LO4D(p) * rlo, HI4D(p) * rhi);
-        ST8(potv + (size_t)i * LANES, p);
+        OZ_STORE(potv + (size_t)i * LANES, p);
         any |= p >= g->over;
     }
     alive &= any;
@@ -508,9 +509,9 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
     total = (v8f){0};
     for (int i = 0; i < M; i++) {
         v8f p, prev = {0};
-        LD8(p, potv + (size_t)i * LANES);
+        OZ_LOAD(p, potv + (size_t)i * LANES);
         if (i - g->isigma >= 0)
-            LD8(prev, potv + (size_t)(i - g->isigma) * LANES);
+            OZ_LOAD(prev, potv + (size_t)(i - g->isigma) * LANES);
         total += p;
         mx = SEL(p > mx, p, mx);
         gsum += p - prev;
@@ -518,7 +519,7 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
         gmax = SEL(up, gsum, gmax);
         loc = (loc & ~up) | ((i - g->isigma / 2) & up);
     }
-    ST8(maxp, mx);
+    OZ_STORE(maxp, mx);
 
     /* step 3's numbers for every centre */
     const int ex = 2 * g->isigma, h = g->isigma;
@@ -534,7 +535,7 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
         int i1 = t + ex + 1 < M ? t + ex + 1 : M;
         v8f excl = {0}, p;
         for (int i = i0; i < i1; i++) {
-            LD8(p, potv + (size_t)i * LANES);
+            OZ_LOAD(p, potv + (size_t)i * LANES);
             excl += p;
         }
         v8f tm = (total - excl) / (float)(M - (i1 - i0));
@@ -542,12 +543,12 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
         for (int i = t - h; i <= t + h; i++) {
             if (i < 0 || i >= M)
                 continue;
-            LD8(p, potv + (size_t)i * LANES);
+            OZ_LOAD(p, potv + (size_t)i * LANES);
             sum += (p - tm) * w[abs(i - t)];
         }
         v8f pk = sum * g->scale;
-        ST8(tmv + (size_t)t * LANES, tm);
-        ST8(pkv + (size_t)t * LANES, pk);
+        OZ_STORE(tmv + (size_t)t * LANES, tm);
+        OZ_STORE(pkv + (size_t)t * LANES, pk);
         t++;
     }
 
@@ -569,8 +570,8 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
     v8i out = {0};
     for (int t = g->t_start; t < g->t_stop; t++) {
         v8f tm, pk;
-        LD8(tm, tmv + (size_t)t * LANES);
-        LD8(pk, pkv + (size_t)t * LANES);
+        OZ_LOAD(tm, tmv + (size_t)t * LANES);
+        OZ_LOAD(pk, pkv + (size_t)t * LANES);
         v8f prod = tm * df;
         v8f dlt = pk - prod;
         v8f marg = (v8f)((v8i)prod & INT32_MAX) * PASS_MARGIN + FLT_MIN;
@@ -605,20 +606,18 @@ static void chi_pairs_base(const gconst *g, size_t n, const float *x, const floa
     chi_pairs((int)g->M, (double)g->m, n, x, wt, mean, peak, terms, chi_out, null_out);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_GAUSS_AVX2 1
+#ifdef OZ_SIMD_AVX2
 /* The same code built for AVX2: eight lanes to a register. */
-__attribute__((target("avx2"))) static bool scan_group_avx2(const oz_seti_block *b, const gconst *g,
-                                                            uint32_t k0, const float *w,
-                                                            float *potv, float *tmv, float *pkv,
-                                                            uint8_t *pass, float *maxp)
+OZ_AVX2 static bool scan_group_avx2(const oz_seti_block *b, const gconst *g, uint32_t k0,
+                                    const float *w, float *potv, float *tmv, float *pkv,
+                                    uint8_t *pass, float *maxp)
 {
     return scan_group(b, g, k0, w, potv, tmv, pkv, pass, maxp);
 }
 
-__attribute__((target("avx2"))) static void
-chi_pairs_avx2(const gconst *g, size_t n, const float *x, const float *const *wt, const float *mean,
-               const float *peak, float *terms, float *chi_out, float *null_out)
+OZ_AVX2 static void chi_pairs_avx2(const gconst *g, size_t n, const float *x,
+                                   const float *const *wt, const float *mean, const float *peak,
+                                   float *terms, float *chi_out, float *null_out)
 {
     chi_pairs((int)g->M, (double)g->m, n, x, wt, mean, peak, terms, chi_out, null_out);
 }
@@ -646,7 +645,7 @@ static void flush(const oz_seti_block *b, const gconst *g, pairq *q, const float
     for (size_t j = 0; j < q->n; j++)
         wt[j] = wm + (M - 1 - (size_t)q->t[j]);
     float chi[LANES], nul[LANES];
-#ifdef OZ_GAUSS_AVX2
+#ifdef OZ_SIMD_AVX2
     if (avx2)
         chi_pairs_avx2(g, q->n, q->x, wt, q->tm, q->pk, terms, chi, nul);
     else
@@ -715,16 +714,13 @@ void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit e
         w[d] = weight((int)d, fsq);
     for (size_t j = 0; j + 1 < 2 * M; j++)
         wm[j] = w[j < M ? M - 1 - j : j - (M - 1)];
-    bool avx2 = false;
-#ifdef OZ_GAUSS_AVX2
-    avx2 = oz_cpu_avx2();
-#endif
+    const bool avx2 = b->avx2;
     uint32_t k = 0;
     if (g.t_start < g.t_stop) {
         for (; k + LANES <= b->L; k += LANES) {
             float maxp[LANES];
             bool some;
-#ifdef OZ_GAUSS_AVX2
+#ifdef OZ_SIMD_AVX2
             if (avx2)
                 some = scan_group_avx2(b, &g, k, w, potv, tmv, pkv, pass, maxp);
             else

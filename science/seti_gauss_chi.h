@@ -18,18 +18,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "simd.h"
+
 #define LANES 8
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef double v4d __attribute__((vector_size(32)));
-typedef int64_t v4l __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
 
 /* Macros, not functions: a 32-byte vector must not cross a call in code
  * built for the baseline ABI. */
-#define LD8(v, p) memcpy(&(v), (p), sizeof(v8f))
-#define ST8(p, v) memcpy((p), &(v), sizeof(v8f))
 #define SEL(m, a, b) ((v8f)(((v8i)(a) & (m)) | ((v8i)(b) & ~(m)))) /* m ? a : b */
 #define LO4D(v) __builtin_convertvector(__builtin_shufflevector((v), (v), 0, 1, 2, 3), v4d)
 #define HI4D(v) __builtin_convertvector(__builtin_shufflevector((v), (v), 4, 5, 6, 7), v4d)
@@ -111,8 +105,8 @@ chi_pairs(int M, double rebin, size_t n, const float *x, const float *const *wt,
         int i = 0;
         for (; i + LANES <= M; i += LANES) {
             v8f wv, xv;
-            LD8(wv, wq + i);
-            LD8(xv, xq + i);
+            OZ_LOAD(wv, wq + i);
+            OZ_LOAD(xv, xq + i);
             v8f pred = mn + pk * wv;
             pred /= mn;
             v8i gt = pred > 1.0f;
@@ -132,8 +126,8 @@ chi_pairs(int M, double rebin, size_t n, const float *x, const float *const *wt,
                 c = TO8F(rebin * (dlo * dlo), rebin * (dhi * dhi));
                 nv = TO8F(rebin * LO4D(dn), rebin * HI4D(dn));
             }
-            ST8(tc + i, c);
-            ST8(tn + i, nv);
+            OZ_STORE(tc + i, c);
+            OZ_STORE(tn + i, nv);
         }
         for (; i < M; i++) { /* chi_sq's own steps */
             float pred = mn + pk * wq[i];
@@ -154,14 +148,14 @@ chi_pairs(int M, double rebin, size_t n, const float *x, const float *const *wt,
         int i = 0;
         for (; i + LANES <= M; i += LANES) {
             v8f r0, r1, r2, r3, r4, r5, r6, r7;
-            LD8(r0, tk + i);
-            LD8(r1, tk + (size_t)M + i);
-            LD8(r2, tk + 2 * (size_t)M + i);
-            LD8(r3, tk + 3 * (size_t)M + i);
-            LD8(r4, tk + 4 * (size_t)M + i);
-            LD8(r5, tk + 5 * (size_t)M + i);
-            LD8(r6, tk + 6 * (size_t)M + i);
-            LD8(r7, tk + 7 * (size_t)M + i);
+            OZ_LOAD(r0, tk + i);
+            OZ_LOAD(r1, tk + (size_t)M + i);
+            OZ_LOAD(r2, tk + 2 * (size_t)M + i);
+            OZ_LOAD(r3, tk + 3 * (size_t)M + i);
+            OZ_LOAD(r4, tk + 4 * (size_t)M + i);
+            OZ_LOAD(r5, tk + 5 * (size_t)M + i);
+            OZ_LOAD(r6, tk + 6 * (size_t)M + i);
+            OZ_LOAD(r7, tk + 7 * (size_t)M + i);
             TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
             acc += r0;
             acc += r1;
@@ -180,8 +174,8 @@ chi_pairs(int M, double rebin, size_t n, const float *x, const float *const *wt,
         }
         sum[k] = acc / (float)M;
     }
-    ST8(chi_out, sum[0]);
-    ST8(null_out, sum[1]);
+    OZ_STORE(chi_out, sum[0]);
+    OZ_STORE(null_out, sum[1]);
 }
 
 #endif /* OZMA_SCIENCE_SETI_GAUSS_CHI_H */

@@ -83,6 +83,7 @@
 
 #include "seti.h"
 #include "seti_gamma.h"
+#include "simd.h"
 
 /* Halvings of a fold: one per power of two from 32 to len; 2^32 bounds it. */
 #define MAXDIVS 32u
@@ -713,10 +714,9 @@ static void search_generic(const search *x)
         search_bins(x, 1, x->b->L);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define OZ_PULSE_AVX2 1
+#ifdef OZ_SIMD_AVX2
 /* The same code compiled for AVX2: the same operations lane by lane. */
-__attribute__((target("avx2"))) static void search_avx2(const search *x)
+OZ_AVX2 static void search_avx2(const search *x)
 {
     if (x->y.across)
         search_groups(x);
@@ -750,8 +750,8 @@ void oz_seti_pulse_search(const oz_seti_block *b, bool pulse_find, float *scratc
     x.ctx = ctx;
     if (pulse_find)
         fill_thresholds(b, &x.fp, part(&x, x.y.thr));
-#ifdef OZ_PULSE_AVX2
-    if (oz_cpu_avx2()) {
+#ifdef OZ_SIMD_AVX2
+    if (b->avx2) {
         search_avx2(&x);
         return;
     }

@@ -24,14 +24,11 @@
  * than eight blocks, or blocks not a multiple of eight floats, take the
  * scalar route, which gives the same answer.
  */
-#include <immintrin.h>
-
 #include "seti.h"
+#include "simd.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ROWSTATS_AVX2 1
-
-__attribute__((target("avx2"))) static inline void transpose8(__m256 r[8])
+#ifdef OZ_SIMD_AVX2
+OZ_AVX2 static inline void transpose8(__m256 r[8])
 {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
@@ -55,8 +52,7 @@ __attribute__((target("avx2"))) static inline void transpose8(__m256 r[8])
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-__attribute__((target("avx2"))) static void powers_avx2(const float *restrict iq,
-                                                         float *restrict out, size_t n)
+OZ_AVX2 static void powers_avx2(const float *restrict iq, float *restrict out, size_t n)
 {
     size_t k = 0;
     for (; k + 8 <= n; k += 8) {
@@ -71,9 +67,8 @@ __attribute__((target("avx2"))) static void powers_avx2(const float *restrict iq
         out[k] = iq[2 * k] * iq[2 * k] + iq[2 * k + 1] * iq[2 * k + 1];
 }
 
-__attribute__((target("avx2"))) static float row_stats_avx2(const float *x, uint32_t L,
-                                                             uint32_t blk, float *total,
-                                                             uint32_t *at)
+OZ_AVX2 static float row_stats_avx2(const float *x, uint32_t L, uint32_t blk, float *total,
+                                    uint32_t *at)
 {
     const __m256i jb = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                           _mm256_set1_epi32((int)blk));
@@ -128,7 +123,7 @@ __attribute__((target("avx2"))) static float row_stats_avx2(const float *x, uint
 
 void oz_seti_powers(const float *restrict iq, float *restrict out, size_t n, bool avx2)
 {
-#ifdef ROWSTATS_AVX2
+#ifdef OZ_SIMD_AVX2
     if (avx2) {
         powers_avx2(iq, out, n);
         return;
@@ -143,7 +138,7 @@ void oz_seti_powers(const float *restrict iq, float *restrict out, size_t n, boo
 float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
                         uint32_t *at)
 {
-#ifdef ROWSTATS_AVX2
+#ifdef OZ_SIMD_AVX2
     if (avx2 && blk % 8 == 0 && L % (8 * blk) == 0)
         return row_stats_avx2(x, L, blk, total, at);
 #else

@@ -47,6 +47,7 @@
 #include "chirp.h"
 #include "seti.h"
 #include "seti_gamma.h"
+#include "simd.h"
 
 #define SETI_SPIKE_SCORE_HIGH 40.0 /* v8's spike score: log10(peak / this) */
 
@@ -83,7 +84,7 @@ struct oz_seti_run {
     unsigned nlens;
     struct seti_len lens[OZ_SCI_NLENS];
     uint32_t spike_min;
-    bool avx2;            /* oz_cpu_avx2() */
+    bool avx2;            /* oz_simd_avx2(&cfg) */
     oz_seti_autocorr *ac; /* NULL when no length is autocorr_fftlen */
     uint64_t flops;
 
@@ -256,7 +257,6 @@ static int make_plan(oz_seti_run *r, char *why, size_t whylen)
     r->step_first[r->nsteps] = r->npairs;
 
     r->spike_min = (uint32_t)ceil(cfg->spike_thresh);
-    r->avx2 = oz_cpu_avx2();
     r->flops = 0;
     for (size_t i = 0; i < r->npairs; i++) {
         uint32_t L = r->pairs[i].L;
@@ -300,7 +300,7 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
         if (!sl->chunk)
             return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %u points",
                                sl->batch, L);
-        oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti};
+        oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti, r->avx2};
         size_t g = oz_seti_gauss_scratch(&b), p = oz_seti_pulse_scratch(&b);
         scratch = g > scratch ? g : scratch;
         scratch = p > scratch ? p : scratch;
@@ -313,11 +313,7 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
     }
     if (scratch && !(r->scratch = fftwf_alloc_real(scratch)))
         return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit", r->n);
-    if (cfg->bsmooth_boxcar) {
-        if (r->n < cfg->bsmooth_chunk)
-            return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
-                               "bsmooth_chunk %u is longer than the unit's %zu samples",
-                               cfg->bsmooth_chunk, r->n);
+    if (cfg->bsmooth_boxcar) { /* the unit is a chunk long at least (check_unit) */
         if (!(r->flat = fftwf_alloc_real(2 * r->n)))
             return oz_sci_fail(OZ_SCI_ENOMEM, why, whylen, "out of memory for a %zu-sample unit",
                                r->n);
@@ -329,29 +325,69 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
     return OZ_SCI_OK;
 }
 
-int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
-                    oz_seti_run **out, char *why, size_t whylen)
+/* What v8 takes beyond oz_search_check_unit: units of a power of two
+ * samples, at least one band-flattening chunk long. */
+static int check_unit(const oz_sci_config *cfg, size_t n, char *why, size_t whylen)
+{
+    if (n & (n - 1))
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "seti mode: a unit of %zu samples; v8's units are a power of two", n);
+    if (cfg->bsmooth_boxcar && n < cfg->bsmooth_chunk)
+        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
+                           "bsmooth_chunk %u is longer than the unit's %zu samples",
+                           cfg->bsmooth_chunk, n);
+    return OZ_SCI_OK;
+}
+
+/* A run with its plan for n samples at fs, and no samples or work arrays
+ * yet. */
+static int plan_run(const oz_sci_config *cfg, size_t n, double fs, oz_seti_run **out, char *why,
+                    size_t whylen)
 {
     *out = NULL;
+    int rc = check_unit(cfg, n, why, whylen);
+    if (rc)
+        return rc;
     oz_seti_run *r = calloc(1, sizeof *r);
     if (!r)
         return OZ_SCI_ENOMEM;
-    if (n & (n - 1)) {
-        free(r);
-        return oz_sci_fail(OZ_SCI_EINVAL, why, whylen,
-                           "seti mode: a unit of %zu samples; v8's units are a power of two", n);
-    }
     r->cfg = *cfg;
-    r->iq = iq;
     r->n = n;
     r->fs = fs;
-    r->f0 = f0;
-    int rc;
-    if ((rc = make_plan(r, why, whylen)) || (rc = make_workspace(r, why, whylen))) {
+    if ((rc = make_plan(r, why, whylen))) {
         oz_seti_run_free(r);
         return rc;
     }
     *out = r;
+    return OZ_SCI_OK;
+}
+
+int oz_seti_plan_flops(const oz_sci_config *cfg, size_t n, double fs, uint64_t *flops, char *why,
+                       size_t whylen)
+{
+    oz_seti_run *r;
+    int rc = plan_run(cfg, n, fs, &r, why, whylen);
+    if (rc == OZ_SCI_OK)
+        *flops = r->flops;
+    oz_seti_run_free(r);
+    return rc;
+}
+
+int oz_seti_run_new(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
+                    oz_seti_run **out, char *why, size_t whylen)
+{
+    int rc = plan_run(cfg, n, fs, out, why, whylen);
+    if (rc)
+        return rc;
+    oz_seti_run *r = *out;
+    r->iq = iq;
+    r->f0 = f0;
+    r->avx2 = oz_simd_avx2(cfg);
+    if ((rc = make_workspace(r, why, whylen))) {
+        oz_seti_run_free(r);
+        *out = NULL;
+        return rc;
+    }
     return OZ_SCI_OK;
 }
 
@@ -529,7 +565,7 @@ static void spectra(oz_seti_run *r, const struct seti_len *sl, size_t at)
     if (r->chirp == 0.0)
         memcpy(r->row, r->iq + 2 * at, len * sizeof *r->row);
     else
-        oz_dechirp(r->iq + 2 * at, (float *)r->row, at, len, r->fs, r->chirp, 0.0);
+        oz_dechirp(r->iq + 2 * at, (float *)r->row, at, len, r->fs, r->chirp, 0.0, r->avx2);
     double f0 = oz_thread_cpu_s();
     fftwf_execute(sl->chunk);
     r->fft_s += oz_thread_cpu_s() - f0;
@@ -587,7 +623,7 @@ int oz_seti_run_step(oz_seti_run *r)
     r->chirp = first->ind * r->min_step;
     for (const struct seti_pair *pp = first; pp < end && !r->overflow; pp++) {
         const struct seti_len *sl = &r->lens[oz_log2u(pp->L) - oz_log2u(r->cfg.fft_min)];
-        oz_seti_block b = {r->power, sl->L, sl->nspec, r->n, r->fs, &r->cfg.seti};
+        oz_seti_block b = {r->power, sl->L, sl->nspec, r->n, r->fs, &r->cfg.seti, r->avx2};
         r->cur_L = sl->L;
         if (pp->gauss || oz_seti_pulse_runs(&b, pp->pulse))
             search_block(r, sl, pp, &b);

@@ -4,14 +4,15 @@
  *
  * Bin 0 (DC, where receivers leave their offset) is never a spike.  The mean
  * includes the peak, so the statistic cannot exceed L: spikes at threshold 24
- * need L > 24.  The peak of each spectrum is found while squaring (search.c),
+ * need L > 24.  The peak of each spectrum is found while squaring (square.c),
  * so this file only turns peaks into signals.  Every spectrum's peak is offered, so the best spike
  * of the unit is known even when nothing crosses the threshold.
  */
 #include "internal.h"
 
-void oz_spikes_search(const oz_block *b, oz_found *found)
+void oz_spikes_search(const oz_block *b, float *scratch, oz_found *found)
 {
+    (void)scratch;
     const double tfft = oz_block_tfft(b);
     for (uint32_t s = 0; s < b->nspec; s++) {
         if (!(b->spec_mean[s] > 0.0f))

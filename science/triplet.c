@@ -83,9 +83,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
+#include "simd.h"
 
 /* Around a triplet the bin must be quiet: the mean of its non-peak spectra
  * there may exceed the mean elsewhere in the bin by at most this many

@@ -33,6 +33,7 @@ int oz_wk_benchmark(double min_cpu_s, double *flops, char *why, size_t whylen)
     cfg.pulse_fft_max = 1024;
     cfg.triplet_fft_max = 1024;
     cfg.planner = OZ_FFT_ESTIMATE;
+    cfg.no_avx2 = oz_wk_host_no_avx2();
     double total_flops = 0, total_cpu = 0;
     int rc = OZ_WK_OK;
     for (int round = 0; round < 1000 && (round == 0 || total_cpu < min_cpu_s); round++) {

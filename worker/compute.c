@@ -196,8 +196,10 @@ int oz_wk_compute_run(oz_wk_compute *c)
         goto out;
     }
     const oz_wu_header *h = oz_wu_unit_header(u);
+    oz_sci_config cfg = h->config;
+    cfg.no_avx2 = oz_wk_host_no_avx2();
     oz_wu_sha256_hex(oz_wu_unit_file_sha256(u), r.unit_sha);
-    if (oz_sci_search_new(&h->config, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,
+    if (oz_sci_search_new(&cfg, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,
                           h->center_hz, &r.s, why, sizeof why) != OZ_SCI_OK) {
         rc = OZ_WK_ESCIENCE;
         goto out;
@@ -211,8 +213,8 @@ int oz_wk_compute_run(oz_wk_compute *c)
         oz_sci_search_free(r.s);
         r.s = NULL;
         r.elapsed_s = 0;
-        if (oz_sci_search_new(&h->config, oz_wu_unit_samples(u), (size_t)h->nsamples,
-                              h->sample_rate, h->center_hz, &r.s, why, sizeof why) != OZ_SCI_OK) {
+        if (oz_sci_search_new(&cfg, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,
+                              h->center_hz, &r.s, why, sizeof why) != OZ_SCI_OK) {
             rc = OZ_WK_ESCIENCE;
             goto out;
         }

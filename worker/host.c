@@ -1,7 +1,8 @@
 /*
  * host.c - what the worker knows about the machine it runs on: the facts it
- * registers (name, OS, cores, memory) and the two probes behind the
- * volunteer's "only when idle" and "not on battery" preferences.
+ * registers (name, OS, cores, memory), the two probes behind the
+ * volunteer's "only when idle" and "not on battery" preferences, and
+ * whether the volunteer ruled out AVX2 (OZ_NO_AVX2).
  *
  * Idle detection.  logind's IdleHint would be the desktop's own answer, but a
  * system service (and any container) often has no session to ask, and it
@@ -65,6 +66,11 @@ int oz_wk_host_probe(oz_wk_host_info *h)
     if (h->memory_mb == 0)
         h->memory_mb = 1;
     return OZ_WK_OK;
+}
+
+bool oz_wk_host_no_avx2(void)
+{
+    return getenv("OZ_NO_AVX2") != NULL;
 }
 
 static double newest(const struct stat *st)

@@ -326,6 +326,11 @@ typedef struct oz_wk_host_info {
 
 int oz_wk_host_probe(oz_wk_host_info *h);
 
+/* Whether the volunteer ruled out the kernel's AVX2 code: OZ_NO_AVX2 set in
+ * the environment.  Searches and the benchmark pass it on as the
+ * configuration's no_avx2 (results are the same either way). */
+bool oz_wk_host_no_avx2(void);
+
 /* Seconds since the newest access or modification time among the
  * whitespace-separated paths in `watch` (a directory stands for its
  * entries).  OZ_WK_EIO when none of them can be read. */

@@ -30,6 +30,7 @@
 #include <fftw3.h>
 
 #include "internal.h"
+#include "simd.h"
 #include "support.h"
 
 #define UNIT (1u << 20)
@@ -143,7 +144,7 @@ static bool taylor_search(struct taylor *t, const float *iq, double f, double d,
         const float *rows[NSPEC];
         for (uint32_t s = 0; s < NSPEC; s++)
             rows[s] = t->a + (size_t)s * LEN;
-        const float *R = oz_taylor_tree(rows, t->b, t->c, NSPEC, LEN, NSPEC - 1);
+        const float *R = oz_taylor_tree(rows, t->b, t->c, NSPEC, LEN, NSPEC - 1, oz_cpu_avx2());
         for (uint32_t dd = 0; dd < NSPEC; dd++) {
             for (uint32_t k = 0; k < LEN; k++) {
                 if (R[dd * LEN + k] < thr)

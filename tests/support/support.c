@@ -31,6 +31,21 @@ void oz_test_config_small(oz_sci_config *cfg)
     cfg->planner = OZ_FFT_ESTIMATE;
 }
 
+void oz_test_config_seti_small(oz_sci_config *cfg)
+{
+    oz_sci_config_default(cfg);
+    cfg->mode = OZ_MODE_SETI;
+    cfg->fft_min = 64;
+    cfg->fft_max = 8192;
+    cfg->chirp_max = 4.0;
+    cfg->chirp_resolution = 0.333;
+    cfg->spike_thresh = 22.0;
+    cfg->max_signals = OZ_SCI_SIGNALS_MAX;
+    cfg->seti.angle_range = 0.0;
+    cfg->seti.pulse_fft_max = 0;
+    cfg->seti.autocorr_fftlen = 0;
+}
+
 void oz_test_search(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
                     oz_sci_result *out)
 {

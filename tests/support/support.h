@@ -25,6 +25,11 @@ float *oz_test_noise(size_t n, uint64_t seed, double noise_power);
  * second. */
 void oz_test_config_small(oz_sci_config *cfg);
 
+/* A small seti-mode configuration: FFT 64..8192, +-4 Hz/s, v8's spike
+ * threshold, a fixed pointing (no Gaussians), pulses and the
+ * autocorrelation off, no cap on signals short of OZ_SCI_SIGNALS_MAX. */
+void oz_test_config_seti_small(oz_sci_config *cfg);
+
 /* Runs a whole search; fails the test on error. */
 void oz_test_search(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
                     oz_sci_result *out);

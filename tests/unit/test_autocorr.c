@@ -17,6 +17,7 @@
 
 #include "support.h"
 #include "seti.h"
+#include "simd.h"
 
 #define FS OZ_TEST_FS
 #define N 131072u   /* v8's autocorr_fftlen */
@@ -82,8 +83,13 @@ static oz_seti_hit search(const float *power, uint32_t L, uint32_t nspec, uint32
     memset(&p, 0, sizeof p);
     p.autocorr_thresh = THRESH;
     p.autocorr_fftlen = L;
-    oz_seti_block b = {
-        .power = power, .L = L, .nspec = nspec, .n = (size_t)L * nspec, .fs = FS, .p = &p};
+    oz_seti_block b = {.power = power,
+                       .L = L,
+                       .nspec = nspec,
+                       .n = (size_t)L * nspec,
+                       .fs = FS,
+                       .p = &p,
+                       .avx2 = oz_cpu_avx2()};
     oz_seti_autocorr *a;
     assert_int_equal(oz_seti_autocorr_new(L, FFTW_ESTIMATE, &a), OZ_SCI_OK);
     hits hs = {0};

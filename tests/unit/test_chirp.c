@@ -8,6 +8,7 @@
 
 #include "support.h"
 #include "chirp.h"
+#include "simd.h"
 
 /* Compared with exp(-i pi c t^2) computed per sample in double precision
  * (error at most 1e-4 of the noise rms),
@@ -22,7 +23,7 @@ static void dechirp_matches_the_exact_phase(void **state)
     float *y = malloc(2 * n * sizeof *y);
     assert_non_null(y);
     for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
-        oz_dechirp(x, y, 0, n, fs, rates[r], 0.0);
+        oz_dechirp(x, y, 0, n, fs, rates[r], 0.0, oz_cpu_avx2());
         double worst = 0;
         for (size_t i = 0; i < n; i++) {
             double t = (double)i / fs;
@@ -55,7 +56,7 @@ static void dechirped_tone_is_steady(void **state)
     assert_non_null(y);
     oz_tone tone = {.freq_hz = 123.4, .chirp_hz_s = 7.5, .amp = 1.0};
     oz_sci_add_tone(x, n, fs, &tone);
-    oz_dechirp(x, y, 0, n, fs, 7.5, 0.0);
+    oz_dechirp(x, y, 0, n, fs, 7.5, 0.0, oz_cpu_avx2());
     double step = 2 * 3.14159265358979323846 * 123.4 / fs;
     for (size_t i = 1; i < n; i++) {
         double a = atan2(y[2 * i + 1], y[2 * i]) - atan2(y[2 * i - 1], y[2 * i - 2]) - step;
@@ -78,11 +79,11 @@ static void dechirp_in_pieces_matches_whole(void **state)
     float *whole = malloc(2 * n * sizeof *whole), *parts = malloc(2 * n * sizeof *parts);
     assert_non_null(whole);
     assert_non_null(parts);
-    oz_dechirp(x, whole, 0, n, fs, -3.3, 1.5);
+    oz_dechirp(x, whole, 0, n, fs, -3.3, 1.5, oz_cpu_avx2());
     const size_t cuts[] = {0, 7, 4096, 4097, 33333, n};
     for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++)
         oz_dechirp(x + 2 * cuts[c], parts + 2 * cuts[c], cuts[c], cuts[c + 1] - cuts[c], fs, -3.3,
-                   1.5);
+                   1.5, oz_cpu_avx2());
     for (size_t i = 0; i < 2 * n; i++)
         if (fabsf(whole[i] - parts[i]) > 2e-4f)
             fail_msg("sample %zu: %g whole, %g in pieces", i / 2, whole[i], parts[i]);
@@ -103,7 +104,7 @@ static void shift_moves_a_tone_down(void **state)
     assert_non_null(y);
     oz_tone tone = {.freq_hz = 100.0, .amp = 1.0};
     oz_sci_add_tone(x, n, fs, &tone);
-    oz_dechirp(x, y, 0, n, fs, 0.0, 30.0);
+    oz_dechirp(x, y, 0, n, fs, 0.0, 30.0, oz_cpu_avx2());
     double step = 2 * 3.14159265358979323846 * 70.0 / fs;
     for (size_t i = 1; i < n; i++) {
         double a = atan2(y[2 * i + 1], y[2 * i]) - atan2(y[2 * i - 1], y[2 * i - 2]) - step;
@@ -130,20 +131,18 @@ static void pair_equals_two_single_rates(void **state)
     const double rates[] = {0.000924, 0.37, 12.5, 99.9};
     const size_t firsts[] = {0, 3, 131072}, lens[] = {n, 131, 65536};
     for (int path = 0; path < 2; path++) {
-        if (path == 1)
-            assert_int_equal(setenv("OZ_NO_AVX2", "1", 1), 0);
+        const bool avx2 = path == 0 && oz_cpu_avx2();
         for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++)
             for (size_t f = 0; f < 3; f++) {
                 size_t len = lens[f] < n ? lens[f] : n;
-                oz_dechirp(x, y, firsts[f], len, fs, rates[r], 0.0);
-                oz_dechirp(x, z, firsts[f], len, fs, -rates[r], 0.0);
-                oz_dechirp_pair(x, p, q, firsts[f], len, fs, rates[r]);
+                oz_dechirp(x, y, firsts[f], len, fs, rates[r], 0.0, avx2);
+                oz_dechirp(x, z, firsts[f], len, fs, -rates[r], 0.0, avx2);
+                oz_dechirp_pair(x, p, q, firsts[f], len, fs, rates[r], avx2);
                 if (memcmp(y, p, 2 * len * sizeof *y) || memcmp(z, q, 2 * len * sizeof *z))
                     fail_msg("rate %g, first %zu, %zu samples, %s path: the pair differs", rates[r],
                              firsts[f], len, path ? "portable" : "default");
             }
     }
-    assert_int_equal(unsetenv("OZ_NO_AVX2"), 0);
     free(x);
     free(y);
     free(z);

@@ -522,7 +522,7 @@ static void same_block_gives_identical_results(void **state)
     blk_free(&x);
 }
 
-/* The AVX2 and the portable paths (OZ_NO_AVX2) give the same best Gaussian
+/* The AVX2 and the portable paths (cfg.no_avx2) give the same best Gaussian
  * to the bit, block by block on fresh lists, and over all the blocks on one
  * list (from the second block on, bins that cannot beat the best so far are
  * passed over early).  L = 256: sixteen groups of bins per block. */
@@ -544,8 +544,7 @@ static void simd_paths_agree_bit_for_bit(void **state)
     assert_non_null(scratch);
     oz_found one[2][NBLK], all[2];
     for (int p = 0; p < 2; p++) {
-        if (p == 1)
-            assert_int_equal(setenv("OZ_NO_AVX2", "1", 1), 0);
+        cfg.no_avx2 = p == 1; /* the blocks' cfg */
         assert_int_equal(oz_found_init(&all[p], &cfg, FS), 0);
         for (uint32_t i = 0; i < NBLK; i++) {
             assert_int_equal(oz_found_init(&one[p][i], &cfg, FS), 0);
@@ -553,7 +552,6 @@ static void simd_paths_agree_bit_for_bit(void **state)
             oz_gauss_search(&x[i].b, scratch, &all[p]);
         }
     }
-    assert_int_equal(unsetenv("OZ_NO_AVX2"), 0);
     for (uint32_t i = 0; i <= NBLK; i++) {
         const oz_found *a = i < NBLK ? &one[0][i] : &all[0], *b = i < NBLK ? &one[1][i] : &all[1];
         assert_true(a->has_best[OZ_SIG_GAUSSIAN]);

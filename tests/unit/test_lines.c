@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "simd.h"
 #include "support.h"
 
 #define N (1u << 19)
@@ -269,9 +270,10 @@ static void tree_kernels_agree_bit_for_bit(void **state)
             rev[n - 1 - s] = rows[s];
         }
         /* reference rows d of the forward and the reversed tree */
-        const float *f = oz_taylor_tree(rows, tmp, tmp + (size_t)n * WIDTH, n, WIDTH, dmax);
+        const float *f =
+            oz_taylor_tree(rows, tmp, tmp + (size_t)n * WIDTH, n, WIDTH, dmax, avx2[1]);
         memcpy(ref, f, (dmax + 1) * (size_t)WIDTH * sizeof *ref);
-        const float *r = oz_taylor_tree(rev, tmp, tmp + (size_t)n * WIDTH, n, WIDTH, dmax);
+        const float *r = oz_taylor_tree(rev, tmp, tmp + (size_t)n * WIDTH, n, WIDTH, dmax, avx2[1]);
         memcpy(ref + (size_t)NMAX * WIDTH, r, (dmax + 1) * (size_t)WIDTH * sizeof *ref);
         for (int a = 0; a < 2; a++) {
             oz_taylor_tree_both(rows, work, n, WIDTH, dmax, avx2[a], plus, minus);

@@ -359,7 +359,7 @@ static void same_block_gives_identical_results(void **state)
     blk_free(&x);
 }
 
-/* The AVX2 and the portable paths (OZ_NO_AVX2) give the same best pulse to
+/* The AVX2 and the portable paths (cfg.no_avx2) give the same best pulse to
  * the bit, block by block on fresh lists, and over all the blocks on one
  * list.  L = 256: sixteen groups of bins per block. */
 static void simd_paths_agree_bit_for_bit(void **state)
@@ -381,8 +381,7 @@ static void simd_paths_agree_bit_for_bit(void **state)
     assert_non_null(scratch);
     oz_found one[2][NBLK], all[2];
     for (int p = 0; p < 2; p++) {
-        if (p == 1)
-            assert_int_equal(setenv("OZ_NO_AVX2", "1", 1), 0);
+        cfg.no_avx2 = p == 1; /* the blocks' cfg */
         assert_int_equal(oz_found_init(&all[p], &cfg, FS), 0);
         for (uint32_t i = 0; i < NBLK; i++) {
             assert_int_equal(oz_found_init(&one[p][i], &cfg, FS), 0);
@@ -390,7 +389,6 @@ static void simd_paths_agree_bit_for_bit(void **state)
             oz_pulse_search(&x[i].b, scratch, &all[p]);
         }
     }
-    assert_int_equal(unsetenv("OZ_NO_AVX2"), 0);
     for (uint32_t i = 0; i <= NBLK; i++) {
         const oz_found *a = i < NBLK ? &one[0][i] : &all[0], *b = i < NBLK ? &one[1][i] : &all[1];
         assert_true(a->has_best[OZ_SIG_PULSE]);

@@ -21,6 +21,7 @@
 #include "support.h"
 #include "seti.h"
 #include "seti_gamma.h"
+#include "simd.h"
 
 #define FS OZ_TEST_FS
 #define NSAMP (1u << 20)
@@ -66,7 +67,7 @@ static void tblk_new(tblk *x, uint32_t L, uint64_t seed)
         for (size_t i = 0; i < NSAMP; i++)
             x->power[i] = (float)-log(1.0 - oz_rng_uniform(&r));
     }
-    x->b = (oz_seti_block){x->power, L, nspec, NSAMP, FS, &x->p};
+    x->b = (oz_seti_block){x->power, L, nspec, NSAMP, FS, &x->p, oz_cpu_avx2()};
 }
 
 static void tblk_free(tblk *x)
@@ -474,13 +475,14 @@ static hitlist run_all(const oz_seti_block *b, bool pulse_find)
 }
 
 /* One block searched with the AVX2 path and with the portable one
- * (OZ_NO_AVX2): the same hits in the same order, bit for bit. */
+ * (b.avx2 false): the same hits in the same order, bit for bit. */
 static void assert_paths_agree(const oz_seti_block *b, bool pulse_find, size_t min_hits)
 {
-    hitlist fast = run_all(b, pulse_find);
-    assert_int_equal(setenv("OZ_NO_AVX2", "1", 1), 0);
-    hitlist portable = run_all(b, pulse_find);
-    assert_int_equal(unsetenv("OZ_NO_AVX2"), 0);
+    oz_seti_block fast_b = *b, portable_b = *b;
+    fast_b.avx2 = oz_cpu_avx2();
+    portable_b.avx2 = false;
+    hitlist fast = run_all(&fast_b, pulse_find);
+    hitlist portable = run_all(&portable_b, pulse_find);
     if (fast.n < min_hits || fast.n != portable.n)
         fail_msg("L %u: %zu hits with AVX2, %zu without (want >= %zu)", b->L, fast.n, portable.n,
                  min_hits);

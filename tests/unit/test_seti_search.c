@@ -25,26 +25,10 @@
 #define FS OZ_TEST_FS
 #define F0 OZ_TEST_F0
 
-/* A small seti-mode configuration: FFT 64..8192, +-4 Hz/s, v8's spike
- * threshold, a fixed pointing (no Gaussians), pulses and the
- * autocorrelation off.  With no pulses every length's analysis time is its
- * own spectrum's, so the chirp step at L is chirp_resolution (fs/L)^2, as
- * in Ozma's mode: 0.47 Hz/s at 8192, 1.9 at 4096, 7.6 at 2048. */
-static void small_config(oz_sci_config *cfg)
-{
-    oz_sci_config_default(cfg);
-    cfg->mode = OZ_MODE_SETI;
-    cfg->fft_min = 64;
-    cfg->fft_max = 8192;
-    cfg->chirp_max = 4.0;
-    cfg->chirp_resolution = 0.333;
-    cfg->spike_thresh = 22.0;
-    cfg->max_signals = OZ_SCI_SIGNALS_MAX;
-    cfg->seti.angle_range = 0.0;
-    cfg->seti.pulse_fft_max = 0;
-    cfg->seti.autocorr_fftlen = 0;
-}
-
+/* The chirp step at L of oz_test_config_seti_small: with no pulses every
+ * length's analysis time is its own spectrum's, so the step is
+ * chirp_resolution (fs/L)^2, as in Ozma's mode: 0.47 Hz/s at 8192, 1.9 at
+ * 4096, 7.6 at 2048. */
 static double step_at(const oz_sci_config *cfg, uint32_t L)
 {
     return cfg->chirp_resolution * (FS / L) * (FS / L);
@@ -189,7 +173,7 @@ static void v8_plan_for_the_reference_unit(void **state)
 static void check_tone(double offset, double chirp, uint64_t seed)
 {
     oz_sci_config cfg;
-    small_config(&cfg);
+    oz_test_config_seti_small(&cfg);
     const double t_on = 2.0, t_off = 5.0;
     float *iq = oz_test_noise(N, seed, 1.0);
     oz_tone tone = {
@@ -266,7 +250,7 @@ static void the_list_is_cut_at_max_signals_in_v8_order(void **state)
 {
     (void)state;
     oz_sci_config cfg;
-    small_config(&cfg);
+    oz_test_config_seti_small(&cfg);
     cfg.spike_thresh = 4.0;
     float *iq = oz_test_noise(N, 7, 1.0);
 
@@ -375,7 +359,7 @@ static void resume_is_bit_identical(void **state)
 {
     (void)state;
     oz_sci_config cfg;
-    small_config(&cfg);
+    oz_test_config_seti_small(&cfg);
     cfg.seti.autocorr_fftlen = 8192;
     float *iq = two_tones(40);
     oz_sci_result whole;
@@ -409,6 +393,26 @@ static void resume_is_bit_identical(void **state)
         free(saved);
     }
     oz_sci_result_clear(&whole);
+    free(iq);
+}
+
+/* The configuration's no_avx2 reaches the seti mode's dechirp, spectra and
+ * autocorrelation: the portable code gives the AVX2 result bit for bit. */
+static void the_portable_path_gives_the_same_result(void **state)
+{
+    (void)state;
+    oz_sci_config cfg;
+    oz_test_config_seti_small(&cfg);
+    cfg.seti.autocorr_fftlen = 8192;
+    float *iq = two_tones(41);
+    oz_sci_result fast, portable;
+    oz_test_search(&cfg, iq, N, FS, F0, &fast);
+    cfg.no_avx2 = true;
+    oz_test_search(&cfg, iq, N, FS, F0, &portable);
+    assert_true(fast.nsignals >= 2);
+    assert_same_result(&fast, &portable);
+    oz_sci_result_clear(&fast);
+    oz_sci_result_clear(&portable);
     free(iq);
 }
 
@@ -454,7 +458,7 @@ static void damaged_or_foreign_states_are_refused(void **state)
 {
     (void)state;
     oz_sci_config cfg;
-    small_config(&cfg);
+    oz_test_config_seti_small(&cfg);
     float *iq = two_tones(41), *other = two_tones(42);
     oz_sci_result whole;
     oz_test_search(&cfg, iq, N, FS, F0, &whole);
@@ -510,7 +514,7 @@ static void a_full_list_without_overflow_is_refused(void **state)
 {
     (void)state;
     oz_sci_config cfg;
-    small_config(&cfg);
+    oz_test_config_seti_small(&cfg);
     cfg.spike_thresh = 3.0;
     cfg.max_signals = 5;
     float *iq = oz_test_noise(N, 43, 1.0);
@@ -552,7 +556,7 @@ static void flops_are_deterministic_and_grow_with_the_chirp_range(void **state)
 {
     (void)state;
     oz_sci_config cfg;
-    small_config(&cfg);
+    oz_test_config_seti_small(&cfg);
     cfg.seti.autocorr_fftlen = 8192;
     float *iq = oz_test_noise(N, 50, 1.0), *other = oz_test_noise(N, 51, 1.0);
     uint64_t f = flops_of(&cfg, iq);
@@ -629,6 +633,7 @@ int main(void)
         cmocka_unit_test(the_list_is_cut_at_max_signals_in_v8_order),
         cmocka_unit_test(pure_noise_reports_nothing_but_keeps_best_of),
         cmocka_unit_test(resume_is_bit_identical),
+        cmocka_unit_test(the_portable_path_gives_the_same_result),
         cmocka_unit_test(damaged_or_foreign_states_are_refused),
         cmocka_unit_test(a_full_list_without_overflow_is_refused),
         cmocka_unit_test(flops_are_deterministic_and_grow_with_the_chirp_range),

@@ -29,7 +29,9 @@
  * Besides --chirp-max, --fft-min, --fft-max and --planner (parsed here, with
  * their own messages), every other configuration key is a flag too
  * (--gauss-sigma-s 0.4): the list is taken from oz_sci_config_to_json, so
- * the kernel stays the only place that knows the keys.
+ * the kernel stays the only place that knows the keys.  OZ_NO_AVX2 in the
+ * environment sets the configuration's no_avx2 (the kernel's portable code;
+ * the same result).
  *
  * Exit status: 0 success; 1 a runtime failure (out of memory, I/O error
  * while reading or writing); 2 bad input or usage, always with exactly one
@@ -193,6 +195,10 @@ static const char *const usage_text[] = {
     "    --KEY VALUE           any other configuration key, '_' written '-', e.g.\n"
     "                          --spike-thresh 30 --gauss-sigma-s 0.4\n"
     "\n",
+    "ENVIRONMENT\n"
+    "    OZ_NO_AVX2            when set, the kernel runs its portable vector code\n"
+    "                          even where the CPU has AVX2 (the same result)\n"
+    "\n"
     "EXIT STATUS\n"
     "    0  the search ran and the result was written\n"
     "    1  a runtime failure (out of memory, error reading the input or writing\n"
@@ -485,6 +491,7 @@ static int build_config(const options *opt, const oz_sci_config *base, oz_sci_co
 {
     char why[256];
     *cfg = *base;
+    cfg->no_avx2 = getenv("OZ_NO_AVX2") != NULL;
     if (opt->config_path) {
         json_error_t err;
         json_t *obj = json_load_file(opt->config_path, JSON_REJECT_DUPLICATES, &err);

@@ -134,8 +134,8 @@ typedef enum oz_sci_mode {
 } oz_sci_mode;
 
 /*
- * The analysis configuration.  Every field has a JSON key of the same name
- * (oz_sci_config_from_json).  Thresholds are in the units of each type's
+ * The analysis configuration.  Every field but no_avx2 has a JSON key of the
+ * same name (oz_sci_config_from_json).  Thresholds are in the units of each type's
  * detection statistic; a signal's `score` is statistic / threshold, so
  * score >= 1 means "detected" whatever the type.
  */
@@ -183,6 +183,12 @@ typedef struct oz_sci_config {
     uint32_t max_signals;     /* reported signals cap; more sets overflow (SETI: 30) */
     double compare_power_rel; /* compare: relative tolerance on power (0.01) */
     oz_fft_planner planner;
+
+    /* The host's choice, not the analysis's (no JSON key, not saved with a
+     * checkpoint): true runs the portable vector code even where the CPU
+     * has AVX2.  Both give bit-identical results; the CLIs and the worker
+     * set it when OZ_NO_AVX2 is in their environment (default false). */
+    bool no_avx2;
 } oz_sci_config;
 
 /* The chirp range searched at FFT length L: chirp_limit's entry for L when
@@ -314,6 +320,15 @@ int oz_sci_search_result(const oz_sci_search *s, oz_sci_result *out);
 
 /* The deterministic FLOP count of the whole plan (same on every machine). */
 uint64_t oz_sci_search_flops(const oz_sci_search *s);
+
+/* The same count without a search: what oz_sci_search_flops would give for
+ * a unit of n samples at sample_rate around center_hz, in either mode, from
+ * the plan alone (no samples, FFTW plans or work arrays: for a scheduler
+ * pricing units).  Refuses, with the same sentence in why, what
+ * oz_sci_search_new would refuse for such a unit whatever its samples;
+ * 0, OZ_SCI_EINVAL or OZ_SCI_ENOMEM. */
+int oz_sci_plan_flops(const oz_sci_config *cfg, size_t n, double sample_rate, double center_hz,
+                      uint64_t *flops, char *why, size_t whylen);
 
 /* Serialises the search state (not the samples) as a NUL-terminated JSON
  * string, malloc'd into *out; the caller frees it. */
