@@ -18,7 +18,7 @@
  * trick one level up (P(m+B) = P(m) E(m), E(m+B) = E(m) G, W(m+B) = W(m) H)
  * at three double complex products per lane per block; only the first block
  * of a call needs sin/cos.  The error stays below 1e-4 of the sample
- * amplitude over any unit (tests/unit/test_chirp.c).
+ * amplitude over any unit (tests/unit/test_sci_chirp.c).
  *
  * Rates +c and -c: every phasor of -c is exactly the conjugate of +c's (the
  * seeds come from an odd expc, and conjugation commutes with each rounded

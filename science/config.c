@@ -30,7 +30,7 @@ void oz_sci_config_default(oz_sci_config *cfg)
     cfg->chirp_resolution = 0.1665;
 
     /* ---- detector defaults: tuned by the detector owners; edit only these
-     * lines when retuning thresholds (tests/unit/test_config.c checks that
+     * lines when retuning thresholds (tests/unit/test_sci_config.c checks that
      * the defaults pass oz_sci_config_check, not their values). ---- */
     cfg->spike_thresh = 24.0;
     cfg->gauss_fft_max = 16384;

@@ -40,7 +40,7 @@
  * (snr itself when sum w^3 <= 0, a Gaussian as wide as the PoT).  At m = 16
  * power 7 is SNR 8.4, at m = 1 SNR 13.6.  On pure noise the tails of power
  * then agree for m = 1 and m = 4 (a bin's best exceeds 5.0 with probability
- * about 1.7e-5 and 1.5e-5); test_gaussian.c has the calibration of the
+ * about 1.7e-5 and 1.5e-5); test_sci_gaussian.c has the calibration of the
  * default threshold.
  *
  * Tests.  Each bin's best centre (highest SNR, the first on ties) is listed

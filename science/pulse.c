@@ -24,7 +24,7 @@
  * fold into a pulse, whatever its level.  The floor at 1 matters for noise:
  * a bin's own mean scatters by 1/sqrt(K P m), and a fold whose mean happens
  * to be low would look stronger than it is (without the floor, noise bins
- * reach z = 4 half as often again; test_pulse.c pins the measured tail).  For
+ * reach z = 4 half as often again; test_sci_pulse.c pins the measured tail).  For
  * noise a point is Gamma(m)/m and F_j is Gamma(K m)/m, so r is about
  * Gamma(k)/k with k = K m.
  *
@@ -35,10 +35,10 @@
  * sum_{i<k} (rk)^i / i! (k = K m is an integer) is smaller than Phi(-z), so
  * the exact Gaussian-equivalent sigma is larger than z.  The gap is largest
  * for k = 3 (m = 1, K = 3): 6.00 -> 6.27, 8.00 -> 8.59; for k = 10 6.00 ->
- * 6.11; for k >= 100 under 0.05 up to z = 8 (tests/unit/test_pulse.c checks
+ * 6.11; for k >= 100 under 0.05 up to z = 8 (tests/unit/test_sci_pulse.c checks
  * a few of these values).  The per-trial z is not corrected for the number
  * of phases and periods tried (about sum P = M^2 / 18 phases per bin);
- * pulse_thresh absorbs that, calibrated on noise in test_pulse.c: the
+ * pulse_thresh absorbs that, calibrated on noise in test_sci_pulse.c: the
  * default 6.5 gives about 0.01 false pulses per default unit.
  *
  * A pulse must repeat.  A single strong burst (a tone drifting through the

@@ -44,7 +44,7 @@
  *     a longer train are peaks and do not count.
  * Rules 1, 2 and 4 came from whole searches of units holding strong tones:
  * each removed a kind of false triplet the others let through; noise
- * triplets pass them nearly always (test_triplet.c: the noise rate still
+ * triplets pass them nearly always (test_sci_triplet.c: the noise rate still
  * follows the law below).  Tests 3 and 4 use prefix sums of the bin's quiet
  * power, made with one walk down the bin the first time it has a candidate.
  * All pairs (a, c) are tried; the midpoint's peak is found with a pointer
@@ -67,7 +67,7 @@
  * L bins and N = n / L spectra about n^2 p^3 / (4 L): the short FFTs, with
  * many spectra per bin, dominate.  Summed over a default unit (2^20
  * samples, L = 8 .. 8192 and their chirp rates) that is 0.012 per unit at
- * the default T = 10 and 0.95 at SETI@home's 8.5 (test_triplet.c).
+ * the default T = 10 and 0.95 at SETI@home's 8.5 (test_sci_triplet.c).
  *
  * Cost per block: one compare per power (n in all, eight to a vector test
  * that lets through only groups holding a peak), O(n_k^2) for each bin

@@ -49,7 +49,7 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* v8's validator tolerances (as tests/unit/test_seti_reference.c). */
+/* v8's validator tolerances (as tests/unit/test_sci_seti_reference.c). */
 static bool same(const oz_signal *a, const oz_signal *b)
 {
     return a->type == b->type && a->fft_len == b->fft_len && fabs(a->time_s - b->time_s) <= 1.0 &&

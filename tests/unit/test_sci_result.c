@@ -1,5 +1,5 @@
 /*
- * test_result.c - results as JSON (science/result.c): the writer's shape,
+ * test_sci_result.c - results as JSON (science/result.c): the writer's shape,
  * exact round trips, and the strict parser refusing each kind of garbage a
  * stranger could upload.
  *

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test_search_cli.sh - ozma-search as a real process.
+# test_wu_search_cli.sh - ozma-search as a real process.
 #
-# Usage: test_search_cli.sh BINDIR   (the directory holding ozma-search)
+# Usage: test_wu_search_cli.sh BINDIR   (the directory holding ozma-search)
 #
 # Writes a cf32 recording of noise plus one strong tone with python3 (stdlib
 # only), searches it with a small configuration and checks that a spike is
@@ -191,7 +191,7 @@ expect_bad "odd byte count" \
     "${SMALL[@]}" "$WORK/odd.cf32"
 expect_bad "empty file" "empty" "${SMALL[@]}" "$WORK/empty.cf32"
 # A headerless file longer than one unit is cut into units, so its length has
-# no limit (test_search_recording.sh); the unit size has one, checked first.
+# no limit (test_wu_search_recording.sh); the unit size has one, checked first.
 expect_bad "unit too large" \
     "--unit-samples 2^27 must be a power of two from 256 (2^8) to 67108864 (2^26)" \
     "${SMALL[@]}" --unit-samples 2^27 "$WORK/tone.cf32"

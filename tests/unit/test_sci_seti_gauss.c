@@ -1,5 +1,5 @@
 /*
- * test_seti_gauss.c - SETI@home v8's Gaussian search (seti_gauss.c): a
+ * test_sci_seti_gauss.c - SETI@home v8's Gaussian search (seti_gauss.c): a
  * beam-shaped rise and fall in one bin is reported at its bin and time with
  * v8's sigma and passing chi-squares; a noiseless bump gives the numbers of
  * v8's formulas, recomputed here in plain double precision; pure noise is

@@ -1,5 +1,5 @@
 /*
- * test_search.c - the kernel end to end on synthetic units: tones found where
+ * test_sci_search.c - the kernel end to end on synthetic units: tones found where
  * they were injected (frequency, chirp, time, sign conventions), pure noise
  * quiet, one strong tone reported once, checkpoint/resume bit-identical, FLOP
  * count deterministic, bad input refused with a reason.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test_sah_cli.sh - SETI@home .sah units through the real programs.
+# test_wu_sah_cli.sh - SETI@home .sah units through the real programs.
 #
-# Usage: test_sah_cli.sh BINDIR   (the directory holding ozma-search, ozma-server)
+# Usage: test_wu_sah_cli.sh BINDIR   (the directory holding ozma-search, ozma-server)
 #
 # ozma-search refuses damaged copies of SETI@home's reference unit (a flipped
 # payload character, a truncated payload, a lying length=) with exit 2 and

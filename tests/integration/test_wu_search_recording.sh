@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# test_search_recording.sh - ozma-search on whole recordings and on .ozwu units,
+# test_wu_search_recording.sh - ozma-search on whole recordings and on .ozwu units,
 # as real processes.
 #
-# Usage: test_search_recording.sh BINDIR   (ozma-search, ozma-synth, ozma-split)
+# Usage: test_wu_search_recording.sh BINDIR   (ozma-search, ozma-synth, ozma-split)
 #
 # 1. ozma-synth writes a SigMF recording (2.5 units of 2^16 samples at
 #    9765.625 Hz, 16.8 s) with one signal of every type it makes - a drifting
@@ -22,7 +22,7 @@
 #    .ozwu, a file that is neither SigMF nor .ozwu without --sample-rate, bad
 #    unit flags ...) exit 2 with one line naming the problem.
 #
-# The signals and configuration are those of tests/unit/test_wu_search.c
+# The signals and configuration are those of tests/unit/test_wu_searchrec.c
 # (the library-level version): FFT 64..4096, chirp +-5 Hz/s, Gaussians,
 # pulses and triplets at L <= 1024, beam sigma 0.4 s, so a unit searches in
 # a fraction of a second (seconds under ASan).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test_out_special.sh - output paths that are not files (issue 21, hole 0).
+# test_wu_out_special.sh - output paths that are not files (issue 21, hole 0).
 #
-# Usage: test_out_special.sh BINDIR   (ozma-search, ozma-split, ozma-synth)
+# Usage: test_wu_out_special.sh BINDIR   (ozma-search, ozma-split, ozma-synth)
 #
 # Run as root, `ozma-search ... --out /dev/null` once renamed a regular file
 # over the machine's /dev/null.  Here each program's output is pointed at a
@@ -196,4 +196,4 @@ reader_done "ozma-split manifest FIFO"
     || fail "ozma-split: manifest.json FIFO: $(stat -c %F "$WORK/units/manifest.json")"
 no_leftovers "ozma-split"
 
-finish test_out_special
+finish test_wu_out_special

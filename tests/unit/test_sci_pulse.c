@@ -1,5 +1,5 @@
 /*
- * test_pulse.c - the pulse search: a pulse train in one bin is found with its
+ * test_sci_pulse.c - the pulse search: a pulse train in one bin is found with its
  * period, first pulse and frequency; the reported sigma is the documented
  * Wilson–Hilferty transform and errs on the safe side of the exact Gamma
  * tail; pure noise, steady tones, single bursts and beam-crossing swells are

@@ -1,5 +1,5 @@
 /*
- * test_chirp.c - incremental dechirping matches the exact formula, turns a
+ * test_sci_chirp.c - incremental dechirping matches the exact formula, turns a
  * chirped tone into a steady one, works piece by piece, and shifts frequency.
  */
 #include <math.h>

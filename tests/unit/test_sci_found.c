@@ -1,5 +1,5 @@
 /*
- * test_found.c - the signal list: duplicates of one signal merge into the
+ * test_sci_found.c - the signal list: duplicates of one signal merge into the
  * strongest, distinct signals stay apart, the best of each type is kept even
  * below threshold, the cap sets overflow, and a spike's chirp comes from the
  * track of its merged detections.

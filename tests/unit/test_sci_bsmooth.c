@@ -1,5 +1,5 @@
 /*
- * test_bsmooth.c - band flattening (bsmooth.c, SETI@home v8's baseline
+ * test_sci_bsmooth.c - band flattening (bsmooth.c, SETI@home v8's baseline
  * smoothing): noise through a receiver's band shape comes out flat at v8's
  * level of 2 per bin; a narrow tone survives it; bad arguments are refused
  * without touching the output, and flattening in place gives what a copy

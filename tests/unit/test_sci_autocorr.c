@@ -1,5 +1,5 @@
 /*
- * test_autocorr.c - the seti mode's autocorrelation (v8's FindAutoCorrelation):
+ * test_sci_autocorr.c - the seti mode's autocorrelation (v8's FindAutoCorrelation):
  * an echo x(t) + a x(t - tau) in complex Gaussian noise is reported at v8's
  * delay, 2 tau / fs (v8 counts half-sample lags), up to lags of L/4; noise
  * alone is not reported and peaks where v8's statistics put it; the

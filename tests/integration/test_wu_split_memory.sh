@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# test_split_memory.sh - a recording far larger than a memory bound splits in
+# test_wu_split_memory.sh - a recording far larger than a memory bound splits in
 # flat memory.
 #
-# Usage: test_split_memory.sh BINDIR   (the directory holding ozma-split)
+# Usage: test_wu_split_memory.sh BINDIR   (the directory holding ozma-split)
 #
 # Builds two SigMF ci8 recordings of zeros as sparse files (no disk, instant):
 # 2 MiB and 256 MiB.  Splits each into default 2^20-sample units and

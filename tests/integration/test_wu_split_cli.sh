@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test_split_cli.sh - ozma-split as a real process.
+# test_wu_split_cli.sh - ozma-split as a real process.
 #
-# Usage: test_split_cli.sh BINDIR   (the directory holding ozma-split, ozma-synth)
+# Usage: test_wu_split_cli.sh BINDIR   (the directory holding ozma-split, ozma-synth)
 #
 # Splits a synthetic SigMF recording of odd length and checks with python3
 # (stdlib only) the unit count, start samples (tail aligned to the end),

@@ -1,5 +1,5 @@
 /*
- * test_lines.c - the semi-coherent line search: weak persistent tones that
+ * test_sci_lines.c - the semi-coherent line search: weak persistent tones that
  * no single spectrum shows are found at the right frequency and drift, pure
  * noise gives no line, a line that starts and ends mid-unit is timed,
  * lines take part in checkpoint/resume and compare like every type, and the

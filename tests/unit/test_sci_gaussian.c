@@ -1,5 +1,5 @@
 /*
- * test_gaussian.c - the Gaussian search: a beam-crossing bump in one bin is
+ * test_sci_gaussian.c - the Gaussian search: a beam-crossing bump in one bin is
  * found at its bin, time and width with the power the fit promises; pure
  * noise (with its tail pinned to the calibration), steady tones, bursts of
  * one or two spectra, flat-topped bumps, tones sweeping across bins, their

@@ -1,5 +1,5 @@
 /*
- * test_wu_search.c - searching whole recordings (workunits/searchrec.c),
+ * test_wu_searchrec.c - searching whole recordings (workunits/searchrec.c),
  * end to end: a synthetic SigMF recording with one signal of every type is
  * cut into units and searched, and every injected signal is found at the
  * right frequency, drift and time on the recording's clock, once, with no

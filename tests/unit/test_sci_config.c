@@ -1,5 +1,5 @@
 /*
- * test_config.c - the analysis configuration (science/config.c): defaults,
+ * test_sci_config.c - the analysis configuration (science/config.c): defaults,
  * the range checks, and the strict JSON overlay.
  *
  * Every check rule has a case that breaks exactly one field and expects a

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test_synth_cli.sh - ozma-synth as a real process.
+# test_wu_synth_cli.sh - ozma-synth as a real process.
 #
-# Usage: test_synth_cli.sh BINDIR   (the directory holding ozma-synth)
+# Usage: test_wu_synth_cli.sh BINDIR   (the directory holding ozma-synth)
 #
 # Writes recordings in every datatype and checks with python3 (stdlib only)
 # that the SigMF meta says what was asked, the data file has the right size

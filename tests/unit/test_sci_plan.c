@@ -1,5 +1,5 @@
 /*
- * test_plan.c - the FLOP count of a plan without a search
+ * test_sci_plan.c - the FLOP count of a plan without a search
  * (oz_sci_plan_flops, what the scheduler asks when it loads units) is the
  * count a real search of the same unit reports, in Ozma's mode and the seti
  * mode, for configurations that exercise each part of the plan; and it

@@ -1,5 +1,5 @@
 /*
- * test_triplet.c - the triplet search: three equally spaced peaks in one bin
+ * test_sci_triplet.c - the triplet search: three equally spaced peaks in one bin
  * are found with their spacing, middle time and frequency; unequal spacing,
  * two peaks, steady tones, one long burst, a beam-crossing swell, the
  * sidelobes of a drifting tone and noise over a raised floor are not

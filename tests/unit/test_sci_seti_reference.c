@@ -1,5 +1,5 @@
 /*
- * test_seti_reference.c - SETI@home's own truth: its reference work unit,
+ * test_sci_seti_reference.c - SETI@home's own truth: its reference work unit,
  * read by the .sah reader and searched in the seti mode with the
  * configuration its analysis_cfg gives, must give the signals the reference
  * v8 client reported for it (reference_result_unit.sah), within v8's

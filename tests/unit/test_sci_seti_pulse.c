@@ -1,5 +1,5 @@
 /*
- * test_seti_pulse.c - the seti mode's pulse and triplet searches (v8's
+ * test_sci_seti_pulse.c - the seti mode's pulse and triplet searches (v8's
  * find_pulse and find_triplets over v8's segments): v8's gamma threshold
  * against independently computed values and the reference unit's best
  * pulse; a pulse train in one bin is reported once per segment with its

@@ -1,5 +1,5 @@
 /*
- * test_compare.c - the validator's comparison (science/compare.c).
+ * test_sci_compare.c - the validator's comparison (science/compare.c).
  *
  * First on hand-made results, where each tolerance (one bin, one chirp step,
  * one spectrum, compare_power_rel) is probed just inside and just outside;

@@ -1,5 +1,5 @@
 /*
- * test_seti_rowstats.c - a spectrum's powers, blocked total and first
+ * test_sci_seti_rowstats.c - a spectrum's powers, blocked total and first
  * maximum (seti_rowstats.c), the numbers behind every spike's mean and
  * peak.  The powers are re^2 + im^2 in float on every route, in order.  The
  * one-pass AVX2 route must give v8's scalar answer to the bit, for every

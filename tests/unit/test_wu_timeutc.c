@@ -1,5 +1,5 @@
 /*
- * test_wu_time.c - UTC timestamps (workunits/timeutc.c): SigMF's RFC 3339
+ * test_wu_timeutc.c - UTC timestamps (workunits/timeutc.c): SigMF's RFC 3339
  * times to nanoseconds and back, the calendar's edges, and refusal of
  * anything that is not a plain UTC time.
  */

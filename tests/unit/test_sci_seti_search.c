@@ -1,5 +1,5 @@
 /*
- * test_seti_search.c - the seti mode's search (seti_search.c) as a user of
+ * test_sci_seti_search.c - the seti mode's search (seti_search.c) as a user of
  * SETI@home v8 results sees it: v8's plan for its reference unit (the
  * smallest chirp step, the rates where v8 reported signals, the rates v8
  * skips, the number of steps); a drifting tone reported as spikes at its
