@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "conns.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -50,6 +51,7 @@ typedef struct oz_server {
     bool quiet;
     oz_log_level log_level; /* lines below it are not written (OZ_LOG_OFF when quiet) */
     oz_metrics *metrics;    /* lock-free counters (metrics.h) */
+    oz_conns *conns;        /* open connections and their deadlines (conns.h); its own mutex */
     int64_t started;        /* Unix seconds */
 } oz_server;
 

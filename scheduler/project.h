@@ -37,8 +37,10 @@ typedef struct oz_project_config {
     int port;                               /* 0..65535 (0: any free port); 8080 */
     int http_threads;                       /* libmicrohttpd pool threads, 1..256; 16 */
     int connection_limit;                   /* open connections, 1..100000; 4096 */
-    int per_ip_connection_limit;            /* 0 (no limit) .. 100000; 0 */
+    int per_ip_connection_limit;            /* per address (IPv6 /64), 0 (none)..100000; 64 */
     int connection_timeout_s;               /* idle connection timeout, 1..3600; 30 */
+    int header_timeout_s;                   /* a request's headers within this, 1..3600; 10 */
+    int body_min_rate;                      /* body bytes/s after that, 0 (none)..10^9; 8192 */
     int connection_memory_limit;            /* bytes per connection, 8192..1048576; 65536 */
     double rate_per_host;                   /* requests/s per host on average, > 0; 20 */
     double rate_burst;                      /* bucket size, >= 1; 100 */
