@@ -252,7 +252,8 @@ static bool operator(struct MHD_Connection *c)
 
 /* Authenticates r for its route and charges its bucket; false once an
  * error is queued.  An address that has failed authentication rate_burst
- * times lately is refused before its token is even looked up. */
+ * times lately is refused before its token is even looked up.  A public
+ * read is charged to its address's read bucket (read_rate, read_burst). */
 static bool admit(oz_req *r, const struct route *rt)
 {
     oz_server *srv = r->srv;
@@ -291,6 +292,13 @@ static bool admit(oz_req *r, const struct route *rt)
         }
     } else if (rt->auth == A_ADDR) {
         key = OZ_RL_ADDR(addr_hash(r->conn));
+    } else if (rt->auth == A_NONE && rt->fn != oz_units_file_get) {
+        /* a public read: the address's own bucket of reads (unit downloads,
+         * a worker's, are bounded by the connection limits instead) */
+        if (!oz_ratelimit_take(srv->rl_read, OZ_RL_ADDR(addr_hash(r->conn)), mono_now(), &retry)) {
+            oz_reply_limited(r, retry);
+            return false;
+        }
     } else if (rt->auth == A_OPERATOR && !operator(r->conn)) {
         oz_reply_error(r, 403,
                        "operators only: ask from the server's own machine (loopback, not through "
@@ -558,6 +566,11 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto fail;
     }
+    if (oz_ratelimit_new(srv->cfg.read_rate, srv->cfg.read_burst, 1 << 16, &srv->rl_read) != 0 ||
+        oz_cache_new(64, srv->cfg.read_cache_s, &srv->cache) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        goto fail;
+    }
     if (oz_metrics_new(NROUTES, srv->started, &srv->metrics) != 0) {
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto fail;
@@ -646,6 +659,8 @@ fail:
     if (key_made)
         pthread_key_delete(srv->store_key);
     oz_ratelimit_free(srv->rl);
+    oz_ratelimit_free(srv->rl_read);
+    oz_cache_free(srv->cache);
     oz_metrics_free(srv->metrics);
     if (srv->units_fd >= 0)
         close(srv->units_fd);
@@ -693,6 +708,8 @@ void oz_http_stop(oz_http *h)
     oz_conns_free(h->srv.conns);
     pthread_key_delete(h->srv.store_key);
     oz_ratelimit_free(h->srv.rl);
+    oz_ratelimit_free(h->srv.rl_read);
+    oz_cache_free(h->srv.cache);
     oz_metrics_free(h->srv.metrics);
     close(h->srv.units_fd);
     free(h);

@@ -52,6 +52,9 @@ static const struct key keys[] = {
     {"connection_memory_limit", K_INT, F(connection_memory_limit), 8192, 1048576},
     {"rate_per_host", K_DOUBLE, F(rate_per_host), 1e-3, 1e6},
     {"rate_burst", K_DOUBLE, F(rate_burst), 1, 1e7},
+    {"read_rate", K_DOUBLE, F(read_rate), 1e-3, 1e6},
+    {"read_burst", K_DOUBLE, F(read_burst), 1, 1e7},
+    {"read_cache_s", K_DOUBLE, F(read_cache_s), 0, 3600},
     {"max_in_progress_per_cpu", K_INT, F(max_in_progress_per_cpu), 1, 1000},
     {"max_hosts_per_account", K_INT, F(max_hosts_per_account), 1, 1000000},
     {"next_rpc_delay", K_INT, F(next_rpc_delay), 1, 86400},
@@ -78,6 +81,9 @@ void oz_project_config_default(oz_project_config *c)
     c->connection_memory_limit = 65536;
     c->rate_per_host = 20;
     c->rate_burst = 100;
+    c->read_rate = 20;
+    c->read_burst = 200;
+    c->read_cache_s = 1;
     c->max_in_progress_per_cpu = 4;
     c->max_hosts_per_account = 100;
     c->next_rpc_delay = 60;

@@ -44,6 +44,9 @@ typedef struct oz_project_config {
     int connection_memory_limit;            /* bytes per connection, 8192..1048576; 65536 */
     double rate_per_host;                   /* requests/s per host on average, > 0; 20 */
     double rate_burst;                      /* bucket size, >= 1; 100 */
+    double read_rate;                       /* public GETs/s per client address, > 0; 20 */
+    double read_burst;                      /* their bucket size, >= 1; 200 */
+    double read_cache_s;                    /* status, throughput kept this long, 0..3600; 1 */
     int max_in_progress_per_cpu;            /* host's cap = this * ncpus, 1..1000; 4 */
     int max_hosts_per_account;              /* hosts an account may register, 1..10^6; 100 */
     int next_rpc_delay;                     /* seconds, 1..86400; 60 */

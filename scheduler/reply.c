@@ -157,6 +157,37 @@ enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
     return error_with(r, status, NULL, NULL, msg);
 }
 
+enum MHD_Result oz_reply_cached(oz_req *r, const char *key,
+                                int (*make)(oz_req *r, const void *arg, json_t **out),
+                                const void *arg)
+{
+    oz_cache *cache = r->srv->cache;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    char *text = NULL;
+    size_t len = 0;
+    if (cache && oz_cache_get(cache, key, now, &text, &len) == OZ_CACHE_HIT)
+        return oz_reply_text(r, 200, text, len);
+    json_t *o = NULL;
+    if (make(r, arg, &o) != 0) {
+        if (cache)
+            oz_cache_abandon(cache, key);
+        return r->ret;
+    }
+    text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    if (!text) {
+        if (cache)
+            oz_cache_abandon(cache, key);
+        return oz_reply_error(r, 500, "out of memory");
+    }
+    len = strlen(text);
+    if (cache) /* made as of now: its age counts from before it was read */
+        oz_cache_put(cache, key, text, len, now);
+    return oz_reply_text(r, 200, text, len);
+}
+
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after)
 {
     char v[16];

@@ -245,6 +245,8 @@ static void project_config_is_strict(void **state)
     assert_int_equal(c.per_ip_connection_limit, 64);
     assert_int_equal(c.header_timeout_s, 10);
     assert_int_equal(c.body_min_rate, 8192);
+    /* public reads limited per address, status and throughput kept 1 s */
+    assert_true(c.read_rate == 20 && c.read_burst == 200 && c.read_cache_s == 1);
 
     /* what init writes reads back the same */
     json_t *j = oz_project_config_to_json(&c);
@@ -279,6 +281,9 @@ static void project_config_is_strict(void **state)
         {"{\"http_threads\": 0}", "http_threads"},
         {"{\"header_timeout_s\": 0}", "header_timeout_s"},
         {"{\"body_min_rate\": -1}", "body_min_rate"},
+        {"{\"read_rate\": 0}", "read_rate"},
+        {"{\"read_burst\": 0.5}", "read_burst"},
+        {"{\"read_cache_s\": -1}", "read_cache_s"},
         {"{\"max_hosts_per_account\": 0}", "max_hosts_per_account"},
         {"{\"rate_per_host\": 0}", "rate_per_host"},
         {"{\"rate_burst\": 0.5}", "rate_burst"},
