@@ -212,6 +212,7 @@ enum MHD_Result oz_api_server(oz_req *r)
         json_object_set_new(o, "now", json_integer(now)) ||
         json_object_set_new(o, "uptime_s", json_integer(now - srv->started)) ||
         json_object_set_new(o, "draining", json_boolean(atomic_load(&srv->draining))) ||
+        json_object_set_new(o, "disk_full", json_boolean(oz_db_disk_full(srv->db))) ||
         json_object_set_new(o, "in_flight", json_integer(atomic_load(&srv->inflight))) ||
         json_object_set_new(o, "http_threads", json_integer(srv->cfg.http_threads)) ||
         json_object_set_new(o, "log_level", json_string(oz_log_level_name(srv->log_level))) ||
