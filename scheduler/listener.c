@@ -201,7 +201,7 @@ static void accept_some(oz_listener *l, double now)
     }
 }
 
-/* Reads and drops what lingering connection i still sends; true when it
+/* Reads and drops what a lingering connection still sends; true when it
  * is done with (closed by the client, failed, or out of time). */
 static bool drain(struct lingering *g, double now)
 {
