@@ -167,7 +167,9 @@ refused("127.0.0.1", "a connection past the per-address limit")
 served("127.0.0.200", "another address while 127.0.0.1 holds %d" % PER_ADDR)
 
 # 2. Many addresses fill every slot: the next connection is refused at once
-#    rather than left in the listen queue.
+#    rather than left in the listen queue.  (The served client's slot is
+#    free once the server has closed its side, a moment after the answer.)
+time.sleep(0.3)
 others = []
 addr = 2
 while len(mine) + len(others) < TOTAL:
@@ -176,6 +178,8 @@ while len(mine) + len(others) < TOTAL:
         others.append(Trickler(src))
     addr += 1
 trickle(mine + others, 0.3)
+check(all(t.closed_at is None for t in mine + others),
+      "%d tricklers from %d addresses hold every slot" % (TOTAL, addr - 1))
 refused("127.0.0.250", "a connection past the total limit (%d)" % TOTAL)
 
 # 3. The tricklers are closed after the header deadline, however steadily
