@@ -25,6 +25,8 @@
 #include <microhttpd.h>
 
 #include "auth.h"
+#include "cache.h"
+#include "conns.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,7 +43,9 @@ typedef struct oz_server {
     oz_jobs *jobs;
     unsigned char secret[OZ_AUTH_KEY_BYTES];
     int units_fd;            /* DIR/units, opened once (O_DIRECTORY) */
-    oz_ratelimit *rl;        /* its own mutex */
+    oz_ratelimit *rl;        /* hosts, accounts, sign-ups, failed auth; its own mutex */
+    oz_ratelimit *rl_read;   /* public reads per client address; its own mutex */
+    oz_cache *cache;         /* public answers kept read_cache_s (cache.h); its own mutex */
     pthread_key_t store_key; /* each pool thread's oz_store */
     atomic_int inflight;     /* requests begun and not completed */
     atomic_int suspended;    /* requests waiting for the store (oz_req_suspend) */
@@ -50,6 +54,7 @@ typedef struct oz_server {
     bool quiet;
     oz_log_level log_level; /* lines below it are not written (OZ_LOG_OFF when quiet) */
     oz_metrics *metrics;    /* lock-free counters (metrics.h) */
+    oz_conns *conns;        /* open connections and their deadlines (conns.h); its own mutex */
     int64_t started;        /* Unix seconds */
 } oz_server;
 
@@ -114,6 +119,13 @@ void oz_reply_clean(char *dst, size_t len, const char *src);
 /* That status alone, and API.md's error code for a status. */
 unsigned oz_reply_store_status(int err);
 const char *oz_reply_code(unsigned status);
+/* The answer to a public read that is the same for everyone for a moment:
+ * the server's kept copy under key (cache.h) while younger than
+ * read_cache_s, else made by make(r, arg, &obj) - 0 with a JSON object, or
+ * -1 with an error queued (not kept) - then kept and sent. */
+enum MHD_Result oz_reply_cached(oz_req *r, const char *key,
+                                int (*make)(oz_req *r, const void *arg, json_t **out),
+                                const void *arg);
 /* 429 with Retry-After. */
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after);
 /* Queues a response the caller made (and destroys it): for bodies other

@@ -1,7 +1,9 @@
 /*
  * api_read.c - the read-only GETs for the web pages and `ozma-worker
- * status` (API.md "Read-only"): no authentication, no rate limit, nothing
- * written.
+ * status` (API.md "Read-only"): no authentication, nothing written; each
+ * client address has a bucket of reads (http.c), and the status, which
+ * counts the day's replicas, comes from the server's cache (cache.h) when
+ * it was made less than read_cache_s ago.
  *
  * Query parameters are validated strictly before the store is asked: an
  * unknown parameter, a limit outside 1..500, a min_score that is not a
@@ -93,18 +95,32 @@ static enum MHD_Result reply_read(oz_req *r, int rc, json_t *obj, const char *wh
     return oz_reply_json(r, 200, obj);
 }
 
+static int status_make(oz_req *r, const void *arg, json_t **out)
+{
+    (void)arg;
+    if (!oz_req_store(r))
+        return -1;
+    json_t *o = NULL;
+    int rc = oz_store_status_json(r->store, (int64_t)time(NULL), &o);
+    if (rc != OZ_SCHED_OK) {
+        oz_reply_store(r, rc, "reading failed");
+        return -1;
+    }
+    if (json_object_set_new(o, "name", json_string(r->srv->cfg.name))) {
+        json_decref(o);
+        oz_reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    *out = o;
+    return 0;
+}
+
 enum MHD_Result oz_api_status(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0)
         return r->ret;
-    json_t *o = NULL;
-    int rc = oz_store_status_json(r->store, (int64_t)time(NULL), &o);
-    if (rc == OZ_SCHED_OK && json_object_set_new(o, "name", json_string(r->srv->cfg.name))) {
-        json_decref(o);
-        return oz_reply_error(r, 500, "out of memory");
-    }
-    return reply_read(r, rc, o, "status");
+    return oz_reply_cached(r, "status", status_make, NULL);
 }
 
 enum MHD_Result oz_api_users_list(oz_req *r)

@@ -2,9 +2,12 @@
  * api_web.c - the read-only GETs added for the web pages and operators
  * (API.md "Web pages and operators"): dataset progress, throughput, the
  * hosts leaderboard, credit histories, recent results, the newest signals,
- * the server's status and GET /metrics.  No authentication, no rate limit,
- * nothing written; parameters are checked strictly (api_read.c's rules) and
- * the JSON comes whole from the store (store_web.c).
+ * the server's status and GET /metrics.  No authentication, nothing
+ * written, each client address's reads limited (http.c); parameters are
+ * checked strictly (api_read.c's rules) and the JSON comes whole from the
+ * store (store_web.c).  Throughput, a pass over the replicas of its
+ * window, is served from the server's cache (cache.h) under its checked
+ * parameters.
  */
 #include <errno.h>
 #include <float.h>
@@ -76,16 +79,33 @@ enum MHD_Result oz_api_datasets(oz_req *r)
     return reply_read(r, rc, o, "datasets");
 }
 
+struct window {
+    long bucket, n;
+};
+
+static int throughput_make(oz_req *r, const void *arg, json_t **out)
+{
+    const struct window *w = arg;
+    if (!oz_req_store(r))
+        return -1;
+    int rc = oz_store_throughput_json(r->store, now_s(), (int)w->bucket, (int)w->n, out);
+    if (rc != OZ_SCHED_OK) {
+        oz_reply_store(r, rc, "reading failed");
+        return -1;
+    }
+    return 0;
+}
+
 enum MHD_Result oz_api_throughput(oz_req *r)
 {
     static const char *const allowed[] = {"bucket", "n", NULL};
-    long bucket, n;
-    if (oz_req_args_check(r, allowed) < 0 || int_arg(r, "bucket", 60, 86400, 3600, &bucket) < 0 ||
-        int_arg(r, "n", 1, 500, 48, &n) < 0 || !oz_req_store(r))
+    struct window w;
+    if (oz_req_args_check(r, allowed) < 0 || int_arg(r, "bucket", 60, 86400, 3600, &w.bucket) < 0 ||
+        int_arg(r, "n", 1, 500, 48, &w.n) < 0)
         return r->ret;
-    json_t *o = NULL;
-    int rc = oz_store_throughput_json(r->store, now_s(), (int)bucket, (int)n, &o);
-    return reply_read(r, rc, o, "throughput");
+    char key[64];
+    snprintf(key, sizeof key, "throughput?bucket=%ld&n=%ld", w.bucket, w.n);
+    return oz_reply_cached(r, key, throughput_make, &w);
 }
 
 enum MHD_Result oz_api_hosts_list(oz_req *r)
@@ -192,6 +212,7 @@ enum MHD_Result oz_api_server(oz_req *r)
         json_object_set_new(o, "now", json_integer(now)) ||
         json_object_set_new(o, "uptime_s", json_integer(now - srv->started)) ||
         json_object_set_new(o, "draining", json_boolean(atomic_load(&srv->draining))) ||
+        json_object_set_new(o, "disk_full", json_boolean(oz_db_disk_full(srv->db))) ||
         json_object_set_new(o, "in_flight", json_integer(atomic_load(&srv->inflight))) ||
         json_object_set_new(o, "http_threads", json_integer(srv->cfg.http_threads)) ||
         json_object_set_new(o, "log_level", json_string(oz_log_level_name(srv->log_level))) ||

@@ -4,6 +4,11 @@
  *
  * The daemon runs MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL with a
  * thread pool; each pool thread handles its connections start to finish.
+ * It accepts none itself: listener.c accepts them, answers those past the
+ * connection limits with 503 and hands the rest over; on_connection,
+ * on_request and on_completed keep the connection table (conns.h) told of
+ * each connection's end and each request's phase - headers in, body in,
+ * answered - so that a client too slow with either is closed.
  * libmicrohttpd calls on_request several times per request:
  *
  *  1. headers read (upload size 0, *con_cls NULL): the request context is
@@ -52,12 +57,13 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "listener.h"
 #include "sched_errors.h"
 
 struct oz_http {
     oz_server srv;
     struct MHD_Daemon *daemon;
-    MHD_socket quiesced; /* the listening socket after quiesce, closed at stop */
+    oz_listener *listener; /* accepts for the daemon (listener.h) */
     int port;
 };
 
@@ -187,6 +193,15 @@ static double mono_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The deadline of r's connection starts over in phase p (conns.h). */
+static void conn_phase(oz_req *r, oz_conn_phase p)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci)
+        oz_conns_phase(r->srv->conns, ci->connect_fd, p, mono_now());
+}
+
 static uint64_t addr_hash(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
@@ -237,7 +252,8 @@ static bool operator(struct MHD_Connection *c)
 
 /* Authenticates r for its route and charges its bucket; false once an
  * error is queued.  An address that has failed authentication rate_burst
- * times lately is refused before its token is even looked up. */
+ * times lately is refused before its token is even looked up.  A public
+ * read is charged to its address's read bucket (read_rate, read_burst). */
 static bool admit(oz_req *r, const struct route *rt)
 {
     oz_server *srv = r->srv;
@@ -276,6 +292,13 @@ static bool admit(oz_req *r, const struct route *rt)
         }
     } else if (rt->auth == A_ADDR) {
         key = OZ_RL_ADDR(addr_hash(r->conn));
+    } else if (rt->auth == A_NONE && rt->fn != oz_units_file_get) {
+        /* a public read: the address's own bucket of reads (unit downloads,
+         * a worker's, are bounded by the connection limits instead) */
+        if (!oz_ratelimit_take(srv->rl_read, OZ_RL_ADDR(addr_hash(r->conn)), mono_now(), &retry)) {
+            oz_reply_limited(r, retry);
+            return false;
+        }
     } else if (rt->auth == A_OPERATOR && !operator(r->conn)) {
         oz_reply_error(r, 403,
                        "operators only: ask from the server's own machine (loopback, not through "
@@ -418,7 +441,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->t0 = mono_now();
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->inflight, 1, memory_order_relaxed);
-        return begin(r, version);
+        conn_phase(r, OZ_CONN_BODY); /* the headers are in */
+        enum MHD_Result ret = begin(r, version);
+        if (r->replied)
+            conn_phase(r, OZ_CONN_BUSY);
+        return ret;
     }
     if (r->then) { /* resumed: its handler's second half */
         oz_handler then = r->then;
@@ -432,8 +459,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci)
+            oz_conns_body(srv->conns, ci->connect_fd, n);
         return append(r, upload_data, n) ? MHD_YES : MHD_NO;
     }
+    conn_phase(r, OZ_CONN_BUSY); /* the body is in */
     if (r->too_large)
         return oz_reply_error(r, 413, "the body is larger than %zu bytes", r->limit);
     r->body[r->len] = '\0';
@@ -471,6 +503,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     oz_req *r = *con_cls;
     if (!r)
         return;
+    conn_phase(r, OZ_CONN_HEADERS); /* the next request's, if the connection is kept */
     observe(srv, r);
     if (r->work_free)
         r->work_free(r->work);
@@ -479,6 +512,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub_explicit(&srv->inflight, 1, memory_order_relaxed);
+}
+
+/* libmicrohttpd's word that a connection began or closed: closing releases
+ * it in the connection table (before libmicrohttpd closes the socket). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)socket_context;
+    oz_server *srv = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        oz_conns_begun(srv->conns, ci->connect_fd);
+    else
+        oz_conns_release(srv->conns, ci->connect_fd);
 }
 
 int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen)
@@ -501,7 +551,6 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     atomic_init(&srv->suspended, 0);
     atomic_init(&srv->stopping, false);
     atomic_init(&srv->draining, false);
-    h->quiesced = MHD_INVALID_SOCKET;
 
     char units[OZ_PROJECT_PATH_MAX];
     if (oz_project_path(o->dir, "units", units, sizeof units) != 0) {
@@ -517,6 +566,11 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto fail;
     }
+    if (oz_ratelimit_new(srv->cfg.read_rate, srv->cfg.read_burst, 1 << 16, &srv->rl_read) != 0 ||
+        oz_cache_new(64, srv->cfg.read_cache_s, &srv->cache) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        goto fail;
+    }
     if (oz_metrics_new(NROUTES, srv->started, &srv->metrics) != 0) {
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto fail;
@@ -529,51 +583,84 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     }
     key_made = true;
 
+    oz_conns_limits lim = {.total = (size_t)srv->cfg.connection_limit,
+                           .per_addr = (size_t)srv->cfg.per_ip_connection_limit,
+                           .header_s = srv->cfg.header_timeout_s,
+                           .body_rate = srv->cfg.body_min_rate};
+    if (oz_conns_new(&lim, &srv->conns) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+        goto fail;
+    }
+
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     const struct sockaddr *sa;
-    unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
+    socklen_t salen;
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     if (inet_pton(AF_INET, srv->cfg.bind, &a4.sin_addr) == 1) {
         a4.sin_family = AF_INET;
         a4.sin_port = htons((uint16_t)srv->cfg.port);
         sa = (const struct sockaddr *)&a4;
+        salen = sizeof a4;
     } else if (inet_pton(AF_INET6, srv->cfg.bind, &a6.sin6_addr) == 1) {
         a6.sin6_family = AF_INET6;
         a6.sin6_port = htons((uint16_t)srv->cfg.port);
         sa = (const struct sockaddr *)&a6;
-        flags |= MHD_USE_IPv6;
+        salen = sizeof a6;
     } else {
         rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "\"%s\" is not an IPv4 or IPv6 address",
                            srv->cfg.bind);
         goto fail;
     }
-    h->daemon = MHD_start_daemon(
-        flags, (uint16_t)srv->cfg.port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->cfg.http_threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)srv->cfg.connection_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)srv->cfg.per_ip_connection_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)srv->cfg.connection_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.connection_memory_limit,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_END);
-    if (!h->daemon) {
+    char lwhy[128];
+    if (oz_listener_open(sa, salen, &h->listener, lwhy, sizeof lwhy) != 0) {
         rc = oz_sched_fail(OZ_SCHED_EIO, why, whylen,
-                           "cannot listen on %s port %d (in use, or not an address of this host)",
-                           srv->cfg.bind, srv->cfg.port);
+                           "cannot listen on %s port %d (in use, or not an address of this "
+                           "host): %s",
+                           srv->cfg.bind, srv->cfg.port, lwhy);
         goto fail;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = di ? di->port : srv->cfg.port;
+    /* libmicrohttpd never accepts (listener.h): the connections the
+     * listener admits are within connection_limit, and libmicrohttpd's own
+     * limit, split between its threads, is set well above it so that it
+     * never refuses one of them silently. */
+    unsigned int mhd_limit =
+        2u * (unsigned int)srv->cfg.connection_limit + 8u * (unsigned int)srv->cfg.http_threads;
+    h->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME, 0,
+        NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)oz_listener_placeholder(h->listener), MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)srv->cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)srv->cfg.connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)srv->cfg.connection_memory_limit,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        srv, MHD_OPTION_END);
+    if (!h->daemon) {
+        rc = oz_sched_fail(OZ_SCHED_EIO, why, whylen, "cannot start the HTTP server's threads");
+        goto fail;
+    }
+    oz_listener_quiesce(h->listener, h->daemon);
+    if (oz_listener_start(h->listener, h->daemon, srv->conns, srv->metrics, why, whylen) != 0) {
+        rc = OZ_SCHED_ENOMEM;
+        goto fail;
+    }
+    h->port = oz_listener_port(h->listener);
     *out = h;
     return 0;
 
 fail:
+    if (h->listener && !h->daemon)
+        oz_listener_quiesce(h->listener, NULL);
+    oz_listener_close(h->listener);
+    if (h->daemon)
+        MHD_stop_daemon(h->daemon);
+    oz_conns_free(srv->conns);
     if (key_made)
         pthread_key_delete(srv->store_key);
     oz_ratelimit_free(srv->rl);
+    oz_ratelimit_free(srv->rl_read);
+    oz_cache_free(srv->cache);
     oz_metrics_free(srv->metrics);
     if (srv->units_fd >= 0)
         close(srv->units_fd);
@@ -589,8 +676,7 @@ int oz_http_port(const oz_http *h)
 void oz_http_drain(oz_http *h, double timeout_s)
 {
     atomic_store(&h->srv.draining, true);
-    if (h->quiesced == MHD_INVALID_SOCKET)
-        h->quiesced = MHD_quiesce_daemon(h->daemon);
+    oz_listener_pause(h->listener);
     double end = mono_now() + timeout_s;
     while (atomic_load(&h->srv.inflight) > 0 && mono_now() < end) {
         struct timespec ts = {0, 5 * 1000 * 1000};
@@ -617,11 +703,13 @@ void oz_http_stop(oz_http *h)
         struct timespec ts = {0, 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    MHD_stop_daemon(h->daemon); /* joins the pool: their store connections close */
-    if (h->quiesced != MHD_INVALID_SOCKET)
-        close(h->quiesced);
+    oz_listener_close(h->listener); /* before the daemon it hands connections to */
+    MHD_stop_daemon(h->daemon);     /* joins the pool: their store connections close */
+    oz_conns_free(h->srv.conns);
     pthread_key_delete(h->srv.store_key);
     oz_ratelimit_free(h->srv.rl);
+    oz_ratelimit_free(h->srv.rl_read);
+    oz_cache_free(h->srv.cache);
     oz_metrics_free(h->srv.metrics);
     close(h->srv.units_fd);
     free(h);

@@ -65,20 +65,23 @@ struct oz_jobs {
     job jobs[JOB_COUNT];
 };
 
-/* A job's failure: one error line (log.h), `what` the message and arg the
- * reason; kept as the job's last error for the status page. */
-static void job_log(oz_jobs *j, const char *who, const char *what, const char *arg)
+/* A job's failure rc: one error line (log.h), `what` the message and arg
+ * the reason; kept as the job's last error for the status page.  A full
+ * disk is not logged here: the store logs once that the disk is full (and
+ * once that it is not), where each job would log every tick. */
+static void job_log(oz_jobs *j, int rc, const char *who, const char *what, const char *arg)
 {
-    oz_log(j->log_level, OZ_LOG_ERROR, *what ? what : "job step failed", "job", who, "error", arg,
-           (const char *)NULL);
+    if (rc != OZ_SCHED_ENOSPC)
+        oz_log(j->log_level, OZ_LOG_ERROR, *what ? what : "job step failed", "job", who, "error",
+               arg, (const char *)NULL);
     pthread_mutex_lock(&j->lock);
     for (int k = 0; k < JOB_COUNT; k++) {
         if (strcmp(job_names[k], who) != 0)
             continue;
         j->jobs[k].errors++;
         j->jobs[k].last_error_at = (int64_t)time(NULL);
-        snprintf(j->jobs[k].last_error, sizeof j->jobs[k].last_error, "%s%s%s", what,
-                 *what && arg ? ": " : "", arg ? arg : "");
+        snprintf(j->jobs[k].last_error, sizeof j->jobs[k].last_error, "%.40s%s%.200s", what,
+                 *what && arg ? ": " : "", arg ? arg : ""); /* the log line has it whole */
     }
     pthread_mutex_unlock(&j->lock);
 }
@@ -99,7 +102,7 @@ static int round_transition(oz_jobs *j, oz_store *s)
     do {
         int rc = oz_store_transition(s, now_s(), 256, &done, why, sizeof why);
         if (rc != OZ_SCHED_OK) {
-            job_log(j, "transitioner", "", why);
+            job_log(j, rc, "transitioner", "", why);
             return rc;
         }
         total += done;
@@ -137,7 +140,7 @@ static int round_validate(oz_jobs *j, oz_store *s)
                 char msg[96];
                 snprintf(msg, sizeof msg, "unit %lld: %s", (long long)v[n].unit_rowid,
                          oz_sched_strerror(drc));
-                job_log(j, "validator", "", msg);
+                job_log(j, drc, "validator", "", msg);
                 free(states[n]);
                 oz_validate_unit_clear(&v[n]);
                 continue;
@@ -158,7 +161,7 @@ static int round_validate(oz_jobs *j, oz_store *s)
         if (rc == OZ_SCHED_ENOTFOUND)
             return total + (int)n;
         if (rc != OZ_SCHED_OK) { /* a read or the write failed: the next round tries again */
-            job_log(j, "validator", "", why);
+            job_log(j, rc, "validator", "", why);
             return rc;
         }
         total += (int)n;
@@ -220,7 +223,7 @@ static int round_assimilate(oz_jobs *j, oz_store *s)
                 OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
                 char line[320];
                 snprintf(line, sizeof line, "unit %lld: %s", (long long)a[n].unit_rowid, msg);
-                job_log(j, "assimilator", "", line);
+                job_log(j, OZ_SCHED_EINVAL, "assimilator", "", line);
                 free(rows[n]);
                 oz_wu_result_clear(&res[n]);
                 oz_assimilate_unit_clear(&a[n]);
@@ -240,7 +243,7 @@ static int round_assimilate(oz_jobs *j, oz_store *s)
         if (rc == OZ_SCHED_ENOTFOUND)
             return total + (int)n;
         if (rc != OZ_SCHED_OK) { /* a read or the write failed: the next round tries again */
-            job_log(j, "assimilator", "", why);
+            job_log(j, rc, "assimilator", "", why);
             return rc;
         }
         total += (int)n;
@@ -252,7 +255,7 @@ static int round_checkpoint(oz_jobs *j, oz_store *s)
     char why[512];
     int rc = oz_store_checkpoint(s, why, sizeof why);
     if (rc != OZ_SCHED_OK)
-        job_log(j, "checkpointer", "", why);
+        job_log(j, rc, "checkpointer", "", why);
     return rc < 0 ? rc : 0;
 }
 
@@ -267,7 +270,7 @@ static void *job_main(void *arg)
     char why[512];
     oz_store *s;
     if (oz_store_open(j->db, &s, why, sizeof why) != OZ_SCHED_OK) {
-        job_log(j, name, "cannot open the database", why);
+        job_log(j, OZ_SCHED_EDB, name, "cannot open the database", why);
         return NULL;
     }
     pthread_mutex_lock(&j->lock);

@@ -55,6 +55,7 @@ struct oz_metrics {
     _Atomic uint64_t (*requests)[NSLOTS]; /* [nroutes + 1][NSLOTS] */
     struct hist hist[OZ_HIST_COUNT];
     _Atomic uint64_t results[2]; /* accepted: [0] by PUT, [1] in work requests */
+    _Atomic uint64_t conns[OZ_CONN_EVENTS];
     pthread_mutex_t errors_lock; /* guards errors, nerrors, next_error */
     struct error_note errors[OZ_METRICS_ERRORS];
     size_t nerrors, next_error;
@@ -138,6 +139,12 @@ uint64_t oz_metrics_count(const oz_metrics *m, size_t route, unsigned status)
 void oz_metrics_results(oz_metrics *m, bool carried, uint64_t n)
 {
     atomic_fetch_add_explicit(&m->results[carried], n, memory_order_relaxed);
+}
+
+void oz_metrics_connection(oz_metrics *m, enum oz_metrics_conn what)
+{
+    if (what >= 0 && what < OZ_CONN_EVENTS)
+        atomic_fetch_add_explicit(&m->conns[what], 1, memory_order_relaxed);
 }
 
 void oz_metrics_observe(oz_metrics *m, enum oz_metrics_hist h, double seconds)
@@ -320,6 +327,14 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_J
     for (int k = 0; k < 2; k++)
         add(&b, "ozma_results_accepted_total{via=\"%s\"} %llu\n", k ? "work" : "upload",
             (unsigned long long)atomic_load_explicit(&m->results[k], memory_order_relaxed));
+    static const char *const conn_reasons[OZ_CONN_EVENTS] = {"address_limit", "limit", "deadline"};
+    help(&b, "ozma_connections_ended_total", "counter",
+         "Connections ended before a request was served: refused with 503 at accept because "
+         "their address (address_limit) or the server (limit) had all the connections allowed, "
+         "or closed because their headers or body came too slowly (deadline).");
+    for (int k = 0; k < OZ_CONN_EVENTS; k++)
+        add(&b, "ozma_connections_ended_total{reason=\"%s\"} %llu\n", conn_reasons[k],
+            (unsigned long long)atomic_load_explicit(&m->conns[k], memory_order_relaxed));
 
     for (size_t h = 0; h < OZ_HIST_COUNT; h++) {
         const struct hist *x = &m->hist[h];

@@ -54,6 +54,15 @@ void oz_metrics_request(oz_metrics *m, size_t route, unsigned status);
 /* n results newly accepted, returned by PUT (carried false) or in a work
  * request (carried true).  Lock-free. */
 void oz_metrics_results(oz_metrics *m, bool carried, uint64_t n);
+/* Connections the server ended before serving a request (listener.c). */
+enum oz_metrics_conn {
+    OZ_CONN_REFUSED_ADDR, /* 503 at accept: the address has all it may */
+    OZ_CONN_REFUSED_FULL, /* 503 at accept: the server has all it takes */
+    OZ_CONN_DEADLINE,     /* closed: headers or body too slow (conns.h) */
+    OZ_CONN_EVENTS
+};
+/* One such connection.  Lock-free. */
+void oz_metrics_connection(oz_metrics *m, enum oz_metrics_conn what);
 /* One latency observation.  Lock-free. */
 void oz_metrics_observe(oz_metrics *m, enum oz_metrics_hist h, double seconds);
 /* The number of requests answered with status on route (tests). */

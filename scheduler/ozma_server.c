@@ -494,6 +494,7 @@ static int cmd_serve(int argc, char **argv)
         status = oz_cli_complain(PROG, status_of(rc), "%s", why);
         goto out;
     }
+    oz_db_log_level_set(db, quiet ? OZ_LOG_OFF : level); /* "disk full", and back */
     oz_jobs_opts jo = {.db = db, .tick_s = cfg.job_tick_s, .quiet = quiet, .log_level = level};
     if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);

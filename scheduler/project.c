@@ -47,9 +47,14 @@ static const struct key keys[] = {
     {"connection_limit", K_INT, F(connection_limit), 1, 100000},
     {"per_ip_connection_limit", K_INT, F(per_ip_connection_limit), 0, 100000},
     {"connection_timeout_s", K_INT, F(connection_timeout_s), 1, 3600},
+    {"header_timeout_s", K_INT, F(header_timeout_s), 1, 3600},
+    {"body_min_rate", K_INT, F(body_min_rate), 0, 1e9},
     {"connection_memory_limit", K_INT, F(connection_memory_limit), 8192, 1048576},
     {"rate_per_host", K_DOUBLE, F(rate_per_host), 1e-3, 1e6},
     {"rate_burst", K_DOUBLE, F(rate_burst), 1, 1e7},
+    {"read_rate", K_DOUBLE, F(read_rate), 1e-3, 1e6},
+    {"read_burst", K_DOUBLE, F(read_burst), 1, 1e7},
+    {"read_cache_s", K_DOUBLE, F(read_cache_s), 0, 3600},
     {"max_in_progress_per_cpu", K_INT, F(max_in_progress_per_cpu), 1, 1000},
     {"max_hosts_per_account", K_INT, F(max_hosts_per_account), 1, 1000000},
     {"next_rpc_delay", K_INT, F(next_rpc_delay), 1, 86400},
@@ -69,11 +74,16 @@ void oz_project_config_default(oz_project_config *c)
     c->port = 8080;
     c->http_threads = 16;
     c->connection_limit = 4096;
-    c->per_ip_connection_limit = 0;
+    c->per_ip_connection_limit = 64;
     c->connection_timeout_s = 30;
+    c->header_timeout_s = 10;
+    c->body_min_rate = 8192;
     c->connection_memory_limit = 65536;
     c->rate_per_host = 20;
     c->rate_burst = 100;
+    c->read_rate = 20;
+    c->read_burst = 200;
+    c->read_cache_s = 1;
     c->max_in_progress_per_cpu = 4;
     c->max_hosts_per_account = 100;
     c->next_rpc_delay = 60;

@@ -37,11 +37,16 @@ typedef struct oz_project_config {
     int port;                               /* 0..65535 (0: any free port); 8080 */
     int http_threads;                       /* libmicrohttpd pool threads, 1..256; 16 */
     int connection_limit;                   /* open connections, 1..100000; 4096 */
-    int per_ip_connection_limit;            /* 0 (no limit) .. 100000; 0 */
+    int per_ip_connection_limit;            /* per address (IPv6 /64), 0 (none)..100000; 64 */
     int connection_timeout_s;               /* idle connection timeout, 1..3600; 30 */
+    int header_timeout_s;                   /* a request's headers within this, 1..3600; 10 */
+    int body_min_rate;                      /* body bytes/s after that, 0 (none)..10^9; 8192 */
     int connection_memory_limit;            /* bytes per connection, 8192..1048576; 65536 */
     double rate_per_host;                   /* requests/s per host on average, > 0; 20 */
     double rate_burst;                      /* bucket size, >= 1; 100 */
+    double read_rate;                       /* public GETs/s per client address, > 0; 20 */
+    double read_burst;                      /* their bucket size, >= 1; 200 */
+    double read_cache_s;                    /* status, throughput kept this long, 0..3600; 1 */
     int max_in_progress_per_cpu;            /* host's cap = this * ncpus, 1..1000; 4 */
     int max_hosts_per_account;              /* hosts an account may register, 1..10^6; 100 */
     int next_rpc_delay;                     /* seconds, 1..86400; 60 */

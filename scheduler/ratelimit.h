@@ -13,6 +13,12 @@
  * no bucket at all, so such slots are reused freely, and when every slot of
  * the window is busy the stalest is evicted (which can only ever forgive a
  * client, never punish one that has not asked).  One mutex guards the table.
+ *
+ * A table has one rate and burst.  The server keeps two: one for hosts,
+ * accounts, account creation and failed authentications (rate_per_host,
+ * rate_burst), and one of read buckets, a client address's public GETs
+ * (read_rate, read_burst), keyed OZ_RL_ADDR like account creation but never
+ * sharing its bucket.
  */
 #ifndef OZ_SCHED_RATELIMIT_H
 #define OZ_SCHED_RATELIMIT_H

@@ -25,6 +25,10 @@
 #include "sched_errors.h"
 #include "text.h"
 
+/* Seconds a client is asked to wait when the disk is full: an operator has
+ * to free space, which takes longer than a busy database. */
+#define DISK_FULL_RETRY_AFTER "60"
+
 const char *oz_reply_code(unsigned status)
 {
     switch (status) {
@@ -107,8 +111,10 @@ enum MHD_Result oz_reply_json(oz_req *r, unsigned status, json_t *obj)
     return oz_reply_text(r, status, text, strlen(text));
 }
 
-static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header,
-                                  const char *hvalue, const char *message)
+/* The error reply: logged at level (-1: by status), with Retry-After
+ * retry (NULL: "1" for a 503, none otherwise). */
+static enum MHD_Result error_with(oz_req *r, unsigned status, int level_or_default,
+                                  const char *retry, const char *message)
 {
     char msg[512], method[16], url[128];
     oz_reply_clean(msg, sizeof msg, message);
@@ -120,7 +126,9 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header
     char st[8];
     snprintf(st, sizeof st, "%u", status);
     oz_log_level level = OZ_LOG_INFO;
-    if (status == 503 || status == 429)
+    if (level_or_default >= 0)
+        level = (oz_log_level)level_or_default;
+    else if (status == 503 || status == 429)
         level = OZ_LOG_WARN;
     else if (status >= 500 && status != 501)
         level = OZ_LOG_ERROR;
@@ -140,10 +148,10 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, const char *header
         return r->ret = MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    if (header)
-        MHD_add_response_header(resp, header, hvalue);
-    if (status == 503)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (!retry && status == 503)
+        retry = "1";
+    if (retry)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
     return queue(r, status, resp);
 }
 
@@ -154,15 +162,45 @@ enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return error_with(r, status, NULL, NULL, msg);
+    return error_with(r, status, -1, NULL, msg);
+}
+
+enum MHD_Result oz_reply_cached(oz_req *r, const char *key,
+                                int (*make)(oz_req *r, const void *arg, json_t **out),
+                                const void *arg)
+{
+    oz_cache *cache = r->srv->cache;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    char *text = NULL;
+    size_t len = 0;
+    if (cache && oz_cache_get(cache, key, now, &text, &len) == OZ_CACHE_HIT)
+        return oz_reply_text(r, 200, text, len);
+    json_t *o = NULL;
+    if (make(r, arg, &o) != 0) {
+        if (cache)
+            oz_cache_abandon(cache, key);
+        return r->ret;
+    }
+    text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(o);
+    if (!text) {
+        if (cache)
+            oz_cache_abandon(cache, key);
+        return oz_reply_error(r, 500, "out of memory");
+    }
+    len = strlen(text);
+    if (cache) /* made as of now: its age counts from before it was read */
+        oz_cache_put(cache, key, text, len, now);
+    return oz_reply_text(r, 200, text, len);
 }
 
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after)
 {
     char v[16];
     snprintf(v, sizeof v, "%d", retry_after);
-    return error_with(r, 429, MHD_HTTP_HEADER_RETRY_AFTER, v,
-                      "too many requests; retry after the Retry-After seconds");
+    return error_with(r, 429, -1, v, "too many requests; retry after the Retry-After seconds");
 }
 
 unsigned oz_reply_store_status(int err)
@@ -182,6 +220,7 @@ unsigned oz_reply_store_status(int err)
     case OZ_SCHED_EINVAL:
         return 400;
     case OZ_SCHED_EBUSY:
+    case OZ_SCHED_ENOSPC:
         return 503;
     default:
         return 500;
@@ -192,6 +231,10 @@ enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why)
 {
     const char *m = why && *why ? why : oz_sched_strerror(err);
     unsigned status = oz_reply_store_status(err);
+    if (err == OZ_SCHED_ENOSPC) /* the state's change is logged once, by the store */
+        return error_with(r, 503, OZ_LOG_DEBUG, DISK_FULL_RETRY_AFTER,
+                          "the server's disk is full; nothing was changed: send it again after "
+                          "the Retry-After seconds");
     if (status == 503)
         return oz_reply_error(r, 503, "the database is busy: %s", m);
     if (status == 500)

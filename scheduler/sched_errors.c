@@ -32,6 +32,8 @@ const char *oz_sched_strerror(int err)
         return "not authenticated";
     case OZ_SCHED_EIO:
         return "input/output error";
+    case OZ_SCHED_ENOSPC:
+        return "no space left on the disk";
     default:
         return "unknown error";
     }

@@ -2,7 +2,8 @@
  * sched_errors.h - the scheduler's error codes (STYLE.md §5: one enum per
  * part, 0 ok, negative errors, a strerror to turn them into words).  The
  * HTTP layer maps them onto statuses: ENOTFOUND 404, EEXIST/ECONFLICT 409,
- * EFORBIDDEN 403, EAUTH 401, ELIMIT 413, EINVAL 400, EBUSY 503, the rest 500.
+ * EFORBIDDEN 403, EAUTH 401, ELIMIT 413, EINVAL 400, EBUSY and ENOSPC 503 (with
+ * Retry-After), the rest 500.
  */
 #ifndef OZ_SCHED_ERRORS_H
 #define OZ_SCHED_ERRORS_H
@@ -24,6 +25,7 @@ typedef enum oz_sched_err {
     OZ_SCHED_ELIMIT = -9,     /* a size or count limit */
     OZ_SCHED_EAUTH = -10,     /* missing or unknown credentials */
     OZ_SCHED_EIO = -11,       /* a file operation failed */
+    OZ_SCHED_ENOSPC = -12, /* the disk (or the quota) is full: a write failed for want of space */
 } oz_sched_err;
 
 const char *oz_sched_strerror(int err);

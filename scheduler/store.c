@@ -28,6 +28,9 @@
  * make each job's "what needs doing" query a short index walk, and triggers
  * (migration 4) keep each dataset's units counted by progress class, so the
  * public progress views cost a row per dataset, not a walk over every unit.
+ * A write that fails for want of space is OZ_SCHED_ENOSPC, and the
+ * database keeps whether the disk is full (store.h), logging each change
+ * of that state once: the failures themselves repeat every tick.
  */
 #include "store_internal.h"
 
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,12 +214,69 @@ static const char *const *const migrations[] = {migration_2, migration_3, migrat
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 
+/* ---- the disk's state (store.h: a full disk) ---------------------------------------------- */
+
+void oz_db_log_level_set(oz_db *db, oz_log_level threshold)
+{
+    db->log_level = threshold;
+}
+
+bool oz_db_disk_full(oz_db *db)
+{
+    return atomic_load_explicit(&db->disk_full, memory_order_relaxed);
+}
+
+/* A write failed for want of space: the state, logged once on entering. */
+static void disk_full_enter(oz_db *db, const char *why)
+{
+    if (atomic_exchange(&db->disk_full, true))
+        return;
+    oz_log(db->log_level, OZ_LOG_ERROR,
+           "disk full: writes that need more room are answered 503 until space is freed", "db",
+           db->path, "error", why, (const char *)NULL);
+}
+
+/* A write transaction that changed rows has committed: while the state is
+ * full, leaves it if the file system has room again. */
+static void disk_write_ok(oz_db *db)
+{
+    if (!atomic_load_explicit(&db->disk_full, memory_order_relaxed))
+        return;
+    struct statvfs v;
+    if (statvfs(db->path, &v) != 0)
+        return;
+    unsigned long long avail = (unsigned long long)v.f_bavail * v.f_frsize;
+    unsigned long long need = (unsigned long long)v.f_blocks * v.f_frsize / 4;
+    if (need > OZ_DB_DISK_RESUME_BYTES)
+        need = OZ_DB_DISK_RESUME_BYTES;
+    if (avail < need || !atomic_exchange(&db->disk_full, false))
+        return;
+    char mib[32];
+    snprintf(mib, sizeof mib, "%llu", avail >> 20);
+    oz_log(db->log_level, OZ_LOG_INFO, "disk space available again: writes succeed", "db", db->path,
+           "free_mib", mib, (const char *)NULL);
+}
+
+/* Is errno value e a full disk or quota? */
+static bool no_space(int e)
+{
+    return e == ENOSPC || e == EDQUOT;
+}
+
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
 {
     int code = sqlite3_errcode(s->conn);
     int err = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? OZ_SCHED_EBUSY : OZ_SCHED_EDB;
-    return oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what,
-                         sqlite3_errmsg(s->conn));
+    /* SQLITE_FULL is SQLite's word for ENOSPC; an I/O error carries the
+     * system's (the -shm file, a truncation) */
+    if (code == SQLITE_FULL || ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
+                                no_space(sqlite3_system_errno(s->conn))))
+        err = OZ_SCHED_ENOSPC;
+    int rc =
+        oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what, sqlite3_errmsg(s->conn));
+    if (err == OZ_SCHED_ENOSPC)
+        disk_full_enter(s->db, sqlite3_errmsg(s->conn));
+    return rc;
 }
 
 const char *oz_store_col_text(sqlite3_stmt *st, int col)
@@ -405,6 +466,8 @@ int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
     pthread_mutex_init(&db->s_lock, NULL);
     pthread_cond_init(&db->s_work, NULL);
     db->wal_fd = -1;
+    atomic_init(&db->disk_full, false);
+    db->log_level = OZ_LOG_OFF;
     db->auth = oz_auth_cache_new();
     pthread_mutex_init(&db->cfg_lock, NULL);
     *out = db;
@@ -522,6 +585,7 @@ int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
 {
     pthread_mutex_lock(&s->db->write_lock);
     s->durable = durable;
+    s->changes0 = sqlite3_total_changes64(s->conn);
     int rc = exec_literal(s, "BEGIN IMMEDIATE", why, whylen);
     if (rc != OZ_SCHED_OK)
         pthread_mutex_unlock(&s->db->write_lock);
@@ -549,7 +613,11 @@ static int wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen)
         goto out;
     }
     if (fsync(db->wal_fd) != 0) {
-        rc = oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: fsync: %s", wal, strerror(errno));
+        int e = errno;
+        rc = oz_sched_fail(no_space(e) ? OZ_SCHED_ENOSPC : OZ_SCHED_EIO, why, whylen,
+                           "%s: fsync: %s", wal, strerror(e));
+        if (no_space(e))
+            disk_full_enter(db, strerror(e));
         goto out;
     }
     db->synced = target;
@@ -566,7 +634,10 @@ int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
         exec_literal(s, "ROLLBACK", NULL, 0);
     else
         seq = s->last_seq = atomic_fetch_add(&s->db->commits, 1) + 1;
+    bool wrote = rc == OZ_SCHED_OK && sqlite3_total_changes64(s->conn) != s->changes0;
     pthread_mutex_unlock(&s->db->write_lock);
+    if (wrote)
+        disk_write_ok(s->db);
     if (rc == OZ_SCHED_OK && s->durable)
         rc = wal_sync(s->db, seq, why, whylen);
     return rc;
@@ -615,8 +686,10 @@ static bool writer_run_fast(oz_store *ws, oz_wop *batch)
 static bool writer_run_one(oz_store *ws, oz_wop *op)
 {
     char sub[256];
-    if (exec_literal(ws, "SAVEPOINT op", sub, sizeof sub) != OZ_SCHED_OK) {
-        op->rc = oz_sched_fail(OZ_SCHED_EDB, op->why, op->whylen, "%s", sub);
+    int src = exec_literal(ws, "SAVEPOINT op", sub, sizeof sub);
+    if (src != OZ_SCHED_OK) {
+        op->rc = oz_sched_fail(src == OZ_SCHED_ENOSPC ? src : OZ_SCHED_EDB, op->why, op->whylen,
+                               "%s", sub);
         return !sqlite3_get_autocommit(ws->conn);
     }
     op->rc = op->body(ws, op->arg, op->why, op->whylen);
@@ -722,9 +795,10 @@ static void *writer_main(void *arg)
                 for (oz_wop *op = batch; op && rc == OZ_SCHED_OK; op = op->next)
                     if (!writer_run_one(ws, op)) { /* the batch's writes are gone */
                         pthread_mutex_unlock(&ws->db->write_lock);
-                        rc = oz_sched_fail(OZ_SCHED_EDB, why, sizeof why, "%s",
-                                           op->rc != OZ_SCHED_OK ? op->why
-                                                                 : "the transaction was lost");
+                        rc = oz_sched_fail(
+                            op->rc == OZ_SCHED_ENOSPC ? OZ_SCHED_ENOSPC : OZ_SCHED_EDB, why,
+                            sizeof why, "%s",
+                            op->rc != OZ_SCHED_OK ? op->why : "the transaction was lost");
                     }
         }
         if (rc == OZ_SCHED_OK)

@@ -39,6 +39,7 @@
 
 #include <jansson.h>
 
+#include "log.h"
 #include "ozma_workunits.h"
 #include "sched_errors.h"
 
@@ -71,6 +72,21 @@ int oz_db_create(const char *path, char *why, size_t whylen);
  * runs migrations).  OZ_SCHED_ENOTFOUND when the file does not exist. */
 int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen);
 void oz_db_close(oz_db *db);
+
+/* A full disk: a write that fails for want of space (SQLITE_FULL, ENOSPC,
+ * EDQUOT) fails with OZ_SCHED_ENOSPC - the server answers 503 with
+ * Retry-After, and the request changes nothing - and puts db in the "disk
+ * full" state.  db leaves it when a write transaction that changed rows
+ * commits while the file system has OZ_DB_DISK_RESUME_BYTES free (or a
+ * quarter of its size, when that is less): a write alone does not show
+ * there is room again, as SQLite writes a WAL from its start once it is
+ * checkpointed, into space the file already has.  Each
+ * change of state is one log line at the threshold given here (default
+ * OZ_LOG_OFF: programs other than serve report the failure itself); the
+ * failures in the state are not logged one by one. */
+#define OZ_DB_DISK_RESUME_BYTES (32u << 20)
+void oz_db_log_level_set(oz_db *db, oz_log_level threshold);
+bool oz_db_disk_full(oz_db *db);
 
 /* From now on connections opened from db leave WAL checkpoints to
  * oz_store_checkpoint (a background thread of the server) instead of

@@ -26,6 +26,8 @@ struct oz_db {
     uint64_t synced;               /* commits known durable (under sync_lock) */
     int wal_fd;                    /* the -wal file, opened on first need (under sync_lock) */
     atomic_bool manual_checkpoint; /* oz_db_checkpoint_manually was called */
+    atomic_bool disk_full;         /* a write failed for want of space (store.h) */
+    oz_log_level log_level;        /* for the disk's changes of state; set before threads */
     /* The writer thread (oz_db_writer_start): transactions submitted with
      * oz_store_write queue here and run in batches on its connection. */
     pthread_mutex_t q_lock;
@@ -87,6 +89,7 @@ struct oz_store {
     oz_db *db;
     sqlite3 *conn;
     int durable;       /* the open write transaction must be durable before it returns */
+    int64_t changes0;  /* sqlite3_total_changes64 when the write transaction began */
     uint64_t last_seq; /* the number of this connection's last commit */
     /* Statement cache keyed by the SQL text's address: every caller passes a
      * string literal, so the pointer identifies the statement. */
@@ -154,7 +157,8 @@ void oz_store_rend(oz_store *s);
 
 /* Runs a statement to completion (no rows expected). */
 int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen);
-/* The database's error as OZ_SCHED_EDB / EBUSY with a sentence. */
+/* The database's error as OZ_SCHED_EDB / EBUSY / ENOSPC with a sentence
+ * (ENOSPC also puts the database in the disk-full state, store.h). */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
 
 /* ---- what the read-only views share (store_json.c) ---- */

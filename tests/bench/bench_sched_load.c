@@ -105,6 +105,7 @@ static void tune_config(const char *dir, int connections, int threads)
     json_object_set_new(c, "rate_burst", json_real(1e6));
     json_object_set_new(c, "max_in_progress_per_cpu", json_integer(1000));
     json_object_set_new(c, "connection_limit", json_integer(connections * 2 + 64));
+    json_object_set_new(c, "per_ip_connection_limit", json_integer(0)); /* all from 127.0.0.1 */
     if (threads) /* else the project's default */
         json_object_set_new(c, "http_threads", json_integer(threads));
     json_t *t = json_object_get(c, "http_threads");

@@ -241,6 +241,12 @@ static void project_config_is_strict(void **state)
     assert_int_equal(c.max_in_progress_per_cpu, 4);
     assert_int_equal(c.max_hosts_per_account, 100);
     assert_true(c.rate_per_host == 20 && c.rate_burst == 100);
+    /* slow clients are bounded by default (issue 21) */
+    assert_int_equal(c.per_ip_connection_limit, 64);
+    assert_int_equal(c.header_timeout_s, 10);
+    assert_int_equal(c.body_min_rate, 8192);
+    /* public reads limited per address, status and throughput kept 1 s */
+    assert_true(c.read_rate == 20 && c.read_burst == 200 && c.read_cache_s == 1);
 
     /* what init writes reads back the same */
     json_t *j = oz_project_config_to_json(&c);
@@ -253,13 +259,16 @@ static void project_config_is_strict(void **state)
     assert_memory_equal(&c, &d, sizeof c);
 
     assert_int_equal(load_text("{\"port\": 0, \"bind\": \"::1\", \"rate_per_host\": 1e4,"
-                               " \"per_ip_connection_limit\": 64, \"name\": \"SETI ☆\"}",
+                               " \"per_ip_connection_limit\": 0, \"header_timeout_s\": 3,"
+                               " \"body_min_rate\": 0, \"name\": \"SETI ☆\"}",
                                &d, why, sizeof why),
                      0);
     assert_int_equal(d.port, 0);
     assert_string_equal(d.bind, "::1");
     assert_true(d.rate_per_host == 1e4);
-    assert_int_equal(d.per_ip_connection_limit, 64);
+    assert_int_equal(d.per_ip_connection_limit, 0);
+    assert_int_equal(d.header_timeout_s, 3);
+    assert_int_equal(d.body_min_rate, 0);
     assert_string_equal(d.name, "SETI ☆");
 
     struct {
@@ -270,6 +279,11 @@ static void project_config_is_strict(void **state)
         {"{\"port\": \"80\"}", "port"},
         {"{\"port\": 80.5}", "port"},
         {"{\"http_threads\": 0}", "http_threads"},
+        {"{\"header_timeout_s\": 0}", "header_timeout_s"},
+        {"{\"body_min_rate\": -1}", "body_min_rate"},
+        {"{\"read_rate\": 0}", "read_rate"},
+        {"{\"read_burst\": 0.5}", "read_burst"},
+        {"{\"read_cache_s\": -1}", "read_cache_s"},
         {"{\"max_hosts_per_account\": 0}", "max_hosts_per_account"},
         {"{\"rate_per_host\": 0}", "rate_per_host"},
         {"{\"rate_burst\": 0.5}", "rate_burst"},
