@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "ozma_cli.h"
 #include "http.h"
 #include "jobs.h"
 #include "load.h"

@@ -65,7 +65,7 @@
 
 #include "ozma_science.h"
 #include "ozma_workunits.h"
-#include "cli/cli.h"
+#include "ozma_cli.h"
 
 #ifndef OZMA_VERSION
 #define OZMA_VERSION "0.1.0" /* keep in step with project() in CMakeLists.txt */

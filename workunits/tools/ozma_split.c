@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "ozma_workunits.h"
-#include "cli/cli.h"
+#include "ozma_cli.h"
 
 #define PROG "ozma-split"
 
