@@ -344,6 +344,12 @@ static void help_lists_every_row_a_program_takes(void **state)
                     fail_msg("%s --help lacks its own \"%s\"", programs[i].name, want);
             }
         assert_non_null(strstr(help, "-q, --quiet"));
+        for (const char *line = help; *line; line += strcspn(line, "\n") + 1) {
+            if (strcspn(line, "\n") > 80)
+                fail_msg("%s --help: a line over 80 columns: %.80s", programs[i].name, line);
+            if (!line[strcspn(line, "\n")])
+                break;
+        }
         assert_true((strstr(help, "EXIT STATUS") != NULL) == (programs[i].epilogue != NULL));
         assert_non_null(strstr(help, i == 0 ? "--sample-rate makes the input headerless"
                                             : "--format makes the input headerless"));

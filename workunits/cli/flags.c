@@ -43,15 +43,15 @@ enum {
 
 static const oz_cli_opt shared[] = {
     {"unit-samples", 0, "N", OZ_CLI_GENERAL, ALL, S_UNIT,
-     "unit size, a power of two from 2^8 to 2^26, as 65536 or 2^16\n(default 2^20)"},
+     "unit size, a power of two from 2^8 to 2^26, as\n65536 or 2^16 (default 2^20)"},
     {"overlap", 0, "F", OZ_CLI_GENERAL, ALL, S_OVERLAP,
-     "fraction of a unit shared by consecutive units, 0 to 0.75\n(default 0.125)"},
+     "fraction of a unit shared by consecutive units,\n0 to 0.75 (default 0.125)"},
     {"ra", 0, "DEG", OZ_CLI_GENERAL, OZ_CLI_SPLIT, S_RA,
-     "right ascension for the unit headers, 0 to 360 (with --dec)"},
+     "right ascension for the unit headers, 0 to 360\n(with --dec)"},
     {"dec", 0, "DEG", OZ_CLI_GENERAL, OZ_CLI_SPLIT, S_DEC,
-     "declination for the unit headers, -90 to 90 (with --ra)"},
+     "declination for the unit headers, -90 to 90\n(with --ra)"},
     {"quiet", 'q', NULL, OZ_CLI_GENERAL, ALL, S_QUIET,
-     "no progress bar (otherwise on standard error when it is a\nterminal), no summary"},
+     "no progress bar (otherwise shown on standard error\nwhen it is a terminal), no summary"},
     {"help", 'h', NULL, OZ_CLI_GENERAL, ALL, S_HELP, "print this text and exit"},
 
     {"sample-rate", 0, "HZ", OZ_CLI_RECORDING, ALL, S_RATE, "sample rate in Hz"},
@@ -59,7 +59,7 @@ static const oz_cli_opt shared[] = {
      "ci8, ci16 or cf32: int8, int16 or float32 I then Q,\nlittle-endian, 2, 4 or 8 bytes a "
      "sample"},
     {"center-freq", 0, "HZ", OZ_CLI_RECORDING, ALL, S_CENTER,
-     "centre frequency in Hz: reported and stored frequencies\nare absolute"},
+     "centre frequency in Hz: the frequencies reported\nand stored are absolute"},
     {"datetime", 0, "ISO8601", OZ_CLI_RECORDING, ALL, S_DATETIME,
      "UTC of the first sample, e.g. 2024-05-01T12:00:00Z"},
 
