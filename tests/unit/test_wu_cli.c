@@ -40,6 +40,36 @@ static const oz_cli_program programs[3] = {
     {"ozma-server", OZ_CLI_LOAD, OZ_CLI_RAW_BY_FORMAT, load_own, usage, NULL},
 };
 
+/* What a program writes to fd (stderr, stdout) while captured. */
+typedef struct capture {
+    int fd, saved;
+    FILE *tmp;
+} capture;
+
+static void capture_start(capture *c, int fd)
+{
+    c->fd = fd;
+    c->tmp = tmpfile();
+    assert_non_null(c->tmp);
+    fflush(fd == STDOUT_FILENO ? stdout : stderr);
+    c->saved = dup(fd);
+    dup2(fileno(c->tmp), fd);
+}
+
+/* Ends the capture; what was written goes to buf (NUL-terminated), its
+ * length is returned. */
+static size_t capture_end(capture *c, char *buf, size_t len)
+{
+    fflush(c->fd == STDOUT_FILENO ? stdout : stderr);
+    dup2(c->saved, c->fd);
+    close(c->saved);
+    rewind(c->tmp);
+    size_t n = fread(buf, 1, len - 1, c->tmp);
+    buf[n] = '\0';
+    fclose(c->tmp);
+    return n;
+}
+
 /* One parse: argv (the program name first), what came back, stderr. */
 typedef struct run {
     char *argv[40];
@@ -62,11 +92,8 @@ static void parse(run *r, const oz_cli_program *p, const char *const *args, oz_s
         r->argv[argc] = (char *)args[argc - 1];
         argc++;
     }
-    FILE *t = tmpfile();
-    assert_non_null(t);
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO);
-    dup2(fileno(t), STDERR_FILENO);
+    capture cap;
+    capture_start(&cap, STDERR_FILENO);
     int id;
     const char *v;
     r->status = oz_cli_new(p, argc, r->argv, &r->cli);
@@ -76,13 +103,7 @@ static void parse(run *r, const oz_cli_program *p, const char *const *args, oz_s
         oz_wu_config_recording(config);
         r->status = oz_cli_config(r->cli, config);
     }
-    fflush(stderr);
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    rewind(t);
-    size_t n = fread(r->err, 1, sizeof r->err - 1, t);
-    r->err[n] = '\0';
-    fclose(t);
+    capture_end(&cap, r->err, sizeof r->err);
 }
 
 static void done(run *r)
@@ -364,18 +385,15 @@ static void help_flag_prints_and_says_done(void **state)
 {
     (void)state;
     const char *args[] = {"--fft-max", "4096", "--help", "--frobnicate", NULL};
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
-    FILE *t = tmpfile();
-    dup2(fileno(t), STDOUT_FILENO);
+    capture cap;
+    char out[8192];
+    capture_start(&cap, STDOUT_FILENO);
     run r;
     parse(&r, &programs[1], args, NULL);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
+    capture_end(&cap, out, sizeof out);
     assert_int_equal(r.status, OZ_CLI_DONE);
-    assert_true(ftell(t) > 100);
-    fclose(t);
+    assert_string_equal(r.err, "");
+    assert_non_null(strstr(out, "--fft-max N"));
     done(&r);
 }
 
@@ -411,18 +429,10 @@ static void raw_rules(void **state)
         assert_int_equal(r.status, EXIT_OK);
         oz_wu_raw_params raw;
         bool is_raw = !cases[c].raw;
-        FILE *t = tmpfile();
-        fflush(stderr);
-        int saved = dup(STDERR_FILENO);
-        dup2(fileno(t), STDERR_FILENO);
+        capture cap;
+        capture_start(&cap, STDERR_FILENO);
         int rc = oz_cli_raw(r.cli, &raw, &is_raw);
-        fflush(stderr);
-        dup2(saved, STDERR_FILENO);
-        close(saved);
-        rewind(t);
-        size_t n = fread(r.err, 1, sizeof r.err - 1, t);
-        r.err[n] = '\0';
-        fclose(t);
+        capture_end(&cap, r.err, sizeof r.err);
         if (cases[c].complaint) {
             r.status = rc;
             assert_non_null(strstr(one_line(&r, p), cases[c].complaint));

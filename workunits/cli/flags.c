@@ -324,6 +324,18 @@ static int parse_shared(oz_cli *c, const oz_cli_opt *o, const char *v)
     return rc;
 }
 
+/* The row getopt_long's answer stands for: ROW_BASE + its index, or its
+ * short flag; NULL for ':' and '?'. */
+static const row *row_of(const oz_cli *c, int ch)
+{
+    if (ch >= ROW_BASE)
+        return (size_t)(ch - ROW_BASE) < c->nrows ? &c->rows[ch - ROW_BASE] : NULL;
+    for (size_t i = 0; ch != ':' && ch != '?' && i < c->nrows; i++)
+        if (c->rows[i].opt.short_name == ch)
+            return &c->rows[i];
+    return NULL;
+}
+
 int oz_cli_next(oz_cli *cli, int *id, const char **value)
 {
     *id = 0;
@@ -336,12 +348,7 @@ int oz_cli_next(oz_cli *cli, int *id, const char **value)
             cli->done = true;
             break;
         }
-        const row *r = NULL;
-        if (ch >= ROW_BASE && (size_t)(ch - ROW_BASE) < cli->nrows)
-            r = &cli->rows[ch - ROW_BASE];
-        for (size_t i = 0; !r && ch != ':' && ch != '?' && i < cli->nrows; i++)
-            if (cli->rows[i].opt.short_name == ch)
-                r = &cli->rows[i];
+        const row *r = row_of(cli, ch);
         if (!r)
             return oz_cli_getopt_complain(cli->prog->name, ch, cli->argv);
         if (!r->shared) {
