@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "ozma_cli.h"
 #include "http.h"
 #include "jobs.h"
 #include "load.h"
@@ -79,7 +78,7 @@ static const char usage_init[] =
     "    secret.key (32 random bytes, mode 0600, the key of the stored token\n"
     "    hashes).  --name is the project's name (default: DIR's name).\n";
 
-static const char usage_load[] =
+static const char *const usage_load[] = {
     "SYNOPSIS\n"
     "    ozma-server load DIR RECORDING [options] [analysis options]\n"
     "    ozma-server load DIR UNIT.sah... | SAHDIR [replication options]\n"
@@ -90,27 +89,32 @@ static const char usage_load[] =
     "    SETI@home units (.sah, or a directory of them) are not cut: each becomes\n"
     "    one unit with its own samples, rate, centre, start, sky track and the\n"
     "    configuration of its analysis_cfg; they must share the sample rate,\n"
-    "    centre and configuration (one dataset has one of each).\n"
-    "\n"
-    "OPTIONS\n"
-    "    --name ID             dataset id (default: the recording's name)\n"
-    "    --quorum N            valid results that agree before a unit is done (2)\n"
-    "    --replicas N          replicas sent at first (2)\n"
-    "    --max-errors N        failed replicas before a unit ends in error (3)\n"
-    "    --max-total N         replicas before a unit ends in error (6)\n"
-    "    --deadline T          time a host has for a replica: 3600, 90m, 12h, 7d (7d)\n"
-    "    --unit-samples N      unit size, a power of two: 1048576 or 2^20 (default)\n"
-    "    --overlap F           overlap as a fraction of a unit (0.125)\n"
-    "    -q, --quiet           no progress bar, no summary\n"
-    "  raw recordings:\n"
-    "    --format F            ci8, ci16_le or cf32_le\n"
-    "    --sample-rate HZ      required with --format\n"
-    "    --center-freq HZ      required with --format\n"
-    "    --datetime ISO        start time, e.g. 2024-05-01T12:00:00Z\n"
-    "  analysis (stored in every unit, as ozma-split):\n"
-    "    --config FILE.json    configuration keys over the defaults\n"
-    "    --KEY VALUE           any configuration key, e.g. --fft-max 4096\n"
-    "                          --fft-min 8 --chirp-max 5\n";
+    "    centre and configuration (one dataset has one of each).  The analysis\n"
+    "    configuration (as ozma-split's) is stored in every unit.\n"
+    "\n",
+    NULL,
+};
+
+/* load's own rows; its recording and analysis flags are the shared table's
+ * (ozma_cli.h), as in ozma-split and ozma-search. */
+enum { L_NAME = 1, L_QUORUM, L_REPLICAS, L_MAX_ERRORS, L_MAX_TOTAL, L_DEADLINE };
+
+static const oz_cli_opt load_opts[] = {
+    {"name", 0, "ID", OZ_CLI_GENERAL, 0, L_NAME, "dataset id (default: the recording's name)"},
+    {"quorum", 0, "N", OZ_CLI_GENERAL, 0, L_QUORUM,
+     "valid results that agree before a unit is done (2)"},
+    {"replicas", 0, "N", OZ_CLI_GENERAL, 0, L_REPLICAS, "replicas sent at first (2)"},
+    {"max-errors", 0, "N", OZ_CLI_GENERAL, 0, L_MAX_ERRORS,
+     "failed replicas before a unit ends in error (3)"},
+    {"max-total", 0, "N", OZ_CLI_GENERAL, 0, L_MAX_TOTAL,
+     "replicas before a unit ends in error (6)"},
+    {"deadline", 0, "T", OZ_CLI_GENERAL, 0, L_DEADLINE,
+     "time a host has for a replica: 3600, 90m, 12h, 7d\n(7d)"},
+    {NULL, 0, NULL, OZ_CLI_GENERAL, 0, 0, NULL},
+};
+
+static const oz_cli_program load_program = {PROG,      OZ_CLI_LOAD, OZ_CLI_RAW_BY_FORMAT,
+                                            load_opts, usage_load,  NULL};
 
 static const char usage_serve[] =
     "SYNOPSIS\n"
@@ -266,132 +270,84 @@ static int cmd_load(int argc, char **argv)
     return rc;
 }
 
+/* One of load's own flags into *o. */
+static int load_flag(int id, const char *v, oz_load_opts *o)
+{
+    switch (id) {
+    case L_NAME:
+        o->name = v;
+        return EXIT_OK;
+    case L_QUORUM:
+        return parse_int("--quorum", v, 1, OZ_LOAD_REPLICAS_MAX, &o->min_quorum);
+    case L_REPLICAS:
+        return parse_int("--replicas", v, 1, OZ_LOAD_REPLICAS_MAX, &o->target_nresults);
+    case L_MAX_ERRORS:
+        return parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_error_results);
+    case L_MAX_TOTAL:
+        return parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_total_results);
+    case L_DEADLINE:
+        if (oz_load_duration_parse(v, &o->delay_bound) != 0)
+            return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                   "--deadline: \"%s\" is not a duration in 1s..365d "
+                                   "(e.g. 3600, 90m, 12h, 7d)",
+                                   v);
+        return EXIT_OK;
+    }
+    return oz_cli_complain(PROG, EXIT_RUNTIME, "load: flag %d has no parser (a bug)", id);
+}
+
 /* cmd_load's work, with `more` (argc entries) for the further files. */
 static int load_args(int argc, char **argv, oz_load_opts *op, const char **more)
 {
     oz_load_opts o = *op;
-    const char *format = NULL, *datetime = NULL;
-    double rate = NAN, center = NAN;
-    bool quiet = false;
+    oz_wu_raw_params raw;
+    oz_cli *cli = NULL;
+    const char *v;
     char why[512] = "";
-    int rc;
+    bool is_raw;
+    int id, n, rc;
     o.more = more;
 
-    for (int i = 2; i < argc; i++) { /* --config first: flags override it */
-        const char *file = NULL;
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            file = argv[++i];
-        else if (strncmp(argv[i], "--config=", 9) == 0)
-            file = argv[i] + 9;
-        if (file && oz_wu_config_load(file, &o.config, why, sizeof why) != OZ_WU_OK)
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "--config: %s", why);
-        o.tuned |= file != NULL;
+    /* "load" is the flags' argv[0] */
+    rc = oz_cli_new(&load_program, argc - 1, argv + 1, &cli);
+    while (rc == EXIT_OK && (rc = oz_cli_next(cli, &id, &v)) == EXIT_OK && id)
+        rc = load_flag(id, v, &o);
+    if (rc != EXIT_OK)
+        goto out;
+    const oz_cli_flags *f = oz_cli_flags_of(cli);
+    char **operands = oz_cli_operands(cli, &n);
+    if (n < 2) {
+        rc = oz_cli_complain(PROG, EXIT_BADINPUT, "load: give DIR and RECORDING (see load --help)");
+        goto out;
     }
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
-        char flag[64];
-        if (is_help(a)) {
-            fputs(usage_load, stdout);
-            return EXIT_OK;
-        }
-        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            quiet = true;
-            continue;
-        }
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (!o.dir)
-                o.dir = a;
-            else if (!o.recording)
-                o.recording = a;
-            else /* further .sah units (load.c checks that they are) */
-                more[o.nmore++] = a;
-            continue;
-        }
-        if ((rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
-            return rc;
-        if (strcmp(flag, "--name") == 0) {
-            o.name = v;
-        } else if (strcmp(flag, "--quorum") == 0) {
-            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.min_quorum)))
-                return rc;
-        } else if (strcmp(flag, "--replicas") == 0) {
-            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.target_nresults)))
-                return rc;
-        } else if (strcmp(flag, "--max-errors") == 0) {
-            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.max_error_results)))
-                return rc;
-        } else if (strcmp(flag, "--max-total") == 0) {
-            if ((rc = parse_int(flag, v, 1, OZ_LOAD_REPLICAS_MAX, &o.max_total_results)))
-                return rc;
-        } else if (strcmp(flag, "--deadline") == 0) {
-            if (oz_load_duration_parse(v, &o.delay_bound) != 0)
-                return oz_cli_complain(PROG, EXIT_BADINPUT,
-                                       "--deadline: \"%s\" is not a duration in 1s..365d "
-                                       "(e.g. 3600, 90m, 12h, 7d)",
-                                       v);
-        } else if (strcmp(flag, "--unit-samples") == 0) {
-            o.tuned = true;
-            if (oz_wu_parse_unit_samples(v, &o.unit_samples, why, sizeof why) != OZ_WU_OK)
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
-        } else if (strcmp(flag, "--overlap") == 0) {
-            o.tuned = true;
-            if ((rc = oz_cli_parse_double(PROG, flag, v, &o.overlap)) != EXIT_OK)
-                return rc;
-            if (!(o.overlap >= 0 && o.overlap <= OZ_WU_OVERLAP_MAX))
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "--overlap %g must be in [0, %g]",
-                                       o.overlap, OZ_WU_OVERLAP_MAX);
-        } else if (strcmp(flag, "--format") == 0) {
-            format = v;
-        } else if (strcmp(flag, "--sample-rate") == 0) {
-            if ((rc = oz_cli_parse_double(PROG, flag, v, &rate)) != EXIT_OK)
-                return rc;
-        } else if (strcmp(flag, "--center-freq") == 0) {
-            if ((rc = oz_cli_parse_double(PROG, flag, v, &center)) != EXIT_OK)
-                return rc;
-        } else if (strcmp(flag, "--datetime") == 0) {
-            datetime = v;
-        } else if (strcmp(flag, "--config") == 0) {
-            /* loaded above */
-        } else if (oz_wu_config_set(&o.config, flag, v, why, sizeof why) != OZ_WU_OK) {
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
-        } else {
-            o.tuned = true;
-        }
-    }
-    if (!o.dir || !o.recording)
-        return oz_cli_complain(PROG, EXIT_BADINPUT,
-                               "load: give DIR and RECORDING (see load --help)");
-    oz_wu_raw_params raw;
-    if (format) {
-        memset(&raw, 0, sizeof raw);
-        if (oz_wu_format_parse(format, &raw.format) != OZ_WU_OK)
-            return oz_cli_complain(PROG, EXIT_BADINPUT,
-                                   "--format \"%s\" is not ci8, ci16_le or cf32_le", format);
-        if (isnan(rate) || isnan(center))
-            return oz_cli_complain(PROG, EXIT_BADINPUT,
-                                   "--format needs --sample-rate and --center-freq");
-        raw.sample_rate = rate;
-        raw.center_hz = center;
-        raw.datetime = datetime;
-        o.raw = &raw;
-    } else if (!isnan(rate) || !isnan(center) || datetime) {
-        return oz_cli_complain(PROG, EXIT_BADINPUT,
-                               "--sample-rate, --center-freq and --datetime describe raw input: "
-                               "give --format too");
-    }
-    o.progress = !quiet && isatty(STDERR_FILENO);
+    o.dir = operands[0];
+    o.recording = operands[1];
+    for (int i = 2; i < n; i++) /* further .sah units (load.c checks that they are) */
+        more[o.nmore++] = operands[i];
+    /* a .sah carries its own unit and configuration: load.c refuses these */
+    o.tuned = f->have_unit_samples || f->have_overlap || f->nconfigs || f->nkeys;
+    o.unit_samples = f->have_unit_samples ? f->unit_samples : o.unit_samples;
+    o.overlap = f->have_overlap ? f->overlap : o.overlap;
+    if ((rc = oz_cli_config(cli, &o.config)) != EXIT_OK || (rc = oz_cli_raw(cli, &raw, &is_raw)))
+        goto out;
+    o.raw = is_raw ? &raw : NULL;
+    o.progress = !f->quiet && isatty(STDERR_FILENO);
     o.stop = &stop_flag;
-    if (set_sigint() != 0)
-        return oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
-    uint64_t n = 0;
-    rc = oz_load_run(&o, &n, why, sizeof why);
+    if (set_sigint() != 0) {
+        rc = oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
+        goto out;
+    }
+    uint64_t units = 0;
+    rc = oz_load_run(&o, &units, why, sizeof why);
     if (rc == OZ_SCHED_ECONFLICT && stop_flag)
-        return oz_cli_complain(PROG, EXIT_RUNTIME, "interrupted; nothing was loaded");
-    if (rc != 0)
-        return oz_cli_complain(PROG, status_of(rc), "%s", why);
-    if (!quiet)
-        printf("loaded %" PRIu64 " units into %s\n", n, o.dir);
-    return EXIT_OK;
+        rc = oz_cli_complain(PROG, EXIT_RUNTIME, "interrupted; nothing was loaded");
+    else if (rc != 0)
+        rc = oz_cli_complain(PROG, status_of(rc), "%s", why);
+    else if (!f->quiet)
+        printf("loaded %" PRIu64 " units into %s\n", units, o.dir);
+out:
+    oz_cli_free(cli);
+    return rc == OZ_CLI_DONE ? EXIT_OK : rc;
 }
 
 /* ---- serve ---- */

@@ -11,8 +11,8 @@
  * signals.  The work is in the library (worker.h): run.c is the service
  * loop, status.c what `status` shows.
  *
- * Exit status as every Ozma program (workunits/tools/cli/cli.h): 0 success;
- * 1 a runtime failure (the scheduler unreachable or failing, I/O errors);
+ * Exit status as every Ozma program (ozma_cli.h): 0 success; 1 a runtime
+ * failure (the scheduler unreachable or failing, I/O errors);
  * 2 bad usage or input, with exactly one line "ozma-worker: message" on
  * stderr - bad flags, not attached, already attached, a directory another
  * worker holds, a worker.conf that does not parse, an account the scheduler
@@ -35,7 +35,7 @@
 
 #include <curl/curl.h>
 
-#include "cli/cli.h"
+#include "ozma_cli.h"
 #include "worker.h"
 
 #ifndef OZMA_VERSION

@@ -148,8 +148,8 @@ expect_bad "data not a whole number of samples" "whole number of ci8 samples" "$
 expect_bad "no output directory" "--out DIR is required" "$WORK/rec"
 expect_bad "no recording" "no recording given" --out "$O"
 expect_bad "unit size not a power of two" "power of two" "$WORK/rec" --out "$O" --unit-samples 100000
-expect_bad "overlap too large" "--overlap 0.9" "$WORK/rec" --out "$O" --overlap 0.9
-expect_bad "unknown analysis option" "--fft-size is not an analysis option" "$WORK/rec" --out "$O" --fft-size 4096
+expect_bad "overlap too large" "--overlap: 0.9 is not a fraction" "$WORK/rec" --out "$O" --overlap 0.9
+expect_bad "unknown analysis option" "unknown option '--fft-size'" "$WORK/rec" --out "$O" --fft-size 4096
 expect_bad "impossible analysis option" "--fft-max 1000" "$WORK/rec" --out "$O" --fft-max 1000
 expect_bad "units shorter than the largest FFT" "fft_max" "$WORK/rec" --out "$O" --unit-samples 2^12
 expect_bad "recording shorter than a unit" "fewer than one unit" "$WORK/rec" --out "$O" --unit-samples 2^20

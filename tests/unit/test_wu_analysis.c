@@ -46,6 +46,48 @@ static void mistakes_name_the_flag_and_change_nothing(void **state)
     assert_memory_equal(&c, &before, sizeof c);
 }
 
+static void flags_set_together_whatever_their_order(void **state)
+{
+    (void)state;
+    oz_sci_config c;
+    oz_sci_config_default(&c);
+    c.fft_max = 4096; /* as an .ozwu unit's header might say */
+    char why[256] = "";
+    /* fft_min 8192 alone is above fft_max 4096: one flag at a time would
+     * refuse this order; together they are fine. */
+    const oz_wu_config_flag up[] = {{"--fft-min", "8192"}, {"--fft-max", "16384"}};
+    assert_int_equal(oz_wu_config_set_flags(&c, up, 2, why, sizeof why), OZ_WU_OK);
+    assert_int_equal(c.fft_min, 8192);
+    assert_int_equal(c.fft_max, 16384);
+    /* a later flag overrides an earlier one of the same key */
+    const oz_wu_config_flag twice[] = {{"chirp-max", "3"}, {"--chirp-max", "7.5"}};
+    assert_int_equal(oz_wu_config_set_flags(&c, twice, 2, why, sizeof why), OZ_WU_OK);
+    assert_true(c.chirp_max == 7.5);
+    assert_int_equal(oz_wu_config_set_flags(&c, NULL, 0, why, sizeof why), OZ_WU_OK);
+}
+
+static void a_refused_set_names_one_flag_and_changes_nothing(void **state)
+{
+    (void)state;
+    oz_sci_config c, before;
+    oz_sci_config_default(&c);
+    before = c;
+    char why[256] = "";
+    const oz_wu_config_flag bad[] = {{"--chirp-max", "2"}, {"--fft-max", "1000"}};
+    assert_int_equal(oz_wu_config_set_flags(&c, bad, 2, why, sizeof why), OZ_WU_EINVAL);
+    assert_non_null(strstr(why, "--fft-max 1000: fft_max: 1000 is not a power of two"));
+    const oz_wu_config_flag unknown[] = {{"--fft-size", "4096"}};
+    assert_int_equal(oz_wu_config_set_flags(&c, unknown, 1, why, sizeof why), OZ_WU_EINVAL);
+    assert_non_null(strstr(why, "--fft-size is not an analysis option"));
+    /* the whole is wrong though each flag alone is not */
+    const oz_wu_config_flag clash[] = {{"--fft-min", "8192"}, {"--fft-max", "4096"}};
+    assert_int_equal(oz_wu_config_set_flags(&c, clash, 2, why, sizeof why), OZ_WU_EINVAL);
+    assert_non_null(strstr(why, "--fft-max 4096: fft_min: 8192 is larger than fft_max 4096"));
+    const oz_wu_config_flag none[] = {{"--fft-max", NULL}};
+    assert_int_equal(oz_wu_config_set_flags(&c, none, 1, why, sizeof why), OZ_WU_EINVAL);
+    assert_memory_equal(&c, &before, sizeof c);
+}
+
 static void files_overlay_the_configuration(void **state)
 {
     (void)state;
@@ -80,6 +122,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(flags_set_keys_of_every_kind),
         cmocka_unit_test(mistakes_name_the_flag_and_change_nothing),
+        cmocka_unit_test(flags_set_together_whatever_their_order),
+        cmocka_unit_test(a_refused_set_names_one_flag_and_changes_nothing),
         cmocka_unit_test(files_overlay_the_configuration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -552,6 +552,20 @@ void oz_wu_config_recording(oz_sci_config *cfg);
  * ("4096", "5.5", "measure").  OZ_WU_EINVAL naming the flag otherwise. */
 int oz_wu_config_set(oz_sci_config *cfg, const char *key, const char *value, char *why,
                      size_t whylen);
+/* One analysis flag as given: "--fft-max" (or "fft-max", "fft_max") and
+ * its text "4096". */
+typedef struct oz_wu_config_flag {
+    const char *flag;
+    const char *value;
+} oz_wu_config_flag;
+
+/* Sets a program's analysis flags together: a later flag overrides an
+ * earlier one of the same key, and the configuration is checked once, as a
+ * whole, so their order does not matter (--fft-min 8192 --fft-max 16384
+ * over fft_max 4096 is fine either way).  A refusal names one flag, as
+ * oz_wu_config_set would; *cfg is unchanged then. */
+int oz_wu_config_set_flags(oz_sci_config *cfg, const oz_wu_config_flag *flags, size_t n, char *why,
+                           size_t whylen);
 /* Overlays a JSON configuration file onto *cfg (oz_sci_config_from_json). */
 int oz_wu_config_load(const char *path, oz_sci_config *cfg, char *why, size_t whylen);
 

@@ -7,7 +7,10 @@
  * plus --config FILE.json.  Each flag becomes a one-key JSON object overlaid
  * with oz_sci_config_from_json, so the kernel's parser stays the only place
  * that knows the keys, their types and their ranges, and a new key needs no
- * change here.  A recording's configuration starts from the kernel's
+ * change here.  A program's flags are set together (oz_wu_config_set_flags):
+ * one object, checked once as a whole, so --fft-min 8192 --fft-max 16384
+ * works in either order; only a refusal is traced back, flag by flag, to
+ * the one to name.  A recording's configuration starts from the kernel's
  * defaults with band flattening on (oz_wu_config_recording).
  */
 #include <stdlib.h>
@@ -22,33 +25,50 @@ void oz_wu_config_recording(oz_sci_config *cfg)
     cfg->bsmooth_chunk = 32768;
 }
 
+/* A flag's name ("--fft-max", "fft-max" or "fft_max") as its JSON key. */
+static int key_of(const char *flag, char *name, size_t len, char *why, size_t whylen)
+{
+    while (*flag == '-')
+        flag++;
+    size_t n = strlen(flag);
+    if (n == 0 || n >= len)
+        return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "--%.40s is not an analysis option", flag);
+    for (size_t i = 0; i <= n; i++)
+        name[i] = flag[i] == '-' ? '_' : flag[i];
+    return OZ_WU_OK;
+}
+
+/* A flag's text as JSON: numbers and booleans as themselves, anything else
+ * as a string ("measure"). */
+static json_t *value_of(const char *text)
+{
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    if (!v || !(json_is_number(v) || json_is_boolean(v))) {
+        json_decref(v);
+        v = json_string(text);
+    }
+    return v;
+}
+
 int oz_wu_config_set(oz_sci_config *cfg, const char *key, const char *value, char *why,
                      size_t whylen)
 {
     if (!cfg || !key || !value)
         return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no configuration key or value given");
+    char name[64];
+    int rc = key_of(key, name, sizeof name, why, whylen);
+    if (rc != OZ_WU_OK)
+        return rc;
     while (*key == '-')
         key++;
-    char name[64];
-    size_t n = strlen(key);
-    if (n == 0 || n >= sizeof name)
-        return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "--%.40s is not an analysis option", key);
-    for (size_t i = 0; i <= n; i++)
-        name[i] = key[i] == '-' ? '_' : key[i];
-
-    /* Numbers and booleans as JSON; anything else is a string ("measure"). */
-    json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
-    if (!v || !(json_is_number(v) || json_is_boolean(v))) {
-        json_decref(v);
-        v = json_string(value);
-    }
+    json_t *v = value_of(value);
     json_t *obj = json_object();
     if (!v || !obj || json_object_set_new(obj, name, v) != 0) {
         json_decref(obj);
         return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "out of memory");
     }
     char sub[200];
-    int rc = oz_sci_config_from_json(obj, cfg, sub, sizeof sub);
+    rc = oz_sci_config_from_json(obj, cfg, sub, sizeof sub);
     json_decref(obj);
     if (rc != OZ_SCI_OK) {
         if (strstr(sub, "unknown key"))
@@ -56,6 +76,50 @@ int oz_wu_config_set(oz_sci_config *cfg, const char *key, const char *value, cha
         return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "--%s %.40s: %s", key, value, sub);
     }
     return OZ_WU_OK;
+}
+
+int oz_wu_config_set_flags(oz_sci_config *cfg, const oz_wu_config_flag *flags, size_t n, char *why,
+                           size_t whylen)
+{
+    if (!cfg || (n && !flags))
+        return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "no configuration or flags given");
+    if (n == 0)
+        return OZ_WU_OK;
+    json_t *obj = json_object();
+    if (!obj)
+        return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "out of memory");
+    for (size_t i = 0; i < n; i++) { /* a later flag overrides an earlier one */
+        char name[64];
+        int rc = key_of(flags[i].flag, name, sizeof name, why, whylen);
+        if (rc != OZ_WU_OK) {
+            json_decref(obj);
+            return rc;
+        }
+        if (!flags[i].value) {
+            json_decref(obj);
+            return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "--%s needs a value", name);
+        }
+        json_t *v = value_of(flags[i].value);
+        if (!v || json_object_set_new(obj, name, v) != 0) {
+            json_decref(obj);
+            return oz_wu_fail(OZ_WU_ENOMEM, why, whylen, "out of memory");
+        }
+    }
+    char sub[200];
+    int rc = oz_sci_config_from_json(obj, cfg, sub, sizeof sub);
+    json_decref(obj);
+    if (rc == OZ_SCI_OK)
+        return OZ_WU_OK;
+    /* Refused as a whole: one at a time, in order, until one is refused, to
+     * say which.  Whatever the whole refuses, some step of the sequence
+     * refuses too: its end state is the whole's. */
+    oz_sci_config t = *cfg;
+    for (size_t i = 0; i < n; i++) {
+        rc = oz_wu_config_set(&t, flags[i].flag, flags[i].value, why, whylen);
+        if (rc != OZ_WU_OK)
+            return rc;
+    }
+    return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "analysis flags: %s", sub);
 }
 
 int oz_wu_config_load(const char *path, oz_sci_config *cfg, char *why, size_t whylen)

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "ozma_workunits.h"
-#include "cli/cli.h"
+#include "ozma_cli.h"
 
 #define PROG "ozma-synth"
 #define MAX_SIGNALS 256

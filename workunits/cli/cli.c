@@ -1,5 +1,5 @@
 /*
- * cli.c - see cli.h.
+ * cli.c - see ozma_cli.h: exit statuses, complaints, strict number parsing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "ozma_cli.h"
 #include "ozma_workunits.h"
 
 int oz_cli_complain(const char *prog, int status, const char *fmt, ...)
