@@ -31,6 +31,44 @@ expect_exit2() {
     return 1
 }
 
+# serve_start PROJECT NAME: starts `$SERVER serve PROJECT --port 0` in the
+# background, its stderr in $WORK/serve.err; sets SERVER_PID, and PORT from
+# its ready line.  Without a ready line (it died, or took over 5 s) the
+# script ends there, failed.
+serve_start() {
+    "$SERVER" serve "$1" --port 0 2>"$WORK/serve.err" &
+    SERVER_PID=$!
+    PORT=
+    for _ in $(seq 100); do
+        PORT=$(sed -n 's|^ozma-server: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
+            "$WORK/serve.err")
+        [[ -n $PORT ]] && break
+        kill -0 $SERVER_PID 2>/dev/null || break
+        sleep 0.05
+    done
+    if [[ -z $PORT || $PORT == 0 ]]; then
+        fail "serve: no ready line: $(cat "$WORK/serve.err")"
+        finish "$2"
+    fi
+}
+
+# serve_stop: SIGTERM to SERVER_PID, which must exit 0.
+serve_stop() {
+    local rc=0
+    kill -TERM $SERVER_PID
+    wait $SERVER_PID || rc=$?
+    SERVER_PID=
+    [[ $rc -eq 0 ]] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $rc"
+}
+
+# no_sanitizer_report FILE: ASan/UBSan write their reports to the
+# program's stderr, not its exit status.
+no_sanitizer_report() {
+    grep -qE 'Sanitizer|runtime error' "$1" \
+        && fail "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' "$1")" \
+        || pass "no sanitizer report"
+}
+
 # finish NAME: the script's verdict from FAILURES.
 finish() {
     if [[ $FAILURES -ne 0 ]]; then

@@ -125,20 +125,7 @@ grep -q "half-loaded" "$WORK/load.err" && [[ $n == 19 && $files == 19 ]] \
     || fail "after a killed load: $n units, $files files, $(cat "$WORK/load.err")"
 
 # ---- serve ----
-"$SERVER" serve "$P" --port 0 2>"$WORK/serve.err" &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -n 's|^ozma-server: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$WORK/serve.err")
-    [[ -n $PORT ]] && break
-    kill -0 $SERVER_PID 2>/dev/null || break
-    sleep 0.05
-done
-if [[ -z $PORT || $PORT == 0 ]]; then
-    fail "serve: no ready line: $(cat "$WORK/serve.err")"
-    finish test_sched_api
-fi
+serve_start "$P" test_sched_api
 pass "serve --port 0 listens on port $PORT"
 
 python3 "$HERE/sched_client.py" "http://127.0.0.1:$PORT" "$P" "$P/units" "$BIN/ozma-search" \

@@ -23,20 +23,7 @@ trap cleanup EXIT
 P=$WORK/proj
 "$SERVER" init "$P" >/dev/null 2>"$WORK/err.txt" || { fail "init: $(cat "$WORK/err.txt")"; finish test_sched_http; }
 
-"$SERVER" serve "$P" --port 0 2>"$WORK/serve.err" &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -n 's|^ozma-server: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$WORK/serve.err")
-    [[ -n $PORT ]] && break
-    kill -0 $SERVER_PID 2>/dev/null || break
-    sleep 0.05
-done
-if [[ -z $PORT ]]; then
-    fail "serve: no ready line: $(cat "$WORK/serve.err")"
-    finish test_sched_http
-fi
+serve_start "$P" test_sched_http
 
 python3 "$HERE/sched_http.py" 127.0.0.1 "$PORT" >"$WORK/client.out" 2>"$WORK/client.err"
 rc=$?
@@ -50,9 +37,5 @@ grep -q 'status=5[0-9][0-9] .*code=internal' "$WORK/serve.err" \
     && fail "a refusal was logged as a server error: $(grep 'status=5' "$WORK/serve.err")" \
     || pass "no refusal logged as a server error"
 
-kill -TERM $SERVER_PID
-wait $SERVER_PID
-rc=$?
-SERVER_PID=
-[[ $rc -eq 0 ]] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $rc"
+serve_stop
 finish test_sched_http

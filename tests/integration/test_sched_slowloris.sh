@@ -37,20 +37,7 @@ c.update(http_threads=4, connection_limit=int(sys.argv[2]),
 json.dump(c, open(sys.argv[1], "w"))
 PY
 
-"$SERVER" serve "$P" --port 0 2>"$WORK/serve.err" &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -n 's|^ozma-server: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$WORK/serve.err")
-    [[ -n $PORT ]] && break
-    kill -0 $SERVER_PID 2>/dev/null || break
-    sleep 0.05
-done
-if [[ -z $PORT ]]; then
-    fail "serve: no ready line: $(cat "$WORK/serve.err")"
-    finish test_sched_slowloris
-fi
+serve_start "$P" test_sched_slowloris
 
 python3 "$HERE/sched_slowloris.py" "$PORT" $TOTAL $PER_ADDR $HEADER_S \
     >"$WORK/client.out" 2>"$WORK/client.err"
@@ -61,14 +48,7 @@ if [[ $rc -ne 0 ]]; then
     fail "slow clients (sched_slowloris.py exit $rc)"
 fi
 
-# Under ASan/UBSan a report goes to the server's stderr, not its exit status.
-grep -qE 'Sanitizer|runtime error' "$WORK/serve.err" \
-    && fail "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' "$WORK/serve.err")" \
-    || pass "no sanitizer report"
+no_sanitizer_report "$WORK/serve.err"
 
-kill -TERM $SERVER_PID
-wait $SERVER_PID
-rc=$?
-SERVER_PID=
-[[ $rc -eq 0 ]] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $rc"
+serve_stop
 finish test_sched_slowloris

@@ -34,20 +34,7 @@ c.update(rate_per_host=0.05, rate_burst=10, max_hosts_per_account=3)
 json.dump(c, open(sys.argv[1], "w"))
 EOF
 
-"$SERVER" serve "$P" --port 0 2>"$WORK/serve.err" &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -n 's|^ozma-server: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$WORK/serve.err")
-    [[ -n $PORT ]] && break
-    kill -0 $SERVER_PID 2>/dev/null || break
-    sleep 0.05
-done
-if [[ -z $PORT || $PORT == 0 ]]; then
-    fail "serve: no ready line: $(cat "$WORK/serve.err")"
-    finish test_sched_spam
-fi
+serve_start "$P" test_sched_spam
 
 python3 - "127.0.0.1:$PORT" <<'EOF' >"$WORK/client.out" 2>"$WORK/client.err"
 import http.client, json, secrets, sys
@@ -135,9 +122,5 @@ fi
 grep -q 'level=warn msg="request failed" method=POST path=/api/v1/work status=429' \
     "$WORK/serve.err" && pass "the 429s are logged" || fail "no 429 log line"
 
-kill -TERM $SERVER_PID
-wait $SERVER_PID
-rc=$?
-SERVER_PID=
-[[ $rc -eq 0 ]] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $rc"
+serve_stop
 finish test_sched_spam
