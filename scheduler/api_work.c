@@ -305,9 +305,12 @@ enum MHD_Result oz_api_work(oz_req *r)
         w->nin++;
     }
     const oz_project_config *cfg = &r->srv->cfg;
+    const oz_dispatch_limits lim = {.per_cpu = cfg->max_in_progress_per_cpu,
+                                    .ncpus_max = cfg->max_ncpus,
+                                    .new_host_ncpus = cfg->new_host_ncpus,
+                                    .daily_per_cpu = cfg->daily_result_quota};
     char why[256] = "";
-    int rc = oz_store_visit_new(&r->host, w->in, w->nin, true, want,
-                                cfg->max_in_progress_per_cpu * r->host.ncpus, (int64_t)time(NULL),
+    int rc = oz_store_visit_new(&r->host, w->in, w->nin, true, want, &lim, (int64_t)time(NULL),
                                 OZ_WORK_BATCH_MAX, &w->visit, why, sizeof why);
     if (rc != 0) {
         oz_reply_store(r, rc, why);
@@ -346,7 +349,7 @@ enum MHD_Result oz_api_result_put(oz_req *r)
     *q = (oz_result_in){.replica_id = r->id, .json = r->body, .len = r->len};
     unsigned status = result_sha(r->body, r->len, q->sha256, why, sizeof why);
     int rc = status ? 0
-                    : oz_store_visit_new(&r->host, q, 1, false, 0, 0, (int64_t)time(NULL), 0,
+                    : oz_store_visit_new(&r->host, q, 1, false, 0, NULL, (int64_t)time(NULL), 0,
                                          &w->visit, why, sizeof why);
     if (status || rc) {
         visit_state_free(w);

@@ -205,8 +205,19 @@ static const char *const migration_6[] = {
     " WHERE id IN (SELECT min(id) FROM teams GROUP BY oz_name_key(name));"
     "CREATE UNIQUE INDEX teams_name_key ON teams(name_key);",
     NULL};
-static const char *const *const migrations[] = {migration_2, migration_3, migration_4, migration_5,
-                                                migration_6};
+/* What a host's cap and daily quota are counted from (dispatch.h; issue 21,
+ * hole 2): the successful results it has returned (counted from its
+ * replicas for the hosts already there), and the replicas sent to it on
+ * the UTC day quota_day. */
+static const char *const migration_7[] = {
+    "ALTER TABLE hosts ADD COLUMN returned INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN quota_day INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN quota_sent INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE hosts SET returned = (SELECT count(*) FROM replicas r"
+    " WHERE r.host_id = hosts.id AND r.outcome = 1);",
+    NULL};
+static const char *const *const migrations[] = {migration_2, migration_3, migration_4,
+                                                migration_5, migration_6, migration_7};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

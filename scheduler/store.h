@@ -39,11 +39,12 @@
 
 #include <jansson.h>
 
+#include "dispatch.h"
 #include "ozma_workunits.h"
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 6
+#define OZ_STORE_SCHEMA_VERSION 7
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -122,10 +123,13 @@ typedef struct oz_host_info {
 
 /* OZ_SCHED_EFORBIDDEN when the account has max_hosts hosts already (the
  * project's max_hosts_per_account: hosts cost the project a key, a row and
- * a share of the work each, and are never deleted). */
+ * a share of the work each, and are never deleted), or has registered
+ * max_per_day of them in the 24 hours before now (max_hosts_per_account_day:
+ * each new host is a new in-progress cap, so an account must not mint them
+ * faster than it could use them). */
 int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h, int max_hosts,
-                         const unsigned char key_hash[32], int64_t now, int64_t *host_id, char *why,
-                         size_t whylen);
+                         int max_per_day, const unsigned char key_hash[32], int64_t now,
+                         int64_t *host_id, char *why, size_t whylen);
 
 /* What a host key authenticates. */
 typedef struct oz_host_auth {
@@ -197,13 +201,16 @@ typedef struct oz_assignment {
  * Sends work to a host: UNSENT replicas of ready datasets, oldest first,
  * until their estimated seconds (flops / (host flops * ncpus)) cover
  * want_seconds (at least one when want_seconds > 0), at most `max` and at
- * most cap - (host's replicas in progress).  Never two replicas of one unit
- * to one account.  Marks them IN_PROGRESS with deadline now + delay_bound
- * and records the host's RPC time, in one transaction.  *n may be 0.
+ * most what the host's in-progress cap and daily quota under lim leave
+ * (dispatch.h: from the replicas it holds, the results it has returned and
+ * the replicas sent to it this UTC day).  Never two replicas of one unit
+ * to one account.  Marks them IN_PROGRESS with deadline now + delay_bound,
+ * counts them against the day's quota and records the host's RPC time, in
+ * one transaction.  *n may be 0.
  */
-int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
-                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
-                         size_t whylen);
+int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds,
+                         const oz_dispatch_limits *lim, int64_t now, oz_assignment *out, size_t max,
+                         size_t *n, char *why, size_t whylen);
 
 /*
  * Checks and records a result for a replica sent to host_id: outcome
@@ -244,16 +251,17 @@ typedef struct oz_result_in {
  * as accepted), and the assignments stand.
  */
 int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
-                         double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
-                         size_t *n, char *why, size_t whylen);
+                         double want_seconds, const oz_dispatch_limits *lim, int64_t now,
+                         oz_assignment *out, size_t max, size_t *n, char *why, size_t whylen);
 
 /*
  * The same without waiting for the writer, so that a request's thread can
  * serve other connections meanwhile.  oz_store_visit_new parses res (at most
  * OZ_WORK_RESULTS_MAX, kept by the caller until the visit is freed) in the
  * calling thread and prepares the writes: each result's acceptance and, when
- * dispatch is set, the assignment as above (without it an upload alone, as
- * oz_store_result_accept: no RPC is recorded).  oz_store_visit_submit queues
+ * dispatch is set, the assignment as above (lim is copied; without
+ * dispatch an upload alone, as oz_store_result_accept: no RPC is recorded,
+ * and lim may be NULL).  oz_store_visit_submit queues
  * them and calls done(arg) once, when they are done (and durable): from the
  * writer's or the syncer's thread, or from this one before it returns when
  * no writer runs.  Then oz_store_visit_end fills each result's rc and returns
@@ -262,8 +270,8 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
  */
 typedef struct oz_visit oz_visit;
 int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
-                       double want_seconds, int cap, int64_t now, size_t max, oz_visit **out,
-                       char *why, size_t whylen);
+                       double want_seconds, const oz_dispatch_limits *lim, int64_t now, size_t max,
+                       oz_visit **out, char *why, size_t whylen);
 void oz_store_visit_submit(oz_store *s, oz_visit *v, void (*done)(void *arg), void *arg);
 /* oz_store_visit_submit, waiting here until they are done. */
 void oz_store_visit_wait(oz_store *s, oz_visit *v);

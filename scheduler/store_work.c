@@ -8,6 +8,10 @@
  *   replica may be sent (dispatch needs no join on datasets' state);
  * - hosts.in_progress counts the host's replicas in state IN_PROGRESS: it
  *   is raised on dispatch and lowered whenever one leaves that state;
+ * - hosts.returned counts the host's replicas with outcome SUCCESS (raised
+ *   as a result is accepted), and hosts.quota_sent the replicas sent to it
+ *   on the UTC day hosts.quota_day: what its cap and quota grow and shrink
+ *   with (dispatch.h);
  * - a replica has a result (result_sha256 not NULL) exactly when its
  *   outcome is SUCCESS, and then it never changes again.
  */
@@ -207,31 +211,46 @@ fail:
 typedef struct assign_args {
     const oz_host_auth *h;
     double want_seconds;
-    int cap;
+    oz_dispatch_limits lim;
     int64_t now;
     oz_assignment *out;
     size_t max, *n;
 } assign_args;
+
+/* The UTC day of a Unix time (days since 1970-01-01). */
+static int64_t utc_day(int64_t t)
+{
+    return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
 
 static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     assign_args *A = arg;
     const oz_host_auth *h = A->h;
     double want_seconds = A->want_seconds;
-    int cap = A->cap;
-    int64_t now = A->now;
+    int64_t now = A->now, today = utc_day(now);
     oz_assignment *out = A->out;
     size_t max = A->max;
     *A->n = 0;
     int rc;
-    sqlite3_stmt *st = oz_store_stmt(s, "SELECT in_progress FROM hosts WHERE id = ?", why, whylen);
+    /* What the host holds, has returned and was sent today: its cap and
+     * quota (dispatch.h) */
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT in_progress, returned, quota_day, quota_sent"
+                                     " FROM hosts WHERE id = ?",
+                                     why, whylen);
     if (!st)
         goto dberr;
     sqlite3_bind_int64(st, 1, h->host_id);
-    int64_t in_progress = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    oz_dispatch_host dh = {.ncpus = h->ncpus, .flops = h->flops};
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        dh.in_progress = sqlite3_column_int64(st, 0);
+        dh.returned = sqlite3_column_int64(st, 1);
+        dh.sent_today = sqlite3_column_int64(st, 2) == today ? sqlite3_column_int64(st, 3) : 0;
+    }
     sqlite3_reset(st);
     oz_dispatch d;
-    oz_dispatch_begin(&d, in_progress, cap, max, want_seconds, h->flops, h->ncpus);
+    oz_dispatch_begin(&d, &A->lim, &dh, max, want_seconds);
     if (oz_dispatch_wants_more(&d)) {
         sqlite3_stmt *cand =
             oz_store_stmt(s,
@@ -322,13 +341,15 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
         }
     }
     if (!(st = oz_store_stmt(s,
-                             "UPDATE hosts SET in_progress = in_progress + ?, last_rpc = ?"
-                             " WHERE id = ?",
+                             "UPDATE hosts SET in_progress = in_progress + ?1, last_rpc = ?2,"
+                             " quota_sent = (CASE WHEN quota_day = ?4 THEN quota_sent ELSE 0 END)"
+                             " + ?1, quota_day = ?4 WHERE id = ?3",
                              why, whylen)))
         goto dberr;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)d.got);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, h->host_id);
+    sqlite3_bind_int64(st, 4, today);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         return rc;
     *A->n = d.got;
@@ -339,11 +360,11 @@ fail:
     return rc;
 }
 
-int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
-                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
-                         size_t whylen)
+int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds,
+                         const oz_dispatch_limits *lim, int64_t now, oz_assignment *out, size_t max,
+                         size_t *n, char *why, size_t whylen)
 {
-    return oz_store_work_report(s, h, NULL, 0, want_seconds, cap, now, out, max, n, why, whylen);
+    return oz_store_work_report(s, h, NULL, 0, want_seconds, lim, now, out, max, n, why, whylen);
 }
 
 /* ---- uploads ----------------------------------------------------------------------------------
@@ -476,20 +497,24 @@ typedef struct replica_end {
 } replica_end;
 
 /* The replica leaves IN_PROGRESS: state OVER with e's outcome and what came
- * with it (one row write), the host's in-progress count lowered, the unit
- * flagged for the jobs. */
+ * with it (one row write), the host's in-progress count lowered and, for a
+ * result, its count of returned results raised (which its cap grows with:
+ * dispatch.h), the unit flagged for the jobs. */
 static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const replica_row *r,
                          const replica_end *e, int64_t now, char *why, size_t whylen)
 {
     int outcome = e->outcome;
+    bool running = r->state == OZ_REPLICA_IN_PROGRESS, success = outcome == OZ_OUTCOME_SUCCESS;
     sqlite3_stmt *st;
-    if (r->state == OZ_REPLICA_IN_PROGRESS) {
+    if (running || success) {
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
-                                 " WHERE id = ?",
+                                 "UPDATE hosts SET in_progress = max(in_progress - ?2, 0),"
+                                 " returned = returned + ?3 WHERE id = ?1",
                                  why, whylen)))
             return OZ_SCHED_EDB;
         sqlite3_bind_int64(st, 1, host_id);
+        sqlite3_bind_int(st, 2, running);
+        sqlite3_bind_int(st, 3, success);
         int rc = oz_store_exec_stmt(s, st, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
@@ -644,8 +669,8 @@ void oz_store_visit_free(oz_visit *v)
 }
 
 int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
-                       double want_seconds, int cap, int64_t now, size_t max, oz_visit **out,
-                       char *why, size_t whylen)
+                       double want_seconds, const oz_dispatch_limits *lim, int64_t now, size_t max,
+                       oz_visit **out, char *why, size_t whylen)
 {
     *out = NULL;
     if (nres > OZ_WORK_RESULTS_MAX)
@@ -675,7 +700,7 @@ int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bo
     if (dispatch) {
         v->assign = (assign_args){.h = h,
                                   .want_seconds = want_seconds,
-                                  .cap = cap,
+                                  .lim = *lim,
                                   .now = now,
                                   .out = v->out,
                                   .max = max,
@@ -725,13 +750,13 @@ int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, si
 
 /* A visit, waiting for it. */
 static int visit(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
-                 double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
-                 size_t *n, char *why, size_t whylen)
+                 double want_seconds, const oz_dispatch_limits *lim, int64_t now,
+                 oz_assignment *out, size_t max, size_t *n, char *why, size_t whylen)
 {
     oz_visit *v;
     *n = 0;
     int rc =
-        oz_store_visit_new(h, res, nres, dispatch, want_seconds, cap, now, max, &v, why, whylen);
+        oz_store_visit_new(h, res, nres, dispatch, want_seconds, lim, now, max, &v, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
     oz_store_visit_wait(s, v);
@@ -748,7 +773,7 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
     memcpy(in.sha256, sha256, sizeof in.sha256);
     oz_host_auth h = {.host_id = host_id};
     size_t n;
-    int rc = visit(s, &h, &in, 1, false, 0, 0, now, NULL, 0, &n, why, whylen);
+    int rc = visit(s, &h, &in, 1, false, 0, NULL, now, NULL, 0, &n, why, whylen);
     *duplicate = in.duplicate;
     if (rc == OZ_SCHED_OK && in.rc != OZ_SCHED_OK) {
         snprintf(why, whylen, "%s", in.why);
@@ -758,10 +783,10 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
 }
 
 int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
-                         double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
-                         size_t *n, char *why, size_t whylen)
+                         double want_seconds, const oz_dispatch_limits *lim, int64_t now,
+                         oz_assignment *out, size_t max, size_t *n, char *why, size_t whylen)
 {
-    return visit(s, h, res, nres, true, want_seconds, cap, now, out, max, n, why, whylen);
+    return visit(s, h, res, nres, true, want_seconds, lim, now, out, max, n, why, whylen);
 }
 
 typedef struct error_args {

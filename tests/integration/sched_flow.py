@@ -22,6 +22,10 @@ download units (checking the SHA-256), compute real results with ozma-search
   crash      kill -9 the server straight after uploads were acknowledged,
              restart: no accepted result is lost, none counted twice, and
              PRAGMA integrity_check is ok.
+  hoarding   a host claiming 1,024 CPUs on a fresh account (issue 21, hole
+             2) gets a bounded number of replicas, and more only as it
+             returns results; an account registers a bounded number of
+             hosts a day.
   busy       one HTTP thread serves 16 hosts asking at once: a work
              request waiting for the database (its write lock held by
              another process) does not hold the thread, which answers a
@@ -119,7 +123,7 @@ def call(url, method="GET", body=None, key=None, raw=None):
 class Host:
     """One volunteer host under its own account (or a given one)."""
 
-    def __init__(self, srv, name, account_key=None):
+    def __init__(self, srv, name, account_key=None, ncpus=1):
         self.srv = srv
         if account_key is None:
             st, r = call(srv.url + "/api/v1/accounts", "POST", {"name": name})
@@ -127,7 +131,8 @@ class Host:
             self.account_id, account_key = r["account_id"], r["authenticator"]
         self.account_key = account_key
         st, r = call(srv.url + "/api/v1/hosts", "POST",
-                     {"name": name, "os": "Linux", "ncpus": 1, "flops": 1e9, "memory_mb": 1024},
+                     {"name": name, "os": "Linux", "ncpus": ncpus, "flops": 1e9,
+                      "memory_mb": 1024},
                      key=account_key)
         assert st == 200, r
         self.host_id, self.key = r["host_id"], r["host_key"]
@@ -168,7 +173,7 @@ class Host:
                     raw=body, key=self.key)
 
 
-def project(tmp, name, recording, *load_args):
+def project(tmp, name, recording, *load_args, unit_samples="2^15"):
     d = os.path.join(tmp, name)
     subprocess.run([SERVER, "init", d], check=True, capture_output=True)
     # Fast jobs for tests: deadlines are checked every 0.2 s.
@@ -177,7 +182,7 @@ def project(tmp, name, recording, *load_args):
     cfg["job_tick_s"] = 0.2
     with open(os.path.join(d, "project.json"), "w") as f:
         json.dump(cfg, f)
-    subprocess.run([SERVER, "load", d, recording, "--name", name, "--unit-samples", "2^15",
+    subprocess.run([SERVER, "load", d, recording, "--name", name, "--unit-samples", unit_samples,
                     "--fft-max", "1024", "--chirp-max", "2", "--quiet"] + list(load_args),
                    check=True, capture_output=True)
     return d
@@ -260,6 +265,8 @@ def downgrade_to_v3(d):
             c.execute("ALTER TABLE %s DROP COLUMN %s" % (table, col))
         c.execute("DROP INDEX teams_name_key")  # migration 6 (test_sched_names.sh tests it)
         c.execute("ALTER TABLE teams DROP COLUMN name_key")
+        for col in ("returned", "quota_day", "quota_sent"):  # migration 7
+            c.execute("ALTER TABLE hosts DROP COLUMN " + col)
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -405,11 +412,16 @@ def scenario_cheating(tmp, rec, truth):
         # The same database as a schema-3 server left it: migration 4 counts
         # every unit into its class, migration 5 leaves the counting of
         # running and successful replicas to the server's statements
-        # (migration 6 keys team names), and the counts go on from there.
+        # (migration 6 keys team names, 7 counts hosts' returned results),
+        # and the counts go on from there.
+        returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(6,)], "a schema-3 database is migrated to 6")
+        check(db(d, "PRAGMA user_version") == [(7,)], "a schema-3 database is migrated to 7")
+        check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
+              returned[0][0] == status(srv)["units"]["total"],
+              "migration 7 counts each host's returned results (%s)" % returned)
         check_progress(srv, d, "cheat", "after migrating from schema 3")
         run_all(third, tmp)
         wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
@@ -501,6 +513,49 @@ def scenario_crash(tmp, rec, truth):
     finally:
         if srv.proc.poll() is None:
             srv.kill9()
+
+
+def scenario_hoarding(tmp, rec, truth):
+    d = project(tmp, "hoard", rec, unit_samples="2^12")
+    srv = Server(d)
+    try:
+        total = status(srv)["units"]["total"]
+        check(total >= 40, "the recording was cut into %d small units" % total)
+        st, r = call(srv.url + "/api/v1/accounts", "POST", {"name": "hoarder"})
+        assert st == 200, r
+        account = r["authenticator"]
+        # Hosts per account per day: max_hosts_per_account_day (10) a day.
+        hosts = [Host(srv, "big%d" % i, account_key=account, ncpus=1024) for i in range(10)]
+        st, r = call(srv.url + "/api/v1/hosts", "POST",
+                     {"name": "big10", "os": "Linux", "ncpus": 1024, "flops": 1e9,
+                      "memory_mb": 1024}, key=account)
+        msg = r["error"]["message"] if st == 403 else str(r)
+        check(st == 403 and "max_hosts_per_account_day" in msg,
+              "an account's 11th host in a day is refused, naming the limit (%d %s)" % (st, msg))
+        big = hosts[0]
+        got = big.ask(864000)
+        # A host that has returned nothing counts for new_host_ncpus (4)
+        # CPUs whatever it claims: max_in_progress_per_cpu (4) x 4.
+        check(len(got) == 16, "a fresh host claiming 1024 CPUs gets 16 replicas, not its claim's "
+              "4096 (got %d of %d units)" % (len(got), total))
+        check(big.ask(864000) == [], "and nothing more while it returns nothing")
+        done = [(a, big.compute(a, tmp)) for a in got[:2]]
+        st, r = call(srv.url + "/api/v1/work", "POST",
+                     {"want_seconds": 864000,
+                      "results": [{"replica_id": a["replica_id"], "result": json.dumps(res)}
+                                  for a, res in done]}, key=big.key)
+        more = r.get("assignments", []) if st == 200 else []
+        held = db(d, "SELECT in_progress FROM hosts WHERE id = ?", (big.host_id,))[0][0]
+        # Each result returned counts one more CPU: 4 x (4 + 2) = 24 in
+        # progress, 14 held after the two returned.
+        check(st == 200 and len(more) == 10 and held == 24,
+              "two results returned raise its cap by 8: it gets 10 more, holds 24 (%d: %d, %d)"
+              % (st, len(more), held))
+        check(hosts[1].ask(864000) != [] and
+              db(d, "SELECT in_progress FROM hosts WHERE id = ?", (hosts[1].host_id,))[0][0] <= 16,
+              "another fresh host of the account is bounded the same way")
+    finally:
+        srv.kill9()
 
 
 def scenario_busy(tmp, rec, truth):
@@ -667,7 +722,7 @@ def main():
         truth = json.load(f)
     scenarios = {"honest": scenario_honest, "timeout": scenario_timeout,
                  "cheating": scenario_cheating, "errors": scenario_errors, "crash": scenario_crash,
-                 "busy": scenario_busy}
+                 "hoarding": scenario_hoarding, "busy": scenario_busy}
     for name, fn in scenarios.items():
         if ONLY and name not in ONLY:
             continue

@@ -46,6 +46,10 @@ typedef struct world {
 
 static int64_t now0;
 
+/* Limits under which a host's in-progress cap is n: every host counts as
+ * one CPU, no daily quota (dispatch.h). */
+#define CAP(n) (&(oz_dispatch_limits){.per_cpu = (n), .ncpus_max = 1, .new_host_ncpus = 1})
+
 static void make_world(world *w, int nunits, int quorum, int max_err, int max_total, int64_t delay)
 {
     memset(w, 0, sizeof *w);
@@ -105,7 +109,7 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
         memset(h, 0x40 + a, 32);
         oz_host_info hi = {
             .name = name, .os = "Linux", .ncpus = 2, .flops = 1e9, .memory_mb = 4096};
-        assert_int_equal(oz_store_host_create(w->s, w->accounts[a], &hi, 100, h, now0,
+        assert_int_equal(oz_store_host_create(w->s, w->accounts[a], &hi, 100, 100, h, now0,
                                               &w->hosts[a], why, sizeof why),
                          OZ_SCHED_OK);
         assert_int_equal(oz_store_host_by_key(w->s, h, &w->auth[a]), OZ_SCHED_OK);
@@ -114,7 +118,7 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
     oz_assignment a[4];
     size_t n;
     assert_int_equal(
-        oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 4, &n, why, sizeof why),
+        oz_store_work_assign(w->s, &w->auth[0], 1e9, CAP(100), now0, a, 4, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(oz_store_dataset_finish(w->s, w->dataset, why, sizeof why), OZ_SCHED_OK);
@@ -255,7 +259,7 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
     oz_assignment a0[8], a1[8], a2[8];
     size_t n0, n1, n2;
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a0, 8, &n0, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, CAP(100), now0, a0, 8, &n0, why, sizeof why),
         OZ_SCHED_OK);
     /* One replica of each unit for the first account, never two. */
     assert_int_equal(n0, 3);
@@ -267,11 +271,11 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
     assert_int_equal(strlen(a0[0].sha256), 64);
     /* It asks again: the other replicas are not for it. */
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a2, 8, &n2, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, CAP(100), now0, a2, 8, &n2, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n2, 0);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[1], 1e9, 100, now0, a1, 8, &n1, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, CAP(100), now0, a1, 8, &n1, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n1, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -332,7 +336,7 @@ static void uploads_are_refused_unless_they_belong(void **state)
     oz_assignment a0[2], a1[2];
     size_t n;
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a0, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1, CAP(100), now0, a0, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 1);
     /* Another host's replica, an unknown one. */
@@ -379,7 +383,7 @@ static void uploads_are_refused_unless_they_belong(void **state)
     json_decref(h);
     /* Cap: host 1 may hold one replica at most. */
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[1], 1e9, 0, now0, a1, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, CAP(0), now0, a1, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 0);
     free_world(&w);
@@ -400,7 +404,7 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
         oz_assignment a[2];
         size_t n;
         assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[round], 1, 100, now0, a, 2, &n, why, sizeof why),
+            oz_store_work_assign(w.s, &w.auth[round], 1, CAP(100), now0, a, 2, &n, why, sizeof why),
             OZ_SCHED_OK);
         assert_int_equal(n, 1);
         assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
@@ -442,26 +446,29 @@ static void a_silent_hosts_replica_times_out_and_is_reissued(void **state)
     char why[256];
     oz_assignment a[2], b[2], c[2];
     size_t n;
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a, 2, &n, why, sizeof why),
-                     OZ_SCHED_OK);
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1, 100, now0, b, 2, &n, why, sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[0], 1, CAP(100), now0, a, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[1], 1, CAP(100), now0, b, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 1);
     /* No work left until host 1's deadline passes. */
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, c, 2, &n, why, sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0, c, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
     size_t done;
     assert_int_equal(oz_store_transition(w.s, now0 + 50, 100, &done, why, sizeof why), OZ_SCHED_OK);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 50, c, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0 + 50, c, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(oz_store_transition(w.s, now0 + 101, 100, &done, why, sizeof why),
                      OZ_SCHED_OK);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 101, c, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0 + 101, c, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 1);
     assert_int_equal(upload(&w, 2, &c[0], 0, false), OZ_SCHED_OK);
@@ -503,7 +510,7 @@ static void cheat(double df, bool extra, bool drop)
     size_t n;
     for (int h = 0; h < 2; h++) {
         assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why, sizeof why),
+            oz_store_work_assign(w.s, &w.auth[h], 1, CAP(100), now0, a[h], 2, &n, why, sizeof why),
             OZ_SCHED_OK);
         assert_int_equal(n, 1);
     }
@@ -532,7 +539,7 @@ static void cheat(double df, bool extra, bool drop)
     assert_int_equal(units_in(&w, "validated"), 0);
     /* The extra replica goes to a third account, which is honest. */
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, a[2], 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0, a[2], 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 1);
     assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
@@ -587,14 +594,14 @@ static void a_late_result_is_checked_against_the_canonical_one(void **state)
     size_t n, done;
     for (int h = 0; h < 2; h++)
         assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why, sizeof why),
+            oz_store_work_assign(w.s, &w.auth[h], 1, CAP(100), now0, a[h], 2, &n, why, sizeof why),
             OZ_SCHED_OK);
     /* Host 1 is late: its replica times out and host 2 gets a new one. */
     assert_int_equal(oz_store_transition(w.s, now0 + 200, 100, &done, why, sizeof why),
                      OZ_SCHED_OK);
-    assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 200, a[2], 2, &n, why, sizeof why),
-        OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0 + 200, a[2], 2, &n,
+                                          why, sizeof why),
+                     OZ_SCHED_OK);
     assert_int_equal(n, 2 - 1);
     assert_int_equal(upload(&w, 0, &a[0][0], 0, false), OZ_SCHED_OK); /* late too, but accepted */
     assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
@@ -619,9 +626,9 @@ static void one_account_is_never_starved_while_units_remain(void **state)
     size_t total = 0, n;
     oz_assignment a[1];
     do {
-        assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[0], 1e-9, 100000, now0, a, 1, &n, why, sizeof why),
-            OZ_SCHED_OK);
+        assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e-9, CAP(100000), now0, a, 1, &n,
+                                              why, sizeof why),
+                         OZ_SCHED_OK);
         total += n;
     } while (n > 0 && total < 1000);
     assert_int_equal(total, 600);
@@ -651,8 +658,8 @@ static void *race(void *arg)
     size_t n;
     oz_assignment a[3];
     do {
-        if (oz_store_work_assign(s, &r->w->auth[r->who], 1e-9, 1000000, now0, a, r->one ? 1 : 3, &n,
-                                 why, sizeof why) != OZ_SCHED_OK)
+        if (oz_store_work_assign(s, &r->w->auth[r->who], 1e-9, CAP(1000000), now0, a,
+                                 r->one ? 1 : 3, &n, why, sizeof why) != OZ_SCHED_OK)
             break;
         r->got += n;
     } while (n > 0);
@@ -717,10 +724,10 @@ static void a_job_whose_read_fails_loses_nothing_and_crashes_nothing(void **stat
     oz_assignment a0[8], a1[8];
     size_t n0, n1;
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a0, 8, &n0, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, CAP(100), now0, a0, 8, &n0, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[1], 1e9, 100, now0, a1, 8, &n1, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, CAP(100), now0, a1, 8, &n1, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n0 + n1, 6);
     for (size_t i = 0; i < 3; i++) {
@@ -844,7 +851,7 @@ static void trapped_world(world *w, oz_assignment a[2], const char *sql)
     assert_int_equal(oz_db_writer_start(w->db, why, sizeof why), OZ_SCHED_OK);
     size_t n = 0;
     assert_int_equal(
-        oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 2, &n, why, sizeof why),
+        oz_store_work_assign(w->s, &w->auth[0], 1e9, CAP(100), now0, a, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 2);
     exec_sql(w, sql);
@@ -885,9 +892,9 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
                            {.replica_id = a[1].replica_id, .json = good, .len = strlen(good)}};
     memset(res[0].sha256, 1, 32);
     memset(res[1].sha256, 2, 32);
-    assert_int_equal(
-        oz_store_work_report(w.s, &w.auth[0], res, 2, 1e9, 100, now0, more, 1, &n, why, sizeof why),
-        OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_report(w.s, &w.auth[0], res, 2, 1e9, CAP(100), now0, more, 1, &n,
+                                          why, sizeof why),
+                     OZ_SCHED_OK);
     assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
     assert_non_null(strstr(res[0].why, "poisoned"));
     assert_int_equal(res[1].rc, OZ_SCHED_OK);
@@ -927,8 +934,8 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     char *text = assigned_text(&a[0], 0, false);
     oz_result_in res[1] = {{.replica_id = a[0].replica_id, .json = text, .len = strlen(text)}};
     memset(res[0].sha256, 1, 32);
-    int rc =
-        oz_store_work_report(w.s, &w.auth[0], res, 1, 1e9, 100, now0, more, 1, &n, why, sizeof why);
+    int rc = oz_store_work_report(w.s, &w.auth[0], res, 1, 1e9, CAP(100), now0, more, 1, &n, why,
+                                  sizeof why);
     oz_db_writer_stop(w.db);
     assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
     assert_int_not_equal(rc, OZ_SCHED_OK);
@@ -940,6 +947,88 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     assert_int_equal(count, 2);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE result IS NOT NULL"), 0);
     free(text);
+    free_world(&w);
+}
+
+/* Replicas host `who` gets asking for everything under lim at time t. */
+static size_t ask_all(world *w, int who, const oz_dispatch_limits *lim, int64_t t, oz_assignment *a,
+                      size_t max)
+{
+    size_t n;
+    char why[256];
+    assert_int_equal(
+        oz_store_work_assign(w->s, &w->auth[who], 1e9, lim, t, a, max, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    return n;
+}
+
+static void a_hosts_cap_grows_with_its_results_and_its_quota_is_daily(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 10, 2, 3, 6, 3 * 86400);
+    /* host 0 claims 2 CPUs; 1 counted until it returns a result: cap 1 per
+     * CPU, 3 a day per CPU */
+    oz_dispatch_limits lim = {
+        .per_cpu = 1, .ncpus_max = 64, .new_host_ncpus = 1, .daily_per_cpu = 3};
+    oz_assignment a[8];
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 1);
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a + 1, 8), 0); /* at its cap */
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT returned FROM hosts WHERE id = 1"), 1);
+    /* 2 CPUs counted now (its claim): cap 2, 6 a day, 1 sent */
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 2);
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a[1], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a[1], 0, false), OZ_SCHED_OK); /* again: counted once */
+    assert_int_equal(count_sql(&w, "SELECT returned FROM hosts WHERE id = 1"), 3);
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 2);
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a[1], 0, false), OZ_SCHED_OK);
+    /* 5 sent today of 6: one more, though its cap has room for two */
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 1);
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 0);
+    assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 0);
+    /* the next UTC day starts a new quota */
+    assert_int_equal(ask_all(&w, 0, &lim, now0 + 86400, a, 8), 2);
+    assert_int_equal(count_sql(&w, "SELECT quota_sent FROM hosts WHERE id = 1"), 2);
+    free_world(&w);
+}
+
+static void an_account_registers_a_bounded_number_of_hosts_a_day(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 1, 2, 3, 6, 3600); /* each account has a host, made at now0 */
+    char why[256];
+    unsigned char key[32];
+    int64_t id;
+    oz_host_info hi = {.name = "more", .os = "Linux", .ncpus = 1, .flops = 1e9, .memory_mb = 1};
+    memset(key, 0x70, 32);
+    assert_int_equal(
+        oz_store_host_create(w.s, w.accounts[0], &hi, 100, 2, key, now0 + 10, &id, why, sizeof why),
+        OZ_SCHED_OK);
+    memset(key, 0x71, 32);
+    assert_int_equal(
+        oz_store_host_create(w.s, w.accounts[0], &hi, 100, 2, key, now0 + 20, &id, why, sizeof why),
+        OZ_SCHED_EFORBIDDEN);
+    assert_non_null(strstr(why, "max_hosts_per_account_day"));
+    /* another account is not held back by it */
+    assert_int_equal(
+        oz_store_host_create(w.s, w.accounts[1], &hi, 100, 2, key, now0 + 20, &id, why, sizeof why),
+        OZ_SCHED_OK);
+    /* a day after the first two, the account may register again; the
+     * total cap still holds */
+    memset(key, 0x72, 32);
+    assert_int_equal(oz_store_host_create(w.s, w.accounts[0], &hi, 100, 2, key, now0 + 86401, &id,
+                                          why, sizeof why),
+                     OZ_SCHED_OK);
+    memset(key, 0x73, 32);
+    assert_int_equal(oz_store_host_create(w.s, w.accounts[0], &hi, 3, 2, key, now0 + 86402, &id,
+                                          why, sizeof why),
+                     OZ_SCHED_EFORBIDDEN);
+    assert_non_null(strstr(why, "hosts already"));
     free_world(&w);
 }
 
@@ -960,6 +1049,8 @@ int main(void)
         cmocka_unit_test(a_job_whose_read_fails_loses_nothing_and_crashes_nothing),
         cmocka_unit_test(a_result_that_fails_half_written_undoes_only_itself),
         cmocka_unit_test(a_batch_that_sqlite_rolls_back_reports_nothing_done),
+        cmocka_unit_test(a_hosts_cap_grows_with_its_results_and_its_quota_is_daily),
+        cmocka_unit_test(an_account_registers_a_bounded_number_of_hosts_a_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
