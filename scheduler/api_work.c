@@ -23,6 +23,12 @@
  * (409).  In a work request each result stands alone: a refused one is
  * named in the reply's "results" with its status, and the others and the
  * assignments go ahead.
+ *
+ * A work request may also list the replicas the host holds ("held"): the
+ * store then sends again those it has in progress on the host and the host
+ * does not list, lost with an earlier reply (BOINC's "resend lost
+ * results"; store.h, oz_store_visit_held).  Without the list (an older
+ * worker) nothing is sent again.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -154,6 +160,42 @@ static int results_read(oz_req *r, const json_t *o, reported *rep, size_t *n)
     return 0;
 }
 
+/* The body's "held": [REPLICA_ID, ...] (the replicas the host holds; at
+ * most OZ_WORK_HELD_MAX positive integers) into a malloc'd *out.  0, 1 when
+ * absent, or -1 with a 400 queued (or a 500 when out of memory). */
+static int held_read(oz_req *r, const json_t *o, int64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const json_t *list = json_object_get(o, "held");
+    if (!list)
+        return 1;
+    if (!json_is_array(list) || json_array_size(list) > OZ_WORK_HELD_MAX) {
+        oz_reply_error(r, 400, "held: expected an array of at most %d replica ids",
+                       OZ_WORK_HELD_MAX);
+        return -1;
+    }
+    size_t i, len = json_array_size(list);
+    int64_t *ids = malloc((len ? len : 1) * sizeof *ids);
+    if (!ids) {
+        oz_reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    const json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        if (!json_is_integer(item) || json_integer_value(item) < 1) {
+            free(ids);
+            oz_reply_error(r, 400, "held[%zu]: expected a replica id (a positive integer)", i);
+            return -1;
+        }
+        ids[i] = json_integer_value(item);
+    }
+    *out = ids;
+    *n = len;
+    return 0;
+}
+
 /* The reply's "results": [{"replica_id", "accepted": true} or
  * {"replica_id", "accepted": false, "error": {"status", "code", "message"}}]
  * as JSON text (malloc'd), each refusal logged as a failed upload is. */
@@ -271,14 +313,18 @@ static enum MHD_Result work_done(oz_req *r)
 
 enum MHD_Result oz_api_work(oz_req *r)
 {
-    static const char *const keys[] = {"want_seconds", "results", NULL};
+    static const char *const keys[] = {"want_seconds", "results", "held", NULL};
     double want = 0;
+    int64_t *held = NULL;
+    size_t nheld = 0;
+    int listed = 1; /* held_read: 0 when the host listed what it holds */
     visit_state *w = calloc(1, sizeof *w);
     if (!w)
         return oz_reply_error(r, 500, "out of memory");
     if (!(w->body = oz_req_json(r, OZ_REQ_ALLOW_NUL, keys))) /* a result's NUL is its own 400 */
         goto out_replied;
-    if (oz_req_num(r, w->body, "want_seconds", true, 0, WANT_SECONDS_MAX, &want) < 0)
+    if (oz_req_num(r, w->body, "want_seconds", true, 0, WANT_SECONDS_MAX, &want) < 0 ||
+        (listed = held_read(r, w->body, &held, &nheld)) < 0)
         goto out_replied;
     const json_t *list = json_object_get(w->body, "results");
     if (list) {
@@ -312,12 +358,16 @@ enum MHD_Result oz_api_work(oz_req *r)
     char why[256] = "";
     int rc = oz_store_visit_new(&r->host, w->in, w->nin, true, want, &lim, (int64_t)time(NULL),
                                 OZ_WORK_BATCH_MAX, &w->visit, why, sizeof why);
+    if (rc == 0 && listed == 0 && oz_store_visit_held(w->visit, held, nheld) != 0)
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, sizeof why, "out of memory");
     if (rc != 0) {
         oz_reply_store(r, rc, why);
         goto out_replied;
     }
+    free(held);
     return visit_submit(r, w, work_done);
 out_replied:
+    free(held);
     visit_state_free(w);
     return r->ret;
 }

@@ -50,6 +50,11 @@ bool oz_dispatch_wants_more(const oz_dispatch *d)
 
 void oz_dispatch_take(oz_dispatch *d, uint64_t unit_flops)
 {
-    d->covered_s += d->rate > 0 ? (double)unit_flops / d->rate : d->want_s;
+    oz_dispatch_cover(d, unit_flops);
     d->got++;
+}
+
+void oz_dispatch_cover(oz_dispatch *d, uint64_t unit_flops)
+{
+    d->covered_s += d->rate > 0 ? (double)unit_flops / d->rate : d->want_s;
 }

@@ -69,4 +69,10 @@ bool oz_dispatch_wants_more(const oz_dispatch *d);
  * (all of what was asked when the host's speed is unknown). */
 void oz_dispatch_take(oz_dispatch *d, uint64_t unit_flops);
 
+/* Counts a replica sent again (one the host was sent and lost: store_work.c)
+ * against the seconds asked, as oz_dispatch_take, but not against the cap
+ * or the quota: it is in progress and was counted when first sent.  The
+ * reply's room for it is the caller's to leave (max of oz_dispatch_begin). */
+void oz_dispatch_cover(oz_dispatch *d, uint64_t unit_flops);
+
 #endif

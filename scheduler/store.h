@@ -44,7 +44,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 7
+#define OZ_STORE_SCHEMA_VERSION 8
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -232,6 +232,7 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
  * its acceptance went out (OZ_SCHED_OK, or the error
  * oz_store_result_accept would give, with why). */
 #define OZ_WORK_RESULTS_MAX 64 /* results in one work request */
+#define OZ_WORK_HELD_MAX 4096  /* replicas a work request may list as held */
 typedef struct oz_result_in {
     int64_t replica_id;
     const char *json;
@@ -272,6 +273,16 @@ typedef struct oz_visit oz_visit;
 int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
                        double want_seconds, const oz_dispatch_limits *lim, int64_t now, size_t max,
                        oz_visit **out, char *why, size_t whylen);
+/* The host's visit lists the replicas it holds (held[0 .. n), any order;
+ * copied): its dispatch first sends again each replica it has IN_PROGRESS
+ * here that it does not list and whose deadline has not passed (lost with
+ * an earlier reply: BOINC's "resend lost results"), as first sent, within
+ * the reply's room and before any new one; one past its deadline is over
+ * (NO_REPLY) at once.  Sent again, a replica counts against the seconds
+ * asked but not again against the host's cap or quota.  A visit without
+ * this (an older worker) leaves what it does not list alone.  Call it
+ * before oz_store_visit_submit, on a visit made with dispatch. */
+int oz_store_visit_held(oz_visit *v, const int64_t *held, size_t n);
 void oz_store_visit_submit(oz_store *s, oz_visit *v, void (*done)(void *arg), void *arg);
 /* oz_store_visit_submit, waiting here until they are done. */
 void oz_store_visit_wait(oz_store *s, oz_visit *v);

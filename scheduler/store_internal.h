@@ -157,6 +157,12 @@ int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen);
 /* The database's error as OZ_SCHED_EDB / EBUSY with a sentence. */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
 
+/* A replica IN_PROGRESS on host past its deadline (or lost to it) becomes
+ * OVER / NO_REPLY: the host's in-progress count lowered, its unit flagged
+ * for the transitioner (store_jobs.c). */
+int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
+                              size_t whylen);
+
 /* ---- what the read-only views share (store_json.c) ---- */
 
 #define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */

@@ -208,6 +208,8 @@ fail:
 #define CANDIDATES_FIRST 4 /* the first batch: most requests want one unit */
 #define CANDIDATES_MAX 128
 
+#define LOST_MAX 256 /* lost replicas dealt with in one request; the rest in the next */
+
 typedef struct assign_args {
     const oz_host_auth *h;
     double want_seconds;
@@ -215,7 +217,94 @@ typedef struct assign_args {
     int64_t now;
     oz_assignment *out;
     size_t max, *n;
+    bool listed;         /* the host listed the replicas it holds: */
+    const int64_t *held; /* ascending */
+    size_t nheld;
 } assign_args;
+
+/* Fills a from the unit row `unit` (SELECT u.name, u.file, u.bytes,
+ * u.sha256, u.flops, d.delay_bound ... WHERE u.id = ?) for replica_id of
+ * unit unit_rowid; *delay_bound is the dataset's. */
+static int unit_assignment(oz_store *s, sqlite3_stmt *unit, int64_t replica_id, int64_t unit_rowid,
+                           oz_assignment *a, int64_t *delay_bound, char *why, size_t whylen)
+{
+    sqlite3_bind_int64(unit, 1, unit_rowid);
+    if (sqlite3_step(unit) != SQLITE_ROW) {
+        int rc = oz_store_dberr(s, "unit of replica", why, whylen);
+        sqlite3_reset(unit);
+        return rc;
+    }
+    memset(a, 0, sizeof *a);
+    a->replica_id = replica_id;
+    a->unit_rowid = unit_rowid;
+    snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
+    snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
+    a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
+    if (sqlite3_column_bytes(unit, 3) == 32)
+        oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
+    a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
+    *delay_bound = sqlite3_column_int64(unit, 5);
+    sqlite3_reset(unit);
+    return OZ_SCHED_OK;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* BOINC's "resend lost results": the host listed the replicas it holds, so
+ * those it has in progress here and does not list were lost on the way
+ * (a reply lost after its commit: a timeout, a dropped connection, a
+ * crash).  Each whose deadline has not passed is sent again, as it was
+ * (same deadline), into out[0 .. *again) (at most A->max); each past it is
+ * over (NO_REPLY), as the transitioner would make it, so that it no longer
+ * holds a place under the host's cap (dh->in_progress is lowered). */
+static int resend_lost(oz_store *s, const assign_args *A, sqlite3_stmt *unit, oz_dispatch_host *dh,
+                       size_t *again, char *why, size_t whylen)
+{
+    *again = 0;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT id, unit_id, deadline FROM replicas"
+                                     " INDEXED BY replicas_host_running"
+                                     " WHERE host_id = ? AND state = 1 ORDER BY id",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    int64_t lost[LOST_MAX][3];
+    size_t n = 0;
+    int step;
+    sqlite3_bind_int64(st, 1, A->h->host_id);
+    while (n < LOST_MAX && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (A->nheld && bsearch(&id, A->held, A->nheld, sizeof *A->held, id_cmp))
+            continue;
+        lost[n][0] = id;
+        lost[n][1] = sqlite3_column_int64(st, 1);
+        lost[n][2] = sqlite3_column_int64(st, 2);
+        n++;
+    }
+    sqlite3_reset(st);
+    if (n < LOST_MAX && step != SQLITE_DONE)
+        return oz_store_dberr(s, "the host's replicas in progress", why, whylen);
+    for (size_t i = 0; i < n; i++) {
+        int rc = OZ_SCHED_OK;
+        int64_t delay;
+        if (lost[i][2] < A->now) {
+            rc = oz_store_replica_time_out(s, lost[i][0], lost[i][1], A->h->host_id, why, whylen);
+            dh->in_progress--;
+        } else if (*again < A->max) {
+            oz_assignment *a = &A->out[*again];
+            rc = unit_assignment(s, unit, lost[i][0], lost[i][1], a, &delay, why, whylen);
+            a->deadline = lost[i][2];
+            ++*again;
+        }
+        if (rc != OZ_SCHED_OK)
+            return rc;
+    }
+    return OZ_SCHED_OK;
+}
 
 /* The UTC day of a Unix time (days since 1970-01-01). */
 static int64_t utc_day(int64_t t)
@@ -249,8 +338,24 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
         dh.sent_today = sqlite3_column_int64(st, 2) == today ? sqlite3_column_int64(st, 3) : 0;
     }
     sqlite3_reset(st);
+    sqlite3_stmt *unit = oz_store_stmt(s,
+                                       "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
+                                       " d.delay_bound FROM units u"
+                                       " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
+                                       why, whylen);
+    if (!unit)
+        goto dberr;
+    /* Lost replicas first: they are the host's already, and count against
+     * the seconds asked and the reply's room, not its cap (dispatch.h). */
+    size_t again = 0;
+    if (A->listed && dh.in_progress > 0 &&
+        (rc = resend_lost(s, A, unit, &dh, &again, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    oz_assignment *fresh = out + again;
     oz_dispatch d;
-    oz_dispatch_begin(&d, &A->lim, &dh, max, want_seconds);
+    oz_dispatch_begin(&d, &A->lim, &dh, max - again, want_seconds);
+    for (size_t k = 0; k < again; k++)
+        oz_dispatch_cover(&d, out[k].flops);
     if (oz_dispatch_wants_more(&d)) {
         sqlite3_stmt *cand =
             oz_store_stmt(s,
@@ -259,11 +364,6 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                           " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
                           " ORDER BY r.id LIMIT ?2",
                           why, whylen);
-        sqlite3_stmt *unit = oz_store_stmt(s,
-                                           "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
-                                           " d.delay_bound FROM units u"
-                                           " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
-                                           why, whylen);
         sqlite3_stmt *upd =
             oz_store_stmt(s,
                           "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
@@ -271,7 +371,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                           why, whylen);
         sqlite3_stmt *running = oz_store_stmt(
             s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
-        if (!cand || !unit || !upd || !running)
+        if (!cand || !upd || !running)
             goto dberr;
         int64_t after = 0;
         bool more = true;
@@ -306,27 +406,15 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
             for (size_t c = 0; c < ncand && oz_dispatch_wants_more(&d); c++) {
                 bool held = false;
                 for (size_t k = 0; k < d.got && !held; k++)
-                    held = out[k].unit_rowid == ids[c][1];
+                    held = fresh[k].unit_rowid == ids[c][1];
                 if (held)
                     continue;
-                sqlite3_bind_int64(unit, 1, ids[c][1]);
-                if (sqlite3_step(unit) != SQLITE_ROW) {
-                    rc = oz_store_dberr(s, "unit of replica", why, whylen);
-                    sqlite3_reset(unit);
+                oz_assignment *a = &fresh[d.got];
+                int64_t delay;
+                if ((rc = unit_assignment(s, unit, ids[c][0], ids[c][1], a, &delay, why, whylen)) !=
+                    OZ_SCHED_OK)
                     goto fail;
-                }
-                oz_assignment *a = &out[d.got];
-                memset(a, 0, sizeof *a);
-                a->replica_id = ids[c][0];
-                a->unit_rowid = ids[c][1];
-                snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
-                snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
-                a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
-                if (sqlite3_column_bytes(unit, 3) == 32)
-                    oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
-                a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
-                a->deadline = now + sqlite3_column_int64(unit, 5);
-                sqlite3_reset(unit);
+                a->deadline = now + delay;
                 sqlite3_bind_int64(upd, 1, h->host_id);
                 sqlite3_bind_int64(upd, 2, h->account_id);
                 sqlite3_bind_int64(upd, 3, now);
@@ -352,7 +440,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     sqlite3_bind_int64(st, 4, today);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         return rc;
-    *A->n = d.got;
+    *A->n = again + d.got;
     return OZ_SCHED_OK;
 dberr:
     return OZ_SCHED_EDB;
@@ -649,15 +737,33 @@ struct oz_visit {
     oz_store_job *jobs; /* an accept per result, then the dispatch if asked for */
     oz_wop *ops;
     assign_args assign;
+    int64_t *held; /* the host's list of what it holds, sorted (oz_store_visit_held) */
     size_t got;
     oz_assignment *out;
     char why[sizeof((oz_result_in *)0)->why]; /* the dispatch's failure, or the fsync's */
 };
 
+int oz_store_visit_held(oz_visit *v, const int64_t *held, size_t n)
+{
+    int64_t *copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!copy)
+        return OZ_SCHED_ENOMEM;
+    if (n)
+        memcpy(copy, held, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, id_cmp);
+    free(v->held);
+    v->held = copy;
+    v->assign.listed = true;
+    v->assign.held = copy;
+    v->assign.nheld = n;
+    return OZ_SCHED_OK;
+}
+
 void oz_store_visit_free(oz_visit *v)
 {
     if (!v)
         return;
+    free(v->held);
     for (size_t i = 0; v->parsed && i < v->nres; i++)
         oz_wu_result_clear(&v->parsed[i]);
     free(v->acc);

@@ -26,6 +26,10 @@ download units (checking the SHA-256), compute real results with ozma-search
              2) gets a bounded number of replicas, and more only as it
              returns results; an account registers a bounded number of
              hosts a day.
+  resend     a work reply lost after its commit (issue 21, hole 3): the host
+             asks again listing the replicas it holds ("held") and is sent
+             the lost ones again, its in-progress count unchanged; a host
+             that lists nothing is served as before.
   busy       one HTTP thread serves 16 hosts asking at once: a work
              request waiting for the database (its write lock held by
              another process) does not hold the thread, which answers a
@@ -267,6 +271,7 @@ def downgrade_to_v3(d):
         c.execute("ALTER TABLE teams DROP COLUMN name_key")
         for col in ("returned", "quota_day", "quota_sent"):  # migration 7
             c.execute("ALTER TABLE hosts DROP COLUMN " + col)
+        c.execute("DROP INDEX replicas_host_running")  # migration 8
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -412,13 +417,14 @@ def scenario_cheating(tmp, rec, truth):
         # The same database as a schema-3 server left it: migration 4 counts
         # every unit into its class, migration 5 leaves the counting of
         # running and successful replicas to the server's statements
-        # (migration 6 keys team names, 7 counts hosts' returned results),
-        # and the counts go on from there.
+        # (migration 6 keys team names, 7 counts hosts' returned results, 8
+        # indexes hosts' replicas in progress), and the counts go on from
+        # there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(7,)], "a schema-3 database is migrated to 7")
+        check(db(d, "PRAGMA user_version") == [(8,)], "a schema-3 database is migrated to 8")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)
@@ -554,6 +560,63 @@ def scenario_hoarding(tmp, rec, truth):
         check(hosts[1].ask(864000) != [] and
               db(d, "SELECT in_progress FROM hosts WHERE id = ?", (hosts[1].host_id,))[0][0] <= 16,
               "another fresh host of the account is bounded the same way")
+    finally:
+        srv.kill9()
+
+
+def scenario_resend(tmp, rec, truth):
+    d = project(tmp, "resend", rec)
+    srv = Server(d)
+    try:
+        h = Host(srv, "lossy")  # one CPU: a cap of 4
+
+        def work(body):
+            st, r = call(srv.url + "/api/v1/work", "POST", body, key=h.key)
+            return st, (r.get("assignments") if st == 200 else r)
+
+        def in_progress():
+            return (db(d, "SELECT in_progress FROM hosts WHERE id = ?", (h.host_id,))[0][0],
+                    db(d, "SELECT count(*) FROM replicas WHERE host_id = ? AND state = 1",
+                       (h.host_id,))[0][0])
+
+        st, first = work({"want_seconds": 864000})
+        lost = sorted(a["replica_id"] for a in first)
+        check(st == 200 and len(lost) == 4, "the host is sent its cap of 4 (%s)" % lost)
+        # ... and the reply is lost.  A host that lists nothing (an older
+        # worker) is served as before: nothing past its cap.
+        st, got = work({"want_seconds": 864000})
+        check(st == 200 and got == [], "without \"held\" nothing is sent again (%s)" % got)
+        st, got = work({"want_seconds": 864000, "held": []})
+        check(st == 200 and sorted(got, key=lambda a: a["replica_id"]) ==
+              sorted(first, key=lambda a: a["replica_id"]),
+              "with \"held\": [] the lost replicas are sent again, as first sent (%s)"
+              % str(got)[:300])
+        check(in_progress() == (4, 4), "the host still has 4 in progress (%s)" % (in_progress(),))
+        st, got = work({"want_seconds": 864000, "held": lost})
+        check(st == 200 and got == [], "holding them all: nothing sent (%s)" % got)
+        st, got = work({"want_seconds": 864000, "held": lost[:2] + [987654]})
+        check(st == 200 and sorted(a["replica_id"] for a in got) == lost[2:],
+              "holding two (and one the server does not know): the other two again (%s)"
+              % str(got)[:300])
+        # A result returned while listing the rest: a new unit for the slot
+        # it frees, nothing sent twice.
+        a = next(x for x in first if x["replica_id"] == lost[0])
+        st, r = call(srv.url + "/api/v1/work", "POST",
+                     {"want_seconds": 864000, "held": lost,
+                      "results": [{"replica_id": lost[0], "result": json.dumps(h.compute(a, tmp))}]},
+                     key=h.key)
+        new = r.get("assignments", []) if st == 200 else []
+        check(st == 200 and r.get("results") == [{"replica_id": lost[0], "accepted": True}] and
+              len(new) == 1 and new[0]["replica_id"] not in lost,
+              "a result returned with the others held: one new replica (%d %s)" % (st, str(r)[:300]))
+        check(in_progress() == (4, 4), "4 in progress after it (%s)" % (in_progress(),))
+        before = db(d, "SELECT id, state, host_id, sent, deadline FROM replicas ORDER BY id")
+        for bad in ["x", {"a": 1}, [0], [-3], [1.5], ["7"], [None], list(range(1, 5000))]:
+            st, r = work({"want_seconds": 864000, "held": bad})
+            check(st == 400 and "held" in r["error"]["message"],
+                  "a malformed \"held\" (%s) is a 400 naming it (%d)" % (str(bad)[:20], st))
+        check(db(d, "SELECT id, state, host_id, sent, deadline FROM replicas ORDER BY id") == before,
+              "and changes nothing")
     finally:
         srv.kill9()
 
@@ -722,7 +785,8 @@ def main():
         truth = json.load(f)
     scenarios = {"honest": scenario_honest, "timeout": scenario_timeout,
                  "cheating": scenario_cheating, "errors": scenario_errors, "crash": scenario_crash,
-                 "hoarding": scenario_hoarding, "busy": scenario_busy}
+                 "hoarding": scenario_hoarding, "resend": scenario_resend,
+                 "busy": scenario_busy}
     for name, fn in scenarios.items():
         if ONLY and name not in ONLY:
             continue

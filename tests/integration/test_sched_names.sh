@@ -136,11 +136,12 @@ db("DROP INDEX teams_name_key")
 db("ALTER TABLE teams DROP COLUMN name_key")
 for col in ("returned", "quota_day", "quota_sent"):  # migration 7's
     db("ALTER TABLE hosts DROP COLUMN " + col)
+db("DROP INDEX replicas_host_running")  # migration 8's
 db("PRAGMA user_version = 5")
 db("INSERT INTO teams(name, created) VALUES(?, 0), (?, 0), (?, 0)", "\uff2f\uff3a\uff2d\uff21 team",
    "Ozma\u200dTeam", "Quiet Ones")
 s = Server()
-check(db("PRAGMA user_version") == [(7,)], "a schema-5 database is migrated to 7")
+check(db("PRAGMA user_version") == [(8,)], "a schema-5 database is migrated to 8")
 keys = dict(db("SELECT name, name_key FROM teams"))
 check(keys == {"Ozma Team": "ozma team", "\uff2f\uff3a\uff2d\uff21 team": None,
                "Ozma\u200dTeam": None, "SETI fans": "seti fans", "Quiet Ones": "quiet ones"},

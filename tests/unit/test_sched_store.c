@@ -1032,6 +1032,58 @@ static void an_account_registers_a_bounded_number_of_hosts_a_day(void **state)
     free_world(&w);
 }
 
+/* A visit of host `who` listing held[0 .. nheld) as what it holds, asking
+ * for everything at time t; the assignments' replica ids into ids. */
+static size_t visit_listing(world *w, int who, const int64_t *held, size_t nheld, int64_t t,
+                            int64_t *ids, size_t max)
+{
+    oz_visit *v;
+    oz_assignment a[8];
+    size_t n;
+    char why[256];
+    assert_true(max <= 8);
+    assert_int_equal(oz_store_visit_new(&w->auth[who], NULL, 0, true, 1e9, CAP(100), t, max, &v,
+                                        why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(oz_store_visit_held(v, held, nheld), OZ_SCHED_OK);
+    oz_store_visit_wait(w->s, v);
+    assert_int_equal(oz_store_visit_end(v, a, &n, why, sizeof why), OZ_SCHED_OK);
+    oz_store_visit_free(v);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = a[i].replica_id;
+    return n;
+}
+
+static void lost_replicas_are_sent_again_or_ended_past_their_deadline(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 3, 2, 3, 6, 100);
+    oz_assignment a[8];
+    int64_t ids[8];
+    assert_int_equal(ask_all(&w, 0, CAP(100), now0, a, 8), 3);
+    /* the reply is lost; the host holds only the first */
+    assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 50, ids, 8), 2);
+    assert_int_equal(ids[0], a[1].replica_id);
+    assert_int_equal(ids[1], a[2].replica_id);
+    assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 3);
+    assert_int_equal(count_sql(&w, "SELECT quota_sent FROM hosts WHERE id = 1"), 3);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = 1"
+                                   " AND deadline = sent + 100"),
+                     3); /* as first sent */
+    /* the reply's room comes first: one of the two, the other next time */
+    assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 50, ids, 1), 1);
+    assert_int_equal(ids[0], a[1].replica_id);
+    /* past their deadline, lost ones are over at once, as the transitioner
+     * would make them; the one held is left to the transitioner */
+    assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 200, ids, 8), 0);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE outcome = 3"), 2);
+    assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 1);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM units WHERE need_transition = 1"), 2);
+    assert_int_equal(count_sql(&w, "SELECT sum(n_running) FROM units"), 1);
+    free_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1051,6 +1103,7 @@ int main(void)
         cmocka_unit_test(a_batch_that_sqlite_rolls_back_reports_nothing_done),
         cmocka_unit_test(a_hosts_cap_grows_with_its_results_and_its_quota_is_daily),
         cmocka_unit_test(an_account_registers_a_bounded_number_of_hosts_a_day),
+        cmocka_unit_test(lost_replicas_are_sent_again_or_ended_past_their_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
