@@ -21,8 +21,12 @@
  * Finished results ride in the next work request (as in BOINC, one call
  * reports and asks: DESIGN.md §4) up to CARRY_MAX of them and CARRY_BYTES of
  * text; one too large to carry, or every one once the scheduler has refused
- * results there, goes up by itself (PUT).  With keep_results on, every
- * result sent is copied to DIR/uploaded/.
+ * results there, goes up by itself (PUT).  Every work request also lists
+ * the replicas the worker holds ("held"), so that the scheduler sends again
+ * at once any it has in progress for this host that a lost reply (a
+ * timeout, a dropped connection, a crash) never delivered; a scheduler that
+ * does not know the key refuses it once and is asked without it after.
+ * With keep_results on, every result sent is copied to DIR/uploaded/.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -318,11 +322,20 @@ bool oz_wk_work_request(oz_wk_runner *r, double want, bool carry)
         json_decref(body);
         return false;
     }
+    bool listed = body && !r->no_held &&
+                  json_object_set_new(body, "held", oz_wk_jobs_held_json(&r->jobs)) == 0;
     long status;
     double ra;
     int rc = oz_wk_http_call(r->http, "POST", "/api/v1/work", r->acct.host_key, body, &status,
                              &reply, &ra, why, sizeof why);
     json_decref(body);
+    if (listed && rc == OZ_WK_OK && status == 400 && strstr(why, "\"held\"")) {
+        /* an older scheduler: ask again without the list */
+        oz_wk_log("the scheduler refused \"held\" in a work request (%s); leaving it out", why);
+        r->no_held = true;
+        carried_done(r, NULL, &c);
+        goto out;
+    }
     if (c.n && rc == OZ_WK_OK && (status == 400 || status == 413)) {
         /* an older scheduler, or a lower body limit: return them one by one */
         oz_wk_log("the scheduler refused results in a work request (HTTP %ld: %s); uploading "
