@@ -12,7 +12,7 @@
  * 5xx) sets one retry time for all calls, jittered and doubling from
  * backoff_min_s to backoff_max_s (backoff.c), or Retry-After when the server
  * gives a longer one; a success resets it.  Any other refusal settles the
- * task: a refused result or error report is dropped, a refused download
+ * task: a refused error report is dropped, a refused result or download
  * makes the task an error to report.
  *
  * Downloads resume from the .part file and are verified against the
@@ -75,6 +75,16 @@ static void keep_copy(oz_wk_runner *r, const oz_wk_job *j, const char *text, con
         oz_wk_log("keep_results: %s", why);
 }
 
+/* The scheduler refused a task's result for good (400, 403, 404, 409): the
+ * task becomes an error, reported next (oz_wk_error_report) so that the
+ * replica is closed on the scheduler too - else, still in progress there
+ * and no longer held here, it would be sent again (a lost one, to the
+ * scheduler) and computed again, to be refused again. */
+static void refused(oz_wk_job *j, long status, const char *why)
+{
+    oz_wk_job_fail(j, "the scheduler refused the result (HTTP %ld): %.700s", status, why);
+}
+
 void oz_wk_result_upload(oz_wk_runner *r, size_t i)
 {
     oz_wk_job *j = &r->jobs.v[i];
@@ -111,12 +121,11 @@ void oz_wk_result_upload(oz_wk_runner *r, size_t i)
     if (status == 200) {
         oz_wk_log("replica %lld: result for %s uploaded", (long long)j->t.replica_id, j->t.unit_id);
         keep_copy(r, j, text, "");
+        oz_wk_jobs_remove(&r->jobs, i);
     } else {
-        oz_wk_log("replica %lld: the scheduler refused the result (%s); dropping it",
-                  (long long)j->t.replica_id, why);
         keep_copy(r, j, text, ".refused");
+        refused(j, status, why);
     }
-    oz_wk_jobs_remove(&r->jobs, i);
 out:
     json_decref(body);
     json_decref(reply);
@@ -271,8 +280,8 @@ static void carry_results(oz_wk_runner *r, json_t *body, carried *c)
 }
 
 /* What the scheduler said of each carried result (the reply's "results"):
- * accepted or refused, the task ends; a transient refusal (busy) leaves
- * it to be returned again. */
+ * accepted, the task ends; refused, it becomes an error to report
+ * (refused); a transient refusal (busy) leaves it to be returned again. */
 static void carried_done(oz_wk_runner *r, const json_t *reply, const carried *c)
 {
     const json_t *list = json_object_get(reply, "results");
@@ -294,15 +303,11 @@ static void carried_done(oz_wk_runner *r, const json_t *reply, const carried *c)
                 oz_wk_log("replica %lld: result for %s returned with the work request",
                           (long long)j->t.replica_id, j->t.unit_id);
                 keep_copy(r, j, c->text[k], "");
-            } else if (status < 400 || transient((long)status)) {
-                break; /* busy, or no reason given: it goes again */
-            } else {
-                oz_wk_log("replica %lld: the scheduler refused the result (HTTP %lld: %s); "
-                          "dropping it",
-                          (long long)j->t.replica_id, (long long)status, msg ? msg : "no reason");
+                oz_wk_jobs_remove(&r->jobs, (size_t)(j - r->jobs.v));
+            } else if (status >= 400 && !transient((long)status)) {
                 keep_copy(r, j, c->text[k], ".refused");
-            }
-            oz_wk_jobs_remove(&r->jobs, (size_t)(j - r->jobs.v));
+                refused(j, (long)status, msg ? msg : "no reason given");
+            } /* else busy, or no reason given: it goes again */
             break;
         }
     }

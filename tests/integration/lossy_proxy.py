@@ -13,7 +13,9 @@ connection without answering, as a timeout, a dropped connection or a
 crash between commit and reply would.  Each lost reply's replica ids go to
 LOG_FILE as one line of JSON.  --old plays a scheduler from before "held"
 instead: a work request that lists it gets the 400 such a scheduler gives
-(logged as the line "refused held"), and no reply is lost.
+(logged as the line "refused held"), and no reply is lost.  --spoil turns
+every result the worker returns (in a work request or by PUT) into "{}",
+which the scheduler refuses (400), and loses nothing.
 """
 import argparse
 import http.client
@@ -27,10 +29,11 @@ ap.add_argument("upstream")
 ap.add_argument("log")
 ap.add_argument("--lose", type=int, default=1)
 ap.add_argument("--old", action="store_true")
+ap.add_argument("--spoil", action="store_true")
 ARGS = ap.parse_args()
 UPSTREAM = urllib.parse.urlparse(ARGS.upstream)
 LOG = ARGS.log
-LOSE = 0 if ARGS.old else ARGS.lose
+LOSE = 0 if ARGS.old or ARGS.spoil else ARGS.lose
 lock = threading.Lock()
 lost = 0
 
@@ -52,6 +55,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else None
         headers = {k: self.headers[k] for k in ("Authorization", "Content-Type", "Range")
                    if self.headers.get(k) is not None}
+        if ARGS.spoil and self.command == "PUT" and self.path.endswith("/result"):
+            body = b"{}"
+        if ARGS.spoil and self.command == "POST" and self.path == "/api/v1/work":
+            req = json.loads(body)
+            for item in req.get("results", []):
+                item["result"] = "{}"
+            body = json.dumps(req).encode()
         if (ARGS.old and self.command == "POST" and self.path == "/api/v1/work" and
                 "held" in json.loads(body)):
             log("refused held")

@@ -16,7 +16,10 @@
 #
 # Then a scheduler from before "held" (the proxy's --old answers a work
 # request listing it with the 400 such a scheduler gives): the worker leaves
-# the list out from then on and its work goes on.
+# the list out from then on and its work goes on.  And results the scheduler
+# refuses (the proxy's --spoil): each task becomes an error reported to the
+# scheduler, which closes its replica - not dropped while still in progress
+# there, to be sent again as lost and computed again, over and over.
 set -euo pipefail
 BINDIR=${1:?usage: $0 BINDIR}
 source "$(dirname "$0")/worker_lib.sh"
@@ -81,6 +84,34 @@ fi
     grep -q 'refused "held".*leaving it out' "$WORK/v.log" &&
     pass "it was refused once and left the list out after" ||
     fail "refusals: $(cat "$WORK/old.log"); $(grep held "$WORK/v.log")"
+stop_worker "$WPID"
+[[ $WORKER_RC -eq 0 ]] || fail "worker exit status $WORKER_RC"
+
+# ---- results the scheduler refuses ----
+"$SERVER" load "$PROJ" "$WORK/rec" --name spoilt --unit-samples 2^16 "${ANALYSIS[@]}" \
+    --chirp-max 5 --quorum 1 --replicas 1 -q
+proxy spoil --spoil
+attach_worker "$WORK/s" sam || fail "attach: $(cat "$WORK/s.attach.out")"
+start_worker "$WORK/s"
+closed() {
+    python3 - "$PROJ/ozma.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=30)
+n = c.execute("SELECT count(*) FROM replicas r JOIN units u ON u.id = r.unit_id"
+              " WHERE u.name LIKE 'spoilt-%' AND r.outcome = 2"
+              " AND r.error LIKE 'the scheduler refused the result (HTTP 400)%'").fetchone()[0]
+sys.exit(0 if n == 3 else 1)
+PY
+}
+if wait_until 60 closed; then
+    pass "each refused result was reported as its replica's error"
+else
+    fail "refused results: $(tail -5 "$WORK/s.log")"
+fi
+sleep 3 # time for a replica wrongly sent again to be computed again
+starts=$(grep -c "starting spoilt-" "$WORK/s.log" || true)
+[[ $starts -eq 3 ]] && pass "and each unit was computed once ($starts)" ||
+    fail "units computed $starts times: $(grep spoilt "$WORK/s.log" | tail -8)"
 stop_worker "$WPID"
 [[ $WORKER_RC -eq 0 ]] || fail "worker exit status $WORKER_RC"
 stop_server
