@@ -29,6 +29,11 @@
  * does not list, lost with an earlier reply (BOINC's "resend lost
  * results"; store.h, oz_store_visit_held).  Without the list (an older
  * worker) nothing is sent again.
+ *
+ * An error report saying the unit's download did not match its SHA-256
+ * makes the server hash its own copy (unit_check.h): a bad copy withholds
+ * the unit and is logged at error level for the operator, and the host's
+ * report does not count against the unit.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,6 +44,7 @@
 #include "api.h"
 #include "sched_errors.h"
 #include "text.h"
+#include "unit_check.h"
 
 #define WANT_SECONDS_MAX 864000.0
 
@@ -408,6 +414,42 @@ enum MHD_Result oz_api_result_put(oz_req *r)
     return visit_submit(r, w, upload_done);
 }
 
+/* A host says replica r->id's download did not match its SHA-256: the
+ * server hashes its own copy of the unit file (once: only for a replica
+ * still in progress on this host, of a unit not already marked), and marks
+ * the unit's file bad when it does not match, with an error-level line for
+ * the operator (unit_check.h).  A failure here is logged and does not
+ * stand in the way of the report. */
+static void unit_file_recheck(oz_req *r)
+{
+    oz_unit_file f;
+    char reason[400], why[256] = "";
+    if (oz_store_replica_unit_file(r->store, r->id, r->host.host_id, &f, why, sizeof why) != 0 ||
+        f.bad)
+        return;
+    int rc = oz_unit_check_file(r->srv->units_fd, f.file, f.sha256, reason, sizeof reason);
+    char replica[24];
+    snprintf(replica, sizeof replica, "%" PRId64, r->id);
+    if (rc == 0) {
+        oz_log(r->srv->log_level, OZ_LOG_INFO,
+               "a host's unit download did not verify; the file does", "unit", f.unit_id, "replica",
+               replica, (const char *)NULL);
+        return;
+    }
+    if (rc == 1)
+        rc = oz_store_unit_file_mark(r->store, f.unit_rowid, reason, (int64_t)time(NULL), why,
+                                     sizeof why);
+    if (rc == 0)
+        oz_log(r->srv->log_level, OZ_LOG_ERROR,
+               "unit file does not match its SHA-256; the unit is withheld until it does "
+               "(ozma-server verify)",
+               "unit", f.unit_id, "dataset", f.dataset, "replica", replica, "error", reason,
+               (const char *)NULL);
+    else
+        oz_log(r->srv->log_level, OZ_LOG_ERROR, "checking a unit file failed", "unit", f.unit_id,
+               "error", rc == OZ_SCHED_ENOMEM ? "out of memory" : why, (const char *)NULL);
+}
+
 enum MHD_Result oz_api_error_post(oz_req *r)
 {
     static const char *const keys[] = {"message", NULL};
@@ -421,8 +463,11 @@ enum MHD_Result oz_api_error_post(oz_req *r)
         goto out;
     }
     char why[256] = "";
-    int rc = oz_store_replica_error(r->store, r->id, r->host.host_id, msg, (int64_t)time(NULL), why,
-                                    sizeof why);
+    bool mismatch = oz_unit_check_reported(msg);
+    if (mismatch)
+        unit_file_recheck(r);
+    int rc = oz_store_replica_error(r->store, r->id, r->host.host_id, msg, mismatch,
+                                    (int64_t)time(NULL), why, sizeof why);
     if (rc != 0) {
         ret = oz_reply_store(r, rc, why);
         goto out;

@@ -44,7 +44,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 8
+#define OZ_STORE_SCHEMA_VERSION 9
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -290,19 +290,61 @@ int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, si
 void oz_store_visit_free(oz_visit *v);
 
 /* A host reports it could not compute a replica: outcome CLIENT_ERROR with
- * its message; the unit is flagged for the transitioner.  Same errors as
- * above; reporting the same error twice is 0. */
+ * its message; the unit is flagged for the transitioner.  mismatch: the
+ * host says the unit's file did not match its SHA-256 (unit_check.h); when
+ * the unit's file is marked bad (oz_store_unit_file_mark), that is the
+ * server's fault, and the replica ends as DIDNT_NEED instead, its message
+ * kept, not counted against the unit's errors.  Same errors as above;
+ * reporting the same error twice is 0. */
 int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
-                           int64_t now, char *why, size_t whylen);
+                           bool mismatch, int64_t now, char *why, size_t whylen);
+
+/* ---- unit files (issue 21, hole 8) ------------------------------------------------------ */
+
+/* A unit's file as the database describes it. */
+typedef struct oz_unit_file {
+    int64_t unit_rowid;
+    char unit_id[OZ_WU_ID_MAX + 1];
+    char dataset[OZ_WU_DATASET_MAX + 1];
+    char file[OZ_WU_ID_MAX + 8]; /* under the project's units/ */
+    unsigned char sha256[32];    /* the whole file's, recorded by its load */
+    bool bad;                    /* marked bad */
+} oz_unit_file;
+
+/* The file of replica_id's unit, when the replica is IN_PROGRESS on
+ * host_id; OZ_SCHED_ENOTFOUND otherwise (a report there is nothing to check
+ * for: an unknown, another host's or a closed replica). */
+int oz_store_replica_unit_file(oz_store *s, int64_t replica_id, int64_t host_id, oz_unit_file *out,
+                               char *why, size_t whylen);
+
+/* Marks a unit's file bad (reason: a sentence for the operator) or, with
+ * reason NULL, good again, durably.  A bad file's unit is not sent: its
+ * unsent replicas are deleted, no replica of it is sent again, and the
+ * transitioner neither adds replicas nor ends it; cleared, the unit is
+ * flagged for the transitioner, which makes its replicas again.  Marking a
+ * unit bad again keeps its first reason and time. */
+int oz_store_unit_file_mark(oz_store *s, int64_t unit_rowid, const char *reason, int64_t now,
+                            char *why, size_t whylen);
+
+/* Unit files in unit order after unit rowid `after` (0: from the first),
+ * all or only those marked bad, at most max into out[0 .. *n). */
+int oz_store_unit_files(oz_store *s, bool bad_only, int64_t after, oz_unit_file *out, size_t max,
+                        size_t *n, char *why, size_t whylen);
+
+/* The units marked bad, newest mark first: [{"unit_id", "dataset", "time",
+ * "reason"}], at most limit of them (a new reference). */
+int oz_store_unit_files_bad_json(oz_store *s, int limit, json_t **out);
 
 /* ---- the jobs (jobs.c) ------------------------------------------------------------------- */
 
 /* Transitioner: replicas IN_PROGRESS past their deadline become OVER /
  * NO_REPLY; then every unit flagged for transition is brought up to date:
  * ends in ERROR when errors reach max_error_results or replicas reach
- * max_total_results (reason kept), otherwise gets new UNSENT replicas until
- * target_nresults are live (unsent, in progress, or succeeded and not
- * invalid).  At most `max` units per call; *done counts them. */
+ * max_total_results (reason kept; replicas withdrawn as DIDNT_NEED do not
+ * count), otherwise gets new UNSENT replicas until target_nresults are
+ * live (unsent, in progress, or succeeded and not invalid).  A unit whose
+ * file is marked bad is left as it is.  At most `max` units per call;
+ * *done counts them. */
 int oz_store_transition(oz_store *s, int64_t now, size_t max, size_t *done, char *why,
                         size_t whylen);
 
@@ -451,6 +493,7 @@ int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_
 /* What /metrics and the status page show of the database. */
 typedef struct oz_store_gauges {
     int64_t units[3];                                        /* by enum oz_unit_state */
+    int64_t units_file_bad;                                  /* units whose file is marked bad */
     int64_t replicas[3];                                     /* by enum oz_replica_state */
     int64_t need_transition, need_validate, need_assimilate; /* the jobs' backlogs */
     int64_t hosts, hosts_active; /* active: an RPC in the last 24 hours */
@@ -463,7 +506,8 @@ int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *out, char *w
  * "wal_bytes"}, "queues": {"transition", "validate", "assimilate",
  * "unsent", "in_progress"}, "replica_errors": [{"replica_id", "unit_id",
  * "host_id", "time", "message"}], "unit_errors": [{"unit_id", "dataset",
- * "time", "reason"}]} (the newest `limit` of each). */
+ * "time", "reason"}], "unit_files_bad": [as oz_store_unit_files_bad_json]}
+ * (the newest `limit` of each). */
 int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out);
 
 #endif

@@ -223,10 +223,13 @@ typedef struct assign_args {
 } assign_args;
 
 /* Fills a from the unit row `unit` (SELECT u.name, u.file, u.bytes,
- * u.sha256, u.flops, d.delay_bound ... WHERE u.id = ?) for replica_id of
- * unit unit_rowid; *delay_bound is the dataset's. */
+ * u.sha256, u.flops, d.delay_bound, u.file_bad IS NOT NULL ... WHERE u.id
+ * = ?) for replica_id of unit unit_rowid; *delay_bound is the dataset's,
+ * *bad whether the unit's file is marked bad (store_files.c: then it is
+ * not to be sent). */
 static int unit_assignment(oz_store *s, sqlite3_stmt *unit, int64_t replica_id, int64_t unit_rowid,
-                           oz_assignment *a, int64_t *delay_bound, char *why, size_t whylen)
+                           oz_assignment *a, int64_t *delay_bound, bool *bad, char *why,
+                           size_t whylen)
 {
     sqlite3_bind_int64(unit, 1, unit_rowid);
     if (sqlite3_step(unit) != SQLITE_ROW) {
@@ -244,6 +247,7 @@ static int unit_assignment(oz_store *s, sqlite3_stmt *unit, int64_t replica_id, 
         oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
     a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
     *delay_bound = sqlite3_column_int64(unit, 5);
+    *bad = sqlite3_column_int(unit, 6) != 0;
     sqlite3_reset(unit);
     return OZ_SCHED_OK;
 }
@@ -258,9 +262,10 @@ static int id_cmp(const void *a, const void *b)
  * those it has in progress here and does not list were lost on the way
  * (a reply lost after its commit: a timeout, a dropped connection, a
  * crash).  Each whose deadline has not passed is sent again, as it was
- * (same deadline), into out[0 .. *again) (at most A->max); each past it is
- * over (NO_REPLY), as the transitioner would make it, so that it no longer
- * holds a place under the host's cap (dh->in_progress is lowered). */
+ * (same deadline), into out[0 .. *again) (at most A->max); each past it, or
+ * of a unit whose file is marked bad, is over (NO_REPLY), as the
+ * transitioner would make it, so that it no longer holds a place under the
+ * host's cap (dh->in_progress is lowered). */
 static int resend_lost(oz_store *s, const assign_args *A, sqlite3_stmt *unit, oz_dispatch_host *dh,
                        size_t *again, char *why, size_t whylen)
 {
@@ -274,7 +279,7 @@ static int resend_lost(oz_store *s, const assign_args *A, sqlite3_stmt *unit, oz
         return OZ_SCHED_EDB;
     int64_t lost[LOST_MAX][3];
     size_t n = 0;
-    int step;
+    int step = SQLITE_DONE;
     sqlite3_bind_int64(st, 1, A->h->host_id);
     while (n < LOST_MAX && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
@@ -291,14 +296,16 @@ static int resend_lost(oz_store *s, const assign_args *A, sqlite3_stmt *unit, oz
     for (size_t i = 0; i < n; i++) {
         int rc = OZ_SCHED_OK;
         int64_t delay;
-        if (lost[i][2] < A->now) {
+        bool bad = false, past = lost[i][2] < A->now;
+        if (!past && *again < A->max) {
+            oz_assignment *a = &A->out[*again];
+            rc = unit_assignment(s, unit, lost[i][0], lost[i][1], a, &delay, &bad, why, whylen);
+            a->deadline = lost[i][2];
+            *again += rc == OZ_SCHED_OK && !bad;
+        }
+        if (rc == OZ_SCHED_OK && (past || bad)) { /* a bad file is not sent again either */
             rc = oz_store_replica_time_out(s, lost[i][0], lost[i][1], A->h->host_id, why, whylen);
             dh->in_progress--;
-        } else if (*again < A->max) {
-            oz_assignment *a = &A->out[*again];
-            rc = unit_assignment(s, unit, lost[i][0], lost[i][1], a, &delay, why, whylen);
-            a->deadline = lost[i][2];
-            ++*again;
         }
         if (rc != OZ_SCHED_OK)
             return rc;
@@ -340,7 +347,7 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     sqlite3_reset(st);
     sqlite3_stmt *unit = oz_store_stmt(s,
                                        "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
-                                       " d.delay_bound FROM units u"
+                                       " d.delay_bound, u.file_bad IS NOT NULL FROM units u"
                                        " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
                                        why, whylen);
     if (!unit)
@@ -411,9 +418,12 @@ static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                     continue;
                 oz_assignment *a = &fresh[d.got];
                 int64_t delay;
-                if ((rc = unit_assignment(s, unit, ids[c][0], ids[c][1], a, &delay, why, whylen)) !=
-                    OZ_SCHED_OK)
+                bool bad;
+                if ((rc = unit_assignment(s, unit, ids[c][0], ids[c][1], a, &delay, &bad, why,
+                                          whylen)) != OZ_SCHED_OK)
                     goto fail;
+                if (bad) /* none is left unsent once marked: only in a race with the mark */
+                    continue;
                 a->deadline = now + delay;
                 sqlite3_bind_int64(upd, 1, h->host_id);
                 sqlite3_bind_int64(upd, 2, h->account_id);
@@ -898,7 +908,23 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
 typedef struct error_args {
     int64_t replica_id, host_id, now;
     const char *message;
+    bool mismatch; /* the host says the unit's file did not match its SHA-256 */
 } error_args;
+
+/* Whether unit's file is marked bad (store_files.c); -1 on a failed read. */
+static int unit_file_bad(oz_store *s, int64_t unit, char *why, size_t whylen)
+{
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "SELECT file_bad IS NOT NULL FROM units WHERE id = ?", why, whylen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, unit);
+    int bad = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
+    if (bad < 0)
+        oz_store_dberr(s, "unit", why, whylen);
+    return bad;
+}
 
 static int error_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
@@ -909,16 +935,31 @@ static int error_body(oz_store *s, void *arg, char *why, size_t whylen)
         return rc;
     if (r.outcome == OZ_OUTCOME_CLIENT_ERROR) /* reported before */
         return OZ_SCHED_OK;
+    /* A replica of this host's that is DIDNT_NEED was reported before as
+     * a mismatch on a bad file: no unsent replica is ever anyone's. */
+    if (r.outcome == OZ_OUTCOME_DIDNT_NEED && A->mismatch)
+        return OZ_SCHED_OK;
     if (r.has_result || r.outcome == OZ_OUTCOME_DIDNT_NEED)
         return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is already over",
                              (long long)A->replica_id);
     replica_end e = {.outcome = OZ_OUTCOME_CLIENT_ERROR, .message = A->message};
+    if (A->mismatch) { /* the server's own file is bad: not the host's error */
+        int bad = unit_file_bad(s, r.unit, why, whylen);
+        if (bad < 0)
+            return OZ_SCHED_EDB;
+        if (bad)
+            e.outcome = OZ_OUTCOME_DIDNT_NEED;
+    }
     return replica_close(s, A->replica_id, A->host_id, &r, &e, A->now, why, whylen);
 }
 
 int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
-                           int64_t now, char *why, size_t whylen)
+                           bool mismatch, int64_t now, char *why, size_t whylen)
 {
-    error_args A = {.replica_id = replica_id, .host_id = host_id, .now = now, .message = message};
+    error_args A = {.replica_id = replica_id,
+                    .host_id = host_id,
+                    .now = now,
+                    .message = message,
+                    .mismatch = mismatch};
     return oz_store_write(s, 1, error_body, &A, why, whylen);
 }

@@ -2,7 +2,8 @@
  * status.js - server status: uptime and requests, the background jobs'
  * backlogs, queue lengths, the database's size and recent errors (the
  * server's own 5xx answers, hosts' error reports, units that ended in
- * error).  Refreshes every 5 seconds.
+ * error, units withheld because their file on the server is bad).
+ * Refreshes every 5 seconds.
  */
 'use strict';
 
@@ -65,6 +66,10 @@
       {label: 'Time', cell: (e) => time(e.time)}, {label: 'Unit', cell: (e) => e.unit_id},
       {label: 'Dataset', cell: (e) => e.dataset}, {label: 'Reason', cell: (e) => e.reason},
     ], s.unit_errors, {empty: 'None.'}));
+    fill('unit-files-bad', table([
+      {label: 'Since', cell: (e) => time(e.time)}, {label: 'Unit', cell: (e) => e.unit_id},
+      {label: 'Dataset', cell: (e) => e.dataset}, {label: 'Why (fix the file, then ozma-server verify)', cell: (e) => e.reason},
+    ], s.unit_files_bad || [], {empty: 'None: every file checked matches.'}));
   }
   every(5, load);
 })();

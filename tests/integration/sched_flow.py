@@ -30,6 +30,14 @@ download units (checking the SHA-256), compute real results with ozma-search
              asks again listing the replicas it holds ("held") and is sent
              the lost ones again, its in-progress count unchanged; a host
              that lists nothing is served as before.
+  badfile    a unit file corrupted on the server after its load (issue 21,
+             hole 8): a host's report that its download does not verify
+             makes the server hash its copy, mark the unit (file_bad), stop
+             sending it and say so to the operator (error log line, status,
+             /api/v1/server); the host is not blamed; a file that checks
+             out is not marked; once the operator puts the file right (cut
+             again with ozma-split) `ozma-server verify` clears the mark and
+             the unit goes out again.
   busy       one HTTP thread serves 16 hosts asking at once: a work
              request waiting for the database (its write lock held by
              another process) does not hold the thread, which answers a
@@ -57,6 +65,7 @@ ONLY = sys.argv[2:]  # scenario names to run (default: all)
 SERVER = os.path.join(BIN, "ozma-server")
 SEARCH = os.path.join(BIN, "ozma-search")
 SYNTH = os.path.join(BIN, "ozma-synth")
+SPLIT = os.path.join(BIN, "ozma-split")
 FS = 9765.625
 F0 = 1420e6
 FAILURES = []
@@ -272,6 +281,9 @@ def downgrade_to_v3(d):
         for col in ("returned", "quota_day", "quota_sent"):  # migration 7
             c.execute("ALTER TABLE hosts DROP COLUMN " + col)
         c.execute("DROP INDEX replicas_host_running")  # migration 8
+        c.execute("DROP INDEX units_file_bad")  # migration 9
+        for col in ("file_bad", "file_bad_time"):
+            c.execute("ALTER TABLE units DROP COLUMN " + col)
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -418,13 +430,13 @@ def scenario_cheating(tmp, rec, truth):
         # every unit into its class, migration 5 leaves the counting of
         # running and successful replicas to the server's statements
         # (migration 6 keys team names, 7 counts hosts' returned results, 8
-        # indexes hosts' replicas in progress), and the counts go on from
-        # there.
+        # indexes hosts' replicas in progress, 9 marks bad unit files), and
+        # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(8,)], "a schema-3 database is migrated to 8")
+        check(db(d, "PRAGMA user_version") == [(9,)], "a schema-3 database is migrated to 9")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)
@@ -621,6 +633,102 @@ def scenario_resend(tmp, rec, truth):
         srv.kill9()
 
 
+def scenario_badfile(tmp, rec, truth):
+    d = project(tmp, "badfile", rec)
+    srv = Server(d)
+    try:
+        target = "badfile-000000"
+        path = os.path.join(d, "units", target + ".ozwu")
+        with open(path, "rb") as f:
+            good = f.read()
+        bad = bytearray(good)
+        bad[-1000] ^= 0x55  # one payload byte; the size is unchanged
+        with open(path, "wb") as f:
+            f.write(bad)
+        a, b, c = Host(srv, "ann"), Host(srv, "ben"), Host(srv, "cal")
+        got = a.ask()
+        x = next((w for w in got if w["unit_id"] == target), None)
+        if not check(x is not None, "the first host holds a replica of %s" % target):
+            return
+        st, data = call(srv.url + x["url"])
+        check(st == 200 and hashlib.sha256(data).hexdigest() != x["sha256"],
+              "its download does not match the assignment's SHA-256")
+        msg = ("%s: download 2 does not verify: SHA-256 %s, the assignment says %s"
+               % (target, hashlib.sha256(data).hexdigest(), x["sha256"]))
+        st, r = call(srv.url + "/api/v1/replicas/%d/error" % x["replica_id"], "POST",
+                     {"message": msg}, key=a.key)
+        check(st == 200, "the host reports it as the worker does (%d %s)" % (st, r))
+        mark = db(d, "SELECT file_bad, state FROM units WHERE name = ?", (target,))[0]
+        check(mark[0] is not None and "SHA-256" in mark[0] and mark[1] == 0,
+              "the unit is marked file_bad, still active: %s" % (mark,))
+        check(db(d, "SELECT outcome FROM replicas WHERE id = ?", (x["replica_id"],)) == [(4,)],
+              "the host's replica is over, not counted as its error (outcome DIDNT_NEED)")
+        sent = b.ask() + c.ask()
+        check(sent and all(w["unit_id"] != target for w in sent),
+              "no further replica of it goes out (%s)" % sorted(w["unit_id"] for w in sent))
+        time.sleep(1.0)  # transitioner ticks: it neither ends the unit nor adds replicas
+        check(db(d, "SELECT state FROM units WHERE name = ?", (target,)) == [(0,)] and
+              db(d, "SELECT count(*) FROM replicas r JOIN units u ON u.id = r.unit_id"
+                    " WHERE u.name = ? AND r.state = 0", (target,)) == [(0,)],
+              "the transitioner neither ends it in error nor makes replicas of it")
+        # what the operator sees
+        check(status(srv)["units"].get("file_bad") == 1, "GET /api/v1/status counts it")
+        st, info = call(srv.url + "/api/v1/server")
+        listed = info.get("unit_files_bad", []) if st == 200 else []
+        check(len(listed) == 1 and listed[0]["unit_id"] == target and
+              listed[0]["dataset"] == "badfile" and "SHA-256" in listed[0]["reason"],
+              "GET /api/v1/server lists it with its reason (%s)" % listed)
+        out = subprocess.run([SERVER, "status", d], capture_output=True, text=True).stdout
+        check(target in out and "SHA-256" in out, "ozma-server status names it:\n" + out)
+        with open(os.path.join(d, "serve.log"), errors="replace") as f:
+            log = f.read()
+        check(any("level=error" in line and target in line for line in log.splitlines()),
+              "an error-level log line names it")
+        # a mismatch the server's file does not explain: the host's own
+        y = next(w for w in got if w["unit_id"] != target)
+        st, r = call(srv.url + "/api/v1/replicas/%d/error" % y["replica_id"], "POST",
+                     {"message": "%s: download 2 does not verify: SHA-256 %s, the assignment "
+                      "says %s" % (y["unit_id"], "0" * 64, y["sha256"])}, key=a.key)
+        check(st == 200 and db(d, "SELECT file_bad FROM units WHERE name = ?",
+                               (y["unit_id"],)) == [(None,)] and
+              db(d, "SELECT outcome FROM replicas WHERE id = ?", (y["replica_id"],)) == [(2,)],
+              "a mismatch on a good file leaves the unit unmarked, the host's error")
+        # the operator cuts the unit again and verifies
+        cut = os.path.join(tmp, "badfile-cut")
+        subprocess.run([SPLIT, rec, "--out", cut, "--dataset", "badfile", "--unit-samples",
+                        "2^15", "--fft-max", "1024", "--chirp-max", "2", "-q"], check=True,
+                       capture_output=True)
+        with open(os.path.join(cut, target + ".ozwu"), "rb") as f:
+            recut = f.read()
+        check(recut == good, "ozma-split with the load's options cuts the unit byte for byte")
+        v = subprocess.run([SERVER, "verify", d], capture_output=True, text=True)
+        check(v.returncode == 1 and target in v.stderr + v.stdout,
+              "ozma-server verify before the fix: exit 1, naming it (%d %s%s)"
+              % (v.returncode, v.stdout, v.stderr))
+        with open(path, "wb") as f:
+            f.write(recut)
+        v = subprocess.run([SERVER, "verify", d], capture_output=True, text=True)
+        check(v.returncode == 0 and db(d, "SELECT file_bad FROM units WHERE name = ?",
+                                       (target,)) == [(None,)],
+              "after it the mark is cleared (%d %s%s)" % (v.returncode, v.stdout, v.stderr))
+        wait_for("a new replica of the unit", lambda: db(
+            d, "SELECT count(*) FROM replicas r JOIN units u ON u.id = r.unit_id"
+               " WHERE u.name = ? AND r.state = 0", (target,))[0][0] > 0, timeout=10)
+        dee = Host(srv, "dee")
+        check(any(w["unit_id"] == target for w in dee.ask()), "and the unit goes out again")
+        v = subprocess.run([SERVER, "verify", d, "--all"], capture_output=True, text=True)
+        check(v.returncode == 0, "verify --all: every unit file checks out (%d %s%s)"
+              % (v.returncode, v.stdout, v.stderr))
+        os.remove(os.path.join(d, "units", "badfile-000003.ozwu"))
+        v = subprocess.run([SERVER, "verify", d, "--all"], capture_output=True, text=True)
+        check(v.returncode == 1 and "badfile-000003" in v.stdout + v.stderr and
+              db(d, "SELECT file_bad IS NOT NULL FROM units WHERE name = 'badfile-000003'") ==
+              [(1,)], "verify --all marks a missing file bad (%d %s%s)"
+              % (v.returncode, v.stdout, v.stderr))
+    finally:
+        srv.kill9()
+
+
 def scenario_busy(tmp, rec, truth):
     d = project(tmp, "busy", rec)
     with open(os.path.join(d, "project.json")) as f:
@@ -786,7 +894,7 @@ def main():
     scenarios = {"honest": scenario_honest, "timeout": scenario_timeout,
                  "cheating": scenario_cheating, "errors": scenario_errors, "crash": scenario_crash,
                  "hoarding": scenario_hoarding, "resend": scenario_resend,
-                 "busy": scenario_busy}
+                 "badfile": scenario_badfile, "busy": scenario_busy}
     for name, fn in scenarios.items():
         if ONLY and name not in ONLY:
             continue

@@ -373,9 +373,9 @@ static void uploads_are_refused_unless_they_belong(void **state)
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 5, false), OZ_SCHED_ECONFLICT);
-    assert_int_equal(
-        oz_store_replica_error(w.s, a0[0].replica_id, w.hosts[0], "late", now0, why, sizeof why),
-        OZ_SCHED_ECONFLICT);
+    assert_int_equal(oz_store_replica_error(w.s, a0[0].replica_id, w.hosts[0], "late", false, now0,
+                                            why, sizeof why),
+                     OZ_SCHED_ECONFLICT);
     /* The host's in-progress count came back down: the cap admits more. */
     json_t *h;
     assert_int_equal(oz_store_host_json(w.s, w.hosts[0], now0, &h), OZ_SCHED_OK);
@@ -408,11 +408,11 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
             OZ_SCHED_OK);
         assert_int_equal(n, 1);
         assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
-                                                "fftw plan failed", now0, why, sizeof why),
+                                                "fftw plan failed", false, now0, why, sizeof why),
                          OZ_SCHED_OK);
         /* Reporting twice changes nothing. */
         assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
-                                                "fftw plan failed", now0, why, sizeof why),
+                                                "fftw plan failed", false, now0, why, sizeof why),
                          OZ_SCHED_OK);
         size_t done;
         assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
@@ -1084,6 +1084,86 @@ static void lost_replicas_are_sent_again_or_ended_past_their_deadline(void **sta
     free_world(&w);
 }
 
+static void a_bad_unit_file_withholds_the_unit_until_it_is_cleared(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 2, 2, 2, 6, 3600);
+    char why[256];
+    oz_assignment a[8];
+    assert_int_equal(ask_all(&w, 0, CAP(100), now0, a, 8), 2);
+    assert_string_equal(a[0].unit_id, "ds-000000");
+    int64_t unit = a[0].unit_rowid;
+    oz_unit_file f;
+    assert_int_equal(
+        oz_store_replica_unit_file(w.s, a[0].replica_id, w.hosts[0], &f, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_string_equal(f.file, "ds-000000.ozwu");
+    assert_string_equal(f.dataset, "ds");
+    assert_int_equal(f.sha256[0], 1);
+    assert_false(f.bad);
+    /* only for a replica in progress on the host asking */
+    assert_int_equal(
+        oz_store_replica_unit_file(w.s, a[0].replica_id, w.hosts[1], &f, why, sizeof why),
+        OZ_SCHED_ENOTFOUND);
+    assert_int_equal(oz_store_unit_file_mark(w.s, unit, "units/ds-000000.ozwu: SHA-256 00", now0,
+                                             why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = 0"),
+                     0);
+    /* the host's mismatch report is the server's fault: not its error, and
+     * again is 0 */
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[0],
+                                                "download 2 does not verify", true, now0, why,
+                                                sizeof why),
+                         OZ_SCHED_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT outcome FROM replicas WHERE id = %lld",
+             (long long)a[0].replica_id);
+    assert_int_equal(count_sql(&w, sql), OZ_OUTCOME_DIDNT_NEED);
+    /* a mismatch on a good file is the host's own error */
+    assert_int_equal(oz_store_replica_error(w.s, a[1].replica_id, w.hosts[0],
+                                            "download 2 does not verify", true, now0, why,
+                                            sizeof why),
+                     OZ_SCHED_OK);
+    snprintf(sql, sizeof sql, "SELECT outcome FROM replicas WHERE id = %lld",
+             (long long)a[1].replica_id);
+    assert_int_equal(count_sql(&w, sql), OZ_OUTCOME_CLIENT_ERROR);
+    /* nothing of it is sent; the transitioner neither ends it nor adds to it */
+    size_t done;
+    assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT state FROM units WHERE id = 1"), OZ_UNIT_ACTIVE);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1"), 1);
+    assert_int_equal(ask_all(&w, 1, CAP(100), now0, a, 8), 1);
+    assert_string_equal(a[0].unit_id, "ds-000001");
+    /* what the operator reads */
+    oz_unit_file files[4];
+    size_t n;
+    assert_int_equal(oz_store_unit_files(w.s, true, 0, files, 4, &n, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(n, 1);
+    assert_true(files[0].bad);
+    assert_int_equal(oz_store_unit_files(w.s, false, 0, files, 4, &n, why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 2);
+    json_t *bad;
+    assert_int_equal(oz_store_unit_files_bad_json(w.s, 10, &bad), OZ_SCHED_OK);
+    assert_int_equal(json_array_size(bad), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(bad, 0), "reason")),
+                        "units/ds-000000.ozwu: SHA-256 00");
+    json_decref(bad);
+    oz_store_gauges g;
+    assert_int_equal(oz_store_gauges_read(w.s, now0, &g, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(g.units_file_bad, 1);
+    /* cleared, it is made whole again: its withdrawn replica does not count */
+    assert_int_equal(oz_store_unit_file_mark(w.s, unit, NULL, now0, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = 0"),
+                     2);
+    assert_int_equal(ask_all(&w, 2, CAP(100), now0, a, 8), 2);
+    free_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1104,6 +1184,7 @@ int main(void)
         cmocka_unit_test(a_hosts_cap_grows_with_its_results_and_its_quota_is_daily),
         cmocka_unit_test(an_account_registers_a_bounded_number_of_hosts_a_day),
         cmocka_unit_test(lost_replicas_are_sent_again_or_ended_past_their_deadline),
+        cmocka_unit_test(a_bad_unit_file_withholds_the_unit_until_it_is_cleared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
