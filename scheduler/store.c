@@ -191,9 +191,10 @@ static const char *const migration_4[] = {
 /* clang-format on */
 /* A unit's running and successful replicas are counted by the statements
  * that move a replica in or out of those (dispatch, a result or error, a
- * timeout: store_work.c, store_jobs.c), the last two in the unit update
- * each makes anyway: the trigger doing it cost a nested update of the
- * unit per dispatch and per result, a sixth of the writer's time. */
+ * timeout: store_dispatch.c, store_work.c, store_jobs.c), the last two in
+ * the unit update each makes anyway: the trigger doing it cost a nested
+ * update of the unit per dispatch and per result, a sixth of the writer's
+ * time. */
 static const char *const migration_5[] = {"DROP TRIGGER replicas_count_update;", NULL};
 /* Team names are compared on their key (name.h: NFKC, case-folded), unique,
  * so no team can be made to read as another.  Of the teams an older server

@@ -7,7 +7,7 @@
  * A unit whose file is marked bad (units.file_bad: the reason, with
  * file_bad_time) is withdrawn until the operator puts the file right: the
  * mark deletes its unsent replicas in the same transaction, dispatch sends
- * none of its replicas (store_work.c, which also keeps a lost one from
+ * none of its replicas (store_dispatch.c, which also keeps a lost one from
  * being sent again), and the transitioner leaves it alone (store_jobs.c),
  * so it neither burns its error budget nor ends in error.  Clearing the
  * mark flags the unit for the transitioner, which makes its replicas
