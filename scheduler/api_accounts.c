@@ -143,8 +143,10 @@ enum MHD_Result oz_api_hosts_create(oz_req *r)
     unsigned char hash[OZ_AUTH_HASH_BYTES];
     oz_auth_token_new(r->srv->secret, hex, hash);
     int64_t id = 0;
-    int rc = oz_store_host_create(r->store, r->account_id, &hi, r->srv->cfg.max_hosts_per_account,
-                                  hash, (int64_t)time(NULL), &id, why, sizeof why);
+    const oz_project_config *cfg = &r->srv->cfg;
+    int rc = oz_store_host_create(r->store, r->account_id, &hi, cfg->max_hosts_per_account,
+                                  cfg->max_hosts_per_account_day, hash, (int64_t)time(NULL), &id,
+                                  why, sizeof why);
     if (rc != 0) {
         ret = oz_reply_store(r, rc, why);
         goto out;

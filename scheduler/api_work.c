@@ -23,6 +23,17 @@
  * (409).  In a work request each result stands alone: a refused one is
  * named in the reply's "results" with its status, and the others and the
  * assignments go ahead.
+ *
+ * A work request may also list the replicas the host holds ("held"): the
+ * store then sends again those it has in progress on the host and the host
+ * does not list, lost with an earlier reply (BOINC's "resend lost
+ * results"; store.h, oz_store_visit_held).  Without the list (an older
+ * worker) nothing is sent again.
+ *
+ * An error report saying the unit's download did not match its SHA-256
+ * makes the server hash its own copy (unit_check.h): a bad copy withholds
+ * the unit and is logged at error level for the operator, and the host's
+ * report does not count against the unit.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +44,7 @@
 #include "api.h"
 #include "sched_errors.h"
 #include "text.h"
+#include "unit_check.h"
 
 #define WANT_SECONDS_MAX 864000.0
 
@@ -154,6 +166,42 @@ static int results_read(oz_req *r, const json_t *o, reported *rep, size_t *n)
     return 0;
 }
 
+/* The body's "held": [REPLICA_ID, ...] (the replicas the host holds; at
+ * most OZ_WORK_HELD_MAX positive integers) into a malloc'd *out.  0, 1 when
+ * absent, or -1 with a 400 queued (or a 500 when out of memory). */
+static int held_read(oz_req *r, const json_t *o, int64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const json_t *list = json_object_get(o, "held");
+    if (!list)
+        return 1;
+    if (!json_is_array(list) || json_array_size(list) > OZ_WORK_HELD_MAX) {
+        oz_reply_error(r, 400, "held: expected an array of at most %d replica ids",
+                       OZ_WORK_HELD_MAX);
+        return -1;
+    }
+    size_t i, len = json_array_size(list);
+    int64_t *ids = malloc((len ? len : 1) * sizeof *ids);
+    if (!ids) {
+        oz_reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    const json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        if (!json_is_integer(item) || json_integer_value(item) < 1) {
+            free(ids);
+            oz_reply_error(r, 400, "held[%zu]: expected a replica id (a positive integer)", i);
+            return -1;
+        }
+        ids[i] = json_integer_value(item);
+    }
+    *out = ids;
+    *n = len;
+    return 0;
+}
+
 /* The reply's "results": [{"replica_id", "accepted": true} or
  * {"replica_id", "accepted": false, "error": {"status", "code", "message"}}]
  * as JSON text (malloc'd), each refusal logged as a failed upload is. */
@@ -271,14 +319,18 @@ static enum MHD_Result work_done(oz_req *r)
 
 enum MHD_Result oz_api_work(oz_req *r)
 {
-    static const char *const keys[] = {"want_seconds", "results", NULL};
+    static const char *const keys[] = {"want_seconds", "results", "held", NULL};
     double want = 0;
+    int64_t *held = NULL;
+    size_t nheld = 0;
+    int listed = 1; /* held_read: 0 when the host listed what it holds */
     visit_state *w = calloc(1, sizeof *w);
     if (!w)
         return oz_reply_error(r, 500, "out of memory");
     if (!(w->body = oz_req_json(r, OZ_REQ_ALLOW_NUL, keys))) /* a result's NUL is its own 400 */
         goto out_replied;
-    if (oz_req_num(r, w->body, "want_seconds", true, 0, WANT_SECONDS_MAX, &want) < 0)
+    if (oz_req_num(r, w->body, "want_seconds", true, 0, WANT_SECONDS_MAX, &want) < 0 ||
+        (listed = held_read(r, w->body, &held, &nheld)) < 0)
         goto out_replied;
     const json_t *list = json_object_get(w->body, "results");
     if (list) {
@@ -305,16 +357,23 @@ enum MHD_Result oz_api_work(oz_req *r)
         w->nin++;
     }
     const oz_project_config *cfg = &r->srv->cfg;
+    const oz_dispatch_limits lim = {.per_cpu = cfg->max_in_progress_per_cpu,
+                                    .ncpus_max = cfg->max_ncpus,
+                                    .new_host_ncpus = cfg->new_host_ncpus,
+                                    .daily_per_cpu = cfg->daily_result_quota};
     char why[256] = "";
-    int rc = oz_store_visit_new(&r->host, w->in, w->nin, true, want,
-                                cfg->max_in_progress_per_cpu * r->host.ncpus, (int64_t)time(NULL),
+    int rc = oz_store_visit_new(&r->host, w->in, w->nin, true, want, &lim, (int64_t)time(NULL),
                                 OZ_WORK_BATCH_MAX, &w->visit, why, sizeof why);
+    if (rc == 0 && listed == 0 && oz_store_visit_held(w->visit, held, nheld) != 0)
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, sizeof why, "out of memory");
     if (rc != 0) {
         oz_reply_store(r, rc, why);
         goto out_replied;
     }
+    free(held);
     return visit_submit(r, w, work_done);
 out_replied:
+    free(held);
     visit_state_free(w);
     return r->ret;
 }
@@ -346,13 +405,49 @@ enum MHD_Result oz_api_result_put(oz_req *r)
     *q = (oz_result_in){.replica_id = r->id, .json = r->body, .len = r->len};
     unsigned status = result_sha(r->body, r->len, q->sha256, why, sizeof why);
     int rc = status ? 0
-                    : oz_store_visit_new(&r->host, q, 1, false, 0, 0, (int64_t)time(NULL), 0,
+                    : oz_store_visit_new(&r->host, q, 1, false, 0, NULL, (int64_t)time(NULL), 0,
                                          &w->visit, why, sizeof why);
     if (status || rc) {
         visit_state_free(w);
         return status ? oz_reply_error(r, status, "%s", why) : oz_reply_store(r, rc, why);
     }
     return visit_submit(r, w, upload_done);
+}
+
+/* A host says replica r->id's download did not match its SHA-256: the
+ * server hashes its own copy of the unit file (once: only for a replica
+ * still in progress on this host, of a unit not already marked), and marks
+ * the unit's file bad when it does not match, with an error-level line for
+ * the operator (unit_check.h).  A failure here is logged and does not
+ * stand in the way of the report. */
+static void unit_file_recheck(oz_req *r)
+{
+    oz_unit_file f;
+    char reason[400], why[256] = "";
+    if (oz_store_replica_unit_file(r->store, r->id, r->host.host_id, &f, why, sizeof why) != 0 ||
+        f.bad)
+        return;
+    int rc = oz_unit_check_file(r->srv->units_fd, f.file, f.sha256, reason, sizeof reason);
+    char replica[24];
+    snprintf(replica, sizeof replica, "%" PRId64, r->id);
+    if (rc == 0) {
+        oz_log(r->srv->log_level, OZ_LOG_INFO,
+               "a host's unit download did not verify; the file does", "unit", f.unit_id, "replica",
+               replica, (const char *)NULL);
+        return;
+    }
+    if (rc == 1)
+        rc = oz_store_unit_file_mark(r->store, f.unit_rowid, reason, (int64_t)time(NULL), why,
+                                     sizeof why);
+    if (rc == 0)
+        oz_log(r->srv->log_level, OZ_LOG_ERROR,
+               "unit file does not match its SHA-256; the unit is withheld until it does "
+               "(ozma-server verify)",
+               "unit", f.unit_id, "dataset", f.dataset, "replica", replica, "error", reason,
+               (const char *)NULL);
+    else
+        oz_log(r->srv->log_level, OZ_LOG_ERROR, "checking a unit file failed", "unit", f.unit_id,
+               "error", rc == OZ_SCHED_ENOMEM ? "out of memory" : why, (const char *)NULL);
 }
 
 enum MHD_Result oz_api_error_post(oz_req *r)
@@ -368,8 +463,11 @@ enum MHD_Result oz_api_error_post(oz_req *r)
         goto out;
     }
     char why[256] = "";
-    int rc = oz_store_replica_error(r->store, r->id, r->host.host_id, msg, (int64_t)time(NULL), why,
-                                    sizeof why);
+    bool mismatch = oz_unit_check_reported(msg);
+    if (mismatch)
+        unit_file_recheck(r);
+    int rc = oz_store_replica_error(r->store, r->id, r->host.host_id, msg, mismatch,
+                                    (int64_t)time(NULL), why, sizeof why);
     if (rc != 0) {
         ret = oz_reply_store(r, rc, why);
         goto out;

@@ -371,6 +371,10 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_J
         help(&b, "ozma_units", "gauge", "Work units by state.");
         for (int i = 0; i < 3; i++)
             add(&b, "ozma_units{state=\"%s\"} %lld\n", ustate[i], (long long)g->units[i]);
+        gauge(&b, "ozma_unit_files_bad",
+              "Units whose file on the server does not match its SHA-256 (withheld; "
+              "ozma-server verify).",
+              (double)g->units_file_bad);
         help(&b, "ozma_replicas", "gauge", "Replicas by state.");
         for (int i = 0; i < 3; i++)
             add(&b, "ozma_replicas{state=\"%s\"} %lld\n", rstate[i], (long long)g->replicas[i]);

@@ -6,6 +6,7 @@
  *   ozma-server serve DIR      the HTTP API and the background jobs
  *   ozma-server status DIR     progress of the project
  *   ozma-server signals DIR    the canonical signals found, as JSON or CSV
+ *   ozma-server verify DIR     unit files against their SHA-256 (verify.c)
  *
  * This file only parses arguments and wires the parts together: the
  * project directory (project.c), loading (load.c), the HTTP server
@@ -35,6 +36,7 @@
 #include "project.h"
 #include "sched_errors.h"
 #include "store.h"
+#include "verify.h"
 
 #define PROG "ozma-server"
 
@@ -57,6 +59,7 @@ static const char usage_main[] =
     "                      [--log-level debug|info|warn|error] [--quiet]\n"
     "    ozma-server status DIR [--json]\n"
     "    ozma-server signals DIR [--format json|csv] [filters]\n"
+    "    ozma-server verify DIR [--all]\n"
     "    ozma-server COMMAND --help\n"
     "\n"
     "DESCRIPTION\n"
@@ -64,7 +67,8 @@ static const char usage_main[] =
     "    database), units/ (the work-unit files served to workers) and secret.key.\n"
     "    `init` makes one, `load` cuts recordings into work units, `serve` runs\n"
     "    the HTTP API (scheduler/API.md) with the transitioner, validator and\n"
-    "    assimilator, `status` and `signals` read the results.\n"
+    "    assimilator, `status` and `signals` read the results, `verify` checks\n"
+    "    the unit files against their SHA-256.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success, 1 runtime failure, 2 bad usage or input (one line on stderr).\n";
@@ -142,8 +146,21 @@ static const char usage_status[] =
     "    ozma-server status DIR [--json]\n"
     "\n"
     "    Units and replicas by state, hosts active in the last 24 hours, results\n"
-    "    returned recently, accounts, teams, signals and credit; --json prints the\n"
-    "    object of GET /api/v1/status.\n";
+    "    returned recently, accounts, teams, signals and credit, and the units\n"
+    "    whose file on the server is bad (see verify); --json prints the object of\n"
+    "    GET /api/v1/status with those units as \"unit_files_bad\".\n";
+
+static const char usage_verify[] =
+    "SYNOPSIS\n"
+    "    ozma-server verify DIR [--all]\n"
+    "\n"
+    "    Hashes the files of the units marked bad (a host's download did not\n"
+    "    match and neither did the server's copy), or with --all of every unit,\n"
+    "    against the SHA-256 their load recorded.  A marked unit whose file\n"
+    "    matches again (restored, or cut again by ozma-split with the load's\n"
+    "    options) is cleared and sent again; --all marks any that does not\n"
+    "    match.  Prints a line per bad or cleared unit; exit status 1 while any\n"
+    "    file checked is bad.  Safe while `serve` runs.\n";
 
 static const char usage_signals[] =
     "SYNOPSIS\n"
@@ -549,6 +566,13 @@ static int cmd_status(int argc, char **argv)
             oz_cli_complain(PROG, EXIT_RUNTIME, "reading the status: %s", oz_sched_strerror(rc));
         goto out;
     }
+    json_t *bad = NULL;
+    if ((rc = oz_store_unit_files_bad_json(s, 500, &bad)) != 0 ||
+        json_object_set_new(o, "unit_files_bad", bad) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "reading the bad unit files: %s",
+                                 oz_sched_strerror(rc ? rc : OZ_SCHED_ENOMEM));
+        goto out;
+    }
     if (as_json) {
         char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         if (text)
@@ -559,6 +583,8 @@ static int cmd_status(int argc, char **argv)
         json_t *v;
         json_object_foreach(o, k, v)
         {
+            if (json_is_array(v)) /* unit_files_bad, below */
+                continue;
             printf("%-14s", k);
             if (json_is_object(v)) {
                 const char *k2;
@@ -575,6 +601,11 @@ static int cmd_status(int argc, char **argv)
             }
             putchar('\n');
         }
+        size_t i;
+        json_array_foreach(bad, i, v)
+            printf("file bad      %s (%s): %s\n", json_string_value(json_object_get(v, "unit_id")),
+                   json_string_value(json_object_get(v, "dataset")),
+                   json_string_value(json_object_get(v, "reason")));
     }
 out:
     json_decref(o);
@@ -718,6 +749,38 @@ out:
     return status;
 }
 
+static int cmd_verify(int argc, char **argv)
+{
+    const char *dir = NULL;
+    bool all = false;
+    for (int i = 2; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(usage_verify, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--all") == 0)
+            all = true;
+        else if (argv[i][0] == '-')
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "verify: unknown option %.40s", argv[i]);
+        else if (dir)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "verify takes one DIR");
+        else
+            dir = argv[i];
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "verify: no DIR given (see verify --help)");
+    char why[512];
+    oz_verify_report rep;
+    int rc = oz_verify_run(dir, all, stdout, &rep, why, sizeof why);
+    if (rc != 0)
+        return oz_cli_complain(PROG, status_of(rc), "%s", why);
+    if (rep.bad)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%zu of %zu unit files checked do not match",
+                               rep.bad, rep.checked);
+    printf("%zu unit files checked, all match; %zu units cleared\n", rep.checked, rep.cleared);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -737,5 +800,7 @@ int main(int argc, char **argv)
         return cmd_status(argc, argv);
     if (strcmp(cmd, "signals") == 0)
         return cmd_signals(argc, argv);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(argc, argv);
     return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);
 }

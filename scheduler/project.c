@@ -56,7 +56,11 @@ static const struct key keys[] = {
     {"read_burst", K_DOUBLE, F(read_burst), 1, 1e7},
     {"read_cache_s", K_DOUBLE, F(read_cache_s), 0, 3600},
     {"max_in_progress_per_cpu", K_INT, F(max_in_progress_per_cpu), 1, 1000},
+    {"max_ncpus", K_INT, F(max_ncpus), 1, 1024},
+    {"new_host_ncpus", K_INT, F(new_host_ncpus), 1, 1024},
+    {"daily_result_quota", K_INT, F(daily_result_quota), 1, 1000000},
     {"max_hosts_per_account", K_INT, F(max_hosts_per_account), 1, 1000000},
+    {"max_hosts_per_account_day", K_INT, F(max_hosts_per_account_day), 1, 1000000},
     {"next_rpc_delay", K_INT, F(next_rpc_delay), 1, 86400},
     {"body_limit_json", K_INT, F(body_limit_json), 1024, 65536},
     {"body_limit_result", K_INT, F(body_limit_result), 1024, OZ_WU_RESULT_MAX},
@@ -85,7 +89,11 @@ void oz_project_config_default(oz_project_config *c)
     c->read_burst = 200;
     c->read_cache_s = 1;
     c->max_in_progress_per_cpu = 4;
+    c->max_ncpus = 64;
+    c->new_host_ncpus = 4;
+    c->daily_result_quota = 100;
     c->max_hosts_per_account = 100;
+    c->max_hosts_per_account_day = 10;
     c->next_rpc_delay = 60;
     c->body_limit_json = 65536;
     c->body_limit_result = OZ_WU_RESULT_MAX;

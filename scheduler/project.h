@@ -47,8 +47,12 @@ typedef struct oz_project_config {
     double read_rate;                       /* public GETs/s per client address, > 0; 20 */
     double read_burst;                      /* their bucket size, >= 1; 200 */
     double read_cache_s;                    /* status, throughput kept this long, 0..3600; 1 */
-    int max_in_progress_per_cpu;            /* host's cap = this * ncpus, 1..1000; 4 */
+    int max_in_progress_per_cpu;            /* host's cap = this * CPUs counted, 1..1000; 4 */
+    int max_ncpus;                          /* the most CPUs a claim counts for, 1..1024; 64 */
+    int new_host_ncpus;                     /* CPUs counted before any result, 1..1024; 4 */
+    int daily_result_quota;                 /* replicas per CPU counted per day, 1..10^6; 100 */
     int max_hosts_per_account;              /* hosts an account may register, 1..10^6; 100 */
+    int max_hosts_per_account_day;          /* ... in any 24 hours, 1..10^6; 10 */
     int next_rpc_delay;                     /* seconds, 1..86400; 60 */
     int body_limit_json;                    /* bytes, 1024..65536; 65536 */
     int body_limit_result;                  /* bytes, 1024..OZ_WU_RESULT_MAX; OZ_WU_RESULT_MAX */

@@ -39,12 +39,13 @@
 
 #include <jansson.h>
 
+#include "dispatch.h"
 #include "log.h"
 #include "ozma_workunits.h"
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 6
+#define OZ_STORE_SCHEMA_VERSION 9
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -138,10 +139,13 @@ typedef struct oz_host_info {
 
 /* OZ_SCHED_EFORBIDDEN when the account has max_hosts hosts already (the
  * project's max_hosts_per_account: hosts cost the project a key, a row and
- * a share of the work each, and are never deleted). */
+ * a share of the work each, and are never deleted), or has registered
+ * max_per_day of them in the 24 hours before now (max_hosts_per_account_day:
+ * each new host is a new in-progress cap, so an account must not mint them
+ * faster than it could use them). */
 int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h, int max_hosts,
-                         const unsigned char key_hash[32], int64_t now, int64_t *host_id, char *why,
-                         size_t whylen);
+                         int max_per_day, const unsigned char key_hash[32], int64_t now,
+                         int64_t *host_id, char *why, size_t whylen);
 
 /* What a host key authenticates. */
 typedef struct oz_host_auth {
@@ -213,13 +217,16 @@ typedef struct oz_assignment {
  * Sends work to a host: UNSENT replicas of ready datasets, oldest first,
  * until their estimated seconds (flops / (host flops * ncpus)) cover
  * want_seconds (at least one when want_seconds > 0), at most `max` and at
- * most cap - (host's replicas in progress).  Never two replicas of one unit
- * to one account.  Marks them IN_PROGRESS with deadline now + delay_bound
- * and records the host's RPC time, in one transaction.  *n may be 0.
+ * most what the host's in-progress cap and daily quota under lim leave
+ * (dispatch.h: from the replicas it holds, the results it has returned and
+ * the replicas sent to it this UTC day).  Never two replicas of one unit
+ * to one account.  Marks them IN_PROGRESS with deadline now + delay_bound,
+ * counts them against the day's quota and records the host's RPC time, in
+ * one transaction.  *n may be 0.
  */
-int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
-                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
-                         size_t whylen);
+int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds,
+                         const oz_dispatch_limits *lim, int64_t now, oz_assignment *out, size_t max,
+                         size_t *n, char *why, size_t whylen);
 
 /*
  * Checks and records a result for a replica sent to host_id: outcome
@@ -241,6 +248,7 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
  * its acceptance went out (OZ_SCHED_OK, or the error
  * oz_store_result_accept would give, with why). */
 #define OZ_WORK_RESULTS_MAX 64 /* results in one work request */
+#define OZ_WORK_HELD_MAX 4096  /* replicas a work request may list as held */
 typedef struct oz_result_in {
     int64_t replica_id;
     const char *json;
@@ -260,16 +268,17 @@ typedef struct oz_result_in {
  * as accepted), and the assignments stand.
  */
 int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
-                         double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
-                         size_t *n, char *why, size_t whylen);
+                         double want_seconds, const oz_dispatch_limits *lim, int64_t now,
+                         oz_assignment *out, size_t max, size_t *n, char *why, size_t whylen);
 
 /*
  * The same without waiting for the writer, so that a request's thread can
  * serve other connections meanwhile.  oz_store_visit_new parses res (at most
  * OZ_WORK_RESULTS_MAX, kept by the caller until the visit is freed) in the
  * calling thread and prepares the writes: each result's acceptance and, when
- * dispatch is set, the assignment as above (without it an upload alone, as
- * oz_store_result_accept: no RPC is recorded).  oz_store_visit_submit queues
+ * dispatch is set, the assignment as above (lim is copied; without
+ * dispatch an upload alone, as oz_store_result_accept: no RPC is recorded,
+ * and lim may be NULL).  oz_store_visit_submit queues
  * them and calls done(arg) once, when they are done (and durable): from the
  * writer's or the syncer's thread, or from this one before it returns when
  * no writer runs.  Then oz_store_visit_end fills each result's rc and returns
@@ -278,8 +287,18 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
  */
 typedef struct oz_visit oz_visit;
 int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
-                       double want_seconds, int cap, int64_t now, size_t max, oz_visit **out,
-                       char *why, size_t whylen);
+                       double want_seconds, const oz_dispatch_limits *lim, int64_t now, size_t max,
+                       oz_visit **out, char *why, size_t whylen);
+/* The host's visit lists the replicas it holds (held[0 .. n), any order;
+ * copied): its dispatch first sends again each replica it has IN_PROGRESS
+ * here that it does not list and whose deadline has not passed (lost with
+ * an earlier reply: BOINC's "resend lost results"), as first sent, within
+ * the reply's room and before any new one; one past its deadline is over
+ * (NO_REPLY) at once.  Sent again, a replica counts against the seconds
+ * asked but not again against the host's cap or quota.  A visit without
+ * this (an older worker) leaves what it does not list alone.  Call it
+ * before oz_store_visit_submit, on a visit made with dispatch. */
+int oz_store_visit_held(oz_visit *v, const int64_t *held, size_t n);
 void oz_store_visit_submit(oz_store *s, oz_visit *v, void (*done)(void *arg), void *arg);
 /* oz_store_visit_submit, waiting here until they are done. */
 void oz_store_visit_wait(oz_store *s, oz_visit *v);
@@ -287,19 +306,61 @@ int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, si
 void oz_store_visit_free(oz_visit *v);
 
 /* A host reports it could not compute a replica: outcome CLIENT_ERROR with
- * its message; the unit is flagged for the transitioner.  Same errors as
- * above; reporting the same error twice is 0. */
+ * its message; the unit is flagged for the transitioner.  mismatch: the
+ * host says the unit's file did not match its SHA-256 (unit_check.h); when
+ * the unit's file is marked bad (oz_store_unit_file_mark), that is the
+ * server's fault, and the replica ends as DIDNT_NEED instead, its message
+ * kept, not counted against the unit's errors.  Same errors as above;
+ * reporting the same error twice is 0. */
 int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
-                           int64_t now, char *why, size_t whylen);
+                           bool mismatch, int64_t now, char *why, size_t whylen);
+
+/* ---- unit files (issue 21, hole 8) ------------------------------------------------------ */
+
+/* A unit's file as the database describes it. */
+typedef struct oz_unit_file {
+    int64_t unit_rowid;
+    char unit_id[OZ_WU_ID_MAX + 1];
+    char dataset[OZ_WU_DATASET_MAX + 1];
+    char file[OZ_WU_ID_MAX + 8]; /* under the project's units/ */
+    unsigned char sha256[32];    /* the whole file's, recorded by its load */
+    bool bad;                    /* marked bad */
+} oz_unit_file;
+
+/* The file of replica_id's unit, when the replica is IN_PROGRESS on
+ * host_id; OZ_SCHED_ENOTFOUND otherwise (a report there is nothing to check
+ * for: an unknown, another host's or a closed replica). */
+int oz_store_replica_unit_file(oz_store *s, int64_t replica_id, int64_t host_id, oz_unit_file *out,
+                               char *why, size_t whylen);
+
+/* Marks a unit's file bad (reason: a sentence for the operator) or, with
+ * reason NULL, good again, durably.  A bad file's unit is not sent: its
+ * unsent replicas are deleted, no replica of it is sent again, and the
+ * transitioner neither adds replicas nor ends it; cleared, the unit is
+ * flagged for the transitioner, which makes its replicas again.  Marking a
+ * unit bad again keeps its first reason and time. */
+int oz_store_unit_file_mark(oz_store *s, int64_t unit_rowid, const char *reason, int64_t now,
+                            char *why, size_t whylen);
+
+/* Unit files in unit order after unit rowid `after` (0: from the first),
+ * all or only those marked bad, at most max into out[0 .. *n). */
+int oz_store_unit_files(oz_store *s, bool bad_only, int64_t after, oz_unit_file *out, size_t max,
+                        size_t *n, char *why, size_t whylen);
+
+/* The units marked bad, newest mark first: [{"unit_id", "dataset", "time",
+ * "reason"}], at most limit of them (a new reference). */
+int oz_store_unit_files_bad_json(oz_store *s, int limit, json_t **out);
 
 /* ---- the jobs (jobs.c) ------------------------------------------------------------------- */
 
 /* Transitioner: replicas IN_PROGRESS past their deadline become OVER /
  * NO_REPLY; then every unit flagged for transition is brought up to date:
  * ends in ERROR when errors reach max_error_results or replicas reach
- * max_total_results (reason kept), otherwise gets new UNSENT replicas until
- * target_nresults are live (unsent, in progress, or succeeded and not
- * invalid).  At most `max` units per call; *done counts them. */
+ * max_total_results (reason kept; replicas withdrawn as DIDNT_NEED do not
+ * count), otherwise gets new UNSENT replicas until target_nresults are
+ * live (unsent, in progress, or succeeded and not invalid).  A unit whose
+ * file is marked bad is left as it is.  At most `max` units per call;
+ * *done counts them. */
 int oz_store_transition(oz_store *s, int64_t now, size_t max, size_t *done, char *why,
                         size_t whylen);
 
@@ -448,6 +509,7 @@ int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_
 /* What /metrics and the status page show of the database. */
 typedef struct oz_store_gauges {
     int64_t units[3];                                        /* by enum oz_unit_state */
+    int64_t units_file_bad;                                  /* units whose file is marked bad */
     int64_t replicas[3];                                     /* by enum oz_replica_state */
     int64_t need_transition, need_validate, need_assimilate; /* the jobs' backlogs */
     int64_t hosts, hosts_active; /* active: an RPC in the last 24 hours */
@@ -460,7 +522,8 @@ int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *out, char *w
  * "wal_bytes"}, "queues": {"transition", "validate", "assimilate",
  * "unsent", "in_progress"}, "replica_errors": [{"replica_id", "unit_id",
  * "host_id", "time", "message"}], "unit_errors": [{"unit_id", "dataset",
- * "time", "reason"}]} (the newest `limit` of each). */
+ * "time", "reason"}], "unit_files_bad": [as oz_store_unit_files_bad_json]}
+ * (the newest `limit` of each). */
 int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out);
 
 #endif

@@ -259,20 +259,25 @@ int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *w
 }
 
 int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h, int max_hosts,
-                         const unsigned char key_hash[32], int64_t now, int64_t *host_id, char *why,
-                         size_t whylen)
+                         int max_per_day, const unsigned char key_hash[32], int64_t now,
+                         int64_t *host_id, char *why, size_t whylen)
 {
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    /* counted inside the write transaction, so two at once cannot both pass */
-    sqlite3_stmt *st =
-        oz_store_stmt(s, "SELECT count(*) FROM hosts WHERE account_id = ?", why, whylen);
+    /* counted inside the write transaction, so two at once cannot both pass
+     * (the account's hosts are at most max_hosts rows of its index) */
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT count(*), coalesce(sum(created > ?2), 0) FROM hosts"
+                                     " WHERE account_id = ?1",
+                                     why, whylen);
     if (!st)
         goto dberr;
     sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, now - 86400);
     int step = sqlite3_step(st);
     int64_t nhosts = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t nday = step == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
     sqlite3_reset(st);
     if (step != SQLITE_ROW) {
         rc = oz_sched_fail(OZ_SCHED_EDB, why, whylen, "counting account %lld's hosts failed",
@@ -284,6 +289,13 @@ int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
                            "account %lld has %lld hosts already, the project's "
                            "max_hosts_per_account",
                            (long long)account_id, (long long)nhosts);
+        goto fail;
+    }
+    if (nday >= max_per_day) {
+        rc = oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
+                           "account %lld has registered %lld hosts in the last 24 hours, the "
+                           "project's max_hosts_per_account_day",
+                           (long long)account_id, (long long)nday);
         goto fail;
     }
     if (!(st = oz_store_stmt(s,

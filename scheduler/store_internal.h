@@ -161,6 +161,34 @@ int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen);
  * (ENOSPC also puts the database in the disk-full state, store.h). */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
 
+/* ---- a host's dispatch, one body of its visit (store_dispatch.c) ---- */
+
+/* What the dispatch of a visit is asked (store.h: oz_store_visit_new,
+ * oz_store_visit_held) and where it answers. */
+typedef struct oz_assign_args {
+    const oz_host_auth *h;
+    double want_seconds;
+    oz_dispatch_limits lim;
+    int64_t now;
+    oz_assignment *out;
+    size_t max, *n;
+    bool listed;         /* the host listed the replicas it holds: */
+    const int64_t *held; /* ascending */
+    size_t nheld;
+} oz_assign_args;
+
+/* The dispatch as a write body (arg: an oz_assign_args): *n assignments
+ * into out, lost ones first. */
+int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen);
+/* Ascending order of replica ids (int64_t), for qsort and bsearch. */
+int oz_store_id_cmp(const void *a, const void *b);
+
+/* A replica IN_PROGRESS on host past its deadline (or lost to it) becomes
+ * OVER / NO_REPLY: the host's in-progress count lowered, its unit flagged
+ * for the transitioner (store_jobs.c). */
+int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
+                              size_t whylen);
+
 /* ---- what the read-only views share (store_json.c) ---- */
 
 #define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */

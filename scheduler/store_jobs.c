@@ -23,6 +23,32 @@
 
 #define TIMEOUTS_PER_CALL 256
 
+int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
+                              size_t whylen)
+{
+    sqlite3_stmt *rep =
+        oz_store_stmt(s, "UPDATE replicas SET state = 2, outcome = 3 WHERE id = ?", why, whylen);
+    sqlite3_stmt *hst = oz_store_stmt(s,
+                                      "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
+                                      " WHERE id = ?",
+                                      why, whylen);
+    sqlite3_stmt *unt =
+        oz_store_stmt(s,
+                      "UPDATE units SET need_transition = 1, n_running = n_running - 1"
+                      " WHERE id = ?",
+                      why, whylen);
+    if (!rep || !hst || !unt)
+        return OZ_SCHED_EDB;
+    int rc;
+    sqlite3_bind_int64(rep, 1, replica);
+    sqlite3_bind_int64(hst, 1, host);
+    sqlite3_bind_int64(unt, 1, unit);
+    if ((rc = oz_store_exec_stmt(s, rep, why, whylen)) != OZ_SCHED_OK ||
+        (rc = oz_store_exec_stmt(s, hst, why, whylen)) != OZ_SCHED_OK)
+        return rc;
+    return oz_store_exec_stmt(s, unt, why, whylen);
+}
+
 /* Replicas past their deadline: OVER / NO_REPLY, host count lowered, unit flagged. */
 static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 {
@@ -42,27 +68,9 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
         n++;
     }
     sqlite3_reset(sel);
-    sqlite3_stmt *rep =
-        oz_store_stmt(s, "UPDATE replicas SET state = 2, outcome = 3 WHERE id = ?", why, whylen);
-    sqlite3_stmt *host = oz_store_stmt(s,
-                                       "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
-                                       " WHERE id = ?",
-                                       why, whylen);
-    sqlite3_stmt *unit =
-        oz_store_stmt(s,
-                      "UPDATE units SET need_transition = 1, n_running = n_running - 1"
-                      " WHERE id = ?",
-                      why, whylen);
-    if (!rep || !host || !unit)
-        return OZ_SCHED_EDB;
     for (size_t i = 0; i < n; i++) {
-        int rc;
-        sqlite3_bind_int64(rep, 1, rows[i][0]);
-        sqlite3_bind_int64(host, 1, rows[i][2]);
-        sqlite3_bind_int64(unit, 1, rows[i][1]);
-        if ((rc = oz_store_exec_stmt(s, rep, why, whylen)) != OZ_SCHED_OK ||
-            (rc = oz_store_exec_stmt(s, host, why, whylen)) != OZ_SCHED_OK ||
-            (rc = oz_store_exec_stmt(s, unit, why, whylen)) != OZ_SCHED_OK)
+        int rc = oz_store_replica_time_out(s, rows[i][0], rows[i][1], rows[i][2], why, whylen);
+        if (rc != OZ_SCHED_OK)
             return rc;
     }
     return OZ_SCHED_OK;
@@ -96,16 +104,17 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
 /* Brings one flagged unit up to date (store.h: oz_store_transition). */
 static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
-        " count(r.id), coalesce(sum(r.outcome = 2), 0), coalesce(sum(r.state < 2), 0),"
-        " coalesce(sum(r.outcome = 1 AND r.validate_state != 2), 0),"
-        " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = 2"
-        "   ORDER BY received DESC, id DESC LIMIT 1)"
-        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
-        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
-        why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
+                      " coalesce(sum(r.outcome != 4), 0), coalesce(sum(r.outcome = 2), 0),"
+                      " coalesce(sum(r.state < 2), 0),"
+                      " coalesce(sum(r.outcome = 1 AND r.validate_state != 2), 0),"
+                      " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = 2"
+                      "   ORDER BY received DESC, id DESC LIMIT 1), u.file_bad IS NOT NULL"
+                      " FROM units u JOIN datasets d ON d.id = u.dataset_id"
+                      " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -124,9 +133,12 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     };
     char last[160];
     snprintf(last, sizeof last, "%s", oz_store_col_text(st, 8));
+    bool file_bad = sqlite3_column_int(st, 9) != 0;
     sqlite3_reset(st);
     int rc = OZ_SCHED_OK;
-    if (state == OZ_UNIT_ACTIVE) {
+    /* A unit whose file is bad waits for the operator (store_files.c):
+     * neither replicas nor an end; clearing the mark flags it again. */
+    if (state == OZ_UNIT_ACTIVE && !file_bad) {
         oz_transition tr;
         oz_transition_decide(&t, last, &tr);
         if (tr.kind == OZ_TRANSITION_ERROR) {

@@ -31,14 +31,15 @@ int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
     if (hour < 0 || day < 0)
         return OZ_SCHED_EDB;
     json_t *o = json_pack(
-        "{s{sI sI sI sI} s{sI sI sI} sI sI sI sI sI sI s{sI sI} sf}", "units", "total",
+        "{s{sI sI sI sI sI} s{sI sI sI} sI sI sI sI sI sI s{sI sI} sf}", "units", "total",
         (json_int_t)(g.units[0] + g.units[1] + g.units[2]), "pending", (json_int_t)g.units[0],
-        "validated", (json_int_t)g.units[1], "error", (json_int_t)g.units[2], "replicas", "unsent",
-        (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1], "over",
-        (json_int_t)g.replicas[2], "hosts_active", (json_int_t)g.hosts_active, "hosts",
-        (json_int_t)g.hosts, "accounts", (json_int_t)g.accounts, "teams", (json_int_t)g.teams,
-        "signals", (json_int_t)g.signals, "datasets", (json_int_t)g.datasets, "results",
-        "last_hour", (json_int_t)hour, "last_day", (json_int_t)day, "credit_total", g.credit_total);
+        "validated", (json_int_t)g.units[1], "error", (json_int_t)g.units[2], "file_bad",
+        (json_int_t)g.units_file_bad, "replicas", "unsent", (json_int_t)g.replicas[0],
+        "in_progress", (json_int_t)g.replicas[1], "over", (json_int_t)g.replicas[2], "hosts_active",
+        (json_int_t)g.hosts_active, "hosts", (json_int_t)g.hosts, "accounts",
+        (json_int_t)g.accounts, "teams", (json_int_t)g.teams, "signals", (json_int_t)g.signals,
+        "datasets", (json_int_t)g.datasets, "results", "last_hour", (json_int_t)hour, "last_day",
+        (json_int_t)day, "credit_total", g.credit_total);
     /* The public face of the status page: the jobs' backlogs and the
      * replicas waiting, as counts (the rest of /api/v1/server is the
      * operator's). */

@@ -404,6 +404,9 @@ int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *g, char *why
     g->replicas[0] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 0", 0, false);
     g->replicas[1] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 1", 0, false);
     g->replicas[2] = total - g->replicas[0] - g->replicas[1];
+    g->units_file_bad = oz_store_one_int(
+        s, "SELECT count(*) FROM units INDEXED BY units_file_bad WHERE file_bad IS NOT NULL", 0,
+        false);
     g->need_transition =
         oz_store_one_int(s, "SELECT count(*) FROM units WHERE need_transition = 1", 0, false);
     g->need_validate =
@@ -417,9 +420,10 @@ int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *g, char *why
     g->teams = oz_store_one_int(s, "SELECT count(*) FROM teams", 0, false);
     g->signals = oz_store_one_int(s, "SELECT count(*) FROM signals", 0, false);
     g->datasets = oz_store_one_int(s, "SELECT count(*) FROM datasets WHERE ready = 1", 0, false);
-    if (total < 0 || g->replicas[0] < 0 || g->replicas[1] < 0 || g->need_transition < 0 ||
-        g->need_validate < 0 || g->need_assimilate < 0 || g->hosts < 0 || g->hosts_active < 0 ||
-        g->accounts < 0 || g->teams < 0 || g->signals < 0 || g->datasets < 0) {
+    if (total < 0 || g->replicas[0] < 0 || g->replicas[1] < 0 || g->units_file_bad < 0 ||
+        g->need_transition < 0 || g->need_validate < 0 || g->need_assimilate < 0 || g->hosts < 0 ||
+        g->hosts_active < 0 || g->accounts < 0 || g->teams < 0 || g->signals < 0 ||
+        g->datasets < 0) {
         rc = oz_store_dberr(s, "counting", why, whylen);
         goto out;
     }
@@ -505,6 +509,11 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out)
     if ((rc = oz_store_rows_json(st, limit, unit_error_row, now, &arr, &more, NULL)) !=
             OZ_SCHED_OK ||
         json_object_set_new(o, "unit_errors", arr)) {
+        json_decref(o);
+        return rc != OZ_SCHED_OK ? rc : OZ_SCHED_ENOMEM;
+    }
+    if ((rc = oz_store_unit_files_bad_json(s, limit, &arr)) != OZ_SCHED_OK ||
+        json_object_set_new(o, "unit_files_bad", arr)) {
         json_decref(o);
         return rc != OZ_SCHED_OK ? rc : OZ_SCHED_ENOMEM;
     }

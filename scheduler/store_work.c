@@ -1,13 +1,17 @@
 /*
- * store_work.c - datasets and units coming in (load), work going out
- * (dispatch) and results coming back (upload, error report): the store.h
- * calls on the request path.
+ * store_work.c - datasets and units coming in (load), a host's visit (its
+ * results coming back and, through store_dispatch.c, work going out) and
+ * error reports: the store.h calls on the request path.
  *
- * Invariants kept here and by store_jobs.c:
+ * Invariants kept here, by store_dispatch.c and by store_jobs.c:
  * - a replica exists only for a unit of a ready dataset, so every UNSENT
  *   replica may be sent (dispatch needs no join on datasets' state);
  * - hosts.in_progress counts the host's replicas in state IN_PROGRESS: it
  *   is raised on dispatch and lowered whenever one leaves that state;
+ * - hosts.returned counts the host's replicas with outcome SUCCESS (raised
+ *   as a result is accepted), and hosts.quota_sent the replicas sent to it
+ *   on the UTC day hosts.quota_day: what its cap and quota grow and shrink
+ *   with (dispatch.h);
  * - a replica has a result (result_sha256 not NULL) exactly when its
  *   outcome is SUCCESS, and then it never changes again.
  */
@@ -15,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
 #include "store_internal.h"
 
 /* ---- load ------------------------------------------------------------------------------------ */
@@ -191,161 +194,6 @@ fail:
     return rc;
 }
 
-/* ---- dispatch ---------------------------------------------------------------------------------
- */
-
-/* The sibling checks below name replicas_unit: a unit has a handful of
- * replicas, an account may have millions, and the planner cannot tell
- * which index is the short walk.
- *
- * Candidates per unit wanted: two unsent replicas of one unit both qualify
- * until one is given out, so look a little further than needed. */
-#define CANDIDATES_PER_WANTED 2
-#define CANDIDATES_FIRST 4 /* the first batch: most requests want one unit */
-#define CANDIDATES_MAX 128
-
-typedef struct assign_args {
-    const oz_host_auth *h;
-    double want_seconds;
-    int cap;
-    int64_t now;
-    oz_assignment *out;
-    size_t max, *n;
-} assign_args;
-
-static int assign_body(oz_store *s, void *arg, char *why, size_t whylen)
-{
-    assign_args *A = arg;
-    const oz_host_auth *h = A->h;
-    double want_seconds = A->want_seconds;
-    int cap = A->cap;
-    int64_t now = A->now;
-    oz_assignment *out = A->out;
-    size_t max = A->max;
-    *A->n = 0;
-    int rc;
-    sqlite3_stmt *st = oz_store_stmt(s, "SELECT in_progress FROM hosts WHERE id = ?", why, whylen);
-    if (!st)
-        goto dberr;
-    sqlite3_bind_int64(st, 1, h->host_id);
-    int64_t in_progress = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    oz_dispatch d;
-    oz_dispatch_begin(&d, in_progress, cap, max, want_seconds, h->flops, h->ncpus);
-    if (oz_dispatch_wants_more(&d)) {
-        sqlite3_stmt *cand =
-            oz_store_stmt(s,
-                          "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND r.id > ?3"
-                          " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
-                          " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
-                          " ORDER BY r.id LIMIT ?2",
-                          why, whylen);
-        sqlite3_stmt *unit = oz_store_stmt(s,
-                                           "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
-                                           " d.delay_bound FROM units u"
-                                           " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
-                                           why, whylen);
-        sqlite3_stmt *upd =
-            oz_store_stmt(s,
-                          "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
-                          " sent = ?, deadline = ? WHERE id = ?",
-                          why, whylen);
-        sqlite3_stmt *running = oz_store_stmt(
-            s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
-        if (!cand || !unit || !upd || !running)
-            goto dberr;
-        int64_t after = 0;
-        bool more = true;
-        while (more && oz_dispatch_wants_more(&d)) {
-            /* A batch of the oldest unsent replicas of units this account
-             * holds nothing of, after the last batch (ids only: the scan
-             * ends before any row it walks is changed).  Skipping held
-             * units in SQL means an account with many hosts never starves
-             * while work remains.  Batches start small: most requests want
-             * one unit or a few. */
-            int64_t ids[CANDIDATES_MAX][2];
-            size_t ncand = 0, limit = (d.room - d.got) * CANDIDATES_PER_WANTED;
-            if (limit > CANDIDATES_MAX)
-                limit = CANDIDATES_MAX;
-            if (d.got == 0 && limit > CANDIDATES_FIRST)
-                limit = CANDIDATES_FIRST;
-            sqlite3_bind_int64(cand, 1, h->account_id);
-            sqlite3_bind_int64(cand, 2, (sqlite3_int64)limit);
-            sqlite3_bind_int64(cand, 3, after);
-            while (ncand < limit && sqlite3_step(cand) == SQLITE_ROW) {
-                ids[ncand][0] = sqlite3_column_int64(cand, 0);
-                ids[ncand][1] = sqlite3_column_int64(cand, 1);
-                ncand++;
-            }
-            sqlite3_reset(cand);
-            more = ncand == limit;
-            if (ncand)
-                after = ids[ncand - 1][0];
-            /* Give them out; two unsent replicas of one unit may both be in
-             * the batch, so each is checked against the units this visit
-             * has taken (the scan saw everything else the account holds). */
-            for (size_t c = 0; c < ncand && oz_dispatch_wants_more(&d); c++) {
-                bool held = false;
-                for (size_t k = 0; k < d.got && !held; k++)
-                    held = out[k].unit_rowid == ids[c][1];
-                if (held)
-                    continue;
-                sqlite3_bind_int64(unit, 1, ids[c][1]);
-                if (sqlite3_step(unit) != SQLITE_ROW) {
-                    rc = oz_store_dberr(s, "unit of replica", why, whylen);
-                    sqlite3_reset(unit);
-                    goto fail;
-                }
-                oz_assignment *a = &out[d.got];
-                memset(a, 0, sizeof *a);
-                a->replica_id = ids[c][0];
-                a->unit_rowid = ids[c][1];
-                snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
-                snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
-                a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
-                if (sqlite3_column_bytes(unit, 3) == 32)
-                    oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
-                a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
-                a->deadline = now + sqlite3_column_int64(unit, 5);
-                sqlite3_reset(unit);
-                sqlite3_bind_int64(upd, 1, h->host_id);
-                sqlite3_bind_int64(upd, 2, h->account_id);
-                sqlite3_bind_int64(upd, 3, now);
-                sqlite3_bind_int64(upd, 4, a->deadline);
-                sqlite3_bind_int64(upd, 5, a->replica_id);
-                sqlite3_bind_int64(running, 1, a->unit_rowid);
-                if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK ||
-                    (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK)
-                    goto fail;
-                oz_dispatch_take(&d, a->flops);
-            }
-        }
-    }
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE hosts SET in_progress = in_progress + ?, last_rpc = ?"
-                             " WHERE id = ?",
-                             why, whylen)))
-        goto dberr;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)d.got);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, h->host_id);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-        return rc;
-    *A->n = d.got;
-    return OZ_SCHED_OK;
-dberr:
-    return OZ_SCHED_EDB;
-fail:
-    return rc;
-}
-
-int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds, int cap,
-                         int64_t now, oz_assignment *out, size_t max, size_t *n, char *why,
-                         size_t whylen)
-{
-    return oz_store_work_report(s, h, NULL, 0, want_seconds, cap, now, out, max, n, why, whylen);
-}
-
 /* ---- uploads ----------------------------------------------------------------------------------
  */
 
@@ -476,20 +324,24 @@ typedef struct replica_end {
 } replica_end;
 
 /* The replica leaves IN_PROGRESS: state OVER with e's outcome and what came
- * with it (one row write), the host's in-progress count lowered, the unit
- * flagged for the jobs. */
+ * with it (one row write), the host's in-progress count lowered and, for a
+ * result, its count of returned results raised (which its cap grows with:
+ * dispatch.h), the unit flagged for the jobs. */
 static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const replica_row *r,
                          const replica_end *e, int64_t now, char *why, size_t whylen)
 {
     int outcome = e->outcome;
+    bool running = r->state == OZ_REPLICA_IN_PROGRESS, success = outcome == OZ_OUTCOME_SUCCESS;
     sqlite3_stmt *st;
-    if (r->state == OZ_REPLICA_IN_PROGRESS) {
+    if (running || success) {
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
-                                 " WHERE id = ?",
+                                 "UPDATE hosts SET in_progress = max(in_progress - ?2, 0),"
+                                 " returned = returned + ?3 WHERE id = ?1",
                                  why, whylen)))
             return OZ_SCHED_EDB;
         sqlite3_bind_int64(st, 1, host_id);
+        sqlite3_bind_int(st, 2, running);
+        sqlite3_bind_int(st, 3, success);
         int rc = oz_store_exec_stmt(s, st, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
@@ -623,16 +475,34 @@ struct oz_visit {
     oz_wu_result *parsed;
     oz_store_job *jobs; /* an accept per result, then the dispatch if asked for */
     oz_wop *ops;
-    assign_args assign;
+    oz_assign_args assign;
+    int64_t *held; /* the host's list of what it holds, sorted (oz_store_visit_held) */
     size_t got;
     oz_assignment *out;
     char why[sizeof((oz_result_in *)0)->why]; /* the dispatch's failure, or the fsync's */
 };
 
+int oz_store_visit_held(oz_visit *v, const int64_t *held, size_t n)
+{
+    int64_t *copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!copy)
+        return OZ_SCHED_ENOMEM;
+    if (n)
+        memcpy(copy, held, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, oz_store_id_cmp);
+    free(v->held);
+    v->held = copy;
+    v->assign.listed = true;
+    v->assign.held = copy;
+    v->assign.nheld = n;
+    return OZ_SCHED_OK;
+}
+
 void oz_store_visit_free(oz_visit *v)
 {
     if (!v)
         return;
+    free(v->held);
     for (size_t i = 0; v->parsed && i < v->nres; i++)
         oz_wu_result_clear(&v->parsed[i]);
     free(v->acc);
@@ -644,8 +514,8 @@ void oz_store_visit_free(oz_visit *v)
 }
 
 int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
-                       double want_seconds, int cap, int64_t now, size_t max, oz_visit **out,
-                       char *why, size_t whylen)
+                       double want_seconds, const oz_dispatch_limits *lim, int64_t now, size_t max,
+                       oz_visit **out, char *why, size_t whylen)
 {
     *out = NULL;
     if (nres > OZ_WORK_RESULTS_MAX)
@@ -673,15 +543,17 @@ int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bo
         v->durable |= v->acc[i].parsed != NULL;
     }
     if (dispatch) {
-        v->assign = (assign_args){.h = h,
-                                  .want_seconds = want_seconds,
-                                  .cap = cap,
-                                  .now = now,
-                                  .out = v->out,
-                                  .max = max,
-                                  .n = &v->got};
-        v->jobs[nres] = (oz_store_job){
-            .body = assign_body, .arg = &v->assign, .why = v->why, .whylen = sizeof v->why};
+        v->assign = (oz_assign_args){.h = h,
+                                     .want_seconds = want_seconds,
+                                     .lim = *lim,
+                                     .now = now,
+                                     .out = v->out,
+                                     .max = max,
+                                     .n = &v->got};
+        v->jobs[nres] = (oz_store_job){.body = oz_store_assign_body,
+                                       .arg = &v->assign,
+                                       .why = v->why,
+                                       .whylen = sizeof v->why};
     }
     *out = v;
     return OZ_SCHED_OK;
@@ -725,13 +597,13 @@ int oz_store_visit_end(oz_visit *v, oz_assignment *out, size_t *n, char *why, si
 
 /* A visit, waiting for it. */
 static int visit(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres, bool dispatch,
-                 double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
-                 size_t *n, char *why, size_t whylen)
+                 double want_seconds, const oz_dispatch_limits *lim, int64_t now,
+                 oz_assignment *out, size_t max, size_t *n, char *why, size_t whylen)
 {
     oz_visit *v;
     *n = 0;
     int rc =
-        oz_store_visit_new(h, res, nres, dispatch, want_seconds, cap, now, max, &v, why, whylen);
+        oz_store_visit_new(h, res, nres, dispatch, want_seconds, lim, now, max, &v, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
     oz_store_visit_wait(s, v);
@@ -748,7 +620,7 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
     memcpy(in.sha256, sha256, sizeof in.sha256);
     oz_host_auth h = {.host_id = host_id};
     size_t n;
-    int rc = visit(s, &h, &in, 1, false, 0, 0, now, NULL, 0, &n, why, whylen);
+    int rc = visit(s, &h, &in, 1, false, 0, NULL, now, NULL, 0, &n, why, whylen);
     *duplicate = in.duplicate;
     if (rc == OZ_SCHED_OK && in.rc != OZ_SCHED_OK) {
         snprintf(why, whylen, "%s", in.why);
@@ -758,16 +630,39 @@ int oz_store_result_accept(oz_store *s, int64_t replica_id, int64_t host_id, con
 }
 
 int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
-                         double want_seconds, int cap, int64_t now, oz_assignment *out, size_t max,
+                         double want_seconds, const oz_dispatch_limits *lim, int64_t now,
+                         oz_assignment *out, size_t max, size_t *n, char *why, size_t whylen)
+{
+    return visit(s, h, res, nres, true, want_seconds, lim, now, out, max, n, why, whylen);
+}
+
+int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds,
+                         const oz_dispatch_limits *lim, int64_t now, oz_assignment *out, size_t max,
                          size_t *n, char *why, size_t whylen)
 {
-    return visit(s, h, res, nres, true, want_seconds, cap, now, out, max, n, why, whylen);
+    return oz_store_work_report(s, h, NULL, 0, want_seconds, lim, now, out, max, n, why, whylen);
 }
 
 typedef struct error_args {
     int64_t replica_id, host_id, now;
     const char *message;
+    bool mismatch; /* the host says the unit's file did not match its SHA-256 */
 } error_args;
+
+/* Whether unit's file is marked bad (store_files.c); -1 on a failed read. */
+static int unit_file_bad(oz_store *s, int64_t unit, char *why, size_t whylen)
+{
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "SELECT file_bad IS NOT NULL FROM units WHERE id = ?", why, whylen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, unit);
+    int bad = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
+    if (bad < 0)
+        oz_store_dberr(s, "unit", why, whylen);
+    return bad;
+}
 
 static int error_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
@@ -778,16 +673,31 @@ static int error_body(oz_store *s, void *arg, char *why, size_t whylen)
         return rc;
     if (r.outcome == OZ_OUTCOME_CLIENT_ERROR) /* reported before */
         return OZ_SCHED_OK;
+    /* A replica of this host's that is DIDNT_NEED was reported before as
+     * a mismatch on a bad file: no unsent replica is ever anyone's. */
+    if (r.outcome == OZ_OUTCOME_DIDNT_NEED && A->mismatch)
+        return OZ_SCHED_OK;
     if (r.has_result || r.outcome == OZ_OUTCOME_DIDNT_NEED)
         return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld is already over",
                              (long long)A->replica_id);
     replica_end e = {.outcome = OZ_OUTCOME_CLIENT_ERROR, .message = A->message};
+    if (A->mismatch) { /* the server's own file is bad: not the host's error */
+        int bad = unit_file_bad(s, r.unit, why, whylen);
+        if (bad < 0)
+            return OZ_SCHED_EDB;
+        if (bad)
+            e.outcome = OZ_OUTCOME_DIDNT_NEED;
+    }
     return replica_close(s, A->replica_id, A->host_id, &r, &e, A->now, why, whylen);
 }
 
 int oz_store_replica_error(oz_store *s, int64_t replica_id, int64_t host_id, const char *message,
-                           int64_t now, char *why, size_t whylen)
+                           bool mismatch, int64_t now, char *why, size_t whylen)
 {
-    error_args A = {.replica_id = replica_id, .host_id = host_id, .now = now, .message = message};
+    error_args A = {.replica_id = replica_id,
+                    .host_id = host_id,
+                    .now = now,
+                    .message = message,
+                    .mismatch = mismatch};
     return oz_store_write(s, 1, error_body, &A, why, whylen);
 }

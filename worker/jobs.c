@@ -57,6 +57,18 @@ oz_wk_job *oz_wk_jobs_find(oz_wk_jobs *tab, int64_t replica_id)
     return NULL;
 }
 
+json_t *oz_wk_jobs_held_json(const oz_wk_jobs *tab)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < tab->n; i++) {
+        if (json_array_append_new(list, json_integer((json_int_t)tab->v[i].t.replica_id)) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
 void oz_wk_jobs_free(oz_wk_jobs *tab)
 {
     free(tab->v);

@@ -54,6 +54,7 @@ typedef struct oz_wk_runner {
     double last_status, last_probe;
     bool idle_unreadable_logged, no_work_logged, disk_full_logged, priority_logged;
     bool no_carry; /* the scheduler refused results in work requests: PUT them */
+    bool no_held;  /* the scheduler refused "held" in work requests: leave it out */
     bool in_housekeeping;
 } oz_wk_runner;
 
@@ -68,6 +69,11 @@ void oz_wk_jobs_remove(oz_wk_jobs *tab, size_t i);
 
 /* The entry for a replica, or NULL. */
 oz_wk_job *oz_wk_jobs_find(oz_wk_jobs *tab, int64_t replica_id);
+
+/* The replica ids of every task held, whatever its state, as a JSON array
+ * (a work request's "held": the scheduler sends again those it has in
+ * progress for this host and finds missing); NULL when out of memory. */
+json_t *oz_wk_jobs_held_json(const oz_wk_jobs *tab);
 
 /* Frees the table (not the tasks on disk). */
 void oz_wk_jobs_free(oz_wk_jobs *tab);

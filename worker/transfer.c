@@ -12,7 +12,7 @@
  * 5xx) sets one retry time for all calls, jittered and doubling from
  * backoff_min_s to backoff_max_s (backoff.c), or Retry-After when the server
  * gives a longer one; a success resets it.  Any other refusal settles the
- * task: a refused result or error report is dropped, a refused download
+ * task: a refused error report is dropped, a refused result or download
  * makes the task an error to report.
  *
  * Downloads resume from the .part file and are verified against the
@@ -21,8 +21,12 @@
  * Finished results ride in the next work request (as in BOINC, one call
  * reports and asks: DESIGN.md §4) up to CARRY_MAX of them and CARRY_BYTES of
  * text; one too large to carry, or every one once the scheduler has refused
- * results there, goes up by itself (PUT).  With keep_results on, every
- * result sent is copied to DIR/uploaded/.
+ * results there, goes up by itself (PUT).  Every work request also lists
+ * the replicas the worker holds ("held"), so that the scheduler sends again
+ * at once any it has in progress for this host that a lost reply (a
+ * timeout, a dropped connection, a crash) never delivered; a scheduler that
+ * does not know the key refuses it once and is asked without it after.
+ * With keep_results on, every result sent is copied to DIR/uploaded/.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +75,16 @@ static void keep_copy(oz_wk_runner *r, const oz_wk_job *j, const char *text, con
         oz_wk_log("keep_results: %s", why);
 }
 
+/* The scheduler refused a task's result for good (400, 403, 404, 409): the
+ * task becomes an error, reported next (oz_wk_error_report) so that the
+ * replica is closed on the scheduler too - else, still in progress there
+ * and no longer held here, it would be sent again (a lost one, to the
+ * scheduler) and computed again, to be refused again. */
+static void refused(oz_wk_job *j, long status, const char *why)
+{
+    oz_wk_job_fail(j, "the scheduler refused the result (HTTP %ld): %.700s", status, why);
+}
+
 void oz_wk_result_upload(oz_wk_runner *r, size_t i)
 {
     oz_wk_job *j = &r->jobs.v[i];
@@ -107,12 +121,11 @@ void oz_wk_result_upload(oz_wk_runner *r, size_t i)
     if (status == 200) {
         oz_wk_log("replica %lld: result for %s uploaded", (long long)j->t.replica_id, j->t.unit_id);
         keep_copy(r, j, text, "");
+        oz_wk_jobs_remove(&r->jobs, i);
     } else {
-        oz_wk_log("replica %lld: the scheduler refused the result (%s); dropping it",
-                  (long long)j->t.replica_id, why);
         keep_copy(r, j, text, ".refused");
+        refused(j, status, why);
     }
-    oz_wk_jobs_remove(&r->jobs, i);
 out:
     json_decref(body);
     json_decref(reply);
@@ -267,8 +280,8 @@ static void carry_results(oz_wk_runner *r, json_t *body, carried *c)
 }
 
 /* What the scheduler said of each carried result (the reply's "results"):
- * accepted or refused, the task ends; a transient refusal (busy) leaves
- * it to be returned again. */
+ * accepted, the task ends; refused, it becomes an error to report
+ * (refused); a transient refusal (busy) leaves it to be returned again. */
 static void carried_done(oz_wk_runner *r, const json_t *reply, const carried *c)
 {
     const json_t *list = json_object_get(reply, "results");
@@ -290,15 +303,11 @@ static void carried_done(oz_wk_runner *r, const json_t *reply, const carried *c)
                 oz_wk_log("replica %lld: result for %s returned with the work request",
                           (long long)j->t.replica_id, j->t.unit_id);
                 keep_copy(r, j, c->text[k], "");
-            } else if (status < 400 || transient((long)status)) {
-                break; /* busy, or no reason given: it goes again */
-            } else {
-                oz_wk_log("replica %lld: the scheduler refused the result (HTTP %lld: %s); "
-                          "dropping it",
-                          (long long)j->t.replica_id, (long long)status, msg ? msg : "no reason");
+                oz_wk_jobs_remove(&r->jobs, (size_t)(j - r->jobs.v));
+            } else if (status >= 400 && !transient((long)status)) {
                 keep_copy(r, j, c->text[k], ".refused");
-            }
-            oz_wk_jobs_remove(&r->jobs, (size_t)(j - r->jobs.v));
+                refused(j, (long)status, msg ? msg : "no reason given");
+            } /* else busy, or no reason given: it goes again */
             break;
         }
     }
@@ -318,11 +327,20 @@ bool oz_wk_work_request(oz_wk_runner *r, double want, bool carry)
         json_decref(body);
         return false;
     }
+    bool listed = body && !r->no_held &&
+                  json_object_set_new(body, "held", oz_wk_jobs_held_json(&r->jobs)) == 0;
     long status;
     double ra;
     int rc = oz_wk_http_call(r->http, "POST", "/api/v1/work", r->acct.host_key, body, &status,
                              &reply, &ra, why, sizeof why);
     json_decref(body);
+    if (listed && rc == OZ_WK_OK && status == 400 && strstr(why, "\"held\"")) {
+        /* an older scheduler: ask again without the list */
+        oz_wk_log("the scheduler refused \"held\" in a work request (%s); leaving it out", why);
+        r->no_held = true;
+        carried_done(r, NULL, &c);
+        goto out;
+    }
     if (c.n && rc == OZ_WK_OK && (status == 400 || status == 413)) {
         /* an older scheduler, or a lower body limit: return them one by one */
         oz_wk_log("the scheduler refused results in a work request (HTTP %ld: %s); uploading "

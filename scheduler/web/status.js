@@ -5,8 +5,9 @@
  * also sees GET /api/v1/server: uptime and requests, each job's last pass
  * and failures, the database's path and size, and recent errors (the
  * server's own 5xx answers, hosts' error reports, units that ended in
- * error).  For anyone else /api/v1/server is 403: the page says so once and
- * asks no more.  Refreshes every 5 seconds.
+ * error, units withheld because their file on the server is bad).  For
+ * anyone else /api/v1/server is 403: the page says so once and asks no
+ * more.  Refreshes every 5 seconds.
  */
 'use strict';
 
@@ -111,6 +112,10 @@
       {label: 'Time', cell: (e) => time(e.time)}, {label: 'Unit', cell: (e) => e.unit_id},
       {label: 'Dataset', cell: (e) => e.dataset}, {label: 'Reason', cell: (e) => e.reason},
     ], s.unit_errors, {empty: 'None.'}));
+    fill('unit-files-bad', table([
+      {label: 'Since', cell: (e) => time(e.time)}, {label: 'Unit', cell: (e) => e.unit_id},
+      {label: 'Dataset', cell: (e) => e.dataset}, {label: 'Why (fix the file, then ozma-server verify)', cell: (e) => e.reason},
+    ], s.unit_files_bad || [], {empty: 'None: every file checked matches.'}));
   }
   every(5, load);
 })();

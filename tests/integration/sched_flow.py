@@ -22,6 +22,22 @@ download units (checking the SHA-256), compute real results with ozma-search
   crash      kill -9 the server straight after uploads were acknowledged,
              restart: no accepted result is lost, none counted twice, and
              PRAGMA integrity_check is ok.
+  hoarding   a host claiming 1,024 CPUs on a fresh account (issue 21, hole
+             2) gets a bounded number of replicas, and more only as it
+             returns results; an account registers a bounded number of
+             hosts a day.
+  resend     a work reply lost after its commit (issue 21, hole 3): the host
+             asks again listing the replicas it holds ("held") and is sent
+             the lost ones again, its in-progress count unchanged; a host
+             that lists nothing is served as before.
+  badfile    a unit file corrupted on the server after its load (issue 21,
+             hole 8): a host's report that its download does not verify
+             makes the server hash its copy, mark the unit (file_bad), stop
+             sending it and say so to the operator (error log line, status,
+             /api/v1/server); the host is not blamed; a file that checks
+             out is not marked; once the operator puts the file right (cut
+             again with ozma-split) `ozma-server verify` clears the mark and
+             the unit goes out again.
   busy       one HTTP thread serves 16 hosts asking at once: a work
              request waiting for the database (its write lock held by
              another process) does not hold the thread, which answers a
@@ -49,6 +65,7 @@ ONLY = sys.argv[2:]  # scenario names to run (default: all)
 SERVER = os.path.join(BIN, "ozma-server")
 SEARCH = os.path.join(BIN, "ozma-search")
 SYNTH = os.path.join(BIN, "ozma-synth")
+SPLIT = os.path.join(BIN, "ozma-split")
 FS = 9765.625
 F0 = 1420e6
 FAILURES = []
@@ -119,7 +136,7 @@ def call(url, method="GET", body=None, key=None, raw=None):
 class Host:
     """One volunteer host under its own account (or a given one)."""
 
-    def __init__(self, srv, name, account_key=None):
+    def __init__(self, srv, name, account_key=None, ncpus=1):
         self.srv = srv
         if account_key is None:
             st, r = call(srv.url + "/api/v1/accounts", "POST", {"name": name})
@@ -127,7 +144,8 @@ class Host:
             self.account_id, account_key = r["account_id"], r["authenticator"]
         self.account_key = account_key
         st, r = call(srv.url + "/api/v1/hosts", "POST",
-                     {"name": name, "os": "Linux", "ncpus": 1, "flops": 1e9, "memory_mb": 1024},
+                     {"name": name, "os": "Linux", "ncpus": ncpus, "flops": 1e9,
+                      "memory_mb": 1024},
                      key=account_key)
         assert st == 200, r
         self.host_id, self.key = r["host_id"], r["host_key"]
@@ -168,7 +186,7 @@ class Host:
                     raw=body, key=self.key)
 
 
-def project(tmp, name, recording, *load_args):
+def project(tmp, name, recording, *load_args, unit_samples="2^15"):
     d = os.path.join(tmp, name)
     subprocess.run([SERVER, "init", d], check=True, capture_output=True)
     # Fast jobs for tests: deadlines are checked every 0.2 s.
@@ -177,7 +195,7 @@ def project(tmp, name, recording, *load_args):
     cfg["job_tick_s"] = 0.2
     with open(os.path.join(d, "project.json"), "w") as f:
         json.dump(cfg, f)
-    subprocess.run([SERVER, "load", d, recording, "--name", name, "--unit-samples", "2^15",
+    subprocess.run([SERVER, "load", d, recording, "--name", name, "--unit-samples", unit_samples,
                     "--fft-max", "1024", "--chirp-max", "2", "--quiet"] + list(load_args),
                    check=True, capture_output=True)
     return d
@@ -260,6 +278,12 @@ def downgrade_to_v3(d):
             c.execute("ALTER TABLE %s DROP COLUMN %s" % (table, col))
         c.execute("DROP INDEX teams_name_key")  # migration 6 (test_sched_names.sh tests it)
         c.execute("ALTER TABLE teams DROP COLUMN name_key")
+        for col in ("returned", "quota_day", "quota_sent"):  # migration 7
+            c.execute("ALTER TABLE hosts DROP COLUMN " + col)
+        c.execute("DROP INDEX replicas_host_running")  # migration 8
+        c.execute("DROP INDEX units_file_bad")  # migration 9
+        for col in ("file_bad", "file_bad_time"):
+            c.execute("ALTER TABLE units DROP COLUMN " + col)
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -408,11 +432,17 @@ def scenario_cheating(tmp, rec, truth):
         # The same database as a schema-3 server left it: migration 4 counts
         # every unit into its class, migration 5 leaves the counting of
         # running and successful replicas to the server's statements
-        # (migration 6 keys team names), and the counts go on from there.
+        # (migration 6 keys team names, 7 counts hosts' returned results, 8
+        # indexes hosts' replicas in progress, 9 marks bad unit files), and
+        # the counts go on from there.
+        returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(6,)], "a schema-3 database is migrated to 6")
+        check(db(d, "PRAGMA user_version") == [(9,)], "a schema-3 database is migrated to 9")
+        check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
+              returned[0][0] == status(srv)["units"]["total"],
+              "migration 7 counts each host's returned results (%s)" % returned)
         check_progress(srv, d, "cheat", "after migrating from schema 3")
         run_all(third, tmp)
         wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
@@ -504,6 +534,202 @@ def scenario_crash(tmp, rec, truth):
     finally:
         if srv.proc.poll() is None:
             srv.kill9()
+
+
+def scenario_hoarding(tmp, rec, truth):
+    d = project(tmp, "hoard", rec, unit_samples="2^12")
+    srv = Server(d)
+    try:
+        total = status(srv)["units"]["total"]
+        check(total >= 40, "the recording was cut into %d small units" % total)
+        st, r = call(srv.url + "/api/v1/accounts", "POST", {"name": "hoarder"})
+        assert st == 200, r
+        account = r["authenticator"]
+        # Hosts per account per day: max_hosts_per_account_day (10) a day.
+        hosts = [Host(srv, "big%d" % i, account_key=account, ncpus=1024) for i in range(10)]
+        st, r = call(srv.url + "/api/v1/hosts", "POST",
+                     {"name": "big10", "os": "Linux", "ncpus": 1024, "flops": 1e9,
+                      "memory_mb": 1024}, key=account)
+        msg = r["error"]["message"] if st == 403 else str(r)
+        check(st == 403 and "max_hosts_per_account_day" in msg,
+              "an account's 11th host in a day is refused, naming the limit (%d %s)" % (st, msg))
+        big = hosts[0]
+        got = big.ask(864000)
+        # A host that has returned nothing counts for new_host_ncpus (4)
+        # CPUs whatever it claims: max_in_progress_per_cpu (4) x 4.
+        check(len(got) == 16, "a fresh host claiming 1024 CPUs gets 16 replicas, not its claim's "
+              "4096 (got %d of %d units)" % (len(got), total))
+        check(big.ask(864000) == [], "and nothing more while it returns nothing")
+        done = [(a, big.compute(a, tmp)) for a in got[:2]]
+        st, r = call(srv.url + "/api/v1/work", "POST",
+                     {"want_seconds": 864000,
+                      "results": [{"replica_id": a["replica_id"], "result": json.dumps(res)}
+                                  for a, res in done]}, key=big.key)
+        more = r.get("assignments", []) if st == 200 else []
+        held = db(d, "SELECT in_progress FROM hosts WHERE id = ?", (big.host_id,))[0][0]
+        # Each result returned counts one more CPU: 4 x (4 + 2) = 24 in
+        # progress, 14 held after the two returned.
+        check(st == 200 and len(more) == 10 and held == 24,
+              "two results returned raise its cap by 8: it gets 10 more, holds 24 (%d: %d, %d)"
+              % (st, len(more), held))
+        check(hosts[1].ask(864000) != [] and
+              db(d, "SELECT in_progress FROM hosts WHERE id = ?", (hosts[1].host_id,))[0][0] <= 16,
+              "another fresh host of the account is bounded the same way")
+    finally:
+        srv.kill9()
+
+
+def scenario_resend(tmp, rec, truth):
+    d = project(tmp, "resend", rec)
+    srv = Server(d)
+    try:
+        h = Host(srv, "lossy")  # one CPU: a cap of 4
+
+        def work(body):
+            st, r = call(srv.url + "/api/v1/work", "POST", body, key=h.key)
+            return st, (r.get("assignments") if st == 200 else r)
+
+        def in_progress():
+            return (db(d, "SELECT in_progress FROM hosts WHERE id = ?", (h.host_id,))[0][0],
+                    db(d, "SELECT count(*) FROM replicas WHERE host_id = ? AND state = 1",
+                       (h.host_id,))[0][0])
+
+        st, first = work({"want_seconds": 864000})
+        lost = sorted(a["replica_id"] for a in first)
+        check(st == 200 and len(lost) == 4, "the host is sent its cap of 4 (%s)" % lost)
+        # ... and the reply is lost.  A host that lists nothing (an older
+        # worker) is served as before: nothing past its cap.
+        st, got = work({"want_seconds": 864000})
+        check(st == 200 and got == [], "without \"held\" nothing is sent again (%s)" % got)
+        st, got = work({"want_seconds": 864000, "held": []})
+        check(st == 200 and sorted(got, key=lambda a: a["replica_id"]) ==
+              sorted(first, key=lambda a: a["replica_id"]),
+              "with \"held\": [] the lost replicas are sent again, as first sent (%s)"
+              % str(got)[:300])
+        check(in_progress() == (4, 4), "the host still has 4 in progress (%s)" % (in_progress(),))
+        st, got = work({"want_seconds": 864000, "held": lost})
+        check(st == 200 and got == [], "holding them all: nothing sent (%s)" % got)
+        st, got = work({"want_seconds": 864000, "held": lost[:2] + [987654]})
+        check(st == 200 and sorted(a["replica_id"] for a in got) == lost[2:],
+              "holding two (and one the server does not know): the other two again (%s)"
+              % str(got)[:300])
+        # A result returned while listing the rest: a new unit for the slot
+        # it frees, nothing sent twice.
+        a = next(x for x in first if x["replica_id"] == lost[0])
+        st, r = call(srv.url + "/api/v1/work", "POST",
+                     {"want_seconds": 864000, "held": lost,
+                      "results": [{"replica_id": lost[0], "result": json.dumps(h.compute(a, tmp))}]},
+                     key=h.key)
+        new = r.get("assignments", []) if st == 200 else []
+        check(st == 200 and r.get("results") == [{"replica_id": lost[0], "accepted": True}] and
+              len(new) == 1 and new[0]["replica_id"] not in lost,
+              "a result returned with the others held: one new replica (%d %s)" % (st, str(r)[:300]))
+        check(in_progress() == (4, 4), "4 in progress after it (%s)" % (in_progress(),))
+        before = db(d, "SELECT id, state, host_id, sent, deadline FROM replicas ORDER BY id")
+        for bad in ["x", {"a": 1}, [0], [-3], [1.5], ["7"], [None], list(range(1, 5000))]:
+            st, r = work({"want_seconds": 864000, "held": bad})
+            check(st == 400 and "held" in r["error"]["message"],
+                  "a malformed \"held\" (%s) is a 400 naming it (%d)" % (str(bad)[:20], st))
+        check(db(d, "SELECT id, state, host_id, sent, deadline FROM replicas ORDER BY id") == before,
+              "and changes nothing")
+    finally:
+        srv.kill9()
+
+
+def scenario_badfile(tmp, rec, truth):
+    d = project(tmp, "badfile", rec)
+    srv = Server(d)
+    try:
+        target = "badfile-000000"
+        path = os.path.join(d, "units", target + ".ozwu")
+        with open(path, "rb") as f:
+            good = f.read()
+        bad = bytearray(good)
+        bad[-1000] ^= 0x55  # one payload byte; the size is unchanged
+        with open(path, "wb") as f:
+            f.write(bad)
+        a, b, c = Host(srv, "ann"), Host(srv, "ben"), Host(srv, "cal")
+        got = a.ask()
+        x = next((w for w in got if w["unit_id"] == target), None)
+        if not check(x is not None, "the first host holds a replica of %s" % target):
+            return
+        st, data = call(srv.url + x["url"])
+        check(st == 200 and hashlib.sha256(data).hexdigest() != x["sha256"],
+              "its download does not match the assignment's SHA-256")
+        msg = ("%s: download 2 does not verify: SHA-256 %s, the assignment says %s"
+               % (target, hashlib.sha256(data).hexdigest(), x["sha256"]))
+        st, r = call(srv.url + "/api/v1/replicas/%d/error" % x["replica_id"], "POST",
+                     {"message": msg}, key=a.key)
+        check(st == 200, "the host reports it as the worker does (%d %s)" % (st, r))
+        mark = db(d, "SELECT file_bad, state FROM units WHERE name = ?", (target,))[0]
+        check(mark[0] is not None and "SHA-256" in mark[0] and mark[1] == 0,
+              "the unit is marked file_bad, still active: %s" % (mark,))
+        check(db(d, "SELECT outcome FROM replicas WHERE id = ?", (x["replica_id"],)) == [(4,)],
+              "the host's replica is over, not counted as its error (outcome DIDNT_NEED)")
+        sent = b.ask() + c.ask()
+        check(sent and all(w["unit_id"] != target for w in sent),
+              "no further replica of it goes out (%s)" % sorted(w["unit_id"] for w in sent))
+        time.sleep(1.0)  # transitioner ticks: it neither ends the unit nor adds replicas
+        check(db(d, "SELECT state FROM units WHERE name = ?", (target,)) == [(0,)] and
+              db(d, "SELECT count(*) FROM replicas r JOIN units u ON u.id = r.unit_id"
+                    " WHERE u.name = ? AND r.state = 0", (target,)) == [(0,)],
+              "the transitioner neither ends it in error nor makes replicas of it")
+        # what the operator sees
+        check(status(srv)["units"].get("file_bad") == 1, "GET /api/v1/status counts it")
+        st, info = call(srv.url + "/api/v1/server")
+        listed = info.get("unit_files_bad", []) if st == 200 else []
+        check(len(listed) == 1 and listed[0]["unit_id"] == target and
+              listed[0]["dataset"] == "badfile" and "SHA-256" in listed[0]["reason"],
+              "GET /api/v1/server lists it with its reason (%s)" % listed)
+        out = subprocess.run([SERVER, "status", d], capture_output=True, text=True).stdout
+        check(target in out and "SHA-256" in out, "ozma-server status names it:\n" + out)
+        with open(os.path.join(d, "serve.log"), errors="replace") as f:
+            log = f.read()
+        check(any("level=error" in line and target in line for line in log.splitlines()),
+              "an error-level log line names it")
+        # a mismatch the server's file does not explain: the host's own
+        y = next(w for w in got if w["unit_id"] != target)
+        st, r = call(srv.url + "/api/v1/replicas/%d/error" % y["replica_id"], "POST",
+                     {"message": "%s: download 2 does not verify: SHA-256 %s, the assignment "
+                      "says %s" % (y["unit_id"], "0" * 64, y["sha256"])}, key=a.key)
+        check(st == 200 and db(d, "SELECT file_bad FROM units WHERE name = ?",
+                               (y["unit_id"],)) == [(None,)] and
+              db(d, "SELECT outcome FROM replicas WHERE id = ?", (y["replica_id"],)) == [(2,)],
+              "a mismatch on a good file leaves the unit unmarked, the host's error")
+        # the operator cuts the unit again and verifies
+        cut = os.path.join(tmp, "badfile-cut")
+        subprocess.run([SPLIT, rec, "--out", cut, "--dataset", "badfile", "--unit-samples",
+                        "2^15", "--fft-max", "1024", "--chirp-max", "2", "-q"], check=True,
+                       capture_output=True)
+        with open(os.path.join(cut, target + ".ozwu"), "rb") as f:
+            recut = f.read()
+        check(recut == good, "ozma-split with the load's options cuts the unit byte for byte")
+        v = subprocess.run([SERVER, "verify", d], capture_output=True, text=True)
+        check(v.returncode == 1 and target in v.stderr + v.stdout,
+              "ozma-server verify before the fix: exit 1, naming it (%d %s%s)"
+              % (v.returncode, v.stdout, v.stderr))
+        with open(path, "wb") as f:
+            f.write(recut)
+        v = subprocess.run([SERVER, "verify", d], capture_output=True, text=True)
+        check(v.returncode == 0 and db(d, "SELECT file_bad FROM units WHERE name = ?",
+                                       (target,)) == [(None,)],
+              "after it the mark is cleared (%d %s%s)" % (v.returncode, v.stdout, v.stderr))
+        wait_for("a new replica of the unit", lambda: db(
+            d, "SELECT count(*) FROM replicas r JOIN units u ON u.id = r.unit_id"
+               " WHERE u.name = ? AND r.state = 0", (target,))[0][0] > 0, timeout=10)
+        dee = Host(srv, "dee")
+        check(any(w["unit_id"] == target for w in dee.ask()), "and the unit goes out again")
+        v = subprocess.run([SERVER, "verify", d, "--all"], capture_output=True, text=True)
+        check(v.returncode == 0, "verify --all: every unit file checks out (%d %s%s)"
+              % (v.returncode, v.stdout, v.stderr))
+        os.remove(os.path.join(d, "units", "badfile-000003.ozwu"))
+        v = subprocess.run([SERVER, "verify", d, "--all"], capture_output=True, text=True)
+        check(v.returncode == 1 and "badfile-000003" in v.stdout + v.stderr and
+              db(d, "SELECT file_bad IS NOT NULL FROM units WHERE name = 'badfile-000003'") ==
+              [(1,)], "verify --all marks a missing file bad (%d %s%s)"
+              % (v.returncode, v.stdout, v.stderr))
+    finally:
+        srv.kill9()
 
 
 def scenario_busy(tmp, rec, truth):
@@ -670,7 +896,8 @@ def main():
         truth = json.load(f)
     scenarios = {"honest": scenario_honest, "timeout": scenario_timeout,
                  "cheating": scenario_cheating, "errors": scenario_errors, "crash": scenario_crash,
-                 "busy": scenario_busy}
+                 "hoarding": scenario_hoarding, "resend": scenario_resend,
+                 "badfile": scenario_badfile, "busy": scenario_busy}
     for name, fn in scenarios.items():
         if ONLY and name not in ONLY:
             continue

@@ -134,11 +134,17 @@ s.stop()
 # ---- a database from before the rule, with a look-alike team in it ----
 db("DROP INDEX teams_name_key")
 db("ALTER TABLE teams DROP COLUMN name_key")
+for col in ("returned", "quota_day", "quota_sent"):  # migration 7's
+    db("ALTER TABLE hosts DROP COLUMN " + col)
+db("DROP INDEX replicas_host_running")  # migration 8's
+db("DROP INDEX units_file_bad")  # migration 9's
+for col in ("file_bad", "file_bad_time"):
+    db("ALTER TABLE units DROP COLUMN " + col)
 db("PRAGMA user_version = 5")
 db("INSERT INTO teams(name, created) VALUES(?, 0), (?, 0), (?, 0)", "\uff2f\uff3a\uff2d\uff21 team",
    "Ozma\u200dTeam", "Quiet Ones")
 s = Server()
-check(db("PRAGMA user_version") == [(6,)], "a schema-5 database is migrated to 6")
+check(db("PRAGMA user_version") == [(9,)], "a schema-5 database is migrated to 9")
 keys = dict(db("SELECT name, name_key FROM teams"))
 check(keys == {"Ozma Team": "ozma team", "\uff2f\uff3a\uff2d\uff21 team": None,
                "Ozma\u200dTeam": None, "SETI fans": "seti fans", "Quiet Ones": "quiet ones"},

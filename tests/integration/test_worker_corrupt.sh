@@ -6,7 +6,10 @@
 # Two units (quorum 1); one unit file is damaged on the scheduler's disk
 # after loading, so its download never matches the hash in the assignment.
 # The worker must fetch it again, then report the replica as an error - and
-# never search it - while the other unit is computed and validated.
+# never search it - while the other unit is computed and validated.  Its
+# report makes the scheduler hash its own copy (issue 21, hole 8): the unit
+# is marked file_bad and withheld, shown by `ozma-server status`, instead of
+# being sent to host after host until it ended in error.
 #
 # Then a broken download: a task whose unit.ozwu.part holds the first half of
 # the file is resumed with a Range request, keeping those bytes.  (To prove
@@ -53,6 +56,10 @@ wait_until 10 bash -c "[[ -z \$(ls '$WORK/w/tasks') ]]" && pass "no task left be
     fail "tasks left: $(ls "$WORK/w/tasks")"
 [[ $(server_status replicas.in_progress) -eq 0 ]] && pass "the scheduler holds no replica in progress" ||
     fail "replicas in progress: $("$SERVER" status "$PROJ")"
+[[ $(server_status units.file_bad) -eq 1 && $(server_status replicas.unsent) -eq 0 ]] &&
+    "$SERVER" status "$PROJ" | grep -q "^file bad .*two-000000 (two): units/two-000000.ozwu: SHA-256" &&
+    pass "the scheduler found its own file bad: the unit is withheld, and status says so" ||
+    fail "after the report: $("$SERVER" status "$PROJ")"
 stop_worker "$WPID"
 
 # --- a partial download resumes where it stopped ---

@@ -240,6 +240,10 @@ static void project_config_is_strict(void **state)
     assert_int_equal(c.http_threads, 16);
     assert_int_equal(c.max_in_progress_per_cpu, 4);
     assert_int_equal(c.max_hosts_per_account, 100);
+    assert_int_equal(c.max_ncpus, 64);
+    assert_int_equal(c.new_host_ncpus, 4);
+    assert_int_equal(c.daily_result_quota, 100);
+    assert_int_equal(c.max_hosts_per_account_day, 10);
     assert_true(c.rate_per_host == 20 && c.rate_burst == 100);
     /* slow clients are bounded by default (issue 21) */
     assert_int_equal(c.per_ip_connection_limit, 64);
@@ -285,6 +289,10 @@ static void project_config_is_strict(void **state)
         {"{\"read_burst\": 0.5}", "read_burst"},
         {"{\"read_cache_s\": -1}", "read_cache_s"},
         {"{\"max_hosts_per_account\": 0}", "max_hosts_per_account"},
+        {"{\"max_hosts_per_account_day\": 0}", "max_hosts_per_account_day"},
+        {"{\"max_ncpus\": 1025}", "max_ncpus"},
+        {"{\"new_host_ncpus\": 0}", "new_host_ncpus"},
+        {"{\"daily_result_quota\": 0}", "daily_result_quota"},
         {"{\"rate_per_host\": 0}", "rate_per_host"},
         {"{\"rate_burst\": 0.5}", "rate_burst"},
         {"{\"bind\": \"localhost\"}", "bind"},

@@ -46,6 +46,10 @@ typedef struct world {
 
 static int64_t now0;
 
+/* Limits under which a host's in-progress cap is n: every host counts as
+ * one CPU, no daily quota (dispatch.h). */
+#define CAP(n) (&(oz_dispatch_limits){.per_cpu = (n), .ncpus_max = 1, .new_host_ncpus = 1})
+
 static void make_world(world *w, int nunits, int quorum, int max_err, int max_total, int64_t delay)
 {
     memset(w, 0, sizeof *w);
@@ -105,7 +109,7 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
         memset(h, 0x40 + a, 32);
         oz_host_info hi = {
             .name = name, .os = "Linux", .ncpus = 2, .flops = 1e9, .memory_mb = 4096};
-        assert_int_equal(oz_store_host_create(w->s, w->accounts[a], &hi, 100, h, now0,
+        assert_int_equal(oz_store_host_create(w->s, w->accounts[a], &hi, 100, 100, h, now0,
                                               &w->hosts[a], why, sizeof why),
                          OZ_SCHED_OK);
         assert_int_equal(oz_store_host_by_key(w->s, h, &w->auth[a]), OZ_SCHED_OK);
@@ -114,7 +118,7 @@ static void make_world(world *w, int nunits, int quorum, int max_err, int max_to
     oz_assignment a[4];
     size_t n;
     assert_int_equal(
-        oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 4, &n, why, sizeof why),
+        oz_store_work_assign(w->s, &w->auth[0], 1e9, CAP(100), now0, a, 4, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(oz_store_dataset_finish(w->s, w->dataset, why, sizeof why), OZ_SCHED_OK);
@@ -284,7 +288,7 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
     oz_assignment a0[8], a1[8], a2[8];
     size_t n0, n1, n2;
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a0, 8, &n0, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, CAP(100), now0, a0, 8, &n0, why, sizeof why),
         OZ_SCHED_OK);
     /* One replica of each unit for the first account, never two. */
     assert_int_equal(n0, 3);
@@ -296,11 +300,11 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
     assert_int_equal(strlen(a0[0].sha256), 64);
     /* It asks again: the other replicas are not for it. */
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a2, 8, &n2, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, CAP(100), now0, a2, 8, &n2, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n2, 0);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[1], 1e9, 100, now0, a1, 8, &n1, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, CAP(100), now0, a1, 8, &n1, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n1, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -361,7 +365,7 @@ static void uploads_are_refused_unless_they_belong(void **state)
     oz_assignment a0[2], a1[2];
     size_t n;
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a0, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1, CAP(100), now0, a0, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 1);
     /* Another host's replica, an unknown one. */
@@ -398,9 +402,9 @@ static void uploads_are_refused_unless_they_belong(void **state)
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 0, false), OZ_SCHED_OK);
     assert_int_equal(upload(&w, 0, &a0[0], 5, false), OZ_SCHED_ECONFLICT);
-    assert_int_equal(
-        oz_store_replica_error(w.s, a0[0].replica_id, w.hosts[0], "late", now0, why, sizeof why),
-        OZ_SCHED_ECONFLICT);
+    assert_int_equal(oz_store_replica_error(w.s, a0[0].replica_id, w.hosts[0], "late", false, now0,
+                                            why, sizeof why),
+                     OZ_SCHED_ECONFLICT);
     /* The host's in-progress count came back down: the cap admits more. */
     json_t *h;
     assert_int_equal(oz_store_host_json(w.s, w.hosts[0], now0, &h), OZ_SCHED_OK);
@@ -408,7 +412,7 @@ static void uploads_are_refused_unless_they_belong(void **state)
     json_decref(h);
     /* Cap: host 1 may hold one replica at most. */
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[1], 1e9, 0, now0, a1, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, CAP(0), now0, a1, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 0);
     free_world(&w);
@@ -429,15 +433,15 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
         oz_assignment a[2];
         size_t n;
         assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[round], 1, 100, now0, a, 2, &n, why, sizeof why),
+            oz_store_work_assign(w.s, &w.auth[round], 1, CAP(100), now0, a, 2, &n, why, sizeof why),
             OZ_SCHED_OK);
         assert_int_equal(n, 1);
         assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
-                                                "fftw plan failed", now0, why, sizeof why),
+                                                "fftw plan failed", false, now0, why, sizeof why),
                          OZ_SCHED_OK);
         /* Reporting twice changes nothing. */
         assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[round],
-                                                "fftw plan failed", now0, why, sizeof why),
+                                                "fftw plan failed", false, now0, why, sizeof why),
                          OZ_SCHED_OK);
         size_t done;
         assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
@@ -471,26 +475,29 @@ static void a_silent_hosts_replica_times_out_and_is_reissued(void **state)
     char why[256];
     oz_assignment a[2], b[2], c[2];
     size_t n;
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1, 100, now0, a, 2, &n, why, sizeof why),
-                     OZ_SCHED_OK);
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[1], 1, 100, now0, b, 2, &n, why, sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[0], 1, CAP(100), now0, a, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[1], 1, CAP(100), now0, b, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 1);
     /* No work left until host 1's deadline passes. */
-    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, c, 2, &n, why, sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0, c, 2, &n, why, sizeof why),
+        OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
     size_t done;
     assert_int_equal(oz_store_transition(w.s, now0 + 50, 100, &done, why, sizeof why), OZ_SCHED_OK);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 50, c, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0 + 50, c, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 0);
     assert_int_equal(oz_store_transition(w.s, now0 + 101, 100, &done, why, sizeof why),
                      OZ_SCHED_OK);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 101, c, 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0 + 101, c, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 1);
     assert_int_equal(upload(&w, 2, &c[0], 0, false), OZ_SCHED_OK);
@@ -532,7 +539,7 @@ static void cheat(double df, bool extra, bool drop)
     size_t n;
     for (int h = 0; h < 2; h++) {
         assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why, sizeof why),
+            oz_store_work_assign(w.s, &w.auth[h], 1, CAP(100), now0, a[h], 2, &n, why, sizeof why),
             OZ_SCHED_OK);
         assert_int_equal(n, 1);
     }
@@ -561,7 +568,7 @@ static void cheat(double df, bool extra, bool drop)
     assert_int_equal(units_in(&w, "validated"), 0);
     /* The extra replica goes to a third account, which is honest. */
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0, a[2], 2, &n, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0, a[2], 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 1);
     assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
@@ -616,14 +623,14 @@ static void a_late_result_is_checked_against_the_canonical_one(void **state)
     size_t n, done;
     for (int h = 0; h < 2; h++)
         assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[h], 1, 100, now0, a[h], 2, &n, why, sizeof why),
+            oz_store_work_assign(w.s, &w.auth[h], 1, CAP(100), now0, a[h], 2, &n, why, sizeof why),
             OZ_SCHED_OK);
     /* Host 1 is late: its replica times out and host 2 gets a new one. */
     assert_int_equal(oz_store_transition(w.s, now0 + 200, 100, &done, why, sizeof why),
                      OZ_SCHED_OK);
-    assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[2], 1, 100, now0 + 200, a[2], 2, &n, why, sizeof why),
-        OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_assign(w.s, &w.auth[2], 1, CAP(100), now0 + 200, a[2], 2, &n,
+                                          why, sizeof why),
+                     OZ_SCHED_OK);
     assert_int_equal(n, 2 - 1);
     assert_int_equal(upload(&w, 0, &a[0][0], 0, false), OZ_SCHED_OK); /* late too, but accepted */
     assert_int_equal(upload(&w, 2, &a[2][0], 0, false), OZ_SCHED_OK);
@@ -648,9 +655,9 @@ static void one_account_is_never_starved_while_units_remain(void **state)
     size_t total = 0, n;
     oz_assignment a[1];
     do {
-        assert_int_equal(
-            oz_store_work_assign(w.s, &w.auth[0], 1e-9, 100000, now0, a, 1, &n, why, sizeof why),
-            OZ_SCHED_OK);
+        assert_int_equal(oz_store_work_assign(w.s, &w.auth[0], 1e-9, CAP(100000), now0, a, 1, &n,
+                                              why, sizeof why),
+                         OZ_SCHED_OK);
         total += n;
     } while (n > 0 && total < 1000);
     assert_int_equal(total, 600);
@@ -680,8 +687,8 @@ static void *race(void *arg)
     size_t n;
     oz_assignment a[3];
     do {
-        if (oz_store_work_assign(s, &r->w->auth[r->who], 1e-9, 1000000, now0, a, r->one ? 1 : 3, &n,
-                                 why, sizeof why) != OZ_SCHED_OK)
+        if (oz_store_work_assign(s, &r->w->auth[r->who], 1e-9, CAP(1000000), now0, a,
+                                 r->one ? 1 : 3, &n, why, sizeof why) != OZ_SCHED_OK)
             break;
         r->got += n;
     } while (n > 0);
@@ -746,10 +753,10 @@ static void a_job_whose_read_fails_loses_nothing_and_crashes_nothing(void **stat
     oz_assignment a0[8], a1[8];
     size_t n0, n1;
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[0], 1e9, 100, now0, a0, 8, &n0, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[0], 1e9, CAP(100), now0, a0, 8, &n0, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(
-        oz_store_work_assign(w.s, &w.auth[1], 1e9, 100, now0, a1, 8, &n1, why, sizeof why),
+        oz_store_work_assign(w.s, &w.auth[1], 1e9, CAP(100), now0, a1, 8, &n1, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n0 + n1, 6);
     for (size_t i = 0; i < 3; i++) {
@@ -873,7 +880,7 @@ static void trapped_world(world *w, oz_assignment a[2], const char *sql)
     assert_int_equal(oz_db_writer_start(w->db, why, sizeof why), OZ_SCHED_OK);
     size_t n = 0;
     assert_int_equal(
-        oz_store_work_assign(w->s, &w->auth[0], 1e9, 100, now0, a, 2, &n, why, sizeof why),
+        oz_store_work_assign(w->s, &w->auth[0], 1e9, CAP(100), now0, a, 2, &n, why, sizeof why),
         OZ_SCHED_OK);
     assert_int_equal(n, 2);
     exec_sql(w, sql);
@@ -914,9 +921,9 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
                            {.replica_id = a[1].replica_id, .json = good, .len = strlen(good)}};
     memset(res[0].sha256, 1, 32);
     memset(res[1].sha256, 2, 32);
-    assert_int_equal(
-        oz_store_work_report(w.s, &w.auth[0], res, 2, 1e9, 100, now0, more, 1, &n, why, sizeof why),
-        OZ_SCHED_OK);
+    assert_int_equal(oz_store_work_report(w.s, &w.auth[0], res, 2, 1e9, CAP(100), now0, more, 1, &n,
+                                          why, sizeof why),
+                     OZ_SCHED_OK);
     assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
     assert_non_null(strstr(res[0].why, "poisoned"));
     assert_int_equal(res[1].rc, OZ_SCHED_OK);
@@ -956,8 +963,8 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     char *text = assigned_text(&a[0], 0, false);
     oz_result_in res[1] = {{.replica_id = a[0].replica_id, .json = text, .len = strlen(text)}};
     memset(res[0].sha256, 1, 32);
-    int rc =
-        oz_store_work_report(w.s, &w.auth[0], res, 1, 1e9, 100, now0, more, 1, &n, why, sizeof why);
+    int rc = oz_store_work_report(w.s, &w.auth[0], res, 1, 1e9, CAP(100), now0, more, 1, &n, why,
+                                  sizeof why);
     oz_db_writer_stop(w.db);
     assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
     assert_int_not_equal(rc, OZ_SCHED_OK);
@@ -969,6 +976,220 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     assert_int_equal(count, 2);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE result IS NOT NULL"), 0);
     free(text);
+    free_world(&w);
+}
+
+/* Replicas host `who` gets asking for everything under lim at time t. */
+static size_t ask_all(world *w, int who, const oz_dispatch_limits *lim, int64_t t, oz_assignment *a,
+                      size_t max)
+{
+    size_t n;
+    char why[256];
+    assert_int_equal(
+        oz_store_work_assign(w->s, &w->auth[who], 1e9, lim, t, a, max, &n, why, sizeof why),
+        OZ_SCHED_OK);
+    return n;
+}
+
+static void a_hosts_cap_grows_with_its_results_and_its_quota_is_daily(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 10, 2, 3, 6, 3 * 86400);
+    /* host 0 claims 2 CPUs; 1 counted until it returns a result: cap 1 per
+     * CPU, 3 a day per CPU */
+    oz_dispatch_limits lim = {
+        .per_cpu = 1, .ncpus_max = 64, .new_host_ncpus = 1, .daily_per_cpu = 3};
+    oz_assignment a[8];
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 1);
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a + 1, 8), 0); /* at its cap */
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT returned FROM hosts WHERE id = 1"), 1);
+    /* 2 CPUs counted now (its claim): cap 2, 6 a day, 1 sent */
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 2);
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a[1], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a[1], 0, false), OZ_SCHED_OK); /* again: counted once */
+    assert_int_equal(count_sql(&w, "SELECT returned FROM hosts WHERE id = 1"), 3);
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 2);
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(upload(&w, 0, &a[1], 0, false), OZ_SCHED_OK);
+    /* 5 sent today of 6: one more, though its cap has room for two */
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 1);
+    assert_int_equal(upload(&w, 0, &a[0], 0, false), OZ_SCHED_OK);
+    assert_int_equal(ask_all(&w, 0, &lim, now0, a, 8), 0);
+    assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 0);
+    /* the next UTC day starts a new quota */
+    assert_int_equal(ask_all(&w, 0, &lim, now0 + 86400, a, 8), 2);
+    assert_int_equal(count_sql(&w, "SELECT quota_sent FROM hosts WHERE id = 1"), 2);
+    free_world(&w);
+}
+
+static void an_account_registers_a_bounded_number_of_hosts_a_day(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 1, 2, 3, 6, 3600); /* each account has a host, made at now0 */
+    char why[256];
+    unsigned char key[32];
+    int64_t id;
+    oz_host_info hi = {.name = "more", .os = "Linux", .ncpus = 1, .flops = 1e9, .memory_mb = 1};
+    memset(key, 0x70, 32);
+    assert_int_equal(
+        oz_store_host_create(w.s, w.accounts[0], &hi, 100, 2, key, now0 + 10, &id, why, sizeof why),
+        OZ_SCHED_OK);
+    memset(key, 0x71, 32);
+    assert_int_equal(
+        oz_store_host_create(w.s, w.accounts[0], &hi, 100, 2, key, now0 + 20, &id, why, sizeof why),
+        OZ_SCHED_EFORBIDDEN);
+    assert_non_null(strstr(why, "max_hosts_per_account_day"));
+    /* another account is not held back by it */
+    assert_int_equal(
+        oz_store_host_create(w.s, w.accounts[1], &hi, 100, 2, key, now0 + 20, &id, why, sizeof why),
+        OZ_SCHED_OK);
+    /* a day after the first two, the account may register again; the
+     * total cap still holds */
+    memset(key, 0x72, 32);
+    assert_int_equal(oz_store_host_create(w.s, w.accounts[0], &hi, 100, 2, key, now0 + 86401, &id,
+                                          why, sizeof why),
+                     OZ_SCHED_OK);
+    memset(key, 0x73, 32);
+    assert_int_equal(oz_store_host_create(w.s, w.accounts[0], &hi, 3, 2, key, now0 + 86402, &id,
+                                          why, sizeof why),
+                     OZ_SCHED_EFORBIDDEN);
+    assert_non_null(strstr(why, "hosts already"));
+    free_world(&w);
+}
+
+/* A visit of host `who` listing held[0 .. nheld) as what it holds, asking
+ * for everything at time t; the assignments' replica ids into ids. */
+static size_t visit_listing(world *w, int who, const int64_t *held, size_t nheld, int64_t t,
+                            int64_t *ids, size_t max)
+{
+    oz_visit *v;
+    oz_assignment a[8];
+    size_t n;
+    char why[256];
+    assert_true(max <= 8);
+    assert_int_equal(oz_store_visit_new(&w->auth[who], NULL, 0, true, 1e9, CAP(100), t, max, &v,
+                                        why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(oz_store_visit_held(v, held, nheld), OZ_SCHED_OK);
+    oz_store_visit_wait(w->s, v);
+    assert_int_equal(oz_store_visit_end(v, a, &n, why, sizeof why), OZ_SCHED_OK);
+    oz_store_visit_free(v);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = a[i].replica_id;
+    return n;
+}
+
+static void lost_replicas_are_sent_again_or_ended_past_their_deadline(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 3, 2, 3, 6, 100);
+    oz_assignment a[8];
+    int64_t ids[8];
+    assert_int_equal(ask_all(&w, 0, CAP(100), now0, a, 8), 3);
+    /* the reply is lost; the host holds only the first */
+    assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 50, ids, 8), 2);
+    assert_int_equal(ids[0], a[1].replica_id);
+    assert_int_equal(ids[1], a[2].replica_id);
+    assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 3);
+    assert_int_equal(count_sql(&w, "SELECT quota_sent FROM hosts WHERE id = 1"), 3);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = 1"
+                                   " AND deadline = sent + 100"),
+                     3); /* as first sent */
+    /* the reply's room comes first: one of the two, the other next time */
+    assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 50, ids, 1), 1);
+    assert_int_equal(ids[0], a[1].replica_id);
+    /* past their deadline, lost ones are over at once, as the transitioner
+     * would make them; the one held is left to the transitioner */
+    assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 200, ids, 8), 0);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE outcome = 3"), 2);
+    assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 1);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM units WHERE need_transition = 1"), 2);
+    assert_int_equal(count_sql(&w, "SELECT sum(n_running) FROM units"), 1);
+    free_world(&w);
+}
+
+static void a_bad_unit_file_withholds_the_unit_until_it_is_cleared(void **state)
+{
+    (void)state;
+    world w;
+    make_world(&w, 2, 2, 2, 6, 3600);
+    char why[256];
+    oz_assignment a[8];
+    assert_int_equal(ask_all(&w, 0, CAP(100), now0, a, 8), 2);
+    assert_string_equal(a[0].unit_id, "ds-000000");
+    int64_t unit = a[0].unit_rowid;
+    oz_unit_file f;
+    assert_int_equal(
+        oz_store_replica_unit_file(w.s, a[0].replica_id, w.hosts[0], &f, why, sizeof why),
+        OZ_SCHED_OK);
+    assert_string_equal(f.file, "ds-000000.ozwu");
+    assert_string_equal(f.dataset, "ds");
+    assert_int_equal(f.sha256[0], 1);
+    assert_false(f.bad);
+    /* only for a replica in progress on the host asking */
+    assert_int_equal(
+        oz_store_replica_unit_file(w.s, a[0].replica_id, w.hosts[1], &f, why, sizeof why),
+        OZ_SCHED_ENOTFOUND);
+    assert_int_equal(oz_store_unit_file_mark(w.s, unit, "units/ds-000000.ozwu: SHA-256 00", now0,
+                                             why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = 0"),
+                     0);
+    /* the host's mismatch report is the server's fault: not its error, and
+     * again is 0 */
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(oz_store_replica_error(w.s, a[0].replica_id, w.hosts[0],
+                                                "download 2 does not verify", true, now0, why,
+                                                sizeof why),
+                         OZ_SCHED_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT outcome FROM replicas WHERE id = %lld",
+             (long long)a[0].replica_id);
+    assert_int_equal(count_sql(&w, sql), OZ_OUTCOME_DIDNT_NEED);
+    /* a mismatch on a good file is the host's own error */
+    assert_int_equal(oz_store_replica_error(w.s, a[1].replica_id, w.hosts[0],
+                                            "download 2 does not verify", true, now0, why,
+                                            sizeof why),
+                     OZ_SCHED_OK);
+    snprintf(sql, sizeof sql, "SELECT outcome FROM replicas WHERE id = %lld",
+             (long long)a[1].replica_id);
+    assert_int_equal(count_sql(&w, sql), OZ_OUTCOME_CLIENT_ERROR);
+    /* nothing of it is sent; the transitioner neither ends it nor adds to it */
+    size_t done;
+    assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT state FROM units WHERE id = 1"), OZ_UNIT_ACTIVE);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1"), 1);
+    assert_int_equal(ask_all(&w, 1, CAP(100), now0, a, 8), 1);
+    assert_string_equal(a[0].unit_id, "ds-000001");
+    /* what the operator reads */
+    oz_unit_file files[4];
+    size_t n;
+    assert_int_equal(oz_store_unit_files(w.s, true, 0, files, 4, &n, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(n, 1);
+    assert_true(files[0].bad);
+    assert_int_equal(oz_store_unit_files(w.s, false, 0, files, 4, &n, why, sizeof why),
+                     OZ_SCHED_OK);
+    assert_int_equal(n, 2);
+    json_t *bad;
+    assert_int_equal(oz_store_unit_files_bad_json(w.s, 10, &bad), OZ_SCHED_OK);
+    assert_int_equal(json_array_size(bad), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(bad, 0), "reason")),
+                        "units/ds-000000.ozwu: SHA-256 00");
+    json_decref(bad);
+    oz_store_gauges g;
+    assert_int_equal(oz_store_gauges_read(w.s, now0, &g, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(g.units_file_bad, 1);
+    /* cleared, it is made whole again: its withdrawn replica does not count */
+    assert_int_equal(oz_store_unit_file_mark(w.s, unit, NULL, now0, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = 0"),
+                     2);
+    assert_int_equal(ask_all(&w, 2, CAP(100), now0, a, 8), 2);
     free_world(&w);
 }
 
@@ -989,6 +1210,10 @@ int main(void)
         cmocka_unit_test(a_job_whose_read_fails_loses_nothing_and_crashes_nothing),
         cmocka_unit_test(a_result_that_fails_half_written_undoes_only_itself),
         cmocka_unit_test(a_batch_that_sqlite_rolls_back_reports_nothing_done),
+        cmocka_unit_test(a_hosts_cap_grows_with_its_results_and_its_quota_is_daily),
+        cmocka_unit_test(an_account_registers_a_bounded_number_of_hosts_a_day),
+        cmocka_unit_test(lost_replicas_are_sent_again_or_ended_past_their_deadline),
+        cmocka_unit_test(a_bad_unit_file_withholds_the_unit_until_it_is_cleared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

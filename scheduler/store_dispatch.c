@@ -1,0 +1,266 @@
+/*
+ * store_dispatch.c - work going out: the store's side of a host's work
+ * request (store.h, oz_store_work_report and oz_store_visit_held), run as
+ * one body of the host's visit in the writer (store_work.c has the visit).
+ *
+ * In one transaction it reads the host's counts (what it holds, has
+ * returned and was sent today), sends again the replicas the host lost
+ * (when it listed what it holds), then walks the oldest unsent replicas of
+ * units its account holds nothing of, asking the dispatch rule
+ * (dispatch.c) when to stop, and records what it gave.  The invariants on
+ * hosts' and units' counts are store_work.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "store_internal.h"
+
+/* The sibling checks below name replicas_unit: a unit has a handful of
+ * replicas, an account may have millions, and the planner cannot tell
+ * which index is the short walk.
+ *
+ * Candidates per unit wanted: two unsent replicas of one unit both qualify
+ * until one is given out, so look a little further than needed. */
+#define CANDIDATES_PER_WANTED 2
+#define CANDIDATES_FIRST 4 /* the first batch: most requests want one unit */
+#define CANDIDATES_MAX 128
+
+#define LOST_MAX 256 /* lost replicas dealt with in one request; the rest in the next */
+
+/* Fills a from the unit row `unit` (SELECT u.name, u.file, u.bytes,
+ * u.sha256, u.flops, d.delay_bound, u.file_bad IS NOT NULL ... WHERE u.id
+ * = ?) for replica_id of unit unit_rowid; *delay_bound is the dataset's,
+ * *bad whether the unit's file is marked bad (store_files.c: then it is
+ * not to be sent). */
+static int unit_assignment(oz_store *s, sqlite3_stmt *unit, int64_t replica_id, int64_t unit_rowid,
+                           oz_assignment *a, int64_t *delay_bound, bool *bad, char *why,
+                           size_t whylen)
+{
+    sqlite3_bind_int64(unit, 1, unit_rowid);
+    if (sqlite3_step(unit) != SQLITE_ROW) {
+        int rc = oz_store_dberr(s, "unit of replica", why, whylen);
+        sqlite3_reset(unit);
+        return rc;
+    }
+    memset(a, 0, sizeof *a);
+    a->replica_id = replica_id;
+    a->unit_rowid = unit_rowid;
+    snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
+    snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
+    a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
+    if (sqlite3_column_bytes(unit, 3) == 32)
+        oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
+    a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
+    *delay_bound = sqlite3_column_int64(unit, 5);
+    *bad = sqlite3_column_int(unit, 6) != 0;
+    sqlite3_reset(unit);
+    return OZ_SCHED_OK;
+}
+
+int oz_store_id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* BOINC's "resend lost results": the host listed the replicas it holds, so
+ * those it has in progress here and does not list were lost on the way
+ * (a reply lost after its commit: a timeout, a dropped connection, a
+ * crash).  Each whose deadline has not passed is sent again, as it was
+ * (same deadline), into out[0 .. *again) (at most A->max); each past it, or
+ * of a unit whose file is marked bad, is over (NO_REPLY), as the
+ * transitioner would make it, so that it no longer holds a place under the
+ * host's cap (dh->in_progress is lowered). */
+static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
+                       oz_dispatch_host *dh, size_t *again, char *why, size_t whylen)
+{
+    *again = 0;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT id, unit_id, deadline FROM replicas"
+                                     " INDEXED BY replicas_host_running"
+                                     " WHERE host_id = ? AND state = 1 ORDER BY id",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    int64_t lost[LOST_MAX][3];
+    size_t n = 0;
+    int step = SQLITE_DONE;
+    sqlite3_bind_int64(st, 1, A->h->host_id);
+    while (n < LOST_MAX && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (A->nheld && bsearch(&id, A->held, A->nheld, sizeof *A->held, oz_store_id_cmp))
+            continue;
+        lost[n][0] = id;
+        lost[n][1] = sqlite3_column_int64(st, 1);
+        lost[n][2] = sqlite3_column_int64(st, 2);
+        n++;
+    }
+    sqlite3_reset(st);
+    if (n < LOST_MAX && step != SQLITE_DONE)
+        return oz_store_dberr(s, "the host's replicas in progress", why, whylen);
+    for (size_t i = 0; i < n; i++) {
+        int rc = OZ_SCHED_OK;
+        int64_t delay;
+        bool bad = false, past = lost[i][2] < A->now;
+        if (!past && *again < A->max) {
+            oz_assignment *a = &A->out[*again];
+            rc = unit_assignment(s, unit, lost[i][0], lost[i][1], a, &delay, &bad, why, whylen);
+            a->deadline = lost[i][2];
+            *again += rc == OZ_SCHED_OK && !bad;
+        }
+        if (rc == OZ_SCHED_OK && (past || bad)) { /* a bad file is not sent again either */
+            rc = oz_store_replica_time_out(s, lost[i][0], lost[i][1], A->h->host_id, why, whylen);
+            dh->in_progress--;
+        }
+        if (rc != OZ_SCHED_OK)
+            return rc;
+    }
+    return OZ_SCHED_OK;
+}
+
+/* The UTC day of a Unix time (days since 1970-01-01). */
+static int64_t utc_day(int64_t t)
+{
+    return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
+{
+    oz_assign_args *A = arg;
+    const oz_host_auth *h = A->h;
+    double want_seconds = A->want_seconds;
+    int64_t now = A->now, today = utc_day(now);
+    oz_assignment *out = A->out;
+    size_t max = A->max;
+    *A->n = 0;
+    int rc;
+    /* What the host holds, has returned and was sent today: its cap and
+     * quota (dispatch.h) */
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT in_progress, returned, quota_day, quota_sent"
+                                     " FROM hosts WHERE id = ?",
+                                     why, whylen);
+    if (!st)
+        goto dberr;
+    sqlite3_bind_int64(st, 1, h->host_id);
+    oz_dispatch_host dh = {.ncpus = h->ncpus, .flops = h->flops};
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        dh.in_progress = sqlite3_column_int64(st, 0);
+        dh.returned = sqlite3_column_int64(st, 1);
+        dh.sent_today = sqlite3_column_int64(st, 2) == today ? sqlite3_column_int64(st, 3) : 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_stmt *unit = oz_store_stmt(s,
+                                       "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
+                                       " d.delay_bound, u.file_bad IS NOT NULL FROM units u"
+                                       " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
+                                       why, whylen);
+    if (!unit)
+        goto dberr;
+    /* Lost replicas first: they are the host's already, and count against
+     * the seconds asked and the reply's room, not its cap (dispatch.h). */
+    size_t again = 0;
+    if (A->listed && dh.in_progress > 0 &&
+        (rc = resend_lost(s, A, unit, &dh, &again, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    oz_assignment *fresh = out + again;
+    oz_dispatch d;
+    oz_dispatch_begin(&d, &A->lim, &dh, max - again, want_seconds);
+    for (size_t k = 0; k < again; k++)
+        oz_dispatch_cover(&d, out[k].flops);
+    if (oz_dispatch_wants_more(&d)) {
+        sqlite3_stmt *cand =
+            oz_store_stmt(s,
+                          "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND r.id > ?3"
+                          " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
+                          " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
+                          " ORDER BY r.id LIMIT ?2",
+                          why, whylen);
+        sqlite3_stmt *upd =
+            oz_store_stmt(s,
+                          "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
+                          " sent = ?, deadline = ? WHERE id = ?",
+                          why, whylen);
+        sqlite3_stmt *running = oz_store_stmt(
+            s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
+        if (!cand || !upd || !running)
+            goto dberr;
+        int64_t after = 0;
+        bool more = true;
+        while (more && oz_dispatch_wants_more(&d)) {
+            /* A batch of the oldest unsent replicas of units this account
+             * holds nothing of, after the last batch (ids only: the scan
+             * ends before any row it walks is changed).  Skipping held
+             * units in SQL means an account with many hosts never starves
+             * while work remains.  Batches start small: most requests want
+             * one unit or a few. */
+            int64_t ids[CANDIDATES_MAX][2];
+            size_t ncand = 0, limit = (d.room - d.got) * CANDIDATES_PER_WANTED;
+            if (limit > CANDIDATES_MAX)
+                limit = CANDIDATES_MAX;
+            if (d.got == 0 && limit > CANDIDATES_FIRST)
+                limit = CANDIDATES_FIRST;
+            sqlite3_bind_int64(cand, 1, h->account_id);
+            sqlite3_bind_int64(cand, 2, (sqlite3_int64)limit);
+            sqlite3_bind_int64(cand, 3, after);
+            while (ncand < limit && sqlite3_step(cand) == SQLITE_ROW) {
+                ids[ncand][0] = sqlite3_column_int64(cand, 0);
+                ids[ncand][1] = sqlite3_column_int64(cand, 1);
+                ncand++;
+            }
+            sqlite3_reset(cand);
+            more = ncand == limit;
+            if (ncand)
+                after = ids[ncand - 1][0];
+            /* Give them out; two unsent replicas of one unit may both be in
+             * the batch, so each is checked against the units this visit
+             * has taken (the scan saw everything else the account holds). */
+            for (size_t c = 0; c < ncand && oz_dispatch_wants_more(&d); c++) {
+                bool held = false;
+                for (size_t k = 0; k < d.got && !held; k++)
+                    held = fresh[k].unit_rowid == ids[c][1];
+                if (held)
+                    continue;
+                oz_assignment *a = &fresh[d.got];
+                int64_t delay;
+                bool bad;
+                if ((rc = unit_assignment(s, unit, ids[c][0], ids[c][1], a, &delay, &bad, why,
+                                          whylen)) != OZ_SCHED_OK)
+                    goto fail;
+                if (bad) /* none is left unsent once marked: only in a race with the mark */
+                    continue;
+                a->deadline = now + delay;
+                sqlite3_bind_int64(upd, 1, h->host_id);
+                sqlite3_bind_int64(upd, 2, h->account_id);
+                sqlite3_bind_int64(upd, 3, now);
+                sqlite3_bind_int64(upd, 4, a->deadline);
+                sqlite3_bind_int64(upd, 5, a->replica_id);
+                sqlite3_bind_int64(running, 1, a->unit_rowid);
+                if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK ||
+                    (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK)
+                    goto fail;
+                oz_dispatch_take(&d, a->flops);
+            }
+        }
+    }
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE hosts SET in_progress = in_progress + ?1, last_rpc = ?2,"
+                             " quota_sent = (CASE WHEN quota_day = ?4 THEN quota_sent ELSE 0 END)"
+                             " + ?1, quota_day = ?4 WHERE id = ?3",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)d.got);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, h->host_id);
+    sqlite3_bind_int64(st, 4, today);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        return rc;
+    *A->n = again + d.got;
+    return OZ_SCHED_OK;
+dberr:
+    return OZ_SCHED_EDB;
+fail:
+    return rc;
+}
