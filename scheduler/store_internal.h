@@ -160,6 +160,13 @@ int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen);
 /* The database's error as OZ_SCHED_EDB / EBUSY / ENOSPC with a sentence
  * (ENOSPC also puts the database in the disk-full state, store.h). */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
+/* Runs literal SQL (BEGIN, COMMIT...) on the store's connection. */
+int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen);
+/* fsyncs the WAL unless commit number `seq` is durable already (group
+ * commit, store.c). */
+int oz_db_wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen);
+/* How long a connection waits for another process's write lock. */
+#define OZ_STORE_BUSY_MS 10000
 
 /* ---- a host's dispatch, one body of its visit (store_dispatch.c) ---- */
 
