@@ -8,6 +8,8 @@
  *   ozma-server signals DIR    the canonical signals found, as JSON or CSV
  *   ozma-server verify DIR     unit files against their SHA-256 (verify.c)
  *
+ * status, signals and verify, which read a project, are in
+ * ozma_server_read.c; what the two files share is ozma_server.h.
  * This file only parses arguments and wires the parts together: the
  * project directory (project.c), loading (load.c), the HTTP server
  * (http.c), the jobs (jobs.c) and the store (store.h).  The one global is
@@ -36,9 +38,9 @@
 #include "project.h"
 #include "sched_errors.h"
 #include "store.h"
-#include "verify.h"
+#include "ozma_server.h"
 
-#define PROG "ozma-server"
+
 
 static volatile sig_atomic_t stop_flag; /* set by SIGINT/SIGTERM */
 
@@ -141,41 +143,10 @@ static const char usage_serve[] =
     "                          start, stop), warn, error (server errors, job failures)\n"
     "    -q, --quiet           no log lines at all (the serving line stays)\n";
 
-static const char usage_status[] =
-    "SYNOPSIS\n"
-    "    ozma-server status DIR [--json]\n"
-    "\n"
-    "    Units and replicas by state, hosts active in the last 24 hours, results\n"
-    "    returned recently, accounts, teams, signals and credit, and the units\n"
-    "    whose file on the server is bad (see verify); --json prints the object of\n"
-    "    GET /api/v1/status with those units as \"unit_files_bad\".\n";
-
-static const char usage_verify[] =
-    "SYNOPSIS\n"
-    "    ozma-server verify DIR [--all]\n"
-    "\n"
-    "    Hashes the files of the units marked bad (a host's download did not\n"
-    "    match and neither did the server's copy), or with --all of every unit,\n"
-    "    against the SHA-256 their load recorded.  A marked unit whose file\n"
-    "    matches again (restored, or cut again by ozma-split with the load's\n"
-    "    options) is cleared and sent again; --all marks any that does not\n"
-    "    match.  Prints a line per bad or cleared unit; exit status 1 while any\n"
-    "    file checked is bad.  Safe while `serve` runs.\n";
-
-static const char usage_signals[] =
-    "SYNOPSIS\n"
-    "    ozma-server signals DIR [--format json|csv] [--min-score X] [--dataset ID]\n"
-    "                        [--type T] [--limit N]\n"
-    "\n"
-    "    The canonical signals found so far, oldest first: all of them, or the\n"
-    "    first N with --limit (1..500).  --type is spike, gaussian, pulse, triplet,\n"
-    "    autocorr or line.  JSON is {\"signals\": [...]} as GET /api/v1/signals; CSV\n"
-    "    has a header line.\n";
-
 /* --flag VALUE or --flag=VALUE at argv[*i]: the flag into buf, its value
  * into *value (NULL for a flag that takes none, when want_value is false).
  * Returns 0, or EXIT_BADINPUT after complaining. */
-static int flag_split(int argc, char **argv, int *i, bool want_value, char *buf, size_t len,
+int oz_server_flag_split(int argc, char **argv, int *i, bool want_value, char *buf, size_t len,
                       const char **value)
 {
     const char *a = argv[*i];
@@ -198,12 +169,12 @@ static int flag_split(int argc, char **argv, int *i, bool want_value, char *buf,
     return 0;
 }
 
-static bool is_help(const char *a)
+bool oz_server_is_help(const char *a)
 {
     return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
 }
 
-static int parse_int(const char *flag, const char *v, long min, long max, int *out)
+int oz_server_parse_int(const char *flag, const char *v, long min, long max, int *out)
 {
     char *end;
     errno = 0;
@@ -215,7 +186,7 @@ static int parse_int(const char *flag, const char *v, long min, long max, int *o
     return 0;
 }
 
-static int status_of(int rc)
+int oz_server_status_of(int rc)
 {
     return rc == OZ_SCHED_EINVAL || rc == OZ_SCHED_EEXIST || rc == OZ_SCHED_ENOTFOUND
                ? EXIT_BADINPUT
@@ -230,7 +201,7 @@ static int cmd_init(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
         char flag[32];
-        if (is_help(a)) {
+        if (oz_server_is_help(a)) {
             fputs(usage_init, stdout);
             return EXIT_OK;
         }
@@ -240,7 +211,7 @@ static int cmd_init(int argc, char **argv)
             dir = a;
             continue;
         }
-        int rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v);
+        int rc = oz_server_flag_split(argc, argv, &i, true, flag, sizeof flag, &v);
         if (rc)
             return rc;
         if (strcmp(flag, "--name") == 0)
@@ -253,7 +224,7 @@ static int cmd_init(int argc, char **argv)
     char why[512];
     int rc = oz_project_init(dir, name, why, sizeof why);
     if (rc != 0)
-        return oz_cli_complain(PROG, status_of(rc), "%s", why);
+        return oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
     printf("created project %s\n", dir);
     return EXIT_OK;
 }
@@ -295,13 +266,13 @@ static int load_flag(int id, const char *v, oz_load_opts *o)
         o->name = v;
         return EXIT_OK;
     case L_QUORUM:
-        return parse_int("--quorum", v, 1, OZ_LOAD_REPLICAS_MAX, &o->min_quorum);
+        return oz_server_parse_int("--quorum", v, 1, OZ_LOAD_REPLICAS_MAX, &o->min_quorum);
     case L_REPLICAS:
-        return parse_int("--replicas", v, 1, OZ_LOAD_REPLICAS_MAX, &o->target_nresults);
+        return oz_server_parse_int("--replicas", v, 1, OZ_LOAD_REPLICAS_MAX, &o->target_nresults);
     case L_MAX_ERRORS:
-        return parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_error_results);
+        return oz_server_parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_error_results);
     case L_MAX_TOTAL:
-        return parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_total_results);
+        return oz_server_parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_total_results);
     case L_DEADLINE:
         if (oz_load_duration_parse(v, &o->delay_bound) != 0)
             return oz_cli_complain(PROG, EXIT_BADINPUT,
@@ -359,7 +330,7 @@ static int load_args(int argc, char **argv, oz_load_opts *op, const char **more)
     if (rc == OZ_SCHED_ECONFLICT && stop_flag)
         rc = oz_cli_complain(PROG, EXIT_RUNTIME, "interrupted; nothing was loaded");
     else if (rc != 0)
-        rc = oz_cli_complain(PROG, status_of(rc), "%s", why);
+        rc = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
     else if (!f->quiet)
         printf("loaded %" PRIu64 " units into %s\n", units, o.dir);
 out:
@@ -379,7 +350,7 @@ static int cmd_serve(int argc, char **argv)
         const char *a = argv[i], *v;
         char flag[32];
         int rc;
-        if (is_help(a)) {
+        if (oz_server_is_help(a)) {
             fputs(usage_serve, stdout);
             return EXIT_OK;
         }
@@ -393,15 +364,15 @@ static int cmd_serve(int argc, char **argv)
             dir = a;
             continue;
         }
-        if ((rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
+        if ((rc = oz_server_flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
             return rc;
         if (strcmp(flag, "--bind") == 0)
             bind = v;
         else if (strcmp(flag, "--port") == 0) {
-            if ((rc = parse_int(flag, v, 0, 65535, &port)))
+            if ((rc = oz_server_parse_int(flag, v, 0, 65535, &port)))
                 return rc;
         } else if (strcmp(flag, "--threads") == 0) {
-            if ((rc = parse_int(flag, v, 1, 256, &threads)))
+            if ((rc = oz_server_parse_int(flag, v, 1, 256, &threads)))
                 return rc;
         } else if (strcmp(flag, "--log-level") == 0) {
             if (oz_log_level_parse(v, &level) != 0 || level == OZ_LOG_OFF)
@@ -440,7 +411,7 @@ static int cmd_serve(int argc, char **argv)
     if (oz_auth_init() != 0)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "libsodium failed to initialise");
     if ((rc = oz_project_secret_load(dir, ho.secret, why, sizeof why)) != 0)
-        return oz_cli_complain(PROG, status_of(rc), "%s", why);
+        return oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
     if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
 
@@ -464,7 +435,7 @@ static int cmd_serve(int argc, char **argv)
     oz_jobs *jobs = NULL;
     oz_http *http = NULL;
     if ((rc = oz_db_open(path, &db, why, sizeof why)) != 0) {
-        status = oz_cli_complain(PROG, status_of(rc), "%s", why);
+        status = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
         goto out;
     }
     oz_db_log_level_set(db, quiet ? OZ_LOG_OFF : level); /* "disk full", and back */
@@ -500,293 +471,12 @@ out:
     return status;
 }
 
-/* ---- status and signals ---- */
-
-/* Opens DIR's database and one connection; complains on failure. */
-static int open_store(const char *dir, oz_db **db, oz_store **s)
-{
-    char why[512], path[OZ_PROJECT_PATH_MAX];
-    *db = NULL;
-    *s = NULL;
-    if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
-    if (access(path, F_OK) != 0)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: not a project (no ozma.db)", dir);
-    int rc = oz_db_open(path, db, why, sizeof why);
-    if (rc == 0 && (rc = oz_store_open(*db, s, why, sizeof why)) != 0) {
-        oz_db_close(*db);
-        *db = NULL;
-    }
-    return rc ? oz_cli_complain(PROG, status_of(rc), "%s", why) : 0;
-}
-
-static void print_value(const json_t *v)
-{
-    if (json_is_integer(v))
-        printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        printf("%.6g", json_real_value(v));
-    else if (json_is_string(v))
-        printf("%s", json_string_value(v));
-    else if (json_is_null(v))
-        printf("-");
-    else
-        printf("%s", json_is_true(v) ? "yes" : json_is_false(v) ? "no" : "...");
-}
-
-static int cmd_status(int argc, char **argv)
-{
-    const char *dir = NULL;
-    bool as_json = false;
-    for (int i = 2; i < argc; i++) {
-        if (is_help(argv[i])) {
-            fputs(usage_status, stdout);
-            return EXIT_OK;
-        }
-        if (strcmp(argv[i], "--json") == 0)
-            as_json = true;
-        else if (argv[i][0] == '-')
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "status: unknown option %.40s", argv[i]);
-        else if (dir)
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "status takes one DIR");
-        else
-            dir = argv[i];
-    }
-    if (!dir)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "status: no DIR given (see status --help)");
-    oz_db *db;
-    oz_store *s;
-    int rc = open_store(dir, &db, &s);
-    if (rc)
-        return rc;
-    json_t *o = NULL;
-    int status = EXIT_OK;
-    if ((rc = oz_store_status_json(s, (int64_t)time(NULL), &o)) != 0) {
-        status =
-            oz_cli_complain(PROG, EXIT_RUNTIME, "reading the status: %s", oz_sched_strerror(rc));
-        goto out;
-    }
-    json_t *bad = NULL;
-    if ((rc = oz_store_unit_files_bad_json(s, 500, &bad)) != 0 ||
-        json_object_set_new(o, "unit_files_bad", bad) != 0) {
-        status = oz_cli_complain(PROG, EXIT_RUNTIME, "reading the bad unit files: %s",
-                                 oz_sched_strerror(rc ? rc : OZ_SCHED_ENOMEM));
-        goto out;
-    }
-    if (as_json) {
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-        if (text)
-            puts(text);
-        free(text);
-    } else {
-        const char *k;
-        json_t *v;
-        json_object_foreach(o, k, v)
-        {
-            if (json_is_array(v)) /* unit_files_bad, below */
-                continue;
-            printf("%-14s", k);
-            if (json_is_object(v)) {
-                const char *k2;
-                json_t *v2;
-                int first = 1;
-                json_object_foreach(v, k2, v2)
-                {
-                    printf("%s%s ", first ? "" : ", ", k2);
-                    print_value(v2);
-                    first = 0;
-                }
-            } else {
-                print_value(v);
-            }
-            putchar('\n');
-        }
-        size_t i;
-        json_array_foreach(bad, i, v)
-            printf("file bad      %s (%s): %s\n", json_string_value(json_object_get(v, "unit_id")),
-                   json_string_value(json_object_get(v, "dataset")),
-                   json_string_value(json_object_get(v, "reason")));
-    }
-out:
-    json_decref(o);
-    oz_store_close(s);
-    oz_db_close(db);
-    return status;
-}
-
-static void csv_row(const json_t *g)
-{
-    static const char *const cols[] = {"id",      "type",     "freq_hz", "chirp_hz_s",
-                                       "time_s",  "time_utc", "score",   "power",
-                                       "fft_len", "unit_id",  "dataset"};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
-        const json_t *v = json_object_get(g, cols[i]);
-        if (i)
-            putchar(',');
-        if (json_is_integer(v))
-            printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else if (json_is_real(v))
-            printf("%.17g", json_real_value(v));
-        else if (json_is_string(v)) { /* quoted, quotes doubled (RFC 4180) */
-            putchar('"');
-            for (const char *p = json_string_value(v); *p; p++) {
-                if (*p == '"')
-                    putchar('"');
-                putchar(*p);
-            }
-            putchar('"');
-        }
-    }
-    putchar('\n');
-}
-
-static int cmd_signals(int argc, char **argv)
-{
-    const char *dir = NULL, *format = "json";
-    oz_signal_query q = {.min_score = -DBL_MAX};
-    int limit = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
-        char flag[32];
-        int rc;
-        if (is_help(a)) {
-            fputs(usage_signals, stdout);
-            return EXIT_OK;
-        }
-        if (a[0] != '-') {
-            if (dir)
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "signals takes one DIR");
-            dir = a;
-            continue;
-        }
-        if ((rc = flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
-            return rc;
-        if (strcmp(flag, "--format") == 0) {
-            if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0)
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "--format must be json or csv");
-            format = v;
-        } else if (strcmp(flag, "--min-score") == 0) {
-            if ((rc = oz_cli_parse_double(PROG, flag, v, &q.min_score)) != EXIT_OK)
-                return rc;
-        } else if (strcmp(flag, "--dataset") == 0) {
-            if (!oz_wu_id_valid(v, OZ_WU_DATASET_MAX))
-                return oz_cli_complain(PROG, EXIT_BADINPUT,
-                                       "--dataset: \"%.64s\" is not a dataset id", v);
-            q.dataset = v;
-        } else if (strcmp(flag, "--type") == 0) {
-            oz_sig_type t;
-            if (oz_sig_type_parse(v, &t) != OZ_SCI_OK)
-                return oz_cli_complain(
-                    PROG, EXIT_BADINPUT,
-                    "--type: \"%.20s\" is not spike, gaussian, pulse, triplet, autocorr or line",
-                    v);
-            q.type = v;
-        } else if (strcmp(flag, "--limit") == 0) {
-            if ((rc = parse_int(flag, v, 1, 500, &limit)))
-                return rc;
-        } else
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: unknown option %s", flag);
-    }
-    if (!dir)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: no DIR given (see signals --help)");
-    oz_db *db;
-    oz_store *s;
-    int rc = open_store(dir, &db, &s);
-    if (rc)
-        return rc;
-    int status = EXIT_OK;
-    bool csv = strcmp(format, "csv") == 0;
-    json_t *all = json_array(), *page = NULL;
-    char cursor[64] = "";
-    q.limit = limit ? limit : 500;
-    if (!all) {
-        status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
-        goto out;
-    }
-    if (csv)
-        puts("id,type,freq_hz,chirp_hz_s,time_s,time_utc,score,power,fft_len,unit_id,dataset");
-    for (;;) { /* page through with the cursor unless --limit */
-        q.after = *cursor ? cursor : NULL;
-        if ((rc = oz_store_signals_json(s, &q, &page)) != 0) {
-            status =
-                oz_cli_complain(PROG, EXIT_RUNTIME, "reading signals: %s", oz_sched_strerror(rc));
-            goto out;
-        }
-        json_t *arr = json_object_get(page, "signals"), *next = json_object_get(page, "next");
-        size_t i;
-        json_t *g;
-        json_array_foreach(arr, i, g)
-        {
-            if (csv)
-                csv_row(g);
-            else
-                json_array_append(all, g);
-        }
-        const char *nx = json_string_value(next);
-        if (limit || !nx || !*nx || strlen(nx) >= sizeof cursor)
-            break;
-        snprintf(cursor, sizeof cursor, "%s", nx);
-        json_decref(page);
-        page = NULL;
-    }
-    if (!csv) {
-        json_t *o = json_pack("{s:O, s:O}", "signals", all, "next",
-                              limit ? json_object_get(page, "next") : json_null());
-        char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
-        json_decref(o);
-        if (!text) {
-            status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
-            goto out;
-        }
-        puts(text);
-        free(text);
-    }
-out:
-    json_decref(page);
-    json_decref(all);
-    oz_store_close(s);
-    oz_db_close(db);
-    return status;
-}
-
-static int cmd_verify(int argc, char **argv)
-{
-    const char *dir = NULL;
-    bool all = false;
-    for (int i = 2; i < argc; i++) {
-        if (is_help(argv[i])) {
-            fputs(usage_verify, stdout);
-            return EXIT_OK;
-        }
-        if (strcmp(argv[i], "--all") == 0)
-            all = true;
-        else if (argv[i][0] == '-')
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "verify: unknown option %.40s", argv[i]);
-        else if (dir)
-            return oz_cli_complain(PROG, EXIT_BADINPUT, "verify takes one DIR");
-        else
-            dir = argv[i];
-    }
-    if (!dir)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "verify: no DIR given (see verify --help)");
-    char why[512];
-    oz_verify_report rep;
-    int rc = oz_verify_run(dir, all, stdout, &rep, why, sizeof why);
-    if (rc != 0)
-        return oz_cli_complain(PROG, status_of(rc), "%s", why);
-    if (rep.bad)
-        return oz_cli_complain(PROG, EXIT_RUNTIME, "%zu of %zu unit files checked do not match",
-                               rep.bad, rep.checked);
-    printf("%zu unit files checked, all match; %zu units cleared\n", rep.checked, rep.cleared);
-    return EXIT_OK;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "no command given (see --help)");
     const char *cmd = argv[1];
-    if (is_help(cmd) || strcmp(cmd, "help") == 0) {
+    if (oz_server_is_help(cmd) || strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
         return EXIT_OK;
     }
@@ -797,10 +487,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc, argv);
     if (strcmp(cmd, "status") == 0)
-        return cmd_status(argc, argv);
+        return oz_server_cmd_status(argc, argv);
     if (strcmp(cmd, "signals") == 0)
-        return cmd_signals(argc, argv);
+        return oz_server_cmd_signals(argc, argv);
     if (strcmp(cmd, "verify") == 0)
-        return cmd_verify(argc, argv);
+        return oz_server_cmd_verify(argc, argv);
     return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);
 }

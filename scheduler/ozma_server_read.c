@@ -1,0 +1,332 @@
+/*
+ * ozma_server_read.c - ozma-server's commands that read a project: status
+ * (progress, queues, errors), signals (the canonical signals as JSON or
+ * CSV) and verify (unit files against their SHA-256, verify.c).  Each opens
+ * the project's database with its own connection and prints; ozma_server.c
+ * dispatches to them.
+ */
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ozma_cli.h"
+#include "ozma_server.h"
+#include "project.h"
+#include "sched_errors.h"
+#include "store.h"
+#include "verify.h"
+
+static const char usage_status[] =
+    "SYNOPSIS\n"
+    "    ozma-server status DIR [--json]\n"
+    "\n"
+    "    Units and replicas by state, hosts active in the last 24 hours, results\n"
+    "    returned recently, accounts, teams, signals and credit, and the units\n"
+    "    whose file on the server is bad (see verify); --json prints the object of\n"
+    "    GET /api/v1/status with those units as \"unit_files_bad\".\n";
+
+static const char usage_verify[] =
+    "SYNOPSIS\n"
+    "    ozma-server verify DIR [--all]\n"
+    "\n"
+    "    Hashes the files of the units marked bad (a host's download did not\n"
+    "    match and neither did the server's copy), or with --all of every unit,\n"
+    "    against the SHA-256 their load recorded.  A marked unit whose file\n"
+    "    matches again (restored, or cut again by ozma-split with the load's\n"
+    "    options) is cleared and sent again; --all marks any that does not\n"
+    "    match.  Prints a line per bad or cleared unit; exit status 1 while any\n"
+    "    file checked is bad.  Safe while `serve` runs.\n";
+
+static const char usage_signals[] =
+    "SYNOPSIS\n"
+    "    ozma-server signals DIR [--format json|csv] [--min-score X] [--dataset ID]\n"
+    "                        [--type T] [--limit N]\n"
+    "\n"
+    "    The canonical signals found so far, oldest first: all of them, or the\n"
+    "    first N with --limit (1..500).  --type is spike, gaussian, pulse, triplet,\n"
+    "    autocorr or line.  JSON is {\"signals\": [...]} as GET /api/v1/signals; CSV\n"
+    "    has a header line.\n";
+
+/* Opens DIR's database and one connection; complains on failure. */
+static int open_store(const char *dir, oz_db **db, oz_store **s)
+{
+    char why[512], path[OZ_PROJECT_PATH_MAX];
+    *db = NULL;
+    *s = NULL;
+    if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+    if (access(path, F_OK) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: not a project (no ozma.db)", dir);
+    int rc = oz_db_open(path, db, why, sizeof why);
+    if (rc == 0 && (rc = oz_store_open(*db, s, why, sizeof why)) != 0) {
+        oz_db_close(*db);
+        *db = NULL;
+    }
+    return rc ? oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why) : 0;
+}
+
+static void print_value(const json_t *v)
+{
+    if (json_is_integer(v))
+        printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        printf("%.6g", json_real_value(v));
+    else if (json_is_string(v))
+        printf("%s", json_string_value(v));
+    else if (json_is_null(v))
+        printf("-");
+    else
+        printf("%s", json_is_true(v) ? "yes" : json_is_false(v) ? "no" : "...");
+}
+
+int oz_server_cmd_status(int argc, char **argv)
+{
+    const char *dir = NULL;
+    bool as_json = false;
+    for (int i = 2; i < argc; i++) {
+        if (oz_server_is_help(argv[i])) {
+            fputs(usage_status, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--json") == 0)
+            as_json = true;
+        else if (argv[i][0] == '-')
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "status: unknown option %.40s", argv[i]);
+        else if (dir)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "status takes one DIR");
+        else
+            dir = argv[i];
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "status: no DIR given (see status --help)");
+    oz_db *db;
+    oz_store *s;
+    int rc = open_store(dir, &db, &s);
+    if (rc)
+        return rc;
+    json_t *o = NULL;
+    int status = EXIT_OK;
+    if ((rc = oz_store_status_json(s, (int64_t)time(NULL), &o)) != 0) {
+        status =
+            oz_cli_complain(PROG, EXIT_RUNTIME, "reading the status: %s", oz_sched_strerror(rc));
+        goto out;
+    }
+    json_t *bad = NULL;
+    if ((rc = oz_store_unit_files_bad_json(s, 500, &bad)) != 0 ||
+        json_object_set_new(o, "unit_files_bad", bad) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "reading the bad unit files: %s",
+                                 oz_sched_strerror(rc ? rc : OZ_SCHED_ENOMEM));
+        goto out;
+    }
+    if (as_json) {
+        char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        if (text)
+            puts(text);
+        free(text);
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v)
+        {
+            if (json_is_array(v)) /* unit_files_bad, below */
+                continue;
+            printf("%-14s", k);
+            if (json_is_object(v)) {
+                const char *k2;
+                json_t *v2;
+                int first = 1;
+                json_object_foreach(v, k2, v2)
+                {
+                    printf("%s%s ", first ? "" : ", ", k2);
+                    print_value(v2);
+                    first = 0;
+                }
+            } else {
+                print_value(v);
+            }
+            putchar('\n');
+        }
+        size_t i;
+        json_array_foreach(bad, i, v)
+            printf("file bad      %s (%s): %s\n", json_string_value(json_object_get(v, "unit_id")),
+                   json_string_value(json_object_get(v, "dataset")),
+                   json_string_value(json_object_get(v, "reason")));
+    }
+out:
+    json_decref(o);
+    oz_store_close(s);
+    oz_db_close(db);
+    return status;
+}
+
+static void csv_row(const json_t *g)
+{
+    static const char *const cols[] = {"id",      "type",     "freq_hz", "chirp_hz_s",
+                                       "time_s",  "time_utc", "score",   "power",
+                                       "fft_len", "unit_id",  "dataset"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        const json_t *v = json_object_get(g, cols[i]);
+        if (i)
+            putchar(',');
+        if (json_is_integer(v))
+            printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else if (json_is_real(v))
+            printf("%.17g", json_real_value(v));
+        else if (json_is_string(v)) { /* quoted, quotes doubled (RFC 4180) */
+            putchar('"');
+            for (const char *p = json_string_value(v); *p; p++) {
+                if (*p == '"')
+                    putchar('"');
+                putchar(*p);
+            }
+            putchar('"');
+        }
+    }
+    putchar('\n');
+}
+
+int oz_server_cmd_signals(int argc, char **argv)
+{
+    const char *dir = NULL, *format = "json";
+    oz_signal_query q = {.min_score = -DBL_MAX};
+    int limit = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        char flag[32];
+        int rc;
+        if (oz_server_is_help(a)) {
+            fputs(usage_signals, stdout);
+            return EXIT_OK;
+        }
+        if (a[0] != '-') {
+            if (dir)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "signals takes one DIR");
+            dir = a;
+            continue;
+        }
+        if ((rc = oz_server_flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
+            return rc;
+        if (strcmp(flag, "--format") == 0) {
+            if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "--format must be json or csv");
+            format = v;
+        } else if (strcmp(flag, "--min-score") == 0) {
+            if ((rc = oz_cli_parse_double(PROG, flag, v, &q.min_score)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(flag, "--dataset") == 0) {
+            if (!oz_wu_id_valid(v, OZ_WU_DATASET_MAX))
+                return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                       "--dataset: \"%.64s\" is not a dataset id", v);
+            q.dataset = v;
+        } else if (strcmp(flag, "--type") == 0) {
+            oz_sig_type t;
+            if (oz_sig_type_parse(v, &t) != OZ_SCI_OK)
+                return oz_cli_complain(
+                    PROG, EXIT_BADINPUT,
+                    "--type: \"%.20s\" is not spike, gaussian, pulse, triplet, autocorr or line",
+                    v);
+            q.type = v;
+        } else if (strcmp(flag, "--limit") == 0) {
+            if ((rc = oz_server_parse_int(flag, v, 1, 500, &limit)))
+                return rc;
+        } else
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: unknown option %s", flag);
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: no DIR given (see signals --help)");
+    oz_db *db;
+    oz_store *s;
+    int rc = open_store(dir, &db, &s);
+    if (rc)
+        return rc;
+    int status = EXIT_OK;
+    bool csv = strcmp(format, "csv") == 0;
+    json_t *all = json_array(), *page = NULL;
+    char cursor[64] = "";
+    q.limit = limit ? limit : 500;
+    if (!all) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
+        goto out;
+    }
+    if (csv)
+        puts("id,type,freq_hz,chirp_hz_s,time_s,time_utc,score,power,fft_len,unit_id,dataset");
+    for (;;) { /* page through with the cursor unless --limit */
+        q.after = *cursor ? cursor : NULL;
+        if ((rc = oz_store_signals_json(s, &q, &page)) != 0) {
+            status =
+                oz_cli_complain(PROG, EXIT_RUNTIME, "reading signals: %s", oz_sched_strerror(rc));
+            goto out;
+        }
+        json_t *arr = json_object_get(page, "signals"), *next = json_object_get(page, "next");
+        size_t i;
+        json_t *g;
+        json_array_foreach(arr, i, g)
+        {
+            if (csv)
+                csv_row(g);
+            else
+                json_array_append(all, g);
+        }
+        const char *nx = json_string_value(next);
+        if (limit || !nx || !*nx || strlen(nx) >= sizeof cursor)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", nx);
+        json_decref(page);
+        page = NULL;
+    }
+    if (!csv) {
+        json_t *o = json_pack("{s:O, s:O}", "signals", all, "next",
+                              limit ? json_object_get(page, "next") : json_null());
+        char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(o);
+        if (!text) {
+            status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
+            goto out;
+        }
+        puts(text);
+        free(text);
+    }
+out:
+    json_decref(page);
+    json_decref(all);
+    oz_store_close(s);
+    oz_db_close(db);
+    return status;
+}
+
+int oz_server_cmd_verify(int argc, char **argv)
+{
+    const char *dir = NULL;
+    bool all = false;
+    for (int i = 2; i < argc; i++) {
+        if (oz_server_is_help(argv[i])) {
+            fputs(usage_verify, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--all") == 0)
+            all = true;
+        else if (argv[i][0] == '-')
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "verify: unknown option %.40s", argv[i]);
+        else if (dir)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "verify takes one DIR");
+        else
+            dir = argv[i];
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "verify: no DIR given (see verify --help)");
+    char why[512];
+    oz_verify_report rep;
+    int rc = oz_verify_run(dir, all, stdout, &rep, why, sizeof why);
+    if (rc != 0)
+        return oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
+    if (rep.bad)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%zu of %zu unit files checked do not match",
+                               rep.bad, rep.checked);
+    printf("%zu unit files checked, all match; %zu units cleared\n", rep.checked, rep.cleared);
+    return EXIT_OK;
+}
