@@ -337,13 +337,21 @@ int oz_wk_http_download(oz_wk_http *h, const char *path, const char *part_file, 
 {
     *status = 0;
     dl d = {.easy = h->easy, .bytes = bytes, .err = {.max = ERROR_BODY_MAX}};
-    d.fd = open(part_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* Only ever a regular file: not through a symbolic link (O_NOFOLLOW), not
+     * into a device, and never blocked on a FIFO (O_NONBLOCK; a regular
+     * file ignores it). */
+    d.fd = open(part_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                0644);
     if (d.fd < 0)
         return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: %s", part_file, strerror(errno));
     int rc;
     struct stat st;
     if (fstat(d.fd, &st) != 0) {
         rc = oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: %s", part_file, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = oz_wk_fail(OZ_WK_EIO, why, whylen, "%s is not a regular file", part_file);
         goto out;
     }
     d.offset = (uint64_t)st.st_size;

@@ -29,6 +29,7 @@
  * With keep_results on, every result sent is copied to DIR/uploaded/.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,29 @@ void oz_wk_error_report(oz_wk_runner *r, size_t i)
     oz_wk_jobs_remove(&r->jobs, i);
 }
 
+/* The verified download (part, fsynced by oz_wk_http_download) becomes the
+ * task's unit file: renamed over dest only when dest is a regular file or
+ * absent (never over a device, FIFO or directory someone put there), then
+ * the task directory is fsynced so the name survives a power cut. */
+static int keep_download(const char *part, const char *dest, const char *dir, char *why,
+                         size_t whylen)
+{
+    struct stat st;
+    if (lstat(dest, &st) == 0 && !S_ISREG(st.st_mode))
+        return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s is not a regular file", dest);
+    if (rename(part, dest) != 0)
+        return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: %s", dest, strerror(errno));
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return oz_wk_fail(OZ_WK_EIO, why, whylen, "%s: fsync: %s", dir, strerror(e));
+    }
+    close(fd);
+    return OZ_WK_OK;
+}
+
 void oz_wk_unit_download(oz_wk_runner *r, size_t i)
 {
     oz_wk_job *j = &r->jobs.v[i];
@@ -197,8 +221,8 @@ void oz_wk_unit_download(oz_wk_runner *r, size_t i)
             return;
         }
         if (strcmp(hex, j->t.sha256) == 0) {
-            if (rename(part, dest) != 0) {
-                oz_wk_job_fail(j, "cannot keep the unit: %s", strerror(errno));
+            if (keep_download(part, dest, j->dir, why, sizeof why) != OZ_WK_OK) {
+                oz_wk_job_fail(j, "cannot keep the unit: %s", why);
                 return;
             }
             j->t.state = OZ_TASK_READY;

@@ -308,7 +308,9 @@ int oz_wk_http_call(oz_wk_http *h, const char *method, const char *path, const c
  * with a Range request (a server that ignores the range restarts it).
  * OZ_WK_OK once the file holds `bytes` bytes; OZ_WK_EHTTP for an error status
  * (*status says which), OZ_WK_ENET when the transfer broke (the part is kept),
- * OZ_WK_EFORMAT when the server sends more than `bytes`. */
+ * OZ_WK_EFORMAT when the server sends more than `bytes`.  part_file must be
+ * a regular file or a new name: a symbolic link, device or FIFO there is
+ * OZ_WK_EIO before anything is sent or written. */
 int oz_wk_http_download(oz_wk_http *h, const char *path, const char *part_file, uint64_t bytes,
                         long *status, char *why, size_t whylen);
 
