@@ -17,7 +17,9 @@
  *
  * --every K runs one step in K (a quick estimate: times scale by K; the
  * signal comparison is then partial).  The planner defaults to measure, as
- * a volunteer's worker would plan (with wisdom kept between units).
+ * the seti configuration asks and the worker plans (it keeps no FFTW wisdom
+ * between units yet; patient plans cut FFTW's time by about 15 % here, for
+ * about 230 s of planning).
  */
 #include <math.h>
 #include <stdio.h>
