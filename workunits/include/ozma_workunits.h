@@ -152,6 +152,26 @@ typedef struct oz_wu_reader oz_wu_reader;
  * give a sky position. */
 int oz_wu_open_sigmf(const char *path, oz_wu_reader **out, char *why, size_t whylen);
 
+/* What a .sigmf-meta document says, as oz_wu_open_sigmf reads it. */
+typedef struct oz_wu_sigmf_meta {
+    oz_wu_format format;
+    bool byte_swapped; /* a _be datatype */
+    double sample_rate, center_hz;
+    bool has_time;
+    int64_t start_ns;
+    bool has_sky;
+    double ra_deg, dec_deg;
+    uint64_t header_bytes;
+    uint64_t last_start; /* the last capture's core:sample_start */
+    bool has_dataset;    /* global.core:dataset names another data file */
+} oz_wu_sigmf_meta;
+
+/* Parses and checks a meta document held in memory (name for messages),
+ * with every check of oz_wu_open_sigmf that does not need the data file:
+ * a parser of strangers' bytes that needs no files (fuzz_sigmf_meta). */
+int oz_wu_sigmf_meta_parse(const char *text, size_t len, const char *name, oz_wu_sigmf_meta *out,
+                           char *why, size_t whylen);
+
 /* Opens a headerless interleaved raw recording; the file length must be a
  * whole number of samples. */
 int oz_wu_open_raw(const char *path, const oz_wu_raw_params *p, oz_wu_reader **out, char *why,

@@ -282,6 +282,47 @@ static int parse_meta(const json_t *root, const char *mpath, struct meta *m, cha
     return parse_captures(caps, mpath, m, why, whylen);
 }
 
+/* A meta document's bytes into m; *root (which m borrows from) is the
+ * caller's to json_decref, even on failure. */
+static int meta_load(const char *text, size_t len, const char *mpath, struct meta *m,
+                     json_t **root, char *why, size_t whylen)
+{
+    json_error_t err;
+    *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (!*root)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: invalid JSON at line %d column %d: %s",
+                          mpath, err.line, err.column, err.text);
+    return parse_meta(*root, mpath, m, why, whylen);
+}
+
+int oz_wu_sigmf_meta_parse(const char *text, size_t len, const char *name, oz_wu_sigmf_meta *out,
+                           char *why, size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    if (len > OZ_WU_META_MAX)
+        return oz_wu_fail(OZ_WU_ELIMIT, why, whylen, "%s: more than %u bytes", name,
+                          OZ_WU_META_MAX);
+    json_t *root = NULL;
+    struct meta m;
+    int rc = meta_load(text, len, name, &m, &root, why, whylen);
+    if (rc == OZ_WU_OK) {
+        out->format = m.dt->format;
+        out->byte_swapped = m.dt->swap;
+        out->sample_rate = m.sample_rate;
+        out->center_hz = m.center_hz;
+        out->has_time = m.has_time;
+        out->start_ns = m.start_ns;
+        out->has_sky = m.has_sky;
+        out->ra_deg = m.ra_deg;
+        out->dec_deg = m.dec_deg;
+        out->header_bytes = m.header_bytes;
+        out->last_start = m.last_start;
+        out->has_dataset = m.dataset != NULL;
+    }
+    json_decref(root);
+    return rc;
+}
+
 int oz_wu_open_sigmf(const char *path, oz_wu_reader **out, char *why, size_t whylen)
 {
     *out = NULL;
@@ -310,15 +351,8 @@ int oz_wu_open_sigmf(const char *path, oz_wu_reader **out, char *why, size_t why
     rc = oz_wu_read_small(mpath, OZ_WU_META_MAX, &text, &len, why, whylen);
     if (rc != OZ_WU_OK)
         goto out;
-    json_error_t err;
-    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        rc = oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: invalid JSON at line %d column %d: %s",
-                        mpath, err.line, err.column, err.text);
-        goto out;
-    }
     struct meta m;
-    rc = parse_meta(root, mpath, &m, why, whylen);
+    rc = meta_load(text, len, mpath, &m, &root, why, whylen);
     if (rc != OZ_WU_OK)
         goto out;
     if (m.dataset) {
