@@ -204,5 +204,15 @@ int oz_http_range_parse(const char *value, uint64_t size, uint64_t *first, uint6
 bool oz_units_file_name_valid(const char *name);
 /* A positive decimal id (no sign, no leading zero, <= 2^53); 0 otherwise. */
 int64_t oz_http_id_parse(const char *s, size_t len);
+/* The routing of begin() (http.c) alone: 200 with *id and *file for the
+ * route that answers method on url, 405 with allow naming the methods that
+ * url answers, or 404.  Pure, so that it can be fuzzed (fuzz_http_path). */
+int oz_http_route_status(const char *method, const char *url, int64_t *id, const char **file,
+                         char *allow, size_t allowlen);
+/* A query parameter's decimal integer in [min, max] (no sign, no space):
+ * 0 with *out, or -1. */
+int oz_http_int_parse(const char *v, long min, long max, long *out);
+/* Is s a paging cursor (1..64 printable ASCII characters, no space)? */
+bool oz_http_cursor_valid(const char *s);
 
 #endif

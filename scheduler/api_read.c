@@ -56,30 +56,42 @@ const char *oz_req_arg(oz_req *r, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+int oz_http_int_parse(const char *v, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < min || x > max || v[0] == '+' || v[0] == ' ')
+        return -1;
+    *out = x;
+    return 0;
+}
+
+bool oz_http_cursor_valid(const char *s)
+{
+    size_t n = strnlen(s, CURSOR_MAX + 1);
+    bool ok = n >= 1 && n <= CURSOR_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s[i] > 0x20 && s[i] < 0x7f;
+    return ok;
+}
+
 int oz_req_args_page(oz_req *r, int *limit, const char **after)
 {
     const char *l = oz_req_arg(r, "limit");
     *limit = 50;
     if (l) {
-        char *end;
-        errno = 0;
-        long v = strtol(l, &end, 10);
-        if (end == l || *end || errno || v < 1 || v > 500 || l[0] == '+' || l[0] == ' ') {
+        long v;
+        if (oz_http_int_parse(l, 1, 500, &v) != 0) {
             oz_reply_error(r, 400, "limit: \"%.20s\" is not an integer in 1..500", l);
             return -1;
         }
         *limit = (int)v;
     }
     *after = oz_req_arg(r, "after");
-    if (*after) {
-        size_t n = strlen(*after);
-        bool ok = n >= 1 && n <= CURSOR_MAX;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = (*after)[i] > 0x20 && (*after)[i] < 0x7f;
-        if (!ok) {
-            oz_reply_error(r, 400, "after: not a cursor from a previous \"next\"");
-            return -1;
-        }
+    if (*after && !oz_http_cursor_valid(*after)) {
+        oz_reply_error(r, 400, "after: not a cursor from a previous \"next\"");
+        return -1;
     }
     return 0;
 }

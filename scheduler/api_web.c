@@ -38,14 +38,10 @@ static int int_arg(oz_req *r, const char *key, long min, long max, long dflt, lo
     *out = dflt;
     if (!v)
         return 0;
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < min || x > max || v[0] == '+' || v[0] == ' ') {
+    if (oz_http_int_parse(v, min, max, out) != 0) {
         oz_reply_error(r, 400, "%s: \"%.20s\" is not an integer in %ld..%ld", key, v, min, max);
         return -1;
     }
-    *out = x;
     return 0;
 }
 

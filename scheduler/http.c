@@ -160,6 +160,42 @@ static bool match(const char *pat, const char *url, int64_t *id, const char **fi
     return !*p && !*u;
 }
 
+/* The route for method and url with its {id} and {file}, or NULL with
+ * allow naming the methods the url does answer (empty: no such url). */
+static const struct route *route_find(const char *method, const char *url, int64_t *id,
+                                      const char **file, char *allow, size_t allowlen)
+{
+    const bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    if (allowlen)
+        allow[0] = '\0';
+    for (size_t i = 0; i < NROUTES; i++) {
+        int64_t rid = 0;
+        const char *rfile = NULL;
+        if (!match(routes[i].pattern, url, &rid, &rfile))
+            continue;
+        if (strcmp(routes[i].method, method) == 0 ||
+            (head && strcmp(routes[i].method, "GET") == 0)) {
+            *id = rid;
+            *file = rfile;
+            return &routes[i];
+        }
+        size_t n = strnlen(allow, allowlen);
+        if (n + 1 < allowlen)
+            snprintf(allow + n, allowlen - n, "%s%s", n ? ", " : "", routes[i].method);
+    }
+    return NULL;
+}
+
+int oz_http_route_status(const char *method, const char *url, int64_t *id, const char **file,
+                         char *allow, size_t allowlen)
+{
+    *id = 0;
+    *file = NULL;
+    if (route_find(method, url, id, file, allow, allowlen))
+        return 200;
+    return allowlen && allow[0] ? 405 : 404;
+}
+
 static void store_close_cb(void *p)
 {
     oz_store_close(p);
@@ -321,30 +357,18 @@ static enum MHD_Result begin(oz_req *r, const char *version)
         return r->ret;
     if (atomic_load_explicit(&srv->draining, memory_order_relaxed))
         return oz_reply_error(r, 503, "the server is shutting down");
-    const bool head = strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
-    const struct route *rt = NULL;
     char allow[32] = "";
-    for (size_t i = 0; i < NROUTES && !rt; i++) {
-        int64_t id = 0;
-        const char *file = NULL;
-        if (!match(routes[i].pattern, r->url, &id, &file))
-            continue;
-        if (strcmp(routes[i].method, r->method) == 0 ||
-            (head && strcmp(routes[i].method, "GET") == 0)) {
-            rt = &routes[i];
-            r->id = id;
-            r->file = file;
-        } else {
-            size_t n = strlen(allow);
-            snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
-        }
-    }
+    int64_t id = 0;
+    const char *file = NULL;
+    const struct route *rt = route_find(r->method, r->url, &id, &file, allow, sizeof allow);
     if (!rt) {
         if (!*allow)
             return oz_reply_error(r, 404, "no such resource");
         oz_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);
         return r->ret;
     }
+    r->id = id;
+    r->file = file;
     r->route = rt;
     r->limit = (size_t)(rt->result_body ? srv->cfg.body_limit_result : srv->cfg.body_limit_json);
     const char *cl =

@@ -178,6 +178,21 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
     return 0;
 }
 
+/* The file's parsed JSON (or NULL with err) into c; takes obj. */
+static int decode(json_t *obj, const json_error_t *err, const char *name, oz_project_config *c,
+                  char *why, size_t whylen)
+{
+    if (!obj)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: line %d: %s", name, err->line,
+                             err->text);
+    char inner[256];
+    int rc = oz_project_config_from_json(obj, c, inner, sizeof inner);
+    json_decref(obj);
+    if (rc != 0)
+        return oz_sched_fail(rc, why, whylen, "%s: %s", name, inner);
+    return 0;
+}
+
 int oz_project_config_load(const char *path, oz_project_config *c, char *why, size_t whylen)
 {
     struct stat st;
@@ -190,15 +205,18 @@ int oz_project_config_load(const char *path, oz_project_config *c, char *why, si
                              OZ_PROJECT_CONFIG_MAX);
     json_error_t err;
     json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!obj)
-        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: line %d: %s", path, err.line,
-                             err.text);
-    char inner[256];
-    int rc = oz_project_config_from_json(obj, c, inner, sizeof inner);
-    json_decref(obj);
-    if (rc != 0)
-        return oz_sched_fail(rc, why, whylen, "%s: %s", path, inner);
-    return 0;
+    return decode(obj, &err, path, c, why, whylen);
+}
+
+int oz_project_config_parse(const char *buf, size_t len, const char *name, oz_project_config *c,
+                            char *why, size_t whylen)
+{
+    if (len > OZ_PROJECT_CONFIG_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: more than %d bytes", name,
+                             OZ_PROJECT_CONFIG_MAX);
+    json_error_t err;
+    json_t *obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    return decode(obj, &err, name, c, why, whylen);
 }
 
 json_t *oz_project_config_to_json(const oz_project_config *c)

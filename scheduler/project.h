@@ -69,6 +69,10 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
 /* Reads a project.json (at most OZ_PROJECT_CONFIG_MAX bytes, duplicate keys
  * refused) over the defaults.  Messages start with the path. */
 int oz_project_config_load(const char *path, oz_project_config *c, char *why, size_t whylen);
+/* The same from the bytes of a project.json in memory (name for messages):
+ * what the fuzz target feeds (tests/fuzz/fuzz_project_config.c). */
+int oz_project_config_parse(const char *buf, size_t len, const char *name, oz_project_config *c,
+                            char *why, size_t whylen);
 /* Every key as a new JSON object (with "version"), NULL on ENOMEM. */
 json_t *oz_project_config_to_json(const oz_project_config *c);
 
