@@ -29,7 +29,8 @@ def make_project(bin_dir, work, samples, unit_samples, config, quorum=2, replica
         json.dump(cfg, f)
     subprocess.run([server, "load", proj, rec, "--name", "rec", "--unit-samples",
                     str(unit_samples), "--fft-max", "1024", "--chirp-max", "2", "--quorum",
-                    str(quorum), "--replicas", str(replicas), "--quiet"],
+                    str(quorum), "--replicas", str(replicas), "--max-total",
+                    str(max(6, replicas)), "--quiet"],
                    check=True, capture_output=True)
     units = os.path.join(proj, "units")
     files = sorted(f for f in os.listdir(units) if f.endswith(".ozwu"))
