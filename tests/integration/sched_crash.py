@@ -13,7 +13,13 @@
 # total the sum of its replicas' credit.  Prints "ok: ..." / "FAIL: ..."
 # lines and exits 1 on any failure.
 #
-#   python3 sched_crash.py BIN_DIR WORK CYCLES
+#   python3 sched_crash.py BIN_DIR WORK CYCLES [iofault]
+#
+# With "iofault" each cycle's server also has I/O errors injected below
+# SQLite (BIN_DIR/oz_vfs_fault.so preloaded, tests/fault/vfs_fault.c): a
+# run of write-side calls at a random point fail, so requests meanwhile
+# may get 500 or 503, never a 200 for what was not stored; the last, clean
+# start has none.
 import hashlib
 import os
 import random
@@ -28,6 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sched_project  # noqa: E402
 
 BIN, WORK, CYCLES = sys.argv[1], sys.argv[2], int(sys.argv[3])
+IOFAULT = sys.argv[4:5] == ["iofault"]
+FAULT_OK = (500, 503) if IOFAULT else (503,)
 HOSTS = 8
 failures = 0
 
@@ -61,8 +69,8 @@ class Server:
         self.hostport = None
         self.start()
 
-    def start(self):
-        self.proc, url = sched_project.serve(BIN, proj, log)
+    def start(self, env=None):
+        self.proc, url = sched_project.serve(BIN, proj, log, env)
         with open(os.path.join(WORK, "server.pid"), "w") as f:  # for the script's cleanup
             f.write(str(self.proc.pid))
         self.hostport = url.split("//", 1)[1]
@@ -112,7 +120,7 @@ def host(key, seed):
                                key=key)
                 if st == 200 and j.get("accepted") is True:
                     acked(rid)
-                elif st != 503:
+                elif st not in FAULT_OK:
                     unexpected.append("PUT %d: %s %s" % (rid, st, str(j)[:200]))
                 time.sleep(0.05)
                 continue
@@ -121,13 +129,13 @@ def host(key, seed):
                     "results": [{"replica_id": r, "result": todo[r]} for r in carried]}
             st, j = c.json("POST", "/api/v1/work", body, key=key)
             if st != 200:
-                if st != 503:
+                if st not in FAULT_OK:
                     unexpected.append("work: %s %s" % (st, str(j)[:200]))
                 continue
             for s in j.get("results", []):
                 if s.get("accepted") is True:
                     acked(s["replica_id"])
-                elif s.get("error", {}).get("status") != 503:
+                elif s.get("error", {}).get("status") not in FAULT_OK:
                     unexpected.append("carried %s" % str(s)[:200])
             for a in j["assignments"]:
                 held.add(a["replica_id"])
@@ -147,15 +155,33 @@ threads = [threading.Thread(target=host, args=(k, i)) for i, k in enumerate(keys
 for t in threads:
     t.start()
 rnd = random.Random(int(os.environ.get("OZ_CRASH_SEED", "1")))
+def fault_env(after, count):
+    """The environment of a server with the fault VFS preloaded (under
+    ASan it comes before ASan's runtime, which must be told to allow it)."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return {"LD_PRELOAD": os.path.join(os.path.abspath(BIN), "oz_vfs_fault.so"),
+            "OZ_VFS_FAULT_AFTER": str(after), "OZ_VFS_FAULT_COUNT": str(count),
+            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+
+
 before = []
+exited = []  # exit statuses of servers that ended before their kill
+if IOFAULT:
+    srv.proc.kill()
+    srv.proc.wait()
+    srv.start(fault_env(100, 20))
 try:
     for cycle in range(CYCLES):
         time.sleep(rnd.uniform(0.2, 0.8))
         before.append(len(ledger))
         srv.proc.send_signal(signal.SIGKILL)
-        srv.proc.wait()
-        srv.start()
+        if srv.proc.wait() != -signal.SIGKILL:
+            exited.append(srv.proc.returncode)
+        last = cycle == CYCLES - 1
+        srv.start(None if last or not IOFAULT else fault_env(rnd.randint(20, 400),
+                                                             rnd.randint(1, 40)))
     total = len(results) * 2
+    check(not exited, "no server ended by itself before its kill (%s)" % exited)
     check(all(0 < n < total for n in before) and before == sorted(set(before)),
           "%d kill -9 cycles, each under load: results acknowledged at each kill %s of %d, "
           "%d requests cut" % (CYCLES, before, total, cut[0]))
@@ -224,4 +250,8 @@ print("figures: cycles=%d acknowledged=%d stored=%d cut=%d"
 with open(log, errors="replace") as f:
     text = f.read()
 check("Sanitizer" not in text and "runtime error" not in text, "no sanitizer report")
+if IOFAULT:
+    n = text.count("disk I/O error")
+    check(n > 0, "the faults reached the server: %d log lines name a disk I/O error" % n)
+    print("figures: io_error_lines=%d" % n)
 sys.exit(1 if failures else 0)

@@ -56,12 +56,14 @@ def make_project(bin_dir, work, samples, unit_samples, config, quorum=2, replica
     return proj, results
 
 
-def serve(bin_dir, proj, log):
-    """Starts `ozma-server serve PROJ --port 0`, its stderr appended to LOG;
-    returns (process, base URL); raises when it prints no ready line."""
+def serve(bin_dir, proj, log, env=None):
+    """Starts `ozma-server serve PROJ --port 0`, its stderr appended to LOG,
+    with ENV added to its environment; returns (process, base URL); raises
+    when it prints no ready line."""
     errf = open(log, "ab")
     proc = subprocess.Popen([os.path.join(bin_dir, "ozma-server"), "serve", proj, "--port", "0"],
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            env=dict(os.environ, **(env or {})))
     line = proc.stderr.readline().decode()
     errf.write(line.encode())
     errf.flush()
