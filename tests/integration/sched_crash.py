@@ -55,9 +55,13 @@ CONFIG = {"job_tick_s": 0.2, "per_ip_connection_limit": 0, "rate_per_host": 1e5,
           "rate_burst": 1e6, "read_rate": 1e5, "read_burst": 1e6, "max_ncpus": 64,
           "new_host_ncpus": 64, "daily_result_quota": 1000000, "max_hosts_per_account": 1000,
           "max_hosts_per_account_day": 1000, "max_in_progress_per_cpu": 2}
-# About 70 units a cycle, at about 100 results a second: enough that the hosts still have work to do when
-# the last kill comes.
-proj, results = sched_project.make_project(BIN, WORK, max(8, CYCLES) << 18, 1 << 12, CONFIG)
+# About 36 units (73 replicas) a cycle, and each kill comes after 15 to 55
+# new acknowledgments (at a random moment of the upload stream, whatever
+# the machine's speed): the hosts still have work at the last kill, then
+# return the rest.  No more units than that: the sanitized ozma-search
+# takes 60 ms a unit to compute them beforehand.
+proj, results = sched_project.make_project(BIN, WORK, max(8, CYCLES) << 17, 1 << 12, CONFIG)
+PACE = [0.02]
 print("ok: %d units, each result computed beforehand" % len(results))
 log = os.path.join(WORK, "serve.log")
 db_path = os.path.join(proj, "ozma.db")
@@ -122,7 +126,7 @@ def host(key, seed):
                     acked(rid)
                 elif st not in FAULT_OK:
                     unexpected.append("PUT %d: %s %s" % (rid, st, str(j)[:200]))
-                time.sleep(0.05)
+                time.sleep(PACE[0])
                 continue
             carried = sorted(todo)[:2]
             body = {"want_seconds": 1, "held": sorted(held),
@@ -142,7 +146,7 @@ def host(key, seed):
                 todo[a["replica_id"]] = results[a["unit_id"]]
             if not j["assignments"] and not todo:
                 time.sleep(0.1)
-            time.sleep(0.05)  # a pace that makes the work last through the cycles
+            time.sleep(PACE[0])  # a pace that makes the work last through the cycles
         except (OSError, http.client.HTTPException):
             cut[0] += 1
             c.close()
@@ -172,7 +176,9 @@ if IOFAULT:
     srv.start(fault_env(100, 20))
 try:
     for cycle in range(CYCLES):
-        time.sleep(rnd.uniform(0.2, 0.8))
+        target, t = len(ledger) + rnd.randint(15, 55), time.monotonic()
+        while len(ledger) < target and time.monotonic() < t + 20:
+            time.sleep(0.002)
         before.append(len(ledger))
         srv.proc.send_signal(signal.SIGKILL)
         if srv.proc.wait() != -signal.SIGKILL:
@@ -186,6 +192,7 @@ try:
           "%d kill -9 cycles, each under load: results acknowledged at each kill %s of %d, "
           "%d requests cut" % (CYCLES, before, total, cut[0]))
     # A clean run to the end: every unit validated, or 60 s.
+    PACE[0] = 0.005
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         db = sqlite3.connect(db_path, timeout=10)

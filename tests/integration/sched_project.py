@@ -64,9 +64,14 @@ def serve(bin_dir, proj, log, env=None):
     proc = subprocess.Popen([os.path.join(bin_dir, "ozma-server"), "serve", proj, "--port", "0"],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             env=dict(os.environ, **(env or {})))
-    line = proc.stderr.readline().decode()
-    errf.write(line.encode())
-    errf.flush()
+    # Its log may say something before the ready line (a job that met an
+    # injected fault, say): read up to that line, or the end.
+    while True:
+        line = proc.stderr.readline().decode()
+        errf.write(line.encode())
+        errf.flush()
+        if not line or ("ozma-server: serving" in line and "http://" in line):
+            break
     # the rest of its log, copied by a child that ends when the server does
     subprocess.Popen(["cat"], stdin=proc.stderr, stdout=errf)
     proc.stderr.close()

@@ -278,8 +278,12 @@ try:
           % (base[1], after[1]))
     check(after[2] <= base[2] + 2, "threads back to baseline after idle: %d -> %d"
           % (base[2], after[2]))
-    check(after[0] <= base[0] + db_kb + 32768, "RSS within bound of baseline after idle: "
-          "%d kB -> %d kB (database and WAL %d kB)" % (base[0], after[0], db_kb))
+    if os.environ.get("OZ_SOAK_SANITIZED"):
+        print("ok: RSS %d kB -> %d kB not bounded under ASan, whose quarantine keeps freed memory"
+              " (LeakSanitizer checks for leaks at exit)" % (base[0], after[0]))
+    else:
+        check(after[0] <= base[0] + db_kb + 32768, "RSS within bound of baseline after idle: "
+              "%d kB -> %d kB (database and WAL %d kB)" % (base[0], after[0], db_kb))
     print("figures: hosts=%d seconds=%.1f requests=%d rps=%.0f p50_ms=%.1f p99_ms=%.1f "
           "server_work_p99_ms<=%g "
           "rss_kb=%d->%d fds=%d->%d threads=%d->%d"

@@ -7,7 +7,7 @@
 # Requests meanwhile may get 500 or 503; every result acknowledged with 200
 # must be stored byte for byte, counted once and credited once after a
 # clean restart.  Without python3 or the shim the test is skipped (exit
-# 77).  About 25 s.  KEEP=1 keeps the scratch directory.
+# 77).  About 10 s.  KEEP=1 keeps the scratch directory.
 #
 # Usage: test_sched_iofault.sh BIN_DIR   (ctest passes build/PRESET/bin)
 set -u
