@@ -10,6 +10,8 @@ packages=(
   # libraries (DESIGN.md: fftw3 single precision, jansson; STYLE.md: libsodium, cmocka;
   # libssl-dev for libcrypto's SHA-NI SHA-256 of unit files, workunits/lib/sha256.c)
   libfftw3-dev libjansson-dev libsodium-dev libcmocka-dev libssl-dev
+  # the sky (workunits/lib/sky.c): ERFA for the barycentric correction, HEALPix pixels
+  liberfa-dev libchealpix-dev
   # scheduler (HTTP server, SQLite; libunistring's NFKC and case folding for the
   # names people see, scheduler/name.c) and worker (HTTP client, INI preferences)
   libmicrohttpd-dev libsqlite3-dev sqlite3 libunistring-dev libcurl4-openssl-dev libinih-dev

@@ -646,6 +646,45 @@ int oz_wu_write_file_mode(const char *path, const void *buf, size_t len, unsigne
  * path before their work, not after it. */
 int oz_wu_out_check(const char *path, char *why, size_t whylen);
 
+/* ---- the sky: site, pointing, HEALPix pixel, barycentric frequency (sky.c) ------------- */
+
+/* An observatory: WGS84 geodetic latitude and longitude (east), height. */
+typedef struct oz_wu_site {
+    double lat_deg, lon_deg, alt_m;
+} oz_wu_site;
+/* Earth orientation: UT1-UTC and polar motion (IERS), zeros when unknown. */
+typedef struct oz_wu_eop {
+    double dut1_s, xp_rad, yp_rad;
+} oz_wu_eop;
+/* Where the beam pointed t_s seconds after a recording's first sample
+ * (ICRS); a track is such points in time order, the beam moving linearly
+ * between them. */
+typedef struct oz_wu_pointing {
+    double t_s, ra_deg, dec_deg;
+} oz_wu_pointing;
+
+#define OZ_WU_NSIDE_MAX 8192 /* HEALPix resolution: a power of two up to this */
+
+/* Is the site possible: latitude [-90, 90], longitude [-180, 360], height
+ * [-12 km, 1000 km]? */
+bool oz_wu_site_valid(const oz_wu_site *s);
+/* "LAT,LON,ALT_M" (load --site, ozma-synth --site) into *out. */
+int oz_wu_site_parse(const char *s, oz_wu_site *out, char *why, size_t whylen);
+/* The track's position at t_s: held before the first and after the last
+ * point, linear between (RA the short way round). */
+void oz_wu_pointing_at(const oz_wu_pointing *p, size_t n, double t_s, double *ra_deg,
+                       double *dec_deg);
+bool oz_wu_nside_valid(int nside);
+/* The HEALPix pixel (NESTED) holding (ra, dec) at nside, and a pixel's centre. */
+int64_t oz_wu_sky_pixel(int nside, double ra_deg, double dec_deg);
+void oz_wu_sky_pixel_centre(int nside, int64_t pix, double *ra_deg, double *dec_deg);
+/* The barycentric Doppler factor zb at UTC utc_ns for a source at (ra, dec)
+ * seen from site: f_bary = f_topo / zb (Wright & Eastman 2014 eq. 28, as
+ * astropy's radial_velocity_correction; eop may be NULL).  OZ_WU_EINVAL for
+ * an impossible site or position or a time ERFA cannot take. */
+int oz_wu_sky_doppler(const oz_wu_site *site, const oz_wu_eop *eop, int64_t utc_ns, double ra_deg,
+                      double dec_deg, double *zb);
+
 /* ---- synthetic recordings (ozma-synth) ------------------------------------------------ */
 
 /* One injected signal.  Frequencies are offsets from the centre at t = 0 of
