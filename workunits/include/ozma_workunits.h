@@ -117,6 +117,24 @@ int oz_wu_time_from_jd(double jd, int64_t *ns);
  * not starting with '.' or '-' (safe in file names and URLs)? */
 bool oz_wu_id_valid(const char *s, size_t max);
 
+/* ---- the sky: types (functions in "the sky" below, sky.c) ---------------------------- */
+
+/* An observatory: WGS84 geodetic latitude and longitude (east), height. */
+typedef struct oz_wu_site {
+    double lat_deg, lon_deg, alt_m;
+} oz_wu_site;
+/* Earth orientation: UT1-UTC and polar motion (IERS), zeros when unknown. */
+typedef struct oz_wu_eop {
+    double dut1_s, xp_rad, yp_rad;
+} oz_wu_eop;
+/* Where the beam pointed t_s seconds after a recording's first sample
+ * (ICRS); a track is such points in time order, the beam moving linearly
+ * between them. */
+typedef struct oz_wu_pointing {
+    double t_s, ra_deg, dec_deg;
+} oz_wu_pointing;
+#define OZ_WU_POINTING_MAX 256u /* pointing track points of a recording or dataset */
+
 /* ---- recordings: the reader interface ------------------------------------------ */
 
 /* What a reader knows about its input.  Times and positions are those of the
@@ -131,6 +149,13 @@ typedef struct oz_wu_info {
     bool has_sky;
     double ra_deg, dec_deg;           /* sky position (if has_sky) */
     char name[OZ_WU_DATASET_MAX + 1]; /* a dataset id made from the file name */
+    bool has_site;                    /* SigMF global.core:geolocation */
+    struct oz_wu_site site;
+    /* A SigMF recording's per-capture pointing (ozma:ra_deg/ozma:dec_deg of
+     * captures[i], at their sample_start / sample_rate), in time order;
+     * 0 when the pointing is fixed (has_sky) or unknown. */
+    uint32_t ntrack;
+    struct oz_wu_pointing track[OZ_WU_POINTING_MAX];
 } oz_wu_info;
 
 /* Parameters of a headerless raw recording (--format --sample-rate
@@ -648,20 +673,6 @@ int oz_wu_out_check(const char *path, char *why, size_t whylen);
 
 /* ---- the sky: site, pointing, HEALPix pixel, barycentric frequency (sky.c) ------------- */
 
-/* An observatory: WGS84 geodetic latitude and longitude (east), height. */
-typedef struct oz_wu_site {
-    double lat_deg, lon_deg, alt_m;
-} oz_wu_site;
-/* Earth orientation: UT1-UTC and polar motion (IERS), zeros when unknown. */
-typedef struct oz_wu_eop {
-    double dut1_s, xp_rad, yp_rad;
-} oz_wu_eop;
-/* Where the beam pointed t_s seconds after a recording's first sample
- * (ICRS); a track is such points in time order, the beam moving linearly
- * between them. */
-typedef struct oz_wu_pointing {
-    double t_s, ra_deg, dec_deg;
-} oz_wu_pointing;
 
 #define OZ_WU_NSIDE_MAX 8192 /* HEALPix resolution: a power of two up to this */
 
@@ -712,6 +723,10 @@ typedef struct oz_wu_synth {
     size_t ninj;
     bool has_sky; /* written as ozma:ra_deg/ozma:dec_deg */
     double ra_deg, dec_deg;
+    bool has_site; /* written as core:geolocation */
+    oz_wu_site site;
+    const oz_wu_pointing *track; /* a pointing track (the first point at 0 s), or NULL */
+    size_t ntrack;
 } oz_wu_synth;
 
 /* Checks a synth description: positive rates, SNRs, periods, offsets inside

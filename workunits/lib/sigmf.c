@@ -11,6 +11,9 @@
  *   global.core:num_channels 1 if present
  *   global.core:dataset      another data file name in the same directory
  *   global.ozma:ra_deg, ozma:dec_deg   optional sky position (our extension)
+ *   global.core:geolocation  optional site: a GeoJSON Point [lon, lat, alt_m]
+ *   captures[i].ozma:ra_deg, ozma:dec_deg   optional pointing track: where
+ *                            the beam pointed from that capture's sample on
  *   captures[0].core:frequency    required here
  *   captures[0].core:datetime     optional start time (RFC 3339, Z)
  *   captures[0].core:header_bytes bytes to skip at the start of the data
@@ -80,6 +83,10 @@ struct meta {
     int64_t start_ns;
     bool has_sky;
     double ra_deg, dec_deg;
+    bool has_site;
+    oz_wu_site site;
+    uint32_t ntrack; /* captures' pointing, t_s = sample_start / sample_rate */
+    oz_wu_pointing track[OZ_WU_POINTING_MAX];
     uint64_t header_bytes;
     const char *dataset; /* borrowed from the JSON, or NULL */
     uint64_t last_start; /* the last capture's core:sample_start */
@@ -120,6 +127,86 @@ static int get(const json_t *obj, const char *where, const char *key, json_type 
             return rc_;                                                                            \
     } while (0)
 
+/* An angle pair at obj's keys ozma:ra_deg/ozma:dec_deg: both or neither,
+ * in range; *has says which. */
+static int radec(const json_t *obj, const char *where, const char *mpath, bool *has, double *ra,
+                 double *dec, char *why, size_t whylen)
+{
+    json_t *jra, *jdec;
+    *has = false;
+    GET(obj, where, "ozma:ra_deg", JSON_REAL, false, jra);
+    GET(obj, where, "ozma:dec_deg", JSON_REAL, false, jdec);
+    if ((jra == NULL) != (jdec == NULL))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: %s.%s is missing (give both ozma:ra_deg and ozma:dec_deg)", mpath,
+                          where, jra ? "ozma:dec_deg" : "ozma:ra_deg");
+    if (!jra)
+        return OZ_WU_OK;
+    *ra = json_number_value(jra);
+    *dec = json_number_value(jdec);
+    if (!(*ra >= 0 && *ra < 360))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen, "%s: %s.ozma:ra_deg %g is outside [0, 360)",
+                          mpath, where, *ra);
+    if (!(*dec >= -90 && *dec <= 90))
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: %s.ozma:dec_deg %g is outside [-90, 90]", mpath, where, *dec);
+    *has = true;
+    return OZ_WU_OK;
+}
+
+/* A capture's pointing, a point of the track from its first sample on. */
+static int capture_pointing(const json_t *c, const char *where, const char *mpath, json_int_t start,
+                            struct meta *m, char *why, size_t whylen)
+{
+    bool has;
+    double ra = 0, dec = 0;
+    int rc = radec(c, where, mpath, &has, &ra, &dec, why, whylen);
+    if (rc != OZ_WU_OK || !has)
+        return rc;
+    if (m->ntrack == OZ_WU_POINTING_MAX)
+        return oz_wu_fail(OZ_WU_ELIMIT, why, whylen,
+                          "%s: more than %u captures give a pointing", mpath, OZ_WU_POINTING_MAX);
+    m->track[m->ntrack++] = (oz_wu_pointing){(double)start / m->sample_rate, ra, dec};
+    return OZ_WU_OK;
+}
+
+/* global.core:geolocation: a GeoJSON Point, [longitude, latitude] or
+ * [longitude, latitude, altitude in metres] (RFC 7946 order). */
+static int geolocation(const json_t *global, const char *mpath, struct meta *m, char *why,
+                       size_t whylen)
+{
+    json_t *g, *type, *coords;
+    GET(global, "global", "core:geolocation", JSON_OBJECT, false, g);
+    if (!g)
+        return OZ_WU_OK;
+    GET(g, "global.core:geolocation", "type", JSON_STRING, true, type);
+    GET(g, "global.core:geolocation", "coordinates", JSON_ARRAY, true, coords);
+    size_t n = json_array_size(coords);
+    if (strcmp(json_string_value(type), "Point") != 0 || n < 2 || n > 3)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: global.core:geolocation must be a GeoJSON Point with coordinates "
+                          "[lon, lat] or [lon, lat, alt]",
+                          mpath);
+    double v[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        const json_t *x = json_array_get(coords, i);
+        if (!json_is_number(x))
+            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                              "%s: global.core:geolocation.coordinates[%zu]: expected a number, "
+                              "got %s",
+                              mpath, i, oz_sci_json_type(x));
+        v[i] = json_number_value(x);
+    }
+    m->site = (oz_wu_site){.lat_deg = v[1], .lon_deg = v[0], .alt_m = v[2]};
+    if (!oz_wu_site_valid(&m->site) || m->site.lon_deg > 180)
+        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
+                          "%s: global.core:geolocation [%g, %g, %g] is not a place on Earth "
+                          "(longitude [-180, 180], latitude [-90, 90], altitude [-12 km, 1000 km])",
+                          mpath, v[0], v[1], v[2]);
+    m->has_site = true;
+    return OZ_WU_OK;
+}
+
 static int parse_captures(const json_t *caps, const char *mpath, struct meta *m, char *why,
                           size_t whylen)
 {
@@ -128,6 +215,7 @@ static int parse_captures(const json_t *caps, const char *mpath, struct meta *m,
         return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
                           "%s: captures is empty (captures[0].core:frequency is required)", mpath);
     uint64_t prev_start = 0;
+    int rc_sky;
     for (size_t i = 0; i < n; i++) {
         const json_t *c = json_array_get(caps, i);
         char where[32];
@@ -172,6 +260,9 @@ static int parse_captures(const json_t *caps, const char *mpath, struct meta *m,
             if (i == 0)
                 m->header_bytes = (uint64_t)hb;
         }
+
+        if ((rc_sky = capture_pointing(c, where, mpath, start, m, why, whylen)) != OZ_WU_OK)
+            return rc_sky;
 
         GET(c, where, "core:datetime", JSON_STRING, false, v);
         if (v) {
@@ -261,25 +352,17 @@ static int parse_meta(const json_t *root, const char *mpath, struct meta *m, cha
                               mpath, m->dataset);
     }
 
-    json_t *ra, *dec;
-    GET(global, "global", "ozma:ra_deg", JSON_REAL, false, ra);
-    GET(global, "global", "ozma:dec_deg", JSON_REAL, false, dec);
-    if ((ra == NULL) != (dec == NULL))
-        return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
-                          "%s: global.%s is missing (give both ozma:ra_deg and ozma:dec_deg)",
-                          mpath, ra ? "ozma:dec_deg" : "ozma:ra_deg");
-    if (ra) {
-        m->ra_deg = json_number_value(ra);
-        m->dec_deg = json_number_value(dec);
-        if (!(m->ra_deg >= 0 && m->ra_deg < 360))
-            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
-                              "%s: global.ozma:ra_deg %g is outside [0, 360)", mpath, m->ra_deg);
-        if (!(m->dec_deg >= -90 && m->dec_deg <= 90))
-            return oz_wu_fail(OZ_WU_EFORMAT, why, whylen,
-                              "%s: global.ozma:dec_deg %g is outside [-90, 90]", mpath, m->dec_deg);
+    int rc = radec(global, "global", mpath, &m->has_sky, &m->ra_deg, &m->dec_deg, why, whylen);
+    if (rc == OZ_WU_OK)
+        rc = geolocation(global, mpath, m, why, whylen);
+    if (rc == OZ_WU_OK)
+        rc = parse_captures(caps, mpath, m, why, whylen);
+    if (rc == OZ_WU_OK && m->ntrack > 0 && !m->has_sky) { /* the track's start stands for it */
         m->has_sky = true;
+        m->ra_deg = m->track[0].ra_deg;
+        m->dec_deg = m->track[0].dec_deg;
     }
-    return parse_captures(caps, mpath, m, why, whylen);
+    return rc;
 }
 
 /* A meta document's bytes into m; *root (which m borrows from) is the
@@ -386,6 +469,10 @@ int oz_wu_open_sigmf(const char *path, oz_wu_reader **out, char *why, size_t why
     r->info.has_sky = m.has_sky;
     r->info.ra_deg = m.ra_deg;
     r->info.dec_deg = m.dec_deg;
+    r->info.has_site = m.has_site;
+    r->info.site = m.site;
+    r->info.ntrack = m.ntrack;
+    memcpy(r->info.track, m.track, m.ntrack * sizeof m.track[0]);
     oz_wu_name_from_path(mpath, r->info.name, sizeof r->info.name);
     *out = r;
 out:
@@ -444,15 +531,35 @@ static json_t *build_meta(const struct datatype *dt, const oz_wu_info *info,
     bad |= json_object_set_new(g, "core:recorder", json_string("ozma"));
     if (description)
         bad |= json_object_set_new(g, "core:description", json_string(description));
-    if (info->has_sky) {
+    if (info->has_sky && info->ntrack == 0) {
         bad |= json_object_set_new(g, "ozma:ra_deg", json_real(info->ra_deg));
         bad |= json_object_set_new(g, "ozma:dec_deg", json_real(info->dec_deg));
+    }
+    if (info->has_sky || info->ntrack > 0) {
         bad |= json_object_set_new(
             g, "core:extensions",
             json_pack("[{s:s, s:s, s:b}]", "name", "ozma", "version", "1.0.0", "optional", 1));
     }
+    if (info->has_site)
+        bad |= json_object_set_new(
+            g, "core:geolocation",
+            json_pack("{s:s, s:[f, f, f]}", "type", "Point", "coordinates", info->site.lon_deg,
+                      info->site.lat_deg, info->site.alt_m));
     bad |= json_object_set_new(c, "core:sample_start", json_integer(0));
     bad |= json_object_set_new(c, "core:frequency", json_real(info->center_hz));
+    /* a track: one capture per point (the first at sample 0) */
+    for (uint32_t i = 0; i < info->ntrack && i < OZ_WU_POINTING_MAX; i++) {
+        json_t *ci = c;
+        if (i > 0) {
+            json_int_t at = (json_int_t)llround(info->track[i].t_s * info->sample_rate);
+            if (!(ci = json_pack("{s:I, s:f}", "core:sample_start", at, "core:frequency",
+                                 info->center_hz)) ||
+                json_array_append_new(cs, ci) != 0)
+                goto fail;
+        }
+        bad |= json_object_set_new(ci, "ozma:ra_deg", json_real(info->track[i].ra_deg));
+        bad |= json_object_set_new(ci, "ozma:dec_deg", json_real(info->track[i].dec_deg));
+    }
     if (info->has_time) {
         char t[48];
         int digits = info->start_ns % 1000000000 == 0 ? 0 : 9;

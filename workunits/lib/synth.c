@@ -130,6 +130,24 @@ int oz_wu_synth_check(const oz_wu_synth *s, char *why, size_t whylen)
                           "sky position %g, %g is outside [0, 360) x "
                           "[-90, 90]",
                           s->ra_deg, s->dec_deg);
+    if (s->has_site && !oz_wu_site_valid(&s->site))
+        return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "site %g, %g, %g m is not on Earth",
+                          s->site.lat_deg, s->site.lon_deg, s->site.alt_m);
+    if (s->ntrack > OZ_WU_POINTING_MAX || (s->ntrack > 0 && !s->track))
+        return oz_wu_fail(OZ_WU_EINVAL, why, whylen, "more than %u pointings",
+                          OZ_WU_POINTING_MAX);
+    for (size_t i = 0; i < s->ntrack; i++) {
+        const oz_wu_pointing *p = &s->track[i];
+        if (i == 0 ? p->t_s != 0 : !(p->t_s > s->track[i - 1].t_s && p->t_s < duration(s)))
+            return oz_wu_fail(OZ_WU_EINVAL, why, whylen,
+                              "pointing %zu at %g s: the first must be at 0 s, the others later "
+                              "in turn and inside the recording",
+                              i + 1, p->t_s);
+        if (!(p->ra_deg >= 0 && p->ra_deg < 360) || !(p->dec_deg >= -90 && p->dec_deg <= 90))
+            return oz_wu_fail(OZ_WU_EINVAL, why, whylen,
+                              "pointing %zu: %g, %g is outside [0, 360) x [-90, 90]", i + 1,
+                              p->ra_deg, p->dec_deg);
+    }
     double T = duration(s), nyq = s->sample_rate / 2;
     for (size_t i = 0; i < s->ninj; i++) {
         const oz_wu_inject *in = &s->inj[i];
@@ -362,6 +380,11 @@ int oz_wu_synth_write(const oz_wu_synth *s, const char *stem, const char *dataty
     info.has_sky = s->has_sky;
     info.ra_deg = s->ra_deg;
     info.dec_deg = s->dec_deg;
+    info.has_site = s->has_site;
+    info.site = s->site;
+    info.ntrack = s->ntrack < OZ_WU_POINTING_MAX ? (uint32_t)s->ntrack : OZ_WU_POINTING_MAX;
+    if (info.ntrack)
+        memcpy(info.track, s->track, info.ntrack * sizeof info.track[0]);
     if (datetime) {
         char sub[200];
         if (oz_wu_time_parse(datetime, &info.start_ns, sub, sizeof sub) != OZ_WU_OK)

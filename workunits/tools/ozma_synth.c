@@ -51,6 +51,10 @@ static const char usage_text[] =
     "    --seed N              random seed (default 1)\n"
     "    --datetime ISO        start time, e.g. 2024-05-01T12:00:00Z\n"
     "    --ra DEG --dec DEG    sky position (written as ozma:ra_deg/ozma:dec_deg)\n"
+    "    --site LAT,LON,ALT_M  the observatory (written as core:geolocation)\n"
+    "    --point T,RA,DEG      a pointing track: from T seconds on the beam points\n"
+    "                          at RA, DEC (repeat; the first at T = 0; written as\n"
+    "                          one capture per point)\n"
     "    --truth FILE          truth file (default STEM.truth.json)\n"
     "    -h, --help            this text\n"
     "\n"
@@ -63,6 +67,12 @@ static const char usage_text[] =
     "    --pulse f=HZ,drift=HZ_S,snr=S,t=S,period=S,width=S[,end=S]\n"
     "                                                      pulses from t, every period\n"
     "    --triplet f=HZ,drift=HZ_S,snr=S,t=S,period=S,width=S   three pulses\n"
+    "    A --spike with sky=1 is a transmitter fixed in the sky, at the\n"
+    "    pointing (--ra/--dec or the first --point): f is its barycentric\n"
+    "    frequency's offset from the centre, and the tone written is that\n"
+    "    frequency Doppler-shifted to the site (--site, --datetime required) at\n"
+    "    t = 0, drifting by drift plus the shift's own rate over the recording.\n"
+    "    A terrestrial carrier is a plain --spike with drift=0.\n"
     "    f is the offset from the centre frequency at t = 0; snr is the signal's\n"
     "    per-sample power over the noise power (a tone stands snr * L above the\n"
     "    noise in an FFT of length L).\n"
@@ -93,9 +103,13 @@ static int parse_u64(const char *flag, const char *text, uint64_t *out)
 }
 
 /* Parses "f=1200,drift=0.5,snr=0.02,..." into *in for type t. */
-static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_inject *in)
+static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_inject *in,
+                      bool *sky)
 {
     memset(in, 0, sizeof *in);
+    double skyv = 0;
+    if (sky)
+        *sky = false;
     in->type = t;
     /* spikes and persistent lines are both drifting tones */
     bool tone = t != OZ_SIG_GAUSSIAN && t != OZ_SIG_PULSE && t != OZ_SIG_TRIPLET;
@@ -120,6 +134,8 @@ static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_i
             have_f = true;
         } else if (strcmp(k, "drift") == 0) {
             dst = &in->chirp_hz_s;
+        } else if (strcmp(k, "sky") == 0 && t == OZ_SIG_SPIKE && sky) {
+            dst = &skyv;
         } else if (strcmp(k, "snr") == 0) {
             dst = &in->snr;
             have_snr = true;
@@ -148,6 +164,10 @@ static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_i
     }
     if (!have_f || !have_snr)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: f= and snr= are required", flag);
+    if (skyv != 0 && skyv != 1)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: sky= is 0 or 1", flag);
+    if (sky)
+        *sky = skyv == 1;
     if (!tone && !have_t)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: t= is required", flag);
     if (t == OZ_SIG_PULSE && in->t_end > 0)
@@ -157,15 +177,45 @@ static int parse_spec(const char *flag, oz_sig_type t, const char *spec, oz_wu_i
     return EXIT_OK;
 }
 
+/* A sky-fixed transmitter's tone as the site sees it: in->offset_hz holds
+ * its barycentric offset from the centre; it becomes the topocentric
+ * offset at t = 0, and the Doppler factor's change over the recording is
+ * added to its drift (linear: over minutes the change is a straight line to
+ * far better than a bin). */
+static int sky_fixed(const oz_wu_synth *s, const char *datetime, oz_wu_inject *in)
+{
+    char why[256];
+    int64_t t0;
+    if (!s->has_site || !datetime || !(s->has_sky || s->ntrack > 0))
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "a sky=1 tone needs --site, --datetime and --ra/--dec or --point");
+    if (oz_wu_time_parse(datetime, &t0, why, sizeof why) != OZ_WU_OK)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "--datetime: %s", why);
+    double ra = s->ntrack ? s->track[0].ra_deg : s->ra_deg;
+    double dec = s->ntrack ? s->track[0].dec_deg : s->dec_deg;
+    double T = (double)s->nsamples / s->sample_rate, z0, z1;
+    if (oz_wu_sky_doppler(&s->site, NULL, t0, ra, dec, &z0) != OZ_WU_OK ||
+        oz_wu_sky_doppler(&s->site, NULL, oz_wu_time_add(t0, T), ra, dec, &z1) != OZ_WU_OK)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "--datetime %s: no Doppler shift for it",
+                               datetime);
+    double f_bary = s->center_hz + in->offset_hz;
+    in->offset_hz = f_bary * z0 - s->center_hz;
+    in->chirp_hz_s += f_bary * (z1 - z0) / T;
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     static oz_wu_inject inj[MAX_SIGNALS];
+    static bool skyfixed[MAX_SIGNALS];
+    static oz_wu_pointing track[OZ_WU_POINTING_MAX];
     oz_wu_synth s = {.sample_rate = 9765.625,
                      .center_hz = 1420e6,
                      .nsamples = 1u << 20,
                      .seed = 1,
                      .noise_power = 1.0,
-                     .inj = inj};
+                     .inj = inj,
+                     .track = track};
     const char *out = NULL, *datatype = "cf32_le", *datetime = NULL, *truth = NULL;
     double rms_lsb = 0;
     bool have_ra = false, have_dec = false;
@@ -226,9 +276,23 @@ int main(int argc, char **argv)
                    oz_sig_type_parse(strcmp(a, "--tone") == 0 ? "spike" : a + 2, &t) == 0) {
             if (s.ninj == MAX_SIGNALS)
                 return oz_cli_complain(PROG, EXIT_BADINPUT, "more than %d signals", MAX_SIGNALS);
-            if ((rc = parse_spec(a, t, v, &inj[s.ninj])) != EXIT_OK)
+            if ((rc = parse_spec(a, t, v, &inj[s.ninj], &skyfixed[s.ninj])) != EXIT_OK)
                 return rc;
             s.ninj++;
+        } else if (strcmp(a, "--site") == 0) {
+            char why[256];
+            if (oz_wu_site_parse(v, &s.site, why, sizeof why) != OZ_WU_OK)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "--site: %s", why);
+            s.has_site = true;
+        } else if (strcmp(a, "--point") == 0) {
+            oz_wu_pointing *p = &track[s.ntrack];
+            char extra;
+            if (s.ntrack == OZ_WU_POINTING_MAX)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "more than %u --point",
+                                       OZ_WU_POINTING_MAX);
+            if (sscanf(v, "%lf,%lf,%lf%c", &p->t_s, &p->ra_deg, &p->dec_deg, &extra) != 3)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "--point: \"%s\" is not T,RA,DEC", v);
+            s.ntrack++;
         } else {
             return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown option %s (see --help)", a);
         }
@@ -238,6 +302,9 @@ int main(int argc, char **argv)
     if (have_ra != have_dec)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "give both --ra and --dec");
     s.has_sky = have_ra;
+    for (size_t k = 0; k < s.ninj; k++)
+        if (skyfixed[k] && (rc = sky_fixed(&s, datetime, &inj[k])) != EXIT_OK)
+            return rc;
 
     char why[512] = "";
     if (oz_wu_synth_check(&s, why, sizeof why) != OZ_WU_OK)
