@@ -12,8 +12,9 @@
  * transactions are batched on one connection.  The decisions that need
  * science live here - the validator parses results with the strict parser
  * and compares them with oz_sci_result_compare; the assimilator turns the
- * canonical result into signal rows on the dataset's clock - and the store
- * only records them.
+ * canonical result into signal rows on the dataset's clock, each placed in
+ * the sky (sky.h), and groups them into candidates (candidates.h) - and the
+ * store only records them.
  *
  * The validator's rule is validate.c's; the transitioner's and the
  * dispatcher's rules are transition.c's and dispatch.c's.
@@ -28,6 +29,7 @@
 #include <time.h>
 
 #include "credit.h"
+#include "sky.h"
 #include "validate.h"
 
 enum { JOB_TRANSITION, JOB_VALIDATE, JOB_ASSIMILATE, JOB_CHECKPOINT, JOB_COUNT };
@@ -57,6 +59,7 @@ typedef struct job {
 struct oz_jobs {
     oz_db *db;
     double tick_s;
+    oz_cand_config cand;
     oz_log_level log_level; /* OZ_LOG_OFF when quiet */
     pthread_mutex_t lock;   /* guards stop, kicks and the jobs' health */
     pthread_cond_t wake;
@@ -168,9 +171,17 @@ static int round_validate(oz_jobs *j, oz_store *s)
     }
 }
 
-/* The canonical result of a as signal rows into *rows (malloc'd). */
-static int assimilation_rows(const oz_assimilate_unit *a, oz_signal_row **rows, size_t *n,
-                             oz_wu_result *res, char *why, size_t whylen)
+/* The last dataset's site and pointing, parsed once for its units. */
+typedef struct sky_cache {
+    int64_t dataset_id; /* 0: none yet */
+    oz_sky sky;
+} sky_cache;
+
+/* The canonical result of a as signal rows into *rows (malloc'd), each
+ * placed in the sky of its dataset (k). */
+static int assimilation_rows(const oz_assimilate_unit *a, const oz_sky *k, int nside,
+                             oz_signal_row **rows, size_t *n, oz_wu_result *res, char *why,
+                             size_t whylen)
 {
     *rows = NULL;
     *n = 0;
@@ -194,13 +205,21 @@ static int assimilation_rows(const oz_assimilate_unit *a, oz_signal_row **rows, 
         r->has_time = a->has_time;
         if (a->has_time)
             r->time_ns = oz_wu_time_add(a->dataset_start_ns, r->time_s);
+        oz_sky_at at;
+        oz_sky_locate(k, nside, r->time_s, r->has_time, r->time_ns, r->freq_hz, &at);
+        r->has_pos = at.has_pos;
+        r->ra_deg = at.ra_deg;
+        r->dec_deg = at.dec_deg;
+        r->pixel = at.pixel;
+        r->has_bary = at.has_bary;
+        r->freq_bary_hz = at.freq_bary_hz;
     }
     *rows = out;
     *n = count;
     return OZ_SCHED_OK;
 }
 
-static int round_assimilate(oz_jobs *j, oz_store *s)
+static int round_assimilate(oz_jobs *j, oz_store *s, sky_cache *sc)
 {
     char why[512];
     int total = 0;
@@ -219,8 +238,12 @@ static int round_assimilate(oz_jobs *j, oz_store *s)
             size_t nrows;
             char msg[256];
             memset(&res[n], 0, sizeof res[n]);
-            if (assimilation_rows(&a[n], &rows[n], &nrows, &res[n], msg, sizeof msg) !=
-                OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
+            if (sc->dataset_id != a[n].dataset_id) { /* a sky that does not parse is unknown */
+                oz_sky_parse(a[n].sky, &sc->sky);
+                sc->dataset_id = a[n].dataset_id;
+            }
+            if (assimilation_rows(&a[n], &sc->sky, j->cand.nside, &rows[n], &nrows, &res[n], msg,
+                                  sizeof msg) != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
                 char line[320];
                 snprintf(line, sizeof line, "unit %lld: %s", (long long)a[n].unit_rowid, msg);
                 job_log(j, OZ_SCHED_EINVAL, "assimilator", "", line);
@@ -232,7 +255,8 @@ static int round_assimilate(oz_jobs *j, oz_store *s)
             items[n] = (oz_assimilation){.a = &a[n], .rows = rows[n], .n = nrows};
             n++;
         }
-        int wrc = n ? oz_store_assimilate_commit(s, items, n, why, sizeof why) : OZ_SCHED_OK;
+        int wrc = n ? oz_store_assimilate_commit(s, items, n, &j->cand, why, sizeof why)
+                    : OZ_SCHED_OK;
         for (size_t i = 0; i < n; i++) {
             free(rows[i]);
             oz_wu_result_clear(&res[i]);
@@ -269,6 +293,7 @@ static void *job_main(void *arg)
     const char *name = job_names[me->kind];
     char why[512];
     oz_store *s;
+    sky_cache *sc = NULL; /* the assimilator's */
     if (oz_store_open(j->db, &s, why, sizeof why) != OZ_SCHED_OK) {
         job_log(j, OZ_SCHED_EDB, name, "cannot open the database", why);
         return NULL;
@@ -286,7 +311,11 @@ static void *job_main(void *arg)
             rc = round_validate(j, s);
             break;
         case JOB_ASSIMILATE:
-            rc = round_assimilate(j, s);
+            if (!sc && !(sc = calloc(1, sizeof *sc))) {
+                rc = OZ_SCHED_ENOMEM;
+                break;
+            }
+            rc = round_assimilate(j, s, sc);
             break;
         default:
             rc = round_checkpoint(j, s);
@@ -318,6 +347,7 @@ static void *job_main(void *arg)
             ;
     }
     pthread_mutex_unlock(&j->lock);
+    free(sc);
     oz_store_close(s);
     return NULL;
 }
@@ -330,6 +360,10 @@ int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     j->db = o->db;
     j->tick_s = o->tick_s > 0 ? o->tick_s : 1.0;
+    if (o->cand)
+        j->cand = *o->cand;
+    else
+        oz_cand_config_default(&j->cand);
     j->log_level = o->quiet ? OZ_LOG_OFF : o->log_level;
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->wake, NULL);

@@ -24,6 +24,9 @@ typedef struct oz_jobs_opts {
      * quiet. */
     int quiet;
     oz_log_level log_level;
+    /* How the assimilator groups signals into candidates (project.json);
+     * NULL: the defaults. */
+    const oz_cand_config *cand;
 } oz_jobs_opts;
 
 int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen);

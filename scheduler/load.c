@@ -41,6 +41,7 @@
 
 #include "project.h"
 #include "sched_errors.h"
+#include "sky.h"
 #include "store.h"
 
 void oz_load_opts_default(oz_load_opts *o)
@@ -505,8 +506,9 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     oz_wu_reader *r = NULL;
     oz_db *db = NULL;
     struct load L = {.o = o, .why = why, .whylen = whylen, .t0 = now_s()};
-    char *config_json = NULL;
-    bool begun = false;
+    char *config_json = NULL, *sky_json = NULL;
+    oz_sky sky;
+    bool begun = false, oom = false;
     int lock = -1;
     char dbpath[OZ_PROJECT_PATH_MAX], units[OZ_PROJECT_PATH_MAX], wwhy[512];
     struct sah_set S;
@@ -557,6 +559,11 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
         d.has_time = true;
         d.start_ns = S.start_ns;
         L.config = &S.config;
+        /* each .sah has its own track in its unit's header; the dataset
+         * records only the site */
+        memset(&sky, 0, sizeof sky);
+        sky.has_site = o->has_site;
+        sky.site = o->site;
         config_json = S.config_json; /* taken */
         S.config_json = NULL;
         plan.unit = S.nsamples0;
@@ -578,6 +585,7 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
         d.center_hz = info->center_hz;
         d.has_time = info->has_time;
         d.start_ns = info->start_ns;
+        oz_sky_from_info(info, o->has_site ? &o->site : NULL, &sky);
         L.config = &o->config;
         json_t *cj = oz_sci_config_to_json(&o->config);
         config_json =
@@ -588,12 +596,13 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
         goto out;
     d.name = name;
     d.config_json = config_json;
+    d.sky_json = sky_json = oz_sky_json(&sky, &oom);
     L.sample_rate = d.sample_rate;
     L.center_hz = d.center_hz;
     L.rows = calloc(OZ_LOAD_BATCH, sizeof *L.rows);
     L.names = calloc(OZ_LOAD_BATCH, sizeof *L.names);
     L.files = calloc(OZ_LOAD_BATCH, sizeof *L.files);
-    if (!config_json || !L.rows || !L.names || !L.files) {
+    if (!config_json || oom || !L.rows || !L.names || !L.files) {
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto out;
     }
@@ -673,6 +682,7 @@ out:
     free(L.names);
     free(L.files);
     free(config_json);
+    free(sky_json);
     sah_set_free(&S);
     oz_wu_reader_close(r);
     if (lock >= 0)

@@ -44,6 +44,8 @@ typedef struct oz_load_opts {
     const char *const *more; /* further .sah paths */
     size_t nmore;
     bool tuned;
+    bool has_site; /* --site: overrides the recording's core:geolocation */
+    oz_wu_site site;
     bool progress; /* a progress bar on stderr */
     /* Polled between units; non-zero stops the load (which is undone). */
     const volatile sig_atomic_t *stop;

@@ -103,7 +103,7 @@ static const char *const usage_load[] = {
 
 /* load's own rows; its recording and analysis flags are the shared table's
  * (ozma_cli.h), as in ozma-split and ozma-search. */
-enum { L_NAME = 1, L_QUORUM, L_REPLICAS, L_MAX_ERRORS, L_MAX_TOTAL, L_DEADLINE };
+enum { L_NAME = 1, L_QUORUM, L_REPLICAS, L_MAX_ERRORS, L_MAX_TOTAL, L_DEADLINE, L_SITE };
 
 static const oz_cli_opt load_opts[] = {
     {"name", 0, "ID", OZ_CLI_GENERAL, 0, L_NAME, "dataset id (default: the recording's name)"},
@@ -116,6 +116,9 @@ static const oz_cli_opt load_opts[] = {
      "replicas before a unit ends in error (6)"},
     {"deadline", 0, "T", OZ_CLI_GENERAL, 0, L_DEADLINE,
      "time a host has for a replica: 3600, 90m, 12h, 7d\n(7d)"},
+    {"site", 0, "LAT,LON,ALT_M", OZ_CLI_GENERAL, 0, L_SITE,
+     "the observatory (WGS84 degrees, metres), for the\ncandidates' barycentric "
+     "frequencies; overrides a\nSigMF recording's core:geolocation"},
     {NULL, 0, NULL, OZ_CLI_GENERAL, 0, 0, NULL},
 };
 
@@ -273,6 +276,13 @@ static int load_flag(int id, const char *v, oz_load_opts *o)
         return oz_server_parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_error_results);
     case L_MAX_TOTAL:
         return oz_server_parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_total_results);
+    case L_SITE: {
+        char why[256];
+        if (oz_wu_site_parse(v, &o->site, why, sizeof why) != OZ_WU_OK)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "--site: %s", why);
+        o->has_site = true;
+        return EXIT_OK;
+    }
     case L_DEADLINE:
         if (oz_load_duration_parse(v, &o->delay_bound) != 0)
             return oz_cli_complain(PROG, EXIT_BADINPUT,
@@ -439,7 +449,8 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     oz_db_log_level_set(db, quiet ? OZ_LOG_OFF : level); /* "disk full", and back */
-    oz_jobs_opts jo = {.db = db, .tick_s = cfg.job_tick_s, .quiet = quiet, .log_level = level};
+    oz_jobs_opts jo = {
+        .db = db, .tick_s = cfg.job_tick_s, .quiet = quiet, .log_level = level, .cand = &cfg.cand};
     if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;

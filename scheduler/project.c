@@ -29,7 +29,7 @@
 #include "store.h"
 #include "text.h"
 
-enum ktype { K_INT, K_DOUBLE, K_NAME, K_BIND };
+enum ktype { K_INT, K_DOUBLE, K_NAME, K_BIND, K_NSIDE, K_BANDS };
 
 struct key {
     const char *name;
@@ -66,6 +66,14 @@ static const struct key keys[] = {
     {"body_limit_result", K_INT, F(body_limit_result), 1024, OZ_WU_RESULT_MAX},
     {"job_tick_s", K_DOUBLE, F(job_tick_s), 0.01, 3600},
     {"drain_timeout_s", K_DOUBLE, F(drain_timeout_s), 0, 600},
+    {"candidate_nside", K_NSIDE, F(cand.nside), 1, OZ_WU_NSIDE_MAX},
+    {"candidate_link_bins", K_DOUBLE, F(cand.link_bins), 0, 1000},
+    {"candidate_link_gap_units", K_DOUBLE, F(cand.link_gap_units), 0, 1000},
+    {"candidate_bary_tol_hz", K_DOUBLE, F(cand.bary_tol_hz), 0, 1e6},
+    {"rfi_freq_tol_hz", K_DOUBLE, F(cand.rfi_freq_tol_hz), 0, 1e6},
+    {"rfi_min_pixels", K_INT, F(cand.rfi_min_pixels), 2, 1000000},
+    {"rfi_zero_drift_hz_s", K_DOUBLE, F(cand.rfi_zero_drift_hz_s), 0, 1e6},
+    {"rfi_bands", K_BANDS, F(cand), 0, 0},
 };
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -99,6 +107,30 @@ void oz_project_config_default(oz_project_config *c)
     c->body_limit_result = OZ_WU_RESULT_MAX;
     c->job_tick_s = 1.0;
     c->drain_timeout_s = 10.0;
+    oz_cand_config_default(&c->cand);
+}
+
+/* rfi_bands: at most OZ_CAND_BANDS_MAX [lo, hi] pairs of finite Hz, lo <= hi. */
+static int bands_from_json(const json_t *v, oz_cand_config *c, char *why, size_t whylen)
+{
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n > OZ_CAND_BANDS_MAX)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "rfi_bands: expected an array of at most %d [lo_hz, hi_hz] pairs",
+                             OZ_CAND_BANDS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *b = json_array_get(v, i);
+        const json_t *lo = json_array_get(b, 0), *hi = json_array_get(b, 1);
+        if (json_array_size(b) != 2 || !json_is_number(lo) || !json_is_number(hi) ||
+            !isfinite(json_number_value(lo)) || !isfinite(json_number_value(hi)) ||
+            json_number_value(lo) > json_number_value(hi))
+            return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                                 "rfi_bands[%zu]: expected [lo_hz, hi_hz] with lo <= hi", i);
+        c->bands[i][0] = json_number_value(lo);
+        c->bands[i][1] = json_number_value(hi);
+    }
+    c->nbands = n;
+    return 0;
 }
 
 static bool bind_valid(const char *s)
@@ -132,6 +164,13 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
             return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "unknown key \"%.64s\"", k);
         char *field = (char *)&n + key->off;
         switch (key->type) {
+        case K_BANDS: {
+            int rc = bands_from_json(v, &n.cand, why, whylen);
+            if (rc != 0)
+                return rc;
+            break;
+        }
+        case K_NSIDE:
         case K_INT: {
             if (!json_is_integer(v))
                 return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
@@ -141,6 +180,10 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
                 return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: %lld is outside %.0f..%.0f",
                                      k, (long long)x, key->min, key->max);
             int iv = (int)x;
+            if (key->type == K_NSIDE && !oz_wu_nside_valid(iv))
+                return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                                     "%s: %d is not a power of two from 1 to %d", k, iv,
+                                     OZ_WU_NSIDE_MAX);
             memcpy(field, &iv, sizeof iv);
             break;
         }
@@ -228,6 +271,13 @@ json_t *oz_project_config_to_json(const oz_project_config *c)
         const char *field = (const char *)c + keys[i].off;
         json_t *v = NULL;
         switch (keys[i].type) {
+        case K_BANDS:
+            v = json_array();
+            for (size_t b = 0; v && b < c->cand.nbands; b++)
+                json_array_append_new(v, json_pack("[f, f]", c->cand.bands[b][0],
+                                                   c->cand.bands[b][1]));
+            break;
+        case K_NSIDE:
         case K_INT: {
             int x;
             memcpy(&x, field, sizeof x);

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "candidates.h"
 
 #define OZ_PROJECT_CONFIG_VERSION 1
 #define OZ_PROJECT_NAME_MAX 64
@@ -58,6 +59,10 @@ typedef struct oz_project_config {
     int body_limit_result;                  /* bytes, 1024..OZ_WU_RESULT_MAX; OZ_WU_RESULT_MAX */
     double job_tick_s;                      /* jobs' timer, 0.01..3600; 1 */
     double drain_timeout_s;                 /* SIGTERM waits this long for requests, 0..600; 10 */
+    /* Candidates (candidates.h): candidate_nside, candidate_link_bins,
+     * candidate_link_gap_units, candidate_bary_tol_hz, rfi_freq_tol_hz,
+     * rfi_min_pixels, rfi_zero_drift_hz_s, rfi_bands ([[lo_hz, hi_hz], ...]). */
+    oz_cand_config cand;
 } oz_project_config;
 
 void oz_project_config_default(oz_project_config *c);

@@ -233,8 +233,36 @@ static const char *const migration_9[] = {
     "ALTER TABLE units ADD COLUMN file_bad_time INTEGER;"
     "CREATE INDEX units_file_bad ON units(id) WHERE file_bad IS NOT NULL;",
     NULL};
-static const char *const *const migrations[] = {migration_2, migration_3, migration_4, migration_5,
-                                                migration_6, migration_7, migration_8, migration_9};
+/* Candidates (issue 17, candidates.h): a dataset's site and pointing; each
+ * signal's place in the sky, barycentric frequency and candidate; the
+ * candidates.  Signals assimilated before are assimilated again, so that
+ * they are grouped too (without a site or pointing they get neither). */
+static const char *const migration_10[] = {
+    "ALTER TABLE datasets ADD COLUMN sky TEXT;"
+    "ALTER TABLE signals ADD COLUMN ra_deg REAL;"
+    "ALTER TABLE signals ADD COLUMN dec_deg REAL;"
+    "ALTER TABLE signals ADD COLUMN pixel INTEGER;"
+    "ALTER TABLE signals ADD COLUMN freq_bary_hz REAL;"
+    "ALTER TABLE signals ADD COLUMN candidate_id INTEGER;"
+    "CREATE INDEX signals_time ON signals(dataset_id, time_s);"
+    "CREATE INDEX signals_bary ON signals(pixel, freq_bary_hz) WHERE freq_bary_hz IS NOT NULL;"
+    "CREATE INDEX signals_freq ON signals(freq_hz);"
+    "CREATE INDEX signals_candidate ON signals(candidate_id);"
+    "CREATE TABLE candidates("
+    "  id INTEGER PRIMARY KEY, key TEXT NOT NULL, strongest INTEGER NOT NULL,"
+    "  dataset_id INTEGER NOT NULL, type TEXT NOT NULL, score REAL NOT NULL, rfi TEXT,"
+    "  freq_hz REAL NOT NULL, freq_bary_hz REAL, chirp_hz_s REAL NOT NULL, ra_deg REAL,"
+    "  dec_deg REAL, pixel INTEGER, observations INTEGER NOT NULL, detections INTEGER NOT NULL,"
+    "  power REAL NOT NULL, best_score REAL NOT NULL, time_s REAL NOT NULL, time_ns INTEGER,"
+    "  rfi_pixels INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX candidates_rank ON candidates((rfi IS NOT NULL), score DESC, id);"
+    "CREATE INDEX candidates_freq ON candidates(freq_hz);"
+    "CREATE INDEX candidates_pixel ON candidates(pixel);"
+    "UPDATE units SET assimilated = 0 WHERE state = 1 AND assimilated = 1;",
+    NULL};
+static const char *const *const migrations[] = {migration_2, migration_3, migration_4,
+                                                migration_5, migration_6, migration_7,
+                                                migration_8, migration_9, migration_10};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

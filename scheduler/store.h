@@ -39,13 +39,14 @@
 
 #include <jansson.h>
 
+#include "candidates.h"
 #include "dispatch.h"
 #include "log.h"
 #include "ozma_workunits.h"
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 9
+#define OZ_STORE_SCHEMA_VERSION 10
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -168,6 +169,8 @@ typedef struct oz_dataset_info {
     /* Replication policy for its units (DESIGN.md §4 defaults 2, 2, 3, 6). */
     int min_quorum, target_nresults, max_error_results, max_total_results;
     int64_t delay_bound; /* seconds from dispatch to deadline */
+    /* Where and at what in the sky (sky.h: oz_sky_json), or NULL: unknown. */
+    const char *sky_json;
 } oz_dataset_info;
 
 /* Starts a dataset in state "loading": its units get no replicas, so nothing
@@ -417,6 +420,9 @@ typedef struct oz_assimilate_unit {
     bool has_time;
     int64_t dataset_start_ns;
     char *json; /* owned: the canonical result file */
+    char *sky;  /* owned: the dataset's site and pointing (sky.h), or NULL */
+    double sample_rate;
+    uint64_t nsamples; /* the unit's */
 } oz_assimilate_unit;
 void oz_assimilate_unit_clear(oz_assimilate_unit *a);
 /* The first such units (at most max) after unit id `after` (0: from the
@@ -431,6 +437,11 @@ typedef struct oz_signal_row {
     uint32_t fft_len;
     bool has_time;
     int64_t time_ns; /* UTC, when has_time */
+    bool has_pos;    /* where in the sky (sky.h), when the pointing is known */
+    double ra_deg, dec_deg;
+    int64_t pixel;
+    bool has_bary; /* barycentric frequency, when the site and UTC are known too */
+    double freq_bary_hz;
 } oz_signal_row;
 /* One unit's signals to insert. */
 typedef struct oz_assimilation {
@@ -440,8 +451,31 @@ typedef struct oz_assimilation {
 } oz_assimilation;
 /* Inserts n units' signals and marks them assimilated, in one transaction
  * (a crash before it commits repeats those units, never half of one). */
-int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n, char *why,
-                               size_t whylen);
+int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n,
+                               const struct oz_cand_config *cand, char *why, size_t whylen);
+
+/* ---- candidates (store_candidates.c; the rules are candidates.h's) ------------------------ */
+
+/* Groups the signals just inserted for a unit (in the open write
+ * transaction) into candidates and brings every candidate they touch, or
+ * whose RFI evidence they change, up to date.  gap_s: how far apart in time
+ * track links reach (link_gap_units unit lengths). */
+int oz_store_candidates_add(oz_store *s, const struct oz_cand_config *c, int64_t unit_rowid,
+                            double gap_s, char *why, size_t whylen);
+
+typedef struct oz_cand_query {
+    int rfi;             /* -1 all, 0 unflagged only, 1 flagged only */
+    const char *dataset; /* NULL: all; else those with a detection in it */
+    int64_t pixel;       /* -1: all */
+    int limit;
+    const char *after;
+} oz_cand_query;
+/* {"candidates": [C...], "next"}: unflagged first, then by score (API.md);
+ * the cursor is an offset. */
+int oz_store_candidates_json(oz_store *s, const oz_cand_query *q, json_t **out);
+/* C plus "detections_list" (strongest first, at most 500) and
+ * "observations_list" ([{"dataset", "detections"}]); OZ_SCHED_ENOTFOUND. */
+int oz_store_candidate_json(oz_store *s, int64_t id, json_t **out);
 
 /* ---- reading, for the web API and the status/signals subcommands ------------------------- */
 

@@ -221,8 +221,13 @@ int64_t oz_store_one_int(oz_store *s, const char *sql, int64_t arg, bool bind);
  * chirp_hz_s, time_s, period_s, time_ns, score, power, fft_len, unit name,
  * dataset name. */
 json_t *oz_store_signal_row(sqlite3_stmt *st, int64_t now);
+/* The columns a signal row takes after its first twelve (signals g): its
+ * candidate and place in the sky. */
+#define OZ_SIGNAL_SKY_COLS "g.candidate_id, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz"
 
 /* Text column or "" (never NULL). */
 const char *oz_store_col_text(sqlite3_stmt *st, int col);
+/* A column as JSON: integer, real, string, or null for NULL. */
+json_t *oz_store_col_json(sqlite3_stmt *st, int col);
 
 #endif

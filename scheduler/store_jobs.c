@@ -568,6 +568,7 @@ void oz_assimilate_unit_clear(oz_assimilate_unit *a)
     if (!a)
         return;
     free(a->json);
+    free(a->sky);
     memset(a, 0, sizeof *a);
 }
 
@@ -579,7 +580,8 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         s,
         /* INDEXED BY: the planner would otherwise walk every validated
          * unit through units_state, a cost growing with the project. */
-        "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result FROM units u"
+        "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result, d.sky,"
+        " d.sample_rate, u.nsamples FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
         " JOIN replicas r ON r.id = u.canonical"
         " WHERE u.state = 1 AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT ?",
@@ -600,7 +602,12 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
             a->has_time = true;
             a->dataset_start_ns = sqlite3_column_int64(st, 4);
         }
-        if (!(a->json = strdup(oz_store_col_text(st, 5)))) {
+        a->sample_rate = sqlite3_column_double(st, 7);
+        a->nsamples = (uint64_t)sqlite3_column_int64(st, 8);
+        if (!(a->json = strdup(oz_store_col_text(st, 5))) ||
+            (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+             !(a->sky = strdup(oz_store_col_text(st, 6))))) {
+            oz_assimilate_unit_clear(a);
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
             break;
         }
@@ -615,7 +622,8 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
 }
 
 /* One unit's signals (oz_store_assimilate_commit). */
-static int signals_write(oz_store *s, const oz_assimilation *item, char *why, size_t whylen)
+static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand_config *cand,
+                         char *why, size_t whylen)
 {
     const oz_assimilate_unit *a = item->a;
     const oz_signal_row *rows = item->rows;
@@ -629,8 +637,9 @@ static int signals_write(oz_store *s, const oz_assimilation *item, char *why, si
         goto fail;
     if (!(st = oz_store_stmt(s,
                              "INSERT INTO signals(unit_id, dataset_id, replica_id, type, freq_hz,"
-                             " chirp_hz_s, time_s, time_ns, score, power, fft_len, period_s)"
-                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             " chirp_hz_s, time_s, time_ns, score, power, fft_len, period_s,"
+                             " ra_deg, dec_deg, pixel, freq_bary_hz)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              why, whylen)))
         goto dberr;
     for (size_t i = 0; i < n; i++) {
@@ -650,7 +659,25 @@ static int signals_write(oz_store *s, const oz_assimilation *item, char *why, si
         sqlite3_bind_double(st, 10, r->power);
         sqlite3_bind_int64(st, 11, r->fft_len);
         sqlite3_bind_double(st, 12, r->period_s);
+        if (r->has_pos) {
+            sqlite3_bind_double(st, 13, r->ra_deg);
+            sqlite3_bind_double(st, 14, r->dec_deg);
+            sqlite3_bind_int64(st, 15, r->pixel);
+        } else {
+            for (int k = 13; k <= 15; k++)
+                sqlite3_bind_null(st, k);
+        }
+        if (r->has_bary)
+            sqlite3_bind_double(st, 16, r->freq_bary_hz);
+        else
+            sqlite3_bind_null(st, 16);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
+    }
+    if (cand && n > 0) {
+        double gap = cand->link_gap_units * (double)a->nsamples / a->sample_rate;
+        if ((rc = oz_store_candidates_add(s, cand, a->unit_rowid, gap, why, whylen)) !=
+            OZ_SCHED_OK)
             goto fail;
     }
     if (!(st = oz_store_stmt(s, "UPDATE units SET assimilated = 1 WHERE id = ?", why, whylen)))
@@ -668,22 +695,23 @@ fail:
 typedef struct assimilations_args {
     const oz_assimilation *items;
     size_t n;
+    const oz_cand_config *cand;
 } assimilations_args;
 
 static int assimilations_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     assimilations_args *A = arg;
     for (size_t i = 0; i < A->n; i++) {
-        int rc = signals_write(s, &A->items[i], why, whylen);
+        int rc = signals_write(s, &A->items[i], A->cand, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
     }
     return OZ_SCHED_OK;
 }
 
-int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n, char *why,
-                               size_t whylen)
+int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n,
+                               const oz_cand_config *cand, char *why, size_t whylen)
 {
-    assimilations_args A = {.items = items, .n = n};
+    assimilations_args A = {.items = items, .n = n, .cand = cand};
     return oz_store_write(s, 0, assimilations_body, &A, why, whylen);
 }

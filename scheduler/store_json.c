@@ -101,10 +101,27 @@ json_t *oz_store_signal_row(sqlite3_stmt *st, int64_t now)
             utc = json_string(buf);
     }
     return json_pack(
-        "{sI ss sf sf sf so sf sf sI ss ss sf}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-        "type", oz_store_col_text(st, 1), "freq_hz", sqlite3_column_double(st, 2), "chirp_hz_s",
-        sqlite3_column_double(st, 3), "time_s", sqlite3_column_double(st, 4), "time_utc", utc,
-        "score", sqlite3_column_double(st, 7), "power", sqlite3_column_double(st, 8), "fft_len",
-        (json_int_t)sqlite3_column_int64(st, 9), "unit_id", oz_store_col_text(st, 10), "dataset",
-        oz_store_col_text(st, 11), "period_s", sqlite3_column_double(st, 5));
+        "{sI ss sf sf sf so sf sf sI ss ss sf so so so so so}", "id",
+        (json_int_t)sqlite3_column_int64(st, 0), "type", oz_store_col_text(st, 1), "freq_hz",
+        sqlite3_column_double(st, 2), "chirp_hz_s", sqlite3_column_double(st, 3), "time_s",
+        sqlite3_column_double(st, 4), "time_utc", utc, "score", sqlite3_column_double(st, 7),
+        "power", sqlite3_column_double(st, 8), "fft_len", (json_int_t)sqlite3_column_int64(st, 9),
+        "unit_id", oz_store_col_text(st, 10), "dataset", oz_store_col_text(st, 11), "period_s",
+        sqlite3_column_double(st, 5), "candidate_id", oz_store_col_json(st, 12), "ra_deg",
+        oz_store_col_json(st, 13), "dec_deg", oz_store_col_json(st, 14), "pixel",
+        oz_store_col_json(st, 15), "freq_bary_hz", oz_store_col_json(st, 16));
+}
+
+json_t *oz_store_col_json(sqlite3_stmt *st, int col)
+{
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER:
+        return json_integer((json_int_t)sqlite3_column_int64(st, col));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, col));
+    case SQLITE_TEXT:
+        return json_string(oz_store_col_text(st, col));
+    default:
+        return json_null();
+    }
 }

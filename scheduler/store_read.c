@@ -268,7 +268,7 @@ int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
-        " g.power, g.fft_len, u.name, d.name FROM signals g JOIN units u ON u.id = g.unit_id"
+        " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS " FROM signals g JOIN units u ON u.id = g.unit_id"
         " JOIN datasets d ON d.id = g.dataset_id WHERE g.id > ?1 AND g.score >= ?2"
         " AND (?3 IS NULL OR d.name = ?3) AND (?4 IS NULL OR g.type = ?4)"
         " ORDER BY g.id LIMIT ?5",

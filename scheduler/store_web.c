@@ -348,7 +348,7 @@ int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
-        " g.power, g.fft_len, u.name, d.name FROM signals g JOIN units u ON u.id = g.unit_id"
+        " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS " FROM signals g JOIN units u ON u.id = g.unit_id"
         " JOIN datasets d ON d.id = g.dataset_id WHERE g.score >= ?1"
         " ORDER BY g.id DESC LIMIT ?2",
         NULL, 0);

@@ -46,8 +46,8 @@ int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, i
     if (!(st = oz_store_stmt(s,
                              "INSERT INTO datasets(name, recording, sample_rate, center_hz,"
                              " start_ns, config, min_quorum, target_nresults, max_error_results,"
-                             " max_total_results, delay_bound, created)"
-                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             " max_total_results, delay_bound, created, sky)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              why, whylen)))
         goto dberr;
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
@@ -63,6 +63,10 @@ int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, i
     sqlite3_bind_int(st, 10, d->max_total_results);
     sqlite3_bind_int64(st, 11, d->delay_bound);
     sqlite3_bind_int64(st, 12, now);
+    if (d->sky_json)
+        sqlite3_bind_text(st, 13, d->sky_json, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 13);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     *dataset_id = sqlite3_last_insert_rowid(s->conn);

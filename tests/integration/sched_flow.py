@@ -263,6 +263,16 @@ UNIT_COUNTS_SQL = """SELECT count(*) FROM units u
      OR n_success != (SELECT count(*) FROM replicas r WHERE r.unit_id = u.id AND r.outcome = 1)"""
 
 
+def undo_migration_10(c):
+    """Drops what schema 10 (candidates) added, on an open connection c."""
+    c.execute("DROP TABLE candidates")
+    for idx in ("signals_time", "signals_bary", "signals_freq", "signals_candidate"):
+        c.execute("DROP INDEX " + idx)
+    for col in ("ra_deg", "dec_deg", "pixel", "freq_bary_hz", "candidate_id"):
+        c.execute("ALTER TABLE signals DROP COLUMN " + col)
+    c.execute("ALTER TABLE datasets DROP COLUMN sky")
+
+
 def downgrade_to_v3(d):
     """Turns a project's database back into schema 3 (no progress counters),
     as a server from before them left it."""
@@ -284,6 +294,7 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        undo_migration_10(c)
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -439,7 +450,7 @@ def scenario_cheating(tmp, rec, truth):
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(9,)], "a schema-3 database is migrated to 9")
+        check(db(d, "PRAGMA user_version") == [(10,)], "a schema-3 database is migrated to 10")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

@@ -1,0 +1,131 @@
+/*
+ * sky.c - a dataset's site and pointing in the store, and locating a
+ * detection in the sky (sky.h).  The astronomy is workunits' sky.c; this
+ * file is only the dataset's record of it.
+ */
+#include "sky.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_errors.h"
+
+void oz_sky_from_info(const oz_wu_info *info, const oz_wu_site *site, oz_sky *out)
+{
+    memset(out, 0, sizeof *out);
+    if (site) {
+        out->has_site = true;
+        out->site = *site;
+    } else if (info->has_site) {
+        out->has_site = true;
+        out->site = info->site;
+    }
+    if (info->ntrack > 0) {
+        out->npointing = info->ntrack;
+        memcpy(out->pointing, info->track, info->ntrack * sizeof info->track[0]);
+    } else if (info->has_sky) {
+        out->npointing = 1;
+        out->pointing[0] = (oz_wu_pointing){0, info->ra_deg, info->dec_deg};
+    }
+}
+
+char *oz_sky_json(const oz_sky *k, bool *oom)
+{
+    *oom = false;
+    if (!k->has_site && k->npointing == 0)
+        return NULL;
+    json_t *o = json_object(), *p = json_array();
+    int bad = !o || !p;
+    if (!bad && k->has_site)
+        bad |= json_object_set_new(
+            o, "site", json_pack("[f, f, f]", k->site.lat_deg, k->site.lon_deg, k->site.alt_m));
+    for (uint32_t i = 0; !bad && i < k->npointing; i++)
+        bad |= json_array_append_new(p, json_pack("[f, f, f]", k->pointing[i].t_s,
+                                                  k->pointing[i].ra_deg, k->pointing[i].dec_deg));
+    char *s = NULL;
+    if (!bad && k->npointing > 0) {
+        bad |= json_object_set(o, "pointing", p);
+    }
+    if (!bad)
+        s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(p);
+    json_decref(o);
+    *oom = s == NULL;
+    return s;
+}
+
+/* A JSON array of three numbers into v. */
+static bool triple(const json_t *a, double v[3])
+{
+    if (!json_is_array(a) || json_array_size(a) != 3)
+        return false;
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *x = json_array_get(a, i);
+        if (!json_is_number(x))
+            return false;
+        v[i] = json_number_value(x);
+    }
+    return true;
+}
+
+int oz_sky_parse(const char *json, oz_sky *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!json)
+        return OZ_SCHED_OK;
+    json_t *o = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
+    int rc = OZ_SCHED_EINVAL;
+    if (!json_is_object(o))
+        goto out;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        double t[3];
+        if (strcmp(key, "site") == 0) {
+            if (!triple(v, t))
+                goto out;
+            out->site = (oz_wu_site){t[0], t[1], t[2]};
+            if (!oz_wu_site_valid(&out->site))
+                goto out;
+            out->has_site = true;
+        } else if (strcmp(key, "pointing") == 0) {
+            size_t n = json_array_size(v);
+            if (!json_is_array(v) || n == 0 || n > OZ_WU_POINTING_MAX)
+                goto out;
+            for (size_t i = 0; i < n; i++) {
+                if (!triple(json_array_get(v, i), t) || !(t[1] >= 0 && t[1] < 360) ||
+                    !(t[2] >= -90 && t[2] <= 90) || (i > 0 && !(t[0] > out->pointing[i - 1].t_s)))
+                    goto out;
+                out->pointing[i] = (oz_wu_pointing){t[0], t[1], t[2]};
+            }
+            out->npointing = (uint32_t)n;
+        } else {
+            goto out;
+        }
+    }
+    rc = OZ_SCHED_OK;
+out:
+    json_decref(o);
+    if (rc != OZ_SCHED_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+void oz_sky_locate(const oz_sky *k, int nside, double t_s, bool has_time, int64_t utc_ns,
+                   double freq_hz, oz_sky_at *out)
+{
+    memset(out, 0, sizeof *out);
+    if (k->npointing == 0)
+        return;
+    oz_wu_pointing_at(k->pointing, k->npointing, t_s, &out->ra_deg, &out->dec_deg);
+    out->has_pos = true;
+    out->pixel = oz_wu_sky_pixel(nside, out->ra_deg, out->dec_deg);
+    double zb;
+    if (k->has_site && has_time &&
+        oz_wu_sky_doppler(&k->site, NULL, utc_ns, out->ra_deg, out->dec_deg, &zb) == OZ_WU_OK) {
+        out->has_bary = true;
+        out->freq_bary_hz = freq_hz / zb;
+    }
+}

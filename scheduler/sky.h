@@ -1,0 +1,51 @@
+/*
+ * sky.h - a dataset's site and pointing, as the store keeps them, and where
+ * a detection on that dataset's clock was in the sky.
+ *
+ * `ozma-server load` records what the recording says (SigMF
+ * core:geolocation, a fixed ozma:ra_deg/ozma:dec_deg or a per-capture
+ * track) or what --site gives, as one JSON text in datasets.sky:
+ *   {"site": [lat_deg, lon_deg, alt_m], "pointing": [[t_s, ra_deg, dec_deg], ...]}
+ * (either key may be absent; t_s from the recording's first sample).  The
+ * assimilator reads it back and locates every canonical signal: RA/Dec at
+ * its time (the track interpolated), its HEALPix pixel and, when the site
+ * and the UTC time are known, its barycentric frequency (workunits' sky.c).
+ */
+#ifndef OZ_SCHED_SKY_H
+#define OZ_SCHED_SKY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ozma_workunits.h"
+
+typedef struct oz_sky {
+    bool has_site;
+    oz_wu_site site;
+    uint32_t npointing; /* 0: the pointing is unknown */
+    oz_wu_pointing pointing[OZ_WU_POINTING_MAX];
+} oz_sky;
+
+/* What a recording's info says (site, fixed position or track), with the
+ * site replaced by *site when not NULL. */
+void oz_sky_from_info(const oz_wu_info *info, const oz_wu_site *site, oz_sky *out);
+/* The JSON text above (malloc'd), or NULL when nothing is known or out of
+ * memory (*oom says which). */
+char *oz_sky_json(const oz_sky *k, bool *oom);
+/* Parses the stored text (NULL: nothing known) strictly; OZ_SCHED_EINVAL
+ * for anything else. */
+int oz_sky_parse(const char *json, oz_sky *out);
+
+/* Where a detection at t_s (dataset clock; utc_ns when has_time) of
+ * topocentric frequency freq_hz was. */
+typedef struct oz_sky_at {
+    bool has_pos;
+    double ra_deg, dec_deg;
+    int64_t pixel; /* HEALPix NESTED at the nside asked for */
+    bool has_bary;
+    double freq_bary_hz;
+} oz_sky_at;
+void oz_sky_locate(const oz_sky *k, int nside, double t_s, bool has_time, int64_t utc_ns,
+                   double freq_hz, oz_sky_at *out);
+
+#endif
