@@ -177,6 +177,10 @@ enum MHD_Result oz_api_hosts_get(oz_req *r);
 enum MHD_Result oz_api_teams_list(oz_req *r);
 enum MHD_Result oz_api_teams_get(oz_req *r);
 enum MHD_Result oz_api_signals(oz_req *r);
+/* GET /api/v1/candidates?order=score&rfi=0|1&dataset=&pixel=&limit=&after=,
+ * GET /api/v1/candidates/{id} (API.md). */
+enum MHD_Result oz_api_candidates(oz_req *r);
+enum MHD_Result oz_api_candidate_get(oz_req *r);
 enum MHD_Result oz_units_file_get(oz_req *r);
 /* the web pages and operators (pages.c, api_web.c; API.md "Web pages") */
 enum MHD_Result oz_pages_get(oz_req *r);

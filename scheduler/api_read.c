@@ -234,3 +234,47 @@ enum MHD_Result oz_api_signals(oz_req *r)
     int rc = oz_store_signals_json(r->store, &q, &o);
     return reply_read(r, rc, o, "signals");
 }
+
+enum MHD_Result oz_api_candidates(oz_req *r)
+{
+    static const char *const allowed[] = {"order", "rfi",   "dataset", "pixel",
+                                          "limit", "after", NULL};
+    oz_cand_query q = {.rfi = -1, .pixel = -1};
+    if (oz_req_args_check(r, allowed) < 0 || oz_req_args_page(r, &q.limit, &q.after) < 0)
+        return r->ret;
+    const char *order = oz_req_arg(r, "order"), *rfi = oz_req_arg(r, "rfi"),
+               *pixel = oz_req_arg(r, "pixel");
+    if (order && strcmp(order, "score") != 0)
+        return oz_reply_error(r, 400, "order: only \"score\"");
+    if (rfi && strcmp(rfi, "0") != 0 && strcmp(rfi, "1") != 0)
+        return oz_reply_error(r, 400, "rfi: 0 (unflagged) or 1 (flagged)");
+    if (rfi)
+        q.rfi = rfi[0] - '0';
+    q.dataset = oz_req_arg(r, "dataset");
+    if (q.dataset && !oz_wu_id_valid(q.dataset, OZ_WU_DATASET_MAX))
+        return oz_reply_error(r, 400, "dataset: not a valid dataset id");
+    if (pixel) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(pixel, &end, 10);
+        if (end == pixel || *end || errno || v < 0 ||
+            v >= 12LL * OZ_WU_NSIDE_MAX * OZ_WU_NSIDE_MAX)
+            return oz_reply_error(r, 400, "pixel: \"%.20s\" is not a HEALPix pixel number", pixel);
+        q.pixel = v;
+    }
+    if (!oz_req_store(r))
+        return r->ret;
+    json_t *o = NULL;
+    int rc = oz_store_candidates_json(r->store, &q, &o);
+    return reply_read(r, rc, o, "candidates");
+}
+
+enum MHD_Result oz_api_candidate_get(oz_req *r)
+{
+    static const char *const allowed[] = {NULL};
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
+        return r->ret;
+    json_t *o = NULL;
+    int rc = oz_store_candidate_json(r->store, r->id, &o);
+    return reply_read(r, rc, o, "candidate");
+}

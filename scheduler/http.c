@@ -94,6 +94,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users", oz_api_users_list, A_NONE, false},
     {"GET", "/api/v1/users/{id}", oz_api_users_get, A_NONE, false},
     {"GET", "/api/v1/signals", oz_api_signals, A_NONE, false},
+    {"GET", "/api/v1/candidates", oz_api_candidates, A_NONE, false},
+    {"GET", "/api/v1/candidates/{id}", oz_api_candidate_get, A_NONE, false},
     /* The web pages and operators (pages.h, api_web.c, metrics.h). */
     {"GET", "/api/v1/datasets", oz_api_datasets, A_NONE, false},
     {"GET", "/api/v1/throughput", oz_api_throughput, A_NONE, false},
@@ -114,6 +116,8 @@ static const struct route routes[] = {
     {"GET", "/teams", oz_pages_get, A_NONE, false},
     {"GET", "/teams/{id}", oz_pages_get, A_NONE, false},
     {"GET", "/signals", oz_pages_get, A_NONE, false},
+    {"GET", "/candidates", oz_pages_get, A_NONE, false},
+    {"GET", "/candidates/{id}", oz_pages_get, A_NONE, false},
     {"GET", "/status", oz_pages_get, A_NONE, false},
     {"GET", "/static/{file}", oz_pages_get, A_NONE, false},
 };

@@ -6,9 +6,10 @@
  *   ozma-server serve DIR      the HTTP API and the background jobs
  *   ozma-server status DIR     progress of the project
  *   ozma-server signals DIR    the canonical signals found, as JSON or CSV
+ *   ozma-server candidates DIR the candidates they make, as JSON or CSV
  *   ozma-server verify DIR     unit files against their SHA-256 (verify.c)
  *
- * status, signals and verify, which read a project, are in
+ * status, signals, candidates and verify, which read a project, are in
  * ozma_server_read.c; what the two files share is ozma_server.h.
  * This file only parses arguments and wires the parts together: the
  * project directory (project.c), loading (load.c), the HTTP server
@@ -61,6 +62,7 @@ static const char usage_main[] =
     "                      [--log-level debug|info|warn|error] [--quiet]\n"
     "    ozma-server status DIR [--json]\n"
     "    ozma-server signals DIR [--format json|csv] [filters]\n"
+    "    ozma-server candidates DIR [--format json|csv] [--rfi 0|1] [--dataset ID]\n"
     "    ozma-server verify DIR [--all]\n"
     "    ozma-server COMMAND --help\n"
     "\n"
@@ -69,7 +71,8 @@ static const char usage_main[] =
     "    database), units/ (the work-unit files served to workers) and secret.key.\n"
     "    `init` makes one, `load` cuts recordings into work units, `serve` runs\n"
     "    the HTTP API (scheduler/API.md) with the transitioner, validator and\n"
-    "    assimilator, `status` and `signals` read the results, `verify` checks\n"
+    "    assimilator, `status`, `signals` and `candidates` read the results,\n"
+    "    `verify` checks\n"
     "    the unit files against their SHA-256.\n"
     "\n"
     "EXIT STATUS\n"
@@ -501,6 +504,8 @@ int main(int argc, char **argv)
         return oz_server_cmd_status(argc, argv);
     if (strcmp(cmd, "signals") == 0)
         return oz_server_cmd_signals(argc, argv);
+    if (strcmp(cmd, "candidates") == 0)
+        return oz_server_cmd_candidates(argc, argv);
     if (strcmp(cmd, "verify") == 0)
         return oz_server_cmd_verify(argc, argv);
     return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);

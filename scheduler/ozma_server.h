@@ -27,6 +27,7 @@ int oz_server_status_of(int rc);
 /* ozma-server status | signals | verify DIR ... (argv[1] is the command). */
 int oz_server_cmd_status(int argc, char **argv);
 int oz_server_cmd_signals(int argc, char **argv);
+int oz_server_cmd_candidates(int argc, char **argv);
 int oz_server_cmd_verify(int argc, char **argv);
 
 #endif

@@ -52,6 +52,15 @@ static const char usage_signals[] =
     "    autocorr or line.  JSON is {\"signals\": [...]} as GET /api/v1/signals; CSV\n"
     "    has a header line.\n";
 
+static const char usage_candidates[] =
+    "SYNOPSIS\n"
+    "    ozma-server candidates DIR [--format json|csv] [--rfi 0|1] [--dataset ID]\n"
+    "\n"
+    "    The candidates (README, \"Candidates\"): unflagged first, then RFI, each\n"
+    "    by score.  --rfi 0 lists only unflagged ones, --rfi 1 only flagged ones;\n"
+    "    --dataset those with a detection in that dataset.  JSON is\n"
+    "    {\"candidates\": [...]} as GET /api/v1/candidates; CSV has a header line.\n";
+
 /* Opens DIR's database and one connection; complains on failure. */
 static int open_store(const char *dir, oz_db **db, oz_store **s)
 {
@@ -164,12 +173,10 @@ out:
     return status;
 }
 
-static void csv_row(const json_t *g)
+/* One object's cols as a CSV line. */
+static void csv_row(const json_t *g, const char *const *cols)
 {
-    static const char *const cols[] = {"id",      "type",     "freq_hz", "chirp_hz_s",
-                                       "time_s",  "time_utc", "score",   "power",
-                                       "fft_len", "unit_id",  "dataset"};
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+    for (size_t i = 0; cols[i]; i++) {
         const json_t *v = json_object_get(g, cols[i]);
         if (i)
             putchar(',');
@@ -190,9 +197,95 @@ static void csv_row(const json_t *g)
     putchar('\n');
 }
 
+/* One page of a list after a cursor (NULL: the first) into *page. */
+typedef int (*page_fn)(oz_store *s, void *q, const char *after, json_t **page);
+
+/* Prints the list `key` as {"key": [...], "next"} or as CSV of cols (a
+ * header line first): every page through the cursor, or the first only. */
+static int list_print(oz_store *s, page_fn fetch, void *q, const char *key,
+                      const char *const *cols, bool csv, bool first_only)
+{
+    int status = EXIT_OK, rc;
+    json_t *all = json_array(), *page = NULL;
+    char cursor[64] = "";
+    if (!all)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
+    for (size_t i = 0; csv && cols[i]; i++)
+        printf("%s%s", i ? "," : "", cols[i]);
+    if (csv)
+        putchar('\n');
+    for (;;) {
+        if ((rc = fetch(s, q, *cursor ? cursor : NULL, &page)) != 0) {
+            status = oz_cli_complain(PROG, EXIT_RUNTIME, "reading %s: %s", key,
+                                     oz_sched_strerror(rc));
+            goto out;
+        }
+        json_t *arr = json_object_get(page, key), *next = json_object_get(page, "next");
+        size_t i;
+        json_t *g;
+        json_array_foreach(arr, i, g)
+        {
+            if (csv)
+                csv_row(g, cols);
+            else
+                json_array_append(all, g);
+        }
+        const char *nx = json_string_value(next);
+        if (first_only || !nx || !*nx || strlen(nx) >= sizeof cursor)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", nx);
+        json_decref(page);
+        page = NULL;
+    }
+    if (!csv) {
+        json_t *o = json_pack("{s:O, s:O}", key, all, "next",
+                              first_only ? json_object_get(page, "next") : json_null());
+        char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(o);
+        if (!text) {
+            status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
+            goto out;
+        }
+        puts(text);
+        free(text);
+    }
+out:
+    json_decref(page);
+    json_decref(all);
+    return status;
+}
+
+static int signals_page(oz_store *s, void *q, const char *after, json_t **page)
+{
+    oz_signal_query *sq = q;
+    sq->after = after;
+    return oz_store_signals_json(s, sq, page);
+}
+
+static int candidates_page(oz_store *s, void *q, const char *after, json_t **page)
+{
+    oz_cand_query *cq = q;
+    cq->after = after;
+    return oz_store_candidates_json(s, cq, page);
+}
+
+/* The --format value, or a complaint. */
+static int format_flag(const char *v, bool *csv)
+{
+    if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "--format must be json or csv");
+    *csv = strcmp(v, "csv") == 0;
+    return EXIT_OK;
+}
+
 int oz_server_cmd_signals(int argc, char **argv)
 {
-    const char *dir = NULL, *format = "json";
+    static const char *const cols[] = {"id",      "type",    "freq_hz",  "chirp_hz_s",
+                                       "time_s",  "time_utc", "score",   "power",
+                                       "fft_len", "unit_id", "dataset", "candidate_id",
+                                       NULL};
+    const char *dir = NULL;
+    bool csv = false;
     oz_signal_query q = {.min_score = -DBL_MAX};
     int limit = 0;
     for (int i = 2; i < argc; i++) {
@@ -212,9 +305,8 @@ int oz_server_cmd_signals(int argc, char **argv)
         if ((rc = oz_server_flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
             return rc;
         if (strcmp(flag, "--format") == 0) {
-            if (strcmp(v, "json") != 0 && strcmp(v, "csv") != 0)
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "--format must be json or csv");
-            format = v;
+            if ((rc = format_flag(v, &csv)) != EXIT_OK)
+                return rc;
         } else if (strcmp(flag, "--min-score") == 0) {
             if ((rc = oz_cli_parse_double(PROG, flag, v, &q.min_score)) != EXIT_OK)
                 return rc;
@@ -244,56 +336,61 @@ int oz_server_cmd_signals(int argc, char **argv)
     int rc = open_store(dir, &db, &s);
     if (rc)
         return rc;
-    int status = EXIT_OK;
-    bool csv = strcmp(format, "csv") == 0;
-    json_t *all = json_array(), *page = NULL;
-    char cursor[64] = "";
     q.limit = limit ? limit : 500;
-    if (!all) {
-        status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
-        goto out;
-    }
-    if (csv)
-        puts("id,type,freq_hz,chirp_hz_s,time_s,time_utc,score,power,fft_len,unit_id,dataset");
-    for (;;) { /* page through with the cursor unless --limit */
-        q.after = *cursor ? cursor : NULL;
-        if ((rc = oz_store_signals_json(s, &q, &page)) != 0) {
-            status =
-                oz_cli_complain(PROG, EXIT_RUNTIME, "reading signals: %s", oz_sched_strerror(rc));
-            goto out;
+    int status = list_print(s, signals_page, &q, "signals", cols, csv, limit != 0);
+    oz_store_close(s);
+    oz_db_close(db);
+    return status;
+}
+
+int oz_server_cmd_candidates(int argc, char **argv)
+{
+    static const char *const cols[] = {
+        "id",         "key",     "type",   "score",        "rfi",          "freq_hz",
+        "freq_bary_hz", "chirp_hz_s", "ra_deg", "dec_deg", "pixel", "observations",
+        "detections", "power",   "time_utc", "dataset", NULL};
+    const char *dir = NULL;
+    bool csv = false;
+    oz_cand_query q = {.rfi = -1, .pixel = -1, .limit = 500};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v;
+        char flag[32];
+        int rc;
+        if (oz_server_is_help(a)) {
+            fputs(usage_candidates, stdout);
+            return EXIT_OK;
         }
-        json_t *arr = json_object_get(page, "signals"), *next = json_object_get(page, "next");
-        size_t i;
-        json_t *g;
-        json_array_foreach(arr, i, g)
-        {
-            if (csv)
-                csv_row(g);
-            else
-                json_array_append(all, g);
+        if (a[0] != '-') {
+            if (dir)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "candidates takes one DIR");
+            dir = a;
+            continue;
         }
-        const char *nx = json_string_value(next);
-        if (limit || !nx || !*nx || strlen(nx) >= sizeof cursor)
-            break;
-        snprintf(cursor, sizeof cursor, "%s", nx);
-        json_decref(page);
-        page = NULL;
+        if ((rc = oz_server_flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
+            return rc;
+        if (strcmp(flag, "--format") == 0) {
+            if ((rc = format_flag(v, &csv)) != EXIT_OK)
+                return rc;
+        } else if (strcmp(flag, "--rfi") == 0) {
+            if ((rc = oz_server_parse_int(flag, v, 0, 1, &q.rfi)))
+                return rc;
+        } else if (strcmp(flag, "--dataset") == 0) {
+            if (!oz_wu_id_valid(v, OZ_WU_DATASET_MAX))
+                return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                       "--dataset: \"%.64s\" is not a dataset id", v);
+            q.dataset = v;
+        } else
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "candidates: unknown option %s", flag);
     }
-    if (!csv) {
-        json_t *o = json_pack("{s:O, s:O}", "signals", all, "next",
-                              limit ? json_object_get(page, "next") : json_null());
-        char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
-        json_decref(o);
-        if (!text) {
-            status = oz_cli_complain(PROG, EXIT_RUNTIME, "out of memory");
-            goto out;
-        }
-        puts(text);
-        free(text);
-    }
-out:
-    json_decref(page);
-    json_decref(all);
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "candidates: no DIR given (see candidates --help)");
+    oz_db *db;
+    oz_store *s;
+    int rc = open_store(dir, &db, &s);
+    if (rc)
+        return rc;
+    int status = list_print(s, candidates_page, &q, "candidates", cols, csv, false);
     oz_store_close(s);
     oz_db_close(db);
     return status;

@@ -42,6 +42,10 @@ const char *oz_pages_file_for(const char *url)
     }
     if (strcmp(url, "/signals") == 0)
         return "signals.html";
+    if (strcmp(url, "/candidates") == 0)
+        return "candidates.html";
+    if (strncmp(url, "/candidates", 11) == 0 && id_tail(url + 11))
+        return "candidate.html";
     if (strcmp(url, "/status") == 0)
         return "status.html";
     return NULL;

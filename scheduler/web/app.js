@@ -183,7 +183,7 @@ const OZ = (() => {
   function nav() {
     const here = location.pathname;
     const items = [['/', 'Home'], ['/users', 'Accounts'], ['/hosts', 'Hosts'], ['/teams', 'Teams'],
-                   ['/signals', 'Signals'], ['/status', 'Server status']];
+                   ['/signals', 'Signals'], ['/candidates', 'Candidates'], ['/status', 'Server status']];
     const links = items.map(([href, text]) => {
       const cur = href === '/' ? here === '/' : here === href || here.startsWith(href + '/');
       return el('a', {href: href, 'aria-current': cur ? 'page' : null}, text);

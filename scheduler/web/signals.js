@@ -10,7 +10,7 @@
 'use strict';
 
 (() => {
-  const {el, api, fill, num, mhz, table, chart, typeColor, once, showError, clearError} = OZ;
+  const {el, api, fill, num, mhz, table, chart, link, typeColor, once, showError, clearError} = OZ;
   const MAX_SIGNALS = 10000;
   const TABLE_ROWS = 500;
   const form = document.getElementById('filters');
@@ -39,6 +39,9 @@
       ['Time (UTC)', s.time_utc || '-'], ['Score', s.score.toFixed(3)], ['Power', s.power.toFixed(3)],
       ['FFT length', num(s.fft_len)], ['Period', s.period_s ? s.period_s.toFixed(4) + ' s' : '-'],
       ['Unit', s.unit_id], ['Dataset', s.dataset], ['Signal id', String(s.id)],
+      ['Sky (RA, Dec)', s.ra_deg === null ? '-' : s.ra_deg.toFixed(3) + ', ' + s.dec_deg.toFixed(3)],
+      ['Barycentric frequency', s.freq_bary_hz === null ? '-' : s.freq_bary_hz.toFixed(3) + ' Hz'],
+      ['Candidate', s.candidate_id ? link('/candidates/' + s.candidate_id, '#' + s.candidate_id) : '-'],
     ];
     for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
     fill('detail', el('h2', {}, 'Signal ' + s.id), dl);
@@ -90,6 +93,7 @@
       {label: 'Score', num: true, cell: (s) => s.score.toFixed(2)},
       {label: 'FFT', num: true, cell: (s) => num(s.fft_len)},
       {label: 'Unit', cell: (s) => s.unit_id},
+      {label: 'Candidate', num: true, cell: (s) => s.candidate_id ? link('/candidates/' + s.candidate_id, '#' + s.candidate_id) : '-'},
     ], list.slice(0, TABLE_ROWS), {onClick: detail, empty: 'No signal matches.'});
     t.querySelectorAll('tbody tr').forEach((tr, i) => { if (list[i]) tr.dataset.id = list[i].id; });
     fill('table', t);

@@ -927,4 +927,5 @@ def main():
     print("all scheduler flow checks passed")
 
 
-main()
+if __name__ == "__main__":  # cand_survey.py imports the helpers
+    main()
