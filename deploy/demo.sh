@@ -108,7 +108,7 @@ PY
 
 say "ozma-synth: $samples samples at 9765.625 Hz around 1420 MHz, one signal of each type"
 "$bin/ozma-synth" --out "$dir/rec" --samples "$samples" --datatype ci16_le \
-  --datetime 2026-11-25T12:00:00Z --seed 7 \
+  --datetime 2026-11-25T12:00:00Z --seed 7 --site 38.4331,-79.8398,807 --ra 83.63 --dec 22.01 \
   --spike f=1500,drift=0.7,snr=0.0225 \
   --gaussian f=-2500,snr=0.0225,t=9.5,sigma=0.4 \
   --pulse f=-1000,snr=0.3,t=1,period=0.8,width=0.1,end=5.9 \
@@ -220,6 +220,29 @@ for t in truth:
     print("     %-8s f=%+8.1f Hz  drift=%+.2f Hz/s  t=%5.2f s" % (t["type"], t["freq_hz"],
           t["chirp_hz_s"], t["time_s"]))
 print("   found: %d canonical signals (the signal browser plots them)" % len(found))
+cands, after = [], None
+while True:
+    page = json.load(urllib.request.urlopen(sys.argv[2] + "/api/v1/candidates?limit=500" +
+                                            ("&after=" + after if after else "")))
+    cands += page["candidates"]
+    after = page["next"]
+    if after is None:
+        break
+print("   recovered as candidates:")
+for t in truth:
+    # the best candidate with a detection on the injected signal's track
+    span = abs(t["chirp_hz_s"]) * 30 + 200
+    hits = [c for c in cands if abs(c["freq_hz"] - t["freq_hz"] -
+                                    t["chirp_hz_s"] * (c["time_s"] - t["time_s"])) < span]
+    if hits:
+        c = max(hits, key=lambda c: c["score"])
+        print("     %-8s -> candidate #%d: %s at %.1f Hz, score %.3g, %d detections%s" % (
+            t["type"], c["id"], c["type"], c["freq_hz"], c["score"], c["detections"],
+            " (RFI: %s)" % c["rfi"] if c["rfi"] else ""))
+    else:
+        print("     %-8s -> no candidate" % t["type"])
+print("   %d candidates in all, %d flagged as RFI (the candidates page ranks them)" % (
+    len(cands), sum(1 for c in cands if c["rfi"])))
 PY
 
 if [[ $headless -eq 1 ]]; then

@@ -84,6 +84,35 @@ for t in truth:
 check(len(truth) == 4 and not missing,
       "every injected signal (%s) is in /api/v1/signals%s" %
       (", ".join(t["type"] for t in truth), ": missing " + ", ".join(missing) if missing else ""))
+# ---- one candidate per injected signal ----------------------------------------------------------
+cands = get("/api/v1/candidates?limit=500")["candidates"]
+ids_of = {}
+for s in found:
+    for t in truth:
+        if s["type"] == t["type"] and abs(s["freq_hz"] - (t["freq_hz"] + t["chirp_hz_s"] * (
+                s["time_s"] - t["time_s"]))) <= max(1.0, FS / s["fft_len"]):
+            ids_of.setdefault(t["type"], set()).add(s["candidate_id"])
+by_id = {c["id"]: c for c in cands}
+per = {t: sorted(i for i in ids if by_id.get(i) and by_id[i]["rfi"] is None)
+       for t, ids in ids_of.items()}
+check(len(per) == 4 and all(len(v) == 1 for v in per.values()),
+      "each injected signal's detections make one unflagged candidate: %s" % per)
+recovered = {v[0] for v in per.values() if v}
+noise = [c for c in cands if c["id"] not in recovered]
+check(len(recovered) == 4 and len(noise) <= 4 and
+      all(c["score"] < min(by_id[i]["score"] for i in recovered) for c in noise),
+      "the demo's 4 signals give 4 candidates, ranked above %d noise candidates (of %d signals)"
+      % (len(noise), len(found)))
+check(all(s["candidate_id"] in by_id for s in found) and
+      sum(c["detections"] for c in cands) == len(found),
+      "every signal is a detection of exactly one candidate")
+top = cands[0]
+one = get("/api/v1/candidates/%d" % top["id"])
+check(one["detections"] == len(one["signals"]) and one["datasets"][0]["dataset"] == "demo" and
+      one["ra_deg"] is not None and abs(one["ra_deg"] - 83.63) < 1e-9 and
+      one["freq_bary_hz"] is not None and abs(one["freq_bary_hz"] - one["freq_hz"]) > 1,
+      "the top candidate has its detections, its observation, its place and a barycentric "
+      "frequency")
 latest = get("/api/v1/signals/latest?limit=5")["signals"]
 check(len(latest) == min(5, len(found)) and latest[0]["id"] == max(s["id"] for s in found),
       "signals/latest: the newest first")
@@ -139,7 +168,8 @@ check(sum(b["results"] for b in tp["buckets"]) == 6, "throughput: 6 results in t
 
 # ---- pages -------------------------------------------------------------------------------------
 for path in ("/", "/users", "/users/%d" % alice["id"], "/hosts", "/hosts/1", "/teams",
-             "/teams/%d" % team["id"], "/signals", "/status", "/users?order=rac"):
+             "/teams/%d" % team["id"], "/signals", "/status", "/users?order=rac", "/candidates",
+             "/candidates/%d" % top["id"]):
     st, h, body = fetch(path)
     csp = h.get("Content-Security-Policy", "")
     check(st == 200 and h.get("Content-Type", "").startswith("text/html") and
