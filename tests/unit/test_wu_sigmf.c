@@ -337,6 +337,21 @@ static void bad_meta_files_are_refused_naming_the_field(void **state)
         {"{\"global\": {" G_OK "}, \"captures\": [" C_OK
          ", {\"core:sample_start\": 9999999}]}",
          OZ_WU_EFORMAT, "a capture starts at sample 9999999"},
+        {"{\"global\": {" G_OK ", \"core:geolocation\": {\"type\": \"Point\","
+         " \"coordinates\": [200, 10]}}, \"captures\": [" C_OK "]}",
+         OZ_WU_EFORMAT, "global.core:geolocation [200, 10, 0] is not a place on Earth"},
+        {"{\"global\": {" G_OK ", \"core:geolocation\": {\"type\": \"Polygon\","
+         " \"coordinates\": [1, 2]}}, \"captures\": [" C_OK "]}",
+         OZ_WU_EFORMAT, "must be a GeoJSON Point"},
+        {"{\"global\": {" G_OK ", \"core:geolocation\": {\"type\": \"Point\","
+         " \"coordinates\": [1, \"x\"]}}, \"captures\": [" C_OK "]}",
+         OZ_WU_EFORMAT, "coordinates[1]: expected a number"},
+        {"{\"global\": {" G_OK "}, \"captures\": [{\"core:sample_start\": 0,"
+         " \"core:frequency\": 1e6, \"ozma:ra_deg\": 10}]}",
+         OZ_WU_EFORMAT, "captures[0].ozma:dec_deg is missing"},
+        {"{\"global\": {" G_OK "}, \"captures\": [{\"core:sample_start\": 0,"
+         " \"core:frequency\": 1e6, \"ozma:ra_deg\": 10, \"ozma:dec_deg\": 91}]}",
+         OZ_WU_EFORMAT, "captures[0].ozma:dec_deg 91 is outside"},
     };
     write_bytes("bad.sigmf-data", 64);
     char p[256];
@@ -351,6 +366,43 @@ static void bad_meta_files_are_refused_naming_the_field(void **state)
                      cases[i].needle);
         assert_non_null(strstr(why, "bad.sigmf-meta"));
     }
+}
+
+/* A site and a pointing track written by the writer (one capture per
+ * point) come back from the reader as they were. */
+static void site_and_track_round_trip(void **state)
+{
+    (void)state;
+    oz_wu_info info;
+    memset(&info, 0, sizeof info);
+    info.sample_rate = 1000;
+    info.center_hz = 1.42e9;
+    info.has_site = true;
+    info.site = (oz_wu_site){38.4331, -79.8398, 807};
+    info.ntrack = 3;
+    info.track[0] = (oz_wu_pointing){0, 350, 10};
+    info.track[1] = (oz_wu_pointing){0.25, 355.5, 11};
+    info.track[2] = (oz_wu_pointing){0.5, 1, 12};
+    char p[256], why[512] = "";
+    path_in(p, sizeof p, "track");
+    oz_wu_sigmf_writer *w = NULL;
+    assert_int_equal(oz_wu_sigmf_create(p, "ci8", &info, NULL, &w, why, sizeof why), OZ_WU_OK);
+    static float iq[2 * 1000];
+    assert_int_equal(oz_wu_sigmf_append(w, iq, 1000, why, sizeof why), OZ_WU_OK);
+    assert_int_equal(oz_wu_sigmf_finish(w, why, sizeof why), OZ_WU_OK);
+    oz_wu_reader *r = NULL;
+    if (oz_wu_open_sigmf(p, &r, why, sizeof why) != OZ_WU_OK)
+        fail_msg("%s", why);
+    const oz_wu_info *in = oz_wu_reader_info(r);
+    assert_true(in->has_site && in->site.lat_deg == 38.4331 && in->site.lon_deg == -79.8398 &&
+                in->site.alt_m == 807);
+    assert_int_equal(in->ntrack, 3);
+    for (int i = 0; i < 3; i++)
+        assert_true(in->track[i].t_s == info.track[i].t_s &&
+                    in->track[i].ra_deg == info.track[i].ra_deg &&
+                    in->track[i].dec_deg == info.track[i].dec_deg);
+    assert_true(in->has_sky && in->ra_deg == 350 && in->dec_deg == 10); /* the track's start */
+    oz_wu_reader_close(r);
 }
 
 static void bad_data_files_are_refused(void **state)
@@ -495,6 +547,7 @@ int main(void)
         cmocka_unit_test(header_bytes_and_dataset_name_are_honoured),
         cmocka_unit_test(bad_meta_files_are_refused_naming_the_field),
         cmocka_unit_test(bad_data_files_are_refused),
+        cmocka_unit_test(site_and_track_round_trip),
         cmocka_unit_test(a_file_truncated_while_reading_is_an_error_not_a_short_read),
         cmocka_unit_test(non_finite_float_samples_are_refused),
         cmocka_unit_test(raw_files_need_a_whole_number_of_samples_and_sane_flags),
