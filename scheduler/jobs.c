@@ -179,7 +179,7 @@ typedef struct sky_cache {
 
 /* The canonical result of a as signal rows into *rows (malloc'd), each
  * placed in the sky of its dataset (k). */
-static int assimilation_rows(const oz_assimilate_unit *a, const oz_sky *k, int nside,
+static int assimilation_rows(const oz_assimilate_unit *a, oz_sky *k, int nside,
                              oz_signal_row **rows, size_t *n, oz_wu_result *res, char *why,
                              size_t whylen)
 {

@@ -113,7 +113,30 @@ out:
     return rc;
 }
 
-void oz_sky_locate(const oz_sky *k, int nside, double t_s, bool has_time, int64_t utc_ns,
+/* The observer at utc_ns from the cache's grid, refilled when utc_ns
+ * leaves it. */
+static int observer_at(oz_sky *k, int64_t utc_ns, oz_wu_observer *o)
+{
+    const int64_t step = (int64_t)OZ_SKY_GRID_S * 1000000000LL;
+    int64_t t0 = utc_ns - ((utc_ns % step) + step) % step;
+    oz_sky_cache *c = &k->cache;
+    if (!c->valid || c->t0_ns != t0) {
+        bool next = c->valid && c->t0_ns + step == t0; /* the next cell: slide */
+        c->valid = false;
+        if (next)
+            c->obs[0] = c->obs[1];
+        else if (oz_wu_sky_observer(&k->site, NULL, t0, &c->obs[0]) != OZ_WU_OK)
+            return OZ_WU_EINVAL;
+        if (oz_wu_sky_observer(&k->site, NULL, t0 + step, &c->obs[1]) != OZ_WU_OK)
+            return OZ_WU_EINVAL;
+        c->valid = true;
+        c->t0_ns = t0;
+    }
+    oz_wu_sky_observer_mix(&c->obs[0], &c->obs[1], (double)(utc_ns - t0) / (double)step, o);
+    return OZ_WU_OK;
+}
+
+void oz_sky_locate(oz_sky *k, int nside, double t_s, bool has_time, int64_t utc_ns,
                    double freq_hz, oz_sky_at *out)
 {
     memset(out, 0, sizeof *out);
@@ -123,8 +146,9 @@ void oz_sky_locate(const oz_sky *k, int nside, double t_s, bool has_time, int64_
     out->has_pos = true;
     out->pixel = oz_wu_sky_pixel(nside, out->ra_deg, out->dec_deg);
     double zb;
-    if (k->has_site && has_time &&
-        oz_wu_sky_doppler(&k->site, NULL, utc_ns, out->ra_deg, out->dec_deg, &zb) == OZ_WU_OK) {
+    oz_wu_observer o;
+    if (k->has_site && has_time && observer_at(k, utc_ns, &o) == OZ_WU_OK &&
+        oz_wu_sky_zb(&o, out->ra_deg, out->dec_deg, &zb) == OZ_WU_OK) {
         out->has_bary = true;
         out->freq_bary_hz = freq_hz / zb;
     }

@@ -19,11 +19,22 @@
 
 #include "ozma_workunits.h"
 
+/* The observer's state at two grid times OZ_SKY_GRID_S apart, mixed
+ * linearly for the times between (workunits' oz_wu_sky_observer_mix): the
+ * ephemerides once per grid step, not once per signal. */
+#define OZ_SKY_GRID_S 30
+typedef struct oz_sky_cache {
+    bool valid;
+    int64_t t0_ns; /* grid time of obs[0]; obs[1] is OZ_SKY_GRID_S later */
+    oz_wu_observer obs[2];
+} oz_sky_cache;
+
 typedef struct oz_sky {
     bool has_site;
     oz_wu_site site;
     uint32_t npointing; /* 0: the pointing is unknown */
     oz_wu_pointing pointing[OZ_WU_POINTING_MAX];
+    oz_sky_cache cache; /* oz_sky_locate's; not stored */
 } oz_sky;
 
 /* What a recording's info says (site, fixed position or track), with the
@@ -45,7 +56,7 @@ typedef struct oz_sky_at {
     bool has_bary;
     double freq_bary_hz;
 } oz_sky_at;
-void oz_sky_locate(const oz_sky *k, int nside, double t_s, bool has_time, int64_t utc_ns,
+void oz_sky_locate(oz_sky *k, int nside, double t_s, bool has_time, int64_t utc_ns,
                    double freq_hz, oz_sky_at *out);
 
 #endif

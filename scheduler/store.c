@@ -244,10 +244,17 @@ static const char *const migration_10[] = {
     "ALTER TABLE signals ADD COLUMN pixel INTEGER;"
     "ALTER TABLE signals ADD COLUMN freq_bary_hz REAL;"
     "ALTER TABLE signals ADD COLUMN candidate_id INTEGER;"
-    "CREATE INDEX signals_time ON signals(dataset_id, time_s);"
-    "CREATE INDEX signals_bary ON signals(pixel, freq_bary_hz) WHERE freq_bary_hz IS NOT NULL;"
-    "CREATE INDEX signals_freq ON signals(freq_hz);"
-    "CREATE INDEX signals_candidate ON signals(candidate_id);"
+    /* covering what the links, RFI counts and observations read */
+    "CREATE INDEX signals_time ON signals(dataset_id, time_s, freq_hz, chirp_hz_s, fft_len,"
+    "  candidate_id);"
+    "CREATE INDEX signals_bary ON signals(pixel, freq_bary_hz, dataset_id, candidate_id)"
+    "  WHERE freq_bary_hz IS NOT NULL;"
+    /* the sky pixels seen per topocentric frequency bin of rfi_freq_tol_hz,
+     * all signals (still 0) and those not drifting (still 1): the RFI
+     * rules' evidence, kept as signals arrive */
+    "CREATE TABLE rfi_bins(bin INTEGER NOT NULL, pixel INTEGER NOT NULL,"
+    "  still INTEGER NOT NULL, PRIMARY KEY(bin, still, pixel)) WITHOUT ROWID;"
+    "CREATE INDEX signals_candidate ON signals(candidate_id, dataset_id);"
     "CREATE TABLE candidates("
     "  id INTEGER PRIMARY KEY, key TEXT NOT NULL, strongest INTEGER NOT NULL,"
     "  dataset_id INTEGER NOT NULL, type TEXT NOT NULL, score REAL NOT NULL, rfi TEXT,"

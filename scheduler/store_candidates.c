@@ -59,7 +59,7 @@ static void idset_uniq(idset *s)
 typedef struct newsig {
     int64_t id;
     oz_cand_sig g;
-    bool has_bary;
+    bool has_pixel, has_bary;
     int64_t pixel;
     double freq_bary_hz;
     double fs;
@@ -103,8 +103,8 @@ static int unit_signals(oz_store *s, int64_t unit, newsig **out, size_t *n, char
                              .power = sqlite3_column_double(st, 5),
                              .score = sqlite3_column_double(st, 6),
                              .bin_hz = x->fs / (double)(fft > 0 ? fft : 1)};
-        x->has_bary = sqlite3_column_type(st, 9) != SQLITE_NULL &&
-                      sqlite3_column_type(st, 10) != SQLITE_NULL;
+        x->has_pixel = sqlite3_column_type(st, 9) != SQLITE_NULL;
+        x->has_bary = x->has_pixel && sqlite3_column_type(st, 10) != SQLITE_NULL;
         x->pixel = sqlite3_column_int64(st, 9);
         x->freq_bary_hz = sqlite3_column_double(st, 10);
     }
@@ -175,10 +175,12 @@ static int exec2(oz_store *s, const char *sql, int64_t a, int64_t b, char *why, 
 }
 
 /* x joins the candidates in L (sorted), merged into the lowest; a new one
- * when L is empty.  *cid: the candidate x is in now. */
-static int join(oz_store *s, const newsig *x, const idset *L, int64_t *cid, char *why,
-                size_t whylen)
+ * when L is empty.  *cid: the candidate x is in now; *whole: it was made
+ * or merged (its summary must be made from all its members). */
+static int join(oz_store *s, const newsig *x, const idset *L, int64_t *cid, bool *whole,
+                char *why, size_t whylen)
 {
+    *whole = L->n != 1;
     int rc;
     if (L->n == 0) {
         sqlite3_stmt *st = oz_store_stmt(
@@ -208,24 +210,74 @@ static int join(oz_store *s, const newsig *x, const idset *L, int64_t *cid, char
                  whylen);
 }
 
-/* A candidate's summary from all its members: the strongest (power, then
- * the lower key) and the counts.  Gone (merged away): nothing to do. */
-static int summarise(oz_store *s, int64_t cid, char *why, size_t whylen)
+/* 1 when unit's dataset had no member of cid before unit's, else 0; -1 on
+ * error. */
+static int64_t new_dataset(oz_store *s, int64_t cid, int64_t unit)
 {
     sqlite3_stmt *st = oz_store_stmt(
         s,
-        "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len, g.time_s,"
-        " g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz, g.dataset_id, u.name"
-        " FROM signals g INDEXED BY signals_candidate JOIN units u ON u.id = g.unit_id"
-        " WHERE g.candidate_id = ?",
+        "SELECT NOT EXISTS (SELECT 1 FROM signals o INDEXED BY signals_candidate"
+        " WHERE o.candidate_id = ?1 AND o.dataset_id = u.dataset_id AND o.unit_id != ?2)"
+        " FROM units u WHERE u.id = ?2",
+        NULL, 0);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 2, unit);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+/* A candidate's summary: the strongest member (power, then the lower
+ * key) and the counts.  whole: from all its members; otherwise from the
+ * stored summary and its members in unit (the only ones it gained), which
+ * gives the same (a maximum, sums, and a dataset counted when it is new to
+ * the candidate) without reading a long-lived candidate's every detection
+ * for each unit.  Gone (merged away): nothing to do. */
+static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *why,
+                     size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        whole ? "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len,"
+                " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
+                " g.dataset_id, u.name FROM signals g INDEXED BY signals_candidate"
+                " JOIN units u ON u.id = g.unit_id WHERE g.candidate_id = ?1"
+              : "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len,"
+                " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
+                " g.dataset_id, u.name FROM signals g INDEXED BY signals_unit"
+                " JOIN units u ON u.id = g.unit_id WHERE g.unit_id = ?2 AND g.candidate_id = ?1",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, cid);
     char key[OZ_CAND_KEY_MAX], best_key[OZ_CAND_KEY_MAX] = "";
     double best_power = -INFINITY, best_score = -INFINITY;
-    int64_t best = 0, count = 0;
+    int64_t best = 0, count = 0, old_count = 0, old_obs = 0;
     int step;
+    if (!whole) { /* the stored summary to start from */
+        sqlite3_stmt *c = oz_store_stmt(s,
+                                        "SELECT key, power, best_score, detections, observations"
+                                        " FROM candidates WHERE id = ?",
+                                        why, whylen);
+        if (!c)
+            return OZ_SCHED_EDB;
+        sqlite3_bind_int64(c, 1, cid);
+        if ((step = sqlite3_step(c)) == SQLITE_ROW) {
+            snprintf(best_key, sizeof best_key, "%s", oz_store_col_text(c, 0));
+            best_power = sqlite3_column_double(c, 1);
+            best_score = sqlite3_column_double(c, 2);
+            old_count = sqlite3_column_int64(c, 3);
+            old_obs = sqlite3_column_int64(c, 4);
+        }
+        sqlite3_reset(c);
+        if (step == SQLITE_DONE)
+            return OZ_SCHED_OK;
+        if (step != SQLITE_ROW)
+            return oz_store_dberr(s, "candidates", why, whylen);
+    }
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 2, unit);
     struct {
         char type[16];
         double freq, chirp, power, time_s, ra, dec, fb;
@@ -265,10 +317,29 @@ static int summarise(oz_store *s, int64_t cid, char *why, size_t whylen)
         return oz_store_dberr(s, "candidates", why, whylen);
     if (count == 0)
         return OZ_SCHED_OK;
-    int64_t nobs = oz_store_one_int(
-        s, "SELECT count(DISTINCT dataset_id) FROM signals WHERE candidate_id = ?", cid, true);
+    int64_t nobs;
+    if (whole)
+        nobs = oz_store_one_int(s,
+                                "SELECT count(DISTINCT dataset_id) FROM signals"
+                                " INDEXED BY signals_candidate WHERE candidate_id = ?",
+                                cid, true);
+    else if ((nobs = new_dataset(s, cid, unit)) >= 0)
+        nobs += old_obs;
     if (nobs < 0)
         return oz_store_dberr(s, "candidates", why, whylen);
+    if (!whole && best == 0) { /* nothing stronger: only the counts move */
+        if (!(st = oz_store_stmt(s,
+                                 "UPDATE candidates SET observations = ?2, detections = ?3,"
+                                 " best_score = ?4 WHERE id = ?1",
+                                 why, whylen)))
+            return OZ_SCHED_EDB;
+        sqlite3_bind_int64(st, 1, cid);
+        sqlite3_bind_int64(st, 2, nobs);
+        sqlite3_bind_int64(st, 3, old_count + count);
+        sqlite3_bind_double(st, 4, best_score);
+        return oz_store_exec_stmt(s, st, why, whylen);
+    }
+    count += old_count;
     if (!(st = oz_store_stmt(
               s,
               "UPDATE candidates SET key = ?2, strongest = ?3, dataset_id = ?4, type = ?5,"
@@ -307,23 +378,53 @@ static int summarise(oz_store *s, int64_t cid, char *why, size_t whylen)
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
-/* Distinct pixels of the signals within tol of f (all, or those not
- * drifting more than drift). */
-static int64_t pixels_at(oz_store *s, double f, double tol, double drift)
+/* The frequency bin of f: rfi_freq_tol_hz wide. */
+static int64_t bin_of(const oz_cand_config *c, double f)
 {
-    sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT count(DISTINCT pixel) FROM signals INDEXED BY signals_freq"
-        " WHERE freq_hz BETWEEN ?1 AND ?2 AND abs(chirp_hz_s) <= ?3",
-        NULL, 0);
+    double w = c->rfi_freq_tol_hz > 0 ? c->rfi_freq_tol_hz : 1;
+    return (int64_t)floor(f / w);
+}
+
+/* Distinct pixels in bins b-1 .. b+1 (still: of signals not drifting). */
+static int64_t pixels_at(oz_store *s, int64_t b, int still)
+{
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT count(DISTINCT pixel) FROM rfi_bins"
+                                     " WHERE bin BETWEEN ?1 - 1 AND ?1 + 1 AND still = ?2",
+                                     NULL, 0);
     if (!st)
         return -1;
-    sqlite3_bind_double(st, 1, f - tol);
-    sqlite3_bind_double(st, 2, f + tol);
-    sqlite3_bind_double(st, 3, drift);
+    sqlite3_bind_int64(st, 1, b);
+    sqlite3_bind_int(st, 2, still);
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
     return v;
+}
+
+/* Records x's pixel in its frequency bin; *news: it is a pixel the bin had
+ * not seen (so the verdicts of candidates near it may change). */
+static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *news, char *why,
+                   size_t whylen)
+{
+    *news = false;
+    if (!x->has_pixel)
+        return OZ_SCHED_OK;
+    sqlite3_stmt *st = oz_store_stmt(
+        s, "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?, ?, ?)", why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    for (int still = 0; still < 2; still++) {
+        if (still && fabs(x->g.chirp_hz_s) > c->rfi_zero_drift_hz_s)
+            break;
+        sqlite3_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
+        sqlite3_bind_int64(st, 2, x->pixel);
+        sqlite3_bind_int(st, 3, still);
+        int rc = oz_store_exec_stmt(s, st, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+        *news |= sqlite3_changes(s->conn) > 0;
+    }
+    return OZ_SCHED_OK;
 }
 
 /* A candidate's RFI verdict and score from what is stored now. */
@@ -349,8 +450,8 @@ static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, s
         return OZ_SCHED_OK; /* merged away */
     if (step != SQLITE_ROW)
         return oz_store_dberr(s, "candidates", why, whylen);
-    f.pixels = pixels_at(s, f.freq_hz, c->rfi_freq_tol_hz, INFINITY);
-    f.still_pixels = pixels_at(s, f.freq_hz, c->rfi_freq_tol_hz, c->rfi_zero_drift_hz_s);
+    f.pixels = pixels_at(s, bin_of(c, f.freq_hz), 0);
+    f.still_pixels = pixels_at(s, bin_of(c, f.freq_hz), 1);
     if (f.pixels < 0 || f.still_pixels < 0)
         return oz_store_dberr(s, "candidates", why, whylen);
     const char *rule = oz_cand_rfi_rule(c, &f);
@@ -369,16 +470,20 @@ static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, s
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
-/* The candidates whose topocentric frequency lies within tol of f, into J. */
-static int near(oz_store *s, double f, double tol, idset *J, char *why, size_t whylen)
+/* The candidates whose topocentric frequency lies in the bins around f's
+ * (those whose evidence includes f's bin), into J. */
+static int near(oz_store *s, const oz_cand_config *c, double f, idset *J, char *why,
+                size_t whylen)
 {
+    double w = c->rfi_freq_tol_hz > 0 ? c->rfi_freq_tol_hz : 1;
+    int64_t b = bin_of(c, f);
     sqlite3_stmt *st = oz_store_stmt(
         s, "SELECT id FROM candidates INDEXED BY candidates_freq WHERE freq_hz BETWEEN ? AND ?",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_double(st, 1, f - tol);
-    sqlite3_bind_double(st, 2, f + tol);
+    sqlite3_bind_double(st, 1, (double)(b - 1) * w);
+    sqlite3_bind_double(st, 2, (double)(b + 2) * w);
     int step, rc = OZ_SCHED_OK;
     while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
         rc = idset_add(J, sqlite3_column_int64(st, 0));
@@ -393,24 +498,35 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, int64_t unit_r
 {
     newsig *x = NULL;
     size_t n = 0;
-    idset L = {0}, T = {0};
+    idset L = {0}, T = {0}, W = {0}; /* W: made or merged in this unit */
     int rc = unit_signals(s, unit_rowid, &x, &n, why, whylen);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++) {
         int64_t cid;
+        bool whole;
         L.n = 0;
         if ((rc = links(s, c, &x[i], gap_s, &L, why, whylen)) != OZ_SCHED_OK)
             break;
         idset_uniq(&L);
-        if ((rc = join(s, &x[i], &L, &cid, why, whylen)) == OZ_SCHED_OK)
-            rc = idset_add(&T, cid);
+        if ((rc = join(s, &x[i], &L, &cid, &whole, why, whylen)) == OZ_SCHED_OK)
+            rc = idset_add(whole ? &W : &T, cid);
     }
     /* every candidate touched gets its summary; then they and every
      * candidate near a new signal's frequency get their verdict */
     idset_uniq(&T);
+    idset_uniq(&W);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
-        rc = summarise(s, T.v[i], why, whylen);
-    for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++)
-        rc = near(s, x[i].g.freq_hz, c->rfi_freq_tol_hz, &T, why, whylen);
+        if (!bsearch(&T.v[i], W.v, W.n, sizeof *W.v, oz_store_id_cmp))
+            rc = summarise(s, T.v[i], false, unit_rowid, why, whylen);
+    for (size_t i = 0; rc == OZ_SCHED_OK && i < W.n; i++) {
+        rc = summarise(s, W.v[i], true, unit_rowid, why, whylen);
+        if (rc == OZ_SCHED_OK)
+            rc = idset_add(&T, W.v[i]);
+    }
+    for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++) {
+        bool news;
+        if ((rc = bin_add(s, c, &x[i], &news, why, whylen)) == OZ_SCHED_OK && news)
+            rc = near(s, c, x[i].g.freq_hz, &T, why, whylen);
+    }
     idset_uniq(&T);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
         rc = judge(s, c, T.v[i], why, whylen);
@@ -419,5 +535,6 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, int64_t unit_r
     free(x);
     free(L.v);
     free(T.v);
+    free(W.v);
     return rc;
 }

@@ -266,7 +266,8 @@ UNIT_COUNTS_SQL = """SELECT count(*) FROM units u
 def undo_migration_10(c):
     """Drops what schema 10 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
-    for idx in ("signals_time", "signals_bary", "signals_freq", "signals_candidate"):
+    c.execute("DROP TABLE rfi_bins")
+    for idx in ("signals_time", "signals_bary", "signals_candidate"):
         c.execute("DROP INDEX " + idx)
     for col in ("ra_deg", "dec_deg", "pixel", "freq_bary_hz", "candidate_id"):
         c.execute("ALTER TABLE signals DROP COLUMN " + col)

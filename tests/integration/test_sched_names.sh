@@ -141,7 +141,8 @@ db("DROP INDEX units_file_bad")  # migration 9's
 for col in ("file_bad", "file_bad_time"):
     db("ALTER TABLE units DROP COLUMN " + col)
 db("DROP TABLE candidates")  # migration 10's
-for idx in ("signals_time", "signals_bary", "signals_freq", "signals_candidate"):
+db("DROP TABLE rfi_bins")
+for idx in ("signals_time", "signals_bary", "signals_candidate"):
     db("DROP INDEX " + idx)
 for col in ("ra_deg", "dec_deg", "pixel", "freq_bary_hz", "candidate_id"):
     db("ALTER TABLE signals DROP COLUMN " + col)

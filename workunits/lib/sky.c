@@ -143,10 +143,39 @@ static double dist3(const double a[3], const double b[3])
 int oz_wu_sky_doppler(const oz_wu_site *site, const oz_wu_eop *eop, int64_t utc_ns,
                       double ra_deg, double dec_deg, double *zb)
 {
+    oz_wu_observer o;
+    int rc = oz_wu_sky_observer(site, eop, utc_ns, &o);
+    if (rc != OZ_WU_OK)
+        return rc;
+    return oz_wu_sky_zb(&o, ra_deg, dec_deg, zb);
+}
+
+int oz_wu_sky_zb(const oz_wu_observer *o, double ra_deg, double dec_deg, double *zb)
+{
+    if (!(dec_deg >= -90 && dec_deg <= 90) || !isfinite(ra_deg))
+        return OZ_WU_EINVAL;
+    double n[3], b[3] = {o->beta[0], o->beta[1], o->beta[2]};
+    eraS2c(ra_deg * ERFA_DD2R, dec_deg * ERFA_DD2R, n);
+    double gamma = 1.0 / sqrt(1.0 - eraPdp(b, b));
+    *zb = gamma * (1.0 + eraPdp(b, n)) / (1.0 + o->gr_m_s / C_M_S);
+    return OZ_WU_OK;
+}
+
+void oz_wu_sky_observer_mix(const oz_wu_observer *a, const oz_wu_observer *b, double w,
+                            oz_wu_observer *out)
+{
+    for (int k = 0; k < 3; k++)
+        out->beta[k] = a->beta[k] + w * (b->beta[k] - a->beta[k]);
+    out->gr_m_s = a->gr_m_s + w * (b->gr_m_s - a->gr_m_s);
+}
+
+int oz_wu_sky_observer(const oz_wu_site *site, const oz_wu_eop *eop, int64_t utc_ns,
+                       oz_wu_observer *out)
+{
     static const oz_wu_eop none = {0, 0, 0};
     if (!eop)
         eop = &none;
-    if (!oz_wu_site_valid(site) || !(dec_deg >= -90 && dec_deg <= 90) || !isfinite(ra_deg))
+    if (!oz_wu_site_valid(site))
         return OZ_WU_EINVAL;
     /* UTC as a two-part Julian date, whole days in the first part */
     int64_t day = utc_ns / 86400000000000LL, rem = utc_ns % 86400000000000LL;
@@ -183,12 +212,8 @@ int oz_wu_sky_doppler(const oz_wu_site *site, const oz_wu_eop *eop, int64_t utc_
         axis[k] = rc2i[2][k] * OMEGA_EARTH;
     eraPxp(axis, gcrs, vsite);
 
-    double beta[3], n[3];
     for (int k = 0; k < 3; k++)
-        beta[k] = (pvb[1][k] * AU_M / 86400.0 + vsite[k]) / C_M_S;
-    eraS2c(ra_deg * ERFA_DD2R, dec_deg * ERFA_DD2R, n);
-    double b2 = eraPdp(beta, beta);
-    double gamma = 1.0 / sqrt(1.0 - b2);
+        out->beta[k] = (pvb[1][k] * AU_M / 86400.0 + vsite[k]) / C_M_S;
 
     /* gravitational redshift at the observer, m/s, smallest first as astropy sums */
     double moon[2][3], jup[2][3], zero[3] = {0, 0, 0};
@@ -199,7 +224,6 @@ int oz_wu_sky_doppler(const oz_wu_site *site, const oz_wu_eop *eop, int64_t utc_
     gr += -GM_MOON / C_M_S / (norm3(moon[0]) * AU_M);
     gr += -GM_JUPITER / C_M_S / (dist3(jup[0], pvh[0]) * AU_M);
     gr += -GM_SUN / C_M_S / (dist3(pvh[0], zero) * AU_M);
-
-    *zb = gamma * (1.0 + eraPdp(beta, n)) / (1.0 + gr / C_M_S);
+    out->gr_m_s = gr;
     return OZ_WU_OK;
 }
