@@ -22,8 +22,11 @@ bool oz_cand_track_link(const oz_cand_config *c, const oz_cand_sig *a, const oz_
     double dt = b->time_s - a->time_s;
     if (a->dataset_id != b->dataset_id || fabs(dt) > gap_s)
         return false;
-    double off = b->freq_hz - a->freq_hz - 0.5 * (a->chirp_hz_s + b->chirp_hz_s) * dt;
-    return fabs(off) <= c->link_bins * fmax(a->bin_hz, b->bin_hz);
+    /* either lies on the other's drift line: a wrong-chirp echo lies on
+     * the stronger detection's line, not the other way round */
+    double tol = c->link_bins * fmax(a->bin_hz, b->bin_hz);
+    return fabs(b->freq_hz - a->freq_hz - a->chirp_hz_s * dt) <= tol ||
+           fabs(a->freq_hz - b->freq_hz + b->chirp_hz_s * dt) <= tol;
 }
 
 const char *oz_cand_rfi_rule(const oz_cand_config *c, const oz_cand_facts *f)

@@ -9,11 +9,11 @@
  * the set of signals assimilated (union-find: an arriving signal merges the
  * candidates of every signal it links to).  Two signals link when
  *  - track: they are of one dataset, within link_gap_units unit lengths in
- *    time, and each lies on the other's drift line: |f_b - f_a -
- *    (c_a + c_b)/2 (t_b - t_a)| <= link_bins bins of the coarser of their
- *    two FFT lengths.  This joins a tone seen in overlapping units, at
- *    neighbouring FFT lengths, and the weaker wrong-chirp echoes of a
- *    stronger detection at the same time and frequency;
+ *    time, and one lies on the other's drift line: |f_b - f_a - c_a (t_b -
+ *    t_a)| or |f_a - f_b - c_b (t_a - t_b)| is at most link_bins bins of
+ *    the coarser of their two FFT lengths.  This joins a tone seen in
+ *    overlapping units, at neighbouring FFT lengths, and the weaker
+ *    wrong-chirp echoes of a stronger detection (they lie on its line);
  *  - persistence: they are of different datasets, in the same HEALPix
  *    pixel, and their barycentric frequencies differ by at most
  *    bary_tol_hz.  A candidate with members in several datasets is a

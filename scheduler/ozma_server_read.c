@@ -278,6 +278,28 @@ static int format_flag(const char *v, bool *csv)
     return EXIT_OK;
 }
 
+/* The next argument of a list command (signals, candidates): its DIR
+ * (kept in *dir), --help (prints usage), or a flag with its value (*flag,
+ * *v): returns 1 for a flag to look at, 0 when done with this argument,
+ * OZ_CLI_DONE after --help, or an exit status. */
+static int list_arg(int argc, char **argv, int *i, const char *cmd, const char *usage,
+                    const char **dir, char *flag, size_t flaglen, const char **v)
+{
+    const char *a = argv[*i];
+    if (oz_server_is_help(a)) {
+        fputs(usage, stdout);
+        return OZ_CLI_DONE;
+    }
+    if (a[0] != '-') {
+        if (*dir)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s takes one DIR", cmd);
+        *dir = a;
+        return 0;
+    }
+    int rc = oz_server_flag_split(argc, argv, i, true, flag, flaglen, v);
+    return rc ? rc : 1;
+}
+
 int oz_server_cmd_signals(int argc, char **argv)
 {
     static const char *const cols[] = {"id",      "type",    "freq_hz",  "chirp_hz_s",
@@ -289,21 +311,13 @@ int oz_server_cmd_signals(int argc, char **argv)
     oz_signal_query q = {.min_score = -DBL_MAX};
     int limit = 0;
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *v;
         char flag[32];
-        int rc;
-        if (oz_server_is_help(a)) {
-            fputs(usage_signals, stdout);
-            return EXIT_OK;
-        }
-        if (a[0] != '-') {
-            if (dir)
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "signals takes one DIR");
-            dir = a;
+        int rc = list_arg(argc, argv, &i, "signals", usage_signals, &dir, flag, sizeof flag, &v);
+        if (rc == 0)
             continue;
-        }
-        if ((rc = oz_server_flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
-            return rc;
+        if (rc != 1)
+            return rc == OZ_CLI_DONE ? EXIT_OK : rc;
         if (strcmp(flag, "--format") == 0) {
             if ((rc = format_flag(v, &csv)) != EXIT_OK)
                 return rc;
@@ -353,21 +367,14 @@ int oz_server_cmd_candidates(int argc, char **argv)
     bool csv = false;
     oz_cand_query q = {.rfi = -1, .pixel = -1, .limit = 500};
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *v;
         char flag[32];
-        int rc;
-        if (oz_server_is_help(a)) {
-            fputs(usage_candidates, stdout);
-            return EXIT_OK;
-        }
-        if (a[0] != '-') {
-            if (dir)
-                return oz_cli_complain(PROG, EXIT_BADINPUT, "candidates takes one DIR");
-            dir = a;
+        int rc =
+            list_arg(argc, argv, &i, "candidates", usage_candidates, &dir, flag, sizeof flag, &v);
+        if (rc == 0)
             continue;
-        }
-        if ((rc = oz_server_flag_split(argc, argv, &i, true, flag, sizeof flag, &v)) != 0)
-            return rc;
+        if (rc != 1)
+            return rc == OZ_CLI_DONE ? EXIT_OK : rc;
         if (strcmp(flag, "--format") == 0) {
             if ((rc = format_flag(v, &csv)) != EXIT_OK)
                 return rc;

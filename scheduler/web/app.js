@@ -216,8 +216,46 @@ const OZ = (() => {
     every(0, load);
   }
 
+  /* Every page of a list (path has its query; key names the list in each
+   * answer), up to max items: {items, more}. */
+  async function pages(path, key, max) {
+    let items = [], after = null;
+    do {
+      const page = await api(path + (after ? '&after=' + encodeURIComponent(after) : ''));
+      items = items.concat(page[key]);
+      after = page.next;
+    } while (after && items.length < max);
+    return {items: items, more: Boolean(after)};
+  }
+
+  /* A filter page: the form's fields ({param: element id}) are read from the
+   * page's URL now and written to it on submit, which runs load(); the
+   * <select> f-dataset is filled with the datasets first, then load() runs. */
+  function filterPage(fields, load) {
+    const form = document.getElementById('filters');
+    const q = new URLSearchParams(location.search);
+    for (const [k, id] of Object.entries(fields)) document.getElementById(id).value = q.get(k) || '';
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const w = new URLSearchParams();
+      for (const [k, id] of Object.entries(fields)) {
+        const v = document.getElementById(id).value.trim();
+        if (v) w.set(k, v);
+      }
+      history.replaceState(null, '', location.pathname + (w.toString() ? '?' + w : ''));
+      load().then(clearError, showError);
+    });
+    once(async () => {
+      const d = await api('/api/v1/datasets?limit=500');
+      const sel = document.getElementById('f-dataset');
+      for (const x of d.datasets) sel.append(el('option', {value: x.name}, x.name));
+      sel.value = q.get('dataset') || '';
+      await load();
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', nav);
 
   return {el, api, showError, clearError, fill, num, credit, time, ago, duration, bytes, mhz,
-          typeColor, resultState, table, link, card, chart, every, once};
+          typeColor, resultState, table, link, card, chart, every, once, pages, filterPage};
 })();

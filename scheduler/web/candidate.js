@@ -41,7 +41,7 @@
           mhz(x.raw.s.freq_hz) + ' at ' + x.raw.s.time_s.toFixed(2) + ' s, power ' + x.raw.s.power.toFixed(1)}}},
         scales: {
           x: {title: {display: true, text: "time from its dataset's start (s)"}},
-          y: {title: {display: true, text: 'frequency (MHz)'}, ticks: {callback: (v) => (v / 1e6).toFixed(4)}},
+          y: {title: {display: true, text: 'frequency (MHz)'}, ticks: {callback: (v) => (v / 1e6).toFixed(6)}},
         },
       },
     });

@@ -7,24 +7,9 @@
 'use strict';
 
 (() => {
-  const {el, api, fill, num, mhz, table, chart, link, once, showError, clearError} = OZ;
+  const {fill, num, mhz, table, chart, link, pages, filterPage} = OZ;
   const MAX = 5000;
-  const form = document.getElementById('filters');
   const fields = {dataset: 'f-dataset', rfi: 'f-rfi'};
-
-  function readURL() {
-    const q = new URLSearchParams(location.search);
-    for (const [k, id] of Object.entries(fields)) document.getElementById(id).value = q.get(k) || '';
-  }
-
-  function writeURL() {
-    const q = new URLSearchParams();
-    for (const [k, id] of Object.entries(fields)) {
-      const v = document.getElementById(id).value.trim();
-      if (v) q.set(k, v);
-    }
-    history.replaceState(null, '', location.pathname + (q.toString() ? '?' + q : ''));
-  }
 
   /* Radius from the score, on a log scale between 3 and 14 pixels. */
   function radius(c, lo, hi) {
@@ -79,41 +64,19 @@
     fill('table', t);
   }
 
-  async function datasets() {
-    const d = await api('/api/v1/datasets?limit=500');
-    const sel = document.getElementById('f-dataset');
-    const want = new URLSearchParams(location.search).get('dataset') || '';
-    for (const x of d.datasets) sel.append(el('option', {value: x.name}, x.name));
-    sel.value = want;
-  }
-
   async function load() {
     const v = (id) => document.getElementById(id).value.trim();
     const q = new URLSearchParams({limit: '500', order: 'score'});
     if (v('f-dataset')) q.set('dataset', v('f-dataset'));
     if (v('f-rfi')) q.set('rfi', v('f-rfi'));
-    let all = [], after = null;
-    do {
-      const page = await api('/api/v1/candidates?' + q + (after ? '&after=' + encodeURIComponent(after) : ''));
-      all = all.concat(page.candidates);
-      after = page.next;
-    } while (after && all.length < MAX);
+    const {items: all, more} = await pages('/api/v1/candidates?' + q, 'candidates', MAX);
     const rfi = all.filter((c) => c.rfi).length;
     document.getElementById('count').textContent = num(all.length) + ' candidate' +
-      (all.length === 1 ? '' : 's') + ', ' + num(rfi) + ' flagged as RFI' + (after ? ' (the first ' + num(all.length) + ')' : '');
+      (all.length === 1 ? '' : 's') + ', ' + num(rfi) + ' flagged as RFI' + (more ? ' (the first ' + num(all.length) + ')' : '');
     document.body.dataset.candidates = String(all.length);
     skymap(all);
     tableOf(all);
   }
 
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    writeURL();
-    load().then(clearError, showError);
-  });
-  readURL();
-  once(async () => {
-    await datasets();
-    await load();
-  });
+  filterPage(fields, load);
 })();

@@ -10,26 +10,11 @@
 'use strict';
 
 (() => {
-  const {el, api, fill, num, mhz, table, chart, link, typeColor, once, showError, clearError} = OZ;
+  const {el, fill, num, mhz, table, chart, link, typeColor, pages, filterPage} = OZ;
   const MAX_SIGNALS = 10000;
   const TABLE_ROWS = 500;
-  const form = document.getElementById('filters');
   const fields = {dataset: 'f-dataset', type: 'f-type', min_score: 'f-score', fmin: 'f-fmin', fmax: 'f-fmax'};
   let shown = [];
-
-  function readURL() {
-    const q = new URLSearchParams(location.search);
-    for (const [k, id] of Object.entries(fields)) document.getElementById(id).value = q.get(k) || '';
-  }
-
-  function writeURL() {
-    const q = new URLSearchParams();
-    for (const [k, id] of Object.entries(fields)) {
-      const v = document.getElementById(id).value.trim();
-      if (v) q.set(k, v);
-    }
-    history.replaceState(null, '', location.pathname + (q.toString() ? '?' + q : ''));
-  }
 
   function detail(s) {
     const dl = el('dl', {class: 'details'});
@@ -99,14 +84,6 @@
     fill('table', t);
   }
 
-  async function datasets() {
-    const d = await api('/api/v1/datasets?limit=500');
-    const sel = document.getElementById('f-dataset');
-    const want = new URLSearchParams(location.search).get('dataset') || '';
-    for (const x of d.datasets) sel.append(el('option', {value: x.name}, x.name));
-    sel.value = want;
-  }
-
   async function load() {
     const v = (id) => document.getElementById(id).value.trim();
     const q = new URLSearchParams({limit: '500'});
@@ -115,30 +92,16 @@
     if (v('f-score')) q.set('min_score', v('f-score'));
     const fmin = v('f-fmin') ? parseFloat(v('f-fmin')) * 1e6 : -Infinity;
     const fmax = v('f-fmax') ? parseFloat(v('f-fmax')) * 1e6 : Infinity;
-    let all = [], after = null;
-    do {
-      const page = await api('/api/v1/signals?' + q + (after ? '&after=' + encodeURIComponent(after) : ''));
-      all = all.concat(page.signals);
-      after = page.next;
-    } while (after && all.length < MAX_SIGNALS);
+    const {items: all, more} = await pages('/api/v1/signals?' + q, 'signals', MAX_SIGNALS);
     shown = all.filter((s) => s.freq_hz >= fmin && s.freq_hz <= fmax);
     document.getElementById('count').textContent =
       num(shown.length) + ' signal' + (shown.length === 1 ? '' : 's') +
-      (after ? ' (the first ' + num(all.length) + ' fetched)' : '') +
+      (more ? ' (the first ' + num(all.length) + ' fetched)' : '') +
       (shown.length > TABLE_ROWS ? '; the table lists the first ' + TABLE_ROWS : '');
     document.body.dataset.signals = String(shown.length);
     plot(shown);
     tableOf(shown);
   }
 
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    writeURL();
-    load().then(clearError, showError);
-  });
-  readURL();
-  once(async () => {
-    await datasets();
-    await load();
-  });
+  filterPage(fields, load);
 })();

@@ -262,6 +262,44 @@ for (const order of ['total', 'rac']) {
   await page.close();
 }
 
+// ---- candidates: the sky map, the ranked table, one candidate ----
+{
+  const {page} = await visit('candidates', '/candidates', async (pg) => {
+    await pg.waitForFunction(() => document.body.dataset.candidates !== undefined);
+    await pg.locator('#table tbody tr').first().waitFor();
+  });
+  const n = Number(await page.evaluate(() => document.body.dataset.candidates));
+  const pts = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('sky'));
+    const area = c.chartArea;
+    const out = [];
+    c.data.datasets.forEach((d, i) => {
+      const meta = c.getDatasetMeta(i);
+      d.data.forEach((p, j) => {
+        const e = meta.data[j];
+        out.push({id: p.c.id, r: e.options.radius, score: p.c.score, x: e.x, y: e.y,
+                  inside: e.x >= area.left - 1 && e.x <= area.right + 1 && e.y >= area.top - 1 && e.y <= area.bottom + 1});
+      });
+    });
+    return out;
+  });
+  check(n >= 4 && pts.length === n && pts.every((p) => p.inside),
+        'candidates: every candidate is a point inside the sky map (' + n + ')');
+  const byScore = [...pts].sort((a, b) => b.score - a.score);
+  check(byScore[0].r > byScore[byScore.length - 1].r, 'candidates: points are sized by score');
+  check((await page.locator('#table tbody tr').count()) === n, 'candidates: the ranked table lists them');
+  await page.locator('#table tbody tr a').first().click();
+  await page.waitForURL(/\/candidates\/\d+$/);
+  await page.waitForFunction(() => document.body.dataset.detections !== undefined);
+  const det = Number(await page.evaluate(() => document.body.dataset.detections));
+  const plotted = await page.evaluate(() => window.Chart.getChart(document.getElementById('plot'))
+    .data.datasets.reduce((k, d) => k + d.data.length, 0));
+  check(det > 0 && plotted === det, 'candidate: its ' + det + ' detections are on the frequency-time plot');
+  check((await text(page, '#observations')).includes('demo'), 'candidate: its observation is listed');
+  await page.screenshot({path: path.join(ART, 'candidate.png'), fullPage: true});
+  await page.close();
+}
+
 // ---- server status ----
 {
   const {page} = await visit('status', '/status', async (pg) => {
