@@ -515,7 +515,7 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, int64_t unit_r
     idset_uniq(&T);
     idset_uniq(&W);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
-        if (!bsearch(&T.v[i], W.v, W.n, sizeof *W.v, oz_store_id_cmp))
+        if (W.n == 0 || !bsearch(&T.v[i], W.v, W.n, sizeof *W.v, oz_store_id_cmp))
             rc = summarise(s, T.v[i], false, unit_rowid, why, whylen);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < W.n; i++) {
         rc = summarise(s, W.v[i], true, unit_rowid, why, whylen);
