@@ -254,7 +254,7 @@ static const char *const migration_10[] = {
      * rules' evidence, kept as signals arrive */
     "CREATE TABLE rfi_bins(bin INTEGER NOT NULL, pixel INTEGER NOT NULL,"
     "  still INTEGER NOT NULL, PRIMARY KEY(bin, still, pixel)) WITHOUT ROWID;"
-    "CREATE INDEX signals_candidate ON signals(candidate_id, dataset_id);"
+    "CREATE INDEX signals_candidate ON signals(candidate_id, dataset_id, power, score);"
     "CREATE TABLE candidates("
     "  id INTEGER PRIMARY KEY, key TEXT NOT NULL, strongest INTEGER NOT NULL,"
     "  dataset_id INTEGER NOT NULL, type TEXT NOT NULL, score REAL NOT NULL, rfi TEXT,"

@@ -243,7 +243,7 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
         whole ? "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len,"
                 " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
                 " g.dataset_id, u.name FROM signals g INDEXED BY signals_candidate"
-                " JOIN units u ON u.id = g.unit_id WHERE g.candidate_id = ?1"
+                " JOIN units u ON u.id = g.unit_id WHERE g.candidate_id = ?1 AND g.power = ?3"
               : "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len,"
                 " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
                 " g.dataset_id, u.name FROM signals g INDEXED BY signals_unit"
@@ -276,8 +276,30 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
         if (step != SQLITE_ROW)
             return oz_store_dberr(s, "candidates", why, whylen);
     }
+    int64_t all = 0; /* whole: the members, counted in the index */
+    double top = 0;
+    if (whole) { /* the counts from the index alone; then only the strongest rows are read */
+        sqlite3_stmt *c = oz_store_stmt(s,
+                                        "SELECT count(*), max(power), max(score) FROM signals"
+                                        " INDEXED BY signals_candidate WHERE candidate_id = ?",
+                                        why, whylen);
+        if (!c)
+            return OZ_SCHED_EDB;
+        sqlite3_bind_int64(c, 1, cid);
+        if ((step = sqlite3_step(c)) == SQLITE_ROW) {
+            all = sqlite3_column_int64(c, 0);
+            top = sqlite3_column_double(c, 1);
+            best_score = sqlite3_column_double(c, 2);
+        }
+        sqlite3_reset(c);
+        if (step != SQLITE_ROW)
+            return oz_store_dberr(s, "candidates", why, whylen);
+        if (all == 0)
+            return OZ_SCHED_OK; /* merged away */
+    }
     sqlite3_bind_int64(st, 1, cid);
     sqlite3_bind_int64(st, 2, unit);
+    sqlite3_bind_double(st, 3, top);
     struct {
         char type[16];
         double freq, chirp, power, time_s, ra, dec, fb;
@@ -317,6 +339,8 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
         return oz_store_dberr(s, "candidates", why, whylen);
     if (count == 0)
         return OZ_SCHED_OK;
+    if (whole)
+        count = all;
     int64_t nobs;
     if (whole)
         nobs = oz_store_one_int(s,
