@@ -17,16 +17,18 @@ void oz_cand_config_default(oz_cand_config *c)
 }
 
 bool oz_cand_track_link(const oz_cand_config *c, const oz_cand_sig *a, const oz_cand_sig *b,
-                        double gap_s)
+                        double gap_s, double span_s)
 {
     double dt = b->time_s - a->time_s;
     if (a->dataset_id != b->dataset_id || fabs(dt) > gap_s)
         return false;
-    /* either lies on the other's drift line: a wrong-chirp echo lies on
-     * the stronger detection's line, not the other way round */
+    /* one's line crosses the other's (within the tolerance) inside the
+     * span around the detection: a wrong-chirp echo's line crosses the
+     * stronger detection's inside the unit that saw both */
     double tol = c->link_bins * fmax(a->bin_hz, b->bin_hz);
-    return fabs(b->freq_hz - a->freq_hz - a->chirp_hz_s * dt) <= tol ||
-           fabs(a->freq_hz - b->freq_hz + b->chirp_hz_s * dt) <= tol;
+    double cross = fabs(b->chirp_hz_s - a->chirp_hz_s) * span_s / 2;
+    return fabs(b->freq_hz - a->freq_hz - a->chirp_hz_s * dt) <= tol + cross ||
+           fabs(a->freq_hz - b->freq_hz + b->chirp_hz_s * dt) <= tol + cross;
 }
 
 const char *oz_cand_rfi_rule(const oz_cand_config *c, const oz_cand_facts *f)

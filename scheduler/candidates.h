@@ -9,11 +9,13 @@
  * the set of signals assimilated (union-find: an arriving signal merges the
  * candidates of every signal it links to).  Two signals link when
  *  - track: they are of one dataset, within link_gap_units unit lengths in
- *    time, and one lies on the other's drift line: |f_b - f_a - c_a (t_b -
- *    t_a)| or |f_a - f_b - c_b (t_a - t_b)| is at most link_bins bins of
- *    the coarser of their two FFT lengths.  This joins a tone seen in
- *    overlapping units, at neighbouring FFT lengths, and the weaker
- *    wrong-chirp echoes of a stronger detection (they lie on its line);
+ *    time, and their drift lines cross within half a unit length T of one
+ *    of them: |f_b - f_a - c_a (t_b - t_a)| or |f_a - f_b - c_b (t_a -
+ *    t_b)| is at most link_bins bins of the coarser of their two FFT
+ *    lengths plus |c_a - c_b| T / 2.  This joins a tone seen in overlapping
+ *    units, at neighbouring FFT lengths, and the weaker wrong-chirp echoes
+ *    of a stronger detection (their lines cross its line in the unit that
+ *    saw both);
  *  - persistence: they are of different datasets, in the same HEALPix
  *    pixel, and their barycentric frequencies differ by at most
  *    bary_tol_hz.  A candidate with members in several datasets is a
@@ -69,9 +71,10 @@ typedef struct oz_cand_sig {
     double bin_hz; /* sample rate / FFT length */
 } oz_cand_sig;
 
-/* The track link (same dataset; gap_s the largest time apart). */
+/* The track link (same dataset; gap_s the largest time apart, span_s the
+ * unit length). */
 bool oz_cand_track_link(const oz_cand_config *c, const oz_cand_sig *a, const oz_cand_sig *b,
-                        double gap_s);
+                        double gap_s, double span_s);
 
 /* The facts the RFI rules and the score are made from. */
 typedef struct oz_cand_facts {

@@ -118,6 +118,7 @@ static int unit_signals(oz_store *s, int64_t unit, newsig **out, size_t *n, char
 static int links(oz_store *s, const oz_cand_config *c, const newsig *x, double gap, idset *L,
                  char *why, size_t whylen)
 {
+    double span = c->link_gap_units > 0 ? gap / c->link_gap_units : 0; /* the unit length */
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT candidate_id, freq_hz, chirp_hz_s, time_s, fft_len FROM signals"
@@ -137,7 +138,7 @@ static int links(oz_store *s, const oz_cand_config *c, const newsig *x, double g
                          .chirp_hz_s = sqlite3_column_double(st, 2),
                          .time_s = sqlite3_column_double(st, 3),
                          .bin_hz = x->fs / (double)(fft > 0 ? fft : 1)};
-        if (oz_cand_track_link(c, &x->g, &o, gap))
+        if (oz_cand_track_link(c, &x->g, &o, gap, span))
             rc = idset_add(L, sqlite3_column_int64(st, 0));
     }
     if (rc == OZ_SCHED_OK && step != SQLITE_DONE)

@@ -35,15 +35,22 @@ static void track_links_are_symmetric_and_physical(void **state)
     oz_cand_sig other = sig(1100, 0.5, 1.0, 2.4);
     const oz_cand_sig *yes[] = {&next_unit, &coarse, &echo};
     for (size_t i = 0; i < 3; i++) {
-        assert_true(oz_cand_track_link(&c, &a, yes[i], 10));
-        assert_true(oz_cand_track_link(&c, yes[i], &a, 10));
+        assert_true(oz_cand_track_link(&c, &a, yes[i], 10, 0));
+        assert_true(oz_cand_track_link(&c, yes[i], &a, 10, 0));
     }
-    assert_false(oz_cand_track_link(&c, &a, &other, 10));
-    assert_false(oz_cand_track_link(&c, &other, &a, 10));
-    assert_false(oz_cand_track_link(&c, &a, &next_unit, 4)); /* beyond the gap */
+    assert_false(oz_cand_track_link(&c, &a, &other, 10, 6.7));
+    assert_false(oz_cand_track_link(&c, &other, &a, 10, 6.7));
+    assert_false(oz_cand_track_link(&c, &a, &next_unit, 4, 0)); /* beyond the gap */
     oz_cand_sig elsewhere = next_unit;
     elsewhere.dataset_id = 2;
-    assert_false(oz_cand_track_link(&c, &a, &elsewhere, 10));
+    assert_false(oz_cand_track_link(&c, &a, &elsewhere, 10, 0));
+    /* a wrong-chirp echo reported 3 s from where its line crosses the
+     * tone's: linked when the unit (6.7 s) holds the crossing, not on a
+     * point's tolerance alone */
+    oz_cand_sig late = sig(1000 + 0.5 * 2 + 5 * 3, 5.5, 3.0, 2.4);
+    assert_false(oz_cand_track_link(&c, &a, &late, 10, 0));
+    assert_true(oz_cand_track_link(&c, &a, &late, 10, 6.7));
+    assert_true(oz_cand_track_link(&c, &late, &a, 10, 6.7));
 }
 
 static void rfi_rules_and_their_order(void **state)
