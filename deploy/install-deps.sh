@@ -5,8 +5,9 @@
 set -euo pipefail
 
 packages=(
-  # build
-  build-essential cmake ninja-build pkg-config
+  # build; the Debian packages (deploy/package.sh: dpkg-shlibdeps, and
+  # deb-systemd-helper in their maintainer scripts)
+  build-essential cmake ninja-build pkg-config dpkg-dev init-system-helpers
   # libraries (DESIGN.md: fftw3 single precision, jansson; STYLE.md: libsodium, cmocka;
   # libssl-dev for libcrypto's SHA-NI SHA-256 of unit files, workunits/lib/sha256.c)
   libfftw3-dev libjansson-dev libsodium-dev libcmocka-dev libssl-dev

@@ -88,8 +88,8 @@ static const char *const usage_text[] = {
     "\n",
     "OPTIONS\n"
     "    --dir DIR       state directory (default: $STATE_DIRECTORY under systemd,\n"
-    "                    /var/lib/ozma-worker for root, else\n"
-    "                    $XDG_DATA_HOME/ozma-worker or ~/.local/share/ozma-worker)\n"
+    "                    /var/lib/ozma-worker for root and the ozma-worker user,\n"
+    "                    else $XDG_DATA_HOME/ozma-worker or ~/.local/share/ozma-worker)\n"
     "    --name NAME     attach: the new account's name (1..64 characters)\n"
     "    --email E       attach: the new account's e-mail address\n"
     "    --team TEAM     attach: join the team TEAM (its number, or its name)\n"

@@ -89,6 +89,10 @@ void oz_wk_nap(double seconds, const atomic_int *stop, const atomic_int *quit);
 /* ---- preferences (prefs.c) ----------------------------------------------------- */
 
 #define OZ_WK_PATH_MAX 512u
+/* The system service's user and directory (deploy/ozma-worker.service, the
+ * package): root and that user default to the directory. */
+#define OZ_WK_SERVICE_USER "ozma-worker"
+#define OZ_WK_SERVICE_DIR "/var/lib/ozma-worker"
 
 typedef struct oz_wk_prefs {
     unsigned max_cpus;               /* cores to use; 0 means "use max_cpus_pct" */
