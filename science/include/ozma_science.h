@@ -338,6 +338,17 @@ int oz_sci_search_save(const oz_sci_search *s, char **out);
  * same samples and configuration (checked: OZ_SCI_EMISMATCH otherwise). */
 int oz_sci_search_restore(oz_sci_search *s, const char *state, char *why, size_t whylen);
 
+/* ---- FFTW wisdom ------------------------------------------------------------- */
+
+/* What FFTW's planner learned of this machine, as text (wisdom.c), so a
+ * later process plans at once.  Process-wide, and not locked by FFTW: call
+ * these only while no other thread is in oz_sci_search_new.  Import merges
+ * (all or nothing: OZ_SCI_EPARSE leaves the wisdom as it was); export
+ * returns a malloc'd NUL-terminated string (NULL: out of memory). */
+#define OZ_SCI_WISDOM_MAX (4u << 20)
+int oz_sci_wisdom_import(const char *text, size_t len, char *why, size_t whylen);
+char *oz_sci_wisdom_export(void);
+
 /* ---- test signals --------------------------------------------------------- */
 
 /* A deterministic random source (xoshiro256**) for noise and injections, so a

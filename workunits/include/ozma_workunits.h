@@ -646,6 +646,16 @@ int oz_wu_write_file_mode(const char *path, const void *buf, size_t len, unsigne
  * path before their work, not after it. */
 int oz_wu_out_check(const char *path, char *why, size_t whylen);
 
+/* ---- FFTW wisdom in a file (wisdom.c) ------------------------------------------------ */
+
+/* Merges the wisdom in path into FFTW's (a missing file is no wisdom yet,
+ * OZ_WU_OK; OZ_WU_EFORMAT: not wisdom of this FFTW; the wisdom stays as it
+ * was).  oz_wu_wisdom_save writes FFTW's wisdom to path durably when it
+ * differs from the file's.  Neither while another thread plans a search
+ * (oz_sci_wisdom_import). */
+int oz_wu_wisdom_load(const char *path, char *why, size_t whylen);
+int oz_wu_wisdom_save(const char *path, char *why, size_t whylen);
+
 /* ---- synthetic recordings (ozma-synth) ------------------------------------------------ */
 
 /* One injected signal.  Frequencies are offsets from the centre at t = 0 of
