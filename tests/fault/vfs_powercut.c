@@ -51,7 +51,7 @@
 enum { MAX_FILES = 4096 };
 
 typedef struct {
-    sqlite3_file base; /* must be first: SQLite sees this */
+    sqlite3_file base;  /* must be first: SQLite sees this */
     sqlite3_file *real; /* the wrapped VFS's file, allocated just after */
     int id;             /* in `files`, or -1: not logged (a temporary file) */
 } pfile;

@@ -24,8 +24,9 @@
 # read whole, however many requests one connection turned out to carry),
 # teams only those 200 answers named; PRAGMA integrity_check is ok.  The
 # seed is printed (OZ_FUZZ_SEED repeats a run); a failing request is saved
-# as WORK/failing-request.bin.  Prints "ok: ..." / "FAIL: ..." lines,
-# exits 1 on any failure.
+# as WORK/failing-request.bin; OZ_FUZZ_TRACE=1 writes every request and its
+# answers to WORK/trace.txt.  Prints "ok: ..." / "FAIL: ..." lines, exits
+# 1 on any failure.
 #
 #   python3 sched_fuzz.py BIN_DIR WORK
 import json
@@ -152,9 +153,10 @@ def parse_responses(data):
 
 
 def exchange(raw, wait=5.0, linger=0.05):
-    """Sends RAW on a new connection and reads until the server closes it, WAIT seconds pass, or LINGER seconds
-    after a final answer (more may follow: one connection may turn out to
-    carry several requests); returns the answers read."""
+    """Sends RAW on a new connection and reads until the server closes it,
+    WAIT seconds pass, or LINGER seconds after a final answer (more may
+    follow: one connection may turn out to carry several requests); returns
+    the answers read."""
     s = socket.create_connection((HOST, PORT), timeout=wait)
     t0 = time.monotonic()
     data = b""
@@ -548,7 +550,7 @@ def alive():
         return False
 
 
-sent = kinds = 0
+sent = 0
 counts = {}
 t_end = time.monotonic() + SECONDS
 while time.monotonic() < t_end:

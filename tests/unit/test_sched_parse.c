@@ -4,7 +4,8 @@
  * unit file names (units_file.c), path ids (http.c), user strings (text.c),
  * the project.json loader and in-memory parser (project.c), the routing
  * (oz_http_route_status), query integers and paging cursors (api_read.c)
- * and the rate limiter's buckets (ratelimit.c).  Each accepts exactly one spelling and refuses the rest.
+ * and the rate limiter's buckets (ratelimit.c).  Each accepts exactly one
+ * spelling and refuses the rest.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,8 +348,8 @@ static void routes_answer_their_methods_and_name_the_others(void **state)
     assert_int_equal(route("GET", "/static/app.js", &id, &file, allow, sizeof allow), 200);
     assert_string_equal(file, "app.js");
     /* ids: 1 .. 2^53, plain decimals */
-    assert_int_equal(route("GET", "/api/v1/hosts/9007199254740992", &id, &file, allow, sizeof allow),
-                     200);
+    assert_int_equal(
+        route("GET", "/api/v1/hosts/9007199254740992", &id, &file, allow, sizeof allow), 200);
     assert_int_equal(id, INT64_C(9007199254740992));
 
     /* a known path with another method: 405 naming the methods it has */
@@ -407,9 +408,25 @@ static void query_integers_are_plain_decimals_in_range(void **state)
     assert_int_equal(qint("60", 60, 86400), 60);
     assert_int_equal(qint("86400", 60, 86400), 86400);
     assert_int_equal(qint("007", 1, 500), 7); /* leading zeros are the same number */
-    const char *bad[] = {"0",   "501", "",    " 1",   "1 ",   "\t5", "\n5", "+1",  "-1",
-                         "-0",  "1.0", "1e2", "0x10", "1,2",  "one", "５",  "1\x01",
-                         "99999999999999999999", "-99999999999999999999"};
+    const char *bad[] = {"0",
+                         "501",
+                         "",
+                         " 1",
+                         "1 ",
+                         "\t5",
+                         "\n5",
+                         "+1",
+                         "-1",
+                         "-0",
+                         "1.0",
+                         "1e2",
+                         "0x10",
+                         "1,2",
+                         "one",
+                         "５",
+                         "1\x01",
+                         "99999999999999999999",
+                         "-99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (qint(bad[i], 1, 500) != -12345)
             fail_msg("\"%s\" accepted as %ld", bad[i], qint(bad[i], 1, 500));
@@ -459,9 +476,8 @@ static void project_config_parses_only_the_bytes_it_is_given(void **state)
     assert_true(strncmp(why, "mem.json", 8) == 0);
     /* a NUL inside the document, empty input, not JSON */
     static const char nul[] = "{\"port\": 81}\0";
-    assert_int_not_equal(oz_project_config_parse(nul, sizeof nul - 1, "n.json", &c, why,
-                                                 sizeof why),
-                         0);
+    assert_int_not_equal(
+        oz_project_config_parse(nul, sizeof nul - 1, "n.json", &c, why, sizeof why), 0);
     assert_true(strncmp(why, "n.json", 6) == 0);
     assert_int_not_equal(oz_project_config_parse("", 0, "e.json", &c, why, sizeof why), 0);
     assert_int_not_equal(oz_project_config_parse("\xff\xfe{}", 4, "b.json", &c, why, sizeof why),
@@ -472,14 +488,13 @@ static void project_config_parses_only_the_bytes_it_is_given(void **state)
     assert_non_null(big);
     memset(big, ' ', OZ_PROJECT_CONFIG_MAX + 1);
     memcpy(big, "{\"port\": 82}", 12);
-    assert_int_equal(oz_project_config_parse(big, OZ_PROJECT_CONFIG_MAX, "big.json", &c, why,
-                                             sizeof why),
-                     0);
+    assert_int_equal(
+        oz_project_config_parse(big, OZ_PROJECT_CONFIG_MAX, "big.json", &c, why, sizeof why), 0);
     assert_int_equal(c.port, 82);
     oz_project_config_default(&c);
-    assert_int_equal(oz_project_config_parse(big, OZ_PROJECT_CONFIG_MAX + 1, "big.json", &c, why,
-                                             sizeof why),
-                     OZ_SCHED_EINVAL);
+    assert_int_equal(
+        oz_project_config_parse(big, OZ_PROJECT_CONFIG_MAX + 1, "big.json", &c, why, sizeof why),
+        OZ_SCHED_EINVAL);
     assert_string_equal(why, "big.json: more than 65536 bytes");
     free(big);
 }

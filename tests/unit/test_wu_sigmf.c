@@ -401,12 +401,14 @@ static void a_meta_document_parses_from_memory_exactly(void **state)
     assert_int_equal(strncmp(why, "m.sigmf-meta", 12), 0);
 
     /* boundaries of the sky position: [0, 360) and [-90, 90] */
-    static const char ra360[] = "{\"global\": {" G_OK ", \"ozma:ra_deg\": 360, \"ozma:dec_deg\": 0},"
-                                " \"captures\": [" C_OK "]}";
+    static const char ra360[] =
+        "{\"global\": {" G_OK ", \"ozma:ra_deg\": 360, \"ozma:dec_deg\": 0},"
+        " \"captures\": [" C_OK "]}";
     assert_int_equal(meta(ra360, strlen(ra360), &m, why, sizeof why), OZ_WU_EFORMAT);
     assert_non_null(strstr(why, "ozma:ra_deg 360"));
-    static const char dec91[] = "{\"global\": {" G_OK ", \"ozma:ra_deg\": 1, \"ozma:dec_deg\": 90.5},"
-                                " \"captures\": [" C_OK "]}";
+    static const char dec91[] =
+        "{\"global\": {" G_OK ", \"ozma:ra_deg\": 1, \"ozma:dec_deg\": 90.5},"
+        " \"captures\": [" C_OK "]}";
     assert_int_equal(meta(dec91, strlen(dec91), &m, why, sizeof why), OZ_WU_EFORMAT);
     assert_non_null(strstr(why, "ozma:dec_deg"));
 
@@ -415,8 +417,9 @@ static void a_meta_document_parses_from_memory_exactly(void **state)
     static const struct {
         const char *text;
         size_t len;
-    } bad[] = {{"", 0},           {"null", 4},         {"\xff\xfe{}", 4}, {"{}", 2},
-               {"{\"global\"", 9}, {"{\"a\":1}\0{}", 10}, {"[[[[[[[[", 8},    {"1e999", 5}};
+    } bad[] = {{"", 0},         {"null", 4},        {"\xff\xfe{}", 4},
+               {"{}", 2},       {"{\"global\"", 9}, {"{\"a\":1}\0{}", 10},
+               {"[[[[[[[[", 8}, {"1e999", 5}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&m, 0x5a, sizeof m);
         why[0] = '\0';
