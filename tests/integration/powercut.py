@@ -12,7 +12,8 @@ HDR = struct.Struct("<IIQqqQ")  # type, file id, seq, a, b, n
 
 def undo(log_path):
     """Undoes the unsynced writes logged in LOG_PATH; returns (writes and
-    truncates undone, writes and truncates kept, bytes restored)."""
+    truncates undone, writes and truncates kept, bytes restored, {file
+    name: writes undone})."""
     paths, live, marks, ops = {}, set(), {}, {}
     with open(log_path, "rb") as f:
         data = f.read()
@@ -39,6 +40,7 @@ def undo(log_path):
     for fid in live:
         by_path.setdefault(paths[fid], []).append(fid)
     undone = kept = nbytes = 0
+    per_file = {}
     for path, fids in by_path.items():
         durable = max(marks.get(fid, 0) for fid in fids)
         todo = sorted((op for fid in fids for op in ops.get(fid, [])), reverse=True)
@@ -52,6 +54,8 @@ def undo(log_path):
                     continue
                 undone += 1
                 nbytes += len(body)
+                name = os.path.basename(path)
+                per_file[name] = per_file.get(name, 0) + 1
                 # 'W': the old bytes go back at offset a and the size back
                 # to b; 'T': the bytes cut off go back at a (the size b).
                 os.pwrite(fd, body, a)
@@ -59,4 +63,4 @@ def undo(log_path):
             os.fsync(fd)
         finally:
             os.close(fd)
-    return undone, kept, nbytes
+    return undone, kept, nbytes, per_file

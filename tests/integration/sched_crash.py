@@ -256,7 +256,7 @@ def after_cut(cycle):
     """Undoes what the cut server wrote and did not sync, then checks a
     copy of the files as the cut left them (SQLite's recovery of the copy
     must not change what the next server finds).  Returns the writes undone."""
-    undone, kept, nbytes = powercut.undo(os.path.join(WORK, "undo-%d.log" % cycle))
+    undone, kept, nbytes, per_file = powercut.undo(os.path.join(WORK, "undo-%d.log" % cycle))
     with ledger_lock:
         acked = dict(ledger)
     snap = os.path.join(WORK, "snap")
@@ -269,8 +269,10 @@ def after_cut(cycle):
     if os.path.exists(os.path.join(snap, "ozma.db-shm")):
         os.unlink(os.path.join(snap, "ozma.db-shm"))
     n = store_checks(os.path.join(snap, "ozma.db"), acked, "power cut %d" % (cycle + 1))
-    print("power cut %d: %d writes undone (%d bytes), %d synced kept; %d acknowledged, "
-          "%d stored" % (cycle + 1, undone, nbytes, kept, len(acked), n))
+    print("power cut %d: %d writes undone (%s; %d bytes put back), %d synced kept; "
+          "%d acknowledged, %d stored" % (cycle + 1, undone, ", ".join(
+              "%s %d" % kv for kv in sorted(per_file.items())) or "none", nbytes, kept,
+              len(acked), n))
     return undone
 
 
