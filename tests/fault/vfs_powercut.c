@@ -6,7 +6,8 @@
  * Built as a shared object that a test preloads into ozma-server
  * (LD_PRELOAD) with OZ_VFS_POWERCUT_LOG naming a log file; its constructor
  * registers "oz-powercut", a VFS that wraps the default one and makes
- * itself the default.  Without the variable it registers nothing.  Nothing
+ * itself the default (vfs_wrap.h).  Without the variable it registers
+ * nothing.  Nothing
  * in the programs refers to it: a release build is unchanged.
  *
  * The model is an undo log.  Every xWrite and xTruncate of a named file
@@ -48,13 +49,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { MAX_FILES = 4096 };
+#include "vfs_wrap.h"
 
-typedef struct {
-    sqlite3_file base;  /* must be first: SQLite sees this */
-    sqlite3_file *real; /* the wrapped VFS's file, allocated just after */
-    int id;             /* in `files`, or -1: not logged (a temporary file) */
-} pfile;
+enum { MAX_FILES = 4096 };
 
 typedef struct {
     uint32_t type, id;
@@ -71,9 +68,6 @@ typedef struct {
     int live; /* not deleted */
 } tracked;
 
-static sqlite3_vfs *orig;
-static sqlite3_vfs shim;
-static sqlite3_io_methods methods;
 static int log_fd = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* guards all below and the log */
 static uint64_t seq;
@@ -81,8 +75,6 @@ static tracked files[MAX_FILES];
 static int nfiles;
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
-
-#define REAL(f) (((pfile *)(f))->real)
 
 /* Appends one record; the caller holds `lock`.  A log that cannot be
  * written ends the process: a test that went on would check nothing. */
@@ -125,17 +117,9 @@ static void *old_bytes(sqlite3_file *real, int64_t off, int64_t end, int64_t siz
     return buf;
 }
 
-static int f_close(sqlite3_file *f)
-{
-    return REAL(f)->pMethods ? REAL(f)->pMethods->xClose(REAL(f)) : SQLITE_OK;
-}
-static int f_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
-{
-    return REAL(f)->pMethods->xRead(REAL(f), buf, n, off);
-}
 static int f_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 {
-    pfile *p = (pfile *)f;
+    oz_vfs_wrap_file *p = (oz_vfs_wrap_file *)f;
     if (p->id < 0)
         return p->real->pMethods->xWrite(p->real, buf, n, off);
     pthread_mutex_lock(&lock);
@@ -152,7 +136,7 @@ static int f_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 }
 static int f_truncate(sqlite3_file *f, sqlite3_int64 to)
 {
-    pfile *p = (pfile *)f;
+    oz_vfs_wrap_file *p = (oz_vfs_wrap_file *)f;
     if (p->id < 0)
         return p->real->pMethods->xTruncate(p->real, to);
     pthread_mutex_lock(&lock);
@@ -189,7 +173,7 @@ static uint64_t seq_now(void)
 
 static int f_sync(sqlite3_file *f, int flags)
 {
-    pfile *p = (pfile *)f;
+    oz_vfs_wrap_file *p = (oz_vfs_wrap_file *)f;
     uint64_t upto = seq_now();
     int rc = p->real->pMethods->xSync(p->real, flags);
     if (rc == SQLITE_OK && p->id >= 0)
@@ -230,179 +214,47 @@ int fdatasync(int fd)
     return sync_fd(real_fdatasync, fd);
 }
 
-static int f_size(sqlite3_file *f, sqlite3_int64 *size)
+/* A named file opened: a new id, logged with its path and inode. */
+static void opened(oz_vfs_wrap_file *f, const char *path)
 {
-    return REAL(f)->pMethods->xFileSize(REAL(f), size);
-}
-static int f_lock(sqlite3_file *f, int level)
-{
-    return REAL(f)->pMethods->xLock(REAL(f), level);
-}
-static int f_unlock(sqlite3_file *f, int level)
-{
-    return REAL(f)->pMethods->xUnlock(REAL(f), level);
-}
-static int f_check(sqlite3_file *f, int *out)
-{
-    return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
-}
-static int f_fcntl(sqlite3_file *f, int op, void *arg)
-{
-    return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
-}
-static int f_sector(sqlite3_file *f)
-{
-    return REAL(f)->pMethods->xSectorSize(REAL(f));
-}
-static int f_devchar(sqlite3_file *f)
-{
-    return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
-}
-static int f_shmmap(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **pp)
-{
-    return REAL(f)->pMethods->xShmMap(REAL(f), pg, pgsz, extend, pp);
-}
-static int f_shmlock(sqlite3_file *f, int offset, int n, int flags)
-{
-    return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
-}
-static void f_shmbarrier(sqlite3_file *f)
-{
-    REAL(f)->pMethods->xShmBarrier(REAL(f));
-}
-static int f_shmunmap(sqlite3_file *f, int del)
-{
-    return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
-}
-static int f_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
-{
-    return REAL(f)->pMethods->xFetch(REAL(f), off, n, pp);
-}
-static int f_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
-{
-    return REAL(f)->pMethods->xUnfetch(REAL(f), off, p);
-}
-
-static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out)
-{
-    (void)vfs;
-    pfile *f = (pfile *)file;
-    f->real = (sqlite3_file *)(f + 1);
-    f->id = -1;
-    memset(f->real, 0, (size_t)orig->szOsFile);
-    int rc = orig->xOpen(orig, name, f->real, flags, out);
-    file->pMethods = f->real->pMethods ? &methods : NULL;
     struct stat st;
-    if (rc != SQLITE_OK || !name || stat(name, &st) != 0)
-        return rc;
+    if (stat(path, &st) != 0)
+        return;
     pthread_mutex_lock(&lock);
     if (nfiles == MAX_FILES)
         abort();
     f->id = nfiles++;
-    files[f->id] = (tracked){strdup(name), st.st_dev, st.st_ino, 1};
-    log_rec('O', f->id, seq, 0, 0, name, strlen(name));
+    files[f->id] = (tracked){strdup(path), st.st_dev, st.st_ino, 1};
+    log_rec('O', f->id, seq, 0, 0, path, strlen(path));
     pthread_mutex_unlock(&lock);
-    return rc;
 }
-static int v_delete(sqlite3_vfs *vfs, const char *name, int dirsync)
+
+/* A file deleted: its writes went with it. */
+static void deleted(const char *path)
 {
-    (void)vfs;
-    int rc = orig->xDelete(orig, name, dirsync);
-    if (rc != SQLITE_OK)
-        return rc;
     pthread_mutex_lock(&lock);
     for (int i = 0; i < nfiles; i++)
-        if (files[i].live && strcmp(files[i].path, name) == 0) {
+        if (files[i].live && strcmp(files[i].path, path) == 0) {
             files[i].live = 0;
             log_rec('D', i, seq, 0, 0, NULL, 0);
         }
     pthread_mutex_unlock(&lock);
-    return rc;
 }
-static int v_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
-{
-    (void)vfs;
-    return orig->xAccess(orig, name, flags, out);
-}
-static int v_full(sqlite3_vfs *vfs, const char *name, int n, char *out)
-{
-    (void)vfs;
-    return orig->xFullPathname(orig, name, n, out);
-}
-static int v_random(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return orig->xRandomness(orig, n, out);
-}
-static int v_sleep(sqlite3_vfs *vfs, int us)
-{
-    (void)vfs;
-    return orig->xSleep(orig, us);
-}
-static int v_time(sqlite3_vfs *vfs, double *out)
-{
-    (void)vfs;
-    return orig->xCurrentTime(orig, out);
-}
-static int v_error(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return orig->xGetLastError(orig, n, out);
-}
-static int v_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
-{
-    (void)vfs;
-    return orig->xCurrentTimeInt64(orig, out);
-}
+
+static const oz_vfs_wrap_hooks hooks = {.name = "oz-powercut",
+                                        .write = f_write,
+                                        .truncate = f_truncate,
+                                        .sync = f_sync,
+                                        .opened = opened,
+                                        .deleted = deleted};
 
 void oz_vfs_powercut_init(void) __attribute__((constructor));
 void oz_vfs_powercut_init(void)
 {
     const char *path = getenv("OZ_VFS_POWERCUT_LOG");
-    if (!path || !*path || !(orig = sqlite3_vfs_find(NULL)))
+    if (!path || !*path || !sqlite3_vfs_find(NULL))
         return;
     log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    if (log_fd < 0)
+    if (log_fd < 0 || oz_vfs_wrap_register(&hooks) != 0)
         abort();
-    methods = (sqlite3_io_methods){
-        .iVersion = 3,
-        .xClose = f_close,
-        .xRead = f_read,
-        .xWrite = f_write,
-        .xTruncate = f_truncate,
-        .xSync = f_sync,
-        .xFileSize = f_size,
-        .xLock = f_lock,
-        .xUnlock = f_unlock,
-        .xCheckReservedLock = f_check,
-        .xFileControl = f_fcntl,
-        .xSectorSize = f_sector,
-        .xDeviceCharacteristics = f_devchar,
-        .xShmMap = f_shmmap,
-        .xShmLock = f_shmlock,
-        .xShmBarrier = f_shmbarrier,
-        .xShmUnmap = f_shmunmap,
-        .xFetch = f_fetch,
-        .xUnfetch = f_unfetch,
-    };
-    shim = (sqlite3_vfs){
-        .iVersion = 2,
-        .szOsFile = (int)sizeof(pfile) + orig->szOsFile,
-        .mxPathname = orig->mxPathname,
-        .zName = "oz-powercut",
-        .xOpen = v_open,
-        .xDelete = v_delete,
-        .xAccess = v_access,
-        .xFullPathname = v_full,
-        .xDlOpen = orig->xDlOpen,
-        .xDlError = orig->xDlError,
-        .xDlSym = orig->xDlSym,
-        .xDlClose = orig->xDlClose,
-        .xRandomness = v_random,
-        .xSleep = v_sleep,
-        .xCurrentTime = v_time,
-        .xGetLastError = v_error,
-        .xCurrentTimeInt64 = v_time64,
-    };
-    sqlite3_vfs_register(&shim, 1);
 }
