@@ -49,17 +49,7 @@ IOFAULT = sys.argv[4:5] == ["iofault"]
 POWERCUT = sys.argv[4:5] == ["powercut"]
 FAULT_OK = (500, 503) if IOFAULT else (503,)
 HOSTS = 8
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if cond:
-        print("ok: " + msg)
-    else:
-        failures += 1
-        print("FAIL: " + msg, file=sys.stderr)
-    return cond
+check = sched_project.Checks()
 
 
 # Generous limits: the test is about crashes, not about hoarding or spam.
@@ -343,4 +333,4 @@ if IOFAULT:
     n = text.count("disk I/O error")
     check(n > 0, "the faults reached the server: %d log lines name a disk I/O error" % n)
     print("figures: io_error_lines=%d" % n)
-sys.exit(1 if failures else 0)
+sys.exit(1 if check.failures else 0)

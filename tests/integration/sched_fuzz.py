@@ -47,17 +47,7 @@ SECONDS = float(os.environ.get("OZ_FUZZ_SECONDS", "20"))
 SEED = int(os.environ.get("OZ_FUZZ_SEED") or random.SystemRandom().randrange(1 << 32))
 print("ok: seed %d (OZ_FUZZ_SEED=%d repeats this run)" % (SEED, SEED))
 rnd = random.Random(SEED)
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if cond:
-        print("ok: " + msg)
-    else:
-        failures += 1
-        print("FAIL: " + msg, file=sys.stderr)
-    return cond
+check = sched_project.Checks()
 
 
 # Limits generous enough that the fuzzer reaches the handlers rather than
@@ -579,7 +569,7 @@ while time.monotonic() < t_end:
               (sent, kind, SEED, why, os.path.join(WORK, "failing-request.bin"), raw[:300]))
         if proc.poll() is not None:
             break
-        if failures >= 5:
+        if check.failures >= 5:
             break
 check(proc.poll() is None and alive(), "the server is up after %d fuzzed requests" % sent)
 print("answers by status: %s" % ", ".join("%d: %d" % kv for kv in sorted(counts.items())))
@@ -632,4 +622,4 @@ with open(log, errors="replace") as f:
     text = f.read()
 check("Sanitizer" not in text and "runtime error" not in text, "no sanitizer report")
 print("figures: seed=%d requests=%d seconds=%.0f" % (SEED, sent, SECONDS))
-sys.exit(1 if failures else 0)
+sys.exit(1 if check.failures else 0)
