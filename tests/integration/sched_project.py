@@ -1,8 +1,9 @@
 # sched_project.py - what sched_crash.py, sched_soak.py and sched_fuzz.py
 # share (imported, not a test itself): a real project of small units with
 # every unit's result computed beforehand, a server started and killed, a
-# small keep-alive client, and the ok/FAIL checks.  The clients upload real results, so the checker and
-# the validator do their real work and units end validated.
+# small keep-alive client, and the ok/FAIL checks.  The clients upload
+# real results, so the checker and the validator do their real work and
+# units end validated.
 import concurrent.futures
 import hashlib
 import http.client
