@@ -18,6 +18,9 @@ packages=(
   wrk
   # tests drive the programs with bash and python3; the demo calls the API with curl
   python3 curl
+  # the suite's timed fuzzing (ctest fuzz/timed, tests/fuzz/run.sh): Clang and its
+  # libFuzzer runtime
+  clang libclang-rt-dev
   # web pages: Chart.js is embedded in ozma-server; the browser tests drive
   # Debian's headless Chromium with playwright-core (npm)
   libjs-chart.js chromium

@@ -58,10 +58,12 @@ const char *oz_req_arg(oz_req *r, const char *key)
 
 int oz_http_int_parse(const char *v, long min, long max, long *out)
 {
+    if (v[0] < '0' || v[0] > '9') /* strtol would take a sign and leading white space */
+        return -1;
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < min || x > max || v[0] == '+' || v[0] == ' ')
+    if (*end || errno || x < min || x > max)
         return -1;
     *out = x;
     return 0;
