@@ -63,6 +63,7 @@ static const char usage_main[] =
     "    ozma-server signals DIR [--format json|csv] [filters]\n"
     "    ozma-server verify DIR [--all]\n"
     "    ozma-server COMMAND --help\n"
+    "    ozma-server --version\n"
     "\n"
     "DESCRIPTION\n"
     "    A project is one directory: project.json (configuration), ozma.db (the\n"
@@ -478,6 +479,11 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (oz_server_is_help(cmd) || strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("%s %s (%s, database schema %d)\n", PROG, OZMA_VERSION, OZ_SCI_KERNEL_VERSION,
+               OZ_STORE_SCHEMA_VERSION);
         return EXIT_OK;
     }
     if (strcmp(cmd, "init") == 0)
