@@ -37,6 +37,7 @@
 #include "load.h"
 #include "project.h"
 #include "sched_errors.h"
+#include "stats.h"
 #include "store.h"
 #include "ozma_server.h"
 
@@ -434,6 +435,7 @@ static int cmd_serve(int argc, char **argv)
     int status = EXIT_OK;
     oz_db *db = NULL;
     oz_jobs *jobs = NULL;
+    oz_stats *stats = NULL;
     oz_http *http = NULL;
     if ((rc = oz_db_open(path, &db, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
@@ -452,6 +454,13 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     bool v6 = strchr(cfg.bind, ':') != NULL;
+    char stats_dir[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "stats", stats_dir, sizeof stats_dir) != 0 ||
+        oz_stats_start(db, stats_dir, cfg.stats_interval_s, quiet ? OZ_LOG_OFF : level, &stats,
+                       why, sizeof why) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "statistics exports: %s", why);
+        goto out;
+    }
     fprintf(stderr, PROG ": serving %s on http://%s%s%s:%d/\n", dir, v6 ? "[" : "", cfg.bind,
             v6 ? "]" : "", oz_http_port(http));
     fflush(stderr);
@@ -465,6 +474,7 @@ static int cmd_serve(int argc, char **argv)
     oz_http_drain(http, cfg.drain_timeout_s);
 
 out:
+    oz_stats_stop(stats);
     oz_http_stop(http);
     if (jobs)
         oz_jobs_stop(jobs);

@@ -488,6 +488,28 @@ typedef enum oz_credit_owner {
     OZ_CREDIT_USER,
     OZ_CREDIT_TEAM,
 } oz_credit_owner;
+/* One row of the statistics exports (store_stats.c, stats.c); the strings
+ * are good only during the callback. */
+typedef struct oz_stats_row {
+    int64_t id;
+    const char *name;
+    double total_credit;
+    double expavg_credit; /* recent average credit, decayed to now */
+    int64_t created;      /* Unix seconds */
+    int64_t team_id;      /* users: their team (0: none) */
+    int64_t user_id;      /* teams: the founder (0: none); hosts: the owner */
+    const char *founder_name, *description; /* teams (founder_name may be NULL) */
+    const char *os;                         /* hosts */
+    int ncpus;                              /* hosts */
+    double flops;                           /* hosts: FLOP/s per core */
+} oz_stats_row;
+typedef int (*oz_stats_row_fn)(void *arg, const oz_stats_row *r);
+/* Calls fn for every user, team or host (kind) with credit, in id order,
+ * within one read transaction; stops at fn's first non-zero return and
+ * returns it. */
+int oz_store_stats_each(oz_store *s, oz_credit_owner kind, int64_t now, oz_stats_row_fn fn,
+                        void *arg, char *why, size_t whylen);
+
 /* Credit granted per UTC day to one owner, the `days` days up to now,
  * oldest first, days without credit as 0: {"kind", "id", "days": [{"day"
  * (Unix days), "date" (YYYY-MM-DD), "credit"}]}.  OZ_SCHED_ENOTFOUND for an
