@@ -7,6 +7,8 @@
  *   ozma-server status DIR     progress of the project
  *   ozma-server signals DIR    the canonical signals found, as JSON or CSV
  *   ozma-server verify DIR     unit files against their SHA-256 (verify.c)
+ *   ozma-server dataset ...    list, cancel, delete datasets (ozma_server_admin.c)
+ *   ozma-server host ban ...   shut a host out (ozma_server_admin.c)
  *
  * status, signals and verify, which read a project, are in
  * ozma_server_read.c; what the two files share is ozma_server.h.
@@ -63,6 +65,9 @@ static const char usage_main[] =
     "    ozma-server status DIR [--json]\n"
     "    ozma-server signals DIR [--format json|csv] [filters]\n"
     "    ozma-server verify DIR [--all]\n"
+    "    ozma-server dataset list DIR [--json]\n"
+    "    ozma-server dataset cancel|delete DIR NAME\n"
+    "    ozma-server host ban DIR ID [--reason TEXT]\n"
     "    ozma-server COMMAND --help\n"
     "    ozma-server --version\n"
     "\n"
@@ -72,7 +77,8 @@ static const char usage_main[] =
     "    `init` makes one, `load` cuts recordings into work units, `serve` runs\n"
     "    the HTTP API (scheduler/API.md) with the transitioner, validator and\n"
     "    assimilator, `status` and `signals` read the results, `verify` checks\n"
-    "    the unit files against their SHA-256.\n"
+    "    the unit files against their SHA-256, `dataset` lists, cancels and\n"
+    "    deletes datasets and `host ban` shuts a host out.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success, 1 runtime failure, 2 bad usage or input (one line on stderr).\n";
@@ -327,14 +333,28 @@ static int load_args(int argc, char **argv, oz_load_opts *op, const char **more)
         rc = oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
         goto out;
     }
-    uint64_t units = 0;
-    rc = oz_load_run(&o, &units, why, sizeof why);
+    uint64_t units = 0, flops = 0;
+    rc = oz_load_run(&o, &units, &flops, why, sizeof why);
     if (rc == OZ_SCHED_ECONFLICT && stop_flag)
         rc = oz_cli_complain(PROG, EXIT_RUNTIME, "interrupted; nothing was loaded");
     else if (rc != 0)
         rc = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
-    else if (!f->quiet)
+    else if (!f->quiet) {
+        double s = (double)flops / OZ_LOAD_TYPICAL_FLOPS;
+        char t[64];
+        if (s < 1)
+            snprintf(t, sizeof t, "under a second");
+        else if (s < 120)
+            snprintf(t, sizeof t, "%.0f seconds", s);
+        else if (s < 7200)
+            snprintf(t, sizeof t, "%.0f minutes", s / 60);
+        else
+            snprintf(t, sizeof t, "%.1f hours", s / 3600);
         printf("loaded %" PRIu64 " units into %s\n", units, o.dir);
+        printf("one unit: %.3g GFLOP, about %s of CPU on a typical core (%.0f GFLOPS; "
+               "ozma-worker benchmark measures this machine's)\n",
+               (double)flops / 1e9, t, OZ_LOAD_TYPICAL_FLOPS / 1e9);
+    }
 out:
     oz_cli_free(cli);
     return rc == OZ_CLI_DONE ? EXIT_OK : rc;
@@ -508,5 +528,9 @@ int main(int argc, char **argv)
         return oz_server_cmd_signals(argc, argv);
     if (strcmp(cmd, "verify") == 0)
         return oz_server_cmd_verify(argc, argv);
+    if (strcmp(cmd, "dataset") == 0)
+        return oz_server_cmd_dataset(argc, argv);
+    if (strcmp(cmd, "host") == 0)
+        return oz_server_cmd_host(argc, argv);
     return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);
 }

@@ -45,7 +45,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 9
+#define OZ_STORE_SCHEMA_VERSION 10
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -200,6 +200,25 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
 int oz_store_dataset_remove(oz_store *s, const char *name,
                             void (*each_file)(void *arg, const char *file), void *arg, char *why,
                             size_t whylen);
+
+/* ozma-server dataset cancel (store_admin.c): the dataset's units not yet
+ * validated end in ERROR with reason, their unsent replicas are deleted and
+ * those in progress end (DIDNT_NEED: their uploads are refused), in one
+ * durable transaction; validated units and their signals stay.  *units
+ * counts the units ended, *recalled the replicas taken back.
+ * OZ_SCHED_ENOTFOUND for an unknown name. */
+int oz_store_dataset_cancel(oz_store *s, const char *name, const char *reason, int64_t now,
+                            int64_t *units, int64_t *recalled, char *why, size_t whylen);
+
+/* ozma-server host ban (store_admin.c): the host gets no more work (dispatch
+ * answers OZ_SCHED_EFORBIDDEN), its replicas in progress end (DIDNT_NEED)
+ * and its results on units not yet validated are ignored (DIDNT_NEED,
+ * INVALID), their units flagged so the transitioner sends them to others;
+ * one durable transaction.  *recalled and *ignored count those replicas.
+ * Banning again keeps the first time and reason.  OZ_SCHED_ENOTFOUND for an
+ * unknown host. */
+int oz_store_host_ban(oz_store *s, int64_t host_id, const char *reason, int64_t now,
+                      int64_t *recalled, int64_t *ignored, char *why, size_t whylen);
 
 /* ---- work ----------------------------------------------------------------------------------- */
 

@@ -439,7 +439,7 @@ def scenario_cheating(tmp, rec, truth):
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(9,)], "a schema-3 database is migrated to 9")
+        check(db(d, "PRAGMA user_version") == [(10,)], "a schema-3 database is migrated to 10")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

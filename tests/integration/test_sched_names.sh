@@ -144,7 +144,7 @@ db("PRAGMA user_version = 5")
 db("INSERT INTO teams(name, created) VALUES(?, 0), (?, 0), (?, 0)", "\uff2f\uff3a\uff2d\uff21 team",
    "Ozma\u200dTeam", "Quiet Ones")
 s = Server()
-check(db("PRAGMA user_version") == [(9,)], "a schema-5 database is migrated to 9")
+check(db("PRAGMA user_version") == [(10,)], "a schema-5 database is migrated to 10")
 keys = dict(db("SELECT name, name_key FROM teams"))
 check(keys == {"Ozma Team": "ozma team", "\uff2f\uff3a\uff2d\uff21 team": None,
                "Ozma\u200dTeam": None, "SETI fans": "seti fans", "Quiet Ones": "quiet ones"},
