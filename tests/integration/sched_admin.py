@@ -29,17 +29,7 @@ import sched_project  # noqa: E402
 
 BIN, WORK = sys.argv[1:3]
 SERVER = os.path.join(BIN, "ozma-server")
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if cond:
-        print("ok: " + msg)
-    else:
-        failures += 1
-        print("FAIL: " + msg, file=sys.stderr)
-    return cond
+check = sched_project.Checks()
 
 
 def run(*args):
@@ -213,4 +203,4 @@ finally:
     proc.terminate()
     proc.wait(timeout=15)
 check(proc.returncode == 0, "server exit status %s on SIGTERM" % proc.returncode)
-sys.exit(1 if failures else 0)
+sys.exit(1 if check.failures else 0)

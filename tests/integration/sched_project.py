@@ -9,6 +9,23 @@ import http.client
 import json
 import os
 import subprocess
+import sys
+
+
+class Checks:
+    """check(cond, msg): prints "ok: msg", or "FAIL: msg" on stderr and
+    counts it in .failures; returns cond."""
+
+    def __init__(self):
+        self.failures = 0
+
+    def __call__(self, cond, msg):
+        if cond:
+            print("ok: " + msg)
+        else:
+            self.failures += 1
+            print("FAIL: " + msg, file=sys.stderr)
+        return cond
 
 
 def make_project(bin_dir, work, samples, unit_samples, config, quorum=2, replicas=2):

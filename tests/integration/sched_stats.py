@@ -23,17 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sched_project  # noqa: E402
 
 BIN, WORK = sys.argv[1:3]
-failures = 0
-
-
-def check(cond, msg):
-    global failures
-    if cond:
-        print("ok: " + msg)
-    else:
-        failures += 1
-        print("FAIL: " + msg, file=sys.stderr)
-    return cond
+check = sched_project.Checks()
 
 
 proj, results = sched_project.make_project(BIN, WORK, 4 * 32768, 32768,
@@ -212,4 +202,4 @@ finally:
     proc.terminate()
     proc.wait(timeout=15)
 check(proc.returncode == 0, "server exit status %s on SIGTERM" % proc.returncode)
-sys.exit(1 if failures else 0)
+sys.exit(1 if check.failures else 0)

@@ -9,11 +9,7 @@ set -u
 BIN=${1:?usage: $0 BIN_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
-command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 WORK=$(mktemp -d)
 cleanup() { if [[ -n ${KEEP:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
-
-timeout -k 5 120 python3 "$HERE/sched_stats.py" "$BIN" "$WORK" || fail "sched_stats.py failed"
-no_sanitizer_report "$WORK/server.log"
-finish test_sched_stats
+py_test test_sched_stats "$HERE/sched_stats.py" 120
