@@ -37,20 +37,14 @@ static int control_path(const char *dir, char *buf, size_t len)
     return oz_wk_path(buf, len, "%s/control.json", dir);
 }
 
-int oz_wk_control_load(const char *dir, oz_wk_control *c, char *why, size_t whylen)
+int oz_wk_control_parse(const char *text, size_t len, const char *name, oz_wk_control *c,
+                        char *why, size_t whylen)
 {
-    memset(c, 0, sizeof *c);
-    char p[OZ_WK_PATH_MAX], *text = NULL;
-    if (control_path(dir, p, sizeof p) != OZ_WK_OK)
-        return oz_wk_fail(OZ_WK_EINVAL, why, whylen, "%s: path too long", dir);
-    if (access(p, F_OK) != 0 && errno == ENOENT)
-        return OZ_WK_OK; /* never controlled: computing, taking work */
-    int rc = oz_wk_read_file(p, CONTROL_MAX, &text, NULL, why, whylen);
-    if (rc != OZ_WK_OK)
-        return rc;
     json_error_t err;
-    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-    free(text);
+    json_t *o = len <= CONTROL_MAX ? json_loadb(text, len, JSON_REJECT_DUPLICATES, &err) : NULL;
+    if (len > CONTROL_MAX)
+        snprintf(err.text, sizeof err.text, "larger than %d bytes", CONTROL_MAX);
+    const char *p = name;
     json_int_t version, seq, update_seq;
     int susp, nmw;
     if (!o || json_unpack_ex(o, &err, JSON_STRICT, "{s:I, s:I, s:b, s:b, s:I}", "version", &version,
@@ -67,6 +61,26 @@ int oz_wk_control_load(const char *dir, oz_wk_control *c, char *why, size_t whyl
     c->suspended = susp;
     c->no_more_work = nmw;
     return OZ_WK_OK;
+}
+
+int oz_wk_control_load(const char *dir, oz_wk_control *c, char *why, size_t whylen)
+{
+    memset(c, 0, sizeof *c);
+    char p[OZ_WK_PATH_MAX], *text = NULL;
+    size_t len = 0;
+    if (control_path(dir, p, sizeof p) != OZ_WK_OK)
+        return oz_wk_fail(OZ_WK_EINVAL, why, whylen, "%s: path too long", dir);
+    if (access(p, F_OK) != 0 && errno == ENOENT)
+        return OZ_WK_OK; /* never controlled: computing, taking work */
+    int rc = oz_wk_read_file(p, CONTROL_MAX, &text, &len, why, whylen);
+    if (rc != OZ_WK_OK)
+        return rc;
+    oz_wk_control next;
+    rc = oz_wk_control_parse(text, len, p, &next, why, whylen);
+    free(text);
+    if (rc == OZ_WK_OK)
+        *c = next;
+    return rc;
 }
 
 int oz_wk_control_save(const char *dir, const oz_wk_control *c, char *why, size_t whylen)
@@ -170,8 +184,13 @@ int oz_wk_control_send(const char *dir, const char *verb, double wait_s, char *m
     oz_wk_control c;
     int rc;
     if ((rc = oz_wk_control_permitted(dir, why, whylen)) != OZ_WK_OK ||
-        (rc = oz_wk_account_load(dir, &a, why, whylen)) != OZ_WK_OK ||
-        (rc = oz_wk_control_load(dir, &c, why, whylen)) != OZ_WK_OK)
+        (rc = oz_wk_account_load(dir, &a, why, whylen)) != OZ_WK_OK)
+        return rc;
+    /* a damaged control.json is replaced whole by this order (the worker
+     * kept the last good one meanwhile) */
+    if ((rc = oz_wk_control_load(dir, &c, why, whylen)) == OZ_WK_EFORMAT)
+        memset(&c, 0, sizeof c);
+    else if (rc != OZ_WK_OK)
         return rc;
     const char *done;
     if (strcmp(verb, "suspend") == 0) {

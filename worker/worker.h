@@ -461,6 +461,11 @@ typedef struct oz_wk_control_stamp {
     int64_t mtime_s, mtime_ns, size;
 } oz_wk_control_stamp;
 
+/* control.json's text (len bytes, at most 4096; name labels messages) into
+ * *c, strictly: every field, nothing else, in range; OZ_WK_EFORMAT naming
+ * the file otherwise, *c then unspecified. */
+int oz_wk_control_parse(const char *text, size_t len, const char *name, oz_wk_control *c,
+                        char *why, size_t whylen);
 /* control.json: load (missing: all zero, OZ_WK_OK) and save durably. */
 int oz_wk_control_load(const char *dir, oz_wk_control *c, char *why, size_t whylen);
 int oz_wk_control_save(const char *dir, const oz_wk_control *c, char *why, size_t whylen);

@@ -84,14 +84,14 @@ grep -q "suspended: by ozma-worker suspend" "$WORK/st1.txt" && pass "status says
 
 # ---- resume -----------------------------------------------------------------------------------
 "$WORKER" resume --dir "$W" >"$WORK/out.txt" 2>&1 || fail "resume: $(cat "$WORK/out.txt")"
-wait_until 10 bash -c "(( \$(python3 -c \"import json; print(json.load(open('$W/status.json'))['tasks'][0]['done'])\") > $D2 ))" &&
+wait_until 60 bash -c "(( \$(python3 -c \"import json; print(json.load(open('$W/status.json'))['tasks'][0]['done'])\") > $D2 ))" &&
     pass "resume: computing again from step $D2" || fail "resume: progress stuck at $D2"
 
 # ---- nomorework: the task held finishes and is reported, nothing new comes ----------------
 "$WORKER" nomorework --dir "$W" >"$WORK/out.txt" 2>&1 || fail "nomorework: $(cat "$WORK/out.txt")"
 "$SERVER" load "$PROJ" "$WORK/rec" --name two --unit-samples 2^18 "${ANALYSIS[@]}" \
     --chirp-max "$CHIRP" --quorum 1 --replicas 1 -q
-wait_until 60 units_validated 1 || fail "nomorework: the task held was not finished and reported"
+wait_until 120 units_validated 1 || fail "nomorework: the task held was not finished and reported"
 sleep 1.5
 [[ $(ntasks) -eq 0 ]] && pass "nomorework: the task held finished and was reported; no new work" ||
     fail "nomorework: the worker holds $(ntasks) tasks"

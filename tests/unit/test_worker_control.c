@@ -46,7 +46,9 @@ static void the_file_round_trips_and_garbage_is_refused(void **state)
     oz_wk_control a = {.seq = 3, .update_seq = 2, .suspended = true, .no_more_work = true}, b;
     assert_int_equal(oz_wk_control_save(dir, &a, why, sizeof why), 0);
     assert_int_equal(oz_wk_control_load(dir, &b, why, sizeof why), 0);
-    assert_memory_equal(&a, &b, sizeof a);
+    assert_int_equal(b.seq, 3);
+    assert_int_equal(b.update_seq, 2);
+    assert_true(b.suspended && b.no_more_work);
     static const char *const bad[] = {
         "{\"version\": 1, \"seq\": 1}",                                             /* short */
         "{\"version\": 2, \"seq\": 1, \"suspended\": true, \"no_more_work\": false,"
