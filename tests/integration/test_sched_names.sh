@@ -140,6 +140,8 @@ db("DROP INDEX replicas_host_running")  # migration 8's
 db("DROP INDEX units_file_bad")  # migration 9's
 for col in ("file_bad", "file_bad_time"):
     db("ALTER TABLE units DROP COLUMN " + col)
+for col in ("banned", "ban_reason"):  # migration 10's
+    db("ALTER TABLE hosts DROP COLUMN " + col)
 db("PRAGMA user_version = 5")
 db("INSERT INTO teams(name, created) VALUES(?, 0), (?, 0), (?, 0)", "\uff2f\uff3a\uff2d\uff21 team",
    "Ozma\u200dTeam", "Quiet Ones")
