@@ -14,6 +14,8 @@ packages=(
   # scheduler (HTTP server, SQLite; libunistring's NFKC and case folding for the
   # names people see, scheduler/name.c) and worker (HTTP client, INI preferences)
   libmicrohttpd-dev libsqlite3-dev sqlite3 libunistring-dev libcurl4-openssl-dev libinih-dev
+  # the scheduler's gzip statistics exports (scheduler/stats.c)
+  zlib1g-dev
   # benchmarks: the HTTP load generator
   wrk
   # tests drive the programs with bash and python3; the demo calls the API with curl

@@ -142,6 +142,7 @@ struct load {
     char (*files)[OZ_WU_ID_MAX + 8];
     size_t nrows;
     uint64_t flops_len, flops; /* the cached count and its unit length */
+    uint64_t flops_max;        /* the largest unit's count */
     uint64_t done;
     int rc; /* why the split was stopped */
     char *why;
@@ -207,6 +208,8 @@ static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
     row->start_s = h->start_s;
     row->nsamples = h->nsamples;
     int rc = unit_flops(L, h->nsamples, &row->flops);
+    if (rc == 0 && row->flops > L->flops_max)
+        L->flops_max = row->flops;
     if (rc == 0 && ++L->nrows == OZ_LOAD_BATCH)
         rc = flush(L);
     if (rc != 0) {
@@ -499,7 +502,8 @@ static int load_lock(const char *dir, int *fd, char *why, size_t whylen)
     return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", path, strerror(e));
 }
 
-int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whylen)
+int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_max, char *why,
+                size_t whylen)
 {
     int rc;
     oz_wu_reader *r = NULL;
@@ -658,6 +662,8 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     begun = false;
     if (nunits)
         *nunits = n;
+    if (unit_flops_max)
+        *unit_flops_max = L.flops_max;
 
 out:
     if (begun) { /* undo: rows, then every file of the name */

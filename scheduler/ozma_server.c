@@ -7,6 +7,8 @@
  *   ozma-server status DIR     progress of the project
  *   ozma-server signals DIR    the canonical signals found, as JSON or CSV
  *   ozma-server verify DIR     unit files against their SHA-256 (verify.c)
+ *   ozma-server dataset ...    list, cancel, delete datasets (ozma_server_admin.c)
+ *   ozma-server host ban ...   shut a host out (ozma_server_admin.c)
  *
  * status, signals and verify, which read a project, are in
  * ozma_server_read.c; what the two files share is ozma_server.h.
@@ -37,6 +39,7 @@
 #include "load.h"
 #include "project.h"
 #include "sched_errors.h"
+#include "stats.h"
 #include "store.h"
 #include "ozma_server.h"
 
@@ -62,7 +65,11 @@ static const char usage_main[] =
     "    ozma-server status DIR [--json]\n"
     "    ozma-server signals DIR [--format json|csv] [filters]\n"
     "    ozma-server verify DIR [--all]\n"
+    "    ozma-server dataset list DIR [--json]\n"
+    "    ozma-server dataset cancel|delete DIR NAME\n"
+    "    ozma-server host ban DIR ID [--reason TEXT]\n"
     "    ozma-server COMMAND --help\n"
+    "    ozma-server --version\n"
     "\n"
     "DESCRIPTION\n"
     "    A project is one directory: project.json (configuration), ozma.db (the\n"
@@ -70,7 +77,8 @@ static const char usage_main[] =
     "    `init` makes one, `load` cuts recordings into work units, `serve` runs\n"
     "    the HTTP API (scheduler/API.md) with the transitioner, validator and\n"
     "    assimilator, `status` and `signals` read the results, `verify` checks\n"
-    "    the unit files against their SHA-256.\n"
+    "    the unit files against their SHA-256, `dataset` lists, cancels and\n"
+    "    deletes datasets and `host ban` shuts a host out.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success, 1 runtime failure, 2 bad usage or input (one line on stderr).\n";
@@ -325,14 +333,28 @@ static int load_args(int argc, char **argv, oz_load_opts *op, const char **more)
         rc = oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
         goto out;
     }
-    uint64_t units = 0;
-    rc = oz_load_run(&o, &units, why, sizeof why);
+    uint64_t units = 0, flops = 0;
+    rc = oz_load_run(&o, &units, &flops, why, sizeof why);
     if (rc == OZ_SCHED_ECONFLICT && stop_flag)
         rc = oz_cli_complain(PROG, EXIT_RUNTIME, "interrupted; nothing was loaded");
     else if (rc != 0)
         rc = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
-    else if (!f->quiet)
+    else if (!f->quiet) {
+        double s = (double)flops / OZ_LOAD_TYPICAL_FLOPS;
+        char t[64];
+        if (s < 1)
+            snprintf(t, sizeof t, "under a second");
+        else if (s < 120)
+            snprintf(t, sizeof t, "%.0f seconds", s);
+        else if (s < 7200)
+            snprintf(t, sizeof t, "%.0f minutes", s / 60);
+        else
+            snprintf(t, sizeof t, "%.1f hours", s / 3600);
         printf("loaded %" PRIu64 " units into %s\n", units, o.dir);
+        printf("one unit: %.3g GFLOP, about %s of CPU on a typical core (%.0f GFLOPS; "
+               "ozma-worker benchmark measures this machine's)\n",
+               (double)flops / 1e9, t, OZ_LOAD_TYPICAL_FLOPS / 1e9);
+    }
 out:
     oz_cli_free(cli);
     return rc == OZ_CLI_DONE ? EXIT_OK : rc;
@@ -433,6 +455,7 @@ static int cmd_serve(int argc, char **argv)
     int status = EXIT_OK;
     oz_db *db = NULL;
     oz_jobs *jobs = NULL;
+    oz_stats *stats = NULL;
     oz_http *http = NULL;
     if ((rc = oz_db_open(path, &db, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
@@ -451,6 +474,13 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     bool v6 = strchr(cfg.bind, ':') != NULL;
+    char stats_dir[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "stats", stats_dir, sizeof stats_dir) != 0 ||
+        oz_stats_start(db, stats_dir, cfg.stats_interval_s, quiet ? OZ_LOG_OFF : level, &stats,
+                       why, sizeof why) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "statistics exports: %s", why);
+        goto out;
+    }
     fprintf(stderr, PROG ": serving %s on http://%s%s%s:%d/\n", dir, v6 ? "[" : "", cfg.bind,
             v6 ? "]" : "", oz_http_port(http));
     fflush(stderr);
@@ -464,6 +494,7 @@ static int cmd_serve(int argc, char **argv)
     oz_http_drain(http, cfg.drain_timeout_s);
 
 out:
+    oz_stats_stop(stats);
     oz_http_stop(http);
     if (jobs)
         oz_jobs_stop(jobs);
@@ -480,6 +511,11 @@ int main(int argc, char **argv)
         fputs(usage_main, stdout);
         return EXIT_OK;
     }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("%s %s (%s, database schema %d)\n", PROG, OZMA_VERSION, OZ_SCI_KERNEL_VERSION,
+               OZ_STORE_SCHEMA_VERSION);
+        return EXIT_OK;
+    }
     if (strcmp(cmd, "init") == 0)
         return cmd_init(argc, argv);
     if (strcmp(cmd, "load") == 0)
@@ -492,5 +528,9 @@ int main(int argc, char **argv)
         return oz_server_cmd_signals(argc, argv);
     if (strcmp(cmd, "verify") == 0)
         return oz_server_cmd_verify(argc, argv);
+    if (strcmp(cmd, "dataset") == 0)
+        return oz_server_cmd_dataset(argc, argv);
+    if (strcmp(cmd, "host") == 0)
+        return oz_server_cmd_host(argc, argv);
     return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);
 }

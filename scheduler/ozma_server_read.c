@@ -52,8 +52,7 @@ static const char usage_signals[] =
     "    autocorr or line.  JSON is {\"signals\": [...]} as GET /api/v1/signals; CSV\n"
     "    has a header line.\n";
 
-/* Opens DIR's database and one connection; complains on failure. */
-static int open_store(const char *dir, oz_db **db, oz_store **s)
+int oz_server_open_store(const char *dir, oz_db **db, oz_store **s)
 {
     char why[512], path[OZ_PROJECT_PATH_MAX];
     *db = NULL;
@@ -106,7 +105,7 @@ int oz_server_cmd_status(int argc, char **argv)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "status: no DIR given (see status --help)");
     oz_db *db;
     oz_store *s;
-    int rc = open_store(dir, &db, &s);
+    int rc = oz_server_open_store(dir, &db, &s);
     if (rc)
         return rc;
     json_t *o = NULL;
@@ -241,7 +240,7 @@ int oz_server_cmd_signals(int argc, char **argv)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: no DIR given (see signals --help)");
     oz_db *db;
     oz_store *s;
-    int rc = open_store(dir, &db, &s);
+    int rc = oz_server_open_store(dir, &db, &s);
     if (rc)
         return rc;
     int status = EXIT_OK;

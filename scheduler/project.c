@@ -66,6 +66,7 @@ static const struct key keys[] = {
     {"body_limit_result", K_INT, F(body_limit_result), 1024, OZ_WU_RESULT_MAX},
     {"job_tick_s", K_DOUBLE, F(job_tick_s), 0.01, 3600},
     {"drain_timeout_s", K_DOUBLE, F(drain_timeout_s), 0, 600},
+    {"stats_interval_s", K_DOUBLE, F(stats_interval_s), 1, 2592000},
 };
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -99,6 +100,7 @@ void oz_project_config_default(oz_project_config *c)
     c->body_limit_result = OZ_WU_RESULT_MAX;
     c->job_tick_s = 1.0;
     c->drain_timeout_s = 10.0;
+    c->stats_interval_s = 86400;
 }
 
 static bool bind_valid(const char *s)

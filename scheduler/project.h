@@ -58,6 +58,7 @@ typedef struct oz_project_config {
     int body_limit_result;                  /* bytes, 1024..OZ_WU_RESULT_MAX; OZ_WU_RESULT_MAX */
     double job_tick_s;                      /* jobs' timer, 0.01..3600; 1 */
     double drain_timeout_s;                 /* SIGTERM waits this long for requests, 0..600; 10 */
+    double stats_interval_s; /* statistics exports (stats.h) this often, 1..30 days; 86400 */
 } oz_project_config;
 
 void oz_project_config_default(oz_project_config *c);

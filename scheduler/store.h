@@ -45,7 +45,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 9
+#define OZ_STORE_SCHEMA_VERSION 10
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -200,6 +200,25 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
 int oz_store_dataset_remove(oz_store *s, const char *name,
                             void (*each_file)(void *arg, const char *file), void *arg, char *why,
                             size_t whylen);
+
+/* ozma-server dataset cancel (store_admin.c): the dataset's units not yet
+ * validated end in ERROR with reason, their unsent replicas are deleted and
+ * those in progress end (DIDNT_NEED: their uploads are refused), in one
+ * durable transaction; validated units and their signals stay.  *units
+ * counts the units ended, *recalled the replicas taken back.
+ * OZ_SCHED_ENOTFOUND for an unknown name. */
+int oz_store_dataset_cancel(oz_store *s, const char *name, const char *reason, int64_t now,
+                            int64_t *units, int64_t *recalled, char *why, size_t whylen);
+
+/* ozma-server host ban (store_admin.c): the host gets no more work (dispatch
+ * answers OZ_SCHED_EFORBIDDEN), its replicas in progress end (DIDNT_NEED)
+ * and its results on units not yet validated are ignored (DIDNT_NEED,
+ * INVALID), their units flagged so the transitioner sends them to others;
+ * one durable transaction.  *recalled and *ignored count those replicas.
+ * Banning again keeps the first time and reason.  OZ_SCHED_ENOTFOUND for an
+ * unknown host. */
+int oz_store_host_ban(oz_store *s, int64_t host_id, const char *reason, int64_t now,
+                      int64_t *recalled, int64_t *ignored, char *why, size_t whylen);
 
 /* ---- work ----------------------------------------------------------------------------------- */
 
@@ -488,6 +507,28 @@ typedef enum oz_credit_owner {
     OZ_CREDIT_USER,
     OZ_CREDIT_TEAM,
 } oz_credit_owner;
+/* One row of the statistics exports (store_stats.c, stats.c); the strings
+ * are good only during the callback. */
+typedef struct oz_stats_row {
+    int64_t id;
+    const char *name;
+    double total_credit;
+    double expavg_credit; /* recent average credit, decayed to now */
+    int64_t created;      /* Unix seconds */
+    int64_t team_id;      /* users: their team (0: none) */
+    int64_t user_id;      /* teams: the founder (0: none); hosts: the owner */
+    const char *founder_name, *description; /* teams (founder_name may be NULL) */
+    const char *os;                         /* hosts */
+    int ncpus;                              /* hosts */
+    double flops;                           /* hosts: FLOP/s per core */
+} oz_stats_row;
+typedef int (*oz_stats_row_fn)(void *arg, const oz_stats_row *r);
+/* Calls fn for every user, team or host (kind) with credit, in id order,
+ * within one read transaction; stops at fn's first non-zero return and
+ * returns it. */
+int oz_store_stats_each(oz_store *s, oz_credit_owner kind, int64_t now, oz_stats_row_fn fn,
+                        void *arg, char *why, size_t whylen);
+
 /* Credit granted per UTC day to one owner, the `days` days up to now,
  * oldest first, days without credit as 0: {"kind", "id", "days": [{"day"
  * (Unix days), "date" (YYYY-MM-DD), "credit"}]}.  OZ_SCHED_ENOTFOUND for an

@@ -139,8 +139,8 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     /* What the host holds, has returned and was sent today: its cap and
      * quota (dispatch.h) */
     sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT in_progress, returned, quota_day, quota_sent"
-                                     " FROM hosts WHERE id = ?",
+                                     "SELECT in_progress, returned, quota_day, quota_sent,"
+                                     " banned IS NOT NULL FROM hosts WHERE id = ?",
                                      why, whylen);
     if (!st)
         goto dberr;
@@ -150,6 +150,11 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
         dh.in_progress = sqlite3_column_int64(st, 0);
         dh.returned = sqlite3_column_int64(st, 1);
         dh.sent_today = sqlite3_column_int64(st, 2) == today ? sqlite3_column_int64(st, 3) : 0;
+        if (sqlite3_column_int(st, 4)) { /* ozma-server host ban */
+            sqlite3_reset(st);
+            return oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
+                                 "host %lld is banned by the project", (long long)h->host_id);
+        }
     }
     sqlite3_reset(st);
     sqlite3_stmt *unit = oz_store_stmt(s,

@@ -180,6 +180,19 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
             each_file(arg, oz_store_col_text(st, 0));
         sqlite3_reset(st);
     }
+    /* Replicas in progress leave their hosts' caps first: the cascade
+     * below deletes them without the counts. */
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+                             " FROM replicas r JOIN units u ON u.id = r.unit_id"
+                             " WHERE r.host_id = hosts.id AND r.state = 1 AND u.dataset_id = ?1),"
+                             " 0) WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
+                             " ON u.id = r.unit_id WHERE r.state = 1 AND u.dataset_id = ?1)",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
     /* Cascades to units, their replicas and signals. */
     if (!(st = oz_store_stmt(s, "DELETE FROM datasets WHERE id = ?", why, whylen)))
         goto dberr;

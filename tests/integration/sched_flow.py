@@ -284,6 +284,8 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        for col in ("banned", "ban_reason"):  # migration 10
+            c.execute("ALTER TABLE hosts DROP COLUMN " + col)
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -433,13 +435,14 @@ def scenario_cheating(tmp, rec, truth):
         # every unit into its class, migration 5 leaves the counting of
         # running and successful replicas to the server's statements
         # (migration 6 keys team names, 7 counts hosts' returned results, 8
-        # indexes hosts' replicas in progress, 9 marks bad unit files), and
+        # indexes hosts' replicas in progress, 9 marks bad unit files, 10
+        # banned hosts), and
         # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(9,)], "a schema-3 database is migrated to 9")
+        check(db(d, "PRAGMA user_version") == [(10,)], "a schema-3 database is migrated to 10")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

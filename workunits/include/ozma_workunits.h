@@ -683,6 +683,10 @@ typedef struct oz_wu_synth {
     size_t ninj;
     bool has_sky; /* written as ozma:ra_deg/ozma:dec_deg */
     double ra_deg, dec_deg;
+    /* oz_wu_synth_write calls this (when set) after each chunk written, with
+     * the samples written so far: ozma-synth's progress bar. */
+    void (*progress)(void *arg, uint64_t done, uint64_t total);
+    void *progress_arg;
 } oz_wu_synth;
 
 /* Checks a synth description: positive rates, SNRs, periods, offsets inside
