@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "canary.h"
 #include "credit.h"
 #include "validate.h"
 
@@ -135,7 +136,9 @@ static int round_validate(oz_jobs *j, oz_store *s)
                 v[n] = v[i];
             states[n] = calloc(v[n].nreplicas ? v[n].nreplicas : 1, sizeof *states[n]);
             int64_t canonical = 0;
-            int drc = states[n] ? oz_validate_decide(&v[n], states[n], &canonical) : OZ_SCHED_ENOMEM;
+            int found = 0, missed = 0;
+            int drc = states[n] ? oz_validate_decide(&v[n], states[n], &canonical, &found, &missed)
+                                : OZ_SCHED_ENOMEM;
             if (drc != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
                 char msg[96];
                 snprintf(msg, sizeof msg, "unit %lld: %s", (long long)v[n].unit_rowid,
@@ -148,7 +151,9 @@ static int round_validate(oz_jobs *j, oz_store *s)
             d[n] = (oz_verdict){.v = &v[n],
                                 .states = states[n],
                                 .canonical = canonical,
-                                .credit = oz_credit_from_flops(v[n].flops)};
+                                .credit = oz_credit_from_flops(v[n].flops),
+                                .canary_found = found,
+                                .canary_missed = missed};
             n++;
         }
         int wrc = n ? oz_store_validate_commit(s, d, n, now_s(), why, sizeof why) : OZ_SCHED_OK;
@@ -168,7 +173,23 @@ static int round_validate(oz_jobs *j, oz_store *s)
     }
 }
 
-/* The canonical result of a as signal rows into *rows (malloc'd). */
+/* a's canary and the analysis configuration it is matched under. */
+static int canary_of(const oz_assimilate_unit *a, oz_canary *c, oz_sci_config *cfg, char *why,
+                     size_t whylen)
+{
+    oz_sci_config_default(cfg);
+    json_error_t jerr;
+    json_t *cj = json_loads(a->config_json, 0, &jerr);
+    char cwhy[256];
+    int rc = cj ? oz_sci_config_from_json(cj, cfg, cwhy, sizeof cwhy) : OZ_SCI_EINVAL;
+    json_decref(cj);
+    if (rc != OZ_SCI_OK)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "the dataset's configuration");
+    return oz_canary_parse(a->canary_json, c, why, whylen);
+}
+
+/* The canonical result of a as signal rows into *rows (malloc'd), less
+ * the signals of its canary. */
 static int assimilation_rows(const oz_assimilate_unit *a, oz_signal_row **rows, size_t *n,
                              oz_wu_result *res, char *why, size_t whylen)
 {
@@ -176,13 +197,21 @@ static int assimilation_rows(const oz_assimilate_unit *a, oz_signal_row **rows, 
     *n = 0;
     if (oz_wu_result_parse(a->json, strlen(a->json), res, why, whylen) != OZ_WU_OK)
         return OZ_SCHED_EINVAL;
-    size_t count = res->result.nsignals;
-    oz_signal_row *out = calloc(count ? count : 1, sizeof *out);
+    oz_canary c;
+    oz_sci_config cfg;
+    int rc = a->canary_json ? canary_of(a, &c, &cfg, why, whylen) : OZ_SCHED_OK;
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    size_t count = 0;
+    oz_signal_row *out = calloc(res->result.nsignals ? res->result.nsignals : 1, sizeof *out);
     if (!out)
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < res->result.nsignals; i++) {
         const oz_signal *g = &res->result.signals[i];
-        oz_signal_row *r = &out[i];
+        /* the canary never reaches the signal table (canary.h) */
+        if (a->canary_json && oz_canary_matches(&c, g, a->center_hz, a->sample_rate, &cfg))
+            continue;
+        oz_signal_row *r = &out[count++];
         r->type = oz_sig_type_name(g->type);
         r->freq_hz = g->freq_hz;
         r->chirp_hz_s = g->chirp_hz_s;

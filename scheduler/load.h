@@ -34,6 +34,11 @@ typedef struct oz_load_opts {
     const char *name;            /* dataset id; NULL: from the recording's name */
     int min_quorum, target_nresults, max_error_results, max_total_results;
     int64_t delay_bound;   /* deadline, seconds */
+    /* Adaptive replication (trust.h, canary.h): 1 on, 0 off, -1 (the
+     * default) as project.json's "adaptive" says.  An adaptive load gives
+     * canary_fraction (project.json) of its units a hidden canary; .sah
+     * units, taken whole, get none. */
+    int adaptive;
     oz_sci_config config;  /* analysis configuration for every unit */
     uint64_t unit_samples; /* 0: default */
     double overlap;        /* fraction of a unit */

@@ -103,7 +103,16 @@ static const char *const usage_load[] = {
 
 /* load's own rows; its recording and analysis flags are the shared table's
  * (ozma_cli.h), as in ozma-split and ozma-search. */
-enum { L_NAME = 1, L_QUORUM, L_REPLICAS, L_MAX_ERRORS, L_MAX_TOTAL, L_DEADLINE };
+enum {
+    L_NAME = 1,
+    L_QUORUM,
+    L_REPLICAS,
+    L_MAX_ERRORS,
+    L_MAX_TOTAL,
+    L_DEADLINE,
+    L_ADAPTIVE,
+    L_NO_ADAPTIVE
+};
 
 static const oz_cli_opt load_opts[] = {
     {"name", 0, "ID", OZ_CLI_GENERAL, 0, L_NAME, "dataset id (default: the recording's name)"},
@@ -116,6 +125,11 @@ static const oz_cli_opt load_opts[] = {
      "replicas before a unit ends in error (6)"},
     {"deadline", 0, "T", OZ_CLI_GENERAL, 0, L_DEADLINE,
      "time a host has for a replica: 3600, 90m, 12h, 7d\n(7d)"},
+    {"adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_ADAPTIVE,
+     "adaptive replication: trusted hosts run units alone,\nchecked by canaries (default: project.json's "
+     "\"adaptive\")"},
+    {"no-adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_NO_ADAPTIVE,
+     "every unit replicated, whatever project.json says"},
     {NULL, 0, NULL, OZ_CLI_GENERAL, 0, 0, NULL},
 };
 
@@ -273,6 +287,10 @@ static int load_flag(int id, const char *v, oz_load_opts *o)
         return oz_server_parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_error_results);
     case L_MAX_TOTAL:
         return oz_server_parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_total_results);
+    case L_ADAPTIVE:
+    case L_NO_ADAPTIVE:
+        o->adaptive = id == L_ADAPTIVE;
+        return EXIT_OK;
     case L_DEADLINE:
         if (oz_load_duration_parse(v, &o->delay_bound) != 0)
             return oz_cli_complain(PROG, EXIT_BADINPUT,

@@ -45,7 +45,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 9
+#define OZ_STORE_SCHEMA_VERSION 10
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -168,6 +168,7 @@ typedef struct oz_dataset_info {
     /* Replication policy for its units (DESIGN.md §4 defaults 2, 2, 3, 6). */
     int min_quorum, target_nresults, max_error_results, max_total_results;
     int64_t delay_bound; /* seconds from dispatch to deadline */
+    bool adaptive;       /* adaptive replication (trust.h) */
 } oz_dataset_info;
 
 /* Starts a dataset in state "loading": its units get no replicas, so nothing
@@ -187,6 +188,7 @@ typedef struct oz_unit_row {
     uint64_t index;           /* position in the dataset */
     double start_s;           /* from the dataset's start */
     uint64_t nsamples;
+    const char *canary; /* its hidden canary's truth (canary.h), or NULL */
 } oz_unit_row;
 
 /* Adds units in one transaction (a batch of the load). */
@@ -372,9 +374,12 @@ typedef struct oz_validate_replica {
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
-    int min_quorum;
+    int min_quorum;   /* the dataset's, or 1 for a unit out alone (trust.h) */
+    int single;       /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
+    char *canary_json; /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
     uint64_t flops; /* the unit's deterministic FLOP count: its credit */
     double sample_rate;
+    double center_hz;  /* the dataset's: a canary's absolute frequency */
     char *config_json; /* owned */
     int64_t canonical; /* replica id, or 0 */
     oz_validate_replica *replicas;
@@ -403,6 +408,7 @@ typedef struct oz_verdict {
     const int *states;
     int64_t canonical;
     double credit;
+    int canary_found, canary_missed; /* of the results judged now: found / missed the canary */
 } oz_verdict;
 /* Writes n verdicts in one transaction: the validator decides a batch of
  * units and then waits for the writer once, not once per unit, so it keeps
@@ -417,6 +423,10 @@ typedef struct oz_assimilate_unit {
     bool has_time;
     int64_t dataset_start_ns;
     char *json; /* owned: the canonical result file */
+    /* A unit with a canary (canary.h): its truth (owned), and what finding
+     * it on a signal needs; canary_json NULL for any other unit. */
+    char *canary_json, *config_json; /* owned */
+    double sample_rate, center_hz;
 } oz_assimilate_unit;
 void oz_assimilate_unit_clear(oz_assimilate_unit *a);
 /* The first such units (at most max) after unit id `after` (0: from the

@@ -284,6 +284,11 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        c.execute("DROP TABLE canaries")  # migration 10
+        for col in ("consecutive_valid", "n_valid", "n_invalid", "n_error", "quota_halvings"):
+            c.execute("ALTER TABLE hosts DROP COLUMN " + col)
+        c.execute("ALTER TABLE datasets DROP COLUMN adaptive")
+        c.execute("ALTER TABLE units DROP COLUMN single")
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -439,7 +444,7 @@ def scenario_cheating(tmp, rec, truth):
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(9,)], "a schema-3 database is migrated to 9")
+        check(db(d, "PRAGMA user_version") == [(10,)], "a schema-3 database is migrated to 10")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

@@ -89,7 +89,10 @@ static int decide(const fixture *f, const char *const *texts, const int *before,
                           .canonical = canonical_before,
                           .replicas = reps,
                           .nreplicas = n};
-    return oz_validate_decide(&v, states, canonical);
+    int found, missed;
+    int rc = oz_validate_decide(&v, states, canonical, &found, &missed);
+    assert_int_equal(found + missed, 0); /* no canary */
+    return rc;
 }
 
 static void two_honest_replicas_agree(void **state)
