@@ -921,4 +921,5 @@ def main():
     print("all scheduler flow checks passed")
 
 
-main()
+if __name__ == "__main__":  # sched_adaptive.py imports the helpers
+    main()

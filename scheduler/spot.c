@@ -1,0 +1,140 @@
+/*
+ * spot.c - spot checks (spot.h): a step of the host's search re-run with
+ * science/'s step-wise search, and its detections set against the host's
+ * result.
+ */
+#include "spot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdint.h>
+#include <time.h>
+
+/* The detectors that see a step whole (lines and autocorrelations gather
+ * over steps or are not run in this mode). */
+static bool checkable(oz_sig_type t)
+{
+    return t == OZ_SIG_SPIKE || t == OZ_SIG_GAUSSIAN || t == OZ_SIG_PULSE || t == OZ_SIG_TRIPLET;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Compares the re-run of step k (its detections in `run`) with the host's
+ * result, whose signal `claim` (or none: SIZE_MAX) chose the step; false
+ * with out->why on a mismatch. */
+static bool step_agrees(const oz_sci_config *cfg, size_t k, size_t claim,
+                        const oz_sci_result *run, const oz_sci_result *host, double fs,
+                        oz_spot *out)
+{
+    if (claim < host->nsignals) {
+        /* The claim is on this step's track: some detection of its type
+         * here lies on it (a spike's reported rate is fitted over the
+         * steps, so its power here may be below what it reports). */
+        const oz_signal *h = &host->signals[claim];
+        bool seen = false;
+        for (size_t j = 0; j < run->nsignals && !seen; j++)
+            seen = oz_sci_signal_same(&run->signals[j], h, fs, cfg->chirp_resolution);
+        if (!seen) {
+            snprintf(out->why, sizeof out->why,
+                     "step %zu: the %s at %.3f Hz (length %u) the host reports is not there", k,
+                     oz_sig_type_name(h->type), h->freq_hz, (unsigned)h->fft_len);
+            return false;
+        }
+    }
+    if (host->overflow) {
+        if (host->nsignals < cfg->max_signals) {
+            snprintf(out->why, sizeof out->why, "overflow claimed with %zu of %u signals",
+                     host->nsignals, (unsigned)cfg->max_signals);
+            return false;
+        }
+        return true; /* its search ended early: later steps never ran */
+    }
+    /* Every detection here is in the host's list, or merged into one about
+     * as strong: the kernel keeps the merged signal of the best score, so
+     * the power it reports may be a little below another detection's. */
+    for (size_t j = 0; j < run->nsignals; j++) {
+        const oz_signal *d = &run->signals[j];
+        if (!checkable(d->type))
+            continue;
+        bool kept = false;
+        for (size_t i = 0; i < host->nsignals && !kept; i++) {
+            const oz_signal *h = &host->signals[i];
+            kept = oz_sci_signal_same(d, h, fs, cfg->chirp_resolution) &&
+                   h->power >= d->power * OZ_SPOT_POWER_KEPT;
+        }
+        if (!kept) {
+            snprintf(out->why, sizeof out->why,
+                     "step %zu: a %s at %.3f Hz (length %u) is missing from the host's result",
+                     k, oz_sig_type_name(d->type), d->freq_hz, (unsigned)d->fft_len);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Re-runs step k alone on search s and compares it. */
+static int run_step(const oz_sci_config *cfg, oz_sci_search *s, double fs,
+                    const oz_sci_result *host, size_t k, size_t claim, oz_spot *out, char *why,
+                    size_t whylen)
+{
+    oz_sci_result run;
+    memset(&run, 0, sizeof run);
+    int rc = oz_sci_search_seek(s, k);
+    if (rc != OZ_SCI_OK)
+        snprintf(why, whylen, "step %zu: cannot seek there", k);
+    if (rc == OZ_SCI_OK)
+        rc = oz_sci_search_step(s);
+    if (rc == OZ_SCI_OK)
+        rc = oz_sci_search_result(s, &run);
+    if (rc == OZ_SCI_OK && !step_agrees(cfg, k, claim, &run, host, fs, out))
+        out->pass = false;
+    oz_sci_result_clear(&run);
+    return rc;
+}
+
+int oz_spot_check(const oz_sci_config *cfg, const float *iq, size_t n, double sample_rate,
+                  double center_hz, const oz_sci_result *host, double u0, double u1, oz_spot *out,
+                  char *why, size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    out->pass = true;
+    double t0 = cpu_now();
+    oz_sci_search *plan = NULL;
+    int rc = oz_sci_search_new(cfg, iq, n, sample_rate, center_hz, &plan, why, whylen);
+    if (rc != OZ_SCI_OK)
+        return rc;
+    size_t steps = oz_sci_search_steps(plan);
+    out->plan_steps = steps;
+    /* a uniformly random step, and the step of a random claim of the host's */
+    size_t a = (size_t)(u0 * (double)steps), b = 0, nclaims = 0, claim = SIZE_MAX;
+    if (a >= steps)
+        a = steps - 1;
+    for (size_t i = 0; i < host->nsignals; i++)
+        nclaims += checkable(host->signals[i].type);
+    if (nclaims) {
+        size_t pick = (size_t)(u1 * (double)nclaims);
+        for (size_t i = 0; i < host->nsignals && claim == SIZE_MAX; i++)
+            if (checkable(host->signals[i].type) && pick-- == 0)
+                claim = i;
+        b = oz_sci_search_step_of(plan, host->signals[claim].chirp_hz_s,
+                                  host->signals[claim].fft_len);
+    } else if (host->has_best[OZ_SIG_SPIKE]) {
+        b = oz_sci_search_step_of(plan, host->best[OZ_SIG_SPIKE].chirp_hz_s,
+                                  host->best[OZ_SIG_SPIKE].fft_len);
+    }
+    out->steps[out->nsteps++] = b;
+    if (a != b)
+        out->steps[out->nsteps++] = a;
+    for (size_t i = 0; i < out->nsteps && rc == OZ_SCI_OK && out->pass; i++)
+        rc = run_step(cfg, plan, sample_rate, host, out->steps[i], i == 0 ? claim : SIZE_MAX, out,
+                      why, whylen);
+    oz_sci_search_free(plan);
+    out->cpu_s = cpu_now() - t0;
+    return rc;
+}
