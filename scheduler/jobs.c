@@ -29,6 +29,8 @@
 
 #include "canary.h"
 #include "credit.h"
+#include "project.h"
+#include "spot.h"
 #include "validate.h"
 
 enum { JOB_TRANSITION, JOB_VALIDATE, JOB_ASSIMILATE, JOB_CHECKPOINT, JOB_COUNT };
@@ -57,6 +59,7 @@ typedef struct job {
 
 struct oz_jobs {
     oz_db *db;
+    char units_dir[OZ_PROJECT_PATH_MAX]; /* the spot checks' unit files (spot.h) */
     double tick_s;
     oz_log_level log_level; /* OZ_LOG_OFF when quiet */
     pthread_mutex_t lock;   /* guards stop, kicks and the jobs' health */
@@ -137,12 +140,20 @@ static int round_validate(oz_jobs *j, oz_store *s)
             states[n] = calloc(v[n].nreplicas ? v[n].nreplicas : 1, sizeof *states[n]);
             int64_t canonical = 0;
             int found = 0, missed = 0;
-            int drc = states[n] ? oz_validate_decide(&v[n], states[n], &canonical, &found, &missed)
+            double spot_cpu = 0;
+            char swhy[300] = "";
+            /* an adaptive dataset's fresh results are spot-checked first */
+            int drc = v[n].adaptive ? oz_spot_unit(j->units_dir, &v[n], &spot_cpu, swhy,
+                                                   sizeof swhy)
+                                    : OZ_SCHED_OK;
+            if (drc == OZ_SCHED_OK)
+                drc = states[n] ? oz_validate_decide(&v[n], states[n], &canonical, &found,
+                                                     &missed)
                                 : OZ_SCHED_ENOMEM;
             if (drc != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
-                char msg[96];
+                char msg[400];
                 snprintf(msg, sizeof msg, "unit %lld: %s", (long long)v[n].unit_rowid,
-                         oz_sched_strerror(drc));
+                         swhy[0] ? swhy : oz_sched_strerror(drc));
                 job_log(j, drc, "validator", "", msg);
                 free(states[n]);
                 oz_validate_unit_clear(&v[n]);
@@ -153,7 +164,8 @@ static int round_validate(oz_jobs *j, oz_store *s)
                                 .canonical = canonical,
                                 .credit = oz_credit_from_flops(v[n].flops),
                                 .canary_found = found,
-                                .canary_missed = missed};
+                                .canary_missed = missed,
+                                .spot_cpu_s = spot_cpu};
             n++;
         }
         int wrc = n ? oz_store_validate_commit(s, d, n, now_s(), why, sizeof why) : OZ_SCHED_OK;
@@ -358,6 +370,7 @@ int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen
     if (!j)
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     j->db = o->db;
+    snprintf(j->units_dir, sizeof j->units_dir, "%s", o->units_dir ? o->units_dir : "units");
     j->tick_s = o->tick_s > 0 ? o->tick_s : 1.0;
     j->log_level = o->quiet ? OZ_LOG_OFF : o->log_level;
     pthread_mutex_init(&j->lock, NULL);

@@ -457,7 +457,16 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     oz_db_log_level_set(db, quiet ? OZ_LOG_OFF : level); /* "disk full", and back */
-    oz_jobs_opts jo = {.db = db, .tick_s = cfg.job_tick_s, .quiet = quiet, .log_level = level};
+    char units_dir[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "units", units_dir, sizeof units_dir) != 0) {
+        status = oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+        goto out;
+    }
+    oz_jobs_opts jo = {.db = db,
+                       .tick_s = cfg.job_tick_s,
+                       .quiet = quiet,
+                       .log_level = level,
+                       .units_dir = units_dir};
     if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;

@@ -5,6 +5,13 @@
  */
 #include "spot.h"
 
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+
+#include "project.h"
+#include "sched_errors.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,5 +143,57 @@ int oz_spot_check(const oz_sci_config *cfg, const float *iq, size_t n, double sa
                       why, whylen);
     oz_sci_search_free(plan);
     out->cpu_s = cpu_now() - t0;
+    return rc;
+}
+
+static double draw(void)
+{
+    return (double)randombytes_uniform(1u << 30) / (double)(1u << 30);
+}
+
+int oz_spot_unit(const char *units_dir, oz_validate_unit *v, double *cpu_s, char *why,
+                 size_t whylen)
+{
+    bool fresh = false;
+    for (size_t i = 0; i < v->nreplicas; i++)
+        fresh |= v->replicas[i].validate_state == OZ_VALIDATE_INIT && v->replicas[i].spot == 0;
+    if (!fresh)
+        return OZ_SCHED_OK;
+    char path[OZ_PROJECT_PATH_MAX], wwhy[512];
+    oz_wu_unit *u = NULL;
+    if (oz_project_path(units_dir, v->file, path, sizeof path) != 0)
+        return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "unit path too long");
+    oz_sci_config cfg;
+    oz_sci_config_default(&cfg);
+    json_error_t jerr;
+    json_t *cj = json_loads(v->config_json, 0, &jerr);
+    int rc = cj ? oz_sci_config_from_json(cj, &cfg, wwhy, sizeof wwhy) : OZ_SCI_EINVAL;
+    json_decref(cj);
+    if (rc != OZ_SCI_OK)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "the dataset's configuration");
+    if (oz_wu_unit_load(path, &u, wwhy, sizeof wwhy) != OZ_WU_OK)
+        return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "spot check: %s", wwhy);
+    const oz_wu_header *h = oz_wu_unit_header(u);
+    for (size_t i = 0; i < v->nreplicas && rc == OZ_SCHED_OK; i++) {
+        oz_validate_replica *r = &v->replicas[i];
+        if (r->validate_state != OZ_VALIDATE_INIT || r->spot != 0)
+            continue;
+        oz_wu_result res;
+        if (oz_wu_result_parse(r->json, strlen(r->json), &res, wwhy, sizeof wwhy) != OZ_WU_OK)
+            continue;
+        oz_spot out;
+        double u0 = draw(), u1 = draw();
+        int src = oz_spot_check(&cfg, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,
+                                h->center_hz, &res.result, u0, u1, &out, wwhy, sizeof wwhy);
+        oz_wu_result_clear(&res);
+        if (src != OZ_SCI_OK) {
+            rc = oz_sched_fail(src == OZ_SCI_ENOMEM ? OZ_SCHED_ENOMEM : OZ_SCHED_EINVAL, why,
+                               whylen, "spot check: %s", wwhy);
+            break;
+        }
+        r->spot = out.pass ? 1 : 2;
+        *cpu_s += out.cpu_s;
+    }
+    oz_wu_unit_free(u);
     return rc;
 }

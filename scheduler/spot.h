@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "ozma_science.h"
+#include "store.h"
 
 #define OZ_SPOT_STEPS 2
 #define OZ_SPOT_POWER_KEPT 0.5 /* a detection's partner reports at least this share of its power */
@@ -47,5 +48,15 @@ typedef struct oz_spot {
 int oz_spot_check(const oz_sci_config *cfg, const float *iq, size_t n, double sample_rate,
                   double center_hz, const oz_sci_result *host, double u0, double u1, oz_spot *out,
                   char *why, size_t whylen);
+
+/* The validator's side: spot-checks every fresh result (validate_state
+ * INIT, spot 0) of unit v, an adaptive dataset's, setting each replica's
+ * spot (1 passed, 2 failed; a result that does not parse is left to the
+ * validator, which finds it invalid) and adding the CPU time to *cpu_s.
+ * The unit's samples come from units_dir/v->file.  0, or an error (the
+ * unit file unreadable, memory) with why: the unit waits for the next
+ * round. */
+int oz_spot_unit(const char *units_dir, oz_validate_unit *v, double *cpu_s, char *why,
+                 size_t whylen);
 
 #endif

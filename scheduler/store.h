@@ -371,11 +371,14 @@ typedef struct oz_validate_replica {
     int64_t replica_id;
     int validate_state;
     char *json; /* owned */
+    int spot;   /* its spot check (spot.h): 0 none (yet), 1 passed, 2 failed: invalid */
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
     int min_quorum;   /* the dataset's, or 1 for a unit out alone (trust.h) */
     int single;       /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
+    bool adaptive;    /* its dataset's: fresh results are spot-checked (spot.h) */
+    char *file;       /* owned: its unit file's name under units/ */
     char *canary_json; /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
     uint64_t flops; /* the unit's deterministic FLOP count: its credit */
     double sample_rate;
@@ -409,6 +412,7 @@ typedef struct oz_verdict {
     int64_t canonical;
     double credit;
     int canary_found, canary_missed; /* of the results judged now: found / missed the canary */
+    double spot_cpu_s;               /* server CPU spent on its spot checks */
 } oz_verdict;
 /* Writes n verdicts in one transaction: the validator decides a batch of
  * units and then waits for the writer once, not once per unit, so it keeps

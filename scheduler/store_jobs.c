@@ -212,6 +212,7 @@ void oz_validate_unit_clear(oz_validate_unit *v)
     free(v->replicas);
     free(v->config_json);
     free(v->canary_json);
+    free(v->file);
     memset(v, 0, sizeof *v);
 }
 
@@ -224,7 +225,7 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     *ready = false;
     sqlite3_stmt *st = oz_store_stmt(s,
                                      "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
-                                     " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz"
+                                     " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file"
                                      " FROM units u JOIN datasets d ON d.id = u.dataset_id"
                                      " LEFT JOIN canaries c ON c.unit_id = u.id WHERE u.id = ?",
                                      why, whylen);
@@ -244,17 +245,19 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     v->flops = (uint64_t)sqlite3_column_int64(st, 5);
     v->single = sqlite3_column_int(st, 6);
     v->center_hz = sqlite3_column_double(st, 8);
+    v->adaptive = sqlite3_column_int(st, 9) != 0;
+    v->file = strdup(oz_store_col_text(st, 10));
     if (v->single == 1) /* out alone: validated alone once its checks pass */
         v->min_quorum = 1;
     bool canary = sqlite3_column_type(st, 7) != SQLITE_NULL;
     v->canary_json = canary ? strdup(oz_store_col_text(st, 7)) : NULL;
     sqlite3_reset(st);
-    if (!v->config_json || (canary && !v->canary_json))
+    if (!v->config_json || !v->file || (canary && !v->canary_json))
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     if (state == OZ_UNIT_ERROR)
         return OZ_SCHED_OK;
     if (!(st = oz_store_stmt(s,
-                             "SELECT id, validate_state, result FROM replicas WHERE unit_id = ?"
+"SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
                              " AND outcome = 1 AND validate_state != 2 ORDER BY id",
                              why, whylen)))
         return OZ_SCHED_EDB;
@@ -271,6 +274,7 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
         oz_validate_replica *r = &v->replicas[v->nreplicas];
         r->replica_id = sqlite3_column_int64(st, 0);
         r->validate_state = sqlite3_column_int(st, 1);
+        r->spot = sqlite3_column_int(st, 3);
         if (!(r->json = strdup(oz_store_col_text(st, 2))))
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         else
@@ -456,6 +460,43 @@ static int trust_write(oz_store *s, int64_t host, bool valid, char *why, size_t 
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
+/* The spot checks made for a unit's verdict: each replica's outcome, and
+ * the totals for /metrics. */
+static int spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, char *why,
+                      size_t whylen)
+{
+    int64_t passed = 0, failed = 0;
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "UPDATE replicas SET spot = ?2 WHERE id = ?1 AND spot = 0", why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    for (size_t i = 0; i < v->nreplicas; i++) {
+        const oz_validate_replica *r = &v->replicas[i];
+        if (!r->spot)
+            continue;
+        sqlite3_bind_int64(st, 1, r->replica_id);
+        sqlite3_bind_int(st, 2, r->spot);
+        int rc = oz_store_exec_stmt(s, st, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+        if (sqlite3_changes(s->conn) == 1) { /* not counted before */
+            passed += r->spot == 1;
+            failed += r->spot == 2;
+        }
+    }
+    if (!passed && !failed)
+        return OZ_SCHED_OK;
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE spot_stats SET passed = passed + ?1, failed = failed + ?2,"
+                             " cpu_s = cpu_s + ?3 WHERE id = 1",
+                             why, whylen)))
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, passed);
+    sqlite3_bind_int64(st, 2, failed);
+    sqlite3_bind_double(st, 3, cpu_s);
+    return oz_store_exec_stmt(s, st, why, whylen);
+}
+
 /* Results that found and missed unit's canary, for /metrics. */
 static int canary_count(oz_store *s, int64_t unit, int found, int missed, char *why,
                         size_t whylen)
@@ -526,6 +567,8 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
             (rc = trust_write(s, id[0], valid, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }
+    if ((rc = spot_write(s, v, d->spot_cpu_s, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
     if ((d->canary_found || d->canary_missed) &&
         (rc = canary_count(s, v->unit_rowid, d->canary_found, d->canary_missed, why, whylen)) !=
             OZ_SCHED_OK)

@@ -285,6 +285,8 @@ def downgrade_to_v3(d):
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
         c.execute("DROP TABLE canaries")  # migration 10
+        c.execute("DROP TABLE spot_stats")
+        c.execute("ALTER TABLE replicas DROP COLUMN spot")
         for col in ("consecutive_valid", "n_valid", "n_invalid", "n_error", "quota_halvings"):
             c.execute("ALTER TABLE hosts DROP COLUMN " + col)
         c.execute("ALTER TABLE datasets DROP COLUMN adaptive")

@@ -141,6 +141,8 @@ db("DROP INDEX units_file_bad")  # migration 9's
 for col in ("file_bad", "file_bad_time"):
     db("ALTER TABLE units DROP COLUMN " + col)
 db("DROP TABLE canaries")  # migration 10's
+db("DROP TABLE spot_stats")
+db("ALTER TABLE replicas DROP COLUMN spot")
 for col in ("consecutive_valid", "n_valid", "n_invalid", "n_error", "quota_halvings"):
     db("ALTER TABLE hosts DROP COLUMN " + col)
 db("ALTER TABLE datasets DROP COLUMN adaptive")

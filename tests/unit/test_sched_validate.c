@@ -79,8 +79,9 @@ static int decide(const fixture *f, const char *const *texts, const int *before,
 {
     oz_validate_replica reps[8];
     for (size_t i = 0; i < n; i++)
-        reps[i] = (oz_validate_replica){(int64_t)i + 1, before ? before[i] : OZ_VALIDATE_INIT,
-                                        (char *)texts[i]};
+        reps[i] = (oz_validate_replica){.replica_id = (int64_t)i + 1,
+                                        .validate_state = before ? before[i] : OZ_VALIDATE_INIT,
+                                        .json = (char *)texts[i]};
     oz_validate_unit v = {.unit_rowid = 7,
                           .min_quorum = 2,
                           .flops = 1,
