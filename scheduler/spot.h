@@ -7,17 +7,22 @@
  * validator (jobs.c) runs it off the HTTP threads on every fresh result
  * of an adaptive dataset, before the result may count.
  *
- * Two steps are re-run: the step nearest the rate of a randomly chosen
- * signal the host reports (of its strongest spike when it reports none),
- * and one chosen uniformly among all steps, so a host cannot tell which of
- * its claims, or which part of its search, will be checked.  A mismatch is
- *  - the chosen claim (a spike, Gaussian, pulse or triplet: the detectors
- *    that see one step whole) has no detection of it in the re-run of its
- *    step (oz_sci_signal_same: same type, on its frequency track);
- *  - a detection of either re-run step has no signal in the host's result
+ * The step re-run is the one nearest the rate of a randomly chosen signal
+ * of the host's (the rate of its strongest spike when it reports none), so
+ * a host cannot tell which of its claims will be checked.  A mismatch is
+ *  - the chosen claim, a Gaussian, pulse or triplet (found at one step's
+ *    rate), has no detection on its frequency track in the re-run
+ *    (oz_sci_signal_same).  A spike's reported rate is fitted over steps
+ *    (science/found.c), so a spike claim only chooses the step;
+ *  - a detection of the re-run step has no signal in the host's result
  *    that the kernel would merge it into, about as strong (unless the
  *    host's list overflowed, ending its search early; an overflow claimed
  *    with a list not full is itself a mismatch).
+ * Only the claim's step is re-run: at steps far from a strong signal's
+ * rate the kernel sees smeared detections of it that it later absorbs
+ * through its tracks, which one step alone cannot tell from a signal the
+ * host left out.  What a spot check cannot see (a spike invented at a rate
+ * where nothing is) is left to the canaries and the random replication.
  * A mismatch makes the result invalid (validate.c).
  */
 #ifndef OZ_SCHED_SPOT_H
@@ -29,7 +34,7 @@
 #include "ozma_science.h"
 #include "store.h"
 
-#define OZ_SPOT_STEPS 2
+#define OZ_SPOT_STEPS 1
 #define OZ_SPOT_POWER_KEPT 0.5 /* a detection's partner reports at least this share of its power */
 
 typedef struct oz_spot {
@@ -40,14 +45,14 @@ typedef struct oz_spot {
     char why[256];                       /* a mismatch: the first */
 } oz_spot;
 
-/* Re-runs OZ_SPOT_STEPS steps (fewer if they coincide) of the search of the
- * unit's n samples iq (sample_rate, center_hz, cfg) and compares them with
- * the host's result; u0, u1 are independent uniform draws from [0, 1).
+/* Re-runs a step of the search of the unit's n samples iq (sample_rate,
+ * center_hz, cfg) chosen as above with u0, a uniform draw from [0, 1), and
+ * compares it with the host's result.
  * 0 with out filled, or a science error (OZ_SCI_*: a unit the kernel
  * refuses, memory) with why. */
 int oz_spot_check(const oz_sci_config *cfg, const float *iq, size_t n, double sample_rate,
-                  double center_hz, const oz_sci_result *host, double u0, double u1, oz_spot *out,
-                  char *why, size_t whylen);
+                  double center_hz, const oz_sci_result *host, double u0, oz_spot *out, char *why,
+                  size_t whylen);
 
 /* The validator's side: spot-checks every fresh result (validate_state
  * INIT, spot 0) of unit v, an adaptive dataset's, setting each replica's

@@ -74,10 +74,10 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
         return OZ_SCHED_ENOMEM;
     }
     parse_all(v, res, parsed);
-    for (size_t i = 0; i < n; i++) /* a failed spot check: as if it did not parse */
-        parsed[i] = parsed[i] && v->replicas[i].spot != 2;
     if (v->canary_json && (rc = canary_check(v, &cfg, res, parsed, found, missed)) != OZ_SCHED_OK)
         goto out;
+    for (size_t i = 0; i < n; i++) /* a failed spot check: as if it did not parse */
+        parsed[i] = parsed[i] && v->replicas[i].spot != 2;
     size_t canon = n;
     if (v->canonical) {
         for (size_t i = 0; i < n; i++)

@@ -59,11 +59,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static oz_spot spot(const fixture *f, const oz_sci_result *r, double u0, double u1)
+static oz_spot spot(const fixture *f, const oz_sci_result *r, double u0)
 {
     oz_spot out;
     char why[256];
-    assert_int_equal(oz_spot_check(&f->cfg, f->iq, N, OZ_TEST_FS, OZ_TEST_F0, r, u0, u1, &out, why,
+    assert_int_equal(oz_spot_check(&f->cfg, f->iq, N, OZ_TEST_FS, OZ_TEST_F0, r, u0, &out, why,
                                    sizeof why),
                      0);
     return out;
@@ -75,7 +75,7 @@ static void honest_result_passes_every_draw(void **state)
     assert_true(f->honest.nsignals >= 3);
     double cpu = 0;
     for (int i = 0; i < 24; i++) {
-        oz_spot s = spot(f, &f->honest, (i + 0.5) / 24.0, ((i * 7) % 24 + 0.5) / 24.0);
+        oz_spot s = spot(f, &f->honest, (i + 0.5) / 24.0);
         if (!s.pass)
             print_message("honest result failed: %s\n", s.why);
         assert_true(s.pass);
@@ -101,7 +101,7 @@ static void moved_signals_fail(void **state)
     for (size_t i = 0; i < r.nsignals; i++)
         r.signals[i].freq_hz += 137.0;
     for (int i = 0; i < 8; i++) {
-        oz_spot s = spot(f, &r, (i + 0.5) / 8.0, (i + 0.5) / 8.0);
+        oz_spot s = spot(f, &r, (i + 0.5) / 8.0);
         assert_false(s.pass);
         assert_true(strlen(s.why) > 0);
     }
@@ -114,7 +114,7 @@ static void moved_signals_fail(void **state)
     assert_true(nclaims > 0);
     r.signals[0].freq_hz += 137.0;
     assert_true(r.signals[0].type != OZ_SIG_LINE);
-    oz_spot s = spot(f, &r, 0.999, 0.0);
+    oz_spot s = spot(f, &r, 0.0);
     assert_false(s.pass);
     free(r.signals);
 }
@@ -127,10 +127,10 @@ static void empty_result_fails(void **state)
     r.nsignals = 0;
     /* no claims: the strongest spike's step, where the tone is */
     assert_false(f->honest.overflow);
-    oz_spot s = spot(f, &r, 0.0, 0.5);
+    oz_spot s = spot(f, &r, 0.5);
     assert_false(s.pass);
     r.overflow = true; /* "my list overflowed": with an empty list */
-    s = spot(f, &r, 0.0, 0.5);
+    s = spot(f, &r, 0.5);
     assert_false(s.pass);
 }
 
