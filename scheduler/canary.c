@@ -20,6 +20,9 @@ void oz_canary_draw(const oz_sci_config *cfg, size_t n, double sample_rate, cons
 {
     memset(out, 0, sizeof *out);
     double dur = (double)n / sample_rate;
+    /* a burst covers whole spectra of the longest length, where the check
+     * looks for it (oz_canary_found) */
+    double T = (double)cfg->fft_max / sample_rate;
     out->env = (oz_envelope)(int)(u[0] * 3.0);
     if (out->env > OZ_ENV_PULSES)
         out->env = OZ_ENV_PULSES;
@@ -31,14 +34,14 @@ void oz_canary_draw(const oz_sci_config *cfg, size_t n, double sample_rate, cons
         break;
     case OZ_ENV_GAUSS: /* a beam crossing in the unit's middle half */
         out->snr = 2.0 + 2.0 * u[3];
-        out->sigma_s = dur / 16.0;
+        out->sigma_s = fmax(dur / 16.0, T);
         out->t0 = dur * (0.25 + 0.5 * u[4]);
         break;
-    case OZ_ENV_PULSES: /* 4 to 8 pulses, each a 32nd of the unit */
+    case OZ_ENV_PULSES: /* 4 to 8 pulses, each a 32nd of the unit (or 2 spectra) */
         out->snr = 4.0 + 4.0 * u[3];
-        out->period_s = dur / (4.0 + 4.0 * u[5]);
-        out->width_s = dur / 32.0;
-        out->t0 = out->period_s * 0.5 * u[4];
+        out->width_s = fmax(dur / 32.0, 2.0 * T);
+        out->period_s = fmax(dur / (4.0 + 4.0 * u[5]), 2.0 * out->width_s);
+        out->t0 = fmin(out->period_s, dur - out->width_s) * 0.5 * u[4];
         break;
     }
     /* keep the drifting track inside the band */
