@@ -462,7 +462,7 @@ int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t
 /* The JSON objects of API.md, new references; NULL `*out` never on 0.
  * limit is clamped to 1..500; after is the cursor from a previous "next"
  * (NULL: first page).  OZ_SCHED_ENOTFOUND for an unknown id. */
-int oz_store_status_json(oz_store *s, int64_t now, json_t **out);
+int oz_store_status_json(oz_store *s, int64_t now, int trust_after, json_t **out);
 int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
                         json_t **out);
 int oz_store_user_json(oz_store *s, int64_t id, int64_t now, json_t **out);
@@ -530,14 +530,22 @@ typedef struct oz_store_gauges {
     int64_t accounts, teams, signals, datasets;
     double credit_total;         /* granted to accounts, all time */
     int64_t db_bytes, wal_bytes; /* the database file and its -wal, 0 when absent */
+    /* Adaptive replication (trust.h, canary.h, spot.h) */
+    int64_t results_validated;  /* successful results of validated units */
+    int64_t hosts_trusted;      /* with trust_after or more valid results in a row */
+    int64_t canaries_found, canaries_missed; /* results that reported / missed their canary */
+    int64_t spot_passed, spot_failed;        /* spot checks */
+    double spot_cpu_s;                       /* the server's CPU time on them */
 } oz_store_gauges;
-int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *out, char *why, size_t whylen);
+/* The gauges; trust_after is the project's adaptive_trust_after. */
+int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gauges *out, char *why,
+                         size_t whylen);
 /* The database's side of the status page: {"database": {"path", "bytes",
  * "wal_bytes"}, "queues": {"transition", "validate", "assimilate",
  * "unsent", "in_progress"}, "replica_errors": [{"replica_id", "unit_id",
  * "host_id", "time", "message"}], "unit_errors": [{"unit_id", "dataset",
  * "time", "reason"}], "unit_files_bad": [as oz_store_unit_files_bad_json]}
  * (the newest `limit` of each). */
-int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out);
+int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, json_t **out);
 
 #endif

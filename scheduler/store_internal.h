@@ -200,6 +200,9 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
 
 #define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */
 
+/* The "adaptive" object of /api/v1/status and /api/v1/server (API.md). */
+json_t *oz_store_adaptive_json(const oz_store_gauges *g);
+
 /* v within [lo, hi]; dflt when below lo (absent or zero). */
 int oz_store_clamp(int v, int lo, int hi, int dflt);
 /* A pagination cursor: decimal digits, NULL or "" for the start; -1 when

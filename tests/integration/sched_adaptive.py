@@ -223,6 +223,17 @@ def scenario_canary(tmp):
         F.check(canon != turn.host_id, "the fabricated unit's canonical result is an honest one")
         F.wait_for("assimilation", lambda: F.db(d, "SELECT count(*) FROM units WHERE assimilated"
                                                 " = 0")[0][0] == 0)
+        st, status = F.call(srv.url + "/api/v1/status")
+        ad = status.get("adaptive", {})
+        F.check(ad.get("canaries_missed") == 1 and ad.get("canaries_found", 0) > 0
+                and ad.get("trusted_hosts") == 4 and 1.0 <= ad.get("replicas_per_validated", 0) < 2,
+                "/api/v1/status shows the replication factor, trusted hosts and canaries (%s)" % ad)
+        st, metrics = F.call(srv.url + "/metrics")
+        text = metrics.decode()
+        F.check('ozma_canary_results_total{outcome="missed"} 1' in text
+                and "ozma_hosts_trusted 4" in text and "ozma_replicas_per_validated_unit" in text
+                and 'ozma_spot_checks_total{outcome="failed"} 1' in text,
+                "/metrics shows them too")
         check_canaries_hidden(d, srv, honest)
         check_spot_edit(d, srv, tmp)
         F.check(srv.stop() == 0, "the server stops cleanly")
