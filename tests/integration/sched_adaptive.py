@@ -311,12 +311,13 @@ def check_spot_edit(d, srv, tmp):
 
 # ---- simulation -----------------------------------------------------------------------------------
 
-def simulation(tmp, units, trust_after, turn_after, cheat_rate, seed=1, timeout=300):
+def simulation(tmp, units, trust_after, turn_after, cheat_rate, seed=1, timeout=300, quota=100):
     """Returns the figures; checks the issue's assertions as it goes."""
     rng = random.Random(seed)
     d, honest = project(tmp, "sim", {"adaptive_trust_after": trust_after,
                                      "adaptive_replicate_floor": 0.05,
-                                     "canary_fraction": 0.05}, units=units)
+                                     "canary_fraction": 0.05, "daily_result_quota": quota},
+                      units=units)
     unit_cpu = sum(r[0]["cpu_s"] for r in honest.values()) / len(honest)
     srv = F.Server(d)
     try:
