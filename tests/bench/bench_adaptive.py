@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench_adaptive.py - adaptive replication at the scale of issue 18.
 
-   python3 tests/bench/bench_adaptive.py build/release/bin [UNITS]
+   python3 tests/bench/bench_adaptive.py build/release/bin [UNITS [DAILY_QUOTA]]
 
 The simulation of tests/integration/sched_adaptive.py (a real ozma-server on
 loopback, real canaries and spot checks): 30 honest hosts and 3 cheaters (a
@@ -9,7 +9,9 @@ fabricator from the start, a turncoat after 50 valid results, a lazy host
 returning empty results for 20 % of units; fabricator and turncoat collude,
 returning identical fabrications) on an adaptive dataset of UNITS (default
 600) small units, adaptive_trust_after 10, replication floor 5 %, canaries on
-5 % of units.  Prints replicas per validated unit (all, and for the units
+5 % of units.  With the default daily_result_quota (100) each bad result halves
+its host's quota and the cheaters soon get almost nothing; DAILY_QUOTA 1000000
+keeps them working, to count how many of many bad results are caught.  Prints replicas per validated unit (all, and for the units
 validated once every honest host was trusted; target <= 1.15), the fraction
 of bad results caught (target >= 99 %), and the spot checks' server CPU per
 unit; then bench_sched_spot's measure of a check's CPU against the whole
@@ -29,9 +31,11 @@ import sched_flow as F  # noqa: E402
 
 def main():
     units = int(sys.argv[2]) if len(sys.argv) > 2 else 600
+    quota = int(sys.argv[3]) if len(sys.argv) > 3 else 100
     sys.argv[2:] = []
     tmp = tempfile.mkdtemp(prefix="oz-bench-adaptive-")
-    fig = A.simulation(tmp, units=units, trust_after=10, turn_after=50, cheat_rate=3, timeout=900)
+    fig = A.simulation(tmp, units=units, trust_after=10, turn_after=50, cheat_rate=3, timeout=900,
+                       quota=quota)
     print()
     print("units validated:                        %d" % fig["units"])
     print("results returned:                       %d" % fig["results"])
