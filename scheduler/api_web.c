@@ -238,8 +238,8 @@ enum MHD_Result oz_api_metrics(oz_req *r)
                 r->store = s;
         }
     }
-    if (r->store && oz_store_gauges_read(r->store, now_s(), r->srv->cfg.adaptive_trust_after, &g, why,
-                                        sizeof why) == OZ_SCHED_OK)
+    if (r->store && oz_store_gauges_read(r->store, now_s(), r->srv->cfg.adaptive_trust_after, &g,
+                                         why, sizeof why) == OZ_SCHED_OK)
         have = true;
     else
         oz_log(r->srv->log_level, OZ_LOG_ERROR, "metrics: cannot read the database", "error",

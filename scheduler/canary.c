@@ -108,8 +108,8 @@ int oz_canary_parse(const char *text, oz_canary *out, char *why, size_t whylen)
     return OZ_SCHED_OK;
 }
 
-bool oz_canary_matches(const oz_canary *c, const oz_signal *g, double center_hz,
-                       double sample_rate, const oz_sci_config *cfg)
+bool oz_canary_matches(const oz_canary *c, const oz_signal *g, double center_hz, double sample_rate,
+                       const oz_sci_config *cfg)
 {
     double L = g->fft_len >= 1 ? (double)g->fft_len : 1.0;
     double bin = sample_rate / L, span = L / sample_rate;

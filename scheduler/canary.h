@@ -31,10 +31,10 @@
 #define OZ_CANARY_JSON_MAX 1024 /* bytes of a canary's truth as JSON */
 
 typedef struct oz_canary {
-    oz_envelope env;   /* OZ_ENV_CONST, OZ_ENV_GAUSS or OZ_ENV_PULSES */
-    double offset_hz;  /* from the unit's centre, at t = 0 */
-    double chirp_hz_s; /* drift */
-    double snr;        /* amplitude squared over the unit's sample power */
+    oz_envelope env;                       /* OZ_ENV_CONST, OZ_ENV_GAUSS or OZ_ENV_PULSES */
+    double offset_hz;                      /* from the unit's centre, at t = 0 */
+    double chirp_hz_s;                     /* drift */
+    double snr;                            /* amplitude squared over the unit's sample power */
     double t0, sigma_s, period_s, width_s; /* as oz_tone */
 } oz_canary;
 
@@ -58,8 +58,8 @@ int oz_canary_parse(const char *text, oz_canary *out, char *why, size_t whylen);
 
 /* Whether signal g of a unit centred at center_hz lies on the canary's
  * track. */
-bool oz_canary_matches(const oz_canary *c, const oz_signal *g, double center_hz,
-                       double sample_rate, const oz_sci_config *cfg);
+bool oz_canary_matches(const oz_canary *c, const oz_signal *g, double center_hz, double sample_rate,
+                       const oz_sci_config *cfg);
 
 /* Whether result r reports the canary (a signal of it on its track). */
 bool oz_canary_found(const oz_canary *c, const oz_sci_result *r, double center_hz,

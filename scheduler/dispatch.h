@@ -35,11 +35,11 @@ typedef struct oz_dispatch_limits {
 
 /* What the store knows of the host asking. */
 typedef struct oz_dispatch_host {
-    int ncpus;           /* as it claims (<= 0 counts as 1) */
-    double flops;        /* per CPU, as it measured; 0: unknown */
-    int64_t in_progress; /* replicas it holds */
-    int64_t returned;    /* successful results it has returned, all time */
-    int64_t sent_today;  /* replicas sent to it this UTC day */
+    int ncpus;              /* as it claims (<= 0 counts as 1) */
+    double flops;           /* per CPU, as it measured; 0: unknown */
+    int64_t in_progress;    /* replicas it holds */
+    int64_t returned;       /* successful results it has returned, all time */
+    int64_t sent_today;     /* replicas sent to it this UTC day */
     int64_t quota_halvings; /* its daily quota halved this many times (trust.h) */
 } oz_dispatch_host;
 

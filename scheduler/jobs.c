@@ -189,13 +189,7 @@ static int round_validate(oz_jobs *j, oz_store *s)
 static int canary_of(const oz_assimilate_unit *a, oz_canary *c, oz_sci_config *cfg, char *why,
                      size_t whylen)
 {
-    oz_sci_config_default(cfg);
-    json_error_t jerr;
-    json_t *cj = json_loads(a->config_json, 0, &jerr);
-    char cwhy[256];
-    int rc = cj ? oz_sci_config_from_json(cj, cfg, cwhy, sizeof cwhy) : OZ_SCI_EINVAL;
-    json_decref(cj);
-    if (rc != OZ_SCI_OK)
+    if (oz_validate_config(a->config_json, cfg) != OZ_SCHED_OK)
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "the dataset's configuration");
     return oz_canary_parse(a->canary_json, c, why, whylen);
 }

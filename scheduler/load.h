@@ -33,7 +33,7 @@ typedef struct oz_load_opts {
     const oz_wu_raw_params *raw; /* raw input, or NULL */
     const char *name;            /* dataset id; NULL: from the recording's name */
     int min_quorum, target_nresults, max_error_results, max_total_results;
-    int64_t delay_bound;   /* deadline, seconds */
+    int64_t delay_bound; /* deadline, seconds */
     /* Adaptive replication (trust.h, canary.h): 1 on, 0 off, -1 (the
      * default) as project.json's "adaptive" says.  An adaptive load gives
      * canary_fraction (project.json) of its units a hidden canary; .sah

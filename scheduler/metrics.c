@@ -397,7 +397,8 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_J
               (double)g->hosts_trusted);
         help(&b, "ozma_canary_results_total", "counter",
              "Results of units with a hidden canary, by whether they reported it.");
-        add(&b, "ozma_canary_results_total{outcome=\"found\"} %lld\n", (long long)g->canaries_found);
+        add(&b, "ozma_canary_results_total{outcome=\"found\"} %lld\n",
+            (long long)g->canaries_found);
         add(&b, "ozma_canary_results_total{outcome=\"missed\"} %lld\n",
             (long long)g->canaries_missed);
         help(&b, "ozma_spot_checks_total", "counter", "Spot checks of results, by outcome.");

@@ -5,12 +5,12 @@
  */
 #include "spot.h"
 
-#include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 
 #include "project.h"
 #include "sched_errors.h"
+#include "validate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -50,9 +50,8 @@ static bool smeared_image(const oz_signal *d, const oz_signal *h, double fs)
 /* Compares the re-run of step k (its detections in `run`) with the host's
  * result, whose signal `claim` (or none: SIZE_MAX) chose the step; false
  * with out->why on a mismatch. */
-static bool step_agrees(const oz_sci_config *cfg, size_t k, size_t claim,
-                        const oz_sci_result *run, const oz_sci_result *host, double fs,
-                        oz_spot *out)
+static bool step_agrees(const oz_sci_config *cfg, size_t k, size_t claim, const oz_sci_result *run,
+                        const oz_sci_result *host, double fs, oz_spot *out)
 {
     if (claim < host->nsignals && host->signals[claim].type != OZ_SIG_SPIKE) {
         /* The claim is on this step's track: some detection of its type
@@ -95,8 +94,8 @@ static bool step_agrees(const oz_sci_config *cfg, size_t k, size_t claim,
         }
         if (!kept) {
             snprintf(out->why, sizeof out->why,
-                     "step %zu: a %s at %.3f Hz (length %u) is missing from the host's result",
-                     k, oz_sig_type_name(d->type), d->freq_hz, (unsigned)d->fft_len);
+                     "step %zu: a %s at %.3f Hz (length %u) is missing from the host's result", k,
+                     oz_sig_type_name(d->type), d->freq_hz, (unsigned)d->fft_len);
             return false;
         }
     }
@@ -178,13 +177,9 @@ int oz_spot_unit(const char *units_dir, oz_validate_unit *v, double *cpu_s, char
     if (oz_project_path(units_dir, v->file, path, sizeof path) != 0)
         return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "unit path too long");
     oz_sci_config cfg;
-    oz_sci_config_default(&cfg);
-    json_error_t jerr;
-    json_t *cj = json_loads(v->config_json, 0, &jerr);
-    int rc = cj ? oz_sci_config_from_json(cj, &cfg, wwhy, sizeof wwhy) : OZ_SCI_EINVAL;
-    json_decref(cj);
-    if (rc != OZ_SCI_OK)
-        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "the dataset's configuration");
+    int rc = oz_validate_config(v->config_json, &cfg);
+    if (rc != OZ_SCHED_OK)
+        return oz_sched_fail(rc, why, whylen, "the dataset's configuration does not parse");
     if (oz_wu_unit_load(path, &u, wwhy, sizeof wwhy) != OZ_WU_OK)
         return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "spot check: %s", wwhy);
     const oz_wu_header *h = oz_wu_unit_header(u);

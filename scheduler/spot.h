@@ -35,7 +35,9 @@
 #include "store.h"
 
 #define OZ_SPOT_STEPS 1
-#define OZ_SPOT_POWER_KEPT 0.5 /* a detection's partner reports at least this share of its power */
+#define OZ_SPOT_POWER_KEPT                                                                         \
+    0.5 /* a detection's partner reports at least this share of its power                          \
+         */
 
 typedef struct oz_spot {
     bool pass;

@@ -375,12 +375,12 @@ typedef struct oz_validate_replica {
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
-    int min_quorum;   /* the dataset's, or 1 for a unit out alone (trust.h) */
-    int single;       /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
-    bool adaptive;    /* its dataset's: fresh results are spot-checked (spot.h) */
-    char *file;       /* owned: its unit file's name under units/ */
+    int min_quorum;    /* the dataset's, or 1 for a unit out alone (trust.h) */
+    int single;        /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
+    bool adaptive;     /* its dataset's: fresh results are spot-checked (spot.h) */
+    char *file;        /* owned: its unit file's name under units/ */
     char *canary_json; /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
-    uint64_t flops; /* the unit's deterministic FLOP count: its credit */
+    uint64_t flops;    /* the unit's deterministic FLOP count: its credit */
     double sample_rate;
     double center_hz;  /* the dataset's: a canary's absolute frequency */
     char *config_json; /* owned */
@@ -531,8 +531,8 @@ typedef struct oz_store_gauges {
     double credit_total;         /* granted to accounts, all time */
     int64_t db_bytes, wal_bytes; /* the database file and its -wal, 0 when absent */
     /* Adaptive replication (trust.h, canary.h, spot.h) */
-    int64_t results_validated;  /* successful results of validated units */
-    int64_t hosts_trusted;      /* with trust_after or more valid results in a row */
+    int64_t results_validated;               /* successful results of validated units */
+    int64_t hosts_trusted;                   /* with trust_after or more valid results in a row */
     int64_t canaries_found, canaries_missed; /* results that reported / missed their canary */
     int64_t spot_passed, spot_failed;        /* spot checks */
     double spot_cpu_s;                       /* the server's CPU time on them */

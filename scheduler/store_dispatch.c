@@ -122,8 +122,8 @@ static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
     return OZ_SCHED_OK;
 }
 
-static int exec_unit_replica(oz_store *s, const char *sql, int64_t unit, int64_t replica,
-                             char *why, size_t whylen)
+static int exec_unit_replica(oz_store *s, const char *sql, int64_t unit, int64_t replica, char *why,
+                             size_t whylen)
 {
     sqlite3_stmt *st = oz_store_stmt(s, sql, why, whylen);
     if (!st)

@@ -223,12 +223,13 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
                          size_t whylen)
 {
     *ready = false;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
-                                     " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file"
-                                     " FROM units u JOIN datasets d ON d.id = u.dataset_id"
-                                     " LEFT JOIN canaries c ON c.unit_id = u.id WHERE u.id = ?",
-                                     why, whylen);
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
+        " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " LEFT JOIN canaries c ON c.unit_id = u.id WHERE u.id = ?",
+        why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -256,10 +257,11 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     if (state == OZ_UNIT_ERROR)
         return OZ_SCHED_OK;
-    if (!(st = oz_store_stmt(s,
-"SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
-                             " AND outcome = 1 AND validate_state != 2 ORDER BY id",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s,
+              "SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
+              " AND outcome = 1 AND validate_state != 2 ORDER BY id",
+              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
     size_t fresh = 0;
@@ -440,79 +442,6 @@ static int credit_sums_write(oz_store *s, const credit_sums *c, int64_t now, cha
     return OZ_SCHED_OK;
 }
 
-/* A verdict on one of host's results moves its trust (trust.h): a valid
- * one counts toward trust and doubles back its daily quota, an invalid one
- * resets its trust and halves its quota. */
-static int trust_write(oz_store *s, int64_t host, bool valid, char *why, size_t whylen)
-{
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "UPDATE hosts SET"
-                                     " consecutive_valid = iif(?2, consecutive_valid + 1, 0),"
-                                     " n_valid = n_valid + ?2, n_invalid = n_invalid + NOT ?2,"
-                                     " quota_halvings = iif(?2, max(quota_halvings - 1, 0),"
-                                     " min(quota_halvings + 1, ?3)) WHERE id = ?1",
-                                     why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, host);
-    sqlite3_bind_int(st, 2, valid);
-    sqlite3_bind_int(st, 3, OZ_TRUST_HALVINGS_MAX);
-    return oz_store_exec_stmt(s, st, why, whylen);
-}
-
-/* The spot checks made for a unit's verdict: each replica's outcome, and
- * the totals for /metrics. */
-static int spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, char *why,
-                      size_t whylen)
-{
-    int64_t passed = 0, failed = 0;
-    sqlite3_stmt *st =
-        oz_store_stmt(s, "UPDATE replicas SET spot = ?2 WHERE id = ?1 AND spot = 0", why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    for (size_t i = 0; i < v->nreplicas; i++) {
-        const oz_validate_replica *r = &v->replicas[i];
-        if (!r->spot)
-            continue;
-        sqlite3_bind_int64(st, 1, r->replica_id);
-        sqlite3_bind_int(st, 2, r->spot);
-        int rc = oz_store_exec_stmt(s, st, why, whylen);
-        if (rc != OZ_SCHED_OK)
-            return rc;
-        if (sqlite3_changes(s->conn) == 1) { /* not counted before */
-            passed += r->spot == 1;
-            failed += r->spot == 2;
-        }
-    }
-    if (!passed && !failed)
-        return OZ_SCHED_OK;
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE spot_stats SET passed = passed + ?1, failed = failed + ?2,"
-                             " cpu_s = cpu_s + ?3 WHERE id = 1",
-                             why, whylen)))
-        return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, passed);
-    sqlite3_bind_int64(st, 2, failed);
-    sqlite3_bind_double(st, 3, cpu_s);
-    return oz_store_exec_stmt(s, st, why, whylen);
-}
-
-/* Results that found and missed unit's canary, for /metrics. */
-static int canary_count(oz_store *s, int64_t unit, int found, int missed, char *why,
-                        size_t whylen)
-{
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "UPDATE canaries SET found = found + ?2, missed = missed + ?3"
-                                     " WHERE unit_id = ?1",
-                                     why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    sqlite3_bind_int(st, 2, found);
-    sqlite3_bind_int(st, 3, missed);
-    return oz_store_exec_stmt(s, st, why, whylen);
-}
-
 /* One unit's verdict (oz_store_validate_commit); the credit it grants
  * goes into sums. */
 static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_sums *sums,
@@ -564,14 +493,14 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
                 credit_sums_add(sums, k, id[k], credit);
         bool invalid = states[i] == OZ_VALIDATE_INVALID;
         if (step == SQLITE_ROW && id[0] && (valid || invalid) &&
-            (rc = trust_write(s, id[0], valid, why, whylen)) != OZ_SCHED_OK)
+            (rc = oz_store_trust_write(s, id[0], valid, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }
-    if ((rc = spot_write(s, v, d->spot_cpu_s, why, whylen)) != OZ_SCHED_OK)
+    if ((rc = oz_store_spot_write(s, v, d->spot_cpu_s, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     if ((d->canary_found || d->canary_missed) &&
-        (rc = canary_count(s, v->unit_rowid, d->canary_found, d->canary_missed, why, whylen)) !=
-            OZ_SCHED_OK)
+        (rc = oz_store_canary_count(s, v->unit_rowid, d->canary_found, d->canary_missed, why,
+                                    whylen)) != OZ_SCHED_OK)
         goto fail;
     if (canonical && !v->canonical) {
         if (!(st = oz_store_stmt(s,

@@ -17,13 +17,11 @@
  * and missed, spot checks passed and failed. */
 json_t *oz_store_adaptive_json(const oz_store_gauges *g)
 {
-    double factor =
-        g->units[1] > 0 ? (double)g->results_validated / (double)g->units[1] : 0.0;
+    double factor = g->units[1] > 0 ? (double)g->results_validated / (double)g->units[1] : 0.0;
     return json_pack("{sf sI sI sI sI sI}", "replicas_per_validated", factor, "trusted_hosts",
                      (json_int_t)g->hosts_trusted, "canaries_found", (json_int_t)g->canaries_found,
                      "canaries_missed", (json_int_t)g->canaries_missed, "spot_checks_passed",
-                     (json_int_t)g->spot_passed, "spot_checks_failed",
-                     (json_int_t)g->spot_failed);
+                     (json_int_t)g->spot_passed, "spot_checks_failed", (json_int_t)g->spot_failed);
 }
 
 int oz_store_status_json(oz_store *s, int64_t now, int trust_after, json_t **out)

@@ -434,12 +434,14 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     if (sqlite3_step(st) == SQLITE_ROW)
         g->credit_total = sqlite3_column_double(st, 0);
     sqlite3_reset(st);
-    g->results_validated = oz_store_one_int(s,
-                                            "SELECT count(*) FROM units u JOIN replicas r"
-                                            " ON r.unit_id = u.id WHERE u.state = 1 AND r.outcome = 1",
-                                            0, false);
-    g->hosts_trusted = oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE consecutive_valid >= ?",
-                                        trust_after > 0 ? trust_after : 1, true);
+    g->results_validated =
+        oz_store_one_int(s,
+                         "SELECT count(*) FROM units u JOIN replicas r"
+                         " ON r.unit_id = u.id WHERE u.state = 1 AND r.outcome = 1",
+                         0, false);
+    g->hosts_trusted =
+        oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE consecutive_valid >= ?",
+                         trust_after > 0 ? trust_after : 1, true);
     if (!(st = oz_store_stmt(s,
                              "SELECT coalesce(sum(found), 0), coalesce(sum(missed), 0),"
                              " (SELECT passed FROM spot_stats), (SELECT failed FROM spot_stats),"

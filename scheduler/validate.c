@@ -27,6 +27,17 @@ static bool agree(const oz_wu_result *a, const oz_wu_result *b, const oz_sci_con
     return oz_sci_result_compare(&a->result, &b->result, cfg, fs, why, sizeof why) == OZ_SCI_OK;
 }
 
+int oz_validate_config(const char *config_json, oz_sci_config *cfg)
+{
+    oz_sci_config_default(cfg);
+    json_error_t jerr;
+    json_t *cj = json_loads(config_json, 0, &jerr);
+    char why[256];
+    int rc = cj ? oz_sci_config_from_json(cj, cfg, why, sizeof why) : OZ_SCI_EINVAL;
+    json_decref(cj);
+    return rc == OZ_SCI_OK ? OZ_SCHED_OK : OZ_SCHED_EINVAL;
+}
+
 /* With a canary (canary.h), a parsed result that does not report it is
  * treated as one that does not parse: invalid, never counted toward a
  * quorum.  Results judged now are counted in *found and *missed. */
@@ -58,14 +69,9 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
     *found = *missed = 0;
     size_t n = v->nreplicas;
     oz_sci_config cfg;
-    oz_sci_config_default(&cfg);
-    json_error_t jerr;
-    json_t *cj = json_loads(v->config_json, 0, &jerr);
-    char why[256];
-    int rc = cj ? oz_sci_config_from_json(cj, &cfg, why, sizeof why) : OZ_SCI_EINVAL;
-    json_decref(cj);
-    if (rc != OZ_SCI_OK)
-        return OZ_SCHED_EINVAL;
+    int rc = oz_validate_config(v->config_json, &cfg);
+    if (rc != OZ_SCHED_OK)
+        return rc;
     oz_wu_result *res = calloc(n, sizeof *res);
     bool *parsed = calloc(n, sizeof *parsed);
     if (!res || !parsed) {

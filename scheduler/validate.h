@@ -18,6 +18,10 @@
 
 #include "store.h"
 
+/* A dataset's analysis configuration (its stored JSON) over the defaults
+ * into cfg; OZ_SCHED_EINVAL when it does not parse. */
+int oz_validate_config(const char *config_json, oz_sci_config *cfg);
+
 /* Fills states[i] for v->replicas[i] (enum oz_validate_state) and
  * *canonical (a replica id, 0: none); *found and *missed count the results
  * not judged before that report and miss the unit's canary (v->canary_json;

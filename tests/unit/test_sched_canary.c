@@ -17,20 +17,6 @@
 
 #define N (1u << 15)
 
-static char *result_text(const oz_sci_result *r)
-{
-    oz_wu_result w;
-    memset(&w, 0, sizeof w);
-    snprintf(w.unit_id, sizeof w.unit_id, "u-0001");
-    w.result = *r; /* borrowed */
-    json_t *j = oz_wu_result_to_json(&w);
-    assert_non_null(j);
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    assert_non_null(text);
-    return text;
-}
-
 /* An honest search of noise (seed) with canary c hidden in it, or none. */
 static void search_with(const oz_sci_config *cfg, const oz_canary *c, uint64_t seed,
                         oz_sci_result *r)
@@ -106,9 +92,9 @@ static void validator_needs_the_canary_even_from_a_quorum(void **state)
     assert_int_equal(oz_canary_to_text(&c, truth, sizeof truth), 0);
     oz_sci_result r;
     search_with(&cfg, &c, 7, &r);
-    char *honest = result_text(&r);
+    char *honest = oz_test_result_text(&r);
     moved(&r, 137.0);
-    char *fake = result_text(&r);
+    char *fake = oz_test_result_text(&r);
     oz_sci_result_clear(&r);
     json_t *cj = oz_sci_config_to_json(&cfg);
     char *config_json = json_dumps(cj, JSON_COMPACT);

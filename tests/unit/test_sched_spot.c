@@ -63,9 +63,8 @@ static oz_spot spot(const fixture *f, const oz_sci_result *r, double u0)
 {
     oz_spot out;
     char why[256];
-    assert_int_equal(oz_spot_check(&f->cfg, f->iq, N, OZ_TEST_FS, OZ_TEST_F0, r, u0, &out, why,
-                                   sizeof why),
-                     0);
+    assert_int_equal(
+        oz_spot_check(&f->cfg, f->iq, N, OZ_TEST_FS, OZ_TEST_F0, r, u0, &out, why, sizeof why), 0);
     return out;
 }
 

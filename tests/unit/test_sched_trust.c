@@ -52,8 +52,8 @@ static void quota_halves_to_one_and_doubles_back(void **state)
 static void dispatch_counts_the_halved_quota(void **state)
 {
     (void)state;
-    oz_dispatch_limits l = {.per_cpu = 1000, .ncpus_max = 64, .new_host_ncpus = 64,
-                            .daily_per_cpu = 100};
+    oz_dispatch_limits l = {
+        .per_cpu = 1000, .ncpus_max = 64, .new_host_ncpus = 64, .daily_per_cpu = 100};
     oz_dispatch_host h = {.ncpus = 4, .flops = 1e9, .returned = 100};
     assert_int_equal(oz_dispatch_allowed(&l, &h), 400);
     h.quota_halvings = 3; /* three bad results */
