@@ -12,8 +12,11 @@
  * transactions are batched on one connection.  The decisions that need
  * science live here - the validator parses results with the strict parser
  * and compares them with oz_sci_result_compare; the assimilator turns the
- * canonical result into signal rows on the dataset's clock - and the store
- * only records them.
+ * canonical result into signal rows on the dataset's clock, less any
+ * hidden canary (canary.h) - and the store only records them.  For an
+ * adaptive dataset the validator first spot-checks each new result
+ * (spot.h): a re-run chirp step of the host's search, off the HTTP
+ * threads.
  *
  * The validator's rule is validate.c's; the transitioner's and the
  * dispatcher's rules are transition.c's and dispatch.c's.

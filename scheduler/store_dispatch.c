@@ -7,8 +7,10 @@
  * returned and was sent today), sends again the replicas the host lost
  * (when it listed what it holds), then walks the oldest unsent replicas of
  * units its account holds nothing of, asking the dispatch rule
- * (dispatch.c) when to stop, and records what it gave.  The invariants on
- * hosts' and units' counts are store_work.c's.
+ * (dispatch.c) when to stop, and records what it gave.  For a dataset
+ * loaded with --adaptive it also decides, as a unit's first replica goes
+ * out, whether the unit runs alone (adaptive_decide; trust.h).  The
+ * invariants on hosts' and units' counts are store_work.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
