@@ -92,6 +92,9 @@ static const char *const usage_load[] = {
     "    Cuts RECORDING (SigMF, or raw with --format) into units of 2^k samples in\n"
     "    DIR/units/ and records them as a dataset; its units are sent out once\n"
     "    the whole load succeeded.  A failed or interrupted load leaves nothing.\n"
+    "    An adaptive dataset (--adaptive) lets trusted hosts run units alone:\n"
+    "    canary_fraction of its units get a hidden synthetic signal whose truth\n"
+    "    only the server keeps, and every result is spot-checked (README).\n"
     "    SETI@home units (.sah, or a directory of them) are not cut: each becomes\n"
     "    one unit with its own samples, rate, centre, start, sky track and the\n"
     "    configuration of its analysis_cfg; they must share the sample rate,\n"
@@ -126,7 +129,7 @@ static const oz_cli_opt load_opts[] = {
     {"deadline", 0, "T", OZ_CLI_GENERAL, 0, L_DEADLINE,
      "time a host has for a replica: 3600, 90m, 12h, 7d\n(7d)"},
     {"adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_ADAPTIVE,
-     "adaptive replication: trusted hosts run units alone,\nchecked by canaries (default: project.json's "
+     "adaptive replication: trusted hosts run units alone,\nchecked by canaries and spot checks (default:\nproject.json's "
      "\"adaptive\")"},
     {"no-adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_NO_ADAPTIVE,
      "every unit replicated, whatever project.json says"},
