@@ -124,6 +124,7 @@ static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
     return OZ_SCHED_OK;
 }
 
+/* Runs sql on unit ?1 (and replica ?2, when it names one). */
 static int exec_unit_replica(oz_store *s, const char *sql, int64_t unit, int64_t replica, char *why,
                              size_t whylen)
 {
@@ -131,7 +132,8 @@ static int exec_unit_replica(oz_store *s, const char *sql, int64_t unit, int64_t
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
-    sqlite3_bind_int64(st, 2, replica);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, replica);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -185,7 +187,7 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
     return exec_unit_replica(s,
                              "UPDATE units SET single = 0, need_transition = 1,"
                              " target = max(target, (SELECT target_nresults FROM datasets d"
-                             " WHERE d.id = units.dataset_id)) WHERE id = ?1 AND ?2 > 0",
+                             " WHERE d.id = units.dataset_id)) WHERE id = ?1",
                              unit, replica, why, whylen);
 }
 
