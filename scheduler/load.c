@@ -618,8 +618,7 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     if (oz_project_path(o->dir, "project.json", cfgpath, sizeof cfgpath) ||
         oz_project_config_load(cfgpath, &pcfg, wwhy, sizeof wwhy) != 0)
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s", wwhy);
-    d.adaptive = o->adaptive < 0 ? pcfg.adaptive != 0 : o->adaptive != 0;
-    L.canary_fraction = d.adaptive && !sah ? pcfg.canary_fraction : 0.0;
+
     if (sah) {
         if ((rc = sah_check(o, &S, why, whylen)) != 0)
             goto out;
@@ -658,6 +657,18 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     }
     if ((rc = check_name(name, why, whylen)) != 0)
         goto out;
+    /* Adaptive replication checks single results by re-running steps of
+     * the ozma mode's search (spot.h): the seti mode (every .sah load) runs
+     * its own plan and is always replicated. */
+    bool steps = L.config->mode == OZ_MODE_OZMA;
+    if (o->adaptive > 0 && !steps) {
+        rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                           "--adaptive needs the ozma mode's search (spot checks re-run its "
+                           "steps); this dataset is analysed in the seti mode");
+        goto out;
+    }
+    d.adaptive = steps && (o->adaptive < 0 ? pcfg.adaptive != 0 : o->adaptive != 0);
+    L.canary_fraction = d.adaptive && !sah ? pcfg.canary_fraction : 0.0;
     d.name = name;
     d.config_json = config_json;
     L.sample_rate = d.sample_rate;

@@ -36,8 +36,9 @@ typedef struct oz_load_opts {
     int64_t delay_bound; /* deadline, seconds */
     /* Adaptive replication (trust.h, canary.h): 1 on, 0 off, -1 (the
      * default) as project.json's "adaptive" says.  An adaptive load gives
-     * canary_fraction (project.json) of its units a hidden canary; .sah
-     * units, taken whole, get none. */
+     * canary_fraction (project.json) of its units a hidden canary.  Only
+     * the ozma mode's search can be spot-checked: a seti-mode dataset
+     * (every .sah load) is never adaptive, and 1 is refused for it. */
     int adaptive;
     oz_sci_config config;  /* analysis configuration for every unit */
     uint64_t unit_samples; /* 0: default */

@@ -242,6 +242,12 @@ def scenario_canary(tmp):
                 "/metrics shows them too")
         check_canaries_hidden(d, srv, honest)
         check_spot_edit(d, srv, tmp)
+        # the seti mode's search cannot be spot-checked: never adaptive
+        r = subprocess.run([F.SERVER, "load", d, os.path.join(tmp, "canary-rec"), "--name",
+                            "seti", "--unit-samples", "2^13", "--mode", "seti", "--adaptive",
+                            "--quiet"], capture_output=True)
+        F.check(r.returncode == 2 and b"seti mode" in r.stderr,
+                "--adaptive is refused for a seti-mode dataset (%d %s)" % (r.returncode, r.stderr))
         F.check(srv.stop() == 0, "the server stops cleanly")
     finally:
         if srv.proc.poll() is None:
