@@ -115,7 +115,8 @@ static int status_make(oz_req *r, const void *arg, json_t **out)
     if (!oz_req_store(r))
         return -1;
     json_t *o = NULL;
-    int rc = oz_store_status_json(r->store, (int64_t)time(NULL), &o);
+    int rc =
+        oz_store_status_json(r->store, (int64_t)time(NULL), r->srv->cfg.adaptive_trust_after, &o);
     if (rc != OZ_SCHED_OK) {
         oz_reply_store(r, rc, "reading failed");
         return -1;

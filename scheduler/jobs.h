@@ -24,6 +24,7 @@ typedef struct oz_jobs_opts {
      * quiet. */
     int quiet;
     oz_log_level log_level;
+    const char *units_dir; /* the project's units/: the validator's spot checks read them */
 } oz_jobs_opts;
 
 int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen);

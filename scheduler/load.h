@@ -33,7 +33,13 @@ typedef struct oz_load_opts {
     const oz_wu_raw_params *raw; /* raw input, or NULL */
     const char *name;            /* dataset id; NULL: from the recording's name */
     int min_quorum, target_nresults, max_error_results, max_total_results;
-    int64_t delay_bound;   /* deadline, seconds */
+    int64_t delay_bound; /* deadline, seconds */
+    /* Adaptive replication (trust.h, canary.h): 1 on, 0 off, -1 (the
+     * default) as project.json's "adaptive" says.  An adaptive load gives
+     * canary_fraction (project.json) of its units a hidden canary.  Only
+     * the ozma mode's search can be spot-checked: a seti-mode dataset
+     * (every .sah load) is never adaptive, and 1 is refused for it. */
+    int adaptive;
     oz_sci_config config;  /* analysis configuration for every unit */
     uint64_t unit_samples; /* 0: default */
     double overlap;        /* fraction of a unit */

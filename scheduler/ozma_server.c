@@ -100,6 +100,9 @@ static const char *const usage_load[] = {
     "    Cuts RECORDING (SigMF, or raw with --format) into units of 2^k samples in\n"
     "    DIR/units/ and records them as a dataset; its units are sent out once\n"
     "    the whole load succeeded.  A failed or interrupted load leaves nothing.\n"
+    "    An adaptive dataset (--adaptive) lets trusted hosts run units alone:\n"
+    "    canary_fraction of its units get a hidden synthetic signal whose truth\n"
+    "    only the server keeps, and every result is spot-checked (README).\n"
     "    SETI@home units (.sah, or a directory of them) are not cut: each becomes\n"
     "    one unit with its own samples, rate, centre, start, sky track and the\n"
     "    configuration of its analysis_cfg; they must share the sample rate,\n"
@@ -111,7 +114,16 @@ static const char *const usage_load[] = {
 
 /* load's own rows; its recording and analysis flags are the shared table's
  * (ozma_cli.h), as in ozma-split and ozma-search. */
-enum { L_NAME = 1, L_QUORUM, L_REPLICAS, L_MAX_ERRORS, L_MAX_TOTAL, L_DEADLINE };
+enum {
+    L_NAME = 1,
+    L_QUORUM,
+    L_REPLICAS,
+    L_MAX_ERRORS,
+    L_MAX_TOTAL,
+    L_DEADLINE,
+    L_ADAPTIVE,
+    L_NO_ADAPTIVE
+};
 
 static const oz_cli_opt load_opts[] = {
     {"name", 0, "ID", OZ_CLI_GENERAL, 0, L_NAME, "dataset id (default: the recording's name)"},
@@ -124,6 +136,11 @@ static const oz_cli_opt load_opts[] = {
      "replicas before a unit ends in error (6)"},
     {"deadline", 0, "T", OZ_CLI_GENERAL, 0, L_DEADLINE,
      "time a host has for a replica: 3600, 90m, 12h, 7d\n(7d)"},
+    {"adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_ADAPTIVE,
+     "adaptive replication: trusted hosts run units alone,\nchecked by canaries and spot checks (default:\nproject.json's "
+     "\"adaptive\")"},
+    {"no-adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_NO_ADAPTIVE,
+     "every unit replicated, whatever project.json says"},
     {NULL, 0, NULL, OZ_CLI_GENERAL, 0, 0, NULL},
 };
 
@@ -281,6 +298,10 @@ static int load_flag(int id, const char *v, oz_load_opts *o)
         return oz_server_parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_error_results);
     case L_MAX_TOTAL:
         return oz_server_parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_total_results);
+    case L_ADAPTIVE:
+    case L_NO_ADAPTIVE:
+        o->adaptive = id == L_ADAPTIVE;
+        return EXIT_OK;
     case L_DEADLINE:
         if (oz_load_duration_parse(v, &o->delay_bound) != 0)
             return oz_cli_complain(PROG, EXIT_BADINPUT,
@@ -462,7 +483,16 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     oz_db_log_level_set(db, quiet ? OZ_LOG_OFF : level); /* "disk full", and back */
-    oz_jobs_opts jo = {.db = db, .tick_s = cfg.job_tick_s, .quiet = quiet, .log_level = level};
+    char units_dir[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "units", units_dir, sizeof units_dir) != 0) {
+        status = oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+        goto out;
+    }
+    oz_jobs_opts jo = {.db = db,
+                       .tick_s = cfg.job_tick_s,
+                       .quiet = quiet,
+                       .log_level = level,
+                       .units_dir = units_dir};
     if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;

@@ -110,7 +110,12 @@ int oz_server_cmd_status(int argc, char **argv)
         return rc;
     json_t *o = NULL;
     int status = EXIT_OK;
-    if ((rc = oz_store_status_json(s, (int64_t)time(NULL), &o)) != 0) {
+    oz_project_config cfg; /* the trust threshold, for the count of trusted hosts */
+    oz_project_config_default(&cfg);
+    char cpath[OZ_PROJECT_PATH_MAX], cwhy[512];
+    if (oz_project_path(dir, "project.json", cpath, sizeof cpath) == 0)
+        (void)oz_project_config_load(cpath, &cfg, cwhy, sizeof cwhy); /* defaults otherwise */
+    if ((rc = oz_store_status_json(s, (int64_t)time(NULL), cfg.adaptive_trust_after, &o)) != 0) {
         status =
             oz_cli_complain(PROG, EXIT_RUNTIME, "reading the status: %s", oz_sched_strerror(rc));
         goto out;

@@ -59,6 +59,10 @@ static const struct key keys[] = {
     {"max_ncpus", K_INT, F(max_ncpus), 1, 1024},
     {"new_host_ncpus", K_INT, F(new_host_ncpus), 1, 1024},
     {"daily_result_quota", K_INT, F(daily_result_quota), 1, 1000000},
+    {"adaptive", K_INT, F(adaptive), 0, 1},
+    {"adaptive_trust_after", K_INT, F(adaptive_trust_after), 1, 1000000},
+    {"adaptive_replicate_floor", K_DOUBLE, F(adaptive_replicate_floor), 0, 1},
+    {"canary_fraction", K_DOUBLE, F(canary_fraction), 0, 1},
     {"max_hosts_per_account", K_INT, F(max_hosts_per_account), 1, 1000000},
     {"max_hosts_per_account_day", K_INT, F(max_hosts_per_account_day), 1, 1000000},
     {"next_rpc_delay", K_INT, F(next_rpc_delay), 1, 86400},
@@ -93,6 +97,10 @@ void oz_project_config_default(oz_project_config *c)
     c->max_ncpus = 64;
     c->new_host_ncpus = 4;
     c->daily_result_quota = 100;
+    c->adaptive = 0;
+    c->adaptive_trust_after = 10;
+    c->adaptive_replicate_floor = 0.05;
+    c->canary_fraction = 0.05;
     c->max_hosts_per_account = 100;
     c->max_hosts_per_account_day = 10;
     c->next_rpc_delay = 60;

@@ -45,7 +45,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 10
+#define OZ_STORE_SCHEMA_VERSION 11
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -168,6 +168,7 @@ typedef struct oz_dataset_info {
     /* Replication policy for its units (DESIGN.md §4 defaults 2, 2, 3, 6). */
     int min_quorum, target_nresults, max_error_results, max_total_results;
     int64_t delay_bound; /* seconds from dispatch to deadline */
+    bool adaptive;       /* adaptive replication (trust.h) */
 } oz_dataset_info;
 
 /* Starts a dataset in state "loading": its units get no replicas, so nothing
@@ -187,6 +188,7 @@ typedef struct oz_unit_row {
     uint64_t index;           /* position in the dataset */
     double start_s;           /* from the dataset's start */
     uint64_t nsamples;
+    const char *canary; /* its hidden canary's truth (canary.h), or NULL */
 } oz_unit_row;
 
 /* Adds units in one transaction (a batch of the load). */
@@ -388,12 +390,18 @@ typedef struct oz_validate_replica {
     int64_t replica_id;
     int validate_state;
     char *json; /* owned */
+    int spot;   /* its spot check (spot.h): 0 none (yet), 1 passed, 2 failed: invalid */
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
-    int min_quorum;
-    uint64_t flops; /* the unit's deterministic FLOP count: its credit */
+    int min_quorum;    /* the dataset's, or 1 for a unit out alone (trust.h) */
+    int single;        /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
+    bool adaptive;     /* its dataset's: fresh results are spot-checked (spot.h) */
+    char *file;        /* owned: its unit file's name under units/ */
+    char *canary_json; /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
+    uint64_t flops;    /* the unit's deterministic FLOP count: its credit */
     double sample_rate;
+    double center_hz;  /* the dataset's: a canary's absolute frequency */
     char *config_json; /* owned */
     int64_t canonical; /* replica id, or 0 */
     oz_validate_replica *replicas;
@@ -422,6 +430,8 @@ typedef struct oz_verdict {
     const int *states;
     int64_t canonical;
     double credit;
+    int canary_found, canary_missed; /* of the results judged now: found / missed the canary */
+    double spot_cpu_s;               /* server CPU spent on its spot checks */
 } oz_verdict;
 /* Writes n verdicts in one transaction: the validator decides a batch of
  * units and then waits for the writer once, not once per unit, so it keeps
@@ -436,6 +446,10 @@ typedef struct oz_assimilate_unit {
     bool has_time;
     int64_t dataset_start_ns;
     char *json; /* owned: the canonical result file */
+    /* A unit with a canary (canary.h): its truth (owned), and what finding
+     * it on a signal needs; canary_json NULL for any other unit. */
+    char *canary_json, *config_json; /* owned */
+    double sample_rate, center_hz;
 } oz_assimilate_unit;
 void oz_assimilate_unit_clear(oz_assimilate_unit *a);
 /* The first such units (at most max) after unit id `after` (0: from the
@@ -467,7 +481,7 @@ int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t
 /* The JSON objects of API.md, new references; NULL `*out` never on 0.
  * limit is clamped to 1..500; after is the cursor from a previous "next"
  * (NULL: first page).  OZ_SCHED_ENOTFOUND for an unknown id. */
-int oz_store_status_json(oz_store *s, int64_t now, json_t **out);
+int oz_store_status_json(oz_store *s, int64_t now, int trust_after, json_t **out);
 int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
                         json_t **out);
 int oz_store_user_json(oz_store *s, int64_t id, int64_t now, json_t **out);
@@ -557,14 +571,22 @@ typedef struct oz_store_gauges {
     int64_t accounts, teams, signals, datasets;
     double credit_total;         /* granted to accounts, all time */
     int64_t db_bytes, wal_bytes; /* the database file and its -wal, 0 when absent */
+    /* Adaptive replication (trust.h, canary.h, spot.h) */
+    int64_t results_validated;               /* successful results of validated units */
+    int64_t hosts_trusted;                   /* with trust_after or more valid results in a row */
+    int64_t canaries_found, canaries_missed; /* results that reported / missed their canary */
+    int64_t spot_passed, spot_failed;        /* spot checks */
+    double spot_cpu_s;                       /* the server's CPU time on them */
 } oz_store_gauges;
-int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *out, char *why, size_t whylen);
+/* The gauges; trust_after is the project's adaptive_trust_after. */
+int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gauges *out, char *why,
+                         size_t whylen);
 /* The database's side of the status page: {"database": {"path", "bytes",
  * "wal_bytes"}, "queues": {"transition", "validate", "assimilate",
  * "unsent", "in_progress"}, "replica_errors": [{"replica_id", "unit_id",
  * "host_id", "time", "message"}], "unit_errors": [{"unit_id", "dataset",
  * "time", "reason"}], "unit_files_bad": [as oz_store_unit_files_bad_json]}
  * (the newest `limit` of each). */
-int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out);
+int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, json_t **out);
 
 #endif

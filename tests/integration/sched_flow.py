@@ -284,6 +284,13 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        c.execute("DROP TABLE canaries")  # migration 11
+        c.execute("DROP TABLE spot_stats")
+        c.execute("ALTER TABLE replicas DROP COLUMN spot")
+        for col in ("consecutive_valid", "n_valid", "n_invalid", "n_error", "quota_halvings"):
+            c.execute("ALTER TABLE hosts DROP COLUMN " + col)
+        c.execute("ALTER TABLE datasets DROP COLUMN adaptive")
+        c.execute("ALTER TABLE units DROP COLUMN single")
         for col in ("banned", "ban_reason"):  # migration 10
             c.execute("ALTER TABLE hosts DROP COLUMN " + col)
         c.execute("PRAGMA user_version = 3")
@@ -436,13 +443,13 @@ def scenario_cheating(tmp, rec, truth):
         # running and successful replicas to the server's statements
         # (migration 6 keys team names, 7 counts hosts' returned results, 8
         # indexes hosts' replicas in progress, 9 marks bad unit files, 10
-        # banned hosts), and
+        # banned hosts, 11 adaptive replication), and
         # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(10,)], "a schema-3 database is migrated to 10")
+        check(db(d, "PRAGMA user_version") == [(11,)], "a schema-3 database is migrated to 11")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)
@@ -919,4 +926,5 @@ def main():
     print("all scheduler flow checks passed")
 
 
-main()
+if __name__ == "__main__":  # sched_adaptive.py imports the helpers
+    main()
