@@ -120,7 +120,11 @@ say "ozma-server load: work units of 2^16 samples (FFT 64..4096, chirp +-$chirp 
   --gauss-sigma-s 0.4 --chirp-max "$chirp" --quiet
 
 # --- the scheduler ----------------------------------------------------------------------------
-"$bin/ozma-server" serve "$proj" --bind "$bind" --port "$port" 2>"$dir/server.log" &
+# The log exists before the server starts: the background job opens it
+# when it gets to, and a sed of a missing file would end this script
+# (set -e, pipefail) with status 2 and no word.
+: >"$dir/server.log"
+"$bin/ozma-server" serve "$proj" --bind "$bind" --port "$port" 2>>"$dir/server.log" &
 pids+=($!)
 url=""
 for _ in $(seq 150); do

@@ -5,8 +5,9 @@
 set -euo pipefail
 
 packages=(
-  # build
-  build-essential cmake ninja-build pkg-config
+  # build; the Debian packages (deploy/package.sh: dpkg-shlibdeps, and
+  # deb-systemd-helper in their maintainer scripts)
+  build-essential cmake ninja-build pkg-config dpkg-dev init-system-helpers
   # libraries (DESIGN.md: fftw3 single precision, jansson; STYLE.md: libsodium, cmocka;
   # libssl-dev for libcrypto's SHA-NI SHA-256 of unit files, workunits/lib/sha256.c)
   libfftw3-dev libjansson-dev libsodium-dev libcmocka-dev libssl-dev
@@ -15,10 +16,15 @@ packages=(
   # scheduler (HTTP server, SQLite; libunistring's NFKC and case folding for the
   # names people see, scheduler/name.c) and worker (HTTP client, INI preferences)
   libmicrohttpd-dev libsqlite3-dev sqlite3 libunistring-dev libcurl4-openssl-dev libinih-dev
+  # the scheduler's gzip statistics exports (scheduler/stats.c)
+  zlib1g-dev
   # benchmarks: the HTTP load generator
   wrk
   # tests drive the programs with bash and python3; the demo calls the API with curl
   python3 curl
+  # the suite's timed fuzzing (ctest fuzz/timed, tests/fuzz/run.sh): Clang and its
+  # libFuzzer runtime
+  clang libclang-rt-dev
   # web pages: Chart.js is embedded in ozma-server; the browser tests drive
   # Debian's headless Chromium with playwright-core (npm)
   libjs-chart.js chromium

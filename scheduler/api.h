@@ -43,6 +43,7 @@ typedef struct oz_server {
     oz_jobs *jobs;
     unsigned char secret[OZ_AUTH_KEY_BYTES];
     int units_fd;            /* DIR/units, opened once (O_DIRECTORY) */
+    int stats_fd;            /* DIR/stats (stats.h), made if missing and opened once */
     oz_ratelimit *rl;        /* hosts, accounts, sign-ups, failed auth; its own mutex */
     oz_ratelimit *rl_read;   /* public reads per client address; its own mutex */
     oz_cache *cache;         /* public answers kept read_cache_s (cache.h); its own mutex */
@@ -182,6 +183,8 @@ enum MHD_Result oz_api_signals(oz_req *r);
 enum MHD_Result oz_api_candidates(oz_req *r);
 enum MHD_Result oz_api_candidate_get(oz_req *r);
 enum MHD_Result oz_units_file_get(oz_req *r);
+/* GET /stats/FILE: the statistics exports (stats.h, stats_file.c) */
+enum MHD_Result oz_stats_file_get(oz_req *r);
 /* the web pages and operators (pages.c, api_web.c; API.md "Web pages") */
 enum MHD_Result oz_pages_get(oz_req *r);
 enum MHD_Result oz_api_metrics(oz_req *r);

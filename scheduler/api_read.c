@@ -58,10 +58,12 @@ const char *oz_req_arg(oz_req *r, const char *key)
 
 int oz_http_int_parse(const char *v, long min, long max, long *out)
 {
+    if (v[0] < '0' || v[0] > '9') /* strtol would take a sign and leading white space */
+        return -1;
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < min || x > max || v[0] == '+' || v[0] == ' ')
+    if (*end || errno || x < min || x > max)
         return -1;
     *out = x;
     return 0;
@@ -113,7 +115,8 @@ static int status_make(oz_req *r, const void *arg, json_t **out)
     if (!oz_req_store(r))
         return -1;
     json_t *o = NULL;
-    int rc = oz_store_status_json(r->store, (int64_t)time(NULL), &o);
+    int rc =
+        oz_store_status_json(r->store, (int64_t)time(NULL), r->srv->cfg.adaptive_trust_after, &o);
     if (rc != OZ_SCHED_OK) {
         oz_reply_store(r, rc, "reading failed");
         return -1;

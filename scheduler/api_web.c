@@ -199,7 +199,7 @@ enum MHD_Result oz_api_server(oz_req *r)
     oz_server *srv = r->srv;
     int64_t now = now_s();
     json_t *o = NULL;
-    int rc = oz_store_server_json(r->store, now, 10, &o);
+    int rc = oz_store_server_json(r->store, now, 10, srv->cfg.adaptive_trust_after, &o);
     if (rc != OZ_SCHED_OK)
         return reply_read(r, rc, NULL, "server");
     json_t *m = oz_metrics_json(srv->metrics);
@@ -238,7 +238,8 @@ enum MHD_Result oz_api_metrics(oz_req *r)
                 r->store = s;
         }
     }
-    if (r->store && oz_store_gauges_read(r->store, now_s(), &g, why, sizeof why) == OZ_SCHED_OK)
+    if (r->store && oz_store_gauges_read(r->store, now_s(), r->srv->cfg.adaptive_trust_after, &g,
+                                         why, sizeof why) == OZ_SCHED_OK)
         have = true;
     else
         oz_log(r->srv->log_level, OZ_LOG_ERROR, "metrics: cannot read the database", "error",

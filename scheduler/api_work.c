@@ -360,7 +360,9 @@ enum MHD_Result oz_api_work(oz_req *r)
     const oz_dispatch_limits lim = {.per_cpu = cfg->max_in_progress_per_cpu,
                                     .ncpus_max = cfg->max_ncpus,
                                     .new_host_ncpus = cfg->new_host_ncpus,
-                                    .daily_per_cpu = cfg->daily_result_quota};
+                                    .daily_per_cpu = cfg->daily_result_quota,
+                                    .trust = {.trust_after = cfg->adaptive_trust_after,
+                                              .replicate_floor = cfg->adaptive_replicate_floor}};
     char why[256] = "";
     int rc = oz_store_visit_new(&r->host, w->in, w->nin, true, want, &lim, (int64_t)time(NULL),
                                 OZ_WORK_BATCH_MAX, &w->visit, why, sizeof why);

@@ -6,6 +6,8 @@
  */
 #include "dispatch.h"
 
+#include "trust.h"
+
 int oz_dispatch_cpus(const oz_dispatch_limits *l, int ncpus, int64_t returned)
 {
     int64_t n = ncpus > 0 ? ncpus : 1;
@@ -24,7 +26,8 @@ int64_t oz_dispatch_allowed(const oz_dispatch_limits *l, const oz_dispatch_host 
     int64_t cpus = oz_dispatch_cpus(l, h->ncpus, h->returned);
     int64_t left = (int64_t)l->per_cpu * cpus - h->in_progress;
     if (l->daily_per_cpu > 0) {
-        int64_t quota = (int64_t)l->daily_per_cpu * cpus - h->sent_today;
+        int64_t quota =
+            oz_trust_quota((int64_t)l->daily_per_cpu * cpus, h->quota_halvings) - h->sent_today;
         if (quota < left)
             left = quota;
     }

@@ -22,21 +22,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trust.h"
+
 /* The project's limits (project.json; API.md "Work"). */
 typedef struct oz_dispatch_limits {
     int per_cpu;        /* replicas in progress per CPU counted (max_in_progress_per_cpu) */
     int ncpus_max;      /* the most CPUs a host's claim counts for (max_ncpus) */
     int new_host_ncpus; /* CPUs counted for a host that has returned nothing (new_host_ncpus) */
     int daily_per_cpu; /* replicas sent per CPU counted per UTC day (daily_result_quota); 0: none */
+    oz_trust_policy trust; /* adaptive replication: who may run a unit alone (trust.h) */
 } oz_dispatch_limits;
 
 /* What the store knows of the host asking. */
 typedef struct oz_dispatch_host {
-    int ncpus;           /* as it claims (<= 0 counts as 1) */
-    double flops;        /* per CPU, as it measured; 0: unknown */
-    int64_t in_progress; /* replicas it holds */
-    int64_t returned;    /* successful results it has returned, all time */
-    int64_t sent_today;  /* replicas sent to it this UTC day */
+    int ncpus;              /* as it claims (<= 0 counts as 1) */
+    double flops;           /* per CPU, as it measured; 0: unknown */
+    int64_t in_progress;    /* replicas it holds */
+    int64_t returned;       /* successful results it has returned, all time */
+    int64_t sent_today;     /* replicas sent to it this UTC day */
+    int64_t quota_halvings; /* its daily quota halved this many times (trust.h) */
 } oz_dispatch_host;
 
 typedef struct oz_dispatch {
@@ -53,7 +57,8 @@ int oz_dispatch_cpus(const oz_dispatch_limits *l, int ncpus, int64_t returned);
 
 /* How many replicas the host may be sent now, its reply's room aside: what
  * its in-progress cap (per_cpu x CPUs counted) and its daily quota
- * (daily_per_cpu x CPUs counted, less those sent today) leave; 0 when it is
+ * (daily_per_cpu x CPUs counted, halved quota_halvings times but at least
+ * 1: trust.h; less those sent today) leave; 0 when it is
  * at or past either. */
 int64_t oz_dispatch_allowed(const oz_dispatch_limits *l, const oz_dispatch_host *h);
 

@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +84,7 @@ static const struct route routes[] = {
     {"PUT", "/api/v1/replicas/{id}/result", oz_api_result_put, A_HOST, true},
     {"POST", "/api/v1/replicas/{id}/error", oz_api_error_post, A_HOST, false},
     {"GET", "/units/{file}", oz_units_file_get, A_NONE, false},
+    {"GET", "/stats/{file}", oz_stats_file_get, A_NONE, false},
     {"POST", "/api/v1/accounts", oz_api_accounts_create, A_ADDR, false},
     {"POST", "/api/v1/teams", oz_api_teams_create, A_ACCOUNT, false},
     {"GET", "/api/v1/teams", oz_api_teams_list, A_NONE, false},
@@ -575,6 +577,7 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     srv->log_level = o->quiet ? OZ_LOG_OFF : o->log_level;
     srv->started = (int64_t)time(NULL);
     srv->units_fd = -1;
+    srv->stats_fd = -1;
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->suspended, 0);
     atomic_init(&srv->stopping, false);
@@ -588,6 +591,16 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     srv->units_fd = open(units, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (srv->units_fd < 0) {
         rc = oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", units, strerror(errno));
+        goto fail;
+    }
+    char stats[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(o->dir, "stats", stats, sizeof stats) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "project path too long");
+        goto fail;
+    }
+    if ((mkdir(stats, 0755) != 0 && errno != EEXIST) ||
+        (srv->stats_fd = open(stats, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        rc = oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", stats, strerror(errno));
         goto fail;
     }
     if (oz_ratelimit_new(srv->cfg.rate_per_host, srv->cfg.rate_burst, 1 << 16, &srv->rl) != 0) {
@@ -692,6 +705,8 @@ fail:
     oz_metrics_free(srv->metrics);
     if (srv->units_fd >= 0)
         close(srv->units_fd);
+    if (srv->stats_fd >= 0)
+        close(srv->stats_fd);
     free(h);
     return rc;
 }
@@ -740,5 +755,6 @@ void oz_http_stop(oz_http *h)
     oz_cache_free(h->srv.cache);
     oz_metrics_free(h->srv.metrics);
     close(h->srv.units_fd);
+    close(h->srv.stats_fd);
     free(h);
 }

@@ -12,9 +12,12 @@
  * transactions are batched on one connection.  The decisions that need
  * science live here - the validator parses results with the strict parser
  * and compares them with oz_sci_result_compare; the assimilator turns the
- * canonical result into signal rows on the dataset's clock, each placed in
- * the sky (sky.h), and groups them into candidates (candidates.h) - and the
- * store only records them.
+ * canonical result into signal rows on the dataset's clock, less any
+ * hidden canary (canary.h), each placed in the sky (sky.h), and groups
+ * them into candidates (candidates.h) - and the store only records them.
+ * For an adaptive dataset the validator first spot-checks each new result
+ * (spot.h): a re-run chirp step of the host's search, off the HTTP
+ * threads.
  *
  * The validator's rule is validate.c's; the transitioner's and the
  * dispatcher's rules are transition.c's and dispatch.c's.
@@ -28,7 +31,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "canary.h"
 #include "credit.h"
+#include "project.h"
+#include "spot.h"
 #include "sky.h"
 #include "validate.h"
 
@@ -58,6 +64,7 @@ typedef struct job {
 
 struct oz_jobs {
     oz_db *db;
+    char units_dir[OZ_PROJECT_PATH_MAX]; /* the spot checks' unit files (spot.h) */
     double tick_s;
     oz_cand_config cand;
     oz_log_level log_level; /* OZ_LOG_OFF when quiet */
@@ -138,11 +145,21 @@ static int round_validate(oz_jobs *j, oz_store *s)
                 v[n] = v[i];
             states[n] = calloc(v[n].nreplicas ? v[n].nreplicas : 1, sizeof *states[n]);
             int64_t canonical = 0;
-            int drc = states[n] ? oz_validate_decide(&v[n], states[n], &canonical) : OZ_SCHED_ENOMEM;
+            int found = 0, missed = 0;
+            double spot_cpu = 0;
+            char swhy[300] = "";
+            /* an adaptive dataset's fresh results are spot-checked first */
+            int drc = v[n].adaptive ? oz_spot_unit(j->units_dir, &v[n], &spot_cpu, swhy,
+                                                   sizeof swhy)
+                                    : OZ_SCHED_OK;
+            if (drc == OZ_SCHED_OK)
+                drc = states[n] ? oz_validate_decide(&v[n], states[n], &canonical, &found,
+                                                     &missed)
+                                : OZ_SCHED_ENOMEM;
             if (drc != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
-                char msg[96];
+                char msg[400];
                 snprintf(msg, sizeof msg, "unit %lld: %s", (long long)v[n].unit_rowid,
-                         oz_sched_strerror(drc));
+                         swhy[0] ? swhy : oz_sched_strerror(drc));
                 job_log(j, drc, "validator", "", msg);
                 free(states[n]);
                 oz_validate_unit_clear(&v[n]);
@@ -151,7 +168,10 @@ static int round_validate(oz_jobs *j, oz_store *s)
             d[n] = (oz_verdict){.v = &v[n],
                                 .states = states[n],
                                 .canonical = canonical,
-                                .credit = oz_credit_from_flops(v[n].flops)};
+                                .credit = oz_credit_from_flops(v[n].flops),
+                                .canary_found = found,
+                                .canary_missed = missed,
+                                .spot_cpu_s = spot_cpu};
             n++;
         }
         int wrc = n ? oz_store_validate_commit(s, d, n, now_s(), why, sizeof why) : OZ_SCHED_OK;
@@ -171,6 +191,15 @@ static int round_validate(oz_jobs *j, oz_store *s)
     }
 }
 
+/* a's canary and the analysis configuration it is matched under. */
+static int canary_of(const oz_assimilate_unit *a, oz_canary *c, oz_sci_config *cfg, char *why,
+                     size_t whylen)
+{
+    if (oz_validate_config(a->config_json, cfg) != OZ_SCHED_OK)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "the dataset's configuration");
+    return oz_canary_parse(a->canary_json, c, why, whylen);
+}
+
 /* The last dataset's site and pointing, parsed once for its units. */
 typedef struct sky_cache {
     int64_t dataset_id; /* 0: none yet */
@@ -178,7 +207,7 @@ typedef struct sky_cache {
 } sky_cache;
 
 /* The canonical result of a as signal rows into *rows (malloc'd), each
- * placed in the sky of its dataset (k). */
+ * placed in the sky of its dataset (k), less the signals of its canary. */
 static int assimilation_rows(const oz_assimilate_unit *a, oz_sky *k, int nside,
                              oz_signal_row **rows, size_t *n, oz_wu_result *res, char *why,
                              size_t whylen)
@@ -187,13 +216,21 @@ static int assimilation_rows(const oz_assimilate_unit *a, oz_sky *k, int nside,
     *n = 0;
     if (oz_wu_result_parse(a->json, strlen(a->json), res, why, whylen) != OZ_WU_OK)
         return OZ_SCHED_EINVAL;
-    size_t count = res->result.nsignals;
-    oz_signal_row *out = calloc(count ? count : 1, sizeof *out);
+    oz_canary c;
+    oz_sci_config cfg;
+    int rc = a->canary_json ? canary_of(a, &c, &cfg, why, whylen) : OZ_SCHED_OK;
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    size_t count = 0;
+    oz_signal_row *out = calloc(res->result.nsignals ? res->result.nsignals : 1, sizeof *out);
     if (!out)
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < res->result.nsignals; i++) {
         const oz_signal *g = &res->result.signals[i];
-        oz_signal_row *r = &out[i];
+        /* the canary never reaches the signal table (canary.h) */
+        if (a->canary_json && oz_canary_matches(&c, g, a->center_hz, a->sample_rate, &cfg))
+            continue;
+        oz_signal_row *r = &out[count++];
         r->type = oz_sig_type_name(g->type);
         r->freq_hz = g->freq_hz;
         r->chirp_hz_s = g->chirp_hz_s;
@@ -359,6 +396,7 @@ int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen
     if (!j)
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     j->db = o->db;
+    snprintf(j->units_dir, sizeof j->units_dir, "%s", o->units_dir ? o->units_dir : "units");
     j->tick_s = o->tick_s > 0 ? o->tick_s : 1.0;
     if (o->cand)
         j->cand = *o->cand;

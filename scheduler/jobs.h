@@ -24,6 +24,7 @@ typedef struct oz_jobs_opts {
      * quiet. */
     int quiet;
     oz_log_level log_level;
+    const char *units_dir; /* the project's units/: the validator's spot checks read them */
     /* How the assimilator groups signals into candidates (project.json);
      * NULL: the defaults. */
     const oz_cand_config *cand;

@@ -39,6 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "canary.h"
 #include "project.h"
 #include "sched_errors.h"
 #include "sky.h"
@@ -52,6 +55,7 @@ void oz_load_opts_default(oz_load_opts *o)
     o->max_error_results = 3;
     o->max_total_results = 6;
     o->delay_bound = 7 * 86400;
+    o->adaptive = -1;
     oz_wu_config_recording(&o->config);
     o->unit_samples = OZ_WU_UNIT_SAMPLES_DEFAULT;
     o->overlap = OZ_WU_OVERLAP_DEFAULT;
@@ -141,8 +145,11 @@ struct load {
     oz_unit_row *rows; /* OZ_LOAD_BATCH */
     char (*names)[OZ_WU_ID_MAX + 1];
     char (*files)[OZ_WU_ID_MAX + 8];
+    char (*canaries)[OZ_CANARY_JSON_MAX + 1]; /* the rows' canaries' truths */
+    double canary_fraction;                   /* of the units given one (0: none) */
     size_t nrows;
     uint64_t flops_len, flops; /* the cached count and its unit length */
+    uint64_t flops_max;        /* the largest unit's count */
     uint64_t done;
     int rc; /* why the split was stopped */
     char *why;
@@ -187,6 +194,61 @@ static int flush(struct load *L)
     return rc;
 }
 
+/* Hides a canary (canary.h) in the unit just written: its samples read
+ * back, the signal added, the file written again in its own format (so
+ * nothing about it differs from its neighbours but the samples), and the
+ * row's hash, size and canary truth (into truth) updated. */
+static int canary_add(struct load *L, const oz_wu_unit_written *w, oz_unit_row *row,
+                      char truth[OZ_CANARY_JSON_MAX + 1])
+{
+    oz_wu_unit *u = NULL;
+    float *iq = NULL;
+    void *payload = NULL;
+    char wwhy[512];
+    int rc = oz_wu_unit_load(w->path, &u, wwhy, sizeof wwhy);
+    if (rc != OZ_WU_OK) {
+        rc = oz_sched_fail(from_wu(rc), L->why, L->whylen, "%s", wwhy);
+        goto out;
+    }
+    oz_wu_header h = *oz_wu_unit_header(u);
+    size_t n = (size_t)h.nsamples;
+    iq = malloc(2 * n * sizeof *iq + 1);
+    payload = malloc(n * oz_wu_format_size(h.format) + 1);
+    if (!iq || !payload) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, L->why, L->whylen, "out of memory");
+        goto out;
+    }
+    memcpy(iq, oz_wu_unit_samples(u), 2 * n * sizeof *iq);
+    double draw[6];
+    for (int k = 0; k < 6; k++)
+        draw[k] = (double)randombytes_uniform(1u << 30) / (double)(1u << 30);
+    oz_canary c;
+    oz_canary_draw(L->config, n, h.sample_rate, draw, &c);
+    oz_canary_inject(&c, iq, n, h.sample_rate);
+    oz_wu_format_from_cf32(h.format, iq, n, payload);
+    if ((rc = oz_canary_to_text(&c, truth, OZ_CANARY_JSON_MAX + 1)) != 0) {
+        rc = oz_sched_fail(rc, L->why, L->whylen, "canary: too long");
+        goto out;
+    }
+    if ((rc = oz_wu_unit_write(w->path, &h, payload, row->sha256, wwhy, sizeof wwhy)) != OZ_WU_OK) {
+        rc = oz_sched_fail(from_wu(rc), L->why, L->whylen, "%s", wwhy);
+        goto out;
+    }
+    struct stat st;
+    if (stat(w->path, &st) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_EIO, L->why, L->whylen, "%s: %s", w->path, strerror(errno));
+        goto out;
+    }
+    row->bytes = (uint64_t)st.st_size;
+    row->canary = truth;
+    rc = 0;
+out:
+    free(payload);
+    free(iq);
+    oz_wu_unit_free(u);
+    return rc;
+}
+
 static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
 {
     struct load *L = arg;
@@ -208,6 +270,11 @@ static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
     row->start_s = h->start_s;
     row->nsamples = h->nsamples;
     int rc = unit_flops(L, h->nsamples, &row->flops);
+    if (rc == 0 && row->flops > L->flops_max)
+        L->flops_max = row->flops;
+    if (rc == 0 && L->canary_fraction > 0 &&
+        (double)randombytes_uniform(1u << 30) < L->canary_fraction * (double)(1u << 30))
+        rc = canary_add(L, w, row, L->canaries[i]);
     if (rc == 0 && ++L->nrows == OZ_LOAD_BATCH)
         rc = flush(L);
     if (rc != 0) {
@@ -500,7 +567,8 @@ static int load_lock(const char *dir, int *fd, char *why, size_t whylen)
     return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", path, strerror(e));
 }
 
-int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whylen)
+int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_max, char *why,
+                size_t whylen)
 {
     int rc;
     oz_wu_reader *r = NULL;
@@ -550,6 +618,13 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
                          .max_error_results = o->max_error_results,
                          .max_total_results = o->max_total_results,
                          .delay_bound = o->delay_bound};
+    oz_project_config pcfg;
+    oz_project_config_default(&pcfg);
+    char cfgpath[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(o->dir, "project.json", cfgpath, sizeof cfgpath) ||
+        oz_project_config_load(cfgpath, &pcfg, wwhy, sizeof wwhy) != 0)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s", wwhy);
+
     if (sah) {
         if ((rc = sah_check(o, &S, why, whylen)) != 0)
             goto out;
@@ -594,6 +669,18 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     }
     if ((rc = check_name(name, why, whylen)) != 0)
         goto out;
+    /* Adaptive replication checks single results by re-running steps of
+     * the ozma mode's search (spot.h): the seti mode (every .sah load) runs
+     * its own plan and is always replicated. */
+    bool steps = L.config->mode == OZ_MODE_OZMA;
+    if (o->adaptive > 0 && !steps) {
+        rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                           "--adaptive needs the ozma mode's search (spot checks re-run its "
+                           "steps); this dataset is analysed in the seti mode");
+        goto out;
+    }
+    d.adaptive = steps && (o->adaptive < 0 ? pcfg.adaptive != 0 : o->adaptive != 0);
+    L.canary_fraction = d.adaptive && !sah ? pcfg.canary_fraction : 0.0;
     d.name = name;
     d.config_json = config_json;
     d.sky_json = sky_json = oz_sky_json(&sky, &oom);
@@ -602,7 +689,8 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     L.rows = calloc(OZ_LOAD_BATCH, sizeof *L.rows);
     L.names = calloc(OZ_LOAD_BATCH, sizeof *L.names);
     L.files = calloc(OZ_LOAD_BATCH, sizeof *L.files);
-    if (!config_json || oom || !L.rows || !L.names || !L.files) {
+    L.canaries = calloc(OZ_LOAD_BATCH, sizeof *L.canaries);
+    if (!config_json || oom || !L.rows || !L.names || !L.files || !L.canaries) {
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto out;
     }
@@ -667,6 +755,8 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whyle
     begun = false;
     if (nunits)
         *nunits = n;
+    if (unit_flops_max)
+        *unit_flops_max = L.flops_max;
 
 out:
     if (begun) { /* undo: rows, then every file of the name */
@@ -681,6 +771,7 @@ out:
     free(L.rows);
     free(L.names);
     free(L.files);
+    free(L.canaries);
     free(config_json);
     free(sky_json);
     sah_set_free(&S);

@@ -33,7 +33,13 @@ typedef struct oz_load_opts {
     const oz_wu_raw_params *raw; /* raw input, or NULL */
     const char *name;            /* dataset id; NULL: from the recording's name */
     int min_quorum, target_nresults, max_error_results, max_total_results;
-    int64_t delay_bound;   /* deadline, seconds */
+    int64_t delay_bound; /* deadline, seconds */
+    /* Adaptive replication (trust.h, canary.h): 1 on, 0 off, -1 (the
+     * default) as project.json's "adaptive" says.  An adaptive load gives
+     * canary_fraction (project.json) of its units a hidden canary.  Only
+     * the ozma mode's search can be spot-checked: a seti-mode dataset
+     * (every .sah load) is never adaptive, and 1 is refused for it. */
+    int adaptive;
     oz_sci_config config;  /* analysis configuration for every unit */
     uint64_t unit_samples; /* 0: default */
     double overlap;        /* fraction of a unit */
@@ -56,13 +62,22 @@ typedef struct oz_load_opts {
 void oz_load_opts_default(oz_load_opts *o);
 
 /*
- * Loads a recording.  On success *nunits (may be NULL) counts the units.
+ * Loads a recording.  On success *nunits (may be NULL) counts the units
+ * and *unit_flops_max (may be NULL) is the largest unit's FLOP count (the
+ * kernel's plan: oz_sci_plan_flops).
  * Errors: OZ_SCHED_EINVAL for bad input (recording, options, a dataset name
  * already loaded), OZ_SCHED_ECONFLICT when stopped, others for the
  * database and the system; in every error case the database and units/ are
  * as they were.
  */
-int oz_load_run(const oz_load_opts *o, uint64_t *nunits, char *why, size_t whylen);
+int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_max, char *why,
+                size_t whylen);
+
+/* The FLOP rate `load` states for "a typical core" when it estimates a
+ * unit's CPU time: what `ozma-worker benchmark` measures on a mid-range
+ * x86-64 core of the last decade with AVX2 (the kernel's own count, FFTs as
+ * 5 N log2 N). */
+#define OZ_LOAD_TYPICAL_FLOPS 5e9
 
 /* "90", "90s", "15m", "12h", "7d" into seconds (1 .. OZ_LOAD_DEADLINE_MAX);
  * OZ_SCHED_EINVAL otherwise. */

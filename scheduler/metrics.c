@@ -389,6 +389,24 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_J
         gauge(&b, "ozma_teams", "Teams.", (double)g->teams);
         gauge(&b, "ozma_datasets", "Datasets loaded.", (double)g->datasets);
         gauge(&b, "ozma_signals", "Canonical signals in the signals table.", (double)g->signals);
+        gauge(&b, "ozma_replicas_per_validated_unit",
+              "Successful results per validated unit: the replication factor.",
+              g->units[1] > 0 ? (double)g->results_validated / (double)g->units[1] : 0.0);
+        gauge(&b, "ozma_hosts_trusted",
+              "Hosts with adaptive_trust_after or more valid results in a row.",
+              (double)g->hosts_trusted);
+        help(&b, "ozma_canary_results_total", "counter",
+             "Results of units with a hidden canary, by whether they reported it.");
+        add(&b, "ozma_canary_results_total{outcome=\"found\"} %lld\n",
+            (long long)g->canaries_found);
+        add(&b, "ozma_canary_results_total{outcome=\"missed\"} %lld\n",
+            (long long)g->canaries_missed);
+        help(&b, "ozma_spot_checks_total", "counter", "Spot checks of results, by outcome.");
+        add(&b, "ozma_spot_checks_total{outcome=\"passed\"} %lld\n", (long long)g->spot_passed);
+        add(&b, "ozma_spot_checks_total{outcome=\"failed\"} %lld\n", (long long)g->spot_failed);
+        help(&b, "ozma_spot_check_cpu_seconds_total", "counter",
+             "Server CPU time spent on spot checks.");
+        add(&b, "ozma_spot_check_cpu_seconds_total %.6f\n", g->spot_cpu_s);
         help(&b, "ozma_credit_granted_total", "counter",
              "Credit granted to accounts, all time (cobblestones).");
         add(&b, "ozma_credit_granted_total %.17g\n", g->credit_total);

@@ -8,6 +8,8 @@
  *   ozma-server signals DIR    the canonical signals found, as JSON or CSV
  *   ozma-server candidates DIR the candidates they make, as JSON or CSV
  *   ozma-server verify DIR     unit files against their SHA-256 (verify.c)
+ *   ozma-server dataset ...    list, cancel, delete datasets (ozma_server_admin.c)
+ *   ozma-server host ban ...   shut a host out (ozma_server_admin.c)
  *
  * status, signals, candidates and verify, which read a project, are in
  * ozma_server_read.c; what the two files share is ozma_server.h.
@@ -38,6 +40,7 @@
 #include "load.h"
 #include "project.h"
 #include "sched_errors.h"
+#include "stats.h"
 #include "store.h"
 #include "ozma_server.h"
 
@@ -64,7 +67,11 @@ static const char usage_main[] =
     "    ozma-server signals DIR [--format json|csv] [filters]\n"
     "    ozma-server candidates DIR [--format json|csv] [--rfi 0|1] [--dataset ID]\n"
     "    ozma-server verify DIR [--all]\n"
+    "    ozma-server dataset list DIR [--json]\n"
+    "    ozma-server dataset cancel|delete DIR NAME\n"
+    "    ozma-server host ban DIR ID [--reason TEXT]\n"
     "    ozma-server COMMAND --help\n"
+    "    ozma-server --version\n"
     "\n"
     "DESCRIPTION\n"
     "    A project is one directory: project.json (configuration), ozma.db (the\n"
@@ -72,8 +79,8 @@ static const char usage_main[] =
     "    `init` makes one, `load` cuts recordings into work units, `serve` runs\n"
     "    the HTTP API (scheduler/API.md) with the transitioner, validator and\n"
     "    assimilator, `status`, `signals` and `candidates` read the results,\n"
-    "    `verify` checks\n"
-    "    the unit files against their SHA-256.\n"
+    "    `verify` checks the unit files against their SHA-256, `dataset` lists,\n"
+    "    cancels and deletes datasets and `host ban` shuts a host out.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success, 1 runtime failure, 2 bad usage or input (one line on stderr).\n";
@@ -95,6 +102,9 @@ static const char *const usage_load[] = {
     "    Cuts RECORDING (SigMF, or raw with --format) into units of 2^k samples in\n"
     "    DIR/units/ and records them as a dataset; its units are sent out once\n"
     "    the whole load succeeded.  A failed or interrupted load leaves nothing.\n"
+    "    An adaptive dataset (--adaptive) lets trusted hosts run units alone:\n"
+    "    canary_fraction of its units get a hidden synthetic signal whose truth\n"
+    "    only the server keeps, and every result is spot-checked (README).\n"
     "    SETI@home units (.sah, or a directory of them) are not cut: each becomes\n"
     "    one unit with its own samples, rate, centre, start, sky track and the\n"
     "    configuration of its analysis_cfg; they must share the sample rate,\n"
@@ -106,7 +116,17 @@ static const char *const usage_load[] = {
 
 /* load's own rows; its recording and analysis flags are the shared table's
  * (ozma_cli.h), as in ozma-split and ozma-search. */
-enum { L_NAME = 1, L_QUORUM, L_REPLICAS, L_MAX_ERRORS, L_MAX_TOTAL, L_DEADLINE, L_SITE };
+enum {
+    L_NAME = 1,
+    L_QUORUM,
+    L_REPLICAS,
+    L_MAX_ERRORS,
+    L_MAX_TOTAL,
+    L_DEADLINE,
+    L_ADAPTIVE,
+    L_NO_ADAPTIVE,
+    L_SITE
+};
 
 static const oz_cli_opt load_opts[] = {
     {"name", 0, "ID", OZ_CLI_GENERAL, 0, L_NAME, "dataset id (default: the recording's name)"},
@@ -122,6 +142,11 @@ static const oz_cli_opt load_opts[] = {
     {"site", 0, "LAT,LON,ALT_M", OZ_CLI_GENERAL, 0, L_SITE,
      "the observatory (WGS84 degrees, metres), for the\ncandidates' barycentric "
      "frequencies; overrides a\nSigMF recording's core:geolocation"},
+    {"adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_ADAPTIVE,
+     "adaptive replication: trusted hosts run units alone,\nchecked by canaries and spot checks (default:\nproject.json's "
+     "\"adaptive\")"},
+    {"no-adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_NO_ADAPTIVE,
+     "every unit replicated, whatever project.json says"},
     {NULL, 0, NULL, OZ_CLI_GENERAL, 0, 0, NULL},
 };
 
@@ -286,6 +311,10 @@ static int load_flag(int id, const char *v, oz_load_opts *o)
         o->has_site = true;
         return EXIT_OK;
     }
+    case L_ADAPTIVE:
+    case L_NO_ADAPTIVE:
+        o->adaptive = id == L_ADAPTIVE;
+        return EXIT_OK;
     case L_DEADLINE:
         if (oz_load_duration_parse(v, &o->delay_bound) != 0)
             return oz_cli_complain(PROG, EXIT_BADINPUT,
@@ -338,14 +367,28 @@ static int load_args(int argc, char **argv, oz_load_opts *op, const char **more)
         rc = oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
         goto out;
     }
-    uint64_t units = 0;
-    rc = oz_load_run(&o, &units, why, sizeof why);
+    uint64_t units = 0, flops = 0;
+    rc = oz_load_run(&o, &units, &flops, why, sizeof why);
     if (rc == OZ_SCHED_ECONFLICT && stop_flag)
         rc = oz_cli_complain(PROG, EXIT_RUNTIME, "interrupted; nothing was loaded");
     else if (rc != 0)
         rc = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
-    else if (!f->quiet)
+    else if (!f->quiet) {
+        double s = (double)flops / OZ_LOAD_TYPICAL_FLOPS;
+        char t[64];
+        if (s < 1)
+            snprintf(t, sizeof t, "under a second");
+        else if (s < 120)
+            snprintf(t, sizeof t, "%.0f seconds", s);
+        else if (s < 7200)
+            snprintf(t, sizeof t, "%.0f minutes", s / 60);
+        else
+            snprintf(t, sizeof t, "%.1f hours", s / 3600);
         printf("loaded %" PRIu64 " units into %s\n", units, o.dir);
+        printf("one unit: %.3g GFLOP, about %s of CPU on a typical core (%.0f GFLOPS; "
+               "ozma-worker benchmark measures this machine's)\n",
+               (double)flops / 1e9, t, OZ_LOAD_TYPICAL_FLOPS / 1e9);
+    }
 out:
     oz_cli_free(cli);
     return rc == OZ_CLI_DONE ? EXIT_OK : rc;
@@ -446,14 +489,24 @@ static int cmd_serve(int argc, char **argv)
     int status = EXIT_OK;
     oz_db *db = NULL;
     oz_jobs *jobs = NULL;
+    oz_stats *stats = NULL;
     oz_http *http = NULL;
     if ((rc = oz_db_open(path, &db, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
         goto out;
     }
     oz_db_log_level_set(db, quiet ? OZ_LOG_OFF : level); /* "disk full", and back */
-    oz_jobs_opts jo = {
-        .db = db, .tick_s = cfg.job_tick_s, .quiet = quiet, .log_level = level, .cand = &cfg.cand};
+    char units_dir[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "units", units_dir, sizeof units_dir) != 0) {
+        status = oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+        goto out;
+    }
+    oz_jobs_opts jo = {.db = db,
+                       .tick_s = cfg.job_tick_s,
+                       .quiet = quiet,
+                       .log_level = level,
+                       .units_dir = units_dir,
+                       .cand = &cfg.cand};
     if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;
@@ -465,6 +518,13 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     bool v6 = strchr(cfg.bind, ':') != NULL;
+    char stats_dir[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "stats", stats_dir, sizeof stats_dir) != 0 ||
+        oz_stats_start(db, stats_dir, cfg.stats_interval_s, quiet ? OZ_LOG_OFF : level, &stats,
+                       why, sizeof why) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "statistics exports: %s", why);
+        goto out;
+    }
     fprintf(stderr, PROG ": serving %s on http://%s%s%s:%d/\n", dir, v6 ? "[" : "", cfg.bind,
             v6 ? "]" : "", oz_http_port(http));
     fflush(stderr);
@@ -478,6 +538,7 @@ static int cmd_serve(int argc, char **argv)
     oz_http_drain(http, cfg.drain_timeout_s);
 
 out:
+    oz_stats_stop(stats);
     oz_http_stop(http);
     if (jobs)
         oz_jobs_stop(jobs);
@@ -494,6 +555,11 @@ int main(int argc, char **argv)
         fputs(usage_main, stdout);
         return EXIT_OK;
     }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("%s %s (%s, database schema %d)\n", PROG, OZMA_VERSION, OZ_SCI_KERNEL_VERSION,
+               OZ_STORE_SCHEMA_VERSION);
+        return EXIT_OK;
+    }
     if (strcmp(cmd, "init") == 0)
         return cmd_init(argc, argv);
     if (strcmp(cmd, "load") == 0)
@@ -508,5 +574,9 @@ int main(int argc, char **argv)
         return oz_server_cmd_candidates(argc, argv);
     if (strcmp(cmd, "verify") == 0)
         return oz_server_cmd_verify(argc, argv);
+    if (strcmp(cmd, "dataset") == 0)
+        return oz_server_cmd_dataset(argc, argv);
+    if (strcmp(cmd, "host") == 0)
+        return oz_server_cmd_host(argc, argv);
     return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);
 }

@@ -62,7 +62,7 @@ static const char usage_candidates[] =
     "    {\"candidates\": [...]} as GET /api/v1/candidates; CSV has a header line.\n";
 
 /* Opens DIR's database and one connection; complains on failure. */
-static int open_store(const char *dir, oz_db **db, oz_store **s)
+int oz_server_open_store(const char *dir, oz_db **db, oz_store **s)
 {
     char why[512], path[OZ_PROJECT_PATH_MAX];
     *db = NULL;
@@ -115,12 +115,17 @@ int oz_server_cmd_status(int argc, char **argv)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "status: no DIR given (see status --help)");
     oz_db *db;
     oz_store *s;
-    int rc = open_store(dir, &db, &s);
+    int rc = oz_server_open_store(dir, &db, &s);
     if (rc)
         return rc;
     json_t *o = NULL;
     int status = EXIT_OK;
-    if ((rc = oz_store_status_json(s, (int64_t)time(NULL), &o)) != 0) {
+    oz_project_config cfg; /* the trust threshold, for the count of trusted hosts */
+    oz_project_config_default(&cfg);
+    char cpath[OZ_PROJECT_PATH_MAX], cwhy[512];
+    if (oz_project_path(dir, "project.json", cpath, sizeof cpath) == 0)
+        (void)oz_project_config_load(cpath, &cfg, cwhy, sizeof cwhy); /* defaults otherwise */
+    if ((rc = oz_store_status_json(s, (int64_t)time(NULL), cfg.adaptive_trust_after, &o)) != 0) {
         status =
             oz_cli_complain(PROG, EXIT_RUNTIME, "reading the status: %s", oz_sched_strerror(rc));
         goto out;
@@ -347,7 +352,7 @@ int oz_server_cmd_signals(int argc, char **argv)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "signals: no DIR given (see signals --help)");
     oz_db *db;
     oz_store *s;
-    int rc = open_store(dir, &db, &s);
+    int rc = oz_server_open_store(dir, &db, &s);
     if (rc)
         return rc;
     q.limit = limit ? limit : 500;
@@ -394,7 +399,7 @@ int oz_server_cmd_candidates(int argc, char **argv)
                                "candidates: no DIR given (see candidates --help)");
     oz_db *db;
     oz_store *s;
-    int rc = open_store(dir, &db, &s);
+    int rc = oz_server_open_store(dir, &db, &s);
     if (rc)
         return rc;
     int status = list_print(s, candidates_page, &q, "candidates", cols, csv, false);

@@ -59,6 +59,10 @@ static const struct key keys[] = {
     {"max_ncpus", K_INT, F(max_ncpus), 1, 1024},
     {"new_host_ncpus", K_INT, F(new_host_ncpus), 1, 1024},
     {"daily_result_quota", K_INT, F(daily_result_quota), 1, 1000000},
+    {"adaptive", K_INT, F(adaptive), 0, 1},
+    {"adaptive_trust_after", K_INT, F(adaptive_trust_after), 1, 1000000},
+    {"adaptive_replicate_floor", K_DOUBLE, F(adaptive_replicate_floor), 0, 1},
+    {"canary_fraction", K_DOUBLE, F(canary_fraction), 0, 1},
     {"max_hosts_per_account", K_INT, F(max_hosts_per_account), 1, 1000000},
     {"max_hosts_per_account_day", K_INT, F(max_hosts_per_account_day), 1, 1000000},
     {"next_rpc_delay", K_INT, F(next_rpc_delay), 1, 86400},
@@ -74,6 +78,7 @@ static const struct key keys[] = {
     {"rfi_min_pixels", K_INT, F(cand.rfi_min_pixels), 2, 1000000},
     {"rfi_zero_drift_hz_s", K_DOUBLE, F(cand.rfi_zero_drift_hz_s), 0, 1e6},
     {"rfi_bands", K_BANDS, F(cand), 0, 0},
+    {"stats_interval_s", K_DOUBLE, F(stats_interval_s), 1, 2592000},
 };
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -100,6 +105,10 @@ void oz_project_config_default(oz_project_config *c)
     c->max_ncpus = 64;
     c->new_host_ncpus = 4;
     c->daily_result_quota = 100;
+    c->adaptive = 0;
+    c->adaptive_trust_after = 10;
+    c->adaptive_replicate_floor = 0.05;
+    c->canary_fraction = 0.05;
     c->max_hosts_per_account = 100;
     c->max_hosts_per_account_day = 10;
     c->next_rpc_delay = 60;
@@ -108,6 +117,7 @@ void oz_project_config_default(oz_project_config *c)
     c->job_tick_s = 1.0;
     c->drain_timeout_s = 10.0;
     oz_cand_config_default(&c->cand);
+    c->stats_interval_s = 86400;
 }
 
 /* rfi_bands: at most OZ_CAND_BANDS_MAX [lo, hi] pairs of finite Hz, lo <= hi. */

@@ -52,6 +52,10 @@ typedef struct oz_project_config {
     int max_ncpus;                          /* the most CPUs a claim counts for, 1..1024; 64 */
     int new_host_ncpus;                     /* CPUs counted before any result, 1..1024; 4 */
     int daily_result_quota;                 /* replicas per CPU counted per day, 1..10^6; 100 */
+    int adaptive;                           /* `load` makes datasets adaptive by default, 0..1; 0 */
+    int adaptive_trust_after;               /* valid results in a row to be trusted, 1..10^6; 10 */
+    double adaptive_replicate_floor;        /* trusted hosts' units replicated anyway, 0..1; .05 */
+    double canary_fraction;                 /* adaptive units given a hidden canary, 0..1; .05 */
     int max_hosts_per_account;              /* hosts an account may register, 1..10^6; 100 */
     int max_hosts_per_account_day;          /* ... in any 24 hours, 1..10^6; 10 */
     int next_rpc_delay;                     /* seconds, 1..86400; 60 */
@@ -63,6 +67,7 @@ typedef struct oz_project_config {
      * candidate_link_gap_units, candidate_bary_tol_hz, rfi_freq_tol_hz,
      * rfi_min_pixels, rfi_zero_drift_hz_s, rfi_bands ([[lo_hz, hi_hz], ...]). */
     oz_cand_config cand;
+    double stats_interval_s; /* statistics exports (stats.h) this often, 1..30 days; 86400 */
 } oz_project_config;
 
 void oz_project_config_default(oz_project_config *c);

@@ -233,11 +233,42 @@ static const char *const migration_9[] = {
     "ALTER TABLE units ADD COLUMN file_bad_time INTEGER;"
     "CREATE INDEX units_file_bad ON units(id) WHERE file_bad IS NOT NULL;",
     NULL};
-/* Candidates (issue 17, candidates.h): a dataset's site and pointing; each
+/* A host the operator banned (ozma-server host ban): since when and why,
+ * NULL for every other; dispatch refuses it work. */
+static const char *const migration_10[] = {
+    "ALTER TABLE hosts ADD COLUMN banned INTEGER;"
+    "ALTER TABLE hosts ADD COLUMN ban_reason TEXT;",
+    NULL};
+/* Adaptive replication (issue 18; trust.h, canary.h): each host's trust
+ * (valid results in a row, its counts of valid, invalid and error results,
+ * and how many times its daily quota is halved); whether a dataset is
+ * adaptive; whether a unit went out alone (units.single: 0 undecided, 1
+ * alone, 2 replicated for good, after a failed check); and the canaries:
+ * the truth of the signal hidden in a unit, in a table of its own that no
+ * public view reads, with the counts of results that found and missed it;
+ * each result's spot check (replicas.spot: 0 none, 1 passed, 2 failed) and
+ * the checks' totals and server CPU time (spot_stats, one row). */
+static const char *const migration_11[] = {
+    "ALTER TABLE hosts ADD COLUMN consecutive_valid INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN n_valid INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN n_invalid INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN n_error INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE hosts ADD COLUMN quota_halvings INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE datasets ADD COLUMN adaptive INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE units ADD COLUMN single INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE canaries("
+    "  unit_id INTEGER PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,"
+    "  truth TEXT NOT NULL, found INTEGER NOT NULL DEFAULT 0, missed INTEGER NOT NULL DEFAULT 0);"
+    "ALTER TABLE replicas ADD COLUMN spot INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE spot_stats(id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  passed INTEGER NOT NULL, failed INTEGER NOT NULL, cpu_s REAL NOT NULL);"
+    "INSERT INTO spot_stats VALUES(1, 0, 0, 0);",
+    NULL};
+/* Candidates (issue 17, candidates.h; migration 12): a dataset's site and pointing; each
  * signal's place in the sky, barycentric frequency and candidate; the
  * candidates.  Signals assimilated before are assimilated again, so that
  * they are grouped too (without a site or pointing they get neither). */
-static const char *const migration_10[] = {
+static const char *const migration_12[] = {
     "ALTER TABLE datasets ADD COLUMN sky TEXT;"
     "ALTER TABLE signals ADD COLUMN ra_deg REAL;"
     "ALTER TABLE signals ADD COLUMN dec_deg REAL;"
@@ -269,7 +300,8 @@ static const char *const migration_10[] = {
     NULL};
 static const char *const *const migrations[] = {migration_2, migration_3, migration_4,
                                                 migration_5, migration_6, migration_7,
-                                                migration_8, migration_9, migration_10};
+                                                migration_8, migration_9, migration_10,
+                                                migration_11, migration_12};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

@@ -46,7 +46,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 10
+#define OZ_STORE_SCHEMA_VERSION 12
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -169,6 +169,7 @@ typedef struct oz_dataset_info {
     /* Replication policy for its units (DESIGN.md §4 defaults 2, 2, 3, 6). */
     int min_quorum, target_nresults, max_error_results, max_total_results;
     int64_t delay_bound; /* seconds from dispatch to deadline */
+    bool adaptive;       /* adaptive replication (trust.h) */
     /* Where and at what in the sky (sky.h: oz_sky_json), or NULL: unknown. */
     const char *sky_json;
 } oz_dataset_info;
@@ -190,6 +191,7 @@ typedef struct oz_unit_row {
     uint64_t index;           /* position in the dataset */
     double start_s;           /* from the dataset's start */
     uint64_t nsamples;
+    const char *canary; /* its hidden canary's truth (canary.h), or NULL */
 } oz_unit_row;
 
 /* Adds units in one transaction (a batch of the load). */
@@ -203,6 +205,25 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
 int oz_store_dataset_remove(oz_store *s, const char *name,
                             void (*each_file)(void *arg, const char *file), void *arg, char *why,
                             size_t whylen);
+
+/* ozma-server dataset cancel (store_admin.c): the dataset's units not yet
+ * validated end in ERROR with reason, their unsent replicas are deleted and
+ * those in progress end (DIDNT_NEED: their uploads are refused), in one
+ * durable transaction; validated units and their signals stay.  *units
+ * counts the units ended, *recalled the replicas taken back.
+ * OZ_SCHED_ENOTFOUND for an unknown name. */
+int oz_store_dataset_cancel(oz_store *s, const char *name, const char *reason, int64_t now,
+                            int64_t *units, int64_t *recalled, char *why, size_t whylen);
+
+/* ozma-server host ban (store_admin.c): the host gets no more work (dispatch
+ * answers OZ_SCHED_EFORBIDDEN), its replicas in progress end (DIDNT_NEED)
+ * and its results on units not yet validated are ignored (DIDNT_NEED,
+ * INVALID), their units flagged so the transitioner sends them to others;
+ * one durable transaction.  *recalled and *ignored count those replicas.
+ * Banning again keeps the first time and reason.  OZ_SCHED_ENOTFOUND for an
+ * unknown host. */
+int oz_store_host_ban(oz_store *s, int64_t host_id, const char *reason, int64_t now,
+                      int64_t *recalled, int64_t *ignored, char *why, size_t whylen);
 
 /* ---- work ----------------------------------------------------------------------------------- */
 
@@ -372,12 +393,18 @@ typedef struct oz_validate_replica {
     int64_t replica_id;
     int validate_state;
     char *json; /* owned */
+    int spot;   /* its spot check (spot.h): 0 none (yet), 1 passed, 2 failed: invalid */
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
-    int min_quorum;
-    uint64_t flops; /* the unit's deterministic FLOP count: its credit */
+    int min_quorum;    /* the dataset's, or 1 for a unit out alone (trust.h) */
+    int single;        /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
+    bool adaptive;     /* its dataset's: fresh results are spot-checked (spot.h) */
+    char *file;        /* owned: its unit file's name under units/ */
+    char *canary_json; /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
+    uint64_t flops;    /* the unit's deterministic FLOP count: its credit */
     double sample_rate;
+    double center_hz;  /* the dataset's: a canary's absolute frequency */
     char *config_json; /* owned */
     int64_t canonical; /* replica id, or 0 */
     oz_validate_replica *replicas;
@@ -406,6 +433,8 @@ typedef struct oz_verdict {
     const int *states;
     int64_t canonical;
     double credit;
+    int canary_found, canary_missed; /* of the results judged now: found / missed the canary */
+    double spot_cpu_s;               /* server CPU spent on its spot checks */
 } oz_verdict;
 /* Writes n verdicts in one transaction: the validator decides a batch of
  * units and then waits for the writer once, not once per unit, so it keeps
@@ -420,8 +449,11 @@ typedef struct oz_assimilate_unit {
     bool has_time;
     int64_t dataset_start_ns;
     char *json; /* owned: the canonical result file */
-    char *sky;  /* owned: the dataset's site and pointing (sky.h), or NULL */
-    double sample_rate;
+    /* A unit with a canary (canary.h): its truth (owned), and what finding
+     * it on a signal needs; canary_json NULL for any other unit. */
+    char *canary_json, *config_json; /* owned */
+    double sample_rate, center_hz;
+    char *sky;         /* owned: the dataset's site and pointing (sky.h), or NULL */
     uint64_t nsamples; /* the unit's */
 } oz_assimilate_unit;
 void oz_assimilate_unit_clear(oz_assimilate_unit *a);
@@ -482,7 +514,7 @@ int oz_store_candidate_json(oz_store *s, int64_t id, json_t **out);
 /* The JSON objects of API.md, new references; NULL `*out` never on 0.
  * limit is clamped to 1..500; after is the cursor from a previous "next"
  * (NULL: first page).  OZ_SCHED_ENOTFOUND for an unknown id. */
-int oz_store_status_json(oz_store *s, int64_t now, json_t **out);
+int oz_store_status_json(oz_store *s, int64_t now, int trust_after, json_t **out);
 int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
                         json_t **out);
 int oz_store_user_json(oz_store *s, int64_t id, int64_t now, json_t **out);
@@ -522,6 +554,28 @@ typedef enum oz_credit_owner {
     OZ_CREDIT_USER,
     OZ_CREDIT_TEAM,
 } oz_credit_owner;
+/* One row of the statistics exports (store_stats.c, stats.c); the strings
+ * are good only during the callback. */
+typedef struct oz_stats_row {
+    int64_t id;
+    const char *name;
+    double total_credit;
+    double expavg_credit; /* recent average credit, decayed to now */
+    int64_t created;      /* Unix seconds */
+    int64_t team_id;      /* users: their team (0: none) */
+    int64_t user_id;      /* teams: the founder (0: none); hosts: the owner */
+    const char *founder_name, *description; /* teams (founder_name may be NULL) */
+    const char *os;                         /* hosts */
+    int ncpus;                              /* hosts */
+    double flops;                           /* hosts: FLOP/s per core */
+} oz_stats_row;
+typedef int (*oz_stats_row_fn)(void *arg, const oz_stats_row *r);
+/* Calls fn for every user, team or host (kind) with credit, in id order,
+ * within one read transaction; stops at fn's first non-zero return and
+ * returns it. */
+int oz_store_stats_each(oz_store *s, oz_credit_owner kind, int64_t now, oz_stats_row_fn fn,
+                        void *arg, char *why, size_t whylen);
+
 /* Credit granted per UTC day to one owner, the `days` days up to now,
  * oldest first, days without credit as 0: {"kind", "id", "days": [{"day"
  * (Unix days), "date" (YYYY-MM-DD), "credit"}]}.  OZ_SCHED_ENOTFOUND for an
@@ -550,14 +604,22 @@ typedef struct oz_store_gauges {
     int64_t accounts, teams, signals, datasets;
     double credit_total;         /* granted to accounts, all time */
     int64_t db_bytes, wal_bytes; /* the database file and its -wal, 0 when absent */
+    /* Adaptive replication (trust.h, canary.h, spot.h) */
+    int64_t results_validated;               /* successful results of validated units */
+    int64_t hosts_trusted;                   /* with trust_after or more valid results in a row */
+    int64_t canaries_found, canaries_missed; /* results that reported / missed their canary */
+    int64_t spot_passed, spot_failed;        /* spot checks */
+    double spot_cpu_s;                       /* the server's CPU time on them */
 } oz_store_gauges;
-int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *out, char *why, size_t whylen);
+/* The gauges; trust_after is the project's adaptive_trust_after. */
+int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gauges *out, char *why,
+                         size_t whylen);
 /* The database's side of the status page: {"database": {"path", "bytes",
  * "wal_bytes"}, "queues": {"transition", "validate", "assimilate",
  * "unsent", "in_progress"}, "replica_errors": [{"replica_id", "unit_id",
  * "host_id", "time", "message"}], "unit_errors": [{"unit_id", "dataset",
  * "time", "reason"}], "unit_files_bad": [as oz_store_unit_files_bad_json]}
  * (the newest `limit` of each). */
-int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out);
+int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, json_t **out);
 
 #endif

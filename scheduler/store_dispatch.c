@@ -7,12 +7,16 @@
  * returned and was sent today), sends again the replicas the host lost
  * (when it listed what it holds), then walks the oldest unsent replicas of
  * units its account holds nothing of, asking the dispatch rule
- * (dispatch.c) when to stop, and records what it gave.  The invariants on
- * hosts' and units' counts are store_work.c's.
+ * (dispatch.c) when to stop, and records what it gave.  For a dataset
+ * loaded with --adaptive it also decides, as a unit's first replica goes
+ * out, whether the unit runs alone (adaptive_decide; trust.h).  The
+ * invariants on hosts' and units' counts are store_work.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "dispatch.h"
 #include "store_internal.h"
@@ -120,6 +124,73 @@ static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
     return OZ_SCHED_OK;
 }
 
+/* Runs sql on unit ?1 (and replica ?2, when it names one). */
+static int exec_unit_replica(oz_store *s, const char *sql, int64_t unit, int64_t replica, char *why,
+                             size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, replica);
+    return oz_store_exec_stmt(s, st, why, whylen);
+}
+
+/* Adaptive replication (trust.h): replica `replica` of unit has just gone
+ * to a host with consecutive_valid valid results in a row.  When the unit's
+ * dataset is adaptive, the unit is not replicated for good and no other
+ * replica of it is out or has a result that counts, this is the unit's
+ * first: a trusted host runs it alone (unless the random floor picks it),
+ * its other unsent replicas withdrawn (OVER / DIDNT_NEED); anyone else's
+ * unit is replicated (the dataset's number of replicas, made by the
+ * transitioner if a unit out alone came back without a result).  The
+ * draw is libsodium's, so no host can predict it. */
+static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consecutive_valid,
+                           int64_t replica, int64_t unit, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT d.adaptive, u.single, (SELECT count(*) FROM replicas x INDEXED BY replicas_unit"
+        " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = 1 OR (x.outcome = 1"
+        " AND x.validate_state != 2))) FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " WHERE u.id = ?1",
+        why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    sqlite3_bind_int64(st, 2, replica);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        int rc = oz_store_dberr(s, "unit of replica", why, whylen);
+        sqlite3_reset(st);
+        return rc;
+    }
+    bool adaptive = sqlite3_column_int(st, 0) != 0;
+    int single = sqlite3_column_int(st, 1);
+    int64_t others = sqlite3_column_int64(st, 2);
+    sqlite3_reset(st);
+    if (!adaptive || single == 2 || others > 0)
+        return OZ_SCHED_OK;
+    double u = (double)randombytes_uniform(1u << 30) / (double)(1u << 30);
+    if (oz_trust_alone(p, consecutive_valid, u)) {
+        int rc = exec_unit_replica(s, "UPDATE units SET single = 1, target = 1 WHERE id = ?1", unit,
+                                   replica, why, whylen);
+        if (rc != OZ_SCHED_OK)
+            return rc;
+        return exec_unit_replica(s,
+                                 "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?1"
+                                 " AND state = 0 AND id != ?2",
+                                 unit, replica, why, whylen);
+    }
+    if (single != 1)
+        return OZ_SCHED_OK;
+    return exec_unit_replica(s,
+                             "UPDATE units SET single = 0, need_transition = 1,"
+                             " target = max(target, (SELECT target_nresults FROM datasets d"
+                             " WHERE d.id = units.dataset_id)) WHERE id = ?1",
+                             unit, replica, why, whylen);
+}
+
 /* The UTC day of a Unix time (days since 1970-01-01). */
 static int64_t utc_day(int64_t t)
 {
@@ -139,17 +210,26 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     /* What the host holds, has returned and was sent today: its cap and
      * quota (dispatch.h) */
     sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT in_progress, returned, quota_day, quota_sent"
+                                     "SELECT in_progress, returned, quota_day, quota_sent,"
+                                     " quota_halvings, consecutive_valid, banned IS NOT NULL"
                                      " FROM hosts WHERE id = ?",
                                      why, whylen);
     if (!st)
         goto dberr;
     sqlite3_bind_int64(st, 1, h->host_id);
     oz_dispatch_host dh = {.ncpus = h->ncpus, .flops = h->flops};
+    int64_t consecutive_valid = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         dh.in_progress = sqlite3_column_int64(st, 0);
         dh.returned = sqlite3_column_int64(st, 1);
         dh.sent_today = sqlite3_column_int64(st, 2) == today ? sqlite3_column_int64(st, 3) : 0;
+        dh.quota_halvings = sqlite3_column_int64(st, 4);
+        consecutive_valid = sqlite3_column_int64(st, 5);
+        if (sqlite3_column_int(st, 6)) { /* ozma-server host ban */
+            sqlite3_reset(st);
+            return oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
+                                 "host %lld is banned by the project", (long long)h->host_id);
+        }
     }
     sqlite3_reset(st);
     sqlite3_stmt *unit = oz_store_stmt(s,
@@ -239,7 +319,9 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                 sqlite3_bind_int64(upd, 5, a->replica_id);
                 sqlite3_bind_int64(running, 1, a->unit_rowid);
                 if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK ||
-                    (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK)
+                    (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK ||
+                    (rc = adaptive_decide(s, &A->lim.trust, consecutive_valid, a->replica_id,
+                                          a->unit_rowid, why, whylen)) != OZ_SCHED_OK)
                     goto fail;
                 oz_dispatch_take(&d, a->flops);
             }

@@ -196,9 +196,23 @@ int oz_store_id_cmp(const void *a, const void *b);
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen);
 
+/* ---- adaptive replication's side of a verdict (store_checks.c) ---- */
+
+/* A verdict on one of host's results moves its trust (trust.h). */
+int oz_store_trust_write(oz_store *s, int64_t host, bool valid, char *why, size_t whylen);
+/* The spot checks made for unit v's verdict (cpu_s their CPU time). */
+int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, char *why,
+                        size_t whylen);
+/* found and missed more results of unit's canary. */
+int oz_store_canary_count(oz_store *s, int64_t unit, int found, int missed, char *why,
+                          size_t whylen);
+
 /* ---- what the read-only views share (store_json.c) ---- */
 
 #define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */
+
+/* The "adaptive" object of /api/v1/status and /api/v1/server (API.md). */
+json_t *oz_store_adaptive_json(const oz_store_gauges *g);
 
 /* v within [lo, hi]; dflt when below lo (absent or zero). */
 int oz_store_clamp(int v, int lo, int hi, int dflt);

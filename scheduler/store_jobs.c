@@ -211,6 +211,8 @@ void oz_validate_unit_clear(oz_validate_unit *v)
         free(v->replicas[i].json);
     free(v->replicas);
     free(v->config_json);
+    free(v->canary_json);
+    free(v->file);
     memset(v, 0, sizeof *v);
 }
 
@@ -221,11 +223,13 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
                          size_t whylen)
 {
     *ready = false;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
-                                     " d.sample_rate, d.config, u.flops FROM units u"
-                                     " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
-                                     why, whylen);
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
+        " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " LEFT JOIN canaries c ON c.unit_id = u.id WHERE u.id = ?",
+        why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -240,15 +244,24 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     v->sample_rate = sqlite3_column_double(st, 3);
     v->config_json = strdup(oz_store_col_text(st, 4));
     v->flops = (uint64_t)sqlite3_column_int64(st, 5);
+    v->single = sqlite3_column_int(st, 6);
+    v->center_hz = sqlite3_column_double(st, 8);
+    v->adaptive = sqlite3_column_int(st, 9) != 0;
+    v->file = strdup(oz_store_col_text(st, 10));
+    if (v->single == 1) /* out alone: validated alone once its checks pass */
+        v->min_quorum = 1;
+    bool canary = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    v->canary_json = canary ? strdup(oz_store_col_text(st, 7)) : NULL;
     sqlite3_reset(st);
-    if (!v->config_json)
+    if (!v->config_json || !v->file || (canary && !v->canary_json))
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     if (state == OZ_UNIT_ERROR)
         return OZ_SCHED_OK;
-    if (!(st = oz_store_stmt(s,
-                             "SELECT id, validate_state, result FROM replicas WHERE unit_id = ?"
-                             " AND outcome = 1 AND validate_state != 2 ORDER BY id",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s,
+              "SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
+              " AND outcome = 1 AND validate_state != 2 ORDER BY id",
+              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
     size_t fresh = 0;
@@ -263,6 +276,7 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
         oz_validate_replica *r = &v->replicas[v->nreplicas];
         r->replica_id = sqlite3_column_int64(st, 0);
         r->validate_state = sqlite3_column_int(st, 1);
+        r->spot = sqlite3_column_int(st, 3);
         if (!(r->json = strdup(oz_store_col_text(st, 2))))
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         else
@@ -477,7 +491,17 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         for (int k = 0; step == SQLITE_ROW && valid && k < 3; k++)
             if (id[k])
                 credit_sums_add(sums, k, id[k], credit);
+        bool invalid = states[i] == OZ_VALIDATE_INVALID;
+        if (step == SQLITE_ROW && id[0] && (valid || invalid) &&
+            (rc = oz_store_trust_write(s, id[0], valid, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
     }
+    if ((rc = oz_store_spot_write(s, v, d->spot_cpu_s, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
+    if ((d->canary_found || d->canary_missed) &&
+        (rc = oz_store_canary_count(s, v->unit_rowid, d->canary_found, d->canary_missed, why,
+                                    whylen)) != OZ_SCHED_OK)
+        goto fail;
     if (canonical && !v->canonical) {
         if (!(st = oz_store_stmt(s,
                                  "UPDATE units SET state = 1, canonical = ?2, finished = ?3,"
@@ -498,9 +522,14 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     } else if (!canonical) {
-        /* No consensus: one more result than there are now (BOINC). */
+        /* No consensus: one more result than there are now (BOINC).  A
+         * unit out alone whose result failed its checks is replicated for
+         * good (trust.h): the dataset's number of replicas at least. */
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE units SET target = max(target, ?2), need_transition = 1"
+                                 "UPDATE units SET target = max(target, ?2, iif(single = 1,"
+                                 " (SELECT target_nresults FROM datasets d"
+                                 " WHERE d.id = units.dataset_id), 0)),"
+                                 " single = iif(single = 1, 2, single), need_transition = 1"
                                  " WHERE id = ?1 AND state = 0",
                                  why, whylen)))
             goto dberr;
@@ -568,6 +597,8 @@ void oz_assimilate_unit_clear(oz_assimilate_unit *a)
     if (!a)
         return;
     free(a->json);
+    free(a->canary_json);
+    free(a->config_json);
     free(a->sky);
     memset(a, 0, sizeof *a);
 }
@@ -580,10 +611,10 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         s,
         /* INDEXED BY: the planner would otherwise walk every validated
          * unit through units_state, a cost growing with the project. */
-        "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result, d.sky,"
-        " d.sample_rate, u.nsamples FROM units u"
+        "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result, c.truth,"
+        " d.config, d.sample_rate, d.center_hz, d.sky, u.nsamples FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
-        " JOIN replicas r ON r.id = u.canonical"
+        " JOIN replicas r ON r.id = u.canonical LEFT JOIN canaries c ON c.unit_id = u.id"
         " WHERE u.state = 1 AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT ?",
         why, whylen);
     if (!st)
@@ -602,11 +633,18 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
             a->has_time = true;
             a->dataset_start_ns = sqlite3_column_int64(st, 4);
         }
-        a->sample_rate = sqlite3_column_double(st, 7);
-        a->nsamples = (uint64_t)sqlite3_column_int64(st, 8);
+        bool canary = sqlite3_column_type(st, 6) != SQLITE_NULL;
+        a->sample_rate = sqlite3_column_double(st, 8);
+        a->center_hz = sqlite3_column_double(st, 9);
+        a->nsamples = (uint64_t)sqlite3_column_int64(st, 11);
+        if (canary) {
+            a->canary_json = strdup(oz_store_col_text(st, 6));
+            a->config_json = strdup(oz_store_col_text(st, 7));
+        }
         if (!(a->json = strdup(oz_store_col_text(st, 5))) ||
-            (sqlite3_column_type(st, 6) != SQLITE_NULL &&
-             !(a->sky = strdup(oz_store_col_text(st, 6))))) {
+            (canary && (!a->canary_json || !a->config_json)) ||
+            (sqlite3_column_type(st, 10) != SQLITE_NULL &&
+             !(a->sky = strdup(oz_store_col_text(st, 10))))) {
             oz_assimilate_unit_clear(a);
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
             break;

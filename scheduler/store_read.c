@@ -12,11 +12,23 @@
 #include "credit.h"
 #include "store_internal.h"
 
-int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
+/* Adaptive replication's figures (trust.h): the replication factor
+ * (successful results per validated unit), trusted hosts, canaries found
+ * and missed, spot checks passed and failed. */
+json_t *oz_store_adaptive_json(const oz_store_gauges *g)
+{
+    double factor = g->units[1] > 0 ? (double)g->results_validated / (double)g->units[1] : 0.0;
+    return json_pack("{sf sI sI sI sI sI}", "replicas_per_validated", factor, "trusted_hosts",
+                     (json_int_t)g->hosts_trusted, "canaries_found", (json_int_t)g->canaries_found,
+                     "canaries_missed", (json_int_t)g->canaries_missed, "spot_checks_passed",
+                     (json_int_t)g->spot_passed, "spot_checks_failed", (json_int_t)g->spot_failed);
+}
+
+int oz_store_status_json(oz_store *s, int64_t now, int trust_after, json_t **out)
 {
     *out = NULL;
     oz_store_gauges g;
-    int rc = oz_store_gauges_read(s, now, &g, NULL, 0);
+    int rc = oz_store_gauges_read(s, now, trust_after, &g, NULL, 0);
     if (rc != OZ_SCHED_OK)
         return rc;
     if (oz_store_rbegin(s, NULL, 0) != OZ_SCHED_OK)
@@ -47,7 +59,9 @@ int oz_store_status_json(oz_store *s, int64_t now, json_t **out)
         json_pack("{sI sI sI sI sI}", "transition", (json_int_t)g.need_transition, "validate",
                   (json_int_t)g.need_validate, "assimilate", (json_int_t)g.need_assimilate,
                   "unsent", (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1]);
-    if (!o || !q || json_object_set_new(o, "queues", q)) {
+    json_t *ad = oz_store_adaptive_json(&g);
+    if (!o || !q || !ad || json_object_set_new(o, "adaptive", ad) ||
+        json_object_set_new(o, "queues", q)) {
         if (!o)
             json_decref(q);
         json_decref(o);

@@ -376,7 +376,8 @@ static int64_t file_bytes(const char *path, const char *suffix)
     return (int64_t)st.st_size;
 }
 
-int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *g, char *why, size_t whylen)
+int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gauges *g, char *why,
+                         size_t whylen)
 {
     memset(g, 0, sizeof *g);
     int rc = oz_store_rbegin(s, why, whylen);
@@ -433,6 +434,28 @@ int oz_store_gauges_read(oz_store *s, int64_t now, oz_store_gauges *g, char *why
     if (sqlite3_step(st) == SQLITE_ROW)
         g->credit_total = sqlite3_column_double(st, 0);
     sqlite3_reset(st);
+    g->results_validated =
+        oz_store_one_int(s,
+                         "SELECT count(*) FROM units u JOIN replicas r"
+                         " ON r.unit_id = u.id WHERE u.state = 1 AND r.outcome = 1",
+                         0, false);
+    g->hosts_trusted =
+        oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE consecutive_valid >= ?",
+                         trust_after > 0 ? trust_after : 1, true);
+    if (!(st = oz_store_stmt(s,
+                             "SELECT coalesce(sum(found), 0), coalesce(sum(missed), 0),"
+                             " (SELECT passed FROM spot_stats), (SELECT failed FROM spot_stats),"
+                             " (SELECT cpu_s FROM spot_stats) FROM canaries",
+                             why, whylen)))
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        g->canaries_found = sqlite3_column_int64(st, 0);
+        g->canaries_missed = sqlite3_column_int64(st, 1);
+        g->spot_passed = sqlite3_column_int64(st, 2);
+        g->spot_failed = sqlite3_column_int64(st, 3);
+        g->spot_cpu_s = sqlite3_column_double(st, 4);
+    }
+    sqlite3_reset(st);
     g->db_bytes = file_bytes(s->db->path, "");
     g->wal_bytes = file_bytes(s->db->path, "-wal");
     rc = OZ_SCHED_OK;
@@ -458,13 +481,13 @@ static json_t *unit_error_row(sqlite3_stmt *st, int64_t now)
                      "reason", oz_store_col_text(st, 4));
 }
 
-int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out)
+int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, json_t **out)
 {
     *out = NULL;
     limit = oz_store_clamp(limit, 1, 100, 10);
     oz_store_gauges g;
     char why[256];
-    int rc = oz_store_gauges_read(s, now, &g, why, sizeof why);
+    int rc = oz_store_gauges_read(s, now, trust_after, &g, why, sizeof why);
     if (rc != OZ_SCHED_OK)
         return rc;
     json_t *o =
@@ -473,8 +496,10 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, json_t **out)
                   "transition", (json_int_t)g.need_transition, "validate",
                   (json_int_t)g.need_validate, "assimilate", (json_int_t)g.need_assimilate,
                   "unsent", (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1]);
-    if (!o)
+    if (!o || json_object_set_new(o, "adaptive", oz_store_adaptive_json(&g))) {
+        json_decref(o);
         return OZ_SCHED_ENOMEM;
+    }
     /* Client errors, newest first: the partial index on received walks
      * back from now (error reports set received). */
     sqlite3_stmt *st = oz_store_stmt(s,

@@ -46,8 +46,8 @@ int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, i
     if (!(st = oz_store_stmt(s,
                              "INSERT INTO datasets(name, recording, sample_rate, center_hz,"
                              " start_ns, config, min_quorum, target_nresults, max_error_results,"
-                             " max_total_results, delay_bound, created, sky)"
-                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             " max_total_results, delay_bound, created, adaptive, sky)"
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              why, whylen)))
         goto dberr;
     sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
@@ -63,10 +63,11 @@ int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, i
     sqlite3_bind_int(st, 10, d->max_total_results);
     sqlite3_bind_int64(st, 11, d->delay_bound);
     sqlite3_bind_int64(st, 12, now);
+    sqlite3_bind_int(st, 13, d->adaptive);
     if (d->sky_json)
-        sqlite3_bind_text(st, 13, d->sky_json, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 14, d->sky_json, -1, SQLITE_STATIC);
     else
-        sqlite3_bind_null(st, 13);
+        sqlite3_bind_null(st, 14);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     *dataset_id = sqlite3_last_insert_rowid(s->conn);
@@ -110,6 +111,16 @@ int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows,
             rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "dataset %lld is not being loaded",
                                (long long)dataset_id);
             goto fail;
+        }
+        if (u->canary) {
+            sqlite3_stmt *c = oz_store_stmt(
+                s, "INSERT INTO canaries(unit_id, truth) VALUES(last_insert_rowid(), ?)", why,
+                whylen);
+            if (!c)
+                goto dberr;
+            sqlite3_bind_text(c, 1, u->canary, -1, SQLITE_STATIC);
+            if ((rc = oz_store_exec_stmt(s, c, why, whylen)) != OZ_SCHED_OK)
+                goto fail;
         }
     }
     return oz_store_wcommit(s, why, whylen);
@@ -184,6 +195,19 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
             each_file(arg, oz_store_col_text(st, 0));
         sqlite3_reset(st);
     }
+    /* Replicas in progress leave their hosts' caps first: the cascade
+     * below deletes them without the counts. */
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+                             " FROM replicas r JOIN units u ON u.id = r.unit_id"
+                             " WHERE r.host_id = hosts.id AND r.state = 1 AND u.dataset_id = ?1),"
+                             " 0) WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
+                             " ON u.id = r.unit_id WHERE r.state = 1 AND u.dataset_id = ?1)",
+                             why, whylen)))
+        goto dberr;
+    sqlite3_bind_int64(st, 1, id);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
     /* Cascades to units, their replicas and signals. */
     if (!(st = oz_store_stmt(s, "DELETE FROM datasets WHERE id = ?", why, whylen)))
         goto dberr;
@@ -336,16 +360,24 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
 {
     int outcome = e->outcome;
     bool running = r->state == OZ_REPLICA_IN_PROGRESS, success = outcome == OZ_OUTCOME_SUCCESS;
+    bool error = outcome == OZ_OUTCOME_CLIENT_ERROR;
     sqlite3_stmt *st;
-    if (running || success) {
+    if (running || success || error) {
+        /* A client error costs the host its trust and halves its daily
+         * quota (trust.h). */
         if (!(st = oz_store_stmt(s,
                                  "UPDATE hosts SET in_progress = max(in_progress - ?2, 0),"
-                                 " returned = returned + ?3 WHERE id = ?1",
+                                 " returned = returned + ?3,"
+                                 " consecutive_valid = iif(?4, 0, consecutive_valid),"
+                                 " n_error = n_error + ?4,"
+                                 " quota_halvings = min(quota_halvings + ?4, ?5) WHERE id = ?1",
                                  why, whylen)))
             return OZ_SCHED_EDB;
         sqlite3_bind_int64(st, 1, host_id);
         sqlite3_bind_int(st, 2, running);
         sqlite3_bind_int(st, 3, success);
+        sqlite3_bind_int(st, 4, error);
+        sqlite3_bind_int(st, 5, OZ_TRUST_HALVINGS_MAX);
         int rc = oz_store_exec_stmt(s, st, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
@@ -369,6 +401,7 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
         return rc;
     /* A failure calls for the transitioner (a new replica, or the end); a
      * success calls for the validator once the unit has a quorum of them
+     * (one, for a unit out alone: trust.h)
      * (or is validated already: a late result is checked against the
      * canonical one).  Flagging no sooner spares the jobs a transaction
      * per upload.  The unit's counts of running and successful replicas
@@ -377,8 +410,8 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
                              "UPDATE units SET need_transition = need_transition OR NOT ?2,"
                              " need_validate = need_validate OR (?2 AND (state = 1 OR"
                              " (SELECT count(*) FROM replicas WHERE unit_id = ?1 AND outcome = 1"
-                             " AND validate_state != 2) >= (SELECT min_quorum FROM datasets d"
-                             " WHERE d.id = units.dataset_id))),"
+                             " AND validate_state != 2) >= iif(single = 1, 1, (SELECT min_quorum"
+                             " FROM datasets d WHERE d.id = units.dataset_id)))),"
                              " n_running = n_running - ?3, n_success = n_success + ?2"
                              " WHERE id = ?1",
                              why, whylen)))

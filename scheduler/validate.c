@@ -1,9 +1,11 @@
 /*
  * validate.c - the validator's rule (validate.h): results parsed with the
- * strict parser, compared with oz_sci_result_compare, a canonical result
- * chosen by quorum.  No SQL here.
+ * strict parser, checked for the unit's canary (canary.h), compared with
+ * oz_sci_result_compare, a canonical result chosen by quorum.  No SQL here.
  */
 #include "validate.h"
+
+#include "canary.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +27,51 @@ static bool agree(const oz_wu_result *a, const oz_wu_result *b, const oz_sci_con
     return oz_sci_result_compare(&a->result, &b->result, cfg, fs, why, sizeof why) == OZ_SCI_OK;
 }
 
-int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical)
+int oz_validate_config(const char *config_json, oz_sci_config *cfg)
+{
+    oz_sci_config_default(cfg);
+    json_error_t jerr;
+    json_t *cj = json_loads(config_json, 0, &jerr);
+    char why[256];
+    int rc = cj ? oz_sci_config_from_json(cj, cfg, why, sizeof why) : OZ_SCI_EINVAL;
+    json_decref(cj);
+    return rc == OZ_SCI_OK ? OZ_SCHED_OK : OZ_SCHED_EINVAL;
+}
+
+/* With a canary (canary.h), a parsed result that does not report it is
+ * treated as one that does not parse: invalid, never counted toward a
+ * quorum.  Results judged now are counted in *found and *missed. */
+static int canary_check(const oz_validate_unit *v, const oz_sci_config *cfg, oz_wu_result *res,
+                        bool *parsed, int *found, int *missed)
+{
+    oz_canary c;
+    char why[256];
+    if (oz_canary_parse(v->canary_json, &c, why, sizeof why) != OZ_SCHED_OK)
+        return OZ_SCHED_EINVAL;
+    for (size_t i = 0; i < v->nreplicas; i++) {
+        if (!parsed[i])
+            continue;
+        bool ok = oz_canary_found(&c, &res[i].result, v->center_hz, v->sample_rate, cfg);
+        parsed[i] = ok;
+        if (v->replicas[i].validate_state == OZ_VALIDATE_INIT ||
+            v->replicas[i].validate_state == OZ_VALIDATE_INCONCLUSIVE) {
+            *found += ok;
+            *missed += !ok;
+        }
+    }
+    return OZ_SCHED_OK;
+}
+
+int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical, int *found,
+                       int *missed)
 {
     *canonical = 0;
+    *found = *missed = 0;
     size_t n = v->nreplicas;
     oz_sci_config cfg;
-    oz_sci_config_default(&cfg);
-    json_error_t jerr;
-    json_t *cj = json_loads(v->config_json, 0, &jerr);
-    char why[256];
-    int rc = cj ? oz_sci_config_from_json(cj, &cfg, why, sizeof why) : OZ_SCI_EINVAL;
-    json_decref(cj);
-    if (rc != OZ_SCI_OK)
-        return OZ_SCHED_EINVAL;
+    int rc = oz_validate_config(v->config_json, &cfg);
+    if (rc != OZ_SCHED_OK)
+        return rc;
     oz_wu_result *res = calloc(n, sizeof *res);
     bool *parsed = calloc(n, sizeof *parsed);
     if (!res || !parsed) {
@@ -46,6 +80,10 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
         return OZ_SCHED_ENOMEM;
     }
     parse_all(v, res, parsed);
+    if (v->canary_json && (rc = canary_check(v, &cfg, res, parsed, found, missed)) != OZ_SCHED_OK)
+        goto out;
+    for (size_t i = 0; i < n; i++) /* a failed spot check: as if it did not parse */
+        parsed[i] = parsed[i] && v->replicas[i].spot != 2;
     size_t canon = n;
     if (v->canonical) {
         for (size_t i = 0; i < n; i++)
@@ -83,10 +121,11 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
                     ? OZ_VALIDATE_VALID
                     : OZ_VALIDATE_INVALID;
     }
+out:
     for (size_t i = 0; i < n; i++)
         oz_wu_result_clear(&res[i]);
     free(res);
     free(parsed);
-    return OZ_SCHED_OK;
+    return rc;
 }
 

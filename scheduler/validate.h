@@ -18,9 +18,18 @@
 
 #include "store.h"
 
+/* A dataset's analysis configuration (its stored JSON) over the defaults
+ * into cfg; OZ_SCHED_EINVAL when it does not parse. */
+int oz_validate_config(const char *config_json, oz_sci_config *cfg);
+
 /* Fills states[i] for v->replicas[i] (enum oz_validate_state) and
- * *canonical (a replica id, 0: none).  OZ_SCHED_EINVAL when the unit's
- * analysis configuration does not parse, OZ_SCHED_ENOMEM. */
-int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical);
+ * *canonical (a replica id, 0: none); *found and *missed count the results
+ * not judged before that report and miss the unit's canary (v->canary_json;
+ * one that misses it is INVALID and never counts toward a quorum).  A unit
+ * out alone (v->min_quorum 1) gets its single result canonical this way.
+ * OZ_SCHED_EINVAL when the unit's analysis configuration or its canary
+ * does not parse, OZ_SCHED_ENOMEM. */
+int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical, int *found,
+                       int *missed);
 
 #endif

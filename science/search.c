@@ -328,6 +328,40 @@ bool oz_sci_search_finished(const oz_sci_search *s)
     return s->done >= s->nsteps || s->found.overflow;
 }
 
+int oz_sci_search_seek(oz_sci_search *s, size_t step)
+{
+    if (s->seti || step >= s->nsteps)
+        return OZ_SCI_EINVAL;
+    oz_found_free(&s->found);
+    int rc = oz_found_init(&s->found, &s->cfg, s->fs);
+    if (rc != OZ_SCI_OK)
+        return rc;
+    s->done = step;
+    s->pair_i = 0; /* a negative rate makes its pair afresh */
+    return OZ_SCI_OK;
+}
+
+size_t oz_sci_search_step_of(const oz_sci_search *s, double chirp_hz_s, uint32_t fft_len)
+{
+    if (s->seti || !(s->base > 0) || !isfinite(chirp_hz_s))
+        return 0;
+    int64_t every = 1, ilim = s->imax;
+    for (unsigned li = 0; li < s->nlens; li++)
+        if (s->lens[li].L == fft_len) {
+            every = s->lens[li].every > 0 ? s->lens[li].every : 1;
+            ilim = s->lens[li].ilim;
+        }
+    double r = round(chirp_hz_s / (s->base * (double)every));
+    double lim = floor((double)ilim / (double)every);
+    int64_t i = (int64_t)(r > lim ? lim : r < -lim ? -lim : r) * every;
+    return i == 0 ? 0 : i > 0 ? (size_t)(2 * i - 1) : (size_t)(-2 * i);
+}
+
+double oz_sci_search_step_chirp(const oz_sci_search *s, size_t step)
+{
+    return s->seti ? 0.0 : (double)chirp_index(step) * s->base;
+}
+
 /* Runs plan on in and out (the plan's own arrays or ones aligned alike),
  * adding its CPU time to the FFTW time. */
 static void fft_run(oz_sci_search *s, fftwf_plan plan, fftwf_complex *in, fftwf_complex *out)

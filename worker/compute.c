@@ -44,6 +44,8 @@ const char *oz_wk_suspend_name(int why)
         return "user active";
     case OZ_SUSPEND_BATTERY:
         return "on battery";
+    case OZ_SUSPEND_REQUESTED:
+        return "by ozma-worker suspend";
     default:
         return "";
     }

@@ -7,7 +7,7 @@
  * at least a tenth of the buffer (at least a second), so that it does not
  * ask for crumbs every turn, or at once whenever a CPU would otherwise have
  * nothing to do; never beyond OZ_WK_TASKS_MAX tasks held, nor while the task
- * directories fill disk_limit_mb.
+ * directories fill disk_limit_mb, nor after `ozma-worker nomorework`.
  *
  * When: a failed call (transfer.c) sets one retry time for every call,
  * jittered and doubling from backoff_min_s to backoff_max_s (backoff.c), or
@@ -108,6 +108,8 @@ static oz_wk_fetch_queue queue_of(const oz_wk_runner *r)
 bool oz_wk_work_want(oz_wk_runner *r, double *want_s)
 {
     oz_wk_fetch_queue q = queue_of(r);
+    if (r->ctl.no_more_work) /* `ozma-worker nomorework` */
+        return false;
     if (!oz_wk_fetch_want(&q, want_s))
         return false;
     char tasks[OZ_WK_PATH_MAX];

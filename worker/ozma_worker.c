@@ -4,12 +4,14 @@
  *   ozma-worker attach URL (--name NAME [--email E] [--team TEAM] | --key KEY) [--dir DIR]
  *   ozma-worker run [--dir DIR] [--config FILE]
  *   ozma-worker status [--dir DIR] [--json]
- *   ozma-worker detach [--dir DIR]
+ *   ozma-worker detach [--dir DIR] [--force]
+ *   ozma-worker suspend | resume | update | nomorework | allowmorework [--dir DIR]
  *   ozma-worker benchmark [--seconds S]
  *
  * This file is the command line only: flags, messages, exit statuses and
  * signals.  The work is in the library (worker.h): run.c is the service
- * loop, status.c what `status` shows.
+ * loop, status.c what `status` shows, control.c the verbs that steer a
+ * running worker through DIR/control.json.
  *
  * Exit status as every Ozma program (ozma_cli.h): 0 success; 1 a runtime
  * failure (the scheduler unreachable or failing, I/O errors);
@@ -67,7 +69,8 @@ static const char *const usage_text[] = {
     "    ozma-worker attach URL (--name NAME [--email E] [--team TEAM] | --key KEY) [--dir DIR]\n"
     "    ozma-worker run [--dir DIR] [--config FILE]\n"
     "    ozma-worker status [--dir DIR] [--json]\n"
-    "    ozma-worker detach [--dir DIR]\n"
+    "    ozma-worker detach [--dir DIR] [--force]\n"
+    "    ozma-worker suspend | resume | update | nomorework | allowmorework [--dir DIR]\n"
     "    ozma-worker benchmark [--seconds S]\n"
     "\n"
     "COMMANDS\n"
@@ -80,22 +83,37 @@ static const char *const usage_text[] = {
     "               checkpoints each task every checkpoint_interval_s, uploads\n"
     "               results, retries the scheduler with jittered exponential\n"
     "               backoff and keeps computing through outages.\n"
-    "    status     Tasks with progress, elapsed and remaining time and state;\n"
-    "               the scheduler's credit for this host and account.\n"
+    "    status     Whether the worker runs, is suspended or takes no more work;\n"
+    "               tasks with progress, elapsed and remaining time and state;\n"
+    "               the scheduler's credit for this host and account.  Without\n"
+    "               --dir, a user with no worker of their own is shown the\n"
+    "               service's (/var/lib/ozma-worker), or told to use sudo.\n"
     "    detach     Report unfinished tasks to the scheduler, upload finished ones\n"
-    "               (best effort) and forget the account; worker.conf stays.\n"
+    "               and forget the account; worker.conf stays.  With tasks held\n"
+    "               and the scheduler unreachable it refuses unless --force.\n"
+    "    suspend    Stop computing within a second; each task checkpoints and\n"
+    "               holds (results still go up, work still comes).\n"
+    "    resume     Compute again, from the checkpoints.\n"
+    "    update     Contact the scheduler now: report finished tasks, ask for\n"
+    "               work, whatever the retry and next_rpc_delay timers say.\n"
+    "    nomorework Fetch no new work; finish and report the tasks held.\n"
+    "    allowmorework  Fetch work again.\n"
+    "               These five act on the worker running on DIR through\n"
+    "               DIR/control.json (only DIR's owner or root may) and last\n"
+    "               across restarts; with no worker running they are recorded.\n"
     "    benchmark  Measure and print this host's FLOP/s per core.\n"
     "\n",
     "OPTIONS\n"
     "    --dir DIR       state directory (default: $STATE_DIRECTORY under systemd,\n"
-    "                    /var/lib/ozma-worker for root, else\n"
-    "                    $XDG_DATA_HOME/ozma-worker or ~/.local/share/ozma-worker)\n"
+    "                    /var/lib/ozma-worker for root and the ozma-worker user,\n"
+    "                    else $XDG_DATA_HOME/ozma-worker or ~/.local/share/ozma-worker)\n"
     "    --name NAME     attach: the new account's name (1..64 characters)\n"
     "    --email E       attach: the new account's e-mail address\n"
     "    --team TEAM     attach: join the team TEAM (its number, or its name)\n"
     "    --key KEY       attach: an existing account's authenticator (64 hex digits)\n"
     "    --config FILE   run: preferences file (default DIR/worker.conf)\n"
     "    --json          status: print JSON instead of a table\n"
+    "    --force         detach: even when the scheduler cannot be told\n"
     "    --seconds S     benchmark: CPU seconds to measure for (default 2)\n"
     "    -h, --help      print this text and exit\n"
     "    -V, --version   print the version and exit\n"
@@ -130,7 +148,8 @@ static const char *const usage_text[] = {
     "EXAMPLES\n"
     "    ozma-worker attach https://ozma.example.org --name alice --email a@example.org\n"
     "    ozma-worker run\n"
-    "    ozma-worker status\n",
+    "    ozma-worker status\n"
+    "    sudo ozma-worker suspend --dir /var/lib/ozma-worker\n",
 };
 
 static void usage(void)
@@ -145,7 +164,21 @@ static int status_of(int rc)
     return rc == OZ_WK_ESTATE || rc == OZ_WK_EINVAL ? EXIT_BADINPUT : EXIT_RUNTIME;
 }
 
-enum { O_DIR = 256, O_NAME, O_EMAIL, O_TEAM, O_KEY, O_CONFIG, O_JSON, O_SECONDS };
+enum { O_DIR = 256, O_NAME, O_EMAIL, O_TEAM, O_KEY, O_CONFIG, O_JSON, O_SECONDS, O_FORCE };
+
+/* The commands; the control verbs (control.c) after "benchmark". */
+static const char *const cmds[] = {"attach",  "run",    "status",     "detach",       "benchmark",
+                                   "suspend", "resume", "update", "nomorework", "allowmorework"};
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+#define CMD_LIST "attach, run, status, detach, suspend, resume, update, nomorework, allowmorework or benchmark"
+
+static bool is_control(const char *cmd)
+{
+    for (size_t i = 5; i < NCMDS; i++)
+        if (strcmp(cmd, cmds[i]) == 0)
+            return true;
+    return false;
+}
 
 static const struct option all_opts[] = {
     {"dir", required_argument, NULL, O_DIR},
@@ -156,6 +189,7 @@ static const struct option all_opts[] = {
     {"config", required_argument, NULL, O_CONFIG},
     {"json", no_argument, NULL, O_JSON},
     {"seconds", required_argument, NULL, O_SECONDS},
+    {"force", no_argument, NULL, O_FORCE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -165,7 +199,7 @@ typedef struct args {
     const char *cmd;
     const char *url;
     const char *dir, *name, *email, *team, *key, *config;
-    bool json;
+    bool json, force;
     double seconds;
     char dirbuf[OZ_WK_PATH_MAX];
 } args;
@@ -187,9 +221,39 @@ static bool allowed(const char *cmd, int opt)
         return strcmp(cmd, "status") == 0;
     case O_SECONDS:
         return strcmp(cmd, "benchmark") == 0;
+    case O_FORCE:
+        return strcmp(cmd, "detach") == 0;
     default:
         return true;
     }
+}
+
+/*
+ * status and the control verbs without --dir, for a user with no worker of
+ * their own: the service's directory (OZMA_WORKER_SERVICE_DIR, default
+ * /var/lib/ozma-worker: the systemd unit's StateDirectory) when there is an
+ * attached worker there.  It is 0700 and the service user's, so usually the
+ * answer is to use sudo; a readable one (root, or a shared setup) is used.
+ */
+static int service_dir(char *dir, size_t len, char *why, size_t whylen)
+{
+    char p[OZ_WK_PATH_MAX];
+    if (getenv("STATE_DIRECTORY") || (oz_wk_path(p, sizeof p, "%s/account.json", dir) == OZ_WK_OK &&
+                                      access(p, F_OK) == 0))
+        return OZ_WK_OK; /* a worker of this user's own */
+    const char *svc = getenv("OZMA_WORKER_SERVICE_DIR");
+    if (!svc || svc[0] != '/')
+        svc = "/var/lib/ozma-worker";
+    if (strcmp(svc, dir) == 0 || oz_wk_path(p, sizeof p, "%s/account.json", svc) != OZ_WK_OK)
+        return OZ_WK_OK;
+    if (access(p, R_OK) == 0)
+        return oz_wk_path(dir, len, "%s", svc);
+    if (errno == EACCES)
+        return oz_wk_fail(OZ_WK_ESTATE, why, whylen,
+                          "no worker of yours in %s; the service's worker in %s is not readable by "
+                          "you: use sudo ozma-worker ... --dir %s",
+                          dir, svc, svc);
+    return OZ_WK_OK; /* no service either: the usual "not attached" follows */
 }
 
 /* EXIT_OK to go on, -1 for "done, exit 0", or an exit status. */
@@ -198,9 +262,7 @@ static int parse_args(int argc, char **argv, args *a)
     memset(a, 0, sizeof *a);
     a->seconds = 2;
     if (argc < 2)
-        return oz_cli_complain(PROG, EXIT_BADINPUT,
-                               "no command given: attach, run, status, detach or benchmark (see "
-                               "--help)");
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "no command given: " CMD_LIST " (see --help)");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage();
         return -1;
@@ -210,14 +272,11 @@ static int parse_args(int argc, char **argv, args *a)
         return -1;
     }
     a->cmd = argv[1];
-    static const char *const cmds[] = {"attach", "run", "status", "detach", "benchmark"};
     bool known = false;
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < NCMDS; i++)
         known |= strcmp(a->cmd, cmds[i]) == 0;
     if (!known)
-        return oz_cli_complain(PROG, EXIT_BADINPUT,
-                               "unknown command '%s': attach, run, status, detach or benchmark",
-                               a->cmd);
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command '%s': " CMD_LIST, a->cmd);
     int c, li = -1;
     optind = 1;
     opterr = 0;
@@ -248,6 +307,9 @@ static int parse_args(int argc, char **argv, args *a)
             break;
         case O_JSON:
             a->json = true;
+            break;
+        case O_FORCE:
+            a->force = true;
             break;
         case O_SECONDS: {
             int rc = oz_cli_parse_double(PROG, "--seconds", optarg, &a->seconds);
@@ -282,6 +344,9 @@ static int parse_args(int argc, char **argv, args *a)
         if (oz_wk_dir_default(a->dirbuf, sizeof a->dirbuf, why, sizeof why) != OZ_WK_OK)
             return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
         a->dir = a->dirbuf;
+        if ((strcmp(a->cmd, "status") == 0 || is_control(a->cmd)) &&
+            service_dir(a->dirbuf, sizeof a->dirbuf, why, sizeof why) != OZ_WK_OK)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
     }
     if (a->dir && strlen(a->dir) > OZ_WK_PATH_MAX - 64)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "--dir: the path is too long");
@@ -321,6 +386,27 @@ static int call(oz_wk_http *h, const char *method, const char *path, const char 
     if (!*reply)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: the reply is not JSON", what);
     return OZ_WK_OK;
+}
+
+/* Is url an Ozma scheduler?  GET /api/v1/status must answer JSON with a
+ * "units" object; anything else (a web site's HTML, another API) is said in
+ * one line, never dumped. */
+static int probe_project(oz_wk_http *h, const char *url)
+{
+    char why[1024] = "";
+    long status = 0;
+    json_t *reply = NULL;
+    int rc = oz_wk_http_call(h, "GET", "/api/v1/status", NULL, NULL, &status, &reply, NULL, why,
+                             sizeof why);
+    bool ozma = rc == OZ_WK_OK && status == 200 && json_is_object(json_object_get(reply, "units"));
+    json_decref(reply);
+    if (rc != OZ_WK_OK)
+        return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: %s", url, why);
+    if (!ozma)
+        return oz_cli_complain(PROG, EXIT_BADINPUT,
+                               "%s is not an Ozma project (GET /api/v1/status: HTTP %ld, %s)", url,
+                               status, reply ? "not Ozma's status" : "not JSON");
+    return EXIT_OK;
 }
 
 static int cmd_attach(const args *a)
@@ -366,6 +452,8 @@ static int cmd_attach(const args *a)
     memset(&acct, 0, sizeof acct);
     if (oz_wk_http_new(a->url, 30, &h, why, sizeof why) != OZ_WK_OK)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
+    if ((st = probe_project(h, a->url)) != EXIT_OK)
+        goto out;
     if (oz_wk_dir_prepare(a->dir, why, sizeof why) != OZ_WK_OK) {
         st = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;
@@ -522,8 +610,27 @@ static int cmd_detach(const args *a)
     size_t n = 0;
     oz_wk_http *h = NULL;
     unsigned told = 0;
+    bool reachable = false;
     if (oz_wk_tasks_scan(a->dir, &t, &n, why, sizeof why) == OZ_WK_OK && n &&
         oz_wk_http_new(acct.url, 5, &h, why, sizeof why) == OZ_WK_OK) {
+        json_t *reply = NULL;
+        long status = 0;
+        reachable = oz_wk_http_call(h, "GET", "/api/v1/status", NULL, NULL, &status, &reply, NULL,
+                                    why, sizeof why) == OZ_WK_OK &&
+                    status == 200;
+        json_decref(reply);
+    }
+    if (n && !reachable && !a->force) {
+        free(t);
+        oz_wk_http_free(h);
+        return oz_cli_complain(PROG, EXIT_RUNTIME,
+                               "%s: the scheduler cannot be told (%s); %zu task%s would wait for "
+                               "%s deadline before being sent to others: try later, or detach "
+                               "--force",
+                               acct.url, why[0] ? why : "no answer", n, n == 1 ? "" : "s",
+                               n == 1 ? "its" : "their");
+    }
+    if (reachable) {
         for (size_t i = 0; i < n; i++) {
             char path[96], td[OZ_WK_PATH_MAX], rp[OZ_WK_PATH_MAX];
             json_t *body = NULL, *reply = NULL;
@@ -563,8 +670,27 @@ static int cmd_detach(const args *a)
         unlink(p);
     if (oz_wk_path(p, sizeof p, "%s/account.json", a->dir) != OZ_WK_OK || unlink(p) != 0)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "%s: %s", p, strerror(errno));
+    p[0] = '\0';
+    if (oz_wk_path(p, sizeof p, "%s/control.json", a->dir) == OZ_WK_OK)
+        unlink(p); /* a new attachment starts computing and taking work */
     printf("detached from %s (host %lld); %zu task%s dropped, %u reported to the scheduler\n",
            acct.url, (long long)acct.host_id, n, n == 1 ? "" : "s", told);
+    if (told < n)
+        printf("%zu task%s will wait for %s deadline on the scheduler before going to another "
+               "host\n",
+               n - told, n - told == 1 ? "" : "s", n - told == 1 ? "its" : "their");
+    return EXIT_OK;
+}
+
+/* ---- suspend, resume, update, nomorework, allowmorework (control.c) --------------------- */
+
+static int cmd_control(const args *a)
+{
+    char why[1024], msg[512];
+    int rc = oz_wk_control_send(a->dir, a->cmd, 5.0, msg, sizeof msg, why, sizeof why);
+    if (rc != OZ_WK_OK)
+        return oz_cli_complain(PROG, status_of(rc), "%s", why);
+    printf("%s\n", msg);
     return EXIT_OK;
 }
 
@@ -598,6 +724,8 @@ int main(int argc, char **argv)
         st = cmd_status(&a);
     else if (strcmp(a.cmd, "detach") == 0)
         st = cmd_detach(&a);
+    else if (is_control(a.cmd))
+        st = cmd_control(&a);
     else
         st = cmd_benchmark(&a);
     curl_global_cleanup();

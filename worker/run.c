@@ -12,7 +12,8 @@
  *                 start a thread for each queued task while fewer than the
  *                 allowed CPUs run, or ask the newest to checkpoint and quit
  *                 when fewer are allowed now; rewrite status.json
- *                 (status.c).
+ *                 (status.c); read control.json when it changed (control.c:
+ *                 `ozma-worker suspend`, `update`, `nomorework`, ...).
  *   network       at most one scheduler call per turn, in this order: return
  *                 finished results, report a failed task, download (or
  *                 resume) a unit, ask for work when the queue holds less
@@ -43,6 +44,7 @@
  * interval of its work is lost.  Tasks resume from their checkpoints on the
  * next run.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +213,8 @@ static void probe_suspend(oz_wk_runner *r)
             r->idle_unreadable_logged = true;
         }
     }
+    if (r->ctl.suspended) /* the volunteer's order outranks the probes */
+        reason = OZ_SUSPEND_REQUESTED;
     int old = atomic_exchange(&r->suspend, reason);
     if (old != reason) {
         if (reason)
@@ -218,6 +222,28 @@ static void probe_suspend(oz_wk_runner *r)
         else
             oz_wk_log("resuming computation");
     }
+}
+
+/* control.json changed: apply it at once (suspend within a second) and
+ * acknowledge it in status.json, which the command waits for. */
+static void read_control(oz_wk_runner *r)
+{
+    char why[512];
+    int rc = oz_wk_control_watch(r->o->dir, &r->ctl_stamp, &r->ctl, why, sizeof why);
+    if (rc < 0 && !r->ctl_bad_logged)
+        oz_wk_log("ignoring control.json: %s", why);
+    r->ctl_bad_logged = rc < 0;
+    if (rc <= 0)
+        return;
+    oz_wk_log("control: %s, %s%s", r->ctl.suspended ? "suspended" : "computing",
+              r->ctl.no_more_work ? "no more work" : "taking work",
+              r->ctl.update_seq != r->update_done ? ", contacting the scheduler now" : "");
+    if (r->ctl.update_seq != r->update_done) { /* `update`: now, whatever the schedule says */
+        r->fetch.retry_at = 0;
+        r->fetch.work_at = 0;
+    }
+    probe_suspend(r);
+    r->last_status = -1e9; /* acknowledge in this turn's status.json */
 }
 
 /* Everything but the network; also libcurl's tick during transfers.  Returns
@@ -232,6 +258,7 @@ static int housekeeping(void *arg)
     r->in_housekeeping = true;
     if (r->o->reload && atomic_exchange(r->o->reload, 0))
         reload_prefs(r);
+    read_control(r);
     double now = oz_wk_mono();
     if (now - r->last_probe >= 1.0) {
         probe_suspend(r);
@@ -263,8 +290,10 @@ static bool network(oz_wk_runner *r)
         }
         finished = true; /* it waits for the work request, due soon */
     }
-    if (finished && due && oz_wk_work_request(r, oz_wk_work_want(r, &want) ? want : 0, true))
-        return true; /* else none could go: each is marked to go by itself */
+    if (finished && due && oz_wk_work_request(r, oz_wk_work_want(r, &want) ? want : 0, true)) {
+        r->update_done = r->ctl.update_seq;
+        return true;
+    } /* else none could go: each is marked to go by itself */
     for (size_t i = 0; i < r->jobs.n; i++)
         if (r->jobs.v[i].t.state == OZ_TASK_ERROR) {
             oz_wk_error_report(r, i);
@@ -276,7 +305,13 @@ static bool network(oz_wk_runner *r)
             return true;
         }
     if (due && oz_wk_work_want(r, &want)) {
+        r->update_done = r->ctl.update_seq;
         oz_wk_work_request(r, want, false);
+        return true;
+    }
+    if (r->ctl.update_seq != r->update_done) { /* `update`: report and ask, even for nothing */
+        r->update_done = r->ctl.update_seq;
+        oz_wk_work_request(r, 0, false);
         return true;
     }
     return false;
@@ -300,6 +335,11 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
         rc = oz_wk_fail(OZ_WK_EINVAL, why, whylen, "%s: path too long", o->dir);
         goto out;
     }
+    if (o->config_path && access(o->config_path, F_OK) != 0) {
+        rc = oz_wk_fail(OZ_WK_EINVAL, why, whylen, "--config %s: %s", o->config_path,
+                        strerror(errno));
+        goto out;
+    }
     if ((rc = oz_wk_account_load(o->dir, &r->acct, why, whylen)) != OZ_WK_OK ||
         (rc = oz_wk_prefs_load(r->conf_path, &r->prefs, why, whylen)) != OZ_WK_OK ||
         (rc = oz_wk_dir_prepare(o->dir, why, whylen)) != OZ_WK_OK ||
@@ -308,6 +348,13 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
             OZ_WK_OK)
         goto out;
     oz_wk_http_set_tick(r->http, housekeeping, r);
+    if (oz_wk_control_watch(o->dir, &r->ctl_stamp, &r->ctl, why, whylen) < 0)
+        oz_wk_log("ignoring control.json: %s", why);
+    r->update_done = r->ctl.update_seq; /* the first turn contacts the scheduler anyway */
+    if (r->ctl.suspended || r->ctl.no_more_work)
+        oz_wk_log("control.json: %s%s%s", r->ctl.suspended ? "suspended" : "",
+                  r->ctl.suspended && r->ctl.no_more_work ? ", " : "",
+                  r->ctl.no_more_work ? "no more work" : "");
     oz_wk_host_probe(&r->host);
     r->ncpus = oz_wk_prefs_ncpus(&r->prefs, r->host.ncpus);
 

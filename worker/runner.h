@@ -50,6 +50,10 @@ typedef struct oz_wk_runner {
     oz_wk_jobs jobs;
     atomic_int suspend;   /* oz_wk_suspend, read by compute threads */
     oz_wk_fetch fetch;    /* when calls may be made (fetch.c) */
+    oz_wk_control ctl;    /* the volunteer's orders (control.c), as last read */
+    oz_wk_control_stamp ctl_stamp;
+    int64_t update_done;  /* the ctl.update_seq the last work request answered */
+    bool ctl_bad_logged;
     char last_error[512]; /* the last failure, for status */
     double last_status, last_probe;
     bool idle_unreadable_logged, no_work_logged, disk_full_logged, priority_logged;

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,18 @@ int oz_wk_path(char *buf, size_t len, const char *fmt, ...)
     return n < 0 || (size_t)n >= len ? OZ_WK_EINVAL : OZ_WK_OK;
 }
 
+/* Whether this process runs as the service's own user (the packages'
+ * ozma-worker), whose directory is the service's whatever HOME says: so
+ * `sudo -u ozma-worker ozma-worker attach URL` writes the one account.json
+ * the service reads. */
+static bool is_service_user(void)
+{
+    char buf[1024];
+    struct passwd pw, *found = NULL;
+    return getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found &&
+           strcmp(found->pw_name, OZ_WK_SERVICE_USER) == 0;
+}
+
 int oz_wk_dir_default(char *buf, size_t len, char *why, size_t whylen)
 {
     const char *sd = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory= */
@@ -47,8 +60,8 @@ int oz_wk_dir_default(char *buf, size_t len, char *why, size_t whylen)
         /* several directories are separated by ':'; ours is the first */
         size_t n = strcspn(sd, ":");
         rc = oz_wk_path(buf, len, "%.*s", (int)n, sd);
-    } else if (geteuid() == 0)
-        rc = oz_wk_path(buf, len, "/var/lib/ozma-worker");
+    } else if (geteuid() == 0 || is_service_user())
+        rc = oz_wk_path(buf, len, OZ_WK_SERVICE_DIR);
     else if (xdg && xdg[0] == '/')
         rc = oz_wk_path(buf, len, "%s/ozma-worker", xdg);
     else if (home && home[0] == '/')

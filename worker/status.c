@@ -103,6 +103,8 @@ static json_t *status_json(oz_wk_runner *r, bool running)
     json_object_set_new(st, "next_work_request",
                         r->fetch.work_at > now ? json_real(r->fetch.work_wall) : json_null());
     json_object_set_new(st, "cpu_throttle", json_real(r->prefs.cpu_throttle));
+    json_object_set_new(st, "control_seq", json_integer((json_int_t)r->ctl.seq));
+    json_object_set_new(st, "no_more_work", json_boolean(r->ctl.no_more_work));
     return st;
 }
 
@@ -217,8 +219,18 @@ int oz_wk_status_collect(const char *dir, double timeout_s, json_t **out, char *
             json_object_set_new(st, "pid", json_integer(pid));
         }
     }
-    if (!st && !(st = from_tasks(dir, &a, why, whylen)))
-        return OZ_WK_ENOMEM;
+    if (!st) {
+        oz_wk_control c;
+        char cwhy[256];
+        if (!(st = from_tasks(dir, &a, why, whylen)))
+            return OZ_WK_ENOMEM;
+        if (oz_wk_control_load(dir, &c, cwhy, sizeof cwhy) == OZ_WK_OK) {
+            json_object_set_new(st, "suspended",
+                                c.suspended ? json_string(oz_wk_suspend_name(OZ_SUSPEND_REQUESTED))
+                                            : json_null());
+            json_object_set_new(st, "no_more_work", json_boolean(c.no_more_work));
+        }
+    }
     if (pid > 0 && !json_object_get(st, "pid"))
         json_object_set_new(st, "pid", json_integer(pid));
     json_object_set_new(st, "host_name", json_string(a.host_name));
@@ -274,6 +286,12 @@ void oz_wk_status_print(const json_t *st, FILE *f)
     const char *susp = str(st, "suspended", NULL);
     if (susp)
         fprintf(f, "Computing  suspended: %s\n", susp);
+    else
+        fprintf(f, "Computing  %s\n",
+                json_is_true(json_object_get(st, "running")) ? "running" : "not running");
+    fprintf(f, "Work fetch %s\n", json_is_true(json_object_get(st, "no_more_work"))
+                                      ? "no more work (ozma-worker allowmorework to resume)"
+                                      : "allowed");
     json_t *bo = json_object_get(st, "backoff_until");
     if (json_is_number(bo)) {
         utc(b1, sizeof b1, json_number_value(bo));

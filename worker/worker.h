@@ -21,6 +21,7 @@
  *   jobs.c      the loop's task table (runner.h, internal to the loop)
  *   transfer.c  the loop's scheduler calls: downloads, uploads, error reports
  *   status.c    status.json: written by `run`, read by `ozma-worker status`
+ *   control.c   control.json: suspend, resume, update, (no|allow)morework
  *
  * State directory layout (every file written durably: temporary file, fsync,
  * rename):
@@ -28,6 +29,7 @@
  *   DIR/account.json              url, account and host ids and keys (0600)
  *   DIR/lock                      fcntl-locked by the running worker, holds its pid
  *   DIR/status.json               written by the running worker every few seconds
+ *   DIR/control.json              the volunteer's orders: suspended, no more work, update
  *   DIR/tasks/REPLICA/task.json   the assignment and its state
  *   DIR/tasks/REPLICA/unit.ozwu   the verified unit (unit.ozwu.part while downloading)
  *   DIR/tasks/REPLICA/checkpoint.json  the search state at the last checkpoint
@@ -89,6 +91,10 @@ void oz_wk_nap(double seconds, const atomic_int *stop, const atomic_int *quit);
 /* ---- preferences (prefs.c) ----------------------------------------------------- */
 
 #define OZ_WK_PATH_MAX 512u
+/* The system service's user and directory (deploy/ozma-worker.service, the
+ * package): root and that user default to the directory. */
+#define OZ_WK_SERVICE_USER "ozma-worker"
+#define OZ_WK_SERVICE_DIR "/var/lib/ozma-worker"
 
 typedef struct oz_wk_prefs {
     unsigned max_cpus;               /* cores to use; 0 means "use max_cpus_pct" */
@@ -362,6 +368,7 @@ typedef enum oz_wk_suspend {
     OZ_SUSPEND_NONE = 0,
     OZ_SUSPEND_USER_ACTIVE,
     OZ_SUSPEND_BATTERY,
+    OZ_SUSPEND_REQUESTED, /* `ozma-worker suspend` */
 } oz_wk_suspend;
 
 const char *oz_wk_suspend_name(int why);
@@ -439,5 +446,48 @@ int oz_wk_status_collect(const char *dir, double timeout_s, json_t **out, char *
 
 /* Human-readable rendering of oz_wk_status_collect's JSON. */
 void oz_wk_status_print(const json_t *st, FILE *f);
+
+/* ---- control (control.c) ------------------------------------------------------------ */
+
+/* DIR/control.json: what the volunteer told the worker.  Every command bumps
+ * seq; the running worker acknowledges it as status.json's control_seq. */
+typedef struct oz_wk_control {
+    int64_t seq;        /* bumped by every command */
+    int64_t update_seq; /* bumped by `update`: contact the scheduler now */
+    bool suspended;     /* `suspend` (true) / `resume` (false) */
+    bool no_more_work;  /* `nomorework` (true) / `allowmorework` (false) */
+} oz_wk_control;
+
+/* Which version of control.json the worker last read. */
+typedef struct oz_wk_control_stamp {
+    bool seen;
+    uint64_t ino;
+    int64_t mtime_s, mtime_ns, size;
+} oz_wk_control_stamp;
+
+/* control.json's text (len bytes, at most 4096; name labels messages) into
+ * *c, strictly: every field, nothing else, in range; OZ_WK_EFORMAT naming
+ * the file otherwise, *c then unspecified. */
+int oz_wk_control_parse(const char *text, size_t len, const char *name, oz_wk_control *c,
+                        char *why, size_t whylen);
+/* control.json: load (missing: all zero, OZ_WK_OK) and save durably. */
+int oz_wk_control_load(const char *dir, oz_wk_control *c, char *why, size_t whylen);
+int oz_wk_control_save(const char *dir, const oz_wk_control *c, char *why, size_t whylen);
+
+/* May this user control the worker of dir?  Its owner and root may;
+ * OZ_WK_ESTATE naming the owner otherwise. */
+int oz_wk_control_permitted(const char *dir, char *why, size_t whylen);
+
+/* The running worker's check, each turn: 1 when control.json changed since
+ * *stamp (and *c holds it now), 0 when not, a negative error (file
+ * unreadable, malformed, or owned by another user; *c unchanged). */
+int oz_wk_control_watch(const char *dir, oz_wk_control_stamp *stamp, oz_wk_control *c, char *why,
+                        size_t whylen);
+
+/* One command (verb: suspend, resume, update, nomorework, allowmorework):
+ * records it in control.json and waits up to wait_s for a running worker
+ * to acknowledge it; msg gets the sentence to print. */
+int oz_wk_control_send(const char *dir, const char *verb, double wait_s, char *msg, size_t msglen,
+                       char *why, size_t whylen);
 
 #endif /* OZMA_WORKER_H */

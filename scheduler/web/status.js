@@ -46,7 +46,11 @@
          card('units validated', num(st.units.validated) + ' / ' + num(st.units.total)),
          card('units in error', num(st.units.error)),
          card('active hosts (24 h)', num(st.hosts_active)),
-         card('results in the last hour', num(st.results.last_hour)));
+         card('results in the last hour', num(st.results.last_hour)),
+         card('replicas per validated unit', st.adaptive.replicas_per_validated.toFixed(2)),
+         card('trusted hosts', num(st.adaptive.trusted_hosts)),
+         card('canaries found / missed', num(st.adaptive.canaries_found) + ' / ' +
+              num(st.adaptive.canaries_missed)));
     fill('jobs', table([
       {label: 'Job', cell: (j) => j[0]},
       {label: 'What it does', cell: (j) => j[1]},
@@ -72,7 +76,13 @@
          card('requests answered', num(s.requests)),
          card('requests in flight', num(s.in_flight)),
          card('HTTP threads', num(s.http_threads)),
-         card('log level', s.log_level));
+         card('log level', s.log_level),
+         card('replicas per validated unit', s.adaptive.replicas_per_validated.toFixed(2)),
+         card('trusted hosts', num(s.adaptive.trusted_hosts)),
+         card('canaries found / missed', num(s.adaptive.canaries_found) + ' / ' +
+              num(s.adaptive.canaries_missed)),
+         card('spot checks passed / failed', num(s.adaptive.spot_checks_passed) + ' / ' +
+              num(s.adaptive.spot_checks_failed)));
     const jobs = s.jobs || {};
     const pass = (name) => {
       const h = jobs[name];

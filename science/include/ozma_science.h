@@ -306,6 +306,19 @@ bool oz_sci_search_finished(const oz_sci_search *s);
  * lacks one of these was not computed by this kernel. */
 unsigned oz_sci_best_types(const oz_sci_config *cfg, uint64_t n, double sample_rate);
 
+/* Spot checks (a server re-running a few steps of a host's search,
+ * scheduler/spot.c): forgets what the search found so far and positions it
+ * at `step`, so that the next oz_sci_search_step runs that step alone and
+ * oz_sci_search_result then holds that step's detections only (merged
+ * within the step as ever).  OZ_SCI_EINVAL when step is past the plan or
+ * in the seti mode, OZ_SCI_ENOMEM. */
+int oz_sci_search_seek(oz_sci_search *s, size_t step);
+/* The step nearest the chirp rate chirp_hz_s among those that search FFT
+ * length fft_len (any length the plan lacks: all steps; clamped to the
+ * plan), and the rate step `step` searches (Hz/s); 0 in the seti mode. */
+size_t oz_sci_search_step_of(const oz_sci_search *s, double chirp_hz_s, uint32_t fft_len);
+double oz_sci_search_step_chirp(const oz_sci_search *s, size_t step);
+
 /* Runs the next step; 0, or OZ_SCI_EINVAL when already finished. */
 int oz_sci_search_step(oz_sci_search *s);
 
@@ -337,6 +350,17 @@ int oz_sci_search_save(const oz_sci_search *s, char **out);
 /* Restores a state saved by oz_sci_search_save into a search made for the
  * same samples and configuration (checked: OZ_SCI_EMISMATCH otherwise). */
 int oz_sci_search_restore(oz_sci_search *s, const char *state, char *why, size_t whylen);
+
+/* ---- FFTW wisdom ------------------------------------------------------------- */
+
+/* What FFTW's planner learned of this machine, as text (wisdom.c), so a
+ * later process plans at once.  Process-wide, and not locked by FFTW: call
+ * these only while no other thread is in oz_sci_search_new.  Import merges
+ * (all or nothing: OZ_SCI_EPARSE leaves the wisdom as it was); export
+ * returns a malloc'd NUL-terminated string (NULL: out of memory). */
+#define OZ_SCI_WISDOM_MAX (4u << 20)
+int oz_sci_wisdom_import(const char *text, size_t len, char *why, size_t whylen);
+char *oz_sci_wisdom_export(void);
 
 /* ---- test signals --------------------------------------------------------- */
 

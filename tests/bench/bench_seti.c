@@ -13,13 +13,14 @@
  * for this benchmark, building SETI@home's client from source); the target
  * is a fifth of that.
  *
- *   bench_seti [--every K] [--planner estimate|measure|patient] [UNIT.sah RESULT.sah]
+ *   bench_seti [--every K] [--planner estimate|measure|patient] [--fft-wisdom FILE]
+ *              [UNIT.sah RESULT.sah]
  *
  * --every K runs one step in K (a quick estimate: times scale by K; the
  * signal comparison is then partial).  The planner defaults to measure, as
- * the seti configuration asks and the worker plans (it keeps no FFTW wisdom
- * between units yet; patient plans cut FFTW's time by about 15 % here, for
- * about 230 s of planning).
+ * the seti configuration asks.  --fft-wisdom FILE keeps FFTW's wisdom in
+ * FILE, as ozma-search --fft-wisdom does: the first run with patient plans
+ * pays their planning (minutes) and writes it; later runs plan at once.
  */
 #include <math.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
     const char *ref = OZ_TEST_SETI_DIR "/reference_result_unit.sah";
     size_t every = 1;
     oz_fft_planner planner = OZ_FFT_MEASURE;
+    const char *wisdom = NULL;
     int pos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
@@ -75,10 +77,13 @@ int main(int argc, char **argv)
             planner = strcmp(p, "estimate") == 0  ? OZ_FFT_ESTIMATE
                       : strcmp(p, "patient") == 0 ? OZ_FFT_PATIENT
                                                   : OZ_FFT_MEASURE;
+        } else if (strcmp(argv[i], "--fft-wisdom") == 0 && i + 1 < argc) {
+            wisdom = argv[++i];
         } else if (argv[i][0] != '-' && pos < 2) {
             *(pos++ ? &ref : &unit) = argv[i];
         } else {
-            fprintf(stderr, "usage: bench_seti [--every K] [--planner P] [UNIT.sah RESULT.sah]\n");
+            fprintf(stderr, "usage: bench_seti [--every K] [--planner P] [--fft-wisdom FILE] "
+                            "[UNIT.sah RESULT.sah]\n");
             return 2;
         }
     }
@@ -103,6 +108,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (wisdom && oz_wu_wisdom_load(wisdom, why, sizeof why)) {
+        fprintf(stderr, "bench_seti: %s\n", why);
+        return 1;
+    }
     double t0 = cpu_now();
     oz_sci_search *s = NULL;
     if (oz_sci_search_new(&cfg, iq, n, info->sample_rate, info->center_hz, &s, why, sizeof why)) {
@@ -110,14 +119,19 @@ int main(int argc, char **argv)
         return 1;
     }
     double plan_s = cpu_now() - t0;
+    if (wisdom && oz_wu_wisdom_save(wisdom, why, sizeof why)) {
+        fprintf(stderr, "bench_seti: %s\n", why);
+        return 1;
+    }
     oz_seti_run *run = oz_sci_search_seti(s);
     size_t steps = oz_sci_search_steps(s);
     printf("plan: %zu chirp steps, %.3e FLOP of FFT work and detection (deterministic), "
-           "planning %.1f s (%s)\n",
+           "planning %.1f s (%s%s)\n",
            steps, (double)oz_sci_search_flops(s), plan_s,
            planner == OZ_FFT_ESTIMATE  ? "estimate"
            : planner == OZ_FFT_PATIENT ? "patient"
-                                       : "measure");
+                                       : "measure",
+           wisdom ? ", with FFTW wisdom kept in the file" : "");
     fflush(stdout);
     for (size_t k = every / 2; k < steps;
          k += every) { /* not always step 0: it holds every length */

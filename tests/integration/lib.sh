@@ -69,6 +69,17 @@ no_sanitizer_report() {
         || pass "no sanitizer report"
 }
 
+# py_test NAME SCRIPT SECONDS: a test whose work is a python script run as
+# `python3 SCRIPT BIN WORK` (BIN and WORK set by the caller) within SECONDS;
+# then no sanitizer report in WORK/server.log, and the verdict.  Exit 77
+# (skipped) without python3.
+py_test() {
+    command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+    timeout -k 5 "$3" python3 "$2" "$BIN" "$WORK" || fail "$(basename "$2") failed"
+    [[ -f $WORK/server.log ]] && no_sanitizer_report "$WORK/server.log"
+    finish "$1"
+}
+
 # finish NAME: the script's verdict from FAILURES.
 finish() {
     if [[ $FAILURES -ne 0 ]]; then

@@ -263,8 +263,8 @@ UNIT_COUNTS_SQL = """SELECT count(*) FROM units u
      OR n_success != (SELECT count(*) FROM replicas r WHERE r.unit_id = u.id AND r.outcome = 1)"""
 
 
-def undo_migration_10(c):
-    """Drops what schema 10 (candidates) added, on an open connection c."""
+def undo_migration_12(c):
+    """Drops what schema 12 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
     c.execute("DROP TABLE rfi_bins")
     for idx in ("signals_time", "signals_bary", "signals_candidate"):
@@ -295,7 +295,16 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
-        undo_migration_10(c)
+        undo_migration_12(c)
+        c.execute("DROP TABLE canaries")  # migration 11
+        c.execute("DROP TABLE spot_stats")
+        c.execute("ALTER TABLE replicas DROP COLUMN spot")
+        for col in ("consecutive_valid", "n_valid", "n_invalid", "n_error", "quota_halvings"):
+            c.execute("ALTER TABLE hosts DROP COLUMN " + col)
+        c.execute("ALTER TABLE datasets DROP COLUMN adaptive")
+        c.execute("ALTER TABLE units DROP COLUMN single")
+        for col in ("banned", "ban_reason"):  # migration 10
+            c.execute("ALTER TABLE hosts DROP COLUMN " + col)
         c.execute("PRAGMA user_version = 3")
         c.commit()
     finally:
@@ -445,13 +454,14 @@ def scenario_cheating(tmp, rec, truth):
         # every unit into its class, migration 5 leaves the counting of
         # running and successful replicas to the server's statements
         # (migration 6 keys team names, 7 counts hosts' returned results, 8
-        # indexes hosts' replicas in progress, 9 marks bad unit files), and
+        # indexes hosts' replicas in progress, 9 marks bad unit files, 10
+        # banned hosts, 11 adaptive replication, 12 candidates), and
         # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(10,)], "a schema-3 database is migrated to 10")
+        check(db(d, "PRAGMA user_version") == [(12,)], "a schema-3 database is migrated to 12")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)
@@ -928,5 +938,5 @@ def main():
     print("all scheduler flow checks passed")
 
 
-if __name__ == "__main__":  # cand_survey.py imports the helpers
+if __name__ == "__main__":  # cand_survey.py and sched_adaptive.py import the helpers
     main()

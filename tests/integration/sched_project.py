@@ -1,14 +1,32 @@
-# sched_project.py - what sched_crash.py and sched_soak.py share (imported,
-# not a test itself): a real project of small units with every unit's
-# result computed beforehand, a server started and killed, and a small
-# keep-alive client.  The clients upload real results, so the checker and
-# the validator do their real work and units end validated.
+# sched_project.py - what sched_crash.py, sched_soak.py and sched_fuzz.py
+# share (imported, not a test itself): a real project of small units with
+# every unit's result computed beforehand, a server started and killed, a
+# small keep-alive client, and the ok/FAIL checks.  The clients upload
+# real results, so the checker and the validator do their real work and
+# units end validated.
 import concurrent.futures
 import hashlib
 import http.client
 import json
 import os
 import subprocess
+import sys
+
+
+class Checks:
+    """check(cond, msg) prints "ok: msg", or "FAIL: msg" on stderr and
+    counts it in .failures; returns cond."""
+
+    def __init__(self):
+        self.failures = 0
+
+    def __call__(self, cond, msg):
+        if cond:
+            print("ok: " + msg)
+        else:
+            self.failures += 1
+            print("FAIL: " + msg, file=sys.stderr)
+        return cond
 
 
 def make_project(bin_dir, work, samples, unit_samples, config, quorum=2, replicas=2):

@@ -39,6 +39,9 @@ expect_exit2 "$SERVER" "init on a non-empty directory" "not empty" init "$WORK/f
 expect_exit2 "$SERVER" "bad subcommand" "unknown command" frobnicate && pass "unknown command"
 "$SERVER" --help | grep -q SYNOPSIS && "$SERVER" load --help | grep -q -- --quorum \
     && "$SERVER" serve --help | grep -q -- --port && pass "--help" || fail "--help"
+V=$("$SERVER" --version)
+[[ $V =~ ^ozma-server\ [0-9]+\.[0-9]+\.[0-9]+\ \(ozma-kernel/[0-9]+,\ database\ schema\ [0-9]+\)$ ]] &&
+    [[ $("$SERVER" -V) == "$V" ]] && pass "--version: $V" || fail "--version: $V"
 
 # ---- load ----
 "$BIN/ozma-synth" --out "$WORK/rec" --samples 163840 --datatype ci8 \

@@ -140,18 +140,27 @@ db("DROP INDEX replicas_host_running")  # migration 8's
 db("DROP INDEX units_file_bad")  # migration 9's
 for col in ("file_bad", "file_bad_time"):
     db("ALTER TABLE units DROP COLUMN " + col)
-db("DROP TABLE candidates")  # migration 10's
+db("DROP TABLE candidates")  # migration 12's
 db("DROP TABLE rfi_bins")
 for idx in ("signals_time", "signals_bary", "signals_candidate"):
     db("DROP INDEX " + idx)
 for col in ("ra_deg", "dec_deg", "pixel", "freq_bary_hz", "candidate_id"):
     db("ALTER TABLE signals DROP COLUMN " + col)
 db("ALTER TABLE datasets DROP COLUMN sky")
+db("DROP TABLE canaries")  # migration 11's
+db("DROP TABLE spot_stats")
+db("ALTER TABLE replicas DROP COLUMN spot")
+for col in ("consecutive_valid", "n_valid", "n_invalid", "n_error", "quota_halvings"):
+    db("ALTER TABLE hosts DROP COLUMN " + col)
+db("ALTER TABLE datasets DROP COLUMN adaptive")
+db("ALTER TABLE units DROP COLUMN single")
+for col in ("banned", "ban_reason"):  # migration 10's
+    db("ALTER TABLE hosts DROP COLUMN " + col)
 db("PRAGMA user_version = 5")
 db("INSERT INTO teams(name, created) VALUES(?, 0), (?, 0), (?, 0)", "\uff2f\uff3a\uff2d\uff21 team",
    "Ozma\u200dTeam", "Quiet Ones")
 s = Server()
-check(db("PRAGMA user_version") == [(10,)], "a schema-5 database is migrated to 10")
+check(db("PRAGMA user_version") == [(12,)], "a schema-5 database is migrated to 12")
 keys = dict(db("SELECT name, name_key FROM teams"))
 check(keys == {"Ozma Team": "ozma team", "\uff2f\uff3a\uff2d\uff21 team": None,
                "Ozma\u200dTeam": None, "SETI fans": "seti fans", "Quiet Ones": "quiet ones"},

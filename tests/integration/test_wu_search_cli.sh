@@ -96,6 +96,28 @@ else
     fail "search exited $? : $(cat "$WORK/err.txt")"
 fi
 
+# ---- --fft-wisdom: written after planning, the same result, garbage refused ----
+if "$SEARCH" "${SMALL[@]}" --planner measure --fft-wisdom "$WORK/wisdom" "$WORK/tone.cf32" \
+    >"$WORK/w1.json" 2>"$WORK/err.txt"; then
+    if head -c 5 "$WORK/wisdom" 2>/dev/null | grep -q '^(fftw'; then
+        pass "--fft-wisdom: FFTW's wisdom written ($(stat -c %s "$WORK/wisdom") bytes)"
+    else
+        fail "--fft-wisdom: no wisdom in the file"
+    fi
+    before=$(stat -c %i "$WORK/wisdom")
+    "$SEARCH" "${SMALL[@]}" --planner measure --fft-wisdom "$WORK/wisdom" "$WORK/tone.cf32" \
+        >"$WORK/w2.json" 2>"$WORK/err.txt" || fail "--fft-wisdom, second run: $(cat "$WORK/err.txt")"
+    [[ $(stat -c %i "$WORK/wisdom") == "$before" ]] && pass "--fft-wisdom: unchanged, not rewritten" ||
+        fail "--fft-wisdom: rewritten though nothing new was learned"
+    check_spike "$WORK/w2.json" && pass "--fft-wisdom: the spike as without it" ||
+        fail "--fft-wisdom: the tone is not found with kept wisdom"
+else
+    fail "--fft-wisdom: $(cat "$WORK/err.txt")"
+fi
+echo "not wisdom" >"$WORK/badwisdom"
+expect_bad "--fft-wisdom of garbage" "--fft-wisdom: $WORK/badwisdom: not wisdom" "${SMALL[@]}" \
+    --fft-wisdom "$WORK/badwisdom" "$WORK/tone.cf32"
+
 # ---- --out writes a complete file and leaves no temporary behind -------------
 mkdir "$WORK/outdir"
 if "$SEARCH" "${SMALL[@]}" --out "$WORK/outdir/result.json" "$WORK/tone.cf32" \

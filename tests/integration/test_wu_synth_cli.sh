@@ -127,4 +127,20 @@ fi
 
 "$SYNTH" --help | grep -q "SYNOPSIS" && pass "--help" || fail "--help"
 
+# The summary line on stdout; no progress bar when stderr is not a terminal;
+# a progress bar ending at 100 % when it is (script(1) gives it one).
+"$SYNTH" --out "$WORK/sum" --samples 2^18 --datatype ci8 --spike f=100,drift=0,snr=1 \
+    >"$WORK/sum.out" 2>"$WORK/sum.err"
+grep -qE "^wrote $WORK/sum.sigmf-data: 262144 ci8 samples \(26\.8 s at 9765\.625 Hz\), 1 signal injected, truth in $WORK/sum.truth.json, in [0-9.]+ s$" \
+    "$WORK/sum.out" && [[ $(wc -l <"$WORK/sum.out") -eq 1 && ! -s $WORK/sum.err ]] &&
+    pass "one summary line: $(cat "$WORK/sum.out")" ||
+    fail "summary: $(cat "$WORK/sum.out" "$WORK/sum.err")"
+"$SYNTH" -q --out "$WORK/sumq" --samples 4096 >"$WORK/sumq.out" 2>&1
+[[ ! -s $WORK/sumq.out ]] && pass "-q: silent" || fail "-q printed: $(cat "$WORK/sumq.out")"
+if command -v script >/dev/null; then
+    script -qec "$SYNTH --out $WORK/tty --samples 2^20" /dev/null >"$WORK/tty.out" 2>&1 || true
+    grep -q "100.0%" "$WORK/tty.out" && grep -q "^wrote" <(tr '\r' '\n' <"$WORK/tty.out") &&
+        pass "a terminal gets a progress bar to 100 %" || fail "no progress bar: $(cat "$WORK/tty.out")"
+fi
+
 finish "ozma-synth"

@@ -4,8 +4,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "support.h"
+
+#include "ozma_workunits.h"
 
 float *oz_test_noise(size_t n, uint64_t seed, double noise_power)
 {
@@ -95,4 +98,18 @@ void oz_test_dump(const oz_sci_result *r)
             fprintf(stderr, "  best %-8s L=%-6u f=%.4f c=%.4f t=%.3f score=%.3f\n",
                     oz_sig_type_name((oz_sig_type)t), r->best[t].fft_len, r->best[t].freq_hz,
                     r->best[t].chirp_hz_s, r->best[t].time_s, r->best[t].score);
+}
+
+char *oz_test_result_text(const oz_sci_result *r)
+{
+    oz_wu_result w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.unit_id, sizeof w.unit_id, "u-0001");
+    w.result = *r; /* borrowed: not cleared here */
+    json_t *j = oz_wu_result_to_json(&w);
+    assert_non_null(j);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    assert_non_null(text);
+    return text;
 }

@@ -34,6 +34,10 @@ void oz_test_config_seti_small(oz_sci_config *cfg);
 void oz_test_search(const oz_sci_config *cfg, const float *iq, size_t n, double fs, double f0,
                     oz_sci_result *out);
 
+/* r as the JSON text of a result file (unit "u-0001"), malloc'd: what a
+ * host uploads, for the validator's tests. */
+char *oz_test_result_text(const oz_sci_result *r);
+
 /* The strongest reported signal of type t with |freq_hz - freq| <= tol Hz
  * (freq absolute), or NULL. */
 const oz_signal *oz_test_find(const oz_sci_result *r, oz_sig_type t, double freq, double tol);

@@ -2,8 +2,10 @@
  * test_sched_parse.c - the scheduler's pure parsers and checks: durations
  * (load --deadline), tokens and the Bearer header (auth.c), byte ranges and
  * unit file names (units_file.c), path ids (http.c), user strings (text.c),
- * the project.json loader (project.c) and the rate limiter's buckets
- * (ratelimit.c).  Each accepts exactly one spelling and refuses the rest.
+ * the project.json loader and in-memory parser (project.c), the routing
+ * (oz_http_route_status), query integers and paging cursors (api_read.c)
+ * and the rate limiter's buckets (ratelimit.c).  Each accepts exactly one
+ * spelling and refuses the rest.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +321,184 @@ static void project_config_is_strict(void **state)
                      OZ_SCHED_ENOTFOUND);
 }
 
+static int route(const char *method, const char *url, int64_t *id, const char **file, char *allow,
+                 size_t allowlen)
+{
+    return oz_http_route_status(method, url, id, file, allow, allowlen);
+}
+
+static void routes_answer_their_methods_and_name_the_others(void **state)
+{
+    (void)state;
+    int64_t id;
+    const char *file;
+    char allow[64];
+    assert_int_equal(route("POST", "/api/v1/work", &id, &file, allow, sizeof allow), 200);
+    assert_int_equal(id, 0);
+    assert_null(file);
+    assert_int_equal(route("PUT", "/api/v1/replicas/42/result", &id, &file, allow, sizeof allow),
+                     200);
+    assert_int_equal(id, 42);
+    assert_int_equal(route("POST", "/api/v1/teams/7/join", &id, &file, allow, sizeof allow), 200);
+    assert_int_equal(id, 7);
+    /* HEAD is answered wherever GET is */
+    assert_int_equal(route("HEAD", "/api/v1/status", &id, &file, allow, sizeof allow), 200);
+    assert_int_equal(route("GET", "/units/rec-000001.ozwu", &id, &file, allow, sizeof allow), 200);
+    assert_string_equal(file, "rec-000001.ozwu");
+    assert_int_equal(route("GET", "/static/app.js", &id, &file, allow, sizeof allow), 200);
+    assert_string_equal(file, "app.js");
+    /* ids: 1 .. 2^53, plain decimals */
+    assert_int_equal(
+        route("GET", "/api/v1/hosts/9007199254740992", &id, &file, allow, sizeof allow), 200);
+    assert_int_equal(id, INT64_C(9007199254740992));
+
+    /* a known path with another method: 405 naming the methods it has */
+    assert_int_equal(route("GET", "/api/v1/replicas/42/result", &id, &file, allow, sizeof allow),
+                     405);
+    assert_string_equal(allow, "PUT");
+    assert_int_equal(route("DELETE", "/api/v1/teams", &id, &file, allow, sizeof allow), 405);
+    assert_string_equal(allow, "POST, GET");
+    assert_int_equal(route("get", "/api/v1/status", &id, &file, allow, sizeof allow), 405);
+    assert_string_equal(allow, "GET");
+    /* a short allow buffer is cut, never overrun, and still 405 */
+    char small[3] = {'x', 'x', 'x'};
+    assert_int_equal(route("GET", "/api/v1/work", &id, &file, small, 3), 405);
+    assert_string_equal(small, "PO");
+
+    /* what is not a route: 404, with nothing allowed */
+    assert_int_equal(route("GET", "/", &id, &file, allow, sizeof allow), 200); /* home page */
+    const char *none[] = {"",
+                          "/api/v1/status/",
+                          "//api/v1/status",
+                          "/api/v1/STATUS",
+                          "/api/v1/status?x=1", /* the query is never part of the url */
+                          "/api/v1/hosts/0",
+                          "/api/v1/hosts/01",
+                          "/api/v1/hosts/-1",
+                          "/api/v1/hosts/+1",
+                          "/api/v1/hosts/1x",
+                          "/api/v1/hosts/9007199254740993",
+                          "/api/v1/hosts/99999999999999999999",
+                          "/api/v1/hosts/",
+                          "/api/v1/replicas//result",
+                          "/units/",
+                          "/units/a/b.ozwu",
+                          "/api/v1/work/x",
+                          "api/v1/work"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        memset(allow, 'x', sizeof allow);
+        int st = route("GET", none[i], &id, &file, allow, sizeof allow);
+        if (st != 404 || allow[0] != '\0')
+            fail_msg("\"%s\": %d, allow \"%.20s\"", none[i], st, allow);
+        assert_int_equal(route("POST", none[i], &id, &file, allow, sizeof allow), 404);
+    }
+}
+
+static long qint(const char *v, long min, long max)
+{
+    long out = -12345;
+    return oz_http_int_parse(v, min, max, &out) == 0 ? out : -12345;
+}
+
+static void query_integers_are_plain_decimals_in_range(void **state)
+{
+    (void)state;
+    assert_int_equal(qint("1", 1, 500), 1);
+    assert_int_equal(qint("500", 1, 500), 500);
+    assert_int_equal(qint("60", 60, 86400), 60);
+    assert_int_equal(qint("86400", 60, 86400), 86400);
+    assert_int_equal(qint("007", 1, 500), 7); /* leading zeros are the same number */
+    const char *bad[] = {"0",
+                         "501",
+                         "",
+                         " 1",
+                         "1 ",
+                         "\t5",
+                         "\n5",
+                         "+1",
+                         "-1",
+                         "-0",
+                         "1.0",
+                         "1e2",
+                         "0x10",
+                         "1,2",
+                         "one",
+                         "５",
+                         "1\x01",
+                         "99999999999999999999",
+                         "-99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (qint(bad[i], 1, 500) != -12345)
+            fail_msg("\"%s\" accepted as %ld", bad[i], qint(bad[i], 1, 500));
+    /* no sign even where the range would hold it (the API's rule); before
+     * the fix strtol's leading white space passed: ?limit=%095 was 5 */
+    assert_int_equal(qint("-1", -5, 5), -12345);
+    long out = 77;
+    assert_int_equal(oz_http_int_parse("x", 1, 500, &out), -1);
+    assert_int_equal(out, 77); /* untouched on failure */
+}
+
+static void paging_cursors_are_short_printable_ascii(void **state)
+{
+    (void)state;
+    char c64[65], c65[66];
+    memset(c64, 'a', 64);
+    c64[64] = '\0';
+    memset(c65, 'a', 65);
+    c65[65] = '\0';
+    assert_true(oz_http_cursor_valid("a"));
+    assert_true(oz_http_cursor_valid("eyJ0IjoxLCJpZCI6Mn0"));
+    assert_true(oz_http_cursor_valid("!~"));
+    assert_true(oz_http_cursor_valid(c64));
+    assert_false(oz_http_cursor_valid(c65));
+    assert_false(oz_http_cursor_valid(""));
+    assert_false(oz_http_cursor_valid("a b"));
+    assert_false(oz_http_cursor_valid("a\tb"));
+    assert_false(oz_http_cursor_valid("a\x7f"));
+    assert_false(oz_http_cursor_valid("caf\xc3\xa9"));
+}
+
+static void project_config_parses_only_the_bytes_it_is_given(void **state)
+{
+    (void)state;
+    oz_project_config c, keep;
+    char why[256];
+    /* len bounds the read: what follows is not looked at */
+    static const char text[] = "{\"port\": 81}trailing garbage";
+    oz_project_config_default(&c);
+    assert_int_equal(oz_project_config_parse(text, 12, "mem.json", &c, why, sizeof why), 0);
+    assert_int_equal(c.port, 81);
+    /* ... and nothing past it is read, a document cut short is refused */
+    oz_project_config_default(&c);
+    keep = c;
+    assert_int_not_equal(oz_project_config_parse(text, 11, "mem.json", &c, why, sizeof why), 0);
+    assert_memory_equal(&c, &keep, sizeof c);
+    assert_true(strncmp(why, "mem.json", 8) == 0);
+    /* a NUL inside the document, empty input, not JSON */
+    static const char nul[] = "{\"port\": 81}\0";
+    assert_int_not_equal(
+        oz_project_config_parse(nul, sizeof nul - 1, "n.json", &c, why, sizeof why), 0);
+    assert_true(strncmp(why, "n.json", 6) == 0);
+    assert_int_not_equal(oz_project_config_parse("", 0, "e.json", &c, why, sizeof why), 0);
+    assert_int_not_equal(oz_project_config_parse("\xff\xfe{}", 4, "b.json", &c, why, sizeof why),
+                         0);
+    assert_memory_equal(&c, &keep, sizeof c);
+    /* the size limit: exactly OZ_PROJECT_CONFIG_MAX bytes is read, one more is not */
+    char *big = malloc(OZ_PROJECT_CONFIG_MAX + 1);
+    assert_non_null(big);
+    memset(big, ' ', OZ_PROJECT_CONFIG_MAX + 1);
+    memcpy(big, "{\"port\": 82}", 12);
+    assert_int_equal(
+        oz_project_config_parse(big, OZ_PROJECT_CONFIG_MAX, "big.json", &c, why, sizeof why), 0);
+    assert_int_equal(c.port, 82);
+    oz_project_config_default(&c);
+    assert_int_equal(
+        oz_project_config_parse(big, OZ_PROJECT_CONFIG_MAX + 1, "big.json", &c, why, sizeof why),
+        OZ_SCHED_EINVAL);
+    assert_string_equal(why, "big.json: more than 65536 bytes");
+    free(big);
+}
+
 static void rate_limits_refill_and_separate_clients(void **state)
 {
     (void)state;
@@ -357,6 +537,10 @@ int main(void)
         cmocka_unit_test(path_ids_are_plain_positive_decimals),
         cmocka_unit_test(user_strings_follow_the_api_rule),
         cmocka_unit_test(project_config_is_strict),
+        cmocka_unit_test(routes_answer_their_methods_and_name_the_others),
+        cmocka_unit_test(query_integers_are_plain_decimals_in_range),
+        cmocka_unit_test(paging_cursors_are_short_printable_ascii),
+        cmocka_unit_test(project_config_parses_only_the_bytes_it_is_given),
         cmocka_unit_test(rate_limits_refill_and_separate_clients),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -246,7 +246,7 @@ static void settle(world *w, bool (*cond)(world *))
 static json_t *status(world *w)
 {
     json_t *st;
-    assert_int_equal(oz_store_status_json(w->s, (int64_t)time(NULL), &st), OZ_SCHED_OK);
+    assert_int_equal(oz_store_status_json(w->s, (int64_t)time(NULL), 10, &st), OZ_SCHED_OK);
     return st;
 }
 
@@ -1182,7 +1182,7 @@ static void a_bad_unit_file_withholds_the_unit_until_it_is_cleared(void **state)
                         "units/ds-000000.ozwu: SHA-256 00");
     json_decref(bad);
     oz_store_gauges g;
-    assert_int_equal(oz_store_gauges_read(w.s, now0, &g, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_store_gauges_read(w.s, now0, 10, &g, why, sizeof why), OZ_SCHED_OK);
     assert_int_equal(g.units_file_bad, 1);
     /* cleared, it is made whole again: its withdrawn replica does not count */
     assert_int_equal(oz_store_unit_file_mark(w.s, unit, NULL, now0, why, sizeof why), OZ_SCHED_OK);

@@ -22,20 +22,6 @@ typedef struct fixture {
     char *honest, *moved; /* result files' JSON texts */
 } fixture;
 
-static char *result_text(const oz_sci_result *r)
-{
-    oz_wu_result w;
-    memset(&w, 0, sizeof w);
-    snprintf(w.unit_id, sizeof w.unit_id, "u-0001");
-    w.result = *r; /* borrowed: not cleared here */
-    json_t *j = oz_wu_result_to_json(&w);
-    assert_non_null(j);
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    assert_non_null(text);
-    return text;
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -48,12 +34,12 @@ static int setup(void **state)
     oz_test_search(&f->cfg, iq, N, OZ_TEST_FS, OZ_TEST_F0, &r);
     free(iq);
     assert_true(r.nsignals > 0);
-    f->honest = result_text(&r);
+    f->honest = oz_test_result_text(&r);
     for (size_t i = 0; i < r.nsignals; i++)
         r.signals[i].freq_hz += 137.0;
     for (int t = 0; t < OZ_SIG_NTYPES; t++)
         r.best[t].freq_hz += r.has_best[t] ? 137.0 : 0.0;
-    f->moved = result_text(&r);
+    f->moved = oz_test_result_text(&r);
     oz_sci_result_clear(&r);
     json_t *cj = oz_sci_config_to_json(&f->cfg);
     assert_non_null(cj);
@@ -79,8 +65,9 @@ static int decide(const fixture *f, const char *const *texts, const int *before,
 {
     oz_validate_replica reps[8];
     for (size_t i = 0; i < n; i++)
-        reps[i] = (oz_validate_replica){(int64_t)i + 1, before ? before[i] : OZ_VALIDATE_INIT,
-                                        (char *)texts[i]};
+        reps[i] = (oz_validate_replica){.replica_id = (int64_t)i + 1,
+                                        .validate_state = before ? before[i] : OZ_VALIDATE_INIT,
+                                        .json = (char *)texts[i]};
     oz_validate_unit v = {.unit_rowid = 7,
                           .min_quorum = 2,
                           .flops = 1,
@@ -89,7 +76,10 @@ static int decide(const fixture *f, const char *const *texts, const int *before,
                           .canonical = canonical_before,
                           .replicas = reps,
                           .nreplicas = n};
-    return oz_validate_decide(&v, states, canonical);
+    int found, missed;
+    int rc = oz_validate_decide(&v, states, canonical, &found, &missed);
+    assert_int_equal(found + missed, 0); /* no canary */
+    return rc;
 }
 
 static void two_honest_replicas_agree(void **state)

@@ -405,6 +405,93 @@ static void site_and_track_round_trip(void **state)
     oz_wu_reader_close(r);
 }
 
+/* oz_wu_sigmf_meta_parse: the meta document alone, from memory. */
+static int meta(const char *text, size_t len, oz_wu_sigmf_meta *m, char *why, size_t whylen)
+{
+    return oz_wu_sigmf_meta_parse(text, len, "m.sigmf-meta", m, why, whylen);
+}
+
+static void a_meta_document_parses_from_memory_exactly(void **state)
+{
+    (void)state;
+    oz_wu_sigmf_meta m;
+    char why[512];
+    static const char min[] = "{\"global\": {" G_OK "}, \"captures\": [" C_OK "]}";
+    assert_int_equal(meta(min, strlen(min), &m, why, sizeof why), OZ_WU_OK);
+    assert_int_equal(m.format, OZ_WU_CI8);
+    assert_false(m.byte_swapped);
+    assert_true(m.sample_rate == 1000 && m.center_hz == 1e9);
+    assert_false(m.has_time);
+    assert_false(m.has_sky);
+    assert_false(m.has_dataset);
+    assert_int_equal(m.header_bytes, 0);
+    assert_int_equal(m.last_start, 0);
+
+    static const char full[] =
+        "{\"global\": {\"core:datatype\": \"ci16_be\", \"core:version\": \"1.0.0\","
+        " \"core:sample_rate\": 2.5e6, \"ozma:ra_deg\": 0, \"ozma:dec_deg\": -90},"
+        " \"captures\": [{\"core:sample_start\": 0, \"core:frequency\": 1420e6,"
+        " \"core:datetime\": \"2024-01-01T00:00:01.5Z\", \"core:header_bytes\": 16},"
+        " {\"core:sample_start\": 100, \"core:frequency\": 1420e6}]}";
+    assert_int_equal(meta(full, strlen(full), &m, why, sizeof why), OZ_WU_OK);
+    assert_int_equal(m.format, OZ_WU_CI16);
+    assert_true(m.byte_swapped);
+    assert_true(m.sample_rate == 2.5e6 && m.center_hz == 1420e6);
+    assert_true(m.has_time);
+    assert_int_equal(m.start_ns, INT64_C(1704067201500000000));
+    assert_true(m.has_sky && m.ra_deg == 0 && m.dec_deg == -90);
+    assert_int_equal(m.header_bytes, 16);
+    assert_int_equal(m.last_start, 100);
+
+    /* only len bytes are read: a document cut short is refused, and what
+     * follows it is never looked at */
+    char buf[sizeof min + 8];
+    memcpy(buf, min, sizeof min - 1);
+    memcpy(buf + sizeof min - 1, "garbage!", 8);
+    assert_int_equal(meta(buf, sizeof min - 1, &m, why, sizeof why), OZ_WU_OK);
+    assert_int_equal(meta(buf, sizeof min - 2, &m, why, sizeof why), OZ_WU_EFORMAT);
+    assert_int_equal(strncmp(why, "m.sigmf-meta", 12), 0);
+
+    /* boundaries of the sky position: [0, 360) and [-90, 90] */
+    static const char ra360[] =
+        "{\"global\": {" G_OK ", \"ozma:ra_deg\": 360, \"ozma:dec_deg\": 0},"
+        " \"captures\": [" C_OK "]}";
+    assert_int_equal(meta(ra360, strlen(ra360), &m, why, sizeof why), OZ_WU_EFORMAT);
+    assert_non_null(strstr(why, "ozma:ra_deg 360"));
+    static const char dec91[] =
+        "{\"global\": {" G_OK ", \"ozma:ra_deg\": 1, \"ozma:dec_deg\": 90.5},"
+        " \"captures\": [" C_OK "]}";
+    assert_int_equal(meta(dec91, strlen(dec91), &m, why, sizeof why), OZ_WU_EFORMAT);
+    assert_non_null(strstr(why, "ozma:dec_deg"));
+
+    /* garbage: each refused with a message naming the document, and the
+     * output zeroed */
+    static const struct {
+        const char *text;
+        size_t len;
+    } bad[] = {{"", 0},         {"null", 4},        {"\xff\xfe{}", 4},
+               {"{}", 2},       {"{\"global\"", 9}, {"{\"a\":1}\0{}", 10},
+               {"[[[[[[[[", 8}, {"1e999", 5}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&m, 0x5a, sizeof m);
+        why[0] = '\0';
+        int rc = meta(bad[i].text, bad[i].len, &m, why, sizeof why);
+        if (rc != OZ_WU_EFORMAT || strncmp(why, "m.sigmf-meta", 12) != 0)
+            fail_msg("case %zu: %d \"%s\"", i, rc, why);
+        assert_int_equal(m.sample_rate, 0);
+        assert_int_equal(m.header_bytes, 0);
+    }
+    /* the size limit comes before any parsing */
+    char *big = malloc(OZ_WU_META_MAX + 1);
+    assert_non_null(big);
+    memset(big, ' ', OZ_WU_META_MAX + 1);
+    assert_int_equal(meta(big, OZ_WU_META_MAX + 1, &m, why, sizeof why), OZ_WU_ELIMIT);
+    assert_string_equal(why, "m.sigmf-meta: more than 1048576 bytes");
+    memcpy(big, min, strlen(min));
+    assert_int_equal(meta(big, OZ_WU_META_MAX, &m, why, sizeof why), OZ_WU_OK);
+    free(big);
+}
+
 static void bad_data_files_are_refused(void **state)
 {
     (void)state;
@@ -546,6 +633,7 @@ int main(void)
         cmocka_unit_test(a_recording_is_named_by_stem_meta_or_data),
         cmocka_unit_test(header_bytes_and_dataset_name_are_honoured),
         cmocka_unit_test(bad_meta_files_are_refused_naming_the_field),
+        cmocka_unit_test(a_meta_document_parses_from_memory_exactly),
         cmocka_unit_test(bad_data_files_are_refused),
         cmocka_unit_test(site_and_track_round_trip),
         cmocka_unit_test(a_file_truncated_while_reading_is_an_error_not_a_short_read),

@@ -711,6 +711,16 @@ int oz_wu_sky_zb(const oz_wu_observer *o, double ra_deg, double dec_deg, double 
 void oz_wu_sky_observer_mix(const oz_wu_observer *a, const oz_wu_observer *b, double w,
                             oz_wu_observer *out);
 
+/* ---- FFTW wisdom in a file (wisdom.c) ------------------------------------------------ */
+
+/* Merges the wisdom in path into FFTW's (a missing file is no wisdom yet,
+ * OZ_WU_OK; OZ_WU_EFORMAT: not wisdom of this FFTW; the wisdom stays as it
+ * was).  oz_wu_wisdom_save writes FFTW's wisdom to path durably when it
+ * differs from the file's.  Neither while another thread plans a search
+ * (oz_sci_wisdom_import). */
+int oz_wu_wisdom_load(const char *path, char *why, size_t whylen);
+int oz_wu_wisdom_save(const char *path, char *why, size_t whylen);
+
 /* ---- synthetic recordings (ozma-synth) ------------------------------------------------ */
 
 /* One injected signal.  Frequencies are offsets from the centre at t = 0 of
@@ -742,6 +752,11 @@ typedef struct oz_wu_synth {
     oz_wu_site site;
     const oz_wu_pointing *track; /* a pointing track (the first point at 0 s), or NULL */
     size_t ntrack;
+
+    /* oz_wu_synth_write calls this (when set) after each chunk written, with
+     * the samples written so far: ozma-synth's progress bar. */
+    void (*progress)(void *arg, uint64_t done, uint64_t total);
+    void *progress_arg;
 } oz_wu_synth;
 
 /* Checks a synth description: positive rates, SNRs, periods, offsets inside

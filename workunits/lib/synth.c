@@ -406,6 +406,7 @@ int oz_wu_synth_write(const oz_wu_synth *s, const char *stem, const char *dataty
     if (rc != OZ_WU_OK)
         goto fail;
     float scale = (float)oz_wu_synth_scale(s, datatype, rms_lsb);
+    uint64_t done = 0;
     for (;;) {
         size_t got;
         oz_wu_synth_gen_next(g, buf, CHUNK, scale, &got);
@@ -414,6 +415,9 @@ int oz_wu_synth_write(const oz_wu_synth *s, const char *stem, const char *dataty
         rc = oz_wu_sigmf_append(w, buf, got, why, whylen);
         if (rc != OZ_WU_OK)
             goto fail;
+        done += got;
+        if (s->progress)
+            s->progress(s->progress_arg, done, s->nsamples);
     }
     if (clipped)
         *clipped = oz_wu_sigmf_clipped(w);

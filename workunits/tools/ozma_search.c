@@ -78,6 +78,7 @@ typedef struct options {
     oz_wu_raw_params raw; /* the headerless samples' parameters, when is_raw */
     bool is_raw;          /* --sample-rate given: the input is headerless samples */
     bool sah_out;         /* --result-format sah */
+    const char *wisdom;   /* --fft-wisdom FILE, or NULL */
 } options;
 
 /* In parts: C99 promises string literals of 4095 characters only. */
@@ -164,7 +165,7 @@ static const char *const epilogue_text[] = {
 /* ---- arguments ------------------------------------------------------------- */
 
 /* This program's own rows; the rest are the shared table's (ozma_cli.h). */
-enum { O_OUT = 1, O_RESULT_FORMAT, O_VERSION };
+enum { O_OUT = 1, O_RESULT_FORMAT, O_WISDOM, O_VERSION };
 
 static const oz_cli_opt own_opts[] = {
     {"out", 'o', "FILE", OZ_CLI_GENERAL, 0, O_OUT,
@@ -173,6 +174,10 @@ static const oz_cli_opt own_opts[] = {
     {"result-format", 0, "F", OZ_CLI_GENERAL, 0, O_RESULT_FORMAT,
      "json (default) or sah: SETI@home's result XML, as\nv8's reference_result_unit.sah (needs a "
      "start time)"},
+    {"fft-wisdom", 0, "FILE", OZ_CLI_GENERAL, 0, O_WISDOM,
+     "keep FFTW's wisdom in FILE: read before planning\n(when it exists), written back after "
+     "the search\nwhen the planner learned more, so a slow planner\n(\"planner\": \"patient\") "
+     "is paid once per machine"},
     {"version", 'V', NULL, OZ_CLI_GENERAL, 0, O_VERSION, "print the version and exit"},
     {NULL, 0, NULL, OZ_CLI_GENERAL, 0, 0, NULL},
 };
@@ -201,6 +206,9 @@ static int parse_args(int argc, char **argv, options *opt)
                 return oz_cli_complain(PROG, EXIT_BADINPUT,
                                        "--result-format: \"%s\" is not json or sah", v);
             opt->sah_out = v[0] == 's';
+            break;
+        case O_WISDOM:
+            opt->wisdom = v;
             break;
         case O_VERSION:
             printf("%s %s (%s)\n", PROG, OZMA_VERSION, OZ_SCI_KERNEL_VERSION);
@@ -547,6 +555,10 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (opt.wisdom && (rc = oz_wu_wisdom_load(opt.wisdom, why, sizeof why)) != OZ_WU_OK) {
+        status = oz_cli_complain(PROG, oz_cli_status_of(rc), "--fft-wisdom: %s", why);
+        goto out;
+    }
     prog.start = now_s();
     prog.last = 0;
     rc =
@@ -554,6 +566,10 @@ int main(int argc, char **argv)
                           &prog, &result, why, sizeof why);
     if (rc != OZ_WU_OK) {
         status = oz_cli_complain(PROG, oz_cli_status_of(rc), "%s", why);
+        goto out;
+    }
+    if (opt.wisdom && (rc = oz_wu_wisdom_save(opt.wisdom, why, sizeof why)) != OZ_WU_OK) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "--fft-wisdom: %s", why);
         goto out;
     }
     if (opt.sah_out) {

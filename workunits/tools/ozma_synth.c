@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ozma_workunits.h"
 #include "ozma_cli.h"
@@ -56,6 +58,7 @@ static const char usage_text[] =
     "                          at RA, DEC (repeat; the first at T = 0; written as\n"
     "                          one capture per point)\n"
     "    --truth FILE          truth file (default STEM.truth.json)\n"
+    "    -q, --quiet           no progress bar and no summary line\n"
     "    -h, --help            this text\n"
     "\n"
     "SIGNALS (SPEC is comma-separated key=value)\n"
@@ -77,9 +80,42 @@ static const char usage_text[] =
     "    per-sample power over the noise power (a tone stands snr * L above the\n"
     "    noise in an FFT of length L).\n"
     "\n"
+    "OUTPUT\n"
+    "    While writing, a progress bar on standard error when it is a terminal;\n"
+    "    then one summary line on standard output: the files, the samples, the\n"
+    "    duration, the signals injected and the time taken.\n"
+    "\n"
     "EXAMPLE\n"
     "    ozma-synth --out rec --samples 2^20 --datatype ci16_le \\\n"
     "        --datetime 2024-05-01T12:00:00Z --spike f=1200,drift=0.5,snr=0.02\n";
+
+/* The progress bar: at most ten redraws a second, on a terminal only. */
+typedef struct bar {
+    double t0, last;
+} bar;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void bar_draw(void *arg, uint64_t done, uint64_t total)
+{
+    bar *b = arg;
+    double now = mono_s();
+    if (done < total && now - b->last < 0.1)
+        return;
+    b->last = now;
+    double f = total ? (double)done / (double)total : 1.0;
+    int w = (int)(f * 30.0 + 0.5);
+    fprintf(stderr, "\r" PROG ": [%-30.*s] %5.1f%% %.1f s", w, "##############################",
+            100.0 * f, now - b->t0);
+    if (done >= total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
 
 static int parse_u64(const char *flag, const char *text, uint64_t *out)
 {
@@ -218,14 +254,19 @@ int main(int argc, char **argv)
                      .track = track};
     const char *out = NULL, *datatype = "cf32_le", *datetime = NULL, *truth = NULL;
     double rms_lsb = 0;
-    bool have_ra = false, have_dec = false;
+    bool have_ra = false, have_dec = false, quiet = false;
     int rc;
+    bar pb = {.t0 = mono_s()};
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_text, stdout);
             return EXIT_OK;
+        }
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = true;
+            continue;
         }
         if (a[0] != '-' || a[1] != '-')
             return oz_cli_complain(PROG, EXIT_BADINPUT, "unexpected argument \"%s\" (see --help)",
@@ -324,6 +365,10 @@ int main(int argc, char **argv)
         return rc;
     }
     uint64_t clipped = 0;
+    if (!quiet && isatty(STDERR_FILENO)) {
+        s.progress = bar_draw;
+        s.progress_arg = &pb;
+    }
     rc = oz_wu_synth_write(&s, out, datatype, rms_lsb, datetime, &clipped, why, sizeof why);
     if (rc != OZ_WU_OK) {
         free(truth_path);
@@ -356,11 +401,21 @@ int main(int argc, char **argv)
     }
     rc = oz_wu_write_file(truth, text, len, why, sizeof why);
     free(text);
-    free(truth_path);
-    if (rc != OZ_WU_OK)
+    const char *truth_shown = truth;
+    if (rc != OZ_WU_OK) {
+        free(truth_path);
         return oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
+    }
     if (clipped > 0)
         fprintf(stderr, PROG ": warning: %llu values clipped by quantisation to %s\n",
                 (unsigned long long)clipped, datatype);
-    return EXIT_OK;
+    if (!quiet)
+        printf("wrote %s.sigmf-data: %llu %s samples (%.1f s at %.9g Hz), %zu signal%s injected, "
+               "truth in %s, in %.2f s\n",
+               out, (unsigned long long)s.nsamples, datatype, (double)s.nsamples / s.sample_rate,
+               s.sample_rate, s.ninj, s.ninj == 1 ? "" : "s", truth_shown, mono_s() - pb.t0);
+    free(truth_path);
+    return fflush(stdout) == 0 ? EXIT_OK
+                               : oz_cli_complain(PROG, EXIT_RUNTIME, "standard output: %s",
+                                                 strerror(errno));
 }
