@@ -80,6 +80,34 @@ py_test() {
     finish "$1"
 }
 
+# py_client NAME WHAT SECONDS SCRIPT [ARG...]: a test whose client is a
+# python script run as `python3 SCRIPT BIN WORK ARG...` within SECONDS, in
+# a scratch WORK of its own (the script writes the server's pid to
+# WORK/server.pid; that server is killed should the client die without
+# stopping it).  Its output is printed, its errors too when it fails (WHAT
+# names the failure), and the verdict follows.  KEEP=1 keeps WORK.  Exit 77
+# (skipped) without python3.
+py_client() {
+    local name=$1 what=$2 secs=$3 script=$4 rc=0
+    shift 4
+    command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+    WORK=$(mktemp -d)
+    trap py_client_cleanup EXIT
+    timeout -k 5 "$secs" python3 "$script" "$BIN" "$WORK" "$@" \
+        >"$WORK/client.out" 2>"$WORK/client.err" || rc=$?
+    cat "$WORK/client.out"
+    if [[ $rc -ne 0 ]]; then
+        cat "$WORK/client.err" >&2
+        fail "$what ($(basename "$script") exit $rc; KEEP=1 keeps the server's log)"
+    fi
+    finish "$name"
+}
+
+py_client_cleanup() {
+    [[ -s $WORK/server.pid ]] && kill -KILL "$(cat "$WORK/server.pid")" 2>/dev/null && sleep 0.2
+    if [[ -n ${KEEP:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+
 # finish NAME: the script's verdict from FAILURES.
 finish() {
     if [[ $FAILURES -ne 0 ]]; then

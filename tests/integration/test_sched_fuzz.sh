@@ -16,20 +16,4 @@ set -u
 BIN=${1:?usage: $0 BIN_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
-command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
-WORK=$(mktemp -d)
-cleanup() {
-    # the server, should the client have died without stopping it
-    [[ -s $WORK/server.pid ]] && kill -KILL "$(cat "$WORK/server.pid")" 2>/dev/null && sleep 0.2
-    if [[ -n ${KEEP:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-timeout -k 5 300 python3 "$HERE/sched_fuzz.py" "$BIN" "$WORK" >"$WORK/client.out" 2>"$WORK/client.err"
-rc=$?
-cat "$WORK/client.out"
-if [[ $rc -ne 0 ]]; then
-    cat "$WORK/client.err" >&2
-    fail "live fuzzing (sched_fuzz.py exit $rc; KEEP=1 keeps the server's log and the request)"
-fi
-finish test_sched_fuzz
+py_client test_sched_fuzz "live fuzzing (the failing request is kept too)" 300 "$HERE/sched_fuzz.py"
