@@ -198,6 +198,9 @@ check(not missing and len(all_texts) > 0,
       "every one of the %d result texts is in the archives, byte for byte (%d missing)"
       % (len(all_texts), len(missing)))
 check(dir_bytes(units_dir) == 0, "the units folder is empty (%d bytes)" % dir_bytes(units_dir))
+p = subprocess.run([SERVER, "verify", proj, "--all"], capture_output=True, text=True)
+check(p.returncode == 0, "verify --all passes over the deleted files (exit %d: %s)"
+      % (p.returncode, (p.stdout + p.stderr).strip()[-200:]))
 # Bounded: after the third dataset the database reuses the pages the purge
 # freed.  What stays of each dataset is the science it found (signals and
 # candidates, kept for good) and its unit and replica rows less the texts:
