@@ -154,7 +154,9 @@ typedef struct oz_host_auth {
     int ncpus;
     double flops;
 } oz_host_auth;
-/* OZ_SCHED_ENOTFOUND when no host has this key hash. */
+/* OZ_SCHED_ENOTFOUND when no host has this key hash, OZ_SCHED_EFORBIDDEN
+ * (out filled) when the host is banned: known within a second of the ban
+ * (store_accounts.c, the host-key cache). */
 int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_auth *out);
 
 /* ---- datasets and units (ozma-server load) ---------------------------------------------- */
