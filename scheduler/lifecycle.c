@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "gzw.h"
+#include "periodic.h"
 #include "project.h"
 
 #define DONE_MAX 256      /* datasets the file deleter takes per pass */
@@ -248,14 +248,12 @@ out:
 struct oz_lifecycle {
     oz_lifecycle_opts o;
     char units_dir[OZ_PROJECT_PATH_MAX], archive_dir[OZ_PROJECT_PATH_MAX];
-    pthread_t thread;
-    pthread_mutex_t lock; /* guards stop */
-    pthread_cond_t wake;
-    bool stop;
+    oz_periodic *thread;
 };
 
-static void pass_once(oz_lifecycle *l, oz_store *s)
+static void pass_once(void *arg, oz_store *s)
 {
+    oz_lifecycle *l = arg;
     char why[512] = "", a[32], b[32], c[32];
     int64_t now = (int64_t)time(NULL);
     int rc;
@@ -289,34 +287,6 @@ static void pass_once(oz_lifecycle *l, oz_store *s)
                why[0] ? why : oz_sched_strerror(rc), (const char *)NULL);
 }
 
-static void *lifecycle_main(void *arg)
-{
-    oz_lifecycle *l = arg;
-    oz_store *s = NULL;
-    char why[512];
-    if (oz_store_open(l->o.db, &s, why, sizeof why) != OZ_SCHED_OK) {
-        oz_log(l->o.log_level, OZ_LOG_ERROR, "data lifecycle: no database connection", "error",
-               why, (const char *)NULL);
-        return NULL;
-    }
-    pthread_mutex_lock(&l->lock);
-    while (!l->stop) {
-        pthread_mutex_unlock(&l->lock);
-        pass_once(l, s);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        double sec = (double)until.tv_sec + (double)until.tv_nsec * 1e-9 + l->o.interval_s;
-        until.tv_sec = (time_t)sec;
-        until.tv_nsec = (long)((sec - (double)until.tv_sec) * 1e9);
-        pthread_mutex_lock(&l->lock);
-        while (!l->stop && pthread_cond_timedwait(&l->wake, &l->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&l->lock);
-    oz_store_close(s);
-    return NULL;
-}
-
 int oz_lifecycle_start(const oz_lifecycle_opts *o, oz_lifecycle **out, char *why, size_t whylen)
 {
     *out = NULL;
@@ -333,16 +303,11 @@ int oz_lifecycle_start(const oz_lifecycle_opts *o, oz_lifecycle **out, char *why
     }
     l->o.units_dir = l->units_dir;
     l->o.archive_dir = l->archive_dir;
-    if (l->o.interval_s <= 0)
-        l->o.interval_s = 600;
-    pthread_mutex_init(&l->lock, NULL);
-    pthread_cond_init(&l->wake, NULL);
-    int e = pthread_create(&l->thread, NULL, lifecycle_main, l);
-    if (e != 0) {
-        pthread_cond_destroy(&l->wake);
-        pthread_mutex_destroy(&l->lock);
+    int rc = oz_periodic_start(o->db, o->interval_s > 0 ? o->interval_s : 600, "data lifecycle",
+                               o->log_level, pass_once, l, &l->thread, why, whylen);
+    if (rc != OZ_SCHED_OK) {
         free(l);
-        return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "data lifecycle thread: %s", strerror(e));
+        return rc;
     }
     *out = l;
     return OZ_SCHED_OK;
@@ -352,12 +317,6 @@ void oz_lifecycle_stop(oz_lifecycle *l)
 {
     if (!l)
         return;
-    pthread_mutex_lock(&l->lock);
-    l->stop = true;
-    pthread_cond_signal(&l->wake);
-    pthread_mutex_unlock(&l->lock);
-    pthread_join(l->thread, NULL);
-    pthread_cond_destroy(&l->wake);
-    pthread_mutex_destroy(&l->lock);
+    oz_periodic_stop(l->thread);
     free(l);
 }

@@ -12,14 +12,12 @@
  * characters, which XML 1.0 cannot carry, as a space) and by jansson for
  * JSON.
  *
- * The thread (oz_stats_start) owns one store connection and sleeps on a
- * condition variable between exports, so stopping the server never waits
- * for an interval.
+ * The thread (periodic.h) owns one store connection and sleeps between
+ * exports, so stopping the server never waits for an interval.
  */
 #include "stats.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,6 +26,7 @@
 #include <time.h>
 
 #include "gzw.h"
+#include "periodic.h"
 #include "ozma_science.h"
 #include "ozma_workunits.h"
 
@@ -281,14 +280,9 @@ int oz_stats_write(oz_store *s, const char *dir, int64_t now, oz_stats_counts *o
 /* ---- the thread ---------------------------------------------------------------------------- */
 
 struct oz_stats {
-    oz_db *db;
     char dir[1024];
-    double interval_s;
     oz_log_level log_level;
-    pthread_t thread;
-    pthread_mutex_t lock; /* guards stop */
-    pthread_cond_t wake;
-    bool stop;
+    oz_periodic *thread;
 };
 
 static void export_once(oz_stats *st, oz_store *s)
@@ -314,32 +308,9 @@ static void export_once(oz_stats *st, oz_store *s)
            b, "hosts", c, "total_credit", d, "ms", ms, (const char *)NULL);
 }
 
-static void *stats_main(void *arg)
+static void export_pass(void *arg, oz_store *s)
 {
-    oz_stats *st = arg;
-    oz_store *s = NULL;
-    char why[512];
-    if (oz_store_open(st->db, &s, why, sizeof why) != OZ_SCHED_OK) {
-        oz_log(st->log_level, OZ_LOG_ERROR, "statistics exporter: no database connection",
-               "error", why, (const char *)NULL);
-        return NULL;
-    }
-    pthread_mutex_lock(&st->lock);
-    while (!st->stop) {
-        pthread_mutex_unlock(&st->lock);
-        export_once(st, s);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        double sec = (double)until.tv_sec + (double)until.tv_nsec * 1e-9 + st->interval_s;
-        until.tv_sec = (time_t)sec;
-        until.tv_nsec = (long)((sec - (double)until.tv_sec) * 1e9);
-        pthread_mutex_lock(&st->lock);
-        while (!st->stop && pthread_cond_timedwait(&st->wake, &st->lock, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&st->lock);
-    oz_store_close(s);
-    return NULL;
+    export_once(arg, s);
 }
 
 int oz_stats_start(oz_db *db, const char *dir, double interval_s, oz_log_level log_level,
@@ -353,17 +324,12 @@ int oz_stats_start(oz_db *db, const char *dir, double interval_s, oz_log_level l
         free(st);
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: path too long", dir);
     }
-    st->db = db;
-    st->interval_s = interval_s > 0 ? interval_s : 86400;
     st->log_level = log_level;
-    pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->wake, NULL);
-    int e = pthread_create(&st->thread, NULL, stats_main, st);
-    if (e != 0) {
-        pthread_cond_destroy(&st->wake);
-        pthread_mutex_destroy(&st->lock);
+    int rc = oz_periodic_start(db, interval_s > 0 ? interval_s : 86400, "statistics exporter",
+                               log_level, export_pass, st, &st->thread, why, whylen);
+    if (rc != OZ_SCHED_OK) {
         free(st);
-        return oz_sched_fail(OZ_SCHED_EIO, why, whylen, "statistics thread: %s", strerror(e));
+        return rc;
     }
     *out = st;
     return OZ_SCHED_OK;
@@ -373,12 +339,6 @@ void oz_stats_stop(oz_stats *st)
 {
     if (!st)
         return;
-    pthread_mutex_lock(&st->lock);
-    st->stop = true;
-    pthread_cond_signal(&st->wake);
-    pthread_mutex_unlock(&st->lock);
-    pthread_join(st->thread, NULL);
-    pthread_cond_destroy(&st->wake);
-    pthread_mutex_destroy(&st->lock);
+    oz_periodic_stop(st->thread);
     free(st);
 }
