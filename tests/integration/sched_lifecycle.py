@@ -109,17 +109,21 @@ class Run:
         self.proc.wait(30)
 
 
-def work_dataset(run, keys, name):
-    """Loads dataset NAME (two replicas of each unit, quorum 2, and a low
-    spike threshold: results of a few KiB, as real ones with many signals),
-    works every unit of it with real results from the hosts KEYS; returns
-    {unit: result text}."""
+def work_dataset(run, keys, name, replicas=2, first=None, held=None):
+    """Loads dataset NAME (REPLICAS replicas of each unit, quorum 2, and a
+    low spike threshold: results of a few KiB, as real ones with many
+    signals), works every unit of it with real results from the hosts KEYS;
+    returns {unit: result text}.  With FIRST, that host asks for a little
+    work first and keeps it: its {replica_id: text} into HELD."""
     before = set(os.listdir(units_dir))
     subprocess.run([SERVER, "load", proj, rec, "--name", name, "--unit-samples", str(1 << 12),
                     "--fft-max", "1024", "--chirp-max", "2", "--spike-thresh", "6", "--quorum",
-                    "2", "--replicas", "2", "--quiet"], check=True, capture_output=True)
+                    "2", "--replicas", str(replicas), "--quiet"], check=True, capture_output=True)
     files = sorted(f for f in set(os.listdir(units_dir)) - before if f.endswith(".ozwu"))
     texts = sched_project.unit_results(BIN, units_dir, files)
+    if first:
+        st, j = run.c.json("POST", "/api/v1/work", {"want_seconds": 1e-6}, key=first)
+        held.update({a["replica_id"]: texts[a["unit_id"]] for a in j.get("assignments", [])})
     done, t = [{} for _ in keys], time.monotonic() + 30
     while time.monotonic() < t:
         for i, key in enumerate(keys):
@@ -245,7 +249,7 @@ if len(figures) == DATASETS and DATASETS > 4:
     check(per_life <= per_ctl / 2, "with the lifecycle the live database grows %d bytes a"
           " dataset, without it %d" % (per_life, per_ctl))
 p = subprocess.run([SERVER, "purge", proj, "--older-than", "0"], capture_output=True, text=True)
-check(p.returncode == 0 and "purged %d units" % len(control) in p.stdout,
+check(p.returncode == 0 and "purged %d unit" % len(control) in p.stdout,
       "ozma-server purge --older-than 0 while serving: %r %r" % (p.stdout.strip(),
                                                                   p.stderr.strip()))
 arch = archived()
@@ -253,6 +257,40 @@ kept = db("SELECT count(*) FROM replicas WHERE result IS NOT NULL")[0][0]
 check(kept == 0 and all(t in arch for t in control.values()),
       "its texts moved to the archives (%d left in the database)" % kept)
 check(dir_bytes(units_dir) == after[0], "keep_units: the files are still there")
+
+# A validated unit with a replica still out (a third replica, a slow host)
+# keeps its texts, however old, until that replica is back and validated
+# against the canonical result, which needs its text.
+st, a3 = run.c.json("POST", "/api/v1/accounts", {"name": "life-h3"})
+st, h3 = run.c.json("POST", "/api/v1/hosts", {"name": "h3", "os": "Linux", "ncpus": 4,
+                                               "flops": 1e9, "memory_mb": 2048},
+                    key=a3["authenticator"])
+held = {}
+c2 = work_dataset(run, keys, "c2", replicas=3, first=h3["host_key"], held=held)
+out_units = db("SELECT count(DISTINCT unit_id) FROM replicas WHERE state = 1")[0][0]
+check(len(held) > 0 and out_units == len(held), "host 3 holds %d replicas of c2's validated units"
+      % out_units)
+p = subprocess.run([SERVER, "purge", proj, "--older-than", "0"], capture_output=True, text=True)
+check(p.returncode == 0 and "purged %d unit" % (len(c2) - out_units) in p.stdout,
+      "purge skips the units with a replica out: %r" % p.stdout.strip())
+kept = db("SELECT count(*) FROM replicas r JOIN units u ON u.id = r.unit_id"
+          " WHERE u.purged IS NULL AND r.result IS NOT NULL")[0][0]
+check(kept == 2 * out_units, "their %d texts stay (%d)" % (2 * out_units, kept))
+st, j = run.c.json("POST", "/api/v1/work", {"want_seconds": 0, "held": [],
+                                             "results": [{"replica_id": r, "result": x}
+                                                         for r, x in held.items()]},
+                   key=h3["host_key"])
+check(st == 200 and all(r.get("accepted") for r in j.get("results", [])),
+      "host 3's late results accepted: %d" % st)
+wait_for(lambda: db("SELECT count(*) FROM replicas WHERE id IN (%s) AND validate_state = 1"
+                    % ",".join(str(r) for r in held))[0][0] == len(held),
+         "host 3's results validated against the canonical ones")
+p = subprocess.run([SERVER, "purge", proj, "--older-than", "0"], capture_output=True, text=True)
+arch = archived()
+check(p.returncode == 0 and "purged %d unit" % out_units in p.stdout
+      and db("SELECT count(*) FROM replicas WHERE result IS NOT NULL")[0][0] == 0
+      and all(t in arch for t in c2.values()),
+      "then they are purged too: %r" % p.stdout.strip())
 run.stop()
 print("figures: units_bytes,live_db_bytes,db_file_bytes,science_bytes after each dataset: %s;"
       " texts per dataset %d bytes; control %s -> %s"
