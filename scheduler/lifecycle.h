@@ -3,8 +3,9 @@
  * that disk and database stay bounded under a long run (issue 20):
  *
  *   file deleter  a dataset whose units are all finished (validated and
- *                 assimilated, or in error - a cancelled dataset's too)
- *                 has its unit files deleted from DIR/units/, unless
+ *                 assimilated, or in error - a cancelled dataset's too),
+ *                 with no replica still out, has its unit files deleted
+ *                 from DIR/units/, unless
  *                 project.json's keep_units is true; the database records
  *                 it (datasets.files_gone), and GET /units/NAME.ozwu then
  *                 answers 410 Gone.

@@ -5,9 +5,10 @@
  * marks of both (migration 13: datasets.files_gone, units.purged).
  *
  * A dataset is done when its progress counters (migration 4) say every unit
- * is validated or in error and none of the validated ones waits for the
- * assimilator: from then on nothing reads its unit files (validation, spot
- * checks and dispatch are behind it).  A unit is purged only when nothing
+ * is validated or in error, none of the validated ones waits for the
+ * assimilator and no replica is out (a late result of an adaptive dataset
+ * is spot-checked against the unit file): from then on nothing reads its
+ * unit files.  A unit is purged only when nothing
  * can touch its results again: no replica unsent or in progress (so no
  * upload can arrive), no validation pending, and the assimilator done with
  * it.  Purging keeps every row and column the pages read - states,
@@ -25,7 +26,9 @@ int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, cha
         "SELECT d.id FROM datasets d WHERE d.ready = 1 AND d.files_gone IS NULL"
         " AND d.n_validated + d.n_error >= d.nunits AND NOT EXISTS (SELECT 1 FROM units u"
         " INDEXED BY units_assimilate WHERE u.state = 1 AND u.assimilated = 0"
-        " AND u.dataset_id = d.id) ORDER BY d.id LIMIT ?",
+        " AND u.dataset_id = d.id) AND NOT EXISTS (SELECT 1 FROM units u"
+        " JOIN replicas r ON r.unit_id = u.id WHERE u.dataset_id = d.id AND r.state < 2)"
+        " ORDER BY d.id LIMIT ?",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;

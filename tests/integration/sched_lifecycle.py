@@ -8,7 +8,9 @@
 # DATASETS small datasets are loaded one after another while the server
 # runs, each worked to the end by one host uploading real results
 # (ozma-search's), and after each the test waits for the file deleter and
-# the purge.  Checks: the finished dataset's unit files are gone and GET
+# the purge (the second dataset's units get a third replica, which a slow
+# host keeps a while: until it is back, the dataset's files and those
+# units' texts stay).  Checks: the finished dataset's unit files are gone and GET
 # /units/NAME.ozwu says 410; every result text is in
 # DIR/archive/results-DAY.jsonl.gz exactly as uploaded (and no longer in
 # the database); the units folder and the database stop growing - the
@@ -19,7 +21,9 @@
 # Phase 2, the control (keep_units true, purge_after_days 0): two more
 # datasets keep their files and their texts, so the units folder and the
 # live database grow by what phase 1 shed; then `ozma-server purge DIR
-# --older-than 0` (with the server running) archives the texts after all.
+# --older-than 0` (with the server running) archives the texts after all,
+# but not those of a validated unit with a replica still out, until that
+# replica is back and validated against the canonical text.
 # Prints "ok: ..." / "FAIL: ..." lines and a "figures:" line; exits 1 on
 # any failure.
 import glob
@@ -162,16 +166,34 @@ def archived():
 configure(LIFE)
 run = Run()
 keys = []
-for n in ("h1", "h2"):  # two accounts: a unit's replicas go to different ones
+for n in ("h1", "h2", "h3"):  # three accounts: a unit's replicas go to different ones
     st, a = run.c.json("POST", "/api/v1/accounts", {"name": "life-" + n})
     st, h = run.c.json("POST", "/api/v1/hosts", {"name": n, "os": "Linux", "ncpus": 4,
                                                   "flops": 1e9, "memory_mb": 2048},
                        key=a["authenticator"])
     keys.append(h["host_key"])
+key3 = keys.pop()  # the slow host: takes a replica and keeps it a while
 figures, all_texts, text_bytes = [], {}, []
 for k in range(DATASETS):
     name = "d%d" % k
-    texts = work_dataset(run, keys, name)
+    held = {}
+    texts = work_dataset(run, keys, name, **({"replicas": 3, "first": key3, "held": held}
+                                              if k == 1 else {}))
+    if held:  # finished, but a replica is out: files and texts stay until it is back
+        time.sleep(1.0)  # three passes of the lifecycle
+        check(db("SELECT files_gone FROM datasets WHERE name = ?", name) == [(None,)]
+              and any(f.startswith(name + "-") for f in os.listdir(units_dir))
+              and db("SELECT count(*) FROM units WHERE purged IS NULL AND id IN (SELECT unit_id"
+                     " FROM replicas WHERE id IN (%s))" % ",".join(map(str, held)))[0][0]
+              == len(held),
+              "%s validated with %d replica(s) still out: its files and those units' texts"
+              " stay" % (name, len(held)))
+        st, j = run.c.json("POST", "/api/v1/work", {"want_seconds": 0, "held": [],
+                                                     "results": [{"replica_id": r, "result": x}
+                                                                 for r, x in held.items()]},
+                           key=key3)
+        check(st == 200 and all(r.get("accepted") for r in j.get("results", [])),
+              "the slow host's late result accepted (%d)" % st)
     all_texts.update(texts)
     text_bytes.append(2 * sum(len(x) for x in texts.values()))  # two replicas each
     ok = wait_for(lambda: db("SELECT files_gone IS NOT NULL FROM datasets WHERE name = ?",
@@ -261,12 +283,8 @@ check(dir_bytes(units_dir) == after[0], "keep_units: the files are still there")
 # A validated unit with a replica still out (a third replica, a slow host)
 # keeps its texts, however old, until that replica is back and validated
 # against the canonical result, which needs its text.
-st, a3 = run.c.json("POST", "/api/v1/accounts", {"name": "life-h3"})
-st, h3 = run.c.json("POST", "/api/v1/hosts", {"name": "h3", "os": "Linux", "ncpus": 4,
-                                               "flops": 1e9, "memory_mb": 2048},
-                    key=a3["authenticator"])
 held = {}
-c2 = work_dataset(run, keys, "c2", replicas=3, first=h3["host_key"], held=held)
+c2 = work_dataset(run, keys, "c2", replicas=3, first=key3, held=held)
 out_units = db("SELECT count(DISTINCT unit_id) FROM replicas WHERE state = 1")[0][0]
 check(len(held) > 0 and out_units == len(held), "host 3 holds %d replicas of c2's validated units"
       % out_units)
@@ -279,7 +297,7 @@ check(kept == 2 * out_units, "their %d texts stay (%d)" % (2 * out_units, kept))
 st, j = run.c.json("POST", "/api/v1/work", {"want_seconds": 0, "held": [],
                                              "results": [{"replica_id": r, "result": x}
                                                          for r, x in held.items()]},
-                   key=h3["host_key"])
+                   key=key3)
 check(st == 200 and all(r.get("accepted") for r in j.get("results", [])),
       "host 3's late results accepted: %d" % st)
 wait_for(lambda: db("SELECT count(*) FROM replicas WHERE id IN (%s) AND validate_state = 1"
