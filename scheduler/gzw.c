@@ -55,8 +55,7 @@ static int gz_drain(oz_gzw *g, int flush, char *why, size_t whylen)
 
 int oz_gzw_raw(oz_gzw *g, const void *buf, size_t len, char *why, size_t whylen)
 {
-    return oz_wu_dfile_write(g->f, buf, len, why, whylen) == OZ_WU_OK ? OZ_SCHED_OK
-                                                                      : OZ_SCHED_EIO;
+    return oz_wu_dfile_write(g->f, buf, len, why, whylen) == OZ_WU_OK ? OZ_SCHED_OK : OZ_SCHED_EIO;
 }
 
 int oz_gzw_write(oz_gzw *g, const void *buf, size_t len, char *why, size_t whylen)
@@ -113,4 +112,3 @@ void oz_gzw_abort(oz_gzw *g)
     oz_wu_dfile_abort(g->f);
     g->f = NULL;
 }
-

@@ -28,7 +28,7 @@
 #include "periodic.h"
 #include "project.h"
 
-#define DONE_MAX 256      /* datasets the file deleter takes per pass */
+#define DONE_MAX 256     /* datasets the file deleter takes per pass */
 #define PURGE_BATCH 4096 /* units marked purged per transaction */
 
 void oz_lifecycle_unlink(void *arg, const char *file)
@@ -73,10 +73,10 @@ typedef struct purge_run {
     const char *dir;
     int64_t now;
     oz_purge_report *rep;
-    oz_gzw *g;      /* the day's archive being written; open when open */
+    oz_gzw *g; /* the day's archive being written; open when open */
     bool open;
-    char day[16];   /* its YYYY-MM-DD */
-    char *lines;    /* the current unit's archive lines */
+    char day[16]; /* its YYYY-MM-DD */
+    char *lines;  /* the current unit's archive lines */
     size_t nlines, cap, nrows;
     int64_t *units; /* gathered for the open archive (or none) */
     size_t nunits;
@@ -111,9 +111,8 @@ static int purge_row(void *arg, const oz_purge_row *r)
     row_ctx *c = arg;
     json_t *o = json_pack("{sI ss ss sI sI sI sb ss}", "replica_id", (json_int_t)r->replica_id,
                           "unit_id", r->unit_id, "dataset", r->dataset, "host_id",
-                          (json_int_t)r->host_id, "received", (json_int_t)r->received,
-                          "finished", (json_int_t)r->finished, "canonical", r->canonical,
-                          "result", r->result);
+                          (json_int_t)r->host_id, "received", (json_int_t)r->received, "finished",
+                          (json_int_t)r->finished, "canonical", r->canonical, "result", r->result);
     char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!line)
@@ -144,9 +143,9 @@ static int archive_open(purge_run *p, const char *day, char *why, size_t whylen)
     snprintf(p->day, sizeof p->day, "%s", day);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return errno == ENOENT ? OZ_SCHED_OK
-                               : oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", path,
-                                               strerror(errno));
+        return errno == ENOENT
+                   ? OZ_SCHED_OK
+                   : oz_sched_fail(OZ_SCHED_EIO, why, whylen, "%s: %s", path, strerror(errno));
     unsigned char buf[1 << 16];
     ssize_t got;
     while (rc == OZ_SCHED_OK && (got = read(fd, buf, sizeof buf)) != 0) {

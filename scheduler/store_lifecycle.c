@@ -50,8 +50,7 @@ static int gone_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     const gone_args *A = arg;
     sqlite3_stmt *st = oz_store_stmt(
-        s, "UPDATE datasets SET files_gone = ?2 WHERE id = ?1 AND files_gone IS NULL", why,
-        whylen);
+        s, "UPDATE datasets SET files_gone = ?2 WHERE id = ?1 AND files_gone IS NULL", why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, A->id);
@@ -67,8 +66,8 @@ int oz_store_dataset_files_gone(oz_store *s, int64_t dataset_id, int64_t now, ch
 }
 
 int oz_store_purge_next(oz_store *s, int64_t cutoff, int64_t after_finished, int64_t after_id,
-                        int (*each)(void *arg, const oz_purge_row *r), void *arg,
-                        int64_t *unit, int64_t *finished, char *why, size_t whylen)
+                        int (*each)(void *arg, const oz_purge_row *r), void *arg, int64_t *unit,
+                        int64_t *finished, char *why, size_t whylen)
 {
     sqlite3_stmt *st = oz_store_stmt(
         s,
