@@ -94,8 +94,10 @@ static enum MHD_Result file_missing(oz_req *r)
     char unit[OZ_WU_ID_MAX + 1], why[256] = "";
     snprintf(unit, sizeof unit, "%.*s", (int)(strlen(r->file) - 5), r->file); /* less .ozwu */
     oz_store *s = oz_req_store(r);
+    if (!s)
+        return r->ret; /* answered */
     int64_t when = 0;
-    int rc = s ? oz_store_unit_file_gone(s, unit, &when, why, sizeof why) : OZ_SCHED_EDB;
+    int rc = oz_store_unit_file_gone(s, unit, &when, why, sizeof why);
     if (rc != OZ_SCHED_OK)
         return oz_reply_store(r, rc, why);
     if (when)
