@@ -165,13 +165,14 @@ def archived():
 # ---- phase 1: the lifecycle on ----
 configure(LIFE)
 run = Run()
-keys = []
+keys, host_ids = [], []
 for n in ("h1", "h2", "h3"):  # three accounts: a unit's replicas go to different ones
     st, a = run.c.json("POST", "/api/v1/accounts", {"name": "life-" + n})
     st, h = run.c.json("POST", "/api/v1/hosts", {"name": n, "os": "Linux", "ncpus": 4,
                                                   "flops": 1e9, "memory_mb": 2048},
                        key=a["authenticator"])
     keys.append(h["host_key"])
+    host_ids.append(h["host_id"])
 key3 = keys.pop()  # the slow host: takes a replica and keeps it a while
 figures, all_texts, text_bytes = [], {}, []
 for k in range(DATASETS):
@@ -224,6 +225,10 @@ check(not missing and len(all_texts) > 0,
       "every one of the %d result texts is in the archives, byte for byte (%d missing)"
       % (len(all_texts), len(missing)))
 check(dir_bytes(units_dir) == 0, "the units folder is empty (%d bytes)" % dir_bytes(units_dir))
+st, j = run.c.json("GET", "/api/v1/hosts/%d/results?limit=200" % host_ids[0])
+check(st == 200 and j["results"] and all(r["archived"] for r in j["results"]),
+      "a host's results page still lists them, each archived (%d, %d)"
+      % (st, len(j.get("results", []))))
 p = subprocess.run([SERVER, "verify", proj, "--all"], capture_output=True, text=True)
 check(p.returncode == 0, "verify --all passes over the deleted files (exit %d: %s)"
       % (p.returncode, (p.stdout + p.stderr).strip()[-200:]))
