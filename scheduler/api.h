@@ -159,6 +159,9 @@ int oz_req_args_page(oz_req *r, int *limit, const char **after);
 /* A query parameter's value, or NULL. */
 const char *oz_req_arg(oz_req *r, const char *key);
 
+/* Is r an operator's (loopback, not relayed through a proxy; http.c)? */
+bool oz_req_operator(oz_req *r);
+
 /* The calling thread's store connection, opened on first use; NULL after a
  * 503/500 has been queued. */
 oz_store *oz_req_store(oz_req *r);
@@ -187,6 +190,11 @@ enum MHD_Result oz_units_file_get(oz_req *r);
 enum MHD_Result oz_stats_file_get(oz_req *r);
 /* the web pages and operators (pages.c, api_web.c; API.md "Web pages") */
 enum MHD_Result oz_pages_get(oz_req *r);
+/* The HTML 404 page, with the navigation (a GET of a path outside /api/
+ * that no route serves). */
+enum MHD_Result oz_pages_not_found(oz_req *r);
+/* GET /api/v1/units/NAME: one unit, its replicas and signals (API.md). */
+enum MHD_Result oz_api_unit_get(oz_req *r);
 enum MHD_Result oz_api_metrics(oz_req *r);
 enum MHD_Result oz_api_datasets(oz_req *r);
 enum MHD_Result oz_api_throughput(oz_req *r);
