@@ -466,10 +466,11 @@ out:
 static json_t *replica_error_row(sqlite3_stmt *st, int64_t now)
 {
     (void)now;
-    return json_pack("{sI ss sI sI ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
+    return json_pack("{sI ss sI sI ss ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
                      "unit_id", oz_store_col_text(st, 1), "host_id",
                      (json_int_t)sqlite3_column_int64(st, 2), "time",
-                     (json_int_t)sqlite3_column_int64(st, 3), "message", oz_store_col_text(st, 4));
+                     (json_int_t)sqlite3_column_int64(st, 3), "message", oz_store_col_text(st, 4),
+                     "host_name", oz_store_col_text(st, 5));
 }
 
 static json_t *unit_error_row(sqlite3_stmt *st, int64_t now)
@@ -502,7 +503,8 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
     /* Client errors, newest first: the partial index on received walks
      * back from now (error reports set received). */
     sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT r.id, u.name, r.host_id, r.received, r.error"
+                                     "SELECT r.id, u.name, r.host_id, r.received, r.error,"
+                                     " (SELECT h.name FROM hosts h WHERE h.id = r.host_id)"
                                      " FROM replicas r JOIN units u ON u.id = r.unit_id"
                                      " WHERE r.received IS NOT NULL AND r.outcome = 2"
                                      " ORDER BY r.received DESC, r.id DESC LIMIT ?1",
