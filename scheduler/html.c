@@ -57,8 +57,11 @@ void oz_html_text(oz_html *h, const char *s)
         p += n;
         if (!*p)
             break;
-        const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
-                      : *p == '"' ? "&quot;" : "&#39;";
+        const char *e = *p == '&'   ? "&amp;"
+                        : *p == '<' ? "&lt;"
+                        : *p == '>' ? "&gt;"
+                        : *p == '"' ? "&quot;"
+                                    : "&#39;";
         oz_html_raw(h, e);
     }
 }
@@ -116,7 +119,8 @@ void oz_html_time(oz_html *h, long long unix_s)
     struct tm tm;
     time_t t = (time_t)unix_s;
     char buf[40];
-    if (unix_s <= 0 || !gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm))
+    if (unix_s <= 0 || !gmtime_r(&t, &tm) ||
+        !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm))
         oz_html_raw(h, "-");
     else
         oz_html_raw(h, buf);
@@ -137,11 +141,13 @@ static void state_words(const json_t *row, const char **words, const char **cls)
     const char *state = json_string_value(json_object_get(row, "state"));
     const char *outcome = json_string_value(json_object_get(row, "outcome"));
     const char *v = json_string_value(json_object_get(row, "validate_state"));
-    static const char *const table[][3] = {
-        {"init", "Pending validation", "state-pending"}, {"valid", "Valid", "state-valid"},
-        {"invalid", "Invalid", "state-invalid"}, {"inconclusive", "Inconclusive", "state-pending"},
-        {"client_error", "Error", "state-error"}, {"no_reply", "Timed out", "state-error"},
-        {"didnt_need", "Not needed", ""}};
+    static const char *const table[][3] = {{"init", "Pending validation", "state-pending"},
+                                           {"valid", "Valid", "state-valid"},
+                                           {"invalid", "Invalid", "state-invalid"},
+                                           {"inconclusive", "Inconclusive", "state-pending"},
+                                           {"client_error", "Error", "state-error"},
+                                           {"no_reply", "Timed out", "state-error"},
+                                           {"didnt_need", "Not needed", ""}};
     *cls = "";
     *words = outcome ? outcome : "-";
     if (state && strcmp(state, "unsent") == 0) {
@@ -251,7 +257,8 @@ void oz_html_table(oz_html *h, const oz_html_col *cols, size_t ncols, const json
     oz_html_raw(h, "</tr></thead><tbody>");
     size_t i;
     const json_t *row;
-    json_array_foreach(rows, i, row) {
+    json_array_foreach(rows, i, row)
+    {
         oz_html_raw(h, "<tr>");
         for (size_t c = 0; c < ncols; c++) {
             oz_html_raw(h, numeric(cols[c].kind) ? "<td class=\"num\">" : "<td>");

@@ -128,8 +128,8 @@ static enum MHD_Result page(oz_req *r, const char *name)
         ret = oz_reply_error(r, 500, "out of memory");
         goto done;
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(out.len, out.buf,
-                                                                MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(out.len, out.buf, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         ret = r->ret = MHD_NO;
         goto done;

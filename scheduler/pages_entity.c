@@ -99,7 +99,8 @@ static void credit_text(oz_req *r, oz_page *p, oz_credit_owner kind, const json_
     const char *best_day = NULL;
     size_t i;
     json_t *d;
-    json_array_foreach(json_object_get(hist, "days"), i, d) {
+    json_array_foreach(json_object_get(hist, "days"), i, d)
+    {
         double c = json_number_value(json_object_get(d, "credit"));
         sum += c;
         if (c > best) {
@@ -149,7 +150,10 @@ void oz_pages_render_entity(oz_req *r, oz_page *p)
     if (rc == OZ_SCHED_ENOTFOUND) {
         snprintf(title, sizeof title, "No such %s", kind == 'u' ? "account" : noun);
         snprintf(msg, sizeof msg, "There is no %s %lld.",
-                 kind == 'u' ? "account" : kind == 'h' ? "host" : "team", (long long)r->id);
+                 kind == 'u'   ? "account"
+                 : kind == 'h' ? "host"
+                               : "team",
+                 (long long)r->id);
         oz_page_not_found(p, title, msg);
         return;
     }
@@ -317,9 +321,10 @@ void oz_pages_render_candidate(oz_req *r, oz_page *p)
     fact_text(d, "Type", json_string_value(json_object_get(c, "type")));
     dt(d, "Score");
     oz_html_fmt(d, "%.4g</dd>", json_number_value(json_object_get(c, "score")));
-    fact_text(d, "RFI", json_is_string(json_object_get(c, "rfi"))
-                            ? json_string_value(json_object_get(c, "rfi"))
-                            : "no");
+    fact_text(d, "RFI",
+              json_is_string(json_object_get(c, "rfi"))
+                  ? json_string_value(json_object_get(c, "rfi"))
+                  : "no");
     dt(d, "Frequency (topocentric)");
     oz_html_fmt(d, "%.6f MHz</dd>", json_number_value(json_object_get(c, "freq_hz")) / 1e6);
     fact_int(d, "Observations", json_object_get(c, "observations"));

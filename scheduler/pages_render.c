@@ -70,10 +70,13 @@ static bool failed(oz_page *p, int rc)
 
 static void nav(oz_req *r, oz_page *p)
 {
-    static const char *const items[][2] = {
-        {"/", "Home"},           {"/users", "Accounts"},     {"/hosts", "Hosts"},
-        {"/teams", "Teams"},     {"/signals", "Signals"},    {"/candidates", "Candidates"},
-        {"/status", "Server status"}};
+    static const char *const items[][2] = {{"/", "Home"},
+                                           {"/users", "Accounts"},
+                                           {"/hosts", "Hosts"},
+                                           {"/teams", "Teams"},
+                                           {"/signals", "Signals"},
+                                           {"/candidates", "Candidates"},
+                                           {"/status", "Server status"}};
     oz_html *h = oz_page_slot(p, "nav");
     oz_html_raw(h, "<a href=\"/\" class=\"brand\">Ozma</a>");
     for (size_t i = 0; i < N(items); i++) {
@@ -124,9 +127,11 @@ static void card_int(oz_html *h, const char *label, const json_t *o, const char 
 static void status_cards(oz_html *h, const json_t *st)
 {
     oz_html v = {0};
-    oz_html_int(&v, (long long)json_integer_value(json_object_get(json_object_get(st, "units"), "validated")));
+    oz_html_int(&v, (long long)json_integer_value(
+                        json_object_get(json_object_get(st, "units"), "validated")));
     oz_html_raw(&v, " / ");
-    oz_html_int(&v, (long long)json_integer_value(json_object_get(json_object_get(st, "units"), "total")));
+    oz_html_int(
+        &v, (long long)json_integer_value(json_object_get(json_object_get(st, "units"), "total")));
     oz_html_card(h, "units validated", v.oom ? "-" : v.buf);
     oz_html_free(&v);
     card_int(h, "units in error", st, "units", "error");
@@ -201,14 +206,16 @@ static void render_board(oz_req *r, oz_page *p)
     const char *o = oz_req_arg(r, "order");
     bool rac = o && strcmp(o, "rac") == 0;
     const char *after = oz_req_arg(r, "after");
-    if (after && !oz_http_cursor_valid(after))
-        after = "x"; /* not a cursor: the store says so */
     long rank0 = 1;
     const char *rank = oz_req_arg(r, "rank");
     if (rank && oz_http_int_parse(rank, 1, 1000000000L, &rank0) != 0)
         rank0 = 1;
     int64_t now = (int64_t)time(NULL);
     oz_page_title(p, kind[0] == 'u' ? "Top accounts" : kind[0] == 'h' ? "Top hosts" : "Top teams");
+    if (after && !oz_http_cursor_valid(after)) {
+        failed(p, OZ_SCHED_EINVAL);
+        return;
+    }
     oz_html *tabs = oz_page_slot(p, "tabs");
     oz_html_fmt(tabs, "<a href=\"%s?order=total\"%s>Total credit</a>", r->url,
                 rac ? "" : " aria-current=\"page\"");
@@ -224,10 +231,16 @@ static void render_board(oz_req *r, oz_page *p)
     json_t *rows = json_object_get(page, kind);
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row) json_object_set_new(row, "rank", json_integer(rank0 + (long)i));
-    oz_html_table(oz_page_slot(p, "board"), kind[0] == 'u' ? users : kind[0] == 'h' ? hosts : teams,
-                  kind[0] == 'u' ? N(users) : kind[0] == 'h' ? N(hosts) : N(teams), rows,
-                  "Nobody here yet.");
+    json_array_foreach(rows, i, row)
+        json_object_set_new(row, "rank", json_integer(rank0 + (long)i));
+    oz_html_table(oz_page_slot(p, "board"),
+                  kind[0] == 'u'   ? users
+                  : kind[0] == 'h' ? hosts
+                                   : teams,
+                  kind[0] == 'u'   ? N(users)
+                  : kind[0] == 'h' ? N(hosts)
+                                   : N(teams),
+                  rows, "Nobody here yet.");
     oz_html *pager = oz_page_slot(p, "pager");
     if (after)
         oz_html_fmt(pager, "<a href=\"%s?order=%s\">First page</a>", r->url, rac ? "rac" : "total");
@@ -250,7 +263,8 @@ static void dataset_options(oz_req *r, oz_page *p)
     oz_html *h = oz_page_slot(p, "dataset-options");
     size_t i;
     json_t *d;
-    json_array_foreach(json_object_get(ds, "datasets"), i, d) {
+    json_array_foreach(json_object_get(ds, "datasets"), i, d)
+    {
         const char *name = json_string_value(json_object_get(d, "name"));
         oz_html_raw(h, "<option value=\"");
         oz_html_text(h, name);
@@ -396,8 +410,9 @@ void oz_pages_render(oz_req *r, oz_page *p)
 {
     nav(r, p);
     if (strcmp(p->file, "notfound.html") == 0) {
-        oz_page_not_found(p, "Page not found", "There is no page here. The sections above list "
-                                                "what this project shows.");
+        oz_page_not_found(p, "Page not found",
+                          "There is no page here. The sections above list "
+                          "what this project shows.");
         return;
     }
     if (!oz_req_store(r))
@@ -406,10 +421,14 @@ void oz_pages_render(oz_req *r, oz_page *p)
         const char *file;
         void (*fn)(oz_req *, oz_page *);
     } pages[] = {
-        {"home.html", render_home},           {"board.html", render_board},
-        {"entity.html", oz_pages_render_entity}, {"signals.html", render_signals},
-        {"candidates.html", render_candidates}, {"candidate.html", oz_pages_render_candidate},
-        {"status.html", render_status},       {"unit.html", oz_pages_render_unit},
+        {"home.html", render_home},
+        {"board.html", render_board},
+        {"entity.html", oz_pages_render_entity},
+        {"signals.html", render_signals},
+        {"candidates.html", render_candidates},
+        {"candidate.html", oz_pages_render_candidate},
+        {"status.html", render_status},
+        {"unit.html", oz_pages_render_unit},
     };
     for (size_t i = 0; i < N(pages); i++)
         if (strcmp(p->file, pages[i].file) == 0)

@@ -14,14 +14,13 @@ static json_t *unit_row(sqlite3_stmt *st, int64_t now)
     (void)now;
     static const char *const states[] = {"pending", "validated", "error"};
     int64_t state = sqlite3_column_int64(st, 2);
-    return json_pack("{ss ss ss so so sf sI sI so}", "unit_id", oz_store_col_text(st, 0),
-                     "dataset", oz_store_col_text(st, 1), "state",
+    return json_pack("{ss ss ss so so sf sI sI so}", "unit_id", oz_store_col_text(st, 0), "dataset",
+                     oz_store_col_text(st, 1), "state",
                      state >= 0 && state < 3 ? states[state] : "unknown", "error",
                      oz_store_col_json(st, 3), "canonical_replica_id", oz_store_col_json(st, 4),
                      "start_s", sqlite3_column_double(st, 5), "nsamples",
                      (json_int_t)sqlite3_column_int64(st, 6), "target",
-                     (json_int_t)sqlite3_column_int64(st, 7), "finished",
-                     oz_store_col_json(st, 8));
+                     (json_int_t)sqlite3_column_int64(st, 7), "finished", oz_store_col_json(st, 8));
 }
 
 /* Appends what `sql` (the unit's row id as ?1, a limit as ?2) yields to
