@@ -127,6 +127,13 @@ const char *oz_reply_code(unsigned status);
 enum MHD_Result oz_reply_cached(oz_req *r, const char *key,
                                 int (*make)(oz_req *r, const void *arg, json_t **out),
                                 const void *arg);
+/* The same kept answer as a JSON object, for a caller that draws it
+ * (the pages): 0 with *out (a new reference), or -1 with an error queued. */
+int oz_reply_cached_json(oz_req *r, const char *key,
+                         int (*make)(oz_req *r, const void *arg, json_t **out), const void *arg,
+                         json_t **out);
+/* GET /api/v1/status's object (its make function, kept under "status"). */
+int oz_api_status_make(oz_req *r, const void *arg, json_t **out);
 /* 429 with Retry-After. */
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after);
 /* Queues a response the caller made (and destroys it): for bodies other

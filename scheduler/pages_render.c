@@ -153,8 +153,7 @@ static void render_home(oz_req *r, oz_page *p)
     };
     oz_page_title(p, r->srv->cfg.name);
     json_t *st = NULL, *ds = NULL, *sig = NULL;
-    if (failed(p, oz_store_status_json(r->store, (int64_t)time(NULL),
-                                       r->srv->cfg.adaptive_trust_after, &st)) ||
+    if (oz_reply_cached_json(r, "status", oz_api_status_make, NULL, &st) != 0 ||
         failed(p, oz_store_datasets_json(r->store, 500, NULL, &ds)) ||
         failed(p, oz_store_signals_latest_json(r->store, 10, -DBL_MAX, &sig)))
         goto done;
@@ -379,8 +378,7 @@ static void render_status(oz_req *r, oz_page *p)
     oz_html_fmt(oz_page_slot(p, "operator-open"), "<div id=\"operator-sections\"%s>",
                 op ? "" : " hidden");
     json_t *st = NULL;
-    if (failed(p, oz_store_status_json(r->store, (int64_t)time(NULL),
-                                       r->srv->cfg.adaptive_trust_after, &st)))
+    if (oz_reply_cached_json(r, "status", oz_api_status_make, NULL, &st) != 0)
         return;
     oz_html *cards = oz_page_slot(p, "cards");
     status_cards(cards, st);

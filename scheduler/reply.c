@@ -165,14 +165,50 @@ enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
     return error_with(r, status, -1, NULL, msg);
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int oz_reply_cached_json(oz_req *r, const char *key,
+                         int (*make)(oz_req *r, const void *arg, json_t **out), const void *arg,
+                         json_t **out)
+{
+    oz_cache *cache = r->srv->cache;
+    double now = mono_now();
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    if (cache && oz_cache_get(cache, key, now, &text, &len) == OZ_CACHE_HIT) {
+        *out = json_loadb(text, len, 0, NULL);
+        free(text);
+        if (*out)
+            return 0;
+        oz_reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    if (make(r, arg, out) != 0) {
+        if (cache)
+            oz_cache_abandon(cache, key);
+        return -1;
+    }
+    text = cache ? json_dumps(*out, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    if (text)
+        oz_cache_put(cache, key, text, strlen(text), now);
+    else if (cache)
+        oz_cache_abandon(cache, key);
+    free(text);
+    return 0;
+}
+
 enum MHD_Result oz_reply_cached(oz_req *r, const char *key,
                                 int (*make)(oz_req *r, const void *arg, json_t **out),
                                 const void *arg)
 {
     oz_cache *cache = r->srv->cache;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    double now = mono_now();
     char *text = NULL;
     size_t len = 0;
     if (cache && oz_cache_get(cache, key, now, &text, &len) == OZ_CACHE_HIT)
