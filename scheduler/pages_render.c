@@ -319,10 +319,12 @@ static void render_signals(oz_req *r, oz_page *p)
         return;
     json_t *rows = json_object_get(page, "signals");
     count_line(p, json_array_size(rows), json_is_string(json_object_get(page, "next")), "signal");
+    const char *none = q.dataset || q.type || ms ? "No signals match these filters yet."
+                                                 : "No signals yet.";
     oz_html_table(oz_page_slot(p, "table"), oz_pages_signal_cols, oz_pages_signal_ncols, rows,
-                  json_array_size(rows) ? "" : "No signals yet.");
+                  none);
     if (!json_array_size(rows))
-        oz_html_raw(oz_page_slot(p, "plot-empty"), "No signals yet.");
+        oz_html_raw(oz_page_slot(p, "plot-empty"), none); /* signals.js says the same */
     json_decref(page);
 }
 

@@ -414,7 +414,8 @@ for (const order of ['total', 'rac']) {
     ['/teams/' + team.id, async (pg) => (await pg.locator('#list tbody td:nth-child(1)').allInnerTexts()).includes('alice')],
     ['/signals?dataset=demo', async (pg) => await pg.locator('#table tbody tr').count() ===
                           (await api('/api/v1/signals?dataset=demo&limit=100')).signals.length],
-    ['/signals?dataset=no-such-set', async (pg) => /no signals/i.test(await text(pg, '#plot-empty'))],
+    ['/signals?dataset=no-such-set', async (pg) =>
+      (await text(pg, '#plot-empty')) === 'No signals match these filters yet.'],
     ['/candidates', async (pg) => await pg.locator('#table tbody tr').count() > 0],
     ['/candidates/' + candId, async (pg) => await pg.locator('#table tbody tr').count() > 0],
     ['/status', async (pg) => await pg.locator('#operator-only').isVisible() &&
