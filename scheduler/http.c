@@ -296,7 +296,7 @@ static bool operator(struct MHD_Connection *c)
 
 bool oz_req_operator(oz_req *r)
 {
-    return operator(r->conn);
+    return r->conn && operator(r->conn);
 }
 
 /* Authenticates r for its route and charges its bucket; false once an

@@ -267,6 +267,13 @@ enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why)
 {
     const char *m = why && *why ? why : oz_sched_strerror(err);
     unsigned status = oz_reply_store_status(err);
+    /* A store's why may name the database file: the operator's to read (in
+     * the answer on loopback, in the log always), not the public's. */
+    if ((status == 500 || status == 503) && m != oz_sched_strerror(err) && !oz_req_operator(r)) {
+        oz_log(r->srv->log_level, OZ_LOG_ERROR, "database error", "path", r->url, "error", m,
+               (const char *)NULL);
+        m = oz_sched_strerror(err);
+    }
     if (err == OZ_SCHED_ENOSPC) /* the state's change is logged once, by the store */
         return error_with(r, 503, OZ_LOG_DEBUG, DISK_FULL_RETRY_AFTER,
                           "the server's disk is full; nothing was changed: send it again after "
