@@ -134,6 +134,9 @@ int oz_reply_cached_json(oz_req *r, const char *key,
                          json_t **out);
 /* GET /api/v1/status's object (its make function, kept under "status"). */
 int oz_api_status_make(oz_req *r, const void *arg, json_t **out);
+/* Logs a failed request as oz_reply_error does, for an answer made
+ * otherwise (an HTML error page). */
+void oz_reply_note_failure(oz_req *r, unsigned status, const char *message);
 /* 429 with Retry-After. */
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after);
 /* Queues a response the caller made (and destroys it): for bodies other

@@ -134,7 +134,10 @@ static enum MHD_Result page(oz_req *r, const char *name)
         ret = r->ret = MHD_NO;
         goto done;
     }
-    out = (oz_html){0}; /* the response owns it */
+    out = (oz_html){0};  /* the response owns it */
+    if (p.status >= 400) /* logged as the API's errors are */
+        oz_reply_note_failure(r, p.status,
+                              p.status == 404 ? "no such page" : "see the page's banner");
     headers(resp, a->type, false);
     ret = oz_reply_response(r, p.status, resp);
 done:

@@ -111,13 +111,13 @@ enum MHD_Result oz_reply_json(oz_req *r, unsigned status, json_t *obj)
     return oz_reply_text(r, status, text, strlen(text));
 }
 
-/* The error reply: logged at level (-1: by status), with Retry-After
- * retry (NULL: "1" for a 503, none otherwise). */
-static enum MHD_Result error_with(oz_req *r, unsigned status, int level_or_default,
-                                  const char *retry, const char *message)
+/* The log line of a failed request, at level (-1: by status); msg gets
+ * the message as the answer may quote it. */
+static void log_failure(oz_req *r, unsigned status, int level_or_default, const char *message,
+                        char msg[512])
 {
-    char msg[512], method[16], url[128];
-    oz_reply_clean(msg, sizeof msg, message);
+    char method[16], url[128];
+    oz_reply_clean(msg, 512, message);
     oz_reply_clean(method, sizeof method, r->method);
     oz_reply_clean(url, sizeof url, r->url);
     /* Client errors are routine (info); the server's own are errors and are
@@ -136,6 +136,21 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, int level_or_defau
            "code", oz_reply_code(status), "error", msg, (const char *)NULL);
     if (status >= 500 && status != 501 && r->srv->metrics)
         oz_metrics_error_note(r->srv->metrics, (int64_t)time(NULL), status, method, url, msg);
+}
+
+void oz_reply_note_failure(oz_req *r, unsigned status, const char *message)
+{
+    char msg[512];
+    log_failure(r, status, -1, message, msg);
+}
+
+/* The error reply: logged (log_failure), with Retry-After retry (NULL: "1"
+ * for a 503, none otherwise). */
+static enum MHD_Result error_with(oz_req *r, unsigned status, int level_or_default,
+                                  const char *retry, const char *message)
+{
+    char msg[512];
+    log_failure(r, status, level_or_default, message, msg);
     json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", oz_reply_code(status), "message", msg);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
