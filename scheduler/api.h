@@ -127,6 +127,16 @@ const char *oz_reply_code(unsigned status);
 enum MHD_Result oz_reply_cached(oz_req *r, const char *key,
                                 int (*make)(oz_req *r, const void *arg, json_t **out),
                                 const void *arg);
+/* The same kept answer as a JSON object, for a caller that draws it
+ * (the pages): 0 with *out (a new reference), or -1 with an error queued. */
+int oz_reply_cached_json(oz_req *r, const char *key,
+                         int (*make)(oz_req *r, const void *arg, json_t **out), const void *arg,
+                         json_t **out);
+/* GET /api/v1/status's object (its make function, kept under "status"). */
+int oz_api_status_make(oz_req *r, const void *arg, json_t **out);
+/* Logs a failed request as oz_reply_error does, for an answer made
+ * otherwise (an HTML error page). */
+void oz_reply_note_failure(oz_req *r, unsigned status, const char *message);
 /* 429 with Retry-After. */
 enum MHD_Result oz_reply_limited(oz_req *r, int retry_after);
 /* Queues a response the caller made (and destroys it): for bodies other
@@ -159,6 +169,9 @@ int oz_req_args_page(oz_req *r, int *limit, const char **after);
 /* A query parameter's value, or NULL. */
 const char *oz_req_arg(oz_req *r, const char *key);
 
+/* Is r an operator's (loopback, not relayed through a proxy; http.c)? */
+bool oz_req_operator(oz_req *r);
+
 /* The calling thread's store connection, opened on first use; NULL after a
  * 503/500 has been queued. */
 oz_store *oz_req_store(oz_req *r);
@@ -187,6 +200,11 @@ enum MHD_Result oz_units_file_get(oz_req *r);
 enum MHD_Result oz_stats_file_get(oz_req *r);
 /* the web pages and operators (pages.c, api_web.c; API.md "Web pages") */
 enum MHD_Result oz_pages_get(oz_req *r);
+/* The HTML 404 page, with the navigation (a GET of a path outside /api/
+ * that no route serves). */
+enum MHD_Result oz_pages_not_found(oz_req *r);
+/* GET /api/v1/units/NAME: one unit, its replicas and signals (API.md). */
+enum MHD_Result oz_api_unit_get(oz_req *r);
 enum MHD_Result oz_api_metrics(oz_req *r);
 enum MHD_Result oz_api_datasets(oz_req *r);
 enum MHD_Result oz_api_throughput(oz_req *r);

@@ -109,7 +109,7 @@ static enum MHD_Result reply_read(oz_req *r, int rc, json_t *obj, const char *wh
     return oz_reply_json(r, 200, obj);
 }
 
-static int status_make(oz_req *r, const void *arg, json_t **out)
+int oz_api_status_make(oz_req *r, const void *arg, json_t **out)
 {
     (void)arg;
     if (!oz_req_store(r))
@@ -135,7 +135,7 @@ enum MHD_Result oz_api_status(oz_req *r)
     static const char *const allowed[] = {NULL};
     if (oz_req_args_check(r, allowed) < 0)
         return r->ret;
-    return oz_reply_cached(r, "status", status_make, NULL);
+    return oz_reply_cached(r, "status", oz_api_status_make, NULL);
 }
 
 enum MHD_Result oz_api_users_list(oz_req *r)

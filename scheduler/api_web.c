@@ -72,7 +72,29 @@ enum MHD_Result oz_api_datasets(oz_req *r)
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_datasets_json(r->store, limit, after, &o);
+    /* Where a recording lies on the server is the operator's business. */
+    if (rc == OZ_SCHED_OK && !oz_req_operator(r)) {
+        size_t i;
+        json_t *d;
+        json_array_foreach(json_object_get(o, "datasets"), i, d) json_object_del(d, "recording");
+    }
     return reply_read(r, rc, o, "datasets");
+}
+
+enum MHD_Result oz_api_unit_get(oz_req *r)
+{
+    static const char *const allowed[] = {NULL};
+    if (oz_req_args_check(r, allowed) < 0)
+        return r->ret;
+    if (!oz_wu_id_valid(r->file, OZ_WU_ID_MAX))
+        return oz_reply_error(r, 400, "not a unit id");
+    if (!oz_req_store(r))
+        return r->ret;
+    json_t *o = NULL;
+    int rc = oz_store_unit_json(r->store, r->file, &o);
+    if (rc == OZ_SCHED_ENOTFOUND)
+        return oz_reply_error(r, 404, "no unit %s", r->file);
+    return reply_read(r, rc, o, "unit");
 }
 
 struct window {

@@ -108,6 +108,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/users/{id}/results", oz_api_users_results, A_NONE, false},
     {"GET", "/api/v1/hosts/{id}/results", oz_api_hosts_results, A_NONE, false},
     {"GET", "/api/v1/signals/latest", oz_api_signals_latest, A_NONE, false},
+    {"GET", "/api/v1/units/{file}", oz_api_unit_get, A_NONE, false},
     {"GET", "/api/v1/server", oz_api_server, A_OPERATOR, false},
     {"GET", "/metrics", oz_api_metrics, A_NONE, false},
     {"GET", "/", oz_pages_get, A_NONE, false},
@@ -121,6 +122,7 @@ static const struct route routes[] = {
     {"GET", "/candidates", oz_pages_get, A_NONE, false},
     {"GET", "/candidates/{id}", oz_pages_get, A_NONE, false},
     {"GET", "/status", oz_pages_get, A_NONE, false},
+    {"GET", "/unit/{file}", oz_pages_get, A_NONE, false},
     {"GET", "/static/{file}", oz_pages_get, A_NONE, false},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -292,6 +294,11 @@ static bool operator(struct MHD_Connection *c)
     return false;
 }
 
+bool oz_req_operator(oz_req *r)
+{
+    return r->conn && operator(r->conn);
+}
+
 /* Authenticates r for its route and charges its bucket; false once an
  * error is queued.  An address that has failed authentication rate_burst
  * times lately is refused before its token is even looked up.  A public
@@ -373,6 +380,10 @@ static enum MHD_Result begin(oz_req *r, const char *version)
     const char *file = NULL;
     const struct route *rt = route_find(r->method, r->url, &id, &file, allow, sizeof allow);
     if (!rt) {
+        /* a browser's GET of a page that is not there: the HTML 404 */
+        if (!*allow && (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) &&
+            strncmp(r->url, "/api/", 5) != 0 && strcmp(r->url, "/metrics") != 0)
+            return oz_pages_not_found(r);
         if (!*allow)
             return oz_reply_error(r, 404, "no such resource");
         oz_reply_error(r, 405, "method %s is not allowed here (allowed: %s)", r->method, allow);

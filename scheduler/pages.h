@@ -3,14 +3,19 @@
  *
  * scheduler/web/ holds static HTML, CSS and JavaScript; the build embeds it
  * and Chart.js into a generated table (web/embed.cmake -> web_assets.c).
- * The pages fetch the JSON API and draw everything in the browser, so the
- * server only maps a path to one of the files:
+ * The server writes the navigation, the headline numbers and the first
+ * page of each table into the page it sends (pages_render.h), so every page
+ * is useful without JavaScript; the pages' JavaScript then fetches the JSON
+ * API, redraws them, and adds charts and paging.  The paths:
  *
  *   /                       home.html     project progress, throughput, latest signals
  *   /users /hosts /teams    board.html    leaderboards (total and recent credit, paged)
  *   /users/{id} /hosts/{id} /teams/{id}   entity.html   one account, host or team
  *   /signals                signals.html  the signal browser
+ *   /candidates, /candidates/{id}          the candidates and one candidate
  *   /status                 status.html   server status
+ *   /unit/NAME              unit.html     one unit: its replicas, hosts, signals
+ *   any other GET (not /api/)  notfound.html  the 404 page, with the navigation
  *   /static/NAME            any embedded file (CSS, JS, chart.js)
  *
  * Every page answer carries a Content-Security-Policy that allows scripts,

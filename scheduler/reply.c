@@ -113,13 +113,13 @@ enum MHD_Result oz_reply_json(oz_req *r, unsigned status, json_t *obj)
     return oz_reply_text(r, status, text, strlen(text));
 }
 
-/* The error reply: logged at level (-1: by status), with Retry-After
- * retry (NULL: "1" for a 503, none otherwise). */
-static enum MHD_Result error_with(oz_req *r, unsigned status, int level_or_default,
-                                  const char *retry, const char *message)
+/* The log line of a failed request, at level (-1: by status); msg gets
+ * the message as the answer may quote it. */
+static void log_failure(oz_req *r, unsigned status, int level_or_default, const char *message,
+                        char msg[512])
 {
-    char msg[512], method[16], url[128];
-    oz_reply_clean(msg, sizeof msg, message);
+    char method[16], url[128];
+    oz_reply_clean(msg, 512, message);
     oz_reply_clean(method, sizeof method, r->method);
     oz_reply_clean(url, sizeof url, r->url);
     /* Client errors are routine (info); the server's own are errors and are
@@ -138,6 +138,21 @@ static enum MHD_Result error_with(oz_req *r, unsigned status, int level_or_defau
            "code", oz_reply_code(status), "error", msg, (const char *)NULL);
     if (status >= 500 && status != 501 && r->srv->metrics)
         oz_metrics_error_note(r->srv->metrics, (int64_t)time(NULL), status, method, url, msg);
+}
+
+void oz_reply_note_failure(oz_req *r, unsigned status, const char *message)
+{
+    char msg[512];
+    log_failure(r, status, -1, message, msg);
+}
+
+/* The error reply: logged (log_failure), with Retry-After retry (NULL: "1"
+ * for a 503, none otherwise). */
+static enum MHD_Result error_with(oz_req *r, unsigned status, int level_or_default,
+                                  const char *retry, const char *message)
+{
+    char msg[512];
+    log_failure(r, status, level_or_default, message, msg);
     json_t *o = json_pack("{s:{s:s, s:s}}", "error", "code", oz_reply_code(status), "message", msg);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -167,14 +182,50 @@ enum MHD_Result oz_reply_error(oz_req *r, unsigned status, const char *fmt, ...)
     return error_with(r, status, -1, NULL, msg);
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int oz_reply_cached_json(oz_req *r, const char *key,
+                         int (*make)(oz_req *r, const void *arg, json_t **out), const void *arg,
+                         json_t **out)
+{
+    oz_cache *cache = r->srv->cache;
+    double now = mono_now();
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    if (cache && oz_cache_get(cache, key, now, &text, &len) == OZ_CACHE_HIT) {
+        *out = json_loadb(text, len, 0, NULL);
+        free(text);
+        if (*out)
+            return 0;
+        oz_reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    if (make(r, arg, out) != 0) {
+        if (cache)
+            oz_cache_abandon(cache, key);
+        return -1;
+    }
+    text = cache ? json_dumps(*out, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    if (text)
+        oz_cache_put(cache, key, text, strlen(text), now);
+    else if (cache)
+        oz_cache_abandon(cache, key);
+    free(text);
+    return 0;
+}
+
 enum MHD_Result oz_reply_cached(oz_req *r, const char *key,
                                 int (*make)(oz_req *r, const void *arg, json_t **out),
                                 const void *arg)
 {
     oz_cache *cache = r->srv->cache;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    double now = mono_now();
     char *text = NULL;
     size_t len = 0;
     if (cache && oz_cache_get(cache, key, now, &text, &len) == OZ_CACHE_HIT)
@@ -233,6 +284,13 @@ enum MHD_Result oz_reply_store(oz_req *r, int err, const char *why)
 {
     const char *m = why && *why ? why : oz_sched_strerror(err);
     unsigned status = oz_reply_store_status(err);
+    /* A store's why may name the database file: the operator's to read (in
+     * the answer on loopback, in the log always), not the public's. */
+    if ((status == 500 || status == 503) && m != oz_sched_strerror(err) && !oz_req_operator(r)) {
+        oz_log(r->srv->log_level, OZ_LOG_ERROR, "database error", "path", r->url, "error", m,
+               (const char *)NULL);
+        m = oz_sched_strerror(err);
+    }
     if (err == OZ_SCHED_ENOSPC) /* the state's change is logged once, by the store */
         return error_with(r, 503, OZ_LOG_DEBUG, DISK_FULL_RETRY_AFTER,
                           "the server's disk is full; nothing was changed: send it again after "

@@ -634,6 +634,12 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
 /* The newest canonical signals, newest first: {"signals": [S...]} with S
  * as oz_store_signals_json's. */
 int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_t **out);
+/* One unit by name (store_unit.c): {"unit_id", "dataset", "state"
+ * ("pending", "validated", "error"), "error", "canonical_replica_id",
+ * "start_s", "nsamples", "target", "finished", "replicas": [R... with
+ * "host_name"], "signals": [S...] (its canonical signals, strongest first,
+ * at most 500)}; OZ_SCHED_ENOTFOUND. */
+int oz_store_unit_json(oz_store *s, const char *name, json_t **out);
 
 /* What /metrics and the status page show of the database. */
 typedef struct oz_store_gauges {

@@ -237,6 +237,17 @@ int64_t oz_store_one_int(oz_store *s, const char *sql, int64_t arg, bool bind);
 json_t *oz_store_signal_row(sqlite3_stmt *st, int64_t now);
 /* The columns a signal row takes after its first twelve (signals g): its
  * candidate and place in the sky. */
+/* A replica as the API shows it (oz_store_result_row), from replicas r
+ * joined with its unit u and dataset d. */
+#define OZ_RESULT_COLS                                                                             \
+    "r.id, u.name, d.name, r.host_id, r.account_id, r.state, r.outcome, r.validate_state,"       \
+    " r.sent, r.received, r.deadline, r.credit,"                                                   \
+    " (SELECT h.name FROM hosts h WHERE h.id = r.host_id), u.purged IS NOT NULL"
+json_t *oz_store_result_row(sqlite3_stmt *st, int64_t now);
+/* The columns of oz_store_signal_row, from signals g (its unit u, dataset d). */
+#define OZ_SIGNAL_COLS                                                                             \
+    "g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"            \
+    " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
 #define OZ_SIGNAL_SKY_COLS "g.candidate_id, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz"
 
 /* Text column or "" (never NULL). */

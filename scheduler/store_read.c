@@ -81,7 +81,10 @@ static json_t *credit_row(sqlite3_stmt *st, int64_t now)
         oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now));
 }
 
-/* A user object: credit_row plus team_id (column 5) and created (6). */
+/* A user object: credit_row plus team_id (column 5), created (6) and
+ * team_name (7: the team's name, null without a team). */
+#define USER_TEAM_NAME "(SELECT t.name FROM teams t WHERE t.id = accounts.team_id)"
+
 static json_t *user_row(sqlite3_stmt *st, int64_t now)
 {
     json_t *u = credit_row(st, now);
@@ -91,7 +94,8 @@ static json_t *user_row(sqlite3_stmt *st, int64_t now)
                        ? json_null()
                        : json_integer(sqlite3_column_int64(st, 5));
     if (json_object_set_new(u, "team_id", team) ||
-        json_object_set_new(u, "created", json_integer(sqlite3_column_int64(st, 6)))) {
+        json_object_set_new(u, "created", json_integer(sqlite3_column_int64(st, 6))) ||
+        json_object_set_new(u, "team_name", oz_store_col_json(st, 7))) {
         json_decref(u);
         return NULL;
     }
@@ -110,12 +114,12 @@ int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *afte
         by_recent
             ? oz_store_stmt(s,
                             "SELECT id, name, total_credit, recent_credit, recent_time,"
-                            " team_id, created FROM accounts ORDER BY"
+                            " team_id, created, " USER_TEAM_NAME " FROM accounts ORDER BY"
                             " decay(recent_credit, recent_time, ?1) DESC, id LIMIT ?2 OFFSET ?3",
                             NULL, 0)
             : oz_store_stmt(s,
                             "SELECT id, name, total_credit, recent_credit, recent_time,"
-                            " team_id, created FROM accounts WHERE ?1 IS NOT NULL"
+                            " team_id, created, " USER_TEAM_NAME " FROM accounts WHERE ?1 IS NOT NULL"
                             " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
                             NULL, 0);
     if (!st)
@@ -170,8 +174,8 @@ int oz_store_user_json(oz_store *s, int64_t id, int64_t now, json_t **out)
     *out = NULL;
     json_t *u;
     int rc = one_row(s,
-                     "SELECT id, name, total_credit, recent_credit, recent_time, team_id, created"
-                     " FROM accounts WHERE id = ?",
+                     "SELECT id, name, total_credit, recent_credit, recent_time, team_id, created,"
+                     " " USER_TEAM_NAME " FROM accounts WHERE id = ?",
                      id, user_row, now, &u);
     if (rc != OZ_SCHED_OK)
         return rc;
@@ -260,8 +264,8 @@ int oz_store_team_json(oz_store *s, int64_t id, int64_t now, json_t **out)
     if (rc != OZ_SCHED_OK)
         return rc;
     rc = add_list(s, t, "users",
-                  "SELECT id, name, total_credit, recent_credit, recent_time, team_id, created"
-                  " FROM accounts WHERE team_id = ?1 ORDER BY total_credit DESC, id"
+                  "SELECT id, name, total_credit, recent_credit, recent_time, team_id, created,"
+                  " " USER_TEAM_NAME " FROM accounts WHERE team_id = ?1 ORDER BY total_credit DESC, id"
                   " LIMIT ?2 OFFSET ?3",
                   id, user_row, now);
     if (rc != OZ_SCHED_OK) {

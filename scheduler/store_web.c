@@ -266,7 +266,7 @@ static const char *name_of(const char *const *names, size_t n, int64_t v)
     return v >= 0 && (size_t)v < n ? names[v] : "unknown";
 }
 
-static json_t *result_row(sqlite3_stmt *st, int64_t now)
+json_t *oz_store_result_row(sqlite3_stmt *st, int64_t now)
 {
     (void)now;
     static const char *const states[] = {"unsent", "in_progress", "over"};
@@ -274,14 +274,15 @@ static json_t *result_row(sqlite3_stmt *st, int64_t now)
                                            "didnt_need"};
     static const char *const validate[] = {"init", "valid", "invalid", "inconclusive"};
     json_t *o = json_pack(
-        "{sI ss ss sI sI ss ss ss sf}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
+        "{sI ss ss sI sI ss ss ss sf ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
         "unit_id", oz_store_col_text(st, 1), "dataset", oz_store_col_text(st, 2), "host_id",
         (json_int_t)sqlite3_column_int64(st, 3), "user_id", (json_int_t)sqlite3_column_int64(st, 4),
         "state", name_of(states, 3, sqlite3_column_int64(st, 5)), "outcome",
         name_of(outcomes, 5, sqlite3_column_int64(st, 6)), "validate_state",
-        name_of(validate, 4, sqlite3_column_int64(st, 7)), "credit", sqlite3_column_double(st, 11));
+        name_of(validate, 4, sqlite3_column_int64(st, 7)), "credit", sqlite3_column_double(st, 11),
+        "host_name", oz_store_col_text(st, 12));
     /* the uploaded text moved to the archives (lifecycle.h) */
-    if (o && json_object_set_new(o, "archived", json_boolean(sqlite3_column_int(st, 12)))) {
+    if (o && json_object_set_new(o, "archived", json_boolean(sqlite3_column_int(st, 13)))) {
         json_decref(o);
         o = NULL;
     }
@@ -317,18 +318,14 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
      * this walks replicas from the newest until it has a page.) */
     sqlite3_stmt *st =
         of_host ? oz_store_stmt(s,
-                                "SELECT r.id, u.name, d.name, r.host_id, r.account_id, r.state,"
-                                " r.outcome, r.validate_state, r.sent, r.received, r.deadline,"
-                                " r.credit, u.purged IS NOT NULL FROM replicas r"
+                                "SELECT " OZ_RESULT_COLS " FROM replicas r"
                                 " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
                                 " WHERE r.host_id = ?1 AND (?2 = 0 OR r.id < ?2)"
                                 " ORDER BY r.id DESC LIMIT ?3",
                                 NULL, 0)
                 : oz_store_stmt(s,
-                                "SELECT r.id, u.name, d.name, r.host_id, r.account_id, r.state,"
-                                " r.outcome, r.validate_state, r.sent, r.received, r.deadline,"
-                                " r.credit, u.purged IS NOT NULL FROM replicas r"
+                                "SELECT " OZ_RESULT_COLS " FROM replicas r"
                                 " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
                                 " WHERE r.account_id = ?1 AND (?2 = 0 OR r.id < ?2)"
@@ -342,7 +339,7 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
     json_t *arr;
     bool more;
     long long last = before;
-    int rc = oz_store_rows_json(st, limit, result_row, 0, &arr, &more, &last);
+    int rc = oz_store_rows_json(st, limit, oz_store_result_row, 0, &arr, &more, &last);
     return rc == OZ_SCHED_OK ? oz_store_paged("results", arr, more, last, out) : rc;
 }
 
@@ -474,10 +471,11 @@ out:
 static json_t *replica_error_row(sqlite3_stmt *st, int64_t now)
 {
     (void)now;
-    return json_pack("{sI ss sI sI ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
+    return json_pack("{sI ss sI sI ss ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
                      "unit_id", oz_store_col_text(st, 1), "host_id",
                      (json_int_t)sqlite3_column_int64(st, 2), "time",
-                     (json_int_t)sqlite3_column_int64(st, 3), "message", oz_store_col_text(st, 4));
+                     (json_int_t)sqlite3_column_int64(st, 3), "message", oz_store_col_text(st, 4),
+                     "host_name", oz_store_col_text(st, 5));
 }
 
 static json_t *unit_error_row(sqlite3_stmt *st, int64_t now)
@@ -510,7 +508,8 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
     /* Client errors, newest first: the partial index on received walks
      * back from now (error reports set received). */
     sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT r.id, u.name, r.host_id, r.received, r.error"
+                                     "SELECT r.id, u.name, r.host_id, r.received, r.error,"
+                                     " (SELECT h.name FROM hosts h WHERE h.id = r.host_id)"
                                      " FROM replicas r JOIN units u ON u.id = r.unit_id"
                                      " WHERE r.received IS NOT NULL AND r.outcome = 2"
                                      " ORDER BY r.received DESC, r.id DESC LIMIT ?1",

@@ -1,7 +1,8 @@
 /*
  * app.js - what every Ozma page shares: fetching the JSON API, building
- * elements, formatting numbers and times, the navigation bar, the error
- * banner and charts.
+ * elements, formatting numbers and times, the error banner, and charts
+ * with their text alternative.  The navigation and each page's first
+ * screen come from the server (pages_render.h); the scripts redraw them.
  *
  * The one rule: text from the server (names, messages, anything a user
  * could have typed) reaches the page only as textContent, through el() -
@@ -151,21 +152,60 @@ const OZ = (() => {
     });
     if (!rows.length)
       body.push(el('tr', {}, el('td', {colspan: columns.length, class: 'muted'}, o.empty || 'Nothing yet.')));
-    return el('table', {}, el('thead', {}, head), el('tbody', {}, body));
+    /* a wide table scrolls inside its box, not the page (phones) */
+    return el('div', {class: 'scroll'}, el('table', {}, el('thead', {}, head), el('tbody', {}, body)));
   }
 
   function link(href, text) {
     return el('a', {href: href}, text);
   }
 
+  /* A unit's id linked to its page. */
+  function unitLink(name) {
+    return link('/unit/' + encodeURIComponent(name), name);
+  }
+
   function card(label, value) {
     return el('div', {class: 'card'}, el('div', {class: 'value'}, value), el('div', {class: 'label'}, label));
+  }
+
+  /* A chart's numbers in one sentence: its text alternative. */
+  function describe(config) {
+    const sets = config.data.datasets;
+    if (config.type === 'scatter') {
+      const n = sets.reduce((k, d) => k + d.data.length, 0);
+      if (!n) return 'Nothing is plotted.';
+      return n + ' point' + (n === 1 ? '' : 's') + ': ' +
+        sets.filter((d) => d.data.length).map((d) => d.label + ' ' + d.data.length).join(', ') + '.';
+    }
+    const d = sets[0], labels = config.data.labels;
+    if (!d || !d.data.length) return 'No data.';
+    let hi = 0;
+    d.data.forEach((v, i) => { if (v > d.data[hi]) hi = i; });
+    const total = d.data.reduce((a, b) => a + b, 0);
+    return labels.length + ' values of ' + d.label + ' from ' + labels[0] + ' to ' + labels[labels.length - 1] +
+      (config.type === 'line' ? '; at the end ' + credit(d.data[d.data.length - 1])
+                              : '; in all ' + credit(total) + ', the most ' + credit(d.data[hi]) + ' at ' + labels[hi]) + '.';
+  }
+
+  /* Writes describe(config) into #ID-text (made after the chart's box when
+   * the page has none) and the canvas's fallback content. */
+  function chartText(id, config) {
+    const canvas = document.getElementById(id);
+    let p = document.getElementById(id + '-text');
+    if (!p) {
+      p = el('p', {class: 'chart-text muted', id: id + '-text'});
+      canvas.parentElement.after(p);
+    }
+    p.textContent = describe(config);
+    canvas.textContent = p.textContent;
   }
 
   /* Draws (or redraws) a Chart.js chart in the canvas with this id; without
    * Chart.js (a build without libjs-chart.js) a note stands in for it. */
   function chart(id, config) {
     const canvas = document.getElementById(id);
+    if (canvas && canvas.tagName === 'CANVAS') chartText(id, config);
     if (!window.Chart) {
       const note = el('p', {class: 'muted'}, 'Charts are unavailable: this server was built without Chart.js.');
       canvas.replaceWith(note);
@@ -177,18 +217,6 @@ const OZ = (() => {
     config.options = Object.assign({responsive: true, maintainAspectRatio: false, animation: false},
                                    config.options || {});
     return new window.Chart(canvas, config);
-  }
-
-  /* The navigation bar, with the current section marked. */
-  function nav() {
-    const here = location.pathname;
-    const items = [['/', 'Home'], ['/users', 'Accounts'], ['/hosts', 'Hosts'], ['/teams', 'Teams'],
-                   ['/signals', 'Signals'], ['/candidates', 'Candidates'], ['/status', 'Server status']];
-    const links = items.map(([href, text]) => {
-      const cur = href === '/' ? here === '/' : here === href || here.startsWith(href + '/');
-      return el('a', {href: href, 'aria-current': cur ? 'page' : null}, text);
-    });
-    fill('nav', el('a', {href: '/', class: 'brand'}, 'Ozma'), links);
   }
 
   /* Runs load() now and every `seconds` while the page is visible; errors
@@ -248,14 +276,13 @@ const OZ = (() => {
     once(async () => {
       const d = await api('/api/v1/datasets?limit=500');
       const sel = document.getElementById('f-dataset');
-      for (const x of d.datasets) sel.append(el('option', {value: x.name}, x.name));
+      const have = new Set([...sel.options].map((o) => o.value));
+      for (const x of d.datasets) if (!have.has(x.name)) sel.append(el('option', {value: x.name}, x.name));
       sel.value = q.get('dataset') || '';
       await load();
     });
   }
 
-  document.addEventListener('DOMContentLoaded', nav);
-
   return {el, api, showError, clearError, fill, num, credit, time, ago, duration, bytes, mhz,
-          typeColor, resultState, table, link, card, chart, every, once, pages, filterPage};
+          typeColor, resultState, table, link, unitLink, card, chart, every, once, pages, filterPage};
 })();

@@ -36,7 +36,7 @@
       {label: 'Name', cell: (r) => link('/' + kind + '/' + r.id, r.name)},
     ];
     if (kind === 'users')
-      cols.push({label: 'Team', cell: (r) => r.team_id ? link('/teams/' + r.team_id, 'team ' + r.team_id) : '-'});
+      cols.push({label: 'Team', cell: (r) => r.team_id ? link('/teams/' + r.team_id, r.team_name) : '-'});
     if (kind === 'hosts') {
       cols.push({label: 'Owner', cell: (r) => link('/users/' + r.user_id, r.user_name)});
       cols.push({label: 'CPUs', num: true, cell: (r) => num(r.ncpus)});

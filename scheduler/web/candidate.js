@@ -68,7 +68,7 @@
       {label: 'Power', num: true, cell: (s) => s.power.toFixed(1)},
       {label: 'Score', num: true, cell: (s) => s.score.toFixed(2)},
       {label: 'FFT', num: true, cell: (s) => num(s.fft_len)},
-      {label: 'Unit', cell: (s) => s.unit_id},
+      {label: 'Unit', cell: (s) => OZ.unitLink(s.unit_id)},
     ], c.signals));
     document.body.dataset.detections = String(c.signals.length);
   });

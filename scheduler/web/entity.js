@@ -17,23 +17,36 @@
     fill('about', dl);
   }
 
-  function creditChart(hist) {
+  /* Credit per day, and the running total beside it: what was earned
+   * before the window, then each day added. */
+  function creditChart(hist, total) {
+    const labels = hist.days.map((d) => d.date.slice(5));
+    const per = hist.days.map((d) => d.credit);
     chart('credit', {
       type: 'bar',
-      data: {labels: hist.days.map((d) => d.date.slice(5)),
-             datasets: [{label: 'credit', data: hist.days.map((d) => d.credit),
-                         backgroundColor: 'rgba(42,157,143,0.8)'}]},
+      data: {labels: labels,
+             datasets: [{label: 'credit per day', data: per, backgroundColor: 'rgba(42,157,143,0.8)'}]},
       options: {plugins: {legend: {display: false}},
                 scales: {y: {beginAtZero: true, title: {display: true, text: 'credit per UTC day'}}}},
+    });
+    let run = Math.max(0, total - per.reduce((a, b) => a + b, 0));
+    const cum = per.map((c) => (run += c));
+    chart('credit-cumulative', {
+      type: 'line',
+      data: {labels: labels,
+             datasets: [{label: 'cumulative credit', data: cum, borderColor: 'rgba(69,123,157,1)',
+                         backgroundColor: 'rgba(69,123,157,0.2)', fill: true, pointRadius: 0}]},
+      options: {plugins: {legend: {display: false}},
+                scales: {y: {beginAtZero: true, title: {display: true, text: 'credit, in all'}}}},
     });
   }
 
   function results(list) {
     fill('results', table([
       {label: 'Result', num: true, cell: (r) => String(r.replica_id)},
-      {label: 'Unit', cell: (r) => r.unit_id},
+      {label: 'Unit', cell: (r) => OZ.unitLink(r.unit_id)},
       {label: 'Dataset', cell: (r) => r.dataset},
-      {label: 'Host', cell: (r) => link('/hosts/' + r.host_id, 'host ' + r.host_id)},
+      {label: 'Host', cell: (r) => link('/hosts/' + r.host_id, r.host_name)},
       {label: 'Sent', cell: (r) => time(r.sent)},
       {label: 'Returned', cell: (r) => time(r.received)},
       {label: 'State', cell: (r) => { const [t, c] = resultState(r); return el('span', {class: c}, t); }},
@@ -94,7 +107,7 @@
     document.title = noun + ' ' + o.name + ' - Ozma';
     totals(o);
     about(facts);
-    creditChart(hist);
+    creditChart(hist, o.total_credit);
     document.getElementById('list-title').textContent = listTitle || '';
     fill('list', list);
     if (res) results(res.results);

@@ -57,7 +57,7 @@
       {label: 'Time', cell: (s) => s.time_utc || s.time_s.toFixed(2) + ' s'},
       {label: 'Score', num: true, cell: (s) => s.score.toFixed(2)},
       {label: 'Dataset', cell: (s) => link('/signals?dataset=' + encodeURIComponent(s.dataset), s.dataset)},
-      {label: 'Unit', cell: (s) => s.unit_id},
+      {label: 'Unit', cell: (s) => OZ.unitLink(s.unit_id)},
     ], list, {empty: 'No signal has been found yet.'}));
   }
 

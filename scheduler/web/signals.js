@@ -23,7 +23,7 @@
       ['Chirp rate', s.chirp_hz_s.toFixed(4) + ' Hz/s'], ['Time', s.time_s.toFixed(3) + ' s from the start'],
       ['Time (UTC)', s.time_utc || '-'], ['Score', s.score.toFixed(3)], ['Power', s.power.toFixed(3)],
       ['FFT length', num(s.fft_len)], ['Period', s.period_s ? s.period_s.toFixed(4) + ' s' : '-'],
-      ['Unit', s.unit_id], ['Dataset', s.dataset], ['Signal id', String(s.id)],
+      ['Unit', OZ.unitLink(s.unit_id)], ['Dataset', s.dataset], ['Signal id', String(s.id)],
       ['Sky (RA, Dec)', s.ra_deg === null ? '-' : s.ra_deg.toFixed(3) + ', ' + s.dec_deg.toFixed(3)],
       ['Barycentric frequency', s.freq_bary_hz === null ? '-' : s.freq_bary_hz.toFixed(3) + ' Hz'],
       ['Candidate', s.candidate_id ? link('/candidates/' + s.candidate_id, '#' + s.candidate_id) : '-'],
@@ -77,7 +77,7 @@
       {label: 'Time (s)', num: true, cell: (s) => s.time_s.toFixed(2)},
       {label: 'Score', num: true, cell: (s) => s.score.toFixed(2)},
       {label: 'FFT', num: true, cell: (s) => num(s.fft_len)},
-      {label: 'Unit', cell: (s) => s.unit_id},
+      {label: 'Unit', cell: (s) => OZ.unitLink(s.unit_id)},
       {label: 'Candidate', num: true, cell: (s) => s.candidate_id ? link('/candidates/' + s.candidate_id, '#' + s.candidate_id) : '-'},
     ], list.slice(0, TABLE_ROWS), {onClick: detail, empty: 'No signal matches.'});
     t.querySelectorAll('tbody tr').forEach((tr, i) => { if (list[i]) tr.dataset.id = list[i].id; });
@@ -100,6 +100,9 @@
       (shown.length > TABLE_ROWS ? '; the table lists the first ' + TABLE_ROWS : '');
     document.body.dataset.signals = String(shown.length);
     plot(shown);
+    const filtered = [...new URLSearchParams(location.search).values()].some((x) => x);
+    document.getElementById('plot-empty').textContent = shown.length ? ''
+      : filtered ? 'No signals match these filters yet.' : 'No signals yet.';
     tableOf(shown);
   }
 

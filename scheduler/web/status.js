@@ -115,11 +115,11 @@
     ], s.errors, {empty: 'None since the server started.'}));
     fill('replica-errors', table([
       {label: 'Time', cell: (e) => time(e.time)}, {label: 'Result', num: true, cell: (e) => String(e.replica_id)},
-      {label: 'Unit', cell: (e) => e.unit_id}, {label: 'Host', cell: (e) => OZ.link('/hosts/' + e.host_id, 'host ' + e.host_id)},
+      {label: 'Unit', cell: (e) => OZ.unitLink(e.unit_id)}, {label: 'Host', cell: (e) => OZ.link('/hosts/' + e.host_id, e.host_name)},
       {label: 'Message', cell: (e) => e.message},
     ], s.replica_errors, {empty: 'None.'}));
     fill('unit-errors', table([
-      {label: 'Time', cell: (e) => time(e.time)}, {label: 'Unit', cell: (e) => e.unit_id},
+      {label: 'Time', cell: (e) => time(e.time)}, {label: 'Unit', cell: (e) => OZ.unitLink(e.unit_id)},
       {label: 'Dataset', cell: (e) => e.dataset}, {label: 'Reason', cell: (e) => e.reason},
     ], s.unit_errors, {empty: 'None.'}));
     fill('unit-files-bad', table([

@@ -16,6 +16,17 @@
 // context whose requests carry X-Forwarded-For, as a proxy's would: the
 // server takes them for a stranger's, not the loopback operator's).  A
 // screenshot of every page is saved in OZ_ARTIFACTS.
+//
+// Pages that work everywhere (issue 20): with JavaScript off every page
+// still has its navigation, headline numbers and first table page (the
+// server wrote them); at 390 px nothing overflows the page sideways; dark
+// mode really darkens; an unknown path is an HTML 404 with the navigation,
+// an unknown account says so; the unit page lists replicas, hosts by name
+// and signals; tables name teams and hosts; credit is explained and has a
+// cumulative graph; charts have a text alternative; the signal type filter
+// offers exactly the types the API accepts; an empty plot says so; and no
+// public page or public JSON holds the project's directory (OZ_DIR: the
+// database and recording paths).
 import {createRequire} from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +69,11 @@ const alice = users.find((u) => u.name === 'alice');
 const bob = users.find((u) => u.name === 'bob');
 const team = await api('/api/v1/teams/' + alice.team_id);
 const host = (await api('/api/v1/hosts')).hosts.find((h) => h.user_name === 'bob');
+const aliceHost = (await api('/api/v1/hosts')).hosts.find((h) => h.user_name === 'alice');
+const latest = (await api('/api/v1/signals/latest?limit=1')).signals[0];
+const unitName = latest.unit_id;
+const candId = (await api('/api/v1/candidates?limit=1')).candidates[0].id;
+const PROJECT_DIR = process.env.OZ_DIR;
 
 fs.mkdirSync(ART, {recursive: true});
 const browser = await chromium.launch({
@@ -72,7 +88,7 @@ context.setDefaultTimeout(20000);
 // Opens a page and returns it with the problems it reports; `expect(page)`
 // waits for what the page must show.  expectErrors: console errors that
 // are the point of the test (a 404 fetch).
-async function visit(name, p, expect, expectErrors = false, ctx = context) {
+async function visit(name, p, expect, expectErrors = false, ctx = context, status = 200) {
   const page = await ctx.newPage();
   const problems = [];
   const dialogs = [];
@@ -83,7 +99,7 @@ async function visit(name, p, expect, expectErrors = false, ctx = context) {
   let ok = true;
   try {
     const res = await page.goto(URL + p, {waitUntil: 'load'});
-    ok = check(res.status() === 200, name + ': ' + p + ' answers 200');
+    ok = check(res.status() === status, name + ': ' + p + ' answers ' + status);
     await expect(page);
   } catch (e) {
     ok = check(false, name + ': ' + p + ': ' + e.message.split('\n')[0]);
@@ -124,6 +140,9 @@ for (const order of ['total', 'rac']) {
   });
   const names = await page.locator('#board tbody td:nth-child(2)').allInnerTexts();
   check(names.includes('alice') && names.includes('bob'), 'users?order=' + order + ': alice and bob listed');
+  const teamCells = await page.locator('#board tbody td:nth-child(3)').allInnerTexts();
+  check(teamCells.includes('Demo team') && !teamCells.some((c) => /^team \d+$/.test(c)),
+        'users?order=' + order + ': teams by name');
   check(names.includes(XSS), 'users?order=' + order + ': the ' + XSS + ' account is listed as text');
   check(await page.locator('#tabs a[aria-current="page"]').innerText() ===
         (order === 'total' ? 'Total credit' : 'Recent average credit'), 'users: the order tab');
@@ -153,6 +172,20 @@ for (const order of ['total', 'rac']) {
     await pg.locator('#results td', {hasText: 'Valid'}).first().waitFor();
   });
   check((await text(page, '#title')) === 'Account: alice', 'user page: the name');
+  const hostCells = await page.locator('#results tbody td:nth-child(4)').allInnerTexts();
+  check(hostCells.length === 3 && hostCells.every((c) => c === aliceHost.name),
+        'user page: results name their host (' + hostCells.join(', ') + ')');
+  check(/credit is .*recent average/is.test(await text(page, '.credit-note')), 'user page: credit is explained');
+  const cum = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('credit-cumulative'));
+    return c ? c.data.datasets[0].data.at(-1) : -1;
+  });
+  check(Math.abs(cum - alice.total_credit) <= 1e-9 * alice.total_credit,
+        'user page: the cumulative credit graph ends at the total (' + cum + ')');
+  check(/values of credit per day/.test(await text(page, '#credit-text')) &&
+        /values of cumulative credit/.test(await text(page, '#credit-cumulative-text')),
+        'user page: both credit charts have a text alternative');
+
   check((await page.locator('#results tbody tr').count()) === 3, 'user page: 3 recent results, valid');
   check(await page.locator('#about a', {hasText: 'Demo team'}).count() === 1, 'user page: the team');
   check(await page.locator('#list a').count() === 1, 'user page: one host');
@@ -162,6 +195,9 @@ for (const order of ['total', 'rac']) {
   });
   check(Math.abs(credit - alice.total_credit) <= 1e-9 * alice.total_credit,
         'user page: the credit chart adds up to the total');
+  await page.locator('#results tbody td a[href^="/unit/"]').first().click();
+  await page.waitForURL(/\/unit\//);
+  check((await text(page, '#title')).startsWith('Unit '), 'user page: a unit id links to its page');
   await page.close();
 }
 {
@@ -201,10 +237,20 @@ for (const order of ['total', 'rac']) {
 }
 {
   const {page, problems} = await visit('user-missing', '/users/999999', async (pg) => {
-    await pg.locator('#error:not([hidden])').waitFor();
-  }, true);
-  check((await text(page, '#error')).includes('no user 999999'), 'a missing account: the API error is shown');
+    await pg.locator('#message').waitFor();
+  }, true, context, 404);
+  check((await text(page, '#title')) === 'No such account' &&
+        (await text(page, '#message')) === 'There is no account 999999.',
+        'a missing account: the page says there is no such account (no "Loading...")');
   check(problems.every((p) => p.includes('404')), 'a missing account: only the 404 is reported');
+  await page.close();
+}
+{
+  const {page} = await visit('not-found', '/no/such/page', async (pg) => {
+    await pg.locator('#nav a', {hasText: 'Signals'}).waitFor();
+  }, true, context, 404);
+  check((await text(page, '#title')) === 'Page not found', 'an unknown path: an HTML 404 page');
+  check(await page.locator('#nav a').count() === 8, 'an unknown path: the navigation is there');
   await page.close();
 }
 
@@ -258,6 +304,7 @@ for (const order of ['total', 'rac']) {
   await page.click('#filters button');
   await page.waitForFunction(() => document.body.dataset.signals === '0');
   check((await text(page, '#table')).includes('No signal matches'), 'signals: a frequency range with nothing in it');
+  check(/no signals/i.test(await text(page, '#plot-empty')), 'signals: the empty plot says there are no signals');
   await page.screenshot({path: path.join(ART, 'signals-filtered.png'), fullPage: true});
   await page.close();
 }
@@ -336,6 +383,130 @@ for (const order of ['total', 'rac']) {
   check(await page.locator('#error').isHidden(), 'public status: no error banner');
   await page.close();
   await pub.close();
+}
+
+// ---- without JavaScript, on a phone (390 px): the server's first screen ----
+{
+  const nojs = await browser.newContext({viewport: {width: 390, height: 844}, javaScriptEnabled: false,
+                                         extraHTTPHeaders: {'X-Forwarded-For': '203.0.113.8'}});
+  const pages = [
+    ['/', async (pg) => /3\s*\/\s*3/.test(await text(pg, '#cards')) &&
+                       (await text(pg, '#title')) === 'Ozma demo' &&
+                       await pg.locator('#datasets td a', {hasText: 'demo'}).count() === 1 &&
+                       await pg.locator('#signals tbody tr').count() === 10],
+    ['/users', async (pg) => {
+      const n = await pg.locator('#board tbody td:nth-child(2)').allInnerTexts();
+      return n.includes('alice') && n.includes(XSS) &&
+             (await pg.locator('#board tbody td:nth-child(3)').allInnerTexts()).includes('Demo team');
+    }],
+    ['/hosts?order=rac', async (pg) => (await pg.locator('#board tbody td:nth-child(3)').allInnerTexts()).includes('bob') &&
+                       await pg.locator('#tabs a[aria-current="page"]').innerText() === 'Recent average credit'],
+    ['/teams', async (pg) => (await pg.locator('#board tbody td:nth-child(2)').allInnerTexts()).includes(XSS_TEAM) &&
+                           await pg.locator('#board img').count() === 0],
+    ['/users/' + alice.id, async (pg) => (await text(pg, '#title')) === 'Account: alice' &&
+                           await pg.locator('#results tbody tr').count() === 3 &&
+                           (await text(pg, '#about')).includes('Demo team') &&
+                           /In the last 30 days/.test(await text(pg, '#credit-text'))],
+    ['/users/' + xss.account_id, async (pg) => (await pg.locator('#title').textContent()) === 'Account: ' + XSS &&
+                                  await pg.title() === 'Account: ' + XSS + ' - Ozma'],
+    ['/hosts/' + host.id, async (pg) => (await text(pg, '#about')).includes('GFLOPS') &&
+                          (await text(pg, '#about')).includes('bob')],
+    ['/teams/' + team.id, async (pg) => (await pg.locator('#list tbody td:nth-child(1)').allInnerTexts()).includes('alice')],
+    ['/signals?dataset=demo', async (pg) => await pg.locator('#table tbody tr').count() ===
+                          (await api('/api/v1/signals?dataset=demo&limit=100')).signals.length],
+    ['/signals?dataset=no-such-set', async (pg) =>
+      (await text(pg, '#plot-empty')) === 'No signals match these filters yet.'],
+    ['/candidates', async (pg) => await pg.locator('#table tbody tr').count() > 0],
+    ['/candidates/' + candId, async (pg) => await pg.locator('#table tbody tr').count() > 0],
+    ['/status', async (pg) => await pg.locator('#operator-only').isVisible() &&
+                            (await text(pg, '#jobs')).includes('validator')],
+    ['/unit/' + unitName, async (pg) => {
+      const hosts = await pg.locator('#replicas tbody td:nth-child(2)').allInnerTexts();
+      const states = await pg.locator('#replicas tbody td:nth-child(5)').allInnerTexts();
+      return hosts.length >= 2 && hosts.every((h) => h && !/^host \d+$/.test(h)) &&
+             states.every((s) => s === 'Valid') && await pg.locator('#signals tbody tr').count() > 0;
+    }],
+  ];
+  for (const [p, want] of pages) {
+    const page = await nojs.newPage();
+    const res = await page.goto(URL + p);
+    const name = 'nojs ' + p;
+    check(res.status() === 200, name + ': 200');
+    check(await page.locator('#nav a').count() === 8, name + ': the navigation');
+    check(await want(page), name + ': the numbers and first table page are in the HTML');
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(w <= 390, name + ': no sideways overflow at 390 px (' + w + ')');
+    await page.screenshot({path: path.join(ART, 'nojs' + p.replace(/[^a-z0-9]+/gi, '-') + '.png'), fullPage: true});
+    await page.close();
+  }
+  // the type filter offers exactly the signal types the API accepts
+  const page = await nojs.newPage();
+  await page.goto(URL + '/signals');
+  const offered = (await page.locator('#f-type option').evaluateAll((os) => os.map((o) => o.value))).filter((v) => v);
+  const accepted = [];
+  for (const t of offered.concat(['bogus', 'Spike']))
+    if ((await fetch(URL + '/api/v1/signals?limit=1&type=' + t)).ok) accepted.push(t);
+  const seen = new Set((await api('/api/v1/signals?limit=500')).signals.map((s) => s.type));
+  check(offered.length === 6 && accepted.join() === offered.join() && [...seen].every((t) => offered.includes(t)),
+        'signals: the type filter offers exactly the types the API accepts (' + offered.join(', ') + ')');
+  await page.close();
+  await nojs.close();
+}
+
+// ---- with JavaScript on a phone, and in dark mode ----
+{
+  const phone = await browser.newContext({viewport: {width: 390, height: 844}, colorScheme: 'dark'});
+  phone.setDefaultTimeout(20000);
+  for (const [p, sel] of [['/', '#signals tbody tr'], ['/signals?dataset=demo', '#table tbody tr.clickable'],
+                          ['/users/' + alice.id, '#results tbody tr'], ['/candidates', '#table tbody tr'],
+                          ['/status', '#jobs .ok']]) {
+    const page = await phone.newPage();
+    await page.goto(URL + p);
+    await page.locator(sel).first().waitFor();
+    await page.waitForTimeout(200);
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(w <= 390, 'phone ' + p + ': no sideways overflow at 390 px (' + w + ')');
+    await page.screenshot({path: path.join(ART, 'phone-dark' + p.replace(/[^a-z0-9]+/gi, '-') + '.png'), fullPage: true});
+    await page.close();
+  }
+  const bg = async (ctx) => {
+    const page = await ctx.newPage();
+    await page.goto(URL + '/');
+    const c = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.close();
+    return c;
+  };
+  const light = await bg(context), dark = await bg(phone);
+  const lum = (c) => c.match(/\d+/g).slice(0, 3).reduce((a, b) => a + Number(b), 0);
+  check(lum(dark) < 150 && lum(light) > 600, 'dark mode: the background darkens (' + light + ' -> ' + dark + ')');
+  await phone.close();
+}
+
+// ---- no public page or JSON shows where the project lives on the server ----
+{
+  const pub = {headers: {'X-Forwarded-For': '203.0.113.9'}};
+  const paths = ['/', '/users', '/hosts', '/teams', '/users/' + alice.id, '/hosts/' + host.id, '/teams/' + team.id,
+    '/signals', '/candidates', '/candidates/' + candId, '/status', '/unit/' + unitName, '/no/such/page',
+    '/api/v1/status', '/api/v1/datasets', '/api/v1/signals?limit=500', '/api/v1/signals/latest',
+    '/api/v1/candidates', '/api/v1/candidates/' + candId, '/api/v1/users', '/api/v1/hosts', '/api/v1/teams',
+    '/api/v1/users/' + alice.id, '/api/v1/hosts/' + host.id, '/api/v1/teams/' + team.id,
+    '/api/v1/units/' + unitName, '/api/v1/throughput', '/api/v1/users/' + alice.id + '/results',
+    '/metrics', '/api/v1/server'];
+  const leaks = [];
+  for (const p of paths) {
+    const body = await (await fetch(URL + p, pub)).text();
+    if (body.includes(PROJECT_DIR)) leaks.push(p);
+  }
+  check(PROJECT_DIR && PROJECT_DIR.length > 4 && leaks.length === 0,
+        'public pages and JSON hold no server path (' + (leaks.join(', ') || paths.length + ' answers read') + ')');
+  check((await (await fetch(URL + '/api/v1/server', pub)).status) === 403, 'the server details are 403 to the public');
+  const op = await api('/api/v1/datasets');
+  check(op.datasets[0].recording && op.datasets[0].recording.includes(PROJECT_DIR),
+        'the operator (loopback) still sees the recording path');
+  const unit = await api('/api/v1/units/' + unitName);
+  check(unit.unit_id === unitName && unit.replicas.length >= 2 && unit.replicas.every((x) => x.host_name) &&
+        unit.signals.length > 0 && unit.signals.every((x) => x.unit_id === unitName),
+        'GET /api/v1/units/NAME: the unit, its replicas with host names, its signals');
 }
 
 await browser.close();

@@ -569,6 +569,45 @@ check(len(res) == 64 and res[0] == {"replica_id": r2, "accepted": True} and
       all(refused(e, 900000 + i, 404, "not_found") for i, e in enumerate(res[1:])),
       "64 results in one request: each answered (%d %s)" % (st, str(w)[:200]))
 
+# ---- pages without JavaScript (issue 20): the server's HTML, 404s, the unit, no paths ----
+PUB = {"X-Forwarded-For": "203.0.113.5"}  # relayed: a stranger's, not the loopback operator's
+st, r, body = cl.req("GET", "/no/such/page")
+check(st == 404 and r.getheader("Content-Type", "").startswith("text/html") and
+      b'<a href="/signals">Signals</a>' in body and b"Page not found" in body,
+      "an unknown path: an HTML 404 page with the navigation (%d)" % st)
+expect(404, "GET", "/api/v1/no/such", what="an unknown API path: still JSON")
+st, r, body = cl.req("GET", "/users/999999")
+check(st == 404 and b"There is no account 999999." in body,
+      "an unknown account: a 404 page that says so (%d)" % st)
+st, r, body = cl.req("GET", "/users/%d" % a["account_id"])
+check(st == 200 and b'<h1 id="title">Account: alice</h1>' in body and b">seekers</a>" in body,
+      "an account page: its name and team are in the HTML")
+st, r, body = cl.req("GET", "/users")
+check(st == 200 and b">alice</a>" in body and b">seekers</a>" in body,
+      "the leaderboard names each account's team in the HTML")
+uname = db("SELECT u.name FROM replicas r JOIN units u ON u.id = r.unit_id"
+           " WHERE r.id = ?", r2)[0][0]
+st, u = cl.json("GET", "/api/v1/units/" + uname)
+check(st == 200 and u["unit_id"] == uname and u["state"] in ("pending", "validated", "error") and
+      any(x["replica_id"] == r2 and x["host_name"] and x["outcome"] == "success"
+          for x in u["replicas"]) and isinstance(u["signals"], list),
+      "GET /api/v1/units/NAME: the unit and its replicas with host names (%d %s)"
+      % (st, str(u)[:300]))
+expect(404, "GET", "/api/v1/units/no-such-unit", what="an unknown unit")
+expect(400, "GET", "/api/v1/units/not%20an%20id", what="not a unit id")
+st, r, body = cl.req("GET", "/unit/" + uname)
+check(st == 200 and ("Unit " + uname).encode() in body and b'href="/hosts/' in body,
+      "the unit page: its replicas and their hosts in the HTML")
+st, pub = cl.json("GET", "/api/v1/datasets", headers=PUB)
+st2, op = cl.json("GET", "/api/v1/datasets")
+check(st == 200 and pub["datasets"] and all("recording" not in d for d in pub["datasets"]) and
+      st2 == 200 and all(d["recording"] for d in op["datasets"]),
+      "a dataset's recording path: for the operator only")
+leaks = [p for p in ("/", "/status", "/signals", "/api/v1/status", "/api/v1/datasets",
+                     "/api/v1/units/" + uname)
+         if PROJECT.encode() in cl.req("GET", p, headers=PUB)[2]]
+check(not leaks, "no public page or JSON holds the project's path (%s)" % leaks)
+
 # ---- account creation is limited per address ----
 codes = [cl.req("POST", "/api/v1/accounts", "{}")[0] for i in range(160)]
 check(codes.count(429) >= 20, "account creation flood from one address: 429 (%d of 160)"

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "html.h"
 #include "pages.h"
 
 static size_t fmt(char *buf, size_t len, const char *msg, ...)
@@ -181,14 +182,66 @@ static void pages_map_paths_to_files(void **state)
     assert_null(oz_pages_file_for("/userss"));
     assert_null(oz_pages_file_for("/users/"));
     assert_null(oz_pages_file_for(NULL));
+    assert_string_equal(oz_pages_file_for("/unit/demo-000001"), "unit.html");
+    assert_null(oz_pages_file_for("/unit/"));
+    assert_null(oz_pages_file_for("/unit/a/b"));
+}
+
+/* What the server writes into its pages: names are escaped, ids in links
+ * percent-encoded, numbers grouped, and a table is drawn from JSON rows. */
+static void html_escapes_and_draws_tables(void **state)
+{
+    (void)state;
+    oz_html h = {0};
+    oz_html_text(&h, "<script>alert('x') & \"y\"</script>");
+    assert_string_equal(h.buf, "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+    oz_html_free(&h);
+    oz_html_url(&h, "a b/<c>");
+    assert_string_equal(h.buf, "a%20b%2F%3Cc%3E");
+    oz_html_free(&h);
+    oz_html_int(&h, 1234567);
+    oz_html_raw(&h, " ");
+    oz_html_int(&h, -999);
+    oz_html_raw(&h, " ");
+    oz_html_credit(&h, 1234.6);
+    oz_html_raw(&h, " ");
+    oz_html_credit(&h, 0.00018);
+    oz_html_raw(&h, " ");
+    oz_html_time(&h, 86400);
+    assert_string_equal(h.buf, "1,234,567 -999 1,235 0.0002 1970-01-02 00:00:00 UTC");
+    oz_html_free(&h);
+
+    static const oz_html_col cols[] = {
+        {"Name", OZ_COL_LINK, "name", "/users/", "id", 0},
+        {"Credit", OZ_COL_CREDIT, "credit", 0, 0, 0},
+        {"Unit", OZ_COL_UNIT, "unit", 0, 0, 0},
+        {"State", OZ_COL_STATE, "state", 0, 0, 0},
+    };
+    json_t *rows = json_pack("[{sI ss sf ss ss ss ss}]", "id", (json_int_t)7, "name", "<b>", "credit",
+                             2.5, "unit", "u-1", "state", "over", "outcome", "success",
+                             "validate_state", "valid");
+    assert_non_null(rows);
+    oz_html_table(&h, cols, 4, rows, "none");
+    assert_non_null(strstr(h.buf, "<td><a href=\"/users/7\">&lt;b&gt;</a></td>"));
+    assert_non_null(strstr(h.buf, "<td class=\"num\">2.50</td>"));
+    assert_non_null(strstr(h.buf, "<a href=\"/unit/u-1\">u-1</a>"));
+    assert_non_null(strstr(h.buf, "<span class=\"state-valid\">Valid</span>"));
+    assert_non_null(strstr(h.buf, "<div class=\"scroll\"><table>"));
+    assert_null(strstr(h.buf, "none"));
+    oz_html_free(&h);
+    json_array_clear(rows);
+    oz_html_table(&h, cols, 4, rows, "Nobody <here>");
+    assert_non_null(strstr(h.buf, "<td colspan=\"4\" class=\"muted\">Nobody &lt;here&gt;</td>"));
+    oz_html_free(&h);
+    json_decref(rows);
 }
 
 static void pages_are_embedded(void **state)
 {
     (void)state;
-    static const char *const names[] = {"home.html",    "board.html",  "entity.html",
-                                        "signals.html", "status.html", "app.js",
-                                        "style.css",    "chart.js",    "favicon.svg"};
+    static const char *const names[] = {"home.html",   "board.html",    "entity.html", "signals.html",
+                                        "status.html", "unit.html",     "notfound.html", "app.js",
+                                        "style.css",   "chart.js",      "favicon.svg"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const oz_web_asset *a = oz_pages_asset(names[i]);
         assert_non_null(a);
@@ -217,6 +270,7 @@ int main(void)
         cmocka_unit_test(metrics_keep_the_newest_errors),
         cmocka_unit_test(pages_map_paths_to_files),
         cmocka_unit_test(pages_are_embedded),
+        cmocka_unit_test(html_escapes_and_draws_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
