@@ -63,14 +63,13 @@ static void idset_uniq(idset *s)
     s->n = k;
 }
 
+/* One of the unit's signals, as the rules see it. */
 typedef struct newsig {
-    int64_t id;
+    const oz_signal_row *r;
+    int64_t id; /* the row id it gets */
     oz_cand_sig g;
-    bool has_pixel, has_bary, has_ns;
-    int64_t pixel, fft_len, time_ns;
-    double freq_bary_hz, ra_deg, dec_deg;
+    bool has_pixel, has_bary;
     double fs;
-    char type[16];
     int64_t cid;  /* the candidate it joined (0: not yet) */
     size_t epoch; /* the merges made before it joined: see found() */
 } newsig;
@@ -83,64 +82,45 @@ static void key_of(char *key, size_t len, const char *unit, const char *type, in
     snprintf(key, len, "%s/%s/%lld/%.3f", unit, type, (long long)fft, freq);
 }
 
-/* The unit's signals, as inserted, into *out (malloc'd); its name into
- * name. */
-static int unit_signals(oz_store *s, int64_t unit, newsig **out, size_t *n, char *name,
-                        size_t namelen, char *why, size_t whylen)
+/* The unit's signals into x[0 .. n), with the row ids they will get:
+ * those SQLite would give them (the largest id so far + 1, + 2, ...: the
+ * write lock is held), so a signal is inserted once with its candidate.
+ * The unit's name into name. */
+static int unit_signals(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
+                        size_t n, newsig *x, char *name, size_t namelen, char *why,
+                        size_t whylen)
 {
-    *out = NULL;
-    *n = 0;
     sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT g.id, g.dataset_id, g.freq_hz, g.chirp_hz_s, g.time_s, g.power, g.score,"
-        " d.sample_rate, g.fft_len, g.pixel, g.freq_bary_hz, g.type, g.time_ns, g.ra_deg,"
-        " g.dec_deg, u.name FROM signals g JOIN datasets d ON d.id = g.dataset_id"
-        " JOIN units u ON u.id = g.unit_id WHERE g.unit_id = ? ORDER BY g.id",
-        why, whylen);
+        s, "SELECT (SELECT name FROM units WHERE id = ?), (SELECT max(id) FROM signals)", why,
+        whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    size_t cap = 0;
-    int step, rc = OZ_SCHED_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            newsig *v = realloc(*out, cap * sizeof *v);
-            if (!v) {
-                rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-                break;
-            }
-            *out = v;
-        }
-        newsig *x = &(*out)[(*n)++];
-        int64_t fft = sqlite3_column_int64(st, 8);
-        x->id = sqlite3_column_int64(st, 0);
-        x->fs = sqlite3_column_double(st, 7);
-        x->g = (oz_cand_sig){.dataset_id = sqlite3_column_int64(st, 1),
-                             .freq_hz = sqlite3_column_double(st, 2),
-                             .chirp_hz_s = sqlite3_column_double(st, 3),
-                             .time_s = sqlite3_column_double(st, 4),
-                             .power = sqlite3_column_double(st, 5),
-                             .score = sqlite3_column_double(st, 6),
-                             .bin_hz = x->fs / (double)(fft > 0 ? fft : 1)};
-        x->fft_len = fft;
-        x->has_pixel = sqlite3_column_type(st, 9) != SQLITE_NULL;
-        x->has_bary = x->has_pixel && sqlite3_column_type(st, 10) != SQLITE_NULL;
-        x->pixel = sqlite3_column_int64(st, 9);
-        x->freq_bary_hz = sqlite3_column_double(st, 10);
-        snprintf(x->type, sizeof x->type, "%s", oz_store_col_text(st, 11));
-        x->has_ns = sqlite3_column_type(st, 12) != SQLITE_NULL;
-        x->time_ns = sqlite3_column_int64(st, 12);
-        x->ra_deg = sqlite3_column_double(st, 13);
-        x->dec_deg = sqlite3_column_double(st, 14);
-        x->cid = 0;
-        x->epoch = 0;
-        snprintf(name, namelen, "%s", oz_store_col_text(st, 15));
+    sqlite3_bind_int64(st, 1, a->unit_rowid);
+    int step = sqlite3_step(st);
+    int64_t last = 0;
+    if (step == SQLITE_ROW) {
+        snprintf(name, namelen, "%s", oz_store_col_text(st, 0));
+        last = sqlite3_column_int64(st, 1);
     }
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
-        rc = oz_store_dberr(s, "candidates", why, whylen);
     sqlite3_reset(st);
-    return rc;
+    if (step != SQLITE_ROW)
+        return oz_store_dberr(s, "candidates", why, whylen);
+    for (size_t i = 0; i < n; i++) {
+        const oz_signal_row *r = &rows[i];
+        x[i] = (newsig){.r = r,
+                        .id = last + 1 + (int64_t)i,
+                        .g = {.dataset_id = a->dataset_id,
+                              .freq_hz = r->freq_hz,
+                              .chirp_hz_s = r->chirp_hz_s,
+                              .time_s = r->time_s,
+                              .power = r->power,
+                              .score = r->score,
+                              .bin_hz = a->sample_rate / (double)(r->fft_len > 0 ? r->fft_len : 1)},
+                        .has_pixel = r->has_pos,
+                        .has_bary = r->has_pos && r->has_bary,
+                        .fs = a->sample_rate};
+    }
+    return OZ_SCHED_OK;
 }
 
 /* A stored signal near the unit in time, as the track links read it. */
@@ -259,21 +239,21 @@ static int links(oz_store *s, const oz_cand_config *c, const newsig *x, size_t i
         if (track_link(c, &x[i], w[k].freq_hz, w[k].chirp_hz_s, w[k].time_s, w[k].fft_len, gap))
             rc = idset_add(L, found(m, w[k].cid, 0));
     for (size_t k = 0; rc == OZ_SCHED_OK && k < i; k++)
-        if (track_link(c, &x[i], x[k].g.freq_hz, x[k].g.chirp_hz_s, x[k].g.time_s, x[k].fft_len,
-                       gap))
+        if (track_link(c, &x[i], x[k].g.freq_hz, x[k].g.chirp_hz_s, x[k].g.time_s,
+                       (int64_t)x[k].r->fft_len, gap))
             rc = idset_add(L, found(m, x[k].cid, x[k].epoch));
     if (rc != OZ_SCHED_OK || !x[i].has_bary)
         return rc;
     sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT DISTINCT candidate_id FROM signals INDEXED BY signals_bary"
+                                     "SELECT candidate_id FROM signals INDEXED BY signals_bary"
                                      " WHERE pixel = ?1 AND freq_bary_hz BETWEEN ?2 AND ?3"
                                      " AND dataset_id != ?4 AND candidate_id IS NOT NULL",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, x[i].pixel);
-    sqlite3_bind_double(st, 2, x[i].freq_bary_hz - c->bary_tol_hz);
-    sqlite3_bind_double(st, 3, x[i].freq_bary_hz + c->bary_tol_hz);
+    sqlite3_bind_int64(st, 1, x[i].r->pixel);
+    sqlite3_bind_double(st, 2, x[i].r->freq_bary_hz - c->bary_tol_hz);
+    sqlite3_bind_double(st, 3, x[i].r->freq_bary_hz + c->bary_tol_hz);
     sqlite3_bind_int64(st, 4, x[i].g.dataset_id);
     while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
         rc = idset_add(L, sqlite3_column_int64(st, 0));
@@ -352,7 +332,7 @@ static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *
         if (still && fabs(x->g.chirp_hz_s) > c->rfi_zero_drift_hz_s)
             break;
         sqlite3_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
-        sqlite3_bind_int64(st, 2, x->pixel);
+        sqlite3_bind_int64(st, 2, x->r->pixel);
         sqlite3_bind_int(st, 3, still);
         int rc = oz_store_exec_stmt(s, st, why, whylen);
         if (rc != OZ_SCHED_OK)
@@ -385,27 +365,27 @@ static int fresh(oz_store *s, const oz_cand_config *c, const newsig *x, const ch
     if (!st)
         return OZ_SCHED_EDB;
     char key[OZ_CAND_KEY_MAX];
-    key_of(key, sizeof key, unit, x->type, x->fft_len, x->g.freq_hz);
+    key_of(key, sizeof key, unit, x->r->type, (int64_t)x->r->fft_len, x->g.freq_hz);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, x->id);
     sqlite3_bind_int64(st, 3, x->g.dataset_id);
-    sqlite3_bind_text(st, 4, x->type, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, x->r->type, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st, 5, x->g.freq_hz);
     for (int k = 6; k <= 10; k++)
         sqlite3_bind_null(st, k);
     if (x->has_bary)
-        sqlite3_bind_double(st, 6, x->freq_bary_hz);
+        sqlite3_bind_double(st, 6, x->r->freq_bary_hz);
     sqlite3_bind_double(st, 7, x->g.chirp_hz_s);
     if (x->has_pixel) {
-        sqlite3_bind_double(st, 8, x->ra_deg);
-        sqlite3_bind_double(st, 9, x->dec_deg);
-        sqlite3_bind_int64(st, 10, x->pixel);
+        sqlite3_bind_double(st, 8, x->r->ra_deg);
+        sqlite3_bind_double(st, 9, x->r->dec_deg);
+        sqlite3_bind_int64(st, 10, x->r->pixel);
     }
     sqlite3_bind_double(st, 11, x->g.power);
     sqlite3_bind_double(st, 12, x->g.score);
     sqlite3_bind_double(st, 13, x->g.time_s);
-    if (x->has_ns)
-        sqlite3_bind_int64(st, 14, x->time_ns);
+    if (x->r->has_time)
+        sqlite3_bind_int64(st, 14, x->r->time_ns);
     else
         sqlite3_bind_null(st, 14);
     sqlite3_bind_double(st, 15, score);
@@ -421,10 +401,11 @@ static int fresh(oz_store *s, const oz_cand_config *c, const newsig *x, const ch
 }
 
 /* x joins the candidates in L (sorted), merged into the lowest (each
- * merge recorded in m); a new one when L is empty.  *cid: the candidate x
- * is in now. */
-static int join(oz_store *s, const oz_cand_config *c, newsig *x, const char *unit, const idset *L,
-                merges *m, int64_t *cid, char *why, size_t whylen)
+ * merge recorded in m); a new one when L is empty.  Then x is inserted,
+ * in that candidate: *cid. */
+static int join(oz_store *s, const oz_cand_config *c, const oz_assimilate_unit *a, newsig *x,
+                const char *unit, const idset *L, merges *m, int64_t *cid, char *why,
+                size_t whylen)
 {
     int rc;
     if (L->n == 0) {
@@ -443,8 +424,7 @@ static int join(oz_store *s, const oz_cand_config *c, newsig *x, const char *uni
     }
     x->cid = *cid;
     x->epoch = m->n;
-    return exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE id = ?2", *cid, x->id, why,
-                 whylen);
+    return oz_store_signal_insert(s, a, x->r, x->id, *cid, why, whylen);
 }
 
 /* 1 when unit's dataset had no member of cid before unit's, else 0; -1 on
@@ -712,22 +692,22 @@ static bool idset_has(const idset *s, int64_t id)
     return false;
 }
 
-int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, int64_t unit_rowid, double gap_s,
-                            char *why, size_t whylen)
+int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assimilate_unit *a,
+                            const oz_signal_row *rows, size_t n, double gap_s, char *why,
+                            size_t whylen)
 {
-    newsig *x = NULL;
     near_sig *w = NULL;
-    size_t n = 0, nw = 0;
+    size_t nw = 0;
     merges m = {0};
     char unit[OZ_WU_ID_MAX + 1] = "";
-    bool *news = NULL;
     /* W: made of more than one signal here (merged, or fresh then joined):
      * summarised from all members; T: grown by this unit's signals alone;
      * F: fresh, one signal, complete as inserted */
     idset L = {0}, T = {0}, W = {0}, F = {0};
-    int rc = unit_signals(s, unit_rowid, &x, &n, unit, sizeof unit, why, whylen);
-    if (rc == OZ_SCHED_OK && n > 0 && !(news = calloc(n, sizeof *news)))
-        rc = OZ_SCHED_ENOMEM;
+    newsig *x = calloc(n ? n : 1, sizeof *x);
+    bool *news = calloc(n ? n : 1, sizeof *news);
+    int rc = x && news ? unit_signals(s, a, rows, n, x, unit, sizeof unit, why, whylen)
+                       : OZ_SCHED_ENOMEM;
     /* the unit's pixels first: a fresh candidate's verdict is made with them */
     for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++)
         rc = bin_add(s, c, &x[i], &news[i], why, whylen);
@@ -743,7 +723,7 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, int64_t unit_r
         bool whole = L.n > 1;
         for (size_t k = 0; !whole && k < L.n; k++)
             whole = idset_has(&F, L.v[k]);
-        if ((rc = join(s, c, &x[i], unit, &L, &m, &cid, why, whylen)) == OZ_SCHED_OK)
+        if ((rc = join(s, c, a, &x[i], unit, &L, &m, &cid, why, whylen)) == OZ_SCHED_OK)
             rc = idset_add(L.n == 0 ? &F : whole ? &W : &T, cid);
     }
     /* every candidate grown gets its summary (a fresh id may be one merged
@@ -755,9 +735,9 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, int64_t unit_r
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
         if (!bsearch(&T.v[i], W.v, W.n, sizeof *W.v, oz_store_id_cmp) &&
             !bsearch(&T.v[i], F.v, F.n, sizeof *F.v, oz_store_id_cmp))
-            rc = summarise(s, T.v[i], false, unit_rowid, why, whylen);
+            rc = summarise(s, T.v[i], false, a->unit_rowid, why, whylen);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < W.n; i++) {
-        rc = summarise(s, W.v[i], true, unit_rowid, why, whylen);
+        rc = summarise(s, W.v[i], true, a->unit_rowid, why, whylen);
         if (rc == OZ_SCHED_OK)
             rc = idset_add(&T, W.v[i]);
     }
