@@ -298,10 +298,19 @@ static const char *const migration_12[] = {
     "CREATE INDEX candidates_pixel ON candidates(pixel);"
     "UPDATE units SET assimilated = 0 WHERE state = 1 AND assimilated = 1;",
     NULL};
-static const char *const *const migrations[] = {migration_2, migration_3, migration_4,
-                                                migration_5, migration_6, migration_7,
-                                                migration_8, migration_9, migration_10,
-                                                migration_11, migration_12};
+/* Schema 13 (issue 17, assimilation speed): the persistence links look in
+ * one other dataset's range at a time, never through the arriving signal's
+ * own dataset, whose signals fill its pixel (1 in 1,000 of them within
+ * 5 Hz in a 10 kHz band: 1,000 rows read per signal at 10^6). */
+static const char *const migration_13[] = {
+    "DROP INDEX signals_bary;"
+    "CREATE INDEX signals_sky ON signals(pixel, dataset_id, freq_bary_hz, candidate_id)"
+    "  WHERE freq_bary_hz IS NOT NULL;",
+    NULL};
+static const char *const *const migrations[] = {migration_2,  migration_3,  migration_4,
+                                                migration_5,  migration_6,  migration_7,
+                                                migration_8,  migration_9,  migration_10,
+                                                migration_11, migration_12, migration_13};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

@@ -6,7 +6,7 @@
  * Grouping is union-find over the signals table: signals.candidate_id
  * names the component.  An arriving signal looks up every stored signal it
  * links to (track links through signals_time, persistence links through
- * signals_bary), and all their candidates become one, the lowest id
+ * signals_sky), and all their candidates become one, the lowest id
  * surviving.  Every link is looked at when the later of its two signals
  * arrives, so the partition is the connected components of the link graph
  * whatever the order; a candidate's summary (key, strongest detection,
@@ -226,13 +226,63 @@ static bool track_link(const oz_cand_config *c, const newsig *x, double freq, do
     return oz_cand_track_link(c, &x->g, &o, gap, span);
 }
 
+/* The other datasets with placed signals in the unit's sky pixels: pairs
+ * (pixel, dataset), found once per unit (the unit adds only its own
+ * dataset's) by walking signals_sky from dataset to dataset. */
+typedef struct others {
+    int64_t (*v)[2];
+    size_t n, cap;
+} others;
+
+static int others_find(oz_store *s, const newsig *x, size_t n, others *o, char *why,
+                       size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT min(dataset_id) FROM signals INDEXED BY signals_sky"
+                                     " WHERE pixel = ?1 AND dataset_id > ?2"
+                                     " AND freq_bary_hz IS NOT NULL",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = !x[i].has_bary;
+        for (size_t k = 0; !seen && k < i; k++)
+            seen = x[k].has_bary && x[k].r->pixel == x[i].r->pixel;
+        for (int64_t d = 0; !seen;) {
+            sqlite3_bind_int64(st, 1, x[i].r->pixel);
+            sqlite3_bind_int64(st, 2, d);
+            int step = sqlite3_step(st);
+            bool none = step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+            d = sqlite3_column_int64(st, 0);
+            sqlite3_reset(st);
+            if (step != SQLITE_ROW)
+                return oz_store_dberr(s, "candidates", why, whylen);
+            if (none)
+                break;
+            if (d == x[i].g.dataset_id)
+                continue;
+            if (o->n == o->cap) {
+                size_t cap = o->cap ? 2 * o->cap : 8;
+                int64_t(*v)[2] = realloc(o->v, cap * sizeof *v);
+                if (!v)
+                    return OZ_SCHED_ENOMEM;
+                o->v = v;
+                o->cap = cap;
+            }
+            o->v[o->n][0] = x[i].r->pixel;
+            o->v[o->n++][1] = d;
+        }
+    }
+    return OZ_SCHED_OK;
+}
+
 /* The candidates x (the unit's signal i) links to, into L: stored signals
  * of the window, the unit's signals before it (each already in a
  * candidate, as the stored query saw them), and across datasets the
  * stored signals of its sky pixel at its barycentric frequency. */
 static int links(oz_store *s, const oz_cand_config *c, const newsig *x, size_t i,
-                 const near_sig *w, size_t nw, const merges *m, double gap, idset *L, char *why,
-                 size_t whylen)
+                 const near_sig *w, size_t nw, const others *o, const merges *m, double gap,
+                 idset *L, char *why, size_t whylen)
 {
     int step, rc = OZ_SCHED_OK;
     for (size_t k = 0; rc == OZ_SCHED_OK && k < nw; k++)
@@ -242,24 +292,28 @@ static int links(oz_store *s, const oz_cand_config *c, const newsig *x, size_t i
         if (track_link(c, &x[i], x[k].g.freq_hz, x[k].g.chirp_hz_s, x[k].g.time_s,
                        (int64_t)x[k].r->fft_len, gap))
             rc = idset_add(L, found(m, x[k].cid, x[k].epoch));
-    if (rc != OZ_SCHED_OK || !x[i].has_bary)
-        return rc;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT candidate_id FROM signals INDEXED BY signals_bary"
-                                     " WHERE pixel = ?1 AND freq_bary_hz BETWEEN ?2 AND ?3"
-                                     " AND dataset_id != ?4 AND candidate_id IS NOT NULL",
-                                     why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, x[i].r->pixel);
-    sqlite3_bind_double(st, 2, x[i].r->freq_bary_hz - c->bary_tol_hz);
-    sqlite3_bind_double(st, 3, x[i].r->freq_bary_hz + c->bary_tol_hz);
-    sqlite3_bind_int64(st, 4, x[i].g.dataset_id);
-    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = idset_add(L, sqlite3_column_int64(st, 0));
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
-        rc = oz_store_dberr(s, "candidates", why, whylen);
-    sqlite3_reset(st);
+    /* across datasets: one range of signals_sky per other dataset in
+     * the pixel, never the unit's own dataset's signals there */
+    for (size_t k = 0; rc == OZ_SCHED_OK && x[i].has_bary && k < o->n; k++) {
+        if (o->v[k][0] != x[i].r->pixel)
+            continue;
+        sqlite3_stmt *st = oz_store_stmt(
+            s,
+            "SELECT candidate_id FROM signals INDEXED BY signals_sky WHERE pixel = ?1"
+            " AND dataset_id = ?4 AND freq_bary_hz BETWEEN ?2 AND ?3 AND candidate_id IS NOT NULL",
+            why, whylen);
+        if (!st)
+            return OZ_SCHED_EDB;
+        sqlite3_bind_int64(st, 1, x[i].r->pixel);
+        sqlite3_bind_double(st, 2, x[i].r->freq_bary_hz - c->bary_tol_hz);
+        sqlite3_bind_double(st, 3, x[i].r->freq_bary_hz + c->bary_tol_hz);
+        sqlite3_bind_int64(st, 4, o->v[k][1]);
+        while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+            rc = idset_add(L, sqlite3_column_int64(st, 0));
+        if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+            rc = oz_store_dberr(s, "candidates", why, whylen);
+        sqlite3_reset(st);
+    }
     return rc;
 }
 
@@ -699,6 +753,7 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assim
     near_sig *w = NULL;
     size_t nw = 0;
     merges m = {0};
+    others o = {0};
     char unit[OZ_WU_ID_MAX + 1] = "";
     /* W: made of more than one signal here (merged, or fresh then joined):
      * summarised from all members; T: grown by this unit's signals alone;
@@ -713,10 +768,12 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assim
         rc = bin_add(s, c, &x[i], &news[i], why, whylen);
     if (rc == OZ_SCHED_OK && n > 0)
         rc = window(s, x, n, gap_s, &w, &nw, why, whylen);
+    if (rc == OZ_SCHED_OK)
+        rc = others_find(s, x, n, &o, why, whylen);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++) {
         int64_t cid;
         L.n = 0;
-        if ((rc = links(s, c, x, i, w, nw, &m, gap_s, &L, why, whylen)) != OZ_SCHED_OK)
+        if ((rc = links(s, c, x, i, w, nw, &o, &m, gap_s, &L, why, whylen)) != OZ_SCHED_OK)
             break;
         idset_uniq(&L);
         /* a candidate fresh in this unit that grows needs its whole summary */
@@ -757,6 +814,7 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assim
     free(news);
     free(m.from);
     free(m.to);
+    free(o.v);
     free(L.v);
     free(T.v);
     free(W.v);
