@@ -370,7 +370,8 @@ static int verdict(oz_store *s, const oz_cand_config *c, oz_cand_facts *f, const
     return rc;
 }
 
-/* Records x's pixel in its frequency bin; *news: it is a pixel the bin had
+/* Records x's pixel in its frequency bin (and, not drifting, among the
+ * still ones: one statement either way); *news: it is a pixel the bin had
  * not seen (so the verdicts of candidates near it may change). */
 static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *news, char *why,
                    size_t whylen)
@@ -378,22 +379,19 @@ static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *
     *news = false;
     if (!x->has_pixel)
         return OZ_SCHED_OK;
+    bool still = fabs(x->g.chirp_hz_s) <= c->rfi_zero_drift_hz_s;
     sqlite3_stmt *st = oz_store_stmt(
-        s, "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?, ?, ?)", why, whylen);
+        s,
+        still ? "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0), (?1, ?2, 1)"
+              : "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0)",
+        why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    for (int still = 0; still < 2; still++) {
-        if (still && fabs(x->g.chirp_hz_s) > c->rfi_zero_drift_hz_s)
-            break;
-        sqlite3_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
-        sqlite3_bind_int64(st, 2, x->r->pixel);
-        sqlite3_bind_int(st, 3, still);
-        int rc = oz_store_exec_stmt(s, st, why, whylen);
-        if (rc != OZ_SCHED_OK)
-            return rc;
-        *news |= sqlite3_changes(s->conn) > 0;
-    }
-    return OZ_SCHED_OK;
+    sqlite3_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
+    sqlite3_bind_int64(st, 2, x->r->pixel);
+    int rc = oz_store_exec_stmt(s, st, why, whylen);
+    *news = rc == OZ_SCHED_OK && sqlite3_changes(s->conn) > 0;
+    return rc;
 }
 
 /* A new candidate of x alone, complete: its summary is x itself (what
