@@ -315,8 +315,7 @@ static enum MHD_Result work_done(oz_req *r)
     if (w->rep && !(results = results_reply(r, w->rep, w->nrep)))
         return oz_reply_error(r, 500, "out of memory");
     size_t len = 0;
-    char *text = work_reply(a, n, results, r->srv->cfg.next_rpc_delay,
-                            r->srv->cfg.units_url, &len);
+    char *text = work_reply(a, n, results, r->srv->cfg.next_rpc_delay, r->srv->cfg.units_url, &len);
     free(results);
     return text ? oz_reply_text(r, 200, text, len) : oz_reply_error(r, 500, "out of memory");
 }

@@ -3,8 +3,9 @@
  *
  * A task is born from an assignment in a work reply (oz_wk_task_from_json,
  * which trusts nothing in it: the replica id becomes a directory name and the
- * url a request path on the scheduler or a file server's URL) and moves DOWNLOADING -> READY -> DONE, or to ERROR
- * from anywhere; the loop is its only writer.  What changes while a task is
+ * url a request path on the scheduler or a file server's URL) and moves
+ * DOWNLOADING -> READY -> DONE, or to ERROR from anywhere; the loop is its
+ * only writer.  What changes while a task is
  * searched lives beside it in checkpoint.json (compute.c), so task.json is
  * rewritten only at those few transitions.  Once the scheduler has the result
  * or the error, the directory goes.

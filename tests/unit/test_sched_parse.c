@@ -280,8 +280,8 @@ static void project_config_is_strict(void **state)
 
     /* units_url: http(s), a '/' added at the end when missing; "" again
      * for the scheduler's own /units/ */
-    assert_int_equal(load_text("{\"units_url\": \"https://files.example.org:8443/ozma/units\"}",
-                               &d, why, sizeof why),
+    assert_int_equal(load_text("{\"units_url\": \"https://files.example.org:8443/ozma/units\"}", &d,
+                               why, sizeof why),
                      0);
     assert_string_equal(d.units_url, "https://files.example.org:8443/ozma/units/");
     assert_int_equal(load_text("{\"units_url\": \"http://[::1]/u/\"}", &d, why, sizeof why), 0);
