@@ -50,6 +50,12 @@ static int idset_add(idset *s, int64_t id)
     return OZ_SCHED_OK;
 }
 
+/* Is id in s (sorted by idset_uniq)? */
+static bool idset_in(const idset *s, int64_t id)
+{
+    return s->n > 0 && bsearch(&id, s->v, s->n, sizeof *s->v, oz_store_id_cmp);
+}
+
 /* Sorted, without repeats. */
 static void idset_uniq(idset *s)
 {
@@ -788,8 +794,7 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assim
     idset_uniq(&W);
     idset_uniq(&F);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
-        if (!bsearch(&T.v[i], W.v, W.n, sizeof *W.v, oz_store_id_cmp) &&
-            !bsearch(&T.v[i], F.v, F.n, sizeof *F.v, oz_store_id_cmp))
+        if (!idset_in(&W, T.v[i]) && !idset_in(&F, T.v[i]))
             rc = summarise(s, T.v[i], false, a->unit_rowid, why, whylen);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < W.n; i++) {
         rc = summarise(s, W.v[i], true, a->unit_rowid, why, whylen);
@@ -802,8 +807,7 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assim
     idset_uniq(&T);
     idset_uniq(&W);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
-        if (!bsearch(&T.v[i], F.v, F.n, sizeof *F.v, oz_store_id_cmp) ||
-            bsearch(&T.v[i], W.v, W.n, sizeof *W.v, oz_store_id_cmp))
+        if (!idset_in(&F, T.v[i]) || idset_in(&W, T.v[i]))
             rc = judge(s, c, T.v[i], why, whylen);
     if (rc == OZ_SCHED_ENOMEM)
         oz_sched_fail(rc, why, whylen, "out of memory");
