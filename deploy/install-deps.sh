@@ -20,6 +20,10 @@ packages=(
   zlib1g-dev
   # benchmarks: the HTTP load generator
   wrk
+  # unit files from a file server (project.json units_url, deploy/nginx.conf):
+  # the test starts its own nginx on loopback (Debian's package also enables
+  # the stock site on port 80 where systemd runs; the tests do not need it)
+  nginx
   # tests drive the programs with bash and python3; the demo calls the API with curl
   python3 curl
   # the suite's timed fuzzing (ctest fuzz/timed, tests/fuzz/run.sh): Clang and its

@@ -49,13 +49,16 @@
 #define WANT_SECONDS_MAX 864000.0
 
 /* {"assignments":[...],"results":RESULTS,"next_rpc_delay":N} into a
- * malloc'd buffer; RESULTS (JSON text) only when results is not NULL. */
+ * malloc'd buffer; RESULTS (JSON text) only when results is not NULL.  Each
+ * url is units_url + NAME.ozwu, or /units/NAME.ozwu when units_url is ""
+ * (project.h: it holds no character JSON would have to escape). */
 static char *work_reply(const oz_assignment *a, size_t n, const char *results, int delay,
-                        size_t *len)
+                        const char *units_url, size_t *len)
 {
+    const char *base = *units_url ? units_url : "/units/";
     /* per assignment: keys and punctuation ~120, ids <= 2 * 103, hex 64,
-     * five numbers <= 20 each */
-    size_t cap = 64 + n * (120 + 2 * (OZ_WU_ID_MAX + 8) + 64 + 5 * 21) +
+     * five numbers <= 20 each, the base of the url */
+    size_t cap = 64 + n * (120 + 2 * (OZ_WU_ID_MAX + 8) + 64 + 5 * 21 + strlen(base)) +
                  (results ? strlen(results) + 16 : 0);
     char *buf = malloc(cap);
     if (!buf)
@@ -65,10 +68,10 @@ static char *work_reply(const oz_assignment *a, size_t n, const char *results, i
     off += (size_t)k;
     for (size_t i = 0; i < n; i++) {
         k = snprintf(buf + off, cap - off,
-                     "%s{\"replica_id\":%" PRId64 ",\"unit_id\":\"%s\",\"url\":\"/units/%s\","
+                     "%s{\"replica_id\":%" PRId64 ",\"unit_id\":\"%s\",\"url\":\"%s%s\","
                      "\"bytes\":%" PRIu64 ",\"sha256\":\"%s\",\"deadline\":%" PRId64
                      ",\"flops\":%" PRIu64 "}",
-                     i ? "," : "", a[i].replica_id, a[i].unit_id, a[i].file, a[i].bytes,
+                     i ? "," : "", a[i].replica_id, a[i].unit_id, base, a[i].file, a[i].bytes,
                      a[i].sha256, a[i].deadline, a[i].flops);
         if (k < 0 || (size_t)k >= cap - off)
             goto fail;
@@ -312,7 +315,7 @@ static enum MHD_Result work_done(oz_req *r)
     if (w->rep && !(results = results_reply(r, w->rep, w->nrep)))
         return oz_reply_error(r, 500, "out of memory");
     size_t len = 0;
-    char *text = work_reply(a, n, results, r->srv->cfg.next_rpc_delay, &len);
+    char *text = work_reply(a, n, results, r->srv->cfg.next_rpc_delay, r->srv->cfg.units_url, &len);
     free(results);
     return text ? oz_reply_text(r, 200, text, len) : oz_reply_error(r, 500, "out of memory");
 }

@@ -29,7 +29,7 @@
 #include "store.h"
 #include "text.h"
 
-enum ktype { K_INT, K_BOOL, K_DOUBLE, K_NAME, K_BIND, K_NSIDE, K_BANDS };
+enum ktype { K_INT, K_BOOL, K_DOUBLE, K_NAME, K_BIND, K_NSIDE, K_BANDS, K_URL };
 
 struct key {
     const char *name;
@@ -82,6 +82,7 @@ static const struct key keys[] = {
     {"keep_units", K_BOOL, F(keep_units), 0, 1},
     {"purge_after_days", K_DOUBLE, F(purge_after_days), 0, 36500},
     {"lifecycle_interval_s", K_DOUBLE, F(lifecycle_interval_s), 0.1, 86400},
+    {"units_url", K_URL, F(units_url), 0, 0},
 };
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -149,6 +150,35 @@ static int bands_from_json(const json_t *v, oz_cand_config *c, char *why, size_t
     return 0;
 }
 
+/* units_url: "" (the scheduler serves the files), or http:// or https://,
+ * a host, then only letters, digits and "-._~:/%[]+" (what a worker takes
+ * in an assignment's url: worker/task.c), no "..", no query (NAME.ozwu is
+ * appended); a '/' is added at the end when missing. */
+static int url_from_json(const char *k, const char *t, char *out, char *why, size_t whylen)
+{
+    size_t len = strlen(t);
+    if (len == 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    size_t scheme = strncmp(t, "http://", 7) == 0 ? 7 : strncmp(t, "https://", 8) == 0 ? 8 : 0;
+    bool ok = scheme > 0 && len > scheme && t[scheme] != '/' && !strstr(t, "..") &&
+              len + (t[len - 1] != '/') <= OZ_PROJECT_URL_MAX;
+    for (size_t i = scheme; ok && i < len; i++)
+        ok = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+             (t[i] >= '0' && t[i] <= '9') || strchr("-._~:/%[]+", t[i]);
+    if (!ok)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "%s: \"%.64s\" is not an http:// or https:// URL of at most %d "
+                             "letters, digits and -._~:/%%[]+",
+                             k, t, OZ_PROJECT_URL_MAX);
+    memcpy(out, t, len); /* fits: len + 1 <= OZ_PROJECT_URL_MAX */
+    if (t[len - 1] != '/')
+        out[len++] = '/';
+    out[len] = '\0';
+    return 0;
+}
+
 static bool bind_valid(const char *s)
 {
     unsigned char buf[16];
@@ -193,6 +223,15 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
                                      oz_sci_json_type(v));
             int iv = json_is_true(v);
             memcpy(field, &iv, sizeof iv);
+            break;
+        }
+        case K_URL: {
+            if (!json_is_string(v))
+                return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: expected a string, got %s",
+                                     k, oz_sci_json_type(v));
+            int rc = url_from_json(k, json_string_value(v), field, why, whylen);
+            if (rc != 0)
+                return rc;
             break;
         }
         case K_NSIDE:
@@ -323,6 +362,7 @@ json_t *oz_project_config_to_json(const oz_project_config *c)
         }
         case K_NAME:
         case K_BIND:
+        case K_URL:
             v = json_string(field);
             break;
         }

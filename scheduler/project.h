@@ -31,6 +31,7 @@
 #define OZ_PROJECT_BIND_MAX 63
 #define OZ_PROJECT_CONFIG_MAX 65536 /* project.json bytes */
 #define OZ_PROJECT_PATH_MAX 4096
+#define OZ_PROJECT_URL_MAX 512 /* units_url bytes, with the '/' it may be given */
 
 typedef struct oz_project_config {
     char name[OZ_PROJECT_NAME_MAX * 4 + 1]; /* 1..64 UTF-8 characters */
@@ -74,6 +75,10 @@ typedef struct oz_project_config {
                                     36500; 7 */
     double lifecycle_interval_s; /* the file deleter and the purge run this often, 0.1..86400;
                                     600 */
+    /* Where workers fetch unit files: "" (the default) for this scheduler's
+     * own /units/, else an http:// or https:// URL ending in '/' (one is
+     * added when missing) under which a file server has DIR/units/. */
+    char units_url[OZ_PROJECT_URL_MAX + 1];
 } oz_project_config;
 
 void oz_project_config_default(oz_project_config *c);

@@ -307,10 +307,20 @@ static const char *const migration_13[] = {
     "ALTER TABLE units ADD COLUMN purged INTEGER;"
     "CREATE INDEX units_purge ON units(finished) WHERE finished IS NOT NULL AND purged IS NULL;",
     NULL};
-static const char *const *const migrations[] = {migration_2, migration_3, migration_4,
-                                                migration_5, migration_6, migration_7,
-                                                migration_8, migration_9, migration_10,
-                                                migration_11, migration_12, migration_13};
+/* Schema 14 (issue 17, assimilation speed): the persistence links look in
+ * one other dataset's range at a time, never through the arriving signal's
+ * own dataset, whose signals fill its pixel (1 in 1,000 of them within
+ * 5 Hz in a 10 kHz band: 1,000 rows read per signal at 10^6). */
+static const char *const migration_14[] = {
+    "DROP INDEX signals_bary;"
+    "CREATE INDEX signals_sky ON signals(pixel, dataset_id, freq_bary_hz, candidate_id)"
+    "  WHERE freq_bary_hz IS NOT NULL;",
+    NULL};
+static const char *const *const migrations[] = {migration_2,  migration_3,  migration_4,
+                                                migration_5,  migration_6,  migration_7,
+                                                migration_8,  migration_9,  migration_10,
+                                                migration_11, migration_12, migration_13,
+                                                migration_14};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

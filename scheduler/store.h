@@ -46,7 +46,7 @@
 #include "sched_errors.h"
 
 /* Schema version kept in PRAGMA user_version; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 13
+#define OZ_STORE_SCHEMA_VERSION 14
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -529,11 +529,12 @@ int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t
 
 /* ---- candidates (store_candidates.c; the rules are candidates.h's) ------------------------ */
 
-/* Groups the signals just inserted for a unit (in the open write
- * transaction) into candidates and brings every candidate they touch, or
- * whose RFI evidence they change, up to date.  gap_s: how far apart in time
- * track links reach (link_gap_units unit lengths). */
-int oz_store_candidates_add(oz_store *s, const struct oz_cand_config *c, int64_t unit_rowid,
+/* Inserts a unit's n signals (in the open write transaction, the unit's
+ * old ones deleted), grouped into candidates, and brings every candidate
+ * they touch, or whose RFI evidence they change, up to date.  gap_s: how
+ * far apart in time track links reach (link_gap_units unit lengths). */
+int oz_store_candidates_add(oz_store *s, const struct oz_cand_config *c,
+                            const oz_assimilate_unit *a, const oz_signal_row *rows, size_t n,
                             double gap_s, char *why, size_t whylen);
 
 typedef struct oz_cand_query {

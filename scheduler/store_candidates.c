@@ -6,7 +6,7 @@
  * Grouping is union-find over the signals table: signals.candidate_id
  * names the component.  An arriving signal looks up every stored signal it
  * links to (track links through signals_time, persistence links through
- * signals_bary), and all their candidates become one, the lowest id
+ * signals_sky), and all their candidates become one, the lowest id
  * surviving.  Every link is looked at when the later of its two signals
  * arrives, so the partition is the connected components of the link graph
  * whatever the order; a candidate's summary (key, strongest detection,
@@ -14,6 +14,13 @@
  * rows whenever they may have changed, so they too depend only on the set.
  * Row ids are the one thing order decides; the key names a candidate
  * independently of them.
+ *
+ * Speed (issue 17: the assimilator must keep up with validation): a unit's
+ * track links are found in memory, from one read of the stored signals in
+ * the time window around the whole unit, with the unit's own earlier
+ * signals and the merges made meanwhile followed there; a signal that links
+ * to nothing is inserted as a complete one-detection candidate (its summary
+ * is itself), so only candidates that grew are summarised from the table.
  */
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +50,12 @@ static int idset_add(idset *s, int64_t id)
     return OZ_SCHED_OK;
 }
 
+/* Is id in s (sorted by idset_uniq)? */
+static bool idset_in(const idset *s, int64_t id)
+{
+    return s->n > 0 && bsearch(&id, s->v, s->n, sizeof *s->v, oz_store_id_cmp);
+}
+
 /* Sorted, without repeats. */
 static void idset_uniq(idset *s)
 {
@@ -56,69 +69,121 @@ static void idset_uniq(idset *s)
     s->n = k;
 }
 
+/* One of the unit's signals, as the rules see it. */
 typedef struct newsig {
-    int64_t id;
+    const oz_signal_row *r;
+    int64_t id; /* the row id it gets */
     oz_cand_sig g;
     bool has_pixel, has_bary;
-    int64_t pixel;
-    double freq_bary_hz;
     double fs;
+    int64_t cid;  /* the candidate it joined (0: not yet) */
+    size_t epoch; /* the merges made before it joined: see found() */
 } newsig;
 
-/* The unit's signals, as inserted, into *out (malloc'd). */
-static int unit_signals(oz_store *s, int64_t unit, newsig **out, size_t *n, char *why,
-                        size_t whylen)
+/* A candidate's key: unit name/type/FFT length/frequency of its strongest
+ * detection. */
+static void key_of(char *key, size_t len, const char *unit, const char *type, int64_t fft,
+                   double freq)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT g.id, g.dataset_id, g.freq_hz, g.chirp_hz_s, g.time_s, g.power, g.score,"
-        " d.sample_rate, g.fft_len, g.pixel, g.freq_bary_hz FROM signals g"
-        " JOIN datasets d ON d.id = g.dataset_id WHERE g.unit_id = ? ORDER BY g.id",
-        why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    size_t cap = 0;
-    int step, rc = OZ_SCHED_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            newsig *v = realloc(*out, cap * sizeof *v);
-            if (!v) {
-                rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-                break;
-            }
-            *out = v;
-        }
-        newsig *x = &(*out)[(*n)++];
-        int64_t fft = sqlite3_column_int64(st, 8);
-        x->id = sqlite3_column_int64(st, 0);
-        x->fs = sqlite3_column_double(st, 7);
-        x->g = (oz_cand_sig){.dataset_id = sqlite3_column_int64(st, 1),
-                             .freq_hz = sqlite3_column_double(st, 2),
-                             .chirp_hz_s = sqlite3_column_double(st, 3),
-                             .time_s = sqlite3_column_double(st, 4),
-                             .power = sqlite3_column_double(st, 5),
-                             .score = sqlite3_column_double(st, 6),
-                             .bin_hz = x->fs / (double)(fft > 0 ? fft : 1)};
-        x->has_pixel = sqlite3_column_type(st, 9) != SQLITE_NULL;
-        x->has_bary = x->has_pixel && sqlite3_column_type(st, 10) != SQLITE_NULL;
-        x->pixel = sqlite3_column_int64(st, 9);
-        x->freq_bary_hz = sqlite3_column_double(st, 10);
-    }
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
-        rc = oz_store_dberr(s, "candidates", why, whylen);
-    sqlite3_reset(st);
-    return rc;
+    snprintf(key, len, "%s/%s/%lld/%.3f", unit, type, (long long)fft, freq);
 }
 
-/* The candidates of the stored signals x links to, into L. */
-static int links(oz_store *s, const oz_cand_config *c, const newsig *x, double gap, idset *L,
-                 char *why, size_t whylen)
+/* The unit's signals into x[0 .. n), with the row ids they will get:
+ * those SQLite would give them (the largest id so far + 1, + 2, ...: the
+ * write lock is held), so a signal is inserted once with its candidate.
+ * The unit's name into name. */
+static int unit_signals(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *rows,
+                        size_t n, newsig *x, char *name, size_t namelen, char *why,
+                        size_t whylen)
 {
-    double span = c->link_gap_units > 0 ? gap / c->link_gap_units : 0; /* the unit length */
+    sqlite3_stmt *st = oz_store_stmt(
+        s, "SELECT (SELECT name FROM units WHERE id = ?), (SELECT max(id) FROM signals)", why,
+        whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, a->unit_rowid);
+    int step = sqlite3_step(st);
+    int64_t last = 0;
+    if (step == SQLITE_ROW) {
+        snprintf(name, namelen, "%s", oz_store_col_text(st, 0));
+        last = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return oz_store_dberr(s, "candidates", why, whylen);
+    for (size_t i = 0; i < n; i++) {
+        const oz_signal_row *r = &rows[i];
+        x[i] = (newsig){.r = r,
+                        .id = last + 1 + (int64_t)i,
+                        .g = {.dataset_id = a->dataset_id,
+                              .freq_hz = r->freq_hz,
+                              .chirp_hz_s = r->chirp_hz_s,
+                              .time_s = r->time_s,
+                              .power = r->power,
+                              .score = r->score,
+                              .bin_hz = a->sample_rate / (double)(r->fft_len > 0 ? r->fft_len : 1)},
+                        .has_pixel = r->has_pos,
+                        .has_bary = r->has_pos && r->has_bary,
+                        .fs = a->sample_rate};
+    }
+    return OZ_SCHED_OK;
+}
+
+/* A stored signal near the unit in time, as the track links read it. */
+typedef struct near_sig {
+    int64_t cid; /* its candidate when read, before this unit's merges */
+    double freq_hz, chirp_hz_s, time_s;
+    int64_t fft_len;
+} near_sig;
+
+/* The merges made in this unit, in order: candidate from[i] became to[i]
+ * (a merged-away id may be reused by a later new candidate, so an id is
+ * followed only through the merges made after it was seen). */
+typedef struct merges {
+    int64_t *from, *to;
+    size_t n, cap;
+} merges;
+
+/* The candidate that cid, seen after the first `since` merges, is now. */
+static int64_t found(const merges *m, int64_t cid, size_t since)
+{
+    for (size_t i = since; i < m->n; i++)
+        if (m->from[i] == cid)
+            cid = m->to[i];
+    return cid;
+}
+
+static int merges_add(merges *m, int64_t from, int64_t to)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 8;
+        int64_t *f = realloc(m->from, cap * sizeof *f);
+        if (f)
+            m->from = f;
+        int64_t *t = f ? realloc(m->to, cap * sizeof *t) : NULL;
+        if (!t)
+            return OZ_SCHED_ENOMEM;
+        m->to = t;
+        m->cap = cap;
+    }
+    m->from[m->n] = from;
+    m->to[m->n++] = to;
+    return OZ_SCHED_OK;
+}
+
+/* The stored signals with a candidate that any of the unit's n signals
+ * (of one dataset) may link to: those within gap of the unit's earliest
+ * and latest, into *out (malloc'd). */
+static int window(oz_store *s, const newsig *x, size_t n, double gap, near_sig **out, size_t *nout,
+                  char *why, size_t whylen)
+{
+    *out = NULL;
+    *nout = 0;
+    double lo = x[0].g.time_s, hi = x[0].g.time_s;
+    for (size_t i = 1; i < n; i++) {
+        lo = fmin(lo, x[i].g.time_s);
+        hi = fmax(hi, x[i].g.time_s);
+    }
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT candidate_id, freq_hz, chirp_hz_s, time_s, fft_len FROM signals"
@@ -127,40 +192,134 @@ static int links(oz_store *s, const oz_cand_config *c, const newsig *x, double g
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, x->g.dataset_id);
-    sqlite3_bind_double(st, 2, x->g.time_s - gap);
-    sqlite3_bind_double(st, 3, x->g.time_s + gap);
+    sqlite3_bind_int64(st, 1, x[0].g.dataset_id);
+    sqlite3_bind_double(st, 2, lo - gap);
+    sqlite3_bind_double(st, 3, hi + gap);
+    size_t cap = 0;
     int step, rc = OZ_SCHED_OK;
-    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t fft = sqlite3_column_int64(st, 4);
-        oz_cand_sig o = {.dataset_id = x->g.dataset_id,
-                         .freq_hz = sqlite3_column_double(st, 1),
-                         .chirp_hz_s = sqlite3_column_double(st, 2),
-                         .time_s = sqlite3_column_double(st, 3),
-                         .bin_hz = x->fs / (double)(fft > 0 ? fft : 1)};
-        if (oz_cand_track_link(c, &x->g, &o, gap, span))
-            rc = idset_add(L, sqlite3_column_int64(st, 0));
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*nout == cap) {
+            cap = cap ? 2 * cap : 256;
+            near_sig *v = realloc(*out, cap * sizeof *v);
+            if (!v) {
+                rc = OZ_SCHED_ENOMEM;
+                break;
+            }
+            *out = v;
+        }
+        (*out)[(*nout)++] = (near_sig){.cid = sqlite3_column_int64(st, 0),
+                                       .freq_hz = sqlite3_column_double(st, 1),
+                                       .chirp_hz_s = sqlite3_column_double(st, 2),
+                                       .time_s = sqlite3_column_double(st, 3),
+                                       .fft_len = sqlite3_column_int64(st, 4)};
     }
     if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
         rc = oz_store_dberr(s, "candidates", why, whylen);
     sqlite3_reset(st);
-    if (rc != OZ_SCHED_OK || !x->has_bary)
-        return rc;
-    if (!(st = oz_store_stmt(s,
-                             "SELECT DISTINCT candidate_id FROM signals INDEXED BY signals_bary"
-                             " WHERE pixel = ?1 AND freq_bary_hz BETWEEN ?2 AND ?3"
-                             " AND dataset_id != ?4 AND candidate_id IS NOT NULL",
-                             why, whylen)))
+    return rc;
+}
+
+/* Does x link to the signal o (of x's dataset) at time t?  Exactly the
+ * stored query's test: t within [x - gap, x + gap], then the track rule. */
+static bool track_link(const oz_cand_config *c, const newsig *x, double freq, double chirp,
+                       double t, int64_t fft, double gap)
+{
+    if (!(t >= x->g.time_s - gap && t <= x->g.time_s + gap))
+        return false;
+    double span = c->link_gap_units > 0 ? gap / c->link_gap_units : 0; /* the unit length */
+    oz_cand_sig o = {.dataset_id = x->g.dataset_id, .freq_hz = freq, .chirp_hz_s = chirp,
+                     .time_s = t, .bin_hz = x->fs / (double)(fft > 0 ? fft : 1)};
+    return oz_cand_track_link(c, &x->g, &o, gap, span);
+}
+
+/* The other datasets with placed signals in the unit's sky pixels: pairs
+ * (pixel, dataset), found once per unit (the unit adds only its own
+ * dataset's) by walking signals_sky from dataset to dataset. */
+typedef struct others {
+    int64_t (*v)[2];
+    size_t n, cap;
+} others;
+
+static int others_find(oz_store *s, const newsig *x, size_t n, others *o, char *why,
+                       size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT min(dataset_id) FROM signals INDEXED BY signals_sky"
+                                     " WHERE pixel = ?1 AND dataset_id > ?2"
+                                     " AND freq_bary_hz IS NOT NULL",
+                                     why, whylen);
+    if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, x->pixel);
-    sqlite3_bind_double(st, 2, x->freq_bary_hz - c->bary_tol_hz);
-    sqlite3_bind_double(st, 3, x->freq_bary_hz + c->bary_tol_hz);
-    sqlite3_bind_int64(st, 4, x->g.dataset_id);
-    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = idset_add(L, sqlite3_column_int64(st, 0));
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
-        rc = oz_store_dberr(s, "candidates", why, whylen);
-    sqlite3_reset(st);
+    for (size_t i = 0; i < n; i++) {
+        bool seen = !x[i].has_bary;
+        for (size_t k = 0; !seen && k < i; k++)
+            seen = x[k].has_bary && x[k].r->pixel == x[i].r->pixel;
+        for (int64_t d = 0; !seen;) {
+            sqlite3_bind_int64(st, 1, x[i].r->pixel);
+            sqlite3_bind_int64(st, 2, d);
+            int step = sqlite3_step(st);
+            bool none = step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+            d = sqlite3_column_int64(st, 0);
+            sqlite3_reset(st);
+            if (step != SQLITE_ROW)
+                return oz_store_dberr(s, "candidates", why, whylen);
+            if (none)
+                break;
+            if (d == x[i].g.dataset_id)
+                continue;
+            if (o->n == o->cap) {
+                size_t cap = o->cap ? 2 * o->cap : 8;
+                int64_t(*v)[2] = realloc(o->v, cap * sizeof *v);
+                if (!v)
+                    return OZ_SCHED_ENOMEM;
+                o->v = v;
+                o->cap = cap;
+            }
+            o->v[o->n][0] = x[i].r->pixel;
+            o->v[o->n++][1] = d;
+        }
+    }
+    return OZ_SCHED_OK;
+}
+
+/* The candidates x (the unit's signal i) links to, into L: stored signals
+ * of the window, the unit's signals before it (each already in a
+ * candidate, as the stored query saw them), and across datasets the
+ * stored signals of its sky pixel at its barycentric frequency. */
+static int links(oz_store *s, const oz_cand_config *c, const newsig *x, size_t i,
+                 const near_sig *w, size_t nw, const others *o, const merges *m, double gap,
+                 idset *L, char *why, size_t whylen)
+{
+    int step, rc = OZ_SCHED_OK;
+    for (size_t k = 0; rc == OZ_SCHED_OK && k < nw; k++)
+        if (track_link(c, &x[i], w[k].freq_hz, w[k].chirp_hz_s, w[k].time_s, w[k].fft_len, gap))
+            rc = idset_add(L, found(m, w[k].cid, 0));
+    for (size_t k = 0; rc == OZ_SCHED_OK && k < i; k++)
+        if (track_link(c, &x[i], x[k].g.freq_hz, x[k].g.chirp_hz_s, x[k].g.time_s,
+                       (int64_t)x[k].r->fft_len, gap))
+            rc = idset_add(L, found(m, x[k].cid, x[k].epoch));
+    /* across datasets: one range of signals_sky per other dataset in
+     * the pixel, never the unit's own dataset's signals there */
+    for (size_t k = 0; rc == OZ_SCHED_OK && x[i].has_bary && k < o->n; k++) {
+        if (o->v[k][0] != x[i].r->pixel)
+            continue;
+        sqlite3_stmt *st = oz_store_stmt(
+            s,
+            "SELECT candidate_id FROM signals INDEXED BY signals_sky WHERE pixel = ?1"
+            " AND dataset_id = ?4 AND freq_bary_hz BETWEEN ?2 AND ?3 AND candidate_id IS NOT NULL",
+            why, whylen);
+        if (!st)
+            return OZ_SCHED_EDB;
+        sqlite3_bind_int64(st, 1, x[i].r->pixel);
+        sqlite3_bind_double(st, 2, x[i].r->freq_bary_hz - c->bary_tol_hz);
+        sqlite3_bind_double(st, 3, x[i].r->freq_bary_hz + c->bary_tol_hz);
+        sqlite3_bind_int64(st, 4, o->v[k][1]);
+        while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+            rc = idset_add(L, sqlite3_column_int64(st, 0));
+        if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+            rc = oz_store_dberr(s, "candidates", why, whylen);
+        sqlite3_reset(st);
+    }
     return rc;
 }
 
@@ -175,40 +334,155 @@ static int exec2(oz_store *s, const char *sql, int64_t a, int64_t b, char *why, 
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
-/* x joins the candidates in L (sorted), merged into the lowest; a new one
- * when L is empty.  *cid: the candidate x is in now; *whole: it was made
- * or merged (its summary must be made from all its members). */
-static int join(oz_store *s, const newsig *x, const idset *L, int64_t *cid, bool *whole,
-                char *why, size_t whylen)
+/* The frequency bin of f: rfi_freq_tol_hz wide. */
+static int64_t bin_of(const oz_cand_config *c, double f)
 {
-    *whole = L->n != 1;
+    double w = c->rfi_freq_tol_hz > 0 ? c->rfi_freq_tol_hz : 1;
+    return (int64_t)floor(f / w);
+}
+
+/* A candidate's RFI verdict (NULL: none) and score from its facts and the
+ * distinct pixels in the bins around its frequency, all and not drifting:
+ * f->pixels and f->still_pixels are filled in.  The rows are counted here:
+ * a few per bin, where count(DISTINCT) would build two temporary b-trees
+ * for every candidate. */
+static int verdict(oz_store *s, const oz_cand_config *c, oz_cand_facts *f, const char **rule,
+                   double *score, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT still, pixel FROM rfi_bins"
+                                     " WHERE bin BETWEEN ?1 - 1 AND ?1 + 1",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, bin_of(c, f->freq_hz));
+    idset all = {0}, still = {0};
+    int step, rc = OZ_SCHED_OK;
+    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = idset_add(sqlite3_column_int(st, 0) ? &still : &all, sqlite3_column_int64(st, 1));
+    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+        rc = oz_store_dberr(s, "candidates", why, whylen);
+    sqlite3_reset(st);
+    if (rc == OZ_SCHED_OK) {
+        idset_uniq(&all);
+        idset_uniq(&still);
+        f->pixels = (int64_t)all.n;
+        f->still_pixels = (int64_t)still.n;
+        *rule = oz_cand_rfi_rule(c, f);
+        *score = oz_cand_score(f, *rule != NULL);
+    }
+    free(all.v);
+    free(still.v);
+    return rc;
+}
+
+/* Records x's pixel in its frequency bin (and, not drifting, among the
+ * still ones: one statement either way); *news: it is a pixel the bin had
+ * not seen (so the verdicts of candidates near it may change). */
+static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *news, char *why,
+                   size_t whylen)
+{
+    *news = false;
+    if (!x->has_pixel)
+        return OZ_SCHED_OK;
+    bool still = fabs(x->g.chirp_hz_s) <= c->rfi_zero_drift_hz_s;
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        still ? "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0), (?1, ?2, 1)"
+              : "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0)",
+        why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
+    sqlite3_bind_int64(st, 2, x->r->pixel);
+    int rc = oz_store_exec_stmt(s, st, why, whylen);
+    *news = rc == OZ_SCHED_OK && sqlite3_changes(s->conn) > 0;
+    return rc;
+}
+
+/* A new candidate of x alone, complete: its summary is x itself (what
+ * summarise would make of it) and its verdict judge's, the unit's pixels
+ * being in rfi_bins already. */
+static int fresh(oz_store *s, const oz_cand_config *c, const newsig *x, const char *unit,
+                 int64_t *cid, char *why, size_t whylen)
+{
+    oz_cand_facts f = {.freq_hz = x->g.freq_hz, .chirp_hz_s = x->g.chirp_hz_s,
+                       .best_score = x->g.score, .detections = 1, .observations = 1};
+    const char *rule;
+    double score;
+    int rc = verdict(s, c, &f, &rule, &score, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "INSERT INTO candidates(key, strongest, dataset_id, type, score, freq_hz, freq_bary_hz,"
+        " chirp_hz_s, ra_deg, dec_deg, pixel, observations, detections, power, best_score,"
+        " time_s, time_ns, rfi, rfi_pixels) VALUES(?1, ?2, ?3, ?4, ?15, ?5, ?6, ?7, ?8, ?9, ?10,"
+        " 1, 1, ?11, ?12, ?13, ?14, ?16, ?17)",
+        why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    char key[OZ_CAND_KEY_MAX];
+    key_of(key, sizeof key, unit, x->r->type, (int64_t)x->r->fft_len, x->g.freq_hz);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, x->id);
+    sqlite3_bind_int64(st, 3, x->g.dataset_id);
+    sqlite3_bind_text(st, 4, x->r->type, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 5, x->g.freq_hz);
+    for (int k = 6; k <= 10; k++)
+        sqlite3_bind_null(st, k);
+    if (x->has_bary)
+        sqlite3_bind_double(st, 6, x->r->freq_bary_hz);
+    sqlite3_bind_double(st, 7, x->g.chirp_hz_s);
+    if (x->has_pixel) {
+        sqlite3_bind_double(st, 8, x->r->ra_deg);
+        sqlite3_bind_double(st, 9, x->r->dec_deg);
+        sqlite3_bind_int64(st, 10, x->r->pixel);
+    }
+    sqlite3_bind_double(st, 11, x->g.power);
+    sqlite3_bind_double(st, 12, x->g.score);
+    sqlite3_bind_double(st, 13, x->g.time_s);
+    if (x->r->has_time)
+        sqlite3_bind_int64(st, 14, x->r->time_ns);
+    else
+        sqlite3_bind_null(st, 14);
+    sqlite3_bind_double(st, 15, score);
+    if (rule)
+        sqlite3_bind_text(st, 16, rule, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 16);
+    sqlite3_bind_int64(st, 17, f.pixels);
+    rc = oz_store_exec_stmt(s, st, why, whylen);
+    if (rc == OZ_SCHED_OK)
+        *cid = sqlite3_last_insert_rowid(s->conn);
+    return rc;
+}
+
+/* x joins the candidates in L (sorted), merged into the lowest (each
+ * merge recorded in m); a new one when L is empty.  Then x is inserted,
+ * in that candidate: *cid. */
+static int join(oz_store *s, const oz_cand_config *c, const oz_assimilate_unit *a, newsig *x,
+                const char *unit, const idset *L, merges *m, int64_t *cid, char *why,
+                size_t whylen)
+{
     int rc;
     if (L->n == 0) {
-        sqlite3_stmt *st = oz_store_stmt(
-            s,
-            "INSERT INTO candidates(key, strongest, dataset_id, type, score, freq_hz, chirp_hz_s,"
-            " observations, detections, power, best_score, time_s)"
-            " VALUES('', ?1, ?2, '', 0, 0, 0, 1, 1, 0, 0, 0)",
-            why, whylen);
-        if (!st)
-            return OZ_SCHED_EDB;
-        sqlite3_bind_int64(st, 1, x->id);
-        sqlite3_bind_int64(st, 2, x->g.dataset_id);
-        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        if ((rc = fresh(s, c, x, unit, cid, why, whylen)) != OZ_SCHED_OK)
             return rc;
-        *cid = sqlite3_last_insert_rowid(s->conn);
     } else {
         *cid = L->v[0];
         for (size_t k = 1; k < L->n; k++) {
             if ((rc = exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE candidate_id = ?2",
                             *cid, L->v[k], why, whylen)) != OZ_SCHED_OK ||
                 (rc = exec2(s, "DELETE FROM candidates WHERE id = ?2 AND ?1 IS NOT NULL", *cid,
-                            L->v[k], why, whylen)) != OZ_SCHED_OK)
+                            L->v[k], why, whylen)) != OZ_SCHED_OK ||
+                (rc = merges_add(m, L->v[k], *cid)) != OZ_SCHED_OK)
                 return rc;
         }
     }
-    return exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE id = ?2", *cid, x->id, why,
-                 whylen);
+    x->cid = *cid;
+    x->epoch = m->n;
+    return oz_store_signal_insert(s, a, x->r, x->id, *cid, why, whylen);
 }
 
 /* 1 when unit's dataset had no member of cid before unit's, else 0; -1 on
@@ -312,9 +586,8 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
         double power = sqlite3_column_double(st, 4), score = sqlite3_column_double(st, 5);
         if (score > best_score)
             best_score = score;
-        snprintf(key, sizeof key, "%s/%s/%lld/%.3f", oz_store_col_text(st, 14),
-                 oz_store_col_text(st, 1), (long long)sqlite3_column_int64(st, 6),
-                 sqlite3_column_double(st, 2));
+        key_of(key, sizeof key, oz_store_col_text(st, 14), oz_store_col_text(st, 1),
+               sqlite3_column_int64(st, 6), sqlite3_column_double(st, 2));
         if (power < best_power || (power == best_power && strcmp(key, best_key) >= 0))
             continue;
         best_power = power;
@@ -403,55 +676,6 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
-/* The frequency bin of f: rfi_freq_tol_hz wide. */
-static int64_t bin_of(const oz_cand_config *c, double f)
-{
-    double w = c->rfi_freq_tol_hz > 0 ? c->rfi_freq_tol_hz : 1;
-    return (int64_t)floor(f / w);
-}
-
-/* Distinct pixels in bins b-1 .. b+1 (still: of signals not drifting). */
-static int64_t pixels_at(oz_store *s, int64_t b, int still)
-{
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT count(DISTINCT pixel) FROM rfi_bins"
-                                     " WHERE bin BETWEEN ?1 - 1 AND ?1 + 1 AND still = ?2",
-                                     NULL, 0);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, b);
-    sqlite3_bind_int(st, 2, still);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
-/* Records x's pixel in its frequency bin; *news: it is a pixel the bin had
- * not seen (so the verdicts of candidates near it may change). */
-static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *news, char *why,
-                   size_t whylen)
-{
-    *news = false;
-    if (!x->has_pixel)
-        return OZ_SCHED_OK;
-    sqlite3_stmt *st = oz_store_stmt(
-        s, "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?, ?, ?)", why, whylen);
-    if (!st)
-        return OZ_SCHED_EDB;
-    for (int still = 0; still < 2; still++) {
-        if (still && fabs(x->g.chirp_hz_s) > c->rfi_zero_drift_hz_s)
-            break;
-        sqlite3_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
-        sqlite3_bind_int64(st, 2, x->pixel);
-        sqlite3_bind_int(st, 3, still);
-        int rc = oz_store_exec_stmt(s, st, why, whylen);
-        if (rc != OZ_SCHED_OK)
-            return rc;
-        *news |= sqlite3_changes(s->conn) > 0;
-    }
-    return OZ_SCHED_OK;
-}
-
 /* A candidate's RFI verdict and score from what is stored now. */
 static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, size_t whylen)
 {
@@ -475,11 +699,11 @@ static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, s
         return OZ_SCHED_OK; /* merged away */
     if (step != SQLITE_ROW)
         return oz_store_dberr(s, "candidates", why, whylen);
-    f.pixels = pixels_at(s, bin_of(c, f.freq_hz), 0);
-    f.still_pixels = pixels_at(s, bin_of(c, f.freq_hz), 1);
-    if (f.pixels < 0 || f.still_pixels < 0)
-        return oz_store_dberr(s, "candidates", why, whylen);
-    const char *rule = oz_cand_rfi_rule(c, &f);
+    const char *rule;
+    double score;
+    int rc = verdict(s, c, &f, &rule, &score, why, whylen);
+    if (rc != OZ_SCHED_OK)
+        return rc;
     if (!(st = oz_store_stmt(s,
                              "UPDATE candidates SET rfi = ?2, score = ?3, rfi_pixels = ?4"
                              " WHERE id = ?1",
@@ -490,7 +714,7 @@ static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, s
         sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 2);
-    sqlite3_bind_double(st, 3, oz_cand_score(&f, rule != NULL));
+    sqlite3_bind_double(st, 3, score);
     sqlite3_bind_int64(st, 4, f.pixels);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
@@ -518,48 +742,84 @@ static int near(oz_store *s, const oz_cand_config *c, double f, idset *J, char *
     return rc;
 }
 
-int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, int64_t unit_rowid, double gap_s,
-                            char *why, size_t whylen)
+static bool idset_has(const idset *s, int64_t id)
 {
-    newsig *x = NULL;
-    size_t n = 0;
-    idset L = {0}, T = {0}, W = {0}; /* W: made or merged in this unit */
-    int rc = unit_signals(s, unit_rowid, &x, &n, why, whylen);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i] == id)
+            return true;
+    return false;
+}
+
+int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assimilate_unit *a,
+                            const oz_signal_row *rows, size_t n, double gap_s, char *why,
+                            size_t whylen)
+{
+    near_sig *w = NULL;
+    size_t nw = 0;
+    merges m = {0};
+    others o = {0};
+    char unit[OZ_WU_ID_MAX + 1] = "";
+    /* W: made of more than one signal here (merged, or fresh then joined):
+     * summarised from all members; T: grown by this unit's signals alone;
+     * F: fresh, one signal, complete as inserted */
+    idset L = {0}, T = {0}, W = {0}, F = {0};
+    newsig *x = calloc(n ? n : 1, sizeof *x);
+    bool *news = calloc(n ? n : 1, sizeof *news);
+    int rc = x && news ? unit_signals(s, a, rows, n, x, unit, sizeof unit, why, whylen)
+                       : OZ_SCHED_ENOMEM;
+    /* the unit's pixels first: a fresh candidate's verdict is made with them */
+    for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++)
+        rc = bin_add(s, c, &x[i], &news[i], why, whylen);
+    if (rc == OZ_SCHED_OK && n > 0)
+        rc = window(s, x, n, gap_s, &w, &nw, why, whylen);
+    if (rc == OZ_SCHED_OK)
+        rc = others_find(s, x, n, &o, why, whylen);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++) {
         int64_t cid;
-        bool whole;
         L.n = 0;
-        if ((rc = links(s, c, &x[i], gap_s, &L, why, whylen)) != OZ_SCHED_OK)
+        if ((rc = links(s, c, x, i, w, nw, &o, &m, gap_s, &L, why, whylen)) != OZ_SCHED_OK)
             break;
         idset_uniq(&L);
-        if ((rc = join(s, &x[i], &L, &cid, &whole, why, whylen)) == OZ_SCHED_OK)
-            rc = idset_add(whole ? &W : &T, cid);
+        /* a candidate fresh in this unit that grows needs its whole summary */
+        bool whole = L.n > 1;
+        for (size_t k = 0; !whole && k < L.n; k++)
+            whole = idset_has(&F, L.v[k]);
+        if ((rc = join(s, c, a, &x[i], unit, &L, &m, &cid, why, whylen)) == OZ_SCHED_OK)
+            rc = idset_add(L.n == 0 ? &F : whole ? &W : &T, cid);
     }
-    /* every candidate touched gets its summary; then they and every
-     * candidate near a new signal's frequency get their verdict */
+    /* every candidate grown gets its summary (a fresh id may be one merged
+     * away before: its new row is complete); then they and every candidate
+     * near a new pixel of a frequency bin get their verdict */
     idset_uniq(&T);
     idset_uniq(&W);
+    idset_uniq(&F);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
-        if (W.n == 0 || !bsearch(&T.v[i], W.v, W.n, sizeof *W.v, oz_store_id_cmp))
-            rc = summarise(s, T.v[i], false, unit_rowid, why, whylen);
+        if (!idset_in(&W, T.v[i]) && !idset_in(&F, T.v[i]))
+            rc = summarise(s, T.v[i], false, a->unit_rowid, why, whylen);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < W.n; i++) {
-        rc = summarise(s, W.v[i], true, unit_rowid, why, whylen);
+        rc = summarise(s, W.v[i], true, a->unit_rowid, why, whylen);
         if (rc == OZ_SCHED_OK)
             rc = idset_add(&T, W.v[i]);
     }
-    for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++) {
-        bool news;
-        if ((rc = bin_add(s, c, &x[i], &news, why, whylen)) == OZ_SCHED_OK && news)
+    for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++)
+        if (news[i])
             rc = near(s, c, x[i].g.freq_hz, &T, why, whylen);
-    }
     idset_uniq(&T);
+    idset_uniq(&W);
     for (size_t i = 0; rc == OZ_SCHED_OK && i < T.n; i++)
-        rc = judge(s, c, T.v[i], why, whylen);
+        if (!idset_in(&F, T.v[i]) || idset_in(&W, T.v[i]))
+            rc = judge(s, c, T.v[i], why, whylen);
     if (rc == OZ_SCHED_ENOMEM)
         oz_sched_fail(rc, why, whylen, "out of memory");
     free(x);
+    free(w);
+    free(news);
+    free(m.from);
+    free(m.to);
+    free(o.v);
     free(L.v);
     free(T.v);
     free(W.v);
+    free(F.v);
     return rc;
 }

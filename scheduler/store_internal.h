@@ -250,6 +250,11 @@ json_t *oz_store_result_row(sqlite3_stmt *st, int64_t now);
     " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
 #define OZ_SIGNAL_SKY_COLS "g.candidate_id, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz"
 
+/* Inserts one of a unit's signals (store_jobs.c): id and candidate_id
+ * when > 0, else the next rowid and NULL. */
+int oz_store_signal_insert(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *r,
+                           int64_t id, int64_t candidate_id, char *why, size_t whylen);
+
 /* Text column or "" (never NULL). */
 const char *oz_store_col_text(sqlite3_stmt *st, int col);
 /* A column as JSON: integer, real, string, or null for NULL. */

@@ -659,13 +659,50 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
     return rc;
 }
 
-/* One unit's signals (oz_store_assimilate_commit). */
+int oz_store_signal_insert(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *r,
+                           int64_t id, int64_t candidate_id, char *why, size_t whylen)
+{
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "INSERT INTO signals(unit_id, dataset_id, replica_id, type, freq_hz, chirp_hz_s, time_s,"
+        " time_ns, score, power, fft_len, period_s, ra_deg, dec_deg, pixel, freq_bary_hz, id,"
+        " candidate_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, a->unit_rowid);
+    sqlite3_bind_int64(st, 2, a->dataset_id);
+    sqlite3_bind_int64(st, 3, a->replica_id);
+    sqlite3_bind_text(st, 4, r->type, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, r->freq_hz);
+    sqlite3_bind_double(st, 6, r->chirp_hz_s);
+    sqlite3_bind_double(st, 7, r->time_s);
+    if (r->has_time)
+        sqlite3_bind_int64(st, 8, r->time_ns);
+    sqlite3_bind_double(st, 9, r->score);
+    sqlite3_bind_double(st, 10, r->power);
+    sqlite3_bind_int64(st, 11, r->fft_len);
+    sqlite3_bind_double(st, 12, r->period_s);
+    if (r->has_pos) {
+        sqlite3_bind_double(st, 13, r->ra_deg);
+        sqlite3_bind_double(st, 14, r->dec_deg);
+        sqlite3_bind_int64(st, 15, r->pixel);
+    }
+    if (r->has_bary)
+        sqlite3_bind_double(st, 16, r->freq_bary_hz);
+    if (id > 0) /* else NULL: the next rowid */
+        sqlite3_bind_int64(st, 17, id);
+    if (candidate_id > 0)
+        sqlite3_bind_int64(st, 18, candidate_id);
+    return oz_store_exec_stmt(s, st, why, whylen); /* oz_store_stmt cleared the bindings */
+}
+
+/* One unit's signals (oz_store_assimilate_commit); with candidates, the
+ * grouping inserts them (each with its candidate, not updated after). */
 static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand_config *cand,
                          char *why, size_t whylen)
 {
     const oz_assimilate_unit *a = item->a;
-    const oz_signal_row *rows = item->rows;
-    size_t n = item->n;
     int rc;
     sqlite3_stmt *st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen);
     if (!st)
@@ -673,51 +710,15 @@ static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand
     sqlite3_bind_int64(st, 1, a->unit_rowid);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    if (!(st = oz_store_stmt(s,
-                             "INSERT INTO signals(unit_id, dataset_id, replica_id, type, freq_hz,"
-                             " chirp_hz_s, time_s, time_ns, score, power, fft_len, period_s,"
-                             " ra_deg, dec_deg, pixel, freq_bary_hz)"
-                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             why, whylen)))
-        goto dberr;
-    for (size_t i = 0; i < n; i++) {
-        const oz_signal_row *r = &rows[i];
-        sqlite3_bind_int64(st, 1, a->unit_rowid);
-        sqlite3_bind_int64(st, 2, a->dataset_id);
-        sqlite3_bind_int64(st, 3, a->replica_id);
-        sqlite3_bind_text(st, 4, r->type, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 5, r->freq_hz);
-        sqlite3_bind_double(st, 6, r->chirp_hz_s);
-        sqlite3_bind_double(st, 7, r->time_s);
-        if (r->has_time)
-            sqlite3_bind_int64(st, 8, r->time_ns);
-        else
-            sqlite3_bind_null(st, 8);
-        sqlite3_bind_double(st, 9, r->score);
-        sqlite3_bind_double(st, 10, r->power);
-        sqlite3_bind_int64(st, 11, r->fft_len);
-        sqlite3_bind_double(st, 12, r->period_s);
-        if (r->has_pos) {
-            sqlite3_bind_double(st, 13, r->ra_deg);
-            sqlite3_bind_double(st, 14, r->dec_deg);
-            sqlite3_bind_int64(st, 15, r->pixel);
-        } else {
-            for (int k = 13; k <= 15; k++)
-                sqlite3_bind_null(st, k);
-        }
-        if (r->has_bary)
-            sqlite3_bind_double(st, 16, r->freq_bary_hz);
-        else
-            sqlite3_bind_null(st, 16);
-        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-            goto fail;
-    }
-    if (cand && n > 0) {
+    if (cand && item->n > 0) {
         double gap = cand->link_gap_units * (double)a->nsamples / a->sample_rate;
-        if ((rc = oz_store_candidates_add(s, cand, a->unit_rowid, gap, why, whylen)) !=
+        if ((rc = oz_store_candidates_add(s, cand, a, item->rows, item->n, gap, why, whylen)) !=
             OZ_SCHED_OK)
             goto fail;
     }
+    for (size_t i = 0; !cand && i < item->n; i++)
+        if ((rc = oz_store_signal_insert(s, a, &item->rows[i], 0, 0, why, whylen)) != OZ_SCHED_OK)
+            goto fail;
     if (!(st = oz_store_stmt(s, "UPDATE units SET assimilated = 1 WHERE id = ?", why, whylen)))
         goto dberr;
     sqlite3_bind_int64(st, 1, a->unit_rowid);

@@ -1,7 +1,8 @@
 /*
  * http.c - the worker's side of the scheduler's HTTP API v1 (scheduler/API.md)
  * over libcurl: JSON calls with bearer tokens, and unit downloads that resume
- * where a broken one stopped.
+ * where a broken one stopped, from the scheduler or from the file server an
+ * assignment's absolute URL names (never with the token).
  *
  * One oz_wk_http per thread owns one easy handle (connections are reused
  * between calls) driven through a multi handle, so a transfer can be watched
@@ -141,11 +142,19 @@ void oz_wk_http_set_timeout(oz_wk_http *h, double timeout_s)
     h->timeout_s = timeout_s;
 }
 
-/* Options every request gets; the URL is base + path. */
+/* The URL of path: base + path, or path itself when it is an absolute
+ * http(s) URL (a unit on a file server: the project's units_url). */
+static int full_url(const oz_wk_http *h, const char *path, char *url, size_t len)
+{
+    bool absolute = strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0;
+    return oz_wk_path(url, len, "%s%s", absolute ? "" : h->base, path);
+}
+
+/* Options every request gets; the URL is full_url's. */
 static int setup(oz_wk_http *h, const char *path, char *why, size_t whylen)
 {
     char url[2 * OZ_WK_PATH_MAX];
-    if (oz_wk_path(url, sizeof url, "%s%s", h->base, path) != OZ_WK_OK)
+    if (full_url(h, path, url, sizeof url) != OZ_WK_OK)
         return oz_wk_fail(OZ_WK_EINVAL, why, whylen, "URL too long");
     curl_easy_reset(h->easy);
     long t = (long)(h->timeout_s + 0.999);
@@ -401,8 +410,10 @@ int oz_wk_http_download(oz_wk_http *h, const char *path, const char *part_file, 
         goto out;
     }
     if (cc != CURLE_OK) {
-        rc = oz_wk_fail(OZ_WK_ENET, why, whylen, "GET %s%s: %s (%llu of %llu bytes here)", h->base,
-                        path, curl_easy_strerror(cc), (unsigned long long)(d.offset + d.written),
+        char url[2 * OZ_WK_PATH_MAX];
+        full_url(h, path, url, sizeof url);
+        rc = oz_wk_fail(OZ_WK_ENET, why, whylen, "GET %s: %s (%llu of %llu bytes here)", url,
+                        curl_easy_strerror(cc), (unsigned long long)(d.offset + d.written),
                         (unsigned long long)bytes);
         goto out;
     }

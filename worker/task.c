@@ -3,8 +3,9 @@
  *
  * A task is born from an assignment in a work reply (oz_wk_task_from_json,
  * which trusts nothing in it: the replica id becomes a directory name and the
- * url a request path) and moves DOWNLOADING -> READY -> DONE, or to ERROR
- * from anywhere; the loop is its only writer.  What changes while a task is
+ * url a request path on the scheduler or a file server's URL) and moves
+ * DOWNLOADING -> READY -> DONE, or to ERROR from anywhere; the loop is its
+ * only writer.  What changes while a task is
  * searched lives beside it in checkpoint.json (compute.c), so task.json is
  * rewritten only at those few transitions.  Once the scheduler has the result
  * or the error, the directory goes.
@@ -35,15 +36,19 @@ static int state_parse(const char *name, oz_wk_task_state *out)
     return OZ_WK_EFORMAT;
 }
 
-/* A request path on the scheduler: '/' then printable characters that need
- * no escaping, no "..". */
-static bool url_path_ok(const char *u)
+/* A request path on the scheduler ('/' then characters that need no
+ * escaping), or an absolute http:// or https:// URL of the same characters
+ * (a project's units_url: a file server), with no ".." anywhere. */
+static bool url_ok(const char *u)
 {
-    if (u[0] != '/' || strstr(u, "..") || strlen(u) >= OZ_WK_PATH_MAX)
+    size_t scheme = strncmp(u, "http://", 7) == 0 ? 7 : strncmp(u, "https://", 8) == 0 ? 8 : 0;
+    if (scheme ? !u[scheme] || u[scheme] == '/' || !strchr(u + scheme, '/') : u[0] != '/')
         return false;
-    for (const char *p = u; *p; p++)
+    if (strstr(u, "..") || strlen(u) >= OZ_WK_PATH_MAX)
+        return false;
+    for (const char *p = u + scheme; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("/._-", *p)))
+              strchr(scheme ? "/._-~:%[]+" : "/._-", *p)))
             return false;
     return true;
 }
@@ -77,9 +82,10 @@ int oz_wk_task_from_json(const json_t *a, oz_wk_task *t, char *why, size_t whyle
     if (!oz_wu_id_valid(unit, OZ_WU_ID_MAX))
         return oz_wk_fail(OZ_WK_EFORMAT, why, whylen, "assignment %lld: bad unit_id",
                           (long long)replica);
-    if (!url_path_ok(url))
+    if (!url_ok(url))
         return oz_wk_fail(OZ_WK_EFORMAT, why, whylen,
-                          "assignment %lld: url \"%.64s\" is not a plain path on the scheduler",
+                          "assignment %lld: url \"%.64s\" is neither a plain path on the "
+                          "scheduler nor a plain http(s) URL",
                           (long long)replica, url);
     if (bytes <= 0 || (uint64_t)bytes > (uint64_t)OZ_WU_PREFIX_BYTES + OZ_WU_HEADER_MAX +
                                             (uint64_t)OZ_WU_UNIT_SAMPLES_MAX * 8u)

@@ -270,6 +270,14 @@ def undo_migration_13(c):
     c.execute("ALTER TABLE datasets DROP COLUMN files_gone")
 
 
+def undo_migration_14(c):
+    """Drops what schema 14 (the persistence links' index by dataset) added,
+    on an open connection c: schema 12's index instead."""
+    c.execute("DROP INDEX signals_sky")
+    c.execute("CREATE INDEX signals_bary ON signals(pixel, freq_bary_hz, dataset_id, candidate_id)"
+              " WHERE freq_bary_hz IS NOT NULL")
+
+
 def undo_migration_12(c):
     """Drops what schema 12 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
@@ -302,6 +310,7 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        undo_migration_14(c)
         undo_migration_13(c)
         undo_migration_12(c)
         c.execute("DROP TABLE canaries")  # migration 11
@@ -463,13 +472,14 @@ def scenario_cheating(tmp, rec, truth):
         # running and successful replicas to the server's statements
         # (migration 6 keys team names, 7 counts hosts' returned results, 8
         # indexes hosts' replicas in progress, 9 marks bad unit files, 10
-        # banned hosts, 11 adaptive replication, 12 candidates), and
+        # banned hosts, 11 adaptive replication, 12 candidates, 13 the data
+        # lifecycle, 14 the persistence links' index), and
         # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(13,)], "a schema-3 database is migrated to 13")
+        check(db(d, "PRAGMA user_version") == [(14,)], "a schema-3 database is migrated to 14")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

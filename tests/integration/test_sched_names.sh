@@ -143,6 +143,9 @@ db("DROP INDEX replicas_host_running")  # migration 8's
 db("DROP INDEX units_file_bad")  # migration 9's
 for col in ("file_bad", "file_bad_time"):
     db("ALTER TABLE units DROP COLUMN " + col)
+db("DROP INDEX signals_sky")  # migration 14's
+db("CREATE INDEX signals_bary ON signals(pixel, freq_bary_hz, dataset_id, candidate_id)"
+   " WHERE freq_bary_hz IS NOT NULL")
 db("DROP TABLE candidates")  # migration 12's
 db("DROP TABLE rfi_bins")
 for idx in ("signals_time", "signals_bary", "signals_candidate"):
@@ -163,7 +166,7 @@ db("PRAGMA user_version = 5")
 db("INSERT INTO teams(name, created) VALUES(?, 0), (?, 0), (?, 0)", "\uff2f\uff3a\uff2d\uff21 team",
    "Ozma\u200dTeam", "Quiet Ones")
 s = Server()
-check(db("PRAGMA user_version") == [(13,)], "a schema-5 database is migrated to 13")
+check(db("PRAGMA user_version") == [(14,)], "a schema-5 database is migrated to 14")
 keys = dict(db("SELECT name, name_key FROM teams"))
 check(keys == {"Ozma Team": "ozma team", "\uff2f\uff3a\uff2d\uff21 team": None,
                "Ozma\u200dTeam": None, "SETI fans": "seti fans", "Quiet Ones": "quiet ones"},

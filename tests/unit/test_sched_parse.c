@@ -276,6 +276,26 @@ static void project_config_is_strict(void **state)
     assert_int_equal(d.header_timeout_s, 3);
     assert_int_equal(d.body_min_rate, 0);
     assert_string_equal(d.name, "SETI ☆");
+    assert_string_equal(c.units_url, ""); /* the scheduler serves the files */
+
+    /* units_url: http(s), a '/' added at the end when missing; "" again
+     * for the scheduler's own /units/ */
+    assert_int_equal(load_text("{\"units_url\": \"https://files.example.org:8443/ozma/units\"}", &d,
+                               why, sizeof why),
+                     0);
+    assert_string_equal(d.units_url, "https://files.example.org:8443/ozma/units/");
+    assert_int_equal(load_text("{\"units_url\": \"http://[::1]/u/\"}", &d, why, sizeof why), 0);
+    assert_string_equal(d.units_url, "http://[::1]/u/");
+    assert_int_equal(load_text("{\"units_url\": \"\"}", &d, why, sizeof why), 0);
+    assert_string_equal(d.units_url, "");
+    char longest[OZ_PROJECT_URL_MAX + 32];
+    int k = snprintf(longest, sizeof longest, "{\"units_url\": \"http://h/");
+    memset(longest + k, 'a', OZ_PROJECT_URL_MAX - 10);
+    snprintf(longest + k + OZ_PROJECT_URL_MAX - 10, 8, "\"}");
+    assert_int_equal(load_text(longest, &d, why, sizeof why), 0); /* 9 + 502 + '/' */
+    assert_int_equal(strlen(d.units_url), OZ_PROJECT_URL_MAX);
+    snprintf(longest + k + OZ_PROJECT_URL_MAX - 10, 8, "a\"}");
+    assert_int_not_equal(load_text(longest, &d, why, sizeof why), 0);
 
     struct {
         const char *text, *names;
@@ -299,6 +319,16 @@ static void project_config_is_strict(void **state)
         {"{\"rate_burst\": 0.5}", "rate_burst"},
         {"{\"bind\": \"localhost\"}", "bind"},
         {"{\"bind\": \"1.2.3.4.5\"}", "bind"},
+        {"{\"units_url\": \"ftp://files.example.org/units/\"}", "units_url"},
+        {"{\"units_url\": \"files.example.org/units/\"}", "units_url"},
+        {"{\"units_url\": \"http://\"}", "units_url"},
+        {"{\"units_url\": \"http:///units/\"}", "units_url"},
+        {"{\"units_url\": \"http://h/units/?sig=1\"}", "units_url"},
+        {"{\"units_url\": \"http://h/a b/\"}", "units_url"},
+        {"{\"units_url\": \"http://h/\\\"x/\"}", "units_url"},
+        {"{\"units_url\": \"http://h/../etc/\"}", "units_url"},
+        {"{\"units_url\": \"http://user@h/units/\"}", "units_url"},
+        {"{\"units_url\": 1}", "units_url"},
         {"{\"name\": \"\"}", "name"},
         {"{\"name\": \"a\\u0001\"}", "name"},
         {"{\"version\": 2}", "version"},

@@ -40,6 +40,25 @@ static void a_good_assignment_becomes_a_task(void **state)
     json_decref(a);
 }
 
+/* A project with units_url names a file server: an absolute http(s) URL. */
+static void a_file_server_url_is_taken(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {"https://files.example.org/units/demo-000003.ozwu",
+                                     "http://127.0.0.1:8081/u/demo-000003.ozwu",
+                                     "http://[::1]:80/~ozma/units%2B/demo-000003.ozwu"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        json_t *a = assignment();
+        json_object_set_new(a, "url", json_string(ok[i]));
+        oz_wk_task t;
+        char why[256] = "";
+        if (oz_wk_task_from_json(a, &t, why, sizeof why) != 0)
+            fail_msg("%s refused: %s", ok[i], why);
+        assert_string_equal(t.url, ok[i]);
+        json_decref(a);
+    }
+}
+
 static void a_hostile_assignment_is_refused(void **state)
 {
     (void)state;
@@ -52,7 +71,14 @@ static void a_hostile_assignment_is_refused(void **state)
         {"replica_id", NULL, 0, "replica_id"},
         {"replica_id", NULL, -4, "replica_id"},
         {"unit_id", "../../etc", 0, "unit_id"},
-        {"url", "http://elsewhere.example/x.ozwu", 0, "url"},
+        {"url", "ftp://elsewhere.example/x.ozwu", 0, "url"},
+        {"url", "http://", 0, "url"},
+        {"url", "http:///x.ozwu", 0, "url"},
+        {"url", "http://elsewhere.example", 0, "url"},
+        {"url", "http://elsewhere.example/x.ozwu?a=b", 0, "url"},
+        {"url", "http://user@elsewhere.example/x.ozwu", 0, "url"},
+        {"url", "https://elsewhere.example/../x.ozwu", 0, "url"},
+        {"url", "units/x.ozwu", 0, "url"},
         {"url", "/units/../../secret", 0, "url"},
         {"url", "/units/a b.ozwu", 0, "url"},
         {"bytes", NULL, 0, "bytes"},
@@ -132,6 +158,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_good_assignment_becomes_a_task),
+        cmocka_unit_test(a_file_server_url_is_taken),
         cmocka_unit_test(a_hostile_assignment_is_refused),
         cmocka_unit_test(tasks_round_trip_and_scan_in_deadline_order),
     };
