@@ -40,6 +40,7 @@
 
 #define BENCH_NAME "bench_sched_reads"
 #include "bench_proc.h"
+#include "bench_procstat.h"
 
 /* project.json: reads unlimited, and the cache as asked. */
 static void tune_config(const char *dir, double cache_s)
@@ -156,24 +157,6 @@ static pid_t serve(const char *server, const char *dir, int *port)
     return pid;
 }
 
-/* The server's CPU seconds so far (utime + stime of /proc/PID/stat). */
-static double cpu_s(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static size_t sink(char *p, size_t size, size_t n, void *arg)
 {
     (void)p;
@@ -199,7 +182,7 @@ static figure time_calls(pid_t pid, const char *url, int calls, double seconds)
     long status = 0;
     if (curl_easy_perform(c) != CURLE_OK) /* warm: connection, statements, pages */
         die("GET %s failed", url);
-    double t0 = now_s(), c0 = cpu_s(pid);
+    double t0 = now_s(), c0 = proc_cpu_s(pid);
     long done = 0;
     while (seconds > 0 ? now_s() - t0 < seconds : done < calls) {
         if (curl_easy_perform(c) != CURLE_OK ||
@@ -207,7 +190,8 @@ static figure time_calls(pid_t pid, const char *url, int calls, double seconds)
             die("GET %s: %ld", url, status);
         done++;
     }
-    figure f = {(now_s() - t0) / (double)done * 1e3, (cpu_s(pid) - c0) / (double)done * 1e3, done};
+    figure f = {(now_s() - t0) / (double)done * 1e3, (proc_cpu_s(pid) - c0) / (double)done * 1e3,
+                done};
     curl_easy_cleanup(c);
     return f;
 }
