@@ -4,7 +4,8 @@
  * not only how much there was: user and system CPU (/proc/PID/stat utime,
  * stime: every thread's), read- and write-like system calls (/proc/PID/io
  * syscr, syscw: every thread's, counting reads, writes, sends, receives
- * and sendfile, but not epoll_wait or futex) and context switches
+ * and sendfile, but not epoll_wait or futex), minor page faults and
+ * context switches
  * (voluntary and not, summed over each thread's /proc/PID/task/TID/status, since the
  * process's own status counts only its first thread).
  *
@@ -28,6 +29,7 @@ typedef struct proc_sample {
     double user_s, sys_s;   /* CPU seconds so far */
     long long syscr, syscw; /* read- and write-like system calls so far */
     long long vcsw, ivcsw;  /* voluntary and involuntary context switches so far */
+    long long minflt;       /* minor page faults so far (fresh memory the kernel zeroed) */
 } proc_sample;
 
 /* The value after "key" in the "key: value" lines of path, or -1. */
@@ -78,10 +80,11 @@ static inline int proc_sample_take(pid_t pid, proc_sample *s)
     fclose(f);
     buf[n] = '\0';
     const char *p = strrchr(buf, ')'); /* the name may hold spaces */
-    unsigned long long ut, st;
-    if (!p ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    unsigned long long flt, ut, st;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu", &flt, &ut,
+                     &st) != 3)
         return -1;
+    s->minflt = (long long)flt;
     double tck = (double)sysconf(_SC_CLK_TCK);
     s->user_s = (double)ut / tck;
     s->sys_s = (double)st / tck;

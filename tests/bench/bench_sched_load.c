@@ -598,7 +598,8 @@ static figures drive(conn *conns, int nconn, double seconds, pid_t server)
     close(ep);
     figures f = {.errors = st.errors, .empty = st.empty};
     f.used = (proc_sample){p1.user_s - p0.user_s, p1.sys_s - p0.sys_s, p1.syscr - p0.syscr,
-                           p1.syscw - p0.syscw,   p1.vcsw - p0.vcsw,   p1.ivcsw - p0.ivcsw};
+                           p1.syscw - p0.syscw,   p1.vcsw - p0.vcsw,   p1.ivcsw - p0.ivcsw,
+                           p1.minflt - p0.minflt};
     f.io_known = p0.syscr >= 0 && p1.syscr >= 0;
     f.nwork = (double)st.n[REQ_WORK];
     f.server_cores = got1 == 0 && p0.user_s >= 0 ? (f.used.user_s + f.used.sys_s) / dt : -1;
@@ -681,9 +682,11 @@ static figures one_size(const char *server, const char *root, long nunits, int n
                f.used.sys_s * per * 1e6);
         if (f.io_known)
             printf("%8s per work request: %.1f read-like + %.1f write-like system calls,"
-                   " %.2f voluntary + %.2f involuntary context switches\n",
+                   " %.2f voluntary + %.2f involuntary context switches, %.2f minor page"
+                   " faults\n",
                    "", (double)f.used.syscr * per, (double)f.used.syscw * per,
-                   (double)f.used.vcsw * per, (double)f.used.ivcsw * per);
+                   (double)f.used.vcsw * per, (double)f.used.ivcsw * per,
+                   (double)f.used.minflt * per);
     }
     if (f.returned_rps > 0 && validated >= 0)
         printf("%8s validator: %.0f units/s validated during the run, while hosts returned"

@@ -702,7 +702,7 @@ static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void 
     world w;
     make_world(&w, 400, 2, 3, 6, 3600);
     char why[256];
-    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_db_batching_start(w.db, why, sizeof why), OZ_SCHED_OK);
     pthread_t t[4];
     racer r[4];
     for (int i = 0; i < 4; i++) {
@@ -714,7 +714,7 @@ static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void 
         pthread_join(t[i], NULL);
         total += r[i].got;
     }
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     assert_int_equal(total, 800);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = 1"), 800);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM (SELECT unit_id, account_id FROM replicas"
@@ -836,8 +836,8 @@ static void the_wal_is_reused_under_steady_load(void **state)
     world w;
     make_world(&w, 4000, 2, 3, 6, 3600);
     char why[256];
-    oz_db_checkpoint_manually(w.db); /* as the server: no commit checkpoints */
-    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
+    oz_db_compact_deferred(w.db); /* as the server: no commit checkpoints */
+    assert_int_equal(oz_db_batching_start(w.db, why, sizeof why), OZ_SCHED_OK);
     wal_watch ww[2];
     pthread_t readers[2], t[4];
     for (int i = 0; i < 2; i++) {
@@ -862,7 +862,7 @@ static void the_wal_is_reused_under_steady_load(void **state)
         max_bytes = ww[i].max_bytes > max_bytes ? ww[i].max_bytes : max_bytes;
         reads += ww[i].reads;
     }
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     printf("8000 dispatches one by one, %ld reads: the WAL reached %.1f MB\n", reads,
            (double)max_bytes / 1e6);
     assert_int_equal(total, 8000);
@@ -877,7 +877,7 @@ static void trapped_world(world *w, oz_assignment a[2], const char *sql)
 {
     make_world(w, 8, 2, 3, 6, 3600);
     char why[256];
-    assert_int_equal(oz_db_writer_start(w->db, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_db_batching_start(w->db, why, sizeof why), OZ_SCHED_OK);
     size_t n = 0;
     assert_int_equal(
         oz_store_work_assign(w->s, &w->auth[0], 1e9, CAP(100), now0, a, 2, &n, why, sizeof why),
@@ -928,7 +928,7 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     assert_non_null(strstr(res[0].why, "poisoned"));
     assert_int_equal(res[1].rc, OZ_SCHED_OK);
     assert_int_equal(n, 1);
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     /* the host holds a[0] and the new unit, and its count says so */
     int64_t count, running;
     host0_counts(&w, &count, &running);
@@ -965,7 +965,7 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     memset(res[0].sha256, 1, 32);
     int rc = oz_store_work_report(w.s, &w.auth[0], res, 1, 1e9, CAP(100), now0, more, 1, &n, why,
                                   sizeof why);
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
     assert_int_not_equal(rc, OZ_SCHED_OK);
     assert_int_equal(n, 0);

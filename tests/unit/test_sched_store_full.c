@@ -8,7 +8,7 @@
  *
  * SQLite answers SQLITE_FULL, as for a full disk, when a database reaches
  * its connection's max_page_count: so the test caps its connection's pages
- * (store_internal.h gives it the connection) instead of filling a disk,
+ * (sqlite_internal.h gives it the connection) instead of filling a disk,
  * which test_sched_diskfull.sh does on a tmpfs.  The log goes to stderr:
  * the test points descriptor 2 at a file while it runs and counts lines.
  */
@@ -22,7 +22,7 @@
 
 #include "support.h"
 #include "store.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 typedef struct captured {
     int saved; /* the real stderr */

@@ -1,7 +1,7 @@
 /*
- * store.c - the database file: schema, migrations, connections, the
+ * sqlite.c - the database file: schema, migrations, connections, the
  * statement cache and write transactions (store.h explains the model); the
- * writer thread that batches them is store_writer.c.
+ * writer thread that batches them is sqlite_batch.c.
  *
  * The schema is versioned in PRAGMA user_version.  Version 1 is created in
  * one transaction by oz_db_create; later versions add a migration step to
@@ -33,7 +33,7 @@
  * database keeps whether the disk is full (store.h), logging each change
  * of that state once: the failures themselves repeat every tick.
  */
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -194,7 +194,7 @@ static const char *const migration_4[] = {
 /* clang-format on */
 /* A unit's running and successful replicas are counted by the statements
  * that move a replica in or out of those (dispatch, a result or error, a
- * timeout: store_dispatch.c, store_work.c, store_jobs.c), the last two in
+ * timeout: sqlite_dispatch.c, sqlite_work.c, sqlite_jobs.c), the last two in
  * the unit update each makes anyway: the trigger doing it cost a nested
  * update of the unit per dispatch and per result, a sixth of the writer's
  * time. */
@@ -569,7 +569,7 @@ void oz_db_close(oz_db *db)
 {
     if (!db)
         return;
-    oz_db_writer_stop(db);
+    oz_db_batching_stop(db);
     pthread_mutex_destroy(&db->write_lock);
     pthread_mutex_destroy(&db->sync_lock);
     pthread_mutex_destroy(&db->q_lock);
@@ -586,7 +586,7 @@ void oz_db_close(oz_db *db)
     free(db);
 }
 
-void oz_db_checkpoint_manually(oz_db *db)
+void oz_db_compact_deferred(oz_db *db)
 {
     atomic_store(&db->manual_checkpoint, true);
 }
@@ -609,7 +609,7 @@ int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
     return OZ_SCHED_OK;
 }
 
-int oz_store_checkpoint(oz_store *s, char *why, size_t whylen)
+int oz_store_compact(oz_store *s, char *why, size_t whylen)
 {
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(s->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);

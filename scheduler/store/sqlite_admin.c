@@ -1,5 +1,5 @@
 /*
- * store_admin.c - the operator's commands on the store (ozma-server dataset
+ * sqlite_admin.c - the operator's commands on the store (ozma-server dataset
  * cancel, host ban; dataset delete is oz_store_dataset_remove): each one
  * durable write transaction that leaves every counter as the jobs expect it.
  *
@@ -9,9 +9,9 @@
  * their error limits.  The host's in-progress count (its cap) and the
  * units' running counts (the datasets' progress classes follow by trigger)
  * are adjusted in the same transaction, since no trigger keeps them
- * (store.c, migration 5).
+ * (sqlite.c, migration 5).
  */
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 typedef struct cancel_args {
     const char *name, *reason;

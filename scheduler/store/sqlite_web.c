@@ -1,10 +1,10 @@
 /*
- * store_web.c - the read-only views the web pages and /metrics need beyond
- * API.md's first set (store_read.c): dataset progress, throughput, the
+ * sqlite_web.c - the read-only views the web pages and /metrics need beyond
+ * API.md's first set (sqlite_read.c): dataset progress, throughput, the
  * hosts leaderboard, credit histories, a host's or account's recent
  * results, the newest signals, and the database's gauges and health.
  *
- * Like store_read.c, every list is bounded (limit 1..500) and paged by an
+ * Like sqlite_read.c, every list is bounded (limit 1..500) and paged by an
  * opaque decimal cursor (an offset for lists ordered by credit, the last id
  * for lists ordered by id), recent credit is decayed to `now` as it is
  * read, and nothing here writes.  Each query walks an index or a small
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "credit.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* ---- datasets ------------------------------------------------------------------------------ */
 
@@ -45,7 +45,7 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
     long long from = oz_store_cursor_parse(after);
     if (from < 0)
         return OZ_SCHED_EINVAL;
-    /* The per-class counters are kept by triggers (store.c, migration 4). */
+    /* The per-class counters are kept by triggers (sqlite.c, migration 4). */
     sqlite3_stmt *st =
         oz_store_stmt(s,
                       "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
@@ -457,7 +457,7 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     }
     sqlite3_reset(st);
     g->db_bytes = file_bytes(s->db->path, "");
-    g->wal_bytes = file_bytes(s->db->path, "-wal");
+    g->log_bytes = file_bytes(s->db->path, "-wal");
     rc = OZ_SCHED_OK;
 out:
     oz_store_rend(s);
@@ -492,7 +492,7 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
         return rc;
     json_t *o =
         json_pack("{s{ss sI sI} s{sI sI sI sI sI}}", "database", "path", s->db->path, "bytes",
-                  (json_int_t)g.db_bytes, "wal_bytes", (json_int_t)g.wal_bytes, "queues",
+                  (json_int_t)g.db_bytes, "wal_bytes", (json_int_t)g.log_bytes, "queues",
                   "transition", (json_int_t)g.need_transition, "validate",
                   (json_int_t)g.need_validate, "assimilate", (json_int_t)g.need_assimilate,
                   "unsent", (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1]);

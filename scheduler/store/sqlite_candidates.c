@@ -1,5 +1,5 @@
 /*
- * store_candidates.c - candidates in the store: grouping a unit's new
+ * sqlite_candidates.c - candidates in the store: grouping a unit's new
  * signals as the assimilator inserts them, and reading candidates for the
  * API (store.h; the rules themselves are candidates.c's).
  *
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "candidates.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* A growable list of ids (candidates to merge, to update). */
 typedef struct idset {
