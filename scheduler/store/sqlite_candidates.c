@@ -119,12 +119,12 @@ static int links(oz_store *s, const oz_cand_config *c, const newsig *x, double g
                  char *why, size_t whylen)
 {
     double span = c->link_gap_units > 0 ? gap / c->link_gap_units : 0; /* the unit length */
-    sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT candidate_id, freq_hz, chirp_hz_s, time_s, fft_len FROM signals"
-        " INDEXED BY signals_time WHERE dataset_id = ?1 AND time_s BETWEEN ?2 AND ?3"
-        " AND candidate_id IS NOT NULL",
-        why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT candidate_id, freq_hz, chirp_hz_s, time_s, fft_len FROM signals"
+                      " INDEXED BY signals_time WHERE dataset_id = ?1 AND time_s BETWEEN ?2 AND ?3"
+                      " AND candidate_id IS NOT NULL",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, x->g.dataset_id);
@@ -178,8 +178,8 @@ static int exec2(oz_store *s, const char *sql, int64_t a, int64_t b, char *why, 
 /* x joins the candidates in L (sorted), merged into the lowest; a new one
  * when L is empty.  *cid: the candidate x is in now; *whole: it was made
  * or merged (its summary must be made from all its members). */
-static int join(oz_store *s, const newsig *x, const idset *L, int64_t *cid, bool *whole,
-                char *why, size_t whylen)
+static int join(oz_store *s, const newsig *x, const idset *L, int64_t *cid, bool *whole, char *why,
+                size_t whylen)
 {
     *whole = L->n != 1;
     int rc;
@@ -200,15 +200,14 @@ static int join(oz_store *s, const newsig *x, const idset *L, int64_t *cid, bool
     } else {
         *cid = L->v[0];
         for (size_t k = 1; k < L->n; k++) {
-            if ((rc = exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE candidate_id = ?2",
-                            *cid, L->v[k], why, whylen)) != OZ_SCHED_OK ||
+            if ((rc = exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE candidate_id = ?2", *cid,
+                            L->v[k], why, whylen)) != OZ_SCHED_OK ||
                 (rc = exec2(s, "DELETE FROM candidates WHERE id = ?2 AND ?1 IS NOT NULL", *cid,
                             L->v[k], why, whylen)) != OZ_SCHED_OK)
                 return rc;
         }
     }
-    return exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE id = ?2", *cid, x->id, why,
-                 whylen);
+    return exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE id = ?2", *cid, x->id, why, whylen);
 }
 
 /* 1 when unit's dataset had no member of cid before unit's, else 0; -1 on
@@ -236,8 +235,7 @@ static int64_t new_dataset(oz_store *s, int64_t cid, int64_t unit)
  * gives the same (a maximum, sums, and a dataset counted when it is new to
  * the candidate) without reading a long-lived candidate's every detection
  * for each unit.  Gone (merged away): nothing to do. */
-static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *why,
-                     size_t whylen)
+static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *why, size_t whylen)
 {
     sqlite3_stmt *st = oz_store_stmt(
         s,
@@ -497,8 +495,7 @@ static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, s
 
 /* The candidates whose topocentric frequency lies in the bins around f's
  * (those whose evidence includes f's bin), into J. */
-static int near(oz_store *s, const oz_cand_config *c, double f, idset *J, char *why,
-                size_t whylen)
+static int near(oz_store *s, const oz_cand_config *c, double f, idset *J, char *why, size_t whylen)
 {
     double w = c->rfi_freq_tol_hz > 0 ? c->rfi_freq_tol_hz : 1;
     int64_t b = bin_of(c, f);

@@ -81,11 +81,12 @@ static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
                        oz_dispatch_host *dh, size_t *again, char *why, size_t whylen)
 {
     *again = 0;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT id, unit_id, deadline FROM replicas"
-                                     " INDEXED BY replicas_host_running"
-                                     " WHERE host_id = ? AND state = 1 ORDER BY id",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT id, unit_id, deadline FROM replicas"
+                      " INDEXED BY replicas_host_running"
+                      " WHERE host_id = ? AND state = {REPLICA_IN_PROGRESS} ORDER BY id",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     int64_t lost[LOST_MAX][3];
@@ -152,8 +153,10 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT d.adaptive, u.single, (SELECT count(*) FROM replicas x INDEXED BY replicas_unit"
-        " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = 1 OR (x.outcome = 1"
-        " AND x.validate_state != 2))) FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = {REPLICA_IN_PROGRESS} OR (x.outcome "
+        "= {OUTCOME_SUCCESS}"
+        " AND x.validate_state != {VALIDATE_INVALID}))) FROM units u JOIN datasets d ON d.id = "
+        "u.dataset_id"
         " WHERE u.id = ?1",
         why, whylen);
     if (!st)
@@ -178,8 +181,9 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
         if (rc != OZ_SCHED_OK)
             return rc;
         return exec_unit_replica(s,
-                                 "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?1"
-                                 " AND state = 0 AND id != ?2",
+                                 "UPDATE replicas SET state = {REPLICA_OVER}, outcome = "
+                                 "{OUTCOME_DIDNT_NEED} WHERE unit_id = ?1"
+                                 " AND state = {REPLICA_UNSENT} AND id != ?2",
                                  unit, replica, why, whylen);
     }
     if (single != 1)
@@ -251,18 +255,18 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     for (size_t k = 0; k < again; k++)
         oz_dispatch_cover(&d, out[k].flops);
     if (oz_dispatch_wants_more(&d)) {
-        sqlite3_stmt *cand =
-            oz_store_stmt(s,
-                          "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND r.id > ?3"
-                          " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
-                          " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
-                          " ORDER BY r.id LIMIT ?2",
-                          why, whylen);
-        sqlite3_stmt *upd =
-            oz_store_stmt(s,
-                          "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
-                          " sent = ?, deadline = ? WHERE id = ?",
-                          why, whylen);
+        sqlite3_stmt *cand = oz_store_stmt(
+            s,
+            "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = {REPLICA_UNSENT} AND r.id > ?3"
+            " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
+            " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
+            " ORDER BY r.id LIMIT ?2",
+            why, whylen);
+        sqlite3_stmt *upd = oz_store_stmt(
+            s,
+            "UPDATE replicas SET state = {REPLICA_IN_PROGRESS}, host_id = ?, account_id = ?,"
+            " sent = ?, deadline = ? WHERE id = ?",
+            why, whylen);
         sqlite3_stmt *running = oz_store_stmt(
             s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
         if (!cand || !upd || !running)

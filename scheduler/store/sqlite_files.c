@@ -38,12 +38,13 @@ static void unit_file_row(sqlite3_stmt *st, int col, oz_unit_file *f)
 int oz_store_replica_unit_file(oz_store *s, int64_t replica_id, int64_t host_id, oz_unit_file *out,
                                char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT " UNIT_FILE_COLS " FROM replicas r"
-                                     " JOIN units u ON u.id = r.unit_id"
-                                     " JOIN datasets d ON d.id = u.dataset_id"
-                                     " WHERE r.id = ? AND r.host_id = ? AND r.state = 1",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT " UNIT_FILE_COLS " FROM replicas r"
+                      " JOIN units u ON u.id = r.unit_id"
+                      " JOIN datasets d ON d.id = u.dataset_id"
+                      " WHERE r.id = ? AND r.host_id = ? AND r.state = {REPLICA_IN_PROGRESS}",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, replica_id);
@@ -91,8 +92,9 @@ static int mark_body(oz_store *s, void *arg, char *why, size_t whylen)
     /* Unsent replicas hold nothing of anyone's (no host, no result): gone,
      * so that dispatch never walks past them; the transitioner makes them
      * again once the file is good. */
-    if (!(st = oz_store_stmt(s, "DELETE FROM replicas WHERE unit_id = ? AND state = 0", why,
-                             whylen)))
+    if (!(st = oz_store_stmt(s,
+                             "DELETE FROM replicas WHERE unit_id = ? AND state = {REPLICA_UNSENT}",
+                             why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, A->unit);
     return oz_store_exec_stmt(s, st, why, whylen);

@@ -26,8 +26,9 @@
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen)
 {
-    sqlite3_stmt *rep =
-        oz_store_stmt(s, "UPDATE replicas SET state = 2, outcome = 3 WHERE id = ?", why, whylen);
+    sqlite3_stmt *rep = oz_store_stmt(
+        s, "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_NO_REPLY} WHERE id = ?",
+        why, whylen);
     sqlite3_stmt *hst = oz_store_stmt(s,
                                       "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
                                       " WHERE id = ?",
@@ -52,10 +53,11 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
 /* Replicas past their deadline: OVER / NO_REPLY, host count lowered, unit flagged. */
 static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 {
-    sqlite3_stmt *sel = oz_store_stmt(s,
-                                      "SELECT id, unit_id, host_id FROM replicas"
-                                      " WHERE state = 1 AND deadline < ? LIMIT ?",
-                                      why, whylen);
+    sqlite3_stmt *sel =
+        oz_store_stmt(s,
+                      "SELECT id, unit_id, host_id FROM replicas"
+                      " WHERE state = {REPLICA_IN_PROGRESS} AND deadline < ? LIMIT ?",
+                      why, whylen);
     if (!sel)
         return OZ_SCHED_EDB;
     int64_t rows[TIMEOUTS_PER_CALL][3];
@@ -80,10 +82,11 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t now, char *why,
                         size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "UPDATE units SET state = 2, error = ?, finished = ?"
-                                     " WHERE id = ?",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "UPDATE units SET state = {UNIT_ERROR}, error = ?, finished = ?"
+                      " WHERE id = ?",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_text(st, 1, reason, -1, SQLITE_TRANSIENT);
@@ -93,8 +96,9 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
     if (rc != OZ_SCHED_OK)
         return rc;
     if (!(st = oz_store_stmt(s,
-                             "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?"
-                             " AND state = 0",
+                             "UPDATE replicas SET state = {REPLICA_OVER}, outcome = "
+                             "{OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
+                             " AND state = {REPLICA_UNSENT}",
                              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -104,17 +108,19 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
 /* Brings one flagged unit up to date (store.h: oz_store_transition). */
 static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, size_t whylen)
 {
-    sqlite3_stmt *st =
-        oz_store_stmt(s,
-                      "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
-                      " coalesce(sum(r.outcome != 4), 0), coalesce(sum(r.outcome = 2), 0),"
-                      " coalesce(sum(r.state < 2), 0),"
-                      " coalesce(sum(r.outcome = 1 AND r.validate_state != 2), 0),"
-                      " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = 2"
-                      "   ORDER BY received DESC, id DESC LIMIT 1), u.file_bad IS NOT NULL"
-                      " FROM units u JOIN datasets d ON d.id = u.dataset_id"
-                      " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
-                      why, whylen);
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
+        " coalesce(sum(r.outcome != {OUTCOME_DIDNT_NEED}), 0), coalesce(sum(r.outcome = "
+        "{OUTCOME_CLIENT_ERROR}), 0),"
+        " coalesce(sum(r.state < {REPLICA_OVER}), 0),"
+        " coalesce(sum(r.outcome = {OUTCOME_SUCCESS} AND r.validate_state != {VALIDATE_INVALID}), "
+        "0),"
+        " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = {OUTCOME_CLIENT_ERROR}"
+        "   ORDER BY received DESC, id DESC LIMIT 1), u.file_bad IS NOT NULL"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
+        why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -260,7 +266,8 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     if (!(st = oz_store_stmt(
               s,
               "SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
-              " AND outcome = 1 AND validate_state != 2 ORDER BY id",
+              " AND outcome = {OUTCOME_SUCCESS} AND validate_state != {VALIDATE_INVALID} ORDER BY "
+              "id",
               why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -503,10 +510,11 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
                                     whylen)) != OZ_SCHED_OK)
         goto fail;
     if (canonical && !v->canonical) {
-        if (!(st = oz_store_stmt(s,
-                                 "UPDATE units SET state = 1, canonical = ?2, finished = ?3,"
-                                 " need_transition = 0 WHERE id = ?1 AND state = 0",
-                                 why, whylen)))
+        if (!(st = oz_store_stmt(
+                  s,
+                  "UPDATE units SET state = {UNIT_VALIDATED}, canonical = ?2, finished = ?3,"
+                  " need_transition = 0 WHERE id = ?1 AND state = {UNIT_ACTIVE}",
+                  why, whylen)))
             goto dberr;
         sqlite3_bind_int64(st, 1, v->unit_rowid);
         sqlite3_bind_int64(st, 2, canonical);
@@ -514,8 +522,9 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?"
-                                 " AND state = 0",
+                                 "UPDATE replicas SET state = {REPLICA_OVER}, outcome = "
+                                 "{OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
+                                 " AND state = {REPLICA_UNSENT}",
                                  why, whylen)))
             goto dberr;
         sqlite3_bind_int64(st, 1, v->unit_rowid);
@@ -530,7 +539,7 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
                                  " (SELECT target_nresults FROM datasets d"
                                  " WHERE d.id = units.dataset_id), 0)),"
                                  " single = iif(single = 1, 2, single), need_transition = 1"
-                                 " WHERE id = ?1 AND state = 0",
+                                 " WHERE id = ?1 AND state = {UNIT_ACTIVE}",
                                  why, whylen)))
             goto dberr;
         sqlite3_bind_int64(st, 1, v->unit_rowid);
@@ -540,7 +549,8 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
     }
     if (!(st = oz_store_stmt(s,
                              "UPDATE units SET need_validate = EXISTS(SELECT 1 FROM replicas"
-                             " WHERE unit_id = ?1 AND outcome = 1 AND validate_state = 0)"
+                             " WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS} AND "
+                             "validate_state = {VALIDATE_INIT})"
                              " WHERE id = ?1",
                              why, whylen)))
         goto dberr;
@@ -615,7 +625,8 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         " d.config, d.sample_rate, d.center_hz, d.sky, u.nsamples FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
         " JOIN replicas r ON r.id = u.canonical LEFT JOIN canaries c ON c.unit_id = u.id"
-        " WHERE u.state = 1 AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT ?",
+        " WHERE u.state = {UNIT_VALIDATED} AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT "
+        "?",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
@@ -714,8 +725,7 @@ static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand
     }
     if (cand && n > 0) {
         double gap = cand->link_gap_units * (double)a->nsamples / a->sample_rate;
-        if ((rc = oz_store_candidates_add(s, cand, a->unit_rowid, gap, why, whylen)) !=
-            OZ_SCHED_OK)
+        if ((rc = oz_store_candidates_add(s, cand, a->unit_rowid, gap, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }
     if (!(st = oz_store_stmt(s, "UPDATE units SET assimilated = 1 WHERE id = ?", why, whylen)))

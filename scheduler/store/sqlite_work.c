@@ -197,13 +197,15 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
     }
     /* Replicas in progress leave their hosts' caps first: the cascade
      * below deletes them without the counts. */
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
-                             " FROM replicas r JOIN units u ON u.id = r.unit_id"
-                             " WHERE r.host_id = hosts.id AND r.state = 1 AND u.dataset_id = ?1),"
-                             " 0) WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
-                             " ON u.id = r.unit_id WHERE r.state = 1 AND u.dataset_id = ?1)",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s,
+              "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+              " FROM replicas r JOIN units u ON u.id = r.unit_id"
+              " WHERE r.host_id = hosts.id AND r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = "
+              "?1),"
+              " 0) WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
+              " ON u.id = r.unit_id WHERE r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1)",
+              why, whylen)))
         goto dberr;
     sqlite3_bind_int64(st, 1, id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
@@ -382,10 +384,11 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
         if (rc != OZ_SCHED_OK)
             return rc;
     }
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE replicas SET state = 2, outcome = ?, received = ?, result = ?,"
-                             " result_sha256 = ?, error = ? WHERE id = ?",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s,
+              "UPDATE replicas SET state = {REPLICA_OVER}, outcome = ?, received = ?, result = ?,"
+              " result_sha256 = ?, error = ? WHERE id = ?",
+              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int(st, 1, outcome);
     sqlite3_bind_int64(st, 2, now);
@@ -406,15 +409,16 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
      * canonical one).  Flagging no sooner spares the jobs a transaction
      * per upload.  The unit's counts of running and successful replicas
      * move with it (migration 5). */
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE units SET need_transition = need_transition OR NOT ?2,"
-                             " need_validate = need_validate OR (?2 AND (state = 1 OR"
-                             " (SELECT count(*) FROM replicas WHERE unit_id = ?1 AND outcome = 1"
-                             " AND validate_state != 2) >= iif(single = 1, 1, (SELECT min_quorum"
-                             " FROM datasets d WHERE d.id = units.dataset_id)))),"
-                             " n_running = n_running - ?3, n_success = n_success + ?2"
-                             " WHERE id = ?1",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s,
+              "UPDATE units SET need_transition = need_transition OR NOT ?2,"
+              " need_validate = need_validate OR (?2 AND (state = {UNIT_VALIDATED} OR"
+              " (SELECT count(*) FROM replicas WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS}"
+              " AND validate_state != {VALIDATE_INVALID}) >= iif(single = 1, 1, (SELECT min_quorum"
+              " FROM datasets d WHERE d.id = units.dataset_id)))),"
+              " n_running = n_running - ?3, n_success = n_success + ?2"
+              " WHERE id = ?1",
+              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, r->unit);
     sqlite3_bind_int(st, 2, outcome == OZ_OUTCOME_SUCCESS);

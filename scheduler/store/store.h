@@ -7,10 +7,10 @@
  * handlers, the jobs (transitioner, validator, assimilator) and the
  * command-line subcommands all go through these functions and never write
  * SQL of their own.  Nothing here names a database engine: a backend sits
- * behind it in its own files (one database file today; PostgreSQL next), and the policy - which replicas a host may get, when a
- * replica times out or a unit fails, what a quorum decides - is plain C
- * outside the store (dispatch.c, transition.c, validate.c): the backends
- * read and record.  How the SQL names states: store/sql_states.h.
+ * behind it in its own files (one database file today; PostgreSQL next), and the policy - which
+ * replicas a host may get, when a replica times out or a unit fails, what a quorum decides - is
+ * plain C outside the store (dispatch.c, transition.c, validate.c): the backends read and record.
+ * How the SQL names states: store/sql_states.h.
  *
  * Threads: an oz_db is the process's shared handle of one database; each
  * thread opens its own oz_store connection from it (STYLE.md §9: one
@@ -70,7 +70,8 @@ enum oz_validate_state {
 typedef struct oz_db oz_db;       /* one database, shared by the process's threads */
 typedef struct oz_store oz_store; /* one thread's connection */
 
-/* Creates a new database at path with the current schema.  Refuses (OZ_SCHED_EEXIST) when it exists. */
+/* Creates a new database at path with the current schema.  Refuses (OZ_SCHED_EEXIST) when it
+ * exists. */
 int oz_db_create(const char *path, char *why, size_t whylen);
 /* Opens the shared handle of an existing database (checks the schema version,
  * runs migrations).  OZ_SCHED_ENOTFOUND when it does not exist. */
@@ -563,10 +564,10 @@ typedef struct oz_stats_row {
     int64_t id;
     const char *name;
     double total_credit;
-    double expavg_credit; /* recent average credit, decayed to now */
-    int64_t created;      /* Unix seconds */
-    int64_t team_id;      /* users: their team (0: none) */
-    int64_t user_id;      /* teams: the founder (0: none); hosts: the owner */
+    double expavg_credit;                   /* recent average credit, decayed to now */
+    int64_t created;                        /* Unix seconds */
+    int64_t team_id;                        /* users: their team (0: none) */
+    int64_t user_id;                        /* teams: the founder (0: none); hosts: the owner */
     const char *founder_name, *description; /* teams (founder_name may be NULL) */
     const char *os;                         /* hosts */
     int ncpus;                              /* hosts */
@@ -605,7 +606,7 @@ typedef struct oz_store_gauges {
     int64_t need_transition, need_validate, need_assimilate; /* the jobs' backlogs */
     int64_t hosts, hosts_active; /* active: an RPC in the last 24 hours */
     int64_t accounts, teams, signals, datasets;
-    double credit_total;         /* granted to accounts, all time */
+    double credit_total; /* granted to accounts, all time */
     /* the database's main file and its log of recent commits (0 when absent
      * or not on this host) */
     int64_t db_bytes, log_bytes;
