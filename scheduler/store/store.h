@@ -116,6 +116,17 @@ void oz_db_batching_stop(oz_db *db);
 int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen);
 void oz_store_close(oz_store *s);
 
+/* The backend's own SQL, for tests, benchmarks and an operator's checks -
+ * never for the program's own work, which has a call here for each thing
+ * it does.  States are named as sql_states.h says.  Not cached: each call
+ * prepares its text afresh.  oz_store_sql_exec runs every statement of sql;
+ * oz_store_sql_int gives the first column of sql's first row (no row:
+ * OZ_SCHED_ENOTFOUND), oz_store_sql_text the same as text ("" for NULL). */
+int oz_store_sql_exec(oz_store *s, const char *sql, char *why, size_t whylen);
+int oz_store_sql_int(oz_store *s, const char *sql, int64_t *out, char *why, size_t whylen);
+int oz_store_sql_text(oz_store *s, const char *sql, char *out, size_t outlen, char *why,
+                      size_t whylen);
+
 /* ---- accounts, teams, hosts ------------------------------------------------------------ */
 
 /* Names (name, team_name) arrive normalised (oz_name_normalize), and a team

@@ -33,7 +33,6 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "ozma_science.h"
 #include "store.h"
@@ -114,16 +113,16 @@ static void fill(const char *dir, long nunits)
     oz_db_close(db);
 
     /* The replicas returned: a benchmark's shortcut past the HTTP path. */
-    sqlite3 *c;
-    char *err = NULL;
     char sql[256];
     snprintf(sql, sizeof sql,
-             "UPDATE replicas SET state = 2, outcome = 1, sent = %lld - 86400,"
-             " received = %lld - (id * 7919) %% 86000",
+             "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_SUCCESS},"
+             " sent = %lld - 86400, received = %lld - (id * 7919) %% 86000",
              (long long)now, (long long)now);
-    if (sqlite3_open(path, &c) != SQLITE_OK || sqlite3_exec(c, sql, NULL, NULL, &err) != SQLITE_OK)
-        die("marking replicas returned: %s", err ? err : sqlite3_errmsg(c));
-    sqlite3_close(c);
+    if (oz_db_open(path, &db, why, sizeof why) || oz_store_open(db, &s, why, sizeof why) ||
+        oz_store_sql_exec(s, sql, why, sizeof why))
+        die("marking replicas returned: %s", why);
+    oz_store_close(s);
+    oz_db_close(db);
 }
 
 /* Starts `server serve dir --port 0 --quiet` and reads its ready line. */
