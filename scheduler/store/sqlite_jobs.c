@@ -17,6 +17,7 @@
 #include "credit.h"
 #include "sqlite_internal.h"
 #include "transition.h"
+#include "validate.h"
 
 /* ---- transitioner -----------------------------------------------------------------------------
  */
@@ -232,7 +233,8 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
-        " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file"
+        " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file,"
+        " u.target, d.target_nresults"
         " FROM units u JOIN datasets d ON d.id = u.dataset_id"
         " LEFT JOIN canaries c ON c.unit_id = u.id WHERE u.id = ?",
         why, whylen);
@@ -254,8 +256,9 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     v->center_hz = sqlite3_column_double(st, 8);
     v->adaptive = sqlite3_column_int(st, 9) != 0;
     v->file = strdup(oz_store_col_text(st, 10));
-    if (v->single == 1) /* out alone: validated alone once its checks pass */
-        v->min_quorum = 1;
+    v->target = sqlite3_column_int64(st, 11);
+    v->target_nresults = sqlite3_column_int64(st, 12);
+    v->min_quorum = oz_validate_quorum(v->min_quorum, v->single);
     bool canary = sqlite3_column_type(st, 7) != SQLITE_NULL;
     v->canary_json = canary ? strdup(oz_store_col_text(st, 7)) : NULL;
     sqlite3_reset(st);
@@ -531,19 +534,18 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     } else if (!canonical) {
-        /* No consensus: one more result than there are now (BOINC).  A
-         * unit out alone whose result failed its checks is replicated for
-         * good (trust.h): the dataset's number of replicas at least. */
+        /* No consensus: what the unit asks for is validate.c's rule */
+        int64_t target;
+        int single;
+        oz_validate_retry(v, v->nreplicas, &target, &single);
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE units SET target = max(target, ?2, iif(single = 1,"
-                                 " (SELECT target_nresults FROM datasets d"
-                                 " WHERE d.id = units.dataset_id), 0)),"
-                                 " single = iif(single = 1, 2, single), need_transition = 1"
-                                 " WHERE id = ?1 AND state = {UNIT_ACTIVE}",
+                                 "UPDATE units SET target = max(target, ?2), single = ?3,"
+                                 " need_transition = 1 WHERE id = ?1 AND state = {UNIT_ACTIVE}",
                                  why, whylen)))
             goto dberr;
         sqlite3_bind_int64(st, 1, v->unit_rowid);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)v->nreplicas + 1);
+        sqlite3_bind_int64(st, 2, target);
+        sqlite3_bind_int(st, 3, single);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }

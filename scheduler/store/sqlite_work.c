@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "sqlite_internal.h"
+#include "validate.h"
 
 /* ---- load ------------------------------------------------------------------------------------ */
 
@@ -353,6 +354,32 @@ typedef struct replica_end {
     const char *message; /* OZ_OUTCOME_CLIENT_ERROR */
 } replica_end;
 
+/* Whether unit, which has just received a successful result, is due for
+ * the validator (validate.h: oz_validate_due), from what the store holds. */
+static int validate_due(oz_store *s, int64_t unit, bool *due, char *why, size_t whylen)
+{
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT u.state, u.single, d.min_quorum, (SELECT count(*) FROM replicas"
+                      " WHERE unit_id = u.id AND outcome = {OUTCOME_SUCCESS}"
+                      " AND validate_state != {VALIDATE_INVALID})"
+                      " FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
+                      why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, unit);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        int rc = oz_store_dberr(s, "unit of result", why, whylen);
+        sqlite3_reset(st);
+        return rc;
+    }
+    int quorum = oz_validate_quorum(sqlite3_column_int(st, 2), sqlite3_column_int(st, 1));
+    *due = oz_validate_due(sqlite3_column_int(st, 0) == OZ_UNIT_VALIDATED,
+                           sqlite3_column_int64(st, 3), quorum);
+    sqlite3_reset(st);
+    return OZ_SCHED_OK;
+}
+
 /* The replica leaves IN_PROGRESS: state OVER with e's outcome and what came
  * with it (one row write), the host's in-progress count lowered and, for a
  * result, its count of returned results raised (which its cap grows with:
@@ -403,26 +430,23 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     if (rc != OZ_SCHED_OK)
         return rc;
     /* A failure calls for the transitioner (a new replica, or the end); a
-     * success calls for the validator once the unit has a quorum of them
-     * (one, for a unit out alone: trust.h)
-     * (or is validated already: a late result is checked against the
-     * canonical one).  Flagging no sooner spares the jobs a transaction
-     * per upload.  The unit's counts of running and successful replicas
-     * move with it (migration 5). */
-    if (!(st = oz_store_stmt(
-              s,
-              "UPDATE units SET need_transition = need_transition OR NOT ?2,"
-              " need_validate = need_validate OR (?2 AND (state = {UNIT_VALIDATED} OR"
-              " (SELECT count(*) FROM replicas WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS}"
-              " AND validate_state != {VALIDATE_INVALID}) >= iif(single = 1, 1, (SELECT min_quorum"
-              " FROM datasets d WHERE d.id = units.dataset_id)))),"
-              " n_running = n_running - ?3, n_success = n_success + ?2"
-              " WHERE id = ?1",
-              why, whylen)))
+     * success calls for the validator when validate.c's rule says it is due
+     * (oz_validate_due: a quorum, or a late result).  The unit's counts of
+     * running and successful replicas move with it (migration 5). */
+    bool due = false;
+    if (success && (rc = validate_due(s, r->unit, &due, why, whylen)) != OZ_SCHED_OK)
+        return rc;
+    if (!(st = oz_store_stmt(s,
+                             "UPDATE units SET need_transition = need_transition OR NOT ?2,"
+                             " need_validate = need_validate OR ?4,"
+                             " n_running = n_running - ?3, n_success = n_success + ?2"
+                             " WHERE id = ?1",
+                             why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, r->unit);
-    sqlite3_bind_int(st, 2, outcome == OZ_OUTCOME_SUCCESS);
+    sqlite3_bind_int(st, 2, success);
     sqlite3_bind_int(st, 3, r->state == OZ_REPLICA_IN_PROGRESS);
+    sqlite3_bind_int(st, 4, due);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 

@@ -412,12 +412,14 @@ typedef struct oz_validate_replica {
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
-    int min_quorum;    /* the dataset's, or 1 for a unit out alone (trust.h) */
-    int single;        /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
-    bool adaptive;     /* its dataset's: fresh results are spot-checked (spot.h) */
-    char *file;        /* owned: its unit file's name under units/ */
-    char *canary_json; /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
-    uint64_t flops;    /* the unit's deterministic FLOP count: its credit */
+    int min_quorum;          /* the dataset's, or 1 for a unit out alone (trust.h) */
+    int single;              /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
+    int64_t target;          /* replicas the unit should have (transition.h) */
+    int64_t target_nresults; /* its dataset's */
+    bool adaptive;           /* its dataset's: fresh results are spot-checked (spot.h) */
+    char *file;              /* owned: its unit file's name under units/ */
+    char *canary_json;       /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
+    uint64_t flops;          /* the unit's deterministic FLOP count: its credit */
     double sample_rate;
     double center_hz;  /* the dataset's: a canary's absolute frequency */
     char *config_json; /* owned */

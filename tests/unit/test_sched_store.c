@@ -22,7 +22,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-
 #include "credit.h"
 #include "jobs.h"
 #include "store.h"
@@ -445,9 +444,9 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
     }
     settle(&w, one_in_error);
     char reason[512];
-    assert_int_equal(oz_store_sql_text(w.s, "SELECT error FROM units", reason, sizeof reason, why,
-                                       sizeof why),
-                     OZ_SCHED_OK);
+    assert_int_equal(
+        oz_store_sql_text(w.s, "SELECT error FROM units", reason, sizeof reason, why, sizeof why),
+        OZ_SCHED_OK);
     assert_non_null(strstr(reason, "max_error_results 3"));
     assert_non_null(strstr(reason, "fftw plan failed"));
     /* Nothing of it is sent any more. */
@@ -511,7 +510,9 @@ static bool second_account_credited(world *w)
 
 static bool inconclusive_pair(world *w)
 {
-    return count_sql(w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_INCONCLUSIVE}") == 2 &&
+    return count_sql(
+               w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_INCONCLUSIVE}") ==
+               2 &&
            count_sql(w, "SELECT count(*) FROM replicas WHERE state = {REPLICA_UNSENT}") == 1;
 }
 
@@ -567,7 +568,9 @@ static void cheat(double df, bool extra, bool drop)
     assert_true(credit_of(&w, 0, "total_credit") == 0);
     assert_true(fabs(credit_of(&w, 1, "total_credit") - one) < 1e-9);
     assert_true(fabs(credit_of(&w, 2, "total_credit") - one) < 1e-9);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_INVALID}"), 1);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_INVALID}"),
+        1);
     /* Each credited account and host has today's line in its history. */
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM credit_daily WHERE kind = 'user'"), 2);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM credit_daily WHERE kind = 'host'"), 2);
@@ -629,7 +632,8 @@ static void a_late_result_is_checked_against_the_canonical_one(void **state)
     assert_int_equal(upload(&w, 1, &a[1][0], 0, false), OZ_SCHED_OK);
     settle(&w, second_account_credited);
     assert_true(fabs(credit_of(&w, 1, "total_credit") - oz_credit_from_flops(UNIT_FLOPS)) < 1e-9);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_VALID}"), 3);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_VALID}"), 3);
     free_world(&w);
 }
 
@@ -705,7 +709,8 @@ static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void 
     }
     oz_db_batching_stop(w.db);
     assert_int_equal(total, 800);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}"), 800);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}"), 800);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM (SELECT unit_id, account_id FROM replicas"
                                    " GROUP BY 1, 2 HAVING count(*) > 1)"),
                      0);
@@ -774,7 +779,8 @@ static void a_job_whose_read_fails_loses_nothing_and_crashes_nothing(void **stat
     assert_true(all_validated(&w));
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM signals"), 0);
 
-    exec_sql(&w, "CREATE INDEX units_assimilate ON units(id) WHERE state = {UNIT_VALIDATED} AND assimilated = 0");
+    exec_sql(&w, "CREATE INDEX units_assimilate ON units(id) WHERE state = {UNIT_VALIDATED} AND "
+                 "assimilated = 0");
     w.expect_signals = 6;
     settle(&w, all_validated_and_assimilated);
     free_world(&w);
@@ -880,7 +886,8 @@ static void host0_counts(world *w, int64_t *count, int64_t *running)
     snprintf(sql, sizeof sql, "SELECT in_progress FROM hosts WHERE id = %lld",
              (long long)w->hosts[0]);
     *count = count_sql(w, sql);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = {REPLICA_IN_PROGRESS}",
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = {REPLICA_IN_PROGRESS}",
              (long long)w->hosts[0]);
     *running = count_sql(w, sql);
 }
@@ -897,10 +904,11 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     oz_assignment a[2], more[1];
     size_t n = 0;
     char why[256];
-    trapped_world(&w, a,
-                  "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
-                  " WHEN new.result IS NOT NULL AND new.id = (SELECT min(id) FROM replicas"
-                  " WHERE state = {REPLICA_IN_PROGRESS}) BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    trapped_world(
+        &w, a,
+        "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
+        " WHEN new.result IS NOT NULL AND new.id = (SELECT min(id) FROM replicas"
+        " WHERE state = {REPLICA_IN_PROGRESS}) BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
     assert_true(a[0].replica_id < a[1].replica_id);
     char *bad = assigned_text(&a[0], 0, false);
     char *good = assigned_text(&a[1], 0, false);
@@ -1084,8 +1092,9 @@ static void lost_replicas_are_sent_again_or_ended_past_their_deadline(void **sta
     assert_int_equal(ids[1], a[2].replica_id);
     assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 3);
     assert_int_equal(count_sql(&w, "SELECT quota_sent FROM hosts WHERE id = 1"), 3);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}"
-                                   " AND deadline = sent + 100"),
+    assert_int_equal(count_sql(&w,
+                               "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}"
+                               " AND deadline = sent + 100"),
                      3); /* as first sent */
     /* the reply's room comes first: one of the two, the other next time */
     assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 50, ids, 1), 1);
@@ -1093,7 +1102,8 @@ static void lost_replicas_are_sent_again_or_ended_past_their_deadline(void **sta
     /* past their deadline, lost ones are over at once, as the transitioner
      * would make them; the one held is left to the transitioner */
     assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 200, ids, 8), 0);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE outcome = {OUTCOME_NO_REPLY}"), 2);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE outcome = {OUTCOME_NO_REPLY}"), 2);
     assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 1);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM units WHERE need_transition = 1"), 2);
     assert_int_equal(count_sql(&w, "SELECT sum(n_running) FROM units"), 1);
@@ -1125,8 +1135,10 @@ static void a_bad_unit_file_withholds_the_unit_until_it_is_cleared(void **state)
     assert_int_equal(oz_store_unit_file_mark(w.s, unit, "units/ds-000000.ozwu: SHA-256 00", now0,
                                              why, sizeof why),
                      OZ_SCHED_OK);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = {REPLICA_UNSENT}"),
-                     0);
+    assert_int_equal(
+        count_sql(&w,
+                  "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = {REPLICA_UNSENT}"),
+        0);
     /* the host's mismatch report is the server's fault: not its error, and
      * again is 0 */
     for (int k = 0; k < 2; k++)
@@ -1174,8 +1186,10 @@ static void a_bad_unit_file_withholds_the_unit_until_it_is_cleared(void **state)
     /* cleared, it is made whole again: its withdrawn replica does not count */
     assert_int_equal(oz_store_unit_file_mark(w.s, unit, NULL, now0, why, sizeof why), OZ_SCHED_OK);
     assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = {REPLICA_UNSENT}"),
-                     2);
+    assert_int_equal(
+        count_sql(&w,
+                  "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = {REPLICA_UNSENT}"),
+        2);
     assert_int_equal(ask_all(&w, 2, CAP(100), now0, a, 8), 2);
     free_world(&w);
 }

@@ -84,7 +84,8 @@ static void a_full_disk_is_enospc_and_logged_once_each_way(void **state)
 
     /* no page beyond those the database has */
     int64_t pages = 0;
-    assert_int_equal(oz_store_sql_int(s, "PRAGMA page_count", &pages, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_store_sql_int(s, "PRAGMA page_count", &pages, why, sizeof why),
+                     OZ_SCHED_OK);
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)pages);
     assert_int_equal(oz_store_sql_exec(s, sql, why, sizeof why), OZ_SCHED_OK);
