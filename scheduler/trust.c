@@ -16,6 +16,16 @@ bool oz_trust_alone(const oz_trust_policy *p, int64_t consecutive_valid, double 
     return oz_trust_trusted(p, consecutive_valid) && u >= p->replicate_floor;
 }
 
+oz_trust_first oz_trust_first_replica(const oz_trust_policy *p, bool adaptive, int single,
+                                      int64_t others, int64_t consecutive_valid, double u)
+{
+    if (!adaptive || single == 2 || others > 0)
+        return OZ_TRUST_FIRST_NONE;
+    if (oz_trust_alone(p, consecutive_valid, u))
+        return OZ_TRUST_FIRST_ALONE;
+    return single == 1 ? OZ_TRUST_FIRST_REPLICATE : OZ_TRUST_FIRST_NONE;
+}
+
 int64_t oz_trust_quota(int64_t full, int64_t halvings)
 {
     if (full <= 1)

@@ -55,11 +55,11 @@ static int cancel_body(oz_store *s, void *arg, char *why, size_t whylen)
     if ((rc = run(s,
                   "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
                   " FROM replicas r JOIN units u ON u.id = r.unit_id WHERE r.host_id = hosts.id"
-                  " AND r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1 AND u.state = "
-                  "{UNIT_ACTIVE}), 0)"
+                  " AND r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1"
+                  " AND u.state = {UNIT_ACTIVE}), 0)"
                   " WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
-                  " ON u.id = r.unit_id WHERE r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = "
-                  "?1 AND u.state = {UNIT_ACTIVE})",
+                  " ON u.id = r.unit_id WHERE r.state = {REPLICA_IN_PROGRESS}"
+                  " AND u.dataset_id = ?1 AND u.state = {UNIT_ACTIVE})",
                   id, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK ||
         (rc = run(s,
                   "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_DIDNT_NEED}, "
@@ -132,8 +132,8 @@ static int ban_body(oz_store *s, void *arg, char *why, size_t whylen)
              A->host, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK)
         return rc;
     return run(s,
-               "UPDATE replicas SET outcome = {OUTCOME_DIDNT_NEED}, validate_state = "
-               "{VALIDATE_INVALID}, error = ?2"
+               "UPDATE replicas SET outcome = {OUTCOME_DIDNT_NEED},"
+               " validate_state = {VALIDATE_INVALID}, error = ?2"
                " WHERE host_id = ?1 AND outcome = {OUTCOME_SUCCESS} AND unit_id IN"
                " (SELECT id FROM units WHERE state = {UNIT_ACTIVE})",
                A->host, A->reason, 0, &A->ignored, why, whylen);

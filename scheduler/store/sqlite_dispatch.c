@@ -153,10 +153,9 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT d.adaptive, u.single, (SELECT count(*) FROM replicas x INDEXED BY replicas_unit"
-        " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = {REPLICA_IN_PROGRESS} OR (x.outcome "
-        "= {OUTCOME_SUCCESS}"
-        " AND x.validate_state != {VALIDATE_INVALID}))) FROM units u JOIN datasets d ON d.id = "
-        "u.dataset_id"
+        " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = {REPLICA_IN_PROGRESS}"
+        " OR (x.outcome = {OUTCOME_SUCCESS} AND x.validate_state != {VALIDATE_INVALID})))"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
         " WHERE u.id = ?1",
         why, whylen);
     if (!st)
@@ -172,21 +171,20 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
     int single = sqlite3_column_int(st, 1);
     int64_t others = sqlite3_column_int64(st, 2);
     sqlite3_reset(st);
-    if (!adaptive || single == 2 || others > 0)
-        return OZ_SCHED_OK;
     double u = (double)randombytes_uniform(1u << 30) / (double)(1u << 30);
-    if (oz_trust_alone(p, consecutive_valid, u)) {
+    oz_trust_first what = oz_trust_first_replica(p, adaptive, single, others, consecutive_valid, u);
+    if (what == OZ_TRUST_FIRST_ALONE) {
         int rc = exec_unit_replica(s, "UPDATE units SET single = 1, target = 1 WHERE id = ?1", unit,
                                    replica, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
         return exec_unit_replica(s,
-                                 "UPDATE replicas SET state = {REPLICA_OVER}, outcome = "
-                                 "{OUTCOME_DIDNT_NEED} WHERE unit_id = ?1"
+                                 "UPDATE replicas SET state = {REPLICA_OVER},"
+                                 " outcome = {OUTCOME_DIDNT_NEED} WHERE unit_id = ?1"
                                  " AND state = {REPLICA_UNSENT} AND id != ?2",
                                  unit, replica, why, whylen);
     }
-    if (single != 1)
+    if (what != OZ_TRUST_FIRST_REPLICATE)
         return OZ_SCHED_OK;
     return exec_unit_replica(s,
                              "UPDATE units SET single = 0, need_transition = 1,"

@@ -97,8 +97,8 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
     if (rc != OZ_SCHED_OK)
         return rc;
     if (!(st = oz_store_stmt(s,
-                             "UPDATE replicas SET state = {REPLICA_OVER}, outcome = "
-                             "{OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
+                             "UPDATE replicas SET state = {REPLICA_OVER},"
+                             " outcome = {OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
                              " AND state = {REPLICA_UNSENT}",
                              why, whylen)))
         return OZ_SCHED_EDB;
@@ -112,8 +112,8 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
-        " coalesce(sum(r.outcome != {OUTCOME_DIDNT_NEED}), 0), coalesce(sum(r.outcome = "
-        "{OUTCOME_CLIENT_ERROR}), 0),"
+        " coalesce(sum(r.outcome != {OUTCOME_DIDNT_NEED}), 0),"
+        " coalesce(sum(r.outcome = {OUTCOME_CLIENT_ERROR}), 0),"
         " coalesce(sum(r.state < {REPLICA_OVER}), 0),"
         " coalesce(sum(r.outcome = {OUTCOME_SUCCESS} AND r.validate_state != {VALIDATE_INVALID}), "
         "0),"
@@ -525,8 +525,8 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE replicas SET state = {REPLICA_OVER}, outcome = "
-                                 "{OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
+                                 "UPDATE replicas SET state = {REPLICA_OVER},"
+                                 " outcome = {OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
                                  " AND state = {REPLICA_UNSENT}",
                                  why, whylen)))
             goto dberr;

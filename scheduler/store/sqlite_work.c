@@ -202,9 +202,9 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
               s,
               "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
               " FROM replicas r JOIN units u ON u.id = r.unit_id"
-              " WHERE r.host_id = hosts.id AND r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = "
-              "?1),"
-              " 0) WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
+              " WHERE r.host_id = hosts.id AND r.state = {REPLICA_IN_PROGRESS}"
+              " AND u.dataset_id = ?1), 0)"
+              " WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
               " ON u.id = r.unit_id WHERE r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1)",
               why, whylen)))
         goto dberr;
