@@ -269,8 +269,8 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     if (!(st = oz_store_stmt(
               s,
               "SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
-              " AND outcome = {OUTCOME_SUCCESS} AND validate_state != {VALIDATE_INVALID} ORDER BY "
-              "id",
+              " AND outcome = {OUTCOME_SUCCESS} AND validate_state != {VALIDATE_INVALID}"
+              " ORDER BY id",
               why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -296,10 +296,9 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     sqlite3_reset(st);
     if (rc != OZ_SCHED_OK)
         return rc;
-    if (state == OZ_UNIT_VALIDATED)
-        *ready = fresh > 0;
-    else
-        *ready = fresh > 0 && v->nreplicas >= (size_t)v->min_quorum;
+    /* something new to judge, and validate.c's rule says it is time */
+    *ready = fresh > 0 &&
+             oz_validate_due(state == OZ_UNIT_VALIDATED, (int64_t)v->nreplicas, v->min_quorum);
     return OZ_SCHED_OK;
 }
 
