@@ -328,6 +328,11 @@ static bool admit(oz_req *r, const struct route *rt)
         if (rc == OZ_SCHED_ENOTFOUND)
             return refuse(r, fails,
                           rt->auth == A_ACCOUNT ? "unknown authenticator" : "unknown host key");
+        if (rc == OZ_SCHED_EFORBIDDEN && rt->auth == A_HOST) { /* ozma-server host ban */
+            oz_reply_error(r, 403, "host %lld is banned by the project",
+                           (long long)r->host.host_id);
+            return false;
+        }
         if (rc != 0) {
             oz_reply_store(r, rc, "authentication lookup failed");
             return false;

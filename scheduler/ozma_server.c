@@ -37,6 +37,7 @@
 #include "ozma_cli.h"
 #include "http.h"
 #include "jobs.h"
+#include "lifecycle.h"
 #include "load.h"
 #include "project.h"
 #include "sched_errors.h"
@@ -70,6 +71,7 @@ static const char usage_main[] =
     "    ozma-server dataset list DIR [--json]\n"
     "    ozma-server dataset cancel|delete DIR NAME\n"
     "    ozma-server host ban DIR ID [--reason TEXT]\n"
+    "    ozma-server purge DIR [--older-than DAYS]\n"
     "    ozma-server COMMAND --help\n"
     "    ozma-server --version\n"
     "\n"
@@ -80,7 +82,8 @@ static const char usage_main[] =
     "    the HTTP API (scheduler/API.md) with the transitioner, validator and\n"
     "    assimilator, `status`, `signals` and `candidates` read the results,\n"
     "    `verify` checks the unit files against their SHA-256, `dataset` lists,\n"
-    "    cancels and deletes datasets and `host ban` shuts a host out.\n"
+    "    cancels and deletes datasets, `host ban` shuts a host out and `purge`\n"
+    "    archives old result texts (README: Data lifecycle).\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success, 1 runtime failure, 2 bad usage or input (one line on stderr).\n";
@@ -490,6 +493,7 @@ static int cmd_serve(int argc, char **argv)
     oz_db *db = NULL;
     oz_jobs *jobs = NULL;
     oz_stats *stats = NULL;
+    oz_lifecycle *life = NULL;
     oz_http *http = NULL;
     if ((rc = oz_db_open(path, &db, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
@@ -517,6 +521,19 @@ static int cmd_serve(int argc, char **argv)
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;
     }
+    char archive_dir[OZ_PROJECT_PATH_MAX];
+    oz_lifecycle_opts lo = {.db = db,
+                            .units_dir = units_dir,
+                            .archive_dir = archive_dir,
+                            .keep_units = cfg.keep_units != 0,
+                            .purge_after_days = cfg.purge_after_days,
+                            .interval_s = cfg.lifecycle_interval_s,
+                            .log_level = quiet ? OZ_LOG_OFF : level};
+    if (oz_project_path(dir, "archive", archive_dir, sizeof archive_dir) != 0 ||
+        oz_lifecycle_start(&lo, &life, why, sizeof why) != 0) {
+        status = oz_cli_complain(PROG, EXIT_RUNTIME, "data lifecycle: %s", why);
+        goto out;
+    }
     bool v6 = strchr(cfg.bind, ':') != NULL;
     char stats_dir[OZ_PROJECT_PATH_MAX];
     if (oz_project_path(dir, "stats", stats_dir, sizeof stats_dir) != 0 ||
@@ -538,6 +555,7 @@ static int cmd_serve(int argc, char **argv)
     oz_http_drain(http, cfg.drain_timeout_s);
 
 out:
+    oz_lifecycle_stop(life);
     oz_stats_stop(stats);
     oz_http_stop(http);
     if (jobs)
@@ -578,5 +596,7 @@ int main(int argc, char **argv)
         return oz_server_cmd_dataset(argc, argv);
     if (strcmp(cmd, "host") == 0)
         return oz_server_cmd_host(argc, argv);
+    if (strcmp(cmd, "purge") == 0)
+        return oz_server_cmd_purge(argc, argv);
     return oz_cli_complain(PROG, EXIT_BADINPUT, "unknown command \"%.40s\" (see --help)", cmd);
 }

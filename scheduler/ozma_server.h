@@ -38,5 +38,6 @@ int oz_server_cmd_verify(int argc, char **argv);
 /* ozma-server dataset list|cancel|delete and host ban (ozma_server_admin.c). */
 int oz_server_cmd_dataset(int argc, char **argv);
 int oz_server_cmd_host(int argc, char **argv);
+int oz_server_cmd_purge(int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * ozma_server_admin.c - ozma-server's operator commands that change a
- * project: `dataset list | cancel | delete` and `host ban`.  Each opens the
+ * project: `dataset list | cancel | delete`, `host ban` and `purge`.  Each opens the
  * project's database with its own connection (safe while `serve` runs: the
  * store's transactions are short, and the server's jobs pick up what
  * changed on their next tick) and prints one line saying what it did.
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ozma_cli.h"
+#include "lifecycle.h"
 #include "ozma_server.h"
 #include "project.h"
 #include "sched_errors.h"
@@ -48,6 +49,20 @@ static const char usage_host[] =
     "    Units already validated, and the credit granted, stay as they are.\n"
     "    The reason (default \"banned by the operator\") is kept.  Safe while\n"
     "    `serve` runs; banning a banned host again changes nothing.\n";
+
+static const char usage_purge[] =
+    "SYNOPSIS\n"
+    "    ozma-server purge DIR [--older-than DAYS]\n"
+    "\n"
+    "    Moves the result texts of units finished more than DAYS ago (default:\n"
+    "    project.json's purge_after_days, or 7 when that is 0; 0 takes every\n"
+    "    finished unit) out of the database into DIR/archive/\n"
+    "    results-YYYY-MM-DD.jsonl.gz, by the day each unit finished: one JSON\n"
+    "    object per result, read back with zcat.  A unit is purged only when\n"
+    "    nothing can change it any more (no replica out, validation and\n"
+    "    assimilation done).  Its rows stay, less the text.  `serve` does the\n"
+    "    same every lifecycle_interval_s; this is for doing it now.  Safe while\n"
+    "    `serve` runs.  Prints what it moved.\n";
 
 /* The operands of a command after argv[2] (the verb): DIR and up to one
  * more; --json and --reason TEXT where allowed. */
@@ -152,24 +167,6 @@ static int dataset_list(oz_store *s, bool as_json)
     return EXIT_OK;
 }
 
-/* Removes one unit file of a deleted dataset (each_file of
- * oz_store_dataset_remove): dir is the units folder. */
-typedef struct unlinker {
-    const char *units;
-    unsigned removed, failed;
-} unlinker;
-
-static void unlink_unit(void *arg, const char *file)
-{
-    unlinker *u = arg;
-    char path[OZ_PROJECT_PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", u->units, file) >= (int)sizeof path ||
-        strchr(file, '/') || (unlink(path) != 0 && errno != ENOENT))
-        u->failed++;
-    else
-        u->removed++;
-}
-
 int oz_server_cmd_dataset(int argc, char **argv)
 {
     const char *verb = argc > 2 ? argv[2] : "";
@@ -209,10 +206,10 @@ int oz_server_cmd_dataset(int argc, char **argv)
                    recalled == 1 ? "" : "s");
     } else {
         char units[OZ_PROJECT_PATH_MAX];
-        unlinker u = {.units = units};
+        oz_unlinker u = {.units = units};
         if (oz_project_path(a.dir, "units", units, sizeof units) != 0)
             status = oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
-        else if ((rc = oz_store_dataset_remove(s, a.operand, unlink_unit, &u, why, sizeof why)))
+        else if ((rc = oz_store_dataset_remove(s, a.operand, oz_lifecycle_unlink, &u, why, sizeof why)))
             status = oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
         else if (u.failed)
             status = oz_cli_complain(PROG, EXIT_RUNTIME,
@@ -263,6 +260,69 @@ int oz_server_cmd_host(int argc, char **argv)
                "units ignored; their units go to other hosts\n",
                id, (long long)recalled, recalled == 1 ? "" : "s", (long long)ignored,
                ignored == 1 ? "" : "s");
+    oz_store_close(s);
+    oz_db_close(db);
+    return status;
+}
+
+int oz_server_cmd_purge(int argc, char **argv)
+{
+    const char *dir = NULL;
+    double days = -1;
+    for (int i = 2; i < argc; i++) {
+        const char *v = argv[i];
+        if (oz_server_is_help(v)) {
+            fputs(usage_purge, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(v, "--older-than") == 0) {
+            char *end;
+            if (i + 1 >= argc)
+                return oz_cli_complain(PROG, EXIT_BADINPUT, "purge: --older-than needs DAYS");
+            errno = 0;
+            days = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || errno || !(days >= 0 && days <= 36500))
+                return oz_cli_complain(PROG, EXIT_BADINPUT,
+                                       "purge: --older-than: \"%.40s\" is not 0..36500 days",
+                                       argv[i]);
+        } else if (v[0] == '-')
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "purge: unknown option %.40s (see --help)",
+                                   v);
+        else if (!dir)
+            dir = v;
+        else
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "purge: unexpected argument %.40s", v);
+    }
+    if (!dir)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "purge: give DIR (see --help)");
+    char path[OZ_PROJECT_PATH_MAX], why[512] = "";
+    oz_project_config cfg;
+    if (oz_project_path(dir, "project.json", path, sizeof path) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+    if (days < 0) {
+        if (oz_project_config_load(path, &cfg, why, sizeof why) != 0)
+            return oz_cli_complain(PROG, EXIT_BADINPUT, "%s", why);
+        days = cfg.purge_after_days > 0 ? cfg.purge_after_days : 7;
+    }
+    if (oz_project_path(dir, "archive", path, sizeof path) != 0)
+        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+    oz_db *db;
+    oz_store *s;
+    int rc, status = EXIT_OK;
+    if ((rc = oz_server_open_store(dir, &db, &s)) != 0)
+        return rc;
+    oz_purge_report rep;
+    int64_t now = (int64_t)time(NULL);
+    rc = oz_lifecycle_purge(s, path, now - (int64_t)(days * 86400.0), now, &rep, why, sizeof why);
+    if (rc)
+        status = oz_cli_complain(PROG, oz_server_status_of(rc), "purge: %s (%llu units done "
+                                 "before that)", why, (unsigned long long)rep.units);
+    else
+        printf("purged %llu unit%s finished more than %g days ago: %llu result text%s "
+               "(%llu bytes) moved to %s\n",
+               (unsigned long long)rep.units, rep.units == 1 ? "" : "s", days,
+               (unsigned long long)rep.results, rep.results == 1 ? "" : "s",
+               (unsigned long long)rep.bytes, path);
     oz_store_close(s);
     oz_db_close(db);
     return status;

@@ -29,7 +29,7 @@
 #include "store.h"
 #include "text.h"
 
-enum ktype { K_INT, K_DOUBLE, K_NAME, K_BIND, K_NSIDE, K_BANDS };
+enum ktype { K_INT, K_BOOL, K_DOUBLE, K_NAME, K_BIND, K_NSIDE, K_BANDS };
 
 struct key {
     const char *name;
@@ -79,6 +79,9 @@ static const struct key keys[] = {
     {"rfi_zero_drift_hz_s", K_DOUBLE, F(cand.rfi_zero_drift_hz_s), 0, 1e6},
     {"rfi_bands", K_BANDS, F(cand), 0, 0},
     {"stats_interval_s", K_DOUBLE, F(stats_interval_s), 1, 2592000},
+    {"keep_units", K_BOOL, F(keep_units), 0, 1},
+    {"purge_after_days", K_DOUBLE, F(purge_after_days), 0, 36500},
+    {"lifecycle_interval_s", K_DOUBLE, F(lifecycle_interval_s), 0.1, 86400},
 };
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -118,6 +121,9 @@ void oz_project_config_default(oz_project_config *c)
     c->drain_timeout_s = 10.0;
     oz_cand_config_default(&c->cand);
     c->stats_interval_s = 86400;
+    c->keep_units = 0;
+    c->purge_after_days = 7;
+    c->lifecycle_interval_s = 600;
 }
 
 /* rfi_bands: at most OZ_CAND_BANDS_MAX [lo, hi] pairs of finite Hz, lo <= hi. */
@@ -178,6 +184,15 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
             int rc = bands_from_json(v, &n.cand, why, whylen);
             if (rc != 0)
                 return rc;
+            break;
+        }
+        case K_BOOL: {
+            if (!json_is_boolean(v))
+                return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                                     "%s: expected true or false, got %s", k,
+                                     oz_sci_json_type(v));
+            int iv = json_is_true(v);
+            memcpy(field, &iv, sizeof iv);
             break;
         }
         case K_NSIDE:
@@ -292,6 +307,12 @@ json_t *oz_project_config_to_json(const oz_project_config *c)
             int x;
             memcpy(&x, field, sizeof x);
             v = json_integer(x);
+            break;
+        }
+        case K_BOOL: {
+            int x;
+            memcpy(&x, field, sizeof x);
+            v = json_boolean(x);
             break;
         }
         case K_DOUBLE: {

@@ -68,6 +68,12 @@ typedef struct oz_project_config {
      * rfi_min_pixels, rfi_zero_drift_hz_s, rfi_bands ([[lo_hz, hi_hz], ...]). */
     oz_cand_config cand;
     double stats_interval_s; /* statistics exports (stats.h) this often, 1..30 days; 86400 */
+    /* The data lifecycle (lifecycle.h) */
+    int keep_units;              /* keep finished datasets' unit files, false/true; false */
+    double purge_after_days;     /* finished units' result texts archived after, 0 (never)..
+                                    36500; 7 */
+    double lifecycle_interval_s; /* the file deleter and the purge run this often, 0.1..86400;
+                                    600 */
 } oz_project_config;
 
 void oz_project_config_default(oz_project_config *c);

@@ -44,6 +44,8 @@ const char *oz_reply_code(unsigned status)
         return "method_not_allowed";
     case 409:
         return "conflict";
+    case 410:
+        return "gone";
     case 413:
         return "too_large";
     case 416:

@@ -9,7 +9,8 @@
  * symbolic link.  A single byte range (bytes=N-, bytes=N-M, bytes=-N) gets
  * 206 with Content-Range so a broken download resumes; a range past the end
  * gets 416; anything else in Range is ignored and the whole file is sent
- * (RFC 9110 allows a server to ignore Range).
+ * (RFC 9110 allows a server to ignore Range).  A file the file deleter
+ * removed with its finished dataset (lifecycle.h) is 410 Gone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,13 +87,35 @@ int oz_http_range_parse(const char *value, uint64_t size, uint64_t *first, uint6
     return 1;
 }
 
+/* No such file: 410 Gone when the file deleter took it (its dataset is
+ * finished, lifecycle.h), else 404. */
+static enum MHD_Result file_missing(oz_req *r)
+{
+    char unit[OZ_WU_ID_MAX + 1], why[256] = "";
+    snprintf(unit, sizeof unit, "%.*s", (int)(strlen(r->file) - 5), r->file); /* less .ozwu */
+    oz_store *s = oz_req_store(r);
+    if (!s)
+        return r->ret; /* answered */
+    int64_t when = 0;
+    int rc = oz_store_unit_file_gone(s, unit, &when, why, sizeof why);
+    if (rc != OZ_SCHED_OK)
+        return oz_reply_store(r, rc, why);
+    if (when)
+        return oz_reply_error(r, 410,
+                              "unit file %s was deleted: its dataset is finished (%lld)",
+                              r->file, (long long)when);
+    return oz_reply_error(r, 404, "no unit file %s", r->file);
+}
+
 enum MHD_Result oz_units_file_get(oz_req *r)
 {
     if (!oz_units_file_name_valid(r->file))
         return oz_reply_error(r, 404, "no such unit file");
     int fd = openat(r->srv->units_fd, r->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        if (errno == ENOENT || errno == ELOOP)
+        if (errno == ENOENT)
+            return file_missing(r);
+        if (errno == ELOOP)
             return oz_reply_error(r, 404, "no unit file %s", r->file);
         return oz_reply_error(r, 500, "%s: %s", r->file, strerror(errno));
     }

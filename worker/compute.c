@@ -25,6 +25,9 @@
  * hashes before any sample is handed out: a unit that does not verify is an
  * error, never searched.
  *
+ * Searches are made and freed under the runner's planner lock, and FFTW's
+ * wisdom saved there after each one (worker.h: oz_wk_planner).
+ *
  * Ownership: the loop owns the oz_wk_compute; this thread writes only the
  * progress fields (under c->lock) and the outcome (before `finished`).
  */
@@ -180,6 +183,35 @@ static bool stopping(const oz_wk_compute *c)
     return (c->stop && atomic_load(c->stop)) || atomic_load(&c->quit);
 }
 
+/* Makes the search of u (planning its FFTs) under the planner lock, then
+ * keeps what the planner learned in the wisdom file. */
+static int search_make(oz_wk_compute *c, const oz_sci_config *cfg, const oz_wu_unit *u,
+                       oz_sci_search **s, char *why, size_t whylen)
+{
+    const oz_wu_header *h = oz_wu_unit_header(u);
+    oz_wk_planner *p = c->planner;
+    if (p)
+        pthread_mutex_lock(&p->lock);
+    int rc = oz_sci_search_new(cfg, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,
+                               h->center_hz, s, why, whylen);
+    char ww[512];
+    if (rc == OZ_SCI_OK && p && p->wisdom_path[0] &&
+        oz_wu_wisdom_save(p->wisdom_path, ww, sizeof ww) != OZ_WU_OK)
+        oz_wk_log("replica %lld: FFTW's wisdom not kept: %s", (long long)c->replica_id, ww);
+    if (p)
+        pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+static void search_free(oz_wk_compute *c, oz_sci_search *s)
+{
+    if (c->planner)
+        pthread_mutex_lock(&c->planner->lock);
+    oz_sci_search_free(s);
+    if (c->planner)
+        pthread_mutex_unlock(&c->planner->lock);
+}
+
 int oz_wk_compute_run(oz_wk_compute *c)
 {
     char unit_path[OZ_WK_PATH_MAX], why[512] = "";
@@ -201,8 +233,7 @@ int oz_wk_compute_run(oz_wk_compute *c)
     oz_sci_config cfg = h->config;
     cfg.no_avx2 = oz_wk_host_no_avx2();
     oz_wu_sha256_hex(oz_wu_unit_file_sha256(u), r.unit_sha);
-    if (oz_sci_search_new(&cfg, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,
-                          h->center_hz, &r.s, why, sizeof why) != OZ_SCI_OK) {
+    if (search_make(c, &cfg, u, &r.s, why, sizeof why) != OZ_SCI_OK) {
         rc = OZ_WK_ESCIENCE;
         goto out;
     }
@@ -212,11 +243,10 @@ int oz_wk_compute_run(oz_wk_compute *c)
         /* a fresh search of the same unit: starting over is always correct */
         oz_wk_log("replica %lld: checkpoint unusable, starting over: %s", (long long)c->replica_id,
                   cw);
-        oz_sci_search_free(r.s);
+        search_free(c, r.s);
         r.s = NULL;
         r.elapsed_s = 0;
-        if (oz_sci_search_new(&cfg, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,
-                              h->center_hz, &r.s, why, sizeof why) != OZ_SCI_OK) {
+        if (search_make(c, &cfg, u, &r.s, why, sizeof why) != OZ_SCI_OK) {
             rc = OZ_WK_ESCIENCE;
             goto out;
         }
@@ -304,7 +334,7 @@ int oz_wk_compute_run(oz_wk_compute *c)
 out:
     c->rc = rc;
     snprintf(c->why, sizeof c->why, "%s", why);
-    oz_sci_search_free(r.s);
+    search_free(c, r.s);
     oz_wu_unit_free(u);
     atomic_store(&c->finished, 1);
     return rc;

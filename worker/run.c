@@ -85,6 +85,7 @@ static void job_start(oz_wk_runner *r, oz_wk_job *j)
         return;
     }
     apply_prefs(r, c);
+    c->planner = &r->planner;
     /* compute threads never take the signals: the loop thread must */
     sigset_t all, old;
     sigfillset(&all);
@@ -319,6 +320,20 @@ static bool network(oz_wk_runner *r)
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
+/* Points the planner at DIR/fftw.wisdom and gives FFTW what it holds.  A
+ * file FFTW refuses is set aside: the next save writes a good one. */
+static void planner_open(oz_wk_planner *p, const char *dir)
+{
+    char why[512];
+    if (oz_wk_path(p->wisdom_path, sizeof p->wisdom_path, "%s/fftw.wisdom", dir) != OZ_WK_OK) {
+        p->wisdom_path[0] = '\0';
+        return;
+    }
+    if (oz_wu_wisdom_load(p->wisdom_path, why, sizeof why) != OZ_WU_OK)
+        oz_wk_log("FFTW's wisdom not used (planning from scratch; rewritten after the next plan): %s",
+                  why);
+}
+
 int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
 {
     oz_wk_runner *r = calloc(1, sizeof *r);
@@ -347,6 +362,12 @@ int oz_wk_run(const oz_wk_run_opts *o, char *why, size_t whylen)
         (rc = oz_wk_http_new(r->acct.url, r->prefs.net_timeout_s, &r->http, why, whylen)) !=
             OZ_WK_OK)
         goto out;
+    if (pthread_mutex_init(&r->planner.lock, NULL) != 0) {
+        rc = oz_wk_fail(OZ_WK_ENOMEM, why, whylen, "out of memory");
+        goto out;
+    }
+    r->planner_ready = true;
+    planner_open(&r->planner, o->dir);
     oz_wk_http_set_tick(r->http, housekeeping, r);
     if (oz_wk_control_watch(o->dir, &r->ctl_stamp, &r->ctl, why, whylen) < 0)
         oz_wk_log("ignoring control.json: %s", why);
@@ -422,6 +443,8 @@ out:
                 job_reap(&r->jobs.v[i]);
     oz_wk_jobs_free(&r->jobs);
     oz_wk_http_free(r->http);
+    if (r->planner_ready)
+        pthread_mutex_destroy(&r->planner.lock);
     if (lock_fd >= 0)
         close(lock_fd);
     free(r);

@@ -49,6 +49,8 @@ typedef struct oz_wk_runner {
     oz_wk_http *http;
     oz_wk_jobs jobs;
     atomic_int suspend;   /* oz_wk_suspend, read by compute threads */
+    oz_wk_planner planner; /* FFTW planner lock and wisdom file, for compute threads */
+    bool planner_ready;    /* planner.lock initialised */
     oz_wk_fetch fetch;    /* when calls may be made (fetch.c) */
     oz_wk_control ctl;    /* the volunteer's orders (control.c), as last read */
     oz_wk_control_stamp ctl_stamp;

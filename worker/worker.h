@@ -373,6 +373,17 @@ typedef enum oz_wk_suspend {
 
 const char *oz_wk_suspend_name(int why);
 
+/* FFTW's planner as the compute threads share it.  Making a search plans its
+ * FFTs, and the plans' wisdom is kept in DIR/fftw.wisdom so that a unit after
+ * the first plans at once (a .sah unit's measured plans cost about 10 s of
+ * CPU each time otherwise).  FFTW's wisdom calls take no lock of their own, so
+ * making a search, saving the wisdom and freeing a search all happen under
+ * `lock`.  The runner owns it; wisdom_path empty: keep no wisdom. */
+typedef struct oz_wk_planner {
+    pthread_mutex_t lock;
+    char wisdom_path[OZ_WK_PATH_MAX];
+} oz_wk_planner;
+
 /* What the loop and one compute thread share.  The loop owns it; the thread
  * writes the progress fields under `lock` and reads the atomics. */
 typedef struct oz_wk_compute {
@@ -385,6 +396,7 @@ typedef struct oz_wk_compute {
     atomic_int throttle_pct;   /* 1..100, may change during the run */
     atomic_int checkpoint_ms;  /* may change during the run */
     unsigned stop_after_steps; /* tests: return ESTOPPED after this many steps here (0: off) */
+    oz_wk_planner *planner;    /* shared by every compute thread; NULL: plan unlocked, no wisdom */
     /* progress, guarded by lock */
     pthread_mutex_t lock;
     size_t done, steps; /* kernel steps */

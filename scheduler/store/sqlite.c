@@ -307,9 +307,18 @@ static const char *const migration_12[] = {
     "CREATE INDEX candidates_pixel ON candidates(pixel);"
     "UPDATE units SET assimilated = 0 WHERE state = {UNIT_VALIDATED} AND assimilated = 1;",
     NULL};
+/* The data lifecycle (issue 20, lifecycle.h): when a finished dataset's
+ * unit files were deleted (datasets.files_gone), and when a finished unit's
+ * result texts moved out to the archives (units.purged); the purge walks
+ * the finished units not yet purged by age, through a partial index. */
+static const char *const migration_13[] = {
+    "ALTER TABLE datasets ADD COLUMN files_gone INTEGER;"
+    "ALTER TABLE units ADD COLUMN purged INTEGER;"
+    "CREATE INDEX units_purge ON units(finished) WHERE finished IS NOT NULL AND purged IS NULL;",
+    NULL};
 static const char *const *const migrations[] = {
-    migration_2, migration_3, migration_4,  migration_5,  migration_6, migration_7,
-    migration_8, migration_9, migration_10, migration_11, migration_12};
+    migration_2, migration_3, migration_4,  migration_5,  migration_6,  migration_7,
+    migration_8, migration_9, migration_10, migration_11, migration_12, migration_13};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "name.h"
 #include "sqlite_internal.h"
@@ -15,14 +16,20 @@
 /* A direct-mapped table of the host keys seen: the slot is chosen by the
  * key hash's first bytes (already uniform: it is a keyed BLAKE2b), and a
  * newer key simply replaces an older one in its slot.  Hosts cannot change
- * their key, limits or account, so an entry never goes stale.  Striped
- * locks keep the pool threads from queueing on one mutex. */
+ * their key, limits or account, but the operator may ban one (`ozma-server
+ * host ban`, another process): so an entry is trusted for AUTH_RECHECK_S
+ * only, and then the database is asked again, and a banned host is never
+ * kept.  A ban thus shuts a host out within that time, while a host that
+ * asks many times a second still costs one lookup a second.  Striped locks
+ * keep the pool threads from queueing on one mutex. */
 #define AUTH_SLOTS 65536u
 #define AUTH_STRIPES 64u
+#define AUTH_RECHECK_S 1.0
 
 typedef struct auth_slot {
     bool used;
     unsigned char hash[32];
+    double seen; /* monotonic seconds the database last vouched for it */
     oz_host_auth auth;
 } auth_slot;
 
@@ -54,14 +61,23 @@ static unsigned auth_index(const unsigned char hash[32])
     return ((unsigned)hash[0] | (unsigned)hash[1] << 8) % AUTH_SLOTS;
 }
 
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static bool auth_get(struct oz_auth_cache *c, const unsigned char hash[32], oz_host_auth *out)
 {
     if (!c)
         return false;
     unsigned i = auth_index(hash);
     pthread_mutex_t *m = &c->stripe[i % AUTH_STRIPES];
+    double now = mono_s();
     pthread_mutex_lock(m);
-    bool hit = c->slot[i].used && memcmp(c->slot[i].hash, hash, 32) == 0;
+    bool hit = c->slot[i].used && memcmp(c->slot[i].hash, hash, 32) == 0 &&
+               now - c->slot[i].seen < AUTH_RECHECK_S;
     if (hit)
         *out = c->slot[i].auth;
     pthread_mutex_unlock(m);
@@ -74,8 +90,10 @@ static void auth_put(struct oz_auth_cache *c, const unsigned char hash[32], cons
         return;
     unsigned i = auth_index(hash);
     pthread_mutex_t *m = &c->stripe[i % AUTH_STRIPES];
+    double now = mono_s();
     pthread_mutex_lock(m);
     c->slot[i].used = true;
+    c->slot[i].seen = now;
     memcpy(c->slot[i].hash, hash, 32);
     c->slot[i].auth = *a;
     pthread_mutex_unlock(m);
@@ -169,15 +187,19 @@ int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_
 {
     if (auth_get(s->db->auth, key_hash, out))
         return OZ_SCHED_OK;
-    sqlite3_stmt *st =
-        by_hash(s, "SELECT id, account_id, ncpus, flops FROM hosts WHERE key_hash = ?", key_hash);
+    sqlite3_stmt *st = by_hash(
+        s, "SELECT id, account_id, ncpus, flops, banned IS NOT NULL FROM hosts WHERE key_hash = ?",
+        key_hash);
     if (!st)
         return OZ_SCHED_ENOTFOUND;
     out->host_id = sqlite3_column_int64(st, 0);
     out->account_id = sqlite3_column_int64(st, 1);
     out->ncpus = sqlite3_column_int(st, 2);
     out->flops = sqlite3_column_double(st, 3);
+    bool banned = sqlite3_column_int(st, 4) != 0;
     sqlite3_reset(st);
+    if (banned)
+        return OZ_SCHED_EFORBIDDEN;
     auth_put(s->db->auth, key_hash, out);
     return OZ_SCHED_OK;
 }

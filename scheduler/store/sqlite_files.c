@@ -13,6 +13,10 @@
  * mark flags the unit for the transitioner, which makes its replicas
  * again.  Checking a file (hashing it) is unit_check.c's, outside any
  * transaction.
+ *
+ * A finished dataset's unit files are deleted by the file deleter
+ * (lifecycle.h), which records it in datasets.files_gone: from then on no
+ * scrub checks them and a request for one is told it is gone.
  */
 #include <stdio.h>
 #include <string.h>
@@ -120,7 +124,8 @@ int oz_store_unit_files(oz_store *s, bool bad_only, int64_t after, oz_unit_file 
                  : oz_store_stmt(s,
                                  "SELECT " UNIT_FILE_COLS " FROM units u"
                                  " JOIN datasets d ON d.id = u.dataset_id"
-                                 " WHERE u.id > ? AND d.ready = 1 ORDER BY u.id LIMIT ?",
+                                 " WHERE u.id > ? AND d.ready = 1 AND d.files_gone IS NULL"
+                                 " ORDER BY u.id LIMIT ?",
                                  why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
@@ -159,4 +164,42 @@ int oz_store_unit_files_bad_json(oz_store *s, int limit, json_t **out)
     sqlite3_bind_int(st, 1, limit + 1);
     bool more;
     return oz_store_rows_json(st, limit, file_bad_row, 0, out, &more, NULL);
+}
+
+int oz_store_dataset_files(oz_store *s, int64_t dataset_id,
+                           void (*each_file)(void *arg, const char *file), void *arg, char *why,
+                           size_t whylen)
+{
+    sqlite3_stmt *st =
+        oz_store_stmt(s, "SELECT file FROM units WHERE dataset_id = ? ORDER BY idx", why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_int64(st, 1, dataset_id);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        each_file(arg, oz_store_col_text(st, 0));
+    int rc = step == SQLITE_DONE ? OZ_SCHED_OK : oz_store_dberr(s, "unit files", why, whylen);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int oz_store_unit_file_gone(oz_store *s, const char *unit_id, int64_t *when, char *why,
+                            size_t whylen)
+{
+    *when = 0;
+    sqlite3_stmt *st = oz_store_stmt(s,
+                                     "SELECT d.files_gone FROM units u"
+                                     " JOIN datasets d ON d.id = u.dataset_id"
+                                     " WHERE u.name = ? AND d.files_gone IS NOT NULL",
+                                     why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    sqlite3_bind_text(st, 1, unit_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st), rc = OZ_SCHED_OK;
+    if (step == SQLITE_ROW)
+        *when = sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = oz_store_dberr(s, "unit file", why, whylen);
+    sqlite3_reset(st);
+    return rc;
 }

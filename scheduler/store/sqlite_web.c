@@ -281,6 +281,11 @@ static json_t *result_row(sqlite3_stmt *st, int64_t now)
         "state", name_of(states, 3, sqlite3_column_int64(st, 5)), "outcome",
         name_of(outcomes, 5, sqlite3_column_int64(st, 6)), "validate_state",
         name_of(validate, 4, sqlite3_column_int64(st, 7)), "credit", sqlite3_column_double(st, 11));
+    /* the uploaded text moved to the archives (lifecycle.h) */
+    if (o && json_object_set_new(o, "archived", json_boolean(sqlite3_column_int(st, 12)))) {
+        json_decref(o);
+        o = NULL;
+    }
     /* sent, received, deadline: Unix seconds or null */
     static const char *const times[] = {"sent", "received", "deadline"};
     static const int cols[] = {8, 9, 10};
@@ -315,7 +320,8 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
         of_host ? oz_store_stmt(s,
                                 "SELECT r.id, u.name, d.name, r.host_id, r.account_id, r.state,"
                                 " r.outcome, r.validate_state, r.sent, r.received, r.deadline,"
-                                " r.credit FROM replicas r JOIN units u ON u.id = r.unit_id"
+                                " r.credit, u.purged IS NOT NULL FROM replicas r"
+                                " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
                                 " WHERE r.host_id = ?1 AND (?2 = 0 OR r.id < ?2)"
                                 " ORDER BY r.id DESC LIMIT ?3",
@@ -323,7 +329,8 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
                 : oz_store_stmt(s,
                                 "SELECT r.id, u.name, d.name, r.host_id, r.account_id, r.state,"
                                 " r.outcome, r.validate_state, r.sent, r.received, r.deadline,"
-                                " r.credit FROM replicas r JOIN units u ON u.id = r.unit_id"
+                                " r.credit, u.purged IS NOT NULL FROM replicas r"
+                                " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
                                 " WHERE r.account_id = ?1 AND (?2 = 0 OR r.id < ?2)"
                                 " ORDER BY r.id DESC LIMIT ?3",

@@ -188,14 +188,8 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
     }
     int64_t id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (each_file) {
-        if (!(st = oz_store_stmt(s, "SELECT file FROM units WHERE dataset_id = ?", why, whylen)))
-            goto dberr;
-        sqlite3_bind_int64(st, 1, id);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            each_file(arg, oz_store_col_text(st, 0));
-        sqlite3_reset(st);
-    }
+    if (each_file && (rc = oz_store_dataset_files(s, id, each_file, arg, why, whylen)) != 0)
+        goto fail;
     /* Replicas in progress leave their hosts' caps first: the cascade
      * below deletes them without the counts. */
     if (!(st = oz_store_stmt(

@@ -49,7 +49,7 @@
 #include "sched_errors.h"
 
 /* The schema's version, kept in the database; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 12
+#define OZ_STORE_SCHEMA_VERSION 13
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -169,7 +169,9 @@ typedef struct oz_host_auth {
     int ncpus;
     double flops;
 } oz_host_auth;
-/* OZ_SCHED_ENOTFOUND when no host has this key hash. */
+/* OZ_SCHED_ENOTFOUND when no host has this key hash, OZ_SCHED_EFORBIDDEN
+ * (out filled) when the host is banned: known within a second of the ban
+ * (the host-key cache). */
 int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_auth *out);
 
 /* ---- datasets and units (ozma-server load) ---------------------------------------------- */
@@ -220,6 +222,45 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
 int oz_store_dataset_remove(oz_store *s, const char *name,
                             void (*each_file)(void *arg, const char *file), void *arg, char *why,
                             size_t whylen);
+
+/* Lists dataset_id's unit file names through each_file, in unit order. */
+int oz_store_dataset_files(oz_store *s, int64_t dataset_id,
+                           void (*each_file)(void *arg, const char *file), void *arg, char *why,
+                           size_t whylen);
+/* *when: the time the file deleter deleted the files of unit unit_id's
+ * dataset (lifecycle.h), 0 when it has not (or there is no such unit). */
+int oz_store_unit_file_gone(oz_store *s, const char *unit_id, int64_t *when, char *why,
+                            size_t whylen);
+
+/* ---- the data lifecycle (lifecycle.h) ---- */
+
+/* Datasets whose units are all finished (validated and assimilated, or in
+ * error) and whose unit files are not yet deleted: at most max ids. */
+int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, char *why,
+                           size_t whylen);
+/* Records, durably, that dataset_id's unit files are deleted (at now). */
+int oz_store_dataset_files_gone(oz_store *s, int64_t dataset_id, int64_t now, char *why,
+                                size_t whylen);
+
+/* One result text to archive (the strings live until the next row). */
+typedef struct oz_purge_row {
+    int64_t replica_id, host_id, received, finished; /* finished: the unit's */
+    const char *unit_id, *dataset, *result;
+    bool canonical;
+} oz_purge_row;
+/* The purge's next unit after unit rowid *after in (finished, id) order,
+ * finished at or before cutoff, not yet purged, with nothing left to do
+ * (validated and assimilated or in error, no validation pending, no
+ * replica unsent or in progress): its result texts through each (which
+ * may fail, stopping the walk), its rowid in *unit and its finish time in
+ * *finished.  OZ_SCHED_ENOTFOUND when there is none. */
+int oz_store_purge_next(oz_store *s, int64_t cutoff, int64_t after_finished, int64_t after_id,
+                        int (*each)(void *arg, const oz_purge_row *r), void *arg, int64_t *unit,
+                        int64_t *finished, char *why, size_t whylen);
+/* Drops the result texts of units[0 .. n) (archived) and marks them
+ * purged at now, in one durable transaction. */
+int oz_store_purge_commit(oz_store *s, const int64_t *units, size_t n, int64_t now, char *why,
+                          size_t whylen);
 
 /* ozma-server dataset cancel: the dataset's units not yet
  * validated end in ERROR with reason, their unsent replicas are deleted and

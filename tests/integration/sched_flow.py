@@ -263,6 +263,13 @@ UNIT_COUNTS_SQL = """SELECT count(*) FROM units u
      OR n_success != (SELECT count(*) FROM replicas r WHERE r.unit_id = u.id AND r.outcome = 1)"""
 
 
+def undo_migration_13(c):
+    """Drops what schema 13 (the data lifecycle) added, on an open connection c."""
+    c.execute("DROP INDEX units_purge")
+    c.execute("ALTER TABLE units DROP COLUMN purged")
+    c.execute("ALTER TABLE datasets DROP COLUMN files_gone")
+
+
 def undo_migration_12(c):
     """Drops what schema 12 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
@@ -295,6 +302,7 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        undo_migration_13(c)
         undo_migration_12(c)
         c.execute("DROP TABLE canaries")  # migration 11
         c.execute("DROP TABLE spot_stats")
@@ -461,7 +469,7 @@ def scenario_cheating(tmp, rec, truth):
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(12,)], "a schema-3 database is migrated to 12")
+        check(db(d, "PRAGMA user_version") == [(13,)], "a schema-3 database is migrated to 13")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

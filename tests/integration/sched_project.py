@@ -52,6 +52,12 @@ def make_project(bin_dir, work, samples, unit_samples, config, quorum=2, replica
                    check=True, capture_output=True)
     units = os.path.join(proj, "units")
     files = sorted(f for f in os.listdir(units) if f.endswith(".ozwu"))
+    return proj, unit_results(bin_dir, units, files)
+
+
+def unit_results(bin_dir, units, files):
+    """{unit name: result text} for the unit files FILES in UNITS, each
+    searched by ozma-search: the exact bytes a host would upload."""
     search = os.path.join(bin_dir, "ozma-search")
 
     def one(fname):
@@ -70,8 +76,7 @@ def make_project(bin_dir, work, samples, unit_samples, config, quorum=2, replica
                                  "result": res})
 
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        results = dict(ex.map(one, files))
-    return proj, results
+        return dict(ex.map(one, files))
 
 
 def serve(bin_dir, proj, log, env=None):

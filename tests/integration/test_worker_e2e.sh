@@ -53,6 +53,8 @@ key=$(json_field "$WORK/a/account.json" authenticator)
 echo "max_cpus = lots" >"$WORK/bad.conf"
 refuses "a bad worker.conf" "max_cpus" run --dir "$WORK/a" --config "$WORK/bad.conf"
 
+# worker b starts with a damaged wisdom file: set aside, then rewritten
+printf 'not fftw wisdom\n' >"$WORK/b/fftw.wisdom"
 start_worker "$WORK/a"
 WA=$WPID
 start_worker "$WORK/b"
@@ -75,6 +77,16 @@ for w in a b; do
         pass "worker $w returned results with its work requests" ||
         fail "worker $w never returned a result with a work request: $(grep replica "$WORK/$w.log")"
 done
+
+# FFTW's wisdom is kept in the worker's directory for the next unit's plans
+for w in a b; do
+    head -c 7 "$WORK/$w/fftw.wisdom" 2>/dev/null | grep -q '^(fftw-3' &&
+        pass "worker $w keeps FFTW's wisdom in fftw.wisdom" ||
+        fail "worker $w: no FFTW wisdom in $WORK/$w/fftw.wisdom"
+done
+grep -q "FFTW's wisdom not used" "$WORK/b.log" &&
+    pass "a damaged wisdom file is reported and replaced" ||
+    fail "worker b said nothing of its damaged wisdom file"
 
 # every injected signal is in the signals table, at its frequency track
 "$SERVER" signals "$PROJ" --format json >"$WORK/signals.json"
