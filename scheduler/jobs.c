@@ -8,7 +8,7 @@
  * validator to ~900 units/s while hosts returned 2,600.  A fourth thread,
  * the checkpointer, copies the WAL into the database every 0.2 s, off the
  * request path.  While the jobs run, the database's writer thread runs too
- * (store.h: oz_db_writer_start), so the jobs' and the requests'
+ * (store.h: oz_db_batching_start), so the jobs' and the requests'
  * transactions are batched on one connection.  The decisions that need
  * science live here - the validator parses results with the strict parser
  * and compares them with oz_sci_result_compare; the assimilator turns the
@@ -44,7 +44,7 @@ static const char *const job_names[JOB_COUNT] = {"transitioner", "validator", "a
                                                  "checkpointer"};
 
 /* The checkpointer copies the WAL into the database this often, so that no
- * commit on the request path has to (store.h: oz_db_checkpoint_manually). */
+ * commit on the request path has to (store.h: oz_db_compact_deferred). */
 #define CHECKPOINT_PERIOD_S 0.2
 
 struct oz_jobs;
@@ -314,7 +314,7 @@ static int round_assimilate(oz_jobs *j, oz_store *s, sky_cache *sc)
 static int round_checkpoint(oz_jobs *j, oz_store *s)
 {
     char why[512];
-    int rc = oz_store_checkpoint(s, why, sizeof why);
+    int rc = oz_store_compact(s, why, sizeof why);
     if (rc != OZ_SCHED_OK)
         job_log(j, rc, "checkpointer", "", why);
     return rc < 0 ? rc : 0;
@@ -405,8 +405,8 @@ int oz_jobs_start(const oz_jobs_opts *o, oz_jobs **out, char *why, size_t whylen
     j->log_level = o->quiet ? OZ_LOG_OFF : o->log_level;
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->wake, NULL);
-    oz_db_checkpoint_manually(j->db);
-    if (oz_db_writer_start(j->db, why, whylen) != OZ_SCHED_OK) {
+    oz_db_compact_deferred(j->db);
+    if (oz_db_batching_start(j->db, why, whylen) != OZ_SCHED_OK) {
         pthread_cond_destroy(&j->wake);
         pthread_mutex_destroy(&j->lock);
         free(j);
@@ -488,7 +488,7 @@ void oz_jobs_stop(oz_jobs *j)
     for (int k = 0; k < JOB_COUNT; k++)
         if (j->jobs[k].started)
             pthread_join(j->jobs[k].thread, NULL);
-    oz_db_writer_stop(j->db);
+    oz_db_batching_stop(j->db);
     pthread_cond_destroy(&j->wake);
     pthread_mutex_destroy(&j->lock);
     free(j);

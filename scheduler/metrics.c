@@ -412,7 +412,7 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_J
         add(&b, "ozma_credit_granted_total %.17g\n", g->credit_total);
         help(&b, "ozma_database_bytes", "gauge", "Size of the database files.");
         add(&b, "ozma_database_bytes{file=\"db\"} %lld\n", (long long)g->db_bytes);
-        add(&b, "ozma_database_bytes{file=\"wal\"} %lld\n", (long long)g->wal_bytes);
+        add(&b, "ozma_database_bytes{file=\"wal\"} %lld\n", (long long)g->log_bytes);
     }
     if (b.failed) {
         free(b.text);

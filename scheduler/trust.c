@@ -2,7 +2,7 @@
  * trust.c - the trust rule (trust.h): when a host is trusted, when a unit
  * may go out alone, and a host's daily quota after its bad results.  The
  * counters themselves are moved in SQL where the verdicts are written
- * (store_jobs.c) and where client errors arrive (store_work.c).
+ * (sqlite_jobs.c) and where client errors arrive (sqlite_work.c).
  */
 #include "trust.h"
 
@@ -14,6 +14,16 @@ bool oz_trust_trusted(const oz_trust_policy *p, int64_t consecutive_valid)
 bool oz_trust_alone(const oz_trust_policy *p, int64_t consecutive_valid, double u)
 {
     return oz_trust_trusted(p, consecutive_valid) && u >= p->replicate_floor;
+}
+
+oz_trust_first oz_trust_first_replica(const oz_trust_policy *p, bool adaptive, int single,
+                                      int64_t others, int64_t consecutive_valid, double u)
+{
+    if (!adaptive || single == 2 || others > 0)
+        return OZ_TRUST_FIRST_NONE;
+    if (oz_trust_alone(p, consecutive_valid, u))
+        return OZ_TRUST_FIRST_ALONE;
+    return single == 1 ? OZ_TRUST_FIRST_REPLICATE : OZ_TRUST_FIRST_NONE;
 }
 
 int64_t oz_trust_quota(int64_t full, int64_t halvings)

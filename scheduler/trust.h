@@ -2,7 +2,7 @@
  * trust.h - how far the project believes a host, plain C with no database
  * (DESIGN.md §4b; issue 18).  A host's standing is three numbers kept on
  * its hosts row and moved by the validator and by client errors
- * (store_jobs.c, store_work.c):
+ * (sqlite_jobs.c, sqlite_work.c):
  *
  *  - consecutive_valid: results judged VALID in a row; an INVALID verdict
  *    or a client error sets it back to 0.  A host with at least the
@@ -43,6 +43,23 @@ bool oz_trust_trusted(const oz_trust_policy *p, int64_t consecutive_valid);
  * uniform draw from [0, 1) (the random floor: below replicate_floor the
  * unit is replicated whoever gets it). */
 bool oz_trust_alone(const oz_trust_policy *p, int64_t consecutive_valid, double u);
+
+/* What dispatch does about an adaptive replication unit as one of its
+ * replicas goes to a host (the store reads the facts and records this). */
+typedef enum oz_trust_first {
+    OZ_TRUST_FIRST_NONE,      /* nothing: not adaptive, decided, or not its first replica */
+    OZ_TRUST_FIRST_ALONE,     /* the unit runs alone (single 1, target 1), its other
+                               * unsent replicas withdrawn */
+    OZ_TRUST_FIRST_REPLICATE, /* a unit that was out alone is replicated (single 0,
+                               * its dataset's number of replicas) */
+} oz_trust_first;
+/* The rule: only a unit of an adaptive dataset (adaptive), not replicated
+ * for good (single 2), with no other replica out or holding a result that
+ * counts (others 0) - its first - is decided, by oz_trust_alone for a host
+ * with consecutive_valid valid results in a row (u as there); a unit out
+ * alone (single 1) whose replica goes to a host not trusted is replicated. */
+oz_trust_first oz_trust_first_replica(const oz_trust_policy *p, bool adaptive, int single,
+                                      int64_t others, int64_t consecutive_valid, double u);
 
 /* The daily quota `full` halved `halvings` times, never below 1 (a host
  * keeps one replica a day to show it has recovered). */

@@ -129,3 +129,21 @@ out:
     return rc;
 }
 
+int oz_validate_quorum(int min_quorum, int single)
+{
+    return single == 1 ? 1 : min_quorum;
+}
+
+bool oz_validate_due(bool validated, int64_t counting, int quorum)
+{
+    return validated || counting >= quorum;
+}
+
+void oz_validate_retry(const oz_validate_unit *v, size_t nresults, int64_t *target, int *single)
+{
+    int64_t want = (int64_t)nresults + 1;
+    if (v->single == 1 && v->target_nresults > want)
+        want = v->target_nresults;
+    *target = v->target > want ? v->target : want;
+    *single = v->single == 1 ? 2 : v->single;
+}

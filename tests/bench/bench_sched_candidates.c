@@ -32,7 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "ozma_workunits.h"
 #include "sky.h"
@@ -183,17 +182,15 @@ static void close_project(bench *b)
 /* One number from the database, by a connection of its own. */
 static long long one_int(const bench *b, const char *sql)
 {
-    sqlite3 *c;
-    sqlite3_stmt *st;
-    long long v = -1;
-    if (sqlite3_open_v2(b->path, &c, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+    char why[256];
+    oz_store *c;
+    int64_t v = -1;
+    if (oz_store_open(b->db, &c, why, sizeof why) == OZ_SCHED_OK) {
+        if (oz_store_sql_int(c, sql, &v, why, sizeof why) != OZ_SCHED_OK)
+            v = -1;
+        oz_store_close(c);
     }
-    sqlite3_close(c);
-    return v;
+    return (long long)v;
 }
 
 static int cmp_double(const void *x, const void *y)

@@ -17,8 +17,11 @@
  * uploads each with its own PUT /api/v1/replicas/ID/result instead.  It
  * prints requests/s, dispatches/s, results returned/s and p50/p99 latency
  * for each kind of request, the server's CPU time per work request (on a
- * shared machine steadier than the rates: compare changes by it too), then
- * the ratio of the two sizes.
+ * shared machine steadier than the rates: compare changes by it too) split
+ * into user and system time, with the read- and write-like system calls
+ * and the context switches the server made per work request (from /proc,
+ * bench_procstat.h: where the time goes when the CPU figure differs from
+ * one machine to another), then the ratio of the two sizes.
  *
  *   bench_sched_load [--units N,N...] [--seconds S] [--connections C]
  *                    [--threads T] [--server PATH] [--keep DIR] [--no-upload]
@@ -58,6 +61,7 @@
 
 #define BENCH_NAME "bench_sched_load"
 #include "bench_proc.h"
+#include "bench_procstat.h"
 
 #define CONN_MAX 512
 #define LAT_MAX 2000000
@@ -503,31 +507,15 @@ static double pct(double *v, size_t n, double p)
 typedef struct figures {
     double work_rps, dispatch_rps, returned_rps, work_p50, work_p99, up_p50, up_p99;
     double server_cores; /* the server's CPU time over the run's wall time */
+    proc_sample used;    /* what the server used in the run (after minus before) */
+    bool io_known;       /* used's system calls could be read (/proc/PID/io) */
+    double nwork;        /* work requests answered in the run */
     long errors, empty;
 } figures;
 
-/* The CPU seconds (user + system) process pid has used so far, or -1. */
-static double cpu_seconds(pid_t pid)
-{
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    const char *p = strrchr(line, ')'); /* the name may hold spaces */
-    unsigned long long ut, stt;
-    if (!p ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2)
-        return -1;
-    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static figures drive(conn *conns, int nconn, double seconds, pid_t server)
 {
-    double cpu0 = 0;
+    proc_sample p0 = {0};
     stats st = {.dispatched = 0};
     for (int k = 0; k < REQ_KINDS; k++)
         st.lat[k] = malloc(LAT_MAX * sizeof(double));
@@ -579,7 +567,7 @@ static figures drive(conn *conns, int nconn, double seconds, pid_t server)
                     memset(st.n, 0, sizeof st.n);
                     st.dispatched = st.returned = st.errors = st.empty = 0;
                     t0 = t;
-                    cpu0 = cpu_seconds(server);
+                    proc_sample_take(server, &p0);
                 }
                 conn_done(c, &st, status, t - c->started);
                 if (t >= end) {
@@ -605,10 +593,16 @@ static figures drive(conn *conns, int nconn, double seconds, pid_t server)
         }
     }
     double dt = now_s() - t0;
-    double cpu1 = cpu_seconds(server);
+    proc_sample p1;
+    int got1 = proc_sample_take(server, &p1);
     close(ep);
     figures f = {.errors = st.errors, .empty = st.empty};
-    f.server_cores = cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) / dt : -1;
+    f.used = (proc_sample){p1.user_s - p0.user_s, p1.sys_s - p0.sys_s, p1.syscr - p0.syscr,
+                           p1.syscw - p0.syscw,   p1.vcsw - p0.vcsw,   p1.ivcsw - p0.ivcsw,
+                           p1.minflt - p0.minflt};
+    f.io_known = p0.syscr >= 0 && p1.syscr >= 0;
+    f.nwork = (double)st.n[REQ_WORK];
+    f.server_cores = got1 == 0 && p0.user_s >= 0 ? (f.used.user_s + f.used.sys_s) / dt : -1;
     f.work_rps = (double)st.n[REQ_WORK] / dt;
     f.dispatch_rps = (double)st.dispatched / dt;
     f.returned_rps = (double)st.returned / dt;
@@ -679,9 +673,21 @@ static figures one_size(const char *server, const char *root, long nunits, int n
     else if (!no_upload)
         printf("  | results returned %7.0f/s in the work requests", f.returned_rps);
     printf("  | errors %ld, empty %ld\n", f.errors, f.empty);
-    if (f.server_cores >= 0 && f.work_rps > 0)
-        printf("%8s server CPU: %.2f cores, %.0f us per work request\n", "", f.server_cores,
-               f.server_cores / f.work_rps * 1e6);
+    if (f.server_cores >= 0 && f.work_rps > 0) {
+        /* per work request (with --put-results, the uploads' cost is in it too) */
+        double per = 1.0 / f.nwork;
+        printf("%8s server CPU: %.2f cores, %.0f us per work request (%.0f us user, %.0f us"
+               " system)\n",
+               "", f.server_cores, f.server_cores / f.work_rps * 1e6, f.used.user_s * per * 1e6,
+               f.used.sys_s * per * 1e6);
+        if (f.io_known)
+            printf("%8s per work request: %.1f read-like + %.1f write-like system calls,"
+                   " %.2f voluntary + %.2f involuntary context switches, %.2f minor page"
+                   " faults\n",
+                   "", (double)f.used.syscr * per, (double)f.used.syscw * per,
+                   (double)f.used.vcsw * per, (double)f.used.ivcsw * per,
+                   (double)f.used.minflt * per);
+    }
     if (f.returned_rps > 0 && validated >= 0)
         printf("%8s validator: %.0f units/s validated during the run, while hosts returned"
                " results for %.0f units/s (quorum 2)%s\n",

@@ -33,13 +33,13 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "ozma_science.h"
 #include "store.h"
 
 #define BENCH_NAME "bench_sched_reads"
 #include "bench_proc.h"
+#include "bench_procstat.h"
 
 /* project.json: reads unlimited, and the cache as asked. */
 static void tune_config(const char *dir, double cache_s)
@@ -113,16 +113,16 @@ static void fill(const char *dir, long nunits)
     oz_db_close(db);
 
     /* The replicas returned: a benchmark's shortcut past the HTTP path. */
-    sqlite3 *c;
-    char *err = NULL;
     char sql[256];
     snprintf(sql, sizeof sql,
-             "UPDATE replicas SET state = 2, outcome = 1, sent = %lld - 86400,"
-             " received = %lld - (id * 7919) %% 86000",
+             "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_SUCCESS},"
+             " sent = %lld - 86400, received = %lld - (id * 7919) %% 86000",
              (long long)now, (long long)now);
-    if (sqlite3_open(path, &c) != SQLITE_OK || sqlite3_exec(c, sql, NULL, NULL, &err) != SQLITE_OK)
-        die("marking replicas returned: %s", err ? err : sqlite3_errmsg(c));
-    sqlite3_close(c);
+    if (oz_db_open(path, &db, why, sizeof why) || oz_store_open(db, &s, why, sizeof why) ||
+        oz_store_sql_exec(s, sql, why, sizeof why))
+        die("marking replicas returned: %s", why);
+    oz_store_close(s);
+    oz_db_close(db);
 }
 
 /* Starts `server serve dir --port 0 --quiet` and reads its ready line. */
@@ -156,24 +156,6 @@ static pid_t serve(const char *server, const char *dir, int *port)
     return pid;
 }
 
-/* The server's CPU seconds so far (utime + stime of /proc/PID/stat). */
-static double cpu_s(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static size_t sink(char *p, size_t size, size_t n, void *arg)
 {
     (void)p;
@@ -199,7 +181,7 @@ static figure time_calls(pid_t pid, const char *url, int calls, double seconds)
     long status = 0;
     if (curl_easy_perform(c) != CURLE_OK) /* warm: connection, statements, pages */
         die("GET %s failed", url);
-    double t0 = now_s(), c0 = cpu_s(pid);
+    double t0 = now_s(), c0 = proc_cpu_s(pid);
     long done = 0;
     while (seconds > 0 ? now_s() - t0 < seconds : done < calls) {
         if (curl_easy_perform(c) != CURLE_OK ||
@@ -207,7 +189,8 @@ static figure time_calls(pid_t pid, const char *url, int calls, double seconds)
             die("GET %s: %ld", url, status);
         done++;
     }
-    figure f = {(now_s() - t0) / (double)done * 1e3, (cpu_s(pid) - c0) / (double)done * 1e3, done};
+    figure f = {(now_s() - t0) / (double)done * 1e3, (proc_cpu_s(pid) - c0) / (double)done * 1e3,
+                done};
     curl_easy_cleanup(c);
     return f;
 }

@@ -15,7 +15,7 @@
  * the file's old size), then does the real write, so the process and its
  * readers see their writes as usual.  A sync of a file - SQLite's xSync, or
  * fsync/fdatasync of any descriptor of the same inode, which is how the
- * scheduler makes its WAL durable (scheduler/store.c, oz_db_wal_sync) -
+ * scheduler makes its WAL durable (scheduler/store/sqlite.c, oz_db_wal_sync) -
  * appends a mark: the writes to that file logged before the sync began are
  * durable.  The test kills the server with SIGKILL (the power cut) and then
  * undoes, file by file and newest first, every write logged after that

@@ -225,7 +225,7 @@ def db(project_dir, sql, args=()):
 
 
 # Each unit's progress class, computed from scratch; the server keeps these
-# counts with triggers (store.c, schema 4) and must agree at every moment.
+# counts with triggers (scheduler/store/sqlite.c, schema 4) and must agree at every moment.
 CLASS_SQL = """SELECT coalesce(sum(c = 1), 0), coalesce(sum(c = 2), 0), coalesce(sum(c = 3), 0),
                       coalesce(sum(c = 4), 0), coalesce(sum(c = 5), 0), count(*)
   FROM (SELECT CASE WHEN u.state = 1 THEN 1 WHEN u.state = 2 THEN 2

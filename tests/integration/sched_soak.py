@@ -267,7 +267,7 @@ try:
           % (p99, p50, 5 * P99_MS))
     # Bounds: descriptors and threads as they were (a few for a log file or
     # a job's connection); memory may grow by what SQLite's page caches
-    # (8 MiB a connection, store.c) can hold of the database, which grew
+    # (8 MiB a connection, sqlite.c) can hold of the database, which grew
     # with the results, and 32 MiB for the allocator's arenas (one for each
     # of 16 HTTP threads and the jobs), not with the number of requests.
     # Leaks proper are LeakSanitizer's to find, at exit under the asan

@@ -22,8 +22,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
-
 #include "credit.h"
 #include "jobs.h"
 #include "store.h"
@@ -197,14 +195,12 @@ static char *result_text(const char *unit, int unit_index, double df, bool extra
 /* The one number a query gives, read on a connection of its own. */
 static int64_t count_sql(world *w, const char *sql)
 {
-    sqlite3 *c;
-    assert_int_equal(sqlite3_open(w->path, &c), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(c);
+    char why[512];
+    oz_store *c;
+    int64_t v = -1;
+    assert_int_equal(oz_store_open(w->db, &c, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_store_sql_int(c, sql, &v, why, sizeof why), OZ_SCHED_OK);
+    oz_store_close(c);
     return v;
 }
 
@@ -447,23 +443,15 @@ static void a_unit_that_keeps_failing_ends_in_error_with_its_reason(void **state
         assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
     }
     settle(&w, one_in_error);
-    sqlite3 *c;
-    assert_int_equal(sqlite3_open(w.path, &c), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(c, "SELECT error FROM units", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const char *reason = (const char *)sqlite3_column_text(st, 0);
+    char reason[512];
+    assert_int_equal(
+        oz_store_sql_text(w.s, "SELECT error FROM units", reason, sizeof reason, why, sizeof why),
+        OZ_SCHED_OK);
     assert_non_null(strstr(reason, "max_error_results 3"));
     assert_non_null(strstr(reason, "fftw plan failed"));
-    sqlite3_finalize(st);
     /* Nothing of it is sent any more. */
-    assert_int_equal(
-        sqlite3_prepare_v2(c, "SELECT count(*) FROM replicas WHERE state = 0", -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 0);
-    sqlite3_finalize(st);
-    sqlite3_close(c);
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = {REPLICA_UNSENT}"),
+                     0);
     free_world(&w);
 }
 
@@ -522,8 +510,10 @@ static bool second_account_credited(world *w)
 
 static bool inconclusive_pair(world *w)
 {
-    return count_sql(w, "SELECT count(*) FROM replicas WHERE validate_state = 3") == 2 &&
-           count_sql(w, "SELECT count(*) FROM replicas WHERE state = 0") == 1;
+    return count_sql(
+               w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_INCONCLUSIVE}") ==
+               2 &&
+           count_sql(w, "SELECT count(*) FROM replicas WHERE state = {REPLICA_UNSENT}") == 1;
 }
 
 /* A cheater moves, drops or invents a signal: it never becomes canonical,
@@ -578,7 +568,9 @@ static void cheat(double df, bool extra, bool drop)
     assert_true(credit_of(&w, 0, "total_credit") == 0);
     assert_true(fabs(credit_of(&w, 1, "total_credit") - one) < 1e-9);
     assert_true(fabs(credit_of(&w, 2, "total_credit") - one) < 1e-9);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = 2"), 1);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_INVALID}"),
+        1);
     /* Each credited account and host has today's line in its history. */
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM credit_daily WHERE kind = 'user'"), 2);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM credit_daily WHERE kind = 'host'"), 2);
@@ -640,7 +632,8 @@ static void a_late_result_is_checked_against_the_canonical_one(void **state)
     assert_int_equal(upload(&w, 1, &a[1][0], 0, false), OZ_SCHED_OK);
     settle(&w, second_account_credited);
     assert_true(fabs(credit_of(&w, 1, "total_credit") - oz_credit_from_flops(UNIT_FLOPS)) < 1e-9);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = 1"), 3);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE validate_state = {VALIDATE_VALID}"), 3);
     free_world(&w);
 }
 
@@ -702,7 +695,7 @@ static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void 
     world w;
     make_world(&w, 400, 2, 3, 6, 3600);
     char why[256];
-    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_db_batching_start(w.db, why, sizeof why), OZ_SCHED_OK);
     pthread_t t[4];
     racer r[4];
     for (int i = 0; i < 4; i++) {
@@ -714,9 +707,10 @@ static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void 
         pthread_join(t[i], NULL);
         total += r[i].got;
     }
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     assert_int_equal(total, 800);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = 1"), 800);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}"), 800);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM (SELECT unit_id, account_id FROM replicas"
                                    " GROUP BY 1, 2 HAVING count(*) > 1)"),
                      0);
@@ -727,11 +721,11 @@ static void concurrent_dispatch_through_the_writer_gives_each_replica_once(void 
 /* Runs one SQL statement on a connection of its own. */
 static void exec_sql(world *w, const char *sql)
 {
-    sqlite3 *c;
-    assert_int_equal(sqlite3_open(w->path, &c), SQLITE_OK);
-    sqlite3_busy_timeout(c, 10000);
-    assert_int_equal(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(c);
+    char why[512];
+    oz_store *c;
+    assert_int_equal(oz_store_open(w->db, &c, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_store_sql_exec(c, sql, why, sizeof why), OZ_SCHED_OK);
+    oz_store_close(c);
 }
 
 static bool all_validated(world *w)
@@ -785,7 +779,8 @@ static void a_job_whose_read_fails_loses_nothing_and_crashes_nothing(void **stat
     assert_true(all_validated(&w));
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM signals"), 0);
 
-    exec_sql(&w, "CREATE INDEX units_assimilate ON units(id) WHERE state = 1 AND assimilated = 0");
+    exec_sql(&w, "CREATE INDEX units_assimilate ON units(id) WHERE state = {UNIT_VALIDATED} AND "
+                 "assimilated = 0");
     w.expect_signals = 6;
     settle(&w, all_validated_and_assimilated);
     free_world(&w);
@@ -811,22 +806,20 @@ static void *read_and_watch(void *arg)
     wal_watch *ww = arg;
     char wal[160];
     snprintf(wal, sizeof wal, "%s-wal", ww->w->path);
-    sqlite3 *c;
-    if (sqlite3_open_v2(ww->w->path, &c, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    char why[256];
+    oz_store *c;
+    if (oz_store_open(ww->w->db, &c, why, sizeof why) != OZ_SCHED_OK)
         return NULL;
-    sqlite3_busy_timeout(c, 10000);
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(c, "SELECT count(*) FROM replicas WHERE state = 1", -1, &st, NULL);
-    while (st && !atomic_load(&ww->stop)) {
-        if (sqlite3_step(st) == SQLITE_ROW)
+    while (!atomic_load(&ww->stop)) {
+        int64_t n;
+        if (oz_store_sql_int(c, "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}",
+                             &n, why, sizeof why) == OZ_SCHED_OK)
             ww->reads++;
-        sqlite3_reset(st);
         struct stat sb;
         if (stat(wal, &sb) == 0 && sb.st_size > ww->max_bytes)
             ww->max_bytes = sb.st_size;
     }
-    sqlite3_finalize(st);
-    sqlite3_close(c);
+    oz_store_close(c);
     return NULL;
 }
 
@@ -836,8 +829,8 @@ static void the_wal_is_reused_under_steady_load(void **state)
     world w;
     make_world(&w, 4000, 2, 3, 6, 3600);
     char why[256];
-    oz_db_checkpoint_manually(w.db); /* as the server: no commit checkpoints */
-    assert_int_equal(oz_db_writer_start(w.db, why, sizeof why), OZ_SCHED_OK);
+    oz_db_compact_deferred(w.db); /* as the server: no commit checkpoints */
+    assert_int_equal(oz_db_batching_start(w.db, why, sizeof why), OZ_SCHED_OK);
     wal_watch ww[2];
     pthread_t readers[2], t[4];
     for (int i = 0; i < 2; i++) {
@@ -862,7 +855,7 @@ static void the_wal_is_reused_under_steady_load(void **state)
         max_bytes = ww[i].max_bytes > max_bytes ? ww[i].max_bytes : max_bytes;
         reads += ww[i].reads;
     }
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     printf("8000 dispatches one by one, %ld reads: the WAL reached %.1f MB\n", reads,
            (double)max_bytes / 1e6);
     assert_int_equal(total, 8000);
@@ -877,7 +870,7 @@ static void trapped_world(world *w, oz_assignment a[2], const char *sql)
 {
     make_world(w, 8, 2, 3, 6, 3600);
     char why[256];
-    assert_int_equal(oz_db_writer_start(w->db, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(oz_db_batching_start(w->db, why, sizeof why), OZ_SCHED_OK);
     size_t n = 0;
     assert_int_equal(
         oz_store_work_assign(w->s, &w->auth[0], 1e9, CAP(100), now0, a, 2, &n, why, sizeof why),
@@ -893,7 +886,8 @@ static void host0_counts(world *w, int64_t *count, int64_t *running)
     snprintf(sql, sizeof sql, "SELECT in_progress FROM hosts WHERE id = %lld",
              (long long)w->hosts[0]);
     *count = count_sql(w, sql);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = 1",
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM replicas WHERE host_id = %lld AND state = {REPLICA_IN_PROGRESS}",
              (long long)w->hosts[0]);
     *running = count_sql(w, sql);
 }
@@ -910,10 +904,11 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     oz_assignment a[2], more[1];
     size_t n = 0;
     char why[256];
-    trapped_world(&w, a,
-                  "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
-                  " WHEN new.result IS NOT NULL AND new.id = (SELECT min(id) FROM replicas"
-                  " WHERE state = 1) BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
+    trapped_world(
+        &w, a,
+        "CREATE TRIGGER poison BEFORE UPDATE OF result ON replicas"
+        " WHEN new.result IS NOT NULL AND new.id = (SELECT min(id) FROM replicas"
+        " WHERE state = {REPLICA_IN_PROGRESS}) BEGIN SELECT RAISE(ABORT, 'poisoned'); END");
     assert_true(a[0].replica_id < a[1].replica_id);
     char *bad = assigned_text(&a[0], 0, false);
     char *good = assigned_text(&a[1], 0, false);
@@ -928,7 +923,7 @@ static void a_result_that_fails_half_written_undoes_only_itself(void **state)
     assert_non_null(strstr(res[0].why, "poisoned"));
     assert_int_equal(res[1].rc, OZ_SCHED_OK);
     assert_int_equal(n, 1);
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     /* the host holds a[0] and the new unit, and its count says so */
     int64_t count, running;
     host0_counts(&w, &count, &running);
@@ -965,7 +960,7 @@ static void a_batch_that_sqlite_rolls_back_reports_nothing_done(void **state)
     memset(res[0].sha256, 1, 32);
     int rc = oz_store_work_report(w.s, &w.auth[0], res, 1, 1e9, CAP(100), now0, more, 1, &n, why,
                                   sizeof why);
-    oz_db_writer_stop(w.db);
+    oz_db_batching_stop(w.db);
     assert_int_not_equal(res[0].rc, OZ_SCHED_OK);
     assert_int_not_equal(rc, OZ_SCHED_OK);
     assert_int_equal(n, 0);
@@ -1097,8 +1092,9 @@ static void lost_replicas_are_sent_again_or_ended_past_their_deadline(void **sta
     assert_int_equal(ids[1], a[2].replica_id);
     assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 3);
     assert_int_equal(count_sql(&w, "SELECT quota_sent FROM hosts WHERE id = 1"), 3);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE state = 1"
-                                   " AND deadline = sent + 100"),
+    assert_int_equal(count_sql(&w,
+                               "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}"
+                               " AND deadline = sent + 100"),
                      3); /* as first sent */
     /* the reply's room comes first: one of the two, the other next time */
     assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 50, ids, 1), 1);
@@ -1106,7 +1102,8 @@ static void lost_replicas_are_sent_again_or_ended_past_their_deadline(void **sta
     /* past their deadline, lost ones are over at once, as the transitioner
      * would make them; the one held is left to the transitioner */
     assert_int_equal(visit_listing(&w, 0, &a[0].replica_id, 1, now0 + 200, ids, 8), 0);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE outcome = 3"), 2);
+    assert_int_equal(
+        count_sql(&w, "SELECT count(*) FROM replicas WHERE outcome = {OUTCOME_NO_REPLY}"), 2);
     assert_int_equal(count_sql(&w, "SELECT in_progress FROM hosts WHERE id = 1"), 1);
     assert_int_equal(count_sql(&w, "SELECT count(*) FROM units WHERE need_transition = 1"), 2);
     assert_int_equal(count_sql(&w, "SELECT sum(n_running) FROM units"), 1);
@@ -1138,8 +1135,10 @@ static void a_bad_unit_file_withholds_the_unit_until_it_is_cleared(void **state)
     assert_int_equal(oz_store_unit_file_mark(w.s, unit, "units/ds-000000.ozwu: SHA-256 00", now0,
                                              why, sizeof why),
                      OZ_SCHED_OK);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = 0"),
-                     0);
+    assert_int_equal(
+        count_sql(&w,
+                  "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = {REPLICA_UNSENT}"),
+        0);
     /* the host's mismatch report is the server's fault: not its error, and
      * again is 0 */
     for (int k = 0; k < 2; k++)
@@ -1187,8 +1186,10 @@ static void a_bad_unit_file_withholds_the_unit_until_it_is_cleared(void **state)
     /* cleared, it is made whole again: its withdrawn replica does not count */
     assert_int_equal(oz_store_unit_file_mark(w.s, unit, NULL, now0, why, sizeof why), OZ_SCHED_OK);
     assert_int_equal(oz_store_transition(w.s, now0, 100, &done, why, sizeof why), OZ_SCHED_OK);
-    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = 0"),
-                     2);
+    assert_int_equal(
+        count_sql(&w,
+                  "SELECT count(*) FROM replicas WHERE unit_id = 1 AND state = {REPLICA_UNSENT}"),
+        2);
     assert_int_equal(ask_all(&w, 2, CAP(100), now0, a, 8), 2);
     free_world(&w);
 }

@@ -8,7 +8,8 @@
  *
  * SQLite answers SQLITE_FULL, as for a full disk, when a database reaches
  * its connection's max_page_count: so the test caps its connection's pages
- * (store_internal.h gives it the connection) instead of filling a disk,
+ * (with the SQLite backend's own PRAGMA, through oz_store_sql_exec) instead
+ * of filling a disk,
  * which test_sched_diskfull.sh does on a tmpfs.  The log goes to stderr:
  * the test points descriptor 2 at a file while it runs and counts lines.
  */
@@ -18,11 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "support.h"
 #include "store.h"
-#include "store_internal.h"
+#include "support.h"
 
 typedef struct captured {
     int saved; /* the real stderr */
@@ -85,14 +83,12 @@ static void a_full_disk_is_enospc_and_logged_once_each_way(void **state)
     assert_false(oz_db_disk_full(db));
 
     /* no page beyond those the database has */
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s->conn, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int pages = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    int64_t pages = 0;
+    assert_int_equal(oz_store_sql_int(s, "PRAGMA page_count", &pages, why, sizeof why),
+                     OZ_SCHED_OK);
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", pages);
-    assert_int_equal(sqlite3_exec(s->conn, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)pages);
+    assert_int_equal(oz_store_sql_exec(s, sql, why, sizeof why), OZ_SCHED_OK);
 
     /* (asserts wait until stderr is back, so that a failure can be read) */
     captured c;
@@ -108,8 +104,8 @@ static void a_full_disk_is_enospc_and_logged_once_each_way(void **state)
     int errors = lines_with(&c, "level=error", false);
     /* room again (the file system under /tmp has it): the next write that
      * commits ends the state, once */
-    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", pages + 100000);
-    int raised = sqlite3_exec(s->conn, sql, NULL, NULL, NULL);
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)pages + 100000);
+    int raised = oz_store_sql_exec(s, sql, why, sizeof why);
     int rc2 = account(s, 20000), rc3 = account(s, 20001);
     bool still = oz_db_disk_full(db);
     int left = lines_with(&c, "msg=\"disk space available again", true);
@@ -120,7 +116,7 @@ static void a_full_disk_is_enospc_and_logged_once_each_way(void **state)
     assert_int_equal(more, 20);
     assert_int_equal(entered, 1);
     assert_int_equal(errors, 1);
-    assert_int_equal(raised, SQLITE_OK);
+    assert_int_equal(raised, OZ_SCHED_OK);
     assert_int_equal(rc2, OZ_SCHED_OK);
     assert_int_equal(rc3, OZ_SCHED_OK);
     assert_false(still);
@@ -150,8 +146,8 @@ static void quiet_by_default(void **state)
     assert_int_equal(oz_db_open(path, &db, why, sizeof why), OZ_SCHED_OK);
     assert_int_equal(oz_store_open(db, &s, why, sizeof why), OZ_SCHED_OK);
     /* (never below the pages it has: this is as many) */
-    assert_int_equal(sqlite3_exec(s->conn, "PRAGMA max_page_count = 1", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(oz_store_sql_exec(s, "PRAGMA max_page_count = 1", why, sizeof why),
+                     OZ_SCHED_OK);
     captured c;
     capture(&c);
     int i = 0, rc = OZ_SCHED_OK;

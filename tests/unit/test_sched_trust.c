@@ -37,6 +37,26 @@ static void alone_only_when_trusted_and_past_the_floor(void **state)
     assert_false(oz_trust_alone(&p, 50, 0.999));
 }
 
+/* The rule dispatch asks as a replica of an adaptive unit goes out. */
+static void only_an_adaptive_units_first_replica_decides_alone_or_replicated(void **state)
+{
+    (void)state;
+    oz_trust_policy p = {.trust_after = 10, .replicate_floor = 0.05};
+    /* a trusted host, past the floor: alone - but only for an adaptive
+     * unit, undecided for good, with no other replica out or counting */
+    assert_int_equal(oz_trust_first_replica(&p, true, 0, 0, 10, 0.5), OZ_TRUST_FIRST_ALONE);
+    assert_int_equal(oz_trust_first_replica(&p, false, 0, 0, 10, 0.5), OZ_TRUST_FIRST_NONE);
+    assert_int_equal(oz_trust_first_replica(&p, true, 2, 0, 10, 0.5), OZ_TRUST_FIRST_NONE);
+    assert_int_equal(oz_trust_first_replica(&p, true, 0, 1, 10, 0.5), OZ_TRUST_FIRST_NONE);
+    /* an untrusted host (or the floor) leaves an undecided unit replicated... */
+    assert_int_equal(oz_trust_first_replica(&p, true, 0, 0, 9, 0.5), OZ_TRUST_FIRST_NONE);
+    assert_int_equal(oz_trust_first_replica(&p, true, 0, 0, 10, 0.01), OZ_TRUST_FIRST_NONE);
+    /* ...and replicates one that was out alone (its result never came) */
+    assert_int_equal(oz_trust_first_replica(&p, true, 1, 0, 9, 0.5), OZ_TRUST_FIRST_REPLICATE);
+    /* a trusted host may take a unit out alone again */
+    assert_int_equal(oz_trust_first_replica(&p, true, 1, 0, 10, 0.5), OZ_TRUST_FIRST_ALONE);
+}
+
 static void quota_halves_to_one_and_doubles_back(void **state)
 {
     (void)state;
@@ -71,6 +91,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trusted_from_the_threshold_on),
         cmocka_unit_test(alone_only_when_trusted_and_past_the_floor),
+        cmocka_unit_test(only_an_adaptive_units_first_replica_decides_alone_or_replicated),
         cmocka_unit_test(quota_halves_to_one_and_doubles_back),
         cmocka_unit_test(dispatch_counts_the_halved_quota),
     };

@@ -158,6 +158,45 @@ static void a_bad_configuration_is_an_error(void **state)
     f->config_json = saved;
 }
 
+/* The quorum rule around the verdict (no database: the store asks these). */
+static void a_unit_out_alone_waits_for_one_result_and_others_for_their_quorum(void **state)
+{
+    (void)state;
+    assert_int_equal(oz_validate_quorum(2, 0), 2);
+    assert_int_equal(oz_validate_quorum(3, 2), 3); /* replicated for good */
+    assert_int_equal(oz_validate_quorum(2, 1), 1); /* out alone */
+    assert_false(oz_validate_due(false, 1, 2));
+    assert_true(oz_validate_due(false, 2, 2));
+    assert_true(oz_validate_due(false, 1, oz_validate_quorum(2, 1)));
+    /* a late result of a validated unit meets the canonical one */
+    assert_true(oz_validate_due(true, 1, 2));
+}
+
+static void no_consensus_asks_for_one_result_more(void **state)
+{
+    (void)state;
+    int64_t target;
+    int single;
+    oz_validate_unit v = {.target = 2, .target_nresults = 2, .single = 0};
+    oz_validate_retry(&v, 2, &target, &single);
+    assert_int_equal(target, 3);
+    assert_int_equal(single, 0);
+    /* never lowers what the unit already asks for */
+    v.target = 5;
+    oz_validate_retry(&v, 2, &target, &single);
+    assert_int_equal(target, 5);
+    /* a unit out alone whose result failed: replicated for good, at least
+     * its dataset's number of replicas */
+    v = (oz_validate_unit){.target = 1, .target_nresults = 3, .single = 1};
+    oz_validate_retry(&v, 1, &target, &single);
+    assert_int_equal(target, 3);
+    assert_int_equal(single, 2);
+    v = (oz_validate_unit){.target = 1, .target_nresults = 2, .single = 1};
+    oz_validate_retry(&v, 2, &target, &single);
+    assert_int_equal(target, 3);
+    assert_int_equal(single, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +205,8 @@ int main(void)
         cmocka_unit_test(bytes_that_do_not_parse_are_invalid),
         cmocka_unit_test(late_results_meet_the_canonical_alone),
         cmocka_unit_test(a_bad_configuration_is_an_error),
+        cmocka_unit_test(a_unit_out_alone_waits_for_one_result_and_others_for_their_quorum),
+        cmocka_unit_test(no_consensus_asks_for_one_result_more),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

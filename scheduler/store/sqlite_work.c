@@ -1,9 +1,9 @@
 /*
- * store_work.c - datasets and units coming in (load), a host's visit (its
- * results coming back and, through store_dispatch.c, work going out) and
+ * sqlite_work.c - datasets and units coming in (load), a host's visit (its
+ * results coming back and, through sqlite_dispatch.c, work going out) and
  * error reports: the store.h calls on the request path.
  *
- * Invariants kept here, by store_dispatch.c and by store_jobs.c:
+ * Invariants kept here, by sqlite_dispatch.c and by sqlite_jobs.c:
  * - a replica exists only for a unit of a ready dataset, so every UNSENT
  *   replica may be sent (dispatch needs no join on datasets' state);
  * - hosts.in_progress counts the host's replicas in state IN_PROGRESS: it
@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "sqlite_internal.h"
+#include "validate.h"
 
 /* ---- load ------------------------------------------------------------------------------------ */
 
@@ -191,13 +192,15 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
         goto fail;
     /* Replicas in progress leave their hosts' caps first: the cascade
      * below deletes them without the counts. */
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
-                             " FROM replicas r JOIN units u ON u.id = r.unit_id"
-                             " WHERE r.host_id = hosts.id AND r.state = 1 AND u.dataset_id = ?1),"
-                             " 0) WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
-                             " ON u.id = r.unit_id WHERE r.state = 1 AND u.dataset_id = ?1)",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s,
+              "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+              " FROM replicas r JOIN units u ON u.id = r.unit_id"
+              " WHERE r.host_id = hosts.id AND r.state = {REPLICA_IN_PROGRESS}"
+              " AND u.dataset_id = ?1), 0)"
+              " WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
+              " ON u.id = r.unit_id WHERE r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1)",
+              why, whylen)))
         goto dberr;
     sqlite3_bind_int64(st, 1, id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
@@ -289,6 +292,8 @@ static int unit_header(oz_store *s, sqlite3_stmt *st, int at, oz_wu_header *h,
 typedef struct replica_row {
     int64_t unit;
     int state, outcome, unit_state;
+    int quorum;       /* the unit's (oz_validate_quorum) */
+    int64_t counting; /* its other results that count toward it (oz_validate_due) */
     bool has_result;
     unsigned char sha[32];
     oz_wu_header header;
@@ -302,6 +307,11 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, bool h
     sqlite3_stmt *st = oz_store_stmt(s,
                                      "SELECT r.unit_id, r.host_id, r.state, r.outcome,"
                                      " r.result_sha256, u.state, " UNIT_HEADER_COLS
+                                     ", u.single, d.min_quorum, (SELECT count(*)"
+                                     " FROM replicas x INDEXED BY replicas_unit"
+                                     " WHERE x.unit_id = u.id AND x.id != r.id"
+                                     " AND x.outcome = {OUTCOME_SUCCESS}"
+                                     " AND x.validate_state != {VALIDATE_INVALID})"
                                      " FROM replicas r JOIN units u ON u.id = r.unit_id"
                                      " JOIN datasets d ON d.id = u.dataset_id WHERE r.id = ?",
                                      why, whylen);
@@ -325,6 +335,8 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, bool h
         memcpy(r->sha, sqlite3_column_blob(st, 4), 32);
     }
     r->unit_state = sqlite3_column_int(st, 5);
+    r->quorum = oz_validate_quorum(sqlite3_column_int(st, 17), sqlite3_column_int(st, 16));
+    r->counting = sqlite3_column_int64(st, 18);
     int rc = OZ_SCHED_OK;
     if (r->state == OZ_REPLICA_UNSENT || owner != host_id)
         rc = oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
@@ -376,10 +388,11 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
         if (rc != OZ_SCHED_OK)
             return rc;
     }
-    if (!(st = oz_store_stmt(s,
-                             "UPDATE replicas SET state = 2, outcome = ?, received = ?, result = ?,"
-                             " result_sha256 = ?, error = ? WHERE id = ?",
-                             why, whylen)))
+    if (!(st = oz_store_stmt(
+              s,
+              "UPDATE replicas SET state = {REPLICA_OVER}, outcome = ?, received = ?, result = ?,"
+              " result_sha256 = ?, error = ? WHERE id = ?",
+              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int(st, 1, outcome);
     sqlite3_bind_int64(st, 2, now);
@@ -394,25 +407,22 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     if (rc != OZ_SCHED_OK)
         return rc;
     /* A failure calls for the transitioner (a new replica, or the end); a
-     * success calls for the validator once the unit has a quorum of them
-     * (one, for a unit out alone: trust.h)
-     * (or is validated already: a late result is checked against the
-     * canonical one).  Flagging no sooner spares the jobs a transaction
-     * per upload.  The unit's counts of running and successful replicas
-     * move with it (migration 5). */
+     * success calls for the validator when validate.c's rule says it is due
+     * (oz_validate_due: a quorum, or a late result).  The unit's counts of
+     * running and successful replicas move with it (migration 5). */
+    bool due =
+        success && oz_validate_due(r->unit_state == OZ_UNIT_VALIDATED, r->counting + 1, r->quorum);
     if (!(st = oz_store_stmt(s,
                              "UPDATE units SET need_transition = need_transition OR NOT ?2,"
-                             " need_validate = need_validate OR (?2 AND (state = 1 OR"
-                             " (SELECT count(*) FROM replicas WHERE unit_id = ?1 AND outcome = 1"
-                             " AND validate_state != 2) >= iif(single = 1, 1, (SELECT min_quorum"
-                             " FROM datasets d WHERE d.id = units.dataset_id)))),"
+                             " need_validate = need_validate OR ?4,"
                              " n_running = n_running - ?3, n_success = n_success + ?2"
                              " WHERE id = ?1",
                              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, r->unit);
-    sqlite3_bind_int(st, 2, outcome == OZ_OUTCOME_SUCCESS);
+    sqlite3_bind_int(st, 2, success);
     sqlite3_bind_int(st, 3, r->state == OZ_REPLICA_IN_PROGRESS);
+    sqlite3_bind_int(st, 4, due);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -558,7 +568,10 @@ int oz_store_visit_new(const oz_host_auth *h, oz_result_in *res, size_t nres, bo
         !(v->parsed = calloc(nres + 1, sizeof *v->parsed)) ||
         !(v->jobs = calloc(njobs + 1, sizeof *v->jobs)) ||
         !(v->ops = calloc(njobs + 1, sizeof *v->ops)) ||
-        !(v->out = calloc(max + 1, sizeof *v->out))) {
+        /* not zeroed: each assignment is filled whole as it is made, and
+         * only those made are read (64 of them zeroed cost 20 KB of
+         * memset on every work request) */
+        !(v->out = malloc((max + 1) * sizeof *v->out))) {
         oz_store_visit_free(v);
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     }
@@ -680,7 +693,7 @@ typedef struct error_args {
     bool mismatch; /* the host says the unit's file did not match its SHA-256 */
 } error_args;
 
-/* Whether unit's file is marked bad (store_files.c); -1 on a failed read. */
+/* Whether unit's file is marked bad (sqlite_files.c); -1 on a failed read. */
 static int unit_file_bad(oz_store *s, int64_t unit, char *why, size_t whylen)
 {
     sqlite3_stmt *st =

@@ -1,10 +1,10 @@
 /*
- * store_web.c - the read-only views the web pages and /metrics need beyond
- * API.md's first set (store_read.c): dataset progress, throughput, the
+ * sqlite_web.c - the read-only views the web pages and /metrics need beyond
+ * API.md's first set (sqlite_read.c): dataset progress, throughput, the
  * hosts leaderboard, credit histories, a host's or account's recent
  * results, the newest signals, and the database's gauges and health.
  *
- * Like store_read.c, every list is bounded (limit 1..500) and paged by an
+ * Like sqlite_read.c, every list is bounded (limit 1..500) and paged by an
  * opaque decimal cursor (an offset for lists ordered by credit, the last id
  * for lists ordered by id), recent credit is decayed to `now` as it is
  * read, and nothing here writes.  Each query walks an index or a small
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "credit.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* ---- datasets ------------------------------------------------------------------------------ */
 
@@ -45,7 +45,7 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
     long long from = oz_store_cursor_parse(after);
     if (from < 0)
         return OZ_SCHED_EINVAL;
-    /* The per-class counters are kept by triggers (store.c, migration 4). */
+    /* The per-class counters are kept by triggers (sqlite.c, migration 4). */
     sqlite3_stmt *st =
         oz_store_stmt(s,
                       "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
@@ -79,10 +79,11 @@ int oz_store_throughput_json(oz_store *s, int64_t now, int bucket_s, int n, json
     int rc = OZ_SCHED_ENOMEM;
     if (!counts || !buckets)
         goto fail;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT received / ?1, count(*) FROM replicas"
-                                     " WHERE received >= ?2 AND outcome = 1 GROUP BY 1",
-                                     NULL, 0);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT received / ?1, count(*) FROM replicas"
+                      " WHERE received >= ?2 AND outcome = {OUTCOME_SUCCESS} GROUP BY 1",
+                      NULL, 0);
     rc = OZ_SCHED_EDB;
     if (!st)
         goto fail;
@@ -352,7 +353,8 @@ int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
-        " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS " FROM signals g JOIN units u ON u.id = g.unit_id"
+        " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
+        " FROM signals g JOIN units u ON u.id = g.unit_id"
         " JOIN datasets d ON d.id = g.dataset_id WHERE g.score >= ?1"
         " ORDER BY g.id DESC LIMIT ?2",
         NULL, 0);
@@ -406,8 +408,10 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
         g->units[k] = sqlite3_column_int64(st, k);
     sqlite3_reset(st);
     int64_t total = oz_store_one_int(s, "SELECT count(*) FROM replicas", 0, false);
-    g->replicas[0] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 0", 0, false);
-    g->replicas[1] = oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE state = 1", 0, false);
+    g->replicas[0] = oz_store_one_int(
+        s, "SELECT count(*) FROM replicas WHERE state = {REPLICA_UNSENT}", 0, false);
+    g->replicas[1] = oz_store_one_int(
+        s, "SELECT count(*) FROM replicas WHERE state = {REPLICA_IN_PROGRESS}", 0, false);
     g->replicas[2] = total - g->replicas[0] - g->replicas[1];
     g->units_file_bad = oz_store_one_int(
         s, "SELECT count(*) FROM units INDEXED BY units_file_bad WHERE file_bad IS NOT NULL", 0,
@@ -417,7 +421,8 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     g->need_validate =
         oz_store_one_int(s, "SELECT count(*) FROM units WHERE need_validate = 1", 0, false);
     g->need_assimilate = oz_store_one_int(
-        s, "SELECT count(*) FROM units WHERE state = 1 AND assimilated = 0", 0, false);
+        s, "SELECT count(*) FROM units WHERE state = {UNIT_VALIDATED} AND assimilated = 0", 0,
+        false);
     g->hosts = oz_store_one_int(s, "SELECT count(*) FROM hosts", 0, false);
     g->hosts_active = oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE last_rpc >= ?",
                                        now - 86400 > 0 ? now - 86400 : 1, true);
@@ -438,11 +443,11 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     if (sqlite3_step(st) == SQLITE_ROW)
         g->credit_total = sqlite3_column_double(st, 0);
     sqlite3_reset(st);
-    g->results_validated =
-        oz_store_one_int(s,
-                         "SELECT count(*) FROM units u JOIN replicas r"
-                         " ON r.unit_id = u.id WHERE u.state = 1 AND r.outcome = 1",
-                         0, false);
+    g->results_validated = oz_store_one_int(
+        s,
+        "SELECT count(*) FROM units u JOIN replicas r"
+        " ON r.unit_id = u.id WHERE u.state = {UNIT_VALIDATED} AND r.outcome = {OUTCOME_SUCCESS}",
+        0, false);
     g->hosts_trusted =
         oz_store_one_int(s, "SELECT count(*) FROM hosts WHERE consecutive_valid >= ?",
                          trust_after > 0 ? trust_after : 1, true);
@@ -461,7 +466,7 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     }
     sqlite3_reset(st);
     g->db_bytes = file_bytes(s->db->path, "");
-    g->wal_bytes = file_bytes(s->db->path, "-wal");
+    g->log_bytes = file_bytes(s->db->path, "-wal");
     rc = OZ_SCHED_OK;
 out:
     oz_store_rend(s);
@@ -497,7 +502,7 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
         return rc;
     json_t *o =
         json_pack("{s{ss sI sI} s{sI sI sI sI sI}}", "database", "path", s->db->path, "bytes",
-                  (json_int_t)g.db_bytes, "wal_bytes", (json_int_t)g.wal_bytes, "queues",
+                  (json_int_t)g.db_bytes, "wal_bytes", (json_int_t)g.log_bytes, "queues",
                   "transition", (json_int_t)g.need_transition, "validate",
                   (json_int_t)g.need_validate, "assimilate", (json_int_t)g.need_assimilate,
                   "unsent", (json_int_t)g.replicas[0], "in_progress", (json_int_t)g.replicas[1]);
@@ -511,7 +516,7 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
                                      "SELECT r.id, u.name, r.host_id, r.received, r.error,"
                                      " (SELECT h.name FROM hosts h WHERE h.id = r.host_id)"
                                      " FROM replicas r JOIN units u ON u.id = r.unit_id"
-                                     " WHERE r.received IS NOT NULL AND r.outcome = 2"
+                                     " WHERE r.received IS NOT NULL AND r.outcome = {OUTCOME_CLIENT_ERROR}"
                                      " ORDER BY r.received DESC, r.id DESC LIMIT ?1",
                                      NULL, 0);
     json_t *arr;
@@ -527,11 +532,12 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
         json_decref(o);
         return rc != OZ_SCHED_OK ? rc : OZ_SCHED_ENOMEM;
     }
-    st = oz_store_stmt(s,
-                       "SELECT u.id, u.name, d.name, coalesce(u.finished, 0), coalesce(u.error, '')"
-                       " FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE u.state = 2"
-                       " ORDER BY u.finished DESC, u.id DESC LIMIT ?1",
-                       NULL, 0);
+    st = oz_store_stmt(
+        s,
+        "SELECT u.id, u.name, d.name, coalesce(u.finished, 0), coalesce(u.error, '')"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE u.state = {UNIT_ERROR}"
+        " ORDER BY u.finished DESC, u.id DESC LIMIT ?1",
+        NULL, 0);
     if (!st) {
         json_decref(o);
         return OZ_SCHED_EDB;

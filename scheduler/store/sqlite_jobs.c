@@ -1,5 +1,5 @@
 /*
- * store_jobs.c - the database side of the transitioner, validator and
+ * sqlite_jobs.c - the database side of the transitioner, validator and
  * assimilator (store.h; the threads are in jobs.c).
  *
  * Work is found through flags on units (need_transition, need_validate,
@@ -15,8 +15,9 @@
 #include <string.h>
 
 #include "credit.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 #include "transition.h"
+#include "validate.h"
 
 /* ---- transitioner -----------------------------------------------------------------------------
  */
@@ -26,8 +27,9 @@
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen)
 {
-    sqlite3_stmt *rep =
-        oz_store_stmt(s, "UPDATE replicas SET state = 2, outcome = 3 WHERE id = ?", why, whylen);
+    sqlite3_stmt *rep = oz_store_stmt(
+        s, "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_NO_REPLY} WHERE id = ?",
+        why, whylen);
     sqlite3_stmt *hst = oz_store_stmt(s,
                                       "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
                                       " WHERE id = ?",
@@ -52,10 +54,11 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
 /* Replicas past their deadline: OVER / NO_REPLY, host count lowered, unit flagged. */
 static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 {
-    sqlite3_stmt *sel = oz_store_stmt(s,
-                                      "SELECT id, unit_id, host_id FROM replicas"
-                                      " WHERE state = 1 AND deadline < ? LIMIT ?",
-                                      why, whylen);
+    sqlite3_stmt *sel =
+        oz_store_stmt(s,
+                      "SELECT id, unit_id, host_id FROM replicas"
+                      " WHERE state = {REPLICA_IN_PROGRESS} AND deadline < ? LIMIT ?",
+                      why, whylen);
     if (!sel)
         return OZ_SCHED_EDB;
     int64_t rows[TIMEOUTS_PER_CALL][3];
@@ -80,10 +83,11 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t now, char *why,
                         size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "UPDATE units SET state = 2, error = ?, finished = ?"
-                                     " WHERE id = ?",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "UPDATE units SET state = {UNIT_ERROR}, error = ?, finished = ?"
+                      " WHERE id = ?",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_text(st, 1, reason, -1, SQLITE_TRANSIENT);
@@ -93,8 +97,9 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
     if (rc != OZ_SCHED_OK)
         return rc;
     if (!(st = oz_store_stmt(s,
-                             "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?"
-                             " AND state = 0",
+                             "UPDATE replicas SET state = {REPLICA_OVER},"
+                             " outcome = {OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
+                             " AND state = {REPLICA_UNSENT}",
                              why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -104,17 +109,19 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
 /* Brings one flagged unit up to date (store.h: oz_store_transition). */
 static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, size_t whylen)
 {
-    sqlite3_stmt *st =
-        oz_store_stmt(s,
-                      "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
-                      " coalesce(sum(r.outcome != 4), 0), coalesce(sum(r.outcome = 2), 0),"
-                      " coalesce(sum(r.state < 2), 0),"
-                      " coalesce(sum(r.outcome = 1 AND r.validate_state != 2), 0),"
-                      " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = 2"
-                      "   ORDER BY received DESC, id DESC LIMIT 1), u.file_bad IS NOT NULL"
-                      " FROM units u JOIN datasets d ON d.id = u.dataset_id"
-                      " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
-                      why, whylen);
+    sqlite3_stmt *st = oz_store_stmt(
+        s,
+        "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
+        " coalesce(sum(r.outcome != {OUTCOME_DIDNT_NEED}), 0),"
+        " coalesce(sum(r.outcome = {OUTCOME_CLIENT_ERROR}), 0),"
+        " coalesce(sum(r.state < {REPLICA_OVER}), 0),"
+        " coalesce(sum(r.outcome = {OUTCOME_SUCCESS} AND r.validate_state != {VALIDATE_INVALID}), "
+        "0),"
+        " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = {OUTCOME_CLIENT_ERROR}"
+        "   ORDER BY received DESC, id DESC LIMIT 1), u.file_bad IS NOT NULL"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
+        why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -136,7 +143,7 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     bool file_bad = sqlite3_column_int(st, 9) != 0;
     sqlite3_reset(st);
     int rc = OZ_SCHED_OK;
-    /* A unit whose file is bad waits for the operator (store_files.c):
+    /* A unit whose file is bad waits for the operator (sqlite_files.c):
      * neither replicas nor an end; clearing the mark flags it again. */
     if (state == OZ_UNIT_ACTIVE && !file_bad) {
         oz_transition tr;
@@ -226,7 +233,8 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
-        " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file"
+        " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file,"
+        " u.target, d.target_nresults"
         " FROM units u JOIN datasets d ON d.id = u.dataset_id"
         " LEFT JOIN canaries c ON c.unit_id = u.id WHERE u.id = ?",
         why, whylen);
@@ -248,8 +256,9 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     v->center_hz = sqlite3_column_double(st, 8);
     v->adaptive = sqlite3_column_int(st, 9) != 0;
     v->file = strdup(oz_store_col_text(st, 10));
-    if (v->single == 1) /* out alone: validated alone once its checks pass */
-        v->min_quorum = 1;
+    v->target = sqlite3_column_int64(st, 11);
+    v->target_nresults = sqlite3_column_int64(st, 12);
+    v->min_quorum = oz_validate_quorum(v->min_quorum, v->single);
     bool canary = sqlite3_column_type(st, 7) != SQLITE_NULL;
     v->canary_json = canary ? strdup(oz_store_col_text(st, 7)) : NULL;
     sqlite3_reset(st);
@@ -260,7 +269,8 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     if (!(st = oz_store_stmt(
               s,
               "SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
-              " AND outcome = 1 AND validate_state != 2 ORDER BY id",
+              " AND outcome = {OUTCOME_SUCCESS} AND validate_state != {VALIDATE_INVALID}"
+              " ORDER BY id",
               why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, unit);
@@ -286,10 +296,9 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
     sqlite3_reset(st);
     if (rc != OZ_SCHED_OK)
         return rc;
-    if (state == OZ_UNIT_VALIDATED)
-        *ready = fresh > 0;
-    else
-        *ready = fresh > 0 && v->nreplicas >= (size_t)v->min_quorum;
+    /* something new to judge, and validate.c's rule says it is time */
+    *ready = fresh > 0 &&
+             oz_validate_due(state == OZ_UNIT_VALIDATED, (int64_t)v->nreplicas, v->min_quorum);
     return OZ_SCHED_OK;
 }
 
@@ -503,10 +512,11 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
                                     whylen)) != OZ_SCHED_OK)
         goto fail;
     if (canonical && !v->canonical) {
-        if (!(st = oz_store_stmt(s,
-                                 "UPDATE units SET state = 1, canonical = ?2, finished = ?3,"
-                                 " need_transition = 0 WHERE id = ?1 AND state = 0",
-                                 why, whylen)))
+        if (!(st = oz_store_stmt(
+                  s,
+                  "UPDATE units SET state = {UNIT_VALIDATED}, canonical = ?2, finished = ?3,"
+                  " need_transition = 0 WHERE id = ?1 AND state = {UNIT_ACTIVE}",
+                  why, whylen)))
             goto dberr;
         sqlite3_bind_int64(st, 1, v->unit_rowid);
         sqlite3_bind_int64(st, 2, canonical);
@@ -514,33 +524,34 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?"
-                                 " AND state = 0",
+                                 "UPDATE replicas SET state = {REPLICA_OVER},"
+                                 " outcome = {OUTCOME_DIDNT_NEED} WHERE unit_id = ?"
+                                 " AND state = {REPLICA_UNSENT}",
                                  why, whylen)))
             goto dberr;
         sqlite3_bind_int64(st, 1, v->unit_rowid);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     } else if (!canonical) {
-        /* No consensus: one more result than there are now (BOINC).  A
-         * unit out alone whose result failed its checks is replicated for
-         * good (trust.h): the dataset's number of replicas at least. */
+        /* No consensus: what the unit asks for is validate.c's rule */
+        int64_t target;
+        int single;
+        oz_validate_retry(v, v->nreplicas, &target, &single);
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE units SET target = max(target, ?2, iif(single = 1,"
-                                 " (SELECT target_nresults FROM datasets d"
-                                 " WHERE d.id = units.dataset_id), 0)),"
-                                 " single = iif(single = 1, 2, single), need_transition = 1"
-                                 " WHERE id = ?1 AND state = 0",
+                                 "UPDATE units SET target = max(target, ?2), single = ?3,"
+                                 " need_transition = 1 WHERE id = ?1 AND state = {UNIT_ACTIVE}",
                                  why, whylen)))
             goto dberr;
         sqlite3_bind_int64(st, 1, v->unit_rowid);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)v->nreplicas + 1);
+        sqlite3_bind_int64(st, 2, target);
+        sqlite3_bind_int(st, 3, single);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }
     if (!(st = oz_store_stmt(s,
                              "UPDATE units SET need_validate = EXISTS(SELECT 1 FROM replicas"
-                             " WHERE unit_id = ?1 AND outcome = 1 AND validate_state = 0)"
+                             " WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS} AND "
+                             "validate_state = {VALIDATE_INIT})"
                              " WHERE id = ?1",
                              why, whylen)))
         goto dberr;
@@ -615,7 +626,8 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         " d.config, d.sample_rate, d.center_hz, d.sky, u.nsamples FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
         " JOIN replicas r ON r.id = u.canonical LEFT JOIN canaries c ON c.unit_id = u.id"
-        " WHERE u.state = 1 AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT ?",
+        " WHERE u.state = {UNIT_VALIDATED} AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT "
+        "?",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;

@@ -1,5 +1,5 @@
 /*
- * store_lifecycle.c - the store's side of the data lifecycle (lifecycle.h):
+ * sqlite_lifecycle.c - the store's side of the data lifecycle (lifecycle.h):
  * which datasets are done with their unit files, which finished units'
  * result texts are old enough to leave the live database, and the durable
  * marks of both (migration 13: datasets.files_gone, units.purged).
@@ -15,7 +15,7 @@
  * outcomes, credit, the result's SHA-256, the canonical signals - and
  * drops only the result text.
  */
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, char *why,
                            size_t whylen)
@@ -25,9 +25,10 @@ int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, cha
         s,
         "SELECT d.id FROM datasets d WHERE d.ready = 1 AND d.files_gone IS NULL"
         " AND d.n_validated + d.n_error >= d.nunits AND NOT EXISTS (SELECT 1 FROM units u"
-        " INDEXED BY units_assimilate WHERE u.state = 1 AND u.assimilated = 0"
+        " INDEXED BY units_assimilate WHERE u.state = {UNIT_VALIDATED} AND u.assimilated = 0"
         " AND u.dataset_id = d.id) AND NOT EXISTS (SELECT 1 FROM units u"
-        " JOIN replicas r ON r.unit_id = u.id WHERE u.dataset_id = d.id AND r.state < 2)"
+        " JOIN replicas r ON r.unit_id = u.id WHERE u.dataset_id = d.id AND r.state < "
+        "{REPLICA_OVER})"
         " ORDER BY d.id LIMIT ?",
         why, whylen);
     if (!st)
@@ -75,8 +76,10 @@ int oz_store_purge_next(oz_store *s, int64_t cutoff, int64_t after_finished, int
         " FROM units u INDEXED BY units_purge JOIN datasets d ON d.id = u.dataset_id"
         " WHERE u.finished IS NOT NULL AND u.purged IS NULL AND u.finished <= ?1"
         " AND (u.finished, u.id) > (?2, ?3)"
-        " AND (u.state = 2 OR (u.state = 1 AND u.assimilated = 1)) AND u.need_validate = 0"
-        " AND NOT EXISTS (SELECT 1 FROM replicas x WHERE x.unit_id = u.id AND x.state < 2)"
+        " AND (u.state = {UNIT_ERROR} OR (u.state = {UNIT_VALIDATED} AND u.assimilated = 1))"
+        " AND u.need_validate = 0"
+        " AND NOT EXISTS (SELECT 1 FROM replicas x WHERE x.unit_id = u.id AND x.state < "
+        "{REPLICA_OVER})"
         " ORDER BY u.finished, u.id LIMIT 1",
         why, whylen);
     if (!st)

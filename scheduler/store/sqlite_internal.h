@@ -1,5 +1,5 @@
 /*
- * store_internal.h - what the store_*.c files share and nothing else sees:
+ * sqlite_internal.h - what the store_*.c files share and nothing else sees:
  * the connection struct, its statement cache and the write-transaction
  * helpers that take the process-wide write lock.
  */
@@ -21,14 +21,14 @@ struct oz_db {
     /* Write transactions committed: counted under write_lock, read without. */
     atomic_uint_fast64_t commits;
     /* Group commit: one fsync of the WAL makes every commit before it
-     * durable, so threads waiting for durability share it (store.c). */
+     * durable, so threads waiting for durability share it (sqlite.c). */
     pthread_mutex_t sync_lock;
     uint64_t synced;               /* commits known durable (under sync_lock) */
     int wal_fd;                    /* the -wal file, opened on first need (under sync_lock) */
-    atomic_bool manual_checkpoint; /* oz_db_checkpoint_manually was called */
+    atomic_bool manual_checkpoint; /* oz_db_compact_deferred was called */
     atomic_bool disk_full;         /* a write failed for want of space (store.h) */
     oz_log_level log_level;        /* for the disk's changes of state; set before threads */
-    /* The writer thread (oz_db_writer_start): transactions submitted with
+    /* The writer thread (oz_db_batching_start): transactions submitted with
      * oz_store_write queue here and run in batches on its connection. */
     pthread_mutex_t q_lock;
     pthread_cond_t q_work; /* the writer waits for submissions */
@@ -55,7 +55,7 @@ struct oz_db {
     } cfg_cache[8];
 };
 
-/* The host-key cache (store_accounts.c); NULL-safe, lookups fall back to
+/* The host-key cache (sqlite_accounts.c); NULL-safe, lookups fall back to
  * the database when it could not be made. */
 struct oz_auth_cache *oz_auth_cache_new(void);
 void oz_auth_cache_free(struct oz_auth_cache *c);
@@ -163,12 +163,12 @@ int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
 /* Runs literal SQL (BEGIN, COMMIT...) on the store's connection. */
 int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen);
 /* fsyncs the WAL unless commit number `seq` is durable already (group
- * commit, store.c). */
+ * commit, sqlite.c). */
 int oz_db_wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen);
 /* How long a connection waits for another process's write lock. */
 #define OZ_STORE_BUSY_MS 10000
 
-/* ---- a host's dispatch, one body of its visit (store_dispatch.c) ---- */
+/* ---- a host's dispatch, one body of its visit (sqlite_dispatch.c) ---- */
 
 /* What the dispatch of a visit is asked (store.h: oz_store_visit_new,
  * oz_store_visit_held) and where it answers. */
@@ -192,11 +192,11 @@ int oz_store_id_cmp(const void *a, const void *b);
 
 /* A replica IN_PROGRESS on host past its deadline (or lost to it) becomes
  * OVER / NO_REPLY: the host's in-progress count lowered, its unit flagged
- * for the transitioner (store_jobs.c). */
+ * for the transitioner (sqlite_jobs.c). */
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen);
 
-/* ---- adaptive replication's side of a verdict (store_checks.c) ---- */
+/* ---- adaptive replication's side of a verdict (sqlite_checks.c) ---- */
 
 /* A verdict on one of host's results moves its trust (trust.h). */
 int oz_store_trust_write(oz_store *s, int64_t host, bool valid, char *why, size_t whylen);
@@ -207,7 +207,7 @@ int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, ch
 int oz_store_canary_count(oz_store *s, int64_t unit, int found, int missed, char *why,
                           size_t whylen);
 
-/* ---- what the read-only views share (store_json.c) ---- */
+/* ---- what the read-only views share (sqlite_json.c) ---- */
 
 #define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */
 

@@ -1,7 +1,7 @@
 /*
- * store_dispatch.c - work going out: the store's side of a host's work
+ * sqlite_dispatch.c - work going out: the store's side of a host's work
  * request (store.h, oz_store_work_report and oz_store_visit_held), run as
- * one body of the host's visit in the writer (store_work.c has the visit).
+ * one body of the host's visit in the writer (sqlite_work.c has the visit).
  *
  * In one transaction it reads the host's counts (what it holds, has
  * returned and was sent today), sends again the replicas the host lost
@@ -10,7 +10,7 @@
  * (dispatch.c) when to stop, and records what it gave.  For a dataset
  * loaded with --adaptive it also decides, as a unit's first replica goes
  * out, whether the unit runs alone (adaptive_decide; trust.h).  The
- * invariants on hosts' and units' counts are store_work.c's.
+ * invariants on hosts' and units' counts are sqlite_work.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "dispatch.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* The sibling checks below name replicas_unit: a unit has a handful of
  * replicas, an account may have millions, and the planner cannot tell
@@ -36,7 +36,7 @@
 /* Fills a from the unit row `unit` (SELECT u.name, u.file, u.bytes,
  * u.sha256, u.flops, d.delay_bound, u.file_bad IS NOT NULL ... WHERE u.id
  * = ?) for replica_id of unit unit_rowid; *delay_bound is the dataset's,
- * *bad whether the unit's file is marked bad (store_files.c: then it is
+ * *bad whether the unit's file is marked bad (sqlite_files.c: then it is
  * not to be sent). */
 static int unit_assignment(oz_store *s, sqlite3_stmt *unit, int64_t replica_id, int64_t unit_rowid,
                            oz_assignment *a, int64_t *delay_bound, bool *bad, char *why,
@@ -81,11 +81,12 @@ static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
                        oz_dispatch_host *dh, size_t *again, char *why, size_t whylen)
 {
     *again = 0;
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT id, unit_id, deadline FROM replicas"
-                                     " INDEXED BY replicas_host_running"
-                                     " WHERE host_id = ? AND state = 1 ORDER BY id",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT id, unit_id, deadline FROM replicas"
+                      " INDEXED BY replicas_host_running"
+                      " WHERE host_id = ? AND state = {REPLICA_IN_PROGRESS} ORDER BY id",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     int64_t lost[LOST_MAX][3];
@@ -152,8 +153,9 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT d.adaptive, u.single, (SELECT count(*) FROM replicas x INDEXED BY replicas_unit"
-        " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = 1 OR (x.outcome = 1"
-        " AND x.validate_state != 2))) FROM units u JOIN datasets d ON d.id = u.dataset_id"
+        " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = {REPLICA_IN_PROGRESS}"
+        " OR (x.outcome = {OUTCOME_SUCCESS} AND x.validate_state != {VALIDATE_INVALID})))"
+        " FROM units u JOIN datasets d ON d.id = u.dataset_id"
         " WHERE u.id = ?1",
         why, whylen);
     if (!st)
@@ -169,20 +171,20 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
     int single = sqlite3_column_int(st, 1);
     int64_t others = sqlite3_column_int64(st, 2);
     sqlite3_reset(st);
-    if (!adaptive || single == 2 || others > 0)
-        return OZ_SCHED_OK;
     double u = (double)randombytes_uniform(1u << 30) / (double)(1u << 30);
-    if (oz_trust_alone(p, consecutive_valid, u)) {
+    oz_trust_first what = oz_trust_first_replica(p, adaptive, single, others, consecutive_valid, u);
+    if (what == OZ_TRUST_FIRST_ALONE) {
         int rc = exec_unit_replica(s, "UPDATE units SET single = 1, target = 1 WHERE id = ?1", unit,
                                    replica, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
         return exec_unit_replica(s,
-                                 "UPDATE replicas SET state = 2, outcome = 4 WHERE unit_id = ?1"
-                                 " AND state = 0 AND id != ?2",
+                                 "UPDATE replicas SET state = {REPLICA_OVER},"
+                                 " outcome = {OUTCOME_DIDNT_NEED} WHERE unit_id = ?1"
+                                 " AND state = {REPLICA_UNSENT} AND id != ?2",
                                  unit, replica, why, whylen);
     }
-    if (single != 1)
+    if (what != OZ_TRUST_FIRST_REPLICATE)
         return OZ_SCHED_OK;
     return exec_unit_replica(s,
                              "UPDATE units SET single = 0, need_transition = 1,"
@@ -251,18 +253,18 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     for (size_t k = 0; k < again; k++)
         oz_dispatch_cover(&d, out[k].flops);
     if (oz_dispatch_wants_more(&d)) {
-        sqlite3_stmt *cand =
-            oz_store_stmt(s,
-                          "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = 0 AND r.id > ?3"
-                          " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
-                          " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
-                          " ORDER BY r.id LIMIT ?2",
-                          why, whylen);
-        sqlite3_stmt *upd =
-            oz_store_stmt(s,
-                          "UPDATE replicas SET state = 1, host_id = ?, account_id = ?,"
-                          " sent = ?, deadline = ? WHERE id = ?",
-                          why, whylen);
+        sqlite3_stmt *cand = oz_store_stmt(
+            s,
+            "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = {REPLICA_UNSENT} AND r.id > ?3"
+            " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
+            " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
+            " ORDER BY r.id LIMIT ?2",
+            why, whylen);
+        sqlite3_stmt *upd = oz_store_stmt(
+            s,
+            "UPDATE replicas SET state = {REPLICA_IN_PROGRESS}, host_id = ?, account_id = ?,"
+            " sent = ?, deadline = ? WHERE id = ?",
+            why, whylen);
         sqlite3_stmt *running = oz_store_stmt(
             s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
         if (!cand || !upd || !running)

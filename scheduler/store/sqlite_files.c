@@ -1,5 +1,5 @@
 /*
- * store_files.c - what the store knows of the unit files on the server's
+ * sqlite_files.c - what the store knows of the unit files on the server's
  * disk (store.h, "unit files"): each unit's file name and SHA-256, recorded
  * by its load, and the mark of a file found not to match them (issue 21,
  * hole 8).
@@ -7,8 +7,8 @@
  * A unit whose file is marked bad (units.file_bad: the reason, with
  * file_bad_time) is withdrawn until the operator puts the file right: the
  * mark deletes its unsent replicas in the same transaction, dispatch sends
- * none of its replicas (store_dispatch.c, which also keeps a lost one from
- * being sent again), and the transitioner leaves it alone (store_jobs.c),
+ * none of its replicas (sqlite_dispatch.c, which also keeps a lost one from
+ * being sent again), and the transitioner leaves it alone (sqlite_jobs.c),
  * so it neither burns its error budget nor ends in error.  Clearing the
  * mark flags the unit for the transitioner, which makes its replicas
  * again.  Checking a file (hashing it) is unit_check.c's, outside any
@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* Fills f from columns col.. : unit id, name, dataset name, file, sha256,
  * file_bad IS NOT NULL. */
@@ -42,12 +42,13 @@ static void unit_file_row(sqlite3_stmt *st, int col, oz_unit_file *f)
 int oz_store_replica_unit_file(oz_store *s, int64_t replica_id, int64_t host_id, oz_unit_file *out,
                                char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT " UNIT_FILE_COLS " FROM replicas r"
-                                     " JOIN units u ON u.id = r.unit_id"
-                                     " JOIN datasets d ON d.id = u.dataset_id"
-                                     " WHERE r.id = ? AND r.host_id = ? AND r.state = 1",
-                                     why, whylen);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT " UNIT_FILE_COLS " FROM replicas r"
+                      " JOIN units u ON u.id = r.unit_id"
+                      " JOIN datasets d ON d.id = u.dataset_id"
+                      " WHERE r.id = ? AND r.host_id = ? AND r.state = {REPLICA_IN_PROGRESS}",
+                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, replica_id);
@@ -95,8 +96,9 @@ static int mark_body(oz_store *s, void *arg, char *why, size_t whylen)
     /* Unsent replicas hold nothing of anyone's (no host, no result): gone,
      * so that dispatch never walks past them; the transitioner makes them
      * again once the file is good. */
-    if (!(st = oz_store_stmt(s, "DELETE FROM replicas WHERE unit_id = ? AND state = 0", why,
-                             whylen)))
+    if (!(st = oz_store_stmt(s,
+                             "DELETE FROM replicas WHERE unit_id = ? AND state = {REPLICA_UNSENT}",
+                             why, whylen)))
         return OZ_SCHED_EDB;
     sqlite3_bind_int64(st, 1, A->unit);
     return oz_store_exec_stmt(s, st, why, whylen);

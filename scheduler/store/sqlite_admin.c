@@ -1,5 +1,5 @@
 /*
- * store_admin.c - the operator's commands on the store (ozma-server dataset
+ * sqlite_admin.c - the operator's commands on the store (ozma-server dataset
  * cancel, host ban; dataset delete is oz_store_dataset_remove): each one
  * durable write transaction that leaves every counter as the jobs expect it.
  *
@@ -9,9 +9,9 @@
  * their error limits.  The host's in-progress count (its cap) and the
  * units' running counts (the datasets' progress classes follow by trigger)
  * are adjusted in the same transaction, since no trigger keeps them
- * (store.c, migration 5).
+ * (sqlite.c, migration 5).
  */
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 typedef struct cancel_args {
     const char *name, *reason;
@@ -55,24 +55,28 @@ static int cancel_body(oz_store *s, void *arg, char *why, size_t whylen)
     if ((rc = run(s,
                   "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
                   " FROM replicas r JOIN units u ON u.id = r.unit_id WHERE r.host_id = hosts.id"
-                  " AND r.state = 1 AND u.dataset_id = ?1 AND u.state = 0), 0)"
+                  " AND r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1"
+                  " AND u.state = {UNIT_ACTIVE}), 0)"
                   " WHERE id IN (SELECT r.host_id FROM replicas r JOIN units u"
-                  " ON u.id = r.unit_id WHERE r.state = 1 AND u.dataset_id = ?1 AND u.state = 0)",
+                  " ON u.id = r.unit_id WHERE r.state = {REPLICA_IN_PROGRESS}"
+                  " AND u.dataset_id = ?1 AND u.state = {UNIT_ACTIVE})",
                   id, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK ||
         (rc = run(s,
-                  "UPDATE replicas SET state = 2, outcome = 4, error = ?2, received = ?3"
-                  " WHERE state = 1 AND unit_id IN"
-                  " (SELECT id FROM units WHERE dataset_id = ?1 AND state = 0)",
+                  "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_DIDNT_NEED}, "
+                  "error = ?2, received = ?3"
+                  " WHERE state = {REPLICA_IN_PROGRESS} AND unit_id IN"
+                  " (SELECT id FROM units WHERE dataset_id = ?1 AND state = {UNIT_ACTIVE})",
                   id, A->reason, A->now, &A->recalled, why, whylen)) != OZ_SCHED_OK ||
         (rc = run(s,
-                  "DELETE FROM replicas WHERE state = 0 AND unit_id IN"
-                  " (SELECT id FROM units WHERE dataset_id = ?1 AND state = 0)",
+                  "DELETE FROM replicas WHERE state = {REPLICA_UNSENT} AND unit_id IN"
+                  " (SELECT id FROM units WHERE dataset_id = ?1 AND state = {UNIT_ACTIVE})",
                   id, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK)
         return rc;
-    return run(s,
-               "UPDATE units SET state = 2, error = ?2, finished = ?3, n_running = 0,"
-               " need_transition = 0, need_validate = 0 WHERE dataset_id = ?1 AND state = 0",
-               id, A->reason, A->now, &A->units, why, whylen);
+    return run(
+        s,
+        "UPDATE units SET state = {UNIT_ERROR}, error = ?2, finished = ?3, n_running = 0,"
+        " need_transition = 0, need_validate = 0 WHERE dataset_id = ?1 AND state = {UNIT_ACTIVE}",
+        id, A->reason, A->now, &A->units, why, whylen);
 }
 
 int oz_store_dataset_cancel(oz_store *s, const char *name, const char *reason, int64_t now,
@@ -104,30 +108,34 @@ static int ban_body(oz_store *s, void *arg, char *why, size_t whylen)
     if (n == 0)
         return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no host %lld", (long long)A->host);
     /* its replicas in progress: over, and their units reissue them */
-    if ((rc = run(s,
-                  "UPDATE units SET need_transition = 1, n_running = n_running - (SELECT count(*)"
-                  " FROM replicas r WHERE r.unit_id = units.id AND r.host_id = ?1"
-                  " AND r.state = 1) WHERE id IN"
-                  " (SELECT unit_id FROM replicas WHERE host_id = ?1 AND state = 1)",
-                  A->host, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK ||
+    if ((rc = run(
+             s,
+             "UPDATE units SET need_transition = 1, n_running = n_running - (SELECT count(*)"
+             " FROM replicas r WHERE r.unit_id = units.id AND r.host_id = ?1"
+             " AND r.state = {REPLICA_IN_PROGRESS}) WHERE id IN"
+             " (SELECT unit_id FROM replicas WHERE host_id = ?1 AND state = {REPLICA_IN_PROGRESS})",
+             A->host, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK ||
         (rc = run(s,
-                  "UPDATE replicas SET state = 2, outcome = 4, error = ?2, received = ?3"
-                  " WHERE host_id = ?1 AND state = 1",
+                  "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_DIDNT_NEED}, "
+                  "error = ?2, received = ?3"
+                  " WHERE host_id = ?1 AND state = {REPLICA_IN_PROGRESS}",
                   A->host, A->reason, A->now, &A->recalled, why, whylen)) != OZ_SCHED_OK)
         return rc;
     /* its results on units still open: no longer successes, so they count
      * for no quorum and the transitioner asks others instead */
-    if ((rc = run(s,
-                  "UPDATE units SET need_transition = 1, n_success = n_success - (SELECT count(*)"
-                  " FROM replicas r WHERE r.unit_id = units.id AND r.host_id = ?1"
-                  " AND r.outcome = 1) WHERE state = 0 AND id IN"
-                  " (SELECT unit_id FROM replicas WHERE host_id = ?1 AND outcome = 1)",
-                  A->host, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK)
+    if ((rc = run(
+             s,
+             "UPDATE units SET need_transition = 1, n_success = n_success - (SELECT count(*)"
+             " FROM replicas r WHERE r.unit_id = units.id AND r.host_id = ?1"
+             " AND r.outcome = {OUTCOME_SUCCESS}) WHERE state = {UNIT_ACTIVE} AND id IN"
+             " (SELECT unit_id FROM replicas WHERE host_id = ?1 AND outcome = {OUTCOME_SUCCESS})",
+             A->host, NULL, 0, NULL, why, whylen)) != OZ_SCHED_OK)
         return rc;
     return run(s,
-               "UPDATE replicas SET outcome = 4, validate_state = 2, error = ?2"
-               " WHERE host_id = ?1 AND outcome = 1 AND unit_id IN"
-               " (SELECT id FROM units WHERE state = 0)",
+               "UPDATE replicas SET outcome = {OUTCOME_DIDNT_NEED},"
+               " validate_state = {VALIDATE_INVALID}, error = ?2"
+               " WHERE host_id = ?1 AND outcome = {OUTCOME_SUCCESS} AND unit_id IN"
+               " (SELECT id FROM units WHERE state = {UNIT_ACTIVE})",
                A->host, A->reason, 0, &A->ignored, why, whylen);
 }
 

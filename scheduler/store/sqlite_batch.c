@@ -1,14 +1,14 @@
 /*
- * store_writer.c - the database's writer thread (store.h: oz_db_writer_start,
+ * sqlite_batch.c - the database's writer thread (store.h: oz_db_batching_start,
  * oz_store_write*): the jobs' and the requests' write transactions go to one
  * thread with its own connection, which runs them in batches (one commit for
  * many), restarts the WAL once it is long, and hands durable submissions to
  * a syncer thread that fsyncs the WAL once for all that wait.  Without the
  * writer running, oz_store_write runs a transaction on the caller's own
- * connection.  store.c has the connections, transactions and the disk's
+ * connection.  sqlite.c has the connections, transactions and the disk's
  * state this builds on.
  */
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -235,7 +235,7 @@ static void *syncer_main(void *arg)
     return NULL;
 }
 
-int oz_db_writer_start(oz_db *db, char *why, size_t whylen)
+int oz_db_batching_start(oz_db *db, char *why, size_t whylen)
 {
     pthread_mutex_lock(&db->q_lock);
     int rc = OZ_SCHED_OK;
@@ -259,7 +259,7 @@ int oz_db_writer_start(oz_db *db, char *why, size_t whylen)
     return rc;
 }
 
-void oz_db_writer_stop(oz_db *db)
+void oz_db_batching_stop(oz_db *db)
 {
     pthread_mutex_lock(&db->q_lock);
     bool on = db->writer_on;

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 static json_t *unit_row(sqlite3_stmt *st, int64_t now)
 {

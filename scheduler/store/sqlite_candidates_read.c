@@ -1,5 +1,5 @@
 /*
- * store_candidates_read.c - candidates as the API shows them (store.h:
+ * sqlite_candidates_read.c - candidates as the API shows them (store.h:
  * oz_store_candidates_json, oz_store_candidate_json; API.md).
  *
  * The list is ranked: unflagged candidates first, then by score, then by id
@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* The columns of C, from candidates c joined with datasets d. */
 #define CAND_COLS                                                                                  \
-    "c.id, c.key, c.type, c.score, c.rfi, c.freq_hz, c.freq_bary_hz, c.chirp_hz_s, c.ra_deg,"     \
-    " c.dec_deg, c.pixel, c.observations, c.detections, c.power, c.time_s, c.time_ns, d.name,"    \
+    "c.id, c.key, c.type, c.score, c.rfi, c.freq_hz, c.freq_bary_hz, c.chirp_hz_s, c.ra_deg,"      \
+    " c.dec_deg, c.pixel, c.observations, c.detections, c.power, c.time_s, c.time_ns, d.name,"     \
     " c.best_score, c.rfi_pixels"
 
 static json_t *cand_row(sqlite3_stmt *st, int64_t now)
@@ -25,19 +25,18 @@ static json_t *cand_row(sqlite3_stmt *st, int64_t now)
         if (oz_wu_time_format(sqlite3_column_int64(st, 15), 6, buf, sizeof buf) == OZ_WU_OK)
             utc = json_string(buf);
     }
-    return json_pack("{sI ss ss sf so sf so sf so so so sI sI sf sf so ss sf sI}", "id",
-                     (json_int_t)sqlite3_column_int64(st, 0), "key", oz_store_col_text(st, 1),
-                     "type", oz_store_col_text(st, 2), "score", sqlite3_column_double(st, 3),
-                     "rfi", oz_store_col_json(st, 4), "freq_hz", sqlite3_column_double(st, 5),
-                     "freq_bary_hz", oz_store_col_json(st, 6), "chirp_hz_s",
-                     sqlite3_column_double(st, 7), "ra_deg", oz_store_col_json(st, 8), "dec_deg",
-                     oz_store_col_json(st, 9), "pixel", oz_store_col_json(st, 10), "observations",
-                     (json_int_t)sqlite3_column_int64(st, 11), "detections",
-                     (json_int_t)sqlite3_column_int64(st, 12), "power",
-                     sqlite3_column_double(st, 13), "time_s", sqlite3_column_double(st, 14),
-                     "time_utc", utc, "dataset", oz_store_col_text(st, 16), "best_score",
-                     sqlite3_column_double(st, 17), "rfi_pixels",
-                     (json_int_t)sqlite3_column_int64(st, 18));
+    return json_pack(
+        "{sI ss ss sf so sf so sf so so so sI sI sf sf so ss sf sI}", "id",
+        (json_int_t)sqlite3_column_int64(st, 0), "key", oz_store_col_text(st, 1), "type",
+        oz_store_col_text(st, 2), "score", sqlite3_column_double(st, 3), "rfi",
+        oz_store_col_json(st, 4), "freq_hz", sqlite3_column_double(st, 5), "freq_bary_hz",
+        oz_store_col_json(st, 6), "chirp_hz_s", sqlite3_column_double(st, 7), "ra_deg",
+        oz_store_col_json(st, 8), "dec_deg", oz_store_col_json(st, 9), "pixel",
+        oz_store_col_json(st, 10), "observations", (json_int_t)sqlite3_column_int64(st, 11),
+        "detections", (json_int_t)sqlite3_column_int64(st, 12), "power",
+        sqlite3_column_double(st, 13), "time_s", sqlite3_column_double(st, 14), "time_utc", utc,
+        "dataset", oz_store_col_text(st, 16), "best_score", sqlite3_column_double(st, 17),
+        "rfi_pixels", (json_int_t)sqlite3_column_int64(st, 18));
 }
 
 int oz_store_candidates_json(oz_store *s, const oz_cand_query *q, json_t **out)
@@ -47,15 +46,15 @@ int oz_store_candidates_json(oz_store *s, const oz_cand_query *q, json_t **out)
     long long after = oz_store_cursor_parse(q->after);
     if (after < 0)
         return OZ_SCHED_EINVAL;
-    sqlite3_stmt *st = oz_store_stmt(
-        s,
-        "SELECT " CAND_COLS " FROM candidates c INDEXED BY candidates_rank"
-        " JOIN datasets d ON d.id = c.dataset_id"
-        " WHERE (?1 < 0 OR (c.rfi IS NOT NULL) = ?1) AND (?2 < 0 OR c.pixel = ?2)"
-        " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM signals g JOIN datasets e"
-        "  ON e.id = g.dataset_id WHERE g.candidate_id = c.id AND e.name = ?3))"
-        " ORDER BY (c.rfi IS NOT NULL), c.score DESC, c.id LIMIT ?4 OFFSET ?5",
-        NULL, 0);
+    sqlite3_stmt *st =
+        oz_store_stmt(s,
+                      "SELECT " CAND_COLS " FROM candidates c INDEXED BY candidates_rank"
+                      " JOIN datasets d ON d.id = c.dataset_id"
+                      " WHERE (?1 < 0 OR (c.rfi IS NOT NULL) = ?1) AND (?2 < 0 OR c.pixel = ?2)"
+                      " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM signals g JOIN datasets e"
+                      "  ON e.id = g.dataset_id WHERE g.candidate_id = c.id AND e.name = ?3))"
+                      " ORDER BY (c.rfi IS NOT NULL), c.score DESC, c.id LIMIT ?4 OFFSET ?5",
+                      NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
     sqlite3_bind_int(st, 1, q->rfi);
@@ -109,10 +108,9 @@ static int observations(oz_store *s, int64_t id, json_t **arr)
             if (oz_wu_time_format(sqlite3_column_int64(st, 2), 3, buf, sizeof buf) == OZ_WU_OK)
                 utc = json_string(buf);
         }
-        if (json_array_append_new(a, json_pack("{ss sI so}", "dataset", oz_store_col_text(st, 0),
-                                               "detections",
-                                               (json_int_t)sqlite3_column_int64(st, 1),
-                                               "time_utc", utc)) != 0) {
+        if (json_array_append_new(
+                a, json_pack("{ss sI so}", "dataset", oz_store_col_text(st, 0), "detections",
+                             (json_int_t)sqlite3_column_int64(st, 1), "time_utc", utc)) != 0) {
             json_decref(a);
             a = NULL;
         }

@@ -1,7 +1,8 @@
 /*
- * store.c - the database file: schema, migrations, connections, the
- * statement cache and write transactions (store.h explains the model); the
- * writer thread that batches them is store_writer.c.
+ * sqlite.c - the SQLite backend of the store (store.h): the database file,
+ * schema, migrations, connections, the statement cache and write
+ * transactions; the writer thread that batches them (store.h's batching) is
+ * sqlite_batch.c, and its checkpoints are what store.h calls compaction.
  *
  * The schema is versioned in PRAGMA user_version.  Version 1 is created in
  * one transaction by oz_db_create; later versions add a migration step to
@@ -29,11 +30,15 @@
  * make each job's "what needs doing" query a short index walk, and triggers
  * (migration 4) keep each dataset's units counted by progress class, so the
  * public progress views cost a row per dataset, not a walk over every unit.
+ * The SQL names those states by their enums, `{REPLICA_UNSENT}`, never by
+ * digits: oz_store_stmt and the schema's runner put the values in before
+ * SQLite sees the text (sql_states.h, which also says why not bound
+ * parameters: the partial indexes must match the text).
  * A write that fails for want of space is OZ_SCHED_ENOSPC, and the
  * database keeps whether the disk is full (store.h), logging each change
  * of that state once: the failures themselves repeat every tick.
  */
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +52,7 @@
 
 #include "credit.h"
 #include "name.h"
-
+#include "sql_states.h"
 
 static const char schema_v1[] =
     "CREATE TABLE teams("
@@ -85,24 +90,26 @@ static const char schema_v1[] =
     "  name TEXT NOT NULL UNIQUE, file TEXT NOT NULL, bytes INTEGER NOT NULL,"
     "  sha256 BLOB NOT NULL, flops INTEGER NOT NULL, idx INTEGER NOT NULL,"
     "  start_s REAL NOT NULL, nsamples INTEGER NOT NULL, target INTEGER NOT NULL,"
-    "  state INTEGER NOT NULL DEFAULT 0, error TEXT, canonical INTEGER,"
+    "  state INTEGER NOT NULL DEFAULT {UNIT_ACTIVE}, error TEXT, canonical INTEGER,"
     "  need_transition INTEGER NOT NULL DEFAULT 0, need_validate INTEGER NOT NULL DEFAULT 0,"
     "  assimilated INTEGER NOT NULL DEFAULT 0, finished INTEGER);"
     "CREATE INDEX units_dataset ON units(dataset_id, idx);"
     "CREATE INDEX units_state ON units(state);"
     "CREATE INDEX units_transition ON units(id) WHERE need_transition = 1;"
     "CREATE INDEX units_validate ON units(id) WHERE need_validate = 1;"
-    "CREATE INDEX units_assimilate ON units(id) WHERE state = 1 AND assimilated = 0;"
+    "CREATE INDEX units_assimilate ON units(id) WHERE state = {UNIT_VALIDATED} AND assimilated = 0;"
     "CREATE TABLE replicas("
     "  id INTEGER PRIMARY KEY,"
     "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
-    "  state INTEGER NOT NULL DEFAULT 0, outcome INTEGER NOT NULL DEFAULT 0,"
-    "  validate_state INTEGER NOT NULL DEFAULT 0, host_id INTEGER REFERENCES hosts(id),"
+    "  state INTEGER NOT NULL DEFAULT {REPLICA_UNSENT},"
+    " outcome INTEGER NOT NULL DEFAULT {OUTCOME_INIT},"
+    "  validate_state INTEGER NOT NULL DEFAULT {VALIDATE_INIT}, host_id INTEGER REFERENCES "
+    "hosts(id),"
     "  account_id INTEGER, sent INTEGER, deadline INTEGER, received INTEGER,"
     "  result TEXT, result_sha256 BLOB, error TEXT, credit REAL NOT NULL DEFAULT 0);"
     "CREATE INDEX replicas_unit ON replicas(unit_id);"
-    "CREATE INDEX replicas_unsent ON replicas(id) WHERE state = 0;"
-    "CREATE INDEX replicas_deadline ON replicas(deadline) WHERE state = 1;"
+    "CREATE INDEX replicas_unsent ON replicas(id) WHERE state = {REPLICA_UNSENT};"
+    "CREATE INDEX replicas_deadline ON replicas(deadline) WHERE state = {REPLICA_IN_PROGRESS};"
     "CREATE INDEX replicas_received ON replicas(received) WHERE received IS NOT NULL;"
     "CREATE TABLE signals("
     "  id INTEGER PRIMARY KEY,"
@@ -118,9 +125,11 @@ static const char schema_v1[] =
 /* SQL built from macros: laid out by hand. */
 /* clang-format off */
 /* A unit row's progress class (migration 4): 1 validated, 2 error,
- * 3 validating, 4 running, 5 unsent. */
+ * 3 validating, 4 running, 5 unsent (these are classes, numbered here and
+ * nowhere else; the states in them are the enums'). */
 #define UNIT_CLASS(u)                                                                          \
-    "(CASE WHEN " u ".state = 1 THEN 1 WHEN " u ".state = 2 THEN 2 WHEN " u ".n_success > 0"  \
+    "(CASE WHEN " u ".state = {UNIT_VALIDATED} THEN 1 WHEN " u ".state = {UNIT_ERROR} THEN 2" \
+    " WHEN " u ".n_success > 0"                                                                 \
     " THEN 3 WHEN " u ".n_running > 0 THEN 4 ELSE 5 END)"
 /* The dataset counters moved by a unit row leaving class `from` (an
  * expression: 0 for none) and entering class `to`. */
@@ -144,7 +153,7 @@ static const char *const migration_3[] = {
     /* the web pages' per-owner result lists and recent host errors */
     "CREATE INDEX replicas_host ON replicas(host_id, id) WHERE host_id IS NOT NULL;"
     "CREATE INDEX replicas_account ON replicas(account_id, id) WHERE account_id IS NOT NULL;"
-    "CREATE INDEX replicas_errors ON replicas(received) WHERE outcome = 2;",
+    "CREATE INDEX replicas_errors ON replicas(received) WHERE outcome = {OUTCOME_CLIENT_ERROR};",
     NULL};
 /* Each dataset's units by progress class, kept by triggers, so the
  * datasets page costs a row per dataset instead of a walk over every unit
@@ -161,25 +170,25 @@ static const char *const migration_4[] = {
     "ALTER TABLE datasets ADD COLUMN n_running INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE datasets ADD COLUMN n_unsent INTEGER NOT NULL DEFAULT 0;"
     "UPDATE units SET"
-    "  n_running = (SELECT count(*) FROM replicas r WHERE r.unit_id = units.id AND r.state = 1),"
-    "  n_success = (SELECT count(*) FROM replicas r WHERE r.unit_id = units.id AND r.outcome = 1)"
-    " WHERE id IN (SELECT unit_id FROM replicas WHERE state = 1 OR outcome = 1);"
+    "  n_running = (SELECT count(*) FROM replicas r WHERE r.unit_id = units.id AND r.state = {REPLICA_IN_PROGRESS}),"
+    "  n_success = (SELECT count(*) FROM replicas r WHERE r.unit_id = units.id AND r.outcome = {OUTCOME_SUCCESS})"
+    " WHERE id IN (SELECT unit_id FROM replicas WHERE state = {REPLICA_IN_PROGRESS} OR outcome = {OUTCOME_SUCCESS});"
     "UPDATE datasets SET (n_validated, n_error, n_validating, n_running, n_unsent) ="
     "  (SELECT coalesce(sum(c = 1), 0), coalesce(sum(c = 2), 0), coalesce(sum(c = 3), 0),"
     "          coalesce(sum(c = 4), 0), coalesce(sum(c = 5), 0)"
     "   FROM (SELECT " UNIT_CLASS("u") " AS c FROM units u WHERE u.dataset_id = datasets.id));",
     "CREATE TRIGGER replicas_count_insert AFTER INSERT ON replicas"
-    "  WHEN new.state = 1 OR new.outcome = 1 BEGIN"
-    "  UPDATE units SET n_running = n_running + (new.state = 1),"
-    "    n_success = n_success + (new.outcome = 1) WHERE id = new.unit_id; END;"
+    "  WHEN new.state = {REPLICA_IN_PROGRESS} OR new.outcome = {OUTCOME_SUCCESS} BEGIN"
+    "  UPDATE units SET n_running = n_running + (new.state = {REPLICA_IN_PROGRESS}),"
+    "    n_success = n_success + (new.outcome = {OUTCOME_SUCCESS}) WHERE id = new.unit_id; END;"
     "CREATE TRIGGER replicas_count_update AFTER UPDATE OF state, outcome ON replicas"
-    "  WHEN (old.state = 1) != (new.state = 1) OR (old.outcome = 1) != (new.outcome = 1) BEGIN"
-    "  UPDATE units SET n_running = n_running + (new.state = 1) - (old.state = 1),"
-    "    n_success = n_success + (new.outcome = 1) - (old.outcome = 1) WHERE id = new.unit_id; END;"
+    "  WHEN (old.state = {REPLICA_IN_PROGRESS}) != (new.state = {REPLICA_IN_PROGRESS}) OR (old.outcome = {OUTCOME_SUCCESS}) != (new.outcome = {OUTCOME_SUCCESS}) BEGIN"
+    "  UPDATE units SET n_running = n_running + (new.state = {REPLICA_IN_PROGRESS}) - (old.state = {REPLICA_IN_PROGRESS}),"
+    "    n_success = n_success + (new.outcome = {OUTCOME_SUCCESS}) - (old.outcome = {OUTCOME_SUCCESS}) WHERE id = new.unit_id; END;"
     "CREATE TRIGGER replicas_count_delete AFTER DELETE ON replicas"
-    "  WHEN old.state = 1 OR old.outcome = 1 BEGIN"
-    "  UPDATE units SET n_running = n_running - (old.state = 1),"
-    "    n_success = n_success - (old.outcome = 1) WHERE id = old.unit_id; END;",
+    "  WHEN old.state = {REPLICA_IN_PROGRESS} OR old.outcome = {OUTCOME_SUCCESS} BEGIN"
+    "  UPDATE units SET n_running = n_running - (old.state = {REPLICA_IN_PROGRESS}),"
+    "    n_success = n_success - (old.outcome = {OUTCOME_SUCCESS}) WHERE id = old.unit_id; END;",
     "CREATE TRIGGER units_count_insert AFTER INSERT ON units BEGIN"
     "  UPDATE datasets SET " CLASS_MOVES("0", UNIT_CLASS("new")) " WHERE id = new.dataset_id;"
     "  END;",
@@ -194,7 +203,7 @@ static const char *const migration_4[] = {
 /* clang-format on */
 /* A unit's running and successful replicas are counted by the statements
  * that move a replica in or out of those (dispatch, a result or error, a
- * timeout: store_dispatch.c, store_work.c, store_jobs.c), the last two in
+ * timeout: sqlite_dispatch.c, sqlite_work.c, sqlite_jobs.c), the last two in
  * the unit update each makes anyway: the trigger doing it cost a nested
  * update of the unit per dispatch and per result, a sixth of the writer's
  * time. */
@@ -218,13 +227,14 @@ static const char *const migration_7[] = {
     "ALTER TABLE hosts ADD COLUMN quota_day INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE hosts ADD COLUMN quota_sent INTEGER NOT NULL DEFAULT 0;"
     "UPDATE hosts SET returned = (SELECT count(*) FROM replicas r"
-    " WHERE r.host_id = hosts.id AND r.outcome = 1);",
+    " WHERE r.host_id = hosts.id AND r.outcome = {OUTCOME_SUCCESS});",
     NULL};
 /* A host's replicas in progress, for the work requests that list what the
  * host holds (issue 21, hole 3: those it does not list were lost and are
  * sent again), a walk of exactly those rows. */
-static const char *const migration_8[] = {
-    "CREATE INDEX replicas_host_running ON replicas(host_id, id) WHERE state = 1;", NULL};
+static const char *const migration_8[] = {"CREATE INDEX replicas_host_running ON replicas(host_id, "
+                                          "id) WHERE state = {REPLICA_IN_PROGRESS};",
+                                          NULL};
 /* A unit whose file on the server no longer matches its SHA-256 (issue 21,
  * hole 8): why and since when, NULL while it is good; few rows, so listed
  * through a partial index. */
@@ -235,10 +245,9 @@ static const char *const migration_9[] = {
     NULL};
 /* A host the operator banned (ozma-server host ban): since when and why,
  * NULL for every other; dispatch refuses it work. */
-static const char *const migration_10[] = {
-    "ALTER TABLE hosts ADD COLUMN banned INTEGER;"
-    "ALTER TABLE hosts ADD COLUMN ban_reason TEXT;",
-    NULL};
+static const char *const migration_10[] = {"ALTER TABLE hosts ADD COLUMN banned INTEGER;"
+                                           "ALTER TABLE hosts ADD COLUMN ban_reason TEXT;",
+                                           NULL};
 /* Adaptive replication (issue 18; trust.h, canary.h): each host's trust
  * (valid results in a row, its counts of valid, invalid and error results,
  * and how many times its daily quota is halved); whether a dataset is
@@ -296,7 +305,7 @@ static const char *const migration_12[] = {
     "CREATE INDEX candidates_rank ON candidates((rfi IS NOT NULL), score DESC, id);"
     "CREATE INDEX candidates_freq ON candidates(freq_hz);"
     "CREATE INDEX candidates_pixel ON candidates(pixel);"
-    "UPDATE units SET assimilated = 0 WHERE state = 1 AND assimilated = 1;",
+    "UPDATE units SET assimilated = 0 WHERE state = {UNIT_VALIDATED} AND assimilated = 1;",
     NULL};
 /* The data lifecycle (issue 20, lifecycle.h): when a finished dataset's
  * unit files were deleted (datasets.files_gone), and when a finished unit's
@@ -452,17 +461,21 @@ static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size
     return OZ_SCHED_OK;
 }
 
+/* Runs sql (its states named as sql_states.h says). */
 static int exec_all(sqlite3 *c, const char *path, const char *sql, char *why, size_t whylen)
 {
-    char *err = NULL;
-    if (sqlite3_exec(c, sql, NULL, NULL, &err) != SQLITE_OK) {
+    char *err = NULL, *text = oz_sql_states_expand(sql, why, whylen);
+    if (!text)
+        return OZ_SCHED_EDB;
+    int rc = OZ_SCHED_OK;
+    if (sqlite3_exec(c, text, NULL, NULL, &err) != SQLITE_OK) {
         int busy = sqlite3_errcode(c) == SQLITE_BUSY;
-        oz_sched_fail(busy ? OZ_SCHED_EBUSY : OZ_SCHED_EDB, why, whylen, "%s: %s", path,
-                      err ? err : sqlite3_errmsg(c));
+        rc = busy ? OZ_SCHED_EBUSY : OZ_SCHED_EDB;
+        oz_sched_fail(rc, why, whylen, "%s: %s", path, err ? err : sqlite3_errmsg(c));
         sqlite3_free(err);
-        return busy ? OZ_SCHED_EBUSY : OZ_SCHED_EDB;
     }
-    return OZ_SCHED_OK;
+    free(text);
+    return rc;
 }
 
 /* Runs the statements taking a database from version v to v + 1. */
@@ -588,7 +601,7 @@ void oz_db_close(oz_db *db)
 {
     if (!db)
         return;
-    oz_db_writer_stop(db);
+    oz_db_batching_stop(db);
     pthread_mutex_destroy(&db->write_lock);
     pthread_mutex_destroy(&db->sync_lock);
     pthread_mutex_destroy(&db->q_lock);
@@ -605,7 +618,7 @@ void oz_db_close(oz_db *db)
     free(db);
 }
 
-void oz_db_checkpoint_manually(oz_db *db)
+void oz_db_compact_deferred(oz_db *db)
 {
     atomic_store(&db->manual_checkpoint, true);
 }
@@ -628,7 +641,7 @@ int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
     return OZ_SCHED_OK;
 }
 
-int oz_store_checkpoint(oz_store *s, char *why, size_t whylen)
+int oz_store_compact(oz_store *s, char *why, size_t whylen)
 {
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(s->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
@@ -658,7 +671,12 @@ sqlite3_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whyl
     }
     sqlite3_stmt *st = NULL;
     unsigned flags = s->nstmts < OZ_STORE_STMTS ? SQLITE_PREPARE_PERSISTENT : 0;
-    if (sqlite3_prepare_v3(s->conn, sql, -1, flags, &st, NULL) != SQLITE_OK) {
+    char *text = oz_sql_states_expand(sql, why, whylen); /* the states' values, once */
+    if (!text)
+        return NULL;
+    int rc = sqlite3_prepare_v3(s->conn, text, -1, flags, &st, NULL);
+    free(text);
+    if (rc != SQLITE_OK) {
         oz_store_dberr(s, "prepare", why, whylen);
         return NULL;
     }

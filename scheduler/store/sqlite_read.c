@@ -1,5 +1,5 @@
 /*
- * store_read.c - the read-only views of API.md as JSON: project status,
+ * sqlite_read.c - the read-only views of API.md as JSON: project status,
  * leaderboards, user/host/team pages and the signal browser.  Every list is
  * bounded (limit 1..500) and paginated by an opaque cursor: an offset for
  * lists ordered by credit, the last id for signals (stable while new
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "credit.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* Adaptive replication's figures (trust.h): the replication factor
  * (successful results per validated unit), trusted hosts, canaries found
@@ -33,12 +33,12 @@ int oz_store_status_json(oz_store *s, int64_t now, int trust_after, json_t **out
         return rc;
     if (oz_store_rbegin(s, NULL, 0) != OZ_SCHED_OK)
         return OZ_SCHED_EDB;
-    int64_t hour =
-        oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
-                         now - 3600 > 0 ? now - 3600 : 1, true);
-    int64_t day =
-        oz_store_one_int(s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = 1",
-                         now - 86400 > 0 ? now - 86400 : 1, true);
+    int64_t hour = oz_store_one_int(
+        s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = {OUTCOME_SUCCESS}",
+        now - 3600 > 0 ? now - 3600 : 1, true);
+    int64_t day = oz_store_one_int(
+        s, "SELECT count(*) FROM replicas WHERE received >= ? AND outcome = {OUTCOME_SUCCESS}",
+        now - 86400 > 0 ? now - 86400 : 1, true);
     oz_store_rend(s);
     if (hour < 0 || day < 0)
         return OZ_SCHED_EDB;
@@ -286,7 +286,8 @@ int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
-        " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS " FROM signals g JOIN units u ON u.id = g.unit_id"
+        " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
+        " FROM signals g JOIN units u ON u.id = g.unit_id"
         " JOIN datasets d ON d.id = g.dataset_id WHERE g.id > ?1 AND g.score >= ?2"
         " AND (?3 IS NULL OR d.name = ?3) AND (?4 IS NULL OR g.type = ?4)"
         " ORDER BY g.id LIMIT ?5",

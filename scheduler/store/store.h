@@ -1,27 +1,30 @@
 /*
- * store.h - the scheduler's database, behind one narrow interface.
+ * store.h - the scheduler's database, behind one backend-neutral interface
+ * (DESIGN.md §4a).
  *
- * Everything the scheduler remembers lives in one SQLite file (WAL mode):
- * datasets, units, replicas, accounts, teams, hosts and signals.  The HTTP
+ * Everything the scheduler remembers lives in the store: datasets, units,
+ * replicas, accounts, teams, hosts, signals and candidates.  The HTTP
  * handlers, the jobs (transitioner, validator, assimilator) and the
  * command-line subcommands all go through these functions and never write
- * SQL of their own, so that another database can serve at scale later
- * (DESIGN.md §7).
+ * SQL of their own.  Nothing here names a database engine: a backend sits
+ * behind it in its own files (one database file today; PostgreSQL next), and the policy - which
+ * replicas a host may get, when a replica times out or a unit fails, what a quorum decides - is
+ * plain C outside the store (dispatch.c, transition.c, validate.c): the backends read and record.
+ * How the SQL names states: store/sql_states.h.
  *
- * Threads: an oz_db is the shared handle of one database file in this
- * process (path plus the write lock); each thread opens its own oz_store
- * connection from it (STYLE.md §9: one connection per thread).  Writes
- * serialise on the oz_db's mutex rather than on SQLite's busy handler,
- * whose sleeps would ruin latency; other processes (a `load` while serving)
- * are covered by busy_timeout.  Every write is one short BEGIN IMMEDIATE
- * transaction, committed before the function returns: when it returns 0
- * the change is in the database.
+ * Threads: an oz_db is the process's shared handle of one database; each
+ * thread opens its own oz_store connection from it (STYLE.md §9: one
+ * connection per thread).  Every write is one short transaction, committed
+ * before the function returns: when it returns 0 the change is in the
+ * database.  While the server runs, the writes of the request path and the
+ * jobs are gathered and committed together (oz_db_batching_start), so that
+ * one commit serves many requests.
  *
  * Durability: what a client is told is stored (accounts, hosts, result
- * uploads, error reports, loads, validation and credit) returns only after
- * the WAL holding it is fsynced (group commit: one fsync covers every
- * thread waiting); work dispatch and the transitioner's bookkeeping survive
- * a crash of the server, and after a power loss the worst case is a replica
+ * uploads, error reports, loads, validation and credit) returns only once
+ * it is on disk (group commit: one flush to disk covers every thread
+ * waiting); work dispatch and the transitioner's bookkeeping survive a
+ * crash of the server, and after a power loss the worst case is a replica
  * sent twice.
  *
  * State machine (BOINC's, DESIGN.md §4): a unit is ACTIVE until it is
@@ -45,7 +48,7 @@
 #include "ozma_workunits.h"
 #include "sched_errors.h"
 
-/* Schema version kept in PRAGMA user_version; migrations run on open. */
+/* The schema's version, kept in the database; migrations run on open. */
 #define OZ_STORE_SCHEMA_VERSION 14
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
@@ -64,53 +67,65 @@ enum oz_validate_state {
     OZ_VALIDATE_INCONCLUSIVE = 3,
 };
 
-typedef struct oz_db oz_db;       /* one database file, shared by the process's threads */
+typedef struct oz_db oz_db;       /* one database, shared by the process's threads */
 typedef struct oz_store oz_store; /* one thread's connection */
 
-/* Creates a new database at path with the current schema.  Refuses
- * (OZ_SCHED_EEXIST) when the file exists. */
+/* Creates a new database at path with the current schema.  Refuses (OZ_SCHED_EEXIST) when it
+ * exists. */
 int oz_db_create(const char *path, char *why, size_t whylen);
 /* Opens the shared handle of an existing database (checks the schema version,
- * runs migrations).  OZ_SCHED_ENOTFOUND when the file does not exist. */
+ * runs migrations).  OZ_SCHED_ENOTFOUND when it does not exist. */
 int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen);
 void oz_db_close(oz_db *db);
 
-/* A full disk: a write that fails for want of space (SQLITE_FULL, ENOSPC,
- * EDQUOT) fails with OZ_SCHED_ENOSPC - the server answers 503 with
- * Retry-After, and the request changes nothing - and puts db in the "disk
- * full" state.  db leaves it when a write transaction that changed rows
- * commits while the file system has OZ_DB_DISK_RESUME_BYTES free (or a
- * quarter of its size, when that is less): a write alone does not show
- * there is room again, as SQLite writes a WAL from its start once it is
- * checkpointed, into space the file already has.  Each
- * change of state is one log line at the threshold given here (default
- * OZ_LOG_OFF: programs other than serve report the failure itself); the
- * failures in the state are not logged one by one. */
+/* A full disk: a write that fails for want of space (ENOSPC, EDQUOT or
+ * the database's own "full") fails with OZ_SCHED_ENOSPC - the server
+ * answers 503 with Retry-After, and the request changes nothing - and puts
+ * db in the "disk full" state.  db leaves it when a write transaction that
+ * changed rows commits while the file system has OZ_DB_DISK_RESUME_BYTES
+ * free (or a quarter of its size, when that is less): a write alone does
+ * not show there is room again, as a backend may write into space its
+ * files already hold.  Each change of state is one log line at the
+ * threshold given here (default OZ_LOG_OFF: programs other than serve
+ * report the failure itself); the failures in the state are not logged
+ * one by one. */
 #define OZ_DB_DISK_RESUME_BYTES (32u << 20)
 void oz_db_log_level_set(oz_db *db, oz_log_level threshold);
 bool oz_db_disk_full(oz_db *db);
 
-/* From now on connections opened from db leave WAL checkpoints to
- * oz_store_checkpoint (a background thread of the server) instead of
- * running one inside whichever commit crosses the threshold, which would
- * stall every writer behind it.  Programs without such a thread (load,
- * status) keep SQLite's automatic checkpoints. */
-void oz_db_checkpoint_manually(oz_db *db);
-/* A PASSIVE checkpoint: copies what it can of the WAL into the database
- * without blocking writers or readers. */
-int oz_store_checkpoint(oz_store *s, char *why, size_t whylen);
+/* From now on the store's compaction (folding what recent commits wrote
+ * into the database's main files, so that its log does not grow) runs only
+ * when oz_store_compact is called - by a background thread of the server -
+ * and never inside whichever commit makes it due, which would stall every
+ * write queued behind that commit.  Programs without such a thread (load,
+ * status) leave it to the store. */
+void oz_db_compact_deferred(oz_db *db);
+/* Compacts what it can without blocking writes or reads; a backend with
+ * nothing to compact returns 0. */
+int oz_store_compact(oz_store *s, char *why, size_t whylen);
 
-/* Starts the writer thread: from now on the request path's and the jobs'
- * transactions run there in batches, one transaction for as many as are
- * waiting, on one connection whose page cache no other commit disturbs.
- * (A program without it - load, status - runs each on its own.)  Stopped by
- * oz_db_writer_stop or oz_db_close, after it has run what was queued. */
-int oz_db_writer_start(oz_db *db, char *why, size_t whylen);
-void oz_db_writer_stop(oz_db *db);
+/* Starts batching: from now on the request path's and the jobs' writes run
+ * on one thread of the store, one transaction for as many as are waiting,
+ * on one connection whose cache no other commit disturbs.  (A program
+ * without it - load, status - runs each on its own.)  Stopped by
+ * oz_db_batching_stop or oz_db_close, after what was queued has run. */
+int oz_db_batching_start(oz_db *db, char *why, size_t whylen);
+void oz_db_batching_stop(oz_db *db);
 
 /* A connection for the calling thread (close it on the same thread). */
 int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen);
 void oz_store_close(oz_store *s);
+
+/* The backend's own SQL, for tests, benchmarks and an operator's checks -
+ * never for the program's own work, which has a call here for each thing
+ * it does.  States are named as sql_states.h says.  Not cached: each call
+ * prepares its text afresh.  oz_store_sql_exec runs every statement of sql;
+ * oz_store_sql_int gives the first column of sql's first row (no row:
+ * OZ_SCHED_ENOTFOUND), oz_store_sql_text the same as text ("" for NULL). */
+int oz_store_sql_exec(oz_store *s, const char *sql, char *why, size_t whylen);
+int oz_store_sql_int(oz_store *s, const char *sql, int64_t *out, char *why, size_t whylen);
+int oz_store_sql_text(oz_store *s, const char *sql, char *out, size_t outlen, char *why,
+                      size_t whylen);
 
 /* ---- accounts, teams, hosts ------------------------------------------------------------ */
 
@@ -156,7 +171,7 @@ typedef struct oz_host_auth {
 } oz_host_auth;
 /* OZ_SCHED_ENOTFOUND when no host has this key hash, OZ_SCHED_EFORBIDDEN
  * (out filled) when the host is banned: known within a second of the ban
- * (store_accounts.c, the host-key cache). */
+ * (the host-key cache). */
 int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_auth *out);
 
 /* ---- datasets and units (ozma-server load) ---------------------------------------------- */
@@ -217,7 +232,7 @@ int oz_store_dataset_files(oz_store *s, int64_t dataset_id,
 int oz_store_unit_file_gone(oz_store *s, const char *unit_id, int64_t *when, char *why,
                             size_t whylen);
 
-/* ---- the data lifecycle (store_lifecycle.c, lifecycle.h) ---- */
+/* ---- the data lifecycle (lifecycle.h) ---- */
 
 /* Datasets whose units are all finished (validated and assimilated, or in
  * error) and whose unit files are not yet deleted: at most max ids. */
@@ -240,14 +255,14 @@ typedef struct oz_purge_row {
  * may fail, stopping the walk), its rowid in *unit and its finish time in
  * *finished.  OZ_SCHED_ENOTFOUND when there is none. */
 int oz_store_purge_next(oz_store *s, int64_t cutoff, int64_t after_finished, int64_t after_id,
-                        int (*each)(void *arg, const oz_purge_row *r), void *arg,
-                        int64_t *unit, int64_t *finished, char *why, size_t whylen);
+                        int (*each)(void *arg, const oz_purge_row *r), void *arg, int64_t *unit,
+                        int64_t *finished, char *why, size_t whylen);
 /* Drops the result texts of units[0 .. n) (archived) and marks them
  * purged at now, in one durable transaction. */
 int oz_store_purge_commit(oz_store *s, const int64_t *units, size_t n, int64_t now, char *why,
                           size_t whylen);
 
-/* ozma-server dataset cancel (store_admin.c): the dataset's units not yet
+/* ozma-server dataset cancel: the dataset's units not yet
  * validated end in ERROR with reason, their unsent replicas are deleted and
  * those in progress end (DIDNT_NEED: their uploads are refused), in one
  * durable transaction; validated units and their signals stay.  *units
@@ -256,7 +271,7 @@ int oz_store_purge_commit(oz_store *s, const int64_t *units, size_t n, int64_t n
 int oz_store_dataset_cancel(oz_store *s, const char *name, const char *reason, int64_t now,
                             int64_t *units, int64_t *recalled, char *why, size_t whylen);
 
-/* ozma-server host ban (store_admin.c): the host gets no more work (dispatch
+/* ozma-server host ban: the host gets no more work (dispatch
  * answers OZ_SCHED_EFORBIDDEN), its replicas in progress end (DIDNT_NEED)
  * and its results on units not yet validated are ignored (DIDNT_NEED,
  * INVALID), their units flagged so the transitioner sends them to others;
@@ -298,7 +313,7 @@ int oz_store_work_assign(oz_store *s, const oz_host_auth *h, double want_seconds
  * SUCCESS, the JSON text and its hash (sha256, of exactly those bytes) kept,
  * the unit flagged for the validator, in one durable transaction.  The text
  * is parsed with the strict result parser in the calling thread, and checked
- * against the unit in the writer, after the replica: OZ_SCHED_ENOTFOUND,
+ * against the unit in the store's transaction, after the replica: OZ_SCHED_ENOTFOUND,
  * OZ_SCHED_EFORBIDDEN (another host's replica), then OZ_SCHED_EINVAL (not a
  * result file, or not one of this unit: "result: ..." or "result does not
  * fit replica N: ..."), then OZ_SCHED_ECONFLICT (another result already
@@ -327,9 +342,9 @@ typedef struct oz_result_in {
 /*
  * A host's visit: accepts each of res (at most OZ_WORK_RESULTS_MAX) as
  * oz_store_result_accept would, each succeeding or failing on its own, then
- * assigns work as oz_store_work_assign - one wait for the writer and, when a
- * result was accepted, one fsync for all.  Returns the assignment's status;
- * when the fsync fails, each result's rc says so (it must not be reported
+ * assigns work as oz_store_work_assign - one wait for one commit and, when a
+ * result was accepted, one flush to disk for all.  Returns the assignment's
+ * status; when the flush fails, each result's rc says so (it must not be reported
  * as accepted), and the assignments stand.
  */
 int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, size_t nres,
@@ -337,16 +352,16 @@ int oz_store_work_report(oz_store *s, const oz_host_auth *h, oz_result_in *res, 
                          oz_assignment *out, size_t max, size_t *n, char *why, size_t whylen);
 
 /*
- * The same without waiting for the writer, so that a request's thread can
+ * The same without waiting for the commit, so that a request's thread can
  * serve other connections meanwhile.  oz_store_visit_new parses res (at most
  * OZ_WORK_RESULTS_MAX, kept by the caller until the visit is freed) in the
  * calling thread and prepares the writes: each result's acceptance and, when
  * dispatch is set, the assignment as above (lim is copied; without
  * dispatch an upload alone, as oz_store_result_accept: no RPC is recorded,
  * and lim may be NULL).  oz_store_visit_submit queues
- * them and calls done(arg) once, when they are done (and durable): from the
- * writer's or the syncer's thread, or from this one before it returns when
- * no writer runs.  Then oz_store_visit_end fills each result's rc and returns
+ * them and calls done(arg) once, when they are done (and durable): from one
+ * of the store's threads while batching (oz_db_batching_start), or from this
+ * one before it returns when not.  Then oz_store_visit_end fills each result's rc and returns
  * what oz_store_work_report does; oz_store_visit_free frees the visit, at
  * any time but between submit and done.
  */
@@ -438,12 +453,14 @@ typedef struct oz_validate_replica {
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
-    int min_quorum;    /* the dataset's, or 1 for a unit out alone (trust.h) */
-    int single;        /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
-    bool adaptive;     /* its dataset's: fresh results are spot-checked (spot.h) */
-    char *file;        /* owned: its unit file's name under units/ */
-    char *canary_json; /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
-    uint64_t flops;    /* the unit's deterministic FLOP count: its credit */
+    int min_quorum;          /* the dataset's, or 1 for a unit out alone (trust.h) */
+    int single;              /* units.single: 0 undecided, 1 out alone, 2 replicated for good */
+    int64_t target;          /* replicas the unit should have (transition.h) */
+    int64_t target_nresults; /* its dataset's */
+    bool adaptive;           /* its dataset's: fresh results are spot-checked (spot.h) */
+    char *file;              /* owned: its unit file's name under units/ */
+    char *canary_json;       /* owned: the truth of the unit's hidden canary (canary.h), or NULL */
+    uint64_t flops;          /* the unit's deterministic FLOP count: its credit */
     double sample_rate;
     double center_hz;  /* the dataset's: a canary's absolute frequency */
     char *config_json; /* owned */
@@ -478,7 +495,7 @@ typedef struct oz_verdict {
     double spot_cpu_s;               /* server CPU spent on its spot checks */
 } oz_verdict;
 /* Writes n verdicts in one transaction: the validator decides a batch of
- * units and then waits for the writer once, not once per unit, so it keeps
+ * units and then waits for one commit, not one per unit, so it keeps
  * up with uploads (one round trip per unit held it to ~900 units/s). */
 int oz_store_validate_commit(oz_store *s, const oz_verdict *d, size_t n, int64_t now, char *why,
                              size_t whylen);
@@ -527,7 +544,7 @@ typedef struct oz_assimilation {
 int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n,
                                const struct oz_cand_config *cand, char *why, size_t whylen);
 
-/* ---- candidates (store_candidates.c; the rules are candidates.h's) ------------------------ */
+/* ---- candidates (the rules are candidates.h's) ----------------------------------------------- */
 
 /* Inserts a unit's n signals (in the open write transaction, the unit's
  * old ones deleted), grouped into candidates, and brings every candidate
@@ -572,7 +589,7 @@ typedef struct oz_signal_query {
 } oz_signal_query;
 int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out);
 
-/* ---- reading, for the web pages and /metrics (store_web.c) -------------------------------- */
+/* ---- reading, for the web pages and /metrics ---------------------------------------------- */
 
 /* Ready datasets with their units by progress: {"datasets": [{"id", "name",
  * "recording", "sample_rate", "center_hz", "created", "units", "validated",
@@ -596,16 +613,16 @@ typedef enum oz_credit_owner {
     OZ_CREDIT_USER,
     OZ_CREDIT_TEAM,
 } oz_credit_owner;
-/* One row of the statistics exports (store_stats.c, stats.c); the strings
+/* One row of the statistics exports (stats.c); the strings
  * are good only during the callback. */
 typedef struct oz_stats_row {
     int64_t id;
     const char *name;
     double total_credit;
-    double expavg_credit; /* recent average credit, decayed to now */
-    int64_t created;      /* Unix seconds */
-    int64_t team_id;      /* users: their team (0: none) */
-    int64_t user_id;      /* teams: the founder (0: none); hosts: the owner */
+    double expavg_credit;                   /* recent average credit, decayed to now */
+    int64_t created;                        /* Unix seconds */
+    int64_t team_id;                        /* users: their team (0: none) */
+    int64_t user_id;                        /* teams: the founder (0: none); hosts: the owner */
     const char *founder_name, *description; /* teams (founder_name may be NULL) */
     const char *os;                         /* hosts */
     int ncpus;                              /* hosts */
@@ -650,8 +667,10 @@ typedef struct oz_store_gauges {
     int64_t need_transition, need_validate, need_assimilate; /* the jobs' backlogs */
     int64_t hosts, hosts_active; /* active: an RPC in the last 24 hours */
     int64_t accounts, teams, signals, datasets;
-    double credit_total;         /* granted to accounts, all time */
-    int64_t db_bytes, wal_bytes; /* the database file and its -wal, 0 when absent */
+    double credit_total; /* granted to accounts, all time */
+    /* the database's main file and its log of recent commits (0 when absent
+     * or not on this host) */
+    int64_t db_bytes, log_bytes;
     /* Adaptive replication (trust.h, canary.h, spot.h) */
     int64_t results_validated;               /* successful results of validated units */
     int64_t hosts_trusted;                   /* with trust_after or more valid results in a row */
@@ -662,8 +681,8 @@ typedef struct oz_store_gauges {
 /* The gauges; trust_after is the project's adaptive_trust_after. */
 int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gauges *out, char *why,
                          size_t whylen);
-/* The database's side of the status page: {"database": {"path", "bytes",
- * "wal_bytes"}, "queues": {"transition", "validate", "assimilate",
+/* The database's side of the status page: {"database": {"path", "bytes"
+ * and the log's bytes, as API.md names them}, "queues": {"transition", "validate", "assimilate",
  * "unsent", "in_progress"}, "replica_errors": [{"replica_id", "unit_id",
  * "host_id", "time", "message"}], "unit_errors": [{"unit_id", "dataset",
  * "time", "reason"}], "unit_files_bad": [as oz_store_unit_files_bad_json]}

@@ -1,5 +1,5 @@
 /*
- * store_stats.c - the rows of the statistics exports (stats.c): every user,
+ * sqlite_stats.c - the rows of the statistics exports (stats.c): every user,
  * team and host with credit, in id order, for the BOINC-compatible files
  * aggregator sites read.
  *
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "credit.h"
-#include "store_internal.h"
+#include "sqlite_internal.h"
 
 /* Column order of each query: id, name, total, recent, recent_time, created,
  * then per kind: users team_id; teams founder, founder's name, description;
@@ -58,8 +58,8 @@ int oz_store_stats_each(oz_store *s, oz_credit_owner kind, int64_t now, oz_stats
             r.team_id = sqlite3_column_int64(st, 6); /* NULL reads as 0: no team */
         else if (kind == OZ_CREDIT_TEAM) {
             r.user_id = sqlite3_column_int64(st, 6);
-            r.founder_name = sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL
-                                                                        : oz_store_col_text(st, 7);
+            r.founder_name =
+                sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : oz_store_col_text(st, 7);
             r.description = oz_store_col_text(st, 8);
         } else {
             r.user_id = sqlite3_column_int64(st, 6);

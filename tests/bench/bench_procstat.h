@@ -1,0 +1,101 @@
+/*
+ * bench_procstat.h - what a benchmark reads from /proc about the server it
+ * drives, so that it can say where the server's time went per request and
+ * not only how much there was: user and system CPU (/proc/PID/stat utime,
+ * stime: every thread's), read- and write-like system calls (/proc/PID/io
+ * syscr, syscw: every thread's, counting reads, writes, sends, receives
+ * and sendfile, but not epoll_wait or futex), minor page faults and
+ * context switches
+ * (voluntary and not, summed over each thread's /proc/PID/task/TID/status, since the
+ * process's own status counts only its first thread).
+ *
+ * Take one sample before and one after the measured window and subtract
+ * (a thread that ends in between takes its context switches with it; the
+ * server's threads live as long as it does).
+ * Fields read as -1 when /proc would not say (another user's process:
+ * /proc/PID/io needs ptrace rights).
+ */
+#ifndef OZMA_BENCH_PROCSTAT_H
+#define OZMA_BENCH_PROCSTAT_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+typedef struct proc_sample {
+    double user_s, sys_s;   /* CPU seconds so far */
+    long long syscr, syscw; /* read- and write-like system calls so far */
+    long long vcsw, ivcsw;  /* voluntary and involuntary context switches so far */
+    long long minflt;       /* minor page faults so far (fresh memory the kernel zeroed) */
+} proc_sample;
+
+/* The value after "key" in the "key: value" lines of path, or -1. */
+static inline long long proc_field(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long long v = -1;
+    size_t klen = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, klen) && line[klen] == ':') {
+            v = strtoll(line + klen + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* Fills *s for process pid; 0, or -1 when its stat could not be read. */
+static inline int proc_sample_take(pid_t pid, proc_sample *s)
+{
+    char path[96], buf[2048];
+    s->user_s = s->sys_s = -1;
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    s->syscr = proc_field(path, "syscr");
+    s->syscw = proc_field(path, "syscw");
+    s->vcsw = s->ivcsw = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.20s/status", (int)pid, e->d_name);
+        long long v = proc_field(path, "voluntary_ctxt_switches");
+        long long iv = proc_field(path, "nonvoluntary_ctxt_switches");
+        s->vcsw += v > 0 ? v : 0;
+        s->ivcsw += iv > 0 ? iv : 0;
+    }
+    if (d)
+        closedir(d);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long long flt, ut, st;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu", &flt, &ut,
+                     &st) != 3)
+        return -1;
+    s->minflt = (long long)flt;
+    double tck = (double)sysconf(_SC_CLK_TCK);
+    s->user_s = (double)ut / tck;
+    s->sys_s = (double)st / tck;
+    return 0;
+}
+
+/* The server's CPU seconds so far (user + system), or -1. */
+static inline double proc_cpu_s(pid_t pid)
+{
+    proc_sample s;
+    return proc_sample_take(pid, &s) == 0 ? s.user_s + s.sys_s : -1;
+}
+
+#endif
