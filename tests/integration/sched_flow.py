@@ -278,6 +278,12 @@ def undo_migration_14(c):
               " WHERE freq_bary_hz IS NOT NULL")
 
 
+def undo_migration_15(c):
+    """Drops what schema 15 (a .sah unit's own sky track) added, on an open
+    connection c."""
+    c.execute("ALTER TABLE units DROP COLUMN sky")
+
+
 def undo_migration_12(c):
     """Drops what schema 12 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
@@ -310,6 +316,7 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        undo_migration_15(c)
         undo_migration_14(c)
         undo_migration_13(c)
         undo_migration_12(c)
@@ -473,13 +480,14 @@ def scenario_cheating(tmp, rec, truth):
         # (migration 6 keys team names, 7 counts hosts' returned results, 8
         # indexes hosts' replicas in progress, 9 marks bad unit files, 10
         # banned hosts, 11 adaptive replication, 12 candidates, 13 the data
-        # lifecycle, 14 the persistence links' index), and
+        # lifecycle, 14 the persistence links' index, 15 .sah units' own
+        # sky tracks), and
         # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(14,)], "a schema-3 database is migrated to 14")
+        check(db(d, "PRAGMA user_version") == [(15,)], "a schema-3 database is migrated to 15")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)
