@@ -146,9 +146,9 @@ struct load {
     char (*names)[OZ_WU_ID_MAX + 1];
     char (*files)[OZ_WU_ID_MAX + 8];
     char (*canaries)[OZ_CANARY_JSON_MAX + 1]; /* the rows' canaries' truths */
-    char **skies;   /* OZ_LOAD_BATCH, owned: the rows' own pointings (a .sah's track) */
-    char *sky_next; /* owned: the next unit's, taken by on_unit */
-    double canary_fraction;                   /* of the units given one (0: none) */
+    char **skies;           /* OZ_LOAD_BATCH, owned: the rows' own pointings (a .sah's track) */
+    char *sky_next;         /* owned: the next unit's, taken by on_unit */
+    double canary_fraction; /* of the units given one (0: none) */
     size_t nrows;
     uint64_t flops_len, flops; /* the cached count and its unit length */
     uint64_t flops_max;        /* the largest unit's count */
@@ -189,14 +189,13 @@ static int unit_flops(struct load *L, uint64_t nsamples, uint64_t *out)
 
 static int flush(struct load *L)
 {
-    int rc = L->nrows ? oz_store_units_add(L->store, L->dataset_id, L->rows, L->nrows, L->why,
-                                           L->whylen)
-                      : 0;
-    for (size_t i = 0; i < L->nrows; i++) {
-        free(L->skies[i]);
-        L->skies[i] = NULL;
+    int rc = L->nrows
+                 ? oz_store_units_add(L->store, L->dataset_id, L->rows, L->nrows, L->why, L->whylen)
+                 : 0;
+    for (; L->nrows > 0; L->nrows--) {
+        free(L->skies[L->nrows - 1]);
+        L->skies[L->nrows - 1] = NULL;
     }
-    L->nrows = 0;
     return rc;
 }
 
@@ -469,9 +468,7 @@ static int sah_check(const oz_load_opts *o, struct sah_set *S, char *why, size_t
                                "store keeps one per dataset: load it as another one",
                                S->paths[i], S->paths[0]);
         else if (!o->has_site && (has_site != S->has_site ||
-                                  (has_site && (site.lat_deg != S->site.lat_deg ||
-                                                site.lon_deg != S->site.lon_deg ||
-                                                site.alt_m != S->site.alt_m))))
+                                  (has_site && memcmp(&site, &S->site, sizeof site) != 0)))
             rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
                                "%s: its receiver_cfg gives another site than %s's; one dataset "
                                "has one site: give --site or load it as another one",

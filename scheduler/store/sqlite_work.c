@@ -89,7 +89,8 @@ int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows,
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "INSERT INTO units(dataset_id, name, file, bytes, sha256, flops, idx, start_s, nsamples,"
-        " sky, target) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, target_nresults FROM datasets"
+        " sky, target) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, target_nresults"
+        " FROM datasets"
         " WHERE id = ?1 AND ready = 0",
         why, whylen);
     if (!st)
