@@ -103,12 +103,7 @@ def main():
     F.check(track(texts["b"])[0][0] - track(ref)[0][0] > 43000 and
             len(track(texts["b"])) == len(track(ref)) == 22, "the second unit's track is moved")
     d = os.path.join(WORK, "skyproj")
-    subprocess.run([F.SERVER, "init", d], check=True, capture_output=True)
-    with open(os.path.join(d, "project.json")) as f:
-        cfg = json.load(f)
-    cfg["job_tick_s"] = 0.1
-    with open(os.path.join(d, "project.json"), "w") as f:
-        json.dump(cfg, f)
+    F.init(d, 0.1)
     r = load(d, os.path.join(WORK, "sky-a.sah"), os.path.join(WORK, "sky-b.sah"), "--name", "sky",
              "--quorum", "1", "--replicas", "1")
     if not F.check(r.returncode == 0, "load of two .sah units: %s" % r.stderr.strip()):

@@ -186,15 +186,20 @@ class Host:
                     raw=body, key=self.key)
 
 
-def project(tmp, name, recording, *load_args, unit_samples="2^15"):
-    d = os.path.join(tmp, name)
+def init(d, tick_s=0.2):
+    """A new project in d with fast jobs for tests (deadlines checked, units
+    validated and assimilated every tick_s)."""
     subprocess.run([SERVER, "init", d], check=True, capture_output=True)
-    # Fast jobs for tests: deadlines are checked every 0.2 s.
     with open(os.path.join(d, "project.json")) as f:
         cfg = json.load(f)
-    cfg["job_tick_s"] = 0.2
+    cfg["job_tick_s"] = tick_s
     with open(os.path.join(d, "project.json"), "w") as f:
         json.dump(cfg, f)
+
+
+def project(tmp, name, recording, *load_args, unit_samples="2^15"):
+    d = os.path.join(tmp, name)
+    init(d)
     subprocess.run([SERVER, "load", d, recording, "--name", name, "--unit-samples", unit_samples,
                     "--fft-max", "1024", "--chirp-max", "2", "--quiet"] + list(load_args),
                    check=True, capture_output=True)
