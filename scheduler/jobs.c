@@ -200,11 +200,30 @@ static int canary_of(const oz_assimilate_unit *a, oz_canary *c, oz_sci_config *c
     return oz_canary_parse(a->canary_json, c, why, whylen);
 }
 
-/* The last dataset's site and pointing, parsed once for its units. */
+/* The last dataset's site and pointing, parsed once for its units, and
+ * the last unit's own pointing (a .sah's track) under that site. */
 typedef struct sky_cache {
     int64_t dataset_id; /* 0: none yet */
     oz_sky sky;
+    oz_sky unit;
 } sky_cache;
+
+/* The sky a's signals are placed in: its own track when it has one (a
+ * pointing that does not parse is unknown), under its dataset's site. */
+static oz_sky *unit_sky(sky_cache *sc, const oz_assimilate_unit *a)
+{
+    if (sc->dataset_id != a->dataset_id) { /* a sky that does not parse is unknown */
+        oz_sky_parse(a->sky, &sc->sky);
+        sc->dataset_id = a->dataset_id;
+    }
+    if (!a->unit_sky)
+        return &sc->sky;
+    oz_sky_parse(a->unit_sky, &sc->unit);
+    sc->unit.has_site = sc->sky.has_site;
+    sc->unit.site = sc->sky.site;
+    sc->unit.cache = sc->sky.cache; /* the observer depends on the site and time only */
+    return &sc->unit;
+}
 
 /* The canonical result of a as signal rows into *rows (malloc'd), each
  * placed in the sky of its dataset (k), less the signals of its canary. */
@@ -275,12 +294,12 @@ static int round_assimilate(oz_jobs *j, oz_store *s, sky_cache *sc)
             size_t nrows;
             char msg[256];
             memset(&res[n], 0, sizeof res[n]);
-            if (sc->dataset_id != a[n].dataset_id) { /* a sky that does not parse is unknown */
-                oz_sky_parse(a[n].sky, &sc->sky);
-                sc->dataset_id = a[n].dataset_id;
-            }
-            if (assimilation_rows(&a[n], &sc->sky, j->cand.nside, &rows[n], &nrows, &res[n], msg,
-                                  sizeof msg) != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
+            oz_sky *k = unit_sky(sc, &a[n]);
+            int arc = assimilation_rows(&a[n], k, j->cand.nside, &rows[n], &nrows, &res[n], msg,
+                                        sizeof msg);
+            if (k == &sc->unit) /* keep the observers it computed for the next unit */
+                sc->sky.cache = sc->unit.cache;
+            if (arc != OZ_SCHED_OK) { /* this one waits for the next round; the others go on */
                 char line[320];
                 snprintf(line, sizeof line, "unit %lld: %s", (long long)a[n].unit_rowid, msg);
                 job_log(j, OZ_SCHED_EINVAL, "assimilator", "", line);

@@ -146,7 +146,9 @@ struct load {
     char (*names)[OZ_WU_ID_MAX + 1];
     char (*files)[OZ_WU_ID_MAX + 8];
     char (*canaries)[OZ_CANARY_JSON_MAX + 1]; /* the rows' canaries' truths */
-    double canary_fraction;                   /* of the units given one (0: none) */
+    char **skies;           /* OZ_LOAD_BATCH, owned: the rows' own pointings (a .sah's track) */
+    char *sky_next;         /* owned: the next unit's, taken by on_unit */
+    double canary_fraction; /* of the units given one (0: none) */
     size_t nrows;
     uint64_t flops_len, flops; /* the cached count and its unit length */
     uint64_t flops_max;        /* the largest unit's count */
@@ -187,10 +189,13 @@ static int unit_flops(struct load *L, uint64_t nsamples, uint64_t *out)
 
 static int flush(struct load *L)
 {
-    if (L->nrows == 0)
-        return 0;
-    int rc = oz_store_units_add(L->store, L->dataset_id, L->rows, L->nrows, L->why, L->whylen);
-    L->nrows = 0;
+    int rc = L->nrows
+                 ? oz_store_units_add(L->store, L->dataset_id, L->rows, L->nrows, L->why, L->whylen)
+                 : 0;
+    for (; L->nrows > 0; L->nrows--) {
+        free(L->skies[L->nrows - 1]);
+        L->skies[L->nrows - 1] = NULL;
+    }
     return rc;
 }
 
@@ -269,6 +274,8 @@ static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
     row->index = h->unit_index;
     row->start_s = h->start_s;
     row->nsamples = h->nsamples;
+    row->sky = L->skies[i] = L->sky_next;
+    L->sky_next = NULL;
     int rc = unit_flops(L, h->nsamples, &row->flops);
     if (rc == 0 && row->flops > L->flops_max)
         L->flops_max = row->flops;
@@ -305,6 +312,8 @@ struct sah_set {
     double fs, center;
     uint64_t nsamples0; /* the first unit's length */
     int64_t start_ns;   /* the earliest unit's start: the dataset's */
+    bool has_site;      /* where they were recorded (oz_sky_sah_site) */
+    oz_wu_site site;
     oz_sci_config config;
     char *config_json; /* owned */
     char name[OZ_WU_DATASET_MAX + 1];
@@ -425,6 +434,8 @@ static int sah_check(const oz_load_opts *o, struct sah_set *S, char *why, size_t
             return oz_sched_fail(from_wu(wrc), why, whylen, "%s", wwhy);
         }
         const oz_wu_info *info = oz_wu_reader_info(r);
+        oz_wu_site site;
+        bool has_site = oz_sky_sah_site(oz_wu_reader_sah(r), &site);
         json_t *cj = oz_sci_config_to_json(&cfg);
         json = cj ? json_dumps(cj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(cj);
@@ -437,6 +448,8 @@ static int sah_check(const oz_load_opts *o, struct sah_set *S, char *why, size_t
             S->nsamples0 = info->nsamples;
             S->config = cfg;
             S->config_json = json;
+            S->has_site = has_site;
+            S->site = site;
             json = NULL;
             snprintf(S->name, sizeof S->name, "%s", info->name);
         } else if (info->sample_rate != S->fs)
@@ -453,6 +466,12 @@ static int sah_check(const oz_load_opts *o, struct sah_set *S, char *why, size_t
             rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
                                "%s: its analysis_cfg gives another configuration than %s's; the "
                                "store keeps one per dataset: load it as another one",
+                               S->paths[i], S->paths[0]);
+        else if (!o->has_site && (has_site != S->has_site ||
+                                  (has_site && memcmp(&site, &S->site, sizeof site) != 0)))
+            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                               "%s: its receiver_cfg gives another site than %s's; one dataset "
+                               "has one site: give --site or load it as another one",
                                S->paths[i], S->paths[0]);
         else if (info->start_ns < S->start_ns)
             S->start_ns = info->start_ns;
@@ -473,9 +492,10 @@ static int sah_write(struct load *L, const struct sah_set *S, const char *units,
     int rc = 0;
     char wwhy[512];
     oz_wu_header *h = malloc(sizeof *h);
+    oz_sky *sky = malloc(sizeof *sky);
     size_t pathcap = strlen(units) + OZ_WU_ID_MAX + 16;
     char *path = malloc(pathcap);
-    if (!h || !path) {
+    if (!h || !sky || !path) {
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto out;
     }
@@ -509,13 +529,18 @@ static int sah_write(struct load *L, const struct sah_set *S, const char *units,
             for (uint32_t k = 0; k < sah->ncoords; k++)
                 h->track[k] = (oz_wu_track_point){
                     sah->coords[k].time_jd, sah->coords[k].ra_hours * 15.0, sah->coords[k].dec_deg};
+            oz_sky_from_sah(sah, S->start_ns, sky); /* the track the assimilator reads */
+            bool oom;
+            free(L->sky_next);
+            L->sky_next = oz_sky_json(sky, &oom);
             h->format = info->format;
             h->nsamples = got;
             h->config = S->config;
             snprintf(path, pathcap, "%s/%s.ozwu", units, h->unit_id);
             oz_wu_unit_written w = {.header = h, .path = path};
             struct stat st;
-            wrc = oz_wu_unit_write(path, h, buf, w.file_sha256, wwhy, sizeof wwhy);
+            wrc = oom ? OZ_WU_ENOMEM
+                      : oz_wu_unit_write(path, h, buf, w.file_sha256, wwhy, sizeof wwhy);
             if (wrc == OZ_WU_OK && stat(path, &st) != 0) {
                 snprintf(wwhy, sizeof wwhy, "%s: %s", path, strerror(errno));
                 wrc = OZ_WU_EIO;
@@ -532,6 +557,7 @@ static int sah_write(struct load *L, const struct sah_set *S, const char *units,
     }
 out:
     free(h);
+    free(sky);
     free(path);
     return rc;
 }
@@ -634,11 +660,11 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
         d.has_time = true;
         d.start_ns = S.start_ns;
         L.config = &S.config;
-        /* each .sah has its own track in its unit's header; the dataset
-         * records only the site */
+        /* each .sah's track goes with its unit (units.sky); the dataset
+         * records only the site: --site, or the files' own */
         memset(&sky, 0, sizeof sky);
-        sky.has_site = o->has_site;
-        sky.site = o->site;
+        sky.has_site = o->has_site || S.has_site;
+        sky.site = o->has_site ? o->site : S.site;
         config_json = S.config_json; /* taken */
         S.config_json = NULL;
         plan.unit = S.nsamples0;
@@ -690,7 +716,8 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
     L.names = calloc(OZ_LOAD_BATCH, sizeof *L.names);
     L.files = calloc(OZ_LOAD_BATCH, sizeof *L.files);
     L.canaries = calloc(OZ_LOAD_BATCH, sizeof *L.canaries);
-    if (!config_json || oom || !L.rows || !L.names || !L.files || !L.canaries) {
+    L.skies = calloc(OZ_LOAD_BATCH, sizeof *L.skies);
+    if (!config_json || oom || !L.rows || !L.names || !L.files || !L.canaries || !L.skies) {
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         goto out;
     }
@@ -772,6 +799,10 @@ out:
     free(L.names);
     free(L.files);
     free(L.canaries);
+    for (size_t i = 0; L.skies && i < OZ_LOAD_BATCH; i++)
+        free(L.skies[i]);
+    free(L.skies);
+    free(L.sky_next);
     free(config_json);
     free(sky_json);
     sah_set_free(&S);

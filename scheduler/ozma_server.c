@@ -144,7 +144,7 @@ static const oz_cli_opt load_opts[] = {
      "time a host has for a replica: 3600, 90m, 12h, 7d\n(7d)"},
     {"site", 0, "LAT,LON,ALT_M", OZ_CLI_GENERAL, 0, L_SITE,
      "the observatory (WGS84 degrees, metres), for the\ncandidates' barycentric "
-     "frequencies; overrides a\nSigMF recording's core:geolocation"},
+     "frequencies; overrides a\nSigMF recording's core:geolocation or a .sah's\nreceiver_cfg"},
     {"adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_ADAPTIVE,
      "adaptive replication: trusted hosts run units alone,\nchecked by canaries and spot checks (default:\nproject.json's "
      "\"adaptive\")"},

@@ -6,6 +6,7 @@
 #include "sky.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,37 @@ void oz_sky_from_info(const oz_wu_info *info, const oz_wu_site *site, oz_sky *ou
         out->npointing = 1;
         out->pointing[0] = (oz_wu_pointing){0, info->ra_deg, info->dec_deg};
     }
+}
+
+void oz_sky_from_sah(const oz_wu_sah *sah, int64_t t0_ns, oz_sky *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t n = sah->ncoords, m = n < OZ_WU_POINTING_MAX ? n : OZ_WU_POINTING_MAX;
+    for (uint32_t k = 0; k < m; k++) {
+        const oz_wu_sah_coord *c = &sah->coords[m > 1 ? (uint64_t)k * (n - 1) / (m - 1) : 0];
+        int64_t ns;
+        if (oz_wu_time_from_jd(c->time_jd, &ns) != OZ_WU_OK) /* the reader checked it */
+            continue;
+        oz_wu_pointing p = {(double)(ns - t0_ns) * 1e-9, fmod(c->ra_hours * 15.0, 360.0),
+                            c->dec_deg};
+        if (out->npointing > 0 && !(p.t_s > out->pointing[out->npointing - 1].t_s))
+            continue;
+        out->pointing[out->npointing++] = p;
+    }
+}
+
+bool oz_sky_sah_site(const oz_wu_sah *sah, oz_wu_site *out)
+{
+    oz_wu_site own = {sah->latitude, sah->longitude, sah->elevation};
+    if ((own.lat_deg != 0 || own.lon_deg != 0) && oz_wu_site_valid(&own)) {
+        *out = own;
+        return true;
+    }
+    if (strncmp(sah->receiver, "ao_", 3) == 0) { /* Arecibo, the 305 m dish */
+        *out = (oz_wu_site){18.3442, -66.7527, 497.0};
+        return true;
+    }
+    return false;
 }
 
 char *oz_sky_json(const oz_sky *k, bool *oom)

@@ -10,6 +10,9 @@
  * assimilator reads it back and locates every canonical signal: RA/Dec at
  * its time (the track interpolated), its HEALPix pixel and, when the site
  * and the UTC time are known, its barycentric frequency (workunits' sky.c).
+ * A SETI@home dataset's units each keep their own track in the same shape
+ * (units.sky, pointing only, t_s on the dataset's clock); the assimilator
+ * takes a unit's pointing over its dataset's and the site from the dataset.
  */
 #ifndef OZ_SCHED_SKY_H
 #define OZ_SCHED_SKY_H
@@ -40,6 +43,17 @@ typedef struct oz_sky {
 /* What a recording's info says (site, fixed position or track), with the
  * site replaced by *site when not NULL. */
 void oz_sky_from_info(const oz_wu_info *info, const oz_wu_site *site, oz_sky *out);
+/* A SETI@home unit's own track (its <coords>) as a pointing, times from
+ * t0_ns (the dataset's start): SETI@home units are loaded whole, each with
+ * its track, kept per unit (units.sky) since the dataset has many.  A track
+ * longer than OZ_WU_POINTING_MAX is decimated evenly, first and last points
+ * kept; a point at the time of the one before is dropped. */
+void oz_sky_from_sah(const oz_wu_sah *sah, int64_t t0_ns, oz_sky *out);
+/* Where a .sah was recorded: its <receiver_cfg> latitude/longitude/
+ * elevation, or, when they are absent (0, 0), Arecibo for an Arecibo
+ * receiver (a name starting "ao_": every SETI@home receiver); false when
+ * neither says. */
+bool oz_sky_sah_site(const oz_wu_sah *sah, oz_wu_site *out);
 /* The JSON text above (malloc'd), or NULL when nothing is known or out of
  * memory (*oom says which). */
 char *oz_sky_json(const oz_sky *k, bool *oom);

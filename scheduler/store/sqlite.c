@@ -325,11 +325,14 @@ static const char *const migration_14[] = {
     "CREATE INDEX signals_sky ON signals(pixel, dataset_id, freq_bary_hz, candidate_id)"
     "  WHERE freq_bary_hz IS NOT NULL;",
     NULL};
-static const char *const *const migrations[] = {migration_2,  migration_3,  migration_4,
-                                                migration_5,  migration_6,  migration_7,
-                                                migration_8,  migration_9,  migration_10,
-                                                migration_11, migration_12, migration_13,
-                                                migration_14};
+/* Schema 15 (issue 17, .sah sky tracks): a unit's own pointing, for the
+ * units of a SETI@home dataset, each with its .sah's track (sky.h); NULL
+ * for every other unit, whose pointing is its dataset's. */
+static const char *const migration_15[] = {"ALTER TABLE units ADD COLUMN sky TEXT;", NULL};
+static const char *const *const migrations[] = {
+    migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
+    migration_7,  migration_8,  migration_9,  migration_10, migration_11,
+    migration_12, migration_13, migration_14, migration_15};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

@@ -611,6 +611,7 @@ void oz_assimilate_unit_clear(oz_assimilate_unit *a)
     free(a->canary_json);
     free(a->config_json);
     free(a->sky);
+    free(a->unit_sky);
     memset(a, 0, sizeof *a);
 }
 
@@ -623,7 +624,7 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         /* INDEXED BY: the planner would otherwise walk every validated
          * unit through units_state, a cost growing with the project. */
         "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result, c.truth,"
-        " d.config, d.sample_rate, d.center_hz, d.sky, u.nsamples FROM units u"
+        " d.config, d.sample_rate, d.center_hz, d.sky, u.nsamples, u.sky FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
         " JOIN replicas r ON r.id = u.canonical LEFT JOIN canaries c ON c.unit_id = u.id"
         " WHERE u.state = {UNIT_VALIDATED} AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT "
@@ -656,7 +657,9 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         if (!(a->json = strdup(oz_store_col_text(st, 5))) ||
             (canary && (!a->canary_json || !a->config_json)) ||
             (sqlite3_column_type(st, 10) != SQLITE_NULL &&
-             !(a->sky = strdup(oz_store_col_text(st, 10))))) {
+             !(a->sky = strdup(oz_store_col_text(st, 10)))) ||
+            (sqlite3_column_type(st, 12) != SQLITE_NULL &&
+             !(a->unit_sky = strdup(oz_store_col_text(st, 12))))) {
             oz_assimilate_unit_clear(a);
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
             break;

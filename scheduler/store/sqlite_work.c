@@ -89,7 +89,8 @@ int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows,
     sqlite3_stmt *st = oz_store_stmt(
         s,
         "INSERT INTO units(dataset_id, name, file, bytes, sha256, flops, idx, start_s, nsamples,"
-        " target) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, target_nresults FROM datasets"
+        " sky, target) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, target_nresults"
+        " FROM datasets"
         " WHERE id = ?1 AND ready = 0",
         why, whylen);
     if (!st)
@@ -106,6 +107,10 @@ int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows,
         sqlite3_bind_int64(st, 7, (sqlite3_int64)u->index);
         sqlite3_bind_double(st, 8, u->start_s);
         sqlite3_bind_int64(st, 9, (sqlite3_int64)u->nsamples);
+        if (u->sky)
+            sqlite3_bind_text(st, 10, u->sky, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 10);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
         if (sqlite3_changes(s->conn) != 1) {

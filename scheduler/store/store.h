@@ -49,7 +49,7 @@
 #include "sched_errors.h"
 
 /* The schema's version, kept in the database; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 14
+#define OZ_STORE_SCHEMA_VERSION 15
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -209,6 +209,7 @@ typedef struct oz_unit_row {
     double start_s;           /* from the dataset's start */
     uint64_t nsamples;
     const char *canary; /* its hidden canary's truth (canary.h), or NULL */
+    const char *sky;    /* its own pointing (sky.h: a .sah's track), or NULL */
 } oz_unit_row;
 
 /* Adds units in one transaction (a batch of the load). */
@@ -512,6 +513,7 @@ typedef struct oz_assimilate_unit {
     char *canary_json, *config_json; /* owned */
     double sample_rate, center_hz;
     char *sky;         /* owned: the dataset's site and pointing (sky.h), or NULL */
+    char *unit_sky;    /* owned: the unit's own pointing (a .sah's track), or NULL */
     uint64_t nsamples; /* the unit's */
 } oz_assimilate_unit;
 void oz_assimilate_unit_clear(oz_assimilate_unit *a);

@@ -73,12 +73,7 @@ def make_survey(tmp):
 
 def project(tmp, name, recs):
     d = os.path.join(tmp, name)
-    subprocess.run([F.SERVER, "init", d], check=True, capture_output=True)
-    with open(os.path.join(d, "project.json")) as f:
-        cfg = json.load(f)
-    cfg["job_tick_s"] = 0.1
-    with open(os.path.join(d, "project.json"), "w") as f:
-        json.dump(cfg, f)
+    F.init(d, 0.1)
     for rname, stem, _, _ in recs:
         subprocess.run([F.SERVER, "load", d, stem, "--name", rname, "--unit-samples", "2^15",
                         "--fft-max", "1024", "--chirp-max", "2", "--quorum", "1", "--replicas",

@@ -186,15 +186,20 @@ class Host:
                     raw=body, key=self.key)
 
 
-def project(tmp, name, recording, *load_args, unit_samples="2^15"):
-    d = os.path.join(tmp, name)
+def init(d, tick_s=0.2):
+    """A new project in d with fast jobs for tests (deadlines checked, units
+    validated and assimilated every tick_s)."""
     subprocess.run([SERVER, "init", d], check=True, capture_output=True)
-    # Fast jobs for tests: deadlines are checked every 0.2 s.
     with open(os.path.join(d, "project.json")) as f:
         cfg = json.load(f)
-    cfg["job_tick_s"] = 0.2
+    cfg["job_tick_s"] = tick_s
     with open(os.path.join(d, "project.json"), "w") as f:
         json.dump(cfg, f)
+
+
+def project(tmp, name, recording, *load_args, unit_samples="2^15"):
+    d = os.path.join(tmp, name)
+    init(d)
     subprocess.run([SERVER, "load", d, recording, "--name", name, "--unit-samples", unit_samples,
                     "--fft-max", "1024", "--chirp-max", "2", "--quiet"] + list(load_args),
                    check=True, capture_output=True)
@@ -278,6 +283,12 @@ def undo_migration_14(c):
               " WHERE freq_bary_hz IS NOT NULL")
 
 
+def undo_migration_15(c):
+    """Drops what schema 15 (a .sah unit's own sky track) added, on an open
+    connection c."""
+    c.execute("ALTER TABLE units DROP COLUMN sky")
+
+
 def undo_migration_12(c):
     """Drops what schema 12 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
@@ -310,6 +321,7 @@ def downgrade_to_v3(d):
         c.execute("DROP INDEX units_file_bad")  # migration 9
         for col in ("file_bad", "file_bad_time"):
             c.execute("ALTER TABLE units DROP COLUMN " + col)
+        undo_migration_15(c)
         undo_migration_14(c)
         undo_migration_13(c)
         undo_migration_12(c)
@@ -473,13 +485,14 @@ def scenario_cheating(tmp, rec, truth):
         # (migration 6 keys team names, 7 counts hosts' returned results, 8
         # indexes hosts' replicas in progress, 9 marks bad unit files, 10
         # banned hosts, 11 adaptive replication, 12 candidates, 13 the data
-        # lifecycle, 14 the persistence links' index), and
+        # lifecycle, 14 the persistence links' index, 15 .sah units' own
+        # sky tracks), and
         # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
         downgrade_to_v3(d)
         srv.start()
-        check(db(d, "PRAGMA user_version") == [(14,)], "a schema-3 database is migrated to 14")
+        check(db(d, "PRAGMA user_version") == [(15,)], "a schema-3 database is migrated to 15")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

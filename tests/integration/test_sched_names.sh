@@ -132,6 +132,7 @@ check(st == 200 and tm.get("name") == "SETI fans", "a team name is stored normal
 s.stop()
 
 # ---- a database from before the rule, with a look-alike team in it ----
+db("ALTER TABLE units DROP COLUMN sky")  # migration 15's
 db("DROP INDEX units_purge")  # migration 13's
 db("ALTER TABLE units DROP COLUMN purged")
 db("ALTER TABLE datasets DROP COLUMN files_gone")
@@ -166,7 +167,7 @@ db("PRAGMA user_version = 5")
 db("INSERT INTO teams(name, created) VALUES(?, 0), (?, 0), (?, 0)", "\uff2f\uff3a\uff2d\uff21 team",
    "Ozma\u200dTeam", "Quiet Ones")
 s = Server()
-check(db("PRAGMA user_version") == [(14,)], "a schema-5 database is migrated to 14")
+check(db("PRAGMA user_version") == [(15,)], "a schema-5 database is migrated to 15")
 keys = dict(db("SELECT name, name_key FROM teams"))
 check(keys == {"Ozma Team": "ozma team", "\uff2f\uff3a\uff2d\uff21 team": None,
                "Ozma\u200dTeam": None, "SETI fans": "seti fans", "Quiet Ones": "quiet ones"},

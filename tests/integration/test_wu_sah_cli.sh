@@ -9,7 +9,8 @@
 # of one unit whose .ozwu header carries the unit's own rate, centre
 # (subband_base), start, 2-bit samples as ci8 and sky track; several .sah
 # files (or a directory of them) make one dataset, a damaged one among them
-# loads nothing.  The reference unit is not searched here (minutes).
+# loads nothing; each unit's signals are placed on its own .sah's sky track
+# (sah_sky.py).  The reference unit is not searched here (minutes).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -115,5 +116,12 @@ if compgen -G "$PROJ/units/three-*" >/dev/null; then fail "the failed load left 
 expect_exit2 "$SERVER" "analysis options on a .sah" "drop --unit-samples" \
     load "$PROJ" "$WORK/ref.sah" --name four --fft-max 4096 --quiet &&
     pass "analysis options on a .sah refused"
+
+# the sky: each unit's signals on its own .sah's track (sah_sky.py says what it checks)
+if python3 "$(dirname "$0")/sah_sky.py" "$BINDIR" "$REF" "$WORK" >"$WORK/sky.txt" 2>&1; then
+    pass "signals on each .sah's own sky track: $(grep -c '^ok:' "$WORK/sky.txt") checks"
+else
+    fail "sky tracks: $(grep -v '^ok:' "$WORK/sky.txt" | tail -5)"
+fi
 
 finish sah_cli

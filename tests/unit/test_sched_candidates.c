@@ -142,6 +142,55 @@ static void dataset_sky_round_trips_and_refuses_garbage(void **state)
                 fabs(at.freq_bary_hz - 1.42e9) < 2e5);
 }
 
+/* A .sah's track as a unit's pointing: thinned evenly to
+ * OZ_WU_POINTING_MAX with its first and last points, a repeated time
+ * dropped, RA across 24 h kept in [0, 360), times from t0; and its site. */
+static void sah_track_thinned_and_site(void **state)
+{
+    (void)state;
+    oz_wu_sah *sah = calloc(1, sizeof *sah);
+    oz_sky *k = calloc(1, sizeof *k), *back = calloc(1, sizeof *back);
+    assert_true(sah && k && back);
+    sah->ncoords = OZ_WU_TRACK_MAX;
+    for (uint32_t i = 0; i < sah->ncoords; i++)
+        sah->coords[i] = (oz_wu_sah_coord){2451606.5 + (i < 3 ? 0 : i) * 1e-4,
+                                           fmod(23.5 + i * 0.01, 24.0), -25 + i * 0.1};
+    int64_t t0;
+    assert_int_equal(oz_wu_time_from_jd(2451606.5, &t0), OZ_WU_OK);
+    oz_sky_from_sah(sah, t0 - 2000000000LL, k);
+    /* indices i * 511 / 255: 0, 2 (the time of 0: dropped), 4, ..., 511 */
+    assert_int_equal(k->npointing, OZ_WU_POINTING_MAX - 1);
+    assert_true(fabs(k->pointing[0].t_s - 2) < 1e-6 && k->pointing[0].ra_deg == 23.5 * 15);
+    assert_true(fabs(k->pointing[1].t_s - (2 + 4 * 8.64)) < 1e-4);
+    const oz_wu_pointing *last = &k->pointing[k->npointing - 1];
+    assert_true(fabs(last->ra_deg - fmod(23.5 + 511 * 0.01, 24.0) * 15) < 1e-9 &&
+                fabs(last->dec_deg - (-25 + 511 * 0.1)) < 1e-9);
+    for (uint32_t i = 0; i < k->npointing; i++)
+        assert_true(k->pointing[i].ra_deg >= 0 && k->pointing[i].ra_deg < 360 &&
+                    (i == 0 || k->pointing[i].t_s > k->pointing[i - 1].t_s));
+    bool oom;
+    char *text = oz_sky_json(k, &oom);
+    assert_non_null(text);
+    assert_int_equal(oz_sky_parse(text, back), OZ_SCHED_OK);
+    assert_int_equal(back->npointing, k->npointing);
+    free(text);
+
+    oz_wu_site site;
+    snprintf(sah->receiver, sizeof sah->receiver, "ao_1420");
+    assert_true(oz_sky_sah_site(sah, &site) && site.lat_deg == 18.3442 &&
+                site.lon_deg == -66.7527 && site.alt_m == 497);
+    sah->latitude = 38.4331;
+    sah->longitude = -79.8398;
+    sah->elevation = 807;
+    assert_true(oz_sky_sah_site(sah, &site) && site.lat_deg == 38.4331 && site.alt_m == 807);
+    sah->latitude = sah->longitude = 0;
+    snprintf(sah->receiver, sizeof sah->receiver, "gbt_800");
+    assert_false(oz_sky_sah_site(sah, &site));
+    free(back);
+    free(k);
+    free(sah);
+}
+
 static void project_json_candidate_keys(void **state)
 {
     (void)state;
@@ -180,6 +229,7 @@ int main(void)
         cmocka_unit_test(rfi_rules_and_their_order),
         cmocka_unit_test(score_grows_with_evidence),
         cmocka_unit_test(dataset_sky_round_trips_and_refuses_garbage),
+        cmocka_unit_test(sah_track_thinned_and_site),
         cmocka_unit_test(project_json_candidate_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
