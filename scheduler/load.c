@@ -25,6 +25,7 @@
  * reused for every unit; a unit the kernel would refuse is refused here.
  */
 #include "load.h"
+#include "load_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -101,7 +102,7 @@ int oz_load_duration_parse(const char *s, int64_t *seconds)
 
 /* A workunits error as a scheduler one: the input's fault unless the
  * system or memory failed. */
-static int from_wu(int rc)
+int oz_load_from_wu(int rc)
 {
     return rc == OZ_WU_ENOMEM ? OZ_SCHED_ENOMEM : rc == OZ_WU_EIO ? OZ_SCHED_EIO : OZ_SCHED_EINVAL;
 }
@@ -135,29 +136,6 @@ static void remove_files(const char *units, const char *name)
             unlinkat(dfd, e->d_name, 0);
     closedir(d);
 }
-
-struct load {
-    const oz_load_opts *o;
-    const oz_sci_config *config; /* every unit's: the options', or the .sah files' */
-    oz_store *store;
-    int64_t dataset_id;
-    double sample_rate, center_hz;
-    oz_unit_row *rows; /* OZ_LOAD_BATCH */
-    char (*names)[OZ_WU_ID_MAX + 1];
-    char (*files)[OZ_WU_ID_MAX + 8];
-    char (*canaries)[OZ_CANARY_JSON_MAX + 1]; /* the rows' canaries' truths */
-    char **skies;           /* OZ_LOAD_BATCH, owned: the rows' own pointings (a .sah's track) */
-    char *sky_next;         /* owned: the next unit's, taken by on_unit */
-    double canary_fraction; /* of the units given one (0: none) */
-    size_t nrows;
-    uint64_t flops_len, flops; /* the cached count and its unit length */
-    uint64_t flops_max;        /* the largest unit's count */
-    uint64_t done;
-    int rc; /* why the split was stopped */
-    char *why;
-    size_t whylen;
-    double t0;
-};
 
 static double now_s(void)
 {
@@ -212,7 +190,7 @@ static int canary_add(struct load *L, const oz_wu_unit_written *w, oz_unit_row *
     char wwhy[512];
     int rc = oz_wu_unit_load(w->path, &u, wwhy, sizeof wwhy);
     if (rc != OZ_WU_OK) {
-        rc = oz_sched_fail(from_wu(rc), L->why, L->whylen, "%s", wwhy);
+        rc = oz_sched_fail(oz_load_from_wu(rc), L->why, L->whylen, "%s", wwhy);
         goto out;
     }
     oz_wu_header h = *oz_wu_unit_header(u);
@@ -236,7 +214,7 @@ static int canary_add(struct load *L, const oz_wu_unit_written *w, oz_unit_row *
         goto out;
     }
     if ((rc = oz_wu_unit_write(w->path, &h, payload, row->sha256, wwhy, sizeof wwhy)) != OZ_WU_OK) {
-        rc = oz_sched_fail(from_wu(rc), L->why, L->whylen, "%s", wwhy);
+        rc = oz_sched_fail(oz_load_from_wu(rc), L->why, L->whylen, "%s", wwhy);
         goto out;
     }
     struct stat st;
@@ -254,7 +232,7 @@ out:
     return rc;
 }
 
-static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
+int oz_load_on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
 {
     struct load *L = arg;
     if (L->o->stop && *L->o->stop) {
@@ -298,268 +276,6 @@ static int on_unit(void *arg, const oz_wu_unit_written *w, uint64_t nunits)
         fflush(stderr);
     }
     return 0;
-}
-
-/* ---- SETI@home units ---------------------------------------------------------------------- */
-
-/* The .sah files of a load and what they share.  Each file is one unit as
- * it is; the dataset's row holds one sample rate, centre and configuration
- * (the store rebuilds a unit's header from it to check results), so files
- * that differ in any of them are refused, naming the first that differs. */
-struct sah_set {
-    char **paths; /* owned, in unit order */
-    size_t n;
-    double fs, center;
-    uint64_t nsamples0; /* the first unit's length */
-    int64_t start_ns;   /* the earliest unit's start: the dataset's */
-    bool has_site;      /* where they were recorded (oz_sky_sah_site) */
-    oz_wu_site site;
-    oz_sci_config config;
-    char *config_json; /* owned */
-    char name[OZ_WU_DATASET_MAX + 1];
-};
-
-static void sah_set_free(struct sah_set *S)
-{
-    for (size_t i = 0; i < S->n; i++)
-        free(S->paths[i]);
-    free(S->paths);
-    free(S->config_json);
-}
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool is_sah_load(const oz_load_opts *o)
-{
-    return !o->raw &&
-           (o->nmore > 0 || is_dir(o->recording) || oz_wu_probe(o->recording) == OZ_WU_KIND_SAH);
-}
-
-static int cmp_path(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int sah_add(struct sah_set *S, size_t *cap, const char *dir, const char *file)
-{
-    if (S->n == OZ_LOAD_SAH_FILES_MAX)
-        return OZ_SCHED_ELIMIT;
-    if (S->n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        char **p = realloc(S->paths, c * sizeof *p);
-        if (!p)
-            return OZ_SCHED_ENOMEM;
-        S->paths = p;
-        *cap = c;
-    }
-    size_t len = (dir ? strlen(dir) + 1 : 0) + strlen(file) + 1;
-    char *path = malloc(len);
-    if (!path)
-        return OZ_SCHED_ENOMEM;
-    snprintf(path, len, "%s%s%s", dir ? dir : "", dir ? "/" : "", file);
-    S->paths[S->n++] = path;
-    return 0;
-}
-
-/* The files: every .sah unit in a directory (by name), or the list given. */
-static int sah_list(const oz_load_opts *o, struct sah_set *S, char *why, size_t whylen)
-{
-    size_t cap = 0;
-    int rc = 0;
-    if (o->nmore == 0 && is_dir(o->recording)) {
-        DIR *d = opendir(o->recording);
-        if (!d)
-            return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: %s", o->recording,
-                                 strerror(errno));
-        struct dirent *e;
-        while (rc == 0 && (e = readdir(d)) != NULL) {
-            if (e->d_name[0] == '.')
-                continue;
-            size_t before = S->n;
-            if ((rc = sah_add(S, &cap, o->recording, e->d_name)) == 0 &&
-                oz_wu_probe(S->paths[before]) != OZ_WU_KIND_SAH)
-                free(S->paths[--S->n]); /* not a .sah: not ours to load */
-        }
-        closedir(d);
-        if (rc == 0 && S->n == 0)
-            return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: holds no SETI@home .sah units",
-                                 o->recording);
-        qsort(S->paths, S->n, sizeof *S->paths, cmp_path);
-    } else {
-        for (size_t i = 0; rc == 0 && i <= o->nmore; i++) {
-            const char *p = i == 0 ? o->recording : o->more[i - 1];
-            if (oz_wu_probe(p) != OZ_WU_KIND_SAH)
-                return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                                     "%s: not a SETI@home .sah unit (a load of several files "
-                                     "takes .sah units only)",
-                                     p);
-            rc = sah_add(S, &cap, NULL, p);
-        }
-    }
-    if (rc == OZ_SCHED_ELIMIT)
-        return oz_sched_fail(rc, why, whylen, "more than %d .sah files in one load",
-                             OZ_LOAD_SAH_FILES_MAX);
-    if (rc != 0)
-        return oz_sched_fail(rc, why, whylen, "out of memory");
-    return 0;
-}
-
-/* Opens every file once (so a damaged one is found before anything is
- * written) and checks that they can share a dataset. */
-static int sah_check(const oz_load_opts *o, struct sah_set *S, char *why, size_t whylen)
-{
-    int rc = sah_list(o, S, why, whylen);
-    if (rc != 0)
-        return rc;
-    if (o->tuned)
-        return oz_sched_fail(
-            OZ_SCHED_EINVAL, why, whylen,
-            "%s: a SETI@home unit is loaded as it is, with its own length and "
-            "analysis_cfg: drop --unit-samples, --overlap and the analysis options",
-            S->paths[0]);
-    char wwhy[512];
-    for (size_t i = 0; i < S->n; i++) {
-        oz_wu_reader *r = NULL;
-        oz_sci_config cfg;
-        char *json = NULL;
-        int wrc = oz_wu_open_sah(S->paths[i], &r, wwhy, sizeof wwhy);
-        if (wrc == OZ_WU_OK)
-            wrc = oz_wu_sah_config(oz_wu_reader_sah(r), &cfg, wwhy, sizeof wwhy);
-        if (wrc != OZ_WU_OK) {
-            oz_wu_reader_close(r);
-            return oz_sched_fail(from_wu(wrc), why, whylen, "%s", wwhy);
-        }
-        const oz_wu_info *info = oz_wu_reader_info(r);
-        oz_wu_site site;
-        bool has_site = oz_sky_sah_site(oz_wu_reader_sah(r), &site);
-        json_t *cj = oz_sci_config_to_json(&cfg);
-        json = cj ? json_dumps(cj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
-        json_decref(cj);
-        if (!json)
-            rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-        else if (i == 0) {
-            S->fs = info->sample_rate;
-            S->center = info->center_hz;
-            S->start_ns = info->start_ns;
-            S->nsamples0 = info->nsamples;
-            S->config = cfg;
-            S->config_json = json;
-            S->has_site = has_site;
-            S->site = site;
-            json = NULL;
-            snprintf(S->name, sizeof S->name, "%s", info->name);
-        } else if (info->sample_rate != S->fs)
-            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                               "%s: sample rate %.17g Hz differs from %s's %.17g Hz; one dataset "
-                               "has one sample rate",
-                               S->paths[i], info->sample_rate, S->paths[0], S->fs);
-        else if (info->center_hz != S->center)
-            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                               "%s: centre (subband_base) %.17g Hz differs from %s's %.17g Hz; "
-                               "the store keeps one centre per dataset: load it as another one",
-                               S->paths[i], info->center_hz, S->paths[0], S->center);
-        else if (strcmp(json, S->config_json) != 0)
-            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                               "%s: its analysis_cfg gives another configuration than %s's; the "
-                               "store keeps one per dataset: load it as another one",
-                               S->paths[i], S->paths[0]);
-        else if (!o->has_site && (has_site != S->has_site ||
-                                  (has_site && memcmp(&site, &S->site, sizeof site) != 0)))
-            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                               "%s: its receiver_cfg gives another site than %s's; one dataset "
-                               "has one site: give --site or load it as another one",
-                               S->paths[i], S->paths[0]);
-        else if (info->start_ns < S->start_ns)
-            S->start_ns = info->start_ns;
-        free(json);
-        oz_wu_reader_close(r);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* Writes each .sah as one unit, as it is (ci8: the 2-bit values exactly),
- * with its own start time and sky track; start_sample is its start's
- * offset from the dataset's, in samples, so the store's clock agrees. */
-static int sah_write(struct load *L, const struct sah_set *S, const char *units, const char *name,
-                     char *why, size_t whylen)
-{
-    int rc = 0;
-    char wwhy[512];
-    oz_wu_header *h = malloc(sizeof *h);
-    oz_sky *sky = malloc(sizeof *sky);
-    size_t pathcap = strlen(units) + OZ_WU_ID_MAX + 16;
-    char *path = malloc(pathcap);
-    if (!h || !sky || !path) {
-        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < S->n && rc == 0; i++) {
-        oz_wu_reader *r = NULL;
-        void *buf = NULL;
-        int wrc = oz_wu_open_sah(S->paths[i], &r, wwhy, sizeof wwhy);
-        const oz_wu_info *info = wrc == OZ_WU_OK ? oz_wu_reader_info(r) : NULL;
-        size_t got = 0;
-        if (info && !(buf = malloc((size_t)info->nsamples * oz_wu_format_size(info->format))))
-            wrc = OZ_WU_ENOMEM;
-        if (buf)
-            wrc = oz_wu_reader_read_native(r, buf, (size_t)info->nsamples, &got, wwhy, sizeof wwhy);
-        if (wrc == OZ_WU_OK) {
-            const oz_wu_sah *sah = oz_wu_reader_sah(r);
-            memset(h, 0, sizeof *h);
-            snprintf(h->dataset, sizeof h->dataset, "%s", name);
-            snprintf(h->unit_id, sizeof h->unit_id, "%s-%06zu", name, i);
-            h->unit_index = i;
-            h->sample_rate = info->sample_rate;
-            h->center_hz = info->center_hz;
-            h->start_sample =
-                (uint64_t)llround((double)(info->start_ns - S->start_ns) * 1e-9 * S->fs);
-            h->start_s = (double)h->start_sample / h->sample_rate;
-            h->has_time = true;
-            h->start_ns = info->start_ns;
-            h->has_sky = info->has_sky;
-            h->ra_deg = info->ra_deg;
-            h->dec_deg = info->dec_deg;
-            h->ntrack = sah->ncoords;
-            for (uint32_t k = 0; k < sah->ncoords; k++)
-                h->track[k] = (oz_wu_track_point){
-                    sah->coords[k].time_jd, sah->coords[k].ra_hours * 15.0, sah->coords[k].dec_deg};
-            oz_sky_from_sah(sah, S->start_ns, sky); /* the track the assimilator reads */
-            bool oom;
-            free(L->sky_next);
-            L->sky_next = oz_sky_json(sky, &oom);
-            h->format = info->format;
-            h->nsamples = got;
-            h->config = S->config;
-            snprintf(path, pathcap, "%s/%s.ozwu", units, h->unit_id);
-            oz_wu_unit_written w = {.header = h, .path = path};
-            struct stat st;
-            wrc = oom ? OZ_WU_ENOMEM
-                      : oz_wu_unit_write(path, h, buf, w.file_sha256, wwhy, sizeof wwhy);
-            if (wrc == OZ_WU_OK && stat(path, &st) != 0) {
-                snprintf(wwhy, sizeof wwhy, "%s: %s", path, strerror(errno));
-                wrc = OZ_WU_EIO;
-            }
-            w.file_bytes = wrc == OZ_WU_OK ? (uint64_t)st.st_size : 0;
-            if (wrc == OZ_WU_OK && on_unit(L, &w, S->n) != 0)
-                rc = L->rc;
-        }
-        if (wrc != OZ_WU_OK)
-            rc = oz_sched_fail(from_wu(wrc), why, whylen, "%s",
-                               wrc == OZ_WU_ENOMEM ? "out of memory" : wwhy);
-        free(buf);
-        oz_wu_reader_close(r);
-    }
-out:
-    free(h);
-    free(sky);
-    free(path);
-    return rc;
 }
 
 static int check_name(const char *name, char *why, size_t whylen)
@@ -633,7 +349,7 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
     if (access(dbpath, F_OK) != 0)
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
                              "%s: not a project (no ozma.db; see ozma-server init)", o->dir);
-    bool sah = is_sah_load(o);
+    bool sah = oz_load_sah_is(o);
 
     /* The units' source: .sah files taken whole, or a recording to cut. */
     const char *name;
@@ -652,7 +368,7 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s", wwhy);
 
     if (sah) {
-        if ((rc = sah_check(o, &S, why, whylen)) != 0)
+        if ((rc = oz_load_sah_check(o, &S, why, whylen)) != 0)
             goto out;
         name = o->name ? o->name : S.name;
         d.sample_rate = S.fs;
@@ -679,7 +395,7 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
         if ((rc = oz_wu_plan_make(info->nsamples,
                                   o->unit_samples ? o->unit_samples : OZ_WU_UNIT_SAMPLES_DEFAULT,
                                   o->overlap, &plan, wwhy, sizeof wwhy)) != OZ_WU_OK) {
-            rc = oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
+            rc = oz_sched_fail(oz_load_from_wu(rc), why, whylen, "%s", wwhy);
             goto out;
         }
         d.sample_rate = info->sample_rate;
@@ -751,7 +467,7 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
     /* 3. the units */
     uint64_t n = 0;
     if (sah) {
-        rc = sah_write(&L, &S, units, name, why, whylen);
+        rc = oz_load_sah_write(&L, &S, units, name, why, whylen);
         n = L.done;
     } else {
         oz_wu_split_opts so = {.out_dir = units,
@@ -759,11 +475,11 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
                                .unit_samples = plan.unit,
                                .overlap = o->overlap,
                                .config = &o->config,
-                               .on_unit = on_unit,
+                               .on_unit = oz_load_on_unit,
                                .arg = &L};
         rc = oz_wu_split_write(r, &so, &n, wwhy, sizeof wwhy);
         if (rc != OZ_WU_OK)
-            rc = L.rc ? L.rc : oz_sched_fail(from_wu(rc), why, whylen, "%s", wwhy);
+            rc = L.rc ? L.rc : oz_sched_fail(oz_load_from_wu(rc), why, whylen, "%s", wwhy);
     }
     if (o->progress && L.done)
         fputc('\n', stderr);
@@ -805,7 +521,7 @@ out:
     free(L.sky_next);
     free(config_json);
     free(sky_json);
-    sah_set_free(&S);
+    oz_load_sah_set_free(&S);
     oz_wu_reader_close(r);
     if (lock >= 0)
         close(lock);
