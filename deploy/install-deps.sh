@@ -21,8 +21,9 @@ packages=(
   # benchmarks: the HTTP load generator
   wrk
   # unit files from a file server (project.json units_url, deploy/nginx.conf):
-  # the test starts its own nginx on loopback (Debian's package also enables
-  # the stock site on port 80 where systemd runs; the tests do not need it)
+  # the test starts its own nginx on loopback; the stock service Debian's
+  # package starts on port 80 is stopped and disabled below when this script
+  # installed it (an nginx installed before is left as it was)
   nginx
   # tests drive the programs with bash and python3; the demo calls the API with curl
   python3 curl
@@ -54,3 +55,12 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq || echo "install-deps: apt-get update failed; trying the cached lists" >&2
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# nginx is here for the tests, which start their own on loopback: a web
+# server on port 80 that nobody asked for is not left behind.
+for p in "${missing[@]}"; do
+  if [ "$p" = nginx ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+    echo "install-deps: nginx installed for the tests; its stock service is disabled" \
+         "(systemctl enable --now nginx to serve with it)" >&2
+  fi
+done
