@@ -41,10 +41,10 @@ typedef enum oz_sql_type {
 
 /* The kind of the connection's last failure (oz_sql_errkind). */
 typedef enum oz_sql_errkind {
-    OZ_SQL_EOTHER,   /* a constraint, a syntax error, anything not below */
-    OZ_SQL_EBUSY,    /* locked by another, or a serialisation failure: try again */
-    OZ_SQL_ENOSPC,   /* the disk (or a quota) is full */
-    OZ_SQL_EDOWN,    /* the server cannot be reached: the connection is lost */
+    OZ_SQL_EOTHER, /* a constraint, a syntax error, anything not below */
+    OZ_SQL_EBUSY,  /* locked by another, or a serialisation failure: try again */
+    OZ_SQL_ENOSPC, /* the disk (or a quota) is full */
+    OZ_SQL_EDOWN,  /* the server cannot be reached: the connection is lost */
 } oz_sql_errkind;
 
 /* ---- statements ---- */

@@ -8,6 +8,7 @@
  * connection.  sqlite.c has the connections, transactions and the disk's
  * state this builds on.
  */
+#include "sql_sqlite.h"
 #include "sqlite_internal.h"
 
 #include <errno.h>
@@ -29,10 +30,10 @@
 static bool writer_run_fast(oz_store *ws, oz_wop *batch)
 {
     for (oz_wop *op = batch; op; op = op->next) {
-        sqlite3_int64 before = sqlite3_total_changes64(ws->conn);
+        int64_t before = oz_sql_total_changes(ws->conn);
         op->rc = op->body(ws, op->arg, op->why, op->whylen);
         if (op->rc != OZ_SCHED_OK &&
-            (sqlite3_total_changes64(ws->conn) != before || sqlite3_get_autocommit(ws->conn)))
+            (oz_sql_total_changes(ws->conn) != before || !oz_sql_in_transaction(ws->conn)))
             return false;
     }
     return true;
@@ -48,13 +49,13 @@ static bool writer_run_one(oz_store *ws, oz_wop *op)
     if (src != OZ_SCHED_OK) {
         op->rc = oz_sched_fail(src == OZ_SCHED_ENOSPC ? src : OZ_SCHED_EDB, op->why, op->whylen,
                                "%s", sub);
-        return !sqlite3_get_autocommit(ws->conn);
+        return oz_sql_in_transaction(ws->conn);
     }
     op->rc = op->body(ws, op->arg, op->why, op->whylen);
     if (op->rc != OZ_SCHED_OK)
         oz_store_exec_literal(ws, "ROLLBACK TO op", NULL, 0);
     oz_store_exec_literal(ws, "RELEASE op", NULL, 0);
-    return !sqlite3_get_autocommit(ws->conn);
+    return oz_sql_in_transaction(ws->conn);
 }
 
 /* What the writer knows of the WAL: its length in frames after the last
@@ -115,9 +116,10 @@ static void wal_restart(oz_store *ws, wal_watch *w)
     int naps = WAL_WAIT_NAPS << (w->misses < WAL_WAIT_DOUBLINGS ? w->misses : WAL_WAIT_DOUBLINGS);
     int log = 0, done = 0;
     pthread_mutex_lock(&ws->db->write_lock);
-    sqlite3_busy_handler(ws->conn, wal_restart_busy, &naps);
-    int rc = sqlite3_wal_checkpoint_v2(ws->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
-    sqlite3_busy_timeout(ws->conn, OZ_STORE_BUSY_MS);
+    sqlite3 *conn = oz_sql_sqlite_handle(ws->conn);
+    sqlite3_busy_handler(conn, wal_restart_busy, &naps);
+    int rc = sqlite3_wal_checkpoint_v2(conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    sqlite3_busy_timeout(conn, OZ_STORE_BUSY_MS);
     pthread_mutex_unlock(&ws->db->write_lock);
     if (rc == SQLITE_BUSY && log < 0) { /* the checkpoint lock was taken */
         w->next = w->frames + 1;
@@ -135,7 +137,7 @@ static void *writer_main(void *arg)
     wal_watch wal = {.next = WAL_RESTART_FRAMES};
     int open_rc = oz_store_open(db, &ws, why, sizeof why);
     if (open_rc == OZ_SCHED_OK)
-        sqlite3_wal_hook(ws->conn, wal_frames_note, &wal);
+        sqlite3_wal_hook(oz_sql_sqlite_handle(ws->conn), wal_frames_note, &wal);
     pthread_mutex_lock(&db->q_lock);
     for (;;) {
         while (!db->q_head && !db->writer_stop)
