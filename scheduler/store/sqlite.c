@@ -52,6 +52,7 @@
 
 #include "credit.h"
 #include "name.h"
+#include "pg.h"
 #include "sql_sqlite.h"
 #include "sql_states.h"
 
@@ -412,9 +413,10 @@ int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, siz
     int rc = oz_sql_step(st);
     if (rc == OZ_SQL_ROW)
         *id = oz_sql_column_int64(st, 0);
-    int err = rc == OZ_SQL_ROW    ? OZ_SCHED_OK
-              : rc == OZ_SQL_DONE ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "nothing inserted")
-                                  : oz_store_dberr(s, "write", why, whylen);
+    int err = rc == OZ_SQL_ROW ? OZ_SCHED_OK
+              : rc == OZ_SQL_DONE
+                  ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "nothing inserted")
+                  : oz_store_dberr(s, "write", why, whylen);
     oz_sql_reset(st);
     return err;
 }
@@ -506,6 +508,8 @@ static int exec_migration(sqlite3 *c, const char *path, int v, char *why, size_t
 
 int oz_db_create(const char *path, char *why, size_t whylen)
 {
+    if (oz_pg_is_uri(path))
+        return oz_pg_db_create(path, why, whylen);
     struct stat st;
     if (stat(path, &st) == 0)
         return oz_sched_fail(OZ_SCHED_EEXIST, why, whylen, "%s: already exists", path);
@@ -586,15 +590,32 @@ out:
     return rc;
 }
 
+static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen);
+
 int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
 {
     *out = NULL;
+    bool pg = oz_pg_is_uri(path);
     struct stat st;
-    if (stat(path, &st) != 0)
+    if (!pg && stat(path, &st) != 0)
         return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "%s: %s", path, strerror(errno));
-    int rc = migrate(path, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
+    int rc = pg ? oz_pg_db_migrate(path, why, whylen) : migrate(path, why, whylen);
+    return rc == OZ_SCHED_OK ? db_new(path, pg, out, why, whylen) : rc;
+}
+
+int oz_db_open_read(const char *uri, oz_db **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    if (!oz_pg_is_uri(uri))
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "a read database is a PostgreSQL replica: a postgresql:// URI");
+    int rc = oz_pg_db_check(uri, why, whylen);
+    return rc == OZ_SCHED_OK ? db_new(uri, true, out, why, whylen) : rc;
+}
+
+/* The shared handle of a database made ready by oz_db_open. */
+static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen)
+{
     oz_db *db = calloc(1, sizeof *db);
     if (!db || !(db->path = strdup(path))) {
         free(db);
@@ -607,6 +628,7 @@ int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
     pthread_mutex_init(&db->s_lock, NULL);
     pthread_cond_init(&db->s_work, NULL);
     db->wal_fd = -1;
+    db->pg = pg;
     atomic_init(&db->disk_full, false);
     db->log_level = OZ_LOG_OFF;
     db->auth = oz_auth_cache_new();
@@ -648,12 +670,13 @@ int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
     if (!s)
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     s->db = db;
-    int rc = conn_open(db->path, SQLITE_OPEN_READWRITE, &s->conn, why, whylen);
+    int rc = db->pg ? oz_pg_conn_open(db->path, &s->conn, why, whylen)
+                    : conn_open(db->path, SQLITE_OPEN_READWRITE, &s->conn, why, whylen);
     if (rc != OZ_SCHED_OK) {
         free(s);
         return rc;
     }
-    if (atomic_load(&db->manual_checkpoint))
+    if (!db->pg && atomic_load(&db->manual_checkpoint))
         sqlite3_wal_autocheckpoint(oz_sql_sqlite_handle(s->conn), 0);
     *out = s;
     return OZ_SCHED_OK;
@@ -661,6 +684,8 @@ int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
 
 int oz_store_compact(oz_store *s, char *why, size_t whylen)
 {
+    if (s->db->pg) /* the server's own checkpointer and autovacuum */
+        return OZ_SCHED_OK;
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(oz_sql_sqlite_handle(s->conn), NULL,
                                        SQLITE_CHECKPOINT_PASSIVE, &log, &done);
@@ -681,6 +706,10 @@ void oz_store_close(oz_store *s)
 
 oz_sql_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen)
 {
+    if (!s->txn && oz_sql_revive(s->conn) != 0) {
+        oz_store_dberr(s, "connect", why, whylen);
+        return NULL;
+    }
     for (int i = 0; i < s->nstmts; i++) {
         if (s->keys[i] == sql) {
             oz_sql_reset(s->stmts[i]);
@@ -732,9 +761,14 @@ int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
     pthread_mutex_lock(&s->db->write_lock);
     s->durable = durable;
     s->changes0 = oz_sql_total_changes(s->conn);
-    int rc = oz_store_exec_literal(s, "BEGIN IMMEDIATE", why, whylen);
+    /* PostgreSQL: several schedulers write at once; SERIALIZABLE keeps
+     * each transaction's reads true until it commits, as SQLite's one
+     * writer does, and a conflict fails it (EBUSY) to be run again. */
+    int rc = oz_store_exec_literal(
+        s, s->db->pg ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN IMMEDIATE", why, whylen);
     if (rc != OZ_SCHED_OK)
         pthread_mutex_unlock(&s->db->write_lock);
+    s->txn = rc == OZ_SCHED_OK;
     return rc;
 }
 
@@ -775,6 +809,7 @@ out:
 int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
 {
     int rc = oz_store_exec_literal(s, "COMMIT", why, whylen);
+    s->txn = false;
     uint64_t seq = 0;
     if (rc != OZ_SCHED_OK)
         oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
@@ -784,7 +819,7 @@ int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
     pthread_mutex_unlock(&s->db->write_lock);
     if (wrote)
         disk_write_ok(s->db);
-    if (rc == OZ_SCHED_OK && s->durable)
+    if (rc == OZ_SCHED_OK && s->durable && !s->db->pg) /* PostgreSQL: synchronous_commit */
         rc = oz_db_wal_sync(s->db, seq, why, whylen);
     return rc;
 }
@@ -792,15 +827,20 @@ int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
 void oz_store_wrollback(oz_store *s)
 {
     oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
+    s->txn = false;
     pthread_mutex_unlock(&s->db->write_lock);
 }
 
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
 {
-    return oz_store_exec_literal(s, "BEGIN", why, whylen);
+    int rc = oz_store_exec_literal(
+        s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", why, whylen);
+    s->txn = rc == OZ_SCHED_OK;
+    return rc;
 }
 
 void oz_store_rend(oz_store *s)
 {
     oz_store_exec_literal(s, "COMMIT", NULL, 0);
+    s->txn = false;
 }

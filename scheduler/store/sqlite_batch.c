@@ -239,6 +239,8 @@ static void *syncer_main(void *arg)
 
 int oz_db_batching_start(oz_db *db, char *why, size_t whylen)
 {
+    if (db->pg) /* each thread's transactions go to the server, which does the batching */
+        return OZ_SCHED_OK;
     pthread_mutex_lock(&db->q_lock);
     int rc = OZ_SCHED_OK;
     if (!db->writer_on) {
@@ -281,18 +283,30 @@ void oz_db_batching_stop(oz_db *db)
     pthread_mutex_unlock(&db->q_lock);
 }
 
+/* A transaction that lost a conflict with another scheduler's
+ * (PostgreSQL's serialisation failures) runs again, up to this many times. */
+#define WRITE_TRIES 20
+
 /* Runs body in its own transaction on s (no writer thread). */
 static int write_alone(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
                        size_t whylen)
 {
-    int rc = oz_store_wbegin(s, durable, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
-    if ((rc = body(s, arg, why, whylen)) != OZ_SCHED_OK) {
-        oz_store_wrollback(s);
-        return rc;
+    int rc = OZ_SCHED_EBUSY;
+    for (int tries = 0; rc == OZ_SCHED_EBUSY && tries < (s->db->pg ? WRITE_TRIES : 1); tries++) {
+        if (tries) { /* a short random wait, so that the two do not meet again */
+            long us = (long)((uintptr_t)s / 16 * 2654435761u % 1000) + 100;
+            struct timespec nap = {0, us * 1000 * tries};
+            nanosleep(&nap, NULL);
+        }
+        if ((rc = oz_store_wbegin(s, durable, why, whylen)) != OZ_SCHED_OK)
+            continue;
+        if ((rc = body(s, arg, why, whylen)) != OZ_SCHED_OK) {
+            oz_store_wrollback(s);
+            continue;
+        }
+        rc = oz_store_wcommit(s, why, whylen);
     }
-    return oz_store_wcommit(s, why, whylen);
+    return rc;
 }
 
 void oz_store_write_submit(oz_store *s, int durable, oz_store_job *jobs, oz_wop *ops, size_t n,

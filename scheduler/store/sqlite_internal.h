@@ -16,7 +16,8 @@
 #define OZ_STORE_STMTS 128 /* cached prepared statements per connection */
 
 struct oz_db {
-    char *path;
+    char *path; /* the SQLite file, or the PostgreSQL URI */
+    bool pg;    /* a PostgreSQL database (pg.c) */
     pthread_mutex_t write_lock; /* held for the whole of every write transaction */
     /* Write transactions committed: counted under write_lock, read without. */
     atomic_uint_fast64_t commits;
@@ -89,6 +90,7 @@ struct oz_store {
     oz_db *db;
     oz_sql *conn;
     int durable;       /* the open write transaction must be durable before it returns */
+    bool txn;          /* a transaction of ours is open (no reconnecting) */
     int64_t changes0;  /* oz_sql_total_changes when the write transaction began */
     uint64_t last_seq; /* the number of this connection's last commit */
     /* Statement cache keyed by the SQL text's address: every caller passes a
