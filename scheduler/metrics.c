@@ -413,6 +413,10 @@ int oz_metrics_render(oz_metrics *m, int inflight, const oz_job_health jobs[OZ_J
         help(&b, "ozma_database_bytes", "gauge", "Size of the database files.");
         add(&b, "ozma_database_bytes{file=\"db\"} %lld\n", (long long)g->db_bytes);
         add(&b, "ozma_database_bytes{file=\"wal\"} %lld\n", (long long)g->log_bytes);
+        help(&b, "ozma_database_write_conflicts_total", "counter",
+             "This process's write transactions that lost a conflict with another scheduler's "
+             "(PostgreSQL: a serialization failure, a deadlock) and ran again.");
+        add(&b, "ozma_database_write_conflicts_total %lld\n", (long long)g->write_conflicts);
     }
     if (b.failed) {
         free(b.text);

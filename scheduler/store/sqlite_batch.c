@@ -294,6 +294,7 @@ static int write_alone(oz_store *s, int durable, oz_store_body body, void *arg, 
     int rc = OZ_SCHED_EBUSY;
     for (int tries = 0; rc == OZ_SCHED_EBUSY && tries < (s->db->pg ? WRITE_TRIES : 1); tries++) {
         if (tries) { /* a short random wait, so that the two do not meet again */
+            atomic_fetch_add_explicit(&s->db->write_conflicts, 1, memory_order_relaxed);
             long us = (long)((uintptr_t)s / 16 * 2654435761u % 1000) + 100;
             struct timespec nap = {0, us * 1000 * tries};
             nanosleep(&nap, NULL);

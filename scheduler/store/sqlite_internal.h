@@ -21,6 +21,9 @@ struct oz_db {
     pthread_mutex_t write_lock; /* held for the whole of every write transaction */
     /* Write transactions committed: counted under write_lock, read without. */
     atomic_uint_fast64_t commits;
+    /* Write transactions that lost a conflict with another scheduler's
+     * (PostgreSQL) and ran again: oz_store_gauges' write_conflicts. */
+    atomic_uint_fast64_t write_conflicts;
     /* Group commit: one fsync of the WAL makes every commit before it
      * durable, so threads waiting for durability share it (sqlite.c). */
     pthread_mutex_t sync_lock;

@@ -386,6 +386,8 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
                          size_t whylen)
 {
     memset(g, 0, sizeof *g);
+    g->write_conflicts = (int64_t)atomic_load_explicit(&s->db->write_conflicts,
+                                                       memory_order_relaxed);
     int rc = oz_store_rbegin(s, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;

@@ -683,6 +683,10 @@ typedef struct oz_store_gauges {
     int64_t canaries_found, canaries_missed; /* results that reported / missed their canary */
     int64_t spot_passed, spot_failed;        /* spot checks */
     double spot_cpu_s;                       /* the server's CPU time on them */
+    /* This process's write transactions that lost a conflict with another
+     * scheduler's and ran again (PostgreSQL; 0 on SQLite), since it opened
+     * the database: not read from the database, but beside what is. */
+    int64_t write_conflicts;
 } oz_store_gauges;
 /* The gauges; trust_after is the project's adaptive_trust_after. */
 int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gauges *out, char *why,

@@ -91,6 +91,87 @@ static inline int proc_sample_take(pid_t pid, proc_sample *s)
     return 0;
 }
 
+/* What was used between two samples: after minus before. */
+static inline proc_sample proc_sample_minus(const proc_sample *after, const proc_sample *before)
+{
+    return (proc_sample){after->user_s - before->user_s, after->sys_s - before->sys_s,
+                         after->syscr - before->syscr,   after->syscw - before->syscw,
+                         after->vcsw - before->vcsw,     after->ivcsw - before->ivcsw,
+                         after->minflt - before->minflt};
+}
+
+/* The parent's pid in /proc/PID/stat, or -1. */
+static inline pid_t proc_parent(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    int ppid;
+    return p && sscanf(p + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : -1;
+}
+
+/* The CPU seconds of pid's children that have ended and been waited for
+ * (/proc/PID/stat cutime + cstime), or -1. */
+static inline double proc_reaped_cpu_s(pid_t pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    long long cut, cst;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %lld %lld",
+                     &cut, &cst) != 2)
+        return -1;
+    return (double)(cut + cst) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Fills *s with what a process and its children used so far (a server
+ * that forks one process per client, as PostgreSQL's postmaster does):
+ * pid's own sample, its live children's, and the CPU time of the children
+ * it has waited for, which keeps the CPU of those that ended within a
+ * window (their system calls and context switches leave with them).
+ * *nprocs gets how many processes were summed.  0, or -1 when pid's own
+ * stat could not be read. */
+static inline int proc_tree_take(pid_t pid, proc_sample *s, int *nprocs)
+{
+    if (proc_sample_take(pid, s) != 0)
+        return -1;
+    double reaped = proc_reaped_cpu_s(pid);
+    s->user_s += reaped > 0 ? reaped : 0; /* utime and stime of the reaped are not told apart */
+    *nprocs = 1;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *end;
+        long child = strtol(e->d_name, &end, 10);
+        proc_sample c;
+        if (*end || child <= 0 || proc_parent((pid_t)child) != pid ||
+            proc_sample_take((pid_t)child, &c) != 0)
+            continue;
+        s->user_s += c.user_s;
+        s->sys_s += c.sys_s;
+        s->syscr = s->syscr >= 0 && c.syscr >= 0 ? s->syscr + c.syscr : -1;
+        s->syscw = s->syscw >= 0 && c.syscw >= 0 ? s->syscw + c.syscw : -1;
+        s->vcsw += c.vcsw;
+        s->ivcsw += c.ivcsw;
+        s->minflt += c.minflt;
+        ++*nprocs;
+    }
+    if (d)
+        closedir(d);
+    return 0;
+}
+
 /* The server's CPU seconds so far (user + system), or -1. */
 static inline double proc_cpu_s(pid_t pid)
 {

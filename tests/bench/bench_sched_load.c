@@ -25,14 +25,34 @@
  *
  *   bench_sched_load [--units N,N...] [--seconds S] [--connections C]
  *                    [--threads T] [--server PATH] [--keep DIR] [--no-upload]
- *                    [--put-results]
+ *                    [--put-results] [--database URI [--schedulers N]
+ *                    [--pg-pid PID]]
  *
  * Defaults: 256 connections (hosts, two per account), the server's own
  * number of HTTP threads (project.json http_threads, 16; --threads sets
  * it), 10 s per size after a 1 s warm-up.
  *
  * --no-upload: hosts only ask for work (dispatch alone, no uploads, no
- * validation); --keep DIR keeps the projects.
+ * validation); --keep DIR keeps the projects (and their databases).
+ *
+ * --database URI: the projects keep their tables in PostgreSQL instead of
+ * SQLite.  URI (libpq's) names a server and a database the benchmark may
+ * connect to as a user allowed to create databases; for each size it makes
+ * a fresh database bench_N there (dropped first if it exists, and at the
+ * end unless --keep), runs `ozma-server init DIR --database` on it and
+ * fills it through the store.  --schedulers N (default 1) then starts N
+ * `ozma-server serve` processes of the one project, all but the first with
+ * --no-jobs, and spreads the connections over them in turn; their CPU is
+ * shown summed and one by one.  When the server runs on this host (its
+ * postmaster found by DATA/postmaster.pid, or the checkpointer's parent;
+ * --pg-pid names it), it also prints the database's CPU time - every
+ * process of the cluster, those that ended in the window too - per work
+ * request and as a share of the machine (wall time x cores) beside the
+ * schedulers' and the load generator's own, and what PostgreSQL counted
+ * for the database (pg_stat_database: commits and rollbacks per work
+ * request) with the schedulers' write transactions run again after a
+ * conflict (/metrics ozma_database_write_conflicts_total).
+ * bench_sched_pg.sh runs it against a throwaway cluster.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +66,7 @@
 #include <netinet/tcp.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -62,9 +83,13 @@
 #define BENCH_NAME "bench_sched_load"
 #include "bench_proc.h"
 #include "bench_procstat.h"
+#include "bench_pg.h"
 
 #define CONN_MAX 512
 #define LAT_MAX 2000000
+#define SCHED_MAX 8
+
+static const char *pg_server; /* --database: the PostgreSQL server's URI */
 
 /* ---- project and database ------------------------------------------------------------------ */
 
@@ -98,14 +123,14 @@ static void tune_config(const char *dir, int connections, int threads)
     json_decref(c);
 }
 
-/* size units of 2^10 samples, loaded through the store in batches. */
-static void fill(const char *dir, long nunits)
+/* size units of 2^10 samples, loaded through the store in batches into
+ * the database at where (a file or a PostgreSQL URI). */
+static void fill(const char *where, long nunits)
 {
-    char path[4200], why[512];
-    snprintf(path, sizeof path, "%.4100s/ozma.db", dir);
+    char why[512];
     oz_db *db;
     oz_store *s;
-    if (oz_db_open(path, &db, why, sizeof why) || oz_store_open(db, &s, why, sizeof why))
+    if (oz_db_open(where, &db, why, sizeof why) || oz_store_open(db, &s, why, sizeof why))
         die("%s", why);
     oz_sci_config cfg;
     oz_sci_config_default(&cfg);
@@ -158,18 +183,21 @@ static void fill(const char *dir, long nunits)
 
 /* ---- the server ------------------------------------------------------------------------------ */
 
-/* Starts `server serve dir --port 0` and reads its ready line for the port. */
-static pid_t serve(const char *server, const char *dir, int *port)
+/* Starts `server serve dir --port 0` (with --no-jobs when no_jobs) and
+ * reads its ready line for the port. */
+static pid_t serve(const char *server, const char *dir, bool no_jobs, int *port)
 {
     int fds[2];
     if (pipe(fds) != 0)
         die("%s", strerror(errno));
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* no server left behind when the benchmark dies */
         dup2(fds[1], 2);
         close(fds[0]);
         close(fds[1]);
-        execl(server, server, "serve", dir, "--port", "0", "--quiet", (char *)NULL);
+        execl(server, server, "serve", dir, "--port", "0", "--quiet",
+              no_jobs ? "--no-jobs" : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -187,6 +215,7 @@ static pid_t serve(const char *server, const char *dir, int *port)
         die("%s did not say it was serving", server);
     /* Keep draining its stderr so it never blocks on a full pipe. */
     if (fork() == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         while (fgets(line, sizeof line, err))
             fputs(line, stderr);
         _exit(0);
@@ -198,7 +227,7 @@ static pid_t serve(const char *server, const char *dir, int *port)
 /* ---- HTTP ------------------------------------------------------------------------------------ */
 
 typedef struct buf {
-    char data[16384];
+    char data[65536];
     size_t len;
 } buf;
 
@@ -247,27 +276,47 @@ static json_t *post(CURL *c, const char *url, const char *auth, const char *body
     return NULL;
 }
 
+/* GET base + path into *b (its start, as much as fits); false unless 200. */
+static bool get(const char *base, const char *path, buf *b)
+{
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    b->len = 0;
+    b->data[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    long status = 0;
+    bool ok = curl_easy_perform(c) == CURLE_OK &&
+              curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
+    curl_easy_cleanup(c);
+    return ok;
+}
+
 /* Units validated so far, from GET /api/v1/status; -1 when unreadable. */
 static long validated_units(const char *base)
 {
-    CURL *c = curl_easy_init();
-    char url[128];
-    snprintf(url, sizeof url, "%s/api/v1/status", base);
-    buf b = {.len = 0};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    long status = 0, n = -1;
-    if (curl_easy_perform(c) == CURLE_OK &&
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200) {
+    static buf b;
+    long n = -1;
+    if (get(base, "/api/v1/status", &b)) {
         json_t *r = json_loads(b.data, 0, NULL);
         json_t *v = json_object_get(json_object_get(r, "units"), "validated");
         if (json_is_integer(v))
             n = (long)json_integer_value(v);
         json_decref(r);
     }
-    curl_easy_cleanup(c);
     return n;
+}
+
+/* The server's write transactions run again after losing a conflict with
+ * another's (its /metrics), or -1 when it does not say. */
+static double write_conflicts(const char *base)
+{
+    static buf b;
+    const char *key = "\nozma_database_write_conflicts_total ";
+    const char *p = get(base, "/metrics", &b) ? strstr(b.data, key) : NULL;
+    return p ? atof(p + strlen(key)) : -1;
 }
 
 /* ---- the load ------------------------------------------------------------------------------ */
@@ -285,7 +334,7 @@ typedef struct pending {
  * nothing in between, so the generator spends little of the CPU it shares
  * with the server (libcurl-multi took a third of this 2-core machine). */
 typedef struct conn {
-    int fd;
+    int fd, port; /* port: its scheduler's */
     char key[65];
     int kind;
     double started;
@@ -303,7 +352,6 @@ typedef struct stats {
     long dispatched, returned, errors, empty;
 } stats;
 
-static const char *base_url;
 static bool no_upload;   /* --no-upload: work requests only */
 static bool put_results; /* --put-results: a PUT per result, not in work requests */
 
@@ -357,15 +405,9 @@ static void result_template(void)
     escape(carried_tail, sizeof carried_tail, result_tail);
 }
 
-static int port_of(const char *url)
-{
-    const char *colon = strrchr(url, ':');
-    return colon ? atoi(colon + 1) : 0;
-}
-
 static int conn_connect(conn *c)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port_of(base_url))};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int one = 1;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -504,18 +546,46 @@ static double pct(double *v, size_t n, double p)
     return v[i];
 }
 
+/* A process whose use of the machine the run measures: a scheduler, the
+ * database server (tree: with its children) or the load generator. */
+typedef struct watch {
+    pid_t pid;
+    bool tree;
+    proc_sample before, used; /* used: in the measured window */
+    bool known;               /* both samples could be taken */
+    bool io_known;            /* and used's system calls too (/proc/PID/io) */
+    int nprocs;               /* a tree's processes at the end */
+} watch;
+
+static void watch_begin(watch *w)
+{
+    int n;
+    w->known = (w->tree ? proc_tree_take(w->pid, &w->before, &n)
+                        : proc_sample_take(w->pid, &w->before)) == 0;
+}
+
+static void watch_end(watch *w)
+{
+    proc_sample after;
+    w->known = w->known && (w->tree ? proc_tree_take(w->pid, &after, &w->nprocs)
+                                    : proc_sample_take(w->pid, &after)) == 0;
+    w->used = proc_sample_minus(&after, &w->before);
+    w->io_known = w->known && w->before.syscr >= 0 && after.syscr >= 0;
+}
+
 typedef struct figures {
     double work_rps, dispatch_rps, returned_rps, work_p50, work_p99, up_p50, up_p99;
-    double server_cores; /* the server's CPU time over the run's wall time */
-    proc_sample used;    /* what the server used in the run (after minus before) */
-    bool io_known;       /* used's system calls could be read (/proc/PID/io) */
-    double nwork;        /* work requests answered in the run */
+    double dt;           /* the measured window's wall time */
+    double nwork;        /* work requests answered in the window */
+    double nwork_all;    /* and since the start, the warm-up's too */
     long errors, empty;
 } figures;
 
-static figures drive(conn *conns, int nconn, double seconds, pid_t server)
+/* Drives the connections for seconds after a second's warm-up, sampling
+ * watch[0..nwatch) over the measured window. */
+static figures drive(conn *conns, int nconn, double seconds, watch *watched, int nwatch)
 {
-    proc_sample p0 = {0};
+    long all = 0; /* work requests answered, the warm-up's too */
     stats st = {.dispatched = 0};
     for (int k = 0; k < REQ_KINDS; k++)
         st.lat[k] = malloc(LAT_MAX * sizeof(double));
@@ -567,8 +637,10 @@ static figures drive(conn *conns, int nconn, double seconds, pid_t server)
                     memset(st.n, 0, sizeof st.n);
                     st.dispatched = st.returned = st.errors = st.empty = 0;
                     t0 = t;
-                    proc_sample_take(server, &p0);
+                    for (int w = 0; w < nwatch; w++)
+                        watch_begin(&watched[w]);
                 }
+                all += c->kind == REQ_WORK && status == 200;
                 conn_done(c, &st, status, t - c->started);
                 if (t >= end) {
                     close(c->fd);
@@ -593,16 +665,12 @@ static figures drive(conn *conns, int nconn, double seconds, pid_t server)
         }
     }
     double dt = now_s() - t0;
-    proc_sample p1;
-    int got1 = proc_sample_take(server, &p1);
+    for (int w = 0; w < nwatch; w++)
+        watch_end(&watched[w]);
     close(ep);
-    figures f = {.errors = st.errors, .empty = st.empty};
-    f.used = (proc_sample){p1.user_s - p0.user_s, p1.sys_s - p0.sys_s, p1.syscr - p0.syscr,
-                           p1.syscw - p0.syscw,   p1.vcsw - p0.vcsw,   p1.ivcsw - p0.ivcsw,
-                           p1.minflt - p0.minflt};
-    f.io_known = p0.syscr >= 0 && p1.syscr >= 0;
+    figures f = {.errors = st.errors, .empty = st.empty, .dt = dt};
     f.nwork = (double)st.n[REQ_WORK];
-    f.server_cores = got1 == 0 && p0.user_s >= 0 ? (f.used.user_s + f.used.sys_s) / dt : -1;
+    f.nwork_all = (double)all;
     f.work_rps = (double)st.n[REQ_WORK] / dt;
     f.dispatch_rps = (double)st.dispatched / dt;
     f.returned_rps = (double)st.returned / dt;
@@ -617,24 +685,21 @@ static figures drive(conn *conns, int nconn, double seconds, pid_t server)
     return f;
 }
 
-static figures one_size(const char *server, const char *root, long nunits, int nconn, int nthreads,
-                        double seconds)
-{
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%.4000s/p%ld", root, nunits);
-    char *init[] = {(char *)server, "init", dir, NULL};
-    run_or_die(init);
-    tune_config(dir, nconn, nthreads);
-    fill(dir, nunits);
-    int port;
-    pid_t pid = serve(server, dir, &port);
-    static char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
-    base_url = url;
+/* The run's settings beyond the sizes. */
+typedef struct plan {
+    const char *server, *root;
+    int nconn, nthreads, nsched;
+    double seconds;
+    pid_t pg_pid; /* the database server's postmaster here, or -1 */
+    bool keep;
+} plan;
 
-    /* Hosts: two per account, so quorum-2 units find a second account. */
+/* Registers the hosts (two per account, so quorum-2 units find a second
+ * account) through url and gives each connection its key, and its port
+ * from ports[] in turn. */
+static void hosts_register(const char *url, conn *conns, int nconn, const int *ports, int nports)
+{
     CURL *setup = curl_easy_init();
-    static conn conns[CONN_MAX];
     char u[128], body[256], acct_key[65] = "";
     for (int i = 0; i < nconn; i++) {
         if (i % 2 == 0) {
@@ -654,17 +719,151 @@ static figures one_size(const char *server, const char *root, long nunits, int n
         conn *c = &conns[i];
         memset(c, 0, sizeof *c);
         snprintf(c->key, sizeof c->key, "%s", json_string_value(json_object_get(r, "host_key")));
+        c->port = ports[i % nports];
         json_decref(r);
     }
     curl_easy_cleanup(setup);
+}
 
+/* A process's CPU in the window: cores, its share of the machine, and
+ * microseconds per work request. */
+static void print_cpu(const char *who, const watch *w, const figures *f)
+{
+    double cpu = w->used.user_s + w->used.sys_s;
+    printf("%8s %s CPU: %.2f cores (%.0f %% of %ld), %.0f us per work request\n", "", who,
+           cpu / f->dt, 100 * cpu / f->dt / (double)sysconf(_SC_NPROCESSORS_ONLN),
+           sysconf(_SC_NPROCESSORS_ONLN), cpu / f->nwork * 1e6);
+}
+
+/* Where the server side's time went (schedulers and database). */
+static void print_use(const plan *pl, const watch *w, const figures *f, const pg_counts *pg,
+                      double conflicts)
+{
+    if (f->nwork <= 0)
+        return;
+    double per = 1.0 / f->nwork;
+    watch sum = {.known = true, .io_known = true};
+    for (int i = 0; i < pl->nsched; i++) {
+        sum.known &= w[i].known;
+        sum.io_known &= w[i].io_known;
+        sum.used.user_s += w[i].used.user_s;
+        sum.used.sys_s += w[i].used.sys_s;
+        sum.used.syscr += w[i].used.syscr;
+        sum.used.syscw += w[i].used.syscw;
+        sum.used.vcsw += w[i].used.vcsw;
+        sum.used.ivcsw += w[i].used.ivcsw;
+        sum.used.minflt += w[i].used.minflt;
+    }
+    if (!sum.known)
+        return;
+    /* per work request (with --put-results, the uploads' cost is in it too) */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    double cores = (sum.used.user_s + sum.used.sys_s) / f->dt;
+    printf("%8s server CPU: %.2f cores (%.0f %% of %ld), %.0f us per work request (%.0f us"
+           " user, %.0f us system)\n",
+           "", cores, 100 * cores / (double)ncpu, ncpu,
+           (sum.used.user_s + sum.used.sys_s) * per * 1e6, sum.used.user_s * per * 1e6,
+           sum.used.sys_s * per * 1e6);
+    if (sum.io_known)
+        printf("%8s per work request: %.1f read-like + %.1f write-like system calls,"
+               " %.2f voluntary + %.2f involuntary context switches, %.2f minor page"
+               " faults\n",
+               "", (double)sum.used.syscr * per, (double)sum.used.syscw * per,
+               (double)sum.used.vcsw * per, (double)sum.used.ivcsw * per,
+               (double)sum.used.minflt * per);
+    for (int i = 0; pl->nsched > 1 && i < pl->nsched; i++) {
+        char who[64];
+        snprintf(who, sizeof who, "scheduler %d%s", i + 1, i ? " (--no-jobs)" : "");
+        print_cpu(who, &w[i], f);
+    }
+    print_cpu("load generator", &w[pl->nsched + 1], f);
+    if (!pg_server)
+        return;
+    const watch *db = &w[pl->nsched];
+    if (!db->known)
+        printf("%8s database CPU: unknown (its server is not on this host; --pg-pid PID)\n", "");
+    else {
+        char who[64];
+        snprintf(who, sizeof who, "database (%d processes)", db->nprocs);
+        print_cpu(who, db, f);
+        if (db->io_known)
+            printf("%8s database per work request: %.1f read-like + %.1f write-like system"
+                   " calls, %.2f voluntary + %.2f involuntary context switches\n",
+                   "", (double)db->used.syscr * per, (double)db->used.syscw * per,
+                   (double)db->used.vcsw * per, (double)db->used.ivcsw * per);
+    }
+    double all = 1.0 / f->nwork_all; /* the counters cover the warm-up too */
+    printf("%8s per work request: %.2f commits, %.3f rollbacks, %.1f blocks read from the"
+           " OS, %.0f from shared buffers, %.1f rows changed (pg_stat_database)",
+           "", pg->commits * all, pg->rollbacks * all, pg->blks_read * all, pg->blks_hit * all,
+           pg->tup_changed * all);
+    if (conflicts >= 0)
+        printf("; %.4f write transactions run again after a conflict (%.0f)", conflicts * all,
+               conflicts);
+    if (pg->deadlocks > 0)
+        printf("; %.0f deadlocks", pg->deadlocks);
+    printf("\n");
+}
+
+static figures one_size(const plan *pl, long nunits)
+{
+    char dir[4200], dbname[64], where[4200];
+    snprintf(dir, sizeof dir, "%.4000s/p%ld", pl->root, nunits);
+    snprintf(dbname, sizeof dbname, "bench_%ld", nunits);
+    if (pg_server) {
+        pg_database_fresh(pg_server, dbname, where, sizeof where);
+        char *init[] = {(char *)pl->server, "init", dir, "--database", where, NULL};
+        run_or_die(init);
+    } else {
+        snprintf(where, sizeof where, "%.4100s/ozma.db", dir);
+        char *init[] = {(char *)pl->server, "init", dir, NULL};
+        run_or_die(init);
+    }
+    tune_config(dir, pl->nconn, pl->nthreads);
+    fill(where, nunits);
+    /* watched: the schedulers, then the database server and this program */
+    watch watched[SCHED_MAX + 2] = {{0}};
+    int ports[SCHED_MAX];
+    for (int i = 0; i < pl->nsched; i++)
+        watched[i].pid = serve(pl->server, dir, i > 0, &ports[i]);
+    watched[pl->nsched] = (watch){.pid = pl->pg_pid, .tree = true};
+    watched[pl->nsched + 1] = (watch){.pid = getpid()};
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[0]);
+
+    static conn conns[CONN_MAX];
+    hosts_register(url, conns, pl->nconn, ports, pl->nsched);
+    pg_counts pg0 = {0}, pg1 = {0};
+    double conflicts0 = 0, conflicts = pg_server ? 0 : -1;
+    if (pg_server) {
+        pg0 = pg_counts_read(pg_server, dbname);
+        for (int i = 0; i < pl->nsched; i++) {
+            snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[i]);
+            conflicts0 += write_conflicts(url);
+        }
+    }
     double t0 = now_s();
-    figures f = drive(conns, nconn, seconds, pid);
+    figures f = drive(conns, pl->nconn, pl->seconds, watched, pl->nsched + 2);
     double run_s = now_s() - t0;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[0]);
     long validated = validated_units(url);
-    kill(pid, SIGTERM);
-    int st;
-    waitpid(pid, &st, 0);
+    if (pg_server) {
+        for (int i = 0; i < pl->nsched && conflicts >= 0; i++) {
+            snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[i]);
+            double c = write_conflicts(url);
+            conflicts = c >= 0 ? conflicts + c : -1;
+        }
+        conflicts = conflicts >= 0 ? conflicts - conflicts0 : -1;
+        nanosleep(&(struct timespec){1, 500000000}, NULL); /* the backends report each second */
+        pg1 = pg_counts_read(pg_server, dbname);
+    }
+    for (int i = 0; i < pl->nsched; i++) {
+        kill(watched[i].pid, SIGTERM);
+        int st;
+        waitpid(watched[i].pid, &st, 0);
+    }
+    if (pg_server && !pl->keep)
+        pg_database_drop(pg_server, dbname);
     printf("%8ld units  work %8.0f req/s  dispatch %8.0f units/s  p50 %6.2f ms  p99 %6.2f ms",
            nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99);
     if (put_results)
@@ -673,21 +872,11 @@ static figures one_size(const char *server, const char *root, long nunits, int n
     else if (!no_upload)
         printf("  | results returned %7.0f/s in the work requests", f.returned_rps);
     printf("  | errors %ld, empty %ld\n", f.errors, f.empty);
-    if (f.server_cores >= 0 && f.work_rps > 0) {
-        /* per work request (with --put-results, the uploads' cost is in it too) */
-        double per = 1.0 / f.nwork;
-        printf("%8s server CPU: %.2f cores, %.0f us per work request (%.0f us user, %.0f us"
-               " system)\n",
-               "", f.server_cores, f.server_cores / f.work_rps * 1e6, f.used.user_s * per * 1e6,
-               f.used.sys_s * per * 1e6);
-        if (f.io_known)
-            printf("%8s per work request: %.1f read-like + %.1f write-like system calls,"
-                   " %.2f voluntary + %.2f involuntary context switches, %.2f minor page"
-                   " faults\n",
-                   "", (double)f.used.syscr * per, (double)f.used.syscw * per,
-                   (double)f.used.vcsw * per, (double)f.used.ivcsw * per,
-                   (double)f.used.minflt * per);
-    }
+    pg_counts used = {pg1.commits - pg0.commits,         pg1.rollbacks - pg0.rollbacks,
+                      pg1.deadlocks - pg0.deadlocks,     pg1.blks_read - pg0.blks_read,
+                      pg1.blks_hit - pg0.blks_hit,       pg1.tup_returned - pg0.tup_returned,
+                      pg1.tup_fetched - pg0.tup_fetched, pg1.tup_changed - pg0.tup_changed};
+    print_use(pl, watched, &f, &used, conflicts);
     if (f.returned_rps > 0 && validated >= 0)
         printf("%8s validator: %.0f units/s validated during the run, while hosts returned"
                " results for %.0f units/s (quorum 2)%s\n",
@@ -707,8 +896,12 @@ int main(int argc, char **argv)
 {
     const char *sizes = "100000,1000000", *keep = NULL;
     double seconds = 10;
-    int nconn = 256, nthreads = 0;
+    int nconn = 256, nthreads = 0, nsched = 1, pg_pid = 0;
     char server[4096] = "";
+    static const char usage[] =
+        "usage: bench_sched_load [--units N,N...] [--seconds S] [--connections C]"
+        " [--threads T] [--server PATH] [--keep DIR] [--no-upload] [--put-results]"
+        " [--database URI [--schedulers N] [--pg-pid PID]]\n";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--units") && i + 1 < argc)
             sizes = argv[++i];
@@ -726,15 +919,26 @@ int main(int argc, char **argv)
             no_upload = true;
         else if (!strcmp(argv[i], "--put-results"))
             put_results = true;
-        else {
-            fprintf(stderr, "usage: bench_sched_load [--units N,N...] [--seconds S]"
-                            " [--connections C] [--threads T] [--server PATH] [--keep DIR]"
-                            " [--no-upload] [--put-results]\n");
+        else if (!strcmp(argv[i], "--database") && i + 1 < argc)
+            pg_server = argv[++i];
+        else if (!strcmp(argv[i], "--schedulers") && i + 1 < argc)
+            nsched = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--pg-pid") && i + 1 < argc)
+            pg_pid = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        } else {
+            fputs(usage, stderr);
             return 2;
         }
     }
     if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0) || nthreads < 0 || nthreads > 256)
         die("%s", "--connections 2..512, --threads 1..256 and --seconds > 0");
+    if (nsched < 1 || nsched > SCHED_MAX || (nsched > 1 && !pg_server))
+        die("--schedulers 1..%d, and more than 1 only with --database", SCHED_MAX);
+    if (pg_pid < 0 || (pg_pid && !pg_server))
+        die("%s", "--pg-pid PID only with --database");
     if (!server[0]) {
         char self[4000];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -755,6 +959,16 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     result_template();
+    plan pl = {.server = server,
+               .root = root,
+               .nconn = nconn,
+               .nthreads = nthreads,
+               .nsched = nsched,
+               .seconds = seconds,
+               .pg_pid = pg_pid ? pg_pid : -1,
+               .keep = keep != NULL};
+    if (pg_server && !pg_pid)
+        pl.pg_pid = pg_postmaster(pg_server);
     printf("bench_sched_load: %d connections (hosts), %.0f s per size%s,"
            " server %s\n",
            nconn, seconds,
@@ -762,13 +976,16 @@ int main(int argc, char **argv)
            : put_results ? ", results by PUT"
                          : ", results in work requests",
            server);
+    if (pg_server)
+        printf("bench_sched_load: PostgreSQL %s, %d scheduler%s, its postmaster %s\n", pg_server,
+               nsched, nsched > 1 ? "s" : "", pl.pg_pid > 0 ? "found here" : "not on this host");
     figures first = {0}, last = {0};
     int nsizes = 0;
     for (const char *p = sizes; *p;) {
         long n = strtol(p, (char **)&p, 10);
         if (n <= 0)
             die("bad --units %s", sizes);
-        figures f = one_size(server, root, n, nconn, nthreads, seconds);
+        figures f = one_size(&pl, n);
         if (nsizes++ == 0)
             first = f;
         last = f;

@@ -106,6 +106,7 @@ static void metrics_count_routes_statuses_and_latency(void **state)
     memset(&g, 0, sizeof g);
     g.units[1] = 3;
     g.credit_total = 1.5;
+    g.write_conflicts = 4;
     oz_job_health jobs[OZ_JOBS_COUNT] = {
         {.name = "transitioner", .last_pass = 1059, .passes = 60, .done = 4},
         {.name = "validator", .last_pass = 1058, .passes = 59, .done = 7, .errors = 2},
@@ -129,6 +130,8 @@ static void metrics_count_routes_statuses_and_latency(void **state)
     assert_non_null(strstr(text, "ozma_upload_seconds_count 0\n"));
     assert_non_null(strstr(text, "ozma_units{state=\"validated\"} 3\n"));
     assert_non_null(strstr(text, "ozma_credit_granted_total 1.5\n"));
+    assert_non_null(strstr(text, "# TYPE ozma_database_write_conflicts_total counter\n"));
+    assert_non_null(strstr(text, "ozma_database_write_conflicts_total 4\n"));
     assert_non_null(strstr(text, "ozma_uptime_seconds 60\n"));
     assert_non_null(strstr(text, "ozma_database_up 1\n"));
     assert_non_null(strstr(text, "# TYPE ozma_job_errors_total counter\n"));
