@@ -7,6 +7,8 @@
  * number so far), leaving '...' literals, "..." identifiers and comments as
  * they are.  A number the text never names is declared text, so that a gap
  * (?1 and ?3 alone) does not stop the server inferring the others' types.
+ * SQLite's index hints, INDEXED BY NAME, go: PostgreSQL's planner takes
+ * none (its statistics choose the index those hints name).
  *
  * Statements.  A persistent statement is prepared on the server under a
  * name unique on its connection (PQprepare, no parameter types: the server
@@ -40,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -226,6 +229,26 @@ static void count_changes(pg_conn *c, const PGresult *r)
 
 /* ---- parameters: ? and ?N as $N ---- */
 
+/* The length of SQLite's index hint "INDEXED BY name" at text (at a word's
+ * start), 0 when there is none. */
+static size_t index_hint_len(const char *text)
+{
+    if (strncasecmp(text, "INDEXED", 7) != 0 || !isspace((unsigned char)text[7]))
+        return 0;
+    size_t k = 7;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    if (strncasecmp(text + k, "BY", 2) != 0 || !isspace((unsigned char)text[k + 2]))
+        return 0;
+    k += 2;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    size_t name = k;
+    while (isalnum((unsigned char)text[k]) || text[k] == '_')
+        k++;
+    return k > name ? k : 0;
+}
+
 /* Rewrites text's parameters (see the top of the file) into a new string;
  * *largest: the largest number, named[k] (k < *nnamed, room for one per
  * '?' in text) every number the text names.  NULL with c's error set. */
@@ -257,6 +280,11 @@ static char *rewrite(pg_conn *c, const char *text, int *largest, int **named, in
         } else if (ch == '/' && text[end] == '*') {
             const char *close = strstr(text + end + 1, "*/");
             end = close ? (size_t)(close - text) + 2 : len;
+        } else if ((ch == 'I' || ch == 'i') &&
+                   (i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) &&
+                   index_hint_len(text + i) > 0) {
+            i += index_hint_len(text + i);
+            continue;
         } else if (ch == '?') {
             long n = 0;
             bool digits = isdigit((unsigned char)text[end]);
