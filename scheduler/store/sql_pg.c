@@ -7,6 +7,8 @@
  * number so far), leaving '...' literals, "..." identifiers and comments as
  * they are.  A number the text never names is declared text, so that a gap
  * (?1 and ?3 alone) does not stop the server inferring the others' types.
+ * SQLite's index hints, INDEXED BY NAME, go: PostgreSQL's planner takes
+ * none (its statistics choose the index those hints name).
  *
  * Statements.  A persistent statement is prepared on the server under a
  * name unique on its connection (PQprepare, no parameter types: the server
@@ -40,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -74,22 +77,22 @@ static const char pg_session_sql[] = "SET synchronous_commit = on;"
 typedef struct pg_conn {
     oz_sql base;
     PGconn *pq;
-    char *where;          /* "PostgreSQL database \"d\" at host:port as u": no password */
-    uint64_t generation;  /* bumped by each reconnection: the server forgot our statements */
-    uint64_t names;       /* persistent statements named so far ("oz1", "oz2", ...) */
-    int64_t changes;      /* rows of the last INSERT, UPDATE, DELETE or MERGE */
+    char *where;         /* "PostgreSQL database \"d\" at host:port as u": no password */
+    uint64_t generation; /* bumped by each reconnection: the server forgot our statements */
+    uint64_t names;      /* persistent statements named so far ("oz1", "oz2", ...) */
+    int64_t changes;     /* rows of the last INSERT, UPDATE, DELETE or MERGE */
     int64_t total_changes;
-    oz_sql_errkind kind;  /* of err */
-    bool lost;            /* a failure since the last (re)connection was EDOWN */
-    char err[512];        /* the last failure, one line; "" before any */
+    oz_sql_errkind kind; /* of err */
+    bool lost;           /* a failure since the last (re)connection was EDOWN */
+    char err[512];       /* the last failure, one line; "" before any */
 } pg_conn;
 
 typedef struct pg_param {
-    char *buf;    /* the value: text (NUL-terminated) or a blob's bytes; owned */
-    size_t cap;   /* of buf */
-    int len;      /* bytes of a blob */
+    char *buf;  /* the value: text (NUL-terminated) or a blob's bytes; owned */
+    size_t cap; /* of buf */
+    int len;    /* bytes of a blob */
     bool null;
-    bool binary;  /* a blob: sent in binary format */
+    bool binary; /* a blob: sent in binary format */
 } pg_param;
 
 typedef struct pg_blob {
@@ -102,20 +105,20 @@ typedef struct pg_blob {
 typedef struct pg_stmt {
     oz_sql_stmt base;
     pg_conn *c;
-    char *text;           /* rewritten: $N parameters */
-    char name[24];        /* on the server; "" for a statement parsed with each run */
-    bool prepared;        /* name exists on the server under generation */
+    char *text;    /* rewritten: $N parameters */
+    char name[24]; /* on the server; "" for a statement parsed with each run */
+    bool prepared; /* name exists on the server under generation */
     uint64_t generation;
-    int nparams;          /* the largest $N */
-    pg_param *params;     /* [nparams] */
-    Oid *types;           /* [nparams]: 0 (inferred), text for a number never named */
-    const char **values;  /* [nparams], filled by each run */
+    int nparams;         /* the largest $N */
+    pg_param *params;    /* [nparams] */
+    Oid *types;          /* [nparams]: 0 (inferred), text for a number never named */
+    const char **values; /* [nparams], filled by each run */
     int *lengths;
     int *formats;
-    PGresult *res;        /* the current run's rows; NULL before a run */
-    bool ran;             /* res answers the current bindings */
-    int row;              /* the row stepped to; -1 before the first */
-    pg_blob *blobs;       /* [nblobs], one per column of res */
+    PGresult *res;  /* the current run's rows; NULL before a run */
+    bool ran;       /* res answers the current bindings */
+    int row;        /* the row stepped to; -1 before the first */
+    pg_blob *blobs; /* [nblobs], one per column of res */
     int nblobs;
 } pg_stmt;
 
@@ -226,6 +229,26 @@ static void count_changes(pg_conn *c, const PGresult *r)
 
 /* ---- parameters: ? and ?N as $N ---- */
 
+/* The length of SQLite's index hint "INDEXED BY name" at text (at a word's
+ * start), 0 when there is none. */
+static size_t index_hint_len(const char *text)
+{
+    if (strncasecmp(text, "INDEXED", 7) != 0 || !isspace((unsigned char)text[7]))
+        return 0;
+    size_t k = 7;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    if (strncasecmp(text + k, "BY", 2) != 0 || !isspace((unsigned char)text[k + 2]))
+        return 0;
+    k += 2;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    size_t name = k;
+    while (isalnum((unsigned char)text[k]) || text[k] == '_')
+        k++;
+    return k > name ? k : 0;
+}
+
 /* Rewrites text's parameters (see the top of the file) into a new string;
  * *largest: the largest number, named[k] (k < *nnamed, room for one per
  * '?' in text) every number the text names.  NULL with c's error set. */
@@ -257,6 +280,11 @@ static char *rewrite(pg_conn *c, const char *text, int *largest, int **named, in
         } else if (ch == '/' && text[end] == '*') {
             const char *close = strstr(text + end + 1, "*/");
             end = close ? (size_t)(close - text) + 2 : len;
+        } else if ((ch == 'I' || ch == 'i') &&
+                   (i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) &&
+                   index_hint_len(text + i) > 0) {
+            i += index_hint_len(text + i);
+            continue;
         } else if (ch == '?') {
             long n = 0;
             bool digits = isdigit((unsigned char)text[end]);
@@ -717,7 +745,8 @@ static int pg_exec(oz_sql *base, const char *text)
     PGresult *r, *failed = NULL;
     while ((r = PQgetResult(c->pq))) {
         ExecStatusType st = PQresultStatus(r);
-        if (!failed && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)) {
+        if (!failed &&
+            (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)) {
             count_changes(c, r);
         } else if (!failed) {
             failed = r;
@@ -745,10 +774,13 @@ static int64_t pg_total_changes(oz_sql *base)
 static bool pg_in_transaction(oz_sql *base)
 {
     /* a lost connection has none (PQTRANS_UNKNOWN, or libpq has not seen
-     * the loss yet): the server rolled it back */
+     * the loss yet): the server rolled it back; nor has one whose
+     * transaction an error aborted (PQTRANS_INERROR: only a rollback, to
+     * a savepoint or of the whole, is left - as SQLite after an error
+     * that rolled its transaction back) */
     pg_conn *c = (pg_conn *)base;
     PGTransactionStatusType t = PQtransactionStatus(c->pq);
-    return !c->lost && (t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE);
+    return !c->lost && (t == PQTRANS_INTRANS || t == PQTRANS_ACTIVE);
 }
 
 static const char *pg_errmsg(oz_sql *base)
@@ -833,7 +865,10 @@ static char *describe(const PQconninfoOption *opts)
     const char *user = option(opts, "user");
     char text[512];
     snprintf(text, sizeof text, "PostgreSQL%s%s%s at %s%s%s%s%s", db ? " database \"" : "",
-             db ? db : "", db ? "\"" : "", host ? host : addr ? addr : "the default socket",
+             db ? db : "", db ? "\"" : "",
+             host   ? host
+             : addr ? addr
+                    : "the default socket",
              port ? ":" : "", port ? port : "", user ? " as " : "", user ? user : "");
     return strdup(text);
 }
