@@ -25,7 +25,7 @@
  *
  *   bench_sched_load [--units N,N...] [--seconds S] [--connections C]
  *                    [--threads T] [--server PATH] [--keep DIR] [--no-upload]
- *                    [--put-results] [--database URI [--schedulers N]
+ *                    [--put-results] [--database URI [--schedulers N[,N...]]
  *                    [--pg-pid PID]]
  *
  * Defaults: 256 connections (hosts, two per account), the server's own
@@ -43,7 +43,9 @@
  * fills it through the store.  --schedulers N (default 1) then starts N
  * `ozma-server serve` processes of the one project, all but the first with
  * --no-jobs, and spreads the connections over them in turn; their CPU is
- * shown summed and one by one.  When the server runs on this host (its
+ * shown summed and one by one.  A list (1,2) runs a round with each on
+ * the same filled database, in turn with fresh hosts (a 10^6 fill on
+ * PostgreSQL takes minutes; a round uses a few per cent of the units).  When the server runs on this host (its
  * postmaster found by DATA/postmaster.pid, or the checkpointer's parent;
  * --pg-pid names it), it also prints the database's CPU time - every
  * process of the cluster, those that ended in the window too - per work
@@ -695,7 +697,8 @@ static figures drive(conn *conns, int nconn, double seconds, watch *watched, int
 /* The run's settings beyond the sizes. */
 typedef struct plan {
     const char *server, *root;
-    int nconn, nthreads, nsched;
+    int nconn, nthreads;
+    int scheds[SCHED_MAX], nscheds; /* --schedulers: how many in each round */
     double seconds;
     pid_t pg_pid; /* the database server's postmaster here, or -1 */
     bool keep;
@@ -704,14 +707,15 @@ typedef struct plan {
 /* Registers the hosts (two per account, so quorum-2 units find a second
  * account) through url and gives each connection its key, and its port
  * from ports[] in turn. */
-static void hosts_register(const char *url, conn *conns, int nconn, const int *ports, int nports)
+static void hosts_register(const char *url, conn *conns, int nconn, const int *ports, int nports,
+                           int round)
 {
     CURL *setup = curl_easy_init();
     char u[128], body[256], acct_key[65] = "";
     for (int i = 0; i < nconn; i++) {
         if (i % 2 == 0) {
             snprintf(u, sizeof u, "%s/api/v1/accounts", url);
-            snprintf(body, sizeof body, "{\"name\":\"bench%d\"}", i / 2);
+            snprintf(body, sizeof body, "{\"name\":\"bench%d-%d\"}", round, i / 2);
             json_t *r = post(setup, u, NULL, body);
             snprintf(acct_key, sizeof acct_key, "%s",
                      json_string_value(json_object_get(r, "authenticator")));
@@ -743,14 +747,14 @@ static void print_cpu(const char *who, const watch *w, const figures *f)
 }
 
 /* Where the server side's time went (schedulers and database). */
-static void print_use(const plan *pl, const watch *w, const figures *f, const pg_counts *pg,
+static void print_use(int nsched, const watch *w, const figures *f, const pg_counts *pg,
                       double conflicts)
 {
     if (f->nwork <= 0)
         return;
     double per = 1.0 / f->nwork;
     watch sum = {.known = true, .io_known = true};
-    for (int i = 0; i < pl->nsched; i++) {
+    for (int i = 0; i < nsched; i++) {
         sum.known &= w[i].known;
         sum.io_known &= w[i].io_known;
         sum.used.user_s += w[i].used.user_s;
@@ -778,15 +782,15 @@ static void print_use(const plan *pl, const watch *w, const figures *f, const pg
                "", (double)sum.used.syscr * per, (double)sum.used.syscw * per,
                (double)sum.used.vcsw * per, (double)sum.used.ivcsw * per,
                (double)sum.used.minflt * per);
-    for (int i = 0; pl->nsched > 1 && i < pl->nsched; i++) {
+    for (int i = 0; nsched > 1 && i < nsched; i++) {
         char who[64];
         snprintf(who, sizeof who, "scheduler %d%s", i + 1, i ? " (--no-jobs)" : "");
         print_cpu(who, &w[i], f);
     }
-    print_cpu("load generator", &w[pl->nsched + 1], f);
+    print_cpu("load generator", &w[nsched + 1], f);
     if (!pg_server)
         return;
-    const watch *db = &w[pl->nsched];
+    const watch *db = &w[nsched];
     if (!db->known)
         printf("%8s database CPU: unknown (its server is not on this host; --pg-pid PID)\n", "");
     else {
@@ -812,50 +816,59 @@ static void print_use(const plan *pl, const watch *w, const figures *f, const pg
     printf("\n");
 }
 
-static figures one_size(const plan *pl, long nunits)
+/* Makes the project for a size in dir (on PostgreSQL, its database dbname)
+ * and fills it. */
+static void one_project(const plan *pl, long nunits, const char *dir, const char *dbname)
 {
-    char dir[4200], dbname[64], where[4200];
-    snprintf(dir, sizeof dir, "%.4000s/p%ld", pl->root, nunits);
-    snprintf(dbname, sizeof dbname, "bench_%ld", nunits);
+    char where[4200];
     if (pg_server) {
         pg_database_fresh(pg_server, dbname, where, sizeof where);
-        char *init[] = {(char *)pl->server, "init", dir, "--database", where, NULL};
+        char *init[] = {(char *)pl->server, "init", (char *)dir, "--database", where, NULL};
         run_or_die(init);
     } else {
         snprintf(where, sizeof where, "%.4100s/ozma.db", dir);
-        char *init[] = {(char *)pl->server, "init", dir, NULL};
+        char *init[] = {(char *)pl->server, "init", (char *)dir, NULL};
         run_or_die(init);
     }
     tune_config(dir, pl->nconn, pl->nthreads);
     fill(where, nunits);
+}
+
+/* One round of the load on the project in dir (its database dbname on
+ * PostgreSQL) with nsched schedulers; the figures printed and returned. */
+static figures one_run(const plan *pl, const char *dir, const char *dbname, long nunits,
+                       int nsched, int round)
+{
     /* watched: the schedulers, then the database server and this program */
     watch watched[SCHED_MAX + 2] = {{0}};
     int ports[SCHED_MAX];
-    for (int i = 0; i < pl->nsched; i++)
+    for (int i = 0; i < nsched; i++)
         watched[i].pid = serve(pl->server, dir, i > 0, &ports[i]);
-    watched[pl->nsched] = (watch){.pid = pl->pg_pid, .tree = true};
-    watched[pl->nsched + 1] = (watch){.pid = getpid()};
+    watched[nsched] = (watch){.pid = pl->pg_pid, .tree = true};
+    watched[nsched + 1] = (watch){.pid = getpid()};
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[0]);
 
     static conn conns[CONN_MAX];
-    hosts_register(url, conns, pl->nconn, ports, pl->nsched);
+    hosts_register(url, conns, pl->nconn, ports, nsched, round);
+    long validated0 = validated_units(url);
     pg_counts pg0 = {0}, pg1 = {0};
     double conflicts0 = 0, conflicts = pg_server ? 0 : -1;
     if (pg_server) {
         pg0 = pg_counts_read(pg_server, dbname);
-        for (int i = 0; i < pl->nsched; i++) {
+        for (int i = 0; i < nsched; i++) {
             snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[i]);
             conflicts0 += write_conflicts(url);
         }
     }
     double t0 = now_s();
-    figures f = drive(conns, pl->nconn, pl->seconds, watched, pl->nsched + 2);
+    figures f = drive(conns, pl->nconn, pl->seconds, watched, nsched + 2);
     double run_s = now_s() - t0;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[0]);
     long validated = validated_units(url);
+    validated = validated >= 0 && validated0 >= 0 ? validated - validated0 : -1;
     if (pg_server) {
-        for (int i = 0; i < pl->nsched && conflicts >= 0; i++) {
+        for (int i = 0; i < nsched && conflicts >= 0; i++) {
             snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[i]);
             double c = write_conflicts(url);
             conflicts = c >= 0 ? conflicts + c : -1;
@@ -864,13 +877,13 @@ static figures one_size(const plan *pl, long nunits)
         nanosleep(&(struct timespec){1, 500000000}, NULL); /* the backends report each second */
         pg1 = pg_counts_read(pg_server, dbname);
     }
-    for (int i = 0; i < pl->nsched; i++) {
+    for (int i = 0; i < nsched; i++) {
         kill(watched[i].pid, SIGTERM);
         int st;
         waitpid(watched[i].pid, &st, 0);
     }
-    if (pg_server && !pl->keep)
-        pg_database_drop(pg_server, dbname);
+    if (nsched > 1 || pl->nscheds > 1)
+        printf("%8ld units, %d scheduler%s:\n", nunits, nsched, nsched > 1 ? "s" : "");
     printf("%8ld units  work %8.0f req/s  dispatch %8.0f units/s  p50 %6.2f ms  p99 %6.2f ms",
            nunits, f.work_rps, f.dispatch_rps, f.work_p50, f.work_p99);
     if (put_results)
@@ -883,7 +896,7 @@ static figures one_size(const plan *pl, long nunits)
                       pg1.deadlocks - pg0.deadlocks,     pg1.blks_read - pg0.blks_read,
                       pg1.blks_hit - pg0.blks_hit,       pg1.tup_returned - pg0.tup_returned,
                       pg1.tup_fetched - pg0.tup_fetched, pg1.tup_changed - pg0.tup_changed};
-    print_use(pl, watched, &f, &used, conflicts);
+    print_use(nsched, watched, &f, &used, conflicts);
     if (f.returned_rps > 0 && validated >= 0)
         printf("%8s validator: %.0f units/s validated during the run, while hosts returned"
                " results for %.0f units/s (quorum 2)%s\n",
@@ -903,12 +916,13 @@ int main(int argc, char **argv)
 {
     const char *sizes = "100000,1000000", *keep = NULL;
     double seconds = 10;
-    int nconn = 256, nthreads = 0, nsched = 1, pg_pid = 0;
+    int nconn = 256, nthreads = 0, pg_pid = 0;
+    const char *scheds = "1";
     char server[4096] = "";
     static const char usage[] =
         "usage: bench_sched_load [--units N,N...] [--seconds S] [--connections C]"
         " [--threads T] [--server PATH] [--keep DIR] [--no-upload] [--put-results]"
-        " [--database URI [--schedulers N] [--pg-pid PID]]\n";
+        " [--database URI [--schedulers N[,N...]] [--pg-pid PID]]\n";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--units") && i + 1 < argc)
             sizes = argv[++i];
@@ -929,7 +943,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--database") && i + 1 < argc)
             pg_server = argv[++i];
         else if (!strcmp(argv[i], "--schedulers") && i + 1 < argc)
-            nsched = atoi(argv[++i]);
+            scheds = argv[++i];
         else if (!strcmp(argv[i], "--pg-pid") && i + 1 < argc)
             pg_pid = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -942,8 +956,17 @@ int main(int argc, char **argv)
     }
     if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0) || nthreads < 0 || nthreads > 256)
         die("%s", "--connections 2..512, --threads 1..256 and --seconds > 0");
-    if (nsched < 1 || nsched > SCHED_MAX || (nsched > 1 && !pg_server))
-        die("--schedulers 1..%d, and more than 1 only with --database", SCHED_MAX);
+    plan pl = {.nscheds = 0};
+    for (const char *p = scheds; *p;) {
+        char *end;
+        long n = strtol(p, &end, 10);
+        if (end == p || n < 1 || n > SCHED_MAX || (n > 1 && !pg_server) ||
+            pl.nscheds == SCHED_MAX || (*end && *end != ','))
+            die("--schedulers N[,N...]: each 1..%d, more than 1 only with --database",
+                SCHED_MAX);
+        pl.scheds[pl.nscheds++] = (int)n;
+        p = *end ? end + 1 : end;
+    }
     if (pg_pid < 0 || (pg_pid && !pg_server))
         die("%s", "--pg-pid PID only with --database");
     if (!server[0]) {
@@ -966,14 +989,13 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     result_template();
-    plan pl = {.server = server,
-               .root = root,
-               .nconn = nconn,
-               .nthreads = nthreads,
-               .nsched = nsched,
-               .seconds = seconds,
-               .pg_pid = pg_pid ? pg_pid : -1,
-               .keep = keep != NULL};
+    pl.server = server;
+    pl.root = root;
+    pl.nconn = nconn;
+    pl.nthreads = nthreads;
+    pl.seconds = seconds;
+    pl.pg_pid = pg_pid ? pg_pid : -1;
+    pl.keep = keep != NULL;
     if (pg_server && !pg_pid)
         pl.pg_pid = pg_postmaster(pg_server);
     printf("bench_sched_load: %d connections (hosts), %.0f s per size%s,"
@@ -984,24 +1006,34 @@ int main(int argc, char **argv)
                          : ", results in work requests",
            server);
     if (pg_server)
-        printf("bench_sched_load: PostgreSQL %s, %d scheduler%s, its postmaster %s\n", pg_server,
-               nsched, nsched > 1 ? "s" : "", pl.pg_pid > 0 ? "found here" : "not on this host");
-    figures first = {0}, last = {0};
+        printf("bench_sched_load: PostgreSQL %s, schedulers %s, its postmaster %s\n", pg_server,
+               scheds, pl.pg_pid > 0 ? "found here" : "not on this host");
+    figures first[SCHED_MAX] = {{0}}, last[SCHED_MAX] = {{0}};
     int nsizes = 0;
     for (const char *p = sizes; *p;) {
         long n = strtol(p, (char **)&p, 10);
         if (n <= 0)
             die("bad --units %s", sizes);
-        figures f = one_size(&pl, n);
-        if (nsizes++ == 0)
-            first = f;
-        last = f;
+        char dir[4200], dbname[64];
+        snprintf(dir, sizeof dir, "%.4000s/p%ld", root, n);
+        snprintf(dbname, sizeof dbname, "bench_%ld", n);
+        one_project(&pl, n, dir, dbname);
+        for (int k = 0; k < pl.nscheds; k++) {
+            figures f = one_run(&pl, dir, dbname, n, pl.scheds[k], k);
+            if (nsizes == 0)
+                first[k] = f;
+            last[k] = f;
+        }
+        if (pg_server && !pl.keep)
+            pg_database_drop(pg_server, dbname);
+        nsizes++;
         if (*p == ',')
             p++;
     }
-    if (nsizes > 1)
-        printf("largest/smallest work req/s: %.3f (target >= 0.8)\n",
-               last.work_rps / first.work_rps);
+    for (int k = 0; nsizes > 1 && k < pl.nscheds; k++)
+        printf("largest/smallest work req/s%s: %.3f (target >= 0.8)\n",
+               pl.nscheds > 1 ? (pl.scheds[k] > 1 ? ", several schedulers" : ", 1 scheduler") : "",
+               last[k].work_rps / first[k].work_rps);
     if (!keep) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

@@ -21,8 +21,8 @@
 # server logged.  The sampling costs some CPU: take the figures from a run
 # without it.
 #
-# BENCH (default: bench_sched_load beside this script's build, i.e.
-# build/release/tests/bench_sched_load) and PG_BIN may be set.
+# BENCH (default: build/release/tests/bench_sched_load), PG_BIN and
+# TMPDIR (where the cluster's directory goes; /tmp) may be set.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -38,7 +38,7 @@ if [[ ${1:-} == --help || ${1:-} == -h ]]; then
 fi
 [[ -x $BENCH ]] || { echo "bench_sched_pg.sh: no $BENCH (build first, or set BENCH)" >&2; exit 1; }
 source "$ROOT/tests/support/pg_cluster.sh"
-WORK=$(mktemp -d /tmp/ozbpg.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ozbpg.XXXXXX") # short: the socket path must fit 107 bytes
 SAMPLER=
 cleanup() {
     [[ -n $SAMPLER ]] && kill "$SAMPLER" 2>/dev/null
