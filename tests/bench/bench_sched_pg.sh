@@ -114,5 +114,8 @@ if ((DIAGNOSE)); then
                 "canceling statement"; do
         printf '%8d  %s\n' "$(grep -c "$what" "$WORK/pg/server.log")" "$what"
     done
+    echo "(the first of them, with what they waited for:)"
+    grep -E -A4 "could not serialize|deadlock detected|still waiting for" "$WORK/pg/server.log" |
+        grep -E "ERROR|LOG|DETAIL|STATEMENT|CONTEXT" | cut -c1-300 | head -n 40
 fi
 exit $rc

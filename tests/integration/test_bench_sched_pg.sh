@@ -21,6 +21,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
+chmod o+x "$SCRATCH" # the cluster's owner (postgres, when run as root) passes through it
 out=$(TMPDIR=$SCRATCH BENCH=$BENCH timeout -k 5 300 bash "$HERE/../bench/bench_sched_pg.sh" --units 3000 \
           --seconds 2 --connections 16 --schedulers 2 2>&1)
 rc=$?
