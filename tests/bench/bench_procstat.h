@@ -50,6 +50,22 @@ static inline long long proc_field(const char *path, const char *key)
     return v;
 }
 
+/* /proc/PID/stat into buf; the fields after the name (which may hold
+ * spaces), or NULL. */
+static inline const char *proc_stat_fields(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, len - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p ? p + 1 : NULL;
+}
+
 /* Fills *s for process pid; 0, or -1 when its stat could not be read. */
 static inline int proc_sample_take(pid_t pid, proc_sample *s)
 {
@@ -72,16 +88,9 @@ static inline int proc_sample_take(pid_t pid, proc_sample *s)
     }
     if (d)
         closedir(d);
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    const char *p = proc_stat_fields(pid, buf, sizeof buf);
     unsigned long long flt, ut, st;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu", &flt, &ut,
+    if (!p || sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu", &flt, &ut,
                      &st) != 3)
         return -1;
     s->minflt = (long long)flt;
@@ -103,34 +112,20 @@ static inline proc_sample proc_sample_minus(const proc_sample *after, const proc
 /* The parent's pid in /proc/PID/stat, or -1. */
 static inline pid_t proc_parent(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
+    char buf[2048];
+    const char *p = proc_stat_fields(pid, buf, sizeof buf);
     int ppid;
-    return p && sscanf(p + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : -1;
+    return p && sscanf(p, " %*c %d", &ppid) == 1 ? (pid_t)ppid : -1;
 }
 
 /* The CPU seconds of pid's children that have ended and been waited for
  * (/proc/PID/stat cutime + cstime), or -1. */
 static inline double proc_reaped_cpu_s(pid_t pid)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
+    char buf[2048];
+    const char *p = proc_stat_fields(pid, buf, sizeof buf);
     long long cut, cst;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %lld %lld",
+    if (!p || sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %lld %lld",
                      &cut, &cst) != 2)
         return -1;
     return (double)(cut + cst) / (double)sysconf(_SC_CLK_TCK);
