@@ -4,8 +4,9 @@
 # and runs bench_sched_load --database on it with two schedulers and a
 # small load.  The check is that the run is real and says what it should:
 # work requests answered by both schedulers (the second with --no-jobs),
-# the validator's progress, the database's CPU from the cluster's processes, PostgreSQL's commits and the schedulers' conflict
-# counter - and that nothing is left running or on disk.  The figures
+# the validator's progress, the database's CPU from the cluster's
+# processes, PostgreSQL's commits and the schedulers' conflict counter -
+# and that nothing is left running or on disk.  The figures
 # themselves are not judged here (tests/bench is for that).  Skipped (77)
 # when PostgreSQL is not installed.
 #
