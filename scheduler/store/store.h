@@ -684,7 +684,7 @@ typedef struct oz_store_gauges {
     int64_t spot_passed, spot_failed;        /* spot checks */
     double spot_cpu_s;                       /* the server's CPU time on them */
     /* This process's write transactions that lost a conflict with another
-     * scheduler's and ran again (PostgreSQL; 0 on SQLite), since it opened
+     * scheduler's and ran again (PostgreSQL; 0 for an embedded database), since it opened
      * the database: not read from the database, but beside what is. */
     int64_t write_conflicts;
 } oz_store_gauges;
