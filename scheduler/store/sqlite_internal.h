@@ -16,8 +16,8 @@
 #define OZ_STORE_STMTS 128 /* cached prepared statements per connection */
 
 struct oz_db {
-    char *path; /* the SQLite file, or the PostgreSQL URI */
-    bool pg;    /* a PostgreSQL database (pg.c) */
+    char *path;                 /* the SQLite file, or the PostgreSQL URI */
+    bool pg;                    /* a PostgreSQL database (pg.c) */
     pthread_mutex_t write_lock; /* held for the whole of every write transaction */
     /* Write transactions committed: counted under write_lock, read without. */
     atomic_uint_fast64_t commits;
@@ -162,8 +162,8 @@ int oz_store_exec_stmt(oz_store *s, oz_sql_stmt *st, char *why, size_t whylen);
 /* The database's error as OZ_SCHED_EDB / EBUSY / ENOSPC with a sentence
  * (ENOSPC also puts the database in the disk-full state, store.h). */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
-/* Runs st, an INSERT ... RETURNING id, and reads the new row's id into *id;
- * OZ_SCHED_ENOTFOUND when it inserted nothing. */
+/* Runs st, an INSERT (or UPDATE) ... RETURNING id, and reads the row's id into *id;
+ * OZ_SCHED_ENOTFOUND when it touched no row. */
 int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, size_t whylen);
 /* Runs literal SQL (BEGIN, COMMIT...) on the store's connection. */
 int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen);
@@ -245,13 +245,13 @@ json_t *oz_store_signal_row(oz_sql_stmt *st, int64_t now);
 /* A replica as the API shows it (oz_store_result_row), from replicas r
  * joined with its unit u and dataset d. */
 #define OZ_RESULT_COLS                                                                             \
-    "r.id, u.name, d.name, r.host_id, r.account_id, r.state, r.outcome, r.validate_state,"       \
+    "r.id, u.name, d.name, r.host_id, r.account_id, r.state, r.outcome, r.validate_state,"         \
     " r.sent, r.received, r.deadline, r.credit,"                                                   \
     " (SELECT h.name FROM hosts h WHERE h.id = r.host_id), u.purged IS NOT NULL"
 json_t *oz_store_result_row(oz_sql_stmt *st, int64_t now);
 /* The columns of oz_store_signal_row, from signals g (its unit u, dataset d). */
 #define OZ_SIGNAL_COLS                                                                             \
-    "g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"            \
+    "g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"             \
     " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
 #define OZ_SIGNAL_SKY_COLS "g.candidate_id, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz"
 
