@@ -1,5 +1,5 @@
 /*
- * sqlite_jobs.c - the database side of the transitioner, validator and
+ * store_jobs.c - the database side of the transitioner, validator and
  * assimilator (store.h; the threads are in jobs.c).
  *
  * Work is found through flags on units (need_transition, need_validate,
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "credit.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 #include "transition.h"
 #include "validate.h"
 
@@ -142,7 +142,7 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     bool file_bad = oz_sql_column_int(st, 9) != 0;
     oz_sql_reset(st);
     int rc = OZ_SCHED_OK;
-    /* A unit whose file is bad waits for the operator (sqlite_files.c):
+    /* A unit whose file is bad waits for the operator (store_files.c):
      * neither replicas nor an end; clearing the mark flags it again. */
     if (state == OZ_UNIT_ACTIVE && !file_bad) {
         oz_transition tr;

@@ -1,5 +1,5 @@
 /*
- * sqlite_internal.h - what the store_*.c files share and nothing else sees:
+ * store_internal.h - what the store_*.c files share and nothing else sees:
  * the connection struct, its statement cache and the write-transaction
  * helpers that take the process-wide write lock.
  */
@@ -56,7 +56,11 @@ struct oz_db {
     } cfg_cache[8];
 };
 
-/* The host-key cache (sqlite_accounts.c); NULL-safe, lookups fall back to
+/* A write failed for want of space: the disk-full state (store.h), logged
+ * once on entering (store.c). */
+void oz_db_disk_full_enter(oz_db *db, const char *why);
+
+/* The host-key cache (store_accounts.c); NULL-safe, lookups fall back to
  * the database when it could not be made. */
 struct oz_auth_cache *oz_auth_cache_new(void);
 void oz_auth_cache_free(struct oz_auth_cache *c);
@@ -173,7 +177,7 @@ int oz_db_wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen);
 /* How long a connection waits for another process's write lock. */
 #define OZ_STORE_BUSY_MS 10000
 
-/* ---- a host's dispatch, one body of its visit (sqlite_dispatch.c) ---- */
+/* ---- a host's dispatch, one body of its visit (store_dispatch.c) ---- */
 
 /* What the dispatch of a visit is asked (store.h: oz_store_visit_new,
  * oz_store_visit_held) and where it answers. */
@@ -197,11 +201,11 @@ int oz_store_id_cmp(const void *a, const void *b);
 
 /* A replica IN_PROGRESS on host past its deadline (or lost to it) becomes
  * OVER / NO_REPLY: the host's in-progress count lowered, its unit flagged
- * for the transitioner (sqlite_jobs.c). */
+ * for the transitioner (store_jobs.c). */
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen);
 
-/* ---- adaptive replication's side of a verdict (sqlite_checks.c) ---- */
+/* ---- adaptive replication's side of a verdict (store_checks.c) ---- */
 
 /* A verdict on one of host's results moves its trust (trust.h). */
 int oz_store_trust_write(oz_store *s, int64_t host, bool valid, char *why, size_t whylen);
@@ -212,7 +216,7 @@ int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, ch
 int oz_store_canary_count(oz_store *s, int64_t unit, int found, int missed, char *why,
                           size_t whylen);
 
-/* ---- what the read-only views share (sqlite_json.c) ---- */
+/* ---- what the read-only views share (store_json.c) ---- */
 
 #define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */
 
