@@ -11,11 +11,17 @@
 #include "pg.h"
 #include "pg_schema.h"
 #include "sql_pg.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 bool oz_pg_is_uri(const char *where)
 {
     return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
+}
+
+int64_t oz_pg_database_bytes(oz_store *s)
+{
+    int64_t n = oz_store_one_int(s, "SELECT pg_database_size(current_database())", 0, false);
+    return n < 0 ? 0 : n;
 }
 
 int oz_pg_conn_open(const char *uri, oz_sql **out, char *why, size_t whylen)

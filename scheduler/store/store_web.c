@@ -1,10 +1,10 @@
 /*
- * sqlite_web.c - the read-only views the web pages and /metrics need beyond
- * API.md's first set (sqlite_read.c): dataset progress, throughput, the
+ * store_web.c - the read-only views the web pages and /metrics need beyond
+ * API.md's first set (store_read.c): dataset progress, throughput, the
  * hosts leaderboard, credit histories, a host's or account's recent
  * results, the newest signals, and the database's gauges and health.
  *
- * Like sqlite_read.c, every list is bounded (limit 1..500) and paged by an
+ * Like store_read.c, every list is bounded (limit 1..500) and paged by an
  * opaque decimal cursor (an offset for lists ordered by credit, the last id
  * for lists ordered by id), recent credit is decayed to `now` as it is
  * read, and nothing here writes.  Each query walks an index or a small
@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 
 #include "credit.h"
-#include "sqlite_internal.h"
+#include "pg.h"
+#include "store_internal.h"
 
 /* ---- datasets ------------------------------------------------------------------------------ */
 
@@ -468,8 +469,12 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
         g->spot_cpu_s = oz_sql_column_double(st, 4);
     }
     oz_sql_reset(st);
-    g->db_bytes = file_bytes(s->db->path, "");
-    g->log_bytes = file_bytes(s->db->path, "-wal");
+    if (s->db->pg) { /* the server's files: its own count, and no WAL of ours to watch */
+        g->db_bytes = oz_pg_database_bytes(s);
+    } else {
+        g->db_bytes = file_bytes(s->db->path, "");
+        g->log_bytes = file_bytes(s->db->path, "-wal");
+    }
     rc = OZ_SCHED_OK;
 out:
     oz_store_rend(s);
