@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pg_cluster.sh - a throwaway PostgreSQL cluster for the tests (sourced by
 # bash tests, not a test itself): initdb in a directory of the test's own,
 # a server that listens on a Unix socket in that directory only (no TCP
@@ -27,7 +28,7 @@
 # Run as anyone else, the cluster is that user's.  The superuser is named
 # "postgres" either way.  PG_BIN overrides where initdb and pg_ctl are.
 
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+PG_BIN=${PG_BIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 
 # pg_as_owner CMD...: CMD as the cluster's owner, in a directory it may
 # enter.

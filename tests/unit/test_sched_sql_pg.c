@@ -248,9 +248,10 @@ static void doubles_come_back_bit_for_bit(void **state)
     exec_ok(c, "CREATE TABLE dbl (k integer PRIMARY KEY, x double precision)");
     oz_sql_stmt *ins = prep(c, "INSERT INTO dbl VALUES (?, ?)", true);
     oz_sql_stmt *get = prep(c, "SELECT x FROM dbl WHERE k = ?", true);
-    double fixed[] = {0.1,     1.0 / 3,  3.141592653589793,     DBL_MAX,   -DBL_MAX, DBL_MIN, 4.9e-324,
-                      -0.0,    0.0,      1e300,    -1e-300,   1420.40575177, 9765.625,
-                      INFINITY, -INFINITY, 123456789012345678.0};
+    double fixed[] = {0.1,      1.0 / 3,  3.141592653589793, DBL_MAX,
+                      -DBL_MAX, DBL_MIN,  4.9e-324,          -0.0,
+                      0.0,      1e300,    -1e-300,           1420.40575177,
+                      9765.625, INFINITY, -INFINITY,         123456789012345678.0};
     uint64_t seed = 0x9e3779b97f4a7c15u;
     for (int k = 0; k < 1000; k++) {
         double x;
@@ -271,12 +272,13 @@ static void doubles_come_back_bit_for_bit(void **state)
         step_is(c, get, OZ_SQL_ROW);
         double y = oz_sql_column_double(get, 0);
         if (bits(y) != bits(x))
-            fail_msg("%.17g (%016llx) came back as %.17g (%016llx)", x,
-                     (unsigned long long)bits(x), y, (unsigned long long)bits(y));
+            fail_msg("%.17g (%016llx) came back as %.17g (%016llx)", x, (unsigned long long)bits(x),
+                     y, (unsigned long long)bits(y));
     }
     oz_sql_finalize(ins);
     /* NaN, spelled as PostgreSQL spells it */
-    oz_sql_stmt *nan = prep(c, "SELECT CAST(? AS double precision), CAST(? AS double precision) = 'NaN'", false);
+    oz_sql_stmt *nan =
+        prep(c, "SELECT CAST(? AS double precision), CAST(? AS double precision) = 'NaN'", false);
     assert_int_equal(oz_sql_bind_double(nan, 1, NAN), 0);
     assert_int_equal(oz_sql_bind_double(nan, 2, NAN), 0);
     step_is(c, nan, OZ_SQL_ROW);
@@ -484,9 +486,8 @@ static void an_unreachable_server_is_named_but_never_the_password(void **state)
     assert_int_equal(oz_sql_pg_open("postgresql://ozma:s3%zzcr3t@/ozma", &c, why, sizeof why), -1);
     assert_non_null(strstr(why, "URI"));
     assert_null(strstr(why, "s3%zzcr3t"));
-    assert_int_equal(oz_sql_pg_open("host=/nonexistent password=hunter2 dbname=x", &c, why,
-                                    sizeof why),
-                     -1);
+    assert_int_equal(
+        oz_sql_pg_open("host=/nonexistent password=hunter2 dbname=x", &c, why, sizeof why), -1);
     assert_null(strstr(why, "hunter2"));
 }
 
@@ -495,8 +496,8 @@ static void a_restarted_server_is_reconnected_with_its_statements(void **state)
     oz_sql *c = *state;
     exec_ok(c, "CREATE TABLE kept (v integer)");
     oz_sql_stmt *ins = prep(c, "INSERT INTO kept VALUES (?)", true);
-    oz_sql_stmt *count = prep(c, "SELECT count(*), coalesce(sum(v), 0) FROM kept WHERE v >= ?",
-                              true);
+    oz_sql_stmt *count =
+        prep(c, "SELECT count(*), coalesce(sum(v), 0) FROM kept WHERE v >= ?", true);
     assert_int_equal(oz_sql_bind_int(ins, 1, 7), 0);
     step_is(c, ins, OZ_SQL_DONE);
     assert_int_equal(oz_sql_revive(c), 0); /* up: nothing to do */
@@ -555,7 +556,8 @@ int main(void)
 {
     uri = getenv("OZ_TEST_PG_URI");
     if (!uri || !*uri) {
-        printf("SKIP: OZ_TEST_PG_URI is not set (tests/integration/test_sched_sql_pg.sh sets it)\n");
+        printf(
+            "SKIP: OZ_TEST_PG_URI is not set (tests/integration/test_sched_sql_pg.sh sets it)\n");
         return 77;
     }
     const struct CMUnitTest tests[] = {
