@@ -92,7 +92,8 @@ void oz_sql_pg_one_line(char *dst, size_t cap, const char *src)
     dst[o] = '\0';
 }
 
-/* Replaces every copy of secret[0..slen) in text with "***". */
+/* Replaces every copy of secret[0..slen) in text with "***" (or, where
+ * text has no room to grow, with as many '*'). */
 static void blank(char *text, size_t cap, const char *secret, size_t slen)
 {
     char key[256];
@@ -100,10 +101,11 @@ static void blank(char *text, size_t cap, const char *secret, size_t slen)
         return;
     memcpy(key, secret, slen);
     key[slen] = '\0';
-    char *hit;
-    while ((hit = strstr(text, key)) && strlen(text) - slen + 3 < cap) {
-        memmove(hit + 3, hit + slen, strlen(hit + slen) + 1);
-        memcpy(hit, "***", 3);
+    for (char *hit = strstr(text, key); hit; hit = strstr(hit, key)) {
+        size_t stars = strlen(text) - slen + 3 < cap ? 3 : slen;
+        memmove(hit + stars, hit + slen, strlen(hit + slen) + 1);
+        memset(hit, '*', stars);
+        hit += stars; /* a password of stars is not found in its own blanks */
     }
 }
 
