@@ -449,6 +449,22 @@ static void transactions_are_seen_and_a_failed_one_keeps_its_error(void **state)
     step_is(c, ins, OZ_SQL_DONE);
     exec_ok(c, "COMMIT");
     assert_int_equal(scalar(c, "SELECT count(*) FROM tx"), 1);
+
+    /* BEGIN and COMMIT as kept statements, as the store runs them */
+    oz_sql_stmt *begin = prep(c, "BEGIN", true), *commit = prep(c, "COMMIT", true);
+    for (int round = 0; round < 2; round++) {
+        oz_sql_reset(begin);
+        oz_sql_reset(commit);
+        oz_sql_reset(ins);
+        step_is(c, begin, OZ_SQL_DONE);
+        assert_true(oz_sql_in_transaction(c));
+        step_is(c, ins, OZ_SQL_DONE);
+        step_is(c, commit, OZ_SQL_DONE);
+        assert_false(oz_sql_in_transaction(c));
+    }
+    assert_int_equal(scalar(c, "SELECT count(*) FROM tx"), 3);
+    oz_sql_finalize(begin);
+    oz_sql_finalize(commit);
     oz_sql_finalize(ins);
 }
 
