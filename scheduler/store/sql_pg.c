@@ -508,7 +508,7 @@ static const pg_blob *blob(pg_stmt *s, int col)
         return b;
     size_t n = (size_t)PQgetlength(s->res, s->row, col);
     bool hex = n >= 2 && v[0] == '\\' && v[1] == 'x' && n % 2 == 0;
-    size_t need = (hex ? (n - 2) / 2 : n) + 1;
+    size_t need = n + 1; /* room for the text as it is, should the hex prove bad */
     if (need > b->cap) {
         unsigned char *nb = realloc(b->buf, need);
         if (!nb) {
@@ -522,7 +522,8 @@ static const pg_blob *blob(pg_stmt *s, int col)
     for (size_t i = 2; hex && i < n; i += 2) {
         int hi = hexval(v[i]), lo = hexval(v[i + 1]);
         hex = hi >= 0 && lo >= 0;
-        b->buf[len++] = (unsigned char)(hi << 4 | lo);
+        if (hex)
+            b->buf[len++] = (unsigned char)(hi << 4 | lo);
     }
     if (!hex) { /* not bytea's hex form after all: the text as it is */
         memcpy(b->buf, v, n);

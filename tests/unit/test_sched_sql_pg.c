@@ -227,6 +227,17 @@ static void every_type_goes_in_and_comes_back(void **state)
     step_is(c, st, OZ_SQL_DONE);
     oz_sql_finalize(st);
 
+    /* bytea_output set otherwise behind the driver's back: the escape
+     * form is passed through as it is (printable bytes stay themselves) */
+    exec_ok(c, "SET bytea_output = escape");
+    st = prep(c, "SELECT CAST('Az' AS bytea), CAST('\\x' AS bytea)", false);
+    step_is(c, st, OZ_SQL_ROW);
+    assert_int_equal(oz_sql_column_bytes(st, 0), 2);
+    assert_memory_equal(oz_sql_column_blob(st, 0), "Az", 2);
+    assert_int_equal(oz_sql_column_bytes(st, 1), 0);
+    oz_sql_finalize(st);
+    exec_ok(c, "SET bytea_output = hex");
+
     /* a NUL inside a text: PostgreSQL's text cannot hold it, refused */
     st = prep(c, "SELECT CAST(? AS text)", false);
     assert_int_equal(oz_sql_bind_text(st, 1, "a\0b", 3), OZ_SQL_FAIL);
