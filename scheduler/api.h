@@ -48,6 +48,8 @@ typedef struct oz_server {
     oz_ratelimit *rl_read;   /* public reads per client address; its own mutex */
     oz_cache *cache;         /* public answers kept read_cache_s (cache.h); its own mutex */
     pthread_key_t store_key; /* each pool thread's oz_store */
+    oz_db *read_db;          /* NULL, or the replica the read-only views read */
+    pthread_key_t read_key;  /* each pool thread's oz_store of read_db */
     atomic_int inflight;     /* requests begun and not completed */
     atomic_int suspended;    /* requests waiting for the store (oz_req_suspend) */
     atomic_bool stopping;    /* set once by oz_http_stop: no more suspending */
@@ -175,6 +177,9 @@ bool oz_req_operator(oz_req *r);
 /* The calling thread's store connection, opened on first use; NULL after a
  * 503/500 has been queued. */
 oz_store *oz_req_store(oz_req *r);
+/* The same for a read-only view: a connection to the server's read
+ * database (--read-database) when it has one. */
+oz_store *oz_req_read_store(oz_req *r);
 
 /* ---- handlers ---- */
 enum MHD_Result oz_api_accounts_create(oz_req *r);

@@ -112,7 +112,7 @@ static enum MHD_Result reply_read(oz_req *r, int rc, json_t *obj, const char *wh
 int oz_api_status_make(oz_req *r, const void *arg, json_t **out)
 {
     (void)arg;
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return -1;
     json_t *o = NULL;
     int rc =
@@ -151,7 +151,7 @@ enum MHD_Result oz_api_users_list(oz_req *r)
         by_recent = true;
     else if (order && strcmp(order, "total") != 0)
         return oz_reply_error(r, 400, "order: must be \"total\" or \"rac\"");
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_users_json(r->store, by_recent, limit, after, (int64_t)time(NULL), &o);
@@ -161,7 +161,7 @@ enum MHD_Result oz_api_users_list(oz_req *r)
 enum MHD_Result oz_api_users_get(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_user_json(r->store, r->id, (int64_t)time(NULL), &o);
@@ -171,7 +171,7 @@ enum MHD_Result oz_api_users_get(oz_req *r)
 enum MHD_Result oz_api_hosts_get(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_host_json(r->store, r->id, (int64_t)time(NULL), &o);
@@ -191,7 +191,7 @@ enum MHD_Result oz_api_teams_list(oz_req *r)
         by_recent = true;
     else if (order && strcmp(order, "total") != 0)
         return oz_reply_error(r, 400, "order: must be \"total\" or \"rac\"");
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = by_recent ? oz_store_teams_rac_json(r->store, limit, after, (int64_t)time(NULL), &o)
@@ -202,7 +202,7 @@ enum MHD_Result oz_api_teams_list(oz_req *r)
 enum MHD_Result oz_api_teams_get(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_team_json(r->store, r->id, (int64_t)time(NULL), &o);
@@ -231,7 +231,7 @@ enum MHD_Result oz_api_signals(oz_req *r)
             return oz_reply_error(r, 400, "min_score: \"%.20s\" is not a finite number", ms);
         q.min_score = v;
     }
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_signals_json(r->store, &q, &o);
@@ -265,7 +265,7 @@ enum MHD_Result oz_api_candidates(oz_req *r)
             return oz_reply_error(r, 400, "pixel: \"%.20s\" is not a HEALPix pixel number", pixel);
         q.pixel = v;
     }
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_candidates_json(r->store, &q, &o);
@@ -275,7 +275,7 @@ enum MHD_Result oz_api_candidates(oz_req *r)
 enum MHD_Result oz_api_candidate_get(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_candidate_json(r->store, r->id, &o);

@@ -68,7 +68,7 @@ enum MHD_Result oz_api_datasets(oz_req *r)
     int limit;
     const char *after;
     if (oz_req_args_check(r, allowed) < 0 || oz_req_args_page(r, &limit, &after) < 0 ||
-        !oz_req_store(r))
+        !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_datasets_json(r->store, limit, after, &o);
@@ -88,7 +88,7 @@ enum MHD_Result oz_api_unit_get(oz_req *r)
         return r->ret;
     if (!oz_wu_id_valid(r->file, OZ_WU_ID_MAX))
         return oz_reply_error(r, 400, "not a unit id");
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_unit_json(r->store, r->file, &o);
@@ -104,7 +104,7 @@ struct window {
 static int throughput_make(oz_req *r, const void *arg, json_t **out)
 {
     const struct window *w = arg;
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return -1;
     int rc = oz_store_throughput_json(r->store, now_s(), (int)w->bucket, (int)w->n, out);
     if (rc != OZ_SCHED_OK) {
@@ -133,7 +133,7 @@ enum MHD_Result oz_api_hosts_list(oz_req *r)
     const char *after;
     bool by_recent;
     if (oz_req_args_check(r, allowed) < 0 || oz_req_args_page(r, &limit, &after) < 0 ||
-        order_arg(r, &by_recent) < 0 || !oz_req_store(r))
+        order_arg(r, &by_recent) < 0 || !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_hosts_json(r->store, by_recent, limit, after, now_s(), &o);
@@ -145,7 +145,7 @@ static enum MHD_Result credit(oz_req *r, oz_credit_owner kind, const char *what)
     static const char *const allowed[] = {"days", NULL};
     long days;
     if (oz_req_args_check(r, allowed) < 0 || int_arg(r, "days", 1, 3650, 90, &days) < 0 ||
-        !oz_req_store(r))
+        !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_credit_history_json(r->store, kind, r->id, now_s(), (int)days, &o);
@@ -173,7 +173,7 @@ static enum MHD_Result results(oz_req *r, bool of_host)
     int limit;
     const char *after;
     if (oz_req_args_check(r, allowed) < 0 || oz_req_args_page(r, &limit, &after) < 0 ||
-        !oz_req_store(r))
+        !oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_results_json(r->store, of_host, r->id, limit, after, &o);
@@ -206,7 +206,7 @@ enum MHD_Result oz_api_signals_latest(oz_req *r)
             return oz_reply_error(r, 400, "min_score: \"%.20s\" is not a finite number", ms);
         min_score = v;
     }
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return r->ret;
     json_t *o = NULL;
     int rc = oz_store_signals_latest_json(r->store, (int)limit, min_score, &o);
@@ -216,7 +216,7 @@ enum MHD_Result oz_api_signals_latest(oz_req *r)
 enum MHD_Result oz_api_server(oz_req *r)
 {
     static const char *const allowed[] = {NULL};
-    if (oz_req_args_check(r, allowed) < 0 || !oz_req_store(r))
+    if (oz_req_args_check(r, allowed) < 0 || !oz_req_read_store(r))
         return r->ret;
     oz_server *srv = r->srv;
     int64_t now = now_s();

@@ -209,25 +209,38 @@ static void store_close_cb(void *p)
     oz_store_close(p);
 }
 
-oz_store *oz_req_store(oz_req *r)
+/* r's store: this pool thread's connection to db (kept under key). */
+static oz_store *req_store_of(oz_req *r, oz_db *db, pthread_key_t key)
 {
     if (r->store)
         return r->store;
-    oz_store *s = pthread_getspecific(r->srv->store_key);
+    oz_store *s = pthread_getspecific(key);
     if (!s) {
         char why[256];
-        int rc = oz_store_open(r->srv->db, &s, why, sizeof why);
+        int rc = oz_store_open(db, &s, why, sizeof why);
         if (rc != 0) {
             oz_reply_store(r, rc == OZ_SCHED_EBUSY ? rc : OZ_SCHED_EDB, why);
             return NULL;
         }
-        if (pthread_setspecific(r->srv->store_key, s) != 0) {
+        if (pthread_setspecific(key, s) != 0) {
             oz_store_close(s);
             oz_reply_error(r, 500, "cannot keep a store connection for this thread");
             return NULL;
         }
     }
     return r->store = s;
+}
+
+oz_store *oz_req_store(oz_req *r)
+{
+    return req_store_of(r, r->srv->db, r->srv->store_key);
+}
+
+oz_store *oz_req_read_store(oz_req *r)
+{
+    if (!r->srv->read_db)
+        return oz_req_store(r);
+    return req_store_of(r, r->srv->read_db, r->srv->read_key);
 }
 
 static double mono_now(void)
@@ -587,6 +600,7 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     oz_server *srv = &h->srv;
     srv->cfg = *o->cfg;
     srv->db = o->db;
+    srv->read_db = o->read_db;
     srv->jobs = o->jobs;
     memcpy(srv->secret, o->secret, sizeof srv->secret);
     srv->quiet = o->quiet;
@@ -635,6 +649,11 @@ int oz_http_start(const oz_http_opts *o, oz_http **out, char *why, size_t whylen
     for (size_t i = 0; i < NROUTES; i++)
         oz_metrics_route_label(srv->metrics, i, routes[i].method, routes[i].pattern);
     if (pthread_key_create(&srv->store_key, store_close_cb) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot create a thread key");
+        goto fail;
+    }
+    if (pthread_key_create(&srv->read_key, store_close_cb) != 0) {
+        pthread_key_delete(srv->store_key);
         rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "cannot create a thread key");
         goto fail;
     }
@@ -713,8 +732,10 @@ fail:
     if (h->daemon)
         MHD_stop_daemon(h->daemon);
     oz_conns_free(srv->conns);
-    if (key_made)
+    if (key_made) {
         pthread_key_delete(srv->store_key);
+        pthread_key_delete(srv->read_key);
+    }
     oz_ratelimit_free(srv->rl);
     oz_ratelimit_free(srv->rl_read);
     oz_cache_free(srv->cache);
@@ -766,6 +787,7 @@ void oz_http_stop(oz_http *h)
     MHD_stop_daemon(h->daemon);     /* joins the pool: their store connections close */
     oz_conns_free(h->srv.conns);
     pthread_key_delete(h->srv.store_key);
+    pthread_key_delete(h->srv.read_key);
     oz_ratelimit_free(h->srv.rl);
     oz_ratelimit_free(h->srv.rl_read);
     oz_cache_free(h->srv.cache);

@@ -26,6 +26,10 @@ typedef struct oz_http_opts {
     const char *dir;              /* the project directory (its units/ are served) */
     const oz_project_config *cfg; /* copied; bind, port, http_threads as given here win */
     oz_db *db;                    /* borrowed */
+    /* borrowed, may be NULL: the read-only views (API.md "Read-only", "Web
+     * pages and operators", the pages) read here instead, a streaming
+     * replica of db */
+    oz_db *read_db;
     oz_jobs *jobs;                /* borrowed, may be NULL: kicked when results arrive */
     unsigned char secret[OZ_AUTH_KEY_BYTES];
     bool quiet;             /* no log lines at all (log_level is then OZ_LOG_OFF) */

@@ -343,12 +343,11 @@ int oz_load_run(const oz_load_opts *o, uint64_t *nunits, uint64_t *unit_flops_ma
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "--deadline is outside 1s..365d");
     if (oz_sci_config_check(&o->config, wwhy, sizeof wwhy) != OZ_SCI_OK)
         return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "analysis configuration: %s", wwhy);
-    if (oz_project_path(o->dir, "ozma.db", dbpath, sizeof dbpath) ||
-        oz_project_path(o->dir, "units", units, sizeof units))
+    if (oz_project_path(o->dir, "units", units, sizeof units))
         return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "project path too long");
-    if (access(dbpath, F_OK) != 0)
-        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                             "%s: not a project (no ozma.db; see ozma-server init)", o->dir);
+    int prc = oz_project_database(o->dir, dbpath, sizeof dbpath, why, whylen);
+    if (prc != 0)
+        return prc;
     bool sah = oz_load_sah_is(o);
 
     /* The units' source: .sah files taken whole, or a recording to cut. */

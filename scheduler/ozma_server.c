@@ -45,8 +45,6 @@
 #include "store.h"
 #include "ozma_server.h"
 
-
-
 static volatile sig_atomic_t stop_flag; /* set by SIGINT/SIGTERM */
 
 static void on_signal(int sig)
@@ -90,12 +88,17 @@ static const char usage_main[] =
 
 static const char usage_init[] =
     "SYNOPSIS\n"
-    "    ozma-server init DIR [--name NAME]\n"
+    "    ozma-server init DIR [--name NAME] [--database URI]\n"
     "\n"
     "    Creates DIR (which must not exist or be empty) with project.json holding\n"
     "    the default configuration, an empty database ozma.db, units/ and\n"
     "    secret.key (32 random bytes, mode 0600, the key of the stored token\n"
-    "    hashes).  --name is the project's name (default: DIR's name).\n";
+    "    hashes).  --name is the project's name (default: DIR's name).\n"
+    "    --database puts the tables in an existing, empty PostgreSQL database\n"
+    "    instead of ozma.db: a libpq URI, postgresql://HOST[:PORT]/DBNAME[?...],\n"
+    "    recorded in project.json; a password comes from PGPASSFILE or\n"
+    "    PGPASSWORD, never from the URI.  Several `serve` processes, on this\n"
+    "    host or others with a copy of DIR, may then run against it (README).\n";
 
 static const char *const usage_load[] = {
     "SYNOPSIS\n"
@@ -146,7 +149,8 @@ static const oz_cli_opt load_opts[] = {
      "the observatory (WGS84 degrees, metres), for the\ncandidates' barycentric "
      "frequencies; overrides a\nSigMF recording's core:geolocation or a .sah's\nreceiver_cfg"},
     {"adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_ADAPTIVE,
-     "adaptive replication: trusted hosts run units alone,\nchecked by canaries and spot checks (default:\nproject.json's "
+     "adaptive replication: trusted hosts run units alone,\nchecked by canaries and spot checks "
+     "(default:\nproject.json's "
      "\"adaptive\")"},
     {"no-adaptive", 0, NULL, OZ_CLI_GENERAL, 0, L_NO_ADAPTIVE,
      "every unit replicated, whatever project.json says"},
@@ -160,6 +164,7 @@ static const char usage_serve[] =
     "SYNOPSIS\n"
     "    ozma-server serve DIR [--bind ADDR] [--port P] [--threads N]\n"
     "                      [--log-level debug|info|warn|error] [--quiet]\n"
+    "                      [--no-jobs] [--read-database URI]\n"
     "\n"
     "    Serves the HTTP API of scheduler/API.md, the unit files, the web pages\n"
     "    (/, /users, /hosts, /teams, /signals, /status) and /metrics, and runs the\n"
@@ -175,13 +180,21 @@ static const char usage_serve[] =
     "    --threads N           HTTP threads (project.json \"http_threads\")\n"
     "    --log-level L         debug (every request), info (default: client errors,\n"
     "                          start, stop), warn, error (server errors, job failures)\n"
-    "    -q, --quiet           no log lines at all (the serving line stays)\n";
+    "    -q, --quiet           no log lines at all (the serving line stays)\n"
+    "    --no-jobs             answer requests only: no transitioner, validator,\n"
+    "                          assimilator, data lifecycle or statistics exports,\n"
+    "                          which another serve of the same PostgreSQL database\n"
+    "                          runs (README: several schedulers)\n"
+    "    --read-database URI   the read-only views (status, leaderboards, signals,\n"
+    "                          the pages) read from this PostgreSQL streaming\n"
+    "                          replica of the project's database; they show it as\n"
+    "                          stale as the replica's replay lag\n";
 
 /* --flag VALUE or --flag=VALUE at argv[*i]: the flag into buf, its value
  * into *value (NULL for a flag that takes none, when want_value is false).
  * Returns 0, or EXIT_BADINPUT after complaining. */
 int oz_server_flag_split(int argc, char **argv, int *i, bool want_value, char *buf, size_t len,
-                      const char **value)
+                         const char **value)
 {
     const char *a = argv[*i];
     const char *eq = strchr(a, '=');
@@ -231,7 +244,7 @@ int oz_server_status_of(int rc)
 
 static int cmd_init(int argc, char **argv)
 {
-    const char *dir = NULL, *name = NULL;
+    const char *dir = NULL, *name = NULL, *database = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
         char flag[32];
@@ -250,13 +263,15 @@ static int cmd_init(int argc, char **argv)
             return rc;
         if (strcmp(flag, "--name") == 0)
             name = v;
+        else if (strcmp(flag, "--database") == 0)
+            database = v;
         else
             return oz_cli_complain(PROG, EXIT_BADINPUT, "init: unknown option %s", flag);
     }
     if (!dir)
         return oz_cli_complain(PROG, EXIT_BADINPUT, "init: no DIR given (see init --help)");
     char why[512];
-    int rc = oz_project_init(dir, name, why, sizeof why);
+    int rc = oz_project_init(dir, name, database, why, sizeof why);
     if (rc != 0)
         return oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
     printf("created project %s\n", dir);
@@ -304,9 +319,11 @@ static int load_flag(int id, const char *v, oz_load_opts *o)
     case L_REPLICAS:
         return oz_server_parse_int("--replicas", v, 1, OZ_LOAD_REPLICAS_MAX, &o->target_nresults);
     case L_MAX_ERRORS:
-        return oz_server_parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_error_results);
+        return oz_server_parse_int("--max-errors", v, 1, OZ_LOAD_REPLICAS_MAX,
+                                   &o->max_error_results);
     case L_MAX_TOTAL:
-        return oz_server_parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX, &o->max_total_results);
+        return oz_server_parse_int("--max-total", v, 1, OZ_LOAD_REPLICAS_MAX,
+                                   &o->max_total_results);
     case L_SITE: {
         char why[256];
         if (oz_wu_site_parse(v, &o->site, why, sizeof why) != OZ_WU_OK)
@@ -401,9 +418,9 @@ out:
 
 static int cmd_serve(int argc, char **argv)
 {
-    const char *dir = NULL, *bind = NULL;
+    const char *dir = NULL, *bind = NULL, *read_uri = NULL;
     int port = -1, threads = -1;
-    bool quiet = false;
+    bool quiet = false, no_jobs = false;
     oz_log_level level = OZ_LOG_INFO;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -412,6 +429,10 @@ static int cmd_serve(int argc, char **argv)
         if (oz_server_is_help(a)) {
             fputs(usage_serve, stdout);
             return EXIT_OK;
+        }
+        if (strcmp(a, "--no-jobs") == 0) {
+            no_jobs = true;
+            continue;
         }
         if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
@@ -427,6 +448,8 @@ static int cmd_serve(int argc, char **argv)
             return rc;
         if (strcmp(flag, "--bind") == 0)
             bind = v;
+        else if (strcmp(flag, "--read-database") == 0)
+            read_uri = v;
         else if (strcmp(flag, "--port") == 0) {
             if ((rc = oz_server_parse_int(flag, v, 0, 65535, &port)))
                 return rc;
@@ -471,8 +494,8 @@ static int cmd_serve(int argc, char **argv)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "libsodium failed to initialise");
     if ((rc = oz_project_secret_load(dir, ho.secret, why, sizeof why)) != 0)
         return oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
-    if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
+    if ((rc = oz_project_database(dir, path, sizeof path, why, sizeof why)) != 0)
+        return oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
 
     /* SIGINT/SIGTERM blocked in every thread (the pool and the jobs inherit
      * the mask); the main thread takes them in sigsuspend below. */
@@ -490,7 +513,7 @@ static int cmd_serve(int argc, char **argv)
         return oz_cli_complain(PROG, EXIT_RUNTIME, "cannot install signal handlers");
 
     int status = EXIT_OK;
-    oz_db *db = NULL;
+    oz_db *db = NULL, *read_db = NULL;
     oz_jobs *jobs = NULL;
     oz_stats *stats = NULL;
     oz_lifecycle *life = NULL;
@@ -500,6 +523,10 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     oz_db_log_level_set(db, quiet ? OZ_LOG_OFF : level); /* "disk full", and back */
+    if (read_uri && (rc = oz_db_open_read(read_uri, &read_db, why, sizeof why)) != 0) {
+        status = oz_cli_complain(PROG, oz_server_status_of(rc), "--read-database: %s", why);
+        goto out;
+    }
     char units_dir[OZ_PROJECT_PATH_MAX];
     if (oz_project_path(dir, "units", units_dir, sizeof units_dir) != 0) {
         status = oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
@@ -511,11 +538,12 @@ static int cmd_serve(int argc, char **argv)
                        .log_level = level,
                        .units_dir = units_dir,
                        .cand = &cfg.cand};
-    if ((rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
+    if (!no_jobs && (rc = oz_jobs_start(&jo, &jobs, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
         goto out;
     }
     ho.db = db;
+    ho.read_db = read_db;
     ho.jobs = jobs;
     if ((rc = oz_http_start(&ho, &http, why, sizeof why)) != 0) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "%s", why);
@@ -530,15 +558,15 @@ static int cmd_serve(int argc, char **argv)
                             .interval_s = cfg.lifecycle_interval_s,
                             .log_level = quiet ? OZ_LOG_OFF : level};
     if (oz_project_path(dir, "archive", archive_dir, sizeof archive_dir) != 0 ||
-        oz_lifecycle_start(&lo, &life, why, sizeof why) != 0) {
+        (!no_jobs && oz_lifecycle_start(&lo, &life, why, sizeof why) != 0)) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "data lifecycle: %s", why);
         goto out;
     }
     bool v6 = strchr(cfg.bind, ':') != NULL;
     char stats_dir[OZ_PROJECT_PATH_MAX];
     if (oz_project_path(dir, "stats", stats_dir, sizeof stats_dir) != 0 ||
-        oz_stats_start(db, stats_dir, cfg.stats_interval_s, quiet ? OZ_LOG_OFF : level, &stats,
-                       why, sizeof why) != 0) {
+        (!no_jobs && oz_stats_start(db, stats_dir, cfg.stats_interval_s, quiet ? OZ_LOG_OFF : level,
+                                    &stats, why, sizeof why) != 0)) {
         status = oz_cli_complain(PROG, EXIT_RUNTIME, "statistics exports: %s", why);
         goto out;
     }
@@ -560,6 +588,7 @@ out:
     oz_http_stop(http);
     if (jobs)
         oz_jobs_stop(jobs);
+    oz_db_close(read_db);
     oz_db_close(db);
     return status;
 }

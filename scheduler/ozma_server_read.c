@@ -67,11 +67,10 @@ int oz_server_open_store(const char *dir, oz_db **db, oz_store **s)
     char why[512], path[OZ_PROJECT_PATH_MAX];
     *db = NULL;
     *s = NULL;
-    if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "path too long");
-    if (access(path, F_OK) != 0)
-        return oz_cli_complain(PROG, EXIT_BADINPUT, "%s: not a project (no ozma.db)", dir);
-    int rc = oz_db_open(path, db, why, sizeof why);
+    int rc = oz_project_database(dir, path, sizeof path, why, sizeof why);
+    if (rc != 0)
+        return oz_cli_complain(PROG, oz_server_status_of(rc), "%s", why);
+    rc = oz_db_open(path, db, why, sizeof why);
     if (rc == 0 && (rc = oz_store_open(*db, s, why, sizeof why)) != 0) {
         oz_db_close(*db);
         *db = NULL;

@@ -415,7 +415,7 @@ void oz_pages_render(oz_req *r, oz_page *p)
                           "what this project shows.");
         return;
     }
-    if (!oz_req_store(r))
+    if (!oz_req_read_store(r))
         return; /* its error is queued (r->replied) */
     static const struct {
         const char *file;

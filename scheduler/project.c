@@ -29,7 +29,7 @@
 #include "store.h"
 #include "text.h"
 
-enum ktype { K_INT, K_BOOL, K_DOUBLE, K_NAME, K_BIND, K_NSIDE, K_BANDS, K_URL };
+enum ktype { K_INT, K_BOOL, K_DOUBLE, K_NAME, K_BIND, K_NSIDE, K_BANDS, K_URL, K_DBURI };
 
 struct key {
     const char *name;
@@ -83,6 +83,7 @@ static const struct key keys[] = {
     {"purge_after_days", K_DOUBLE, F(purge_after_days), 0, 36500},
     {"lifecycle_interval_s", K_DOUBLE, F(lifecycle_interval_s), 0.1, 86400},
     {"units_url", K_URL, F(units_url), 0, 0},
+    {"database", K_DBURI, F(database), 0, 0},
 };
 #undef F
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -179,6 +180,36 @@ static int url_from_json(const char *k, const char *t, char *out, char *why, siz
     return 0;
 }
 
+/* database: "" (DIR/ozma.db, SQLite), or a libpq URI postgresql://... or
+ * postgres://... of printable ASCII without spaces, and without a password:
+ * that comes from PGPASSFILE or PGPASSWORD, never from a file that is
+ * copied and shown. */
+static int dburi_from_json(const char *k, const char *t, char *out, char *why, size_t whylen)
+{
+    size_t len = strlen(t);
+    size_t scheme = strncmp(t, "postgresql://", 13) == 0 ? 13
+                    : strncmp(t, "postgres://", 11) == 0 ? 11
+                                                         : 0;
+    bool ok = len == 0 || (scheme > 0 && len <= OZ_PROJECT_DBURI_MAX);
+    for (size_t i = 0; ok && i < len; i++)
+        ok = t[i] > ' ' && t[i] < 0x7f;
+    if (!ok)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "%s: \"%.64s\" is not a postgresql:// URI of at most %d printable "
+                             "characters",
+                             k, t, OZ_PROJECT_DBURI_MAX);
+    const char *at = strchr(t + scheme, '@'), *slash = strchr(t + scheme, '/');
+    bool userinfo = at && (!slash || at < slash);
+    if ((userinfo && memchr(t + scheme, ':', (size_t)(at - t - (ptrdiff_t)scheme))) ||
+        strstr(t, "password="))
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "%s: the URI holds a password; give it in PGPASSFILE or PGPASSWORD "
+                             "instead",
+                             k);
+    memcpy(out, t, len + 1);
+    return 0;
+}
+
 static bool bind_valid(const char *s)
 {
     unsigned char buf[16];
@@ -219,8 +250,7 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
         case K_BOOL: {
             if (!json_is_boolean(v))
                 return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                                     "%s: expected true or false, got %s", k,
-                                     oz_sci_json_type(v));
+                                     "%s: expected true or false, got %s", k, oz_sci_json_type(v));
             int iv = json_is_true(v);
             memcpy(field, &iv, sizeof iv);
             break;
@@ -230,6 +260,15 @@ int oz_project_config_from_json(const json_t *obj, oz_project_config *c, char *w
                 return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: expected a string, got %s",
                                      k, oz_sci_json_type(v));
             int rc = url_from_json(k, json_string_value(v), field, why, whylen);
+            if (rc != 0)
+                return rc;
+            break;
+        }
+        case K_DBURI: {
+            if (!json_is_string(v))
+                return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "%s: expected a string, got %s",
+                                     k, oz_sci_json_type(v));
+            int rc = dburi_from_json(k, json_string_value(v), field, why, whylen);
             if (rc != 0)
                 return rc;
             break;
@@ -338,8 +377,8 @@ json_t *oz_project_config_to_json(const oz_project_config *c)
         case K_BANDS:
             v = json_array();
             for (size_t b = 0; v && b < c->cand.nbands; b++)
-                json_array_append_new(v, json_pack("[f, f]", c->cand.bands[b][0],
-                                                   c->cand.bands[b][1]));
+                json_array_append_new(
+                    v, json_pack("[f, f]", c->cand.bands[b][0], c->cand.bands[b][1]));
             break;
         case K_NSIDE:
         case K_INT: {
@@ -363,6 +402,7 @@ json_t *oz_project_config_to_json(const oz_project_config *c)
         case K_NAME:
         case K_BIND:
         case K_URL:
+        case K_DBURI:
             v = json_string(field);
             break;
         }
@@ -381,6 +421,34 @@ int oz_project_path(const char *dir, const char *leaf, char *buf, size_t len)
     if (n < 0 || (size_t)n >= len)
         return OZ_SCHED_ELIMIT;
     return 0;
+}
+
+int oz_project_database(const char *dir, char *buf, size_t len, char *why, size_t whylen)
+{
+    char cfgpath[OZ_PROJECT_PATH_MAX];
+    if (oz_project_path(dir, "project.json", cfgpath, sizeof cfgpath))
+        return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "%.64s...: path too long", dir);
+    if (access(cfgpath, F_OK) != 0)
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "%s: not a project (no project.json; see ozma-server init)", dir);
+    oz_project_config *c = malloc(sizeof *c);
+    if (!c)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    oz_project_config_default(c);
+    int rc = oz_project_config_load(cfgpath, c, why, whylen);
+    if (rc == 0 && c->database[0]) {
+        if (strlen(c->database) >= len)
+            rc = oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "database: URI too long");
+        else
+            memcpy(buf, c->database, strlen(c->database) + 1);
+    } else if (rc == 0 && oz_project_path(dir, "ozma.db", buf, len)) {
+        rc = oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "%.64s...: path too long", dir);
+    } else if (rc == 0 && access(buf, F_OK) != 0) {
+        rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                           "%s: not a project (no ozma.db; see ozma-server init)", dir);
+    }
+    free(c);
+    return rc;
 }
 
 /* 1 when dir exists and has entries, 0 when it exists empty, -1 when it
@@ -420,7 +488,8 @@ out:
     return rc;
 }
 
-int oz_project_init(const char *dir, const char *name, char *why, size_t whylen)
+int oz_project_init(const char *dir, const char *name, const char *database, char *why,
+                    size_t whylen)
 {
     char cfgpath[OZ_PROJECT_PATH_MAX], dbpath[OZ_PROJECT_PATH_MAX], units[OZ_PROJECT_PATH_MAX],
         keypath[OZ_PROJECT_PATH_MAX];
@@ -444,6 +513,14 @@ int oz_project_init(const char *dir, const char *name, char *why, size_t whylen)
                              "--name must be 1..%d characters without control characters",
                              OZ_PROJECT_NAME_MAX);
     snprintf(c.name, sizeof c.name, "%s", name);
+    if (database) {
+        int rc = dburi_from_json("--database", database, c.database, why, whylen);
+        if (rc == 0 && !database[0])
+            rc = oz_sched_fail(OZ_SCHED_EINVAL, why, whylen, "--database: an empty URI");
+        if (rc != 0)
+            return rc;
+        snprintf(dbpath, sizeof dbpath, "%s", database);
+    }
 
     bool made_dir = false;
     int st = dir_state(dir);

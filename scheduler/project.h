@@ -32,6 +32,7 @@
 #define OZ_PROJECT_CONFIG_MAX 65536 /* project.json bytes */
 #define OZ_PROJECT_PATH_MAX 4096
 #define OZ_PROJECT_URL_MAX 512 /* units_url bytes, with the '/' it may be given */
+#define OZ_PROJECT_DBURI_MAX 1024 /* database URI bytes */
 
 typedef struct oz_project_config {
     char name[OZ_PROJECT_NAME_MAX * 4 + 1]; /* 1..64 UTF-8 characters */
@@ -79,6 +80,10 @@ typedef struct oz_project_config {
      * own /units/, else an http:// or https:// URL ending in '/' (one is
      * added when missing) under which a file server has DIR/units/. */
     char units_url[OZ_PROJECT_URL_MAX + 1];
+    /* The database: "" (the default) for DIR/ozma.db (SQLite), else a
+     * libpq URI, postgresql://HOST/DBNAME?..., without a password
+     * (PGPASSFILE, PGPASSWORD). */
+    char database[OZ_PROJECT_DBURI_MAX + 1];
 } oz_project_config;
 
 void oz_project_config_default(oz_project_config *c);
@@ -99,14 +104,20 @@ json_t *oz_project_config_to_json(const oz_project_config *c);
 
 /* DIR/leaf into buf; OZ_SCHED_ELIMIT when it does not fit. */
 int oz_project_path(const char *dir, const char *leaf, char *buf, size_t len);
+/* Where DIR's database is (store.h's oz_db_open takes it): its project.json's
+ * "database" URI, or DIR/ozma.db.  OZ_SCHED_EINVAL (why) for a bad
+ * project.json, ELIMIT for a path too long. */
+int oz_project_database(const char *dir, char *buf, size_t len, char *why, size_t whylen);
 
 /*
  * Creates a project: DIR (which may exist only if empty), project.json with
  * name (NULL: the directory's name) and the defaults, ozma.db, units/ and
- * secret.key.  OZ_SCHED_EEXIST when DIR is not empty.  On failure whatever
+ * secret.key.  database: NULL for ozma.db, else a PostgreSQL URI (as
+ * project.json's "database") whose database gets the schema instead.  OZ_SCHED_EEXIST when DIR is not empty.  On failure whatever
  * it created is removed again.
  */
-int oz_project_init(const char *dir, const char *name, char *why, size_t whylen);
+int oz_project_init(const char *dir, const char *name, const char *database, char *why,
+                    size_t whylen);
 
 /* Loads DIR/secret.key: a regular file of exactly 32 bytes. */
 int oz_project_secret_load(const char *dir, unsigned char key[OZ_AUTH_KEY_BYTES], char *why,

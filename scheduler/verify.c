@@ -30,9 +30,10 @@ int oz_verify_run(const char *dir, bool all, FILE *out, oz_verify_report *rep, c
     oz_store *s = NULL;
     oz_unit_file *page = NULL;
     int fd = -1, rc;
-    if (oz_project_path(dir, "ozma.db", path, sizeof path) != 0 ||
-        oz_project_path(dir, "units", units, sizeof units) != 0)
+    if (oz_project_path(dir, "units", units, sizeof units) != 0)
         return oz_sched_fail(OZ_SCHED_ELIMIT, why, whylen, "project path too long");
+    if ((rc = oz_project_database(dir, path, sizeof path, why, whylen)) != 0)
+        return rc;
     if ((fd = open(units, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "%s: %s", units, strerror(errno));
         goto out;

@@ -41,10 +41,10 @@ typedef enum oz_sql_type {
 
 /* The kind of the connection's last failure (oz_sql_errkind). */
 typedef enum oz_sql_errkind {
-    OZ_SQL_EOTHER,   /* a constraint, a syntax error, anything not below */
-    OZ_SQL_EBUSY,    /* locked by another, or a serialisation failure: try again */
-    OZ_SQL_ENOSPC,   /* the disk (or a quota) is full */
-    OZ_SQL_EDOWN,    /* the server cannot be reached: the connection is lost */
+    OZ_SQL_EOTHER, /* a constraint, a syntax error, anything not below */
+    OZ_SQL_EBUSY,  /* locked by another, or a serialisation failure: try again */
+    OZ_SQL_ENOSPC, /* the disk (or a quota) is full */
+    OZ_SQL_EDOWN,  /* the server cannot be reached: the connection is lost */
 } oz_sql_errkind;
 
 /* ---- statements ---- */
@@ -92,7 +92,9 @@ int oz_sql_exec(oz_sql *c, const char *text);
 int64_t oz_sql_changes(oz_sql *c);
 /* Rows changed by every statement since the connection opened. */
 int64_t oz_sql_total_changes(oz_sql *c);
-/* Is a transaction open on the connection? */
+/* Is a transaction open on the connection, and usable?  False after an
+ * error that ended it (SQLite rolled it back; PostgreSQL aborted it, and
+ * only a rollback, to a savepoint or of the whole, is left). */
 bool oz_sql_in_transaction(oz_sql *c);
 /* The last failure: a sentence, and its kind. */
 const char *oz_sql_errmsg(oz_sql *c);

@@ -6,7 +6,9 @@
  * PostgreSQL's $N by SQLite's rule (a bare ? is one more than the largest
  * number so far), leaving '...' literals, "..." identifiers and comments as
  * they are (PostgreSQL's own E'...' and $$...$$ quoting is not part of the
- * shared dialect).  A number the text never names is declared text, so that a gap
+ * shared dialect).  SQLite's index hints, INDEXED BY NAME, go: PostgreSQL's
+ * planner takes none (its statistics choose the index those hints name).  A number the text never
+ * names is declared text, so that a gap
  * (?1 and ?3 alone) does not stop the server inferring the others' types.
  *
  * Statements.  A persistent statement is prepared on the server under a
@@ -671,10 +673,13 @@ static int64_t pg_total_changes(oz_sql *base)
 static bool pg_in_transaction(oz_sql *base)
 {
     /* a lost connection has none (PQTRANS_UNKNOWN, or libpq has not seen
-     * the loss yet): the server rolled it back */
+     * the loss yet): the server rolled it back; nor has one whose
+     * transaction an error aborted (PQTRANS_INERROR: only a rollback, to
+     * a savepoint or of the whole, is left - as SQLite after an error
+     * that rolled its transaction back) */
     pg_conn *c = (pg_conn *)base;
     PGTransactionStatusType t = PQtransactionStatus(c->pq);
-    return !c->lost && (t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE);
+    return !c->lost && (t == PQTRANS_INTRANS || t == PQTRANS_ACTIVE);
 }
 
 static const char *pg_errmsg(oz_sql *base)

@@ -9,8 +9,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sql_pg_text.h"
+
+/* The length of SQLite's index hint "INDEXED BY name" at text (at a word's
+ * start), 0 when there is none. */
+static size_t index_hint_len(const char *text)
+{
+    if (strncasecmp(text, "INDEXED", 7) != 0 || !isspace((unsigned char)text[7]))
+        return 0;
+    size_t k = 7;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    if (strncasecmp(text + k, "BY", 2) != 0 || !isspace((unsigned char)text[k + 2]))
+        return 0;
+    k += 2;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    size_t name = k;
+    while (isalnum((unsigned char)text[k]) || text[k] == '_')
+        k++;
+    return k > name ? k : 0;
+}
 
 char *oz_sql_pg_rewrite(const char *text, int *largest, int **named, int *nnamed, char *why,
                         size_t whylen)
@@ -41,6 +62,11 @@ char *oz_sql_pg_rewrite(const char *text, int *largest, int **named, int *nnamed
         } else if (ch == '/' && text[end] == '*') {
             const char *close = strstr(text + end + 1, "*/");
             end = close ? (size_t)(close - text) + 2 : len;
+        } else if ((ch == 'I' || ch == 'i') &&
+                   (i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) &&
+                   index_hint_len(text + i) > 0) {
+            i += index_hint_len(text + i);
+            continue;
         } else if (ch == '?') {
             long n = 0;
             bool digits = isdigit((unsigned char)text[end]);

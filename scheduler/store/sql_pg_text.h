@@ -15,7 +15,8 @@
 
 /* text with SQLite's parameters as PostgreSQL's: ?N becomes $N, a bare ?
  * $(largest so far + 1), as SQLite numbers them; '...' literals, "..."
- * identifiers and -- and block comments are copied as they are.  Returns
+ * identifiers and -- and block comments are copied as they are; SQLite's
+ * index hints (INDEXED BY name) are dropped.  Returns
  * the new text (the caller frees), *largest the largest number and named
  * (the caller frees) the *nnamed numbers the text names, in order.  NULL
  * with a sentence in why for ?0 or a number past OZ_SQL_PG_MAX_PARAM, or

@@ -52,6 +52,8 @@
 
 #include "credit.h"
 #include "name.h"
+#include "pg.h"
+#include "sql_sqlite.h"
 #include "sql_states.h"
 
 static const char schema_v1[] =
@@ -387,23 +389,41 @@ static bool no_space(int e)
 
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
 {
-    int code = sqlite3_errcode(s->conn);
-    int err = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? OZ_SCHED_EBUSY : OZ_SCHED_EDB;
-    /* SQLITE_FULL is SQLite's word for ENOSPC; an I/O error carries the
-     * system's (the -shm file, a truncation) */
-    if (code == SQLITE_FULL || ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
-                                no_space(sqlite3_system_errno(s->conn))))
+    int err = OZ_SCHED_EDB;
+    switch (oz_sql_errkind_get(s->conn)) {
+    case OZ_SQL_EBUSY:
+    case OZ_SQL_EDOWN:
+        err = OZ_SCHED_EBUSY;
+        break;
+    case OZ_SQL_ENOSPC:
         err = OZ_SCHED_ENOSPC;
+        break;
+    case OZ_SQL_EOTHER:
+        break;
+    }
     int rc =
-        oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what, sqlite3_errmsg(s->conn));
+        oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what, oz_sql_errmsg(s->conn));
     if (err == OZ_SCHED_ENOSPC)
-        disk_full_enter(s->db, sqlite3_errmsg(s->conn));
+        disk_full_enter(s->db, oz_sql_errmsg(s->conn));
     return rc;
 }
 
-const char *oz_store_col_text(sqlite3_stmt *st, int col)
+int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, size_t whylen)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    int rc = oz_sql_step(st);
+    if (rc == OZ_SQL_ROW)
+        *id = oz_sql_column_int64(st, 0);
+    int err = rc == OZ_SQL_ROW ? OZ_SCHED_OK
+              : rc == OZ_SQL_DONE
+                  ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "nothing inserted")
+                  : oz_store_dberr(s, "write", why, whylen);
+    oz_sql_reset(st);
+    return err;
+}
+
+const char *oz_store_col_text(oz_sql_stmt *st, int col)
+{
+    const unsigned char *t = oz_sql_column_text(st, col);
     return t ? (const char *)t : "";
 }
 
@@ -434,16 +454,12 @@ static void sql_name_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_null(ctx);
 }
 
-static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size_t whylen)
+static int conn_open(const char *path, int flags, oz_sql **out, char *why, size_t whylen)
 {
-    sqlite3 *c = NULL;
-    int rc = sqlite3_open_v2(path, &c, flags | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot open the database: %s", path,
-                      c ? sqlite3_errmsg(c) : sqlite3_errstr(rc));
-        sqlite3_close(c);
+    oz_sql *conn = NULL;
+    if (oz_sql_sqlite_open(path, flags, &conn, why, whylen) != 0)
         return OZ_SCHED_EDB;
-    }
+    sqlite3 *c = oz_sql_sqlite_handle(conn);
     sqlite3_busy_timeout(c, OZ_STORE_BUSY_MS);
     char *err = NULL;
     if (sqlite3_exec(c,
@@ -457,10 +473,10 @@ static int conn_open(const char *path, int flags, sqlite3 **out, char *why, size
         oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot configure the database: %s", path,
                       err ? err : sqlite3_errmsg(c));
         sqlite3_free(err);
-        sqlite3_close(c);
+        oz_sql_close(conn);
         return OZ_SCHED_EDB;
     }
-    *out = c;
+    *out = conn;
     return OZ_SCHED_OK;
 }
 
@@ -492,37 +508,39 @@ static int exec_migration(sqlite3 *c, const char *path, int v, char *why, size_t
 
 int oz_db_create(const char *path, char *why, size_t whylen)
 {
+    if (oz_pg_is_uri(path))
+        return oz_pg_db_create(path, why, whylen);
     struct stat st;
     if (stat(path, &st) == 0)
         return oz_sched_fail(OZ_SCHED_EEXIST, why, whylen, "%s: already exists", path);
-    sqlite3 *c;
-    int rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE, &c,
-                       why, whylen);
+    oz_sql *conn;
+    int rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE,
+                       &conn, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
+    sqlite3 *c = oz_sql_sqlite_handle(conn);
     char version[64];
     snprintf(version, sizeof version, "PRAGMA user_version=%d; COMMIT;", OZ_STORE_SCHEMA_VERSION);
     if ((rc = exec_all(c, path, "PRAGMA journal_mode=WAL; BEGIN IMMEDIATE;", why, whylen)) ||
         (rc = exec_all(c, path, schema_v1, why, whylen))) {
-        sqlite3_close(c);
+        oz_sql_close(conn);
         remove(path);
         return rc;
     }
     /* A new database is version 1 plus every migration, in one transaction. */
     for (int v = 1; v < OZ_STORE_SCHEMA_VERSION; v++) {
         if ((rc = exec_migration(c, path, v, why, whylen)) != OZ_SCHED_OK) {
-            sqlite3_close(c);
+            oz_sql_close(conn);
             remove(path);
             return rc;
         }
     }
     if ((rc = exec_all(c, path, version, why, whylen))) {
-        sqlite3_close(c);
+        oz_sql_close(conn);
         remove(path);
         return rc;
     }
-    if (sqlite3_close(c) != SQLITE_OK)
-        return oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: cannot close", path);
+    oz_sql_close(conn);
     return OZ_SCHED_OK;
 }
 
@@ -540,10 +558,11 @@ static int user_version(sqlite3 *c, int *out)
 
 static int migrate(const char *path, char *why, size_t whylen)
 {
-    sqlite3 *c;
-    int rc = conn_open(path, SQLITE_OPEN_READWRITE, &c, why, whylen);
+    oz_sql *conn;
+    int rc = conn_open(path, SQLITE_OPEN_READWRITE, &conn, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
+    sqlite3 *c = oz_sql_sqlite_handle(conn);
     int v = 0;
     if (user_version(c, &v) != 0) {
         rc = oz_sched_fail(OZ_SCHED_EDB, why, whylen, "%s: not an Ozma database: %s", path,
@@ -567,19 +586,36 @@ static int migrate(const char *path, char *why, size_t whylen)
         }
     }
 out:
-    sqlite3_close(c);
+    oz_sql_close(conn);
     return rc;
 }
+
+static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen);
 
 int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
 {
     *out = NULL;
+    bool pg = oz_pg_is_uri(path);
     struct stat st;
-    if (stat(path, &st) != 0)
+    if (!pg && stat(path, &st) != 0)
         return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "%s: %s", path, strerror(errno));
-    int rc = migrate(path, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
+    int rc = pg ? oz_pg_db_migrate(path, why, whylen) : migrate(path, why, whylen);
+    return rc == OZ_SCHED_OK ? db_new(path, pg, out, why, whylen) : rc;
+}
+
+int oz_db_open_read(const char *uri, oz_db **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    if (!oz_pg_is_uri(uri))
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "a read database is a PostgreSQL replica: a postgresql:// URI");
+    int rc = oz_pg_db_check(uri, why, whylen);
+    return rc == OZ_SCHED_OK ? db_new(uri, true, out, why, whylen) : rc;
+}
+
+/* The shared handle of a database made ready by oz_db_open. */
+static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen)
+{
     oz_db *db = calloc(1, sizeof *db);
     if (!db || !(db->path = strdup(path))) {
         free(db);
@@ -592,6 +628,7 @@ int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
     pthread_mutex_init(&db->s_lock, NULL);
     pthread_cond_init(&db->s_work, NULL);
     db->wal_fd = -1;
+    db->pg = pg;
     atomic_init(&db->disk_full, false);
     db->log_level = OZ_LOG_OFF;
     db->auth = oz_auth_cache_new();
@@ -633,21 +670,25 @@ int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
     if (!s)
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     s->db = db;
-    int rc = conn_open(db->path, SQLITE_OPEN_READWRITE, &s->conn, why, whylen);
+    int rc = db->pg ? oz_pg_conn_open(db->path, &s->conn, why, whylen)
+                    : conn_open(db->path, SQLITE_OPEN_READWRITE, &s->conn, why, whylen);
     if (rc != OZ_SCHED_OK) {
         free(s);
         return rc;
     }
-    if (atomic_load(&db->manual_checkpoint))
-        sqlite3_wal_autocheckpoint(s->conn, 0);
+    if (!db->pg && atomic_load(&db->manual_checkpoint))
+        sqlite3_wal_autocheckpoint(oz_sql_sqlite_handle(s->conn), 0);
     *out = s;
     return OZ_SCHED_OK;
 }
 
 int oz_store_compact(oz_store *s, char *why, size_t whylen)
 {
+    if (s->db->pg) /* the server's own checkpointer and autovacuum */
+        return OZ_SCHED_OK;
     int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(s->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    int rc = sqlite3_wal_checkpoint_v2(oz_sql_sqlite_handle(s->conn), NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return oz_store_dberr(s, "checkpoint", why, whylen);
     return OZ_SCHED_OK;
@@ -658,28 +699,31 @@ void oz_store_close(oz_store *s)
     if (!s)
         return;
     for (int i = 0; i < s->nstmts; i++)
-        sqlite3_finalize(s->stmts[i]);
-    sqlite3_close(s->conn);
+        oz_sql_finalize(s->stmts[i]);
+    oz_sql_close(s->conn);
     free(s);
 }
 
-sqlite3_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen)
+oz_sql_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen)
 {
+    if (!s->txn && oz_sql_revive(s->conn) != 0) {
+        oz_store_dberr(s, "connect", why, whylen);
+        return NULL;
+    }
     for (int i = 0; i < s->nstmts; i++) {
         if (s->keys[i] == sql) {
-            sqlite3_reset(s->stmts[i]);
-            sqlite3_clear_bindings(s->stmts[i]);
+            oz_sql_reset(s->stmts[i]);
+            oz_sql_clear_bindings(s->stmts[i]);
             return s->stmts[i];
         }
     }
-    sqlite3_stmt *st = NULL;
-    unsigned flags = s->nstmts < OZ_STORE_STMTS ? SQLITE_PREPARE_PERSISTENT : 0;
+    oz_sql_stmt *st = NULL;
     char *text = oz_sql_states_expand(sql, why, whylen); /* the states' values, once */
     if (!text)
         return NULL;
-    int rc = sqlite3_prepare_v3(s->conn, text, -1, flags, &st, NULL);
+    int rc = oz_sql_prepare(s->conn, text, s->nstmts < OZ_STORE_STMTS, &st);
     free(text);
-    if (rc != SQLITE_OK) {
+    if (rc != 0) {
         oz_store_dberr(s, "prepare", why, whylen);
         return NULL;
     }
@@ -689,26 +733,26 @@ sqlite3_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whyl
         return st;
     }
     /* The cache is full (a programming error: raise OZ_STORE_STMTS). */
-    sqlite3_finalize(st);
+    oz_sql_finalize(st);
     oz_sched_fail(OZ_SCHED_EDB, why, whylen, "statement cache full");
     return NULL;
 }
 
-int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen)
+int oz_store_exec_stmt(oz_store *s, oz_sql_stmt *st, char *why, size_t whylen)
 {
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    int rc = oz_sql_step(st);
+    if (rc != OZ_SQL_DONE && rc != OZ_SQL_ROW) {
         int err = oz_store_dberr(s, "write", why, whylen);
-        sqlite3_reset(st);
+        oz_sql_reset(st);
         return err;
     }
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return OZ_SCHED_OK;
 }
 
 int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, why, whylen);
     return st ? oz_store_exec_stmt(s, st, why, whylen) : OZ_SCHED_EDB;
 }
 
@@ -716,10 +760,15 @@ int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
 {
     pthread_mutex_lock(&s->db->write_lock);
     s->durable = durable;
-    s->changes0 = sqlite3_total_changes64(s->conn);
-    int rc = oz_store_exec_literal(s, "BEGIN IMMEDIATE", why, whylen);
+    s->changes0 = oz_sql_total_changes(s->conn);
+    /* PostgreSQL: several schedulers write at once; SERIALIZABLE keeps
+     * each transaction's reads true until it commits, as SQLite's one
+     * writer does, and a conflict fails it (EBUSY) to be run again. */
+    int rc = oz_store_exec_literal(
+        s, s->db->pg ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN IMMEDIATE", why, whylen);
     if (rc != OZ_SCHED_OK)
         pthread_mutex_unlock(&s->db->write_lock);
+    s->txn = rc == OZ_SCHED_OK;
     return rc;
 }
 
@@ -760,16 +809,17 @@ out:
 int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
 {
     int rc = oz_store_exec_literal(s, "COMMIT", why, whylen);
+    s->txn = false;
     uint64_t seq = 0;
     if (rc != OZ_SCHED_OK)
         oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
     else
         seq = s->last_seq = atomic_fetch_add(&s->db->commits, 1) + 1;
-    bool wrote = rc == OZ_SCHED_OK && sqlite3_total_changes64(s->conn) != s->changes0;
+    bool wrote = rc == OZ_SCHED_OK && oz_sql_total_changes(s->conn) != s->changes0;
     pthread_mutex_unlock(&s->db->write_lock);
     if (wrote)
         disk_write_ok(s->db);
-    if (rc == OZ_SCHED_OK && s->durable)
+    if (rc == OZ_SCHED_OK && s->durable && !s->db->pg) /* PostgreSQL: synchronous_commit */
         rc = oz_db_wal_sync(s->db, seq, why, whylen);
     return rc;
 }
@@ -777,15 +827,20 @@ int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
 void oz_store_wrollback(oz_store *s)
 {
     oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
+    s->txn = false;
     pthread_mutex_unlock(&s->db->write_lock);
 }
 
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
 {
-    return oz_store_exec_literal(s, "BEGIN", why, whylen);
+    int rc = oz_store_exec_literal(
+        s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", why, whylen);
+    s->txn = rc == OZ_SCHED_OK;
+    return rc;
 }
 
 void oz_store_rend(oz_store *s)
 {
     oz_store_exec_literal(s, "COMMIT", NULL, 0);
+    s->txn = false;
 }

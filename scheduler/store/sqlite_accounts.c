@@ -108,7 +108,7 @@ int oz_store_account_create(oz_store *s, const char *name, const char *email, in
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st;
+    oz_sql_stmt *st;
     char key[OZ_NAME_KEY_BYTES];
     if (team_name && (rc = oz_name_key(team_name, key, sizeof key)) != 0) {
         rc = oz_sched_fail(rc, why, whylen, "cannot compare the team name");
@@ -121,14 +121,14 @@ int oz_store_account_create(oz_store *s, const char *name, const char *email, in
                                  why, whylen)))
             goto dberr;
         if (team_name)
-            sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+            oz_sql_bind_text(st, 1, key, -1);
         else
-            sqlite3_bind_int64(st, 1, team_id);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW)
-            team_id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (step != SQLITE_ROW) {
+            oz_sql_bind_int64(st, 1, team_id);
+        int step = oz_sql_step(st);
+        if (step == OZ_SQL_ROW)
+            team_id = oz_sql_column_int64(st, 0);
+        oz_sql_reset(st);
+        if (step != OZ_SQL_ROW) {
             rc = team_name ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
                                            "no team is named \"%s\"", team_name)
                            : oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
@@ -138,19 +138,18 @@ int oz_store_account_create(oz_store *s, const char *name, const char *email, in
     }
     if (!(st = oz_store_stmt(s,
                              "INSERT INTO accounts(name, email, team_id, auth_hash, created)"
-                             " VALUES(?, ?, ?, ?, ?)",
+                             " VALUES(?, ?, ?, ?, ?) RETURNING id",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    oz_sql_bind_text(st, 1, name, -1);
     if (email)
-        sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
+        oz_sql_bind_text(st, 2, email, -1);
     if (team_id)
-        sqlite3_bind_int64(st, 3, team_id);
-    sqlite3_bind_blob(st, 4, auth_hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        oz_sql_bind_int64(st, 3, team_id);
+    oz_sql_bind_blob(st, 4, auth_hash, 32);
+    oz_sql_bind_int64(st, 5, now);
+    if ((rc = oz_store_insert_id(s, st, account_id, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    *account_id = sqlite3_last_insert_rowid(s->conn);
     return oz_store_wcommit(s, why, whylen);
 dberr:
     rc = OZ_SCHED_EDB;
@@ -160,14 +159,14 @@ fail:
 }
 
 /* Looks up a 32-byte hash in `sql` (one blob parameter, selecting columns). */
-static sqlite3_stmt *by_hash(oz_store *s, const char *sql, const unsigned char hash[32])
+static oz_sql_stmt *by_hash(oz_store *s, const char *sql, const unsigned char hash[32])
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, NULL, 0);
     if (!st)
         return NULL;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    oz_sql_bind_blob(st, 1, hash, 32);
+    if (oz_sql_step(st) != OZ_SQL_ROW) {
+        oz_sql_reset(st);
         return NULL;
     }
     return st;
@@ -175,11 +174,11 @@ static sqlite3_stmt *by_hash(oz_store *s, const char *sql, const unsigned char h
 
 int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int64_t *account_id)
 {
-    sqlite3_stmt *st = by_hash(s, "SELECT id FROM accounts WHERE auth_hash = ?", auth_hash);
+    oz_sql_stmt *st = by_hash(s, "SELECT id FROM accounts WHERE auth_hash = ?", auth_hash);
     if (!st)
         return OZ_SCHED_ENOTFOUND;
-    *account_id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    *account_id = oz_sql_column_int64(st, 0);
+    oz_sql_reset(st);
     return OZ_SCHED_OK;
 }
 
@@ -187,17 +186,17 @@ int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_
 {
     if (auth_get(s->db->auth, key_hash, out))
         return OZ_SCHED_OK;
-    sqlite3_stmt *st = by_hash(
+    oz_sql_stmt *st = by_hash(
         s, "SELECT id, account_id, ncpus, flops, banned IS NOT NULL FROM hosts WHERE key_hash = ?",
         key_hash);
     if (!st)
         return OZ_SCHED_ENOTFOUND;
-    out->host_id = sqlite3_column_int64(st, 0);
-    out->account_id = sqlite3_column_int64(st, 1);
-    out->ncpus = sqlite3_column_int(st, 2);
-    out->flops = sqlite3_column_double(st, 3);
-    bool banned = sqlite3_column_int(st, 4) != 0;
-    sqlite3_reset(st);
+    out->host_id = oz_sql_column_int64(st, 0);
+    out->account_id = oz_sql_column_int64(st, 1);
+    out->ncpus = oz_sql_column_int(st, 2);
+    out->flops = oz_sql_column_double(st, 3);
+    bool banned = oz_sql_column_int(st, 4) != 0;
+    oz_sql_reset(st);
     if (banned)
         return OZ_SCHED_EFORBIDDEN;
     auth_put(s->db->auth, key_hash, out);
@@ -213,36 +212,35 @@ int oz_store_team_create(oz_store *s, int64_t account_id, const char *name, cons
         return oz_sched_fail(rc, why, whylen, "cannot compare the team name");
     if ((rc = oz_store_wbegin(s, 1, why, whylen)) != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s, "SELECT id, name FROM teams WHERE name_key = ?", why, whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    oz_sql_bind_text(st, 1, key, -1);
+    if (oz_sql_step(st) == OZ_SQL_ROW) {
         rc = oz_sched_fail(OZ_SCHED_EEXIST, why, whylen,
                            "team name \"%s\" is taken: it reads as team %lld, \"%s\"", name,
-                           (long long)sqlite3_column_int64(st, 0), oz_store_col_text(st, 1));
-        sqlite3_reset(st);
+                           (long long)oz_sql_column_int64(st, 0), oz_store_col_text(st, 1));
+        oz_sql_reset(st);
         goto fail;
     }
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     if (!(st = oz_store_stmt(s,
                              "INSERT INTO teams(name, name_key, description, founder, created)"
-                             " VALUES(?, ?, ?, ?, ?)",
+                             " VALUES(?, ?, ?, ?, ?) RETURNING id",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, description ? description : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, account_id);
-    sqlite3_bind_int64(st, 5, now);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+    oz_sql_bind_text(st, 1, name, -1);
+    oz_sql_bind_text(st, 2, key, -1);
+    oz_sql_bind_text(st, 3, description ? description : "", -1);
+    oz_sql_bind_int64(st, 4, account_id);
+    oz_sql_bind_int64(st, 5, now);
+    if ((rc = oz_store_insert_id(s, st, team_id, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    *team_id = sqlite3_last_insert_rowid(s->conn);
     if (!(st = oz_store_stmt(s, "UPDATE accounts SET team_id = ? WHERE id = ?", why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, *team_id);
-    sqlite3_bind_int64(st, 2, account_id);
+    oz_sql_bind_int64(st, 1, *team_id);
+    oz_sql_bind_int64(st, 2, account_id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     return oz_store_wcommit(s, why, whylen);
@@ -258,7 +256,7 @@ int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *w
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "UPDATE accounts SET team_id = ?1 WHERE id = ?2 AND "
                                      "EXISTS(SELECT 1 FROM teams WHERE id = ?1)",
                                      why, whylen);
@@ -266,13 +264,13 @@ int oz_store_team_join(oz_store *s, int64_t account_id, int64_t team_id, char *w
         oz_store_wrollback(s);
         return OZ_SCHED_EDB;
     }
-    sqlite3_bind_int64(st, 1, team_id);
-    sqlite3_bind_int64(st, 2, account_id);
+    oz_sql_bind_int64(st, 1, team_id);
+    oz_sql_bind_int64(st, 2, account_id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK) {
         oz_store_wrollback(s);
         return rc;
     }
-    if (sqlite3_changes(s->conn) == 0) {
+    if (oz_sql_changes(s->conn) == 0) {
         oz_store_wrollback(s);
         return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "team %lld does not exist",
                              (long long)team_id);
@@ -289,19 +287,20 @@ int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
         return rc;
     /* counted inside the write transaction, so two at once cannot both pass
      * (the account's hosts are at most max_hosts rows of its index) */
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "SELECT count(*), coalesce(sum(created > ?2), 0) FROM hosts"
+    oz_sql_stmt *st = oz_store_stmt(s,
+                                     "SELECT count(*), count(CASE WHEN created > ?2 THEN 1 END)"
+                                     " FROM hosts"
                                      " WHERE account_id = ?1",
                                      why, whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_int64(st, 2, now - 86400);
-    int step = sqlite3_step(st);
-    int64_t nhosts = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    int64_t nday = step == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW) {
+    oz_sql_bind_int64(st, 1, account_id);
+    oz_sql_bind_int64(st, 2, now - 86400);
+    int step = oz_sql_step(st);
+    int64_t nhosts = step == OZ_SQL_ROW ? oz_sql_column_int64(st, 0) : 0;
+    int64_t nday = step == OZ_SQL_ROW ? oz_sql_column_int64(st, 1) : 0;
+    oz_sql_reset(st);
+    if (step != OZ_SQL_ROW) {
         rc = oz_sched_fail(OZ_SCHED_EDB, why, whylen, "counting account %lld's hosts failed",
                            (long long)account_id);
         goto fail;
@@ -322,20 +321,19 @@ int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
     }
     if (!(st = oz_store_stmt(s,
                              "INSERT INTO hosts(account_id, name, os, ncpus, flops,"
-                             " memory_mb, key_hash, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                             " memory_mb, key_hash, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_text(st, 2, h->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, h->os, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, h->ncpus);
-    sqlite3_bind_double(st, 5, h->flops);
-    sqlite3_bind_int64(st, 6, h->memory_mb);
-    sqlite3_bind_blob(st, 7, key_hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, now);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+    oz_sql_bind_int64(st, 1, account_id);
+    oz_sql_bind_text(st, 2, h->name, -1);
+    oz_sql_bind_text(st, 3, h->os, -1);
+    oz_sql_bind_int(st, 4, h->ncpus);
+    oz_sql_bind_double(st, 5, h->flops);
+    oz_sql_bind_int64(st, 6, h->memory_mb);
+    oz_sql_bind_blob(st, 7, key_hash, 32);
+    oz_sql_bind_int64(st, 8, now);
+    if ((rc = oz_store_insert_id(s, st, host_id, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    *host_id = sqlite3_last_insert_rowid(s->conn);
     return oz_store_wcommit(s, why, whylen);
 dberr:
     rc = OZ_SCHED_EDB;

@@ -24,36 +24,36 @@ typedef struct cancel_args {
 static int run(oz_store *s, const char *sql, int64_t id, const char *text, int64_t num, int64_t *n,
                char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    if (sqlite3_bind_parameter_count(st) >= 3)
-        sqlite3_bind_int64(st, 3, num);
+    oz_sql_bind_int64(st, 1, id);
+    if (oz_sql_bind_parameter_count(st) >= 2)
+        oz_sql_bind_text(st, 2, text, -1);
+    if (oz_sql_bind_parameter_count(st) >= 3)
+        oz_sql_bind_int64(st, 3, num);
     int rc = oz_store_exec_stmt(s, st, why, whylen);
     if (n)
-        *n = rc == OZ_SCHED_OK ? sqlite3_changes64(s->conn) : 0;
+        *n = rc == OZ_SCHED_OK ? oz_sql_changes(s->conn) : 0;
     return rc;
 }
 
 static int cancel_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     cancel_args *A = arg;
-    sqlite3_stmt *st = oz_store_stmt(s, "SELECT id FROM datasets WHERE name = ?", why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, "SELECT id FROM datasets WHERE name = ?", why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_text(st, 1, A->name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    oz_sql_bind_text(st, 1, A->name, -1);
+    if (oz_sql_step(st) != OZ_SQL_ROW) {
+        oz_sql_reset(st);
         return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no dataset \"%s\"", A->name);
     }
-    int64_t id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    int64_t id = oz_sql_column_int64(st, 0);
+    oz_sql_reset(st);
     int rc;
     if ((rc = run(s,
-                  "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+                  "UPDATE hosts SET in_progress = greatest(in_progress - (SELECT count(*)"
                   " FROM replicas r JOIN units u ON u.id = r.unit_id WHERE r.host_id = hosts.id"
                   " AND r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1"
                   " AND u.state = {UNIT_ACTIVE}), 0)"

@@ -8,6 +8,7 @@
  * connection.  sqlite.c has the connections, transactions and the disk's
  * state this builds on.
  */
+#include "sql_sqlite.h"
 #include "sqlite_internal.h"
 
 #include <errno.h>
@@ -19,6 +20,21 @@
 
 /* ---- the writer: one thread, one connection, batched transactions -------------------------- */
 
+/* A transaction that lost a conflict with another scheduler's
+ * (PostgreSQL's serialisation failures, EBUSY) runs again, up to this many
+ * times: a single write, or the writer's whole batch. */
+#define WRITE_TRIES 20
+#define BATCH_TRIES 8
+
+/* Before try number `tries` of s's transaction: a short wait, longer each
+ * time and different for each connection, so that two do not meet again. */
+static void conflict_nap(const oz_store *s, int tries)
+{
+    long us = (long)((uintptr_t)s / 16 * 2654435761u % 1000) + 100;
+    struct timespec nap = {0, us * 1000 * tries};
+    nanosleep(&nap, NULL);
+}
+
 /* Runs the batch's bodies in its transaction, each without a savepoint:
  * the savepoint's copy of every page a body touches cost about a fifth of
  * a dispatch.  A body that fails before it writes (a refusal: the usual
@@ -29,10 +45,10 @@
 static bool writer_run_fast(oz_store *ws, oz_wop *batch)
 {
     for (oz_wop *op = batch; op; op = op->next) {
-        sqlite3_int64 before = sqlite3_total_changes64(ws->conn);
+        int64_t before = oz_sql_total_changes(ws->conn);
         op->rc = op->body(ws, op->arg, op->why, op->whylen);
         if (op->rc != OZ_SCHED_OK &&
-            (sqlite3_total_changes64(ws->conn) != before || sqlite3_get_autocommit(ws->conn)))
+            (oz_sql_total_changes(ws->conn) != before || !oz_sql_in_transaction(ws->conn)))
             return false;
     }
     return true;
@@ -48,13 +64,13 @@ static bool writer_run_one(oz_store *ws, oz_wop *op)
     if (src != OZ_SCHED_OK) {
         op->rc = oz_sched_fail(src == OZ_SCHED_ENOSPC ? src : OZ_SCHED_EDB, op->why, op->whylen,
                                "%s", sub);
-        return !sqlite3_get_autocommit(ws->conn);
+        return oz_sql_in_transaction(ws->conn);
     }
     op->rc = op->body(ws, op->arg, op->why, op->whylen);
     if (op->rc != OZ_SCHED_OK)
         oz_store_exec_literal(ws, "ROLLBACK TO op", NULL, 0);
     oz_store_exec_literal(ws, "RELEASE op", NULL, 0);
-    return !sqlite3_get_autocommit(ws->conn);
+    return oz_sql_in_transaction(ws->conn);
 }
 
 /* What the writer knows of the WAL: its length in frames after the last
@@ -115,9 +131,10 @@ static void wal_restart(oz_store *ws, wal_watch *w)
     int naps = WAL_WAIT_NAPS << (w->misses < WAL_WAIT_DOUBLINGS ? w->misses : WAL_WAIT_DOUBLINGS);
     int log = 0, done = 0;
     pthread_mutex_lock(&ws->db->write_lock);
-    sqlite3_busy_handler(ws->conn, wal_restart_busy, &naps);
-    int rc = sqlite3_wal_checkpoint_v2(ws->conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
-    sqlite3_busy_timeout(ws->conn, OZ_STORE_BUSY_MS);
+    sqlite3 *conn = oz_sql_sqlite_handle(ws->conn);
+    sqlite3_busy_handler(conn, wal_restart_busy, &naps);
+    int rc = sqlite3_wal_checkpoint_v2(conn, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    sqlite3_busy_timeout(conn, OZ_STORE_BUSY_MS);
     pthread_mutex_unlock(&ws->db->write_lock);
     if (rc == SQLITE_BUSY && log < 0) { /* the checkpoint lock was taken */
         w->next = w->frames + 1;
@@ -127,6 +144,30 @@ static void wal_restart(oz_store *ws, wal_watch *w)
     w->misses++; /* until a commit shows the WAL short again */
 }
 
+/* A batch's run: its transaction, the bodies (again in savepoints when
+ * one failed half-way) and the commit. */
+static int writer_run_batch(oz_store *ws, oz_wop *batch, char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(ws, 0, why, whylen);
+    if (rc == OZ_SCHED_OK && !writer_run_fast(ws, batch)) {
+        /* a body failed half-way: the batch again, each body in a savepoint */
+        oz_store_wrollback(ws);
+        if ((rc = oz_store_wbegin(ws, 0, why, whylen)) == OZ_SCHED_OK)
+            for (oz_wop *op = batch; op && rc == OZ_SCHED_OK; op = op->next)
+                if (!writer_run_one(ws, op) ||                  /* the batch's writes are gone */
+                    (ws->db->pg && op->rc == OZ_SCHED_EBUSY)) { /* a conflict: all again */
+                    oz_store_wrollback(ws);
+                    rc = op->rc == OZ_SCHED_ENOSPC || op->rc == OZ_SCHED_EBUSY ? op->rc
+                                                                               : OZ_SCHED_EDB;
+                    oz_sched_fail(rc, why, whylen, "%s",
+                                  op->rc != OZ_SCHED_OK ? op->why : "the transaction was lost");
+                }
+    }
+    if (rc == OZ_SCHED_OK)
+        rc = oz_store_wcommit(ws, why, whylen);
+    return rc;
+}
+
 static void *writer_main(void *arg)
 {
     oz_db *db = arg;
@@ -134,8 +175,8 @@ static void *writer_main(void *arg)
     char why[512];
     wal_watch wal = {.next = WAL_RESTART_FRAMES};
     int open_rc = oz_store_open(db, &ws, why, sizeof why);
-    if (open_rc == OZ_SCHED_OK)
-        sqlite3_wal_hook(ws->conn, wal_frames_note, &wal);
+    if (open_rc == OZ_SCHED_OK && !db->pg)
+        sqlite3_wal_hook(oz_sql_sqlite_handle(ws->conn), wal_frames_note, &wal);
     pthread_mutex_lock(&db->q_lock);
     for (;;) {
         while (!db->q_head && !db->writer_stop)
@@ -145,29 +186,23 @@ static void *writer_main(void *arg)
         oz_wop *batch = db->q_head;
         db->q_head = db->q_tail = NULL;
         pthread_mutex_unlock(&db->q_lock);
-        int rc = open_rc != OZ_SCHED_OK ? open_rc : oz_store_wbegin(ws, 0, why, sizeof why);
-        if (rc == OZ_SCHED_OK && !writer_run_fast(ws, batch)) {
-            /* a body failed half-way: the batch again, each body in a savepoint */
-            oz_store_wrollback(ws);
-            if ((rc = oz_store_wbegin(ws, 0, why, sizeof why)) == OZ_SCHED_OK)
-                for (oz_wop *op = batch; op && rc == OZ_SCHED_OK; op = op->next)
-                    if (!writer_run_one(ws, op)) { /* the batch's writes are gone */
-                        pthread_mutex_unlock(&ws->db->write_lock);
-                        rc = oz_sched_fail(
-                            op->rc == OZ_SCHED_ENOSPC ? OZ_SCHED_ENOSPC : OZ_SCHED_EDB, why,
-                            sizeof why, "%s",
-                            op->rc != OZ_SCHED_OK ? op->why : "the transaction was lost");
-                    }
-        }
+        int rc = open_rc;
         if (rc == OZ_SCHED_OK)
-            rc = oz_store_wcommit(ws, why, sizeof why);
+            rc = writer_run_batch(ws, batch, why, sizeof why);
+        /* PostgreSQL: a batch that lost a conflict with another scheduler's
+         * runs again, whole */
+        for (int tries = 1; db->pg && rc == OZ_SCHED_EBUSY && tries < BATCH_TRIES; tries++) {
+            conflict_nap(ws, tries);
+            rc = writer_run_batch(ws, batch, why, sizeof why);
+        }
         oz_wop *to_sync = NULL, *to_sync_tail = NULL;
         for (oz_wop *op = batch, *next; op; op = next) {
             next = op->next; /* a group is its submitter's once done is called */
             if (rc != OZ_SCHED_OK && op->rc == OZ_SCHED_OK)
                 op->rc = oz_sched_fail(rc, op->why, op->whylen, "%s", why);
             op->seq = ws ? ws->last_seq : 0;
-            if (op->durable && rc == OZ_SCHED_OK) { /* the syncer finishes it */
+            /* the syncer finishes it (PostgreSQL's commit was durable) */
+            if (op->durable && rc == OZ_SCHED_OK && !db->pg) {
                 op->next = NULL;
                 if (to_sync_tail)
                     to_sync_tail->next = op;
@@ -189,7 +224,8 @@ static void *writer_main(void *arg)
             pthread_cond_signal(&db->s_work);
             pthread_mutex_unlock(&db->s_lock);
         }
-        if (wal.frames < WAL_RESTART_FRAMES) { /* short, or it started over */
+        if (db->pg) {
+        } else if (wal.frames < WAL_RESTART_FRAMES) { /* short, or it started over */
             wal.next = WAL_RESTART_FRAMES;
             wal.misses = 0;
         } else if (open_rc == OZ_SCHED_OK && wal.frames >= wal.next) {
@@ -283,14 +319,19 @@ void oz_db_batching_stop(oz_db *db)
 static int write_alone(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
                        size_t whylen)
 {
-    int rc = oz_store_wbegin(s, durable, why, whylen);
-    if (rc != OZ_SCHED_OK)
-        return rc;
-    if ((rc = body(s, arg, why, whylen)) != OZ_SCHED_OK) {
-        oz_store_wrollback(s);
-        return rc;
+    int rc = OZ_SCHED_EBUSY;
+    for (int tries = 0; rc == OZ_SCHED_EBUSY && tries < (s->db->pg ? WRITE_TRIES : 1); tries++) {
+        if (tries)
+            conflict_nap(s, tries);
+        if ((rc = oz_store_wbegin(s, durable, why, whylen)) != OZ_SCHED_OK)
+            continue;
+        if ((rc = body(s, arg, why, whylen)) != OZ_SCHED_OK) {
+            oz_store_wrollback(s);
+            continue;
+        }
+        rc = oz_store_wcommit(s, why, whylen);
     }
-    return oz_store_wcommit(s, why, whylen);
+    return rc;
 }
 
 void oz_store_write_submit(oz_store *s, int durable, oz_store_job *jobs, oz_wop *ops, size_t n,

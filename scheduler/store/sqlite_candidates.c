@@ -96,20 +96,20 @@ static int unit_signals(oz_store *s, const oz_assimilate_unit *a, const oz_signa
                         size_t n, newsig *x, char *name, size_t namelen, char *why,
                         size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s, "SELECT (SELECT name FROM units WHERE id = ?), (SELECT max(id) FROM signals)", why,
         whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, a->unit_rowid);
-    int step = sqlite3_step(st);
+    oz_sql_bind_int64(st, 1, a->unit_rowid);
+    int step = oz_sql_step(st);
     int64_t last = 0;
-    if (step == SQLITE_ROW) {
+    if (step == OZ_SQL_ROW) {
         snprintf(name, namelen, "%s", oz_store_col_text(st, 0));
-        last = sqlite3_column_int64(st, 1);
+        last = oz_sql_column_int64(st, 1);
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW)
+    oz_sql_reset(st);
+    if (step != OZ_SQL_ROW)
         return oz_store_dberr(s, "candidates", why, whylen);
     for (size_t i = 0; i < n; i++) {
         const oz_signal_row *r = &rows[i];
@@ -184,7 +184,7 @@ static int window(oz_store *s, const newsig *x, size_t n, double gap, near_sig *
         lo = fmin(lo, x[i].g.time_s);
         hi = fmax(hi, x[i].g.time_s);
     }
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT candidate_id, freq_hz, chirp_hz_s, time_s, fft_len FROM signals"
         " INDEXED BY signals_time WHERE dataset_id = ?1 AND time_s BETWEEN ?2 AND ?3"
@@ -192,12 +192,12 @@ static int window(oz_store *s, const newsig *x, size_t n, double gap, near_sig *
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, x[0].g.dataset_id);
-    sqlite3_bind_double(st, 2, lo - gap);
-    sqlite3_bind_double(st, 3, hi + gap);
+    oz_sql_bind_int64(st, 1, x[0].g.dataset_id);
+    oz_sql_bind_double(st, 2, lo - gap);
+    oz_sql_bind_double(st, 3, hi + gap);
     size_t cap = 0;
     int step, rc = OZ_SCHED_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = oz_sql_step(st)) == OZ_SQL_ROW) {
         if (*nout == cap) {
             cap = cap ? 2 * cap : 256;
             near_sig *v = realloc(*out, cap * sizeof *v);
@@ -207,15 +207,15 @@ static int window(oz_store *s, const newsig *x, size_t n, double gap, near_sig *
             }
             *out = v;
         }
-        (*out)[(*nout)++] = (near_sig){.cid = sqlite3_column_int64(st, 0),
-                                       .freq_hz = sqlite3_column_double(st, 1),
-                                       .chirp_hz_s = sqlite3_column_double(st, 2),
-                                       .time_s = sqlite3_column_double(st, 3),
-                                       .fft_len = sqlite3_column_int64(st, 4)};
+        (*out)[(*nout)++] = (near_sig){.cid = oz_sql_column_int64(st, 0),
+                                       .freq_hz = oz_sql_column_double(st, 1),
+                                       .chirp_hz_s = oz_sql_column_double(st, 2),
+                                       .time_s = oz_sql_column_double(st, 3),
+                                       .fft_len = oz_sql_column_int64(st, 4)};
     }
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+    if (rc == OZ_SCHED_OK && step != OZ_SQL_DONE)
         rc = oz_store_dberr(s, "candidates", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }
 
@@ -243,7 +243,7 @@ typedef struct others {
 static int others_find(oz_store *s, const newsig *x, size_t n, others *o, char *why,
                        size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT min(dataset_id) FROM signals INDEXED BY signals_sky"
                                      " WHERE pixel = ?1 AND dataset_id > ?2"
                                      " AND freq_bary_hz IS NOT NULL",
@@ -255,13 +255,13 @@ static int others_find(oz_store *s, const newsig *x, size_t n, others *o, char *
         for (size_t k = 0; !seen && k < i; k++)
             seen = x[k].has_bary && x[k].r->pixel == x[i].r->pixel;
         for (int64_t d = 0; !seen;) {
-            sqlite3_bind_int64(st, 1, x[i].r->pixel);
-            sqlite3_bind_int64(st, 2, d);
-            int step = sqlite3_step(st);
-            bool none = step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
-            d = sqlite3_column_int64(st, 0);
-            sqlite3_reset(st);
-            if (step != SQLITE_ROW)
+            oz_sql_bind_int64(st, 1, x[i].r->pixel);
+            oz_sql_bind_int64(st, 2, d);
+            int step = oz_sql_step(st);
+            bool none = step == OZ_SQL_ROW && oz_sql_column_type(st, 0) == OZ_SQL_NULL;
+            d = oz_sql_column_int64(st, 0);
+            oz_sql_reset(st);
+            if (step != OZ_SQL_ROW)
                 return oz_store_dberr(s, "candidates", why, whylen);
             if (none)
                 break;
@@ -303,22 +303,22 @@ static int links(oz_store *s, const oz_cand_config *c, const newsig *x, size_t i
     for (size_t k = 0; rc == OZ_SCHED_OK && x[i].has_bary && k < o->n; k++) {
         if (o->v[k][0] != x[i].r->pixel)
             continue;
-        sqlite3_stmt *st = oz_store_stmt(
+        oz_sql_stmt *st = oz_store_stmt(
             s,
             "SELECT candidate_id FROM signals INDEXED BY signals_sky WHERE pixel = ?1"
             " AND dataset_id = ?4 AND freq_bary_hz BETWEEN ?2 AND ?3 AND candidate_id IS NOT NULL",
             why, whylen);
         if (!st)
             return OZ_SCHED_EDB;
-        sqlite3_bind_int64(st, 1, x[i].r->pixel);
-        sqlite3_bind_double(st, 2, x[i].r->freq_bary_hz - c->bary_tol_hz);
-        sqlite3_bind_double(st, 3, x[i].r->freq_bary_hz + c->bary_tol_hz);
-        sqlite3_bind_int64(st, 4, o->v[k][1]);
-        while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-            rc = idset_add(L, sqlite3_column_int64(st, 0));
-        if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+        oz_sql_bind_int64(st, 1, x[i].r->pixel);
+        oz_sql_bind_double(st, 2, x[i].r->freq_bary_hz - c->bary_tol_hz);
+        oz_sql_bind_double(st, 3, x[i].r->freq_bary_hz + c->bary_tol_hz);
+        oz_sql_bind_int64(st, 4, o->v[k][1]);
+        while (rc == OZ_SCHED_OK && (step = oz_sql_step(st)) == OZ_SQL_ROW)
+            rc = idset_add(L, oz_sql_column_int64(st, 0));
+        if (rc == OZ_SCHED_OK && step != OZ_SQL_DONE)
             rc = oz_store_dberr(s, "candidates", why, whylen);
-        sqlite3_reset(st);
+        oz_sql_reset(st);
     }
     return rc;
 }
@@ -326,11 +326,11 @@ static int links(oz_store *s, const oz_cand_config *c, const newsig *x, size_t i
 /* Runs st (bound with the ids a, b) to its end. */
 static int exec2(oz_store *s, const char *sql, int64_t a, int64_t b, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
+    oz_sql_bind_int64(st, 1, a);
+    oz_sql_bind_int64(st, 2, b);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -349,20 +349,20 @@ static int64_t bin_of(const oz_cand_config *c, double f)
 static int verdict(oz_store *s, const oz_cand_config *c, oz_cand_facts *f, const char **rule,
                    double *score, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT still, pixel FROM rfi_bins"
-                                     " WHERE bin BETWEEN ?1 - 1 AND ?1 + 1",
+                                     " WHERE bin BETWEEN CAST(?1 AS BIGINT) - 1 AND ?1 + 1",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, bin_of(c, f->freq_hz));
+    oz_sql_bind_int64(st, 1, bin_of(c, f->freq_hz));
     idset all = {0}, still = {0};
     int step, rc = OZ_SCHED_OK;
-    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = idset_add(sqlite3_column_int(st, 0) ? &still : &all, sqlite3_column_int64(st, 1));
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+    while (rc == OZ_SCHED_OK && (step = oz_sql_step(st)) == OZ_SQL_ROW)
+        rc = idset_add(oz_sql_column_int(st, 0) ? &still : &all, oz_sql_column_int64(st, 1));
+    if (rc == OZ_SCHED_OK && step != OZ_SQL_DONE)
         rc = oz_store_dberr(s, "candidates", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     if (rc == OZ_SCHED_OK) {
         idset_uniq(&all);
         idset_uniq(&still);
@@ -386,17 +386,18 @@ static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *
     if (!x->has_pixel)
         return OZ_SCHED_OK;
     bool still = fabs(x->g.chirp_hz_s) <= c->rfi_zero_drift_hz_s;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
-        still ? "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0), (?1, ?2, 1)"
-              : "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0)",
+        still ? "INSERT INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0), (?1, ?2, 1)"
+                " ON CONFLICT DO NOTHING"
+              : "INSERT INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0) ON CONFLICT DO NOTHING",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
-    sqlite3_bind_int64(st, 2, x->r->pixel);
+    oz_sql_bind_int64(st, 1, bin_of(c, x->g.freq_hz));
+    oz_sql_bind_int64(st, 2, x->r->pixel);
     int rc = oz_store_exec_stmt(s, st, why, whylen);
-    *news = rc == OZ_SCHED_OK && sqlite3_changes(s->conn) > 0;
+    *news = rc == OZ_SCHED_OK && oz_sql_changes(s->conn) > 0;
     return rc;
 }
 
@@ -413,49 +414,46 @@ static int fresh(oz_store *s, const oz_cand_config *c, const newsig *x, const ch
     int rc = verdict(s, c, &f, &rule, &score, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "INSERT INTO candidates(key, strongest, dataset_id, type, score, freq_hz, freq_bary_hz,"
         " chirp_hz_s, ra_deg, dec_deg, pixel, observations, detections, power, best_score,"
         " time_s, time_ns, rfi, rfi_pixels) VALUES(?1, ?2, ?3, ?4, ?15, ?5, ?6, ?7, ?8, ?9, ?10,"
-        " 1, 1, ?11, ?12, ?13, ?14, ?16, ?17)",
+        " 1, 1, ?11, ?12, ?13, ?14, ?16, ?17) RETURNING id",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     char key[OZ_CAND_KEY_MAX];
     key_of(key, sizeof key, unit, x->r->type, (int64_t)x->r->fft_len, x->g.freq_hz);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, x->id);
-    sqlite3_bind_int64(st, 3, x->g.dataset_id);
-    sqlite3_bind_text(st, 4, x->r->type, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 5, x->g.freq_hz);
+    oz_sql_bind_text(st, 1, key, -1);
+    oz_sql_bind_int64(st, 2, x->id);
+    oz_sql_bind_int64(st, 3, x->g.dataset_id);
+    oz_sql_bind_text(st, 4, x->r->type, -1);
+    oz_sql_bind_double(st, 5, x->g.freq_hz);
     for (int k = 6; k <= 10; k++)
-        sqlite3_bind_null(st, k);
+        oz_sql_bind_null(st, k);
     if (x->has_bary)
-        sqlite3_bind_double(st, 6, x->r->freq_bary_hz);
-    sqlite3_bind_double(st, 7, x->g.chirp_hz_s);
+        oz_sql_bind_double(st, 6, x->r->freq_bary_hz);
+    oz_sql_bind_double(st, 7, x->g.chirp_hz_s);
     if (x->has_pixel) {
-        sqlite3_bind_double(st, 8, x->r->ra_deg);
-        sqlite3_bind_double(st, 9, x->r->dec_deg);
-        sqlite3_bind_int64(st, 10, x->r->pixel);
+        oz_sql_bind_double(st, 8, x->r->ra_deg);
+        oz_sql_bind_double(st, 9, x->r->dec_deg);
+        oz_sql_bind_int64(st, 10, x->r->pixel);
     }
-    sqlite3_bind_double(st, 11, x->g.power);
-    sqlite3_bind_double(st, 12, x->g.score);
-    sqlite3_bind_double(st, 13, x->g.time_s);
+    oz_sql_bind_double(st, 11, x->g.power);
+    oz_sql_bind_double(st, 12, x->g.score);
+    oz_sql_bind_double(st, 13, x->g.time_s);
     if (x->r->has_time)
-        sqlite3_bind_int64(st, 14, x->r->time_ns);
+        oz_sql_bind_int64(st, 14, x->r->time_ns);
     else
-        sqlite3_bind_null(st, 14);
-    sqlite3_bind_double(st, 15, score);
+        oz_sql_bind_null(st, 14);
+    oz_sql_bind_double(st, 15, score);
     if (rule)
-        sqlite3_bind_text(st, 16, rule, -1, SQLITE_STATIC);
+        oz_sql_bind_text(st, 16, rule, -1);
     else
-        sqlite3_bind_null(st, 16);
-    sqlite3_bind_int64(st, 17, f.pixels);
-    rc = oz_store_exec_stmt(s, st, why, whylen);
-    if (rc == OZ_SCHED_OK)
-        *cid = sqlite3_last_insert_rowid(s->conn);
-    return rc;
+        oz_sql_bind_null(st, 16);
+    oz_sql_bind_int64(st, 17, f.pixels);
+    return oz_store_insert_id(s, st, cid, why, whylen);
 }
 
 /* x joins the candidates in L (sorted), merged into the lowest (each
@@ -474,8 +472,10 @@ static int join(oz_store *s, const oz_cand_config *c, const oz_assimilate_unit *
         for (size_t k = 1; k < L->n; k++) {
             if ((rc = exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE candidate_id = ?2",
                             *cid, L->v[k], why, whylen)) != OZ_SCHED_OK ||
-                (rc = exec2(s, "DELETE FROM candidates WHERE id = ?2 AND ?1 IS NOT NULL", *cid,
-                            L->v[k], why, whylen)) != OZ_SCHED_OK ||
+                (rc = exec2(s,
+                            "DELETE FROM candidates WHERE id = ?2"
+                            " AND CAST(?1 AS BIGINT) IS NOT NULL",
+                            *cid, L->v[k], why, whylen)) != OZ_SCHED_OK ||
                 (rc = merges_add(m, L->v[k], *cid)) != OZ_SCHED_OK)
                 return rc;
         }
@@ -489,7 +489,7 @@ static int join(oz_store *s, const oz_cand_config *c, const oz_assimilate_unit *
  * error. */
 static int64_t new_dataset(oz_store *s, int64_t cid, int64_t unit)
 {
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT NOT EXISTS (SELECT 1 FROM signals o INDEXED BY signals_candidate"
         " WHERE o.candidate_id = ?1 AND o.dataset_id = u.dataset_id AND o.unit_id != ?2)"
@@ -497,10 +497,10 @@ static int64_t new_dataset(oz_store *s, int64_t cid, int64_t unit)
         NULL, 0);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, cid);
-    sqlite3_bind_int64(st, 2, unit);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    oz_sql_bind_int64(st, 1, cid);
+    oz_sql_bind_int64(st, 2, unit);
+    int64_t v = oz_sql_step(st) == OZ_SQL_ROW ? oz_sql_column_int64(st, 0) : -1;
+    oz_sql_reset(st);
     return v;
 }
 
@@ -513,12 +513,13 @@ static int64_t new_dataset(oz_store *s, int64_t cid, int64_t unit)
 static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *why,
                      size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         whole ? "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len,"
                 " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
                 " g.dataset_id, u.name FROM signals g INDEXED BY signals_candidate"
                 " JOIN units u ON u.id = g.unit_id WHERE g.candidate_id = ?1 AND g.power = ?3"
+                " AND CAST(?2 AS BIGINT) IS NOT NULL"
               : "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len,"
                 " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
                 " g.dataset_id, u.name FROM signals g INDEXED BY signals_unit"
@@ -531,85 +532,85 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
     int64_t best = 0, count = 0, old_count = 0, old_obs = 0;
     int step;
     if (!whole) { /* the stored summary to start from */
-        sqlite3_stmt *c = oz_store_stmt(s,
+        oz_sql_stmt *c = oz_store_stmt(s,
                                         "SELECT key, power, best_score, detections, observations"
                                         " FROM candidates WHERE id = ?",
                                         why, whylen);
         if (!c)
             return OZ_SCHED_EDB;
-        sqlite3_bind_int64(c, 1, cid);
-        if ((step = sqlite3_step(c)) == SQLITE_ROW) {
+        oz_sql_bind_int64(c, 1, cid);
+        if ((step = oz_sql_step(c)) == OZ_SQL_ROW) {
             snprintf(best_key, sizeof best_key, "%s", oz_store_col_text(c, 0));
-            best_power = sqlite3_column_double(c, 1);
-            best_score = sqlite3_column_double(c, 2);
-            old_count = sqlite3_column_int64(c, 3);
-            old_obs = sqlite3_column_int64(c, 4);
+            best_power = oz_sql_column_double(c, 1);
+            best_score = oz_sql_column_double(c, 2);
+            old_count = oz_sql_column_int64(c, 3);
+            old_obs = oz_sql_column_int64(c, 4);
         }
-        sqlite3_reset(c);
-        if (step == SQLITE_DONE)
+        oz_sql_reset(c);
+        if (step == OZ_SQL_DONE)
             return OZ_SCHED_OK;
-        if (step != SQLITE_ROW)
+        if (step != OZ_SQL_ROW)
             return oz_store_dberr(s, "candidates", why, whylen);
     }
     int64_t all = 0; /* whole: the members, counted in the index */
     double top = 0;
     if (whole) { /* the counts from the index alone; then only the strongest rows are read */
-        sqlite3_stmt *c = oz_store_stmt(s,
+        oz_sql_stmt *c = oz_store_stmt(s,
                                         "SELECT count(*), max(power), max(score) FROM signals"
                                         " INDEXED BY signals_candidate WHERE candidate_id = ?",
                                         why, whylen);
         if (!c)
             return OZ_SCHED_EDB;
-        sqlite3_bind_int64(c, 1, cid);
-        if ((step = sqlite3_step(c)) == SQLITE_ROW) {
-            all = sqlite3_column_int64(c, 0);
-            top = sqlite3_column_double(c, 1);
-            best_score = sqlite3_column_double(c, 2);
+        oz_sql_bind_int64(c, 1, cid);
+        if ((step = oz_sql_step(c)) == OZ_SQL_ROW) {
+            all = oz_sql_column_int64(c, 0);
+            top = oz_sql_column_double(c, 1);
+            best_score = oz_sql_column_double(c, 2);
         }
-        sqlite3_reset(c);
-        if (step != SQLITE_ROW)
+        oz_sql_reset(c);
+        if (step != OZ_SQL_ROW)
             return oz_store_dberr(s, "candidates", why, whylen);
         if (all == 0)
             return OZ_SCHED_OK; /* merged away */
     }
-    sqlite3_bind_int64(st, 1, cid);
-    sqlite3_bind_int64(st, 2, unit);
-    sqlite3_bind_double(st, 3, top);
+    oz_sql_bind_int64(st, 1, cid);
+    oz_sql_bind_int64(st, 2, unit);
+    oz_sql_bind_double(st, 3, top);
     struct {
         char type[16];
         double freq, chirp, power, time_s, ra, dec, fb;
         int64_t time_ns, pixel, dataset;
         bool has_ns, has_pos, has_fb;
     } b = {0};
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = oz_sql_step(st)) == OZ_SQL_ROW) {
         count++;
-        double power = sqlite3_column_double(st, 4), score = sqlite3_column_double(st, 5);
+        double power = oz_sql_column_double(st, 4), score = oz_sql_column_double(st, 5);
         if (score > best_score)
             best_score = score;
         key_of(key, sizeof key, oz_store_col_text(st, 14), oz_store_col_text(st, 1),
-               sqlite3_column_int64(st, 6), sqlite3_column_double(st, 2));
+               oz_sql_column_int64(st, 6), oz_sql_column_double(st, 2));
         if (power < best_power || (power == best_power && strcmp(key, best_key) >= 0))
             continue;
         best_power = power;
         memcpy(best_key, key, sizeof key);
-        best = sqlite3_column_int64(st, 0);
+        best = oz_sql_column_int64(st, 0);
         snprintf(b.type, sizeof b.type, "%s", oz_store_col_text(st, 1));
-        b.freq = sqlite3_column_double(st, 2);
-        b.chirp = sqlite3_column_double(st, 3);
+        b.freq = oz_sql_column_double(st, 2);
+        b.chirp = oz_sql_column_double(st, 3);
         b.power = power;
-        b.time_s = sqlite3_column_double(st, 7);
-        b.has_ns = sqlite3_column_type(st, 8) != SQLITE_NULL;
-        b.time_ns = sqlite3_column_int64(st, 8);
-        b.has_pos = sqlite3_column_type(st, 11) != SQLITE_NULL;
-        b.ra = sqlite3_column_double(st, 9);
-        b.dec = sqlite3_column_double(st, 10);
-        b.pixel = sqlite3_column_int64(st, 11);
-        b.has_fb = sqlite3_column_type(st, 12) != SQLITE_NULL;
-        b.fb = sqlite3_column_double(st, 12);
-        b.dataset = sqlite3_column_int64(st, 13);
+        b.time_s = oz_sql_column_double(st, 7);
+        b.has_ns = oz_sql_column_type(st, 8) != OZ_SQL_NULL;
+        b.time_ns = oz_sql_column_int64(st, 8);
+        b.has_pos = oz_sql_column_type(st, 11) != OZ_SQL_NULL;
+        b.ra = oz_sql_column_double(st, 9);
+        b.dec = oz_sql_column_double(st, 10);
+        b.pixel = oz_sql_column_int64(st, 11);
+        b.has_fb = oz_sql_column_type(st, 12) != OZ_SQL_NULL;
+        b.fb = oz_sql_column_double(st, 12);
+        b.dataset = oz_sql_column_int64(st, 13);
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
+    oz_sql_reset(st);
+    if (step != OZ_SQL_DONE)
         return oz_store_dberr(s, "candidates", why, whylen);
     if (count == 0)
         return OZ_SCHED_OK;
@@ -631,10 +632,10 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
                                  " best_score = ?4 WHERE id = ?1",
                                  why, whylen)))
             return OZ_SCHED_EDB;
-        sqlite3_bind_int64(st, 1, cid);
-        sqlite3_bind_int64(st, 2, nobs);
-        sqlite3_bind_int64(st, 3, old_count + count);
-        sqlite3_bind_double(st, 4, best_score);
+        oz_sql_bind_int64(st, 1, cid);
+        oz_sql_bind_int64(st, 2, nobs);
+        oz_sql_bind_int64(st, 3, old_count + count);
+        oz_sql_bind_double(st, 4, best_score);
         return oz_store_exec_stmt(s, st, why, whylen);
     }
     count += old_count;
@@ -646,58 +647,58 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
               " best_score = ?15, time_s = ?16, time_ns = ?17 WHERE id = ?1",
               why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, cid);
-    sqlite3_bind_text(st, 2, best_key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, best);
-    sqlite3_bind_int64(st, 4, b.dataset);
-    sqlite3_bind_text(st, 5, b.type, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 6, b.freq);
+    oz_sql_bind_int64(st, 1, cid);
+    oz_sql_bind_text(st, 2, best_key, -1);
+    oz_sql_bind_int64(st, 3, best);
+    oz_sql_bind_int64(st, 4, b.dataset);
+    oz_sql_bind_text(st, 5, b.type, -1);
+    oz_sql_bind_double(st, 6, b.freq);
     if (b.has_fb)
-        sqlite3_bind_double(st, 7, b.fb);
+        oz_sql_bind_double(st, 7, b.fb);
     else
-        sqlite3_bind_null(st, 7);
-    sqlite3_bind_double(st, 8, b.chirp);
+        oz_sql_bind_null(st, 7);
+    oz_sql_bind_double(st, 8, b.chirp);
     for (int k = 9; k <= 11; k++)
-        sqlite3_bind_null(st, k);
+        oz_sql_bind_null(st, k);
     if (b.has_pos) {
-        sqlite3_bind_double(st, 9, b.ra);
-        sqlite3_bind_double(st, 10, b.dec);
-        sqlite3_bind_int64(st, 11, b.pixel);
+        oz_sql_bind_double(st, 9, b.ra);
+        oz_sql_bind_double(st, 10, b.dec);
+        oz_sql_bind_int64(st, 11, b.pixel);
     }
-    sqlite3_bind_int64(st, 12, nobs);
-    sqlite3_bind_int64(st, 13, count);
-    sqlite3_bind_double(st, 14, b.power);
-    sqlite3_bind_double(st, 15, best_score);
-    sqlite3_bind_double(st, 16, b.time_s);
+    oz_sql_bind_int64(st, 12, nobs);
+    oz_sql_bind_int64(st, 13, count);
+    oz_sql_bind_double(st, 14, b.power);
+    oz_sql_bind_double(st, 15, best_score);
+    oz_sql_bind_double(st, 16, b.time_s);
     if (b.has_ns)
-        sqlite3_bind_int64(st, 17, b.time_ns);
+        oz_sql_bind_int64(st, 17, b.time_ns);
     else
-        sqlite3_bind_null(st, 17);
+        oz_sql_bind_null(st, 17);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
 /* A candidate's RFI verdict and score from what is stored now. */
 static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT freq_hz, chirp_hz_s, best_score, detections,"
                                      " observations FROM candidates WHERE id = ?",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, cid);
-    int step = sqlite3_step(st);
+    oz_sql_bind_int64(st, 1, cid);
+    int step = oz_sql_step(st);
     oz_cand_facts f = {0};
-    if (step == SQLITE_ROW)
-        f = (oz_cand_facts){.freq_hz = sqlite3_column_double(st, 0),
-                            .chirp_hz_s = sqlite3_column_double(st, 1),
-                            .best_score = sqlite3_column_double(st, 2),
-                            .detections = sqlite3_column_int64(st, 3),
-                            .observations = sqlite3_column_int64(st, 4)};
-    sqlite3_reset(st);
-    if (step == SQLITE_DONE)
+    if (step == OZ_SQL_ROW)
+        f = (oz_cand_facts){.freq_hz = oz_sql_column_double(st, 0),
+                            .chirp_hz_s = oz_sql_column_double(st, 1),
+                            .best_score = oz_sql_column_double(st, 2),
+                            .detections = oz_sql_column_int64(st, 3),
+                            .observations = oz_sql_column_int64(st, 4)};
+    oz_sql_reset(st);
+    if (step == OZ_SQL_DONE)
         return OZ_SCHED_OK; /* merged away */
-    if (step != SQLITE_ROW)
+    if (step != OZ_SQL_ROW)
         return oz_store_dberr(s, "candidates", why, whylen);
     const char *rule;
     double score;
@@ -709,13 +710,13 @@ static int judge(oz_store *s, const oz_cand_config *c, int64_t cid, char *why, s
                              " WHERE id = ?1",
                              why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, cid);
+    oz_sql_bind_int64(st, 1, cid);
     if (rule)
-        sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+        oz_sql_bind_text(st, 2, rule, -1);
     else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_double(st, 3, score);
-    sqlite3_bind_int64(st, 4, f.pixels);
+        oz_sql_bind_null(st, 2);
+    oz_sql_bind_double(st, 3, score);
+    oz_sql_bind_int64(st, 4, f.pixels);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -726,19 +727,19 @@ static int near(oz_store *s, const oz_cand_config *c, double f, idset *J, char *
 {
     double w = c->rfi_freq_tol_hz > 0 ? c->rfi_freq_tol_hz : 1;
     int64_t b = bin_of(c, f);
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s, "SELECT id FROM candidates INDEXED BY candidates_freq WHERE freq_hz BETWEEN ? AND ?",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_double(st, 1, (double)(b - 1) * w);
-    sqlite3_bind_double(st, 2, (double)(b + 2) * w);
+    oz_sql_bind_double(st, 1, (double)(b - 1) * w);
+    oz_sql_bind_double(st, 2, (double)(b + 2) * w);
     int step, rc = OZ_SCHED_OK;
-    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = idset_add(J, sqlite3_column_int64(st, 0));
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+    while (rc == OZ_SCHED_OK && (step = oz_sql_step(st)) == OZ_SQL_ROW)
+        rc = idset_add(J, oz_sql_column_int64(st, 0));
+    if (rc == OZ_SCHED_OK && step != OZ_SQL_DONE)
         rc = oz_store_dberr(s, "candidates", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }
 

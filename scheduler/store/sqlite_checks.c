@@ -12,18 +12,20 @@
  * resets its trust and halves its quota. */
 int oz_store_trust_write(oz_store *s, int64_t host, bool valid, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "UPDATE hosts SET"
-                                     " consecutive_valid = iif(?2, consecutive_valid + 1, 0),"
-                                     " n_valid = n_valid + ?2, n_invalid = n_invalid + NOT ?2,"
-                                     " quota_halvings = iif(?2, max(quota_halvings - 1, 0),"
-                                     " min(quota_halvings + 1, ?3)) WHERE id = ?1",
+                                     " consecutive_valid = CASE WHEN ?2 = 1"
+                                     " THEN consecutive_valid + 1 ELSE 0 END,"
+                                     " n_valid = n_valid + ?2, n_invalid = n_invalid + 1 - ?2,"
+                                     " quota_halvings = CASE WHEN ?2 = 1"
+                                     " THEN greatest(quota_halvings - 1, 0)"
+                                     " ELSE least(quota_halvings + 1, ?3) END WHERE id = ?1",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, host);
-    sqlite3_bind_int(st, 2, valid);
-    sqlite3_bind_int(st, 3, OZ_TRUST_HALVINGS_MAX);
+    oz_sql_bind_int64(st, 1, host);
+    oz_sql_bind_int(st, 2, valid);
+    oz_sql_bind_int(st, 3, OZ_TRUST_HALVINGS_MAX);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -33,7 +35,7 @@ int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, ch
                         size_t whylen)
 {
     int64_t passed = 0, failed = 0;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s, "UPDATE replicas SET spot = ?2 WHERE id = ?1 AND spot = 0", why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
@@ -41,12 +43,12 @@ int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, ch
         const oz_validate_replica *r = &v->replicas[i];
         if (!r->spot)
             continue;
-        sqlite3_bind_int64(st, 1, r->replica_id);
-        sqlite3_bind_int(st, 2, r->spot);
+        oz_sql_bind_int64(st, 1, r->replica_id);
+        oz_sql_bind_int(st, 2, r->spot);
         int rc = oz_store_exec_stmt(s, st, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
-        if (sqlite3_changes(s->conn) == 1) { /* not counted before */
+        if (oz_sql_changes(s->conn) == 1) { /* not counted before */
             passed += r->spot == 1;
             failed += r->spot == 2;
         }
@@ -58,9 +60,9 @@ int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, ch
                              " cpu_s = cpu_s + ?3 WHERE id = 1",
                              why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, passed);
-    sqlite3_bind_int64(st, 2, failed);
-    sqlite3_bind_double(st, 3, cpu_s);
+    oz_sql_bind_int64(st, 1, passed);
+    oz_sql_bind_int64(st, 2, failed);
+    oz_sql_bind_double(st, 3, cpu_s);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -68,14 +70,14 @@ int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, ch
 int oz_store_canary_count(oz_store *s, int64_t unit, int found, int missed, char *why,
                           size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "UPDATE canaries SET found = found + ?2, missed = missed + ?3"
                                      " WHERE unit_id = ?1",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    sqlite3_bind_int(st, 2, found);
-    sqlite3_bind_int(st, 3, missed);
+    oz_sql_bind_int64(st, 1, unit);
+    oz_sql_bind_int(st, 2, found);
+    oz_sql_bind_int(st, 3, missed);
     return oz_store_exec_stmt(s, st, why, whylen);
 }

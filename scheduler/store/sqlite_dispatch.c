@@ -38,14 +38,14 @@
  * = ?) for replica_id of unit unit_rowid; *delay_bound is the dataset's,
  * *bad whether the unit's file is marked bad (sqlite_files.c: then it is
  * not to be sent). */
-static int unit_assignment(oz_store *s, sqlite3_stmt *unit, int64_t replica_id, int64_t unit_rowid,
+static int unit_assignment(oz_store *s, oz_sql_stmt *unit, int64_t replica_id, int64_t unit_rowid,
                            oz_assignment *a, int64_t *delay_bound, bool *bad, char *why,
                            size_t whylen)
 {
-    sqlite3_bind_int64(unit, 1, unit_rowid);
-    if (sqlite3_step(unit) != SQLITE_ROW) {
+    oz_sql_bind_int64(unit, 1, unit_rowid);
+    if (oz_sql_step(unit) != OZ_SQL_ROW) {
         int rc = oz_store_dberr(s, "unit of replica", why, whylen);
-        sqlite3_reset(unit);
+        oz_sql_reset(unit);
         return rc;
     }
     memset(a, 0, sizeof *a);
@@ -53,13 +53,13 @@ static int unit_assignment(oz_store *s, sqlite3_stmt *unit, int64_t replica_id, 
     a->unit_rowid = unit_rowid;
     snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
     snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
-    a->bytes = (uint64_t)sqlite3_column_int64(unit, 2);
-    if (sqlite3_column_bytes(unit, 3) == 32)
-        oz_wu_sha256_hex(sqlite3_column_blob(unit, 3), a->sha256);
-    a->flops = (uint64_t)sqlite3_column_int64(unit, 4);
-    *delay_bound = sqlite3_column_int64(unit, 5);
-    *bad = sqlite3_column_int(unit, 6) != 0;
-    sqlite3_reset(unit);
+    a->bytes = (uint64_t)oz_sql_column_int64(unit, 2);
+    if (oz_sql_column_bytes(unit, 3) == 32)
+        oz_wu_sha256_hex(oz_sql_column_blob(unit, 3), a->sha256);
+    a->flops = (uint64_t)oz_sql_column_int64(unit, 4);
+    *delay_bound = oz_sql_column_int64(unit, 5);
+    *bad = oz_sql_column_int(unit, 6) != 0;
+    oz_sql_reset(unit);
     return OZ_SCHED_OK;
 }
 
@@ -77,11 +77,11 @@ int oz_store_id_cmp(const void *a, const void *b)
  * of a unit whose file is marked bad, is over (NO_REPLY), as the
  * transitioner would make it, so that it no longer holds a place under the
  * host's cap (dh->in_progress is lowered). */
-static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
+static int resend_lost(oz_store *s, const oz_assign_args *A, oz_sql_stmt *unit,
                        oz_dispatch_host *dh, size_t *again, char *why, size_t whylen)
 {
     *again = 0;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s,
                       "SELECT id, unit_id, deadline FROM replicas"
                       " INDEXED BY replicas_host_running"
@@ -91,19 +91,19 @@ static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
         return OZ_SCHED_EDB;
     int64_t lost[LOST_MAX][3];
     size_t n = 0;
-    int step = SQLITE_DONE;
-    sqlite3_bind_int64(st, 1, A->h->host_id);
-    while (n < LOST_MAX && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
+    int step = OZ_SQL_DONE;
+    oz_sql_bind_int64(st, 1, A->h->host_id);
+    while (n < LOST_MAX && (step = oz_sql_step(st)) == OZ_SQL_ROW) {
+        int64_t id = oz_sql_column_int64(st, 0);
         if (A->nheld && bsearch(&id, A->held, A->nheld, sizeof *A->held, oz_store_id_cmp))
             continue;
         lost[n][0] = id;
-        lost[n][1] = sqlite3_column_int64(st, 1);
-        lost[n][2] = sqlite3_column_int64(st, 2);
+        lost[n][1] = oz_sql_column_int64(st, 1);
+        lost[n][2] = oz_sql_column_int64(st, 2);
         n++;
     }
-    sqlite3_reset(st);
-    if (n < LOST_MAX && step != SQLITE_DONE)
+    oz_sql_reset(st);
+    if (n < LOST_MAX && step != OZ_SQL_DONE)
         return oz_store_dberr(s, "the host's replicas in progress", why, whylen);
     for (size_t i = 0; i < n; i++) {
         int rc = OZ_SCHED_OK;
@@ -129,12 +129,12 @@ static int resend_lost(oz_store *s, const oz_assign_args *A, sqlite3_stmt *unit,
 static int exec_unit_replica(oz_store *s, const char *sql, int64_t unit, int64_t replica, char *why,
                              size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_int64(st, 2, replica);
+    oz_sql_bind_int64(st, 1, unit);
+    if (oz_sql_bind_parameter_count(st) >= 2)
+        oz_sql_bind_int64(st, 2, replica);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -150,7 +150,7 @@ static int exec_unit_replica(oz_store *s, const char *sql, int64_t unit, int64_t
 static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consecutive_valid,
                            int64_t replica, int64_t unit, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT d.adaptive, u.single, (SELECT count(*) FROM replicas x INDEXED BY replicas_unit"
         " WHERE x.unit_id = u.id AND x.id != ?2 AND (x.state = {REPLICA_IN_PROGRESS}"
@@ -160,17 +160,17 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    sqlite3_bind_int64(st, 2, replica);
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    oz_sql_bind_int64(st, 1, unit);
+    oz_sql_bind_int64(st, 2, replica);
+    if (oz_sql_step(st) != OZ_SQL_ROW) {
         int rc = oz_store_dberr(s, "unit of replica", why, whylen);
-        sqlite3_reset(st);
+        oz_sql_reset(st);
         return rc;
     }
-    bool adaptive = sqlite3_column_int(st, 0) != 0;
-    int single = sqlite3_column_int(st, 1);
-    int64_t others = sqlite3_column_int64(st, 2);
-    sqlite3_reset(st);
+    bool adaptive = oz_sql_column_int(st, 0) != 0;
+    int single = oz_sql_column_int(st, 1);
+    int64_t others = oz_sql_column_int64(st, 2);
+    oz_sql_reset(st);
     double u = (double)randombytes_uniform(1u << 30) / (double)(1u << 30);
     oz_trust_first what = oz_trust_first_replica(p, adaptive, single, others, consecutive_valid, u);
     if (what == OZ_TRUST_FIRST_ALONE) {
@@ -188,7 +188,7 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
         return OZ_SCHED_OK;
     return exec_unit_replica(s,
                              "UPDATE units SET single = 0, need_transition = 1,"
-                             " target = max(target, (SELECT target_nresults FROM datasets d"
+                             " target = greatest(target, (SELECT target_nresults FROM datasets d"
                              " WHERE d.id = units.dataset_id)) WHERE id = ?1",
                              unit, replica, why, whylen);
 }
@@ -211,30 +211,30 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     int rc;
     /* What the host holds, has returned and was sent today: its cap and
      * quota (dispatch.h) */
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT in_progress, returned, quota_day, quota_sent,"
                                      " quota_halvings, consecutive_valid, banned IS NOT NULL"
                                      " FROM hosts WHERE id = ?",
                                      why, whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_int64(st, 1, h->host_id);
+    oz_sql_bind_int64(st, 1, h->host_id);
     oz_dispatch_host dh = {.ncpus = h->ncpus, .flops = h->flops};
     int64_t consecutive_valid = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        dh.in_progress = sqlite3_column_int64(st, 0);
-        dh.returned = sqlite3_column_int64(st, 1);
-        dh.sent_today = sqlite3_column_int64(st, 2) == today ? sqlite3_column_int64(st, 3) : 0;
-        dh.quota_halvings = sqlite3_column_int64(st, 4);
-        consecutive_valid = sqlite3_column_int64(st, 5);
-        if (sqlite3_column_int(st, 6)) { /* ozma-server host ban */
-            sqlite3_reset(st);
+    if (oz_sql_step(st) == OZ_SQL_ROW) {
+        dh.in_progress = oz_sql_column_int64(st, 0);
+        dh.returned = oz_sql_column_int64(st, 1);
+        dh.sent_today = oz_sql_column_int64(st, 2) == today ? oz_sql_column_int64(st, 3) : 0;
+        dh.quota_halvings = oz_sql_column_int64(st, 4);
+        consecutive_valid = oz_sql_column_int64(st, 5);
+        if (oz_sql_column_int(st, 6)) { /* ozma-server host ban */
+            oz_sql_reset(st);
             return oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
                                  "host %lld is banned by the project", (long long)h->host_id);
         }
     }
-    sqlite3_reset(st);
-    sqlite3_stmt *unit = oz_store_stmt(s,
+    oz_sql_reset(st);
+    oz_sql_stmt *unit = oz_store_stmt(s,
                                        "SELECT u.name, u.file, u.bytes, u.sha256, u.flops,"
                                        " d.delay_bound, u.file_bad IS NOT NULL FROM units u"
                                        " JOIN datasets d ON d.id = u.dataset_id WHERE u.id = ?",
@@ -253,19 +253,19 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     for (size_t k = 0; k < again; k++)
         oz_dispatch_cover(&d, out[k].flops);
     if (oz_dispatch_wants_more(&d)) {
-        sqlite3_stmt *cand = oz_store_stmt(
+        oz_sql_stmt *cand = oz_store_stmt(
             s,
             "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = {REPLICA_UNSENT} AND r.id > ?3"
             " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
             " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
             " ORDER BY r.id LIMIT ?2",
             why, whylen);
-        sqlite3_stmt *upd = oz_store_stmt(
+        oz_sql_stmt *upd = oz_store_stmt(
             s,
             "UPDATE replicas SET state = {REPLICA_IN_PROGRESS}, host_id = ?, account_id = ?,"
             " sent = ?, deadline = ? WHERE id = ?",
             why, whylen);
-        sqlite3_stmt *running = oz_store_stmt(
+        oz_sql_stmt *running = oz_store_stmt(
             s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
         if (!cand || !upd || !running)
             goto dberr;
@@ -284,15 +284,15 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                 limit = CANDIDATES_MAX;
             if (d.got == 0 && limit > CANDIDATES_FIRST)
                 limit = CANDIDATES_FIRST;
-            sqlite3_bind_int64(cand, 1, h->account_id);
-            sqlite3_bind_int64(cand, 2, (sqlite3_int64)limit);
-            sqlite3_bind_int64(cand, 3, after);
-            while (ncand < limit && sqlite3_step(cand) == SQLITE_ROW) {
-                ids[ncand][0] = sqlite3_column_int64(cand, 0);
-                ids[ncand][1] = sqlite3_column_int64(cand, 1);
+            oz_sql_bind_int64(cand, 1, h->account_id);
+            oz_sql_bind_int64(cand, 2, (int64_t)limit);
+            oz_sql_bind_int64(cand, 3, after);
+            while (ncand < limit && oz_sql_step(cand) == OZ_SQL_ROW) {
+                ids[ncand][0] = oz_sql_column_int64(cand, 0);
+                ids[ncand][1] = oz_sql_column_int64(cand, 1);
                 ncand++;
             }
-            sqlite3_reset(cand);
+            oz_sql_reset(cand);
             more = ncand == limit;
             if (ncand)
                 after = ids[ncand - 1][0];
@@ -314,12 +314,12 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                 if (bad) /* none is left unsent once marked: only in a race with the mark */
                     continue;
                 a->deadline = now + delay;
-                sqlite3_bind_int64(upd, 1, h->host_id);
-                sqlite3_bind_int64(upd, 2, h->account_id);
-                sqlite3_bind_int64(upd, 3, now);
-                sqlite3_bind_int64(upd, 4, a->deadline);
-                sqlite3_bind_int64(upd, 5, a->replica_id);
-                sqlite3_bind_int64(running, 1, a->unit_rowid);
+                oz_sql_bind_int64(upd, 1, h->host_id);
+                oz_sql_bind_int64(upd, 2, h->account_id);
+                oz_sql_bind_int64(upd, 3, now);
+                oz_sql_bind_int64(upd, 4, a->deadline);
+                oz_sql_bind_int64(upd, 5, a->replica_id);
+                oz_sql_bind_int64(running, 1, a->unit_rowid);
                 if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK ||
                     (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK ||
                     (rc = adaptive_decide(s, &A->lim.trust, consecutive_valid, a->replica_id,
@@ -335,10 +335,10 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
                              " + ?1, quota_day = ?4 WHERE id = ?3",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)d.got);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, h->host_id);
-    sqlite3_bind_int64(st, 4, today);
+    oz_sql_bind_int64(st, 1, (int64_t)d.got);
+    oz_sql_bind_int64(st, 2, now);
+    oz_sql_bind_int64(st, 3, h->host_id);
+    oz_sql_bind_int64(st, 4, today);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         return rc;
     *A->n = again + d.got;

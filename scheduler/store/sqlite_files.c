@@ -25,16 +25,16 @@
 
 /* Fills f from columns col.. : unit id, name, dataset name, file, sha256,
  * file_bad IS NOT NULL. */
-static void unit_file_row(sqlite3_stmt *st, int col, oz_unit_file *f)
+static void unit_file_row(oz_sql_stmt *st, int col, oz_unit_file *f)
 {
     memset(f, 0, sizeof *f);
-    f->unit_rowid = sqlite3_column_int64(st, col);
+    f->unit_rowid = oz_sql_column_int64(st, col);
     snprintf(f->unit_id, sizeof f->unit_id, "%s", oz_store_col_text(st, col + 1));
     snprintf(f->dataset, sizeof f->dataset, "%s", oz_store_col_text(st, col + 2));
     snprintf(f->file, sizeof f->file, "%s", oz_store_col_text(st, col + 3));
-    if (sqlite3_column_bytes(st, col + 4) == 32)
-        memcpy(f->sha256, sqlite3_column_blob(st, col + 4), 32);
-    f->bad = sqlite3_column_int(st, col + 5) != 0;
+    if (oz_sql_column_bytes(st, col + 4) == 32)
+        memcpy(f->sha256, oz_sql_column_blob(st, col + 4), 32);
+    f->bad = oz_sql_column_int(st, col + 5) != 0;
 }
 
 #define UNIT_FILE_COLS "u.id, u.name, d.name, u.file, u.sha256, u.file_bad IS NOT NULL"
@@ -42,7 +42,7 @@ static void unit_file_row(sqlite3_stmt *st, int col, oz_unit_file *f)
 int oz_store_replica_unit_file(oz_store *s, int64_t replica_id, int64_t host_id, oz_unit_file *out,
                                char *why, size_t whylen)
 {
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s,
                       "SELECT " UNIT_FILE_COLS " FROM replicas r"
                       " JOIN units u ON u.id = r.unit_id"
@@ -51,18 +51,18 @@ int oz_store_replica_unit_file(oz_store *s, int64_t replica_id, int64_t host_id,
                       why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, replica_id);
-    sqlite3_bind_int64(st, 2, host_id);
-    int step = sqlite3_step(st), rc = OZ_SCHED_OK;
-    if (step == SQLITE_ROW)
+    oz_sql_bind_int64(st, 1, replica_id);
+    oz_sql_bind_int64(st, 2, host_id);
+    int step = oz_sql_step(st), rc = OZ_SCHED_OK;
+    if (step == OZ_SQL_ROW)
         unit_file_row(st, 0, out);
-    else if (step == SQLITE_DONE)
+    else if (step == OZ_SQL_DONE)
         rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
                            "replica %lld is not in progress on host %lld", (long long)replica_id,
                            (long long)host_id);
     else
         rc = oz_store_dberr(s, "replica's unit", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }
 
@@ -74,7 +74,7 @@ typedef struct mark_args {
 static int mark_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     const mark_args *A = arg;
-    sqlite3_stmt *st;
+    oz_sql_stmt *st;
     int rc;
     if (A->reason) {
         if (!(st = oz_store_stmt(s,
@@ -82,15 +82,15 @@ static int mark_body(oz_store *s, void *arg, char *why, size_t whylen)
                                  " file_bad_time = coalesce(file_bad_time, ?3) WHERE id = ?1",
                                  why, whylen)))
             return OZ_SCHED_EDB;
-        sqlite3_bind_text(st, 2, A->reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, A->now);
+        oz_sql_bind_text(st, 2, A->reason, -1);
+        oz_sql_bind_int64(st, 3, A->now);
     } else if (!(st = oz_store_stmt(s,
                                     "UPDATE units SET file_bad = NULL, file_bad_time = NULL,"
                                     " need_transition = 1 WHERE id = ?1 AND file_bad IS NOT NULL",
                                     why, whylen))) {
         return OZ_SCHED_EDB;
     }
-    sqlite3_bind_int64(st, 1, A->unit);
+    oz_sql_bind_int64(st, 1, A->unit);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK || !A->reason)
         return rc;
     /* Unsent replicas hold nothing of anyone's (no host, no result): gone,
@@ -100,7 +100,7 @@ static int mark_body(oz_store *s, void *arg, char *why, size_t whylen)
                              "DELETE FROM replicas WHERE unit_id = ? AND state = {REPLICA_UNSENT}",
                              why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, A->unit);
+    oz_sql_bind_int64(st, 1, A->unit);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -115,7 +115,7 @@ int oz_store_unit_files(oz_store *s, bool bad_only, int64_t after, oz_unit_file 
                         size_t *n, char *why, size_t whylen)
 {
     *n = 0;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         bad_only ? oz_store_stmt(s,
                                  "SELECT " UNIT_FILE_COLS " FROM units u INDEXED BY units_file_bad"
                                  " JOIN datasets d ON d.id = u.dataset_id"
@@ -129,22 +129,22 @@ int oz_store_unit_files(oz_store *s, bool bad_only, int64_t after, oz_unit_file 
                                  why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-    int step = SQLITE_DONE;
-    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
+    oz_sql_bind_int64(st, 1, after);
+    oz_sql_bind_int64(st, 2, (int64_t)max);
+    int step = OZ_SQL_DONE;
+    while (*n < max && (step = oz_sql_step(st)) == OZ_SQL_ROW)
         unit_file_row(st, 0, &out[(*n)++]);
-    int rc = *n < max && step != SQLITE_DONE ? oz_store_dberr(s, "unit files", why, whylen)
+    int rc = *n < max && step != OZ_SQL_DONE ? oz_store_dberr(s, "unit files", why, whylen)
                                              : OZ_SCHED_OK;
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }
 
-static json_t *file_bad_row(sqlite3_stmt *st, int64_t now)
+static json_t *file_bad_row(oz_sql_stmt *st, int64_t now)
 {
     (void)now;
     return json_pack("{ss ss sI ss}", "unit_id", oz_store_col_text(st, 1), "dataset",
-                     oz_store_col_text(st, 2), "time", (json_int_t)sqlite3_column_int64(st, 3),
+                     oz_store_col_text(st, 2), "time", (json_int_t)oz_sql_column_int64(st, 3),
                      "reason", oz_store_col_text(st, 4));
 }
 
@@ -152,7 +152,7 @@ int oz_store_unit_files_bad_json(oz_store *s, int limit, json_t **out)
 {
     *out = NULL;
     limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 10);
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT u.id, u.name, d.name, coalesce(u.file_bad_time, 0),"
                                      " u.file_bad FROM units u INDEXED BY units_file_bad"
                                      " JOIN datasets d ON d.id = u.dataset_id"
@@ -161,7 +161,7 @@ int oz_store_unit_files_bad_json(oz_store *s, int limit, json_t **out)
                                      NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int(st, 1, limit + 1);
+    oz_sql_bind_int(st, 1, limit + 1);
     bool more;
     return oz_store_rows_json(st, limit, file_bad_row, 0, out, &more, NULL);
 }
@@ -170,16 +170,16 @@ int oz_store_dataset_files(oz_store *s, int64_t dataset_id,
                            void (*each_file)(void *arg, const char *file), void *arg, char *why,
                            size_t whylen)
 {
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s, "SELECT file FROM units WHERE dataset_id = ? ORDER BY idx", why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, dataset_id);
+    oz_sql_bind_int64(st, 1, dataset_id);
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+    while ((step = oz_sql_step(st)) == OZ_SQL_ROW)
         each_file(arg, oz_store_col_text(st, 0));
-    int rc = step == SQLITE_DONE ? OZ_SCHED_OK : oz_store_dberr(s, "unit files", why, whylen);
-    sqlite3_reset(st);
+    int rc = step == OZ_SQL_DONE ? OZ_SCHED_OK : oz_store_dberr(s, "unit files", why, whylen);
+    oz_sql_reset(st);
     return rc;
 }
 
@@ -187,19 +187,19 @@ int oz_store_unit_file_gone(oz_store *s, const char *unit_id, int64_t *when, cha
                             size_t whylen)
 {
     *when = 0;
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT d.files_gone FROM units u"
                                      " JOIN datasets d ON d.id = u.dataset_id"
                                      " WHERE u.name = ? AND d.files_gone IS NOT NULL",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_text(st, 1, unit_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st), rc = OZ_SCHED_OK;
-    if (step == SQLITE_ROW)
-        *when = sqlite3_column_int64(st, 0);
-    else if (step != SQLITE_DONE)
+    oz_sql_bind_text(st, 1, unit_id, -1);
+    int step = oz_sql_step(st), rc = OZ_SCHED_OK;
+    if (step == OZ_SQL_ROW)
+        *when = oz_sql_column_int64(st, 0);
+    else if (step != OZ_SQL_DONE)
         rc = oz_store_dberr(s, "unit file", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }

@@ -9,14 +9,15 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
-#include <sqlite3.h>
 
+#include "sql.h"
 #include "store.h"
 
 #define OZ_STORE_STMTS 128 /* cached prepared statements per connection */
 
 struct oz_db {
-    char *path;
+    char *path;                 /* the SQLite file, or the PostgreSQL URI */
+    bool pg;                    /* a PostgreSQL database (pg.c) */
     pthread_mutex_t write_lock; /* held for the whole of every write transaction */
     /* Write transactions committed: counted under write_lock, read without. */
     atomic_uint_fast64_t commits;
@@ -87,20 +88,21 @@ typedef struct oz_wop {
 
 struct oz_store {
     oz_db *db;
-    sqlite3 *conn;
+    oz_sql *conn;
     int durable;       /* the open write transaction must be durable before it returns */
-    int64_t changes0;  /* sqlite3_total_changes64 when the write transaction began */
+    bool txn;          /* a transaction of ours is open (no reconnecting) */
+    int64_t changes0;  /* oz_sql_total_changes when the write transaction began */
     uint64_t last_seq; /* the number of this connection's last commit */
     /* Statement cache keyed by the SQL text's address: every caller passes a
      * string literal, so the pointer identifies the statement. */
     const char *keys[OZ_STORE_STMTS];
-    sqlite3_stmt *stmts[OZ_STORE_STMTS];
+    oz_sql_stmt *stmts[OZ_STORE_STMTS];
     int nstmts;
 };
 
 /* The cached statement for sql (prepared on first use), reset and with its
  * bindings cleared; NULL after writing why. */
-sqlite3_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen);
+oz_sql_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen);
 
 /* Takes the write lock and begins an IMMEDIATE transaction.  durable: the
  * commit returns only once the WAL holding it is fsynced (group commit);
@@ -156,10 +158,13 @@ int oz_store_rbegin(oz_store *s, char *why, size_t whylen);
 void oz_store_rend(oz_store *s);
 
 /* Runs a statement to completion (no rows expected). */
-int oz_store_exec_stmt(oz_store *s, sqlite3_stmt *st, char *why, size_t whylen);
+int oz_store_exec_stmt(oz_store *s, oz_sql_stmt *st, char *why, size_t whylen);
 /* The database's error as OZ_SCHED_EDB / EBUSY / ENOSPC with a sentence
  * (ENOSPC also puts the database in the disk-full state, store.h). */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
+/* Runs st, an INSERT (or UPDATE) ... RETURNING id, and reads the row's id into *id;
+ * OZ_SCHED_ENOTFOUND when it touched no row. */
+int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, size_t whylen);
 /* Runs literal SQL (BEGIN, COMMIT...) on the store's connection. */
 int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen);
 /* fsyncs the WAL unless commit number `seq` is durable already (group
@@ -219,12 +224,12 @@ int oz_store_clamp(int v, int lo, int hi, int dflt);
 /* A pagination cursor: decimal digits, NULL or "" for the start; -1 when
  * malformed. */
 long long oz_store_cursor_parse(const char *after);
-typedef json_t *(*oz_store_row_fn)(sqlite3_stmt *st, int64_t now);
+typedef json_t *(*oz_store_row_fn)(oz_sql_stmt *st, int64_t now);
 /* Runs st (bound by the caller, asking for limit + 1 rows) and makes a
  * JSON array of make(st, now) for at most limit rows; *more when another
  * row exists; *last (may be NULL) the int64 of column 0 of the last row
  * taken.  Resets st. */
-int oz_store_rows_json(sqlite3_stmt *st, int limit, oz_store_row_fn make, int64_t now, json_t **arr,
+int oz_store_rows_json(oz_sql_stmt *st, int limit, oz_store_row_fn make, int64_t now, json_t **arr,
                        bool *more, long long *last);
 /* {key: arr, "next": cursor or null}; steals arr. */
 int oz_store_paged(const char *key, json_t *arr, bool more, long long next, json_t **out);
@@ -234,19 +239,19 @@ int64_t oz_store_one_int(oz_store *s, const char *sql, int64_t arg, bool bind);
 /* A signal as API.md shows it, from the columns id, type, freq_hz,
  * chirp_hz_s, time_s, period_s, time_ns, score, power, fft_len, unit name,
  * dataset name. */
-json_t *oz_store_signal_row(sqlite3_stmt *st, int64_t now);
+json_t *oz_store_signal_row(oz_sql_stmt *st, int64_t now);
 /* The columns a signal row takes after its first twelve (signals g): its
  * candidate and place in the sky. */
 /* A replica as the API shows it (oz_store_result_row), from replicas r
  * joined with its unit u and dataset d. */
 #define OZ_RESULT_COLS                                                                             \
-    "r.id, u.name, d.name, r.host_id, r.account_id, r.state, r.outcome, r.validate_state,"       \
+    "r.id, u.name, d.name, r.host_id, r.account_id, r.state, r.outcome, r.validate_state,"         \
     " r.sent, r.received, r.deadline, r.credit,"                                                   \
     " (SELECT h.name FROM hosts h WHERE h.id = r.host_id), u.purged IS NOT NULL"
-json_t *oz_store_result_row(sqlite3_stmt *st, int64_t now);
+json_t *oz_store_result_row(oz_sql_stmt *st, int64_t now);
 /* The columns of oz_store_signal_row, from signals g (its unit u, dataset d). */
 #define OZ_SIGNAL_COLS                                                                             \
-    "g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"            \
+    "g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"             \
     " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
 #define OZ_SIGNAL_SKY_COLS "g.candidate_id, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz"
 
@@ -256,8 +261,8 @@ int oz_store_signal_insert(oz_store *s, const oz_assimilate_unit *a, const oz_si
                            int64_t id, int64_t candidate_id, char *why, size_t whylen);
 
 /* Text column or "" (never NULL). */
-const char *oz_store_col_text(sqlite3_stmt *st, int col);
+const char *oz_store_col_text(oz_sql_stmt *st, int col);
 /* A column as JSON: integer, real, string, or null for NULL. */
-json_t *oz_store_col_json(sqlite3_stmt *st, int col);
+json_t *oz_store_col_json(oz_sql_stmt *st, int col);
 
 #endif

@@ -27,14 +27,14 @@
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen)
 {
-    sqlite3_stmt *rep = oz_store_stmt(
+    oz_sql_stmt *rep = oz_store_stmt(
         s, "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_NO_REPLY} WHERE id = ?",
         why, whylen);
-    sqlite3_stmt *hst = oz_store_stmt(s,
-                                      "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
-                                      " WHERE id = ?",
-                                      why, whylen);
-    sqlite3_stmt *unt =
+    oz_sql_stmt *hst = oz_store_stmt(s,
+                                     "UPDATE hosts SET in_progress = greatest(in_progress - 1, 0)"
+                                     " WHERE id = ?",
+                                     why, whylen);
+    oz_sql_stmt *unt =
         oz_store_stmt(s,
                       "UPDATE units SET need_transition = 1, n_running = n_running - 1"
                       " WHERE id = ?",
@@ -42,9 +42,9 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
     if (!rep || !hst || !unt)
         return OZ_SCHED_EDB;
     int rc;
-    sqlite3_bind_int64(rep, 1, replica);
-    sqlite3_bind_int64(hst, 1, host);
-    sqlite3_bind_int64(unt, 1, unit);
+    oz_sql_bind_int64(rep, 1, replica);
+    oz_sql_bind_int64(hst, 1, host);
+    oz_sql_bind_int64(unt, 1, unit);
     if ((rc = oz_store_exec_stmt(s, rep, why, whylen)) != OZ_SCHED_OK ||
         (rc = oz_store_exec_stmt(s, hst, why, whylen)) != OZ_SCHED_OK)
         return rc;
@@ -54,7 +54,7 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
 /* Replicas past their deadline: OVER / NO_REPLY, host count lowered, unit flagged. */
 static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 {
-    sqlite3_stmt *sel =
+    oz_sql_stmt *sel =
         oz_store_stmt(s,
                       "SELECT id, unit_id, host_id FROM replicas"
                       " WHERE state = {REPLICA_IN_PROGRESS} AND deadline < ? LIMIT ?",
@@ -63,14 +63,14 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
         return OZ_SCHED_EDB;
     int64_t rows[TIMEOUTS_PER_CALL][3];
     size_t n = 0;
-    sqlite3_bind_int64(sel, 1, now);
-    sqlite3_bind_int(sel, 2, TIMEOUTS_PER_CALL);
-    while (n < TIMEOUTS_PER_CALL && sqlite3_step(sel) == SQLITE_ROW) {
+    oz_sql_bind_int64(sel, 1, now);
+    oz_sql_bind_int(sel, 2, TIMEOUTS_PER_CALL);
+    while (n < TIMEOUTS_PER_CALL && oz_sql_step(sel) == OZ_SQL_ROW) {
         for (int c = 0; c < 3; c++)
-            rows[n][c] = sqlite3_column_int64(sel, c);
+            rows[n][c] = oz_sql_column_int64(sel, c);
         n++;
     }
-    sqlite3_reset(sel);
+    oz_sql_reset(sel);
     for (size_t i = 0; i < n; i++) {
         int rc = oz_store_replica_time_out(s, rows[i][0], rows[i][1], rows[i][2], why, whylen);
         if (rc != OZ_SCHED_OK)
@@ -83,16 +83,15 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t now, char *why,
                         size_t whylen)
 {
-    sqlite3_stmt *st =
-        oz_store_stmt(s,
-                      "UPDATE units SET state = {UNIT_ERROR}, error = ?, finished = ?"
-                      " WHERE id = ?",
-                      why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s,
+                                    "UPDATE units SET state = {UNIT_ERROR}, error = ?, finished = ?"
+                                    " WHERE id = ?",
+                                    why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_text(st, 1, reason, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, unit);
+    oz_sql_bind_text(st, 1, reason, -1);
+    oz_sql_bind_int64(st, 2, now);
+    oz_sql_bind_int64(st, 3, unit);
     int rc = oz_store_exec_stmt(s, st, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
@@ -102,46 +101,46 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
                              " AND state = {REPLICA_UNSENT}",
                              why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
+    oz_sql_bind_int64(st, 1, unit);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
 /* Brings one flagged unit up to date (store.h: oz_store_transition). */
 static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
-        " coalesce(sum(r.outcome != {OUTCOME_DIDNT_NEED}), 0),"
-        " coalesce(sum(r.outcome = {OUTCOME_CLIENT_ERROR}), 0),"
-        " coalesce(sum(r.state < {REPLICA_OVER}), 0),"
-        " coalesce(sum(r.outcome = {OUTCOME_SUCCESS} AND r.validate_state != {VALIDATE_INVALID}), "
-        "0),"
+        " count(CASE WHEN r.outcome != {OUTCOME_DIDNT_NEED} THEN 1 END),"
+        " count(CASE WHEN r.outcome = {OUTCOME_CLIENT_ERROR} THEN 1 END),"
+        " count(CASE WHEN r.state < {REPLICA_OVER} THEN 1 END),"
+        " count(CASE WHEN r.outcome = {OUTCOME_SUCCESS}"
+        "   AND r.validate_state != {VALIDATE_INVALID} THEN 1 END),"
         " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = {OUTCOME_CLIENT_ERROR}"
         "   ORDER BY received DESC, id DESC LIMIT 1), u.file_bad IS NOT NULL"
         " FROM units u JOIN datasets d ON d.id = u.dataset_id"
-        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
+        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id, d.id",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    oz_sql_bind_int64(st, 1, unit);
+    if (oz_sql_step(st) != OZ_SQL_ROW) {
+        oz_sql_reset(st);
         return OZ_SCHED_OK; /* deleted meanwhile */
     }
-    int state = sqlite3_column_int(st, 0);
+    int state = oz_sql_column_int(st, 0);
     oz_unit_tally t = {
-        .target = sqlite3_column_int64(st, 1),
-        .max_error = sqlite3_column_int64(st, 2),
-        .max_total = sqlite3_column_int64(st, 3),
-        .total = sqlite3_column_int64(st, 4),
-        .errors = sqlite3_column_int64(st, 5),
-        .live = sqlite3_column_int64(st, 6) + sqlite3_column_int64(st, 7),
+        .target = oz_sql_column_int64(st, 1),
+        .max_error = oz_sql_column_int64(st, 2),
+        .max_total = oz_sql_column_int64(st, 3),
+        .total = oz_sql_column_int64(st, 4),
+        .errors = oz_sql_column_int64(st, 5),
+        .live = oz_sql_column_int64(st, 6) + oz_sql_column_int64(st, 7),
     };
     char last[160];
     snprintf(last, sizeof last, "%s", oz_store_col_text(st, 8));
-    bool file_bad = sqlite3_column_int(st, 9) != 0;
-    sqlite3_reset(st);
+    bool file_bad = oz_sql_column_int(st, 9) != 0;
+    oz_sql_reset(st);
     int rc = OZ_SCHED_OK;
     /* A unit whose file is bad waits for the operator (sqlite_files.c):
      * neither replicas nor an end; clearing the mark flags it again. */
@@ -151,12 +150,12 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
         if (tr.kind == OZ_TRANSITION_ERROR) {
             rc = end_in_error(s, unit, tr.reason, now, why, whylen);
         } else if (tr.kind == OZ_TRANSITION_ADD) {
-            sqlite3_stmt *ins =
+            oz_sql_stmt *ins =
                 oz_store_stmt(s, "INSERT INTO replicas(unit_id) VALUES(?)", why, whylen);
             if (!ins)
                 return OZ_SCHED_EDB;
             for (int64_t i = 0; i < tr.add && rc == OZ_SCHED_OK; i++) {
-                sqlite3_bind_int64(ins, 1, unit);
+                oz_sql_bind_int64(ins, 1, unit);
                 rc = oz_store_exec_stmt(s, ins, why, whylen);
             }
         }
@@ -165,7 +164,7 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     }
     if (!(st = oz_store_stmt(s, "UPDATE units SET need_transition = 0 WHERE id = ?", why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
+    oz_sql_bind_int64(st, 1, unit);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -180,16 +179,16 @@ static int transition_body(oz_store *s, void *arg, char *why, size_t whylen)
     int rc = time_out(s, A->now, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s, "SELECT id FROM units WHERE need_transition = 1 LIMIT ?", why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     int64_t units[TIMEOUTS_PER_CALL];
     size_t n = 0, max = A->max > TIMEOUTS_PER_CALL ? TIMEOUTS_PER_CALL : A->max;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-    while (n < max && sqlite3_step(st) == SQLITE_ROW)
-        units[n++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    oz_sql_bind_int64(st, 1, (int64_t)max);
+    while (n < max && oz_sql_step(st) == OZ_SQL_ROW)
+        units[n++] = oz_sql_column_int64(st, 0);
+    oz_sql_reset(st);
     for (size_t i = 0; i < n; i++)
         if ((rc = transition_unit(s, units[i], A->now, why, whylen)) != OZ_SCHED_OK)
             return rc;
@@ -230,7 +229,7 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
                          size_t whylen)
 {
     *ready = false;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT u.state, coalesce(u.canonical, 0), d.min_quorum,"
         " d.sample_rate, d.config, u.flops, u.single, c.truth, d.center_hz, d.adaptive, u.file,"
@@ -240,28 +239,28 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    oz_sql_bind_int64(st, 1, unit);
+    if (oz_sql_step(st) != OZ_SQL_ROW) {
+        oz_sql_reset(st);
         return OZ_SCHED_OK;
     }
-    int state = sqlite3_column_int(st, 0);
+    int state = oz_sql_column_int(st, 0);
     v->unit_rowid = unit;
-    v->canonical = sqlite3_column_int64(st, 1);
-    v->min_quorum = sqlite3_column_int(st, 2);
-    v->sample_rate = sqlite3_column_double(st, 3);
+    v->canonical = oz_sql_column_int64(st, 1);
+    v->min_quorum = oz_sql_column_int(st, 2);
+    v->sample_rate = oz_sql_column_double(st, 3);
     v->config_json = strdup(oz_store_col_text(st, 4));
-    v->flops = (uint64_t)sqlite3_column_int64(st, 5);
-    v->single = sqlite3_column_int(st, 6);
-    v->center_hz = sqlite3_column_double(st, 8);
-    v->adaptive = sqlite3_column_int(st, 9) != 0;
+    v->flops = (uint64_t)oz_sql_column_int64(st, 5);
+    v->single = oz_sql_column_int(st, 6);
+    v->center_hz = oz_sql_column_double(st, 8);
+    v->adaptive = oz_sql_column_int(st, 9) != 0;
     v->file = strdup(oz_store_col_text(st, 10));
-    v->target = sqlite3_column_int64(st, 11);
-    v->target_nresults = sqlite3_column_int64(st, 12);
+    v->target = oz_sql_column_int64(st, 11);
+    v->target_nresults = oz_sql_column_int64(st, 12);
     v->min_quorum = oz_validate_quorum(v->min_quorum, v->single);
-    bool canary = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    bool canary = oz_sql_column_type(st, 7) != OZ_SQL_NULL;
     v->canary_json = canary ? strdup(oz_store_col_text(st, 7)) : NULL;
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     if (!v->config_json || !v->file || (canary && !v->canary_json))
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
     if (state == OZ_UNIT_ERROR)
@@ -273,10 +272,10 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
               " ORDER BY id",
               why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
+    oz_sql_bind_int64(st, 1, unit);
     size_t fresh = 0;
     int rc = OZ_SCHED_OK;
-    while (rc == OZ_SCHED_OK && sqlite3_step(st) == SQLITE_ROW) {
+    while (rc == OZ_SCHED_OK && oz_sql_step(st) == OZ_SQL_ROW) {
         oz_validate_replica *grown = realloc(v->replicas, (v->nreplicas + 1) * sizeof *v->replicas);
         if (!grown) {
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
@@ -284,16 +283,16 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
         }
         v->replicas = grown;
         oz_validate_replica *r = &v->replicas[v->nreplicas];
-        r->replica_id = sqlite3_column_int64(st, 0);
-        r->validate_state = sqlite3_column_int(st, 1);
-        r->spot = sqlite3_column_int(st, 3);
+        r->replica_id = oz_sql_column_int64(st, 0);
+        r->validate_state = oz_sql_column_int(st, 1);
+        r->spot = oz_sql_column_int(st, 3);
         if (!(r->json = strdup(oz_store_col_text(st, 2))))
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
         else
             v->nreplicas++;
         fresh += r->validate_state == OZ_VALIDATE_INIT;
     }
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     if (rc != OZ_SCHED_OK)
         return rc;
     /* something new to judge, and validate.c's rule says it is time */
@@ -313,11 +312,11 @@ static int unflag_body(oz_store *s, void *arg, char *why, size_t whylen)
     oz_validate_unit_clear(&v);
     if (rc != OZ_SCHED_OK || ready)
         return rc;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s, "UPDATE units SET need_validate = 0 WHERE id = ?", why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
+    oz_sql_bind_int64(st, 1, unit);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -337,18 +336,18 @@ int oz_store_validate_batch(oz_store *s, int64_t after, oz_validate_unit *out, s
         int rc = oz_store_rbegin(s, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
-        sqlite3_stmt *st = oz_store_stmt(
+        oz_sql_stmt *st = oz_store_stmt(
             s, "SELECT id FROM units WHERE need_validate = 1 AND id > ? ORDER BY id LIMIT ?", why,
             whylen);
         if (!st) {
             oz_store_rend(s);
             return OZ_SCHED_EDB;
         }
-        sqlite3_bind_int64(st, 1, after);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)want);
-        while (nids < want && sqlite3_step(st) == SQLITE_ROW)
-            ids[nids++] = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
+        oz_sql_bind_int64(st, 1, after);
+        oz_sql_bind_int64(st, 2, (int64_t)want);
+        while (nids < want && oz_sql_step(st) == OZ_SQL_ROW)
+            ids[nids++] = oz_sql_column_int64(st, 0);
+        oz_sql_reset(st);
         for (size_t i = 0; i < nids && rc == OZ_SCHED_OK; i++) {
             bool ready = false;
             oz_validate_unit *v = &out[*n];
@@ -425,26 +424,27 @@ static int credit_sums_write(oz_store *s, const credit_sums *c, int64_t now, cha
         const credit_sum *e = &c->slot[i];
         if (e->kind < 0)
             continue;
-        sqlite3_stmt *st = oz_store_stmt(s, owners[e->kind], why, whylen);
+        oz_sql_stmt *st = oz_store_stmt(s, owners[e->kind], why, whylen);
         if (!st)
             return OZ_SCHED_EDB;
-        sqlite3_bind_double(st, 1, e->credit);
-        sqlite3_bind_int64(st, 2, now);
-        sqlite3_bind_double(st, 3, oz_credit_rac_add(0, now, now, e->credit));
-        sqlite3_bind_int64(st, 4, e->owner);
+        oz_sql_bind_double(st, 1, e->credit);
+        oz_sql_bind_int64(st, 2, now);
+        oz_sql_bind_double(st, 3, oz_credit_rac_add(0, now, now, e->credit));
+        oz_sql_bind_int64(st, 4, e->owner);
         int rc = oz_store_exec_stmt(s, st, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
         if (!(st = oz_store_stmt(s,
                                  "INSERT INTO credit_daily(kind, owner, day, credit)"
-                                 " VALUES(?, ?, ? / 86400, ?) ON CONFLICT(kind, owner, day)"
-                                 " DO UPDATE SET credit = credit + excluded.credit",
+                                 " VALUES(?, ?, CAST(? AS BIGINT) / 86400, ?)"
+                                 " ON CONFLICT(kind, owner, day)"
+                                 " DO UPDATE SET credit = credit_daily.credit + excluded.credit",
                                  why, whylen)))
             return OZ_SCHED_EDB;
-        sqlite3_bind_text(st, 1, kinds[e->kind], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, e->owner);
-        sqlite3_bind_int64(st, 3, now);
-        sqlite3_bind_double(st, 4, e->credit);
+        oz_sql_bind_text(st, 1, kinds[e->kind], -1);
+        oz_sql_bind_int64(st, 2, e->owner);
+        oz_sql_bind_int64(st, 3, now);
+        oz_sql_bind_double(st, 4, e->credit);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             return rc;
     }
@@ -463,13 +463,13 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
     int rc;
     /* A valid replica's credit is set with its state, which names its
      * owners (host, account, team) for grant in the same statement. */
-    sqlite3_stmt *st = oz_store_stmt(s,
-                                     "UPDATE replicas SET validate_state = ?2,"
-                                     " credit = iif(?4, ?5, credit)"
-                                     " WHERE id = ?1 AND validate_state = ?3"
-                                     " RETURNING host_id, account_id,"
-                                     " (SELECT team_id FROM accounts WHERE id = account_id)",
-                                     why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s,
+                                    "UPDATE replicas SET validate_state = ?2,"
+                                    " credit = CASE WHEN ?4 = 1 THEN ?5 ELSE credit END"
+                                    " WHERE id = ?1 AND validate_state = ?3"
+                                    " RETURNING host_id, account_id,"
+                                    " (SELECT team_id FROM accounts WHERE id = account_id)",
+                                    why, whylen);
     if (!st)
         goto dberr;
     for (size_t i = 0; i < v->nreplicas; i++) {
@@ -477,31 +477,31 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         if (states[i] == r->validate_state)
             continue;
         bool valid = states[i] == OZ_VALIDATE_VALID;
-        sqlite3_bind_int64(st, 1, r->replica_id);
-        sqlite3_bind_int(st, 2, states[i]);
-        sqlite3_bind_int(st, 3, r->validate_state);
-        sqlite3_bind_int(st, 4, valid);
-        sqlite3_bind_double(st, 5, credit);
+        oz_sql_bind_int64(st, 1, r->replica_id);
+        oz_sql_bind_int(st, 2, states[i]);
+        oz_sql_bind_int(st, 3, r->validate_state);
+        oz_sql_bind_int(st, 4, valid);
+        oz_sql_bind_double(st, 5, credit);
         int64_t id[3] = {0, 0, 0};
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
+        int step = oz_sql_step(st);
+        if (step == OZ_SQL_ROW) {
             for (int k = 0; k < 3; k++)
-                id[k] = sqlite3_column_int64(st, k);
+                id[k] = oz_sql_column_int64(st, k);
             rc = oz_store_exec_stmt(s, st, why, whylen); /* to its end */
         } else {
-            rc = step == SQLITE_DONE ? OZ_SCHED_OK
+            rc = step == OZ_SQL_DONE ? OZ_SCHED_OK
                                      : oz_store_dberr(s, "replica verdict", why, whylen);
-            sqlite3_reset(st);
+            oz_sql_reset(st);
         }
         if (rc != OZ_SCHED_OK)
             goto fail;
         /* Changed by nobody else meanwhile (the validator is one thread),
          * but never grant twice even if it were: no row, no grant. */
-        for (int k = 0; step == SQLITE_ROW && valid && k < 3; k++)
+        for (int k = 0; step == OZ_SQL_ROW && valid && k < 3; k++)
             if (id[k])
                 credit_sums_add(sums, k, id[k], credit);
         bool invalid = states[i] == OZ_VALIDATE_INVALID;
-        if (step == SQLITE_ROW && id[0] && (valid || invalid) &&
+        if (step == OZ_SQL_ROW && id[0] && (valid || invalid) &&
             (rc = oz_store_trust_write(s, id[0], valid, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }
@@ -518,9 +518,9 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
                   " need_transition = 0 WHERE id = ?1 AND state = {UNIT_ACTIVE}",
                   why, whylen)))
             goto dberr;
-        sqlite3_bind_int64(st, 1, v->unit_rowid);
-        sqlite3_bind_int64(st, 2, canonical);
-        sqlite3_bind_int64(st, 3, now);
+        oz_sql_bind_int64(st, 1, v->unit_rowid);
+        oz_sql_bind_int64(st, 2, canonical);
+        oz_sql_bind_int64(st, 3, now);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
         if (!(st = oz_store_stmt(s,
@@ -529,7 +529,7 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
                                  " AND state = {REPLICA_UNSENT}",
                                  why, whylen)))
             goto dberr;
-        sqlite3_bind_int64(st, 1, v->unit_rowid);
+        oz_sql_bind_int64(st, 1, v->unit_rowid);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     } else if (!canonical) {
@@ -538,24 +538,24 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         int single;
         oz_validate_retry(v, v->nreplicas, &target, &single);
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE units SET target = max(target, ?2), single = ?3,"
+                                 "UPDATE units SET target = greatest(target, ?2), single = ?3,"
                                  " need_transition = 1 WHERE id = ?1 AND state = {UNIT_ACTIVE}",
                                  why, whylen)))
             goto dberr;
-        sqlite3_bind_int64(st, 1, v->unit_rowid);
-        sqlite3_bind_int64(st, 2, target);
-        sqlite3_bind_int(st, 3, single);
+        oz_sql_bind_int64(st, 1, v->unit_rowid);
+        oz_sql_bind_int64(st, 2, target);
+        oz_sql_bind_int(st, 3, single);
         if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
             goto fail;
     }
     if (!(st = oz_store_stmt(s,
-                             "UPDATE units SET need_validate = EXISTS(SELECT 1 FROM replicas"
-                             " WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS} AND "
-                             "validate_state = {VALIDATE_INIT})"
+                             "UPDATE units SET need_validate = CASE WHEN EXISTS(SELECT 1"
+                             " FROM replicas WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS}"
+                             " AND validate_state = {VALIDATE_INIT}) THEN 1 ELSE 0 END"
                              " WHERE id = ?1",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, v->unit_rowid);
+    oz_sql_bind_int64(st, 1, v->unit_rowid);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     return OZ_SCHED_OK;
@@ -619,7 +619,7 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
                               size_t *n, char *why, size_t whylen)
 {
     *n = 0;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         /* INDEXED BY: the planner would otherwise walk every validated
          * unit through units_state, a cost growing with the project. */
@@ -632,33 +632,33 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-    int step = SQLITE_DONE, rc = OZ_SCHED_OK;
-    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    oz_sql_bind_int64(st, 1, after);
+    oz_sql_bind_int64(st, 2, (int64_t)max);
+    int step = OZ_SQL_DONE, rc = OZ_SCHED_OK;
+    while (*n < max && (step = oz_sql_step(st)) == OZ_SQL_ROW) {
         oz_assimilate_unit *a = &out[*n];
         memset(a, 0, sizeof *a);
-        a->unit_rowid = sqlite3_column_int64(st, 0);
-        a->dataset_id = sqlite3_column_int64(st, 1);
-        a->replica_id = sqlite3_column_int64(st, 2);
-        a->unit_start_s = sqlite3_column_double(st, 3);
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+        a->unit_rowid = oz_sql_column_int64(st, 0);
+        a->dataset_id = oz_sql_column_int64(st, 1);
+        a->replica_id = oz_sql_column_int64(st, 2);
+        a->unit_start_s = oz_sql_column_double(st, 3);
+        if (oz_sql_column_type(st, 4) != OZ_SQL_NULL) {
             a->has_time = true;
-            a->dataset_start_ns = sqlite3_column_int64(st, 4);
+            a->dataset_start_ns = oz_sql_column_int64(st, 4);
         }
-        bool canary = sqlite3_column_type(st, 6) != SQLITE_NULL;
-        a->sample_rate = sqlite3_column_double(st, 8);
-        a->center_hz = sqlite3_column_double(st, 9);
-        a->nsamples = (uint64_t)sqlite3_column_int64(st, 11);
+        bool canary = oz_sql_column_type(st, 6) != OZ_SQL_NULL;
+        a->sample_rate = oz_sql_column_double(st, 8);
+        a->center_hz = oz_sql_column_double(st, 9);
+        a->nsamples = (uint64_t)oz_sql_column_int64(st, 11);
         if (canary) {
             a->canary_json = strdup(oz_store_col_text(st, 6));
             a->config_json = strdup(oz_store_col_text(st, 7));
         }
         if (!(a->json = strdup(oz_store_col_text(st, 5))) ||
             (canary && (!a->canary_json || !a->config_json)) ||
-            (sqlite3_column_type(st, 10) != SQLITE_NULL &&
+            (oz_sql_column_type(st, 10) != OZ_SQL_NULL &&
              !(a->sky = strdup(oz_store_col_text(st, 10)))) ||
-            (sqlite3_column_type(st, 12) != SQLITE_NULL &&
+            (oz_sql_column_type(st, 12) != OZ_SQL_NULL &&
              !(a->unit_sky = strdup(oz_store_col_text(st, 12))))) {
             oz_assimilate_unit_clear(a);
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
@@ -666,9 +666,9 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         }
         (*n)++;
     }
-    if (rc == OZ_SCHED_OK && *n < max && step != SQLITE_DONE)
+    if (rc == OZ_SCHED_OK && *n < max && step != OZ_SQL_DONE)
         rc = oz_store_dberr(s, "assimilate", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     if (rc == OZ_SCHED_OK && *n == 0)
         rc = OZ_SCHED_ENOTFOUND;
     return rc;
@@ -677,38 +677,40 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
 int oz_store_signal_insert(oz_store *s, const oz_assimilate_unit *a, const oz_signal_row *r,
                            int64_t id, int64_t candidate_id, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "INSERT INTO signals(unit_id, dataset_id, replica_id, type, freq_hz, chirp_hz_s, time_s,"
         " time_ns, score, power, fft_len, period_s, ra_deg, dec_deg, pixel, freq_bary_hz, id,"
-        " candidate_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " candidate_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        /* no id: SQLite's next rowid, said so that PostgreSQL can do it too */
+        " coalesce(?, (SELECT coalesce(max(id), 0) + 1 FROM signals)), ?)",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, a->unit_rowid);
-    sqlite3_bind_int64(st, 2, a->dataset_id);
-    sqlite3_bind_int64(st, 3, a->replica_id);
-    sqlite3_bind_text(st, 4, r->type, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 5, r->freq_hz);
-    sqlite3_bind_double(st, 6, r->chirp_hz_s);
-    sqlite3_bind_double(st, 7, r->time_s);
+    oz_sql_bind_int64(st, 1, a->unit_rowid);
+    oz_sql_bind_int64(st, 2, a->dataset_id);
+    oz_sql_bind_int64(st, 3, a->replica_id);
+    oz_sql_bind_text(st, 4, r->type, -1);
+    oz_sql_bind_double(st, 5, r->freq_hz);
+    oz_sql_bind_double(st, 6, r->chirp_hz_s);
+    oz_sql_bind_double(st, 7, r->time_s);
     if (r->has_time)
-        sqlite3_bind_int64(st, 8, r->time_ns);
-    sqlite3_bind_double(st, 9, r->score);
-    sqlite3_bind_double(st, 10, r->power);
-    sqlite3_bind_int64(st, 11, r->fft_len);
-    sqlite3_bind_double(st, 12, r->period_s);
+        oz_sql_bind_int64(st, 8, r->time_ns);
+    oz_sql_bind_double(st, 9, r->score);
+    oz_sql_bind_double(st, 10, r->power);
+    oz_sql_bind_int64(st, 11, r->fft_len);
+    oz_sql_bind_double(st, 12, r->period_s);
     if (r->has_pos) {
-        sqlite3_bind_double(st, 13, r->ra_deg);
-        sqlite3_bind_double(st, 14, r->dec_deg);
-        sqlite3_bind_int64(st, 15, r->pixel);
+        oz_sql_bind_double(st, 13, r->ra_deg);
+        oz_sql_bind_double(st, 14, r->dec_deg);
+        oz_sql_bind_int64(st, 15, r->pixel);
     }
     if (r->has_bary)
-        sqlite3_bind_double(st, 16, r->freq_bary_hz);
+        oz_sql_bind_double(st, 16, r->freq_bary_hz);
     if (id > 0) /* else NULL: the next rowid */
-        sqlite3_bind_int64(st, 17, id);
+        oz_sql_bind_int64(st, 17, id);
     if (candidate_id > 0)
-        sqlite3_bind_int64(st, 18, candidate_id);
+        oz_sql_bind_int64(st, 18, candidate_id);
     return oz_store_exec_stmt(s, st, why, whylen); /* oz_store_stmt cleared the bindings */
 }
 
@@ -719,10 +721,23 @@ static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand
 {
     const oz_assimilate_unit *a = item->a;
     int rc;
-    sqlite3_stmt *st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen);
+    /* Marked first, and only if no one has: another scheduler's assimilator
+     * may have read the same unit (on PostgreSQL; its transaction then
+     * commits first, or this one is retried and finds the unit done). */
+    oz_sql_stmt *st = oz_store_stmt(
+        s, "UPDATE units SET assimilated = 1 WHERE id = ? AND assimilated = 0 RETURNING id", why,
+        whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_int64(st, 1, a->unit_rowid);
+    oz_sql_bind_int64(st, 1, a->unit_rowid);
+    int64_t marked;
+    if ((rc = oz_store_insert_id(s, st, &marked, why, whylen)) == OZ_SCHED_ENOTFOUND)
+        return OZ_SCHED_OK;
+    if (rc != OZ_SCHED_OK)
+        goto fail;
+    if (!(st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen)))
+        goto dberr;
+    oz_sql_bind_int64(st, 1, a->unit_rowid);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     if (cand && item->n > 0) {
@@ -734,11 +749,6 @@ static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand
     for (size_t i = 0; !cand && i < item->n; i++)
         if ((rc = oz_store_signal_insert(s, a, &item->rows[i], 0, 0, why, whylen)) != OZ_SCHED_OK)
             goto fail;
-    if (!(st = oz_store_stmt(s, "UPDATE units SET assimilated = 1 WHERE id = ?", why, whylen)))
-        goto dberr;
-    sqlite3_bind_int64(st, 1, a->unit_rowid);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-        goto fail;
     return OZ_SCHED_OK;
 dberr:
     rc = OZ_SCHED_EDB;

@@ -21,7 +21,7 @@ int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, cha
                            size_t whylen)
 {
     *n = 0;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT d.id FROM datasets d WHERE d.ready = 1 AND d.files_gone IS NULL"
         " AND d.n_validated + d.n_error >= d.nunits AND NOT EXISTS (SELECT 1 FROM units u"
@@ -33,13 +33,13 @@ int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, cha
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
-    int step = SQLITE_DONE;
-    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    int rc = *n < max && step != SQLITE_DONE ? oz_store_dberr(s, "datasets done", why, whylen)
+    oz_sql_bind_int64(st, 1, (int64_t)max);
+    int step = OZ_SQL_DONE;
+    while (*n < max && (step = oz_sql_step(st)) == OZ_SQL_ROW)
+        ids[(*n)++] = oz_sql_column_int64(st, 0);
+    int rc = *n < max && step != OZ_SQL_DONE ? oz_store_dberr(s, "datasets done", why, whylen)
                                              : OZ_SCHED_OK;
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }
 
@@ -50,12 +50,12 @@ typedef struct gone_args {
 static int gone_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     const gone_args *A = arg;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s, "UPDATE datasets SET files_gone = ?2 WHERE id = ?1 AND files_gone IS NULL", why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, A->id);
-    sqlite3_bind_int64(st, 2, A->now);
+    oz_sql_bind_int64(st, 1, A->id);
+    oz_sql_bind_int64(st, 2, A->now);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -70,7 +70,7 @@ int oz_store_purge_next(oz_store *s, int64_t cutoff, int64_t after_finished, int
                         int (*each)(void *arg, const oz_purge_row *r), void *arg, int64_t *unit,
                         int64_t *finished, char *why, size_t whylen)
 {
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT u.id, u.finished, u.name, d.name, coalesce(u.canonical, 0)"
         " FROM units u INDEXED BY units_purge JOIN datasets d ON d.id = u.dataset_id"
@@ -84,33 +84,33 @@ int oz_store_purge_next(oz_store *s, int64_t cutoff, int64_t after_finished, int
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, cutoff);
-    sqlite3_bind_int64(st, 2, after_finished);
-    sqlite3_bind_int64(st, 3, after_id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND
+    oz_sql_bind_int64(st, 1, cutoff);
+    oz_sql_bind_int64(st, 2, after_finished);
+    oz_sql_bind_int64(st, 3, after_id);
+    int step = oz_sql_step(st);
+    if (step != OZ_SQL_ROW) {
+        oz_sql_reset(st);
+        return step == OZ_SQL_DONE ? OZ_SCHED_ENOTFOUND
                                    : oz_store_dberr(s, "units to purge", why, whylen);
     }
     char uname[OZ_WU_ID_MAX + 1], dname[OZ_WU_ID_MAX + 1];
-    *unit = sqlite3_column_int64(st, 0);
-    *finished = sqlite3_column_int64(st, 1);
+    *unit = oz_sql_column_int64(st, 0);
+    *finished = oz_sql_column_int64(st, 1);
     snprintf(uname, sizeof uname, "%s", oz_store_col_text(st, 2));
     snprintf(dname, sizeof dname, "%s", oz_store_col_text(st, 3));
-    int64_t canonical = sqlite3_column_int64(st, 4);
-    sqlite3_reset(st);
+    int64_t canonical = oz_sql_column_int64(st, 4);
+    oz_sql_reset(st);
     if (!(st = oz_store_stmt(s,
                              "SELECT id, coalesce(host_id, 0), coalesce(received, 0), result"
                              " FROM replicas WHERE unit_id = ? AND result IS NOT NULL ORDER BY id",
                              why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, *unit);
+    oz_sql_bind_int64(st, 1, *unit);
     int rc = OZ_SCHED_OK;
-    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        oz_purge_row r = {.replica_id = sqlite3_column_int64(st, 0),
-                          .host_id = sqlite3_column_int64(st, 1),
-                          .received = sqlite3_column_int64(st, 2),
+    while (rc == OZ_SCHED_OK && (step = oz_sql_step(st)) == OZ_SQL_ROW) {
+        oz_purge_row r = {.replica_id = oz_sql_column_int64(st, 0),
+                          .host_id = oz_sql_column_int64(st, 1),
+                          .received = oz_sql_column_int64(st, 2),
                           .finished = *finished,
                           .unit_id = uname,
                           .dataset = dname,
@@ -118,9 +118,9 @@ int oz_store_purge_next(oz_store *s, int64_t cutoff, int64_t after_finished, int
         r.canonical = r.replica_id == canonical;
         rc = each(arg, &r);
     }
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+    if (rc == OZ_SCHED_OK && step != OZ_SQL_DONE)
         rc = oz_store_dberr(s, "results to purge", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }
 
@@ -140,12 +140,12 @@ typedef struct purge_args {
  * the next rows.  The replica count triggers (migration 4) see one delete
  * and one insert of the same row: no net change. */
 static const char *const purge_sql[] = {
-    "CREATE TEMP TABLE IF NOT EXISTS purge_rows AS SELECT * FROM main.replicas WHERE 0",
-    "DELETE FROM temp.purge_rows",
-    "INSERT INTO temp.purge_rows SELECT * FROM main.replicas WHERE unit_id = ?1",
-    "UPDATE temp.purge_rows SET result = NULL",
-    "DELETE FROM main.replicas WHERE unit_id = ?1",
-    "INSERT INTO main.replicas SELECT * FROM temp.purge_rows",
+    "CREATE TEMP TABLE IF NOT EXISTS purge_rows AS SELECT * FROM replicas WHERE 1 = 0",
+    "DELETE FROM purge_rows",
+    "INSERT INTO purge_rows SELECT * FROM replicas WHERE unit_id = ?1",
+    "UPDATE purge_rows SET result = NULL",
+    "DELETE FROM replicas WHERE unit_id = ?1",
+    "INSERT INTO replicas SELECT * FROM purge_rows",
     "UPDATE units SET purged = ?2 WHERE id = ?1",
 };
 
@@ -154,14 +154,14 @@ static int purge_body(oz_store *s, void *arg, char *why, size_t whylen)
     const purge_args *A = arg;
     for (size_t i = 0; i < A->n; i++) {
         for (size_t k = 0; k < sizeof purge_sql / sizeof purge_sql[0]; k++) {
-            sqlite3_stmt *st = oz_store_stmt(s, purge_sql[k], why, whylen);
+            oz_sql_stmt *st = oz_store_stmt(s, purge_sql[k], why, whylen);
             if (!st)
                 return OZ_SCHED_EDB;
-            int np = sqlite3_bind_parameter_count(st);
+            int np = oz_sql_bind_parameter_count(st);
             if (np >= 1)
-                sqlite3_bind_int64(st, 1, A->units[i]);
+                oz_sql_bind_int64(st, 1, A->units[i]);
             if (np >= 2)
-                sqlite3_bind_int64(st, 2, A->now);
+                oz_sql_bind_int64(st, 2, A->now);
             int rc = oz_store_exec_stmt(s, st, why, whylen);
             if (rc != OZ_SCHED_OK)
                 return rc;

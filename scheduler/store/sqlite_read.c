@@ -73,28 +73,28 @@ int oz_store_status_json(oz_store *s, int64_t now, int trust_after, json_t **out
 
 /* {"id", "name", "total_credit", "recent_credit"} from columns 0..4 (id, name,
  * total, recent, recent_time). */
-static json_t *credit_row(sqlite3_stmt *st, int64_t now)
+static json_t *credit_row(oz_sql_stmt *st, int64_t now)
 {
     return json_pack(
-        "{sI ss sf sf}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
-        oz_store_col_text(st, 1), "total_credit", sqlite3_column_double(st, 2), "recent_credit",
-        oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now));
+        "{sI ss sf sf}", "id", (json_int_t)oz_sql_column_int64(st, 0), "name",
+        oz_store_col_text(st, 1), "total_credit", oz_sql_column_double(st, 2), "recent_credit",
+        oz_credit_decay(oz_sql_column_double(st, 3), oz_sql_column_int64(st, 4), now));
 }
 
 /* A user object: credit_row plus team_id (column 5), created (6) and
  * team_name (7: the team's name, null without a team). */
 #define USER_TEAM_NAME "(SELECT t.name FROM teams t WHERE t.id = accounts.team_id)"
 
-static json_t *user_row(sqlite3_stmt *st, int64_t now)
+static json_t *user_row(oz_sql_stmt *st, int64_t now)
 {
     json_t *u = credit_row(st, now);
     if (!u)
         return NULL;
-    json_t *team = sqlite3_column_type(st, 5) == SQLITE_NULL
+    json_t *team = oz_sql_column_type(st, 5) == OZ_SQL_NULL
                        ? json_null()
-                       : json_integer(sqlite3_column_int64(st, 5));
+                       : json_integer(oz_sql_column_int64(st, 5));
     if (json_object_set_new(u, "team_id", team) ||
-        json_object_set_new(u, "created", json_integer(sqlite3_column_int64(st, 6))) ||
+        json_object_set_new(u, "created", json_integer(oz_sql_column_int64(st, 6))) ||
         json_object_set_new(u, "team_name", oz_store_col_json(st, 7))) {
         json_decref(u);
         return NULL;
@@ -110,7 +110,7 @@ int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *afte
     long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         by_recent
             ? oz_store_stmt(s,
                             "SELECT id, name, total_credit, recent_credit, recent_time,"
@@ -119,14 +119,15 @@ int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *afte
                             NULL, 0)
             : oz_store_stmt(s,
                             "SELECT id, name, total_credit, recent_credit, recent_time,"
-                            " team_id, created, " USER_TEAM_NAME " FROM accounts WHERE ?1 IS NOT NULL"
+                            " team_id, created, " USER_TEAM_NAME " FROM accounts"
+                            " WHERE CAST(?1 AS BIGINT) IS NOT NULL"
                             " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
                             NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int(st, 2, limit + 1);
-    sqlite3_bind_int64(st, 3, off);
+    oz_sql_bind_int64(st, 1, now);
+    oz_sql_bind_int(st, 2, limit + 1);
+    oz_sql_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
     int rc = oz_store_rows_json(st, limit, user_row, now, &arr, &more, NULL);
@@ -135,14 +136,14 @@ int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *afte
 
 /* Appends the list `sql` (one id parameter) yields to obj[key]. */
 static int add_list(oz_store *s, json_t *obj, const char *key, const char *sql, int64_t id,
-                    json_t *(*make)(sqlite3_stmt *, int64_t), int64_t now)
+                    json_t *(*make)(oz_sql_stmt *, int64_t), int64_t now)
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, OZ_STORE_LIMIT_MAX + 1);
-    sqlite3_bind_int(st, 3, 0);
+    oz_sql_bind_int64(st, 1, id);
+    oz_sql_bind_int(st, 2, OZ_STORE_LIMIT_MAX + 1);
+    oz_sql_bind_int(st, 3, 0);
     json_t *arr;
     bool more;
     int rc = oz_store_rows_json(st, OZ_STORE_LIMIT_MAX, make, now, &arr, &more, NULL);
@@ -153,19 +154,19 @@ static int add_list(oz_store *s, json_t *obj, const char *key, const char *sql, 
 
 /* Runs a one-row statement (one id parameter) into make(row). */
 static int one_row(oz_store *s, const char *sql, int64_t id,
-                   json_t *(*make)(sqlite3_stmt *, int64_t), int64_t now, json_t **out)
+                   json_t *(*make)(oz_sql_stmt *, int64_t), int64_t now, json_t **out)
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND : OZ_SCHED_EDB;
+    oz_sql_bind_int64(st, 1, id);
+    int step = oz_sql_step(st);
+    if (step != OZ_SQL_ROW) {
+        oz_sql_reset(st);
+        return step == OZ_SQL_DONE ? OZ_SCHED_ENOTFOUND : OZ_SCHED_EDB;
     }
     *out = make(st, now);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return *out ? OZ_SCHED_OK : OZ_SCHED_ENOMEM;
 }
 
@@ -191,17 +192,17 @@ int oz_store_user_json(oz_store *s, int64_t id, int64_t now, json_t **out)
     return OZ_SCHED_OK;
 }
 
-static json_t *host_row(sqlite3_stmt *st, int64_t now)
+static json_t *host_row(oz_sql_stmt *st, int64_t now)
 {
     json_t *h = credit_row(st, now);
     if (h && json_object_update_new(
                  h, json_pack("{ss sI sf sI sI sI sI}", "os", oz_store_col_text(st, 5), "ncpus",
-                              (json_int_t)sqlite3_column_int64(st, 6), "flops",
-                              sqlite3_column_double(st, 7), "user_id",
-                              (json_int_t)sqlite3_column_int64(st, 8), "last_rpc",
-                              (json_int_t)sqlite3_column_int64(st, 9), "in_progress",
-                              (json_int_t)sqlite3_column_int64(st, 10), "created",
-                              (json_int_t)sqlite3_column_int64(st, 11)))) {
+                              (json_int_t)oz_sql_column_int64(st, 6), "flops",
+                              oz_sql_column_double(st, 7), "user_id",
+                              (json_int_t)oz_sql_column_int64(st, 8), "last_rpc",
+                              (json_int_t)oz_sql_column_int64(st, 9), "in_progress",
+                              (json_int_t)oz_sql_column_int64(st, 10), "created",
+                              (json_int_t)oz_sql_column_int64(st, 11)))) {
         json_decref(h);
         return NULL;
     }
@@ -217,10 +218,10 @@ int oz_store_host_json(oz_store *s, int64_t id, int64_t now, json_t **out)
                    id, host_row, now, out);
 }
 
-static json_t *team_row(sqlite3_stmt *st, int64_t now)
+static json_t *team_row(oz_sql_stmt *st, int64_t now)
 {
     json_t *t = credit_row(st, now);
-    if (t && (json_object_set_new(t, "nusers", json_integer(sqlite3_column_int64(st, 5))) ||
+    if (t && (json_object_set_new(t, "nusers", json_integer(oz_sql_column_int64(st, 5))) ||
               json_object_set_new(t, "description", json_string(oz_store_col_text(st, 6))))) {
         json_decref(t);
         return NULL;
@@ -235,17 +236,18 @@ int oz_store_teams_json(oz_store *s, int limit, const char *after, int64_t now, 
     long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT id, name, total_credit, recent_credit, recent_time,"
                                      " (SELECT count(*) FROM accounts a WHERE a.team_id = t.id),"
-                                     " description FROM teams t WHERE ?1 IS NOT NULL"
+                                     " description FROM teams t"
+                                     " WHERE CAST(?1 AS BIGINT) IS NOT NULL"
                                      " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
                                      NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int(st, 2, limit + 1);
-    sqlite3_bind_int64(st, 3, off);
+    oz_sql_bind_int64(st, 1, now);
+    oz_sql_bind_int(st, 2, limit + 1);
+    oz_sql_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
     int rc = oz_store_rows_json(st, limit, team_row, now, &arr, &more, NULL);
@@ -283,24 +285,25 @@ int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)
     long long after = oz_store_cursor_parse(q->after);
     if (after < 0)
         return OZ_SCHED_EINVAL;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
         " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
         " FROM signals g JOIN units u ON u.id = g.unit_id"
         " JOIN datasets d ON d.id = g.dataset_id WHERE g.id > ?1 AND g.score >= ?2"
-        " AND (?3 IS NULL OR d.name = ?3) AND (?4 IS NULL OR g.type = ?4)"
+        " AND (CAST(?3 AS TEXT) IS NULL OR d.name = ?3)"
+        " AND (CAST(?4 AS TEXT) IS NULL OR g.type = ?4)"
         " ORDER BY g.id LIMIT ?5",
         NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_double(st, 2, q->min_score);
+    oz_sql_bind_int64(st, 1, after);
+    oz_sql_bind_double(st, 2, q->min_score);
     if (q->dataset)
-        sqlite3_bind_text(st, 3, q->dataset, -1, SQLITE_STATIC);
+        oz_sql_bind_text(st, 3, q->dataset, -1);
     if (q->type)
-        sqlite3_bind_text(st, 4, q->type, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, limit + 1);
+        oz_sql_bind_text(st, 4, q->type, -1);
+    oz_sql_bind_int(st, 5, limit + 1);
     json_t *arr;
     bool more;
     long long last = after;

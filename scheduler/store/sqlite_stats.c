@@ -38,40 +38,40 @@ int oz_store_stats_each(oz_store *s, oz_credit_owner kind, int64_t now, oz_stats
     int rc = oz_store_rbegin(s, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s, stats_sql[kind], why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, stats_sql[kind], why, whylen);
     if (!st) {
         oz_store_rend(s);
         return OZ_SCHED_EDB;
     }
     int step;
     rc = OZ_SCHED_OK;
-    while (rc == OZ_SCHED_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == OZ_SCHED_OK && (step = oz_sql_step(st)) == OZ_SQL_ROW) {
         oz_stats_row r;
         memset(&r, 0, sizeof r);
-        r.id = sqlite3_column_int64(st, 0);
+        r.id = oz_sql_column_int64(st, 0);
         r.name = oz_store_col_text(st, 1);
-        r.total_credit = sqlite3_column_double(st, 2);
+        r.total_credit = oz_sql_column_double(st, 2);
         r.expavg_credit =
-            oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now);
-        r.created = sqlite3_column_int64(st, 5);
+            oz_credit_decay(oz_sql_column_double(st, 3), oz_sql_column_int64(st, 4), now);
+        r.created = oz_sql_column_int64(st, 5);
         if (kind == OZ_CREDIT_USER)
-            r.team_id = sqlite3_column_int64(st, 6); /* NULL reads as 0: no team */
+            r.team_id = oz_sql_column_int64(st, 6); /* NULL reads as 0: no team */
         else if (kind == OZ_CREDIT_TEAM) {
-            r.user_id = sqlite3_column_int64(st, 6);
+            r.user_id = oz_sql_column_int64(st, 6);
             r.founder_name =
-                sqlite3_column_type(st, 7) == SQLITE_NULL ? NULL : oz_store_col_text(st, 7);
+                oz_sql_column_type(st, 7) == OZ_SQL_NULL ? NULL : oz_store_col_text(st, 7);
             r.description = oz_store_col_text(st, 8);
         } else {
-            r.user_id = sqlite3_column_int64(st, 6);
+            r.user_id = oz_sql_column_int64(st, 6);
             r.os = oz_store_col_text(st, 7);
-            r.ncpus = sqlite3_column_int(st, 8);
-            r.flops = sqlite3_column_double(st, 9);
+            r.ncpus = oz_sql_column_int(st, 8);
+            r.flops = oz_sql_column_double(st, 9);
         }
         rc = fn(arg, &r);
     }
-    if (rc == OZ_SCHED_OK && step != SQLITE_DONE)
+    if (rc == OZ_SCHED_OK && step != OZ_SQL_DONE)
         rc = oz_store_dberr(s, "reading the statistics", why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     oz_store_rend(s);
     return rc;
 }

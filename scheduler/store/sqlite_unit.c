@@ -9,18 +9,18 @@
 
 #include "sqlite_internal.h"
 
-static json_t *unit_row(sqlite3_stmt *st, int64_t now)
+static json_t *unit_row(oz_sql_stmt *st, int64_t now)
 {
     (void)now;
     static const char *const states[] = {"pending", "validated", "error"};
-    int64_t state = sqlite3_column_int64(st, 2);
+    int64_t state = oz_sql_column_int64(st, 2);
     return json_pack("{ss ss ss so so sf sI sI so}", "unit_id", oz_store_col_text(st, 0), "dataset",
                      oz_store_col_text(st, 1), "state",
                      state >= 0 && state < 3 ? states[state] : "unknown", "error",
                      oz_store_col_json(st, 3), "canonical_replica_id", oz_store_col_json(st, 4),
-                     "start_s", sqlite3_column_double(st, 5), "nsamples",
-                     (json_int_t)sqlite3_column_int64(st, 6), "target",
-                     (json_int_t)sqlite3_column_int64(st, 7), "finished", oz_store_col_json(st, 8));
+                     "start_s", oz_sql_column_double(st, 5), "nsamples",
+                     (json_int_t)oz_sql_column_int64(st, 6), "target",
+                     (json_int_t)oz_sql_column_int64(st, 7), "finished", oz_store_col_json(st, 8));
 }
 
 /* Appends what `sql` (the unit's row id as ?1, a limit as ?2) yields to
@@ -28,11 +28,11 @@ static json_t *unit_row(sqlite3_stmt *st, int64_t now)
 static int add_rows(oz_store *s, json_t *o, const char *key, const char *sql, int64_t unit,
                     oz_store_row_fn make)
 {
-    sqlite3_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    oz_sql_stmt *st = oz_store_stmt(s, sql, NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, unit);
-    sqlite3_bind_int(st, 2, OZ_STORE_LIMIT_MAX);
+    oz_sql_bind_int64(st, 1, unit);
+    oz_sql_bind_int(st, 2, OZ_STORE_LIMIT_MAX);
     json_t *arr;
     bool more;
     int rc = oz_store_rows_json(st, OZ_STORE_LIMIT_MAX, make, 0, &arr, &more, NULL);
@@ -48,7 +48,7 @@ int oz_store_unit_json(oz_store *s, const char *name, json_t **out)
     int rc = oz_store_rbegin(s, NULL, 0);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT u.name, d.name, u.state, u.error, u.canonical,"
                                      " u.start_s, u.nsamples, u.target, u.finished, u.id"
                                      " FROM units u JOIN datasets d ON d.id = u.dataset_id"
@@ -57,16 +57,16 @@ int oz_store_unit_json(oz_store *s, const char *name, json_t **out)
     rc = OZ_SCHED_EDB;
     if (!st)
         goto fail;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        sqlite3_reset(st);
-        rc = step == SQLITE_DONE ? OZ_SCHED_ENOTFOUND : OZ_SCHED_EDB;
+    oz_sql_bind_text(st, 1, name, -1);
+    int step = oz_sql_step(st);
+    if (step != OZ_SQL_ROW) {
+        oz_sql_reset(st);
+        rc = step == OZ_SQL_DONE ? OZ_SCHED_ENOTFOUND : OZ_SCHED_EDB;
         goto fail;
     }
-    int64_t unit = sqlite3_column_int64(st, 9);
+    int64_t unit = oz_sql_column_int64(st, 9);
     o = unit_row(st, 0);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     rc = OZ_SCHED_ENOMEM;
     if (!o)
         goto fail;

@@ -18,24 +18,25 @@
 #include <sys/stat.h>
 
 #include "credit.h"
+#include "pg.h"
 #include "sqlite_internal.h"
 
 /* ---- datasets ------------------------------------------------------------------------------ */
 
-static json_t *dataset_row(sqlite3_stmt *st, int64_t now)
+static json_t *dataset_row(oz_sql_stmt *st, int64_t now)
 {
     (void)now;
     return json_pack(
-        "{sI ss ss sf sf sI sI sI sI sI sI sI sI}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+        "{sI ss ss sf sf sI sI sI sI sI sI sI sI}", "id", (json_int_t)oz_sql_column_int64(st, 0),
         "name", oz_store_col_text(st, 1), "recording", oz_store_col_text(st, 2), "sample_rate",
-        sqlite3_column_double(st, 3), "center_hz", sqlite3_column_double(st, 4), "created",
-        (json_int_t)sqlite3_column_int64(st, 5), "units", (json_int_t)sqlite3_column_int64(st, 6),
-        "validated", (json_int_t)sqlite3_column_int64(st, 7), "error",
-        (json_int_t)sqlite3_column_int64(st, 8), "validating",
-        (json_int_t)sqlite3_column_int64(st, 9), "in_progress",
-        (json_int_t)sqlite3_column_int64(st, 10), "unsent",
-        (json_int_t)sqlite3_column_int64(st, 11), "signals",
-        (json_int_t)sqlite3_column_int64(st, 12));
+        oz_sql_column_double(st, 3), "center_hz", oz_sql_column_double(st, 4), "created",
+        (json_int_t)oz_sql_column_int64(st, 5), "units", (json_int_t)oz_sql_column_int64(st, 6),
+        "validated", (json_int_t)oz_sql_column_int64(st, 7), "error",
+        (json_int_t)oz_sql_column_int64(st, 8), "validating",
+        (json_int_t)oz_sql_column_int64(st, 9), "in_progress",
+        (json_int_t)oz_sql_column_int64(st, 10), "unsent",
+        (json_int_t)oz_sql_column_int64(st, 11), "signals",
+        (json_int_t)oz_sql_column_int64(st, 12));
 }
 
 int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **out)
@@ -46,7 +47,7 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
     if (from < 0)
         return OZ_SCHED_EINVAL;
     /* The per-class counters are kept by triggers (sqlite.c, migration 4). */
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s,
                       "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
                       " d.n_validated + d.n_error + d.n_validating + d.n_running + d.n_unsent,"
@@ -56,8 +57,8 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
                       NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int(st, 2, limit + 1);
+    oz_sql_bind_int64(st, 1, from);
+    oz_sql_bind_int(st, 2, limit + 1);
     json_t *arr;
     bool more;
     long long last = from;
@@ -79,7 +80,7 @@ int oz_store_throughput_json(oz_store *s, int64_t now, int bucket_s, int n, json
     int rc = OZ_SCHED_ENOMEM;
     if (!counts || !buckets)
         goto fail;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s,
                       "SELECT received / ?1, count(*) FROM replicas"
                       " WHERE received >= ?2 AND outcome = {OUTCOME_SUCCESS} GROUP BY 1",
@@ -87,16 +88,16 @@ int oz_store_throughput_json(oz_store *s, int64_t now, int bucket_s, int n, json
     rc = OZ_SCHED_EDB;
     if (!st)
         goto fail;
-    sqlite3_bind_int64(st, 1, bucket_s);
-    sqlite3_bind_int64(st, 2, first * bucket_s);
+    oz_sql_bind_int64(st, 1, bucket_s);
+    oz_sql_bind_int64(st, 2, first * bucket_s);
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t b = sqlite3_column_int64(st, 0);
+    while ((step = oz_sql_step(st)) == OZ_SQL_ROW) {
+        int64_t b = oz_sql_column_int64(st, 0);
         if (b >= first && b <= last)
-            counts[b - first] += sqlite3_column_int64(st, 1);
+            counts[b - first] += oz_sql_column_int64(st, 1);
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
+    oz_sql_reset(st);
+    if (step != OZ_SQL_DONE)
         goto fail;
     rc = OZ_SCHED_ENOMEM;
     for (int i = 0; i < n; i++)
@@ -115,16 +116,16 @@ fail:
 
 /* ---- leaderboards -------------------------------------------------------------------------- */
 
-static json_t *host_row(sqlite3_stmt *st, int64_t now)
+static json_t *host_row(oz_sql_stmt *st, int64_t now)
 {
     return json_pack(
-        "{sI ss sI ss ss sI sf sf sI}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
-        oz_store_col_text(st, 1), "user_id", (json_int_t)sqlite3_column_int64(st, 5), "user_name",
+        "{sI ss sI ss ss sI sf sf sI}", "id", (json_int_t)oz_sql_column_int64(st, 0), "name",
+        oz_store_col_text(st, 1), "user_id", (json_int_t)oz_sql_column_int64(st, 5), "user_name",
         oz_store_col_text(st, 6), "os", oz_store_col_text(st, 7), "ncpus",
-        (json_int_t)sqlite3_column_int64(st, 8), "total_credit", sqlite3_column_double(st, 2),
+        (json_int_t)oz_sql_column_int64(st, 8), "total_credit", oz_sql_column_double(st, 2),
         "recent_credit",
-        oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now), "last_rpc",
-        (json_int_t)sqlite3_column_int64(st, 9));
+        oz_credit_decay(oz_sql_column_double(st, 3), oz_sql_column_int64(st, 4), now), "last_rpc",
+        (json_int_t)oz_sql_column_int64(st, 9));
 }
 
 int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *after, int64_t now,
@@ -135,7 +136,7 @@ int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *afte
     long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         by_recent
             ? oz_store_stmt(s,
                             "SELECT h.id, h.name, h.total_credit, h.recent_credit, h.recent_time,"
@@ -147,27 +148,28 @@ int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *afte
             : oz_store_stmt(s,
                             "SELECT h.id, h.name, h.total_credit, h.recent_credit, h.recent_time,"
                             " h.account_id, a.name, h.os, h.ncpus, h.last_rpc FROM hosts h"
-                            " JOIN accounts a ON a.id = h.account_id WHERE ?1 IS NOT NULL"
+                            " JOIN accounts a ON a.id = h.account_id"
+                            " WHERE CAST(?1 AS BIGINT) IS NOT NULL"
                             " ORDER BY h.total_credit DESC, h.id LIMIT ?2 OFFSET ?3",
                             NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int(st, 2, limit + 1);
-    sqlite3_bind_int64(st, 3, off);
+    oz_sql_bind_int64(st, 1, now);
+    oz_sql_bind_int(st, 2, limit + 1);
+    oz_sql_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
     int rc = oz_store_rows_json(st, limit, host_row, now, &arr, &more, NULL);
     return rc == OZ_SCHED_OK ? oz_store_paged("hosts", arr, more, off + limit, out) : rc;
 }
 
-static json_t *team_row(sqlite3_stmt *st, int64_t now)
+static json_t *team_row(oz_sql_stmt *st, int64_t now)
 {
     return json_pack(
-        "{sI ss sf sf sI ss}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
-        oz_store_col_text(st, 1), "total_credit", sqlite3_column_double(st, 2), "recent_credit",
-        oz_credit_decay(sqlite3_column_double(st, 3), sqlite3_column_int64(st, 4), now), "nusers",
-        (json_int_t)sqlite3_column_int64(st, 5), "description", oz_store_col_text(st, 6));
+        "{sI ss sf sf sI ss}", "id", (json_int_t)oz_sql_column_int64(st, 0), "name",
+        oz_store_col_text(st, 1), "total_credit", oz_sql_column_double(st, 2), "recent_credit",
+        oz_credit_decay(oz_sql_column_double(st, 3), oz_sql_column_int64(st, 4), now), "nusers",
+        (json_int_t)oz_sql_column_int64(st, 5), "description", oz_store_col_text(st, 6));
 }
 
 int oz_store_teams_rac_json(oz_store *s, int limit, const char *after, int64_t now, json_t **out)
@@ -177,7 +179,7 @@ int oz_store_teams_rac_json(oz_store *s, int limit, const char *after, int64_t n
     long long off = oz_store_cursor_parse(after);
     if (off < 0)
         return OZ_SCHED_EINVAL;
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT id, name, total_credit, recent_credit, recent_time,"
                                      " (SELECT count(*) FROM accounts a WHERE a.team_id = t.id),"
                                      " description FROM teams t ORDER BY"
@@ -186,9 +188,9 @@ int oz_store_teams_rac_json(oz_store *s, int limit, const char *after, int64_t n
                                      NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int(st, 2, limit + 1);
-    sqlite3_bind_int64(st, 3, off);
+    oz_sql_bind_int64(st, 1, now);
+    oz_sql_bind_int(st, 2, limit + 1);
+    oz_sql_bind_int64(st, 3, off);
     json_t *arr;
     bool more;
     int rc = oz_store_rows_json(st, limit, team_row, now, &arr, &more, NULL);
@@ -222,22 +224,22 @@ int oz_store_credit_history_json(oz_store *s, oz_credit_owner kind, int64_t id, 
     int rc = OZ_SCHED_ENOMEM;
     if (!credit || !arr)
         goto fail;
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT day, credit FROM credit_daily"
                                      " WHERE kind = ?1 AND owner = ?2 AND day >= ?3 AND day <= ?4",
                                      NULL, 0);
     rc = OZ_SCHED_EDB;
     if (!st)
         goto fail;
-    sqlite3_bind_text(st, 1, owner_kind[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, id);
-    sqlite3_bind_int64(st, 3, first);
-    sqlite3_bind_int64(st, 4, today);
+    oz_sql_bind_text(st, 1, owner_kind[kind], -1);
+    oz_sql_bind_int64(st, 2, id);
+    oz_sql_bind_int64(st, 3, first);
+    oz_sql_bind_int64(st, 4, today);
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        credit[sqlite3_column_int64(st, 0) - first] += sqlite3_column_double(st, 1);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
+    while ((step = oz_sql_step(st)) == OZ_SQL_ROW)
+        credit[oz_sql_column_int64(st, 0) - first] += oz_sql_column_double(st, 1);
+    oz_sql_reset(st);
+    if (step != OZ_SQL_DONE)
         goto fail;
     rc = OZ_SCHED_ENOMEM;
     for (int i = 0; i < days; i++) {
@@ -267,7 +269,7 @@ static const char *name_of(const char *const *names, size_t n, int64_t v)
     return v >= 0 && (size_t)v < n ? names[v] : "unknown";
 }
 
-json_t *oz_store_result_row(sqlite3_stmt *st, int64_t now)
+json_t *oz_store_result_row(oz_sql_stmt *st, int64_t now)
 {
     (void)now;
     static const char *const states[] = {"unsent", "in_progress", "over"};
@@ -275,15 +277,15 @@ json_t *oz_store_result_row(sqlite3_stmt *st, int64_t now)
                                            "didnt_need"};
     static const char *const validate[] = {"init", "valid", "invalid", "inconclusive"};
     json_t *o = json_pack(
-        "{sI ss ss sI sI ss ss ss sf ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
+        "{sI ss ss sI sI ss ss ss sf ss}", "replica_id", (json_int_t)oz_sql_column_int64(st, 0),
         "unit_id", oz_store_col_text(st, 1), "dataset", oz_store_col_text(st, 2), "host_id",
-        (json_int_t)sqlite3_column_int64(st, 3), "user_id", (json_int_t)sqlite3_column_int64(st, 4),
-        "state", name_of(states, 3, sqlite3_column_int64(st, 5)), "outcome",
-        name_of(outcomes, 5, sqlite3_column_int64(st, 6)), "validate_state",
-        name_of(validate, 4, sqlite3_column_int64(st, 7)), "credit", sqlite3_column_double(st, 11),
+        (json_int_t)oz_sql_column_int64(st, 3), "user_id", (json_int_t)oz_sql_column_int64(st, 4),
+        "state", name_of(states, 3, oz_sql_column_int64(st, 5)), "outcome",
+        name_of(outcomes, 5, oz_sql_column_int64(st, 6)), "validate_state",
+        name_of(validate, 4, oz_sql_column_int64(st, 7)), "credit", oz_sql_column_double(st, 11),
         "host_name", oz_store_col_text(st, 12));
     /* the uploaded text moved to the archives (lifecycle.h) */
-    if (o && json_object_set_new(o, "archived", json_boolean(sqlite3_column_int(st, 13)))) {
+    if (o && json_object_set_new(o, "archived", json_boolean(oz_sql_column_int(st, 13)))) {
         json_decref(o);
         o = NULL;
     }
@@ -292,9 +294,9 @@ json_t *oz_store_result_row(sqlite3_stmt *st, int64_t now)
     static const int cols[] = {8, 9, 10};
     for (int i = 0; o && i < 3; i++)
         if (json_object_set_new(o, times[i],
-                                sqlite3_column_type(st, cols[i]) == SQLITE_NULL
+                                oz_sql_column_type(st, cols[i]) == OZ_SQL_NULL
                                     ? json_null()
-                                    : json_integer(sqlite3_column_int64(st, cols[i])))) {
+                                    : json_integer(oz_sql_column_int64(st, cols[i])))) {
             json_decref(o);
             o = NULL;
         }
@@ -317,26 +319,26 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
         return OZ_SCHED_ENOTFOUND;
     /* Newest first by replica id.  (No index on host_id/account_id yet:
      * this walks replicas from the newest until it has a page.) */
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         of_host ? oz_store_stmt(s,
                                 "SELECT " OZ_RESULT_COLS " FROM replicas r"
                                 " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
-                                " WHERE r.host_id = ?1 AND (?2 = 0 OR r.id < ?2)"
+                                " WHERE r.host_id = ?1 AND (CAST(?2 AS BIGINT) = 0 OR r.id < ?2)"
                                 " ORDER BY r.id DESC LIMIT ?3",
                                 NULL, 0)
                 : oz_store_stmt(s,
                                 "SELECT " OZ_RESULT_COLS " FROM replicas r"
                                 " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
-                                " WHERE r.account_id = ?1 AND (?2 = 0 OR r.id < ?2)"
+                                " WHERE r.account_id = ?1 AND (CAST(?2 AS BIGINT) = 0 OR r.id < ?2)"
                                 " ORDER BY r.id DESC LIMIT ?3",
                                 NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, before);
-    sqlite3_bind_int(st, 3, limit + 1);
+    oz_sql_bind_int64(st, 1, id);
+    oz_sql_bind_int64(st, 2, before);
+    oz_sql_bind_int(st, 3, limit + 1);
     json_t *arr;
     bool more;
     long long last = before;
@@ -350,7 +352,7 @@ int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_
 {
     *out = NULL;
     limit = oz_store_clamp(limit, 1, OZ_STORE_LIMIT_MAX, 10);
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"
         " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
@@ -360,8 +362,8 @@ int oz_store_signals_latest_json(oz_store *s, int limit, double min_score, json_
         NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_double(st, 1, min_score);
-    sqlite3_bind_int(st, 2, limit);
+    oz_sql_bind_double(st, 1, min_score);
+    oz_sql_bind_int(st, 2, limit);
     json_t *arr;
     bool more;
     int rc = oz_store_rows_json(st, limit, oz_store_signal_row, 0, &arr, &more, NULL);
@@ -392,21 +394,21 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     rc = OZ_SCHED_EDB;
     /* units by state from the datasets' class counters (migration 4); the
      * replica counts use the partial indexes, "over" is the rest */
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT coalesce(sum(n_validating + n_running + n_unsent), 0),"
                                      " coalesce(sum(n_validated), 0), coalesce(sum(n_error), 0)"
                                      " FROM datasets",
                                      why, whylen);
     if (!st)
         goto out;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (oz_sql_step(st) != OZ_SQL_ROW) {
+        oz_sql_reset(st);
         rc = oz_store_dberr(s, "units by state", why, whylen);
         goto out;
     }
     for (int k = 0; k < 3; k++)
-        g->units[k] = sqlite3_column_int64(st, k);
-    sqlite3_reset(st);
+        g->units[k] = oz_sql_column_int64(st, k);
+    oz_sql_reset(st);
     int64_t total = oz_store_one_int(s, "SELECT count(*) FROM replicas", 0, false);
     g->replicas[0] = oz_store_one_int(
         s, "SELECT count(*) FROM replicas WHERE state = {REPLICA_UNSENT}", 0, false);
@@ -440,9 +442,9 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     st = oz_store_stmt(s, "SELECT coalesce(sum(total_credit), 0) FROM accounts", why, whylen);
     if (!st)
         goto out;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        g->credit_total = sqlite3_column_double(st, 0);
-    sqlite3_reset(st);
+    if (oz_sql_step(st) == OZ_SQL_ROW)
+        g->credit_total = oz_sql_column_double(st, 0);
+    oz_sql_reset(st);
     g->results_validated = oz_store_one_int(
         s,
         "SELECT count(*) FROM units u JOIN replicas r"
@@ -457,37 +459,41 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
                              " (SELECT cpu_s FROM spot_stats) FROM canaries",
                              why, whylen)))
         goto out;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        g->canaries_found = sqlite3_column_int64(st, 0);
-        g->canaries_missed = sqlite3_column_int64(st, 1);
-        g->spot_passed = sqlite3_column_int64(st, 2);
-        g->spot_failed = sqlite3_column_int64(st, 3);
-        g->spot_cpu_s = sqlite3_column_double(st, 4);
+    if (oz_sql_step(st) == OZ_SQL_ROW) {
+        g->canaries_found = oz_sql_column_int64(st, 0);
+        g->canaries_missed = oz_sql_column_int64(st, 1);
+        g->spot_passed = oz_sql_column_int64(st, 2);
+        g->spot_failed = oz_sql_column_int64(st, 3);
+        g->spot_cpu_s = oz_sql_column_double(st, 4);
     }
-    sqlite3_reset(st);
-    g->db_bytes = file_bytes(s->db->path, "");
-    g->log_bytes = file_bytes(s->db->path, "-wal");
+    oz_sql_reset(st);
+    if (s->db->pg) { /* the server's files: its own count, and no WAL of ours to watch */
+        g->db_bytes = oz_pg_database_bytes(s);
+    } else {
+        g->db_bytes = file_bytes(s->db->path, "");
+        g->log_bytes = file_bytes(s->db->path, "-wal");
+    }
     rc = OZ_SCHED_OK;
 out:
     oz_store_rend(s);
     return rc;
 }
 
-static json_t *replica_error_row(sqlite3_stmt *st, int64_t now)
+static json_t *replica_error_row(oz_sql_stmt *st, int64_t now)
 {
     (void)now;
-    return json_pack("{sI ss sI sI ss ss}", "replica_id", (json_int_t)sqlite3_column_int64(st, 0),
+    return json_pack("{sI ss sI sI ss ss}", "replica_id", (json_int_t)oz_sql_column_int64(st, 0),
                      "unit_id", oz_store_col_text(st, 1), "host_id",
-                     (json_int_t)sqlite3_column_int64(st, 2), "time",
-                     (json_int_t)sqlite3_column_int64(st, 3), "message", oz_store_col_text(st, 4),
+                     (json_int_t)oz_sql_column_int64(st, 2), "time",
+                     (json_int_t)oz_sql_column_int64(st, 3), "message", oz_store_col_text(st, 4),
                      "host_name", oz_store_col_text(st, 5));
 }
 
-static json_t *unit_error_row(sqlite3_stmt *st, int64_t now)
+static json_t *unit_error_row(oz_sql_stmt *st, int64_t now)
 {
     (void)now;
     return json_pack("{ss ss sI ss}", "unit_id", oz_store_col_text(st, 1), "dataset",
-                     oz_store_col_text(st, 2), "time", (json_int_t)sqlite3_column_int64(st, 3),
+                     oz_store_col_text(st, 2), "time", (json_int_t)oz_sql_column_int64(st, 3),
                      "reason", oz_store_col_text(st, 4));
 }
 
@@ -512,7 +518,7 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
     }
     /* Client errors, newest first: the partial index on received walks
      * back from now (error reports set received). */
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT r.id, u.name, r.host_id, r.received, r.error,"
                                      " (SELECT h.name FROM hosts h WHERE h.id = r.host_id)"
                                      " FROM replicas r JOIN units u ON u.id = r.unit_id"
@@ -525,7 +531,7 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
         json_decref(o);
         return OZ_SCHED_EDB;
     }
-    sqlite3_bind_int(st, 1, limit);
+    oz_sql_bind_int(st, 1, limit);
     if ((rc = oz_store_rows_json(st, limit, replica_error_row, now, &arr, &more, NULL)) !=
             OZ_SCHED_OK ||
         json_object_set_new(o, "replica_errors", arr)) {
@@ -536,13 +542,13 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
         s,
         "SELECT u.id, u.name, d.name, coalesce(u.finished, 0), coalesce(u.error, '')"
         " FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE u.state = {UNIT_ERROR}"
-        " ORDER BY u.finished DESC, u.id DESC LIMIT ?1",
+        " ORDER BY u.finished DESC NULLS LAST, u.id DESC LIMIT ?1",
         NULL, 0);
     if (!st) {
         json_decref(o);
         return OZ_SCHED_EDB;
     }
-    sqlite3_bind_int(st, 1, limit);
+    oz_sql_bind_int(st, 1, limit);
     if ((rc = oz_store_rows_json(st, limit, unit_error_row, now, &arr, &more, NULL)) !=
             OZ_SCHED_OK ||
         json_object_set_new(o, "unit_errors", arr)) {

@@ -30,48 +30,47 @@ int oz_store_dataset_begin(oz_store *s, const oz_dataset_info *d, int64_t now, i
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s, "SELECT ready FROM datasets WHERE name = ?", why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, "SELECT ready FROM datasets WHERE name = ?", why, whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int ready = sqlite3_column_int(st, 0);
-        sqlite3_reset(st);
+    oz_sql_bind_text(st, 1, d->name, -1);
+    if (oz_sql_step(st) == OZ_SQL_ROW) {
+        int ready = oz_sql_column_int(st, 0);
+        oz_sql_reset(st);
         rc = oz_sched_fail(ready ? OZ_SCHED_EEXIST : OZ_SCHED_ECONFLICT, why, whylen,
                            ready ? "dataset \"%s\" is already loaded"
                                  : "dataset \"%s\" was left half-loaded by an earlier load",
                            d->name);
         goto fail;
     }
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     if (!(st = oz_store_stmt(s,
                              "INSERT INTO datasets(name, recording, sample_rate, center_hz,"
                              " start_ns, config, min_quorum, target_nresults, max_error_results,"
                              " max_total_results, delay_bound, created, adaptive, sky)"
-                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, d->recording, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 3, d->sample_rate);
-    sqlite3_bind_double(st, 4, d->center_hz);
+    oz_sql_bind_text(st, 1, d->name, -1);
+    oz_sql_bind_text(st, 2, d->recording, -1);
+    oz_sql_bind_double(st, 3, d->sample_rate);
+    oz_sql_bind_double(st, 4, d->center_hz);
     if (d->has_time)
-        sqlite3_bind_int64(st, 5, d->start_ns);
-    sqlite3_bind_text(st, 6, d->config_json, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, d->min_quorum);
-    sqlite3_bind_int(st, 8, d->target_nresults);
-    sqlite3_bind_int(st, 9, d->max_error_results);
-    sqlite3_bind_int(st, 10, d->max_total_results);
-    sqlite3_bind_int64(st, 11, d->delay_bound);
-    sqlite3_bind_int64(st, 12, now);
-    sqlite3_bind_int(st, 13, d->adaptive);
+        oz_sql_bind_int64(st, 5, d->start_ns);
+    oz_sql_bind_text(st, 6, d->config_json, -1);
+    oz_sql_bind_int(st, 7, d->min_quorum);
+    oz_sql_bind_int(st, 8, d->target_nresults);
+    oz_sql_bind_int(st, 9, d->max_error_results);
+    oz_sql_bind_int(st, 10, d->max_total_results);
+    oz_sql_bind_int64(st, 11, d->delay_bound);
+    oz_sql_bind_int64(st, 12, now);
+    oz_sql_bind_int(st, 13, d->adaptive);
     if (d->sky_json)
-        sqlite3_bind_text(st, 14, d->sky_json, -1, SQLITE_STATIC);
+        oz_sql_bind_text(st, 14, d->sky_json, -1);
     else
-        sqlite3_bind_null(st, 14);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        oz_sql_bind_null(st, 14);
+    if ((rc = oz_store_insert_id(s, st, dataset_id, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    *dataset_id = sqlite3_last_insert_rowid(s->conn);
     return oz_store_wcommit(s, why, whylen);
 dberr:
     rc = OZ_SCHED_EDB;
@@ -86,45 +85,46 @@ int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows,
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(
+    oz_sql_stmt *st = oz_store_stmt(
         s,
         "INSERT INTO units(dataset_id, name, file, bytes, sha256, flops, idx, start_s, nsamples,"
         " sky, target) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, target_nresults"
         " FROM datasets"
-        " WHERE id = ?1 AND ready = 0",
+        " WHERE id = ?1 AND ready = 0 RETURNING id",
         why, whylen);
     if (!st)
         goto dberr;
     for (size_t i = 0; i < n; i++) {
         const oz_unit_row *u = &rows[i];
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, dataset_id);
-        sqlite3_bind_text(st, 2, u->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, u->file, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)u->bytes);
-        sqlite3_bind_blob(st, 5, u->sha256, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)u->flops);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)u->index);
-        sqlite3_bind_double(st, 8, u->start_s);
-        sqlite3_bind_int64(st, 9, (sqlite3_int64)u->nsamples);
+        oz_sql_reset(st);
+        oz_sql_bind_int64(st, 1, dataset_id);
+        oz_sql_bind_text(st, 2, u->name, -1);
+        oz_sql_bind_text(st, 3, u->file, -1);
+        oz_sql_bind_int64(st, 4, (int64_t)u->bytes);
+        oz_sql_bind_blob(st, 5, u->sha256, 32);
+        oz_sql_bind_int64(st, 6, (int64_t)u->flops);
+        oz_sql_bind_int64(st, 7, (int64_t)u->index);
+        oz_sql_bind_double(st, 8, u->start_s);
+        oz_sql_bind_int64(st, 9, (int64_t)u->nsamples);
         if (u->sky)
-            sqlite3_bind_text(st, 10, u->sky, -1, SQLITE_STATIC);
+            oz_sql_bind_text(st, 10, u->sky, -1);
         else
-            sqlite3_bind_null(st, 10);
-        if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-            goto fail;
-        if (sqlite3_changes(s->conn) != 1) {
+            oz_sql_bind_null(st, 10);
+        int64_t unit = 0;
+        rc = oz_store_insert_id(s, st, &unit, why, whylen);
+        if (rc == OZ_SCHED_ENOTFOUND)
             rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "dataset %lld is not being loaded",
                                (long long)dataset_id);
+        if (rc != OZ_SCHED_OK)
             goto fail;
-        }
         if (u->canary) {
-            sqlite3_stmt *c = oz_store_stmt(
-                s, "INSERT INTO canaries(unit_id, truth) VALUES(last_insert_rowid(), ?)", why,
+            oz_sql_stmt *c = oz_store_stmt(
+                s, "INSERT INTO canaries(unit_id, truth) VALUES(?, ?)", why,
                 whylen);
             if (!c)
                 goto dberr;
-            sqlite3_bind_text(c, 1, u->canary, -1, SQLITE_STATIC);
+            oz_sql_bind_int64(c, 1, unit);
+            oz_sql_bind_text(c, 2, u->canary, -1);
             if ((rc = oz_store_exec_stmt(s, c, why, whylen)) != OZ_SCHED_OK)
                 goto fail;
         }
@@ -142,7 +142,7 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s,
                       "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
                       " WHERE i < (SELECT target_nresults FROM datasets WHERE id = ?1))"
@@ -151,7 +151,7 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
                       why, whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_int64(st, 1, dataset_id);
+    oz_sql_bind_int64(st, 1, dataset_id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     if (!(st = oz_store_stmt(s,
@@ -159,10 +159,10 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
                              " WHERE dataset_id = ?1) WHERE id = ?1 AND ready = 0",
                              why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, dataset_id);
+    oz_sql_bind_int64(st, 1, dataset_id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
-    if (sqlite3_changes(s->conn) != 1) {
+    if (oz_sql_changes(s->conn) != 1) {
         rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "dataset %lld is not being loaded",
                            (long long)dataset_id);
         goto fail;
@@ -182,24 +182,24 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
     int rc = oz_store_wbegin(s, 1, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
-    sqlite3_stmt *st = oz_store_stmt(s, "SELECT id FROM datasets WHERE name = ?", why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s, "SELECT id FROM datasets WHERE name = ?", why, whylen);
     if (!st)
         goto dberr;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    oz_sql_bind_text(st, 1, name, -1);
+    if (oz_sql_step(st) != OZ_SQL_ROW) {
+        oz_sql_reset(st);
         rc = oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "no dataset \"%s\"", name);
         goto fail;
     }
-    int64_t id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    int64_t id = oz_sql_column_int64(st, 0);
+    oz_sql_reset(st);
     if (each_file && (rc = oz_store_dataset_files(s, id, each_file, arg, why, whylen)) != 0)
         goto fail;
     /* Replicas in progress leave their hosts' caps first: the cascade
      * below deletes them without the counts. */
     if (!(st = oz_store_stmt(
               s,
-              "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+              "UPDATE hosts SET in_progress = greatest(in_progress - (SELECT count(*)"
               " FROM replicas r JOIN units u ON u.id = r.unit_id"
               " WHERE r.host_id = hosts.id AND r.state = {REPLICA_IN_PROGRESS}"
               " AND u.dataset_id = ?1), 0)"
@@ -207,13 +207,13 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
               " ON u.id = r.unit_id WHERE r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1)",
               why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, id);
+    oz_sql_bind_int64(st, 1, id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     /* Cascades to units, their replicas and signals. */
     if (!(st = oz_store_stmt(s, "DELETE FROM datasets WHERE id = ?", why, whylen)))
         goto dberr;
-    sqlite3_bind_int64(st, 1, id);
+    oz_sql_bind_int64(st, 1, id);
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     return oz_store_wcommit(s, why, whylen);
@@ -267,22 +267,22 @@ static int config_of(oz_db *db, const char *text, oz_sci_config *out)
     " d.start_ns, d.config"
 
 /* The header of a unit from UNIT_HEADER_COLS at column `at` of st. */
-static int unit_header(oz_store *s, sqlite3_stmt *st, int at, oz_wu_header *h,
+static int unit_header(oz_store *s, oz_sql_stmt *st, int at, oz_wu_header *h,
                        unsigned char sha[32], char *why, size_t whylen)
 {
     h->version = OZ_WU_FORMAT_VERSION;
     snprintf(h->unit_id, sizeof h->unit_id, "%s", oz_store_col_text(st, at));
-    if (sqlite3_column_bytes(st, at + 1) == 32)
-        memcpy(sha, sqlite3_column_blob(st, at + 1), 32);
-    h->unit_index = (uint64_t)sqlite3_column_int64(st, at + 2);
-    h->start_s = sqlite3_column_double(st, at + 3);
-    h->nsamples = (uint64_t)sqlite3_column_int64(st, at + 4);
+    if (oz_sql_column_bytes(st, at + 1) == 32)
+        memcpy(sha, oz_sql_column_blob(st, at + 1), 32);
+    h->unit_index = (uint64_t)oz_sql_column_int64(st, at + 2);
+    h->start_s = oz_sql_column_double(st, at + 3);
+    h->nsamples = (uint64_t)oz_sql_column_int64(st, at + 4);
     snprintf(h->dataset, sizeof h->dataset, "%s", oz_store_col_text(st, at + 5));
-    h->sample_rate = sqlite3_column_double(st, at + 6);
-    h->center_hz = sqlite3_column_double(st, at + 7);
-    if (sqlite3_column_type(st, at + 8) != SQLITE_NULL) {
+    h->sample_rate = oz_sql_column_double(st, at + 6);
+    h->center_hz = oz_sql_column_double(st, at + 7);
+    if (oz_sql_column_type(st, at + 8) != OZ_SQL_NULL) {
         h->has_time = true;
-        h->start_ns = oz_wu_time_add(sqlite3_column_int64(st, at + 8), h->start_s);
+        h->start_ns = oz_wu_time_add(oz_sql_column_int64(st, at + 8), h->start_s);
     }
     if (config_of(s->db, oz_store_col_text(st, at + 9), &h->config) != OZ_SCI_OK)
         return oz_sched_fail(OZ_SCHED_EDB, why, whylen,
@@ -309,7 +309,7 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, bool h
                         replica_row *r, char *why, size_t whylen)
 {
     memset(r, 0, sizeof *r);
-    sqlite3_stmt *st = oz_store_stmt(s,
+    oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT r.unit_id, r.host_id, r.state, r.outcome,"
                                      " r.result_sha256, u.state, " UNIT_HEADER_COLS
                                      ", u.single, d.min_quorum, (SELECT count(*)"
@@ -322,33 +322,33 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, bool h
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, replica_id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        int rc = step == SQLITE_DONE ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
+    oz_sql_bind_int64(st, 1, replica_id);
+    int step = oz_sql_step(st);
+    if (step != OZ_SQL_ROW) {
+        int rc = step == OZ_SQL_DONE ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen,
                                                      "no replica %lld", (long long)replica_id)
                                      : oz_store_dberr(s, "replica", why, whylen);
-        sqlite3_reset(st);
+        oz_sql_reset(st);
         return rc;
     }
-    int64_t owner = sqlite3_column_int64(st, 1);
-    r->unit = sqlite3_column_int64(st, 0);
-    r->state = sqlite3_column_int(st, 2);
-    r->outcome = sqlite3_column_int(st, 3);
-    if (sqlite3_column_bytes(st, 4) == 32) {
+    int64_t owner = oz_sql_column_int64(st, 1);
+    r->unit = oz_sql_column_int64(st, 0);
+    r->state = oz_sql_column_int(st, 2);
+    r->outcome = oz_sql_column_int(st, 3);
+    if (oz_sql_column_bytes(st, 4) == 32) {
         r->has_result = true;
-        memcpy(r->sha, sqlite3_column_blob(st, 4), 32);
+        memcpy(r->sha, oz_sql_column_blob(st, 4), 32);
     }
-    r->unit_state = sqlite3_column_int(st, 5);
-    r->quorum = oz_validate_quorum(sqlite3_column_int(st, 17), sqlite3_column_int(st, 16));
-    r->counting = sqlite3_column_int64(st, 18);
+    r->unit_state = oz_sql_column_int(st, 5);
+    r->quorum = oz_validate_quorum(oz_sql_column_int(st, 17), oz_sql_column_int(st, 16));
+    r->counting = oz_sql_column_int64(st, 18);
     int rc = OZ_SCHED_OK;
     if (r->state == OZ_REPLICA_UNSENT || owner != host_id)
         rc = oz_sched_fail(OZ_SCHED_EFORBIDDEN, why, whylen,
                            "replica %lld was not sent to this host", (long long)replica_id);
     else if (header)
         rc = unit_header(s, st, 6, &r->header, r->unit_sha, why, whylen);
-    sqlite3_reset(st);
+    oz_sql_reset(st);
     return rc;
 }
 
@@ -372,23 +372,24 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     int outcome = e->outcome;
     bool running = r->state == OZ_REPLICA_IN_PROGRESS, success = outcome == OZ_OUTCOME_SUCCESS;
     bool error = outcome == OZ_OUTCOME_CLIENT_ERROR;
-    sqlite3_stmt *st;
+    oz_sql_stmt *st;
     if (running || success || error) {
         /* A client error costs the host its trust and halves its daily
          * quota (trust.h). */
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE hosts SET in_progress = max(in_progress - ?2, 0),"
+                                 "UPDATE hosts SET in_progress = greatest(in_progress - ?2, 0),"
                                  " returned = returned + ?3,"
-                                 " consecutive_valid = iif(?4, 0, consecutive_valid),"
+                                 " consecutive_valid = CASE WHEN ?4 = 1 THEN 0"
+                                 " ELSE consecutive_valid END,"
                                  " n_error = n_error + ?4,"
-                                 " quota_halvings = min(quota_halvings + ?4, ?5) WHERE id = ?1",
+                                 " quota_halvings = least(quota_halvings + ?4, ?5) WHERE id = ?1",
                                  why, whylen)))
             return OZ_SCHED_EDB;
-        sqlite3_bind_int64(st, 1, host_id);
-        sqlite3_bind_int(st, 2, running);
-        sqlite3_bind_int(st, 3, success);
-        sqlite3_bind_int(st, 4, error);
-        sqlite3_bind_int(st, 5, OZ_TRUST_HALVINGS_MAX);
+        oz_sql_bind_int64(st, 1, host_id);
+        oz_sql_bind_int(st, 2, running);
+        oz_sql_bind_int(st, 3, success);
+        oz_sql_bind_int(st, 4, error);
+        oz_sql_bind_int(st, 5, OZ_TRUST_HALVINGS_MAX);
         int rc = oz_store_exec_stmt(s, st, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
@@ -399,15 +400,15 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
               " result_sha256 = ?, error = ? WHERE id = ?",
               why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int(st, 1, outcome);
-    sqlite3_bind_int64(st, 2, now);
+    oz_sql_bind_int(st, 1, outcome);
+    oz_sql_bind_int64(st, 2, now);
     if (e->json) {
-        sqlite3_bind_text(st, 3, e->json, (int)e->len, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 4, e->sha256, 32, SQLITE_STATIC);
+        oz_sql_bind_text(st, 3, e->json, (int)e->len);
+        oz_sql_bind_blob(st, 4, e->sha256, 32);
     }
     if (e->message)
-        sqlite3_bind_text(st, 5, e->message, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, replica_id);
+        oz_sql_bind_text(st, 5, e->message, -1);
+    oz_sql_bind_int64(st, 6, replica_id);
     int rc = oz_store_exec_stmt(s, st, why, whylen);
     if (rc != OZ_SCHED_OK)
         return rc;
@@ -418,16 +419,17 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     bool due =
         success && oz_validate_due(r->unit_state == OZ_UNIT_VALIDATED, r->counting + 1, r->quorum);
     if (!(st = oz_store_stmt(s,
-                             "UPDATE units SET need_transition = need_transition OR NOT ?2,"
-                             " need_validate = need_validate OR ?4,"
+                             "UPDATE units SET"
+                             " need_transition = CASE WHEN ?2 = 0 THEN 1 ELSE need_transition END,"
+                             " need_validate = CASE WHEN ?4 = 1 THEN 1 ELSE need_validate END,"
                              " n_running = n_running - ?3, n_success = n_success + ?2"
                              " WHERE id = ?1",
                              why, whylen)))
         return OZ_SCHED_EDB;
-    sqlite3_bind_int64(st, 1, r->unit);
-    sqlite3_bind_int(st, 2, success);
-    sqlite3_bind_int(st, 3, r->state == OZ_REPLICA_IN_PROGRESS);
-    sqlite3_bind_int(st, 4, due);
+    oz_sql_bind_int64(st, 1, r->unit);
+    oz_sql_bind_int(st, 2, success);
+    oz_sql_bind_int(st, 3, r->state == OZ_REPLICA_IN_PROGRESS);
+    oz_sql_bind_int(st, 4, due);
     return oz_store_exec_stmt(s, st, why, whylen);
 }
 
@@ -701,13 +703,13 @@ typedef struct error_args {
 /* Whether unit's file is marked bad (sqlite_files.c); -1 on a failed read. */
 static int unit_file_bad(oz_store *s, int64_t unit, char *why, size_t whylen)
 {
-    sqlite3_stmt *st =
+    oz_sql_stmt *st =
         oz_store_stmt(s, "SELECT file_bad IS NOT NULL FROM units WHERE id = ?", why, whylen);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, unit);
-    int bad = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_reset(st);
+    oz_sql_bind_int64(st, 1, unit);
+    int bad = oz_sql_step(st) == OZ_SQL_ROW ? oz_sql_column_int(st, 0) : -1;
+    oz_sql_reset(st);
     if (bad < 0)
         oz_store_dberr(s, "unit", why, whylen);
     return bad;

@@ -76,6 +76,10 @@ int oz_db_create(const char *path, char *why, size_t whylen);
 /* Opens the shared handle of an existing database (checks the schema version,
  * runs migrations).  OZ_SCHED_ENOTFOUND when it does not exist. */
 int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen);
+/* Opens a streaming replica of a PostgreSQL database (a postgresql://
+ * URI) to read from: nothing is migrated, its schema must be this
+ * program's. */
+int oz_db_open_read(const char *uri, oz_db **out, char *why, size_t whylen);
 void oz_db_close(oz_db *db);
 
 /* A full disk: a write that fails for want of space (ENOSPC, EDQUOT or

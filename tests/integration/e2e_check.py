@@ -10,10 +10,11 @@ import json
 import math
 import os
 import re
-import sqlite3
 import sys
 import urllib.error
 import urllib.request
+
+import testdb
 
 URL = os.environ["OZ_URL"]
 PROJECT = os.environ["OZ_PROJECT"]
@@ -118,9 +119,7 @@ check(len(latest) == min(5, len(found)) and latest[0]["id"] == max(s["id"] for s
       "signals/latest: the newest first")
 
 # ---- credit -----------------------------------------------------------------------------------
-db = sqlite3.connect("file:%s?mode=ro" % os.path.join(PROJECT, "ozma.db"), uri=True)
-flops = db.execute("SELECT sum(flops) FROM units").fetchone()[0]
-db.close()
+flops = testdb.query(PROJECT, "SELECT sum(flops) FROM units")[0][0]
 expect = flops / 1e9 / 86400 * 200
 users = {u["name"]: u for u in get("/api/v1/users")["users"]}
 for name in ("alice", "bob"):

@@ -4,6 +4,19 @@
 # the problem.  Scripts set WORK (a scratch directory) before calling it.
 
 FAILURES=0
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The project's database, on either backend (testdb.py): SQLite by default,
+# a database of its own on pg_run.sh's PostgreSQL cluster when
+# OZ_TEST_PG_HOST is set.
+#   oz_init SERVER DIR [ARGS...]   ozma-server init DIR ARGS (+ --database)
+#   oz_sql DIR SQL                 rows, columns separated by |
+#   oz_dump DIR                    every row, as text to compare
+oz_init() { python3 "$LIB_DIR/testdb.py" init "$@"; }
+oz_sql() { python3 "$LIB_DIR/testdb.py" query "$@"; }
+oz_dump() { python3 "$LIB_DIR/testdb.py" dump "$@"; }
+oz_pg() { [[ -n ${OZ_TEST_PG_HOST:-} ]]; }
+
 fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
 pass() { echo "ok: $*"; }
 

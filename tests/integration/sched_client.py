@@ -10,10 +10,11 @@ import http.client
 import json
 import os
 import secrets
-import sqlite3
 import subprocess
 import sys
 import urllib.parse
+
+import testdb
 
 URL, PROJECT, UNITS, SEARCH = sys.argv[1:5]
 HOSTPORT = urllib.parse.urlparse(URL).netloc
@@ -80,8 +81,7 @@ cl = Client()
 
 
 def dump():
-    return subprocess.run(["sqlite3", os.path.join(PROJECT, "ozma.db"), ".dump"],
-                          check=True, capture_output=True).stdout
+    return testdb.dump(PROJECT)
 
 
 def expect(status, method, path, body=None, token=None, what="", headers=None):
@@ -406,8 +406,8 @@ st, r, _ = cl.req("HEAD", x["url"])
 check(st == 200 and int(r.getheader("Content-Length")) == x["bytes"], "HEAD on a unit")
 
 # ---- results carried in a work request ----
-# Checked against the database itself (python's sqlite3 beside the server's
-# connection), not only against the replies.
+# Checked against the database itself (testdb.py: a connection beside the
+# server's), not only against the replies.
 
 
 def result_text(a):
@@ -420,11 +420,7 @@ def result_text(a):
 
 
 def db(sql, *args):
-    c = sqlite3.connect(os.path.join(PROJECT, "ozma.db"), timeout=10)
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
+    return testdb.query(PROJECT, sql, args, timeout=10)
 
 
 def replica(rid):

@@ -26,9 +26,22 @@ trap cleanup EXIT
 P=$WORK/proj
 
 # ---- init ----
-"$SERVER" init "$P" >/dev/null 2>"$WORK/err.txt" || fail "init: $(cat "$WORK/err.txt")"
-[[ -f $P/project.json && -f $P/ozma.db && -d $P/units && -f $P/secret.key ]] \
-    && pass "init made project.json, ozma.db, units/, secret.key" || fail "init: files missing"
+oz_init "$SERVER" "$P" >/dev/null 2>"$WORK/err.txt" || fail "init: $(cat "$WORK/err.txt")"
+if oz_pg; then
+    [[ -f $P/project.json && ! -e $P/ozma.db && -d $P/units && -f $P/secret.key ]] &&
+        grep -q '"database": "postgresql://' "$P/project.json" \
+        && pass "init --database made project.json (with the URI), units/, secret.key, no ozma.db" \
+        || fail "init --database: files missing"
+    expect_exit2 "$SERVER" "init --database on a database holding a project" "already" init \
+        "$WORK/again" --database "$(python3 "$LIB_DIR/testdb.py" uri "$P")" \
+        && [[ ! -e $WORK/again ]] && pass "init --database refuses a database that holds a project"
+    expect_exit2 "$SERVER" "init --database with a password" "PGPASSWORD" init "$WORK/pw" \
+        --database "postgresql://ozma:secret@db.example.org/ozma" \
+        && pass "init --database refuses a URI with a password"
+else
+    [[ -f $P/project.json && -f $P/ozma.db && -d $P/units && -f $P/secret.key ]] \
+        && pass "init made project.json, ozma.db, units/, secret.key" || fail "init: files missing"
+fi
 [[ $(stat -c %a "$P/secret.key") == 600 && $(stat -c %s "$P/secret.key") == 32 ]] \
     && pass "secret.key is 32 bytes, mode 0600" || fail "secret.key mode or size"
 expect_exit2 "$SERVER" "init on an existing project" "not empty" init "$P" \
@@ -47,7 +60,7 @@ V=$("$SERVER" --version)
 "$BIN/ozma-synth" --out "$WORK/rec" --samples 163840 --datatype ci8 \
     --datetime 2024-05-01T12:00:00Z --spike f=500,drift=0,snr=2 >/dev/null \
     || fail "ozma-synth failed"
-snapshot() { sqlite3 "$P/ozma.db" .dump; ls -A "$P/units"; }
+snapshot() { oz_dump "$P"; ls -A "$P/units"; }
 snapshot >"$WORK/before.txt"
 unchanged() {
     snapshot >"$WORK/after.txt"
@@ -74,8 +87,8 @@ expect_exit2 "$SERVER" "bad dataset name" "dataset name" load "$P" "$WORK/rec" -
     && unchanged "bad dataset name"
 "$SERVER" load "$P" "$WORK/rec" --unit-samples 2^15 --fft-max 1024 --chirp-max 2 \
     --deadline 1h --quiet 2>"$WORK/err.txt" || fail "load: $(cat "$WORK/err.txt")"
-units=$(sqlite3 "$P/ozma.db" "SELECT count(*) FROM units")
-replicas=$(sqlite3 "$P/ozma.db" "SELECT count(*) FROM replicas")
+units=$(oz_sql "$P" "SELECT count(*) FROM units")
+replicas=$(oz_sql "$P" "SELECT count(*) FROM replicas")
 files=$(ls "$P/units" | grep -c '^rec-[0-9]*\.ozwu$')
 [[ $units == 6 && $replicas == 12 && $files == 6 ]] \
     && pass "load: 6 units, 12 replicas, 6 files" \
@@ -86,9 +99,9 @@ expect_exit2 "$SERVER" "loading a dataset twice" "already loaded" load "$P" "$WO
 
 # ---- an interrupted load leaves nothing; a killed one is cleaned up next time ----
 Q=$WORK/q
-"$SERVER" init "$Q" >/dev/null || fail "init q"
+oz_init "$SERVER" "$Q" >/dev/null || fail "init q"
 "$BIN/ozma-synth" --out "$WORK/long" --samples 2^20 --datatype ci8 >/dev/null || fail "synth long"
-sqlite3 "$Q/ozma.db" .dump >"$WORK/q_before.txt"
+oz_dump "$Q" >"$WORK/q_before.txt"
 start_load() { # a slow load (4096 tiny units, each fsynced); returns once units appear
     "$SERVER" load "$Q" "$WORK/long" --unit-samples 256 --overlap 0 --fft-max 64 \
         --chirp-max 1 --quiet 2>"$WORK/load.err" &
@@ -111,7 +124,7 @@ rc=$?
 kill -INT $LOAD_PID
 wait $LOAD_PID
 rc=$?
-sqlite3 "$Q/ozma.db" .dump >"$WORK/q_after.txt"
+oz_dump "$Q" >"$WORK/q_after.txt"
 [[ $rc -eq 1 ]] && grep -q "interrupted" "$WORK/load.err" && pass "SIGINT stops a load (exit 1)" \
     || fail "SIGINT during load: exit $rc, $(cat "$WORK/load.err")"
 cmp -s "$WORK/q_before.txt" "$WORK/q_after.txt" && [[ -z $(ls -A "$Q/units") ]] \
@@ -121,7 +134,7 @@ start_load
 { kill -KILL $LOAD_PID && wait $LOAD_PID; } 2>/dev/null
 "$SERVER" load "$Q" "$WORK/long" --unit-samples 2^16 --fft-max 64 --chirp-max 1 --quiet \
     2>"$WORK/load.err" || fail "load after a killed load: $(cat "$WORK/load.err")"
-n=$(sqlite3 "$Q/ozma.db" "SELECT count(*) FROM units")
+n=$(oz_sql "$Q" "SELECT count(*) FROM units")
 files=$(ls "$Q/units" | wc -l)
 grep -q "half-loaded" "$WORK/load.err" && [[ $n == 19 && $files == 19 ]] \
     && pass "a killed load's leftovers are removed by the next load (19 units, 19 files)" \

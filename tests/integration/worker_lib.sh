@@ -98,7 +98,7 @@ print(round(c, 1))"
 # workers back after 1 s (the default 60 s would make tests wait).
 make_project() {
     PROJ="$WORK/$1"
-    "$SERVER" init "$PROJ" >/dev/null
+    oz_init "$SERVER" "$PROJ" >/dev/null
     python3 - "$PROJ/project.json" <<'PY'
 import json, sys
 p = sys.argv[1]

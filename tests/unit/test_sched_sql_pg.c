@@ -440,14 +440,15 @@ static void transactions_are_seen_and_a_failed_one_keeps_its_error(void **state)
     assert_false(oz_sql_in_transaction(c));
     assert_int_equal(scalar(c, "SELECT count(*) FROM tx"), 0);
 
-    /* a failure inside: still in the (failed) transaction, whose error a
+    /* a failure inside: the transaction is no longer usable (only a
+     * rollback is left, as after SQLite rolled one back), and its error a
      * statement finalized meanwhile does not overwrite */
     oz_sql_stmt *kept = prep(c, "SELECT 1", true);
     exec_ok(c, "BEGIN");
     oz_sql_reset(ins);
     step_is(c, ins, OZ_SQL_DONE);
     assert_int_equal(oz_sql_exec(c, "SELECT 1/0"), OZ_SQL_FAIL);
-    assert_true(oz_sql_in_transaction(c));
+    assert_false(oz_sql_in_transaction(c));
     char msg[512];
     snprintf(msg, sizeof msg, "%s", oz_sql_errmsg(c));
     assert_non_null(strstr(msg, "division by zero"));

@@ -72,6 +72,11 @@ static void quoted_text_and_comments_are_left_alone(void **state)
     rewrites_as("SELECT ? /* ?", "SELECT $1 /* ?", 1, (const int[]){1}, 1);
     rewrites_as("SELECT 4-?-?", "SELECT 4-$1-$2", 2, (const int[]){1, 2}, 2);
     rewrites_as("SELECT 4/?", "SELECT 4/$1", 1, (const int[]){1}, 1);
+    /* SQLite's index hints go; a word that merely starts so stays */
+    rewrites_as("SELECT a FROM t INDEXED BY t_by_x WHERE x = ?", "SELECT a FROM t  WHERE x = $1", 1,
+                (const int[]){1}, 1);
+    rewrites_as("SELECT indexed_by, 'INDEXED BY q' FROM t indexed  by\n q2",
+                "SELECT indexed_by, 'INDEXED BY q' FROM t ", 0, NULL, 0);
 }
 
 static void numbers_sqlite_refuses_are_refused(void **state)
