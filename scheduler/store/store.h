@@ -546,9 +546,13 @@ typedef struct oz_assimilation {
     size_t n;
 } oz_assimilation;
 /* Inserts n units' signals and marks them assimilated, in one transaction
- * (a crash before it commits repeats those units, never half of one). */
+ * (a crash before it commits repeats those units, never half of one).  A
+ * unit found assimilated already (by another scheduler of the same
+ * database since it was read) is left as it is; *done (may be NULL): the
+ * units assimilated here. */
 int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n,
-                               const struct oz_cand_config *cand, char *why, size_t whylen);
+                               const struct oz_cand_config *cand, size_t *done, char *why,
+                               size_t whylen);
 
 /* ---- candidates (the rules are candidates.h's) ----------------------------------------------- */
 
