@@ -329,7 +329,7 @@ int oz_pg_schema_migrate(oz_sql *c, bool create, char *why, size_t whylen)
     int rc = migrate_locked(c, create, why, whylen);
     if (rc == OZ_SCHED_OK && oz_sql_exec(c, "COMMIT") != 0)
         rc = db_fail(c, "commit", why, whylen);
-    if (rc != OZ_SCHED_OK && oz_sql_in_transaction(c))
+    if (rc != OZ_SCHED_OK) /* also a transaction an error aborted */
         oz_sql_exec(c, "ROLLBACK");
     return rc;
 }

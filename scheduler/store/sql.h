@@ -92,7 +92,9 @@ int oz_sql_exec(oz_sql *c, const char *text);
 int64_t oz_sql_changes(oz_sql *c);
 /* Rows changed by every statement since the connection opened. */
 int64_t oz_sql_total_changes(oz_sql *c);
-/* Is a transaction open on the connection? */
+/* Is a transaction open on the connection, and usable?  False after an
+ * error that ended it (SQLite rolled it back; PostgreSQL aborted it, and
+ * only a rollback, to a savepoint or of the whole, is left). */
 bool oz_sql_in_transaction(oz_sql *c);
 /* The last failure: a sentence, and its kind. */
 const char *oz_sql_errmsg(oz_sql *c);

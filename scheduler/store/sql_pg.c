@@ -74,22 +74,22 @@ static const char pg_session_sql[] = "SET synchronous_commit = on;"
 typedef struct pg_conn {
     oz_sql base;
     PGconn *pq;
-    char *where;          /* "PostgreSQL database \"d\" at host:port as u": no password */
-    uint64_t generation;  /* bumped by each reconnection: the server forgot our statements */
-    uint64_t names;       /* persistent statements named so far ("oz1", "oz2", ...) */
-    int64_t changes;      /* rows of the last INSERT, UPDATE, DELETE or MERGE */
+    char *where;         /* "PostgreSQL database \"d\" at host:port as u": no password */
+    uint64_t generation; /* bumped by each reconnection: the server forgot our statements */
+    uint64_t names;      /* persistent statements named so far ("oz1", "oz2", ...) */
+    int64_t changes;     /* rows of the last INSERT, UPDATE, DELETE or MERGE */
     int64_t total_changes;
-    oz_sql_errkind kind;  /* of err */
-    bool lost;            /* a failure since the last (re)connection was EDOWN */
-    char err[512];        /* the last failure, one line; "" before any */
+    oz_sql_errkind kind; /* of err */
+    bool lost;           /* a failure since the last (re)connection was EDOWN */
+    char err[512];       /* the last failure, one line; "" before any */
 } pg_conn;
 
 typedef struct pg_param {
-    char *buf;    /* the value: text (NUL-terminated) or a blob's bytes; owned */
-    size_t cap;   /* of buf */
-    int len;      /* bytes of a blob */
+    char *buf;  /* the value: text (NUL-terminated) or a blob's bytes; owned */
+    size_t cap; /* of buf */
+    int len;    /* bytes of a blob */
     bool null;
-    bool binary;  /* a blob: sent in binary format */
+    bool binary; /* a blob: sent in binary format */
 } pg_param;
 
 typedef struct pg_blob {
@@ -102,20 +102,20 @@ typedef struct pg_blob {
 typedef struct pg_stmt {
     oz_sql_stmt base;
     pg_conn *c;
-    char *text;           /* rewritten: $N parameters */
-    char name[24];        /* on the server; "" for a statement parsed with each run */
-    bool prepared;        /* name exists on the server under generation */
+    char *text;    /* rewritten: $N parameters */
+    char name[24]; /* on the server; "" for a statement parsed with each run */
+    bool prepared; /* name exists on the server under generation */
     uint64_t generation;
-    int nparams;          /* the largest $N */
-    pg_param *params;     /* [nparams] */
-    Oid *types;           /* [nparams]: 0 (inferred), text for a number never named */
-    const char **values;  /* [nparams], filled by each run */
+    int nparams;         /* the largest $N */
+    pg_param *params;    /* [nparams] */
+    Oid *types;          /* [nparams]: 0 (inferred), text for a number never named */
+    const char **values; /* [nparams], filled by each run */
     int *lengths;
     int *formats;
-    PGresult *res;        /* the current run's rows; NULL before a run */
-    bool ran;             /* res answers the current bindings */
-    int row;              /* the row stepped to; -1 before the first */
-    pg_blob *blobs;       /* [nblobs], one per column of res */
+    PGresult *res;  /* the current run's rows; NULL before a run */
+    bool ran;       /* res answers the current bindings */
+    int row;        /* the row stepped to; -1 before the first */
+    pg_blob *blobs; /* [nblobs], one per column of res */
     int nblobs;
 } pg_stmt;
 
@@ -717,7 +717,8 @@ static int pg_exec(oz_sql *base, const char *text)
     PGresult *r, *failed = NULL;
     while ((r = PQgetResult(c->pq))) {
         ExecStatusType st = PQresultStatus(r);
-        if (!failed && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)) {
+        if (!failed &&
+            (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)) {
             count_changes(c, r);
         } else if (!failed) {
             failed = r;
@@ -745,10 +746,13 @@ static int64_t pg_total_changes(oz_sql *base)
 static bool pg_in_transaction(oz_sql *base)
 {
     /* a lost connection has none (PQTRANS_UNKNOWN, or libpq has not seen
-     * the loss yet): the server rolled it back */
+     * the loss yet): the server rolled it back; nor has one whose
+     * transaction an error aborted (PQTRANS_INERROR: only a rollback, to
+     * a savepoint or of the whole, is left - as SQLite after an error
+     * that rolled its transaction back) */
     pg_conn *c = (pg_conn *)base;
     PGTransactionStatusType t = PQtransactionStatus(c->pq);
-    return !c->lost && (t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE);
+    return !c->lost && (t == PQTRANS_INTRANS || t == PQTRANS_ACTIVE);
 }
 
 static const char *pg_errmsg(oz_sql *base)
@@ -833,7 +837,10 @@ static char *describe(const PQconninfoOption *opts)
     const char *user = option(opts, "user");
     char text[512];
     snprintf(text, sizeof text, "PostgreSQL%s%s%s at %s%s%s%s%s", db ? " database \"" : "",
-             db ? db : "", db ? "\"" : "", host ? host : addr ? addr : "the default socket",
+             db ? db : "", db ? "\"" : "",
+             host   ? host
+             : addr ? addr
+                    : "the default socket",
              port ? ":" : "", port ? port : "", user ? " as " : "", user ? user : "");
     return strdup(text);
 }

@@ -288,7 +288,8 @@ int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
     /* counted inside the write transaction, so two at once cannot both pass
      * (the account's hosts are at most max_hosts rows of its index) */
     oz_sql_stmt *st = oz_store_stmt(s,
-                                     "SELECT count(*), coalesce(sum(created > ?2), 0) FROM hosts"
+                                     "SELECT count(*), count(CASE WHEN created > ?2 THEN 1 END)"
+                                     " FROM hosts"
                                      " WHERE account_id = ?1",
                                      why, whylen);
     if (!st)

@@ -53,7 +53,7 @@ static int cancel_body(oz_store *s, void *arg, char *why, size_t whylen)
     oz_sql_reset(st);
     int rc;
     if ((rc = run(s,
-                  "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+                  "UPDATE hosts SET in_progress = greatest(in_progress - (SELECT count(*)"
                   " FROM replicas r JOIN units u ON u.id = r.unit_id WHERE r.host_id = hosts.id"
                   " AND r.state = {REPLICA_IN_PROGRESS} AND u.dataset_id = ?1"
                   " AND u.state = {UNIT_ACTIVE}), 0)"

@@ -20,6 +20,21 @@
 
 /* ---- the writer: one thread, one connection, batched transactions -------------------------- */
 
+/* A transaction that lost a conflict with another scheduler's
+ * (PostgreSQL's serialisation failures, EBUSY) runs again, up to this many
+ * times: a single write, or the writer's whole batch. */
+#define WRITE_TRIES 20
+#define BATCH_TRIES 8
+
+/* Before try number `tries` of s's transaction: a short wait, longer each
+ * time and different for each connection, so that two do not meet again. */
+static void conflict_nap(const oz_store *s, int tries)
+{
+    long us = (long)((uintptr_t)s / 16 * 2654435761u % 1000) + 100;
+    struct timespec nap = {0, us * 1000 * tries};
+    nanosleep(&nap, NULL);
+}
+
 /* Runs the batch's bodies in its transaction, each without a savepoint:
  * the savepoint's copy of every page a body touches cost about a fifth of
  * a dispatch.  A body that fails before it writes (a refusal: the usual
@@ -129,6 +144,30 @@ static void wal_restart(oz_store *ws, wal_watch *w)
     w->misses++; /* until a commit shows the WAL short again */
 }
 
+/* A batch's run: its transaction, the bodies (again in savepoints when
+ * one failed half-way) and the commit. */
+static int writer_run_batch(oz_store *ws, oz_wop *batch, char *why, size_t whylen)
+{
+    int rc = oz_store_wbegin(ws, 0, why, whylen);
+    if (rc == OZ_SCHED_OK && !writer_run_fast(ws, batch)) {
+        /* a body failed half-way: the batch again, each body in a savepoint */
+        oz_store_wrollback(ws);
+        if ((rc = oz_store_wbegin(ws, 0, why, whylen)) == OZ_SCHED_OK)
+            for (oz_wop *op = batch; op && rc == OZ_SCHED_OK; op = op->next)
+                if (!writer_run_one(ws, op) ||                  /* the batch's writes are gone */
+                    (ws->db->pg && op->rc == OZ_SCHED_EBUSY)) { /* a conflict: all again */
+                    oz_store_wrollback(ws);
+                    rc = op->rc == OZ_SCHED_ENOSPC || op->rc == OZ_SCHED_EBUSY ? op->rc
+                                                                               : OZ_SCHED_EDB;
+                    oz_sched_fail(rc, why, whylen, "%s",
+                                  op->rc != OZ_SCHED_OK ? op->why : "the transaction was lost");
+                }
+    }
+    if (rc == OZ_SCHED_OK)
+        rc = oz_store_wcommit(ws, why, whylen);
+    return rc;
+}
+
 static void *writer_main(void *arg)
 {
     oz_db *db = arg;
@@ -136,7 +175,7 @@ static void *writer_main(void *arg)
     char why[512];
     wal_watch wal = {.next = WAL_RESTART_FRAMES};
     int open_rc = oz_store_open(db, &ws, why, sizeof why);
-    if (open_rc == OZ_SCHED_OK)
+    if (open_rc == OZ_SCHED_OK && !db->pg)
         sqlite3_wal_hook(oz_sql_sqlite_handle(ws->conn), wal_frames_note, &wal);
     pthread_mutex_lock(&db->q_lock);
     for (;;) {
@@ -147,29 +186,23 @@ static void *writer_main(void *arg)
         oz_wop *batch = db->q_head;
         db->q_head = db->q_tail = NULL;
         pthread_mutex_unlock(&db->q_lock);
-        int rc = open_rc != OZ_SCHED_OK ? open_rc : oz_store_wbegin(ws, 0, why, sizeof why);
-        if (rc == OZ_SCHED_OK && !writer_run_fast(ws, batch)) {
-            /* a body failed half-way: the batch again, each body in a savepoint */
-            oz_store_wrollback(ws);
-            if ((rc = oz_store_wbegin(ws, 0, why, sizeof why)) == OZ_SCHED_OK)
-                for (oz_wop *op = batch; op && rc == OZ_SCHED_OK; op = op->next)
-                    if (!writer_run_one(ws, op)) { /* the batch's writes are gone */
-                        pthread_mutex_unlock(&ws->db->write_lock);
-                        rc = oz_sched_fail(
-                            op->rc == OZ_SCHED_ENOSPC ? OZ_SCHED_ENOSPC : OZ_SCHED_EDB, why,
-                            sizeof why, "%s",
-                            op->rc != OZ_SCHED_OK ? op->why : "the transaction was lost");
-                    }
-        }
+        int rc = open_rc;
         if (rc == OZ_SCHED_OK)
-            rc = oz_store_wcommit(ws, why, sizeof why);
+            rc = writer_run_batch(ws, batch, why, sizeof why);
+        /* PostgreSQL: a batch that lost a conflict with another scheduler's
+         * runs again, whole */
+        for (int tries = 1; db->pg && rc == OZ_SCHED_EBUSY && tries < BATCH_TRIES; tries++) {
+            conflict_nap(ws, tries);
+            rc = writer_run_batch(ws, batch, why, sizeof why);
+        }
         oz_wop *to_sync = NULL, *to_sync_tail = NULL;
         for (oz_wop *op = batch, *next; op; op = next) {
             next = op->next; /* a group is its submitter's once done is called */
             if (rc != OZ_SCHED_OK && op->rc == OZ_SCHED_OK)
                 op->rc = oz_sched_fail(rc, op->why, op->whylen, "%s", why);
             op->seq = ws ? ws->last_seq : 0;
-            if (op->durable && rc == OZ_SCHED_OK) { /* the syncer finishes it */
+            /* the syncer finishes it (PostgreSQL's commit was durable) */
+            if (op->durable && rc == OZ_SCHED_OK && !db->pg) {
                 op->next = NULL;
                 if (to_sync_tail)
                     to_sync_tail->next = op;
@@ -191,7 +224,8 @@ static void *writer_main(void *arg)
             pthread_cond_signal(&db->s_work);
             pthread_mutex_unlock(&db->s_lock);
         }
-        if (wal.frames < WAL_RESTART_FRAMES) { /* short, or it started over */
+        if (db->pg) {
+        } else if (wal.frames < WAL_RESTART_FRAMES) { /* short, or it started over */
             wal.next = WAL_RESTART_FRAMES;
             wal.misses = 0;
         } else if (open_rc == OZ_SCHED_OK && wal.frames >= wal.next) {
@@ -239,8 +273,6 @@ static void *syncer_main(void *arg)
 
 int oz_db_batching_start(oz_db *db, char *why, size_t whylen)
 {
-    if (db->pg) /* each thread's transactions go to the server, which does the batching */
-        return OZ_SCHED_OK;
     pthread_mutex_lock(&db->q_lock);
     int rc = OZ_SCHED_OK;
     if (!db->writer_on) {
@@ -283,21 +315,14 @@ void oz_db_batching_stop(oz_db *db)
     pthread_mutex_unlock(&db->q_lock);
 }
 
-/* A transaction that lost a conflict with another scheduler's
- * (PostgreSQL's serialisation failures) runs again, up to this many times. */
-#define WRITE_TRIES 20
-
 /* Runs body in its own transaction on s (no writer thread). */
 static int write_alone(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
                        size_t whylen)
 {
     int rc = OZ_SCHED_EBUSY;
     for (int tries = 0; rc == OZ_SCHED_EBUSY && tries < (s->db->pg ? WRITE_TRIES : 1); tries++) {
-        if (tries) { /* a short random wait, so that the two do not meet again */
-            long us = (long)((uintptr_t)s / 16 * 2654435761u % 1000) + 100;
-            struct timespec nap = {0, us * 1000 * tries};
-            nanosleep(&nap, NULL);
-        }
+        if (tries)
+            conflict_nap(s, tries);
         if ((rc = oz_store_wbegin(s, durable, why, whylen)) != OZ_SCHED_OK)
             continue;
         if ((rc = body(s, arg, why, whylen)) != OZ_SCHED_OK) {

@@ -351,7 +351,7 @@ static int verdict(oz_store *s, const oz_cand_config *c, oz_cand_facts *f, const
 {
     oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT still, pixel FROM rfi_bins"
-                                     " WHERE bin BETWEEN ?1 - 1 AND ?1 + 1",
+                                     " WHERE bin BETWEEN CAST(?1 AS BIGINT) - 1 AND ?1 + 1",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
@@ -388,8 +388,9 @@ static int bin_add(oz_store *s, const oz_cand_config *c, const newsig *x, bool *
     bool still = fabs(x->g.chirp_hz_s) <= c->rfi_zero_drift_hz_s;
     oz_sql_stmt *st = oz_store_stmt(
         s,
-        still ? "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0), (?1, ?2, 1)"
-              : "INSERT OR IGNORE INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0)",
+        still ? "INSERT INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0), (?1, ?2, 1)"
+                " ON CONFLICT DO NOTHING"
+              : "INSERT INTO rfi_bins(bin, pixel, still) VALUES(?1, ?2, 0) ON CONFLICT DO NOTHING",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
@@ -471,8 +472,10 @@ static int join(oz_store *s, const oz_cand_config *c, const oz_assimilate_unit *
         for (size_t k = 1; k < L->n; k++) {
             if ((rc = exec2(s, "UPDATE signals SET candidate_id = ?1 WHERE candidate_id = ?2",
                             *cid, L->v[k], why, whylen)) != OZ_SCHED_OK ||
-                (rc = exec2(s, "DELETE FROM candidates WHERE id = ?2 AND ?1 IS NOT NULL", *cid,
-                            L->v[k], why, whylen)) != OZ_SCHED_OK ||
+                (rc = exec2(s,
+                            "DELETE FROM candidates WHERE id = ?2"
+                            " AND CAST(?1 AS BIGINT) IS NOT NULL",
+                            *cid, L->v[k], why, whylen)) != OZ_SCHED_OK ||
                 (rc = merges_add(m, L->v[k], *cid)) != OZ_SCHED_OK)
                 return rc;
         }
@@ -516,6 +519,7 @@ static int summarise(oz_store *s, int64_t cid, bool whole, int64_t unit, char *w
                 " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
                 " g.dataset_id, u.name FROM signals g INDEXED BY signals_candidate"
                 " JOIN units u ON u.id = g.unit_id WHERE g.candidate_id = ?1 AND g.power = ?3"
+                " AND CAST(?2 AS BIGINT) IS NOT NULL"
               : "SELECT g.id, g.type, g.freq_hz, g.chirp_hz_s, g.power, g.score, g.fft_len,"
                 " g.time_s, g.time_ns, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz,"
                 " g.dataset_id, u.name FROM signals g INDEXED BY signals_unit"

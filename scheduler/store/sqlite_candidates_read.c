@@ -50,8 +50,10 @@ int oz_store_candidates_json(oz_store *s, const oz_cand_query *q, json_t **out)
         oz_store_stmt(s,
                       "SELECT " CAND_COLS " FROM candidates c INDEXED BY candidates_rank"
                       " JOIN datasets d ON d.id = c.dataset_id"
-                      " WHERE (?1 < 0 OR (c.rfi IS NOT NULL) = ?1) AND (?2 < 0 OR c.pixel = ?2)"
-                      " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM signals g JOIN datasets e"
+                      " WHERE (?1 < 0 OR (c.rfi IS NOT NULL) = (?1 = 1))"
+                      " AND (CAST(?2 AS BIGINT) < 0 OR c.pixel = ?2)"
+                      " AND (CAST(?3 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM signals g"
+                      "  JOIN datasets e"
                       "  ON e.id = g.dataset_id WHERE g.candidate_id = c.id AND e.name = ?3))"
                       " ORDER BY (c.rfi IS NOT NULL), c.score DESC, c.id LIMIT ?4 OFFSET ?5",
                       NULL, 0);
@@ -92,7 +94,8 @@ static int observations(oz_store *s, int64_t id, json_t **arr)
 {
     oz_sql_stmt *st = oz_store_stmt(
         s,
-        "SELECT d.name, count(*), min(g.time_ns) FROM signals g INDEXED BY signals_candidate"
+        "SELECT min(d.name), count(*), min(g.time_ns) FROM signals g"
+        " INDEXED BY signals_candidate"
         " JOIN datasets d ON d.id = g.dataset_id WHERE g.candidate_id = ?"
         " GROUP BY g.dataset_id ORDER BY g.dataset_id",
         NULL, 0);

@@ -14,10 +14,12 @@ int oz_store_trust_write(oz_store *s, int64_t host, bool valid, char *why, size_
 {
     oz_sql_stmt *st = oz_store_stmt(s,
                                      "UPDATE hosts SET"
-                                     " consecutive_valid = iif(?2, consecutive_valid + 1, 0),"
-                                     " n_valid = n_valid + ?2, n_invalid = n_invalid + NOT ?2,"
-                                     " quota_halvings = iif(?2, max(quota_halvings - 1, 0),"
-                                     " min(quota_halvings + 1, ?3)) WHERE id = ?1",
+                                     " consecutive_valid = CASE WHEN ?2 = 1"
+                                     " THEN consecutive_valid + 1 ELSE 0 END,"
+                                     " n_valid = n_valid + ?2, n_invalid = n_invalid + 1 - ?2,"
+                                     " quota_halvings = CASE WHEN ?2 = 1"
+                                     " THEN greatest(quota_halvings - 1, 0)"
+                                     " ELSE least(quota_halvings + 1, ?3) END WHERE id = ?1",
                                      why, whylen);
     if (!st)
         return OZ_SCHED_EDB;

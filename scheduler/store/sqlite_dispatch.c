@@ -188,7 +188,7 @@ static int adaptive_decide(oz_store *s, const oz_trust_policy *p, int64_t consec
         return OZ_SCHED_OK;
     return exec_unit_replica(s,
                              "UPDATE units SET single = 0, need_transition = 1,"
-                             " target = max(target, (SELECT target_nresults FROM datasets d"
+                             " target = greatest(target, (SELECT target_nresults FROM datasets d"
                              " WHERE d.id = units.dataset_id)) WHERE id = ?1",
                              unit, replica, why, whylen);
 }

@@ -31,7 +31,7 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
         s, "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_NO_REPLY} WHERE id = ?",
         why, whylen);
     oz_sql_stmt *hst = oz_store_stmt(s,
-                                      "UPDATE hosts SET in_progress = max(in_progress - 1, 0)"
+                                      "UPDATE hosts SET in_progress = greatest(in_progress - 1, 0)"
                                       " WHERE id = ?",
                                       why, whylen);
     oz_sql_stmt *unt =
@@ -112,15 +112,15 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
-        " coalesce(sum(r.outcome != {OUTCOME_DIDNT_NEED}), 0),"
-        " coalesce(sum(r.outcome = {OUTCOME_CLIENT_ERROR}), 0),"
-        " coalesce(sum(r.state < {REPLICA_OVER}), 0),"
-        " coalesce(sum(r.outcome = {OUTCOME_SUCCESS} AND r.validate_state != {VALIDATE_INVALID}), "
-        "0),"
+        " count(CASE WHEN r.outcome != {OUTCOME_DIDNT_NEED} THEN 1 END),"
+        " count(CASE WHEN r.outcome = {OUTCOME_CLIENT_ERROR} THEN 1 END),"
+        " count(CASE WHEN r.state < {REPLICA_OVER} THEN 1 END),"
+        " count(CASE WHEN r.outcome = {OUTCOME_SUCCESS}"
+        "   AND r.validate_state != {VALIDATE_INVALID} THEN 1 END),"
         " (SELECT error FROM replicas WHERE unit_id = u.id AND outcome = {OUTCOME_CLIENT_ERROR}"
         "   ORDER BY received DESC, id DESC LIMIT 1), u.file_bad IS NOT NULL"
         " FROM units u JOIN datasets d ON d.id = u.dataset_id"
-        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id",
+        " LEFT JOIN replicas r ON r.unit_id = u.id WHERE u.id = ? GROUP BY u.id, d.id",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
@@ -437,8 +437,9 @@ static int credit_sums_write(oz_store *s, const credit_sums *c, int64_t now, cha
             return rc;
         if (!(st = oz_store_stmt(s,
                                  "INSERT INTO credit_daily(kind, owner, day, credit)"
-                                 " VALUES(?, ?, ? / 86400, ?) ON CONFLICT(kind, owner, day)"
-                                 " DO UPDATE SET credit = credit + excluded.credit",
+                                 " VALUES(?, ?, CAST(? AS BIGINT) / 86400, ?)"
+                                 " ON CONFLICT(kind, owner, day)"
+                                 " DO UPDATE SET credit = credit_daily.credit + excluded.credit",
                                  why, whylen)))
             return OZ_SCHED_EDB;
         oz_sql_bind_text(st, 1, kinds[e->kind], -1);
@@ -465,7 +466,7 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
      * owners (host, account, team) for grant in the same statement. */
     oz_sql_stmt *st = oz_store_stmt(s,
                                      "UPDATE replicas SET validate_state = ?2,"
-                                     " credit = iif(?4, ?5, credit)"
+                                     " credit = CASE WHEN ?4 = 1 THEN ?5 ELSE credit END"
                                      " WHERE id = ?1 AND validate_state = ?3"
                                      " RETURNING host_id, account_id,"
                                      " (SELECT team_id FROM accounts WHERE id = account_id)",
@@ -538,7 +539,7 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
         int single;
         oz_validate_retry(v, v->nreplicas, &target, &single);
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE units SET target = max(target, ?2), single = ?3,"
+                                 "UPDATE units SET target = greatest(target, ?2), single = ?3,"
                                  " need_transition = 1 WHERE id = ?1 AND state = {UNIT_ACTIVE}",
                                  why, whylen)))
             goto dberr;
@@ -549,9 +550,9 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
             goto fail;
     }
     if (!(st = oz_store_stmt(s,
-                             "UPDATE units SET need_validate = EXISTS(SELECT 1 FROM replicas"
-                             " WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS} AND "
-                             "validate_state = {VALIDATE_INIT})"
+                             "UPDATE units SET need_validate = CASE WHEN EXISTS(SELECT 1"
+                             " FROM replicas WHERE unit_id = ?1 AND outcome = {OUTCOME_SUCCESS}"
+                             " AND validate_state = {VALIDATE_INIT}) THEN 1 ELSE 0 END"
                              " WHERE id = ?1",
                              why, whylen)))
         goto dberr;
@@ -681,7 +682,9 @@ int oz_store_signal_insert(oz_store *s, const oz_assimilate_unit *a, const oz_si
         s,
         "INSERT INTO signals(unit_id, dataset_id, replica_id, type, freq_hz, chirp_hz_s, time_s,"
         " time_ns, score, power, fft_len, period_s, ra_deg, dec_deg, pixel, freq_bary_hz, id,"
-        " candidate_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " candidate_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        /* no id: SQLite's next rowid, said so that PostgreSQL can do it too */
+        " coalesce(?, (SELECT coalesce(max(id), 0) + 1 FROM signals)), ?)",
         why, whylen);
     if (!st)
         return OZ_SCHED_EDB;

@@ -140,12 +140,12 @@ typedef struct purge_args {
  * the next rows.  The replica count triggers (migration 4) see one delete
  * and one insert of the same row: no net change. */
 static const char *const purge_sql[] = {
-    "CREATE TEMP TABLE IF NOT EXISTS purge_rows AS SELECT * FROM main.replicas WHERE 0",
-    "DELETE FROM temp.purge_rows",
-    "INSERT INTO temp.purge_rows SELECT * FROM main.replicas WHERE unit_id = ?1",
-    "UPDATE temp.purge_rows SET result = NULL",
-    "DELETE FROM main.replicas WHERE unit_id = ?1",
-    "INSERT INTO main.replicas SELECT * FROM temp.purge_rows",
+    "CREATE TEMP TABLE IF NOT EXISTS purge_rows AS SELECT * FROM replicas WHERE 1 = 0",
+    "DELETE FROM purge_rows",
+    "INSERT INTO purge_rows SELECT * FROM replicas WHERE unit_id = ?1",
+    "UPDATE purge_rows SET result = NULL",
+    "DELETE FROM replicas WHERE unit_id = ?1",
+    "INSERT INTO replicas SELECT * FROM purge_rows",
     "UPDATE units SET purged = ?2 WHERE id = ?1",
 };
 

@@ -119,7 +119,8 @@ int oz_store_users_json(oz_store *s, bool by_recent, int limit, const char *afte
                             NULL, 0)
             : oz_store_stmt(s,
                             "SELECT id, name, total_credit, recent_credit, recent_time,"
-                            " team_id, created, " USER_TEAM_NAME " FROM accounts WHERE ?1 IS NOT NULL"
+                            " team_id, created, " USER_TEAM_NAME " FROM accounts"
+                            " WHERE CAST(?1 AS BIGINT) IS NOT NULL"
                             " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
                             NULL, 0);
     if (!st)
@@ -238,7 +239,8 @@ int oz_store_teams_json(oz_store *s, int limit, const char *after, int64_t now, 
     oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT id, name, total_credit, recent_credit, recent_time,"
                                      " (SELECT count(*) FROM accounts a WHERE a.team_id = t.id),"
-                                     " description FROM teams t WHERE ?1 IS NOT NULL"
+                                     " description FROM teams t"
+                                     " WHERE CAST(?1 AS BIGINT) IS NOT NULL"
                                      " ORDER BY total_credit DESC, id LIMIT ?2 OFFSET ?3",
                                      NULL, 0);
     if (!st)
@@ -289,7 +291,8 @@ int oz_store_signals_json(oz_store *s, const oz_signal_query *q, json_t **out)
         " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
         " FROM signals g JOIN units u ON u.id = g.unit_id"
         " JOIN datasets d ON d.id = g.dataset_id WHERE g.id > ?1 AND g.score >= ?2"
-        " AND (?3 IS NULL OR d.name = ?3) AND (?4 IS NULL OR g.type = ?4)"
+        " AND (CAST(?3 AS TEXT) IS NULL OR d.name = ?3)"
+        " AND (CAST(?4 AS TEXT) IS NULL OR g.type = ?4)"
         " ORDER BY g.id LIMIT ?5",
         NULL, 0);
     if (!st)

@@ -147,7 +147,8 @@ int oz_store_hosts_json(oz_store *s, bool by_recent, int limit, const char *afte
             : oz_store_stmt(s,
                             "SELECT h.id, h.name, h.total_credit, h.recent_credit, h.recent_time,"
                             " h.account_id, a.name, h.os, h.ncpus, h.last_rpc FROM hosts h"
-                            " JOIN accounts a ON a.id = h.account_id WHERE ?1 IS NOT NULL"
+                            " JOIN accounts a ON a.id = h.account_id"
+                            " WHERE CAST(?1 AS BIGINT) IS NOT NULL"
                             " ORDER BY h.total_credit DESC, h.id LIMIT ?2 OFFSET ?3",
                             NULL, 0);
     if (!st)
@@ -322,14 +323,14 @@ int oz_store_results_json(oz_store *s, bool of_host, int64_t id, int limit, cons
                                 "SELECT " OZ_RESULT_COLS " FROM replicas r"
                                 " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
-                                " WHERE r.host_id = ?1 AND (?2 = 0 OR r.id < ?2)"
+                                " WHERE r.host_id = ?1 AND (CAST(?2 AS BIGINT) = 0 OR r.id < ?2)"
                                 " ORDER BY r.id DESC LIMIT ?3",
                                 NULL, 0)
                 : oz_store_stmt(s,
                                 "SELECT " OZ_RESULT_COLS " FROM replicas r"
                                 " JOIN units u ON u.id = r.unit_id"
                                 " JOIN datasets d ON d.id = u.dataset_id"
-                                " WHERE r.account_id = ?1 AND (?2 = 0 OR r.id < ?2)"
+                                " WHERE r.account_id = ?1 AND (CAST(?2 AS BIGINT) = 0 OR r.id < ?2)"
                                 " ORDER BY r.id DESC LIMIT ?3",
                                 NULL, 0);
     if (!st)
@@ -536,7 +537,7 @@ int oz_store_server_json(oz_store *s, int64_t now, int limit, int trust_after, j
         s,
         "SELECT u.id, u.name, d.name, coalesce(u.finished, 0), coalesce(u.error, '')"
         " FROM units u JOIN datasets d ON d.id = u.dataset_id WHERE u.state = {UNIT_ERROR}"
-        " ORDER BY u.finished DESC, u.id DESC LIMIT ?1",
+        " ORDER BY u.finished DESC NULLS LAST, u.id DESC LIMIT ?1",
         NULL, 0);
     if (!st) {
         json_decref(o);

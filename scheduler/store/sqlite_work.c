@@ -199,7 +199,7 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
      * below deletes them without the counts. */
     if (!(st = oz_store_stmt(
               s,
-              "UPDATE hosts SET in_progress = max(in_progress - (SELECT count(*)"
+              "UPDATE hosts SET in_progress = greatest(in_progress - (SELECT count(*)"
               " FROM replicas r JOIN units u ON u.id = r.unit_id"
               " WHERE r.host_id = hosts.id AND r.state = {REPLICA_IN_PROGRESS}"
               " AND u.dataset_id = ?1), 0)"
@@ -377,11 +377,12 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
         /* A client error costs the host its trust and halves its daily
          * quota (trust.h). */
         if (!(st = oz_store_stmt(s,
-                                 "UPDATE hosts SET in_progress = max(in_progress - ?2, 0),"
+                                 "UPDATE hosts SET in_progress = greatest(in_progress - ?2, 0),"
                                  " returned = returned + ?3,"
-                                 " consecutive_valid = iif(?4, 0, consecutive_valid),"
+                                 " consecutive_valid = CASE WHEN ?4 = 1 THEN 0"
+                                 " ELSE consecutive_valid END,"
                                  " n_error = n_error + ?4,"
-                                 " quota_halvings = min(quota_halvings + ?4, ?5) WHERE id = ?1",
+                                 " quota_halvings = least(quota_halvings + ?4, ?5) WHERE id = ?1",
                                  why, whylen)))
             return OZ_SCHED_EDB;
         oz_sql_bind_int64(st, 1, host_id);
@@ -418,8 +419,9 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     bool due =
         success && oz_validate_due(r->unit_state == OZ_UNIT_VALIDATED, r->counting + 1, r->quorum);
     if (!(st = oz_store_stmt(s,
-                             "UPDATE units SET need_transition = need_transition OR NOT ?2,"
-                             " need_validate = need_validate OR ?4,"
+                             "UPDATE units SET"
+                             " need_transition = CASE WHEN ?2 = 0 THEN 1 ELSE need_transition END,"
+                             " need_validate = CASE WHEN ?4 = 1 THEN 1 ELSE need_validate END,"
                              " n_running = n_running - ?3, n_success = n_success + ?2"
                              " WHERE id = ?1",
                              why, whylen)))

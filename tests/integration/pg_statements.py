@@ -28,8 +28,10 @@ assert len(texts) == len(found), "the expander lost statements"
 
 
 def dollar_params(sql):
-    """sql with SQLite's ?N and ? as PostgreSQL's $N (a bare ? is one more
-    than the largest so far), outside quotes; and that largest number."""
+    """sql as the PostgreSQL driver sends it, and its largest parameter:
+    SQLite's ?N and ? as $N (a bare ? is one more than the largest so far),
+    and SQLite's index hints (INDEXED BY name, NOT INDEXED) dropped, outside
+    quotes."""
     out, top, i = [], 0, 0
     while i < len(sql):
         c = sql[i]
@@ -37,6 +39,9 @@ def dollar_params(sql):
             j = sql.index(c, i + 1)
             out.append(sql[i:j + 1])
             i = j + 1
+        elif re.match(r"(?i)(INDEXED\s+BY\s+\w+|NOT\s+INDEXED)\b", sql[i:]) and (
+                i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+            i += re.match(r"(?i)(INDEXED\s+BY\s+\w+|NOT\s+INDEXED)\b", sql[i:]).end()
         elif c == "?":
             m = re.match(r"\?(\d*)", sql[i:])
             n = int(m.group(1)) if m.group(1) else top + 1

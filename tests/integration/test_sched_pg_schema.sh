@@ -5,7 +5,11 @@
 # and triggers as a project made by `ozma-server init` (a table, column or
 # index one has and the other lacks fails the test, by name), the same
 # version, the same counts kept by the triggers after the same statements,
-# and SQL decay() giving credit.c's doubles.  pg_schema.py does the checks.
+# and SQL decay() giving credit.c's doubles (pg_schema.py); then every
+# statement of the store's query files prepares on it as the PostgreSQL
+# driver sends it, and on SQLite (pg_statements.py); and the runner that
+# creates and upgrades it (test_sched_pg_migrate, once the build has the
+# PostgreSQL driver).
 # Exit 77 (skipped) without PostgreSQL's server programs.  KEEP=1 keeps the
 # scratch directory (the cluster is stopped either way).
 #
@@ -43,4 +47,14 @@ export PGHOST=$WORK/sock PGUSER=postgres
 "$PGBIN/psql" -X -q -d postgres -c "CREATE DATABASE ozma" || fail "CREATE DATABASE"
 timeout -k 5 120 python3 "$HERE/pg_schema.py" "$BIN" "$WORK" "$PGBIN/psql" ozma ||
     fail "pg_schema.py failed"
+timeout -k 5 120 python3 "$HERE/pg_statements.py" "$BIN" "$WORK" "$PGBIN/psql" ozma \
+    "$HERE/../.." || fail "pg_statements.py failed"
+rc=0
+OZ_TEST_PG_URI="postgresql:///ozma?host=$WORK/sock&user=postgres" timeout -k 5 120 \
+    "$BIN/../tests/test_sched_pg_migrate" || rc=$?
+case $rc in
+0) pass "test_sched_pg_migrate" ;;
+77) echo "test_sched_pg_migrate skipped (no PostgreSQL driver in this build)" ;;
+*) fail "test_sched_pg_migrate exit $rc" ;;
+esac
 finish pg_schema
