@@ -13,7 +13,9 @@
  * infers them), once per connection generation: a reconnection (revive)
  * bumps the generation, and a statement prepared under an older one is
  * prepared again before it runs, so the store's kept statements survive a
- * database restart.  Any other statement is parsed with each run
+ * database restart; one made while the connection is lost is prepared
+ * when it first runs, and that run fails as the connection's (EDOWN).
+ * Any other statement is parsed with each run
  * (PQexecParams): one round trip, and nothing left on the server.
  *
  * Values.  Binds are copied into the statement (text form: int64 as
@@ -355,9 +357,9 @@ static int pg_prepare(oz_sql *base, const char *text, bool persistent, oz_sql_st
         s->types[named[k] - 1] = 0;
     free(named);
     named = NULL;
-    if (persistent) {
+    if (persistent) { /* on a lost connection, at its first run (run) */
         snprintf(s->name, sizeof s->name, "oz%" PRIu64, ++c->names);
-        if (server_prepare(s) != 0)
+        if (!c->lost && PQstatus(c->pq) == CONNECTION_OK && server_prepare(s) != 0)
             goto fail;
     }
     *out = &s->base;

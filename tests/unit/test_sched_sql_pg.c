@@ -427,14 +427,15 @@ static void transactions_are_seen_and_a_failed_one_keeps_its_error(void **state)
     assert_false(oz_sql_in_transaction(c));
     assert_int_equal(scalar(c, "SELECT count(*) FROM tx"), 0);
 
-    /* a failure inside: still in the (failed) transaction, whose error a
-     * statement finalized meanwhile does not overwrite */
+    /* a failure inside: the transaction is aborted, no longer usable
+     * (sql.h: only a rollback is left), and its error a statement
+     * finalized meanwhile does not overwrite */
     oz_sql_stmt *kept = prep(c, "SELECT 1", true);
     exec_ok(c, "BEGIN");
     oz_sql_reset(ins);
     step_is(c, ins, OZ_SQL_DONE);
     assert_int_equal(oz_sql_exec(c, "SELECT 1/0"), OZ_SQL_FAIL);
-    assert_true(oz_sql_in_transaction(c));
+    assert_false(oz_sql_in_transaction(c));
     char msg[512];
     snprintf(msg, sizeof msg, "%s", oz_sql_errmsg(c));
     assert_non_null(strstr(msg, "division by zero"));
@@ -542,8 +543,17 @@ static void a_restarted_server_is_reconnected_with_its_statements(void **state)
     assert_int_equal(oz_sql_revive(c), OZ_SQL_FAIL);
     assert_int_equal(oz_sql_errkind_get(c), OZ_SQL_EDOWN);
     assert_non_null(strstr(oz_sql_errmsg(c), "still unreachable"));
+    /* a kept statement made meanwhile is prepared when it first runs: its
+     * run fails as the connection's, and succeeds once that is back */
+    oz_sql_stmt *late = prep(c, "SELECT 40 + 2", true);
+    assert_int_equal(oz_sql_step(late), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(c), OZ_SQL_EDOWN);
     run_env("OZ_TEST_PG_START");
     assert_int_equal(oz_sql_revive(c), 0);
+    oz_sql_reset(late);
+    step_is(c, late, OZ_SQL_ROW);
+    assert_int_equal(oz_sql_column_int(late, 0), 42);
+    oz_sql_finalize(late);
     step_is(c, count, OZ_SQL_ROW);
     assert_int_equal(oz_sql_column_int(count, 0), 2);
     assert_int_equal(oz_sql_column_int(count, 1), 14);
