@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -228,6 +229,25 @@ static void count_changes(pg_conn *c, const PGresult *r)
 
 /* ---- parameters: ? and ?N as $N ---- */
 
+/* The length of SQLite's index hint at t ("INDEXED BY name" or "NOT
+ * INDEXED", any case, a word of its own), or 0: PostgreSQL has none. */
+static size_t index_hint(const char *t)
+{
+    size_t n = 0;
+    if (!strncasecmp(t, "NOT INDEXED", 11))
+        n = 11;
+    else if (!strncasecmp(t, "INDEXED BY ", 11)) {
+        for (n = 11; t[n] == ' '; n++)
+            ;
+        size_t name = n;
+        while (isalnum((unsigned char)t[n]) || t[n] == '_')
+            n++;
+        if (n == name)
+            return 0;
+    }
+    return n && !(isalnum((unsigned char)t[n]) || t[n] == '_') ? n : 0;
+}
+
 /* Rewrites text's parameters (see the top of the file) into a new string;
  * *largest: the largest number, named[k] (k < *nnamed, room for one per
  * '?' in text) every number the text names.  NULL with c's error set. */
@@ -245,7 +265,7 @@ static char *rewrite(pg_conn *c, const char *text, int *largest, int **named, in
         fail_with(c, OZ_SQL_EOTHER, "out of memory");
         return NULL;
     }
-    size_t o = 0;
+    size_t o = 0, hint;
     for (size_t i = 0; i < len;) {
         char ch = text[i];
         size_t end = i + 1;
@@ -259,6 +279,10 @@ static char *rewrite(pg_conn *c, const char *text, int *largest, int **named, in
         } else if (ch == '/' && text[end] == '*') {
             const char *close = strstr(text + end + 1, "*/");
             end = close ? (size_t)(close - text) + 2 : len;
+        } else if ((i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) &&
+                   (hint = index_hint(text + i)) > 0) { /* SQLite's alone */
+            i += hint;
+            continue;
         } else if (ch == '?') {
             long n = 0;
             bool digits = isdigit((unsigned char)text[end]);

@@ -394,6 +394,13 @@ static void failures_say_what_and_which_kind(void **state)
     assert_int_equal(oz_sql_exec(c, "SELECT 1; SELEC 2; SELECT 3"), OZ_SQL_FAIL);
     assert_non_null(strstr(oz_sql_errmsg(c), "syntax error"));
 
+    /* SQLite's index hints are dropped, a column named like one is not */
+    assert_int_equal(scalar(c, "SELECT count(*) FROM uniq INDEXED BY uniq_name_key"
+                               " WHERE name = 'once'"),
+                     1);
+    assert_int_equal(scalar(c, "SELECT count(*) FROM uniq NOT INDEXED"), 2);
+    assert_int_equal(scalar(c, "SELECT count(*) FROM (SELECT 1 AS not_indexed) AS x"), 1);
+
     /* a row locked by another connection, past lock_timeout: try again */
     oz_sql *other = connect_ok();
     exec_ok(c, "BEGIN");
