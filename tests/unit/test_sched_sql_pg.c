@@ -412,6 +412,27 @@ static void failures_say_what_and_which_kind(void **state)
     assert_int_equal(oz_sql_bind_text(up, 1, "taken", -1), 0);
     assert_int_equal(oz_sql_step(up), OZ_SQL_FAIL);
     assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    /* in a transaction, what follows fails as the failure that aborted it */
+    exec_ok(other, "BEGIN");
+    oz_sql_reset(up);
+    assert_int_equal(oz_sql_step(up), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    assert_int_equal(oz_sql_exec(other, "SELECT 1"), OZ_SQL_FAIL);
+    assert_non_null(strstr(oz_sql_errmsg(other), "aborted"));
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    /* and its COMMIT, which PostgreSQL turns into a ROLLBACK, fails */
+    oz_sql_stmt *commit = prep(other, "COMMIT", true);
+    assert_int_equal(oz_sql_step(commit), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    assert_non_null(strstr(oz_sql_errmsg(other), "rolled back"));
+    oz_sql_finalize(commit);
+    exec_ok(other, "BEGIN");
+    assert_int_equal(oz_sql_exec(other, "SELECT 1/0"), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_exec(other, "COMMIT"), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EOTHER);
+    assert_false(oz_sql_in_transaction(other));
+    assert_int_equal(oz_sql_exec(other, "SELECT 1/0"), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EOTHER);
     exec_ok(c, "COMMIT");
     oz_sql_reset(up);
     step_is(other, up, OZ_SQL_DONE); /* free now */
