@@ -18,6 +18,12 @@ bool oz_pg_is_uri(const char *where)
     return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
 }
 
+int64_t oz_pg_database_bytes(oz_store *s)
+{
+    int64_t n = oz_store_one_int(s, "SELECT pg_database_size(current_database())", 0, false);
+    return n < 0 ? 0 : n;
+}
+
 int oz_pg_conn_open(const char *uri, oz_sql **out, char *why, size_t whylen)
 {
     return oz_sql_pg_open(uri, out, why, whylen) == 0 ? OZ_SCHED_OK : OZ_SCHED_EBUSY;

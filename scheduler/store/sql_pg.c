@@ -7,6 +7,8 @@
  * number so far), leaving '...' literals, "..." identifiers and comments as
  * they are.  A number the text never names is declared text, so that a gap
  * (?1 and ?3 alone) does not stop the server inferring the others' types.
+ * SQLite's index hints, INDEXED BY NAME, go: PostgreSQL's planner takes
+ * none (its statistics choose the index those hints name).
  *
  * Statements.  A persistent statement is prepared on the server under a
  * name unique on its connection (PQprepare, no parameter types: the server
@@ -252,23 +254,24 @@ static void count_changes(pg_conn *c, const PGresult *r)
 
 /* ---- parameters: ? and ?N as $N ---- */
 
-/* The length of SQLite's index hint at t ("INDEXED BY name" or "NOT
- * INDEXED", any case, a word of its own), or 0: PostgreSQL has none. */
-static size_t index_hint(const char *t)
+/* The length of SQLite's index hint "INDEXED BY name" at text (at a word's
+ * start), 0 when there is none. */
+static size_t index_hint_len(const char *text)
 {
-    size_t n = 0;
-    if (!strncasecmp(t, "NOT INDEXED", 11))
-        n = 11;
-    else if (!strncasecmp(t, "INDEXED BY ", 11)) {
-        for (n = 11; t[n] == ' '; n++)
-            ;
-        size_t name = n;
-        while (isalnum((unsigned char)t[n]) || t[n] == '_')
-            n++;
-        if (n == name)
-            return 0;
-    }
-    return n && !(isalnum((unsigned char)t[n]) || t[n] == '_') ? n : 0;
+    if (strncasecmp(text, "INDEXED", 7) != 0 || !isspace((unsigned char)text[7]))
+        return 0;
+    size_t k = 7;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    if (strncasecmp(text + k, "BY", 2) != 0 || !isspace((unsigned char)text[k + 2]))
+        return 0;
+    k += 2;
+    while (isspace((unsigned char)text[k]))
+        k++;
+    size_t name = k;
+    while (isalnum((unsigned char)text[k]) || text[k] == '_')
+        k++;
+    return k > name ? k : 0;
 }
 
 /* Rewrites text's parameters (see the top of the file) into a new string;
@@ -288,7 +291,7 @@ static char *rewrite(pg_conn *c, const char *text, int *largest, int **named, in
         fail_with(c, OZ_SQL_EOTHER, "out of memory");
         return NULL;
     }
-    size_t o = 0, hint;
+    size_t o = 0;
     for (size_t i = 0; i < len;) {
         char ch = text[i];
         size_t end = i + 1;
@@ -302,9 +305,10 @@ static char *rewrite(pg_conn *c, const char *text, int *largest, int **named, in
         } else if (ch == '/' && text[end] == '*') {
             const char *close = strstr(text + end + 1, "*/");
             end = close ? (size_t)(close - text) + 2 : len;
-        } else if ((i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) &&
-                   (hint = index_hint(text + i)) > 0) { /* SQLite's alone */
-            i += hint;
+        } else if ((ch == 'I' || ch == 'i') &&
+                   (i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) &&
+                   index_hint_len(text + i) > 0) {
+            i += index_hint_len(text + i);
             continue;
         } else if (ch == '?') {
             long n = 0;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "credit.h"
+#include "pg.h"
 #include "sqlite_internal.h"
 
 /* ---- datasets ------------------------------------------------------------------------------ */
@@ -466,8 +467,12 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
         g->spot_cpu_s = oz_sql_column_double(st, 4);
     }
     oz_sql_reset(st);
-    g->db_bytes = file_bytes(s->db->path, "");
-    g->log_bytes = file_bytes(s->db->path, "-wal");
+    if (s->db->pg) { /* the server's files: its own count, and no WAL of ours to watch */
+        g->db_bytes = oz_pg_database_bytes(s);
+    } else {
+        g->db_bytes = file_bytes(s->db->path, "");
+        g->log_bytes = file_bytes(s->db->path, "-wal");
+    }
     rc = OZ_SCHED_OK;
 out:
     oz_store_rend(s);

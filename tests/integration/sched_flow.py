@@ -591,7 +591,7 @@ def scenario_crash(tmp, rec, truth):
         c = user(srv, a.account_id)["total_credit"]
         check(abs(c - credit_formula(flops)) < 1e-6 * credit_formula(flops), "credit counted exactly once")
         n = db(d, "SELECT count(*) FROM signals")[0][0]
-        m = db(d, "SELECT count(*) FROM (SELECT DISTINCT unit_id, type, freq_hz, time_s FROM signals)")[0][0]
+        m = db(d, "SELECT count(*) FROM (SELECT DISTINCT unit_id, type, freq_hz, time_s FROM signals) x")[0][0]
         check(n == m, "no signal stored twice")
         srv.kill9()
         if not testdb.pg():  # PostgreSQL checks its own pages

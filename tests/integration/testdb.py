@@ -92,12 +92,13 @@ def query(d, sql, args=(), timeout=30):
             return c.execute(sql, args).fetchall()
         finally:
             c.close()
-    r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-P", "null=\x1e", "-v",
-                        "ON_ERROR_STOP=1", "-d", uri(d), "-c", _bind(sql, args)],
+    r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-R", "\x1d", "-P",
+                        "null=\x1e", "-v", "ON_ERROR_STOP=1", "-d", uri(d), "-c", _bind(sql, args)],
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise RuntimeError("psql: %s: %s" % (sql, r.stderr.strip()))
-    return [tuple(_value(f) for f in line.split("\x1f")) for line in r.stdout.splitlines()]
+    out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
+    return [tuple(_value(f) for f in row.split("\x1f")) for row in out.split("\x1d") if out]
 
 
 def dump(d):

@@ -74,7 +74,7 @@ unix_socket_directories = '$dir'
 fsync = on
 synchronous_commit = on
 shared_buffers = 16MB
-max_connections = 40
+max_connections = 200
 logging_collector = off
 EOF
     if ! pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$log" -w -t 60 start >/dev/null 2>&1; then

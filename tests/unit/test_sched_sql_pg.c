@@ -394,12 +394,11 @@ static void failures_say_what_and_which_kind(void **state)
     assert_int_equal(oz_sql_exec(c, "SELECT 1; SELEC 2; SELECT 3"), OZ_SQL_FAIL);
     assert_non_null(strstr(oz_sql_errmsg(c), "syntax error"));
 
-    /* SQLite's index hints are dropped, a column named like one is not */
+    /* SQLite's index hint is dropped, a column named like one is not */
     assert_int_equal(scalar(c, "SELECT count(*) FROM uniq INDEXED BY uniq_name_key"
                                " WHERE name = 'once'"),
                      1);
-    assert_int_equal(scalar(c, "SELECT count(*) FROM uniq NOT INDEXED"), 2);
-    assert_int_equal(scalar(c, "SELECT count(*) FROM (SELECT 1 AS not_indexed) AS x"), 1);
+    assert_int_equal(scalar(c, "SELECT count(*) FROM (SELECT 1 AS indexed_by) AS x"), 1);
 
     /* a row locked by another connection, past lock_timeout: try again */
     oz_sql *other = connect_ok();
@@ -455,9 +454,9 @@ static void transactions_are_seen_and_a_failed_one_keeps_its_error(void **state)
     assert_false(oz_sql_in_transaction(c));
     assert_int_equal(scalar(c, "SELECT count(*) FROM tx"), 0);
 
-    /* a failure inside: the transaction is aborted, no longer usable
-     * (sql.h: only a rollback is left), and its error a statement
-     * finalized meanwhile does not overwrite */
+    /* a failure inside: the transaction is no longer usable (only a
+     * rollback is left, as after SQLite rolled one back), and its error a
+     * statement finalized meanwhile does not overwrite */
     oz_sql_stmt *kept = prep(c, "SELECT 1", true);
     exec_ok(c, "BEGIN");
     oz_sql_reset(ins);
