@@ -32,7 +32,8 @@ Scenarios (all, by default):
            acknowledged with a 200 is in the database with the SHA-256 that
            was uploaded, credit is the formula's (nothing counted twice),
            the survivor answers every request after the kill with a 200 and
-           validates every unit.
+           validates every unit; before it the only other answer is a 503
+           with Retry-After (the two schedulers' transactions conflicting).
   restart  a scheduler running the jobs and one with --no-jobs, hosts split
            between them; `pg_ctl restart -m immediate` once a third of the
            results are in.  Clients see only 200s and 503s with Retry-After,
@@ -398,8 +399,12 @@ def scenario_kill9(tmp, rec):
         bad = [x for x in after if x[4] != 200]
         F.check(len(after) > 10 and not bad, "the survivor answered all of %d requests after the "
                 "kill with a 200 (others: %s)" % (len(after), bad[:5]))
-        F.check(not swarm.statuses(lambda x: x[4] not in (200, None)), "no request got another "
-                "answer than a 200 (or none, from the killed scheduler)")
+        # Before the kill the two schedulers' transactions may conflict
+        # often enough that one gives up on a batch: a 503, sent again.
+        odd = swarm.statuses(lambda x: x[4] not in (200, 503, None) or (x[4] == 503 and not x[5]))
+        F.check(not odd, "every answer was a 200, a 503 with Retry-After (%d, while both ran) or "
+                "none (from the killed scheduler): %s"
+                % (len(swarm.statuses(lambda x: x[4] == 503)), odd[:5]))
         check_acked(d, swarm.acked, "kill -9")
         check_units(b, d, "kill9", total, "after kill -9 of one of two")
         check_credit(b, d, [h.account_id for h in swarm.hosts], "after kill -9 of one of two")
