@@ -18,6 +18,11 @@ packages=(
   libmicrohttpd-dev libsqlite3-dev sqlite3 libunistring-dev libcurl4-openssl-dev libinih-dev
   # the scheduler's gzip statistics exports (scheduler/stats.c)
   zlib1g-dev
+  # the store's PostgreSQL backend (scheduler/store/sql_pg.c): libpq, and the
+  # server the tests run throwaway clusters of (tests/support/pg_cluster.sh);
+  # the "main" cluster Debian's package creates is stopped and set to start
+  # by hand below when this script installed it
+  libpq-dev postgresql-15
   # benchmarks: the HTTP load generator
   wrk
   # unit files from a file server (project.json units_url, deploy/nginx.conf):
@@ -55,12 +60,31 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq || echo "install-deps: apt-get update failed; trying the cached lists" >&2
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# nginx is here for the tests, which start their own on loopback: a web
-# server on port 80 that nobody asked for is not left behind.
+# nginx and PostgreSQL are here for the tests, which start their own on
+# loopback (a Unix socket for PostgreSQL): a web server on port 80 and a
+# database server on port 5432 that nobody asked for are not left behind.
+# Under systemd the services are disabled; with or without it, the
+# PostgreSQL clusters Debian's postinst created (and started, where an init
+# let it) are stopped and marked to start by hand (start.conf "manual").
+systemd=false
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemd=true; fi
 for p in "${missing[@]}"; do
-  if [ "$p" = nginx ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  if [ "$p" = nginx ] && $systemd; then
     $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
     echo "install-deps: nginx installed for the tests; its stock service is disabled" \
          "(systemctl enable --now nginx to serve with it)" >&2
+  fi
+  if [ "$p" = postgresql-15 ]; then
+    if $systemd; then
+      $sudo systemctl disable --now postgresql >/dev/null 2>&1 || true
+    fi
+    for conf in /etc/postgresql/15/*/start.conf; do
+      [ -f "$conf" ] || continue
+      cluster=$(basename "$(dirname "$conf")")
+      $sudo pg_ctlcluster 15 "$cluster" stop >/dev/null 2>&1 || true
+      echo manual | $sudo tee "$conf" >/dev/null
+      echo "install-deps: postgresql-15 installed for the tests; its cluster 15/$cluster is" \
+           "stopped and starts by hand (pg_ctlcluster 15 $cluster start)" >&2
+    done
   fi
 done

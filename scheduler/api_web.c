@@ -5,7 +5,7 @@
  * the server's status and GET /metrics.  No authentication, nothing
  * written, each client address's reads limited (http.c); parameters are
  * checked strictly (api_read.c's rules) and the JSON comes whole from the
- * store (sqlite_web.c).  Throughput, a pass over the replicas of its
+ * store (store_web.c).  Throughput, a pass over the replicas of its
  * window, is served from the server's cache (cache.h) under its checked
  * parameters.
  */

@@ -1,6 +1,6 @@
 /*
  * candidates.h - from canonical signals to candidates: the rules, in plain
- * C, that the assimilator's store code (sqlite_candidates.c) applies.
+ * C, that the assimilator's store code (store_candidates.c) applies.
  *
  * A candidate is one physical signal: the connected component of the
  * canonical signals under the link relation below.  Links are symmetric and

@@ -1,7 +1,7 @@
 /*
  * dispatch.c - the dispatch rule (dispatch.h): how much work one request
  * may take, and how much a host is believed to be able to hold.  No SQL
- * here; sqlite_dispatch.c reads the host's counts, walks the qualifying
+ * here; store_dispatch.c reads the host's counts, walks the qualifying
  * replicas and asks this when to stop.
  */
 #include "dispatch.h"

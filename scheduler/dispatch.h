@@ -5,7 +5,7 @@
  * the host's measured speed times its CPUs), never past its in-progress cap,
  * its daily quota or the reply's room.  Which replicas qualify (oldest
  * unsent first, none of a unit the host's account already holds) is the
- * store's query (sqlite_dispatch.c); this is the counting around it.
+ * store's query (store_dispatch.c); this is the counting around it.
  *
  * What a host claims is not believed until its work shows it (BOINC's
  * max_ncpus, daily_result_quota and in-progress limits; issue 21, hole 2):
@@ -75,7 +75,7 @@ bool oz_dispatch_wants_more(const oz_dispatch *d);
 void oz_dispatch_take(oz_dispatch *d, uint64_t unit_flops);
 
 /* Counts a replica sent again (one the host was sent and lost:
- * sqlite_dispatch.c) against the seconds asked, as oz_dispatch_take, but not
+ * store_dispatch.c) against the seconds asked, as oz_dispatch_take, but not
  * against the cap or the quota: it is in progress and was counted when
  * first sent.  The reply's room for it is the caller's to leave (max of
  * oz_dispatch_begin). */

@@ -6,7 +6,7 @@
  * two leaves a dataset whose files are gone but not yet recorded, and the
  * next pass unlinks nothing (a missing file counts as removed) and records
  * it.  The purge walks the units to purge one at a time in the order they
- * finished (store/sqlite_lifecycle.c), gathers each unit's archive lines in
+ * finished (store/store_lifecycle.c), gathers each unit's archive lines in
  * memory, and writes them into the archive of the unit's day; the day's
  * file is committed, then the units in it are marked purged, whenever the
  * day changes, PURGE_BATCH units are gathered, or the walk ends.  No write

@@ -3,7 +3,7 @@
  * stats sites that read every BOINC project read Ozma's too, and the same
  * as JSON for anyone else.
  *
- * Each list is one pass over the store (sqlite_stats.c, in id order) that
+ * Each list is one pass over the store (store_stats.c, in id order) that
  * feeds two gzip streams at once, the XML and the JSON lines, each a
  * durable file (gzw.h: temporary file, fsync, rename), so
  * memory stays constant however many users there are and a download never

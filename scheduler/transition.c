@@ -1,7 +1,7 @@
 /*
  * transition.c - the transitioner's rule (transition.h): from the tally of
  * an active unit's replicas to what the store must do.  No SQL here; the
- * store reads the tally and records the answer (sqlite_jobs.c).
+ * store reads the tally and records the answer (store_jobs.c).
  */
 #include "transition.h"
 

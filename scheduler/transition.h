@@ -2,7 +2,7 @@
  * transition.h - the transitioner's rule, plain C with no database: what
  * happens to an active unit given the tally of its replicas (BOINC's
  * transitioner: max_error_results, max_total_results, the target number of
- * live replicas).  sqlite_jobs.c reads the tally, asks this, and records the
+ * live replicas).  store_jobs.c reads the tally, asks this, and records the
  * answer.
  */
 #ifndef OZ_SCHED_TRANSITION_H

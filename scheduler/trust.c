@@ -2,7 +2,7 @@
  * trust.c - the trust rule (trust.h): when a host is trusted, when a unit
  * may go out alone, and a host's daily quota after its bad results.  The
  * counters themselves are moved in SQL where the verdicts are written
- * (sqlite_jobs.c) and where client errors arrive (sqlite_work.c).
+ * (store_jobs.c) and where client errors arrive (store_work.c).
  */
 #include "trust.h"
 

@@ -2,7 +2,7 @@
  * trust.h - how far the project believes a host, plain C with no database
  * (DESIGN.md §4b; issue 18).  A host's standing is three numbers kept on
  * its hosts row and moved by the validator and by client errors
- * (sqlite_jobs.c, sqlite_work.c):
+ * (store_jobs.c, store_work.c):
  *
  *  - consecutive_valid: results judged VALID in a row; an INVALID verdict
  *    or a client error sets it back to 0.  A host with at least the

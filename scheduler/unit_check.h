@@ -8,7 +8,7 @@
  * told.  So when a host reports that its download did not match the
  * assignment's SHA-256, the server hashes its own copy again; a copy that
  * does not match, or cannot be read, is the server's fault, to be marked
- * (sqlite_files.c) and shown to the operator.  `ozma-server verify` checks
+ * (store_files.c) and shown to the operator.  `ozma-server verify` checks
  * the files of units marked bad, or of every unit, the same way.
  */
 #ifndef OZ_SCHED_UNIT_CHECK_H

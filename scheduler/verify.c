@@ -1,7 +1,7 @@
 /*
  * verify.c - `ozma-server verify` (verify.h): each unit file of a page of
  * the store's unit rows hashed (unit_check.c) outside any transaction, and
- * the mark set or cleared (sqlite_files.c) one durable write at a time, so a
+ * the mark set or cleared (store_files.c) one durable write at a time, so a
  * scrub of a million units never holds a read snapshot or the write lock
  * for long while `serve` runs.
  */

@@ -3,7 +3,7 @@
  * checked against the SHA-256 their load recorded (issue 21, hole 8).
  *
  * By default only the units marked bad (a host reported a mismatch and the
- * server's copy did not match: sqlite_files.c) are checked: one that matches
+ * server's copy did not match: store_files.c) are checked: one that matches
  * again - its file restored, or cut again with ozma-split and the load's
  * options - is cleared and goes out again.  --all checks every unit of the
  * ready datasets (a scrub), marking any that does not match.  The store

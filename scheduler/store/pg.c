@@ -11,7 +11,7 @@
 #include "pg.h"
 #include "pg_schema.h"
 #include "sql_pg.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 bool oz_pg_is_uri(const char *where)
 {

@@ -1,5 +1,5 @@
 /*
- * sql.h - the one SQL interface the store's query files (sqlite_*.c) use,
+ * sql.h - the one SQL interface the store's query files (store_*.c) use,
  * whichever database is behind it: a connection, statements prepared from
  * text, bound, stepped row by row and read by column.  Two drivers
  * implement it: sql_sqlite.c (an embedded SQLite file) and sql_pg.c (a

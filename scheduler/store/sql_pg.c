@@ -5,10 +5,11 @@
  * Parameters.  The store writes SQLite's ? and ?N; prepare rewrites them as
  * PostgreSQL's $N by SQLite's rule (a bare ? is one more than the largest
  * number so far), leaving '...' literals, "..." identifiers and comments as
- * they are.  A number the text never names is declared text, so that a gap
+ * they are (PostgreSQL's own E'...' and $$...$$ quoting is not part of the
+ * shared dialect).  SQLite's index hints, INDEXED BY NAME, go: PostgreSQL's
+ * planner takes none (its statistics choose the index those hints name).  A number the text never
+ * names is declared text, so that a gap
  * (?1 and ?3 alone) does not stop the server inferring the others' types.
- * SQLite's index hints, INDEXED BY NAME, go: PostgreSQL's planner takes
- * none (its statistics choose the index those hints name).
  *
  * Statements.  A persistent statement is prepared on the server under a
  * name unique on its connection (PQprepare, no parameter types: the server
@@ -29,7 +30,9 @@
  * statements of one connection may be stepped in turn as SQLite allows.
  * Column reads parse that text: integers and booleans as int64, floats
  * (NaN, Infinity too), bytea's \x hex decoded into a buffer per column
- * owned by the statement.  The connection sets extra_float_digits and
+ * owned by the statement (for its text as for its blob, as SQLite gives a
+ * blob's bytes as its text).  The whole result is held at once: the store's
+ * reads are pages and batches, not whole tables.  The connection sets extra_float_digits and
  * bytea_output itself, so no server setting can change what a read gives.
  *
  * Errors.  The connection keeps its last error, one line, and its kind by
@@ -45,12 +48,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libpq-fe.h>
 
 #include "sql_driver.h"
 #include "sql_pg.h"
+#include "sql_pg_text.h"
 
 /* Type OIDs from PostgreSQL's catalog (pg_type.dat): libpq does not
  * install its catalog headers everywhere, and these numbers are fixed. */
@@ -65,10 +68,6 @@ enum {
     PG_FLOAT8 = 701,
     PG_NUMERIC = 1700,
 };
-
-/* The largest parameter number: SQLite's default SQLITE_MAX_VARIABLE_NUMBER,
- * well under the protocol's 65535. */
-#define PG_MAX_PARAM 32766
 
 /* What every connection sets for itself, on connect and on reconnect. */
 static const char pg_session_sql[] = "SET synchronous_commit = on;"
@@ -130,30 +129,11 @@ static const oz_sql_driver pg_driver;
 
 /* ---- errors ---- */
 
-/* Copies src into dst as one line: whitespace runs (libpq's messages
- * carry newlines and tabs) become one space, none at either end. */
-static void one_line(char *dst, size_t cap, const char *src)
-{
-    size_t o = 0;
-    bool space = false;
-    for (; *src && o + 1 < cap; src++) {
-        if (isspace((unsigned char)*src)) {
-            space = o > 0;
-            continue;
-        }
-        if (space && o + 2 < cap)
-            dst[o++] = ' ';
-        space = false;
-        dst[o++] = *src;
-    }
-    dst[o] = '\0';
-}
-
 static int fail_with(pg_conn *c, oz_sql_errkind kind, const char *msg)
 {
     c->kind = kind;
     c->lost |= kind == OZ_SQL_EDOWN;
-    one_line(c->err, sizeof c->err, msg);
+    oz_sql_pg_one_line(c->err, sizeof c->err, msg);
     return OZ_SQL_FAIL;
 }
 
@@ -182,13 +162,17 @@ static int fail_result(pg_conn *c, const PGresult *r)
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *severity = r ? PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+    /* FATAL and PANIC end the session (a terminated backend, an idle
+     * transaction timed out), whatever the SQLSTATE */
+    bool ended = severity && (!strcmp(severity, "FATAL") || !strcmp(severity, "PANIC"));
     if (!msg && r && *PQresultErrorMessage(r))
         msg = PQresultErrorMessage(r);
     if (!msg)
         msg = PQerrorMessage(c->pq);
     if (!*msg)
         msg = "unknown failure";
-    oz_sql_errkind kind = classify(state, PQstatus(c->pq) == CONNECTION_BAD);
+    oz_sql_errkind kind = classify(state, ended || PQstatus(c->pq) == CONNECTION_BAD);
     /* Statements after a failure in a transaction fail as "aborted"
      * (25P02): of the kind of that failure (a serialisation failure a
      * caller took for no row is still one to run again). */
@@ -252,95 +236,6 @@ static void count_changes(pg_conn *c, const PGresult *r)
     }
 }
 
-/* ---- parameters: ? and ?N as $N ---- */
-
-/* The length of SQLite's index hint "INDEXED BY name" at text (at a word's
- * start), 0 when there is none. */
-static size_t index_hint_len(const char *text)
-{
-    if (strncasecmp(text, "INDEXED", 7) != 0 || !isspace((unsigned char)text[7]))
-        return 0;
-    size_t k = 7;
-    while (isspace((unsigned char)text[k]))
-        k++;
-    if (strncasecmp(text + k, "BY", 2) != 0 || !isspace((unsigned char)text[k + 2]))
-        return 0;
-    k += 2;
-    while (isspace((unsigned char)text[k]))
-        k++;
-    size_t name = k;
-    while (isalnum((unsigned char)text[k]) || text[k] == '_')
-        k++;
-    return k > name ? k : 0;
-}
-
-/* Rewrites text's parameters (see the top of the file) into a new string;
- * *largest: the largest number, named[k] (k < *nnamed, room for one per
- * '?' in text) every number the text names.  NULL with c's error set. */
-static char *rewrite(pg_conn *c, const char *text, int *largest, int **named, int *nnamed)
-{
-    size_t len = strlen(text), marks = 0;
-    for (size_t i = 0; i < len; i++)
-        marks += text[i] == '?';
-    *largest = 0;
-    *nnamed = 0;
-    *named = malloc((marks ? marks : 1) * sizeof **named);
-    char *out = marks <= (SIZE_MAX - len - 1) / 6 ? malloc(len + 5 * marks + 1) : NULL;
-    if (!out || !*named) {
-        free(out);
-        fail_with(c, OZ_SQL_EOTHER, "out of memory");
-        return NULL;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        char ch = text[i];
-        size_t end = i + 1;
-        if (ch == '\'' || ch == '"') { /* '' inside a literal: two literals back to back */
-            while (end < len && text[end] != ch)
-                end++;
-            end += end < len;
-        } else if (ch == '-' && text[end] == '-') {
-            while (end < len && text[end] != '\n')
-                end++;
-        } else if (ch == '/' && text[end] == '*') {
-            const char *close = strstr(text + end + 1, "*/");
-            end = close ? (size_t)(close - text) + 2 : len;
-        } else if ((ch == 'I' || ch == 'i') &&
-                   (i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_')) &&
-                   index_hint_len(text + i) > 0) {
-            i += index_hint_len(text + i);
-            continue;
-        } else if (ch == '?') {
-            long n = 0;
-            bool digits = isdigit((unsigned char)text[end]);
-            for (; isdigit((unsigned char)text[end]); end++)
-                n = n > PG_MAX_PARAM ? n : n * 10 + (text[end] - '0');
-            if (!digits)
-                n = *largest + 1;
-            if (n < 1 || n > PG_MAX_PARAM) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "parameter %.*s is out of range (?1 to ?%d): %.60s",
-                         (int)(end - i), text + i, PG_MAX_PARAM, text);
-                free(out);
-                free(*named);
-                *named = NULL;
-                fail_with(c, OZ_SQL_EOTHER, msg);
-                return NULL;
-            }
-            *largest = n > *largest ? (int)n : *largest;
-            (*named)[(*nnamed)++] = (int)n;
-            o += (size_t)snprintf(out + o, 7, "$%ld", n);
-            i = end;
-            continue;
-        }
-        memcpy(out + o, text + i, end - i);
-        o += end - i;
-        i = end;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* ---- statements ---- */
 
 static void stmt_free(pg_stmt *s)
@@ -387,9 +282,12 @@ static int pg_prepare(oz_sql *base, const char *text, bool persistent, oz_sql_st
     s->base.drv = &pg_driver;
     s->c = c;
     s->row = -1;
-    s->text = rewrite(c, text, &s->nparams, &named, &nnamed);
-    if (!s->text)
+    char why[160];
+    s->text = oz_sql_pg_rewrite(text, &s->nparams, &named, &nnamed, why, sizeof why);
+    if (!s->text) {
+        fail_with(c, OZ_SQL_EOTHER, why);
         goto fail;
+    }
     size_t n = (size_t)s->nparams + 1; /* never calloc(0) */
     s->params = calloc(n, sizeof *s->params);
     s->types = calloc(n, sizeof *s->types);
@@ -430,8 +328,8 @@ static void pg_finalize(oz_sql_stmt *base)
     /* The server forgets it with the connection anyway; inside a failed
      * transaction it is left there (a name, never used again).  A failure
      * here leaves the connection's last error to the caller's statement. */
-    if (s->prepared && s->generation == c->generation && PQstatus(c->pq) == CONNECTION_OK &&
-        (t == PQTRANS_IDLE || t == PQTRANS_INTRANS)) {
+    if (s->prepared && s->generation == c->generation && !c->lost &&
+        PQstatus(c->pq) == CONNECTION_OK && (t == PQTRANS_IDLE || t == PQTRANS_INTRANS)) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
         PQclear(PQexec(c->pq, sql));
@@ -638,7 +536,7 @@ static const pg_blob *blob(pg_stmt *s, int col)
         return b;
     size_t n = (size_t)PQgetlength(s->res, s->row, col);
     bool hex = n >= 2 && v[0] == '\\' && v[1] == 'x' && n % 2 == 0;
-    size_t need = (hex ? (n - 2) / 2 : n) + 1;
+    size_t need = n + 1; /* room for the text as it is, should the hex prove bad */
     if (need > b->cap) {
         unsigned char *nb = realloc(b->buf, need);
         if (!nb) {
@@ -652,7 +550,8 @@ static const pg_blob *blob(pg_stmt *s, int col)
     for (size_t i = 2; hex && i < n; i += 2) {
         int hi = hexval(v[i]), lo = hexval(v[i + 1]);
         hex = hi >= 0 && lo >= 0;
-        b->buf[len++] = (unsigned char)(hi << 4 | lo);
+        if (hex)
+            b->buf[len++] = (unsigned char)(hi << 4 | lo);
     }
     if (!hex) { /* not bytea's hex form after all: the text as it is */
         memcpy(b->buf, v, n);
@@ -905,56 +804,6 @@ static char *describe(const PQconninfoOption *opts)
     return strdup(text);
 }
 
-/* Replaces every copy of secret (when not empty) in text with "***". */
-static void redact(char *text, size_t cap, const char *secret, size_t slen)
-{
-    if (!slen)
-        return;
-    char *hit;
-    while ((hit = strstr(text, secret)) && strlen(text) - slen + 3 < cap) {
-        memmove(hit + 3, hit + slen, strlen(hit + slen) + 1);
-        memcpy(hit, "***", 3);
-    }
-}
-
-/* why with any password the URI holds (as written, and as libpq decodes
- * it) blanked out: libpq's own messages may quote the URI's parts. */
-static void redact_uri(char *why, size_t whylen, const char *uri, const PQconninfoOption *opts)
-{
-    const char *pw = option(opts, "password");
-    if (pw)
-        redact(why, whylen, pw, strlen(pw));
-    /* postgresql://user:PASSWORD@host/... */
-    const char *auth = strstr(uri, "://");
-    if (auth) {
-        auth += 3;
-        size_t alen = strcspn(auth, "/?");
-        const char *at = NULL;
-        for (const char *p = auth; p < auth + alen; p++)
-            at = *p == '@' ? p : at;
-        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-        if (colon) {
-            char secret[256];
-            size_t n = (size_t)(at - colon - 1);
-            if (n < sizeof secret) {
-                memcpy(secret, colon + 1, n);
-                secret[n] = '\0';
-                redact(why, whylen, secret, n);
-            }
-        }
-    }
-    /* ...?password=PASSWORD& or password=PASSWORD in key=value form */
-    for (const char *p = strstr(uri, "password="); p; p = strstr(p + 1, "password=")) {
-        char secret[256];
-        size_t n = strcspn(p + 9, "& \t");
-        if (n < sizeof secret) {
-            memcpy(secret, p + 9, n);
-            secret[n] = '\0';
-            redact(why, whylen, secret, n);
-        }
-    }
-}
-
 int oz_sql_pg_open(const char *uri, oz_sql **out, char *why, size_t whylen)
 {
     *out = NULL;
@@ -963,7 +812,7 @@ int oz_sql_pg_open(const char *uri, oz_sql **out, char *why, size_t whylen)
     pg_conn *c = calloc(1, sizeof *c);
     if (!opts || !c) {
         char line[512];
-        one_line(line, sizeof line, perr ? perr : "out of memory");
+        oz_sql_pg_one_line(line, sizeof line, perr ? perr : "out of memory");
         snprintf(why, whylen, "%s: %s", perr ? "not a PostgreSQL connection URI" : "PostgreSQL",
                  line);
         goto fail;
@@ -981,7 +830,7 @@ int oz_sql_pg_open(const char *uri, oz_sql **out, char *why, size_t whylen)
     }
     if (PQstatus(c->pq) != CONNECTION_OK) {
         char line[512];
-        one_line(line, sizeof line, PQerrorMessage(c->pq));
+        oz_sql_pg_one_line(line, sizeof line, PQerrorMessage(c->pq));
         snprintf(why, whylen, "%s: cannot connect: %s", c->where, line);
         goto fail;
     }
@@ -994,7 +843,7 @@ int oz_sql_pg_open(const char *uri, oz_sql **out, char *why, size_t whylen)
     *out = &c->base;
     return 0;
 fail:
-    redact_uri(why, whylen, uri, opts);
+    oz_sql_pg_redact(why, whylen, uri, option(opts, "password"));
     if (c) {
         PQfinish(c->pq);
         free(c->where);

@@ -2,7 +2,7 @@
  * sql_sqlite.h - the SQLite driver of sql.h: opening a database file as an
  * oz_sql connection, and the SQLite handle beneath it for the few things
  * only SQLite has (PRAGMAs, the WAL, functions in C), which sqlite.c and
- * sqlite_batch.c alone use.
+ * store_writer.c alone use.
  */
 #ifndef OZ_SCHED_SQL_SQLITE_H
 #define OZ_SCHED_SQL_SQLITE_H

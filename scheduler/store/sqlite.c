@@ -1,12 +1,14 @@
 /*
  * sqlite.c - the SQLite backend of the store (store.h): the database file,
- * schema, migrations, connections, the statement cache and write
- * transactions; the writer thread that batches them (store.h's batching) is
- * sqlite_batch.c, and its checkpoints are what store.h calls compaction.
+ * its schema and migrations, its connections, the fsync of its WAL and
+ * the checkpoints that store.h calls compaction.  store.c holds what both
+ * backends share (the statement cache, transactions) and sends the rest
+ * here or to pg.c; the writer thread that batches transactions is
+ * store_writer.c.
  *
  * The schema is versioned in PRAGMA user_version.  Version 1 is created in
- * one transaction by oz_db_create; later versions add a migration step to
- * `migrations` and bump OZ_STORE_SCHEMA_VERSION, and oz_db_open applies the
+ * one transaction by oz_sqlite_db_create; later versions add a migration step to
+ * `migrations` and bump OZ_STORE_SCHEMA_VERSION, and oz_sqlite_db_migrate applies the
  * missing steps in order, each in its own transaction.
  *
  * Every connection sets: WAL journal (on create), foreign_keys=ON,
@@ -38,7 +40,7 @@
  * database keeps whether the disk is full (store.h), logging each change
  * of that state once: the failures themselves repeat every tick.
  */
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,14 +48,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "credit.h"
 #include "name.h"
-#include "pg.h"
 #include "sql_sqlite.h"
+#include "sqlite.h"
 #include "sql_states.h"
 
 static const char schema_v1[] =
@@ -205,7 +206,7 @@ static const char *const migration_4[] = {
 /* clang-format on */
 /* A unit's running and successful replicas are counted by the statements
  * that move a replica in or out of those (dispatch, a result or error, a
- * timeout: sqlite_dispatch.c, sqlite_work.c, sqlite_jobs.c), the last two in
+ * timeout: store_dispatch.c, store_work.c, store_jobs.c), the last two in
  * the unit update each makes anyway: the trigger doing it cost a nested
  * update of the unit per dispatch and per result, a sixth of the writer's
  * time. */
@@ -338,95 +339,6 @@ static const char *const *const migrations[] = {
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 
-/* ---- the disk's state (store.h: a full disk) ---------------------------------------------- */
-
-void oz_db_log_level_set(oz_db *db, oz_log_level threshold)
-{
-    db->log_level = threshold;
-}
-
-bool oz_db_disk_full(oz_db *db)
-{
-    return atomic_load_explicit(&db->disk_full, memory_order_relaxed);
-}
-
-/* A write failed for want of space: the state, logged once on entering. */
-static void disk_full_enter(oz_db *db, const char *why)
-{
-    if (atomic_exchange(&db->disk_full, true))
-        return;
-    oz_log(db->log_level, OZ_LOG_ERROR,
-           "disk full: writes that need more room are answered 503 until space is freed", "db",
-           db->path, "error", why, (const char *)NULL);
-}
-
-/* A write transaction that changed rows has committed: while the state is
- * full, leaves it if the file system has room again. */
-static void disk_write_ok(oz_db *db)
-{
-    if (!atomic_load_explicit(&db->disk_full, memory_order_relaxed))
-        return;
-    struct statvfs v;
-    if (statvfs(db->path, &v) != 0)
-        return;
-    unsigned long long avail = (unsigned long long)v.f_bavail * v.f_frsize;
-    unsigned long long need = (unsigned long long)v.f_blocks * v.f_frsize / 4;
-    if (need > OZ_DB_DISK_RESUME_BYTES)
-        need = OZ_DB_DISK_RESUME_BYTES;
-    if (avail < need || !atomic_exchange(&db->disk_full, false))
-        return;
-    char mib[32];
-    snprintf(mib, sizeof mib, "%llu", avail >> 20);
-    oz_log(db->log_level, OZ_LOG_INFO, "disk space available again: writes succeed", "db", db->path,
-           "free_mib", mib, (const char *)NULL);
-}
-
-/* Is errno value e a full disk or quota? */
-static bool no_space(int e)
-{
-    return e == ENOSPC || e == EDQUOT;
-}
-
-int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
-{
-    int err = OZ_SCHED_EDB;
-    switch (oz_sql_errkind_get(s->conn)) {
-    case OZ_SQL_EBUSY:
-    case OZ_SQL_EDOWN:
-        err = OZ_SCHED_EBUSY;
-        break;
-    case OZ_SQL_ENOSPC:
-        err = OZ_SCHED_ENOSPC;
-        break;
-    case OZ_SQL_EOTHER:
-        break;
-    }
-    int rc =
-        oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what, oz_sql_errmsg(s->conn));
-    if (err == OZ_SCHED_ENOSPC)
-        disk_full_enter(s->db, oz_sql_errmsg(s->conn));
-    return rc;
-}
-
-int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, size_t whylen)
-{
-    int rc = oz_sql_step(st);
-    if (rc == OZ_SQL_ROW)
-        *id = oz_sql_column_int64(st, 0);
-    int err = rc == OZ_SQL_ROW ? OZ_SCHED_OK
-              : rc == OZ_SQL_DONE
-                  ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "nothing inserted")
-                  : oz_store_dberr(s, "write", why, whylen);
-    oz_sql_reset(st);
-    return err;
-}
-
-const char *oz_store_col_text(oz_sql_stmt *st, int col)
-{
-    const unsigned char *t = oz_sql_column_text(st, col);
-    return t ? (const char *)t : "";
-}
-
 /* The SQL function decay(rac, then, now): recent credit seen at now. */
 static void sql_decay(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -506,10 +418,8 @@ static int exec_migration(sqlite3 *c, const char *path, int v, char *why, size_t
     return rc;
 }
 
-int oz_db_create(const char *path, char *why, size_t whylen)
+int oz_sqlite_db_create(const char *path, char *why, size_t whylen)
 {
-    if (oz_pg_is_uri(path))
-        return oz_pg_db_create(path, why, whylen);
     struct stat st;
     if (stat(path, &st) == 0)
         return oz_sched_fail(OZ_SCHED_EEXIST, why, whylen, "%s: already exists", path);
@@ -556,7 +466,7 @@ static int user_version(sqlite3 *c, int *out)
     return rc;
 }
 
-static int migrate(const char *path, char *why, size_t whylen)
+int oz_sqlite_db_migrate(const char *path, char *why, size_t whylen)
 {
     oz_sql *conn;
     int rc = conn_open(path, SQLITE_OPEN_READWRITE, &conn, why, whylen);
@@ -590,102 +500,16 @@ out:
     return rc;
 }
 
-static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen);
-
-int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
+int oz_sqlite_conn_open(oz_db *db, oz_sql **out, char *why, size_t whylen)
 {
-    *out = NULL;
-    bool pg = oz_pg_is_uri(path);
-    struct stat st;
-    if (!pg && stat(path, &st) != 0)
-        return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "%s: %s", path, strerror(errno));
-    int rc = pg ? oz_pg_db_migrate(path, why, whylen) : migrate(path, why, whylen);
-    return rc == OZ_SCHED_OK ? db_new(path, pg, out, why, whylen) : rc;
+    int rc = conn_open(db->path, SQLITE_OPEN_READWRITE, out, why, whylen);
+    if (rc == OZ_SCHED_OK && atomic_load(&db->manual_checkpoint))
+        sqlite3_wal_autocheckpoint(oz_sql_sqlite_handle(*out), 0);
+    return rc;
 }
 
-int oz_db_open_read(const char *uri, oz_db **out, char *why, size_t whylen)
+int oz_sqlite_compact(oz_store *s, char *why, size_t whylen)
 {
-    *out = NULL;
-    if (!oz_pg_is_uri(uri))
-        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
-                             "a read database is a PostgreSQL replica: a postgresql:// URI");
-    int rc = oz_pg_db_check(uri, why, whylen);
-    return rc == OZ_SCHED_OK ? db_new(uri, true, out, why, whylen) : rc;
-}
-
-/* The shared handle of a database made ready by oz_db_open. */
-static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen)
-{
-    oz_db *db = calloc(1, sizeof *db);
-    if (!db || !(db->path = strdup(path))) {
-        free(db);
-        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-    }
-    pthread_mutex_init(&db->write_lock, NULL);
-    pthread_mutex_init(&db->sync_lock, NULL);
-    pthread_mutex_init(&db->q_lock, NULL);
-    pthread_cond_init(&db->q_work, NULL);
-    pthread_mutex_init(&db->s_lock, NULL);
-    pthread_cond_init(&db->s_work, NULL);
-    db->wal_fd = -1;
-    db->pg = pg;
-    atomic_init(&db->disk_full, false);
-    db->log_level = OZ_LOG_OFF;
-    db->auth = oz_auth_cache_new();
-    pthread_mutex_init(&db->cfg_lock, NULL);
-    *out = db;
-    return OZ_SCHED_OK;
-}
-
-void oz_db_close(oz_db *db)
-{
-    if (!db)
-        return;
-    oz_db_batching_stop(db);
-    pthread_mutex_destroy(&db->write_lock);
-    pthread_mutex_destroy(&db->sync_lock);
-    pthread_mutex_destroy(&db->q_lock);
-    pthread_cond_destroy(&db->q_work);
-    pthread_mutex_destroy(&db->s_lock);
-    pthread_cond_destroy(&db->s_work);
-    oz_auth_cache_free(db->auth);
-    for (size_t i = 0; i < sizeof db->cfg_cache / sizeof db->cfg_cache[0]; i++)
-        free(db->cfg_cache[i].text);
-    pthread_mutex_destroy(&db->cfg_lock);
-    if (db->wal_fd >= 0)
-        close(db->wal_fd);
-    free(db->path);
-    free(db);
-}
-
-void oz_db_compact_deferred(oz_db *db)
-{
-    atomic_store(&db->manual_checkpoint, true);
-}
-
-int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
-{
-    *out = NULL;
-    oz_store *s = calloc(1, sizeof *s);
-    if (!s)
-        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-    s->db = db;
-    int rc = db->pg ? oz_pg_conn_open(db->path, &s->conn, why, whylen)
-                    : conn_open(db->path, SQLITE_OPEN_READWRITE, &s->conn, why, whylen);
-    if (rc != OZ_SCHED_OK) {
-        free(s);
-        return rc;
-    }
-    if (!db->pg && atomic_load(&db->manual_checkpoint))
-        sqlite3_wal_autocheckpoint(oz_sql_sqlite_handle(s->conn), 0);
-    *out = s;
-    return OZ_SCHED_OK;
-}
-
-int oz_store_compact(oz_store *s, char *why, size_t whylen)
-{
-    if (s->db->pg) /* the server's own checkpointer and autovacuum */
-        return OZ_SCHED_OK;
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(oz_sql_sqlite_handle(s->conn), NULL,
                                        SQLITE_CHECKPOINT_PASSIVE, &log, &done);
@@ -694,84 +518,10 @@ int oz_store_compact(oz_store *s, char *why, size_t whylen)
     return OZ_SCHED_OK;
 }
 
-void oz_store_close(oz_store *s)
+/* Is errno value e a full disk or quota? */
+static bool no_space(int e)
 {
-    if (!s)
-        return;
-    for (int i = 0; i < s->nstmts; i++)
-        oz_sql_finalize(s->stmts[i]);
-    oz_sql_close(s->conn);
-    free(s);
-}
-
-oz_sql_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen)
-{
-    /* A connection that cannot be taken up again yet (the database server
-     * restarting) fails the statement's run, whose caller reports the
-     * failure by its kind: unavailable, 503.  A NULL here would be a plain
-     * database error, 500, to every caller. */
-    if (!s->txn)
-        oz_sql_revive(s->conn);
-    for (int i = 0; i < s->nstmts; i++) {
-        if (s->keys[i] == sql) {
-            oz_sql_reset(s->stmts[i]);
-            oz_sql_clear_bindings(s->stmts[i]);
-            return s->stmts[i];
-        }
-    }
-    oz_sql_stmt *st = NULL;
-    char *text = oz_sql_states_expand(sql, why, whylen); /* the states' values, once */
-    if (!text)
-        return NULL;
-    int rc = oz_sql_prepare(s->conn, text, s->nstmts < OZ_STORE_STMTS, &st);
-    free(text);
-    if (rc != 0) {
-        oz_store_dberr(s, "prepare", why, whylen);
-        return NULL;
-    }
-    if (s->nstmts < OZ_STORE_STMTS) {
-        s->keys[s->nstmts] = sql;
-        s->stmts[s->nstmts++] = st;
-        return st;
-    }
-    /* The cache is full (a programming error: raise OZ_STORE_STMTS). */
-    oz_sql_finalize(st);
-    oz_sched_fail(OZ_SCHED_EDB, why, whylen, "statement cache full");
-    return NULL;
-}
-
-int oz_store_exec_stmt(oz_store *s, oz_sql_stmt *st, char *why, size_t whylen)
-{
-    int rc = oz_sql_step(st);
-    if (rc != OZ_SQL_DONE && rc != OZ_SQL_ROW) {
-        int err = oz_store_dberr(s, "write", why, whylen);
-        oz_sql_reset(st);
-        return err;
-    }
-    oz_sql_reset(st);
-    return OZ_SCHED_OK;
-}
-
-int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen)
-{
-    oz_sql_stmt *st = oz_store_stmt(s, sql, why, whylen);
-    return st ? oz_store_exec_stmt(s, st, why, whylen) : OZ_SCHED_EDB;
-}
-
-int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
-{
-    pthread_mutex_lock(&s->db->write_lock);
-    s->durable = durable;
-    s->changes0 = oz_sql_total_changes(s->conn);
-    /* PostgreSQL: several schedulers write at once; SERIALIZABLE keeps
-     * each transaction's reads true until it commits, as SQLite's one
-     * writer does, and a conflict fails it (EBUSY) to be run again. */
-    int rc = oz_store_exec_literal(
-        s, s->db->pg ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN IMMEDIATE", why, whylen);
-    if (rc != OZ_SCHED_OK)
-        pthread_mutex_unlock(&s->db->write_lock);
-    s->txn = rc == OZ_SCHED_OK;
-    return rc;
+    return e == ENOSPC || e == EDQUOT;
 }
 
 /* fsyncs the WAL unless commit number `seq` is durable already. */
@@ -799,50 +549,11 @@ int oz_db_wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen)
         rc = oz_sched_fail(no_space(e) ? OZ_SCHED_ENOSPC : OZ_SCHED_EIO, why, whylen,
                            "%s: fsync: %s", wal, strerror(e));
         if (no_space(e))
-            disk_full_enter(db, strerror(e));
+            oz_db_disk_full_enter(db, strerror(e));
         goto out;
     }
     db->synced = target;
 out:
     pthread_mutex_unlock(&db->sync_lock);
     return rc;
-}
-
-int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
-{
-    int rc = oz_store_exec_literal(s, "COMMIT", why, whylen);
-    s->txn = false;
-    uint64_t seq = 0;
-    if (rc != OZ_SCHED_OK)
-        oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
-    else
-        seq = s->last_seq = atomic_fetch_add(&s->db->commits, 1) + 1;
-    bool wrote = rc == OZ_SCHED_OK && oz_sql_total_changes(s->conn) != s->changes0;
-    pthread_mutex_unlock(&s->db->write_lock);
-    if (wrote)
-        disk_write_ok(s->db);
-    if (rc == OZ_SCHED_OK && s->durable && !s->db->pg) /* PostgreSQL: synchronous_commit */
-        rc = oz_db_wal_sync(s->db, seq, why, whylen);
-    return rc;
-}
-
-void oz_store_wrollback(oz_store *s)
-{
-    oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
-    s->txn = false;
-    pthread_mutex_unlock(&s->db->write_lock);
-}
-
-int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
-{
-    int rc = oz_store_exec_literal(
-        s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", why, whylen);
-    s->txn = rc == OZ_SCHED_OK;
-    return rc;
-}
-
-void oz_store_rend(oz_store *s)
-{
-    oz_store_exec_literal(s, "COMMIT", NULL, 0);
-    s->txn = false;
 }

@@ -29,7 +29,7 @@
 # must be there byte for byte, every stored result must be one a host sent
 # (acknowledged or in flight), integrity_check must be ok and the counters
 # and credit must agree - and again at the end.  Work assignments are not
-# fsynced (scheduler/store/sqlite_work.c), so a cut may take one back: the host's
+# fsynced (scheduler/store/store_work.c), so a cut may take one back: the host's
 # upload then gets 403 (not sent to this host) and the host drops it; the
 # unit goes out again.  That alone is expected of a power cut.
 import hashlib
@@ -122,7 +122,7 @@ def host(key, seed):
 
     def forgotten(rid, status, message):
         """A power cut may take back an assignment (dispatch is not
-        fsynced: scheduler/store/sqlite_work.c): the upload is then refused as a
+        fsynced: scheduler/store/store_work.c): the upload is then refused as a
         replica not sent to this host, and the host drops it, as the
         worker does.  Anything else is unexpected."""
         if not (POWERCUT and status == 403 and "not sent to this host" in message):

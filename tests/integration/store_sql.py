@@ -1,6 +1,6 @@
 """store_sql.py - the SQL text of the store's query files, read from the
 source: every run of adjacent C string literals (and the string macros
-among them, such as OZ_RESULT_COLS) in scheduler/store/sqlite_*.c that
+among them, such as OZ_RESULT_COLS) in scheduler/store/store_*.c that
 reads as an SQL statement, with the file and line it starts on.  For
 pg_statements.py, which prepares each on PostgreSQL and on SQLite; run
 alone (`python3 store_sql.py ROOT`) it prints them.
@@ -77,8 +77,8 @@ def string_macros(paths):
 def statements(root):
     """[(file:line, sql)] for the query files under root, in order."""
     store = os.path.join(root, "scheduler", "store")
-    files = sorted(glob.glob(os.path.join(store, "sqlite_*.c")))
-    macros = string_macros([os.path.join(store, "sqlite_internal.h")] + files)
+    files = sorted(glob.glob(os.path.join(store, "store_*.c")))
+    macros = string_macros([os.path.join(store, "store_internal.h")] + files)
     found = []
     for p in files:
         src = strip_comments(open(p).read())

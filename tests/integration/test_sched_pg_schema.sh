@@ -8,7 +8,7 @@
 # and SQL decay() giving credit.c's doubles (pg_schema.py); then every
 # statement of the store's query files prepares on it as the PostgreSQL
 # driver sends it, and on SQLite (pg_statements.py); and the runner that
-# creates and upgrades it (test_sched_pg_migrate, once the build has the
+# creates and upgrades it (test_sched_migrate_pg, once the build has the
 # PostgreSQL driver).
 # Exit 77 (skipped) without PostgreSQL's server programs.  KEEP=1 keeps the
 # scratch directory (the cluster is stopped either way).
@@ -51,10 +51,10 @@ timeout -k 5 120 python3 "$HERE/pg_statements.py" "$BIN" "$WORK" "$PGBIN/psql" o
     "$HERE/../.." || fail "pg_statements.py failed"
 rc=0
 OZ_TEST_PG_URI="postgresql:///ozma?host=$WORK/sock&user=postgres" timeout -k 5 120 \
-    "$BIN/../tests/test_sched_pg_migrate" || rc=$?
+    "$BIN/../tests/test_sched_migrate_pg" || rc=$?
 case $rc in
-0) pass "test_sched_pg_migrate" ;;
-77) echo "test_sched_pg_migrate skipped (no PostgreSQL driver in this build)" ;;
-*) fail "test_sched_pg_migrate exit $rc" ;;
+0) pass "test_sched_migrate_pg" ;;
+77) echo "test_sched_migrate_pg skipped (no PostgreSQL driver in this build)" ;;
+*) fail "test_sched_migrate_pg exit $rc" ;;
 esac
 finish pg_schema

@@ -2,9 +2,11 @@
 # test_sched_store_boundary.sh - the store is a boundary (issue 22), checked
 # on the source tree and the built tests:
 #  - nothing outside scheduler/store/ includes sqlite3.h, libpq-fe.h or the
-#    SQLite backend's sqlite_internal.h (the one exception: tests/fault's
+#    store's own store_internal.h (the one exception: tests/fault's
 #    VFS shims, which sit below SQLite itself to inject I/O errors and power
 #    cuts into the SQLite backend);
+#  - inside it, the query files (store*.c) include no engine's header
+#    (store_writer.c alone, for SQLite's WAL restarts);
 #  - store/store.h names no engine (sqlite, WAL, checkpoint, writer, PRAGMA);
 #  - the store's SQL names no state by its digits (sql_states.h):
 #    `state = 1` or `outcome != 4` in a string is a failure;
@@ -21,10 +23,16 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 cd "$ROOT" || exit 1
-leaks=$(grep -rlE '#include *[<"](sqlite3\.h|libpq-fe\.h|sqlite_internal\.h)[>"]' \
+leaks=$(grep -rlE '#include *[<"](sqlite3\.h|libpq-fe\.h|store_internal\.h)[>"]' \
             --include='*.c' --include='*.h' scheduler worker workunits science tests tools 2>/dev/null |
         grep -v '^scheduler/store/' | grep -vE '^tests/fault/vfs_[a-z]+\.[ch]$')
 [[ -z $leaks ]] || fail "outside scheduler/store/, these include the database's headers: $leaks"
+
+# inside it, the queries speak sql.h alone: the engines' headers are the
+# backends' (sqlite.c, sql_sqlite.c, the writer's WAL restarts; sql_pg.c)
+engine=$(grep -lE '#include *[<"](sqlite3\.h|libpq-fe\.h|sql_sqlite\.h|sql_pg\.h)[>"]' \
+             scheduler/store/store*.c | grep -v '^scheduler/store/store_writer\.c$')
+[[ -z $engine ]] || fail "store query files that include an engine's header: $engine"
 
 words=$(grep -niE 'sqlite|\bwal\b|checkpoint|writer|pragma' scheduler/store/store.h)
 [[ -z $words ]] || fail "store.h names an engine: $words"

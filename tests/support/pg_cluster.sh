@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pg_cluster.sh - a throwaway PostgreSQL cluster for the tests (sourced by
 # bash tests, not a test itself): initdb in a directory of the test's own,
 # a server that listens on a Unix socket in that directory only (no TCP
@@ -19,7 +20,9 @@
 #
 # Nothing is left running even when the test dies without its trap (a
 # SIGKILL from ctest's timeout): a watchdog, started with the server, stops
-# it and removes DIR once the test's shell is gone.
+# it and removes DIR once the test's shell is gone - or the process
+# PG_CLUSTER_WATCH_PID names (the same user's), for a test in another
+# language that starts its cluster through `bash -c`.
 #
 # Tests run as root, and initdb refuses root: the cluster then belongs to
 # the "postgres" system user that Debian's postgresql package creates, and
@@ -27,7 +30,8 @@
 # Run as anyone else, the cluster is that user's.  The superuser is named
 # "postgres" either way.  PG_BIN overrides where initdb and pg_ctl are.
 
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+PG_CLUSTER_SH=$(readlink -f "${BASH_SOURCE[0]}")
+PG_BIN=${PG_BIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 
 # pg_as_owner CMD...: CMD as the cluster's owner, in a directory it may
 # enter.
@@ -103,16 +107,17 @@ pg_cluster_owner_cmd() {
     if [[ $(id -u) -eq 0 ]]; then echo "runuser -u postgres --"; else echo "env"; fi
 }
 
-# pg_cluster_watch DIR: the watchdog (see the top of the file).  Its pid is
-# kept in DIR/watchdog.pid for pg_cluster_stop.
+# pg_cluster_watch DIR: the watchdog (see the top of the file), its pid kept
+# in DIR/watchdog.pid for pg_cluster_stop.  A bash of its own, not a
+# subshell: a subshell would inherit the copies bash keeps of redirected
+# descriptors (a caller's `pg_cluster_start DIR >/dev/null` keeps its
+# stdout, ctest's or Python's pipe, open), and so hold that pipe open.
 pg_cluster_watch() {
-    local dir=$1 shell=$$
-    (
-        trap '' HUP INT
-        while kill -0 "$shell" 2>/dev/null; do sleep 1; done
-        pg_cluster_halt "$dir"
-        rm -rf "$dir"
-    ) </dev/null >/dev/null 2>&1 &
+    local dir=$1 shell=${PG_CLUSTER_WATCH_PID:-$$}
+    PG_BIN=$PG_BIN bash -c 'source "$1"; trap "" HUP INT
+        while kill -0 "$2" 2>/dev/null; do sleep 1; done
+        pg_cluster_halt "$3"; rm -rf "$3"' _ "$PG_CLUSTER_SH" "$shell" "$dir" \
+        </dev/null >/dev/null 2>&1 &
     echo $! >"$dir/watchdog.pid"
 }
 

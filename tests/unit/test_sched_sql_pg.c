@@ -227,6 +227,17 @@ static void every_type_goes_in_and_comes_back(void **state)
     step_is(c, st, OZ_SQL_DONE);
     oz_sql_finalize(st);
 
+    /* bytea_output set otherwise behind the driver's back: the escape
+     * form is passed through as it is (printable bytes stay themselves) */
+    exec_ok(c, "SET bytea_output = escape");
+    st = prep(c, "SELECT CAST('Az' AS bytea), CAST('\\x' AS bytea)", false);
+    step_is(c, st, OZ_SQL_ROW);
+    assert_int_equal(oz_sql_column_bytes(st, 0), 2);
+    assert_memory_equal(oz_sql_column_blob(st, 0), "Az", 2);
+    assert_int_equal(oz_sql_column_bytes(st, 1), 0);
+    oz_sql_finalize(st);
+    exec_ok(c, "SET bytea_output = hex");
+
     /* a NUL inside a text: PostgreSQL's text cannot hold it, refused */
     st = prep(c, "SELECT CAST(? AS text)", false);
     assert_int_equal(oz_sql_bind_text(st, 1, "a\0b", 3), OZ_SQL_FAIL);
@@ -248,9 +259,10 @@ static void doubles_come_back_bit_for_bit(void **state)
     exec_ok(c, "CREATE TABLE dbl (k integer PRIMARY KEY, x double precision)");
     oz_sql_stmt *ins = prep(c, "INSERT INTO dbl VALUES (?, ?)", true);
     oz_sql_stmt *get = prep(c, "SELECT x FROM dbl WHERE k = ?", true);
-    double fixed[] = {0.1,     1.0 / 3,  3.141592653589793,     DBL_MAX,   -DBL_MAX, DBL_MIN, 4.9e-324,
-                      -0.0,    0.0,      1e300,    -1e-300,   1420.40575177, 9765.625,
-                      INFINITY, -INFINITY, 123456789012345678.0};
+    double fixed[] = {0.1,      1.0 / 3,  3.141592653589793, DBL_MAX,
+                      -DBL_MAX, DBL_MIN,  4.9e-324,          -0.0,
+                      0.0,      1e300,    -1e-300,           1420.40575177,
+                      9765.625, INFINITY, -INFINITY,         123456789012345678.0};
     uint64_t seed = 0x9e3779b97f4a7c15u;
     for (int k = 0; k < 1000; k++) {
         double x;
@@ -271,12 +283,13 @@ static void doubles_come_back_bit_for_bit(void **state)
         step_is(c, get, OZ_SQL_ROW);
         double y = oz_sql_column_double(get, 0);
         if (bits(y) != bits(x))
-            fail_msg("%.17g (%016llx) came back as %.17g (%016llx)", x,
-                     (unsigned long long)bits(x), y, (unsigned long long)bits(y));
+            fail_msg("%.17g (%016llx) came back as %.17g (%016llx)", x, (unsigned long long)bits(x),
+                     y, (unsigned long long)bits(y));
     }
     oz_sql_finalize(ins);
     /* NaN, spelled as PostgreSQL spells it */
-    oz_sql_stmt *nan = prep(c, "SELECT CAST(? AS double precision), CAST(? AS double precision) = 'NaN'", false);
+    oz_sql_stmt *nan =
+        prep(c, "SELECT CAST(? AS double precision), CAST(? AS double precision) = 'NaN'", false);
     assert_int_equal(oz_sql_bind_double(nan, 1, NAN), 0);
     assert_int_equal(oz_sql_bind_double(nan, 2, NAN), 0);
     step_is(c, nan, OZ_SQL_ROW);
@@ -475,6 +488,22 @@ static void transactions_are_seen_and_a_failed_one_keeps_its_error(void **state)
     step_is(c, ins, OZ_SQL_DONE);
     exec_ok(c, "COMMIT");
     assert_int_equal(scalar(c, "SELECT count(*) FROM tx"), 1);
+
+    /* BEGIN and COMMIT as kept statements, as the store runs them */
+    oz_sql_stmt *begin = prep(c, "BEGIN", true), *commit = prep(c, "COMMIT", true);
+    for (int round = 0; round < 2; round++) {
+        oz_sql_reset(begin);
+        oz_sql_reset(commit);
+        oz_sql_reset(ins);
+        step_is(c, begin, OZ_SQL_DONE);
+        assert_true(oz_sql_in_transaction(c));
+        step_is(c, ins, OZ_SQL_DONE);
+        step_is(c, commit, OZ_SQL_DONE);
+        assert_false(oz_sql_in_transaction(c));
+    }
+    assert_int_equal(scalar(c, "SELECT count(*) FROM tx"), 3);
+    oz_sql_finalize(begin);
+    oz_sql_finalize(commit);
     oz_sql_finalize(ins);
 }
 
@@ -512,9 +541,8 @@ static void an_unreachable_server_is_named_but_never_the_password(void **state)
     assert_int_equal(oz_sql_pg_open("postgresql://ozma:s3%zzcr3t@/ozma", &c, why, sizeof why), -1);
     assert_non_null(strstr(why, "URI"));
     assert_null(strstr(why, "s3%zzcr3t"));
-    assert_int_equal(oz_sql_pg_open("host=/nonexistent password=hunter2 dbname=x", &c, why,
-                                    sizeof why),
-                     -1);
+    assert_int_equal(
+        oz_sql_pg_open("host=/nonexistent password=hunter2 dbname=x", &c, why, sizeof why), -1);
     assert_null(strstr(why, "hunter2"));
 }
 
@@ -523,8 +551,8 @@ static void a_restarted_server_is_reconnected_with_its_statements(void **state)
     oz_sql *c = *state;
     exec_ok(c, "CREATE TABLE kept (v integer)");
     oz_sql_stmt *ins = prep(c, "INSERT INTO kept VALUES (?)", true);
-    oz_sql_stmt *count = prep(c, "SELECT count(*), coalesce(sum(v), 0) FROM kept WHERE v >= ?",
-                              true);
+    oz_sql_stmt *count =
+        prep(c, "SELECT count(*), coalesce(sum(v), 0) FROM kept WHERE v >= ?", true);
     assert_int_equal(oz_sql_bind_int(ins, 1, 7), 0);
     step_is(c, ins, OZ_SQL_DONE);
     assert_int_equal(oz_sql_revive(c), 0); /* up: nothing to do */
@@ -592,7 +620,8 @@ int main(void)
 {
     uri = getenv("OZ_TEST_PG_URI");
     if (!uri || !*uri) {
-        printf("SKIP: OZ_TEST_PG_URI is not set (tests/integration/test_sched_sql_pg.sh sets it)\n");
+        printf(
+            "SKIP: OZ_TEST_PG_URI is not set (tests/integration/test_sched_sql_pg.sh sets it)\n");
         return 77;
     }
     const struct CMUnitTest tests[] = {

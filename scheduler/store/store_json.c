@@ -1,5 +1,5 @@
 /*
- * sqlite_json.c - what the read-only views (sqlite_read.c, sqlite_web.c)
+ * store_json.c - what the read-only views (store_read.c, store_web.c)
  * share: list limits, the opaque pagination cursor, turning a statement's
  * rows into a JSON array, one-number queries and the signal row.
  *
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 #define CURSOR_DIGITS 13
 #define CURSOR_MAX 1000000000000LL

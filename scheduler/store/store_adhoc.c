@@ -1,5 +1,5 @@
 /*
- * sqlite_adhoc.c - the store's answer to SQL written elsewhere
+ * store_adhoc.c - the store's answer to SQL written elsewhere
  * (store.h: oz_store_sql_exec, oz_store_sql_int, oz_store_sql_text): what
  * the tests and benchmarks ask of the database beyond the store's calls,
  * so that nothing outside store/ needs a database's own header.  Each call prepares its
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "sql_states.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 int oz_store_sql_exec(oz_store *s, const char *sql, char *why, size_t whylen)
 {

@@ -1,10 +1,10 @@
 /*
- * sqlite_web.c - the read-only views the web pages and /metrics need beyond
- * API.md's first set (sqlite_read.c): dataset progress, throughput, the
+ * store_web.c - the read-only views the web pages and /metrics need beyond
+ * API.md's first set (store_read.c): dataset progress, throughput, the
  * hosts leaderboard, credit histories, a host's or account's recent
  * results, the newest signals, and the database's gauges and health.
  *
- * Like sqlite_read.c, every list is bounded (limit 1..500) and paged by an
+ * Like store_read.c, every list is bounded (limit 1..500) and paged by an
  * opaque decimal cursor (an offset for lists ordered by credit, the last id
  * for lists ordered by id), recent credit is decayed to `now` as it is
  * read, and nothing here writes.  Each query walks an index or a small
@@ -19,7 +19,7 @@
 
 #include "credit.h"
 #include "pg.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* ---- datasets ------------------------------------------------------------------------------ */
 

@@ -1,9 +1,9 @@
 /*
- * sqlite_work.c - datasets and units coming in (load), a host's visit (its
- * results coming back and, through sqlite_dispatch.c, work going out) and
+ * store_work.c - datasets and units coming in (load), a host's visit (its
+ * results coming back and, through store_dispatch.c, work going out) and
  * error reports: the store.h calls on the request path.
  *
- * Invariants kept here, by sqlite_dispatch.c and by sqlite_jobs.c:
+ * Invariants kept here, by store_dispatch.c and by store_jobs.c:
  * - a replica exists only for a unit of a ready dataset, so every UNSENT
  *   replica may be sent (dispatch needs no join on datasets' state);
  * - hosts.in_progress counts the host's replicas in state IN_PROGRESS: it
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "store_internal.h"
 #include "validate.h"
 
 /* ---- load ------------------------------------------------------------------------------------ */
@@ -700,7 +700,7 @@ typedef struct error_args {
     bool mismatch; /* the host says the unit's file did not match its SHA-256 */
 } error_args;
 
-/* Whether unit's file is marked bad (sqlite_files.c); -1 on a failed read. */
+/* Whether unit's file is marked bad (store_files.c); -1 on a failed read. */
 static int unit_file_bad(oz_store *s, int64_t unit, char *why, size_t whylen)
 {
     oz_sql_stmt *st =

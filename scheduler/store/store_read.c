@@ -1,5 +1,5 @@
 /*
- * sqlite_read.c - the read-only views of API.md as JSON: project status,
+ * store_read.c - the read-only views of API.md as JSON: project status,
  * leaderboards, user/host/team pages and the signal browser.  Every list is
  * bounded (limit 1..500) and paginated by an opaque cursor: an offset for
  * lists ordered by credit, the last id for signals (stable while new
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "credit.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* Adaptive replication's figures (trust.h): the replication factor
  * (successful results per validated unit), trusted hosts, canaries found

@@ -1,7 +1,7 @@
 /*
- * sqlite_dispatch.c - work going out: the store's side of a host's work
+ * store_dispatch.c - work going out: the store's side of a host's work
  * request (store.h, oz_store_work_report and oz_store_visit_held), run as
- * one body of the host's visit in the writer (sqlite_work.c has the visit).
+ * one body of the host's visit in the writer (store_work.c has the visit).
  *
  * In one transaction it reads the host's counts (what it holds, has
  * returned and was sent today), sends again the replicas the host lost
@@ -10,7 +10,7 @@
  * (dispatch.c) when to stop, and records what it gave.  For a dataset
  * loaded with --adaptive it also decides, as a unit's first replica goes
  * out, whether the unit runs alone (adaptive_decide; trust.h).  The
- * invariants on hosts' and units' counts are sqlite_work.c's.
+ * invariants on hosts' and units' counts are store_work.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "dispatch.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* The sibling checks below name replicas_unit: a unit has a handful of
  * replicas, an account may have millions, and the planner cannot tell
@@ -36,7 +36,7 @@
 /* Fills a from the unit row `unit` (SELECT u.name, u.file, u.bytes,
  * u.sha256, u.flops, d.delay_bound, u.file_bad IS NOT NULL ... WHERE u.id
  * = ?) for replica_id of unit unit_rowid; *delay_bound is the dataset's,
- * *bad whether the unit's file is marked bad (sqlite_files.c: then it is
+ * *bad whether the unit's file is marked bad (store_files.c: then it is
  * not to be sent). */
 static int unit_assignment(oz_store *s, oz_sql_stmt *unit, int64_t replica_id, int64_t unit_rowid,
                            oz_assignment *a, int64_t *delay_bound, bool *bad, char *why,

@@ -1,5 +1,5 @@
 /*
- * sqlite_admin.c - the operator's commands on the store (ozma-server dataset
+ * store_admin.c - the operator's commands on the store (ozma-server dataset
  * cancel, host ban; dataset delete is oz_store_dataset_remove): each one
  * durable write transaction that leaves every counter as the jobs expect it.
  *
@@ -11,7 +11,7 @@
  * are adjusted in the same transaction, since no trigger keeps them
  * (sqlite.c, migration 5).
  */
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 typedef struct cancel_args {
     const char *name, *reason;

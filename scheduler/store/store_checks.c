@@ -1,11 +1,11 @@
 /*
- * sqlite_checks.c - what the validator's verdicts write for adaptive
+ * store_checks.c - what the validator's verdicts write for adaptive
  * replication (trust.h, canary.h, spot.h): a host's trust and quota moved
  * by each verdict on its results, each result's spot check and the checks'
  * totals, and the counts of results that found and missed a canary.
- * Called inside the verdicts' transaction (sqlite_jobs.c).
+ * Called inside the verdicts' transaction (store_jobs.c).
  */
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* A verdict on one of host's results moves its trust (trust.h): a valid
  * one counts toward trust and doubles back its daily quota, an invalid one

@@ -1,5 +1,5 @@
 /*
- * sqlite_stats.c - the rows of the statistics exports (stats.c): every user,
+ * store_stats.c - the rows of the statistics exports (stats.c): every user,
  * team and host with credit, in id order, for the BOINC-compatible files
  * aggregator sites read.
  *
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "credit.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* Column order of each query: id, name, total, recent, recent_time, created,
  * then per kind: users team_id; teams founder, founder's name, description;

@@ -1,5 +1,5 @@
 /*
- * sqlite_jobs.c - the database side of the transitioner, validator and
+ * store_jobs.c - the database side of the transitioner, validator and
  * assimilator (store.h; the threads are in jobs.c).
  *
  * Work is found through flags on units (need_transition, need_validate,
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "credit.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 #include "transition.h"
 #include "validate.h"
 
@@ -31,9 +31,9 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
         s, "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_NO_REPLY} WHERE id = ?",
         why, whylen);
     oz_sql_stmt *hst = oz_store_stmt(s,
-                                      "UPDATE hosts SET in_progress = greatest(in_progress - 1, 0)"
-                                      " WHERE id = ?",
-                                      why, whylen);
+                                     "UPDATE hosts SET in_progress = greatest(in_progress - 1, 0)"
+                                     " WHERE id = ?",
+                                     why, whylen);
     oz_sql_stmt *unt =
         oz_store_stmt(s,
                       "UPDATE units SET need_transition = 1, n_running = n_running - 1"
@@ -83,11 +83,10 @@ static int time_out(oz_store *s, int64_t now, char *why, size_t whylen)
 static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t now, char *why,
                         size_t whylen)
 {
-    oz_sql_stmt *st =
-        oz_store_stmt(s,
-                      "UPDATE units SET state = {UNIT_ERROR}, error = ?, finished = ?"
-                      " WHERE id = ?",
-                      why, whylen);
+    oz_sql_stmt *st = oz_store_stmt(s,
+                                    "UPDATE units SET state = {UNIT_ERROR}, error = ?, finished = ?"
+                                    " WHERE id = ?",
+                                    why, whylen);
     if (!st)
         return OZ_SCHED_EDB;
     oz_sql_bind_text(st, 1, reason, -1);
@@ -143,7 +142,7 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     bool file_bad = oz_sql_column_int(st, 9) != 0;
     oz_sql_reset(st);
     int rc = OZ_SCHED_OK;
-    /* A unit whose file is bad waits for the operator (sqlite_files.c):
+    /* A unit whose file is bad waits for the operator (store_files.c):
      * neither replicas nor an end; clearing the mark flags it again. */
     if (state == OZ_UNIT_ACTIVE && !file_bad) {
         oz_transition tr;
@@ -465,12 +464,12 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
     /* A valid replica's credit is set with its state, which names its
      * owners (host, account, team) for grant in the same statement. */
     oz_sql_stmt *st = oz_store_stmt(s,
-                                     "UPDATE replicas SET validate_state = ?2,"
-                                     " credit = CASE WHEN ?4 = 1 THEN ?5 ELSE credit END"
-                                     " WHERE id = ?1 AND validate_state = ?3"
-                                     " RETURNING host_id, account_id,"
-                                     " (SELECT team_id FROM accounts WHERE id = account_id)",
-                                     why, whylen);
+                                    "UPDATE replicas SET validate_state = ?2,"
+                                    " credit = CASE WHEN ?4 = 1 THEN ?5 ELSE credit END"
+                                    " WHERE id = ?1 AND validate_state = ?3"
+                                    " RETURNING host_id, account_id,"
+                                    " (SELECT team_id FROM accounts WHERE id = account_id)",
+                                    why, whylen);
     if (!st)
         goto dberr;
     for (size_t i = 0; i < v->nreplicas; i++) {
@@ -728,14 +727,16 @@ static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand
     int rc;
     *done = false;
     oz_sql_stmt *st = oz_store_stmt(
-        s, "UPDATE units SET assimilated = 1 WHERE id = ? AND assimilated = 0", why, whylen);
+        s, "UPDATE units SET assimilated = 1 WHERE id = ? AND assimilated = 0 RETURNING id", why,
+        whylen);
     if (!st)
         goto dberr;
     oz_sql_bind_int64(st, 1, a->unit_rowid);
-    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
-        goto fail;
-    if (oz_sql_changes(s->conn) != 1)
+    int64_t marked;
+    if ((rc = oz_store_insert_id(s, st, &marked, why, whylen)) == OZ_SCHED_ENOTFOUND)
         return OZ_SCHED_OK;
+    if (rc != OZ_SCHED_OK)
+        goto fail;
     *done = true;
     if (!(st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen)))
         goto dberr;

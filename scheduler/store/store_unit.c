@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 static json_t *unit_row(oz_sql_stmt *st, int64_t now)
 {

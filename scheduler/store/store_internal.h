@@ -1,5 +1,5 @@
 /*
- * sqlite_internal.h - what the store_*.c files share and nothing else sees:
+ * store_internal.h - what the store_*.c files share and nothing else sees:
  * the connection struct, its statement cache and the write-transaction
  * helpers that take the process-wide write lock.
  */
@@ -16,8 +16,8 @@
 #define OZ_STORE_STMTS 128 /* cached prepared statements per connection */
 
 struct oz_db {
-    char *path; /* the SQLite file, or the PostgreSQL URI */
-    bool pg;    /* a PostgreSQL database (pg.c) */
+    char *path;                 /* the SQLite file, or the PostgreSQL URI */
+    bool pg;                    /* a PostgreSQL database (pg.c) */
     pthread_mutex_t write_lock; /* held for the whole of every write transaction */
     /* Write transactions committed: counted under write_lock, read without. */
     atomic_uint_fast64_t commits;
@@ -56,7 +56,11 @@ struct oz_db {
     } cfg_cache[8];
 };
 
-/* The host-key cache (sqlite_accounts.c); NULL-safe, lookups fall back to
+/* A write failed for want of space: the disk-full state (store.h), logged
+ * once on entering (store.c). */
+void oz_db_disk_full_enter(oz_db *db, const char *why);
+
+/* The host-key cache (store_accounts.c); NULL-safe, lookups fall back to
  * the database when it could not be made. */
 struct oz_auth_cache *oz_auth_cache_new(void);
 void oz_auth_cache_free(struct oz_auth_cache *c);
@@ -162,8 +166,8 @@ int oz_store_exec_stmt(oz_store *s, oz_sql_stmt *st, char *why, size_t whylen);
 /* The database's error as OZ_SCHED_EDB / EBUSY / ENOSPC with a sentence
  * (ENOSPC also puts the database in the disk-full state, store.h). */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
-/* Runs st, an INSERT ... RETURNING id, and reads the new row's id into *id;
- * OZ_SCHED_ENOTFOUND when it inserted nothing. */
+/* Runs st, an INSERT (or UPDATE) ... RETURNING id, and reads the row's id into *id;
+ * OZ_SCHED_ENOTFOUND when it touched no row. */
 int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, size_t whylen);
 /* Runs literal SQL (BEGIN, COMMIT...) on the store's connection. */
 int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen);
@@ -173,7 +177,7 @@ int oz_db_wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen);
 /* How long a connection waits for another process's write lock. */
 #define OZ_STORE_BUSY_MS 10000
 
-/* ---- a host's dispatch, one body of its visit (sqlite_dispatch.c) ---- */
+/* ---- a host's dispatch, one body of its visit (store_dispatch.c) ---- */
 
 /* What the dispatch of a visit is asked (store.h: oz_store_visit_new,
  * oz_store_visit_held) and where it answers. */
@@ -197,11 +201,11 @@ int oz_store_id_cmp(const void *a, const void *b);
 
 /* A replica IN_PROGRESS on host past its deadline (or lost to it) becomes
  * OVER / NO_REPLY: the host's in-progress count lowered, its unit flagged
- * for the transitioner (sqlite_jobs.c). */
+ * for the transitioner (store_jobs.c). */
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen);
 
-/* ---- adaptive replication's side of a verdict (sqlite_checks.c) ---- */
+/* ---- adaptive replication's side of a verdict (store_checks.c) ---- */
 
 /* A verdict on one of host's results moves its trust (trust.h). */
 int oz_store_trust_write(oz_store *s, int64_t host, bool valid, char *why, size_t whylen);
@@ -212,7 +216,7 @@ int oz_store_spot_write(oz_store *s, const oz_validate_unit *v, double cpu_s, ch
 int oz_store_canary_count(oz_store *s, int64_t unit, int found, int missed, char *why,
                           size_t whylen);
 
-/* ---- what the read-only views share (sqlite_json.c) ---- */
+/* ---- what the read-only views share (store_json.c) ---- */
 
 #define OZ_STORE_LIMIT_MAX 500 /* rows in one page of any list */
 
@@ -245,13 +249,13 @@ json_t *oz_store_signal_row(oz_sql_stmt *st, int64_t now);
 /* A replica as the API shows it (oz_store_result_row), from replicas r
  * joined with its unit u and dataset d. */
 #define OZ_RESULT_COLS                                                                             \
-    "r.id, u.name, d.name, r.host_id, r.account_id, r.state, r.outcome, r.validate_state,"       \
+    "r.id, u.name, d.name, r.host_id, r.account_id, r.state, r.outcome, r.validate_state,"         \
     " r.sent, r.received, r.deadline, r.credit,"                                                   \
     " (SELECT h.name FROM hosts h WHERE h.id = r.host_id), u.purged IS NOT NULL"
 json_t *oz_store_result_row(oz_sql_stmt *st, int64_t now);
 /* The columns of oz_store_signal_row, from signals g (its unit u, dataset d). */
 #define OZ_SIGNAL_COLS                                                                             \
-    "g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"            \
+    "g.id, g.type, g.freq_hz, g.chirp_hz_s, g.time_s, g.period_s, g.time_ns, g.score,"             \
     " g.power, g.fft_len, u.name, d.name, " OZ_SIGNAL_SKY_COLS
 #define OZ_SIGNAL_SKY_COLS "g.candidate_id, g.ra_deg, g.dec_deg, g.pixel, g.freq_bary_hz"
 

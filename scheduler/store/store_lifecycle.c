@@ -1,5 +1,5 @@
 /*
- * sqlite_lifecycle.c - the store's side of the data lifecycle (lifecycle.h):
+ * store_lifecycle.c - the store's side of the data lifecycle (lifecycle.h):
  * which datasets are done with their unit files, which finished units'
  * result texts are old enough to leave the live database, and the durable
  * marks of both (migration 13: datasets.files_gone, units.purged).
@@ -15,7 +15,7 @@
  * outcomes, credit, the result's SHA-256, the canonical signals - and
  * drops only the result text.
  */
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, char *why,
                            size_t whylen)

@@ -1,15 +1,18 @@
 /*
- * sqlite_batch.c - the database's writer thread (store.h: oz_db_batching_start,
+ * store_writer.c - the database's writer thread (store.h: oz_db_batching_start,
  * oz_store_write*): the jobs' and the requests' write transactions go to one
  * thread with its own connection, which runs them in batches (one commit for
- * many), restarts the WAL once it is long, and hands durable submissions to
- * a syncer thread that fsyncs the WAL once for all that wait.  Without the
- * writer running, oz_store_write runs a transaction on the caller's own
- * connection.  sqlite.c has the connections, transactions and the disk's
- * state this builds on.
+ * many).  On SQLite it restarts the WAL once it is long, and hands durable
+ * submissions to a syncer thread that fsyncs the WAL once for all that
+ * wait; on PostgreSQL the commit is durable when it returns, and a batch
+ * that lost a conflict with another scheduler's transaction runs again.
+ * Without the writer running, oz_store_write runs a transaction on the
+ * caller's own connection (again after a conflict, on PostgreSQL).
+ * store.c has the connections, transactions and the disk's state this
+ * builds on.
  */
 #include "sql_sqlite.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

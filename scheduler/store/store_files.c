@@ -1,5 +1,5 @@
 /*
- * sqlite_files.c - what the store knows of the unit files on the server's
+ * store_files.c - what the store knows of the unit files on the server's
  * disk (store.h, "unit files"): each unit's file name and SHA-256, recorded
  * by its load, and the mark of a file found not to match them (issue 21,
  * hole 8).
@@ -7,8 +7,8 @@
  * A unit whose file is marked bad (units.file_bad: the reason, with
  * file_bad_time) is withdrawn until the operator puts the file right: the
  * mark deletes its unsent replicas in the same transaction, dispatch sends
- * none of its replicas (sqlite_dispatch.c, which also keeps a lost one from
- * being sent again), and the transitioner leaves it alone (sqlite_jobs.c),
+ * none of its replicas (store_dispatch.c, which also keeps a lost one from
+ * being sent again), and the transitioner leaves it alone (store_jobs.c),
  * so it neither burns its error budget nor ends in error.  Clearing the
  * mark flags the unit for the transitioner, which makes its replicas
  * again.  Checking a file (hashing it) is unit_check.c's, outside any
@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* Fills f from columns col.. : unit id, name, dataset name, file, sha256,
  * file_bad IS NOT NULL. */

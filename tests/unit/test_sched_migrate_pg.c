@@ -1,5 +1,5 @@
 /*
- * test_sched_pg_migrate.c - the PostgreSQL schema's runner
+ * test_sched_migrate_pg.c - the PostgreSQL schema's runner
  * (store/pg_schema.c: oz_pg_schema_migrate) through the libpq driver, on
  * the throwaway cluster test_sched_pg_schema.sh starts (its URI in
  * OZ_TEST_PG_URI; each case works in a schema of its own): init creates

@@ -1,5 +1,5 @@
 /*
- * sqlite_candidates_read.c - candidates as the API shows them (store.h:
+ * store_candidates_read.c - candidates as the API shows them (store.h:
  * oz_store_candidates_json, oz_store_candidate_json; API.md).
  *
  * The list is ranked: unflagged candidates first, then by score, then by id
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* The columns of C, from candidates c joined with datasets d. */
 #define CAND_COLS                                                                                  \

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "candidates.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* A growable list of ids (candidates to merge, to update). */
 typedef struct idset {

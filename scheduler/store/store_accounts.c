@@ -1,5 +1,5 @@
 /*
- * sqlite_accounts.c - accounts, teams and hosts in the database (store.h).
+ * store_accounts.c - accounts, teams and hosts in the database (store.h).
  * Credentials are never stored: only their keyed hashes, which are unique
  * and indexed, so authenticating a request is one index lookup - or none,
  * for a host key seen before (the cache below).
@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "name.h"
-#include "sqlite_internal.h"
+#include "store_internal.h"
 
 /* ---- the host-key cache ------------------------------------------------------------------- */
 

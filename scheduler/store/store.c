@@ -1,0 +1,335 @@
+/*
+ * store.c - what the store's two backends share (store.h): the database
+ * handle, each thread's connection and its statement cache, read and write
+ * transactions, the database's errors and the disk-full state.  Where the
+ * backends differ it asks sqlite.c (a file: schema, WAL fsync,
+ * checkpoints) or pg.c (a postgresql:// URI: schema, connections).
+ *
+ * Write transactions are serialised within the process by the database's
+ * write lock, as SQLite needs.  On PostgreSQL, where other schedulers
+ * write at the same time, each is SERIALIZABLE: it sees the database as if
+ * it ran alone, and one that would contradict another's is failed
+ * (OZ_SCHED_EBUSY) for the writer (store_writer.c) to run again.  A
+ * PostgreSQL connection lost meanwhile is taken up again before the next
+ * statement outside a transaction (oz_sql_revive); one lost inside fails
+ * that transaction, which the server has rolled back.
+ */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "pg.h"
+#include "sql_states.h"
+#include "sqlite.h"
+
+/* ---- the disk's state (store.h: a full disk) ---------------------------------------------- */
+
+void oz_db_log_level_set(oz_db *db, oz_log_level threshold)
+{
+    db->log_level = threshold;
+}
+
+bool oz_db_disk_full(oz_db *db)
+{
+    return atomic_load_explicit(&db->disk_full, memory_order_relaxed);
+}
+
+void oz_db_disk_full_enter(oz_db *db, const char *why)
+{
+    if (atomic_exchange(&db->disk_full, true))
+        return;
+    oz_log(db->log_level, OZ_LOG_ERROR,
+           "disk full: writes that need more room are answered 503 until space is freed", "db",
+           db->path, "error", why, (const char *)NULL);
+}
+
+/* A write transaction that changed rows has committed: while the state is
+ * full, leaves it if the file system has room again. */
+static void disk_write_ok(oz_db *db)
+{
+    if (!atomic_load_explicit(&db->disk_full, memory_order_relaxed))
+        return;
+    struct statvfs v;
+    unsigned long long avail = 0, need = 0; /* PostgreSQL's disk: not ours to see */
+    if (!db->pg) {
+        if (statvfs(db->path, &v) != 0)
+            return;
+        avail = (unsigned long long)v.f_bavail * v.f_frsize;
+        need = (unsigned long long)v.f_blocks * v.f_frsize / 4;
+        if (need > OZ_DB_DISK_RESUME_BYTES)
+            need = OZ_DB_DISK_RESUME_BYTES;
+    }
+    if (avail < need || !atomic_exchange(&db->disk_full, false))
+        return;
+    char mib[32];
+    snprintf(mib, sizeof mib, "%llu", avail >> 20);
+    oz_log(db->log_level, OZ_LOG_INFO, "disk space available again: writes succeed", "db", db->path,
+           "free_mib", mib, (const char *)NULL);
+}
+
+int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
+{
+    int err = OZ_SCHED_EDB;
+    switch (oz_sql_errkind_get(s->conn)) {
+    case OZ_SQL_EBUSY:
+    case OZ_SQL_EDOWN:
+        err = OZ_SCHED_EBUSY;
+        break;
+    case OZ_SQL_ENOSPC:
+        err = OZ_SCHED_ENOSPC;
+        break;
+    case OZ_SQL_EOTHER:
+        break;
+    }
+    int rc =
+        oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what, oz_sql_errmsg(s->conn));
+    if (err == OZ_SCHED_ENOSPC)
+        oz_db_disk_full_enter(s->db, oz_sql_errmsg(s->conn));
+    return rc;
+}
+
+int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, size_t whylen)
+{
+    int rc = oz_sql_step(st);
+    if (rc == OZ_SQL_ROW)
+        *id = oz_sql_column_int64(st, 0);
+    int err = rc == OZ_SQL_ROW ? OZ_SCHED_OK
+              : rc == OZ_SQL_DONE
+                  ? oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "nothing inserted")
+                  : oz_store_dberr(s, "write", why, whylen);
+    oz_sql_reset(st);
+    return err;
+}
+
+const char *oz_store_col_text(oz_sql_stmt *st, int col)
+{
+    const unsigned char *t = oz_sql_column_text(st, col);
+    return t ? (const char *)t : "";
+}
+
+static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen);
+
+int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    bool pg = oz_pg_is_uri(path);
+    struct stat st;
+    if (!pg && stat(path, &st) != 0)
+        return oz_sched_fail(OZ_SCHED_ENOTFOUND, why, whylen, "%s: %s", path, strerror(errno));
+    int rc = pg ? oz_pg_db_migrate(path, why, whylen) : oz_sqlite_db_migrate(path, why, whylen);
+    return rc == OZ_SCHED_OK ? db_new(path, pg, out, why, whylen) : rc;
+}
+
+int oz_db_open_read(const char *uri, oz_db **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    if (!oz_pg_is_uri(uri))
+        return oz_sched_fail(OZ_SCHED_EINVAL, why, whylen,
+                             "a read database is a PostgreSQL replica: a postgresql:// URI");
+    int rc = oz_pg_db_check(uri, why, whylen);
+    return rc == OZ_SCHED_OK ? db_new(uri, true, out, why, whylen) : rc;
+}
+
+/* The shared handle of a database made ready by oz_db_open. */
+static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen)
+{
+    oz_db *db = calloc(1, sizeof *db);
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    }
+    pthread_mutex_init(&db->write_lock, NULL);
+    pthread_mutex_init(&db->sync_lock, NULL);
+    pthread_mutex_init(&db->q_lock, NULL);
+    pthread_cond_init(&db->q_work, NULL);
+    pthread_mutex_init(&db->s_lock, NULL);
+    pthread_cond_init(&db->s_work, NULL);
+    db->wal_fd = -1;
+    db->pg = pg;
+    atomic_init(&db->disk_full, false);
+    db->log_level = OZ_LOG_OFF;
+    db->auth = oz_auth_cache_new();
+    pthread_mutex_init(&db->cfg_lock, NULL);
+    *out = db;
+    return OZ_SCHED_OK;
+}
+
+void oz_db_close(oz_db *db)
+{
+    if (!db)
+        return;
+    oz_db_batching_stop(db);
+    pthread_mutex_destroy(&db->write_lock);
+    pthread_mutex_destroy(&db->sync_lock);
+    pthread_mutex_destroy(&db->q_lock);
+    pthread_cond_destroy(&db->q_work);
+    pthread_mutex_destroy(&db->s_lock);
+    pthread_cond_destroy(&db->s_work);
+    oz_auth_cache_free(db->auth);
+    for (size_t i = 0; i < sizeof db->cfg_cache / sizeof db->cfg_cache[0]; i++)
+        free(db->cfg_cache[i].text);
+    pthread_mutex_destroy(&db->cfg_lock);
+    if (db->wal_fd >= 0)
+        close(db->wal_fd);
+    free(db->path);
+    free(db);
+}
+
+void oz_db_compact_deferred(oz_db *db)
+{
+    atomic_store(&db->manual_checkpoint, true);
+}
+
+int oz_store_open(oz_db *db, oz_store **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    oz_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
+    s->db = db;
+    int rc = db->pg ? oz_pg_conn_open(db->path, &s->conn, why, whylen)
+                    : oz_sqlite_conn_open(db, &s->conn, why, whylen);
+    if (rc != OZ_SCHED_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return OZ_SCHED_OK;
+}
+
+int oz_store_compact(oz_store *s, char *why, size_t whylen)
+{
+    /* PostgreSQL: the server's own checkpointer and autovacuum */
+    return s->db->pg ? OZ_SCHED_OK : oz_sqlite_compact(s, why, whylen);
+}
+
+int oz_db_create(const char *path, char *why, size_t whylen)
+{
+    return oz_pg_is_uri(path) ? oz_pg_db_create(path, why, whylen)
+                              : oz_sqlite_db_create(path, why, whylen);
+}
+
+void oz_store_close(oz_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nstmts; i++)
+        oz_sql_finalize(s->stmts[i]);
+    oz_sql_close(s->conn);
+    free(s);
+}
+
+oz_sql_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen)
+{
+    /* A connection that cannot be taken up again yet (the database server
+     * restarting) fails the statement's run, whose caller reports the
+     * failure by its kind: unavailable, 503.  A NULL here would be a plain
+     * database error, 500, to every caller. */
+    if (!s->txn)
+        oz_sql_revive(s->conn);
+    for (int i = 0; i < s->nstmts; i++) {
+        if (s->keys[i] == sql) {
+            oz_sql_reset(s->stmts[i]);
+            oz_sql_clear_bindings(s->stmts[i]);
+            return s->stmts[i];
+        }
+    }
+    oz_sql_stmt *st = NULL;
+    char *text = oz_sql_states_expand(sql, why, whylen); /* the states' values, once */
+    if (!text)
+        return NULL;
+    int rc = oz_sql_prepare(s->conn, text, s->nstmts < OZ_STORE_STMTS, &st);
+    free(text);
+    if (rc != 0) {
+        oz_store_dberr(s, "prepare", why, whylen);
+        return NULL;
+    }
+    if (s->nstmts < OZ_STORE_STMTS) {
+        s->keys[s->nstmts] = sql;
+        s->stmts[s->nstmts++] = st;
+        return st;
+    }
+    /* The cache is full (a programming error: raise OZ_STORE_STMTS). */
+    oz_sql_finalize(st);
+    oz_sched_fail(OZ_SCHED_EDB, why, whylen, "statement cache full");
+    return NULL;
+}
+
+int oz_store_exec_stmt(oz_store *s, oz_sql_stmt *st, char *why, size_t whylen)
+{
+    int rc = oz_sql_step(st);
+    if (rc != OZ_SQL_DONE && rc != OZ_SQL_ROW) {
+        int err = oz_store_dberr(s, "write", why, whylen);
+        oz_sql_reset(st);
+        return err;
+    }
+    oz_sql_reset(st);
+    return OZ_SCHED_OK;
+}
+
+int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen)
+{
+    oz_sql_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    return st ? oz_store_exec_stmt(s, st, why, whylen) : OZ_SCHED_EDB;
+}
+
+int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
+{
+    pthread_mutex_lock(&s->db->write_lock);
+    s->durable = durable;
+    s->changes0 = oz_sql_total_changes(s->conn);
+    /* PostgreSQL: several schedulers write at once; SERIALIZABLE keeps
+     * each transaction's reads true until it commits, as SQLite's one
+     * writer does, and a conflict fails it (EBUSY) to be run again. */
+    int rc = oz_store_exec_literal(
+        s, s->db->pg ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN IMMEDIATE", why, whylen);
+    if (rc != OZ_SCHED_OK)
+        pthread_mutex_unlock(&s->db->write_lock);
+    s->txn = rc == OZ_SCHED_OK;
+    return rc;
+}
+
+int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
+{
+    int rc = oz_store_exec_literal(s, "COMMIT", why, whylen);
+    s->txn = false;
+    uint64_t seq = 0;
+    if (rc != OZ_SCHED_OK)
+        oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
+    else
+        seq = s->last_seq = atomic_fetch_add(&s->db->commits, 1) + 1;
+    bool wrote = rc == OZ_SCHED_OK && oz_sql_total_changes(s->conn) != s->changes0;
+    pthread_mutex_unlock(&s->db->write_lock);
+    if (wrote)
+        disk_write_ok(s->db);
+    if (rc == OZ_SCHED_OK && s->durable && !s->db->pg) /* PostgreSQL: synchronous_commit */
+        rc = oz_db_wal_sync(s->db, seq, why, whylen);
+    return rc;
+}
+
+void oz_store_wrollback(oz_store *s)
+{
+    oz_store_exec_literal(s, "ROLLBACK", NULL, 0);
+    s->txn = false;
+    pthread_mutex_unlock(&s->db->write_lock);
+}
+
+int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
+{
+    int rc = oz_store_exec_literal(
+        s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", why, whylen);
+    s->txn = rc == OZ_SCHED_OK;
+    return rc;
+}
+
+void oz_store_rend(oz_store *s)
+{
+    oz_store_exec_literal(s, "COMMIT", NULL, 0);
+    s->txn = false;
+}
