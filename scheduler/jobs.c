@@ -285,7 +285,7 @@ static int round_assimilate(oz_jobs *j, oz_store *s, sky_cache *sc)
         oz_wu_result res[JOB_BATCH];
         oz_assimilation items[JOB_BATCH];
         oz_signal_row *rows[JOB_BATCH];
-        size_t got = 0, n = 0;
+        size_t got = 0, n = 0, done = 0;
         int rc = oz_store_assimilate_batch(s, after, a, JOB_BATCH, &got, why, sizeof why);
         for (size_t i = 0; i < got; i++) {
             after = a[i].unit_rowid;
@@ -311,7 +311,8 @@ static int round_assimilate(oz_jobs *j, oz_store *s, sky_cache *sc)
             items[n] = (oz_assimilation){.a = &a[n], .rows = rows[n], .n = nrows};
             n++;
         }
-        int wrc = n ? oz_store_assimilate_commit(s, items, n, &j->cand, why, sizeof why)
+        /* done: less those another scheduler assimilated meanwhile */
+        int wrc = n ? oz_store_assimilate_commit(s, items, n, &j->cand, &done, why, sizeof why)
                     : OZ_SCHED_OK;
         for (size_t i = 0; i < n; i++) {
             free(rows[i]);
@@ -321,12 +322,12 @@ static int round_assimilate(oz_jobs *j, oz_store *s, sky_cache *sc)
         if (wrc != OZ_SCHED_OK)
             rc = wrc;
         if (rc == OZ_SCHED_ENOTFOUND)
-            return total + (int)n;
+            return total + (int)done;
         if (rc != OZ_SCHED_OK) { /* a read or the write failed: the next round tries again */
             job_log(j, rc, "assimilator", "", why);
             return rc;
         }
-        total += (int)n;
+        total += (int)done;
     }
 }
 

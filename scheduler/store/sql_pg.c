@@ -16,7 +16,10 @@
  * infers them), once per connection generation: a reconnection (revive)
  * bumps the generation, and a statement prepared under an older one is
  * prepared again before it runs, so the store's kept statements survive a
- * database restart.  Any other statement is parsed with each run
+ * database restart; one made while the connection is lost (or lost as
+ * it is prepared) is prepared when it first runs, and that run fails as
+ * the connection's (EDOWN).
+ * Any other statement is parsed with each run
  * (PQexecParams): one round trip, and nothing left on the server.
  *
  * Values.  Binds are copied into the statement (text form: int64 as
@@ -45,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -82,6 +86,7 @@ typedef struct pg_conn {
     int64_t changes;     /* rows of the last INSERT, UPDATE, DELETE or MERGE */
     int64_t total_changes;
     oz_sql_errkind kind; /* of err */
+    oz_sql_errkind first; /* of the last failure but "transaction is aborted" */
     bool lost;           /* a failure since the last (re)connection was EDOWN */
     char err[512];       /* the last failure, one line; "" before any */
 } pg_conn;
@@ -169,6 +174,13 @@ static int fail_result(pg_conn *c, const PGresult *r)
     if (!*msg)
         msg = "unknown failure";
     oz_sql_errkind kind = classify(state, ended || PQstatus(c->pq) == CONNECTION_BAD);
+    /* Statements after a failure in a transaction fail as "aborted"
+     * (25P02): of the kind of that failure (a serialisation failure a
+     * caller took for no row is still one to run again). */
+    if (state && !strcmp(state, "25P02"))
+        kind = c->first;
+    else
+        c->first = kind;
     char line[sizeof c->err];
     if (kind == OZ_SQL_EDOWN)
         snprintf(line, sizeof line, "%s: %s", c->where, msg);
@@ -177,6 +189,20 @@ static int fail_result(pg_conn *c, const PGresult *r)
     else
         snprintf(line, sizeof line, "%s", msg);
     return fail_with(c, kind, line);
+}
+
+/* Is r PostgreSQL's answer to a COMMIT (text) of a transaction an earlier
+ * failure aborted: a ROLLBACK, and no error?  A caller that took that
+ * failure for no row (a serialisation failure, under SERIALIZABLE) would
+ * acknowledge what was never committed: it is a failure of that kind. */
+static bool commit_rolled_back(pg_conn *c, const char *text, const PGresult *r)
+{
+    while (isspace((unsigned char)*text))
+        text++;
+    if (strncasecmp(text, "COMMIT", 6) != 0 || strcmp(PQcmdStatus((PGresult *)r), "ROLLBACK"))
+        return false;
+    fail_with(c, c->first, "COMMIT rolled back: a statement of the transaction failed");
+    return true;
 }
 
 /* Did r succeed?  If not, its failure is recorded. */
@@ -281,9 +307,10 @@ static int pg_prepare(oz_sql *base, const char *text, bool persistent, oz_sql_st
         s->types[named[k] - 1] = 0;
     free(named);
     named = NULL;
-    if (persistent) {
+    if (persistent) { /* on a lost connection, at its first run (run) */
         snprintf(s->name, sizeof s->name, "oz%" PRIu64, ++c->names);
-        if (server_prepare(s) != 0)
+        if (!c->lost && PQstatus(c->pq) == CONNECTION_OK && server_prepare(s) != 0 &&
+            c->kind != OZ_SQL_EDOWN) /* lost now: that too is for its run */
             goto fail;
     }
     *out = &s->base;
@@ -433,7 +460,7 @@ static int run(pg_stmt *s)
         r = PQexecParams(c->pq, s->text, s->nparams, s->types, s->values, s->lengths, s->formats,
                          0);
     }
-    if (!result_ok(c, r)) {
+    if (!result_ok(c, r) || commit_rolled_back(c, s->text, r)) {
         PQclear(r);
         return OZ_SQL_FAIL;
     }
@@ -647,6 +674,12 @@ static int pg_exec(oz_sql *base, const char *text)
         if (!failed &&
             (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)) {
             count_changes(c, r);
+            if (commit_rolled_back(c, text, r)) { /* recorded: no result to judge */
+                PQclear(r);
+                while ((r = PQgetResult(c->pq)))
+                    PQclear(r);
+                return OZ_SQL_FAIL;
+            }
         } else if (!failed) {
             failed = r;
             continue;

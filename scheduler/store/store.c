@@ -227,10 +227,12 @@ void oz_store_close(oz_store *s)
 
 oz_sql_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whylen)
 {
-    if (!s->txn && oz_sql_revive(s->conn) != 0) {
-        oz_store_dberr(s, "connect", why, whylen);
-        return NULL;
-    }
+    /* A connection that cannot be taken up again yet (the database server
+     * restarting) fails the statement's run, whose caller reports the
+     * failure by its kind: unavailable, 503.  A NULL here would be a plain
+     * database error, 500, to every caller. */
+    if (!s->txn)
+        oz_sql_revive(s->conn);
     for (int i = 0; i < s->nstmts; i++) {
         if (s->keys[i] == sql) {
             oz_sql_reset(s->stmts[i]);

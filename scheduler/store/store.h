@@ -141,7 +141,8 @@ int oz_store_sql_text(oz_store *s, const char *sql, char *out, size_t outlen, ch
 int oz_store_account_create(oz_store *s, const char *name, const char *email, int64_t team_id,
                             const char *team_name, const unsigned char auth_hash[32], int64_t now,
                             int64_t *account_id, char *why, size_t whylen);
-/* OZ_SCHED_ENOTFOUND when no account has this authenticator hash. */
+/* OZ_SCHED_ENOTFOUND when no account has this authenticator hash; a
+ * failed lookup is the database's failure (EBUSY when unreachable). */
 int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int64_t *account_id);
 /* The founder joins the new team.  OZ_SCHED_EEXIST when the name is taken:
  * when another team's name has the same key. */
@@ -175,7 +176,8 @@ typedef struct oz_host_auth {
 } oz_host_auth;
 /* OZ_SCHED_ENOTFOUND when no host has this key hash, OZ_SCHED_EFORBIDDEN
  * (out filled) when the host is banned: known within a second of the ban
- * (the host-key cache). */
+ * (the host-key cache); a failed lookup is the database's failure (EBUSY
+ * when unreachable). */
 int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_auth *out);
 
 /* ---- datasets and units (ozma-server load) ---------------------------------------------- */
@@ -546,9 +548,13 @@ typedef struct oz_assimilation {
     size_t n;
 } oz_assimilation;
 /* Inserts n units' signals and marks them assimilated, in one transaction
- * (a crash before it commits repeats those units, never half of one). */
+ * (a crash before it commits repeats those units, never half of one).  A
+ * unit found assimilated already (by another scheduler of the same
+ * database since it was read) is left as it is; *done (may be NULL): the
+ * units assimilated here. */
 int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n,
-                               const struct oz_cand_config *cand, char *why, size_t whylen);
+                               const struct oz_cand_config *cand, size_t *done, char *why,
+                               size_t whylen);
 
 /* ---- candidates (the rules are candidates.h's) ----------------------------------------------- */
 

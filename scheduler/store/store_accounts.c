@@ -158,25 +158,35 @@ fail:
     return rc;
 }
 
-/* Looks up a 32-byte hash in `sql` (one blob parameter, selecting columns). */
-static oz_sql_stmt *by_hash(oz_store *s, const char *sql, const unsigned char hash[32])
+/* Looks up a 32-byte hash in `sql` (one blob parameter, selecting
+ * columns): *out on its row, OZ_SCHED_ENOTFOUND with none, or the
+ * lookup's failure (EBUSY, a 503, while the database is unreachable): a
+ * token the database could not be asked about is not an unknown one. */
+static int by_hash(oz_store *s, const char *sql, const unsigned char hash[32], oz_sql_stmt **out)
 {
-    oz_sql_stmt *st = oz_store_stmt(s, sql, NULL, 0);
+    char why[256];
+    *out = NULL;
+    oz_sql_stmt *st = oz_store_stmt(s, sql, why, sizeof why);
     if (!st)
-        return NULL;
+        return OZ_SCHED_EDB;
     oz_sql_bind_blob(st, 1, hash, 32);
-    if (oz_sql_step(st) != OZ_SQL_ROW) {
-        oz_sql_reset(st);
-        return NULL;
+    int step = oz_sql_step(st);
+    if (step == OZ_SQL_ROW) {
+        *out = st;
+        return OZ_SCHED_OK;
     }
-    return st;
+    int rc = step == OZ_SQL_DONE ? OZ_SCHED_ENOTFOUND
+                                 : oz_store_dberr(s, "authentication", why, sizeof why);
+    oz_sql_reset(st);
+    return rc;
 }
 
 int oz_store_account_by_auth(oz_store *s, const unsigned char auth_hash[32], int64_t *account_id)
 {
-    oz_sql_stmt *st = by_hash(s, "SELECT id FROM accounts WHERE auth_hash = ?", auth_hash);
-    if (!st)
-        return OZ_SCHED_ENOTFOUND;
+    oz_sql_stmt *st;
+    int rc = by_hash(s, "SELECT id FROM accounts WHERE auth_hash = ?", auth_hash, &st);
+    if (rc != OZ_SCHED_OK)
+        return rc;
     *account_id = oz_sql_column_int64(st, 0);
     oz_sql_reset(st);
     return OZ_SCHED_OK;
@@ -186,11 +196,12 @@ int oz_store_host_by_key(oz_store *s, const unsigned char key_hash[32], oz_host_
 {
     if (auth_get(s->db->auth, key_hash, out))
         return OZ_SCHED_OK;
-    oz_sql_stmt *st = by_hash(
+    oz_sql_stmt *st;
+    int rc = by_hash(
         s, "SELECT id, account_id, ncpus, flops, banned IS NOT NULL FROM hosts WHERE key_hash = ?",
-        key_hash);
-    if (!st)
-        return OZ_SCHED_ENOTFOUND;
+        key_hash, &st);
+    if (rc != OZ_SCHED_OK)
+        return rc;
     out->host_id = oz_sql_column_int64(st, 0);
     out->account_id = oz_sql_column_int64(st, 1);
     out->ncpus = oz_sql_column_int(st, 2);

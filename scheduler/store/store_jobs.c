@@ -715,15 +715,17 @@ int oz_store_signal_insert(oz_store *s, const oz_assimilate_unit *a, const oz_si
 }
 
 /* One unit's signals (oz_store_assimilate_commit); with candidates, the
- * grouping inserts them (each with its candidate, not updated after). */
+ * grouping inserts them (each with its candidate, not updated after).
+ * The unit is claimed first: several schedulers' assimilators may read it
+ * before one of them commits (PostgreSQL), and a unit another has marked
+ * assimilated since is left alone (*done false) - its signals and its
+ * candidates' counts would otherwise be made twice. */
 static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand_config *cand,
-                         char *why, size_t whylen)
+                         bool *done, char *why, size_t whylen)
 {
     const oz_assimilate_unit *a = item->a;
     int rc;
-    /* Marked first, and only if no one has: another scheduler's assimilator
-     * may have read the same unit (on PostgreSQL; its transaction then
-     * commits first, or this one is retried and finds the unit done). */
+    *done = false;
     oz_sql_stmt *st = oz_store_stmt(
         s, "UPDATE units SET assimilated = 1 WHERE id = ? AND assimilated = 0 RETURNING id", why,
         whylen);
@@ -735,6 +737,7 @@ static int signals_write(oz_store *s, const oz_assimilation *item, const oz_cand
         return OZ_SCHED_OK;
     if (rc != OZ_SCHED_OK)
         goto fail;
+    *done = true;
     if (!(st = oz_store_stmt(s, "DELETE FROM signals WHERE unit_id = ?", why, whylen)))
         goto dberr;
     oz_sql_bind_int64(st, 1, a->unit_rowid);
@@ -760,22 +763,29 @@ typedef struct assimilations_args {
     const oz_assimilation *items;
     size_t n;
     const oz_cand_config *cand;
+    size_t done;
 } assimilations_args;
 
 static int assimilations_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     assimilations_args *A = arg;
+    A->done = 0; /* a transaction run again counts again */
     for (size_t i = 0; i < A->n; i++) {
-        int rc = signals_write(s, &A->items[i], A->cand, why, whylen);
+        bool done;
+        int rc = signals_write(s, &A->items[i], A->cand, &done, why, whylen);
         if (rc != OZ_SCHED_OK)
             return rc;
+        A->done += done;
     }
     return OZ_SCHED_OK;
 }
 
 int oz_store_assimilate_commit(oz_store *s, const oz_assimilation *items, size_t n,
-                               const oz_cand_config *cand, char *why, size_t whylen)
+                               const oz_cand_config *cand, size_t *done, char *why, size_t whylen)
 {
     assimilations_args A = {.items = items, .n = n, .cand = cand};
-    return oz_store_write(s, 0, assimilations_body, &A, why, whylen);
+    int rc = oz_store_write(s, 0, assimilations_body, &A, why, whylen);
+    if (done)
+        *done = rc == OZ_SCHED_OK ? A.done : 0;
+    return rc;
 }

@@ -163,7 +163,8 @@ static double assimilate(bench *b, uint64_t first, uint64_t n, int per, bool can
             }
             items[k] = (oz_assimilation){.a = &a[k], .rows = r, .n = (size_t)per};
         }
-        if (oz_store_assimilate_commit(b->s, items, k, cand ? &cfg : NULL, why, sizeof why) != 0)
+        if (oz_store_assimilate_commit(b->s, items, k, cand ? &cfg : NULL, NULL, why,
+                                       sizeof why) != 0)
             die("%s", why);
     }
     double dt = now_s() - t0;

@@ -83,20 +83,25 @@ def check(cond, what):
 
 
 class Server:
-    """A real ozma-server serve on a free port; stop() or kill9()."""
+    """A real ozma-server serve on a free port, with more serve arguments
+    args and its stderr in the project's file log; stop() or kill9()."""
 
-    def __init__(self, project):
+    def __init__(self, project, args=(), log="serve.log"):
         self.project = project
+        self.args = list(args)
+        self.log = log
         self.start()
 
     def start(self):
-        self.err = open(os.path.join(self.project, "serve.log"), "ab")
+        self.err = open(os.path.join(self.project, self.log), "ab")
         self.proc = subprocess.Popen(
-            [SERVER, "serve", self.project, "--port", "0"],
+            [SERVER, "serve", self.project, "--port", "0"] + self.args,
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
         line = self.proc.stderr.readline().decode()
         self.err.write(line.encode())
-        if "http://" not in line:
+        if "http://" not in line:  # it may be running, having logged an error first
+            self.proc.kill()
+            self.proc.wait()
             raise SystemExit("server did not start: " + line)
         self.url = line.split("on ", 1)[1].strip().rstrip("/")
         # Keep its stderr flowing into the log.
@@ -116,6 +121,13 @@ class Server:
 
 def call(url, method="GET", body=None, key=None, raw=None):
     """(status, parsed JSON or bytes)."""
+    status, payload, _ = call_headers(url, method, body, key, raw)
+    return status, payload
+
+
+def call_headers(url, method="GET", body=None, key=None, raw=None, timeout=60):
+    """(status, parsed JSON or bytes, the answer's headers); no answer
+    raises OSError."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
@@ -123,16 +135,14 @@ def call(url, method="GET", body=None, key=None, raw=None):
     if key:
         req.add_header("Authorization", "Bearer " + key)
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            payload = r.read()
-            status = r.status
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            payload, status, headers = r.read(), r.status, r.headers
     except urllib.error.HTTPError as e:
-        payload = e.read()
-        status = e.code
+        payload, status, headers = e.read(), e.code, e.headers
     try:
-        return status, json.loads(payload)
+        return status, json.loads(payload), headers
     except ValueError:
-        return status, payload
+        return status, payload, headers
 
 
 class Host:
@@ -961,8 +971,15 @@ def main():
             continue
         print("== %s" % name)
         fn(tmp, rec, truth)
-    # Under ASan/UBSan a report goes to the server's stderr, not its exit status.
-    for log in sorted(glob.glob(os.path.join(tmp, "*", "serve.log"))):
+    finish(tmp, "all scheduler flow checks passed")
+
+
+def finish(tmp, passed):
+    """The verdict of a run whose projects are in tmp: no sanitizer report
+    in any server's log (serve*.log: under ASan/UBSan a report goes to the
+    server's stderr, not its exit status), then exit 1 on any failure
+    (tmp kept), else tmp removed and `passed` printed."""
+    for log in sorted(glob.glob(os.path.join(tmp, "*", "serve*.log"))):
         with open(log, errors="replace") as f:
             text = f.read()
         check("Sanitizer" not in text and "runtime error" not in text,
@@ -971,7 +988,7 @@ def main():
         print("%d failure(s); projects kept in %s" % (len(FAILURES), tmp), file=sys.stderr)
         sys.exit(1)
     subprocess.run(["rm", "-rf", tmp])
-    print("all scheduler flow checks passed")
+    print(passed)
 
 
 if __name__ == "__main__":  # cand_survey.py and sched_adaptive.py import the helpers

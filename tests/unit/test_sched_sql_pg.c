@@ -407,6 +407,12 @@ static void failures_say_what_and_which_kind(void **state)
     assert_int_equal(oz_sql_exec(c, "SELECT 1; SELEC 2; SELECT 3"), OZ_SQL_FAIL);
     assert_non_null(strstr(oz_sql_errmsg(c), "syntax error"));
 
+    /* SQLite's index hint is dropped, a column named like one is not */
+    assert_int_equal(scalar(c, "SELECT count(*) FROM uniq INDEXED BY uniq_name_key"
+                               " WHERE name = 'once'"),
+                     1);
+    assert_int_equal(scalar(c, "SELECT count(*) FROM (SELECT 1 AS indexed_by) AS x"), 1);
+
     /* a row locked by another connection, past lock_timeout: try again */
     oz_sql *other = connect_ok();
     exec_ok(c, "BEGIN");
@@ -418,6 +424,27 @@ static void failures_say_what_and_which_kind(void **state)
     assert_int_equal(oz_sql_bind_text(up, 1, "taken", -1), 0);
     assert_int_equal(oz_sql_step(up), OZ_SQL_FAIL);
     assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    /* in a transaction, what follows fails as the failure that aborted it */
+    exec_ok(other, "BEGIN");
+    oz_sql_reset(up);
+    assert_int_equal(oz_sql_step(up), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    assert_int_equal(oz_sql_exec(other, "SELECT 1"), OZ_SQL_FAIL);
+    assert_non_null(strstr(oz_sql_errmsg(other), "aborted"));
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    /* and its COMMIT, which PostgreSQL turns into a ROLLBACK, fails */
+    oz_sql_stmt *commit = prep(other, "COMMIT", true);
+    assert_int_equal(oz_sql_step(commit), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EBUSY);
+    assert_non_null(strstr(oz_sql_errmsg(other), "rolled back"));
+    oz_sql_finalize(commit);
+    exec_ok(other, "BEGIN");
+    assert_int_equal(oz_sql_exec(other, "SELECT 1/0"), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_exec(other, "COMMIT"), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EOTHER);
+    assert_false(oz_sql_in_transaction(other));
+    assert_int_equal(oz_sql_exec(other, "SELECT 1/0"), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(other), OZ_SQL_EOTHER);
     exec_ok(c, "COMMIT");
     oz_sql_reset(up);
     step_is(other, up, OZ_SQL_DONE); /* free now */
@@ -571,8 +598,17 @@ static void a_restarted_server_is_reconnected_with_its_statements(void **state)
     assert_int_equal(oz_sql_revive(c), OZ_SQL_FAIL);
     assert_int_equal(oz_sql_errkind_get(c), OZ_SQL_EDOWN);
     assert_non_null(strstr(oz_sql_errmsg(c), "still unreachable"));
+    /* a kept statement made meanwhile is prepared when it first runs: its
+     * run fails as the connection's, and succeeds once that is back */
+    oz_sql_stmt *late = prep(c, "SELECT 40 + 2", true);
+    assert_int_equal(oz_sql_step(late), OZ_SQL_FAIL);
+    assert_int_equal(oz_sql_errkind_get(c), OZ_SQL_EDOWN);
     run_env("OZ_TEST_PG_START");
     assert_int_equal(oz_sql_revive(c), 0);
+    oz_sql_reset(late);
+    step_is(c, late, OZ_SQL_ROW);
+    assert_int_equal(oz_sql_column_int(late, 0), 42);
+    oz_sql_finalize(late);
     step_is(c, count, OZ_SQL_ROW);
     assert_int_equal(oz_sql_column_int(count, 0), 2);
     assert_int_equal(oz_sql_column_int(count, 1), 14);
