@@ -1,8 +1,8 @@
 """pg_statements.py - every SQL statement of the store's query files
 (store_sql.py reads them from the source) prepared on both databases: on
 PostgreSQL, whose schema pg_schema.py has applied, as the libpq driver
-prepares it (states expanded, ?N and ? turned into $N, no parameter types:
-the server must infer each), and on a SQLite project made by ozma-server
+prepares it (states expanded, then the driver's own rewriting, through
+pg_schema_sql --rewrite; no parameter types: the server must infer each), and on a SQLite project made by ozma-server
 init, with decay(), greatest() and least() defined as the server does.
 Statements are prepared, not run (a CREATE TEMP TABLE is run, in a
 transaction that is rolled back, for the statements after it).  Run as
@@ -25,33 +25,13 @@ raw = subprocess.run([f"{BIN}/pg_schema_sql", "--expand"],
                      capture_output=True, check=True).stdout.decode()
 texts = raw.split("\0")[:-1]
 assert len(texts) == len(found), "the expander lost statements"
-
-
-def dollar_params(sql):
-    """sql as the PostgreSQL driver sends it, and its largest parameter:
-    SQLite's ?N and ? as $N (a bare ? is one more than the largest so far),
-    and SQLite's index hints (INDEXED BY name, NOT INDEXED) dropped, outside
-    quotes."""
-    out, top, i = [], 0, 0
-    while i < len(sql):
-        c = sql[i]
-        if c in "'\"":
-            j = sql.index(c, i + 1)
-            out.append(sql[i:j + 1])
-            i = j + 1
-        elif re.match(r"(?i)(INDEXED\s+BY\s+\w+|NOT\s+INDEXED)\b", sql[i:]) and (
-                i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            i += re.match(r"(?i)(INDEXED\s+BY\s+\w+|NOT\s+INDEXED)\b", sql[i:]).end()
-        elif c == "?":
-            m = re.match(r"\?(\d*)", sql[i:])
-            n = int(m.group(1)) if m.group(1) else top + 1
-            top = max(top, n)
-            out.append(f"${n}")
-            i += len(m.group(0))
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out), top
+# each as the PostgreSQL driver sends it, after its largest parameter number
+sent = subprocess.run([f"{BIN}/pg_schema_sql", "--rewrite"],
+                      input="".join(sql + "\0" for sql in texts).encode(),
+                      capture_output=True, check=True).stdout.decode().split("\0")[:-1]
+assert len(sent) == len(texts), "the rewriter lost statements"
+tops = [int(s.split("\t", 1)[0]) for s in sent]
+pgs = [s.split("\t", 1)[1] for s in sent]
 
 
 def runs(sql):
@@ -62,8 +42,7 @@ def runs(sql):
 # ---- PostgreSQL: one psql script, a line per statement, errors by line ----
 lines = ["\\set ON_ERROR_ROLLBACK on", "BEGIN;"]
 first = len(lines) + 1
-for i, sql in enumerate(texts):
-    pg, _ = dollar_params(sql)
+for i, pg in enumerate(pgs):
     pg = " ".join(pg.split())
     lines.append(f"{pg};" if runs(pg) else f"PREPARE oz_{i} AS {pg};")
 lines.append("ROLLBACK;")
@@ -83,9 +62,8 @@ lite.create_function("least", -1, lambda *a: min(x for x in a if x is not None),
 lite.execute("BEGIN")
 lite_bad = {}
 for i, sql in enumerate(texts):
-    _, top = dollar_params(sql)
     try:
-        lite.execute(sql if runs(sql) else "EXPLAIN " + sql, [None] * top)
+        lite.execute(sql if runs(sql) else "EXPLAIN " + sql, [None] * tops[i])
     except sqlite3.Error as e:
         lite_bad[i] = str(e)
 lite.rollback()

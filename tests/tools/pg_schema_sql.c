@@ -6,16 +6,20 @@
  * instead what credit.c's oz_credit_decay gives, for comparing with the
  * schema's SQL decay(); with --expand, the statements on stdin (each ended
  * by a NUL) with their state tokens expanded (sql_states.h), each ended by
- * a NUL, for pg_statements.py.
+ * a NUL, for pg_statements.py; with --rewrite, each as the PostgreSQL
+ * driver sends it (sql_pg_text.h: $N parameters, no index hints) after its
+ * largest parameter number and a tab.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "credit.h"
 #include "pg_schema.h"
+#include "sql_pg_text.h"
 #include "sql_states.h"
 
 static int usage(FILE *f)
@@ -23,7 +27,8 @@ static int usage(FILE *f)
     fprintf(f, "usage: pg_schema_sql            the PostgreSQL schema, as SQL\n"
                "       pg_schema_sql --decay RAC THEN NOW\n"
                "                                oz_credit_decay(RAC, THEN, NOW), %%.17g\n"
-               "       pg_schema_sql --expand   NUL-ended SQL on stdin, its states expanded\n");
+               "       pg_schema_sql --expand   NUL-ended SQL on stdin, its states expanded\n"
+               "       pg_schema_sql --rewrite  the same, as the PostgreSQL driver sends it\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -42,8 +47,25 @@ static int decay(char **argv)
     return 0;
 }
 
-/* Each NUL-ended statement of stdin, expanded, to stdout. */
-static int expand(void)
+/* text, expanded, as the PostgreSQL driver rewrites it: "LARGEST\tTEXT". */
+static int rewrite_one(const char *text)
+{
+    char why[256];
+    int largest = 0, nnamed = 0, *named = NULL;
+    char *pg = oz_sql_pg_rewrite(text, &largest, &named, &nnamed, why, sizeof why);
+    free(named);
+    if (!pg) {
+        fprintf(stderr, "pg_schema_sql: %s\n", why);
+        return 1;
+    }
+    printf("%d\t%s%c", largest, pg, '\0');
+    free(pg);
+    return 0;
+}
+
+/* Each NUL-ended statement of stdin, expanded (and with rewrite, as the
+ * driver sends it), to stdout. */
+static int expand(bool rewrite)
 {
     static char sql[1 << 16];
     size_t n = 0;
@@ -60,8 +82,10 @@ static int expand(void)
             fprintf(stderr, "pg_schema_sql: %s\n", why);
             return 1;
         }
-        fwrite(text, 1, strlen(text) + 1, stdout);
+        int rc = rewrite ? rewrite_one(text) : (fwrite(text, 1, strlen(text) + 1, stdout), 0);
         free(text);
+        if (rc != 0)
+            return rc;
         n = 0;
     }
     return n == 0 ? 0 : 1;
@@ -73,8 +97,8 @@ int main(int argc, char **argv)
         return usage(stdout);
     if (argc == 5 && strcmp(argv[1], "--decay") == 0)
         return decay(argv + 2);
-    if (argc == 2 && strcmp(argv[1], "--expand") == 0)
-        return expand();
+    if (argc == 2 && (strcmp(argv[1], "--expand") == 0 || strcmp(argv[1], "--rewrite") == 0))
+        return expand(strcmp(argv[1], "--rewrite") == 0);
     if (argc != 1)
         return usage(stderr);
     for (size_t i = 0; i < oz_pg_nmigrations; i++) {
