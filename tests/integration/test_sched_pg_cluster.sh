@@ -7,9 +7,6 @@
 #    removes the directory;
 #  - a test shell killed with SIGKILL, its trap never run, has its cluster
 #    stopped and removed by the watchdog within a few seconds;
-#  - pg_cluster.py, the Python face, starts one through bash with
-#    PG_CLUSTER_WATCH_PID: it outlives that bash, survives a crash restart,
-#    and is gone once the Python process ends.
 # Skipped (77) when PostgreSQL is not installed.
 #
 # Usage: test_sched_pg_cluster.sh BIN_DIR   (ctest passes build/PRESET/bin)
@@ -59,28 +56,4 @@ wait "$shell" 2>/dev/null
 gone "$WORK/b" "$pid" 10 && pass "SIGKILL of the test: the watchdog stopped and removed its cluster" \
     || fail "SIGKILL of the test left $WORK/b or pid $pid"
 
-# the Python face of the harness (pg_cluster.py), which starts its cluster
-# through bash with PG_CLUSTER_WATCH_PID: the cluster outlives that bash,
-# answers, survives a crash restart, and is stopped and removed once the
-# Python process ends without stopping it
-if command -v python3 >/dev/null; then
-    out=$(cd "$HERE" && timeout -k 5 120 python3 - "$PSQL" "$WORK/c" 2>&1 <<'PY'
-import os, subprocess, sys
-import pg_cluster
-psql, d = sys.argv[1:3]
-c = pg_cluster.start(d)
-q = lambda: subprocess.run([psql, c.uri, "-XAtc", "SELECT 41 + 1"], capture_output=True,
-                           text=True).stdout.strip()
-assert q() == "42", "no answer"
-c.restart()
-assert q() == "42", "no answer after the restart"
-print("pid", open(os.path.join(d, "data", "postmaster.pid")).readline().strip())
-PY
-)
-    pid=$(sed -n 's/^pid //p' <<<"$out")
-    [[ $pid =~ ^[0-9]+$ ]] && pass "pg_cluster.py: started, answers, restarted" \
-        || fail "pg_cluster.py: $out"
-    gone "$WORK/c" "${pid:-1}" 10 && pass "pg_cluster.py: stopped once Python ended" \
-        || fail "the cluster outlived the Python process that started it"
-fi
 finish "pg_cluster"

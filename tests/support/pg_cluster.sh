@@ -20,9 +20,7 @@
 #
 # Nothing is left running even when the test dies without its trap (a
 # SIGKILL from ctest's timeout): a watchdog, started with the server, stops
-# it and removes DIR once the test's shell is gone - or the process
-# PG_CLUSTER_WATCH_PID names (the same user's), for a test in another
-# language that starts its cluster through `bash -c`.
+# it and removes DIR once the test's shell is gone.
 #
 # Tests run as root, and initdb refuses root: the cluster then belongs to
 # the "postgres" system user that Debian's postgresql package creates, and
@@ -113,7 +111,7 @@ pg_cluster_owner_cmd() {
 # descriptors (a caller's `pg_cluster_start DIR >/dev/null` keeps its
 # stdout, ctest's or Python's pipe, open), and so hold that pipe open.
 pg_cluster_watch() {
-    local dir=$1 shell=${PG_CLUSTER_WATCH_PID:-$$}
+    local dir=$1 shell=$$
     PG_BIN=$PG_BIN bash -c 'source "$1"; trap "" HUP INT
         while kill -0 "$2" 2>/dev/null; do sleep 1; done
         pg_cluster_halt "$3"; rm -rf "$3"' _ "$PG_CLUSTER_SH" "$shell" "$dir" \
