@@ -25,8 +25,8 @@
  *
  *   bench_sched_load [--units N,N...] [--seconds S] [--connections C]
  *                    [--threads T] [--server PATH] [--keep DIR] [--no-upload]
- *                    [--put-results] [--database URI [--schedulers N[,N...]]
- *                    [--pg-pid PID]]
+ *                    [--put-results] [--signals S] [--database URI
+ *                    [--schedulers N[,N...]] [--pg-pid PID]]
  *
  * Defaults: 256 connections (hosts, two per account), the server's own
  * number of HTTP threads (project.json http_threads, 16; --threads sets
@@ -34,6 +34,16 @@
  *
  * --no-upload: hosts only ask for work (dispatch alone, no uploads, no
  * validation); --keep DIR keeps the projects (and their databases).
+ *
+ * --signals S (2..30): each result reports S spikes - two steady tones
+ * every unit has and S - 2 at random frequencies, each a candidate of its
+ * own - on a dataset recorded at a site and pointed at one place, so the
+ * assimilator places, groups and judges them as it would a survey's (issue
+ * 17: does assimilation with candidates keep up with validation at this
+ * load?).  It prints the units assimilated a second and the validated
+ * units left waiting for the assimilator at the end.  The generator then
+ * makes each result with the library (oz_wu_result_to_json), which costs
+ * it more CPU: its share is printed.
  *
  * --database URI: the projects keep their tables in PostgreSQL instead of
  * SQLite.  URI (libpq's) names a server and a database the benchmark may
@@ -80,6 +90,7 @@
 #include <jansson.h>
 
 #include "ozma_workunits.h"
+#include "sky.h"
 #include "store.h"
 
 #define BENCH_NAME "bench_sched_load"
@@ -92,6 +103,20 @@
 #define SCHED_MAX 8
 
 static const char *pg_server; /* --database: the PostgreSQL server's URI */
+static int nsignals;          /* --signals: signals in each result (0: none) */
+#define SIGNALS_MAX 30        /* the units' max_signals */
+
+/* The units' analysis configuration (fill) and rate. */
+#define UNIT_RATE 9765.625
+#define UNIT_SAMPLES 1024
+#define UNIT_CENTER 1420e6
+
+static void unit_config(oz_sci_config *cfg)
+{
+    oz_sci_config_default(cfg);
+    cfg->fft_min = 8;
+    cfg->fft_max = 256;
+}
 
 /* ---- project and database ------------------------------------------------------------------ */
 
@@ -135,16 +160,32 @@ static void fill(const char *where, long nunits)
     if (oz_db_open(where, &db, why, sizeof why) || oz_store_open(db, &s, why, sizeof why))
         die("%s", why);
     oz_sci_config cfg;
-    oz_sci_config_default(&cfg);
-    cfg.fft_min = 8;
-    cfg.fft_max = 256;
+    unit_config(&cfg);
     json_t *cj = oz_sci_config_to_json(&cfg);
     char *ctext = json_dumps(cj, JSON_COMPACT);
     json_decref(cj);
+    /* With signals: recorded at a site, pointed at one place and timed, so
+     * that the assimilator places each signal in the sky and judges it
+     * for RFI and persistence, as for a real dataset. */
+    char *sky = NULL;
+    if (nsignals > 0) {
+        oz_sky k;
+        memset(&k, 0, sizeof k);
+        k.has_site = true;
+        k.site = (oz_wu_site){38.4331, -79.8398, 807};
+        k.npointing = 1;
+        k.pointing[0] = (oz_wu_pointing){0, 83.63, 22.01};
+        bool oom;
+        if (!(sky = oz_sky_json(&k, &oom)))
+            die("%s", "out of memory");
+    }
     oz_dataset_info d = {.name = "bench",
                          .recording = "synthetic rows",
-                         .sample_rate = 9765.625,
-                         .center_hz = 1420e6,
+                         .sample_rate = UNIT_RATE,
+                         .center_hz = UNIT_CENTER,
+                         .has_time = sky != NULL,
+                         .start_ns = 1700000000LL * 1000000000LL,
+                         .sky_json = sky,
                          .config_json = ctext,
                          .min_quorum = 2,
                          .target_nresults = 2,
@@ -176,7 +217,7 @@ static void fill(const char *where, long nunits)
                                     .flops = 3000000000ull,
                                     .index = (uint64_t)i,
                                     .start_s = (double)i * 0.1,
-                                    .nsamples = 1024};
+                                    .nsamples = UNIT_SAMPLES};
             memset(rows[n].sha256, (int)(i & 0xff), 32);
         }
         if (oz_store_units_add(s, id, rows, n, why, sizeof why))
@@ -185,6 +226,7 @@ static void fill(const char *where, long nunits)
     if (oz_store_dataset_finish(s, id, why, sizeof why))
         die("%s", why);
     fprintf(stderr, "bench_sched_load: %ld units loaded in %.1f s\n", nunits, now_s() - t0);
+    free(sky);
     free(ctext);
     oz_store_close(s);
     oz_db_close(db);
@@ -303,16 +345,22 @@ static bool get(const char *base, const char *path, buf *b)
     return ok;
 }
 
-/* Units validated so far, from GET /api/v1/status; -1 when unreadable. */
-static long validated_units(const char *base)
+/* Units validated so far, from GET /api/v1/status, and of them those
+ * assimilated (*assimilated, may be NULL); -1 when unreadable. */
+static long validated_units(const char *base, long *assimilated)
 {
     static buf b;
     long n = -1;
+    if (assimilated)
+        *assimilated = -1;
     if (get(base, "/api/v1/status", &b)) {
         json_t *r = json_loads(b.data, 0, NULL);
         json_t *v = json_object_get(json_object_get(r, "units"), "validated");
+        json_t *q = json_object_get(json_object_get(r, "queues"), "assimilate");
         if (json_is_integer(v))
             n = (long)json_integer_value(v);
+        if (assimilated && n >= 0 && json_is_integer(q))
+            *assimilated = n - (long)json_integer_value(q);
         json_decref(r);
     }
     return n;
@@ -347,7 +395,7 @@ typedef struct conn {
     char key[65];
     int kind;
     double started;
-    char out[32768];
+    char out[131072];
     size_t out_len, out_off;
     char in[16384];
     size_t in_len;
@@ -414,6 +462,104 @@ static void result_template(void)
     escape(carried_tail, sizeof carried_tail, result_tail);
 }
 
+/* ---- results with signals (--signals S) ---- */
+
+/* A number in [0, 1) from (unit, i): the same for both replicas of a unit. */
+static double unit_rand(long unit, int i)
+{
+    uint64_t z = (uint64_t)unit * UINT64_C(0x9E3779B97F4A7C15) +
+                 (uint64_t)(unsigned)i * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+/* The signal a search of the unit could report (resultfile.c's checks):
+ * type t at fft_len 256, frequency f, time t_s and power p. */
+static oz_signal unit_signal(const oz_sci_config *cfg, oz_sig_type t, double f, double t_s,
+                             double p)
+{
+    oz_signal g = {.type = t, .fft_len = 256, .freq_hz = f, .time_s = t_s, .power = p};
+    double thr = t == OZ_SIG_SPIKE      ? cfg->spike_thresh
+                 : t == OZ_SIG_GAUSSIAN ? cfg->gauss_snr_thresh
+                                        : cfg->pulse_thresh;
+    g.score = p / thr;
+    if (t == OZ_SIG_GAUSSIAN)
+        g.sigma_s = cfg->gauss_sigma_s;
+    if (t == OZ_SIG_PULSE)
+        g.period_s = 0.01;
+    return g;
+}
+
+/* The result text of p's unit with nsignals spikes: two steady tones that
+ * every unit reports (each one candidate, growing) and nsignals - 2 at
+ * random frequencies and times (noise: each a candidate of its own, the
+ * worst case for the candidate table), with the bests the unit's plan
+ * reports.  The same for both replicas, so the unit validates.  Made by
+ * the library for each upload (malloc'd; NULL on failure). */
+static char *signal_result(const pending *p)
+{
+    oz_sci_config cfg;
+    unit_config(&cfg);
+    long unit = atol(p->unit + strcspn(p->unit, "0123456789"));
+    double dur = UNIT_SAMPLES / UNIT_RATE;
+    oz_signal sig[SIGNALS_MAX];
+    for (int i = 0; i < nsignals; i++) {
+        double f = i == 0   ? UNIT_CENTER + 1500
+                   : i == 1 ? UNIT_CENTER - 2000
+                            : UNIT_CENTER + (unit_rand(unit, 2 * i) - 0.5) * 0.9 * UNIT_RATE;
+        double x = unit_rand(unit, 2 * i + 1);
+        sig[i] = unit_signal(&cfg, OZ_SIG_SPIKE, f, i < 2 ? dur / 2 : x * dur,
+                             cfg.spike_thresh * (i < 2 ? 8 : 1.1 + x));
+    }
+    oz_wu_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.unit_id, sizeof r.unit_id, "%s", p->unit);
+    r.result.signals = sig;
+    r.result.nsignals = (size_t)nsignals;
+    r.result.flops = 3000000000ull;
+    r.result.cpu_s = 0.5;
+    snprintf(r.result.kernel_version, sizeof r.result.kernel_version, "%s", OZ_SCI_KERNEL_VERSION);
+    unsigned need = oz_sci_best_types(&cfg, UNIT_SAMPLES, UNIT_RATE);
+    for (int t = 0; t < OZ_SIG_NTYPES; t++) {
+        if (!(need & (1u << t)))
+            continue;
+        r.result.has_best[t] = true;
+        r.result.best[t] = t == OZ_SIG_SPIKE ? sig[0]
+                                             : unit_signal(&cfg, (oz_sig_type)t, UNIT_CENTER,
+                                                           dur / 2, cfg.pulse_thresh / 2);
+    }
+    json_t *j = oz_wu_result_to_json(&r);
+    if (!j || json_object_set_new(j, "unit_sha256", json_string(p->sha)) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
+}
+
+/* p's result into dst: the template's (no signals) or signal_result's;
+ * escaped as a JSON string's content when carried in a work request. */
+static int result_into(const pending *p, bool carried, char *dst, size_t len)
+{
+    if (nsignals == 0)
+        return carried ? snprintf(dst, len, "%s%s%s%s%s", carried_head, p->unit, carried_mid,
+                                  p->sha, carried_tail)
+                       : snprintf(dst, len, "%s%s%s%s%s", result_head, p->unit, result_mid,
+                                  p->sha, result_tail);
+    char *text = signal_result(p);
+    if (!text)
+        die("%s", "cannot make a result");
+    if (carried)
+        escape(dst, len, text);
+    else
+        snprintf(dst, len, "%s", text);
+    free(text);
+    return (int)strlen(dst);
+}
+
 static int conn_connect(conn *c)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
@@ -431,13 +577,12 @@ static int conn_connect(conn *c)
  * what it holds, else a work request (carrying what it holds). */
 static void conn_next(conn *c)
 {
-    char body[24576];
+    char body[sizeof c->out - 1024], one[sizeof body];
     int n;
     if (put_results && c->ntodo > 0) {
         pending *p = &c->todo[--c->ntodo];
         c->kind = REQ_UPLOAD;
-        int blen = snprintf(body, sizeof body, "%s%s%s%s%s", result_head, p->unit, result_mid,
-                            p->sha, result_tail);
+        int blen = result_into(p, false, body, sizeof body);
         n = snprintf(c->out, sizeof c->out,
                      "PUT /api/v1/replicas/%lld/result HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
@@ -448,10 +593,10 @@ static void conn_next(conn *c)
         size_t blen = (size_t)snprintf(body, sizeof body, "{\"want_seconds\":0.001");
         for (int i = 0; i < c->ntodo; i++) {
             const pending *p = &c->todo[i];
+            result_into(p, true, one, sizeof one);
             int k = snprintf(body + blen, sizeof body - blen,
-                             "%s{\"replica_id\":%lld,\"result\":\"%s%s%s%s%s\"}",
-                             i ? "," : ",\"results\":[", (long long)p->replica, carried_head,
-                             p->unit, carried_mid, p->sha, carried_tail);
+                             "%s{\"replica_id\":%lld,\"result\":\"%s\"}",
+                             i ? "," : ",\"results\":[", (long long)p->replica, one);
             if (k < 0 || (size_t)k + 3 >= sizeof body - blen)
                 die("%s", "the carried results do not fit the request buffer");
             blen += (size_t)k;
@@ -851,7 +996,8 @@ static figures one_run(const plan *pl, const char *dir, const char *dbname, long
 
     static conn conns[CONN_MAX];
     hosts_register(url, conns, pl->nconn, ports, nsched, round);
-    long validated0 = validated_units(url);
+    long assimilated0, assimilated;
+    long validated0 = validated_units(url, &assimilated0);
     pg_counts pg0 = {0}, pg1 = {0};
     double conflicts0 = 0, conflicts = pg_server ? 0 : -1;
     if (pg_server) {
@@ -865,8 +1011,10 @@ static figures one_run(const plan *pl, const char *dir, const char *dbname, long
     figures f = drive(conns, pl->nconn, pl->seconds, watched, nsched + 2);
     double run_s = now_s() - t0;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[0]);
-    long validated = validated_units(url);
+    long validated = validated_units(url, &assimilated);
+    long backlog = validated >= 0 && assimilated >= 0 ? validated - assimilated : -1;
     validated = validated >= 0 && validated0 >= 0 ? validated - validated0 : -1;
+    assimilated = assimilated >= 0 && assimilated0 >= 0 ? assimilated - assimilated0 : -1;
     if (pg_server) {
         for (int i = 0; i < nsched && conflicts >= 0; i++) {
             snprintf(url, sizeof url, "http://127.0.0.1:%d", ports[i]);
@@ -904,6 +1052,13 @@ static figures one_run(const plan *pl, const char *dir, const char *dbname, long
                (double)validated / run_s < 0.9 * f.returned_rps / 2
                    ? ": validation lags, and the rest waits for it"
                    : "");
+    if (f.returned_rps > 0 && assimilated >= 0)
+        printf("%8s assimilator: %.0f units/s assimilated during the run (results of %d signals"
+               " each), %ld validated units waiting for it at the end%s\n",
+               "", (double)assimilated / run_s, nsignals, backlog,
+               validated > 0 && (double)assimilated < 0.9 * (double)validated
+                   ? ": assimilation lags validation"
+                   : ": it keeps up with validation");
     if (f.empty)
         printf("%8s note: %ld work requests got no unit (every replica was sent): the figures"
                " above are not all dispatches; run fewer --seconds or load more --units\n",
@@ -921,7 +1076,7 @@ int main(int argc, char **argv)
     char server[4096] = "";
     static const char usage[] =
         "usage: bench_sched_load [--units N,N...] [--seconds S] [--connections C]"
-        " [--threads T] [--server PATH] [--keep DIR] [--no-upload] [--put-results]"
+        " [--threads T] [--server PATH] [--keep DIR] [--no-upload] [--put-results] [--signals S]"
         " [--database URI [--schedulers N[,N...]] [--pg-pid PID]]\n";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--units") && i + 1 < argc)
@@ -940,6 +1095,8 @@ int main(int argc, char **argv)
             no_upload = true;
         else if (!strcmp(argv[i], "--put-results"))
             put_results = true;
+        else if (!strcmp(argv[i], "--signals") && i + 1 < argc)
+            nsignals = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--database") && i + 1 < argc)
             pg_server = argv[++i];
         else if (!strcmp(argv[i], "--schedulers") && i + 1 < argc)
@@ -954,8 +1111,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0) || nthreads < 0 || nthreads > 256)
-        die("%s", "--connections 2..512, --threads 1..256 and --seconds > 0");
+    if (nconn < 2 || nconn > CONN_MAX || !(seconds > 0) || nthreads < 0 || nthreads > 256 ||
+        (nsignals != 0 && (nsignals < 2 || nsignals > SIGNALS_MAX)))
+        die("%s", "--connections 2..512, --threads 1..256, --seconds > 0, --signals 0 or 2..30");
     plan pl = {.nscheds = 0};
     for (const char *p = scheds; *p;) {
         char *end;
