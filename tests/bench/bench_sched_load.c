@@ -511,7 +511,7 @@ static char *signal_result(const pending *p)
                             : UNIT_CENTER + (unit_rand(unit, 2 * i) - 0.5) * 0.9 * UNIT_RATE;
         double x = unit_rand(unit, 2 * i + 1);
         sig[i] = unit_signal(&cfg, OZ_SIG_SPIKE, f, i < 2 ? dur / 2 : x * dur,
-                             cfg.spike_thresh * (i < 2 ? 8 : 1.1 + x));
+                             cfg.spike_thresh * (i < 2 ? 6 + x : 1.1 + x));
     }
     oz_wu_result r;
     memset(&r, 0, sizeof r);
