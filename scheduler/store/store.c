@@ -279,6 +279,20 @@ int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen
     return st ? oz_store_exec_stmt(s, st, why, whylen) : OZ_SCHED_EDB;
 }
 
+/* Runs a transaction's BEGIN.  A PostgreSQL connection whose server
+ * restarted since its last statement is found lost only by using it: its
+ * BEGIN fails (EDOWN) though the server is back.  Nothing has run in the
+ * transaction yet, so the connection is taken up again and BEGIN run once
+ * more - the first request after an outage need not fail for it. */
+static int begin(oz_store *s, const char *sql, char *why, size_t whylen)
+{
+    int rc = oz_store_exec_literal(s, sql, why, whylen);
+    if (rc != OZ_SCHED_OK && s->db->pg && oz_sql_errkind_get(s->conn) == OZ_SQL_EDOWN &&
+        oz_sql_revive(s->conn) == 0)
+        rc = oz_store_exec_literal(s, sql, why, whylen);
+    return rc;
+}
+
 int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
 {
     pthread_mutex_lock(&s->db->write_lock);
@@ -287,8 +301,8 @@ int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
     /* PostgreSQL: several schedulers write at once; SERIALIZABLE keeps
      * each transaction's reads true until it commits, as SQLite's one
      * writer does, and a conflict fails it (EBUSY) to be run again. */
-    int rc = oz_store_exec_literal(
-        s, s->db->pg ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN IMMEDIATE", why, whylen);
+    int rc =
+        begin(s, s->db->pg ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN IMMEDIATE", why, whylen);
     if (rc != OZ_SCHED_OK)
         pthread_mutex_unlock(&s->db->write_lock);
     s->txn = rc == OZ_SCHED_OK;
@@ -322,8 +336,8 @@ void oz_store_wrollback(oz_store *s)
 
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
 {
-    int rc = oz_store_exec_literal(
-        s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", why, whylen);
+    int rc = begin(s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN",
+                   why, whylen);
     s->txn = rc == OZ_SCHED_OK;
     return rc;
 }

@@ -171,9 +171,15 @@ def check_units(srv, d, name, total, when):
 
 
 def wait_validated(srv, total, timeout):
-    return F.wait_for("%d units validated" % total,
-                      lambda: F.status(srv)["units"]["validated"] == total
-                      and F.status(srv)["queues"]["assimilate"] == 0, timeout=timeout)
+    """Every unit validated and assimilated; a 503 (the database still
+    recovering) is "not yet"."""
+    def done():
+        st, r = F.call(srv.url + "/api/v1/status")
+        if st == 503:
+            return False
+        assert st == 200, r
+        return r["units"]["validated"] == total and r["queues"]["assimilate"] == 0
+    return F.wait_for("%d units validated" % total, done, timeout=timeout)
 
 
 # ---- two: real workers on two schedulers, and a cheater ----------------------------------------
