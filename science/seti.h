@@ -112,6 +112,11 @@ void oz_seti_powers(const float *restrict iq, float *restrict out, size_t n, boo
 float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
                         uint32_t *at);
 
+/* oz_seti_powers(iq, out, L, avx2), then oz_seti_row_stats(out, L, blk,
+ * avx2, total, at), in one pass where AVX2 runs: the same bits. */
+float oz_seti_power_stats(const float *restrict iq, float *restrict out, uint32_t L, uint32_t blk,
+                          bool avx2, float *total, uint32_t *at);
+
 /* What a seti detector found, in v8's own units. */
 typedef struct oz_seti_hit {
     oz_sig_type type;

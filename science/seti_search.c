@@ -537,11 +537,13 @@ static void on_hit(void *ctx, const oz_seti_hit *h)
 }
 
 /* v8's spike search of one spectrum: its mean (float sums over blocks of
- * v8's size), the first strongest bin from 1 up, peak over mean. */
-static void spikes_row(oz_seti_run *r, const float *row, uint32_t L, uint32_t ifft)
+ * v8's size), the first strongest bin from 1 up, peak over mean.  X is the
+ * spectrum's transformed samples, row gets their powers. */
+static void spikes_row(oz_seti_run *r, const float *X, float *row, uint32_t L, uint32_t ifft)
 {
     uint32_t at;
-    float total, peak = oz_seti_row_stats(row, L, oz_seti_sum_block(L, 8), r->avx2, &total, &at);
+    float total,
+        peak = oz_seti_power_stats(X, row, L, oz_seti_sum_block(L, 8), r->avx2, &total, &at);
     float mean = total / (float)L;
     peak /= mean;
     oz_seti_hit h = {
@@ -571,28 +573,44 @@ static void spectra(oz_seti_run *r, const struct seti_len *sl, size_t at)
     r->fft_s += oz_thread_cpu_s() - f0;
 }
 
-/* The spectrum-by-spectrum detectors on spectrum i, whose powers are row. */
-static void search_row(oz_seti_run *r, const oz_seti_block *b, const float *row, uint32_t i)
+/* The count spectra in r->row from spectrum i0 squared, spectrum j into out
+ * + j stride (stride 0: all into out, a row's room, each searched before
+ * the next), and the spectrum-by-spectrum detectors run on each as it is
+ * squared: a spike search, which squares it in the same pass, then an
+ * autocorrelation. */
+static void square_rows(oz_seti_run *r, const oz_seti_block *b, uint32_t i0, uint32_t count,
+                        float *out, size_t stride)
 {
-    if (b->L >= r->spike_min)
-        spikes_row(r, row, b->L, i);
-    if (r->ac && b->L == r->cfg.seti.autocorr_fftlen && !r->overflow)
-        r->fft_s += oz_seti_autocorr_search(r->ac, b, row, i, on_hit, r);
+    const uint32_t L = b->L;
+    const bool spikes = L >= r->spike_min, ac = r->ac && L == r->cfg.seti.autocorr_fftlen;
+    if (!spikes && !ac) { /* nothing to search spectrum by spectrum */
+        if (stride)
+            oz_seti_powers((const float *)r->row, out, (size_t)count * L, r->avx2);
+        return;
+    }
+    for (uint32_t j = 0; j < count && !r->overflow; j++) {
+        const float *X = (const float *)(r->row + (size_t)j * L);
+        float *row = out + j * stride;
+        if (spikes)
+            spikes_row(r, X, row, L, i0 + j);
+        else
+            oz_seti_powers(X, row, L, r->avx2);
+        if (ac && !r->overflow)
+            r->fft_s += oz_seti_autocorr_search(r->ac, b, row, i0 + j, on_hit, r);
+    }
 }
 
 /* A length where a power-over-time detector runs: the whole block of
- * powers, searched spectrum by spectrum, then for Gaussians, then for pulses
- * and triplets. */
+ * powers, searched spectrum by spectrum as it is made, then for Gaussians,
+ * then for pulses and triplets. */
 static void search_block(oz_seti_run *r, const struct seti_len *sl, const struct seti_pair *pp,
                          const oz_seti_block *b)
 {
     const size_t chunk = (size_t)sl->batch * sl->L;
-    for (size_t at = 0; at < r->n; at += chunk) { /* transformed and squared in cache */
+    for (size_t at = 0; at < r->n && !r->overflow; at += chunk) { /* in cache */
         spectra(r, sl, at);
-        oz_seti_powers((const float *)r->row, r->power + at, chunk, r->avx2);
+        square_rows(r, b, (uint32_t)(at / sl->L), sl->batch, r->power + at, sl->L);
     }
-    for (uint32_t i = 0; i < sl->nspec && !r->overflow; i++)
-        search_row(r, b, r->power + (size_t)i * sl->L, i);
     if (pp->gauss && !r->overflow)
         oz_seti_gauss_search(b, r->scratch, on_hit, r);
     if (!r->overflow)
@@ -606,10 +624,7 @@ static void search_rows(oz_seti_run *r, const struct seti_len *sl, const oz_seti
     const uint32_t L = sl->L;
     for (uint32_t i0 = 0; i0 < sl->nspec && !r->overflow; i0 += sl->batch) {
         spectra(r, sl, (size_t)i0 * L);
-        for (uint32_t j = 0; j < sl->batch && !r->overflow; j++) {
-            oz_seti_powers((const float *)(r->row + (size_t)j * L), r->rowp, L, r->avx2);
-            search_row(r, b, r->rowp, i0 + j);
-        }
+        square_rows(r, b, i0, sl->batch, r->rowp, 0);
     }
 }
 
