@@ -84,12 +84,13 @@ OZ_AVX2 static inline __m256 power8(const float *iq)
 
 /* The statistics of x, or with iq (x NULL) of iq's powers, stored into out
  * as they are made. */
-OZ_AVX2 static inline __attribute__((always_inline)) float
-stats_avx2(const float *x, const float *iq, float *out, uint32_t L, uint32_t blk, float *total,
-           uint32_t *at)
+OZ_AVX2 static inline __attribute__((always_inline)) float stats_avx2(const float *x,
+                                                                      const float *iq, float *out,
+                                                                      uint32_t L, uint32_t blk,
+                                                                      float *total, uint32_t *at)
 {
-    const __m256i jb = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                          _mm256_set1_epi32((int)blk));
+    const __m256i jb =
+        _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)blk));
     __m256 top[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
     __m256i idx[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
     float sum = 0.0f;
@@ -115,8 +116,8 @@ stats_avx2(const float *x, const float *iq, float *out, uint32_t L, uint32_t blk
                 __m256 gt = _mm256_cmp_ps(m, top[t & 1], _CMP_GT_OQ);
                 __m256i k = _mm256_add_epi32(jb, _mm256_set1_epi32((int)(base + i + t)));
                 top[t & 1] = _mm256_blendv_ps(top[t & 1], m, gt);
-                idx[t & 1] = _mm256_castps_si256(_mm256_blendv_ps(
-                    _mm256_castsi256_ps(idx[t & 1]), _mm256_castsi256_ps(k), gt));
+                idx[t & 1] = _mm256_castps_si256(
+                    _mm256_blendv_ps(_mm256_castsi256_ps(idx[t & 1]), _mm256_castsi256_ps(k), gt));
             }
         }
         float p[8];

@@ -300,7 +300,7 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
         if (!sl->chunk)
             return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %u points",
                                sl->batch, L);
-        oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti, r->avx2};
+        oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti, r->avx2, false};
         size_t g = oz_seti_gauss_scratch(&b), p = oz_seti_pulse_scratch(&b);
         scratch = g > scratch ? g : scratch;
         scratch = p > scratch ? p : scratch;
@@ -470,6 +470,15 @@ static double hit_freq(const oz_seti_run *r, const oz_seti_hit *h)
     return f;
 }
 
+/* Whether the unit has reported a Gaussian (v8's gaussian_count > 0). */
+static bool gauss_reported(const oz_seti_run *r)
+{
+    for (size_t i = 0; i < r->nlist; i++)
+        if (r->list[i].type == OZ_SIG_GAUSSIAN)
+            return true;
+    return false;
+}
+
 /* Whether a hit replaces the best of its type, by v8's rules: a spike's or
  * autocorrelation's first one always does; a Gaussian's, pulse's or
  * triplet's must beat v8's starting score (-12, 0, 0); after that, a
@@ -481,10 +490,8 @@ static bool better(const oz_seti_run *r, const oz_seti_hit *h)
         [OZ_SIG_SPIKE] = -HUGE_VAL, [OZ_SIG_AUTOCORR] = -HUGE_VAL, [OZ_SIG_GAUSSIAN] = -12.0,
         [OZ_SIG_PULSE] = 0.0,       [OZ_SIG_TRIPLET] = 0.0,        [OZ_SIG_LINE] = HUGE_VAL,
     };
-    if (h->type == OZ_SIG_GAUSSIAN && !h->report)
-        for (size_t i = 0; i < r->nlist; i++)
-            if (r->list[i].type == OZ_SIG_GAUSSIAN)
-                return false;
+    if (h->type == OZ_SIG_GAUSSIAN && !h->report && gauss_reported(r))
+        return false;
     return h->score > (r->has_best[h->type] ? r->rank[h->type] : start[h->type]);
 }
 
@@ -638,7 +645,14 @@ int oz_seti_run_step(oz_seti_run *r)
     r->chirp = first->ind * r->min_step;
     for (const struct seti_pair *pp = first; pp < end && !r->overflow; pp++) {
         const struct seti_len *sl = &r->lens[oz_log2u(pp->L) - oz_log2u(r->cfg.fft_min)];
-        oz_seti_block b = {r->power, sl->L, sl->nspec, r->n, r->fs, &r->cfg.seti, r->avx2};
+        oz_seti_block b = {.power = r->power,
+                           .L = sl->L,
+                           .nspec = sl->nspec,
+                           .n = r->n,
+                           .fs = r->fs,
+                           .p = &r->cfg.seti,
+                           .avx2 = r->avx2,
+                           .gauss_reported_only = gauss_reported(r)};
         r->cur_L = sl->L;
         if (pp->gauss || oz_seti_pulse_runs(&b, pp->pulse))
             search_block(r, sl, pp, &b);

@@ -95,7 +95,8 @@ static oz_seti_hit search_with(const float *power, uint32_t L, uint32_t nspec, u
     oz_seti_autocorr *a;
     assert_int_equal(oz_seti_autocorr_new(L, FFTW_ESTIMATE, &a), OZ_SCI_OK);
     hits hs = {0};
-    assert_true(oz_seti_autocorr_search(a, &b, power + (size_t)ifft * L, ifft, collect, &hs) >= 0.0);
+    assert_true(oz_seti_autocorr_search(a, &b, power + (size_t)ifft * L, ifft, collect, &hs) >=
+                0.0);
     oz_seti_autocorr_free(a);
     assert_int_equal(hs.n, 1);
     return hs.h[0];
