@@ -112,6 +112,11 @@ void oz_seti_powers(const float *restrict iq, float *restrict out, size_t n, boo
 float oz_seti_row_stats(const float *x, uint32_t L, uint32_t blk, bool avx2, float *total,
                         uint32_t *at);
 
+/* oz_seti_powers(iq, out, L, avx2), then oz_seti_row_stats(out, L, blk,
+ * avx2, total, at), in one pass where AVX2 runs: the same bits. */
+float oz_seti_power_stats(const float *restrict iq, float *restrict out, uint32_t L, uint32_t blk,
+                          bool avx2, float *total, uint32_t *at);
+
 /* What a seti detector found, in v8's own units. */
 typedef struct oz_seti_hit {
     oz_sig_type type;
@@ -138,6 +143,10 @@ typedef struct oz_seti_block {
     double fs; /* sample rate, Hz */
     const oz_sci_seti *p;
     bool avx2; /* the detectors' AVX2 copies run (oz_simd_avx2 of the configuration) */
+    /* The unit has reported a Gaussian already: from then on v8 lets no
+     * unreported one be its best, so the Gaussian search emits only hits
+     * that are reported, and skips the fits that cannot be. */
+    bool gauss_reported_only;
 } oz_seti_block;
 
 /* Autocorrelation (autocorr.c), at p->autocorr_fftlen only: v8's
@@ -152,10 +161,11 @@ void oz_seti_autocorr_free(oz_seti_autocorr *a);
  * hold the block: b->L == the length given to _new).  Returns the thread
  * CPU seconds spent inside FFTW (the run's fft_s). */
 double oz_seti_autocorr_search(oz_seti_autocorr *a, const oz_seti_block *b, const float *row,
-                             uint32_t ifft, oz_seti_emit emit, void *ctx);
+                               uint32_t ifft, oz_seti_emit emit, void *ctx);
 
 /* Gaussians (seti_gauss.c): v8's power-over-time fit for every bin 1..L-1 of
- * a block the plan marks GaussFit. */
+ * a block the plan marks GaussFit (only its reported hits when
+ * b->gauss_reported_only). */
 size_t oz_seti_gauss_scratch(const oz_seti_block *b);
 void oz_seti_gauss_search(const oz_seti_block *b, float *scratch, oz_seti_emit emit, void *ctx);
 

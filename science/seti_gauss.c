@@ -70,7 +70,12 @@
  * in the unit, or for a reported one: once the unit has one reported
  * Gaussian (gaussian_count > 0, counting reports made earlier in the same
  * block), a non-reported hit's score is -13 and cannot win.  The caller must
- * apply that; the hits carry the true score.  v8 writes <best_gaussian>
+ * apply that; the hits carry the true score.  Or the caller says so
+ * (b->gauss_reported_only) and gets reported hits only: then step 3 also
+ * skips a centre whose peak is below truemean * gauss_peak_power_thresh,
+ * which can no longer matter, and most chi-squares are never computed (a
+ * fifth of the reference unit's Gaussian fits come after its first
+ * reported Gaussian).  v8 writes <best_gaussian>
  * even when nothing ever replaced the initial one (all fields 0, because
  * its score -12 is not 0).
  *
@@ -115,6 +120,7 @@ typedef struct gconst {
     double sigma;   /* PoT points, a float value */
     float scale;    /* peak scale factor */
     double display; /* v8's display_power_thresh in its steady state */
+    double report;  /* gauss_peak_power_thresh when only reported hits matter, else 0 */
     double null_thresh;
     double score_offset;
     double duration; /* the unit's length in s, a float value */
@@ -176,6 +182,7 @@ static bool gconst_init(const oz_seti_block *b, gconst *g)
     g->scale = 1.0f / sum;
 
     g->display = p->gauss_peak_power_thresh / 3.0;
+    g->report = b->gauss_reported_only ? p->gauss_peak_power_thresh : 0.0;
     g->null_thresh = p->gauss_null_chi_sq_thresh != 0.0 ? p->gauss_null_chi_sq_thresh : 1.890;
     double bins = (double)(float)M;
     double gdof = bins - 2.0, ndof = bins - 1.0;
@@ -294,6 +301,8 @@ static void choose(const oz_seti_block *b, const gconst *g, uint32_t k, int t, f
         return;
     double bins = (double)(float)g->M;
     oz_seti_hit h = gauss_hit(b, g, k, t, peak, mean, chisq, null_chisq, max_power);
+    if (b->gauss_reported_only && !h.report)
+        return;
     h.score = g->score_offset + lq_at(&g->lq_fit, h.chisq * 0.5 * bins) -
               lq_at(&g->lq_null, h.null_chisq * 0.5 * bins);
     emit(ctx, &h);
@@ -346,7 +355,7 @@ static void fit_bin(const oz_seti_block *b, const gconst *g, uint32_t k, float *
     for (int t = g->t_start; t < g->t_stop; t++) {
         float tm = true_mean(pot, M, total, t, 2 * g->isigma);
         float pk = peak_at(pot, M, t, g->isigma, tm, w, g->scale);
-        if ((double)pk < (double)tm * g->display)
+        if ((double)pk < (double)tm * g->display || (double)pk < (double)tm * g->report)
             continue;
         float nul;
         float chi = chi_sq(pot, g, t, pk, tm, w, &nul);
@@ -385,6 +394,29 @@ static void fit_bin(const oz_seti_block *b, const gconst *g, uint32_t k, float *
  * FLT_MIN, for subnormal rounding) their signs agree and the float test
  * gives the exact one's answer; NaN and infinities fall to the exact test. */
 #define PASS_MARGIN 0x1p-18f
+
+/* *ok: the lanes of the true means at tp and peaks at pp where (double)pk <
+ * (double)tm * thr is false, tested as above (d = float(thr)).  Pointers,
+ * not vectors, cross the call (simd.h). */
+static inline __attribute__((always_inline)) void not_below(const float *tp, const float *pp,
+                                                            float d, double thr, v8i *res)
+{
+    const v8i all_ones = ~(v8i){0};
+    v8f tm, pk;
+    OZ_LOAD(tm, tp);
+    OZ_LOAD(pk, pp);
+    v8f prod = tm * d;
+    v8f dlt = pk - prod;
+    v8f marg = (v8f)((v8i)prod & INT32_MAX) * PASS_MARGIN + FLT_MIN;
+    v8i ok = dlt >= marg;
+    v8i sure = ok | (dlt < -marg);
+    if (__builtin_memcmp(&sure, &all_ones, sizeof sure)) {
+        v4l flo = LO4D(pk) < LO4D(tm) * thr;
+        v4l fhi = HI4D(pk) < HI4D(tm) * thr;
+        ok = ~TO8I(flo, fhi);
+    }
+    *res = ok;
+}
 
 /* Step 3's true means and peaks at centres t .. t+3, none of whose windows
  * reaches an end of the PoT. */
@@ -564,25 +596,20 @@ scan_group(const oz_seti_block *b, const gconst *g, uint32_t k0, const float *w,
         }
     }
     /* step 3's test, (double)pk < (double)tm * display, first in float:
-     * outside the margin the float test decides (see PASS_MARGIN) */
-    const float df = (float)g->display;
-    const v8i lane_bit = {1, 2, 4, 8, 16, 32, 64, 128}, all_ones = ~(v8i){0};
+     * outside the margin the float test decides (see PASS_MARGIN); and the
+     * peak a report needs, when only reports matter */
+    const float df = (float)g->display, dr = (float)g->report;
+    const v8i lane_bit = {1, 2, 4, 8, 16, 32, 64, 128};
     v8i out = {0};
     for (int t = g->t_start; t < g->t_stop; t++) {
-        v8f tm, pk;
-        OZ_LOAD(tm, tmv + (size_t)t * LANES);
-        OZ_LOAD(pk, pkv + (size_t)t * LANES);
-        v8f prod = tm * df;
-        v8f dlt = pk - prod;
-        v8f marg = (v8f)((v8i)prod & INT32_MAX) * PASS_MARGIN + FLT_MIN;
-        v8i ok = dlt >= marg;
-        v8i sure = ok | (dlt < -marg);
-        if (__builtin_memcmp(&sure, &all_ones, sizeof sure)) {
-            v4l flo = LO4D(pk) < LO4D(tm) * g->display;
-            v4l fhi = HI4D(pk) < HI4D(tm) * g->display;
-            ok = ~TO8I(flo, fhi);
-        }
+        const float *tp = tmv + (size_t)t * LANES, *pp = pkv + (size_t)t * LANES;
+        v8i ok, rep;
+        not_below(tp, pp, df, g->display, &ok);
         ok &= alive;
+        if (g->report != 0.0 && __builtin_memcmp(&ok, &none, sizeof ok)) {
+            not_below(tp, pp, dr, g->report, &rep);
+            ok &= rep;
+        }
         v8i m = ok & lane_bit;
         m |= __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
         m |= __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
@@ -660,6 +687,8 @@ static void flush(const oz_seti_block *b, const gconst *g, pairq *q, const float
         if (!((double)chi[j] <= b->p->gauss_chi_sq_thresh))
             continue;
         h[nh] = gauss_hit(b, g, q->k[j], q->t[j], q->pk[j], q->tm[j], chi[j], nul[j], q->mx[j]);
+        if (b->gauss_reported_only && !h[nh].report)
+            continue;
         const lq_a *c[2] = {&g->lq_fit, &g->lq_null};
         double xs[2] = {h[nh].chisq * 0.5 * bins, h[nh].null_chisq * 0.5 * bins};
         for (int f = 0; f < 2; f++) {

@@ -300,7 +300,7 @@ static int make_workspace(oz_seti_run *r, char *why, size_t whylen)
         if (!sl->chunk)
             return oz_sci_fail(OZ_SCI_EFFT, why, whylen, "FFTW made no plan for %u x %u points",
                                sl->batch, L);
-        oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti, r->avx2};
+        oz_seti_block b = {NULL, L, sl->nspec, r->n, r->fs, &cfg->seti, r->avx2, false};
         size_t g = oz_seti_gauss_scratch(&b), p = oz_seti_pulse_scratch(&b);
         scratch = g > scratch ? g : scratch;
         scratch = p > scratch ? p : scratch;
@@ -470,6 +470,15 @@ static double hit_freq(const oz_seti_run *r, const oz_seti_hit *h)
     return f;
 }
 
+/* Whether the unit has reported a Gaussian (v8's gaussian_count > 0). */
+static bool gauss_reported(const oz_seti_run *r)
+{
+    for (size_t i = 0; i < r->nlist; i++)
+        if (r->list[i].type == OZ_SIG_GAUSSIAN)
+            return true;
+    return false;
+}
+
 /* Whether a hit replaces the best of its type, by v8's rules: a spike's or
  * autocorrelation's first one always does; a Gaussian's, pulse's or
  * triplet's must beat v8's starting score (-12, 0, 0); after that, a
@@ -481,10 +490,8 @@ static bool better(const oz_seti_run *r, const oz_seti_hit *h)
         [OZ_SIG_SPIKE] = -HUGE_VAL, [OZ_SIG_AUTOCORR] = -HUGE_VAL, [OZ_SIG_GAUSSIAN] = -12.0,
         [OZ_SIG_PULSE] = 0.0,       [OZ_SIG_TRIPLET] = 0.0,        [OZ_SIG_LINE] = HUGE_VAL,
     };
-    if (h->type == OZ_SIG_GAUSSIAN && !h->report)
-        for (size_t i = 0; i < r->nlist; i++)
-            if (r->list[i].type == OZ_SIG_GAUSSIAN)
-                return false;
+    if (h->type == OZ_SIG_GAUSSIAN && !h->report && gauss_reported(r))
+        return false;
     return h->score > (r->has_best[h->type] ? r->rank[h->type] : start[h->type]);
 }
 
@@ -537,11 +544,13 @@ static void on_hit(void *ctx, const oz_seti_hit *h)
 }
 
 /* v8's spike search of one spectrum: its mean (float sums over blocks of
- * v8's size), the first strongest bin from 1 up, peak over mean. */
-static void spikes_row(oz_seti_run *r, const float *row, uint32_t L, uint32_t ifft)
+ * v8's size), the first strongest bin from 1 up, peak over mean.  X is the
+ * spectrum's transformed samples, row gets their powers. */
+static void spikes_row(oz_seti_run *r, const float *X, float *row, uint32_t L, uint32_t ifft)
 {
     uint32_t at;
-    float total, peak = oz_seti_row_stats(row, L, oz_seti_sum_block(L, 8), r->avx2, &total, &at);
+    float total,
+        peak = oz_seti_power_stats(X, row, L, oz_seti_sum_block(L, 8), r->avx2, &total, &at);
     float mean = total / (float)L;
     peak /= mean;
     oz_seti_hit h = {
@@ -571,28 +580,44 @@ static void spectra(oz_seti_run *r, const struct seti_len *sl, size_t at)
     r->fft_s += oz_thread_cpu_s() - f0;
 }
 
-/* The spectrum-by-spectrum detectors on spectrum i, whose powers are row. */
-static void search_row(oz_seti_run *r, const oz_seti_block *b, const float *row, uint32_t i)
+/* The count spectra in r->row from spectrum i0 squared, spectrum j into out
+ * + j stride (stride 0: all into out, a row's room, each searched before
+ * the next), and the spectrum-by-spectrum detectors run on each as it is
+ * squared: a spike search, which squares it in the same pass, then an
+ * autocorrelation. */
+static void square_rows(oz_seti_run *r, const oz_seti_block *b, uint32_t i0, uint32_t count,
+                        float *out, size_t stride)
 {
-    if (b->L >= r->spike_min)
-        spikes_row(r, row, b->L, i);
-    if (r->ac && b->L == r->cfg.seti.autocorr_fftlen && !r->overflow)
-        r->fft_s += oz_seti_autocorr_search(r->ac, b, row, i, on_hit, r);
+    const uint32_t L = b->L;
+    const bool spikes = L >= r->spike_min, ac = r->ac && L == r->cfg.seti.autocorr_fftlen;
+    if (!spikes && !ac) { /* nothing to search spectrum by spectrum */
+        if (stride)
+            oz_seti_powers((const float *)r->row, out, (size_t)count * L, r->avx2);
+        return;
+    }
+    for (uint32_t j = 0; j < count && !r->overflow; j++) {
+        const float *X = (const float *)(r->row + (size_t)j * L);
+        float *row = out + j * stride;
+        if (spikes)
+            spikes_row(r, X, row, L, i0 + j);
+        else
+            oz_seti_powers(X, row, L, r->avx2);
+        if (ac && !r->overflow)
+            r->fft_s += oz_seti_autocorr_search(r->ac, b, row, i0 + j, on_hit, r);
+    }
 }
 
 /* A length where a power-over-time detector runs: the whole block of
- * powers, searched spectrum by spectrum, then for Gaussians, then for pulses
- * and triplets. */
+ * powers, searched spectrum by spectrum as it is made, then for Gaussians,
+ * then for pulses and triplets. */
 static void search_block(oz_seti_run *r, const struct seti_len *sl, const struct seti_pair *pp,
                          const oz_seti_block *b)
 {
     const size_t chunk = (size_t)sl->batch * sl->L;
-    for (size_t at = 0; at < r->n; at += chunk) { /* transformed and squared in cache */
+    for (size_t at = 0; at < r->n && !r->overflow; at += chunk) { /* in cache */
         spectra(r, sl, at);
-        oz_seti_powers((const float *)r->row, r->power + at, chunk, r->avx2);
+        square_rows(r, b, (uint32_t)(at / sl->L), sl->batch, r->power + at, sl->L);
     }
-    for (uint32_t i = 0; i < sl->nspec && !r->overflow; i++)
-        search_row(r, b, r->power + (size_t)i * sl->L, i);
     if (pp->gauss && !r->overflow)
         oz_seti_gauss_search(b, r->scratch, on_hit, r);
     if (!r->overflow)
@@ -606,10 +631,7 @@ static void search_rows(oz_seti_run *r, const struct seti_len *sl, const oz_seti
     const uint32_t L = sl->L;
     for (uint32_t i0 = 0; i0 < sl->nspec && !r->overflow; i0 += sl->batch) {
         spectra(r, sl, (size_t)i0 * L);
-        for (uint32_t j = 0; j < sl->batch && !r->overflow; j++) {
-            oz_seti_powers((const float *)(r->row + (size_t)j * L), r->rowp, L, r->avx2);
-            search_row(r, b, r->rowp, i0 + j);
-        }
+        square_rows(r, b, i0, sl->batch, r->rowp, 0);
     }
 }
 
@@ -623,7 +645,14 @@ int oz_seti_run_step(oz_seti_run *r)
     r->chirp = first->ind * r->min_step;
     for (const struct seti_pair *pp = first; pp < end && !r->overflow; pp++) {
         const struct seti_len *sl = &r->lens[oz_log2u(pp->L) - oz_log2u(r->cfg.fft_min)];
-        oz_seti_block b = {r->power, sl->L, sl->nspec, r->n, r->fs, &r->cfg.seti, r->avx2};
+        oz_seti_block b = {.power = r->power,
+                           .L = sl->L,
+                           .nspec = sl->nspec,
+                           .n = r->n,
+                           .fs = r->fs,
+                           .p = &r->cfg.seti,
+                           .avx2 = r->avx2,
+                           .gauss_reported_only = gauss_reported(r)};
         r->cur_L = sl->L;
         if (pp->gauss || oz_seti_pulse_runs(&b, pp->pulse))
             search_block(r, sl, pp, &b);

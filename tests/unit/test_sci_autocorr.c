@@ -76,8 +76,10 @@ static float *echo(uint32_t L, uint64_t seed, double a, uint32_t lag)
     return y;
 }
 
-/* Runs the search on row ifft of nspec rows of powers, expecting one hit. */
-static oz_seti_hit search(const float *power, uint32_t L, uint32_t nspec, uint32_t ifft)
+/* Runs the search on row ifft of nspec rows of powers, expecting one hit;
+ * avx2: whether it may take the AVX2 route. */
+static oz_seti_hit search_with(const float *power, uint32_t L, uint32_t nspec, uint32_t ifft,
+                               bool avx2)
 {
     oz_sci_seti p;
     memset(&p, 0, sizeof p);
@@ -89,14 +91,20 @@ static oz_seti_hit search(const float *power, uint32_t L, uint32_t nspec, uint32
                        .n = (size_t)L * nspec,
                        .fs = FS,
                        .p = &p,
-                       .avx2 = oz_cpu_avx2()};
+                       .avx2 = avx2};
     oz_seti_autocorr *a;
     assert_int_equal(oz_seti_autocorr_new(L, FFTW_ESTIMATE, &a), OZ_SCI_OK);
     hits hs = {0};
-    assert_true(oz_seti_autocorr_search(a, &b, power + (size_t)ifft * L, ifft, collect, &hs) >= 0.0);
+    assert_true(oz_seti_autocorr_search(a, &b, power + (size_t)ifft * L, ifft, collect, &hs) >=
+                0.0);
     oz_seti_autocorr_free(a);
     assert_int_equal(hs.n, 1);
     return hs.h[0];
+}
+
+static oz_seti_hit search(const float *power, uint32_t L, uint32_t nspec, uint32_t ifft)
+{
+    return search_with(power, L, nspec, ifft, oz_cpu_avx2());
 }
 
 static oz_seti_hit search_echo(uint64_t seed, double a, uint32_t lag)
@@ -150,6 +158,26 @@ static void an_echo_past_a_quarter_spectrum_is_not_searched(void **state)
         check_fields(&h);
         if (h.report)
             fail_msg("lag %u: reported, peak %g at %g bins", lags[i], h.peak_power, h.delay_s * FS);
+    }
+}
+
+static void the_avx2_route_gives_the_scalar_result_to_the_bit(void **state)
+{
+    (void)state;
+    if (!oz_cpu_avx2())
+        skip();
+    const uint32_t Ls[] = {16, 64, 4096, N};
+    for (int i = 0; i < 4; i++) {
+        float *y = echo(Ls[i], 400 + (uint64_t)i, 0.05, Ls[i] / 8);
+        float *p = powers(y, Ls[i], 1);
+        oz_seti_hit s = search_with(p, Ls[i], 1, 0, false);
+        oz_seti_hit v = search_with(p, Ls[i], 1, 0, true);
+        if (memcmp(&s.peak_power, &v.peak_power, sizeof s.peak_power) || s.delay_s != v.delay_s ||
+            memcmp(&s.score, &v.score, sizeof s.score))
+            fail_msg("L %u: scalar peak %.9g at %g s, AVX2 %.9g at %g s", Ls[i], s.peak_power,
+                     s.delay_s, v.peak_power, v.delay_s);
+        free(p);
+        free(y);
     }
 }
 
@@ -276,6 +304,7 @@ int main(void)
         cmocka_unit_test(an_echo_is_reported_at_twice_its_lag),
         cmocka_unit_test(an_echo_past_a_quarter_spectrum_is_not_searched),
         cmocka_unit_test(noise_alone_is_not_reported),
+        cmocka_unit_test(the_avx2_route_gives_the_scalar_result_to_the_bit),
         cmocka_unit_test(the_statistic_matches_a_direct_cosine_sum),
         cmocka_unit_test(time_is_the_centre_of_the_spectrum),
         cmocka_unit_test(score_grows_with_the_echo),

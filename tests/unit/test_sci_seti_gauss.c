@@ -508,6 +508,51 @@ static void one_bin_path_agrees_with_eight_bin_path(void **state)
     free(power);
 }
 
+/* Once the unit has reported a Gaussian (b->gauss_reported_only), the
+ * search emits exactly the reported hits of a full search, bit for bit and
+ * in order, on both routes and on the one-bin path (L not a multiple of 8,
+ * bumps in the last bins too), and nothing else. */
+static void reported_only_gives_exactly_the_reported_hits(void **state)
+{
+    (void)state;
+    const uint32_t lens[] = {16384, 8192, 8196};
+    for (int li = 0; li < 3; li++) {
+        tblk x;
+        tblk_init(&x, lens[li], 500 + (uint64_t)li);
+        for (uint32_t k = 5; k < lens[li]; k += lens[li] / 16)
+            add_bump(&x, k, 8.0 + k % 5, 8.0 + k % 45);
+        for (uint32_t j = 1; j <= 4; j++) /* the one-bin path's bins when L is 8196 */
+            add_bump(&x, lens[li] - j, 8.0 + 2.0 * j, 15.0 + 8.0 * j);
+        for (int v = 0; v < 2; v++) {
+            if (v == 1 && !oz_cpu_avx2())
+                continue;
+            x.b.avx2 = v == 1;
+            hitlog all, rep;
+            x.b.gauss_reported_only = false;
+            log_run(&x.b, &all);
+            x.b.gauss_reported_only = true;
+            log_run(&x.b, &rep);
+            size_t j = 0;
+            for (size_t i = 0; i < all.n; i++) {
+                if (!all.h[i].report)
+                    continue;
+                if (j == rep.n)
+                    fail_msg("L %u: reported hit %zu (bin %u) missing", lens[li], j, all.h[i].bin);
+                assert_same_hit(&all.h[i], &rep.h[j++], 0);
+            }
+            if (j < 3)
+                fail_msg("L %u: %zu reported of %zu hits", lens[li], j, all.n);
+            assert_true(all.n > j);
+            assert_int_equal(rep.n, j);
+            if (lens[li] % 8) /* a reported hit came through the one-bin path */
+                assert_true(rep.h[rep.n - 1].bin >= lens[li] / 8 * 8);
+            free(all.h);
+            free(rep.h);
+        }
+        tblk_free(&x);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +564,7 @@ int main(void)
         cmocka_unit_test(dc_bin_and_unresolved_units_are_not_searched),
         cmocka_unit_test(simd_paths_agree_bit_for_bit),
         cmocka_unit_test(one_bin_path_agrees_with_eight_bin_path),
+        cmocka_unit_test(reported_only_gives_exactly_the_reported_hits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

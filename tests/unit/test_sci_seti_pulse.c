@@ -67,7 +67,7 @@ static void tblk_new(tblk *x, uint32_t L, uint64_t seed)
         for (size_t i = 0; i < NSAMP; i++)
             x->power[i] = (float)-log(1.0 - oz_rng_uniform(&r));
     }
-    x->b = (oz_seti_block){x->power, L, nspec, NSAMP, FS, &x->p, oz_cpu_avx2()};
+    x->b = (oz_seti_block){x->power, L, nspec, NSAMP, FS, &x->p, oz_cpu_avx2(), false};
 }
 
 static void tblk_free(tblk *x)

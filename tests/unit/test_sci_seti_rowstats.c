@@ -5,7 +5,8 @@
  * one-pass AVX2 route must give v8's scalar answer to the bit, for every
  * length and block size the seti mode uses, on noise, on rows whose maximum
  * repeats (the first must win), whose maximum is bin 0 (not searched), and
- * on a row of zeros (no maximum: bin 0, peak 0).
+ * on a row of zeros (no maximum: bin 0, peak 0); squaring and statistics in
+ * one pass (oz_seti_power_stats) give what the two passes give.
  *
  * The reference here is written from v8's description, not from the
  * library: each block summed in float from 0 in order, the block sums added
@@ -169,10 +170,51 @@ static void powers_are_the_squares_in_order(void **state)
     free(out);
 }
 
+/* The squaring and the statistics in one pass: the powers each gives alone,
+ * and their statistics, bit for bit, at every length the spike search runs,
+ * with maxima repeating (samples of a few levels) and not. */
+static void powers_and_statistics_in_one_pass(void **state)
+{
+    (void)state;
+    const uint32_t N = 131072;
+    float *iq = oz_test_noise(N, 11, 1.0), *want = malloc(sizeof(float) * N);
+    float *out = malloc(sizeof(float) * N);
+    assert_non_null(want);
+    assert_non_null(out);
+    for (int levels = 0; levels < 2; levels++) {
+        if (levels)
+            for (size_t k = 0; k < 2 * (size_t)N; k++)
+                iq[k] = floorf(iq[k] * 2.0f);
+        for (uint32_t L = 8; L <= N; L *= 2) {
+            uint32_t blk = oz_seti_sum_block(L, 8), want_at;
+            oz_seti_powers(iq, want, L, false);
+            float want_total = ref_total(want, L, blk), want_peak = ref_max(want, L, &want_at);
+            for (int v = 0; v < 2; v++) {
+                if (v == 1 && !have_avx2())
+                    continue;
+                float total = -1.0f;
+                uint32_t at = 12345;
+                memset(out, 0, sizeof(float) * L);
+                float peak = oz_seti_power_stats(iq, out, L, blk, v == 1, &total, &at);
+                if (memcmp(out, want, sizeof(float) * L) != 0 ||
+                    memcmp(&total, &want_total, sizeof total) != 0 ||
+                    memcmp(&peak, &want_peak, sizeof peak) != 0 || at != want_at)
+                    fail_msg("L %u %s: total %.9g peak %.9g at %u, want %.9g %.9g at %u%s", L,
+                             v ? "avx2" : "scalar", total, peak, at, want_total, want_peak, want_at,
+                             memcmp(out, want, sizeof(float) * L) ? ", powers differ" : "");
+            }
+        }
+    }
+    free(iq);
+    free(want);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(powers_are_the_squares_in_order),
+        cmocka_unit_test(powers_and_statistics_in_one_pass),
         cmocka_unit_test(every_length_and_block_size),
         cmocka_unit_test(the_first_of_equal_maxima_wins),
         cmocka_unit_test(bin_zero_is_not_searched_and_zeros_have_no_peak),
