@@ -1,7 +1,8 @@
 /*
  * pg_schema.c - the PostgreSQL schema (pg_schema.h): SQLite's schema at
  * version 15 (sqlite.c: schema_v1 and migrations 2 to 15), written once
- * for PostgreSQL 15, and the runner that creates or upgrades it.
+ * for PostgreSQL 15, the migrations after it (each SQLite's of the same
+ * number), and the runner that creates or upgrades it.
  *
  * Same tables, columns (in SQLite's order, ALTERed ones last, so that
  * `SELECT *` reads alike), constraints, indexes and triggers, with these
@@ -41,6 +42,10 @@
 /* SQL laid out by hand. */
 /* clang-format off */
 /* decay()'s exponent: -(t1 - t0) * LN2 / OZ_CREDIT_HALF_LIFE_S, as credit.c computes it */
+/* dataset_counts' shards (migration 16), and the advisory lock's first key
+ * (any) under which a connection takes one */
+#define OZ_COUNT_SHARDS_SQL "64"
+#define OZ_COUNT_LOCK_SQL "729971"
 #define DECAY_X                                                                                 \
     "-CAST(t1 - t0 AS DOUBLE PRECISION) * CAST(0.693147180559945309417 AS DOUBLE PRECISION)"     \
     " / CAST(604800 AS DOUBLE PRECISION)"
@@ -247,9 +252,74 @@ static const char *const pg_schema_15[] = {
     "CREATE TRIGGER units_count_delete AFTER DELETE ON units FOR EACH ROW"
     "  EXECUTE FUNCTION oz_units_count();",
     NULL};
+/* Schema 16 (sqlite.c's migration 16): the progress counters move to
+ * dataset_counts, a row per dataset and shard, summed by dataset_progress.
+ * Each connection adds to its own shard (oz_counts_shard: the first of
+ * the 64 whose advisory lock it gets, kept in the session's
+ * ozma.shard), so schedulers writing at once never update one row: with
+ * the dataset's one row every writer held it until its commit, two
+ * schedulers deadlocked on it and failed serialisation, and a load that
+ * updated it per unit was quadratic in its batch.  A connection that finds
+ * every shard taken shares one (its process id's). */
+static const char *const pg_migration_16[] = {
+    "CREATE TABLE dataset_counts("
+    "  dataset_id BIGINT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  shard BIGINT NOT NULL, n_validated BIGINT NOT NULL DEFAULT 0,"
+    "  n_error BIGINT NOT NULL DEFAULT 0, n_validating BIGINT NOT NULL DEFAULT 0,"
+    "  n_running BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(dataset_id, shard));"
+    "INSERT INTO dataset_counts SELECT id, 0, n_validated, n_error, n_validating, n_running"
+    "  FROM datasets;"
+    "UPDATE datasets SET nunits = (SELECT count(*) FROM units u WHERE u.dataset_id = datasets.id);"
+    "DROP TRIGGER units_count_insert ON units;"
+    "DROP TRIGGER units_count_update ON units;"
+    "DROP TRIGGER units_count_delete ON units;"
+    "ALTER TABLE datasets DROP COLUMN n_validated, DROP COLUMN n_error,"
+    "  DROP COLUMN n_validating, DROP COLUMN n_running, DROP COLUMN n_unsent;",
+
+    "CREATE FUNCTION oz_counts_shard() RETURNS BIGINT LANGUAGE plpgsql AS $$"
+    " DECLARE k TEXT := current_setting('ozma.shard', true); s BIGINT;"
+    " BEGIN"
+    "  IF k IS NOT NULL AND k <> '' THEN RETURN CAST(k AS BIGINT); END IF;"
+    "  SELECT g INTO s FROM generate_series(0, " OZ_COUNT_SHARDS_SQL " - 1) g"
+    "   WHERE pg_try_advisory_lock(" OZ_COUNT_LOCK_SQL ", g) LIMIT 1;"
+    "  s := coalesce(s, pg_backend_pid() % " OZ_COUNT_SHARDS_SQL ");"
+    "  PERFORM set_config('ozma.shard', CAST(s AS TEXT), false);"
+    "  RETURN s;"
+    " END $$;"
+    "CREATE OR REPLACE FUNCTION oz_units_count() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE f BIGINT := oz_unit_class(OLD.state, OLD.n_success, OLD.n_running);"
+    "  t BIGINT := oz_unit_class(NEW.state, NEW.n_success, NEW.n_running);"
+    " BEGIN"
+    "  INSERT INTO dataset_counts AS c(dataset_id, shard, n_validated, n_error, n_validating,"
+    "    n_running)"
+    "   VALUES(NEW.dataset_id, oz_counts_shard(),"
+    "    CAST(t = 1 AS INTEGER) - CAST(f = 1 AS INTEGER),"
+    "    CAST(t = 2 AS INTEGER) - CAST(f = 2 AS INTEGER),"
+    "    CAST(t = 3 AS INTEGER) - CAST(f = 3 AS INTEGER),"
+    "    CAST(t = 4 AS INTEGER) - CAST(f = 4 AS INTEGER))"
+    "   ON CONFLICT (dataset_id, shard) DO UPDATE SET"
+    "    n_validated = c.n_validated + EXCLUDED.n_validated,"
+    "    n_error = c.n_error + EXCLUDED.n_error,"
+    "    n_validating = c.n_validating + EXCLUDED.n_validating,"
+    "    n_running = c.n_running + EXCLUDED.n_running;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER units_count_update AFTER UPDATE OF state, n_running, n_success ON units"
+    "  FOR EACH ROW WHEN (oz_unit_class(OLD.state, OLD.n_success, OLD.n_running)"
+    "   <> oz_unit_class(NEW.state, NEW.n_success, NEW.n_running))"
+    "  EXECUTE FUNCTION oz_units_count();"
+    "CREATE VIEW dataset_progress AS SELECT d.id AS dataset_id, d.nunits AS n_units,"
+    "  CAST(coalesce(sum(c.n_validated), 0) AS BIGINT) AS n_validated,"
+    "  CAST(coalesce(sum(c.n_error), 0) AS BIGINT) AS n_error,"
+    "  CAST(coalesce(sum(c.n_validating), 0) AS BIGINT) AS n_validating,"
+    "  CAST(coalesce(sum(c.n_running), 0) AS BIGINT) AS n_running,"
+    "  d.nunits - CAST(coalesce(sum(c.n_validated + c.n_error + c.n_validating + c.n_running), 0)"
+    "   AS BIGINT) AS n_unsent"
+    "  FROM datasets d LEFT JOIN dataset_counts c ON c.dataset_id = d.id GROUP BY d.id;",
+    NULL};
 /* clang-format on */
 
-const char *const *const oz_pg_migrations[] = {pg_schema_15};
+const char *const *const oz_pg_migrations[] = {pg_schema_15, pg_migration_16};
 const size_t oz_pg_nmigrations = sizeof oz_pg_migrations / sizeof oz_pg_migrations[0];
 _Static_assert(OZ_PG_SCHEMA_BASE + sizeof oz_pg_migrations / sizeof oz_pg_migrations[0] - 1 ==
                    OZ_STORE_SCHEMA_VERSION,

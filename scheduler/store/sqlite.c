@@ -29,9 +29,10 @@
  * the writer thread makes it start over once it is long (wal_restart), so
  * under steady load it stays near 16 MiB.  Replica, unit and signal rows
  * carry small integer states (store.h enums); the partial indexes below
- * make each job's "what needs doing" query a short index walk, and triggers
- * (migration 4) keep each dataset's units counted by progress class, so the
- * public progress views cost a row per dataset, not a walk over every unit.
+ * make each job's "what needs doing" query a short index walk, and a
+ * trigger (migrations 4 and 16) keeps each dataset's units counted by
+ * progress class, so the public progress views cost a few rows per
+ * dataset (dataset_progress), not a walk over every unit.
  * The SQL names those states by their enums, `{REPLICA_UNSENT}`, never by
  * digits: oz_store_stmt and the schema's runner put the values in before
  * SQLite sees the text (sql_states.h, which also says why not bound
@@ -141,6 +142,13 @@ static const char schema_v1[] =
     CLASS_MOVE("n_validated", "1", from, to) ", " CLASS_MOVE("n_error", "2", from, to) ", "      \
     CLASS_MOVE("n_validating", "3", from, to) ", " CLASS_MOVE("n_running", "4", from, to) ", "   \
     CLASS_MOVE("n_unsent", "5", from, to)
+/* Migration 16's: the change of the counter of class k as a unit row moves
+ * from old's class to new's, and the upsert that adds such a change. */
+#define COUNT_MOVE(k) "(" UNIT_CLASS("new") " = " k ") - (" UNIT_CLASS("old") " = " k ")"
+#define COUNTS_ADD                                                                             \
+    "n_validated = n_validated + excluded.n_validated, n_error = n_error + excluded.n_error,"   \
+    " n_validating = n_validating + excluded.n_validating,"                                      \
+    " n_running = n_running + excluded.n_running"
 
 /* migrations[i] takes a database from version i + 2 to i + 3: its
  * statements (each under the 4095 characters C guarantees a string
@@ -332,10 +340,53 @@ static const char *const migration_14[] = {
  * units of a SETI@home dataset, each with its .sah's track (sky.h); NULL
  * for every other unit, whose pointing is its dataset's. */
 static const char *const migration_15[] = {"ALTER TABLE units ADD COLUMN sky TEXT;", NULL};
+/* clang-format off */
+/* Schema 16 (issue 22): each dataset's progress counters leave its row,
+ * which every writer updated, for dataset_counts: a row per dataset and
+ * shard, which the unit trigger adds to and dataset_progress sums.  On
+ * PostgreSQL each connection writes its own shard (pg_schema.c), so that
+ * schedulers writing at once never wait for one row; here one writer
+ * writes shard 0.  The units unsent are counted by what is left of
+ * datasets.nunits, kept by the store as it adds units (store_work.c), so
+ * a load updates no counter per unit; units leave only with their dataset,
+ * so the insert and delete triggers go. */
+static const char *const migration_16[] = {
+    "CREATE TABLE dataset_counts("
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  shard INTEGER NOT NULL, n_validated INTEGER NOT NULL DEFAULT 0,"
+    "  n_error INTEGER NOT NULL DEFAULT 0, n_validating INTEGER NOT NULL DEFAULT 0,"
+    "  n_running INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(dataset_id, shard)) WITHOUT ROWID;"
+    "INSERT INTO dataset_counts SELECT id, 0, n_validated, n_error, n_validating, n_running"
+    "  FROM datasets;"
+    "UPDATE datasets SET nunits = (SELECT count(*) FROM units u WHERE u.dataset_id = datasets.id);"
+    "DROP TRIGGER IF EXISTS units_count_insert;"
+    "DROP TRIGGER IF EXISTS units_count_update;"
+    "DROP TRIGGER IF EXISTS units_count_delete;"
+    "ALTER TABLE datasets DROP COLUMN n_validated;"
+    "ALTER TABLE datasets DROP COLUMN n_error;"
+    "ALTER TABLE datasets DROP COLUMN n_validating;"
+    "ALTER TABLE datasets DROP COLUMN n_running;"
+    "ALTER TABLE datasets DROP COLUMN n_unsent;",
+    "CREATE TRIGGER units_count_update AFTER UPDATE OF state, n_running, n_success ON units"
+    "  WHEN " UNIT_CLASS("old") " != " UNIT_CLASS("new") " BEGIN"
+    "  INSERT INTO dataset_counts(dataset_id, shard, n_validated, n_error, n_validating,"
+    "   n_running) VALUES(new.dataset_id, 0, " COUNT_MOVE("1") ", " COUNT_MOVE("2") ","
+    "   " COUNT_MOVE("3") ", " COUNT_MOVE("4") ")"
+    "  ON CONFLICT(dataset_id, shard) DO UPDATE SET " COUNTS_ADD "; END;",
+    "CREATE VIEW dataset_progress AS SELECT d.id AS dataset_id, d.nunits AS n_units,"
+    "  CAST(coalesce(sum(c.n_validated), 0) AS INTEGER) AS n_validated,"
+    "  CAST(coalesce(sum(c.n_error), 0) AS INTEGER) AS n_error,"
+    "  CAST(coalesce(sum(c.n_validating), 0) AS INTEGER) AS n_validating,"
+    "  CAST(coalesce(sum(c.n_running), 0) AS INTEGER) AS n_running,"
+    "  d.nunits - CAST(coalesce(sum(c.n_validated + c.n_error + c.n_validating + c.n_running), 0)"
+    "   AS INTEGER) AS n_unsent"
+    "  FROM datasets d LEFT JOIN dataset_counts c ON c.dataset_id = d.id GROUP BY d.id;",
+    NULL};
+/* clang-format on */
 static const char *const *const migrations[] = {
     migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
     migration_7,  migration_8,  migration_9,  migration_10, migration_11,
-    migration_12, migration_13, migration_14, migration_15};
+    migration_12, migration_13, migration_14, migration_15, migration_16};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

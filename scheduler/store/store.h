@@ -49,7 +49,7 @@
 #include "sched_errors.h"
 
 /* The schema's version, kept in the database; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 15
+#define OZ_STORE_SCHEMA_VERSION 16
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };

@@ -23,8 +23,9 @@ int oz_store_datasets_done(oz_store *s, int64_t *ids, size_t max, size_t *n, cha
     *n = 0;
     oz_sql_stmt *st = oz_store_stmt(
         s,
-        "SELECT d.id FROM datasets d WHERE d.ready = 1 AND d.files_gone IS NULL"
-        " AND d.n_validated + d.n_error >= d.nunits AND NOT EXISTS (SELECT 1 FROM units u"
+        "SELECT d.id FROM datasets d JOIN dataset_progress p ON p.dataset_id = d.id"
+        " WHERE d.ready = 1 AND d.files_gone IS NULL"
+        " AND p.n_validated + p.n_error >= p.n_units AND NOT EXISTS (SELECT 1 FROM units u"
         " INDEXED BY units_assimilate WHERE u.state = {UNIT_VALIDATED} AND u.assimilated = 0"
         " AND u.dataset_id = d.id) AND NOT EXISTS (SELECT 1 FROM units u"
         " JOIN replicas r ON r.unit_id = u.id WHERE u.dataset_id = d.id AND r.state < "

@@ -46,14 +46,14 @@ int oz_store_datasets_json(oz_store *s, int limit, const char *after, json_t **o
     long long from = oz_store_cursor_parse(after);
     if (from < 0)
         return OZ_SCHED_EINVAL;
-    /* The per-class counters are kept by triggers (sqlite.c, migration 4). */
+    /* The per-class counters are kept by a trigger (sqlite.c, migration 16). */
     oz_sql_stmt *st =
         oz_store_stmt(s,
                       "SELECT d.id, d.name, d.recording, d.sample_rate, d.center_hz, d.created,"
-                      " d.n_validated + d.n_error + d.n_validating + d.n_running + d.n_unsent,"
-                      " d.n_validated, d.n_error, d.n_validating, d.n_running, d.n_unsent,"
-                      " (SELECT count(*) FROM signals g WHERE g.dataset_id = d.id)"
-                      " FROM datasets d WHERE d.ready = 1 AND d.id > ?1 ORDER BY d.id LIMIT ?2",
+                      " p.n_units, p.n_validated, p.n_error, p.n_validating, p.n_running,"
+                      " p.n_unsent, (SELECT count(*) FROM signals g WHERE g.dataset_id = d.id)"
+                      " FROM datasets d JOIN dataset_progress p ON p.dataset_id = d.id"
+                      " WHERE d.ready = 1 AND d.id > ?1 ORDER BY d.id LIMIT ?2",
                       NULL, 0);
     if (!st)
         return OZ_SCHED_EDB;
@@ -394,12 +394,12 @@ int oz_store_gauges_read(oz_store *s, int64_t now, int trust_after, oz_store_gau
     if (rc != OZ_SCHED_OK)
         return rc;
     rc = OZ_SCHED_EDB;
-    /* units by state from the datasets' class counters (migration 4); the
+    /* units by state from the datasets' class counters (migration 16); the
      * replica counts use the partial indexes, "over" is the rest */
     oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT coalesce(sum(n_validating + n_running + n_unsent), 0),"
                                      " coalesce(sum(n_validated), 0), coalesce(sum(n_error), 0)"
-                                     " FROM datasets",
+                                     " FROM dataset_progress",
                                      why, whylen);
     if (!st)
         goto out;

@@ -129,6 +129,15 @@ int oz_store_units_add(oz_store *s, int64_t dataset_id, const oz_unit_row *rows,
                 goto fail;
         }
     }
+    /* the units the progress counts as unsent until they move (migration
+     * 16): one update per batch, not a trigger's per unit */
+    if (!(st = oz_store_stmt(s, "UPDATE datasets SET nunits = nunits + ?2 WHERE id = ?1", why,
+                             whylen)))
+        goto dberr;
+    oz_sql_bind_int64(st, 1, dataset_id);
+    oz_sql_bind_int64(st, 2, (int64_t)n);
+    if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
     return oz_store_wcommit(s, why, whylen);
 dberr:
     rc = OZ_SCHED_EDB;
@@ -155,8 +164,7 @@ int oz_store_dataset_finish(oz_store *s, int64_t dataset_id, char *why, size_t w
     if ((rc = oz_store_exec_stmt(s, st, why, whylen)) != OZ_SCHED_OK)
         goto fail;
     if (!(st = oz_store_stmt(s,
-                             "UPDATE datasets SET ready = 1, nunits = (SELECT count(*) FROM units"
-                             " WHERE dataset_id = ?1) WHERE id = ?1 AND ready = 0",
+                             "UPDATE datasets SET ready = 1 WHERE id = ?1 AND ready = 0",
                              why, whylen)))
         goto dberr;
     oz_sql_bind_int64(st, 1, dataset_id);

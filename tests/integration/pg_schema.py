@@ -85,11 +85,28 @@ for t in l_tables:
         l_cols[f"{t}.{name}"] = (cid + 1, TYPES.get(typ, typ), bool(notnull or pk),
                                  norm_default(dflt))
 for t, name, pos, typ, nullable, dflt, ident in psql(
-        "SELECT table_name, column_name, ordinal_position, data_type, is_nullable,"
+        # the rank of ordinal_position: a dropped column leaves a gap there
+        "SELECT table_name, column_name,"
+        " row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position), data_type,"
+        " is_nullable,"
         " column_default, is_identity FROM information_schema.columns"
-        " WHERE table_schema = 'public' AND table_name <> 'schema_version'"):
+        " WHERE table_schema = 'public' AND table_name <> 'schema_version'"
+        " AND table_name IN (SELECT table_name FROM information_schema.tables"
+        "  WHERE table_schema = 'public' AND table_type = 'BASE TABLE')"):
     p_cols[f"{t}.{name}"] = (int(pos), typ, nullable == "NO", norm_default(dflt))
 diff("columns (position, type, NOT NULL, default)", l_cols, p_cols)
+
+# ---- views: their names and columns ----
+l_views = {v: tuple(r[1] for r in lite.execute(f"PRAGMA table_info({v})"))
+           for (v,) in lite.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+p_views = {}
+for v, cols in psql("SELECT c.table_name, string_agg(c.column_name, ',' ORDER BY"
+                    " c.ordinal_position) FROM information_schema.columns c"
+                    " JOIN information_schema.views v ON v.table_name = c.table_name"
+                    " AND v.table_schema = c.table_schema"
+                    " WHERE c.table_schema = 'public' GROUP BY c.table_name"):
+    p_views[v] = tuple(cols.split(","))
+diff("views (columns)", l_views, p_views)
 
 # ---- keys ----
 l_keys, p_keys = {}, {}
@@ -191,6 +208,8 @@ STEPS = [
     "INSERT INTO units(dataset_id, name, file, bytes, sha256, flops, idx, start_s, nsamples,"
     " target) VALUES" + ", ".join(f"({1 if i < 7 else 2}, 'u{i}', 'f', 1, BLOB, 1, {i}, 0, 1, 2)"
                                   for i in range(1, 9)),
+    "UPDATE datasets SET nunits = 6 WHERE id = 1",  # as oz_store_units_add counts them
+    "UPDATE datasets SET nunits = 2 WHERE id = 2",
     "INSERT INTO replicas(unit_id) SELECT id FROM units",
     "INSERT INTO replicas(unit_id, state) VALUES(1, 1)",
     "INSERT INTO replicas(unit_id, state, outcome) VALUES(2, 2, 1)",
@@ -200,11 +219,11 @@ STEPS = [
     "UPDATE units SET n_running = n_running - 1, n_success = n_success + 1 WHERE id = 5",
     "UPDATE units SET error = 'e' WHERE id = 6",
     "DELETE FROM replicas WHERE unit_id = 1 AND state = 1",
-    "DELETE FROM units WHERE id = 6",
     "DELETE FROM datasets WHERE id = 2",
 ]
-READS = ["SELECT id, n_validated, n_error, n_validating, n_running, n_unsent, nunits"
-         " FROM datasets ORDER BY id",
+READS = ["SELECT dataset_id, n_validated, n_error, n_validating, n_running, n_unsent, n_units"
+         " FROM dataset_progress ORDER BY dataset_id",
+         "SELECT count(*) FROM dataset_counts",
          "SELECT id, state, n_running, n_success FROM units ORDER BY id",
          "SELECT id, unit_id, state, outcome FROM replicas ORDER BY id"]
 for step in STEPS:
@@ -214,8 +233,9 @@ lite.commit()
 for q in READS:
     diff(q, [tuple(str(v) for v in r) for r in lite.execute(q)], psql(q))
 counts = psql(READS[0])
-check(counts[0] == ("1", "1", "1", "2", "0", "1", "0"),
-      f"dataset 1 counted 1 validated, 1 error, 2 validating, 0 running, 1 unsent: {counts}")
+check(counts == [("1", "1", "1", "2", "1", "1", "6")],
+      f"dataset 1 counted 1 validated, 1 error, 2 validating, 1 running, 1 unsent of 6 units,"
+      f" dataset 2 gone: {counts}")
 
 # ---- decay() gives credit.c's doubles ----
 rng = random.Random(22)

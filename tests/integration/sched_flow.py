@@ -298,6 +298,21 @@ def undo_migration_15(c):
     c.execute("ALTER TABLE units DROP COLUMN sky")
 
 
+def undo_migration_16(c):
+    """Puts schema 15's progress counters back on the datasets' rows, with
+    the counts dataset_progress gives, and drops what schema 16 (the
+    counters' shards) added, on an open connection c.  (Schema 15's own
+    triggers are not made again: what calls this drops them.)"""
+    cols = ("n_validated", "n_error", "n_validating", "n_running", "n_unsent")
+    for col in cols:
+        c.execute("ALTER TABLE datasets ADD COLUMN %s INTEGER NOT NULL DEFAULT 0" % col)
+    c.execute("UPDATE datasets SET (%s) = (SELECT %s FROM dataset_progress p"
+              " WHERE p.dataset_id = datasets.id)" % (", ".join(cols), ", ".join(cols)))
+    c.execute("DROP VIEW dataset_progress")
+    c.execute("DROP TRIGGER units_count_update")
+    c.execute("DROP TABLE dataset_counts")
+
+
 def undo_migration_12(c):
     """Drops what schema 12 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
@@ -314,6 +329,7 @@ def downgrade_to_v3(d):
     as a server from before them left it."""
     c = sqlite3.connect(os.path.join(d, "ozma.db"), timeout=30)
     try:
+        undo_migration_16(c)
         for t in ("replicas_count_insert", "replicas_count_update", "replicas_count_delete",
                   "units_count_insert", "units_count_update", "units_count_delete"):
             c.execute("DROP TRIGGER IF EXISTS " + t)  # replicas_count_update: gone since v5
@@ -495,7 +511,7 @@ def scenario_cheating(tmp, rec, truth):
         # indexes hosts' replicas in progress, 9 marks bad unit files, 10
         # banned hosts, 11 adaptive replication, 12 candidates, 13 the data
         # lifecycle, 14 the persistence links' index, 15 .sah units' own
-        # sky tracks), and
+        # sky tracks, 16 the progress counters' shards), and
         # the counts go on from there.
         returned = db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,))
         srv.kill9()
@@ -503,7 +519,7 @@ def scenario_cheating(tmp, rec, truth):
             downgrade_to_v3(d)
         srv.start()
         if not testdb.pg():
-            check(db(d, "PRAGMA user_version") == [(15,)], "a schema-3 database is migrated to 15")
+            check(db(d, "PRAGMA user_version") == [(16,)], "a schema-3 database is migrated to 16")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

@@ -238,6 +238,11 @@ def scenario_two(tmp, rec):
         F.check(proc.wait(timeout=20) == 0, "worker %s stops with status 0 on SIGTERM"
                 % os.path.basename(folder))
     check_units(a, d, "two", total, "two schedulers")
+    # Each scheduler's connections count the progress in shards of their own
+    # (migration 16), never in one row that both would hold until commit.
+    shards = F.db(d, "SELECT count(DISTINCT shard) FROM dataset_counts")[0][0]
+    F.check(shards >= 2, "the two schedulers counted the progress in %d shards (2 or more)"
+            % shards)
     # No replica went to two hosts: each uploaded once, by its own host.
     seen, twice, owner = {}, [], dict(F.db(d, "SELECT id, host_id FROM replicas"))
     per = {"A": 0, "B": 0}

@@ -5,8 +5,9 @@
  * OZ_TEST_PG_URI; each case works in a schema of its own): init creates
  * version OZ_STORE_SCHEMA_VERSION and only on an empty database, open
  * accepts a current schema and refuses none or a newer one, a failed
- * creation leaves nothing behind, and two servers creating at once create
- * once.  Exit 77 (skipped) without the URI, or in a build without the
+ * creation leaves nothing behind, two servers creating at once create
+ * once, and migration 16 carries a schema-15 database's progress counts
+ * over to its shards.  Exit 77 (skipped) without the URI, or in a build without the
  * PostgreSQL driver (sql_pg.h).
  */
 #include <pthread.h>
@@ -20,6 +21,7 @@
 #include "pg_schema.h"
 #include "sched_errors.h"
 #include "sql_pg.h"
+#include "sql_states.h"
 #include "store.h"
 
 static const char *uri;
@@ -98,6 +100,49 @@ static void a_failed_creation_leaves_nothing(void **state)
     oz_sql_close(c);
 }
 
+/* Runs sql (states such as {UNIT_VALIDATED} expanded) on c. */
+static void exec_states(oz_sql *c, const char *sql)
+{
+    char why[256];
+    char *text = oz_sql_states_expand(sql, why, sizeof why);
+    assert_non_null(text);
+    if (oz_sql_exec(c, text) != 0)
+        fail_msg("%s: %s", text, oz_sql_errmsg(c));
+    free(text);
+}
+
+static void migration_16_carries_the_progress_over(void **state)
+{
+    (void)state;
+    char why[512];
+    oz_sql *c = connect_in("m_16", true);
+    /* a schema-15 database with a dataset's six units counted by its row */
+    for (const char *const *sql = oz_pg_migrations[0]; *sql; sql++)
+        exec_states(c, *sql);
+    exec_states(c, "UPDATE schema_version SET version = 15;"
+                   "INSERT INTO datasets(name, recording, sample_rate, center_hz, config,"
+                   " min_quorum, target_nresults, max_error_results, max_total_results,"
+                   " delay_bound, created) VALUES('d', 'r', 1, 1, 'c', 2, 2, 3, 6, 100, 0);"
+                   "INSERT INTO units(dataset_id, name, file, bytes, sha256, flops, idx, start_s,"
+                   " nsamples, target) SELECT 1, 'u' || i, 'f', 1, '\\x00', 1, i, 0, 1, 2"
+                   " FROM generate_series(1, 6) i;"
+                   "UPDATE units SET state = {UNIT_VALIDATED} WHERE id = 1;"
+                   "UPDATE units SET state = {UNIT_ERROR} WHERE id = 2;"
+                   "UPDATE units SET n_success = 1 WHERE id = 3;"
+                   "UPDATE units SET n_running = 1 WHERE id = 4;");
+    assert_int_equal(query_int(c, "SELECT n_unsent FROM datasets"), 2);
+    assert_int_equal(oz_pg_schema_migrate(c, false, why, sizeof why), OZ_SCHED_OK);
+    assert_int_equal(query_int(c, "SELECT version FROM schema_version"), OZ_STORE_SCHEMA_VERSION);
+    const char *progress = "SELECT n_units * 100000 + n_validated * 10000 + n_error * 1000"
+                           " + n_validating * 100 + n_running * 10 + n_unsent"
+                           " FROM dataset_progress";
+    assert_int_equal(query_int(c, progress), 611112); /* 6 units: 1, 1, 1, 1, 2 unsent */
+    /* and the counting goes on in the new table */
+    exec_states(c, "UPDATE units SET n_running = 1 WHERE id = 5");
+    assert_int_equal(query_int(c, progress), 611121);
+    oz_sql_close(c);
+}
+
 typedef struct racer {
     pthread_barrier_t *go;
     int rc;
@@ -142,6 +187,7 @@ int main(void)
         cmocka_unit_test(open_takes_a_current_schema_and_refuses_others),
         cmocka_unit_test(a_failed_creation_leaves_nothing),
         cmocka_unit_test(servers_creating_at_once_create_once),
+        cmocka_unit_test(migration_16_carries_the_progress_over),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
