@@ -232,6 +232,12 @@ def scenario_two(tmp, rec):
         STARTED.append(proc)
         workers.append((folder, acct, proc, "AB"[i % 2]))
     wait_validated(a, total, timeout=150)
+    # A worker SIGTERMed before it set its handler would die of the signal:
+    # each logs its first line after setting it (the last one may start
+    # only as the others finish the work).
+    for folder, _, proc, _ in workers:
+        F.wait_for("worker %s running" % os.path.basename(folder),
+                   lambda f=folder: os.path.getsize(f + ".log") > 0, timeout=20)
     for folder, _, proc, _ in workers:
         proc.send_signal(signal.SIGTERM)
     for folder, _, proc, _ in workers:
