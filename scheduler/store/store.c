@@ -73,20 +73,23 @@ static void disk_write_ok(oz_db *db)
            "free_mib", mib, (const char *)NULL);
 }
 
-int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
+int oz_store_failure_rc(oz_store *s)
 {
-    int err = OZ_SCHED_EDB;
     switch (oz_sql_errkind_get(s->conn)) {
     case OZ_SQL_EBUSY:
     case OZ_SQL_EDOWN:
-        err = OZ_SCHED_EBUSY;
-        break;
+        return OZ_SCHED_EBUSY;
     case OZ_SQL_ENOSPC:
-        err = OZ_SCHED_ENOSPC;
-        break;
+        return OZ_SCHED_ENOSPC;
     case OZ_SQL_EOTHER:
         break;
     }
+    return OZ_SCHED_EDB;
+}
+
+int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen)
+{
+    int err = oz_store_failure_rc(s);
     int rc =
         oz_sched_fail(err, why, whylen, "%s: %s: %s", s->db->path, what, oz_sql_errmsg(s->conn));
     if (err == OZ_SCHED_ENOSPC)

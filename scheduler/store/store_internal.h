@@ -169,6 +169,9 @@ int oz_store_exec_stmt(oz_store *s, oz_sql_stmt *st, char *why, size_t whylen);
 /* The database's error as OZ_SCHED_EDB / EBUSY / ENOSPC with a sentence
  * (ENOSPC also puts the database in the disk-full state, store.h). */
 int oz_store_dberr(oz_store *s, const char *what, char *why, size_t whylen);
+/* The store's error for the kind of s's last failure: EBUSY (a conflict,
+ * or the database unreachable: 503, run it again), ENOSPC, else EDB. */
+int oz_store_failure_rc(oz_store *s);
 /* Runs st, an INSERT (or UPDATE) ... RETURNING id, and reads the row's id into *id;
  * OZ_SCHED_ENOTFOUND when it touched no row. */
 int oz_store_insert_id(oz_store *s, oz_sql_stmt *st, int64_t *id, char *why, size_t whylen);

@@ -148,18 +148,6 @@ static void wal_restart(oz_store *ws, wal_watch *w)
     w->misses++; /* until a commit shows the WAL short again */
 }
 
-/* What a batch whose transaction was lost at op (its result op_rc) fails
- * with: a full disk or a conflict as op met it, and so a lost connection
- * (the database server restarting: EBUSY, 503 and run again) however op
- * itself ended; anything else is a database error. */
-static int lost_rc(oz_store *ws, int op_rc)
-{
-    if (op_rc == OZ_SCHED_ENOSPC || op_rc == OZ_SCHED_EBUSY)
-        return op_rc;
-    oz_sql_errkind kind = oz_sql_errkind_get(ws->conn);
-    return kind == OZ_SQL_EDOWN || kind == OZ_SQL_EBUSY ? OZ_SCHED_EBUSY : OZ_SCHED_EDB;
-}
-
 /* A batch's run: its transaction, the bodies (again in savepoints when
  * one failed half-way) and the commit. */
 static int writer_run_batch(oz_store *ws, oz_wop *batch, char *why, size_t whylen)
@@ -173,7 +161,12 @@ static int writer_run_batch(oz_store *ws, oz_wop *batch, char *why, size_t whyle
                 if (!writer_run_one(ws, op) ||                  /* the batch's writes are gone */
                     (ws->db->pg && op->rc == OZ_SCHED_EBUSY)) { /* a conflict: all again */
                     oz_store_wrollback(ws);
-                    rc = lost_rc(ws, op->rc);
+                    /* a full disk or a conflict as op met it; else
+                     * the kind of what lost the transaction (the
+                     * database server restarting: EBUSY, run again) */
+                    rc = op->rc == OZ_SCHED_ENOSPC || op->rc == OZ_SCHED_EBUSY
+                             ? op->rc
+                             : oz_store_failure_rc(ws);
                     oz_sched_fail(rc, why, whylen, "%s",
                                   op->rc != OZ_SCHED_OK ? op->why : "the transaction was lost");
                 }

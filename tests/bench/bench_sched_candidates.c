@@ -64,10 +64,11 @@ typedef struct bench {
     _Atomic double checkpoint_cpu; /* seconds the checkpointer used so far */
 } bench;
 
-static double thread_cpu_s(void)
+/* Seconds of CPU by clock (the process's or the calling thread's). */
+static double cpu_s(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    clock_gettime(clock, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -83,7 +84,7 @@ static void *checkpointer_main(void *arg)
     while (!atomic_load(&b->stop)) {
         if (oz_store_compact(c, why, sizeof why) != OZ_SCHED_OK)
             die("checkpointer: %s", why);
-        atomic_store(&b->checkpoint_cpu, thread_cpu_s());
+        atomic_store(&b->checkpoint_cpu, cpu_s(CLOCK_THREAD_CPUTIME_ID));
         struct timespec nap = {0, 200000000};
         nanosleep(&nap, NULL);
     }
@@ -154,13 +155,6 @@ static void add_units(bench *b, uint64_t n)
     }
 }
 
-static double cpu_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Assimilates units [first, first + n) with per signals each; with
  * candidates (and the sky placed) or without.  Returns units/s by the
  * clock; *cpu (may be NULL): by the CPU time used but the checkpointer's,
@@ -177,7 +171,8 @@ static double assimilate(bench *b, uint64_t first, uint64_t n, int per, bool can
     if (!rows)
         die("%s", "out of memory");
     char why[512];
-    double t0 = now_s(), c0 = cpu_s(), k0 = atomic_load(&b->checkpoint_cpu);
+    double t0 = now_s(), c0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+    double k0 = atomic_load(&b->checkpoint_cpu);
     for (uint64_t u = first; u < first + n;) {
         size_t k = 0;
         for (; k < BATCH && u < first + n; k++, u++) {
@@ -215,7 +210,7 @@ static double assimilate(bench *b, uint64_t first, uint64_t n, int per, bool can
     }
     double dt = now_s() - t0, k = atomic_load(&b->checkpoint_cpu) - k0;
     if (cpu)
-        *cpu = (double)n / (cpu_s() - c0 - k);
+        *cpu = (double)n / (cpu_s(CLOCK_PROCESS_CPUTIME_ID) - c0 - k);
     if (ckpt)
         *ckpt = k * 1000 / (double)n;
     free(rows);
