@@ -204,6 +204,10 @@ int oz_seti_run_result(const oz_seti_run *r, oz_sci_result *out);
 size_t oz_seti_run_find(const oz_seti_run *r, int32_t ind);
 double oz_seti_run_min_step(const oz_seti_run *r);
 int oz_seti_run_goto(oz_seti_run *r, size_t step);
+/* For benchmarks: the plan's (rate, length) pairs in v8's order, pair i at
+ * rate *ind times oz_seti_run_min_step() and length *L. */
+size_t oz_seti_run_npairs(const oz_seti_run *r);
+void oz_seti_run_pair(const oz_seti_run *r, size_t i, int32_t *ind, uint32_t *L);
 /* The seti run behind a search in the seti mode, else NULL. */
 oz_seti_run *oz_sci_search_seti(oz_sci_search *s);
 

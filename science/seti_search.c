@@ -428,6 +428,17 @@ double oz_seti_run_min_step(const oz_seti_run *r)
     return r->min_step;
 }
 
+size_t oz_seti_run_npairs(const oz_seti_run *r)
+{
+    return r->npairs;
+}
+
+void oz_seti_run_pair(const oz_seti_run *r, size_t i, int32_t *ind, uint32_t *L)
+{
+    *ind = r->pairs[i].ind;
+    *L = r->pairs[i].L;
+}
+
 size_t oz_seti_run_find(const oz_seti_run *r, int32_t ind)
 {
     for (size_t k = 0; k < r->nsteps; k++)

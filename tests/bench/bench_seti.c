@@ -14,22 +14,33 @@
  * is a fifth of that.
  *
  *   bench_seti [--every K] [--planner estimate|measure|patient] [--fft-wisdom FILE]
- *              [UNIT.sah RESULT.sah]
+ *              [--floor] [UNIT.sah RESULT.sah]
  *
  * --every K runs one step in K (a quick estimate: times scale by K; the
  * signal comparison is then partial).  The planner defaults to measure, as
  * the seti configuration asks.  --fft-wisdom FILE keeps FFTW's wisdom in
  * FILE, as ozma-search --fft-wisdom does: the first run with patient plans
  * pays their planning (minutes) and writes it; later runs plan at once.
+ * --floor runs, instead of the search, only what no implementation of the
+ * plan with these parts can skip: each (rate, length) pair's dechirp (a
+ * copy at rate 0), its FFTs (the kernel's own batched plans, so the same
+ * wisdom), the squaring and, at autocorr_fftlen, the autocorrelation (a
+ * second transform of each spectrum), with no other detector, timed part
+ * by part: how much of the target the plan's bare work leaves for the
+ * detectors.
  */
+#include <fftw3.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "chirp.h"
+#include "internal.h"
 #include "ozma_workunits.h"
 #include "seti.h"
+#include "simd.h"
 #include "support.h"
 
 #define V8_STOCK_CPU_S 1703.0
@@ -60,6 +71,93 @@ static bool same(const oz_signal *a, const oz_signal *b)
            fabs(a->power - b->power) <= 0.01 * fmax(a->power, b->power);
 }
 
+#define FLOOR_CHUNK 32768u /* seti_search.c's SETI_CHUNK: the same plans */
+
+static void floor_hit(void *ctx, const oz_seti_hit *h)
+{
+    (void)ctx;
+    (void)h;
+}
+
+/* --floor: one pair in every K of the plan, dechirped (copied at rate 0),
+ * transformed and squared chunk by chunk as the kernel does; the CPU of
+ * each part, scaled by K, printed. */
+static int floor_run(const oz_seti_run *run, const oz_sci_config *cfg, const float *iq, size_t n,
+                     double fs, size_t every)
+{
+    const unsigned flags = cfg->planner == OZ_FFT_PATIENT   ? FFTW_PATIENT
+                           : cfg->planner == OZ_FFT_MEASURE ? FFTW_MEASURE
+                                                            : FFTW_ESTIMATE;
+    const bool avx2 = oz_simd_avx2(cfg);
+    size_t chunk = cfg->fft_max > FLOOR_CHUNK ? cfg->fft_max : FLOOR_CHUNK;
+    fftwf_complex *buf = fftwf_alloc_complex(chunk);
+    float *pw = fftwf_alloc_real(chunk);
+    fftwf_plan plans[32] = {0};
+    double part[4] = {0}; /* dechirp, FFT, squaring, autocorrelation */
+    const uint32_t acl = cfg->seti.autocorr_fftlen;
+    oz_seti_autocorr *ac = NULL;
+    int rc = buf && pw && (!acl || oz_seti_autocorr_new(acl, flags, &ac) == 0) ? 0 : 1;
+    const double step = oz_seti_run_min_step(run);
+    const size_t npairs = oz_seti_run_npairs(run);
+    for (size_t i = every / 2; i < npairs && !rc; i += every) {
+        int32_t ind;
+        uint32_t L;
+        oz_seti_run_pair(run, i, &ind, &L);
+        unsigned lg = oz_log2u(L);
+        if (!plans[lg]) {
+            int len = (int)L, batch = L >= FLOOR_CHUNK ? 1 : (int)(FLOOR_CHUNK / L);
+            batch = (size_t)batch < n / L ? batch : (int)(n / L);
+            plans[lg] = fftwf_plan_many_dft(1, &len, batch, buf, NULL, 1, len, buf, NULL, 1, len,
+                                            FFTW_FORWARD, flags);
+            if (!plans[lg]) {
+                rc = 1;
+                break;
+            }
+        }
+        size_t per = L >= FLOOR_CHUNK ? L : (FLOOR_CHUNK < n ? FLOOR_CHUNK : n);
+        for (size_t at = 0; at + per <= n; at += per) {
+            double t0 = oz_thread_cpu_s();
+            if (ind == 0)
+                memcpy(buf, iq + 2 * at, per * sizeof *buf);
+            else
+                oz_dechirp(iq + 2 * at, (float *)buf, at, per, fs, ind * step, 0.0, avx2);
+            double t1 = oz_thread_cpu_s();
+            fftwf_execute(plans[lg]);
+            double t2 = oz_thread_cpu_s();
+            oz_seti_powers((const float *)buf, pw, per, avx2);
+            double t3 = oz_thread_cpu_s();
+            if (L == acl) { /* v8's one more transform of each spectrum's powers */
+                oz_seti_block b = {NULL, L, (uint32_t)(n / L), n, fs, &cfg->seti, avx2, false};
+                for (size_t j = 0; j < per / L; j++)
+                    oz_seti_autocorr_search(ac, &b, pw + j * L, (uint32_t)(at / L + j), floor_hit,
+                                            NULL);
+            }
+            part[0] += t1 - t0;
+            part[1] += t2 - t1;
+            part[2] += t3 - t2;
+            part[3] += oz_thread_cpu_s() - t3;
+        }
+    }
+    for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++)
+        if (plans[i])
+            fftwf_destroy_plan(plans[i]);
+    oz_seti_autocorr_free(ac);
+    fftwf_free(buf);
+    fftwf_free(pw);
+    if (rc) {
+        fprintf(stderr, "bench_seti: out of memory or no FFTW plan for the floor\n");
+        return 1;
+    }
+    double k = (double)every, total = k * (part[0] + part[1] + part[2] + part[3]);
+    printf("floor (%zu pairs%s): dechirp %.1f s, FFTW %.1f s, squaring %.1f s, the "
+           "autocorrelation's transform and search %.1f s; %.1f s in all, %.0f %% of the target's "
+           "%.0f s, leaving %.1f s for the other detectors\n",
+           npairs, every > 1 ? ", estimated from one pair in every K" : "", k * part[0],
+           k * part[1], k * part[2], k * part[3], total, 100.0 * total / (V8_STOCK_CPU_S / 5),
+           V8_STOCK_CPU_S / 5, V8_STOCK_CPU_S / 5 - total);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *unit = OZ_TEST_SETI_DIR "/reference_work_unit.sah";
@@ -67,6 +165,7 @@ int main(int argc, char **argv)
     size_t every = 1;
     oz_fft_planner planner = OZ_FFT_MEASURE;
     const char *wisdom = NULL;
+    bool floor_only = false;
     int pos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
@@ -79,11 +178,13 @@ int main(int argc, char **argv)
                                                   : OZ_FFT_MEASURE;
         } else if (strcmp(argv[i], "--fft-wisdom") == 0 && i + 1 < argc) {
             wisdom = argv[++i];
+        } else if (strcmp(argv[i], "--floor") == 0) {
+            floor_only = true;
         } else if (argv[i][0] != '-' && pos < 2) {
             *(pos++ ? &ref : &unit) = argv[i];
         } else {
             fprintf(stderr, "usage: bench_seti [--every K] [--planner P] [--fft-wisdom FILE] "
-                            "[UNIT.sah RESULT.sah]\n");
+                            "[--floor] [UNIT.sah RESULT.sah]\n");
             return 2;
         }
     }
@@ -133,6 +234,13 @@ int main(int argc, char **argv)
                                        : "measure",
            wisdom ? ", with FFTW wisdom kept in the file" : "");
     fflush(stdout);
+    if (floor_only) {
+        int rc = floor_run(run, &cfg, iq, n, info->sample_rate, every);
+        oz_sci_search_free(s);
+        oz_wu_reader_close(r);
+        free(iq);
+        return rc;
+    }
     for (size_t k = every / 2; k < steps;
          k += every) { /* not always step 0: it holds every length */
         oz_seti_run_goto(run, k);
