@@ -76,8 +76,23 @@ if wait_until 60 past 0.6; then
     start_worker "$WORK/w"
     wait_until 20 bash -c "[[ \$(grep -c resuming '$WORK/w.log') -ge 2 ]]" || fail "no second resume"
     K2=$(sed -n 's/.*resuming one-000000 at step \([0-9]*\) of.*/\1/p' "$WORK/w.log" | sed -n 2p)
-    [[ ${K2:-0} -eq $S ]] && pass "SIGTERM at step $S: resumed at step $K2" ||
+    if grep -q "resume from its last periodic checkpoint" "$WORK/w.log"; then
+        # starved (SCHED_IDLE on a loaded machine), the thread could not end
+        # its step within the worker's grace: the documented fallback, at most
+        # one checkpoint interval redone, as after kill -9
+        SE=$(progress elapsed_s)
+        if python3 -c "
+S, E, K = $S, $SE, ${K2:-0}
+import sys; sys.exit(0 if K > 0 and K <= S and K >= S - S / E * 0.6 - 1 else 1)"; then
+            pass "SIGTERM at step $S on a starved thread: resumed at step $K2 (its last periodic checkpoint)"
+        else
+            fail "SIGTERM at step $S (starved): resumed at step ${K2:-none}"
+        fi
+    elif [[ ${K2:-0} -eq $S ]]; then
+        pass "SIGTERM at step $S: resumed at step $K2"
+    else
         fail "SIGTERM at step $S: resumed at step ${K2:-none}"
+    fi
 else
     fail "the task did not get to 60 %"
 fi
