@@ -10,8 +10,8 @@
  * request path.  While the jobs run, the database's writer thread runs too
  * (store.h: oz_db_batching_start), so the jobs' and the requests'
  * transactions are batched on one connection.  The decisions that need
- * science live here - the validator parses results with the strict parser
- * and compares them with oz_sci_result_compare; the assimilator turns the
+ * science live here - the validator reads results as the upload packed
+ * them (result_bin.h: no JSON parsed again) and compares them with oz_sci_result_compare; the assimilator turns the
  * canonical result into signal rows on the dataset's clock, less any
  * hidden canary (canary.h), each placed in the sky (sky.h), and groups
  * them into candidates (candidates.h) - and the store only records them.
@@ -34,6 +34,7 @@
 #include "canary.h"
 #include "credit.h"
 #include "project.h"
+#include "result_bin.h"
 #include "spot.h"
 #include "sky.h"
 #include "validate.h"
@@ -233,7 +234,7 @@ static int assimilation_rows(const oz_assimilate_unit *a, oz_sky *k, int nside,
 {
     *rows = NULL;
     *n = 0;
-    if (oz_wu_result_parse(a->json, strlen(a->json), res, why, whylen) != OZ_WU_OK)
+    if (oz_result_bin_read(a->bin, a->binlen, a->json, res, why, whylen) != OZ_SCHED_OK)
         return OZ_SCHED_EINVAL;
     oz_canary c;
     oz_sci_config cfg;

@@ -1,23 +1,27 @@
 /*
- * validate.c - the validator's rule (validate.h): results parsed with the
- * strict parser, checked for the unit's canary (canary.h), compared with
- * oz_sci_result_compare, a canonical result chosen by quorum.  No SQL here.
+ * validate.c - the validator's rule (validate.h): results as packed at
+ * upload (result_bin.h; the strict parser's for older rows), checked for
+ * the unit's canary (canary.h), compared with oz_sci_result_compare, a
+ * canonical result chosen by quorum.  No SQL here.
  */
 #include "validate.h"
 
 #include "canary.h"
+#include "result_bin.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses every replica's result; parsed[i] false when it fails (an
- * upload is checked already, so that means the stored bytes are bad). */
+/* Reads every replica's result, packed at upload (result_bin.h) or else
+ * parsed again; parsed[i] false when it fails (an upload is checked
+ * already, so that means the stored bytes are bad). */
 static void parse_all(const oz_validate_unit *v, oz_wu_result *res, bool *parsed)
 {
     for (size_t i = 0; i < v->nreplicas; i++) {
         char why[256];
-        const char *text = v->replicas[i].json;
-        parsed[i] = oz_wu_result_parse(text, strlen(text), &res[i], why, sizeof why) == OZ_WU_OK;
+        const oz_validate_replica *r = &v->replicas[i];
+        parsed[i] = oz_result_bin_read(r->bin, r->binlen, r->json, &res[i], why, sizeof why) ==
+                    OZ_SCHED_OK;
     }
 }
 
