@@ -12,7 +12,8 @@
 
 #define MAGIC "OZR1"
 #define SIG_DOUBLES 17
-#define SIG_BYTES (1 + 4 + 8 * SIG_DOUBLES)
+#define SIG_MIN (1 + 4 + 3)                 /* a signal's bytes with no double */
+#define SIG_BYTES (SIG_MIN + 8 * SIG_DOUBLES) /* with every one */
 
 /* A new field in oz_signal must be packed too (sig_doubles below). */
 _Static_assert(sizeof(oz_signal) == 8 + 8 * SIG_DOUBLES, "oz_signal's fields are all packed");
@@ -57,15 +58,29 @@ static unsigned char *put_str(unsigned char *p, const char *s, size_t max)
     return p + n;
 }
 
+/* Is v's bit pattern zero (-0.0 is not: it is kept as it was)? */
+static bool zero(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u == 0;
+}
+
 static unsigned char *put_sig(unsigned char *p, const oz_signal *g)
 {
     oz_signal copy = *g;
     double *d[SIG_DOUBLES];
     sig_doubles(&copy, d);
+    uint32_t mask = 0;
+    for (int i = 0; i < SIG_DOUBLES; i++)
+        mask |= (uint32_t)!zero(*d[i]) << i;
     *p++ = (unsigned char)g->type;
     p = put_u32(p, g->fft_len);
+    for (int i = 0; i < 3; i++)
+        *p++ = (unsigned char)(mask >> (8 * i));
     for (int i = 0; i < SIG_DOUBLES; i++)
-        p = put_f64(p, *d[i]);
+        if (mask >> i & 1)
+            p = put_f64(p, *d[i]);
     return p;
 }
 
@@ -160,15 +175,19 @@ static bool take_str(cursor *c, char *s, size_t max)
 
 static bool take_sig(cursor *c, oz_signal *g)
 {
-    unsigned char type;
+    unsigned char type, m[3];
     memset(g, 0, sizeof *g);
-    if (!take(c, &type, 1) || type >= OZ_SIG_NTYPES || !take_u32(c, &g->fft_len))
+    if (!take(c, &type, 1) || type >= OZ_SIG_NTYPES || !take_u32(c, &g->fft_len) ||
+        !take(c, m, 3))
+        return false;
+    uint32_t mask = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16;
+    if (mask >> SIG_DOUBLES)
         return false;
     g->type = (oz_sig_type)type;
     double *d[SIG_DOUBLES];
     sig_doubles(g, d);
     for (int i = 0; i < SIG_DOUBLES; i++)
-        if (!take_f64(c, d[i]))
+        if (mask >> i & 1 && (!take_f64(c, d[i]) || zero(*d[i])))
             return false;
     return true;
 }
@@ -197,7 +216,7 @@ int oz_result_bin_unpack(const unsigned char *p, size_t len, oz_wu_result *out, 
         if (best[t] && (!take_sig(&c, &s->best[t]) || s->best[t].type != (oz_sig_type)t))
             goto bad;
     }
-    if (!take_u32(&c, &n) || n > OZ_SCI_SIGNALS_MAX || (size_t)n * SIG_BYTES != c.left)
+    if (!take_u32(&c, &n) || n > OZ_SCI_SIGNALS_MAX || (size_t)n * SIG_MIN > c.left)
         goto bad;
     if (n && !(s->signals = calloc(n, sizeof *s->signals)))
         return oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
@@ -205,6 +224,8 @@ int oz_result_bin_unpack(const unsigned char *p, size_t len, oz_wu_result *out, 
     for (uint32_t i = 0; i < n; i++)
         if (!take_sig(&c, &s->signals[i]))
             goto bad;
+    if (c.left) /* bytes after the last signal */
+        goto bad;
     return OZ_SCHED_OK;
 bad:
     oz_wu_result_clear(out);

@@ -16,7 +16,10 @@
  * kernel version (a length byte and its characters), overflow (1), a byte
  * per signal type (1: a best of that type follows, in type order), the
  * best signals, the signal count (4) and the signals, each a type byte,
- * its FFT length (4) and its 17 doubles in oz_signal's order.
+ * its FFT length (4), a mask (3) of which of its 17 doubles (oz_signal's
+ * order) are not zero, bit i for the i-th, and those doubles: a spike's
+ * 48 bytes where its JSON takes some 150 (each result is kept twice, so
+ * its size is written twice to the WAL and the database).
  */
 #ifndef OZ_SCHED_RESULT_BIN_H
 #define OZ_SCHED_RESULT_BIN_H

@@ -295,11 +295,14 @@ def unpack_result(b):
         return b[o + 1:o + 1 + n].decode(), o + 1 + n
 
     def sig(o):
-        t, fft_len = struct.unpack_from("<BI", b, o)
-        d = struct.unpack_from("<17d", b, o + 5)
+        t, fft_len, m0, m1, m2 = struct.unpack_from("<BIBBB", b, o)
+        mask, o = m0 | m1 << 8 | m2 << 16, o + 8
         g = {"type": SIG_TYPES[t], "fft_len": fft_len}
-        g.update(zip(SIG_FIELDS, d))
-        return g, o + 5 + 8 * 17
+        for i, k in enumerate(SIG_FIELDS):  # only the doubles that are not zero
+            g[k] = 0.0
+            if mask >> i & 1:
+                g[k], o = struct.unpack_from("<d", b, o)[0], o + 8
+        return g, o
     r = {}
     r["unit_id"], o = text(o)
     r["unit_sha256"] = b[o:o + 32].hex()

@@ -5,8 +5,9 @@
  * and bit for bit as the parse gave it; every field of a signal survives
  * (each given a value of its own); a row without a packed form is read
  * from its JSON; and bytes that are not a packed result - cut short, with
- * bytes left over, a wrong magic, an unknown signal type, a count past its
- * bound - are refused with a sentence, never read past their end.
+ * bytes left over, a wrong magic, an unknown signal type, a mask naming a
+ * field that does not exist, a count past its bound - are refused with a
+ * sentence, never read past their end.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -83,13 +84,14 @@ static void a_kernel_result_comes_back_as_parsed(void **state)
     oz_wu_result_clear(&parsed);
 }
 
-/* Signal i with every field a value of its own. */
+/* Signal i with every field a value of its own, but one zero (not
+ * packed) and one -0.0 (packed: it is not zero bit for bit). */
 static void distinct_signal(oz_signal *g, size_t i)
 {
     g->type = (oz_sig_type)(i % OZ_SIG_NTYPES);
     g->fft_len = 0x80000000u >> i % 20;
     for (size_t k = 0; k < 17; k++) { /* the 17 doubles after type and fft_len */
-        double v = (double)(i * 100 + k) + 1.0 / 3.0;
+        double v = k == i % 17 ? 0.0 : k == (i + 5) % 17 ? -0.0 : (double)(i * 100 + k) + 1.0 / 3.0;
         memcpy((unsigned char *)g + offsetof(oz_signal, freq_hz) + k * sizeof v, &v, sizeof v);
     }
 }
@@ -162,16 +164,29 @@ static void bytes_that_are_not_a_packed_result_are_refused(void **state)
     bin[0] = 'X'; /* another magic */
     assert_int_equal(oz_result_bin_unpack(bin, len, &back, why, sizeof why), OZ_SCHED_EINVAL);
     bin[0] = 'O';
-    /* the last signal's type byte: an unknown type */
-    size_t last = len - (1 + 4 + 17 * 8);
-    bin[last] = OZ_SIG_NTYPES;
+    /* where the count and the last signal begin: the same result packed
+     * with no signal (the count is its last four bytes) and with two */
+    unsigned char *none, *two;
+    size_t len0, len2;
+    r.result.nsignals = 0;
+    assert_int_equal(oz_result_bin_pack(&r, &none, &len0), OZ_SCHED_OK);
+    r.result.nsignals = 2;
+    assert_int_equal(oz_result_bin_pack(&r, &two, &len2), OZ_SCHED_OK);
+    free(none);
+    free(two);
+    size_t last = len2;
+    bin[last] = OZ_SIG_NTYPES; /* an unknown type */
     assert_int_equal(oz_result_bin_unpack(bin, len, &back, why, sizeof why), OZ_SCHED_EINVAL);
     bin[last] = (unsigned char)sig[2].type;
+    unsigned char keep = bin[last + 7];
+    bin[last + 7] = keep | 0x04; /* a mask with a bit past the 17 doubles */
+    assert_int_equal(oz_result_bin_unpack(bin, len, &back, why, sizeof why), OZ_SCHED_EINVAL);
+    bin[last + 7] = keep;
     assert_int_equal(oz_result_bin_unpack(bin, len, &back, why, sizeof why), OZ_SCHED_OK);
     oz_wu_result_clear(&back);
-    /* a count past the bound (the four bytes before the signals) */
-    size_t count = len - 3 * (1 + 4 + 17 * 8) - 4;
-    memset(bin + count, 0xff, 4);
+    memset(bin + len0 - 4, 0xff, 4); /* a count past the bound */
+    assert_int_equal(oz_result_bin_unpack(bin, len, &back, why, sizeof why), OZ_SCHED_EINVAL);
+    memset(bin + len0 - 4, 0, 4); /* none: the signals' bytes left over */
     assert_int_equal(oz_result_bin_unpack(bin, len, &back, why, sizeof why), OZ_SCHED_EINVAL);
     free(bin);
 }
