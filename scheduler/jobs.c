@@ -11,10 +11,11 @@
  * (store.h: oz_db_batching_start), so the jobs' and the requests'
  * transactions are batched on one connection.  The decisions that need
  * science live here - the validator reads results as the upload packed
- * them (result_bin.h: no JSON parsed again) and compares them with oz_sci_result_compare; the assimilator turns the
- * canonical result into signal rows on the dataset's clock, less any
- * hidden canary (canary.h), each placed in the sky (sky.h), and groups
- * them into candidates (candidates.h) - and the store only records them.
+ * them (result_bin.h: no JSON parsed again) and compares them with
+ * oz_sci_result_compare; the assimilator turns the canonical result into
+ * signal rows on the dataset's clock, less any hidden canary (canary.h),
+ * each placed in the sky (sky.h), and groups them into candidates
+ * (candidates.h) - and the store only records them.
  * For an adaptive dataset the validator first spot-checks each new result
  * (spot.h): a re-run chirp step of the host's search, off the HTTP
  * threads.
@@ -216,7 +217,8 @@ static int round_validate(oz_jobs *j, oz_store *s)
     free(cc.text);
     if (rc == OZ_SCHED_ENOTFOUND)
         return total + (int)n;
-    job_log(j, rc, "validator", "", why); /* a read or the write failed: the next round tries again */
+    /* a read or the write failed: the next round tries again */
+    job_log(j, rc, "validator", "", why);
     return rc;
 }
 

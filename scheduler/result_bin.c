@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define MAGIC "OZR1"
 #define SIG_DOUBLES 17
-#define SIG_MIN (1 + 4 + 3)                 /* a signal's bytes with no double */
+#define SIG_MIN (1 + 4 + 3)                   /* a signal's bytes with no double */
 #define SIG_BYTES (SIG_MIN + 8 * SIG_DOUBLES) /* with every one */
 
 /* A new field in oz_signal must be packed too (sig_doubles below). */
@@ -21,11 +20,10 @@ _Static_assert(sizeof(oz_signal) == 8 + 8 * SIG_DOUBLES, "oz_signal's fields are
 /* The signal's doubles in oz_signal's order, to pack or unpack. */
 static void sig_doubles(oz_signal *g, double **d)
 {
-    double *f[SIG_DOUBLES] = {&g->freq_hz,   &g->chirp_hz_s, &g->time_s,     &g->power,
-                              &g->score,     &g->period_s,   &g->sigma_s,    &g->chisq,
-                              &g->start_s,   &g->end_s,      &g->mean_power, &g->delay_s,
-                              &g->null_chisq, &g->max_power, &g->snr,        &g->thresh,
-                              &g->len_prof};
+    double *f[SIG_DOUBLES] = {
+        &g->freq_hz,    &g->chirp_hz_s, &g->time_s,  &g->power,  &g->score,      &g->period_s,
+        &g->sigma_s,    &g->chisq,      &g->start_s, &g->end_s,  &g->mean_power, &g->delay_s,
+        &g->null_chisq, &g->max_power,  &g->snr,     &g->thresh, &g->len_prof};
     memcpy(d, f, sizeof f);
 }
 
@@ -177,8 +175,7 @@ static bool take_sig(cursor *c, oz_signal *g)
 {
     unsigned char type, m[3];
     memset(g, 0, sizeof *g);
-    if (!take(c, &type, 1) || type >= OZ_SIG_NTYPES || !take_u32(c, &g->fft_len) ||
-        !take(c, m, 3))
+    if (!take(c, &type, 1) || type >= OZ_SIG_NTYPES || !take_u32(c, &g->fft_len) || !take(c, m, 3))
         return false;
     uint32_t mask = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16;
     if (mask >> SIG_DOUBLES)

@@ -20,8 +20,8 @@ static void parse_all(const oz_validate_unit *v, oz_wu_result *res, bool *parsed
     for (size_t i = 0; i < v->nreplicas; i++) {
         char why[256];
         const oz_validate_replica *r = &v->replicas[i];
-        parsed[i] = oz_result_bin_read(r->bin, r->binlen, r->json, &res[i], why, sizeof why) ==
-                    OZ_SCHED_OK;
+        parsed[i] =
+            oz_result_bin_read(r->bin, r->binlen, r->json, &res[i], why, sizeof why) == OZ_SCHED_OK;
     }
 }
 
@@ -73,7 +73,8 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
     *canonical = 0;
     *found = *missed = 0;
     int rc = oz_validate_config(v->config_json, &cfg);
-    return rc != OZ_SCHED_OK ? rc : oz_validate_decide_in(v, &cfg, states, canonical, found, missed);
+    return rc != OZ_SCHED_OK ? rc
+                             : oz_validate_decide_in(v, &cfg, states, canonical, found, missed);
 }
 
 int oz_validate_decide_in(const oz_validate_unit *v, const oz_sci_config *cfg, int *states,

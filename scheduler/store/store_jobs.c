@@ -295,8 +295,7 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
             (!r->bin && !(r->json = strdup(oz_store_col_text(st, 2))))) {
             free(r->bin);
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-        }
-        else
+        } else
             v->nreplicas++;
         fresh += r->validate_state == OZ_VALIDATE_INIT;
     }

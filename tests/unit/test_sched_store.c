@@ -315,7 +315,8 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
                                    " AND result IS NOT NULL"),
                      6);
     assert_int_equal(
-        count_sql(&w, "SELECT count(*) FROM replicas WHERE (result IS NULL) != (result_bin IS NULL)"),
+        count_sql(&w,
+                  "SELECT count(*) FROM replicas WHERE (result IS NULL) != (result_bin IS NULL)"),
         0);
     double expect = oz_credit_from_flops(UNIT_FLOPS) * 3;
     assert_true(fabs(expect - 3 * 4000.0 / 86400 * 200) < 1e-9);
