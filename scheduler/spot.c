@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "project.h"
+#include "result_bin.h"
 #include "sched_errors.h"
 #include "validate.h"
 
@@ -188,7 +189,7 @@ int oz_spot_unit(const char *units_dir, oz_validate_unit *v, double *cpu_s, char
         if (r->validate_state != OZ_VALIDATE_INIT || r->spot != 0)
             continue;
         oz_wu_result res;
-        if (oz_wu_result_parse(r->json, strlen(r->json), &res, wwhy, sizeof wwhy) != OZ_WU_OK)
+        if (oz_result_bin_read(r->bin, r->binlen, r->json, &res, wwhy, sizeof wwhy) != OZ_SCHED_OK)
             continue;
         oz_spot out;
         int src = oz_spot_check(&cfg, oz_wu_unit_samples(u), (size_t)h->nsamples, h->sample_rate,

@@ -1,23 +1,27 @@
 /*
- * validate.c - the validator's rule (validate.h): results parsed with the
- * strict parser, checked for the unit's canary (canary.h), compared with
- * oz_sci_result_compare, a canonical result chosen by quorum.  No SQL here.
+ * validate.c - the validator's rule (validate.h): results as packed at
+ * upload (result_bin.h; the strict parser's for older rows), checked for
+ * the unit's canary (canary.h), compared with oz_sci_result_compare, a
+ * canonical result chosen by quorum.  No SQL here.
  */
 #include "validate.h"
 
 #include "canary.h"
+#include "result_bin.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses every replica's result; parsed[i] false when it fails (an
- * upload is checked already, so that means the stored bytes are bad). */
+/* Reads every replica's result, packed at upload (result_bin.h) or else
+ * parsed again; parsed[i] false when it fails (an upload is checked
+ * already, so that means the stored bytes are bad). */
 static void parse_all(const oz_validate_unit *v, oz_wu_result *res, bool *parsed)
 {
     for (size_t i = 0; i < v->nreplicas; i++) {
         char why[256];
-        const char *text = v->replicas[i].json;
-        parsed[i] = oz_wu_result_parse(text, strlen(text), &res[i], why, sizeof why) == OZ_WU_OK;
+        const oz_validate_replica *r = &v->replicas[i];
+        parsed[i] =
+            oz_result_bin_read(r->bin, r->binlen, r->json, &res[i], why, sizeof why) == OZ_SCHED_OK;
     }
 }
 
@@ -65,13 +69,21 @@ static int canary_check(const oz_validate_unit *v, const oz_sci_config *cfg, oz_
 int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical, int *found,
                        int *missed)
 {
+    oz_sci_config cfg;
+    *canonical = 0;
+    *found = *missed = 0;
+    int rc = oz_validate_config(v->config_json, &cfg);
+    return rc != OZ_SCHED_OK ? rc
+                             : oz_validate_decide_in(v, &cfg, states, canonical, found, missed);
+}
+
+int oz_validate_decide_in(const oz_validate_unit *v, const oz_sci_config *cfg, int *states,
+                          int64_t *canonical, int *found, int *missed)
+{
     *canonical = 0;
     *found = *missed = 0;
     size_t n = v->nreplicas;
-    oz_sci_config cfg;
-    int rc = oz_validate_config(v->config_json, &cfg);
-    if (rc != OZ_SCHED_OK)
-        return rc;
+    int rc = OZ_SCHED_OK;
     oz_wu_result *res = calloc(n, sizeof *res);
     bool *parsed = calloc(n, sizeof *parsed);
     if (!res || !parsed) {
@@ -80,7 +92,7 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
         return OZ_SCHED_ENOMEM;
     }
     parse_all(v, res, parsed);
-    if (v->canary_json && (rc = canary_check(v, &cfg, res, parsed, found, missed)) != OZ_SCHED_OK)
+    if (v->canary_json && (rc = canary_check(v, cfg, res, parsed, found, missed)) != OZ_SCHED_OK)
         goto out;
     for (size_t i = 0; i < n; i++) /* a failed spot check: as if it did not parse */
         parsed[i] = parsed[i] && v->replicas[i].spot != 2;
@@ -97,7 +109,7 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
                 continue;
             size_t votes = 1;
             for (size_t k = 0; k < n; k++)
-                if (k != i && parsed[k] && agree(&res[i], &res[k], &cfg, v->sample_rate))
+                if (k != i && parsed[k] && agree(&res[i], &res[k], cfg, v->sample_rate))
                     votes++;
             if (votes >= (size_t)v->min_quorum && votes > best) {
                 best = votes;
@@ -117,7 +129,7 @@ int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonica
             states[i] = v->replicas[i].validate_state; /* judged before */
         else
             states[i] =
-                parsed[i] && parsed[canon] && agree(&res[canon], &res[i], &cfg, v->sample_rate)
+                parsed[i] && parsed[canon] && agree(&res[canon], &res[i], cfg, v->sample_rate)
                     ? OZ_VALIDATE_VALID
                     : OZ_VALIDATE_INVALID;
     }

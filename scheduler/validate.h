@@ -37,6 +37,10 @@ int oz_validate_config(const char *config_json, oz_sci_config *cfg);
  * does not parse, OZ_SCHED_ENOMEM. */
 int oz_validate_decide(const oz_validate_unit *v, int *states, int64_t *canonical, int *found,
                        int *missed);
+/* The same under cfg, v's configuration parsed already (oz_validate_config):
+ * the validator parses a dataset's once for the units of a batch. */
+int oz_validate_decide_in(const oz_validate_unit *v, const oz_sci_config *cfg, int *states,
+                          int64_t *canonical, int *found, int *missed);
 
 /* The successful results a unit waits for before it is validated: the
  * dataset's min_quorum, or one for a unit out alone (single 1, trust.h). */

@@ -319,7 +319,12 @@ static const char *const pg_migration_16[] = {
     NULL};
 /* clang-format on */
 
-const char *const *const oz_pg_migrations[] = {pg_schema_15, pg_migration_16};
+/* Schema 17 (sqlite.c's migration 17): each result's packed form beside
+ * its JSON (result_bin.h). */
+static const char *const pg_migration_17[] = {"ALTER TABLE replicas ADD COLUMN result_bin BYTEA;",
+                                              NULL};
+
+const char *const *const oz_pg_migrations[] = {pg_schema_15, pg_migration_16, pg_migration_17};
 const size_t oz_pg_nmigrations = sizeof oz_pg_migrations / sizeof oz_pg_migrations[0];
 _Static_assert(OZ_PG_SCHEMA_BASE + sizeof oz_pg_migrations / sizeof oz_pg_migrations[0] - 1 ==
                    OZ_STORE_SCHEMA_VERSION,

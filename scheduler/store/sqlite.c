@@ -383,10 +383,15 @@ static const char *const migration_16[] = {
     "  FROM datasets d LEFT JOIN dataset_counts c ON c.dataset_id = d.id GROUP BY d.id;",
     NULL};
 /* clang-format on */
+/* Schema 17 (issue 22): each result's parsed form, packed at upload
+ * (result_bin.h) beside its JSON, so that the validator and the assimilator
+ * do not parse the text again; rows from before stay NULL and are parsed. */
+static const char *const migration_17[] = {"ALTER TABLE replicas ADD COLUMN result_bin BLOB;",
+                                           NULL};
 static const char *const *const migrations[] = {
-    migration_2,  migration_3,  migration_4,  migration_5,  migration_6,
-    migration_7,  migration_8,  migration_9,  migration_10, migration_11,
-    migration_12, migration_13, migration_14, migration_15, migration_16};
+    migration_2,  migration_3,  migration_4,  migration_5,  migration_6,  migration_7,
+    migration_8,  migration_9,  migration_10, migration_11, migration_12, migration_13,
+    migration_14, migration_15, migration_16, migration_17};
 _Static_assert(sizeof migrations / sizeof migrations[0] == OZ_STORE_SCHEMA_VERSION - 1,
                "a migration per schema version");
 

@@ -116,6 +116,22 @@ const char *oz_store_col_text(oz_sql_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
+bool oz_store_col_bin(oz_sql_stmt *st, int col, unsigned char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (oz_sql_column_type(st, col) == OZ_SQL_NULL)
+        return true;
+    const void *p = oz_sql_column_blob(st, col);
+    int n = oz_sql_column_bytes(st, col);
+    if (!(*out = malloc(n > 0 ? (size_t)n : 1)))
+        return false;
+    if (n > 0)
+        memcpy(*out, p, (size_t)n);
+    *len = n > 0 ? (size_t)n : 0;
+    return true;
+}
+
 static int db_new(const char *path, bool pg, oz_db **out, char *why, size_t whylen);
 
 int oz_db_open(const char *path, oz_db **out, char *why, size_t whylen)

@@ -49,7 +49,7 @@
 #include "sched_errors.h"
 
 /* The schema's version, kept in the database; migrations run on open. */
-#define OZ_STORE_SCHEMA_VERSION 16
+#define OZ_STORE_SCHEMA_VERSION 17
 
 enum oz_unit_state { OZ_UNIT_ACTIVE = 0, OZ_UNIT_VALIDATED = 1, OZ_UNIT_ERROR = 2 };
 enum oz_replica_state { OZ_REPLICA_UNSENT = 0, OZ_REPLICA_IN_PROGRESS = 1, OZ_REPLICA_OVER = 2 };
@@ -455,8 +455,10 @@ int oz_store_transition(oz_store *s, int64_t now, size_t max, size_t *done, char
 typedef struct oz_validate_replica {
     int64_t replica_id;
     int validate_state;
-    char *json; /* owned */
-    int spot;   /* its spot check (spot.h): 0 none (yet), 1 passed, 2 failed: invalid */
+    char *json;         /* owned: the result file, NULL when bin holds it */
+    unsigned char *bin; /* owned: its packed form (result_bin.h), or NULL */
+    size_t binlen;
+    int spot; /* its spot check (spot.h): 0 none (yet), 1 passed, 2 failed: invalid */
 } oz_validate_replica;
 typedef struct oz_validate_unit {
     int64_t unit_rowid;
@@ -513,7 +515,9 @@ typedef struct oz_assimilate_unit {
     double unit_start_s; /* from the dataset's start */
     bool has_time;
     int64_t dataset_start_ns;
-    char *json; /* owned: the canonical result file */
+    char *json;         /* owned: the canonical result file, NULL when bin holds it */
+    unsigned char *bin; /* owned: its packed form (result_bin.h), or NULL */
+    size_t binlen;
     /* A unit with a canary (canary.h): its truth (owned), and what finding
      * it on a signal needs; canary_json NULL for any other unit. */
     char *canary_json, *config_json; /* owned */

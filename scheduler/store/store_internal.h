@@ -272,6 +272,9 @@ int oz_store_signal_insert(oz_store *s, const oz_assimilate_unit *a, const oz_si
 
 /* Text column or "" (never NULL). */
 const char *oz_store_col_text(oz_sql_stmt *st, int col);
+/* A blob column copied into *out (malloc'd, *len bytes; NULL for NULL);
+ * false when out of memory. */
+bool oz_store_col_bin(oz_sql_stmt *st, int col, unsigned char **out, size_t *len);
 /* A column as JSON: integer, real, string, or null for NULL. */
 json_t *oz_store_col_json(oz_sql_stmt *st, int col);
 

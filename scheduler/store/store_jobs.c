@@ -213,8 +213,10 @@ void oz_validate_unit_clear(oz_validate_unit *v)
 {
     if (!v)
         return;
-    for (size_t i = 0; i < v->nreplicas; i++)
+    for (size_t i = 0; i < v->nreplicas; i++) {
         free(v->replicas[i].json);
+        free(v->replicas[i].bin);
+    }
     free(v->replicas);
     free(v->config_json);
     free(v->canary_json);
@@ -267,7 +269,9 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
         return OZ_SCHED_OK;
     if (!(st = oz_store_stmt(
               s,
-              "SELECT id, validate_state, result, spot FROM replicas WHERE unit_id = ?"
+              /* the packed result when it has one, else its text (result_bin.h) */
+              "SELECT id, validate_state, CASE WHEN result_bin IS NULL THEN result END, spot,"
+              " result_bin FROM replicas WHERE unit_id = ?"
               " AND outcome = {OUTCOME_SUCCESS} AND validate_state != {VALIDATE_INVALID}"
               " ORDER BY id",
               why, whylen)))
@@ -286,9 +290,12 @@ static int validate_load(oz_store *s, int64_t unit, oz_validate_unit *v, bool *r
         r->replica_id = oz_sql_column_int64(st, 0);
         r->validate_state = oz_sql_column_int(st, 1);
         r->spot = oz_sql_column_int(st, 3);
-        if (!(r->json = strdup(oz_store_col_text(st, 2))))
+        r->json = NULL;
+        if (!oz_store_col_bin(st, 4, &r->bin, &r->binlen) ||
+            (!r->bin && !(r->json = strdup(oz_store_col_text(st, 2))))) {
+            free(r->bin);
             rc = oz_sched_fail(OZ_SCHED_ENOMEM, why, whylen, "out of memory");
-        else
+        } else
             v->nreplicas++;
         fresh += r->validate_state == OZ_VALIDATE_INIT;
     }
@@ -608,6 +615,7 @@ void oz_assimilate_unit_clear(oz_assimilate_unit *a)
     if (!a)
         return;
     free(a->json);
+    free(a->bin);
     free(a->canary_json);
     free(a->config_json);
     free(a->sky);
@@ -623,8 +631,9 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
         s,
         /* INDEXED BY: the planner would otherwise walk every validated
          * unit through units_state, a cost growing with the project. */
-        "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns, r.result, c.truth,"
-        " d.config, d.sample_rate, d.center_hz, d.sky, u.nsamples, u.sky FROM units u"
+        "SELECT u.id, u.dataset_id, u.canonical, u.start_s, d.start_ns,"
+        " CASE WHEN r.result_bin IS NULL THEN r.result END, c.truth, d.config, d.sample_rate,"
+        " d.center_hz, d.sky, u.nsamples, u.sky, r.result_bin FROM units u"
         " INDEXED BY units_assimilate JOIN datasets d ON d.id = u.dataset_id"
         " JOIN replicas r ON r.id = u.canonical LEFT JOIN canaries c ON c.unit_id = u.id"
         " WHERE u.state = {UNIT_VALIDATED} AND u.assimilated = 0 AND u.id > ? ORDER BY u.id LIMIT "
@@ -654,7 +663,8 @@ int oz_store_assimilate_batch(oz_store *s, int64_t after, oz_assimilate_unit *ou
             a->canary_json = strdup(oz_store_col_text(st, 6));
             a->config_json = strdup(oz_store_col_text(st, 7));
         }
-        if (!(a->json = strdup(oz_store_col_text(st, 5))) ||
+        if (!oz_store_col_bin(st, 13, &a->bin, &a->binlen) ||
+            (!a->bin && !(a->json = strdup(oz_store_col_text(st, 5)))) ||
             (canary && (!a->canary_json || !a->config_json)) ||
             (oz_sql_column_type(st, 10) != OZ_SQL_NULL &&
              !(a->sky = strdup(oz_store_col_text(st, 10)))) ||

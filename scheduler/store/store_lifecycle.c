@@ -144,7 +144,7 @@ static const char *const purge_sql[] = {
     "CREATE TEMP TABLE IF NOT EXISTS purge_rows AS SELECT * FROM replicas WHERE 1 = 0",
     "DELETE FROM purge_rows",
     "INSERT INTO purge_rows SELECT * FROM replicas WHERE unit_id = ?1",
-    "UPDATE purge_rows SET result = NULL",
+    "UPDATE purge_rows SET result = NULL, result_bin = NULL",
     "DELETE FROM replicas WHERE unit_id = ?1",
     "INSERT INTO replicas SELECT * FROM purge_rows",
     "UPDATE units SET purged = ?2 WHERE id = ?1",

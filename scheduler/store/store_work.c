@@ -13,12 +13,15 @@
  *   on the UTC day hosts.quota_day: what its cap and quota grow and shrink
  *   with (dispatch.h);
  * - a replica has a result (result_sha256 not NULL) exactly when its
- *   outcome is SUCCESS, and then it never changes again.
+ *   outcome is SUCCESS, and then it never changes again; result_bin, the
+ *   same result packed (result_bin.h), is written with it by the same
+ *   UPDATE from the one parse (NULL only in rows from before migration 17).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "result_bin.h"
 #include "store_internal.h"
 #include "validate.h"
 
@@ -374,6 +377,8 @@ typedef struct replica_end {
     int outcome;
     const char *json; /* OZ_OUTCOME_SUCCESS */
     size_t len;
+    const unsigned char *bin; /* json packed, or NULL (out of memory) */
+    size_t binlen;
     const unsigned char *sha256;
     const char *message; /* OZ_OUTCOME_CLIENT_ERROR */
 } replica_end;
@@ -412,8 +417,8 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     }
     if (!(st = oz_store_stmt(
               s,
-              "UPDATE replicas SET state = {REPLICA_OVER}, outcome = ?, received = ?, result = ?,"
-              " result_sha256 = ?, error = ? WHERE id = ?",
+              "UPDATE replicas SET state = {REPLICA_OVER}, outcome = ?1, received = ?2,"
+              " result = ?3, result_sha256 = ?4, error = ?5, result_bin = ?7 WHERE id = ?6",
               why, whylen)))
         return OZ_SCHED_EDB;
     oz_sql_bind_int(st, 1, outcome);
@@ -421,6 +426,8 @@ static int replica_close(oz_store *s, int64_t replica_id, int64_t host_id, const
     if (e->json) {
         oz_sql_bind_text(st, 3, e->json, (int)e->len);
         oz_sql_bind_blob(st, 4, e->sha256, 32);
+        if (e->bin)
+            oz_sql_bind_blob(st, 7, e->bin, (int)e->binlen);
     }
     if (e->message)
         oz_sql_bind_text(st, 5, e->message, -1);
@@ -459,16 +466,20 @@ typedef struct accept_args {
     bool *duplicate;
     const oz_wu_result *parsed; /* NULL when the text is not a result file: */
     char bad[300];              /* why */
+    unsigned char *bin;         /* owned: parsed, packed (result_bin.h), or NULL */
+    size_t binlen;
 } accept_args;
 
-/* Parses A's text with the strict result parser, outside the writer. */
+/* Parses A's text with the strict result parser, outside the writer, and
+ * packs what it read for the jobs (out of memory: they parse the text). */
 static void result_read(accept_args *A, oz_wu_result *res)
 {
     char sub[256] = "";
     A->parsed = NULL;
-    if (oz_wu_result_parse(A->json, A->len, res, sub, sizeof sub) == OZ_WU_OK)
+    if (oz_wu_result_parse(A->json, A->len, res, sub, sizeof sub) == OZ_WU_OK) {
         A->parsed = res;
-    else
+        oz_result_bin_pack(res, &A->bin, &A->binlen);
+    } else
         snprintf(A->bad, sizeof A->bad, "result: %s", sub);
 }
 
@@ -525,8 +536,12 @@ static int accept_body(oz_store *s, void *arg, char *why, size_t whylen)
     if (r.unit_state == OZ_UNIT_ERROR)
         return oz_sched_fail(OZ_SCHED_ECONFLICT, why, whylen, "replica %lld's unit ended in error",
                              (long long)A->replica_id);
-    replica_end e = {
-        .outcome = OZ_OUTCOME_SUCCESS, .json = A->json, .len = A->len, .sha256 = A->sha256};
+    replica_end e = {.outcome = OZ_OUTCOME_SUCCESS,
+                     .json = A->json,
+                     .len = A->len,
+                     .sha256 = A->sha256,
+                     .bin = A->bin,
+                     .binlen = A->binlen};
     return replica_close(s, A->replica_id, A->host_id, &r, &e, A->now, why, whylen);
 }
 
@@ -569,6 +584,8 @@ void oz_store_visit_free(oz_visit *v)
     free(v->held);
     for (size_t i = 0; v->parsed && i < v->nres; i++)
         oz_wu_result_clear(&v->parsed[i]);
+    for (size_t i = 0; v->acc && i < v->nres; i++)
+        free(v->acc[i].bin);
     free(v->acc);
     free(v->parsed);
     free(v->jobs);

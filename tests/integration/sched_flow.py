@@ -52,6 +52,7 @@ import json
 import os
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -277,6 +278,79 @@ UNIT_COUNTS_SQL = """SELECT count(*) FROM units u
      OR n_success != (SELECT count(*) FROM replicas r WHERE r.unit_id = u.id AND r.outcome = 1)"""
 
 
+SIG_TYPES = ("spike", "gaussian", "pulse", "triplet", "line", "autocorr")
+SIG_FIELDS = ("freq_hz", "chirp_hz_s", "time_s", "power", "score", "period_s", "sigma_s", "chisq",
+              "start_s", "end_s", "mean_power", "delay_s", "null_chisq", "max_power", "snr",
+              "thresh", "len_prof")
+
+
+def unpack_result(b):
+    """A result's packed form (scheduler/result_bin.h) as the JSON's dict
+    would hold it, read here independently of the C code."""
+    assert b[:4] == b"OZR1", b[:4]
+    o = 4
+
+    def text(o):
+        n = b[o]
+        return b[o + 1:o + 1 + n].decode(), o + 1 + n
+
+    def sig(o):
+        t, fft_len, m0, m1, m2 = struct.unpack_from("<BIBBB", b, o)
+        mask, o = m0 | m1 << 8 | m2 << 16, o + 8
+        g = {"type": SIG_TYPES[t], "fft_len": fft_len}
+        for i, k in enumerate(SIG_FIELDS):  # only the doubles that are not zero
+            g[k] = 0.0
+            if mask >> i & 1:
+                g[k], o = struct.unpack_from("<d", b, o)[0], o + 8
+        return g, o
+    r = {}
+    r["unit_id"], o = text(o)
+    r["unit_sha256"] = b[o:o + 32].hex()
+    r["flops"], r["cpu_s"], r["fft_s"] = struct.unpack_from("<Qdd", b, o + 32)
+    r["kernel_version"], o = text(o + 32 + 24)
+    r["overflow"] = bool(b[o])
+    has, o = b[o + 1:o + 1 + len(SIG_TYPES)], o + 1 + len(SIG_TYPES)
+    r["best"] = {}
+    for t, name in enumerate(SIG_TYPES):
+        if has[t]:
+            r["best"][name], o = sig(o)
+    n, = struct.unpack_from("<I", b, o)
+    o += 4
+    r["signals"] = []
+    for _ in range(n):
+        g, o = sig(o)
+        r["signals"].append(g)
+    assert o == len(b), "%d bytes left over" % (len(b) - o)
+    return r
+
+
+def check_packed(d, name):
+    """Every stored result's packed form says what its JSON says, field for
+    field and number for number (the validator and the assimilator read the
+    packed form: result_bin.h)."""
+    hexed = "encode(result_bin, 'hex')" if testdb.pg() else "hex(result_bin)"
+    rows = db(d, "SELECT id, result, %s FROM replicas WHERE result IS NOT NULL"
+                 " OR result_bin IS NOT NULL" % hexed)
+    bad = []
+    for rid, text, packed in rows:
+        if text is None or packed is None:
+            bad.append((rid, "one without the other"))
+            continue
+        j, p = json.loads(text), unpack_result(bytes.fromhex(packed))
+        def sigs(g):
+            return dict(g, **{k: g.get(k, 0.0) for k in SIG_FIELDS})
+        res = j["result"]
+        want = {"unit_id": j["unit_id"], "unit_sha256": j["unit_sha256"],
+                "flops": res["flops"], "cpu_s": res["cpu_s"], "fft_s": res["fft_s"],
+                "kernel_version": res["kernel_version"], "overflow": res["overflow"],
+                "best": {k: sigs(g) for k, g in res["best"].items()},
+                "signals": [sigs(g) for g in res["signals"]]}
+        if p != want:
+            bad.append((rid, "differs"))
+    check(rows and not bad, "%s: each of the %d stored results is packed beside its JSON and says"
+          " the same (%s)" % (name, len(rows), bad[:3]))
+
+
 def undo_migration_13(c):
     """Drops what schema 13 (the data lifecycle) added, on an open connection c."""
     c.execute("DROP INDEX units_purge")
@@ -313,6 +387,12 @@ def undo_migration_16(c):
     c.execute("DROP TABLE dataset_counts")
 
 
+def undo_migration_17(c):
+    """Drops what schema 17 (each result packed beside its JSON) added, on an
+    open connection c."""
+    c.execute("ALTER TABLE replicas DROP COLUMN result_bin")
+
+
 def undo_migration_12(c):
     """Drops what schema 12 (candidates) added, on an open connection c."""
     c.execute("DROP TABLE candidates")
@@ -329,6 +409,7 @@ def downgrade_to_v3(d):
     as a server from before them left it."""
     c = sqlite3.connect(os.path.join(d, "ozma.db"), timeout=30)
     try:
+        undo_migration_17(c)
         undo_migration_16(c)
         for t in ("replicas_count_insert", "replicas_count_update", "replicas_count_delete",
                   "units_count_insert", "units_count_update", "units_count_delete"):
@@ -408,6 +489,7 @@ def scenario_honest(tmp, rec, truth):
         wait_for("validation", lambda: status(srv)["units"]["validated"] == total)
         wait_for("assimilation", lambda: db(d, "SELECT count(*) FROM units WHERE assimilated = 0") == [(0,)])
         check_progress(srv, d, "honest", "when every unit is validated")
+        check_packed(d, "honest")
         flops = sum(w["flops"] for w in a.work)
         ca, cb = user(srv, a.account_id), user(srv, b.account_id)
         check(abs(ca["total_credit"] - cb["total_credit"]) < 1e-9, "both accounts got the same credit")
@@ -519,7 +601,7 @@ def scenario_cheating(tmp, rec, truth):
             downgrade_to_v3(d)
         srv.start()
         if not testdb.pg():
-            check(db(d, "PRAGMA user_version") == [(16,)], "a schema-3 database is migrated to 16")
+            check(db(d, "PRAGMA user_version") == [(17,)], "a schema-3 database is migrated to 17")
         check(db(d, "SELECT returned FROM hosts WHERE id = ?", (honest.host_id,)) == returned and
               returned[0][0] == status(srv)["units"]["total"],
               "migration 7 counts each host's returned results (%s)" % returned)

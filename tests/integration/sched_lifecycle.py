@@ -221,8 +221,8 @@ for k in range(DATASETS):
 
 check(len(figures) == DATASETS, "%d datasets worked, each one's files deleted and texts purged"
       % len(figures))
-left = db("SELECT count(*) FROM replicas WHERE result IS NOT NULL")[0][0]
-check(left == 0, "no result text left in the database (%d)" % left)
+left = db("SELECT count(*) FROM replicas WHERE result IS NOT NULL OR result_bin IS NOT NULL")[0][0]
+check(left == 0, "no result text nor its packed form left in the database (%d)" % left)
 arch = archived()
 missing = [t for t in all_texts.values() if t not in arch]
 check(not missing and len(all_texts) > 0,

@@ -309,6 +309,15 @@ static void honest_hosts_validate_every_unit_and_share_the_credit(void **state)
     }
     w.expect_signals = 6;
     settle(&w, all_validated_and_assimilated);
+    /* each result packed for the jobs (result_bin.h) by the write that
+     * stored its JSON: never one without the other */
+    assert_int_equal(count_sql(&w, "SELECT count(*) FROM replicas WHERE result_bin IS NOT NULL"
+                                   " AND result IS NOT NULL"),
+                     6);
+    assert_int_equal(
+        count_sql(&w,
+                  "SELECT count(*) FROM replicas WHERE (result IS NULL) != (result_bin IS NULL)"),
+        0);
     double expect = oz_credit_from_flops(UNIT_FLOPS) * 3;
     assert_true(fabs(expect - 3 * 4000.0 / 86400 * 200) < 1e-9);
     assert_true(fabs(credit_of(&w, 0, "total_credit") - expect) < 1e-9);

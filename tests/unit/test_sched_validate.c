@@ -6,11 +6,15 @@
  * makes the fabrication invalid; bytes that do not parse are invalid; once
  * a unit has a canonical result, a late result is compared with it alone
  * and earlier verdicts stand; a configuration that does not parse is an
- * error, not a verdict.
+ * error, not a verdict.  The same verdicts come from the results' packed
+ * forms (result_bin.h: what the store keeps from the upload's parse), alone
+ * or beside results stored as JSON only, so a packed form that lost what
+ * the comparison reads would show here.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "result_bin.h"
 #include "support.h"
 #include "validate.h"
 
@@ -20,6 +24,7 @@ typedef struct fixture {
     oz_sci_config cfg;
     char *config_json;
     char *honest, *moved; /* result files' JSON texts */
+    int packed;           /* decide: 0 texts, 1 packed forms, 2 every other one packed */
 } fixture;
 
 static int setup(void **state)
@@ -64,10 +69,20 @@ static int decide(const fixture *f, const char *const *texts, const int *before,
                   int64_t canonical_before, int *states, int64_t *canonical)
 {
     oz_validate_replica reps[8];
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         reps[i] = (oz_validate_replica){.replica_id = (int64_t)i + 1,
                                         .validate_state = before ? before[i] : OZ_VALIDATE_INIT,
                                         .json = (char *)texts[i]};
+        oz_wu_result r;
+        char why[256];
+        if ((f->packed == 1 || (f->packed == 2 && i % 2 == 0)) &&
+            oz_wu_result_parse(texts[i], strlen(texts[i]), &r, why, sizeof why) == OZ_WU_OK) {
+            /* as the store keeps it: the packed form alone (result_bin.h) */
+            assert_int_equal(oz_result_bin_pack(&r, &reps[i].bin, &reps[i].binlen), OZ_SCHED_OK);
+            reps[i].json = NULL;
+            oz_wu_result_clear(&r);
+        }
+    }
     oz_validate_unit v = {.unit_rowid = 7,
                           .min_quorum = 2,
                           .flops = 1,
@@ -79,6 +94,8 @@ static int decide(const fixture *f, const char *const *texts, const int *before,
     int found, missed;
     int rc = oz_validate_decide(&v, states, canonical, &found, &missed);
     assert_int_equal(found + missed, 0); /* no canary */
+    for (size_t i = 0; i < n; i++)
+        free(reps[i].bin);
     return rc;
 }
 
@@ -158,6 +175,20 @@ static void a_bad_configuration_is_an_error(void **state)
     f->config_json = saved;
 }
 
+/* The verdicts above again, on the packed forms the store keeps, and on
+ * packed forms beside results kept as JSON only (rows from before them). */
+static void packed_results_get_the_same_verdicts(void **state)
+{
+    fixture *f = *state;
+    for (f->packed = 1; f->packed <= 2; f->packed++) {
+        two_honest_replicas_agree(state);
+        a_fabrication_is_inconclusive_then_invalid(state);
+        bytes_that_do_not_parse_are_invalid(state);
+        late_results_meet_the_canonical_alone(state);
+    }
+    f->packed = 0;
+}
+
 /* The quorum rule around the verdict (no database: the store asks these). */
 static void a_unit_out_alone_waits_for_one_result_and_others_for_their_quorum(void **state)
 {
@@ -205,6 +236,7 @@ int main(void)
         cmocka_unit_test(bytes_that_do_not_parse_are_invalid),
         cmocka_unit_test(late_results_meet_the_canonical_alone),
         cmocka_unit_test(a_bad_configuration_is_an_error),
+        cmocka_unit_test(packed_results_get_the_same_verdicts),
         cmocka_unit_test(a_unit_out_alone_waits_for_one_result_and_others_for_their_quorum),
         cmocka_unit_test(no_consensus_asks_for_one_result_more),
     };
