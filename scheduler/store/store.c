@@ -38,11 +38,14 @@
  *   unit's other results that decide need_validate): two results of one
  *   unit on two schedulers are recorded one after the other.
  * - the transitioner (store_jobs.c transition_unit), the validator's
- *   verdicts and its unflagging of units not ready, and the purge
- *   (store_lifecycle.c) lock the unit first (oz_store_unit_lock), then
- *   read it and its replicas; the verdicts' writes also re-check the
- *   replica's old validate_state and the unit's ACTIVE state, so a second
- *   scheduler's validator grants no credit twice.
+ *   verdicts and its unflagging of units not ready lock the unit first,
+ *   then read it and its replicas; a unit another transaction holds is
+ *   left for the job's next pass (oz_store_unit_lock_try: its flag stays
+ *   set), so that the jobs never wait for a request's transaction nor
+ *   deadlock with one.  The verdicts' writes also re-check the replica's
+ *   old validate_state and the unit's ACTIVE state, so a second
+ *   scheduler's validator grants no credit twice.  The purge
+ *   (store_lifecycle.c) waits for the unit's lock (oz_store_unit_lock).
  * - the assimilator claims a unit with UPDATE ... WHERE assimilated = 0;
  *   grouping its signals into candidates (store_candidates.c) reads the
  *   candidates near them and then writes, under a transaction-level
@@ -386,6 +389,12 @@ int oz_store_lock(oz_store *s, const char *sql, int64_t id, bool *got, char *why
     int rc = step == OZ_SQL_FAIL ? oz_store_dberr(s, "lock", why, whylen) : OZ_SCHED_OK;
     oz_sql_reset(st);
     return rc;
+}
+
+int oz_store_unit_lock_try(oz_store *s, int64_t unit, bool *got, char *why, size_t whylen)
+{
+    return oz_store_lock(s, "SELECT id FROM units WHERE id = ? /*PG: FOR UPDATE SKIP LOCKED */",
+                         unit, got, why, whylen);
 }
 
 int oz_store_unit_lock(oz_store *s, int64_t unit, char *why, size_t whylen)

@@ -127,6 +127,8 @@ int oz_store_lock(oz_store *s, const char *sql, int64_t id, bool *got, char *why
  * what a write reads of a unit and its replicas after it stays true until
  * its commit (store.c). */
 int oz_store_unit_lock(oz_store *s, int64_t unit, char *why, size_t whylen);
+/* The same without waiting: *got false when another transaction holds it. */
+int oz_store_unit_lock_try(oz_store *s, int64_t unit, bool *got, char *why, size_t whylen);
 /* Commits, releases the lock and, for a durable transaction, waits for the
  * fsync that covers it. */
 int oz_store_wcommit(oz_store *s, char *why, size_t whylen);

@@ -113,8 +113,9 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
 /* Brings one flagged unit up to date (store.h: oz_store_transition). */
 static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, size_t whylen)
 {
-    int rc = oz_store_unit_lock(s, unit, why, whylen);
-    if (rc != OZ_SCHED_OK)
+    bool got; /* held by another transaction: the next pass (store.c) */
+    int rc = oz_store_unit_lock_try(s, unit, &got, why, whylen);
+    if (rc != OZ_SCHED_OK || !got)
         return rc;
     oz_sql_stmt *st = oz_store_stmt(
         s,
@@ -314,10 +315,11 @@ static int unflag_body(oz_store *s, void *arg, char *why, size_t whylen)
     int64_t unit = *(int64_t *)arg;
     oz_validate_unit v;
     memset(&v, 0, sizeof v);
-    bool ready;
-    int rc = oz_store_unit_lock(s, unit, why, whylen); /* no result comes in meanwhile */
-    if (rc == OZ_SCHED_OK)
-        rc = validate_load(s, unit, &v, &ready, why, whylen);
+    bool ready, got; /* no result comes in meanwhile; held: the next pass */
+    int rc = oz_store_unit_lock_try(s, unit, &got, why, whylen);
+    if (rc != OZ_SCHED_OK || !got)
+        return rc;
+    rc = validate_load(s, unit, &v, &ready, why, whylen);
     oz_validate_unit_clear(&v);
     if (rc != OZ_SCHED_OK || ready)
         return rc;
@@ -470,9 +472,11 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
     int64_t canonical = d->canonical;
     double credit = d->credit;
     /* No result comes in, nor replica goes out, until the commit: the
-     * flags below are read from what is (PostgreSQL, store.c). */
-    int rc = oz_store_unit_lock(s, v->unit_rowid, why, whylen);
-    if (rc != OZ_SCHED_OK)
+     * flags below are read from what is (PostgreSQL, store.c).  A unit
+     * another transaction holds keeps need_validate for the next pass. */
+    bool got;
+    int rc = oz_store_unit_lock_try(s, v->unit_rowid, &got, why, whylen);
+    if (rc != OZ_SCHED_OK || !got)
         return rc;
     /* A valid replica's credit is set with its state, which names its
      * owners (host, account, team) for grant in the same statement. */
