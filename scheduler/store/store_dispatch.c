@@ -284,9 +284,9 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
             " ORDER BY r.id LIMIT ?2 /*PG: FOR UPDATE OF u SKIP LOCKED */",
             why, whylen);
         /* The claim holds only if the replica is still unsent and the
-         * account still holds nothing of its unit: the scan's snapshot
-         * (PostgreSQL) may be older than another scheduler's commit that
-         * the lock waited out. */
+         * account still holds nothing of its unit: on PostgreSQL another
+         * scheduler's claim may have committed between the scan's
+         * snapshot and its lock (this statement's snapshot is newer). */
         oz_sql_stmt *upd = oz_store_stmt(
             s,
             "UPDATE replicas SET state = {REPLICA_IN_PROGRESS}, host_id = ?1, account_id = ?2,"
