@@ -10,7 +10,10 @@
  * share: parameters are written ? or ?N (numbered from 1; the PostgreSQL
  * driver rewrites them as $N), new ids come back with RETURNING, upserts
  * are ON CONFLICT, and the SQLite driver adds the functions PostgreSQL has
- * and SQLite lacks (greatest, least).  Columns are numbered from 0.
+ * and SQLite lacks (greatest, least).  A clause only PostgreSQL runs (row
+ * locks: FOR UPDATE, SKIP LOCKED) is written as a block comment whose text
+ * starts "PG:", which SQLite ignores and the PostgreSQL driver unwraps
+ * (sql_pg_text.h: OZ_SQL_PG_ONLY).  Columns are numbered from 0.
  *
  * A connection and its statements belong to one thread at a time.
  * Bound text and blobs are not copied: they must stay valid until the

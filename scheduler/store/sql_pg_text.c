@@ -49,10 +49,19 @@ char *oz_sql_pg_rewrite(const char *text, int *largest, int **named, int *nnamed
         goto fail;
     }
     size_t o = 0;
+    bool in_pg = false; /* inside a PostgreSQL-only clause, OZ_SQL_PG_ONLY */
     for (size_t i = 0; i < len;) {
         char ch = text[i];
         size_t end = i + 1;
-        if (ch == '\'' || ch == '"') { /* '' inside a literal: two literals back to back */
+        if (!strncmp(text + i, OZ_SQL_PG_ONLY, sizeof OZ_SQL_PG_ONLY - 1)) {
+            in_pg = true; /* its text is SQL here: the comment's marks go */
+            i += sizeof OZ_SQL_PG_ONLY - 1;
+            continue;
+        } else if (in_pg && ch == '*' && text[end] == '/') {
+            in_pg = false;
+            i += 2;
+            continue;
+        } else if (ch == '\'' || ch == '"') { /* '' inside a literal: two literals back to back */
             while (end < len && text[end] != ch)
                 end++;
             end += end < len;

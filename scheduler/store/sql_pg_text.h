@@ -13,10 +13,18 @@
  * well under the protocol's 65535. */
 #define OZ_SQL_PG_MAX_PARAM 32766
 
+/* The opening of a PostgreSQL-only clause: a block comment whose text
+ * starts "PG:", e.g. the comment "PG: FOR UPDATE SKIP LOCKED", is a
+ * comment to SQLite and, its marks dropped, SQL (its ? parameters
+ * included) to PostgreSQL - row locks, which SQLite's one writer needs
+ * none of. */
+#define OZ_SQL_PG_ONLY "/*PG:"
+
 /* text with SQLite's parameters as PostgreSQL's: ?N becomes $N, a bare ?
  * $(largest so far + 1), as SQLite numbers them; '...' literals, "..."
- * identifiers and -- and block comments are copied as they are; SQLite's
- * index hints (INDEXED BY name) are dropped.  Returns
+ * identifiers and -- and block comments are copied as they are, but for
+ * a PostgreSQL-only clause (OZ_SQL_PG_ONLY), whose text is kept without its
+ * comment's marks; SQLite's index hints (INDEXED BY name) are dropped.  Returns
  * the new text (the caller frees), *largest the largest number and named
  * (the caller frees) the *nnamed numbers the text names, in order.  NULL
  * with a sentence in why for ?0 or a number past OZ_SQL_PG_MAX_PARAM, or

@@ -6,11 +6,62 @@
  * checkpoints) or pg.c (a postgresql:// URI: schema, connections).
  *
  * Write transactions are serialised within the process by the database's
- * write lock, as SQLite needs.  On PostgreSQL, where other schedulers
- * write at the same time, each is SERIALIZABLE: it sees the database as if
- * it ran alone, and one that would contradict another's is failed
- * (OZ_SCHED_EBUSY) for the writer (store_writer.c) to run again.  A
- * PostgreSQL connection lost meanwhile is taken up again before the next
+ * write lock, as SQLite needs (BEGIN IMMEDIATE: SQLite has one writer, so
+ * whatever a write reads stays true until its commit).  On PostgreSQL,
+ * where other schedulers write at the same time, a write transaction is
+ * READ COMMITTED: each statement sees what was committed when it began,
+ * an UPDATE or a lock waits for a row another transaction holds and then
+ * re-checks its WHERE on the row as that one left it, and a transaction
+ * never fails for another's sake but in a deadlock (then OZ_SCHED_EBUSY,
+ * and the writer, store_writer.c, runs the batch again).  So each write
+ * that reads and then writes from what it read is made safe by a row lock
+ * taken before the read, or by a WHERE that re-checks at the write what it
+ * depends on (a changed row count 0 means "lost it"):
+ *
+ * - dispatch (store_dispatch.c): the host's row is read FOR UPDATE (its
+ *   cap and daily quota: one request of a host at a time); the candidate
+ *   replicas are read without locks, then each candidate's unit row is
+ *   locked FOR UPDATE SKIP LOCKED (a unit another transaction holds is
+ *   passed over, not waited for), and the replica claimed by an UPDATE
+ *   whose WHERE re-checks that it is still unsent and that the account
+ *   holds no replica of the unit (a statement after the lock: it sees
+ *   every claim committed before).  Every claim of a unit's replica is
+ *   made under its unit's lock, so no replica goes to two hosts and no two
+ *   of a unit to one account.  Adaptive replication's decision reads the
+ *   unit under the same lock.  Counters (hosts.in_progress, quota_sent,
+ *   units.n_running) are increments, never written from a read.
+ * - a lost replica taken back, and the transitioner's time-outs
+ *   (oz_store_replica_time_out): UPDATE ... WHERE state = IN_PROGRESS,
+ *   and the counts move only when it changed the row.
+ * - a result or an error report (store_work.c replica_lock): the replica
+ *   and its unit are locked FOR UPDATE first, then read (its state, the
+ *   unit's other results that decide need_validate): two results of one
+ *   unit on two schedulers are recorded one after the other.
+ * - the transitioner (store_jobs.c transition_unit), the validator's
+ *   verdicts and its unflagging of units not ready lock the unit first,
+ *   then read it and its replicas; a unit another transaction holds is
+ *   left for the job's next pass (oz_store_unit_lock_try: its flag stays
+ *   set), so that the jobs never wait for a request's transaction nor
+ *   deadlock with one.  The verdicts' writes also re-check the replica's
+ *   old validate_state and the unit's ACTIVE state, so a second
+ *   scheduler's validator grants no credit twice.  The purge
+ *   (store_lifecycle.c) waits for the unit's lock (oz_store_unit_lock).
+ * - the assimilator claims a unit with UPDATE ... WHERE assimilated = 0;
+ *   grouping its signals into candidates (store_candidates.c) reads the
+ *   candidates near them and then writes, under a transaction-level
+ *   advisory lock (OZ_CAND_LOCK_SQL) that every grouping takes.
+ * - a file marked bad (store_files.c) updates its unit's row first (its
+ *   lock), then deletes the unsent replicas, which no claim can take
+ *   meanwhile; hosts' and accounts' credit, trust and counts are
+ *   increments; a host's registration counts the account's hosts with the
+ *   account's row locked; team names are unique by index; loads insert
+ *   only under datasets.ready = 0 and finish with a re-checking UPDATE.
+ * - the operator's commands (dataset cancel and delete, host ban) count
+ *   and change many rows in a few statements: they keep SERIALIZABLE in a
+ *   transaction of their own (oz_store_write_serial, oz_store_wbegin_serial),
+ *   run again when they lose a conflict.
+ *
+ * A PostgreSQL connection lost meanwhile is taken up again before the next
  * statement outside a transaction (oz_sql_revive); one lost inside fails
  * that transaction, which the server has rolled back.
  */
@@ -312,20 +363,61 @@ static int begin(oz_store *s, const char *sql, char *why, size_t whylen)
     return rc;
 }
 
-int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
+/* Takes the process's write lock and begins a write transaction: on SQLite
+ * IMMEDIATE (the one writer), on PostgreSQL READ COMMITTED or, with
+ * serial, SERIALIZABLE (the head comment says which writes need what). */
+static int wbegin(oz_store *s, int durable, bool serial, char *why, size_t whylen)
 {
     pthread_mutex_lock(&s->db->write_lock);
     s->durable = durable;
     s->changes0 = oz_sql_total_changes(s->conn);
-    /* PostgreSQL: several schedulers write at once; SERIALIZABLE keeps
-     * each transaction's reads true until it commits, as SQLite's one
-     * writer does, and a conflict fails it (EBUSY) to be run again. */
-    int rc =
-        begin(s, s->db->pg ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN IMMEDIATE", why, whylen);
+    const char *sql = !s->db->pg ? "BEGIN IMMEDIATE"
+                      : serial   ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                 : "BEGIN ISOLATION LEVEL READ COMMITTED";
+    int rc = begin(s, sql, why, whylen);
     if (rc != OZ_SCHED_OK)
         pthread_mutex_unlock(&s->db->write_lock);
     s->txn = rc == OZ_SCHED_OK;
     return rc;
+}
+
+int oz_store_wbegin(oz_store *s, int durable, char *why, size_t whylen)
+{
+    return wbegin(s, durable, false, why, whylen);
+}
+
+int oz_store_wbegin_serial(oz_store *s, int durable, char *why, size_t whylen)
+{
+    return wbegin(s, durable, true, why, whylen);
+}
+
+int oz_store_lock(oz_store *s, const char *sql, int64_t id, bool *got, char *why, size_t whylen)
+{
+    *got = true;
+    if (!s->db->pg) /* SQLite's one writer: nobody to wait for */
+        return OZ_SCHED_OK;
+    oz_sql_stmt *st = oz_store_stmt(s, sql, why, whylen);
+    if (!st)
+        return OZ_SCHED_EDB;
+    oz_sql_bind_int64(st, 1, id);
+    int step = oz_sql_step(st);
+    *got = step == OZ_SQL_ROW;
+    int rc = step == OZ_SQL_FAIL ? oz_store_dberr(s, "lock", why, whylen) : OZ_SCHED_OK;
+    oz_sql_reset(st);
+    return rc;
+}
+
+int oz_store_unit_lock_try(oz_store *s, int64_t unit, bool *got, char *why, size_t whylen)
+{
+    return oz_store_lock(s, "SELECT id FROM units WHERE id = ? /*PG: FOR UPDATE SKIP LOCKED */",
+                         unit, got, why, whylen);
+}
+
+int oz_store_unit_lock(oz_store *s, int64_t unit, char *why, size_t whylen)
+{
+    bool got;
+    return oz_store_lock(s, "SELECT id FROM units WHERE id = ? /*PG: FOR UPDATE */", unit, &got,
+                         why, whylen);
 }
 
 int oz_store_wcommit(oz_store *s, char *why, size_t whylen)
@@ -355,8 +447,8 @@ void oz_store_wrollback(oz_store *s)
 
 int oz_store_rbegin(oz_store *s, char *why, size_t whylen)
 {
-    int rc = begin(s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN",
-                   why, whylen);
+    int rc = begin(s, s->db->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", why,
+                   whylen);
     s->txn = rc == OZ_SCHED_OK;
     return rc;
 }

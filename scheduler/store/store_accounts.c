@@ -297,7 +297,13 @@ int oz_store_host_create(oz_store *s, int64_t account_id, const oz_host_info *h,
     if (rc != OZ_SCHED_OK)
         return rc;
     /* counted inside the write transaction, so two at once cannot both pass
-     * (the account's hosts are at most max_hosts rows of its index) */
+     * (the account's hosts are at most max_hosts rows of its index); on
+     * PostgreSQL with the account's row locked, so that two schedulers'
+     * registrations for one account count one after the other */
+    bool got;
+    if ((rc = oz_store_lock(s, "SELECT id FROM accounts WHERE id = ? /*PG: FOR UPDATE */",
+                            account_id, &got, why, whylen)) != OZ_SCHED_OK)
+        goto fail;
     oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT count(*), count(CASE WHEN created > ?2 THEN 1 END)"
                                      " FROM hosts"

@@ -83,7 +83,7 @@ int oz_store_dataset_cancel(oz_store *s, const char *name, const char *reason, i
                             int64_t *units, int64_t *recalled, char *why, size_t whylen)
 {
     cancel_args A = {.name = name, .reason = reason, .now = now};
-    int rc = oz_store_write(s, 1, cancel_body, &A, why, whylen);
+    int rc = oz_store_write_serial(s, 1, cancel_body, &A, why, whylen);
     *units = A.units;
     *recalled = A.recalled;
     return rc;
@@ -143,7 +143,7 @@ int oz_store_host_ban(oz_store *s, int64_t host_id, const char *reason, int64_t 
                       int64_t *recalled, int64_t *ignored, char *why, size_t whylen)
 {
     ban_args A = {.host = host_id, .now = now, .reason = reason};
-    int rc = oz_store_write(s, 1, ban_body, &A, why, whylen);
+    int rc = oz_store_write_serial(s, 1, ban_body, &A, why, whylen);
     *recalled = A.recalled;
     *ignored = A.ignored;
     return rc;

@@ -766,8 +766,18 @@ int oz_store_candidates_add(oz_store *s, const oz_cand_config *c, const oz_assim
     idset L = {0}, T = {0}, W = {0}, F = {0};
     newsig *x = calloc(n ? n : 1, sizeof *x);
     bool *news = calloc(n ? n : 1, sizeof *news);
-    int rc = x && news ? unit_signals(s, a, rows, n, x, unit, sizeof unit, why, whylen)
-                       : OZ_SCHED_ENOMEM;
+    /* PostgreSQL: one transaction at a time groups (every scheduler's
+     * assimilator), so that each sees the candidates the last one made */
+    bool got;
+    int rc = x && news
+                 ? oz_store_lock(
+                       s,
+                       "SELECT CAST(?1 AS INTEGER) /*PG: , pg_advisory_xact_lock(" OZ_CAND_LOCK_SQL
+                       ", CAST(?1 AS INTEGER)) */",
+                       0, &got, why, whylen)
+                 : OZ_SCHED_ENOMEM;
+    if (rc == OZ_SCHED_OK)
+        rc = unit_signals(s, a, rows, n, x, unit, sizeof unit, why, whylen);
     /* the unit's pixels first: a fresh candidate's verdict is made with them */
     for (size_t i = 0; rc == OZ_SCHED_OK && i < n; i++)
         rc = bin_add(s, c, &x[i], &news[i], why, whylen);

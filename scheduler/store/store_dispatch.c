@@ -33,11 +33,28 @@
 
 #define LOST_MAX 256 /* lost replicas dealt with in one request; the rest in the next */
 
-/* Fills a from the unit row `unit` (SELECT u.name, u.file, u.bytes,
- * u.sha256, u.flops, d.delay_bound, u.file_bad IS NOT NULL ... WHERE u.id
- * = ?) for replica_id of unit unit_rowid; *delay_bound is the dataset's,
- * *bad whether the unit's file is marked bad (store_files.c: then it is
- * not to be sent). */
+/* Fills a from st's row, columns col.. (u.name, u.file, u.bytes,
+ * u.sha256, u.flops, d.delay_bound, u.file_bad IS NOT NULL), for replica_id of unit unit_rowid;
+ * *delay_bound is the dataset's, *bad whether the unit's file is marked bad (store_files.c: then it
+ * is not to be sent). */
+static void assignment_read(oz_sql_stmt *st, int col, int64_t replica_id, int64_t unit_rowid,
+                            oz_assignment *a, int64_t *delay_bound, bool *bad)
+{
+    memset(a, 0, sizeof *a);
+    a->replica_id = replica_id;
+    a->unit_rowid = unit_rowid;
+    snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(st, col));
+    snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(st, col + 1));
+    a->bytes = (uint64_t)oz_sql_column_int64(st, col + 2);
+    if (oz_sql_column_bytes(st, col + 3) == 32)
+        oz_wu_sha256_hex(oz_sql_column_blob(st, col + 3), a->sha256);
+    a->flops = (uint64_t)oz_sql_column_int64(st, col + 4);
+    *delay_bound = oz_sql_column_int64(st, col + 5);
+    *bad = oz_sql_column_int(st, col + 6) != 0;
+}
+
+/* assignment_read from the unit row `unit` (those columns, WHERE u.id = ?)
+ * of unit_rowid. */
 static int unit_assignment(oz_store *s, oz_sql_stmt *unit, int64_t replica_id, int64_t unit_rowid,
                            oz_assignment *a, int64_t *delay_bound, bool *bad, char *why,
                            size_t whylen)
@@ -48,20 +65,17 @@ static int unit_assignment(oz_store *s, oz_sql_stmt *unit, int64_t replica_id, i
         oz_sql_reset(unit);
         return rc;
     }
-    memset(a, 0, sizeof *a);
-    a->replica_id = replica_id;
-    a->unit_rowid = unit_rowid;
-    snprintf(a->unit_id, sizeof a->unit_id, "%s", oz_store_col_text(unit, 0));
-    snprintf(a->file, sizeof a->file, "%s", oz_store_col_text(unit, 1));
-    a->bytes = (uint64_t)oz_sql_column_int64(unit, 2);
-    if (oz_sql_column_bytes(unit, 3) == 32)
-        oz_wu_sha256_hex(oz_sql_column_blob(unit, 3), a->sha256);
-    a->flops = (uint64_t)oz_sql_column_int64(unit, 4);
-    *delay_bound = oz_sql_column_int64(unit, 5);
-    *bad = oz_sql_column_int(unit, 6) != 0;
+    assignment_read(unit, 0, replica_id, unit_rowid, a, delay_bound, bad);
     oz_sql_reset(unit);
     return OZ_SCHED_OK;
 }
+
+/* A candidate replica as the dispatch's scan read it, with its unit. */
+typedef struct candidate {
+    oz_assignment a;
+    int64_t delay;
+    bool bad, adaptive; /* adaptive: its dataset's (adaptive_decide) */
+} candidate;
 
 int oz_store_id_cmp(const void *a, const void *b)
 {
@@ -212,10 +226,10 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     /* What the host holds, has returned and was sent today: its cap and
      * quota (dispatch.h) */
     oz_sql_stmt *st = oz_store_stmt(s,
-                                     "SELECT in_progress, returned, quota_day, quota_sent,"
-                                     " quota_halvings, consecutive_valid, banned IS NOT NULL"
-                                     " FROM hosts WHERE id = ?",
-                                     why, whylen);
+                                    "SELECT in_progress, returned, quota_day, quota_sent,"
+                                    " quota_halvings, consecutive_valid, banned IS NOT NULL"
+                                    " FROM hosts WHERE id = ? /*PG: FOR UPDATE */",
+                                    why, whylen);
     if (!st)
         goto dberr;
     oz_sql_bind_int64(st, 1, h->host_id);
@@ -253,17 +267,32 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
     for (size_t k = 0; k < again; k++)
         oz_dispatch_cover(&d, out[k].flops);
     if (oz_dispatch_wants_more(&d)) {
+        /* The oldest unsent replicas of units this account holds nothing
+         * of, with what their assignments need.  On PostgreSQL each one's
+         * unit row is locked as it is read, and a unit another transaction
+         * holds (another scheduler giving out or taking back one of its
+         * replicas, a validator) is passed over, not waited for: every
+         * claim of a unit's replica is made under the unit's lock. */
         oz_sql_stmt *cand = oz_store_stmt(
             s,
-            "SELECT r.id, r.unit_id FROM replicas r WHERE r.state = {REPLICA_UNSENT} AND r.id > ?3"
+            "SELECT r.id, r.unit_id, u.name, u.file, u.bytes, u.sha256, u.flops, d.delay_bound,"
+            " u.file_bad IS NOT NULL, d.adaptive FROM replicas r JOIN units u ON u.id = r.unit_id"
+            " JOIN datasets d ON d.id = u.dataset_id"
+            " WHERE r.state = {REPLICA_UNSENT} AND r.id > ?3"
             " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
             " WHERE x.unit_id = r.unit_id AND x.account_id = ?1)"
-            " ORDER BY r.id LIMIT ?2",
+            " ORDER BY r.id LIMIT ?2 /*PG: FOR UPDATE OF u SKIP LOCKED */",
             why, whylen);
+        /* The claim holds only if the replica is still unsent and the
+         * account still holds nothing of its unit: on PostgreSQL another
+         * scheduler's claim may have committed between the scan's
+         * snapshot and its lock (this statement's snapshot is newer). */
         oz_sql_stmt *upd = oz_store_stmt(
             s,
-            "UPDATE replicas SET state = {REPLICA_IN_PROGRESS}, host_id = ?, account_id = ?,"
-            " sent = ?, deadline = ? WHERE id = ?",
+            "UPDATE replicas SET state = {REPLICA_IN_PROGRESS}, host_id = ?1, account_id = ?2,"
+            " sent = ?3, deadline = ?4 WHERE id = ?5 AND state = {REPLICA_UNSENT}"
+            " AND NOT EXISTS (SELECT 1 FROM replicas x INDEXED BY replicas_unit"
+            " WHERE x.unit_id = ?6 AND x.account_id = ?2)",
             why, whylen);
         oz_sql_stmt *running = oz_store_stmt(
             s, "UPDATE units SET n_running = n_running + 1 WHERE id = ?", why, whylen);
@@ -272,13 +301,12 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
         int64_t after = 0;
         bool more = true;
         while (more && oz_dispatch_wants_more(&d)) {
-            /* A batch of the oldest unsent replicas of units this account
-             * holds nothing of, after the last batch (ids only: the scan
-             * ends before any row it walks is changed).  Skipping held
-             * units in SQL means an account with many hosts never starves
-             * while work remains.  Batches start small: most requests want
-             * one unit or a few. */
-            int64_t ids[CANDIDATES_MAX][2];
+            /* A batch of candidates after the last batch (read whole: the
+             * scan ends before any row it walks is changed).  Skipping
+             * held units in SQL means an account with many hosts never
+             * starves while work remains.  Batches start small: most
+             * requests want one unit or a few. */
+            candidate cs[CANDIDATES_MAX];
             size_t ncand = 0, limit = (d.room - d.got) * CANDIDATES_PER_WANTED;
             if (limit > CANDIDATES_MAX)
                 limit = CANDIDATES_MAX;
@@ -287,43 +315,48 @@ int oz_store_assign_body(oz_store *s, void *arg, char *why, size_t whylen)
             oz_sql_bind_int64(cand, 1, h->account_id);
             oz_sql_bind_int64(cand, 2, (int64_t)limit);
             oz_sql_bind_int64(cand, 3, after);
-            while (ncand < limit && oz_sql_step(cand) == OZ_SQL_ROW) {
-                ids[ncand][0] = oz_sql_column_int64(cand, 0);
-                ids[ncand][1] = oz_sql_column_int64(cand, 1);
-                ncand++;
+            int step = OZ_SQL_DONE;
+            while (ncand < limit && (step = oz_sql_step(cand)) == OZ_SQL_ROW) {
+                candidate *c = &cs[ncand++];
+                assignment_read(cand, 2, oz_sql_column_int64(cand, 0), oz_sql_column_int64(cand, 1),
+                                &c->a, &c->delay, &c->bad);
+                c->adaptive = oz_sql_column_int(cand, 9) != 0;
             }
             oz_sql_reset(cand);
+            if (ncand < limit && step != OZ_SQL_DONE) {
+                rc = oz_store_dberr(s, "unsent replicas", why, whylen);
+                goto fail;
+            }
             more = ncand == limit;
             if (ncand)
-                after = ids[ncand - 1][0];
+                after = cs[ncand - 1].a.replica_id;
             /* Give them out; two unsent replicas of one unit may both be in
              * the batch, so each is checked against the units this visit
              * has taken (the scan saw everything else the account holds). */
             for (size_t c = 0; c < ncand && oz_dispatch_wants_more(&d); c++) {
                 bool held = false;
                 for (size_t k = 0; k < d.got && !held; k++)
-                    held = fresh[k].unit_rowid == ids[c][1];
-                if (held)
+                    held = fresh[k].unit_rowid == cs[c].a.unit_rowid;
+                if (held || cs[c].bad) /* none is left unsent once marked: only in a race */
                     continue;
                 oz_assignment *a = &fresh[d.got];
-                int64_t delay;
-                bool bad;
-                if ((rc = unit_assignment(s, unit, ids[c][0], ids[c][1], a, &delay, &bad, why,
-                                          whylen)) != OZ_SCHED_OK)
-                    goto fail;
-                if (bad) /* none is left unsent once marked: only in a race with the mark */
-                    continue;
-                a->deadline = now + delay;
+                *a = cs[c].a;
+                a->deadline = now + cs[c].delay;
                 oz_sql_bind_int64(upd, 1, h->host_id);
                 oz_sql_bind_int64(upd, 2, h->account_id);
                 oz_sql_bind_int64(upd, 3, now);
                 oz_sql_bind_int64(upd, 4, a->deadline);
                 oz_sql_bind_int64(upd, 5, a->replica_id);
+                oz_sql_bind_int64(upd, 6, a->unit_rowid);
                 oz_sql_bind_int64(running, 1, a->unit_rowid);
-                if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK ||
-                    (rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK ||
-                    (rc = adaptive_decide(s, &A->lim.trust, consecutive_valid, a->replica_id,
-                                          a->unit_rowid, why, whylen)) != OZ_SCHED_OK)
+                if ((rc = oz_store_exec_stmt(s, upd, why, whylen)) != OZ_SCHED_OK)
+                    goto fail;
+                if (oz_sql_changes(s->conn) != 1) /* taken meanwhile: the next one */
+                    continue;
+                if ((rc = oz_store_exec_stmt(s, running, why, whylen)) != OZ_SCHED_OK ||
+                    (cs[c].adaptive &&
+                     (rc = adaptive_decide(s, &A->lim.trust, consecutive_valid, a->replica_id,
+                                           a->unit_rowid, why, whylen)) != OZ_SCHED_OK))
                     goto fail;
                 oz_dispatch_take(&d, a->flops);
             }

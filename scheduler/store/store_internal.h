@@ -116,6 +116,19 @@ oz_sql_stmt *oz_store_stmt(oz_store *s, const char *sql, char *why, size_t whyle
  * otherwise it survives a crash of the process but not of the machine.  On
  * failure the lock is released. */
 int oz_store_wbegin(oz_store *s, int full, char *why, size_t whylen);
+/* The same, SERIALIZABLE on PostgreSQL (store.c says which writes need it). */
+int oz_store_wbegin_serial(oz_store *s, int full, char *why, size_t whylen);
+/* PostgreSQL's row locks inside a write transaction (SQLite: nothing to
+ * do, *got true): runs sql, a SELECT ... FOR UPDATE with one parameter,
+ * id; *got whether it returned a row (with SKIP LOCKED: false when
+ * another transaction holds it). */
+int oz_store_lock(oz_store *s, const char *sql, int64_t id, bool *got, char *why, size_t whylen);
+/* Locks unit's row until the transaction ends (PostgreSQL; SQLite: no-op):
+ * what a write reads of a unit and its replicas after it stays true until
+ * its commit (store.c). */
+int oz_store_unit_lock(oz_store *s, int64_t unit, char *why, size_t whylen);
+/* The same without waiting: *got false when another transaction holds it. */
+int oz_store_unit_lock_try(oz_store *s, int64_t unit, bool *got, char *why, size_t whylen);
 /* Commits, releases the lock and, for a durable transaction, waits for the
  * fsync that covers it. */
 int oz_store_wcommit(oz_store *s, char *why, size_t whylen);
@@ -132,6 +145,11 @@ void oz_store_wrollback(oz_store *s);
  * may run twice). */
 int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
                    size_t whylen);
+/* The same in a SERIALIZABLE transaction of its own on s, never batched
+ * (PostgreSQL; on SQLite oz_store_write): for the operator's commands whose
+ * statements count and change many rows at once (store.c). */
+int oz_store_write_serial(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
+                          size_t whylen);
 
 /* Several bodies that one request needs, each its own unit of success or
  * failure (a savepoint in the writer's batch, or its own transaction),
@@ -182,6 +200,10 @@ int oz_store_exec_literal(oz_store *s, const char *sql, char *why, size_t whylen
 int oz_db_wal_sync(oz_db *db, uint64_t seq, char *why, size_t whylen);
 /* How long a connection waits for another process's write lock. */
 #define OZ_STORE_BUSY_MS 10000
+/* The first key of the transaction-level advisory lock under which
+ * candidates are grouped on PostgreSQL (store_candidates.c); dataset
+ * counts' shards use 729971 (pg_schema.c). */
+#define OZ_CAND_LOCK_SQL "729972"
 
 /* ---- a host's dispatch, one body of its visit (store_dispatch.c) ---- */
 

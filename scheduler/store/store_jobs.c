@@ -27,9 +27,11 @@
 int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_t host, char *why,
                               size_t whylen)
 {
-    oz_sql_stmt *rep = oz_store_stmt(
-        s, "UPDATE replicas SET state = {REPLICA_OVER}, outcome = {OUTCOME_NO_REPLY} WHERE id = ?",
-        why, whylen);
+    oz_sql_stmt *rep = oz_store_stmt(s,
+                                     "UPDATE replicas SET state = {REPLICA_OVER},"
+                                     " outcome = {OUTCOME_NO_REPLY} WHERE id = ?"
+                                     " AND state = {REPLICA_IN_PROGRESS}",
+                                     why, whylen);
     oz_sql_stmt *hst = oz_store_stmt(s,
                                      "UPDATE hosts SET in_progress = greatest(in_progress - 1, 0)"
                                      " WHERE id = ?",
@@ -45,8 +47,11 @@ int oz_store_replica_time_out(oz_store *s, int64_t replica, int64_t unit, int64_
     oz_sql_bind_int64(rep, 1, replica);
     oz_sql_bind_int64(hst, 1, host);
     oz_sql_bind_int64(unt, 1, unit);
-    if ((rc = oz_store_exec_stmt(s, rep, why, whylen)) != OZ_SCHED_OK ||
-        (rc = oz_store_exec_stmt(s, hst, why, whylen)) != OZ_SCHED_OK)
+    if ((rc = oz_store_exec_stmt(s, rep, why, whylen)) != OZ_SCHED_OK)
+        return rc;
+    if (oz_sql_changes(s->conn) != 1) /* closed meanwhile: its counts moved with it */
+        return OZ_SCHED_OK;
+    if ((rc = oz_store_exec_stmt(s, hst, why, whylen)) != OZ_SCHED_OK)
         return rc;
     return oz_store_exec_stmt(s, unt, why, whylen);
 }
@@ -108,6 +113,10 @@ static int end_in_error(oz_store *s, int64_t unit, const char *reason, int64_t n
 /* Brings one flagged unit up to date (store.h: oz_store_transition). */
 static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, size_t whylen)
 {
+    bool got; /* held by another transaction: the next pass (store.c) */
+    int rc = oz_store_unit_lock_try(s, unit, &got, why, whylen);
+    if (rc != OZ_SCHED_OK || !got)
+        return rc;
     oz_sql_stmt *st = oz_store_stmt(
         s,
         "SELECT u.state, u.target, d.max_error_results, d.max_total_results,"
@@ -141,7 +150,6 @@ static int transition_unit(oz_store *s, int64_t unit, int64_t now, char *why, si
     snprintf(last, sizeof last, "%s", oz_store_col_text(st, 8));
     bool file_bad = oz_sql_column_int(st, 9) != 0;
     oz_sql_reset(st);
-    int rc = OZ_SCHED_OK;
     /* A unit whose file is bad waits for the operator (store_files.c):
      * neither replicas nor an end; clearing the mark flags it again. */
     if (state == OZ_UNIT_ACTIVE && !file_bad) {
@@ -314,8 +322,11 @@ static int unflag_body(oz_store *s, void *arg, char *why, size_t whylen)
     int64_t unit = *(int64_t *)arg;
     oz_validate_unit v;
     memset(&v, 0, sizeof v);
-    bool ready;
-    int rc = validate_load(s, unit, &v, &ready, why, whylen);
+    bool ready, got; /* no result comes in meanwhile; held: the next pass */
+    int rc = oz_store_unit_lock_try(s, unit, &got, why, whylen);
+    if (rc != OZ_SCHED_OK || !got)
+        return rc;
+    rc = validate_load(s, unit, &v, &ready, why, whylen);
     oz_validate_unit_clear(&v);
     if (rc != OZ_SCHED_OK || ready)
         return rc;
@@ -467,7 +478,13 @@ static int verdict_write(oz_store *s, const oz_verdict *d, int64_t now, credit_s
     const int *states = d->states;
     int64_t canonical = d->canonical;
     double credit = d->credit;
-    int rc;
+    /* No result comes in, nor replica goes out, until the commit: the
+     * flags below are read from what is (PostgreSQL, store.c).  A unit
+     * another transaction holds keeps need_validate for the next pass. */
+    bool got;
+    int rc = oz_store_unit_lock_try(s, v->unit_rowid, &got, why, whylen);
+    if (rc != OZ_SCHED_OK || !got)
+        return rc;
     /* A valid replica's credit is set with its state, which names its
      * owners (host, account, team) for grant in the same statement. */
     oz_sql_stmt *st = oz_store_stmt(s,

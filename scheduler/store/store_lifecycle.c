@@ -154,6 +154,11 @@ static int purge_body(oz_store *s, void *arg, char *why, size_t whylen)
 {
     const purge_args *A = arg;
     for (size_t i = 0; i < A->n; i++) {
+        /* PostgreSQL: nobody else's write to the rows between their copy
+         * and their delete (another scheduler purging too, a late spot check) */
+        int lrc = oz_store_unit_lock(s, A->units[i], why, whylen);
+        if (lrc != OZ_SCHED_OK)
+            return lrc;
         for (size_t k = 0; k < sizeof purge_sql / sizeof purge_sql[0]; k++) {
             oz_sql_stmt *st = oz_store_stmt(s, purge_sql[k], why, whylen);
             if (!st)

@@ -198,7 +198,7 @@ int oz_store_dataset_remove(oz_store *s, const char *name,
                             void (*each_file)(void *arg, const char *file), void *arg, char *why,
                             size_t whylen)
 {
-    int rc = oz_store_wbegin(s, 1, why, whylen);
+    int rc = oz_store_wbegin_serial(s, 1, why, whylen); /* counts, then a cascade */
     if (rc != OZ_SCHED_OK)
         return rc;
     oz_sql_stmt *st = oz_store_stmt(s, "SELECT id FROM datasets WHERE name = ?", why, whylen);
@@ -328,6 +328,16 @@ static int replica_lock(oz_store *s, int64_t replica_id, int64_t host_id, bool h
                         replica_row *r, char *why, size_t whylen)
 {
     memset(r, 0, sizeof *r);
+    /* PostgreSQL: the replica and its unit locked first, so that what is
+     * read next (its state, its unit's other results) stays so until the
+     * commit; a replica not found is reported by the read. */
+    bool got;
+    int lrc = oz_store_lock(s,
+                            "SELECT r.id FROM replicas r JOIN units u ON u.id = r.unit_id"
+                            " WHERE r.id = ? /*PG: FOR UPDATE */",
+                            replica_id, &got, why, whylen);
+    if (lrc != OZ_SCHED_OK)
+        return lrc;
     oz_sql_stmt *st = oz_store_stmt(s,
                                      "SELECT r.unit_id, r.host_id, r.state, r.outcome,"
                                      " r.result_sha256, u.state, " UNIT_HEADER_COLS

@@ -336,15 +336,17 @@ void oz_db_batching_stop(oz_db *db)
     pthread_mutex_unlock(&db->q_lock);
 }
 
-/* Runs body in its own transaction on s (no writer thread). */
-static int write_alone(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
-                       size_t whylen)
+/* Runs body in its own transaction on s (no writer thread); serial: a
+ * SERIALIZABLE one (PostgreSQL). */
+static int write_alone(oz_store *s, int durable, bool serial, oz_store_body body, void *arg,
+                       char *why, size_t whylen)
 {
     int rc = OZ_SCHED_EBUSY;
     for (int tries = 0; rc == OZ_SCHED_EBUSY && tries < (s->db->pg ? WRITE_TRIES : 1); tries++) {
         if (tries)
             conflict_nap(s, tries);
-        if ((rc = oz_store_wbegin(s, durable, why, whylen)) != OZ_SCHED_OK)
+        if ((rc = serial ? oz_store_wbegin_serial(s, durable, why, whylen)
+                         : oz_store_wbegin(s, durable, why, whylen)) != OZ_SCHED_OK)
             continue;
         if ((rc = body(s, arg, why, whylen)) != OZ_SCHED_OK) {
             oz_store_wrollback(s);
@@ -383,7 +385,8 @@ void oz_store_write_submit(oz_store *s, int durable, oz_store_job *jobs, oz_wop 
     }
     pthread_mutex_unlock(&db->q_lock);
     for (size_t i = 0; i < n; i++)
-        ops[i].rc = write_alone(s, durable, ops[i].body, ops[i].arg, ops[i].why, ops[i].whylen);
+        ops[i].rc =
+            write_alone(s, durable, false, ops[i].body, ops[i].arg, ops[i].why, ops[i].whylen);
     done(arg);
 }
 
@@ -432,4 +435,11 @@ int oz_store_write(oz_store *s, int durable, oz_store_body body, void *arg, char
     oz_store_job job = {.body = body, .arg = arg, .why = why, .whylen = whylen};
     int rc = oz_store_write_jobs(s, durable, &job, 1, why, whylen);
     return rc != OZ_SCHED_OK ? rc : job.rc;
+}
+
+int oz_store_write_serial(oz_store *s, int durable, oz_store_body body, void *arg, char *why,
+                          size_t whylen)
+{
+    return s->db->pg ? write_alone(s, durable, true, body, arg, why, whylen)
+                     : oz_store_write(s, durable, body, arg, why, whylen);
 }

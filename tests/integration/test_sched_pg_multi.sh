@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # test_sched_pg_multi.sh - several `ozma-server serve` processes on one
 # PostgreSQL database (issue 22): two schedulers with real workers split
-# between them and a cheater, kill -9 of one of two under load, and
+# between them and a cheater, two schedulers whose claims collide on a
+# few units, kill -9 of one of two under load, and
 # `pg_ctl restart -m immediate` under load; also serve --read-database.
 # The scenarios and what each asserts are in sched_pg_multi.py, next to
 # this.  The test runs itself again under pg_run.sh, which starts a
 # throwaway PostgreSQL cluster and removes it at the end; exit 77
 # (skipped) when PostgreSQL's server programs or python3 are missing.
-#   test_sched_pg_multi.sh BIN_DIR [SCENARIO...]   (two, kill9, restart)
+#   test_sched_pg_multi.sh BIN_DIR [SCENARIO...]   (two, collide, kill9, restart)
 set -u
 BIN=${1:?usage: $0 BIN_DIR [SCENARIO...]}
 HERE=$(cd "$(dirname "$0")" && pwd)

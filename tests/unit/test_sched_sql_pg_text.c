@@ -79,6 +79,19 @@ static void quoted_text_and_comments_are_left_alone(void **state)
                 "SELECT indexed_by, 'INDEXED BY q' FROM t ", 0, NULL, 0);
 }
 
+static void postgresql_only_clauses_are_unwrapped(void **state)
+{
+    (void)state;
+    /* SQLite reads a comment; PostgreSQL the clause, its parameters numbered */
+    rewrites_as("SELECT id FROM t WHERE a = ? /*PG: FOR UPDATE SKIP LOCKED*/ LIMIT ?",
+                "SELECT id FROM t WHERE a = $1  FOR UPDATE SKIP LOCKED LIMIT $2", 2,
+                (const int[]){1, 2}, 2);
+    rewrites_as("x /*PG: AND b = ?2 */, ?1 /* ?9 */", "x  AND b = $2 , $1 /* ?9 */", 2,
+                (const int[]){2, 1}, 2);
+    /* only the exact mark: any other comment stays one */
+    rewrites_as("x /*pg: y */ /* PG: z */", "x /*pg: y */ /* PG: z */", 0, NULL, 0);
+}
+
 static void numbers_sqlite_refuses_are_refused(void **state)
 {
     (void)state;
@@ -151,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parameters_are_numbered_as_sqlite_numbers_them),
         cmocka_unit_test(quoted_text_and_comments_are_left_alone),
+        cmocka_unit_test(postgresql_only_clauses_are_unwrapped),
         cmocka_unit_test(numbers_sqlite_refuses_are_refused),
         cmocka_unit_test(messages_become_one_line),
         cmocka_unit_test(passwords_are_blanked_out),
