@@ -19,10 +19,10 @@
  * depends on (a changed row count 0 means "lost it"):
  *
  * - dispatch (store_dispatch.c): the host's row is read FOR UPDATE (its
- *   cap and daily quota: one request of a host at a time); the candidate
- *   replicas are read without locks, then each candidate's unit row is
- *   locked FOR UPDATE SKIP LOCKED (a unit another transaction holds is
- *   passed over, not waited for), and the replica claimed by an UPDATE
+ *   cap and daily quota: one request of a host at a time); the scan for
+ *   candidate replicas locks each candidate's unit row as it returns it
+ *   (FOR UPDATE OF u SKIP LOCKED: a unit another transaction holds is
+ *   passed over, not waited for), and the replica is claimed by an UPDATE
  *   whose WHERE re-checks that it is still unsent and that the account
  *   holds no replica of the unit (a statement after the lock: it sees
  *   every claim committed before).  Every claim of a unit's replica is
