@@ -13,14 +13,19 @@
  * for this benchmark, building SETI@home's client from source); the target
  * is a fifth of that.
  *
- *   bench_seti [--every K] [--planner estimate|measure|patient] [--fft-wisdom FILE]
- *              [--floor] [UNIT.sah RESULT.sah]
+ *   bench_seti [--every K [--span S]] [--planner estimate|measure|patient] [--fft-wisdom FILE]
+ *              [--dump FILE] [--floor] [UNIT.sah RESULT.sah]
  *
  * --every K runs one step in K (a quick estimate: times scale by K; the
- * signal comparison is then partial).  The planner defaults to measure, as
+ * signal comparison is then partial); --span S runs S consecutive steps in
+ * every K (rates +c and -c are consecutive steps: work shared between them
+ * is then measured).  The planner defaults to measure, as
  * the seti configuration asks.  --fft-wisdom FILE keeps FFTW's wisdom in
  * FILE, as ozma-search --fft-wisdom does: the first run with patient plans
  * pays their planning (minutes) and writes it; later runs plan at once.
+ * --dump FILE writes the result (every signal and best of type, all fields,
+ * doubles to 17 digits) as JSON, so that two builds' results can be compared
+ * byte for byte with cmp (the CPU seconds are left out).
  * --floor runs, instead of the search, only what no implementation of the
  * plan with these parts can skip: each (rate, length) pair's dechirp (a
  * copy at rate 0), its FFTs (the kernel's own batched plans, so the same
@@ -69,6 +74,17 @@ static bool same(const oz_signal *a, const oz_signal *b)
     return a->type == b->type && a->fft_len == b->fft_len && fabs(a->time_s - b->time_s) <= 1.0 &&
            fabs(a->freq_hz - b->freq_hz) <= 0.01 && fabs(a->chirp_hz_s - b->chirp_hz_s) <= 0.01 &&
            fabs(a->power - b->power) <= 0.01 * fmax(a->power, b->power);
+}
+
+/* The result without its clocks, for cmp between builds. */
+static int dump_result(const char *path, const oz_sci_result *res)
+{
+    oz_sci_result r = *res;
+    r.cpu_s = r.fft_s = 0;
+    json_t *o = oz_sci_result_to_json(&r);
+    int rc = o ? json_dump_file(o, path, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : -1;
+    json_decref(o);
+    return rc;
 }
 
 #define FLOOR_CHUNK 32768u /* seti_search.c's SETI_CHUNK: the same plans */
@@ -162,15 +178,18 @@ int main(int argc, char **argv)
 {
     const char *unit = OZ_TEST_SETI_DIR "/reference_work_unit.sah";
     const char *ref = OZ_TEST_SETI_DIR "/reference_result_unit.sah";
-    size_t every = 1;
+    size_t every = 1, span = 1;
     oz_fft_planner planner = OZ_FFT_MEASURE;
-    const char *wisdom = NULL;
+    const char *wisdom = NULL, *dump = NULL;
     bool floor_only = false;
     int pos = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
             every = (size_t)strtoul(argv[++i], NULL, 10);
             every = every ? every : 1;
+        } else if (strcmp(argv[i], "--span") == 0 && i + 1 < argc) {
+            span = (size_t)strtoul(argv[++i], NULL, 10);
+            span = span ? span : 1;
         } else if (strcmp(argv[i], "--planner") == 0 && i + 1 < argc) {
             const char *p = argv[++i];
             planner = strcmp(p, "estimate") == 0  ? OZ_FFT_ESTIMATE
@@ -178,13 +197,15 @@ int main(int argc, char **argv)
                                                   : OZ_FFT_MEASURE;
         } else if (strcmp(argv[i], "--fft-wisdom") == 0 && i + 1 < argc) {
             wisdom = argv[++i];
+        } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
+            dump = argv[++i];
         } else if (strcmp(argv[i], "--floor") == 0) {
             floor_only = true;
         } else if (argv[i][0] != '-' && pos < 2) {
             *(pos++ ? &ref : &unit) = argv[i];
         } else {
-            fprintf(stderr, "usage: bench_seti [--every K] [--planner P] [--fft-wisdom FILE] "
-                            "[--floor] [UNIT.sah RESULT.sah]\n");
+            fprintf(stderr, "usage: bench_seti [--every K [--span S]] [--planner P] "
+                            "[--fft-wisdom FILE] [--dump FILE] [--floor] [UNIT.sah RESULT.sah]\n");
             return 2;
         }
     }
@@ -241,11 +262,14 @@ int main(int argc, char **argv)
         free(iq);
         return rc;
     }
-    for (size_t k = every / 2; k < steps;
-         k += every) { /* not always step 0: it holds every length */
+    span = span < every ? span : every;
+    /* not always step 0: it holds every length; a span starts at an odd
+     * step, a rate +c (step 0 is rate 0, then +c and -c by |c|) */
+    bool stop = false;
+    for (size_t k = every / 2 + (span > 1 && every / 2 % 2 == 0); k < steps && !stop; k += every) {
         oz_seti_run_goto(run, k);
-        if (oz_sci_search_step(s))
-            break;
+        for (size_t j = 0; j < span && k + j < steps && !stop; j++)
+            stop = oz_sci_search_step(s) != 0;
         if (k % (every * 1000) == 0) {
             fprintf(stderr, "\rbench_seti: step %zu of %zu", k, steps);
             fflush(stderr);
@@ -254,10 +278,14 @@ int main(int argc, char **argv)
     fprintf(stderr, "\n");
     oz_sci_result res;
     oz_sci_search_result(s, &res);
-    double scale = (double)every;
+    double scale = (double)every / (double)span;
     printf("kernel CPU: %.1f s%s, of which FFTW %.1f s (%.0f %%)\n", res.cpu_s * scale,
            every > 1 ? " (estimated from one step in every K)" : "", res.fft_s * scale,
            100.0 * res.fft_s / res.cpu_s);
+    if (dump && dump_result(dump, &res)) {
+        fprintf(stderr, "bench_seti: cannot write %s\n", dump);
+        return 1;
+    }
     printf("against the stock v8 client's %.0f s: %.2fx faster (target 5x, <= %.0f s)\n",
            V8_STOCK_CPU_S, V8_STOCK_CPU_S / (res.cpu_s * scale), V8_STOCK_CPU_S / 5);
 
