@@ -515,11 +515,15 @@ def scenario_collide(tmp, rec):
                 "against the other scheduler's (others: %s)"
                 % (len(swarm.statuses(lambda x: True)), odd[:5]))
         # Rows are locked, not SERIALIZABLE snapshots checked: a write
-        # runs again only after a deadlock, and the jobs never wait for a
-        # unit (SERIALIZABLE batches lost some 50 conflicts in this run).
+        # runs again only after a deadlock (two batches taking a unit's and
+        # a host's rows in opposite orders: rare, but a loaded machine saw
+        # 4 in one run), and the jobs never wait for a unit.  SERIALIZABLE
+        # batches lost some 50 conflicts in this run, a seventh of the
+        # answers; the bound is a twentieth.
         lost = [conflicts(s) for s in (a, b)]
-        F.check(sum(lost) <= 2, "the two schedulers ran %s write transactions again after a "
-                "conflict (at most 2)" % lost)
+        bound = max(4, len(works) // 20)
+        F.check(sum(lost) <= bound, "the two schedulers ran %s write transactions again after a "
+                "conflict (at most %d)" % (lost, bound))
         check_acked(d, swarm.acked, "collide")
         sent = dict(F.db(d, "SELECT id, host_id FROM replicas WHERE host_id IS NOT NULL"))
         stray = [rid for rid in swarm.acked if rid not in sent]
