@@ -56,8 +56,6 @@ max_connections = 300
 wal_buffers = 16MB
 max_wal_size = 4GB
 checkpoint_timeout = 30min
-max_pred_locks_per_transaction = 1024
-max_pred_locks_per_page = 32
 EOF
 if ((DIAGNOSE)); then
     cat >>"$WORK/pg/data/postgresql.conf" <<EOF
