@@ -120,17 +120,19 @@ static int floor_run(const oz_seti_run *run, const oz_sci_config *cfg, const flo
         uint32_t L;
         oz_seti_run_pair(run, i, &ind, &L);
         unsigned lg = oz_log2u(L);
+        /* spectra per chunk, as seti_search.c's batch */
+        size_t batch = L >= FLOOR_CHUNK ? 1 : FLOOR_CHUNK / L, per;
+        batch = batch < n / L ? batch : n / L;
+        per = batch * L;
         if (!plans[lg]) {
-            int len = (int)L, batch = L >= FLOOR_CHUNK ? 1 : (int)(FLOOR_CHUNK / L);
-            batch = (size_t)batch < n / L ? batch : (int)(n / L);
-            plans[lg] = fftwf_plan_many_dft(1, &len, batch, buf, NULL, 1, len, buf, NULL, 1, len,
-                                            FFTW_FORWARD, flags);
+            int len = (int)L;
+            plans[lg] = fftwf_plan_many_dft(1, &len, (int)batch, buf, NULL, 1, len, buf, NULL, 1,
+                                            len, FFTW_FORWARD, flags);
             if (!plans[lg]) {
                 rc = 1;
                 break;
             }
         }
-        size_t per = L >= FLOOR_CHUNK ? L : (FLOOR_CHUNK < n ? FLOOR_CHUNK : n);
         for (size_t at = 0; at + per <= n; at += per) {
             double t0 = oz_thread_cpu_s();
             if (ind == 0)

@@ -37,6 +37,15 @@ print(t[0]['$1'] if t else 0)" 2>/dev/null || echo 0
 }
 past() { python3 -c "import sys; sys.exit(0 if $(progress progress) >= $1 else 1)"; }
 
+# within_interval D E K: a resume at step K after D steps done in E s of
+# computing lost at most one checkpoint interval (0.5 s) plus status.json's
+# lag (0.1 s) of work
+within_interval() {
+    python3 -c "
+D, E, K = $1, $2, ${3:-0}
+import sys; sys.exit(0 if K > 0 and K >= D - D / E * 0.6 - 1 else 1)"
+}
+
 start_worker "$WORK/w"
 if ! wait_until 60 past 0.3; then
     fail "the task never got to 30 % ($(cat "$WORK/w.log"))"
@@ -54,11 +63,7 @@ echo "killed at step $D of $N after $E s of computing (chirp-max $CHIRP)"
 start_worker "$WORK/w"
 wait_until 20 grep -q "resuming" "$WORK/w.log" || fail "no resume: $(cat "$WORK/w.log")"
 K=$(sed -n 's/.*resuming one-000000 at step \([0-9]*\) of.*/\1/p' "$WORK/w.log" | head -1)
-# work lost: at most one checkpoint interval (0.5 s) plus status.json's lag (0.1 s)
-if python3 -c "
-D, E, K = $D, $E, ${K:-0}
-rate = D / E
-import sys; sys.exit(0 if K > 0 and K >= D - rate * 0.6 - 1 else 1)"; then
+if within_interval "$D" "$E" "${K:-0}"; then
     pass "kill -9 at step $D: resumed at step $K (no more than one interval redone)"
 else
     fail "kill -9 at step $D (of $N, after $E s): resumed at step ${K:-none}"
@@ -80,10 +85,7 @@ if wait_until 60 past 0.6; then
         # starved (SCHED_IDLE on a loaded machine), the thread could not end
         # its step within the worker's grace: the documented fallback, at most
         # one checkpoint interval redone, as after kill -9
-        SE=$(progress elapsed_s)
-        if python3 -c "
-S, E, K = $S, $SE, ${K2:-0}
-import sys; sys.exit(0 if K > 0 and K <= S and K >= S - S / E * 0.6 - 1 else 1)"; then
+        if [[ ${K2:-0} -le $S ]] && within_interval "$S" "$(progress elapsed_s)" "${K2:-0}"; then
             pass "SIGTERM at step $S on a starved thread: resumed at step $K2 (its last periodic checkpoint)"
         else
             fail "SIGTERM at step $S (starved): resumed at step ${K2:-none}"
